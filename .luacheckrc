@@ -1,0 +1,7 @@
+std = "min"
+max_line_length = 110
+include_files = { "lua", "spec", "examples", "bench", "scripts", "bin", "*.rockspec", ".luacheckrc" }
+files["spec/**"] = { std = "+busted" }
+files["lua/imbill/ffi.lua"] = { std = "luajit" }
+files["spec/nginx/**"] = { std = "ngx_lua+busted" }
+files["lua/imbill/gateway/**"] = { std = "ngx_lua" }

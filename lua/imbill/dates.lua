@@ -1,0 +1,64 @@
+--- Dates and months in a billing time zone.  Internally a date is an integer
+-- day number (days since 1970-01-01) and a month is year*12 + month-1; the
+-- public API speaks "YYYY-MM-DD" and "YYYY-MM".
+local core = require "imbill.core"
+
+local M = {}
+
+function M.day(s, field) return core.parse_date(s, field) end
+function M.month(s, field) return core.parse_month(s, field) end
+M.format = core.format_date
+M.format_month = core.format_month
+M.month_first = core.month_first_day
+M.month_length = core.month_length
+M.month_of = core.month_of_day
+M.days_in_month = core.days_in_month
+
+--- "+08:00", "-05:30", "+8", "UTC+8", "UTC", "Z" or whole seconds east of UTC.
+function M.tz_offset(tz, field)
+  field = field or "tz"
+  if tz == nil then return 8 * 3600 end
+  if type(tz) == "number" then
+    if tz ~= math.floor(tz) or tz <= -86400 or tz >= 86400 then
+      error(string.format("%s: offset %s is not whole seconds within a day", field, tostring(tz)), 0)
+    end
+    return math.floor(tz)
+  end
+  if type(tz) ~= "string" then
+    error(string.format("%s: expected an offset like \"+08:00\", got %s", field, type(tz)), 0)
+  end
+  local s = tz:gsub("^UTC", ""):gsub("^GMT", "")
+  if s == "" or s == "Z" then return 0 end
+  local sign, h, m = s:match("^([+-])(%d%d?):?(%d?%d?)$")
+  if not sign or (m ~= "" and #m ~= 2) then
+    error(string.format("%s: malformed offset %q (expected +HH:MM)", field, tz), 0)
+  end
+  local secs = tonumber(h) * 3600 + (tonumber(m) or 0) * 60
+  if tonumber(h) > 14 or (tonumber(m) or 0) > 59 then
+    error(string.format("%s: offset %q out of range", field, tz), 0)
+  end
+  return sign == "-" and -secs or secs
+end
+
+function M.format_tz(offset)
+  local sign = offset < 0 and "-" or "+"
+  offset = math.abs(offset)
+  return string.format("%s%02d:%02d", sign, math.floor(offset / 3600), math.floor((offset % 3600) / 60))
+end
+
+--- The billing day (number) of a Unix instant.
+function M.day_of(t, offset, field) return core.day_of(t, offset, field) end
+
+--- Due date of a month's bill: the 3rd of the next month.
+function M.due(month) return M.month_first(month + 1) + 2 end
+
+--- Arrears (SPEC 4): pushed on the due date; suspended when unpaid for more than
+-- 7 days counting the push day (1 day from 2022-08-29); data kept 90 days
+-- counting the suspension day, deleted the day after.
+local GRACE_CHANGE = core.parse_date("2022-08-29")
+function M.arrears(due)
+  local suspend = due + (due < GRACE_CHANGE and 7 or 1)
+  return suspend, suspend + 90
+end
+
+return M

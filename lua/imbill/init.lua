@@ -1,0 +1,50 @@
+--- imbill: pricing, quota and invoice rules of Tencent Cloud IM, exact.
+-- See README.md for the tour; API.md names are kept stable.
+local core = require "imbill.core"
+local money = require "imbill.money"
+local books = require "imbill.book"
+local invoice = require "imbill.invoice"
+local compare = require "imbill.compare"
+
+local imbill = {
+  VERSION = "0.1.0",
+  _NAME = "imbill",
+}
+
+imbill.money = setmetatable({
+  is = money.is, from_cents = money.from_cents, from_micros = money.from_micros, sum = money.sum,
+  pretty = money.pretty,
+}, { __call = function(_, v) return money.new(v) end })
+
+function imbill.book(x) return books.get(x) end
+function imbill.book_at(date) return books.at(date) end
+imbill.books = books.BUILTIN
+imbill.is_book = books.is_book
+
+imbill.invoice = invoice.invoice
+imbill.compare = compare.compare
+imbill.best = compare.best
+imbill.breakeven = compare.breakeven
+
+local fast_totals
+if jit then
+  local ok, ffi_totals = pcall(require, "imbill.ffi")
+  if ok and ffi_totals then fast_totals = ffi_totals.totals end
+end
+function imbill.totals(p) return compare.totals(p, fast_totals) end
+
+-- The meter (quota metering) is loaded on first use, so pricing scripts do not
+-- pay for it.
+setmetatable(imbill, {
+  __index = function(t, k)
+    if k == "meter" then
+      local m = require "imbill.meter"
+      rawset(t, "meter", m)
+      return m
+    end
+    return nil
+  end,
+})
+
+imbill.core = core
+return imbill

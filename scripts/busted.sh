@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# scripts/busted.sh NAME INTERPRETER CPATH_DIR: runs the specs under one runtime,
+# prints busted's report, and leaves its JSON in build/results/NAME.json.
+set -u
+name=$1 lua=$2 cdir=$3
+top=$(cd "$(dirname "$0")/.." && pwd)
+export LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;$top/spec/?.lua;;"
+export LUA_CPATH="$top/$cdir/?.so;;"
+export IMBILL_TOP="$top" IMBILL_LUA="$lua" IMBILL_CPATH="$top/$cdir"
+pre=()
+if [ "$name" = asan ]; then
+  export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  pre=(env LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)")
+fi
+out="$top/build/results/$name.json"
+mkdir -p "$top/build/results"
+echo "== specs on $name ($lua)"
+"${pre[@]}" "$lua" /usr/bin/busted -o json --exclude-tags=slow spec > "$out" 2> "$top/build/results/$name.err"
+rc=$?
+lua5.4 "$top/scripts/tally.lua" --one "$out" "$top/build/results/$name.err"
+exit $rc

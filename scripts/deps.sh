@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages imbill needs, only those missing.  Safe to run
+# again; quiet when nothing is missing.
+set -eu
+pkgs=(gcc make lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev lua-busted lua-check luarocks
+      lua-argparse lua-dkjson redis-server libnginx-mod-http-lua lua-resty-core lua-nginx-redis
+      libxml2-utils chromium)
+[ -n "${IMBILL_DEPS_MIN:-}" ] && pkgs=(gcc make lua5.4 liblua5.4-dev lua-argparse lua-dkjson)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "imbill: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

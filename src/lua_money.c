@@ -1,0 +1,181 @@
+/* Money userdata: an int64 of micro-units behind a metatable, so amounts stay
+ * exact on LuaJIT too, where a Lua number is a double. */
+#include "lua_imbill.h"
+#include "money.h"
+
+#define MONEY_MT "imbill.money"
+
+static int64_t *tomoney(lua_State *L, int idx) {
+  return (int64_t *)imbL_testudata(L, idx, MONEY_MT);
+}
+
+void imbL_pushmoney(lua_State *L, int64_t micros) {
+  int64_t *m = (int64_t *)lua_newuserdata(L, sizeof *m);
+  *m = micros;
+  luaL_getmetatable(L, MONEY_MT);
+  lua_setmetatable(L, -2);
+}
+
+/* Money from money, a decimal string, or a whole number of currency units.  A
+ * fractional Lua number is turned into a string by the Lua layer first, where
+ * the round-trip check that proves it had at most 6 decimals lives. */
+int64_t imbL_checkmoney(lua_State *L, int idx, const char *field) {
+  int64_t *m = tomoney(L, idx), v;
+  size_t len;
+  imb_status s;
+  if (m) return *m;
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    const char *str = lua_tolstring(L, idx, &len);
+    if ((s = imb_money_parse(str, len, &v)) != IMB_OK)
+      luaL_error(L, "%s: not an amount: '%s' (%s)", field, str, imb_strerror(s));
+    return v;
+  }
+  if (imbL_toint64(L, idx, &v)) {
+    if (imb_mul(v, IMB_MICROS_PER_UNIT, &v) != IMB_OK)
+      luaL_error(L, "%s: amount %s does not fit", field, lua_tostring(L, idx));
+    return v;
+  }
+  luaL_error(L, "%s: expected an amount (money, decimal string or number), got %s", field,
+             lua_type(L, idx) == LUA_TNUMBER ? lua_tostring(L, idx) : luaL_typename(L, idx));
+  return 0;
+}
+
+static int m_new(lua_State *L) {
+  imbL_pushmoney(L, imbL_checkmoney(L, 1, luaL_optstring(L, 2, "amount")));
+  return 1;
+}
+
+static int m_from_micros(lua_State *L) {
+  imbL_pushmoney(L, imbL_checkint64(L, 1, "micros"));
+  return 1;
+}
+
+static int m_from_cents(lua_State *L) {
+  int64_t v;
+  if (imb_mul(imbL_checkint64(L, 1, "cents"), IMB_MICROS_PER_CENT, &v) != IMB_OK)
+    return luaL_error(L, "cents: %s does not fit", lua_tostring(L, 1));
+  imbL_pushmoney(L, v);
+  return 1;
+}
+
+static int m_is(lua_State *L) {
+  lua_pushboolean(L, tomoney(L, 1) != NULL);
+  return 1;
+}
+
+static int m_tostring(lua_State *L) {
+  char buf[IMB_MONEY_BUFSZ];
+  size_t n = imb_money_format(*(int64_t *)luaL_checkudata(L, 1, MONEY_MT), 2, buf);
+  lua_pushlstring(L, buf, n);
+  return 1;
+}
+
+static int m_format(lua_State *L) {
+  char buf[IMB_MONEY_BUFSZ];
+  int64_t v = *(int64_t *)luaL_checkudata(L, 1, MONEY_MT);
+  int places = (int)luaL_optinteger(L, 2, 2);
+  luaL_argcheck(L, places >= 0 && places <= 6, 2, "places must be 0..6");
+  if (places < 6) {
+    /* fewer places than the value has: round half-up to that many */
+    int64_t unit = 1;
+    for (int i = places; i < 6; i++) unit *= 10;
+    if (imb_muldiv(v, 1, unit, &v) != IMB_OK || imb_mul(v, unit, &v) != IMB_OK)
+      return luaL_error(L, "amount does not fit");
+  }
+  size_t n = imb_money_format(v, places, buf);
+  lua_pushlstring(L, buf, n);
+  return 1;
+}
+
+static int m_cents(lua_State *L) {
+  int64_t c;
+  imb_round_cents(*(int64_t *)luaL_checkudata(L, 1, MONEY_MT), &c);
+  imbL_pushint64(L, c);
+  return 1;
+}
+
+static int m_micros(lua_State *L) {
+  imbL_pushint64(L, *(int64_t *)luaL_checkudata(L, 1, MONEY_MT));
+  return 1;
+}
+
+static int m_eq(lua_State *L) {
+  int64_t *a = tomoney(L, 1), *b = tomoney(L, 2);
+  lua_pushboolean(L, a && b && *a == *b);
+  return 1;
+}
+
+static int m_lt(lua_State *L) {
+  lua_pushboolean(L, imbL_checkmoney(L, 1, "left operand") < imbL_checkmoney(L, 2, "right operand"));
+  return 1;
+}
+
+static int m_le(lua_State *L) {
+  lua_pushboolean(L, imbL_checkmoney(L, 1, "left operand") <= imbL_checkmoney(L, 2, "right operand"));
+  return 1;
+}
+
+static int m_add(lua_State *L) {
+  int64_t r;
+  if (imb_add(imbL_checkmoney(L, 1, "left operand"), imbL_checkmoney(L, 2, "right operand"), &r))
+    return luaL_error(L, "money: sum does not fit in 64 bits");
+  imbL_pushmoney(L, r);
+  return 1;
+}
+
+static int m_sub(lua_State *L) {
+  int64_t r;
+  if (__builtin_sub_overflow(imbL_checkmoney(L, 1, "left operand"),
+                             imbL_checkmoney(L, 2, "right operand"), &r))
+    return luaL_error(L, "money: difference does not fit in 64 bits");
+  imbL_pushmoney(L, r);
+  return 1;
+}
+
+static int m_unm(lua_State *L) {
+  int64_t v = imbL_checkmoney(L, 1, "operand");
+  if (v == INT64_MIN) return luaL_error(L, "money: negation does not fit in 64 bits");
+  imbL_pushmoney(L, -v);
+  return 1;
+}
+
+/* money * whole number (either order): quantities times unit prices. */
+static int m_mul(lua_State *L) {
+  int mi = tomoney(L, 1) ? 1 : 2, ni = 3 - mi;
+  int64_t r;
+  if (imb_mul(imbL_checkmoney(L, mi, "money"), imbL_checkint64(L, ni, "multiplier"), &r))
+    return luaL_error(L, "money: product does not fit in 64 bits");
+  imbL_pushmoney(L, r);
+  return 1;
+}
+
+static int m_concat(lua_State *L) {
+  for (int i = 1; i <= 2; i++)
+    if (tomoney(L, i)) {
+      lua_pushcfunction(L, m_tostring);
+      lua_pushvalue(L, i);
+      lua_call(L, 1, 1);
+      lua_replace(L, i);
+    }
+  lua_concat(L, 2);
+  return 1;
+}
+
+static const luaL_Reg money_meta[] = {
+    {"__tostring", m_tostring}, {"__eq", m_eq},   {"__lt", m_lt},   {"__le", m_le},
+    {"__add", m_add},           {"__sub", m_sub}, {"__unm", m_unm}, {"__mul", m_mul},
+    {"__concat", m_concat},     {NULL, NULL}};
+
+static const luaL_Reg money_methods[] = {
+    {"cents", m_cents}, {"micros", m_micros}, {"format", m_format}, {NULL, NULL}};
+
+static const luaL_Reg money_funcs[] = {{"money", m_new},
+                                       {"money_from_micros", m_from_micros},
+                                       {"money_from_cents", m_from_cents},
+                                       {"is_money", m_is},
+                                       {NULL, NULL}};
+
+void imbL_open_money(lua_State *L) {
+  imbL_newclass(L, MONEY_MT, money_meta, money_methods);
+  imbL_setfuncs(L, money_funcs, 0);
+}

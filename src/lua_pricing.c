@@ -1,0 +1,227 @@
+/* Rates (an edition's prices) as userdata, and the pricing arithmetic over them.
+ * The batch entry point reads Lua arrays in place and writes one integer per
+ * scenario, so a million scenarios cost no per-scenario Lua tables. */
+#include "lua_imbill.h"
+#include "money.h"
+#include "pricing.h"
+
+#include <string.h>
+
+#define RATE_MT "imbill.rate"
+
+static imb_rate *checkrate(lua_State *L, int idx) {
+  return (imb_rate *)luaL_checkudata(L, idx, RATE_MT);
+}
+
+static int64_t opt_int_field(lua_State *L, int t, const char *k, const char *path) {
+  int64_t v = 0;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    lua_pushfstring(L, "%s.%s", path, k);
+    v = imbL_checkint64(L, -2, lua_tostring(L, -1));
+    if (v < 0) luaL_error(L, "%s: must not be negative, got %s", lua_tostring(L, -1), lua_tostring(L, -2));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static void read_charge(lua_State *L, int t, const char *k, imb_charge *c) {
+  memset(c, 0, sizeof *c);
+  lua_getfield(L, t, k);
+  if (lua_istable(L, -1)) {
+    int ct = lua_gettop(L);
+    c->free = opt_int_field(L, ct, "free", k);
+    c->block = opt_int_field(L, ct, "block", k);
+    lua_getfield(L, ct, "price");
+    lua_pushfstring(L, "%s.price", k);
+    c->price = lua_isnil(L, -2) ? 0 : imbL_checkmoney(L, -2, lua_tostring(L, -1));
+    lua_pop(L, 2);
+  } else if (!lua_isnil(L, -1)) {
+    luaL_error(L, "%s: expected a table {free=, block=, price=}, got %s", k, luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);
+}
+
+/* core.rate{ monthly_fee =, free = bool, dau = {free=, block=, price=}, groups = ..., mau = ... } */
+static int p_rate(lua_State *L) {
+  imb_rate r;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  memset(&r, 0, sizeof r);
+  lua_getfield(L, 1, "monthly_fee");
+  r.monthly_fee = imbL_checkmoney(L, -1, "monthly_fee");
+  lua_getfield(L, 1, "free");
+  r.is_free = lua_toboolean(L, -1);
+  lua_pop(L, 2);
+  read_charge(L, 1, "dau", &r.dau);
+  read_charge(L, 1, "groups", &r.groups);
+  read_charge(L, 1, "mau", &r.mau);
+  if (imb_rate_check(&r) != IMB_OK) return luaL_error(L, "rate: negative price, block or quota");
+  imb_rate *u = (imb_rate *)lua_newuserdata(L, sizeof *u);
+  *u = r;
+  luaL_getmetatable(L, RATE_MT);
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+static int rate_tostring(lua_State *L) {
+  char fee[IMB_MONEY_BUFSZ];
+  imb_rate *r = checkrate(L, 1);
+  imb_money_format(r->monthly_fee, 2, fee);
+  lua_pushfstring(L, "imbill.rate(%s%s)", fee, r->is_free ? ", free" : "");
+  return 1;
+}
+
+static const char *const charge_names[] = {"dau", "groups", "mau", NULL};
+
+/* blocks, cents = core.charge(rate, "dau"|"groups"|"mau", value) */
+static int p_charge(lua_State *L) {
+  imb_rate *r = checkrate(L, 1);
+  int which = luaL_checkoption(L, 2, NULL, charge_names);
+  const imb_charge *c = which == 0 ? &r->dau : which == 1 ? &r->groups : &r->mau;
+  int64_t value = imbL_checkint64(L, 3, charge_names[which]), blocks, cents;
+  imb_status s;
+  if (value < 0) return luaL_error(L, "%s: must not be negative, got %s", charge_names[which], lua_tostring(L, 3));
+  if (r->is_free) blocks = cents = 0;
+  else if ((s = imb_charge_apply(c, value, &blocks, &cents)) != IMB_OK)
+    return imbL_status_error(L, s, charge_names[which], lua_tostring(L, 3));
+  imbL_pushint64(L, blocks);
+  imbL_pushint64(L, cents);
+  return 2;
+}
+
+/* cents = core.prorate(monthly, days, days_in_month) */
+static int p_prorate(lua_State *L) {
+  int64_t monthly = imbL_checkmoney(L, 1, "monthly_fee");
+  int64_t days = imbL_checkint64(L, 2, "days"), dim = imbL_checkint64(L, 3, "days_in_month"), c;
+  if (dim < 28 || dim > 31 || days < 0 || days > dim)
+    return luaL_error(L, "days: %d of %d is not a part of a month", (int)days, (int)dim);
+  if (imb_prorate(monthly, (int32_t)days, (int32_t)dim, &c)) return luaL_error(L, "monthly_fee: too large");
+  imbL_pushint64(L, c);
+  return 1;
+}
+
+/* cents = core.round_cents(money): one half-up rounding to the cent */
+static int p_round_cents(lua_State *L) {
+  int64_t c;
+  imb_round_cents(imbL_checkmoney(L, 1, "amount"), &c);
+  imbL_pushint64(L, c);
+  return 1;
+}
+
+static int p_month_total(lua_State *L) {
+  imb_rate *r = checkrate(L, 1);
+  int64_t c;
+  imb_status s = imb_month_total(r, imbL_checkint64(L, 2, "peak_dau"), imbL_checkint64(L, 3, "groups_peak"),
+                                 imbL_checkint64(L, 4, "mau"), &c);
+  if (s) return imbL_status_error(L, s, "usage", "a negative or huge value");
+  imbL_pushint64(L, c);
+  return 1;
+}
+
+/* One batch input: an array (walked) or a number (repeated).  Returns its length,
+ * or -1 for a number. */
+static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
+  int t = lua_type(L, idx);
+  if (t == LUA_TTABLE) return (lua_Integer)imbL_rawlen(L, idx);
+  if (t == LUA_TNUMBER) {
+    int64_t v = imbL_checkint64(L, idx, field);
+    if (v < 0) luaL_error(L, "%s: must not be negative, got %s", field, lua_tostring(L, idx));
+    return -1;
+  }
+  if (t == LUA_TNIL) return -1;
+  return luaL_error(L, "%s: expected an array of whole numbers or a number, got %s", field,
+                    luaL_typename(L, idx));
+}
+
+static int64_t batch_get(lua_State *L, int idx, lua_Integer i, const char *field) {
+  int64_t v;
+  int t = lua_type(L, idx);
+  if (t == LUA_TNIL) return 0;
+  if (t == LUA_TNUMBER) return imbL_checkint64(L, idx, field);
+  lua_rawgeti(L, idx, (int)i);
+  if (!imbL_toint64(L, -1, &v) || v < 0)
+    luaL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i,
+               lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+  lua_pop(L, 1);
+  return v;
+}
+
+/* core.totals(rate, dau, groups, mau) -> array of cents */
+static int p_totals(lua_State *L) {
+  static const char *const fields[3] = {"peak_dau", "groups_peak", "mau"};
+  imb_rate *r = checkrate(L, 1);
+  lua_Integer n = -1;
+  for (int k = 0; k < 3; k++) {
+    lua_Integer len = batch_len(L, 2 + k, fields[k]);
+    if (len < 0) continue;
+    if (n >= 0 && len != n)
+      return luaL_error(L, "%s: has %d scenarios where an earlier array has %d", fields[k], (int)len, (int)n);
+    n = len;
+  }
+  if (n < 0) n = 1;
+  lua_createtable(L, (int)n, 0);
+  int out = lua_gettop(L);
+  for (lua_Integer i = 1; i <= n; i++) {
+    int64_t c;
+    imb_status s = imb_month_total(r, batch_get(L, 2, i, fields[0]), batch_get(L, 3, i, fields[1]),
+                                   batch_get(L, 4, i, fields[2]), &c);
+    if (s) return luaL_error(L, "scenario %d: %s", (int)i, imb_strerror(s));
+    imbL_pushint64(L, c);
+    lua_rawseti(L, out, (int)i);
+  }
+  return 1;
+}
+
+static const char *const trtc_tiers[IMB_TRTC_TIERS] = {"audio", "hd", "fhd", "2k", "4k"};
+
+/* core.trtc(seconds{audio=..}, prices{audio=money..}, free_minutes) ->
+ * cents, { {tier=, minutes=, billed=}, ... } */
+static int p_trtc(lua_State *L) {
+  imb_trtc t;
+  memset(&t, 0, sizeof t);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  for (int i = 0; i < IMB_TRTC_TIERS; i++) {
+    lua_getfield(L, 1, trtc_tiers[i]);
+    if (!lua_isnil(L, -1)) {
+      lua_pushfstring(L, "trtc.%s", trtc_tiers[i]);
+      t.seconds[i] = imbL_checkint64(L, -2, lua_tostring(L, -1));
+      if (t.seconds[i] < 0) return luaL_error(L, "%s: seconds must not be negative", lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+    lua_getfield(L, 2, trtc_tiers[i]);
+    t.price_per_1000[i] = imbL_checkmoney(L, -1, trtc_tiers[i]);
+    lua_pop(L, 2);
+  }
+  t.free_minutes = imbL_checkint64(L, 3, "trtc.free_minutes");
+  if (t.free_minutes < 0) return luaL_error(L, "trtc.free_minutes: must not be negative");
+  imb_status s = imb_trtc_price(&t);
+  if (s) return imbL_status_error(L, s, "trtc", "seconds");
+  imbL_pushint64(L, t.cents);
+  lua_createtable(L, IMB_TRTC_TIERS, 0);
+  for (int i = 0; i < IMB_TRTC_TIERS; i++) {
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, trtc_tiers[i]);
+    lua_setfield(L, -2, "tier");
+    imbL_pushint64(L, t.minutes[i]);
+    lua_setfield(L, -2, "minutes");
+    imbL_pushint64(L, t.billed[i]);
+    lua_setfield(L, -2, "billed");
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 2;
+}
+
+static const luaL_Reg rate_meta[] = {{"__tostring", rate_tostring}, {NULL, NULL}};
+static const luaL_Reg rate_methods[] = {{NULL, NULL}};
+
+static const luaL_Reg pricing_funcs[] = {
+    {"rate", p_rate},           {"charge", p_charge}, {"prorate", p_prorate},
+    {"round_cents", p_round_cents}, {"month_total", p_month_total}, {"totals", p_totals},
+    {"trtc", p_trtc},           {NULL, NULL}};
+
+void imbL_open_pricing(lua_State *L) {
+  imbL_newclass(L, RATE_MT, rate_meta, rate_methods);
+  imbL_setfuncs(L, pricing_funcs, 0);
+}
