@@ -1,5 +1,5 @@
-std = "min"
-max_line_length = 110
+std = "max"
+max_line_length = 130
 include_files = { "lua", "spec", "examples", "bench", "scripts", "bin", "*.rockspec", ".luacheckrc" }
 files["spec/**"] = { std = "+busted" }
 files["lua/imbill/ffi.lua"] = { std = "luajit" }

@@ -5,7 +5,7 @@ CC       ?= cc
 WARN     := -std=c99 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT      ?= -O2
 CFLAGS_X := $(WARN) $(OPT) -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L
-CORE_SRC := src/status.c src/money.c src/calendar.c src/pricing.c $(wildcard src/meter*.c)
+CORE_SRC := $(filter-out src/lua_%,$(sort $(wildcard src/*.c)))
 BIND_SRC := $(sort $(wildcard src/lua_*.c))
 SRC      := $(CORE_SRC) $(BIND_SRC)
 HDR      := $(wildcard src/*.h)
@@ -65,7 +65,7 @@ asan: deps $(BSAN)
 	@bash scripts/busted.sh asan lua5.4 build/asan
 
 lint:
-	@luacheck -q lua spec examples bench scripts bin > build/results/luacheck.txt 2>&1; \
+	@mkdir -p build/results; luacheck --no-color -q $$(ls -d lua spec examples bench bin 2>/dev/null) scripts/*.lua > build/results/luacheck.txt 2>&1; \
 	  s=$$?; cat build/results/luacheck.txt | tail -3; \
 	  lua5.4 scripts/lintresult.lua build/results/luacheck.txt build/results/lint.json; exit $$s
 

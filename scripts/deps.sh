@@ -3,8 +3,7 @@
 # again; quiet when nothing is missing.
 set -eu
 pkgs=(gcc make lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev lua-busted lua-check luarocks
-      lua-argparse lua-dkjson redis-server libnginx-mod-http-lua lua-resty-core lua-nginx-redis
-      libxml2-utils chromium)
+      lua-argparse lua-dkjson libxml2-utils chromium)
 [ -n "${IMBILL_DEPS_MIN:-}" ] && pkgs=(gcc make lua5.4 liblua5.4-dev lua-argparse lua-dkjson)
 missing=()
 for p in "${pkgs[@]}"; do

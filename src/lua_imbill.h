@@ -36,5 +36,6 @@ void imbL_open_money(lua_State *L);
 void imbL_open_calendar(lua_State *L);
 void imbL_open_pricing(lua_State *L);
 void imbL_open_meter(lua_State *L);
+void imbL_open_grid(lua_State *L);
 
 #endif

@@ -141,7 +141,7 @@ local function usage_lines(ued, u, segs, first, dim, month)
   end
   local function use(i) return paid[i] == true end
 
-  local function metric(name, peak_field, series_field)
+  local function metric(peak_field, series_field)
     local pv, sv = u[peak_field], u[series_field]
     if pv ~= nil and sv ~= nil then fail(series_field, "give " .. peak_field .. " or " .. series_field .. ", not both") end
     if sv ~= nil then
@@ -153,8 +153,8 @@ local function usage_lines(ued, u, segs, first, dim, month)
     return check.count(FN, peak_field, pv or 0), day
   end
 
-  usage.peak_dau, usage.peak_dau_day = metric("dau", "peak_dau", "dau")
-  usage.groups_peak, usage.groups_peak_day = metric("groups", "groups_peak", "groups")
+  usage.peak_dau, usage.peak_dau_day = metric("peak_dau", "dau")
+  usage.groups_peak, usage.groups_peak_day = metric("groups_peak", "groups")
   usage.mau = check.count(FN, "mau", u.mau or 0)
   usage.month = dates.format_month(month)
   if not ued then return lines, usage end

@@ -1,0 +1,15 @@
+-- Shared by the specs: the module under test and small conveniences.
+local H = {}
+H.imbill = require "imbill"
+H.is_jit = rawget(_G, "jit") ~= nil
+H.top = os.getenv("IMBILL_TOP") or "."
+H.lua = os.getenv("IMBILL_LUA") or "lua5.4"
+
+--- Calls f and returns its error message (fails the test if f did not raise).
+function H.err(f, ...)
+  local ok, e = pcall(f, ...)
+  assert(not ok, "expected an error, got none")
+  return tostring(e)
+end
+
+return H
