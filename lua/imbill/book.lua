@@ -204,7 +204,12 @@ local function build_addons(fn, book, addons)
     for limit, per in pairs(a.raises or {}) do
       if not LIMIT_SET[limit] then check.fail(fn, path .. ".raises", "unknown limit", limit) end
       raises[limit] = {}
-      for ed, v in pairs(per) do raises[limit][ed] = check_limit(fn, path .. ".raises." .. limit, v) end
+      -- false marks "unlimited": nil could not be told from "not raised"
+      for ed, v in pairs(per) do
+        local l = check_limit(fn, path .. ".raises." .. limit, v)
+        if l == nil then l = false end
+        raises[limit][ed] = l
+      end
     end
     out[id] = { id = id, fee = fees, raises = raises, activation_month_free = a.activation_month_free == true }
   end
@@ -300,8 +305,6 @@ local function derive(spec)
         target[k] = v
       end
     end
-    -- keep build_edition's unknown-key check meaningful for user edits
-    for k in pairs(edits) do if not EDITION_KEYS[k] then target[k] = edits[k] end end
   end
   for _, id in ipairs(check.table(FN, "remove", spec.remove or {})) do
     if not d.editions[id] then check.fail(FN, "remove", "no such edition", id) end

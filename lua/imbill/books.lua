@@ -61,7 +61,7 @@ return {
     },
     -- SPEC 2.1 value-added services: fee per edition, and what they raise.
     addons = {
-      av_unlimited = { fee = { pro = "149.99" }, raises = { av_groups = { pro = UNLIMITED } },
+      av_unlimited = { fee = { pro = "149.99" }, raises = { av_groups = { pro = "unlimited" } },
                        activation_month_free = true },
       members_per_group = { fee = { pro = "79.99", flagship = "79.99" },
                             raises = { members_per_group = { pro = 2000, flagship = 6000 } },
@@ -105,7 +105,7 @@ return {
       },
     },
     addons = {
-      av_unlimited = { fee = { pro = "449.99" }, raises = { av_groups = { pro = UNLIMITED } },
+      av_unlimited = { fee = { pro = "449.99" }, raises = { av_groups = { pro = "unlimited" } },
                        activation_month_free = true },
       members_per_group = { fee = { pro = "239.99", ultimate = "239.99" },
                             raises = { members_per_group = { pro = 2000, ultimate = 6000 } },

@@ -112,7 +112,9 @@ function M.compare(p)
   for i, f in ipairs(check.table(FN, "needs", p.needs or {})) do
     local ok = false
     for _, known in ipairs(books.FEATURES) do ok = ok or known == f end
-    if not ok then check.fail(FN, "needs[" .. i .. "]", "unknown feature (known: " .. table.concat(books.FEATURES, ", ") .. ")", f) end
+    if not ok then
+      check.fail(FN, "needs[" .. i .. "]", "unknown feature (known: " .. table.concat(books.FEATURES, ", ") .. ")", f)
+    end
   end
   local list = p.books or books.BUILTIN
   local only = {}

@@ -94,7 +94,9 @@ local function plan_lines(book, ed, month, u)
           u.activated, c.on))
       end
       local seg = segs[#segs]
-      if seg.ed.free then fail("activated", "is the activation of a paid edition, but " .. seg.ed.id .. " is free", u.activated) end
+      if seg.ed.free then
+        fail("activated", "is the activation of a paid edition, but " .. seg.ed.id .. " is free", u.activated)
+      end
       if not c then
         -- before activation the app ran on no paid edition: no plan fee
         segs = { { ed = nil, from = first, to = act - 1 }, { ed = ed, from = act, to = last } }
