@@ -20,12 +20,18 @@ BSAN := build/asan/imbill/core.so
 LUA_PATH_X := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 BUSTED      = /usr/bin/busted
 
-.PHONY: all deps demo test test54 testjit testnginx asan lint bench clean check-c
+rockspec:
+	@lua5.4 scripts/gen-rockspec.lua
+
+.PHONY: all deps deps-min rockspec demo test test54 testjit testnginx asan lint bench clean check-c
 
 all: $(B54) $(BJIT)
 
 deps:
 	@bash scripts/deps.sh
+
+deps-min:
+	@IMBILL_DEPS_MIN=1 bash scripts/deps.sh
 
 $(B54): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
@@ -40,7 +46,7 @@ $(BSAN): $(SRC) $(HDR)
 	$(CC) $(WARN) -O1 -g -fPIC -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	  -fno-omit-frame-pointer -I$(LUA54_INC) -shared -o $@ $(SRC)
 
-demo: deps all
+demo: deps-min $(B54)
 	@LUA_PATH='$(LUA_PATH_X)' LUA_CPATH='$(CURDIR)/build/5.4/?.so;;' lua5.4 examples/compare_month.lua
 
 # Every suite writes busted's JSON to build/results; scripts/tally.lua reads them

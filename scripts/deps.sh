@@ -5,6 +5,7 @@ set -eu
 pkgs=(gcc make lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev lua-busted lua-check luarocks
       lua-argparse lua-dkjson libxml2-utils chromium)
 [ -n "${IMBILL_DEPS_MIN:-}" ] && pkgs=(gcc make lua5.4 liblua5.4-dev lua-argparse lua-dkjson)
+command -v apt-get >/dev/null || { echo "imbill: no apt-get here; install: ${pkgs[*]}" >&2; exit 1; }
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,48 @@
+rockspec_format = "3.0"
+package = "imbill"
+version = "dev-1"
+source = { url = "git+file:///imbill" }
+description = {
+  summary = "Exact pricing, quota metering and invoices for Tencent Cloud IM editions",
+  detailed = [[
+A C core (edition rules, quota counting, invoice math) with a Lua module on top:
+price books 2020/2021/2022, exact money, invoices, plan comparison, break-even,
+batch totals, metering with Tencent error codes, what-if projections and a CLI.
+]],
+  license = "MIT",
+  labels = { "billing", "pricing", "quota", "openresty" },
+}
+dependencies = { "lua >= 5.1" }
+build = {
+  type = "builtin",
+  modules = {
+    ["imbill.core"] = {
+      sources = {
+        "src/calendar.c",
+        "src/lua_calendar.c",
+        "src/lua_grid.c",
+        "src/lua_imbill.c",
+        "src/lua_meter.c",
+        "src/lua_money.c",
+        "src/lua_pricing.c",
+        "src/money.c",
+        "src/pricing.c",
+        "src/status.c",
+      },
+      incdirs = { "src" },
+      defines = { "_POSIX_C_SOURCE=200809L" },
+    },
+    ["imbill.book"] = "lua/imbill/book.lua",
+    ["imbill.books"] = "lua/imbill/books.lua",
+    ["imbill.check"] = "lua/imbill/check.lua",
+    ["imbill.compare"] = "lua/imbill/compare.lua",
+    ["imbill.dates"] = "lua/imbill/dates.lua",
+    ["imbill.fmt"] = "lua/imbill/fmt.lua",
+    ["imbill"] = "lua/imbill/init.lua",
+    ["imbill.invoice"] = "lua/imbill/invoice.lua",
+    ["imbill.money"] = "lua/imbill/money.lua",
+  },
+  install = { bin = { imbill = "bin/imbill" } },
+}
+test_dependencies = { "busted" }
+test = { type = "busted" }
