@@ -2,6 +2,8 @@
  * functions into the module table; this file holds what they share. */
 #include "lua_imbill.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #define IMB_MAX_EXACT ((int64_t)1 << 53)
@@ -35,13 +37,44 @@ int imbL_toint64(lua_State *L, int idx, int64_t *out) {
 #endif
 }
 
+int imbL_error(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  return lua_error(L);
+}
+
+const char *imbL_i64str(lua_State *L, int64_t v) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "%lld", (long long)v);
+  lua_pushstring(L, buf);
+  return lua_tostring(L, -1);
+}
+
+const char *imbL_show(lua_State *L, int idx) {
+  int t = lua_type(L, idx);
+  if (t == LUA_TSTRING) return lua_tostring(L, idx);
+  if (t == LUA_TNUMBER) {
+    /* a copy: lua_tostring would turn the slot itself into a string (5.1) */
+    lua_pushvalue(L, idx);
+    return lua_tostring(L, -1);
+  }
+  return luaL_typename(L, idx);
+}
+
 int64_t imbL_checkint64(lua_State *L, int idx, const char *field) {
   int64_t v = 0;
   if (!imbL_toint64(L, idx, &v)) {
-    const char *shown = lua_type(L, idx) == LUA_TNUMBER || lua_type(L, idx) == LUA_TSTRING
-                            ? lua_tostring(L, idx)
-                            : luaL_typename(L, idx);
-    luaL_error(L, "%s: expected a whole number, got %s", field, shown);
+#if LUA_VERSION_NUM < 503
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+      lua_Number x = lua_tonumber(L, idx);
+      if (x == x && (x > (lua_Number)IMB_MAX_EXACT || x < -(lua_Number)IMB_MAX_EXACT))
+        imbL_error(L, "%s: %s is beyond 2^53 and cannot be exact on this runtime", field,
+                   imbL_show(L, idx));
+    }
+#endif
+    imbL_error(L, "%s: expected a whole number, got %s", field, imbL_show(L, idx));
   }
   return v;
 }
@@ -51,13 +84,13 @@ void imbL_pushint64(lua_State *L, int64_t v) {
   lua_pushinteger(L, (lua_Integer)v);
 #else
   if (v > IMB_MAX_EXACT || v < -IMB_MAX_EXACT)
-    luaL_error(L, "value %lld exceeds 2^53 and cannot be exact on this runtime", (long long)v);
+    imbL_error(L, "value %s exceeds 2^53 and cannot be exact on this runtime", imbL_i64str(L, v));
   lua_pushnumber(L, (lua_Number)v);
 #endif
 }
 
 int imbL_status_error(lua_State *L, imb_status s, const char *field, const char *what) {
-  return luaL_error(L, "%s: %s (got %s)", field, imb_strerror(s), what);
+  return imbL_error(L, "%s: %s (got %s)", field, imb_strerror(s), what);
 }
 
 /* luaL_testudata is missing from plain 5.1; ours works on every runtime. */

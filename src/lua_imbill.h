@@ -24,6 +24,16 @@ int imbL_toint64(lua_State *L, int idx, int64_t *out);
 int64_t imbL_checkint64(lua_State *L, int idx, const char *field);
 void imbL_pushint64(lua_State *L, int64_t v);
 int imbL_status_error(lua_State *L, imb_status s, const char *field, const char *what);
+/* luaL_error without the "file:line:" prefix: the message names the field, and
+ * the Lua layer prefixes the public function's name, so a position would only
+ * point into imbill's own files. */
+int imbL_error(lua_State *L, const char *fmt, ...);
+/* The value at idx as shown in an error message: numbers and strings as text,
+ * anything else by its type name.  Never converts the stack slot in place. */
+const char *imbL_show(lua_State *L, int idx);
+/* Pushes the decimal text of v (lua_pushfstring has no 64-bit conversion) and
+ * returns it; the string stays on the stack. */
+const char *imbL_i64str(lua_State *L, int64_t v);
 
 void *imbL_testudata(lua_State *L, int idx, const char *tname);
 void imbL_newclass(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods);

@@ -27,16 +27,16 @@ int64_t imbL_checkmoney(lua_State *L, int idx, const char *field) {
   if (lua_type(L, idx) == LUA_TSTRING) {
     const char *str = lua_tolstring(L, idx, &len);
     if ((s = imb_money_parse(str, len, &v)) != IMB_OK)
-      luaL_error(L, "%s: not an amount: '%s' (%s)", field, str, imb_strerror(s));
+      imbL_error(L, "%s: not an amount: '%s' (%s)", field, str, imb_strerror(s));
     return v;
   }
   if (imbL_toint64(L, idx, &v)) {
     if (imb_mul(v, IMB_MICROS_PER_UNIT, &v) != IMB_OK)
-      luaL_error(L, "%s: amount %s does not fit", field, lua_tostring(L, idx));
+      imbL_error(L, "%s: amount %s does not fit in 64 bits of micro-units", field, imbL_show(L, idx));
     return v;
   }
-  luaL_error(L, "%s: expected an amount (money, decimal string or number), got %s", field,
-             lua_type(L, idx) == LUA_TNUMBER ? lua_tostring(L, idx) : luaL_typename(L, idx));
+  imbL_error(L, "%s: expected an amount (money, decimal string or number), got %s", field,
+             imbL_show(L, idx));
   return 0;
 }
 
@@ -53,7 +53,7 @@ static int m_from_micros(lua_State *L) {
 static int m_from_cents(lua_State *L) {
   int64_t v;
   if (imb_mul(imbL_checkint64(L, 1, "cents"), IMB_MICROS_PER_CENT, &v) != IMB_OK)
-    return luaL_error(L, "cents: %s does not fit", lua_tostring(L, 1));
+    return imbL_error(L, "cents: %s does not fit in 64 bits of micro-units", imbL_show(L, 1));
   imbL_pushmoney(L, v);
   return 1;
 }
@@ -73,29 +73,48 @@ static int m_tostring(lua_State *L) {
 static int m_format(lua_State *L) {
   char buf[IMB_MONEY_BUFSZ];
   int64_t v = *(int64_t *)luaL_checkudata(L, 1, MONEY_MT);
-  int places = (int)luaL_optinteger(L, 2, 2);
-  luaL_argcheck(L, places >= 0 && places <= 6, 2, "places must be 0..6");
+  int64_t p = lua_isnoneornil(L, 2) ? 2 : imbL_checkint64(L, 2, "places");
+  if (p < 0 || p > 6) return imbL_error(L, "places: must be 0..6, got %s", imbL_show(L, 2));
+  int places = (int)p;
   if (places < 6) {
     /* fewer places than the value has: round half-up to that many */
     int64_t unit = 1;
     for (int i = places; i < 6; i++) unit *= 10;
     if (imb_muldiv(v, 1, unit, &v) != IMB_OK || imb_mul(v, unit, &v) != IMB_OK)
-      return luaL_error(L, "amount does not fit");
+      return imbL_error(L, "money:format(): the rounded amount does not fit in 64 bits");
   }
   size_t n = imb_money_format(v, places, buf);
   lua_pushlstring(L, buf, n);
   return 1;
 }
 
+/* Pushes v as a Lua integer, or raises where the runtime's numbers are doubles
+ * and v is beyond 2^53: a rounded amount would be a silent error. */
+static void push_exact(lua_State *L, int64_t v, const char *what, int64_t micros) {
+  if (v > ((int64_t)1 << 53) || v < -((int64_t)1 << 53)) {
+#if LUA_VERSION_NUM < 503
+    char buf[IMB_MONEY_BUFSZ];
+    imb_money_format(micros, 2, buf);
+    imbL_error(L, "money:%s(): %s is beyond 2^53 %s and cannot be exact on this runtime; use tostring()",
+               what, buf, what);
+#else
+    (void)what;
+    (void)micros;
+#endif
+  }
+  imbL_pushint64(L, v);
+}
+
 static int m_cents(lua_State *L) {
-  int64_t c;
-  imb_round_cents(*(int64_t *)luaL_checkudata(L, 1, MONEY_MT), &c);
-  imbL_pushint64(L, c);
+  int64_t c, m = *(int64_t *)luaL_checkudata(L, 1, MONEY_MT);
+  imb_round_cents(m, &c); /* cannot fail: a division by 10^4 */
+  push_exact(L, c, "cents", m);
   return 1;
 }
 
 static int m_micros(lua_State *L) {
-  imbL_pushint64(L, *(int64_t *)luaL_checkudata(L, 1, MONEY_MT));
+  int64_t m = *(int64_t *)luaL_checkudata(L, 1, MONEY_MT);
+  push_exact(L, m, "micros", m);
   return 1;
 }
 
@@ -118,7 +137,7 @@ static int m_le(lua_State *L) {
 static int m_add(lua_State *L) {
   int64_t r;
   if (imb_add(imbL_checkmoney(L, 1, "left operand"), imbL_checkmoney(L, 2, "right operand"), &r))
-    return luaL_error(L, "money: sum does not fit in 64 bits");
+    return imbL_error(L, "money: sum does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
 }
@@ -127,14 +146,14 @@ static int m_sub(lua_State *L) {
   int64_t r;
   if (__builtin_sub_overflow(imbL_checkmoney(L, 1, "left operand"),
                              imbL_checkmoney(L, 2, "right operand"), &r))
-    return luaL_error(L, "money: difference does not fit in 64 bits");
+    return imbL_error(L, "money: difference does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
 }
 
 static int m_unm(lua_State *L) {
   int64_t v = imbL_checkmoney(L, 1, "operand");
-  if (v == INT64_MIN) return luaL_error(L, "money: negation does not fit in 64 bits");
+  if (v == INT64_MIN) return imbL_error(L, "money: negation does not fit in 64 bits");
   imbL_pushmoney(L, -v);
   return 1;
 }
@@ -144,7 +163,7 @@ static int m_mul(lua_State *L) {
   int mi = tomoney(L, 1) ? 1 : 2, ni = 3 - mi;
   int64_t r;
   if (imb_mul(imbL_checkmoney(L, mi, "money"), imbL_checkint64(L, ni, "multiplier"), &r))
-    return luaL_error(L, "money: product does not fit in 64 bits");
+    return imbL_error(L, "money: product does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
 }

@@ -19,7 +19,7 @@ static int64_t opt_int_field(lua_State *L, int t, const char *k, const char *pat
   if (!lua_isnil(L, -1)) {
     lua_pushfstring(L, "%s.%s", path, k);
     v = imbL_checkint64(L, -2, lua_tostring(L, -1));
-    if (v < 0) luaL_error(L, "%s: must not be negative, got %s", lua_tostring(L, -1), lua_tostring(L, -2));
+    if (v < 0) imbL_error(L, "%s: must not be negative, got %s", lua_tostring(L, -1), imbL_show(L, -2));
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
@@ -38,7 +38,7 @@ static void read_charge(lua_State *L, int t, const char *k, imb_charge *c) {
     c->price = lua_isnil(L, -2) ? 0 : imbL_checkmoney(L, -2, lua_tostring(L, -1));
     lua_pop(L, 2);
   } else if (!lua_isnil(L, -1)) {
-    luaL_error(L, "%s: expected a table {free=, block=, price=}, got %s", k, luaL_typename(L, -1));
+    imbL_error(L, "%s: expected a table {free=, block=, price=}, got %s", k, luaL_typename(L, -1));
   }
   lua_pop(L, 1);
 }
@@ -56,7 +56,7 @@ static int p_rate(lua_State *L) {
   read_charge(L, 1, "dau", &r.dau);
   read_charge(L, 1, "groups", &r.groups);
   read_charge(L, 1, "mau", &r.mau);
-  if (imb_rate_check(&r) != IMB_OK) return luaL_error(L, "rate: negative price, block or quota");
+  if (imb_rate_check(&r) != IMB_OK) return imbL_error(L, "rate: negative price, block or quota");
   imb_rate *u = (imb_rate *)lua_newuserdata(L, sizeof *u);
   *u = r;
   luaL_getmetatable(L, RATE_MT);
@@ -79,12 +79,16 @@ static int p_charge(lua_State *L) {
   imb_rate *r = checkrate(L, 1);
   int which = luaL_checkoption(L, 2, NULL, charge_names);
   const imb_charge *c = which == 0 ? &r->dau : which == 1 ? &r->groups : &r->mau;
-  int64_t value = imbL_checkint64(L, 3, charge_names[which]), blocks, cents;
+  const char *field = luaL_optstring(L, 4, charge_names[which]);
+  int64_t value = imbL_checkint64(L, 3, field), blocks, cents;
   imb_status s;
-  if (value < 0) return luaL_error(L, "%s: must not be negative, got %s", charge_names[which], lua_tostring(L, 3));
+  if (value < 0) return imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, 3));
   if (r->is_free) blocks = cents = 0;
   else if ((s = imb_charge_apply(c, value, &blocks, &cents)) != IMB_OK)
-    return imbL_status_error(L, s, charge_names[which], lua_tostring(L, 3));
+    return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", field, imbL_show(L, 3));
+  /* callers turn the cents into money (micro-units): keep that step from failing */
+  if (cents > INT64_MAX / IMB_MICROS_PER_CENT)
+    return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", field, imbL_show(L, 3));
   imbL_pushint64(L, blocks);
   imbL_pushint64(L, cents);
   return 2;
@@ -95,8 +99,9 @@ static int p_prorate(lua_State *L) {
   int64_t monthly = imbL_checkmoney(L, 1, "monthly_fee");
   int64_t days = imbL_checkint64(L, 2, "days"), dim = imbL_checkint64(L, 3, "days_in_month"), c;
   if (dim < 28 || dim > 31 || days < 0 || days > dim)
-    return luaL_error(L, "days: %d of %d is not a part of a month", (int)days, (int)dim);
-  if (imb_prorate(monthly, (int32_t)days, (int32_t)dim, &c)) return luaL_error(L, "monthly_fee: too large");
+    return imbL_error(L, "days: %s of %s is not a part of a month", imbL_i64str(L, days), imbL_i64str(L, dim));
+  if (imb_prorate(monthly, (int32_t)days, (int32_t)dim, &c))
+    return imbL_error(L, "monthly_fee: too large to prorate");
   imbL_pushint64(L, c);
   return 1;
 }
@@ -109,13 +114,29 @@ static int p_round_cents(lua_State *L) {
   return 1;
 }
 
+static const char *const usage_fields[3] = {"peak_dau", "groups_peak", "mau"};
+
+/* cents = core.month_total(rate, peak_dau, groups_peak, mau) */
 static int p_month_total(lua_State *L) {
   imb_rate *r = checkrate(L, 1);
-  int64_t c;
-  imb_status s = imb_month_total(r, imbL_checkint64(L, 2, "peak_dau"), imbL_checkint64(L, 3, "groups_peak"),
-                                 imbL_checkint64(L, 4, "mau"), &c);
-  if (s) return imbL_status_error(L, s, "usage", "a negative or huge value");
+  int64_t v[3], c;
+  for (int k = 0; k < 3; k++) {
+    v[k] = imbL_checkint64(L, 2 + k, usage_fields[k]);
+    if (v[k] < 0) return imbL_error(L, "%s: must not be negative, got %s", usage_fields[k], imbL_show(L, 2 + k));
+  }
+  if (imb_month_total(r, v[0], v[1], v[2], &c))
+    return imbL_error(L, "usage: peak_dau %s, groups_peak %s, mau %s: the total does not fit in 64 bits",
+                      imbL_i64str(L, v[0]), imbL_i64str(L, v[1]), imbL_i64str(L, v[2]));
   imbL_pushint64(L, c);
+  return 1;
+}
+
+/* core.rate_ptr(rate) -> lightuserdata: the imb_rate inside the userdata, for
+ * the LuaJIT FFI binding (lua/imbill/ffi.lua), which cannot look inside a C-API
+ * userdata.  The pointer is valid only while the rate userdata is alive, so the
+ * caller keeps a reference to it. */
+static int p_rate_ptr(lua_State *L) {
+  lua_pushlightuserdata(L, checkrate(L, 1));
   return 1;
 }
 
@@ -126,12 +147,12 @@ static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
   if (t == LUA_TTABLE) return (lua_Integer)imbL_rawlen(L, idx);
   if (t == LUA_TNUMBER) {
     int64_t v = imbL_checkint64(L, idx, field);
-    if (v < 0) luaL_error(L, "%s: must not be negative, got %s", field, lua_tostring(L, idx));
+    if (v < 0) imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, idx));
     return -1;
   }
   if (t == LUA_TNIL) return -1;
-  return luaL_error(L, "%s: expected an array of whole numbers or a number, got %s", field,
-                    luaL_typename(L, idx));
+  return imbL_error(L, "%s: expected an array of whole numbers or a number, got %s", field,
+                    imbL_show(L, idx));
 }
 
 static int64_t batch_get(lua_State *L, int idx, lua_Integer i, const char *field) {
@@ -141,22 +162,21 @@ static int64_t batch_get(lua_State *L, int idx, lua_Integer i, const char *field
   if (t == LUA_TNUMBER) return imbL_checkint64(L, idx, field);
   lua_rawgeti(L, idx, (int)i);
   if (!imbL_toint64(L, -1, &v) || v < 0)
-    luaL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i,
-               lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+    imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
   lua_pop(L, 1);
   return v;
 }
 
 /* core.totals(rate, dau, groups, mau) -> array of cents */
 static int p_totals(lua_State *L) {
-  static const char *const fields[3] = {"peak_dau", "groups_peak", "mau"};
+  const char *const *fields = usage_fields;
   imb_rate *r = checkrate(L, 1);
   lua_Integer n = -1;
   for (int k = 0; k < 3; k++) {
     lua_Integer len = batch_len(L, 2 + k, fields[k]);
     if (len < 0) continue;
     if (n >= 0 && len != n)
-      return luaL_error(L, "%s: has %d scenarios where an earlier array has %d", fields[k], (int)len, (int)n);
+      return imbL_error(L, "%s: has %d scenarios where an earlier array has %d", fields[k], (int)len, (int)n);
     n = len;
   }
   if (n < 0) n = 1;
@@ -166,7 +186,9 @@ static int p_totals(lua_State *L) {
     int64_t c;
     imb_status s = imb_month_total(r, batch_get(L, 2, i, fields[0]), batch_get(L, 3, i, fields[1]),
                                    batch_get(L, 4, i, fields[2]), &c);
-    if (s) return luaL_error(L, "scenario %d: %s", (int)i, imb_strerror(s));
+    if (s)
+      return imbL_error(L, "scenario %d: the total %s (peak_dau, groups_peak or mau too large)", (int)i,
+                        imb_strerror(s));
     imbL_pushint64(L, c);
     lua_rawseti(L, out, (int)i);
   }
@@ -187,7 +209,7 @@ static int p_trtc(lua_State *L) {
     if (!lua_isnil(L, -1)) {
       lua_pushfstring(L, "trtc.%s", trtc_tiers[i]);
       t.seconds[i] = imbL_checkint64(L, -2, lua_tostring(L, -1));
-      if (t.seconds[i] < 0) return luaL_error(L, "%s: seconds must not be negative", lua_tostring(L, -1));
+      if (t.seconds[i] < 0) return imbL_error(L, "%s: seconds must not be negative", lua_tostring(L, -1));
       lua_pop(L, 1);
     }
     lua_getfield(L, 2, trtc_tiers[i]);
@@ -195,9 +217,10 @@ static int p_trtc(lua_State *L) {
     lua_pop(L, 2);
   }
   t.free_minutes = imbL_checkint64(L, 3, "trtc.free_minutes");
-  if (t.free_minutes < 0) return luaL_error(L, "trtc.free_minutes: must not be negative");
+  if (t.free_minutes < 0) return imbL_error(L, "trtc.free_minutes: must not be negative");
   imb_status s = imb_trtc_price(&t);
-  if (s) return imbL_status_error(L, s, "trtc", "seconds");
+  if (s || t.cents > INT64_MAX / IMB_MICROS_PER_CENT)
+    return imbL_error(L, "trtc: the amount for these seconds does not fit in 64 bits");
   imbL_pushint64(L, t.cents);
   lua_createtable(L, IMB_TRTC_TIERS, 0);
   for (int i = 0; i < IMB_TRTC_TIERS; i++) {
@@ -219,7 +242,7 @@ static const luaL_Reg rate_methods[] = {{NULL, NULL}};
 static const luaL_Reg pricing_funcs[] = {
     {"rate", p_rate},           {"charge", p_charge}, {"prorate", p_prorate},
     {"round_cents", p_round_cents}, {"month_total", p_month_total}, {"totals", p_totals},
-    {"trtc", p_trtc},           {NULL, NULL}};
+    {"trtc", p_trtc},           {"rate_ptr", p_rate_ptr}, {NULL, NULL}};
 
 void imbL_open_pricing(lua_State *L) {
   imbL_newclass(L, RATE_MT, rate_meta, rate_methods);

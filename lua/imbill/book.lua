@@ -117,6 +117,13 @@ local function copy(t)
   return c
 end
 
+-- money.new with the public function's name in front of its error.
+local function amount(fn, v, field)
+  local ok, m = pcall(money.new, v, field)
+  if not ok then error(fn .. ": " .. tostring(m), 0) end
+  return m
+end
+
 local function check_limit(fn, path, v)
   if v == "unlimited" then return nil end
   if type(v) == "table" and path:match("members_per_group$") then
@@ -141,7 +148,7 @@ local function build_charge(fn, path, c)
   local out = {
     free = check.count(fn, path .. ".free", c.free or 0),
     block = check.count(fn, path .. ".block", c.block or 0),
-    price = money.new(c.price or "0", path .. ".price"),
+    price = amount(fn, c.price or "0", path .. ".price"),
   }
   if out.price < money.ZERO then check.fail(fn, path .. ".price", "must not be negative", c.price) end
   if out.block == 0 and out.price > money.ZERO then
@@ -157,7 +164,7 @@ local function build_edition(fn, bookname, id, d)
   local path = "editions." .. id
   check.fields(fn .. " " .. path, d, EDITION_KEYS)
   local e = setmetatable({ id = id, book = bookname }, Edition)
-  e.monthly_fee = money.new(d.monthly_fee or "0", path .. ".monthly_fee")
+  e.monthly_fee = amount(fn, d.monthly_fee or "0", path .. ".monthly_fee")
   if e.monthly_fee < money.ZERO then check.fail(fn, path .. ".monthly_fee", "must not be negative", d.monthly_fee) end
   e.free = d.free == true
   if d.free ~= nil and type(d.free) ~= "boolean" then check.fail(fn, path .. ".free", "expected a boolean", d.free) end
@@ -198,14 +205,16 @@ local function build_addons(fn, book, addons)
     local fees = {}
     for ed, fee in pairs(check.table(fn, path .. ".fee", a.fee)) do
       if not book._editions[ed] then check.fail(fn, path .. ".fee", "no such edition in the book", ed) end
-      fees[ed] = money.new(fee, path .. ".fee." .. ed)
+      fees[ed] = amount(fn, fee, path .. ".fee." .. ed)
+      if fees[ed] < money.ZERO then check.fail(fn, path .. ".fee." .. ed, "must not be negative", fee) end
     end
     local raises = {}
-    for limit, per in pairs(a.raises or {}) do
+    for limit, per in pairs(check.table(fn, path .. ".raises", a.raises or {})) do
       if not LIMIT_SET[limit] then check.fail(fn, path .. ".raises", "unknown limit", limit) end
       raises[limit] = {}
       -- false marks "unlimited": nil could not be told from "not raised"
-      for ed, v in pairs(per) do
+      for ed, v in pairs(check.table(fn, path .. ".raises." .. limit, per)) do
+        if not book._editions[ed] then check.fail(fn, path .. ".raises." .. limit, "no such edition in the book", ed) end
         local l = check_limit(fn, path .. ".raises." .. limit, v)
         if l == nil then l = false end
         raises[limit][ed] = l
@@ -224,7 +233,7 @@ local function policy_of(fn, p)
   if amf == true then out.activation_free_before = math.huge
   elseif amf == false or amf == nil then out.activation_free_before = -math.huge
   elseif type(amf) == "table" and amf.before then
-    out.activation_free_before = dates.day(amf.before, "policy.activation_month_free.before")
+    out.activation_free_before = dates.day(amf.before, "policy.activation_month_free.before", fn)
   else
     check.fail(fn, "policy.activation_month_free", "expected true, false or { before = date }", amf)
   end
@@ -235,10 +244,13 @@ end
 local function finish(fn, name, d)
   local b = setmetatable({ name = name, _editions = {}, _order = {} }, Book)
   b.from, b.to = d.from, d.to
-  b.from_day = d.from and dates.day(d.from, "from") or -math.huge
-  b.to_day = d.to and dates.day(d.to, "to") or nil
-  b.tz = dates.format_tz(dates.tz_offset(d.tz))
-  b.offset = dates.tz_offset(d.tz)
+  b.from_day = d.from and dates.day(d.from, "from", fn) or -math.huge
+  b.to_day = d.to and dates.day(d.to, "to", fn) or nil
+  if b.to_day and b.to_day < b.from_day then check.fail(fn, "to", "is before from (" .. tostring(d.from) .. ")", d.to) end
+  local ok, off = pcall(dates.tz_offset, d.tz)
+  if not ok then error(fn .. ": " .. tostring(off), 0) end
+  b.offset = off
+  b.tz = dates.format_tz(off)
   b.policy = policy_of(fn, d.policy)
   for id, ed in pairs(check.table(fn, "editions", d.editions)) do
     if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
@@ -273,7 +285,14 @@ M.TRTC = DATA.trtc
 local function derive(spec)
   check.fields(FN, spec, { base = true, name = true, from = true, to = true, tz = true, editions = true,
                            remove = true, addons = true, policy = true })
-  local base = M.get(spec.base or "2022")
+  local base = spec.base or "2022"
+  if type(base) ~= "string" and not M.is_book(base) then
+    check.fail(FN, "base", "expected a book name or a book", base)
+  end
+  if type(base) == "string" and (not DATA[base] or base == "trtc") then
+    check.fail(FN, "base", "unknown price book (built-in: 2020, 2021, 2022)", base)
+  end
+  base = M.get(base)
   local d = copy(base._data)
   d.from = spec.from or d.from
   d.to = spec.to
@@ -307,7 +326,7 @@ local function derive(spec)
     end
   end
   for _, id in ipairs(check.table(FN, "remove", spec.remove or {})) do
-    if not d.editions[id] then check.fail(FN, "remove", "no such edition", id) end
+    if type(id) ~= "string" or not d.editions[id] then check.fail(FN, "remove", "no such edition", id) end
     d.editions[id] = nil
     for _, a in pairs(d.addons or {}) do if a.fee then a.fee[id] = nil end end
   end
@@ -334,7 +353,7 @@ function M.is_book(x) return getmetatable(x) == Book end
 
 --- The book a new app would have been sold on that day.
 function M.at(date)
-  local day = dates.day(date, "date")
+  local day = dates.day(date, "date", "imbill.book_at")
   for _, name in ipairs(M.BUILTIN) do
     local b = builtin_book(name)
     if b:in_force(day) then return b end

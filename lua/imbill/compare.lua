@@ -106,7 +106,7 @@ end
 function M.compare(p)
   local FN = "imbill.compare"
   check.fields(FN, p, COMPARE_FIELDS)
-  local month = dates.month(p.month, "month")
+  local month = dates.month(p.month, "month", FN)
   for field in pairs(QUOTAS) do check.opt_count(FN, field, p[field]) end
   check.opt_count(FN, "members_per_group", p.members_per_group)
   for i, f in ipairs(check.table(FN, "needs", p.needs or {})) do
@@ -126,15 +126,20 @@ function M.compare(p)
     for _, id in ipairs(book:editions()) do
       if next(only) == nil or only[id] or only[book.name .. "/" .. id] then
         local ed = book:edition(id)
-        local inv = invoice.invoice { book = book, edition = id, month = p.month, peak_dau = p.peak_dau,
-                                      dau = p.dau, groups_peak = p.groups_peak, groups = p.groups, mau = p.mau }
+        local oki, inv = pcall(invoice.invoice, { book = book, edition = id, month = p.month, peak_dau = p.peak_dau,
+                                      dau = p.dau, groups_peak = p.groups_peak, groups = p.groups, mau = p.mau })
+        if not oki then error((tostring(inv):gsub("^imbill%.invoice:", FN .. ":")), 0) end
         local reasons = reasons_for(book, ed, p, month, p.books ~= nil, inv.usage)
         rows[#rows + 1] = { book = book.name, edition = id, total = inv.total, eligible = #reasons == 0,
                             reasons = reasons, monthly_fee = ed.monthly_fee }
       end
     end
   end
-  if #rows == 0 then check.fail(FN, "editions", "no edition of the chosen books matches", p.editions) end
+  for i, e in ipairs(p.editions or {}) do
+    local found = false
+    for _, r in ipairs(rows) do found = found or r.edition == e or (r.book .. "/" .. r.edition) == e end
+    if not found then check.fail(FN, "editions[" .. i .. "]", "no edition of the chosen books has this id", e) end
+  end
   table.sort(rows, function(x, y)
     if x.total ~= y.total then return x.total < y.total end
     if x.eligible ~= y.eligible then return x.eligible end
@@ -152,6 +157,14 @@ end
 
 -- Break-even --------------------------------------------------------------
 
+-- "imbill.x: " prefixes of nested errors, replaced by the caller's name.
+local function reprefix(FN, field, msg)
+  msg = tostring(msg):gsub("^[%w%.:_]+: ", "", 1)
+  -- book:edition and imbill.book name their own field; ours says where it was given
+  msg = msg:gsub("^[%w_]+: ", "", 1)
+  return FN .. ": " .. field .. ": " .. msg
+end
+
 local function edition_of(FN, field, x)
   if type(x) == "string" then
     local b, e = x:match("^([^/]+)/(.+)$")
@@ -160,34 +173,46 @@ local function edition_of(FN, field, x)
   end
   check.table(FN, field, x)
   local ok, book = pcall(books.get, x.book)
-  if not ok then error(FN .. ": " .. field .. ".book: " .. tostring(book):gsub("^[^:]+: ", ""), 0) end
+  if not ok then error(reprefix(FN, field .. ".book", book), 0) end
   local ok2, ed = pcall(book.edition, book, x.edition)
-  if not ok2 then error(FN .. ": " .. field .. ".edition: " .. tostring(ed):gsub("^[^:]+: [^:]+: ", ""), 0) end
+  if not ok2 then error(reprefix(FN, field .. ".edition", ed), 0) end
   return ed, book.name .. "/" .. ed.id
 end
 
 local METRICS = { dau = "dau", mau = "mau", groups = "groups" }
 
--- The values at which a charge changes slope or steps: within the pieces they
--- cut, a cost is constant or (block 1, per user) a rounded line, so the cost
--- difference of two editions is monotone and its sign changes can be found by
--- bisection on whole numbers: exact, no sampling.
-local function breakpoints(ch, lo, hi, out)
-  if not ch or ch.block == 0 then return end
-  if ch.free >= lo and ch.free <= hi then out[#out + 1] = ch.free end
-  if ch.block > 1 then
-    local k = math.max(1, math.ceil((lo - ch.free) / ch.block))
-    local x = ch.free + k * ch.block
-    while x <= hi do
-      out[#out + 1] = x
-      x = x + ch.block
-    end
-  end
+-- Where a charge's cost can change its shape: at its free quota, and for block
+-- charges at the end of every block (cost is constant on free+(k-1)*block+1 ..
+-- free+k*block).  The first such value >= x, or nil.
+local function next_cut(ch, x)
+  if not ch or ch.block == 0 then return nil end
+  if x <= ch.free then return ch.free end
+  if ch.block == 1 then return nil end
+  local k = math.ceil((x - ch.free) / ch.block)
+  return ch.free + k * ch.block
 end
+
+-- The most pieces (runs between cuts) one call walks: 2021 pro against
+-- ultimate by DAU has one per 10,000 DAU, so this covers 0 .. 10^10.
+local MAX_PIECES = 1000000
+-- The most single values scanned where two editions' costs are within a cent.
+local MAX_SCAN = 1000000
 
 --- imbill.breakeven{ a =, b =, metric = "dau"|"mau"|"groups", usage = {...}, from =, to = }
 -- returns { metric=, a=, b=, points = { { at =, cheaper = "a"|"b"|"equal", a_total=, b_total= } } }
--- where each point is the value from which on (up to the next point) `cheaper` holds.
+-- where each point is the value from which on (up to the next point) `cheaper`
+-- holds.  Exact: every value where the order of the two totals changes is
+-- reported, none is sampled.
+--
+-- How: [from, to] is cut into pieces at every free quota and block end of the
+-- two editions' charges for the metric.  In a piece each edition's line is
+-- either constant (block charges, or below the free quota) or linear before
+-- its rounding to the cent (per-user charges, block 1).  If both are constant
+-- the difference is constant.  Otherwise let g be the exact, unrounded
+-- difference (linear in x); the rounded difference d differs from g by less
+-- than a cent (two lines, each rounded half-up by less than half a cent), so d
+-- has g's sign wherever |g| >= 1 cent.  Only the values where |g| < 1 cent,
+-- found by bisection on g, are looked at one by one: at most 2 cents / slope.
 function M.breakeven(p)
   local FN = "imbill.breakeven"
   check.fields(FN, p, { a = true, b = true, metric = true, usage = true, from = true, to = true })
@@ -205,48 +230,111 @@ function M.breakeven(p)
   local lo = check.count(FN, "from", p.from or 0)
   local hi = check.count(FN, "to", p.to or 10000000)
   if hi < lo then check.fail(FN, "to", "is below from", p.to) end
+  local FIELD = { dau = "peak_dau", groups = "groups_peak", mau = "mau" }
 
   local function cost(ed, x)
     base[metric] = x
-    return core.month_total(ed.rate, base.dau, base.groups, base.mau)
+    local ok, c = pcall(core.month_total, ed.rate, base.dau, base.groups, base.mau)
+    if not ok then
+      error(string.format("%s: to: at %s %s the total of %s does not fit (%s)", FN, FIELD[metric],
+        tostring(x), ed.book .. "/" .. ed.id, tostring(c)), 0)
+    end
+    return c
   end
   local function sign(x)
     local d = cost(ea, x) - cost(eb, x)
     return d < 0 and -1 or (d > 0 and 1 or 0)
   end
 
-  local cuts = {}
-  breakpoints(ea.charges[metric], lo, hi, cuts)
-  breakpoints(eb.charges[metric], lo, hi, cuts)
-  cuts[#cuts + 1] = hi
-  table.sort(cuts)
+  local ca, cb = ea.charges[metric], eb.charges[metric]
+  -- A line that is linear (not rounded to blocks) on a piece starting at s.
+  local function linear(ed, ch, s)
+    return ch ~= nil and ch.block == 1 and not ed.free and s > ch.free
+  end
+  -- The exact difference g(x) as money, given its value at s and its slope.
+  local function exact_at(s)
+    local d = cost(ea, s) - cost(eb, s)
+    local g = money.from_cents(d)
+    local slope = money.ZERO
+    for i, e in ipairs({ { ea, ca }, { eb, cb } }) do
+      local ed, ch = e[1], e[2]
+      if linear(ed, ch, s) then
+        local blocks, cents = core.charge(ed.rate, metric, s)
+        local line = ch.price * blocks - money.from_cents(cents) -- unrounded minus rounded
+        if i == 1 then g, slope = g + line, slope + ch.price
+        else g, slope = g - line, slope - ch.price end
+      end
+    end
+    return g, slope
+  end
 
   local points = {}
-  local function record(x, s)
-    local ca, cb = cost(ea, x), cost(eb, x)
-    points[#points + 1] = { at = x, cheaper = s < 0 and "a" or (s > 0 and "b" or "equal"),
-                            a_total = money.from_cents(ca), b_total = money.from_cents(cb) }
+  local prev
+  local function record(x, sg)
+    points[#points + 1] = { at = x, cheaper = sg < 0 and "a" or (sg > 0 and "b" or "equal"),
+                            a_total = money.from_cents(cost(ea, x)), b_total = money.from_cents(cost(eb, x)) }
+    prev = sg
   end
-  local prev = sign(lo)
-  record(lo, prev)
-  local start = lo + 1
-  for _, cut in ipairs(cuts) do
-    if cut >= start then
-      -- [start, cut] is one monotone piece
-      local s0 = sign(start)
-      if s0 ~= prev then record(start, s0) prev = s0 end
-      while sign(cut) ~= prev do
-        local l, r = start, cut -- sign(l) == prev, sign(r) ~= prev
+  local function visit(x)
+    local sg = sign(x)
+    if sg ~= prev then record(x, sg) end
+  end
+
+  local CENT = money.from_cents(1)
+  local NCENT = -CENT
+  local pieces = 0
+  local s = lo
+  while s <= hi do
+    local e = hi
+    for _, ch in ipairs({ ca or false, cb or false }) do
+      local c = ch and next_cut(ch, s)
+      if c and c < e then e = c end
+    end
+    pieces = pieces + 1
+    if pieces > MAX_PIECES then
+      check.fail(FN, "to", string.format("the range %d .. %d crosses more than %d price steps; narrow from/to",
+        lo, hi, MAX_PIECES), p.to)
+    end
+    visit(s)
+    if e > s and (linear(ea, ca, s) or linear(eb, cb, s)) then
+      local g0, k = exact_at(s)
+      local function g(x) return g0 + k * (x - s) end
+      -- the band [x1, x2] where |g| < 1 cent; below it and above it d has
+      -- the constant sign of g
+      local x1, x2 = e + 1, e
+      if k == money.ZERO then
+        if g0 > NCENT and g0 < CENT then x1, x2 = s + 1, e end
+      else
+        -- h = g oriented to grow with x; the near-zero band is -1c < h < 1c
+        local up = k > money.ZERO
+        local function h(x) local v = g(x) return up and v or -v end
+        -- first x in (s, e] with h(x) > -1 cent
+        local l, r = s, e + 1
         while r - l > 1 do
           local m = math.floor((l + r) / 2)
-          if sign(m) == prev then l = m else r = m end
+          if h(m) > NCENT then r = m else l = m end
         end
-        prev = sign(r)
-        record(r, prev)
-        start = r
+        x1 = r
+        -- last x in [s, e] with h(x) < 1 cent
+        l, r = s - 1, e
+        if h(e) < CENT then l = e else
+          while r - l > 1 do
+            local m = math.floor((l + r) / 2)
+            if h(m) < CENT then l = m else r = m end
+          end
+        end
+        x2 = l
       end
-      start = cut + 1
+      if x2 - x1 > MAX_SCAN then
+        check.fail(FN, "to", string.format("the two totals stay within a cent of each other from %d to %d;"
+          .. " narrow from/to", x1, x2), p.to)
+      end
+      if s + 1 <= math.min(x1 - 1, e) then visit(s + 1) end
+      for x = x1, x2 do visit(x) end
+      local after = math.max(x1, x2 + 1)
+      if after <= e then visit(after) end
     end
+    s = e + 1
   end
   return { metric = metric, a = na, b = nb, from = lo, to = hi, points = points }
 end
@@ -257,9 +345,9 @@ function M.totals(p, fast)
   local FN = "imbill.totals"
   check.fields(FN, p, { book = true, edition = true, peak_dau = true, groups_peak = true, mau = true })
   local ok, book = pcall(books.get, p.book or "2022")
-  if not ok then error(FN .. ": book: " .. tostring(book):gsub("^[^:]+: [^:]+: ", ""), 0) end
+  if not ok then error(reprefix(FN, "book", book), 0) end
   local ok2, ed = pcall(book.edition, book, p.edition)
-  if not ok2 then error(FN .. ": edition: " .. tostring(ed):gsub("^[^:]+: [^:]+: ", ""), 0) end
+  if not ok2 then error(reprefix(FN, "edition", ed), 0) end
   local f = fast or core.totals
   local ok3, out = pcall(f, ed.rate, p.peak_dau, p.groups_peak, p.mau)
   if not ok3 then error(FN .. ": " .. tostring(out), 0) end

@@ -5,8 +5,22 @@ local core = require "imbill.core"
 
 local M = {}
 
-function M.day(s, field) return core.parse_date(s, field) end
-function M.month(s, field) return core.parse_month(s, field) end
+--- Parses a "YYYY-MM-DD" date into a day number; errors name `field`, and
+-- start with `fn` (the public function) when given.
+function M.day(s, field, fn)
+  if fn == nil then return core.parse_date(s, field) end
+  local ok, v = pcall(core.parse_date, s, field)
+  if not ok then error(fn .. ": " .. tostring(v), 0) end
+  return v
+end
+
+--- Parses a "YYYY-MM" month into a month number (year*12 + month-1).
+function M.month(s, field, fn)
+  if fn == nil then return core.parse_month(s, field) end
+  local ok, v = pcall(core.parse_month, s, field)
+  if not ok then error(fn .. ": " .. tostring(v), 0) end
+  return v
+end
 M.format = core.format_date
 M.format_month = core.format_month
 M.month_first = core.month_first_day
@@ -46,8 +60,12 @@ function M.format_tz(offset)
   return string.format("%s%02d:%02d", sign, math.floor(offset / 3600), math.floor((offset % 3600) / 60))
 end
 
---- The billing day (number) of a Unix instant.
-function M.day_of(t, offset, field) return core.day_of(t, offset, field) end
+--- The billing day (number) of a Unix instant; offset is whole seconds east
+-- of UTC or a string such as "+08:00" (default UTC+8, Tencent's billing zone).
+function M.day_of(t, offset, field)
+  if type(offset) ~= "number" then offset = M.tz_offset(offset) end
+  return core.day_of(t, offset, field)
+end
 
 --- Due date of a month's bill: the 3rd of the next month.
 function M.due(month) return M.month_first(month + 1) + 2 end

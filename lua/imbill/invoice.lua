@@ -72,7 +72,7 @@ local function plan_lines(book, ed, month, u)
   local c = one_change(u)
   local on
   if c then
-    on = dates.day(c.on, "change.on")
+    on = dates.day(c.on, "change.on", FN)
     if on < first or on > last then fail("change.on", "is not in the invoice month " .. dates.format_month(month), c.on) end
     local to = wrap(book.edition, book, c.to)
     if to == ed then fail("change.to", "is the edition already in force", c.to) end
@@ -85,17 +85,28 @@ local function plan_lines(book, ed, month, u)
   end
 
   local act
-  if u.activated ~= nil then
-    act = dates.day(u.activated, "activated")
-    if act > last then fail("activated", "is after the invoice month " .. dates.format_month(month), u.activated) end
+  local activated = u.activated
+  if activated == nil and c and ed.free and not segs[#segs].ed.free then
+    -- Leaving a free edition with no earlier paid activation given: this
+    -- change is the first paid activation (in 2021 and 2022 it must be, as no
+    -- app can go back to free; in 2020 it is the usual trial -> pro upgrade).
+    activated = c.on
+  end
+  if activated ~= nil then
+    act = dates.day(activated, "activated", FN)
+    if act < first and ed.free and not book.policy.return_to_free then
+      fail("edition", string.format("price book %s does not allow going back to a free edition after the paid"
+        .. " activation of %s", book.name, activated), ed.id)
+    end
+    if act > last then fail("activated", "is after the invoice month " .. dates.format_month(month), activated) end
     if act >= first then
       if c and on ~= act then
         fail("change", string.format("one edition change per calendar month: activated on %s and changed on %s",
-          u.activated, c.on))
+          activated, c.on))
       end
       local seg = segs[#segs]
       if seg.ed.free then
-        fail("activated", "is the activation of a paid edition, but " .. seg.ed.id .. " is free", u.activated)
+        fail("activated", "is the activation of a paid edition, but " .. seg.ed.id .. " is free", activated)
       end
       if not c then
         -- before activation the app ran on no paid edition: no plan fee
@@ -151,7 +162,7 @@ local function usage_lines(ued, u, segs, first, dim, month)
       return peak, at and dates.format(first + at - 1)
     end
     local day = u[peak_field .. "_day"]
-    if day ~= nil then dates.day(day, peak_field .. "_day") end
+    if day ~= nil then dates.day(day, peak_field .. "_day", FN) end
     return check.count(FN, peak_field, pv or 0), day
   end
 
@@ -161,10 +172,10 @@ local function usage_lines(ued, u, segs, first, dim, month)
   usage.month = dates.format_month(month)
   if not ued then return lines, usage end
 
-  local function charge(kind, code, value, label, day)
+  local function charge(kind, code, value, label, day, field)
     local ch = ued.charges[kind]
     if not ch then return end
-    local blocks, cents = core.charge(ued.rate, kind, value)
+    local blocks, cents = check.call(FN, core.charge, ued.rate, kind, value, field)
     local note
     local where = day and (" (" .. day .. ")") or ""
     if value <= ch.free then
@@ -178,9 +189,10 @@ local function usage_lines(ued, u, segs, first, dim, month)
     end
     lines[#lines + 1] = { code = code, quantity = blocks, unit_price = ch.price, cents = cents, note = note }
   end
-  charge("dau", "dau_overage", usage.peak_dau, "peak DAU", usage.peak_dau_day)
-  charge("groups", "group_overage", usage.groups_peak, "peak groups", usage.groups_peak_day)
-  charge("mau", "mau_overage", usage.mau, "MAU", nil)
+  charge("dau", "dau_overage", usage.peak_dau, "peak DAU", usage.peak_dau_day, u.dau and "dau" or "peak_dau")
+  charge("groups", "group_overage", usage.groups_peak, "peak groups", usage.groups_peak_day,
+    u.groups and "groups" or "groups_peak")
+  charge("mau", "mau_overage", usage.mau, "MAU", nil, "mau")
   return lines, usage
 end
 
@@ -195,7 +207,7 @@ local function addon_lines(book, ed, month, addons)
     local id, act = a, nil
     if type(a) == "table" then
       check.fields(FN .. " " .. field, a, { id = true, activated = true })
-      id, act = a.id, a.activated and dates.day(a.activated, field .. ".activated")
+      id, act = a.id, a.activated and dates.day(a.activated, field .. ".activated", FN)
     end
     local addon = wrap(book.addon, book, id)
     if seen[id] then fail(field, "the add-on is listed twice", id) end
@@ -257,7 +269,7 @@ end
 --- imbill.invoice{...} (API.md "Invoices").
 function M.invoice(u)
   check.fields(FN, u, FIELDS)
-  local month = dates.month(u.month, "month")
+  local month = dates.month(u.month, "month", FN)
   local book = u.book ~= nil and wrap(books.get, u.book) or wrap(books.for_month, month)
   if u.edition == nil then fail("edition", "is required (one of: " .. table.concat(book:editions(), ", ") .. ")") end
   local ed = wrap(book.edition, book, u.edition)
@@ -272,17 +284,18 @@ function M.invoice(u)
   local tl = trtc_line(u.trtc)
   if tl then lines[#lines + 1] = tl end
 
-  local total = 0
+  -- summed as money: checked 64-bit arithmetic in C, exact on every runtime
+  local total = money.ZERO
   for _, l in ipairs(lines) do
-    total = total + l.cents
     l.amount = money.from_cents(l.cents)
     l.cents = nil
+    total = check.call(FN, function() return total + l.amount end)
   end
   local due = dates.due(month)
   local suspend, delete = dates.arrears(due)
   return setmetatable({
     book = book.name, edition = ed.id, month = dates.format_month(month), tz = book.tz,
-    lines = lines, total = money.from_cents(total), usage = usage,
+    lines = lines, total = total, usage = usage,
     due = dates.format(due), suspend = dates.format(suspend), delete = dates.format(delete),
   }, Invoice)
 end
