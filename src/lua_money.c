@@ -77,11 +77,28 @@ static int m_format(lua_State *L) {
   if (p < 0 || p > 6) return imbL_error(L, "places: must be 0..6, got %s", imbL_show(L, 2));
   int places = (int)p;
   if (places < 6) {
-    /* fewer places than the value has: round half-up to that many */
-    int64_t unit = 1;
+    /* fewer places than the value has: round half-up to that many, and print
+     * the rounded count of 10^-places units itself, since scaling it back to
+     * micro-units could overflow (9223372036854.775807 -> "9223372036854.78") */
+    int64_t unit = 1, q;
+    uint64_t pow = 1;
     for (int i = places; i < 6; i++) unit *= 10;
-    if (imb_muldiv(v, 1, unit, &v) != IMB_OK || imb_mul(v, unit, &v) != IMB_OK)
-      return imbL_error(L, "money:format(): the rounded amount does not fit in 64 bits");
+    for (int i = 0; i < places; i++) pow *= 10;
+    imb_muldiv(v, 1, unit, &q); /* cannot fail: |q| <= |v| */
+    uint64_t mag = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
+    char tmp[IMB_MONEY_BUFSZ];
+    size_t n = 0, k = 0;
+    uint64_t whole = mag / pow, frac = mag % pow;
+    if (q < 0) buf[n++] = '-';
+    do { tmp[k++] = (char)('0' + whole % 10); whole /= 10; } while (whole);
+    while (k) buf[n++] = tmp[--k];
+    if (places > 0) {
+      buf[n++] = '.';
+      for (int i = 0; i < places; i++) { tmp[i] = (char)('0' + frac % 10); frac /= 10; }
+      for (int i = places - 1; i >= 0; i--) buf[n++] = tmp[i];
+    }
+    lua_pushlstring(L, buf, n);
+    return 1;
   }
   size_t n = imb_money_format(v, places, buf);
   lua_pushlstring(L, buf, n);

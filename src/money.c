@@ -19,8 +19,9 @@ imb_status imb_money_parse(const char *s, size_t len, int64_t *micros) {
   if (i < len && s[i] == '.') {
     i++;
     for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, places++) {
-      if (places == 6) {
-        /* trailing zeros beyond the scale are harmless: "1.5000000" */
+      if (places >= 6) {
+        /* zeros beyond the scale are harmless ("1.5000000"); any other digit
+         * there would be lost, so it is refused */
         if (s[i] != '0') return IMB_ESCALE;
         continue;
       }
