@@ -46,5 +46,26 @@ setmetatable(imbill, {
   end,
 })
 
+-- what-if (series, projections, grids, charts) ----------------------------
+-- Loaded on first use.  See docs/whatif.md.
+do
+  local function lazy(mod, fn)
+    return function(...) return require(mod)[fn](...) end
+  end
+  local function proxy(mod)
+    return setmetatable({}, { __index = function(_, k) return require(mod)[k] end })
+  end
+  imbill.series = proxy "imbill.series"            -- build, read_csv, constant, compound, weekly, ...
+  imbill.project = lazy("imbill.project", "run")   -- month-by-month costs, best edition, cheapest path
+  imbill.migration = lazy("imbill.project", "migration")
+  imbill.breakeven_table = lazy("imbill.project", "breakeven_table")
+  imbill.cost_curve = lazy("imbill.project", "cost_curve")
+  imbill.shadow = lazy("imbill.shadow", "run")
+  imbill.grid = lazy("imbill.grid", "run")         -- millions of scenarios through the C fast path
+  imbill.chart = proxy "imbill.chart"              -- SVG: cost_curves, projection_bars, path_timeline
+  imbill.report = lazy("imbill.report", "html")    -- one self-contained HTML page
+end
+-- end of what-if ------------------------------------------------------------
+
 imbill.core = core
 return imbill

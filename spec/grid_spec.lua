@@ -1,0 +1,93 @@
+-- Batch grids (issue 4): editions x growth rates x starting DAU through the C
+-- fast path, results kept as arrays and summarised without a table per scenario.
+local H = require "helper"
+local G = require "imbill.grid"
+
+describe("what-if grids", function()
+  it("prices a scenario as the sum of full months with DAU compounded month by month", function()
+    -- 2021 pro, 25,000 DAU growing 100% a month for 2 months, no groups:
+    -- month 1: 449.99 + 2 x 449.99; month 2 (50,000 DAU): 449.99 + 4 x 449.99
+    local g = H.imbill.grid { editions = { "2021/pro" }, growth = { "100%" }, start_dau = { 25000 }, months = 2 }
+    assert.equal(1, g:size())
+    assert.equal("3599.92", tostring(g:get(1)))
+    assert.equal(359992, g:cents(1))
+  end)
+
+  it("rounds the monthly growth half-up on whole users", function()
+    -- 15 x 1.1 = 16.5 -> 17; 17 x 1.1 = 18.7 -> 19
+    assert.equal(17, H.imbill.core.grid_grow(15, 100000))
+    assert.equal(19, H.imbill.core.grid_grow(17, 100000))
+    assert.equal(14, H.imbill.core.grid_grow(15, -50000)) -- 14.25 -> 14
+  end)
+
+  it("lays scenarios out edition-major, then growth, then starting DAU", function()
+    local g = H.imbill.grid { editions = { "2020/pro", "2021/pro" }, growth_bp = { 0, 500 }, start_dau = { 1, 2, 3 } }
+    assert.equal(12, g:size())
+    local sc = g:scenario(g:index(2, 2, 3))
+    assert.equal("2021/pro", sc.edition)
+    assert.equal("5%", sc.growth)
+    assert.equal(3, sc.start_dau)
+    assert.equal(12, g:index(2, 2, 3))
+  end)
+
+  it("gives exactly the pure-Lua reference's totals (same definitions)", function()
+    local spec = { growth = { "-5%", "0%", "3.5%", "12.25%" }, start_dau = { from = 0, to = 120000, step = 4999 },
+                   months = 13, groups = 90000, groups_per_dau = "1.5", mau_per_dau = "3.2" }
+    local c = H.imbill.grid(spec):totals()
+    local l = G.run_lua(spec)
+    assert.equal(#l, #c)
+    assert.same(l, c)
+  end)
+
+  it("summarises in C exactly as sorting the pure-Lua array does", function()
+    local spec = { editions = { "2020/pro", "2021/ultimate", "2022/standard" }, growth = { "0%", "10%" },
+                   start_dau = { from = 500, to = 80000, step = 1500 }, months = 6, mau_per_dau = 3 }
+    local g = H.imbill.grid(spec)
+    local s, r = g:summary(), G.summarize(G.run_lua(spec))
+    for _, k in ipairs { "min", "max", "mean", "p5", "p25", "p50", "p75", "p95" } do
+      assert.equal(tostring(r[k]), tostring(s[k]), k)
+    end
+    assert.equal(r.argmin, s.argmin.index)
+    assert.equal("99.9" and tostring(g:percentile("99.9")), tostring(g:percentile(99.9)))
+    assert.equal(tostring(s.max), tostring(g:percentile(100)))
+    assert.equal(tostring(s.min), tostring(g:percentile(0)))
+  end)
+
+  it("summarises per edition and counts which edition wins each scenario", function()
+    local g = H.imbill.grid { editions = { "2021/pro", "2021/ultimate" }, growth = { 0 }, start_dau = { 5000, 50000 } }
+    local w = g:wins()
+    assert.same({ edition = "2021/pro", wins = 2 }, w[1])
+    assert.same({ edition = "2021/ultimate", wins = 0 }, w[2])
+    local by = g:by_edition { 50 }
+    assert.equal("2021/ultimate", by[2].edition)
+    assert.equal(tostring(H.imbill.money("899.99") * 12), tostring(by[2].min))
+  end)
+
+  it("reports progress while it runs in slices", function()
+    local seen = {}
+    H.imbill.grid { editions = { "2021/pro" }, growth = { 0 }, start_dau = { from = 1, to = 1000 }, chunk = 300,
+                    progress = function(done, total) seen[#seen + 1] = done .. "/" .. total end }
+    assert.same({ "300/1000", "600/1000", "900/1000", "1000/1000" }, seen)
+  end)
+
+  it("handles a million scenarios without a Lua table per scenario", function()
+    local g = H.imbill.grid { growth = { "0%", "2%" }, start_dau = { from = 1, to = 100000 }, months = 3,
+                              mau_per_dau = "3" }
+    assert.equal(6 * 2 * 100000, g:size())
+    assert.is_true(g:min() <= g:percentile(50))
+    assert.is_true(g:percentile(50) <= g:max())
+  end)
+
+  it("rejects bad grids, naming the field and value", function()
+    assert.matches("imbill.grid: editions%[1%]: price book 2021 has no such edition", H.err(H.imbill.grid,
+      { editions = { "2021/flagship" }, start_dau = { 1 } }))
+    assert.matches("growth%[1%]: must be above %-100%%", H.err(H.imbill.grid, { growth = { "-100%" }, start_dau = { 1 } }))
+    assert.matches("start_dau%[2%]: must not be negative, got %-5", H.err(H.imbill.grid, { start_dau = { 1, -5 } }))
+    assert.matches("start_dau: is required", H.err(H.imbill.grid, {}))
+    assert.matches("months: expected 1 .. 1200", H.err(H.imbill.grid, { start_dau = { 1 }, months = 0 }))
+    assert.matches("imbill.grid: colour: unknown field", H.err(H.imbill.grid, { start_dau = { 1 }, colour = 1 }))
+    assert.matches("percentile: p: expected 0 .. 100", H.err(function()
+      return H.imbill.grid { start_dau = { 1 } }:percentile(101)
+    end))
+  end)
+end)

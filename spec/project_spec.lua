@@ -1,0 +1,157 @@
+-- Projections and the migration question (issue 4), against hand-computed values.
+local H = require "helper"
+local S = require "imbill.series"
+
+-- 25,000 DAU, 150,000 groups and 60,000 MAU every day, 2022-10 .. 2023-01:
+-- across 2022-10-18 (2021 book: activation month charged by day from then) and
+-- 2022-12-26 (the 2022 MAU book starts).
+local function flat()
+  return S.build { from = "2022-10", months = 4, dau = 25000, groups = 150000, mau = 60000 }
+end
+
+local function totals(row)
+  local out = {}
+  for i, c in ipairs(row.months) do out[i] = tostring(c.total) end
+  return out
+end
+
+describe("projection", function()
+  it("prices every edition month by month, across the 2021-to-2022 book boundary", function()
+    local p = H.imbill.project { usage = flat(), books = { "2021", "2022" } }
+    assert.same({ "2022-10", "2022-11", "2022-12", "2023-01" }, p.months)
+    -- 2021 pro, a new app activated 2022-10-01 (before 2022-10-18): no plan fee in
+    -- October; DAU 25,000 = 2 blocks x 449.99, groups 150,000 = 1 block x 449.99
+    local pro = p:row("2021/pro")
+    assert.same({ "1349.97", "1799.96", "1799.96", "1799.96" }, totals(pro))
+    assert.equal("6749.85", tostring(pro.total))
+    assert.same({ "1349.97", "2249.96", "2249.96", "2249.96" }, totals(p:row("2021/ultimate")))
+    -- 2022 standard: 399.00 (activation on the 1st is a full month by day) +
+    -- (60,000 - 10,000) x 0.015 = 750.00
+    local std = p:row("2022/standard")
+    assert.same({ "1149.00", "1149.00", "1149.00", "1149.00" }, totals(std))
+    assert.equal("4596.00", tostring(std.total))
+    assert.equal("5796.00", tostring(p:row("2022/premium").total))
+    -- free editions cannot serve 25,000 DAU
+    assert.is_false(p:row("2021/free").eligible)
+    assert.matches("over the free edition", p:row("2022/developer").months[1].reasons[1])
+    -- best each month, cheapest held edition, cheapest legal path
+    for _, b in ipairs(p.best) do assert.equal("2022/standard", b.name) end
+    assert.equal("2022/standard", p:cheapest().name)
+    assert.equal("4596.00", tostring(p.path.total))
+    assert.equal("activate standard", p.path.steps[1].change)
+  end)
+
+  it("charges the activation month by day from 2022-10-18 (2021 book)", function()
+    local p = H.imbill.project { usage = flat(), books = { "2021" }, editions = { "2021/pro" },
+                                 activated = "2022-11-10" }
+    local pro = p:row("2021/pro")
+    -- October: not activated yet; November: 449.99 x 21/30 = 314.993 -> 314.99,
+    -- plus 899.98 DAU and 449.99 group overage
+    assert.same({ "0.00", "1664.96", "1799.96", "1799.96" }, totals(pro))
+    assert.equal("not activated yet", pro.months[1].note)
+    assert.equal("5264.88", tostring(pro.total))
+  end)
+
+  it("an app already on a paid edition pays full months from the start", function()
+    local p = H.imbill.project { usage = flat(), books = { "2021" }, current = "2021/pro" }
+    assert.equal(tostring(H.imbill.money("1799.96") * 4), tostring(p:row("2021/pro").total))
+    -- going back to the free edition is not legal in the 2021 book
+    assert.is_false(p:row("2021/free").legal)
+  end)
+
+  it("finds the cheapest legal path: upgrade only in the months a feature is needed", function()
+    -- read receipts are needed in February only (ultimate has them, pro does not)
+    local text = { "date,dau,groups,features" }
+    for d = 1, 31 do text[#text + 1] = string.format("2022-01-%02d,20000,0,", d) end
+    for d = 1, 28 do text[#text + 1] = string.format("2022-02-%02d,20000,0,read_receipts", d) end
+    for d = 1, 31 do text[#text + 1] = string.format("2022-03-%02d,20000,0,", d) end
+    local s = S.parse_csv(table.concat(text, "\n"))
+    local p = H.imbill.project { usage = s, books = { "2021" }, current = "2021/pro" }
+    local names = {}
+    for i, st in ipairs(p.path.steps) do names[i] = st.name end
+    assert.same({ "2021/pro", "2021/ultimate", "2021/pro" }, names)
+    assert.equal("pro -> ultimate", p.path.steps[2].change)
+    assert.equal("ultimate -> pro", p.path.steps[3].change)
+    assert.equal(2, p.path.changes)
+    -- 899.98 + 1349.98 + 899.98
+    assert.equal("3149.94", tostring(p.path.total))
+    assert.is_false(p:row("2021/pro").eligible)
+  end)
+
+  it("never returns to a free edition where the book forbids it, but may in the 2020 book", function()
+    -- busy January, quiet February (50 DAU fits the free editions)
+    local dau = {}
+    for i = 1, 31 do dau[i] = 20000 end
+    for i = 32, 59 do dau[i] = 50 end
+    local s = S.from_table { from = "2021-01-01", dau = dau }
+    local p20 = H.imbill.project { usage = s, books = { "2020" } }
+    assert.same({ "2020/pro", "2020/trial" }, { p20.path.steps[1].name, p20.path.steps[2].name })
+    -- 2020 activation month: no plan fee; 20,000 DAU = 1 block of 149.99
+    assert.equal("149.99", tostring(p20.path.total))
+    local p21 = H.imbill.project { usage = s, books = { "2021" } }
+    assert.same({ "2021/pro", "2021/pro" }, { p21.path.steps[1].name, p21.path.steps[2].name })
+  end)
+
+  it("gives text, CSV and plain data with exact amounts", function()
+    local p = H.imbill.project { usage = flat(), books = { "2022" } }
+    assert.matches("2022%-10 +0%.00%* +1,149%.00 +1,449%.00", p:table())
+    assert.matches("\n2022%-10,2022/standard,1149%.00,true,true,true\n", p:csv())
+    local d = p:data()
+    assert.equal("4596.00", d.editions[2].total)
+    assert.equal("4596.00", d.path.total)
+  end)
+
+  it("rejects bad projections, naming the field and value", function()
+    assert.matches("imbill.project: usage: expected a series", H.err(H.imbill.project, { usage = 5 }))
+    assert.matches("imbill.project: editions%[1%]: price book 2021 has no such edition", H.err(H.imbill.project,
+      { usage = flat(), editions = { "2021/gold" } }))
+    assert.matches("imbill.project: from: the horizon 2022%-09 %.%. 2022%-12 is not covered", H.err(H.imbill.project,
+      { usage = flat(), from = "2022-09", months = 4 }))
+    assert.matches("imbill.project: current: expected \"book/edition\"", H.err(H.imbill.project,
+      { usage = flat(), current = "pro" }))
+    assert.matches("imbill.project: usage: .*missing days", H.err(H.imbill.project,
+      { usage = { csv = "date,dau,groups\n2021-01-01,1,1\n2021-01-05,1,1\n" } }))
+  end)
+end)
+
+describe("migration from the 2021 DAU plan to the 2022 MAU plan", function()
+  -- January 5,000 DAU, February 35,000, March 5,000; MAU 40,000 throughout
+  local function history()
+    local rows = { "date,dau,groups,mau" }
+    for _, m in ipairs { { "2023-01", 31, 5000 }, { "2023-02", 28, 35000 }, { "2023-03", 31, 5000 } } do
+      for d = 1, m[2] do rows[#rows + 1] = string.format("%s-%02d,%d,0,40000", m[1], d, m[3]) end
+    end
+    return S.parse_csv(table.concat(rows, "\n"))
+  end
+
+  it("compares month by month and says when migration pays off and that it cannot be undone", function()
+    local mig = H.imbill.migration { usage = history(), from = "2021/pro", to = "2022/standard" }
+    -- 2021 pro: 449.99, 449.99 + 3 x 449.99, 449.99;  2022 standard: 399 + 30,000 x 0.015 = 849.00
+    local rows = {}
+    for i, r in ipairs(mig.rows) do rows[i] = { tostring(r.dau_plan), tostring(r.mau_plan), tostring(r.saving),
+                                                tostring(r.cumulative) } end
+    assert.same({ { "449.99", "849.00", "-399.01", "-399.01" }, { "1799.96", "849.00", "950.96", "551.95" },
+                  { "449.99", "849.00", "-399.01", "152.94" } }, rows)
+    assert.equal("152.94", tostring(mig.difference))
+    assert.equal("2023-02", mig.pays_off_from)
+    -- migrating on 2023-02-01: 449.99 + 849.00 + 849.00 = 2147.99 against 2699.94
+    assert.equal("2023-02", mig.best_month)
+    assert.equal("551.95", tostring(mig.best_saving))
+    assert.is_true(mig.irreversible)
+    assert.matches("cannot be undone", tostring(mig))
+    assert.matches("Migration pays off from 2023%-02", mig:verdict())
+    assert.equal("152.94", mig:data().difference)
+  end)
+
+  it("picks the cheapest MAU edition that serves every month when none is named", function()
+    local mig = H.imbill.migration { usage = history() }
+    assert.equal("2022/standard", mig.to)
+    assert.equal("2021/pro", mig.from)
+  end)
+
+  it("needs MAU in the history", function()
+    local s = S.build { from = "2023-01", months = 1, dau = 1 }
+    assert.matches("imbill.migration: usage: the MAU plan bills monthly active users", H.err(H.imbill.migration,
+      { usage = s }))
+  end)
+end)

@@ -1,0 +1,239 @@
+-- Usage series: generators and the CSV usage-history reader (issue 4).
+local H = require "helper"
+local S = require "imbill.series"
+local dates = require "imbill.dates"
+
+local function days(s, col, a, b)
+  local out = {}
+  for i = a or 1, b or s.n do out[#out + 1] = s[col or "dau"][i] end
+  return out
+end
+
+describe("series generators", function()
+  it("a constant gives the same count every day", function()
+    local s = S.build { from = "2021-03-01", days = 5, dau = S.constant(1234), groups = 7 }
+    assert.same({ 1234, 1234, 1234, 1234, 1234 }, days(s))
+    assert.same({ 7, 7, 7, 7, 7 }, days(s, "groups"))
+    assert.equal("2021-03-05", s:to())
+  end)
+
+  it("linear growth per day rounds start + slope x t half-up", function()
+    local s = S.build { from = "2021-03-01", days = 4, dau = S.linear { start = 100, per_day = "2.5" } }
+    assert.same({ 100, 103, 105, 108 }, days(s))
+  end)
+
+  it("linear growth per month steps on the 1st of each month, and never goes below 0", function()
+    local s = S.build { from = "2021-01-30", days = 4, dau = S.linear { start = 100, per_month = 1000 } }
+    assert.same({ 100, 100, 1100, 1100 }, days(s))
+    local d = S.build { from = "2021-01-01", days = 3, dau = S.linear { start = 1, per_day = -1 } }
+    assert.same({ 1, 0, 0 }, days(d))
+  end)
+
+  it("compound monthly growth: v(k+1) = round_half_up(v(k) x (1 + rate)), constant within a month", function()
+    local s = S.build { from = "2021-01", months = 7, dau = S.compound { start = 10000, rate = "10%" } }
+    local peaks = {}
+    for _, m in ipairs(s:monthly()) do peaks[#peaks + 1] = m.peak_dau end
+    assert.same({ 10000, 11000, 12100, 13310, 14641, 16105, 17716 }, peaks)
+    -- the same rate as basis points or parts per million
+    local b = S.build { from = "2021-01", months = 7, dau = S.compound { start = 10000, rate_bp = 1000 } }
+    local p = S.build { from = "2021-01", months = 7, dau = S.compound { start = 10000, rate_ppm = 100000 } }
+    assert.same(s.dau, b.dau)
+    assert.same(s.dau, p.dau)
+  end)
+
+  it("compound daily growth compounds from day to day", function()
+    local s = S.build { from = "2021-01-01", days = 5, dau = S.compound { start = 100, rate = 0.01, per = "day" } }
+    assert.same({ 100, 101, 102, 103, 104 }, days(s))
+  end)
+
+  it("weekly seasonality multiplies by the factor of the weekday", function()
+    -- 2021-03-06 is a Saturday, 2021-03-07 a Sunday
+    local s = S.build { from = "2021-03-05", days = 4, dau = S.constant(1000) * S.weekly { sat = "1.5", sun = "120%" } }
+    assert.same({ 1000, 1500, 1200, 1000 }, days(s))
+    assert.equal(6, S.weekday(dates.day("2021-03-06")))
+  end)
+
+  it("a step adds a count (by) or multiplies (times) from its day on", function()
+    local s = S.build { from = "2021-03-30", days = 4, dau = S.constant(100) + S.step { on = "2021-04-01", by = 50 },
+                        groups = S.constant(10) * S.step { on = "2021-03-31", times = 3 } }
+    assert.same({ 100, 100, 150, 150 }, days(s))
+    assert.same({ 10, 30, 30, 30 }, days(s, "groups"))
+  end)
+
+  it("noise with a fixed seed is the same series every run, within its amplitude", function()
+    local function mk()
+      return S.build { from = "2021-01-01", days = 60, dau = S.constant(10000) + S.noise { seed = 7, amplitude = 10 } }
+    end
+    local a, b = mk(), mk()
+    assert.same(a.dau, b.dau)
+    -- first draw after seed 7: 48271 x 7 mod (2^31 - 1) = 337897; 337897 mod 21 - 10 = -3
+    assert.equal(9997, a.dau[1])
+    for _, v in ipairs(a.dau) do assert.is_true(v >= 9990 and v <= 10010) end
+    local c = S.build { from = "2021-01-01", days = 60, dau = S.constant(10000) + S.noise { seed = 8, amplitude = 10 } }
+    assert.are_not.same(a.dau, c.dau)
+    local r = S.build { from = "2021-01-01", days = 30, dau = S.constant(10000) * S.noise { seed = 1, relative = "5%" } }
+    for _, v in ipairs(r.dau) do assert.is_true(v >= 9500 and v <= 10500) end
+  end)
+
+  it("a ramp moves a factor in a straight line between two dates (DAU doubling by summer)", function()
+    local s = S.build { from = "2021-01-01", to = "2021-01-05",
+                        dau = S.constant(1000) * S.ramp { from = "2021-01-02", to = "2021-01-04", finish = "2" } }
+    assert.same({ 1000, 1000, 1500, 2000, 2000 }, days(s))
+  end)
+
+  it("generators combine: (compound + step) x weekly", function()
+    local g = (S.compound { start = 1000, rate = "100%" } + S.step { on = "2021-02-01", by = 10 }) * S.weekly { mon = 2 }
+    local s = S.build { from = "2021-01-31", days = 3, dau = g }
+    -- 2021-01-31 Sunday: 1000; 2021-02-01 Monday: (2000 + 10) x 2; 2021-02-02: 2010
+    assert.same({ 1000, 4020, 2010 }, days(s))
+  end)
+
+  it("months of any length, across year ends and leap years", function()
+    local s = S.build { from = "2020-12-15", months = 3, dau = 1 }
+    assert.equal("2021-02-28", s:to())
+    assert.equal(17 + 31 + 28, s.n)
+    assert.same({ "2020-12", "2021-01", "2021-02" }, s:months())
+    local ms = s:monthly()
+    assert.equal(17, ms[1].days)
+    assert.is_false(ms[1].complete)
+    assert.is_true(ms[2].complete)
+    local leap = S.build { from = "2024-02", months = 1, dau = 1 }
+    assert.equal(29, leap.n)
+  end)
+
+  it("a month's summary: peaks with their days, MAU from a ratio", function()
+    local s = S.build { from = "2021-03", months = 1, dau = S.linear { start = 100, per_day = 10 }, groups = 5,
+                        mau_ratio = "2.5" }
+    local m = s:month("2021-03")
+    assert.equal(400, m.peak_dau)
+    assert.equal("2021-03-31", m.peak_dau_day)
+    assert.equal(1000, m.mau)
+    local u = s:usage("2021-03")
+    assert.equal(31, #u.dau)
+    local inv = H.imbill.invoice { book = "2020", edition = "pro", month = "2021-03", dau = u.dau, groups = u.groups }
+    assert.equal("149.99", tostring(inv.total))
+  end)
+
+  it("applies factors to an existing series (history x ramp)", function()
+    local s = S.build { from = "2021-01-01", days = 3, dau = 1000 }
+    local t = s:times { dau = "1.5" }
+    assert.same({ 1500, 1500, 1500 }, t.dau)
+    assert.same({ 1000, 1000, 1000 }, s.dau)
+    local h = S.build { from = "2021-01-01", days = 3, dau = S.history(s, "dau") * S.factor(2) }
+    assert.same({ 2000, 2000, 2000 }, h.dau)
+  end)
+
+  it("rejects bad generator arguments, naming the field and value", function()
+    assert.matches("imbill.series.compound: rate: must be above %-100%%", H.err(S.compound, { start = 1, rate = "-100%" }))
+    assert.matches("start: must not be negative, got %-1", H.err(S.compound, { start = -1, rate = "1%" }))
+    assert.matches("weekly: sunday: unknown field", H.err(S.weekly, { sunday = 2 }))
+    assert.matches("step: on: malformed date 'tomorrow'", H.err(S.step, { on = "tomorrow", by = 1 }))
+    assert.matches("more than 6 decimals", H.err(S.factor, 0.1234567))
+    assert.matches("two levels cannot be multiplied", H.err(function() return S.constant(1) * S.constant(2) end))
+    assert.matches("build: to: give exactly one of to, days, months",
+      H.err(S.build, { from = "2021-01-01", dau = 1 }))
+    assert.matches("build: dau: expected a whole number or a generator",
+      H.err(S.build, { from = "2021-01-01", days = 1, dau = "x" }))
+    assert.matches("build: from: malformed date", H.err(S.build, { from = "2021-1-1", days = 1, dau = 1 }))
+  end)
+end)
+
+describe("the CSV usage history reader", function()
+  local function csv(lines) return table.concat(lines, "\n") .. "\n" end
+
+  it("reads the documented header in any column order, with comments, CRLF and quotes", function()
+    local s = S.parse_csv("\239\187\191# exported from the console\r\ngroups,date,dau,mau\r\n"
+      .. "120000,2021-01-31,25000,80000\r\n\r\n\"121000\",2021-02-01,26000,5000\r\n")
+    assert.equal("2021-01-31", s:from())
+    assert.same({ 25000, 26000 }, s.dau)
+    assert.same({ 120000, 121000 }, s.groups)
+    local jan, feb = s:month("2021-01"), s:month("2021-02")
+    assert.equal(80000, jan.mau)
+    assert.equal(5000, feb.mau)
+    assert.equal(1, jan.days)
+    assert.equal(28, feb.days_in_month)
+  end)
+
+  it("rows may come in any order and split into months at month boundaries", function()
+    local s = S.parse_csv(csv { "date,dau,groups", "2021-02-01,7,1", "2021-01-31,9,2", "2021-01-30,3,3" })
+    assert.same({ 3, 9, 7 }, s.dau)
+    assert.equal(9, s:month("2021-01").peak_dau)
+    assert.equal(7, s:month("2021-02").peak_dau)
+  end)
+
+  it("reads the optional quota columns and features", function()
+    local s = S.parse_csv(csv { "date,dau,groups,accounts,av_rooms,members,features",
+      "2021-03-01,10,1,500,3,150,read_receipts;push_all", "2021-03-02,10,1,600,2,180," })
+    local m = s:month("2021-03")
+    assert.equal(600, m.accounts)
+    assert.equal(3, m.av_rooms)
+    assert.equal(180, m.members)
+    assert.same({ "push_all", "read_receipts" }, m.needs)
+  end)
+
+  it("names the line and column of a malformed row", function()
+    assert.equal('imbill.series.read_csv: usage.csv:3: column 2 (dau): expected a whole number >= 0, got "12.5"',
+      H.err(S.parse_csv, csv { "date,dau,groups", "2021-03-01,1,1", "2021-03-02,12.5,1" }, { name = "usage.csv" }))
+    assert.matches("input:2: column 1 %(date%): no such date '2021%-02%-30'",
+      H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-30,1,1" }))
+    assert.matches("input:2: column 3 %(groups%): expected a whole number >= 0, got \"%-4\"",
+      H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,-4" }))
+    assert.matches("input:3: has 2 columns, the header has 3",
+      H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,4", "2021-02-04,1" }))
+    assert.matches("input:2: column 4 %(features%): unknown feature \"teleport\"",
+      H.err(S.parse_csv, csv { "date,dau,groups,features", "2021-02-03,1,4,teleport" }))
+    assert.matches("input:2: column 2: unterminated or misplaced quote",
+      H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,\"1,4" }))
+  end)
+
+  it("checks the header", function()
+    assert.matches("input:1: column 3: unknown column \"grups\"", H.err(S.parse_csv, "date,dau,grups\n"))
+    assert.matches("input:1: the header has no \"groups\" column", H.err(S.parse_csv, "date,dau\n"))
+    assert.matches("input:1: column 3: column \"dau\" appears twice", H.err(S.parse_csv, "date,dau,dau,groups\n"))
+    assert.matches("no header line", H.err(S.parse_csv, "# nothing\n"))
+    assert.matches("no data rows", H.err(S.parse_csv, "date,dau,groups\n"))
+  end)
+
+  it("refuses missing days unless asked to fill them with zeros or the previous day", function()
+    local text = csv { "date,dau,groups", "2021-03-01,10,1", "2021-03-04,40,4" }
+    assert.matches("input:3: missing days 2021%-03%-02%.%.2021%-03%-03 %(between line 2 and line 3%)",
+      H.err(S.parse_csv, text))
+    local z = S.parse_csv(text, { missing = "zero" })
+    assert.same({ 10, 0, 0, 40 }, z.dau)
+    local c = S.parse_csv(text, { missing = "carry" })
+    assert.same({ 10, 10, 10, 40 }, c.dau)
+    assert.matches("2021%-03%-02%.%.2021%-03%-03 missing", c.notes[1])
+  end)
+
+  it("refuses duplicate days unless asked to keep the larger or the last value", function()
+    local text = csv { "date,dau,groups", "2021-03-01,10,5", "2021-03-01,8,9" }
+    assert.equal("imbill.series.read_csv: input:3: duplicate day 2021-03-01 (also on line 2)", H.err(S.parse_csv, text))
+    local m = S.parse_csv(text, { duplicates = "max" })
+    assert.same({ 10 }, m.dau)
+    assert.same({ 9 }, m.groups)
+    local l = S.parse_csv(text, { duplicates = "last" })
+    assert.same({ 8 }, l.dau)
+  end)
+
+  it("reads a file and writes the same series back as CSV", function()
+    local s = S.build { from = "2021-12-30", days = 4, dau = S.linear { start = 10, per_day = 1 }, groups = 3,
+                        mau = 50 }
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(s:csv())
+    f:close()
+    local r = S.read_csv(path)
+    os.remove(path)
+    assert.same(s.dau, r.dau)
+    assert.same(s.mau, r.mau)
+    assert.equal("2022-01-02", r:to())
+    assert.matches("read_csv: path: cannot open", H.err(S.read_csv, "/nonexistent/usage.csv"))
+  end)
+
+  it("the example history files read cleanly", function()
+    local s = S.read_csv(H.top .. "/examples/data/usage_2021.csv")
+    assert.equal("2021-01-01", s:from())
+    assert.equal("2021-12-31", s:to())
+    assert.is_true(s:has_mau())
+  end)
+end)

@@ -1,0 +1,60 @@
+-- Shadow pricing (issue 4): the same usage under a built-in and a user-modified
+-- price book, with per-line and total differences per month.
+local H = require "helper"
+local S = require "imbill.series"
+
+describe("shadow pricing", function()
+  local usage = S.build { from = "2021-01", months = 2, dau = 25000, groups = 250000 }
+
+  it("prices a 129.99 pro against the real 149.99 pro, line by line", function()
+    local sh = H.imbill.shadow { usage = usage, base = "2020",
+                                 shadow = { base = "2020", name = "cheap-pro",
+                                            editions = { pro = { monthly_fee = "129.99" } } },
+                                 editions = { "pro" } }
+    assert.equal("2020", sh.base)
+    assert.equal("cheap-pro", sh.shadow)
+    local e = sh.editions[1]
+    assert.equal("pro", e.edition)
+    local jan = e.months[1]
+    assert.equal("749.95", tostring(jan.base))
+    assert.equal("729.95", tostring(jan.shadow))
+    assert.equal("-20.00", tostring(jan.difference))
+    local by = {}
+    for _, l in ipairs(jan.lines) do by[l.code] = l end
+    assert.equal("-20.00", tostring(by.plan_fee.difference))
+    assert.equal("0.00", tostring(by.dau_overage.difference))
+    assert.equal("299.98", tostring(by.group_overage.shadow))
+    assert.equal("1499.90", tostring(e.base_total))
+    assert.equal("1459.90", tostring(e.shadow_total))
+    assert.equal("-40.00", tostring(e.difference))
+  end)
+
+  it("shows changed overage prices and every edition both books have", function()
+    local sh = H.imbill.shadow { usage = usage, base = "2020", shadow = H.imbill.book {
+      base = "2020", name = "dear-dau",
+      editions = { pro = { dau = { price = "199.99" } }, flagship = { dau = { price = "199.99" } } } } }
+    assert.equal(3, #sh.editions) -- trial, pro, flagship
+    local pro = sh.editions[2]
+    assert.equal("pro", pro.edition)
+    -- 2 DAU blocks x 50.00 more, two months
+    assert.equal("200.00", tostring(pro.difference))
+  end)
+
+  it("prints a table and exports CSV and plain data", function()
+    local sh = H.imbill.shadow { usage = usage, base = "2020", editions = { "pro" },
+                                 shadow = { base = "2020", editions = { pro = { monthly_fee = "129.99" } } } }
+    assert.matches("plan_fee +149%.99 +129%.99 +%-20%.00", sh:table())
+    assert.matches("2021%-01,pro,plan_fee,149%.99,129%.99,%-20%.00", sh:csv())
+    assert.equal("-40.00", sh:data().editions[1].difference)
+  end)
+
+  it("rejects bad shadow runs, naming the field and value", function()
+    assert.matches("imbill.shadow: shadow: is required", H.err(H.imbill.shadow, { usage = usage, base = "2020" }))
+    assert.matches("imbill.shadow: base: unknown price book", H.err(H.imbill.shadow,
+      { usage = usage, base = "1999", shadow = "2020" }))
+    assert.matches("imbill.shadow: editions%[1%]: not an edition of both books", H.err(H.imbill.shadow,
+      { usage = usage, base = "2020", shadow = "2021", editions = { "pro2" } }))
+    assert.matches("imbill.shadow: shadow: editions%.pro%.monthly_fee", H.err(H.imbill.shadow,
+      { usage = usage, base = "2020", shadow = { base = "2020", editions = { pro = { monthly_fee = "cheap" } } } }))
+  end)
+end)
