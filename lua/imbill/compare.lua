@@ -101,6 +101,18 @@ function Comparison:__tostring()
     { true, false, false, true, false, false })
 end
 
+--- Plain data (strings, integers, booleans), ready for JSON.
+function Comparison:data()
+  local out = {}
+  for i, r in ipairs(self) do
+    local reasons = {}
+    for j, x in ipairs(r.reasons) do reasons[j] = x end
+    out[i] = { book = r.book, edition = r.edition, total = tostring(r.total), total_cents = r.total:cents(),
+               eligible = r.eligible, reasons = reasons, monthly_fee = tostring(r.monthly_fee) }
+  end
+  return out
+end
+
 --- imbill.compare{ month =, peak_dau | dau, groups_peak | groups, mau, quotas...,
 --- needs = {features}, books = {names}, editions = {ids} }
 function M.compare(p)
@@ -180,6 +192,29 @@ local function edition_of(FN, field, x)
 end
 
 local METRICS = { dau = "dau", mau = "mau", groups = "groups" }
+
+local Breakeven = {}
+Breakeven.__index = Breakeven
+
+function Breakeven:__tostring()
+  local rows = {}
+  local name = { a = self.a, b = self.b, equal = "equal" }
+  for i, p in ipairs(self.points) do
+    rows[i] = { fmt.int(p.at), name[p.cheaper], money.pretty(p.a_total), money.pretty(p.b_total) }
+  end
+  return string.format("%s against %s by %s, %s .. %s\n", self.a, self.b, self.metric, fmt.int(self.from),
+    fmt.int(self.to)) .. fmt.table({ "from " .. self.metric, "cheaper", self.a, self.b }, rows,
+    { true, false, true, true })
+end
+
+--- Plain data (strings and integers), ready for JSON.
+function Breakeven:data()
+  local points = {}
+  for i, p in ipairs(self.points) do
+    points[i] = { at = p.at, cheaper = p.cheaper, a_total = tostring(p.a_total), b_total = tostring(p.b_total) }
+  end
+  return { metric = self.metric, a = self.a, b = self.b, from = self.from, to = self.to, points = points }
+end
 
 -- Where a charge's cost can change its shape: at its free quota, and for block
 -- charges at the end of every block (cost is constant on free+(k-1)*block+1 ..
@@ -336,7 +371,7 @@ function M.breakeven(p)
     end
     s = e + 1
   end
-  return { metric = metric, a = na, b = nb, from = lo, to = hi, points = points }
+  return setmetatable({ metric = metric, a = na, b = nb, from = lo, to = hi, points = points }, Breakeven)
 end
 
 --- imbill.totals{ book =, edition =, peak_dau =, groups_peak =, mau = }: the fast

@@ -1,0 +1,100 @@
+local H = require "helper"
+local imbill = H.imbill
+
+local function row(rows, book, edition)
+  for _, r in ipairs(rows) do
+    if r.book == book and r.edition == edition then return r end
+  end
+  return nil
+end
+
+local function has_reason(r, pattern)
+  for _, x in ipairs(r.reasons) do
+    if x:match(pattern) then return true end
+  end
+  return false
+end
+
+describe("compare", function()
+  local rows = imbill.compare { month = "2021-03", peak_dau = 25000, groups_peak = 250000, needs = { "read_receipts" } }
+
+  it("prices every edition of every built-in book by default", function()
+    assert.equal(9, #rows)
+    assert.equal("749.95", tostring(row(rows, "2020", "pro").total))
+    assert.equal("1049.95", tostring(row(rows, "2020", "flagship").total))
+    assert.equal("2249.95", tostring(row(rows, "2021", "pro").total))
+    assert.equal("2699.95", tostring(row(rows, "2021", "ultimate").total))
+  end)
+
+  it("ranks rows by total", function()
+    for i = 2, #rows do assert.is_true(rows[i - 1].total <= rows[i].total) end
+  end)
+
+  it("marks editions lacking a needed feature", function()
+    local r = row(rows, "2020", "flagship")
+    assert.is_false(r.eligible)
+    assert.is_true(has_reason(r, "^lacks read_receipts$"))
+  end)
+
+  it("marks a free edition whose quotas the usage exceeds", function()
+    local r = row(rows, "2020", "trial")
+    assert.is_false(r.eligible)
+    assert.is_true(has_reason(r, "peak DAU 25,000 over the free edition's 100"))
+    assert.is_true(has_reason(r, "groups 250,000 over the free edition's cap"))
+  end)
+
+  it("marks books that were not sold to new apps that month", function()
+    assert.is_true(has_reason(row(rows, "2021", "ultimate"), "price book 2021 starts 2021%-08%-06"))
+    local later = imbill.compare { month = "2023-03", mau = 20000 }
+    assert.is_true(has_reason(row(later, "2020", "pro"), "price book 2020 was sold to new apps until 2021%-08%-05"))
+  end)
+
+  it("marks an edition when the usage lacks the metric its book bills", function()
+    assert.is_true(has_reason(row(rows, "2022", "premium"), "the usage gives no MAU"))
+  end)
+
+  it("marks accounts over 100, AV rooms over the cap and members per group over the limit", function()
+    local r = imbill.compare { month = "2021-03", peak_dau = 5000, accounts = 500, av_groups = 60,
+                               members_per_group = 300, books = { "2020" } }
+    local trial, pro, flag = row(r, "2020", "trial"), row(r, "2020", "pro"), row(r, "2020", "flagship")
+    assert.is_true(has_reason(trial, "accounts 500 over the limit of 100"))
+    assert.is_true(has_reason(pro, "av groups 60 over the limit of 50"))
+    assert.is_true(has_reason(pro, "members per group 300 over the limit of 200"))
+    assert.is_true(flag.eligible)
+    assert.same({}, flag.reasons)
+    assert.equal(flag, imbill.best(r))
+  end)
+
+  it("lets the caller choose books (including user books) and editions", function()
+    local wi = imbill.book { base = "2020", name = "what-if", editions = { pro = { monthly_fee = "129.99" } } }
+    local r = imbill.compare { month = "2021-03", peak_dau = 5000, books = { "2020", wi }, editions = { "pro" } }
+    assert.equal(2, #r)
+    assert.equal("what-if", r[1].book)
+    assert.equal("129.99", tostring(r[1].total))
+    assert.equal("149.99", tostring(r[2].total))
+    local r2 = imbill.compare { month = "2021-03", peak_dau = 5000, editions = { "2021/ultimate" }, books = { "2021" } }
+    assert.equal(1, #r2)
+  end)
+
+  it("takes daily series as the invoice does", function()
+    local dau = {}
+    for d = 1, 31 do dau[d] = d == 5 and 25000 or 100 end
+    local r = imbill.compare { month = "2021-03", dau = dau, books = { "2020" }, editions = { "pro" } }
+    assert.equal("449.97", tostring(r[1].total))
+  end)
+
+  it("best() is the first eligible row, or nil", function()
+    local r = imbill.compare { month = "2021-03", peak_dau = 25000, needs = { "community" }, books = { "2020" } }
+    assert.is_nil(imbill.best(r))
+  end)
+
+  it("prints a ranked table and gives plain data", function()
+    local s = tostring(rows)
+    assert.matches("^#  book  edition +total  eligible  why not\n", s)
+    local d = rows:data()
+    assert.equal(#rows, #d)
+    assert.equal(tostring(rows[1].total), d[1].total)
+    assert.is_number(d[1].total_cents)
+    assert.is_boolean(d[1].eligible)
+  end)
+end)
