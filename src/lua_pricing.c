@@ -150,7 +150,7 @@ static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
     if (v < 0) imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, idx));
     return -1;
   }
-  if (t == LUA_TNIL) return -1;
+  if (t == LUA_TNIL || t == LUA_TNONE) return -1;
   return imbL_error(L, "%s: expected an array of whole numbers or a number, got %s", field,
                     imbL_show(L, idx));
 }
@@ -158,7 +158,7 @@ static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
 static int64_t batch_get(lua_State *L, int idx, lua_Integer i, const char *field) {
   int64_t v;
   int t = lua_type(L, idx);
-  if (t == LUA_TNIL) return 0;
+  if (t == LUA_TNIL || t == LUA_TNONE) return 0;
   if (t == LUA_TNUMBER) return imbL_checkint64(L, idx, field);
   lua_rawgeti(L, idx, (int)i);
   if (!imbL_toint64(L, -1, &v) || v < 0)
@@ -172,6 +172,7 @@ static int p_totals(lua_State *L) {
   const char *const *fields = usage_fields;
   imb_rate *r = checkrate(L, 1);
   lua_Integer n = -1;
+  lua_settop(L, 4); /* missing inputs become nil, and the result table goes at 5 */
   for (int k = 0; k < 3; k++) {
     lua_Integer len = batch_len(L, 2 + k, fields[k]);
     if (len < 0) continue;
@@ -184,11 +185,19 @@ static int p_totals(lua_State *L) {
   int out = lua_gettop(L);
   for (lua_Integer i = 1; i <= n; i++) {
     int64_t c;
-    imb_status s = imb_month_total(r, batch_get(L, 2, i, fields[0]), batch_get(L, 3, i, fields[1]),
-                                   batch_get(L, 4, i, fields[2]), &c);
+    /* read in field order, so the first bad field is the one reported */
+    int64_t d = batch_get(L, 2, i, fields[0]);
+    int64_t g = batch_get(L, 3, i, fields[1]);
+    int64_t m = batch_get(L, 4, i, fields[2]);
+    imb_status s = imb_month_total(r, d, g, m, &c);
     if (s)
       return imbL_error(L, "scenario %d: the total %s (peak_dau, groups_peak or mau too large)", (int)i,
                         imb_strerror(s));
+#if LUA_VERSION_NUM < 503
+    if (c > ((int64_t)1 << 53))
+      return imbL_error(L, "scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime",
+                        (int)i, imbL_i64str(L, c));
+#endif
     imbL_pushint64(L, c);
     lua_rawseti(L, out, (int)i);
   }

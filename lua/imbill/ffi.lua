@@ -129,7 +129,8 @@ local function totals(rate, dau, groups, mau)
   for i = 0, n - 1 do
     local c = out[i]
     if c > EXACT then
-      fail("value %s exceeds 2^53 and cannot be exact on this runtime", (tostring(c):gsub("LL$", "")))
+      fail("scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime", i + 1,
+        (tostring(c):gsub("LL$", "")))
     end
     res[i + 1] = tonumber(c)
   end

@@ -1,0 +1,111 @@
+local H = require "helper"
+local imbill = H.imbill
+local core = require "imbill.core"
+
+-- The batch paths that must agree: the public one, the C-API binding and, on
+-- LuaJIT, the FFI binding.
+local paths = { { "core.totals", core.totals } }
+if H.is_jit then paths[#paths + 1] = { "imbill.ffi", require("imbill.ffi").totals } end
+
+local function invoice_cents(book, edition, dau, groups, mau)
+  return imbill.invoice { book = book, edition = edition, month = "2021-03", peak_dau = dau,
+                          groups_peak = groups, mau = mau }.total:cents()
+end
+
+describe("totals (the batch path)", function()
+  it("gives integer cents per scenario, full-month totals as on the invoice", function()
+    local dau = { 9999, 10000, 10001, 25000, 100000 }
+    local groups = { 99999, 100000, 100001, 250000, 1000000 }
+    assert.same({ 14999, 14999, 44997, 74995, 284981 },
+      imbill.totals { book = "2020", edition = "pro", peak_dau = dau, groups_peak = groups })
+  end)
+
+  it("bills MAU in book 2022 (the default book)", function()
+    assert.same({ 39900, 39902, 62400 }, imbill.totals { edition = "standard", mau = { 10000, 10001, 25000 } })
+  end)
+
+  it("uses a number for every scenario, and 0 for a field not given", function()
+    assert.same({ 29998, 44997 }, imbill.totals { book = "2020", edition = "pro", peak_dau = 10001,
+                                                  groups_peak = { 100000, 100001 } })
+    assert.same({ 14999 }, imbill.totals { book = "2020", edition = "pro" })
+  end)
+
+  it("gives an empty array for empty arrays", function()
+    assert.same({}, imbill.totals { book = "2020", edition = "pro", peak_dau = {} })
+  end)
+
+  it("never bills usage on a free edition", function()
+    assert.same({ 0, 0 }, imbill.totals { book = "2021", edition = "free", peak_dau = { 10 ^ 6, 10 ^ 7 } })
+  end)
+
+  it("takes user books", function()
+    local wi = imbill.book { base = "2020", editions = { pro = { monthly_fee = "129.99" } } }
+    assert.same({ 27998 }, imbill.totals { book = wi, edition = "pro", peak_dau = { 10001 } })
+  end)
+
+  it("agrees with the invoice on many scenarios", function()
+    local dau, groups, mau = {}, {}, {}
+    for i = 1, 300 do
+      dau[i] = (i * 7919) % 60000
+      groups[i] = (i * 104729) % 600000
+      mau[i] = (i * 1299709) % 90000
+    end
+    for _, be in ipairs { { "2020", "pro" }, { "2021", "ultimate" }, { "2022", "standard" }, { "2022", "developer" } } do
+      local got = imbill.totals { book = be[1], edition = be[2], peak_dau = dau, groups_peak = groups, mau = mau }
+      for i = 1, #dau do
+        assert.equal(invoice_cents(be[1], be[2], dau[i], groups[i], mau[i]), got[i], be[1] .. "/" .. be[2] .. " #" .. i)
+      end
+    end
+  end)
+
+  for _, path in ipairs(paths) do
+    local name, f = path[1], path[2]
+    describe("through " .. name, function()
+      local rate = imbill.book("2020"):edition("pro").rate
+      it("computes the same cents", function()
+        assert.same({ 14999, 44997, 74995 }, f(rate, { 10000, 10001, 25000 }, { 0, 100001, 250000 }, nil))
+        assert.same({ 44997 }, f(rate, 10001, 100001, 0))
+      end)
+      it("names the field and index of a bad value", function()
+        assert.equal("peak_dau[2]: expected a whole number >= 0, got -2", H.err(f, rate, { 1, -2 }))
+        assert.equal("peak_dau[2]: expected a whole number >= 0, got 2.5", H.err(f, rate, { 1, 2.5 }))
+        assert.equal("groups_peak[1]: expected a whole number >= 0, got 5", H.err(f, rate, nil, { "5" }))
+        assert.equal("mau[3]: expected a whole number >= 0, got nil", H.err(f, rate, nil, nil, { 1, 2, nil, 4 }))
+        assert.equal("peak_dau: expected an array of whole numbers or a number, got x", H.err(f, rate, "x"))
+        assert.equal("mau: expected an array of whole numbers or a number, got boolean", H.err(f, rate, 1, 1, true))
+        assert.equal("peak_dau: must not be negative, got -1", H.err(f, rate, -1))
+        assert.equal("peak_dau: expected a whole number, got 2.5", H.err(f, rate, 2.5))
+        assert.equal("groups_peak: has 1 scenarios where an earlier array has 2", H.err(f, rate, { 1, 2 }, { 1 }))
+      end)
+      it("refuses a total that does not fit, naming the scenario", function()
+        local std = imbill.book("2022"):edition("standard").rate
+        if H.is_jit then
+          assert.equal("scenario 2: the total 13510798882136388 cents exceeds 2^53 and cannot be exact on this runtime",
+            H.err(f, std, 0, 0, { 1, 2 ^ 53 }))
+        else
+          assert.equal("scenario 2: the total does not fit in 64 bits (peak_dau, groups_peak or mau too large)",
+            H.err(f, std, 0, 0, { 1, math.maxinteger }))
+        end
+      end)
+    end)
+  end
+
+  if H.is_jit then
+    it("on LuaJIT the FFI binding loads", function()
+      assert.is_function(require("imbill.ffi").totals)
+    end)
+    it("on LuaJIT refuses counts beyond 2^53 (not exact as doubles)", function()
+      assert.matches("^imbill.totals: peak_dau%[1%]: expected a whole number >= 0",
+        H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = { 2 ^ 53 + 2 } }))
+    end)
+  end
+
+  it("names bad arguments", function()
+    assert.matches("^imbill.totals: argument: expected a table", H.err(imbill.totals, nil))
+    assert.matches("^imbill.totals: pead_dau: unknown field", H.err(imbill.totals, { edition = "pro", pead_dau = {} }))
+    assert.matches("^imbill.totals: book: unknown price book", H.err(imbill.totals, { book = "1999", edition = "pro" }))
+    assert.matches("^imbill.totals: edition: price book 2022 has no such edition", H.err(imbill.totals, { edition = "pro" }))
+    assert.matches("^imbill.totals: peak_dau%[2%]: expected a whole number >= 0, got %-2",
+      H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, -2 } }))
+  end)
+end)
