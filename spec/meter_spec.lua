@@ -1,0 +1,471 @@
+local H = require "helper"
+local imbill = H.imbill
+local core = require "imbill.core"
+
+-- "2021-03-31T17:00:00Z" -> Unix seconds
+local function T(s)
+  local date, h, mi, sec = s:match("^(%d%d%d%d%-%d%d%-%d%d)T(%d%d):(%d%d):(%d%d)Z$")
+  return core.parse_date(date) * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+end
+
+local NOON = T("2021-03-10T04:00:00Z") -- 12:00 in Beijing
+
+local function meter(book, edition, extra)
+  local o = { book = book, edition = edition }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return imbill.meter(o)
+end
+
+describe("meter seed examples (SPEC 3)", function()
+  it("leaves the full AVChatRoom cap of 50 on pro after 3 rooms are created and disbanded", function()
+    local m = meter("2020", "pro")
+    for i = 1, 3 do assert.is_true(m:create_group("av" .. i, "AVChatRoom", NOON)) end
+    for i = 1, 3 do assert.is_true(m:disband_group("av" .. i, NOON + 60)) end
+    for i = 1, 50 do assert.is_true(m:create_group("room" .. i, "AVChatRoom", NOON + 120)) end
+    local ok, r = m:create_group("room51", "AVChatRoom", NOON + 180)
+    assert.is_false(ok)
+    assert.same({ 10036, "av_groups", 50 }, { r.code, r.limit, r.max })
+  end)
+
+  it("counts an empty group that was not disbanded", function()
+    local m = meter("2020", "trial")
+    assert.is_true(m:create_group("empty", "Public", NOON))
+    local total, by = m:groups()
+    assert.equal(1, total)
+    assert.equal(1, by.Public)
+    assert.equal(0, m:members("empty"))
+    assert.equal(1, (m:peak_groups("2021-03")))
+    for i = 2, 100 do m:create_group("g" .. i, "Private", NOON) end
+    local ok, r = m:create_group("g101", "Work", NOON)
+    assert.is_false(ok)
+    assert.same({ 10058, "non_av_groups", 100 }, { r.code, r.limit, r.max })
+  end)
+
+  it("refuses the 101st trial account with 70398 and lets one in after a delete", function()
+    local m = meter("2020", "trial")
+    for i = 1, 100 do assert.is_true(m:create_account("u" .. i, NOON)) end
+    local ok, r = m:create_account("u101", NOON)
+    assert.is_false(ok)
+    assert.equal(70398, r.code)
+    assert.equal("accounts", r.limit)
+    assert.equal(100, r.max)
+    assert.matches("70398", r.message)
+    assert.matches("at most 100 accounts", r.message)
+    assert.equal(100, m:accounts())
+    assert.is_true(m:delete_account("u7", NOON))
+    assert.is_true(m:create_account("u101", NOON))
+    assert.equal(100, m:accounts())
+  end)
+
+  it("allows 10,000 groups in a day, refuses the next with 10006, and allows it after a disband", function()
+    local m = meter("2020", "pro")
+    for i = 1, 10000 do assert.is_true(m:create_group("g" .. i, "Private", NOON)) end
+    local ok, r = m:create_group("g10001", "Private", NOON)
+    assert.is_false(ok)
+    assert.same({ 10006, "daily_net_groups", 10000, 10000 }, { r.code, r.limit, r.max, r.current })
+    assert.is_true(m:disband_group("g1", NOON))
+    assert.is_true(m:create_group("g10001", "Private", NOON))
+    -- the limit is per calendar day
+    assert.is_true(m:create_group("next-day", "Private", NOON + 86400))
+  end)
+
+  it("refuses the 6th BChatRoom of a day", function()
+    local m = meter("2021", "pro")
+    local t = T("2021-09-01T04:00:00Z")
+    for i = 1, 5 do assert.is_true(m:create_group("b" .. i, "BChatRoom", t)) end
+    local ok, r = m:create_group("b6", "BChatRoom", t)
+    assert.is_false(ok)
+    assert.equal("bchatroom_total", r.limit)
+    assert.equal(5, r.max)
+    -- with one disbanded, the day's 5 creates are still spent
+    m:disband_group("b1", t)
+    ok, r = m:create_group("b6", "BChatRoom", t)
+    assert.is_false(ok)
+    assert.same({ 10006, "bchatroom_daily", 5 }, { r.code, r.limit, r.max })
+    assert.is_true(m:create_group("b6", "BChatRoom", t + 86400))
+  end)
+
+  it("counts a login at 2021-03-31T17:00Z for April 1 (UTC+8)", function()
+    local m = meter("2020", "pro")
+    m:login("u1", T("2021-03-31T17:00:00Z"))
+    assert.equal(0, m:dau("2021-03-31"))
+    assert.equal(1, m:dau("2021-04-01"))
+    assert.equal(0, m:mau("2021-03"))
+    assert.equal(1, m:mau("2021-04"))
+  end)
+
+  it("takes days in the meter's time zone when tz is given", function()
+    local m = meter("2020", "pro", { tz = "+00:00" })
+    m:login("u1", T("2021-03-31T17:00:00Z"))
+    assert.equal(1, m:dau("2021-03-31"))
+  end)
+end)
+
+describe("meter counting rules", function()
+  it("counts each user once a day however often they log in, and keeps the peak day", function()
+    local m = meter("2020", "pro")
+    for _ = 1, 3 do m:login("a", NOON) end
+    m:login("b", NOON)
+    m:login("a", NOON + 86400)
+    assert.equal(2, m:dau("2021-03-10"))
+    assert.equal(1, m:dau("2021-03-11"))
+    assert.equal(2, m:mau("2021-03"))
+    local peak, day = m:peak_dau("2021-03")
+    assert.equal(2, peak)
+    assert.equal("2021-03-10", day)
+  end)
+
+  it("never merges distinct ids, however alike", function()
+    local m = meter("2020", "pro")
+    local ids = { "a", "A", "a ", " a", "aa", "a\0", "a\0b", "é", "e\204\129" }
+    for _, id in ipairs(ids) do m:login(id, NOON) end
+    assert.equal(#ids, m:dau("2021-03-10"))
+    for i = 1, 20000 do m:login("user" .. i, NOON) end
+    assert.equal(#ids + 20000, m:dau("2021-03-10"))
+  end)
+
+  it("makes nobody active but by a login", function()
+    local m = meter("2020", "pro")
+    m:create_account("u1", NOON)
+    m:create_group("g", "Public", NOON)
+    m:join_group("g", "u1", NOON)
+    m:add_friend("u1", "u2", NOON)
+    assert.equal(0, m:dau("2021-03-10"))
+    assert.equal(0, m:mau("2021-03"))
+  end)
+
+  it("counts a late login on its own day", function()
+    local m = meter("2020", "pro")
+    m:login("a", NOON + 86400)
+    m:login("b", NOON) -- arrives after, happened the day before
+    m:login("a", NOON)
+    assert.equal(2, m:dau("2021-03-10"))
+    assert.equal(1, m:dau("2021-03-11"))
+    assert.equal(2, m:mau("2021-03"))
+  end)
+
+  it("keeps the month's peak groups including the count carried in on the 1st", function()
+    local m = meter("2020", "pro")
+    for i = 1, 5 do m:create_group("g" .. i, "Private", T("2021-02-20T04:00:00Z")) end
+    for i = 1, 5 do m:disband_group("g" .. i, T("2021-03-01T04:00:00Z")) end
+    m:create_group("x", "Private", T("2021-03-02T04:00:00Z"))
+    local peak, day = m:peak_groups("2021-03")
+    assert.equal(5, peak)
+    assert.equal("2021-03-01", day)
+    local u = m:usage("2021-03")
+    assert.equal(5, u.groups[1])
+    assert.equal(1, u.groups[2])
+    assert.equal(1, u.groups[31])
+  end)
+
+  it("counts groups by type and caps AVChatRoom and non-AV groups separately", function()
+    local m = meter("2020", "trial")
+    for i = 1, 10 do assert.is_true(m:create_group("av" .. i, "AVChatRoom", NOON)) end
+    assert.is_false((m:create_group("av11", "AVChatRoom", NOON)))
+    assert.is_true(m:create_group("p", "Private", NOON))
+    assert.is_true(m:create_group("w", "Meeting", NOON))
+    local total, by = m:groups()
+    assert.equal(12, total)
+    assert.same({ Private = 1, Public = 0, ChatRoom = 1, AVChatRoom = 10, BChatRoom = 0, Community = 0 }, by)
+  end)
+
+  -- a developer edition with a daily net increase of 10, so the caps stay out of the way
+  local small = imbill.book{ base = "2022", name = "small-daily",
+                             editions = { developer = { limits = { daily_net_groups = 10 } } } }
+  local d1, d2 = T("2023-03-01T04:00:00Z"), T("2023-03-02T04:00:00Z")
+
+  it("counts disbands of any group against the daily net increase by default", function()
+    local m = imbill.meter{ book = small, edition = "developer" }
+    for i = 1, 5 do m:create_group("old" .. i, "Private", d1) end
+    for i = 1, 5 do m:disband_group("old" .. i, d2) end
+    for i = 1, 10 do assert.is_true(m:create_group("new" .. i, "Private", d2)) end
+    -- 10 created minus 5 disbanded = 5 net: the daily limit of 10 is not reached
+    for i = 11, 15 do assert.is_true(m:create_group("new" .. i, "Private", d2)) end
+    local ok, r = m:create_group("new16", "Private", d2)
+    assert.is_false(ok)
+    assert.same({ 10006, "daily_net_groups", 10 }, { r.code, r.limit, r.max })
+  end)
+
+  it("counts only same-day disbands when same_day_disbands is set", function()
+    local m = imbill.meter{ book = small, edition = "developer", same_day_disbands = true }
+    for i = 1, 5 do m:create_group("old" .. i, "Private", d1) end
+    for i = 1, 5 do m:disband_group("old" .. i, d2) end
+    for i = 1, 10 do assert.is_true(m:create_group("new" .. i, "Private", d2)) end
+    local ok, r = m:create_group("more", "Private", d2)
+    assert.is_false(ok)
+    assert.equal(10006, r.code)
+    m:disband_group("new1", d2)
+    assert.is_true(m:create_group("more", "Private", d2))
+  end)
+
+  it("counts members on sets: a repeated join changes nothing", function()
+    local m = meter("2020", "trial")
+    m:create_group("g", "Public", NOON)
+    for _ = 1, 3 do assert.is_true(m:join_group("g", "u1", NOON)) end
+    assert.equal(1, m:members("g"))
+    assert.equal(1, m:joined("u1"))
+    for i = 2, 20 do m:join_group("g", "u" .. i, NOON) end
+    local ok, r = m:join_group("g", "u21", NOON)
+    assert.is_false(ok)
+    assert.same({ 10038, "members_per_group", 20 }, { r.code, r.limit, r.max })
+    assert.is_true(m:join_group("g", "u5", NOON)) -- already in: not a new member
+    m:leave_group("g", "u1", NOON)
+    assert.is_true(m:join_group("g", "u21", NOON))
+  end)
+
+  it("applies member limits per group type, none for AVChatRoom", function()
+    local m = meter("2020", "flagship")
+    m:create_group("priv", "Private", NOON)
+    m:create_group("pub", "Public", NOON)
+    m:create_group("av", "AVChatRoom", NOON)
+    for i = 1, 200 do m:join_group("priv", "u" .. i, NOON) end
+    for i = 1, 201 do assert.is_true(m:join_group("pub", "u" .. i, NOON)) end
+    for i = 1, 2500 do assert.is_true(m:join_group("av", "u" .. i, NOON)) end
+    local ok, r = m:join_group("priv", "u201", NOON)
+    assert.is_false(ok)
+    assert.same({ 10038, 200 }, { r.code, r.max })
+  end)
+
+  it("refuses the 51st group a trial user joins with 10037", function()
+    local m = meter("2020", "trial")
+    for i = 1, 51 do m:create_group("g" .. i, "Public", NOON) end
+    for i = 1, 50 do assert.is_true(m:join_group("g" .. i, "u", NOON)) end
+    local ok, r = m:join_group("g51", "u", NOON)
+    assert.is_false(ok)
+    assert.same({ 10037, "groups_per_user", 50 }, { r.code, r.limit, r.max })
+    -- disbanding a group frees the user's slot
+    m:disband_group("g1", NOON)
+    assert.equal(49, m:joined("u"))
+    assert.is_true(m:join_group("g51", "u", NOON))
+  end)
+
+  it("counts friends on sets and refuses the 21st trial friend with 30010", function()
+    local m = meter("2020", "trial")
+    for i = 1, 20 do assert.is_true(m:add_friend("u", "f" .. i, NOON)) end
+    assert.is_true(m:add_friend("u", "f1", NOON))
+    assert.is_true(m:add_friend("f2", "u", NOON))
+    assert.equal(20, m:friends("u"))
+    assert.equal(1, m:friends("f1"))
+    local ok, r = m:add_friend("u", "f21", NOON)
+    assert.is_false(ok)
+    assert.same({ 30010, "friends_per_user", 20, "u" }, { r.code, r.limit, r.max, r.user })
+    ok, r = m:add_friend("f21", "u", NOON)
+    assert.is_false(ok)
+    assert.equal("u", r.user) -- the peer is the one at the limit
+    m:remove_friend("f3", "u", NOON)
+    assert.is_true(m:add_friend("u", "f21", NOON))
+  end)
+
+  it("ends memberships and friendships when an account is deleted", function()
+    local m = meter("2020", "trial")
+    m:create_account("u", NOON)
+    m:create_group("g", "Public", NOON)
+    m:join_group("g", "u", NOON)
+    m:add_friend("u", "v", NOON)
+    m:delete_account("u", NOON)
+    assert.equal(0, m:members("g"))
+    assert.equal(0, m:friends("v"))
+    assert.equal(0, m:joined("u"))
+  end)
+
+  it("raises limits with add-ons", function()
+    local m = meter("2020", "pro", { addons = { "av_unlimited", "members_per_group" } })
+    for i = 1, 60 do assert.is_true(m:create_group("av" .. i, "AVChatRoom", NOON)) end
+    m:create_group("g", "Private", NOON)
+    for i = 1, 2000 do assert.is_true(m:join_group("g", "u" .. i, NOON)) end
+    assert.is_false((m:join_group("g", "u2001", NOON)))
+    assert.same({ "av_unlimited", "members_per_group" }, m:usage("2021-03").addons)
+  end)
+
+  it("counts nothing for a refused action", function()
+    local m = meter("2020", "trial")
+    for i = 1, 10 do m:create_group("av" .. i, "AVChatRoom", NOON) end
+    local before = { m:groups() }
+    assert.is_false((m:create_group("av11", "AVChatRoom", NOON)))
+    assert.same(before, { m:groups() })
+    assert.is_nil(m:members("av11"))
+    -- the refused id is free: disband one, and the same id can be created
+    m:disband_group("av1", NOON)
+    assert.is_true(m:create_group("av11", "AVChatRoom", NOON))
+  end)
+
+  it("refuses a group id in use (10021) and a group that does not exist (10010)", function()
+    local m = meter("2020", "pro")
+    m:create_group("g", "Public", NOON)
+    local ok, r = m:create_group("g", "Public", NOON)
+    assert.is_false(ok)
+    assert.equal(10021, r.code)
+    ok, r = m:join_group("nope", "u", NOON)
+    assert.is_false(ok)
+    assert.equal(10010, r.code)
+    ok, r = m:disband_group("nope", NOON)
+    assert.is_false(ok)
+    assert.equal(10010, r.code)
+  end)
+
+  it("never refuses a login, even on a free edition", function()
+    local m = meter("2022", "developer")
+    for i = 1, 500 do assert.is_true(m:login("u" .. i, T("2023-03-01T04:00:00Z"))) end
+    assert.equal(500, m:mau("2023-03"))
+  end)
+end)
+
+describe("meter event ids", function()
+  it("ignores a replayed id and reports it as a duplicate", function()
+    local m = meter("2020", "trial")
+    assert.is_true(m:create_account("u1", NOON, "e1"))
+    local ok, why = m:create_account("u1", NOON, "e1")
+    assert.is_true(ok)
+    assert.equal("duplicate", why)
+    assert.is_true(m:create_group("g", "Public", NOON, "e2"))
+    m:disband_group("g", NOON, "e3")
+    assert.same({ true, "duplicate" }, { m:create_group("g", "Public", NOON, "e2") })
+    assert.equal(0, (m:groups()))
+    m:login("u1", NOON, "e4")
+    m:login("u2", NOON, "e4")
+    assert.equal(1, m:dau("2021-03-10"))
+  end)
+
+  it("does not remember the id of a refused event, so it can be retried", function()
+    local m = meter("2020", "trial")
+    for i = 1, 100 do m:create_account("u" .. i, NOON) end
+    assert.is_false((m:create_account("x", NOON, "e-x")))
+    m:delete_account("u1", NOON)
+    assert.is_true(m:create_account("x", NOON, "e-x"))
+  end)
+end)
+
+describe("meter edition changes", function()
+  it("applies new limits from the change on, not to what exists", function()
+    local m = meter("2020", "pro")
+    local t0, t1 = T("2021-02-01T04:00:00Z"), T("2021-03-15T04:00:00Z")
+    for i = 1, 30 do m:add_friend("u", "f" .. i, t0) end
+    for i = 1, 40 do m:create_account("a" .. i, t0) end
+    m:create_group("big", "Public", t0)
+    for i = 1, 100 do m:join_group("big", "m" .. i, t0) end
+    assert.is_true(m:change_edition("trial", t1))
+    assert.equal(30, m:friends("u"))
+    assert.equal(100, m:members("big"))
+    local ok, r = m:add_friend("u", "f31", t1)
+    assert.is_false(ok)
+    assert.equal(30010, r.code)
+    assert.equal("trial", r.edition)
+    assert.is_false((m:join_group("big", "m101", t1)))
+    -- a late event from before the change still meets the old limits
+    assert.is_true(m:add_friend("u", "f31", t1 - 86400))
+    assert.equal("pro", m:edition(t1 - 1).id)
+    assert.equal("trial", m:edition().id)
+  end)
+
+  it("refuses a second change in the same calendar month", function()
+    local m = meter("2021", "free")
+    assert.is_true(m:change_edition("pro", T("2022-11-10T04:00:00Z")))
+    local ok, r = m:change_edition("ultimate", T("2022-11-20T04:00:00Z"))
+    assert.is_false(ok)
+    assert.equal("one_change_per_month", r.code)
+    assert.is_true(m:change_edition("ultimate", T("2022-12-01T04:00:00Z")))
+  end)
+
+  it("refuses going back to a free edition where the book forbids it", function()
+    local m = meter("2021", "pro")
+    local ok, r = m:change_edition("free", T("2022-11-10T04:00:00Z"))
+    assert.is_false(ok)
+    assert.equal("no_return_to_free", r.code)
+    local m2 = meter("2020", "pro")
+    assert.is_true(m2:change_edition("trial", T("2021-03-10T04:00:00Z")))
+  end)
+
+  it("shows the change and the first activation to the invoice", function()
+    local m = meter("2021", "free")
+    m:change_edition("pro", T("2022-11-09T16:00:00Z")) -- 2022-11-10 00:00 in UTC+8
+    local u = m:usage("2022-11")
+    assert.equal("free", u.edition)
+    assert.same({ on = "2022-11-10", to = "pro" }, u.change)
+    assert.equal("2022-11-10", u.activated)
+    local inv = imbill.invoice(u)
+    assert.equal("314.99", tostring(inv.total)) -- SPEC 4: 449.99 x 21/30
+    local dec = m:usage("2022-12")
+    assert.equal("pro", dec.edition)
+    assert.is_nil(dec.change)
+  end)
+end)
+
+describe("meter usage", function()
+  it("prices a metered month exactly as its hand-written usage", function()
+    local m = meter("2020", "pro")
+    local first = core.parse_date("2021-03-01")
+    -- day d of March: 10,000 + 500*d distinct users (peak 25,500 on the 31st)
+    for d = 1, 31 do
+      local t = (first + d - 1) * 86400 + 4 * 3600
+      for i = 1, 10000 + 500 * d do m:login("u" .. i, t) end
+    end
+    for i = 1, 250 do m:create_group("g" .. i, "Public", (first + 4) * 86400) end
+    local metered = imbill.invoice(m:usage("2021-03"))
+    local hand = imbill.invoice{ book = "2020", edition = "pro", month = "2021-03", peak_dau = 25500,
+                                 groups_peak = 250, mau = 25500 }
+    assert.equal(hand.total, metered.total)
+    assert.equal("449.97", tostring(metered.total))
+    assert.equal(25500, m:mau("2021-03"))
+  end)
+
+  it("returns a table imbill.invoice accepts for a user book", function()
+    local book = imbill.book{ base = "2020", name = "what-if", editions = { pro = { monthly_fee = "129.99" } } }
+    local m = imbill.meter{ book = book, edition = "pro" }
+    m:login("u", NOON)
+    assert.equal("129.99", tostring(imbill.invoice(m:usage("2021-03")).total))
+  end)
+end)
+
+describe("meter memory release", function()
+  it("frees old days' sets but keeps their totals, and refuses events for them", function()
+    local m = meter("2020", "pro")
+    m:login("a", NOON)
+    m:login("b", NOON)
+    m:login("a", T("2021-05-01T04:00:00Z"))
+    assert.truthy(H.err(m.release, m, "2021-04-01"):match("dedup window"))
+    assert.is_true(m:release("2021-03-28"))
+    assert.equal(2, m:dau("2021-03-10"))
+    assert.equal(2, m:mau("2021-03"))
+    local ok, r = m:login("c", NOON)
+    assert.is_false(ok)
+    assert.equal("closed", r.code)
+    assert.equal(2, m:dau("2021-03-10"))
+  end)
+end)
+
+describe("meter bad input", function()
+  local m = meter("2020", "pro")
+  it("names the field and value", function()
+    assert.matches("user: expected a non%-empty string id, got 42", H.err(m.login, m, 42, NOON))
+    assert.matches("t: expected an instant in whole Unix seconds, got 2.5", H.err(m.login, m, "u", 2.5))
+    assert.matches("t: expected an instant", H.err(m.login, m, "u", "soon"))
+    assert.matches("outside years", H.err(m.login, m, "u", 2 ^ 52))
+    assert.matches("unknown group type.*\"Chat\"", H.err(m.create_group, m, "g", "Chat", NOON))
+    assert.matches("event id: expected a string", H.err(m.login, m, "u", NOON, 7))
+    assert.matches("own friend", H.err(m.add_friend, m, "u", "u", NOON))
+    assert.matches("month: malformed month '2021%-3'", H.err(m.usage, m, "2021-3"))
+    assert.matches("date: expected", H.err(m.dau, m, "yesterday"))
+    assert.matches("edition", H.err(imbill.meter, { book = "2020", edition = "gold" }))
+    assert.matches("peek: unknown field", H.err(imbill.meter, { book = "2020", edition = "pro", peek = 1 }))
+    assert.matches("tz", H.err(imbill.meter, { book = "2020", edition = "pro", tz = "+25:00" }))
+    assert.matches("not sold for edition trial",
+      H.err(imbill.meter, { book = "2020", edition = "trial", addons = { "av_unlimited" } }))
+    assert.matches("book", H.err(imbill.meter, { edition = "pro" }))
+    assert.matches("edition", H.err(m.change_edition, m, "gold", NOON))
+  end)
+end)
+
+describe("meter rule function (for other stores)", function()
+  local lim = { accounts = 100, same_day_disbands = false }
+  it("names the counters an action reads", function()
+    assert.same({ "account", "accounts" }, core.meter_reads{ action = "create_account" })
+  end)
+  it("returns the deltas to apply, or the refusal", function()
+    local ok, deltas = core.meter_decide(lim, { action = "create_account" }, { account = 0, accounts = 99 })
+    assert.is_true(ok)
+    assert.same({ { "account", 1 }, { "accounts", 1 } }, deltas)
+    local no, r = core.meter_decide(lim, { action = "create_account" }, { account = 0, accounts = 100 })
+    assert.is_false(no)
+    assert.same({ 70398, "accounts", 100 }, { r.code, r.limit, r.max })
+  end)
+end)
