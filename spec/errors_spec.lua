@@ -1,0 +1,188 @@
+local H = require "helper"
+local imbill = H.imbill
+
+-- A number too large to be a count: beyond 2^53 on LuaJIT (not exact), and a
+-- total that cannot fit in 64 bits on Lua 5.4.
+local HUGE = H.is_jit and 2 ^ 60 or math.maxinteger
+local function month31(v)
+  local s = {}
+  for d = 1, 31 do s[d] = v end
+  return s
+end
+local INV = { book = "2020", edition = "pro", month = "2021-03" }
+local function inv(extra)
+  local t = {}
+  for k, v in pairs(INV) do t[k] = v end
+  for k, v in pairs(extra) do t[k] = v end
+  return t
+end
+
+-- { what, function, argument, pattern the message must match }
+local cases = {
+  -- imbill.book
+  { "book: a number", imbill.book, 2020, "^imbill.book: book: expected a book name.*got 2020" },
+  { "book: unknown name", imbill.book, "2019", "^imbill.book: name: unknown price book.*got \"2019\"" },
+  { "book: nil", imbill.book, nil, "^imbill.book: book: expected .*got nil" },
+  { "book: unknown base", imbill.book, { base = "x" }, "^imbill.book: base: unknown price book" },
+  { "book: bad fee", imbill.book, { base = "2020", editions = { pro = { monthly_fee = {} } } },
+    "^imbill.book: editions.pro.monthly_fee: expected an amount" },
+  { "book: huge fee", imbill.book, { base = "2020", editions = { pro = { monthly_fee = "1e30" } } },
+    "^imbill.book: editions.pro.monthly_fee: not an amount" },
+  { "book: float limit", imbill.book, { base = "2020", editions = { pro = { limits = { accounts = 10.5 } } } },
+    "^imbill.book: editions.pro.limits.accounts: expected a whole number" },
+  { "book: string limit", imbill.book, { base = "2020", editions = { pro = { limits = { accounts = "10" } } } },
+    "^imbill.book: editions.pro.limits.accounts: expected a whole number" },
+  { "book: block as float", imbill.book, { base = "2020", editions = { pro = { dau = { block = 0.5 } } } },
+    "^imbill.book: editions.pro.dau.block: expected a whole number" },
+
+  -- imbill.book_at
+  { "book_at: malformed date", imbill.book_at, "2021-3-15", "^imbill.book_at: date: malformed date '2021%-3%-15'" },
+  { "book_at: no such date", imbill.book_at, "2021-02-30", "^imbill.book_at: date: no such date" },
+  { "book_at: a number", imbill.book_at, 20210315, "^imbill.book_at: date: expected a date" },
+  { "book_at: nil", imbill.book_at, nil, "^imbill.book_at: date: expected a date.*got nil" },
+  { "book_at: before any book", imbill.book_at, "2019-01-01", "^imbill.book_at: date: no price book" },
+
+  -- imbill.money
+  { "money: exponent", imbill.money, "1e5", "^amount: not an amount: '1e5'" },
+  { "money: leading space", imbill.money, " 1", "^amount: not an amount: ' 1'" },
+  { "money: separators", imbill.money, "1,000", "^amount: not an amount: '1,000'" },
+  { "money: empty", imbill.money, "", "^amount: not an amount: ''" },
+  { "money: huge string", imbill.money, "12345678901234567890", "^amount: .*does not fit in 64 bits" },
+  { "money: huge number", imbill.money, 1e19, "^amount: .*does not fit" },
+  { "money: 7 decimals", imbill.money, 0.1234567, "^amount: 0.1234567 has more than 6 decimals" },
+  { "money: a table", imbill.money, {}, "^amount: expected an amount.*got table" },
+  { "money: a boolean", imbill.money, false, "^amount: expected an amount.*got boolean" },
+
+  -- imbill.invoice
+  { "invoice: not a table", imbill.invoice, "x", "^imbill.invoice: argument: expected a table" },
+  { "invoice: unknown field", imbill.invoice, inv { peek_dau = 1 }, "^imbill.invoice: peek_dau: unknown field" },
+  { "invoice: no month", imbill.invoice, { edition = "pro" }, "^imbill.invoice: month: expected a month" },
+  { "invoice: malformed month", imbill.invoice, inv { month = "2021-3" }, "^imbill.invoice: month: malformed month" },
+  { "invoice: month 13", imbill.invoice, inv { month = "2021-13" }, "^imbill.invoice: month: no such month" },
+  { "invoice: month as a number", imbill.invoice, inv { month = 202103 }, "^imbill.invoice: month: expected a month" },
+  { "invoice: no edition", imbill.invoice, { month = "2021-03" }, "^imbill.invoice: edition: is required" },
+  { "invoice: unknown edition", imbill.invoice, inv { edition = "gold" },
+    "^imbill.invoice: edition: price book 2020 has no such edition.*got \"gold\"" },
+  { "invoice: edition as a number", imbill.invoice, inv { edition = 1 }, "^imbill.invoice: edition: .*got 1" },
+  { "invoice: unknown book", imbill.invoice, inv { book = "1999" }, "^imbill.invoice: name: unknown price book" },
+  { "invoice: book as a boolean", imbill.invoice, inv { book = true }, "^imbill.invoice: book: expected a book name" },
+  { "invoice: month before any book", imbill.invoice, { edition = "pro", month = "2019-01" },
+    "^imbill.invoice: month: no price book" },
+  { "invoice: negative peak", imbill.invoice, inv { peak_dau = -1 }, "^imbill.invoice: peak_dau: must not be negative" },
+  { "invoice: float count", imbill.invoice, inv { peak_dau = 10000.5 },
+    "^imbill.invoice: peak_dau: expected a whole number >= 0, got 10000.5" },
+  { "invoice: NaN count", imbill.invoice, inv { groups_peak = 0 / 0 }, "^imbill.invoice: groups_peak: expected a whole number" },
+  { "invoice: infinite count", imbill.invoice, inv { mau = math.huge }, "^imbill.invoice: mau: expected a whole number" },
+  { "invoice: count as a string", imbill.invoice, inv { peak_dau = "5" },
+    "^imbill.invoice: peak_dau: expected a whole number >= 0, got \"5\"" },
+  { "invoice: huge peak", imbill.invoice, inv { peak_dau = HUGE }, "^imbill.invoice: peak_dau: " },
+  { "invoice: huge groups", imbill.invoice, inv { groups_peak = HUGE }, "^imbill.invoice: groups_peak: " },
+  { "invoice: huge MAU", imbill.invoice, { book = "2022", edition = "standard", month = "2023-03", mau = HUGE },
+    "^imbill.invoice: mau: " },
+  { "invoice: short series", imbill.invoice, inv { dau = { 1, 2, 3 } },
+    "^imbill.invoice: dau: needs one value per day of the month %(31%), has 3" },
+  { "invoice: long series", imbill.invoice, inv { month = "2021-02", groups = month31(1) },
+    "^imbill.invoice: groups: needs one value per day of the month %(28%), has 31" },
+  { "invoice: series not a table", imbill.invoice, inv { dau = 5 }, "^imbill.invoice: dau: expected a table" },
+  { "invoice: float in a series", imbill.invoice, inv { dau = (function() local s = month31(1) s[31] = 0.5 return s end)() },
+    "^imbill.invoice: dau%[31%]: expected a whole number" },
+  { "invoice: malformed activation", imbill.invoice, inv { activated = "2021/03/10" },
+    "^imbill.invoice: activated: malformed date" },
+  { "invoice: activation after the month", imbill.invoice, inv { activated = "2021-04-10" },
+    "^imbill.invoice: activated: is after the invoice month" },
+  { "invoice: change not a table", imbill.invoice, inv { change = "flagship" }, "^imbill.invoice: change: expected a table" },
+  { "invoice: change with a bad date", imbill.invoice, inv { change = { on = "2021-03-32", to = "flagship" } },
+    "^imbill.invoice: change.on: no such date" },
+  { "invoice: change with an unknown key", imbill.invoice, inv { change = { at = "2021-03-02", to = "flagship" } },
+    "^imbill.invoice change: at: unknown field" },
+  { "invoice: unknown add-on", imbill.invoice, inv { addons = { "turbo" } },
+    "^imbill.invoice: addon: price book 2020 has no such add%-on" },
+  { "invoice: add-ons not a table", imbill.invoice, inv { addons = "av_unlimited" }, "^imbill.invoice: addons: expected a table" },
+  { "invoice: add-on activation malformed", imbill.invoice, inv { addons = { { id = "av_unlimited", activated = "x" } } },
+    "^imbill.invoice: addons%[1%].activated: malformed date" },
+  { "invoice: unknown TRTC tier", imbill.invoice, inv { trtc = { video = 60 } }, "^imbill.invoice trtc: video: unknown field" },
+  { "invoice: negative TRTC seconds", imbill.invoice, inv { trtc = { hd = -60 } }, "^imbill.invoice: trtc.hd: must not be negative" },
+  { "invoice: float TRTC seconds", imbill.invoice, inv { trtc = { hd = 1.5 } }, "^imbill.invoice: trtc.hd: expected a whole number" },
+  { "invoice: huge TRTC seconds", imbill.invoice, inv { trtc = { ["4k"] = HUGE, free_minutes = 0 } }, "^imbill.invoice: trtc" },
+  { "invoice: negative free minutes", imbill.invoice, inv { trtc = { free_minutes = -1 } },
+    "^imbill.invoice: trtc.free_minutes: must not be negative" },
+
+  -- imbill.compare
+  { "compare: not a table", imbill.compare, nil, "^imbill.compare: argument: expected a table" },
+  { "compare: malformed month", imbill.compare, { month = "March" }, "^imbill.compare: month: malformed month" },
+  { "compare: unknown field", imbill.compare, { month = "2021-03", dau_peak = 1 }, "^imbill.compare: dau_peak: unknown field" },
+  { "compare: unknown feature", imbill.compare, { month = "2021-03", needs = { "teleport" } },
+    "^imbill.compare: needs%[1%]: unknown feature" },
+  { "compare: needs not a table", imbill.compare, { month = "2021-03", needs = "push_all" },
+    "^imbill.compare: needs: expected a table" },
+  { "compare: unknown book", imbill.compare, { month = "2021-03", books = { "1999" } },
+    "^imbill.compare: books%[1%]: unknown price book" },
+  { "compare: unknown edition", imbill.compare, { month = "2021-03", editions = { "gold" } },
+    "^imbill.compare: editions%[1%]: no edition of the chosen books has this id" },
+  { "compare: negative accounts", imbill.compare, { month = "2021-03", accounts = -5 },
+    "^imbill.compare: accounts: must not be negative" },
+  { "compare: float AV rooms", imbill.compare, { month = "2021-03", av_groups = 1.5 },
+    "^imbill.compare: av_groups: expected a whole number" },
+  { "compare: negative peak", imbill.compare, { month = "2021-03", peak_dau = -5 },
+    "^imbill.compare: peak_dau: must not be negative" },
+  { "compare: short series", imbill.compare, { month = "2021-03", dau = { 1 } },
+    "^imbill.compare: dau: needs one value per day" },
+
+  -- imbill.breakeven
+  { "breakeven: not a table", imbill.breakeven, 5, "^imbill.breakeven: argument: expected a table" },
+  { "breakeven: unknown edition", imbill.breakeven, { a = "2021/pro", b = "2021/gold" },
+    "^imbill.breakeven: b.edition: price book 2021 has no such edition" },
+  { "breakeven: unknown book", imbill.breakeven, { a = "1999/pro", b = "2021/pro" },
+    "^imbill.breakeven: a.book: unknown price book" },
+  { "breakeven: unknown metric", imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", metric = "wau" },
+    "^imbill.breakeven: metric: expected dau, mau or groups" },
+  { "breakeven: float bound", imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", from = 0.5 },
+    "^imbill.breakeven: from: expected a whole number" },
+  { "breakeven: huge bound", imbill.breakeven, { a = "2022/standard", b = "2021/ultimate", metric = "mau",
+    from = H.is_jit and 2 ^ 53 or math.maxinteger - 10, to = H.is_jit and 2 ^ 53 or math.maxinteger },
+    "^imbill.breakeven: to: " },
+
+  -- imbill.totals
+  { "totals: not a table", imbill.totals, true, "^imbill.totals: argument: expected a table" },
+  { "totals: unknown edition", imbill.totals, { book = "2020", edition = "gold" },
+    "^imbill.totals: edition: price book 2020 has no such edition" },
+  { "totals: unknown book", imbill.totals, { book = "x", edition = "pro" }, "^imbill.totals: book: unknown price book" },
+  { "totals: unequal arrays", imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, 2 }, groups_peak = { 1 } },
+    "^imbill.totals: groups_peak: has 1 scenarios where an earlier array has 2" },
+  { "totals: float in an array", imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, 2.5 } },
+    "^imbill.totals: peak_dau%[2%]: expected a whole number >= 0, got 2.5" },
+  { "totals: string in an array", imbill.totals, { book = "2020", edition = "pro", groups_peak = { "1" } },
+    "^imbill.totals: groups_peak%[1%]: expected a whole number >= 0, got 1" },
+  { "totals: negative number", imbill.totals, { book = "2020", edition = "pro", peak_dau = -1 },
+    "^imbill.totals: peak_dau: must not be negative" },
+  { "totals: wrong type", imbill.totals, { book = "2020", edition = "pro", mau = "many" },
+    "^imbill.totals: mau: expected an array of whole numbers or a number" },
+  { "totals: huge value", imbill.totals, { book = "2022", edition = "standard", mau = { HUGE } }, "^imbill.totals: " },
+}
+
+describe("bad input raises a clear error naming the field, never a crash", function()
+  for _, c in ipairs(cases) do
+    it(c[1], function()
+      local msg = H.err(c[2], c[3])
+      assert.matches(c[4], msg)
+      -- the message is for a person: no file position of imbill's own code
+      assert.is_nil(msg:match("%.lua:%d+:"), msg)
+    end)
+  end
+
+  describe("edition:supports and book methods", function()
+    local book = imbill.book("2021")
+    local ed = book:edition("ultimate")
+    it("unknown feature", function()
+      assert.matches("^edition:supports: feature: unknown feature .*got \"teleport\"", H.err(ed.supports, ed, "teleport"))
+    end)
+    it("feature of the wrong type", function()
+      assert.matches("^edition:supports: feature: unknown feature .*got nil", H.err(ed.supports, ed, nil))
+      assert.matches("got table", H.err(ed.supports, ed, {}))
+    end)
+    it("unknown edition and add-on", function()
+      assert.matches("^book:edition: edition: .*got \"gold\"", H.err(book.edition, book, "gold"))
+      assert.matches("^book:addon: addon: .*got \"turbo\"", H.err(book.addon, book, "turbo"))
+    end)
+  end)
+end)
