@@ -1,0 +1,143 @@
+--- A small SVG writer: elements as text, every attribute and text escaped,
+-- numbers written with at most one decimal so the output is stable.
+local M = {}
+
+local ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
+
+--- Escapes text for XML content and attribute values.
+function M.escape(s)
+  s = tostring(s)
+  -- drop control characters XML 1.0 does not allow
+  s = s:gsub("[%z\1-\8\11\12\14-\31]", "")
+  return (s:gsub("[&<>\"']", ESC))
+end
+
+local function num(v)
+  if type(v) ~= "number" then return M.escape(v) end
+  if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%d", v) end
+  local s = string.format("%.1f", v)
+  if s == "-0.0" then s = "0" end
+  return (s:gsub("%.0$", ""))
+end
+M.num = num
+
+local function attrs(t)
+  if not t then return "" end
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local v = t[k]
+    if v ~= nil and v ~= false then
+      out[#out + 1] = string.format(' %s="%s"', k:gsub("_", "-"), num(v))
+    end
+  end
+  return table.concat(out)
+end
+
+local Doc = {}
+Doc.__index = Doc
+
+--- new(width, height, title): an SVG document.
+function M.new(width, height, title)
+  return setmetatable({ width = width, height = height, title = title, parts = {} }, Doc)
+end
+
+function Doc:raw(s) self.parts[#self.parts + 1] = s return self end
+
+function Doc:el(tag, a, text)
+  if text == nil then return self:raw("<" .. tag .. attrs(a) .. "/>") end
+  return self:raw("<" .. tag .. attrs(a) .. ">" .. M.escape(text) .. "</" .. tag .. ">")
+end
+
+function Doc:open(tag, a) return self:raw("<" .. tag .. attrs(a) .. ">") end
+function Doc:close(tag) return self:raw("</" .. tag .. ">") end
+
+function Doc:rect(x, y, w, h, a)
+  a = a or {}
+  a.x, a.y, a.width, a.height = x, y, math.max(0, w), math.max(0, h)
+  return self:el("rect", a)
+end
+
+function Doc:line(x1, y1, x2, y2, a)
+  a = a or {}
+  a.x1, a.y1, a.x2, a.y2 = x1, y1, x2, y2
+  return self:el("line", a)
+end
+
+function Doc:circle(cx, cy, r, a)
+  a = a or {}
+  a.cx, a.cy, a.r = cx, cy, r
+  return self:el("circle", a)
+end
+
+function Doc:text(x, y, s, a)
+  a = a or {}
+  a.x, a.y = x, y
+  return self:el("text", a, s)
+end
+
+--- A path through points { {x, y}, ... } (M then L).
+function Doc:polyline(pts, a)
+  local d = {}
+  for i, p in ipairs(pts) do d[i] = (i == 1 and "M" or "L") .. num(p[1]) .. " " .. num(p[2]) end
+  a = a or {}
+  a.d = table.concat(d, " ")
+  a.fill = a.fill or "none"
+  return self:el("path", a)
+end
+
+function Doc:__tostring()
+  local head = string.format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s"'
+    .. ' font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12" role="img">',
+    num(self.width), num(self.height), num(self.width), num(self.height))
+  local title = self.title and ("<title>" .. M.escape(self.title) .. "</title>") or ""
+  return head .. title .. table.concat(self.parts, "\n") .. "</svg>"
+end
+
+--- The XML prolog plus the document: a standalone .svg file.
+function Doc:file()
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' .. tostring(self) .. "\n"
+end
+
+--- "Nice" tick values covering [lo, hi]: steps of 1, 2 or 5 x 10^k, about n ticks.
+function M.ticks(lo, hi, n)
+  n = n or 6
+  if hi <= lo then hi = lo + 1 end
+  local raw = (hi - lo) / n
+  local mag = 10 ^ math.floor(math.log(raw, 10))
+  local step = mag
+  for _, m in ipairs { 1, 2, 2.5, 5, 10 } do
+    if raw <= m * mag then step = m * mag break end
+  end
+  local out = {}
+  local t = math.floor(lo / step) * step
+  while t <= hi + step * 1e-9 do
+    if t >= lo - step * 1e-9 then out[#out + 1] = t end
+    t = t + step
+  end
+  return out, step
+end
+
+--- 1234567 -> "1,234,567"; 1500000 -> "1.5M" when short = true.
+function M.count_label(v, short)
+  if short then
+    if v >= 1e6 and v % 1e5 == 0 then return (string.format("%.1fM", v / 1e6):gsub("%.0M", "M")) end
+    if v >= 1e4 and v % 100 == 0 then return (string.format("%.1fk", v / 1e3):gsub("%.0k", "k")) end
+  end
+  local s = string.format("%d", math.floor(v + 0.5))
+  return (s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
+end
+
+--- Dollar tick labels: "$0", "$1,500", "$12,500".
+function M.money_label(v)
+  local cents = math.floor(v * 100 + 0.5)
+  if cents % 100 == 0 then return "$" .. M.count_label(cents / 100) end
+  return "$" .. M.count_label(math.floor(cents / 100)) .. string.format(".%02d", cents % 100)
+end
+
+M.PALETTE = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
+              "#bcbd22" }
+
+return M
