@@ -244,6 +244,7 @@ local function decode_meta(s, path)
     elseif k == "same_day" then out.same_day = v == "true"
     end
   end
+  if not out.book or out.book == "" then error(FN .. ".load: " .. path .. ": malformed metadata (no book)", 0) end
   return out
 end
 
