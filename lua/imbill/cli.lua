@@ -745,10 +745,10 @@ Examples:
   c = p:command("grid", "Millions of scenarios (edition x growth x starting DAU) through the C fast path.")
     :epilog([[
 Example:
-  imbill grid --growth -2%..10%:0.5% --start-dau 1000..200000:100 --months 12 --mau-per-dau 3
+  imbill grid --growth=-2%..10%:0.5% --start-dau 1000..200000:100 --months 12 --mau-per-dau 3
   (6 paid editions x 25 rates x 1,991 starts = 298,650 scenarios; ranges are FROM..TO:STEP)]])
   c:option("--editions", "Editions, comma-separated book/edition (default: every paid built-in edition).")
-  c:option("--growth", "Monthly growth rates: a list (0%,5%) or a range (-2%..10%:0.5%).", "0%")
+  c:option("--growth", "Monthly growth rates: a list (0%,5%) or a range (--growth=-2%..10%:0.5%).", "0%")
   c:option("--start-dau", "Starting DAU: a list (1000,5000) or a range (1000..100000:1000).")
   c:option("--months", "Months per scenario.", "12"):convert(count_arg("--months"))
   c:option("--groups", "Existing groups (constant).", "0"):convert(count_arg("--groups"))
@@ -833,7 +833,8 @@ function M.main(argv)
     return EXIT_USAGE
   end
   if args.csv and args.json then
-    io.stderr:write("imbill: error: --csv and --json cannot be used together\n")
+    io.stderr:write("imbill " .. args.command .. ": error: --csv and --json cannot be used together\n"
+      .. "Run 'imbill " .. args.command .. " --help' for usage.\n")
     return EXIT_USAGE
   end
   local ok2, code = pcall(commands[args.command], args)

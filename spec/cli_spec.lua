@@ -1,0 +1,232 @@
+-- The imbill command-line tool (issue 4): every command in text, CSV and JSON,
+-- bad arguments with a helpful message and a non-zero exit code, and no
+-- progress bar when standard error is not a terminal.  The CLI runs under lua5.4.
+local H = require "helper"
+local json = require "dkjson"
+
+local TOP = H.top
+local USAGE = TOP .. "/examples/data/usage_2021.csv"
+
+local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- Runs `imbill ARGS`; returns exit code, stdout, stderr.
+local function run(args, opts)
+  opts = opts or {}
+  local out, err = os.tmpname(), os.tmpname()
+  local cmd = string.format("cd %s && %s lua5.4 bin/imbill %s >%s 2>%s", sh_quote(TOP), opts.env or "", args,
+    sh_quote(out), sh_quote(err))
+  if opts.stdin then cmd = string.format("cd %s && %s lua5.4 bin/imbill %s <%s >%s 2>%s", sh_quote(TOP),
+    opts.env or "", args, sh_quote(opts.stdin), sh_quote(out), sh_quote(err)) end
+  local a, _, c = os.execute(cmd)
+  local code = type(a) == "number" and math.floor(a / 256) or c
+  local function slurp(p)
+    local f = io.open(p, "rb")
+    local t = f:read("*a")
+    f:close()
+    os.remove(p)
+    return t
+  end
+  return code, slurp(out), slurp(err)
+end
+
+local function ok_json(text)
+  local d, _, e = json.decode(text)
+  assert(d ~= nil, "not JSON: " .. tostring(e) .. "\n" .. text)
+  return d
+end
+
+local function all_formats(args, checks)
+  local c1, text, e1 = run(args)
+  assert.equal(0, c1, e1)
+  assert.equal("", e1)
+  checks.text(text)
+  local c2, csv, e2 = run(args .. " --csv")
+  assert.equal(0, c2, e2)
+  checks.csv(csv)
+  local c3, js, e3 = run(args .. " --json")
+  assert.equal(0, c3, e3)
+  checks.json(ok_json(js))
+end
+
+describe("imbill CLI #cli", function()
+  it("invoice: text, CSV and JSON with exact amounts", function()
+    all_formats("invoice --book 2020 --edition pro --month 2021-03 --peak-dau 25000 --groups-peak 250000", {
+      text = function(t) assert.matches("total +749%.95 +USD", t) end,
+      csv = function(t) assert.matches("\n2021%-03,2020,pro,total,749%.95,", t) end,
+      json = function(d) assert.equal("749.95", d.total) assert.equal("2021-04-03", d.due) end,
+    })
+  end)
+
+  it("invoice: reads its fields as JSON from standard input", function()
+    local tmp = os.tmpname()
+    local f = io.open(tmp, "w")
+    f:write('{"book":"2022","edition":"standard","month":"2023-03","mau":25000}')
+    f:close()
+    local code, out = run("invoice --input - --json", { stdin = tmp })
+    os.remove(tmp)
+    assert.equal(0, code)
+    assert.equal("624.00", ok_json(out).total)
+  end)
+
+  it("compare: text, CSV and JSON, from flags or a usage history", function()
+    all_formats("compare --month 2021-03 --peak-dau 25000 --groups-peak 250000", {
+      text = function(t) assert.matches("2020 +pro +749%.95 +yes", t) end,
+      csv = function(t) assert.matches("rank,book,edition,total,eligible,reasons\n", t) end,
+      json = function(d) assert.equal("0.00", d[1].total) end,
+    })
+    local code, out = run("compare --month 2021-06 --usage " .. USAGE .. " --books 2020 --json")
+    assert.equal(0, code)
+    assert.equal("pro", ok_json(out)[2].edition)
+  end)
+
+  it("project: text, CSV and JSON; usage from a file, standard input or generators", function()
+    all_formats("project --usage " .. USAGE .. " --books 2020", {
+      text = function(t)
+        assert.matches("cheapest legal path %(2020%): 5,249%.65 USD", t)
+        assert.matches("2021%-12 +0%.00%* +599%.96 +899%.96", t)
+      end,
+      csv = function(t) assert.matches("\n2021%-12,2020/pro,599%.96,true,true,true", t) end,
+      json = function(d)
+        assert.equal("5249.65", d.path.total)
+        assert.equal("2020/pro", d.cheapest.edition)
+      end,
+    })
+    local code, out = run("project --usage - --books 2020 --json", { stdin = USAGE })
+    assert.equal(0, code)
+    assert.equal("5249.65", ok_json(out).path.total)
+    -- generated: 8,000 DAU growing 10% a month, MAU 3 x DAU, on the 2022 book
+    local c2, o2 = run("project --dau 8000 --growth 10% --start 2023-01 --months 3 --mau-ratio 3 --books 2022 --json")
+    assert.equal(0, c2)
+    local d = ok_json(o2)
+    -- standard: 399 + (24,000 - 10,000) x 0.015 = 609.00; 8,800 DAU -> 26,400 MAU -> 645.00;
+    -- 9,680 -> 29,040 -> 684.60
+    assert.same({ "609.00", "645.00", "684.60" }, { d.editions[2].months[1].total, d.editions[2].months[2].total,
+                                                    d.editions[2].months[3].total })
+  end)
+
+  it("migrate: says when migration pays off and that it cannot be undone", function()
+    all_formats("migrate --usage " .. TOP .. "/examples/data/usage_2022.csv", {
+      text = function(t) assert.matches("cannot be undone", t) assert.matches("pays off from", t) end,
+      csv = function(t) assert.matches("^month,peak_dau,mau,dau_plan,mau_plan,saving,cumulative,cheaper\n", t) end,
+      json = function(d) assert.is_true(d.irreversible) assert.equal("2022/standard", d.to) end,
+    })
+  end)
+
+  it("breakeven: exact crossing points", function()
+    all_formats("breakeven --editions 2021/pro,2022/standard --mau-per-dau 3 --to-value 12000", {
+      text = function(t) assert.matches("4,467 +2021/pro +449%.99 +450%.02", t) end,
+      csv = function(t) assert.matches("2021/pro,2022/standard,4467,2021/pro,449%.99,450%.02", t) end,
+      json = function(d) assert.equal(4467, d.pairs[1].points[2].at) end,
+    })
+  end)
+
+  it("shadow: a 129.99 pro against the real one", function()
+    all_formats("shadow --usage " .. USAGE .. " --base 2020 --fee pro=129.99 --editions pro --from 2021-11", {
+      text = function(t) assert.matches("total +pro +1,199%.92 +1,159%.92 +%-40%.00", t) end,
+      csv = function(t) assert.matches("2021%-11,pro,plan_fee,149%.99,129%.99,%-20%.00", t) end,
+      json = function(d) assert.equal("-40.00", d.editions[1].difference) end,
+    })
+  end)
+
+  it("grid: summaries per edition", function()
+    all_formats("grid --editions 2021/pro,2021/ultimate --growth 0%,10% --start-dau 5000,50000 --months 1", {
+      text = function(t) assert.matches("2021/pro +4 +4 +449%.99", t) end,
+      csv = function(t) assert.matches("\n2021/ultimate,4,0,899%.99,", t) end,
+      json = function(d) assert.equal(8, d.scenarios) assert.equal("449.99", d.all.min) end,
+    })
+  end)
+
+  it("replay: invoices the months of an event log", function()
+    local f = io.open(TOP .. "/lua/imbill/replay.lua", "r")
+    if not f then pending("lua/imbill/replay.lua is not there yet") return end
+    f:close()
+    all_formats("replay --events examples/events.csv --book 2020 --edition trial --month 2021-03", {
+      text = function(t) assert.matches("replayed examples/events%.csv", t) assert.matches("Invoice 2021%-03", t) end,
+      csv = function(t) assert.matches("^month,line,amount,note\n2021%-03,plan_fee", t) end,
+      json = function(d) assert.equal("2021-03", d.invoices[1].month) end,
+    })
+  end)
+
+  it("chart and report: SVG and HTML files", function()
+    local svg = os.tmpname()
+    local code = run("chart curves --editions 2021/pro,2021/ultimate -o " .. svg)
+    assert.equal(0, code)
+    local f = io.open(svg)
+    assert.matches("^<%?xml", f:read("*a"))
+    f:close()
+    os.remove(svg)
+    local c2, out = run("report --usage " .. USAGE .. " --books 2020 --title 'CLI report'")
+    assert.equal(0, c2)
+    assert.matches("<title>CLI report</title>", out)
+  end)
+
+  it("--help on every command, with an example", function()
+    for _, cmd in ipairs { "invoice", "compare", "project", "migrate", "breakeven", "shadow", "grid", "replay", "chart",
+                           "report" } do
+      local code, out = run(cmd .. " --help")
+      assert.equal(0, code, cmd)
+      assert.matches("Usage: imbill " .. cmd, out, 1, false)
+      assert.matches("Examples?:\n +imbill " .. cmd, out)
+    end
+    local code, out = run("--help")
+    assert.equal(0, code)
+    assert.matches("Exit codes:", out)
+  end)
+
+  it("bad arguments: a helpful message on standard error and exit code 2", function()
+    local cases = {
+      { "", "a command is required" },
+      { "frobnicate", "unknown command 'frobnicate'" },
+      { "invoice --month 2021-3 --edition pro", "%-%-month: expected a month YYYY%-MM, got '2021%-3'" },
+      { "invoice --month 2021-03 --edition pro --peak-dau lots", "%-%-peak%-dau: expected a whole number >= 0" },
+      { "project --colour red", "unknown option '%-%-colour'" },
+      { "project", "give a usage history" },
+      { "invoice --month 2021-03", "%-%-edition is required" },
+      { "breakeven --metric users", "argument for option '%-%-metric' must be one of" },
+      { "grid", "%-%-start%-dau is required" },
+      { "shadow --usage " .. USAGE, "give the modified book" },
+      { "invoice --book 2020 --edition pro --month 2021-03 --csv --json", "cannot be used together" },
+    }
+    for _, c in ipairs(cases) do
+      local code, out, err = run(c[1])
+      assert.equal(2, code, c[1] .. ": " .. err)
+      assert.equal("", out, c[1])
+      assert.matches(c[2], err)
+      assert.matches("help' for usage", err)
+    end
+  end)
+
+  it("input imbill refuses: exit code 1, the message names the field and value", function()
+    local code, _, err = run("invoice --book 2020 --edition gold --month 2021-03")
+    assert.equal(1, code)
+    assert.matches("imbill%.invoice: edition: price book 2020 has no such edition.*got \"gold\"", err)
+    local bad = os.tmpname()
+    local f = io.open(bad, "w")
+    f:write("date,dau,groups\n2021-03-01,12,1\n2021-03-02,x,1\n")
+    f:close()
+    local c2, _, e2 = run("project --usage " .. bad)
+    os.remove(bad)
+    assert.equal(1, c2)
+    assert.matches(":3: column 2 %(dau%): expected a whole number >= 0, got \"x\"", e2)
+  end)
+
+  it("files that cannot be read: exit code 3", function()
+    local code, _, err = run("project --usage /nonexistent/usage.csv")
+    assert.equal(3, code)
+    assert.matches("cannot open /nonexistent/usage%.csv", err)
+  end)
+
+  it("draws no progress bar when standard error is not a terminal, even on a long run", function()
+    local t0 = os.time()
+    local code, out, err = run("grid --growth=-5%..10%:0.25% --start-dau 1..200000:40 --months 24 --mau-per-dau 3")
+    assert.equal(0, code)
+    assert.equal("", err)
+    assert.matches("scenarios", out)
+    assert.is_true(os.time() - t0 >= 1, "the run should last over a second")
+    -- forced on, the same run draws one
+    local c2, _, e2 = run("grid --growth=-5%..10%:0.25% --start-dau 1..200000:40 --months 24 --mau-per-dau 3",
+      { env = "IMBILL_PROGRESS=always" })
+    assert.equal(0, c2)
+    assert.matches("grid %[#", e2)
+  end)
+end)
