@@ -732,6 +732,9 @@ static void check_action_arg(lua_State *L, int idx, imb_action *a) {
   lua_getfield(L, idx, "same_day");
   a->same_day = lua_toboolean(L, -1);
   lua_pop(L, 1);
+  lua_getfield(L, idx, "before_created");
+  a->before_created = lua_toboolean(L, -1);
+  lua_pop(L, 1);
 }
 
 /* core.meter_reads{ action =, type = } -> { "counter", ... } */

@@ -466,6 +466,7 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
     } else {
       a.gtype = (imb_gtype)m->groups[c.g].type;
       a.same_day = m->groups[c.g].created_day == c.day;
+      a.before_created = m->groups[c.g].alive && m->groups[c.g].created_day > c.day;
     }
     if (ev->kind == IMB_A_JOIN || ev->kind == IMB_A_LEAVE) {
       if ((st = imb_meter_user(m, ev->b, ev->blen, &c.u))) return st;

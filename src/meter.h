@@ -42,6 +42,7 @@ typedef struct imb_action {
   imb_action_kind kind;
   imb_gtype gtype;   /* create: the requested type; disband/join: the group's type */
   int same_day;      /* disband: the group was created on the action's day */
+  int before_created;/* disband/join/leave: the action's day is before the group's creation day */
 } imb_action;
 
 /* Counters, relative to the action's subjects: its user (or the first user of

@@ -146,7 +146,9 @@ void imb_meter_decide(const imb_limits *lim, const imb_action *a, const imb_coun
   }
   case IMB_A_DISBAND_GROUP: {
     if (v[IMB_C_DAY_CLOSED]) return refuse(out, IMB_R_CLOSED, IMB_L_DAY_OPEN, IMB_UNLIMITED, 0);
-    if (!v[IMB_C_GROUP]) return refuse(out, 10010, IMB_L_GROUP_EXISTS, IMB_UNLIMITED, 0);
+    /* a late disband from before the group's creation day cannot have
+       disbanded this group: it did not exist yet */
+    if (!v[IMB_C_GROUP] || a->before_created) return refuse(out, 10010, IMB_L_GROUP_EXISTS, IMB_UNLIMITED, 0);
     imb_gtype g = a->gtype;
     add(out, IMB_C_GROUP, -1);
     add(out, IMB_C_GROUPS, -1);
@@ -159,7 +161,7 @@ void imb_meter_decide(const imb_limits *lim, const imb_action *a, const imb_coun
     return;
   }
   case IMB_A_JOIN:
-    if (!v[IMB_C_GROUP]) return refuse(out, 10010, IMB_L_GROUP_EXISTS, IMB_UNLIMITED, 0);
+    if (!v[IMB_C_GROUP] || a->before_created) return refuse(out, 10010, IMB_L_GROUP_EXISTS, IMB_UNLIMITED, 0);
     if (v[IMB_C_MEMBER]) return;
     if (over(lim->members[a->gtype], v[IMB_C_MEMBERS]))
       return refuse(out, 10038, IMB_L_MEMBERS_PER_GROUP, lim->members[a->gtype], v[IMB_C_MEMBERS]);
@@ -170,7 +172,7 @@ void imb_meter_decide(const imb_limits *lim, const imb_action *a, const imb_coun
     add(out, IMB_C_USER_GROUPS, 1);
     return;
   case IMB_A_LEAVE:
-    if (!v[IMB_C_GROUP]) return refuse(out, 10010, IMB_L_GROUP_EXISTS, IMB_UNLIMITED, 0);
+    if (!v[IMB_C_GROUP] || a->before_created) return refuse(out, 10010, IMB_L_GROUP_EXISTS, IMB_UNLIMITED, 0);
     if (!v[IMB_C_MEMBER]) return;
     add(out, IMB_C_MEMBER, -1);
     add(out, IMB_C_MEMBERS, -1);

@@ -1,0 +1,274 @@
+-- Random event streams through the meter must agree with a plain Lua model of
+-- SPEC section 3, written here from the rules and not from the C code: on
+-- every answer (allowed, refused with which code, duplicate), on every count,
+-- and on the months' usage.
+local H = require "helper"
+local imbill = H.imbill
+local core = require "imbill.core"
+local books = require "imbill.book"
+
+local DAY = 86400
+
+-- Tiny limits so that every refusal happens often.
+local BOOK = imbill.book{
+  base = "2020", name = "tiny",
+  editions = {
+    trial = { limits = { accounts = 8, friends_per_user = 3, groups_per_user = 3, members_per_group = 4,
+                         non_av_groups = 5, av_groups = 2, daily_net_groups = 4, bchatroom_daily = 2,
+                         bchatroom_total = 2 } },
+    pro = { limits = { accounts = 12, friends_per_user = 5, groups_per_user = 4,
+                       members_per_group = { Private = 3, Public = 6, ChatRoom = 6, Community = 6 },
+                       non_av_groups = 7, av_groups = 3, daily_net_groups = 6, bchatroom_daily = 2,
+                       bchatroom_total = 3 } },
+  },
+}
+
+local function new_model(edition, same_day, offset)
+  return {
+    same_day = same_day, offset = offset,
+    editions = { { from = -math.huge, ed = BOOK:edition(edition) } },
+    accounts = {}, naccounts = 0, groups = {}, joined = {}, friends = {}, ids = {},
+    days = {}, months = {}, count = 0, bytype = {}, gdays = {},
+  }
+end
+
+local function size(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n
+end
+
+local function limits_at(M, t)
+  local ed = M.editions[1].ed
+  for _, e in ipairs(M.editions) do if e.from <= t then ed = e.ed end end
+  return ed
+end
+
+local function day_of(M, t) return math.floor((t + M.offset) / DAY) end
+
+local function day(M, d)
+  M.days[d] = M.days[d] or { users = {}, created = 0, disbanded = 0, same = 0, bchat = 0 }
+  return M.days[d]
+end
+
+local function set_of(t, k)
+  t[k] = t[k] or {}
+  return t[k]
+end
+
+-- The net group count moved at day d.  A late event (a re-sent create that
+-- was refused at first) counts from its day on: every later day shifts too.
+local function moved(M, d, delta)
+  M.count = M.count + delta
+  local g = M.gdays[d]
+  if not g then
+    local best, carried = -math.huge, 0
+    for dd, x in pairs(M.gdays) do if dd < d and dd > best then best, carried = dd, x.close end end
+    g = { peak = carried, close = carried }
+    M.gdays[d] = g
+  end
+  g.close = g.close + delta
+  if g.close > g.peak then g.peak = g.close end
+  for dd, x in pairs(M.gdays) do
+    if dd > d then x.peak, x.close = x.peak + delta, x.close + delta end
+  end
+end
+
+local function refuse(code) return false, code end
+
+local NON_AV = books.NON_AV
+
+-- One event through the model: true | true, "duplicate" | false, code
+local function step(M, e)
+  if e.id and M.ids[e.id] then return true, "duplicate" end
+  local ed = limits_at(M, e.t)
+  local L = ed.limits
+  local d = day_of(M, e.t)
+  local a = e.action
+  local function over(max, cur) return max ~= nil and cur + 1 > max end
+  local ok, code = true, nil
+  if a == "create_account" then
+    if not M.accounts[e.user] then
+      if over(L.accounts, M.naccounts) then return refuse(70398) end
+      M.accounts[e.user] = true
+      M.naccounts = M.naccounts + 1
+    end
+  elseif a == "delete_account" then
+    if M.accounts[e.user] then
+      M.accounts[e.user] = nil
+      M.naccounts = M.naccounts - 1
+      for g in pairs(M.joined[e.user] or {}) do M.groups[g].members[e.user] = nil end
+      M.joined[e.user] = nil
+      for f in pairs(M.friends[e.user] or {}) do M.friends[f][e.user] = nil end
+      M.friends[e.user] = nil
+    end
+  elseif a == "login" then
+    day(M, d).users[e.user] = true
+    local mo = core.month_of_day(d)
+    set_of(M.months, mo)[e.user] = true
+  elseif a == "create_group" then
+    local g, ty = M.groups[e.group], books.GROUP_ALIASES[e.type] or e.type
+    if g then return refuse(10021) end
+    local cnt = function(pred)
+      local n = 0
+      for _, x in pairs(M.groups) do if pred(x.type) then n = n + 1 end end
+      return n
+    end
+    local D = day(M, d)
+    if ty == "BChatRoom" then
+      if over(L.bchatroom_total, cnt(function(x) return x == "BChatRoom" end)) then return refuse(10036) end
+    elseif ty == "AVChatRoom" then
+      if over(L.av_groups, cnt(function(x) return x == "AVChatRoom" end)) then return refuse(10036) end
+    elseif over(L.non_av_groups, cnt(function(x) return NON_AV[x] end)) then
+      return refuse(10058)
+    end
+    if ty == "BChatRoom" and over(L.bchatroom_daily, D.bchat) then return refuse(10006) end
+    if over(L.daily_net_groups, D.created - (M.same_day and D.same or D.disbanded)) then return refuse(10006) end
+    M.groups[e.group] = { type = ty, created = d, members = {} }
+    D.created = D.created + 1
+    if ty == "BChatRoom" then D.bchat = D.bchat + 1 end
+    moved(M, d, 1)
+  elseif a == "disband_group" then
+    local g = M.groups[e.group]
+    if not g or g.created > d then return refuse(10010) end
+    for u in pairs(g.members) do M.joined[u][e.group] = nil end
+    M.groups[e.group] = nil
+    local D = day(M, d)
+    D.disbanded = D.disbanded + 1
+    if g.created == d then D.same = D.same + 1 end
+    moved(M, d, -1)
+  elseif a == "join_group" or a == "leave_group" then
+    local g = M.groups[e.group]
+    if not g or g.created > d then return refuse(10010) end
+    if a == "leave_group" then
+      g.members[e.user] = nil
+      if M.joined[e.user] then M.joined[e.user][e.group] = nil end
+    elseif not g.members[e.user] then
+      if over(ed:members_limit(g.type), size(g.members)) then return refuse(10038) end
+      if over(L.groups_per_user, size(M.joined[e.user] or {})) then return refuse(10037) end
+      g.members[e.user] = true
+      set_of(M.joined, e.user)[e.group] = true
+    end
+  elseif a == "add_friend" then
+    local fu, fp = set_of(M.friends, e.user), set_of(M.friends, e.peer)
+    if not fu[e.peer] then
+      if over(L.friends_per_user, size(fu)) or over(L.friends_per_user, size(fp)) then return refuse(30010) end
+      fu[e.peer], fp[e.user] = true, true
+    end
+  elseif a == "remove_friend" then
+    set_of(M.friends, e.user)[e.peer] = nil
+    set_of(M.friends, e.peer)[e.user] = nil
+  end
+  if e.id then M.ids[e.id] = true end
+  return ok, code
+end
+
+local function model_month(M, month)
+  local first, len = core.month_first_day(month), core.month_length(month)
+  local best, carried = -math.huge, 0
+  for dd, g in pairs(M.gdays) do if dd < first and dd > best then best, carried = dd, g.close end end
+  local dau, groups = {}, {}
+  for k = 1, len do
+    local D = M.days[first + k - 1]
+    dau[k] = D and size(D.users) or 0
+    local g = M.gdays[first + k - 1]
+    if g then
+      groups[k], carried = g.peak, g.close
+    else
+      groups[k] = carried
+    end
+  end
+  return dau, groups, size(M.months[month] or {})
+end
+
+local TYPES = { "Private", "Public", "ChatRoom", "AVChatRoom", "BChatRoom", "Community", "Work", "Meeting" }
+local ACTIONS = { "create_account", "create_account", "delete_account", "login", "login", "login", "create_group",
+                  "create_group", "disband_group", "join_group", "join_group", "leave_group", "add_friend",
+                  "add_friend", "remove_friend" }
+
+local function stream(seed, n)
+  math.randomseed(seed)
+  local t = core.parse_date("2021-02-20") * DAY
+  local events, sent = {}, {}
+  local change_at = math.random(n)
+  for i = 1, n do
+    t = t + math.random(0, 6 * 3600)
+    local e
+    if i == change_at then
+      e = { action = "change_edition", t = t }
+    elseif #sent > 0 and math.random() < 0.05 then
+      e = sent[math.random(#sent)] -- a re-sent event
+    else
+      local a = ACTIONS[math.random(#ACTIONS)]
+      e = { action = a, t = t, user = "u" .. math.random(14), group = "g" .. math.random(12),
+            peer = "u" .. math.random(14), type = TYPES[math.random(#TYPES)] }
+      if a == "login" and math.random() < 0.2 then e.t = t - math.random(0, 3 * DAY) end -- late
+      if e.peer == e.user then e.peer = e.user .. "x" end
+      if math.random() < 0.4 then e.id = "e" .. i end
+    end
+    events[#events + 1] = e
+    if e.id then sent[#sent + 1] = e end
+  end
+  return events
+end
+
+local function meter_step(m, e)
+  local a = e.action
+  if a == "create_group" then return m:create_group(e.group, e.type, e.t, e.id) end
+  if a == "disband_group" then return m:disband_group(e.group, e.t, e.id) end
+  if a == "join_group" or a == "leave_group" then return m[a](m, e.group, e.user, e.t, e.id) end
+  if a == "add_friend" or a == "remove_friend" then return m[a](m, e.user, e.peer, e.t, e.id) end
+  return m[a](m, e.user, e.t, e.id)
+end
+
+describe("meter against a Lua model of the rules", function()
+  for seed = 1, 40 do
+    it("agrees on a random stream of events (seed " .. seed .. ")", function()
+      local same_day = seed % 2 == 0
+      local offset = seed % 3 == 0 and 0 or 8 * 3600
+      local m = imbill.meter{ book = BOOK, edition = "trial", same_day_disbands = same_day, tz = offset }
+      local M = new_model("trial", same_day, offset)
+      local months = {}
+      for i, e in ipairs(stream(seed, 700)) do
+        if e.action == "change_edition" then
+          assert.is_true(m:change_edition("pro", e.t))
+          table.insert(M.editions, { from = e.t, ed = BOOK:edition("pro") })
+        else
+          local ok, r = meter_step(m, e)
+          local mok, mr = step(M, e)
+          local got = ok and (r or "ok") or r.code
+          local want = mok and (mr or "ok") or mr
+          assert(got == want, string.format("event %d (%s %s %s %s): meter %s, model %s", i, e.action,
+            tostring(e.user), tostring(e.group), tostring(e.id), tostring(got), tostring(want)))
+          months[core.month_of_day(day_of(M, e.t))] = true
+        end
+      end
+      assert.equal(M.naccounts, m:accounts())
+      local total, by = m:groups()
+      assert.equal(size(M.groups), total)
+      for _, ty in ipairs(books.GROUP_TYPES) do
+        local n = 0
+        for _, g in pairs(M.groups) do if g.type == ty then n = n + 1 end end
+        assert.equal(n, by[ty], ty)
+      end
+      for i = 1, 14 do
+        local u = "u" .. i
+        assert.equal(size(M.friends[u] or {}), m:friends(u), u .. " friends")
+        assert.equal(size(M.joined[u] or {}), m:joined(u), u .. " joined")
+      end
+      for i = 1, 12 do
+        local g = M.groups["g" .. i]
+        assert.equal(g and size(g.members) or nil, (m:members("g" .. i)))
+      end
+      for mo in pairs(months) do
+        local name = core.format_month(mo)
+        local dau, groups, mau = model_month(M, mo)
+        local u = m:usage(name)
+        assert.same(dau, u.dau, name .. " dau")
+        assert.same(groups, u.groups, name .. " groups")
+        assert.equal(mau, u.mau, name .. " mau")
+        imbill.invoice(u) -- and the invoice takes it as it is
+      end
+    end)
+  end
+end)
