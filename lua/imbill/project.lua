@@ -44,8 +44,20 @@ end
 --- "book/edition" (or an edition object) -> book, edition, name.
 function M.edition_of(FN, field, x)
   if type(x) == "table" and x.rate and x.book and x.id then
-    local b = books.get(x.book)
-    return b, x, x.book .. "/" .. x.id
+    -- an edition object: its book is known by name only when built in
+    local ok, b = pcall(books.get, x.book)
+    return ok and b or nil, x, x.book .. "/" .. x.id
+  end
+  if type(x) == "table" and x.book ~= nil and x.edition ~= nil then
+    -- { book = name or book object, edition = id }: user books by object
+    local ok, book = pcall(books.get, x.book)
+    if not ok then check.fail(FN, field .. ".book", "unknown price book", x.book) end
+    if not book:has_edition(x.edition) then
+      check.fail(FN, field .. ".edition", "price book " .. book.name .. " has no such edition (it has: "
+        .. table.concat(book:editions(), ", ") .. ")", x.edition)
+    end
+    local ed = book:edition(x.edition)
+    return book, ed, book.name .. "/" .. ed.id
   end
   if type(x) ~= "string" then check.fail(FN, field, "expected \"book/edition\" such as \"2021/pro\"", x) end
   local bn, en = x:match("^([^/]+)/(.+)$")
@@ -534,9 +546,11 @@ function M.migration(p)
   end
   local months = horizon(FN, s, { from = p.from_month, to = p.to_month, months = p.months })
   local fbook, fed, fname = M.edition_of(FN, "from", p.from or "2021/pro")
+  if not fbook then check.fail(FN, "from", "give the edition as \"book/edition\"", fname) end
   local tbook, ted, tname
   if p.to ~= nil then
     tbook, ted, tname = M.edition_of(FN, "to", p.to)
+    if not tbook then check.fail(FN, "to", "give the edition as \"book/edition\"", tname) end
   else
     tbook = books.get("2022")
   end
@@ -936,17 +950,18 @@ function M.breakeven_table(p)
   end
   check.table(FN, "editions", eds)
   if #eds < 2 then check.fail(FN, "editions", "needs at least two editions", #eds) end
-  local names = {}
+  local names, refs = {}, {}
   for i, e in ipairs(eds) do
-    local _, _, n = M.edition_of(FN, "editions[" .. i .. "]", e)
+    local b, ed, n = M.edition_of(FN, "editions[" .. i .. "]", e)
     names[i] = n
+    refs[i] = b and { book = b, edition = ed.id } or e
   end
   local lo, hi = p.from or 0, p.to or 1000000
   local t = { metric = p.metric or "dau", from = lo, to = hi, editions = names, pairs = {}, curves = {},
               follow = p.follow, usage = p.usage }
   for i = 1, #names do
     for j = i + 1, #names do
-      local ok, be = pcall(M.crossings, { a = names[i], b = names[j], metric = p.metric, usage = p.usage,
+      local ok, be = pcall(M.crossings, { a = refs[i], b = refs[j], metric = p.metric, usage = p.usage,
         from = lo, to = hi, follow = p.follow })
       if not ok then error(FN .. ": " .. series.clean(be):gsub("^imbill%.breakeven: ", ""), 0) end
       local crossings = {}
@@ -962,8 +977,8 @@ function M.breakeven_table(p)
     end
   end
   if p.curves ~= false then
-    for i, n in ipairs(names) do
-      t.curves[i] = M.cost_curve { edition = n, metric = p.metric, from = lo, to = hi, usage = p.usage,
+    for i in ipairs(names) do
+      t.curves[i] = M.cost_curve { edition = refs[i], metric = p.metric, from = lo, to = hi, usage = p.usage,
                                    follow = p.follow }
     end
   end
