@@ -20,6 +20,16 @@ describe("what-if grids", function()
     assert.equal(14, H.imbill.core.grid_grow(15, -50000)) -- 14.25 -> 14
   end)
 
+  it("agrees with the core's month total at the edges of its 64-bit fast path", function()
+    local ed = H.imbill.book("2021"):edition("pro")
+    local starts = { 0, 10000, 10001, 10 ^ 12, 10 ^ 13, 10 ^ 14, 2 ^ 50 }
+    local g = H.imbill.grid { editions = { "2021/pro" }, growth = { 0 }, start_dau = starts, months = 1,
+                              groups = 10 ^ 12, mau_per_dau = 1 }
+    for i, d in ipairs(starts) do
+      assert.equal(H.imbill.core.month_total(ed.rate, d, 10 ^ 12, d), g:cents(i), "start " .. d)
+    end
+  end)
+
   it("lays scenarios out edition-major, then growth, then starting DAU", function()
     local g = H.imbill.grid { editions = { "2020/pro", "2021/pro" }, growth_bp = { 0, 500 }, start_dau = { 1, 2, 3 } }
     assert.equal(12, g:size())

@@ -31,6 +31,53 @@ imb_status imb_grid_grow(int64_t dau, int64_t growth_ppm, int64_t *next) {
   return imb_muldiv(dau, PPM + growth_ppm, PPM, next);
 }
 
+/* round_half_up(p / d) for 0 <= p < 2^61, d > 0: the same result as
+ * imb_muldiv(p, 1, d) without its 128-bit division. */
+static int64_t rhu(int64_t p, int64_t d) { return (2 * p + d) / (2 * d); }
+
+#define FAST_LIMIT ((int64_t)1 << 60)
+
+/* One charge in cents, as imb_charge_apply; 0 when it must take the slow path. */
+static int fast_charge(const imb_charge *c, int64_t value, int64_t *cents) {
+  if (c->block == 0 || value <= c->free) {
+    *cents = 0;
+    return 1;
+  }
+  int64_t over = value - c->free;
+  int64_t blocks = c->block == 1 ? over : over / c->block + (over % c->block != 0);
+  if (c->price != 0 && blocks > FAST_LIMIT / c->price) return 0;
+  *cents = rhu(blocks * c->price, IMB_MICROS_PER_CENT);
+  return 1;
+}
+
+/* imb_month_total's result with 64-bit arithmetic where nothing can overflow;
+ * anything larger goes through imb_month_total itself. */
+static imb_status month_total(const imb_rate *r, int64_t dau, int64_t groups, int64_t mau, int64_t *cents) {
+  int64_t fee, a = 0, b = 0, c = 0;
+  if (r->monthly_fee >= 0 && r->monthly_fee < FAST_LIMIT && dau >= 0 && groups >= 0 && mau >= 0) {
+    fee = rhu(r->monthly_fee, IMB_MICROS_PER_CENT);
+    if (r->is_free) {
+      *cents = fee;
+      return IMB_OK;
+    }
+    if (fast_charge(&r->dau, dau, &a) && fast_charge(&r->groups, groups, &b) && fast_charge(&r->mau, mau, &c) &&
+        a < FAST_LIMIT && b < FAST_LIMIT && c < FAST_LIMIT) {
+      *cents = fee + a + b + c;
+      return IMB_OK;
+    }
+  }
+  return imb_month_total(r, dau, groups, mau, cents);
+}
+
+/* round_half_up(x * ppm / 10^6) for x >= 0, 0 <= ppm. */
+static imb_status scale_ppm(int64_t x, int64_t ppm, int64_t *out) {
+  if (x < FAST_LIMIT / (ppm + 1) / 2) {
+    *out = rhu(x * ppm, PPM);
+    return IMB_OK;
+  }
+  return imb_muldiv(x, ppm, PPM, out);
+}
+
 /* One scenario: the horizon's total in cents. */
 static imb_status scenario(const imb_grid *g, const imb_rate *r, int64_t dau, int64_t growth,
                            int64_t *cents) {
@@ -39,13 +86,13 @@ static imb_status scenario(const imb_grid *g, const imb_rate *r, int64_t dau, in
   for (int32_t k = 0; k < g->months; k++) {
     groups = g->groups;
     if (g->groups_per_dau_ppm) {
-      if ((s = imb_muldiv(dau, g->groups_per_dau_ppm, PPM, &extra)) || (s = imb_add(groups, extra, &groups)))
+      if ((s = scale_ppm(dau, g->groups_per_dau_ppm, &extra)) || (s = imb_add(groups, extra, &groups)))
         return s;
     }
     mau = 0;
-    if (g->mau_per_dau_ppm && (s = imb_muldiv(dau, g->mau_per_dau_ppm, PPM, &mau))) return s;
-    if ((s = imb_month_total(r, dau, groups, mau, &c)) || (s = imb_add(total, c, &total))) return s;
-    if (k + 1 < g->months && growth != 0 && (s = imb_grid_grow(dau, growth, &dau))) return s;
+    if (g->mau_per_dau_ppm && (s = scale_ppm(dau, g->mau_per_dau_ppm, &mau))) return s;
+    if ((s = month_total(r, dau, groups, mau, &c)) || (s = imb_add(total, c, &total))) return s;
+    if (k + 1 < g->months && growth != 0 && (s = scale_ppm(dau, PPM + growth, &dau))) return s;
   }
   *cents = total;
   return IMB_OK;
