@@ -218,13 +218,13 @@ describe("imbill CLI #cli", function()
 
   it("draws no progress bar when standard error is not a terminal, even on a long run", function()
     local t0 = os.time()
-    local code, out, err = run("grid --growth=-5%..10%:0.25% --start-dau 1..200000:40 --months 24 --mau-per-dau 3")
+    local code, out, err = run("grid --growth=-5%..10%:0.25% --start-dau 1..200000:10 --months 24 --mau-per-dau 3")
     assert.equal(0, code)
     assert.equal("", err)
     assert.matches("scenarios", out)
     assert.is_true(os.time() - t0 >= 1, "the run should last over a second")
     -- forced on, the same run draws one
-    local c2, _, e2 = run("grid --growth=-5%..10%:0.25% --start-dau 1..200000:40 --months 24 --mau-per-dau 3",
+    local c2, _, e2 = run("grid --growth=-5%..10%:0.25% --start-dau 1..200000:10 --months 24 --mau-per-dau 3",
       { env = "IMBILL_PROGRESS=always" })
     assert.equal(0, c2)
     assert.matches("grid %[#", e2)
