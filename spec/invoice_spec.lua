@@ -254,7 +254,8 @@ describe("invoice", function()
       assert.matches("^imbill.invoice: dau: needs one value per day of the month %(31%), has 30",
         H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", dau = series(30, function() return 1 end) }))
       assert.matches("^imbill.invoice: groups: needs one value per day of the month %(28%), has 29",
-        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-02", groups = series(29, function() return 1 end) }))
+        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-02",
+          groups = series(29, function() return 1 end) }))
     end)
     it("refuses a series and a peak together", function()
       assert.matches("dau: give peak_dau or dau, not both",

@@ -58,6 +58,29 @@ describe("totals (the batch path)", function()
     end
   end)
 
+  it("agrees with the invoice at block edges, odd block sizes, sub-cent prices and large values", function()
+    local book = imbill.book { base = "2022", name = "edges", editions = {
+      odd = { monthly_fee = "0.01", dau = { free = 3, block = 7, price = "0.015" },
+              groups = { free = 0, block = 999983, price = "149.99" }, mau = { free = 10, block = 1, price = "0.000001" } },
+      big = { monthly_fee = "1000000", dau = { free = 0, block = 3, price = "10" },
+              groups = { free = 5, block = 2 ^ 31 + 11, price = "0.333333" }, mau = { free = 0, block = 1, price = "0.005" } },
+    } }
+    local values = { 0, 1, 2, 3, 4, 9, 10, 11, 17, 24, 25, 999982, 999983, 999984, 999988, 1999966, 1999967,
+                     2 ^ 31 + 10, 2 ^ 31 + 11, 2 ^ 31 + 16, 2 ^ 31 + 17, 2 ^ 32 + 27, 2 ^ 40 + 1, 2 ^ 40 + 2 }
+    for _, e in ipairs { "odd", "big" } do
+      local dau, groups, mau = {}, {}, {}
+      for i, v in ipairs(values) do
+        dau[i], groups[i], mau[#values - i + 1] = v, v, v
+      end
+      local got = imbill.totals { book = book, edition = e, peak_dau = dau, groups_peak = groups, mau = mau }
+      for i = 1, #values do
+        local inv = imbill.invoice { book = book, edition = e, month = "2023-03", peak_dau = dau[i],
+                                     groups_peak = groups[i], mau = mau[i] }
+        assert.equal(inv.total:cents(), got[i], e .. " #" .. i)
+      end
+    end
+  end)
+
   for _, path in ipairs(paths) do
     local name, f = path[1], path[2]
     describe("through " .. name, function()
@@ -93,6 +116,17 @@ describe("totals (the batch path)", function()
   if H.is_jit then
     it("on LuaJIT the FFI binding loads", function()
       assert.is_function(require("imbill.ffi").totals)
+    end)
+    it("on LuaJIT reads numbers bit by bit: -0, 2^53, tiny fractions and NaN", function()
+      local F = require("imbill.ffi").totals
+      local trial = imbill.book("2020"):edition("trial").rate
+      local pro = imbill.book("2020"):edition("pro").rate
+      assert.same({ 0, 0, 0 }, F(trial, { -0.0, 2 ^ 53, 2 ^ 53 - 1 }))
+      assert.same({ 14999, 14999, 29998, 29998 }, F(pro, { -0.0, 10000, 20000, 2 ^ 4 * 1000 + 4000 }))
+      assert.equal(core.totals(pro, { 2 ^ 52 + 1 })[1], F(pro, { 2 ^ 52 + 1 })[1])
+      for _, v in ipairs { 0.5, 1e-300, 2 ^ -1074, 10000.000001, 2 ^ 53 + 2, -1, 0 / 0, math.huge } do
+        assert.matches("^peak_dau%[2%]: expected a whole number >= 0", H.err(F, pro, { 1, v }))
+      end
     end)
     it("on LuaJIT refuses counts beyond 2^53 (not exact as doubles)", function()
       assert.matches("^imbill.totals: peak_dau%[1%]: expected a whole number >= 0",

@@ -155,16 +155,29 @@ static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
                     imbL_show(L, idx));
 }
 
-static int64_t batch_get(lua_State *L, int idx, lua_Integer i, const char *field) {
+/* Scenarios are read into C buffers CHUNK at a time and priced by imb_totals:
+ * the buffers stay in cache, the core's batch loop runs at full speed, and no
+ * Lua table is built per scenario. */
+#define CHUNK 256
+
+/* Reads t[i] (t at idx) as a whole number >= 0, leaving it on the stack. */
+static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const char *field) {
+#if LUA_VERSION_NUM >= 503
+  /* two API calls per value: lua_rawgeti tells the type (a string such as "5"
+   * would pass lua_tointegerx), lua_tointegerx refuses 2.5 */
+  int isint = 0;
+  int t = lua_rawgeti(L, idx, i);
+  lua_Integer v = lua_tointegerx(L, -1, &isint);
+  if (t != LUA_TNUMBER || !isint || v < 0)
+    imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+  return (int64_t)v;
+#else
   int64_t v;
-  int t = lua_type(L, idx);
-  if (t == LUA_TNIL || t == LUA_TNONE) return 0;
-  if (t == LUA_TNUMBER) return imbL_checkint64(L, idx, field);
   lua_rawgeti(L, idx, (int)i);
   if (!imbL_toint64(L, -1, &v) || v < 0)
     imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
-  lua_pop(L, 1);
   return v;
+#endif
 }
 
 /* core.totals(rate, dau, groups, mau) -> array of cents */
@@ -172,34 +185,49 @@ static int p_totals(lua_State *L) {
   const char *const *fields = usage_fields;
   imb_rate *r = checkrate(L, 1);
   lua_Integer n = -1;
+  int64_t in[3][CHUNK], scalar[3] = {0, 0, 0}, res[CHUNK];
+  int is_array[3];
   lua_settop(L, 4); /* missing inputs become nil, and the result table goes at 5 */
   for (int k = 0; k < 3; k++) {
     lua_Integer len = batch_len(L, 2 + k, fields[k]);
+    is_array[k] = len >= 0;
+    if (lua_type(L, 2 + k) == LUA_TNUMBER) scalar[k] = imbL_checkint64(L, 2 + k, fields[k]);
     if (len < 0) continue;
     if (n >= 0 && len != n)
       return imbL_error(L, "%s: has %d scenarios where an earlier array has %d", fields[k], (int)len, (int)n);
     n = len;
   }
   if (n < 0) n = 1;
+  if (n > INT32_MAX) return imbL_error(L, "totals: more than 2^31 scenarios in one call");
   lua_createtable(L, (int)n, 0);
   int out = lua_gettop(L);
-  for (lua_Integer i = 1; i <= n; i++) {
-    int64_t c;
-    /* read in field order, so the first bad field is the one reported */
-    int64_t d = batch_get(L, 2, i, fields[0]);
-    int64_t g = batch_get(L, 3, i, fields[1]);
-    int64_t m = batch_get(L, 4, i, fields[2]);
-    imb_status s = imb_month_total(r, d, g, m, &c);
+  luaL_checkstack(L, 3 * CHUNK + 4, "totals: no stack space for a chunk of scenarios");
+  for (lua_Integer base = 1; base <= n; base += CHUNK) {
+    size_t len = (size_t)(n - base + 1 < CHUNK ? n - base + 1 : CHUNK), bad = 0;
+    /* scenario by scenario, fields in order: the first bad value is reported */
+    for (size_t j = 0; j < len; j++)
+      for (int k = 0; k < 3; k++)
+        if (is_array[k]) in[k][j] = batch_elem(L, 2 + k, base + (lua_Integer)j, fields[k]);
+    lua_settop(L, out); /* drop the values read, all at once */
+    imb_status s = imb_totals(r, len, is_array[0] ? in[0] : &scalar[0], is_array[0],
+                              is_array[1] ? in[1] : &scalar[1], is_array[1], is_array[2] ? in[2] : &scalar[2],
+                              is_array[2], res, &bad);
     if (s)
-      return imbL_error(L, "scenario %d: the total %s (peak_dau, groups_peak or mau too large)", (int)i,
-                        imb_strerror(s));
+      return imbL_error(L, "scenario %d: the total %s (peak_dau, groups_peak or mau too large)",
+                        (int)(base + (lua_Integer)bad), imb_strerror(s));
+    for (size_t j = 0; j < len; j++) {
 #if LUA_VERSION_NUM < 503
-    if (c > ((int64_t)1 << 53))
-      return imbL_error(L, "scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime",
-                        (int)i, imbL_i64str(L, c));
+      if (res[j] > ((int64_t)1 << 53))
+        return imbL_error(L, "scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime",
+                          (int)(base + (lua_Integer)j), imbL_i64str(L, res[j]));
 #endif
-    imbL_pushint64(L, c);
-    lua_rawseti(L, out, (int)i);
+#if LUA_VERSION_NUM >= 503
+      lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
+#else
+      imbL_pushint64(L, res[j]);
+#endif
+      lua_rawseti(L, out, (int)(base + (lua_Integer)j));
+    }
   }
   return 1;
 }

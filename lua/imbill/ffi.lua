@@ -22,6 +22,9 @@ typedef struct imb_rate {
 int imb_totals(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
                const int64_t *groups, size_t groups_step, const int64_t *mau,
                size_t mau_step, int64_t *out, size_t *bad);
+int imb_totals_binary64(const imb_rate *r, size_t n, const double *dau, size_t dau_step,
+                        const double *groups, size_t groups_step, const double *mau,
+                        size_t mau_step, double *out, size_t *bad, int *bad_field);
 const char *imb_strerror(int s);
 ]]
 
@@ -36,6 +39,7 @@ local EXACT = 2 ^ 53
 local floor, type, tostring, tonumber, error = math.floor, type, tostring, tonumber, error
 
 local FIELDS = { "peak_dau", "groups_peak", "mau" }
+local RANGE = 2 -- IMB_ERANGE in src/status.h
 
 -- The imb_rate inside a rate userdata.  Weak keys: a pointer is cached only
 -- while its userdata lives, and each call keeps the userdata (its argument)
@@ -72,17 +76,49 @@ local function scalar(v, field)
   return b
 end
 
--- An array copied into a buffer; the checks are those of core.totals.
-local function fill(t, n, field)
-  local b = int64_arr(n)
-  for i = 1, n do
-    local v = t[i]
-    if type(v) ~= "number" or not (v >= 0 and v <= EXACT) or v ~= floor(v) then
-      fail("%s[%d]: expected a whole number >= 0, got %s", field, i, show(v))
+-- Scenarios go through the core CHUNK at a time.  The buffers hold LuaJIT
+-- numbers as they are (IEEE-754 binary64): the core's imb_totals_binary64
+-- reads their bit patterns, checks each is a whole number 0 <= v <= 2^53 and
+-- writes the cents back the same way, exactly (all are below 2^53).  So the
+-- loops here are plain copies the JIT compiles to a load and a store, and the
+-- checks cost the C side a few integer operations.  The buffers are allocated
+-- once and stay in cache; nothing in a chunk yields or calls back into Lua, so
+-- sharing them is safe.
+local CHUNK = 1024
+local num_arr = ffi.typeof("double[?]")
+local buf = { num_arr(CHUNK), num_arr(CHUNK), num_arr(CHUNK) }
+local outbuf = num_arr(CHUNK)
+local one = { num_arr(1), num_arr(1), num_arr(1) }
+local bad, bad_field = size_1(), ffi.new("int[1]")
+
+local ok_tnew, tnew = pcall(require, "table.new")
+if not ok_tnew then tnew = function() return {} end end
+
+local function bad_value(v)
+  return type(v) ~= "number" or not (v >= 0 and v <= EXACT) or v ~= floor(v)
+end
+
+-- After the core refused a value in a chunk: find the first bad one scenario
+-- by scenario, fields in order, and report it as core.totals does.
+local function report(args, from, to)
+  for i = from, to do
+    for k = 1, 3 do
+      local t = args[k]
+      if type(t) == "table" and bad_value(t[i]) then
+        fail("%s[%d]: expected a whole number >= 0, got %s", FIELDS[k], i, show(t[i]))
+      end
     end
-    b[i - 1] = v
   end
-  return b
+end
+
+-- Copies t[from .. from+len-1] into b; anything not a number becomes -1, which
+-- the core refuses, so report() names it.
+local function fill(t, b, from, len)
+  for j = 0, len - 1 do
+    local v = t[from + j]
+    if type(v) ~= "number" then v = -1 end
+    b[j] = v
+  end
 end
 
 --- totals(rate, dau, groups, mau) -> { cents, ... }: each input an array (one
@@ -107,34 +143,51 @@ local function totals(rate, dau, groups, mau)
     end
   end
   if n < 0 then n = 1 end
-  local bufs, steps = {}, {}
+  -- what the core reads for each field: a chunk buffer (step 1), or one value
+  -- for every scenario (step 0; nil is 0)
+  local src, step = {}, {}
   for k = 1, 3 do
     local v = args[k]
-    if type(v) == "table" then
-      bufs[k], steps[k] = fill(v, n, FIELDS[k]), 1
-    elseif v == nil then
-      bufs[k], steps[k] = nil, 0
+    if type(v) == "table" then src[k], step[k] = buf[k], 1
+    elseif v == nil then src[k], step[k] = nil, 0
     else
-      bufs[k], steps[k] = scalar(v, FIELDS[k]), 0
+      one[k][0] = v
+      src[k], step[k] = one[k], 0
     end
   end
-  local out = int64_arr(n > 0 and n or 1)
-  local bad = size_1()
-  local s = C.imb_totals(r, n, bufs[1], steps[1], bufs[2], steps[2], bufs[3], steps[3], out, bad)
-  if s ~= 0 then
-    fail("scenario %d: the total %s (peak_dau, groups_peak or mau too large)", tonumber(bad[0]) + 1,
-      ffi.string(C.imb_strerror(s)))
-  end
-  local res = {}
-  for i = 0, n - 1 do
-    local c = out[i]
-    if c > EXACT then
-      fail("scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime", i + 1,
-        (tostring(c):gsub("LL$", "")))
+  local res = tnew(n, 0)
+  local from = 1
+  while from <= n do
+    local len = n - from + 1
+    if len > CHUNK then len = CHUNK end
+    for k = 1, 3 do
+      if step[k] == 1 then fill(args[k], buf[k], from, len) end
     end
-    res[i + 1] = tonumber(c)
+    local s = C.imb_totals_binary64(r, len, src[1], step[1], src[2], step[2], src[3], step[3], outbuf, bad,
+      bad_field)
+    if s ~= 0 then
+      local at = from + tonumber(bad[0])
+      if bad_field[0] >= 0 then report(args, from, from + len - 1) end
+      if s == RANGE then
+        -- the exact total, for the message, through the int64 entry point
+        local d = ffi.new("int64_t[3]")
+        for k = 1, 3 do
+          local v = args[k]
+          if type(v) == "table" then v = v[at] end
+          d[k - 1] = v or 0
+        end
+        local o = int64_arr(1)
+        C.imb_totals(r, 1, d, 0, d + 1, 0, d + 2, 0, o, bad)
+        fail("scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime", at,
+          (tostring(o[0]):gsub("LL$", "")))
+      end
+      fail("scenario %d: the total %s (peak_dau, groups_peak or mau too large)", at,
+        ffi.string(C.imb_strerror(s)))
+    end
+    for j = 0, len - 1 do res[from + j] = outbuf[j] end
+    from = from + len
   end
-  -- the rate must outlive the call above; this use keeps it reachable
+  -- the rate must outlive the calls above; this use keeps it reachable
   if rate == nil then return nil end
   return res
 end

@@ -1,0 +1,56 @@
+--- Benchmark (figures, not a test): the same 1,000,000 scenarios priced through
+-- imbill.totals (C, and on LuaJIT the FFI binding) and through the pure-Lua
+-- implementation in bench/pure_totals.lua, in one run.  Prints ns per scenario
+-- for both and the ratio.  Run through bench/run.sh, or:
+--   LUA_PATH="lua/?.lua;lua/?/init.lua;bench/?.lua;;" LUA_CPATH="build/5.4/?.so;;" lua5.4 bench/totals_bench.lua
+local imbill = require "imbill"
+local pure = require "pure_totals"
+
+local N = tonumber(arg and arg[1]) or 1000000
+local REPS = 3
+local runtime = rawget(_G, "jit") and jit.version or _VERSION
+
+-- Deterministic scenarios around the price steps: a linear congruential
+-- generator in plain arithmetic (no bitwise operators, exact in doubles).
+local seed = 12345
+local function rand(n)
+  seed = (seed * 1103515245 + 12345) % 2147483648
+  return seed % n
+end
+local dau, groups, mau = {}, {}, {}
+for i = 1, N do
+  dau[i] = rand(120000)
+  groups[i] = rand(1200000)
+  mau[i] = rand(200000)
+end
+
+local function best_of(f)
+  local best, out = math.huge, nil
+  for _ = 1, REPS do
+    collectgarbage()
+    local t0 = os.clock()
+    out = f()
+    local dt = os.clock() - t0
+    if dt < best then best = dt end
+  end
+  return best, out
+end
+
+local function ns(seconds) return seconds * 1e9 / N end
+
+print(string.format("imbill.totals against pure Lua, %d scenarios, %s (best of %d)", N, runtime, REPS))
+for _, be in ipairs { { "2020", "pro" }, { "2022", "standard" } } do
+  local ed = imbill.book(be[1]):edition(be[2])
+  local r = pure.rate_of(ed)
+  local tc, c = best_of(function()
+    return imbill.totals { book = be[1], edition = be[2], peak_dau = dau, groups_peak = groups, mau = mau }
+  end)
+  local tl, l = best_of(function() return pure.totals(r, dau, groups, mau) end)
+  for i = 1, N do
+    if c[i] ~= l[i] then
+      error(string.format("scenario %d: C gives %s cents, pure Lua %s", i, tostring(c[i]), tostring(l[i])))
+    end
+  end
+  print(string.format("  %s/%-9s imbill.totals %7.1f ns/scenario   pure Lua %7.1f ns/scenario   ratio %5.2fx",
+    be[1], be[2], ns(tc), ns(tl), tl / tc))
+end
