@@ -43,7 +43,8 @@ uint64_t imb_hash_bytes(const void *p, size_t n) {
 
 /* Fibonacci hashing spreads dense sequential indices over the whole table. */
 static uint32_t home(uint32_t v, uint32_t mask) {
-  return (uint32_t)(((uint64_t)v * GOLDEN) >> 32) & mask;
+  uint64_t h = (uint64_t)v * GOLDEN;
+  return (uint32_t)(h ^ (h >> 29) ^ (h >> 47)) & mask;
 }
 
 void imb_u32set_init(imb_u32set *s) {
@@ -146,26 +147,37 @@ void imb_intern_free(imb_intern *t) {
   imb_intern_init(t);
 }
 
-static uint32_t slot_home(uint64_t h, uint32_t mask) { return (uint32_t)(h >> 40) & mask; }
+/* The slot keeps the hash's low 32 bits as a tag, and the home position is
+ * taken from the same bits, so growing never reads the ids again (each read
+ * would be a cache miss).  Entries sharing a probe chain share only the low
+ * log2(cap) bits; the rest of the tag still rules out almost every mismatch. */
+static uint32_t slot_home(uint64_t h, uint32_t mask) { return (uint32_t)h & mask; }
+#define TAG(h) ((uint64_t)(uint32_t)(h) << 32)
 
-int imb_intern_find(const imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx) {
+int imb_intern_find_at(const imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx,
+                       uint32_t *at) {
   if (!t->cap) return 0;
   uint32_t mask = t->cap - 1, j = slot_home(h, mask);
-  uint64_t tag = h & 0xFFFFFFFF00000000ull;
+  uint64_t tag = TAG(h);
   for (;;) {
     uint64_t y = t->slot[j];
     if (!y) return 0;
     if ((y & 0xFFFFFFFF00000000ull) == tag) {
-      uint32_t i = (uint32_t)y - 1;
-      const unsigned char *p = (const unsigned char *)t->arena + t->off[i];
+      uint32_t off = (uint32_t)y - 1;
+      const unsigned char *p = (const unsigned char *)t->arena + off;
       size_t l = (size_t)p[0] | ((size_t)p[1] << 8);
-      if (l == len && memcmp(p + 2, s, len) == 0) {
-        *idx = i;
+      if (l == len && memcmp(p + IMB_ENTRY_HEAD, s, len) == 0) {
+        memcpy(idx, p + 6, 4);
+        if (at) *at = off;
         return 1;
       }
     }
     j = (j + 1) & mask;
   }
+}
+
+int imb_intern_find(const imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx) {
+  return imb_intern_find_at(t, s, len, h, idx, NULL);
 }
 
 static int intern_grow(imb_intern *t) {
@@ -177,11 +189,7 @@ static int intern_grow(imb_intern *t) {
   for (uint32_t i = 0; i < t->cap; i++) {
     uint64_t y = t->slot[i];
     if (!y) continue;
-    /* the slot keeps only 32 bits of hash, so recompute the home position */
-    uint32_t ix = (uint32_t)y - 1;
-    const unsigned char *p = (const unsigned char *)t->arena + t->off[ix];
-    size_t l = (size_t)p[0] | ((size_t)p[1] << 8);
-    uint32_t j = slot_home(imb_hash_bytes(p + 2, l), mask);
+    uint32_t j = (uint32_t)(y >> 32) & mask;
     while (ns[j]) j = (j + 1) & mask;
     ns[j] = y;
   }
@@ -205,11 +213,12 @@ imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *id
     t->off = no;
     t->offcap = nc;
   }
-  size_t need = t->arena_len + 2 + len;
-  if (need > 0xFFFFFFFFu) return IMB_ENOMEM;
+  size_t need = t->arena_len + IMB_ENTRY_HEAD + len;
+  if (need >= 0xFFFFFFFFu) return IMB_ENOMEM;
   if (need > t->arena_cap) {
+    /* 1.5x: ids are the largest part of a user's memory, so keep the slack small */
     size_t nc = t->arena_cap ? t->arena_cap : 1024;
-    while (nc < need) nc *= 2;
+    while (nc < need) nc += nc / 2;
     char *na = realloc(t->arena, nc);
     if (!na) return IMB_ENOMEM;
     t->arena = na;
@@ -218,13 +227,15 @@ imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *id
   unsigned char *p = (unsigned char *)t->arena + t->arena_len;
   p[0] = (unsigned char)(len & 0xFF);
   p[1] = (unsigned char)(len >> 8);
-  if (len) memcpy(p + 2, s, len);
+  memset(p + 2, 0, 4);
   uint32_t i = t->n++;
+  memcpy(p + 6, &i, 4);
+  if (len) memcpy(p + IMB_ENTRY_HEAD, s, len);
   t->off[i] = (uint32_t)t->arena_len;
   t->arena_len = need;
   uint32_t mask = t->cap - 1, j = slot_home(h, mask);
   while (t->slot[j]) j = (j + 1) & mask;
-  t->slot[j] = (h & 0xFFFFFFFF00000000ull) | ((uint64_t)i + 1);
+  t->slot[j] = TAG(h) | ((uint64_t)t->off[i] + 1);
   *idx = i;
   *created = 1;
   return IMB_OK;
@@ -233,7 +244,47 @@ imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *id
 const char *imb_intern_str(const imb_intern *t, uint32_t idx, size_t *len) {
   const unsigned char *p = (const unsigned char *)t->arena + t->off[idx];
   *len = (size_t)p[0] | ((size_t)p[1] << 8);
-  return (const char *)p + 2;
+  return (const char *)p + IMB_ENTRY_HEAD;
+}
+
+uint32_t imb_intern_word_at(const imb_intern *t, uint32_t at) {
+  uint32_t w;
+  memcpy(&w, t->arena + at + 2, 4);
+  return w;
+}
+
+void imb_intern_set_word_at(imb_intern *t, uint32_t at, uint32_t w) { memcpy(t->arena + at + 2, &w, 4); }
+
+uint32_t imb_intern_at(const imb_intern *t, uint32_t idx) { return t->off[idx]; }
+
+void imb_intern_prefetch_slot(const imb_intern *t, uint64_t h) {
+#if defined(__GNUC__)
+  if (t->cap) __builtin_prefetch(&t->slot[slot_home(h, t->cap - 1)]);
+#else
+  (void)t;
+  (void)h;
+#endif
+}
+
+/* Prefetches the entry the first matching slot points to; a hint only. */
+void imb_intern_prefetch_entry(const imb_intern *t, uint64_t h) {
+#if defined(__GNUC__)
+  if (!t->cap) return;
+  uint64_t y = t->slot[slot_home(h, t->cap - 1)];
+  if (y) __builtin_prefetch(t->arena + ((uint32_t)y - 1));
+#else
+  (void)t;
+  (void)h;
+#endif
+}
+
+void imb_u32set_prefetch(const imb_u32set *s, uint32_t v) {
+#if defined(__GNUC__)
+  if (s->cap) __builtin_prefetch(&s->slot[home(v, s->cap - 1)]);
+#else
+  (void)s;
+  (void)v;
+#endif
 }
 
 size_t imb_intern_bytes(const imb_intern *t) {

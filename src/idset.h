@@ -12,6 +12,7 @@
 /* Largest index an intern table hands out; v+1 must fit a slot and never be 0. */
 #define IMB_IDX_MAX 0xFFFFFFF0u
 #define IMB_ID_MAXLEN 65535u
+#define IMB_ENTRY_HEAD 10 /* [len:u16][word:u32][index:u32] before an id's bytes */
 
 IMB_API uint64_t imb_hash_bytes(const void *p, size_t n);
 
@@ -35,9 +36,10 @@ IMB_API size_t imb_u32set_bytes(const imb_u32set *s);
 /* Strings to dense indices.  Entries are never removed: an index stays valid
  * for the life of the table, which is what lets sets hold bare indices. */
 typedef struct imb_intern {
-  uint64_t *slot;   /* (tag << 32) | (index + 1); 0 = empty */
+  uint64_t *slot;   /* (tag << 32) | (arena offset + 1); 0 = empty.  The offset, not
+                       the index, so a lookup reads the slot and the entry only */
   uint32_t cap, n;
-  uint32_t *off;    /* per index: offset of [len:u16][bytes] in arena */
+  uint32_t *off;    /* per index: offset of its entry in arena */
   uint32_t offcap;
   char *arena;
   size_t arena_len, arena_cap;
@@ -47,10 +49,22 @@ IMB_API void imb_intern_init(imb_intern *t);
 IMB_API void imb_intern_free(imb_intern *t);
 /* 1 found (*idx set), 0 not found. */
 IMB_API int imb_intern_find(const imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx);
+/* Also gives the entry's offset, for the word accessors below. */
+IMB_API int imb_intern_find_at(const imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx,
+                               uint32_t *at);
 /* Finds or adds; *created tells which.  IMB_ERANGE for an id over 65535 bytes,
  * IMB_ENOMEM when memory or the 4 GiB arena runs out. */
 IMB_API imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *idx, int *created);
 IMB_API const char *imb_intern_str(const imb_intern *t, uint32_t idx, size_t *len);
+/* A 32-bit word kept beside each id (0 when added): state read on every hit
+ * sits on the same cache line as the id it was found by. */
+IMB_API uint32_t imb_intern_at(const imb_intern *t, uint32_t idx);
+IMB_API uint32_t imb_intern_word_at(const imb_intern *t, uint32_t at);
+IMB_API void imb_intern_set_word_at(imb_intern *t, uint32_t at, uint32_t w);
+/* Prefetch hints for batched lookups. */
+IMB_API void imb_intern_prefetch_slot(const imb_intern *t, uint64_t h);
+IMB_API void imb_intern_prefetch_entry(const imb_intern *t, uint64_t h);
+IMB_API void imb_u32set_prefetch(const imb_u32set *s, uint32_t v);
 IMB_API size_t imb_intern_bytes(const imb_intern *t);
 
 #endif

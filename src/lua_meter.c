@@ -329,29 +329,36 @@ static int m_remove_friend(lua_State *L) {
   return act(L, IMB_A_REMOVE_FRIEND, 1, 0, "meter:remove_friend", "user", "peer");
 }
 
-/* m:logins(users, times): many logins in one call, for bulk loads. */
+/* m:logins(users, times): many logins in one call, through the core's batched
+ * entry point (the same counts as one m:login per pair, fewer cache stalls).
+ * Returns how many were counted (or already counted that day). */
+#define LOGIN_CHUNK 256
 static int m_logins(lua_State *L) {
   lmeter *lm = check_lm(L);
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   int n = (int)imbL_rawlen(L, 2);
   if ((int)imbL_rawlen(L, 3) != n) luaL_error(L, "meter:logins: users and times differ in length");
-  int counted = 0;
-  for (int i = 1; i <= n; i++) {
-    lua_rawgeti(L, 2, i);
-    lua_rawgeti(L, 3, i);
-    size_t len;
-    const char *u = check_id(L, -2, "meter:logins", "users[i]", &len);
-    int64_t t = check_time(L, -1, "meter:logins");
-    imb_result res;
-    imb_refusal r;
-    imb_status st = imb_meter_login(lm->m, u, len, t, &res, &r);
+  const char *ids[LOGIN_CHUNK];
+  size_t lens[LOGIN_CHUNK];
+  int64_t ts[LOGIN_CHUNK];
+  size_t total = 0;
+  for (int base = 1; base <= n; base += LOGIN_CHUNK) {
+    int k = n - base + 1 < LOGIN_CHUNK ? n - base + 1 : LOGIN_CHUNK;
+    for (int i = 0; i < k; i++) {
+      /* the strings stay alive in the users table while the core reads them */
+      lua_rawgeti(L, 2, base + i);
+      lua_rawgeti(L, 3, base + i);
+      ids[i] = check_id(L, -2, "meter:logins", "users[i]", &lens[i]);
+      ts[i] = check_time(L, -1, "meter:logins");
+      lua_pop(L, 2);
+    }
+    size_t counted;
+    imb_status st = imb_meter_logins(lm->m, ids, lens, ts, (size_t)k, &counted);
     if (st) return status_error(L, st, "meter:logins");
-    if (res == IMB_APPLIED) counted++;
-    lua_pop(L, 2);
+    total += counted;
   }
-  /* logins counted (or already counted that day); the rest fell on released days */
-  lua_pushinteger(L, counted);
+  imbL_pushint64(L, (int64_t)total);
   return 1;
 }
 

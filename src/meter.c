@@ -27,6 +27,7 @@ imb_meter *imb_meter_alloc(int32_t offset) {
   m->activated = INT32_MIN;
   m->last_day = INT32_MIN;
   m->released_before = INT32_MIN;
+  m->lcache_day = INT32_MIN;
   imb_intern_init(&m->uix);
   imb_intern_init(&m->gix);
   imb_intern_init(&m->eix);
@@ -98,8 +99,22 @@ imb_status imb_meter_user(imb_meter *m, const char *s, size_t len, uint32_t *idx
   if (grow((void **)&m->users, &m->ucap, m->uix.n, sizeof *m->users)) return IMB_ENOMEM;
   imb_user *u = &m->users[*idx];
   memset(u, 0, sizeof *u);
-  u->last_day = INT32_MIN;
   return IMB_OK;
+}
+
+/* word 0 means "never counted", so a new entry needs no initialising */
+static int32_t last_at(const imb_meter *m, uint32_t at) {
+  return (int32_t)((int64_t)imb_intern_word_at(&m->uix, at) + INT32_MIN);
+}
+
+static void set_last_at(imb_meter *m, uint32_t at, int32_t day) {
+  imb_intern_set_word_at(&m->uix, at, (uint32_t)((int64_t)day - INT32_MIN));
+}
+
+int32_t imb_meter_user_last(const imb_meter *m, uint32_t ix) { return last_at(m, imb_intern_at(&m->uix, ix)); }
+
+void imb_meter_user_set_last(imb_meter *m, uint32_t ix, int32_t day) {
+  set_last_at(m, imb_intern_at(&m->uix, ix), day);
 }
 
 imb_status imb_meter_group(imb_meter *m, const char *s, size_t len, uint32_t *idx) {
@@ -242,6 +257,9 @@ imb_status imb_meter_remember(imb_meter *m, const char *id, size_t len, int32_t 
 typedef struct ctx {
   uint32_t u, p, g;   /* user, peer, group indices */
   int has_u;          /* group-only actions have no user */
+  int32_t last;       /* login: the user's latest counted day */
+  uint32_t uat;       /* login: the user's intern entry */
+  int32_t mfirst, mend; /* login: the month's first day and the first day after it */
   int32_t day, month;
   imb_day *d;
   imb_month *mo;
@@ -279,9 +297,12 @@ static void read_counts(const imb_meter *m, const imb_action *a, const ctx *c, i
     case IMB_C_FRIEND: v = imb_u32set_has(pool_get(m, u->friends), c->p); break;
     case IMB_C_USER_FRIENDS: v = pool_get(m, u->friends)->n; break;
     case IMB_C_PEER_FRIENDS: v = pool_get(m, m->users[c->p].friends)->n; break;
-    case IMB_C_DAY_ACTIVE: v = u->last_day == c->day || imb_u32set_has(&c->d->users, c->u); break;
+    case IMB_C_DAY_ACTIVE: v = c->last == c->day || imb_u32set_has(&c->d->users, c->u); break;
     case IMB_C_DAU: v = c->d->dau; break;
-    case IMB_C_MONTH_ACTIVE: v = imb_u32set_has(&c->mo->users, c->u); break;
+    case IMB_C_MONTH_ACTIVE:
+      /* the latest counted day in this month proves the month is counted */
+      v = (c->last >= c->mfirst && c->last < c->mend) || imb_u32set_has(&c->mo->users, c->u);
+      break;
     case IMB_C_MAU: v = c->mo->mau; break;
     case IMB_C_DAY_CLOSED: v = closed(m, c->day); break;
     case IMB_C_COUNT: break;
@@ -424,7 +445,7 @@ static imb_status apply(imb_meter *m, const imb_action *a, ctx *c, const imb_dec
         if (p->friends) imb_u32set_del(&m->pool[p->friends - 1], c->u);
       }
       break;
-    case IMB_C_DAY_ACTIVE: u->last_day = c->day; break;
+    case IMB_C_DAY_ACTIVE: set_last_at(m, c->uat, c->day); break;
     case IMB_C_DAU: c->d->dau += d; break;
     case IMB_C_MAU: c->mo->mau += d; break;
     /* set sizes: the sets above already carry these */
@@ -486,7 +507,13 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
   }
   if (uses_day(ev->kind) && !closed(m, c.day)) {
     if (!(c.d = imb_meter_day(m, c.day))) return IMB_ENOMEM;
-    if (ev->kind == IMB_A_LOGIN && !(c.mo = imb_meter_monthrec(m, c.month))) return IMB_ENOMEM;
+    if (ev->kind == IMB_A_LOGIN) {
+      if (!(c.mo = imb_meter_monthrec(m, c.month))) return IMB_ENOMEM;
+      c.uat = imb_intern_at(&m->uix, c.u);
+      c.last = last_at(m, c.uat);
+      c.mfirst = imb_month_first_day(c.month);
+      c.mend = c.mfirst + imb_month_length(c.month);
+    }
   }
   imb_counts counts;
   imb_decision dec;
@@ -506,16 +533,67 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
   return IMB_OK;
 }
 
-imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,
-                           imb_refusal *r) {
-  int32_t day;
-  uint32_t ix;
-  if (imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
-  /* the hot path: a user already counted today changes nothing, whatever the
-   * rules (they never refuse a login on a day still open) */
-  if (find_user(m, user, len, &ix) && m->users[ix].last_day == day && !closed(m, day)) {
-    *res = IMB_APPLIED;
+/* A login of a known user without an event id: the same rule and the same
+ * apply() as imb_meter_apply, with the lookups done once and the day's and
+ * month's records taken from a one-entry cache. */
+static imb_status login_known(imb_meter *m, uint32_t ix, uint32_t at, int32_t day, int64_t t, imb_result *res,
+                              imb_refusal *r) {
+  ctx c;
+  imb_action a;
+  imb_counts counts;
+  imb_decision dec;
+  c.u = ix;
+  c.p = c.g = 0;
+  c.has_u = 1;
+  c.day = day;
+  c.uat = at;
+  c.last = last_at(m, at);
+  c.d = NULL;
+  c.mo = NULL;
+  if (!closed(m, day)) {
+    if (day != m->lcache_day) {
+      m->lcache_day = day;
+      m->lcache_month = imb_month_of_day(day);
+      m->lcache_first = imb_month_first_day(m->lcache_month);
+      m->lcache_end = m->lcache_first + imb_month_length(m->lcache_month);
+    }
+    c.month = m->lcache_month;
+    c.mfirst = m->lcache_first;
+    c.mend = m->lcache_end;
+    if (!(c.d = imb_meter_day(m, day)) || !(c.mo = imb_meter_monthrec(m, c.month))) return IMB_ENOMEM;
+  } else {
+    c.month = imb_month_of_day(day);
+    c.mfirst = c.mend = 0;
+  }
+  a.kind = IMB_A_LOGIN;
+  a.gtype = IMB_G_PRIVATE;
+  a.same_day = a.before_created = 0;
+  read_counts(m, &a, &c, &counts);
+  imb_meter_decide(&segment_at(m, t)->lim, &a, &counts, &dec);
+  if (!dec.allowed) {
+    *res = IMB_REFUSED;
+    if (r) *r = dec.refusal;
     return IMB_OK;
+  }
+  imb_status st = apply(m, &a, &c, &dec);
+  if (st) return st;
+  if (day > m->last_day) m->last_day = day;
+  *res = IMB_APPLIED;
+  return IMB_OK;
+}
+
+static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t h, int64_t t, imb_result *res,
+                            imb_refusal *r) {
+  int32_t day;
+  uint32_t ix, at;
+  if (imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
+  if (imb_intern_find_at(&m->uix, user, len, h, &ix, &at)) {
+    /* already counted today: no rule can change anything */
+    if (last_at(m, at) == day && !closed(m, day)) {
+      *res = IMB_APPLIED;
+      return IMB_OK;
+    }
+    return login_known(m, ix, at, day, t, res, r);
   }
   imb_event ev;
   memset(&ev, 0, sizeof ev);
@@ -524,6 +602,47 @@ imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t
   ev.alen = len;
   ev.t = t;
   return imb_meter_apply(m, &ev, res, r);
+}
+
+imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,
+                           imb_refusal *r) {
+  if (len > IMB_ID_MAXLEN) return IMB_ERANGE;
+  return login_one(m, user, len, imb_hash_bytes(user, len), t, res, r);
+}
+
+/* Random users mean a cache miss at each step of a lookup (slot, id, day set);
+ * a batch issues those misses for many events at once, then counts them in
+ * order, so the result is exactly that of n single calls. */
+#define BATCH 32
+imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t *lens, const int64_t *ts, size_t n,
+                            size_t *counted) {
+  uint64_t h[BATCH];
+  size_t done = 0;
+  *counted = 0;
+  for (size_t base = 0; base < n; base += BATCH) {
+    size_t k = n - base < BATCH ? n - base : BATCH;
+    for (size_t i = 0; i < k; i++) {
+      if (lens[base + i] > IMB_ID_MAXLEN) return IMB_ERANGE;
+      h[i] = imb_hash_bytes(users[base + i], lens[base + i]);
+      imb_intern_prefetch_slot(&m->uix, h[i]);
+    }
+    for (size_t i = 0; i < k; i++) imb_intern_prefetch_entry(&m->uix, h[i]);
+    if (m->daycache < m->ndays) {
+      const imb_u32set *ds = &m->days[m->daycache].users;
+      for (size_t i = 0; i < k; i++) {
+        uint32_t ix;
+        if (imb_intern_find(&m->uix, users[base + i], lens[base + i], h[i], &ix)) imb_u32set_prefetch(ds, ix);
+      }
+    }
+    for (size_t i = 0; i < k; i++) {
+      imb_result res;
+      imb_status st = login_one(m, users[base + i], lens[base + i], h[i], ts[base + i], &res, NULL);
+      if (st) return st;
+      if (res == IMB_APPLIED) done++;
+    }
+  }
+  *counted = done;
+  return IMB_OK;
 }
 
 /* ---- editions ---------------------------------------------------------- */

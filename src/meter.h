@@ -149,6 +149,11 @@ IMB_API imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result
 IMB_API imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,
                                    imb_refusal *r);
 
+/* n logins at once (same result as n calls, faster on large sets of users);
+ * *counted: logins counted or already counted that day. */
+IMB_API imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t *lens, const int64_t *ts,
+                                    size_t n, size_t *counted);
+
 /* Edition history.  A change at t applies to actions at or after t; it is
  * refused (*allowed = 0, *why set) when the month of t already has a change
  * (or the first paid activation), or when t is before the last change. */

@@ -128,7 +128,7 @@ static void body(const imb_meter *m, buf *b, const char *meta, size_t metalen) {
     size_t len;
     const char *s = imb_intern_str(&m->uix, i, &len);
     put_str(b, s, len);
-    put_i32(b, m->users[i].last_day);
+    put_i32(b, imb_meter_user_last(m, i));
     put_u8(b, m->users[i].account);
   }
   /* each friendship once, as (lower, higher) */
@@ -417,7 +417,7 @@ static imb_meter *parse(rd *r, char **meta, size_t *metalen) {
       fail(r, "users");
       break;
     }
-    m->users[ix].last_day = last;
+    imb_meter_user_set_last(m, ix, last);
     m->users[ix].account = (uint8_t)acc;
     m->accounts += acc;
   }
