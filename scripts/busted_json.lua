@@ -3,7 +3,7 @@
 -- its whole internal state and fails silently on large runs under LuaJIT.
 local json = require "dkjson"
 
-return function(options)
+return function()
   local busted = require "busted"
   local handler = require("busted.outputHandlers.base")()
 

@@ -673,8 +673,7 @@ local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 --- parse_csv(text, { name =, missing = "error"|"zero"|"carry", duplicates =
 -- "error"|"max"|"last", mau_ratio = }): a series from usage history text.
 --
--- Lines starting with # or -- are comments (a file wrapped in --[[ ... --]]
--- is also a valid Lua chunk, which keeps linters quiet in a source tree).
+-- Lines starting with # are comments.
 -- The first line that is not blank or a comment is the header; it names the
 -- columns in any order: date, dau and groups are required; mau, accounts,
 -- av_rooms, members and features are optional.  One row per day; rows may come
@@ -711,7 +710,7 @@ function M.parse_csv(text, opts)
     pos = (nl or #text) + 1
     lineno = lineno + 1
     line = line:gsub("\r$", "")
-    if not line:match("^%s*$") and not line:match("^%s*#") and not line:match("^%s*%-%-") then
+    if not line:match("^%s*$") and not line:match("^%s*#") then
       local fields, badcol = split_csv(line)
       if not fields then bad(lineno, string.format("column %d: unterminated or misplaced quote", badcol)) end
       if not header then
