@@ -432,7 +432,7 @@ function Projection:table()
   local header = { "month" }
   local right = { false }
   for _, r in ipairs(self.rows) do header[#header + 1] = r.name right[#right + 1] = true end
-  header[#header + 1] = "best"
+  header[#header + 1] = "best (on it all month)"
   right[#right + 1] = false
   header[#header + 1] = "path"
   right[#right + 1] = false
