@@ -2,8 +2,9 @@
 -- The same core.so that `require "imbill.core"` loads also exports the plain C
 -- ABI of src/pricing.h (IMB_API symbols).  A C-API call from a hot loop makes
 -- LuaJIT leave compiled code for every element it reads; here the Lua arrays
--- are copied into int64_t buffers in a loop the JIT compiles, the core is
--- called once for all scenarios, and the cents are copied back.
+-- are copied, a chunk at a time, into number buffers in loops the JIT
+-- compiles, the core prices each chunk in one call (imb_totals_binary64, which
+-- also checks every count), and the cents are copied back.
 -- Same contract and error messages as core.totals (src/lua_pricing.c).
 local ffi = require "ffi"
 local core = require "imbill.core"
@@ -62,7 +63,8 @@ end
 
 local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
 
--- A number used for every scenario: whole, >= 0, exact.
+-- A number used for every scenario: whole, >= 0, exact (checked here, so its
+-- errors read as core.totals' do).
 local function scalar(v, field)
   if v ~= v or v ~= floor(v) or v > EXACT or v < -EXACT then
     if v == v and v == floor(v) then
@@ -71,9 +73,6 @@ local function scalar(v, field)
     fail("%s: expected a whole number, got %s", field, show(v))
   end
   if v < 0 then fail("%s: must not be negative, got %s", field, show(v)) end
-  local b = int64_arr(1)
-  b[0] = v
-  return b
 end
 
 -- Scenarios go through the core CHUNK at a time.  The buffers hold LuaJIT
