@@ -33,16 +33,16 @@ if jit then
 end
 function imbill.totals(p) return compare.totals(p, fast_totals) end
 
--- The meter (quota metering) is loaded on first use, so pricing scripts do not
--- pay for it.
+-- The meter (quota metering) and event-log replay are loaded on first use, so
+-- pricing scripts do not pay for them.
+local LAZY = { meter = "imbill.meter", replay = "imbill.replay" }
 setmetatable(imbill, {
   __index = function(t, k)
-    if k == "meter" then
-      local m = require "imbill.meter"
-      rawset(t, "meter", m)
-      return m
-    end
-    return nil
+    local mod = LAZY[k]
+    if not mod then return nil end
+    local m = require(mod)
+    rawset(t, k, m)
+    return m
   end,
 })
 
