@@ -708,15 +708,9 @@ local function follow_value(x, r)
   return series.idiv(2 * x * r + 1000000, 2000000)
 end
 
---- imbill.cost_curve{ edition = "2021/pro", metric = "dau", from =, to =, usage = {...},
--- follow = { mau = "3" } }: the exact cost curve over [from, to] as the points
--- where it changes: { { at =, total = money }, ... } with kind "step" between
--- points, or "linear" where a per-user charge makes it rise by cents.
-function M.cost_curve(p)
-  local FN = "imbill.cost_curve"
-  check.fields(FN, p, { edition = true, metric = true, from = true, to = true, usage = true, follow = true,
-                        max_points = true })
-  local _, ed, name = M.edition_of(FN, "edition", p.edition)
+-- The axis of a cost curve or break-even search: the metric that varies, the
+-- usage held fixed, the range, and the metrics that follow it by a ratio.
+local function axis(FN, p)
   local metric = p.metric or "dau"
   if not METRIC_FIELD[metric] then check.fail(FN, "metric", "expected dau, mau or groups", metric) end
   local usage = check.table(FN, "usage", p.usage or {})
@@ -732,6 +726,19 @@ function M.cost_curve(p)
     if not METRIC_FIELD[k] or k == metric then check.fail(FN, "follow." .. tostring(k), "not another metric", r) end
     follow[k] = series.ppm(FN, "follow." .. k, r)
   end
+  return metric, base, lo, hi, follow
+end
+
+--- imbill.cost_curve{ edition = "2021/pro", metric = "dau", from =, to =, usage = {...},
+-- follow = { mau = "3" } }: the exact cost curve over [from, to] as the points
+-- where it changes: { { at =, total = money }, ... } with kind "step" between
+-- points, or "linear" where a per-user charge makes it rise by cents.
+function M.cost_curve(p)
+  local FN = "imbill.cost_curve"
+  check.fields(FN, p, { edition = true, metric = true, from = true, to = true, usage = true, follow = true,
+                        max_points = true })
+  local _, ed, name = M.edition_of(FN, "edition", p.edition)
+  local metric, base, lo, hi, follow = axis(FN, p)
   local function cost(x)
     base[metric] = x
     for k, r in pairs(follow) do base[k] = follow_value(x, r) end
@@ -824,21 +831,7 @@ function M.crossings(p)
   end
   local _, ea, na = M.edition_of(FN, "a", p.a)
   local _, eb, nb = M.edition_of(FN, "b", p.b)
-  local metric = p.metric or "dau"
-  if not METRIC_FIELD[metric] then check.fail(FN, "metric", "expected dau, mau or groups", metric) end
-  local usage = check.table(FN, "usage", p.usage or {})
-  check.fields(FN .. " usage", usage, { peak_dau = true, groups_peak = true, mau = true })
-  local base = { dau = check.count(FN, "usage.peak_dau", usage.peak_dau or 0),
-                 groups = check.count(FN, "usage.groups_peak", usage.groups_peak or 0),
-                 mau = check.count(FN, "usage.mau", usage.mau or 0) }
-  local lo = check.count(FN, "from", p.from or 0)
-  local hi = check.count(FN, "to", p.to or 1000000)
-  if hi < lo then check.fail(FN, "to", "is below from", p.to) end
-  local follow = {}
-  for k, r in pairs(check.table(FN, "follow", p.follow)) do
-    if not METRIC_FIELD[k] or k == metric then check.fail(FN, "follow." .. tostring(k), "not another metric", r) end
-    follow[k] = series.ppm(FN, "follow." .. k, r)
-  end
+  local metric, base, lo, hi, follow = axis(FN, p)
   local function value(k, x)
     if k == metric then return x end
     if follow[k] then return follow_value(x, follow[k]) end
