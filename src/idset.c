@@ -1,7 +1,12 @@
+/* madvise() and MADV_HUGEPAGE are outside strict POSIX */
+#define _DEFAULT_SOURCE
 #include "idset.h"
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #define GOLDEN 0x9E3779B97F4A7C15ull
 
@@ -138,19 +143,53 @@ size_t imb_u32set_bytes(const imb_u32set *s) { return (size_t)s->cap * sizeof(ui
 
 /* ---- intern table ------------------------------------------------------ */
 
-void imb_intern_init(imb_intern *t) { memset(t, 0, sizeof *t); }
+#define CHUNK ((size_t)1 << IMB_CHUNK_BITS)
+#define CHUNK_MASK (CHUNK - 1)
+#define BIG (4u << 20)
+
+/* Lookups in a large table are random loads; with 4 KiB pages nearly each one
+ * also misses the TLB, which costs as much as the load.  Large blocks are
+ * aligned to and marked for transparent huge pages (a hint the kernel may
+ * ignore).  Blocks come zeroed, as calloc's would. */
+static void *big_zalloc(size_t n) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (n >= BIG) {
+    void *p = NULL;
+    if (posix_memalign(&p, 2u << 20, n)) return NULL;
+    madvise(p, n, MADV_HUGEPAGE);
+    memset(p, 0, n);
+    return p;
+  }
+#endif
+  return calloc(n, 1);
+}
+
+void imb_intern_init_extra(imb_intern *t, uint32_t extra) {
+  memset(t, 0, sizeof *t);
+  t->head = IMB_ENTRY_HEAD + (extra > IMB_ENTRY_EXTRA_MAX ? IMB_ENTRY_EXTRA_MAX : extra);
+}
+
+void imb_intern_init(imb_intern *t) { imb_intern_init_extra(t, 0); }
 
 void imb_intern_free(imb_intern *t) {
+  uint32_t head = t->head;
   free(t->slot);
   free(t->off);
-  free(t->arena);
-  imb_intern_init(t);
+  for (uint32_t i = 0; i < t->nchunks; i++) free(t->chunk[i]);
+  free(t->chunk);
+  memset(t, 0, sizeof *t);
+  t->head = head;
+}
+
+static unsigned char *entry(const imb_intern *t, uint32_t at) {
+  return (unsigned char *)t->chunk[at >> IMB_CHUNK_BITS] + (at & CHUNK_MASK);
 }
 
 /* The slot keeps the hash's low 32 bits as a tag, and the home position is
  * taken from the same bits, so growing never reads the ids again (each read
  * would be a cache miss).  Entries sharing a probe chain share only the low
- * log2(cap) bits; the rest of the tag still rules out almost every mismatch. */
+ * log2(cap) bits; the rest of the tag still rules out almost every mismatch,
+ * and a match is always confirmed on the id's bytes. */
 static uint32_t slot_home(uint64_t h, uint32_t mask) { return (uint32_t)h & mask; }
 #define TAG(h) ((uint64_t)(uint32_t)(h) << 32)
 
@@ -164,10 +203,10 @@ int imb_intern_find_at(const imb_intern *t, const char *s, size_t len, uint64_t 
     if (!y) return 0;
     if ((y & 0xFFFFFFFF00000000ull) == tag) {
       uint32_t off = (uint32_t)y - 1;
-      const unsigned char *p = (const unsigned char *)t->arena + off;
+      const unsigned char *p = entry(t, off);
       size_t l = (size_t)p[0] | ((size_t)p[1] << 8);
-      if (l == len && memcmp(p + IMB_ENTRY_HEAD, s, len) == 0) {
-        memcpy(idx, p + 6, 4);
+      if (l == len && memcmp(p + t->head, s, len) == 0) {
+        memcpy(idx, p + 2, 4);
         if (at) *at = off;
         return 1;
       }
@@ -183,7 +222,7 @@ int imb_intern_find(const imb_intern *t, const char *s, size_t len, uint64_t h, 
 static int intern_grow(imb_intern *t) {
   uint32_t ncap = t->cap ? t->cap * 2 : 64;
   if (ncap == 0 || ncap > (1u << 31)) return -1;
-  uint64_t *ns = calloc(ncap, sizeof *ns);
+  uint64_t *ns = big_zalloc((size_t)ncap * sizeof *ns);
   if (!ns) return -1;
   uint32_t mask = ncap - 1;
   for (uint32_t i = 0; i < t->cap; i++) {
@@ -196,6 +235,51 @@ static int intern_grow(imb_intern *t) {
   free(t->slot);
   t->slot = ns;
   t->cap = ncap;
+  return 0;
+}
+
+/* Room for `need` bytes; *at gets their offset.  An entry never straddles two
+ * chunks: the tail of a full chunk is left unused (at most one entry's size). */
+static int arena_room(imb_intern *t, size_t need, uint32_t *at) {
+  uint64_t pos = t->next & CHUNK_MASK, ci = t->next >> IMB_CHUNK_BITS;
+  if (t->nchunks && pos + need > CHUNK) {
+    ci++;
+    pos = 0;
+  }
+  uint64_t start = (ci << IMB_CHUNK_BITS) | pos;
+  /* offsets are 32-bit and a slot stores offset + 1 */
+  if (start + need >= 0xFFFFFFFFu) return -1;
+  if (ci == 0) {
+    if (!t->nchunks) {
+      if (!(t->chunk = malloc(4 * sizeof *t->chunk))) return -1;
+      t->chunkcap = 4;
+      t->chunk[0] = NULL;
+      t->nchunks = 1;
+    }
+    if (pos + need > t->first_cap) {
+      /* 1.5x while small: a meter with few ids should not hold a whole chunk */
+      size_t nc = t->first_cap ? t->first_cap : 1024;
+      while (nc < pos + need) nc += nc / 2;
+      if (nc > CHUNK) nc = CHUNK;
+      char *na = realloc(t->chunk[0], nc);
+      if (!na) return -1;
+      t->chunk[0] = na;
+      t->first_cap = nc;
+    }
+  } else if (ci >= t->nchunks) {
+    if (t->nchunks == t->chunkcap) {
+      uint32_t nc = t->chunkcap * 2;
+      char **np = realloc(t->chunk, (size_t)nc * sizeof *np);
+      if (!np) return -1;
+      t->chunk = np;
+      t->chunkcap = nc;
+    }
+    char *c = big_zalloc(CHUNK);
+    if (!c) return -1;
+    t->chunk[t->nchunks++] = c;
+  }
+  *at = (uint32_t)start;
+  t->next = start + need;
   return 0;
 }
 
@@ -213,47 +297,31 @@ imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *id
     t->off = no;
     t->offcap = nc;
   }
-  size_t need = t->arena_len + IMB_ENTRY_HEAD + len;
-  if (need >= 0xFFFFFFFFu) return IMB_ENOMEM;
-  if (need > t->arena_cap) {
-    /* 1.5x: ids are the largest part of a user's memory, so keep the slack small */
-    size_t nc = t->arena_cap ? t->arena_cap : 1024;
-    while (nc < need) nc += nc / 2;
-    char *na = realloc(t->arena, nc);
-    if (!na) return IMB_ENOMEM;
-    t->arena = na;
-    t->arena_cap = nc;
-  }
-  unsigned char *p = (unsigned char *)t->arena + t->arena_len;
+  uint32_t at;
+  if (arena_room(t, t->head + len, &at)) return IMB_ENOMEM;
+  unsigned char *p = entry(t, at);
   p[0] = (unsigned char)(len & 0xFF);
   p[1] = (unsigned char)(len >> 8);
-  memset(p + 2, 0, 4);
   uint32_t i = t->n++;
-  memcpy(p + 6, &i, 4);
-  if (len) memcpy(p + IMB_ENTRY_HEAD, s, len);
-  t->off[i] = (uint32_t)t->arena_len;
-  t->arena_len = need;
+  memcpy(p + 2, &i, 4);
+  memset(p + IMB_ENTRY_HEAD, 0, t->head - IMB_ENTRY_HEAD);
+  if (len) memcpy(p + t->head, s, len);
+  t->off[i] = at;
   uint32_t mask = t->cap - 1, j = slot_home(h, mask);
   while (t->slot[j]) j = (j + 1) & mask;
-  t->slot[j] = TAG(h) | ((uint64_t)t->off[i] + 1);
+  t->slot[j] = TAG(h) | ((uint64_t)at + 1);
   *idx = i;
   *created = 1;
   return IMB_OK;
 }
 
 const char *imb_intern_str(const imb_intern *t, uint32_t idx, size_t *len) {
-  const unsigned char *p = (const unsigned char *)t->arena + t->off[idx];
+  const unsigned char *p = entry(t, t->off[idx]);
   *len = (size_t)p[0] | ((size_t)p[1] << 8);
-  return (const char *)p + IMB_ENTRY_HEAD;
+  return (const char *)p + t->head;
 }
 
-uint32_t imb_intern_word_at(const imb_intern *t, uint32_t at) {
-  uint32_t w;
-  memcpy(&w, t->arena + at + 2, 4);
-  return w;
-}
-
-void imb_intern_set_word_at(imb_intern *t, uint32_t at, uint32_t w) { memcpy(t->arena + at + 2, &w, 4); }
+unsigned char *imb_intern_extra(const imb_intern *t, uint32_t at) { return entry(t, at) + IMB_ENTRY_HEAD; }
 
 uint32_t imb_intern_at(const imb_intern *t, uint32_t idx) { return t->off[idx]; }
 
@@ -266,27 +334,20 @@ void imb_intern_prefetch_slot(const imb_intern *t, uint64_t h) {
 #endif
 }
 
-/* Prefetches the entry the first matching slot points to; a hint only. */
+/* Prefetches the entry the first occupied slot points to; a hint only. */
 void imb_intern_prefetch_entry(const imb_intern *t, uint64_t h) {
 #if defined(__GNUC__)
   if (!t->cap) return;
   uint64_t y = t->slot[slot_home(h, t->cap - 1)];
-  if (y) __builtin_prefetch(t->arena + ((uint32_t)y - 1));
+  if (y) __builtin_prefetch(entry(t, (uint32_t)y - 1), 1);
 #else
   (void)t;
   (void)h;
 #endif
 }
 
-void imb_u32set_prefetch(const imb_u32set *s, uint32_t v) {
-#if defined(__GNUC__)
-  if (s->cap) __builtin_prefetch(&s->slot[home(v, s->cap - 1)]);
-#else
-  (void)s;
-  (void)v;
-#endif
-}
-
 size_t imb_intern_bytes(const imb_intern *t) {
-  return (size_t)t->cap * sizeof(uint64_t) + (size_t)t->offcap * sizeof(uint32_t) + t->arena_cap;
+  size_t chunks = t->nchunks ? t->first_cap + (size_t)(t->nchunks - 1) * CHUNK : 0;
+  return (size_t)t->cap * sizeof(uint64_t) + (size_t)t->offcap * sizeof(uint32_t) +
+         (size_t)t->chunkcap * sizeof(char *) + chunks;
 }

@@ -12,7 +12,11 @@
 /* Largest index an intern table hands out; v+1 must fit a slot and never be 0. */
 #define IMB_IDX_MAX 0xFFFFFFF0u
 #define IMB_ID_MAXLEN 65535u
-#define IMB_ENTRY_HEAD 10 /* [len:u16][word:u32][index:u32] before an id's bytes */
+#define IMB_ENTRY_HEAD 6 /* [len:u16][index:u32][extra bytes] before an id's bytes */
+#define IMB_ENTRY_EXTRA_MAX 16
+/* The arena is a list of chunks so that growing it never copies (or doubles)
+ * the ids already there; an offset is (chunk << IMB_CHUNK_BITS) | position. */
+#define IMB_CHUNK_BITS 21
 
 IMB_API uint64_t imb_hash_bytes(const void *p, size_t n);
 
@@ -41,11 +45,17 @@ typedef struct imb_intern {
   uint32_t cap, n;
   uint32_t *off;    /* per index: offset of its entry in arena */
   uint32_t offcap;
-  char *arena;
-  size_t arena_len, arena_cap;
+  char **chunk;     /* chunk 0 grows by realloc up to a full chunk; later ones are full size */
+  uint32_t nchunks, chunkcap;
+  size_t first_cap; /* bytes allocated for chunk 0 */
+  uint64_t next;    /* offset the next entry goes to */
+  uint32_t head;    /* IMB_ENTRY_HEAD + the caller's extra bytes */
 } imb_intern;
 
 IMB_API void imb_intern_init(imb_intern *t);
+/* A table whose entries carry `extra` zeroed bytes (at most IMB_ENTRY_EXTRA_MAX)
+ * beside each id: state read on every hit sits on the cache line the id is on. */
+IMB_API void imb_intern_init_extra(imb_intern *t, uint32_t extra);
 IMB_API void imb_intern_free(imb_intern *t);
 /* 1 found (*idx set), 0 not found. */
 IMB_API int imb_intern_find(const imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx);
@@ -56,15 +66,13 @@ IMB_API int imb_intern_find_at(const imb_intern *t, const char *s, size_t len, u
  * IMB_ENOMEM when memory or the 4 GiB arena runs out. */
 IMB_API imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *idx, int *created);
 IMB_API const char *imb_intern_str(const imb_intern *t, uint32_t idx, size_t *len);
-/* A 32-bit word kept beside each id (0 when added): state read on every hit
- * sits on the same cache line as the id it was found by. */
+/* The entry offset of an index, and the extra bytes of the entry at an offset. */
 IMB_API uint32_t imb_intern_at(const imb_intern *t, uint32_t idx);
-IMB_API uint32_t imb_intern_word_at(const imb_intern *t, uint32_t at);
-IMB_API void imb_intern_set_word_at(imb_intern *t, uint32_t at, uint32_t w);
-/* Prefetch hints for batched lookups. */
+IMB_API unsigned char *imb_intern_extra(const imb_intern *t, uint32_t at);
+/* Prefetch hints for batched lookups: the home slot, then (once that is in
+ * cache) the entry its first occupied slot points to. */
 IMB_API void imb_intern_prefetch_slot(const imb_intern *t, uint64_t h);
 IMB_API void imb_intern_prefetch_entry(const imb_intern *t, uint64_t h);
-IMB_API void imb_u32set_prefetch(const imb_u32set *s, uint32_t v);
 IMB_API size_t imb_intern_bytes(const imb_intern *t);
 
 #endif

@@ -217,6 +217,14 @@ static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, i
   imb_day_of(t, imb_meter_offset(lm->m), &day);
   char msg[512];
   refusal_message(msg, sizeof msg, r, edition, lm->book, gt, a, b ? b : "", day);
+  if (r->limit == IMB_L_DAY_OPEN && day >= imb_meter_released_before(lm->m)) {
+    /* not released: a login older than the window the users' bitmaps cover */
+    char d[IMB_DATE_BUFSZ], last[IMB_DATE_BUFSZ];
+    imb_date_format(day, d);
+    imb_date_format(imb_meter_last_day(lm->m), last);
+    snprintf(msg, sizeof msg, "Not counted: a login for %s arrived when the meter had reached %s; logins are counted "
+             "at most %d days late.", d, last, IMB_LOGIN_LATE_DAYS);
+  }
   if (r->limit == IMB_L_BCHATROOM_DAILY) {
     /* fill in the billing offset the generic formatter cannot know */
     int32_t off = imb_meter_offset(lm->m);

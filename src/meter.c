@@ -20,6 +20,67 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
   return 0;
 }
 
+/* USTATE: the 12 bytes beside each user id in the intern table, read by the
+ * lookup that found the id (no further cache miss for a login):
+ *   u32 word: bits 0-21 the latest counted login day + DAY_BIAS (0: none),
+ *             bits 22-29 the months bitmap, bit 30 the account flag;
+ *   u64 days bitmap.
+ * A user's bitmaps are relative to the user's own latest day, so they move
+ * only when that user logs in again: no sweep over all users as days pass. */
+#define USTATE_BYTES 12
+#define DAY_BIAS 719163 /* calendar.c's first day, -719162, becomes 1 */
+#define LAST_MASK 0x3FFFFFu
+#define MON_SHIFT 22
+#define MON_MASK 0xFFu
+#define ACCT_BIT (1u << 30)
+
+static void ust_read(const imb_meter *m, uint32_t at, uint32_t *w, uint64_t *days) {
+  const unsigned char *p = imb_intern_extra(&m->uix, at);
+  memcpy(w, p, 4);
+  memcpy(days, p + 4, 8);
+}
+
+static void ust_write(imb_meter *m, uint32_t at, uint32_t w, uint64_t days) {
+  unsigned char *p = imb_intern_extra(&m->uix, at);
+  memcpy(p, &w, 4);
+  memcpy(p + 4, &days, 8);
+}
+
+static int32_t w_last(uint32_t w) {
+  return (w & LAST_MASK) ? (int32_t)(w & LAST_MASK) - DAY_BIAS : INT32_MIN;
+}
+
+void imb_meter_ustate_get(const imb_meter *m, uint32_t ix, imb_ustate *u) {
+  uint32_t w;
+  ust_read(m, imb_intern_at(&m->uix, ix), &w, &u->days);
+  u->last = w_last(w);
+  u->months = (w >> MON_SHIFT) & MON_MASK;
+  u->account = (w & ACCT_BIT) != 0;
+}
+
+/* The loader checks the day range before calling. */
+void imb_meter_ustate_set(imb_meter *m, uint32_t ix, const imb_ustate *u) {
+  uint32_t w = u->last == INT32_MIN ? 0 : (uint32_t)(u->last + DAY_BIAS) & LAST_MASK;
+  w |= (u->months & MON_MASK) << MON_SHIFT;
+  if (u->account) w |= ACCT_BIT;
+  ust_write(m, imb_intern_at(&m->uix, ix), w, u->days);
+}
+
+static int account_of(const imb_meter *m, uint32_t ix) {
+  uint32_t w;
+  uint64_t days;
+  ust_read(m, imb_intern_at(&m->uix, ix), &w, &days);
+  return (w & ACCT_BIT) != 0;
+}
+
+static void set_account(imb_meter *m, uint32_t ix, int on) {
+  uint32_t at = imb_intern_at(&m->uix, ix), w;
+  uint64_t days;
+  ust_read(m, at, &w, &days);
+  w = on ? w | ACCT_BIT : w & ~ACCT_BIT;
+  ust_write(m, at, w, days);
+}
+
 imb_meter *imb_meter_alloc(int32_t offset) {
   imb_meter *m = calloc(1, sizeof *m);
   if (!m) return NULL;
@@ -28,7 +89,8 @@ imb_meter *imb_meter_alloc(int32_t offset) {
   m->last_day = INT32_MIN;
   m->released_before = INT32_MIN;
   m->lcache_day = INT32_MIN;
-  imb_intern_init(&m->uix);
+  m->tcache_lo = m->tcache_hi = 0;
+  imb_intern_init_extra(&m->uix, USTATE_BYTES);
   imb_intern_init(&m->gix);
   imb_intern_init(&m->eix);
   return m;
@@ -44,9 +106,7 @@ void imb_meter_free(imb_meter *m) {
   for (uint32_t i = 0; i < m->npool; i++) imb_u32set_free(&m->pool[i]);
   free(m->pool);
   free(m->freepool);
-  for (uint32_t i = 0; i < m->ndays; i++) imb_u32set_free(&m->days[i].users);
   free(m->days);
-  for (uint32_t i = 0; i < m->nmonths; i++) imb_u32set_free(&m->months[i].users);
   free(m->months);
   free(m->segs);
   imb_intern_free(&m->eix);
@@ -100,21 +160,6 @@ imb_status imb_meter_user(imb_meter *m, const char *s, size_t len, uint32_t *idx
   imb_user *u = &m->users[*idx];
   memset(u, 0, sizeof *u);
   return IMB_OK;
-}
-
-/* word 0 means "never counted", so a new entry needs no initialising */
-static int32_t last_at(const imb_meter *m, uint32_t at) {
-  return (int32_t)((int64_t)imb_intern_word_at(&m->uix, at) + INT32_MIN);
-}
-
-static void set_last_at(imb_meter *m, uint32_t at, int32_t day) {
-  imb_intern_set_word_at(&m->uix, at, (uint32_t)((int64_t)day - INT32_MIN));
-}
-
-int32_t imb_meter_user_last(const imb_meter *m, uint32_t ix) { return last_at(m, imb_intern_at(&m->uix, ix)); }
-
-void imb_meter_user_set_last(imb_meter *m, uint32_t ix, int32_t day) {
-  set_last_at(m, imb_intern_at(&m->uix, ix), day);
 }
 
 imb_status imb_meter_group(imb_meter *m, const char *s, size_t len, uint32_t *idx) {
@@ -195,7 +240,6 @@ imb_day *imb_meter_day(imb_meter *m, int32_t day) {
     d = &m->days[pos];
     memset(d, 0, sizeof *d);
     d->day = day;
-    imb_u32set_init(&d->users);
   }
   m->daycache = pos;
   return d;
@@ -223,7 +267,6 @@ imb_month *imb_meter_monthrec(imb_meter *m, int32_t month) {
     r = &m->months[pos];
     memset(r, 0, sizeof *r);
     r->month = month;
-    imb_u32set_init(&r->users);
   }
   m->monthcache = pos;
   return r;
@@ -257,8 +300,10 @@ imb_status imb_meter_remember(imb_meter *m, const char *id, size_t len, int32_t 
 typedef struct ctx {
   uint32_t u, p, g;   /* user, peer, group indices */
   int has_u;          /* group-only actions have no user */
-  int32_t last;       /* login: the user's latest counted day */
+  int closed;         /* the action's day is closed to it */
   uint32_t uat;       /* login: the user's intern entry */
+  uint32_t w;         /* login: the user's USTATE word and days bitmap */
+  uint64_t days;
   int32_t mfirst, mend; /* login: the month's first day and the first day after it */
   int32_t day, month;
   imb_day *d;
@@ -267,10 +312,71 @@ typedef struct ctx {
 
 static int closed(const imb_meter *m, int32_t day) { return day < m->released_before; }
 
+/* Past the window a user's bitmaps no longer reach the day, so the login
+ * cannot be decided exactly (IMB_LOGIN_LATE_DAYS). */
+static int login_closed(const imb_meter *m, int32_t day) {
+  return day < m->released_before ||
+         (m->last_day != INT32_MIN && (int64_t)day < (int64_t)m->last_day - IMB_LOGIN_LATE_DAYS);
+}
+
+/* Month of the user's latest day minus the login's month: 0 when the latest
+ * day is before the month's end (it cannot be before the month's start and
+ * be later than the login). */
+static int64_t month_gap(int32_t last, int32_t mend, int32_t month) {
+  return last < mend ? 0 : (int64_t)imb_month_of_day(last) - month;
+}
+
+/* Whether the user counted a login on c->day and in c->month; only called on
+ * open days, so the day is within 63 days of last and the month within 3. */
+static int day_active(const ctx *c) {
+  int32_t last = w_last(c->w);
+  if (last == INT32_MIN || c->day > last) return 0;
+  int64_t k = (int64_t)last - c->day;
+  return k < 64 && ((c->days >> k) & 1);
+}
+
+static int month_active(const ctx *c) {
+  int32_t last = w_last(c->w);
+  if (last == INT32_MIN) return 0;
+  uint32_t months = (c->w >> MON_SHIFT) & MON_MASK;
+  if (c->day > last) return last >= c->mfirst && (months & 1);
+  int64_t j = month_gap(last, c->mend, c->month);
+  return j >= 0 && j < IMB_USTATE_MONTHS && ((months >> j) & 1);
+}
+
+/* Records a counted login of c->day (day and/or month newly active).  When the
+ * day is after the user's latest, both bitmaps first move up to it. */
+static void mark_login(imb_meter *m, ctx *c, int day, int month) {
+  int32_t last = w_last(c->w);
+  uint32_t w = c->w, months = (w >> MON_SHIFT) & MON_MASK;
+  uint64_t days = c->days;
+  if (last == INT32_MIN || c->day > last) {
+    if (last == INT32_MIN) {
+      days = 0;
+      months = 0;
+    } else {
+      int64_t s = (int64_t)c->day - last;
+      days = s >= 64 ? 0 : days << s;
+      if (last < c->mfirst) {
+        int64_t sh = (int64_t)c->month - imb_month_of_day(last);
+        months = sh >= IMB_USTATE_MONTHS ? 0 : (months << sh) & MON_MASK;
+      }
+    }
+    last = c->day;
+    w = (w & ~(LAST_MASK | (MON_MASK << MON_SHIFT))) | ((uint32_t)(last + DAY_BIAS) & LAST_MASK);
+  }
+  if (day) days |= (uint64_t)1 << ((int64_t)last - c->day);
+  if (month) months |= 1u << month_gap(last, c->mend, c->month);
+  w = (w & ~(MON_MASK << MON_SHIFT)) | ((months & MON_MASK) << MON_SHIFT);
+  c->w = w;
+  c->days = days;
+  ust_write(m, c->uat, w, days);
+}
+
 static void read_counts(const imb_meter *m, const imb_action *a, const ctx *c, imb_counts *out) {
   uint32_t need = imb_meter_reads(a);
   memset(out, 0, sizeof *out);
-  if ((need & (1u << IMB_C_DAY_CLOSED)) && closed(m, c->day)) {
+  if ((need & (1u << IMB_C_DAY_CLOSED)) && c->closed) {
     /* nothing of a released day is left to read, and the rule stops here */
     out->v[IMB_C_DAY_CLOSED] = 1;
     return;
@@ -280,7 +386,7 @@ static void read_counts(const imb_meter *m, const imb_action *a, const ctx *c, i
     if (!(need & (1u << k))) continue;
     int64_t v = 0;
     switch ((imb_ctr)k) {
-    case IMB_C_ACCOUNT: v = u->account; break;
+    case IMB_C_ACCOUNT: v = account_of(m, c->u); break;
     case IMB_C_ACCOUNTS: v = m->accounts; break;
     case IMB_C_GROUP: v = m->groups[c->g].alive; break;
     case IMB_C_GROUPS: v = m->groups_total; break;
@@ -297,14 +403,11 @@ static void read_counts(const imb_meter *m, const imb_action *a, const ctx *c, i
     case IMB_C_FRIEND: v = imb_u32set_has(pool_get(m, u->friends), c->p); break;
     case IMB_C_USER_FRIENDS: v = pool_get(m, u->friends)->n; break;
     case IMB_C_PEER_FRIENDS: v = pool_get(m, m->users[c->p].friends)->n; break;
-    case IMB_C_DAY_ACTIVE: v = c->last == c->day || imb_u32set_has(&c->d->users, c->u); break;
+    case IMB_C_DAY_ACTIVE: v = day_active(c); break;
     case IMB_C_DAU: v = c->d->dau; break;
-    case IMB_C_MONTH_ACTIVE:
-      /* the latest counted day in this month proves the month is counted */
-      v = (c->last >= c->mfirst && c->last < c->mend) || imb_u32set_has(&c->mo->users, c->u);
-      break;
+    case IMB_C_MONTH_ACTIVE: v = month_active(c); break;
     case IMB_C_MAU: v = c->mo->mau; break;
-    case IMB_C_DAY_CLOSED: v = closed(m, c->day); break;
+    case IMB_C_DAY_CLOSED: v = c->closed; break;
     case IMB_C_COUNT: break;
     }
     out->v[k] = v;
@@ -384,8 +487,6 @@ static imb_status apply(imb_meter *m, const imb_action *a, ctx *c, const imb_dec
     imb_u32set *s1 = NULL, *s2 = NULL;
     uint32_t v1 = 0, v2 = 0;
     switch (dec->d[i].ctr) {
-    case IMB_C_DAY_ACTIVE: s1 = &c->d->users; v1 = c->u; break;
-    case IMB_C_MONTH_ACTIVE: s1 = &c->mo->users; v1 = c->u; break;
     case IMB_C_MEMBER:
       s1 = &m->groups[c->g].members; v1 = c->u;
       s2 = imb_meter_pool_set(m, &m->users[c->u].groups); v2 = c->g;
@@ -410,10 +511,11 @@ static imb_status apply(imb_meter *m, const imb_action *a, ctx *c, const imb_dec
     }
   }
   u = c->has_u ? &m->users[c->u] : NULL;
+  int day_on = 0, month_on = 0;
   for (int i = 0; i < dec->ndeltas; i++) {
     int64_t d = dec->d[i].delta;
     switch (dec->d[i].ctr) {
-    case IMB_C_ACCOUNT: u->account = d > 0; break;
+    case IMB_C_ACCOUNT: set_account(m, c->u, d > 0); break;
     case IMB_C_ACCOUNTS: m->accounts += d; break;
     case IMB_C_GROUP: {
       imb_group *g = &m->groups[c->g];
@@ -445,14 +547,16 @@ static imb_status apply(imb_meter *m, const imb_action *a, ctx *c, const imb_dec
         if (p->friends) imb_u32set_del(&m->pool[p->friends - 1], c->u);
       }
       break;
-    case IMB_C_DAY_ACTIVE: set_last_at(m, c->uat, c->day); break;
+    case IMB_C_DAY_ACTIVE: day_on = d > 0; break;
+    case IMB_C_MONTH_ACTIVE: month_on = d > 0; break;
     case IMB_C_DAU: c->d->dau += d; break;
     case IMB_C_MAU: c->mo->mau += d; break;
     /* set sizes: the sets above already carry these */
     case IMB_C_MEMBERS: case IMB_C_USER_GROUPS: case IMB_C_USER_FRIENDS: case IMB_C_PEER_FRIENDS:
-    case IMB_C_MONTH_ACTIVE: case IMB_C_DAY_CLOSED: case IMB_C_COUNT: break;
+    case IMB_C_DAY_CLOSED: case IMB_C_COUNT: break;
     }
   }
+  if (day_on || month_on) mark_login(m, c, day_on, month_on);
   if (dec->cascade) cascade(m, a, c);
   return IMB_OK;
 nomem:
@@ -505,12 +609,13 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
     c.has_u = 1;
     break;
   }
-  if (uses_day(ev->kind) && !closed(m, c.day)) {
+  c.closed = ev->kind == IMB_A_LOGIN ? login_closed(m, c.day) : closed(m, c.day);
+  if (uses_day(ev->kind) && !c.closed) {
     if (!(c.d = imb_meter_day(m, c.day))) return IMB_ENOMEM;
     if (ev->kind == IMB_A_LOGIN) {
       if (!(c.mo = imb_meter_monthrec(m, c.month))) return IMB_ENOMEM;
       c.uat = imb_intern_at(&m->uix, c.u);
-      c.last = last_at(m, c.uat);
+      ust_read(m, c.uat, &c.w, &c.days);
       c.mfirst = imb_month_first_day(c.month);
       c.mend = c.mfirst + imb_month_length(c.month);
     }
@@ -533,11 +638,27 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
   return IMB_OK;
 }
 
+/* The billing day of t, from a one-day cache: a login stream is in time order
+ * nearly always, so the division is done once a day, not once a login. */
+static imb_status day_of_cached(imb_meter *m, int64_t t, int32_t *day) {
+  if (t >= m->tcache_lo && t < m->tcache_hi) {
+    *day = m->tcache_day;
+    return IMB_OK;
+  }
+  imb_status st = imb_day_of(t, m->offset, day);
+  if (st) return st;
+  /* t is within calendar.c's years, so these cannot overflow */
+  m->tcache_day = *day;
+  m->tcache_lo = (int64_t)*day * 86400 - m->offset;
+  m->tcache_hi = m->tcache_lo + 86400;
+  return IMB_OK;
+}
+
 /* A login of a known user without an event id: the same rule and the same
  * apply() as imb_meter_apply, with the lookups done once and the day's and
  * month's records taken from a one-entry cache. */
-static imb_status login_known(imb_meter *m, uint32_t ix, uint32_t at, int32_t day, int64_t t, imb_result *res,
-                              imb_refusal *r) {
+static imb_status login_known(imb_meter *m, uint32_t ix, uint32_t at, uint32_t w, uint64_t days, int32_t day,
+                              int64_t t, imb_result *res, imb_refusal *r) {
   ctx c;
   imb_action a;
   imb_counts counts;
@@ -547,10 +668,12 @@ static imb_status login_known(imb_meter *m, uint32_t ix, uint32_t at, int32_t da
   c.has_u = 1;
   c.day = day;
   c.uat = at;
-  c.last = last_at(m, at);
+  c.w = w;
+  c.days = days;
   c.d = NULL;
   c.mo = NULL;
-  if (!closed(m, day)) {
+  c.closed = login_closed(m, day);
+  if (!c.closed) {
     if (day != m->lcache_day) {
       m->lcache_day = day;
       m->lcache_month = imb_month_of_day(day);
@@ -586,14 +709,20 @@ static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t
                             imb_refusal *r) {
   int32_t day;
   uint32_t ix, at;
-  if (imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
+  if (day_of_cached(m, t, &day)) return IMB_ERANGE;
   if (imb_intern_find_at(&m->uix, user, len, h, &ix, &at)) {
-    /* already counted today: no rule can change anything */
-    if (last_at(m, at) == day && !closed(m, day)) {
+    uint32_t w;
+    uint64_t days;
+    ust_read(m, at, &w, &days);
+    /* already counted that day: no rule can change anything.  An open day is
+     * within 63 days of the user's latest, so its bit is there. */
+    int32_t last = w_last(w);
+    if (last != INT32_MIN && day <= last && (int64_t)last - day < 64 && ((days >> ((int64_t)last - day)) & 1) &&
+        !login_closed(m, day)) {
       *res = IMB_APPLIED;
       return IMB_OK;
     }
-    return login_known(m, ix, at, day, t, res, r);
+    return login_known(m, ix, at, w, days, day, t, res, r);
   }
   imb_event ev;
   memset(&ev, 0, sizeof ev);
@@ -610,39 +739,44 @@ imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t
   return login_one(m, user, len, imb_hash_bytes(user, len), t, res, r);
 }
 
-/* Random users mean a cache miss at each step of a lookup (slot, id, day set);
- * a batch issues those misses for many events at once, then counts them in
- * order, so the result is exactly that of n single calls. */
-#define BATCH 32
+/* Random users mean two cache misses a login (the slot, then the entry with
+ * the id and its activity bits).  A software pipeline keeps many in flight:
+ * login i+AHEAD has its slot prefetched, login i+AHEAD/2 its entry (the slot
+ * being in cache by then), and login i is counted, in order, so the result is
+ * exactly that of n single calls. */
+#define AHEAD 16
+#define RING 32 /* a power of two above AHEAD */
 imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t *lens, const int64_t *ts, size_t n,
                             size_t *counted) {
-  uint64_t h[BATCH];
-  size_t done = 0;
+  uint64_t h[RING];
+  size_t done = 0, end = n;
+  imb_status bad = IMB_OK;
   *counted = 0;
-  for (size_t base = 0; base < n; base += BATCH) {
-    size_t k = n - base < BATCH ? n - base : BATCH;
-    for (size_t i = 0; i < k; i++) {
-      if (lens[base + i] > IMB_ID_MAXLEN) return IMB_ERANGE;
-      h[i] = imb_hash_bytes(users[base + i], lens[base + i]);
-      imb_intern_prefetch_slot(&m->uix, h[i]);
-    }
-    for (size_t i = 0; i < k; i++) imb_intern_prefetch_entry(&m->uix, h[i]);
-    if (m->daycache < m->ndays) {
-      const imb_u32set *ds = &m->days[m->daycache].users;
-      for (size_t i = 0; i < k; i++) {
-        uint32_t ix;
-        if (imb_intern_find(&m->uix, users[base + i], lens[base + i], h[i], &ix)) imb_u32set_prefetch(ds, ix);
+  for (size_t i = 0; i < end + AHEAD; i++) {
+    if (i < end) {
+      if (lens[i] > IMB_ID_MAXLEN) {
+        /* n single calls would count every login before this one */
+        bad = IMB_ERANGE;
+        end = i;
+      } else {
+        h[i & (RING - 1)] = imb_hash_bytes(users[i], lens[i]);
+        imb_intern_prefetch_slot(&m->uix, h[i & (RING - 1)]);
       }
     }
-    for (size_t i = 0; i < k; i++) {
+    if (i >= AHEAD / 2 && i - AHEAD / 2 < end) imb_intern_prefetch_entry(&m->uix, h[(i - AHEAD / 2) & (RING - 1)]);
+    if (i >= AHEAD && i - AHEAD < end) {
+      size_t k = i - AHEAD;
       imb_result res;
-      imb_status st = login_one(m, users[base + i], lens[base + i], h[i], ts[base + i], &res, NULL);
-      if (st) return st;
+      imb_status st = login_one(m, users[k], lens[k], h[k & (RING - 1)], ts[k], &res, NULL);
+      if (st) {
+        *counted = done;
+        return st;
+      }
       if (res == IMB_APPLIED) done++;
     }
   }
   *counted = done;
-  return IMB_OK;
+  return bad;
 }
 
 /* ---- editions ---------------------------------------------------------- */
@@ -749,7 +883,7 @@ int64_t imb_meter_group_members(const imb_meter *m, const char *g, size_t len, i
 
 int imb_meter_has_account(const imb_meter *m, const char *u, size_t len) {
   uint32_t ix;
-  return find_user(m, u, len, &ix) && m->users[ix].account;
+  return find_user(m, u, len, &ix) && account_of(m, ix);
 }
 
 int32_t imb_meter_last_day(const imb_meter *m) { return m->last_day; }
@@ -784,12 +918,6 @@ imb_status imb_meter_release(imb_meter *m, int32_t day) {
   m->eix = keep;
   m->evday = kday;
   m->evcap = kcap;
-  for (uint32_t i = 0; i < m->ndays && m->days[i].day < day; i++) imb_u32set_free(&m->days[i].users);
-  /* a month's set goes once its last day is released */
-  for (uint32_t i = 0; i < m->nmonths; i++) {
-    int32_t mo = m->months[i].month;
-    if (imb_month_first_day(mo) + imb_month_length(mo) <= day) imb_u32set_free(&m->months[i].users);
-  }
   m->released_before = day;
   return IMB_OK;
 }
@@ -803,16 +931,12 @@ void imb_meter_memory(const imb_meter *m, imb_meter_mem *o) {
   o->groups = m->gix.n;
   o->group_bytes = imb_intern_bytes(&m->gix) + (size_t)m->gcap * sizeof *m->groups;
   for (uint32_t i = 0; i < m->gix.n; i++) o->group_bytes += imb_u32set_bytes(&m->groups[i].members);
+  /* who was active when is in the users' entries (user_bytes): a user-day
+   * costs nothing beyond its day's record */
   o->day_bytes = (size_t)m->daycap * sizeof *m->days;
-  for (uint32_t i = 0; i < m->ndays; i++) {
-    o->user_days += m->days[i].users.n;
-    o->day_bytes += imb_u32set_bytes(&m->days[i].users);
-  }
+  for (uint32_t i = 0; i < m->ndays; i++) o->user_days += (size_t)m->days[i].dau;
   o->month_bytes = (size_t)m->monthcap * sizeof *m->months;
-  for (uint32_t i = 0; i < m->nmonths; i++) {
-    o->months += m->months[i].users.n;
-    o->month_bytes += imb_u32set_bytes(&m->months[i].users);
-  }
+  for (uint32_t i = 0; i < m->nmonths; i++) o->months += (size_t)m->months[i].mau;
   o->event_ids = m->eix.n;
   o->event_bytes = imb_intern_bytes(&m->eix) + (size_t)m->evcap * sizeof *m->evday;
   o->total = sizeof *m + o->user_bytes + o->group_bytes + o->day_bytes + o->month_bytes + o->event_bytes +

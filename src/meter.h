@@ -138,6 +138,12 @@ typedef struct imb_event {
 
 #define IMB_EDITION_MAXLEN 63
 #define IMB_DEDUP_DAYS 34
+/* A login is counted only if its billing day is at most this many days before
+ * the latest day the meter has counted an event for; a later one is refused
+ * with IMB_R_CLOSED.  Each user keeps a bitmap of those days beside its id, so
+ * DAU and MAU stay exact without a set per day.  63 days outlast any bill's
+ * month plus its payment date. */
+#define IMB_LOGIN_LATE_DAYS 63
 
 IMB_API imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const imb_limits *lim,
                                  int free_edition, imb_meter **out);
@@ -186,8 +192,8 @@ IMB_API int64_t imb_meter_group_members(const imb_meter *m, const char *g, size_
 IMB_API int imb_meter_has_account(const imb_meter *m, const char *u, size_t len);
 IMB_API int32_t imb_meter_last_day(const imb_meter *m);
 
-/* Frees the per-user sets of every day before `day` and the event ids recorded
- * for those days; daily and monthly totals stay.  IMB_ERANGE when `day` is
+/* Frees the event ids recorded for days before `day` and closes those days to
+ * every event; daily and monthly totals stay.  IMB_ERANGE when `day` is
  * inside the dedup window (later than last_day - IMB_DEDUP_DAYS). */
 IMB_API imb_status imb_meter_release(imb_meter *m, int32_t day);
 IMB_API int32_t imb_meter_released_before(const imb_meter *m);

@@ -2,12 +2,12 @@
  *
  * File: a 32-byte header, then the body.
  *   0  "IMBMETER"        magic, so a foreign file is told apart at once
- *   8  u32 version (1)
+ *   8  u32 version (2; version 1 kept a set of users per day and month)
  *  12  u32 header length (32)
  *  16  u64 body length   (a truncated file fails here)
  *  24  u64 FNV-1a 64 of the body (a flipped byte fails here)
- * All integers little-endian.  The body lists ids and set members; hashes and
- * derived counters are rebuilt on load, so a file never depends on the hash
+ * All integers little-endian.  The body lists ids, set members and each user's
+ * activity bitmaps; hashes and derived counters are rebuilt on load, so a file never depends on the hash
  * function or on the table sizes of the process that wrote it.
  *
  * Saving writes a temporary file beside the target, fsyncs it and renames it
@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define MAGIC "IMBMETER"
-#define VERSION 1u
+#define VERSION 2u
 #define HEADER 32u
 
 /* ---- writing ----------------------------------------------------------- */
@@ -127,9 +127,13 @@ static void body(const imb_meter *m, buf *b, const char *meta, size_t metalen) {
   for (uint32_t i = 0; i < m->uix.n; i++) {
     size_t len;
     const char *s = imb_intern_str(&m->uix, i, &len);
+    imb_ustate u;
+    imb_meter_ustate_get(m, i, &u);
     put_str(b, s, len);
-    put_i32(b, imb_meter_user_last(m, i));
-    put_u8(b, m->users[i].account);
+    put_i32(b, u.last);
+    put_u64(b, u.days);
+    put_u8(b, u.months);
+    put_u8(b, (unsigned)u.account);
   }
   /* each friendship once, as (lower, higher) */
   uint64_t pairs = 0;
@@ -176,13 +180,11 @@ static void body(const imb_meter *m, buf *b, const char *meta, size_t metalen) {
     put_i64(b, d->g_open);
     put_i64(b, d->g_peak);
     put_i64(b, d->g_close);
-    put_set(b, &d->users);
   }
   put_u32(b, m->nmonths);
   for (uint32_t i = 0; i < m->nmonths; i++) {
     put_i32(b, m->months[i].month);
     put_i64(b, m->months[i].mau);
-    put_set(b, &m->months[i].users);
   }
   put_u32(b, m->eix.n);
   for (uint32_t i = 0; i < m->eix.n; i++) {
@@ -366,6 +368,32 @@ static void get_limits(rd *r, imb_limits *l) {
 
 static int day_ok(int32_t d) { return d >= -719162 && d <= 2932896; }
 
+/* The users' bitmaps must add up to the counts of the days they still cover
+ * (the open login window, IMB_LOGIN_LATE_DAYS) and of the latest month. */
+static void check_activity(imb_meter *m, rd *r) {
+  if (m->last_day == INT32_MIN) return;
+  int64_t cnt[IMB_LOGIN_LATE_DAYS + 1], mau = 0;
+  int64_t lo = (int64_t)m->last_day - IMB_LOGIN_LATE_DAYS;
+  int32_t month = imb_month_of_day(m->last_day), mfirst = imb_month_first_day(month);
+  memset(cnt, 0, sizeof cnt);
+  for (uint32_t i = 0; i < m->uix.n; i++) {
+    imb_ustate u;
+    imb_meter_ustate_get(m, i, &u);
+    if (u.last == INT32_MIN) continue;
+    for (int k = 0; k < 64; k++) {
+      int64_t d = (int64_t)u.last - k;
+      if (d >= lo && ((u.days >> k) & 1)) cnt[d - lo]++;
+    }
+    if (u.last >= mfirst) mau++;
+  }
+  for (int k = 0; k <= IMB_LOGIN_LATE_DAYS; k++) {
+    int64_t d = lo + k;
+    if (d < m->released_before) continue;
+    if (cnt[k] != imb_meter_dau(m, (int32_t)d)) return fail(r, "user activity");
+  }
+  if (mfirst >= m->released_before && mau != imb_meter_mau(m, month)) fail(r, "user activity");
+}
+
 static imb_meter *parse(rd *r, char **meta, size_t *metalen) {
   size_t mlen = 0;
   const char *ms = get_str(r, &mlen, r->len, "meta");
@@ -405,11 +433,17 @@ static imb_meter *parse(rd *r, char **meta, size_t *metalen) {
   for (uint32_t i = 0; i < nusers && !r->bad; i++) {
     size_t len = 0;
     const char *s = get_str(r, &len, IMB_ID_MAXLEN, "users");
-    int32_t last = get_i32(r, "users");
+    imb_ustate u;
+    u.last = get_i32(r, "users");
+    u.days = get_u64(r, "users");
+    u.months = get_u8(r, "users");
     unsigned acc = get_u8(r, "users");
     if (r->bad) break;
     uint32_t ix;
-    if (acc > 1 || (last != INT32_MIN && !day_ok(last))) {
+    /* bit 0 of each bitmap is the latest day (and its month) itself */
+    int never = u.last == INT32_MIN;
+    if (acc > 1 || (!never && (!day_ok(u.last) || u.last > m->last_day)) ||
+        (never ? (u.days || u.months) : !(u.days & 1) || !(u.months & 1))) {
       fail(r, "users");
       break;
     }
@@ -417,8 +451,8 @@ static imb_meter *parse(rd *r, char **meta, size_t *metalen) {
       fail(r, "users");
       break;
     }
-    imb_meter_user_set_last(m, ix, last);
-    m->users[ix].account = (uint8_t)acc;
+    u.account = (int)acc;
+    imb_meter_ustate_set(m, ix, &u);
     m->accounts += acc;
   }
   uint64_t pairs = get_u64(r, "friends");
@@ -497,13 +531,10 @@ static imb_meter *parse(rd *r, char **meta, size_t *metalen) {
     d->g_open = get_i64(r, "days");
     d->g_peak = get_i64(r, "days");
     d->g_close = get_i64(r, "days");
-    get_set(r, &d->users, nusers, "day users");
     if (r->bad) break;
-    int released = day < m->released_before;
-    if (hg > 1 || d->dau < 0 || d->created < 0 || d->disbanded < 0 || d->disbanded_same < 0 ||
-        d->disbanded_same > d->disbanded || d->bchat < 0 || d->bchat > d->created || d->g_open < 0 ||
-        d->g_close < 0 || d->g_peak < d->g_open || d->g_peak < d->g_close ||
-        (released ? d->users.n != 0 : (int64_t)d->users.n != d->dau))
+    if (hg > 1 || d->dau < 0 || d->dau > (int64_t)nusers || d->created < 0 || d->disbanded < 0 ||
+        d->disbanded_same < 0 || d->disbanded_same > d->disbanded || d->bchat < 0 || d->bchat > d->created ||
+        d->g_open < 0 || d->g_close < 0 || d->g_peak < d->g_open || d->g_peak < d->g_close)
       fail(r, "days");
   }
   uint32_t nmonths = get_u32(r, "months");
@@ -520,10 +551,8 @@ static imb_meter *parse(rd *r, char **meta, size_t *metalen) {
       break;
     }
     rec->mau = get_i64(r, "months");
-    get_set(r, &rec->users, nusers, "month users");
     if (r->bad) break;
-    int released = imb_month_first_day(mo) + imb_month_length(mo) <= m->released_before;
-    if (rec->mau < 0 || (released ? rec->users.n != 0 : (int64_t)rec->users.n != rec->mau)) fail(r, "months");
+    if (rec->mau < 0 || rec->mau > (int64_t)nusers) fail(r, "months");
   }
   uint32_t nev = get_u32(r, "event ids");
   for (uint32_t i = 0; i < nev && !r->bad; i++) {
@@ -535,6 +564,7 @@ static imb_meter *parse(rd *r, char **meta, size_t *metalen) {
     if (!day_ok(day) || imb_meter_remember(m, s, len, day) || m->eix.n != before + 1) fail(r, "event ids");
   }
   if (!r->bad && r->at != r->len) fail(r, "trailing bytes");
+  if (!r->bad) check_activity(m, r);
   /* the net group count the days carry must match the groups that exist */
   if (!r->bad) {
     for (uint32_t i = m->ndays; i-- > 0;) {
@@ -604,7 +634,15 @@ imb_status imb_meter_load(const char *path, imb_meter **out, char **meta, size_t
     rd h = {p, len, 8, 0, NULL};
     uint32_t version = get_u32(&h, "version"), hl = get_u32(&h, "header");
     uint64_t blen = get_u64(&h, "length"), sum = get_u64(&h, "checksum");
-    if (version != VERSION) say(why, whylen, "%s", "unsupported format version");
+    if (version != VERSION) {
+      char v[16];
+      snprintf(v, sizeof v, "%lu", (unsigned long)version);
+      if (version < VERSION)
+        say(why, whylen, "format version %s is not read by this version of imbill (it reads version 2, which keeps "
+            "per-user activity instead of per-day sets); replay the event log into a new meter", v);
+      else
+        say(why, whylen, "unsupported format version %s (this imbill reads version 2)", v);
+    }
     else if (hl != HEADER) say(why, whylen, "%s", "bad header length");
     else if (blen != len - HEADER) say(why, whylen, "%s", "truncated or extended (length does not match)");
     else if (fnv1a(p + HEADER, blen) != sum) say(why, whylen, "%s", "checksum mismatch");

@@ -5,15 +5,26 @@
 #include "meter.h"
 #include "idset.h"
 
-/* 12 bytes a user (the day of the user's latest counted login is the word
- * kept beside the id in the intern table, on the cache line a lookup reads): with the intern table that keeps a user under 64 bytes
- * besides the id's own bytes.  Per-user sets live in a pool and are referenced
- * by 1-based index so that users without friends pay 4 bytes, not a set. */
+/* 8 bytes a user.  What a login reads (the user's recent activity) and the
+ * account flag live beside the id in the intern table's entry instead, on the
+ * cache line a lookup has already brought in: see USTATE in meter.c.  Per-user
+ * sets live in a pool and are referenced by 1-based index so that users
+ * without friends pay 4 bytes, not a set. */
 typedef struct imb_user {
   uint32_t friends;   /* pool ref, 0 = none */
   uint32_t groups;    /* pool ref of the groups joined, 0 = none */
-  uint8_t account;
 } imb_user;
+
+/* A user's activity as the entry holds it: the latest day with a counted login
+ * (INT32_MIN: none), the days before it (bit k: a login counted on last - k)
+ * and the months (bit j: one counted in the month of `last`, minus j). */
+typedef struct imb_ustate {
+  int32_t last;
+  uint64_t days;
+  uint32_t months;
+  int account;
+} imb_ustate;
+#define IMB_USTATE_MONTHS 8
 
 typedef struct imb_group {
   imb_u32set members;
@@ -27,13 +38,11 @@ typedef struct imb_day {
   int32_t has_groups;
   int64_t dau, created, disbanded, disbanded_same, bchat;
   int64_t g_open, g_peak, g_close; /* net groups carried in, highest, at the end */
-  imb_u32set users;
 } imb_day;
 
 typedef struct imb_month {
   int32_t month;
   int64_t mau;
-  imb_u32set users;
 } imb_month;
 
 typedef struct imb_segment {
@@ -50,6 +59,8 @@ struct imb_meter {
   int32_t last_day;
   int32_t released_before;
   int32_t lcache_day, lcache_month, lcache_first, lcache_end; /* month bounds of the last login day */
+  int64_t tcache_lo, tcache_hi; /* the instants [lo, hi) of billing day tcache_day */
+  int32_t tcache_day;
   imb_intern uix;
   imb_user *users;
   uint32_t ucap;
@@ -82,8 +93,8 @@ imb_status imb_meter_group(imb_meter *m, const char *s, size_t len, uint32_t *id
 imb_u32set *imb_meter_pool_set(imb_meter *m, uint32_t *ref);
 imb_day *imb_meter_day(imb_meter *m, int32_t day);
 imb_month *imb_meter_monthrec(imb_meter *m, int32_t month);
-int32_t imb_meter_user_last(const imb_meter *m, uint32_t ix);
-void imb_meter_user_set_last(imb_meter *m, uint32_t ix, int32_t day);
+void imb_meter_ustate_get(const imb_meter *m, uint32_t ix, imb_ustate *u);
+void imb_meter_ustate_set(imb_meter *m, uint32_t ix, const imb_ustate *u);
 imb_status imb_meter_remember(imb_meter *m, const char *id, size_t len, int32_t day);
 
 #endif
