@@ -57,6 +57,21 @@ describe("meter save and load", function()
     os.remove(path)
   end)
 
+  it("names the format version of a file written by an older imbill", function()
+    local m = imbill.meter{ book = "2020", edition = "pro" }
+    m:login("a", T0)
+    local path = tmp()
+    m:save(path)
+    local f = assert(io.open(path, "rb"))
+    local bytes = f:read("*a")
+    f:close()
+    local g = assert(io.open(path, "wb"))
+    g:write(bytes:sub(1, 8) .. "\1" .. bytes:sub(10))
+    g:close()
+    assert.matches("format version 1 is not read", H.err(imbill.meter.load, path))
+    os.remove(path)
+  end)
+
   it("keeps add-ons, options and a user book", function()
     local book = imbill.book{ base = "2020", name = "mine", editions = { pro = { monthly_fee = "100.00" } } }
     local m = imbill.meter{ book = book, edition = "pro", addons = { "av_unlimited" }, same_day_disbands = true }

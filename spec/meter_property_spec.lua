@@ -103,6 +103,9 @@ local function step(M, e)
       M.friends[e.user] = nil
     end
   elseif a == "login" then
+    -- docs/meter.md: a login is counted at most 63 days after the latest day
+    -- the meter has counted an event for
+    if M.last and d < M.last - 63 then return refuse("closed") end
     day(M, d).users[e.user] = true
     local mo = core.month_of_day(d)
     set_of(M.months, mo)[e.user] = true
@@ -160,6 +163,7 @@ local function step(M, e)
     set_of(M.friends, e.peer)[e.user] = nil
   end
   if e.id then M.ids[e.id] = true end
+  if not M.last or d > M.last then M.last = d end
   return ok, code
 end
 
@@ -203,6 +207,7 @@ local function stream(seed, n)
       e = { action = a, t = t, user = "u" .. math.random(14), group = "g" .. math.random(12),
             peer = "u" .. math.random(14), type = TYPES[math.random(#TYPES)] }
       if a == "login" and math.random() < 0.2 then e.t = t - math.random(0, 3 * DAY) end -- late
+      if a == "login" and math.random() < 0.05 then e.t = t - math.random(55 * DAY, 70 * DAY) end -- near the window
       if e.peer == e.user then e.peer = e.user .. "x" end
       if math.random() < 0.4 then e.id = "e" .. i end
     end

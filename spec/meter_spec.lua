@@ -416,6 +416,56 @@ describe("meter usage", function()
   end)
 end)
 
+describe("meter login window", function()
+  local function day_t(d) return T(d .. "T04:00:00Z") end -- noon in UTC+8
+
+  it("counts a login exactly 63 days late and refuses one 64 days late", function()
+    local m = meter("2020", "pro")
+    m:login("a", day_t("2021-03-01"))
+    m:login("z", day_t("2021-05-03")) -- 63 days after March 1
+    assert.is_true(m:login("b", day_t("2021-03-01")))
+    assert.equal(2, m:dau("2021-03-01"))
+    assert.equal(2, m:mau("2021-03"))
+    assert.is_true(m:login("a", day_t("2021-03-01"))) -- already counted: still fine
+    m:login("z", day_t("2021-05-04")) -- March 1 is now 64 days back
+    local ok, r = m:login("c", day_t("2021-03-01"))
+    assert.is_false(ok)
+    assert.equal("closed", r.code)
+    assert.equal("day_open", r.limit)
+    assert.matches("at most 63 days late", r.message)
+    assert.equal(2, m:dau("2021-03-01"))
+    assert.is_true(m:login("c", day_t("2021-03-02")))
+    assert.equal(1, m:dau("2021-03-02"))
+    assert.equal(3, m:mau("2021-03"))
+  end)
+
+  it("keeps DAU and MAU exact for a user seen again after long gaps", function()
+    local m = meter("2020", "pro")
+    m:login("a", day_t("2021-01-31"))
+    m:login("a", day_t("2021-04-03")) -- 62 days later: the January bit is still in reach
+    assert.is_true(m:login("a", day_t("2021-02-01")))
+    assert.is_true(m:login("a", day_t("2021-01-31")))
+    assert.equal(1, m:dau("2021-01-31"))
+    assert.equal(1, m:dau("2021-02-01"))
+    assert.equal(1, m:mau("2021-01"))
+    assert.equal(1, m:mau("2021-02"))
+    m:login("a", day_t("2021-09-01")) -- months later: nothing old is carried over
+    m:login("a", day_t("2021-08-31"))
+    assert.equal(1, m:mau("2021-08"))
+    assert.equal(1, m:mau("2021-09"))
+    assert.equal(1, m:dau("2021-08-31"))
+  end)
+
+  it("advances with any counted event, not only logins", function()
+    local m = meter("2020", "pro")
+    m:create_group("g", "Public", day_t("2021-06-01"))
+    local ok, r = m:login("a", day_t("2021-03-29"))
+    assert.is_false(ok)
+    assert.equal("closed", r.code)
+    assert.is_true(m:login("a", day_t("2021-03-30")))
+  end)
+end)
+
 describe("meter memory release", function()
   it("frees old days' sets but keeps their totals, and refuses events for them", function()
     local m = meter("2020", "pro")
