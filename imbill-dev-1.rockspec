@@ -12,19 +12,25 @@ batch totals, metering with Tencent error codes, what-if projections and a CLI.
   license = "MIT",
   labels = { "billing", "pricing", "quota", "openresty" },
 }
-dependencies = { "lua >= 5.1" }
+-- argparse and dkjson are for the imbill command; Debian ships both (lua-argparse, lua-dkjson)
+dependencies = { "lua >= 5.1", "argparse", "dkjson" }
 build = {
   type = "builtin",
   modules = {
     ["imbill.core"] = {
       sources = {
         "src/calendar.c",
+        "src/grid.c",
+        "src/idset.c",
         "src/lua_calendar.c",
         "src/lua_grid.c",
         "src/lua_imbill.c",
         "src/lua_meter.c",
         "src/lua_money.c",
         "src/lua_pricing.c",
+        "src/meter.c",
+        "src/meter_file.c",
+        "src/meter_rules.c",
         "src/money.c",
         "src/pricing.c",
         "src/status.c",
@@ -34,13 +40,24 @@ build = {
     },
     ["imbill.book"] = "lua/imbill/book.lua",
     ["imbill.books"] = "lua/imbill/books.lua",
+    ["imbill.chart"] = "lua/imbill/chart.lua",
     ["imbill.check"] = "lua/imbill/check.lua",
+    ["imbill.cli"] = "lua/imbill/cli.lua",
     ["imbill.compare"] = "lua/imbill/compare.lua",
     ["imbill.dates"] = "lua/imbill/dates.lua",
+    ["imbill.ffi"] = "lua/imbill/ffi.lua",
     ["imbill.fmt"] = "lua/imbill/fmt.lua",
+    ["imbill.grid"] = "lua/imbill/grid.lua",
     ["imbill"] = "lua/imbill/init.lua",
     ["imbill.invoice"] = "lua/imbill/invoice.lua",
+    ["imbill.meter"] = "lua/imbill/meter.lua",
     ["imbill.money"] = "lua/imbill/money.lua",
+    ["imbill.project"] = "lua/imbill/project.lua",
+    ["imbill.replay"] = "lua/imbill/replay.lua",
+    ["imbill.report"] = "lua/imbill/report.lua",
+    ["imbill.series"] = "lua/imbill/series.lua",
+    ["imbill.shadow"] = "lua/imbill/shadow.lua",
+    ["imbill.svg"] = "lua/imbill/svg.lua",
   },
   install = { bin = { imbill = "bin/imbill" } },
 }
