@@ -43,15 +43,15 @@ local cases = {
   { "book_at: before any book", imbill.book_at, "2019-01-01", "^imbill.book_at: date: no price book" },
 
   -- imbill.money
-  { "money: exponent", imbill.money, "1e5", "^amount: not an amount: '1e5'" },
-  { "money: leading space", imbill.money, " 1", "^amount: not an amount: ' 1'" },
-  { "money: separators", imbill.money, "1,000", "^amount: not an amount: '1,000'" },
-  { "money: empty", imbill.money, "", "^amount: not an amount: ''" },
-  { "money: huge string", imbill.money, "12345678901234567890", "^amount: .*does not fit in 64 bits" },
-  { "money: huge number", imbill.money, 1e19, "^amount: .*does not fit" },
-  { "money: 7 decimals", imbill.money, 0.1234567, "^amount: 0.1234567 has more than 6 decimals" },
-  { "money: a table", imbill.money, {}, "^amount: expected an amount.*got table" },
-  { "money: a boolean", imbill.money, false, "^amount: expected an amount.*got boolean" },
+  { "money: exponent", imbill.money, "1e5", "^imbill.money: amount: not an amount: '1e5'" },
+  { "money: leading space", imbill.money, " 1", "^imbill.money: amount: not an amount: ' 1'" },
+  { "money: separators", imbill.money, "1,000", "^imbill.money: amount: not an amount: '1,000'" },
+  { "money: empty", imbill.money, "", "^imbill.money: amount: not an amount: ''" },
+  { "money: huge string", imbill.money, "12345678901234567890", "^imbill.money: amount: .*does not fit in 64 bits" },
+  { "money: huge number", imbill.money, 1e19, "^imbill.money: amount: .*does not fit" },
+  { "money: 7 decimals", imbill.money, 0.1234567, "^imbill.money: amount: 0.1234567 has more than 6 decimals" },
+  { "money: a table", imbill.money, {}, "^imbill.money: amount: expected an amount.*got table" },
+  { "money: a boolean", imbill.money, false, "^imbill.money: amount: expected an amount.*got boolean" },
 
   -- imbill.invoice
   { "invoice: not a table", imbill.invoice, "x", "^imbill.invoice: argument: expected a table" },
@@ -64,7 +64,7 @@ local cases = {
   { "invoice: unknown edition", imbill.invoice, inv { edition = "gold" },
     "^imbill.invoice: edition: price book 2020 has no such edition.*got \"gold\"" },
   { "invoice: edition as a number", imbill.invoice, inv { edition = 1 }, "^imbill.invoice: edition: .*got 1" },
-  { "invoice: unknown book", imbill.invoice, inv { book = "1999" }, "^imbill.invoice: name: unknown price book" },
+  { "invoice: unknown book", imbill.invoice, inv { book = "1999" }, "^imbill.invoice: book: unknown price book" },
   { "invoice: book as a boolean", imbill.invoice, inv { book = true }, "^imbill.invoice: book: expected a book name" },
   { "invoice: month before any book", imbill.invoice, { edition = "pro", month = "2019-01" },
     "^imbill.invoice: month: no price book" },

@@ -80,7 +80,7 @@ describe("money", function()
     for _, bad in ipairs { "1e5", " 1", "1 ", "1,000", "", ".5", "1.", "-", "+", "0x10", "1.2.3", "abc", "١" } do
       it(string.format("%q", bad), function()
         local e = H.err(money, bad)
-        assert.matches("^amount: not an amount", e)
+        assert.matches("^imbill.money: amount: not an amount", e)
       end)
     end
     it("NaN and infinity", function()

@@ -14,7 +14,11 @@ local imbill = {
 imbill.money = setmetatable({
   is = money.is, from_cents = money.from_cents, from_micros = money.from_micros, sum = money.sum,
   pretty = money.pretty,
-}, { __call = function(_, v) return money.new(v) end })
+}, { __call = function(_, v)
+  local ok, m = pcall(money.new, v)
+  if not ok then error("imbill.money: " .. tostring(m), 0) end
+  return m
+end })
 
 function imbill.book(x) return books.get(x) end
 function imbill.book_at(date) return books.at(date) end

@@ -273,7 +273,18 @@ end
 function M.invoice(u)
   check.fields(FN, u, FIELDS)
   local month = dates.month(u.month, "month", FN)
-  local book = u.book ~= nil and wrap(books.get, u.book) or wrap(books.for_month, month)
+  local book
+  if u.book ~= nil then
+    local ok, b = pcall(books.get, u.book)
+    -- the lookup names its argument "name"; here the field is "book"
+    if not ok then
+      local msg = tostring(b):gsub("^imbill%.book: name: ", FN .. ": book: ", 1)
+      error((msg:gsub("^imbill%.book: ", FN .. ": ", 1)), 0)
+    end
+    book = b
+  else
+    book = wrap(books.for_month, month)
+  end
   if u.edition == nil then fail("edition", "is required (one of: " .. table.concat(book:editions(), ", ") .. ")") end
   local ed = wrap(book.edition, book, u.edition)
   if u.changes ~= nil and u.change == nil then u = setmetatable({ change = u.changes }, { __index = u }) end
