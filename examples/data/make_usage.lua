@@ -8,11 +8,8 @@ local dir = arg and arg[1] or "examples/data"
 
 local function write(name, s)
   local f = assert(io.open(dir .. "/" .. name, "w"))
-  -- the --[[ ... --]] lines are CSV comments that make the file an empty Lua
-  -- chunk too, so the linter that checks examples/ leaves it alone
-  f:write("--[[ imbill usage history: one row per day (UTC+8); see docs/whatif.md\n")
+  f:write("# imbill usage history: one row per day (UTC+8); see docs/whatif.md\n")
   f:write(s:csv())
-  f:write("--]]\n")
   f:close()
 end
 
