@@ -283,11 +283,8 @@ static int arena_room(imb_intern *t, size_t need, uint32_t *at) {
   return 0;
 }
 
-imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *idx, int *created) {
+imb_status imb_intern_add(imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx, uint32_t *at_out) {
   if (len > IMB_ID_MAXLEN) return IMB_ERANGE;
-  uint64_t h = imb_hash_bytes(s, len);
-  *created = 0;
-  if (imb_intern_find(t, s, len, h, idx)) return IMB_OK;
   if (t->n >= IMB_IDX_MAX) return IMB_ENOMEM;
   if ((uint64_t)(t->n + 1) * 4 > (uint64_t)t->cap * 3 && intern_grow(t)) return IMB_ENOMEM;
   if (t->n == t->offcap) {
@@ -311,8 +308,18 @@ imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *id
   while (t->slot[j]) j = (j + 1) & mask;
   t->slot[j] = TAG(h) | ((uint64_t)at + 1);
   *idx = i;
-  *created = 1;
+  if (at_out) *at_out = at;
   return IMB_OK;
+}
+
+imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *idx, int *created) {
+  if (len > IMB_ID_MAXLEN) return IMB_ERANGE;
+  uint64_t h = imb_hash_bytes(s, len);
+  *created = 0;
+  if (imb_intern_find(t, s, len, h, idx)) return IMB_OK;
+  imb_status st = imb_intern_add(t, s, len, h, idx, NULL);
+  if (!st) *created = 1;
+  return st;
 }
 
 const char *imb_intern_str(const imb_intern *t, uint32_t idx, size_t *len) {
@@ -339,7 +346,13 @@ void imb_intern_prefetch_entry(const imb_intern *t, uint64_t h) {
 #if defined(__GNUC__)
   if (!t->cap) return;
   uint64_t y = t->slot[slot_home(h, t->cap - 1)];
-  if (y) __builtin_prefetch(entry(t, (uint32_t)y - 1), 1);
+  if (y) {
+    /* an entry is not aligned to a cache line: its id may start the next one
+     * (typical ids are under 16 bytes) */
+    const char *p = (const char *)entry(t, (uint32_t)y - 1);
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch(p + t->head + 15, 1);
+  }
 #else
   (void)t;
   (void)h;

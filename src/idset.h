@@ -65,6 +65,10 @@ IMB_API int imb_intern_find_at(const imb_intern *t, const char *s, size_t len, u
 /* Finds or adds; *created tells which.  IMB_ERANGE for an id over 65535 bytes,
  * IMB_ENOMEM when memory or the 4 GiB arena runs out. */
 IMB_API imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *idx, int *created);
+/* Adds an id known to be absent, with its hash (imb_intern_find said no):
+ * a new user is hashed and looked up once, not twice.  *at: its entry. */
+IMB_API imb_status imb_intern_add(imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx,
+                                  uint32_t *at);
 IMB_API const char *imb_intern_str(const imb_intern *t, uint32_t idx, size_t *len);
 /* The entry offset of an index, and the extra bytes of the entry at an offset. */
 IMB_API uint32_t imb_intern_at(const imb_intern *t, uint32_t idx);
