@@ -145,23 +145,42 @@ size_t imb_u32set_bytes(const imb_u32set *s) { return (size_t)s->cap * sizeof(ui
 
 #define CHUNK ((size_t)1 << IMB_CHUNK_BITS)
 #define CHUNK_MASK (CHUNK - 1)
-#define BIG (4u << 20)
+#define BIG ((size_t)2 << 20) /* a huge page: smaller blocks come from malloc */
 
 /* Lookups in a large table are random loads; with 4 KiB pages nearly each one
  * also misses the TLB, which costs as much as the load.  Large blocks are
- * aligned to and marked for transparent huge pages (a hint the kernel may
- * ignore).  Blocks come zeroed, as calloc's would. */
+ * mapped fresh, aligned to 2 MiB and marked for transparent huge pages before
+ * any byte is touched (a hint the kernel may ignore).  Fresh matters: malloc
+ * would hand back memory freed by an earlier growth, already faulted in as
+ * 4 KiB pages, and the hint does not change pages already there.  Blocks
+ * come zeroed, as calloc's would.  big_free() takes the size back. */
+#define HUGE_PAGE ((size_t)2 << 20)
 static void *big_zalloc(size_t n) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
+#if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MAP_ANONYMOUS)
   if (n >= BIG) {
-    void *p = NULL;
-    if (posix_memalign(&p, 2u << 20, n)) return NULL;
-    madvise(p, n, MADV_HUGEPAGE);
-    memset(p, 0, n);
-    return p;
+    size_t len = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (len < n || len + HUGE_PAGE < len) return NULL;
+    char *raw = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    /* trim to a 2 MiB-aligned range of len bytes */
+    size_t lead = (HUGE_PAGE - ((uintptr_t)raw & (HUGE_PAGE - 1))) & (HUGE_PAGE - 1);
+    if (lead) munmap(raw, lead);
+    if (HUGE_PAGE - lead) munmap(raw + lead + len, HUGE_PAGE - lead);
+    madvise(raw + lead, len, MADV_HUGEPAGE);
+    return raw + lead;
   }
 #endif
   return calloc(n, 1);
+}
+
+static void big_free(void *p, size_t n) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MAP_ANONYMOUS)
+  if (n >= BIG) {
+    if (p) munmap(p, (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
+    return;
+  }
+#endif
+  free(p);
 }
 
 void imb_intern_init_extra(imb_intern *t, uint32_t extra) {
@@ -173,9 +192,11 @@ void imb_intern_init(imb_intern *t) { imb_intern_init_extra(t, 0); }
 
 void imb_intern_free(imb_intern *t) {
   uint32_t head = t->head;
-  free(t->slot);
+  big_free(t->slot, (size_t)t->cap * sizeof *t->slot);
   free(t->off);
-  for (uint32_t i = 0; i < t->nchunks; i++) free(t->chunk[i]);
+  /* chunk 0 grows by realloc; later ones are full-size big blocks */
+  if (t->nchunks) free(t->chunk[0]);
+  for (uint32_t i = 1; i < t->nchunks; i++) big_free(t->chunk[i], CHUNK);
   free(t->chunk);
   memset(t, 0, sizeof *t);
   t->head = head;
@@ -193,6 +214,22 @@ static unsigned char *entry(const imb_intern *t, uint32_t at) {
 static uint32_t slot_home(uint64_t h, uint32_t mask) { return (uint32_t)h & mask; }
 #define TAG(h) ((uint64_t)(uint32_t)(h) << 32)
 
+/* Ids are short: compare 8 bytes at a time inline rather than call memcmp. */
+static int same_bytes(const unsigned char *a, const char *b, size_t n) {
+  while (n >= 8) {
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    if (x != y) return 0;
+    a += 8;
+    b += 8;
+    n -= 8;
+  }
+  while (n--)
+    if (*a++ != (unsigned char)*b++) return 0;
+  return 1;
+}
+
 int imb_intern_find_at(const imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx,
                        uint32_t *at) {
   if (!t->cap) return 0;
@@ -205,7 +242,7 @@ int imb_intern_find_at(const imb_intern *t, const char *s, size_t len, uint64_t 
       uint32_t off = (uint32_t)y - 1;
       const unsigned char *p = entry(t, off);
       size_t l = (size_t)p[0] | ((size_t)p[1] << 8);
-      if (l == len && memcmp(p + t->head, s, len) == 0) {
+      if (l == len && same_bytes(p + t->head, s, len)) {
         memcpy(idx, p + 2, 4);
         if (at) *at = off;
         return 1;
@@ -232,7 +269,7 @@ static int intern_grow(imb_intern *t) {
     while (ns[j]) j = (j + 1) & mask;
     ns[j] = y;
   }
-  free(t->slot);
+  big_free(t->slot, (size_t)t->cap * sizeof *t->slot);
   t->slot = ns;
   t->cap = ncap;
   return 0;
@@ -341,17 +378,27 @@ void imb_intern_prefetch_slot(const imb_intern *t, uint64_t h) {
 #endif
 }
 
-/* Prefetches the entry the first occupied slot points to; a hint only. */
+/* Prefetches the entry of the first slot from home whose tag matches (with
+ * linear probing at 3/4 load, a third of the ids are not in their home slot);
+ * a hint only, so it gives up at the end of the slot's cache line. */
 void imb_intern_prefetch_entry(const imb_intern *t, uint64_t h) {
 #if defined(__GNUC__)
   if (!t->cap) return;
-  uint64_t y = t->slot[slot_home(h, t->cap - 1)];
-  if (y) {
-    /* an entry is not aligned to a cache line: its id may start the next one
-     * (typical ids are under 16 bytes) */
-    const char *p = (const char *)entry(t, (uint32_t)y - 1);
-    __builtin_prefetch(p, 1);
-    __builtin_prefetch(p + t->head + 15, 1);
+  uint32_t mask = t->cap - 1, j = slot_home(h, mask);
+  uint64_t tag = TAG(h);
+  for (;;) {
+    uint64_t y = t->slot[j];
+    if (!y) return;
+    if ((y & 0xFFFFFFFF00000000ull) == tag) {
+      /* an entry is not aligned to a cache line: its id may start the next
+       * one (typical ids are under 16 bytes) */
+      const char *p = (const char *)entry(t, (uint32_t)y - 1);
+      __builtin_prefetch(p, 1);
+      __builtin_prefetch(p + t->head + 15, 1);
+      return;
+    }
+    j = (j + 1) & mask;
+    if (!(j & 7)) return;
   }
 #else
   (void)t;
