@@ -25,20 +25,33 @@ static uint64_t fmix64(uint64_t h) {
   return h;
 }
 
+static uint32_t rd32(const unsigned char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
 /* Only used in memory (saved files store ids, never hashes), so byte order and
- * the exact mixing may change between versions. */
+ * the exact mixing may change between versions.  The tail is read as whole
+ * words that may overlap bytes already mixed (an id of 8 bytes or more ends
+ * with one 8-byte load, a shorter one with two 4-byte loads): no byte loop and
+ * no variable-length copy on the hot path.  The length is mixed in first, so
+ * overlapping reads cannot make two ids of different lengths collide more. */
 uint64_t imb_hash_bytes(const void *p, size_t n) {
   const unsigned char *s = p;
   uint64_t h = GOLDEN ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
-  while (n >= 8) {
-    h = (h ^ rd64(s)) * GOLDEN;
-    h ^= h >> 29;
-    s += 8;
-    n -= 8;
-  }
-  if (n) {
-    uint64_t t = 0;
-    memcpy(&t, s, n);
+  if (n >= 8) {
+    const unsigned char *end = s + n - 8;
+    while (s < end) {
+      h = (h ^ rd64(s)) * GOLDEN;
+      h ^= h >> 29;
+      s += 8;
+    }
+    h = (h ^ rd64(end)) * GOLDEN;
+  } else if (n >= 4) {
+    h = (h ^ ((uint64_t)rd32(s) << 32 | rd32(s + n - 4))) * GOLDEN;
+  } else if (n) {
+    uint64_t t = (uint64_t)s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
     h = (h ^ t) * GOLDEN;
   }
   return fmix64(h);
