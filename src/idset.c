@@ -8,54 +8,9 @@
 #include <sys/mman.h>
 #endif
 
-#define GOLDEN 0x9E3779B97F4A7C15ull
+#define GOLDEN IMB_GOLDEN
 
-static uint64_t rd64(const unsigned char *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
-static uint64_t fmix64(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return h;
-}
-
-static uint32_t rd32(const unsigned char *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-/* Only used in memory (saved files store ids, never hashes), so byte order and
- * the exact mixing may change between versions.  The tail is read as whole
- * words that may overlap bytes already mixed (an id of 8 bytes or more ends
- * with one 8-byte load, a shorter one with two 4-byte loads): no byte loop and
- * no variable-length copy on the hot path.  The length is mixed in first, so
- * overlapping reads cannot make two ids of different lengths collide more. */
-uint64_t imb_hash_bytes(const void *p, size_t n) {
-  const unsigned char *s = p;
-  uint64_t h = GOLDEN ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
-  if (n >= 8) {
-    const unsigned char *end = s + n - 8;
-    while (s < end) {
-      h = (h ^ rd64(s)) * GOLDEN;
-      h ^= h >> 29;
-      s += 8;
-    }
-    h = (h ^ rd64(end)) * GOLDEN;
-  } else if (n >= 4) {
-    h = (h ^ ((uint64_t)rd32(s) << 32 | rd32(s + n - 4))) * GOLDEN;
-  } else if (n) {
-    uint64_t t = (uint64_t)s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
-    h = (h ^ t) * GOLDEN;
-  }
-  return fmix64(h);
-}
+uint64_t imb_hash_bytes(const void *p, size_t n) { return imb_hash_i(p, n); }
 
 /* ---- u32 sets ---------------------------------------------------------- */
 
@@ -215,54 +170,13 @@ void imb_intern_free(imb_intern *t) {
   t->head = head;
 }
 
-static unsigned char *entry(const imb_intern *t, uint32_t at) {
-  return (unsigned char *)t->chunk[at >> IMB_CHUNK_BITS] + (at & CHUNK_MASK);
-}
-
-/* The slot keeps the hash's low 32 bits as a tag, and the home position is
- * taken from the same bits, so growing never reads the ids again (each read
- * would be a cache miss).  Entries sharing a probe chain share only the low
- * log2(cap) bits; the rest of the tag still rules out almost every mismatch,
- * and a match is always confirmed on the id's bytes. */
-static uint32_t slot_home(uint64_t h, uint32_t mask) { return (uint32_t)h & mask; }
-#define TAG(h) ((uint64_t)(uint32_t)(h) << 32)
-
-/* Ids are short: compare 8 bytes at a time inline rather than call memcmp. */
-static int same_bytes(const unsigned char *a, const char *b, size_t n) {
-  while (n >= 8) {
-    uint64_t x, y;
-    memcpy(&x, a, 8);
-    memcpy(&y, b, 8);
-    if (x != y) return 0;
-    a += 8;
-    b += 8;
-    n -= 8;
-  }
-  while (n--)
-    if (*a++ != (unsigned char)*b++) return 0;
-  return 1;
-}
+static unsigned char *entry(const imb_intern *t, uint32_t at) { return imb_intern_entry_i(t, at); }
+#define slot_home imb_intern_home_i
+#define TAG IMB_INTERN_TAG
 
 int imb_intern_find_at(const imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx,
                        uint32_t *at) {
-  if (!t->cap) return 0;
-  uint32_t mask = t->cap - 1, j = slot_home(h, mask);
-  uint64_t tag = TAG(h);
-  for (;;) {
-    uint64_t y = t->slot[j];
-    if (!y) return 0;
-    if ((y & 0xFFFFFFFF00000000ull) == tag) {
-      uint32_t off = (uint32_t)y - 1;
-      const unsigned char *p = entry(t, off);
-      size_t l = (size_t)p[0] | ((size_t)p[1] << 8);
-      if (l == len && same_bytes(p + t->head, s, len)) {
-        memcpy(idx, p + 2, 4);
-        if (at) *at = off;
-        return 1;
-      }
-    }
-    j = (j + 1) & mask;
-  }
+  return imb_intern_find_at_i(t, s, len, h, idx, at);
 }
 
 int imb_intern_find(const imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx) {
@@ -378,46 +292,12 @@ const char *imb_intern_str(const imb_intern *t, uint32_t idx, size_t *len) {
   return (const char *)p + t->head;
 }
 
-unsigned char *imb_intern_extra(const imb_intern *t, uint32_t at) { return entry(t, at) + IMB_ENTRY_HEAD; }
+unsigned char *imb_intern_extra(const imb_intern *t, uint32_t at) { return imb_intern_extra_i(t, at); }
 
 uint32_t imb_intern_at(const imb_intern *t, uint32_t idx) { return t->off[idx]; }
 
-void imb_intern_prefetch_slot(const imb_intern *t, uint64_t h) {
-#if defined(__GNUC__)
-  if (t->cap) __builtin_prefetch(&t->slot[slot_home(h, t->cap - 1)]);
-#else
-  (void)t;
-  (void)h;
-#endif
-}
-
-/* Prefetches the entry of the first slot from home whose tag matches (with
- * linear probing at 3/4 load, a third of the ids are not in their home slot);
- * a hint only, so it gives up at the end of the slot's cache line. */
-void imb_intern_prefetch_entry(const imb_intern *t, uint64_t h) {
-#if defined(__GNUC__)
-  if (!t->cap) return;
-  uint32_t mask = t->cap - 1, j = slot_home(h, mask);
-  uint64_t tag = TAG(h);
-  for (;;) {
-    uint64_t y = t->slot[j];
-    if (!y) return;
-    if ((y & 0xFFFFFFFF00000000ull) == tag) {
-      /* an entry is not aligned to a cache line: its id may start the next
-       * one (typical ids are under 16 bytes) */
-      const char *p = (const char *)entry(t, (uint32_t)y - 1);
-      __builtin_prefetch(p, 1);
-      __builtin_prefetch(p + t->head + 15, 1);
-      return;
-    }
-    j = (j + 1) & mask;
-    if (!(j & 7)) return;
-  }
-#else
-  (void)t;
-  (void)h;
-#endif
-}
+void imb_intern_prefetch_slot(const imb_intern *t, uint64_t h) { imb_intern_prefetch_slot_i(t, h); }
+void imb_intern_prefetch_entry(const imb_intern *t, uint64_t h) { imb_intern_prefetch_entry_i(t, h); }
 
 size_t imb_intern_bytes(const imb_intern *t) {
   size_t chunks = t->nchunks ? t->first_cap + (size_t)(t->nchunks - 1) * CHUNK : 0;

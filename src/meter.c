@@ -35,13 +35,13 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
 #define ACCT_BIT (1u << 30)
 
 static void ust_read(const imb_meter *m, uint32_t at, uint32_t *w, uint64_t *days) {
-  const unsigned char *p = imb_intern_extra(&m->uix, at);
+  const unsigned char *p = imb_intern_extra_i(&m->uix, at);
   memcpy(w, p, 4);
   memcpy(days, p + 4, 8);
 }
 
 static void ust_write(imb_meter *m, uint32_t at, uint32_t w, uint64_t days) {
-  unsigned char *p = imb_intern_extra(&m->uix, at);
+  unsigned char *p = imb_intern_extra_i(&m->uix, at);
   memcpy(p, &w, 4);
   memcpy(p + 4, &days, 8);
 }
@@ -708,7 +708,7 @@ static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t
   uint32_t ix, at, w;
   uint64_t days;
   if (day_of_cached(m, t, &day)) return IMB_ERANGE;
-  if (imb_intern_find_at(&m->uix, user, len, h, &ix, &at)) {
+  if (imb_intern_find_at_i(&m->uix, user, len, h, &ix, &at)) {
     ust_read(m, at, &w, &days);
     /* already counted that day: no rule can change anything.  An open day is
      * within 63 days of the user's latest, so its bit is there. */
@@ -732,7 +732,7 @@ static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t
 imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,
                            imb_refusal *r) {
   if (len > IMB_ID_MAXLEN) return IMB_ERANGE;
-  return login_one(m, user, len, imb_hash_bytes(user, len), t, res, r);
+  return login_one(m, user, len, imb_hash_i(user, len), t, res, r);
 }
 
 /* Random users mean two cache misses a login (the slot, then the entry with
@@ -755,11 +755,11 @@ imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t
         bad = IMB_ERANGE;
         end = i;
       } else {
-        h[i & (RING - 1)] = imb_hash_bytes(users[i], lens[i]);
-        imb_intern_prefetch_slot(&m->uix, h[i & (RING - 1)]);
+        h[i & (RING - 1)] = imb_hash_i(users[i], lens[i]);
+        imb_intern_prefetch_slot_i(&m->uix, h[i & (RING - 1)]);
       }
     }
-    if (i >= AHEAD / 2 && i - AHEAD / 2 < end) imb_intern_prefetch_entry(&m->uix, h[(i - AHEAD / 2) & (RING - 1)]);
+    if (i >= AHEAD / 2 && i - AHEAD / 2 < end) imb_intern_prefetch_entry_i(&m->uix, h[(i - AHEAD / 2) & (RING - 1)]);
     if (i >= AHEAD && i - AHEAD < end) {
       size_t k = i - AHEAD;
       imb_result res;
