@@ -740,7 +740,7 @@ imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t
  * login i+AHEAD has its slot prefetched, login i+AHEAD/2 its entry (the slot
  * being in cache by then), and login i is counted, in order, so the result is
  * exactly that of n single calls. */
-#define AHEAD 16
+#define AHEAD 24
 #define RING 32 /* a power of two above AHEAD */
 imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t *lens, const int64_t *ts, size_t n,
                             size_t *counted) {
