@@ -48,6 +48,28 @@ for base = 0, N - 1, CH do
 end
 local batch = clock() - c0
 assert(mb:mau("2021-03") == m:mau("2021-03"), "batched and single logins disagree")
+mb = nil -- luacheck: ignore 311 (freed before the next run)
+
+-- 2b. LuaJIT: the same batches through the FFI binding (imbill.meter_ffi)
+local ffi_batch
+if rawget(_G, "jit") then
+  local ffi_logins = require("imbill.meter_ffi").logins
+  collectgarbage("collect")
+  local mf = imbill.meter{ book = "2020", edition = "pro" }
+  c0 = clock()
+  for base = 0, N - 1, CH do
+    local k = math.min(CH, N - base)
+    for j = 1, k do
+      us[j] = ids[pick[base + j]]
+      ts[j] = T0 + floor((base + j) * STEP)
+    end
+    for j = k + 1, #us do us[j], ts[j] = nil, nil end
+    ffi_logins(mf, us, ts)
+  end
+  ffi_batch = clock() - c0
+  assert(mf:mau("2021-03") == m:mau("2021-03"), "FFI and single logins disagree")
+  mf = nil -- luacheck: ignore 311 (freed before the pure-Lua run)
+end
 
 -- 3. a pure-Lua table counter: the same rule (distinct per day and per month)
 collectgarbage("collect")
@@ -92,6 +114,10 @@ report("api_batch_events_per_second", floor(N / batch))
 report("pure_lua_events_per_second", floor(N / pure))
 report("api_vs_pure_lua", string.format("%.2f", pure / api))
 report("api_batch_vs_pure_lua", string.format("%.2f", pure / batch))
+if ffi_batch then
+  report("api_ffi_batch_events_per_second", floor(N / ffi_batch))
+  report("api_ffi_batch_vs_pure_lua", string.format("%.2f", pure / ffi_batch))
+end
 report("meter_bytes_per_user_day", string.format("%.2f", (mem.day_bytes + mem.month_bytes) / mem.user_days))
 report("meter_bytes_per_user", string.format("%.2f", mem.user_bytes / mem.users))
 report("pure_lua_bytes_per_user_day", string.format("%.2f", pure_bytes / mem.user_days))
