@@ -51,6 +51,7 @@ build = {
     ["imbill"] = "lua/imbill/init.lua",
     ["imbill.invoice"] = "lua/imbill/invoice.lua",
     ["imbill.meter"] = "lua/imbill/meter.lua",
+    ["imbill.meter_ffi"] = "lua/imbill/meter_ffi.lua",
     ["imbill.money"] = "lua/imbill/money.lua",
     ["imbill.project"] = "lua/imbill/project.lua",
     ["imbill.replay"] = "lua/imbill/replay.lua",

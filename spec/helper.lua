@@ -3,7 +3,8 @@ local H = {}
 H.imbill = require "imbill"
 H.is_jit = rawget(_G, "jit") ~= nil
 H.top = os.getenv("IMBILL_TOP") or "."
-H.lua = os.getenv("IMBILL_LUA") or "lua5.4"
+-- the interpreter running the specs, for specs that start a child process
+H.lua = os.getenv("IMBILL_LUA") or (H.is_jit and "luajit" or "lua5.4")
 
 --- Calls f and returns its error message (fails the test if f did not raise).
 function H.err(f, ...)

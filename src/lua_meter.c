@@ -22,7 +22,7 @@ typedef struct lmeter {
 
 static lmeter *check_lm(lua_State *L) {
   lmeter *lm = luaL_checkudata(L, 1, METER);
-  if (!lm->m) luaL_error(L, "meter: the meter was closed");
+  if (!lm->m) imbL_error(L, "meter: the meter was closed");
   return lm;
 }
 
@@ -38,21 +38,21 @@ static const char *shown(lua_State *L, int idx) {
 
 static const char *check_id(lua_State *L, int idx, const char *fn, const char *field, size_t *len) {
   if (lua_type(L, idx) != LUA_TSTRING)
-    luaL_error(L, "%s: %s: expected a non-empty string id, got %s", fn, field, shown(L, idx));
+    imbL_error(L, "%s: %s: expected a non-empty string id, got %s", fn, field, shown(L, idx));
   const char *s = lua_tolstring(L, idx, len);
-  if (*len == 0) luaL_error(L, "%s: %s: expected a non-empty string id, got \"\"", fn, field);
-  if (*len > ID_MAX) luaL_error(L, "%s: %s: id longer than %d bytes", fn, field, ID_MAX);
+  if (*len == 0) imbL_error(L, "%s: %s: expected a non-empty string id, got \"\"", fn, field);
+  if (*len > ID_MAX) imbL_error(L, "%s: %s: id longer than %d bytes", fn, field, ID_MAX);
   return s;
 }
 
 static int64_t check_time(lua_State *L, int idx, const char *fn) {
   int64_t t;
   if (!imbL_toint64(L, idx, &t))
-    luaL_error(L, "%s: t: expected an instant in whole Unix seconds, got %s", fn, shown(L, idx));
+    imbL_error(L, "%s: t: expected an instant in whole Unix seconds, got %s", fn, shown(L, idx));
   /* days -719161 .. 2932895 in UTC, compared as seconds (no division on the
    * hot path of m:logins) */
   if (t < INT64_C(-719161) * 86400 || t >= INT64_C(2932896) * 86400)
-    luaL_error(L, "%s: t: instant %s is outside years 1..9999", fn, lua_tostring(L, idx));
+    imbL_error(L, "%s: t: instant %s is outside years 1..9999", fn, lua_tostring(L, idx));
   return t;
 }
 
@@ -66,7 +66,7 @@ static imb_gtype check_gtype(lua_State *L, int idx, const char *fn) {
     for (int i = 0; GTYPES[i]; i++)
       if (strcmp(s, GTYPES[i]) == 0) return (imb_gtype)i;
   }
-  luaL_error(L,
+  imbL_error(L,
              "%s: type: unknown group type (known: Private, Public, ChatRoom, AVChatRoom, BChatRoom, "
              "Community, and the aliases Work, Meeting), got %s",
              fn, shown(L, idx));
@@ -86,7 +86,7 @@ static int64_t limit_field(lua_State *L, int t, const char *name, const char *fn
   int64_t v = IMB_UNLIMITED;
   if (!lua_isnil(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1))) {
     if (!imbL_toint64(L, -1, &v) || v < 0)
-      luaL_error(L, "%s: limits.%s: expected a whole number >= 0 or nil (unlimited), got %s", fn, name,
+      imbL_error(L, "%s: limits.%s: expected a whole number >= 0 or nil (unlimited), got %s", fn, name,
                  shown(L, -1));
   }
   lua_pop(L, 1);
@@ -266,8 +266,8 @@ static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, i
 /* ---- actions ----------------------------------------------------------- */
 
 static int status_error(lua_State *L, imb_status st, const char *fn) {
-  if (st == IMB_ENOMEM) return luaL_error(L, "%s: out of memory", fn);
-  return luaL_error(L, "%s: %s", fn, imb_strerror(st));
+  if (st == IMB_ENOMEM) return imbL_error(L, "%s: out of memory", fn);
+  return imbL_error(L, "%s: %s", fn, imb_strerror(st));
 }
 
 /* Shared by every action method: (self, a, [b,] [type,] t, [event_id]). */
@@ -283,13 +283,13 @@ static int act(lua_State *L, imb_action_kind k, int has_b, int has_type, const c
   if (has_b) ev.b = check_id(L, i++, fn, fb, &ev.blen);
   ev.t = check_time(L, i++, fn);
   if (!lua_isnoneornil(L, i)) {
-    if (lua_type(L, i) != LUA_TSTRING) luaL_error(L, "%s: event id: expected a string, got %s", fn, shown(L, i));
+    if (lua_type(L, i) != LUA_TSTRING) imbL_error(L, "%s: event id: expected a string, got %s", fn, shown(L, i));
     ev.id = lua_tolstring(L, i, &ev.idlen);
-    if (ev.idlen == 0 || ev.idlen > ID_MAX) luaL_error(L, "%s: event id: expected 1..%d bytes", fn, ID_MAX);
+    if (ev.idlen == 0 || ev.idlen > ID_MAX) imbL_error(L, "%s: event id: expected 1..%d bytes", fn, ID_MAX);
   }
   if ((k == IMB_A_ADD_FRIEND || k == IMB_A_REMOVE_FRIEND) && ev.alen == ev.blen &&
       memcmp(ev.a, ev.b, ev.alen) == 0)
-    luaL_error(L, "%s: peer: a user cannot be their own friend, got \"%s\"", fn, ev.a);
+    imbL_error(L, "%s: peer: a user cannot be their own friend, got \"%s\"", fn, ev.a);
   imb_result res;
   imb_refusal r;
   imb_status st = k == IMB_A_LOGIN && !ev.id ? imb_meter_login(lm->m, ev.a, ev.alen, ev.t, &res, &r)
@@ -353,7 +353,7 @@ static int m_logins(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   int n = (int)imbL_rawlen(L, 2);
-  if ((int)imbL_rawlen(L, 3) != n) luaL_error(L, "meter:logins: users and times differ in length");
+  if ((int)imbL_rawlen(L, 3) != n) imbL_error(L, "meter:logins: users and times differ in length");
   const char *ids[LOGIN_CHUNK];
   size_t lens[LOGIN_CHUNK];
   int64_t ts[LOGIN_CHUNK];
@@ -392,7 +392,7 @@ static int32_t arg_day(lua_State *L, int idx, const char *fn) {
   int32_t d;
   const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
   if (!s || imb_date_parse(s, len, &d))
-    luaL_error(L, "%s: date: expected \"YYYY-MM-DD\", got %s", fn, shown(L, idx));
+    imbL_error(L, "%s: date: expected \"YYYY-MM-DD\", got %s", fn, shown(L, idx));
   return d;
 }
 
@@ -401,7 +401,7 @@ static int32_t arg_month(lua_State *L, int idx, const char *fn) {
   int32_t mo;
   const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
   if (!s || imb_month_parse(s, len, &mo))
-    luaL_error(L, "%s: month: expected \"YYYY-MM\", got %s", fn, shown(L, idx));
+    imbL_error(L, "%s: month: expected \"YYYY-MM\", got %s", fn, shown(L, idx));
   return mo;
 }
 
@@ -533,7 +533,7 @@ static int m_release(lua_State *L) {
     int32_t last = imb_meter_last_day(lm->m);
     char buf[IMB_DATE_BUFSZ] = "none";
     if (last != INT32_MIN) imb_date_format(last, buf);
-    return luaL_error(L, "meter:release: before: %s is inside the %d-day dedup window (latest event day: %s)",
+    return imbL_error(L, "meter:release: before: %s is inside the %d-day dedup window (latest event day: %s)",
                       lua_tostring(L, 2), IMB_DEDUP_DAYS, buf);
   }
   if (st) return status_error(L, st, "meter:release");
@@ -622,7 +622,7 @@ static int m_set_limits(lua_State *L) {
   int64_t i = imbL_checkint64(L, 2, "segment");
   imb_limits lim;
   check_limits(L, 3, &lim, "meter");
-  if (imb_meter_set_limits(lm->m, (int)(i - 1), &lim)) luaL_error(L, "meter: no edition segment %d", (int)i);
+  if (imb_meter_set_limits(lm->m, (int)(i - 1), &lim)) imbL_error(L, "meter: no edition segment %d", (int)i);
   return 0;
 }
 
@@ -708,8 +708,8 @@ static int c_meter_new(lua_State *L) {
   const char *e = luaL_checklstring(L, 3, &elen);
   imb_limits lim;
   check_limits(L, 4, &lim, "imbill.meter");
-  if (off <= -86400 || off >= 86400) luaL_error(L, "imbill.meter: tz: offset out of range");
-  if (elen > IMB_EDITION_MAXLEN) luaL_error(L, "imbill.meter: edition: id too long");
+  if (off <= -86400 || off >= 86400) imbL_error(L, "imbill.meter: tz: offset out of range");
+  if (elen > IMB_EDITION_MAXLEN) imbL_error(L, "imbill.meter: edition: id too long");
   lmeter *lm = new_lm(L, book);
   imb_status st = imb_meter_new((int32_t)off, e, elen, &lim, lua_toboolean(L, 5), &lm->m);
   if (st) return status_error(L, st, "imbill.meter");
@@ -746,7 +746,7 @@ static imb_action_kind check_action(lua_State *L, int idx) {
   const char *s = luaL_checkstring(L, idx);
   for (int k = 0; k < IMB_A_COUNT; k++)
     if (strcmp(s, imb_action_name((imb_action_kind)k)) == 0) return (imb_action_kind)k;
-  luaL_error(L, "meter rule: action: unknown action \"%s\"", s);
+  imbL_error(L, "meter rule: action: unknown action \"%s\"", s);
   return IMB_A_LOGIN;
 }
 
@@ -800,7 +800,7 @@ static int c_meter_decide(lua_State *L) {
     if (!lua_isnil(L, -1)) {
       if (lua_isboolean(L, -1)) c.v[k] = lua_toboolean(L, -1);
       else if (!imbL_toint64(L, -1, &c.v[k]) || c.v[k] < 0)
-        luaL_error(L, "meter rule: counts.%s: expected a whole number >= 0, got %s", imb_ctr_name((imb_ctr)k),
+        imbL_error(L, "meter rule: counts.%s: expected a whole number >= 0, got %s", imb_ctr_name((imb_ctr)k),
                    shown(L, -1));
     }
     lua_pop(L, 1);
