@@ -5,6 +5,9 @@ H.is_jit = rawget(_G, "jit") ~= nil
 H.top = os.getenv("IMBILL_TOP") or "."
 -- the interpreter running the specs, for specs that start a child process
 H.lua = os.getenv("IMBILL_LUA") or (H.is_jit and "luajit" or "lua5.4")
+-- the folder holding the imbill/core.so these specs loaded, for the same children
+local so = package.searchpath and package.searchpath("imbill.core", package.cpath)
+H.cpath = os.getenv("IMBILL_CPATH") or (so and (so:gsub("/imbill/core%.so$", ""))) or (H.top .. "/build/5.4")
 
 --- Calls f and returns its error message (fails the test if f did not raise).
 function H.err(f, ...)

@@ -96,7 +96,7 @@ describe("replay of an event log", function()
 
   it("runs from the command line", function()
     local cmd = string.format("cd %q && LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' %s "
-      .. "examples/replay_month.lua 2>&1", H.top, os.getenv("IMBILL_CPATH") or (H.top .. "/build/5.4"), H.lua)
+      .. "examples/replay_month.lua 2>&1", H.top, H.cpath, H.lua)
     local p = io.popen(cmd)
     local out = p:read("*a")
     p:close()
