@@ -23,7 +23,7 @@ BUSTED      = /usr/bin/busted
 rockspec:
 	@lua5.4 scripts/gen-rockspec.lua
 
-.PHONY: all deps deps-min rockspec demo test test54 testjit testnginx asan lint bench clean check-c
+.PHONY: all deps deps-min rockspec demo test test54 testjit testnginx asan valgrind lint bench clean
 
 all: $(B54) $(BJIT)
 
@@ -74,6 +74,10 @@ lint:
 	@mkdir -p build/results; luacheck --no-color -q . > build/results/luacheck.txt 2>&1; \
 	  s=$$?; cat build/results/luacheck.txt | tail -3; \
 	  lua5.4 scripts/lintresult.lua build/results/luacheck.txt build/results/lint.json; exit $$s
+
+valgrind: deps $(B54)
+	@mkdir -p build/results
+	@bash scripts/valgrind-specs.sh
 
 bench: deps all
 	@bash bench/run.sh
