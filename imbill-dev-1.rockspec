@@ -44,6 +44,7 @@ build = {
     ["imbill.check"] = "lua/imbill/check.lua",
     ["imbill.cli"] = "lua/imbill/cli.lua",
     ["imbill.compare"] = "lua/imbill/compare.lua",
+    ["imbill.csv"] = "lua/imbill/csv.lua",
     ["imbill.dates"] = "lua/imbill/dates.lua",
     ["imbill.ffi"] = "lua/imbill/ffi.lua",
     ["imbill.fmt"] = "lua/imbill/fmt.lua",

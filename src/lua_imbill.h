@@ -18,8 +18,8 @@ void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
 #define imbL_setfuncs luaL_setfuncs
 #endif
 
-/* Numbers that must be whole: on 5.4 a true integer (or an integral float), on
- * 5.1/LuaJIT an integral double no larger than 2^53 so nothing was rounded. */
+/* Numbers that must be whole: on 5.4 a true integer (or an integral number), on
+ * 5.1/LuaJIT an integral lua_Number no larger than 2^53 so nothing was rounded. */
 int imbL_toint64(lua_State *L, int idx, int64_t *out);
 int64_t imbL_checkint64(lua_State *L, int idx, const char *field);
 void imbL_pushint64(lua_State *L, int64_t v);

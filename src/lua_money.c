@@ -1,5 +1,5 @@
 /* Money userdata: an int64 of micro-units behind a metatable, so amounts stay
- * exact on LuaJIT too, where a Lua number is a double. */
+ * exact on LuaJIT too, where a Lua number holds only 53 bits of precision. */
 #include "lua_imbill.h"
 #include "money.h"
 

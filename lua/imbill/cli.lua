@@ -14,6 +14,7 @@
 -- --json (amounts as exact decimal strings).  A progress bar is drawn on
 -- standard error only when it is a terminal and the run lasts over a second.
 local argparse = require "argparse"
+local csv = require "imbill.csv"
 
 local M = {}
 
@@ -87,25 +88,7 @@ local function json_encode(data)
   return json.encode(data, { indent = true }) .. "\n"
 end
 
-local function csv_field(v)
-  v = tostring(v == nil and "" or v)
-  if v:find('[,"\n]') then v = '"' .. v:gsub('"', '""') .. '"' end
-  return v
-end
-M.csv_field = csv_field
-
-local function csv_rows(header, rows)
-  local out = {}
-  local line = {}
-  for i, h in ipairs(header) do line[i] = csv_field(h) end
-  out[1] = table.concat(line, ",")
-  for _, r in ipairs(rows) do
-    line = {}
-    for i = 1, #header do line[i] = csv_field(r[i]) end
-    out[#out + 1] = table.concat(line, ",")
-  end
-  return table.concat(out, "\n") .. "\n"
-end
+local csv_rows = csv.rows
 
 -- Writes text to --out or standard output.
 local function emit(args, text)

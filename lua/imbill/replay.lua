@@ -18,6 +18,7 @@
 -- Blank lines and lines starting with # are skipped.
 local core = require "imbill.core"
 local check = require "imbill.check"
+local csv = require "imbill.csv"
 local books = require "imbill.book"
 
 local M = {}
@@ -61,41 +62,6 @@ function M.time(v)
     if sign == "-" then off = -off end
   end
   return day * 86400 + h * 3600 + mi * 60 + s - off
-end
-
--- A CSV line into fields; double-quoted fields may hold commas and "" quotes.
-local function csv_fields(line)
-  local out, i, n = {}, 1, #line
-  while true do
-    if line:sub(i, i) == '"' then
-      local buf, j = {}, i + 1
-      while true do
-        local q = line:find('"', j, true)
-        if not q then return nil, "unterminated quoted field" end
-        buf[#buf + 1] = line:sub(j, q - 1)
-        if line:sub(q + 1, q + 1) == '"' then
-          buf[#buf + 1] = '"'
-          j = q + 2
-        else
-          j = q + 1
-          break
-        end
-      end
-      out[#out + 1] = table.concat(buf)
-      local c = line:sub(j, j)
-      if c == "," then i = j + 1
-      elseif j > n then return out
-      else return nil, "text after a quoted field" end
-    else
-      local c = line:find(",", i, true)
-      if not c then
-        out[#out + 1] = line:sub(i)
-        return out
-      end
-      out[#out + 1] = line:sub(i, c - 1)
-      i = c + 1
-    end
-  end
 end
 
 --- Checks one event table; returns the event normalised, or nil, message.
@@ -163,8 +129,8 @@ function M.events(path, format)
           local ev, e2 = M.event(v)
           return n, ev, e2
         end
-        local fields, err = csv_fields(line)
-        if not fields then return n, nil, err end
+        local fields, col, why = csv.split(line)
+        if not fields then return n, nil, string.format("column %d: %s", col, why) end
         if not header then
           header = {}
           for i, name in ipairs(fields) do

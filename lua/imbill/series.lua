@@ -8,6 +8,7 @@
 -- LuaJIT, on every machine, run after run.  See docs/whatif.md.
 local core = require "imbill.core"
 local check = require "imbill.check"
+local csv = require "imbill.csv"
 local dates = require "imbill.dates"
 local books = require "imbill.book"
 
@@ -630,44 +631,6 @@ end
 
 -- CSV usage history -----------------------------------------------------------
 
--- Splits one CSV line (RFC 4180 quoting, no embedded newlines).  Returns the
--- fields or nil and the 1-based column where the quoting is broken.
-local function split_csv(line)
-  local fields, i, n = {}, 1, #line
-  while true do
-    local c = line:sub(i, i)
-    if c == '"' then
-      local buf, j = {}, i + 1
-      while true do
-        local q = line:find('"', j, true)
-        if not q then return nil, #fields + 1 end
-        buf[#buf + 1] = line:sub(j, q - 1)
-        if line:sub(q + 1, q + 1) == '"' then
-          buf[#buf + 1] = '"'
-          j = q + 2
-        else
-          i = q + 1
-          break
-        end
-      end
-      fields[#fields + 1] = table.concat(buf)
-      local nx = line:sub(i, i)
-      if nx == "," then i = i + 1
-      elseif nx == "" then return fields
-      else return nil, #fields end
-    else
-      local comma = line:find(",", i, true)
-      if comma then
-        fields[#fields + 1] = line:sub(i, comma - 1)
-        i = comma + 1
-      else
-        fields[#fields + 1] = line:sub(i, n)
-        return fields
-      end
-    end
-  end
-end
-
 local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 
 --- parse_csv(text, { name =, missing = "error"|"zero"|"carry", duplicates =
@@ -711,7 +674,7 @@ function M.parse_csv(text, opts)
     lineno = lineno + 1
     line = line:gsub("\r$", "")
     if not line:match("^%s*$") and not line:match("^%s*#") then
-      local fields, badcol = split_csv(line)
+      local fields, badcol = csv.split(line)
       if not fields then bad(lineno, string.format("column %d: unterminated or misplaced quote", badcol)) end
       if not header then
         header = {}
