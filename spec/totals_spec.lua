@@ -81,6 +81,57 @@ describe("totals (the batch path)", function()
     end
   end)
 
+  it("agrees with the invoice around the fast division's reach (blocks near 2^31, usage 2^32 over free)", function()
+    -- the column loops divide by one multiplication for blocks below 2^31 and
+    -- usage up to 2^32 over the free quota; beyond, scenarios take the
+    -- checked path: both sides of each edge must give the invoice's cents
+    local F = 12345
+    local eds = {}
+    for name, block in pairs { b2 = 2, m1 = 2 ^ 31 - 1, m0 = 2 ^ 31, p1 = 2 ^ 31 + 1, b3 = 3 } do
+      eds[name] = { monthly_fee = "1", dau = { free = F, block = block, price = "0.07" },
+                    groups = { free = 0, block = block, price = "2" } }
+    end
+    local book = imbill.book { base = "2022", name = "reach", editions = eds }
+    local values = { 0, F - 1, F, F + 1, F + 2 ^ 31 - 2, F + 2 ^ 31 - 1, F + 2 ^ 31, F + 2 ^ 31 + 1,
+                     F + 2 ^ 32 - 1, F + 2 ^ 32, F + 2 ^ 32 + 1, F + 2 ^ 33, 2 ^ 32 - 1, 2 ^ 32, 2 ^ 32 + 1 }
+    for name in pairs(eds) do
+      local got = imbill.totals { book = book, edition = name, peak_dau = values, groups_peak = values }
+      for i, v in ipairs(values) do
+        local inv = imbill.invoice { book = book, edition = name, month = "2023-03", peak_dau = v, groups_peak = v }
+        assert.equal(inv.total:cents(), got[i], name .. " " .. string.format("%.0f", v))
+        -- alone, each value's chunk takes the path its own size calls for
+        local one = imbill.totals { book = book, edition = name, peak_dau = { v }, groups_peak = { v } }
+        assert.equal(inv.total:cents(), one[1], name .. " alone " .. string.format("%.0f", v))
+      end
+    end
+  end)
+
+  it("prices thousands of scenarios across chunk edges exactly as one at a time", function()
+    local dau, groups = {}, {}
+    for i = 1, 3001 do
+      dau[i] = (i * 7919) % 40000
+      groups[i] = (i * 104729) % 400000
+    end
+    dau[1500] = 2 ^ 40 -- one chunk takes the checked path
+    local got = imbill.totals { book = "2020", edition = "pro", peak_dau = dau, groups_peak = groups }
+    assert.equal(3001, #got)
+    for _, i in ipairs { 1, 255, 256, 257, 511, 512, 513, 1024, 1025, 1499, 1500, 1501, 3000, 3001 } do
+      assert.equal(invoice_cents("2020", "pro", dau[i], groups[i], 0), got[i], "#" .. i)
+    end
+  end)
+
+  it("names the right scenario for a bad value past the first chunk", function()
+    local dau = {}
+    for i = 1, 3000 do dau[i] = i end
+    for _, at in ipairs { 256, 257, 512, 513, 1025, 2999 } do
+      local saved = dau[at]
+      dau[at] = -1
+      assert.equal(string.format("imbill.totals: peak_dau[%d]: expected a whole number >= 0, got -1", at),
+        H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = dau }))
+      dau[at] = saved
+    end
+  end)
+
   for _, path in ipairs(paths) do
     local name, f = path[1], path[2]
     describe("through " .. name, function()
@@ -124,9 +175,16 @@ describe("totals (the batch path)", function()
       assert.same({ 0, 0, 0 }, F(trial, { -0.0, 2 ^ 53, 2 ^ 53 - 1 }))
       assert.same({ 14999, 14999, 29998, 29998 }, F(pro, { -0.0, 10000, 20000, 2 ^ 4 * 1000 + 4000 }))
       assert.equal(core.totals(pro, { 2 ^ 52 + 1 })[1], F(pro, { 2 ^ 52 + 1 })[1])
-      for _, v in ipairs { 0.5, 1e-300, 2 ^ -1074, 10000.000001, 2 ^ 53 + 2, -1, 0 / 0, math.huge } do
+      for _, v in ipairs { 0.5, 1e-300, 2 ^ -1074, 10000.000001, 2 ^ 53 + 2, -1, -0.5, -1e-300, 0 / 0,
+                           math.huge, -math.huge, 1e300, 2 ^ 63, 2 ^ 64, 2 ^ 51 + 0.5, 2 ^ 52 - 0.5 } do
         assert.matches("^peak_dau%[2%]: expected a whole number >= 0", H.err(F, pro, { 1, v }))
+        assert.matches("^groups_peak%[2%]: expected a whole number >= 0", H.err(F, pro, { 1, 1 }, { 1, v }, { 1, 1 }))
       end
+      -- whole numbers from 2^51 to 2^53 fail the copy loop's quick test and
+      -- are let through by its second look
+      local big = { 2 ^ 51, 2 ^ 51 + 1, 2 ^ 52 - 1, 2 ^ 52 + 1, 2 ^ 52 + 2, 2 ^ 53 - 1, 2 ^ 53 }
+      assert.same(core.totals(trial, big, big, big), F(trial, big, big, big))
+      assert.same(core.totals(pro, { 2 ^ 51, 2 ^ 51 + 1 }), F(pro, { 2 ^ 51, 2 ^ 51 + 1 }))
     end)
     it("on LuaJIT refuses counts beyond 2^53 (not exact as doubles)", function()
       assert.matches("^imbill.totals: peak_dau%[1%]: expected a whole number >= 0",

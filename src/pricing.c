@@ -104,11 +104,20 @@ typedef struct batch_charge {
   int whole;      /* the price per block is whole cents: no rounding step */
   int64_t free, price, price_cents, vmax;
   uint64_t block, inv;
+  /* the column loops' cheaper division (line_column): its multiplier, and the
+   * largest value it is exact for (-1: blocks too large for it) */
+  uint64_t magic;
+  int64_t vfast;
 } batch_charge;
 
 /* Keeps every line below 2^61: four of them (plan fee included) cannot
  * overflow an int64_t total. */
 #define LINE_MAX (((int64_t)1 << 61) / IMB_MICROS_PER_CENT)
+
+/* Where the column loops' division is exact: blocks below 2^31 and usage at
+ * most 2^32 over the free quota (see line_column). */
+#define FAST_BLOCK ((int64_t)1 << 31)
+#define FAST_OVER ((int64_t)1 << 32)
 
 static inline void batch_prepare(const imb_charge *c, batch_charge *b) {
   b->on = c->block > 0;
@@ -126,6 +135,12 @@ static inline void batch_prepare(const imb_charge *c, batch_charge *b) {
     if (!__builtin_mul_overflow(max_blocks, c->block, &reach) && !__builtin_add_overflow(reach, c->free, &reach))
       b->vmax = reach;
   }
+  b->magic = c->block > 1 ? UINT64_MAX / (uint64_t)c->block + 1 : 0;
+  b->vfast = -1;
+  if (c->block > 0 && c->block < FAST_BLOCK) {
+    int64_t reach = c->free > INT64_MAX - FAST_OVER ? INT64_MAX : c->free + FAST_OVER;
+    b->vfast = reach < b->vmax ? reach : b->vmax;
+  }
 }
 
 /* The charge's cents for 0 <= value <= c->vmax, with no data-dependent
@@ -134,12 +149,14 @@ static inline void batch_prepare(const imb_charge *c, batch_charge *b) {
  * cycles, so ceil(over / block) multiplies by inv = floor((2^64 - 1) / block)
  * instead: the high half of over * inv is floor(over / block) or one less (inv
  * is short of 2^64 / block by less than 1, so the product is short by less
- * than over / 2^64 < 1), and one correction step makes it exact. */
-static inline int64_t batch_cents(const batch_charge *c, int64_t value) {
+ * than over / 2^64 < 1), and one correction step makes it exact.  unit and
+ * whole are the charge's (block == 1, price in whole cents): the column loops
+ * pass them as constants, so each gets its own branch-free body. */
+static inline int64_t line_cents(const batch_charge *c, int64_t value, int unit, int whole) {
   uint64_t over = (uint64_t)(value - c->free); /* both >= 0: no overflow */
   over &= (uint64_t)0 - (uint64_t)(value > c->free);
   uint64_t blocks = over;
-  if (c->block != 1) { /* the same for every scenario: predicted */
+  if (!unit) {
     uint64_t q = (uint64_t)(((imb_u128)over * c->inv) >> 64);
     uint64_t r = over - q * c->block;
     uint64_t fix = r >= c->block;
@@ -147,9 +164,14 @@ static inline int64_t batch_cents(const batch_charge *c, int64_t value) {
     r -= fix * c->block;
     blocks = q + (r != 0);
   }
-  if (c->whole) return (int64_t)blocks * c->price_cents;
+  if (whole) return (int64_t)blocks * c->price_cents;
   /* unsigned: a division by a constant becomes a multiplication and a shift */
   return (int64_t)(((uint64_t)blocks * (uint64_t)c->price + IMB_MICROS_PER_CENT / 2) / IMB_MICROS_PER_CENT);
+}
+
+static inline int64_t batch_cents(const batch_charge *c, int64_t value) {
+  int unit = c->block == 1;
+  return c->whole ? line_cents(c, value, unit, 1) : line_cents(c, value, unit, 0);
 }
 
 /* What a batch computes once: the plan fee in cents and the prepared charges. */
@@ -157,6 +179,7 @@ typedef struct batch {
   const imb_rate *r;
   int64_t fee;
   int is_free, fee_small;
+  int within; /* no total can exceed the caller's bound (imb_totals_upto) */
   batch_charge d, g, m;
 } batch;
 
@@ -167,6 +190,7 @@ static inline imb_status batch_init(const imb_rate *r, batch *b) {
   b->is_free = r->is_free;
   /* a plan fee beyond 2^61 cents would break the no-overflow bound */
   b->fee_small = b->fee <= LINE_MAX;
+  b->within = 0;
   batch_prepare(&r->dau, &b->d);
   batch_prepare(&r->groups, &b->g);
   batch_prepare(&r->mau, &b->m);
@@ -190,15 +214,123 @@ static inline imb_status batch_total(const batch *b, int64_t d, int64_t g, int64
   return IMB_OK;
 }
 
-imb_status imb_totals(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
-                      const int64_t *groups, size_t groups_step, const int64_t *mau,
-                      size_t mau_step, int64_t *out, size_t *bad) {
+/* Scenario by scenario from..to-1: the bounds checked in scenario order,
+ * and the checked arithmetic of total_of near the 64-bit limit. */
+static imb_status scenarios(const batch *b, size_t from, size_t to, const int64_t *dau, size_t dau_step,
+                            const int64_t *groups, size_t groups_step, const int64_t *mau, size_t mau_step,
+                            int64_t limit, int64_t *restrict o, size_t *bad, int *bad_field) {
+  uint64_t lim = (uint64_t)limit;
+  imb_status s;
+  for (size_t i = from; i < to; i++) {
+    int64_t d = dau[i * dau_step], g = groups[i * groups_step], m = mau[i * mau_step];
+    if (((uint64_t)d > lim) | ((uint64_t)g > lim) | ((uint64_t)m > lim)) {
+      *bad = i;
+      *bad_field = (uint64_t)d > lim ? 0 : (uint64_t)g > lim ? 1 : 2;
+      return IMB_ERANGE;
+    }
+    if ((s = batch_total(b, d, g, m, &o[i])) || o[i] > limit) {
+      *bad = i;
+      return s ? s : IMB_ERANGE;
+    }
+  }
+  return IMB_OK;
+}
+
+/* The batch works a column at a time: each charge's line over a chunk of
+ * scenarios, then the next charge's added to it.  A loop then holds one
+ * charge's constants in registers and has one body, where a loop over
+ * scenarios juggles three charges' worth and tests their shapes each time. */
+#define COLUMN 256
+
+/* A line in a column loop, for value <= c->vfast (so over <= 2^32).  Here
+ * ceil(over / block) is floor(x / block) with x = over + block - 1 < 2^33,
+ * and for 2 <= block < 2^31 that is the high half of x * magic, magic =
+ * floor(2^64 / block) + 1: x * magic / 2^64 = x / block + x * e / 2^64 with 0
+ * < e <= 1, and x * e / 2^64 < 2^-31 < 1 / block, too little to carry x /
+ * block past the next whole number.  One multiplication, no correction. */
+static inline int64_t line_column(const batch_charge *c, int64_t value, int unit, int whole) {
+  uint64_t over = value > c->free ? (uint64_t)(value - c->free) : 0;
+  uint64_t blocks = unit ? over : (uint64_t)(((imb_u128)(over + c->block - 1) * c->magic) >> 64);
+  if (whole) return (int64_t)blocks * c->price_cents;
+  return (int64_t)((blocks * (uint64_t)c->price + IMB_MICROS_PER_CENT / 2) / IMB_MICROS_PER_CENT);
+}
+
+/* Sets (first) or adds to o[i] the line of each v[i], and says whether every
+ * v[i] was within bound (<= c->vfast, so the lines are exact). */
+#define LINE_LOOP(first, unit, whole)                                    \
+  for (size_t i = 0; i < n; i++) {                                       \
+    out |= (uint64_t)v[i] > bound;                                       \
+    int64_t x = line_column(c, v[i], unit, whole);                       \
+    o[i] = (first ? fee : o[i]) + x;                                     \
+  }
+
+static int column_line(const batch_charge *c, const int64_t *restrict v, size_t n, uint64_t bound,
+                       int first, int64_t fee, int64_t *restrict o) {
+  uint64_t out = 0;
+  int unit = c->block == 1;
+  if (first) {
+    if (unit) { if (c->whole) LINE_LOOP(1, 1, 1) else LINE_LOOP(1, 1, 0) }
+    else      { if (c->whole) LINE_LOOP(1, 0, 1) else LINE_LOOP(1, 0, 0) }
+  } else {
+    if (unit) { if (c->whole) LINE_LOOP(0, 1, 1) else LINE_LOOP(0, 1, 0) }
+    else      { if (c->whole) LINE_LOOP(0, 0, 1) else LINE_LOOP(0, 0, 0) }
+  }
+  return !out;
+}
+#undef LINE_LOOP
+
+/* 1 when every v[i * step] (i < n) is within 0 .. bound. */
+static int column_within(const int64_t *restrict v, size_t step, size_t n, uint64_t bound) {
+  uint64_t out = 0;
+  if (step == 0) return (uint64_t)v[0] <= bound;
+  for (size_t i = 0; i < n; i++) out |= (uint64_t)v[i] > bound;
+  return !out;
+}
+
+/* Prices n <= COLUMN scenarios when none of them is near a limit, and says
+ * whether it did: 0 sends the chunk to scenarios(), which finds the first
+ * count or total out of bounds, or prices with checked arithmetic. */
+static int column_chunk(const batch *b, size_t n, const int64_t *const in[3], const size_t step[3],
+                        uint64_t lim, int64_t *restrict o) {
+  const batch_charge *c[3] = { &b->d, &b->g, &b->m };
+  int first = 1;
+  for (int k = 0; k < 3; k++) {
+    const batch_charge *ck = c[k];
+    if (b->is_free || !ck->on || step[k] == 0) {
+      /* no line, or the same line for every scenario: only bounds to check */
+      uint64_t bound = lim;
+      if (!b->is_free && ck->on) bound = (uint64_t)ck->vmax < lim ? (uint64_t)ck->vmax : lim;
+      if (!column_within(in[k], step[k], n, bound)) return 0;
+      continue;
+    }
+    if (ck->vfast < 0) return 0;
+    uint64_t bound = (uint64_t)ck->vfast < lim ? (uint64_t)ck->vfast : lim;
+    if (!column_line(ck, in[k], n, bound, first, b->fee, o)) return 0;
+    first = 0;
+  }
+  /* the plan fee, and the lines that are the same for every scenario */
+  int64_t add = first ? b->fee : 0;
+  for (int k = 0; k < 3; k++)
+    if (!b->is_free && c[k]->on && step[k] == 0) add += batch_cents(c[k], in[k][0]);
+  if (first || add) /* the 64-bit limit: fee and lines are each below 2^61 */
+    for (size_t i = 0; i < n; i++) o[i] = (first ? 0 : o[i]) + add;
+  if (b->within) return 1;
+  uint64_t over = 0;
+  for (size_t i = 0; i < n; i++) over |= (uint64_t)o[i] > lim;
+  return !over;
+}
+
+imb_status imb_totals_upto(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
+                           const int64_t *groups, size_t groups_step, const int64_t *mau,
+                           size_t mau_step, int64_t limit, int64_t *out, size_t *bad,
+                           int *bad_field) {
   static const int64_t zero = 0;
   batch b;
   imb_status s = batch_init(r, &b);
-  if (s) {
+  *bad_field = -1;
+  if (s || limit < 0) {
     *bad = 0;
-    return s;
+    return s ? s : IMB_ERANGE;
   }
   if (!dau) { dau = &zero; dau_step = 0; }
   if (!groups) { groups = &zero; groups_step = 0; }
@@ -206,86 +338,29 @@ imb_status imb_totals(const imb_rate *r, size_t n, const int64_t *dau, size_t da
   /* restrict: the results never overlap the rate, so the compiler may keep
    * the prepared charges in registers across the stores */
   int64_t *restrict o = out;
-  for (size_t i = 0; i < n; i++) {
-    s = batch_total(&b, dau[i * dau_step], groups[i * groups_step], mau[i * mau_step], &o[i]);
-    if (s) {
-      *bad = i;
+  /* unsigned: a negative count compares above any limit, one test per value */
+  uint64_t lim = (uint64_t)limit;
+  /* the plan fee and every line are at most LINE_MAX on the column path, so
+   * a bound of 4 * LINE_MAX or more needs no test of the totals */
+  b.within = lim >= (uint64_t)4 * LINE_MAX;
+  for (size_t at = 0; at < n; at += COLUMN) {
+    size_t len = n - at < COLUMN ? n - at : COLUMN;
+    const int64_t *in[3] = { dau + at * dau_step, groups + at * groups_step, mau + at * mau_step };
+    const size_t step[3] = { dau_step, groups_step, mau_step };
+    if (b.fee_small && column_chunk(&b, len, in, step, lim, o + at)) continue;
+    if ((s = scenarios(&b, at, at + len, dau, dau_step, groups, groups_step, mau, mau_step, limit, o,
+                       bad, bad_field)))
       return s;
-    }
   }
   return IMB_OK;
 }
 
-#define EXP_BIAS 1023
-#define MANT_BITS 52
-#define MANT_MASK ((((uint64_t)1) << MANT_BITS) - 1)
-
-/* A binary64 bit pattern as a whole number 0 <= v <= 2^53, or 0 (false). */
-static inline int whole_of_binary64(uint64_t b, int64_t *v) {
-  int e = (int)(b >> MANT_BITS); /* sign and exponent: a set sign makes it > 2047 */
-  if ((b << 1) == 0) {             /* +0 and -0 */
-    *v = 0;
-    return 1;
-  }
-  if (e < EXP_BIAS || e > EXP_BIAS + MANT_BITS) { /* below 1, negative, or 2^53 and up */
-    if (b == ((uint64_t)(EXP_BIAS + MANT_BITS + 1) << MANT_BITS)) { /* exactly 2^53 */
-      *v = (int64_t)1 << 53;
-      return 1;
-    }
-    return 0;
-  }
-  int sh = EXP_BIAS + MANT_BITS - e; /* 0 .. 52 fraction bits to drop */
-  uint64_t mant = (b & MANT_MASK) | ((uint64_t)1 << MANT_BITS);
-  if (mant & ((((uint64_t)1) << sh) - 1)) return 0; /* a fraction */
-  *v = (int64_t)(mant >> sh);
-  return 1;
-}
-
-/* The binary64 bit pattern of a whole number 0 <= v <= 2^53 (exact). */
-static inline uint64_t binary64_of_whole(int64_t v) {
-  if (v == 0) return 0;
-  int msb = 63 - __builtin_clzll((unsigned long long)v);
-  uint64_t u = (uint64_t)v;
-  uint64_t mant = msb <= MANT_BITS ? u << (MANT_BITS - msb) : u >> (msb - MANT_BITS);
-  return ((uint64_t)(EXP_BIAS + msb) << MANT_BITS) | (mant & MANT_MASK);
-}
-
-imb_status imb_totals_binary64(const imb_rate *r, size_t n, const uint64_t *dau, size_t dau_step,
-                               const uint64_t *groups, size_t groups_step, const uint64_t *mau,
-                               size_t mau_step, uint64_t *out, size_t *bad, int *bad_field) {
-  static const uint64_t zero = 0;
-  batch b;
-  imb_status s = batch_init(r, &b);
-  *bad_field = -1;
-  if (s) {
-    *bad = 0;
-    return s;
-  }
-  if (!dau) { dau = &zero; dau_step = 0; }
-  if (!groups) { groups = &zero; groups_step = 0; }
-  if (!mau) { mau = &zero; mau_step = 0; }
-  uint64_t *restrict o = out; /* as in imb_totals */
-  for (size_t i = 0; i < n; i++) {
-    int64_t d = 0, g = 0, m = 0, t;
-    int ok_d = whole_of_binary64(dau[i * dau_step], &d);
-    int ok_g = whole_of_binary64(groups[i * groups_step], &g);
-    int ok_m = whole_of_binary64(mau[i * mau_step], &m);
-    if (!(ok_d & ok_g & ok_m)) {
-      *bad = i;
-      *bad_field = !ok_d ? 0 : !ok_g ? 1 : 2;
-      return IMB_ESYNTAX;
-    }
-    if ((s = batch_total(&b, d, g, m, &t))) {
-      *bad = i;
-      return s;
-    }
-    if (t > ((int64_t)1 << 53)) {
-      *bad = i;
-      return IMB_ERANGE;
-    }
-    o[i] = binary64_of_whole(t);
-  }
-  return IMB_OK;
+imb_status imb_totals(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
+                      const int64_t *groups, size_t groups_step, const int64_t *mau,
+                      size_t mau_step, int64_t *out, size_t *bad) {
+  int field;
+  return imb_totals_upto(r, n, dau, dau_step, groups, groups_step, mau, mau_step, INT64_MAX, out,
+                         bad, &field);
 }
 
 imb_status imb_trtc_price(imb_trtc *t) {

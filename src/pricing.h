@@ -57,17 +57,15 @@ IMB_API imb_status imb_totals(const imb_rate *r, size_t n, const int64_t *dau, s
                               const int64_t *groups, size_t groups_step, const int64_t *mau,
                               size_t mau_step, int64_t *out, size_t *bad);
 
-/* imb_totals for runtimes whose numbers are IEEE-754 binary64 (LuaJIT): the
- * inputs and outputs are the 64-bit patterns of such numbers, so a binding
- * can hand over a buffer of its numbers as they are and read the cents back
- * the same way, with no conversion pass on either side.  Every input must be
- * a whole number 0 <= v <= 2^53 (exact as binary64); otherwise IMB_ESYNTAX,
- * with *bad the scenario and *bad_field 0, 1 or 2 (dau, groups, mau).  A
- * total beyond 2^53 cents is IMB_ERANGE: it would not be exact.  The decoding
- * is integer arithmetic on the bit patterns: no floating point is used. */
-IMB_API imb_status imb_totals_binary64(const imb_rate *r, size_t n, const uint64_t *dau, size_t dau_step,
-                                       const uint64_t *groups, size_t groups_step, const uint64_t *mau,
-                                       size_t mau_step, uint64_t *out, size_t *bad, int *bad_field);
+/* imb_totals with every count and every total bounded by limit >= 0: a
+ * count outside 0 .. limit is IMB_ERANGE with *bad_field 0, 1 or 2 (dau,
+ * groups, mau), a total beyond it IMB_ERANGE with *bad_field -1.  Bindings
+ * whose numbers are IEEE-754 binary64 (LuaJIT) pass 2^53, where such numbers
+ * stop holding every whole number, so every result converts back exactly. */
+IMB_API imb_status imb_totals_upto(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
+                                   const int64_t *groups, size_t groups_step, const int64_t *mau,
+                                   size_t mau_step, int64_t limit, int64_t *out, size_t *bad,
+                                   int *bad_field);
 
 /* TRTC call minutes (SPEC 5): per tier ceil(seconds/60), free minutes taken in
  * tier order, the sum priced exactly and rounded once. */

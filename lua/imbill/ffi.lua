@@ -2,9 +2,9 @@
 -- The same core.so that `require "imbill.core"` loads also exports the plain C
 -- ABI of src/pricing.h (IMB_API symbols).  A C-API call from a hot loop makes
 -- LuaJIT leave compiled code for every element it reads; here the Lua arrays
--- are copied, a chunk at a time, into number buffers in loops the JIT
--- compiles, the core prices each chunk in one call (imb_totals_binary64, which
--- also checks every count), and the cents are copied back.
+-- are copied, a chunk at a time, into int64_t buffers in loops the JIT
+-- compiles, the core prices each chunk in one call (imb_totals_upto, which
+-- also bounds every count and total by 2^53), and the cents are copied back.
 -- Same contract and error messages as core.totals (src/lua_pricing.c).
 local ffi = require "ffi"
 local core = require "imbill.core"
@@ -23,9 +23,9 @@ typedef struct imb_rate {
 int imb_totals(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
                const int64_t *groups, size_t groups_step, const int64_t *mau,
                size_t mau_step, int64_t *out, size_t *bad);
-int imb_totals_binary64(const imb_rate *r, size_t n, const double *dau, size_t dau_step,
-                        const double *groups, size_t groups_step, const double *mau,
-                        size_t mau_step, double *out, size_t *bad, int *bad_field);
+int imb_totals_upto(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
+                    const int64_t *groups, size_t groups_step, const int64_t *mau,
+                    size_t mau_step, int64_t limit, int64_t *out, size_t *bad, int *bad_field);
 const char *imb_strerror(int s);
 ]]
 
@@ -75,20 +75,25 @@ local function scalar(v, field)
   if v < 0 then fail("%s: must not be negative, got %s", field, show(v)) end
 end
 
--- Scenarios go through the core CHUNK at a time.  The buffers hold LuaJIT
--- numbers as they are (IEEE-754 binary64): the core's imb_totals_binary64
--- reads their bit patterns, checks each is a whole number 0 <= v <= 2^53 and
--- writes the cents back the same way, exactly (all are below 2^53).  So the
--- loops here are plain copies the JIT compiles to a load and a store, and the
--- checks cost the C side a few integer operations.  The buffers are allocated
--- once and stay in cache; nothing in a chunk yields or calls back into Lua, so
--- sharing them is safe.
-local CHUNK = 1024
-local num_arr = ffi.typeof("double[?]")
-local buf = { num_arr(CHUNK), num_arr(CHUNK), num_arr(CHUNK) }
-local outbuf = num_arr(CHUNK)
-local one = { num_arr(1), num_arr(1), num_arr(1) }
+-- Scenarios go through the core CHUNK at a time, in int64_t buffers that are
+-- allocated once and stay in cache (nothing in a chunk yields or calls back
+-- into Lua, so sharing them is safe).  The copy into a buffer converts each
+-- number by truncation, so the loop must first know it is whole: v + MAGIC -
+-- MAGIC rounds v to a whole number when |v| < 2^51, so it equals v exactly
+-- when v is whole.  That costs two additions where math.floor costs a
+-- rounding instruction that is several times slower, and one test covers a
+-- scenario's three values (a sum of absolute differences is 0 only when each
+-- is).  The test never passes a fraction, a NaN or an infinity; what it does
+-- refuse that is whole (|v| >= 2^51) goes through whole() for a second look.
+-- Whole numbers out of range (negative, or beyond 2^53 where numbers are no
+-- longer exact) convert to int64_t values the core refuses by its bound.
+local CHUNK = 512
+local buf = { int64_arr(CHUNK), int64_arr(CHUNK), int64_arr(CHUNK) }
+local outbuf = int64_arr(CHUNK)
+local one = { int64_arr(1), int64_arr(1), int64_arr(1) }
 local bad, bad_field = size_1(), ffi.new("int[1]")
+local MAGIC = 2 ^ 52 + 2 ^ 51
+local abs = math.abs
 
 local ok_tnew, tnew = pcall(require, "table.new")
 if not ok_tnew then tnew = function() return {} end end
@@ -110,13 +115,35 @@ local function report(args, from, to)
   end
 end
 
--- Copies t[from .. from+len-1] into b; anything not a number becomes -1, which
--- the core refuses, so report() names it.
-local function fill(t, b, from, len)
+-- The slow path of the copy loops: v when it is a count, an error otherwise
+-- (the earlier fields of its scenario first, as core.totals reports).
+local function whole(args, i)
+  report(args, i, i)
+  return args[1] and args[1][i], args[2] and args[2][i], args[3] and args[3][i]
+end
+
+-- Copies one field, or all three at once (the usual call: one loop, one test).
+local function fill1(args, t, b, from, len)
   for j = 0, len - 1 do
     local v = t[from + j]
-    if type(v) ~= "number" then v = -1 end
+    if type(v) ~= "number" or abs(v + MAGIC - MAGIC - v) ~= 0 then
+      report(args, from + j, from + j)
+    end
     b[j] = v
+  end
+end
+
+local function fill3(args, from, len)
+  local t1, t2, t3 = args[1], args[2], args[3]
+  local b1, b2, b3 = buf[1], buf[2], buf[3]
+  for j = 0, len - 1 do
+    local i = from + j
+    local d, g, m = t1[i], t2[i], t3[i]
+    if type(d) ~= "number" or type(g) ~= "number" or type(m) ~= "number"
+        or abs(d + MAGIC - MAGIC - d) + abs(g + MAGIC - MAGIC - g) + abs(m + MAGIC - MAGIC - m) ~= 0 then
+      d, g, m = whole(args, i)
+    end
+    b1[j], b2[j], b3[j] = d, g, m
   end
 end
 
@@ -126,6 +153,7 @@ local function totals(rate, dau, groups, mau)
   local r = rate_of(rate)
   local args = { dau, groups, mau }
   local n = -1
+  local arrays = 0
   for k = 1, 3 do
     local v = args[k]
     local t = type(v)
@@ -135,6 +163,7 @@ local function totals(rate, dau, groups, mau)
         fail("%s: has %d scenarios where an earlier array has %d", FIELDS[k], len, n)
       end
       n = len
+      arrays = arrays + 1
     elseif t == "number" then
       scalar(v, FIELDS[k])
     elseif t ~= "nil" then
@@ -159,17 +188,21 @@ local function totals(rate, dau, groups, mau)
   while from <= n do
     local len = n - from + 1
     if len > CHUNK then len = CHUNK end
-    for k = 1, 3 do
-      if step[k] == 1 then fill(args[k], buf[k], from, len) end
+    if arrays == 3 then
+      fill3(args, from, len)
+    else
+      for k = 1, 3 do
+        if step[k] == 1 then fill1(args, args[k], buf[k], from, len) end
+      end
     end
-    local s = C.imb_totals_binary64(r, len, src[1], step[1], src[2], step[2], src[3], step[3], outbuf, bad,
-      bad_field)
+    local s = C.imb_totals_upto(r, len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf,
+      bad, bad_field)
     if s ~= 0 then
       local at = from + tonumber(bad[0])
-      if bad_field[0] >= 0 then report(args, from, from + len - 1) end
+      if bad_field[0] >= 0 then report(args, at, at) end
       if s == RANGE then
-        -- the exact total, for the message, through the int64 entry point
-        local d = ffi.new("int64_t[3]")
+        -- the exact total, for the message, through the unbounded entry point
+        local d = int64_arr(3)
         for k = 1, 3 do
           local v = args[k]
           if type(v) == "table" then v = v[at] end
@@ -183,7 +216,7 @@ local function totals(rate, dau, groups, mau)
       fail("scenario %d: the total %s (peak_dau, groups_peak or mau too large)", at,
         ffi.string(C.imb_strerror(s)))
     end
-    for j = 0, len - 1 do res[from + j] = outbuf[j] end
+    for j = 0, len - 1 do res[from + j] = tonumber(outbuf[j]) end
     from = from + len
   end
   -- the rate must outlive the calls above; this use keeps it reachable
