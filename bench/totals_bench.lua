@@ -3,10 +3,20 @@
 -- implementation in bench/pure_totals.lua, in one run.  Prints ns per scenario
 -- for both and the ratio.  Run through bench/run.sh, or:
 --   LUA_PATH="lua/?.lua;lua/?/init.lua;bench/?.lua;;" LUA_CPATH="build/5.4/?.so;;" lua5.4 bench/totals_bench.lua
+-- Options: a scenario count; --only=imbill|pure with --edition=BOOK/EDITION
+-- times one path alone and prints "ns <value>" (bench/totals_fresh.sh runs it
+-- in fresh processes: on LuaJIT, two paths in one process share JIT traces).
 local imbill = require "imbill"
 local pure = require "pure_totals"
 
-local N = tonumber(arg and arg[1]) or 1000000
+local N, only, edition = 1000000, nil, nil
+for _, a in ipairs(arg or {}) do
+  local k, v = a:match("^%-%-(%w+)=(.*)$")
+  if k == "only" then only = v
+  elseif k == "edition" then edition = v
+  elseif tonumber(a) then N = tonumber(a)
+  else error("totals_bench: unknown argument " .. a, 0) end
+end
 local REPS = 3
 local runtime = rawget(_G, "jit") and jit.version or _VERSION
 
@@ -27,6 +37,7 @@ end
 local function best_of(f)
   local best, out = math.huge, nil
   for _ = 1, REPS do
+    out = nil
     collectgarbage()
     local t0 = os.clock()
     out = f()
@@ -38,14 +49,29 @@ end
 
 local function ns(seconds) return seconds * 1e9 / N end
 
+local function runs(book, ed)
+  local e = imbill.book(book):edition(ed)
+  local r = pure.rate_of(e)
+  return function()
+    return imbill.totals { book = book, edition = ed, peak_dau = dau, groups_peak = groups, mau = mau }
+  end, function() return pure.totals(r, dau, groups, mau) end
+end
+
+if only then
+  local book, ed = (edition or ""):match("^(%w+)/(%w+)$")
+  if not book or (only ~= "imbill" and only ~= "pure") then
+    error("totals_bench: --only=imbill|pure needs --edition=BOOK/EDITION", 0)
+  end
+  local c, l = runs(book, ed)
+  print(string.format("ns %.2f", ns((best_of(only == "imbill" and c or l)))))
+  return
+end
+
 print(string.format("imbill.totals against pure Lua, %d scenarios, %s (best of %d)", N, runtime, REPS))
 for _, be in ipairs { { "2020", "pro" }, { "2022", "standard" } } do
-  local ed = imbill.book(be[1]):edition(be[2])
-  local r = pure.rate_of(ed)
-  local tc, c = best_of(function()
-    return imbill.totals { book = be[1], edition = be[2], peak_dau = dau, groups_peak = groups, mau = mau }
-  end)
-  local tl, l = best_of(function() return pure.totals(r, dau, groups, mau) end)
+  local cf, lf = runs(be[1], be[2])
+  local tc, c = best_of(cf)
+  local tl, l = best_of(lf)
   for i = 1, N do
     if c[i] ~= l[i] then
       error(string.format("scenario %d: C gives %s cents, pure Lua %s", i, tostring(c[i]), tostring(l[i])))
