@@ -418,3 +418,71 @@ describe("invoice", function()
     end)
   end)
 end)
+
+describe("invoice: activation, metered usage and books out of their dates", function()
+  it("bills nothing before the first paid activation, even when the edition changes that same day", function()
+    -- pro was named but never ran paid: ultimate runs from 2022-11-10, 21 of 30 days
+    local inv = invoice { book = "2021", edition = "pro", month = "2022-11", activated = "2022-11-10",
+                          change = { on = "2022-11-10", to = "ultimate" } }
+    assert.equal("629.99", tostring(inv.total))
+    assert.equal(1, #lines(inv, "plan_fee"))
+    assert.equal("ultimate", line(inv, "plan_fee").edition)
+    -- in 2020 the activation month is free, whichever edition it starts on
+    assert.equal("0.00", total { book = "2020", edition = "pro", month = "2021-03", activated = "2021-03-10",
+                                 change = { on = "2021-03-10", to = "flagship" } })
+  end)
+
+  it("takes metered usage's time zone for its days, and refuses a malformed one", function()
+    assert.equal("+08:00", invoice { book = "2021", edition = "pro", month = "2021-09" }.tz)
+    local inv = invoice { book = "2021", edition = "pro", month = "2021-09", tz = "+00:00" }
+    assert.equal("+00:00", inv.tz)
+    assert.matches("days in UTC+00:00", tostring(inv), 1, true)
+    assert.matches("^imbill.invoice: tz: ", H.err(invoice, { book = "2021", edition = "pro", month = "2021-09", tz = "bogus" }))
+    assert.matches("^imbill.invoice: tz: ", H.err(invoice, { book = "2021", edition = "pro", month = "2021-09", tz = {} }))
+  end)
+
+  it("refuses a peak day outside the invoice month", function()
+    assert.equal('imbill.invoice: peak_dau_day: is not in the invoice month 2021-03, got "2021-04-01"',
+      H.err(invoice, { book = "2020", edition = "pro", month = "2021-03", peak_dau = 5, peak_dau_day = "2021-04-01" }))
+    assert.matches("^imbill.invoice: groups_peak_day: is not in the invoice month",
+      H.err(invoice, { book = "2020", edition = "pro", month = "2021-03", groups_peak = 5, groups_peak_day = "2021-02-28" }))
+    assert.equal("149.99", total { book = "2020", edition = "pro", month = "2021-03", peak_dau = 5,
+                                   peak_dau_day = "2021-03-31" })
+  end)
+
+  it("refuses change and changes together, and named fields in a list of changes", function()
+    assert.equal("imbill.invoice: changes: give change or changes, not both",
+      H.err(invoice, { book = "2021", edition = "pro", month = "2022-11", change = { on = "2022-11-06", to = "ultimate" },
+                       changes = { { on = "2022-11-06", to = "ultimate" } } }))
+    assert.equal('imbill.invoice: change: a list of changes has no named fields, got "on"',
+      H.err(invoice, { book = "2021", edition = "pro", month = "2022-11",
+                       change = { { on = "2022-11-06", to = "ultimate" }, on = "2022-11-07" } }))
+  end)
+
+  it("prices a month before its book was in force, and says it is a what-if price", function()
+    local inv = invoice { book = "2022", edition = "standard", month = "2020-01" }
+    assert.equal("399.00", tostring(inv.total))
+    local note = "price book 2022 was not yet in force in 2020-01 (it starts 2022-12-26): a what-if price"
+    assert.same({ note }, inv.notes)
+    assert.same({ note }, inv:data().notes)
+    assert.matches("\nnote: price book 2022 was not yet in force", tostring(inv), 1, true)
+    -- the book's own months carry no note
+    assert.same({}, invoice { book = "2022", edition = "standard", month = "2022-12" }.notes)
+    assert.same({}, invoice { book = "2020", edition = "pro", month = "2021-03" }.notes)
+  end)
+
+  it("names the line whose amount does not fit, never an internal field", function()
+    local huge = imbill.book { base = "2020", editions = { pro = { monthly_fee = "9223372036854.775807" } } }
+    assert.equal("imbill.invoice: plan_fee: the line's 922337203685478 cents do not fit in 64 bits of"
+      .. " micro-units (prices too large)",
+      H.err(invoice, { book = huge, edition = "pro", month = "2021-03", peak_dau = 20001 }))
+  end)
+
+  it("keeps the trtc line's tiers in data()", function()
+    local d = invoice { book = "2022", edition = "standard", month = "2023-01", trtc = { hd = 3600 } }:data()
+    local l = d.lines[#d.lines]
+    assert.equal("trtc", l.code)
+    assert.same({ tier = "hd", minutes = 60, billed = 0 }, l.tiers[2])
+    assert.equal(5, #l.tiers)
+  end)
+end)

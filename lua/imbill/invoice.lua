@@ -56,8 +56,12 @@ local function one_change(u)
   if c == nil then return nil end
   check.table(FN, "change", c)
   if c[1] ~= nil then
+    for k in pairs(c) do
+      if type(k) ~= "number" then fail("change", "a list of changes has no named fields", k) end
+    end
     if #c > 1 then fail("change", "one edition change per calendar month; a second change is refused") end
     c = c[1]
+    check.table(FN, "change[1]", c)
   end
   check.fields(FN .. " change", c, { on = true, to = true })
   return c
@@ -112,6 +116,10 @@ local function plan_lines(book, ed, month, u)
         -- before activation the app ran on no paid edition: no plan fee
         segs = { { ed = nil, from = first, to = act - 1 }, { ed = ed, from = act, to = last } }
         if act == first then table.remove(segs, 1) end
+      elseif #segs == 2 and not ed.free then
+        -- activated and changed the same day: the edition named before the
+        -- change never ran paid, and the days before activation carry no fee
+        segs[1].ed = nil
       end
       segs[#segs].activation = true
     end
@@ -162,7 +170,12 @@ local function usage_lines(ued, u, segs, first, dim, month)
       return peak, at and dates.format(first + at - 1)
     end
     local day = u[peak_field .. "_day"]
-    if day ~= nil then dates.day(day, peak_field .. "_day", FN) end
+    if day ~= nil then
+      local d = dates.day(day, peak_field .. "_day", FN)
+      if d < first or d >= first + dim then
+        fail(peak_field .. "_day", "is not in the invoice month " .. dates.format_month(month), day)
+      end
+    end
     return check.count(FN, peak_field, pv or 0), day
   end
 
@@ -287,7 +300,19 @@ function M.invoice(u)
   end
   if u.edition == nil then fail("edition", "is required (one of: " .. table.concat(book:editions(), ", ") .. ")") end
   local ed = wrap(book.edition, book, u.edition)
-  if u.changes ~= nil and u.change == nil then u = setmetatable({ change = u.changes }, { __index = u }) end
+  if u.changes ~= nil then
+    if u.change ~= nil then fail("changes", "give change or changes, not both") end
+    u = setmetatable({ change = u.changes }, { __index = u })
+  end
+  -- usage from a meter counts days in the meter's zone (meter:usage() says
+  -- which); the invoice's days are that zone's, else the book's
+  local tz = book.tz
+  if u.tz ~= nil then tz = dates.format_tz(check.call(FN, dates.tz_offset, u.tz, "tz")) end
+  local notes = {}
+  if book.from and dates.month_first(month) + dates.month_length(month) - 1 < dates.day(book.from) then
+    notes[1] = string.format("price book %s was not yet in force in %s (it starts %s): a what-if price",
+      book.name, dates.format_month(month), book.from)
+  end
 
   local lines, segs, first, dim = plan_lines(book, ed, month, u)
   local ued
@@ -301,15 +326,20 @@ function M.invoice(u)
   -- summed as money: checked 64-bit arithmetic in C, exact on every runtime
   local total = money.ZERO
   for _, l in ipairs(lines) do
-    l.amount = money.from_cents(l.cents)
+    local ok, amount = pcall(money.from_cents, l.cents)
+    if not ok then
+      fail(l.code, string.format("the line's %d cents do not fit in 64 bits of micro-units (prices too large)",
+        l.cents))
+    end
+    l.amount = amount
     l.cents = nil
     total = check.call(FN, function() return total + l.amount end)
   end
   local due = dates.due(month)
   local suspend, delete = dates.arrears(due)
   return setmetatable({
-    book = book.name, edition = ed.id, month = dates.format_month(month), tz = book.tz,
-    lines = lines, total = total, usage = usage,
+    book = book.name, edition = ed.id, month = dates.format_month(month), tz = tz,
+    lines = lines, total = total, usage = usage, notes = notes,
     due = dates.format(due), suspend = dates.format(suspend), delete = dates.format(delete),
   }, Invoice)
 end
@@ -321,12 +351,21 @@ function Invoice:data()
     lines[i] = { code = l.code, amount = tostring(l.amount), quantity = l.quantity,
                  unit_price = l.unit_price and tostring(l.unit_price) or nil, note = l.note,
                  addon = l.addon, edition = l.edition, from = l.from, to = l.to }
+    if l.tiers then
+      local tiers = {}
+      for j, t in ipairs(l.tiers) do
+        tiers[j] = { tier = t.tier, minutes = t.minutes, billed = t.billed }
+      end
+      lines[i].tiers = tiers
+    end
   end
+  local notes = {}
+  for i, n in ipairs(self.notes or {}) do notes[i] = n end
   local usage = {}
   for k, v in pairs(self.usage) do usage[k] = v end
   return { book = self.book, edition = self.edition, month = self.month, tz = self.tz, lines = lines,
            total = tostring(self.total), total_cents = self.total:cents(), due = self.due,
-           suspend = self.suspend, delete = self.delete, usage = usage }
+           suspend = self.suspend, delete = self.delete, usage = usage, notes = notes }
 end
 
 function Invoice:__tostring()
@@ -345,7 +384,7 @@ function Invoice:__tostring()
       self.edition, self.tz),
     table.concat(out, "\n"),
     string.format("due %s; if unpaid: suspended %s, data deleted %s", self.due, self.suspend, self.delete),
-  }, "\n")
+  }, "\n") .. (self.notes and #self.notes > 0 and ("\nnote: " .. table.concat(self.notes, "\nnote: ")) or "")
 end
 
 M.Invoice = Invoice
