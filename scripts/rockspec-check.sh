@@ -16,7 +16,7 @@ for v in 5.4 5.1; do
   rm -rf "$tree"
   extra=()
   [ "$v" = 5.1 ] && extra=(LUA_INCDIR=/usr/include/luajit-2.1)
-  luarocks --lua-version=$v --tree "$tree" make --deps-mode=none imbill-dev-1.rockspec "${extra[@]}" >/dev/null
+  luarocks --lua-version=$v --tree "$tree" make imbill-dev-1.rockspec "${extra[@]}" >/dev/null
   rm -rf "$top/imbill" src/*.o
   lua=lua5.4; [ "$v" = 5.1 ] && lua=luajit
   LUA_PATH="$tree/share/lua/$v/?.lua;$tree/share/lua/$v/?/init.lua;;" LUA_CPATH="$tree/lib/lua/$v/?.so;;" \

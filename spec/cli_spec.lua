@@ -242,3 +242,14 @@ describe("imbill CLI #cli", function()
     end
   end)
 end)
+
+describe("imbill CLI without its command-line dependencies #cli", function()
+  it("says which Debian package or rock is missing and exits 4", function()
+    -- only the checkout's own modules: argparse and dkjson cannot be found
+    local code, out, err = run("compare", { env = "LUA_PATH='/nonexistent/?.lua'" })
+    assert.equal(4, code)
+    assert.equal("", out)
+    assert.equal("imbill: error: this needs the Lua module argparse (Debian: apt-get install lua-argparse;"
+      .. " LuaRocks: luarocks install argparse)\n", err)
+  end)
+end)

@@ -13,7 +13,6 @@
 -- Output goes to standard output: an aligned text table by default, --csv or
 -- --json (amounts as exact decimal strings).  A progress bar is drawn on
 -- standard error only when it is a terminal and the run lasts over a second.
-local argparse = require "argparse"
 local csv = require "imbill.csv"
 
 local M = {}
@@ -27,6 +26,18 @@ Fail.__index = Fail
 Fail.__tostring = function(f) return f.message end
 local function fail(code, msg) error(setmetatable({ code = code, message = msg }, Fail), 0) end
 local function usage_error(msg) fail(EXIT_USAGE, msg) end
+
+-- The command's two Lua dependencies are not the library's (the rockspec does
+-- not list them, so it builds offline): a missing one is exit code 4.
+local PACKAGES = { argparse = "lua-argparse", dkjson = "lua-dkjson" }
+local function need(mod)
+  local ok, m = pcall(require, mod)
+  if not ok then
+    fail(EXIT_UNAVAILABLE, string.format("this needs the Lua module %s (Debian: apt-get install %s;"
+      .. " LuaRocks: luarocks install %s)", mod, PACKAGES[mod], mod))
+  end
+  return m
+end
 
 local function clean(e)
   return (tostring(e):gsub("^[^:\n]-%.lua:%d+: ", ""))
@@ -84,7 +95,7 @@ end
 -- Output -------------------------------------------------------------------------
 
 local function json_encode(data)
-  local json = require "dkjson"
+  local json = need "dkjson"
   return json.encode(data, { indent = true }) .. "\n"
 end
 
@@ -262,7 +273,7 @@ function commands.invoice(args)
   local imbill = require "imbill"
   local u = {}
   if args.input then
-    local json = require "dkjson"
+    local json = need "dkjson"
     local text
     if args.input == "-" then text = io.read("a") else
       local f = io.open(args.input, "rb")
@@ -378,7 +389,7 @@ function commands.breakeven(args)
 end
 
 local function read_book(path)
-  local json = require "dkjson"
+  local json = need "dkjson"
   local text
   if path == "-" then text = io.read("a") else
     local f = io.open(path, "rb")
@@ -627,6 +638,7 @@ local function add_breakeven_opts(cmd, with_editions)
 end
 
 function M.parser()
+  local argparse = need "argparse"
   local p = argparse("imbill", "Exact Tencent Cloud IM pricing: invoices, comparisons and what-if planning.")
     :epilog([[
 Exit codes: 0 success; 1 imbill refused the input (the message names the field);
@@ -795,7 +807,11 @@ end
 function M.main(argv)
   local args_in = {}
   for i = 1, #(argv or {}) do args_in[i] = argv[i] end
-  local parser = M.parser()
+  local okp, parser = pcall(M.parser)
+  if not okp then
+    io.stderr:write("imbill: error: " .. tostring(parser) .. "\n")
+    return getmetatable(parser) == Fail and parser.code or EXIT_UNAVAILABLE
+  end
   local ok, args = parser:pparse(args_in)
   if not ok then
     local cmdname
