@@ -150,3 +150,21 @@ describe("break-even", function()
       H.err(imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", usage = { peak_dau = -1 } }))
   end)
 end)
+
+describe("breakeven near the 64-bit limit", function()
+  it("names from and to when totals at such usage cannot be held", function()
+    local tiny = imbill.book { base = "2020", name = "tiny",
+                               editions = { pro = { dau = { free = 0, block = 1, price = "0.000001" } } } }
+    local p = { a = { book = tiny, edition = "pro" }, b = "2020/flagship" }
+    if H.is_jit then
+      -- LuaJIT's numbers are exact only to 2^53: such a bound is refused first
+      p.from, p.to = 2 ^ 62, 2 ^ 62 + 2 ^ 12
+      assert.matches("^imbill.breakeven: from: is too large to be exact", H.err(imbill.breakeven, p))
+    else
+      p.from = math.tointeger(2 ^ 62)
+      p.to = p.from + 5
+      assert.matches("^imbill.breakeven: from, to: the totals at these usage values do not fit in 64 bits",
+        H.err(imbill.breakeven, p))
+    end
+  end)
+end)

@@ -163,7 +163,16 @@ end
 
 --- The first eligible row of a comparison (nil if none).
 function M.best(rows)
-  for _, r in ipairs(rows) do if r.eligible then return r end end
+  local FN = "imbill.best"
+  check.table(FN, "rows", rows)
+  for i, r in ipairs(rows) do
+    if type(r) ~= "table" then
+      check.fail(FN, "rows[" .. i .. "]", "expected a row of imbill.compare", r)
+    elseif type(r.eligible) ~= "boolean" then
+      check.fail(FN, "rows[" .. i .. "]", "expected a row of imbill.compare: eligible is missing", check.NOVALUE)
+    end
+    if r.eligible then return r end
+  end
   return nil
 end
 
@@ -248,7 +257,7 @@ local MAX_SCAN = 1000000
 -- than a cent (two lines, each rounded half-up by less than half a cent), so d
 -- has g's sign wherever |g| >= 1 cent.  Only the values where |g| < 1 cent,
 -- found by bisection on g, are looked at one by one: at most 2 cents / slope.
-function M.breakeven(p)
+local function breakeven(p)
   local FN = "imbill.breakeven"
   check.fields(FN, p, { a = true, b = true, metric = true, usage = true, from = true, to = true })
   local ea, na = edition_of(FN, "a", p.a)
@@ -264,7 +273,12 @@ function M.breakeven(p)
   }
   local lo = check.count(FN, "from", p.from or 0)
   local hi = check.count(FN, "to", p.to or 10000000)
-  if hi < lo then check.fail(FN, "to", "is below from", p.to) end
+  if hi < lo then
+    if p.to == nil then
+      check.fail(FN, "from", "is above the default upper bound 10,000,000; give to as well", p.from)
+    end
+    check.fail(FN, "to", "is below from (" .. tostring(p.from) .. ")", p.to)
+  end
   local FIELD = { dau = "peak_dau", groups = "groups_peak", mau = "mau" }
 
   local function cost(ed, x)
@@ -372,6 +386,19 @@ function M.breakeven(p)
     s = e + 1
   end
   return setmetatable({ metric = metric, a = na, b = nb, from = lo, to = hi, points = points }, Breakeven)
+end
+
+
+--- imbill.breakeven{...}: see breakeven above.  Amounts at usage values
+-- beyond what 64-bit micro-units hold (huge from/to with tiny prices) fail
+-- deep in the money code; the caller hears which fields to change.
+function M.breakeven(p)
+  local ok, r = pcall(breakeven, p)
+  if ok then return r end
+  local msg = tostring(r)
+  if msg:match("^imbill%.breakeven: ") then error(msg, 0) end
+  error("imbill.breakeven: from, to: the totals at these usage values do not fit in 64 bits of micro-units ("
+    .. msg .. ")", 0)
 end
 
 --- imbill.totals{ book =, edition =, peak_dau =, groups_peak =, mau = }: the fast
