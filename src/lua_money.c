@@ -1,5 +1,8 @@
 /* Money userdata: an int64 of micro-units behind a metatable, so amounts stay
  * exact on LuaJIT too, where a Lua number holds only 53 bits of precision. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "lua_imbill.h"
 #include "money.h"
 
@@ -19,6 +22,31 @@ void imbL_pushmoney(lua_State *L, int64_t micros) {
 /* Money from money, a decimal string, or a whole number of currency units.  A
  * fractional Lua number is turned into a string by the Lua layer first, where
  * the round-trip check that proves it had at most 6 decimals lives. */
+/* A Lua number with a fraction (149.99) as an amount.  It is taken only when
+ * its 6-decimal text reads back as the very same number, which proves that
+ * text is the decimal the caller wrote: 0.1234567 is refused, never rounded.
+ * Below 2^33 the numbers are closer together than 10^-6, so no two such
+ * texts read back as one number; larger ones with a fraction must come as
+ * strings (whole numbers never get here).  The amount is parsed from the
+ * text, exactly. */
+static int64_t number_amount(lua_State *L, int idx, const char *field) {
+  lua_Number n = lua_tonumber(L, idx);
+  char buf[64];
+  int64_t v;
+  if (n != n || n - n != 0) /* NaN, or an infinity (inf - inf is NaN) */
+    imbL_error(L, "%s: not an amount: %s", field, imbL_show(L, idx));
+  if (n < 8589934592.0 && n > -8589934592.0) { /* 2^33 */
+    snprintf(buf, sizeof buf, "%.6f", n);
+    lua_Number back = strtod(buf, NULL);
+    if (back == n && imb_money_parse(buf, strlen(buf), &v) == IMB_OK) return v;
+  }
+  snprintf(buf, sizeof buf, "%.17g", n);
+  if (n >= 9223372036854775808.0 || n <= -9223372036854775808.0) /* whole, beyond int64 */
+    imbL_error(L, "%s: amount %s does not fit in 64 bits of micro-units", field, buf);
+  imbL_error(L, "%s: %s has more than 6 decimals or is too large to be exact; pass it as a string", field, buf);
+  return 0;
+}
+
 int64_t imbL_checkmoney(lua_State *L, int idx, const char *field) {
   int64_t *m = tomoney(L, idx), v;
   size_t len;
@@ -35,6 +63,7 @@ int64_t imbL_checkmoney(lua_State *L, int idx, const char *field) {
       imbL_error(L, "%s: amount %s does not fit in 64 bits of micro-units", field, imbL_show(L, idx));
     return v;
   }
+  if (lua_type(L, idx) == LUA_TNUMBER) return number_amount(L, idx, field);
   imbL_error(L, "%s: expected an amount (money, decimal string or number), got %s", field,
              imbL_show(L, idx));
   return 0;
@@ -142,35 +171,35 @@ static int m_eq(lua_State *L) {
 }
 
 static int m_lt(lua_State *L) {
-  lua_pushboolean(L, imbL_checkmoney(L, 1, "left operand") < imbL_checkmoney(L, 2, "right operand"));
+  lua_pushboolean(L, imbL_checkmoney(L, 1, "imbill.money: left operand") < imbL_checkmoney(L, 2, "imbill.money: right operand"));
   return 1;
 }
 
 static int m_le(lua_State *L) {
-  lua_pushboolean(L, imbL_checkmoney(L, 1, "left operand") <= imbL_checkmoney(L, 2, "right operand"));
+  lua_pushboolean(L, imbL_checkmoney(L, 1, "imbill.money: left operand") <= imbL_checkmoney(L, 2, "imbill.money: right operand"));
   return 1;
 }
 
 static int m_add(lua_State *L) {
   int64_t r;
-  if (imb_add(imbL_checkmoney(L, 1, "left operand"), imbL_checkmoney(L, 2, "right operand"), &r))
-    return imbL_error(L, "money: sum does not fit in 64 bits");
+  if (imb_add(imbL_checkmoney(L, 1, "imbill.money: left operand"), imbL_checkmoney(L, 2, "imbill.money: right operand"), &r))
+    return imbL_error(L, "imbill.money: sum does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
 }
 
 static int m_sub(lua_State *L) {
   int64_t r;
-  if (__builtin_sub_overflow(imbL_checkmoney(L, 1, "left operand"),
-                             imbL_checkmoney(L, 2, "right operand"), &r))
-    return imbL_error(L, "money: difference does not fit in 64 bits");
+  if (__builtin_sub_overflow(imbL_checkmoney(L, 1, "imbill.money: left operand"),
+                             imbL_checkmoney(L, 2, "imbill.money: right operand"), &r))
+    return imbL_error(L, "imbill.money: difference does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
 }
 
 static int m_unm(lua_State *L) {
-  int64_t v = imbL_checkmoney(L, 1, "operand");
-  if (v == INT64_MIN) return imbL_error(L, "money: negation does not fit in 64 bits");
+  int64_t v = imbL_checkmoney(L, 1, "imbill.money: operand");
+  if (v == INT64_MIN) return imbL_error(L, "imbill.money: negation does not fit in 64 bits");
   imbL_pushmoney(L, -v);
   return 1;
 }

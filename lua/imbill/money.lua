@@ -5,29 +5,12 @@ local core = require "imbill.core"
 
 local M = {}
 
-local mtype = math.type
-
 --- money(v): v is money, a decimal string ("149.99"), an integer (149) or a
--- Lua float with at most 6 decimals (149.99).  Floats are accepted only when
--- their shortest 6-decimal form reads back as the same float, which proves no
--- digit was lost; 0.1234567 is an error.
+-- Lua number with at most 6 decimals (149.99).  Such a number is taken only
+-- when its 6-decimal text reads back as the same number, which proves no digit
+-- was lost; 0.1234567 is an error (src/lua_money.c, the same rule for + - < <=).
 function M.new(v, field)
-  field = field or "amount"
-  if type(v) == "number" and not (mtype and mtype(v) == "integer") then
-    if v ~= v or v == math.huge or v == -math.huge then
-      error(string.format("%s: not an amount: %s", field, tostring(v)), 0)
-    end
-    if v == math.floor(v) and math.abs(v) < 2 ^ 53 then
-      return core.money(string.format("%.0f", v), field)
-    end
-    local s = string.format("%.6f", v)
-    if tonumber(s) ~= v then
-      error(string.format("%s: %s has more than 6 decimals or is too large to be exact;"
-        .. " pass it as a string", field, string.format("%.17g", v)), 0)
-    end
-    return core.money(s, field)
-  end
-  local ok, m = pcall(core.money, v, field)
+  local ok, m = pcall(core.money, v, field or "amount")
   if not ok then error(m, 0) end
   return m
 end
