@@ -132,6 +132,23 @@ describe("totals (the batch path)", function()
     end
   end)
 
+  it("refuses an array with a hole on both runtimes", function()
+    assert.equal("imbill.totals: peak_dau[2]: expected a whole number >= 0, got nil",
+      H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, nil, 3 } }))
+  end)
+
+  it("names the field of a count too large to price", function()
+    if H.is_jit then
+      assert.equal("imbill.totals: mau[1]: 4.6116860184274e+18 is beyond 2^53 and cannot be exact on this runtime",
+        H.err(imbill.totals, { edition = "standard", mau = { 2 ^ 62 } }))
+    else
+      assert.equal("imbill.totals: mau[2]: 9223372036854775807 gives a charge that does not fit in 64 bits",
+        H.err(imbill.totals, { edition = "standard", mau = { 1, math.maxinteger } }))
+      assert.equal("imbill.totals: mau: 9223372036854775807 gives a charge that does not fit in 64 bits",
+        H.err(imbill.totals, { edition = "standard", mau = math.maxinteger, peak_dau = { 1, 2 } }))
+    end
+  end)
+
   for _, path in ipairs(paths) do
     local name, f = path[1], path[2]
     describe("through " .. name, function()
@@ -151,13 +168,13 @@ describe("totals (the batch path)", function()
         assert.equal("peak_dau: expected a whole number, got 2.5", H.err(f, rate, 2.5))
         assert.equal("groups_peak: has 1 scenarios where an earlier array has 2", H.err(f, rate, { 1, 2 }, { 1 }))
       end)
-      it("refuses a total that does not fit, naming the scenario", function()
+      it("refuses a total that does not fit, naming the scenario or the value", function()
         local std = imbill.book("2022"):edition("standard").rate
         if H.is_jit then
           assert.equal("scenario 2: the total 13510798882136388 cents exceeds 2^53 and cannot be exact on this runtime",
             H.err(f, std, 0, 0, { 1, 2 ^ 53 }))
         else
-          assert.equal("scenario 2: the total does not fit in 64 bits (peak_dau, groups_peak or mau too large)",
+          assert.equal("mau[2]: 9223372036854775807 gives a charge that does not fit in 64 bits",
             H.err(f, std, 0, 0, { 1, math.maxinteger }))
         end
       end)
@@ -168,17 +185,21 @@ describe("totals (the batch path)", function()
     it("on LuaJIT the FFI binding loads", function()
       assert.is_function(require("imbill.ffi").totals)
     end)
-    it("on LuaJIT reads numbers bit by bit: -0, 2^53, tiny fractions and NaN", function()
+    it("on LuaJIT checks every number: -0, 2^53, tiny fractions, NaN and whole numbers past 2^53", function()
       local F = require("imbill.ffi").totals
       local trial = imbill.book("2020"):edition("trial").rate
       local pro = imbill.book("2020"):edition("pro").rate
       assert.same({ 0, 0, 0 }, F(trial, { -0.0, 2 ^ 53, 2 ^ 53 - 1 }))
       assert.same({ 14999, 14999, 29998, 29998 }, F(pro, { -0.0, 10000, 20000, 2 ^ 4 * 1000 + 4000 }))
       assert.equal(core.totals(pro, { 2 ^ 52 + 1 })[1], F(pro, { 2 ^ 52 + 1 })[1])
-      for _, v in ipairs { 0.5, 1e-300, 2 ^ -1074, 10000.000001, 2 ^ 53 + 2, -1, -0.5, -1e-300, 0 / 0,
-                           math.huge, -math.huge, 1e300, 2 ^ 63, 2 ^ 64, 2 ^ 51 + 0.5, 2 ^ 52 - 0.5 } do
+      for _, v in ipairs { 0.5, 1e-300, 2 ^ -1074, 10000.000001, -1, -0.5, -1e-300, 0 / 0,
+                           math.huge, -math.huge, -2 ^ 60, 2 ^ 51 + 0.5, 2 ^ 52 - 0.5 } do
         assert.matches("^peak_dau%[2%]: expected a whole number >= 0", H.err(F, pro, { 1, v }))
         assert.matches("^groups_peak%[2%]: expected a whole number >= 0", H.err(F, pro, { 1, 1 }, { 1, v }, { 1, 1 }))
+      end
+      for _, v in ipairs { 2 ^ 53 + 2, 1e300, 2 ^ 63, 2 ^ 64 } do
+        assert.matches("^peak_dau%[2%]: .* is beyond 2%^53 and cannot be exact on this runtime$", H.err(F, pro, { 1, v }))
+        assert.matches("^mau%[2%]: .* is beyond 2%^53", H.err(F, pro, { 1, 1 }, { 1, 1 }, { 1, v }))
       end
       -- whole numbers from 2^51 to 2^53 fail the copy loop's quick test and
       -- are let through by its second look
@@ -187,7 +208,7 @@ describe("totals (the batch path)", function()
       assert.same(core.totals(pro, { 2 ^ 51, 2 ^ 51 + 1 }), F(pro, { 2 ^ 51, 2 ^ 51 + 1 }))
     end)
     it("on LuaJIT refuses counts beyond 2^53 (not exact as doubles)", function()
-      assert.matches("^imbill.totals: peak_dau%[1%]: expected a whole number >= 0",
+      assert.equal("imbill.totals: peak_dau[1]: 9.007199254741e+15 is beyond 2^53 and cannot be exact on this runtime",
         H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = { 2 ^ 53 + 2 } }))
     end)
   end

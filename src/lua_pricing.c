@@ -212,9 +212,20 @@ static int p_totals(lua_State *L) {
     imb_status s = imb_totals(r, len, is_array[0] ? in[0] : &scalar[0], is_array[0],
                               is_array[1] ? in[1] : &scalar[1], is_array[1], is_array[2] ? in[2] : &scalar[2],
                               is_array[2], res, &bad);
-    if (s)
+    if (s) {
+      /* the usage value whose line cannot be priced, if one alone cannot */
+      const imb_charge *ch[3] = {&r->dau, &r->groups, &r->mau};
+      for (int k = 0; k < 3; k++) {
+        int64_t v = is_array[k] ? in[k][bad] : scalar[k], blocks, cents;
+        if (!imb_charge_apply(ch[k], v, &blocks, &cents)) continue;
+        if (!is_array[k])
+          return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", fields[k], imbL_i64str(L, v));
+        return imbL_error(L, "%s[%d]: %s gives a charge that does not fit in 64 bits", fields[k],
+                          (int)(base + (lua_Integer)bad), imbL_i64str(L, v));
+      }
       return imbL_error(L, "scenario %d: the total %s (peak_dau, groups_peak or mau too large)",
                         (int)(base + (lua_Integer)bad), imb_strerror(s));
+    }
     for (size_t j = 0; j < len; j++) {
 #if LUA_VERSION_NUM < 503
       if (res[j] > ((int64_t)1 << 53))

@@ -410,6 +410,18 @@ function M.totals(p, fast)
   if not ok then error(reprefix(FN, "book", book), 0) end
   local ok2, ed = pcall(book.edition, book, p.edition)
   if not ok2 then error(reprefix(FN, "edition", ed), 0) end
+  -- An array with a hole has more than one valid length (#).  Where
+  -- table.maxn exists (LuaJIT) a value past # shows the hole, so both
+  -- runtimes refuse {1, nil, 3} instead of one pricing a single scenario.
+  local maxn = rawget(table, "maxn")
+  if maxn then
+    for _, k in ipairs { "peak_dau", "groups_peak", "mau" } do
+      local t = p[k]
+      if type(t) == "table" and maxn(t) > #t then
+        check.fail(FN, k .. "[" .. (#t + 1) .. "]", "expected a whole number >= 0", nil)
+      end
+    end
+  end
   local f = fast or core.totals
   local ok3, out = pcall(f, ed.rate, p.peak_dau, p.groups_peak, p.mau)
   if not ok3 then error(FN .. ": " .. tostring(out), 0) end

@@ -109,7 +109,11 @@ local function report(args, from, to)
     for k = 1, 3 do
       local t = args[k]
       if type(t) == "table" and bad_value(t[i]) then
-        fail("%s[%d]: expected a whole number >= 0, got %s", FIELDS[k], i, show(t[i]))
+        local v = t[i]
+        if type(v) == "number" and v > EXACT and v == floor(v) and v ~= math.huge then
+          fail("%s[%d]: %s is beyond 2^53 and cannot be exact on this runtime", FIELDS[k], i, show(v))
+        end
+        fail("%s[%d]: expected a whole number >= 0, got %s", FIELDS[k], i, show(v))
       end
     end
   end
