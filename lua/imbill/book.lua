@@ -315,7 +315,21 @@ local function derive(spec)
       if k == "limits" then
         check.table(FN, "editions." .. id .. ".limits", v)
         target.limits = target.limits or {}
-        for lk, lv in pairs(v) do target.limits[lk] = lv end
+        for lk, lv in pairs(v) do
+          if lk == "members_per_group" and type(lv) == "table" then
+            -- a per-type table changes the types it names; the others keep
+            -- the base edition's limit (not "unlimited" by omission)
+            local base, merged = target.limits[lk], {}
+            for g in pairs(NON_AV) do
+              if type(base) == "table" then merged[g] = base[g] else merged[g] = base end
+            end
+            for gk, n in pairs(lv) do
+              merged[M.group_type(gk, FN, "editions." .. id .. ".limits.members_per_group")] = n
+            end
+            lv = merged
+          end
+          target.limits[lk] = lv
+        end
       elseif k == "dau" or k == "groups" or k == "mau" then
         check.table(FN, "editions." .. id .. "." .. k, v)
         target[k] = target[k] or {}
