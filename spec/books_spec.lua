@@ -419,7 +419,8 @@ end)
 
 describe("user books: a per-type member limit", function()
   it("changes the types it names and keeps the base edition's limit for the others", function()
-    local b = imbill.book { base = "2020", name = "members", editions = { pro = { limits = { members_per_group = { Work = 300 } } } } }
+    local b = imbill.book { base = "2020", name = "members",
+                            editions = { pro = { limits = { members_per_group = { Work = 300 } } } } }
     local e = b:edition("pro")
     assert.equal(300, e:members_limit("Private"))
     assert.equal(200, e:members_limit("Public"))
@@ -427,7 +428,8 @@ describe("user books: a per-type member limit", function()
     assert.equal(200, e:members_limit("Community"))
     assert.is_nil(e:members_limit("AVChatRoom"))
     -- a base that already has a table keeps its other rows
-    local b2 = imbill.book { base = b, name = "members2", editions = { pro = { limits = { members_per_group = { Public = 999 } } } } }
+    local b2 = imbill.book { base = b, name = "members2",
+                             editions = { pro = { limits = { members_per_group = { Public = 999 } } } } }
     assert.equal(300, b2:edition("pro"):members_limit("Private"))
     assert.equal(999, b2:edition("pro"):members_limit("Public"))
   end)

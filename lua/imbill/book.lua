@@ -319,9 +319,9 @@ local function derive(spec)
           if lk == "members_per_group" and type(lv) == "table" then
             -- a per-type table changes the types it names; the others keep
             -- the base edition's limit (not "unlimited" by omission)
-            local base, merged = target.limits[lk], {}
+            local was, merged = target.limits[lk], {}
             for g in pairs(NON_AV) do
-              if type(base) == "table" then merged[g] = base[g] else merged[g] = base end
+              if type(was) == "table" then merged[g] = was[g] else merged[g] = was end
             end
             for gk, n in pairs(lv) do
               merged[M.group_type(gk, FN, "editions." .. id .. ".limits.members_per_group")] = n
