@@ -149,6 +149,30 @@ local cases = {
     "^imbill.breakeven: to: is below from %(5%), got 3" },
   { "breakeven: huge bound", imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", from = 2 ^ 60, to = 2 ^ 61 },
     "^imbill.breakeven: " },
+  -- found by fuzzing: each refused with the field named
+  { "invoice: month past 9999-08", imbill.invoice, { book = "2020", edition = "pro", month = "9999-09" },
+    "^imbill.invoice: month: 9999%-09 is after 9999%-08, the last month whose due date and arrears fall" },
+  { "compare: month past 9999-08", imbill.compare, { month = "9999-12" }, "^imbill.compare: month: 9999%-12 is after" },
+  { "book: edition id not a string", imbill.book, { base = "2020", editions = { [true] = { monthly_fee = "1" } } },
+    "^imbill.book: editions: edition ids are words of letters, digits, _ and %-, got true" },
+  { "totals: user book with a bad edition id", imbill.totals,
+    { book = { base = "2020", editions = { [true] = {} } }, edition = "pro" },
+    "^imbill.totals: book: edition ids are words" },
+  { "book: named fields in features", imbill.book,
+    { base = "2020", editions = { pro = { features = { "push_all", extra = {} } } } },
+    '^imbill.book: editions.pro.features: expected a list of feature names, not named fields, got "extra"' },
+  { "book: unknown key in activation_month_free", imbill.book,
+    { base = "2020", policy = { activation_month_free = { before = "2021-01-01", x = 1 } } },
+    "^imbill.book policy.activation_month_free: x: unknown field" },
+  { "book: a free edition with a fee", imbill.book,
+    { base = "2022", editions = { developer = { monthly_fee = "0.015" } } },
+    "^imbill.book: editions.developer.monthly_fee: a free edition has no plan fee" },
+  { "book: to not a date", imbill.book, { base = "2021", to = false },
+    "^imbill.book: to: expected a date YYYY%-MM%-DD, got false" },
+  { "book: from not a date", imbill.book, { base = "2021", from = 20210101 },
+    "^imbill.book: from: expected a date YYYY%-MM%-DD, got 20210101" },
+  { "compare: an edition that is not a string", imbill.compare, { month = "2021-03", editions = { 0 / 0 } },
+    "^imbill.compare: editions%[1%]: expected an edition id or BOOK/EDITION" },
   -- imbill.best
   { "best: not a table", imbill.best, nil, "^imbill.best: rows: expected a table, got nil" },
   { "best: a string", imbill.best, "x", '^imbill.best: rows: expected a table, got "x"' },
@@ -201,6 +225,13 @@ describe("bad input raises a clear error naming the field, never a crash", funct
     it("feature of the wrong type", function()
       assert.matches("^edition:supports: feature: unknown feature .*got nil", H.err(ed.supports, ed, nil))
       assert.matches("got table", H.err(ed.supports, ed, {}))
+    end)
+    it("a method called with a dot instead of a colon", function()
+      assert.equal("book:edition: self: expected a price book: call it as book:edition(...), got nil",
+        H.err(book.edition, nil, "pro"))
+      assert.matches("^book:editions: self: expected a price book", H.err(book.editions, "2021"))
+      assert.matches("^book:addon: self: expected a price book", H.err(book.addon, {}))
+      assert.matches("^edition:supports: self: expected an edition", H.err(ed.supports, "push_all"))
     end)
     it("unknown edition and add-on", function()
       assert.matches("^book:edition: edition: .*got \"gold\"", H.err(book.edition, book, "gold"))

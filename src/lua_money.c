@@ -75,14 +75,14 @@ static int m_new(lua_State *L) {
 }
 
 static int m_from_micros(lua_State *L) {
-  imbL_pushmoney(L, imbL_checkint64(L, 1, "micros"));
+  imbL_pushmoney(L, imbL_checkint64(L, 1, "imbill.money.from_micros: micros"));
   return 1;
 }
 
 static int m_from_cents(lua_State *L) {
   int64_t v;
-  if (imb_mul(imbL_checkint64(L, 1, "cents"), IMB_MICROS_PER_CENT, &v) != IMB_OK)
-    return imbL_error(L, "cents: %s does not fit in 64 bits of micro-units", imbL_show(L, 1));
+  if (imb_mul(imbL_checkint64(L, 1, "imbill.money.from_cents: cents"), IMB_MICROS_PER_CENT, &v) != IMB_OK)
+    return imbL_error(L, "imbill.money.from_cents: cents: %s does not fit in 64 bits of micro-units", imbL_show(L, 1));
   imbL_pushmoney(L, v);
   return 1;
 }
@@ -102,8 +102,8 @@ static int m_tostring(lua_State *L) {
 static int m_format(lua_State *L) {
   char buf[IMB_MONEY_BUFSZ];
   int64_t v = *(int64_t *)luaL_checkudata(L, 1, MONEY_MT);
-  int64_t p = lua_isnoneornil(L, 2) ? 2 : imbL_checkint64(L, 2, "places");
-  if (p < 0 || p > 6) return imbL_error(L, "places: must be 0..6, got %s", imbL_show(L, 2));
+  int64_t p = lua_isnoneornil(L, 2) ? 2 : imbL_checkint64(L, 2, "money:format: places");
+  if (p < 0 || p > 6) return imbL_error(L, "money:format: places: must be 0..6, got %s", imbL_show(L, 2));
   int places = (int)p;
   if (places < 6) {
     /* fewer places than the value has: round half-up to that many, and print
@@ -171,18 +171,21 @@ static int m_eq(lua_State *L) {
 }
 
 static int m_lt(lua_State *L) {
-  lua_pushboolean(L, imbL_checkmoney(L, 1, "imbill.money: left operand") < imbL_checkmoney(L, 2, "imbill.money: right operand"));
+  lua_pushboolean(L, imbL_checkmoney(L, 1, "imbill.money: left operand") <
+                         imbL_checkmoney(L, 2, "imbill.money: right operand"));
   return 1;
 }
 
 static int m_le(lua_State *L) {
-  lua_pushboolean(L, imbL_checkmoney(L, 1, "imbill.money: left operand") <= imbL_checkmoney(L, 2, "imbill.money: right operand"));
+  lua_pushboolean(L, imbL_checkmoney(L, 1, "imbill.money: left operand") <=
+                         imbL_checkmoney(L, 2, "imbill.money: right operand"));
   return 1;
 }
 
 static int m_add(lua_State *L) {
   int64_t r;
-  if (imb_add(imbL_checkmoney(L, 1, "imbill.money: left operand"), imbL_checkmoney(L, 2, "imbill.money: right operand"), &r))
+  if (imb_add(imbL_checkmoney(L, 1, "imbill.money: left operand"),
+              imbL_checkmoney(L, 2, "imbill.money: right operand"), &r) || r == INT64_MIN)
     return imbL_error(L, "imbill.money: sum does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
@@ -191,7 +194,8 @@ static int m_add(lua_State *L) {
 static int m_sub(lua_State *L) {
   int64_t r;
   if (__builtin_sub_overflow(imbL_checkmoney(L, 1, "imbill.money: left operand"),
-                             imbL_checkmoney(L, 2, "imbill.money: right operand"), &r))
+                             imbL_checkmoney(L, 2, "imbill.money: right operand"), &r) ||
+      r == INT64_MIN)
     return imbL_error(L, "imbill.money: difference does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
@@ -208,13 +212,18 @@ static int m_unm(lua_State *L) {
 static int m_mul(lua_State *L) {
   int mi = tomoney(L, 1) ? 1 : 2, ni = 3 - mi;
   int64_t r;
-  if (imb_mul(imbL_checkmoney(L, mi, "money"), imbL_checkint64(L, ni, "multiplier"), &r))
-    return imbL_error(L, "money: product does not fit in 64 bits");
+  if (imb_mul(imbL_checkmoney(L, mi, "imbill.money: operand"), imbL_checkint64(L, ni, "imbill.money: multiplier"),
+              &r) || r == INT64_MIN)
+    return imbL_error(L, "imbill.money: product does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
 }
 
 static int m_concat(lua_State *L) {
+  for (int i = 1; i <= 2; i++)
+    if (!tomoney(L, i) && !lua_isstring(L, i)) /* lua_isstring: numbers too */
+      return imbL_error(L, "imbill.money: %s operand of ..: expected a string, a number or money, got %s",
+                        i == 1 ? "left" : "right", imbL_show(L, i));
   for (int i = 1; i <= 2; i++)
     if (tomoney(L, i)) {
       lua_pushcfunction(L, m_tostring);

@@ -50,7 +50,14 @@ end
 
 --- Members limit for one group type; nil = unlimited.  AVChatRoom and BChatRoom
 -- have no member cap in any edition.
+local function self_edition(self, method)
+  if getmetatable(self) ~= Edition then
+    check.fail("edition:" .. method, "self", "expected an edition: call it as edition:" .. method .. "(...)", self)
+  end
+end
+
 function Edition:members_limit(gtype)
+  self_edition(self, "members_limit")
   if not NON_AV[gtype] then return nil end
   local m = self.limits.members_per_group
   if type(m) == "table" then return m[gtype] end
@@ -58,6 +65,7 @@ function Edition:members_limit(gtype)
 end
 
 function Edition:supports(feature)
+  self_edition(self, "supports")
   if not FEATURE_SET[feature] then
     check.fail("edition:supports", "feature", "unknown feature (known: " .. table.concat(M.FEATURES, ", ") .. ")",
       feature)
@@ -69,13 +77,22 @@ function Edition:__tostring()
   return string.format("imbill edition %s/%s (%s a month)", self.book, self.id, tostring(self.monthly_fee))
 end
 
+-- book.edition("pro") (a dot for the colon) would index nil deep inside.
+local function self_book(self, method)
+  if getmetatable(self) ~= Book then
+    check.fail("book:" .. method, "self", "expected a price book: call it as book:" .. method .. "(...)", self)
+  end
+end
+
 function Book:editions()
+  self_book(self, "editions")
   local out = {}
   for i, id in ipairs(self._order) do out[i] = id end
   return out
 end
 
 function Book:edition(id)
+  self_book(self, "edition")
   local e = type(id) == "string" and self._editions[id]
   if not e then
     check.fail("book:edition", "edition", string.format("price book %s has no such edition (it has: %s)", self.name,
@@ -87,6 +104,7 @@ end
 function Book:has_edition(id) return self._editions[id] ~= nil end
 
 function Book:addon(id)
+  self_book(self, "addon")
   local a = type(id) == "string" and self._addons[id]
   if not a then
     local names = {}
@@ -110,10 +128,16 @@ end
 
 -- Building ---------------------------------------------------------------
 
-local function copy(t)
+-- A deep copy of book data; a table that contains itself is an error, not a
+-- stack overflow (book data is a tree).
+local function copy(t, seen)
   if type(t) ~= "table" then return t end
+  seen = seen or {}
+  if seen[t] then check.fail(FN, "base", "book data contains a table inside itself", check.NOVALUE) end
+  seen[t] = true
   local c = {}
-  for k, v in pairs(t) do c[k] = copy(v) end
+  for k, v in pairs(t) do c[k] = copy(v, seen) end
+  seen[t] = nil
   return c
 end
 
@@ -168,6 +192,10 @@ local function build_edition(fn, bookname, id, d)
   if e.monthly_fee < money.ZERO then check.fail(fn, path .. ".monthly_fee", "must not be negative", d.monthly_fee) end
   e.free = d.free == true
   if d.free ~= nil and type(d.free) ~= "boolean" then check.fail(fn, path .. ".free", "expected a boolean", d.free) end
+  if e.free and e.monthly_fee ~= money.ZERO then
+    check.fail(fn, path .. ".monthly_fee", "a free edition has no plan fee (set free = false to charge one)",
+      d.monthly_fee)
+  end
   e.limits = {}
   for k, v in pairs(check.table(fn, path .. ".limits", d.limits or {})) do
     if not LIMIT_SET[k] then
@@ -177,7 +205,13 @@ local function build_edition(fn, bookname, id, d)
     e.limits[k] = check_limit(fn, path .. ".limits." .. k, v)
   end
   e.features = {}
-  for i, f in ipairs(check.table(fn, path .. ".features", d.features or {})) do
+  local flist = check.table(fn, path .. ".features", d.features or {})
+  for k in pairs(flist) do
+    if type(k) ~= "number" or k ~= math.floor(k) or k < 1 or k > #flist then
+      check.fail(fn, path .. ".features", "expected a list of feature names, not named fields", k)
+    end
+  end
+  for i, f in ipairs(d.features or {}) do
     if not FEATURE_SET[f] then
       check.fail(fn, path .. ".features[" .. i .. "]", "unknown feature (known: " .. table.concat(M.FEATURES, ", ")
         .. ")", f)
@@ -233,6 +267,7 @@ local function policy_of(fn, p)
   if amf == true then out.activation_free_before = math.huge
   elseif amf == false or amf == nil then out.activation_free_before = -math.huge
   elseif type(amf) == "table" and amf.before then
+    check.fields(fn .. " policy.activation_month_free", amf, { before = true })
     out.activation_free_before = dates.day(amf.before, "policy.activation_month_free.before", fn)
   else
     check.fail(fn, "policy.activation_month_free", "expected true, false or { before = date }", amf)
@@ -293,6 +328,9 @@ local function derive(spec)
     check.fail(FN, "base", "unknown price book (built-in: 2020, 2021, 2022)", base)
   end
   base = M.get(base)
+  for _, k in ipairs { "from", "to" } do
+    if spec[k] ~= nil and type(spec[k]) ~= "string" then check.fail(FN, k, "expected a date YYYY-MM-DD", spec[k]) end
+  end
   local d = copy(base._data)
   d.from = spec.from or d.from
   d.to = spec.to
@@ -303,7 +341,10 @@ local function derive(spec)
     for k, v in pairs(spec.policy) do d.policy[k] = v end
   end
   for id, edits in pairs(check.table(FN, "editions", spec.editions or {})) do
-    check.table(FN, "editions." .. tostring(id), edits)
+    if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
+      check.fail(FN, "editions", "edition ids are words of letters, digits, _ and -", id)
+    end
+    check.table(FN, "editions." .. id, edits)
     local target = d.editions[id]
     if not target then
       local like = edits.like
@@ -342,7 +383,10 @@ local function derive(spec)
   for _, id in ipairs(check.table(FN, "remove", spec.remove or {})) do
     if type(id) ~= "string" or not d.editions[id] then check.fail(FN, "remove", "no such edition", id) end
     d.editions[id] = nil
-    for _, a in pairs(d.addons or {}) do if a.fee then a.fee[id] = nil end end
+    for _, a in pairs(d.addons or {}) do
+      if a.fee then a.fee[id] = nil end
+      for _, per in pairs(a.raises or {}) do per[id] = nil end
+    end
   end
   if spec.addons ~= nil then
     for id, a in pairs(check.table(FN, "addons", spec.addons)) do d.addons[id] = a end

@@ -130,7 +130,11 @@ function M.compare(p)
   end
   local list = p.books or books.BUILTIN
   local only = {}
-  for _, e in ipairs(check.table(FN, "editions", p.editions or {})) do only[e] = true end
+  local wanted = check.table(FN, "editions", p.editions or {})
+  for i, e in ipairs(wanted) do
+    if type(e) ~= "string" then check.fail(FN, "editions[" .. i .. "]", "expected an edition id or BOOK/EDITION", e) end
+    only[e] = true
+  end
   local rows = setmetatable({}, Comparison)
   for i, b in ipairs(check.table(FN, "books", list)) do
     local ok, book = pcall(books.get, b)

@@ -15,10 +15,18 @@ function M.day(s, field, fn)
 end
 
 --- Parses a "YYYY-MM" month into a month number (year*12 + month-1).
+-- The calendar ends with year 9999; a month's bill is dated up to four
+-- months later (due date, suspension, deletion), so 9999-08 is the last
+-- month that can be billed.
+local LAST_MONTH = 9999 * 12 + 7
+
 function M.month(s, field, fn)
-  if fn == nil then return core.parse_month(s, field) end
   local ok, v = pcall(core.parse_month, s, field)
-  if not ok then error(fn .. ": " .. tostring(v), 0) end
+  if ok and v > LAST_MONTH then
+    ok, v = false, string.format("%s: %s is after 9999-08, the last month whose due date and arrears fall"
+      .. " within year 9999", field or "month", core.format_month(v))
+  end
+  if not ok then error((fn and (fn .. ": ") or "") .. tostring(v), 0) end
   return v
 end
 M.format = core.format_date
