@@ -173,6 +173,9 @@ local cases = {
     "^imbill.book: from: expected a date YYYY%-MM%-DD, got 20210101" },
   { "compare: an edition that is not a string", imbill.compare, { month = "2021-03", editions = { 0 / 0 } },
     "^imbill.compare: editions%[1%]: expected an edition id or BOOK/EDITION" },
+  { "book: an add-on's activation_month_free not a boolean", imbill.book,
+    { base = "2020", addons = { x = { fee = { pro = "1" }, activation_month_free = {} } } },
+    "^imbill.book: addons.x.activation_month_free: expected a boolean, got table" },
   -- imbill.best
   { "best: not a table", imbill.best, nil, "^imbill.best: rows: expected a table, got nil" },
   { "best: a string", imbill.best, "x", '^imbill.best: rows: expected a table, got "x"' },

@@ -254,6 +254,9 @@ local function build_addons(fn, book, addons)
         raises[limit][ed] = l
       end
     end
+    if a.activation_month_free ~= nil and type(a.activation_month_free) ~= "boolean" then
+      check.fail(fn, path .. ".activation_month_free", "expected a boolean", a.activation_month_free)
+    end
     out[id] = { id = id, fee = fees, raises = raises, activation_month_free = a.activation_month_free == true }
   end
   return out

@@ -363,8 +363,10 @@ local function breakeven(p)
         local function h(x) local v = g(x) return up and v or -v end
         -- first x in (s, e] with h(x) > -1 cent
         local l, r = s, e + 1
+        -- midpoints as l + half the gap: (l + r) / 2 is a float division,
+        -- which near 2^60 (Lua 5.4 integers) rounds back to l and never ends
         while r - l > 1 do
-          local m = math.floor((l + r) / 2)
+          local m = l + math.floor((r - l) / 2)
           if h(m) > NCENT then r = m else l = m end
         end
         x1 = r
@@ -372,7 +374,7 @@ local function breakeven(p)
         l, r = s - 1, e
         if h(e) < CENT then l = e else
           while r - l > 1 do
-            local m = math.floor((l + r) / 2)
+            local m = l + math.floor((r - l) / 2)
             if h(m) < CENT then l = m else r = m end
           end
         end

@@ -913,7 +913,7 @@ function M.crossings(p)
           if sign(e) == cur then break end
           local l, r = x, e
           while r - l > 1 do
-            local m = math.floor((l + r) / 2)
+            local m = l + math.floor((r - l) / 2) -- (l + r) / 2 rounds near 2^60
             if sign(m) == cur then l = m else r = m end
           end
           visit(r)
