@@ -242,3 +242,31 @@ describe("bad input raises a clear error naming the field, never a crash", funct
     end)
   end)
 end)
+
+describe("found by fuzzing: no hang, no undefined behaviour", function()
+  it("prints a comparison whose book name is very long (trimming is linear)", function()
+    local b = imbill.book { base = "2022", name = string.rep("x", 50000) }
+    local text = tostring(imbill.compare { books = { b, "2020" }, month = "2022-11", peak_dau = 1 })
+    assert.truthy(#text > 50000)
+    for line in text:gmatch("[^\n]+") do assert.is_nil(line:match(" $"), "a line keeps trailing spaces") end
+  end)
+  it("refuses a count past the fast path's reach inside a chunk, with no overflow on the way", function()
+    if H.is_jit then
+      -- LuaJIT's numbers stop being exact first
+      assert.matches("^imbill.totals: peak_dau%[1%]: .* is beyond 2%^53",
+        H.err(imbill.totals, { book = "2021", edition = "pro", peak_dau = { 2 ^ 53 + 2 } }))
+    else
+      assert.equal("imbill.totals: peak_dau[1]: 9223372036854775807 gives a charge that does not fit in 64 bits",
+        H.err(imbill.totals, { book = "2021", edition = "pro", peak_dau = { math.maxinteger } }))
+    end
+  end)
+  it("money methods called with a dot, and -2^63 micro-units", function()
+    local m = imbill.money("1")
+    assert.equal("money:cents: self: expected money: call it as m:cents(...), got table", H.err(m.cents, {}))
+    assert.matches("^money:format: self: expected money", H.err(m.format, "1"))
+    if not H.is_jit then -- on LuaJIT, -2^63 is refused as an inexact number first
+      assert.equal("imbill.money.from_micros: micros: -9223372036854775808 does not fit in 64 bits of micro-units",
+        H.err(imbill.money.from_micros, math.mininteger))
+    end
+  end)
+end)

@@ -12,6 +12,14 @@ static int64_t *tomoney(lua_State *L, int idx) {
   return (int64_t *)imbL_testudata(L, idx, MONEY_MT);
 }
 
+/* The money a method was called on; m.cents() with a dot says so plainly. */
+static int64_t selfmoney(lua_State *L, const char *method) {
+  int64_t *m = tomoney(L, 1);
+  if (!m)
+    imbL_error(L, "money:%s: self: expected money: call it as m:%s(...), got %s", method, method, imbL_show(L, 1));
+  return *m;
+}
+
 void imbL_pushmoney(lua_State *L, int64_t micros) {
   int64_t *m = (int64_t *)lua_newuserdata(L, sizeof *m);
   *m = micros;
@@ -75,7 +83,11 @@ static int m_new(lua_State *L) {
 }
 
 static int m_from_micros(lua_State *L) {
-  imbL_pushmoney(L, imbL_checkint64(L, 1, "imbill.money.from_micros: micros"));
+  int64_t v = imbL_checkint64(L, 1, "imbill.money.from_micros: micros");
+  if (v == INT64_MIN) /* every amount prints and reads back: -2^63 would not */
+    return imbL_error(L, "imbill.money.from_micros: micros: %s does not fit in 64 bits of micro-units",
+                      imbL_show(L, 1));
+  imbL_pushmoney(L, v);
   return 1;
 }
 
@@ -94,14 +106,14 @@ static int m_is(lua_State *L) {
 
 static int m_tostring(lua_State *L) {
   char buf[IMB_MONEY_BUFSZ];
-  size_t n = imb_money_format(*(int64_t *)luaL_checkudata(L, 1, MONEY_MT), 2, buf);
+  size_t n = imb_money_format(selfmoney(L, "tostring"), 2, buf);
   lua_pushlstring(L, buf, n);
   return 1;
 }
 
 static int m_format(lua_State *L) {
   char buf[IMB_MONEY_BUFSZ];
-  int64_t v = *(int64_t *)luaL_checkudata(L, 1, MONEY_MT);
+  int64_t v = selfmoney(L, "format");
   int64_t p = lua_isnoneornil(L, 2) ? 2 : imbL_checkint64(L, 2, "money:format: places");
   if (p < 0 || p > 6) return imbL_error(L, "money:format: places: must be 0..6, got %s", imbL_show(L, 2));
   int places = (int)p;
@@ -152,14 +164,14 @@ static void push_exact(lua_State *L, int64_t v, const char *what, int64_t micros
 }
 
 static int m_cents(lua_State *L) {
-  int64_t c, m = *(int64_t *)luaL_checkudata(L, 1, MONEY_MT);
+  int64_t c, m = selfmoney(L, "cents");
   imb_round_cents(m, &c); /* cannot fail: a division by 10^4 */
   push_exact(L, c, "cents", m);
   return 1;
 }
 
 static int m_micros(lua_State *L) {
-  int64_t m = *(int64_t *)luaL_checkudata(L, 1, MONEY_MT);
+  int64_t m = selfmoney(L, "micros");
   push_exact(L, m, "micros", m);
   return 1;
 }

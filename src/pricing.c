@@ -248,11 +248,14 @@ static imb_status scenarios(const batch *b, size_t from, size_t to, const int64_
  * floor(2^64 / block) + 1: x * magic / 2^64 = x / block + x * e / 2^64 with 0
  * < e <= 1, and x * e / 2^64 < 2^-31 < 1 / block, too little to carry x /
  * block past the next whole number.  One multiplication, no correction. */
-static inline int64_t line_column(const batch_charge *c, int64_t value, int unit, int whole) {
-  uint64_t over = value > c->free ? (uint64_t)(value - c->free) : 0;
+/* Unsigned throughout: the loops compute every value's line before they know
+ * whether the chunk stays in bounds, and a value beyond c->vfast (whose chunk
+ * is then priced again by scenarios()) must wrap, not overflow. */
+static inline uint64_t line_column(const batch_charge *c, int64_t value, int unit, int whole) {
+  uint64_t over = value > c->free ? (uint64_t)value - (uint64_t)c->free : 0;
   uint64_t blocks = unit ? over : (uint64_t)(((imb_u128)(over + c->block - 1) * c->magic) >> 64);
-  if (whole) return (int64_t)blocks * c->price_cents;
-  return (int64_t)((blocks * (uint64_t)c->price + IMB_MICROS_PER_CENT / 2) / IMB_MICROS_PER_CENT);
+  if (whole) return blocks * (uint64_t)c->price_cents;
+  return (blocks * (uint64_t)c->price + IMB_MICROS_PER_CENT / 2) / IMB_MICROS_PER_CENT;
 }
 
 /* Sets (first) or adds to o[i] the line of each v[i], and says whether every
@@ -260,8 +263,8 @@ static inline int64_t line_column(const batch_charge *c, int64_t value, int unit
 #define LINE_LOOP(first, unit, whole)                                    \
   for (size_t i = 0; i < n; i++) {                                       \
     out |= (uint64_t)v[i] > bound;                                       \
-    int64_t x = line_column(c, v[i], unit, whole);                       \
-    o[i] = (first ? fee : o[i]) + x;                                     \
+    uint64_t x = line_column(c, v[i], unit, whole);                      \
+    o[i] = (int64_t)((uint64_t)(first ? fee : o[i]) + x);                \
   }
 
 static int column_line(const batch_charge *c, const int64_t *restrict v, size_t n, uint64_t bound,

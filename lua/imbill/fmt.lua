@@ -8,6 +8,23 @@ function M.int(n)
   return sign .. digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
 end
 
+-- Whitespace trimmed from both ends in linear time: the pattern "%s+$"
+-- retries from every space of a long run, which is quadratic in its length.
+local SPACE = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true }
+function M.trim(s)
+  local i = s:find("%S")
+  if not i then return "" end
+  local j = #s
+  while SPACE[s:byte(j)] do j = j - 1 end
+  return s:sub(i, j)
+end
+
+function M.rtrim(s)
+  local j = #s
+  while j > 0 and SPACE[s:byte(j)] do j = j - 1 end
+  return s:sub(1, j)
+end
+
 function M.pad(s, w) return s .. string.rep(" ", w - #s) end
 function M.lpad(s, w) return string.rep(" ", w - #s) .. s end
 
@@ -25,7 +42,7 @@ function M.table(header, rows, right)
   local function line(r)
     local cells = {}
     for i, c in ipairs(r) do cells[i] = right[i] and M.lpad(c, w[i]) or M.pad(c, w[i]) end
-    out[#out + 1] = (table.concat(cells, "  "):gsub("%s+$", ""))
+    out[#out + 1] = M.rtrim(table.concat(cells, "  "))
   end
   if header then line(header) end
   for _, r in ipairs(rows) do line(r) end

@@ -134,7 +134,7 @@ function M.events(path, format)
         if not header then
           header = {}
           for i, name in ipairs(fields) do
-            name = name:match("^%s*(.-)%s*$")
+            name = require("imbill.fmt").trim(name)
             if not COLUMNS[name] then
               f:close()
               error(FN .. ": " .. path .. ":" .. n .. ": header: unknown column " .. string.format("%q", name), 0)

@@ -631,7 +631,7 @@ end
 
 -- CSV usage history -----------------------------------------------------------
 
-local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+local trim = require("imbill.fmt").trim
 
 --- parse_csv(text, { name =, missing = "error"|"zero"|"carry", duplicates =
 -- "error"|"max"|"last", mau_ratio = }): a series from usage history text.
