@@ -84,7 +84,7 @@ end
 -- rounding instruction that is several times slower, and one test covers a
 -- scenario's three values (a sum of absolute differences is 0 only when each
 -- is).  The test never passes a fraction, a NaN or an infinity; what it does
--- refuse that is whole (|v| >= 2^51) goes through whole() for a second look.
+-- refuse that is whole (|v| >= 2^51) gets report()'s full check and passes.
 -- Whole numbers out of range (negative, or beyond 2^53 where numbers are no
 -- longer exact) convert to int64_t values the core refuses by its bound.
 local CHUNK = 512
@@ -119,14 +119,10 @@ local function report(args, from, to)
   end
 end
 
--- The slow path of the copy loops: v when it is a count, an error otherwise
--- (the earlier fields of its scenario first, as core.totals reports).
-local function whole(args, i)
-  report(args, i, i)
-  return args[1] and args[1][i], args[2] and args[2][i], args[3] and args[3][i]
-end
-
 -- Copies one field, or all three at once (the usual call: one loop, one test).
+-- A value the quick test does not pass gets report()'s full check, which
+-- raises for a bad one (the earlier fields of its scenario first, as
+-- core.totals reports) and lets a whole number from 2^51 to 2^53 through.
 local function fill1(args, t, b, from, len)
   for j = 0, len - 1 do
     local v = t[from + j]
@@ -145,7 +141,7 @@ local function fill3(args, from, len)
     local d, g, m = t1[i], t2[i], t3[i]
     if type(d) ~= "number" or type(g) ~= "number" or type(m) ~= "number"
         or abs(d + MAGIC - MAGIC - d) + abs(g + MAGIC - MAGIC - g) + abs(m + MAGIC - MAGIC - m) ~= 0 then
-      d, g, m = whole(args, i)
+      report(args, i, i)
     end
     b1[j], b2[j], b3[j] = d, g, m
   end
