@@ -289,20 +289,16 @@ static int need(rd *r, size_t n, const char *what) {
   }
   return 1;
 }
-static uint64_t get_u64(rd *r, const char *what) {
-  if (!need(r, 8, what)) return 0;
+/* An n-byte little-endian unsigned number (n <= 8). */
+static uint64_t get_le(rd *r, int n, const char *what) {
+  if (!need(r, (size_t)n, what)) return 0;
   uint64_t v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | r->p[r->at + (size_t)i];
-  r->at += 8;
+  for (int i = n - 1; i >= 0; i--) v = (v << 8) | r->p[r->at + (size_t)i];
+  r->at += (size_t)n;
   return v;
 }
-static uint32_t get_u32(rd *r, const char *what) {
-  if (!need(r, 4, what)) return 0;
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; i--) v = (v << 8) | r->p[r->at + (size_t)i];
-  r->at += 4;
-  return v;
-}
+static uint64_t get_u64(rd *r, const char *what) { return get_le(r, 8, what); }
+static uint32_t get_u32(rd *r, const char *what) { return (uint32_t)get_le(r, 4, what); }
 static unsigned get_u8(rd *r, const char *what) {
   if (!need(r, 1, what)) return 0;
   return r->p[r->at++];
