@@ -4,6 +4,6 @@ max_line_length = 130
 include_files = { "lua/**/*.lua", "spec/**/*.lua", "examples/**/*.lua", "bench/**/*.lua", "scripts/*.lua",
                   "bin/imbill", "*.rockspec", ".luacheckrc" }
 files["spec/**"] = { std = "+busted" }
-files["lua/imbill/ffi.lua"] = { std = "luajit" }
+files["lua/imbill/ffi/**"] = { std = "luajit" }
 files["spec/nginx/**"] = { std = "ngx_lua+busted" }
 files["lua/imbill/gateway/**"] = { std = "ngx_lua" }

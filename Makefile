@@ -1,31 +1,63 @@
 # imbill: build, test and demo.  `make demo` and `make test` install what is
-# missing (Debian packages only) before they run.
+# missing (Debian packages only) before they run.  A bare `make` builds the
+# module for Lua 5.4 and for LuaJIT.
+#
+# Layout of build/:
+#   build/core/libimbill.a     the C core alone, compiled without any Lua header
+#   build/FLAVOUR/imbill/core.so   the module; FLAVOUR is 5.4, jit, asan or rock
+#   build/FLAVOUR/obj/...      per-object files with their dependency (.d) files
+#   build/results/             every suite's results, counted by scripts/tally.lua
 
 CC       ?= cc
 WARN     := -std=c99 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT      ?= -O2
-CFLAGS_X := $(WARN) $(OPT) -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L
-CORE_SRC := $(filter-out src/lua_%,$(sort $(wildcard src/*.c)))
-BIND_SRC := $(sort $(wildcard src/lua_*.c))
-SRC      := $(CORE_SRC) $(BIND_SRC)
-HDR      := $(wildcard src/*.h)
+CPPFLAGS_X := -Iinclude -Isrc/core -D_POSIX_C_SOURCE=200809L
+SANITIZE := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+CORE_SRC := $(sort $(wildcard src/core/*.c))
+BIND_SRC := $(sort $(wildcard src/lua/*.c))
+CTEST_SRC := $(sort $(wildcard spec/core/*_test.c))
 
 LUA54_INC := /usr/include/lua5.4
 JIT_INC   := /usr/include/luajit-2.1
-
-B54  := build/5.4/imbill/core.so
-BJIT := build/jit/imbill/core.so
-BSAN := build/asan/imbill/core.so
-
 LUA_PATH_X := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
-BUSTED      = /usr/bin/busted
 
-rockspec:
-	@lua5.4 scripts/gen-rockspec.lua
+.PHONY: all deps deps-min demo test test54 testjit testcore asan valgrind lint bench clean \
+        rock rock-install cdef fuzz notebook docs
 
-.PHONY: all deps deps-min rockspec demo test test54 testjit testnginx asan valgrind lint bench clean
+all: build/5.4/imbill/core.so build/jit/imbill/core.so
 
-all: $(B54) $(BJIT)
+# One flavour of the module: $(1) name, $(2) Lua include dir, $(3) extra flags.
+define flavour
+$(1)_OBJ := $(patsubst src/%.c,build/$(1)/obj/%.o,$(CORE_SRC) $(BIND_SRC))
+build/$(1)/obj/core/%.o: src/core/%.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(WARN) $(3) -fPIC $$(CPPFLAGS_X) -MMD -MP -c -o $$@ $$<
+build/$(1)/obj/lua/%.o: src/lua/%.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(WARN) $(3) -fPIC $$(CPPFLAGS_X) -I$(2) -MMD -MP -c -o $$@ $$<
+build/$(1)/imbill/core.so: $$($(1)_OBJ)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(3) -shared -o $$@ $$^ $(4)
+-include $$($(1)_OBJ:.o=.d)
+endef
+
+$(eval $(call flavour,5.4,$(LUA54_INC),$(OPT)))
+$(eval $(call flavour,jit,$(JIT_INC),$(OPT)))
+$(eval $(call flavour,asan,$(LUA54_INC),$(SANITIZE)))
+
+# The core on its own: no Lua include path, so a stray lua.h is a build error.
+CORE_OBJ := $(patsubst src/core/%.c,build/core/obj/%.o,$(CORE_SRC))
+build/core/obj/%.o: src/core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(OPT) -fPIC $(CPPFLAGS_X) -MMD -MP -c -o $@ $<
+build/core/libimbill.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+-include $(CORE_OBJ:.o=.d)
+
+build/core/tests: $(CTEST_SRC) spec/core/ctest.h build/core/libimbill.a
+	$(CC) $(WARN) $(OPT) $(CPPFLAGS_X) -Ispec/core -o $@ $(CTEST_SRC) build/core/libimbill.a
 
 deps:
 	@bash scripts/deps.sh
@@ -33,40 +65,29 @@ deps:
 deps-min:
 	@IMBILL_DEPS_MIN=1 bash scripts/deps.sh
 
-$(B54): $(SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_X) -I$(LUA54_INC) -shared -o $@ $(SRC)
-
-$(BJIT): $(SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_X) -I$(JIT_INC) -shared -o $@ $(SRC)
-
-$(BSAN): $(SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(WARN) -O1 -g -fPIC -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	  -fno-omit-frame-pointer -I$(LUA54_INC) -shared -o $@ $(SRC)
-
-demo: deps-min $(B54)
+demo: deps-min build/5.4/imbill/core.so
 	@LUA_PATH='$(LUA_PATH_X)' LUA_CPATH='$(CURDIR)/build/5.4/?.so;;' lua5.4 examples/compare_month.lua
 
-# Every suite writes busted's JSON to build/results; scripts/tally.lua reads them
+# Every suite writes its results to build/results; scripts/tally.lua reads them
 # all and prints one "N passed, N failed" line.
 test: deps all
 	@rm -rf build/results && mkdir -p build/results
-	@$(MAKE) --no-print-directory test54 testjit testnginx lint; \
+	@$(MAKE) --no-print-directory testcore test54 testjit lint; \
 	  status=$$?; lua5.4 scripts/tally.lua build/results; t=$$?; \
 	  [ $$status -eq 0 ] && [ $$t -eq 0 ]
 
-test54: $(B54)
+testcore: build/core/tests
+	@mkdir -p build/results
+	@echo "== the C core's own tests (no Lua)"
+	@build/core/tests build/results/core.json; s=$$?; lua5.4 scripts/tally.lua --one build/results/core.json; exit $$s
+
+test54: build/5.4/imbill/core.so
 	@bash scripts/busted.sh 5.4 lua5.4 build/5.4
 
-testjit: $(BJIT)
+testjit: build/jit/imbill/core.so
 	@bash scripts/busted.sh jit luajit build/jit
 
-testnginx: $(BJIT)
-	@if [ -d spec/nginx ]; then bash scripts/nginx-specs.sh; fi
-
-asan: deps $(BSAN)
+asan: deps build/asan/imbill/core.so
 	@mkdir -p build/results
 	@bash scripts/busted.sh asan lua5.4 build/asan
 
@@ -75,12 +96,34 @@ lint:
 	  s=$$?; cat build/results/luacheck.txt | tail -3; \
 	  lua5.4 scripts/lintresult.lua build/results/luacheck.txt build/results/lint.json; exit $$s
 
-valgrind: deps $(B54)
+valgrind: deps build/5.4/imbill/core.so
 	@mkdir -p build/results
 	@bash scripts/valgrind-specs.sh
 
 bench: deps all
 	@bash bench/run.sh
 
+# The FFI declarations are copied from include/imbill.h.
+cdef:
+	@lua5.4 scripts/gen-cdef.lua
+
+# luarocks (imbill-dev-1.rockspec, build type "make") calls these two with
+# its own LUA_INCDIR, CFLAGS and install directories: the same warnings, the
+# same standard and the same hidden symbols as every other build.
+ROCK_CFLAGS ?= -O2 -fPIC
+LIBFLAG ?= -shared
+rock:
+	$(MAKE) --no-print-directory build/rock/imbill/core.so ROCK_INC='$(LUA_INCDIR)'
+build/rock/imbill/core.so: $(CORE_SRC) $(BIND_SRC) include/imbill.h $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(ROCK_CFLAGS) $(CPPFLAGS_X) -I$(ROCK_INC) $(LIBFLAG) -o $@ $(CORE_SRC) $(BIND_SRC)
+
+rock-install:
+	install -d '$(INST_LIBDIR)/imbill' '$(INST_BINDIR)'
+	install -m 0755 build/rock/imbill/core.so '$(INST_LIBDIR)/imbill/core.so'
+	cd lua && find imbill -name '*.lua' | while read f; do \
+	  install -d "$(INST_LUADIR)/$$(dirname $$f)" && install -m 0644 "$$f" "$(INST_LUADIR)/$$f" || exit 1; done
+	install -m 0755 bin/imbill '$(INST_BINDIR)/imbill'
+
 clean:
-	rm -rf build src/*.o imbill/core.so
+	rm -rf build

@@ -11,7 +11,7 @@
 -- --full is given; scenarios per second are comparable either way.  Both are
 -- checked to agree on that slice.
 local imbill = require "imbill"
-local G = require "imbill.grid"
+local G = require "imbill.whatif.grid"
 
 local full = arg and arg[1] == "--full"
 local runtime = rawget(_G, "jit") and jit.version or _VERSION

@@ -6,10 +6,10 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 events=${1:-10000000} users=${2:-2000000}
-make -s all
+make -s all build/core/libimbill.a
 mkdir -p build/bench
-cc -std=c99 -O2 -D_POSIX_C_SOURCE=200809L -o build/bench/meter_core_bench bench/meter_core_bench.c \
-  $(ls src/*.c | grep -v 'src/lua_')
+cc -std=c99 -O2 -Iinclude -D_POSIX_C_SOURCE=200809L -o build/bench/meter_core_bench bench/meter_core_bench.c \
+  build/core/libimbill.a
 echo "== C core ($events logins over $users users, 30 days)"
 build/bench/meter_core_bench "$events" "$users"
 export LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;;"

@@ -60,7 +60,7 @@ local batch = batched(m.logins, "batched")
 local ffi_batch
 if rawget(_G, "jit") then
   collectgarbage("collect")
-  ffi_batch = batched(require("imbill.meter_ffi").logins, "FFI")
+  ffi_batch = batched(require("imbill.ffi.meter").logins, "FFI")
 end
 
 -- 3. a pure-Lua table counter: the same rule (distinct per day and per month)

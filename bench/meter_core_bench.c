@@ -1,7 +1,7 @@
 /* Logins per second through the C core (imb_meter_login), and the memory the
  * meter holds per distinct user-day and per distinct user.  Built and run by
  * bench/meter.sh; the same event stream as bench/meter_bench.lua. */
-#include "../src/meter.h"
+#include "imbill.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 --
 --   lua5.4 examples/compare_month.lua [YYYY-MM]
 local imbill = require "imbill"
-local dates = require "imbill.dates"
+local dates = require "imbill.internal.dates"
 
 local month = arg and arg[1] or "2021-03"
 local m = dates.month(month, "month")

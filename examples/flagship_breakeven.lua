@@ -18,4 +18,4 @@ if out then
 end
 local pair = t.pairs[1]
 print(string.format("\nAnswer: above %s DAU the 2020 flagship is cheaper than the 2021 pro.",
-  require("imbill.fmt").int(pair.crossings[1].at - 1)))
+  require("imbill.internal.fmt").int(pair.crossings[1].at - 1)))

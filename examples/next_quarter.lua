@@ -15,7 +15,7 @@ local last, before = months[#months], months[#months - 3]
 -- million (integer arithmetic: round((last / before - 1) / 3))
 local rate = S.muldiv(last.peak_dau - before.peak_dau, 1000000, before.peak_dau * 3)
 print(string.format("History %s: peak DAU %d in %s, %d in %s: about %s a month.", path, before.peak_dau, before.month,
-  last.peak_dau, last.month, require("imbill.grid").fmt_rate(rate)))
+  last.peak_dau, last.month, require("imbill.whatif.grid").fmt_rate(rate)))
 
 -- next quarter: compound growth from the last month's peak, busier weekends,
 -- groups growing as they did in December

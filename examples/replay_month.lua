@@ -2,7 +2,7 @@
 -- invoice.  Run from the repository root:
 --   LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 examples/replay_month.lua
 local imbill = require "imbill"
-local replay = require "imbill.replay"
+local replay = require "imbill.meter.replay"
 
 local path = arg and arg[1] or "examples/events.csv"
 local meter, report = replay.run{ path = path, book = "2020", edition = "trial" }

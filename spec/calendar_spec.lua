@@ -1,5 +1,5 @@
 local H = require "helper"
-local dates = require "imbill.dates"
+local dates = require "imbill.internal.dates"
 
 local function day(s) return dates.day(s, "date") end
 local function fmtday(d) return dates.format(d) end

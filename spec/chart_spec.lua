@@ -1,7 +1,7 @@
 -- Charts (issue 4): SVG written by imbill itself parses as XML and carries
 -- labelled axes, money ticks, a legend and the break-even labels.
 local H = require "helper"
-local svg = require "imbill.svg"
+local svg = require "imbill.report.svg"
 
 local function xml_ok(text)
   local path = os.tmpname()

@@ -1,4 +1,4 @@
-local csv = require "imbill.csv"
+local csv = require "imbill.internal.csv"
 
 describe("CSV lines (usage histories, event logs, --csv output)", function()
   it("splits plain fields at commas, keeping empty ones", function()

@@ -134,9 +134,9 @@ local cases = {
   -- imbill.breakeven
   { "breakeven: not a table", imbill.breakeven, 5, "^imbill.breakeven: argument: expected a table" },
   { "breakeven: unknown edition", imbill.breakeven, { a = "2021/pro", b = "2021/gold" },
-    "^imbill.breakeven: b.edition: price book 2021 has no such edition" },
+    "^imbill.breakeven: b: price book 2021 has no such edition" },
   { "breakeven: unknown book", imbill.breakeven, { a = "1999/pro", b = "2021/pro" },
-    "^imbill.breakeven: a.book: unknown price book" },
+    "^imbill.breakeven: a: unknown price book" },
   { "breakeven: unknown metric", imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", metric = "wau" },
     "^imbill.breakeven: metric: expected dau, mau or groups" },
   { "breakeven: float bound", imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", from = 0.5 },

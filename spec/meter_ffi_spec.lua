@@ -4,16 +4,16 @@ local H = require "helper"
 local imbill = H.imbill
 
 if not H.is_jit then
-  describe("imbill.meter_ffi", function()
+  describe("imbill.ffi.meter", function()
     pending("needs LuaJIT's FFI")
   end)
   return
 end
 
-local logins = require("imbill.meter_ffi").logins
+local logins = require("imbill.ffi.meter").logins
 local DAY = 86400
 
-describe("imbill.meter_ffi", function()
+describe("imbill.ffi.meter", function()
   it("counts as m:logins does, across chunks and the 63-day edge", function()
     math.randomseed(7)
     local a = imbill.meter{ book = "2020", edition = "pro" }

@@ -211,7 +211,7 @@ describe("meter save and load", function()
         x:usage("2021-03")
       else
         refused = refused + 1
-        assert.matches("^imbill.meter.load: ", x)
+        assert.matches("^imbill.meter.load: ", tostring(x))
       end
     end
     assert.is_true(refused > 0)

@@ -1,6 +1,6 @@
 -- Projections and the migration question (issue 4), against hand-computed values.
 local H = require "helper"
-local S = require "imbill.series"
+local S = require "imbill.whatif.series"
 
 -- 25,000 DAU, 150,000 groups and 60,000 MAU every day, 2022-10 .. 2023-01:
 -- across 2022-10-18 (2021 book: activation month charged by day from then) and

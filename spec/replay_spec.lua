@@ -1,6 +1,6 @@
 local H = require "helper"
 local imbill = H.imbill
-local replay = require "imbill.replay"
+local replay = require "imbill.meter.replay"
 
 local function write(text, ext)
   local path = os.tmpname() .. (ext or ".csv")

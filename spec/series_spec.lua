@@ -1,7 +1,7 @@
 -- Usage series: generators and the CSV usage-history reader (issue 4).
 local H = require "helper"
-local S = require "imbill.series"
-local dates = require "imbill.dates"
+local S = require "imbill.whatif.series"
+local dates = require "imbill.internal.dates"
 
 local function days(s, col, a, b)
   local out = {}

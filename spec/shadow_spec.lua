@@ -1,7 +1,7 @@
 -- Shadow pricing (issue 4): the same usage under a built-in and a user-modified
 -- price book, with per-line and total differences per month.
 local H = require "helper"
-local S = require "imbill.series"
+local S = require "imbill.whatif.series"
 
 describe("shadow pricing", function()
   local usage = S.build { from = "2021-01", months = 2, dau = 25000, groups = 250000 }

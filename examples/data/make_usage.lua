@@ -2,7 +2,7 @@
 -- generators (deterministic: fixed seeds, integer arithmetic).
 --
 --   lua5.4 examples/data/make_usage.lua examples/data
-local S = require "imbill.series"
+local S = require "imbill.whatif.series"
 
 local dir = arg and arg[1] or "examples/data"
 

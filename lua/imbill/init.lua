@@ -1,10 +1,12 @@
 --- imbill: pricing, quota and invoice rules of Tencent Cloud IM, exact.
 -- See README.md for the tour; API.md names are kept stable.
 local core = require "imbill.core"
-local money = require "imbill.money"
+local money = require "imbill.internal.money"
 local books = require "imbill.book"
-local invoice = require "imbill.invoice"
-local compare = require "imbill.compare"
+local invoice = require "imbill.bill.invoice"
+local compare = require "imbill.bill.compare"
+local breakeven = require "imbill.bill.breakeven"
+local totals = require "imbill.bill.totals"
 
 local imbill = {
   VERSION = "0.1.0",
@@ -28,18 +30,18 @@ imbill.is_book = books.is_book
 imbill.invoice = invoice.invoice
 imbill.compare = compare.compare
 imbill.best = compare.best
-imbill.breakeven = compare.breakeven
+imbill.breakeven = breakeven.breakeven
 
 local fast_totals
 if jit then
-  local ok, ffi_totals = pcall(require, "imbill.ffi")
+  local ok, ffi_totals = pcall(require, "imbill.ffi.totals")
   if ok and ffi_totals then fast_totals = ffi_totals.totals end
 end
-function imbill.totals(p) return compare.totals(p, fast_totals) end
+function imbill.totals(p) return totals.totals(p, fast_totals) end
 
 -- The meter (quota metering) and event-log replay are loaded on first use, so
 -- pricing scripts do not pay for them.
-local LAZY = { meter = "imbill.meter", replay = "imbill.replay" }
+local LAZY = { meter = "imbill.meter", replay = "imbill.meter.replay" }
 setmetatable(imbill, {
   __index = function(t, k)
     local mod = LAZY[k]
@@ -59,15 +61,15 @@ do
   local function proxy(mod)
     return setmetatable({}, { __index = function(_, k) return require(mod)[k] end })
   end
-  imbill.series = proxy "imbill.series"            -- build, read_csv, constant, compound, weekly, ...
-  imbill.project = lazy("imbill.project", "run")   -- month-by-month costs, best edition, cheapest path
-  imbill.migration = lazy("imbill.project", "migration")
-  imbill.breakeven_table = lazy("imbill.project", "breakeven_table")
-  imbill.cost_curve = lazy("imbill.project", "cost_curve")
-  imbill.shadow = lazy("imbill.shadow", "run")
-  imbill.grid = lazy("imbill.grid", "run")         -- millions of scenarios through the C fast path
-  imbill.chart = proxy "imbill.chart"              -- SVG: cost_curves, projection_bars, path_timeline
-  imbill.report = lazy("imbill.report", "html")    -- one self-contained HTML page
+  imbill.series = proxy "imbill.whatif.series"            -- build, read_csv, constant, compound, weekly, ...
+  imbill.project = lazy("imbill.whatif.project", "run")   -- month-by-month costs, best edition, cheapest path
+  imbill.migration = lazy("imbill.whatif.project", "migration")
+  imbill.breakeven_table = lazy("imbill.whatif.project", "breakeven_table")
+  imbill.cost_curve = lazy("imbill.whatif.project", "cost_curve")
+  imbill.shadow = lazy("imbill.whatif.shadow", "run")
+  imbill.grid = lazy("imbill.whatif.grid", "run")         -- millions of scenarios through the C fast path
+  imbill.chart = proxy "imbill.report.chart"              -- SVG: cost_curves, projection_bars, path_timeline
+  imbill.report = lazy("imbill.report.page", "html")    -- one self-contained HTML page
 end
 -- end of what-if ------------------------------------------------------------
 

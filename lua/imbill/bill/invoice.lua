@@ -1,0 +1,391 @@
+--- One app's invoice for one calendar month (SPEC 4 and 5).
+-- This file decides which edition was in force on which days and which fees
+-- are waived; every amount is computed by the C core and rounded there, once
+-- per line.  The total is the sum of the rounded lines.
+local core = require "imbill.core"
+local check = require "imbill.internal.check"
+local money = require "imbill.internal.money"
+local dates = require "imbill.internal.dates"
+local books = require "imbill.book"
+local fmt = require "imbill.internal.fmt"
+
+local M = {}
+local FN = "imbill.invoice"
+
+local FIELDS = {
+  book = true, edition = true, month = true, peak_dau = true, dau = true, groups_peak = true,
+  groups = true, mau = true, activated = true, change = true, addons = true, trtc = true,
+  -- carried by meter:usage() so a metered month prices as it was metered
+  peak_dau_day = true, groups_peak_day = true, changes = true, tz = true,
+}
+
+local Invoice = {}
+Invoice.__index = Invoice
+
+local function fail(field, msg, v) check.fail(FN, field, msg, v == nil and check.NOVALUE or v) end
+
+local function wrap(f, ...)
+  local ok, a = pcall(f, ...)
+  if not ok then error((tostring(a):gsub("^[%w%.:_]+: ", FN .. ": ", 1)), 0) end
+  return a
+end
+
+-- A daily series: one whole number per day of the month.  Returns the peak
+-- over the days `use(day_index)` allows, its day index, and the series.
+local function series(field, s, dim, use)
+  check.table(FN, field, s)
+  if #s ~= dim then
+    fail(field, string.format("needs one value per day of the month (%d), has %d", dim, #s))
+  end
+  local peak, at, any = 0, nil, false
+  for i = 1, dim do
+    local v = check.count(FN, field .. "[" .. i .. "]", s[i])
+    if use(i) then
+      any = true
+      if at == nil or v > peak then peak, at = v, i end
+    end
+  end
+  if not any then
+    for i = 1, dim do if at == nil or s[i] > peak then peak, at = s[i], i end end
+  end
+  return peak, at
+end
+
+local function one_change(u)
+  local c = u.change
+  if c == nil then return nil end
+  check.table(FN, "change", c)
+  if c[1] ~= nil then
+    for k in pairs(c) do
+      if type(k) ~= "number" then fail("change", "a list of changes has no named fields", k) end
+    end
+    if #c > 1 then fail("change", "one edition change per calendar month; a second change is refused") end
+    c = c[1]
+    check.table(FN, "change[1]", c)
+  end
+  check.fields(FN .. " change", c, { on = true, to = true })
+  return c
+end
+
+local function plan_lines(book, ed, month, u)
+  local first = dates.month_first(month)
+  local dim = dates.month_length(month)
+  local last = first + dim - 1
+  local segs = { { ed = ed, from = first, to = last } }
+
+  local c = one_change(u)
+  local on
+  if c then
+    on = dates.day(c.on, "change.on", FN)
+    if on < first or on > last then fail("change.on", "is not in the invoice month " .. dates.format_month(month), c.on) end
+    local to = wrap(book.edition, book, c.to)
+    if to == ed then fail("change.to", "is the edition already in force", c.to) end
+    if to.free and not ed.free and not book.policy.return_to_free then
+      fail("change.to", string.format("price book %s does not allow going back to a free edition after %s",
+        book.name, ed.id), c.to)
+    end
+    segs = { { ed = ed, from = first, to = on - 1 }, { ed = to, from = on, to = last } }
+    if on == first then table.remove(segs, 1) end
+  end
+
+  local act
+  local activated = u.activated
+  if activated == nil and c and ed.free and not segs[#segs].ed.free then
+    -- Leaving a free edition with no earlier paid activation given: this
+    -- change is the first paid activation (in 2021 and 2022 it must be, as no
+    -- app can go back to free; in 2020 it is the usual trial -> pro upgrade).
+    activated = c.on
+  end
+  if activated ~= nil then
+    act = dates.day(activated, "activated", FN)
+    if act < first and ed.free and not book.policy.return_to_free then
+      fail("edition", string.format("price book %s does not allow going back to a free edition after the paid"
+        .. " activation of %s", book.name, activated), ed.id)
+    end
+    if act > last then fail("activated", "is after the invoice month " .. dates.format_month(month), activated) end
+    if act >= first then
+      if c and on ~= act then
+        fail("change", string.format("one edition change per calendar month: activated on %s and changed on %s",
+          activated, c.on))
+      end
+      local seg = segs[#segs]
+      if seg.ed.free then
+        fail("activated", "is the activation of a paid edition, but " .. seg.ed.id .. " is free", activated)
+      end
+      if not c then
+        -- before activation the app ran on no paid edition: no plan fee
+        segs = { { ed = nil, from = first, to = act - 1 }, { ed = ed, from = act, to = last } }
+        if act == first then table.remove(segs, 1) end
+      elseif #segs == 2 and not ed.free then
+        -- activated and changed the same day: the edition named before the
+        -- change never ran paid, and the days before activation carry no fee
+        segs[1].ed = nil
+      end
+      segs[#segs].activation = true
+    end
+  end
+
+  local lines = {}
+  for _, s in ipairs(segs) do
+    if s.ed then
+      local days = s.to - s.from + 1
+      local span = dates.format(s.from) .. ".." .. dates.format(s.to)
+      local line = { code = "plan_fee", unit_price = s.ed.monthly_fee, edition = s.ed.id,
+                     from = dates.format(s.from), to = dates.format(s.to) }
+      if s.ed.free then
+        line.quantity, line.cents = 1, 0
+        line.note = string.format("%s (free edition) %s: no plan fee; usage is never billed", s.ed.id, span)
+      elseif s.activation and act < book.policy.activation_free_before then
+        line.quantity, line.cents = 0, 0
+        line.note = string.format("%s first activated %s: no plan fee in the activation month", s.ed.id,
+          dates.format(act))
+      elseif days == dim then
+        line.quantity, line.cents = 1, core.round_cents(s.ed.monthly_fee)
+        line.note = string.format("%s, full month", s.ed.id)
+      else
+        line.quantity, line.cents = days, core.prorate(s.ed.monthly_fee, days, dim)
+        line.note = string.format("%s %s: %d of %d days x %s", s.ed.id, span, days, dim, tostring(s.ed.monthly_fee))
+      end
+      lines[#lines + 1] = line
+    end
+  end
+  return lines, segs, first, dim
+end
+
+local function usage_lines(ued, u, segs, first, dim, month)
+  local lines, usage = {}, {}
+  local paid = {}
+  for _, s in ipairs(segs) do
+    if s.ed and not s.ed.free then
+      for d = s.from, s.to do paid[d - first + 1] = true end
+    end
+  end
+  local function use(i) return paid[i] == true end
+
+  local function metric(peak_field, series_field)
+    local pv, sv = u[peak_field], u[series_field]
+    if pv ~= nil and sv ~= nil then fail(series_field, "give " .. peak_field .. " or " .. series_field .. ", not both") end
+    if sv ~= nil then
+      local peak, at = series(series_field, sv, dim, use)
+      return peak, at and dates.format(first + at - 1)
+    end
+    local day = u[peak_field .. "_day"]
+    if day ~= nil then
+      local d = dates.day(day, peak_field .. "_day", FN)
+      if d < first or d >= first + dim then
+        fail(peak_field .. "_day", "is not in the invoice month " .. dates.format_month(month), day)
+      end
+    end
+    return check.count(FN, peak_field, pv or 0), day
+  end
+
+  usage.peak_dau, usage.peak_dau_day = metric("peak_dau", "dau")
+  usage.groups_peak, usage.groups_peak_day = metric("groups_peak", "groups")
+  usage.mau = check.count(FN, "mau", u.mau or 0)
+  usage.month = dates.format_month(month)
+  if not ued then return lines, usage end
+
+  local function charge(kind, code, value, label, day, field)
+    local ch = ued.charges[kind]
+    if not ch then return end
+    local blocks, cents = check.call(FN, core.charge, ued.rate, kind, value, field)
+    local note
+    local where = day and (" (" .. day .. ")") or ""
+    if value <= ch.free then
+      note = string.format("%s %s%s within %s free", label, fmt.int(value), where, fmt.int(ch.free))
+    elseif ch.block == 1 then
+      note = string.format("%s %s over %s free: %s x %s", label, fmt.int(value), fmt.int(ch.free),
+        fmt.int(blocks), tostring(ch.price))
+    else
+      note = string.format("%s %s%s over %s free: %d block%s of %s x %s", label, fmt.int(value), where,
+        fmt.int(ch.free), blocks, blocks == 1 and "" or "s", fmt.int(ch.block), tostring(ch.price))
+    end
+    lines[#lines + 1] = { code = code, quantity = blocks, unit_price = ch.price, cents = cents, note = note }
+  end
+  charge("dau", "dau_overage", usage.peak_dau, "peak DAU", usage.peak_dau_day, u.dau and "dau" or "peak_dau")
+  charge("groups", "group_overage", usage.groups_peak, "peak groups", usage.groups_peak_day,
+    u.groups and "groups" or "groups_peak")
+  charge("mau", "mau_overage", usage.mau, "MAU", nil, "mau")
+  return lines, usage
+end
+
+local function addon_lines(book, ed, month, addons)
+  local lines = {}
+  if addons == nil then return lines end
+  check.table(FN, "addons", addons)
+  local first = dates.month_first(month)
+  local seen, retention = {}, nil
+  for i, a in ipairs(addons) do
+    local field = "addons[" .. i .. "]"
+    local id, act = a, nil
+    if type(a) == "table" then
+      check.fields(FN .. " " .. field, a, { id = true, activated = true })
+      id, act = a.id, a.activated and dates.day(a.activated, field .. ".activated", FN)
+    end
+    local addon = wrap(book.addon, book, id)
+    if seen[id] then fail(field, "the add-on is listed twice", id) end
+    seen[id] = true
+    if id:match("^retention_") then
+      if retention then fail(field, "one history retention add-on at a time (also " .. retention .. ")", id) end
+      retention = id
+    end
+    if not ed then fail(field, "add-ons need a paid edition", id) end
+    local fee = addon.fee[ed.id]
+    if not fee then fail(field, string.format("add-on %s is not sold for edition %s", id, ed.id), id) end
+    if act and act >= first + dates.month_length(month) then
+      fail(field .. ".activated", "is after the invoice month", a.activated)
+    end
+    local line = { code = "addon", addon = id, quantity = 1, unit_price = fee }
+    if act and act >= first and addon.activation_month_free then
+      line.cents, line.quantity = 0, 0
+      line.note = string.format("%s activated %s: no fee in the activation month", id, dates.format(act))
+    else
+      line.cents = core.round_cents(fee)
+      line.note = id .. (act and act >= first and (", activated " .. dates.format(act) .. ": charged from its activation month")
+        or ", monthly")
+    end
+    lines[#lines + 1] = line
+  end
+  return lines
+end
+
+local function trtc_line(t)
+  if t == nil then return nil end
+  local T = books.TRTC
+  check.table(FN, "trtc", t)
+  local allowed = { free_minutes = true }
+  for _, tier in ipairs(T.tiers) do allowed[tier] = true end
+  check.fields(FN .. " trtc", t, allowed)
+  local secs, prices = {}, {}
+  for _, tier in ipairs(T.tiers) do
+    secs[tier] = check.count(FN, "trtc." .. tier, t[tier] or 0)
+    prices[tier] = money.new(T.price_per_1000[tier])
+  end
+  local free = check.count(FN, "trtc.free_minutes", t.free_minutes == nil and T.free_minutes or t.free_minutes)
+  local cents, tiers = check.call(FN, core.trtc, secs, prices, free)
+  local parts, billed, exact = {}, 0, money.ZERO
+  for _, r in ipairs(tiers) do
+    if r.minutes > 0 then parts[#parts + 1] = string.format("%s %s min", r.tier, fmt.int(r.minutes)) end
+    billed = billed + r.billed
+    exact = exact + prices[r.tier] * r.billed
+  end
+  -- exact = 1000 x the unrounded amount; show it with all its digits
+  -- (through its text: micros() is not exact above 2^53 on LuaJIT)
+  local w, f = exact:format(6):match("^(%d+)%.(%d+)$")
+  local digits = w .. f
+  digits = string.rep("0", 10 - #digits) .. digits
+  local whole = digits:sub(1, -10):gsub("^0+(%d)", "%1")
+  local frac = digits:sub(-9):gsub("0+$", "")
+  local unrounded = whole .. (frac ~= "" and ("." .. frac) or "")
+  return { code = "trtc", quantity = billed, cents = cents, tiers = tiers,
+           note = string.format("TRTC %s; %s free minutes: %s -> %s", #parts > 0 and table.concat(parts, ", ") or "no calls",
+             fmt.int(free), unrounded, tostring(money.from_cents(cents))) }
+end
+
+--- imbill.invoice{...} (API.md "Invoices").
+function M.invoice(u)
+  check.fields(FN, u, FIELDS)
+  local month = dates.month(u.month, "month", FN)
+  local book
+  if u.book ~= nil then
+    local ok, b = pcall(books.get, u.book)
+    -- the lookup names its argument "name"; here the field is "book"
+    if not ok then
+      local msg = tostring(b):gsub("^imbill%.book: name: ", FN .. ": book: ", 1)
+      error((msg:gsub("^imbill%.book: ", FN .. ": ", 1)), 0)
+    end
+    book = b
+  else
+    book = wrap(books.for_month, month)
+  end
+  if u.edition == nil then fail("edition", "is required (one of: " .. table.concat(book:editions(), ", ") .. ")") end
+  local ed = wrap(book.edition, book, u.edition)
+  if u.changes ~= nil then
+    if u.change ~= nil then fail("changes", "give change or changes, not both") end
+    u = setmetatable({ change = u.changes }, { __index = u })
+  end
+  -- usage from a meter counts days in the meter's zone (meter:usage() says
+  -- which); the invoice's days are that zone's, else the book's
+  local tz = book.tz
+  if u.tz ~= nil then tz = dates.format_tz(check.call(FN, dates.tz_offset, u.tz, "tz")) end
+  local notes = {}
+  if book.from and dates.month_first(month) + dates.month_length(month) - 1 < dates.day(book.from) then
+    notes[1] = string.format("price book %s was not yet in force in %s (it starts %s): a what-if price",
+      book.name, dates.format_month(month), book.from)
+  end
+
+  local lines, segs, first, dim = plan_lines(book, ed, month, u)
+  local ued
+  for _, s in ipairs(segs) do if s.ed and not s.ed.free then ued = s.ed end end
+  local ulines, usage = usage_lines(ued, u, segs, first, dim, month)
+  for _, l in ipairs(ulines) do lines[#lines + 1] = l end
+  for _, l in ipairs(addon_lines(book, ued, month, u.addons)) do lines[#lines + 1] = l end
+  local tl = trtc_line(u.trtc)
+  if tl then lines[#lines + 1] = tl end
+
+  -- summed as money: checked 64-bit arithmetic in C, exact on every runtime
+  local total = money.ZERO
+  for _, l in ipairs(lines) do
+    local ok, amount = pcall(money.from_cents, l.cents)
+    if not ok then
+      fail(l.code, string.format("the line's %d cents do not fit in 64 bits of micro-units (prices too large)",
+        l.cents))
+    end
+    l.amount = amount
+    l.cents = nil
+    total = check.call(FN, function() return total + l.amount end)
+  end
+  local due = dates.due(month)
+  local suspend, delete = dates.arrears(due)
+  return setmetatable({
+    book = book.name, edition = ed.id, month = dates.format_month(month), tz = tz,
+    lines = lines, total = total, usage = usage, notes = notes,
+    due = dates.format(due), suspend = dates.format(suspend), delete = dates.format(delete),
+  }, Invoice)
+end
+
+--- Plain data (strings and integers only), ready for JSON.
+function Invoice:data()
+  local lines = {}
+  for i, l in ipairs(self.lines) do
+    lines[i] = { code = l.code, amount = tostring(l.amount), quantity = l.quantity,
+                 unit_price = l.unit_price and tostring(l.unit_price) or nil, note = l.note,
+                 addon = l.addon, edition = l.edition, from = l.from, to = l.to }
+    if l.tiers then
+      local tiers = {}
+      for j, t in ipairs(l.tiers) do
+        tiers[j] = { tier = t.tier, minutes = t.minutes, billed = t.billed }
+      end
+      lines[i].tiers = tiers
+    end
+  end
+  local notes = {}
+  for i, n in ipairs(self.notes or {}) do notes[i] = n end
+  local usage = {}
+  for k, v in pairs(self.usage) do usage[k] = v end
+  return { book = self.book, edition = self.edition, month = self.month, tz = self.tz, lines = lines,
+           total = tostring(self.total), total_cents = self.total:cents(), due = self.due,
+           suspend = self.suspend, delete = self.delete, usage = usage, notes = notes }
+end
+
+function Invoice:__tostring()
+  local rows = {}
+  for _, l in ipairs(self.lines) do rows[#rows + 1] = { l.code, money.pretty(l.amount), l.note } end
+  rows[#rows + 1] = { "total", money.pretty(self.total), "USD" }
+  local body = fmt.table(nil, rows, { false, true, false })
+  local out, width = {}, 0
+  for line in body:gmatch("[^\n]+") do
+    out[#out + 1] = line
+    width = math.max(width, #line)
+  end
+  table.insert(out, #out, string.rep("-", width))
+  return table.concat({
+    string.format("Invoice %s  price book %s, edition %s  (USD, days in UTC%s)", self.month, self.book,
+      self.edition, self.tz),
+    table.concat(out, "\n"),
+    string.format("due %s; if unpaid: suspended %s, data deleted %s", self.due, self.suspend, self.delete),
+  }, "\n") .. (self.notes and #self.notes > 0 and ("\nnote: " .. table.concat(self.notes, "\nnote: ")) or "")
+end
+
+M.Invoice = Invoice
+return M

@@ -1,0 +1,472 @@
+--- Price books and editions: the built-in data of books.lua, checked and turned
+-- into objects, and user books derived from them for what-if pricing.
+local core = require "imbill.core"
+local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
+local money = require "imbill.internal.money"
+local dates = require "imbill.internal.dates"
+local DATA = require "imbill.book.data"
+
+local M = {}
+
+local FN = "imbill.book"
+
+M.GROUP_TYPES = { "Private", "Public", "ChatRoom", "AVChatRoom", "BChatRoom", "Community" }
+-- Tencent's newer names for the same types.
+M.GROUP_ALIASES = { Work = "Private", Meeting = "ChatRoom" }
+local NON_AV = { Private = true, Public = true, ChatRoom = true, Community = true }
+M.NON_AV = NON_AV
+
+M.FEATURES = {
+  "push_all", "multi_device", "local_search", "av_prejoin_history", "community",
+  "read_receipts", "targeted_messages", "av_online_members", "av_broadcast",
+  "user_status", "conversation_mark", "conversation_group", "av_member_ban",
+}
+local FEATURE_SET = {}
+for _, f in ipairs(M.FEATURES) do FEATURE_SET[f] = true end
+
+M.LIMITS = {
+  "accounts", "friends_per_user", "groups_per_user", "members_per_group", "av_groups",
+  "non_av_groups", "daily_net_groups", "bchatroom_daily", "bchatroom_total", "history_days",
+  "free_dau", "free_mau", "free_groups",
+}
+local LIMIT_SET = {}
+for _, l in ipairs(M.LIMITS) do LIMIT_SET[l] = true end
+
+local Book, Edition = {}, {}
+Book.__index, Edition.__index = Book, Edition
+
+local function canonical_type(t)
+  return M.GROUP_ALIASES[t] or t
+end
+
+function M.group_type(t, fn, field)
+  local c = type(t) == "string" and canonical_type(t)
+  for _, g in ipairs(M.GROUP_TYPES) do
+    if g == c then return c end
+  end
+  check.fail(fn, field or "type", "unknown group type (known: " .. table.concat(M.GROUP_TYPES, ", ")
+    .. ", and the aliases Work, Meeting)", t)
+end
+
+--- Members limit for one group type; nil = unlimited.  AVChatRoom and BChatRoom
+-- have no member cap in any edition.
+local function self_edition(self, method)
+  if getmetatable(self) ~= Edition then
+    check.fail("edition:" .. method, "self", "expected an edition: call it as edition:" .. method .. "(...)", self)
+  end
+end
+
+function Edition:members_limit(gtype)
+  self_edition(self, "members_limit")
+  if not NON_AV[gtype] then return nil end
+  local m = self.limits.members_per_group
+  if type(m) == "table" then return m[gtype] end
+  return m
+end
+
+function Edition:supports(feature)
+  self_edition(self, "supports")
+  if not FEATURE_SET[feature] then
+    check.fail("edition:supports", "feature", "unknown feature (known: " .. table.concat(M.FEATURES, ", ") .. ")",
+      feature)
+  end
+  return self.features[feature] == true
+end
+
+function Edition:__tostring()
+  return string.format("imbill edition %s/%s (%s a month)", self.book, self.id, tostring(self.monthly_fee))
+end
+
+-- book.edition("pro") (a dot for the colon) would index nil deep inside.
+local function self_book(self, method)
+  if getmetatable(self) ~= Book then
+    check.fail("book:" .. method, "self", "expected a price book: call it as book:" .. method .. "(...)", self)
+  end
+end
+
+function Book:editions()
+  self_book(self, "editions")
+  local out = {}
+  for i, id in ipairs(self._order) do out[i] = id end
+  return out
+end
+
+function Book:edition(id)
+  self_book(self, "edition")
+  local e = type(id) == "string" and self._editions[id]
+  if not e then
+    check.fail("book:edition", "edition", string.format("price book %s has no such edition (it has: %s)", self.name,
+      table.concat(self._order, ", ")), id)
+  end
+  return e
+end
+
+function Book:has_edition(id) return self._editions[id] ~= nil end
+
+function Book:addon(id)
+  self_book(self, "addon")
+  local a = type(id) == "string" and self._addons[id]
+  if not a then
+    local names = {}
+    for k in pairs(self._addons) do names[#names + 1] = k end
+    table.sort(names)
+    check.fail("book:addon", "addon", string.format("price book %s has no such add-on (it has: %s)", self.name,
+      #names > 0 and table.concat(names, ", ") or "none"), id)
+  end
+  return a
+end
+
+--- Is the book sold to new apps on this day (a day number)?
+function Book:in_force(day)
+  return day >= self.from_day and (self.to_day == nil or day <= self.to_day)
+end
+
+function Book:__tostring()
+  return string.format("imbill price book %s (%s .. %s; %s)", self.name, self.from or "?", self.to or "in force",
+    table.concat(self._order, ", "))
+end
+
+-- Building ---------------------------------------------------------------
+
+-- A deep copy of book data; a table that contains itself is an error, not a
+-- stack overflow (book data is a tree).
+local function copy(t, seen)
+  if type(t) ~= "table" then return t end
+  seen = seen or {}
+  if seen[t] then check.fail(FN, "base", "book data contains a table inside itself", check.NOVALUE) end
+  seen[t] = true
+  local c = {}
+  for k, v in pairs(t) do c[k] = copy(v, seen) end
+  seen[t] = nil
+  return c
+end
+
+-- money.new with the public function's name in front of its error.
+local function amount(fn, v, field)
+  local ok, m = pcall(money.new, v, field)
+  if not ok then error(fn .. ": " .. tostring(m), 0) end
+  return m
+end
+
+local function check_limit(fn, path, v)
+  if v == "unlimited" then return nil end
+  if type(v) == "table" and path:match("members_per_group$") then
+    local t = {}
+    for k, n in pairs(v) do
+      local g = M.group_type(k, fn, path)
+      if not NON_AV[g] then check.fail(fn, path .. "." .. g, "AV group types have no member limit", n) end
+      t[g] = check_limit(fn, path .. "." .. g, n)
+    end
+    return t
+  end
+  local n = check.count(fn, path, v)
+  return n
+end
+
+local CHARGE_KEYS = { free = true, block = true, price = true }
+
+local function build_charge(fn, path, c)
+  if c == nil then return nil end
+  check.table(fn, path, c)
+  check.fields(fn .. " " .. path, c, CHARGE_KEYS)
+  local out = {
+    free = check.count(fn, path .. ".free", c.free or 0),
+    block = check.count(fn, path .. ".block", c.block or 0),
+    price = amount(fn, c.price or "0", path .. ".price"),
+  }
+  if out.price < money.ZERO then check.fail(fn, path .. ".price", "must not be negative", c.price) end
+  if out.block == 0 and out.price > money.ZERO then
+    check.fail(fn, path .. ".block", "a priced charge needs a block size >= 1", c.block)
+  end
+  return out
+end
+
+local EDITION_KEYS = { monthly_fee = true, free = true, limits = true, features = true, dau = true,
+                       groups = true, mau = true, like = true }
+
+local function build_edition(fn, bookname, id, d)
+  local path = "editions." .. id
+  check.fields(fn .. " " .. path, d, EDITION_KEYS)
+  local e = setmetatable({ id = id, book = bookname }, Edition)
+  e.monthly_fee = amount(fn, d.monthly_fee or "0", path .. ".monthly_fee")
+  if e.monthly_fee < money.ZERO then check.fail(fn, path .. ".monthly_fee", "must not be negative", d.monthly_fee) end
+  e.free = d.free == true
+  if d.free ~= nil and type(d.free) ~= "boolean" then check.fail(fn, path .. ".free", "expected a boolean", d.free) end
+  if e.free and e.monthly_fee ~= money.ZERO then
+    check.fail(fn, path .. ".monthly_fee", "a free edition has no plan fee (set free = false to charge one)",
+      d.monthly_fee)
+  end
+  e.limits = {}
+  for k, v in pairs(check.table(fn, path .. ".limits", d.limits or {})) do
+    if not LIMIT_SET[k] then
+      check.fail(fn, path .. ".limits." .. tostring(k), "unknown limit (known: " .. table.concat(M.LIMITS, ", ") .. ")",
+        check.NOVALUE)
+    end
+    e.limits[k] = check_limit(fn, path .. ".limits." .. k, v)
+  end
+  e.features = {}
+  local flist = check.table(fn, path .. ".features", d.features or {})
+  for k in pairs(flist) do
+    if type(k) ~= "number" or k ~= math.floor(k) or k < 1 or k > #flist then
+      check.fail(fn, path .. ".features", "expected a list of feature names, not named fields", k)
+    end
+  end
+  for i, f in ipairs(d.features or {}) do
+    if not FEATURE_SET[f] then
+      check.fail(fn, path .. ".features[" .. i .. "]", "unknown feature (known: " .. table.concat(M.FEATURES, ", ")
+        .. ")", f)
+    end
+    e.features[f] = true
+  end
+  e.charges = {
+    dau = build_charge(fn, path .. ".dau", d.dau),
+    groups = build_charge(fn, path .. ".groups", d.groups),
+    mau = build_charge(fn, path .. ".mau", d.mau),
+  }
+  e.rate = core.rate {
+    monthly_fee = e.monthly_fee, free = e.free,
+    dau = e.charges.dau, groups = e.charges.groups, mau = e.charges.mau,
+  }
+  return e
+end
+
+local function build_addons(fn, book, addons)
+  local out = {}
+  for id, a in pairs(addons or {}) do
+    local path = "addons." .. tostring(id)
+    check.table(fn, path, a)
+    check.fields(fn .. " " .. path, a, { fee = true, raises = true, activation_month_free = true })
+    local fees = {}
+    for ed, fee in pairs(check.table(fn, path .. ".fee", a.fee)) do
+      if not book._editions[ed] then check.fail(fn, path .. ".fee", "no such edition in the book", ed) end
+      fees[ed] = amount(fn, fee, path .. ".fee." .. ed)
+      if fees[ed] < money.ZERO then check.fail(fn, path .. ".fee." .. ed, "must not be negative", fee) end
+    end
+    local raises = {}
+    for limit, per in pairs(check.table(fn, path .. ".raises", a.raises or {})) do
+      if not LIMIT_SET[limit] then check.fail(fn, path .. ".raises", "unknown limit", limit) end
+      raises[limit] = {}
+      -- false marks "unlimited": nil could not be told from "not raised"
+      for ed, v in pairs(check.table(fn, path .. ".raises." .. limit, per)) do
+        if not book._editions[ed] then check.fail(fn, path .. ".raises." .. limit, "no such edition in the book", ed) end
+        local l = check_limit(fn, path .. ".raises." .. limit, v)
+        if l == nil then l = false end
+        raises[limit][ed] = l
+      end
+    end
+    if a.activation_month_free ~= nil and type(a.activation_month_free) ~= "boolean" then
+      check.fail(fn, path .. ".activation_month_free", "expected a boolean", a.activation_month_free)
+    end
+    out[id] = { id = id, fee = fees, raises = raises, activation_month_free = a.activation_month_free == true }
+  end
+  return out
+end
+
+local function policy_of(fn, p)
+  p = p or {}
+  check.fields(fn .. " policy", p, { activation_month_free = true, return_to_free = true })
+  local amf = p.activation_month_free
+  local out = { return_to_free = p.return_to_free == true }
+  if amf == true then out.activation_free_before = math.huge
+  elseif amf == false or amf == nil then out.activation_free_before = -math.huge
+  elseif type(amf) == "table" and amf.before then
+    check.fields(fn .. " policy.activation_month_free", amf, { before = true })
+    out.activation_free_before = dates.day(amf.before, "policy.activation_month_free.before", fn)
+  else
+    check.fail(fn, "policy.activation_month_free", "expected true, false or { before = date }", amf)
+  end
+  out.activation_month_free = amf
+  return out
+end
+
+local function finish(fn, name, d)
+  local b = setmetatable({ name = name, _editions = {}, _order = {} }, Book)
+  b.from, b.to = d.from, d.to
+  b.from_day = d.from and dates.day(d.from, "from", fn) or -math.huge
+  b.to_day = d.to and dates.day(d.to, "to", fn) or nil
+  if b.to_day and b.to_day < b.from_day then check.fail(fn, "to", "is before from (" .. tostring(d.from) .. ")", d.to) end
+  local ok, off = pcall(dates.tz_offset, d.tz)
+  if not ok then error(fn .. ": " .. tostring(off), 0) end
+  b.offset = off
+  b.tz = dates.format_tz(off)
+  b.policy = policy_of(fn, d.policy)
+  for id, ed in pairs(check.table(fn, "editions", d.editions)) do
+    if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
+      check.fail(fn, "editions", "edition ids are words of letters, digits, _ and -", id)
+    end
+    b._editions[id] = build_edition(fn, name, id, check.table(fn, "editions." .. id, ed))
+    b._order[#b._order + 1] = id
+  end
+  if #b._order == 0 then check.fail(fn, "editions", "a book needs at least one edition", check.NOVALUE) end
+  table.sort(b._order, function(x, y)
+    local fx, fy = b._editions[x].monthly_fee, b._editions[y].monthly_fee
+    if fx == fy then return x < y end
+    return fx < fy
+  end)
+  b._addons = build_addons(fn, b, d.addons)
+  b._data = d
+  return b
+end
+
+local builtin = {}
+M.BUILTIN = { "2020", "2021", "2022" }
+
+local function builtin_book(name)
+  if not builtin[name] then builtin[name] = finish(FN, name, DATA[name]) end
+  return builtin[name]
+end
+
+M.TRTC = DATA.trtc
+
+-- A user book: a built-in (or another user book) with edits.  Edition edits
+-- merge into the base edition; a new edition starts from `like` (or empty).
+local function derive(spec)
+  check.fields(FN, spec, { base = true, name = true, from = true, to = true, tz = true, editions = true,
+                           remove = true, addons = true, policy = true })
+  local base = spec.base or "2022"
+  if type(base) ~= "string" and not M.is_book(base) then
+    check.fail(FN, "base", "expected a book name or a book", base)
+  end
+  if type(base) == "string" and (not DATA[base] or base == "trtc") then
+    check.fail(FN, "base", "unknown price book (built-in: 2020, 2021, 2022)", base)
+  end
+  base = M.get(base)
+  for _, k in ipairs { "from", "to" } do
+    if spec[k] ~= nil and type(spec[k]) ~= "string" then check.fail(FN, k, "expected a date YYYY-MM-DD", spec[k]) end
+  end
+  local d = copy(base._data)
+  d.from = spec.from or d.from
+  d.to = spec.to
+  if spec.to == nil and spec.from == nil then d.to = base._data.to end
+  if spec.tz ~= nil then d.tz = spec.tz end
+  if spec.policy ~= nil then
+    check.table(FN, "policy", spec.policy)
+    for k, v in pairs(spec.policy) do d.policy[k] = v end
+  end
+  for id, edits in pairs(check.table(FN, "editions", spec.editions or {})) do
+    if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
+      check.fail(FN, "editions", "edition ids are words of letters, digits, _ and -", id)
+    end
+    check.table(FN, "editions." .. id, edits)
+    local target = d.editions[id]
+    if not target then
+      local like = edits.like
+      if like ~= nil and not d.editions[like] then check.fail(FN, "editions." .. id .. ".like", "no such edition", like) end
+      target = like and copy(d.editions[like]) or { monthly_fee = "0" }
+      d.editions[id] = target
+    end
+    for k, v in pairs(edits) do
+      if k == "limits" then
+        check.table(FN, "editions." .. id .. ".limits", v)
+        target.limits = target.limits or {}
+        for lk, lv in pairs(v) do
+          if lk == "members_per_group" and type(lv) == "table" then
+            -- a per-type table changes the types it names; the others keep
+            -- the base edition's limit (not "unlimited" by omission)
+            local was, merged = target.limits[lk], {}
+            for g in pairs(NON_AV) do
+              if type(was) == "table" then merged[g] = was[g] else merged[g] = was end
+            end
+            for gk, n in pairs(lv) do
+              merged[M.group_type(gk, FN, "editions." .. id .. ".limits.members_per_group")] = n
+            end
+            lv = merged
+          end
+          target.limits[lk] = lv
+        end
+      elseif k == "dau" or k == "groups" or k == "mau" then
+        check.table(FN, "editions." .. id .. "." .. k, v)
+        target[k] = target[k] or {}
+        for ck, cv in pairs(v) do target[k][ck] = cv end
+      elseif k ~= "like" then
+        target[k] = v
+      end
+    end
+  end
+  for _, id in ipairs(check.table(FN, "remove", spec.remove or {})) do
+    if type(id) ~= "string" or not d.editions[id] then check.fail(FN, "remove", "no such edition", id) end
+    d.editions[id] = nil
+    for _, a in pairs(d.addons or {}) do
+      if a.fee then a.fee[id] = nil end
+      for _, per in pairs(a.raises or {}) do per[id] = nil end
+    end
+  end
+  if spec.addons ~= nil then
+    for id, a in pairs(check.table(FN, "addons", spec.addons)) do d.addons[id] = a end
+  end
+  local name = spec.name or ((base.name) .. "+edits")
+  check.string(FN, "name", name)
+  return finish(FN, name, d)
+end
+
+--- book(name) for a built-in, book(book) returns it, book{...} derives a user book.
+function M.get(x)
+  if getmetatable(x) == Book then return x end
+  if type(x) == "string" then
+    if DATA[x] and x ~= "trtc" then return builtin_book(x) end
+    check.fail(FN, "name", "unknown price book (built-in: 2020, 2021, 2022)", x)
+  end
+  if type(x) == "table" then return derive(x) end
+  check.fail(FN, "book", "expected a book name, a book, or a table deriving one", x)
+end
+
+function M.is_book(x) return getmetatable(x) == Book end
+
+local function unknown_edition(book)
+  return "price book " .. book.name .. " has no such edition (it has: " .. table.concat(book._order, ", ") .. ")"
+end
+
+--- The one way every function names an edition: "book/edition" ("2021/pro"),
+-- { book = name or book object, edition = id }, or an edition object.
+-- Returns the book (nil for an edition object of a user book), the edition
+-- and its "book/edition" name; errors name fn and field (with field "", the
+-- table form's errors name "book" and "edition" themselves).
+function M.resolve(fn, field, x)
+  local function sub(k) return field == "" and k or field .. "." .. k end
+  if getmetatable(x) == Edition then
+    local ok, b = pcall(M.get, x.book)
+    return ok and b or nil, x, x.book .. "/" .. x.id
+  end
+  local bn, en, bfield, efield
+  if type(x) == "table" and getmetatable(x) == nil and x.book ~= nil then
+    bn, en, bfield, efield = x.book, x.edition, sub("book"), sub("edition")
+  elseif type(x) == "string" then
+    bn, en = x:match("^([^/]+)/(.+)$")
+    bfield, efield = field, field
+  end
+  if bn == nil then
+    check.fail(fn, field, "expected \"book/edition\" such as \"2021/pro\", or { book =, edition = }", x)
+  end
+  local book = errors.call(fn, bfield, M.get, bn)
+  local ed = type(en) == "string" and book._editions[en]
+  if not ed then check.fail(fn, efield, unknown_edition(book), en) end
+  return book, ed, book.name .. "/" .. ed.id
+end
+
+--- The book a new app would have been sold on that day.
+function M.at(date)
+  local day = dates.day(date, "date", "imbill.book_at")
+  for _, name in ipairs(M.BUILTIN) do
+    local b = builtin_book(name)
+    if b:in_force(day) then return b end
+  end
+  check.fail("imbill.book_at", "date", "no price book was in force (the first starts 2020-02-19)", date)
+end
+
+--- The book in force for a month: the one in force on its 1st, or, for the
+-- month a book starts in, the one in force on its last day.
+function M.for_month(month)
+  local first = dates.month_first(month)
+  for _, name in ipairs(M.BUILTIN) do
+    if builtin_book(name):in_force(first) then return builtin_book(name) end
+  end
+  local last = first + dates.month_length(month) - 1
+  for _, name in ipairs(M.BUILTIN) do
+    if builtin_book(name):in_force(last) then return builtin_book(name) end
+  end
+  check.fail("imbill", "month", "no price book was in force (the first starts 2020-02-19)",
+    dates.format_month(month))
+end
+
+return M

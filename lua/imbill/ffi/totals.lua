@@ -1,0 +1,212 @@
+--- LuaJIT only: the batch path (imbill.totals) through the FFI.
+-- The same core.so that `require "imbill.core"` loads also exports the plain C
+-- ABI of include/imbill.h.  A C-API call from a hot loop makes
+-- LuaJIT leave compiled code for every element it reads; here the Lua arrays
+-- are copied, a chunk at a time, into int64_t buffers in loops the JIT
+-- compiles, the core prices each chunk in one call (imb_totals_upto, which
+-- also bounds every count and total by 2^53), and the cents are copied back.
+-- Same contract and error messages as core.totals (src/lua/pricing.c).
+local ffi = require "ffi"
+local core = require "imbill.core"
+
+local path = package.searchpath and package.searchpath("imbill.core", package.cpath)
+if not path then error("imbill.ffi.totals: imbill.core not found on package.cpath", 0) end
+
+require "imbill.ffi.cdef"
+
+local C = ffi.load(path)
+
+local int64_arr = ffi.typeof("int64_t[?]")
+local size_1 = ffi.typeof("size_t[1]")
+local rate_ptr_t = ffi.typeof("const imb_rate *")
+-- Above this a double no longer holds every whole number: such counts and
+-- totals would not be exact, so they are errors, as in the C-API binding.
+local EXACT = 2 ^ 53
+local floor, type, tostring, tonumber, error = math.floor, type, tostring, tonumber, error
+
+local FIELDS = { "peak_dau", "groups_peak", "mau" }
+local RANGE = ffi.C.IMB_ERANGE
+
+-- The imb_rate inside a rate userdata.  Weak keys: a pointer is cached only
+-- while its userdata lives, and each call keeps the userdata (its argument)
+-- alive until the C call has returned.
+local ptrs = setmetatable({}, { __mode = "k" })
+local function rate_of(rate)
+  local p = ptrs[rate]
+  if not p then
+    p = ffi.cast(rate_ptr_t, core.rate_ptr(rate))
+    ptrs[rate] = p
+  end
+  return p
+end
+
+local function show(v)
+  local t = type(v)
+  if t == "number" or t == "string" then return tostring(v) end
+  return t
+end
+
+local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+
+-- A number used for every scenario: whole, >= 0, exact (checked here, so its
+-- errors read as core.totals' do).
+local function scalar(v, field)
+  if v ~= v or v ~= floor(v) or v > EXACT or v < -EXACT then
+    if v == v and v == floor(v) then
+      fail("%s: %s is beyond 2^53 and cannot be exact on this runtime", field, show(v))
+    end
+    fail("%s: expected a whole number, got %s", field, show(v))
+  end
+  if v < 0 then fail("%s: must not be negative, got %s", field, show(v)) end
+end
+
+-- Scenarios go through the core CHUNK at a time, in int64_t buffers that are
+-- allocated once and stay in cache (nothing in a chunk yields or calls back
+-- into Lua, so sharing them is safe).  The copy into a buffer converts each
+-- number by truncation, so the loop must first know it is whole: v + MAGIC -
+-- MAGIC rounds v to a whole number when |v| < 2^51, so it equals v exactly
+-- when v is whole.  That costs two additions where math.floor costs a
+-- rounding instruction that is several times slower, and one test covers a
+-- scenario's three values (a sum of absolute differences is 0 only when each
+-- is).  The test never passes a fraction, a NaN or an infinity; what it does
+-- refuse that is whole (|v| >= 2^51) gets report()'s full check and passes.
+-- Whole numbers out of range (negative, or beyond 2^53 where numbers are no
+-- longer exact) convert to int64_t values the core refuses by its bound.
+local CHUNK = 512
+local buf = { int64_arr(CHUNK), int64_arr(CHUNK), int64_arr(CHUNK) }
+local outbuf = int64_arr(CHUNK)
+local one = { int64_arr(1), int64_arr(1), int64_arr(1) }
+local bad, bad_field = size_1(), ffi.new("int[1]")
+local MAGIC = 2 ^ 52 + 2 ^ 51
+local abs = math.abs
+
+local ok_tnew, tnew = pcall(require, "table.new")
+if not ok_tnew then tnew = function() return {} end end
+
+local function bad_value(v)
+  return type(v) ~= "number" or not (v >= 0 and v <= EXACT) or v ~= floor(v)
+end
+
+-- After the core refused a value in a chunk: find the first bad one scenario
+-- by scenario, fields in order, and report it as core.totals does.
+local function report(args, from, to)
+  for i = from, to do
+    for k = 1, 3 do
+      local t = args[k]
+      if type(t) == "table" and bad_value(t[i]) then
+        local v = t[i]
+        if type(v) == "number" and v > EXACT and v == floor(v) and v ~= math.huge then
+          fail("%s[%d]: %s is beyond 2^53 and cannot be exact on this runtime", FIELDS[k], i, show(v))
+        end
+        fail("%s[%d]: expected a whole number >= 0, got %s", FIELDS[k], i, show(v))
+      end
+    end
+  end
+end
+
+-- Copies one field, or all three at once (the usual call: one loop, one test).
+-- A value the quick test does not pass gets report()'s full check, which
+-- raises for a bad one (the earlier fields of its scenario first, as
+-- core.totals reports) and lets a whole number from 2^51 to 2^53 through.
+local function fill1(args, t, b, from, len)
+  for j = 0, len - 1 do
+    local v = t[from + j]
+    if type(v) ~= "number" or abs(v + MAGIC - MAGIC - v) ~= 0 then
+      report(args, from + j, from + j)
+    end
+    b[j] = v
+  end
+end
+
+local function fill3(args, from, len)
+  local t1, t2, t3 = args[1], args[2], args[3]
+  local b1, b2, b3 = buf[1], buf[2], buf[3]
+  for j = 0, len - 1 do
+    local i = from + j
+    local d, g, m = t1[i], t2[i], t3[i]
+    if type(d) ~= "number" or type(g) ~= "number" or type(m) ~= "number"
+        or abs(d + MAGIC - MAGIC - d) + abs(g + MAGIC - MAGIC - g) + abs(m + MAGIC - MAGIC - m) ~= 0 then
+      report(args, i, i)
+    end
+    b1[j], b2[j], b3[j] = d, g, m
+  end
+end
+
+--- totals(rate, dau, groups, mau) -> { cents, ... }: each input an array (one
+-- value per scenario), a number (every scenario) or nil (0).
+local function totals(rate, dau, groups, mau)
+  local r = rate_of(rate)
+  local args = { dau, groups, mau }
+  local n = -1
+  local arrays = 0
+  for k = 1, 3 do
+    local v = args[k]
+    local t = type(v)
+    if t == "table" then
+      local len = #v
+      if n >= 0 and len ~= n then
+        fail("%s: has %d scenarios where an earlier array has %d", FIELDS[k], len, n)
+      end
+      n = len
+      arrays = arrays + 1
+    elseif t == "number" then
+      scalar(v, FIELDS[k])
+    elseif t ~= "nil" then
+      fail("%s: expected an array of whole numbers or a number, got %s", FIELDS[k], show(v))
+    end
+  end
+  if n < 0 then n = 1 end
+  -- what the core reads for each field: a chunk buffer (step 1), or one value
+  -- for every scenario (step 0; nil is 0)
+  local src, step = {}, {}
+  for k = 1, 3 do
+    local v = args[k]
+    if type(v) == "table" then src[k], step[k] = buf[k], 1
+    elseif v == nil then src[k], step[k] = nil, 0
+    else
+      one[k][0] = v
+      src[k], step[k] = one[k], 0
+    end
+  end
+  local res = tnew(n, 0)
+  local from = 1
+  while from <= n do
+    local len = n - from + 1
+    if len > CHUNK then len = CHUNK end
+    if arrays == 3 then
+      fill3(args, from, len)
+    else
+      for k = 1, 3 do
+        if step[k] == 1 then fill1(args, args[k], buf[k], from, len) end
+      end
+    end
+    local s = C.imb_totals_upto(r, len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf,
+      bad, bad_field)
+    if s ~= 0 then
+      local at = from + tonumber(bad[0])
+      if bad_field[0] >= 0 then report(args, at, at) end
+      if s == RANGE then
+        -- the exact total, for the message, through the unbounded entry point
+        local d = int64_arr(3)
+        for k = 1, 3 do
+          local v = args[k]
+          if type(v) == "table" then v = v[at] end
+          d[k - 1] = v or 0
+        end
+        local o = int64_arr(1)
+        C.imb_totals(r, 1, d, 0, d + 1, 0, d + 2, 0, o, bad)
+        fail("scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime", at,
+          (tostring(o[0]):gsub("LL$", "")))
+      end
+      fail("scenario %d: the total %s (peak_dau, groups_peak or mau too large)", at,
+        ffi.string(C.imb_strerror(s)))
+    end
+    for j = 0, len - 1 do res[from + j] = tonumber(outbuf[j]) end
+    from = from + len
+  end
+  -- the rate must outlive the calls above; this use keeps it reachable
+  if rate == nil then return nil end
+  return res
+end
+
+return { totals = totals }

@@ -1,0 +1,69 @@
+--- Argument checks shared by the public functions.  Every error names the
+-- function, the field and the value it got (imbill.internal.errors), and
+-- carries no file position: the field name is what tells a user where to look.
+local errors = require "imbill.internal.errors"
+
+local M = {}
+
+local mtype = math.type
+local EXACT = 2 ^ 53
+
+M.show = errors.show
+M.NOVALUE = errors.NOVALUE
+M.fail = errors.raise
+
+--- A whole number >= 0 (counts of users, groups, seconds...).  On every
+-- runtime a float is a count only when it is whole and at most 2^53, the
+-- last integer a double holds exactly (the rule imbill.totals follows too).
+function M.count(fn, field, v)
+  if type(v) ~= "number" then M.fail(fn, field, "expected a whole number >= 0", v) end
+  if mtype and mtype(v) == "integer" then
+    if v < 0 then M.fail(fn, field, "must not be negative", v) end
+    return v
+  end
+  if v ~= v or v == math.huge or v == -math.huge or v ~= math.floor(v) then
+    M.fail(fn, field, "expected a whole number >= 0", v)
+  end
+  if v < 0 then M.fail(fn, field, "must not be negative", v) end
+  if v > EXACT then M.fail(fn, field, "is too large to be exact (above 2^53)", v) end
+  if mtype then v = math.tointeger(v) end
+  return v
+end
+
+function M.opt_count(fn, field, v)
+  if v == nil then return nil end
+  return M.count(fn, field, v)
+end
+
+function M.string(fn, field, v)
+  if type(v) ~= "string" then M.fail(fn, field, "expected a string", v) end
+  return v
+end
+
+function M.table(fn, field, v)
+  if type(v) ~= "table" then M.fail(fn, field, "expected a table", v) end
+  return v
+end
+
+--- Rejects keys a function does not know, so a typo ("peek_dau") is an error
+-- instead of a silently ignored field.
+function M.fields(fn, t, allowed)
+  if type(t) ~= "table" then M.fail(fn, "argument", "expected a table of named fields", t) end
+  for k in pairs(t) do
+    if not allowed[k] then
+      local names = {}
+      for name in pairs(allowed) do names[#names + 1] = name end
+      table.sort(names)
+      M.fail(fn, tostring(k), "unknown field (known: " .. table.concat(names, ", ") .. ")", M.NOVALUE)
+    end
+  end
+  return t
+end
+
+--- Runs f(...); an error raised inside is raised again naming fn, the public
+-- function the user called, and keeping its field.
+function M.call(fn, f, ...)
+  return errors.call(fn, nil, f, ...)
+end
+
+return M

@@ -1,0 +1,341 @@
+--- Batch what-if grids: editions x monthly growth rates x starting DAU,
+-- millions of scenarios priced by the C core (src/grid.c), with results kept
+-- as one int64 per scenario and summarised in C (min, max, mean, percentiles,
+-- wins per edition) rather than as a table per scenario.
+--
+-- A scenario's DAU is dau(0) = start, dau(k+1) = round_half_up(dau(k) x
+-- (1 + growth)); groups(k) = groups + round_half_up(dau(k) x groups_per_dau);
+-- mau(k) = round_half_up(dau(k) x mau_per_dau); its result is the sum of the
+-- full-month totals of months 0 .. months-1 in cents.  grid.run_lua computes
+-- the same numbers in plain Lua (the reference for tests and the benchmark).
+local core = require "imbill.core"
+local check = require "imbill.internal.check"
+local money = require "imbill.internal.money"
+local books = require "imbill.book"
+local series = require "imbill.whatif.series"
+
+local M = {}
+local FN = "imbill.grid"
+local PPM = 1000000
+
+local function toint(v)
+  if math.type then return math.tointeger(v) or v end
+  return v
+end
+
+
+-- A list of whole numbers, or a range { from =, to =, step = }.
+local function counts(field, v, signed)
+  if type(v) == "number" then v = { v } end
+  check.table(FN, field, v)
+  local out = {}
+  if v.from ~= nil or v.to ~= nil or v.step ~= nil then
+    check.fields(FN .. " " .. field, v, { from = true, to = true, step = true })
+    local conv = signed and function(f, x)
+      if type(x) ~= "number" or x ~= math.floor(x) then check.fail(FN, f, "expected a whole number", x) end
+      return toint(x)
+    end or function(f, x) return check.count(FN, f, x) end
+    local a, b = conv(field .. ".from", v.from), conv(field .. ".to", v.to)
+    local s = check.count(FN, field .. ".step", v.step or 1)
+    if s < 1 then check.fail(FN, field .. ".step", "must be at least 1", v.step) end
+    if b < a then check.fail(FN, field .. ".to", "is below from", v.to) end
+    if (b - a) / s >= 1e8 then check.fail(FN, field, "more than 10^8 values", v.to) end
+    for x = a, b, s do out[#out + 1] = x end
+    return out
+  end
+  for i, x in ipairs(v) do
+    if signed then
+      if type(x) ~= "number" or x ~= math.floor(x) then check.fail(FN, field .. "[" .. i .. "]", "expected a whole number", x) end
+      out[i] = toint(x)
+    else
+      out[i] = check.count(FN, field .. "[" .. i .. "]", x)
+    end
+  end
+  if #out == 0 then check.fail(FN, field, "needs at least one value", check.NOVALUE) end
+  return out
+end
+
+-- Growth rates in parts per million, from growth = { "5%", 0.05, ... },
+-- growth_bp = { 500, ... } or growth_ppm = { 50000, ... } (or ranges).
+local function growth_of(p)
+  local given = (p.growth ~= nil and 1 or 0) + (p.growth_bp ~= nil and 1 or 0) + (p.growth_ppm ~= nil and 1 or 0)
+  if given > 1 then check.fail(FN, "growth", "give one of growth, growth_bp, growth_ppm", p.growth) end
+  local out = {}
+  if p.growth_bp ~= nil then
+    for i, b in ipairs(counts("growth_bp", p.growth_bp, true)) do out[i] = b * 100 end
+  elseif p.growth_ppm ~= nil then
+    out = counts("growth_ppm", p.growth_ppm, true)
+  else
+    local g = p.growth or { 0 }
+    if type(g) ~= "table" then g = { g } end
+    for i, x in ipairs(g) do out[i] = series.ppm(FN, "growth[" .. i .. "]", x, true) end
+    if #out == 0 then check.fail(FN, "growth", "needs at least one rate", check.NOVALUE) end
+  end
+  for i, r in ipairs(out) do
+    if r <= -PPM or r > 100 * PPM then
+      check.fail(FN, "growth[" .. i .. "]", "must be above -100% and at most 10000% (in ppm)", r)
+    end
+  end
+  return out
+end
+
+local function fmt_rate(ppm)
+  local sign = ppm < 0 and "-" or ""
+  local a = math.abs(ppm)
+  local whole, frac = math.floor(a / 10000), a % 10000
+  local s = sign .. string.format("%d", whole)
+  if frac ~= 0 then s = s .. (string.format(".%04d", frac):gsub("0+$", "")) end
+  return s .. "%"
+end
+M.fmt_rate = fmt_rate
+
+local FIELDS = { editions = true, growth = true, growth_bp = true, growth_ppm = true, start_dau = true,
+                 months = true, groups = true, groups_per_dau = true, mau_per_dau = true, progress = true,
+                 chunk = true }
+
+--- The checked parameters of a grid (shared by run and run_lua).
+function M.spec(p)
+  check.fields(FN, p, FIELDS)
+  local s = { editions = {}, names = {} }
+  local eds = p.editions
+  if eds == nil then
+    eds = {}
+    for _, b in ipairs(books.BUILTIN) do
+      local book = books.get(b)
+      for _, id in ipairs(book:editions()) do
+        if not book:edition(id).free then eds[#eds + 1] = b .. "/" .. id end
+      end
+    end
+  end
+  check.table(FN, "editions", eds)
+  if #eds == 0 then check.fail(FN, "editions", "needs at least one edition", check.NOVALUE) end
+  for i, e in ipairs(eds) do local _
+    _, s.editions[i], s.names[i] = books.resolve(FN, "editions[" .. i .. "]", e) end
+  s.growth = growth_of(p)
+  if p.start_dau == nil then check.fail(FN, "start_dau", "is required (a list or { from =, to =, step = })", nil) end
+  s.start = counts("start_dau", p.start_dau)
+  s.months = check.count(FN, "months", p.months or 12)
+  if s.months < 1 or s.months > 1200 then check.fail(FN, "months", "expected 1 .. 1200", p.months) end
+  s.groups = check.count(FN, "groups", p.groups or 0)
+  s.groups_ppm = p.groups_per_dau ~= nil and series.ppm(FN, "groups_per_dau", p.groups_per_dau) or 0
+  s.mau_ppm = p.mau_per_dau ~= nil and series.ppm(FN, "mau_per_dau", p.mau_per_dau) or 0
+  s.n = #s.editions * #s.growth * #s.start
+  if p.progress ~= nil and type(p.progress) ~= "function" then
+    check.fail(FN, "progress", "expected a function(done, total)", p.progress)
+  end
+  s.progress = p.progress
+  s.chunk = check.count(FN, "chunk", p.chunk or 250000)
+  if s.chunk < 1 then check.fail(FN, "chunk", "must be at least 1", p.chunk) end
+  return s
+end
+
+local Grid = {}
+Grid.__index = Grid
+M.Grid = Grid
+
+--- imbill.grid{ editions = { "2021/pro", ... } (default: every paid built-in
+-- edition), growth = { "0%", "5%" } | growth_bp = {...} | growth_ppm = {...}
+-- (lists or { from =, to =, step = }), start_dau = list | range, months = 12,
+-- groups = n, groups_per_dau = ratio, mau_per_dau = ratio, progress =
+-- function(done, total), chunk = n }
+function M.run(p)
+  local s = M.spec(p)
+  local rates = {}
+  for i, e in ipairs(s.editions) do rates[i] = e.rate end
+  local ok, g = pcall(core.grid, rates, s.growth, s.start, s.months, s.groups, s.groups_ppm, s.mau_ppm)
+  if not ok then error(FN .. ": " .. series.clean(g), 0) end
+  local done = 0
+  while done < s.n do
+    local ok2, d = pcall(g.run, g, s.chunk)
+    if not ok2 then error(FN .. ": " .. series.clean(d), 0) end
+    done = d
+    if s.progress then s.progress(done, s.n) end
+  end
+  return setmetatable({ core = g, spec = s, n = s.n, names = s.names }, Grid)
+end
+
+function Grid:size() return self.n end
+
+--- The total of scenario i (1-based) as money.
+function Grid:get(i) return money.from_cents(self.core:get(i)) end
+function Grid:cents(i) return self.core:get(i) end
+
+--- Scenario i's parameters: { edition =, growth_ppm =, growth = "5%", start_dau =, total = money }.
+function Grid:scenario(i)
+  local e, gi, si = self.core:coords(i)
+  return { index = i, edition = self.names[e], growth_ppm = self.spec.growth[gi], growth = fmt_rate(self.spec.growth[gi]),
+           start_dau = self.spec.start[si], total = money.from_cents(self.core:get(i)) }
+end
+
+--- 1-based index of (edition position, growth position, start position).
+function Grid:index(e, gi, si)
+  local ng, ns = #self.spec.growth, #self.spec.start
+  return ((e - 1) * ng + (gi - 1)) * ns + si
+end
+
+-- The scenario range of one edition (by position or "book/edition"), or all.
+function Grid:range(edition)
+  if edition == nil then return 1, self.n end
+  local e = edition
+  if type(edition) == "string" then
+    for i, nm in ipairs(self.names) do if nm == edition then e = i end end
+  end
+  if type(e) ~= "number" or not self.names[e] then check.fail("grid:range", "edition", "not in this grid", edition) end
+  local per = #self.spec.growth * #self.spec.start
+  return (e - 1) * per + 1, e * per
+end
+
+function Grid:min(edition)
+  local c, i = self.core:min(self:range(edition))
+  return money.from_cents(c), i
+end
+
+function Grid:max(edition)
+  local c, i = self.core:max(self:range(edition))
+  return money.from_cents(c), i
+end
+
+--- Mean, rounded half-up to the cent (exact sum first).
+function Grid:mean(edition)
+  local sum, n = self.core:sum(self:range(edition))
+  return money.from_cents(series.muldiv(sum, 1, n)), sum
+end
+
+--- p: a percentage 0 .. 100 (number or string, up to 4 decimals); nearest
+-- rank: the value at rank max(1, ceil(p/100 x n)) in sorted order.
+function Grid:percentile(p, edition)
+  local micros = series.ppm("grid:percentile", "p", p)
+  if micros % 100 ~= 0 then check.fail("grid:percentile", "p", "at most 4 decimals", p) end
+  local pp = toint(micros / 100)
+  if pp > PPM then check.fail("grid:percentile", "p", "expected 0 .. 100", p) end
+  local lo, hi = self:range(edition)
+  return money.from_cents(self.core:percentile(pp, lo, hi))
+end
+
+--- How many (growth, start) pairs each edition is the cheapest for.
+function Grid:wins()
+  local w = self.core:wins()
+  local out = {}
+  for i, n in ipairs(w) do out[i] = { edition = self.names[i], wins = n } end
+  return out
+end
+
+M.PERCENTILES = { 5, 25, 50, 75, 95 }
+
+--- { n =, min =, max =, mean =, p5 =, p25 =, p50 =, p75 =, p95 =, argmin =, argmax = } (money).
+function Grid:summary(edition, percentiles)
+  local lo, hi = self:range(edition)
+  local mn, imin = self:min(edition)
+  local mx, imax = self:max(edition)
+  local r = { n = hi - lo + 1, min = mn, max = mx, mean = (self:mean(edition)),
+              argmin = self:scenario(imin), argmax = self:scenario(imax), percentiles = {} }
+  for _, p in ipairs(percentiles or M.PERCENTILES) do
+    local v = self:percentile(p, edition)
+    r["p" .. tostring(p)] = v
+    r.percentiles[#r.percentiles + 1] = { p = p, value = v }
+  end
+  return r
+end
+
+--- One summary per edition, with its wins.
+function Grid:by_edition(percentiles)
+  local out, wins = {}, self.core:wins()
+  for i, nm in ipairs(self.names) do
+    local s = self:summary(i, percentiles)
+    s.edition, s.wins = nm, wins[i]
+    out[i] = s
+  end
+  return out
+end
+
+--- Totals in cents as a Lua array (for small grids; from/to optional).
+function Grid:totals(from, to) return self.core:totals(from, to) end
+
+function Grid:__tostring()
+  return string.format("imbill grid: %d editions x %d growth rates x %d starting DAU = %d scenarios over %d months",
+    #self.names, #self.spec.growth, #self.spec.start, self.n, self.spec.months)
+end
+
+-- The pure-Lua reference -----------------------------------------------------
+
+local idiv = series.idiv
+
+-- An edition's prices as plain integers (micro-units).
+local function plain_rate(ed)
+  local function ch(c)
+    if not c or c.block == 0 then return nil end
+    return { free = c.free, block = c.block, price = c.price:micros() }
+  end
+  return { fee_cents = idiv(ed.monthly_fee:micros() + 5000, 10000), free = ed.free,
+           dau = ch(ed.charges.dau), groups = ch(ed.charges.groups), mau = ch(ed.charges.mau) }
+end
+M.plain_rate = plain_rate
+
+local function charge_cents(c, v)
+  if c == nil or v <= c.free then return 0 end
+  local over = v - c.free
+  local blocks = idiv(over, c.block)
+  if blocks * c.block < over then blocks = blocks + 1 end
+  return idiv(2 * blocks * c.price + 10000, 20000)
+end
+
+--- The full-month total in cents, in plain Lua (same rules as imb_month_total).
+function M.month_total_lua(r, dau, groups, mau)
+  if r.free then return r.fee_cents end
+  return r.fee_cents + charge_cents(r.dau, dau) + charge_cents(r.groups, groups) + charge_cents(r.mau, mau)
+end
+
+--- The same grid in plain Lua: returns an array of cents (scenario order as in run).
+function M.run_lua(p)
+  local s = M.spec(p)
+  local out, n = {}, 0
+  local months, groups, gppm, mppm = s.months, s.groups, s.groups_ppm, s.mau_ppm
+  local total_fn = M.month_total_lua
+  for _, ed in ipairs(s.editions) do
+    local r = plain_rate(ed)
+    for _, g in ipairs(s.growth) do
+      local mul = PPM + g
+      for _, start in ipairs(s.start) do
+        local dau, total = start, 0
+        for k = 1, months do
+          local gr = groups
+          if gppm ~= 0 then gr = gr + idiv(2 * dau * gppm + PPM, 2 * PPM) end
+          local mau = mppm ~= 0 and idiv(2 * dau * mppm + PPM, 2 * PPM) or 0
+          total = total + total_fn(r, dau, gr, mau)
+          if k < months and g ~= 0 then dau = idiv(2 * dau * mul + PPM, 2 * PPM) end
+        end
+        n = n + 1
+        out[n] = total
+        if s.progress and n % s.chunk == 0 then s.progress(n, s.n) end
+      end
+    end
+  end
+  return out
+end
+
+--- Summaries of a plain array of cents (used with run_lua): the same
+-- definitions as Grid:summary, by sorting a copy.
+function M.summarize(cents, percentiles)
+  local n = #cents
+  local sorted = {}
+  local sum, imin, imax = 0, 1, 1
+  for i = 1, n do
+    local v = cents[i]
+    sorted[i] = v
+    sum = sum + v
+    if v < cents[imin] then imin = i end
+    if v > cents[imax] then imax = i end
+  end
+  table.sort(sorted)
+  local r = { n = n, min = money.from_cents(cents[imin]), max = money.from_cents(cents[imax]),
+              mean = money.from_cents(series.muldiv(sum, 1, n)), argmin = imin, argmax = imax }
+  for _, pc in ipairs(percentiles or M.PERCENTILES) do
+    local pp = toint(series.ppm("grid.summarize", "p", pc) / 100)
+    local rank = math.ceil(pp * n / PPM)
+    if rank < 1 then rank = 1 end
+    r["p" .. tostring(pc)] = money.from_cents(sorted[rank])
+  end
+  return r
+end
+
+return M

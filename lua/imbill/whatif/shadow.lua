@@ -1,0 +1,174 @@
+--- Shadow pricing: the same usage priced under two price books (typically a
+-- built-in one and a user-modified one, "what would a 129.99 pro have cost
+-- us?"), with the differences line by line and month by month.  Both sides
+-- are real invoices from imbill.invoice.
+local check = require "imbill.internal.check"
+local money = require "imbill.internal.money"
+local dates = require "imbill.internal.dates"
+local books = require "imbill.book"
+local invoice = require "imbill.bill.invoice"
+local series = require "imbill.whatif.series"
+local project = require "imbill.whatif.project"
+local fmt = require "imbill.internal.fmt"
+
+local M = {}
+local FN = "imbill.shadow"
+
+local Shadow = {}
+Shadow.__index = Shadow
+M.Shadow = Shadow
+
+local function getbook(field, b)
+  local ok, book = pcall(books.get, b)
+  if not ok then
+    local msg = series.clean(book):gsub("^imbill%.book: ", ""):gsub("^name: ", "")
+    error(FN .. ": " .. field .. ": " .. msg, 0)
+  end
+  return book
+end
+
+-- The key that pairs a line of one invoice with its twin in the other.
+local function key(l)
+  return l.code .. (l.addon and (":" .. l.addon) or "") .. (l.edition and (":" .. l.edition) or "")
+    .. (l.from and (":" .. l.from) or "")
+end
+
+--- imbill.shadow{ usage = series | "history.csv", base = "2020", shadow = book | { base =
+-- "2020", editions = { pro = { monthly_fee = "129.99" } } }, editions = { "pro" }
+-- (default: the editions both books have), from =, to = | months =, activated = date }
+function M.run(p)
+  check.fields(FN, p, { usage = true, base = true, shadow = true, editions = true, from = true, to = true,
+                        months = true, activated = true, csv = true })
+  local s = project.usage_of(FN, p.usage, p.csv)
+  if p.base == nil then check.fail(FN, "base", "is required (a price book: \"2020\", \"2021\", \"2022\" or a book)", nil) end
+  if p.shadow == nil then check.fail(FN, "shadow", "is required (a user book or a table deriving one)", nil) end
+  local a, b = getbook("base", p.base), getbook("shadow", p.shadow)
+  local eds = {}
+  if p.editions ~= nil then
+    for i, e in ipairs(check.table(FN, "editions", p.editions)) do
+      if type(e) ~= "string" or not a:has_edition(e) or not b:has_edition(e) then
+        check.fail(FN, "editions[" .. i .. "]", "not an edition of both books (" .. a.name .. ": "
+          .. table.concat(a:editions(), ", ") .. "; " .. b.name .. ": " .. table.concat(b:editions(), ", ") .. ")", e)
+      end
+      eds[#eds + 1] = e
+    end
+  else
+    for _, e in ipairs(a:editions()) do if b:has_edition(e) then eds[#eds + 1] = e end end
+  end
+  if #eds == 0 then check.fail(FN, "editions", "the two books have no edition in common", check.NOVALUE) end
+  local sm = s:month_numbers()
+  local m0, m1 = sm[1], sm[#sm]
+  if p.from ~= nil then m0 = dates.month(p.from, "from") end
+  if p.to ~= nil then m1 = dates.month(p.to, "to")
+  elseif p.months ~= nil then m1 = m0 + check.count(FN, "months", p.months) - 1 end
+  if m0 < sm[1] or m1 > sm[#sm] or m1 < m0 then
+    check.fail(FN, "from", "the months asked for are not all in the usage (" .. s:from() .. " .. " .. s:to() .. ")",
+      check.NOVALUE)
+  end
+  local act = p.activated
+  if act ~= nil then dates.day(act, "activated") end
+
+  local out = setmetatable({ base = a.name, shadow = b.name, editions = {}, months = {} }, Shadow)
+  for m = m0, m1 do out.months[#out.months + 1] = dates.format_month(m) end
+  for _, e in ipairs(eds) do
+    local ed_out = { edition = e, months = {}, base_total = 0, shadow_total = 0 }
+    for _, month in ipairs(out.months) do
+      local u = s:usage(month)
+      local function price(book)
+        local ed = book:edition(e)
+        local activated = act
+        if activated and (ed.free or dates.month_of(dates.day(activated)) ~= dates.month(month)) then activated = nil end
+        local ok, inv = pcall(invoice.invoice, { book = book, edition = e, month = month, dau = u.dau, groups = u.groups,
+          peak_dau = u.peak_dau, groups_peak = u.groups_peak, mau = u.mau or 0, activated = activated })
+        if not ok then error(FN .. ": " .. month .. " " .. book.name .. "/" .. e .. ": " .. series.clean(inv), 0) end
+        return inv
+      end
+      local ia, ib = price(a), price(b)
+      local lines, seen = {}, {}
+      for _, l in ipairs(ia.lines) do
+        local k = key(l)
+        seen[k] = #lines + 1
+        lines[#lines + 1] = { code = l.code, key = k, base = l.amount, shadow = money.ZERO, base_note = l.note }
+      end
+      for _, l in ipairs(ib.lines) do
+        local k = key(l)
+        local row = seen[k] and lines[seen[k]]
+        if not row then
+          row = { code = l.code, key = k, base = money.ZERO }
+          lines[#lines + 1] = row
+        end
+        row.shadow, row.shadow_note = l.amount, l.note
+      end
+      for _, row in ipairs(lines) do row.difference = row.shadow - row.base end
+      ed_out.months[#ed_out.months + 1] = { month = month, base = ia.total, shadow = ib.total,
+                                            difference = ib.total - ia.total, lines = lines,
+                                            base_invoice = ia, shadow_invoice = ib }
+      ed_out.base_total = ed_out.base_total + ia.total:cents()
+      ed_out.shadow_total = ed_out.shadow_total + ib.total:cents()
+    end
+    ed_out.base_total = money.from_cents(ed_out.base_total)
+    ed_out.shadow_total = money.from_cents(ed_out.shadow_total)
+    ed_out.difference = ed_out.shadow_total - ed_out.base_total
+    out.editions[#out.editions + 1] = ed_out
+  end
+  return out
+end
+
+local function signed(m)
+  if m > money.ZERO then return "+" .. money.pretty(m) end
+  return money.pretty(m)
+end
+
+function Shadow:table()
+  local rows = {}
+  for _, e in ipairs(self.editions) do
+    for _, mo in ipairs(e.months) do
+      for i, l in ipairs(mo.lines) do
+        rows[#rows + 1] = { i == 1 and mo.month or "", i == 1 and e.edition or "", l.code, money.pretty(l.base),
+                            money.pretty(l.shadow), signed(l.difference) }
+      end
+      rows[#rows + 1] = { "", "", "month total", money.pretty(mo.base), money.pretty(mo.shadow), signed(mo.difference) }
+    end
+    rows[#rows + 1] = { "total", e.edition, "", money.pretty(e.base_total), money.pretty(e.shadow_total),
+                        signed(e.difference) }
+  end
+  return fmt.table({ "month", "edition", "line", self.base, self.shadow, "difference" }, rows,
+    { false, false, false, true, true, true })
+end
+Shadow.__tostring = Shadow.table
+
+function Shadow:data()
+  local d = { base = self.base, shadow = self.shadow, months = self.months, editions = {} }
+  for i, e in ipairs(self.editions) do
+    local ms = {}
+    for j, mo in ipairs(e.months) do
+      local lines = {}
+      for k, l in ipairs(mo.lines) do
+        lines[k] = { code = l.code, base = tostring(l.base), shadow = tostring(l.shadow),
+                     difference = tostring(l.difference) }
+      end
+      ms[j] = { month = mo.month, base = tostring(mo.base), shadow = tostring(mo.shadow),
+                difference = tostring(mo.difference), lines = lines }
+    end
+    d.editions[i] = { edition = e.edition, base_total = tostring(e.base_total), shadow_total = tostring(e.shadow_total),
+                      difference = tostring(e.difference), months = ms }
+  end
+  return d
+end
+
+function Shadow:csv()
+  local out = { "month,edition,line,base,shadow,difference" }
+  for _, e in ipairs(self.editions) do
+    for _, mo in ipairs(e.months) do
+      for _, l in ipairs(mo.lines) do
+        out[#out + 1] = table.concat({ mo.month, e.edition, l.code, tostring(l.base), tostring(l.shadow),
+          tostring(l.difference) }, ",")
+      end
+      out[#out + 1] = table.concat({ mo.month, e.edition, "total", tostring(mo.base), tostring(mo.shadow),
+        tostring(mo.difference) }, ",")
+    end
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+return M

@@ -1,0 +1,60 @@
+/* Internal to the Lua binding: compat shims and the per-file open functions.
+ * Nothing here is exported from the shared object except luaopen_imbill_core. */
+#ifndef IMB_LUA_IMBILL_H
+#define IMB_LUA_IMBILL_H
+
+#include <stdint.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include "imbill.h"
+
+/* everything below is private to the shared object (see src/core/core.h) */
+#if defined(__GNUC__)
+#pragma GCC visibility push(hidden)
+#endif
+
+#if LUA_VERSION_NUM < 502
+/* Lua 5.1 and LuaJIT: LuaJIT already has luaL_setfuncs & co., plain 5.1 does not;
+ * prefixed names keep us from clashing with either. */
+#define imbL_rawlen(L, i) lua_objlen(L, (i))
+void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
+#else
+#define imbL_rawlen(L, i) lua_rawlen(L, (i))
+#define imbL_setfuncs luaL_setfuncs
+#endif
+
+/* Numbers that must be whole: on 5.4 a true integer (or an integral number), on
+ * 5.1/LuaJIT an integral lua_Number no larger than 2^53 so nothing was rounded. */
+int imbL_toint64(lua_State *L, int idx, int64_t *out);
+int64_t imbL_checkint64(lua_State *L, int idx, const char *field);
+void imbL_pushint64(lua_State *L, int64_t v);
+int imbL_status_error(lua_State *L, imb_status s, const char *field, const char *what);
+/* luaL_error without the "file:line:" prefix: the message names the field, and
+ * the Lua layer prefixes the public function's name, so a position would only
+ * point into imbill's own files. */
+int imbL_error(lua_State *L, const char *fmt, ...);
+/* The value at idx as shown in an error message: numbers and strings as text,
+ * anything else by its type name.  Never converts the stack slot in place. */
+const char *imbL_show(lua_State *L, int idx);
+/* Pushes the decimal text of v (lua_pushfstring has no 64-bit conversion) and
+ * returns it; the string stays on the stack. */
+const char *imbL_i64str(lua_State *L, int64_t v);
+
+void *imbL_testudata(lua_State *L, int idx, const char *tname);
+void imbL_newclass(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods);
+
+/* money */
+int64_t imbL_checkmoney(lua_State *L, int idx, const char *field);
+void imbL_pushmoney(lua_State *L, int64_t micros);
+
+void imbL_open_money(lua_State *L);
+void imbL_open_calendar(lua_State *L);
+void imbL_open_pricing(lua_State *L);
+void imbL_open_meter(lua_State *L);
+void imbL_open_grid(lua_State *L);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#endif

@@ -1,0 +1,271 @@
+/* imbill.core grids: a userdata owning a grid's parameters and its results
+ * (one int64 per scenario), run in slices so a caller can show progress, and
+ * summarised in C (min, max, sum, percentiles, wins) so ten million
+ * scenarios never become ten million Lua values. */
+#include "binding.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GRID_MT "imbill.grid"
+#define RATE_MT "imbill.rate"
+
+typedef struct grid_ud {
+  imb_grid g;
+  imb_rate *rates;
+  int64_t *growth, *start, *out, *scratch;
+  size_t n, done;
+} grid_ud;
+
+static grid_ud *checkgrid(lua_State *L) { return (grid_ud *)luaL_checkudata(L, 1, GRID_MT); }
+
+static void grid_free(grid_ud *u) {
+  free(u->rates);
+  free(u->growth);
+  free(u->start);
+  free(u->out);
+  free(u->scratch);
+  u->rates = NULL;
+  u->growth = u->start = u->out = u->scratch = NULL;
+}
+
+static int grid_gc(lua_State *L) {
+  grid_free(checkgrid(L));
+  return 0;
+}
+
+static size_t array_len(lua_State *L, int idx, const char *field) {
+  luaL_checktype(L, idx, LUA_TTABLE);
+  size_t n = (size_t)imbL_rawlen(L, idx);
+  if (n == 0) luaL_error(L, "%s: needs at least one value", field);
+  return n;
+}
+
+static void read_ints(lua_State *L, int idx, int64_t *dst, size_t n, const char *field) {
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, idx, (int)(i + 1));
+    if (!imbL_toint64(L, -1, &dst[i]))
+      luaL_error(L, "%s[%d]: expected a whole number, got %s", field, (int)(i + 1),
+                 lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+}
+
+static int64_t check_nonneg(lua_State *L, int idx, const char *field) {
+  int64_t v = imbL_checkint64(L, idx, field);
+  if (v < 0) luaL_error(L, "%s: must not be negative, got %s", field, lua_tostring(L, idx));
+  return v;
+}
+
+/* core.grid(rates, growth_ppm, start_dau, months, groups, groups_per_dau_ppm, mau_per_dau_ppm) */
+static int g_new(lua_State *L) {
+  size_t nr = array_len(L, 1, "editions"), ng = array_len(L, 2, "growth"), ns = array_len(L, 3, "start_dau");
+  int64_t months = imbL_checkint64(L, 4, "months");
+  int64_t groups = check_nonneg(L, 5, "groups");
+  int64_t gppm = check_nonneg(L, 6, "groups_per_dau");
+  int64_t mppm = check_nonneg(L, 7, "mau_per_dau");
+  if (months < 1 || months > IMB_GRID_MAX_MONTHS)
+    return luaL_error(L, "months: expected 1 .. %d, got %d", IMB_GRID_MAX_MONTHS, (int)months);
+  grid_ud *u = (grid_ud *)lua_newuserdata(L, sizeof *u);
+  memset(u, 0, sizeof *u);
+  luaL_getmetatable(L, GRID_MT);
+  lua_setmetatable(L, -2);
+  u->rates = (imb_rate *)malloc(nr * sizeof *u->rates);
+  u->growth = (int64_t *)malloc(ng * sizeof *u->growth);
+  u->start = (int64_t *)malloc(ns * sizeof *u->start);
+  if (!u->rates || !u->growth || !u->start) return luaL_error(L, "grid: out of memory");
+  for (size_t i = 0; i < nr; i++) {
+    lua_rawgeti(L, 1, (int)(i + 1));
+    imb_rate *r = (imb_rate *)imbL_testudata(L, -1, RATE_MT);
+    if (!r) return luaL_error(L, "editions[%d]: expected an edition's rate, got %s", (int)(i + 1), luaL_typename(L, -1));
+    u->rates[i] = *r;
+    lua_pop(L, 1);
+  }
+  read_ints(L, 2, u->growth, ng, "growth");
+  read_ints(L, 3, u->start, ns, "start_dau");
+  u->g.rates = u->rates;
+  u->g.n_rates = nr;
+  u->g.growth_ppm = u->growth;
+  u->g.n_growth = ng;
+  u->g.start_dau = u->start;
+  u->g.n_start = ns;
+  u->g.months = (int32_t)months;
+  u->g.groups = groups;
+  u->g.groups_per_dau_ppm = gppm;
+  u->g.mau_per_dau_ppm = mppm;
+  size_t n;
+  imb_status s = imb_grid_check(&u->g, &n);
+  if (s == IMB_EOVERFLOW) return luaL_error(L, "grid: too many scenarios");
+  if (s) {
+    for (size_t i = 0; i < ng; i++)
+      if (u->growth[i] <= -1000000 || u->growth[i] > 100000000)
+        return luaL_error(L, "growth[%d]: must be above -100%% and at most 10000%%", (int)(i + 1));
+    for (size_t i = 0; i < ns; i++)
+      if (u->start[i] < 0) return luaL_error(L, "start_dau[%d]: must not be negative", (int)(i + 1));
+    return imbL_status_error(L, s, "grid", "the grid's parameters");
+  }
+  if (n > ((size_t)1 << 40)) return luaL_error(L, "grid: too many scenarios");
+  u->n = n;
+  u->out = (int64_t *)malloc(n * sizeof *u->out);
+  if (!u->out) return luaL_error(L, "grid: out of memory for %d scenarios", (int)n);
+  return 1;
+}
+
+/* g:run([count]) -> scenarios done so far */
+static int g_run(lua_State *L) {
+  grid_ud *u = checkgrid(L);
+  size_t left = u->n - u->done, count = left;
+  if (!lua_isnoneornil(L, 2)) {
+    int64_t c = check_nonneg(L, 2, "count");
+    if ((uint64_t)c < (uint64_t)left) count = (size_t)c;
+  }
+  size_t bad = 0;
+  imb_status s = imb_grid_run(&u->g, u->done, u->done + count, u->out + u->done, &bad);
+  if (s) {
+    size_t per = u->g.n_growth * u->g.n_start;
+    return luaL_error(L, "scenario %d (edition %d, growth %d, start %d): %s", (int)(bad + 1), (int)(bad / per + 1),
+                      (int)((bad % per) / u->g.n_start + 1), (int)(bad % u->g.n_start + 1), imb_strerror(s));
+  }
+  u->done += count;
+  imbL_pushint64(L, (int64_t)u->done);
+  return 1;
+}
+
+static int g_size(lua_State *L) {
+  grid_ud *u = checkgrid(L);
+  imbL_pushint64(L, (int64_t)u->n);
+  imbL_pushint64(L, (int64_t)u->g.n_rates);
+  imbL_pushint64(L, (int64_t)u->g.n_growth);
+  imbL_pushint64(L, (int64_t)u->g.n_start);
+  return 4;
+}
+
+static int g_done(lua_State *L) {
+  imbL_pushint64(L, (int64_t)checkgrid(L)->done);
+  return 1;
+}
+
+/* A 1-based inclusive range [lo, hi] from arguments idx, idx+1 (default: all),
+ * which must be computed already. Returns 0-based start and count. */
+static void range(lua_State *L, grid_ud *u, int idx, size_t *start, size_t *count) {
+  int64_t lo = lua_isnoneornil(L, idx) ? 1 : imbL_checkint64(L, idx, "from");
+  int64_t hi = lua_isnoneornil(L, idx + 1) ? (int64_t)u->n : imbL_checkint64(L, idx + 1, "to");
+  if (lo < 1 || hi < lo || (uint64_t)hi > (uint64_t)u->n)
+    luaL_error(L, "range: %d .. %d is not within 1 .. %d", (int)lo, (int)hi, (int)u->n);
+  if ((uint64_t)hi > (uint64_t)u->done)
+    luaL_error(L, "grid: scenarios up to %d are not computed yet (done: %d); call run()", (int)hi, (int)u->done);
+  *start = (size_t)(lo - 1);
+  *count = (size_t)(hi - lo + 1);
+}
+
+static int g_get(lua_State *L) {
+  grid_ud *u = checkgrid(L);
+  int64_t i = imbL_checkint64(L, 2, "index");
+  if (i < 1 || (uint64_t)i > (uint64_t)u->done)
+    return luaL_error(L, "index: %d is not a computed scenario (1 .. %d)", (int)i, (int)u->done);
+  imbL_pushint64(L, u->out[i - 1]);
+  return 1;
+}
+
+/* g:coords(i) -> edition, growth, start (1-based positions in the inputs) */
+static int g_coords(lua_State *L) {
+  grid_ud *u = checkgrid(L);
+  int64_t i = imbL_checkint64(L, 2, "index");
+  if (i < 1 || (uint64_t)i > (uint64_t)u->n) return luaL_error(L, "index: %d is not a scenario", (int)i);
+  size_t per = u->g.n_growth * u->g.n_start, k = (size_t)(i - 1);
+  imbL_pushint64(L, (int64_t)(k / per + 1));
+  imbL_pushint64(L, (int64_t)((k % per) / u->g.n_start + 1));
+  imbL_pushint64(L, (int64_t)(k % u->g.n_start + 1));
+  return 3;
+}
+
+static int g_minmax(lua_State *L, int want_max) {
+  grid_ud *u = checkgrid(L);
+  size_t start, count, imin, imax;
+  range(L, u, 2, &start, &count);
+  imb_stats_minmax(u->out + start, count, &imin, &imax);
+  size_t at = start + (want_max ? imax : imin);
+  imbL_pushint64(L, u->out[at]);
+  imbL_pushint64(L, (int64_t)(at + 1));
+  return 2;
+}
+static int g_min(lua_State *L) { return g_minmax(L, 0); }
+static int g_max(lua_State *L) { return g_minmax(L, 1); }
+
+static int g_sum(lua_State *L) {
+  grid_ud *u = checkgrid(L);
+  size_t start, count;
+  int64_t sum;
+  range(L, u, 2, &start, &count);
+  if (imb_stats_sum(u->out + start, count, &sum)) return luaL_error(L, "sum: overflows 64 bits");
+  imbL_pushint64(L, sum);
+  imbL_pushint64(L, (int64_t)count);
+  return 2;
+}
+
+/* g:percentile(p_ppm [, from, to]) */
+static int g_percentile(lua_State *L) {
+  grid_ud *u = checkgrid(L);
+  int64_t p = imbL_checkint64(L, 2, "percentile");
+  size_t start, count;
+  int64_t v;
+  if (p < 0 || p > 1000000) return luaL_error(L, "percentile: expected 0 .. 100%%");
+  range(L, u, 3, &start, &count);
+  if (!u->scratch) {
+    u->scratch = (int64_t *)malloc(u->n * sizeof *u->scratch);
+    if (!u->scratch) return luaL_error(L, "percentile: out of memory");
+  }
+  imb_stats_percentile(u->out + start, count, p, u->scratch, &v);
+  imbL_pushint64(L, v);
+  return 1;
+}
+
+static int g_wins(lua_State *L) {
+  grid_ud *u = checkgrid(L);
+  if (u->done < u->n) return luaL_error(L, "grid: not all scenarios are computed yet; call run()");
+  uint64_t *wins = (uint64_t *)malloc(u->g.n_rates * sizeof *wins);
+  if (!wins) return luaL_error(L, "wins: out of memory");
+  imb_grid_wins(&u->g, u->out, wins);
+  lua_createtable(L, (int)u->g.n_rates, 0);
+  for (size_t r = 0; r < u->g.n_rates; r++) {
+    imbL_pushint64(L, (int64_t)wins[r]);
+    lua_rawseti(L, -2, (int)(r + 1));
+  }
+  free(wins);
+  return 1;
+}
+
+/* g:totals([from, to]) -> Lua array of cents */
+static int g_totals(lua_State *L) {
+  grid_ud *u = checkgrid(L);
+  size_t start, count;
+  range(L, u, 2, &start, &count);
+  if (count > 50000000) return luaL_error(L, "totals: %d values are too many for a Lua array", (int)count);
+  lua_createtable(L, (int)count, 0);
+  for (size_t i = 0; i < count; i++) {
+    imbL_pushint64(L, u->out[start + i]);
+    lua_rawseti(L, -2, (int)(i + 1));
+  }
+  return 1;
+}
+
+/* core.grid_grow(dau, growth_ppm) -> next month's DAU */
+static int g_grow(lua_State *L) {
+  int64_t next;
+  imb_status s = imb_grid_grow(check_nonneg(L, 1, "dau"), imbL_checkint64(L, 2, "growth"), &next);
+  if (s) return imbL_status_error(L, s, "growth", lua_tostring(L, 2));
+  imbL_pushint64(L, next);
+  return 1;
+}
+
+static const luaL_Reg grid_meta[] = {{"__gc", grid_gc}, {NULL, NULL}};
+static const luaL_Reg grid_methods[] = {
+    {"run", g_run},         {"size", g_size}, {"done", g_done}, {"get", g_get},
+    {"coords", g_coords},   {"min", g_min},   {"max", g_max},   {"sum", g_sum},
+    {"percentile", g_percentile}, {"wins", g_wins}, {"totals", g_totals}, {NULL, NULL}};
+static const luaL_Reg grid_funcs[] = {{"grid", g_new}, {"grid_grow", g_grow}, {NULL, NULL}};
+
+void imbL_open_grid(lua_State *L) {
+  imbL_newclass(L, GRID_MT, grid_meta, grid_methods);
+  imbL_setfuncs(L, grid_funcs, 0);
+}

@@ -1,0 +1,296 @@
+/* Rates (an edition's prices) as userdata, and the pricing arithmetic over them.
+ * The batch entry point reads Lua arrays in place and writes one integer per
+ * scenario, so a million scenarios cost no per-scenario Lua tables. */
+#include "binding.h"
+
+#include <string.h>
+
+#define RATE_MT "imbill.rate"
+
+static imb_rate *checkrate(lua_State *L, int idx) {
+  return (imb_rate *)luaL_checkudata(L, idx, RATE_MT);
+}
+
+static int64_t opt_int_field(lua_State *L, int t, const char *k, const char *path) {
+  int64_t v = 0;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    lua_pushfstring(L, "%s.%s", path, k);
+    v = imbL_checkint64(L, -2, lua_tostring(L, -1));
+    if (v < 0) imbL_error(L, "%s: must not be negative, got %s", lua_tostring(L, -1), imbL_show(L, -2));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static void read_charge(lua_State *L, int t, const char *k, imb_charge *c) {
+  memset(c, 0, sizeof *c);
+  lua_getfield(L, t, k);
+  if (lua_istable(L, -1)) {
+    int ct = lua_gettop(L);
+    c->free = opt_int_field(L, ct, "free", k);
+    c->block = opt_int_field(L, ct, "block", k);
+    lua_getfield(L, ct, "price");
+    lua_pushfstring(L, "%s.price", k);
+    c->price = lua_isnil(L, -2) ? 0 : imbL_checkmoney(L, -2, lua_tostring(L, -1));
+    lua_pop(L, 2);
+  } else if (!lua_isnil(L, -1)) {
+    imbL_error(L, "%s: expected a table {free=, block=, price=}, got %s", k, luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);
+}
+
+/* core.rate{ monthly_fee =, free = bool, dau = {free=, block=, price=}, groups = ..., mau = ... } */
+static int p_rate(lua_State *L) {
+  imb_rate r;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  memset(&r, 0, sizeof r);
+  lua_getfield(L, 1, "monthly_fee");
+  r.monthly_fee = imbL_checkmoney(L, -1, "monthly_fee");
+  lua_getfield(L, 1, "free");
+  r.is_free = lua_toboolean(L, -1);
+  lua_pop(L, 2);
+  read_charge(L, 1, "dau", &r.dau);
+  read_charge(L, 1, "groups", &r.groups);
+  read_charge(L, 1, "mau", &r.mau);
+  if (imb_rate_check(&r) != IMB_OK) return imbL_error(L, "rate: negative price, block or quota");
+  imb_rate *u = (imb_rate *)lua_newuserdata(L, sizeof *u);
+  *u = r;
+  luaL_getmetatable(L, RATE_MT);
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+static int rate_tostring(lua_State *L) {
+  char fee[IMB_MONEY_BUFSZ];
+  imb_rate *r = checkrate(L, 1);
+  imb_money_format(r->monthly_fee, 2, fee);
+  lua_pushfstring(L, "imbill.rate(%s%s)", fee, r->is_free ? ", free" : "");
+  return 1;
+}
+
+static const char *const charge_names[] = {"dau", "groups", "mau", NULL};
+
+/* blocks, cents = core.charge(rate, "dau"|"groups"|"mau", value) */
+static int p_charge(lua_State *L) {
+  imb_rate *r = checkrate(L, 1);
+  int which = luaL_checkoption(L, 2, NULL, charge_names);
+  const imb_charge *c = which == 0 ? &r->dau : which == 1 ? &r->groups : &r->mau;
+  const char *field = luaL_optstring(L, 4, charge_names[which]);
+  int64_t value = imbL_checkint64(L, 3, field), blocks, cents;
+  imb_status s;
+  if (value < 0) return imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, 3));
+  if (r->is_free) blocks = cents = 0;
+  else if ((s = imb_charge_apply(c, value, &blocks, &cents)) != IMB_OK)
+    return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", field, imbL_show(L, 3));
+  /* callers turn the cents into money (micro-units): keep that step from failing */
+  if (cents > INT64_MAX / IMB_MICROS_PER_CENT)
+    return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", field, imbL_show(L, 3));
+  imbL_pushint64(L, blocks);
+  imbL_pushint64(L, cents);
+  return 2;
+}
+
+/* cents = core.prorate(monthly, days, days_in_month) */
+static int p_prorate(lua_State *L) {
+  int64_t monthly = imbL_checkmoney(L, 1, "monthly_fee");
+  int64_t days = imbL_checkint64(L, 2, "days"), dim = imbL_checkint64(L, 3, "days_in_month"), c;
+  if (dim < 28 || dim > 31 || days < 0 || days > dim)
+    return imbL_error(L, "days: %s of %s is not a part of a month", imbL_i64str(L, days), imbL_i64str(L, dim));
+  if (imb_prorate(monthly, (int32_t)days, (int32_t)dim, &c))
+    return imbL_error(L, "monthly_fee: too large to prorate");
+  imbL_pushint64(L, c);
+  return 1;
+}
+
+/* cents = core.round_cents(money): one half-up rounding to the cent */
+static int p_round_cents(lua_State *L) {
+  int64_t c;
+  imb_round_cents(imbL_checkmoney(L, 1, "amount"), &c);
+  imbL_pushint64(L, c);
+  return 1;
+}
+
+static const char *const usage_fields[3] = {"peak_dau", "groups_peak", "mau"};
+
+/* cents = core.month_total(rate, peak_dau, groups_peak, mau) */
+static int p_month_total(lua_State *L) {
+  imb_rate *r = checkrate(L, 1);
+  int64_t v[3], c;
+  for (int k = 0; k < 3; k++) {
+    v[k] = imbL_checkint64(L, 2 + k, usage_fields[k]);
+    if (v[k] < 0) return imbL_error(L, "%s: must not be negative, got %s", usage_fields[k], imbL_show(L, 2 + k));
+  }
+  if (imb_month_total(r, v[0], v[1], v[2], &c))
+    return imbL_error(L, "usage: peak_dau %s, groups_peak %s, mau %s: the total does not fit in 64 bits",
+                      imbL_i64str(L, v[0]), imbL_i64str(L, v[1]), imbL_i64str(L, v[2]));
+  imbL_pushint64(L, c);
+  return 1;
+}
+
+/* core.rate_ptr(rate) -> lightuserdata: the imb_rate inside the userdata, for
+ * the LuaJIT FFI binding (lua/imbill/ffi.lua), which cannot look inside a C-API
+ * userdata.  The pointer is valid only while the rate userdata is alive, so the
+ * caller keeps a reference to it. */
+static int p_rate_ptr(lua_State *L) {
+  lua_pushlightuserdata(L, checkrate(L, 1));
+  return 1;
+}
+
+/* One batch input: an array (walked) or a number (repeated).  Returns its length,
+ * or -1 for a number. */
+static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
+  int t = lua_type(L, idx);
+  if (t == LUA_TTABLE) return (lua_Integer)imbL_rawlen(L, idx);
+  if (t == LUA_TNUMBER) {
+    int64_t v = imbL_checkint64(L, idx, field);
+    if (v < 0) imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, idx));
+    return -1;
+  }
+  if (t == LUA_TNIL || t == LUA_TNONE) return -1;
+  return imbL_error(L, "%s: expected an array of whole numbers or a number, got %s", field,
+                    imbL_show(L, idx));
+}
+
+/* Scenarios are read into C buffers CHUNK at a time and priced by imb_totals:
+ * the buffers stay in cache, the core's batch loop runs at full speed, and no
+ * Lua table is built per scenario. */
+#define CHUNK 256
+
+/* Reads t[i] (t at idx) as a whole number >= 0, leaving it on the stack. */
+static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const char *field) {
+#if LUA_VERSION_NUM >= 503
+  /* two API calls per value: lua_rawgeti tells the type (a string such as "5"
+   * would pass lua_tointegerx), lua_tointegerx refuses 2.5 */
+  int isint = 0;
+  int t = lua_rawgeti(L, idx, i);
+  lua_Integer v = lua_tointegerx(L, -1, &isint);
+  if (t != LUA_TNUMBER || !isint || v < 0)
+    imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+  return (int64_t)v;
+#else
+  int64_t v;
+  lua_rawgeti(L, idx, (int)i);
+  if (!imbL_toint64(L, -1, &v) || v < 0)
+    imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+  return v;
+#endif
+}
+
+/* core.totals(rate, dau, groups, mau) -> array of cents */
+static int p_totals(lua_State *L) {
+  const char *const *fields = usage_fields;
+  imb_rate *r = checkrate(L, 1);
+  lua_Integer n = -1;
+  int64_t in[3][CHUNK], scalar[3] = {0, 0, 0}, res[CHUNK];
+  int is_array[3];
+  lua_settop(L, 4); /* missing inputs become nil, and the result table goes at 5 */
+  for (int k = 0; k < 3; k++) {
+    lua_Integer len = batch_len(L, 2 + k, fields[k]);
+    is_array[k] = len >= 0;
+    if (lua_type(L, 2 + k) == LUA_TNUMBER) scalar[k] = imbL_checkint64(L, 2 + k, fields[k]);
+    if (len < 0) continue;
+    if (n >= 0 && len != n)
+      return imbL_error(L, "%s: has %d scenarios where an earlier array has %d", fields[k], (int)len, (int)n);
+    n = len;
+  }
+  if (n < 0) n = 1;
+  if (n > INT32_MAX) return imbL_error(L, "totals: more than 2^31 scenarios in one call");
+  lua_createtable(L, (int)n, 0);
+  int out = lua_gettop(L);
+  luaL_checkstack(L, 3 * CHUNK + 4, "totals: no stack space for a chunk of scenarios");
+  for (lua_Integer base = 1; base <= n; base += CHUNK) {
+    size_t len = (size_t)(n - base + 1 < CHUNK ? n - base + 1 : CHUNK), bad = 0;
+    /* scenario by scenario, fields in order: the first bad value is reported */
+    for (size_t j = 0; j < len; j++)
+      for (int k = 0; k < 3; k++)
+        if (is_array[k]) in[k][j] = batch_elem(L, 2 + k, base + (lua_Integer)j, fields[k]);
+    lua_settop(L, out); /* drop the values read, all at once */
+    imb_status s = imb_totals(r, len, is_array[0] ? in[0] : &scalar[0], is_array[0],
+                              is_array[1] ? in[1] : &scalar[1], is_array[1], is_array[2] ? in[2] : &scalar[2],
+                              is_array[2], res, &bad);
+    if (s) {
+      /* the usage value whose line cannot be priced, if one alone cannot */
+      const imb_charge *ch[3] = {&r->dau, &r->groups, &r->mau};
+      for (int k = 0; k < 3; k++) {
+        int64_t v = is_array[k] ? in[k][bad] : scalar[k], blocks, cents;
+        if (!imb_charge_apply(ch[k], v, &blocks, &cents)) continue;
+        if (!is_array[k])
+          return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", fields[k], imbL_i64str(L, v));
+        return imbL_error(L, "%s[%d]: %s gives a charge that does not fit in 64 bits", fields[k],
+                          (int)(base + (lua_Integer)bad), imbL_i64str(L, v));
+      }
+      return imbL_error(L, "scenario %d: the total %s (peak_dau, groups_peak or mau too large)",
+                        (int)(base + (lua_Integer)bad), imb_strerror(s));
+    }
+    for (size_t j = 0; j < len; j++) {
+#if LUA_VERSION_NUM < 503
+      if (res[j] > ((int64_t)1 << 53))
+        return imbL_error(L, "scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime",
+                          (int)(base + (lua_Integer)j), imbL_i64str(L, res[j]));
+#endif
+#if LUA_VERSION_NUM >= 503
+      lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
+#else
+      imbL_pushint64(L, res[j]);
+#endif
+      lua_rawseti(L, out, (int)(base + (lua_Integer)j));
+    }
+  }
+  return 1;
+}
+
+static const char *const trtc_tiers[IMB_TRTC_TIERS] = {"audio", "hd", "fhd", "2k", "4k"};
+
+/* core.trtc(seconds{audio=..}, prices{audio=money..}, free_minutes) ->
+ * cents, { {tier=, minutes=, billed=}, ... } */
+static int p_trtc(lua_State *L) {
+  imb_trtc t;
+  memset(&t, 0, sizeof t);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  for (int i = 0; i < IMB_TRTC_TIERS; i++) {
+    lua_getfield(L, 1, trtc_tiers[i]);
+    if (!lua_isnil(L, -1)) {
+      lua_pushfstring(L, "trtc.%s", trtc_tiers[i]);
+      t.seconds[i] = imbL_checkint64(L, -2, lua_tostring(L, -1));
+      if (t.seconds[i] < 0) return imbL_error(L, "%s: seconds must not be negative", lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+    lua_getfield(L, 2, trtc_tiers[i]);
+    t.price_per_1000[i] = imbL_checkmoney(L, -1, trtc_tiers[i]);
+    lua_pop(L, 2);
+  }
+  t.free_minutes = imbL_checkint64(L, 3, "trtc.free_minutes");
+  if (t.free_minutes < 0) return imbL_error(L, "trtc.free_minutes: must not be negative");
+  imb_status s = imb_trtc_price(&t);
+  if (s || t.cents > INT64_MAX / IMB_MICROS_PER_CENT)
+    return imbL_error(L, "trtc: the amount for these seconds does not fit in 64 bits");
+  imbL_pushint64(L, t.cents);
+  lua_createtable(L, IMB_TRTC_TIERS, 0);
+  for (int i = 0; i < IMB_TRTC_TIERS; i++) {
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, trtc_tiers[i]);
+    lua_setfield(L, -2, "tier");
+    imbL_pushint64(L, t.minutes[i]);
+    lua_setfield(L, -2, "minutes");
+    imbL_pushint64(L, t.billed[i]);
+    lua_setfield(L, -2, "billed");
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 2;
+}
+
+static const luaL_Reg rate_meta[] = {{"__tostring", rate_tostring}, {NULL, NULL}};
+static const luaL_Reg rate_methods[] = {{NULL, NULL}};
+
+static const luaL_Reg pricing_funcs[] = {
+    {"rate", p_rate},           {"charge", p_charge}, {"prorate", p_prorate},
+    {"round_cents", p_round_cents}, {"month_total", p_month_total}, {"totals", p_totals},
+    {"trtc", p_trtc},           {"rate_ptr", p_rate_ptr}, {NULL, NULL}};
+
+void imbL_open_pricing(lua_State *L) {
+  imbL_newclass(L, RATE_MT, rate_meta, rate_methods);
+  imbL_setfuncs(L, pricing_funcs, 0);
+}
