@@ -35,7 +35,7 @@ function M.json_object(option, path, what)
   local v, kind = json.decode(dkjson, text)
   if v == nil then fail.input(option, "not JSON: " .. kind, path) end
   if kind ~= "object" then
-    fail.input(option, string.format("expected a JSON object with %s, got a JSON %s", what, kind), path)
+    fail.input(option, string.format("holds a JSON %s, not an object with %s", kind, what), path)
   end
   return v
 end
