@@ -23,7 +23,15 @@ local M = {}
 M.EXIT = { ok = 0, input = 1, usage = 2, io = 3, unavailable = 4 }
 local CODE = { usage = 2, io = 3, unavailable = 4 }
 
-M.progress = function(...) return require("imbill.cli.progress").new(...) end
+-- argparse's own messages echo what was typed in full: a 1 MB argument must
+-- not make a 1 MB message (imbill's own errors bound values with errors.show).
+local SHOWN = 300
+local function bounded(msg)
+  if #msg <= SHOWN then return msg end
+  local cut = SHOWN
+  while cut > 1 and msg:byte(cut + 1) >= 0x80 and msg:byte(cut + 1) < 0xC0 do cut = cut - 1 end
+  return string.format("%s... (%d bytes)", msg:sub(1, cut), #msg)
+end
 
 local function say(text)
   -- standard error is where failures are told; if it fails too, the exit code still says so
@@ -48,7 +56,7 @@ function M.main(argv)
         break
       end
     end
-    say("imbill: error: " .. tostring(args) .. "\n")
+    say("imbill: error: " .. bounded(tostring(args)) .. "\n")
     say("Run 'imbill " .. (cmdname and commands[cmdname] and (cmdname .. " ") or "") .. "--help' for usage.\n")
     return M.EXIT.usage
   end
