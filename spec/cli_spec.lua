@@ -174,7 +174,7 @@ describe("imbill CLI #cli", function()
     local cases = {
       { "", "a command is required" },
       { "frobnicate", "unknown command 'frobnicate'" },
-      { "invoice --month 2021-3 --edition pro", "%-%-month: expected a month YYYY%-MM, got '2021%-3'" },
+      { "invoice --month 2021-3 --edition pro", "%-%-month: expected a month YYYY%-MM, got \"2021%-3\"" },
       { "invoice --month 2021-03 --edition pro --peak-dau lots", "%-%-peak%-dau: expected a whole number >= 0" },
       { "project --colour red", "unknown option '%-%-colour'" },
       { "project", "give a usage history" },
@@ -210,7 +210,7 @@ describe("imbill CLI #cli", function()
   it("files that cannot be read: exit code 3", function()
     local code, _, err = run("project --usage /nonexistent/usage.csv")
     assert.equal(3, code)
-    assert.matches("cannot open /nonexistent/usage%.csv", err)
+    assert.matches("%-%-usage: cannot open: no such file or directory, got \"/nonexistent/usage%.csv\"", err)
   end)
 
   it("draws no progress bar when standard error is not a terminal, even on a long run", function()
