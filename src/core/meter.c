@@ -887,8 +887,9 @@ imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const 
   imb_status st = imb_meter_add_segment(m, t, edition, elen, lim, is_free);
   if (st) return st;
   /* the first change from a free edition to a paid one is the first paid
-   * activation */
-  if (m->activated == INT32_MIN && !is_free && was_free) m->activated = day;
+   * activation, unless the app ran a paid edition before (a meter started
+   * on one): then the activation is older than the meter */
+  if (m->activated == INT32_MIN && !is_free && was_free && m->segs[0].free_edition) m->activated = day;
   return IMB_OK;
 }
 
