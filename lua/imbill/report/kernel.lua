@@ -90,9 +90,7 @@ function M.session(bridge, opts)
   opts = opts or {}
   local env = opts.env or _G
   local S = { count = 0, locals = {}, interrupted = false }
-
-  local ok, lib = pcall(require, "imbill")
-  if ok then env.imbill = lib else S.load_error = tostring(lib) end
+  local lib = require "imbill"
 
   local function show(x, o)
     local b = display.bundle(x, o)
@@ -140,6 +138,39 @@ function M.session(bridge, opts)
     end
   end
 
+  -- A poll at most every POLL_CPU, for places that are not instructions.
+  local function checkpoint()
+    if S.interrupted then error(INTERRUPT, 2) end
+    local now = clock()
+    if now - last >= M.POLL_CPU then
+      last, hooks = now, 0
+      if bridge.poll() then
+        S.interrupted = true
+        debug.sethook(hook, "", 1)
+        error(INTERRUPT, 2)
+      end
+    end
+  end
+
+  -- A grid spends its time in C, a chunk of scenarios per call, with too few
+  -- instructions in between for the count hook; its progress callback runs
+  -- after every chunk, so the cell's imbill.grid (and project, migration)
+  -- passes one that checks for an interrupt, then calls the cell's own.
+  local function with_checkpoints(f)
+    return function(p, ...)
+      if type(p) ~= "table" or (p.progress ~= nil and type(p.progress) ~= "function") then return f(p, ...) end
+      local q, user = {}, p.progress
+      for k, v in pairs(p) do q[k] = v end
+      q.progress = function(...)
+        checkpoint()
+        if user then return user(...) end
+      end
+      return f(q, ...)
+    end
+  end
+  env.imbill = setmetatable({ grid = with_checkpoints(lib.grid), project = with_checkpoints(lib.project),
+                              migration = with_checkpoints(lib.migration) }, { __index = lib, __newindex = lib })
+
   -- The message first, then where it happened in the notebook's cells
   -- (frames inside imbill and the kernel are left out: the message already
   -- names the imbill function and field).
@@ -177,9 +208,6 @@ function M.session(bridge, opts)
   -- ename =, evalue =, traceback = { lines } }.
   function S.run(code, n)
     S.count = n or (S.count + 1)
-    if S.load_error then
-      return failure("ImportError", "imbill kernel: imbill did not load: " .. S.load_error)
-    end
     local name = "=cell[" .. tostring(S.count) .. "]"
     local f, err = M.chunk(code, name, env)
     if not f then return failure("SyntaxError", tostring(err)) end
