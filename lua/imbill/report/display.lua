@@ -135,11 +135,12 @@ end
 local PAD = "padding:2px 10px;border-bottom:1px solid #e2e2e2;vertical-align:top;"
 local NUM = "font-variant-numeric:tabular-nums;white-space:nowrap;"
 local TOTAL = "font-weight:bold;border-top:2px solid #666;"
+local BEST = "background:#eaf6ea;font-weight:bold;"
 
 --- An HTML table.  header: column titles; right: columns aligned right
 -- (amounts, counts); rows: arrays of cells, each a text or { text =,
 -- html =, title =, muted = }; a row with total = true is a total row, one
--- with sub = true a subtotal.
+-- with sub = true a subtotal, one with best = true is highlighted.
 function M.table_html(class, header, rows, right)
   right = right or {}
   local out = { '<table class="imbill-table ' .. esc(class) .. '" style="border-collapse:collapse;margin:6px 0;'
@@ -151,8 +152,9 @@ function M.table_html(class, header, rows, right)
   end
   out[#out + 1] = "</tr></thead><tbody>"
   for _, r in ipairs(rows) do
-    local rowstyle = r.total and TOTAL or (r.sub and "font-style:italic;" or "")
-    out[#out + 1] = r.total and '<tr class="imbill-total">' or (r.sub and '<tr class="imbill-subtotal">' or "<tr>")
+    local rowstyle = r.total and TOTAL or (r.sub and "font-style:italic;" or (r.best and BEST or ""))
+    out[#out + 1] = r.total and '<tr class="imbill-total">' or (r.sub and '<tr class="imbill-subtotal">'
+      or (r.best and '<tr class="imbill-best">' or "<tr>"))
     for i = 1, #header do
       local c = r[i]
       if c == nil then c = "" end
@@ -172,7 +174,7 @@ function M.table_html(class, header, rows, right)
 end
 local html_table = M.table_html
 
-local function para(s, style) return '<p style="margin:4px 0;' .. (style or "") .. '">' .. s .. "</p>" end
+local function para(s, style) return '<p style="margin:4px 0;font-size:13px;' .. (style or "") .. '">' .. s .. "</p>" end
 local function heading(title, rest)
   return para("<b>" .. esc(title) .. "</b>" .. (rest and rest ~= "" and ("&nbsp; " .. esc(rest)) or ""))
 end
@@ -357,7 +359,8 @@ local PREFERRED = { "month", "date", "book", "edition", "name", "id", "code" }
 
 -- Columns of an array of records: the usual identifying fields first, then
 -- the others sorted.
-local function record_columns(list)
+local function record_columns(list, wanted)
+  if wanted then return wanted end
   local seen, cols = {}, {}
   for _, r in ipairs(list) do
     for k in pairs(r) do
@@ -376,13 +379,20 @@ end
 
 local MAX_ROWS = 500
 
-local function plain_html(t, depth, seen)
+local function plain_html(t, depth, seen, columns)
   if type(t) ~= "table" or own_text(t) then
     local s = type(t) == "table" and own_text(t) or scalar(t)
     return (esc(s):gsub("\n", "<br>"))
   end
   if seen[t] then return "&lt;cycle&gt;" end
   if depth > 3 then return esc(dump(t, "", 0, {})) end
+  -- a short list of plain values inside a table reads best on one line
+  local len = sequence_length(t)
+  if depth > 0 and len and len > 0 and len <= 20 then
+    local flat = true
+    for i = 1, len do if type(t[i]) == "table" then flat = false break end end
+    if flat then return esc(dump(t, "", 0, {})) end
+  end
   seen[t] = true
   local n = sequence_length(t)
   local html
@@ -396,7 +406,7 @@ local function plain_html(t, depth, seen)
     end
   end
   if records then
-    local cols = record_columns(t)
+    local cols = record_columns(t, columns)
     local right, rows = {}, {}
     for i = 1, math.min(n, MAX_ROWS) do
       local row = {}
@@ -425,13 +435,13 @@ local function plain_html(t, depth, seen)
   return html
 end
 
-local function plain_text(t)
+local function plain_text(t, columns)
   local n = sequence_length(t)
   if n and n > 0 then
     local cols
     for i = 1, n do
       if type(t[i]) ~= "table" or own_text(t[i]) then cols = nil break end
-      cols = cols or record_columns(t)
+      cols = cols or record_columns(t, columns)
     end
     if cols and #cols > 0 then
       local rows = {}
@@ -491,7 +501,7 @@ local function compare_rows(rows_data, best_index)
     rows[#rows + 1] = { tostring(i), r.book, r.edition, amount(r.total),
       { text = r.eligible and (i == best_index and "yes (cheapest)" or "yes") or "no" },
       { text = why, muted = why ~= "" } }
-    if i == best_index then rows[#rows].sub = true end
+    if i == best_index then rows[#rows].best = true end
   end
   return rows
 end
@@ -837,7 +847,7 @@ function R.edition(x)
     html = section("edition", parts) }
 end
 
-function R.table(x)
+function R.table(x, opts)
   local n = sequence_length(x)
   -- an array of results: each shown as itself, one after the other
   if n and n > 0 then
@@ -856,13 +866,15 @@ function R.table(x)
       return { text = concat(texts, "\n\n"), html = concat(htmls, "\n") }
     end
   end
-  return { text = own_text(x) or plain_text(x), html = section("plain", { plain_html(x, 0, {}) }) }
+  return { text = own_text(x) or plain_text(x, opts.columns),
+           html = section("plain", { plain_html(x, 0, {}, opts.columns) }) }
 end
 
 --- x as a MIME bundle: { ["text/plain"] = ..., ["text/html"] = ...,
 -- ["image/svg+xml"] = ... } (the last two where they apply), and its kind.
 -- opts.chart = false leaves the chart out of break-even tables and cost
--- curves.  A result that cannot be drawn as a table falls back to its text.
+-- curves; opts.columns names (and orders) the columns of a list of records.
+-- A result that cannot be drawn as a table falls back to its text.
 function M.bundle(x, opts)
   opts = opts or {}
   local kind = M.kind(x)
