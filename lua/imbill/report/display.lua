@@ -176,7 +176,7 @@ local html_table = M.table_html
 
 local function para(s, style) return '<p style="margin:4px 0;font-size:13px;' .. (style or "") .. '">' .. s .. "</p>" end
 local function heading(title, rest)
-  return para("<b>" .. esc(title) .. "</b>" .. (rest and rest ~= "" and ("&nbsp; " .. esc(rest)) or ""))
+  return para("<b>" .. esc(title) .. "</b>" .. (rest and rest ~= "" and ("&#160; " .. esc(rest)) or ""))
 end
 local function section(kind, parts)
   return '<div class="imbill imbill-' .. kind .. '">' .. concat(parts, "\n") .. "</div>"
@@ -203,7 +203,7 @@ function M.chart(doc, opts)
   if title == "" then title = "imbill chart" end
   local size = (w and h) and format(' width="%s" height="%s"', w, h) or ""
   local html = '<div class="imbill imbill-chart"><img class="imbill-chart-img" alt="' .. esc(title) .. '"' .. size
-    .. ' style="max-width:100%;height:auto" src="data:image/svg+xml;base64,' .. M.base64(svg) .. '"></div>'
+    .. ' style="max-width:100%;height:auto" src="data:image/svg+xml;base64,' .. M.base64(svg) .. '"/></div>'
   return { text = format("imbill chart: %s (SVG%s)", title, (w and h) and (", " .. w .. " x " .. h .. " px") or ""),
            html = html, svg = svg }
 end
@@ -382,7 +382,7 @@ local MAX_ROWS = 500
 local function plain_html(t, depth, seen, columns)
   if type(t) ~= "table" or own_text(t) then
     local s = type(t) == "table" and own_text(t) or scalar(t)
-    return (esc(s):gsub("\n", "<br>"))
+    return (esc(s):gsub("\n", "<br/>"))
   end
   if seen[t] then return "&lt;cycle&gt;" end
   if depth > 3 then return esc(dump(t, "", 0, {})) end

@@ -183,7 +183,7 @@ function M.session(bridge, opts)
       local where = line:match("^%s*(cell%[%d+%]:%d+:.*)$")
       if where then frames[#frames + 1] = "  at " .. where end
     end
-    return { msg = msg, frames = frames, object = e }
+    return { msg = msg, frames = frames }
   end
 
   local function results(...)
@@ -233,8 +233,8 @@ function M.session(bridge, opts)
         e.frames[#e.frames + 1] = string.format("hint: %s was declared local in cell[%d]; a local lives only in"
           .. " its cell, so give it without 'local' to keep it for later cells", g, S.locals[g])
       end
-      local ename = "LuaError"
-      if type(e.object) == "table" and getmetatable(e.object) and e.object.msg ~= nil then ename = "ImbillError" end
+      -- imbill refuses bad input with a message naming the function
+      local ename = msg:match("^imbill[%w_%.]*: ") and "ImbillError" or "LuaError"
       return failure(ename, msg, e.frames)
     end
     for k in pairs(top_locals(code)) do S.locals[k] = S.count end
