@@ -52,8 +52,9 @@ describe("notebook kernel session", function()
 
   it("sends print, io.write and display to the bridge in order", function()
     local s, log = session()
-    values(s.run("print('a', 1, nil)\nio.write('b', 2, '\\n')\ndisplay(imbill.money('1.5'))\nprint('c')"))
-    assert.same({ { "stdout", "a\t1\tnil\n" }, { "stdout", "b2\n" }, { "display", "1.50" }, { "stdout", "c\n" } }, log)
+    values(s.run("print('a', 1, nil)\nio.write('b', 2, '\\n'):write('!')\ndisplay(imbill.money('1.5'))\nprint('c')"))
+    assert.same({ { "stdout", "a\t1\tnil\n" }, { "stdout", "b2\n" }, { "stdout", "!" }, { "display", "1.50" },
+                  { "stdout", "c\n" } }, log)
   end)
 
   it("reports an error with the Lua message first, then the cells' frames", function()

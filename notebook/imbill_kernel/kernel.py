@@ -126,22 +126,25 @@ class ImbillKernel(Kernel):
                 "ename": ename, "evalue": evalue, "traceback": traceback}
 
     def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False):
+        # Our SIGINT handler stays for the whole request: an interrupt that
+        # comes after the Lua code has finished is ignored, where ipykernel's
+        # default handler would raise and leave the request without a reply.
+        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            return self._execute(code, silent)
+        except Exception as e:  # a bridge failure: the message, never a Python traceback
+            self.log.exception("imbill kernel: the cell failed in the bridge")
+            msg = "imbill kernel: %s" % _text(e.args[0] if getattr(e, "args", None) else e)
+            return self._error("KernelError", msg, [msg])
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _execute(self, code, silent):
         self._silent = silent
         if self._start_error:
             return self._error("ImportError", self._start_error, [self._start_error])
         self._interrupted = False
-        previous = signal.signal(signal.SIGINT, self._on_sigint)
-        try:
-            r = self._cells.run(code.encode("utf-8"), self.execution_count)
-        except KeyboardInterrupt:
-            return self._error("KeyboardInterrupt", "KeyboardInterrupt: the cell was interrupted",
-                               ["KeyboardInterrupt: the cell was interrupted"])
-        except Exception as e:  # a bridge failure: the message, never a Python traceback
-            self.log.exception("imbill kernel: the cell failed in the bridge")
-            msg = "imbill kernel: %s" % _text(getattr(e, "args", [e])[0] if getattr(e, "args", None) else e)
-            return self._error("KernelError", msg, [msg])
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        r = self._cells.run(code.encode("utf-8"), self.execution_count)
         sys.stdout.flush()
         sys.stderr.flush()
         if not r[b"ok"]:

@@ -848,6 +848,9 @@ function R.edition(x)
 end
 
 function R.table(x, opts)
+  -- an object that says what it is (a __tostring) is shown as that text
+  local own = own_text(x)
+  if own then return { text = own } end
   local n = sequence_length(x)
   -- an array of results: each shown as itself, one after the other
   if n and n > 0 then
@@ -866,7 +869,7 @@ function R.table(x, opts)
       return { text = concat(texts, "\n\n"), html = concat(htmls, "\n") }
     end
   end
-  return { text = own_text(x) or plain_text(x, opts.columns),
+  return { text = plain_text(x, opts.columns),
            html = section("plain", { plain_html(x, 0, {}, opts.columns) }) }
 end
 

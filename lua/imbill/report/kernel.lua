@@ -110,11 +110,15 @@ function M.session(bridge, opts)
     for i = 1, n do parts[i] = tostring((select(i, ...))) end
     bridge.write("stdout", table.concat(parts, "\t") .. "\n")
   end
-  local iolib = env.io or io
-  iolib.write = function(...)
+  -- io.write returns a file, so io.write(a):write(b) keeps working
+  local stdout = setmetatable({}, { __tostring = function() return "file (the cell's output)" end })
+  function stdout.write(_, ...)
     write_all(bridge, "stdout", ...)
-    return iolib
+    return stdout
   end
+  function stdout.flush() return stdout end
+  local iolib = env.io or io
+  iolib.write = function(...) return stdout.write(stdout, ...) end
 
   local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
   local last, hooks = clock(), 0
