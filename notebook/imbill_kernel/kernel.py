@@ -14,6 +14,7 @@ set by the time poll() reads it.
 """
 
 import os
+import re
 import signal
 import sys
 
@@ -48,7 +49,7 @@ class ImbillKernel(Kernel):
         "codemirror_mode": "lua",
         "pygments_lexer": "lua",
     }
-    help_links = [{"text": "imbill notebooks", "url": "docs/notebooks.md"}]
+    help_links = []
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -61,9 +62,15 @@ class ImbillKernel(Kernel):
             self._start_lua()
         except Exception as e:  # shown in every cell instead of a dead kernel
             self.log.exception("imbill kernel: Lua did not start")
+            # the Lua message without lupa's chunk name and stack traceback
+            lines = _text(e.args[0] if e.args else e).split("\n")
+            lines = lines[:next((i for i, l in enumerate(lines) if l.startswith("stack traceback")), len(lines))]
+            lines[0] = "imbill kernel: imbill did not load from %s: %s" % (
+                self.top, re.sub(r'^\[string "[^"]*"\]:\d+: ', "", lines[0]))
             so = os.path.join(self.top, "build", "jit", "imbill", "core.so")
-            hint = "" if os.path.exists(so) else "; %s is missing: run `make all` in %s" % (so, self.top)
-            self._start_error = "imbill kernel: imbill did not load: %s%s" % (_text(getattr(e, "args", [e])[0]), hint)
+            if not os.path.exists(so):
+                lines.insert(1, "%s is missing: run `make all` in %s (or set IMBILL_TOP)" % (so, self.top))
+            self._start_error = [l.replace("\t", "  ") for l in lines]
 
     def _start_lua(self):
         import lupa
@@ -142,7 +149,7 @@ class ImbillKernel(Kernel):
     def _execute(self, code, silent):
         self._silent = silent
         if self._start_error:
-            return self._error("ImportError", self._start_error, [self._start_error])
+            return self._error("ImportError", self._start_error[0], self._start_error)
         self._interrupted = False
         r = self._cells.run(code.encode("utf-8"), self.execution_count)
         sys.stdout.flush()

@@ -1,6 +1,7 @@
 """The imbill kernel through jupyter_client: cells, state, streamed print,
 errors, rich display, charts, interrupts, completion."""
 
+import json
 import os
 import sys
 import unittest
@@ -115,6 +116,36 @@ class KernelSpec(unittest.TestCase):
         reply = self.kc.get_shell_msg(timeout=10)["content"]
         self.assertEqual(["breakeven", "breakeven_table"], reply["matches"])
         self.assertEqual(7, reply["cursor_start"])
+
+
+class KernelWithoutImbill(unittest.TestCase):
+    """A kernelspec whose IMBILL_TOP has no imbill: the kernel starts and says why."""
+
+    def test_says_what_is_missing(self):
+        """a kernel that cannot load imbill answers each cell with the reason"""
+        from jupyter_client.kernelspec import KernelSpecManager
+        ksm = KernelSpecManager()
+        spec = helpers.load(os.path.join(ksm.get_kernel_spec("imbill").resource_dir, "kernel.json"))
+        nowhere = os.path.join(helpers.BUILD, "no-imbill-here")
+        spec["env"]["IMBILL_TOP"] = nowhere
+        d = os.path.join(helpers.BUILD, "kernelspec-missing")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "kernel.json"), "w", encoding="utf-8") as f:
+            json.dump(spec, f)
+        ksm.install_kernel_spec(d, kernel_name="imbill-missing", user=True)
+        km = KernelManager(kernel_name="imbill-missing")
+        km.start_kernel()
+        self.addCleanup(km.shutdown_kernel, now=True)
+        kc = km.client()
+        kc.start_channels()
+        self.addCleanup(kc.stop_channels)
+        kc.wait_for_ready(timeout=60)
+        cell = helpers.run_cell(km, kc, "1 + 1")
+        self.assertEqual("error", cell.reply["status"])
+        tb = cell.of("error")[0]["traceback"]
+        self.assertEqual("imbill kernel: imbill did not load from %s: module 'imbill.report.kernel' not found:"
+                         % nowhere, tb[0])
+        self.assertIn("run `make all` in %s" % nowhere, tb[1])
 
 
 if __name__ == "__main__":
