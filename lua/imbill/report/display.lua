@@ -762,8 +762,13 @@ local function summaries(list, all, class)
   return html_table(class, header, rows, right), text_table(header, rows, right)
 end
 
-function R.grid(x)
-  local list, all = x:by_edition(), x:summary()
+-- Percentiles shown for a grid: enough to read the spread, few enough that
+-- the table fits a notebook's width.
+M.GRID_PERCENTILES = { 5, 50, 95 }
+
+function R.grid(x, opts)
+  local pcs = opts.percentiles or M.GRID_PERCENTILES
+  local list, all = x:by_edition(pcs), x:summary(nil, pcs)
   local html, text = summaries(list, all, "imbill-grid")
   local parts = {
     heading(tostring(x), "(totals over the months, USD)"), html,
@@ -876,7 +881,8 @@ end
 --- x as a MIME bundle: { ["text/plain"] = ..., ["text/html"] = ...,
 -- ["image/svg+xml"] = ... } (the last two where they apply), and its kind.
 -- opts.chart = false leaves the chart out of break-even tables and cost
--- curves; opts.columns names (and orders) the columns of a list of records.
+-- curves; opts.columns names (and orders) the columns of a list of records;
+-- opts.percentiles chooses a grid's percentiles (default 5, 50, 95).
 -- A result that cannot be drawn as a table falls back to its text.
 function M.bundle(x, opts)
   opts = opts or {}
