@@ -11,10 +11,11 @@
 -- compiled trace.  So during a cell a count hook calls bridge.poll (Python)
 -- at most every 50 ms of CPU time or 100,000 instructions, and each cell's
 -- own functions are kept out of the JIT (jit.off(chunk, true)), so a busy
--- loop written in a cell reaches the hook.  imbill's own code stays compiled;
--- its long calls (grids, projections) return to the interpreter often enough.
--- Once interrupted, every later hook raises again, so a pcall in the cell
--- cannot swallow the interrupt.
+-- loop written in a cell reaches the hook.  imbill's own code stays compiled.
+-- A grid works in C, a chunk of scenarios per call, so the cell's
+-- imbill.grid, imbill.project and imbill.migration also check at each
+-- progress report.  Once interrupted, every later instruction raises, so a
+-- pcall in the cell cannot swallow the interrupt.
 local display = require "imbill.report.display"
 
 local M = {}
