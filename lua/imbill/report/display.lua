@@ -198,8 +198,10 @@ function M.chart(doc, opts)
   svg = svg:gsub("^%s*<%?xml[^>]*%?>%s*", "")
   local head = svg:match("<svg[^>]*>") or ""
   local w, h = head:match('%swidth="([%d%.]+)"'), head:match('%sheight="([%d%.]+)"')
-  local title = opts.title or (type(doc) == "table" and get(doc, "title"))
-    or unescape(svg:match("<title>(.-)</title>") or "") or ""
+  -- the heading drawn on the chart says most; the SVG's <title> is generic
+  local drawn = svg:match('<text[^>]*font%-weight="bold"[^>]*>(.-)</text>')
+  local title = opts.title or (drawn and unescape(drawn)) or (type(doc) == "table" and get(doc, "title"))
+    or unescape(svg:match("<title>(.-)</title>") or "")
   if title == "" then title = "imbill chart" end
   local size = (w and h) and format(' width="%s" height="%s"', w, h) or ""
   local html = '<div class="imbill imbill-chart"><img class="imbill-chart-img" alt="' .. esc(title) .. '"' .. size
