@@ -590,7 +590,9 @@ static imb_status effects(imb_meter *m, ctx *c, const unsigned char *on) {
       ust_read(m, at, &w, &days);
       activity_of(w, days, &act);
       /* the window guard passed: the day is within the user's bitmaps */
-      if (imb_activity_mark_i(&act, p->day, p->month, &dn, &mn) == IMB_OK) {
+      int32_t mfirst = imb_month_first_day(p->month);
+      if (imb_activity_mark_i(&act, p->day, p->month, mfirst, mfirst + imb_month_length(p->month), &dn, &mn) ==
+          IMB_OK) {
         ust_write(m, at, activity_word(w, &act), act.days);
         d->dau += dn;
         mo->mau += mn;
@@ -733,11 +735,13 @@ static imb_status login_fast(imb_meter *m, uint32_t at, uint32_t w, uint64_t day
   if (day != m->lcache_day) {
     m->lcache_day = day;
     m->lcache_month = imb_month_of_day(day);
+    m->lcache_first = imb_month_first_day(m->lcache_month);
+    m->lcache_end = m->lcache_first + imb_month_length(m->lcache_month);
   }
   imb_activity a;
   int dnew, mnew;
   activity_of(w, days, &a);
-  if (imb_activity_mark_i(&a, day, m->lcache_month, &dnew, &mnew)) {
+  if (imb_activity_mark_i(&a, day, m->lcache_month, m->lcache_first, m->lcache_end, &dnew, &mnew)) {
     /* unreachable: an open day is within the window of every user */
     refuse_login(res, r, IMB_R_CLOSED, IMB_L_DAY_OPEN);
     return IMB_OK;
