@@ -140,13 +140,13 @@ local function plan_legend(W, H, top, items, mode)
   if mode == "auto" then mode = (fits_right and widest <= 0.3 * W) and "right" or "bottom" end
   if mode == "right" then
     local lines = {}
-    for i, it in ipairs(items) do lines[i] = { it = it, label = (layout.fit(it.label, 12, colw - 26)) } end
+    for i, it in ipairs(items) do lines[i] = { it = it, label = (layout.fit_middle(it.label, 12, colw - 26)) } end
     return { mode = "right", w = colw, h = #items * ROW, lines = lines }
   end
   local rows, row, x = {}, {}, 0
   local maxw = W - 2 * PAD
   for _, it in ipairs(items) do
-    local label = layout.fit(it.label, 12, maxw - 26)
+    local label = layout.fit_middle(it.label, 12, maxw - 26)
     local w = 26 + layout.width(label, 12)
     if #row > 0 and x + w > maxw then rows[#rows + 1] = row row, x = {}, 0 end
     row[#row + 1] = { it = it, label = label, x = x }
@@ -763,14 +763,18 @@ function M.path_timeline(proj, opts)
       every = k
       if k * w >= widest + 8 then break end
     end
+    -- a label centred under its month, moved in from the canvas edge when it
+    -- would cross it, and left out when it would then touch its neighbour
+    local prev_right = -math.huge
     for j, st in ipairs(path.steps) do
       local x = L + (j - 0.5) * w
       local cost = "$" .. money.pretty(st.total)
       local half = math.max(layout.width(st.month, 11), layout.width(cost, 11)) / 2
-      local fits = x - half >= PAD and x + half <= W - PAD
-      if (j - 1) % every == 0 and fits then
+      x = math.max(PAD + half, math.min(W - PAD - half, x))
+      if (j - 1) % every == 0 and x - half >= prev_right + 6 then
         text(doc, x, my, st.month, 11, { text_anchor = "middle", fill = colors.INK, class = "month-label" })
         text(doc, x, cy, cost, 11, { text_anchor = "middle", fill = colors.INK, class = "cost-label" })
+        prev_right = x + half
       else
         left = left + 1
       end

@@ -88,6 +88,32 @@ function M.fit(s, fs, w, bold)
   return table.concat(out) .. "\226\128\166", true
 end
 
+-- The characters of s as a list (UTF-8 sequences kept whole).
+local function split(s)
+  local out, i = {}, 1
+  while i <= #s do
+    local b = s:byte(i)
+    local len = b < 0x80 and 1 or (b >= 0xF0 and 4 or (b >= 0xE0 and 3 or (b >= 0xC0 and 2 or 1)))
+    out[#out + 1] = s:sub(i, i + len - 1)
+    i = i + len
+  end
+  return out
+end
+
+--- s cut to at most `w` pixels by an ellipsis in the middle, so both ends stay
+-- readable: two long book names that share a start still differ in their
+-- edition and amount ("A what-if b...k/pro  (5,399.88)").
+function M.fit_middle(s, fs, w, bold)
+  if M.width(s, fs, bold) <= w then return s, false end
+  local per = fs * (bold and M.CHAR_BOLD or M.CHAR)
+  local keep = math.floor(w / per) - 1
+  local cs = split(s)
+  if keep < 2 then return M.fit(s, fs, w, bold) end
+  local tail = math.floor(keep * 0.6)
+  local head = keep - tail
+  return table.concat(cs, "", 1, head) .. "\226\128\166" .. table.concat(cs, "", #cs - tail + 1, #cs), true
+end
+
 --- s broken at spaces into at most `lines` lines of at most w pixels; the
 -- last line is cut with an ellipsis when the text does not fit.
 function M.wrap(s, fs, w, lines, bold)
