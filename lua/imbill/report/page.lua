@@ -180,30 +180,28 @@ local function projection(proj, h, figs, note)
   h[#h + 1] = tbl { id = "projection", header = header, rows = rows, numeric = numeric, csv = "projection.csv",
                     csv_header = cheader, csv_rows = crows }
 
-  -- why an edition cannot serve, once per edition and reason, with its months
+  -- why an edition cannot serve: once per edition, with its months and the
+  -- reasons given (each once)
   local why = {}
   for _, r in ipairs(proj.rows) do
-    local seen, order = {}, {}
+    local seen, order, months = {}, {}, {}
     for _, c in ipairs(r.months) do
+      if #(c.reasons or {}) > 0 then months[#months + 1] = c.month end
       for _, reason in ipairs(c.reasons or {}) do
-        if not seen[reason] then seen[reason] = {} order[#order + 1] = reason end
-        seen[reason][#seen[reason] + 1] = c.month
+        if not seen[reason] then seen[reason] = true order[#order + 1] = "<li>" .. esc(reason) .. "</li>" end
       end
     end
-    for _, reason in ipairs(order) do
-      local ms = seen[reason]
-      why[#why + 1] = string.format("%s cannot serve %s: %s", r.name, #ms == 1 and ms[1]
-        or (#ms == n and "any month" or (#ms .. " months (" .. ms[1] .. " .. " .. ms[#ms] .. ")")), reason)
+    if #months > 0 then
+      why[#why + 1] = "<li>" .. esc(string.format("%s cannot serve %s:", r.name, #months == n and
+        (n == 1 and "the month" or ("any of the " .. n .. " months")) or (#months == 1 and months[1]
+        or (#months .. " months (" .. months[1] .. " .. " .. months[#months] .. ")")))) .. "<ul>"
+        .. table.concat(order) .. "</ul></li>"
     end
     if r.note then note(r.name .. ": " .. r.note) end
   end
   if #why > 0 then
-    h[#h + 1] = '<details class="why"><summary>Why some editions cannot serve (' .. #why .. ")</summary><ul><li>"
-      .. table.concat((function()
-        local out = {}
-        for i, s in ipairs(why) do out[i] = esc(s) end
-        return out
-      end)(), "</li><li>") .. "</li></ul></details>"
+    h[#h + 1] = '<details class="why"><summary>Editions that cannot serve every month (' .. #why
+      .. ")</summary><ul>" .. table.concat(why) .. "</ul></details>"
   end
 
   h[#h + 1] = figure(function(w) return chart.projection_bars(proj, { width = w }) end, "Monthly cost by edition")
@@ -306,6 +304,14 @@ local function breakeven(t, h, figs)
   local rows, crows = {}, {}
   local count, first = 0, nil
   for _, pr in ipairs(t.pairs) do
+    -- each pair from the start of the range, then at every crossing
+    local p0 = pr.points and pr.points[1]
+    if p0 then
+      rows[#rows + 1] = { pr.a, pr.b, fmt.int(t.from), pr.cheaper_at_start, money.pretty(p0.a_total),
+                          money.pretty(p0.b_total) }
+      crows[#crows + 1] = { pr.a, pr.b, string.format("%d", t.from), pr.cheaper_at_start, plain_money(p0.a_total),
+                            plain_money(p0.b_total) }
+    end
     for _, c in ipairs(pr.crossings) do
       count = count + 1
       if not first or c.at < first.c.at then first = { pr = pr, c = c } end
@@ -313,9 +319,9 @@ local function breakeven(t, h, figs)
       crows[#crows + 1] = { pr.a, pr.b, string.format("%d", c.at), c.cheaper, plain_money(c.a_total),
                             plain_money(c.b_total) }
     end
-    if #pr.crossings == 0 then
-      rows[#rows + 1] = { pr.a, pr.b, "none", pr.cheaper_at_start .. " throughout", "", "" }
-      crows[#crows + 1] = { pr.a, pr.b, "", pr.cheaper_at_start, "", "" }
+    if #pr.crossings == 0 and not p0 then
+      rows[#rows + 1] = { pr.a, pr.b, fmt.int(t.from), pr.cheaper_at_start, "", "" }
+      crows[#crows + 1] = { pr.a, pr.b, string.format("%d", t.from), pr.cheaper_at_start, "", "" }
     end
   end
   figs[#figs + 1] = key("Break-even points", tostring(count), first and string.format("first at %s %s: %s against %s",
