@@ -816,8 +816,13 @@ function M.breakeven_lines(t)
   local out = {}
   for _, pr in ipairs(t.pairs) do
     for _, c in ipairs(pr.crossings) do
-      out[#out + 1] = string.format("%s vs %s: from %s %s on, %s is cheaper (%s against %s)", pr.a, pr.b,
-        fmt.int(c.at), short, c.cheaper, money.pretty(c.a_total), money.pretty(c.b_total))
+      if c.cheaper == "equal" then
+        out[#out + 1] = string.format("%s vs %s: from %s %s on, both cost the same (%s)", pr.a, pr.b, fmt.int(c.at),
+          short, money.pretty(c.a_total))
+      else
+        out[#out + 1] = string.format("%s vs %s: from %s %s on, %s is cheaper (%s against %s)", pr.a, pr.b,
+          fmt.int(c.at), short, c.cheaper, money.pretty(c.a_total), money.pretty(c.b_total))
+      end
     end
   end
   for _, c in ipairs(t.curves) do
