@@ -24,18 +24,39 @@ function M.define(c)
   c:option("--current", "The edition in force before the horizon (bars, path).")
   c:option("--activated", "First paid activation (bars, path)."):convert(A.date("--activated"))
   c:option("--needs", "Features needed (bars, path).")
+  -- the chart's own options (docs/charts.md): checked by imbill.chart itself
+  c:option("--width", "Width in pixels (320 .. 4096, default 960)."):convert(A.count("--width"))
+  c:option("--height", "Height in pixels (200 .. 4096; default 540, the timeline its content's)."):convert(
+    A.count("--height"))
+  c:option("--title", "The chart's title.")
+  c:option("--subtitle", "The chart's subtitle.")
+  c:flag("--no-subtitle", "Draw no subtitle.")
+  c:option("--legend", "Where the legend goes: auto, right, bottom or none.", "auto"):choices {
+    "auto", "right", "bottom", "none" }
+  c:option("--max-labels", "Curves: the most point labels drawn (0 .. 1000, default 14)."):convert(
+    A.count("--max-labels"))
+  c:flag("--all", "Bars: also draw free editions that cannot serve.")
   c:flag("--no-progress", "Never draw the progress bar.")
   A.add_out(c)
+end
+
+local function chart_options(args)
+  local o = { width = args.width, height = args.height, title = args.title, legend = args.legend }
+  if args.no_subtitle then o.subtitle = false else o.subtitle = args.subtitle end
+  if args.kind == "curves" then o.max_labels = args.max_labels end
+  if args.kind == "bars" and args.all then o.all = true end
+  return o
 end
 
 function M.run(args)
   local imbill = require "imbill"
   local doc
+  local o = chart_options(args)
   if args.kind == "curves" then
-    doc = imbill.chart.cost_curves(imbill.breakeven_table(breakeven.params(args)))
+    doc = imbill.chart.cost_curves(imbill.breakeven_table(breakeven.params(args)), o)
   else
     local p = usage.projection(args)
-    doc = args.kind == "bars" and imbill.chart.projection_bars(p) or imbill.chart.path_timeline(p)
+    doc = args.kind == "bars" and imbill.chart.projection_bars(p, o) or imbill.chart.path_timeline(p, o)
   end
   output.emit(args, doc:file())
   return 0

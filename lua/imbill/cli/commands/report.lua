@@ -25,6 +25,7 @@ function M.define(c)
   c:option("--from-edition", "Migration: the DAU-plan edition.", "2021/pro")
   c:option("--to-edition", "Migration: the MAU-plan edition.")
   c:option("--title", "The page title.")
+  c:option("--subtitle", "The page subtitle.")
   c:flag("--no-progress", "Never draw the progress bar.")
   A.add_out(c)
 end
@@ -44,7 +45,8 @@ function M.run(args)
     mig = imbill.migration { usage = s, from = args.from_edition, to = args.to_edition, from_month = args.from,
                              to_month = args.to }
   end
-  output.emit(args, imbill.report { projection = p, breakeven = bt, migration = mig, title = args.title })
+  output.emit(args, imbill.report { projection = p, breakeven = bt, migration = mig, title = args.title,
+                                 subtitle = args.subtitle })
   return 0
 end
 
