@@ -158,6 +158,13 @@ static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
  * Lua table is built per scenario. */
 #define CHUNK 256
 
+/* The error for a batch value at the top of the stack that is not a count. */
+static void batch_bad(lua_State *L, lua_Integer i, const char *field) {
+  if (imbL_isbigfloat(L, -1))
+    imbL_error(L, "%s[%d]: %s is beyond 2^53 and cannot be exact on this runtime", field, (int)i, imbL_show(L, -1));
+  imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+}
+
 /* Reads t[i] (t at idx) as a whole number >= 0, leaving it on the stack. */
 static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const char *field) {
 #if LUA_VERSION_NUM >= 503
@@ -166,14 +173,14 @@ static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const cha
   int isint = 0;
   int t = lua_rawgeti(L, idx, i);
   lua_Integer v = lua_tointegerx(L, -1, &isint);
-  if (t != LUA_TNUMBER || !isint || v < 0)
-    imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+  /* the float test only for values past 2^53: the common case pays nothing */
+  if (t != LUA_TNUMBER || !isint || v < 0 || (v > ((lua_Integer)1 << 53) && imbL_isbigfloat(L, -1)))
+    batch_bad(L, i, field);
   return (int64_t)v;
 #else
   int64_t v;
   lua_rawgeti(L, idx, (int)i);
-  if (!imbL_toint64(L, -1, &v) || v < 0)
-    imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+  if (!imbL_toint64(L, -1, &v) || v < 0) batch_bad(L, i, field);
   return v;
 #endif
 }
