@@ -55,6 +55,8 @@ void imbL_open_calendar(lua_State *L);
 void imbL_open_pricing(lua_State *L);
 void imbL_open_meter(lua_State *L);
 void imbL_open_grid(lua_State *L);
+/* where a charge's line steps (pricing.c) */
+void imbL_open_steps(lua_State *L);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -131,6 +131,7 @@ int luaopen_imbill_core(lua_State *L) {
   imbL_open_pricing(L);
   imbL_open_meter(L);
   imbL_open_grid(L);
+  imbL_open_steps(L);
   lua_pushliteral(L, "imbill.core");
   lua_setfield(L, -2, "_NAME");
   return 1;

@@ -301,3 +301,61 @@ void imbL_open_pricing(lua_State *L) {
   imbL_newclass(L, RATE_MT, rate_meta, rate_methods);
   imbL_setfuncs(L, pricing_funcs, 0);
 }
+
+/* ---- where a charge's line steps ------------------------------------------ */
+
+static int64_t check_ratio(lua_State *L, int idx) {
+  int64_t r = lua_isnoneornil(L, idx) ? IMB_MICROS_PER_UNIT : imbL_checkint64(L, idx, "ratio_ppm");
+  if (r < 1) imbL_error(L, "ratio_ppm: must be at least 1, got %s", imbL_show(L, idx));
+  return r;
+}
+
+static int64_t check_axis(lua_State *L, int idx, const char *field) {
+  int64_t x = imbL_checkint64(L, idx, field);
+  if (x < 0) imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, idx));
+  return x;
+}
+
+/* next = core.charge_next_step(rate, "dau"|"groups"|"mau", x[, ratio_ppm]):
+ * the least axis value after x where the charge's block count changes, or
+ * nil when it never does again (no such charge, or past 64 bits). */
+static int p_charge_next_step(lua_State *L) {
+  imb_rate *r = checkrate(L, 1);
+  int which = luaL_checkoption(L, 2, NULL, charge_names);
+  const imb_charge *c = which == 0 ? &r->dau : which == 1 ? &r->groups : &r->mau;
+  int64_t x = check_axis(L, 3, "x"), ratio = check_ratio(L, 4), next;
+  if (imb_charge_next_step(c, ratio, x, &next) != IMB_OK) {
+    lua_pushnil(L);
+    return 1;
+  }
+  imbL_pushint64(L, next);
+  return 1;
+}
+
+/* v = core.follow_value(x[, ratio_ppm]): round_half_up(x * ratio / 10^6) */
+static int p_follow_value(lua_State *L) {
+  int64_t x = check_axis(L, 1, "x"), ratio = check_ratio(L, 2), v;
+  if (imb_follow_value(x, ratio, &v) != IMB_OK)
+    return imbL_error(L, "x: %s followed by %s ppm does not fit in 64 bits", imbL_i64str(L, x), imbL_i64str(L, ratio));
+  imbL_pushint64(L, v);
+  return 1;
+}
+
+/* x = core.follow_first_above(t[, ratio_ppm]): the least x >= 0 whose
+ * followed value exceeds t, or nil past 64 bits. */
+static int p_follow_first_above(lua_State *L) {
+  int64_t t = imbL_checkint64(L, 1, "t"), ratio = check_ratio(L, 2), x;
+  if (imb_follow_first_above(t, ratio, &x) != IMB_OK) {
+    lua_pushnil(L);
+    return 1;
+  }
+  imbL_pushint64(L, x);
+  return 1;
+}
+
+static const luaL_Reg step_funcs[] = {{"charge_next_step", p_charge_next_step},
+                                      {"follow_value", p_follow_value},
+                                      {"follow_first_above", p_follow_first_above},
+                                      {NULL, NULL}};
+
+void imbL_open_steps(lua_State *L) { imbL_setfuncs(L, step_funcs, 0); }
