@@ -122,7 +122,8 @@ describe("break-even", function()
     local r = imbill.breakeven { a = "2020/pro", b = "2021/pro", to = 1000 }
     assert.matches("^2020/pro against 2021/pro by dau, 0 .. 1,000\n", tostring(r))
     local d = r:data()
-    assert.same({ at = 0, cheaper = "a", a_total = "149.99", b_total = "449.99" }, d.points[1])
+    assert.same({ at = 0, cheaper = "a", cheaper_edition = "2020/pro", kind = "start", a_total = "149.99",
+                  b_total = "449.99" }, d.points[1])
   end)
 
   it("refuses ranges with more than a million price steps instead of running out of memory", function()
@@ -176,8 +177,9 @@ describe("breakeven far up the range", function()
     local a = imbill.book { base = "2022", name = "micro", editions = { standard = { mau = { price = "0.000001" } } } }
     local b = imbill.book { base = "2020", name = "dear", editions = { pro = { monthly_fee = "5000000000000" } } }
     local from = math.tointeger(2 ^ 60)
+    -- dear/pro bills DAU: the axis is MAU, so its DAU is stated (0)
     local r = imbill.breakeven { a = { book = a, edition = "standard" }, b = { book = b, edition = "pro" },
-                                 metric = "mau", from = from, to = from + 100 }
+                                 metric = "mau", from = from, to = from + 100, usage = { peak_dau = 0 } }
     assert.equal(1, #r.points)
     assert.equal(from, r.points[1].at)
     assert.equal("a", r.points[1].cheaper)

@@ -18,7 +18,8 @@ end
 describe("charts", function()
   local bt = H.imbill.breakeven_table { editions = { "2021/pro", "2021/ultimate", "2022/standard" },
                                         follow = { mau = "3" }, to = 60000 }
-  local proj = H.imbill.project { usage = H.imbill.series.build { from = "2022-10", months = 4, dau = 25000,
+  -- from 2023-01: book 2022 is in force and book 2021 no longer sold to new apps
+  local proj = H.imbill.project { usage = H.imbill.series.build { from = "2023-01", months = 4, dau = 25000,
                                                                   groups = 150000, mau = 60000 },
                                   books = { "2021", "2022" } }
 

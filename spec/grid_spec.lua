@@ -1,7 +1,7 @@
 -- Batch grids (issue 4): editions x growth rates x starting DAU through the C
 -- fast path, results kept as arrays and summarised without a table per scenario.
 local H = require "helper"
-local G = require "imbill.whatif.grid"
+local G = require "support.grid_oracle"
 
 describe("what-if grids", function()
   it("prices a scenario as the sum of full months with DAU compounded month by month", function()

@@ -8,6 +8,8 @@ local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
 local books = require "imbill.book"
 local fmt = require "imbill.internal.fmt"
+local in_force = require "imbill.bill.in_force"
+local measure = require "imbill.bill.measure"
 
 local M = {}
 local FN = "imbill.invoice"
@@ -17,6 +19,8 @@ local FIELDS = {
   groups = true, mau = true, activated = true, change = true, addons = true, trtc = true,
   -- carried by meter:usage() so a metered month prices as it was metered
   peak_dau_day = true, groups_peak_day = true, changes = true, tz = true,
+  -- carried by series:usage() for a month the usage covers in part
+  covers = true,
 }
 
 local Invoice = {}
@@ -282,6 +286,44 @@ local function trtc_line(t)
              fmt.int(free), unrounded, tostring(money.from_cents(cents))) }
 end
 
+-- The days a usage covers, when it covers part of the month: { from =, to = }
+-- (day numbers), or nil when given for the whole month or not given.
+local function coverage(u, month, first, dim)
+  local c = u.covers
+  if c == nil then return nil end
+  check.table(FN, "covers", c)
+  check.fields(FN .. " covers", c, { from = true, to = true })
+  local a, b = dates.day(c.from, "covers.from", FN), dates.day(c.to, "covers.to", FN)
+  if a < first or a >= first + dim then
+    fail("covers.from", "is not in the invoice month " .. dates.format_month(month), c.from)
+  end
+  if b < a or b >= first + dim then fail("covers.to", "is not in the invoice month on or after covers.from", c.to) end
+  if a == first and b == first + dim - 1 then return nil end
+  return { from = a, to = b }
+end
+
+-- The notes of an invoice that prices what it was not fully given: a book
+-- not yet in force, a usage without the user measure the edition is billed
+-- by (priced as 0 of it), a usage covering part of the month (billed as the
+-- month, from those days' peaks).
+local function usage_notes(book, ed, month, u, first, dim)
+  local notes = {}
+  local n = in_force.note(book, month)
+  if n then notes[#notes + 1] = n end
+  local has = measure.given(u)
+  for _, need in ipairs(measure.needed(ed)) do
+    if not has[need.measure] then
+      notes[#notes + 1] = string.format("the usage gives no %s, and %s/%s %s: priced as if %s were 0",
+        measure.LABEL[need.measure], book.name, ed.id, need.why, measure.LABEL[need.measure])
+    end
+  end
+  local c = coverage(u, month, first, dim)
+  if c then
+    notes[#notes + 1] = measure.coverage_note(dates.format(c.from), dates.format(c.to), c.to - c.from + 1, dim)
+  end
+  return notes
+end
+
 --- imbill.invoice{...} (API.md "Invoices").
 function M.invoice(u)
   check.fields(FN, u, FIELDS)
@@ -308,15 +350,10 @@ function M.invoice(u)
   -- which); the invoice's days are that zone's, else the book's
   local tz = book.tz
   if u.tz ~= nil then tz = dates.format_tz(check.call(FN, dates.tz_offset, u.tz, "tz")) end
-  local notes = {}
-  if book.from and dates.month_first(month) + dates.month_length(month) - 1 < dates.day(book.from) then
-    notes[1] = string.format("price book %s was not yet in force in %s (it starts %s): a what-if price",
-      book.name, dates.format_month(month), book.from)
-  end
-
   local lines, segs, first, dim = plan_lines(book, ed, month, u)
   local ued
   for _, s in ipairs(segs) do if s.ed and not s.ed.free then ued = s.ed end end
+  local notes = usage_notes(book, ued or segs[#segs].ed or ed, month, u, first, dim)
   local ulines, usage = usage_lines(ued, u, segs, first, dim, month)
   for _, l in ipairs(ulines) do lines[#lines + 1] = l end
   for _, l in ipairs(addon_lines(book, ued, month, u.addons)) do lines[#lines + 1] = l end

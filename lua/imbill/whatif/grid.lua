@@ -6,22 +6,19 @@
 -- A scenario's DAU is dau(0) = start, dau(k+1) = round_half_up(dau(k) x
 -- (1 + growth)); groups(k) = groups + round_half_up(dau(k) x groups_per_dau);
 -- mau(k) = round_half_up(dau(k) x mau_per_dau); its result is the sum of the
--- full-month totals of months 0 .. months-1 in cents.  grid.run_lua computes
--- the same numbers in plain Lua (the reference for tests and the benchmark).
+-- full-month totals of months 0 .. months-1 in cents.  The specs check every
+-- scenario against a plain-Lua reference (spec/support/grid_oracle.lua).
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local money = require "imbill.internal.money"
 local books = require "imbill.book"
-local series = require "imbill.whatif.series"
+local int = require "imbill.internal.integer"
 
 local M = {}
 local FN = "imbill.grid"
 local PPM = 1000000
 
-local function toint(v)
-  if math.type then return math.tointeger(v) or v end
-  return v
-end
+local toint = int.toint
 
 
 -- A list of whole numbers, or a range { from =, to =, step = }.
@@ -68,7 +65,7 @@ local function growth_of(p)
   else
     local g = p.growth or { 0 }
     if type(g) ~= "table" then g = { g } end
-    for i, x in ipairs(g) do out[i] = series.ppm(FN, "growth[" .. i .. "]", x, true) end
+    for i, x in ipairs(g) do out[i] = int.ppm(FN, "growth[" .. i .. "]", x, true) end
     if #out == 0 then check.fail(FN, "growth", "needs at least one rate", check.NOVALUE) end
   end
   for i, r in ipairs(out) do
@@ -93,7 +90,7 @@ local FIELDS = { editions = true, growth = true, growth_bp = true, growth_ppm = 
                  months = true, groups = true, groups_per_dau = true, mau_per_dau = true, progress = true,
                  chunk = true }
 
---- The checked parameters of a grid (shared by run and run_lua).
+--- The checked parameters of a grid (shared with the specs' reference).
 function M.spec(p)
   check.fields(FN, p, FIELDS)
   local s = { editions = {}, names = {} }
@@ -117,8 +114,8 @@ function M.spec(p)
   s.months = check.count(FN, "months", p.months or 12)
   if s.months < 1 or s.months > 1200 then check.fail(FN, "months", "expected 1 .. 1200", p.months) end
   s.groups = check.count(FN, "groups", p.groups or 0)
-  s.groups_ppm = p.groups_per_dau ~= nil and series.ppm(FN, "groups_per_dau", p.groups_per_dau) or 0
-  s.mau_ppm = p.mau_per_dau ~= nil and series.ppm(FN, "mau_per_dau", p.mau_per_dau) or 0
+  s.groups_ppm = p.groups_per_dau ~= nil and int.ppm(FN, "groups_per_dau", p.groups_per_dau) or 0
+  s.mau_ppm = p.mau_per_dau ~= nil and int.ppm(FN, "mau_per_dau", p.mau_per_dau) or 0
   s.n = #s.editions * #s.growth * #s.start
   if p.progress ~= nil and type(p.progress) ~= "function" then
     check.fail(FN, "progress", "expected a function(done, total)", p.progress)
@@ -142,13 +139,10 @@ function M.run(p)
   local s = M.spec(p)
   local rates = {}
   for i, e in ipairs(s.editions) do rates[i] = e.rate end
-  local ok, g = pcall(core.grid, rates, s.growth, s.start, s.months, s.groups, s.groups_ppm, s.mau_ppm)
-  if not ok then error(FN .. ": " .. series.clean(g), 0) end
+  local g = check.call(FN, core.grid, rates, s.growth, s.start, s.months, s.groups, s.groups_ppm, s.mau_ppm)
   local done = 0
   while done < s.n do
-    local ok2, d = pcall(g.run, g, s.chunk)
-    if not ok2 then error(FN .. ": " .. series.clean(d), 0) end
-    done = d
+    done = check.call(FN, g.run, g, s.chunk)
     if s.progress then s.progress(done, s.n) end
   end
   return setmetatable({ core = g, spec = s, n = s.n, names = s.names }, Grid)
@@ -198,13 +192,13 @@ end
 --- Mean, rounded half-up to the cent (exact sum first).
 function Grid:mean(edition)
   local sum, n = self.core:sum(self:range(edition))
-  return money.from_cents(series.muldiv(sum, 1, n)), sum
+  return money.from_cents(int.muldiv(sum, 1, n)), sum
 end
 
 --- p: a percentage 0 .. 100 (number or string, up to 4 decimals); nearest
 -- rank: the value at rank max(1, ceil(p/100 x n)) in sorted order.
 function Grid:percentile(p, edition)
-  local micros = series.ppm("grid:percentile", "p", p)
+  local micros = int.ppm("grid:percentile", "p", p)
   if micros % 100 ~= 0 then check.fail("grid:percentile", "p", "at most 4 decimals", p) end
   local pp = toint(micros / 100)
   if pp > PPM then check.fail("grid:percentile", "p", "expected 0 .. 100", p) end
@@ -254,88 +248,6 @@ function Grid:totals(from, to) return self.core:totals(from, to) end
 function Grid:__tostring()
   return string.format("imbill grid: %d editions x %d growth rates x %d starting DAU = %d scenarios over %d months",
     #self.names, #self.spec.growth, #self.spec.start, self.n, self.spec.months)
-end
-
--- The pure-Lua reference -----------------------------------------------------
-
-local idiv = series.idiv
-
--- An edition's prices as plain integers (micro-units).
-local function plain_rate(ed)
-  local function ch(c)
-    if not c or c.block == 0 then return nil end
-    return { free = c.free, block = c.block, price = c.price:micros() }
-  end
-  return { fee_cents = idiv(ed.monthly_fee:micros() + 5000, 10000), free = ed.free,
-           dau = ch(ed.charges.dau), groups = ch(ed.charges.groups), mau = ch(ed.charges.mau) }
-end
-M.plain_rate = plain_rate
-
-local function charge_cents(c, v)
-  if c == nil or v <= c.free then return 0 end
-  local over = v - c.free
-  local blocks = idiv(over, c.block)
-  if blocks * c.block < over then blocks = blocks + 1 end
-  return idiv(2 * blocks * c.price + 10000, 20000)
-end
-
---- The full-month total in cents, in plain Lua (same rules as imb_month_total).
-function M.month_total_lua(r, dau, groups, mau)
-  if r.free then return r.fee_cents end
-  return r.fee_cents + charge_cents(r.dau, dau) + charge_cents(r.groups, groups) + charge_cents(r.mau, mau)
-end
-
---- The same grid in plain Lua: returns an array of cents (scenario order as in run).
-function M.run_lua(p)
-  local s = M.spec(p)
-  local out, n = {}, 0
-  local months, groups, gppm, mppm = s.months, s.groups, s.groups_ppm, s.mau_ppm
-  local total_fn = M.month_total_lua
-  for _, ed in ipairs(s.editions) do
-    local r = plain_rate(ed)
-    for _, g in ipairs(s.growth) do
-      local mul = PPM + g
-      for _, start in ipairs(s.start) do
-        local dau, total = start, 0
-        for k = 1, months do
-          local gr = groups
-          if gppm ~= 0 then gr = gr + idiv(2 * dau * gppm + PPM, 2 * PPM) end
-          local mau = mppm ~= 0 and idiv(2 * dau * mppm + PPM, 2 * PPM) or 0
-          total = total + total_fn(r, dau, gr, mau)
-          if k < months and g ~= 0 then dau = idiv(2 * dau * mul + PPM, 2 * PPM) end
-        end
-        n = n + 1
-        out[n] = total
-        if s.progress and n % s.chunk == 0 then s.progress(n, s.n) end
-      end
-    end
-  end
-  return out
-end
-
---- Summaries of a plain array of cents (used with run_lua): the same
--- definitions as Grid:summary, by sorting a copy.
-function M.summarize(cents, percentiles)
-  local n = #cents
-  local sorted = {}
-  local sum, imin, imax = 0, 1, 1
-  for i = 1, n do
-    local v = cents[i]
-    sorted[i] = v
-    sum = sum + v
-    if v < cents[imin] then imin = i end
-    if v > cents[imax] then imax = i end
-  end
-  table.sort(sorted)
-  local r = { n = n, min = money.from_cents(cents[imin]), max = money.from_cents(cents[imax]),
-              mean = money.from_cents(series.muldiv(sum, 1, n)), argmin = imin, argmax = imax }
-  for _, pc in ipairs(percentiles or M.PERCENTILES) do
-    local pp = toint(series.ppm("grid.summarize", "p", pc) / 100)
-    local rank = math.ceil(pp * n / PPM)
-    if rank < 1 then rank = 1 end
-    r["p" .. tostring(pc)] = money.from_cents(sorted[rank])
-  end
-  return r
 end
 
 return M
