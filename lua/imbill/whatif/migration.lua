@@ -131,6 +131,9 @@ function M.migration(p)
                     peak_dau = row.usage.peak_dau, mau = row.usage.mau, what_if = row.what_if }
   end
   mig.dau_total, mig.mau_total, mig.difference = m_of(tdau), m_of(tmau), m_of(diff)
+  -- the saving column's sum over every month, what-ifs included (the table's total line)
+  mig.horizon_difference = m_of(tdau - tmau)
+  mig.months_migrated = #per - decide_from + 1
   if k0 then
     -- pays off from: the first month after which the cumulative saving stays > 0
     local from
@@ -170,8 +173,7 @@ function Migration:verdict()
       .. " migration is possible from %s on.", self.book, self.book_from, self.migrate_from, self.migrate_from)
   end
   local when = self.migrate_from == first and "at the start" or ("in " .. (self.migrate_from or first))
-  local n = 0
-  for _, r in ipairs(self.rows) do if r.month >= (self.migrate_from or first) then n = n + 1 end end
+  local n = self.months_migrated
   if self.difference > money.ZERO then
     lines[#lines + 1] = string.format("Migrating to %s %s saves %s USD over %d months.", self.to, when,
       money.pretty(self.difference), n)
@@ -219,7 +221,7 @@ function Migration:table()
                         money.pretty(r.cumulative), r.cheaper }
   end
   rows[#rows + 1] = { "total", "", "", money.pretty(self.dau_total), money.pretty(self.mau_total),
-                      money.pretty(self.difference), "", "" }
+                      money.pretty(self.horizon_difference), "", "" }
   local out = fmt.table({ "month", "peak DAU", "MAU", self.from, self.to, "saving", "cumulative", "cheaper" }, rows,
     { false, true, true, true, true, true, true, false })
   if self.migrate_from ~= self.rows[1].month then
@@ -239,7 +241,8 @@ function Migration:data()
   end
   return { kind = "migration", currency = result.CURRENCY, from = self.from, to = self.to, rows = rows,
            dau_total = tostring(self.dau_total), mau_total = tostring(self.mau_total),
-           difference = tostring(self.difference), migrate_from = self.migrate_from, what_if = self.what_if,
+           difference = tostring(self.difference), horizon_difference = tostring(self.horizon_difference),
+           migrate_from = self.migrate_from, months_migrated = self.months_migrated, what_if = self.what_if,
            pays_off_from = self.pays_off_from, best_month = self.best_month, best_saving = tostring(self.best_saving),
            irreversible = true, warning = self.warning, assumptions = result.strings(self.assumptions),
            notes = result.strings(self.notes) }
@@ -249,10 +252,9 @@ function Migration:csv()
   local rows = {}
   for i, r in ipairs(self.rows) do
     rows[i] = { r.month, r.peak_dau, r.mau, tostring(r.dau_plan), tostring(r.mau_plan), tostring(r.saving),
-                tostring(r.cumulative), r.cheaper, r.what_if }
+                tostring(r.cumulative), r.cheaper }
   end
-  return result.csv({ "month", "peak_dau", "mau", "dau_plan", "mau_plan", "saving", "cumulative", "cheaper",
-                      "what_if" }, rows)
+  return result.csv({ "month", "peak_dau", "mau", "dau_plan", "mau_plan", "saving", "cumulative", "cheaper" }, rows)
 end
 
 return M
