@@ -13,6 +13,10 @@ local check = require "imbill.internal.check"
 local money = require "imbill.internal.money"
 local books = require "imbill.book"
 local int = require "imbill.internal.integer"
+local fmt = require "imbill.internal.fmt"
+local result = require "imbill.internal.result"
+local measure = require "imbill.bill.measure"
+local caps = require "imbill.bill.caps"
 
 local M = {}
 local FN = "imbill.grid"
@@ -123,7 +127,55 @@ function M.spec(p)
   s.progress = p.progress
   s.chunk = check.count(FN, "chunk", p.chunk or 250000)
   if s.chunk < 1 then check.fail(FN, "chunk", "must be at least 1", p.chunk) end
+  M.can_price(s, p)
   return s
+end
+
+--- Every edition of a grid prices every scenario: one billed by MAU needs
+-- mau_per_dau (the grid's scenarios have DAU only), and a free edition must
+-- serve every scenario within its caps.  A grid keeps one total per scenario
+-- and no mark, so an edition that cannot serve some scenarios is refused
+-- rather than counted at 0.00 where it cannot serve.
+function M.can_price(s, p)
+  local assumptions = {}
+  for i, ed in ipairs(s.editions) do
+    local k, why = measure.missing(ed, { dau = true, mau = p.mau_per_dau ~= nil }, s.names[i])
+    if k then
+      check.fail(FN, "mau_per_dau", why .. ": give mau_per_dau (MAU = ratio x DAU), or leave out editions "
+        .. s.names[i], check.NOVALUE)
+    end
+  end
+  if p.mau_per_dau ~= nil then
+    assumptions[1] = string.format("MAU = round_half_up(%s x DAU)", int.ratio_text(s.mau_ppm))
+  end
+  s.assumptions = assumptions
+  -- DAU is monotone in the start and in the growth, month after month: the
+  -- highest DAU is the largest start's, at the first month or the last
+  local hi_start, hi_growth = s.start[1], s.growth[1]
+  for _, v in ipairs(s.start) do if v > hi_start then hi_start = v end end
+  for _, g in ipairs(s.growth) do if g > hi_growth then hi_growth = g end end
+  local top
+  for i, ed in ipairs(s.editions) do
+    local c = caps.of(ed)
+    if c then
+      if not top then
+        top = hi_start
+        local d = hi_start
+        for _ = 2, s.months do
+          d = check.call(FN, core.grid_grow, d, hi_growth)
+          if d > top then top = d end
+        end
+      end
+      local peak = { dau = top, groups = s.groups + (s.groups_ppm > 0 and core.follow_value(top, s.groups_ppm) or 0),
+                     mau = s.mau_ppm > 0 and core.follow_value(top, s.mau_ppm) or 0 }
+      for _, k in ipairs { "dau", "mau", "groups" } do
+        if c[k] and peak[k] > c[k] then
+          check.fail(FN, "editions[" .. i .. "]", caps.sentence(s.names[i], k, c[k]) .. ", and these scenarios reach "
+            .. fmt.int(peak[k]) .. ": leave it out, or keep start_dau and growth within its cap", s.names[i])
+        end
+      end
+    end
+  end
 end
 
 local Grid = {}
@@ -246,8 +298,56 @@ end
 function Grid:totals(from, to) return self.core:totals(from, to) end
 
 function Grid:__tostring()
-  return string.format("imbill grid: %d editions x %d growth rates x %d starting DAU = %d scenarios over %d months",
-    #self.names, #self.spec.growth, #self.spec.start, self.n, self.spec.months)
+  local out = string.format("imbill grid: %d editions x %d growth rates x %d starting DAU = %d scenarios over %d"
+    .. " months", #self.names, #self.spec.growth, #self.spec.start, self.n, self.spec.months)
+  for _, a in ipairs(self.spec.assumptions) do out = out .. "\nassumed: " .. a end
+  return out
+end
+
+local STATS = { "min", "p5", "p25", "p50", "p75", "p95", "max", "mean" }
+
+local function summary_data(sm)
+  local d = { scenarios = sm.n }
+  for _, k in ipairs(STATS) do d[k] = tostring(sm[k]) end
+  return d
+end
+
+local function scenario_data(sc)
+  return { index = sc.index, edition = sc.edition, growth = sc.growth, growth_ppm = sc.growth_ppm,
+           start_dau = sc.start_dau, total = tostring(sc.total) }
+end
+
+--- Plain data: the summary per edition (with its wins) and over all
+-- scenarios, the cheapest and dearest scenario; money as exact strings.
+function Grid:data()
+  local eds = result.array()
+  for i, s in ipairs(self:by_edition()) do
+    eds[i] = summary_data(s)
+    eds[i].edition, eds[i].wins = s.edition, s.wins
+  end
+  local all = self:summary()
+  local growth = result.array()
+  for i, g in ipairs(self.spec.growth) do growth[i] = fmt_rate(g) end
+  return { kind = "grid", currency = result.CURRENCY, scenarios = self.n, months = self.spec.months,
+           editions = eds, growth = growth, start_dau = { count = #self.spec.start, min = all.argmin.start_dau },
+           all = summary_data(all), cheapest = scenario_data(all.argmin), dearest = scenario_data(all.argmax),
+           assumptions = result.strings(self.spec.assumptions) }
+end
+
+--- CSV: one line per edition and one for all scenarios: its summary in
+-- exact decimal amounts.
+function Grid:csv()
+  local rows = {}
+  local function row(name, s, wins)
+    local r = { name, s.n, wins }
+    for _, k in ipairs(STATS) do r[#r + 1] = tostring(s[k]) end
+    rows[#rows + 1] = r
+  end
+  for _, s in ipairs(self:by_edition()) do row(s.edition, s, s.wins) end
+  row("all", self:summary(), nil)
+  local header = { "edition", "scenarios", "cheapest" }
+  for _, k in ipairs(STATS) do header[#header + 1] = k end
+  return result.csv(header, rows)
 end
 
 return M
