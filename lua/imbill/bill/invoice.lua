@@ -8,6 +8,7 @@ local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
 local books = require "imbill.book"
 local fmt = require "imbill.internal.fmt"
+local result = require "imbill.internal.result"
 local in_force = require "imbill.bill.in_force"
 local measure = require "imbill.bill.measure"
 
@@ -383,26 +384,37 @@ end
 
 --- Plain data (strings and integers only), ready for JSON.
 function Invoice:data()
-  local lines = {}
+  local lines = result.array()
   for i, l in ipairs(self.lines) do
     lines[i] = { code = l.code, amount = tostring(l.amount), quantity = l.quantity,
                  unit_price = l.unit_price and tostring(l.unit_price) or nil, note = l.note,
                  addon = l.addon, edition = l.edition, from = l.from, to = l.to }
     if l.tiers then
-      local tiers = {}
+      local tiers = result.array()
       for j, t in ipairs(l.tiers) do
         tiers[j] = { tier = t.tier, minutes = t.minutes, billed = t.billed }
       end
       lines[i].tiers = tiers
     end
   end
-  local notes = {}
-  for i, n in ipairs(self.notes or {}) do notes[i] = n end
+  local notes = result.strings(self.notes)
   local usage = {}
   for k, v in pairs(self.usage) do usage[k] = v end
-  return { book = self.book, edition = self.edition, month = self.month, tz = self.tz, lines = lines,
+  return { kind = "invoice", currency = result.CURRENCY, book = self.book, edition = self.edition, month = self.month,
+           tz = self.tz, lines = lines,
            total = tostring(self.total), total_cents = self.total:cents(), due = self.due,
            suspend = self.suspend, delete = self.delete, usage = usage, notes = notes }
+end
+
+--- RFC 4180 CSV: one record per line, then the total with the due date.
+function Invoice:csv()
+  local rows = {}
+  for _, l in ipairs(self.lines) do
+    rows[#rows + 1] = { self.month, self.book, self.edition, l.code, tostring(l.amount), l.quantity, l.note }
+  end
+  rows[#rows + 1] = { self.month, self.book, self.edition, "total", tostring(self.total), nil, "due " .. self.due }
+  for _, n in ipairs(self.notes) do rows[#rows + 1] = { self.month, self.book, self.edition, "note", nil, nil, n } end
+  return result.csv({ "month", "book", "edition", "line", "amount", "quantity", "note" }, rows)
 end
 
 function Invoice:__tostring()
