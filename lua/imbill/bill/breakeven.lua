@@ -139,8 +139,11 @@ function Breakeven:__tostring()
   local head = string.format("%s against %s by %s, %s .. %s", self.a, self.b, self.metric, fmt.int(self.from),
     fmt.int(self.to))
   for _, a in ipairs(self.assumptions) do head = head .. "\nassumed: " .. a end
-  return head .. "\n" .. fmt.table({ "from " .. self.metric, "cheaper", self.a, self.b, "note" }, rows,
-    { true, false, true, true, false })
+  local header = { "from " .. self.metric, "cheaper", self.a, self.b }
+  -- a note column only where an edition stops serving
+  for _, p in ipairs(self.points) do if p.note then header[5] = "note" end end
+  if not header[5] then for _, r in ipairs(rows) do r[5] = nil end end
+  return head .. "\n" .. fmt.table(header, rows, { true, false, true, true, false })
 end
 
 local function point_data(self, p)

@@ -216,8 +216,11 @@ function BreakevenTable:table()
     end
   end
   local unit = UNIT[self.metric] or self.metric
-  local out = fmt.table({ "a", "b", "from " .. unit, "cheaper", "a total", "b total", "note" }, rows,
-    { false, false, true, false, true, true, false })
+  local header = { "a", "b", "from " .. unit, "cheaper", "a total", "b total" }
+  -- a note column only where an edition stops serving
+  for _, r in ipairs(rows) do if r[7] ~= "" then header[7] = "note" end end
+  if not header[7] then for _, r in ipairs(rows) do r[7] = nil end end
+  local out = fmt.table(header, rows, { false, false, true, false, true, true, false })
   for _, a in ipairs(self.assumptions or {}) do out = out .. "\nassumed: " .. a end
   return out
 end
