@@ -460,15 +460,15 @@ describe("invoice: activation, metered usage and books out of their dates", func
   end)
 
   it("prices a month before its book was in force, and says it is a what-if price", function()
-    local inv = invoice { book = "2022", edition = "standard", month = "2020-01" }
+    local inv = invoice { book = "2022", edition = "standard", month = "2020-01", mau = 0 }
     assert.equal("399.00", tostring(inv.total))
     local note = "price book 2022 was not yet in force in 2020-01 (it starts 2022-12-26): a what-if price"
     assert.same({ note }, inv.notes)
     assert.same({ note }, inv:data().notes)
     assert.matches("\nnote: price book 2022 was not yet in force", tostring(inv), 1, true)
     -- the book's own months carry no note
-    assert.same({}, invoice { book = "2022", edition = "standard", month = "2022-12" }.notes)
-    assert.same({}, invoice { book = "2020", edition = "pro", month = "2021-03" }.notes)
+    assert.same({}, invoice { book = "2022", edition = "standard", month = "2022-12", mau = 0 }.notes)
+    assert.same({}, invoice { book = "2020", edition = "pro", month = "2021-03", peak_dau = 0 }.notes)
   end)
 
   it("names the line whose amount does not fit, never an internal field", function()
