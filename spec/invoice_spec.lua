@@ -19,7 +19,7 @@ local function series(days, f)
 end
 
 describe("invoice", function()
-  describe("SPEC 4 worked examples: book 2020, pro, full month, no add-ons", function()
+  describe("worked examples (docs/rules.md, Overage): book 2020, pro, full month, no add-ons", function()
     local rows = {
       { 9999, 99999, "0.00", "0.00", "149.99" },
       { 10000, 100000, "0.00", "0.00", "149.99" },
@@ -313,7 +313,7 @@ describe("invoice", function()
     end)
   end)
 
-  describe("TRTC call minutes (SPEC 5)", function()
+  describe("TRTC call minutes (docs/rules.md, Calls (TRTC))", function()
     it("HD 60 min + 2K 240 min + audio 60 min with no free minutes = 4.1364 -> 4.14", function()
       local inv = invoice { book = "2020", edition = "pro", month = "2021-03",
                             trtc = { audio = 3600, hd = 3600, ["2k"] = 14400, free_minutes = 0 } }

@@ -1,5 +1,6 @@
 --- imbill: pricing, quota and invoice rules of Tencent Cloud IM, exact.
--- See README.md for the tour; API.md names are kept stable.
+-- See README.md for the tour and docs/rules.md for the rules; the public names
+-- below are kept stable.
 local core = require "imbill.core"
 local money = require "imbill.internal.money"
 local books = require "imbill.book"
