@@ -503,8 +503,8 @@ enum {
   IMB_EDITION_MAXLEN = 63,
   IMB_DEDUP_DAYS = 34,   /* event ids are remembered this many days after the latest day counted */
   IMB_ID_MAX = 1024,     /* bytes in a user, group or event id */
-  IMB_FUTURE_DAYS = 366, /* an event this many days after the latest counted day is refused IMB_R_FUTURE */
-  IMB_CLOCK_AHEAD = 86400 /* with a clock: an event this many seconds after it is refused IMB_R_FUTURE */
+  IMB_FUTURE_DAYS = 366, /* an event more days than this after the latest counted day is refused IMB_R_FUTURE */
+  IMB_CLOCK_AHEAD = 86400 /* with a clock: an event more seconds than this after it is refused IMB_R_FUTURE */
 };
 
 /* IMB_OK when an instant is one a meter takes: its UTC day is after

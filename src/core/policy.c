@@ -1,7 +1,8 @@
 /* The edition-change policy and the plan fee (docs/rules.md, "Plan fee"),
  * decided here only: the meter refuses a change with imb_change_check, the
- * invoice prices a month with imb_month_fees, and the what-if path search
- * keeps only paths imb_change_check allows. */
+ * invoice prices a month with imb_month_fees, and the what-if projection and
+ * path search (lua/imbill/whatif/) keep only the changes imb_change_check
+ * allows. */
 #include "core.h"
 
 #include <limits.h>

@@ -1,6 +1,8 @@
 --- The cheapest legal path of edition changes over a projection's horizon,
 -- within one price book.
+local core = require "imbill.core"
 local money = require "imbill.internal.money"
+local dates = require "imbill.internal.dates"
 
 local M = {}
 
@@ -13,9 +15,10 @@ local function m_of(c) return money.from_cents(c) end
 -- back to a free edition where the book forbids it, never on an edition that
 -- cannot serve the month (limits, features, caps, a book not yet in force),
 -- and for a new app never joining a book in a month it is no longer sold to
--- new apps (q.closed[j]).  The first paid edition of the horizon pays its
--- activation month as SPEC 4 says (free in 2020 and in 2021 before
--- 2022-10-18, by day after).  Ties keep the fewer changes.
+-- new apps (q.closed[j]).  Which changes are allowed is the core's
+-- edition-change policy (core.change_check); the first paid edition of the
+-- horizon pays its activation month as the invoice rules say (docs/rules.md,
+-- "Plan fee").  Ties keep the fewer changes.
 --
 -- q = { months =, month_names =, cands =, book =, full =, act =, reasons =,
 --       current =, paid_before =, act_month =, closed = { [j] = reason } }
@@ -23,7 +26,13 @@ function M.cheapest(q)
   local book, cands = q.book, q.cands
   local idx = {}
   for c, cand in ipairs(cands) do if cand.book == book then idx[#idx + 1] = c end end
-  local forbid = not book.policy.return_to_free
+  -- a change from the edition of state a (0: none among the candidates, a
+  -- paid one when pb) to that of candidate c on day d
+  local function allowed(a, pb, c, d)
+    if a == c or (a == 0 and not pb) then return true end
+    local cur = a == 0 and { edition = 0, free = false } or { edition = a, free = cands[a].ed.free }
+    return core.change_check(book.policy, { cur }, nil, d, { edition = c, free = cands[c].ed.free }) == "ok"
+  end
   -- state key: c .. ":" .. (paid_before and 1 or 0); c = 0 is "no paid edition yet"
   local states = {}
   local start_c = 0
@@ -53,7 +62,7 @@ function M.cheapest(q)
         for _, c in ipairs(idx) do
           local ed = cands[c].ed
           local ok = #(q.reasons[j][cands[c].name] or {}) == 0
-          if ed.free and st.pb and forbid then ok = false end
+          if not allowed(st.c, st.pb, c, dates.month_first(m)) then ok = false end
           -- a fixed first activation: that month starts a paid edition
           if q.act_month == m and (ed.free or st.pb) then ok = false end
           if not ed.free and not st.pb and not q.act[j][c] then ok = false end

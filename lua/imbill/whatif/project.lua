@@ -9,6 +9,7 @@
 -- book is not yet in force that month: such a price is a what-if.
 local check = require "imbill.internal.check"
 local money = require "imbill.internal.money"
+local core = require "imbill.core"
 local dates = require "imbill.internal.dates"
 local fmt = require "imbill.internal.fmt"
 local result = require "imbill.internal.result"
@@ -133,7 +134,11 @@ function M.run(p)
     local row = { name = cand.name, book = cand.book.name, edition = cand.ed.id, months = {}, eligible = true,
                   legal = true, free = cand.ed.free }
     local total = 0
-    if current and cand.ed.free and paid_before and not cand.book.policy.return_to_free and curbook == cand.book then
+    -- holding a free edition after a paid one is a change back to free: the
+    -- core's edition-change policy says whether the book allows it
+    if current and paid_before and curbook == cand.book and cand.ed ~= current and
+        core.change_check(cand.book.policy, { { edition = 1, free = current.free } }, nil,
+          dates.month_first(months[1]), { edition = 2, free = cand.ed.free }) == "no_return" then
       row.legal = false
       row.note = string.format("price book %s does not allow going back to a free edition after %s", cand.book.name,
         current.id)
