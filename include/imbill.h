@@ -94,6 +94,17 @@ IMB_API void imb_date_format(int32_t day, char *buf);
 /* The billing day of an instant: floor((t + offset) / 86400), offset in
  * seconds east of UTC with |offset| < 86400. */
 IMB_API imb_status imb_day_of(int64_t unix_seconds, int32_t offset, int32_t *day);
+/* A fixed UTC offset as text: "Z", "UTC" or "GMT" alone, or an optional
+ * "UTC"/"GMT" then a sign and hours, with minutes after an optional colon:
+ * "+08:00", "-05:30", "+0800", "+8", "UTC+8".  Minutes take exactly two
+ * digits (after a colon or as HHMM); a colon needs them.  Zones in use run
+ * from -12:00 to +14:00: anything beyond, or minutes of 60 or more, is
+ * IMB_ERANGE; anything else IMB_ESYNTAX.  *offset_seconds is east of UTC. */
+enum { IMB_TZ_MIN = -12 * 3600, IMB_TZ_MAX = 14 * 3600 };
+IMB_API imb_status imb_tz_parse(const char *s, size_t len, int32_t *offset_seconds);
+/* Whether an offset in seconds is one imb_tz_parse can give: whole minutes
+ * within IMB_TZ_MIN .. IMB_TZ_MAX. */
+IMB_API int imb_tz_valid(int64_t offset_seconds);
 IMB_API int32_t imb_month_first_day(int32_t month);
 IMB_API int32_t imb_month_of_day(int32_t day);
 IMB_API int imb_month_length(int32_t month);
