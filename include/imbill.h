@@ -400,12 +400,78 @@ typedef struct imb_meter_mem {
 } imb_meter_mem;
 IMB_API void imb_meter_memory(const imb_meter *m, imb_meter_mem *out);
 
-/* Persistence (meter_file.c).  `meta` is opaque bytes the caller stores with
- * the state (the Lua layer keeps its book name and add-ons there). */
-IMB_API imb_status imb_meter_save(const imb_meter *m, const char *path, const char *meta, size_t metalen,
-                                  int64_t crash_after);
-IMB_API imb_status imb_meter_load(const char *path, imb_meter **out, char **meta, size_t *metalen,
-                                  char *why, size_t whylen);
+/* ---- saved meters (meter_file.c) ---------------------------------------- */
+
+/* Metadata saved with a meter (the Lua layer keeps its book and add-ons
+ * there): typed records, each a key and a value, kept in order.  A key may
+ * repeat (a list is its records in order).  Keys and byte values are any
+ * bytes, length-prefixed in the file, so no value is ever read back as
+ * another key or record. */
+typedef enum imb_rec_type { IMB_REC_BYTES = 1, IMB_REC_INT = 2, IMB_REC_BOOL = 3 } imb_rec_type;
+
+typedef struct imb_record {
+  imb_rec_type type;
+  const char *key;
+  size_t klen;
+  const char *bytes; /* IMB_REC_BYTES */
+  size_t blen;
+  int64_t i;         /* IMB_REC_INT; IMB_REC_BOOL: 0 or 1 */
+} imb_record;
+
+enum {
+  IMB_FILE_VERSION = 3,       /* written; versions 2 and 3 are read */
+  IMB_RECORDS_MAX = 65536,
+  IMB_RECORD_KEY_MAX = 4096,
+  IMB_RECORD_BYTES_MAX = 1048576,
+  IMB_FILE_WHY = 256
+};
+
+/* Why a save or a load failed.  sys is the errno of the system call that
+ * failed (ENOENT, EISDIR, ENOSPC, EACCES, ENAMETOOLONG...), 0 when the
+ * reason is not the system's (a FIFO, a corrupt file).  why says what
+ * failed; for a corrupt file it names the field first ("days[3].g_open: ..."). */
+typedef struct imb_file_error {
+  int sys;
+  char why[IMB_FILE_WHY];
+} imb_file_error;
+
+/* Test hooks; NULL means neither. */
+typedef struct imb_save_opts {
+  int64_t crash_after; /* >= 0: write that many bytes of the temporary file, then stop as a crash would */
+  int named_temp;      /* use a named temporary file even where an unnamed one (O_TMPFILE) works */
+} imb_save_opts;
+
+/* Writes the meter and the records to path (pathlen bytes, no NUL inside)
+ * so that path always holds the old state or the new one: the state goes to
+ * a temporary file in the target's directory (unnamed where the system
+ * allows, else named ".<name>.imbtmp-..." and created exclusively), synced,
+ * renamed over path, and the directory synced.  The target keeps its
+ * permission bits (a new file gets 0666 less the umask).  A symbolic link is
+ * followed to the regular file it names, which is replaced; anything else
+ * that is not a regular file is refused.  On failure nothing is left behind
+ * and path is untouched.  A successful save removes temporary files an
+ * interrupted save of the same target left. */
+IMB_API imb_status imb_meter_save(const imb_meter *m, const char *path, size_t pathlen, const imb_record *recs,
+                                  size_t nrecs, const imb_save_opts *opts, imb_file_error *err);
+
+/* What a load gives beside the meter; free with imb_saved_free. */
+typedef struct imb_saved {
+  uint32_t version;  /* the file's format version: 2 or 3 */
+  imb_record *recs;  /* version 2: one IMB_REC_BYTES record "meta", the old key=value text */
+  size_t nrecs;
+} imb_saved;
+
+/* Reads a saved meter: only a regular file, its header first, then exactly
+ * the body the header declares (it must match the file's size), checked
+ * against its checksum, then every index, count and total against what the
+ * file holds.  The first inconsistency refuses the whole file (IMB_ECORRUPT,
+ * err->why naming the field): never a half-loaded meter. */
+IMB_API imb_status imb_meter_load(const char *path, size_t pathlen, imb_meter **out, imb_saved *saved,
+                                  imb_file_error *err);
+/* The same from bytes in memory (a whole file). */
+IMB_API imb_status imb_meter_load_bytes(const void *bytes, size_t len, imb_meter **out, imb_saved *saved,
+                                        imb_file_error *err);
+IMB_API void imb_saved_free(imb_saved *s);
 
 /* imbill:ffi-end */
 
