@@ -1333,7 +1333,7 @@ static imb_status load_body(const unsigned char *hdr, const unsigned char *b, si
       set_why(err, 0, "out of memory");
       return IMB_ENOMEM;
     }
-    set_why(err, 0, "corrupt: %s", why);
+    set_why(err, 0, "corrupt meter file: %s", why);
     return IMB_ECORRUPT;
   }
   *out = m;

@@ -451,7 +451,9 @@ function M.load(path, opts)
     end
     book = given
   end
-  local segs = m:_segments()
+  -- a limit beyond 2^53 loads on Lua 5.4 but cannot be a LuaJIT number
+  local sok, segs = pcall(m._segments, m)
+  if not sok then check.fail(fn, "path", "the file's edition limits: " .. tostring(segs), path) end
   for i, s in ipairs(segs) do
     if not book:has_edition(s.edition) then
       check.fail(fn, "book", "price book " .. check.show(book.name) .. " has no edition " .. s.edition
