@@ -194,12 +194,27 @@ describe("m:save", function()
     refused("", "the path is empty")
   end)
 
+  -- As root nothing is denied, so a child dropped to nobody (setpriv) tries.
   local root = sh("id -u") == "0"
-  local it_user = root and pending or it
-  it_user("gives permission denied when the directory is not writable (not as root)", function()
+  local as_nobody = root and run("command -v setpriv")
+  local it_denied = (not root or as_nobody) and it or pending
+  it_denied("gives permission denied when the directory is not writable", function()
     local ro = dir .. "/ro"
     assert(run("mkdir " .. q(ro) .. " && chmod 555 " .. q(ro)))
-    refused(ro .. "/m.meter", "cannot create a temporary file in .*: Permission denied")
+    if not root then
+      refused(ro .. "/m.meter", "cannot create a temporary file in .*: Permission denied")
+      return
+    end
+    local script = dir .. "/child.lua"
+    F.write(script, string.format([[
+      local imbill = require "imbill"
+      local m = imbill.meter{ book = "2020", edition = "pro" }
+      io.write(tostring(select(2, pcall(m.save, m, %q))))
+    ]], ro .. "/m.meter"))
+    assert(run("chmod 755 " .. q(dir) .. " && chmod 644 " .. q(script)))
+    local out = sh(string.format("LUA_PATH=%s LUA_CPATH=%s setpriv --reuid=65534 --regid=65534 --clear-groups %s %s",
+      q(package.path), q(package.cpath), H.lua, q(script)))
+    assert.matches("^meter:save: path: cannot create a temporary file in .*: Permission denied", out)
   end)
 
   -- A small tmpfs of our own: filled up, and remounted read-only.  Needs
