@@ -1094,7 +1094,7 @@ static int64_t day_ctr(rd *r, const char *field, int64_t hi) {
 static void get_days(rd *r, imb_meter *m) {
   /* day, has_groups, 8 counters: 4 + 1 + 64 */
   uint64_t n = get_count(r, 4, 69, UINT32_MAX, "days");
-  int64_t nusers = m->uix.n, ngroups = m->gix.n, carried = 0;
+  int64_t nusers = m->uix.n, carried = 0;
   for (uint64_t i = 0; i < n && !r->bad; i++) {
     enter(r, "days", i);
     int32_t day = get_day(r, "day", 0);
@@ -1114,9 +1114,13 @@ static void get_days(rd *r, imb_meter *m) {
     d->disbanded = day_ctr(r, "disbanded", DAY_EVENTS_MAX);
     d->disbanded_same = day_ctr(r, "disbanded_same", d->disbanded);
     d->bchat = day_ctr(r, "bchat", d->created);
-    d->g_open = day_ctr(r, "g_open", ngroups);
-    d->g_peak = day_ctr(r, "g_peak", ngroups);
-    d->g_close = day_ctr(r, "g_close", ngroups);
+    /* not bounded by the group ids: a late create of an id disbanded after
+     * that date counts it twice on the days between.  The chain below bounds
+     * them by the creates of the days so far (at most 2^40 a day, so no sum
+     * of them overflows) */
+    d->g_open = day_ctr(r, "g_open", INT64_MAX);
+    d->g_peak = day_ctr(r, "g_peak", INT64_MAX);
+    d->g_close = day_ctr(r, "g_close", INT64_MAX);
     if (r->bad) break;
     if ((d->dau > 0 || d->has_groups) && day > m->last_day) {
       failf(r, "day", "has counts but is after the meter's last day");
@@ -1210,10 +1214,8 @@ static void get_events(rd *r, imb_meter *m) {
       failf(r, "day", "is after the meter's last day");
       break;
     }
-    if (m->released_before != INT32_MIN && day < m->released_before) {
-      failf(r, "day", "is before the days the meter released");
-      break;
-    }
+    /* no lower bound: actions that read no day (accounts, joins, friends)
+     * still count on a released day, and their ids are kept with it */
     uint32_t before = m->eix.n;
     imb_status st = imb_meter_remember(m, s, len, day);
     if (st == IMB_ENOMEM) nomem(r);
