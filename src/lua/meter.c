@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define METER "imbill.Meter"
 #define ID_MAX 1024
@@ -652,7 +653,9 @@ static int m_offset(lua_State *L) {
  * reason when a system call failed ("No such file or directory"). */
 static void push_file_error(lua_State *L, const imb_file_error *err, imb_status st) {
   const char *why = err->why[0] ? err->why : imb_strerror(st);
-  if (err->sys) lua_pushfstring(L, "%s: %s", why, strerror(err->sys));
+  const char *sys = err->sys ? strerror(err->sys) : NULL;
+  /* "is a directory", not "is a directory: Is a directory" */
+  if (sys && strcasecmp(why, sys) != 0) lua_pushfstring(L, "%s: %s", why, sys);
   else lua_pushstring(L, why);
 }
 
