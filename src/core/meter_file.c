@@ -17,22 +17,16 @@
  * what the file holds (no allocation beyond a multiple of its size), every
  * counter by the ids and events it can stand for, and every total the file
  * carries is checked against the sets it implies; the first failure refuses
- * the file naming the field. */
-#if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE /* O_TMPFILE */
-#endif
+ * the file naming the field.  The file system side (replacing a file safely,
+ * reading only a regular file) is safe_file.c. */
 #include "meter_impl.h"
+#include "safe_file.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAGIC "IMBMETER"
@@ -45,25 +39,8 @@
  * one is out of reach (2^40 events in a day) and keeps every later sum and
  * increment far from overflow. */
 #define DAY_EVENTS_MAX ((int64_t)1 << 40)
-#define TMP_TAG ".imbtmp-"
 /* At most one edition change a month, over years 1..9999. */
 #define SEGMENTS_MAX (9999u * 12u + 1u)
-
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PRINTF_LIKE(f, a)
-#endif
-
-static void set_why(imb_file_error *err, int sys, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static void set_why(imb_file_error *err, int sys, const char *fmt, ...) {
-  if (!err) return;
-  va_list ap;
-  va_start(ap, fmt);
-  err->sys = sys;
-  vsnprintf(err->why, sizeof err->why, fmt, ap);
-  va_end(ap);
-}
 
 /* ---- writing ----------------------------------------------------------- */
 
@@ -153,31 +130,31 @@ static uint64_t fnv1a(const unsigned char *p, size_t n) {
 /* The records as the caller gave them are checked before anything is written. */
 static imb_status check_records(const imb_record *recs, size_t n, imb_file_error *err) {
   if (n > IMB_RECORDS_MAX) {
-    set_why(err, 0, "records: %zu records, more than %d", n, IMB_RECORDS_MAX);
+    imb_file_why(err, 0, "records: %zu records, more than %d", n, IMB_RECORDS_MAX);
     return IMB_ERANGE;
   }
   for (size_t i = 0; i < n; i++) {
     const imb_record *r = &recs[i];
     if (r->klen > IMB_RECORD_KEY_MAX || (r->klen && !r->key)) {
-      set_why(err, 0, "records[%zu].key: longer than %d bytes", i + 1, IMB_RECORD_KEY_MAX);
+      imb_file_why(err, 0, "records[%zu].key: longer than %d bytes", i + 1, IMB_RECORD_KEY_MAX);
       return IMB_ERANGE;
     }
     switch (r->type) {
     case IMB_REC_BYTES:
       if (r->blen > IMB_RECORD_BYTES_MAX || (r->blen && !r->bytes)) {
-        set_why(err, 0, "records[%zu].value: longer than %d bytes", i + 1, IMB_RECORD_BYTES_MAX);
+        imb_file_why(err, 0, "records[%zu].value: longer than %d bytes", i + 1, IMB_RECORD_BYTES_MAX);
         return IMB_ERANGE;
       }
       break;
     case IMB_REC_INT: break;
     case IMB_REC_BOOL:
       if (r->i != 0 && r->i != 1) {
-        set_why(err, 0, "records[%zu].value: a boolean is 0 or 1", i + 1);
+        imb_file_why(err, 0, "records[%zu].value: a boolean is 0 or 1", i + 1);
         return IMB_ERANGE;
       }
       break;
     default:
-      set_why(err, 0, "records[%zu].type: unknown record type %d", i + 1, (int)r->type);
+      imb_file_why(err, 0, "records[%zu].type: unknown record type %d", i + 1, (int)r->type);
       return IMB_ERANGE;
     }
   }
@@ -299,353 +276,6 @@ static imb_status encode(const imb_meter *m, const imb_record *recs, size_t nrec
   return IMB_OK;
 }
 
-/* ---- the file system side of a save ------------------------------------ */
-
-static int write_all(int fd, const unsigned char *p, size_t n) {
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (w == 0) {
-      /* a regular file that takes nothing has no room left */
-      errno = ENOSPC;
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
-static const char *kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISLNK(mode)) return "a symbolic link";
-  return "not a regular file";
-}
-
-static void refuse_kind(imb_file_error *err, mode_t mode) {
-  if (S_ISDIR(mode)) set_why(err, EISDIR, "is a directory");
-  else set_why(err, 0, "is %s, not a regular file", kind_of(mode));
-}
-
-static uint64_t mix64(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return h;
-}
-
-/* Temporary names need not be secret (they are created exclusively), only
- * hard to guess ahead: the kernel's random bytes when they can be read,
- * mixed with the time, the process and the attempt. */
-static uint64_t random64(unsigned attempt) {
-  uint64_t r = 0;
-  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    unsigned char x[8];
-    if (read(fd, x, 8) == 8)
-      for (int i = 0; i < 8; i++) r = (r << 8) | x[i];
-    close(fd);
-  }
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  uint64_t local = (uint64_t)(uintptr_t)&ts;
-  return mix64(r ^ mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30)) ^
-               mix64((uint64_t)getpid() * 0x9E3779B97F4A7C15ull + attempt) ^ local);
-}
-
-/* ".<name>.imbtmp-<8 hex of the name's hash>-": what every temporary file
- * of one target starts with.  The name is cut so the whole stays within
- * NAME_MAX; the hash keeps two long names with the same start apart. */
-#define TMP_NAME_KEEP 200
-static size_t tmp_prefix(const char *base, char *out, size_t cap) {
-  size_t blen = strlen(base), keep = blen < TMP_NAME_KEEP ? blen : TMP_NAME_KEEP;
-  uint32_t h = (uint32_t)(fnv1a((const unsigned char *)base, blen) >> 32);
-  int n = snprintf(out, cap, ".%.*s" TMP_TAG "%08lx-", (int)keep, base, (unsigned long)h);
-  return n < 0 ? 0 : (size_t)n;
-}
-#define TMP_NAME_CAP (TMP_NAME_KEEP + 64)
-#define TMP_RANDOM_HEX 16
-
-static int is_hex(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
-  return 1;
-}
-
-/* Temporary files an interrupted save of this target left (a kill between
- * creating and renaming one).  A save running at the same time in another
- * process may lose its temporary file here: that save then fails, and the
- * target still holds one whole state. */
-static void remove_stale(int dfd, const char *prefix, size_t plen) {
-  int fd = dup(dfd);
-  if (fd < 0) return;
-  DIR *d = fdopendir(fd);
-  if (!d) {
-    close(fd);
-    return;
-  }
-  /* rewinddir: the duplicate shares the directory's offset */
-  rewinddir(d);
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    size_t n = strlen(e->d_name);
-    if (n == plen + TMP_RANDOM_HEX && memcmp(e->d_name, prefix, plen) == 0 &&
-        is_hex(e->d_name + plen, TMP_RANDOM_HEX))
-      unlinkat(dfd, e->d_name, 0);
-  }
-  closedir(d);
-}
-
-/* Creates a temporary file in dfd: an unnamed one where the kernel can, so a
- * crash leaves nothing; else a named one, exclusively (O_EXCL refuses a name
- * that exists, symbolic link or not).  *named says which. */
-static int create_temp(int dfd, const char *prefix, size_t plen, mode_t mode, int try_unnamed, char *name,
-                       int *named, int *sys) {
-#ifdef O_TMPFILE
-  if (try_unnamed) {
-    int fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
-    if (fd >= 0) {
-      *named = 0;
-      return fd;
-    }
-    /* no support (old kernel, or a file system without it): the named way */
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT) {
-      *sys = errno;
-      return -1;
-    }
-  }
-#else
-  (void)try_unnamed;
-#endif
-  *named = 1;
-  for (unsigned attempt = 0; attempt < 64; attempt++) {
-    memcpy(name, prefix, plen);
-    snprintf(name + plen, TMP_RANDOM_HEX + 1, "%016llx", (unsigned long long)random64(attempt));
-    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd >= 0) return fd;
-    if (errno != EEXIST) break;
-  }
-  *sys = errno;
-  return -1;
-}
-
-/* Gives the unnamed file fd a temporary name in dfd, so it can be renamed
- * over the target (linkat cannot replace a file).  0 on success. */
-static int name_temp(int fd, int dfd, const char *prefix, size_t plen, char *name) {
-#ifdef O_TMPFILE
-  char proc[64];
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-  for (unsigned attempt = 0; attempt < 64; attempt++) {
-    memcpy(name, prefix, plen);
-    snprintf(name + plen, TMP_RANDOM_HEX + 1, "%016llx", (unsigned long long)random64(attempt));
-    if (linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW) == 0) return 0;
-    if (errno != EEXIST) return -1;
-  }
-#else
-  (void)fd;
-  (void)dfd;
-  (void)prefix;
-  (void)plen;
-  (void)name;
-#endif
-  return -1;
-}
-
-/* Splits path into its directory (".", "/" or the part before the last
- * slash) and its last component, in place. */
-static const char *split_path(char *path, const char **dir) {
-  char *slash = strrchr(path, '/');
-  if (!slash) {
-    *dir = ".";
-    return path;
-  }
-  *slash = 0;
-  *dir = slash == path ? "/" : path;
-  return slash + 1;
-}
-
-/* Writes the encoded file b to the target named by tpath. */
-static imb_status save_file(const buf *b, char *tpath, const imb_save_opts *opts, imb_file_error *err) {
-  struct stat st;
-  int exists = 0;
-  char *resolved = NULL;
-  imb_status st_ret = IMB_EIO;
-  if (lstat(tpath, &st) == 0) {
-    exists = 1;
-    if (S_ISLNK(st.st_mode)) {
-      /* follow the link: the file it names is replaced and the link stays */
-      resolved = realpath(tpath, NULL);
-      if (!resolved) {
-        set_why(err, errno, "is a symbolic link that cannot be followed");
-        return IMB_EIO;
-      }
-      if (lstat(resolved, &st) != 0) {
-        set_why(err, errno, "is a symbolic link to %s", resolved);
-        free(resolved);
-        return IMB_EIO;
-      }
-      tpath = resolved;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      refuse_kind(err, st.st_mode);
-      free(resolved);
-      return IMB_EIO;
-    }
-  } else if (errno != ENOENT) {
-    set_why(err, errno, "cannot look the file up");
-    return IMB_EIO;
-  }
-  size_t tlen = strlen(tpath);
-  if (tlen && tpath[tlen - 1] == '/') {
-    set_why(err, EISDIR, "names a directory");
-    free(resolved);
-    return IMB_EIO;
-  }
-  const char *dir;
-  const char *base = split_path(tpath, &dir);
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) {
-    set_why(err, errno, "cannot open its directory");
-    free(resolved);
-    return IMB_EIO;
-  }
-  /* looked up again through the directory actually written to */
-  struct stat cur;
-  if (fstatat(dfd, base, &cur, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (!S_ISREG(cur.st_mode)) {
-      refuse_kind(err, cur.st_mode);
-      goto out;
-    }
-    st = cur;
-    exists = 1;
-  } else if (errno != ENOENT) {
-    set_why(err, errno, "cannot look the file up");
-    goto out;
-  } else {
-    exists = 0;
-  }
-  char prefix[TMP_NAME_CAP], name[TMP_NAME_CAP + TMP_RANDOM_HEX + 1];
-  size_t plen = tmp_prefix(base, prefix, sizeof prefix);
-  int named = 0, sys = 0;
-  /* an existing file's permission bits are set once the data is written; a
-   * new file gets what the process's umask allows */
-  int fd = create_temp(dfd, prefix, plen, exists ? 0600 : 0666, !(opts && opts->named_temp), name, &named, &sys);
-  if (fd < 0) {
-    set_why(err, sys, "cannot create a temporary file in %s", dir);
-    goto out;
-  }
-  if (opts && opts->crash_after >= 0) {
-    /* a test's stand-in for a crash: part of the data, then nothing more */
-    size_t n = (uint64_t)opts->crash_after < b->len ? (size_t)opts->crash_after : b->len;
-    int e = write_all(fd, b->p, n) ? errno : 0;
-    close(fd);
-    set_why(err, e, "stopped after %zu bytes of the temporary file (crash_after)", n);
-    goto out;
-  }
-  if (write_all(fd, b->p, b->len)) {
-    set_why(err, errno, "cannot write the temporary file");
-    goto fail_fd;
-  }
-  if (exists) {
-    if (fchmod(fd, st.st_mode & 0777)) {
-      set_why(err, errno, "cannot give the temporary file the target's permissions");
-      goto fail_fd;
-    }
-    if (st.st_uid != geteuid() || st.st_gid != getegid()) {
-      if (fchown(fd, st.st_uid, st.st_gid) != 0) {
-        /* only root may give a file away: the owner becomes this process's */
-      }
-    }
-  }
-  if (fsync(fd)) {
-    set_why(err, errno, "cannot sync the temporary file");
-    goto fail_fd;
-  }
-  if (!named) {
-    if (name_temp(fd, dfd, prefix, plen, name) != 0) {
-      /* no /proc, or linkat refused: write it again under a name */
-      close(fd);
-      fd = create_temp(dfd, prefix, plen, exists ? 0600 : 0666, 0, name, &named, &sys);
-      if (fd < 0) {
-        set_why(err, sys, "cannot create a temporary file in %s", dir);
-        goto out;
-      }
-      if (write_all(fd, b->p, b->len)) {
-        set_why(err, errno, "cannot write the temporary file");
-        goto fail_fd;
-      }
-      if (exists && fchmod(fd, st.st_mode & 0777)) {
-        set_why(err, errno, "cannot give the temporary file the target's permissions");
-        goto fail_fd;
-      }
-      if (fsync(fd)) {
-        set_why(err, errno, "cannot sync the temporary file");
-        goto fail_fd;
-      }
-    }
-    named = 1;
-  }
-  if (close(fd)) {
-    fd = -1;
-    set_why(err, errno, "cannot close the temporary file");
-    goto fail_named;
-  }
-  fd = -1;
-  if (renameat(dfd, name, dfd, base)) {
-    set_why(err, errno, "cannot rename the temporary file over it");
-    goto fail_named;
-  }
-  remove_stale(dfd, prefix, plen);
-  /* the rename itself is durable only once the directory is synced; a file
-   * system that cannot sync a directory (EINVAL) has nothing to sync */
-  if (fsync(dfd) && errno != EINVAL) {
-    set_why(err, errno, "saved, but syncing its directory failed (the new state may not survive a power loss)");
-    goto out;
-  }
-  st_ret = IMB_OK;
-  goto out;
-fail_fd:
-  if (fd >= 0) close(fd);
-fail_named:
-  if (named) unlinkat(dfd, name, 0);
-out:
-  close(dfd);
-  free(resolved);
-  return st_ret;
-}
-
-static imb_status path_copy(const char *path, size_t pathlen, char **out, imb_file_error *err) {
-  if (!path || pathlen == 0) {
-    set_why(err, 0, "the path is empty");
-    return IMB_ERANGE;
-  }
-  if (memchr(path, 0, pathlen)) {
-    set_why(err, 0, "the path contains a NUL byte");
-    return IMB_ERANGE;
-  }
-  if (pathlen >= PATH_MAX) {
-    set_why(err, ENAMETOOLONG, "the path is %zu bytes long", pathlen);
-    return IMB_EIO;
-  }
-  *out = malloc(pathlen + 1);
-  if (!*out) {
-    set_why(err, 0, "out of memory");
-    return IMB_ENOMEM;
-  }
-  memcpy(*out, path, pathlen);
-  (*out)[pathlen] = 0;
-  return IMB_OK;
-}
-
 imb_status imb_meter_save(const imb_meter *m, const char *path, size_t pathlen, const imb_record *recs,
                           size_t nrecs, const imb_save_opts *opts, imb_file_error *err) {
   if (err) {
@@ -653,7 +283,7 @@ imb_status imb_meter_save(const imb_meter *m, const char *path, size_t pathlen, 
     err->why[0] = 0;
   }
   char *p = NULL;
-  imb_status st = path_copy(path, pathlen, &p, err);
+  imb_status st = imb_file_path(path, pathlen, &p, err);
   if (st) return st;
   if ((st = check_records(recs, nrecs, err))) {
     free(p);
@@ -661,9 +291,9 @@ imb_status imb_meter_save(const imb_meter *m, const char *path, size_t pathlen, 
   }
   buf b = {NULL, 0, 0, 0};
   if ((st = encode(m, recs, nrecs, &b))) {
-    set_why(err, 0, "out of memory");
+    imb_file_why(err, 0, "out of memory");
   } else {
-    st = save_file(&b, p, opts, err);
+    st = imb_file_replace(p, b.p, b.len, opts, err);
   }
   free(b.p);
   free(p);
@@ -684,7 +314,7 @@ typedef struct rd {
 
 /* Records the first failure as "<section>[<index>].<field>: <message>",
  * indices counted from 1. */
-static void failf(rd *r, const char *field, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void failf(rd *r, const char *field, const char *fmt, ...) IMB_PRINTF_LIKE(3, 4);
 static void failf(rd *r, const char *field, const char *fmt, ...) {
   if (r->bad) return;
   r->bad = 1;
@@ -1284,34 +914,34 @@ static uint32_t le32(const unsigned char *p) {
 static imb_status check_header(const unsigned char *h, size_t have, uint64_t total, uint32_t *version,
                                uint64_t *blen, imb_file_error *err) {
   if (have < 8 || memcmp(h, MAGIC, 8) != 0) {
-    set_why(err, 0, "not an imbill meter file (bad magic)");
+    imb_file_why(err, 0, "not an imbill meter file (bad magic)");
     return IMB_ECORRUPT;
   }
   if (have < HEADER) {
-    set_why(err, 0, "truncated: %zu bytes, shorter than the %u-byte header", have, HEADER);
+    imb_file_why(err, 0, "truncated: %zu bytes, shorter than the %u-byte header", have, HEADER);
     return IMB_ECORRUPT;
   }
   uint32_t v = le32(h + 8), hl = le32(h + 12);
   uint64_t bl = le64(h + 16);
   if (v == 1) {
-    set_why(err, 0, "format version 1 is not read by this version of imbill (it reads versions 2 and 3, which "
+    imb_file_why(err, 0, "format version 1 is not read by this version of imbill (it reads versions 2 and 3, which "
             "keep per-user activity instead of per-day sets); replay the event log into a new meter");
     return IMB_ECORRUPT;
   }
   if (v != 2 && v != 3) {
-    set_why(err, 0, "unsupported format version %lu (this imbill reads versions 2 and 3)", (unsigned long)v);
+    imb_file_why(err, 0, "unsupported format version %lu (this imbill reads versions 2 and 3)", (unsigned long)v);
     return IMB_ECORRUPT;
   }
   if (hl != HEADER) {
-    set_why(err, 0, "header length %lu is not %u", (unsigned long)hl, HEADER);
+    imb_file_why(err, 0, "header length %lu is not %u", (unsigned long)hl, HEADER);
     return IMB_ECORRUPT;
   }
   if (bl > BODY_MAX || bl > SIZE_MAX) {
-    set_why(err, 0, "the header declares a body of %llu bytes, beyond the limit", (unsigned long long)bl);
+    imb_file_why(err, 0, "the header declares a body of %llu bytes, beyond the limit", (unsigned long long)bl);
     return IMB_ECORRUPT;
   }
   if (bl != total - HEADER) {
-    set_why(err, 0, "truncated or extended: the header declares %llu bytes of body, the file has %llu (length "
+    imb_file_why(err, 0, "truncated or extended: the header declares %llu bytes of body, the file has %llu (length "
             "does not match)", (unsigned long long)bl, (unsigned long long)(total - HEADER));
     return IMB_ECORRUPT;
   }
@@ -1323,7 +953,7 @@ static imb_status check_header(const unsigned char *h, size_t have, uint64_t tot
 static imb_status load_body(const unsigned char *hdr, const unsigned char *b, size_t blen, uint32_t version,
                             imb_meter **out, imb_saved *saved, imb_file_error *err) {
   if (fnv1a(b, blen) != le64(hdr + 24)) {
-    set_why(err, 0, "checksum mismatch (the body was damaged or altered)");
+    imb_file_why(err, 0, "checksum mismatch (the body was damaged or altered)");
     return IMB_ECORRUPT;
   }
   char why[IMB_FILE_WHY];
@@ -1332,10 +962,10 @@ static imb_status load_body(const unsigned char *hdr, const unsigned char *b, si
   imb_meter *m = parse(&r, version, saved);
   if (!m) {
     if (r.nomem) {
-      set_why(err, 0, "out of memory");
+      imb_file_why(err, 0, "out of memory");
       return IMB_ENOMEM;
     }
-    set_why(err, 0, "corrupt meter file: %s", why);
+    imb_file_why(err, 0, "corrupt meter file: %s", why);
     return IMB_ECORRUPT;
   }
   *out = m;
@@ -1366,82 +996,41 @@ imb_status imb_meter_load_bytes(const void *bytes, size_t len, imb_meter **out, 
   return load_body(p, p + HEADER, (size_t)blen, version, out, saved, err);
 }
 
-/* Reads up to n bytes; fewer only at the end of the file. */
-static ssize_t read_full(int fd, unsigned char *p, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t k = read(fd, p + got, n - got);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (k == 0) break;
-    got += (size_t)k;
-  }
-  return (ssize_t)got;
-}
-
 imb_status imb_meter_load(const char *path, size_t pathlen, imb_meter **out, imb_saved *saved,
                           imb_file_error *err) {
   clear(out, saved, err);
   char *p = NULL;
-  imb_status st = path_copy(path, pathlen, &p, err);
+  imb_status st = imb_file_path(path, pathlen, &p, err);
   if (st) return st;
-  struct stat sb;
-  /* looked at before it is opened: opening a FIFO waits for a writer, and a
-   * device may do something when opened */
-  if (stat(p, &sb) != 0) {
-    set_why(err, errno, "cannot open");
-    free(p);
-    return IMB_EIO;
-  }
-  if (!S_ISREG(sb.st_mode)) {
-    refuse_kind(err, sb.st_mode);
-    free(p);
-    return IMB_EIO;
-  }
-  int fd = open(p, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  int fd;
+  uint64_t size;
+  st = imb_file_open_regular(p, &fd, &size, err);
   free(p);
-  if (fd < 0) {
-    set_why(err, errno, "cannot open");
-    return IMB_EIO;
-  }
+  if (st) return st;
   unsigned char hdr[HEADER], *body_p = NULL;
-  /* and again once open: it may have been swapped in between */
-  if (fstat(fd, &sb) != 0) {
-    set_why(err, errno, "cannot read");
-    st = IMB_EIO;
-    goto done;
-  }
-  if (!S_ISREG(sb.st_mode)) {
-    refuse_kind(err, sb.st_mode);
-    st = IMB_EIO;
-    goto done;
-  }
-  ssize_t got = read_full(fd, hdr, HEADER);
+  ssize_t got = imb_file_read(fd, hdr, HEADER);
   if (got < 0) {
-    set_why(err, errno, "cannot read");
+    imb_file_why(err, errno, "cannot read");
     st = IMB_EIO;
     goto done;
   }
   uint32_t version;
   uint64_t blen;
-  if (sb.st_size < 0) sb.st_size = 0;
-  if ((st = check_header(hdr, (size_t)got, (uint64_t)sb.st_size, &version, &blen, err))) goto done;
+  if ((st = check_header(hdr, (size_t)got, size, &version, &blen, err))) goto done;
   body_p = malloc(blen ? (size_t)blen : 1);
   if (!body_p) {
-    set_why(err, 0, "out of memory");
+    imb_file_why(err, 0, "out of memory");
     st = IMB_ENOMEM;
     goto done;
   }
-  got = read_full(fd, body_p, (size_t)blen);
+  got = imb_file_read(fd, body_p, (size_t)blen);
   if (got < 0) {
-    set_why(err, errno, "cannot read");
+    imb_file_why(err, errno, "cannot read");
     st = IMB_EIO;
     goto done;
   }
   if ((uint64_t)got != blen) {
-    set_why(err, 0, "truncated while it was read (%lld of %llu bytes of body)", (long long)got,
+    imb_file_why(err, 0, "truncated while it was read (%lld of %llu bytes of body)", (long long)got,
             (unsigned long long)blen);
     st = IMB_ECORRUPT;
     goto done;
