@@ -118,6 +118,15 @@ describe("m:save", function()
     end
   end)
 
+  it("keeps the file's owner and group when it may (as root)", function()
+    if sh("id -u") ~= "0" then return end -- only root may give a file away
+    local path = dir .. "/m.meter"
+    F.write(path, "old")
+    assert(run("chown 65534:65534 " .. q(path)))
+    assert.is_true(meter():save(path))
+    assert.equal("65534:65534", sh("stat -c %u:%g " .. q(path)))
+  end)
+
   it("gives a new file 0666 less the umask", function()
     local umask = tonumber(sh("umask"), 8)
     local path = dir .. "/new.meter"

@@ -216,6 +216,30 @@ static const char *split_path(char *path, const char **dir) {
   return slash + 1;
 }
 
+/* Writes the data to the temporary file, gives it the target's permission
+ * bits (and owner, where the process may) and syncs it.  0, or -1 with err. */
+static int fill(int fd, const unsigned char *data, size_t len, const struct stat *target, imb_file_error *err) {
+  if (write_all(fd, data, len)) {
+    imb_file_why(err, errno, "cannot write the temporary file");
+    return -1;
+  }
+  if (target) {
+    if (fchmod(fd, target->st_mode & 0777)) {
+      imb_file_why(err, errno, "cannot give the temporary file the target's permissions");
+      return -1;
+    }
+    if ((target->st_uid != geteuid() || target->st_gid != getegid()) &&
+        fchown(fd, target->st_uid, target->st_gid) != 0) {
+      /* only root may give a file away: then the owner is this process */
+    }
+  }
+  if (fsync(fd)) {
+    imb_file_why(err, errno, "cannot sync the temporary file");
+    return -1;
+  }
+  return 0;
+}
+
 /* See safe_file.h.  The steps, in order, are what docs/meter.md promises. */
 imb_status imb_file_replace(char *tpath, const unsigned char *data, size_t len, const imb_save_opts *opts,
                             imb_file_error *err) {
@@ -295,25 +319,7 @@ imb_status imb_file_replace(char *tpath, const unsigned char *data, size_t len, 
     imb_file_why(err, e, "stopped after %zu bytes of the temporary file (crash_after)", n);
     goto out;
   }
-  if (write_all(fd, data, len)) {
-    imb_file_why(err, errno, "cannot write the temporary file");
-    goto fail_fd;
-  }
-  if (exists) {
-    if (fchmod(fd, st.st_mode & 0777)) {
-      imb_file_why(err, errno, "cannot give the temporary file the target's permissions");
-      goto fail_fd;
-    }
-    if (st.st_uid != geteuid() || st.st_gid != getegid()) {
-      if (fchown(fd, st.st_uid, st.st_gid) != 0) {
-        /* only root may give a file away: the owner becomes this process's */
-      }
-    }
-  }
-  if (fsync(fd)) {
-    imb_file_why(err, errno, "cannot sync the temporary file");
-    goto fail_fd;
-  }
+  if (fill(fd, data, len, exists ? &st : NULL, err)) goto fail_fd;
   if (!named) {
     if (name_temp(fd, dfd, prefix, plen, name) != 0) {
       /* no /proc, or linkat refused: write it again under a name */
@@ -323,18 +329,7 @@ imb_status imb_file_replace(char *tpath, const unsigned char *data, size_t len, 
         imb_file_why(err, sys, "cannot create a temporary file in %s", dir);
         goto out;
       }
-      if (write_all(fd, data, len)) {
-        imb_file_why(err, errno, "cannot write the temporary file");
-        goto fail_fd;
-      }
-      if (exists && fchmod(fd, st.st_mode & 0777)) {
-        imb_file_why(err, errno, "cannot give the temporary file the target's permissions");
-        goto fail_fd;
-      }
-      if (fsync(fd)) {
-        imb_file_why(err, errno, "cannot sync the temporary file");
-        goto fail_fd;
-      }
+      if (fill(fd, data, len, exists ? &st : NULL, err)) goto fail_fd;
     }
     named = 1;
   }
