@@ -156,6 +156,7 @@ describe("a hostile meter file", function()
     { "last_day", 3000000, "last_day: 3000000 is not a day" },
     { "activated", 3000000, "activated: 3000000 is not a day" },
     { "released_before", core.parse_date("2021-04-10"), "released_before: is inside the 34 days" },
+    { "released_before", 2 ^ 31 - 1, "released_before: is inside the 34 days" },
     { "users[1].last", 3000000, "users%[1%]%.last: 3000000 is not a day" },
     { "event_ids[1].day", core.parse_date("2021-05-01"), "event_ids%[1%]%.day: is after the meter's last day" },
     { "months[1].month", 0, "months%[1%]%.month: 0 is not a month of years 1%.%.9999" },

@@ -194,11 +194,39 @@ static void absurd_day_counters_are_refused(void) {
   imb_meter_free(m);
 }
 
+/* Found by fuzzing (meter_body): days released before year 1, which
+ * imb_meter_release allows near the calendar's start, were saved and then
+ * refused by the loader. */
+static void a_meter_released_before_year_1_saves_and_loads(void) {
+  imb_meter *m = NULL;
+  imb_result res;
+  imb_limits lim;
+  imb_limits_unlimited(&lim);
+  const int64_t year1 = INT64_C(-62135596800); /* 0001-01-01T00:00:00Z */
+  CHECK_EQ(imb_meter_new(0, "pro", 3, &lim, 0, &m), IMB_OK);
+  CHECK_EQ(imb_meter_login(m, "early", 5, year1 + 35 * 86400, &res, NULL), IMB_OK);
+  int32_t last = imb_meter_last_day(m);
+  CHECK_EQ(imb_meter_release(m, last - 40), IMB_OK);
+  CHECK(imb_meter_released_before(m) < -719162);
+  const char *path = in_dir("m.meter");
+  imb_file_error err;
+  CHECK_EQ(imb_meter_save(m, path, strlen(path), NULL, 0, NULL, &err), IMB_OK);
+  imb_meter *back = NULL;
+  imb_saved saved;
+  CHECK_EQ(imb_meter_load(path, strlen(path), &back, &saved, &err), IMB_OK);
+  CHECK_EQ(imb_meter_released_before(back), last - 40);
+  imb_saved_free(&saved);
+  imb_meter_free(back);
+  imb_meter_free(m);
+  rm_dir(path);
+}
+
 CTEST_SUITE(meter_file_tests) = {
   { "meter file: records round-trip as bytes (NUL, newline, empty key, INT64_MIN)", records_round_trip_as_bytes },
   { "meter file: bad records and paths refused before anything is written; errno kept",
     bad_records_and_paths_are_refused_before_anything_is_written },
   { "meter file: bytes load like the file; every cut refused", bytes_load_like_the_file_and_every_cut_is_refused },
   { "meter file: a day's disbands at INT64_MAX refused naming the field", absurd_day_counters_are_refused },
+  { "meter file: a meter released before year 1 saves and loads (fuzzing)", a_meter_released_before_year_1_saves_and_loads },
   { NULL, NULL },
 };

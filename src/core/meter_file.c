@@ -869,7 +869,9 @@ static imb_meter *parse(rd *r, uint32_t version, imb_saved *saved) {
   if (m) {
     m->activated = get_day(r, "activated", 1);
     m->last_day = get_day(r, "last_day", 1);
-    m->released_before = get_day(r, "released_before", 1);
+    /* any day, even one before year 1: it is only compared (imb_meter_release
+     * takes any day at least IMB_DEDUP_DAYS before the last) */
+    m->released_before = get_i32(r, "released_before");
     if (!r->bad && m->released_before != INT32_MIN &&
         (m->last_day == INT32_MIN || (int64_t)m->released_before > (int64_t)m->last_day - IMB_DEDUP_DAYS))
       failf(r, "released_before", "is inside the %d days before the meter's last day", IMB_DEDUP_DAYS);
