@@ -6,7 +6,8 @@
 # (--seconds, default $FUZZ_SECONDS or 30) or, with --ci, for a bounded number
 # of inputs (--runs, default $FUZZ_RUNS or 20000).  New inputs the fuzzer finds
 # go to build/fuzz/corpus/<target>/ (the seed corpus is never written to); a
-# crash is kept as build/fuzz/crash-<target>-*, with its log beside it.
+# crash is kept as build/fuzz/crash-<target>-* (never removed by a later run),
+# with the run's log beside it.
 # Writes build/results/fuzz.json in the suite format (one entry per target)
 # and prints "fuzz: N passed, N failed".  Exits 1 when a target failed.
 set -u
@@ -52,7 +53,8 @@ for t in "${targets[@]}"; do
   work=build/fuzz/corpus/$t
   log=build/fuzz/$t.log
   mkdir -p "$work"
-  rm -f build/fuzz/crash-"$t"-* build/fuzz/leak-"$t"-* build/fuzz/timeout-"$t"-* build/fuzz/oom-"$t"-*
+  # artifacts of earlier runs stay (a find is never lost); this run's are the newer ones
+  touch build/fuzz/.start-"$t"
   if [ ! -x "$bin" ]; then
     bad+=("$t"); msgs+=("no such target: $bin"); continue
   fi
@@ -68,7 +70,7 @@ for t in "${targets[@]}"; do
     grep -E '^stat::number_of_executed_units' "$log" | sed "s/^/  $t: /"
   else
     bad+=("$t")
-    art=$(ls build/fuzz/crash-"$t"-* 2>/dev/null | head -1)
+    art=$(find build/fuzz -maxdepth 1 -name "crash-$t-*" -newer build/fuzz/.start-"$t" 2>/dev/null | head -1)
     summary=$(grep -m1 -E 'SUMMARY|ERROR|property failed|==[0-9]+==' "$log" || tail -1 "$log")
     msgs+=("exit $rc: $summary${art:+ (input: $art; log: $log)}")
     echo "  FAILED $t: ${msgs[-1]}" >&2
