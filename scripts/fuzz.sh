@@ -47,6 +47,11 @@ if ! make --no-print-directory -s fuzz-build >build/fuzz/build.log 2>&1; then
   exit 1
 fi
 
+# the meter targets save what they load here; removed even after a finding
+scratch=$(mktemp -d "$( [ -w /dev/shm ] && echo /dev/shm || echo /tmp )/imbill-fuzz.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+export IMBILL_FUZZ_DIR=$scratch
+
 ok=() bad=() msgs=()
 for t in "${targets[@]}"; do
   bin=build/fuzz/$t
