@@ -23,7 +23,7 @@ JIT_INC   := /usr/include/luajit-2.1
 LUA_PATH_X := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 
 .PHONY: all deps deps-min demo test test54 testjit testcore testnotebooks asan valgrind lint bench clean \
-        rock rock-install cdef fuzz notebook docs
+        rock rock-install cdef fuzz fuzz-build notebook docs
 
 all: build/5.4/imbill/core.so build/jit/imbill/core.so
 
@@ -135,6 +135,34 @@ rock-install:
 	cd lua && find imbill -name '*.lua' | while read f; do \
 	  install -d "$(INST_LUADIR)/$$(dirname $$f)" && install -m 0644 "$$f" "$(INST_LUADIR)/$$f" || exit 1; done
 	install -m 0755 bin/imbill '$(INST_BINDIR)/imbill'
+
+# ---- fuzzing --------------------------------------------------------------
+# One libFuzzer target per file in fuzz/ (money, dates, months, time zones,
+# the meter file loader, ...), built with clang against the core alone;
+# fuzz/corpus/<target>/ holds each one's seeds.  `make fuzz` runs every
+# target for FUZZ_SECONDS (default 30: about three minutes in all);
+# `scripts/fuzz.sh --ci` runs each for a bounded number of inputs and writes
+# build/results/fuzz.json.  A new parser gets a new fuzz/<name>.c: it is
+# picked up here without more.
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 30
+FUZZ_SRC     := $(sort $(wildcard fuzz/*.c))
+FUZZ_BIN     := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_OBJ     := $(patsubst src/core/%.c,build/fuzz/obj/%.o,$(CORE_SRC))
+build/fuzz/obj/%.o: src/core/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CPPFLAGS_X) -MMD -MP -c -o $@ $<
+build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer $(CPPFLAGS_X) -Ifuzz -o $@ $< $(FUZZ_OBJ)
+-include $(FUZZ_OBJ:.o=.d)
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@bash scripts/fuzz.sh --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build

@@ -11,7 +11,7 @@ local core = require "imbill.core"
 
 local DAY = 86400
 local UTC8 = 8 * 3600
-local function T(date, hour) return core.parse_date(date) * DAY - UTC8 + (hour or 9) * 3600 end
+local function T(date, hour, minute) return core.parse_date(date) * DAY - UTC8 + (hour or 9) * 3600 + (minute or 0) * 60 end
 
 describe("a metered re-upgrade", function()
   it("is charged by day in a later month than the first activation (2020): 149.99 x 15/30 = 75.00", function()
@@ -175,6 +175,31 @@ describe("group peaks", function()
     assert.is_true(m:disband_group("A", T("2021-03-02", 9)))
     assert.equal(1, (m:peak_groups("2021-03")))
     assert.same(1, m:usage("2021-03").groups[2])
+  end)
+
+  it("keep time order through a save and a load: the late disband still lands before the create", function()
+    local m = imbill.meter{ book = "2020", edition = "pro" }
+    assert.is_true(m:create_group("A", "Public", T("2021-03-01", 9)))
+    assert.is_true(m:create_group("B", "Public", T("2021-03-02", 10)))
+    local p = os.tmpname()
+    m:save(p)
+    local back = imbill.meter.load(p)
+    os.remove(p)
+    assert.is_true(back:disband_group("A", T("2021-03-02", 9)))
+    assert.equal(1, (back:peak_groups("2021-03")))
+  end)
+
+  it("an event dated before its group's creation, on the same day, finds no group (10010)", function()
+    local m = imbill.meter{ book = "2020", edition = "pro" }
+    assert.is_true(m:create_group("A", "Public", T("2021-03-01", 10)))
+    local ok, r = m:disband_group("A", T("2021-03-01", 9))
+    assert.is_false(ok)
+    assert.equal(10010, r.code)
+    ok, r = m:join_group("A", "u", T("2021-03-01", 9, 59))
+    assert.is_false(ok)
+    assert.equal(10010, r.code)
+    assert.is_true(m:join_group("A", "u", T("2021-03-01", 10)))
+    assert.equal(1, (m:peak_groups("2021-03")))
   end)
 
   for seed = 1, 30 do

@@ -128,13 +128,14 @@ local function step(M, e)
     end
     if ty == "BChatRoom" and over(L.bchatroom_daily, D.bchat) then return refuse(10006) end
     if over(L.daily_net_groups, D.created - (M.same_day and D.same or D.disbanded)) then return refuse(10006) end
-    M.groups[e.group] = { type = ty, created = d, members = {} }
+    M.groups[e.group] = { type = ty, created = d, created_t = e.t, members = {} }
     D.created = D.created + 1
     if ty == "BChatRoom" then D.bchat = D.bchat + 1 end
     moved(M, d, e.t, 1)
   elseif a == "disband_group" then
     local g = M.groups[e.group]
-    if not g or g.created > d then return refuse(10010) end
+    -- an event dated before the group's creation, to the second, finds no group
+    if not g or g.created_t > e.t then return refuse(10010) end
     for u in pairs(g.members) do M.joined[u][e.group] = nil end
     M.groups[e.group] = nil
     local D = day(M, d)
@@ -143,7 +144,7 @@ local function step(M, e)
     moved(M, d, e.t, -1)
   elseif a == "join_group" or a == "leave_group" then
     local g = M.groups[e.group]
-    if not g or g.created > d then return refuse(10010) end
+    if not g or g.created_t > e.t then return refuse(10010) end
     if a == "leave_group" then
       if not g.members[e.user] then unchanged() end
       g.members[e.user] = nil

@@ -351,6 +351,7 @@ static int64_t value_of(const imb_meter *m, const ctx *c, const imb_op *o) {
   case IMB_K_ACCOUNTS: return m->accounts;
   case IMB_K_GROUP: return c->gtype < 0 ? 0 : 1 + c->gtype;
   case IMB_K_GROUP_DAY: return c->gday;
+  case IMB_K_GROUP_T: return c->gtype < 0 ? 0 : m->groups[c->g].created_t;
   case IMB_K_GROUPS: return m->groups_total;
   case IMB_K_GROUPS_OF: return op_type(c, o) < 0 ? 0 : m->gcount[op_type(c, o)];
   case IMB_K_GROUPS_NON_AV: return m->groups_non_av;
@@ -555,6 +556,7 @@ static imb_status effects(imb_meter *m, ctx *c, const unsigned char *on) {
         m->groups[c->g].alive = a != 0;
         if (a) m->groups[c->g].type = (uint8_t)(a - 1);
       } else if (o->key == IMB_K_GROUP_DAY) m->groups[c->g].created_day = (int32_t)a;
+      else if (o->key == IMB_K_GROUP_T) m->groups[c->g].created_t = a;
       break;
     case IMB_OP_ADD:
       switch (o->key) {
@@ -580,6 +582,13 @@ static imb_status effects(imb_meter *m, ctx *c, const unsigned char *on) {
       }
       break;
     case IMB_OP_LOG:
+      /* the day's creates and disbands, as the file keeps them: a disband of
+       * a group created that day also counts as a same-day one */
+      if (a > 0) d->created += a;
+      else {
+        d->disbanded -= a;
+        if (c->gtype >= 0 && c->gday == p->day) d->disbanded_same -= a;
+      }
       if (!d->legacy) log_insert(d, p->t, a);
       break;
     case IMB_OP_MARK: {

@@ -30,6 +30,7 @@ typedef struct imb_ustate {
 
 typedef struct imb_group {
   imb_u32set members;
+  int64_t created_t; /* the instant, for events of its creation day */
   int32_t created_day;
   uint8_t type;
   uint8_t alive;
@@ -44,8 +45,9 @@ typedef struct imb_day {
   int32_t day;
   int32_t has_groups;
   int64_t dau;
-  int64_t net;      /* groups created minus groups disbanded */
-  int64_t net_same; /* ... counting only disbands of groups created that day */
+  int64_t created, disbanded, disbanded_same; /* group changes of the day (the file keeps these) */
+  int64_t net;      /* DAY_NET: groups created minus groups disbanded */
+  int64_t net_same; /* DAY_NET_SAME: the same, counting only disbands of groups created that day */
   int64_t bchat;    /* BChatRoom groups created */
   int64_t g_open, g_peak, g_close; /* net groups carried in, highest, at the end */
   /* the day's changes sorted by (t, delta) */

@@ -23,7 +23,7 @@ static const char *const FEATURE_NAMES[IMB_F_COUNT] = {
 static const char *const KEY_NAMES[IMB_K_COUNT] = {
   "account", "accounts", "group", "group_day", "groups", "groups_of", "groups_non_av", "day_net",
   "day_net_same", "day_bchat", "members", "joined", "friends", "dau", "mau", "activity", "last_day",
-  "released", "group_log", "event",
+  "released", "group_log", "event", "group_t",
 };
 
 static const char *const TIER_NAMES[IMB_TRTC_TIERS] = { "audio", "hd", "fhd", "2k", "4k" };

@@ -167,6 +167,7 @@ imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, in
     effect(p, IMB_OP_ADD, same ? IMB_K_DAY_NET : IMB_K_DAY_NET_SAME, IMB_S_DAY, 1);
     effect(p, IMB_OP_SET, IMB_K_GROUP, IMB_S_GROUP, 1 + gtype);
     effect(p, IMB_OP_SET, IMB_K_GROUP_DAY, IMB_S_GROUP, p->day);
+    effect(p, IMB_OP_SET, IMB_K_GROUP_T, IMB_S_GROUP, p->t);
     effect(p, IMB_OP_ADD, IMB_K_GROUPS, IMB_S_APP, 1);
     effect(p, IMB_OP_LOG, IMB_K_GROUP_LOG, IMB_S_DAY, 1);
     break;
@@ -176,8 +177,8 @@ imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, in
     open_day_guards(p, 0);
     guard(p, IMB_OP_NE, IMB_K_GROUP, IMB_S_GROUP, 0, 10010, IMB_L_GROUP_EXISTS);
     /* a late disband dated before the group's creation cannot have disbanded
-     * this group: it did not exist yet */
-    guard(p, IMB_OP_LE, IMB_K_GROUP_DAY, IMB_S_GROUP, p->day, 10010, IMB_L_GROUP_EXISTS);
+     * this group: it did not exist yet (to the second, the same day too) */
+    guard(p, IMB_OP_LE, IMB_K_GROUP_T, IMB_S_GROUP, p->t, 10010, IMB_L_GROUP_EXISTS);
     effect(p, IMB_OP_SET, IMB_K_GROUP, IMB_S_GROUP, 0);
     effect(p, IMB_OP_ADD, IMB_K_GROUPS, IMB_S_APP, -1);
     imb_op *o = effect(p, IMB_OP_ADD, IMB_K_GROUPS_OF, IMB_S_APP, -1);
@@ -193,7 +194,7 @@ imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, in
   case IMB_A_JOIN:
   case IMB_A_LEAVE: {
     guard(p, IMB_OP_NE, IMB_K_GROUP, IMB_S_GROUP, 0, 10010, IMB_L_GROUP_EXISTS);
-    guard(p, IMB_OP_LE, IMB_K_GROUP_DAY, IMB_S_GROUP, p->day, 10010, IMB_L_GROUP_EXISTS);
+    guard(p, IMB_OP_LE, IMB_K_GROUP_T, IMB_S_GROUP, p->t, 10010, IMB_L_GROUP_EXISTS);
     if (kind == IMB_A_LEAVE) {
       set_op(p, IMB_OP_HAS, IMB_K_MEMBERS, IMB_S_GROUP, IMB_S_USER)->fail = IMB_FAIL_NOOP;
       set_op(p, IMB_OP_SREM, IMB_K_MEMBERS, IMB_S_GROUP, IMB_S_USER);
@@ -254,7 +255,7 @@ imb_status imb_plan_undo(const imb_plan *p, imb_plan *out) {
     case IMB_OP_SET:
       /* the flags a reserved plan sets were guarded to be clear before */
       u.arg = 0;
-      if (o->key == IMB_K_GROUP_DAY) continue; /* meaningless once the group is gone */
+      if (o->key == IMB_K_GROUP_DAY || o->key == IMB_K_GROUP_T) continue; /* meaningless once the group is gone */
       break;
     case IMB_OP_FRESH: case IMB_OP_MAX: continue; /* an id seen and a day reached stay so */
     case IMB_OP_MARK: case IMB_OP_CASCADE_USER: case IMB_OP_CASCADE_GROUP: case IMB_OP_SREM:

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define METER "imbill.Meter"
 #define FORMATTER "imbill.meter.refusal_message"
@@ -590,23 +591,57 @@ static int c_new(lua_State *L) {
   return 1;
 }
 
-/* meter_impl.load(path, state) -> meter, meta | nil, message */
+/* The message of a failed save or load: what failed, and the system's own
+ * reason when a system call failed ("No such file or directory"). */
+static void push_file_error(lua_State *L, const imb_file_error *err, imb_status st) {
+  const char *why = err->why[0] ? err->why : imb_strerror(st);
+  const char *sys = err->sys ? strerror(err->sys) : NULL;
+  /* "is a directory", not "is a directory: Is a directory" */
+  if (sys && strcasecmp(why, sys) != 0) lua_pushfstring(L, "%s: %s", why, sys);
+  else lua_pushstring(L, why);
+}
+
+/* meter_impl.load(path, state) -> meter, records, version | nil, message, errno
+ * records: { { key, value }, ... } as meter_impl.save took them (version 2:
+ * one record, "meta", the old key=value text). */
 static int c_load(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  size_t plen;
+  const char *path = luaL_checklstring(L, 1, &plen);
   int state = check_state(L, 2, "imbill.meter.load");
   lmeter *lm = new_lm(L, state);
-  char why[256] = "";
-  char *meta = NULL;
-  size_t mlen = 0;
-  imb_status st = imb_meter_load(path, &lm->m, &meta, &mlen, why, sizeof why);
+  imb_saved saved;
+  imb_file_error err;
+  imb_status st = imb_meter_load(path, plen, &lm->m, &saved, &err);
   if (st) {
     lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, why[0] ? why : imb_strerror(st));
-    return 2;
+    push_file_error(L, &err, st);
+    lua_pushinteger(L, err.sys);
+    return 3;
   }
-  lua_pushlstring(L, meta, mlen);
-  free(meta);
-  return 2;
+  /* the records are copied into Lua before anything can raise */
+  if (!lua_checkstack(L, 8)) {
+    imb_saved_free(&saved);
+    return imbL_error(L, "imbill.meter.load: out of memory");
+  }
+  lua_createtable(L, (int)saved.nrecs, 0);
+  for (size_t i = 0; i < saved.nrecs; i++) {
+    const imb_record *r = &saved.recs[i];
+    lua_createtable(L, 2, 0);
+    lua_pushlstring(L, r->key, r->klen);
+    lua_rawseti(L, -2, 1);
+    if (r->type == IMB_REC_BYTES) lua_pushlstring(L, r->bytes, r->blen);
+    else if (r->type == IMB_REC_BOOL) lua_pushboolean(L, (int)r->i);
+#if LUA_VERSION_NUM >= 503
+    else lua_pushinteger(L, (lua_Integer)r->i);
+#else
+    else lua_pushnumber(L, (lua_Number)r->i); /* imbill.meter.load reads no integer record */
+#endif
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_pushinteger(L, (lua_Integer)saved.version);
+  imb_saved_free(&saved);
+  return 3;
 }
 
 static lmeter *impl_lm(lua_State *L) {
@@ -733,19 +768,52 @@ static int c_set_clock(lua_State *L) {
   return 0;
 }
 
-/* meter_impl.save(m, path, meta, crash_after) -> true | nil, message */
+/* meter_impl.save(m, path, records, crash_after, named_temp) -> true | nil, message, errno
+ * records: { { key, value }, ... } with string, integer or boolean values. */
 static int c_save(lua_State *L) {
+  const char *fn = "meter:save";
   lmeter *lm = impl_lm(L);
-  const char *path = luaL_checkstring(L, 2);
-  size_t mlen;
-  const char *meta = luaL_checklstring(L, 3, &mlen);
-  int64_t crash = -1;
-  if (!lua_isnoneornil(L, 4)) crash = imbL_checkint64(L, 4, "crash_after");
-  imb_status st = imb_meter_save(lm->m, path, meta, mlen, crash);
+  size_t plen;
+  const char *path = luaL_checklstring(L, 2, &plen);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  size_t n = (size_t)imbL_rawlen(L, 3);
+  if (n > IMB_RECORDS_MAX) imbL_raise(L, fn, "records", 0, "more than %d", (int)IMB_RECORDS_MAX);
+  /* a userdata, so an error below frees it with the rest */
+  imb_record *recs = lua_newuserdata(L, (n ? n : 1) * sizeof *recs);
+  int keep = lua_gettop(L);
+  for (size_t i = 0; i < n; i++) {
+    imb_record *r = &recs[i];
+    memset(r, 0, sizeof *r);
+    lua_rawgeti(L, 3, (int)i + 1);
+    if (!lua_istable(L, -1)) imbL_raise(L, fn, "records", 0, "record %d: expected { key, value }", (int)i + 1);
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    if (lua_type(L, -2) != LUA_TSTRING) imbL_raise(L, fn, "records", 0, "record %d: the key is a string", (int)i + 1);
+    /* the strings stay alive in the records table for the whole call */
+    r->key = lua_tolstring(L, -2, &r->klen);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      r->type = IMB_REC_BYTES;
+      r->bytes = lua_tolstring(L, -1, &r->blen);
+    } else if (lua_type(L, -1) == LUA_TBOOLEAN) {
+      r->type = IMB_REC_BOOL;
+      r->i = lua_toboolean(L, -1);
+    } else if (imbL_toint64(L, -1, &r->i)) {
+      r->type = IMB_REC_INT;
+    } else {
+      imbL_raise(L, fn, "records", 0, "record %d: the value is a string, a whole number or a boolean", (int)i + 1);
+    }
+    lua_settop(L, keep);
+  }
+  imb_save_opts opts = {-1, 0};
+  if (!lua_isnoneornil(L, 4)) opts.crash_after = imbL_checkint64(L, 4, "crash_after");
+  opts.named_temp = lua_toboolean(L, 5);
+  imb_file_error err;
+  imb_status st = imb_meter_save(lm->m, path, plen, recs, n, &opts, &err);
   if (st) {
     lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, imb_strerror(st));
-    return 2;
+    push_file_error(L, &err, st);
+    lua_pushinteger(L, err.sys);
+    return 3;
   }
   lua_pushboolean(L, 1);
   return 1;

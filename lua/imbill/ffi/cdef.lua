@@ -69,6 +69,17 @@ void imb_date_format(int32_t day, char *buf);
 /* The billing day of an instant: floor((t + offset) / 86400), offset in
  * seconds east of UTC with |offset| < 86400. */
 imb_status imb_day_of(int64_t unix_seconds, int32_t offset, int32_t *day);
+/* A fixed UTC offset as text: "Z", "UTC" or "GMT" alone, or an optional
+ * "UTC"/"GMT" then a sign and hours, with minutes after an optional colon:
+ * "+08:00", "-05:30", "+0800", "+8", "UTC+8".  Minutes take exactly two
+ * digits (after a colon or as HHMM); a colon needs them.  Zones in use run
+ * from -12:00 to +14:00: anything beyond, or minutes of 60 or more, is
+ * IMB_ERANGE; anything else IMB_ESYNTAX.  *offset_seconds is east of UTC. */
+enum { IMB_TZ_MIN = -12 * 3600, IMB_TZ_MAX = 14 * 3600 };
+imb_status imb_tz_parse(const char *s, size_t len, int32_t *offset_seconds);
+/* Whether an offset in seconds is one imb_tz_parse can give: whole minutes
+ * within IMB_TZ_MIN .. IMB_TZ_MAX. */
+int imb_tz_valid(int64_t offset_seconds);
 int32_t imb_month_first_day(int32_t month);
 int32_t imb_month_of_day(int32_t day);
 int imb_month_length(int32_t month);
@@ -271,6 +282,7 @@ typedef enum imb_key {
   IMB_K_RELEASED,      /* app: days before this one are closed (IMB_NO_DAY: none) */
   IMB_K_GROUP_LOG,     /* day: the (instant, delta) entries of net group changes */
   IMB_K_EVENT,         /* event id: remembered for IMB_DEDUP_DAYS */
+  IMB_K_GROUP_T,       /* group: the instant it was created (meaningful while IMB_K_GROUP != 0) */
   IMB_K_COUNT
 } imb_key;
 
@@ -550,12 +562,78 @@ typedef struct imb_meter_mem {
 } imb_meter_mem;
 void imb_meter_memory(const imb_meter *m, imb_meter_mem *out);
 
-/* Persistence (meter_file.c).  `meta` is opaque bytes the caller stores with
- * the state (the Lua layer keeps its book name and add-ons there). */
-imb_status imb_meter_save(const imb_meter *m, const char *path, const char *meta, size_t metalen,
-                                  int64_t crash_after);
-imb_status imb_meter_load(const char *path, imb_meter **out, char **meta, size_t *metalen,
-                                  char *why, size_t whylen);
+/* ---- saved meters (meter_file.c) ---------------------------------------- */
+
+/* Metadata saved with a meter (the Lua layer keeps its book and add-ons
+ * there): typed records, each a key and a value, kept in order.  A key may
+ * repeat (a list is its records in order).  Keys and byte values are any
+ * bytes, length-prefixed in the file, so no value is ever read back as
+ * another key or record. */
+typedef enum imb_rec_type { IMB_REC_BYTES = 1, IMB_REC_INT = 2, IMB_REC_BOOL = 3 } imb_rec_type;
+
+typedef struct imb_record {
+  imb_rec_type type;
+  const char *key;
+  size_t klen;
+  const char *bytes; /* IMB_REC_BYTES */
+  size_t blen;
+  int64_t i;         /* IMB_REC_INT; IMB_REC_BOOL: 0 or 1 */
+} imb_record;
+
+enum {
+  IMB_FILE_VERSION = 3,       /* written; versions 2 and 3 are read */
+  IMB_RECORDS_MAX = 65536,
+  IMB_RECORD_KEY_MAX = 4096,
+  IMB_RECORD_BYTES_MAX = 1048576,
+  IMB_FILE_WHY = 256
+};
+
+/* Why a save or a load failed.  sys is the errno of the system call that
+ * failed (ENOENT, EISDIR, ENOSPC, EACCES, ENAMETOOLONG...), 0 when the
+ * reason is not the system's (a FIFO, a corrupt file).  why says what
+ * failed; for a corrupt file it names the field first ("days[3].g_open: ..."). */
+typedef struct imb_file_error {
+  int sys;
+  char why[IMB_FILE_WHY];
+} imb_file_error;
+
+/* Test hooks; NULL means neither. */
+typedef struct imb_save_opts {
+  int64_t crash_after; /* >= 0: write that many bytes of the temporary file, then stop as a crash would */
+  int named_temp;      /* use a named temporary file even where an unnamed one (O_TMPFILE) works */
+} imb_save_opts;
+
+/* Writes the meter and the records to path (pathlen bytes, no NUL inside)
+ * so that path always holds the old state or the new one: the state goes to
+ * a temporary file in the target's directory (unnamed where the system
+ * allows, else named ".<name>.imbtmp-..." and created exclusively), synced,
+ * renamed over path, and the directory synced.  The target keeps its
+ * permission bits (a new file gets 0666 less the umask).  A symbolic link is
+ * followed to the regular file it names, which is replaced; anything else
+ * that is not a regular file is refused.  On failure nothing is left behind
+ * and path is untouched.  A successful save removes temporary files an
+ * interrupted save of the same target left. */
+imb_status imb_meter_save(const imb_meter *m, const char *path, size_t pathlen, const imb_record *recs,
+                                  size_t nrecs, const imb_save_opts *opts, imb_file_error *err);
+
+/* What a load gives beside the meter; free with imb_saved_free. */
+typedef struct imb_saved {
+  uint32_t version;  /* the file's format version: 2 or 3 */
+  imb_record *recs;  /* version 2: one IMB_REC_BYTES record "meta", the old key=value text */
+  size_t nrecs;
+} imb_saved;
+
+/* Reads a saved meter: only a regular file, its header first, then exactly
+ * the body the header declares (it must match the file's size), checked
+ * against its checksum, then every index, count and total against what the
+ * file holds.  The first inconsistency refuses the whole file (IMB_ECORRUPT,
+ * err->why naming the field): never a half-loaded meter. */
+imb_status imb_meter_load(const char *path, size_t pathlen, imb_meter **out, imb_saved *saved,
+                                  imb_file_error *err);
+/* The same from bytes in memory (a whole file). */
+imb_status imb_meter_load_bytes(const void *bytes, size_t len, imb_meter **out, imb_saved *saved,
+                                        imb_file_error *err);
+void imb_saved_free(imb_saved *s);
 
 /* ---- where a charge's line steps ------------------------------------------ */
 

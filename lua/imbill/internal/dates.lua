@@ -2,6 +2,7 @@
 -- day number (days since 1970-01-01) and a month is year*12 + month-1; the
 -- public API speaks "YYYY-MM-DD" and "YYYY-MM".
 local core = require "imbill.core"
+local errors = require "imbill.internal.errors"
 
 local M = {}
 
@@ -36,30 +37,31 @@ M.month_length = core.month_length
 M.month_of = core.month_of_day
 M.days_in_month = core.days_in_month
 
---- "+08:00", "-05:30", "+8", "UTC+8", "UTC", "Z" or whole seconds east of UTC.
+--- A zone as seconds east of UTC: text such as "+08:00", "-05:30", "+0800",
+-- "+8", "UTC+8", "UTC", "Z" (the C core's one grammar, imb_tz_parse), or
+-- whole seconds.  Either way it must be whole minutes within -12:00 .. +14:00,
+-- the zones in use.  nil is UTC+8, Tencent's billing zone.  Errors name
+-- `field` (default "tz") and the value.
 function M.tz_offset(tz, field)
   field = field or "tz"
   if tz == nil then return 8 * 3600 end
   if type(tz) == "number" then
-    if tz ~= math.floor(tz) or tz <= -86400 or tz >= 86400 then
-      error(string.format("%s: offset %s is not whole seconds within a day", field, tostring(tz)), 0)
+    if tz ~= tz or tz ~= math.floor(tz) then errors.raise(nil, field, "offset is not whole seconds", tz) end
+    if tz < core.TZ_MIN or tz > core.TZ_MAX then
+      errors.raise(nil, field, "offset is out of range (-12:00 to +14:00: -43200 to 50400 seconds)", tz)
     end
+    if not core.tz_valid(tz) then errors.raise(nil, field, "offset is not whole minutes", tz) end
     return math.floor(tz)
   end
   if type(tz) ~= "string" then
-    error(string.format("%s: expected an offset like \"+08:00\", got %s", field, type(tz)), 0)
+    errors.raise(nil, field, 'expected an offset like "+08:00"', tz)
   end
-  local s = tz:gsub("^UTC", ""):gsub("^GMT", "")
-  if s == "" or s == "Z" then return 0 end
-  local sign, h, m = s:match("^([+-])(%d%d?):?(%d?%d?)$")
-  if not sign or (m ~= "" and #m ~= 2) then
-    error(string.format("%s: malformed offset %q (expected +HH:MM)", field, tz), 0)
+  local off, why = core.parse_tz(tz)
+  if off then return off end
+  if why == "out of range" then
+    errors.raise(nil, field, "offset is out of range (-12:00 to +14:00, minutes below 60)", tz)
   end
-  local secs = tonumber(h) * 3600 + (tonumber(m) or 0) * 60
-  if tonumber(h) > 14 or (tonumber(m) or 0) > 59 then
-    error(string.format("%s: offset %q out of range", field, tz), 0)
-  end
-  return sign == "-" and -secs or secs
+  errors.raise(nil, field, 'malformed offset (expected +HH:MM, -HH:MM, +HHMM, +H, "UTC" or "Z")', tz)
 end
 
 function M.format_tz(offset)

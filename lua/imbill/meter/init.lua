@@ -250,21 +250,104 @@ function Meter:invoice(month)
   return require("imbill.bill.invoice").invoice(self:usage(month))
 end
 
--- Saved with the counters: what the Lua side needs to rebuild itself.
-local function encode_meta(st)
-  local lines = { "imbill-meter-meta 1", "book=" .. st.book_name, "same_day=" .. tostring(st.same_day) }
-  for i, a in ipairs(st.addons) do lines[#lines + 1] = "addons." .. i .. "=" .. table.concat(a, ",") end
-  return table.concat(lines, "\n")
+-- Saving and loading -----------------------------------------------------
+--
+-- The Lua side's part of a saved meter is a list of typed records (the C
+-- core's imb_record: a key and a string, integer or boolean value, each
+-- length-prefixed in the file), so no book name, add-on id or option can be
+-- read back as anything else:
+--   book              string   the price book's name
+--   book.builtin      boolean  a built-in book (loaded by name) or a user book
+--   book:<path>       string   a user book's content, one record per value
+--                              (the book given to load must have the same)
+--   same_day_disbands boolean
+--   addons.<i>        string   an add-on of edition segment i, in order
+-- Version 2 files kept "key=value" lines instead; they are read as before.
+
+local function is_builtin(book)
+  for _, n in ipairs(books.BUILTIN) do
+    if book == books.get(n) then return true end
+  end
+  return false
 end
 
-local function decode_meta(s, path)
+-- How a key of a user book's content shows in a path: identifiers as they
+-- are, other strings quoted with every byte outside printable ASCII escaped
+-- (the same on every runtime), so no two paths can be confused.
+local function path_key(k)
+  if type(k) == "number" then return "[" .. string.format("%.17g", k) .. "]" end
+  if k:match("^[%a_][%w_]*$") then return "." .. k end
+  return '["' .. k:gsub('[^ !#-%[%]-~]', function(c) return string.format("\\x%02x", c:byte()) end) .. '"]'
+end
+
+local function content_value(v)
+  local t = type(v)
+  if t == "number" then
+    if v == math.huge then return "inf" elseif v == -math.huge then return "-inf" end
+    if v == math.floor(v) and math.abs(v) < 2 ^ 53 then return string.format("%d", v) end
+    return string.format("%.17g", v)
+  end
+  if t == "string" then return '"' .. v .. '"' end
+  if t == "boolean" then return tostring(v) end
+  return tostring(v) -- money: its exact decimal
+end
+
+-- What a built book holds that a reader can rely on, as (path, value) pairs in
+-- a fixed order; derived copies (the raw data, sort order, day numbers) left
+-- out.  Two books with the same pairs price and limit every edition alike.
+local CONTENT_SKIP = { name = true, _data = true, _order = true, from_day = true, to_day = true, offset = true,
+                       rate = true, book = true, id = true }
+local CONTENT_NAMES = { _editions = "editions", _addons = "addons" }
+
+local function book_content(book)
+  local out = {}
+  local function walk(path, v)
+    if type(v) ~= "table" then
+      out[#out + 1] = { path, content_value(v) }
+      return
+    end
+    local keys = {}
+    for k in pairs(v) do
+      if not (type(k) == "string" and CONTENT_SKIP[k]) then keys[#keys + 1] = k end
+    end
+    table.sort(keys, function(a, b)
+      if type(a) ~= type(b) then return type(a) == "number" end
+      return a < b
+    end)
+    if #keys == 0 then out[#out + 1] = { path, "{}" } end
+    for _, k in ipairs(keys) do
+      local name = type(k) == "string" and path == "" and CONTENT_NAMES[k] or k
+      walk(path == "" and name or path .. path_key(name), v[k])
+    end
+  end
+  walk("", book)
+  return out
+end
+
+local function encode_meta(inf)
+  local builtin = is_builtin(inf.book)
+  local recs = { { "book", inf.book.name }, { "book.builtin", builtin } }
+  if not builtin then
+    for _, e in ipairs(book_content(inf.book)) do recs[#recs + 1] = { "book:" .. e[1], e[2] } end
+  end
+  recs[#recs + 1] = { "same_day_disbands", inf.same_day == true }
+  for i, list in ipairs(inf.addons) do
+    for _, a in ipairs(list) do recs[#recs + 1] = { "addons." .. i, a } end
+  end
+  return recs
+end
+
+local function corrupt(fn, path, msg) check.fail(fn, "path", "corrupt meter file: " .. msg, path) end
+
+-- Version 2: "key=value" lines, read as before.
+local function decode_meta_v2(fn, s, path)
   local lines = {}
   for line in s:gmatch("[^\n]+") do lines[#lines + 1] = line end
-  if lines[1] ~= "imbill-meter-meta 1" then error(FN .. ".load: " .. path .. ": unknown metadata", 0) end
-  local out = { addons = {} }
+  if lines[1] ~= "imbill-meter-meta 1" then corrupt(fn, path, "unknown metadata") end
+  local out = { addons = {}, v2 = true }
   for i = 2, #lines do
     local k, v = lines[i]:match("^([%w_%.]+)=(.*)$")
-    if not k then error(FN .. ".load: " .. path .. ": malformed metadata", 0) end
+    if not k then corrupt(fn, path, "malformed metadata") end
     local n = k:match("^addons%.(%d+)$")
     if n then
       local list = {}
@@ -274,57 +357,201 @@ local function decode_meta(s, path)
     elseif k == "same_day" then out.same_day = v == "true"
     end
   end
-  if not out.book or out.book == "" then error(FN .. ".load: " .. path .. ": malformed metadata (no book)", 0) end
+  if not out.book or out.book == "" then corrupt(fn, path, "malformed metadata (no book)") end
   return out
 end
 
+local RECORD_TYPES = { book = "string", ["book.builtin"] = "boolean", same_day_disbands = "boolean" }
+
+local function decode_meta(fn, recs, path)
+  local out = { addons = {}, content = {} }
+  local seen = {}
+  for i, r in ipairs(recs) do
+    local k, v = r[1], r[2]
+    local what = "metadata record " .. i .. " (" .. check.show(k) .. ")"
+    local want = RECORD_TYPES[k]
+    local seg = k:match("^addons%.([1-9]%d?%d?%d?%d?%d?)$")
+    if want then
+      if seen[k] then corrupt(fn, path, what .. ": appears twice") end
+      seen[k] = true
+    elseif seg or k:sub(1, 5) == "book:" then
+      want = "string"
+    else
+      corrupt(fn, path, what .. ": unknown key")
+    end
+    if type(v) ~= want then corrupt(fn, path, what .. ": expected a " .. want .. ", has a " .. type(v)) end
+    if k == "book" then out.book = v
+    elseif k == "book.builtin" then out.builtin = v
+    elseif k == "same_day_disbands" then out.same_day = v
+    elseif seg then
+      local n = tonumber(seg)
+      out.addons[n] = out.addons[n] or {}
+      table.insert(out.addons[n], v)
+    else
+      out.content[#out.content + 1] = { k:sub(6), v }
+    end
+  end
+  if out.book == nil then corrupt(fn, path, "no metadata record names the price book") end
+  if out.builtin == nil then corrupt(fn, path, "no metadata record says whether the price book is built in") end
+  return out
+end
+
+-- The first difference between the content saved and the book given.
+local function content_diff(saved, book)
+  local now, had = {}, {}
+  for _, e in ipairs(book_content(book)) do now[e[1]] = e[2] end
+  for _, e in ipairs(saved) do
+    local p, v = e[1], e[2]
+    had[p] = true
+    if now[p] == nil then return p .. " is " .. v .. " in the file and missing from this book" end
+    if now[p] ~= v then return p .. " is " .. v .. " in the file and " .. now[p] .. " in this book" end
+  end
+  for _, e in ipairs(book_content(book)) do
+    if not had[e[1]] then return e[1] .. " is " .. e[2] .. " in this book and missing from the file" end
+  end
+  return nil
+end
+
 --- m:save(path): the whole state, atomically (temporary file, fsync, rename).
--- Returns true, or raises an error naming the path.
+-- Returns true, or raises an error naming the path and the reason.
+-- opts (tests only): crash_after_bytes, named_temp.
 function Meter:save(path, opts)
   local fn = "meter:save"
   local st = state(self, fn)
   check.string(fn, "path", path)
-  if opts ~= nil then check.fields(fn, check.table(fn, "opts", opts), { crash_after_bytes = true }) end
-  local crash = opts and opts.crash_after_bytes
-  local ok, err = impl.save(self, path, encode_meta(st), crash)
-  if not ok then check.fail(fn, "path", err, check.NOVALUE) end
+  if opts ~= nil then
+    check.fields(fn, check.table(fn, "opts", opts), { crash_after_bytes = true, named_temp = true })
+  end
+  local ok, err = impl.save(self, path, encode_meta(st), opts and opts.crash_after_bytes, opts and opts.named_temp)
+  if not ok then check.fail(fn, "path", err, path) end
   return true
+end
+
+--- Whether an edition history (segments as core.meter_impl.segments gives
+-- them) and a first paid activation day could have come from the meter:
+-- nil, or what is wrong with them.
+function M.history_problem(book, segs, activated)
+  local act = activated and dates.day(activated) or nil
+  local spans = { { edition = 1, free = book:edition(segs[1].edition).free } }
+  local number = { [segs[1].edition] = 1 }
+  local first_paid = not spans[1].free and -math.huge or nil
+  for i = 2, #segs do
+    local s = segs[i]
+    local ed = book:edition(s.edition)
+    number[s.edition] = number[s.edition] or i
+    local day = dates.day(s.day)
+    local to = { from = day, edition = number[s.edition], free = ed.free }
+    -- the activation is the history's own until it happens
+    local known = (act and first_paid and act < day) and act or nil
+    local v = core.change_check(book.policy, spans, known, day, to)
+    if v ~= "ok" then return string.format("the change to %s on %s breaks the policy (%s)", s.edition, s.day, v) end
+    if not first_paid and not ed.free then first_paid = day end
+    spans[#spans + 1] = to
+  end
+  if act then
+    if first_paid and first_paid ~= -math.huge and act ~= first_paid then
+      return "the first paid activation " .. activated .. " is not the first change to a paid edition"
+    end
+    if not first_paid then return "a first paid activation " .. activated .. " on a history of free editions" end
+    if first_paid == -math.huge and #segs > 1 and act > dates.day(segs[2].day) then
+      return "the first paid activation " .. activated .. " comes after the first change"
+    end
+  end
+  return nil
 end
 
 --- imbill.meter.load(path [, { book = user_book }]): a saved meter, exactly.
 -- A truncated, corrupt or foreign file raises an error naming the path and
--- the problem; no meter is returned.  A meter on a user book needs that book.
+-- the problem (the file's field); no meter is returned.  A meter on a user
+-- book needs that book, with the same name and the same content.
 function M.load(path, opts)
   local fn = FN .. ".load"
   check.string(fn, "path", path)
   if opts ~= nil then check.fields(fn, opts, { book = true }) end
   local st = {}
-  local m, meta = impl.load(path, st)
-  if not m then check.fail(fn, "path", meta, check.NOVALUE) end
-  local d = decode_meta(meta, path)
+  local m, recs, version = impl.load(path, st)
+  if not m then check.fail(fn, "path", recs, path) end
+  local d = version == 2 and decode_meta_v2(fn, recs[1][2], path) or decode_meta(fn, recs, path)
+  local given = opts and opts.book ~= nil and check.call(fn, books.get, opts.book) or nil
   local book
-  if opts and opts.book ~= nil then
-    book = errors.call(fn, "book", books.get, opts.book)
-    if book.name ~= d.book then
-      check.fail(fn, "book", "the file was saved with price book " .. d.book, book.name)
+  if d.v2 then
+    -- as version 2 read them: a name, a built-in one by default
+    if given then
+      if given.name ~= d.book then
+        check.fail(fn, "book", "the file was saved with price book " .. d.book, given.name)
+      end
+      book = given
+    else
+      local ok, b = pcall(books.get, d.book)
+      if not ok then
+        check.fail(fn, "book", "the file was saved with user price book " .. d.book .. "; pass it as { book = }",
+          check.NOVALUE)
+      end
+      book = b
     end
-  else
+  elseif d.builtin then
     local ok, b = pcall(books.get, d.book)
-    if not ok then
-      check.fail(fn, "book", "the file was saved with user price book " .. d.book .. "; pass it as { book = }",
-        check.NOVALUE)
+    if not ok or not is_builtin(b) then
+      corrupt(fn, path, "the built-in price book " .. check.show(d.book) .. " does not exist")
+    end
+    if given and given ~= b then
+      check.fail(fn, "book", "the file was saved with the built-in price book " .. d.book .. ", not this one",
+        given.name)
     end
     book = b
+  else
+    -- a user book is never replaced by a built-in one, whatever its name
+    if not given then
+      check.fail(fn, "book", "the file was saved with user price book " .. check.show(d.book)
+        .. "; pass that book as { book = }", check.NOVALUE)
+    end
+    if is_builtin(given) then
+      check.fail(fn, "book", "the file was saved with a user price book named " .. check.show(d.book)
+        .. ", not the built-in one", given.name)
+    end
+    if given.name ~= d.book then
+      check.fail(fn, "book", "the file was saved with user price book " .. check.show(d.book), given.name)
+    end
+    local diff = content_diff(d.content, given)
+    if diff then
+      check.fail(fn, "book", "differs from the price book the file was saved with: " .. diff, given.name)
+    end
+    book = given
   end
-  local segs = impl.segments(m)
-  for i = 1, #segs do d.addons[i] = d.addons[i] or {} end
-  -- the limits come from the book, never from the file: the book is the one
-  -- source of them (and of features, which older files did not record)
+  -- a limit beyond 2^53 loads on Lua 5.4 but cannot be a LuaJIT number
+  local sok, segs = pcall(impl.segments, m)
+  if not sok then check.fail(fn, "path", "the file's edition limits: " .. tostring(segs), path) end
   for i, s in ipairs(segs) do
-    local ed = errors.call(fn, "edition", book.edition, book, s.edition)
-    impl.set_limits(m, i, M.limits(book, ed, d.addons[i], d.same_day))
+    if not book:has_edition(s.edition) then
+      check.fail(fn, "book", "price book " .. check.show(book.name) .. " has no edition " .. s.edition
+        .. " (the file's edition " .. i .. ")", book.name)
+    end
   end
-  st.book, st.book_name, st.addons, st.same_day = book, book.name, d.addons, d.same_day
+  for i, list in pairs(d.addons) do
+    if i > #segs then corrupt(fn, path, "add-ons of edition " .. i .. ", the meter has " .. #segs) end
+    if not d.v2 then
+      local ed = segs[i].edition
+      for _, a in ipairs(list) do
+        local ok, addon = pcall(book.addon, book, a)
+        if not ok or not addon.fee[ed] then
+          corrupt(fn, path, "add-on " .. check.show(a) .. " is not sold for edition " .. ed .. " in price book "
+            .. check.show(book.name))
+        end
+      end
+    end
+  end
+  for i = 1, #segs do d.addons[i] = d.addons[i] or {} end
+  -- the edition history must be one the book's policy allows, with the first
+  -- paid activation where that history puts it: a file can be altered with
+  -- its checksum recomputed, and an impossible history would bill wrongly
+  local bad = M.history_problem(book, segs, impl.activated(m))
+  if bad then corrupt(fn, path, "editions: " .. bad) end
+  -- the limits come from the book, never from the file: the book is the one
+  -- source of them (and of features, which files do not record)
+  for i, s in ipairs(segs) do
+    impl.set_limits(m, i, M.limits(book, book:edition(s.edition), d.addons[i], d.same_day == true))
+  end
+  st.book, st.book_name, st.addons, st.same_day = book, book.name, d.addons, d.same_day == true
   return m
 end
 

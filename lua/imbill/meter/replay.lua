@@ -50,8 +50,6 @@ M.ID_MAX = core.ID_MAX
 M.T_MIN, M.T_END = core.INSTANT_MIN, core.INSTANT_END -- the first instant refused is T_END
 local ID_MAX = M.ID_MAX
 
--- Offsets in use on Earth: -12:00 .. +14:00.
-local TZ_MIN, TZ_MAX = -12 * 3600, 14 * 3600
 
 local function bad(field, msg, value)
   return tostring(errors.new(nil, field, msg, value == nil and errors.NOVALUE or value))
@@ -79,14 +77,12 @@ function M.time(v)
   if not ok then return nil, tostring(day) end
   h, mi, s = tonumber(h), tonumber(mi), tonumber(s)
   if h > 23 or mi > 59 or s > 59 then return nil, bad("time", "no such time of day", v) end
-  local off = 0
-  if zone ~= "Z" then
-    local sign, zh, zm = zone:match("^([+-])(%d%d):?(%d%d)$")
-    if not sign then return nil, bad("time", "needs Z or an offset like +08:00", v) end
-    if tonumber(zm) > 59 then return nil, bad("time", "offset minutes must be below 60", v) end
-    off = tonumber(zh) * 3600 + tonumber(zm) * 60
-    if sign == "-" then off = -off end
-    if off < TZ_MIN or off > TZ_MAX then return nil, bad("time", "offset outside -12:00 .. +14:00", v) end
+  -- the zone: the core's one parser of zones (-12:00 .. +14:00, minutes below 60)
+  if zone == "" then return nil, bad("time", "needs Z or an offset like +08:00", v) end
+  local off, why = core.parse_tz(zone)
+  if not off then
+    if why == "out of range" then return nil, bad("time", "offset outside -12:00 .. +14:00, minutes below 60", v) end
+    return nil, bad("time", "needs Z or an offset like +08:00", v)
   end
   return day * 86400 + h * 3600 + mi * 60 + s - off
 end
