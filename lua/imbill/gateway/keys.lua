@@ -1,0 +1,74 @@
+--- Where each of a plan's keys lives in the shared dict.
+--
+-- Every key of one app starts with "imb:{SDKAppID}:" (the layout the shared
+-- stores share, with the app id as the Redis hash tag).  A dict has no hashes
+-- or sets, so a hash field is a key of its own and a set is spread over keys
+-- (see store.lua).  Ids of users, groups and events are arbitrary bytes: an
+-- id that is followed by more text is written with its length first
+-- ("gm:5:team1"), so no two ids can ever name the same key.
+local core = require "imbill.gateway.core"
+
+local K, S = core.K, core.S
+local M = {}
+
+function M.prefix(app) return "imb:{" .. app .. "}:" end
+
+local function counted(id) return #id .. ":" .. id end
+M.counted = counted
+
+-- Names of the plain counters, from the core's own key names.
+local function kname(k) return core.names.key[k] end
+
+--- The dict key of a plan operation's key, or for a set the base its keys
+-- hang from.  `gname` is the group type name for GROUPS_OF.
+function M.key(P, k, id, gname)
+  if k == K.IMB_K_ACCOUNTS or k == K.IMB_K_GROUPS or k == K.IMB_K_GROUPS_NON_AV or k == K.IMB_K_LAST_DAY
+    or k == K.IMB_K_RELEASED then
+    return P .. "c:" .. kname(k)
+  elseif k == K.IMB_K_GROUPS_OF then
+    return P .. "c:groups_of:" .. gname
+  elseif k == K.IMB_K_DAY_NET or k == K.IMB_K_DAY_NET_SAME or k == K.IMB_K_DAY_BCHAT or k == K.IMB_K_DAU then
+    return P .. "d:" .. id .. ":" .. kname(k)
+  elseif k == K.IMB_K_MAU then
+    return P .. "m:" .. id .. ":mau"
+  elseif k == K.IMB_K_ACCOUNT then
+    return P .. "ua:" .. id
+  elseif k == K.IMB_K_ACTIVITY then
+    return P .. "act:" .. id
+  elseif k == K.IMB_K_GROUP then
+    return P .. "g:" .. counted(id) .. ":t"
+  elseif k == K.IMB_K_GROUP_DAY then
+    return P .. "g:" .. counted(id) .. ":d"
+  elseif k == K.IMB_K_MEMBERS then
+    return P .. "gm:" .. counted(id)
+  elseif k == K.IMB_K_JOINED then
+    return P .. "uj:" .. counted(id)
+  elseif k == K.IMB_K_FRIENDS then
+    return P .. "uf:" .. counted(id)
+  elseif k == K.IMB_K_GROUP_LOG then
+    return P .. "glog:" .. id
+  elseif k == K.IMB_K_EVENT then
+    return P .. "ev:" .. id
+  end
+  return nil
+end
+
+-- Keys whose value is a day, IMB_NO_DAY when never set.
+M.DAY_VALUED = {
+  [K.IMB_K_GROUP_DAY] = true, [K.IMB_K_LAST_DAY] = true, [K.IMB_K_RELEASED] = true,
+}
+
+-- Counters that the login path bumps with an atomic incr outside the app
+-- lock: every writer uses incr on them.
+M.ATOMIC = { [K.IMB_K_DAU] = true, [K.IMB_K_MAU] = true }
+
+-- Set keys, and the subject of their members.
+M.SETS = { [K.IMB_K_MEMBERS] = true, [K.IMB_K_JOINED] = true, [K.IMB_K_FRIENDS] = true }
+
+-- Keys outside plans: reservations and their queue, the group rename map.
+function M.reservation(P, rid) return P .. "r:" .. rid end
+function M.reservation_queue(P) return P .. "rq" end
+function M.reservation_match(P, match) return P .. "rm:" .. match end
+
+M.S = S
+return M
