@@ -14,6 +14,8 @@ return {
     ["1400000003"] = { book = "2020", edition = "trial", failure = "open" },
     -- the example app: fresh counts for the walkthrough
     ["1400000004"] = { book = "2021", edition = "pro", tz = "+08:00", token = "xxxxyyyy" },
+    -- hand-built plans
+    ["1400000006"] = { book = "2020", edition = "pro" },
     -- a deliberately small dict
     ["1400000009"] = { book = "2020", edition = "trial", dict = "imbill_small" },
     -- for measuring bytes per user, group, membership (a dict of its own)
