@@ -7,7 +7,8 @@ return {
   window = 60,
   apps = {
     -- 2020 pro: at most 50 AVChatRoom groups
-    ["1400000001"] = { book = "2020", edition = "pro", token = "spec-token-pro", reservation_ttl = 2 },
+    ["1400000001"] = { book = "2020", edition = "pro", token = "spec-token-pro", reservation_ttl = 2,
+                       codes = { group = { av_groups = 10150 }, friend = { friends_per_user = 38500 } } },
     -- 2020 trial: at most 100 accounts, 100 groups, 20 friends, 20 members
     ["1400000002"] = { book = "2020", edition = "trial", token = "spec-token-trial", reservation_ttl = 2 },
     -- no callback token; fails open
