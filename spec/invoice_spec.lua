@@ -220,7 +220,7 @@ describe("invoice", function()
       assert.matches("change.to: is the edition already in force",
         H.err(imbill.invoice, { book = "2021", edition = "pro", month = "2022-11",
           change = { on = "2022-11-02", to = "pro" } }))
-      assert.matches("^imbill.invoice: edition: price book 2021 has no such edition",
+      assert.matches("^imbill.invoice: change.to: price book 2021 has no such edition",
         H.err(imbill.invoice, { book = "2021", edition = "pro", month = "2022-11",
           change = { on = "2022-11-02", to = "gold" } }))
     end)

@@ -32,7 +32,7 @@ local function snapshot(m)
     s["f" .. u], s["j" .. u] = m:friends(u), m:joined(u)
   end
   s.members = { m:members("g4") }
-  s.segments = m:_segments()
+  s.segments = require("imbill.core").meter_impl.segments(m)
   return s
 end
 

@@ -172,9 +172,13 @@ static void body(const imb_meter *m, buf *b, const char *meta, size_t metalen) {
     put_i32(b, d->day);
     put_u8(b, (unsigned)d->has_groups);
     put_i64(b, d->dau);
-    put_i64(b, d->created);
-    put_i64(b, d->disbanded);
-    put_i64(b, d->disbanded_same);
+    /* the format's created / disbanded / disbanded_same, from the day's net
+     * counts: any created count large enough gives the same nets */
+    int64_t created = d->net_same > 0 ? d->net_same : 0;
+    if (d->bchat > created) created = d->bchat;
+    put_i64(b, created);
+    put_i64(b, created - d->net);
+    put_i64(b, created - d->net_same);
     put_i64(b, d->bchat);
     put_i64(b, d->g_open);
     put_i64(b, d->g_peak);
@@ -519,18 +523,19 @@ static imb_meter *parse(rd *r, char **meta, size_t *metalen) {
     unsigned hg = get_u8(r, "days");
     d->has_groups = (int32_t)hg;
     d->dau = get_i64(r, "days");
-    d->created = get_i64(r, "days");
-    d->disbanded = get_i64(r, "days");
-    d->disbanded_same = get_i64(r, "days");
+    int64_t created = get_i64(r, "days"), disbanded = get_i64(r, "days"), disbanded_same = get_i64(r, "days");
     d->bchat = get_i64(r, "days");
     d->g_open = get_i64(r, "days");
     d->g_peak = get_i64(r, "days");
     d->g_close = get_i64(r, "days");
     if (r->bad) break;
-    if (hg > 1 || d->dau < 0 || d->dau > (int64_t)nusers || d->created < 0 || d->disbanded < 0 ||
-        d->disbanded_same < 0 || d->disbanded_same > d->disbanded || d->bchat < 0 || d->bchat > d->created ||
+    if (hg > 1 || d->dau < 0 || d->dau > (int64_t)nusers || created < 0 || disbanded < 0 ||
+        disbanded_same < 0 || disbanded_same > disbanded || d->bchat < 0 || d->bchat > created ||
         d->g_open < 0 || d->g_close < 0 || d->g_peak < d->g_open || d->g_peak < d->g_close)
       fail(r, "days");
+    d->net = created - disbanded;
+    d->net_same = created - disbanded_same;
+    d->legacy = d->has_groups; /* this format has no day logs */
   }
   uint32_t nmonths = get_u32(r, "months");
   for (uint32_t i = 0; i < nmonths && !r->bad; i++) {

@@ -37,12 +37,60 @@ int imbL_toint64(lua_State *L, int idx, int64_t *out) {
 #endif
 }
 
+#define ERRORS_NEW "imbill.errors.new"
+
+/* Stack: the message on top.  Builds the error object around it and raises. */
+static int raise_msg(lua_State *L, const char *fn, const char *field, int value_idx) {
+  if (value_idx < 0) value_idx = lua_gettop(L) + value_idx; /* below the message */
+  lua_getfield(L, LUA_REGISTRYINDEX, ERRORS_NEW);
+  if (!lua_isfunction(L, -1)) {
+    lua_pop(L, 1);
+    if (field) lua_pushfstring(L, "%s: %s", field, lua_tostring(L, -1)), lua_remove(L, -2);
+    if (fn) lua_pushfstring(L, "%s: %s", fn, lua_tostring(L, -1)), lua_remove(L, -2);
+    return lua_error(L);
+  }
+  lua_insert(L, -2);
+  if (fn) lua_pushstring(L, fn); else lua_pushnil(L);
+  if (field) lua_pushstring(L, field); else lua_pushnil(L);
+  lua_pushvalue(L, -3); /* the message */
+  lua_remove(L, -4);
+  if (value_idx > 0) lua_pushvalue(L, value_idx);
+  else lua_getfield(L, LUA_REGISTRYINDEX, "imbill.errors.novalue");
+  lua_call(L, 4, 1);
+  return lua_error(L);
+}
+
+int imbL_raise(lua_State *L, const char *fn, const char *field, int value_idx, const char *fmt, ...) {
+  if (value_idx < 0) value_idx = lua_gettop(L) + value_idx + 1;
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  return raise_msg(L, fn, field, value_idx);
+}
+
 int imbL_error(lua_State *L, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   lua_pushvfstring(L, fmt, ap);
   va_end(ap);
-  return lua_error(L);
+  return raise_msg(L, NULL, NULL, 0);
+}
+
+/* The error module is plain Lua with no dependency on this module, so it can
+ * be loaded while this one opens. */
+static void open_errors(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "imbill.internal.errors");
+  if (lua_pcall(L, 1, 1, 0) != 0 || !lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_getfield(L, -1, "new");
+  lua_setfield(L, LUA_REGISTRYINDEX, ERRORS_NEW);
+  lua_getfield(L, -1, "NOVALUE");
+  lua_setfield(L, LUA_REGISTRYINDEX, "imbill.errors.novalue");
+  lua_pop(L, 1);
 }
 
 const char *imbL_i64str(lua_State *L, int64_t v) {
@@ -116,13 +164,56 @@ void imbL_newclass(lua_State *L, const char *name, const luaL_Reg *meta, const l
 
 IMB_API int luaopen_imbill_core(lua_State *L);
 
+typedef const char *(*namer)(int32_t);
+
+static void push_names(lua_State *L, const char *field, namer f, int n) {
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushstring(L, f(i));
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, field);
+}
+
+static void set_const(lua_State *L, const char *field, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, field);
+}
+
+/* The core's enumerations and bounds, which the Lua layer checks data
+ * against (books, events, series): defined once, in C. */
+static void open_names(lua_State *L) {
+  push_names(L, "GROUP_TYPES", imb_gtype_name, IMB_G_COUNT);
+  push_names(L, "FEATURES", imb_feature_name, IMB_F_COUNT);
+  push_names(L, "ACTIONS", imb_action_name, IMB_A_COUNT);
+  push_names(L, "LIMITS", imb_limit_name, IMB_L_COUNT);
+  push_names(L, "TRTC_TIERS", imb_trtc_tier_name, IMB_TRTC_TIERS);
+  set_const(L, "ID_MAX", IMB_ID_MAX);
+  set_const(L, "DEDUP_DAYS", IMB_DEDUP_DAYS);
+  set_const(L, "LOGIN_LATE_DAYS", IMB_LOGIN_LATE_DAYS);
+  set_const(L, "FUTURE_DAYS", IMB_FUTURE_DAYS);
+  set_const(L, "CLOCK_AHEAD", IMB_CLOCK_AHEAD);
+  set_const(L, "EDITION_MAXLEN", IMB_EDITION_MAXLEN);
+  set_const(L, "MIN_YEAR", IMB_MIN_YEAR);
+  set_const(L, "MAX_YEAR", IMB_MAX_YEAR);
+  set_const(L, "DAY_MIN", IMB_DAY_MIN);
+  set_const(L, "DAY_MAX", IMB_DAY_MAX);
+  set_const(L, "GRID_MAX_MONTHS", IMB_GRID_MAX_MONTHS);
+  set_const(L, "NO_DAY", IMB_NO_DAY);
+  set_const(L, "INSTANT_MIN", (lua_Integer)(IMB_DAY_MIN + 1) * 86400);
+  set_const(L, "INSTANT_END", (lua_Integer)IMB_DAY_MAX * 86400);
+}
+
 int luaopen_imbill_core(lua_State *L) {
+  open_errors(L);
   lua_newtable(L);
   imbL_open_money(L);
   imbL_open_calendar(L);
   imbL_open_pricing(L);
   imbL_open_meter(L);
   imbL_open_grid(L);
+  imbL_open_policy(L);
+  open_names(L);
   lua_pushliteral(L, "imbill.core");
   lua_setfield(L, -2, "_NAME");
   return 1;

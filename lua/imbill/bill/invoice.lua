@@ -1,9 +1,10 @@
---- One app's invoice for one calendar month (SPEC 4 and 5).
+--- One app's invoice for one calendar month (docs/rules.md, "Invoice").
 -- This file decides which edition was in force on which days and which fees
 -- are waived; every amount is computed by the C core and rounded there, once
 -- per line.  The total is the sum of the rounded lines.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
 local books = require "imbill.book"
@@ -24,11 +25,8 @@ Invoice.__index = Invoice
 
 local function fail(field, msg, v) check.fail(FN, field, msg, v == nil and check.NOVALUE or v) end
 
-local function wrap(f, ...)
-  local ok, a = pcall(f, ...)
-  if not ok then error((tostring(a):gsub("^[%w%.:_]+: ", FN .. ": ", 1)), 0) end
-  return a
-end
+-- A nested call's error, told as this function's: its own field kept.
+local function wrap(f, ...) return errors.call(FN, nil, f, ...) end
 
 -- A daily series: one whole number per day of the month.  Returns the peak
 -- over the days `use(day_index)` allows, its day index, and the series.
@@ -67,87 +65,96 @@ local function one_change(u)
   return c
 end
 
+-- The month's plan fee lines.  Which editions ran paid on which days and
+-- which fee is waived is the core's edition-change policy (imb_month_fees);
+-- this function states the facts it is given and words the answer.
+local VERDICT_FIELD = {
+  same = { "change.to", "is the edition already in force" },
+}
+
 local function plan_lines(book, ed, month, u)
   local first = dates.month_first(month)
   local dim = dates.month_length(month)
   local last = first + dim - 1
-  local segs = { { ed = ed, from = first, to = last } }
+  local eds = { ed }
+  local spans = { { edition = 1, free = ed.free, fee = ed.monthly_fee } }
 
   local c = one_change(u)
-  local on
+  local on, to
   if c then
     on = dates.day(c.on, "change.on", FN)
     if on < first or on > last then fail("change.on", "is not in the invoice month " .. dates.format_month(month), c.on) end
-    local to = wrap(book.edition, book, c.to)
-    if to == ed then fail("change.to", "is the edition already in force", c.to) end
-    if to.free and not ed.free and not book.policy.return_to_free then
-      fail("change.to", string.format("price book %s does not allow going back to a free edition after %s",
-        book.name, ed.id), c.to)
+    to = errors.call(FN, "change.to", book.edition, book, c.to)
+    if on > first then
+      eds[2] = to
+      -- editions are numbered by identity: a change to the edition in force
+      -- is the policy's "same"
+      spans[2] = { from = on, edition = to == ed and 1 or 2, free = to.free, fee = to.monthly_fee }
+    else
+      -- a change on the 1st: the new edition is the month's whole story
+      if to == ed then fail("change.to", "is the edition already in force", c.to) end
+      eds[1] = to
+      spans[1] = { edition = 1, free = to.free, fee = to.monthly_fee }
     end
-    segs = { { ed = ed, from = first, to = on - 1 }, { ed = to, from = on, to = last } }
-    if on == first then table.remove(segs, 1) end
   end
 
-  local act
   local activated = u.activated
-  if activated == nil and c and ed.free and not segs[#segs].ed.free then
+  if activated == nil and c and ed.free and not to.free then
     -- Leaving a free edition with no earlier paid activation given: this
     -- change is the first paid activation (in 2021 and 2022 it must be, as no
     -- app can go back to free; in 2020 it is the usual trial -> pro upgrade).
     activated = c.on
   end
+  local act
   if activated ~= nil then
     act = dates.day(activated, "activated", FN)
-    if act < first and ed.free and not book.policy.return_to_free then
-      fail("edition", string.format("price book %s does not allow going back to a free edition after the paid"
-        .. " activation of %s", book.name, activated), ed.id)
-    end
     if act > last then fail("activated", "is after the invoice month " .. dates.format_month(month), activated) end
-    if act >= first then
-      if c and on ~= act then
-        fail("change", string.format("one edition change per calendar month: activated on %s and changed on %s",
-          activated, c.on))
-      end
-      local seg = segs[#segs]
-      if seg.ed.free then
-        fail("activated", "is the activation of a paid edition, but " .. seg.ed.id .. " is free", activated)
-      end
-      if not c then
-        -- before activation the app ran on no paid edition: no plan fee
-        segs = { { ed = nil, from = first, to = act - 1 }, { ed = ed, from = act, to = last } }
-        if act == first then table.remove(segs, 1) end
-      elseif #segs == 2 and not ed.free then
-        -- activated and changed the same day: the edition named before the
-        -- change never ran paid, and the days before activation carry no fee
-        segs[1].ed = nil
-      end
-      segs[#segs].activation = true
+    -- an activation before the month's change is a second change: the
+    -- policy says so below; after it, the edition activated must be paid
+    if act >= first and not (spans[2] and act < spans[2].from) then
+      local at = eds[#eds]
+      if at.free then fail("activated", "is the activation of a paid edition, but " .. at.id .. " is free", activated) end
     end
   end
 
-  local lines = {}
-  for _, s in ipairs(segs) do
-    if s.ed then
-      local days = s.to - s.from + 1
-      local span = dates.format(s.from) .. ".." .. dates.format(s.to)
-      local line = { code = "plan_fee", unit_price = s.ed.monthly_fee, edition = s.ed.id,
-                     from = dates.format(s.from), to = dates.format(s.to) }
-      if s.ed.free then
-        line.quantity, line.cents = 1, 0
-        line.note = string.format("%s (free edition) %s: no plan fee; usage is never billed", s.ed.id, span)
-      elseif s.activation and act < book.policy.activation_free_before then
-        line.quantity, line.cents = 0, 0
-        line.note = string.format("%s first activated %s: no plan fee in the activation month", s.ed.id,
-          dates.format(act))
-      elseif days == dim then
-        line.quantity, line.cents = 1, core.round_cents(s.ed.monthly_fee)
-        line.note = string.format("%s, full month", s.ed.id)
-      else
-        line.quantity, line.cents = days, core.prorate(s.ed.monthly_fee, days, dim)
-        line.note = string.format("%s %s: %d of %d days x %s", s.ed.id, span, days, dim, tostring(s.ed.monthly_fee))
-      end
-      lines[#lines + 1] = line
+  local verdict, fees = core.month_fees(book.policy, month, spans, act)
+  if verdict == "no_return" then
+    if c and to.free then
+      fail("change.to", string.format("price book %s does not allow going back to a free edition after %s",
+        book.name, ed.id), c.to)
     end
+    fail("edition", string.format("price book %s does not allow going back to a free edition after the paid"
+      .. " activation of %s", book.name, activated), ed.id)
+  elseif verdict == "twice" then
+    fail("change", string.format("one edition change per calendar month: activated on %s and changed on %s",
+      activated, c and c.on or "?"))
+  elseif verdict ~= "ok" then
+    local f = VERDICT_FIELD[verdict] or { "change", "breaks the price book's edition-change policy (" .. verdict .. ")" }
+    fail(f[1], f[2], c and c.to)
+  end
+
+  local lines, segs = {}, {}
+  for _, fl in ipairs(fees) do
+    local e = eds[fl.edition]
+    local span = dates.format(fl.from) .. ".." .. dates.format(fl.to)
+    local line = { code = "plan_fee", unit_price = e.monthly_fee, edition = e.id, cents = fl.cents,
+                   from = dates.format(fl.from), to = dates.format(fl.to) }
+    if fl.kind == "free_edition" then
+      line.quantity = 1
+      line.note = string.format("%s (free edition) %s: no plan fee; usage is never billed", e.id, span)
+    elseif fl.kind == "activation" then
+      line.quantity = 0
+      line.note = string.format("%s first activated %s: no plan fee in the activation month", e.id,
+        dates.format(act))
+    elseif fl.kind == "full" then
+      line.quantity = 1
+      line.note = string.format("%s, full month", e.id)
+    else
+      line.quantity = fl.days
+      line.note = string.format("%s %s: %d of %d days x %s", e.id, span, fl.days, dim, tostring(e.monthly_fee))
+    end
+    lines[#lines + 1] = line
+    segs[#segs + 1] = { ed = e, from = fl.from, to = fl.to }
   end
   return lines, segs, first, dim
 end
@@ -282,17 +289,18 @@ local function trtc_line(t)
              fmt.int(free), unrounded, tostring(money.from_cents(cents))) }
 end
 
---- imbill.invoice{...} (API.md "Invoices").
+--- imbill.invoice{...}: see README.md, "Invoices".
 function M.invoice(u)
   check.fields(FN, u, FIELDS)
   local month = dates.month(u.month, "month", FN)
   local book
   if u.book ~= nil then
     local ok, b = pcall(books.get, u.book)
-    -- the lookup names its argument "name"; here the field is "book"
     if not ok then
-      local msg = tostring(b):gsub("^imbill%.book: name: ", FN .. ": book: ", 1)
-      error((msg:gsub("^imbill%.book: ", FN .. ": ", 1)), 0)
+      -- the lookup calls its argument "name" (or "book"); here it is the book
+      -- field, while errors in a derived book's data keep their own field
+      local e = errors.of(b)
+      error(errors.rename(e, FN, (e.field == "name" or e.field == "book") and "book" or nil), 0)
     end
     book = b
   else
@@ -335,8 +343,8 @@ function M.invoice(u)
     l.cents = nil
     total = check.call(FN, function() return total + l.amount end)
   end
-  local due = dates.due(month)
-  local suspend, delete = dates.arrears(due)
+  local due = book:due(month)
+  local suspend, delete = book:arrears_after(due)
   return setmetatable({
     book = book.name, edition = ed.id, month = dates.format_month(month), tz = tz,
     lines = lines, total = total, usage = usage, notes = notes,

@@ -11,17 +11,18 @@ local M = {}
 
 local FN = "imbill.book"
 
-M.GROUP_TYPES = { "Private", "Public", "ChatRoom", "AVChatRoom", "BChatRoom", "Community" }
+-- The enumerations are the core's (src/core/names.c): book data is checked
+-- against them, so a type, feature or tier the core does not know cannot
+-- slip through and then be ignored.
+M.GROUP_TYPES = core.GROUP_TYPES
 -- Tencent's newer names for the same types.
 M.GROUP_ALIASES = { Work = "Private", Meeting = "ChatRoom" }
-local NON_AV = { Private = true, Public = true, ChatRoom = true, Community = true }
+local NON_AV = {}
+for _, g in ipairs(M.GROUP_TYPES) do
+  if g ~= "AVChatRoom" and g ~= "BChatRoom" then NON_AV[g] = true end
+end
 M.NON_AV = NON_AV
-
-M.FEATURES = {
-  "push_all", "multi_device", "local_search", "av_prejoin_history", "community",
-  "read_receipts", "targeted_messages", "av_online_members", "av_broadcast",
-  "user_status", "conversation_mark", "conversation_group", "av_member_ban",
-}
+M.FEATURES = core.FEATURES
 local FEATURE_SET = {}
 for _, f in ipairs(M.FEATURES) do FEATURE_SET[f] = true end
 
@@ -120,6 +121,21 @@ end
 --- Is the book sold to new apps on this day (a day number)?
 function Book:in_force(day)
   return day >= self.from_day and (self.to_day == nil or day <= self.to_day)
+end
+
+--- The due date of a month's bill, and the days an unpaid bill suspends the
+-- app and deletes its data (day numbers).
+function Book:due(month)
+  return dates.month_first(month + 1) + self.arrears.due_day - 1
+end
+
+function Book:arrears_after(due)
+  local grace
+  for _, g in ipairs(self.arrears.grace) do
+    if not g.before or due < g.before then grace = g.days break end
+  end
+  local suspend = due + grace
+  return suspend, suspend + self.arrears.keep_days
 end
 
 function Book:__tostring()
@@ -263,20 +279,49 @@ local function build_addons(fn, book, addons)
   return out
 end
 
+-- The book's edition-change policy in the form the core reads (imb_policy):
+-- activation_free_to is the day before which a first paid activation's month
+-- has no plan fee.
+local ALWAYS, NEVER = 2147483647, core.NO_DAY
 local function policy_of(fn, p)
   p = p or {}
   check.fields(fn .. " policy", p, { activation_month_free = true, return_to_free = true })
+  if p.return_to_free ~= nil and type(p.return_to_free) ~= "boolean" then
+    check.fail(fn, "policy.return_to_free", "expected a boolean", p.return_to_free)
+  end
   local amf = p.activation_month_free
-  local out = { return_to_free = p.return_to_free == true }
-  if amf == true then out.activation_free_before = math.huge
-  elseif amf == false or amf == nil then out.activation_free_before = -math.huge
+  local out = { return_to_free = p.return_to_free == true, activation_month_free = amf }
+  if amf == true then out.activation_free_to = ALWAYS
+  elseif amf == false or amf == nil then out.activation_free_to = NEVER
   elseif type(amf) == "table" and amf.before then
     check.fields(fn .. " policy.activation_month_free", amf, { before = true })
-    out.activation_free_before = dates.day(amf.before, "policy.activation_month_free.before", fn)
+    out.activation_free_to = dates.day(amf.before, "policy.activation_month_free.before", fn)
   else
     check.fail(fn, "policy.activation_month_free", "expected true, false or { before = date }", amf)
   end
-  out.activation_month_free = amf
+  return out
+end
+
+-- When an unpaid bill suspends the app and deletes its data: grace days
+-- after the push day (the due date), by the due date, then the days data is
+-- kept.  { grace = { { before = date, days = n }, ..., { days = n } }, keep_days = n }
+local function arrears_of(fn, a)
+  check.table(fn, "arrears", a)
+  check.fields(fn .. " arrears", a, { due_day = true, grace = true, keep_days = true })
+  local out = { grace = {}, keep_days = check.count(fn, "arrears.keep_days", a.keep_days),
+                due_day = check.count(fn, "arrears.due_day", a.due_day) }
+  if out.due_day < 1 or out.due_day > 28 then
+    check.fail(fn, "arrears.due_day", "expected a day of the month from 1 to 28", a.due_day)
+  end
+  for i, g in ipairs(check.table(fn, "arrears.grace", a.grace)) do
+    local field = "arrears.grace[" .. i .. "]"
+    check.fields(fn .. " " .. field, check.table(fn, field, g), { before = true, days = true })
+    out.grace[i] = { before = g.before and dates.day(g.before, field .. ".before", fn),
+                     days = check.count(fn, field .. ".days", g.days) }
+  end
+  if #out.grace == 0 or out.grace[#out.grace].before then
+    check.fail(fn, "arrears.grace", "needs a last entry without before (the grace in force now)", check.NOVALUE)
+  end
   return out
 end
 
@@ -291,6 +336,7 @@ local function finish(fn, name, d)
   b.offset = off
   b.tz = dates.format_tz(off)
   b.policy = policy_of(fn, d.policy)
+  b.arrears = arrears_of(fn, d.arrears)
   for id, ed in pairs(check.table(fn, "editions", d.editions)) do
     if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
       check.fail(fn, "editions", "edition ids are words of letters, digits, _ and -", id)
@@ -317,7 +363,17 @@ local function builtin_book(name)
   return builtin[name]
 end
 
-M.TRTC = DATA.trtc
+-- TRTC call minutes: the core's tiers, each priced by the book data (a tier
+-- the core does not price, or a price for a tier it does not know, is an
+-- error here, not a silently ignored line).
+M.TRTC = { tiers = core.TRTC_TIERS, price_per_1000 = {}, free_minutes = DATA.trtc.free_minutes }
+do
+  local prices = DATA.trtc.price_per_1000
+  for _, tier in ipairs(core.TRTC_TIERS) do
+    M.TRTC.price_per_1000[tier] = assert(prices[tier], "book data: trtc tier without a price")
+  end
+  for tier in pairs(prices) do assert(M.TRTC.price_per_1000[tier], "book data: trtc price for an unknown tier") end
+end
 
 -- A user book: a built-in (or another user book) with edits.  Edition edits
 -- merge into the base edition; a new edition starts from `like` (or empty).

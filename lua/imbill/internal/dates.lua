@@ -75,16 +75,4 @@ function M.day_of(t, offset, field)
   return core.day_of(t, offset, field)
 end
 
---- Due date of a month's bill: the 3rd of the next month.
-function M.due(month) return M.month_first(month + 1) + 2 end
-
---- Arrears (SPEC 4): pushed on the due date; suspended when unpaid for more than
--- 7 days counting the push day (1 day from 2022-08-29); data kept 90 days
--- counting the suspension day, deleted the day after.
-local GRACE_CHANGE = core.parse_date("2022-08-29")
-function M.arrears(due)
-  local suspend = due + (due < GRACE_CHANGE and 7 or 1)
-  return suspend, suspend + 90
-end
-
 return M

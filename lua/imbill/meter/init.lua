@@ -1,37 +1,44 @@
---- imbill.meter: in-process quota metering (SPEC section 3).
+--- imbill.meter: in-process quota metering (docs/meter.md).
 --
 --   local m = imbill.meter{ book = "2020", edition = "trial" }   -- tz = "+08:00" optional
 --   local ok, refusal = m:create_account("u1", t)                -- t: Unix seconds
 --
 -- Every action method takes an optional event id as its last argument; a
--- replayed id is ignored (returns true, "duplicate").  A quota refusal returns
--- false, refusal with refusal = { code =, limit =, max =, current =, message =,
--- action =, edition =, day = }.  Bad input raises an error naming the field.
--- The counting happens in the C core (src/meter*.c); this file adds what needs
--- price books: editions and their limits, usage for imbill.invoice, save/load.
--- docs/meter.md is the full reference.
+-- replayed id is ignored (returns true, "duplicate").  An action that changes
+-- nothing (importing an existing account, a repeated join) returns true,
+-- "unchanged".  A quota refusal returns false, refusal with refusal = { code =,
+-- limit =, max =, current =, message =, action =, edition =, day = }.  Bad
+-- input raises an error naming the field.
+--
+-- The counting is the C core's (src/core/meter.c, src/core/plan.c); this file
+-- adds what needs price books: editions and their limits, edition changes,
+-- usage for imbill.invoice, save and load.  The meter's Lua state (its book
+-- and add-ons) lives in the meter userdata itself (core.meter_impl.state).
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 local books = require "imbill.book"
 local dates = require "imbill.internal.dates"
+local refusals = require "imbill.meter.refusals"
+
+local impl = core.meter_impl
+local Meter = core.methods
 
 local M = {}
 local FN = "imbill.meter"
-local Meter = core.Meter
 M.Meter = Meter
-M.DEDUP_DAYS = core.METER_DEDUP_DAYS
+M.DEDUP_DAYS = core.DEDUP_DAYS
 
--- Lua-side data of each meter (its book object and add-ons per edition
--- segment); weak keys so a dropped meter is collected with its entry.
-local INFO = setmetatable({}, { __mode = "k" })
+impl.set_formatter(refusals.message)
 
 local FLAT_LIMITS = { "accounts", "friends_per_user", "groups_per_user", "av_groups", "non_av_groups",
                       "daily_net_groups", "bchatroom_daily", "bchatroom_total" }
 
 --- The limits the meter enforces for an edition: its own, raised by add-ons
--- (book:addon(id).raises[limit][edition], false meaning unlimited).
+-- (book:addon(id).raises[limit][edition], false meaning unlimited), with the
+-- edition's features.
 function M.limits(book, ed, addons, same_day)
-  local out = { same_day_disbands = same_day == true }
+  local out = { same_day_disbands = same_day == true, features = {} }
   for _, k in ipairs(FLAT_LIMITS) do out[k] = ed.limits[k] end
   local members = {}
   for _, g in ipairs(books.GROUP_TYPES) do members[g] = ed:members_limit(g) end
@@ -52,6 +59,9 @@ function M.limits(book, ed, addons, same_day)
     end
   end
   out.members = members
+  for _, f in ipairs(books.FEATURES) do
+    if ed.features[f] then out.features[#out.features + 1] = f end
+  end
   return out
 end
 
@@ -60,7 +70,7 @@ local function check_addons(fn, book, ed, addons)
   check.table(fn, "addons", addons)
   local out = {}
   for i, id in ipairs(addons) do
-    local a = check.call(fn, book.addon, book, id)
+    local a = errors.call(fn, "addons[" .. i .. "]", book.addon, book, id)
     if not a.fee[ed.id] then
       check.fail(fn, "addons[" .. i .. "]", string.format("add-on %s is not sold for edition %s", id, ed.id), id)
     end
@@ -69,44 +79,52 @@ local function check_addons(fn, book, ed, addons)
   return out
 end
 
-local OPTS = { book = true, edition = true, tz = true, addons = true, activated = true, same_day_disbands = true }
+local OPTS = { book = true, edition = true, tz = true, addons = true, activated = true, same_day_disbands = true,
+               clock = true }
 
 --- imbill.meter{ book =, edition =, tz =, addons =, activated =, same_day_disbands = }
 function M.new(o)
   check.fields(FN, o, OPTS)
   if o.book == nil then check.fail(FN, "book", "is required (a price book name or object)", check.NOVALUE) end
-  local book = check.call(FN, books.get, o.book)
+  local book = errors.call(FN, "book", books.get, o.book)
   if o.edition == nil then
     check.fail(FN, "edition", "is required (one of: " .. table.concat(book:editions(), ", ") .. ")", check.NOVALUE)
   end
-  local ed = check.call(FN, book.edition, book, o.edition)
-  local offset = o.tz == nil and book.offset or check.call(FN, dates.tz_offset, o.tz, "tz")
+  local ed = errors.call(FN, "edition", book.edition, book, o.edition)
+  local offset = o.tz == nil and book.offset or errors.call(FN, "tz", dates.tz_offset, o.tz, "tz")
   if o.same_day_disbands ~= nil and type(o.same_day_disbands) ~= "boolean" then
     check.fail(FN, "same_day_disbands", "expected a boolean", o.same_day_disbands)
   end
   local addons = check_addons(FN, book, ed, o.addons)
-  local m = core.meter_new(offset, book.name, ed.id, M.limits(book, ed, addons, o.same_day_disbands), ed.free)
-  INFO[m] = { book = book, addons = { addons }, same_day = o.same_day_disbands == true }
+  local state = { book = book, book_name = book.name, addons = { addons }, same_day = o.same_day_disbands == true }
+  local m = impl.new(offset, ed.id, M.limits(book, ed, addons, o.same_day_disbands), ed.free, state)
   if o.activated ~= nil then
-    check.call(FN, dates.day, o.activated, "activated")
-    if ed.free then check.fail(FN, "activated", "is the first activation of a paid edition, but " .. ed.id
-      .. " is free", o.activated) end
-    m:_activated(o.activated)
+    local day = dates.day(o.activated, "activated", FN)
+    if ed.free then
+      check.fail(FN, "activated", "is the first activation of a paid edition, but " .. ed.id .. " is free",
+        o.activated)
+    end
+    impl.activated(m, dates.format(day))
   end
+  if o.clock ~= nil then impl.set_clock(m, o.clock) end
   return m
 end
 
 setmetatable(M, { __call = function(_, o) return M.new(o) end })
 
-local function info(m)
-  local i = INFO[m]
-  if not i then error("meter: not a meter made by imbill.meter", 0) end
-  return i
+local function state(m, fn)
+  if not impl.is_meter(m) then check.fail(fn, "self", "expected a meter: call it as m:" .. fn:match(":(.*)") .. "(...)", m) end
+  return impl.state(m)
 end
 
---- The price book and edition in force at instant t (now: the latest).
+--- The edition in force at instant t (now: the latest).
 function Meter:edition(t)
-  local segs = self:_segments()
+  local fn = "meter:edition"
+  local st = state(self, fn)
+  if t ~= nil and (type(t) ~= "number" or t ~= math.floor(t)) then
+    check.fail(fn, "t", "expected an instant in whole Unix seconds", t)
+  end
+  local segs = impl.segments(self)
   local s = segs[#segs]
   if t ~= nil then
     for i = #segs, 1, -1 do
@@ -114,99 +132,102 @@ function Meter:edition(t)
       if s.from == nil or s.from <= t then break end
     end
   end
-  return info(self).book:edition(s.edition)
+  return st.book:edition(s.edition)
 end
 
-function Meter:book() return info(self).book end
+function Meter:book() return state(self, "meter:book").book end
+
+--- m:set_clock(t): the time this meter's events arrive at (nil: none).  An
+-- event more than a day after the clock is refused "future" (docs/meter.md).
+function Meter:set_clock(t)
+  state(self, "meter:set_clock")
+  impl.set_clock(self, t)
+end
 
 local CHANGE_CODES = {
   twice = { "one_change_per_month", "one edition change per calendar month: %s already has one" },
   backwards = { "out_of_order", "edition changes must come in time order: the last one is later than %s" },
   same = { "same_edition", "edition %s is already in force" },
+  no_return = { "no_return_to_free", "price book %s does not allow going back to the free edition %s after "
+    .. "leaving it; the app stays on %s" },
 }
 
---- m:change_edition(id, t [, event_id]) -> true | false, refusal
+--- m:change_edition(id, t [, event_id]) -> true | true, "duplicate" | false, refusal
 -- Limits of the new edition apply to actions at or after t; nothing already
--- counted is undone.  Refusal codes (Tencent has none for these):
+-- counted is undone.  Whether the change is allowed is the core's
+-- edition-change policy (one change a month, no return to a free edition
+-- where the book forbids it).  Refusal codes (Tencent has none for these):
 -- "one_change_per_month", "no_return_to_free", "same_edition", "out_of_order".
 function Meter:change_edition(id, t, event_id)
   local fn = "meter:change_edition"
-  local inf = info(self)
-  local book = inf.book
-  local ed = check.call(fn, book.edition, book, id)
+  local st = state(self, fn)
+  local book = st.book
+  local ed = errors.call(fn, "edition", book.edition, book, id)
   if event_id ~= nil then check.string(fn, "event id", event_id) end
-  local segs = self:_segments()
-  local last = segs[#segs]
-  -- a replayed change (same edition, same instant) is a duplicate, not a refusal
-  if last.edition == id and last.from == t then return true, "duplicate" end
-  local cur = book:edition(last.edition)
-  local day = check.call(fn, dates.day_of, t, self:_offset(), "t")
-  local function refusal(code, msg)
-    return false, { code = code, limit = "edition_change", action = "change_edition", edition = cur.id,
-                    day = dates.format(day), message = msg }
-  end
-  if ed.free and not cur.free and not book.policy.return_to_free then
-    return refusal("no_return_to_free", string.format("Price book %s does not allow going back to the free edition "
-      .. "%s after leaving it; the app stays on %s.", book.name, ed.id, cur.id))
-  end
+  local day = errors.call(fn, "t", dates.day_of, t, impl.offset(self), "t")
+  local segs = impl.segments(self)
+  local cur = book:edition(segs[#segs].edition)
   local addons = {}
-  for _, a in ipairs(inf.addons[#segs] or {}) do
+  for _, a in ipairs(st.addons[#segs] or {}) do
     if book:addon(a).fee[ed.id] then addons[#addons + 1] = a end
   end
-  local ok, why = self:_change(t, ed.id, M.limits(book, ed, addons, inf.same_day), ed.free)
-  if ok then
-    inf.addons[#segs + 1] = addons
+  local verdict = impl.change(self, book.policy, t, ed.id, M.limits(book, ed, addons, st.same_day), ed.free)
+  if verdict == "ok" then
+    st.addons[#segs + 1] = addons
     return true
   end
-  local c = CHANGE_CODES[why]
-  local arg = why == "twice" and dates.format_month(dates.month_of(day)) or why == "same" and id
-    or dates.format(day)
-  return refusal(c[1], "Edition change refused: " .. string.format(c[2], arg) .. ".")
+  if verdict == "duplicate" then return true, "duplicate" end
+  local c = CHANGE_CODES[verdict]
+  local msg
+  if verdict == "no_return" then msg = string.format(c[2], book.name, ed.id, cur.id)
+  elseif verdict == "twice" then msg = string.format(c[2], dates.format_month(dates.month_of(day)))
+  elseif verdict == "same" then msg = string.format(c[2], id)
+  else msg = string.format(c[2], dates.format(day)) end
+  return false, { code = c[1], limit = "edition_change", action = "change_edition", edition = cur.id,
+                  day = dates.format(day), message = "Edition change refused: " .. msg .. "." }
 end
 
 --- m:addons() -> the add-ons in force now (ids).
 function Meter:addons()
-  local inf = info(self)
+  local st = state(self, "meter:addons")
   local out = {}
-  for i, a in ipairs(inf.addons[#inf.addons] or {}) do out[i] = a end
+  for i, a in ipairs(st.addons[#st.addons] or {}) do out[i] = a end
   return out
 end
 
---- m:usage("YYYY-MM"): the month as imbill.invoice takes it.
+--- m:usage("YYYY-MM"): the month as imbill.invoice takes it, with every fact
+-- the invoice rules read: the edition in force on the month's first day, the
+-- month's change, the first paid activation (whenever it was) and the add-ons,
+-- so that the invoice of a metered month equals the invoice of the same facts
+-- given by hand.
 function Meter:usage(month)
   local fn = "meter:usage"
-  local inf = info(self)
-  local mo = check.call(fn, dates.month, month, "month")
+  local st = state(self, fn)
+  local mo = dates.month(month, "month", fn)
   local first = dates.month_first(mo)
   local last = first + dates.month_length(mo) - 1
-  local dau, groups, mau = self:_month(month)
-  local segs = self:_segments()
+  local dau, groups, mau = impl.month(self, month)
+  local segs = impl.segments(self)
   local at_first, change, change_seg = 1, nil, nil
   for i, s in ipairs(segs) do
     local d = s.day and dates.day(s.day) or nil
-    if d == nil or d < first then at_first = i
-    elseif d <= last then change, change_seg = s, i end
+    if d == nil or d < first then
+      at_first = i
+    elseif d <= last then
+      change, change_seg = s, i
+    end
   end
-  local book = inf.book
+  local book = st.book
   local builtin = false
   for _, n in ipairs(books.BUILTIN) do if book == books.get(n) then builtin = true end end
   local u = {
     book = builtin and book.name or book, edition = segs[at_first].edition, month = dates.format_month(mo),
-    dau = dau, groups = groups, mau = mau, tz = dates.format_tz(self:_offset()),
+    dau = dau, groups = groups, mau = mau, tz = dates.format_tz(impl.offset(self)),
   }
   if change then u.change = { on = change.day, to = change.edition } end
-  -- first paid activation: given at creation, or the first change to a paid edition
-  local act = self:_activated()
-  if not act and segs[1].free then
-    for i = 2, #segs do
-      if not segs[i].free then act = segs[i].day break end
-    end
-  end
-  if act then
-    local ad = dates.day(act)
-    if ad >= first and ad <= last then u.activated = act end
-  end
-  local addons = inf.addons[change_seg or at_first]
+  local act = impl.activated(self)
+  if act and dates.day(act) <= last then u.activated = act end
+  local addons = st.addons[change_seg or at_first]
   if addons and #addons > 0 then
     u.addons = {}
     for i, a in ipairs(addons) do u.addons[i] = a end
@@ -220,10 +241,9 @@ function Meter:invoice(month)
 end
 
 -- Saved with the counters: what the Lua side needs to rebuild itself.
-local function encode_meta(m)
-  local inf = info(m)
-  local lines = { "imbill-meter-meta 1", "book=" .. inf.book.name, "same_day=" .. tostring(inf.same_day) }
-  for i, a in ipairs(inf.addons) do lines[#lines + 1] = "addons." .. i .. "=" .. table.concat(a, ",") end
+local function encode_meta(st)
+  local lines = { "imbill-meter-meta 1", "book=" .. st.book_name, "same_day=" .. tostring(st.same_day) }
+  for i, a in ipairs(st.addons) do lines[#lines + 1] = "addons." .. i .. "=" .. table.concat(a, ",") end
   return table.concat(lines, "\n")
 end
 
@@ -251,10 +271,13 @@ end
 --- m:save(path): the whole state, atomically (temporary file, fsync, rename).
 -- Returns true, or raises an error naming the path.
 function Meter:save(path, opts)
-  check.string("meter:save", "path", path)
+  local fn = "meter:save"
+  local st = state(self, fn)
+  check.string(fn, "path", path)
+  if opts ~= nil then check.fields(fn, check.table(fn, "opts", opts), { crash_after_bytes = true }) end
   local crash = opts and opts.crash_after_bytes
-  local ok, err = self:_save(path, encode_meta(self), crash)
-  if not ok then error("meter:save: " .. err, 0) end
+  local ok, err = impl.save(self, path, encode_meta(st), crash)
+  if not ok then check.fail(fn, "path", err, check.NOVALUE) end
   return true
 end
 
@@ -265,12 +288,13 @@ function M.load(path, opts)
   local fn = FN .. ".load"
   check.string(fn, "path", path)
   if opts ~= nil then check.fields(fn, opts, { book = true }) end
-  local m, meta = core.meter_load(path)
-  if not m then error(fn .. ": " .. meta, 0) end
+  local st = {}
+  local m, meta = impl.load(path, st)
+  if not m then check.fail(fn, "path", meta, check.NOVALUE) end
   local d = decode_meta(meta, path)
   local book
   if opts and opts.book ~= nil then
-    book = check.call(fn, books.get, opts.book)
+    book = errors.call(fn, "book", books.get, opts.book)
     if book.name ~= d.book then
       check.fail(fn, "book", "the file was saved with price book " .. d.book, book.name)
     end
@@ -282,11 +306,15 @@ function M.load(path, opts)
     end
     book = b
   end
-  local segs = m:_segments()
-  for _, s in ipairs(segs) do check.call(fn, book.edition, book, s.edition) end
+  local segs = impl.segments(m)
   for i = 1, #segs do d.addons[i] = d.addons[i] or {} end
-  m:_set_book(book.name)
-  INFO[m] = { book = book, addons = d.addons, same_day = d.same_day }
+  -- the limits come from the book, never from the file: the book is the one
+  -- source of them (and of features, which older files did not record)
+  for i, s in ipairs(segs) do
+    local ed = errors.call(fn, "edition", book.edition, book, s.edition)
+    impl.set_limits(m, i, M.limits(book, ed, d.addons[i], d.same_day))
+  end
+  st.book, st.book_name, st.addons, st.same_day = book, book.name, d.addons, d.same_day
   return m
 end
 

@@ -208,7 +208,7 @@ function M.run(o)
     if #report.errors > 0 then return nil, report end
   end
   local seen_months = {}
-  local offset = m:_offset()
+  local offset = require("imbill.core").meter_impl.offset(m)
   for n, ev, e in M.events(o.path, format) do
     report.lines = n
     if not ev then
