@@ -59,17 +59,8 @@ port=$(free_port)
 stub=$(free_port)
 while [ "$stub" = "$port" ]; do stub=$(free_port); done
 
-# Before the core's plan builder is on this branch, IMBILL_NEXT may name a
-# directory with lua/ and libimbill.so built from the lead's tree.
-next_lua="" next_core=""
-if [ -n "${IMBILL_NEXT:-}" ]; then
-  next_lua="$IMBILL_NEXT/lua/?.lua;"
-  next_core="$IMBILL_NEXT/libplan.so"
-fi
-
-sed -e "s|@TOP@|$top|g" -e "s|@PORT@|$port|g" -e "s|@STUB@|$stub|g" -e "s|@NEXT_LUA@|$next_lua|g" \
-  spec/nginx/nginx.conf.in > "$prefix/conf/nginx.conf"
-sed -e "s|@STUB@|$stub|g" -e "s|@NEXT_CORE@|$next_core|g" spec/nginx/gateway_config.lua > "$prefix/conf/gateway_config.lua"
+sed -e "s|@TOP@|$top|g" -e "s|@PORT@|$port|g" -e "s|@STUB@|$stub|g" spec/nginx/nginx.conf.in > "$prefix/conf/nginx.conf"
+cp spec/nginx/gateway_config.lua "$prefix/conf/gateway_config.lua"
 
 # a root master would run its workers as nobody, who cannot read the tree
 user_directive=()

@@ -1,8 +1,6 @@
--- The gateway configuration of the specs (scripts/nginx-specs.sh fills @...@).
-local core_path = "@NEXT_CORE@"
+-- The gateway configuration of the specs' nginx.
 return {
   dict = "imbill", meta = "imbill_meta", replay = "imbill_replay",
-  core = core_path ~= "" and core_path or nil,
   unknown_app = "refuse",
   window = 60,
   apps = {
