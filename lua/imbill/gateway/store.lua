@@ -329,15 +329,35 @@ local function bound_of(plan, op, gtype)
 end
 
 local function refusal(op, max, current)
-  local code, limit = op.code, op.limit
-  return { code = tonumber(code), limit = tonumber(limit), max = max, current = current,
+  local code = tonumber(op.code)
+  -- a refusal that is not a quota has no limit to name
+  if code == core.R_CLOSED or code == core.R_FUTURE or max == nil then max = UNLIMITED end
+  return { code = code, limit = tonumber(op.limit), max = max, current = current or 0,
            peer = op.subject == S.IMB_S_PEER and 1 or 0 }
 end
 
-local function outcome(op, max, current)
+-- A plan that changes nothing (a NOOP guard failed) was still processed:
+-- its event id is remembered, so a replay of it is a duplicate, and its day
+-- counts as reached.
+local function bookkeeping(B, plan, subj, gtype)
+  local P, store = B.P, B.store
+  for i = 0, plan.nops - 1 do
+    local op = plan.op[i]
+    if op.kind == O_FRESH and subj.event ~= nil then
+      wr(B, key_of(P, K.IMB_K_EVENT, subj.event), 1, store.dedup_ttl)
+    elseif op.kind == O_MAX and op.key == K.IMB_K_LAST_DAY then
+      local key = key_of(P, K.IMB_K_LAST_DAY)
+      local arg = tonumber(op.arg)
+      if arg > value(B, key, op.key) then wr(B, key, arg) end
+    end
+  end
+  return "unchanged"
+end
+
+local function outcome(B, plan, subj, gtype, op, max, current)
   local f = op.fail
   if f == FAIL.IMB_FAIL_DUPLICATE then return "duplicate" end
-  if f == FAIL.IMB_FAIL_NOOP then return "unchanged" end
+  if f == FAIL.IMB_FAIL_NOOP then return bookkeeping(B, plan, subj, gtype) end
   return "refused", refusal(op, max, current)
 end
 
@@ -360,11 +380,12 @@ local function apply_plan(B, plan, subj)
   local day = plan.day
   local mark_new, mark_day, mark_month, mark_old -- a login's new activity, computed by the guard pass
 
-  -- 1. guards, on the values before the plan
+  -- 1. guards, on the values before the plan (a condition only says
+  -- whether an effect applies: every guard is checked)
   for i = 0, n - 1 do
     local op = plan.op[i]
     local kind = op.kind
-    if holds(op.when, gtype, gday, day) then
+    do
       if kind <= O_GE then
         local key = op_key(P, plan, subj, op, gtype)
         local v, arg = value(B, key, op.key), tonumber(op.arg)
@@ -373,26 +394,29 @@ local function apply_plan(B, plan, subj)
         elseif kind == O_NE then ok = v ~= arg
         elseif kind == O_LE then ok = v <= arg
         else ok = v == NO_DAY or v >= arg end
-        if not ok then return outcome(op, tonumber(op.bound), v) end
+        if not ok then return outcome(B, plan, subj, gtype, op, tonumber(op.bound), v) end
       elseif kind == O_HAS or kind == O_LACKS then
         local base, m = member_base(P, plan, subj, op, gtype)
         local present = shas(B, base, m)
-        if present ~= (kind == O_HAS) then return outcome(op, UNLIMITED, ssize(B, base)) end
+        if present ~= (kind == O_HAS) then return outcome(B, plan, subj, gtype, op, UNLIMITED, 0) end
       elseif kind == O_FRESH then
-        if rd(B, op_key(P, plan, subj, op, gtype)) ~= nil then return outcome(op, UNLIMITED, 1) end
-      elseif kind == O_ADD then
+        -- an action without an id has nothing to be a duplicate of
+        if subj.event ~= nil and rd(B, op_key(P, plan, subj, op, gtype)) ~= nil then
+          return outcome(B, plan, subj, gtype, op, UNLIMITED, 0)
+        end
+      elseif kind == O_ADD and op.fail ~= FAIL.IMB_FAIL_NONE then
         local bound = bound_of(plan, op, gtype)
         if bound ~= UNLIMITED then
           local key = op_key(P, plan, subj, op, gtype)
           local v = value(B, key, op.key)
-          if v + tonumber(op.arg) > bound then return outcome(op, bound, v) end
+          if v + tonumber(op.arg) > bound then return outcome(B, plan, subj, gtype, op, bound, v) end
         end
-      elseif kind == O_SADD then
+      elseif kind == O_SADD and op.fail ~= FAIL.IMB_FAIL_NONE then
         local bound = bound_of(plan, op, gtype)
         if bound ~= UNLIMITED then
           local base = op_key(P, plan, subj, op, gtype)
           local size = ssize(B, base)
-          if size >= bound then return outcome(op, bound, size) end
+          if size >= bound then return outcome(B, plan, subj, gtype, op, bound, size) end
         end
       elseif kind == O_MARK then
         local key = op_key(P, plan, subj, op, gtype)
@@ -404,7 +428,7 @@ local function apply_plan(B, plan, subj)
             return "refused", { code = core.R_CLOSED, limit = core.L.IMB_L_DAY_OPEN, max = UNLIMITED, current = 0,
                                 peer = 0 }
           end
-          return outcome(op, UNLIMITED, 0)
+          return outcome(B, plan, subj, gtype, op, UNLIMITED, 0)
         end
         mark_new, mark_day, mark_month = new, dn, mn
       end
@@ -442,7 +466,7 @@ local function apply_plan(B, plan, subj)
       elseif kind == O_LOG then
         glog_add(B, op_key(P, plan, subj, op, gtype), tonumber(plan.t), tonumber(op.arg))
       elseif kind == O_FRESH then
-        wr(B, op_key(P, plan, subj, op, gtype), 1, store.dedup_ttl)
+        if subj.event ~= nil then wr(B, op_key(P, plan, subj, op, gtype), 1, store.dedup_ttl) end
       elseif kind == O_MARK then
         wr(B, op_key(P, plan, subj, op, gtype), mark_new)
         if mark_day then bump(B, key_of(P, K.IMB_K_DAU, day), 1) end
@@ -645,10 +669,10 @@ function Store:login(app, plan, user, event)
       elseif kind == O_NE then ok = v ~= arg
       elseif kind == O_LE then ok = v <= arg
       else ok = v == NO_DAY or v >= arg end
-      if not ok then return outcome(op, tonumber(op.bound), v) end
+      if not ok then return "refused", refusal(op, tonumber(op.bound), v) end
     elseif kind == O_MAX then
       raise_to = tonumber(op.arg)
-    elseif kind == O_FRESH then
+    elseif kind == O_FRESH and event ~= nil then
       evkey = key_of(P, K.IMB_K_EVENT, event)
       if d:get(evkey) ~= nil then return "duplicate" end
     elseif kind == O_MARK then
