@@ -1,3 +1,4 @@
+-- luacheck: std ngx_lua
 --- A STUB standing in for Tencent's REST API, for the example and the specs.
 -- It is not Tencent: it answers every call OK in the shape Tencent's
 -- documentation gives, keeps no data, and fails on request:

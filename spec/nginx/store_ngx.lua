@@ -190,7 +190,8 @@ describe("the shared-dict store, with hand-built plans", function()
 
   it("refuses a join over the user's own cap", function()
     h.apply(APP, { { plan = create_group("PUBLIC"), group = "g1" }, { plan = create_group("PUBLIC"), group = "g2" } })
-    local out = h.apply(APP, { { plan = join(10, 1), group = "g1", user = "u" }, { plan = join(10, 1), group = "g2", user = "u" } })
+    local out = h.apply(APP, { { plan = join(10, 1), group = "g1", user = "u" },
+                               { plan = join(10, 1), group = "g2", user = "u" } })
     assert.are.equal("refused", out[2].result)
     assert.are.same({ code = 10037, limit = 3, max = 1, current = 1, peer = 0 }, out[2].refusal)
   end)

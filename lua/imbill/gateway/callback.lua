@@ -273,7 +273,7 @@ local function approve(app, cmd, units, matches)
   local base = reserve.new_id()
   local ok, err = units_mod.apply(store, app, units, state.cfg.callback_lock_wait, function(B, us)
     for i, u in ipairs(us) do
-      if u.status == "applied" then reserve.record(B, app, u, base .. "." .. i, matches[i], app.reservation_ttl) end
+      if u.status == "applied" then reserve.record(B, u, base .. "." .. i, matches[i], app.reservation_ttl) end
     end
   end)
   if not ok then return nil, err end

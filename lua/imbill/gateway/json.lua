@@ -86,8 +86,7 @@ M.encode = encode
 -- splice
 
 local byte, sub, find = string.byte, string.sub, string.find
-local B_QUOTE, B_BSL, B_LBRACE, B_RBRACE, B_LBRACK, B_RBRACK, B_COLON, B_COMMA =
-  34, 92, 123, 125, 91, 93, 58, 44
+local B_QUOTE, B_LBRACE, B_RBRACE, B_LBRACK, B_RBRACK, B_COLON, B_COMMA = 34, 123, 125, 91, 93, 58, 44
 
 local function skip_ws(s, i)
   local j = find(s, "[^ \t\r\n]", i)

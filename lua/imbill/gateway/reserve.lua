@@ -34,7 +34,7 @@ end
 --- Inside a locked batch: records unit u (applied) as reserved until
 -- now + ttl.  The list pushes come last: a failure before them leaves
 -- nothing half-written (the batch is rolled back).
-function M.record(B, app, u, rid, match, ttl)
+function M.record(B, u, rid, match, ttl)
   local P = B.P
   local deadline = ngx.now() + ttl
   local rec = json.encode { d = u.applied, m = match, g = u.provisional, dl = deadline }

@@ -17,8 +17,10 @@ local function on_error(store, reason, key)
   if reason:find("no memory", 1, true) or reason:find("rollback incomplete", 1, true)
     or reason:find("corrupt", 1, true) then
     if not store.meta:get(damaged_key(store)) then
-      ngx.log(ngx.ERR, "imbill: lua_shared_dict ", store.name, " failed a write (", reason, ", key ",
-        tostring(key), "): capped actions now fail closed until an operator clears it (see docs/gateway.md)")
+      key = tostring(key)
+      if #key > 80 then key = key:sub(1, 80) .. "..." end
+      ngx.log(ngx.ERR, "imbill: lua_shared_dict ", store.name, " failed a write (", reason, ", key ", key,
+        "): capped actions now fail closed until an operator clears it (see docs/gateway.md)")
     end
     store.meta:safe_set(damaged_key(store), reason)
   else

@@ -339,7 +339,7 @@ end
 -- A plan that changes nothing (a NOOP guard failed) was still processed:
 -- its event id is remembered, so a replay of it is a duplicate, and its day
 -- counts as reached.
-local function bookkeeping(B, plan, subj, gtype)
+local function bookkeeping(B, plan, subj)
   local P, store = B.P, B.store
   for i = 0, plan.nops - 1 do
     local op = plan.op[i]
@@ -354,10 +354,10 @@ local function bookkeeping(B, plan, subj, gtype)
   return "unchanged"
 end
 
-local function outcome(B, plan, subj, gtype, op, max, current)
+local function outcome(B, plan, subj, op, max, current)
   local f = op.fail
   if f == FAIL.IMB_FAIL_DUPLICATE then return "duplicate" end
-  if f == FAIL.IMB_FAIL_NOOP then return bookkeeping(B, plan, subj, gtype) end
+  if f == FAIL.IMB_FAIL_NOOP then return bookkeeping(B, plan, subj) end
   return "refused", refusal(op, max, current)
 end
 
@@ -394,29 +394,29 @@ local function apply_plan(B, plan, subj)
         elseif kind == O_NE then ok = v ~= arg
         elseif kind == O_LE then ok = v <= arg
         else ok = v == NO_DAY or v >= arg end
-        if not ok then return outcome(B, plan, subj, gtype, op, tonumber(op.bound), v) end
+        if not ok then return outcome(B, plan, subj, op, tonumber(op.bound), v) end
       elseif kind == O_HAS or kind == O_LACKS then
         local base, m = member_base(P, plan, subj, op, gtype)
         local present = shas(B, base, m)
-        if present ~= (kind == O_HAS) then return outcome(B, plan, subj, gtype, op, UNLIMITED, 0) end
+        if present ~= (kind == O_HAS) then return outcome(B, plan, subj, op, UNLIMITED, 0) end
       elseif kind == O_FRESH then
         -- an action without an id has nothing to be a duplicate of
         if subj.event ~= nil and rd(B, op_key(P, plan, subj, op, gtype)) ~= nil then
-          return outcome(B, plan, subj, gtype, op, UNLIMITED, 0)
+          return outcome(B, plan, subj, op, UNLIMITED, 0)
         end
       elseif kind == O_ADD and op.fail ~= FAIL.IMB_FAIL_NONE then
         local bound = bound_of(plan, op, gtype)
         if bound ~= UNLIMITED then
           local key = op_key(P, plan, subj, op, gtype)
           local v = value(B, key, op.key)
-          if v + tonumber(op.arg) > bound then return outcome(B, plan, subj, gtype, op, bound, v) end
+          if v + tonumber(op.arg) > bound then return outcome(B, plan, subj, op, bound, v) end
         end
       elseif kind == O_SADD and op.fail ~= FAIL.IMB_FAIL_NONE then
         local bound = bound_of(plan, op, gtype)
         if bound ~= UNLIMITED then
           local base = op_key(P, plan, subj, op, gtype)
           local size = ssize(B, base)
-          if size >= bound then return outcome(B, plan, subj, gtype, op, bound, size) end
+          if size >= bound then return outcome(B, plan, subj, op, bound, size) end
         end
       elseif kind == O_MARK then
         local key = op_key(P, plan, subj, op, gtype)
@@ -428,7 +428,7 @@ local function apply_plan(B, plan, subj)
             return "refused", { code = core.R_CLOSED, limit = core.L.IMB_L_DAY_OPEN, max = UNLIMITED, current = 0,
                                 peer = 0 }
           end
-          return outcome(B, plan, subj, gtype, op, UNLIMITED, 0)
+          return outcome(B, plan, subj, op, UNLIMITED, 0)
         end
         mark_new, mark_day, mark_month = new, dn, mn
       end

@@ -66,7 +66,7 @@ function M.post(path, body, headers, port) return M.request("POST", path, body, 
 --- Many requests at once: reqs = { { method, path, body, headers }, ... }.
 function M.concurrent(reqs, port)
   local socks = {}
-  for i, r in ipairs(reqs) do socks[i] = open(port) end
+  for i = 1, #reqs do socks[i] = open(port) end
   for i, r in ipairs(reqs) do assert(socks[i]:send(request_text(r[1], r[2], r[3], r[4]))) end
   local out = {}
   for i, s in ipairs(socks) do out[i] = assert(parse(read_all(s))) end

@@ -58,7 +58,7 @@ function M.metric(name, labels)
     want = name .. "{" .. table.concat(parts, ",") .. "}"
   end
   for line in body:gmatch("[^\n]+") do
-    local k, v = line:match("^(%S+) (%S+)$")
+    local k, v = line:match("^([^#].*) (%S+)$")
     if k == want then return tonumber(v) end
   end
   return nil
