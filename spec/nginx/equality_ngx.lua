@@ -114,7 +114,7 @@ describe("the gateway and an in-process meter fed the same accepted events", fun
     assert.is_false((m:create_group("av-now", "AVChatRoom", os.time())))
     h.rest("group_open_http_svc/destroy_group", EX, { GroupId = "now5" })
     for _ = 1, 100 do
-      if not h.keys(EX)["g:4:now5:t"] then break end
+      if not h.keys(EX)["g:4:now5"] then break end
       h.sleep(0.02)
     end
     m:disband_group("now5", os.time())

@@ -152,7 +152,7 @@ describe("REST calls through the gateway", function()
     for i = 1, 20 do members[i] = { Member_Account = "m" .. i } end
     local r, v = create(TRIAL, { Type = "Public", GroupId = "big", Owner_Account = "boss", MemberList = members })
     assert_refused(r, v, 10038, "members_per_group limit")
-    assert.is_nil(h.keys(TRIAL)["g:3:big:t"])
+    assert.is_nil(h.keys(TRIAL)["g:3:big"])
     members[20] = nil
     local _, ok = create(TRIAL, { Type = "Public", GroupId = "big", Owner_Account = "boss", MemberList = members })
     assert.are.equal("OK", ok.ActionStatus)

@@ -196,7 +196,7 @@ describe("the shared-dict store, with hand-built plans", function()
     assert.are.same({ code = 10037, limit = 3, max = 1, current = 1, peer = 0 }, out[2].refusal)
   end)
 
-  it("removes a member from the middle of a set and keeps every other one", function()
+  it("removes a member from the middle of a small set and keeps every other one", function()
     h.apply(APP, { { plan = create_group("PUBLIC"), group = "g" } })
     local steps = {}
     for i = 1, 5 do steps[i] = { plan = join(10, 10), group = "g", user = "u" .. i } end
@@ -205,11 +205,34 @@ describe("the shared-dict store, with hand-built plans", function()
     assert.are.equal("unchanged", h.apply(APP, { { plan = leave(), group = "g", user = "u2" } })[1].result)
     local k = h.keys(APP)
     assert.are.equal(4, k["gm:1:g#"])
-    local seen = {}
-    for i = 1, 4 do seen[k["gm:1:g@" .. i]] = i end
-    assert.are.same({ u1 = seen.u1, u3 = seen.u3, u4 = seen.u4, u5 = seen.u5 }, seen)
-    for u, slot in pairs(seen) do assert.are.equal(slot, k["gm:1:g=" .. u]) end
+    assert.are.same({ "u1", "u3", "u4", "u5" }, { k["gm:1:g@1"], k["gm:1:g@2"], k["gm:1:g@3"], k["gm:1:g@4"] })
     assert.is_nil(k["uj:2:u2#"])
+  end)
+
+  it("spills a set past 32 members into keyed form and keeps it whole through removals", function()
+    h.apply(APP, { { plan = create_group("PUBLIC"), group = "g" } })
+    local steps = {}
+    for i = 1, 40 do steps[i] = { plan = join(100, 10), group = "g", user = "u" .. i } end
+    h.apply(APP, steps)
+    for _, u in ipairs { "u1", "u17", "u40", "u33" } do h.apply(APP, { { plan = leave(), group = "g", user = u } }) end
+    assert.are.equal("unchanged", h.apply(APP, { { plan = join(100, 10), group = "g", user = "u2" } })[1].result)
+    local k = h.keys(APP)
+    assert.are.equal(36, k["gm:1:g#"])
+    local seen = {}
+    for i = 1, 36 do seen[k["gm:1:g@" .. i]] = i end
+    for i = 1, 40 do
+      local u = "u" .. i
+      if u == "u1" or u == "u17" or u == "u40" or u == "u33" then
+        assert.is_nil(seen[u])
+        assert.is_nil(k["gm:1:g=" .. u])
+      else
+        assert.are.equal(seen[u], k["gm:1:g=" .. u], u)
+      end
+    end
+    -- the cap counts the keyed form's size
+    local out = h.apply(APP, { { plan = join(36, 10), group = "g", user = "new" } })
+    assert.are.equal(10014, out[1].refusal.code)
+    assert.are.equal(36, out[1].refusal.current)
   end)
 
   it("ends every membership of a disbanded group (CASCADE_GROUP)", function()

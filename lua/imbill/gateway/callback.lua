@@ -417,11 +417,17 @@ end
 ---------------------------------------------------------------------------
 -- The endpoint
 
-local function replay_seen(cfg, body)
+-- A request seen before (the same query and body) is a replay.  It is
+-- remembered until its RequestTime leaves the window, after which the
+-- freshness check rejects it anyway; the dict may drop the oldest entries
+-- when full (counted as evictions), which only shortens that memory.
+local function replay_seen(cfg, body, rt)
   local dict = state.replay
   if not dict then return false end
-  local key = ngx.md5_bin(ngx.var.args or "") .. ngx.md5_bin(body)
-  local ok, err, forcible = dict:add(key, true, cfg.window * 2)
+  local key = ngx.md5_bin((ngx.var.args or "") .. "\0" .. body)
+  local ttl = cfg.window
+  if rt then ttl = math.max(1, rt + cfg.window - ngx.time() + 1) end
+  local ok, err, forcible = dict:add(key, true, ttl)
   if forcible then metrics.inc("imbill_evictions_total", { dict = cfg.replay }) end
   if not ok and err == "exists" then return true end
   return false
@@ -457,7 +463,9 @@ function M.handle(opts)
   end
   local h = AFTER[cmd] or BEFORE[cmd]
   if not h then return reject("unknown_command", 400, tostring(cmd), appid) end
-  if replay_seen(cfg, body) then return reject("replayed", 403, cmd, appid) end
+  if replay_seen(cfg, body, app.token and tonumber(ngx.var.arg_RequestTime)) then
+    return reject("replayed", 403, cmd, appid)
+  end
   reserve.start()
   local out = h(app, b, cmd)
   if out == "malformed" then return reject("malformed", 400, cmd .. ": fields missing", appid) end

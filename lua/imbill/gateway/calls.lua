@@ -73,6 +73,7 @@ function M.done(settled, key)
 end
 
 local function all_if_ok(resp) return ok_status(resp) and ALL or NONE end
+M.ALL_IF_OK = all_if_ok
 
 local function except_listed(field)
   return function(resp)

@@ -20,6 +20,11 @@ end
 function M.setup(o)
   local cfg = require("imbill.gateway.config").check(o)
   require("imbill.gateway.state").init(cfg)
+  -- the workers inherit the loaded modules: each phase calls its function
+  -- straight away
+  local rest = require "imbill.gateway.rest"
+  M.rest, M.header_filter, M.body_filter, M.log = rest.access, rest.header_filter, rest.body_filter, rest.log
+  M.callback = require("imbill.gateway.callback").handle
   return cfg
 end
 

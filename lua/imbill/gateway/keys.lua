@@ -35,10 +35,9 @@ function M.key(P, k, id, gname)
     return P .. "ua:" .. id
   elseif k == K.IMB_K_ACTIVITY then
     return P .. "act:" .. id
-  elseif k == K.IMB_K_GROUP then
-    return P .. "g:" .. counted(id) .. ":t"
-  elseif k == K.IMB_K_GROUP_DAY then
-    return P .. "g:" .. counted(id) .. ":d"
+  elseif k == K.IMB_K_GROUP or k == K.IMB_K_GROUP_DAY then
+    -- the hash g:<group> with fields t and d: one number here (see GROUP_RECORD)
+    return P .. "g:" .. counted(id)
   elseif k == K.IMB_K_MEMBERS then
     return P .. "gm:" .. counted(id)
   elseif k == K.IMB_K_JOINED then
@@ -57,6 +56,21 @@ end
 M.DAY_VALUED = {
   [K.IMB_K_GROUP_DAY] = true, [K.IMB_K_LAST_DAY] = true, [K.IMB_K_RELEASED] = true,
 }
+
+-- A group's two fields in one number, so a group is one dict entry: its
+-- GROUP value (0: none, else 1 + its type) times 2^32, plus its day's
+-- distance from IMB_NO_DAY.
+M.GROUP_RECORD = { [K.IMB_K_GROUP] = true, [K.IMB_K_GROUP_DAY] = true }
+local TWO32 = 4294967296
+function M.group_fields(rec)
+  if rec == nil then return 0, core.NO_DAY end
+  local t = math.floor(rec / TWO32)
+  return t, rec - t * TWO32 + core.NO_DAY
+end
+function M.group_record(t, day)
+  if t == 0 then return nil end
+  return t * TWO32 + (day - core.NO_DAY)
+end
 
 -- Counters that the login path bumps with an atomic incr outside the app
 -- lock: every writer uses incr on them.

@@ -44,14 +44,34 @@ local function esc(v)
   return v
 end
 
-local function label_text(labels)
-  if not labels then return "" end
+local function sorted_names(labels)
   local names = {}
   for k in pairs(labels) do names[#names + 1] = k end
   table.sort(names)
-  local parts = {}
-  for i, k in ipairs(names) do parts[i] = k .. "=\"" .. esc(labels[k]) .. "\"" end
-  return "{" .. table.concat(parts, ",") .. "}"
+  return names
+end
+
+-- Label names in order, per family: each call site gives a family the same
+-- names, so they are sorted once.
+local ORDER = {}
+
+local function label_text(labels, family)
+  if not labels then return "" end
+  local names = family and ORDER[family]
+  local n = 0
+  for _ in pairs(labels) do n = n + 1 end
+  if not names or #names ~= n then
+    names = sorted_names(labels)
+    if family then ORDER[family] = names end
+  end
+  local s = "{"
+  for i = 1, #names do
+    local k = names[i]
+    local v = labels[k]
+    if v == nil then return label_text(labels) end
+    s = s .. (i > 1 and "," or "") .. k .. "=\"" .. esc(v) .. "\""
+  end
+  return s .. "}"
 end
 M.label_text = label_text
 
@@ -59,7 +79,7 @@ M.label_text = label_text
 -- text, so the status page prints it back as it was.
 function M.inc(name, labels, n)
   if not meta then return end
-  local key = "m|" .. name .. label_text(labels)
+  local key = "m|" .. name .. label_text(labels, name)
   local v, err = meta:incr(key, n or 1)
   if v then return end
   if err == "not found" then

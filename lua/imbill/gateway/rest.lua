@@ -50,8 +50,8 @@ local function who_of(store, app, u)
   local w = { user = s and s.user, peer = s and s.peer, group = s and s.group }
   if w.group and w.group:sub(1, 1) == "~" then w.group = "(new)" end
   if u.refusal.limit == L.IMB_L_MEMBERS_PER_GROUP and s and s.group then
-    local v = store:get(keys.key(keys.prefix(app.id), K.IMB_K_GROUP, s.group))
-    w.gtype = v and v > 0 and core.names.gtype[v - 1] or nil
+    local v = keys.group_fields(store:get(keys.key(keys.prefix(app.id), K.IMB_K_GROUP, s.group)))
+    w.gtype = v > 0 and core.names.gtype[v - 1] or nil
     if not w.gtype and s.plan then w.gtype = core.names.gtype[s.plan.gtype] end
   end
   return w
@@ -196,6 +196,12 @@ function M.header_filter()
 end
 
 local function finish(c, text)
+  -- the usual answer to a call that only grows: OK, nothing to settle
+  if c.def.settle == calls.ALL_IF_OK and not c.shrink and not c.provisional and not c.merge
+    and text:find('"ActionStatus"%s*:%s*"OK"') then
+    c.settled = true
+    return text
+  end
   local resp = json.decode(text)
   c.settled = true
   if type(resp) ~= "table" then

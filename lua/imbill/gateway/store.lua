@@ -30,8 +30,9 @@ local keys = require "imbill.gateway.keys"
 local ngx = ngx
 local OP, K, S, W, FAIL = core.OP, core.K, core.S, core.W, core.FAIL
 local NO_DAY, UNLIMITED, GTYPE_OF_GROUP = core.NO_DAY, core.UNLIMITED, core.GTYPE_OF_GROUP
-local tonumber, error, pcall, type, tostring = tonumber, error, pcall, type, tostring
+local tonumber, error, pcall, type, tostring, floor = tonumber, error, pcall, type, tostring, math.floor
 local key_of, DAY_VALUED, ATOMIC = keys.key, keys.DAY_VALUED, keys.ATOMIC
+local GROUP_RECORD, group_fields, group_record = keys.GROUP_RECORD, keys.group_fields, keys.group_record
 
 local O_EQ, O_NE, O_LE, O_GE = OP.IMB_OP_EQ, OP.IMB_OP_NE, OP.IMB_OP_LE, OP.IMB_OP_GE
 local O_HAS, O_LACKS, O_FRESH = OP.IMB_OP_HAS, OP.IMB_OP_LACKS, OP.IMB_OP_FRESH
@@ -65,28 +66,38 @@ end
 local YIELDABLE = { rewrite = true, access = true, content = true, timer = true, ssl_cert = true,
                     ssl_session_fetch = true }
 
--- Takes `key` in the meta dict.  Retries at once a few times (the holder is
--- another process in the middle of a few dict calls), then sleeps 1 ms at a
--- time where the phase can yield, up to `wait` seconds.
+-- Takes `key` in the meta dict.  The holder is another worker in the middle
+-- of a run of dict calls, so a few tries at once usually win; after that
+-- the worker gives its event loop a turn between tries (ngx.sleep(0): other
+-- requests proceed, and a holder that the kernel preempted gets its core
+-- back), and finally sleeps 1 ms at a time, up to `wait` seconds.  Phases
+-- that cannot yield only get the first tries.
+local ngx_now, ngx_update = ngx.now, ngx.update_time
 local function acquire(meta, key, ttl, wait)
   local tok = token()
   local ok, err = meta:safe_add(key, tok, ttl)
   if ok then return tok end
   if err ~= "exists" then return nil, err end
-  for _ = 1, 200 do
+  for _ = 1, 20 do
     ok, err = meta:safe_add(key, tok, ttl)
     if ok then return tok end
     if err ~= "exists" then return nil, err end
   end
   if not YIELDABLE[ngx.get_phase()] then return nil, "busy" end
-  local sleeps = wait / 0.001
-  for _ = 1, sleeps do
-    ngx.sleep(0.001)
+  ngx_update()
+  local deadline = ngx_now() + wait
+  local turns = 0
+  while true do
+    turns = turns + 1
+    ngx.sleep(turns <= 50 and 0 or 0.001)
     ok, err = meta:safe_add(key, tok, ttl)
     if ok then return tok end
     if err ~= "exists" then return nil, err end
+    if turns > 50 then
+      ngx_update()
+      if ngx_now() > deadline then return nil, "busy" end
+    end
   end
-  return nil, "busy"
 end
 
 local function release(meta, key, tok)
@@ -189,27 +200,102 @@ end
 M.rd, M.wr, M.del, M.bump, M.rollback = rd, wr, del, bump, rollback
 
 ---------------------------------------------------------------------------
--- Sets.  A set at base B is "B#" (its size), "B=<member>" (the member's
--- slot) and "B@<slot>" (the member in a slot, 1 .. size): membership is one
--- lookup, enumeration walks the slots, removal moves the last member into
--- the freed slot.
+-- Sets.  Most sets are small (a user's groups, a group's first members), so
+-- a set of up to SMALL members lives in one entry, the key B itself: a
+-- string of one count byte and then each member as two length bytes and its
+-- bytes.  A set that grows past that spills into keyed form, where B holds
+-- the size (a number), "B=<member>" the member's slot and "B@<slot>" the
+-- member in a slot (1 .. size): membership is one lookup, enumeration walks
+-- the slots, removal moves the last member into the freed slot.
 
-local function ssize(B, base) return rd(B, base .. "#") or 0 end
-local function shas(B, base, m) return rd(B, base .. "=" .. m) ~= nil end
+local SMALL, SMALL_BYTES = 32, 600
+local char, byte, sub = string.char, string.byte, string.sub
+M.SMALL = SMALL
+
+local function entry(m)
+  local n = #m
+  return char(floor(n / 256), n % 256) .. m
+end
+
+-- The position of member m in a small set's string (nil: absent).
+local function small_find(s, m)
+  local i, n, len = 2, #s, #m
+  while i < n do
+    local l = byte(s, i) * 256 + byte(s, i + 1)
+    if l == len and sub(s, i + 2, i + 1 + l) == m then return i, l end
+    i = i + 2 + l
+  end
+  return nil
+end
+
+local function small_members(s)
+  local out, i, n = {}, 2, #s
+  while i < n do
+    local l = byte(s, i) * 256 + byte(s, i + 1)
+    out[#out + 1] = sub(s, i + 2, i + 1 + l)
+    i = i + 2 + l
+  end
+  return out
+end
+
+local function ssize(B, base)
+  local v = rd(B, base)
+  if v == nil then return 0 end
+  if type(v) == "string" then return byte(v, 1) end
+  return v
+end
+
+local function shas(B, base, m)
+  local v = rd(B, base)
+  if v == nil then return false end
+  if type(v) == "string" then return small_find(v, m) ~= nil end
+  return rd(B, base .. "=" .. m) ~= nil
+end
 
 local function sadd(B, base, m)
-  if shas(B, base, m) then return false end
-  local n = ssize(B, base) + 1
+  local v = rd(B, base)
+  if v == nil then
+    wr(B, base, char(1) .. entry(m))
+    return true
+  end
+  if type(v) == "string" then
+    if small_find(v, m) then return false end
+    local n = byte(v, 1)
+    if n < SMALL and #v + 2 + #m <= SMALL_BYTES then
+      wr(B, base, char(n + 1) .. sub(v, 2) .. entry(m))
+      return true
+    end
+    -- spill into keyed form
+    local all = small_members(v)
+    all[#all + 1] = m
+    for i, x in ipairs(all) do
+      wr(B, base .. "@" .. i, x)
+      wr(B, base .. "=" .. x, i)
+    end
+    wr(B, base, #all)
+    return true
+  end
+  if rd(B, base .. "=" .. m) ~= nil then return false end
+  local n = v + 1
   wr(B, base .. "@" .. n, m)
   wr(B, base .. "=" .. m, n)
-  wr(B, base .. "#", n)
+  wr(B, base, n)
   return true
 end
 
 local function srem(B, base, m)
+  local v = rd(B, base)
+  if v == nil then return false end
+  if type(v) == "string" then
+    local i, l = small_find(v, m)
+    if not i then return false end
+    local n = byte(v, 1)
+    if n <= 1 then del(B, base) else wr(B, base, char(n - 1) .. sub(v, 2, i - 1) .. sub(v, i + 2 + l)) end
+    return true
+  end
   local i = rd(B, base .. "=" .. m)
   if i == nil then return false end
-  local n = ssize(B, base)
+  local n = v
   if i ~= n then
     local last = rd(B, base .. "@" .. n)
     wr(B, base .. "@" .. i, last)
@@ -217,23 +303,29 @@ local function srem(B, base, m)
   end
   del(B, base .. "@" .. n)
   del(B, base .. "=" .. m)
-  if n <= 1 then del(B, base .. "#") else wr(B, base .. "#", n - 1) end
+  if n <= 1 then del(B, base) else wr(B, base, n - 1) end
   return true
 end
 
 local function smembers(B, base)
+  local v = rd(B, base)
+  if v == nil then return {} end
+  if type(v) == "string" then return small_members(v) end
   local out = {}
-  for i = 1, ssize(B, base) do out[i] = rd(B, base .. "@" .. i) end
+  for i = 1, v do out[i] = rd(B, base .. "@" .. i) end
   return out
 end
 
 local function sclear(B, base)
-  for i = 1, ssize(B, base) do
-    local m = rd(B, base .. "@" .. i)
-    del(B, base .. "@" .. i)
-    if m then del(B, base .. "=" .. m) end
+  local v = rd(B, base)
+  if type(v) == "number" then
+    for i = 1, v do
+      local m = rd(B, base .. "@" .. i)
+      del(B, base .. "@" .. i)
+      if m then del(B, base .. "=" .. m) end
+    end
   end
-  del(B, base .. "#")
+  if v ~= nil then del(B, base) end
 end
 
 M.sadd, M.srem, M.smembers, M.ssize, M.shas, M.sclear = sadd, srem, smembers, ssize, shas, sclear
@@ -284,8 +376,7 @@ end
 -- The group's state before the plan: its type (nil: no such group) and day.
 local function group_state(B, P, subj)
   if not subj.group then return nil, NO_DAY end
-  local v = rd(B, key_of(P, K.IMB_K_GROUP, subj.group)) or 0
-  local d = rd(B, key_of(P, K.IMB_K_GROUP_DAY, subj.group)) or NO_DAY
+  local v, d = group_fields(rd(B, key_of(P, K.IMB_K_GROUP, subj.group)))
   if v <= 0 then return nil, d end
   return v - 1, d
 end
@@ -315,8 +406,21 @@ end
 
 local function value(B, key, k)
   local v = rd(B, key)
+  if GROUP_RECORD[k] then
+    local t, d = group_fields(v)
+    if k == K.IMB_K_GROUP then return t end
+    return d
+  end
   if v == nil then return default_of(k) end
   return v
+end
+
+-- SET on a group's field: the record changes, and goes with the group.
+local function set_group_field(B, key, k, arg)
+  local t, d = group_fields(rd(B, key))
+  if k == K.IMB_K_GROUP then t = arg else d = arg end
+  local rec = group_record(t, d)
+  if rec == nil then del(B, key) else wr(B, key, rec) end
 end
 
 -- The bound of an ADD or SADD (UNLIMITED: no guard).
@@ -452,7 +556,9 @@ local function apply_plan(B, plan, subj)
       elseif kind == O_SET then
         local key = op_key(P, plan, subj, op, gtype)
         local arg = tonumber(op.arg)
-        if arg == default_of(op.key) then del(B, key) else wr(B, key, arg) end
+        if GROUP_RECORD[op.key] then set_group_field(B, key, op.key, arg)
+        elseif arg == default_of(op.key) then del(B, key)
+        else wr(B, key, arg) end
       elseif kind == O_MAX then
         local key = op_key(P, plan, subj, op, gtype)
         local arg = tonumber(op.arg)
@@ -503,14 +609,12 @@ M.apply_plan = apply_plan
 function M.rename_group(B, from, to)
   local P = B.P
   local gk_to = key_of(P, K.IMB_K_GROUP, to)
-  if (rd(B, gk_to) or 0) ~= 0 then return false end
-  local gk, dk = key_of(P, K.IMB_K_GROUP, from), key_of(P, K.IMB_K_GROUP_DAY, from)
-  local gv, gd = rd(B, gk), rd(B, dk)
-  if gv == nil then return false end
-  wr(B, gk_to, gv)
-  if gd ~= nil then wr(B, key_of(P, K.IMB_K_GROUP_DAY, to), gd) end
+  if rd(B, gk_to) ~= nil then return false end
+  local gk = key_of(P, K.IMB_K_GROUP, from)
+  local rec = rd(B, gk)
+  if rec == nil then return false end
+  wr(B, gk_to, rec)
   del(B, gk)
-  del(B, dk)
   local from_m, to_m = key_of(P, K.IMB_K_MEMBERS, from), key_of(P, K.IMB_K_MEMBERS, to)
   for _, u in ipairs(smembers(B, from_m)) do
     sadd(B, to_m, u)

@@ -83,6 +83,8 @@ function H.plan()
 end
 
 -- Every key of an app (values as the store holds them; activity as hex).
+-- A set is shown the same in either of its forms: "<base>#" its size and
+-- "<base>@<i>" its members (small sets in their order).
 function H.keys()
   local store = store_of(ngx.var.arg_app)
   local P = keys.prefix(ngx.var.arg_app)
@@ -90,10 +92,24 @@ function H.keys()
   for _, k in ipairs(store.d:get_keys(0)) do
     if k:sub(1, #P) == P then
       local v = store.d:get(k)
-      if type(v) == "string" and k:find(":act:", 1, true) then
-        v = (v:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+      local name = k:sub(#P + 1)
+      local fam, len = name:match("^(%a%a):(%d+):")
+      local is_base = (fam == "gm" or fam == "uj" or fam == "uf") and #name == #fam + 2 + #len + tonumber(len)
+      if is_base then
+        if type(v) == "number" then
+          out[name .. "#"] = v
+        else
+          local B = { d = store.d, cur = {} }
+          local members = require("imbill.gateway.store").smembers(B, k)
+          out[name .. "#"] = #members
+          for i, m in ipairs(members) do out[name .. "@" .. i] = m end
+        end
+      else
+        if type(v) == "string" and name:find("^act:") then
+          v = (v:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+        end
+        out[name] = v
       end
-      out[k:sub(#P + 1)] = v
     end
   end
   return send(out)
@@ -188,12 +204,62 @@ function H.sizing()
   local rp = state.replay
   rp:flush_all()
   before = rp:free_space()
-  for i = 1, n do rp:add(ngx.md5_bin("q" .. i) .. ngx.md5_bin("b" .. i), true, 120) end
+  for i = 1, n do rp:add(ngx.md5_bin("q" .. i .. "\0b" .. i), true, 120) end
   result.replay_entry = (before - rp:free_space()) / n
   store.d:flush_all()
   rp:flush_all()
   result.n = n
   return send(result)
+end
+
+-- Microseconds per piece of the REST path, in one worker (no HTTP).
+function H.bench()
+  local units_mod = require "imbill.gateway.units"
+  local calls = require "imbill.gateway.calls"
+  local json = require "imbill.gateway.json"
+  local appid = ngx.var.arg_app
+  local n = tonumber(ngx.var.arg_n) or 10000
+  local store, app = store_of(appid)
+  local def = calls.CALLS["group_open_http_svc/create_group"]
+  local out = {}
+  -- CPU time of this worker: what the work costs, whoever else runs
+  local function time(name, f)
+    local t0 = os.clock()
+    for i = 1, n do f(i) end
+    out[name] = (os.clock() - t0) * 1e6 / n
+  end
+  local body = '{"Type":"Public","GroupId":"bX","Owner_Account":"owner1","Name":"bench"}'
+  time("decode", function() json.decode(body) end)
+  time("units", function() def.units(json.decode(body)) end)
+  local now = ngx.time()
+  time("build", function(i)
+    local u = def.units({ Type = "Public", GroupId = "b" .. i, Owner_Account = "o" })
+    units_mod.build(app, u, now, now)
+  end)
+  time("apply", function(i)
+    local u = def.units({ Type = "Public", GroupId = "c" .. i, Owner_Account = "o" .. i })
+    units_mod.build(app, u, now, now)
+    units_mod.apply(store, app, u, 0.5)
+  end)
+  time("apply_noowner", function(i)
+    local u = def.units({ Type = "Public", GroupId = "d" .. i })
+    units_mod.build(app, u, now, now)
+    units_mod.apply(store, app, u, 0.5)
+  end)
+  time("lock", function()
+    store:run(appid, 0.5, function() return true end)
+  end)
+  time("metric", function() require("imbill.gateway.metrics").inc("imbill_bench", { app = appid }) end)
+  local d = store.d
+  time("get", function(i) d:get("imb:{1400000008}:c:groups" .. (i % 100)) end)
+  time("set", function(i) d:safe_set("imb:{1400000008}:x:" .. (i % 1000), i) end)
+  time("newkey", function(i) d:safe_set("imb:{1400000008}:y:" .. i, i) end)
+  time("concat", function(i) local _ = "imb:{1400000008}:" .. "g:" .. #tostring(i) .. ":" .. i .. ":t" end)
+  local core = require "imbill.gateway.core"
+  local p = core.plan_t()
+  time("plan_build", function(i) core.build(app.limits, 3, 1, now, app.offset, false, now, p) end)
+  time("plan_new", function() local _ = core.plan_t() end)
+  return send(out)
 end
 
 function M.handle()
