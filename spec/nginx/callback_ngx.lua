@@ -174,6 +174,34 @@ describe("callbacks", function()
       assert.truthy(w.ErrorInfo:find("Tencent's code 10038", 1, true))
     end)
 
+    it("refuse with the code of each limit: daily net (10006), feature (10059), groups per user (10037), BChatRoom",
+      function()
+      local DEV = "1400000005"
+      TOKENS[DEV] = "spec-token-dev"
+      -- 2022 developer: 100 net groups a day, 10 AVChatRoom, 100 others
+      for i = 1, 10 do create_after(DEV, "a" .. i, { Type = "AVChatRoom" }) end
+      for i = 1, 90 do create_after(DEV, "p" .. i, { Type = "Public" }) end
+      local _, v = create_before(DEV, { Type = "Public", Name = "x" })
+      assert.are.equal(10107, v.ErrorCode) -- 10100 + the core's number for daily_net_groups
+      assert.truthy(v.ErrorInfo:find("daily_net_groups limit", 1, true))
+      assert.truthy(v.ErrorInfo:find("Tencent's code 10006", 1, true))
+      -- Community on an edition without the feature
+      local _, w = create_before(TRIAL, { Type = "Community", Name = "c" })
+      assert.are.equal(10113, w.ErrorCode)
+      assert.truthy(w.ErrorInfo:find("feature community", 1, true))
+      assert.truthy(w.ErrorInfo:find("Tencent's code 10059", 1, true))
+      -- an owner in 50 groups on the trial edition
+      for i = 1, 50 do create_after(TRIAL, "o" .. i, { Type = "Public", Owner_Account = "boss" }) end
+      local _, x = create_before(TRIAL, { Type = "Public", Owner_Account = "boss", Name = "one more" })
+      assert.are.equal(10103, x.ErrorCode)
+      assert.truthy(x.ErrorInfo:find("Tencent's code 10037", 1, true))
+      -- BChatRoom: 5 at a time
+      for i = 1, 5 do create_after(PRO, "b" .. i, { Type = "BChatRoom" }) end
+      local _, y = create_before(PRO, { Type = "BChatRoom", Name = "b" })
+      assert.are.equal(10109, y.ErrorCode)
+      assert.truthy(y.ErrorInfo:find("Tencent's code 10036", 1, true))
+    end)
+
     it("reserve an approved group until the after callback names it", function()
       local _, v = create_before(TRIAL, { Type = "Public", Owner_Account = "o", Name = "team" })
       assert.are.equal(0, v.ErrorCode)
@@ -255,6 +283,11 @@ describe("callbacks", function()
       assert.are.equal(0, v.ResultItem[1].ResultCode)
       assert.are.equal(38002, v.ResultItem[2].ResultCode)
       assert.truthy(v.ResultItem[2].ResultInfo:find("Tencent's code 30014", 1, true))
+      -- the requester's own full list: 30010
+      local _, own = cb(TRIAL, "Sns.CallbackPrevFriendAdd", { CallbackCommand = "Sns.CallbackPrevFriendAdd",
+        From_Account = "a", FriendItem = { { To_Account = "z" } } })
+      assert.are.equal(38002, own.ResultItem[1].ResultCode)
+      assert.truthy(own.ResultItem[1].ResultInfo:find("Tencent's code 30010", 1, true))
       -- the operator's own code on pro
       local _, w = cb(PRO, "Sns.CallbackPrevFriendAdd", { CallbackCommand = "Sns.CallbackPrevFriendAdd",
         From_Account = "b", FriendItem = { { To_Account = "c" } } })

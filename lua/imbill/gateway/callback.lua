@@ -150,7 +150,6 @@ AFTER["State.StateChange"] = function(app, b)
   local t = event_time(b) or now
   if not login_plan then login_plan = core.plan_t() end
   local ok = core.build(app.limits, A.IMB_A_LOGIN, 0, t, app.offset, false, now, login_plan)
-  metrics.inc("imbill_logins_total", { app = app.id })
   if not ok then
     metrics.inc("imbill_not_counted_total", { app = app.id, action = "login", reason = "unplanned" })
     return

@@ -19,9 +19,44 @@ M.counted = counted
 -- Names of the plain counters, from the core's own key names.
 local function kname(k) return core.names.key[k] end
 
+local build
+
+-- Keys of the app, its days and months recur in every plan: each is made
+-- once per worker (they grow by a few a day).  Keys of users, groups and
+-- events are made afresh.
+local SHARED = {
+  [K.IMB_K_ACCOUNTS] = true, [K.IMB_K_GROUPS] = true, [K.IMB_K_GROUPS_NON_AV] = true, [K.IMB_K_LAST_DAY] = true,
+  [K.IMB_K_RELEASED] = true, [K.IMB_K_GROUPS_OF] = true, [K.IMB_K_DAY_NET] = true, [K.IMB_K_DAY_NET_SAME] = true,
+  [K.IMB_K_DAY_BCHAT] = true, [K.IMB_K_DAU] = true, [K.IMB_K_MAU] = true, [K.IMB_K_GROUP_LOG] = true,
+}
+local memo = {}
+
 --- The dict key of a plan operation's key, or for a set the base its keys
 -- hang from.  `gname` is the group type name for GROUPS_OF.
 function M.key(P, k, id, gname)
+  if SHARED[k] then
+    local mp = memo[P]
+    if not mp then
+      mp = {}
+      memo[P] = mp
+    end
+    local mk = mp[k]
+    if not mk then
+      mk = {}
+      mp[k] = mk
+    end
+    local sub = id or gname or 0
+    local v = mk[sub]
+    if v == nil then
+      v = build(P, k, id, gname)
+      mk[sub] = v
+    end
+    return v
+  end
+  return build(P, k, id, gname)
+end
+
+function build(P, k, id, gname)
   if k == K.IMB_K_ACCOUNTS or k == K.IMB_K_GROUPS or k == K.IMB_K_GROUPS_NON_AV or k == K.IMB_K_LAST_DAY
     or k == K.IMB_K_RELEASED then
     return P .. "c:" .. kname(k)

@@ -14,12 +14,11 @@ local FAMILIES = {
   imbill_not_counted_total = { "counter",
     "Events Tencent did but the store did not count, by app, action and reason (closed day, unknown group)." },
   imbill_passed_total = { "counter", "REST calls passed on without a decision, by app and reason." },
-  imbill_logins_total = { "counter", "Login callbacks, by app." },
   imbill_callbacks_total = { "counter", "Callbacks accepted, by app and command." },
   imbill_callbacks_rejected_total = { "counter",
     "Callbacks rejected before anything was counted, by reason (bad_sign, stale, replayed, too_large, malformed, "
     .. "unknown_command, wrong_app, no_sign)." },
-  imbill_reservations_total = { "counter", "Capacity reserved for an approval or an allowed REST call, by app." },
+  imbill_reservations_total = { "counter", "Approvals of \"before\" callbacks that reserved capacity, by app." },
   imbill_reservations_confirmed_total = { "counter", "Reservations confirmed by an after callback, by app." },
   imbill_reservations_released_total = { "counter",
     "Reservations given back because Tencent refused or failed the call, by app." },

@@ -153,7 +153,6 @@ function M.access(opts)
         metrics.inc("imbill_unchanged_total", { app = app.id, action = cmd, via = "rest" })
       else
         metrics.inc("imbill_allowed_total", { app = app.id, action = cmd, via = "rest" })
-        metrics.inc("imbill_reservations_total", { app = app.id, via = "rest" })
       end
       allowed[#allowed + 1] = u
     end

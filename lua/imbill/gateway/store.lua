@@ -112,7 +112,9 @@ end
 -- (a refused request inside a batch of several) or to its start.
 
 local function batch(self, P)
-  return { d = self.d, cur = {}, log = {}, n = 0, P = P, store = self }
+  -- the undo log: lk[i] the key, lo[i] the value it replaced, ld[i] the
+  -- delta of an atomic increment (nil for a write)
+  return { d = self.d, cur = {}, lk = {}, lo = {}, ld = {}, n = 0, P = P, store = self }
 end
 
 local function rd(B, key)
@@ -126,7 +128,7 @@ local function rd(B, key)
   return v
 end
 
-local function remember(B, key, delta)
+local function remember(B, key)
   local old = B.cur[key]
   if old == nil then
     old = B.d:get(key)
@@ -134,7 +136,7 @@ local function remember(B, key, delta)
   end
   local n = B.n + 1
   B.n = n
-  B.log[n] = { key, old, delta }
+  B.lk[n], B.lo[n], B.ld[n] = key, old, false
 end
 
 local function wr(B, key, val, ttl)
@@ -170,17 +172,17 @@ local function bump(B, key, delta)
   if not v then fail(err or "incr failed", key) end
   local n = B.n + 1
   B.n = n
-  B.log[n] = { key, nil, delta }
+  B.lk[n], B.lo[n], B.ld[n] = key, false, delta
   B.cur[key] = nil -- others change it too: read it afresh
 end
 
 -- Puts back every write after log entry `mark`.  Returns false when some
 -- value could not be restored.
 local function rollback(B, mark)
-  local d, clean, log = B.d, true, B.log
+  local d, clean = B.d, true
+  local lk, lo, ld = B.lk, B.lo, B.ld
   for i = B.n, (mark or 0) + 1, -1 do
-    local e = log[i]
-    local key, old, delta = e[1], e[2], e[3]
+    local key, old, delta = lk[i], lo[i], ld[i]
     if delta then
       if not d:incr(key, -delta) then clean = false end
       B.cur[key] = nil
@@ -191,7 +193,7 @@ local function rollback(B, mark)
       if not d:safe_set(key, old) then clean = false end
       B.cur[key] = old
     end
-    log[i] = nil
+    lk[i], lo[i], ld[i] = nil, nil, nil
   end
   B.n = mark or 0
   return clean
@@ -386,7 +388,7 @@ local function holds(when, gtype, gday, day)
   if when == W.IMB_W_GROUP_NON_AV then
     return gtype ~= nil and gtype ~= core.G.IMB_G_AVCHATROOM and gtype ~= core.G.IMB_G_BCHATROOM
   end
-  if when == W.IMB_W_GROUP_TODAY then return gday == day end
+  if when == W.IMB_W_GROUP_TODAY then return gtype ~= nil and gday == day end
   error("imbill.gateway.store: unknown condition " .. tostring(when), 0)
 end
 
@@ -465,8 +467,17 @@ local function outcome(B, plan, subj, op, max, current)
   return "refused", refusal(op, max, current)
 end
 
-local function member_base(P, plan, subj, op, gtype)
-  return op_key(P, plan, subj, op, gtype), subject_id(plan, subj, op.member)
+-- The keys of one plan's operations, made once for both passes (a scratch
+-- array: nothing inside a plan yields).
+local KS = {}
+
+local function okey(i, P, plan, subj, op, gtype)
+  local k = KS[i]
+  if k == nil then
+    k = op_key(P, plan, subj, op, gtype)
+    KS[i] = k
+  end
+  return k
 end
 
 --- Applies one plan inside a locked batch.  subj = { user =, peer =, group =,
@@ -480,6 +491,7 @@ local function apply_plan(B, plan, subj)
                         current = tonumber(r.current), peer = tonumber(r.peer), feature = tonumber(r.feature) }
   end
   local n = plan.nops
+  for i = 0, n - 1 do KS[i] = nil end
   local gtype, gday = group_state(B, P, subj)
   local day = plan.day
   local mark_new, mark_day, mark_month, mark_old -- a login's new activity, computed by the guard pass
@@ -491,7 +503,7 @@ local function apply_plan(B, plan, subj)
     local kind = op.kind
     do
       if kind <= O_GE then
-        local key = op_key(P, plan, subj, op, gtype)
+        local key = okey(i, P, plan, subj, op, gtype)
         local v, arg = value(B, key, op.key), tonumber(op.arg)
         local ok
         if kind == O_EQ then ok = v == arg
@@ -500,30 +512,30 @@ local function apply_plan(B, plan, subj)
         else ok = v == NO_DAY or v >= arg end
         if not ok then return outcome(B, plan, subj, op, tonumber(op.bound), v) end
       elseif kind == O_HAS or kind == O_LACKS then
-        local base, m = member_base(P, plan, subj, op, gtype)
+        local base, m = okey(i, P, plan, subj, op, gtype), subject_id(plan, subj, op.member)
         local present = shas(B, base, m)
         if present ~= (kind == O_HAS) then return outcome(B, plan, subj, op, UNLIMITED, 0) end
       elseif kind == O_FRESH then
         -- an action without an id has nothing to be a duplicate of
-        if subj.event ~= nil and rd(B, op_key(P, plan, subj, op, gtype)) ~= nil then
+        if subj.event ~= nil and rd(B, okey(i, P, plan, subj, op, gtype)) ~= nil then
           return outcome(B, plan, subj, op, UNLIMITED, 0)
         end
       elseif kind == O_ADD and op.fail ~= FAIL.IMB_FAIL_NONE then
         local bound = bound_of(plan, op, gtype)
         if bound ~= UNLIMITED then
-          local key = op_key(P, plan, subj, op, gtype)
+          local key = okey(i, P, plan, subj, op, gtype)
           local v = value(B, key, op.key)
           if v + tonumber(op.arg) > bound then return outcome(B, plan, subj, op, bound, v) end
         end
       elseif kind == O_SADD and op.fail ~= FAIL.IMB_FAIL_NONE then
         local bound = bound_of(plan, op, gtype)
         if bound ~= UNLIMITED then
-          local base = op_key(P, plan, subj, op, gtype)
+          local base = okey(i, P, plan, subj, op, gtype)
           local size = ssize(B, base)
           if size >= bound then return outcome(B, plan, subj, op, bound, size) end
         end
       elseif kind == O_MARK then
-        local key = op_key(P, plan, subj, op, gtype)
+        local key = okey(i, P, plan, subj, op, gtype)
         mark_old = rd(B, key)
         local new, dn, mn = core.mark(mark_old, day, plan.month)
         if not new then
@@ -545,7 +557,7 @@ local function apply_plan(B, plan, subj)
     local kind = op.kind
     if kind >= O_FRESH and holds(op.when, gtype, gday, day) then
       if kind == O_ADD then
-        local key = op_key(P, plan, subj, op, gtype)
+        local key = okey(i, P, plan, subj, op, gtype)
         local arg = tonumber(op.arg)
         if ATOMIC[op.key] then
           bump(B, key, arg)
@@ -554,27 +566,27 @@ local function apply_plan(B, plan, subj)
           if nv == 0 and not DAY_VALUED[op.key] then del(B, key) else wr(B, key, nv) end
         end
       elseif kind == O_SET then
-        local key = op_key(P, plan, subj, op, gtype)
+        local key = okey(i, P, plan, subj, op, gtype)
         local arg = tonumber(op.arg)
         if GROUP_RECORD[op.key] then set_group_field(B, key, op.key, arg)
         elseif arg == default_of(op.key) then del(B, key)
         else wr(B, key, arg) end
       elseif kind == O_MAX then
-        local key = op_key(P, plan, subj, op, gtype)
+        local key = okey(i, P, plan, subj, op, gtype)
         local arg = tonumber(op.arg)
         if arg > value(B, key, op.key) then wr(B, key, arg) end
       elseif kind == O_SADD then
-        local base, m = member_base(P, plan, subj, op, gtype)
+        local base, m = okey(i, P, plan, subj, op, gtype), subject_id(plan, subj, op.member)
         sadd(B, base, m)
       elseif kind == O_SREM then
-        local base, m = member_base(P, plan, subj, op, gtype)
+        local base, m = okey(i, P, plan, subj, op, gtype), subject_id(plan, subj, op.member)
         srem(B, base, m)
       elseif kind == O_LOG then
-        glog_add(B, op_key(P, plan, subj, op, gtype), tonumber(plan.t), tonumber(op.arg))
+        glog_add(B, okey(i, P, plan, subj, op, gtype), tonumber(plan.t), tonumber(op.arg))
       elseif kind == O_FRESH then
-        if subj.event ~= nil then wr(B, op_key(P, plan, subj, op, gtype), 1, store.dedup_ttl) end
+        if subj.event ~= nil then wr(B, okey(i, P, plan, subj, op, gtype), 1, store.dedup_ttl) end
       elseif kind == O_MARK then
-        wr(B, op_key(P, plan, subj, op, gtype), mark_new)
+        wr(B, okey(i, P, plan, subj, op, gtype), mark_new)
         if mark_day then bump(B, key_of(P, K.IMB_K_DAU, day), 1) end
         if mark_month then bump(B, key_of(P, K.IMB_K_MAU, plan.month), 1) end
       elseif kind == O_CUSER then

@@ -255,9 +255,8 @@ function H.bench()
   time("set", function(i) d:safe_set("imb:{1400000008}:x:" .. (i % 1000), i) end)
   time("newkey", function(i) d:safe_set("imb:{1400000008}:y:" .. i, i) end)
   time("concat", function(i) local _ = "imb:{1400000008}:" .. "g:" .. #tostring(i) .. ":" .. i .. ":t" end)
-  local core = require "imbill.gateway.core"
   local p = core.plan_t()
-  time("plan_build", function(i) core.build(app.limits, 3, 1, now, app.offset, false, now, p) end)
+  time("plan_build", function() core.build(app.limits, 3, 1, now, app.offset, false, now, p) end)
   time("plan_new", function() local _ = core.plan_t() end)
   return send(out)
 end
