@@ -22,7 +22,7 @@ LUA54_INC := /usr/include/lua5.4
 JIT_INC   := /usr/include/luajit-2.1
 LUA_PATH_X := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 
-.PHONY: all deps deps-min demo test test54 testjit testcore asan valgrind lint bench clean \
+.PHONY: all deps deps-min demo test test54 testjit testcore testnotebooks asan valgrind lint bench clean \
         rock rock-install cdef fuzz notebook docs
 
 all: build/5.4/imbill/core.so build/jit/imbill/core.so
@@ -72,8 +72,9 @@ demo: deps-min build/5.4/imbill/core.so
 # all and prints one "N passed, N failed" line.
 test: deps all
 	@rm -rf build/results && mkdir -p build/results
-	@$(MAKE) --no-print-directory testcore test54 testjit lint; \
-	  status=$$?; lua5.4 scripts/tally.lua build/results; t=$$?; \
+	@status=0; for t in testcore test54 testjit lint testnotebooks; do \
+	  $(MAKE) --no-print-directory $$t || status=1; done; \
+	  lua5.4 scripts/tally.lua build/results; t=$$?; \
 	  [ $$status -eq 0 ] && [ $$t -eq 0 ]
 
 testcore: build/core/tests
@@ -86,6 +87,16 @@ test54: build/5.4/imbill/core.so
 
 testjit: build/jit/imbill/core.so
 	@bash scripts/busted.sh jit luajit build/jit
+
+# The imbill Jupyter kernel, the example notebooks executed headless, and
+# their HTML export checked in Chromium (scripts/notebook-specs.sh).
+testnotebooks: build/jit/imbill/core.so
+	@bash scripts/notebook-specs.sh
+
+# Installs what is missing, builds, registers the imbill kernel for this
+# user and starts Jupyter on examples/notebooks (docs/notebooks.md).
+notebook:
+	@bash scripts/notebook.sh
 
 asan: deps build/asan/imbill/core.so
 	@mkdir -p build/results

@@ -8,15 +8,12 @@
 
 IMB_HIDDEN_BEGIN
 
-/* Months from the month of day `last` back to `month`. */
-static inline int64_t imb_months_back_i(int32_t last, int32_t month) {
-  return (int64_t)imb_month_of_day(last) - month;
-}
-
-/* imb_activity_mark; last_month is imb_month_of_day(a->last) when the
- * caller has it at hand (IMB_NO_DAY: compute it). */
-static inline imb_status imb_activity_mark_i(imb_activity *a, int32_t day, int32_t month, int *day_new,
-                                             int *month_new) {
+/* imb_activity_mark with the month's bounds at hand: mfirst is its first day,
+ * mend the first day after it.  The login loop keeps them per day, so the
+ * usual login (the user's latest day in the same month) needs no calendar
+ * arithmetic at all. */
+static inline imb_status imb_activity_mark_i(imb_activity *a, int32_t day, int32_t month, int32_t mfirst,
+                                             int32_t mend, int *day_new, int *month_new) {
   *day_new = *month_new = 0;
   if (a->last == IMB_NO_DAY) {
     a->last = day;
@@ -28,9 +25,12 @@ static inline imb_status imb_activity_mark_i(imb_activity *a, int32_t day, int32
   if (day > a->last) {
     /* both bitmaps move up to the new latest day; what falls off their ends
      * is older than any login the window still counts */
-    int64_t s = (int64_t)day - a->last, sh = (int64_t)month - imb_month_of_day(a->last);
+    int64_t s = (int64_t)day - a->last;
     a->days = s >= 64 ? 0 : a->days << s;
-    a->months = sh >= IMB_ACTIVITY_MONTHS ? 0 : (a->months << sh) & ((1u << IMB_ACTIVITY_MONTHS) - 1);
+    if (a->last < mfirst) {
+      int64_t sh = (int64_t)month - imb_month_of_day(a->last);
+      a->months = sh >= IMB_ACTIVITY_MONTHS ? 0 : (a->months << sh) & ((1u << IMB_ACTIVITY_MONTHS) - 1);
+    }
     a->last = day;
   }
   int64_t k = (int64_t)a->last - day;
@@ -39,7 +39,9 @@ static inline imb_status imb_activity_mark_i(imb_activity *a, int32_t day, int32
     a->days |= (uint64_t)1 << k;
     *day_new = 1;
   }
-  int64_t j = imb_months_back_i(a->last, month);
+  /* months back from the latest day's month to the login's: 0 unless the
+   * latest day is past the login's month (a late login) */
+  int64_t j = a->last < mend ? 0 : (int64_t)imb_month_of_day(a->last) - month;
   if (j >= 0 && j < IMB_ACTIVITY_MONTHS && !((a->months >> j) & 1)) {
     a->months |= 1u << j;
     *month_new = 1;

@@ -590,7 +590,9 @@ static imb_status effects(imb_meter *m, ctx *c, const unsigned char *on) {
       ust_read(m, at, &w, &days);
       activity_of(w, days, &act);
       /* the window guard passed: the day is within the user's bitmaps */
-      if (imb_activity_mark_i(&act, p->day, p->month, &dn, &mn) == IMB_OK) {
+      int32_t mfirst = imb_month_first_day(p->month);
+      if (imb_activity_mark_i(&act, p->day, p->month, mfirst, mfirst + imb_month_length(p->month), &dn, &mn) ==
+          IMB_OK) {
         ust_write(m, at, activity_word(w, &act), act.days);
         d->dau += dn;
         mo->mau += mn;
@@ -733,11 +735,13 @@ static imb_status login_fast(imb_meter *m, uint32_t at, uint32_t w, uint64_t day
   if (day != m->lcache_day) {
     m->lcache_day = day;
     m->lcache_month = imb_month_of_day(day);
+    m->lcache_first = imb_month_first_day(m->lcache_month);
+    m->lcache_end = m->lcache_first + imb_month_length(m->lcache_month);
   }
   imb_activity a;
   int dnew, mnew;
   activity_of(w, days, &a);
-  if (imb_activity_mark_i(&a, day, m->lcache_month, &dnew, &mnew)) {
+  if (imb_activity_mark_i(&a, day, m->lcache_month, m->lcache_first, m->lcache_end, &dnew, &mnew)) {
     /* unreachable: an open day is within the window of every user */
     refuse_login(res, r, IMB_R_CLOSED, IMB_L_DAY_OPEN);
     return IMB_OK;
@@ -887,8 +891,9 @@ imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const 
   imb_status st = imb_meter_add_segment(m, t, edition, elen, lim, is_free);
   if (st) return st;
   /* the first change from a free edition to a paid one is the first paid
-   * activation */
-  if (m->activated == INT32_MIN && !is_free && was_free) m->activated = day;
+   * activation, unless the app ran a paid edition before (a meter started
+   * on one): then the activation is older than the meter */
+  if (m->activated == INT32_MIN && !is_free && was_free && m->segs[0].free_edition) m->activated = day;
   return IMB_OK;
 }
 

@@ -53,6 +53,9 @@ int imbL_error(lua_State *L, const char *fmt, ...);
 /* The value at idx as shown in an error message: numbers and strings as text,
  * anything else by its type name.  Never converts the stack slot in place. */
 const char *imbL_show(lua_State *L, int idx);
+/* A string input as a message quotes it: control bytes escaped, at most 60
+ * bytes and then "... (N bytes)".  The result stays on the stack. */
+const char *imbL_bounded(lua_State *L, int idx);
 /* Pushes the decimal text of v (lua_pushfstring has no 64-bit conversion) and
  * returns it; the string stays on the stack. */
 const char *imbL_i64str(lua_State *L, int64_t v);

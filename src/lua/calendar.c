@@ -11,8 +11,8 @@ static int c_parse_date(lua_State *L) {
   const char *s = lua_tolstring(L, 1, &len);
   imb_status st = imb_date_parse(s, len, &day);
   if (st == IMB_ESYNTAX)
-    return imbL_error(L, "%s: malformed date '%s' (expected YYYY-MM-DD)", field, s);
-  if (st) return imbL_error(L, "%s: no such date '%s'", field, s);
+    return imbL_error(L, "%s: malformed date '%s' (expected YYYY-MM-DD)", field, imbL_bounded(L, 1));
+  if (st) return imbL_error(L, "%s: no such date '%s'", field, imbL_bounded(L, 1));
   lua_pushinteger(L, day);
   return 1;
 }
@@ -26,8 +26,8 @@ static int c_parse_month(lua_State *L) {
   const char *s = lua_tolstring(L, 1, &len);
   imb_status st = imb_month_parse(s, len, &month);
   if (st == IMB_ESYNTAX)
-    return imbL_error(L, "%s: malformed month '%s' (expected YYYY-MM)", field, s);
-  if (st) return imbL_error(L, "%s: no such month '%s'", field, s);
+    return imbL_error(L, "%s: malformed month '%s' (expected YYYY-MM)", field, imbL_bounded(L, 1));
+  if (st) return imbL_error(L, "%s: no such month '%s'", field, imbL_bounded(L, 1));
   lua_pushinteger(L, month);
   return 1;
 }

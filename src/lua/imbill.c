@@ -100,9 +100,44 @@ const char *imbL_i64str(lua_State *L, int64_t v) {
   return lua_tostring(L, -1);
 }
 
+/* At most this many bytes of an input are echoed in a message, control
+ * bytes escaped: a 1 MB string must not make a 1 MB message, and a NUL must
+ * not cut one short (lua/imbill/internal/errors.lua's rule, for C). */
+#define ECHO 60
+
+const char *imbL_bounded(lua_State *L, int idx) {
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  size_t cut = len <= ECHO ? len : ECHO;
+  /* never end inside a UTF-8 sequence */
+  while (cut > 1 && cut < len && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+  for (size_t i = 0; i < cut; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\\' || c == '\'') {
+      luaL_addchar(&b, '\\');
+      luaL_addchar(&b, (char)c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char esc[8];
+      snprintf(esc, sizeof esc, "\\x%02x", c);
+      luaL_addstring(&b, esc);
+    } else {
+      luaL_addchar(&b, (char)c);
+    }
+  }
+  if (cut < len) {
+    char more[48];
+    snprintf(more, sizeof more, "... (%lu bytes)", (unsigned long)len);
+    luaL_addstring(&b, more);
+  }
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
 const char *imbL_show(lua_State *L, int idx) {
   int t = lua_type(L, idx);
-  if (t == LUA_TSTRING) return lua_tostring(L, idx);
+  if (t == LUA_TSTRING) return imbL_bounded(L, idx);
   if (t == LUA_TNUMBER) {
     /* a copy: lua_tostring would turn the slot itself into a string (5.1) */
     lua_pushvalue(L, idx);

@@ -62,7 +62,7 @@ int64_t imbL_checkmoney(lua_State *L, int idx, const char *field) {
   if (lua_type(L, idx) == LUA_TSTRING) {
     const char *str = lua_tolstring(L, idx, &len);
     if ((s = imb_money_parse(str, len, &v)) != IMB_OK)
-      imbL_error(L, "%s: not an amount: '%s' (%s)", field, str, imb_strerror(s));
+      imbL_error(L, "%s: not an amount: '%s' (%s)", field, imbL_bounded(L, idx), imb_strerror(s));
     return v;
   }
   if (imbL_toint64(L, idx, &v)) {

@@ -18,6 +18,8 @@ local FIELDS = {
   groups = true, mau = true, activated = true, change = true, addons = true, trtc = true,
   -- carried by meter:usage() so a metered month prices as it was metered
   peak_dau_day = true, groups_peak_day = true, changes = true, tz = true,
+  -- the first paid activation was before this month, on a day not known
+  activated_before = true,
 }
 
 local Invoice = {}
@@ -99,7 +101,17 @@ local function plan_lines(book, ed, month, u)
   end
 
   local activated = u.activated
-  if activated == nil and c and ed.free and not to.free then
+  if u.activated_before ~= nil and type(u.activated_before) ~= "boolean" then
+    fail("activated_before", "expected a boolean", u.activated_before)
+  end
+  if u.activated_before and activated ~= nil then
+    fail("activated_before", "give activated or activated_before, not both", check.NOVALUE)
+  end
+  if u.activated_before then
+    -- any day before the month stands for it: the rules only ask whether
+    -- the activation falls in the month
+    activated = dates.format(first - 1)
+  elseif activated == nil and c and ed.free and not to.free then
     -- Leaving a free edition with no earlier paid activation given: this
     -- change is the first paid activation (in 2021 and 2022 it must be, as no
     -- app can go back to free; in 2020 it is the usual trial -> pro upgrade).

@@ -118,8 +118,13 @@ function Book:addon(id)
   return a
 end
 
---- Is the book sold to new apps on this day (a day number)?
+--- Is the book sold to new apps on this day (a date "YYYY-MM-DD", or a day number)?
 function Book:in_force(day)
+  self_book(self, "in_force")
+  if type(day) == "string" then day = dates.day(day, "date", "book:in_force")
+  elseif type(day) ~= "number" or day ~= math.floor(day) then
+    check.fail("book:in_force", "date", "expected a date \"YYYY-MM-DD\"", day)
+  end
   return day >= self.from_day and (self.to_day == nil or day <= self.to_day)
 end
 

@@ -38,6 +38,12 @@ local FLAT_LIMITS = { "accounts", "friends_per_user", "groups_per_user", "av_gro
 -- (book:addon(id).raises[limit][edition], false meaning unlimited), with the
 -- edition's features.
 function M.limits(book, ed, addons, same_day)
+  local fn = "imbill.meter.limits"
+  if not books.is_book(book) then check.fail(fn, "book", "expected a price book (imbill.book)", book) end
+  if type(ed) ~= "table" or ed.book ~= book.name or not book:has_edition(ed.id) then
+    check.fail(fn, "edition", "expected an edition of price book " .. book.name, ed)
+  end
+  if addons ~= nil then check.table(fn, "addons", addons) end
   local out = { same_day_disbands = same_day == true, features = {} }
   for _, k in ipairs(FLAT_LIMITS) do out[k] = ed.limits[k] end
   local members = {}
@@ -226,7 +232,11 @@ function Meter:usage(month)
   }
   if change then u.change = { on = change.day, to = change.edition } end
   local act = impl.activated(self)
-  if act and dates.day(act) <= last then u.activated = act end
+  if act and dates.day(act) <= last then u.activated = act
+  elseif not act and not segs[1].free then
+    -- started on a paid edition: the first activation is older than the meter
+    u.activated_before = true
+  end
   local addons = st.addons[change_seg or at_first]
   if addons and #addons > 0 then
     u.addons = {}
