@@ -69,8 +69,8 @@ local function leave()
   } }
 end
 
-local function login(day)
-  return { day = day, month = 2021 * 12 + 2, ops = {
+local function login(day, month)
+  return { day = day, month = month or (2021 * 12 + 2), ops = {
     op("LE", "RELEASED", "APP", { arg = day, fail = "REFUSE", code = -1, limit = "DAY_OPEN" }),
     op("MARK", "ACTIVITY", "USER"),
     op("MAX", "LAST_DAY", "APP", { arg = day }),
@@ -315,7 +315,7 @@ describe("the shared-dict store, with hand-built plans", function()
   end)
 
   it("refuses a login too old for the user's activity state (closed), counting nothing", function()
-    h.login(APP, login(DAY + 100), "u1")
+    h.login(APP, login(DAY + 100, 2021 * 12 + 5), "u1") -- 2021-06-09
     local r = h.login(APP, login(DAY), "u1")
     assert.are.equal("refused", r.result)
     assert.are.equal(-1, r.refusal.code)
