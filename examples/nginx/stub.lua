@@ -10,6 +10,7 @@
 -- With a lua_shared_dict named "stub" it also remembers the last request of
 -- each command (GET /stub/last?cmd=NAME returns it) and counts calls.
 local cjson = require "cjson.safe"
+local json = require "imbill.gateway.json" -- writes [] for an empty list, Tencent's keys first
 
 local ngx = ngx
 local M = {}
@@ -37,8 +38,7 @@ ANSWERS.multiaccount_import = function(b, r)
     local u = type(e) == "table" and (e.UserID or e.Identifier) or e
     if starts(u, "fail-") then failed[#failed + 1] = u end
   end
-  r.FailAccounts = failed
-  if #failed == 0 then r._empty = { "FailAccounts" } end
+  r.FailAccounts = json.array(failed)
 end
 
 ANSWERS.account_delete = function(b, r)
@@ -76,8 +76,7 @@ local function friend_results(b, r)
     if code ~= 0 then failed[#failed + 1] = to end
   end
   r.ResultItem = items
-  r.Fail_Account = failed
-  if #failed == 0 then r._empty = { "Fail_Account" } end
+  r.Fail_Account = json.array(failed)
   r.ErrorDisplay = ""
 end
 ANSWERS.friend_add = friend_results
@@ -92,14 +91,7 @@ ANSWERS.friend_delete = function(b, r)
   r.ErrorDisplay = ""
 end
 
-local function encode(r)
-  local empty = r._empty
-  r._empty = nil
-  local s = cjson.encode(r)
-  -- Debian's cjson has no empty array: write the ones Tencent sends as []
-  for _, k in ipairs(empty or {}) do s = s:gsub('"' .. k .. '":{}', '"' .. k .. '":[]') end
-  return s
-end
+local encode = json.encode
 
 function M.handle()
   local uri = ngx.var.uri

@@ -12,8 +12,9 @@ describe("dict sizing", function()
     f:write(require("cjson").encode(s))
     f:close()
     io.stderr:write(string.format("sizing: account %.0f B, login state %.0f B, user-day %.0f B, group %.0f B, "
-      .. "membership %.0f B, friendship %.0f B, event id %.0f B, replay entry %.0f B\n", s.account, s.login_user,
-      s.login_user_day, s.group, s.membership, s.friendship, s.event_id, s.replay_entry))
+      .. "membership %.0f B (in a group of 1,000: %.0f B), friendship %.0f B, event id %.0f B, replay entry %.0f B\n",
+      s.account, s.login_user, s.login_user_day, s.group, s.membership, s.membership_big_group, s.friendship,
+      s.event_id, s.replay_entry))
     assert.is_true(s.account > 0 and s.account < 400)
     assert.is_true(s.login_user > 0 and s.login_user < 400)
     assert.is_true(s.login_user_day < 16) -- a day more is a bit in the user's 16 bytes
