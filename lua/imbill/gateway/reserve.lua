@@ -38,12 +38,16 @@ function M.record(B, u, rid, match, ttl)
   local P = B.P
   local deadline = ngx.now() + ttl
   local rec = json.encode { d = u.applied, m = match, g = u.provisional, dl = deadline }
-  store_mod.wr(B, keys.reservation(P, rid), rec, ttl + 300)
+  -- no expiry: a record goes when it is confirmed or swept (and taken back),
+  -- never on its own with its counts still reserved
+  store_mod.wr(B, keys.reservation(P, rid), rec)
   local d = B.d
   local mk = keys.reservation_match(P, match)
   local len, err = d:rpush(mk, rid)
   if not len then store_mod.fail(err or "rpush failed", mk) end
-  d:expire(mk, ttl + 300)
+  -- a list whose reservations were all swept holds stale ids: it goes a day
+  -- later (a confirmation skips stale ids)
+  d:expire(mk, ttl + 86400)
   local qk = keys.reservation_queue(P)
   len, err = d:rpush(qk, rid .. "|" .. deadline)
   if not len then
