@@ -78,7 +78,7 @@ local function acquire(meta, key, ttl, wait)
   local ok, err = meta:safe_add(key, tok, ttl)
   if ok then return tok end
   if err ~= "exists" then return nil, err end
-  for _ = 1, 20 do
+  for _ = 1, 100 do
     ok, err = meta:safe_add(key, tok, ttl)
     if ok then return tok end
     if err ~= "exists" then return nil, err end
