@@ -1,6 +1,7 @@
 -- Benchmark (figures, not a test): a grid of 10,000,000 what-if scenarios
 -- through the C batch path (imbill.grid), against the same grid computed in
--- pure Lua with the same definitions (imbill.grid.run_lua).
+-- pure Lua with the same definitions (spec/support/grid_oracle.lua, the
+-- reference the specs compare against; run from the repository's top).
 --
 --   lua5.4 bench/grid_bench.lua [--full]      (or luajit)
 --
@@ -11,7 +12,8 @@
 -- --full is given; scenarios per second are comparable either way.  Both are
 -- checked to agree on that slice.
 local imbill = require "imbill"
-local G = require "imbill.whatif.grid"
+package.path = "spec/?.lua;" .. package.path
+local G = require "support.grid_oracle"
 
 local full = arg and arg[1] == "--full"
 local runtime = rawget(_G, "jit") and jit.version or _VERSION

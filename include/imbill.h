@@ -584,6 +584,23 @@ IMB_API imb_status imb_meter_save(const imb_meter *m, const char *path, const ch
 IMB_API imb_status imb_meter_load(const char *path, imb_meter **out, char **meta, size_t *metalen,
                                   char *why, size_t whylen);
 
+/* ---- where a charge's line steps ------------------------------------------ */
+
+/* Pricing along an axis (break-even searches, cost curves): a usage value that
+ * follows the axis value x by a ratio is round_half_up(x * ratio_ppm / 10^6);
+ * ratio_ppm = 10^6 is the axis itself.  ratio_ppm must be >= 1. */
+IMB_API imb_status imb_follow_value(int64_t x, int64_t ratio_ppm, int64_t *value);
+/* The least x >= 0 whose followed value exceeds t (0 when t < 0). */
+IMB_API imb_status imb_follow_first_above(int64_t t, int64_t ratio_ppm, int64_t *x);
+/* The inverse of a charge's line: the least axis value after x at which the
+ * charge's block count changes (its usage crosses the free quota or the end
+ * of a block), the charge seeing the followed value of the axis.  For a
+ * per-user charge (block 1) above its free quota that is the next value at
+ * which the followed usage grows.  IMB_ERANGE when the count never changes
+ * again (block 0: no such charge) or x < 0; IMB_EOVERFLOW when that value is
+ * beyond 64 bits. */
+IMB_API imb_status imb_charge_next_step(const imb_charge *c, int64_t ratio_ppm, int64_t x, int64_t *next);
+
 /* imbill:ffi-end */
 
 #endif

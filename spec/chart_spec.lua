@@ -136,7 +136,8 @@ end
 describe("charts", function()
   local bt = imbill.breakeven_table { editions = { "2021/pro", "2021/ultimate", "2022/standard" },
                                       follow = { mau = "3" }, to = 60000 }
-  local proj = imbill.project { usage = S.build { from = "2022-10", months = 4, dau = 25000, groups = 150000,
+  -- from 2023-01: book 2022 is in force and book 2021 no longer sold to new apps
+  local proj = imbill.project { usage = S.build { from = "2023-01", months = 4, dau = 25000, groups = 150000,
                                                   mau = 60000 }, books = { "2021", "2022" } }
 
   it("cost curves: valid XML with axes, money ticks, a legend and labelled break-even points", function()
@@ -202,7 +203,8 @@ end)
 describe("chart layout", function()
   local bts = tables()
   local projs = projections()
-  local proj = imbill.project { usage = S.build { from = "2022-10", months = 4, dau = 25000, groups = 150000,
+  -- from 2023-01: book 2022 is in force and book 2021 no longer sold to new apps
+  local proj = imbill.project { usage = S.build { from = "2023-01", months = 4, dau = 25000, groups = 150000,
                                                   mau = 60000 }, books = { "2021", "2022" } }
 
   for _, name in ipairs { "three", "two_narrow", "all_nine", "wide", "one_point", "huge_range", "huge_amounts",
@@ -232,9 +234,12 @@ describe("chart layout", function()
     local text = imbill.chart.cost_curves(t, { width = 420 }):file()
     local left, wanted = text:match(">(%d+) of (%d+) point labels left out for room")
     assert.is_not_nil(left, "no footnote counting the labels left out")
-    local marks = G.count(text, "circle", "breakeven")
+    -- labels are wanted for every break-even mark and every cap end (the
+    -- free editions' lines end at their caps)
+    local marks = G.count(text, "circle", "breakeven") + G.count(text, "rect", "cap")
     assert.equal(marks, tonumber(wanted))
-    assert.equal(tonumber(wanted), tonumber(left) + G.count(text, "text", "breakeven-label"))
+    assert.equal(tonumber(wanted), tonumber(left) + G.count(text, "text", "breakeven-label")
+      + G.count(text, "text", "cap-label"))
     -- none left out: no footnote
     local roomy = imbill.chart.cost_curves(bts.two_narrow, { width = 1600 }):file()
     assert.is_nil(roomy:find("left out", 1, true))
@@ -272,9 +277,9 @@ describe("chart layout", function()
     assert.matches("<title>break%-even at 4,467 DAU: 2021/pro 449%.99 USD / 2022/standard 450%.02 USD", text)
     assert.matches("<title>2021/pro: 449%.99 USD at 0 DAU, 2,699%.94 USD at 60,000 DAU</title>", text)
     local bars = imbill.chart.projection_bars(proj):file()
-    assert.matches("<title>2022/standard, 2022%-11: 1,149%.00 USD", bars)
+    assert.matches("<title>2022/standard, 2023%-02: 1,149%.00 USD", bars)
     local path = imbill.chart.path_timeline(proj):file()
-    assert.matches("<title>2022%-10: 2022/standard, [%d,]+%.%d%d USD %(activate standard%)</title>", path)
+    assert.matches("<title>2023%-01: 2022/standard, [%d,]+%.%d%d USD %(activate standard%)</title>", path)
   end)
 
   it("an edition has one colour in every chart, chosen by its name, not its place", function()
@@ -286,7 +291,7 @@ describe("chart layout", function()
     G.edition_colours(imbill.chart.cost_curves(bts.three):file(), seen)
     -- the same edition in another order
     G.edition_colours(imbill.chart.cost_curves(imbill.breakeven_table { editions = { "2022/standard", "2021/ultimate",
-      "2021/pro" }, to = 30000 }):file(), seen)
+      "2021/pro" }, follow = { mau = "3" }, to = 30000 }):file(), seen)
     local used = {}
     for _, name in ipairs(all_builtin()) do
       local set = seen[name]
@@ -316,11 +321,12 @@ describe("chart layout", function()
   end)
 
   it("a free edition's line ends at its cap, marked; without a cap nothing changes", function()
+    local paid = imbill.breakeven_table { editions = { "2022/standard", "2022/premium" }, metric = "mau", to = 5000 }
+    assert.equal(0, G.count(imbill.chart.cost_curves(paid):file(), "rect", "cap"))
+    -- the break-even table gives the free edition's cap as data (curve.cap)
     local t = imbill.breakeven_table { editions = { "2022/developer", "2022/standard", "2022/premium" },
                                        metric = "mau", to = 5000 }
-    local plain = imbill.chart.cost_curves(t):file()
-    assert.equal(0, G.count(plain, "rect", "cap"))
-    t.curves[1].ends_at = 100
+    assert.equal(100, t.curves[1].cap.at)
     local capped = imbill.chart.cost_curves(t):file()
     check_all("capped", capped)
     assert.equal(1, G.count(capped, "rect", "cap"))
@@ -337,11 +343,11 @@ describe("chart layout", function()
     end
     assert.is_true(math.abs(stop - cap) < 0.1, "line ends at " .. stop .. ", cap at " .. cap)
     -- cap given as a table, with its own label; a cap past the range draws the whole line
-    t.curves[1].ends_at = nil
     t.curves[1].cap = { at = 100, label = "developer: 100 MAU at most" }
     assert.matches(">developer: 100 MAU at most</text>", imbill.chart.cost_curves(t):file())
-    t.curves[1].cap = 99999
-    assert.equal(0, G.count(imbill.chart.cost_curves(t):file(), "rect", "cap"))
+    -- a cap past the range draws the whole line (a paid curve, priced over all of it)
+    paid.curves[1].cap = 99999
+    assert.equal(0, G.count(imbill.chart.cost_curves(paid):file(), "rect", "cap"))
     t.curves[1].cap = 100
     assert.same({ "2022/developer: free up to 100 MAU (its cap); it cannot serve more" },
       imbill.chart.breakeven_lines(t))

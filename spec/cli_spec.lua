@@ -71,7 +71,7 @@ describe("imbill CLI #cli", function()
   it("compare: text, CSV and JSON, from flags or a usage history", function()
     all_formats("compare --month 2021-03 --peak-dau 25000 --groups-peak 250000", {
       text = function(t) assert.matches("2020 +pro +749%.95 +yes", t) end,
-      csv = function(t) assert.matches("rank,book,edition,total,eligible,reasons\n", t) end,
+      csv = function(t) assert.matches("rank,book,edition,total,eligible,reasons,notes\n", t) end,
       json = function(d) assert.equal("0.00", d[1].total) end,
     })
     local code, out = run("compare --month 2021-06 --usage " .. USAGE .. " --books 2020 --json")

@@ -93,7 +93,8 @@ describe("display", function()
   end)
 
   it("break-even: every point, exact totals", function()
-    local be = imbill.breakeven { a = "2022/standard", b = "2021/pro", metric = "mau", to = 20000 }
+    local be = imbill.breakeven { a = "2022/standard", b = "2021/pro", metric = "mau", to = 20000,
+                                  usage = { peak_dau = 0 } }
     local b, kind = D.bundle(be)
     assert.equal("breakeven", kind)
     assert.equal(tostring(be), plain(b))
@@ -125,15 +126,16 @@ describe("display", function()
   end)
 
   it("projection: editions by month, best, path, totals; cells that cannot serve are marked", function()
-    local p = imbill.project { usage = history, books = { "2021" }, months = 3, current = "2021/pro" }
+    -- book 2021 is in force from 2021-08-06
+    local p = imbill.project { usage = history, books = { "2021" }, from = "2021-09", months = 3, current = "2021/pro" }
     local b, kind = D.bundle(p)
     assert.equal("projection", kind)
     assert.equal(tostring(p), plain(b))
     local h = html(b)
     assert.is_true(xml_ok(h))
-    assert.matches('<tr class="imbill%-total">.->2,249%.95<', h)
+    assert.matches('<tr class="imbill%-total">.->5,399%.88<', h)
     assert.matches('title="[^"]*over the free edition[^"]*"[^>]*>0%.00%*<', h)
-    assert.matches("Cheapest single edition: 2021/pro, 2,249%.95 USD%.", h)
+    assert.matches("Cheapest single edition: 2021/pro, 5,399%.88 USD%.", h)
   end)
 
   it("migration: both plans by month, the saving, the verdict and the warning", function()
@@ -143,7 +145,8 @@ describe("display", function()
     assert.equal(tostring(mig), plain(b))
     local h = html(b)
     assert.is_true(xml_ok(h))
-    assert.matches('<tr class="imbill%-total">.->8,999%.80<.->8,571%.31<.->%+428%.49<', h)
+    -- the saving counts from 2022-12, the first month book 2022 is in force
+    assert.matches('<tr class="imbill%-total">.->8,999%.80<.->8,571%.31<.->%+1,082%.59<', h)
     assert.matches("Best month to migrate: 2022%-12", h)
     assert.matches('<p class="imbill%-warning"[^>]*>Migration to the MAU plan cannot be undone', h)
   end)

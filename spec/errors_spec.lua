@@ -188,7 +188,8 @@ local cases = {
   { "compare: infinite groups", imbill.compare, { month = "2021-03", groups_peak = math.huge },
     "^imbill.compare: groups_peak: " },
   { "breakeven: huge bound", imbill.breakeven, { a = "2022/standard", b = "2021/ultimate", metric = "mau",
-    from = H.is_jit and 2 ^ 53 or math.maxinteger - 10, to = H.is_jit and 2 ^ 53 or math.maxinteger },
+    from = H.is_jit and 2 ^ 53 or math.maxinteger - 10, to = H.is_jit and 2 ^ 53 or math.maxinteger,
+    usage = { peak_dau = 0 } },
     "^imbill.breakeven: to: " },
 
   -- imbill.totals

@@ -16,7 +16,7 @@ local function meter(book, edition, extra)
   return imbill.meter(o)
 end
 
-describe("meter seed examples (SPEC 3)", function()
+describe("meter seed examples (docs/rules.md, Counting)", function()
   it("leaves the full AVChatRoom cap of 50 on pro after 3 rooms are created and disbanded", function()
     local m = meter("2020", "pro")
     for i = 1, 3 do assert.is_true(m:create_group("av" .. i, "AVChatRoom", NOON)) end
@@ -384,7 +384,7 @@ describe("meter edition changes", function()
     assert.same({ on = "2022-11-10", to = "pro" }, u.change)
     assert.equal("2022-11-10", u.activated)
     local inv = imbill.invoice(u)
-    assert.equal("314.99", tostring(inv.total)) -- SPEC 4: 449.99 x 21/30
+    assert.equal("314.99", tostring(inv.total)) -- docs/rules.md, Plan fee: 449.99 x 21/30
     local dec = m:usage("2022-12")
     assert.equal("pro", dec.edition)
     assert.is_nil(dec.change)

@@ -24,10 +24,23 @@ describe("totals (the batch path)", function()
     assert.same({ 39900, 39902, 62400 }, imbill.totals { edition = "standard", mau = { 10000, 10001, 25000 } })
   end)
 
-  it("uses a number for every scenario, and 0 for a field not given", function()
+  it("uses a number for every scenario, and 0 for groups not given", function()
     assert.same({ 29998, 44997 }, imbill.totals { book = "2020", edition = "pro", peak_dau = 10001,
                                                   groups_peak = { 100000, 100001 } })
-    assert.same({ 14999 }, imbill.totals { book = "2020", edition = "pro" })
+    assert.same({ 14999 }, imbill.totals { book = "2020", edition = "pro", peak_dau = 0 })
+  end)
+
+  it("refuses a usage without the user measure the edition is billed by, naming it", function()
+    -- 2022/standard bills MAU: 50,000 DAU alone is not 399.00
+    assert.equal("imbill.totals: mau: the usage gives no MAU, and 2022/standard bills MAU: give mau (an array, or"
+      .. " a number for every scenario)", H.err(imbill.totals, { book = "2022", edition = "standard", peak_dau = { 50000 } }))
+    assert.equal("imbill.totals: peak_dau: the usage gives no peak DAU, and 2020/pro bills peak DAU: give peak_dau"
+      .. " (an array, or a number for every scenario)", H.err(imbill.totals, { book = "2020", edition = "pro" }))
+    -- a free edition is capped by its measure: 2022/developer needs MAU too
+    assert.matches("^imbill.totals: mau: the usage gives no MAU, and 2022/developer is capped at 100 MAU",
+      H.err(imbill.totals, { book = "2022", edition = "developer", peak_dau = 5 }))
+    -- stated as 0, it is priced
+    assert.same({ 39900 }, imbill.totals { book = "2022", edition = "standard", peak_dau = { 50000 }, mau = 0 })
   end)
 
   it("gives an empty array for empty arrays", function()

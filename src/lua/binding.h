@@ -40,6 +40,9 @@ void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
  * 5.1/LuaJIT an integral lua_Number no larger than 2^53 so nothing was rounded. */
 int imbL_toint64(lua_State *L, int idx, int64_t *out);
 int64_t imbL_checkint64(lua_State *L, int idx, const char *field);
+/* 1 when the value at idx is a float (a number, not a 5.4 integer) beyond
+ * 2^53 in magnitude: whole, perhaps, but not exact. */
+int imbL_isbigfloat(lua_State *L, int idx);
 void imbL_pushint64(lua_State *L, int64_t v);
 int imbL_status_error(lua_State *L, imb_status s, const char *field, const char *what);
 /* Raises imbill's error object (lua/imbill/internal/errors.lua): fn and field
@@ -73,6 +76,8 @@ void imbL_open_pricing(lua_State *L);
 void imbL_open_meter(lua_State *L);
 void imbL_open_grid(lua_State *L);
 void imbL_open_policy(lua_State *L);
+/* where a charge's line steps (pricing.c) */
+void imbL_open_steps(lua_State *L);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -19,11 +19,16 @@ void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
 }
 #endif
 
+/* One rule on every runtime (the Lua layer's check.count follows it too): a
+ * float is a whole number only when it is integral and at most 2^53 in
+ * magnitude, the last integers a double holds exactly; beyond that two
+ * counts can be the same float.  Lua 5.4 integers are exact at any size. */
 int imbL_toint64(lua_State *L, int idx, int64_t *out) {
 #if LUA_VERSION_NUM >= 503
   int ok = 0;
   lua_Integer v = lua_tointegerx(L, idx, &ok);
   if (!ok || lua_type(L, idx) != LUA_TNUMBER) return 0;
+  if (imbL_isbigfloat(L, idx)) return 0;
   *out = (int64_t)v;
   return 1;
 #else
@@ -67,6 +72,15 @@ int imbL_raise(lua_State *L, const char *fn, const char *field, int value_idx, c
   lua_pushvfstring(L, fmt, ap);
   va_end(ap);
   return raise_msg(L, fn, field, value_idx);
+}
+
+int imbL_isbigfloat(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+#if LUA_VERSION_NUM >= 503
+  if (lua_isinteger(L, idx)) return 0;
+#endif
+  lua_Number x = lua_tonumber(L, idx);
+  return x == x && (x > (lua_Number)IMB_MAX_EXACT || x < -(lua_Number)IMB_MAX_EXACT);
 }
 
 int imbL_error(lua_State *L, const char *fmt, ...) {
@@ -149,14 +163,8 @@ const char *imbL_show(lua_State *L, int idx) {
 int64_t imbL_checkint64(lua_State *L, int idx, const char *field) {
   int64_t v = 0;
   if (!imbL_toint64(L, idx, &v)) {
-#if LUA_VERSION_NUM < 503
-    if (lua_type(L, idx) == LUA_TNUMBER) {
-      lua_Number x = lua_tonumber(L, idx);
-      if (x == x && (x > (lua_Number)IMB_MAX_EXACT || x < -(lua_Number)IMB_MAX_EXACT))
-        imbL_error(L, "%s: %s is beyond 2^53 and cannot be exact on this runtime", field,
-                   imbL_show(L, idx));
-    }
-#endif
+    if (imbL_isbigfloat(L, idx))
+      imbL_error(L, "%s: %s is beyond 2^53 and cannot be exact on this runtime", field, imbL_show(L, idx));
     imbL_error(L, "%s: expected a whole number, got %s", field, imbL_show(L, idx));
   }
   return v;
@@ -249,6 +257,7 @@ int luaopen_imbill_core(lua_State *L) {
   imbL_open_grid(L);
   imbL_open_policy(L);
   open_names(L);
+  imbL_open_steps(L);
   lua_pushliteral(L, "imbill.core");
   lua_setfield(L, -2, "_NAME");
   return 1;

@@ -158,6 +158,13 @@ static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
  * Lua table is built per scenario. */
 #define CHUNK 256
 
+/* The error for a batch value at the top of the stack that is not a count. */
+static void batch_bad(lua_State *L, lua_Integer i, const char *field) {
+  if (imbL_isbigfloat(L, -1))
+    imbL_error(L, "%s[%d]: %s is beyond 2^53 and cannot be exact on this runtime", field, (int)i, imbL_show(L, -1));
+  imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+}
+
 /* Reads t[i] (t at idx) as a whole number >= 0, leaving it on the stack. */
 static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const char *field) {
 #if LUA_VERSION_NUM >= 503
@@ -166,14 +173,14 @@ static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const cha
   int isint = 0;
   int t = lua_rawgeti(L, idx, i);
   lua_Integer v = lua_tointegerx(L, -1, &isint);
-  if (t != LUA_TNUMBER || !isint || v < 0)
-    imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+  /* the float test only for values past 2^53: the common case pays nothing */
+  if (t != LUA_TNUMBER || !isint || v < 0 || (v > ((lua_Integer)1 << 53) && imbL_isbigfloat(L, -1)))
+    batch_bad(L, i, field);
   return (int64_t)v;
 #else
   int64_t v;
   lua_rawgeti(L, idx, (int)i);
-  if (!imbL_toint64(L, -1, &v) || v < 0)
-    imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+  if (!imbL_toint64(L, -1, &v) || v < 0) batch_bad(L, i, field);
   return v;
 #endif
 }
@@ -294,3 +301,61 @@ void imbL_open_pricing(lua_State *L) {
   imbL_newclass(L, RATE_MT, rate_meta, rate_methods);
   imbL_setfuncs(L, pricing_funcs, 0);
 }
+
+/* ---- where a charge's line steps ------------------------------------------ */
+
+static int64_t check_ratio(lua_State *L, int idx) {
+  int64_t r = lua_isnoneornil(L, idx) ? IMB_MICROS_PER_UNIT : imbL_checkint64(L, idx, "ratio_ppm");
+  if (r < 1) imbL_error(L, "ratio_ppm: must be at least 1, got %s", imbL_show(L, idx));
+  return r;
+}
+
+static int64_t check_axis(lua_State *L, int idx, const char *field) {
+  int64_t x = imbL_checkint64(L, idx, field);
+  if (x < 0) imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, idx));
+  return x;
+}
+
+/* next = core.charge_next_step(rate, "dau"|"groups"|"mau", x[, ratio_ppm]):
+ * the least axis value after x where the charge's block count changes, or
+ * nil when it never does again (no such charge, or past 64 bits). */
+static int p_charge_next_step(lua_State *L) {
+  imb_rate *r = checkrate(L, 1);
+  int which = luaL_checkoption(L, 2, NULL, charge_names);
+  const imb_charge *c = which == 0 ? &r->dau : which == 1 ? &r->groups : &r->mau;
+  int64_t x = check_axis(L, 3, "x"), ratio = check_ratio(L, 4), next;
+  if (imb_charge_next_step(c, ratio, x, &next) != IMB_OK) {
+    lua_pushnil(L);
+    return 1;
+  }
+  imbL_pushint64(L, next);
+  return 1;
+}
+
+/* v = core.follow_value(x[, ratio_ppm]): round_half_up(x * ratio / 10^6) */
+static int p_follow_value(lua_State *L) {
+  int64_t x = check_axis(L, 1, "x"), ratio = check_ratio(L, 2), v;
+  if (imb_follow_value(x, ratio, &v) != IMB_OK)
+    return imbL_error(L, "x: %s followed by %s ppm does not fit in 64 bits", imbL_i64str(L, x), imbL_i64str(L, ratio));
+  imbL_pushint64(L, v);
+  return 1;
+}
+
+/* x = core.follow_first_above(t[, ratio_ppm]): the least x >= 0 whose
+ * followed value exceeds t, or nil past 64 bits. */
+static int p_follow_first_above(lua_State *L) {
+  int64_t t = imbL_checkint64(L, 1, "t"), ratio = check_ratio(L, 2), x;
+  if (imb_follow_first_above(t, ratio, &x) != IMB_OK) {
+    lua_pushnil(L);
+    return 1;
+  }
+  imbL_pushint64(L, x);
+  return 1;
+}
+
+static const luaL_Reg step_funcs[] = {{"charge_next_step", p_charge_next_step},
+                                      {"follow_value", p_follow_value},
+                                      {"follow_first_above", p_follow_first_above},
+                                      {NULL, NULL}};
+
+void imbL_open_steps(lua_State *L) { imbL_setfuncs(L, step_funcs, 0); }

@@ -9,6 +9,9 @@ local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
 local books = require "imbill.book"
 local fmt = require "imbill.internal.fmt"
+local result = require "imbill.internal.result"
+local in_force = require "imbill.bill.in_force"
+local measure = require "imbill.bill.measure"
 
 local M = {}
 local FN = "imbill.invoice"
@@ -20,6 +23,8 @@ local FIELDS = {
   peak_dau_day = true, groups_peak_day = true, changes = true, tz = true,
   -- the first paid activation was before this month, on a day not known
   activated_before = true,
+  -- carried by series:usage() for a month the usage covers in part
+  covers = true,
 }
 
 local Invoice = {}
@@ -301,6 +306,44 @@ local function trtc_line(t)
              fmt.int(free), unrounded, tostring(money.from_cents(cents))) }
 end
 
+-- The days a usage covers, when it covers part of the month: { from =, to = }
+-- (day numbers), or nil when given for the whole month or not given.
+local function coverage(u, month, first, dim)
+  local c = u.covers
+  if c == nil then return nil end
+  check.table(FN, "covers", c)
+  check.fields(FN .. " covers", c, { from = true, to = true })
+  local a, b = dates.day(c.from, "covers.from", FN), dates.day(c.to, "covers.to", FN)
+  if a < first or a >= first + dim then
+    fail("covers.from", "is not in the invoice month " .. dates.format_month(month), c.from)
+  end
+  if b < a or b >= first + dim then fail("covers.to", "is not in the invoice month on or after covers.from", c.to) end
+  if a == first and b == first + dim - 1 then return nil end
+  return { from = a, to = b }
+end
+
+-- The notes of an invoice that prices what it was not fully given: a book
+-- not yet in force, a usage without the user measure the edition is billed
+-- by (priced as 0 of it), a usage covering part of the month (billed as the
+-- month, from those days' peaks).
+local function usage_notes(book, ed, month, u, first, dim)
+  local notes = {}
+  local n = in_force.note(book, month)
+  if n then notes[#notes + 1] = n end
+  local has = measure.given(u)
+  for _, need in ipairs(measure.needed(ed)) do
+    if not has[need.measure] then
+      notes[#notes + 1] = string.format("the usage gives no %s, and %s/%s %s: priced as if %s were 0",
+        measure.LABEL[need.measure], book.name, ed.id, need.why, measure.LABEL[need.measure])
+    end
+  end
+  local c = coverage(u, month, first, dim)
+  if c then
+    notes[#notes + 1] = measure.coverage_note(dates.format(c.from), dates.format(c.to), c.to - c.from + 1, dim)
+  end
+  return notes
+end
+
 --- imbill.invoice{...}: see README.md, "Invoices".
 function M.invoice(u)
   check.fields(FN, u, FIELDS)
@@ -328,15 +371,10 @@ function M.invoice(u)
   -- which); the invoice's days are that zone's, else the book's
   local tz = book.tz
   if u.tz ~= nil then tz = dates.format_tz(check.call(FN, dates.tz_offset, u.tz, "tz")) end
-  local notes = {}
-  if book.from and dates.month_first(month) + dates.month_length(month) - 1 < dates.day(book.from) then
-    notes[1] = string.format("price book %s was not yet in force in %s (it starts %s): a what-if price",
-      book.name, dates.format_month(month), book.from)
-  end
-
   local lines, segs, first, dim = plan_lines(book, ed, month, u)
   local ued
   for _, s in ipairs(segs) do if s.ed and not s.ed.free then ued = s.ed end end
+  local notes = usage_notes(book, ued or segs[#segs].ed or ed, month, u, first, dim)
   local ulines, usage = usage_lines(ued, u, segs, first, dim, month)
   for _, l in ipairs(ulines) do lines[#lines + 1] = l end
   for _, l in ipairs(addon_lines(book, ued, month, u.addons)) do lines[#lines + 1] = l end
@@ -366,26 +404,37 @@ end
 
 --- Plain data (strings and integers only), ready for JSON.
 function Invoice:data()
-  local lines = {}
+  local lines = result.array()
   for i, l in ipairs(self.lines) do
     lines[i] = { code = l.code, amount = tostring(l.amount), quantity = l.quantity,
                  unit_price = l.unit_price and tostring(l.unit_price) or nil, note = l.note,
                  addon = l.addon, edition = l.edition, from = l.from, to = l.to }
     if l.tiers then
-      local tiers = {}
+      local tiers = result.array()
       for j, t in ipairs(l.tiers) do
         tiers[j] = { tier = t.tier, minutes = t.minutes, billed = t.billed }
       end
       lines[i].tiers = tiers
     end
   end
-  local notes = {}
-  for i, n in ipairs(self.notes or {}) do notes[i] = n end
+  local notes = result.strings(self.notes)
   local usage = {}
   for k, v in pairs(self.usage) do usage[k] = v end
-  return { book = self.book, edition = self.edition, month = self.month, tz = self.tz, lines = lines,
+  return { kind = "invoice", currency = result.CURRENCY, book = self.book, edition = self.edition, month = self.month,
+           tz = self.tz, lines = lines,
            total = tostring(self.total), total_cents = self.total:cents(), due = self.due,
            suspend = self.suspend, delete = self.delete, usage = usage, notes = notes }
+end
+
+--- RFC 4180 CSV: one record per line, then the total with the due date.
+function Invoice:csv()
+  local rows = {}
+  for _, l in ipairs(self.lines) do
+    rows[#rows + 1] = { self.month, self.book, self.edition, l.code, tostring(l.amount), l.quantity, l.note }
+  end
+  rows[#rows + 1] = { self.month, self.book, self.edition, "total", tostring(self.total), nil, "due " .. self.due }
+  for _, n in ipairs(self.notes) do rows[#rows + 1] = { self.month, self.book, self.edition, "note", nil, nil, n } end
+  return result.csv({ "month", "book", "edition", "line", "amount", "quantity", "note" }, rows)
 end
 
 function Invoice:__tostring()

@@ -1,7 +1,7 @@
---- The built-in price books, as data: each table below is a row-by-row copy of
--- the rules of docs/rules.md (price books, editions, invoices) (Tencent Cloud IM, USD).  Amounts are decimal
--- strings; nil in a limit means unlimited.  imbill.book() turns these into
--- checked book objects.
+--- The built-in price books, as data (Tencent Cloud IM, USD): each table below
+-- is a row-by-row copy of docs/rules.md, "Price books", "Editions and limits",
+-- "Add-ons", "Plan fee" and "Arrears".  Amounts are decimal strings; nil in a
+-- limit means unlimited.  imbill.book() turns these into checked book objects.
 local UNLIMITED = nil
 
 -- The features only some editions have.

@@ -165,9 +165,7 @@ end
 
 -- money.new with the public function's name in front of its error.
 local function amount(fn, v, field)
-  local ok, m = pcall(money.new, v, field)
-  if not ok then error(fn .. ": " .. tostring(m), 0) end
-  return m
+  return errors.call(fn, nil, money.new, v, field)
 end
 
 local function check_limit(fn, path, v)

@@ -33,6 +33,17 @@ function M.sum(list)
   return s
 end
 
+--- imbill.money.plot(m): the amount as a Lua number of currency units, for
+-- plotting only (a chart's pixel position, a notebook's axis).  It is a
+-- float: not exact past 2^53 micro-units, and not for adding up or
+-- comparing money, which money values do exactly.  Text from it is never an
+-- amount to show: tostring(m) is.
+function M.plot(m)
+  if not core.is_money(m) then require("imbill.internal.errors").raise("imbill.money.plot", "m",
+    "expected a money value", m) end
+  return tonumber(m:format(6))
+end
+
 --- "1,349.91": thousands separators for reports (tostring never has them).
 function M.pretty(m, places)
   if not core.is_money(m) then check.fail("imbill.money.pretty", "m", "expected money", m) end

@@ -20,6 +20,8 @@ function M.define(c)
   c:option("--accounts", "Registered accounts (a quota)."):convert(A.count("--accounts"))
   c:option("--needs", "Features needed, comma-separated.")
   c:option("--books", "Price books to try, comma-separated.")
+  c:option("--mau-per-dau", "Price MAU editions as if MAU = ratio x peak DAU (without it, a usage with no MAU leaves"
+    .. " them unpriced)."):convert(A.ratio("--mau-per-dau"))
   A.add_usage(c)
   A.add_format(c)
 end
@@ -28,30 +30,20 @@ function M.run(args)
   local imbill = require "imbill"
   if not args.month then fail.usage(nil, "--month is required") end
   local p = { month = args.month, peak_dau = args.peak_dau, groups_peak = args.groups_peak, mau = args.mau,
-              needs = A.list(args.needs), books = A.list(args.books), accounts = args.accounts }
+              needs = A.list(args.needs), books = A.list(args.books), accounts = args.accounts,
+              mau_per_dau = args.mau_per_dau }
   if args.usage then
-    local r = usage.series(args):month(args.month)
-    p.peak_dau, p.groups_peak, p.mau = r.peak_dau, r.groups_peak, r.mau
-    p.accounts = p.accounts or r.accounts
+    -- the series itself, so the comparison also sees which days it covers
+    local s = usage.series(args)
+    p.usage = s
+    if p.accounts == nil then p.accounts = s:month(args.month).accounts end
+    p.peak_dau, p.groups_peak, p.mau = nil, nil, nil
   end
   local rows = imbill.compare(p)
   output.show(args, {
     text = function() return tostring(rows) end,
-    data = function()
-      local d = {}
-      for i, r in ipairs(rows) do
-        d[i] = { book = r.book, edition = r.edition, total = tostring(r.total), eligible = r.eligible,
-                 reasons = r.reasons }
-      end
-      return d
-    end,
-    csv = function()
-      local out = {}
-      for i, r in ipairs(rows) do
-        out[i] = { i, r.book, r.edition, tostring(r.total), tostring(r.eligible), table.concat(r.reasons, "; ") }
-      end
-      return output.csv_rows({ "rank", "book", "edition", "total", "eligible", "reasons" }, out)
-    end,
+    data = function() return rows:data() end,
+    csv = function() return rows:csv() end,
   })
   return 0
 end

@@ -47,6 +47,8 @@ function M.run(args)
     local s = usage.series(args)
     local m = s:usage(month)
     u.dau, u.groups, u.peak_dau, u.groups_peak, u.mau = m.dau, m.groups, m.peak_dau, m.groups_peak, m.mau
+    -- a month the history covers in part is billed with a note saying so
+    u.covers = m.covers
   end
   set("peak_dau", args.peak_dau)
   set("groups_peak", args.groups_peak)
@@ -68,6 +70,7 @@ function M.run(args)
         rows[#rows + 1] = { inv.month, inv.book, inv.edition, l.code, tostring(l.amount), l.quantity, l.note }
       end
       rows[#rows + 1] = { inv.month, inv.book, inv.edition, "total", tostring(inv.total), "", "due " .. inv.due }
+      for _, n in ipairs(inv.notes or {}) do rows[#rows + 1] = { inv.month, inv.book, inv.edition, "note", "", "", n } end
       return output.csv_rows({ "month", "book", "edition", "line", "amount", "quantity", "note" }, rows)
     end,
   })
