@@ -72,7 +72,7 @@ demo: deps-min build/5.4/imbill/core.so
 # all and prints one "N passed, N failed" line.
 test: deps all
 	@rm -rf build/results && mkdir -p build/results
-	@status=0; for t in testcore test54 testjit lint testnotebooks; do \
+	@status=0; for t in testcore test54 testjit lint testnginx testnotebooks; do \
 	  $(MAKE) --no-print-directory $$t || status=1; done; \
 	  lua5.4 scripts/tally.lua build/results; t=$$?; \
 	  [ $$status -eq 0 ] && [ $$t -eq 0 ]
@@ -87,6 +87,11 @@ test54: build/5.4/imbill/core.so
 
 testjit: build/jit/imbill/core.so
 	@bash scripts/busted.sh jit luajit build/jit
+
+# The gateway in a real nginx (4 workers) on loopback, with a stub of
+# Tencent's REST API (scripts/nginx-specs.sh; docs/gateway.md).
+testnginx: build/jit/imbill/core.so
+	@bash scripts/nginx-specs.sh
 
 # The imbill Jupyter kernel, the example notebooks executed headless, and
 # their HTML export checked in Chromium (scripts/notebook-specs.sh).

@@ -292,7 +292,6 @@ typedef enum imb_key {
   IMB_K_ACCOUNT,       /* user: 1 while the account exists */
   IMB_K_ACCOUNTS,      /* app: net accounts */
   IMB_K_GROUP,         /* group: 0 when there is none, else 1 + its imb_gtype */
-  IMB_K_GROUP_DAY,     /* group: the day it was created (meaningful while IMB_K_GROUP != 0) */
   IMB_K_GROUPS,        /* app: net groups of every type */
   IMB_K_GROUPS_OF,     /* app and a type (op.gtype): net groups of that type */
   IMB_K_GROUPS_NON_AV, /* app: net Private, Public, ChatRoom and Community groups */
@@ -344,7 +343,7 @@ typedef enum imb_op_kind {
 typedef enum imb_when {
   IMB_W_ALWAYS,
   IMB_W_GROUP_NON_AV,  /* the group's type (IMB_K_GROUP) is Private, Public, ChatRoom or Community */
-  IMB_W_GROUP_TODAY    /* the group was created on the plan's day (IMB_K_GROUP_DAY) */
+  IMB_W_GROUP_TODAY    /* the group was created on the plan's day: IMB_K_GROUP_T >= plan.day_start */
 } imb_when;
 
 /* What a failed guard means. */
@@ -378,6 +377,7 @@ typedef struct imb_plan {
   int32_t gtype;         /* create_group: the requested type */
   int64_t t;             /* the action's instant, Unix seconds */
   int32_t day, month;    /* its billing day and month */
+  int64_t day_start;     /* the instant its day begins in the billing offset */
   int32_t nops;
   imb_op op[IMB_PLAN_MAX];
   int64_t by_type[IMB_G_COUNT];

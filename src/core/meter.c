@@ -307,6 +307,7 @@ typedef struct ctx {
   const imb_plan *plan;
   int gtype;          /* the group's type before the plan (-1: no group) */
   int32_t gday;       /* and its creation day */
+  int64_t gt;         /* and instant */
   const char *id;     /* the event id, or NULL */
   size_t idlen;
 } ctx;
@@ -350,7 +351,6 @@ static int64_t value_of(const imb_meter *m, const ctx *c, const imb_op *o) {
   case IMB_K_ACCOUNT: return account_of(m, c->u);
   case IMB_K_ACCOUNTS: return m->accounts;
   case IMB_K_GROUP: return c->gtype < 0 ? 0 : 1 + c->gtype;
-  case IMB_K_GROUP_DAY: return c->gday;
   case IMB_K_GROUP_T: return c->gtype < 0 ? 0 : m->groups[c->g].created_t;
   case IMB_K_GROUPS: return m->groups_total;
   case IMB_K_GROUPS_OF: return op_type(c, o) < 0 ? 0 : m->gcount[op_type(c, o)];
@@ -396,7 +396,7 @@ static int fails(const imb_meter *m, const ctx *c, const imb_op *o, int64_t *cur
 static int applies(const ctx *c, const imb_op *o) {
   switch (o->when) {
   case IMB_W_GROUP_NON_AV: return c->gtype >= 0 && !imb_gtype_is_av(c->gtype);
-  case IMB_W_GROUP_TODAY: return c->gtype >= 0 && c->gday == c->plan->day;
+  case IMB_W_GROUP_TODAY: return c->gtype >= 0 && c->gt >= c->plan->day_start;
   default: return 1;
   }
 }
@@ -555,8 +555,11 @@ static imb_status effects(imb_meter *m, ctx *c, const unsigned char *on) {
       else if (o->key == IMB_K_GROUP) {
         m->groups[c->g].alive = a != 0;
         if (a) m->groups[c->g].type = (uint8_t)(a - 1);
-      } else if (o->key == IMB_K_GROUP_DAY) m->groups[c->g].created_day = (int32_t)a;
-      else if (o->key == IMB_K_GROUP_T) m->groups[c->g].created_t = a;
+      } else if (o->key == IMB_K_GROUP_T) {
+        /* the meter also keeps the day, for its file and its peaks */
+        m->groups[c->g].created_t = a;
+        m->groups[c->g].created_day = p->day;
+      }
       break;
     case IMB_OP_ADD:
       switch (o->key) {
@@ -658,6 +661,7 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
     if (m->groups[c.g].alive) {
       c.gtype = m->groups[c.g].type;
       c.gday = m->groups[c.g].created_day;
+      c.gt = m->groups[c.g].created_t;
     }
     if (two && (st = imb_meter_user(m, ev->b, ev->blen, &c.u))) return st;
   } else {

@@ -21,7 +21,7 @@ static const char *const FEATURE_NAMES[IMB_F_COUNT] = {
   "conversation_group", "av_member_ban",
 };
 static const char *const KEY_NAMES[IMB_K_COUNT] = {
-  "account", "accounts", "group", "group_day", "groups", "groups_of", "groups_non_av", "day_net",
+  "account", "accounts", "group", "groups", "groups_of", "groups_non_av", "day_net",
   "day_net_same", "day_bchat", "members", "joined", "friends", "dau", "mau", "activity", "last_day",
   "released", "group_log", "event", "group_t",
 };

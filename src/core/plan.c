@@ -95,6 +95,7 @@ imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, in
   p->gtype = kind == IMB_A_CREATE_GROUP ? gtype : 0;
   p->t = t;
   p->month = imb_month_of_day(p->day);
+  p->day_start = (int64_t)p->day * 86400 - offset;
   p->refusal.max = IMB_UNLIMITED;
   for (int g = 0; g < IMB_G_COUNT; g++) p->by_type[g] = lim->members[g];
 
@@ -166,7 +167,6 @@ imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, in
                     IMB_L_DAILY_NET_GROUPS);
     effect(p, IMB_OP_ADD, same ? IMB_K_DAY_NET : IMB_K_DAY_NET_SAME, IMB_S_DAY, 1);
     effect(p, IMB_OP_SET, IMB_K_GROUP, IMB_S_GROUP, 1 + gtype);
-    effect(p, IMB_OP_SET, IMB_K_GROUP_DAY, IMB_S_GROUP, p->day);
     effect(p, IMB_OP_SET, IMB_K_GROUP_T, IMB_S_GROUP, p->t);
     effect(p, IMB_OP_ADD, IMB_K_GROUPS, IMB_S_APP, 1);
     effect(p, IMB_OP_LOG, IMB_K_GROUP_LOG, IMB_S_DAY, 1);
@@ -255,7 +255,7 @@ imb_status imb_plan_undo(const imb_plan *p, imb_plan *out) {
     case IMB_OP_SET:
       /* the flags a reserved plan sets were guarded to be clear before */
       u.arg = 0;
-      if (o->key == IMB_K_GROUP_DAY || o->key == IMB_K_GROUP_T) continue; /* meaningless once the group is gone */
+      if (o->key == IMB_K_GROUP_T) continue; /* meaningless once the group is gone */
       break;
     case IMB_OP_FRESH: case IMB_OP_MAX: continue; /* an id seen and a day reached stay so */
     case IMB_OP_MARK: case IMB_OP_CASCADE_USER: case IMB_OP_CASCADE_GROUP: case IMB_OP_SREM:

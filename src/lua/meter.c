@@ -889,6 +889,7 @@ static int c_plan(lua_State *L) {
   }
   set_int(L, "day", p.day);
   set_int(L, "month", p.month);
+  set_int(L, "day_start", p.day_start);
   set_int(L, "t", p.t);
   lua_createtable(L, p.nops, 0);
   for (int i = 0; i < p.nops; i++) {
