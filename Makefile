@@ -74,7 +74,7 @@ test: deps all
 	@rm -rf build/results && mkdir -p build/results
 	@status=0; for t in testcore test54 testjit lint testnginx testnotebooks; do \
 	  $(MAKE) --no-print-directory $$t || status=1; done; \
-	  lua5.4 scripts/tally.lua build/results; t=$$?; \
+	  lua5.4 scripts/tally.lua build/results --expect core,5.4,jit,lint,nginx,notebooks; t=$$?; \
 	  [ $$status -eq 0 ] && [ $$t -eq 0 ]
 
 testcore: build/core/tests
