@@ -600,8 +600,9 @@ static int c_load(lua_State *L) {
   size_t mlen = 0;
   imb_status st = imb_meter_load(path, &lm->m, &meta, &mlen, why, sizeof why);
   if (st) {
+    const char *shown = imbL_bounded(L, 1);
     lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, why[0] ? why : imb_strerror(st));
+    lua_pushfstring(L, "%s: %s", shown, why[0] ? why : imb_strerror(st));
     return 2;
   }
   lua_pushlstring(L, meta, mlen);
@@ -743,8 +744,9 @@ static int c_save(lua_State *L) {
   if (!lua_isnoneornil(L, 4)) crash = imbL_checkint64(L, 4, "crash_after");
   imb_status st = imb_meter_save(lm->m, path, meta, mlen, crash);
   if (st) {
+    const char *shown = imbL_bounded(L, 2);
     lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, imb_strerror(st));
+    lua_pushfstring(L, "%s: %s", shown, imb_strerror(st));
     return 2;
   }
   lua_pushboolean(L, 1);
@@ -797,10 +799,12 @@ static int c_plan(lua_State *L) {
   int32_t k = check_action(L, 2, fn);
   int32_t gt = lua_isnil(L, 3) ? 0 : check_gtype(L, 3, fn);
   int64_t t = check_time(L, 4, fn, "t");
-  int32_t off = (int32_t)imbL_checkint64(L, 5, "offset");
+  int64_t off;
+  if (!imbL_toint64(L, 5, &off) || off <= -86400 || off >= 86400)
+    imbL_raise(L, fn, "offset", 5, "expected whole seconds east of UTC, within a day");
   int64_t now = lua_isnoneornil(L, 7) ? INT64_MIN : check_time(L, 7, fn, "now");
   imb_plan p;
-  imb_status st = imb_plan_build(&lim, k, gt, t, off, lua_toboolean(L, 6), now, &p);
+  imb_status st = imb_plan_build(&lim, k, gt, t, (int32_t)off, lua_toboolean(L, 6), now, &p);
   if (st) return status_error(L, st, fn);
   static const char *const OPS[IMB_OP_COUNT] = {"eq", "ne", "le", "ge", "has", "lacks", "fresh", "add", "set",
                                                 "max", "sadd", "srem", "log", "mark", "cascade_user",

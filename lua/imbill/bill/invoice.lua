@@ -24,6 +24,14 @@ local FIELDS = {
 
 local Invoice = {}
 Invoice.__index = Invoice
+-- The invoices this module made (a table given Invoice's metatable by hand
+-- has none of an invoice's fields).
+local made = setmetatable({}, { __mode = "k" })
+local function self_invoice(self, method)
+  if not made[self] then
+    check.fail("invoice:" .. method, "self", "expected an invoice: call it as inv:" .. method .. "(...)", self)
+  end
+end
 
 local function fail(field, msg, v) check.fail(FN, field, msg, v == nil and check.NOVALUE or v) end
 
@@ -327,7 +335,7 @@ function M.invoice(u)
   -- usage from a meter counts days in the meter's zone (meter:usage() says
   -- which); the invoice's days are that zone's, else the book's
   local tz = book.tz
-  if u.tz ~= nil then tz = dates.format_tz(check.call(FN, dates.tz_offset, u.tz, "tz")) end
+  if u.tz ~= nil then tz = dates.format_tz(dates.offset(u.tz, "tz", FN)) end
   local notes = {}
   if book.from and dates.month_first(month) + dates.month_length(month) - 1 < dates.day(book.from) then
     notes[1] = string.format("price book %s was not yet in force in %s (it starts %s): a what-if price",
@@ -357,15 +365,18 @@ function M.invoice(u)
   end
   local due = book:due(month)
   local suspend, delete = book:arrears_after(due)
-  return setmetatable({
+  local inv = setmetatable({
     book = book.name, edition = ed.id, month = dates.format_month(month), tz = tz,
     lines = lines, total = total, usage = usage, notes = notes,
     due = dates.format(due), suspend = dates.format(suspend), delete = dates.format(delete),
   }, Invoice)
+  made[inv] = true
+  return inv
 end
 
 --- Plain data (strings and integers only), ready for JSON.
 function Invoice:data()
+  self_invoice(self, "data")
   local lines = {}
   for i, l in ipairs(self.lines) do
     lines[i] = { code = l.code, amount = tostring(l.amount), quantity = l.quantity,
@@ -389,6 +400,7 @@ function Invoice:data()
 end
 
 function Invoice:__tostring()
+  if not made[self] then return "imbill invoice (not made by imbill.invoice)" end
   local rows = {}
   for _, l in ipairs(self.lines) do rows[#rows + 1] = { l.code, money.pretty(l.amount), l.note } end
   rows[#rows + 1] = { "total", money.pretty(self.total), "USD" }

@@ -36,6 +36,11 @@ for _, l in ipairs(M.LIMITS) do LIMIT_SET[l] = true end
 
 local Book, Edition = {}, {}
 Book.__index, Edition.__index = Book, Edition
+-- The books and editions this module made.  A table given Book's metatable
+-- by hand is not a book: it has none of the fields a book's methods read.
+local made = setmetatable({}, { __mode = "k" })
+local function is_edition(x) return made[x] == Edition end
+M.is_edition = is_edition
 
 local function canonical_type(t)
   return M.GROUP_ALIASES[t] or t
@@ -53,7 +58,7 @@ end
 --- Members limit for one group type; nil = unlimited.  AVChatRoom and BChatRoom
 -- have no member cap in any edition.
 local function self_edition(self, method)
-  if getmetatable(self) ~= Edition then
+  if not is_edition(self) then
     check.fail("edition:" .. method, "self", "expected an edition: call it as edition:" .. method .. "(...)", self)
   end
 end
@@ -76,12 +81,13 @@ function Edition:supports(feature)
 end
 
 function Edition:__tostring()
+  if not is_edition(self) then return "imbill edition (not made by imbill.book)" end
   return string.format("imbill edition %s/%s (%s a month)", self.book, self.id, tostring(self.monthly_fee))
 end
 
 -- book.edition("pro") (a dot for the colon) would index nil deep inside.
 local function self_book(self, method)
-  if getmetatable(self) ~= Book then
+  if made[self] ~= Book then
     check.fail("book:" .. method, "self", "expected a price book: call it as book:" .. method .. "(...)", self)
   end
 end
@@ -103,7 +109,10 @@ function Book:edition(id)
   return e
 end
 
-function Book:has_edition(id) return self._editions[id] ~= nil end
+function Book:has_edition(id)
+  self_book(self, "has_edition")
+  return type(id) == "string" and self._editions[id] ~= nil
+end
 
 function Book:addon(id)
   self_book(self, "addon")
@@ -122,19 +131,35 @@ end
 function Book:in_force(day)
   self_book(self, "in_force")
   if type(day) == "string" then day = dates.day(day, "date", "book:in_force")
-  elseif type(day) ~= "number" or day ~= math.floor(day) then
-    check.fail("book:in_force", "date", "expected a date \"YYYY-MM-DD\"", day)
+  elseif type(day) ~= "number" or day ~= math.floor(day) or day < core.DAY_MIN or day > core.DAY_MAX then
+    check.fail("book:in_force", "date", "expected a date \"YYYY-MM-DD\" (or a day number)", day)
   end
   return day >= self.from_day and (self.to_day == nil or day <= self.to_day)
 end
 
 --- The due date of a month's bill, and the days an unpaid bill suspends the
 -- app and deletes its data (day numbers).
+-- Day and month numbers, as the rest of imbill counts them internally.
+local function number_arg(fn, field, v, lo, hi, what)
+  if type(v) ~= "number" or v ~= math.floor(v) or v < lo or v > hi then
+    check.fail(fn, field, "expected " .. what, v)
+  end
+  return v
+end
+
 function Book:due(month)
+  self_book(self, "due")
+  -- a month's bill is due in the next month, and suspends and deletes up to
+  -- four months later: 9999-08 is the last month with all of them in the calendar
+  number_arg("book:due", "month", month, core.MIN_YEAR * 12, 9999 * 12 + 7,
+    "a month number (year * 12 + month - 1) from 0001-01 to 9999-08")
   return dates.month_first(month + 1) + self.arrears.due_day - 1
 end
 
 function Book:arrears_after(due)
+  self_book(self, "arrears_after")
+  number_arg("book:arrears_after", "due", due, core.DAY_MIN, core.DAY_MAX - 400,
+    "a day number (days since 1970-01-01) within the calendar")
   local grace
   for _, g in ipairs(self.arrears.grace) do
     if not g.before or due < g.before then grace = g.days break end
@@ -144,6 +169,7 @@ function Book:arrears_after(due)
 end
 
 function Book:__tostring()
+  if made[self] ~= Book then return "imbill price book (not made by imbill.book)" end
   return string.format("imbill price book %s (%s .. %s; %s)", self.name, self.from or "?", self.to or "in force",
     table.concat(self._order, ", "))
 end
@@ -163,11 +189,9 @@ local function copy(t, seen)
   return c
 end
 
--- money.new with the public function's name in front of its error.
+-- money.new with the public function's name on its error.
 local function amount(fn, v, field)
-  local ok, m = pcall(money.new, v, field)
-  if not ok then error(fn .. ": " .. tostring(m), 0) end
-  return m
+  return errors.call(fn, nil, money.new, v, field)
 end
 
 local function check_limit(fn, path, v)
@@ -210,6 +234,7 @@ local function build_edition(fn, bookname, id, d)
   local path = "editions." .. id
   check.fields(fn .. " " .. path, d, EDITION_KEYS)
   local e = setmetatable({ id = id, book = bookname }, Edition)
+  made[e] = Edition
   e.monthly_fee = amount(fn, d.monthly_fee or "0", path .. ".monthly_fee")
   if e.monthly_fee < money.ZERO then check.fail(fn, path .. ".monthly_fee", "must not be negative", d.monthly_fee) end
   e.free = d.free == true
@@ -336,10 +361,8 @@ local function finish(fn, name, d)
   b.from_day = d.from and dates.day(d.from, "from", fn) or -math.huge
   b.to_day = d.to and dates.day(d.to, "to", fn) or nil
   if b.to_day and b.to_day < b.from_day then check.fail(fn, "to", "is before from (" .. tostring(d.from) .. ")", d.to) end
-  local ok, off = pcall(dates.tz_offset, d.tz)
-  if not ok then error(fn .. ": " .. tostring(off), 0) end
-  b.offset = off
-  b.tz = dates.format_tz(off)
+  b.offset = dates.offset(d.tz, "tz", fn)
+  b.tz = dates.format_tz(b.offset)
   b.policy = policy_of(fn, d.policy)
   b.arrears = arrears_of(fn, d.arrears)
   for id, ed in pairs(check.table(fn, "editions", d.editions)) do
@@ -357,6 +380,7 @@ local function finish(fn, name, d)
   end)
   b._addons = build_addons(fn, b, d.addons)
   b._data = d
+  made[b] = Book
   return b
 end
 
@@ -463,7 +487,7 @@ end
 
 --- book(name) for a built-in, book(book) returns it, book{...} derives a user book.
 function M.get(x)
-  if getmetatable(x) == Book then return x end
+  if made[x] == Book then return x end
   if type(x) == "string" then
     if DATA[x] and x ~= "trtc" then return builtin_book(x) end
     check.fail(FN, "name", "unknown price book (built-in: 2020, 2021, 2022)", x)
@@ -472,7 +496,7 @@ function M.get(x)
   check.fail(FN, "book", "expected a book name, a book, or a table deriving one", x)
 end
 
-function M.is_book(x) return getmetatable(x) == Book end
+function M.is_book(x) return made[x] == Book end
 
 local function unknown_edition(book)
   return "price book " .. book.name .. " has no such edition (it has: " .. table.concat(book._order, ", ") .. ")"
@@ -485,7 +509,7 @@ end
 -- table form's errors name "book" and "edition" themselves).
 function M.resolve(fn, field, x)
   local function sub(k) return field == "" and k or field .. "." .. k end
-  if getmetatable(x) == Edition then
+  if is_edition(x) then
     local ok, b = pcall(M.get, x.book)
     return ok and b or nil, x, x.book .. "/" .. x.id
   end

@@ -40,16 +40,20 @@ local FLAT_LIMITS = { "accounts", "friends_per_user", "groups_per_user", "av_gro
 function M.limits(book, ed, addons, same_day)
   local fn = "imbill.meter.limits"
   if not books.is_book(book) then check.fail(fn, "book", "expected a price book (imbill.book)", book) end
-  if type(ed) ~= "table" or ed.book ~= book.name or not book:has_edition(ed.id) then
+  if not books.is_edition(ed) or ed.book ~= book.name or not book:has_edition(ed.id) then
     check.fail(fn, "edition", "expected an edition of price book " .. book.name, ed)
   end
   if addons ~= nil then check.table(fn, "addons", addons) end
+  local raises = {}
+  for i, id in ipairs(addons or {}) do
+    raises[i] = errors.call(fn, "addons[" .. i .. "]", book.addon, book, id).raises
+  end
   local out = { same_day_disbands = same_day == true, features = {} }
   for _, k in ipairs(FLAT_LIMITS) do out[k] = ed.limits[k] end
   local members = {}
   for _, g in ipairs(books.GROUP_TYPES) do members[g] = ed:members_limit(g) end
-  for _, id in ipairs(addons or {}) do
-    for limit, per in pairs(book:addon(id).raises) do
+  for _, r in ipairs(raises) do
+    for limit, per in pairs(r) do
       local v = per[ed.id]
       if v ~= nil then
         if limit == "members_per_group" then
@@ -97,7 +101,7 @@ function M.new(o)
     check.fail(FN, "edition", "is required (one of: " .. table.concat(book:editions(), ", ") .. ")", check.NOVALUE)
   end
   local ed = errors.call(FN, "edition", book.edition, book, o.edition)
-  local offset = o.tz == nil and book.offset or errors.call(FN, "tz", dates.tz_offset, o.tz, "tz")
+  local offset = o.tz == nil and book.offset or dates.offset(o.tz, "tz", FN)
   if o.same_day_disbands ~= nil and type(o.same_day_disbands) ~= "boolean" then
     check.fail(FN, "same_day_disbands", "expected a boolean", o.same_day_disbands)
   end
@@ -112,7 +116,7 @@ function M.new(o)
     end
     impl.activated(m, dates.format(day))
   end
-  if o.clock ~= nil then impl.set_clock(m, o.clock) end
+  if o.clock ~= nil then errors.call(FN, "clock", impl.set_clock, m, o.clock) end
   return m
 end
 
@@ -120,6 +124,7 @@ setmetatable(M, { __call = function(_, o) return M.new(o) end })
 
 local function state(m, fn)
   if not impl.is_meter(m) then check.fail(fn, "self", "expected a meter: call it as m:" .. fn:match(":(.*)") .. "(...)", m) end
+  if impl.handle(m) == nil then check.fail(fn, "self", "the meter was closed", check.NOVALUE) end
   return impl.state(m)
 end
 
@@ -147,7 +152,7 @@ function Meter:book() return state(self, "meter:book").book end
 -- event more than a day after the clock is refused "future" (docs/meter.md).
 function Meter:set_clock(t)
   state(self, "meter:set_clock")
-  impl.set_clock(self, t)
+  errors.call("meter:set_clock", "t", impl.set_clock, self, t)
 end
 
 local CHANGE_CODES = {
@@ -170,7 +175,7 @@ function Meter:change_edition(id, t, event_id)
   local book = st.book
   local ed = errors.call(fn, "edition", book.edition, book, id)
   if event_id ~= nil then check.string(fn, "event id", event_id) end
-  local day = errors.call(fn, "t", dates.day_of, t, impl.offset(self), "t")
+  local day = errors.call(fn, nil, dates.day_of, t, impl.offset(self), "t")
   local segs = impl.segments(self)
   local cur = book:edition(segs[#segs].edition)
   local addons = {}
@@ -247,7 +252,9 @@ end
 
 --- The month's invoice, straight from the meter.
 function Meter:invoice(month)
-  return require("imbill.bill.invoice").invoice(self:usage(month))
+  state(self, "meter:invoice")
+  local u = errors.call("meter:invoice", nil, Meter.usage, self, month)
+  return errors.call("meter:invoice", nil, require("imbill.bill.invoice").invoice, u)
 end
 
 -- Saved with the counters: what the Lua side needs to rebuild itself.
@@ -260,11 +267,11 @@ end
 local function decode_meta(s, path)
   local lines = {}
   for line in s:gmatch("[^\n]+") do lines[#lines + 1] = line end
-  if lines[1] ~= "imbill-meter-meta 1" then error(FN .. ".load: " .. path .. ": unknown metadata", 0) end
+  if lines[1] ~= "imbill-meter-meta 1" then check.fail(FN .. ".load", "path", "unknown metadata", path) end
   local out = { addons = {} }
   for i = 2, #lines do
     local k, v = lines[i]:match("^([%w_%.]+)=(.*)$")
-    if not k then error(FN .. ".load: " .. path .. ": malformed metadata", 0) end
+    if not k then check.fail(FN .. ".load", "path", "malformed metadata", path) end
     local n = k:match("^addons%.(%d+)$")
     if n then
       local list = {}
@@ -274,7 +281,7 @@ local function decode_meta(s, path)
     elseif k == "same_day" then out.same_day = v == "true"
     end
   end
-  if not out.book or out.book == "" then error(FN .. ".load: " .. path .. ": malformed metadata (no book)", 0) end
+  if not out.book or out.book == "" then check.fail(FN .. ".load", "path", "malformed metadata (no book)", path) end
   return out
 end
 
@@ -284,8 +291,9 @@ function Meter:save(path, opts)
   local fn = "meter:save"
   local st = state(self, fn)
   check.string(fn, "path", path)
+  if path == "" or path:find("\0", 1, true) then check.fail(fn, "path", "expected a file name (not empty, no NUL byte)", path) end
   if opts ~= nil then check.fields(fn, check.table(fn, "opts", opts), { crash_after_bytes = true }) end
-  local crash = opts and opts.crash_after_bytes
+  local crash = opts and check.opt_count(fn, "opts.crash_after_bytes", opts.crash_after_bytes)
   local ok, err = impl.save(self, path, encode_meta(st), crash)
   if not ok then check.fail(fn, "path", err, check.NOVALUE) end
   return true
@@ -297,6 +305,7 @@ end
 function M.load(path, opts)
   local fn = FN .. ".load"
   check.string(fn, "path", path)
+  if path == "" or path:find("\0", 1, true) then check.fail(fn, "path", "expected a file name (not empty, no NUL byte)", path) end
   if opts ~= nil then check.fields(fn, opts, { book = true }) end
   local st = {}
   local m, meta = impl.load(path, st)

@@ -1,0 +1,124 @@
+--- The fixtures every call may name, as Lua source: the fuzzer runs this very
+-- text to build them, and a logged reproducer starts with it.
+--
+-- Each block defines locals (names); area says which part of imbill it
+-- needs, so a skipped area builds nothing.  Shared blocks are built once per
+-- process; the episode block (a fresh meter with a little history) once per
+-- episode.
+local M = {}
+
+M.shared = {
+  { area = "base", names = { "imbill", "H", "OP" }, code = [==[
+local imbill = require "imbill"
+-- helpers the junk values use
+local H = {}
+local JUNK_AT = { 5, "x", {}, -1, 0/0, "2021-03", true, "pro", 2^53 }
+function H.junk_at(k) return JUNK_AT[#tostring(k) % #JUNK_AT + 1] end
+function H.cyclic() local t = {} t[1] = t t.a = t t.book = t t.dau = t return t end
+function H.deep(n) local t = {} for _ = 1, n do t = { t } end return t end
+function H.wide(n) local t = {} for i = 1, n do t[i] = i end return t end
+function H.sparse() return { [1] = 1, [1000000] = 2 } end
+function H.weird_keys() return { [true] = 1, [1.5] = 2, [{}] = 3, [print] = 4, x = 5 } end
+function H.hostile_key()
+  return { [setmetatable({}, { __tostring = function() error("FUZZ-HOSTILE key __tostring") end })] = 1 }
+end
+function H.dead_coroutine() local c = coroutine.create(function() end) coroutine.resume(c) return c end
+function H.proxy() return rawget(_G, "newproxy") and _G.newproxy(true) or io.stderr end
+function H.closed_meter()
+  local x = imbill.meter { book = "2020", edition = "pro" }
+  getmetatable(x).__gc(x)
+  return x
+end
+function H.other_meter() return imbill.meter { book = "2022", edition = "developer" } end
+function H.drain_events(...)
+  local n = 0
+  for _ in imbill.replay.events(...) do
+    n = n + 1
+    if n > 100000 then break end
+  end
+  return n
+end
+-- a file of the repository, copied into the scratch directory
+function H.copy(rel)
+  local f = assert(io.open(FUZZ_TOP .. "/" .. rel, "rb"))
+  local text = f:read("*a")
+  f:close()
+  local path = FUZZ_TMP .. "/" .. rel:gsub("/", "_")
+  f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+function H.month31(v) local t = {} for i = 1, 31 do t[i] = v end return t end
+function H.month30(v) local t = {} for i = 1, 30 do t[i] = v end return t end
+-- operators as functions, so that a call is always F(args)
+local OP = {
+  add = function(a, c) return a + c end, sub = function(a, c) return a - c end,
+  mul = function(a, c) return a * c end, unm = function(a) return -a end,
+  lt = function(a, c) return a < c end, le = function(a, c) return a <= c end,
+  eq = function(a, c) return a == c end, concat = function(a, c) return a .. c end,
+  tostring = function(a) return tostring(a) end, len = function(a) return #a end,
+}
+]==] },
+  { area = "base", names = { "b", "ed", "b21", "b22", "inv", "wb" }, code = [==[
+local b = imbill.book("2020")
+local ed = b:edition("pro")
+local b21, b22 = imbill.book("2021"), imbill.book("2022")
+local inv = imbill.invoice { book = "2020", edition = "pro", month = "2021-03", peak_dau = 25000,
+  groups_peak = 250000 }
+local wb = imbill.book { base = "2020", name = "what-if", editions = { pro = { monthly_fee = "129.99" } } }
+]==] },
+  { area = "replay", names = { "EVENTS_CSV", "EVENTS_JSONL" }, code = [==[
+-- copies in the scratch directory: a call may write over any path it is given
+local EVENTS_CSV, EVENTS_JSONL = H.copy("examples/events.csv"), H.copy("examples/events.jsonl")
+]==] },
+  { area = "whatif", names = { "S", "s", "smau", "gen", "fac", "USAGE_CSV" }, code = [==[
+local S = imbill.series
+local USAGE_CSV = H.copy("examples/data/usage_2021.csv")
+local s = S.build { from = "2021-01-01", months = 3, dau = S.linear { start = 9000, per_day = 50 },
+  groups = 120000 }
+local smau = S.build { from = "2021-01-01", months = 3, dau = S.constant(20000), groups = 120000,
+  mau_ratio = "3" }
+local gen, fac = S.constant(100), S.weekly { sat = "1.2", sun = "1.2" }
+]==] },
+  { area = "whatif", names = { "p", "mig", "bt", "sh", "g" }, code = [==[
+local p = imbill.project { usage = s, books = { "2021" } }
+local mig = imbill.migration { usage = smau, from = "2021/pro", to = "2022/standard" }
+local bt = imbill.breakeven_table { editions = { "2021/pro", "2021/ultimate" }, metric = "dau", to = 50000 }
+local sh = imbill.shadow { usage = s, base = "2020", editions = { "pro" },
+  shadow = { base = "2020", editions = { pro = { monthly_fee = "129.99" } } } }
+local g = imbill.grid { editions = { "2021/pro", "2022/standard" }, growth = { "0%", "5%" },
+  start_dau = { from = 1000, to = 10000, step = 1000 }, months = 3 }
+]==] },
+  { area = "bill", names = { "rows", "be" }, code = [==[
+local rows = imbill.compare { month = "2021-03", peak_dau = 25000, groups_peak = 250000 }
+local be = imbill.breakeven { a = "2020/pro", b = "2021/pro", metric = "dau", to = 30000 }
+]==] },
+}
+
+-- A fresh meter with a little of everything counted, and a saved copy.
+M.episode = { area = "base", names = { "m", "SAVED" }, code = [==[
+local m = imbill.meter { book = "2020", edition = "pro" }
+do
+  local t0 = 1614556800 -- 2021-03-01T00:00:00Z
+  m:create_account("u1", t0) m:create_account("u2", t0 + 60)
+  m:login("u1", t0 + 3600) m:login("u2", t0 + 86400 + 5)
+  m:create_group("g1", "Public", t0 + 100) m:create_group("av1", "AVChatRoom", t0 + 200, "e1")
+  m:join_group("g1", "u1", t0 + 300) m:add_friend("u1", "u2", t0 + 400)
+  m:login("u1", t0 - 86400 * 20)
+end
+local SAVED = FUZZ_TMP .. "/saved.meter"
+m:save(SAVED)
+]==] }
+
+-- Expressions that name the fixtures of an area, for the junk pool.
+M.values = {
+  base = { "b21", "b22", "wb", "SAVED", "FUZZ_TMP", "FUZZ_TMP .. \"/x.meter\"", "FUZZ_TMP .. \"/no/such/dir/x\"",
+           "FUZZ_TMP .. \"/a\\0b\"", "FUZZ_TMP .. \"/\" .. string.rep(\"a\", 5000)", "inv.lines", "inv.total",
+           "m:usage(\"2021-03\")", "ed.limits", "b.policy" },
+  replay = { "EVENTS_CSV", "EVENTS_JSONL" },
+  whatif = { "s", "smau", "gen", "fac", "p", "mig", "bt", "sh", "g", "S.constant(5)", "gen + gen", "gen * fac" },
+  bill = { "rows", "be", "rows[1]" },
+}
+
+return M
