@@ -289,7 +289,9 @@ local function message_problems(t, s, vals)
     or s:find("stack overflow") or s:find("traceback") then
     found[#found + 1] = { "raw Lua error" }
   end
-  if s:find("not enough memory", 1, true) then found[#found + 1] = { "out of memory" } end
+  if s:find("not enough memory", 1, true) or s:find("out of memory", 1, true) then
+    found[#found + 1] = { "out of memory" }
+  end
   local p = type(t.prefix) == "table" and t.prefix[1] or t.prefix
   if s:sub(1, #p * 2 + 2) == p .. ": " .. p then found[#found + 1] = { "function named twice" } end
   for i = 1, vals.n do
@@ -449,7 +451,17 @@ local function involved(kind, vals)
   for i = 1, vals.n do
     local v = vals[i]
     if kind == "money" and imbill.money.is(v) then return true end
+    -- LuaJIT compares two values only when both have the same __lt (Lua 5.1's rule)
+    if kind == "money_cmp" and imbill.money.is(v) and (RUNTIME ~= "jit" or (imbill.money.is(vals[1])
+      and imbill.money.is(vals[2]))) then return true end
     if kind == "gen" and type(v) == "table" and require("imbill.whatif.series").is_gen(v) then return true end
+    if kind == "imbill" then
+      -- an object of imbill's: money, a meter, or a table whose __tostring is imbill's Lua
+      if imbill.money.is(v) or core.meter_impl.is_meter(v) then return true end
+      local mt = type(v) == "table" and getmetatable(v)
+      local ts = type(mt) == "table" and rawget(mt, "__tostring")
+      if type(ts) == "function" and debug.getinfo(ts, "S").source:find("/imbill/", 1, true) then return true end
+    end
   end
   return false
 end

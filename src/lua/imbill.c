@@ -108,9 +108,13 @@ const char *imbL_i64str(lua_State *L, int64_t v) {
 const char *imbL_bounded(lua_State *L, int idx) {
   size_t len;
   const char *s = lua_tolstring(L, idx, &len);
+  return imbL_escaped(L, s, len, ECHO);
+}
+
+const char *imbL_escaped(lua_State *L, const char *s, size_t len, size_t max) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  size_t cut = len <= ECHO ? len : ECHO;
+  size_t cut = len <= max ? len : max;
   /* never end inside a UTF-8 sequence */
   while (cut > 1 && cut < len && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
   for (size_t i = 0; i < cut; i++) {

@@ -161,8 +161,12 @@ static void push_code(lua_State *L, int32_t code) {
 
 /* The refusal as data; refusals.lua then writes its message (with the meter,
  * which knows its price book and time zone). */
-static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, int32_t k, int32_t gt,
-                         const char *a, const char *b, int64_t t, const char *edition) {
+/* Ids are pushed with their lengths: an id may hold a NUL, and a refusal
+ * must name the id that was refused, not a prefix of it. */
+static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, const imb_event *ev, int32_t gt,
+                         const char *edition) {
+  int32_t k = ev->kind;
+  int64_t t = ev->t;
   int32_t day = 0;
   imb_day_of(t, imb_meter_offset(lm->m), &day);
   lua_createtable(L, 0, 12);
@@ -187,19 +191,20 @@ static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, i
     lua_setfield(L, -2, "feature");
   }
   if (k == IMB_A_CREATE_GROUP || k == IMB_A_DISBAND_GROUP || k == IMB_A_JOIN || k == IMB_A_LEAVE) {
-    lua_pushstring(L, a);
+    lua_pushlstring(L, ev->a, ev->alen);
     lua_setfield(L, -2, "group");
     if (gt >= 0) {
       lua_pushstring(L, imb_gtype_name(gt));
       lua_setfield(L, -2, "type");
     }
-    if (b) {
-      lua_pushstring(L, b);
+    if (ev->b) {
+      lua_pushlstring(L, ev->b, ev->blen);
       lua_setfield(L, -2, "user");
     }
   } else {
     /* friends: the user whose list is full */
-    lua_pushstring(L, r->peer && b ? b : a);
+    if (r->peer && ev->b) lua_pushlstring(L, ev->b, ev->blen);
+    else lua_pushlstring(L, ev->a, ev->alen);
     lua_setfield(L, -2, "user");
   }
   if (r->code == IMB_R_CLOSED) {
@@ -272,7 +277,7 @@ static int act(lua_State *L, int32_t k, int has_b, int has_type, const char *fn,
   int32_t gt = k == IMB_A_CREATE_GROUP ? ev.gtype : -1;
   if (k != IMB_A_CREATE_GROUP && (k == IMB_A_DISBAND_GROUP || k == IMB_A_JOIN || k == IMB_A_LEAVE))
     imb_meter_group_members(lm->m, ev.a, ev.alen, &gt);
-  push_refusal(L, lm, &r, k, gt, ev.a, ev.b, ev.t, edition_at(lm, ev.t));
+  push_refusal(L, lm, &r, &ev, gt, edition_at(lm, ev.t));
   return 2;
 }
 
@@ -600,9 +605,11 @@ static int c_load(lua_State *L) {
   size_t mlen = 0;
   imb_status st = imb_meter_load(path, &lm->m, &meta, &mlen, why, sizeof why);
   if (st) {
+    /* the core's reason may quote the path: escaped and bounded like any echo */
     const char *shown = imbL_bounded(L, 1);
+    const char *reason = why[0] ? imbL_escaped(L, why, strlen(why), 200) : imb_strerror(st);
     lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", shown, why[0] ? why : imb_strerror(st));
+    lua_pushfstring(L, "%s: %s", shown, reason);
     return 2;
   }
   lua_pushlstring(L, meta, mlen);

@@ -492,7 +492,7 @@ function M.get(x)
     if DATA[x] and x ~= "trtc" then return builtin_book(x) end
     check.fail(FN, "name", "unknown price book (built-in: 2020, 2021, 2022)", x)
   end
-  if type(x) == "table" then return derive(x) end
+  if type(x) == "table" and getmetatable(x) ~= Book and getmetatable(x) ~= Edition then return derive(x) end
   check.fail(FN, "book", "expected a book name, a book, or a table deriving one", x)
 end
 

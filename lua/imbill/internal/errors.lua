@@ -68,7 +68,7 @@ function Error:__tostring()
   if not rawequal(value, M.NOVALUE) then s = s .. ", got " .. M.show(value) end
   if type(field) == "string" and field ~= "" then
     -- a field made from the caller's data (a file name, a key) is shown like a value
-    if #field > 2 * ECHO or field:find('[%c"\\\127]') then field = M.show(field) end
+    if #field > 2 * ECHO or field:find("[%c\127]") then field = M.show(field) end
     s = field .. ": " .. s
   end
   if type(fn) == "string" and fn ~= "" then s = fn .. ": " .. s end
