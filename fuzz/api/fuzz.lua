@@ -299,8 +299,11 @@ local function message_problems(t, s, vals)
     if type(v) == "string" then
       if #v > 200 and s:find(v, 1, true) then found[#found + 1] = { "whole input echoed", #v .. " bytes" } end
       local pre = v:match("^([^%z]+)%z")
-      if pre and #pre >= 4 and s:find(pre, 1, true) and not s:find("\\x00", 1, true) and not s:find("\\0", 1, true)
-        and not s:find("\\000", 1, true) then
+      -- an echo that ends where the NUL was: the rest of the value was lost
+      local at = pre and #pre >= 4 and s:find(pre, 1, true)
+      local after = at and s:sub(at + #pre, at + #pre)
+      if at and (after == "" or after == '"' or after == "'" or after == ":" or after == ",")
+        and not s:find("\\x00", 1, true) and not s:find("\\0", 1, true) then
         found[#found + 1] = { "value cut at a NUL" }
       end
     end
@@ -448,7 +451,8 @@ for _, t in ipairs(active) do if t.meter then meter_targets = meter_targets + 1 
 
 -- Does the call involve an object of imbill's (an operator's operands)?
 local function involved(kind, vals)
-  for i = 1, vals.n do
+  -- the operands: an operator reads two values (one for unary minus and tostring)
+  for i = 1, math.min(vals.n, 2) do
     local v = vals[i]
     if kind == "money" and imbill.money.is(v) then return true end
     -- LuaJIT compares two values only when both have the same __lt (Lua 5.1's rule)

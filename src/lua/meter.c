@@ -607,7 +607,7 @@ static int c_load(lua_State *L) {
   if (st) {
     /* the core's reason may quote the path: escaped and bounded like any echo */
     const char *shown = imbL_bounded(L, 1);
-    const char *reason = why[0] ? imbL_escaped(L, why, strlen(why), 200) : imb_strerror(st);
+    const char *reason = why[0] ? imbL_escaped(L, why, strlen(why), 160) : imb_strerror(st);
     lua_pushnil(L);
     lua_pushfstring(L, "%s: %s", shown, reason);
     return 2;
