@@ -49,6 +49,39 @@ function H.copy(rel)
   f:close()
   return path
 end
+-- n user ids and n instants for m:logins, element k (when given) replaced by bad
+function H.users(n, k, bad)
+  local t = {}
+  for i = 1, n do t[i] = "user" .. i end
+  if k then t[k] = bad end
+  return t
+end
+function H.times(n, k, bad)
+  local t = {}
+  for i = 1, n do t[i] = 1614556800 + i end
+  if k then t[k] = bad end
+  return t
+end
+-- garbage whose finalizers run during a later call: they allocate, collect
+-- and use a meter of their own (not m, whose state the fuzzer compares)
+local victim = imbill.meter { book = "2020", edition = "pro" }
+function H.gc_bomb()
+  local mk = rawget(_G, "newproxy")
+  for i = 1, 50 do
+    local function fin()
+      local _ = { string.rep("g", 100), {} }
+      pcall(victim.login, victim, "gc" .. i, 1614556800 + i)
+      if i % 10 == 0 then collectgarbage("step") end
+    end
+    if mk then
+      local u = mk(true)
+      getmetatable(u).__gc = fin
+    else
+      setmetatable({}, { __gc = fin })
+    end
+  end
+  return {}
+end
 function H.month31(v) local t = {} for i = 1, 31 do t[i] = v end return t end
 function H.month30(v) local t = {} for i = 1, 30 do t[i] = v end return t end
 -- operators as functions, so that a call is always F(args)

@@ -302,7 +302,7 @@ local function message_problems(t, s, vals)
       -- an echo that ends where the NUL was: the rest of the value was lost
       local at = pre and #pre >= 4 and s:find(pre, 1, true)
       local after = at and s:sub(at + #pre, at + #pre)
-      if at and (after == "" or after == '"' or after == "'" or after == ":" or after == ",")
+      if at and (after == "" or after == '"' or after == "'")
         and not s:find("\\x00", 1, true) and not s:find("\\0", 1, true) then
         found[#found + 1] = { "value cut at a NUL" }
       end
@@ -450,11 +450,15 @@ local meter_targets = 0
 for _, t in ipairs(active) do if t.meter then meter_targets = meter_targets + 1 end end
 
 -- Does the call involve an object of imbill's (an operator's operands)?
-local function involved(kind, vals)
-  -- the operands: an operator reads two values (one for unary minus and tostring)
-  for i = 1, math.min(vals.n, 2) do
+local function involved(kind, vals, operands)
+  -- the operands: an operator reads two values (one for unary minus and
+  -- tostring); the left one's metamethod comes first (a generator + money is
+  -- the generator's)
+  local n = math.min(vals.n, operands or 2)
+  for i = 1, n do
     local v = vals[i]
-    if kind == "money" and imbill.money.is(v) then return true end
+    local left_mt = i == 2 and type(vals[1]) == "table" and getmetatable(vals[1])
+    if kind == "money" and imbill.money.is(v) and not left_mt then return true end
     -- LuaJIT compares two values only when both have the same __lt (Lua 5.1's rule)
     if kind == "money_cmp" and imbill.money.is(v) and (RUNTIME ~= "jit" or (imbill.money.is(vals[1])
       and imbill.money.is(vals[2]))) then return true end
@@ -527,7 +531,7 @@ while calls < opt.runs and os.time() - started < opt.seconds do
       local m = rawget(env, "m")
       local months = {}
       local before
-      if t.needs and not involved(t.needs, vals) then
+      if t.needs and not involved(t.needs, vals, t.operands) then
         -- an operator neither of whose operands is imbill's: Lua's own error
         skipped = skipped + 1
         goto next_call

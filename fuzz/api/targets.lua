@@ -53,10 +53,12 @@ for _, op in ipairs { "add", "sub", "lt", "le", "eq" } do
 end
 add { name = "money mul", area = "money", f = "OP.mul", args = { MONEY, INT }, prefix = "imbill.money",
       needs = "money" }
-add { name = "money unm", area = "money", f = "OP.unm", args = { MONEY }, prefix = "imbill.money", needs = "money" }
+add { name = "money unm", area = "money", f = "OP.unm", args = { MONEY }, prefix = "imbill.money", needs = "money",
+      operands = 1 }
 add { name = "money concat", area = "money", f = "OP.concat", args = { MONEY, V('" USD"', "5", 'imbill.money("2")') },
       prefix = "imbill.money", needs = "money" }
-add { name = "money tostring", area = "money", f = "OP.tostring", args = { MONEY }, prefix = "imbill.money", needs = "imbill" }
+add { name = "money tostring", area = "money", f = "OP.tostring", args = { MONEY }, prefix = "imbill.money",
+      needs = "imbill", operands = 1 }
 
 -- books -----------------------------------------------------------------------
 local LIMITS = T { { "accounts", O(V("100", '"unlimited"', "0")) }, { "members_per_group", O(V("200",
@@ -86,11 +88,13 @@ add { name = "book:addon", area = "book", f = "b.addon", args = { BOOKS, V('"av_
 add { name = "book:in_force", area = "book", f = "b.in_force", args = { BOOKS, V('"2021-03-01"', "18687") } }
 add { name = "book:due", area = "book", f = "b.due", args = { BOOKS, V("24254", "24255") } }
 add { name = "book:arrears_after", area = "book", f = "b.arrears_after", args = { BOOKS, V("18720", "19300") } }
-add { name = "book tostring", area = "book", f = "OP.tostring", args = { BOOKS }, prefix = "book", needs = "imbill" }
+add { name = "book tostring", area = "book", f = "OP.tostring", args = { BOOKS }, prefix = "book",
+      needs = "imbill", operands = 1 }
 add { name = "edition:supports", area = "book", f = "ed.supports", args = { V("ed"), V('"read_receipts"',
       '"push_all"') } }
 add { name = "edition:members_limit", area = "book", f = "ed.members_limit", args = { V("ed"), GTYPE } }
-add { name = "edition tostring", area = "book", f = "OP.tostring", args = { V("ed") }, prefix = "edition", needs = "imbill" }
+add { name = "edition tostring", area = "book", f = "OP.tostring", args = { V("ed") }, prefix = "edition",
+      needs = "imbill", operands = 1 }
 
 -- invoices --------------------------------------------------------------------
 local INVOICE = T {
@@ -106,7 +110,8 @@ local INVOICE = T {
 }
 add { name = "imbill.invoice", area = "invoice", f = "imbill.invoice", args = { INVOICE } }
 add { name = "invoice:data", area = "invoice", f = "inv.data", args = { V("inv") } }
-add { name = "invoice tostring", area = "invoice", f = "OP.tostring", args = { V("inv") }, prefix = "invoice", needs = "imbill" }
+add { name = "invoice tostring", area = "invoice", f = "OP.tostring", args = { V("inv") }, prefix = "invoice",
+      needs = "imbill", operands = 1 }
 
 -- compare, best, breakeven, totals (bill) ------------------------------------
 local COMPARE = T {
@@ -150,7 +155,8 @@ end
 action("create_account", USER, T0, EVID)
 action("delete_account", USER, T0, EVID)
 action("login", USER, T0, EVID)
-action("logins", V('{ "u1", "u2" }', '{ "u5" }', "{}"), V("{ 1614556800, 1614556900 }", "{ 1614556800 }", "{}"))
+action("logins", V('{ "u1", "u2" }', '{ "u5" }', "{}", "H.users(3000)", "H.users(3000, 2500, 5)"),
+  V("{ 1614556800, 1614556900 }", "{ 1614556800 }", "{}", "H.times(3000)", "H.times(3000, 1200, -1)"))
 action("create_group", GROUP, GTYPE, T0, EVID)
 action("disband_group", GROUP, T0, EVID)
 action("join_group", GROUP, USER, T0, EVID)
@@ -179,7 +185,7 @@ action("usage", MMONTH)
 action("invoice", MMONTH)
 action("save", V("FUZZ_TMP .. \"/out.meter\"", "SAVED"), O(T { { "crash_after_bytes", O(V("10", "0")) } }, 0.1))
 add { name = "meter tostring", area = "meter", f = "OP.tostring", args = { M_SELF }, prefix = "meter", meter = true,
-      needs = "imbill" }
+      needs = "imbill", operands = 1 }
 
 add { name = "imbill.core.plan", area = "meter", f = "imbill.core.plan", args = {
   V("imbill.meter.limits(b, ed)", "imbill.meter.limits(b, b:edition(\"trial\"))"),
@@ -216,7 +222,8 @@ add { name = "imbill.replay.time", area = "replay", f = "imbill.replay.time",
 
 -- LuaJIT's FFI paths ----------------------------------------------------------
 add { name = "ffi meter logins", area = "ffi_meter", jit = true, f = 'require("imbill.ffi.meter").logins',
-      args = { M_SELF, V('{ "u1", "u2" }', '{ "u7" }', "{}"), V("{ 1614556800, 1614556900 }", "{ 1614556800 }", "{}") },
+      args = { M_SELF, V('{ "u1", "u2" }', '{ "u7" }', "{}", "H.users(3000)", "H.users(3000, 2500, 5)"),
+        V("{ 1614556800, 1614556900 }", "{ 1614556800 }", "{}", "H.times(3000)", "H.times(3000, 1200, -1)") },
       prefix = "meter:logins", meter = true }
 add { name = "ffi totals", area = "ffi_totals", jit = true, f = "imbill.totals", prefix = "imbill.totals",
       args = { T { { "book", O(BOOKNAME) }, { "edition", V('"pro"', '"standard"') },
@@ -267,7 +274,8 @@ smethod("month", V('"2021-01"', '"2021-02"'))
 smethod("usage", V('"2021-01"', '"2021-02"'))
 smethod("times", V("{ dau = fac }", '{ dau = S.ramp { from = "2021-01-01", to = "2021-02-01", finish = "2" } }'))
 smethod("slice", V('"2021-01-05"', '"2021-01"'), V('"2021-02-01"', '"2021-02"'))
-add { name = "series tostring", area = "whatif", f = "OP.tostring", args = { V("s") }, prefix = "series", needs = "imbill" }
+add { name = "series tostring", area = "whatif", f = "OP.tostring", args = { V("s") }, prefix = "series",
+      needs = "imbill", operands = 1 }
 
 local PROJECT = T {
   { "usage", V("s", "smau", '{ csv = "date,dau,groups\\n2021-03-01,10,5\\n" }') }, { "books", O(V('{ "2021" }',
@@ -320,7 +328,8 @@ pmethod("g", "grid", "max", O(V('"2022/standard"'))) pmethod("g", "grid", "mean"
 pmethod("g", "grid", "percentile", V("95", '"99.9"', "50"), O(V('"2021/pro"')))
 pmethod("g", "grid", "wins") pmethod("g", "grid", "summary", O(V('"2021/pro"')), O(V("{ 5, 95 }")))
 pmethod("g", "grid", "by_edition", O(V("{ 50 }"))) pmethod("g", "grid", "totals", O(V("1")), O(V("10")))
-add { name = "grid tostring", area = "whatif", f = "OP.tostring", args = { V("g") }, prefix = "grid", needs = "imbill" }
+add { name = "grid tostring", area = "whatif", f = "OP.tostring", args = { V("g") }, prefix = "grid",
+      needs = "imbill", operands = 1 }
 
 -- charts and the report -------------------------------------------------------
 local CHART_OPTS = O(T { { "width", O(V("400")) }, { "height", O(V("300")) }, { "title", O(V('"t"')) } }, 0.3)
