@@ -106,6 +106,30 @@ describe("hostile API input", function()
       assert.equals("149.99", tostring(imbill.invoice(u).total))
     end)
 
+    it("read data tables raw, as LuaJIT does: no __pairs, __len or __index of the caller's runs", function()
+      local liar = function(t) return setmetatable(t, {
+        __pairs = function() return 5 end, __len = function() return "x" end,
+        __index = function() return "av_unlimited" end }) end
+      -- a book's edits, limits and charges
+      local w = imbill.book { base = "2020", editions = liar { pro = liar { monthly_fee = "129.99",
+        limits = liar { accounts = 5 }, dau = liar { price = "1" } } }, remove = liar { "trial" } }
+      assert.equals("129.99", tostring(w:edition("pro").monthly_fee))
+      assert.equals(5, w:edition("pro").limits.accounts)
+      assert.is_false(w:has_edition("trial"))
+      -- an invoice's daily series, change list and add-ons
+      local dau = {}
+      for i = 1, 31 do dau[i] = 10001 end
+      local inv = imbill.invoice { book = "2020", edition = "pro", month = "2021-03", dau = liar(dau),
+        change = liar { { on = "2021-03-20", to = "flagship" } }, addons = liar { "members_per_group" } }
+      local codes = {}
+      for i, l in ipairs(inv.lines) do codes[i] = l.code end
+      assert.same({ "plan_fee", "plan_fee", "dau_overage", "group_overage", "addon" }, codes)
+      assert.matches("^peak DAU 10,001 %(2021%-03%-01%) over 10,000 free", inv.lines[3].note)
+      -- a meter's add-ons: one listed, none made up by __index
+      local m = imbill.meter { book = "2020", edition = "pro", addons = liar {} }
+      assert.same({}, m:addons())
+    end)
+
     it("show a field made from the caller's data escaped (a log's name)", function()
       local d = tmpdir()
       local path = d .. "/bad.csv"

@@ -14,6 +14,7 @@ local imbill = require "imbill"
 local H = {}
 local JUNK_AT = { 5, "x", {}, -1, 0/0, "2021-03", true, "pro", 2^53 }
 function H.junk_at(k) return JUNK_AT[#tostring(k) % #JUNK_AT + 1] end
+function H.endless(v) return setmetatable({}, { __index = function() return v end }) end
 function H.cyclic() local t = {} t[1] = t t.a = t t.book = t t.dau = t return t end
 function H.deep(n) local t = {} for _ = 1, n do t = { t } end return t end
 function H.wide(n) local t = {} for i = 1, n do t[i] = i end return t end

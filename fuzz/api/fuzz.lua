@@ -301,6 +301,10 @@ local function message_problems(t, s, vals)
       local pre = v:match("^([^%z]+)%z")
       -- an echo that ends where the NUL was: the rest of the value was lost
       local at = pre and #pre >= 4 and s:find(pre, 1, true)
+      for j = 1, vals.n do
+        -- another argument may hold the same text
+        if j ~= i and type(vals[j]) == "string" and at and vals[j]:find(pre, 1, true) then at = nil end
+      end
       local after = at and s:sub(at + #pre, at + #pre)
       if at and (after == "" or after == '"' or after == "'")
         and not s:find("\\x00", 1, true) and not s:find("\\0", 1, true) then
@@ -367,12 +371,22 @@ local function judge(t, vals, res, before, m, months)
     end
     changed = true
   end
+  if before and t.pure and res[1] then changed = true end
+  if t.roundtrip and res[1] and rawequal(vals[1], m) and type(vals[2]) == "string" and before then
+    -- a saved meter loads back as the same meter
+    local ok, copy = pcall(imbill.meter.load, vals[2], { book = m:book() })
+    if not ok then add("saved meter does not load", tostring(copy):sub(1, 200))
+    elseif snapshot(copy, months) ~= snapshot(m, months) then add("loaded meter differs from the saved one") end
+  end
   if before and changed then
     local after = snapshot(m, months)
     if after ~= before then
       local is_error = not res[1]
       local hostile = not res[1] and tostring(res[2]):find("FUZZ-HOSTILE", 1, true)
-      if not hostile then add(is_error and "meter changed by a failed call" or "meter changed by a refusal") end
+      if not hostile then
+        add(is_error and "meter changed by a failed call" or res[2] == false and "meter changed by a refusal"
+          or "meter changed by a query")
+      end
     end
   end
   return problems, res[1] and "" or (select(2, pcall(tostring, res[2])) or "?")
@@ -423,6 +437,7 @@ local function record(t, problems, msg, lines, src, seed, callno)
     -- keep the shortest reproducer
     if #src < #f.call and (#lines == 0 or #f.lines > 0) then
       f.call, f.lines, f.repro = src, lines, repro_text(t, kinds, msg, lines, src, seed, callno)
+      f.message = tostring(msg):sub(1, 400)
     end
   elseif #findings < opt.max_findings then
     f = { target = t.name, area = t.area, kind = kinds, detail = table.concat(details, "; "),

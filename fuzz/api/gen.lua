@@ -59,8 +59,20 @@ function M.L(spec, lo, hi)
   end
 end
 
+-- Metatables for valid contents: an iteration or a length that lies, an
+-- index that answers everything or raises, finalizers.
+M.WRAPS = {
+  '{ __pairs = function() return 5 end }', '{ __pairs = function() error("FUZZ-HOSTILE __pairs") end }',
+  '{ __pairs = function(t) return next, {} end }', '{ __len = function() return 2^40 end }',
+  '{ __len = function() return "x" end }', '{ __len = function() return -1 end }',
+  '{ __index = function() return "pro" end }', '{ __index = function() return 1 end }',
+  '{ __index = function() error("FUZZ-HOSTILE __index") end }', '{ __newindex = function() error("FUZZ-HOSTILE new") end }',
+  '{ __metatable = false }', '{ __index = function() collectgarbage() end }', '{ __gc = function() collectgarbage() end }',
+}
+
 function M.render(node)
   if type(node) == "string" then return node end
+  if node.wrap then return "setmetatable(" .. M.render(node.inner) .. ", " .. node.wrap .. ")" end
   local parts = {}
   for _, f in ipairs(node.fields) do
     local k, v = f[1], M.render(f[2])
@@ -76,11 +88,16 @@ end
 -- removed, an unknown field added, or the change made one level down.
 function M.mutate(r, node, depth)
   depth = depth or 0
+  if node.wrap then return M.mutate(r, node.inner, depth) end
   if type(node) == "string" or #node.fields == 0 or r:chance(0.12) then
     if type(node) == "table" and #node.fields == 0 and r:chance(0.5) then
       return { fields = { { "[" .. junk.any(r, 1) .. "]", junk.any(r) } } }
     end
     return junk.any(r)
+  end
+  if r:chance(0.1) then
+    -- the same valid contents behind a hostile metatable
+    return { wrap = r:pick(M.WRAPS), inner = node }
   end
   local copy = { fields = {} }
   for i, f in ipairs(node.fields) do copy.fields[i] = { f[1], f[2] } end

@@ -59,6 +59,9 @@ local HOSTILE = {
   'setmetatable({}, { __index = function(t, k) collectgarbage() return nil end })',
   'setmetatable({}, { __index = function(t, k) collectgarbage() collectgarbage() return {} end })',
   'setmetatable({}, { __index = function(t, k) return H.junk_at(k) end })',
+  -- every index answers: an ipairs over it never ends unless its body refuses
+  'H.endless("push_all")', 'H.endless("u1")', 'H.endless(1614556800)', 'H.endless("pro")', 'H.endless("1.5")',
+  'H.endless(imbill.money("1"))', 'H.endless("av_unlimited")', 'H.endless({ on = "2021-03-10", to = "flagship" })',
   'setmetatable({}, { __len = function() return 2^40 end })',
   'setmetatable({}, { __len = function() return -1 end })',
   'setmetatable({}, { __len = function() return "x" end })',

@@ -148,9 +148,13 @@ add { name = "imbill.meter.load", area = "meter", f = "imbill.meter.load",
 add { name = "imbill.meter.load endless", area = "meter_file", f = "imbill.meter.load", prefix = "imbill.meter.load",
       args = { V('"/dev/zero"') } }
 
+-- Queries change nothing, even when they answer.
+local PURE = { dau = true, mau = true, peak_dau = true, peak_groups = true, groups = true, accounts = true,
+               has_account = true, friends = true, joined = true, members = true, edition = true, addons = true,
+               last_day = true, memory = true, book = true, usage = true, invoice = true, save = true }
 local function action(name, ...)
   add { name = "meter:" .. name, area = "meter", f = "m." .. name, args = { M_SELF, ... }, meter = true,
-        query = name == "has_account" }
+        query = name == "has_account", pure = PURE[name], roundtrip = name == "save" }
 end
 action("create_account", USER, T0, EVID)
 action("delete_account", USER, T0, EVID)

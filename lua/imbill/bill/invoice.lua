@@ -42,19 +42,23 @@ local function wrap(f, ...) return errors.call(FN, nil, f, ...) end
 -- over the days `use(day_index)` allows, its day index, and the series.
 local function series(field, s, dim, use)
   check.table(FN, field, s)
-  if #s ~= dim then
-    fail(field, string.format("needs one value per day of the month (%d), has %d", dim, #s))
+  local n = check.len(s)
+  if n ~= dim then
+    fail(field, string.format("needs one value per day of the month (%d), has %d", dim, n))
   end
   local peak, at, any = 0, nil, false
   for i = 1, dim do
-    local v = check.count(FN, field .. "[" .. i .. "]", s[i])
+    local v = check.count(FN, field .. "[" .. i .. "]", rawget(s, i))
     if use(i) then
       any = true
       if at == nil or v > peak then peak, at = v, i end
     end
   end
   if not any then
-    for i = 1, dim do if at == nil or s[i] > peak then peak, at = s[i], i end end
+    for i = 1, dim do
+      local v = rawget(s, i)
+      if at == nil or v > peak then peak, at = v, i end
+    end
   end
   return peak, at
 end
@@ -63,12 +67,12 @@ local function one_change(u)
   local c = u.change
   if c == nil then return nil end
   check.table(FN, "change", c)
-  if c[1] ~= nil then
-    for k in pairs(c) do
+  if rawget(c, 1) ~= nil then
+    for k in next, c do
       if type(k) ~= "number" then fail("change", "a list of changes has no named fields", k) end
     end
-    if #c > 1 then fail("change", "one edition change per calendar month; a second change is refused") end
-    c = c[1]
+    if check.len(c) > 1 then fail("change", "one edition change per calendar month; a second change is refused") end
+    c = rawget(c, 1)
     check.table(FN, "change[1]", c)
   end
   check.fields(FN .. " change", c, { on = true, to = true })
@@ -242,7 +246,7 @@ local function addon_lines(book, ed, month, addons)
   check.table(FN, "addons", addons)
   local first = dates.month_first(month)
   local seen, retention = {}, nil
-  for i, a in ipairs(addons) do
+  for i, a in check.items(addons) do
     local field = "addons[" .. i .. "]"
     local id, act = a, nil
     if type(a) == "table" then
@@ -393,7 +397,7 @@ function Invoice:data()
   local notes = {}
   for i, n in ipairs(self.notes or {}) do notes[i] = n end
   local usage = {}
-  for k, v in pairs(self.usage) do usage[k] = v end
+  for k, v in next, self.usage do usage[k] = v end
   return { book = self.book, edition = self.edition, month = self.month, tz = self.tz, lines = lines,
            total = tostring(self.total), total_cents = self.total:cents(), due = self.due,
            suspend = self.suspend, delete = self.delete, usage = usage, notes = notes }

@@ -119,7 +119,7 @@ function Book:addon(id)
   local a = type(id) == "string" and self._addons[id]
   if not a then
     local names = {}
-    for k in pairs(self._addons) do names[#names + 1] = k end
+    for k in next, self._addons do names[#names + 1] = k end
     table.sort(names)
     check.fail("book:addon", "addon", string.format("price book %s has no such add-on (it has: %s)", self.name,
       #names > 0 and table.concat(names, ", ") or "none"), id)
@@ -184,7 +184,7 @@ local function copy(t, seen)
   if seen[t] then check.fail(FN, "base", "book data contains a table inside itself", check.NOVALUE) end
   seen[t] = true
   local c = {}
-  for k, v in pairs(t) do c[k] = copy(v, seen) end
+  for k, v in next, t do c[k] = copy(v, seen) end
   seen[t] = nil
   return c
 end
@@ -198,7 +198,7 @@ local function check_limit(fn, path, v)
   if v == "unlimited" then return nil end
   if type(v) == "table" and path:match("members_per_group$") then
     local t = {}
-    for k, n in pairs(v) do
+    for k, n in next, v do
       local g = M.group_type(k, fn, path)
       if not NON_AV[g] then check.fail(fn, path .. "." .. g, "AV group types have no member limit", n) end
       t[g] = check_limit(fn, path .. "." .. g, n)
@@ -244,7 +244,7 @@ local function build_edition(fn, bookname, id, d)
       d.monthly_fee)
   end
   e.limits = {}
-  for k, v in pairs(check.table(fn, path .. ".limits", d.limits or {})) do
+  for k, v in next, check.table(fn, path .. ".limits", d.limits or {}) do
     if not LIMIT_SET[k] then
       check.fail(fn, path .. ".limits." .. tostring(k), "unknown limit (known: " .. table.concat(M.LIMITS, ", ") .. ")",
         check.NOVALUE)
@@ -253,12 +253,12 @@ local function build_edition(fn, bookname, id, d)
   end
   e.features = {}
   local flist = check.table(fn, path .. ".features", d.features or {})
-  for k in pairs(flist) do
-    if type(k) ~= "number" or k ~= math.floor(k) or k < 1 or k > #flist then
+  for k in next, flist do
+    if type(k) ~= "number" or k ~= math.floor(k) or k < 1 or k > check.len(flist) then
       check.fail(fn, path .. ".features", "expected a list of feature names, not named fields", k)
     end
   end
-  for i, f in ipairs(d.features or {}) do
+  for i, f in check.items(d.features or {}) do
     if not FEATURE_SET[f] then
       check.fail(fn, path .. ".features[" .. i .. "]", "unknown feature (known: " .. table.concat(M.FEATURES, ", ")
         .. ")", f)
@@ -279,22 +279,22 @@ end
 
 local function build_addons(fn, book, addons)
   local out = {}
-  for id, a in pairs(addons or {}) do
+  for id, a in next, addons or {} do
     local path = "addons." .. tostring(id)
     check.table(fn, path, a)
     check.fields(fn .. " " .. path, a, { fee = true, raises = true, activation_month_free = true })
     local fees = {}
-    for ed, fee in pairs(check.table(fn, path .. ".fee", a.fee)) do
+    for ed, fee in next, check.table(fn, path .. ".fee", a.fee) do
       if not book._editions[ed] then check.fail(fn, path .. ".fee", "no such edition in the book", ed) end
       fees[ed] = amount(fn, fee, path .. ".fee." .. ed)
       if fees[ed] < money.ZERO then check.fail(fn, path .. ".fee." .. ed, "must not be negative", fee) end
     end
     local raises = {}
-    for limit, per in pairs(check.table(fn, path .. ".raises", a.raises or {})) do
+    for limit, per in next, check.table(fn, path .. ".raises", a.raises or {}) do
       if not LIMIT_SET[limit] then check.fail(fn, path .. ".raises", "unknown limit", limit) end
       raises[limit] = {}
       -- false marks "unlimited": nil could not be told from "not raised"
-      for ed, v in pairs(check.table(fn, path .. ".raises." .. limit, per)) do
+      for ed, v in next, check.table(fn, path .. ".raises." .. limit, per) do
         if not book._editions[ed] then check.fail(fn, path .. ".raises." .. limit, "no such edition in the book", ed) end
         local l = check_limit(fn, path .. ".raises." .. limit, v)
         if l == nil then l = false end
@@ -365,7 +365,7 @@ local function finish(fn, name, d)
   b.tz = dates.format_tz(b.offset)
   b.policy = policy_of(fn, d.policy)
   b.arrears = arrears_of(fn, d.arrears)
-  for id, ed in pairs(check.table(fn, "editions", d.editions)) do
+  for id, ed in next, check.table(fn, "editions", d.editions) do
     if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
       check.fail(fn, "editions", "edition ids are words of letters, digits, _ and -", id)
     end
@@ -401,7 +401,7 @@ do
   for _, tier in ipairs(core.TRTC_TIERS) do
     M.TRTC.price_per_1000[tier] = assert(prices[tier], "book data: trtc tier without a price")
   end
-  for tier in pairs(prices) do assert(M.TRTC.price_per_1000[tier], "book data: trtc price for an unknown tier") end
+  for tier in next, prices do assert(M.TRTC.price_per_1000[tier], "book data: trtc price for an unknown tier") end
 end
 
 -- A user book: a built-in (or another user book) with edits.  Edition edits
@@ -427,9 +427,9 @@ local function derive(spec)
   if spec.tz ~= nil then d.tz = spec.tz end
   if spec.policy ~= nil then
     check.table(FN, "policy", spec.policy)
-    for k, v in pairs(spec.policy) do d.policy[k] = v end
+    for k, v in next, spec.policy do d.policy[k] = v end
   end
-  for id, edits in pairs(check.table(FN, "editions", spec.editions or {})) do
+  for id, edits in next, check.table(FN, "editions", spec.editions or {}) do
     if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
       check.fail(FN, "editions", "edition ids are words of letters, digits, _ and -", id)
     end
@@ -441,19 +441,19 @@ local function derive(spec)
       target = like and copy(d.editions[like]) or { monthly_fee = "0" }
       d.editions[id] = target
     end
-    for k, v in pairs(edits) do
+    for k, v in next, edits do
       if k == "limits" then
         check.table(FN, "editions." .. id .. ".limits", v)
         target.limits = target.limits or {}
-        for lk, lv in pairs(v) do
+        for lk, lv in next, v do
           if lk == "members_per_group" and type(lv) == "table" then
             -- a per-type table changes the types it names; the others keep
             -- the base edition's limit (not "unlimited" by omission)
             local was, merged = target.limits[lk], {}
-            for g in pairs(NON_AV) do
+            for g in next, NON_AV do
               if type(was) == "table" then merged[g] = was[g] else merged[g] = was end
             end
-            for gk, n in pairs(lv) do
+            for gk, n in next, lv do
               merged[M.group_type(gk, FN, "editions." .. id .. ".limits.members_per_group")] = n
             end
             lv = merged
@@ -463,22 +463,22 @@ local function derive(spec)
       elseif k == "dau" or k == "groups" or k == "mau" then
         check.table(FN, "editions." .. id .. "." .. k, v)
         target[k] = target[k] or {}
-        for ck, cv in pairs(v) do target[k][ck] = cv end
+        for ck, cv in next, v do target[k][ck] = cv end
       elseif k ~= "like" then
         target[k] = v
       end
     end
   end
-  for _, id in ipairs(check.table(FN, "remove", spec.remove or {})) do
+  for _, id in check.items(check.table(FN, "remove", spec.remove or {})) do
     if type(id) ~= "string" or not d.editions[id] then check.fail(FN, "remove", "no such edition", id) end
     d.editions[id] = nil
-    for _, a in pairs(d.addons or {}) do
+    for _, a in next, d.addons or {} do
       if a.fee then a.fee[id] = nil end
-      for _, per in pairs(a.raises or {}) do per[id] = nil end
+      for _, per in next, a.raises or {} do per[id] = nil end
     end
   end
   if spec.addons ~= nil then
-    for id, a in pairs(check.table(FN, "addons", spec.addons)) do d.addons[id] = a end
+    for id, a in next, check.table(FN, "addons", spec.addons) do d.addons[id] = a end
   end
   local name = spec.name or ((base.name) .. "+edits")
   check.string(FN, "name", name)

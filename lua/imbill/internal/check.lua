@@ -62,6 +62,21 @@ function M.fields(fn, t, allowed)
   return t
 end
 
+-- Arrays and tables of the caller's are read raw, the same on every runtime:
+-- LuaJIT's # and ipairs never run __len or __index, and Lua 5.4's would (an
+-- __index that answers every index would make ipairs endless).
+local rawlen = rawget(_G, "rawlen") or function(t) return #t end
+M.len = rawlen
+
+local function item(t, i)
+  i = i + 1
+  local v = rawget(t, i)
+  if v ~= nil then return i, v end
+end
+
+--- ipairs without metamethods.
+function M.items(t) return item, t, 0 end
+
 --- Runs f(...); an error raised inside is raised again naming fn, the public
 -- function the user called, and keeping its field.
 function M.call(fn, f, ...)

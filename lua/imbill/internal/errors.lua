@@ -103,7 +103,7 @@ end
 function M.rename(e, fn, field)
   e = M.of(e)
   local c = setmetatable({}, Error)
-  for k, v in pairs(e) do c[k] = v end
+  for k, v in next, e do c[k] = v end
   if fn ~= nil then c.fn = fn end
   if field ~= nil then c.field = field end
   return c

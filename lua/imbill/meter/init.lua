@@ -45,7 +45,7 @@ function M.limits(book, ed, addons, same_day)
   end
   if addons ~= nil then check.table(fn, "addons", addons) end
   local raises = {}
-  for i, id in ipairs(addons or {}) do
+  for i, id in check.items(addons or {}) do
     raises[i] = errors.call(fn, "addons[" .. i .. "]", book.addon, book, id).raises
   end
   local out = { same_day_disbands = same_day == true, features = {} }
@@ -53,11 +53,11 @@ function M.limits(book, ed, addons, same_day)
   local members = {}
   for _, g in ipairs(books.GROUP_TYPES) do members[g] = ed:members_limit(g) end
   for _, r in ipairs(raises) do
-    for limit, per in pairs(r) do
+    for limit, per in next, r do
       local v = per[ed.id]
       if v ~= nil then
         if limit == "members_per_group" then
-          for g in pairs(books.NON_AV) do
+          for g in next, books.NON_AV do
             local x = v
             if type(v) == "table" then x = v[g] end
             if x ~= nil then members[g] = x or nil end
@@ -79,7 +79,7 @@ local function check_addons(fn, book, ed, addons)
   if addons == nil then return {} end
   check.table(fn, "addons", addons)
   local out = {}
-  for i, id in ipairs(addons) do
+  for i, id in check.items(addons) do
     local a = errors.call(fn, "addons[" .. i .. "]", book.addon, book, id)
     if not a.fee[ed.id] then
       check.fail(fn, "addons[" .. i .. "]", string.format("add-on %s is not sold for edition %s", id, ed.id), id)

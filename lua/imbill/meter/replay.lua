@@ -40,7 +40,7 @@ local ACTIONS = {
 }
 M.ACTIONS = ACTIONS
 local ACTION_NAMES = {}
-for a in pairs(ACTIONS) do ACTION_NAMES[#ACTION_NAMES + 1] = a end
+for a in next, ACTIONS do ACTION_NAMES[#ACTION_NAMES + 1] = a end
 table.sort(ACTION_NAMES)
 local COLUMN_NAMES = { "time", "action", "user", "group", "peer", "type", "edition", "id" }
 local COLUMNS = {}
@@ -116,7 +116,7 @@ function M.event(e, m)
     return nil, bad("action", "unknown action (known: " .. table.concat(ACTION_NAMES, ", ") .. ")", action)
   end
   local unknown
-  for k in pairs(e) do
+  for k in next, e do
     if not COLUMNS[k] and (unknown == nil or tostring(k) < tostring(unknown)) then unknown = k end
   end
   if unknown ~= nil then
