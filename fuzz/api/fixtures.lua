@@ -83,6 +83,56 @@ function H.gc_bomb()
   end
   return {}
 end
+-- A call on a meter that a finalizer closes in the middle of it: finalizers
+-- are pending and the collector runs at every allocation.
+local CLOSE_CALLS = {
+  edition = function(x) return x:edition(1614556800) end,
+  usage = function(x) return x:usage("2021-03") end,
+  invoice = function(x) return x:invoice("2021-03") end,
+  tostring = function(x) return tostring(x) end,
+  refusal = function(x) return x:create_account("one-too-many", 1614556800) end,
+  refusal_group = function(x) return x:join_group("no-such-group", "u1", 1614556800 + 60) end,
+  change = function(x) return x:change_edition("flagship", 1614556800 + 86400 * 100) end,
+  logins = function(x) return x:logins(H.users(3000), H.times(3000)) end,
+  ffi_logins = function(x)
+    if not rawget(_G, "jit") then return x:logins(H.users(3000), H.times(3000)) end
+    return require("imbill.ffi.meter").logins(x, H.users(3000), H.times(3000))
+  end,
+  save = function(x) return x:save(FUZZ_TMP .. "/closing.meter") end,
+  limits = function(x) return imbill.meter.limits(x:book(), x:edition()) end,
+}
+function H.close_mid_call(kind, rounds)
+  local call = CLOSE_CALLS[kind] or CLOSE_CALLS.edition
+  local mk = rawget(_G, "newproxy")
+  local jit = rawget(_G, "jit")
+  local last
+  local n = tonumber(rounds) or 20
+  if n ~= n or n < 1 then n = 1 end
+  for round = 1, math.min(n, 200) do
+    local x = imbill.meter { book = "2020", edition = "trial" }
+    for i = 1, 100 do x:create_account("u" .. i, 1614556800) end
+    for i = 1, 3 do x:change_edition(i % 2 == 1 and "pro" or "flagship", 1614556800 + i * 86400 * 40) end
+    -- a chain: each finalizer leaves another behind, so one is always pending;
+    -- the first to run while the call is under way closes the meter
+    local armed, live = false, true
+    local function fin()
+      if not live then return end
+      if armed then armed = false; getmetatable(x).__gc(x) end
+      if mk then getmetatable(mk(true)).__gc = fin else setmetatable({}, { __gc = fin }) end
+    end
+    for _ = 1, 20 do fin() end
+    if jit then collectgarbage("setpause", 0) else collectgarbage("incremental", 0, 100, 0) end
+    for _ = 1, round % 3 do collectgarbage("step", round % 7) end
+    armed = true
+    local ok, a, b = pcall(call, x)
+    live = false
+    if jit then collectgarbage("setpause", 200) else collectgarbage("incremental", 200, 100, 13) end
+    armed = false
+    if not ok then error(a, 0) end
+    last = { a, b }
+  end
+  return last[1], last[2]
+end
 function H.month31(v) local t = {} for i = 1, 31 do t[i] = v end return t end
 function H.month30(v) local t = {} for i = 1, 30 do t[i] = v end return t end
 -- operators as functions, so that a call is always F(args)

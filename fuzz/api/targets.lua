@@ -191,6 +191,12 @@ action("save", V("FUZZ_TMP .. \"/out.meter\"", "SAVED"), O(T { { "crash_after_by
 add { name = "meter tostring", area = "meter", f = "OP.tostring", args = { M_SELF }, prefix = "meter", meter = true,
       needs = "imbill", operands = 1 }
 
+-- A finalizer closes the meter in the middle of a method: nothing may read it
+-- after that (under ASan a read of the freed meter is a report).
+add { name = "meter closed mid-call", area = "meter", f = "H.close_mid_call", prefix = "meter:",
+      args = { V('"edition"', '"usage"', '"invoice"', '"tostring"', '"refusal"', '"refusal_group"', '"change"',
+        '"logins"', '"ffi_logins"', '"save"', '"limits"'), O(V("20", "50")) } }
+
 add { name = "imbill.core.plan", area = "meter", f = "imbill.core.plan", args = {
   V("imbill.meter.limits(b, ed)", "imbill.meter.limits(b, b:edition(\"trial\"))"),
   V('"create_group"', '"login"', '"join_group"', '"create_account"'), V("nil", '"Public"', '"BChatRoom"'), T0,

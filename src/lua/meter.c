@@ -168,8 +168,14 @@ static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, c
   int32_t k = ev->kind;
   int64_t t = ev->t;
   int32_t day = 0;
+  /* everything read from the meter is read (and its edition's name copied)
+   * before the first allocation: one may run a finalizer that closes it */
   imb_day_of(t, imb_meter_offset(lm->m), &day);
+  int32_t last = imb_meter_last_day(lm->m), released = imb_meter_released_before(lm->m);
+  lua_pushstring(L, edition);
   lua_createtable(L, 0, 12);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "edition");
   push_code(L, r->code);
   lua_setfield(L, -2, "code");
   lua_pushstring(L, imb_limit_name(r->limit));
@@ -182,8 +188,6 @@ static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, c
   }
   lua_pushstring(L, imb_action_name(k));
   lua_setfield(L, -2, "action");
-  lua_pushstring(L, edition);
-  lua_setfield(L, -2, "edition");
   push_date(L, day);
   lua_setfield(L, -2, "day");
   if (r->limit == IMB_L_FEATURE) {
@@ -208,7 +212,6 @@ static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, c
     lua_setfield(L, -2, "user");
   }
   if (r->code == IMB_R_CLOSED) {
-    int32_t last = imb_meter_last_day(lm->m), released = imb_meter_released_before(lm->m);
     lua_pushboolean(L, day < released);
     lua_setfield(L, -2, "released");
     if (last != INT32_MIN) {
@@ -546,15 +549,18 @@ static int m_tostring(lua_State *L) {
   int n = imb_meter_segments(lm->m);
   const char *e;
   imb_meter_segment(lm->m, n - 1, NULL, NULL, &e, NULL, NULL);
-  int64_t by[IMB_G_COUNT], total;
+  int64_t by[IMB_G_COUNT], total, accounts = imb_meter_accounts(lm->m);
   imb_meter_groups(lm->m, by, &total);
+  /* copied first: a finalizer run by the next allocation may close the meter */
+  lua_pushstring(L, e);
+  e = lua_tostring(L, -1);
   imbL_getuservalue(L, 1);
   const char *book = "?";
   if (lua_istable(L, -1)) {
     lua_getfield(L, -1, "book_name");
     if (lua_type(L, -1) == LUA_TSTRING) book = lua_tostring(L, -1);
   }
-  const char *acc = imbL_i64str(L, imb_meter_accounts(lm->m));
+  const char *acc = imbL_i64str(L, accounts);
   const char *grp = imbL_i64str(L, total);
   lua_pushfstring(L, "imbill meter (price book %s, edition %s; %s accounts, %s groups)", book, e, acc, grp);
   return 1;
@@ -617,9 +623,12 @@ static int c_load(lua_State *L) {
   return 2;
 }
 
+/* The private entry points' errors name no function: the Lua method that
+ * called one names itself (lua/imbill/meter/init.lua). */
 static lmeter *impl_lm(lua_State *L) {
   lmeter *lm = imbL_testudata(L, 1, METER);
-  if (!lm || !lm->m) imbL_raise(L, "imbill.meter", "meter", 1, "expected an open meter");
+  if (!lm) imbL_raise(L, NULL, "self", 1, "expected a meter");
+  if (!lm->m) imbL_raise(L, NULL, "self", 0, "the meter was closed");
   return lm;
 }
 
@@ -646,6 +655,7 @@ static int c_change(lua_State *L) {
   const char *e = luaL_checklstring(L, 4, &elen);
   imb_limits lim;
   check_limits(L, 5, &lim, fn);
+  if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
   imb_change_verdict v;
   imb_status st = imb_meter_change(lm->m, &p, t, e, elen, &lim, lua_toboolean(L, 6), &v);
   if (st) return status_error(L, st, fn);
@@ -665,16 +675,21 @@ static int c_segments(lua_State *L) {
     const char *e;
     imb_limits lim;
     int fr;
+    /* every allocation may run a finalizer, and a finalizer may close the
+     * meter: read it only while it is open, and copy what it owns (the
+     * edition's name) before the next allocation */
+    if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
     imb_meter_segment(lm->m, i, &from, &day, &e, &lim, &fr);
+    lua_pushstring(L, e);
     lua_createtable(L, 0, 5);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "edition");
     if (from != INT64_MIN) {
       imbL_pushint64(L, from);
       lua_setfield(L, -2, "from");
       push_date(L, day);
       lua_setfield(L, -2, "day");
     }
-    lua_pushstring(L, e);
-    lua_setfield(L, -2, "edition");
     lua_pushboolean(L, fr);
     lua_setfield(L, -2, "free");
     push_limits(L, &lim);
@@ -689,6 +704,7 @@ static int c_set_limits(lua_State *L) {
   int64_t i = imbL_checkint64(L, 2, "segment");
   imb_limits lim;
   check_limits(L, 3, &lim, "imbill.meter");
+  if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
   if (i < 1 || i > imb_meter_segments(lm->m) || imb_meter_set_limits(lm->m, (int)(i - 1), &lim))
     imbL_raise(L, "imbill.meter", "segment", 2, "no such edition segment");
   return 0;

@@ -122,6 +122,10 @@ end
 
 setmetatable(M, { __call = function(_, o) return M.new(o) end })
 
+-- A call of the core's private entry points, its error named by the method
+-- that made it (a finalizer may close the meter in the middle of a method).
+local function on(fn, f, ...) return errors.call(fn, nil, f, ...) end
+
 local function state(m, fn)
   if not impl.is_meter(m) then check.fail(fn, "self", "expected a meter: call it as m:" .. fn:match(":(.*)") .. "(...)", m) end
   if impl.handle(m) == nil then check.fail(fn, "self", "the meter was closed", check.NOVALUE) end
@@ -135,7 +139,7 @@ function Meter:edition(t)
   if t ~= nil and (type(t) ~= "number" or t ~= math.floor(t)) then
     check.fail(fn, "t", "expected an instant in whole Unix seconds", t)
   end
-  local segs = impl.segments(self)
+  local segs = on(fn, impl.segments, self)
   local s = segs[#segs]
   if t ~= nil then
     for i = #segs, 1, -1 do
@@ -175,14 +179,14 @@ function Meter:change_edition(id, t, event_id)
   local book = st.book
   local ed = errors.call(fn, "edition", book.edition, book, id)
   if event_id ~= nil then check.string(fn, "event id", event_id) end
-  local day = errors.call(fn, nil, dates.day_of, t, impl.offset(self), "t")
-  local segs = impl.segments(self)
+  local day = errors.call(fn, nil, dates.day_of, t, on(fn, impl.offset, self), "t")
+  local segs = on(fn, impl.segments, self)
   local cur = book:edition(segs[#segs].edition)
   local addons = {}
   for _, a in ipairs(st.addons[#segs] or {}) do
     if book:addon(a).fee[ed.id] then addons[#addons + 1] = a end
   end
-  local verdict = impl.change(self, book.policy, t, ed.id, M.limits(book, ed, addons, st.same_day), ed.free)
+  local verdict = on(fn, impl.change, self, book.policy, t, ed.id, M.limits(book, ed, addons, st.same_day), ed.free)
   if verdict == "ok" then
     st.addons[#segs + 1] = addons
     return true
@@ -217,8 +221,8 @@ function Meter:usage(month)
   local mo = dates.month(month, "month", fn)
   local first = dates.month_first(mo)
   local last = first + dates.month_length(mo) - 1
-  local dau, groups, mau = impl.month(self, month)
-  local segs = impl.segments(self)
+  local dau, groups, mau = on(fn, impl.month, self, month)
+  local segs = on(fn, impl.segments, self)
   local at_first, change, change_seg = 1, nil, nil
   for i, s in ipairs(segs) do
     local d = s.day and dates.day(s.day) or nil
@@ -233,10 +237,10 @@ function Meter:usage(month)
   for _, n in ipairs(books.BUILTIN) do if book == books.get(n) then builtin = true end end
   local u = {
     book = builtin and book.name or book, edition = segs[at_first].edition, month = dates.format_month(mo),
-    dau = dau, groups = groups, mau = mau, tz = dates.format_tz(impl.offset(self)),
+    dau = dau, groups = groups, mau = mau, tz = dates.format_tz(on(fn, impl.offset, self)),
   }
   if change then u.change = { on = change.day, to = change.edition } end
-  local act = impl.activated(self)
+  local act = on(fn, impl.activated, self)
   if act and dates.day(act) <= last then u.activated = act
   elseif not act and not segs[1].free then
     -- started on a paid edition: the first activation is older than the meter
@@ -294,7 +298,7 @@ function Meter:save(path, opts)
   if path == "" or path:find("\0", 1, true) then check.fail(fn, "path", "expected a file name (not empty, no NUL byte)", path) end
   if opts ~= nil then check.fields(fn, check.table(fn, "opts", opts), { crash_after_bytes = true }) end
   local crash = opts and check.opt_count(fn, "opts.crash_after_bytes", opts.crash_after_bytes)
-  local ok, err = impl.save(self, path, encode_meta(st), crash)
+  local ok, err = on(fn, impl.save, self, path, encode_meta(st), crash)
   if not ok then check.fail(fn, "path", err, check.NOVALUE) end
   return true
 end
