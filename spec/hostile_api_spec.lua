@@ -231,7 +231,7 @@ describe("hostile API input", function()
       }
       local during = 0
       for name, call in pairs(calls) do
-        for round = 1, 40 do
+        for _ = 1, 40 do
           local x = imbill.meter { book = "2020", edition = "trial" }
           for i = 1, 100 do x:create_account("u" .. i, T0) end
           for i = 1, 3 do x:change_edition(i % 2 == 1 and "pro" or "flagship", T0 + i * 86400 * 40) end
