@@ -174,6 +174,34 @@ describe("hostile API input", function()
         err(imbill.meter.limits, b, fe))
     end)
 
+    it("names a user book with at most 64 printable bytes, never a built-in's name", function()
+      local s = err(imbill.book, { base = "2020", name = string.rep("x", 1000000) })
+      assert.matches('^imbill.book: name: expected 1 to 64 printable bytes without "/".*%(1000000 bytes%)$', s)
+      assert.matches("^imbill.book: name: ", err(imbill.book, { base = "2020", name = "what\nif" }))
+      assert.matches("^imbill.book: name: ", err(imbill.book, { base = "2020", name = "a/b" }))
+      assert.matches("^imbill.book: name: ", err(imbill.book, { base = "2020", name = "" }))
+      assert.equals('imbill.book: name: is the name of a built-in price book, got "2020"',
+        (err(imbill.book, { base = "2021", name = "2020" })))
+      assert.equals("<what & if>", imbill.book { base = "2020", name = "<what & if>" }.name)
+      -- so a meter on a user book saves and loads back with it
+      local w = imbill.book { base = "2020", name = "what-if 2" }
+      local m = imbill.meter { book = w, edition = "pro" }
+      local d = tmpdir()
+      m:save(d .. "/w.meter")
+      assert.equals("what-if 2", imbill.meter.load(d .. "/w.meter", { book = w }):book().name)
+      os.remove(d .. "/w.meter")
+      os.remove(d)
+    end)
+
+    it("takes edition and add-on ids of at most 63 bytes of letters, digits, _ and -", function()
+      assert.matches('^imbill.book: editions: edition ids are words .*at most 63 bytes, got "x+..." %(64 bytes%)$',
+        err(imbill.book, { base = "2020", editions = { [string.rep("x", 64)] = {} } }))
+      assert.matches("^imbill.book: addons: add%-on ids are words", err(imbill.book, { base = "2020",
+        addons = { [setmetatable({}, { __tostring = function() error("a __tostring ran") end })] = {} } }))
+      assert.is_true(imbill.book { base = "2020", editions = { [string.rep("x", 63)] = {} } }
+        :has_edition(string.rep("x", 63)))
+    end)
+
     it("checks self and the argument of has_edition, due and arrears_after", function()
       assert.is_false(b:has_edition(5))
       assert.is_true(b:has_edition("pro"))

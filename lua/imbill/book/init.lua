@@ -277,10 +277,20 @@ local function build_edition(fn, bookname, id, d)
   return e
 end
 
+-- Edition and add-on ids: words, as long as the core keeps (they are echoed
+-- in messages, saved in meter files and named in "book/edition").
+local function word_id(fn, field, id, what)
+  if type(id) ~= "string" or not id:match("^[%w_%-]+$") or #id > core.EDITION_MAXLEN then
+    check.fail(fn, field, what .. " ids are words of letters, digits, _ and -, at most " .. core.EDITION_MAXLEN
+      .. " bytes", id)
+  end
+end
+
 local function build_addons(fn, book, addons)
   local out = {}
   for id, a in next, addons or {} do
-    local path = "addons." .. tostring(id)
+    word_id(fn, "addons", id, "add-on")
+    local path = "addons." .. id
     check.table(fn, path, a)
     check.fields(fn .. " " .. path, a, { fee = true, raises = true, activation_month_free = true })
     local fees = {}
@@ -366,9 +376,7 @@ local function finish(fn, name, d)
   b.policy = policy_of(fn, d.policy)
   b.arrears = arrears_of(fn, d.arrears)
   for id, ed in next, check.table(fn, "editions", d.editions) do
-    if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
-      check.fail(fn, "editions", "edition ids are words of letters, digits, _ and -", id)
-    end
+    word_id(fn, "editions", id, "edition")
     b._editions[id] = build_edition(fn, name, id, check.table(fn, "editions." .. id, ed))
     b._order[#b._order + 1] = id
   end
@@ -430,9 +438,7 @@ local function derive(spec)
     for k, v in next, spec.policy do d.policy[k] = v end
   end
   for id, edits in next, check.table(FN, "editions", spec.editions or {}) do
-    if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
-      check.fail(FN, "editions", "edition ids are words of letters, digits, _ and -", id)
-    end
+    word_id(FN, "editions", id, "edition")
     check.table(FN, "editions." .. id, edits)
     local target = d.editions[id]
     if not target then
@@ -482,6 +488,13 @@ local function derive(spec)
   end
   local name = spec.name or ((base.name) .. "+edits")
   check.string(FN, "name", name)
+  -- a name is shown in every message and invoice, saved in meter files, and
+  -- names the book in "book/edition"; a built-in's name would be taken for
+  -- the built-in (a saved meter would load with the built-in's limits)
+  if #name == 0 or #name > 64 or name:find("[%c\127/]") then
+    check.fail(FN, "name", "expected 1 to 64 printable bytes without \"/\" (it separates book and edition)", name)
+  end
+  if DATA[name] then check.fail(FN, "name", "is the name of a built-in price book", name) end
   return finish(FN, name, d)
 end
 
