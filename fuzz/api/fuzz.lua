@@ -12,7 +12,8 @@
 --     raw Lua runtime error, is longer than 600 bytes, holds control bytes,
 --     echoes a long input whole, or shows an id cut at a NUL;
 --   - answers false with a refusal lacking code, limit or message;
---   - leaves the meter changed after an error or a refusal;
+--   - leaves the meter changed after an error, a refusal or a query, or
+--     saves a meter that does not load back the same;
 --   - runs past its time bound, or runs out of memory.
 -- A crash kills the process: the runner then reads the --last file, which
 -- always holds the call being made, as a snippet that reproduces it.
