@@ -23,7 +23,7 @@ JIT_INC   := /usr/include/luajit-2.1
 LUA_PATH_X := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 
 .PHONY: all deps deps-min demo test test54 testjit testcore testnotebooks asan valgrind lint bench clean \
-        rock rock-install cdef fuzz fuzz-build notebook docs
+        rock rock-install cdef fuzz fuzz-build fuzz-api notebook docs
 
 all: build/5.4/imbill/core.so build/jit/imbill/core.so
 
@@ -163,6 +163,11 @@ build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
 	$(FUZZ_CC) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer $(CPPFLAGS_X) -Ifuzz -o $@ $< $(FUZZ_OBJ)
 -include $(FUZZ_OBJ:.o=.d)
 .SECONDARY: $(FUZZ_OBJ)
+
+# The Lua API fuzzer (fuzz/api/): every public function with junk, on Lua 5.4,
+# LuaJIT and 5.4 with the ASan build; --ci is a short bounded pass.
+fuzz-api: all build/asan/imbill/core.so
+	@bash scripts/fuzz-api.sh --ci
 
 fuzz-build: $(FUZZ_BIN)
 
