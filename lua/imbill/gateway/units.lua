@@ -68,15 +68,17 @@ local function apply_all(B, units)
 end
 M.apply_all = apply_all
 
---- Applies the units under the app's lock.  extra(B, units), when given,
--- runs in the same hold after them (a reservation's record).  Returns true,
+--- Applies the units under the app's lock.  extra(B, units, arg), when
+-- given, runs in the same hold after them (a reservation's record).  Returns true,
 -- or nil and the store's reason.
-function M.apply(store, app, units, wait, extra)
-  return store:run(app.id, wait, function(B)
-    apply_all(B, units)
-    if extra then extra(B, units) end
-    return true
-  end)
+local function apply_units(B, units, extra, arg)
+  apply_all(B, units)
+  if extra then extra(B, units, arg) end
+  return true
+end
+
+function M.apply(store, app, units, wait, extra, arg)
+  return store:run(app.id, wait, apply_units, units, extra, arg)
 end
 
 return M
