@@ -471,9 +471,16 @@ end
 -- The group's state before the plan: its type (nil: no such group) and
 -- creation instant.
 local function group_state(B, P, subj)
-  if not subj.group then return nil, 0 end
-  local v, at = group_fields(rd(B, key_of(P, K.IMB_K_GROUP, subj.group)))
-  if v <= 0 then return nil, at end
+  local g = subj.group
+  if not g then return nil, 0 end
+  local v, at = group_fields(rd(B, key_of(P, K.IMB_K_GROUP, g)))
+  if v <= 0 then
+    -- a group the store does not hold has no members (members are added
+    -- only to a group that exists and go with it): a create need not look
+    local mk = key_of(P, K.IMB_K_MEMBERS, g)
+    if B.cur[mk] == nil then B.cur[mk] = NIL end
+    return nil, at
+  end
   return v - 1, at
 end
 
