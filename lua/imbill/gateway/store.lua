@@ -821,7 +821,7 @@ local GROUP_MAX = 64 -- runs served in one hold of the lock
 local STALE = 10     -- seconds after which a queue without progress is dropped (a bug, never expected)
 M.GROUP_MAX = GROUP_MAX
 
-local turns = {} -- lock key -> this worker's queue { head, tail, since, [i] = job }
+local turns = {} -- lock key -> this worker's queue { active, head, tail, since, [i] = job }
 local spare_semas = {}
 
 local function take_sema()
@@ -839,7 +839,7 @@ local function give_sema(s)
 end
 
 -- Passes the worker's turn to the next request in its queue, or ends it.
-local function handoff(q, lk)
+local function handoff(q)
   while q.head <= q.tail do
     local job = q[q.head]
     q[q.head] = nil
@@ -851,7 +851,7 @@ local function handoff(q, lk)
       return
     end
   end
-  turns[lk] = nil
+  q.active, q.head, q.tail = false, 1, 0
 end
 
 -- This request has the worker's turn: it takes the lock, runs its own batch
@@ -860,7 +860,7 @@ local function serve(q, lk, store, app, wait, fn, ...)
   local got, tok, err = pcall(acquire, store.meta, lk, store.lock_ttl, wait)
   if not got then tok, err = nil, tostring(tok) end
   if not tok then
-    handoff(q, lk)
+    handoff(q)
     if err ~= "busy" then store:error("lock: " .. tostring(err)) end
     return nil, err
   end
@@ -878,7 +878,7 @@ local function serve(q, lk, store, app, wait, fn, ...)
     end
   end
   release(store.meta, lk, tok)
-  handoff(q, lk)
+  handoff(q)
   return a, b, c
 end
 
@@ -899,7 +899,7 @@ local function queued(q, lk, store, app, wait, fn, ...)
     ngx_update()
     local left = deadline - ngx_now()
     if left > 0 then return serve(q, lk, store, app, left, fn, ...) end
-    handoff(q, lk)
+    handoff(q)
     return nil, "busy"
   end
   job.gone = true
@@ -913,9 +913,16 @@ function Store:run(app, wait, fn, ...)
   local _, lk = app_names(app)
   wait = wait or self.lock_wait
   local q = turns[lk]
-  if q and ngx_now() - q.since < STALE then return queued(q, lk, self, app, wait, fn, ...) end
-  q = { head = 1, tail = 0, since = ngx_now() }
-  turns[lk] = q
+  if not q then
+    q = { active = false, head = 1, tail = 0, since = 0 }
+    turns[lk] = q
+  end
+  if q.active then
+    if ngx_now() - q.since < STALE then return queued(q, lk, self, app, wait, fn, ...) end
+    -- a turn that never ended (a bug): its waiters time out on their own
+    q.head, q.tail = 1, 0
+  end
+  q.active, q.since = true, ngx_now()
   return serve(q, lk, self, app, wait, fn, ...)
 end
 
@@ -937,6 +944,26 @@ local function apply_steps(B, steps, atomic)
   return out
 end
 M.apply_steps = apply_steps
+
+--- Applies one unit's steps all or nothing inside a batch, each step's
+-- outcome in its own fields (step.result, step.refusal).  Returns the index
+-- of the refused step, or nil.
+local function apply_unit(B, steps)
+  local mark = B.n
+  for i = 1, #steps do
+    local s = steps[i]
+    local res, ref = apply_plan(B, s.plan, s)
+    s.result, s.refusal = res, ref
+    if res == "refused" then
+      if not rollback(B, mark) then fail("rollback incomplete") end
+      for j = 1, i - 1 do steps[j].result = "rolled back" end
+      for j = i + 1, #steps do steps[j].result, steps[j].refusal = "skipped", nil end
+      return i
+    end
+  end
+  return nil
+end
+M.apply_unit = apply_unit
 
 --- Applies steps = { { plan =, user =, peer =, group =, event = }, ... } in
 -- order under one lock.  atomic: all or nothing (the first refused step
