@@ -148,9 +148,13 @@ local function open_batch(store, P)
   return B
 end
 
+-- LuaJIT's table.clear empties a table in place (compiled, unlike pairs)
+local ok_clear, tclear = pcall(require, "table.clear")
+if not ok_clear then tclear = function(t) for k in pairs(t) do t[k] = nil end end end
+
 local function close_batch(B)
-  local cur, jk, jo, jd = B.cur, B.jk, B.jo, B.jd
-  for k in pairs(cur) do cur[k] = nil end
+  local jk, jo, jd = B.jk, B.jo, B.jd
+  tclear(B.cur)
   for i = 1, B.n do jk[i], jo[i], jd[i] = nil, nil, nil end
   B.n, B.w, B.ttl, B.busy, B.d, B.store, B.lock_key, B.lock_tok = 0, 0, false, false, false, false, false, false
 end
@@ -263,7 +267,7 @@ local function flush(B)
       if not jd[i] and seen[key] == i and cur[key] ~= jo[i] then store_value(d, key, jo[i]) end
     end
   end
-  for k in pairs(seen) do seen[k] = nil end
+  tclear(seen)
   if failed then fail(why, jk[failed]) end
   B.w = to
 end
