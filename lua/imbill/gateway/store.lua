@@ -26,6 +26,7 @@
 -- docs/gateway.md, "When the dict is full".
 local core = require "imbill.gateway.core"
 local keys = require "imbill.gateway.keys"
+local metrics = require "imbill.gateway.metrics"
 
 local ngx = ngx
 local OP, K, S, W, FAIL = core.OP, core.K, core.S, core.W, core.FAIL
@@ -57,6 +58,10 @@ M.fail = fail
 ---------------------------------------------------------------------------
 -- Locks
 
+-- how often an app's lock is contended (configured apps only)
+local BUSY = metrics.family("imbill_lock_busy_total", { "app" })
+local QUEUED = metrics.family("imbill_lock_queued_total", { "app" })
+
 local ngx_now, ngx_update, ngx_sleep, get_phase = ngx.now, ngx.update_time, ngx.sleep, ngx.get_phase
 
 local seq = 0
@@ -81,11 +86,12 @@ M.WAIT = { spin = SPIN, turns = TURNS, nap = NAP }
 
 -- Takes `key` in the meta dict.  Returns the token, or nil and "busy" (not
 -- had within `wait` seconds) or the dict's error.
-local function acquire(meta, key, ttl, wait)
+local function acquire(meta, key, ttl, wait, app)
   local tok = token()
   local ok, err = meta:safe_add(key, tok, ttl)
   if ok then return tok end
   if err ~= "exists" then return nil, err end
+  if app then BUSY:inc(1, app) end
   local W_ = M.WAIT
   for _ = 1, W_.spin do
     ok, err = meta:safe_add(key, tok, ttl)
@@ -779,6 +785,12 @@ local function app_names(app)
   return P, LOCK[app]
 end
 
+--- The meta-dict key of an app's lock (for tests and tools).
+function M.lock_key(app)
+  local _, lk = app_names(app)
+  return lk
+end
+
 -- One batch under a held lock: fn(B, ...) and the flush of what it wrote,
 -- or (on any error) everything put back.  Returns fn's results, or nil and
 -- the reason.
@@ -861,7 +873,7 @@ end
 -- This request has the worker's turn: it takes the lock, runs its own batch
 -- and those of the requests queued behind it, and passes the turn on.
 local function serve(q, lk, store, app, wait, fn, ...)
-  local got, tok, err = pcall(acquire, store.meta, lk, store.lock_ttl, wait)
+  local got, tok, err = pcall(acquire, store.meta, lk, store.lock_ttl, wait, app)
   if not got then tok, err = nil, tostring(tok) end
   if not tok then
     handoff(q)
@@ -889,6 +901,7 @@ end
 -- Another request of this worker has the turn: wait in its queue.
 local function queued(q, lk, store, app, wait, fn, ...)
   if not YIELDABLE[get_phase()] then return nil, "busy" end
+  QUEUED:inc(1, app)
   local job = { store = store, fn = fn, args = { ... }, nargs = select("#", ...), sema = take_sema(),
                 done = false, lead = false, gone = false }
   local t = q.tail + 1
