@@ -74,14 +74,16 @@ local YIELDABLE = { rewrite = true, access = true, content = true, timer = true,
                     ssl_session_fetch = true }
 M.YIELDABLE = YIELDABLE
 
--- How a busy lock is waited for.  The holder is another worker in the
--- middle of a run of dict calls (microseconds), so a few tries at once
--- usually win.  Then the waiter gives its worker's event loop turns between
--- tries (ngx.sleep(0): the worker's other requests proceed), and only a
--- holder that stays longer than that, one the kernel preempted on a busy
--- machine, is waited for with real sleeps, which give the holder its core
--- back.  Phases that cannot yield only get the first tries.
-local SPIN, TURNS, NAP = 40, 200, 0.001
+-- How a busy lock is waited for (only one request per worker and app waits
+-- for it; see "Turns" below).  The holder is another worker in the middle of
+-- a batch, tens of microseconds, so the waiter first tries again at once for
+-- about that long.  Then it gives its worker's event loop a few turns between
+-- tries (ngx.sleep(0): the worker's other requests proceed).  A holder still
+-- there is one the kernel preempted on a busy machine: the waiter then naps a
+-- millisecond at a time, which frees its core for the holder (a waiter that
+-- kept polling would keep the core the holder is waiting for).  Phases that
+-- cannot yield only get the first tries.
+local SPIN, TURNS, NAP = 100, 8, 0.001
 M.WAIT = { spin = SPIN, turns = TURNS, nap = NAP }
 
 -- Takes `key` in the meta dict.  Returns the token, or nil and "busy" (not
