@@ -31,6 +31,22 @@ for name, def in pairs(CALLS) do
   BY_SVC[svc][cmd] = def
 end
 
+-- The call a URI names (its last two segments), remembered for the URIs of
+-- the calls seen (a few; bounded, since URIs come from clients).
+local URIS, NURIS = {}, 0
+local function call_of(uri)
+  local hit = URIS[uri]
+  if hit then return hit[1], hit[2] end
+  local svc, cmd = match(uri, "/([%w_]+)/([%w_]+)/*$")
+  local by = svc and BY_SVC[svc]
+  local def = by and by[cmd]
+  if def and NURIS < 256 then
+    NURIS = NURIS + 1
+    URIS[uri] = { def, cmd }
+  end
+  return def, cmd
+end
+
 local ALLOWED = metrics.family("imbill_allowed_total", { "app", "action", "via" })
 local UNCHANGED = metrics.family("imbill_unchanged_total", { "app", "action", "via" })
 local REFUSED = metrics.family("imbill_refused_total", { "app", "action", "code", "via" })
@@ -92,9 +108,7 @@ function M.access(opts)
     ngx.log(ngx.ERR, "imbill: gateway.setup() was not called in init_by_lua")
     return ngx.exit(500)
   end
-  local svc, cmd = match(ngx.var.uri, "/([%w_]+)/([%w_]+)/*$")
-  local by = svc and BY_SVC[svc]
-  local def = by and by[cmd]
+  local def, cmd = call_of(ngx.var.uri)
   if not def then return end
   local appid = ngx.var.arg_sdkappid
   local app = appid and cfg.apps[appid]
