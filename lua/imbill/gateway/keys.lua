@@ -83,12 +83,16 @@ local function forms()
   FORM_READY = true
 end
 
+-- "<length>:" for every id length an id can have (no number formatted per key)
+local LEN = {}
+for n = 0, 1024 do LEN[n] = n .. ":" end
+
 function build(P, k, id, gname)
   if not FORM_READY then forms() end
   local f = FORM[k]
   if f == nil then return nil end
   local form, text = f[1], f[2]
-  if form == OF_COUNTED then return P .. text .. #id .. ":" .. id end
+  if form == OF_COUNTED then return P .. text .. (LEN[#id] or (#id .. ":")) .. id end
   if form == OF_ID then return P .. text .. id end
   if form == CONST then return P .. text end
   if form == OF_DAY then return P .. "d:" .. id .. text end
