@@ -76,15 +76,18 @@ M.YIELDABLE = YIELDABLE
 
 -- How a busy lock is waited for (only one request per worker and app waits
 -- for it; see "Turns" below).  The holder is another worker in the middle of
--- a batch, tens of microseconds, so the waiter first tries again at once for
--- about that long.  Then it gives its worker's event loop a few turns between
--- tries (ngx.sleep(0): the worker's other requests proceed).  A holder still
--- there is one the kernel preempted on a busy machine: the waiter then naps a
--- millisecond at a time, which frees its core for the holder (a waiter that
--- kept polling would keep the core the holder is waiting for).  Phases that
--- cannot yield only get the first tries.
-local SPIN, TURNS, NAP = 100, 8, 0.001
-M.WAIT = { spin = SPIN, turns = TURNS, nap = NAP }
+-- a batch, tens of microseconds, so the waiter first tries again at once, for
+-- about twice as many tries as a busy lock took to come free lately (between
+-- SPIN_MIN and SPIN_MAX: the spin follows how long batches take, as an
+-- adaptive mutex's does).  Then it gives its worker's event loop a few turns
+-- between tries (ngx.sleep(0): the worker's other requests proceed).  A
+-- holder still there is one the kernel preempted on a busy machine: the
+-- waiter then naps a millisecond at a time, which frees its core for the
+-- holder (a waiter that kept polling would keep the core the holder waits
+-- for).  Phases that cannot yield only get the first tries.
+local SPIN_MIN, SPIN_MAX, TURNS, NAP = 50, 1000, 8, 0.001
+M.WAIT = { spin_min = SPIN_MIN, spin_max = SPIN_MAX, turns = TURNS, nap = NAP }
+local spin_avg = SPIN_MIN -- tries a busy lock took to come free, lately (this worker)
 
 -- Takes `key` in the meta dict.  Returns the token, or nil and "busy" (not
 -- had within `wait` seconds) or the dict's error.
@@ -95,22 +98,30 @@ local function acquire(meta, key, ttl, wait, app)
   if err ~= "exists" then return nil, err end
   if app then BUSY:inc(1, app) end
   local W_ = M.WAIT
-  for _ = 1, W_.spin do
+  local limit = 2 * spin_avg
+  if limit < W_.spin_min then limit = W_.spin_min elseif limit > W_.spin_max then limit = W_.spin_max end
+  for i = 1, limit do
     ok, err = meta:safe_add(key, tok, ttl)
-    if ok then return tok end
+    if ok then
+      spin_avg = spin_avg + (i - spin_avg) * 0.25
+      return tok
+    end
     if err ~= "exists" then return nil, err end
   end
+  -- not had: longer batches than lately (or a stalled holder), spin a
+  -- little longer next time
+  spin_avg = spin_avg + (limit - spin_avg) * 0.05
   if not YIELDABLE[get_phase()] then return nil, "busy" end
   ngx_update()
   local deadline = ngx_now() + wait
-  local turns, limit, nap = 0, W_.turns, W_.nap
+  local turns, yields, nap = 0, W_.turns, W_.nap
   while true do
     turns = turns + 1
-    ngx_sleep(turns <= limit and 0 or nap)
+    ngx_sleep(turns <= yields and 0 or nap)
     ok, err = meta:safe_add(key, tok, ttl)
     if ok then return tok end
     if err ~= "exists" then return nil, err end
-    if turns % 16 == 0 or turns > limit then
+    if turns % 16 == 0 or turns > yields then
       ngx_update()
       if ngx_now() > deadline then return nil, "busy" end
     end
