@@ -78,14 +78,15 @@ M.YIELDABLE = YIELDABLE
 -- for it; see "Turns" below).  The holder is another worker in the middle of
 -- a batch, tens of microseconds, so the waiter first tries again at once, for
 -- about twice as many tries as a busy lock took to come free lately (between
--- SPIN_MIN and SPIN_MAX: the spin follows how long batches take, as an
--- adaptive mutex's does).  Then it gives its worker's event loop a few turns
+-- SPIN_MIN and SPIN_MAX, about 10 us to 0.5 ms: the spin follows how long
+-- batches take, as an adaptive mutex's does; batches are slower when the
+-- machine is lightly loaded and its caches cold).  Then it gives its worker's event loop a few turns
 -- between tries (ngx.sleep(0): the worker's other requests proceed).  A
 -- holder still there is one the kernel preempted on a busy machine: the
 -- waiter then naps a millisecond at a time, which frees its core for the
 -- holder (a waiter that kept polling would keep the core the holder waits
 -- for).  Phases that cannot yield only get the first tries.
-local SPIN_MIN, SPIN_MAX, TURNS, NAP = 50, 1000, 8, 0.001
+local SPIN_MIN, SPIN_MAX, TURNS, NAP = 50, 2000, 8, 0.001
 M.WAIT = { spin_min = SPIN_MIN, spin_max = SPIN_MAX, turns = TURNS, nap = NAP }
 local spin_avg = SPIN_MIN -- tries a busy lock took to come free, lately (this worker)
 
@@ -108,9 +109,9 @@ local function acquire(meta, key, ttl, wait, app)
     end
     if err ~= "exists" then return nil, err end
   end
-  -- not had: longer batches than lately (or a stalled holder), spin a
-  -- little longer next time
-  spin_avg = spin_avg + (limit - spin_avg) * 0.05
+  -- not had: longer batches than lately (or a stalled holder): spin longer
+  -- next time
+  spin_avg = spin_avg + (limit - spin_avg) * 0.5
   if not YIELDABLE[get_phase()] then return nil, "busy" end
   ngx_update()
   local deadline = ngx_now() + wait
