@@ -23,7 +23,7 @@ describe("usage history files", function()
   end)
 
   it("name the file and line of a stray quote and of a quote that never closes", function()
-    assert.equal('imbill.series.read_csv: u.csv:3: column 2: unterminated or misplaced quote: a quote inside an'
+    assert.equal('imbill.series.parse_csv: u.csv:3: column 2: unterminated or misplaced quote: a quote inside an'
       .. ' unquoted field (quote the whole field)',
       H.err(history.parse_csv, 'date,dau,groups\n2021-03-01,1,1\n2021-03-02,1"2,1\n', { name = "u.csv" }))
     assert.matches("u%.csv:2: column 3: unterminated or misplaced quote: a quoted field that never closes",

@@ -172,7 +172,7 @@ describe("the CSV usage history reader", function()
   end)
 
   it("names the line and column of a malformed row", function()
-    assert.equal('imbill.series.read_csv: usage.csv:3: column 2 (dau): expected a whole number >= 0, got "12.5"',
+    assert.equal('imbill.series.parse_csv: usage.csv:3: column 2 (dau): expected a whole number >= 0, got "12.5"',
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-03-01,1,1", "2021-03-02,12.5,1" }, { name = "usage.csv" }))
     assert.matches("input:2: column 1 %(date%): no such date '2021%-02%-30'",
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-30,1,1" }))
@@ -207,7 +207,7 @@ describe("the CSV usage history reader", function()
 
   it("refuses duplicate days unless asked to keep the larger or the last value", function()
     local text = csv { "date,dau,groups", "2021-03-01,10,5", "2021-03-01,8,9" }
-    assert.equal("imbill.series.read_csv: input:3: duplicate day 2021-03-01 (also on line 2)", H.err(S.parse_csv, text))
+    assert.equal("imbill.series.parse_csv: input:3: duplicate day 2021-03-01 (also on line 2)", H.err(S.parse_csv, text))
     local m = S.parse_csv(text, { duplicates = "max" })
     assert.same({ 10 }, m.dau)
     assert.same({ 9 }, m.groups)

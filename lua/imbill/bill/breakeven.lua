@@ -12,6 +12,7 @@
 -- break-even.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local methods = require "imbill.internal.methods"
 local errors = require "imbill.internal.errors"
 local money = require "imbill.internal.money"
 local fmt = require "imbill.internal.fmt"
@@ -121,8 +122,7 @@ function M.cap(ax, ed, name)
   return best
 end
 
-local Breakeven = {}
-Breakeven.__index = Breakeven
+local Breakeven = methods.class("breakeven", "a break-even result (imbill.breakeven)", "be")
 M.Breakeven = Breakeven
 
 local function cheaper_name(self, c)
@@ -389,9 +389,9 @@ local function search(p)
         UNIT[metric])
     end
   end
-  return setmetatable({ metric = metric, a = na, b = nb, from = lo, to = hi, points = points,
+  return methods.new(Breakeven, { metric = metric, a = na, b = nb, from = lo, to = hi, points = points,
                         follow = ax.follow_text, caps = { a = cap_a, b = cap_b }, assumptions = assumptions,
-                        usage = p.usage }, Breakeven)
+                        usage = p.usage })
 end
 
 --- imbill.breakeven{ a =, b =, metric = "dau"|"mau"|"groups", usage = { peak_dau =,
@@ -424,5 +424,7 @@ function M.breakeven(p)
   check.fail(FN, "from, to", "the totals at these usage values do not fit in 64 bits of micro-units ("
     .. tostring(e) .. ")", check.NOVALUE)
 end
+
+methods.seal(Breakeven)
 
 return M

@@ -3,6 +3,7 @@
 -- rule, M.reasons, which projections and migrations use too.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
 local fmt = require "imbill.internal.fmt"
@@ -74,8 +75,7 @@ function M.reasons(book, ed, month, profile, usage, opts)
   return r
 end
 
-local Comparison = {}
-Comparison.__index = Comparison
+local Comparison = methods.class("comparison", "a comparison (imbill.compare)", "rows")
 M.Comparison = Comparison
 
 function Comparison:__tostring()
@@ -212,7 +212,7 @@ function M.compare(p)
     if type(e) ~= "string" then check.fail(FN, "editions[" .. i .. "]", "expected an edition id or BOOK/EDITION", e) end
     only[e] = true
   end
-  local rows = setmetatable({ month = dates.format_month(month), assumptions = assumptions, notes = notes }, Comparison)
+  local rows = methods.new(Comparison, { month = dates.format_month(month), assumptions = assumptions, notes = notes })
   for i, b in ipairs(check.table(FN, "books", list)) do
     local ok, book = pcall(books.get, b)
     if not ok then check.fail(FN, "books[" .. i .. "]", "unknown price book", b) end
@@ -270,5 +270,7 @@ function M.best(rows)
   end
   return nil
 end
+
+methods.seal(Comparison)
 
 return M

@@ -14,6 +14,7 @@ local colors = require "imbill.report.colors"
 local layout = require "imbill.report.layout"
 local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"
+local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local fmt = require "imbill.internal.fmt"
 
@@ -354,11 +355,14 @@ local function thin(pts)
   return out
 end
 
+-- Results are recognised by the class that made them, not by their shape: a
+-- table that only looks like one would fail deep inside the drawing.
 local function is_table_of_curves(t)
-  return type(t) == "table" and type(t.curves) == "table" and type(t.pairs) == "table"
+  return methods.is(require("imbill.whatif.curve").BreakevenTable, t)
 end
 
---- cost_curves(t, opts): t is imbill.breakeven_table{...} (or its parameters).
+--- cost_curves(t, opts): t is imbill.breakeven_table{...} (or its parameters),
+-- or one edition's imbill.cost_curve{...}.
 -- Each edition's exact cost curve against the metric; every break-even point
 -- is marked and, where there is room, labelled with its value and the two
 -- totals; a free edition's line ends at its cap, marked.
@@ -367,7 +371,11 @@ function M.cost_curves(t, opts)
   if type(t) ~= "table" then
     check.fail(FN, "t", "expected a break-even table (imbill.breakeven_table) or its parameters", t)
   end
-  if not is_table_of_curves(t) then
+  local curve = require "imbill.whatif.curve"
+  if methods.is(curve.CostCurve, t) then
+    -- one edition's curve: a table of one curve and no break-even pairs
+    t = { metric = t.metric, from = t.from, to = t.to, editions = { t.edition }, pairs = {}, curves = { t } }
+  elseif not is_table_of_curves(t) then
     t = errors.call(FN, nil, require("imbill.whatif.project").breakeven_table, t)
   end
   if #t.curves == 0 then check.fail(FN, "t", "the break-even table has no curves (curves = false)", check.NOVALUE) end
@@ -591,7 +599,7 @@ end
 -- Projection bars -----------------------------------------------------------------
 
 local function is_projection(p)
-  return type(p) == "table" and type(p.rows) == "table" and type(p.months) == "table"
+  return methods.is(require("imbill.whatif.project").Projection, p)
 end
 
 --- projection_bars(proj, opts): one group of bars per month, one bar per

@@ -606,12 +606,7 @@ function R.cost_curve(x, opts)
   local title = format("Cost curve of %s by %s, %s .. %s", x.edition, unit, count(x.from), count(x.to))
   local parts = { heading(title), html_table("imbill-cost-curve", header, rows, right) }
   if opts.chart ~= false then
-    local ok, doc = pcall(function()
-      -- cost_curves draws a break-even table; one curve and no pairs is one
-      local t = setmetatable({ metric = x.metric, from = x.from, to = x.to, editions = { x.edition }, pairs = {},
-                               curves = { x } }, { __index = {} })
-      return imbill.chart.cost_curves(t, { title = "Monthly cost of " .. x.edition .. " by " .. unit })
-    end)
+    local ok, doc = pcall(imbill.chart.cost_curves, x, { title = "Monthly cost of " .. x.edition .. " by " .. unit })
     parts[#parts + 1] = ok and chart_html(doc) or nil
   end
   return { text = title .. "\n" .. text_table(header, rows, right), html = section("cost-curve", parts) }

@@ -9,6 +9,7 @@
 -- a data: link; each warning is shown once.
 local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"
+local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local fmt = require "imbill.internal.fmt"
 local csv = require "imbill.internal.csv"
@@ -351,15 +352,15 @@ function M.html(p)
   if p.subtitle ~= nil and type(p.subtitle) ~= "string" then
     check.fail(FN, "subtitle", "expected a string", p.subtitle)
   end
-  if proj ~= nil and (type(proj) ~= "table" or type(proj.rows) ~= "table" or type(proj.months) ~= "table") then
+  if proj ~= nil and not methods.is(require("imbill.whatif.project").Projection, proj) then
     check.fail(FN, "projection", "expected a projection (imbill.project)", proj)
   end
   local bt = p.breakeven
-  if bt ~= nil and (type(bt) ~= "table" or type(bt.pairs) ~= "table" or type(bt.curves) ~= "table") then
+  if bt ~= nil and not methods.is(require("imbill.whatif.curve").BreakevenTable, bt) then
     check.fail(FN, "breakeven", "expected a break-even table (imbill.breakeven_table)", bt)
   end
   local mig = p.migration
-  if mig ~= nil and (type(mig) ~= "table" or type(mig.rows) ~= "table" or not mig.verdict) then
+  if mig ~= nil and not methods.is(require("imbill.whatif.migration").Migration, mig) then
     check.fail(FN, "migration", "expected a migration (imbill.migration)", mig)
   end
   local title = p.title or "imbill what-if report"

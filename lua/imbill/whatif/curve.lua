@@ -8,6 +8,7 @@
 -- alone can serve beyond.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local fmt = require "imbill.internal.fmt"
 local result = require "imbill.internal.result"
@@ -20,8 +21,7 @@ local METRICS, UNIT = breakeven.METRICS, breakeven.UNIT
 
 -- Cost curves -------------------------------------------------------------------------
 
-local CostCurve = {}
-CostCurve.__index = CostCurve
+local CostCurve = methods.class("cost_curve", "a cost curve (imbill.cost_curve)", "c")
 M.CostCurve = CostCurve
 
 local function assumptions_of(ax)
@@ -88,8 +88,8 @@ function M.cost_curve(p)
     x = next_cut(x)
   end
   if #pts > 0 and pts[#pts].at ~= last then pts[#pts + 1] = { at = last, cents = cost(last) } end
-  local out = setmetatable({ edition = name, metric = ax.metric, from = ax.from, to = ax.to, points = {}, cap = cap,
-                             follow = ax.follow_text, assumptions = assumptions_of(ax) }, CostCurve)
+  local out = methods.new(CostCurve, { edition = name, metric = ax.metric, from = ax.from, to = ax.to, points = {}, cap = cap,
+                             follow = ax.follow_text, assumptions = assumptions_of(ax) })
   for i, pt in ipairs(pts) do
     out.points[i] = { at = pt.at, total = money.from_cents(pt.cents),
                       kind = (pt.rising and i < #pts) and "linear" or "step" }
@@ -130,8 +130,7 @@ end
 
 -- Break-even tables ---------------------------------------------------------------------
 
-local BreakevenTable = {}
-BreakevenTable.__index = BreakevenTable
+local BreakevenTable = methods.class("breakeven_table", "a break-even table (imbill.breakeven_table)", "bt")
 M.BreakevenTable = BreakevenTable
 
 local function name_of(pr, c)
@@ -165,8 +164,8 @@ function M.breakeven_table(p)
     refs[i] = b and { book = b, edition = ed.id } or e
   end
   local lo, hi = p.from or 0, p.to or 1000000
-  local t = setmetatable({ metric = p.metric or "dau", from = lo, to = hi, editions = names, pairs = {}, curves = {},
-                           usage = p.usage }, BreakevenTable)
+  local t = methods.new(BreakevenTable, { metric = p.metric or "dau", from = lo, to = hi, editions = names,
+                                          pairs = {}, curves = {}, usage = p.usage })
   for i = 1, #names do
     for j = i + 1, #names do
       local be = check.call(FN, breakeven.breakeven, { a = refs[i], b = refs[j], metric = p.metric, usage = p.usage,
@@ -255,5 +254,8 @@ function BreakevenTable:csv()
   end
   return result.csv({ "a", "b", "from", "cheaper", "a_total", "b_total", "kind", "note" }, rows)
 end
+
+methods.seal(CostCurve)
+methods.seal(BreakevenTable)
 
 return M

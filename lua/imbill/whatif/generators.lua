@@ -38,10 +38,15 @@ function M.as_gen(x, fn, field)
 end
 local as_gen = M.as_gen
 
+-- The operators name themselves as the generators' module does: a script
+-- writes `dau * weekly{...}`, and the message says which operand is wrong.
+local ADD, MUL = "imbill.series +", "imbill.series *"
+
 function Gen.__add(a, b)
-  a, b = as_gen(a, "series +", "left"), as_gen(b, "series +", "right")
+  a, b = as_gen(a, ADD, "left"), as_gen(b, ADD, "right")
   if a.kind ~= "level" or b.kind ~= "level" then
-    error("series: + adds two levels (counts); use * to apply a factor", 0)
+    check.fail(ADD, a.kind ~= "level" and "left" or "right", "adds two levels (counts); use * to apply a factor",
+      a.kind ~= "level" and a.label or b.label)
   end
   return gen("level", function(c)
     local v = a.f(c) + b.f(c)
@@ -50,13 +55,15 @@ function Gen.__add(a, b)
 end
 
 function Gen.__mul(a, b)
-  if type(a) == "number" then a, b = b, a end
-  if type(b) == "number" then b = M.factor(b) end
-  if not is_gen(a) or not is_gen(b) then error("series: * combines generators and numbers", 0) end
+  local fa, fb = "left", "right"
+  if type(a) == "number" then a, b, fa, fb = b, a, fb, fa end
+  if type(b) == "number" then b = check.call(MUL, M.factor, b) end
+  if not is_gen(a) then check.fail(MUL, fa, "expected a generator (imbill.series.constant, ...) or a number", a) end
+  if not is_gen(b) then check.fail(MUL, fb, "expected a generator (imbill.series.constant, ...) or a number", b) end
   if a.kind == "factor" and b.kind == "level" then a, b = b, a end
   if a.kind == "level" and b.kind == "level" then
-    error("series: * applies a factor (weekly, ramp, step{times=}, noise{relative=}) to a level; two levels cannot be"
-      .. " multiplied", 0)
+    check.fail(MUL, "right", "applies a factor (weekly, ramp, step{times=}, noise{relative=}) to a level; two levels"
+      .. " cannot be multiplied", b.label)
   end
   local kind = a.kind
   return gen(kind, function(c)

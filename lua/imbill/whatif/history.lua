@@ -5,6 +5,7 @@
 -- quoted fields, CRLF or LF, a UTF-8 byte order mark, # comment lines.
 -- Every error names the file, the line and the column, and the value.
 local check = require "imbill.internal.check"
+local methods = require "imbill.internal.methods"
 local csv = require "imbill.internal.csv"
 local dates = require "imbill.internal.dates"
 local errors = require "imbill.internal.errors"
@@ -149,7 +150,7 @@ local function series(reader, name, opts, missing, dups)
   if #rows == 0 then error(errors.new(FN, name, "no data rows after the header", errors.NOVALUE), 0) end
   table.sort(rows, function(x, y) return x.day < y.day end)
   local first, last = rows[1].day, rows[#rows].day
-  local s = setmetatable({ first = first, n = last - first + 1, name = name, notes = {} }, S.Series)
+  local s = methods.new(S.Series, { first = first, n = last - first + 1, name = name, notes = {} })
   local present = {}
   for _, c in ipairs(COUNT_COLUMNS) do
     if index[c] then s[c] = {} present[#present + 1] = c end
@@ -197,10 +198,16 @@ end
 -- accounts, av_rooms, members and features are optional.  One row per day;
 -- rows may come in any order.  features is a list of feature names separated
 -- by ";".
-function M.parse_csv(text, opts)
+local function parse_csv(text, opts)
   local o, missing, dups = options(opts)
   check.string(FN, "text", text)
   return series(csv.reader(text), o.name or "input", o, missing, dups)
+end
+
+-- The reader names read_csv, which it mostly is; a script that called
+-- parse_csv reads parse_csv in the message.
+function M.parse_csv(text, opts)
+  return errors.call("imbill.series.parse_csv", nil, parse_csv, text, opts)
 end
 
 --- read_csv(path, opts): the same from a file ("-" reads standard input).

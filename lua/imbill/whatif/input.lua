@@ -77,6 +77,11 @@ function M.horizon(FN, s, p)
   elseif p.months ~= nil then
     local n = check.count(FN, "months", p.months)
     if n < 1 then check.fail(FN, "months", "must be at least 1", p.months) end
+    -- checked before the last month is formatted: it may lie past year 9999
+    if n > sm[#sm] - a + 1 then
+      check.fail(FN, "months", string.format("the usage covers %d months from %s (to %s)", math.max(0, sm[#sm] - a + 1),
+        dates.format_month(a), s:months()[#sm]), p.months)
+    end
     b = a + n - 1
   end
   if b < a then check.fail(FN, "to", "is before from", p.to) end

@@ -3,6 +3,7 @@
 -- price book is in force: months before that are priced as what-ifs, marked,
 -- and never recommended as the month to migrate.
 local check = require "imbill.internal.check"
+local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
 local fmt = require "imbill.internal.fmt"
@@ -17,8 +18,7 @@ local M = {}
 local function cents(m) return m:cents() end
 local function m_of(c) return money.from_cents(c) end
 
-local Migration = {}
-Migration.__index = Migration
+local Migration = methods.class("migration", "a migration (imbill.migration)", "mig")
 M.Migration = Migration
 
 M.IRREVERSIBLE = "Migration to the MAU plan cannot be undone: once an app moves to the MAU-based"
@@ -114,9 +114,9 @@ function M.migration(p)
     tname = best.name
   end
 
-  local mig = setmetatable({ from = fname, to = tname, rows = {}, irreversible = true, warning = M.IRREVERSIBLE,
+  local mig = methods.new(Migration, { from = fname, to = tname, rows = {}, irreversible = true, warning = M.IRREVERSIBLE,
                              assumptions = assumptions, notes = notes, book = tbook.name, book_from = tbook.from,
-                             migrate_from = k0 and per[k0].month or nil, what_if = k0 == nil }, Migration)
+                             migrate_from = k0 and per[k0].month or nil, what_if = k0 == nil })
   local cum, tdau, tmau, diff = 0, 0, 0, 0
   for j, row in ipairs(per) do
     local a, b = cents(row.dau_invoice.total), cents(row.mau_invoices[tname].total)
@@ -256,5 +256,7 @@ function Migration:csv()
   end
   return result.csv({ "month", "peak_dau", "mau", "dau_plan", "mau_plan", "saving", "cumulative", "cheaper" }, rows)
 end
+
+methods.seal(Migration)
 
 return M

@@ -8,6 +8,7 @@
 -- when a quota, a feature or a free edition's cap says so, or when its price
 -- book is not yet in force that month: such a price is a what-if.
 local check = require "imbill.internal.check"
+local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local core = require "imbill.core"
 local dates = require "imbill.internal.dates"
@@ -33,8 +34,7 @@ function M.migration(p) return require("imbill.whatif.migration").migration(p) e
 function M.breakeven_table(p) return require("imbill.whatif.curve").breakeven_table(p) end
 function M.cost_curve(p) return require("imbill.whatif.curve").cost_curve(p) end
 
-local Projection = {}
-Projection.__index = Projection
+local Projection = methods.class("projection", "a projection (imbill.project)", "p")
 M.Projection = Projection
 
 local RUN_FIELDS = { usage = true, from = true, to = true, months = true, books = true, editions = true,
@@ -99,9 +99,9 @@ function M.run(p)
   local fixed_act = p.activated ~= nil
   local new_app = current == nil
 
-  local proj = setmetatable({ months = {}, rows = {}, best = {}, usage = {}, series = s, current = p.current,
+  local proj = methods.new(Projection, { months = {}, rows = {}, best = {}, usage = {}, series = s, current = p.current,
                               activated = act_day and dates.format(act_day), books = {}, assumptions = assumptions,
-                              notes = {} }, Projection)
+                              notes = {} })
   for _, b in ipairs(bookobjs) do proj.books[#proj.books + 1] = b.name end
 
   -- price every month on every candidate: full month, and with the activation
@@ -324,5 +324,7 @@ function Projection:csv()
   end
   return result.csv({ "month", "edition", "total", "eligible", "best", "path", "reasons" }, rows)
 end
+
+methods.seal(Projection)
 
 return M

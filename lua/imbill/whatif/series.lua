@@ -6,6 +6,7 @@
 -- `imbill.series` is this module: it also carries the generators and the
 -- ratio helpers, so scripts find every name in one place.
 local check = require "imbill.internal.check"
+local methods = require "imbill.internal.methods"
 local errors = require "imbill.internal.errors"
 local dates = require "imbill.internal.dates"
 local books = require "imbill.book"
@@ -27,11 +28,10 @@ local is_gen, as_gen = generators.is_gen, generators.as_gen
 
 -- Series -------------------------------------------------------------------
 
-local Series = {}
-Series.__index = Series
+local Series = methods.class("series", "a series (imbill.series.build, read_csv, ...)", "s")
 M.Series = Series
 
-function M.is_series(x) return getmetatable(x) == Series end
+function M.is_series(x) return methods.is(Series, x) end
 
 M.COLUMNS = { "date", "dau", "groups", "mau", "accounts", "av_rooms", "members", "features" }
 local COUNT_COLUMNS = { "dau", "groups", "mau", "accounts", "av_rooms", "members" }
@@ -78,6 +78,7 @@ function M.build(p)
   else
     local n = check.count(FN, "months", p.months)
     if n < 1 then check.fail(FN, "months", "must be at least 1", p.months) end
+    if n > 1200 then check.fail(FN, "months", "more than 100 years of days", p.months) end
     local m = dates.month_of(first) + n - 1
     last = dates.month_first(m) + dates.month_length(m) - 1
   end
@@ -91,7 +92,7 @@ function M.build(p)
   for name, g in pairs(cols) do
     if g.kind ~= "level" then check.fail(FN, name, "is a factor; multiply it with a level", g.label) end
   end
-  local s = setmetatable({ first = first, n = last - first + 1, name = p.name or "generated" }, Series)
+  local s = methods.new(Series, { first = first, n = last - first + 1, name = p.name or "generated" })
   local m0 = dates.month_of(first)
   for name, g in pairs(cols) do
     local out = {}
@@ -140,7 +141,7 @@ function M.from_table(p)
   check.table(FN, "dau", p.dau)
   local n = #p.dau
   if n == 0 then check.fail(FN, "dau", "needs at least one day", n) end
-  local s = setmetatable({ first = first, n = n, name = p.name or "table" }, Series)
+  local s = methods.new(Series, { first = first, n = n, name = p.name or "table" })
   for _, c in ipairs(COUNT_COLUMNS) do
     local src = p[c]
     if c == "groups" and src == nil then src = {} for i = 1, n do src[i] = 0 end end
@@ -167,7 +168,7 @@ function Series:has_mau() return self.mau ~= nil or self.mau_ratio ~= nil end
 function Series:with_mau_ratio(ratio, fn, field)
   fn, field = fn or "series:with_mau_ratio", field or "ratio"
   if self.mau then check.fail(fn, field, "the usage has MAU already (a mau column)", ratio) end
-  local out = setmetatable({}, Series)
+  local out = methods.new(Series, {})
   for k, v in pairs(self) do out[k] = v end
   out.mau_ratio = int.ppm(fn, field, ratio)
   return out
@@ -286,7 +287,7 @@ end
 function Series:times(p)
   local FN = "series:times"
   check.table(FN, "factors", p)
-  local out = setmetatable({}, Series)
+  local out = methods.new(Series, {})
   for k, v in pairs(self) do out[k] = v end
   local m0 = dates.month_of(self.first)
   for col, f in pairs(p) do
@@ -313,7 +314,7 @@ function Series:slice(from, to)
   local b = to and day_arg(FN, "to", to, false) or self:last_day()
   a, b = math.max(a, self.first), math.min(b, self:last_day())
   if b < a then check.fail(FN, "to", "the slice is empty", to) end
-  local out = setmetatable({ first = a, n = b - a + 1, name = self.name, mau_ratio = self.mau_ratio }, Series)
+  local out = methods.new(Series, { first = a, n = b - a + 1, name = self.name, mau_ratio = self.mau_ratio })
   for _, c in ipairs { "dau", "groups", "mau", "accounts", "av_rooms", "members", "features" } do
     if self[c] then
       local col = {}
@@ -368,5 +369,7 @@ function M.parse_csv(text, opts) return require("imbill.whatif.history").parse_c
 
 --- read_csv(path, opts): a series from a usage history file, "-" for standard input.
 function M.read_csv(path, opts) return require("imbill.whatif.history").read_csv(path, opts) end
+
+methods.seal(Series)
 
 return M

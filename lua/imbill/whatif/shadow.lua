@@ -4,6 +4,7 @@
 -- are real invoices from imbill.invoice, and their notes (a book not yet in
 -- force, a month the usage covers in part) are the shadow run's too.
 local check = require "imbill.internal.check"
+local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
 local fmt = require "imbill.internal.fmt"
@@ -14,8 +15,7 @@ local input = require "imbill.whatif.input"
 local M = {}
 local FN = "imbill.shadow"
 
-local Shadow = {}
-Shadow.__index = Shadow
+local Shadow = methods.class("shadow", "a shadow run (imbill.shadow)", "sh")
 M.Shadow = Shadow
 
 -- The key that pairs a line of one invoice with its twin in the other.
@@ -67,8 +67,8 @@ function M.run(p)
   local act = p.activated
   local act_day = act ~= nil and check.call(FN, dates.day, act, "activated") or nil
 
-  local out = setmetatable({ base = a.name, shadow = b.name, editions = {}, months = {}, assumptions = assumptions,
-                             notes = {} }, Shadow)
+  local out = methods.new(Shadow, { base = a.name, shadow = b.name, editions = {}, months = {}, assumptions = assumptions,
+                             notes = {} })
   for _, m in ipairs(months) do out.months[#out.months + 1] = dates.format_month(m) end
   for _, e in ipairs(eds) do
     local ed_out = { edition = e, months = {}, base_total = 0, shadow_total = 0 }
@@ -181,5 +181,7 @@ function Shadow:csv()
   end
   return result.csv({ "month", "edition", "line", "base", "shadow", "difference" }, rows)
 end
+
+methods.seal(Shadow)
 
 return M
