@@ -354,6 +354,102 @@ describe("hostile API input", function()
     end)
   end)
 
+  describe("what-if results", function()
+    local S = imbill.series
+    local s = S.build { from = "2021-01-01", months = 3, dau = S.linear { start = 9000, per_day = 50 }, groups = 500 }
+    local smau = S.build { from = "2021-01-01", months = 3, dau = 20000, groups = 1000, mau = 60000 }
+    local made = {
+      projection = { imbill.project { usage = s, books = { "2021" } }, "a projection (imbill.project)", "p",
+                     { "row", "cheapest", "table", "data", "csv" } },
+      migration = { imbill.migration { usage = smau, from = "2021/pro", to = "2022/standard" },
+                    "a migration (imbill.migration)", "mig", { "verdict", "table", "data", "csv" } },
+      breakeven_table = { imbill.breakeven_table { editions = { "2021/pro", "2021/ultimate" }, to = 50000 },
+                          "a break-even table (imbill.breakeven_table)", "bt", { "table", "data", "csv" } },
+      cost_curve = { imbill.cost_curve { edition = "2021/pro", to = 50000 }, "a cost curve (imbill.cost_curve)", "c",
+                     { "data", "csv" } },
+      breakeven = { imbill.breakeven { a = "2020/pro", b = "2021/pro", to = 30000 },
+                    "a break-even result (imbill.breakeven)", "be", { "data", "csv" } },
+      comparison = { imbill.compare { month = "2021-03", peak_dau = 25000, groups_peak = 250000 },
+                     "a comparison (imbill.compare)", "rows", { "data", "csv" } },
+      shadow = { imbill.shadow { usage = s, base = "2020", editions = { "pro" },
+                                 shadow = { base = "2020", editions = { pro = { monthly_fee = "129.99" } } } },
+                 "a shadow run (imbill.shadow)", "sh", { "table", "data", "csv" } },
+      series = { s, "a series (imbill.series.build, read_csv, ...)", "s",
+                 { "from", "to", "months", "month", "usage", "at", "slice", "csv" } },
+    }
+
+    it("answer a method called without its receiver, or on a look-alike, naming the method and self", function()
+      for kind, m in pairs(made) do
+        local obj, what, var, names = m[1], m[2], m[3], m[4]
+        local fake = setmetatable({}, getmetatable(obj))
+        for _, name in ipairs(names) do
+          assert.is_function(obj[name], kind .. ":" .. name)
+          local want = string.format("%s:%s: self: expected %s: call it as %s:%s(...)", kind, name, what, var, name)
+          assert.equals(want .. ", got 5", (err(obj[name], 5)))
+          assert.equals(want .. ", got nil", (err(obj[name])))
+          assert.equals(want .. ", got table", (err(obj[name], fake)))
+        end
+      end
+    end)
+
+    it("name the method the user called when a helper inside it finds the problem", function()
+      assert.equals('series:at: date: expected a date "YYYY-MM-DD", got nil', (err(s.at, s, nil)))
+      assert.matches("^series:usage: month: ", err(s.usage, s, "149.99"))
+      -- a method that passes its caller's name down keeps it
+      assert.matches("^imbill.project: mau_per_dau: ", err(imbill.project, { usage = smau, books = { "2022" },
+                                                                             mau_per_dau = 3 }))
+    end)
+
+    it("refuse a horizon or a series past year 9999 before formatting it", function()
+      assert.equals("imbill.project: months: the usage covers 3 months from 2021-01 (to 2021-03), got 1000000",
+        (err(imbill.project, { usage = s, books = { "2021" }, months = 1000000 })))
+      assert.matches("^imbill.migration: months: the usage covers 3 months",
+        err(imbill.migration, { usage = smau, months = 2 ^ 53 }))
+      assert.equals("imbill.series.build: months: more than 100 years of days, got 1201",
+        (err(S.build, { from = "2021-01-01", months = 1201, dau = 4 })))
+      assert.matches("^imbill.series.build: months: more than 100 years of days",
+        err(S.build, { from = "2021-01-01", months = 2 ^ 53 - 1, dau = 4 }))
+      assert.equals(1200, #S.build { from = "2021-01-01", months = 1200, dau = 4 }:months())
+      assert.equals("imbill.project: progress: expected a function(done, total), got table",
+        (err(imbill.project, { usage = s, books = { "2021" }, progress = {} })))
+    end)
+
+    it("generator operators and parse_csv name themselves", function()
+      local gen, fac = S.constant(100), S.weekly { sat = "1.2", sun = "1.2" }
+      assert.matches("^imbill.series %+: right: expected a whole number or a generator",
+        err(function() return gen + {} end))
+      assert.matches("^imbill.series %+: right: adds two levels", err(function() return gen + fac end))
+      assert.matches("^imbill.series %*: right: applies a factor", err(function() return gen * gen end))
+      assert.matches("^imbill.series %*: left: expected a generator", err(function() return {} * fac end))
+      assert.matches("^imbill.series %*: r: is too large, got 1099511627776", err(function() return gen * 2 ^ 40 end))
+      assert.matches("^imbill.series.parse_csv: x: unknown field", err(S.parse_csv, "date,dau,groups\n", { x = 1 }))
+    end)
+
+    it("read the caller's arrays raw, and refuse a range too wide to walk", function()
+      local odd = setmetatable({}, { __len = function() return "x" end, __index = function() return 1 end })
+      assert.equals("imbill.series.from_table: groups: has 0 values where dau has 3, got 0",
+        (err(S.from_table, { from = "2021-03-01", dau = { 1, 2, 3 }, groups = odd })))
+      -- 429,495 DAU steps on pro: more than a cost curve's 100,000 points, said before any pair is walked
+      assert.equals("imbill.breakeven_table: to: the range has too many steps, got 4294967295",
+        (err(imbill.breakeven_table, { to = 4294967295, usage = { groups_peak = 0 } })))
+      assert.matches("crosses more than 1000000 price steps",
+        err(imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", to = 2 ^ 40, usage = { groups_peak = 0 } }))
+    end)
+
+    it("charts and the report take results made by imbill, not tables shaped like them", function()
+      local look = setmetatable({}, { __index = function() return {} end })
+      assert.matches("^imbill.chart.path_timeline: projection: expected a projection", err(imbill.chart.path_timeline,
+        look))
+      assert.matches("^imbill.chart.projection_bars: projection: expected a projection",
+        err(imbill.chart.projection_bars, { rows = {}, months = {} }))
+      assert.matches("^imbill.report: migration: expected a migration", err(imbill.report, { migration = {
+        rows = {}, verdict = print } }))
+      -- one edition's cost curve is drawn as it is
+      local doc = imbill.chart.cost_curves(made.cost_curve[1])
+      assert.matches("<svg", tostring(doc))
+    end)
+  end)
+
   describe("imbill.core.plan", function()
     it("names the offset and keeps it within a day", function()
       local b = imbill.book("2020")

@@ -179,6 +179,23 @@ end
 -- The most pieces (runs between cuts) one call walks: 2021 pro against
 -- ultimate by DAU has one per 10,000 DAU, so this covers 0 .. 10^10.
 local MAX_PIECES = 1000000
+
+--- A lower bound on the price steps ed's lines in blocks make on the axis
+-- from its start up to x: a line of block b steps (value - free) / b times.
+-- A walk over the range refuses a range it could not finish before walking
+-- it, instead of after a million steps.
+function M.min_steps(ax, ed, x)
+  if ed.free then return 0 end
+  local most = 0
+  for _, k in ipairs(M.METRICS) do
+    local ch, r = ed.charges[k], M.ratio(ax, k)
+    if ch and ch.block > 1 and r then
+      local n = (M.value(ax, k, x) - math.max(ch.free, M.value(ax, k, ax.from))) / ch.block
+      if n > most then most = n end
+    end
+  end
+  return most
+end
 -- The most single values scanned where two totals cannot be told apart
 -- another way.
 local MAX_SCAN = 1000000
@@ -349,6 +366,10 @@ local function search(p)
     end
   end
 
+  if math.max(M.min_steps(ax, ea, last_a), M.min_steps(ax, eb, last_b)) > MAX_PIECES then
+    check.fail(FN, "to", string.format("the range %d .. %d crosses more than %d price steps; narrow from/to",
+      lo, hi, MAX_PIECES), p.to)
+  end
   local pieces, s = 0, lo
   while s <= hi do
     local e = next_cut(s) - 1

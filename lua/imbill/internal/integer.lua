@@ -56,7 +56,9 @@ function M.ppm(fn, field, v, signed)
   local pct = s:match("^%s*(.-)%s*%%%s*$")
   local ok, m = pcall(core.money, pct or s, field)
   if not ok then check.fail(fn, field, "expected a ratio such as \"1.5\", \"5%\" or 0.05", v) end
-  local micros = m:micros()
+  -- beyond 2^53 micros LuaJIT cannot hold the number exactly: too large anyway
+  local exact, micros = pcall(m.micros, m)
+  if not exact then check.fail(fn, field, "is too large", v) end
   if pct then
     if micros % 100 ~= 0 then check.fail(fn, field, "a percentage may have at most 4 decimals", v) end
     micros = micros / 100

@@ -75,6 +75,8 @@ function M.cost_curve(p)
     end
     return e
   end
+  -- refused before the walk when the walk could not finish
+  if breakeven.min_steps(ax, ed, last) > max_points then check.fail(FN, "to", "the range has too many steps", p.to) end
   local pts = {}
   local x, n = ax.from, 0
   while x <= last do
@@ -88,8 +90,8 @@ function M.cost_curve(p)
     x = next_cut(x)
   end
   if #pts > 0 and pts[#pts].at ~= last then pts[#pts + 1] = { at = last, cents = cost(last) } end
-  local out = methods.new(CostCurve, { edition = name, metric = ax.metric, from = ax.from, to = ax.to, points = {}, cap = cap,
-                             follow = ax.follow_text, assumptions = assumptions_of(ax) })
+  local out = methods.new(CostCurve, { edition = name, metric = ax.metric, from = ax.from, to = ax.to, points = {},
+                                      cap = cap, follow = ax.follow_text, assumptions = assumptions_of(ax) })
   for i, pt in ipairs(pts) do
     out.points[i] = { at = pt.at, total = money.from_cents(pt.cents),
                       kind = (pt.rising and i < #pts) and "linear" or "step" }
@@ -157,15 +159,26 @@ function M.breakeven_table(p)
   end
   check.table(FN, "editions", eds)
   if #eds < 2 then check.fail(FN, "editions", "needs at least two editions", #eds) end
-  local names, refs = {}, {}
+  local names, refs, objs = {}, {}, {}
   for i, e in ipairs(eds) do
     local b, ed, n = books.resolve(FN, "editions[" .. i .. "]", e)
-    names[i] = n
+    names[i], objs[i] = n, ed
     refs[i] = b and { book = b, edition = ed.id } or e
   end
   local lo, hi = p.from or 0, p.to or 1000000
+  -- each edition's measures checked once, under the name the caller gave it
+  local ax = breakeven.axis(FN, p, 1000000)
+  for i, ed in ipairs(objs) do breakeven.need_measures(FN, ax, ed, names[i], "editions[" .. i .. "]") end
   local t = methods.new(BreakevenTable, { metric = p.metric or "dau", from = lo, to = hi, editions = names,
                                           pairs = {}, curves = {}, usage = p.usage })
+  -- the curves first: a range too wide for them is refused before the pairs
+  -- walk it
+  if p.curves ~= false then
+    for i in ipairs(names) do
+      t.curves[i] = check.call(FN, M.cost_curve, { edition = refs[i], metric = p.metric, from = lo, to = hi,
+                                                   usage = p.usage, follow = p.follow })
+    end
+  end
   for i = 1, #names do
     for j = i + 1, #names do
       local be = check.call(FN, breakeven.breakeven, { a = refs[i], b = refs[j], metric = p.metric, usage = p.usage,
@@ -181,12 +194,6 @@ function M.breakeven_table(p)
       pr.cheaper_at_start = name_of(pr, be.points[1].cheaper)
       pr.start_note = be.points[1].note
       t.pairs[#t.pairs + 1] = pr
-    end
-  end
-  if p.curves ~= false then
-    for i in ipairs(names) do
-      t.curves[i] = check.call(FN, M.cost_curve, { edition = refs[i], metric = p.metric, from = lo, to = hi,
-                                                   usage = p.usage, follow = p.follow })
     end
   end
   return t

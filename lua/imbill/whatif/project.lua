@@ -52,6 +52,9 @@ local RUN_FIELDS = { usage = true, from = true, to = true, months = true, books 
 function M.run(p)
   local FN = "imbill.project"
   check.fields(FN, p, RUN_FIELDS)
+  if p.progress ~= nil and type(p.progress) ~= "function" then
+    check.fail(FN, "progress", "expected a function(done, total)", p.progress)
+  end
   local s = input.usage_of(FN, p.usage, p.csv)
   local months = input.horizon(FN, s, p)
   local bookobjs = input.book_list(FN, p.books)

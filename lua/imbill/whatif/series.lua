@@ -139,7 +139,8 @@ function M.from_table(p)
                         members = true, mau_ratio = true, name = true })
   local first = day_arg(FN, "from", p.from, true)
   check.table(FN, "dau", p.dau)
-  local n = #p.dau
+  -- the caller's arrays are read raw: no __len or __index of theirs runs here
+  local n = check.len(p.dau)
   if n == 0 then check.fail(FN, "dau", "needs at least one day", n) end
   local s = methods.new(Series, { first = first, n = n, name = p.name or "table" })
   for _, c in ipairs(COUNT_COLUMNS) do
@@ -147,9 +148,10 @@ function M.from_table(p)
     if c == "groups" and src == nil then src = {} for i = 1, n do src[i] = 0 end end
     if src ~= nil then
       check.table(FN, c, src)
-      if #src ~= n then check.fail(FN, c, string.format("has %d values where dau has %d", #src, n), #src) end
+      local len = check.len(src)
+      if len ~= n then check.fail(FN, c, string.format("has %d values where dau has %d", len, n), len) end
       local out = {}
-      for i = 1, n do out[i] = check.count(FN, c .. "[" .. i .. "]", src[i]) end
+      for i = 1, n do out[i] = check.count(FN, c .. "[" .. i .. "]", rawget(src, i)) end
       s[c] = out
     end
   end
