@@ -429,6 +429,14 @@ describe("hostile API input", function()
       local odd = setmetatable({}, { __len = function() return "x" end, __index = function() return 1 end })
       assert.equals("imbill.series.from_table: groups: has 0 values where dau has 3, got 0",
         (err(S.from_table, { from = "2021-03-01", dau = { 1, 2, 3 }, groups = odd })))
+      -- an __index that answers every index would make ipairs endless on Lua 5.4
+      local endless = setmetatable({}, { __index = function() return "2020" end })
+      assert.equals("imbill.compare: editions[1]: no edition of the chosen books has this id, got \"x\"",
+        (err(imbill.compare, { month = "2021-04", peak_dau = 1, groups_peak = 1, editions = setmetatable({ "x" },
+          getmetatable(endless)) })))
+      assert.is_table(imbill.compare { month = "2021-04", peak_dau = 1, groups_peak = 1, editions = endless })
+      assert.matches("^imbill.breakeven_table: editions: needs at least two editions",
+        err(imbill.breakeven_table, { editions = endless }))
       -- 429,495 DAU steps on pro: more than a cost curve's 100,000 points, said before any pair is walked
       assert.equals("imbill.breakeven_table: to: the range has too many steps, got 4294967295",
         (err(imbill.breakeven_table, { to = 4294967295, usage = { groups_peak = 0 } })))

@@ -149,7 +149,7 @@ end
 local function peak_of(FN, p)
   if p.peak_dau ~= nil then return check.count(FN, "peak_dau", p.peak_dau) end
   local best = 0
-  for i, v in ipairs(check.table(FN, "dau", p.dau)) do
+  for i, v in check.items(check.table(FN, "dau", p.dau)) do
     v = check.count(FN, "dau[" .. i .. "]", v)
     if v > best then best = v end
   end
@@ -172,12 +172,12 @@ function M.compare(p)
   for _, f in ipairs { "peak_dau", "groups_peak", "mau" } do check.opt_count(FN, f, p[f]) end
   for _, f in ipairs { "dau", "groups" } do
     if p[f] ~= nil then
-      for i, v in ipairs(check.table(FN, f, p[f])) do check.count(FN, f .. "[" .. i .. "]", v) end
+      for i, v in check.items(check.table(FN, f, p[f])) do check.count(FN, f .. "[" .. i .. "]", v) end
     end
   end
   for field in pairs(QUOTAS) do check.opt_count(FN, field, p[field]) end
   check.opt_count(FN, "members_per_group", p.members_per_group)
-  for i, f in ipairs(check.table(FN, "needs", p.needs or {})) do
+  for i, f in check.items(check.table(FN, "needs", p.needs or {})) do
     local ok = false
     for _, known in ipairs(books.FEATURES) do ok = ok or known == f end
     if not ok then
@@ -208,12 +208,12 @@ function M.compare(p)
   local list = p.books or books.BUILTIN
   local only = {}
   local wanted = check.table(FN, "editions", p.editions or {})
-  for i, e in ipairs(wanted) do
+  for i, e in check.items(wanted) do
     if type(e) ~= "string" then check.fail(FN, "editions[" .. i .. "]", "expected an edition id or BOOK/EDITION", e) end
     only[e] = true
   end
   local rows = methods.new(Comparison, { month = dates.format_month(month), assumptions = assumptions, notes = notes })
-  for i, b in ipairs(check.table(FN, "books", list)) do
+  for i, b in check.items(check.table(FN, "books", list)) do
     local ok, book = pcall(books.get, b)
     if not ok then check.fail(FN, "books[" .. i .. "]", "unknown price book", b) end
     for _, id in ipairs(book:editions()) do
@@ -241,7 +241,7 @@ function M.compare(p)
       end
     end
   end
-  for i, e in ipairs(p.editions or {}) do
+  for i, e in check.items(p.editions or {}) do
     local found = false
     for _, r in ipairs(rows) do found = found or r.edition == e or (r.book .. "/" .. r.edition) == e end
     if not found then check.fail(FN, "editions[" .. i .. "]", "no edition of the chosen books has this id", e) end

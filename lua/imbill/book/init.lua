@@ -353,7 +353,7 @@ local function arrears_of(fn, a)
   if out.due_day < 1 or out.due_day > 28 then
     check.fail(fn, "arrears.due_day", "expected a day of the month from 1 to 28", a.due_day)
   end
-  for i, g in ipairs(check.table(fn, "arrears.grace", a.grace)) do
+  for i, g in check.items(check.table(fn, "arrears.grace", a.grace)) do
     local field = "arrears.grace[" .. i .. "]"
     check.fields(fn .. " " .. field, check.table(fn, field, g), { before = true, days = true })
     out.grace[i] = { before = g.before and dates.day(g.before, field .. ".before", fn),

@@ -158,9 +158,9 @@ function M.breakeven_table(p)
     for _, id in ipairs(book:editions()) do eds[#eds + 1] = book.name .. "/" .. id end
   end
   check.table(FN, "editions", eds)
-  if #eds < 2 then check.fail(FN, "editions", "needs at least two editions", #eds) end
+  if check.len(eds) < 2 then check.fail(FN, "editions", "needs at least two editions", check.len(eds)) end
   local names, refs, objs = {}, {}, {}
-  for i, e in ipairs(eds) do
+  for i, e in check.items(eds) do
     local b, ed, n = books.resolve(FN, "editions[" .. i .. "]", e)
     names[i], objs[i] = n, ed
     refs[i] = b and { book = b, edition = ed.id } or e

@@ -58,7 +58,7 @@ end
 
 function M.book_list(FN, list)
   local out = {}
-  for i, b in ipairs(check.table(FN, "books", list or books.BUILTIN)) do
+  for i, b in check.items(check.table(FN, "books", list or books.BUILTIN)) do
     out[#out + 1] = M.book(FN, "books[" .. i .. "]", b)
   end
   if #out == 0 then check.fail(FN, "books", "needs at least one price book", check.NOVALUE) end

@@ -64,7 +64,7 @@ function M.run(p)
   local only
   if p.editions ~= nil then
     only = {}
-    for i, e in ipairs(check.table(FN, "editions", p.editions)) do
+    for i, e in check.items(check.table(FN, "editions", p.editions)) do
       local _, _, name = books.resolve(FN, "editions[" .. i .. "]", e)
       only[name] = true
     end

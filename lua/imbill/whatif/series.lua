@@ -122,7 +122,7 @@ function M.feature_set(FN, field, list)
   local known = {}
   for _, f in ipairs(books.FEATURES) do known[f] = true end
   local set = {}
-  for i, f in ipairs(list) do
+  for i, f in check.items(list) do
     if not known[f] then
       check.fail(FN, field .. "[" .. i .. "]", "unknown feature (known: " .. table.concat(books.FEATURES, ", ") .. ")", f)
     end
