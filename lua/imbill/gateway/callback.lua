@@ -91,15 +91,23 @@ local function event_ids(app, cmd, t_ms)
   end
 end
 
-local function count_after(app, cmd, units, t, b, confirm)
+-- confirm(B, units) confirms approvals inside the shared dict's lock; spec
+-- says the same to a store that applies programs (Redis): { matches = },
+-- or { create = { match =, group = } }.
+local function count_after(app, cmd, units, t, b, confirm, spec)
   local store = state.store_for(app)
   local now = ngx.time()
   units_mod.build(app, units, t, now, event_ids(app, cmd, b.EventTime))
-  local ok, err = store:run(app.id, state.cfg.callback_lock_wait, function(B)
-    if confirm then confirm(B, units) end
-    units_mod.apply_all(B, units)
-    return true
-  end)
+  local ok, err
+  if store.count_after then
+    ok, err = store:count_after(app, units, state.cfg.callback_lock_wait, spec)
+  else
+    ok, err = store:run(app.id, state.cfg.callback_lock_wait, function(B)
+      if confirm then confirm(B, units) end
+      units_mod.apply_all(B, units)
+      return true
+    end)
+  end
   if not ok then
     ngx.log(ngx.ERR, "imbill: app ", app.id, ": ", cmd, " not counted: ", tostring(err))
     metrics.inc("imbill_not_counted_total", { app = app.id, action = cmd, reason = "store" }, #units)
@@ -113,7 +121,8 @@ local function count_after(app, cmd, units, t, b, confirm)
       metrics.inc("imbill_duplicates_total", { app = app.id, action = cmd })
     elseif s == "unchanged" then
       metrics.inc("imbill_unchanged_total", { app = app.id, action = cmd, via = "callback" })
-    elseif s ~= "confirmed" then
+    elseif s ~= "confirmed" and s ~= "journaled" then
+      -- (journaled: counted once the store is back)
       -- Tencent did it and the store did not count it: a group it never
       -- saw, or already counted through REST (the id is in use), or over a
       -- limit the store thinks full
@@ -189,7 +198,7 @@ AFTER["Group.CallbackAfterCreateGroup"] = function(app, b, cmd)
     end
     -- the group and its members are in place now: nothing more to count
     for _, u in ipairs(us) do u.steps, u.status = {}, "confirmed" end
-  end)
+  end, { create = { match = match, group = g } })
 end
 
 AFTER["Group.CallbackAfterGroupDestroyed"] = function(app, b, cmd)
@@ -207,7 +216,8 @@ AFTER["Group.CallbackAfterNewMemberJoin"] = function(app, b, cmd)
     units[#units + 1] = { key = u, acts = { { kind = A.IMB_A_JOIN, subj = { group = g, user = u } } } }
     matches[#matches + 1] = reserve.match("join", g, u)
   end
-  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches(app, matches))
+  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches(app, matches),
+    { matches = matches })
 end
 
 AFTER["Group.CallbackAfterMemberExit"] = function(app, b, cmd)
@@ -243,7 +253,8 @@ AFTER["Sns.CallbackFriendAdd"] = function(app, b, cmd)
     units[#units + 1] = { key = p[2], acts = { { kind = A.IMB_A_ADD_FRIEND, subj = { user = p[1], peer = p[2] } } } }
     matches[#matches + 1] = reserve.match("friend", p[3], p[4])
   end
-  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches(app, matches))
+  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches(app, matches),
+    { matches = matches })
 end
 
 AFTER["Sns.CallbackFriendDelete"] = function(app, b, cmd)
@@ -270,11 +281,16 @@ local function approve(app, cmd, units, matches)
   local damaged = state.damaged(store)
   if damaged then return nil, "store damaged: " .. damaged end
   local base = reserve.new_id()
-  local ok, err = units_mod.apply(store, app, units, state.cfg.callback_lock_wait, function(B, us)
-    for i, u in ipairs(us) do
-      if u.status == "applied" then reserve.record(B, u, base .. "." .. i, matches[i], app.reservation_ttl) end
-    end
-  end)
+  local ok, err
+  if store.approve then
+    ok, err = store:approve(app, units, matches, base, app.reservation_ttl)
+  else
+    ok, err = units_mod.apply(store, app, units, state.cfg.callback_lock_wait, function(B, us)
+      for i, u in ipairs(us) do
+        if u.status == "applied" then reserve.record(B, u, base .. "." .. i, matches[i], app.reservation_ttl) end
+      end
+    end)
+  end
   if not ok then return nil, err end
   for _, u in ipairs(units) do
     if u.status == "refused" then

@@ -54,6 +54,7 @@ local function classify(u, res, bad)
   u.applied = applied
   u.status = any and "applied" or (dup and "duplicate" or "unchanged")
 end
+M.classify = classify
 
 local function apply_all(B, units)
   for _, u in ipairs(units) do
@@ -72,6 +73,8 @@ M.apply_all = apply_all
 -- runs in the same hold after them (a reservation's record).  Returns true,
 -- or nil and the store's reason.
 function M.apply(store, app, units, wait, extra)
+  -- a store that applies programs (Redis) takes the units whole
+  if store.apply_units then return store:apply_units(app, units, wait) end
   return store:run(app.id, wait, function(B)
     apply_all(B, units)
     if extra then extra(B, units) end

@@ -231,6 +231,43 @@ function Client:run(slot, keys, argv, deadline)
   return self:send(slot, cmd, deadline, load_script)
 end
 
+--- Several reads for `slot` in one round trip.  A redirection or an error
+-- of any reply sends them all again (they are reads) until the deadline.
+function Client:pipeline(slot, cmds, deadline)
+  local last = "no attempt"
+  while true do
+    if now() >= deadline then return nil, "redis: " .. last end
+    local addr = self:addr_of(slot, deadline)
+    local c, err = self:connect(addr, deadline)
+    if not c then
+      last = addr .. ": " .. tostring(err)
+      if self.cluster then self.stale = true end
+      pause(0.01)
+    else
+      local rs, rerr = c:pipeline(cmds)
+      if not rs then
+        c:close()
+        last = addr .. ": " .. tostring(rerr)
+        if self.cluster then self.stale = true end
+      else
+        c:keepalive()
+        local redo
+        for _, r in ipairs(rs) do
+          if type(r) == "table" and r[1] == false then
+            local word = tostring(r[2]):match("^(%u+)")
+            if word == "MOVED" or word == "ASK" or RETRY[word] then
+              redo, last = true, tostring(r[2])
+              self.stale = true
+            end
+          end
+        end
+        if not redo then return rs end
+        pause(0.02)
+      end
+    end
+  end
+end
+
 --- One plain command (reads: the usage, reservations due).
 function Client:command(slot, deadline, ...)
   return self:send(slot, { ... }, deadline)
