@@ -85,7 +85,11 @@ function Client:connect(addr, deadline)
   local cfg = self.cfg
   local left = deadline - now()
   if left <= 0 then return nil, "timeout" end
-  local o = { connect_timeout = math.min(cfg.connect_timeout, left), timeout = math.min(cfg.timeout, left),
+  -- the connect timeout also bounds the wait for a pooled connection when
+  -- all of them are busy: the call's deadline, not the TCP connect's, is the
+  -- limit then
+  local o = { connect_timeout = math.min(math.max(cfg.connect_timeout, left / 2), left),
+              timeout = math.min(cfg.timeout, left),
               pool_size = cfg.pool_size, backlog = cfg.backlog, keepalive = cfg.keepalive, password = cfg.password }
   return conn.connect(h, p, o)
 end

@@ -74,6 +74,7 @@ end
 Program.declare = Program.key
 
 local function push(p, v)
+  if v == nil then error("imbill.gateway.redis: a program argument is missing (argument " .. (p.n + 1) .. ")", 2) end
   local n = p.n + 1
   p.n = n
   p.argv[n] = v
@@ -180,7 +181,7 @@ function Program:step(plan, subj, opts)
     end
     if kc then
       local fc = FAILC[op.fail] or "-"
-      local st, kidx, f
+      local st, kidx, f = "c", "0", ""
       local arg, bound, when = i64(op.arg), "", when_of(plan, op)
       if SET_OPS[kind] then
         st, kidx, f = "s", self:key(set_key(P, plan, subj, op)), subject_id(plan, subj, op.member)
