@@ -65,7 +65,7 @@ describe("a fleet of two nodes on one Redis", function()
                   cjson.encode { GroupId = "g{x}", MemberList = { { Member_Account = "m" .. i } } } }
     end
     local answers = h.concurrent(reqs)
-    assert.are.equal(20, count(answers, function(v) return v.ActionStatus == "OK" and v.MemberList[1].Result == 1 end))
+    assert.are.equal(20, count(answers, function(a) return a.ActionStatus == "OK" and a.MemberList[1].Result == 1 end))
     assert.are.equal(80, count(answers, code(10014)))
     assert.are.equal(20, h.rcall(nil, "SCARD", h.key(TRIAL, "gm:g{x}")))
     -- the refusal names the group's type, which only the store knows

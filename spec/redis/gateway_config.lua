@@ -28,7 +28,7 @@ return {
                        reservation_ttl = 2 },
     ["1400000012"] = { book = "2020", edition = "trial", redis = "cluster" },
     -- one more on the cluster (another slot)
-    ["1400000014"] = { book = "2021", edition = "pro", tz = "+08:00", redis = "cluster" },
+    ["1400000014"] = { book = "2021", edition = "pro", tz = "+08:00", token = "xxxxyyyy", redis = "cluster" },
     -- on the node's own dict, as before
     ["1400000021"] = { book = "2020", edition = "pro" },
   },

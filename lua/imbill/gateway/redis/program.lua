@@ -181,8 +181,8 @@ function Program:step(plan, subj, opts)
     end
     if kc then
       local fc = FAILC[op.fail] or "-"
-      local st, kidx, f = "c", "0", ""
-      local arg, bound, when = i64(op.arg), "", when_of(plan, op)
+      local st, kidx
+      local f, arg, bound, when = "", i64(op.arg), "", when_of(plan, op)
       if SET_OPS[kind] then
         st, kidx, f = "s", self:key(set_key(P, plan, subj, op)), subject_id(plan, subj, op.member)
         arg = "0"
