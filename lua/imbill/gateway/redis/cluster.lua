@@ -68,6 +68,14 @@ local function pause(s)
   if ngx and ngx.sleep then ngx.sleep(s) else require("socket").sleep(s) end
 end
 
+-- Redirections followed, for the status page (inside nginx).
+local function count_redirect(kind)
+  if ngx and ngx.shared then
+    local ok, metrics = pcall(require, "imbill.gateway.metrics")
+    if ok then metrics.inc("imbill_redis_redirects_total", { kind = kind }) end
+  end
+end
+
 local function split_addr(a)
   local h, p = a:match("^(.*):(%d+)$")
   return h, tonumber(p)
@@ -192,9 +200,12 @@ function Client:send(slot, cmd, deadline, on_noscript)
           local s, a = rerr:match("^MOVED (%d+) (%S+)")
           if self.slots and s then self.slots[tonumber(s)] = a end
           self.stale = true
+          count_redirect("moved")
         elseif word == "ASK" then
           ask = rerr:match("^ASK %d+ (%S+)")
+          count_redirect("ask")
         elseif RETRY[word] then
+          if word == "TRYAGAIN" then count_redirect("tryagain") end
           last = rerr
           pause(RETRY[word])
         else

@@ -43,6 +43,8 @@ FAMILIES.imbill_redis_journaled_total = { "counter",
 FAMILIES.imbill_redis_replayed_total = { "counter", "Journal entries applied when Redis answered again, by kind." }
 FAMILIES.imbill_redis_journal_entries = { "gauge", "Entries waiting in this node's journal, by redis." }
 FAMILIES.imbill_redis_logins_total = { "counter", "Logins written to Redis by the flush, by app." }
+FAMILIES.imbill_redis_redirects_total = { "counter",
+  "Redis Cluster redirections followed (moved, ask) and calls sent again during a slot migration (tryagain)." }
 FAMILIES.imbill_redis_unresolved_total = { "counter",
   "Decisions whose outcome could not be learned from Redis (their marker expired): counts kept, by app." }
 
