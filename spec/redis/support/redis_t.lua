@@ -51,6 +51,7 @@ function H.flush()
     rs.jdict:flush_all()
     rs.jdict:flush_expired()
     rs.meta:delete("redis_up:" .. rs.rname)
+    rs.meta:delete("logins_waiting:" .. rs.rname)
   end
   if state.replay then state.replay:flush_all() end
   local meta = state.meta

@@ -33,13 +33,23 @@ function M.ctl(...)
   assert(ok == true or ok == 0, "redis-ctl " .. table.concat(args, " ", 2) .. " failed")
 end
 
---- The same in the background, its pid under build/ so the runner can stop it.
+--- The same in the background after `delay` seconds; returns a function
+-- that tells whether it has finished.  Its pid is kept under build/ so the
+-- runner can stop it.
 function M.ctl_later(delay, ...)
   local args = { M.ctl_path }
   for i = 1, select("#", ...) do args[#args + 1] = tostring(select(i, ...)) end
-  local pidfile = M.prefix .. "/bg/" .. math.random(1, 1e9) .. ".pid"
-  os.execute(string.format("(sleep %s; %s) >/dev/null 2>&1 & echo $! > %s", delay, table.concat(args, " "), pidfile))
-  return pidfile
+  local base = M.prefix .. "/bg/" .. math.random(1, 1e9)
+  os.execute(string.format("(sleep %s; %s; touch %s.done) >/dev/null 2>&1 & echo $! > %s.pid", delay,
+    table.concat(args, " "), base, base))
+  return function()
+    local f = io.open(base .. ".done")
+    if not f then return false end
+    f:close()
+    os.remove(base .. ".done")
+    os.remove(base .. ".pid")
+    return true
+  end
 end
 
 --- A shell command in the background (pid kept for the runner).
@@ -60,6 +70,12 @@ function M.rcall(port, ...)
   local r, err = c:call(...)
   c:close()
   return r, err
+end
+
+--- A counter's value (0 when the key is absent).
+function M.count(port, key)
+  local v = M.rcall(port, "GET", key)
+  return tonumber(type(v) == "string" and v or nil) or 0
 end
 
 --- Until fn() is true (or returns a value), at most `timeout` seconds.
@@ -88,10 +104,8 @@ function M.settle(timeout)
   M.wait(function()
     local busy = false
     for n = 1, #M.nodes do
-      for _ = 1, 2 do -- each call lands on one of the node's two workers
-        local v = M.json(M.get(n, "/t/waiting?replay=1"))
-        if v.journal > 0 or v.queue > 0 then busy = true end
-      end
+      local v = M.json(M.get(n, "/t/waiting?replay=1"))
+      if v.journal > 0 or v.queue > 0 then busy = true end
     end
     if busy then calm = 0 else calm = calm + 1 end
     if calm < 2 then M.sleep(0.1) end

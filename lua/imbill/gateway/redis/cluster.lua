@@ -22,7 +22,6 @@
 local conn = require "imbill.gateway.redis.conn"
 local script = require "imbill.gateway.redis.script"
 
-local unpack = unpack or table.unpack -- luacheck: ignore
 local M = {}
 local Client = {}
 Client.__index = Client
@@ -182,7 +181,7 @@ function Client:send(slot, cmd, deadline, on_noscript)
         end
         ask = nil
       else
-        r, rerr = c:call(unpack(cmd))
+        r, rerr = c:call_args(cmd)
       end
       if r == nil then
         c:close()
@@ -286,6 +285,11 @@ end
 --- One plain command (reads: the usage, reservations due).
 function Client:command(slot, deadline, ...)
   return self:send(slot, { ... }, deadline)
+end
+
+--- The same from a list of the command's words.
+function Client:command_args(slot, deadline, args)
+  return self:send(slot, args, deadline)
 end
 
 M.now = now

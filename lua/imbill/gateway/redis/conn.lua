@@ -52,19 +52,40 @@ end
 
 function Conn:settimeout(t) self.r._sock:settimeouts(ms(t), ms(t), ms(t)) end
 
-function Conn:call(...)
-  local r = self.r
-  return r[(...):lower()](r, select(2, ...))
+-- A command as RESP (nginx.redis sends tables of strings as they are).
+local function encode(args)
+  local n = #args
+  local out = { "*" .. n .. "\r\n" }
+  for i = 1, n do
+    local a = args[i]
+    if type(a) ~= "string" then a = tostring(a) end
+    out[#out + 1] = "$" .. #a .. "\r\n"
+    out[#out + 1] = a
+    out[#out + 1] = "\r\n"
+  end
+  return out
 end
 
+-- Commands go through nginx.redis's pipeline with their requests written
+-- here: a program may have more arguments than a Lua call can take.
 function Conn:pipeline(cmds)
   local r = self.r
   r:init_pipeline(#cmds)
-  for _, c in ipairs(cmds) do
-    r[c[1]:lower()](r, unpack(c, 2))
-  end
+  for i, c in ipairs(cmds) do r._reqs[i] = encode(c) end
   return r:commit_pipeline()
 end
+
+--- One command from a list of its words: a value, false and Redis' error,
+-- or nil and the socket's error.
+function Conn:call_args(args)
+  local res, err = self:pipeline({ args })
+  if not res then return nil, err end
+  local v = res[1]
+  if type(v) == "table" and v[1] == false and #v == 2 then return false, v[2] end
+  return v
+end
+
+function Conn:call(...) return self:call_args({ ... }) end
 
 function Conn:keepalive()
   local ok = self.r:set_keepalive(ms(self.keep), self.pool)

@@ -25,6 +25,11 @@ local M = {}
 
 local bufs, busy, started = {}, {}, {}
 
+-- Logins taken by this node and not yet in Redis or the journal (every
+-- worker's queue and the batches in flight), in the meta dict.
+local function pending_key(store) return "logins_waiting:" .. store.rname end
+local function settled(store, n) store.meta:incr(pending_key(store), -n, 0) end
+
 local journal
 local function J()
   journal = journal or require "imbill.gateway.redis.journal"
@@ -35,10 +40,8 @@ local function not_counted(appid, reason, n)
   metrics.inc("imbill_not_counted_total", { app = appid, action = "login", reason = reason }, n)
 end
 
---- Writes logins { { app, user, t, now }, ... } of one app.  Returns true,
--- or false and the logins still to write (Redis could not be reached, or
--- the states kept changing).
-function M.flush_logins(store, appid, entries, deadline)
+-- One batch (at most flush_batch logins): see flush_logins.
+local function flush_batch(store, appid, entries, deadline, states)
   local app = store.apps[appid]
   if not app then return true end
   local ctx = store:ctx(appid)
@@ -54,7 +57,6 @@ function M.flush_logins(store, appid, entries, deadline)
       items[#items + 1] = { e = e, user = e[2], day = plan.day, month = plan.month }
     end
   end
-  local states = {} -- user -> state, false: none yet; nil: not known
   local pending = items
   local counted = 0
   for _ = 1, 8 do
@@ -133,6 +135,28 @@ function M.flush_logins(store, appid, entries, deadline)
   return true
 end
 
+--- Writes logins { { app, user, t, now }, ... } of one app, flush_batch
+-- at a time.  Returns true, or false and the logins still to write (Redis
+-- could not be reached, or the states kept changing).
+function M.flush_logins(store, appid, entries, deadline)
+  local size = store.cfg.flush_batch
+  local states = {} -- user -> state, false: none yet; nil: not known
+  local rest = {}
+  for i = 1, #entries, size do
+    local chunk = {}
+    for j = i, math.min(#entries, i + size - 1) do chunk[#chunk + 1] = entries[j] end
+    if #rest > 0 then
+      -- Redis is away: keep the order, try nothing more now
+      for _, e in ipairs(chunk) do rest[#rest + 1] = e end
+    else
+      local ok, left = flush_batch(store, appid, chunk, deadline, states)
+      if not ok then for _, e in ipairs(left) do rest[#rest + 1] = e end end
+    end
+  end
+  if #rest > 0 then return false, rest end
+  return true
+end
+
 -- What waits in this worker goes to the journal (a worker shutting down, a
 -- queue grown past flush_max while Redis is away).
 local function spill(store)
@@ -154,6 +178,7 @@ local function spill(store)
       not_counted(appid, "store", #list)
     end
   end
+  settled(store, #b)
 end
 
 local function flush(store)
@@ -174,7 +199,12 @@ local function flush(store)
       l[#l + 1] = e
     end
     for _, appid in ipairs(order) do
-      local done, rest = M.flush_logins(store, appid, by[appid], store:deadline(true))
+      local ran, done, rest = pcall(M.flush_logins, store, appid, by[appid], store:deadline(true))
+      if not ran then
+        -- never lost for a bug: the journal keeps them (and logs each try)
+        ngx.log(ngx.ERR, "imbill: login flush of app ", appid, " failed: ", tostring(done))
+        done, rest = false, by[appid]
+      end
       if not done then
         if not J().append(store, { kind = "logins", app = appid, entries = rest }) then
           ngx.log(ngx.ERR, "imbill: app ", appid, ": ", #rest, " logins lost: the journal is full")
@@ -184,6 +214,7 @@ local function flush(store)
     end
   end)
   busy[name] = false
+  settled(store, #b)
   if not ok then ngx.log(ngx.ERR, "imbill: login flush failed: ", tostring(err)) end
 end
 
@@ -212,6 +243,7 @@ function M.add(store, appid, user, t, now)
   end
   local n = #b + 1
   b[n] = { appid, user, t, now }
+  store.meta:incr(pending_key(store), 1, 0)
   if not started[name] then M.start(store) end
   if n >= store.cfg.flush_max then
     spill(store)
@@ -220,10 +252,9 @@ function M.add(store, appid, user, t, now)
   end
 end
 
---- Logins waiting in this worker (tests, the status page).
+--- Logins this node took that are not yet in Redis or in the journal.
 function M.waiting(store)
-  local b = bufs[store.name]
-  return b and #b or 0
+  return store.meta:get(pending_key(store)) or 0
 end
 
 --- Flushes now (tests): returns when this worker's queue is written or

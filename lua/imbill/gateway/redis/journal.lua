@@ -23,13 +23,16 @@ local started = {}
 
 local function d_of(store) return store.jdict end
 
+-- Every Redis store of the node has its own entries in the dict.
+local function K(store, name) return store.rname .. "|" .. name end
+
 function M.pending(store, appid)
-  return (d_of(store):get("app:" .. appid) or 0) > 0
+  return (d_of(store):get(K(store, "app:" .. appid)) or 0) > 0
 end
 
 function M.size(store)
   local d = d_of(store)
-  return (d:get("tail") or 0) - (d:get("head") or 0)
+  return (d:get(K(store, "tail")) or 0) - (d:get(K(store, "head")) or 0)
 end
 
 --- Appends an entry ({ kind =, app =, ... }).  Returns true, or false when
@@ -41,19 +44,19 @@ function M.append(store, entry)
     ngx.log(ngx.ERR, "imbill: a journal entry could not be written (", tostring(entry.kind), ")")
     return false
   end
-  local n, err = d:incr("tail", 1, 0)
+  local n, err = d:incr(K(store, "tail"), 1, 0)
   if not n then
     ngx.log(ngx.ERR, "imbill: journal of Redis ", store.rname, ": ", tostring(err))
     return false
   end
-  local ok, serr = d:safe_set("e:" .. n, text)
+  local ok, serr = d:safe_set(K(store, "e:" .. n), text)
   if not ok then
     ngx.log(ngx.ERR, "imbill: journal of Redis ", store.rname, " is full (", tostring(serr), "): a ",
       tostring(entry.kind), " entry of app ", tostring(entry.app), " is lost")
     metrics.inc("imbill_store_errors_total", { dict = store.name, reason = "journal full" })
     return false
   end
-  d:incr("app:" .. entry.app, 1, 0)
+  d:incr(K(store, "app:" .. entry.app), 1, 0)
   metrics.inc("imbill_redis_journaled_total", { redis = store.rname, app = entry.app, kind = entry.kind })
   M.start(store)
   return true
@@ -65,7 +68,11 @@ local NEEDS_PID = { after = true, settle = true }
 local function run_entry(store, e)
   local smod = require "imbill.gateway.redis.store"
   local app = store.apps[e.app]
-  if not app then return true end -- an app no longer configured here
+  if not app then
+    ngx.log(ngx.ERR, "imbill: a journal entry of app ", tostring(e.app), ", which Redis ", store.rname,
+      " no longer serves, dropped")
+    return true
+  end
   local jr = { pid = e.pid, w = e.w }
   if e.kind == "after" then
     local units = smod.units_from_journal(app, e.units, e.now)
@@ -105,25 +112,26 @@ function M.replay(store)
   local done = 0
   local ok, err = pcall(function()
     while true do
-      local head, tail = d:get("head") or 0, d:get("tail") or 0
+      local head, tail = d:get(K(store, "head")) or 0, d:get(K(store, "tail")) or 0
       if head >= tail then break end
       local n = head + 1
-      local k = "e:" .. n
+      local k = K(store, "e:" .. n)
       local text = d:get(k)
       local e = text and cjson.decode(text)
       if text == nil then
         -- being written, or lost for want of room: wait a little, then skip
-        local since = d:get("hole:" .. n)
+        local since = d:get(K(store, "hole:" .. n))
         if not since then
-          d:set("hole:" .. n, ngx.now(), 60)
+          d:set(K(store, "hole:" .. n), ngx.now(), 60)
           break
         end
         if ngx.now() - since < 2 then break end
-        d:incr("head", 1, 0)
+        ngx.log(ngx.ERR, "imbill: journal entry ", n, " of Redis ", store.rname, " was never written; skipped")
+        d:incr(K(store, "head"), 1, 0)
       elseif type(e) ~= "table" then
         ngx.log(ngx.ERR, "imbill: an unreadable journal entry dropped")
         d:delete(k)
-        d:incr("head", 1, 0)
+        d:incr(K(store, "head"), 1, 0)
       else
         if NEEDS_PID[e.kind] and not e.pid then
           e.pid, e.w = require("imbill.gateway.redis.store").new_pid()
@@ -135,8 +143,8 @@ function M.replay(store)
           break
         end
         d:delete(k)
-        d:incr("head", 1, 0)
-        d:incr("app:" .. e.app, -1, 0)
+        d:incr(K(store, "head"), 1, 0)
+        d:incr(K(store, "app:" .. e.app), -1, 0)
         done = done + 1
         metrics.inc("imbill_redis_replayed_total", { kind = e.kind })
       end

@@ -10,7 +10,6 @@ local usage = require "imbill.gateway.usage"
 local dates = require "imbill.internal.dates"
 local check = require "imbill.internal.check"
 
-local unpack = unpack or table.unpack -- luacheck: ignore
 local K = core.K
 local M = {}
 local FN = "imbill.gateway.usage"
@@ -55,7 +54,10 @@ function M.read(client, app, month, deadline)
   end
   local mau_key = layout.counter(P, K.IMB_K_MAU, mo)
   names[#names + 1] = mau_key
-  local vals = cmd("MGET", unpack(names))
+  table.insert(names, 1, "MGET")
+  local vals, verr = client:command_args(slot, deadline, names)
+  if type(vals) ~= "table" then error(FN .. ": " .. tostring(verr), 0) end
+  table.remove(names, 1)
   local values = { [last_key] = last_day ~= core.NO_DAY and last_day or nil, [groups_key] = int(head[2], groups_key) }
   for i, k in ipairs(names) do values[k] = int(vals[i], k) end
   local logs, reads = {}, {}

@@ -62,12 +62,14 @@ local function read(s)
   return nil, "unknown reply " .. line:sub(1, 40)
 end
 
---- One command: conn:call("GET", "k").
-function Conn:call(...)
-  local ok, err = self.s:send(encode({ ... }))
+--- One command: conn:call("GET", "k"), or conn:call_args({ "GET", "k" }).
+function Conn:call_args(args)
+  local ok, err = self.s:send(encode(args))
   if not ok then return nil, err end
   return read(self.s)
 end
+
+function Conn:call(...) return self:call_args({ ... }) end
 
 --- Several commands in one round trip: a list of argument lists.  Returns
 -- the replies ({ false, text } for an error reply), or nil and the error.

@@ -617,7 +617,9 @@ function Store:sweep_some(app, now)
     return 0
   end
   if #due == 0 then return 0 end
-  local texts = self.client:command(ctx.slot, deadline, "HMGET", rr, unpack(due))
+  local args = { "HMGET", rr }
+  for i, rid in ipairs(due) do args[i + 2] = rid end
+  local texts = self.client:command_args(ctx.slot, deadline, args)
   if type(texts) ~= "table" then return 0 end
   local pid, w = M.new_pid()
   local prog = program.new(ctx, pid, w)
