@@ -3,7 +3,6 @@
 -- clear error or is counted exactly as any other id; none gives a wrong
 -- count or a half-written program.
 local h = require "rs_helper"
-local cjson = h.cjson
 
 local PRO, TRIAL, CTRIAL = "1400000001", "1400000002", "1400000012"
 
