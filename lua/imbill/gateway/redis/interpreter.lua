@@ -53,9 +53,24 @@ end
 local function fail(msg) error({ imb = msg }, 0) end
 
 -- An integer in the range doubles hold exactly, from its decimal text.
-local function int_of(s, what)
-  if type(s) ~= "string" or not sfind(s, "^%-?%d+$") or #s > 20 then fail(what .. ": not an integer: " .. show(s)) end
+-- The message is made only when the text is not one (what, and the key or
+-- field it was read from, if any): a read must cost no more than the read.
+local function int_of(s, what, k, f)
+  if type(s) == "string" and #s <= 20 and sfind(s, "^%-?%d+$") then
+    local n = tonumber(s)
+    if n <= MAXI and n >= -MAXI then return n end
+    if k then what = what .. (f and (" " .. show(f) .. " of ") or " ") .. show(k) end
+    fail(what .. ": " .. show(s) .. " is beyond 2^53, which this store does not count to")
+  end
+  if k then what = what .. (f and (" " .. show(f) .. " of ") or " ") .. show(k) end
+  fail(what .. ": not an integer: " .. show(s))
+end
+
+-- An integer the gateway wrote (with %d, from an int64): only its range
+-- needs checking.
+local function arg_int(s, what)
   local n = tonumber(s)
+  if not n or n ~= n or n % 1 ~= 0 then fail(what .. ": not an integer: " .. show(s)) end
   if n > MAXI or n < -MAXI then fail(what .. ": " .. show(s) .. " is beyond 2^53, which this store does not count to") end
   return n
 end
@@ -71,10 +86,12 @@ local function bound_of(s)
   return n
 end
 
-local function add_exact(a, b, what)
-  local s = a + b
-  if s > MAXI or s < -MAXI then fail(what .. ": " .. sfmt("%d", a) .. " + " .. sfmt("%d", b) .. " is beyond 2^53") end
-  return s
+local function add_exact(a, b, what, k)
+  local r = a + b
+  if r > MAXI or r < -MAXI then
+    fail(what .. (k and (" " .. show(k)) or "") .. ": " .. sfmt("%d", a) .. " + " .. sfmt("%d", b) .. " is beyond 2^53")
+  end
+  return r
 end
 
 ---------------------------------------------------------------------------
@@ -115,29 +132,26 @@ end
 -- The overlay.  Cells hold a value as read (base) and as it is now (cur);
 -- put() records what it replaced, so a unit can be put back.
 
-local undo, nundo = {}, 0
+local ut, uk, uv, nundo = {}, {}, {}, 0
+local NONE = {} -- an undo entry for a field that was nil
 local function put(t, k, v)
   nundo = nundo + 1
-  undo[nundo] = { t, k, t[k] }
+  local old = t[k]
+  ut[nundo], uk[nundo], uv[nundo] = t, k, old == nil and NONE or old
   t[k] = v
 end
 local function rollback(mark)
   for i = nundo, mark + 1, -1 do
-    local u = undo[i]
-    u[1][u[2]] = u[3]
-    undo[i] = nil
+    local old = uv[i]
+    if old == NONE then old = nil end
+    local t = ut[i]
+    t[uk[i]] = old
+    ut[i], uk[i], uv[i] = nil, nil, nil
   end
   nundo = mark
 end
 
-local function rcall(...)
-  local r = redis.pcall(...)
-  if type(r) == "table" and r.err then
-    local _, k = ...
-    fail("key " .. show(k) .. ": " .. r.err)
-  end
-  return r
-end
+local rcall = redis.call
 
 local order = {}   -- cells in the order first touched (commit order)
 local STR, HASH, SETS, ZS = {}, {}, {}, {}
@@ -148,7 +162,7 @@ local function str(k, kind)
   local c = STR[k]
   if c then return c end
   local v = rcall("GET", k)
-  if v ~= false and kind == "i" then v = int_of(v, "value at " .. show(k)) end
+  if v ~= false and kind == "i" then v = int_of(v, "value at", k) end
   c = { t = "s", k = k, base = v, cur = v, kind = kind }
   STR[k] = c
   order[#order + 1] = c
@@ -164,7 +178,7 @@ local function field(k, f, kind)
   local c = h[f]
   if c then return c end
   local v = rcall("HGET", k, f)
-  if v ~= false and kind == "i" then v = int_of(v, "field " .. show(f) .. " of " .. show(k)) end
+  if v ~= false and kind == "i" then v = int_of(v, "field", k, f) end
   c = { t = "h", k = k, f = f, base = v, cur = v, kind = kind }
   h[f] = c
   order[#order + 1] = c
@@ -265,14 +279,20 @@ end
 
 local MARKER_ONLY = { f = true, m = true } -- kept when a no-op guard fails
 
+local CODES = {} -- "=c-" -> its three letters, split once a program
+
 local function read_step()
+  local a, p = argv, pos
   local s = {}
-  s.t = int_of(nxt(), "step instant")
-  s.ds = int_of(nxt(), "step day start")
-  local g = nxt()
+  s.t = arg_int(a[p + 1], "step instant")
+  s.ds = arg_int(a[p + 2], "step day start")
+  local g = a[p + 3]
   s.gk = g ~= "0" and key_at(g) or nil
   if s.gk then GROUP_REC[s.gk] = true end
-  local tb = nxt()
+  local tb, gof = a[p + 4], a[p + 5]
+  local n = arg_int(a[p + 6], "op count")
+  p = p + 6
+  if tb == nil or gof == nil or a[p + n * 6] == nil then fail("the program ends early (argument " .. p .. ")") end
   if tb ~= "" then
     s.tb = {}
     local i = 0
@@ -281,7 +301,6 @@ local function read_step()
       i = i + 1
     end
   end
-  local gof = nxt()
   if gof ~= "" then
     s.gof = {}
     local i = 0
@@ -290,29 +309,33 @@ local function read_step()
       i = i + 1
     end
   end
-  local n = int_of(nxt(), "op count")
-  s.ops = {}
+  local ops = {}
   for i = 1, n do
-    local code = nxt()
-    local o = { kind = ssub(code, 1, 1), st = ssub(code, 2, 2), fail = ssub(code, 3, 3) }
-    local kidx, f, arg, b, when = nxt(), nxt(), nxt(), nxt(), nxt()
-    o.k = kidx ~= "0" and key_at(kidx) or nil
-    o.f, o.when = f, when
-    local kind = o.kind
+    local code, kidx, f, arg, b, when = a[p + 1], a[p + 2], a[p + 3], a[p + 4], a[p + 5], a[p + 6]
+    p = p + 6
+    local c = CODES[code]
+    if not c then
+      c = { ssub(code, 1, 1), ssub(code, 2, 2), ssub(code, 3, 3) }
+      CODES[code] = c
+    end
+    local kind = c[1]
+    local o = { kind = kind, st = c[2], fail = c[3], f = f, when = when, bound = b,
+                k = kidx ~= "0" and key_at(kidx) or nil }
     -- for these the last operand is not a condition: the counts a
     -- compare-and-set bumps, a cascade's second key prefix
-    o.cond = (kind == "c" or kind == "U" or kind == "G") and "" or when
     if kind == "c" then
-      o.arg, o.bound = arg, b
-    elseif kind == "U" or kind == "G" then
-      o.arg = kind == "U" and key_at(arg) or nil
-      o.bound = b
+      o.cond, o.arg = "", arg
+    elseif kind == "U" then
+      o.cond, o.arg = "", key_at(arg)
+    elseif kind == "G" then
+      o.cond = ""
     else
-      o.arg = int_of(arg, "op " .. i .. " argument")
-      o.bound = b
+      o.cond, o.arg = when, arg_int(arg, "an op's argument")
     end
-    s.ops[i] = o
+    ops[i] = o
   end
+  s.ops = ops
+  pos = p
   return s
 end
 
@@ -361,7 +384,7 @@ local function apply_effect(s, o, gtype)
   if kind == "+" then
     local k = op_key(s, o, gtype)
     local st = o.st == "o" and "c" or o.st
-    set_num(st, k, o.f, add_exact(num(st, k, o.f), o.arg, "count at " .. show(k)))
+    set_num(st, k, o.f, add_exact(num(st, k, o.f), o.arg, "count at", k))
   elseif kind == "s" then
     if o.st == "g" then set_num("f", o.k, "t", o.arg)
     elseif o.st == "t" then set_num("f", o.k, "at", o.arg)
@@ -378,7 +401,7 @@ local function apply_effect(s, o, gtype)
     local f = (o.arg > 0 and "+" or "-") .. sfmt("%d", s.t)
     local c = field(o.k, f, "i")
     local d = o.arg > 0 and o.arg or -o.arg
-    put(c, "cur", add_exact(c.cur == false and 0 or c.cur, d, "log at " .. show(o.k)))
+    put(c, "cur", add_exact(c.cur == false and 0 or c.cur, d, "log at", o.k))
   elseif kind == "f" then
     local c = str(o.k, "r")
     put(c, "cur", "1")
@@ -388,7 +411,7 @@ local function apply_effect(s, o, gtype)
     for ki in (o.when .. ","):gmatch("([^,]*),") do
       if ki ~= "" and ki ~= "0" then
         local k = key_at(ki)
-        set_num("c", k, nil, add_exact(num("c", k), 1, "count at " .. show(k)))
+        set_num("c", k, nil, add_exact(num("c", k), 1, "count at", k))
       end
     end
   elseif kind == "U" then
@@ -716,54 +739,81 @@ end
 local function fmt_int(v) return sfmt("%d", v) end
 
 local function commit()
+  -- as few commands as the changes allow: Redis logs and replicates each one
+  local dels, mset, hsets, hdels = {}, {}, {}, {}
+  local hset_order = {}
   -- a group's record whose type became 0 goes whole
   local gone = {}
   for k in pairs(GROUP_REC) do
     local t = HASH[k] and HASH[k].t
     if t and (t.cur == false or t.cur == 0) then
       gone[k] = true
-      if t.base ~= false and t.base ~= 0 then redis.call("DEL", k) end
+      if t.base ~= false and t.base ~= 0 then dels[#dels + 1] = k end
     end
   end
+  local later = {}
   for _, c in ipairs(order) do
     local t = c.t
     if t == "s" then
       if c.cur ~= c.base or c.ttl then
         local v = c.cur
         if v == false or (c.kind == "i" and (v == 0 or v == NO_DAY)) then
-          if c.base ~= false then redis.call("DEL", c.k) end
+          if c.base ~= false then dels[#dels + 1] = c.k end
         elseif c.ttl then
-          redis.call("SET", c.k, c.kind == "i" and fmt_int(v) or v, "EX", c.ttl)
+          later[#later + 1] = { "SET", c.k, c.kind == "i" and fmt_int(v) or v, "EX", c.ttl }
         else
-          redis.call("SET", c.k, c.kind == "i" and fmt_int(v) or v)
+          mset[#mset + 1] = c.k
+          mset[#mset + 1] = c.kind == "i" and fmt_int(v) or v
         end
       end
     elseif t == "h" then
       if not gone[c.k] and c.cur ~= c.base then
         local v = c.cur
         if v == false or (c.kind == "i" and v == 0) then
-          redis.call("HDEL", c.k, c.f)
+          local l = hdels[c.k]
+          if not l then
+            l = { "HDEL", c.k }
+            hdels[c.k] = l
+            hset_order[#hset_order + 1] = c.k
+          end
+          l[#l + 1] = c.f
         else
-          redis.call("HSET", c.k, c.f, c.kind == "i" and fmt_int(v) or v)
+          local l = hsets[c.k]
+          if not l then
+            l = { "HSET", c.k }
+            hsets[c.k] = l
+            hset_order[#hset_order + 1] = c.k
+          end
+          l[#l + 1] = c.f
+          l[#l + 1] = c.kind == "i" and fmt_int(v) or v
         end
       end
     elseif t == "set" then
       local adds, rems = {}, {}
       for m in pairs(c.add) do adds[#adds + 1] = m end
       if c.cleared then
-        if c.base > 0 then redis.call("DEL", c.k) end
+        if c.base > 0 then dels[#dels + 1] = c.k end
       else
         for m in pairs(c.rem) do rems[#rems + 1] = m end
       end
       sort(adds)
       sort(rems)
-      for i = 1, #rems, 500 do redis.call("SREM", c.k, unpack(rems, i, math.min(#rems, i + 499))) end
-      for i = 1, #adds, 500 do redis.call("SADD", c.k, unpack(adds, i, math.min(#adds, i + 499))) end
+      for i = 1, #rems, 500 do later[#later + 1] = { "SREM", c.k, unpack(rems, i, math.min(#rems, i + 499)) } end
+      for i = 1, #adds, 500 do later[#later + 1] = { "SADD", c.k, unpack(adds, i, math.min(#adds, i + 499)) } end
     elseif t == "z" then
-      for m in pairs(c.rem) do if not c.add[m] then redis.call("ZREM", c.k, m) end end
-      for m, score in pairs(c.add) do redis.call("ZADD", c.k, fmt_int(score), m) end
+      for m in pairs(c.rem) do if not c.add[m] then later[#later + 1] = { "ZREM", c.k, m } end end
+      for m, score in pairs(c.add) do later[#later + 1] = { "ZADD", c.k, fmt_int(score), m } end
     end
   end
+  if #dels > 0 then redis.call("DEL", unpack(dels)) end
+  if #mset > 0 then redis.call("MSET", unpack(mset)) end
+  for _, k in ipairs(hset_order) do
+    local d = hdels[k]
+    if d then redis.call(unpack(d)) end
+    local l = hsets[k]
+    if l then redis.call(unpack(l)) end
+  end
+  for _, cmd in ipairs(later) do redis.call(unpack(cmd)) end
 end
 
 local ok, marker, pid, mttl = pcall(run_program)
