@@ -68,10 +68,13 @@ rpid=$(cat "$dir/redis/redis.pid")
 # One case: req/s p50 p99 not-OK, nginx us/request, Redis us/request.
 run() {
   local w0 r0 w1 r1 res n
+  redis-cli -p "$redis" config resetstat >/dev/null
   w0=$(ticks $(workers)); r0=$(ticks "$rpid")
   res=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$top/bench/redis_wrk.lua" "http://127.0.0.1:$port" -- "$@" \
     | grep '^RESULT' | cut -d' ' -f2-)
   w1=$(ticks $(workers)); r1=$(ticks "$rpid")
+  redis-cli -p "$redis" info commandstats | grep -E 'cmdstat_(evalsha|hmget)' | tr -d '\r' \
+    | sed "s/^/  [$1] /" >> "$dir/commandstats.txt"
   set -- $res
   n=$(awk -v r="$1" -v s="$secs" 'BEGIN { printf "%d", r * s }')
   echo "$res $(awk -v a="$w0" -v b="$w1" -v c="$r0" -v d="$r1" -v n="$n" -v hz="$(getconf CLK_TCK)" \
@@ -112,4 +115,6 @@ awk -v p="$p_rps" -v d="$d_rps" -v r="$r_rps" -v pp="$p_p99" -v dp="$d_p99" -v r
     lng, lrd }'
 sleep 1
 users=$(redis-cli -p "$redis" --raw eval 'local n = 0 for _, k in ipairs(redis.call("KEYS", "imb:{1400000098}:act:*")) do n = n + redis.call("HLEN", k) end return n' 0)
+echo "Redis' own time per command, by case (usec_per_call is wall time inside Redis):"
+cat "$dir/commandstats.txt"
 echo "distinct users in Redis after the login run: $users (of 100,000 drawn); journal entries left: $(curl -s "http://127.0.0.1:$port/imbill/status" | awk '/^imbill_redis_journal_entries/ { s += $2 } END { print s + 0 }')"

@@ -55,12 +55,13 @@ function M.crc16(s)
 end
 function M.slot_of_tag(tag) return M.crc16(tag) % 16384 end
 
-local function now()
-  if ngx then
-    ngx.update_time()
-    return ngx.now()
-  end
-  return require("socket").gettime()
+-- nginx's clock is read at every turn of its event loop, so after any wait
+-- (a connect, a read) it is current; no update is forced.
+local now
+if ngx and ngx.now then
+  now = ngx.now
+else
+  now = require("socket").gettime
 end
 
 local function pause(s)

@@ -52,16 +52,17 @@ end
 
 function Conn:settimeout(t) self.r._sock:settimeouts(ms(t), ms(t), ms(t)) end
 
--- A command as RESP (nginx.redis sends tables of strings as they are).
+-- A command as RESP, in pieces the cosocket joins in C (no string is made
+-- per argument here).
 local function encode(args)
   local n = #args
-  local out = { "*" .. n .. "\r\n" }
+  local out = { "*", n, "\r\n" }
+  local j = 3
   for i = 1, n do
     local a = args[i]
     if type(a) ~= "string" then a = tostring(a) end
-    out[#out + 1] = "$" .. #a .. "\r\n"
-    out[#out + 1] = a
-    out[#out + 1] = "\r\n"
+    out[j + 1], out[j + 2], out[j + 3], out[j + 4], out[j + 5] = "$", #a, "\r\n", a, "\r\n"
+    j = j + 5
   end
   return out
 end

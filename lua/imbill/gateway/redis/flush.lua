@@ -17,6 +17,7 @@
 -- own proof).
 local core = require "imbill.gateway.core"
 local program = require "imbill.gateway.redis.program"
+local layout = require "imbill.gateway.redis.layout"
 local metrics = require "imbill.gateway.metrics"
 
 local ngx = ngx
@@ -55,6 +56,36 @@ local function flush_batch(store, appid, entries, deadline, states)
       not_counted(appid, core.names.limit[plan.refusal.limit] or "refused")
     else
       items[#items + 1] = { e = e, user = e[2], day = plan.day, month = plan.month }
+    end
+  end
+  -- the states of users not known yet, read plainly (HMGET per bucket, one
+  -- round trip); the program then only writes
+  local ask, by_key, order = {}, {}, {}
+  for _, it in ipairs(items) do
+    if states[it.user] == nil and not ask[it.user] then
+      ask[it.user] = true
+      local k, f = layout.activity(ctx.P, it.user, ctx.buckets)
+      local l = by_key[k]
+      if not l then
+        l = { "HMGET", k }
+        by_key[k] = l
+        order[#order + 1] = l
+      end
+      l[#l + 1] = f
+    end
+  end
+  if #order > 0 then
+    local replies = store.client:pipeline(ctx.slot, order, deadline)
+    if replies then
+      for i, l in ipairs(order) do
+        local vals = replies[i]
+        if type(vals) == "table" and vals[1] ~= false then
+          for j = 3, #l do
+            local v = vals[j - 2]
+            states[l[j]] = type(v) == "string" and v or false
+          end
+        end
+      end
     end
   end
   local pending = items

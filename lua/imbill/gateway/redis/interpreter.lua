@@ -26,7 +26,7 @@
 --   instructions until the end:
 --   U cond reg atomic nsteps {step}   a unit: steps applied in order
 --   T {step}                          a template step (not applied)
---   L kidx field new expected extra   a unit of one template step with its
+--   L kidx field new expected dau mau a unit of one template step with its
 --                                     compare-and-set operands replaced
 --   Q cond ureg rr rm rq rid match deadline text   record a reservation
 --   C cond reg rr rm rq match         confirm the oldest reservation of match
@@ -79,8 +79,8 @@ end
 -- stands for the infinity it is compared as.
 local function bound_of(s)
   if s == "" then return nil end
-  if type(s) ~= "string" or not sfind(s, "^%-?%d+$") or #s > 20 then fail("bound: not an integer: " .. show(s)) end
   local n = tonumber(s)
+  if not n or n ~= n or n % 1 ~= 0 then fail("bound: not an integer: " .. show(s)) end
   if n > MAXI then return huge end
   if n < -MAXI then return -huge end
   return n
@@ -325,6 +325,9 @@ local function read_step()
     -- compare-and-set bumps, a cascade's second key prefix
     if kind == "c" then
       o.cond, o.arg = "", arg
+      local d, m = when:match("^(%d+),(%d+)$")
+      if not d then fail("a compare-and-set's counters: " .. show(when)) end
+      o.dk, o.mk = d ~= "0" and key_at(d) or nil, m ~= "0" and key_at(m) or nil
     elseif kind == "U" then
       o.cond, o.arg = "", key_at(arg)
     elseif kind == "G" then
@@ -408,12 +411,10 @@ local function apply_effect(s, o, gtype)
     c.ttl = o.arg
   elseif kind == "c" then
     put(field(o.k, o.f, "r"), "cur", o.arg)
-    for ki in (o.when .. ","):gmatch("([^,]*),") do
-      if ki ~= "" and ki ~= "0" then
-        local k = key_at(ki)
-        set_num("c", k, nil, add_exact(num("c", k), 1, "count at", k))
-      end
-    end
+    local k = o.dk
+    if k then set_num("c", k, nil, add_exact(num("c", k), 1, "count at", k)) end
+    k = o.mk
+    if k then set_num("c", k, nil, add_exact(num("c", k), 1, "count at", k)) end
   elseif kind == "U" then
     -- the user's account ends: every membership and friendship ends
     local u, joined, friends = o.f, set(o.k), set(o.arg)
@@ -605,11 +606,19 @@ local function run_program()
     local op = nxt()
     if op == "L" then
       if not template then fail("a login unit before its template") end
+      -- L kidx field new expected dau mau: the template's compare-and-set
       local cop = template.cop
-      cop.k = key_at(nxt())
-      cop.f, cop.arg, cop.bound, cop.when = nxt(), nxt(), nxt(), nxt()
-      local out = run_unit(template.steps, true)
-      results[#results + 1] = out[1]
+      local a, p = argv, pos
+      cop.k, cop.f, cop.arg, cop.bound = key_at(a[p + 1]), a[p + 2], a[p + 3], a[p + 4]
+      local d, m = a[p + 5], a[p + 6]
+      if m == nil then fail("the program ends early (argument " .. p .. ")") end
+      pos = p + 6
+      cop.dk, cop.mk = d ~= "0" and key_at(d) or nil, m ~= "0" and key_at(m) or nil
+      local mark = nundo
+      local r = run_step(template.steps[1])
+      local c = sbyte(r, 1)
+      if c == 114 or c == 115 then rollback(mark) end -- refused, stale: nothing of it stays
+      results[#results + 1] = r
     elseif op == "T" then
       if nxt() ~= "S" then fail("a template that is not a step") end
       local s = read_step()

@@ -310,8 +310,8 @@ function Program:login(user, expected, new, dn, mn, day, month)
   push(self, user)
   push(self, new or "")
   push(self, expected)
-  push(self, (dn and self:key(layout.counter(P, K.IMB_K_DAU, day)) or "0") .. ","
-    .. (mn and self:key(layout.counter(P, K.IMB_K_MAU, month)) or "0"))
+  push(self, dn and self:key(layout.counter(P, K.IMB_K_DAU, day)) or "0")
+  push(self, mn and self:key(layout.counter(P, K.IMB_K_MAU, month)) or "0")
   local h = { kind = "L" }
   self.instr[#self.instr + 1] = h
   return h
