@@ -106,7 +106,7 @@ done
 set -- $plain; p_rps=$1 p_p99=$3
 set -- $dict; d_rps=$1 d_p99=$3
 set -- $red; r_rps=$1 r_p99=$3
-set -- $login; l_rps=$1 l_ng=${6:-?} l_rd=${7:-?}
+set -- $login; l_rps=$1 l_ng=$5 l_rd=$6
 awk -v p="$p_rps" -v d="$d_rps" -v r="$r_rps" -v pp="$p_p99" -v dp="$d_p99" -v rp="$r_p99" -v l="$l_rps" \
   -v lng="$l_ng" -v lrd="$l_rd" 'BEGIN {
   printf "\nRedis-checked / plain throughput: %.0f%% (target >= 50%%); shared dict: %.0f%%\n", 100 * r / p, 100 * d / p

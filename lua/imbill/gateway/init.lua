@@ -76,15 +76,22 @@ function M.usage()
   local store = state.store_for(app)
   local usage = require "imbill.gateway.usage"
   local ok, doc
+  local status = 400
   if store.usage then
-    ok, doc = pcall(function() return usage.encode(store:usage(app, month or ""), app) end)
+    -- a month the gateway cannot read is the caller's mistake (400); a store
+    -- that cannot answer is the service's (503)
+    ok, doc = pcall(require("imbill.internal.dates").month, month or "", "month")
+    if ok then
+      status = 503
+      ok, doc = pcall(function() return usage.encode(store:usage(app, month), app) end)
+    end
   else
     ok, doc = pcall(usage.document, function(k) return store.d:get(k) end, app, month or "")
   end
   if not ok then
-    ngx.status = 400
+    ngx.status = status
     ngx.say(json.encode { error = tostring(doc) })
-    return ngx.exit(400)
+    return ngx.exit(status)
   end
   ngx.say(doc)
 end

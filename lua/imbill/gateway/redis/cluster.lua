@@ -195,7 +195,6 @@ function Client:send(slot, cmd, deadline, on_noscript)
         if word == "NOSCRIPT" and on_noscript then
           local sha, lerr = on_noscript(self, addr, deadline)
           if not sha then return nil, "redis: SCRIPT LOAD: " .. tostring(lerr), sent and "unknown" or "unsent" end
-          cmd[2] = sha
         elseif word == "MOVED" then
           local s, a = rerr:match("^MOVED (%d+) (%S+)")
           if self.slots and s then self.slots[tonumber(s)] = a end
@@ -238,12 +237,17 @@ end
 -- interpreter's reply, or nil, error, "unknown" | "unsent".
 function Client:run(slot, keys, argv, deadline)
   if not self.sha then self.sha = script.sha1() end
-  local cmd = { "EVALSHA", self.sha or "0", #keys }
-  local n = 3
-  for i = 1, #keys do cmd[n + i] = keys[i] end
-  n = n + #keys
-  for i = 1, #argv do cmd[n + i] = argv[i] end
-  return self:send(slot, cmd, deadline, load_script)
+  local head = { "EVALSHA", self.sha or "0", #keys }
+  -- written once; a node that has not the script gets it and the call again
+  local cmd = { encoded = conn.encode(head, keys, argv) }
+  return self:send(slot, cmd, deadline, function(client, addr, dl)
+    local sha, err = load_script(client, addr, dl)
+    if sha then
+      head[2] = sha
+      cmd.encoded = conn.encode(head, keys, argv)
+    end
+    return sha, err
+  end)
 end
 
 --- Several reads for `slot` in one round trip.  A redirection or an error

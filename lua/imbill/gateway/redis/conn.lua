@@ -53,31 +53,35 @@ end
 function Conn:settimeout(t) self.r._sock:settimeouts(ms(t), ms(t), ms(t)) end
 
 -- A command as RESP, in pieces the cosocket joins in C (no string is made
--- per argument here).
-local function encode(args)
-  local n = #args
+-- per argument here): its words are the given lists one after the other
+-- (a program's head, its keys, its arguments), never copied into one.
+local function encode(a, b, c)
+  local n = #a + (b and #b or 0) + (c and #c or 0)
   local out = { "*", n, "\r\n" }
   local j = 3
-  for i = 1, n do
-    local a = args[i]
-    if type(a) ~= "string" then a = tostring(a) end
-    out[j + 1], out[j + 2], out[j + 3], out[j + 4], out[j + 5] = "$", #a, "\r\n", a, "\r\n"
-    j = j + 5
+  for _, list in ipairs { a, b or {}, c or {} } do
+    for i = 1, #list do
+      local w = list[i]
+      if type(w) ~= "string" then w = tostring(w) end
+      out[j + 1], out[j + 2], out[j + 3], out[j + 4], out[j + 5] = "$", #w, "\r\n", w, "\r\n"
+      j = j + 5
+    end
   end
   return out
 end
+M.encode = encode
 
 -- Commands go through nginx.redis's pipeline with their requests written
 -- here: a program may have more arguments than a Lua call can take.
 function Conn:pipeline(cmds)
   local r = self.r
   r:init_pipeline(#cmds)
-  for i, c in ipairs(cmds) do r._reqs[i] = encode(c) end
+  for i, c in ipairs(cmds) do r._reqs[i] = c.encoded or encode(c) end
   return r:commit_pipeline()
 end
 
---- One command from a list of its words: a value, false and Redis' error,
--- or nil and the socket's error.
+--- One command from a list of its words (or { encoded = pieces }): a value,
+-- false and Redis' error, or nil and the socket's error.
 function Conn:call_args(args)
   local res, err = self:pipeline({ args })
   if not res then return nil, err end
