@@ -196,4 +196,28 @@ describe("when Redis fails under the gateway", function()
       assert.are.same(m:usage(mo).dau, u.dau, mo)
     end
   end)
+
+  it("keeps the logins a node holds when it is reloaded while Redis is away", function()
+    local m = imbill.meter { book = "2020", edition = "pro" }
+    h.ctl("kill", "single")
+    local t = os.time()
+    local reqs = {}
+    for i = 1, 200 do
+      local u = "r{" .. i .. "}"
+      m:login(u, t)
+      reqs[i] = { 1, "POST", h.http.callback_path(CLOSED_PRO, "State.StateChange", "spec-token-pro"),
+                  cjson.encode { CallbackCommand = "State.StateChange", EventTime = t * 1000 + i,
+                                 Info = { Action = "Login", To_Account = u } } }
+    end
+    for _, a in ipairs(h.concurrent(reqs)) do assert.are.equal(200, a.status) end
+    -- the workers are replaced: what they hold goes to the journal (a shared
+    -- dict, which a reload keeps)
+    local pid = io.open(h.prefix .. "/ngx-a/logs/nginx.pid"):read("*l")
+    os.execute("kill -HUP " .. pid)
+    h.sleep(1)
+    h.ctl("start", "single")
+    h.settle(30)
+    local day = math.floor((t + 8 * 3600) / 86400)
+    assert.are.equal(m:dau(os.date("!%Y-%m-%d", day * 86400)), h.count(nil, h.key(CLOSED_PRO, "d:" .. day .. ":dau")))
+  end)
 end)
