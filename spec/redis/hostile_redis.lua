@@ -131,4 +131,32 @@ describe("hostile inputs to the Redis store", function()
       err { redis = { main = { server = "127.0.0.1:1" } }, apps = { ["1"] = { book = "2020", edition = "pro",
                                                                              redis = "main", buckets = 0 } } })
   end)
+
+  it("counts logins too old for the app's window as not counted, and the rest of their batch as usual", function()
+    -- the app's latest day is today; a login 70 days older is past the 63
+    -- days the activity state covers, and the core refuses it (day_open)
+    local t = os.time()
+    h.callback(1, PRO, "State.StateChange", "spec-token-pro", { CallbackCommand = "State.StateChange",
+      EventTime = t * 1000, Info = { Action = "Login", To_Account = "now" } })
+    h.settle()
+    local old = t - 70 * 86400
+    local path = h.http.callback_path(PRO, "State.StateChange", "spec-token-pro")
+    local function login(user, at)
+      return { 2, "POST", path, h.cjson.encode { CallbackCommand = "State.StateChange", EventTime = at * 1000,
+                                                 Info = { Action = "Login", To_Account = user } } }
+    end
+    -- sent at once, so one flush writes them in one batch: three refused
+    -- inside the program, one counted beside them
+    local answers = h.concurrent { login("late1", old + 1), login("late2", old + 2), login("fresh", t),
+                                   login("late3", old + 3) }
+    for i, a in ipairs(answers) do
+      assert.are.equal(200, a.status, i)
+      assert.are.equal("OK", h.cjson.decode(a.body).ActionStatus, i)
+    end
+    h.settle()
+    local function day_of(s) return math.floor((s + 8 * 3600) / 86400) end
+    assert.are.equal(0, h.count(nil, h.key(PRO, "d:" .. day_of(old) .. ":dau")))
+    assert.are.equal(2, h.count(nil, h.key(PRO, "d:" .. day_of(t) .. ":dau")))
+    assert.are.equal(3, h.metric(2, "imbill_not_counted_total", { app = PRO, action = "login", reason = "day_open" }))
+  end)
 end)

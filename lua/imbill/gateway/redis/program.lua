@@ -294,10 +294,11 @@ function Program:rename(from, to, cond)
 end
 
 --- A login template: the login plan of a day, its compare-and-set left
--- open; L lines fill it per user.
+-- open; L lines fill it per user.  Returns the plan op index of each
+-- written op (to read a refusal).
 function Program:login_template(plan, user)
   push(self, "T")
-  self:step(plan, { user = user }, { mark = { expected = "?", new = "" } })
+  return self:step(plan, { user = user }, { mark = { expected = "?", new = "" } })
 end
 
 --- One login of the template's day: expected "?" (unknown: the answer
