@@ -23,7 +23,7 @@ JIT_INC   := /usr/include/luajit-2.1
 LUA_PATH_X := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 
 .PHONY: all deps deps-min demo test test54 testjit testcore testredis testnotebooks asan valgrind lint bench clean \
-        rock rock-install cdef fuzz fuzz-build notebook docs
+        rock rock-install cdef fuzz fuzz-build fuzz-api notebook docs
 
 all: build/5.4/imbill/core.so build/jit/imbill/core.so
 
@@ -74,7 +74,7 @@ test: deps all
 	@rm -rf build/results && mkdir -p build/results
 	@status=0; for t in testcore test54 testjit lint testnginx testredis testnotebooks; do \
 	  $(MAKE) --no-print-directory $$t || status=1; done; \
-	  lua5.4 scripts/tally.lua build/results; t=$$?; \
+	  lua5.4 scripts/tally.lua build/results --expect core,5.4,jit,lint,nginx,redis,notebooks; t=$$?; \
 	  [ $$status -eq 0 ] && [ $$t -eq 0 ]
 
 testcore: build/core/tests
@@ -169,6 +169,11 @@ build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
 	$(FUZZ_CC) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer $(CPPFLAGS_X) -Ifuzz -o $@ $< $(FUZZ_OBJ)
 -include $(FUZZ_OBJ:.o=.d)
 .SECONDARY: $(FUZZ_OBJ)
+
+# The Lua API fuzzer (fuzz/api/): every public function with junk, on Lua 5.4,
+# LuaJIT and 5.4 with the ASan build; --ci is a short bounded pass.
+fuzz-api: all build/asan/imbill/core.so
+	@bash scripts/fuzz-api.sh --ci
 
 fuzz-build: $(FUZZ_BIN)
 

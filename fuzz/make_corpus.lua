@@ -1,6 +1,6 @@
 -- Writes the seed corpus of every fuzz target into fuzz/corpus/<target>/ from
 -- the inputs the specs use, valid and invalid.  Run from the top directory:
---   LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/5.4/?.so;;" lua5.4 fuzz/make_corpus.lua
+--   LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" LUA_CPATH="build/5.4/?.so;;" lua5.4 fuzz/make_corpus.lua
 -- The corpus is committed; rerun this after a change of the meter file format.
 local imbill = require "imbill"
 local core = require "imbill.core"
@@ -51,26 +51,7 @@ end
 
 meter_seed("empty", imbill.meter{ book = "2020", edition = "pro" })
 
-local m = imbill.meter{ book = "2020", edition = "trial", tz = "+08:00" }
-for i = 1, 6 do m:create_account("u" .. i, T0, "acc" .. i) end
-m:add_friend("u1", "u2", T0)
-m:add_friend("u2", "u3", T0)
-m:create_group("g1", "Public", T0)
-m:create_group("g2", "AVChatRoom", T0 + 60)
-m:create_group("g3", "BChatRoom", T0 + 120)
-m:join_group("g1", "u1", T0)
-m:join_group("g1", "u2", T0)
-m:disband_group("g2", T0 + DAY)
-m:create_group("g4", "Private", T0 + 2 * DAY)
-m:disband_group("g4", T0 + 2 * DAY + 60)
-for d = 0, 44 do
-  for i = 1, 4 do
-    if (i + d) % 3 ~= 0 then m:login("u" .. i, T0 + d * DAY, d == 40 and ("l" .. i) or nil) end
-  end
-end
-assert(m:change_edition("pro", T0 + 35 * DAY))
-m:release("2021-03-05")
-meter_seed("rich", m)
+meter_seed("rich", require("support.rich_meter").new())
 
 local late = imbill.meter{ book = "2020", edition = "pro", tz = "-12:00", same_day_disbands = true }
 late:create_group("g", "Public", T0 + 9 * DAY)

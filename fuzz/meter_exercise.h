@@ -89,10 +89,12 @@ static void exercise(imb_meter *m, const imb_saved *saved) {
     event(m, IMB_A_DISBAND_GROUP, "fuzz-g", NULL, IMB_G_PRIVATE, at + 60, NULL);
     event(m, IMB_A_DELETE_ACCOUNT, "fuzz-user", NULL, IMB_G_PRIVATE, at + 120, NULL);
   }
-  imb_change_refusal why;
+  imb_change_verdict why;
   imb_limits lim;
   imb_limits_unlimited(&lim);
-  FUZZ_CHECK(imb_meter_change(m, t + 7200, "fuzz-ed", 7, &lim, 0, &why) != IMB_EOVERFLOW);
+  /* the 2021 book's policy: no return to a free edition, activation months free */
+  imb_policy pol = { 0, INT32_MAX };
+  FUZZ_CHECK(imb_meter_change(m, &pol, t + 7200, "fuzz-ed", 7, &lim, 0, &why) != IMB_EOVERFLOW);
   if (imb_meter_last_day(m) != INT32_MIN) imb_meter_release(m, imb_meter_last_day(m) - 40);
   /* what was accepted, changed, saves and loads again */
   const char *path = fuzz_path();

@@ -568,7 +568,7 @@ IMB_API int64_t imb_meter_mau(const imb_meter *m, int32_t month);
 IMB_API void imb_meter_groups(const imb_meter *m, int64_t by_type[IMB_G_COUNT], int64_t *total);
 /* Per day of the month: distinct logins and the peak net group count in time
  * order (the count carried into the day included).  dau and groups hold 31
- * entries. */
+ * entries; those past the month's last day are 0. */
 IMB_API imb_status imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int64_t *groups, int64_t *mau);
 /* Counts on sets; -1 when the user or group is unknown. */
 IMB_API int64_t imb_meter_user_friends(const imb_meter *m, const char *u, size_t len);

@@ -92,7 +92,8 @@ local function all_builtin()
   return out
 end
 
-local LONG = "A what-if price book with a rather long name for the operators' planning review"
+-- at the 64-byte bound on book names, far wider than any label room
+local LONG = "A what-if price book with a long name for the planning reviews"
 
 local function tables()
   local long = imbill.book { base = "2021", name = LONG, editions = { pro = { monthly_fee = "399.99" } } }

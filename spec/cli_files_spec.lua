@@ -178,7 +178,7 @@ describe("imbill and files #cli", function()
     R.rm(d)
     assert.equal(4, code, err)
     assert.equal("", out)
-    assert.matches("imbill replay: error: imbill%.replay: format: JSON needs the Lua module dkjson %(Debian: apt%-get"
+    assert.matches("imbill replay: error: imbill%.replay%.run: format: JSON needs the Lua module dkjson %(Debian: apt%-get"
       .. " install lua%-dkjson", err)
   end)
 

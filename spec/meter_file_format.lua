@@ -108,6 +108,7 @@ function F.fields(file)
     str(p .. ".edition")
     for _, l in ipairs(LIMITS) do field(p .. ".limits." .. l, 8, true) end
     for g = 1, 6 do field(p .. ".limits.members[" .. g .. "]", 8, true) end
+    field(p .. ".limits.features", 4)
     field(p .. ".limits.same_day_disbands", 1)
   end
   for i = 1, field("users.count", 4) do

@@ -8,6 +8,7 @@ local invoice = require "imbill.bill.invoice"
 local compare = require "imbill.bill.compare"
 local breakeven = require "imbill.bill.breakeven"
 local totals = require "imbill.bill.totals"
+local errors = require "imbill.internal.errors"
 
 local imbill = {
   VERSION = "0.1.0",
@@ -17,11 +18,7 @@ local imbill = {
 imbill.money = setmetatable({
   is = money.is, from_cents = money.from_cents, from_micros = money.from_micros, sum = money.sum,
   pretty = money.pretty, plot = money.plot,
-}, { __call = function(_, v)
-  local ok, m = pcall(money.new, v)
-  if not ok then error("imbill.money: " .. tostring(m), 0) end
-  return m
-end })
+}, { __call = function(_, v) return errors.call("imbill.money", nil, money.new, v) end })
 
 function imbill.book(x) return books.get(x) end
 function imbill.book_at(date) return books.at(date) end

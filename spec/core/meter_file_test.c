@@ -223,6 +223,32 @@ static void a_meter_released_before_year_1_saves_and_loads(void) {
   rm_dir(path);
 }
 
+/* An edition's features are part of its limits: a meter that refused a
+ * Community group before a save refuses it after the load. */
+static void features_survive_a_save(void) {
+  imb_limits lim;
+  imb_meter *m = NULL;
+  imb_limits_unlimited(&lim);
+  lim.features = UINT32_C(1) << IMB_F_COMMUNITY;
+  CHECK_EQ(imb_meter_new(8 * 3600, "ultimate", 8, &lim, 0, &m), IMB_OK);
+  const char *path = in_dir("f.meter");
+  CHECK(path != NULL);
+  imb_file_error err;
+  CHECK_EQ(imb_meter_save(m, path, strlen(path), NULL, 0, NULL, &err), IMB_OK);
+  imb_meter *back = NULL;
+  imb_saved saved;
+  CHECK_EQ(imb_meter_load(path, strlen(path), &back, &saved, &err), IMB_OK);
+  if (back) {
+    imb_limits got;
+    imb_meter_segment(back, 0, NULL, NULL, NULL, &got, NULL);
+    CHECK_EQ(got.features, lim.features);
+    imb_saved_free(&saved);
+    imb_meter_free(back);
+  }
+  imb_meter_free(m);
+  rm_dir(path);
+}
+
 CTEST_SUITE(meter_file_tests) = {
   { "meter file: records round-trip as bytes (NUL, newline, empty key, INT64_MIN)", records_round_trip_as_bytes },
   { "meter file: bad records and paths refused before anything is written; errno kept",
@@ -230,5 +256,6 @@ CTEST_SUITE(meter_file_tests) = {
   { "meter file: bytes load like the file; every cut refused", bytes_load_like_the_file_and_every_cut_is_refused },
   { "meter file: a day's disbands at INT64_MAX refused naming the field", absurd_day_counters_are_refused },
   { "meter file: a meter released before year 1 saves and loads (fuzzing)", a_meter_released_before_year_1_saves_and_loads },
+  { "meter file: an edition's features survive a save", features_survive_a_save },
   { NULL, NULL },
 };

@@ -104,7 +104,7 @@ class KernelSpec(unittest.TestCase):
         """an interrupt stops a grid of 20 million scenarios between chunks"""
         cell = self.run_cell('g = imbill.grid { editions = { "2021/pro", "2021/ultimate", "2022/standard",\n'
                              '  "2022/premium" }, growth_bp = { from = -500, to = 1500, step = 20 },\n'
-                             '  start_dau = { from = 500, to = 2000000, step = 40 }, months = 24 }',
+                             '  start_dau = { from = 500, to = 2000000, step = 40 }, months = 24, mau_per_dau = 3 }',
                              interrupt_after=1.5, timeout=60)
         self.assertEqual("KeyboardInterrupt", cell.of("error")[0]["ename"])
         self.assertLess(cell.messages[-1][0], 10)

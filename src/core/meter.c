@@ -973,6 +973,7 @@ imb_status imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int6
       groups[k] = carried;
     }
   }
+  for (int k = len; k < 31; k++) dau[k] = groups[k] = 0;
   *mau = imb_meter_mau(m, month);
   return IMB_OK;
 }

@@ -115,6 +115,7 @@ static void put_limits(buf *b, const imb_limits *l) {
   put_i64(b, l->bchatroom_daily);
   put_i64(b, l->bchatroom_total);
   for (int i = 0; i < IMB_G_COUNT; i++) put_i64(b, l->members[i]);
+  put_u32(b, l->features);
   put_u8(b, l->same_day_disbands != 0);
 }
 
@@ -457,11 +458,16 @@ static int64_t lim_val(rd *r, const char *field) {
   return v;
 }
 
-static void get_limits(rd *r, imb_limits *l) {
+/* Version 2 kept no features: a meter loaded from it has none until its
+ * limits are set again (the Lua layer sets them from the book). */
+static void get_limits(rd *r, imb_limits *l, uint32_t version) {
   int64_t *flat[8] = {&l->accounts, &l->friends_per_user, &l->groups_per_user, &l->av_groups,
                       &l->non_av_groups, &l->daily_net_groups, &l->bchatroom_daily, &l->bchatroom_total};
   for (int i = 0; i < 8; i++) *flat[i] = lim_val(r, LIMIT_FIELDS[i]);
   for (int i = 0; i < IMB_G_COUNT; i++) l->members[i] = lim_val(r, "limits.members");
+  l->features = version >= 3 ? get_u32(r, "limits.features") : 0;
+  if (!r->bad && (l->features >> IMB_F_COUNT) != 0)
+    failf(r, "limits.features", "0x%lx names features that do not exist", (unsigned long)l->features);
   l->same_day_disbands = get_flag(r, "limits.same_day_disbands");
 }
 
@@ -591,9 +597,10 @@ static void check_activity(imb_meter *m, rd *r) {
 }
 
 /* Segments: each edition in force, from its instant on, with its limits. */
-static void get_segments(rd *r, imb_meter *m) {
-  /* from, free, edition length, limits: 8 + 1 + 4 + 14 * 8 + 1 */
-  uint64_t n = get_count(r, 4, 126, SEGMENTS_MAX, "editions");
+static void get_segments(rd *r, imb_meter *m, uint32_t version) {
+  /* from, free, edition length, limits: 8 + 1 + 4 + 14 * 8 + 4 + 1 (no
+   * features in version 2) */
+  uint64_t n = get_count(r, 4, version >= 3 ? 130 : 126, SEGMENTS_MAX, "editions");
   if (!r->bad && n == 0) failf(r, "editions", "a meter has at least one edition");
   for (uint64_t i = 0; i < n && !r->bad; i++) {
     enter(r, "editions", i);
@@ -602,7 +609,7 @@ static void get_segments(rd *r, imb_meter *m) {
     size_t elen = 0;
     const char *e = get_str(r, &elen, IMB_EDITION_MAXLEN, "edition");
     imb_limits lim;
-    get_limits(r, &lim);
+    get_limits(r, &lim, version);
     if (r->bad) break;
     if (elen == 0 || memchr(e, 0, elen)) {
       failf(r, "edition", "an edition id is 1 to %d bytes without NUL", IMB_EDITION_MAXLEN);
@@ -979,7 +986,7 @@ static imb_meter *parse(rd *r, uint32_t version, imb_saved *saved) {
     if (!r->bad && m->released_before != INT32_MIN &&
         (m->last_day == INT32_MIN || (int64_t)m->released_before > (int64_t)m->last_day - IMB_DEDUP_DAYS))
       failf(r, "released_before", "is inside the %d days before the meter's last day", IMB_DEDUP_DAYS);
-    get_segments(r, m);
+    get_segments(r, m, version);
     get_users(r, m);
     get_friends(r, m);
     get_groups(r, m);

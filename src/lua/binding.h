@@ -59,6 +59,9 @@ const char *imbL_show(lua_State *L, int idx);
 /* A string input as a message quotes it: control bytes escaped, at most 60
  * bytes and then "... (N bytes)".  The result stays on the stack. */
 const char *imbL_bounded(lua_State *L, int idx);
+/* The same for a C string of len bytes, the escaped text at most max bytes
+ * before "... (N bytes)". */
+const char *imbL_escaped(lua_State *L, const char *s, size_t len, size_t max);
 /* Pushes the decimal text of v (lua_pushfstring has no 64-bit conversion) and
  * returns it; the string stays on the stack. */
 const char *imbL_i64str(lua_State *L, int64_t v);

@@ -119,16 +119,26 @@ const char *imbL_i64str(lua_State *L, int64_t v) {
  * not cut one short (lua/imbill/internal/errors.lua's rule, for C). */
 #define ECHO 60
 
-const char *imbL_bounded(lua_State *L, int idx) {
-  size_t len;
-  const char *s = lua_tolstring(L, idx, &len);
+/* Escapes at most max_in bytes of s, and stops before the text passes
+ * max_out bytes (an escaped control byte takes four). */
+static const char *escape(lua_State *L, const char *s, size_t len, size_t max_in, size_t max_out) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  size_t cut = len <= ECHO ? len : ECHO;
+  size_t cut = len <= max_in ? len : max_in, out = 0;
   /* never end inside a UTF-8 sequence */
   while (cut > 1 && cut < len && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
   for (size_t i = 0; i < cut; i++) {
     unsigned char c = (unsigned char)s[i];
+    size_t w = (c == '\\' || c == '\'') ? 2 : (c < 0x20 || c == 0x7f) ? 4 : 1;
+    if (c >= 0xC0) /* a UTF-8 sequence goes in whole or not at all */
+      while (i + w < cut && ((unsigned char)s[i + w] & 0xC0) == 0x80) w++;
+    if (c < 0x80 || c >= 0xC0) {
+      if (out + w > max_out) {
+        cut = i;
+        break;
+      }
+      out += w;
+    }
     if (c == '\\' || c == '\'') {
       luaL_addchar(&b, '\\');
       luaL_addchar(&b, (char)c);
@@ -148,6 +158,14 @@ const char *imbL_bounded(lua_State *L, int idx) {
   luaL_pushresult(&b);
   return lua_tostring(L, -1);
 }
+
+const char *imbL_bounded(lua_State *L, int idx) {
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  return escape(L, s, len, ECHO, 4 * ECHO);
+}
+
+const char *imbL_escaped(lua_State *L, const char *s, size_t len, size_t max) { return escape(L, s, len, max, max); }
 
 const char *imbL_show(lua_State *L, int idx) {
   int t = lua_type(L, idx);

@@ -162,11 +162,21 @@ static void push_code(lua_State *L, int32_t code) {
 
 /* The refusal as data; refusals.lua then writes its message (with the meter,
  * which knows its price book and time zone). */
-static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, int32_t k, int32_t gt,
-                         const char *a, const char *b, int64_t t, const char *edition) {
+/* Ids are pushed with their lengths: an id may hold a NUL, and a refusal
+ * must name the id that was refused, not a prefix of it. */
+static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, const imb_event *ev, int32_t gt,
+                         const char *edition) {
+  int32_t k = ev->kind;
+  int64_t t = ev->t;
   int32_t day = 0;
+  /* everything read from the meter is read (and its edition's name copied)
+   * before the first allocation: one may run a finalizer that closes it */
   imb_day_of(t, imb_meter_offset(lm->m), &day);
+  int32_t last = imb_meter_last_day(lm->m), released = imb_meter_released_before(lm->m);
+  lua_pushstring(L, edition);
   lua_createtable(L, 0, 12);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "edition");
   push_code(L, r->code);
   lua_setfield(L, -2, "code");
   lua_pushstring(L, imb_limit_name(r->limit));
@@ -179,8 +189,6 @@ static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, i
   }
   lua_pushstring(L, imb_action_name(k));
   lua_setfield(L, -2, "action");
-  lua_pushstring(L, edition);
-  lua_setfield(L, -2, "edition");
   push_date(L, day);
   lua_setfield(L, -2, "day");
   if (r->limit == IMB_L_FEATURE) {
@@ -188,23 +196,23 @@ static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, i
     lua_setfield(L, -2, "feature");
   }
   if (k == IMB_A_CREATE_GROUP || k == IMB_A_DISBAND_GROUP || k == IMB_A_JOIN || k == IMB_A_LEAVE) {
-    lua_pushstring(L, a);
+    lua_pushlstring(L, ev->a, ev->alen);
     lua_setfield(L, -2, "group");
     if (gt >= 0) {
       lua_pushstring(L, imb_gtype_name(gt));
       lua_setfield(L, -2, "type");
     }
-    if (b) {
-      lua_pushstring(L, b);
+    if (ev->b) {
+      lua_pushlstring(L, ev->b, ev->blen);
       lua_setfield(L, -2, "user");
     }
   } else {
     /* friends: the user whose list is full */
-    lua_pushstring(L, r->peer && b ? b : a);
+    if (r->peer && ev->b) lua_pushlstring(L, ev->b, ev->blen);
+    else lua_pushlstring(L, ev->a, ev->alen);
     lua_setfield(L, -2, "user");
   }
   if (r->code == IMB_R_CLOSED) {
-    int32_t last = imb_meter_last_day(lm->m), released = imb_meter_released_before(lm->m);
     lua_pushboolean(L, day < released);
     lua_setfield(L, -2, "released");
     if (last != INT32_MIN) {
@@ -273,7 +281,7 @@ static int act(lua_State *L, int32_t k, int has_b, int has_type, const char *fn,
   int32_t gt = k == IMB_A_CREATE_GROUP ? ev.gtype : -1;
   if (k != IMB_A_CREATE_GROUP && (k == IMB_A_DISBAND_GROUP || k == IMB_A_JOIN || k == IMB_A_LEAVE))
     imb_meter_group_members(lm->m, ev.a, ev.alen, &gt);
-  push_refusal(L, lm, &r, k, gt, ev.a, ev.b, ev.t, edition_at(lm, ev.t));
+  push_refusal(L, lm, &r, &ev, gt, edition_at(lm, ev.t));
   return 2;
 }
 
@@ -542,15 +550,18 @@ static int m_tostring(lua_State *L) {
   int n = imb_meter_segments(lm->m);
   const char *e;
   imb_meter_segment(lm->m, n - 1, NULL, NULL, &e, NULL, NULL);
-  int64_t by[IMB_G_COUNT], total;
+  int64_t by[IMB_G_COUNT], total, accounts = imb_meter_accounts(lm->m);
   imb_meter_groups(lm->m, by, &total);
+  /* copied first: a finalizer run by the next allocation may close the meter */
+  lua_pushstring(L, e);
+  e = lua_tostring(L, -1);
   imbL_getuservalue(L, 1);
   const char *book = "?";
   if (lua_istable(L, -1)) {
     lua_getfield(L, -1, "book_name");
     if (lua_type(L, -1) == LUA_TSTRING) book = lua_tostring(L, -1);
   }
-  const char *acc = imbL_i64str(L, imb_meter_accounts(lm->m));
+  const char *acc = imbL_i64str(L, accounts);
   const char *grp = imbL_i64str(L, total);
   lua_pushfstring(L, "imbill meter (price book %s, edition %s; %s accounts, %s groups)", book, e, acc, grp);
   return 1;
@@ -594,6 +605,8 @@ static int c_new(lua_State *L) {
 /* The message of a failed save or load: what failed, and the system's own
  * reason when a system call failed ("No such file or directory"). */
 static void push_file_error(lua_State *L, const imb_file_error *err, imb_status st) {
+  /* the core's reasons are its own fixed texts and numbers: the path is the
+   * error's value, shown bounded by the Lua layer */
   const char *why = err->why[0] ? err->why : imb_strerror(st);
   const char *sys = err->sys ? strerror(err->sys) : NULL;
   /* "is a directory", not "is a directory: Is a directory" */
@@ -644,9 +657,12 @@ static int c_load(lua_State *L) {
   return 3;
 }
 
+/* The private entry points' errors name no function: the Lua method that
+ * called one names itself (lua/imbill/meter/init.lua). */
 static lmeter *impl_lm(lua_State *L) {
   lmeter *lm = imbL_testudata(L, 1, METER);
-  if (!lm || !lm->m) imbL_raise(L, "imbill.meter", "meter", 1, "expected an open meter");
+  if (!lm) imbL_raise(L, NULL, "self", 1, "expected a meter");
+  if (!lm->m) imbL_raise(L, NULL, "self", 0, "the meter was closed");
   return lm;
 }
 
@@ -673,6 +689,7 @@ static int c_change(lua_State *L) {
   const char *e = luaL_checklstring(L, 4, &elen);
   imb_limits lim;
   check_limits(L, 5, &lim, fn);
+  if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
   imb_change_verdict v;
   imb_status st = imb_meter_change(lm->m, &p, t, e, elen, &lim, lua_toboolean(L, 6), &v);
   if (st) return status_error(L, st, fn);
@@ -692,16 +709,21 @@ static int c_segments(lua_State *L) {
     const char *e;
     imb_limits lim;
     int fr;
+    /* every allocation may run a finalizer, and a finalizer may close the
+     * meter: read it only while it is open, and copy what it owns (the
+     * edition's name) before the next allocation */
+    if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
     imb_meter_segment(lm->m, i, &from, &day, &e, &lim, &fr);
+    lua_pushstring(L, e);
     lua_createtable(L, 0, 5);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "edition");
     if (from != INT64_MIN) {
       imbL_pushint64(L, from);
       lua_setfield(L, -2, "from");
       push_date(L, day);
       lua_setfield(L, -2, "day");
     }
-    lua_pushstring(L, e);
-    lua_setfield(L, -2, "edition");
     lua_pushboolean(L, fr);
     lua_setfield(L, -2, "free");
     push_limits(L, &lim);
@@ -716,6 +738,7 @@ static int c_set_limits(lua_State *L) {
   int64_t i = imbL_checkint64(L, 2, "segment");
   imb_limits lim;
   check_limits(L, 3, &lim, "imbill.meter");
+  if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
   if (i < 1 || i > imb_meter_segments(lm->m) || imb_meter_set_limits(lm->m, (int)(i - 1), &lim))
     imbL_raise(L, "imbill.meter", "segment", 2, "no such edition segment");
   return 0;
@@ -865,10 +888,12 @@ static int c_plan(lua_State *L) {
   int32_t k = check_action(L, 2, fn);
   int32_t gt = lua_isnil(L, 3) ? 0 : check_gtype(L, 3, fn);
   int64_t t = check_time(L, 4, fn, "t");
-  int32_t off = (int32_t)imbL_checkint64(L, 5, "offset");
+  int64_t off;
+  if (!imbL_toint64(L, 5, &off) || off <= -86400 || off >= 86400)
+    imbL_raise(L, fn, "offset", 5, "expected whole seconds east of UTC, within a day");
   int64_t now = lua_isnoneornil(L, 7) ? INT64_MIN : check_time(L, 7, fn, "now");
   imb_plan p;
-  imb_status st = imb_plan_build(&lim, k, gt, t, off, lua_toboolean(L, 6), now, &p);
+  imb_status st = imb_plan_build(&lim, k, gt, t, (int32_t)off, lua_toboolean(L, 6), now, &p);
   if (st) return status_error(L, st, fn);
   static const char *const OPS[IMB_OP_COUNT] = {"eq", "ne", "le", "ge", "has", "lacks", "fresh", "add", "set",
                                                 "max", "sadd", "srem", "log", "mark", "cascade_user",

@@ -1,7 +1,6 @@
 --- Plan comparison: one month's usage priced on every edition of every price
--- book, with the reasons an edition cannot serve it (API.md "Comparison and
--- batches").  The reasons are one rule, M.reasons, which projections and
--- migrations use too.
+-- book, with the reasons an edition cannot serve it.  The reasons are one
+-- rule, M.reasons, which projections and migrations use too.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local money = require "imbill.internal.money"

@@ -29,6 +29,14 @@ local FIELDS = {
 
 local Invoice = {}
 Invoice.__index = Invoice
+-- The invoices this module made (a table given Invoice's metatable by hand
+-- has none of an invoice's fields).
+local made = setmetatable({}, { __mode = "k" })
+local function self_invoice(self, method)
+  if not made[self] then
+    check.fail("invoice:" .. method, "self", "expected an invoice: call it as inv:" .. method .. "(...)", self)
+  end
+end
 
 local function fail(field, msg, v) check.fail(FN, field, msg, v == nil and check.NOVALUE or v) end
 
@@ -39,19 +47,23 @@ local function wrap(f, ...) return errors.call(FN, nil, f, ...) end
 -- over the days `use(day_index)` allows, its day index, and the series.
 local function series(field, s, dim, use)
   check.table(FN, field, s)
-  if #s ~= dim then
-    fail(field, string.format("needs one value per day of the month (%d), has %d", dim, #s))
+  local n = check.len(s)
+  if n ~= dim then
+    fail(field, string.format("needs one value per day of the month (%d), has %d", dim, n))
   end
   local peak, at, any = 0, nil, false
   for i = 1, dim do
-    local v = check.count(FN, field .. "[" .. i .. "]", s[i])
+    local v = check.count(FN, field .. "[" .. i .. "]", rawget(s, i))
     if use(i) then
       any = true
       if at == nil or v > peak then peak, at = v, i end
     end
   end
   if not any then
-    for i = 1, dim do if at == nil or s[i] > peak then peak, at = s[i], i end end
+    for i = 1, dim do
+      local v = rawget(s, i)
+      if at == nil or v > peak then peak, at = v, i end
+    end
   end
   return peak, at
 end
@@ -60,12 +72,12 @@ local function one_change(u)
   local c = u.change
   if c == nil then return nil end
   check.table(FN, "change", c)
-  if c[1] ~= nil then
-    for k in pairs(c) do
+  if rawget(c, 1) ~= nil then
+    for k in next, c do
       if type(k) ~= "number" then fail("change", "a list of changes has no named fields", k) end
     end
-    if #c > 1 then fail("change", "one edition change per calendar month; a second change is refused") end
-    c = c[1]
+    if check.len(c) > 1 then fail("change", "one edition change per calendar month; a second change is refused") end
+    c = rawget(c, 1)
     check.table(FN, "change[1]", c)
   end
   check.fields(FN .. " change", c, { on = true, to = true })
@@ -239,7 +251,7 @@ local function addon_lines(book, ed, month, addons)
   check.table(FN, "addons", addons)
   local first = dates.month_first(month)
   local seen, retention = {}, nil
-  for i, a in ipairs(addons) do
+  for i, a in check.items(addons) do
     local field = "addons[" .. i .. "]"
     local id, act = a, nil
     if type(a) == "table" then
@@ -370,7 +382,7 @@ function M.invoice(u)
   -- usage from a meter counts days in the meter's zone (meter:usage() says
   -- which); the invoice's days are that zone's, else the book's
   local tz = book.tz
-  if u.tz ~= nil then tz = dates.format_tz(check.call(FN, dates.tz_offset, u.tz, "tz")) end
+  if u.tz ~= nil then tz = dates.format_tz(dates.offset(u.tz, "tz", FN)) end
   local lines, segs, first, dim = plan_lines(book, ed, month, u)
   local ued
   for _, s in ipairs(segs) do if s.ed and not s.ed.free then ued = s.ed end end
@@ -395,15 +407,18 @@ function M.invoice(u)
   end
   local due = book:due(month)
   local suspend, delete = book:arrears_after(due)
-  return setmetatable({
+  local inv = setmetatable({
     book = book.name, edition = ed.id, month = dates.format_month(month), tz = tz,
     lines = lines, total = total, usage = usage, notes = notes,
     due = dates.format(due), suspend = dates.format(suspend), delete = dates.format(delete),
   }, Invoice)
+  made[inv] = true
+  return inv
 end
 
 --- Plain data (strings and integers only), ready for JSON.
 function Invoice:data()
+  self_invoice(self, "data")
   local lines = result.array()
   for i, l in ipairs(self.lines) do
     lines[i] = { code = l.code, amount = tostring(l.amount), quantity = l.quantity,
@@ -419,7 +434,7 @@ function Invoice:data()
   end
   local notes = result.strings(self.notes)
   local usage = {}
-  for k, v in pairs(self.usage) do usage[k] = v end
+  for k, v in next, self.usage do usage[k] = v end
   return { kind = "invoice", currency = result.CURRENCY, book = self.book, edition = self.edition, month = self.month,
            tz = self.tz, lines = lines,
            total = tostring(self.total), total_cents = self.total:cents(), due = self.due,
@@ -438,6 +453,7 @@ function Invoice:csv()
 end
 
 function Invoice:__tostring()
+  if not made[self] then return "imbill invoice (not made by imbill.invoice)" end
   local rows = {}
   for _, l in ipairs(self.lines) do rows[#rows + 1] = { l.code, money.pretty(l.amount), l.note } end
   rows[#rows + 1] = { "total", money.pretty(self.total), "USD" }

@@ -36,6 +36,11 @@ for _, l in ipairs(M.LIMITS) do LIMIT_SET[l] = true end
 
 local Book, Edition = {}, {}
 Book.__index, Edition.__index = Book, Edition
+-- The books and editions this module made.  A table given Book's metatable
+-- by hand is not a book: it has none of the fields a book's methods read.
+local made = setmetatable({}, { __mode = "k" })
+local function is_edition(x) return made[x] == Edition end
+M.is_edition = is_edition
 
 local function canonical_type(t)
   return M.GROUP_ALIASES[t] or t
@@ -53,7 +58,7 @@ end
 --- Members limit for one group type; nil = unlimited.  AVChatRoom and BChatRoom
 -- have no member cap in any edition.
 local function self_edition(self, method)
-  if getmetatable(self) ~= Edition then
+  if not is_edition(self) then
     check.fail("edition:" .. method, "self", "expected an edition: call it as edition:" .. method .. "(...)", self)
   end
 end
@@ -76,12 +81,13 @@ function Edition:supports(feature)
 end
 
 function Edition:__tostring()
+  if not is_edition(self) then return "imbill edition (not made by imbill.book)" end
   return string.format("imbill edition %s/%s (%s a month)", self.book, self.id, tostring(self.monthly_fee))
 end
 
 -- book.edition("pro") (a dot for the colon) would index nil deep inside.
 local function self_book(self, method)
-  if getmetatable(self) ~= Book then
+  if made[self] ~= Book then
     check.fail("book:" .. method, "self", "expected a price book: call it as book:" .. method .. "(...)", self)
   end
 end
@@ -103,14 +109,17 @@ function Book:edition(id)
   return e
 end
 
-function Book:has_edition(id) return self._editions[id] ~= nil end
+function Book:has_edition(id)
+  self_book(self, "has_edition")
+  return type(id) == "string" and self._editions[id] ~= nil
+end
 
 function Book:addon(id)
   self_book(self, "addon")
   local a = type(id) == "string" and self._addons[id]
   if not a then
     local names = {}
-    for k in pairs(self._addons) do names[#names + 1] = k end
+    for k in next, self._addons do names[#names + 1] = k end
     table.sort(names)
     check.fail("book:addon", "addon", string.format("price book %s has no such add-on (it has: %s)", self.name,
       #names > 0 and table.concat(names, ", ") or "none"), id)
@@ -122,19 +131,35 @@ end
 function Book:in_force(day)
   self_book(self, "in_force")
   if type(day) == "string" then day = dates.day(day, "date", "book:in_force")
-  elseif type(day) ~= "number" or day ~= math.floor(day) then
-    check.fail("book:in_force", "date", "expected a date \"YYYY-MM-DD\"", day)
+  elseif type(day) ~= "number" or day ~= math.floor(day) or day < core.DAY_MIN or day > core.DAY_MAX then
+    check.fail("book:in_force", "date", "expected a date \"YYYY-MM-DD\" (or a day number)", day)
   end
   return day >= self.from_day and (self.to_day == nil or day <= self.to_day)
 end
 
 --- The due date of a month's bill, and the days an unpaid bill suspends the
 -- app and deletes its data (day numbers).
+-- Day and month numbers, as the rest of imbill counts them internally.
+local function number_arg(fn, field, v, lo, hi, what)
+  if type(v) ~= "number" or v ~= math.floor(v) or v < lo or v > hi then
+    check.fail(fn, field, "expected " .. what, v)
+  end
+  return v
+end
+
 function Book:due(month)
+  self_book(self, "due")
+  -- a month's bill is due in the next month, and suspends and deletes up to
+  -- four months later: 9999-08 is the last month with all of them in the calendar
+  number_arg("book:due", "month", month, core.MIN_YEAR * 12, 9999 * 12 + 7,
+    "a month number (year * 12 + month - 1) from 0001-01 to 9999-08")
   return dates.month_first(month + 1) + self.arrears.due_day - 1
 end
 
 function Book:arrears_after(due)
+  self_book(self, "arrears_after")
+  number_arg("book:arrears_after", "due", due, core.DAY_MIN, core.DAY_MAX - 400,
+    "a day number (days since 1970-01-01) within the calendar")
   local grace
   for _, g in ipairs(self.arrears.grace) do
     if not g.before or due < g.before then grace = g.days break end
@@ -144,6 +169,7 @@ function Book:arrears_after(due)
 end
 
 function Book:__tostring()
+  if made[self] ~= Book then return "imbill price book (not made by imbill.book)" end
   return string.format("imbill price book %s (%s .. %s; %s)", self.name, self.from or "?", self.to or "in force",
     table.concat(self._order, ", "))
 end
@@ -158,12 +184,12 @@ local function copy(t, seen)
   if seen[t] then check.fail(FN, "base", "book data contains a table inside itself", check.NOVALUE) end
   seen[t] = true
   local c = {}
-  for k, v in pairs(t) do c[k] = copy(v, seen) end
+  for k, v in next, t do c[k] = copy(v, seen) end
   seen[t] = nil
   return c
 end
 
--- money.new with the public function's name in front of its error.
+-- money.new with the public function's name on its error.
 local function amount(fn, v, field)
   return errors.call(fn, nil, money.new, v, field)
 end
@@ -172,7 +198,7 @@ local function check_limit(fn, path, v)
   if v == "unlimited" then return nil end
   if type(v) == "table" and path:match("members_per_group$") then
     local t = {}
-    for k, n in pairs(v) do
+    for k, n in next, v do
       local g = M.group_type(k, fn, path)
       if not NON_AV[g] then check.fail(fn, path .. "." .. g, "AV group types have no member limit", n) end
       t[g] = check_limit(fn, path .. "." .. g, n)
@@ -208,6 +234,7 @@ local function build_edition(fn, bookname, id, d)
   local path = "editions." .. id
   check.fields(fn .. " " .. path, d, EDITION_KEYS)
   local e = setmetatable({ id = id, book = bookname }, Edition)
+  made[e] = Edition
   e.monthly_fee = amount(fn, d.monthly_fee or "0", path .. ".monthly_fee")
   if e.monthly_fee < money.ZERO then check.fail(fn, path .. ".monthly_fee", "must not be negative", d.monthly_fee) end
   e.free = d.free == true
@@ -217,7 +244,7 @@ local function build_edition(fn, bookname, id, d)
       d.monthly_fee)
   end
   e.limits = {}
-  for k, v in pairs(check.table(fn, path .. ".limits", d.limits or {})) do
+  for k, v in next, check.table(fn, path .. ".limits", d.limits or {}) do
     if not LIMIT_SET[k] then
       check.fail(fn, path .. ".limits." .. tostring(k), "unknown limit (known: " .. table.concat(M.LIMITS, ", ") .. ")",
         check.NOVALUE)
@@ -226,12 +253,12 @@ local function build_edition(fn, bookname, id, d)
   end
   e.features = {}
   local flist = check.table(fn, path .. ".features", d.features or {})
-  for k in pairs(flist) do
-    if type(k) ~= "number" or k ~= math.floor(k) or k < 1 or k > #flist then
+  for k in next, flist do
+    if type(k) ~= "number" or k ~= math.floor(k) or k < 1 or k > check.len(flist) then
       check.fail(fn, path .. ".features", "expected a list of feature names, not named fields", k)
     end
   end
-  for i, f in ipairs(d.features or {}) do
+  for i, f in check.items(d.features or {}) do
     if not FEATURE_SET[f] then
       check.fail(fn, path .. ".features[" .. i .. "]", "unknown feature (known: " .. table.concat(M.FEATURES, ", ")
         .. ")", f)
@@ -250,24 +277,34 @@ local function build_edition(fn, bookname, id, d)
   return e
 end
 
+-- Edition and add-on ids: words, as long as the core keeps (they are echoed
+-- in messages, saved in meter files and named in "book/edition").
+local function word_id(fn, field, id, what)
+  if type(id) ~= "string" or not id:match("^[%w_%-]+$") or #id > core.EDITION_MAXLEN then
+    check.fail(fn, field, what .. " ids are words of letters, digits, _ and -, at most " .. core.EDITION_MAXLEN
+      .. " bytes", id)
+  end
+end
+
 local function build_addons(fn, book, addons)
   local out = {}
-  for id, a in pairs(addons or {}) do
-    local path = "addons." .. tostring(id)
+  for id, a in next, addons or {} do
+    word_id(fn, "addons", id, "add-on")
+    local path = "addons." .. id
     check.table(fn, path, a)
     check.fields(fn .. " " .. path, a, { fee = true, raises = true, activation_month_free = true })
     local fees = {}
-    for ed, fee in pairs(check.table(fn, path .. ".fee", a.fee)) do
+    for ed, fee in next, check.table(fn, path .. ".fee", a.fee) do
       if not book._editions[ed] then check.fail(fn, path .. ".fee", "no such edition in the book", ed) end
       fees[ed] = amount(fn, fee, path .. ".fee." .. ed)
       if fees[ed] < money.ZERO then check.fail(fn, path .. ".fee." .. ed, "must not be negative", fee) end
     end
     local raises = {}
-    for limit, per in pairs(check.table(fn, path .. ".raises", a.raises or {})) do
+    for limit, per in next, check.table(fn, path .. ".raises", a.raises or {}) do
       if not LIMIT_SET[limit] then check.fail(fn, path .. ".raises", "unknown limit", limit) end
       raises[limit] = {}
       -- false marks "unlimited": nil could not be told from "not raised"
-      for ed, v in pairs(check.table(fn, path .. ".raises." .. limit, per)) do
+      for ed, v in next, check.table(fn, path .. ".raises." .. limit, per) do
         if not book._editions[ed] then check.fail(fn, path .. ".raises." .. limit, "no such edition in the book", ed) end
         local l = check_limit(fn, path .. ".raises." .. limit, v)
         if l == nil then l = false end
@@ -334,16 +371,12 @@ local function finish(fn, name, d)
   b.from_day = d.from and dates.day(d.from, "from", fn) or -math.huge
   b.to_day = d.to and dates.day(d.to, "to", fn) or nil
   if b.to_day and b.to_day < b.from_day then check.fail(fn, "to", "is before from (" .. tostring(d.from) .. ")", d.to) end
-  local ok, off = pcall(dates.tz_offset, d.tz)
-  if not ok then error(fn .. ": " .. tostring(off), 0) end
-  b.offset = off
-  b.tz = dates.format_tz(off)
+  b.offset = dates.offset(d.tz, "tz", fn)
+  b.tz = dates.format_tz(b.offset)
   b.policy = policy_of(fn, d.policy)
   b.arrears = arrears_of(fn, d.arrears)
-  for id, ed in pairs(check.table(fn, "editions", d.editions)) do
-    if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
-      check.fail(fn, "editions", "edition ids are words of letters, digits, _ and -", id)
-    end
+  for id, ed in next, check.table(fn, "editions", d.editions) do
+    word_id(fn, "editions", id, "edition")
     b._editions[id] = build_edition(fn, name, id, check.table(fn, "editions." .. id, ed))
     b._order[#b._order + 1] = id
   end
@@ -355,6 +388,7 @@ local function finish(fn, name, d)
   end)
   b._addons = build_addons(fn, b, d.addons)
   b._data = d
+  made[b] = Book
   return b
 end
 
@@ -375,7 +409,7 @@ do
   for _, tier in ipairs(core.TRTC_TIERS) do
     M.TRTC.price_per_1000[tier] = assert(prices[tier], "book data: trtc tier without a price")
   end
-  for tier in pairs(prices) do assert(M.TRTC.price_per_1000[tier], "book data: trtc price for an unknown tier") end
+  for tier in next, prices do assert(M.TRTC.price_per_1000[tier], "book data: trtc price for an unknown tier") end
 end
 
 -- A user book: a built-in (or another user book) with edits.  Edition edits
@@ -401,12 +435,10 @@ local function derive(spec)
   if spec.tz ~= nil then d.tz = spec.tz end
   if spec.policy ~= nil then
     check.table(FN, "policy", spec.policy)
-    for k, v in pairs(spec.policy) do d.policy[k] = v end
+    for k, v in next, spec.policy do d.policy[k] = v end
   end
-  for id, edits in pairs(check.table(FN, "editions", spec.editions or {})) do
-    if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
-      check.fail(FN, "editions", "edition ids are words of letters, digits, _ and -", id)
-    end
+  for id, edits in next, check.table(FN, "editions", spec.editions or {}) do
+    word_id(FN, "editions", id, "edition")
     check.table(FN, "editions." .. id, edits)
     local target = d.editions[id]
     if not target then
@@ -415,19 +447,19 @@ local function derive(spec)
       target = like and copy(d.editions[like]) or { monthly_fee = "0" }
       d.editions[id] = target
     end
-    for k, v in pairs(edits) do
+    for k, v in next, edits do
       if k == "limits" then
         check.table(FN, "editions." .. id .. ".limits", v)
         target.limits = target.limits or {}
-        for lk, lv in pairs(v) do
+        for lk, lv in next, v do
           if lk == "members_per_group" and type(lv) == "table" then
             -- a per-type table changes the types it names; the others keep
             -- the base edition's limit (not "unlimited" by omission)
             local was, merged = target.limits[lk], {}
-            for g in pairs(NON_AV) do
+            for g in next, NON_AV do
               if type(was) == "table" then merged[g] = was[g] else merged[g] = was end
             end
-            for gk, n in pairs(lv) do
+            for gk, n in next, lv do
               merged[M.group_type(gk, FN, "editions." .. id .. ".limits.members_per_group")] = n
             end
             lv = merged
@@ -437,40 +469,47 @@ local function derive(spec)
       elseif k == "dau" or k == "groups" or k == "mau" then
         check.table(FN, "editions." .. id .. "." .. k, v)
         target[k] = target[k] or {}
-        for ck, cv in pairs(v) do target[k][ck] = cv end
+        for ck, cv in next, v do target[k][ck] = cv end
       elseif k ~= "like" then
         target[k] = v
       end
     end
   end
-  for _, id in ipairs(check.table(FN, "remove", spec.remove or {})) do
+  for _, id in check.items(check.table(FN, "remove", spec.remove or {})) do
     if type(id) ~= "string" or not d.editions[id] then check.fail(FN, "remove", "no such edition", id) end
     d.editions[id] = nil
-    for _, a in pairs(d.addons or {}) do
+    for _, a in next, d.addons or {} do
       if a.fee then a.fee[id] = nil end
-      for _, per in pairs(a.raises or {}) do per[id] = nil end
+      for _, per in next, a.raises or {} do per[id] = nil end
     end
   end
   if spec.addons ~= nil then
-    for id, a in pairs(check.table(FN, "addons", spec.addons)) do d.addons[id] = a end
+    for id, a in next, check.table(FN, "addons", spec.addons) do d.addons[id] = a end
   end
   local name = spec.name or ((base.name) .. "+edits")
   check.string(FN, "name", name)
+  -- a name is shown in every message and invoice, saved in meter files, and
+  -- names the book in "book/edition"; a built-in's name would be taken for
+  -- the built-in (a saved meter would load with the built-in's limits)
+  if #name == 0 or #name > 64 or name:find("[%c\127/]") then
+    check.fail(FN, "name", "expected 1 to 64 printable bytes without \"/\" (it separates book and edition)", name)
+  end
+  if DATA[name] then check.fail(FN, "name", "is the name of a built-in price book", name) end
   return finish(FN, name, d)
 end
 
 --- book(name) for a built-in, book(book) returns it, book{...} derives a user book.
 function M.get(x)
-  if getmetatable(x) == Book then return x end
+  if made[x] == Book then return x end
   if type(x) == "string" then
     if DATA[x] and x ~= "trtc" then return builtin_book(x) end
     check.fail(FN, "name", "unknown price book (built-in: 2020, 2021, 2022)", x)
   end
-  if type(x) == "table" then return derive(x) end
+  if type(x) == "table" and getmetatable(x) ~= Book and getmetatable(x) ~= Edition then return derive(x) end
   check.fail(FN, "book", "expected a book name, a book, or a table deriving one", x)
 end
 
-function M.is_book(x) return getmetatable(x) == Book end
+function M.is_book(x) return made[x] == Book end
 
 local function unknown_edition(book)
   return "price book " .. book.name .. " has no such edition (it has: " .. table.concat(book._order, ", ") .. ")"
@@ -483,7 +522,7 @@ end
 -- table form's errors name "book" and "edition" themselves).
 function M.resolve(fn, field, x)
   local function sub(k) return field == "" and k or field .. "." .. k end
-  if getmetatable(x) == Edition then
+  if is_edition(x) then
     local ok, b = pcall(M.get, x.book)
     return ok and b or nil, x, x.book .. "/" .. x.id
   end

@@ -14,6 +14,7 @@
 -- so no metamethod or collection can free a string or the meter under it.
 local ffi = require "ffi"
 local core = require "imbill.core"
+local errors = require "imbill.internal.errors"
 require "imbill.ffi.cdef"
 
 local path = package.searchpath and package.searchpath("imbill.core", package.cpath)
@@ -32,7 +33,6 @@ local lens = ffi.new("size_t[?]", CHUNK)
 local ts = ffi.new("int64_t[?]", CHUNK)
 local counted = ffi.new("size_t[1]")
 local bad = ffi.new("size_t[1]")
-local meter_ptr = ffi.typeof("imb_meter *")
 local type, floor, error, tonumber, pcall, rawget = type, math.floor, error, tonumber, pcall, rawget
 -- the anchor is sized once, so filling it allocates nothing (an allocation
 -- could run a finalizer, which could change the users table under us)
@@ -72,11 +72,14 @@ function M.logins(m, users, times)
       anchor[j + 1] = u
       ids[j], lens[j], ts[j] = u, #u, rawget(times, base + j)
     end
-    -- reached through the accessor just before the call: nil once closed
+    -- reached through the accessor just before the call: nil once closed.
+    -- Nothing allocates between the two (a cast would make a cdata, and an
+    -- allocation may run a finalizer that closes the meter): the FFI takes
+    -- the light userdata as the pointer argument itself.
     local h = impl.handle(m)
     if h == nil then return capi(m, users, times) end
-    local st = C.imb_meter_logins(ffi.cast(meter_ptr, h), ids, lens, ts, k, counted, bad)
-    if st ~= 0 then error("meter:logins: " .. ffi.string(C.imb_strerror(st)), 0) end
+    local st = C.imb_meter_logins(h, ids, lens, ts, k, counted, bad)
+    if st ~= 0 then errors.raise("meter:logins", nil, ffi.string(C.imb_strerror(st)), errors.NOVALUE) end
     total = total + tonumber(counted[0])
   end
   return total

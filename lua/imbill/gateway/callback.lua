@@ -24,6 +24,7 @@ local sign = require "imbill.gateway.sign"
 local metrics = require "imbill.gateway.metrics"
 local state = require "imbill.gateway.state"
 local rest = require "imbill.gateway.rest"
+local plans = require "imbill.gateway.plans"
 
 local ngx = ngx
 local A, L = core.A, core.L
@@ -33,6 +34,9 @@ local type, ipairs, tonumber, floor = type, ipairs, tonumber, math.floor
 local M = {}
 
 local OK = '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}'
+
+-- counters of the hot paths (labels: configured apps, known commands)
+local CALLBACKS = metrics.family("imbill_callbacks_total", { "app", "command" })
 
 local function send_raw(body, status)
   ngx.status = status or 200
@@ -91,23 +95,26 @@ local function event_ids(app, cmd, t_ms)
   end
 end
 
--- confirm(B, units) confirms approvals inside the shared dict's lock; spec
--- says the same to a store that applies programs (Redis): { matches = },
--- or { create = { match =, group = } }.
-local function count_after(app, cmd, units, t, b, confirm, spec)
+local function counted(B, units, confirm, arg)
+  if confirm then confirm(B, units, arg) end
+  units_mod.apply_all(B, units)
+  return true
+end
+
+-- confirm(B, units, arg) confirms approvals inside the shared dict's lock; a
+-- store that applies programs (Redis) reads the same arg: { matches = }, or
+-- { create = { match =, group = } }.
+local function count_after(app, cmd, units, t, b, confirm, arg)
   local store = state.store_for(app)
   local now = ngx.time()
   units_mod.build(app, units, t, now, event_ids(app, cmd, b.EventTime))
   local ok, err
   if store.count_after then
-    ok, err = store:count_after(app, units, state.cfg.callback_lock_wait, spec)
+    ok, err = store:count_after(app, units, state.cfg.callback_lock_wait, arg)
   else
-    ok, err = store:run(app.id, state.cfg.callback_lock_wait, function(B)
-      if confirm then confirm(B, units) end
-      units_mod.apply_all(B, units)
-      return true
-    end)
+    ok, err = store:run(app.id, state.cfg.callback_lock_wait, counted, units, confirm, arg)
   end
+  plans.release(units)
   if not ok then
     ngx.log(ngx.ERR, "imbill: app ", app.id, ": ", cmd, " not counted: ", tostring(err))
     metrics.inc("imbill_not_counted_total", { app = app.id, action = cmd, reason = "store" }, #units)
@@ -134,15 +141,28 @@ end
 
 -- Confirms the approvals of a list of units (by their match keys) inside the
 -- batch, before the units are applied: an approved join is then already in
--- place and the join changes nothing.
-local function confirm_matches(app, matches)
-  return function(B)
-    for _, m in ipairs(matches) do
-      if reserve.confirm(B, m) then
-        metrics.inc("imbill_reservations_confirmed_total", { app = app.id })
-      end
+-- place and the join changes nothing.  arg = { app = id, matches = }.
+local function confirm_matches(B, _, arg)
+  for _, m in ipairs(arg.matches) do
+    if reserve.confirm(B, m) then
+      metrics.inc("imbill_reservations_confirmed_total", { app = arg.app })
     end
   end
+end
+
+-- Confirms a group's approval (arg = { app = id, create = { match =, group
+-- = } }): the approved group takes its real id; if that id is counted
+-- already, the approval is taken back instead.  The group and its members
+-- are in place then: the units count nothing more.
+local function confirm_create(B, us, arg)
+  local c = arg.create
+  local rec = reserve.confirm(B, c.match)
+  if not rec then return end
+  metrics.inc("imbill_reservations_confirmed_total", { app = arg.app })
+  if not rec.g or not store_mod.rename_group(B, rec.g, c.group) then
+    if rec.g then require("imbill.gateway.settle").undo_all(B, state.cfg.apps[arg.app], rec.d) end
+  end
+  for _, u in ipairs(us) do u.steps, u.status = {}, "confirmed" end
 end
 
 local login_plan = nil
@@ -187,18 +207,8 @@ AFTER["Group.CallbackAfterCreateGroup"] = function(app, b, cmd)
     table.insert(acts, 2, { kind = A.IMB_A_JOIN, subj = { group = g, user = owner } })
   end
   local match = reserve.match("create", owner, b.Type, tostring(b.Name))
-  count_after(app, cmd, units, event_time(b) or ngx.time(), b, function(B, us)
-    local rec = reserve.confirm(B, match)
-    if not rec then return end
-    metrics.inc("imbill_reservations_confirmed_total", { app = app.id })
-    -- the approved group takes its real id; if that id is counted already,
-    -- the approval is taken back instead
-    if not rec.g or not store_mod.rename_group(B, rec.g, g) then
-      if rec.g then require("imbill.gateway.settle").undo_all(B, app, rec.d) end
-    end
-    -- the group and its members are in place now: nothing more to count
-    for _, u in ipairs(us) do u.steps, u.status = {}, "confirmed" end
-  end, { create = { match = match, group = g } })
+  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_create,
+    { app = app.id, create = { match = match, group = g } })
 end
 
 AFTER["Group.CallbackAfterGroupDestroyed"] = function(app, b, cmd)
@@ -216,8 +226,7 @@ AFTER["Group.CallbackAfterNewMemberJoin"] = function(app, b, cmd)
     units[#units + 1] = { key = u, acts = { { kind = A.IMB_A_JOIN, subj = { group = g, user = u } } } }
     matches[#matches + 1] = reserve.match("join", g, u)
   end
-  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches(app, matches),
-    { matches = matches })
+  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches, { app = app.id, matches = matches })
 end
 
 AFTER["Group.CallbackAfterMemberExit"] = function(app, b, cmd)
@@ -253,8 +262,7 @@ AFTER["Sns.CallbackFriendAdd"] = function(app, b, cmd)
     units[#units + 1] = { key = p[2], acts = { { kind = A.IMB_A_ADD_FRIEND, subj = { user = p[1], peer = p[2] } } } }
     matches[#matches + 1] = reserve.match("friend", p[3], p[4])
   end
-  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches(app, matches),
-    { matches = matches })
+  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches, { app = app.id, matches = matches })
 end
 
 AFTER["Sns.CallbackFriendDelete"] = function(app, b, cmd)
@@ -272,6 +280,15 @@ local function from_rest(app)
   return app.rest_via_gateway and ngx.var.arg_OptPlatform == "RESTAPI"
 end
 
+-- In the approval's batch: each applied unit recorded as reserved.
+-- arg = { app, the approval's id, the units' match keys }.
+local function record_all(B, us, arg)
+  local app, base, matches = arg[1], arg[2], arg[3]
+  for i, u in ipairs(us) do
+    if u.status == "applied" then reserve.record(B, u, base .. "." .. i, matches[i], app.reservation_ttl) end
+  end
+end
+
 -- Applies the units of an approval and records each applied one as
 -- reserved.  Returns true, or nil and the store's reason.
 local function approve(app, cmd, units, matches)
@@ -279,18 +296,19 @@ local function approve(app, cmd, units, matches)
   local now = ngx.time()
   units_mod.build(app, units, now, now)
   local damaged = state.damaged(store)
-  if damaged then return nil, "store damaged: " .. damaged end
-  local base = reserve.new_id()
+  if damaged then
+    plans.release(units)
+    return nil, "store damaged: " .. damaged
+  end
   local ok, err
   if store.approve then
-    ok, err = store:approve(app, units, matches, base, app.reservation_ttl)
+    -- a store that applies programs (Redis) writes the records in the same program
+    ok, err = store:approve(app, units, matches, reserve.new_id(), app.reservation_ttl)
   else
-    ok, err = units_mod.apply(store, app, units, state.cfg.callback_lock_wait, function(B, us)
-      for i, u in ipairs(us) do
-        if u.status == "applied" then reserve.record(B, u, base .. "." .. i, matches[i], app.reservation_ttl) end
-      end
-    end)
+    ok, err = units_mod.apply(store, app, units, state.cfg.callback_lock_wait, record_all,
+      { app, reserve.new_id(), matches })
   end
+  plans.release(units)
   if not ok then return nil, err end
   for _, u in ipairs(units) do
     if u.status == "refused" then
@@ -461,8 +479,10 @@ function M.handle(opts)
   if not app or (opts and opts.app and opts.app ~= appid) then
     return reject("wrong_app", 403, "SdkAppid " .. tostring(appid))
   end
+  local request_time
   if app.token then
-    local ok, why = sign.check(app.token, ngx.var.arg_Sign, ngx.var.arg_RequestTime, ngx.time(), cfg.window)
+    request_time = ngx.var.arg_RequestTime
+    local ok, why = sign.check(app.token, ngx.var.arg_Sign, request_time, ngx.time(), cfg.window)
     if not ok then return reject(why, 403, nil, appid) end
   end
   local len = tonumber(ngx.var.http_content_length)
@@ -478,13 +498,13 @@ function M.handle(opts)
   end
   local h = AFTER[cmd] or BEFORE[cmd]
   if not h then return reject("unknown_command", 400, tostring(cmd), appid) end
-  if replay_seen(cfg, body, app.token and tonumber(ngx.var.arg_RequestTime)) then
+  if replay_seen(cfg, body, request_time and tonumber(request_time)) then
     return reject("replayed", 403, cmd, appid)
   end
   reserve.start()
   local out = h(app, b, cmd)
   if out == "malformed" then return reject("malformed", 400, cmd .. ": fields missing", appid) end
-  metrics.inc("imbill_callbacks_total", { app = appid, command = cmd })
+  CALLBACKS:inc(1, appid, cmd)
   return send_raw(out or OK)
 end
 

@@ -21,10 +21,20 @@ function M.is_array(t) return getmetatable(t) == ARRAY end
 M.decode = cjson.decode
 M.null = cjson.null
 
+-- Every byte a JSON string escapes: the two-character escapes, and \u00XX
+-- for the other control bytes (one table, no function per call).
 local ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r',
               ['\t'] = '\\t' }
+for c = 0, 31 do
+  local ch = string.char(c)
+  if not ESC[ch] then ESC[ch] = format("\\u%04x", c) end
+end
+ESC["\127"] = "\\u007f"
+local find, gsub = string.find, string.gsub
 local function str(s)
-  return '"' .. s:gsub('[%c"\\]', function(c) return ESC[c] or format("\\u%04x", c:byte()) end) .. '"'
+  -- most strings need no escape: no copy then
+  if not find(s, '[%c"\\]') then return '"' .. s .. '"' end
+  return '"' .. gsub(s, '[%c"\\]', ESC) .. '"'
 end
 
 -- Keys Tencent puts first; the rest follow in byte order.
@@ -85,7 +95,7 @@ M.encode = encode
 ---------------------------------------------------------------------------
 -- splice
 
-local byte, sub, find = string.byte, string.sub, string.find
+local byte, sub = string.byte, string.sub
 local B_QUOTE, B_LBRACE, B_RBRACE, B_LBRACK, B_RBRACK, B_COLON, B_COMMA = 34, 123, 125, 91, 93, 58, 44
 
 local function skip_ws(s, i)

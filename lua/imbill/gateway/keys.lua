@@ -56,35 +56,48 @@ function M.key(P, k, id, gname)
   return build(P, k, id, gname)
 end
 
-function build(P, k, id, gname)
-  if k == K.IMB_K_ACCOUNTS or k == K.IMB_K_GROUPS or k == K.IMB_K_GROUPS_NON_AV or k == K.IMB_K_LAST_DAY
-    or k == K.IMB_K_RELEASED then
-    return P .. "c:" .. kname(k)
-  elseif k == K.IMB_K_GROUPS_OF then
-    return P .. "c:groups_of:" .. gname
-  elseif k == K.IMB_K_DAY_NET or k == K.IMB_K_DAY_NET_SAME or k == K.IMB_K_DAY_BCHAT or k == K.IMB_K_DAU then
-    return P .. "d:" .. id .. ":" .. kname(k)
-  elseif k == K.IMB_K_MAU then
-    return P .. "m:" .. id .. ":mau"
-  elseif k == K.IMB_K_ACCOUNT then
-    return P .. "ua:" .. id
-  elseif k == K.IMB_K_ACTIVITY then
-    return P .. "act:" .. id
-  elseif k == K.IMB_K_GROUP or k == K.IMB_K_GROUP_T then
-    -- the group's type and creation instant: one number here (see GROUP_RECORD)
-    return P .. "g:" .. counted(id)
-  elseif k == K.IMB_K_MEMBERS then
-    return P .. "gm:" .. counted(id)
-  elseif k == K.IMB_K_JOINED then
-    return P .. "uj:" .. counted(id)
-  elseif k == K.IMB_K_FRIENDS then
-    return P .. "uf:" .. counted(id)
-  elseif k == K.IMB_K_GROUP_LOG then
-    return P .. "glog:" .. id
-  elseif k == K.IMB_K_EVENT then
-    return P .. "ev:" .. id
+-- How each key is written: its form and its fixed text.
+local CONST, OF_TYPE, OF_DAY, OF_MONTH, OF_ID, OF_COUNTED = 1, 2, 3, 4, 5, 6
+local FORM = {
+  [K.IMB_K_ACCOUNTS] = { CONST }, [K.IMB_K_GROUPS] = { CONST }, [K.IMB_K_GROUPS_NON_AV] = { CONST },
+  [K.IMB_K_LAST_DAY] = { CONST }, [K.IMB_K_RELEASED] = { CONST },
+  [K.IMB_K_GROUPS_OF] = { OF_TYPE, "c:groups_of:" },
+  [K.IMB_K_DAY_NET] = { OF_DAY }, [K.IMB_K_DAY_NET_SAME] = { OF_DAY }, [K.IMB_K_DAY_BCHAT] = { OF_DAY },
+  [K.IMB_K_DAU] = { OF_DAY },
+  [K.IMB_K_MAU] = { OF_MONTH, ":mau" },
+  [K.IMB_K_ACCOUNT] = { OF_ID, "ua:" }, [K.IMB_K_ACTIVITY] = { OF_ID, "act:" },
+  [K.IMB_K_GROUP_LOG] = { OF_ID, "glog:" }, [K.IMB_K_EVENT] = { OF_ID, "ev:" },
+  -- the group's type and creation instant: one number here (see GROUP_RECORD)
+  [K.IMB_K_GROUP] = { OF_COUNTED, "g:" }, [K.IMB_K_GROUP_T] = { OF_COUNTED, "g:" },
+  [K.IMB_K_MEMBERS] = { OF_COUNTED, "gm:" }, [K.IMB_K_JOINED] = { OF_COUNTED, "uj:" },
+  [K.IMB_K_FRIENDS] = { OF_COUNTED, "uf:" },
+}
+local FORM_READY = false
+
+-- The names come from the core once it is loaded.
+local function forms()
+  for k, f in pairs(FORM) do
+    if f[1] == CONST then f[2] = "c:" .. kname(k)
+    elseif f[1] == OF_DAY then f[2] = ":" .. kname(k) end
   end
-  return nil
+  FORM_READY = true
+end
+
+-- "<length>:" for every id length an id can have (no number formatted per key)
+local LEN = {}
+for n = 0, 1024 do LEN[n] = n .. ":" end
+
+function build(P, k, id, gname)
+  if not FORM_READY then forms() end
+  local f = FORM[k]
+  if f == nil then return nil end
+  local form, text = f[1], f[2]
+  if form == OF_COUNTED then return P .. text .. (LEN[#id] or (#id .. ":")) .. id end
+  if form == OF_ID then return P .. text .. id end
+  if form == CONST then return P .. text end
+  if form == OF_DAY then return P .. "d:" .. id .. text end
+  if form == OF_TYPE then return P .. text .. gname end
+  return P .. "m:" .. id .. text
 end
 
 -- Keys whose value is a day, IMB_NO_DAY when never set.

@@ -1,9 +1,17 @@
---- Counters for the status location, kept in the meta dict so every worker
--- adds to the same numbers, and printed in Prometheus' text format.
+--- Counters for the status location, printed in Prometheus' text format.
+--
+-- Each worker counts in a table of its own and adds it to the meta dict
+-- (where every worker's counts meet) every PUBLISH seconds, so a request
+-- pays a table update rather than a dict call.  The status page publishes
+-- its own worker's counts and waits one period for the other workers' before
+-- it reads: what was counted before it was asked is on it.
 local ngx = ngx
 local M = {}
 
 local meta -- the meta dict, set by init
+
+local PUBLISH = 0.05
+M.PUBLISH = PUBLISH
 
 -- Families: name -> { type, help }.
 local FAMILIES = {
@@ -26,6 +34,10 @@ local FAMILIES = {
   imbill_settle_unknown_total = { "counter",
     "REST calls whose outcome Tencent did not say (no answer, not HTTP 200, not JSON): counts kept, by app." },
   imbill_store_errors_total = { "counter", "Store failures, by reason (no memory, busy, ...)." },
+  imbill_lock_busy_total = { "counter",
+    "Requests that found their app's lock held by another worker and waited for it, by app." },
+  imbill_lock_queued_total = { "counter",
+    "Requests that waited behind another request of their worker for their app's lock, by app." },
   imbill_evictions_total = { "counter", "Entries the dict evicted to make room (never expected: writes are safe)." },
   imbill_store_damaged = { "gauge", "1 after the dict ran out of memory: capped actions fail closed until cleared." },
   imbill_dict_capacity_bytes = { "gauge", "Size of each lua_shared_dict." },
@@ -74,22 +86,125 @@ local function label_text(labels, family)
 end
 M.label_text = label_text
 
---- Adds n (default 1) to a counter.  The key is the family plus its label
--- text, so the status page prints it back as it was.
-function M.inc(name, labels, n)
-  if not meta then return end
-  local key = "m|" .. name .. label_text(labels, name)
-  local v, err = meta:incr(key, n or 1)
+local pending, npending = {}, 0 -- this worker's counts since the last publish: key -> n
+local timer_on = false
+
+local function add(key, n)
+  local v, err = meta:incr(key, n)
   if v then return end
   if err == "not found" then
     local ok, err2 = meta:safe_add(key, 0)
     if ok or err2 == "exists" then
-      meta:incr(key, n or 1)
+      meta:incr(key, n)
       return
     end
     err = err2
   end
   ngx.log(ngx.ERR, "imbill: metric ", key, " not counted: ", err)
+end
+
+--- Adds this worker's counts to the meta dict.
+local function publish()
+  if npending == 0 then return end
+  local t = pending
+  pending, npending = {}, 0
+  for key, n in pairs(t) do add(key, n) end
+end
+M.publish = publish
+
+local function tick(premature)
+  publish()
+  if premature then timer_on = false end
+end
+
+local function count(key, n)
+  if not meta then return end
+  local v = pending[key]
+  if v then
+    pending[key] = v + n
+    return
+  end
+  pending[key] = n
+  npending = npending + 1
+  if not timer_on then
+    timer_on = true
+    local ok, err = ngx.timer.every(PUBLISH, tick)
+    if not ok then
+      -- no timer (too many pending timers): count straight into the dict
+      timer_on = false
+      ngx.log(ngx.WARN, "imbill: metrics published at once (no timer: ", err, ")")
+      publish()
+    end
+  end
+end
+
+--- Adds n (default 1) to a counter.  The key is the family plus its label
+-- text, so the status page prints it back as it was.
+function M.inc(name, labels, n)
+  if not meta then return end
+  count("m|" .. name .. label_text(labels, name), n or 1)
+end
+
+--- A family of counters with fixed label names, for the hot paths: the key
+-- of each set of label values is made once.  f:inc(n, v1, v2, v3, v4)
+-- counts n for the values, given in the order of `names`.  Values must come
+-- from a bounded set (configured apps, known commands, codes).
+local Family = {}
+Family.__index = Family
+
+function M.family(name, names)
+  return setmetatable({ name = name, names = names, memo = {} }, Family)
+end
+
+local function family_key(f, a, b, c, d)
+  local labels = {}
+  local names = f.names
+  local vals = { a, b, c, d }
+  for i = 1, #names do labels[names[i]] = vals[i] end
+  return "m|" .. f.name .. label_text(labels, f.name)
+end
+
+function Family:inc(n, a, b, c, d)
+  local m = self.memo
+  local t = m[a]
+  if not t then
+    t = {}
+    m[a] = t
+  end
+  local key
+  if b == nil then
+    key = t[1]
+    if not key then
+      key = family_key(self, a)
+      t[1] = key
+    end
+  else
+    local t2 = t[b]
+    if not t2 then
+      t2 = {}
+      t[b] = t2
+    end
+    if c == nil then
+      key = t2[1]
+      if not key then
+        key = family_key(self, a, b)
+        t2[1] = key
+      end
+    else
+      local t3 = t2[c]
+      if not t3 then
+        t3 = {}
+        t2[c] = t3
+      end
+      local e = d == nil and 1 or d
+      key = t3[e]
+      if not key then
+        key = family_key(self, a, b, c, d)
+        t3[e] = key
+      end
+    end
+  end
+  count(key, n)
 end
 
 function M.set(name, labels, v)
@@ -100,6 +215,9 @@ end
 --- The status page: every counter, with its HELP and TYPE lines.  extra:
 -- gauges computed at read time, { name, labels, value } triples.
 function M.render(extra)
+  publish()
+  -- the other workers publish within a period: wait for them
+  if ngx.worker.count() > 1 and ngx.get_phase() ~= "init" then ngx.sleep(PUBLISH * 1.5) end
   local by_family = {}
   for _, key in ipairs(meta:get_keys(0)) do
     if key:sub(1, 2) == "m|" then

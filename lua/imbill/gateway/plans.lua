@@ -15,13 +15,52 @@ M.A = A
 M.SHRINKS = { [A.IMB_A_DELETE_ACCOUNT] = true, [A.IMB_A_DISBAND_GROUP] = true, [A.IMB_A_LEAVE] = true,
               [A.IMB_A_REMOVE_FRIEND] = true }
 
+-- Plans given back by requests that are done with them (imb_plan_build
+-- overwrites a plan whole): a request builds a few, each 1 KiB.
+local spare, nspare = {}, 0
+
+local function new_plan()
+  if nspare > 0 then
+    local p = spare[nspare]
+    spare[nspare] = nil
+    nspare = nspare - 1
+    return p
+  end
+  return core.plan_t()
+end
+
+--- Gives the plans of the units' steps back for reuse; the steps keep
+-- everything else (what describe() needs).
+function M.release(units)
+  for i = 1, #units do
+    local steps = units[i].steps
+    if steps then
+      for j = 1, #steps do
+        local s = steps[j]
+        local p = s.plan
+        if p and nspare < 256 then
+          nspare = nspare + 1
+          spare[nspare] = p
+        end
+        s.plan = nil
+      end
+    end
+  end
+end
+
 --- A step: kind (imb_action_kind), t (Unix seconds), subjects { user =,
 -- peer =, group =, event = }, gtype for a create.  Returns the step, or nil
 -- and why the core cannot plan it (an instant outside the calendar).
 function M.step(app, kind, t, subj, gtype, now)
-  local plan = core.plan_t()
+  local plan = new_plan()
   local ok, err = core.build(app.limits, kind, gtype, t, app.offset, subj.event ~= nil, now, plan)
-  if not ok then return nil, err end
+  if not ok then
+    if nspare < 256 then
+      nspare = nspare + 1
+      spare[nspare] = plan
+    end
+    return nil, err
+  end
   return { plan = plan, kind = kind, gtype = gtype, t = t, user = subj.user, peer = subj.peer, group = subj.group,
            event = subj.event }
 end

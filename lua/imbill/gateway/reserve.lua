@@ -12,6 +12,7 @@ local store_mod = require "imbill.gateway.store"
 local settle = require "imbill.gateway.settle"
 local metrics = require "imbill.gateway.metrics"
 local json = require "imbill.gateway.json"
+local cjson = require "cjson.safe"
 local state = require "imbill.gateway.state"
 
 local ngx = ngx
@@ -37,7 +38,9 @@ end
 function M.record(B, u, rid, match, ttl)
   local P = B.P
   local deadline = ngx.now() + ttl
-  local rec = json.encode { d = u.applied, m = match, g = u.provisional, dl = deadline }
+  -- cjson writes it (every number here is an integer or a deadline with
+  -- milliseconds, within its 14 digits); nothing reads it but confirm/expire
+  local rec = cjson.encode { d = u.applied, m = match, g = u.provisional, dl = deadline }
   -- no expiry: a record goes when it is confirmed or swept (and taken back),
   -- never on its own with its counts still reserved
   store_mod.wr(B, keys.reservation(P, rid), rec)

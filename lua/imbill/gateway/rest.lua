@@ -15,12 +15,41 @@ local queue = require "imbill.gateway.queue"
 local metrics = require "imbill.gateway.metrics"
 local state = require "imbill.gateway.state"
 local keys = require "imbill.gateway.keys"
+local plans = require "imbill.gateway.plans"
 
 local ngx = ngx
 local K, L = core.K, core.L
+local match, find, concat = string.match, string.find, table.concat
 local M = {}
 
 local CALLS = calls.CALLS
+-- the calls by service and command, so a URI needs no key made for it
+local BY_SVC = {}
+for name, def in pairs(CALLS) do
+  local svc, cmd = name:match("^(.-)/(.*)$")
+  BY_SVC[svc] = BY_SVC[svc] or {}
+  BY_SVC[svc][cmd] = def
+end
+
+-- The call a URI names (its last two segments), remembered for the URIs of
+-- the calls seen (a few; bounded, since URIs come from clients).
+local URIS, NURIS = {}, 0
+local function call_of(uri)
+  local hit = URIS[uri]
+  if hit then return hit[1], hit[2] end
+  local svc, cmd = match(uri, "/([%w_]+)/([%w_]+)/*$")
+  local by = svc and BY_SVC[svc]
+  local def = by and by[cmd]
+  if def and NURIS < 256 then
+    NURIS = NURIS + 1
+    URIS[uri] = { def, cmd }
+  end
+  return def, cmd
+end
+
+local ALLOWED = metrics.family("imbill_allowed_total", { "app", "action", "via" })
+local UNCHANGED = metrics.family("imbill_unchanged_total", { "app", "action", "via" })
+local REFUSED = metrics.family("imbill_refused_total", { "app", "action", "code", "via" })
 
 local function read_body(max)
   ngx.req.read_body()
@@ -63,23 +92,20 @@ local function code_of(def, r)
   return def.codes and def.codes[r.limit] or r.code
 end
 
--- pending: what a store that may have applied the call (Redis, whose
--- answer was lost or never came) needs to settle it once Tencent's answer
--- is known: counted if Tencent did it and the gateway let it through, not
--- counted otherwise.
-local function store_failed(def, app, cmd, why, ctx, pending)
+-- pending: the request's context when a store may have applied the call
+-- (Redis, whose answer was lost or never came); its .pending is what the
+-- store needs to settle it once Tencent's answer is known: counted if
+-- Tencent did it and the gateway let it through, not counted otherwise.
+local function store_failed(def, app, cmd, why, pending)
   metrics.inc("imbill_passed_total", { app = app.id, reason = "store" })
   if app.failure == "open" then
     ngx.log(ngx.WARN, "imbill: app ", app.id, ": ", cmd, " passed without a decision (", why, ")")
-    if pending then
-      ctx.pending = pending
-      ngx.ctx.imbill = ctx
-    end
+    if pending then ngx.ctx.imbill = pending end
     return
   end
   if pending then
     -- refused here, so Tencent does nothing: whatever the store did is taken back
-    queue.push(settle.job({ app = app, store = ctx.store, call = cmd, pending = pending }))
+    queue.push(settle.job({ app = app, store = pending.store, call = cmd, pending = pending.pending }))
   end
   return reply.send(reply.fail(calls.STORE_ERROR_CODE[def.code_base] or 10002,
     "imbill: the quota store could not decide (" .. why .. "); capped calls are refused until it can. Try again."))
@@ -93,9 +119,7 @@ function M.access(opts)
     ngx.log(ngx.ERR, "imbill: gateway.setup() was not called in init_by_lua")
     return ngx.exit(500)
   end
-  local uri = ngx.var.uri
-  local svc, cmd = uri:match("/([%w_]+)/([%w_]+)/*$")
-  local def = svc and CALLS[svc .. "/" .. cmd]
+  local def, cmd = call_of(ngx.var.uri)
   if not def then return end
   local appid = ngx.var.arg_sdkappid
   local app = appid and cfg.apps[appid]
@@ -108,7 +132,7 @@ function M.access(opts)
   end
   local body, why = read_body(cfg.rest_max_body)
   if not body then
-    metrics.inc("imbill_refused_total", { app = app.id, action = cmd, code = "60002", via = "rest" })
+    REFUSED:inc(1, app.id, cmd, "60002", "rest")
     return reply.send(reply.fail(60002, why == "too_large"
       and ("imbill: the request body is over " .. cfg.rest_max_body .. " bytes")
       or "imbill: the request body could not be read"))
@@ -117,7 +141,7 @@ function M.access(opts)
   if type(b) ~= "table" then
     -- a body the gateway cannot read is one it cannot count: refused, as
     -- Tencent refuses one it cannot parse
-    metrics.inc("imbill_refused_total", { app = app.id, action = cmd, code = "60003", via = "rest" })
+    REFUSED:inc(1, app.id, cmd, "60003", "rest")
     return reply.send(reply.fail(60003, "imbill: the request body is not a JSON object"))
   end
   local units = def.units(b)
@@ -127,60 +151,75 @@ function M.access(opts)
   end
   local store = state.store_for(app)
   local now = ngx.time()
-  local ctx = { app = app, def = def, cmd = cmd, store = store, units = units, buf = {}, size = 0 }
 
   if def.shrink then
     -- applied once Tencent has done it
     units_mod.build(app, units, now, now)
-    ctx.shrink = true
-    ngx.ctx.imbill = ctx
+    plans.release(units)
+    ngx.ctx.imbill = { app = app, def = def, cmd = cmd, store = store, units = units, size = 0, shrink = true }
     return
   end
 
+  local provisional
   if def.creates_group and units[1].key == nil then
     -- Tencent will choose the id: count the group under a name of its own
     -- until the answer tells it
-    local p = "~rest:" .. ngx.var.request_id
-    for _, a in ipairs(units[1].acts) do a.subj.group = p end
-    units[1].key = p
-    ctx.provisional = p
+    provisional = "~rest:" .. ngx.var.request_id
+    for _, a in ipairs(units[1].acts) do a.subj.group = provisional end
+    units[1].key = provisional
   end
   units_mod.build(app, units, now, now)
 
   local damaged = state.damaged(store)
-  if damaged then return store_failed(def, app, cmd, "store damaged: " .. damaged) end
+  if damaged then
+    plans.release(units)
+    return store_failed(def, app, cmd, "store damaged: " .. damaged)
+  end
   local ok, err, pending = units_mod.apply(store, app, units, cfg.lock_wait)
-  if not ok then return store_failed(def, app, cmd, err, ctx, pending) end
+  if not ok then
+    plans.release(units)
+    return store_failed(def, app, cmd, err, pending and { app = app, def = def, cmd = cmd, store = store,
+      units = units, size = 0, provisional = provisional, pending = pending })
+  end
 
-  local refused, allowed = {}, {}
-  for _, u in ipairs(units) do
-    if u.status == "refused" then
+  local refused, allowed, nrefused = nil, units, 0
+  for i = 1, #units do
+    local u = units[i]
+    local st = u.status
+    if st == "refused" then
       local code = code_of(def, u.refusal)
-      refused[#refused + 1] = { key = u.key, index = u.index, code = code, unit = u,
-                                info = reply.info(app, u.refusal, who_of(store, app, u), code) }
-      metrics.inc("imbill_refused_total", { app = app.id, action = cmd, code = tostring(code), via = "rest" })
+      if not refused then refused = {} end
+      nrefused = nrefused + 1
+      refused[nrefused] = { key = u.key, index = u.index, code = code, unit = u,
+                            info = reply.info(app, u.refusal, who_of(store, app, u), code) }
+      REFUSED:inc(1, app.id, cmd, tostring(code), "rest")
+    elseif st == "not_counted" then
+      metrics.inc("imbill_not_counted_total", { app = app.id, action = cmd,
+        reason = u.refusal and core.names.limit[u.refusal.limit] or "unplanned" })
+    elseif st == "unchanged" then
+      UNCHANGED:inc(1, app.id, cmd, "rest")
     else
-      if u.status == "not_counted" then
-        metrics.inc("imbill_not_counted_total", { app = app.id, action = cmd,
-          reason = u.refusal and core.names.limit[u.refusal.limit] or "unplanned" })
-      elseif u.status == "unchanged" then
-        metrics.inc("imbill_unchanged_total", { app = app.id, action = cmd, via = "rest" })
-      else
-        metrics.inc("imbill_allowed_total", { app = app.id, action = cmd, via = "rest" })
-      end
-      allowed[#allowed + 1] = u
+      ALLOWED:inc(1, app.id, cmd, "rest")
     end
   end
-  ctx.units = allowed
+  plans.release(units)
+  if refused then
+    allowed = {}
+    for i = 1, #units do
+      if units[i].status ~= "refused" then allowed[#allowed + 1] = units[i] end
+    end
+  end
+  local ctx = { app = app, def = def, cmd = cmd, store = store, units = allowed, size = 0,
+                provisional = provisional }
 
-  if #refused > 0 then
+  if refused then
     local field = def.items and def.items(b)
     if not field then
       local r = refused[1]
       return reply.send(reply.fail(r.code, r.info))
     end
     local arr = b[field]
-    if #refused == #arr then
+    if nrefused == #arr then
       local extra = def.all_refused(refused, function(r) return r.info end)
       return reply.send(reply.fail(refused[1].code, refused[1].info, extra))
     end
@@ -224,7 +263,7 @@ local function finish(c, text)
   end
   -- the usual answer to a call that only grows: OK, nothing to settle
   if c.def.settle == calls.ALL_IF_OK and not c.shrink and not c.provisional and not c.merge
-    and text:find('"ActionStatus"%s*:%s*"OK"') then
+    and find(text, '"ActionStatus"%s*:%s*"OK"') then
     c.settled = true
     return text
   end
@@ -288,29 +327,47 @@ local function finish(c, text)
   return text
 end
 
+-- The answer so far: its first chunk as it is, later ones in a list.
+local function held(c)
+  if c.buf then return concat(c.buf) end
+  return c.first or ""
+end
+
+local function hold(c, chunk)
+  if c.buf then
+    c.buf[#c.buf + 1] = chunk
+  elseif c.first then
+    c.buf = { c.first, chunk }
+  else
+    c.first = chunk
+  end
+end
+
 function M.body_filter()
   local c = ngx.ctx.imbill
   if not c or c.unknown or c.settled then return end
-  local chunk, eof = ngx.arg[1], ngx.arg[2]
+  local arg = ngx.arg
+  local chunk, eof = arg[1], arg[2]
   if chunk and chunk ~= "" then
-    c.size = c.size + #chunk
-    if c.size > state.cfg.rest_max_body then
+    local size = c.size + #chunk
+    c.size = size
+    if size > state.cfg.rest_max_body then
       -- too big to be one of these answers: pass it on, settle nothing
       c.unknown = true
       if c.merge then
-        c.buf[#c.buf + 1] = chunk
-        ngx.arg[1] = table.concat(c.buf)
+        hold(c, chunk)
+        arg[1] = held(c)
       end
       return
     end
-    c.buf[#c.buf + 1] = chunk
+    hold(c, chunk)
   end
   if not eof then
-    if c.merge then ngx.arg[1] = nil end
+    if c.merge then arg[1] = nil end
     return
   end
-  local text = finish(c, table.concat(c.buf))
-  if c.merge then ngx.arg[1] = text end
+  local text = finish(c, held(c))
+  if c.merge then arg[1] = text end
 end
 
 function M.log()

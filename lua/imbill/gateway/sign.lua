@@ -30,6 +30,8 @@ function M.equal(a, b)
   return diff == 0
 end
 
+local last = {} -- token -> { the latest RequestTime, its digest }
+
 --- Checks a callback's Sign and RequestTime against the app's token.
 -- Returns true, or nil and a reason: "no_sign", "stale", "bad_sign".
 function M.check(token, sign, request_time, now, window)
@@ -39,7 +41,15 @@ function M.check(token, sign, request_time, now, window)
   -- older than the window, or from further ahead than a clock can drift
   if now - rt > window or rt - now > window then return nil, "stale" end
   if #sign ~= 64 then return nil, "bad_sign" end
-  local want = M.sha256_hex(token .. request_time)
+  -- a second's callbacks share their RequestTime: the digest is made once
+  local memo = last[token]
+  local want
+  if memo and memo[1] == request_time then
+    want = memo[2]
+  else
+    want = M.sha256_hex(token .. request_time)
+    last[token] = { request_time, want }
+  end
   if not M.equal(want, sign:lower()) then return nil, "bad_sign" end
   return true
 end

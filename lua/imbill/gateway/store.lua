@@ -26,6 +26,7 @@
 -- docs/gateway.md, "When the dict is full".
 local core = require "imbill.gateway.core"
 local keys = require "imbill.gateway.keys"
+local metrics = require "imbill.gateway.metrics"
 
 local ngx = ngx
 local OP, K, S, W, FAIL = core.OP, core.K, core.S, core.W, core.FAIL
@@ -57,6 +58,12 @@ M.fail = fail
 ---------------------------------------------------------------------------
 -- Locks
 
+-- how often an app's lock is contended (configured apps only)
+local BUSY = metrics.family("imbill_lock_busy_total", { "app" })
+local QUEUED = metrics.family("imbill_lock_queued_total", { "app" })
+
+local ngx_now, ngx_update, ngx_sleep, get_phase = ngx.now, ngx.update_time, ngx.sleep, ngx.get_phase
+
 local seq = 0
 local function token()
   seq = seq + 1
@@ -65,94 +72,153 @@ end
 
 local YIELDABLE = { rewrite = true, access = true, content = true, timer = true, ssl_cert = true,
                     ssl_session_fetch = true }
+M.YIELDABLE = YIELDABLE
 
--- Takes `key` in the meta dict.  The holder is another worker in the middle
--- of a run of dict calls, so a few tries at once usually win; after that
--- the worker gives its event loop a turn between tries (ngx.sleep(0): other
--- requests proceed, and a holder that the kernel preempted gets its core
--- back), and finally sleeps 1 ms at a time, up to `wait` seconds.  Phases
--- that cannot yield only get the first tries.
-local ngx_now, ngx_update = ngx.now, ngx.update_time
-local function acquire(meta, key, ttl, wait)
+-- How a busy lock is waited for (only one request per worker and app waits
+-- for it; see "Turns" below).  The holder is another worker in the middle of
+-- a batch, tens of microseconds, so the waiter first tries again at once, for
+-- about twice as many tries as a busy lock took to come free lately (between
+-- SPIN_MIN and SPIN_MAX, about 10 us to 0.5 ms: the spin follows how long
+-- batches take, as an adaptive mutex's does; batches are slower when the
+-- machine is lightly loaded and its caches cold).  Then it gives its worker's event loop a few turns
+-- between tries (ngx.sleep(0): the worker's other requests proceed).  A
+-- holder still there is one the kernel preempted on a busy machine: the
+-- waiter then naps a millisecond at a time, which frees its core for the
+-- holder (a waiter that kept polling would keep the core the holder waits
+-- for).  Phases that cannot yield only get the first tries.
+local SPIN_MIN, SPIN_MAX, TURNS, NAP = 50, 2000, 8, 0.001
+M.WAIT = { spin_min = SPIN_MIN, spin_max = SPIN_MAX, turns = TURNS, nap = NAP }
+local spin_avg = SPIN_MIN -- tries a busy lock took to come free, lately (this worker)
+
+-- Takes `key` in the meta dict.  Returns the token, or nil and "busy" (not
+-- had within `wait` seconds) or the dict's error.
+local function acquire(meta, key, ttl, wait, app)
   local tok = token()
   local ok, err = meta:safe_add(key, tok, ttl)
   if ok then return tok end
   if err ~= "exists" then return nil, err end
-  for _ = 1, 100 do
+  if app then BUSY:inc(1, app) end
+  local W_ = M.WAIT
+  local limit = 2 * spin_avg
+  if limit < W_.spin_min then limit = W_.spin_min elseif limit > W_.spin_max then limit = W_.spin_max end
+  for i = 1, limit do
     ok, err = meta:safe_add(key, tok, ttl)
-    if ok then return tok end
+    if ok then
+      spin_avg = spin_avg + (i - spin_avg) * 0.25
+      return tok
+    end
     if err ~= "exists" then return nil, err end
   end
-  if not YIELDABLE[ngx.get_phase()] then return nil, "busy" end
+  -- not had: longer batches than lately (or a stalled holder): spin longer
+  -- next time
+  spin_avg = spin_avg + (limit - spin_avg) * 0.5
+  if not YIELDABLE[get_phase()] then return nil, "busy" end
   ngx_update()
   local deadline = ngx_now() + wait
-  local turns = 0
+  local turns, yields, nap = 0, W_.turns, W_.nap
   while true do
     turns = turns + 1
-    ngx.sleep(turns <= 50 and 0 or 0.001)
+    ngx_sleep(turns <= yields and 0 or nap)
     ok, err = meta:safe_add(key, tok, ttl)
     if ok then return tok end
     if err ~= "exists" then return nil, err end
-    if turns > 50 then
+    if turns % 16 == 0 or turns > yields then
       ngx_update()
       if ngx_now() > deadline then return nil, "busy" end
     end
   end
 end
+M.acquire = acquire
 
 local function release(meta, key, tok)
   -- delete only our own lock: one that expired and was taken by another
   -- worker is theirs
   if meta:get(key) == tok then meta:delete(key) end
 end
+M.release = release
 
 ---------------------------------------------------------------------------
--- Batches: the undo log of one locked section.  Every write records the
--- value it replaced, so the section can be put back to any earlier point
--- (a refused request inside a batch of several) or to its start.
+-- Batches: the reads and writes of one locked section.
+--
+-- Reads are cached: a key is read from the dict once per batch.  Writes go
+-- to the cache and a journal (the key and the value it replaced) and reach
+-- the dict when the batch ends (flush): a key written several times is
+-- written once, and a batch that is refused or fails before its end writes
+-- nothing.  The journal puts the section back to any earlier point (a
+-- refused unit inside a batch of several) or to its start, in the dict too
+-- for what was flushed already.  Atomic increments (DAU, MAU: the login path
+-- changes them without the app lock) go to the dict at once and are put back
+-- with the opposite increment.
 
-local function batch(self, P)
-  -- the undo log: lk[i] the key, lo[i] the value it replaced, ld[i] the
-  -- delta of an atomic increment (nil for a write)
-  return { d = self.d, cur = {}, lk = {}, lo = {}, ld = {}, n = 0, P = P, store = self }
+local function new_batch()
+  -- jk[i] the key, jo[i] the value it replaced (NIL: absent), jd[i] the
+  -- delta of an atomic increment (false for a write); w: entries flushed
+  return { d = false, cur = {}, jk = {}, jo = {}, jd = {}, n = 0, w = 0, ttl = false, P = false, store = false,
+           lock_key = false, lock_tok = false, busy = false }
+end
+
+-- Nothing inside a batch yields, so a worker runs one batch at a time and
+-- reuses one table for it (a second one only if a batch ever nests).
+local spare = new_batch()
+
+local function open_batch(store, P)
+  local B = spare
+  if B.busy then B = new_batch() end
+  B.busy, B.d, B.P, B.store = true, store.d, P, store
+  return B
+end
+
+-- LuaJIT's table.clear empties a table in place (compiled, unlike pairs)
+local ok_clear, tclear = pcall(require, "table.clear")
+if not ok_clear then tclear = function(t) for k in pairs(t) do t[k] = nil end end end
+
+local function close_batch(B)
+  local jk, jo, jd = B.jk, B.jo, B.jd
+  tclear(B.cur)
+  for i = 1, B.n do jk[i], jo[i], jd[i] = nil, nil, nil end
+  B.n, B.w, B.ttl, B.busy, B.d, B.store, B.lock_key, B.lock_tok = 0, 0, false, false, false, false, false, false
 end
 
 local function rd(B, key)
-  local v = B.cur[key]
+  local cur = B.cur
+  local v = cur[key]
   if v == nil then
     v = B.d:get(key)
-    if v == nil then v = NIL end
-    B.cur[key] = v
+    if v == nil then
+      cur[key] = NIL
+      return nil
+    end
+    cur[key] = v
+    return v
   end
   if v == NIL then return nil end
   return v
 end
 
-local function remember(B, key)
-  local old = B.cur[key]
+-- Writes val (NIL: deletes) in the batch.
+local function put(B, key, val)
+  local cur = B.cur
+  local old = cur[key]
   if old == nil then
     old = B.d:get(key)
     if old == nil then old = NIL end
   end
   local n = B.n + 1
   B.n = n
-  B.lk[n], B.lo[n], B.ld[n] = key, old, false
+  B.jk[n], B.jo[n], B.jd[n] = key, old, false
+  cur[key] = val
 end
 
 local function wr(B, key, val, ttl)
-  remember(B, key)
-  local ok, err = B.d:safe_set(key, val, ttl or 0)
-  if not ok then
-    B.n = B.n - 1 -- nothing was written
-    fail(err or "set failed", key)
+  put(B, key, val)
+  if ttl then
+    if not B.ttl then B.ttl = {} end
+    B.ttl[key] = ttl
   end
-  B.cur[key] = val
 end
 
 local function del(B, key)
-  remember(B, key)
-  B.d:delete(key)
-  B.cur[key] = NIL
+  put(B, key, NIL)
 end
 
 -- An atomic counter bumped by incr: the login path changes it without the
@@ -172,30 +238,81 @@ local function bump(B, key, delta)
   if not v then fail(err or "incr failed", key) end
   local n = B.n + 1
   B.n = n
-  B.lk[n], B.lo[n], B.ld[n] = key, false, delta
+  B.jk[n], B.jo[n], B.jd[n] = key, false, delta
   B.cur[key] = nil -- others change it too: read it afresh
 end
 
--- Puts back every write after log entry `mark`.  Returns false when some
--- value could not be restored.
+-- Writes a key's value to the dict.  Returns true, or nil and the error.
+local function store_value(d, key, v, ttl)
+  if v == NIL then
+    d:delete(key)
+    return true
+  end
+  local ok, err = d:safe_set(key, v, ttl or 0)
+  if ok then return true end
+  return nil, err or "set failed"
+end
+
+local seen = {} -- scratch: the keys of one flush
+
+-- Writes every journaled write since the last flush to the dict, each key
+-- once, with its latest value.  A write that fails puts back the ones this
+-- flush made and raises the store error (run() then rolls back the rest).
+local function flush(B)
+  local d, cur, jk, jo, jd, ttl = B.d, B.cur, B.jk, B.jo, B.jd, B.ttl
+  local from, to = B.w + 1, B.n
+  if from > to then return end
+  local failed, why
+  for i = from, to do
+    if not jd[i] then
+      local key = jk[i]
+      if not seen[key] then
+        seen[key] = i
+        local v = cur[key]
+        -- jo[i] is what the dict holds: unchanged keys are not written
+        if v ~= jo[i] then
+          local ok, err = store_value(d, key, v, ttl and ttl[key])
+          if not ok then
+            failed, why = i, err
+            break
+          end
+        end
+      end
+    end
+  end
+  if failed then
+    -- put back what this flush wrote (each key's value before the flush)
+    for i = from, failed - 1 do
+      local key = jk[i]
+      if not jd[i] and seen[key] == i and cur[key] ~= jo[i] then store_value(d, key, jo[i]) end
+    end
+  end
+  tclear(seen)
+  if failed then fail(why, jk[failed]) end
+  B.w = to
+end
+M.flush = flush
+
+-- Puts back every write after journal entry `mark` (in the dict too for what
+-- was flushed).  Returns false when some value could not be restored.
 local function rollback(B, mark)
-  local d, clean = B.d, true
-  local lk, lo, ld = B.lk, B.lo, B.ld
-  for i = B.n, (mark or 0) + 1, -1 do
-    local key, old, delta = lk[i], lo[i], ld[i]
+  mark = mark or 0
+  local d, cur, clean = B.d, B.cur, true
+  local jk, jo, jd = B.jk, B.jo, B.jd
+  local w = B.w
+  for i = B.n, mark + 1, -1 do
+    local key, old, delta = jk[i], jo[i], jd[i]
     if delta then
       if not d:incr(key, -delta) then clean = false end
-      B.cur[key] = nil
-    elseif old == NIL then
-      d:delete(key)
-      B.cur[key] = NIL
+      cur[key] = nil
     else
-      if not d:safe_set(key, old) then clean = false end
-      B.cur[key] = old
+      cur[key] = old
+      if i <= w and not store_value(d, key, old) then clean = false end
     end
-    lk[i], lo[i], ld[i] = nil, nil, nil
+    jk[i], jo[i], jd[i] = nil, nil, nil
   end
-  B.n = mark or 0
+  B.n = mark
+  if w > mark then B.w = mark end
   return clean
 end
 
@@ -378,9 +495,16 @@ end
 -- The group's state before the plan: its type (nil: no such group) and
 -- creation instant.
 local function group_state(B, P, subj)
-  if not subj.group then return nil, 0 end
-  local v, at = group_fields(rd(B, key_of(P, K.IMB_K_GROUP, subj.group)))
-  if v <= 0 then return nil, at end
+  local g = subj.group
+  if not g then return nil, 0 end
+  local v, at = group_fields(rd(B, key_of(P, K.IMB_K_GROUP, g)))
+  if v <= 0 then
+    -- a group the store does not hold has no members (members are added
+    -- only to a group that exists and go with it): a create need not look
+    local mk = key_of(P, K.IMB_K_MEMBERS, g)
+    if B.cur[mk] == nil then B.cur[mk] = NIL end
+    return nil, at
+  end
   return v - 1, at
 end
 
@@ -664,36 +788,173 @@ function Store:error(reason, key)
   if self.on_error then self.on_error(self, reason, key) end
 end
 
+-- Names made once per app.
+local PREFIX, LOCK = {}, {}
+local function app_names(app)
+  local P = PREFIX[app]
+  if not P then
+    P = keys.prefix(app)
+    PREFIX[app], LOCK[app] = P, "lk:" .. app
+  end
+  return P, LOCK[app]
+end
+
+--- The meta-dict key of an app's lock (for tests and tools).
+function M.lock_key(app)
+  local _, lk = app_names(app)
+  return lk
+end
+
+-- One batch under a held lock: fn(B, ...) and the flush of what it wrote,
+-- or (on any error) everything put back.  Returns fn's results, or nil and
+-- the reason.
+local function locked(store, app, lk, tok, fn, ...)
+  local B = open_batch(store, PREFIX[app])
+  B.lock_key, B.lock_tok = lk, tok
+  local ok, a, b, c = pcall(fn, B, ...)
+  local err = a
+  if ok then
+    local done, ferr = pcall(flush, B)
+    if done then
+      close_batch(B)
+      return a, b, c
+    end
+    err = ferr
+  end
+  local clean = rollback(B, 0)
+  close_batch(B)
+  local reason, key
+  if type(err) == "table" and err.imbill_store then
+    reason, key = err.imbill_store, err.key
+  else
+    reason = "internal error: " .. tostring(err)
+    ngx.log(ngx.ERR, "imbill: ", reason)
+  end
+  if not clean then reason = reason .. "; rollback incomplete" end
+  store:error(reason, key)
+  return nil, reason
+end
+
+---------------------------------------------------------------------------
+-- Turns.  While a request of this worker takes or holds an app's lock, the
+-- worker's other requests for that app wait in a queue of the worker rather
+-- than try for the lock themselves, and the request that gets the lock runs
+-- theirs in the same hold, each its own batch (all or nothing on its own).
+-- So at most one request per worker and app waits for another worker (the
+-- others wait without spending CPU), and a lock had after a wait serves
+-- every request that queued meanwhile.
+
+local semaphore = require "ngx.semaphore"
+local unpack, select = unpack, select
+
+local GROUP_MAX = 64 -- runs served in one hold of the lock
+local STALE = 10     -- seconds after which a queue without progress is dropped (a bug, never expected)
+M.GROUP_MAX = GROUP_MAX
+
+local turns = {} -- lock key -> this worker's queue { active, head, tail, since, [i] = job }
+local spare_semas = {}
+
+local function take_sema()
+  local n = #spare_semas
+  if n > 0 then
+    local s = spare_semas[n]
+    spare_semas[n] = nil
+    return s
+  end
+  return (semaphore.new(0))
+end
+
+local function give_sema(s)
+  if s:count() == 0 and #spare_semas < 256 then spare_semas[#spare_semas + 1] = s end
+end
+
+-- Passes the worker's turn to the next request in its queue, or ends it.
+local function handoff(q)
+  while q.head <= q.tail do
+    local job = q[q.head]
+    q[q.head] = nil
+    q.head = q.head + 1
+    if not job.gone then
+      job.lead = true
+      q.since = ngx_now()
+      job.sema:post(1)
+      return
+    end
+  end
+  q.active, q.head, q.tail = false, 1, 0
+end
+
+-- This request has the worker's turn: it takes the lock, runs its own batch
+-- and those of the requests queued behind it, and passes the turn on.
+local function serve(q, lk, store, app, wait, fn, ...)
+  local got, tok, err = pcall(acquire, store.meta, lk, store.lock_ttl, wait, app)
+  if not got then tok, err = nil, tostring(tok) end
+  if not tok then
+    handoff(q)
+    if err ~= "busy" then store:error("lock: " .. tostring(err)) end
+    return nil, err
+  end
+  local a, b, c = locked(store, app, lk, tok, fn, ...)
+  local served = 1
+  while q.head <= q.tail and served < GROUP_MAX do
+    local job = q[q.head]
+    q[q.head] = nil
+    q.head = q.head + 1
+    if not job.gone then
+      job.r1, job.r2, job.r3 = locked(job.store, app, lk, tok, job.fn, unpack(job.args, 1, job.nargs))
+      job.done = true
+      job.sema:post(1)
+      served = served + 1
+    end
+  end
+  release(store.meta, lk, tok)
+  handoff(q)
+  return a, b, c
+end
+
+-- Another request of this worker has the turn: wait in its queue.
+local function queued(q, lk, store, app, wait, fn, ...)
+  if not YIELDABLE[get_phase()] then return nil, "busy" end
+  QUEUED:inc(1, app)
+  local job = { store = store, fn = fn, args = { ... }, nargs = select("#", ...), sema = take_sema(),
+                done = false, lead = false, gone = false }
+  local t = q.tail + 1
+  q.tail = t
+  q[t] = job
+  ngx_update()
+  local deadline = ngx_now() + wait
+  job.sema:wait(wait)
+  give_sema(job.sema)
+  if job.done then return job.r1, job.r2, job.r3 end
+  if job.lead then
+    ngx_update()
+    local left = deadline - ngx_now()
+    if left > 0 then return serve(q, lk, store, app, left, fn, ...) end
+    handoff(q)
+    return nil, "busy"
+  end
+  job.gone = true
+  return nil, "busy"
+end
+
 --- Runs fn(B, ...) under the app's lock as one batch: everything fn writes
 -- stays, or (on any error) is put back.  Returns fn's results, or nil and
 -- the reason ("busy": the lock was not had in time; "no memory"; ...).
 function Store:run(app, wait, fn, ...)
-  local P = keys.prefix(app)
-  local lk = "lk:" .. app
-  local tok, err = acquire(self.meta, lk, self.lock_ttl, wait or self.lock_wait)
-  if not tok then
-    if err ~= "busy" then self:error("lock: " .. tostring(err)) end
-    return nil, err
+  local _, lk = app_names(app)
+  wait = wait or self.lock_wait
+  local q = turns[lk]
+  if not q then
+    q = { active = false, head = 1, tail = 0, since = 0 }
+    turns[lk] = q
   end
-  local B = batch(self, P)
-  B.lock_key, B.lock_tok = lk, tok
-  local ok, a, b, c = pcall(fn, B, ...)
-  if not ok then
-    local clean = rollback(B, 0)
-    release(self.meta, lk, tok)
-    local reason, key
-    if type(a) == "table" and a.imbill_store then
-      reason, key = a.imbill_store, a.key
-    else
-      reason = "internal error: " .. tostring(a)
-      ngx.log(ngx.ERR, "imbill: ", reason)
-    end
-    if not clean then reason = reason .. "; rollback incomplete" end
-    self:error(reason, key)
-    return nil, reason
+  if q.active then
+    if ngx_now() - q.since < STALE then return queued(q, lk, self, app, wait, fn, ...) end
+    -- a turn that never ended (a bug): its waiters time out on their own
+    q.head, q.tail = 1, 0
   end
-  release(self.meta, lk, tok)
-  return a, b, c
+  q.active, q.since = true, ngx_now()
+  return serve(q, lk, self, app, wait, fn, ...)
 end
 
 local function apply_steps(B, steps, atomic)
@@ -714,6 +975,26 @@ local function apply_steps(B, steps, atomic)
   return out
 end
 M.apply_steps = apply_steps
+
+--- Applies one unit's steps all or nothing inside a batch, each step's
+-- outcome in its own fields (step.result, step.refusal).  Returns the index
+-- of the refused step, or nil.
+local function apply_unit(B, steps)
+  local mark = B.n
+  for i = 1, #steps do
+    local s = steps[i]
+    local res, ref = apply_plan(B, s.plan, s)
+    s.result, s.refusal = res, ref
+    if res == "refused" then
+      if not rollback(B, mark) then fail("rollback incomplete") end
+      for j = 1, i - 1 do steps[j].result = "rolled back" end
+      for j = i + 1, #steps do steps[j].result, steps[j].refusal = "skipped", nil end
+      return i
+    end
+  end
+  return nil
+end
+M.apply_unit = apply_unit
 
 --- Applies steps = { { plan =, user =, peer =, group =, event = }, ... } in
 -- order under one lock.  atomic: all or nothing (the first refused step
@@ -749,44 +1030,81 @@ local function login_shaped(plan)
   return marks == 1
 end
 
-local function login_general(self, app, plan, subj)
-  return self:run(app, nil, function(B)
-    local lk = "ls:" .. app .. ":" .. (crc32(subj.user) % self.stripes)
-    local tok, err = acquire(self.meta, lk, self.lock_ttl, self.lock_wait)
-    if not tok then fail("login lock: " .. tostring(err)) end
-    local ok, res, ref = pcall(apply_plan, B, plan, subj)
-    release(self.meta, lk, tok)
-    if not ok then error(res, 0) end
-    return res, ref
-  end)
+local STRIPE = {} -- app -> { [stripe] = lock key }
+local function stripe_key(self, app, user)
+  local t = STRIPE[app]
+  if not t then
+    t = {}
+    STRIPE[app] = t
+  end
+  local i = crc32(user) % self.stripes
+  local k = t[i]
+  if not k then
+    k = "ls:" .. app .. ":" .. i
+    t[i] = k
+  end
+  return k
+end
+
+-- A login plan of another shape, under the app lock and the user's stripe:
+-- what it writes reaches the dict before the stripe is let go.
+local function login_locked(B, self, app, plan, subj)
+  local lk = stripe_key(self, app, subj.user)
+  local tok, err = acquire(self.meta, lk, self.lock_ttl, self.lock_wait)
+  if not tok then fail("login lock: " .. tostring(err)) end
+  local ok, res, ref = pcall(apply_plan, B, plan, subj)
+  if ok then
+    local done, ferr = pcall(flush, B)
+    if not done then ok, res = false, ferr end
+  end
+  release(self.meta, lk, tok)
+  if not ok then error(res, 0) end
+  return res, ref
+end
+
+local function raise_last_day(B, key, to)
+  local cur = rd(B, key)
+  if cur == nil or to > cur then wr(B, key, to) end
+end
+
+local function guard_ok(kind, v, arg)
+  if kind == O_EQ then return v == arg end
+  if kind == O_NE then return v ~= arg end
+  if kind == O_LE then return v <= arg end
+  return v == NO_DAY or v >= arg
 end
 
 --- A login plan for `user` (event: its id, or nil).  Returns "applied" |
 -- "unchanged" | "duplicate" | "refused", refusal; or nil, reason.
 function Store:login(app, plan, user, event)
-  local subj = { user = user, event = event }
-  if plan.refused ~= 0 or not login_shaped(plan) then return login_general(self, app, plan, subj) end
+  if plan.refused ~= 0 or not login_shaped(plan) then
+    return self:run(app, nil, login_locked, self, app, plan, { user = user, event = event })
+  end
   local d, meta = self.d, self.meta
-  local P = keys.prefix(app)
+  local P = app_names(app)
   local day, month = plan.day, plan.month
   local n = plan.nops
   local evkey, actkey, raise_to
   -- guards on the app's keys: they change seldom (a release, a new latest
-  -- day), and are read without the lock
+  -- day), and are read without the lock, each once
+  local last_day, released
   for i = 0, n - 1 do
     local op = plan.op[i]
     local kind = op.kind
     if kind <= O_GE then
       local k = op.key
-      local v = d:get(key_of(P, k))
-      if v == nil then v = default_of(k) end
-      local arg = tonumber(op.arg)
-      local ok
-      if kind == O_EQ then ok = v == arg
-      elseif kind == O_NE then ok = v ~= arg
-      elseif kind == O_LE then ok = v <= arg
-      else ok = v == NO_DAY or v >= arg end
-      if not ok then return "refused", refusal(op, tonumber(op.bound), v) end
+      local v
+      if k == K.IMB_K_LAST_DAY then
+        if last_day == nil then last_day = d:get(key_of(P, k)) or NO_DAY end
+        v = last_day
+      elseif k == K.IMB_K_RELEASED then
+        if released == nil then released = d:get(key_of(P, k)) or NO_DAY end
+        v = released
+      else
+        v = d:get(key_of(P, k))
+        if v == nil then v = default_of(k) end
+      end
+      if not guard_ok(kind, v, tonumber(op.arg)) then return "refused", refusal(op, tonumber(op.bound), v) end
     elseif kind == O_MAX then
       raise_to = tonumber(op.arg)
     elseif kind == O_FRESH and event ~= nil then
@@ -804,7 +1122,7 @@ function Store:login(app, plan, user, event)
       return nil, err
     end
   end
-  local lk = "ls:" .. app .. ":" .. (crc32(user) % self.stripes)
+  local lk = stripe_key(self, app, user)
   local tok, err = acquire(meta, lk, self.lock_ttl, self.lock_wait)
   if not tok then
     if evkey then d:delete(evkey) end
@@ -822,11 +1140,12 @@ function Store:login(app, plan, user, event)
     end
     return "refused", { code = core.R_CLOSED, limit = core.L.IMB_L_DAY_OPEN, max = UNLIMITED, current = 0, peer = 0 }
   end
-  local ok, serr = d:safe_set(actkey, new)
   local why
-  if not ok then
-    why = serr or "set failed"
-  else
+  if new ~= old then
+    local ok, serr = d:safe_set(actkey, new)
+    if not ok then why = serr or "set failed" end
+  end
+  if not why then
     if dn then
       local v, e = incr(d, key_of(P, K.IMB_K_DAU, day), 1)
       if not v then why = e end
@@ -850,13 +1169,9 @@ function Store:login(app, plan, user, event)
   end
   -- the app's latest day moves about once a day: only then the app lock
   if raise_to then
-    local key = key_of(P, K.IMB_K_LAST_DAY)
-    local v = d:get(key)
-    if v == nil or raise_to > v then
-      self:run(app, nil, function(B)
-        local cur = rd(B, key)
-        if cur == nil or raise_to > cur then wr(B, key, raise_to) end
-      end)
+    if last_day == nil then last_day = d:get(key_of(P, K.IMB_K_LAST_DAY)) or NO_DAY end
+    if last_day == NO_DAY or raise_to > last_day then
+      self:run(app, nil, raise_last_day, key_of(P, K.IMB_K_LAST_DAY), raise_to)
     end
   end
   return "applied"

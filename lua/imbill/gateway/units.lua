@@ -34,20 +34,21 @@ function M.build(app, units, t, now, event_of)
   end
 end
 
--- Reads the results of one unit's steps.
-local function classify(u, res, bad)
+-- Reads the results of one unit's steps (in their result fields).
+local function classify(u, steps, bad)
   if bad then
-    local r = res[bad].refusal
-    u.refusal, u.refused_step = r, u.steps[bad]
+    local r = steps[bad].refusal
+    u.refusal, u.refused_step = r, steps[bad]
     u.status = M.NOT_A_QUOTA[r.limit] and "not_counted" or "refused"
     return
   end
   local applied, dup, any = {}, false, false
-  for i, r in ipairs(res) do
-    if r.result == "applied" then
-      applied[#applied + 1] = plans.describe(u.steps[i])
+  for i = 1, #steps do
+    local res = steps[i].result
+    if res == "applied" then
+      applied[#applied + 1] = plans.describe(steps[i])
       any = true
-    elseif r.result == "duplicate" then
+    elseif res == "duplicate" then
       dup = true
     end
   end
@@ -57,10 +58,11 @@ end
 M.classify = classify
 
 local function apply_all(B, units)
-  for _, u in ipairs(units) do
-    if not u.unplanned and #u.steps > 0 then
-      local res, bad = store_mod.apply_steps(B, u.steps, true)
-      classify(u, res, bad)
+  for i = 1, #units do
+    local u = units[i]
+    local steps = u.steps
+    if not u.unplanned and #steps > 0 then
+      classify(u, steps, store_mod.apply_unit(B, steps))
     elseif u.unplanned then
       u.status = "not_counted"
     end
@@ -69,17 +71,20 @@ local function apply_all(B, units)
 end
 M.apply_all = apply_all
 
---- Applies the units under the app's lock.  extra(B, units), when given,
--- runs in the same hold after them (a reservation's record).  Returns true,
--- or nil and the store's reason.
-function M.apply(store, app, units, wait, extra)
+local function apply_units(B, units, extra, arg)
+  apply_all(B, units)
+  if extra then extra(B, units, arg) end
+  return true
+end
+
+--- Applies the units under the app's lock.  extra(B, units, arg), when
+-- given, runs in the same hold after them (a reservation's record).  Returns
+-- true, or nil, the store's reason and (Redis) what must be settled once
+-- Tencent's answer is known.
+function M.apply(store, app, units, wait, extra, arg)
   -- a store that applies programs (Redis) takes the units whole
   if store.apply_units then return store:apply_units(app, units, wait) end
-  return store:run(app.id, wait, function(B)
-    apply_all(B, units)
-    if extra then extra(B, units) end
-    return true
-  end)
+  return store:run(app.id, wait, apply_units, units, extra, arg)
 end
 
 return M

@@ -10,9 +10,7 @@ local M = {}
 -- start with `fn` (the public function) when given.
 function M.day(s, field, fn)
   if fn == nil then return core.parse_date(s, field) end
-  local ok, v = pcall(core.parse_date, s, field)
-  if not ok then error(fn .. ": " .. tostring(v), 0) end
-  return v
+  return errors.call(fn, nil, core.parse_date, s, field)
 end
 
 --- Parses a "YYYY-MM" month into a month number (year*12 + month-1).
@@ -22,12 +20,11 @@ end
 local LAST_MONTH = 9999 * 12 + 7
 
 function M.month(s, field, fn)
-  local ok, v = pcall(core.parse_month, s, field)
-  if ok and v > LAST_MONTH then
-    ok, v = false, string.format("%s: %s is after 9999-08, the last month whose due date and arrears fall"
-      .. " within year 9999", field or "month", core.format_month(v))
+  local v = errors.call(fn, nil, core.parse_month, s, field)
+  if v > LAST_MONTH then
+    errors.raise(fn, field or "month", core.format_month(v) .. " is after 9999-08, the last month whose due date"
+      .. " and arrears fall within year 9999", errors.NOVALUE)
   end
-  if not ok then error((fn and (fn .. ": ") or "") .. tostring(v), 0) end
   return v
 end
 M.format = core.format_date
@@ -62,6 +59,19 @@ function M.tz_offset(tz, field)
     errors.raise(nil, field, "offset is out of range (-12:00 to +14:00, minutes below 60)", tz)
   end
   errors.raise(nil, field, 'malformed offset (expected +HH:MM, -HH:MM, +HHMM, +H, "UTC" or "Z")', tz)
+end
+
+--- tz_offset for fn's field, its error named fn's.  A string too long or too
+-- odd to be an offset is refused before it is read, so it is never echoed
+-- whole.
+function M.offset(tz, field, fn)
+  field = field or "tz"
+  if type(tz) == "string" and (#tz > 16 or tz:find("[^%w%+%-:]")) then
+    errors.raise(fn, field, "expected an offset like \"+08:00\"", tz)
+  end
+  local ok, off = pcall(M.tz_offset, tz, field)
+  if not ok then error(errors.rename(errors.of(off), fn), 0) end
+  return off
 end
 
 function M.format_tz(offset)

@@ -3,6 +3,7 @@
 -- ("0.015"), compares with == < <= and adds with + and -.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 
 local M = {}
 
@@ -21,14 +22,20 @@ M.from_cents = core.money_from_cents
 M.from_micros = core.money_from_micros
 M.ZERO = core.money("0")
 
+local function add(a, b) return a + b end
+
 --- Sum of an array of money values (or amounts money() takes).
 function M.sum(list)
   check.table("imbill.money.sum", "list", list)
   local s = M.ZERO
-  for i = 1, #list do
-    local v = list[i]
-    if not core.is_money(v) then v = M.new(v, "list[" .. i .. "]") end
-    s = s + v
+  -- read raw: a sum is of the values the list holds, not of what an
+  -- __index or __len of the caller's makes up
+  local n = 0
+  while rawget(list, n + 1) ~= nil do n = n + 1 end
+  for i = 1, n do
+    local v = rawget(list, i)
+    if not core.is_money(v) then v = errors.call("imbill.money.sum", nil, M.new, v, "list[" .. i .. "]") end
+    s = errors.call("imbill.money.sum", nil, add, s, v)
   end
   return s
 end

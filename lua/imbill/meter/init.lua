@@ -40,20 +40,24 @@ local FLAT_LIMITS = { "accounts", "friends_per_user", "groups_per_user", "av_gro
 function M.limits(book, ed, addons, same_day)
   local fn = "imbill.meter.limits"
   if not books.is_book(book) then check.fail(fn, "book", "expected a price book (imbill.book)", book) end
-  if type(ed) ~= "table" or ed.book ~= book.name or not book:has_edition(ed.id) then
+  if not books.is_edition(ed) or ed.book ~= book.name or not book:has_edition(ed.id) then
     check.fail(fn, "edition", "expected an edition of price book " .. book.name, ed)
   end
   if addons ~= nil then check.table(fn, "addons", addons) end
+  local raises = {}
+  for i, id in check.items(addons or {}) do
+    raises[i] = errors.call(fn, "addons[" .. i .. "]", book.addon, book, id).raises
+  end
   local out = { same_day_disbands = same_day == true, features = {} }
   for _, k in ipairs(FLAT_LIMITS) do out[k] = ed.limits[k] end
   local members = {}
   for _, g in ipairs(books.GROUP_TYPES) do members[g] = ed:members_limit(g) end
-  for _, id in ipairs(addons or {}) do
-    for limit, per in pairs(book:addon(id).raises) do
+  for _, r in ipairs(raises) do
+    for limit, per in next, r do
       local v = per[ed.id]
       if v ~= nil then
         if limit == "members_per_group" then
-          for g in pairs(books.NON_AV) do
+          for g in next, books.NON_AV do
             local x = v
             if type(v) == "table" then x = v[g] end
             if x ~= nil then members[g] = x or nil end
@@ -75,7 +79,7 @@ local function check_addons(fn, book, ed, addons)
   if addons == nil then return {} end
   check.table(fn, "addons", addons)
   local out = {}
-  for i, id in ipairs(addons) do
+  for i, id in check.items(addons) do
     local a = errors.call(fn, "addons[" .. i .. "]", book.addon, book, id)
     if not a.fee[ed.id] then
       check.fail(fn, "addons[" .. i .. "]", string.format("add-on %s is not sold for edition %s", id, ed.id), id)
@@ -97,7 +101,7 @@ function M.new(o)
     check.fail(FN, "edition", "is required (one of: " .. table.concat(book:editions(), ", ") .. ")", check.NOVALUE)
   end
   local ed = errors.call(FN, "edition", book.edition, book, o.edition)
-  local offset = o.tz == nil and book.offset or errors.call(FN, "tz", dates.tz_offset, o.tz, "tz")
+  local offset = o.tz == nil and book.offset or dates.offset(o.tz, "tz", FN)
   if o.same_day_disbands ~= nil and type(o.same_day_disbands) ~= "boolean" then
     check.fail(FN, "same_day_disbands", "expected a boolean", o.same_day_disbands)
   end
@@ -112,14 +116,28 @@ function M.new(o)
     end
     impl.activated(m, dates.format(day))
   end
-  if o.clock ~= nil then impl.set_clock(m, o.clock) end
+  if o.clock ~= nil then errors.call(FN, "clock", impl.set_clock, m, o.clock) end
   return m
 end
 
 setmetatable(M, { __call = function(_, o) return M.new(o) end })
 
+-- A call of the core's private entry points, its error named by the method
+-- that made it (a finalizer may close the meter in the middle of a method).
+local function on(fn, f, ...) return errors.call(fn, nil, f, ...) end
+
+-- A save or load that failed: an error of kind "io" (docs/errors.md) with
+-- the system's error number, whatever failed (the system, or the file's checks).
+local function io_fail(fn, reason, path, errno)
+  local e = errors.new(fn, "path", reason, path)
+  e.kind = "io"
+  e.errno = errno ~= 0 and errno or nil
+  error(e, 0)
+end
+
 local function state(m, fn)
   if not impl.is_meter(m) then check.fail(fn, "self", "expected a meter: call it as m:" .. fn:match(":(.*)") .. "(...)", m) end
+  if impl.handle(m) == nil then check.fail(fn, "self", "the meter was closed", check.NOVALUE) end
   return impl.state(m)
 end
 
@@ -130,7 +148,7 @@ function Meter:edition(t)
   if t ~= nil and (type(t) ~= "number" or t ~= math.floor(t)) then
     check.fail(fn, "t", "expected an instant in whole Unix seconds", t)
   end
-  local segs = impl.segments(self)
+  local segs = on(fn, impl.segments, self)
   local s = segs[#segs]
   if t ~= nil then
     for i = #segs, 1, -1 do
@@ -147,7 +165,7 @@ function Meter:book() return state(self, "meter:book").book end
 -- event more than a day after the clock is refused "future" (docs/meter.md).
 function Meter:set_clock(t)
   state(self, "meter:set_clock")
-  impl.set_clock(self, t)
+  errors.call("meter:set_clock", "t", impl.set_clock, self, t)
 end
 
 local CHANGE_CODES = {
@@ -170,14 +188,14 @@ function Meter:change_edition(id, t, event_id)
   local book = st.book
   local ed = errors.call(fn, "edition", book.edition, book, id)
   if event_id ~= nil then check.string(fn, "event id", event_id) end
-  local day = errors.call(fn, "t", dates.day_of, t, impl.offset(self), "t")
-  local segs = impl.segments(self)
+  local day = errors.call(fn, nil, dates.day_of, t, on(fn, impl.offset, self), "t")
+  local segs = on(fn, impl.segments, self)
   local cur = book:edition(segs[#segs].edition)
   local addons = {}
   for _, a in ipairs(st.addons[#segs] or {}) do
     if book:addon(a).fee[ed.id] then addons[#addons + 1] = a end
   end
-  local verdict = impl.change(self, book.policy, t, ed.id, M.limits(book, ed, addons, st.same_day), ed.free)
+  local verdict = on(fn, impl.change, self, book.policy, t, ed.id, M.limits(book, ed, addons, st.same_day), ed.free)
   if verdict == "ok" then
     st.addons[#segs + 1] = addons
     return true
@@ -212,8 +230,8 @@ function Meter:usage(month)
   local mo = dates.month(month, "month", fn)
   local first = dates.month_first(mo)
   local last = first + dates.month_length(mo) - 1
-  local dau, groups, mau = impl.month(self, month)
-  local segs = impl.segments(self)
+  local dau, groups, mau = on(fn, impl.month, self, month)
+  local segs = on(fn, impl.segments, self)
   local at_first, change, change_seg = 1, nil, nil
   for i, s in ipairs(segs) do
     local d = s.day and dates.day(s.day) or nil
@@ -228,10 +246,10 @@ function Meter:usage(month)
   for _, n in ipairs(books.BUILTIN) do if book == books.get(n) then builtin = true end end
   local u = {
     book = builtin and book.name or book, edition = segs[at_first].edition, month = dates.format_month(mo),
-    dau = dau, groups = groups, mau = mau, tz = dates.format_tz(impl.offset(self)),
+    dau = dau, groups = groups, mau = mau, tz = dates.format_tz(on(fn, impl.offset, self)),
   }
   if change then u.change = { on = change.day, to = change.edition } end
-  local act = impl.activated(self)
+  local act = on(fn, impl.activated, self)
   if act and dates.day(act) <= last then u.activated = act
   elseif not act and not segs[1].free then
     -- started on a paid edition: the first activation is older than the meter
@@ -247,7 +265,9 @@ end
 
 --- The month's invoice, straight from the meter.
 function Meter:invoice(month)
-  return require("imbill.bill.invoice").invoice(self:usage(month))
+  state(self, "meter:invoice")
+  local u = errors.call("meter:invoice", nil, Meter.usage, self, month)
+  return errors.call("meter:invoice", nil, require("imbill.bill.invoice").invoice, u)
 end
 
 -- Saving and loading -----------------------------------------------------
@@ -337,7 +357,7 @@ local function encode_meta(inf)
   return recs
 end
 
-local function corrupt(fn, path, msg) check.fail(fn, "path", "corrupt meter file: " .. msg, path) end
+local function corrupt(fn, path, msg) io_fail(fn, "corrupt meter file: " .. msg, path, 0) end
 
 -- Version 2: "key=value" lines, read as before.
 local function decode_meta_v2(fn, s, path)
@@ -422,8 +442,9 @@ function Meter:save(path, opts)
   if opts ~= nil then
     check.fields(fn, check.table(fn, "opts", opts), { crash_after_bytes = true, named_temp = true })
   end
-  local ok, err = impl.save(self, path, encode_meta(st), opts and opts.crash_after_bytes, opts and opts.named_temp)
-  if not ok then check.fail(fn, "path", err, path) end
+  local crash = opts and check.opt_count(fn, "opts.crash_after_bytes", opts.crash_after_bytes)
+  local ok, err, errno = on(fn, impl.save, self, path, encode_meta(st), crash, opts and opts.named_temp)
+  if not ok then io_fail(fn, err, path, errno) end
   return true
 end
 
@@ -470,7 +491,7 @@ function M.load(path, opts)
   if opts ~= nil then check.fields(fn, opts, { book = true }) end
   local st = {}
   local m, recs, version = impl.load(path, st)
-  if not m then check.fail(fn, "path", recs, path) end
+  if not m then io_fail(fn, recs, path, version) end
   local d = version == 2 and decode_meta_v2(fn, recs[1][2], path) or decode_meta(fn, recs, path)
   local given = opts and opts.book ~= nil and check.call(fn, books.get, opts.book) or nil
   local book

@@ -85,9 +85,12 @@ local TEMPLATES = {
 }
 
 function M.message(r, m)
-  local st = core.meter_impl.state(m)
-  local book = st and st.book_name or "?"
-  local tz = dates.format_tz(core.meter_impl.offset(m))
+  -- the meter may be closed by now (a finalizer run while the refusal was
+  -- built): the sentence is written without what it can no longer tell
+  local ok, st = pcall(core.meter_impl.state, m)
+  local book = ok and type(st) == "table" and st.book_name or "?"
+  local ok2, off = pcall(core.meter_impl.offset, m)
+  local tz = ok2 and dates.format_tz(off) or "?"
   local t = TEMPLATES[r.limit]
   return t and t(r, book, tz) or "Refused."
 end

@@ -27,7 +27,9 @@ local fmt = require "imbill.internal.fmt"
 local books = require "imbill.book"
 
 local M = {}
-local FN = "imbill.replay"
+-- Each public function names itself in its errors.
+local FN = "imbill.replay.run"
+local FN_EVENTS, FN_EVENT, FN_APPLY = "imbill.replay.events", "imbill.replay.event", "imbill.replay.apply"
 
 local ACTIONS = {
   create_account = { "user" }, delete_account = { "user" }, login = { "user" },
@@ -38,7 +40,7 @@ local ACTIONS = {
 }
 M.ACTIONS = ACTIONS
 local ACTION_NAMES = {}
-for a in pairs(ACTIONS) do ACTION_NAMES[#ACTION_NAMES + 1] = a end
+for a in next, ACTIONS do ACTION_NAMES[#ACTION_NAMES + 1] = a end
 table.sort(ACTION_NAMES)
 local COLUMN_NAMES = { "time", "action", "user", "group", "peer", "type", "edition", "id" }
 local COLUMNS = {}
@@ -87,6 +89,13 @@ function M.time(v)
   return day * 86400 + h * 3600 + mi * 60 + s - off
 end
 
+-- A meter argument: one imbill.meter made, still open (nil allowed when optional).
+local function check_meter(fn, m, optional)
+  if m == nil and optional then return end
+  if not core.meter_impl.is_meter(m) then check.fail(fn, "meter", "expected a meter made by imbill.meter", m) end
+  if core.meter_impl.handle(m) == nil then check.fail(fn, "meter", "the meter was closed", check.NOVALUE) end
+end
+
 local function check_id(field, v)
   if #v > ID_MAX then return bad(field, string.format("longer than %d bytes", ID_MAX), v) end
 end
@@ -96,13 +105,14 @@ end
 -- it: the edition of a change must be one of its price book's, and ev.day is
 -- the billing day in its time zone.
 function M.event(e, m)
+  check_meter(FN_EVENT, m, true)
   if type(e) ~= "table" then return nil, bad("event", "expected a table", e) end
   local action = e.action
   if type(action) ~= "string" or not ACTIONS[action] then
     return nil, bad("action", "unknown action (known: " .. table.concat(ACTION_NAMES, ", ") .. ")", action)
   end
   local unknown
-  for k in pairs(e) do
+  for k in next, e do
     if not COLUMNS[k] and (unknown == nil or tostring(k) < tostring(unknown)) then unknown = k end
   end
   if unknown ~= nil then
@@ -155,13 +165,12 @@ end
 -- quoting, an over-long line): nothing after it is read.  A failed read
 -- raises an error object of kind "io".  src:close() may be called at any time.
 
-local function read_error(name, line, errno)
-  return files.error(FN, "path", "cannot read line " .. line, name, errno)
-end
-
-local function open_source(path, format, m, name)
+local function open_source(fn, path, format, m, name)
+  local function read_error(line, errno)
+    return files.error(fn, "path", "cannot read line " .. line, name, errno)
+  end
   local f, code = files.open(path)
-  if not f then error(files.error(FN, "path", "cannot open", path, code), 0) end
+  if not f then error(files.error(fn, "path", "cannot open", path, code), 0) end
   local src = { f = f }
   function src.close()
     if src.f then
@@ -171,7 +180,7 @@ local function open_source(path, format, m, name)
   end
 
   if format == "jsonl" then
-    local dkjson, jerr = json.module(FN, "format")
+    local dkjson, jerr = json.module(fn, "format")
     if not dkjson then
       src.close()
       error(jerr, 0)
@@ -187,7 +196,7 @@ local function open_source(path, format, m, name)
             return n + 1, nil, string.format("a line longer than %d bytes; the rest of the log is not read",
               csv.MAX_RECORD), true
           end
-          error(read_error(name, n + 1, code2), 0)
+          error(read_error(n + 1, code2), 0)
         end
         if line == nil then
           src.close()
@@ -215,7 +224,7 @@ local function open_source(path, format, m, name)
       local fields, n = reader:read()
       if fields == false then
         src.close()
-        if n.errno then error(read_error(name, n.line, n.errno), 0) end
+        if n.errno then error(read_error(n.line, n.errno), 0) end
         return n.line, nil, string.format("column %d: %s; the rest of the log is not read", n.column or 1,
           n.message), true
       end
@@ -229,14 +238,14 @@ local function open_source(path, format, m, name)
           names[i] = fmt.trim(c)
           if not COLUMNS[names[i]] then
             src.close()
-            error(errors.new(FN, name .. ":" .. n, string.format("header: column %d: unknown column (known: %s)", i,
+            error(errors.new(fn, name .. ":" .. n, string.format("header: column %d: unknown column (known: %s)", i,
               table.concat(COLUMN_NAMES, ", ")), names[i]), 0)
           end
         end
         local index, again, first = csv.index(names)
         if not index then
           src.close()
-          error(errors.new(FN, name .. ":" .. n, string.format("header: column %d: column %q appears twice (also"
+          error(errors.new(fn, name .. ":" .. n, string.format("header: column %d: column %q appears twice (also"
             .. " column %d)", again, names[again], first), check.NOVALUE), 0)
         end
         header = names
@@ -257,13 +266,13 @@ local function open_source(path, format, m, name)
   return src
 end
 
-local function format_of(path, format)
+local function format_of(fn, path, format)
   if format == nil then
     if path:match("%.jsonl$") or path:match("%.ndjson$") or path:match("%.json$") then return "jsonl" end
     if path:match("%.csv$") then return "csv" end
-    check.fail(FN, "format", "cannot tell from the file name; give \"csv\" or \"jsonl\"", path)
+    check.fail(fn, "format", "cannot tell from the file name; give \"csv\" or \"jsonl\"", path)
   end
-  if format ~= "csv" and format ~= "jsonl" then check.fail(FN, "format", "expected \"csv\" or \"jsonl\"", format) end
+  if format ~= "csv" and format ~= "jsonl" then check.fail(fn, "format", "expected \"csv\" or \"jsonl\"", format) end
   return format
 end
 
@@ -271,8 +280,9 @@ end
 -- events(path [, format [, meter]]).  With the meter, events are checked
 -- against it too (replay.event).
 function M.events(path, format, m)
-  check.string(FN, "path", path)
-  local src = open_source(path, format_of(path, format), m, path)
+  check.string(FN_EVENTS, "path", path)
+  check_meter(FN_EVENTS, m, true)
+  local src = open_source(FN_EVENTS, path, format_of(FN_EVENTS, path, format), m, path)
   return function()
     local n, ev, e = src.next()
     return n, ev, e
@@ -281,7 +291,12 @@ end
 
 --- Applies one normalised event; returns the meter's answer.
 function M.apply(m, ev)
-  local a = ev.action
+  check_meter(FN_APPLY, m)
+  check.table(FN_APPLY, "event", ev)
+  local a = rawget(ev, "action")
+  if type(a) ~= "string" or not ACTIONS[a] then
+    check.fail(FN_APPLY, "event.action", "unknown action (known: " .. table.concat(ACTION_NAMES, ", ") .. ")", a)
+  end
   if a == "login" or a == "create_account" or a == "delete_account" then return m[a](m, ev.user, ev.time, ev.id) end
   if a == "create_group" then return m:create_group(ev.group, ev.type, ev.time, ev.id) end
   if a == "disband_group" then return m:disband_group(ev.group, ev.time, ev.id) end
@@ -306,7 +321,7 @@ end
 -- One pass over the log applying each good event to m.  With stop_at_error
 -- the pass ends at the first error and returns false.
 local function apply_pass(m, o, report, stop_at_error)
-  local src = open_source(o.path, o.format, m, o.name)
+  local src = open_source(FN, o.path, o.format, m, o.name)
   local seen = {}
   local ok, result = pcall(function()
     while true do
@@ -375,7 +390,7 @@ end
 function M.run(o)
   check.fields(FN, o, OPTS)
   check.string(FN, "path", o.path)
-  local format = format_of(o.path, o.format)
+  local format = format_of(FN, o.path, o.format)
   if o.strict ~= nil and type(o.strict) ~= "boolean" then check.fail(FN, "strict", "expected a boolean", o.strict) end
   if o.name ~= nil then check.string(FN, "name", o.name) end
   local m = o.meter
@@ -384,10 +399,10 @@ function M.run(o)
     if o.book == nil or o.edition == nil then
       check.fail(FN, "meter", "give a meter, or book and edition to make one", check.NOVALUE)
     end
-    m = require("imbill.meter").new{ book = o.book, edition = o.edition, tz = o.tz, addons = o.addons,
-                                      same_day_disbands = o.same_day_disbands }
-  elseif getmetatable(m) == nil or getmetatable(m).__name ~= "imbill.Meter" then
-    check.fail(FN, "meter", "expected a meter made by imbill.meter", m)
+    m = errors.call(FN, nil, require("imbill.meter").new, { book = o.book, edition = o.edition, tz = o.tz,
+      addons = o.addons, same_day_disbands = o.same_day_disbands })
+  else
+    check_meter(FN, m)
   end
   local opts = { path = o.path, format = format, name = o.name or o.path }
   local report = new_report()
@@ -397,7 +412,7 @@ function M.run(o)
   end
 
   -- check everything; report every malformed event
-  local src = open_source(o.path, format, m, opts.name)
+  local src = open_source(FN, o.path, format, m, opts.name)
   local ok, e = pcall(function()
     while true do
       local n, ev, msg = src.next()

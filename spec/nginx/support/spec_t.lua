@@ -123,6 +123,10 @@ function H.flush()
     state.clear_damage(s)
   end
   if state.replay then state.replay:flush_all() end
+  -- counts the workers have not published yet would land after the flush
+  local metrics = require "imbill.gateway.metrics"
+  metrics.publish()
+  ngx.sleep(metrics.PUBLISH * 1.5)
   local meta = state.meta
   for _, k in ipairs(meta:get_keys(0)) do
     if k:sub(1, 2) == "m|" then meta:delete(k) end
@@ -137,6 +141,21 @@ end
 
 function H.clear()
   return send { cleared = require("imbill.gateway").clear_damage() }
+end
+
+-- Holds an app's lock for ?ms= milliseconds, as a worker the kernel
+-- stopped in the middle of a batch would: every request of the app waits.
+function H.hold()
+  local store_mod = require "imbill.gateway.store"
+  local app = ngx.var.arg_app
+  local store = store_of(app)
+  local ms = tonumber(ngx.var.arg_ms) or 100
+  local lk = store_mod.lock_key(app)
+  local tok, err = store_mod.acquire(store.meta, lk, 5, 2)
+  if not tok then return send({ error = tostring(err) }, 500) end
+  ngx.sleep(ms / 1000)
+  store_mod.release(store.meta, lk, tok)
+  return send { held = ms }
 end
 
 function H.queue()

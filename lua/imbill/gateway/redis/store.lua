@@ -182,6 +182,17 @@ function Store:exec(ctx, prog, deadline)
   return nil, "Redis " .. self.rname .. ": the program kept naming keys it had not declared", "failed"
 end
 
+-- Each step's outcome into its own fields (step.result, step.refusal),
+-- where units.lua reads them, as the shared-dict store leaves them.
+local function classify(u, res, bad)
+  local steps = u.steps
+  for i = 1, #steps do
+    local r = res[i]
+    steps[i].result, steps[i].refusal = r.result, r.refusal
+  end
+  U().classify(u, steps, bad)
+end
+
 local function plan_refusal(plan)
   local r = plan.refusal
   return { code = tonumber(r.code), limit = tonumber(r.limit), max = tonumber(r.max), current = tonumber(r.current),
@@ -198,7 +209,7 @@ local function refused_by_plan(u)
         elseif i == j then res[i] = { result = "refused", refusal = plan_refusal(s.plan) }
         else res[i] = { result = "skipped" } end
       end
-      U().classify(u, res, j)
+      classify(u, res, j)
       return true
     end
   end
@@ -266,7 +277,7 @@ function Store:apply_units(app, units, _, reserve)
   end
   for _, e in ipairs(sent) do
     local res, bad = program.unit_result(e.h, program.answer(reply, e.pos))
-    U().classify(e.u, res, bad)
+    classify(e.u, res, bad)
   end
   return true
 end
@@ -411,7 +422,7 @@ function Store:count_after(app, units, _, spec, jr)
       e.u.steps, e.u.status = {}, "confirmed"
     else
       local res, bad = program.unit_result(e.h, program.answer(reply, e.pos))
-      U().classify(e.u, res, bad)
+      classify(e.u, res, bad)
     end
   end
   return true
