@@ -50,7 +50,15 @@ redis_port=${ports[0]}
 cluster_ports="${ports[1]} ${ports[2]} ${ports[3]}"
 ngx_a=${ports[4]} stub_a=${ports[5]} ngx_b=${ports[6]} stub_b=${ports[7]}
 
+runner=""
 stop_all() {
+  if [ -n "$runner" ]; then
+    # the spec runner first (timeout passes the signal on to busted)
+    kill -TERM "$runner" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$runner" 2>/dev/null
+    runner=""
+  fi
   for pidfile in "$prefix"/ngx-*/logs/nginx.pid; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile" 2>/dev/null)
@@ -76,7 +84,10 @@ stop_all() {
     rm -f "$pidfile"
   done
 }
-trap stop_all EXIT INT TERM
+# on a signal the servers go and the run ends (a bare trap would carry on)
+trap stop_all EXIT
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
 
 stop_all
 rm -rf "$prefix"
@@ -167,11 +178,40 @@ export IMBILL_TOP="$top" IMBILL_RS_PREFIX="$prefix" IMBILL_RS_CTL="$ctl" IMBILL_
 export LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;$top/spec/redis/support/?.lua;$top/spec/nginx/support/?.lua;;"
 export LUA_CPATH="$top/build/jit/?.so;;"
 echo "== redis specs (redis :$redis_port, cluster :${cluster_ports// /,:}, nginx :$ngx_a and :$ngx_b)"
-timeout 1200 luajit /usr/bin/busted -o "$top/scripts/busted_json.lua" --pattern=_redis "$@" spec/redis >"$out" 2>"$err"
+# about 75 s on an idle 2-core machine; the bound leaves room for a loaded one
+limit=${IMBILL_RS_TIMEOUT:-480}
+# in the background, so a signal to this script is handled at once (bash
+# runs a trap only after a foreground command ends) and stops it too
+timeout -k 10 "$limit" luajit /usr/bin/busted -o "$top/scripts/busted_json.lua" --pattern=_redis "$@" spec/redis \
+  >"$out" 2>"$err" &
+runner=$!
+wait "$runner"
 rc=$?
-[ $rc -eq 124 ] && echo "redis specs: timed out" >>"$err"
+runner=""
+[ $rc -eq 124 ] && echo "redis specs: timed out after ${limit}s" >>"$err"
 stop_all
 trap - EXIT INT TERM
+# a run that reported nothing, or stopped with no failure to show for it,
+# is a failure (never a silent zero)
+/usr/bin/python3 - "$out" "$rc" "$err" <<'EOF'
+import json, sys
+path, rc, errpath = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+try:
+    text = open(path).read()
+    doc = json.loads(text[text.index("{"):])
+except (OSError, ValueError):
+    sys.exit(0)  # no report at all: tally.lua counts that as a failure
+bad = len(doc.get("failures") or []) + len(doc.get("errors") or [])
+why = None
+if not doc.get("successes") and not bad:
+    why = "no spec ran"
+elif rc != 0 and not bad:
+    why = "busted exited with status %d" % rc
+if why:
+    err = open(errpath, errors="replace").read()[-1500:]
+    doc.setdefault("failures", []).append({"name": "redis specs: runner", "message": why + "\n" + err})
+    json.dump(doc, open(path, "w"))
+EOF
 for d in "$prefix"/ngx-*; do
   if grep -q "\[alert\]\|\[crit\]" "$d/logs/error.log"; then
     echo "nginx $(basename "$d") error.log has alerts:" >&2
@@ -179,4 +219,6 @@ for d in "$prefix"/ngx-*; do
   fi
 done
 lua5.4 "$top/scripts/tally.lua" --one "$out" "$err" | sed 's/^  //'
-exit $rc
+t=${PIPESTATUS[0]}
+[ $rc -ne 0 ] && exit $rc
+exit $t
