@@ -34,7 +34,9 @@ stop() {
   fi
   rm -f "$dir/logs/nginx.pid" "$dir/redis/redis.pid"
 }
-trap stop EXIT INT TERM
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 rm -rf "$dir"
 mkdir -p "$dir/logs" "$dir/tmp" "$dir/conf" "$dir/redis"
 redis-server --port "$redis" --bind 127.0.0.1 --dir "$dir/redis" --pidfile "$dir/redis/redis.pid" --daemonize yes \
