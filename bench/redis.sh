@@ -67,13 +67,20 @@ ticks() {
 workers() { pgrep -P "$(cat "$dir/logs/nginx.pid")" | tr '\n' ' '; }
 rpid=$(cat "$dir/redis/redis.pid")
 
+# wrk with bench/gateway.sh's script: MODE APP [signatures file]
+drive() {
+  local c=$1 d=$2 mode=$3 app=$4
+  shift 4
+  IMBILL_APP="$app" wrk -t2 -c"$c" -d"$d" --latency -s "$top/bench/gateway_wrk.lua" "http://127.0.0.1:$port" \
+    -- "$mode" "$@"
+}
+
 # One case: req/s p50 p99 not-OK, nginx us/request, Redis us/request.
 run() {
   local w0 r0 w1 r1 res n
   redis-cli -p "$redis" config resetstat >/dev/null
   w0=$(ticks $(workers)); r0=$(ticks "$rpid")
-  res=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$top/bench/redis_wrk.lua" "http://127.0.0.1:$port" -- "$@" \
-    | grep '^RESULT' | cut -d' ' -f2-)
+  res=$(drive "$conns" "${secs}s" "$@" | grep '^RESULT' | cut -d' ' -f2-5)
   w1=$(ticks $(workers)); r1=$(ticks "$rpid")
   redis-cli -p "$redis" info commandstats | grep -E 'cmdstat_(evalsha|hmget)' | tr -d '\r' \
     | sed "s/^/  [$1] /" >> "$dir/commandstats.txt"
@@ -84,8 +91,8 @@ run() {
 }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores); redis $(redis-server --version | grep -o 'v=[0-9.]*')"
-wrk -t2 -c10 -d2s -s "$top/bench/redis_wrk.lua" "http://127.0.0.1:$port" -- quota 1400000099 >/dev/null
-wrk -t2 -c10 -d2s -s "$top/bench/redis_wrk.lua" "http://127.0.0.1:$port" -- quota 1400000098 >/dev/null
+drive 10 2s quota 1400000099 >/dev/null
+drive 10 2s quota 1400000098 >/dev/null
 plain=$(run plain 1400000099)
 dict=$(run quota 1400000099)
 red=$(run quota 1400000098)

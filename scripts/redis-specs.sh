@@ -10,22 +10,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 prefix="$top/build/redis-spec"
-results="$top/build/results"
-out="$results/redis.json"
-err="$results/redis.err"
-mkdir -p "$results"
-rm -f "$out" "$err"
-
-fail_report() {
-  # a runner that dies leaves a failure, never a silent zero
-  /usr/bin/python3 - "$out" "$1" <<'EOF'
-import json, sys
-json.dump({"successes": [], "failures": [{"name": "redis specs: runner", "message": sys.argv[2]}]},
-          open(sys.argv[1], "w"))
-EOF
-  lua5.4 "$top/scripts/tally.lua" --one "$out" "$err"
-  exit 1
-}
+. "$top/scripts/suite.sh" redis
 
 for bin in nginx luajit busted redis-server redis-cli; do
   command -v "$bin" >/dev/null || fail_report "$bin is not installed (make deps)"
@@ -50,33 +35,11 @@ redis_port=${ports[0]}
 cluster_ports="${ports[1]} ${ports[2]} ${ports[3]}"
 ngx_a=${ports[4]} stub_a=${ports[5]} ngx_b=${ports[6]} stub_b=${ports[7]}
 
-runner=""
 stop_all() {
-  if [ -n "$runner" ]; then
-    # the spec runner first (timeout passes the signal on to busted)
-    kill -TERM "$runner" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$runner" 2>/dev/null
-    runner=""
-  fi
-  for pidfile in "$prefix"/ngx-*/logs/nginx.pid; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile" 2>/dev/null)
-    [ -n "$pid" ] || continue
-    kill -QUIT "$pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    rm -f "$pidfile"
-  done
-  for pidfile in "$prefix"/redis/redis.pid "$prefix"/cluster/*/redis.pid; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile" 2>/dev/null)
-    [ -n "$pid" ] || continue
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    rm -f "$pidfile"
-  done
+  # the spec runner first (timeout passes the signal on to busted)
+  stop_pid "$prefix/runner.pid" TERM
+  for pidfile in "$prefix"/ngx-*/logs/nginx.pid; do stop_pid "$pidfile" QUIT; done
+  for pidfile in "$prefix"/redis/redis.pid "$prefix"/cluster/*/redis.pid; do stop_pid "$pidfile" TERM; done
   # a spec's background helpers (a slow migration, a delayed restart)
   for pidfile in "$prefix"/bg/*.pid; do
     [ -f "$pidfile" ] || continue
@@ -184,10 +147,10 @@ limit=${IMBILL_RS_TIMEOUT:-480}
 # runs a trap only after a foreground command ends) and stops it too
 timeout -k 10 "$limit" luajit /usr/bin/busted -o "$top/scripts/busted_json.lua" --pattern=_redis "$@" spec/redis \
   >"$out" 2>"$err" &
-runner=$!
-wait "$runner"
+echo $! >"$prefix/runner.pid"
+wait $!
 rc=$?
-runner=""
+rm -f "$prefix/runner.pid"
 [ $rc -eq 124 ] && echo "redis specs: timed out after ${limit}s" >>"$err"
 stop_all
 trap - EXIT INT TERM

@@ -1,51 +1,19 @@
 --- Test-only locations inside the Redis specs' nginx (/t/...): hand-built
 -- plans through the Redis store, the login queue, the journal, a forced
 -- sweep.  Not part of the gateway.
-local cjson = require "cjson.safe"
 local state = require "imbill.gateway.state"
 local spec_t = require "spec_t"
 
 local ngx = ngx
 local M = {}
 
-local function send(t, status)
-  ngx.status = status or 200
-  ngx.header.content_type = "application/json"
-  ngx.print(cjson.encode(t))
-end
+local send, store_of = spec_t.send, spec_t.store_of
 
-local function store_of(app)
-  local a = state.cfg.apps[app]
-  return a and state.store_for(a), a
-end
-
-local H = {}
-
-function H.plan()
-  ngx.req.read_body()
-  local req = cjson.decode(ngx.req.get_body_data() or "")
-  local store = store_of(req.app)
-  if req.login then
-    local s = req.steps[1]
-    local res, ref = store:login_now(req.app, spec_t.plan_of(s.plan), s.user, s.event)
-    return send { { result = res or "error", refusal = ref } }
-  end
-  local steps = {}
-  for i, s in ipairs(req.steps) do
-    steps[i] = { plan = spec_t.plan_of(s.plan), user = s.user, peer = s.peer, group = s.group, event = s.event }
-  end
-  local out, err = store:apply(req.app, steps, req.atomic)
-  if not out then return send({ error = err }, 500) end
-  return send(out)
-end
+-- the one-node suite's locations (plan, sweep, ...), with these added
+local H = setmetatable({}, { __index = spec_t.H })
 
 -- Empties this node's dicts and counters (Redis is flushed by the spec).
 function H.flush()
-  for _, s in pairs(state.stores) do
-    s.d:flush_all()
-    s.d:flush_expired()
-    state.clear_damage(s)
-  end
   for _, rs in pairs(state.redis) do
     state.clear_damage(rs)
     rs.jdict:flush_all()
@@ -53,12 +21,7 @@ function H.flush()
     rs.meta:delete("redis_up:" .. rs.rname)
     rs.meta:delete("logins_waiting:" .. rs.rname)
   end
-  if state.replay then state.replay:flush_all() end
-  local meta = state.meta
-  for _, k in ipairs(meta:get_keys(0)) do
-    if k:sub(1, 2) == "m|" then meta:delete(k) end
-  end
-  return send { ok = true }
+  return spec_t.H.flush()
 end
 
 -- What waits on this node: the journal, this worker's login queue (after
@@ -74,11 +37,6 @@ function H.waiting()
     if ngx.var.arg_replay then journal.replay(rs) end
   end
   return send(out)
-end
-
-function H.sweep()
-  ngx.update_time()
-  return send { expired = require("imbill.gateway.reserve").sweep_all() }
 end
 
 function H.usage()
@@ -154,12 +112,6 @@ function H.bench()
   return send(out)
 end
 
-function M.handle()
-  local name = ngx.var.uri:match("^/t/(%w+)")
-  local h = H[name]
-  if not h then return send({ error = "no such test location" }, 404) end
-  local ok, err = pcall(h)
-  if not ok then return send({ error = tostring(err) }, 500) end
-end
+function M.handle() return spec_t.serve(H) end
 
 return M

@@ -144,45 +144,11 @@ end
 
 --- Many requests at once across the nodes: reqs = { { node, method, path,
 -- body }, ... }; every connection opened and every request sent before any
--- answer is read.  Returns the answers with their time to answer.
+-- answer is read.  Returns the answers with their time to answer (.took).
 function M.concurrent(reqs)
-  local socks = {}
-  for i, r in ipairs(reqs) do
-    local s = assert(socket.tcp())
-    s:settimeout(15)
-    assert(s:connect("127.0.0.1", M.nodes[r[1]]))
-    socks[i] = s
-  end
-  local t0 = {}
-  for i, r in ipairs(reqs) do
-    local body = r[4]
-    local lines = { r[2] .. " " .. r[3] .. " HTTP/1.1", "Host: 127.0.0.1", "Connection: close" }
-    if body then lines[#lines + 1] = "Content-Length: " .. #body end
-    t0[i] = M.now()
-    assert(socks[i]:send(table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")))
-  end
-  local out = {}
-  for i, s in ipairs(socks) do
-    local data, _, partial = s:receive("*a")
-    s:close()
-    data = data or partial or ""
-    local head, rest = data:match("^(.-)\r\n\r\n(.*)$")
-    rest = rest or ""
-    if head and head:lower():find("transfer%-encoding:%s*chunked") then
-      local parts, j = {}, 1
-      while true do
-        local size_hex, after = rest:match("^(%x+)[^\r\n]*\r\n()", j)
-        if not size_hex then break end
-        local size = tonumber(size_hex, 16)
-        if size == 0 then break end
-        parts[#parts + 1] = rest:sub(after, after + size - 1)
-        j = after + size + 2
-      end
-      rest = table.concat(parts)
-    end
-    out[i] = { status = head and tonumber(head:match("^HTTP/1%.%d (%d+)")), body = rest, took = M.now() - t0[i] }
-  end
-  return out
+  local list = {}
+  for i, r in ipairs(reqs) do list[i] = { r[2], r[3], r[4], port = M.nodes[r[1]] } end
+  return http.concurrent(list)
 end
 
 function M.stub_count(cmd)
@@ -192,23 +158,7 @@ function M.stub_count(cmd)
 end
 
 --- The value of one counter on a node's status page (nil: absent).
-function M.metric(node, name, labels)
-  local body = M.get(node, "/imbill/status").body
-  local want = name
-  if labels then
-    local ks = {}
-    for k in pairs(labels) do ks[#ks + 1] = k end
-    table.sort(ks)
-    local parts = {}
-    for i, k in ipairs(ks) do parts[i] = k .. '="' .. labels[k] .. '"' end
-    want = name .. "{" .. table.concat(parts, ",") .. "}"
-  end
-  for line in body:gmatch("[^\n]+") do
-    local k, v = line:match("^([^#].*) (%S+)$")
-    if k == want then return tonumber(v) end
-  end
-  return nil
-end
+function M.metric(node, name, labels) return http.metric_in(M.get(node, "/imbill/status").body, name, labels) end
 
 --- A counter summed over both nodes.
 function M.metric_sum(name, labels)

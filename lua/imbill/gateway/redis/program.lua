@@ -80,20 +80,7 @@ local function push(p, v)
   p.argv[n] = v
 end
 
-local function subject_id(plan, subj, s)
-  local id
-  if s == S.IMB_S_USER then id = subj.user
-  elseif s == S.IMB_S_PEER then id = subj.peer
-  elseif s == S.IMB_S_GROUP then id = subj.group
-  elseif s == S.IMB_S_DAY then id = plan.day
-  elseif s == S.IMB_S_MONTH then id = plan.month
-  elseif s == S.IMB_S_EVENT then id = subj.event
-  end
-  if id == nil then
-    error("imbill.gateway.redis: the plan names subject " .. tostring(s) .. " that the action does not carry", 0)
-  end
-  return id
-end
+local subject_id = require("imbill.gateway.plans").subject_id
 
 -- The set key of a set op.
 local function set_key(P, plan, subj, op)
