@@ -6,4 +6,5 @@ include_files = { "lua/**/*.lua", "spec/**/*.lua", "examples/**/*.lua", "bench/*
 files["spec/**"] = { std = "+busted" }
 files["lua/imbill/ffi/**"] = { std = "luajit" }
 files["spec/nginx/**"] = { std = "ngx_lua+busted" }
+files["spec/redis/**"] = { std = "ngx_lua+busted" }
 files["lua/imbill/gateway/**"] = { std = "ngx_lua" }

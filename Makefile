@@ -22,7 +22,7 @@ LUA54_INC := /usr/include/lua5.4
 JIT_INC   := /usr/include/luajit-2.1
 LUA_PATH_X := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 
-.PHONY: all deps deps-min demo test test54 testjit testcore testnotebooks asan valgrind lint bench clean \
+.PHONY: all deps deps-min demo test test54 testjit testcore testredis testnotebooks asan valgrind lint bench clean \
         rock rock-install cdef fuzz fuzz-build fuzz-api notebook docs
 
 all: build/5.4/imbill/core.so build/jit/imbill/core.so
@@ -72,9 +72,9 @@ demo: deps-min build/5.4/imbill/core.so
 # all and prints one "N passed, N failed" line.
 test: deps all
 	@rm -rf build/results && mkdir -p build/results
-	@status=0; for t in testcore test54 testjit lint testnginx testnotebooks; do \
+	@status=0; for t in testcore test54 testjit lint testnginx testredis testnotebooks; do \
 	  $(MAKE) --no-print-directory $$t || status=1; done; \
-	  lua5.4 scripts/tally.lua build/results --expect core,5.4,jit,lint,nginx,notebooks; t=$$?; \
+	  lua5.4 scripts/tally.lua build/results --expect core,5.4,jit,lint,nginx,redis,notebooks; t=$$?; \
 	  [ $$status -eq 0 ] && [ $$t -eq 0 ]
 
 testcore: build/core/tests
@@ -92,6 +92,12 @@ testjit: build/jit/imbill/core.so
 # Tencent's REST API (scripts/nginx-specs.sh; docs/gateway.md).
 testnginx: build/jit/imbill/core.so
 	@bash scripts/nginx-specs.sh
+
+# The gateway's Redis store against real servers on loopback: one Redis, a
+# 3-master Redis Cluster, two nginx nodes of two workers sharing them
+# (scripts/redis-specs.sh; docs/fleet.md).
+testredis: build/jit/imbill/core.so
+	@bash scripts/redis-specs.sh
 
 # The imbill Jupyter kernel, the example notebooks executed headless, and
 # their HTML export checked in Chromium (scripts/notebook-specs.sh).

@@ -15,7 +15,7 @@ local pace = tonumber(os.getenv("IMBILL_PACE"))
 local counter = 0
 local thread_id = 0
 local signs = {}
-local APP = "1400000099"
+local APP = os.getenv("IMBILL_APP") or "1400000099" -- bench/redis.sh names its apps
 
 local threads = {}
 function setup(thread)

@@ -8,22 +8,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 prefix="$top/build/nginx-spec"
-results="$top/build/results"
-out="$results/nginx.json"
-err="$results/nginx.err"
-mkdir -p "$results"
-rm -f "$out" "$err"
-
-fail_report() {
-  # a runner that dies leaves a failure, never a silent zero
-  /usr/bin/python3 - "$out" "$1" <<'EOF'
-import json, sys
-json.dump({"successes": [], "failures": [{"name": "nginx specs: runner", "message": sys.argv[2]}]},
-          open(sys.argv[1], "w"))
-EOF
-  lua5.4 "$top/scripts/tally.lua" --one "$out" "$err"
-  exit 1
-}
+. "$top/scripts/suite.sh" nginx
 
 for bin in nginx luajit busted; do
   command -v "$bin" >/dev/null || fail_report "$bin is not installed (make deps)"

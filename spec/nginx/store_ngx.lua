@@ -7,75 +7,9 @@ local h = require "ngx_helper"
 local APP = "1400000006"
 local DAY = 18687 -- 2021-03-01
 
-local function op(kind, key, subject, t)
-  t = t or {}
-  t.kind, t.key, t.subject = kind, key, subject
-  return t
-end
-
--- An account's plan as the core writes it: a new id counts against a cap.
-local function create_account(cap)
-  return { day = DAY, ops = {
-    op("EQ", "ACCOUNT", "USER", { arg = 0, fail = "NOOP" }),
-    op("ADD", "ACCOUNTS", "APP", { arg = 1, bound = cap, fail = "REFUSE", code = 70398, limit = "ACCOUNTS" }),
-    op("SET", "ACCOUNT", "USER", { arg = 1 }),
-    op("MAX", "LAST_DAY", "APP", { arg = DAY }),
-  } }
-end
-
-local function create_group(gtype, cap)
-  return { day = DAY, t = 1614560000, gtype = gtype, ops = {
-    op("EQ", "GROUP", "GROUP", { arg = 0, fail = "REFUSE", code = 10021, limit = "GROUP_ID" }),
-    op("ADD", "GROUPS_OF", "APP", { gtype = gtype, arg = 1, bound = cap or -1, fail = "REFUSE", code = 10036,
-                                    limit = "AV_GROUPS" }),
-    op("ADD", "GROUPS", "APP", { arg = 1 }),
-    op("ADD", "DAY_NET", "DAY", { arg = 1 }),
-    op("SET", "GROUP", "GROUP", { arg = 1 + ({ PRIVATE = 0, PUBLIC = 1, CHATROOM = 2, AVCHATROOM = 3 })[gtype] }),
-    op("SET", "GROUP_T", "GROUP", { arg = 1614560000 }),
-    op("LOG", "GROUP_LOG", "DAY", { arg = 1 }),
-  } }
-end
-
-local function disband(day)
-  return { day = day or DAY, t = 1614570000, ops = {
-    op("NE", "GROUP", "GROUP", { arg = 0, fail = "REFUSE", code = 10010, limit = "GROUP_EXISTS" }),
-    op("SET", "GROUP", "GROUP", { arg = 0 }),
-    op("ADD", "GROUPS", "APP", { arg = -1 }),
-    op("ADD", "GROUPS_OF", "APP", { gtype = "OF_GROUP", arg = -1 }),
-    op("ADD", "GROUPS_NON_AV", "APP", { arg = -1, when = "GROUP_NON_AV" }),
-    op("ADD", "DAY_NET", "DAY", { arg = -1 }),
-    op("ADD", "DAY_NET_SAME", "DAY", { arg = -1, when = "GROUP_TODAY" }),
-    op("LOG", "GROUP_LOG", "DAY", { arg = -1 }),
-    op("CASCADE_GROUP", "MEMBERS", "GROUP"),
-  } }
-end
-
-local function join(members_cap, groups_cap)
-  return { day = DAY, by_type = { members_cap, members_cap, members_cap, -1, -1, members_cap }, ops = {
-    op("NE", "GROUP", "GROUP", { arg = 0, fail = "REFUSE", code = 10010, limit = "GROUP_EXISTS" }),
-    op("LACKS", "MEMBERS", "GROUP", { member = "USER", fail = "NOOP" }),
-    op("SADD", "MEMBERS", "GROUP", { member = "USER", by_type = true, fail = "REFUSE", code = 10014,
-                                     limit = "MEMBERS_PER_GROUP" }),
-    op("SADD", "JOINED", "USER", { member = "GROUP", bound = groups_cap or -1, fail = "REFUSE", code = 10037,
-                                   limit = "GROUPS_PER_USER" }),
-  } }
-end
-
-local function leave()
-  return { day = DAY, ops = {
-    op("HAS", "MEMBERS", "GROUP", { member = "USER", fail = "NOOP" }),
-    op("SREM", "MEMBERS", "GROUP", { member = "USER" }),
-    op("SREM", "JOINED", "USER", { member = "GROUP" }),
-  } }
-end
-
-local function login(day, month)
-  return { day = day, month = month or (2021 * 12 + 2), ops = {
-    op("LE", "RELEASED", "APP", { arg = day, fail = "REFUSE", code = -1, limit = "DAY_OPEN" }),
-    op("MARK", "ACTIVITY", "USER"),
-    op("MAX", "LAST_DAY", "APP", { arg = day }),
-  } }
-end
+local plans = require "hand_plans"
+local op, create_account, create_group, disband, join, leave, login =
+  plans.op, plans.create_account, plans.create_group, plans.disband, plans.join, plans.leave, plans.login
 
 describe("the shared-dict store, with hand-built plans", function()
   before_each(h.flush)
@@ -249,13 +183,7 @@ describe("the shared-dict store, with hand-built plans", function()
   end)
 
   it("ends every membership and friendship of a deleted user (CASCADE_USER)", function()
-    local friend = { day = DAY, ops = {
-      op("LACKS", "FRIENDS", "USER", { member = "PEER", fail = "NOOP" }),
-      op("SADD", "FRIENDS", "USER", { member = "PEER", bound = 3, fail = "REFUSE", code = 30010,
-                                      limit = "FRIENDS_PER_USER" }),
-      op("SADD", "FRIENDS", "PEER", { member = "USER", bound = 3, fail = "REFUSE", code = 30014,
-                                      limit = "FRIENDS_PER_USER" }),
-    } }
+    local friend = plans.friend(3, true)
     h.apply(APP, { { plan = create_group("PUBLIC"), group = "g" }, { plan = join(10, 10), group = "g", user = "a" },
                    { plan = join(10, 10), group = "g", user = "b" },
                    { plan = friend, user = "a", peer = "b" }, { plan = friend, user = "c", peer = "a" } })
@@ -271,12 +199,7 @@ describe("the shared-dict store, with hand-built plans", function()
   end)
 
   it("refuses the peer's side of a friendship as the peer's (peer = 1)", function()
-    local friend = { day = DAY, ops = {
-      op("SADD", "FRIENDS", "USER", { member = "PEER", bound = 1, fail = "REFUSE", code = 30010,
-                                      limit = "FRIENDS_PER_USER" }),
-      op("SADD", "FRIENDS", "PEER", { member = "USER", bound = 1, fail = "REFUSE", code = 30014,
-                                      limit = "FRIENDS_PER_USER" }),
-    } }
+    local friend = plans.friend(1)
     h.apply(APP, { { plan = friend, user = "a", peer = "b" } })
     local out = h.apply(APP, { { plan = friend, user = "c", peer = "b" } })
     assert.are.same({ code = 30014, limit = 2, max = 1, current = 1, peer = 1 }, out[1].refusal)

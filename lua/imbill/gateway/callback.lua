@@ -101,11 +101,19 @@ local function counted(B, units, confirm, arg)
   return true
 end
 
+-- confirm(B, units, arg) confirms approvals inside the shared dict's lock; a
+-- store that applies programs (Redis) reads the same arg: { matches = }, or
+-- { create = { match =, group = } }.
 local function count_after(app, cmd, units, t, b, confirm, arg)
   local store = state.store_for(app)
   local now = ngx.time()
   units_mod.build(app, units, t, now, event_ids(app, cmd, b.EventTime))
-  local ok, err = store:run(app.id, state.cfg.callback_lock_wait, counted, units, confirm, arg)
+  local ok, err
+  if store.count_after then
+    ok, err = store:count_after(app, units, state.cfg.callback_lock_wait, arg)
+  else
+    ok, err = store:run(app.id, state.cfg.callback_lock_wait, counted, units, confirm, arg)
+  end
   plans.release(units)
   if not ok then
     ngx.log(ngx.ERR, "imbill: app ", app.id, ": ", cmd, " not counted: ", tostring(err))
@@ -120,7 +128,8 @@ local function count_after(app, cmd, units, t, b, confirm, arg)
       metrics.inc("imbill_duplicates_total", { app = app.id, action = cmd })
     elseif s == "unchanged" then
       metrics.inc("imbill_unchanged_total", { app = app.id, action = cmd, via = "callback" })
-    elseif s ~= "confirmed" then
+    elseif s ~= "confirmed" and s ~= "journaled" then
+      -- (journaled: counted once the store is back)
       -- Tencent did it and the store did not count it: a group it never
       -- saw, or already counted through REST (the id is in use), or over a
       -- limit the store thinks full
@@ -132,13 +141,28 @@ end
 
 -- Confirms the approvals of a list of units (by their match keys) inside the
 -- batch, before the units are applied: an approved join is then already in
--- place and the join changes nothing.  arg = { app, matches }.
+-- place and the join changes nothing.  arg = { app = id, matches = }.
 local function confirm_matches(B, _, arg)
-  for _, m in ipairs(arg[2]) do
+  for _, m in ipairs(arg.matches) do
     if reserve.confirm(B, m) then
-      metrics.inc("imbill_reservations_confirmed_total", { app = arg[1].id })
+      metrics.inc("imbill_reservations_confirmed_total", { app = arg.app })
     end
   end
+end
+
+-- Confirms a group's approval (arg = { app = id, create = { match =, group
+-- = } }): the approved group takes its real id; if that id is counted
+-- already, the approval is taken back instead.  The group and its members
+-- are in place then: the units count nothing more.
+local function confirm_create(B, us, arg)
+  local c = arg.create
+  local rec = reserve.confirm(B, c.match)
+  if not rec then return end
+  metrics.inc("imbill_reservations_confirmed_total", { app = arg.app })
+  if not rec.g or not store_mod.rename_group(B, rec.g, c.group) then
+    if rec.g then require("imbill.gateway.settle").undo_all(B, state.cfg.apps[arg.app], rec.d) end
+  end
+  for _, u in ipairs(us) do u.steps, u.status = {}, "confirmed" end
 end
 
 local login_plan = nil
@@ -183,18 +207,8 @@ AFTER["Group.CallbackAfterCreateGroup"] = function(app, b, cmd)
     table.insert(acts, 2, { kind = A.IMB_A_JOIN, subj = { group = g, user = owner } })
   end
   local match = reserve.match("create", owner, b.Type, tostring(b.Name))
-  count_after(app, cmd, units, event_time(b) or ngx.time(), b, function(B, us)
-    local rec = reserve.confirm(B, match)
-    if not rec then return end
-    metrics.inc("imbill_reservations_confirmed_total", { app = app.id })
-    -- the approved group takes its real id; if that id is counted already,
-    -- the approval is taken back instead
-    if not rec.g or not store_mod.rename_group(B, rec.g, g) then
-      if rec.g then require("imbill.gateway.settle").undo_all(B, app, rec.d) end
-    end
-    -- the group and its members are in place now: nothing more to count
-    for _, u in ipairs(us) do u.steps, u.status = {}, "confirmed" end
-  end)
+  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_create,
+    { app = app.id, create = { match = match, group = g } })
 end
 
 AFTER["Group.CallbackAfterGroupDestroyed"] = function(app, b, cmd)
@@ -212,7 +226,7 @@ AFTER["Group.CallbackAfterNewMemberJoin"] = function(app, b, cmd)
     units[#units + 1] = { key = u, acts = { { kind = A.IMB_A_JOIN, subj = { group = g, user = u } } } }
     matches[#matches + 1] = reserve.match("join", g, u)
   end
-  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches, { app, matches })
+  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches, { app = app.id, matches = matches })
 end
 
 AFTER["Group.CallbackAfterMemberExit"] = function(app, b, cmd)
@@ -248,7 +262,7 @@ AFTER["Sns.CallbackFriendAdd"] = function(app, b, cmd)
     units[#units + 1] = { key = p[2], acts = { { kind = A.IMB_A_ADD_FRIEND, subj = { user = p[1], peer = p[2] } } } }
     matches[#matches + 1] = reserve.match("friend", p[3], p[4])
   end
-  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches, { app, matches })
+  count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches, { app = app.id, matches = matches })
 end
 
 AFTER["Sns.CallbackFriendDelete"] = function(app, b, cmd)
@@ -286,8 +300,14 @@ local function approve(app, cmd, units, matches)
     plans.release(units)
     return nil, "store damaged: " .. damaged
   end
-  local ok, err = units_mod.apply(store, app, units, state.cfg.callback_lock_wait, record_all,
-    { app, reserve.new_id(), matches })
+  local ok, err
+  if store.approve then
+    -- a store that applies programs (Redis) writes the records in the same program
+    ok, err = store:approve(app, units, matches, reserve.new_id(), app.reservation_ttl)
+  else
+    ok, err = units_mod.apply(store, app, units, state.cfg.callback_lock_wait, record_all,
+      { app, reserve.new_id(), matches })
+  end
   plans.release(units)
   if not ok then return nil, err end
   for _, u in ipairs(units) do

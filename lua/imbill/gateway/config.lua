@@ -14,10 +14,10 @@ local FN = "imbill.gateway.setup"
 
 local TOP = { dict = true, meta = true, replay = true, unknown_app = true, core = true, apps = true,
               rest_max_body = true, callback_max_body = true, window = true, lock_wait = true,
-              callback_lock_wait = true }
+              callback_lock_wait = true, redis = true, journal = true }
 local APP = { book = true, edition = true, addons = true, tz = true, token = true, failure = true,
               reservation_ttl = true, activated = true, same_day_disbands = true, codes = true,
-              rest_via_gateway = true, dict = true, name = true }
+              rest_via_gateway = true, dict = true, name = true, redis = true, buckets = true }
 
 -- Custom codes a "before" callback may answer with, by Tencent's rules: group
 -- callbacks 10100-10200, friend requests 38000-39000.
@@ -61,6 +61,72 @@ local function codes_for(fn, field, given, range, base)
     out[k] = v
   end
   return out
+end
+
+-- A Redis (one server or a cluster) the counts of some apps live in.
+local REDIS = { servers = true, server = true, cluster = true, password = true, connect_timeout = true,
+                timeout = true, deadline = true, background_deadline = true, pool_size = true, backlog = true,
+                keepalive = true, marker_ttl = true, flush_interval = true, flush_batch = true, flush_max = true }
+
+local function count_of(fn, field, v, default, lo, hi)
+  if v == nil then return default end
+  if type(v) ~= "number" or v ~= math.floor(v) or v < lo or v > hi then
+    check.fail(fn, field, string.format("expected a whole number from %d to %d", lo, hi), v)
+  end
+  return v
+end
+
+--- The checked entry of one Redis: servers "host:port" (a cluster: any of
+-- its nodes), timeouts in seconds.  A "before" callback must be answered
+-- within Tencent's 2 seconds, so a call's deadline stays below that.
+function M.redis_config(field, r, fn)
+  fn = fn or FN
+  check.table(fn, field, r)
+  check.fields(fn, r, REDIS)
+  local servers = r.servers
+  if r.server ~= nil then
+    if servers ~= nil then check.fail(fn, field .. ".server", "give server or servers, not both", r.server) end
+    servers = { r.server }
+  end
+  if servers == nil then check.fail(fn, field .. ".servers", "is required: { \"127.0.0.1:6379\" }", check.NOVALUE) end
+  check.table(fn, field .. ".servers", servers)
+  local list = {}
+  for i, a in ipairs(servers) do
+    local port = type(a) == "string" and a:match("^[%w%.%-:%[%]]+:(%d+)$")
+    if not port or tonumber(port) < 1 or tonumber(port) > 65535 then
+      check.fail(fn, field .. ".servers[" .. i .. "]", "expected \"host:port\"", a)
+    end
+    list[i] = a
+  end
+  if #list == 0 then check.fail(fn, field .. ".servers", "lists no server", servers) end
+  if r.cluster ~= nil and type(r.cluster) ~= "boolean" then
+    check.fail(fn, field .. ".cluster", "expected a boolean (true: a Redis Cluster)", r.cluster)
+  end
+  if r.password ~= nil and (type(r.password) ~= "string" or r.password == "") then
+    check.fail(fn, field .. ".password", "expected a string", "(hidden)")
+  end
+  local c = {
+    servers = list, cluster = r.cluster == true, password = r.password,
+    connect_timeout = positive(fn, field .. ".connect_timeout", r.connect_timeout, 0.1),
+    timeout = positive(fn, field .. ".timeout", r.timeout, 0.5),
+    deadline = positive(fn, field .. ".deadline", r.deadline, 1.0),
+    background_deadline = positive(fn, field .. ".background_deadline", r.background_deadline, 3),
+    pool_size = count_of(fn, field .. ".pool_size", r.pool_size, 64, 1, 100000),
+    backlog = count_of(fn, field .. ".backlog", r.backlog, 256, 0, 100000),
+    keepalive = positive(fn, field .. ".keepalive", r.keepalive, 60),
+    marker_ttl = count_of(fn, field .. ".marker_ttl", r.marker_ttl, 600, 10, 86400 * 7),
+    flush_interval = positive(fn, field .. ".flush_interval", r.flush_interval, 0.05),
+    flush_batch = count_of(fn, field .. ".flush_batch", r.flush_batch, 500, 1, 100000),
+    flush_max = count_of(fn, field .. ".flush_max", r.flush_max, 50000, 1, 10000000),
+  }
+  if c.deadline >= 1.9 then
+    check.fail(fn, field .. ".deadline", "must leave a \"before\" callback time to answer within Tencent's 2 seconds "
+      .. "(at most 1.5 is sensible)", c.deadline)
+  end
+  if c.timeout > c.deadline then
+    check.fail(fn, field .. ".timeout", "is longer than the deadline of a call (" .. c.deadline .. " s)", c.timeout)
+  end
+  return c
 end
 
 local function app_config(id, a, defaults)
@@ -121,6 +187,10 @@ local function app_config(id, a, defaults)
     group_codes = codes_for(fn, field .. ".codes.group", codes and codes.group, M.GROUP_CODES, 10100),
     friend_codes = codes_for(fn, field .. ".codes.friend", codes and codes.friend, M.FRIEND_CODES, 38000),
     dict = a.dict or defaults.dict,
+    redis = a.redis,
+    -- per-user state is bucketed into this many hashes (docs/fleet.md); an
+    -- app's bucket count can never change
+    buckets = count_of(fn, field .. ".buckets", a.buckets, 8192, 1, 1048576),
   }
 end
 
@@ -141,7 +211,18 @@ function M.check(o)
     callback_lock_wait = positive(FN, "callback_lock_wait", o.callback_lock_wait, 0.5),
     apps = {},
   }
-  for _, k in ipairs { "dict", "meta", "replay" } do
+  if o.redis ~= nil then
+    check.table(FN, "redis", o.redis)
+    cfg.redis = {}
+    for name, r in pairs(o.redis) do
+      if type(name) ~= "string" or not name:match("^[%w_%-]+$") then
+        check.fail(FN, "redis", "keys are names of Redis setups (letters, digits, _ and -)", name)
+      end
+      cfg.redis[name] = M.redis_config("redis." .. name, r)
+    end
+    cfg.journal = o.journal or "imbill_journal"
+  end
+  for _, k in ipairs { "dict", "meta", "replay", "journal" } do
     if cfg[k] ~= nil and type(cfg[k]) ~= "string" then check.fail(FN, k, "expected a lua_shared_dict name", cfg[k]) end
   end
   if o.apps == nil then check.fail(FN, "apps", "is required: { [\"SDKAppID\"] = { book =, edition = } }",
@@ -154,6 +235,10 @@ function M.check(o)
     end
     check.table(FN, "apps[" .. id .. "]", a)
     cfg.apps[id] = app_config(id, a, cfg)
+    local r = cfg.apps[id].redis
+    if r ~= nil and not (cfg.redis and type(r) == "string" and cfg.redis[r]) then
+      check.fail(FN, "apps[" .. id .. "].redis", "names no entry of redis = { ... }", r)
+    end
   end
   return cfg
 end

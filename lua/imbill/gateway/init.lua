@@ -34,10 +34,17 @@ M.body_filter = lazy("imbill.gateway.rest", "body_filter")
 M.log = lazy("imbill.gateway.rest", "log")
 M.callback = lazy("imbill.gateway.callback", "handle")
 
---- init_worker_by_lua (optional): starts the reservation sweep at once
--- instead of on the first callback.
+--- init_worker_by_lua (optional; needed with Redis stores): starts the
+-- reservation sweep at once instead of on the first callback, and for each
+-- Redis store its login flush and its journal replay (work an earlier
+-- outage left).
 function M.init_worker()
   require("imbill.gateway.reserve").start()
+  local state = require "imbill.gateway.state"
+  for _, rs in pairs(state.redis or {}) do
+    require("imbill.gateway.redis.flush").start(rs)
+    require("imbill.gateway.redis.journal").start(rs)
+  end
 end
 
 local function app_of(id)
@@ -51,6 +58,7 @@ function M.usage_of(appid, month)
   local app, state = app_of(appid)
   if not app then return nil, "unknown app " .. tostring(appid) end
   local store = state.store_for(app)
+  if store.usage then return store:usage(app, month) end
   return require("imbill.gateway.usage").month(function(k) return store.d:get(k) end, app, month)
 end
 
@@ -66,12 +74,24 @@ function M.usage()
     return ngx.exit(404)
   end
   local store = state.store_for(app)
-  local ok, doc = pcall(require("imbill.gateway.usage").document, function(k) return store.d:get(k) end, app,
-    month or "")
+  local usage = require "imbill.gateway.usage"
+  local ok, doc
+  local status = 400
+  if store.usage then
+    -- a month the gateway cannot read is the caller's mistake (400); a store
+    -- that cannot answer is the service's (503)
+    ok, doc = pcall(require("imbill.internal.dates").month, month or "", "month")
+    if ok then
+      status = 503
+      ok, doc = pcall(function() return usage.encode(store:usage(app, month), app) end)
+    end
+  else
+    ok, doc = pcall(usage.document, function(k) return store.d:get(k) end, app, month or "")
+  end
   if not ok then
-    ngx.status = 400
+    ngx.status = status
     ngx.say(json.encode { error = tostring(doc) })
-    return ngx.exit(400)
+    return ngx.exit(status)
   end
   ngx.say(doc)
 end
@@ -84,8 +104,15 @@ function M.status()
   for name, store in pairs(state.stores) do
     extra[#extra + 1] = { "imbill_store_damaged", { dict = name }, state.damaged(store) and 1 or 0 }
   end
+  local journal = require "imbill.gateway.redis.journal"
+  for name, rs in pairs(state.redis or {}) do
+    extra[#extra + 1] = { "imbill_store_damaged", { dict = rs.name }, state.damaged(rs) and 1 or 0 }
+    extra[#extra + 1] = { "imbill_redis_up", { redis = name }, rs:up() and 1 or 0 }
+    extra[#extra + 1] = { "imbill_redis_journal_entries", { redis = name }, journal.size(rs) }
+  end
   local dicts = { [state.cfg.meta] = true }
   if state.cfg.replay then dicts[state.cfg.replay] = true end
+  if state.cfg.journal and ngx.shared[state.cfg.journal] then dicts[state.cfg.journal] = true end
   for name in pairs(state.stores) do dicts[name] = true end
   for name in pairs(dicts) do
     local d = ngx.shared[name]
@@ -102,7 +129,10 @@ end
 function M.clear_damage()
   local state = require "imbill.gateway.state"
   local out = {}
-  for name, store in pairs(state.stores) do
+  local all = {}
+  for name, store in pairs(state.stores) do all[name] = store end
+  for _, rs in pairs(state.redis or {}) do all[rs.name] = rs end
+  for name, store in pairs(all) do
     if state.damaged(store) then
       state.clear_damage(store)
       out[#out + 1] = name

@@ -4,7 +4,7 @@
 -- (imb_plan_undo) when a reservation is released or expires.
 local core = require "imbill.gateway.core"
 
-local A = core.A
+local A, S = core.A, core.S
 local M = {}
 
 M.A = A
@@ -46,6 +46,25 @@ function M.release(units)
       end
     end
   end
+end
+
+--- The id a plan's op names by its subject (nil for the app): the action's
+-- user, peer, group or event, or the plan's day or month.  Every store keys
+-- its values by it.
+function M.subject_id(plan, subj, s)
+  if s == S.IMB_S_APP then return nil end
+  local id
+  if s == S.IMB_S_USER then id = subj.user
+  elseif s == S.IMB_S_PEER then id = subj.peer
+  elseif s == S.IMB_S_GROUP then id = subj.group
+  elseif s == S.IMB_S_DAY then id = plan.day
+  elseif s == S.IMB_S_MONTH then id = plan.month
+  elseif s == S.IMB_S_EVENT then id = subj.event
+  end
+  if id == nil then
+    error("imbill.gateway: the plan names subject " .. tostring(s) .. " that the action does not carry", 0)
+  end
+  return id
 end
 
 --- A step: kind (imb_action_kind), t (Unix seconds), subjects { user =,

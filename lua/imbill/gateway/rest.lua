@@ -79,7 +79,9 @@ local function who_of(store, app, u)
   local w = { user = s and s.user, peer = s and s.peer, group = s and s.group }
   if w.group and w.group:sub(1, 1) == "~" then w.group = "(new)" end
   if u.refusal.limit == L.IMB_L_MEMBERS_PER_GROUP and s and s.group then
-    local v = keys.group_fields(store:get(keys.key(keys.prefix(app.id), K.IMB_K_GROUP, s.group)))
+    -- a store that answers with the group's type (Redis) saves a read
+    local v = u.refusal.gtype and u.refusal.gtype + 1
+      or keys.group_fields(store:get(keys.key(keys.prefix(app.id), K.IMB_K_GROUP, s.group)))
     w.gtype = v > 0 and core.names.gtype[v - 1] or nil
     if not w.gtype and s.plan then w.gtype = core.names.gtype[s.plan.gtype] end
   end
@@ -90,11 +92,20 @@ local function code_of(def, r)
   return def.codes and def.codes[r.limit] or r.code
 end
 
-local function store_failed(def, app, cmd, why)
+-- pending: the request's context when a store may have applied the call
+-- (Redis, whose answer was lost or never came); its .pending is what the
+-- store needs to settle it once Tencent's answer is known: counted if
+-- Tencent did it and the gateway let it through, not counted otherwise.
+local function store_failed(def, app, cmd, why, pending)
   metrics.inc("imbill_passed_total", { app = app.id, reason = "store" })
   if app.failure == "open" then
     ngx.log(ngx.WARN, "imbill: app ", app.id, ": ", cmd, " passed without a decision (", why, ")")
+    if pending then ngx.ctx.imbill = pending end
     return
+  end
+  if pending then
+    -- refused here, so Tencent does nothing: whatever the store did is taken back
+    queue.push(settle.job({ app = app, store = pending.store, call = cmd, pending = pending.pending }))
   end
   return reply.send(reply.fail(calls.STORE_ERROR_CODE[def.code_base] or 10002,
     "imbill: the quota store could not decide (" .. why .. "); capped calls are refused until it can. Try again."))
@@ -164,10 +175,11 @@ function M.access(opts)
     plans.release(units)
     return store_failed(def, app, cmd, "store damaged: " .. damaged)
   end
-  local ok, err = units_mod.apply(store, app, units, cfg.lock_wait)
+  local ok, err, pending = units_mod.apply(store, app, units, cfg.lock_wait)
   if not ok then
     plans.release(units)
-    return store_failed(def, app, cmd, err)
+    return store_failed(def, app, cmd, err, pending and { app = app, def = def, cmd = cmd, store = store,
+      units = units, size = 0, provisional = provisional, pending = pending })
   end
 
   local refused, allowed, nrefused = nil, units, 0
@@ -230,12 +242,25 @@ function M.header_filter()
   c.status = ngx.status
   if c.status ~= 200 or ngx.header.content_encoding then
     c.unknown = true
+    if c.pending then
+      -- what Tencent did is unknown: counted, as a reservation would stay
+      c.settled = true
+      queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL }))
+    end
     return
   end
   if c.merge then ngx.header.content_length = nil end
 end
 
 local function finish(c, text)
+  if c.pending then
+    -- decided while the store could not answer: settled from what Tencent did
+    local resp = json.decode(text)
+    c.settled = true
+    queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending,
+                            done = type(resp) == "table" and c.def.settle(resp) or calls.ALL }))
+    return text
+  end
   -- the usual answer to a call that only grows: OK, nothing to settle
   if c.def.settle == calls.ALL_IF_OK and not c.shrink and not c.provisional and not c.merge
     and find(text, '"ActionStatus"%s*:%s*"OK"') then
@@ -352,6 +377,9 @@ function M.log()
   -- stay counted (a cap is never exceeded by a guess); shrinks are not
   -- applied.
   metrics.inc("imbill_settle_unknown_total", { app = c.app.id, action = c.cmd })
+  if c.pending then
+    queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL }))
+  end
   ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, " got no whole answer (HTTP ", tostring(c.status),
     "); its reservations stay counted")
 end

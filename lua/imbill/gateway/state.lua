@@ -3,7 +3,7 @@
 local ngx = ngx
 local metrics = require "imbill.gateway.metrics"
 
-local M = { cfg = nil, stores = {} }
+local M = { cfg = nil, stores = {}, redis = {}, app_stores = {} }
 
 local function damaged_key(store) return "damaged:" .. store.name end
 
@@ -29,7 +29,7 @@ local function on_error(store, reason, key)
 end
 
 function M.store_for(app)
-  return M.stores[app.dict]
+  return M.app_stores[app.id] or M.stores[app.dict]
 end
 
 function M.damaged(store)
@@ -48,6 +48,21 @@ function M.init(cfg)
   for _, a in pairs(cfg.apps) do names[a.dict] = true end
   for name in pairs(names) do
     M.stores[name] = store_mod.new { dict = name, meta = cfg.meta, lock_wait = cfg.lock_wait, on_error = on_error }
+  end
+  -- apps whose counts live in Redis: one store per Redis entry, shared by
+  -- its apps
+  M.redis, M.app_stores = {}, {}
+  for id, a in pairs(cfg.apps) do
+    if a.redis then
+      local rs = M.redis[a.redis]
+      if not rs then
+        rs = require("imbill.gateway.redis.store").new { name = a.redis, cfg = cfg.redis[a.redis], meta = cfg.meta,
+                                                           journal = cfg.journal }
+        M.redis[a.redis] = rs
+      end
+      rs:add_app(a)
+      M.app_stores[id] = rs
+    end
   end
   local meta = ngx.shared[cfg.meta]
   metrics.init(meta)

@@ -477,20 +477,7 @@ local function default_of(k)
   return 0
 end
 
-local function subject_id(plan, subj, s)
-  if s == S.IMB_S_APP then return nil end
-  local id
-  if s == S.IMB_S_USER then id = subj.user
-  elseif s == S.IMB_S_PEER then id = subj.peer
-  elseif s == S.IMB_S_GROUP then id = subj.group
-  elseif s == S.IMB_S_DAY then id = plan.day
-  elseif s == S.IMB_S_MONTH then id = plan.month
-  elseif s == S.IMB_S_EVENT then id = subj.event
-  end
-  if id == nil then error("imbill.gateway.store: the plan names subject " .. tostring(s)
-    .. " that the action does not carry", 0) end
-  return id
-end
+local subject_id = require("imbill.gateway.plans").subject_id
 
 -- The group's state before the plan: its type (nil: no such group) and
 -- creation instant.

@@ -55,6 +55,7 @@ local function classify(u, steps, bad)
   u.applied = applied
   u.status = any and "applied" or (dup and "duplicate" or "unchanged")
 end
+M.classify = classify
 
 local function apply_all(B, units)
   for i = 1, #units do
@@ -70,16 +71,19 @@ local function apply_all(B, units)
 end
 M.apply_all = apply_all
 
---- Applies the units under the app's lock.  extra(B, units, arg), when
--- given, runs in the same hold after them (a reservation's record).  Returns true,
--- or nil and the store's reason.
 local function apply_units(B, units, extra, arg)
   apply_all(B, units)
   if extra then extra(B, units, arg) end
   return true
 end
 
+--- Applies the units under the app's lock.  extra(B, units, arg), when
+-- given, runs in the same hold after them (a reservation's record).  Returns
+-- true, or nil, the store's reason and (Redis) what must be settled once
+-- Tencent's answer is known.
 function M.apply(store, app, units, wait, extra, arg)
+  -- a store that applies programs (Redis) takes the units whole
+  if store.apply_units then return store:apply_units(app, units, wait) end
   return store:run(app.id, wait, apply_units, units, extra, arg)
 end
 

@@ -4,11 +4,13 @@
 -- add-ons.  The same data an in-process meter's m:usage(month) gives for the
 -- same accepted events, so the invoice is the same too.
 --
---   usage.month(read, app, "2021-03")   -- read(key) -> the store's value
+--   usage.month(read, app, "2021-03")   -- read(key) -> the shared dict's value
+--   usage.month_of(src, app, "2021-03") -- any store: counters and day logs
 --
--- `read` is the only contact with a store: ngx.shared.DICT:get inside nginx;
--- the `imbill` command uses usage.fetch(), which asks a gateway's usage
--- location over HTTP (a shared dict lives inside nginx only).
+-- Inside nginx a shared dict is read with ngx.shared.DICT:get, Redis with
+-- redis/month.lua.  The `imbill` command uses usage.fetch(), which asks a
+-- gateway's usage location over HTTP (a shared dict lives inside nginx
+-- only), or usage.from_redis(), which reads an app's Redis directly.
 local core = require "imbill.gateway.core"
 local keys = require "imbill.gateway.keys"
 local json = require "imbill.gateway.json"
@@ -45,21 +47,24 @@ local function day_log(read, base)
   return ts, ds
 end
 
---- The month's usage table (see the file's head).
-function M.month(read, app, month)
+--- The month's usage from any store: src.count(k, id) is the value of a
+-- counter key (the app's, a day's, a month's; nil when none), and
+-- src.day_log(day) the day's group log as instants and deltas, per instant
+-- its disbands first.
+function M.month_of(src, app, month)
   local mo = check.call(FN, dates.month, month, "month")
   local first, n = core.month_first_day(mo), core.month_length(mo)
-  local P = keys.prefix(app.id)
-  local last_day = read(keys.key(P, K.IMB_K_LAST_DAY)) or core.NO_DAY
+  local count = src.count
+  local last_day = count(K.IMB_K_LAST_DAY) or core.NO_DAY
   -- the count carried into the month: today's count less every day's net
   -- change from the month's first day on
-  local open = read(keys.key(P, K.IMB_K_GROUPS)) or 0
-  for d = first, math.max(last_day, first + n - 1) do open = open - (read(keys.key(P, K.IMB_K_DAY_NET, d)) or 0) end
+  local open = count(K.IMB_K_GROUPS) or 0
+  for d = first, math.max(last_day, first + n - 1) do open = open - (count(K.IMB_K_DAY_NET, d) or 0) end
   local dau, groups = {}, {}
   for i = 1, n do
     local d = first + i - 1
-    dau[i] = read(keys.key(P, K.IMB_K_DAU, d)) or 0
-    local ts, ds = day_log(read, keys.key(P, K.IMB_K_GROUP_LOG, d))
+    dau[i] = count(K.IMB_K_DAU, d) or 0
+    local ts, ds = src.day_log(d)
     local peak, close = core.day_peak(open, ts, ds)
     if not peak then error(FN .. ": group log of " .. dates.format(d) .. ": " .. tostring(close), 0) end
     groups[i] = peak
@@ -67,7 +72,7 @@ function M.month(read, app, month)
   end
   local u = {
     book = book_ref(app.book), edition = app.edition.id, month = dates.format_month(mo), dau = dau,
-    groups = groups, mau = read(keys.key(P, K.IMB_K_MAU, mo)) or 0, tz = app.tz,
+    groups = groups, mau = count(K.IMB_K_MAU, mo) or 0, tz = app.tz,
   }
   if app.activated then
     local ad = dates.day(app.activated)
@@ -80,10 +85,23 @@ function M.month(read, app, month)
   return u
 end
 
+--- The month's usage table from a shared dict (see the file's head).
+function M.month(read, app, month)
+  local P = keys.prefix(app.id)
+  return M.month_of({
+    count = function(k, id) return read(keys.key(P, k, id)) end,
+    day_log = function(d) return day_log(read, keys.key(P, K.IMB_K_GROUP_LOG, d)) end,
+  }, app, month)
+end
+
 --- The month as JSON: { app, usage, invoice } with the invoice as
 -- imbill.invoice(usage):data().
 function M.document(read, app, month)
-  local u = M.month(read, app, month)
+  return M.encode(M.month(read, app, month), app)
+end
+
+--- A month's usage table as the usage location's JSON document.
+function M.encode(u, app)
   local inv = require("imbill.bill.invoice").invoice(u)
   local data = inv:data()
   data.lines = json.array(data.lines)
@@ -115,6 +133,21 @@ function M.fetch(url, app, month)
     error(fn .. ": " .. url .. ": HTTP " .. tostring(code) .. ": " .. table.concat(out):sub(1, 200), 0)
   end
   return doc.usage
+end
+
+--- For the `imbill` command (LuaJIT, outside nginx): the usage of an app
+-- whose counts live in Redis, read from Redis itself.  redis: the
+-- configuration's entry for that Redis ({ servers = { "host:port" },
+-- cluster = bool, password = }); app: the app as config.check gives it
+-- (book, edition, time zone, add-ons).
+function M.from_redis(redis, app, month)
+  local fn = FN .. ".from_redis"
+  check.table(fn, "redis", redis)
+  check.table(fn, "app", app)
+  local cfg = check.call(fn, require("imbill.gateway.config").redis_config, "redis", redis)
+  local cluster = require "imbill.gateway.redis.cluster"
+  local client = cluster.new(cfg)
+  return require("imbill.gateway.redis.month").read(client, app, month, cluster.now() + cfg.background_deadline)
 end
 
 return M

@@ -63,14 +63,41 @@ end
 function M.get(path, port) return M.request("GET", path, nil, nil, port) end
 function M.post(path, body, headers, port) return M.request("POST", path, body, headers, port) end
 
---- Many requests at once: reqs = { { method, path, body, headers }, ... }.
+--- Many requests at once: reqs = { { method, path, body, headers, port =
+-- (default: port) }, ... }.  Each answer carries .took, the seconds from
+-- its request's send to its whole answer.
 function M.concurrent(reqs, port)
   local socks = {}
-  for i = 1, #reqs do socks[i] = open(port) end
-  for i, r in ipairs(reqs) do assert(socks[i]:send(request_text(r[1], r[2], r[3], r[4]))) end
+  for i, r in ipairs(reqs) do socks[i] = open(r.port or port) end
+  local t0 = {}
+  for i, r in ipairs(reqs) do
+    t0[i] = socket.gettime()
+    assert(socks[i]:send(request_text(r[1], r[2], r[3], r[4])))
+  end
   local out = {}
-  for i, s in ipairs(socks) do out[i] = assert(parse(read_all(s))) end
+  for i, s in ipairs(socks) do
+    out[i] = assert(parse(read_all(s)))
+    out[i].took = socket.gettime() - t0[i]
+  end
   return out
+end
+
+--- The value of one counter in a status page's text (nil: absent).
+function M.metric_in(body, name, labels)
+  local want = name
+  if labels then
+    local ks = {}
+    for k in pairs(labels) do ks[#ks + 1] = k end
+    table.sort(ks)
+    local parts = {}
+    for i, k in ipairs(ks) do parts[i] = k .. '="' .. labels[k] .. '"' end
+    want = name .. "{" .. table.concat(parts, ",") .. "}"
+  end
+  for line in body:gmatch("[^\n]+") do
+    local k, v = line:match("^([^#].*) (%S+)$")
+    if k == want then return tonumber(v) end
+  end
+  return nil
 end
 
 -- SHA-256 from libcrypto, independently of the gateway's lua-nginx-string.

@@ -46,23 +46,7 @@ function M.callback(app, command, token, body, opts)
 end
 
 --- The value of one counter on the status page (nil: absent).
-function M.metric(name, labels)
-  local body = http.get("/imbill/status").body
-  local want = name
-  if labels then
-    local ks = {}
-    for k in pairs(labels) do ks[#ks + 1] = k end
-    table.sort(ks)
-    local parts = {}
-    for i, k in ipairs(ks) do parts[i] = k .. '="' .. labels[k] .. '"' end
-    want = name .. "{" .. table.concat(parts, ",") .. "}"
-  end
-  for line in body:gmatch("[^\n]+") do
-    local k, v = line:match("^([^#].*) (%S+)$")
-    if k == want then return tonumber(v) end
-  end
-  return nil
-end
+function M.metric(name, labels) return http.metric_in(http.get("/imbill/status").body, name, labels) end
 
 function M.stub_count(cmd) return tonumber(http.get("/stub/count?cmd=" .. cmd).body) end
 

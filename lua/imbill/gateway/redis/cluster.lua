@@ -1,0 +1,303 @@
+--- Routing to one Redis server or a Redis Cluster, and the program call.
+--
+-- One Redis: every call goes to it.  A cluster: every key of an app carries
+-- the app's hash tag, so an app is one slot; the client keeps the cluster's
+-- slot map (CLUSTER SLOTS), sends each call to the slot's master, and
+-- follows the cluster's redirections:
+--   MOVED slot addr   the slot lives elsewhere now: remember it, refresh the
+--                     map, send there;
+--   ASK slot addr     the slot is being migrated and this call's keys are
+--                     on the target: send there once, after ASKING;
+--   TRYAGAIN          some of the call's keys have moved and some not yet
+--                     (a migration in progress): wait a little and resend;
+--   CLUSTERDOWN, LOADING, MASTERDOWN, BUSY: wait and resend.
+-- Everything is bounded by the call's deadline: a call either gets an
+-- answer in time or returns the error, never later.
+--
+-- A program whose answer was lost (a timeout, a connection closed after the
+-- program was sent) may or may not have run.  Resending it is safe (its
+-- marker, or its compare-and-set, makes a second run change nothing), so
+-- the call resends within its deadline; past it, the caller is told the
+-- outcome is "unknown" and resolves it later (journal.lua).
+local conn = require "imbill.gateway.redis.conn"
+local script = require "imbill.gateway.redis.script"
+
+local M = {}
+local Client = {}
+Client.__index = Client
+
+-- CRC16 (XMODEM), Redis Cluster's key hash: slot = crc16(tag) % 16384.
+local bxor, band, lshift, rshift
+do
+  local ok, bit = pcall(require, "bit")
+  if ok then
+    bxor, band, lshift, rshift = bit.bxor, bit.band, bit.lshift, bit.rshift
+  else
+    bxor = load("return function(a, b) return a ~ b end")()
+    band = load("return function(a, b) return a & b end")()
+    lshift = load("return function(a, b) return a << b end")()
+    rshift = load("return function(a, b) return a >> b end")()
+  end
+end
+local CRC = {}
+for i = 0, 255 do
+  local c = lshift(i, 8)
+  for _ = 1, 8 do
+    if band(c, 0x8000) ~= 0 then c = bxor(lshift(c, 1), 0x1021) else c = lshift(c, 1) end
+    c = band(c, 0xFFFF)
+  end
+  CRC[i] = c
+end
+function M.crc16(s)
+  local c = 0
+  for i = 1, #s do c = band(bxor(lshift(c, 8), CRC[band(bxor(rshift(c, 8), s:byte(i)), 0xFF)]), 0xFFFF) end
+  return c
+end
+function M.slot_of_tag(tag) return M.crc16(tag) % 16384 end
+
+-- nginx's clock is read at every turn of its event loop, so after any wait
+-- (a connect, a read) it is current; no update is forced.
+local now
+if ngx and ngx.now then
+  now = ngx.now
+else
+  now = require("socket").gettime
+end
+
+local function pause(s)
+  if ngx and ngx.sleep then ngx.sleep(s) else require("socket").sleep(s) end
+end
+
+-- Redirections followed, for the status page (inside nginx).
+local function count_redirect(kind)
+  if ngx and ngx.shared then
+    local ok, metrics = pcall(require, "imbill.gateway.metrics")
+    if ok then metrics.inc("imbill_redis_redirects_total", { kind = kind }) end
+  end
+end
+
+local function split_addr(a)
+  local h, p = a:match("^(.*):(%d+)$")
+  return h, tonumber(p)
+end
+
+--- cfg: { servers = { "host:port", ... }, cluster = bool, connect_timeout,
+-- timeout, pool_size, backlog, keepalive, password }
+function M.new(cfg)
+  return setmetatable({ cfg = cfg, servers = cfg.servers, cluster = cfg.cluster, slots = nil, map_at = 0,
+                        sha = nil, next_seed = 1 }, Client)
+end
+
+function Client:connect(addr, deadline)
+  local h, p = split_addr(addr)
+  local cfg = self.cfg
+  local left = deadline - now()
+  if left <= 0 then return nil, "timeout" end
+  -- the connect timeout also bounds the wait for a pooled connection when
+  -- all of them are busy: the call's deadline, not the TCP connect's, is the
+  -- limit then
+  local o = { connect_timeout = math.min(math.max(cfg.connect_timeout, left / 2), left),
+              timeout = math.min(cfg.timeout, left),
+              pool_size = cfg.pool_size, backlog = cfg.backlog, keepalive = cfg.keepalive, password = cfg.password }
+  return conn.connect(h, p, o)
+end
+
+-- The slot map, from any node that answers.
+function Client:refresh(deadline)
+  local seeds = {}
+  local known = {}
+  for _, s in ipairs(self.servers) do
+    if not known[s] then seeds[#seeds + 1], known[s] = s, true end
+  end
+  if self.slots then
+    for _, a in pairs(self.masters or {}) do
+      if not known[a] then seeds[#seeds + 1], known[a] = a, true end
+    end
+  end
+  local first = self.next_seed
+  self.next_seed = first % #seeds + 1
+  local last_err
+  for i = 0, #seeds - 1 do
+    local addr = seeds[(first - 1 + i) % #seeds + 1]
+    local c, err = self:connect(addr, deadline)
+    if c then
+      local r, rerr = c:call("CLUSTER", "SLOTS")
+      if type(r) == "table" then
+        c:keepalive()
+        local slots, masters = {}, {}
+        for _, range in ipairs(r) do
+          local node = range[3]
+          local a = node[1] .. ":" .. node[2]
+          if node[1] == "" then a = addr:match("^(.*):") .. ":" .. node[2] end
+          masters[a] = a
+          for s = range[1], range[2] do slots[s] = a end
+        end
+        self.slots, self.masters, self.map_at = slots, masters, now()
+        return true
+      end
+      c:close()
+      last_err = rerr
+    else
+      last_err = err
+    end
+  end
+  return nil, "no node gave the slot map: " .. tostring(last_err)
+end
+
+function Client:addr_of(slot, deadline)
+  if not self.cluster then return self.servers[1] end
+  if not self.slots or self.stale then
+    self.stale = false
+    local ok = self:refresh(deadline)
+    if not ok and not self.slots then return self.servers[1] end
+  end
+  return self.slots[slot] or self.servers[1]
+end
+
+local RETRY = { TRYAGAIN = 0.02, CLUSTERDOWN = 0.05, LOADING = 0.05, MASTERDOWN = 0.05, BUSY = 0.05 }
+
+--- Sends one command (a list: { "EVALSHA", ... }) for `slot`, following
+-- the cluster until `deadline` (seconds, absolute).  Returns the reply, or
+-- nil, the error and whether a copy of the command may have run ("unknown")
+-- or surely did not ("unsent").
+function Client:send(slot, cmd, deadline, on_noscript)
+  local ask, sent, last = nil, false, "no attempt"
+  while true do
+    if now() >= deadline then return nil, "redis: " .. last, sent and "unknown" or "unsent" end
+    local addr = ask or self:addr_of(slot, deadline)
+    local c, err = self:connect(addr, deadline)
+    if not c then
+      last = addr .. ": " .. tostring(err)
+      if self.cluster then self.stale = true end
+      ask = nil
+      pause(0.01)
+    else
+      local r, rerr
+      if ask then
+        local rs
+        rs, rerr = c:pipeline({ { "ASKING" }, cmd })
+        if rs then
+          r = rs[2]
+          if type(r) == "table" and r[1] == false then r, rerr = false, r[2] end
+        end
+        ask = nil
+      else
+        r, rerr = c:call_args(cmd)
+      end
+      if r == nil then
+        c:close()
+        sent = true
+        last = addr .. ": " .. tostring(rerr)
+        if self.cluster then self.stale = true end
+      elseif r == false then
+        c:keepalive()
+        local word = rerr:match("^(%u+)")
+        if word == "NOSCRIPT" and on_noscript then
+          local sha, lerr = on_noscript(self, addr, deadline)
+          if not sha then return nil, "redis: SCRIPT LOAD: " .. tostring(lerr), sent and "unknown" or "unsent" end
+        elseif word == "MOVED" then
+          local s, a = rerr:match("^MOVED (%d+) (%S+)")
+          if self.slots and s then self.slots[tonumber(s)] = a end
+          self.stale = true
+          count_redirect("moved")
+        elseif word == "ASK" then
+          ask = rerr:match("^ASK %d+ (%S+)")
+          count_redirect("ask")
+        elseif RETRY[word] then
+          if word == "TRYAGAIN" then count_redirect("tryagain") end
+          last = rerr
+          pause(RETRY[word])
+        else
+          return nil, "redis: " .. rerr, sent and "unknown" or "unsent"
+        end
+      else
+        c:keepalive()
+        return r
+      end
+    end
+  end
+end
+
+--- The interpreter's script on a node, loaded when a node answers NOSCRIPT
+-- (a new node, a restart, SCRIPT FLUSH).
+local function load_script(self, addr, deadline)
+  local c, err = self:connect(addr, deadline)
+  if not c then return nil, err end
+  local sha, lerr = c:call("SCRIPT", "LOAD", script.text())
+  if not sha then
+    c:close()
+    return nil, lerr
+  end
+  c:keepalive()
+  self.sha = sha
+  return sha
+end
+
+--- Runs a program (keys, argv) for `slot` by EVALSHA.  Returns the
+-- interpreter's reply, or nil, error, "unknown" | "unsent".
+function Client:run(slot, keys, argv, deadline)
+  if not self.sha then self.sha = script.sha1() end
+  local head = { "EVALSHA", self.sha or "0", #keys }
+  -- written once; a node that has not the script gets it and the call again
+  local cmd = { encoded = conn.encode(head, keys, argv) }
+  return self:send(slot, cmd, deadline, function(client, addr, dl)
+    local sha, err = load_script(client, addr, dl)
+    if sha then
+      head[2] = sha
+      cmd.encoded = conn.encode(head, keys, argv)
+    end
+    return sha, err
+  end)
+end
+
+--- Several reads for `slot` in one round trip.  A redirection or an error
+-- of any reply sends them all again (they are reads) until the deadline.
+function Client:pipeline(slot, cmds, deadline)
+  local last = "no attempt"
+  while true do
+    if now() >= deadline then return nil, "redis: " .. last end
+    local addr = self:addr_of(slot, deadline)
+    local c, err = self:connect(addr, deadline)
+    if not c then
+      last = addr .. ": " .. tostring(err)
+      if self.cluster then self.stale = true end
+      pause(0.01)
+    else
+      local rs, rerr = c:pipeline(cmds)
+      if not rs then
+        c:close()
+        last = addr .. ": " .. tostring(rerr)
+        if self.cluster then self.stale = true end
+      else
+        c:keepalive()
+        local redo
+        for _, r in ipairs(rs) do
+          if type(r) == "table" and r[1] == false then
+            local word = tostring(r[2]):match("^(%u+)")
+            if word == "MOVED" or word == "ASK" or RETRY[word] then
+              redo, last = true, tostring(r[2])
+              self.stale = true
+            end
+          end
+        end
+        if not redo then return rs end
+        pause(0.02)
+      end
+    end
+  end
+end
+
+--- One plain command (reads: the usage, reservations due).
+function Client:command(slot, deadline, ...)
+  return self:send(slot, { ... }, deadline)
+end
+
+--- The same from a list of the command's words.
+function Client:command_args(slot, deadline, args)
+  return self:send(slot, args, deadline)
+end
+
+M.now = now
+M.pause = pause
+
+return M

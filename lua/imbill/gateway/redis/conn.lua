@@ -1,0 +1,106 @@
+--- A connection to one Redis server.  Inside nginx it is `nginx.redis`
+-- (Debian's lua-nginx-redis) over a pooled cosocket, with its own connect,
+-- send and read timeouts; outside nginx (the command, the specs) the same
+-- calls go through resp.lua over LuaSocket.
+--
+--   local c, err = conn.connect("127.0.0.1", 6379, opts)
+--   c:call("GET", "k")            -- value | false, Redis' error | nil, socket error
+--   c:pipeline({ {...}, {...} })  -- replies ({ false, error } for an error reply)
+--   c:keepalive()                 -- back to the pool (inside nginx)
+local M = {}
+
+local in_nginx = ngx ~= nil and ngx.socket ~= nil and ngx.get_phase ~= nil
+
+local Conn = {}
+Conn.__index = Conn
+
+local function ms(s) return math.max(1, math.floor(s * 1000)) end
+
+--- opts: connect_timeout, timeout (seconds), pool_size, backlog, keepalive
+-- (idle seconds), password.
+function M.connect(host, port, o)
+  if not in_nginx or ngx.get_phase() == "init" then
+    local resp = require "imbill.gateway.redis.resp"
+    local c, err = resp.connect(host, port, o.timeout)
+    if not c then return nil, err end
+    if o.password then
+      local ok, aerr = c:call("AUTH", o.password)
+      if not ok then
+        c:close()
+        return nil, "AUTH: " .. tostring(aerr)
+      end
+    end
+    return c
+  end
+  local redis = require "nginx.redis"
+  local r, err = redis:new()
+  if not r then return nil, err end
+  local sock = r._sock
+  sock:settimeouts(ms(o.connect_timeout), ms(o.timeout), ms(o.timeout))
+  local ok, cerr = r:connect(host, port, { pool = "imbill-redis:" .. host .. ":" .. port, pool_size = o.pool_size,
+                                            backlog = o.backlog })
+  if not ok then return nil, cerr end
+  if o.password and r:get_reused_times() == 0 then
+    local a, aerr = r:auth(o.password)
+    if not a then
+      r:close()
+      return nil, "AUTH: " .. tostring(aerr)
+    end
+  end
+  return setmetatable({ r = r, keep = o.keepalive, pool = o.pool_size }, Conn)
+end
+
+function Conn:settimeout(t) self.r._sock:settimeouts(ms(t), ms(t), ms(t)) end
+
+-- A command as RESP, in pieces the cosocket joins in C (no string is made
+-- per argument here): its words are the given lists one after the other
+-- (a program's head, its keys, its arguments), never copied into one.
+local function encode(a, b, c)
+  local n = #a + (b and #b or 0) + (c and #c or 0)
+  local out = { "*", n, "\r\n" }
+  local j = 3
+  for _, list in ipairs { a, b or {}, c or {} } do
+    for i = 1, #list do
+      local w = list[i]
+      if type(w) ~= "string" then w = tostring(w) end
+      out[j + 1], out[j + 2], out[j + 3], out[j + 4], out[j + 5] = "$", #w, "\r\n", w, "\r\n"
+      j = j + 5
+    end
+  end
+  return out
+end
+M.encode = encode
+
+-- Commands go through nginx.redis's pipeline with their requests written
+-- here: a program may have more arguments than a Lua call can take.
+function Conn:pipeline(cmds)
+  local r = self.r
+  r:init_pipeline(#cmds)
+  for i, c in ipairs(cmds) do r._reqs[i] = c.encoded or encode(c) end
+  return r:commit_pipeline()
+end
+
+--- One command from a list of its words (or { encoded = pieces }): a value,
+-- false and Redis' error, or nil and the socket's error.
+function Conn:call_args(args)
+  local res, err = self:pipeline({ args })
+  if not res then return nil, err end
+  local v = res[1]
+  if type(v) == "table" and v[1] == false and #v == 2 then return false, v[2] end
+  return v
+end
+
+function Conn:call(...) return self:call_args({ ... }) end
+
+function Conn:keepalive()
+  local ok = self.r:set_keepalive(ms(self.keep), self.pool)
+  if not ok then self.r:close() end
+end
+
+function Conn:close() self.r:close() end
+
+-- nginx.redis answers nil for a null; the callers compare with conn.null.
+M.null = in_nginx and ngx.null or require("imbill.gateway.redis.resp").null
+M.in_nginx = in_nginx
+
+return M

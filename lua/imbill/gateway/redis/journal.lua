@@ -1,0 +1,179 @@
+--- The journal: work a Redis store must still do, kept in a shared dict of
+-- the node (the `journal` option) while Redis cannot be reached, and
+-- replayed in order when it answers again.
+--
+-- Entries are what to do, not what to write: an after callback's units, a
+-- settle job, the logins of a batch, a REST call's settlement.  Each is
+-- built again from its description when it runs (the core plans it again,
+-- the same plan), and runs under the program id it was first given, so a
+-- program whose answer was lost is found done by its marker instead of
+-- running twice; logins are their own proof (the day is marked).
+--
+-- One worker at a time replays (a lock in the meta dict).  While an app has
+-- entries waiting, its new after callbacks and settle jobs join the end of
+-- the journal instead of overtaking it.  The dict must hold what an outage
+-- brings: an entry is a few hundred bytes (docs/fleet.md).
+local cjson = require "cjson.safe"
+local metrics = require "imbill.gateway.metrics"
+
+local ngx = ngx
+local M = {}
+
+local started = {}
+
+local function d_of(store) return store.jdict end
+
+-- Every Redis store of the node has its own entries in the dict.
+local function K(store, name) return store.rname .. "|" .. name end
+
+function M.pending(store, appid)
+  return (d_of(store):get(K(store, "app:" .. appid)) or 0) > 0
+end
+
+function M.size(store)
+  local d = d_of(store)
+  return (d:get(K(store, "tail")) or 0) - (d:get(K(store, "head")) or 0)
+end
+
+--- Appends an entry ({ kind =, app =, ... }).  Returns true, or false when
+-- the dict has no room (logged, counted).
+function M.append(store, entry)
+  local d = d_of(store)
+  local text = cjson.encode(entry)
+  if not text then
+    ngx.log(ngx.ERR, "imbill: a journal entry could not be written (", tostring(entry.kind), ")")
+    return false
+  end
+  local n, err = d:incr(K(store, "tail"), 1, 0)
+  if not n then
+    ngx.log(ngx.ERR, "imbill: journal of Redis ", store.rname, ": ", tostring(err))
+    return false
+  end
+  local ok, serr = d:safe_set(K(store, "e:" .. n), text)
+  if not ok then
+    ngx.log(ngx.ERR, "imbill: journal of Redis ", store.rname, " is full (", tostring(serr), "): a ",
+      tostring(entry.kind), " entry of app ", tostring(entry.app), " is lost")
+    metrics.inc("imbill_store_errors_total", { dict = store.name, reason = "journal full" })
+    return false
+  end
+  d:incr(K(store, "app:" .. entry.app), 1, 0)
+  metrics.inc("imbill_redis_journaled_total", { redis = store.rname, app = entry.app, kind = entry.kind })
+  M.start(store)
+  return true
+end
+
+-- Kinds whose programs need an id before their first run.
+local NEEDS_PID = { after = true, settle = true }
+
+local function run_entry(store, e)
+  local smod = require "imbill.gateway.redis.store"
+  local app = store.apps[e.app]
+  if not app then
+    ngx.log(ngx.ERR, "imbill: a journal entry of app ", tostring(e.app), ", which Redis ", store.rname,
+      " no longer serves, dropped")
+    return true
+  end
+  local jr = { pid = e.pid, w = e.w }
+  if e.kind == "after" then
+    local units = smod.units_from_journal(app, e.units, e.now)
+    local ok, err, state = store:count_after(app, units, nil, e.spec, jr)
+    if ok then return true end
+    if state == "failed" then
+      ngx.log(ngx.ERR, "imbill: app ", e.app, ": a journaled after callback cannot be applied (", tostring(err),
+        "); dropped")
+      return true
+    end
+    return false
+  elseif e.kind == "settle" then
+    local job = { app = app, store = store, call = e.call, rename = e.rename, undo = e.undo, shrink = e.shrink,
+                  all_friends = e.all_friends, now = e.now }
+    return store:settle(job, jr)
+  elseif e.kind == "pending" then
+    return store:settle_pending({ app = app, store = store, pending = e.pending, did = e.did, now = e.now }, true)
+  elseif e.kind == "compensate" then
+    return store:compensate(e, true)
+  elseif e.kind == "logins" then
+    local flush = require "imbill.gateway.redis.flush"
+    local ok, rest = flush.flush_logins(store, e.app, e.entries, store:deadline(true))
+    if ok then return true end
+    e.entries = rest
+    return false, e
+  end
+  ngx.log(ngx.ERR, "imbill: an unknown journal entry (", tostring(e.kind), ") dropped")
+  return true
+end
+
+--- Replays what waits, in order, until an entry cannot be done yet.
+-- Returns how many entries were done.
+function M.replay(store)
+  local d, meta = d_of(store), store.meta
+  local lock = "jlock:" .. store.rname
+  if not meta:safe_add(lock, ngx.worker.pid(), 30) then return 0 end
+  local done = 0
+  local ok, err = pcall(function()
+    while true do
+      local head, tail = d:get(K(store, "head")) or 0, d:get(K(store, "tail")) or 0
+      if head >= tail then break end
+      local n = head + 1
+      local k = K(store, "e:" .. n)
+      local text = d:get(k)
+      local e = text and cjson.decode(text)
+      if text == nil then
+        -- being written, or lost for want of room: wait a little, then skip
+        local since = d:get(K(store, "hole:" .. n))
+        if not since then
+          d:set(K(store, "hole:" .. n), ngx.now(), 60)
+          break
+        end
+        if ngx.now() - since < 2 then break end
+        ngx.log(ngx.ERR, "imbill: journal entry ", n, " of Redis ", store.rname, " was never written; skipped")
+        d:incr(K(store, "head"), 1, 0)
+      elseif type(e) ~= "table" then
+        ngx.log(ngx.ERR, "imbill: an unreadable journal entry dropped")
+        d:delete(k)
+        d:incr(K(store, "head"), 1, 0)
+      else
+        if NEEDS_PID[e.kind] and not e.pid then
+          e.pid, e.w = require("imbill.gateway.redis.store").new_pid()
+          d:set(k, cjson.encode(e))
+        end
+        local fine, changed = run_entry(store, e)
+        if not fine then
+          if changed then d:set(k, cjson.encode(changed)) end
+          break
+        end
+        d:delete(k)
+        d:incr(K(store, "head"), 1, 0)
+        d:incr(K(store, "app:" .. e.app), -1, 0)
+        done = done + 1
+        metrics.inc("imbill_redis_replayed_total", { kind = e.kind })
+      end
+      meta:set(lock, ngx.worker.pid(), 30)
+    end
+  end)
+  meta:delete(lock)
+  if not ok then ngx.log(ngx.ERR, "imbill: journal replay failed: ", tostring(err)) end
+  return done
+end
+
+local function tick(premature, store)
+  if premature then return end
+  if M.size(store) <= 0 then return end
+  -- while Redis is away, one try a second is enough
+  local last = store.journal_try or 0
+  if not store:up() and ngx.now() - last < 1 then return end
+  store.journal_try = ngx.now()
+  M.replay(store)
+end
+
+function M.start(store)
+  if started[store.name] then return end
+  started[store.name] = true
+  local ok, err = ngx.timer.every(0.2, tick, store)
+  if not ok then
+    started[store.name] = false
+    ngx.log(ngx.ERR, "imbill: cannot start the journal replay of Redis ", store.rname, ": ", err)
+  end
+end
+
+return M

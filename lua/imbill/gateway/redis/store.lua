@@ -1,0 +1,762 @@
+--- The Redis store: the core's plans applied in Redis (one server or a
+-- Redis Cluster), so every gateway node of a fleet counts against one truth.
+--
+-- Each decision is one program (program.lua) run by one EVALSHA of the
+-- interpreter (interpreter.lua): every guard checked and every effect
+-- applied, or nothing.  Redis runs one script at a time, so no other
+-- decision interleaves with it, on this node or any other.
+--
+-- Logins are buffered per worker and flushed in batches (flush.lua); what
+-- cannot reach Redis waits in a shared-dict journal (journal.lua) and is
+-- replayed, exactly once, when Redis answers again.  Decisions Redis cannot
+-- take in time get the app's failure policy (docs/fleet.md): "closed"
+-- refuses capped calls, "open" allows them and journals what was allowed.
+--
+-- The methods the gateway calls (units.lua, callback.lua, settle.lua,
+-- reserve.lua, init.lua) mirror what the shared-dict store does under its
+-- lock: apply_units, approve, count_after, settle, sweep, usage, login.
+local core = require "imbill.gateway.core"
+local layout = require "imbill.gateway.redis.layout"
+local program = require "imbill.gateway.redis.program"
+local cluster = require "imbill.gateway.redis.cluster"
+local metrics = require "imbill.gateway.metrics"
+local plans = require "imbill.gateway.plans"
+local calls = require "imbill.gateway.calls"
+
+local ngx = ngx
+local A, K, OP, S, W = core.A, core.K, core.OP, core.S, core.W
+local UNLIMITED = core.UNLIMITED
+local cjson = require "cjson.safe"
+
+local M = {}
+local Store = {}
+Store.__index = Store
+M.Store = Store
+
+local FAMILIES = metrics.FAMILIES
+FAMILIES.imbill_redis_up = { "gauge", "1 while this node reaches the Redis (last call), 0 after a call failed." }
+FAMILIES.imbill_redis_errors_total = { "counter", "Calls to Redis that failed, by redis and reason." }
+FAMILIES.imbill_redis_failures_total = { "counter",
+  "Decisions Redis could not take in time, answered by the app's failure policy, by app and policy." }
+FAMILIES.imbill_redis_journaled_total = { "counter",
+  "Work kept in the journal until Redis answers again, by redis, app and kind." }
+FAMILIES.imbill_redis_replayed_total = { "counter", "Journal entries applied when Redis answered again, by kind." }
+FAMILIES.imbill_redis_journal_entries = { "gauge", "Entries waiting in this node's journal, by redis." }
+FAMILIES.imbill_redis_logins_total = { "counter", "Logins written to Redis by the flush, by app." }
+FAMILIES.imbill_redis_redirects_total = { "counter",
+  "Redis Cluster redirections followed (moved, ask) and calls sent again during a slot migration (tryagain)." }
+FAMILIES.imbill_redis_unresolved_total = { "counter",
+  "Decisions whose outcome could not be learned from Redis (their marker expired): counts kept, by app." }
+
+local units_mod, journal, flush -- loaded on first use (they require this module's siblings)
+local function J()
+  journal = journal or require "imbill.gateway.redis.journal"
+  return journal
+end
+local function F()
+  flush = flush or require "imbill.gateway.redis.flush"
+  return flush
+end
+local function U()
+  units_mod = units_mod or require "imbill.gateway.units"
+  return units_mod
+end
+
+--- M.new{ name =, cfg = (config.redis_config), meta = dict name, journal =
+-- dict name }
+function M.new(o)
+  local meta = ngx.shared[o.meta]
+  if not meta then error("imbill.gateway: no lua_shared_dict named " .. tostring(o.meta), 0) end
+  local jd = ngx.shared[o.journal]
+  if not jd then
+    error("imbill.gateway: Redis store " .. o.name .. " needs its journal: no lua_shared_dict named "
+      .. tostring(o.journal) .. " (the journal option)", 0)
+  end
+  return setmetatable({
+    name = "redis:" .. o.name, rname = o.name, cfg = o.cfg, client = cluster.new(o.cfg), meta = meta, jdict = jd,
+    apps = {}, ctxs = {}, remote = true,
+  }, Store)
+end
+
+function Store:add_app(app) self.apps[app.id] = app end
+
+function Store:ctx(appid)
+  local c = self.ctxs[appid]
+  if c then return c end
+  local app = self.apps[appid]
+  if not app then error("imbill.gateway: app " .. tostring(appid) .. " does not count in Redis " .. self.rname, 0) end
+  c = { P = layout.prefix(appid), buckets = app.buckets, tag = layout.tag(app.buckets),
+        dedup_ttl = core.DEDUP_DAYS * 86400, marker_ttl = self.cfg.marker_ttl, slot = cluster.slot_of_tag(appid),
+        app = app }
+  self.ctxs[appid] = c
+  return c
+end
+
+-- Program ids: unique across the fleet (a random token per worker, a
+-- sequence), with the 10-second window their marker lives in.
+local token, seq = nil, 0
+function M.new_pid()
+  if not token then
+    math.randomseed(ngx.now() * 1000 + ngx.worker.pid())
+    token = ngx.md5(table.concat({ ngx.now(), ngx.worker.pid(), math.random(), tostring({}) }, "|")):sub(1, 12)
+  end
+  seq = seq + 1
+  return token .. "." .. seq, math.floor(ngx.now() / 10)
+end
+
+function Store:deadline(background)
+  return cluster.now() + (background and self.cfg.background_deadline or self.cfg.deadline)
+end
+
+-- Whether this node reaches Redis: a log line on each change, a gauge.
+function Store:reached(ok, err)
+  local key = "redis_up:" .. self.rname
+  local was = self.meta:get(key)
+  if ok then
+    if was ~= 1 then
+      self.meta:set(key, 1)
+      if was == 0 then ngx.log(ngx.WARN, "imbill: Redis ", self.rname, " answers again") end
+    end
+    return
+  end
+  metrics.inc("imbill_redis_errors_total", { redis = self.rname, reason = (tostring(err):match("[%w ]+$") or "error") })
+  if was ~= 0 then
+    self.meta:set(key, 0)
+    ngx.log(ngx.ERR, "imbill: Redis ", self.rname, " cannot be reached (", tostring(err), "): apps decide by ",
+      "their failure policy, and what must be counted waits in the journal")
+  end
+end
+
+function Store:up() return self.meta:get("redis_up:" .. self.rname) ~= 0 end
+
+local function decode_stored(text)
+  local t = cjson.decode(text)
+  if type(t) ~= "table" then return nil end
+  local out = { "ok" }
+  for i, v in ipairs(t) do out[i + 1] = v end
+  return out
+end
+
+--- Runs a program.  Returns the interpreter's answer ({ "ok", ... }), or
+-- nil, the error and what is known of the outcome: "unsent" (it did not
+-- run), "unknown" (it may have run), "failed" (the interpreter refused it:
+-- nothing was written), "cancelled" (its id was resolved as never run).
+function Store:exec(ctx, prog, deadline)
+  for _ = 1, 8 do
+    local r, err, state = self.client:run(ctx.slot, prog.keys, prog.argv, deadline)
+    if not r then
+      if state == "unsent" or state == "unknown" then self:reached(false, err) end
+      if state ~= "unsent" and state ~= "unknown" then
+        ngx.log(ngx.ERR, "imbill: Redis ", self.rname, ": ", tostring(err))
+        state = "failed"
+      end
+      return nil, err, state
+    end
+    self:reached(true)
+    local s = type(r) == "table" and r[1]
+    if s == "ok" then return r end
+    if s == "done" or s == "ran" then
+      local d = decode_stored(r[2])
+      if not d then return nil, "redis: an unreadable marker", "failed" end
+      d.replayed = true
+      return d
+    elseif s == "need" then
+      for i = 2, #r do prog:declare(r[i]) end
+    elseif s == "cancelled" then
+      return nil, "cancelled", "cancelled"
+    elseif s == "fail" then
+      local msg = "Redis " .. self.rname .. ": " .. tostring(r[2])
+      ngx.log(ngx.ERR, "imbill: ", msg)
+      metrics.inc("imbill_store_errors_total", { dict = self.name, reason = "refused by the interpreter" })
+      return nil, msg, "failed"
+    elseif s == "partial" then
+      local msg = "Redis " .. self.rname .. ": a write failed after others (" .. tostring(r[2]) .. ")"
+      ngx.log(ngx.ERR, "imbill: ", msg, "; counts may be partly written")
+      metrics.inc("imbill_store_errors_total", { dict = self.name, reason = "partial write" })
+      self.meta:safe_set("damaged:" .. self.name, msg)
+      return nil, msg, "failed"
+    else
+      return nil, "redis: an answer the gateway cannot read", "unknown"
+    end
+  end
+  return nil, "Redis " .. self.rname .. ": the program kept naming keys it had not declared", "failed"
+end
+
+-- Each step's outcome into its own fields (step.result, step.refusal),
+-- where units.lua reads them, as the shared-dict store leaves them.
+local function classify(u, res, bad)
+  local steps = u.steps
+  for i = 1, #steps do
+    local r = res[i]
+    steps[i].result, steps[i].refusal = r.result, r.refusal
+  end
+  U().classify(u, steps, bad)
+end
+
+local function plan_refusal(plan)
+  local r = plan.refusal
+  return { code = tonumber(r.code), limit = tonumber(r.limit), max = tonumber(r.max), current = tonumber(r.current),
+           peer = tonumber(r.peer), feature = tonumber(r.feature) }
+end
+
+-- A unit refused before any store is read (a plan the core refused).
+local function refused_by_plan(u)
+  for j, s in ipairs(u.steps) do
+    if s.plan.refused ~= 0 then
+      local res = {}
+      for i = 1, #u.steps do
+        if i < j then res[i] = { result = "rolled back" }
+        elseif i == j then res[i] = { result = "refused", refusal = plan_refusal(s.plan) }
+        else res[i] = { result = "skipped" } end
+      end
+      classify(u, res, j)
+      return true
+    end
+  end
+  return false
+end
+
+-- A step as the journal keeps it: enough to build its plan again.
+local function describe(s)
+  return { k = s.kind, g = s.gtype, t = s.t, u = s.user, p = s.peer, grp = s.group, e = s.event }
+end
+M.describe = describe
+
+local function rebuild(app, d, now)
+  local s = plans.step(app, d.k, d.t, { user = d.u, peer = d.p, group = d.grp, event = d.e }, d.g, now)
+  return s
+end
+
+-- The undo steps of applied descriptions, last first.
+local function undo_steps(app, descs)
+  local out = {}
+  for i = #descs, 1, -1 do
+    local s = plans.undo_of(app, descs[i])
+    if s then out[#out + 1] = s end
+  end
+  return out
+end
+
+---------------------------------------------------------------------------
+-- Decisions: REST calls and "before" callbacks
+
+--- Applies units (units.lua) all or nothing each, in one program.  With
+-- reserve(i, u) -> { rid, match, deadline_ms, text }, a unit that applied
+-- leaves a reservation record.  Returns true, or nil, the error and what
+-- the caller must settle later ({ state, pid, window, units }: nil when
+-- nothing can have been written).
+function Store:apply_units(app, units, _, reserve)
+  local ctx = self:ctx(app.id)
+  local pid, w = M.new_pid()
+  local prog = program.new(ctx, pid, w)
+  local sent = {}
+  for i, u in ipairs(units) do
+    if u.unplanned then
+      u.status = "not_counted"
+    elseif #u.steps > 0 and not refused_by_plan(u) then
+      local h = prog:unit(u.steps, true)
+      sent[#sent + 1] = { u = u, h = h, pos = #prog.instr }
+      if reserve then
+        local r = reserve(i, u)
+        if r then prog:reserve(h, r.rid, r.match, r.deadline_ms, r.text) end
+      end
+    end
+  end
+  if #sent == 0 then return true end
+  local reply, err, state = self:exec(ctx, prog, self:deadline())
+  if not reply then
+    metrics.inc("imbill_redis_failures_total", { app = app.id, policy = app.failure })
+    if state == "failed" then return nil, err end
+    local pend = { state = state, pid = pid, w = w, units = {} }
+    for _, e in ipairs(sent) do
+      local descs = {}
+      for j, s in ipairs(e.u.steps) do descs[j] = describe(s) end
+      pend.units[#pend.units + 1] = { key = e.u.key, descs = descs, pos = e.pos }
+    end
+    return nil, err, pend
+  end
+  for _, e in ipairs(sent) do
+    local res, bad = program.unit_result(e.h, program.answer(reply, e.pos))
+    classify(e.u, res, bad)
+  end
+  return true
+end
+
+--- A "before" callback's approval: the units, and a reservation record for
+-- each unit that applied (callback.lua's approve, reserve.lua's records).
+function Store:approve(app, units, matches, base, ttl)
+  local deadline_ms = math.floor((ngx.now() + ttl) * 1000)
+  return self:apply_units(app, units, nil, function(i, u)
+    local descs = {}
+    for j, s in ipairs(u.steps) do descs[j] = describe(s) end
+    local text = cjson.encode { d = descs, m = matches[i], g = u.provisional, dl = deadline_ms / 1000 }
+    return { rid = base .. "." .. i, match = matches[i], deadline_ms = deadline_ms, text = text }
+  end)
+end
+
+-- A reservation record: the interpreter's flags, then the JSON the
+-- approval wrote.  Returns its applied descriptions, match and provisional
+-- group.
+local function parse_record(text)
+  if type(text) ~= "string" then return nil end
+  local flags, body = text:match("^([%a]*)\n(.*)$")
+  local rec = body and cjson.decode(body)
+  if type(rec) ~= "table" or type(rec.d) ~= "table" then return nil end
+  local applied = {}
+  for i, d in ipairs(rec.d) do
+    if flags:sub(i, i) == "a" then applied[#applied + 1] = d end
+  end
+  return { applied = applied, m = rec.m, g = rec.g }
+end
+
+-- The oldest reservation still waiting for `match`, read (not taken).
+function Store:peek(ctx, match, deadline)
+  local rr, rm = layout.reservations(ctx.P)
+  local list, err = self.client:command(ctx.slot, deadline, "HGET", rm, match)
+  if list == nil then return nil, err end
+  if type(list) ~= "string" then return false end
+  for rid in list:gmatch("%S+") do
+    local text, terr = self.client:command(ctx.slot, deadline, "HGET", rr, rid)
+    if text == nil then return nil, terr end
+    if type(text) == "string" then
+      local rec = parse_record(text)
+      if rec then
+        rec.rid, rec.text = rid, text
+        return rec
+      end
+    end
+  end
+  return false
+end
+
+---------------------------------------------------------------------------
+-- After callbacks: what Tencent did, counted once
+
+local function units_journal(units)
+  local out = {}
+  for i, u in ipairs(units) do
+    local descs = {}
+    for j, s in ipairs(u.steps or {}) do descs[j] = describe(s) end
+    out[i] = { key = u.key, descs = descs, unplanned = u.unplanned }
+  end
+  return out
+end
+
+local function units_from_journal(app, list, now)
+  local units = {}
+  for i, e in ipairs(list) do
+    local steps, unplanned = {}, e.unplanned
+    for j, d in ipairs(e.descs) do
+      local s = rebuild(app, d, now)
+      if not s then
+        unplanned = true
+        break
+      end
+      steps[j] = s
+    end
+    units[i] = { key = e.key, steps = steps, unplanned = unplanned }
+  end
+  return units
+end
+
+--- Counts an after callback's units.  spec: nil; { matches = { ... } }
+-- (confirms the approvals waiting for each match first); { create = {
+-- match =, group = } } (an approved group takes its real id, or is taken
+-- back when the id is counted already; the units then count nothing).
+-- When Redis cannot be reached the units go to the journal (status
+-- "journaled").  jr: a journal replay's { pid, w }.
+function Store:count_after(app, units, _, spec, jr)
+  if not jr and J().pending(self, app.id) then
+    -- earlier work of the app waits in the journal: this comes after it
+    return self:journal_after(app, units, spec)
+  end
+  local ctx = self:ctx(app.id)
+  local pid, w
+  if jr then pid, w = jr.pid, jr.w else pid, w = M.new_pid() end
+  local deadline = self:deadline(jr ~= nil)
+  local rec
+  if spec and spec.create then
+    local err
+    rec, err = self:peek(ctx, spec.create.match, deadline)
+    if rec == nil then
+      self:reached(false, err)
+      if jr then return nil, err end
+      return self:journal_after(app, units, spec, pid, w)
+    end
+  end
+  local prog = program.new(ctx, pid, w)
+  local claim, confirms = nil, {}
+  if rec then
+    claim = prog:claim(rec.rid, rec.text, spec.create.match)
+    local rn = rec.g and prog:rename(rec.g, spec.create.group, claim.reg .. "=1")
+    if rn then
+      local back = undo_steps(app, rec.applied)
+      if #back > 0 then prog:unit(back, false, claim.reg .. "=1," .. rn.reg .. "=0") end
+    end
+  elseif spec and spec.matches then
+    for _, m in ipairs(spec.matches) do confirms[#confirms + 1] = { h = prog:confirm(m), pos = #prog.instr } end
+  end
+  local sent = {}
+  for _, u in ipairs(units) do
+    if u.unplanned then
+      u.status = "not_counted"
+    elseif #u.steps > 0 and not refused_by_plan(u) then
+      local h = prog:unit(u.steps, true, claim and (claim.reg .. "=0") or "")
+      sent[#sent + 1] = { u = u, h = h, pos = #prog.instr }
+    end
+  end
+  if prog:empty() then return true end
+  local reply, err, state = self:exec(ctx, prog, deadline)
+  if not reply then
+    if state == "failed" or jr then return nil, err, state end
+    return self:journal_after(app, units, spec, pid, w)
+  end
+  for _, c in ipairs(confirms) do
+    local got = program.answer(reply, c.pos)
+    if type(got) == "string" and got ~= "" then metrics.inc("imbill_reservations_confirmed_total", { app = app.id }) end
+  end
+  local claimed = claim and program.answer(reply, 1) == "1"
+  if claimed then metrics.inc("imbill_reservations_confirmed_total", { app = app.id }) end
+  for _, e in ipairs(sent) do
+    if claimed then
+      e.u.steps, e.u.status = {}, "confirmed"
+    else
+      local res, bad = program.unit_result(e.h, program.answer(reply, e.pos))
+      classify(e.u, res, bad)
+    end
+  end
+  return true
+end
+
+function Store:journal_after(app, units, spec, pid, w)
+  if not pid then pid, w = M.new_pid() end
+  local ok = J().append(self, { kind = "after", app = app.id, pid = pid, w = w, units = units_journal(units),
+                                spec = spec, now = ngx.time() })
+  for _, u in ipairs(units) do
+    if not u.unplanned then u.status = ok and "journaled" or "not_counted" end
+  end
+  if not ok then return nil, "the journal is full" end
+  return true
+end
+
+---------------------------------------------------------------------------
+-- Settling REST calls (settle.lua's jobs)
+
+local function job_entry(job)
+  return { kind = "settle", app = job.app.id, call = job.call, rename = job.rename, undo = job.undo,
+           shrink = job.shrink, all_friends = job.all_friends, now = job.now or ngx.time() }
+end
+
+--- A settle job (settle.lua): a provisional group renamed (or taken back),
+-- reservations Tencent did not use given back, shrinks Tencent did applied,
+-- every friendship of a user ended.  Always done or journaled: returns true.
+function Store:settle(job, jr)
+  if job.pending then return self:settle_pending(job, jr) end
+  local app = job.app
+  if not jr and J().pending(self, app.id) then
+    J().append(self, job_entry(job))
+    return true
+  end
+  local ctx = self:ctx(app.id)
+  local pid, w
+  if jr then pid, w = jr.pid, jr.w else pid, w = M.new_pid() end
+  local deadline = self:deadline(true)
+  local now = job.now or ngx.time()
+  job.now = now
+  local function later(err)
+    self:reached(false, err)
+    if jr then return false end
+    local e = job_entry(job)
+    e.pid, e.w = pid, w
+    J().append(self, e)
+    return true
+  end
+  local prog = program.new(ctx, pid, w)
+  if job.rename then
+    local r = job.rename
+    local rn = prog:rename(r.from, r.to)
+    local back = undo_steps(app, r.descs)
+    if #back > 0 then prog:unit(back, false, rn.reg .. "=0") end
+  end
+  for _, descs in ipairs(job.undo or {}) do
+    local back = undo_steps(app, descs)
+    if #back > 0 then prog:unit(back, false) end
+  end
+  local shrinks = {}
+  for _, d in ipairs(job.shrink or {}) do
+    local s = plans.rebuild(app, d, now)
+    if s then shrinks[#shrinks + 1] = { h = prog:unit({ s }, true), pos = #prog.instr } end
+  end
+  for _, u in ipairs(job.all_friends or {}) do
+    local peers, err = self.client:command(ctx.slot, deadline, "SMEMBERS", layout.friends(ctx.P, u))
+    if peers == nil then return later(err) end
+    if peers == false then
+      ngx.log(ngx.ERR, "imbill: Redis ", self.rname, ": the friends of ", u, ": ", tostring(err))
+    else
+      for _, p in ipairs(peers) do
+        local s = plans.step(app, A.IMB_A_REMOVE_FRIEND, now, { user = u, peer = p }, nil, now)
+        if s then prog:unit({ s }, true) end
+      end
+    end
+  end
+  if prog:empty() then return true end
+  local reply, err, state = self:exec(ctx, prog, deadline)
+  if not reply then
+    if state == "failed" then
+      ngx.log(ngx.ERR, "imbill: app ", app.id, ": settling ", tostring(job.call), " failed: ", tostring(err))
+      return true
+    end
+    return later(err)
+  end
+  local not_counted = 0
+  for _, e in ipairs(shrinks) do
+    local res = program.unit_result(e.h, program.answer(reply, e.pos))
+    if res[1].result ~= "applied" then not_counted = not_counted + 1 end
+  end
+  if not_counted > 0 then
+    metrics.inc("imbill_not_counted_total", { app = app.id, action = tostring(job.call), reason = "store" }, not_counted)
+  end
+  return true
+end
+
+--- A REST call decided while Redis could not answer, settled once Tencent's
+-- answer is known.  job.pending: what apply_units returned; job.done:
+-- Tencent's settled units (calls.lua; nil when the call never reached
+-- Tencent, ALL when its answer is unknown).  What Tencent did ends counted
+-- once, what it did not ends not counted:
+--   the program never ran (or is cancelled now): the units Tencent did are
+--     counted, caps aside (the gateway let them through);
+--   it ran: units it applied that Tencent did not are taken back, units it
+--     refused that Tencent did are counted.
+function Store:settle_pending(job, jr)
+  local app, pend = job.app, job.pending
+  local ctx = self:ctx(app.id)
+  local did = {}
+  for i, u in ipairs(pend.units) do
+    if job.did then did[i] = job.did[i] else did[i] = job.done ~= nil and calls.done(job.done, u.key) end
+  end
+  local entry = { kind = "pending", app = app.id, pending = pend, did = did, now = job.now or ngx.time() }
+  local deadline = self:deadline(true)
+  local results
+  if pend.state ~= "unsent" then
+    local prog = program.new(ctx, pend.pid, pend.w, "t")
+    local reply, _, state = self:exec(ctx, prog, deadline)
+    if not reply and state ~= "cancelled" then
+      if state == "failed" then
+        metrics.inc("imbill_redis_unresolved_total", { app = app.id })
+        return true
+      end
+      if jr then return false end
+      J().append(self, entry)
+      return true
+    end
+    results = reply -- nil: cancelled, it never ran and never will
+  end
+  local now = entry.now
+  local fix = { forced = {}, undo = {} }
+  for i, u in ipairs(pend.units) do
+    local ran = results and program.answer(results, u.pos)
+    local refused, applied = false, {}
+    if type(ran) == "table" then
+      for j, r in ipairs(ran) do
+        local c = type(r) == "string" and r:sub(1, 1)
+        if c == "r" or c == "s" then refused = true end
+        if c == "a" then applied[#applied + 1] = u.descs[j] end
+      end
+    end
+    if did[i] and (not results or refused or type(ran) ~= "table") then
+      fix.forced[#fix.forced + 1] = u.descs
+    elseif not did[i] and #applied > 0 and not refused then
+      fix.undo[#fix.undo + 1] = applied
+    end
+  end
+  if #fix.forced == 0 and #fix.undo == 0 then return true end
+  local pid, w = M.new_pid()
+  return self:compensate({ app = app.id, pid = pid, w = w, forced = fix.forced, undo = fix.undo, now = now }, jr)
+end
+
+--- Applies what a pending call's settlement found: units counted caps aside,
+-- and applied steps taken back.
+function Store:compensate(e, jr)
+  local app = self.apps[e.app]
+  local ctx = self:ctx(e.app)
+  local prog = program.new(ctx, e.pid, e.w)
+  for _, descs in ipairs(e.forced or {}) do
+    local steps = {}
+    for j, d in ipairs(descs) do steps[j] = rebuild(app, d, e.now) end
+    if #steps == #descs then prog:unit(steps, true, "", true) end
+  end
+  for _, applied in ipairs(e.undo or {}) do
+    local back = undo_steps(app, applied)
+    if #back > 0 then prog:unit(back, false) end
+  end
+  if prog:empty() then return true end
+  local reply, err, state = self:exec(ctx, prog, self:deadline(true))
+  if reply or state == "failed" then return true end
+  self:reached(false, err)
+  if jr then return false end
+  e.kind = "compensate"
+  J().append(self, e)
+  return true
+end
+
+---------------------------------------------------------------------------
+-- Reservations due
+
+--- Takes back every reservation of the app past its deadline.  Returns
+-- how many.
+function Store:sweep(app, now)
+  local total = 0
+  for _ = 1, 20 do
+    local n, more = self:sweep_some(app, now)
+    total = total + n
+    if not more then break end
+  end
+  return total
+end
+
+-- At most 100 reservations due: how many were taken back, and whether
+-- more may wait.
+function Store:sweep_some(app, now)
+  local ctx = self:ctx(app.id)
+  local rr, _, rq = layout.reservations(ctx.P)
+  local deadline = self:deadline(true)
+  local due, err = self.client:command(ctx.slot, deadline, "ZRANGEBYSCORE", rq, "-inf",
+    string.format("%d", math.floor(now * 1000)), "LIMIT", "0", "100")
+  if type(due) ~= "table" then
+    if due == nil then self:reached(false, err) end
+    return 0
+  end
+  if #due == 0 then return 0 end
+  local args = { "HMGET", rr }
+  for i, rid in ipairs(due) do args[i + 2] = rid end
+  local texts = self.client:command_args(ctx.slot, deadline, args)
+  if type(texts) ~= "table" then return 0 end
+  local pid, w = M.new_pid()
+  local prog = program.new(ctx, pid, w)
+  local claims = {}
+  for i, rid in ipairs(due) do
+    local text = type(texts[i]) == "string" and texts[i] or ""
+    local rec = parse_record(text)
+    local c = prog:claim(rid, text, rec and rec.m or "")
+    claims[#claims + 1] = #prog.instr
+    if rec then
+      local back = undo_steps(app, rec.applied)
+      if #back > 0 then prog:unit(back, false, c.reg .. "=1") end
+    end
+  end
+  local reply = self:exec(ctx, prog, deadline)
+  if not reply then return 0 end
+  local n = 0
+  for _, pos in ipairs(claims) do if program.answer(reply, pos) == "1" then n = n + 1 end end
+  return n, #due == 100
+end
+
+---------------------------------------------------------------------------
+-- Logins
+
+-- Whether a plan has the shape of a login the flush can batch: guards on
+-- the app's keys, the activity mark, the latest day.
+local function login_shaped(plan)
+  local marks = 0
+  for i = 0, plan.nops - 1 do
+    local op = plan.op[i]
+    local kind = op.kind
+    if kind == OP.IMB_OP_MARK then marks = marks + 1
+    elseif kind <= OP.IMB_OP_GE then
+      if op.subject ~= S.IMB_S_APP then return false end
+    elseif kind == OP.IMB_OP_MAX then
+      if op.key ~= K.IMB_K_LAST_DAY then return false end
+    else
+      return false
+    end
+    if op.when ~= W.IMB_W_ALWAYS then return false end
+  end
+  return marks == 1
+end
+M.login_shaped = login_shaped
+
+--- A login (callback.lua): queued for the next flush, answered "queued".
+-- A login with an event id, or of another shape, is applied at once
+-- (login_now).
+function Store:login(appid, plan, user, event)
+  if plan.refused ~= 0 then return "refused", plan_refusal(plan) end
+  if event ~= nil or not login_shaped(plan) then return self:login_now(appid, plan, user, event) end
+  F().add(self, appid, user, tonumber(plan.t), ngx.time())
+  return "queued"
+end
+
+--- A login applied now: read the user's state, let the core mark it, write
+-- it back if unchanged meanwhile (retried when another node wrote first).
+function Store:login_now(appid, plan, user, event)
+  local ctx = self:ctx(appid)
+  local state -- nil: unknown yet
+  for _ = 1, 8 do
+    local prog = program.new(ctx)
+    local mark
+    if state == nil then
+      mark = { expected = "?" }
+    else
+      local new, dn, mn = core.mark(state or nil, plan.day, plan.month)
+      if not new then
+        if dn == "corrupt" then return nil, "corrupt activity state of " .. user end
+        return "refused", { code = core.R_CLOSED, limit = core.L.IMB_L_DAY_OPEN, max = UNLIMITED, current = 0,
+                            peer = 0 }
+      end
+      mark = { expected = state and ("=" .. state) or "=", new = new, dn = dn, mn = mn }
+    end
+    local h = prog:unit({ { plan = plan, user = user, event = event, mark = mark } }, true)
+    local reply, err = self:exec(ctx, prog, self:deadline())
+    if not reply then return nil, err end
+    local res = program.unit_result(h, program.answer(reply, 1))
+    local r = res[1]
+    if r.result ~= "stale" then return r.result, r.refusal end
+    state = r.state
+  end
+  return nil, "the user's state kept changing"
+end
+
+---------------------------------------------------------------------------
+-- Reads
+
+--- The month's usage (init.lua's usage location).
+function Store:usage(app, month)
+  return require("imbill.gateway.redis.month").read(self.client, app, month, self:deadline(true))
+end
+
+-- The shared-dict store's reads by dict key: Redis keys differ, there is
+-- nothing to give (rest.lua reads a refused group's type from the refusal).
+function Store.get() return nil end
+
+function Store.run()
+  error("imbill.gateway: the Redis store applies programs, not functions under a lock (an unrouted call)", 2)
+end
+
+--- Hand-built plans, as the shared-dict store's apply: steps = { { plan =,
+-- user =, peer =, group =, event = } }.  Returns per step { result =,
+-- refusal = } and the refused index of an atomic batch.
+function Store:apply(appid, steps, atomic)
+  local ctx = self:ctx(appid)
+  local pid, w = M.new_pid()
+  local prog = program.new(ctx, pid, w)
+  local hs = {}
+  if atomic then
+    hs[1] = prog:unit(steps, true)
+  else
+    for i, s in ipairs(steps) do hs[i] = prog:unit({ s }, false) end
+  end
+  local reply, err = self:exec(ctx, prog, self:deadline())
+  if not reply then return nil, err end
+  if atomic then
+    local out, bad = program.unit_result(hs[1], program.answer(reply, 1))
+    return out, bad
+  end
+  local out = {}
+  for i, h in ipairs(hs) do out[i] = program.unit_result(h, program.answer(reply, i))[1] end
+  return out
+end
+
+M.parse_record = parse_record
+M.units_from_journal = units_from_journal
+M.rebuild = rebuild
+return M

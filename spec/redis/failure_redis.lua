@@ -1,0 +1,223 @@
+-- Redis fails under the gateway: killed in the middle of a load and
+-- restarted, or slowed down.  Each app's policy holds ("closed" refuses
+-- capped calls with the store's code, "open" lets them through), a "before"
+-- callback is answered within Tencent's 2 seconds, and once Redis is back
+-- every call answered as allowed is counted exactly once and nothing
+-- refused is counted.
+local h = require "rs_helper"
+local cjson = h.cjson
+local imbill = require "imbill"
+
+local CLOSED_PRO, CLOSED_TRIAL, OPEN_PRO, OPEN_TRIAL = "1400000001", "1400000002", "1400000003", "1400000013"
+
+local function tally(answers)
+  local t = { ok = 0, codes = {}, slowest = 0 }
+  for _, r in ipairs(answers) do
+    local ok, v = pcall(cjson.decode, r.body)
+    if ok and v.ActionStatus == "OK" and (v.ErrorCode == 0 or v.ErrorCode == nil) then t.ok = t.ok + 1
+    elseif ok then t.codes[v.ErrorCode] = (t.codes[v.ErrorCode] or 0) + 1
+    else t.codes.bad = (t.codes.bad or 0) + 1 end
+    if r.took > t.slowest then t.slowest = r.took end
+  end
+  return t
+end
+
+local function show(t)
+  local o = {}
+  for k, v in pairs(t.codes) do o[#o + 1] = tostring(k) .. "=" .. v end
+  return t.ok .. " allowed, " .. table.concat(o, " ") .. string.format(", slowest %.2f s", t.slowest)
+end
+
+local function wave(app, cmd, body_of, n, tag)
+  local reqs = {}
+  for i = 1, n do
+    reqs[i] = { i % 2 + 1, "POST", h.rest_path(cmd, app), cjson.encode(body_of(tag .. i)) }
+  end
+  return h.concurrent(reqs)
+end
+
+local function av(id) return { Type = "AVChatRoom", GroupId = id, Owner_Account = "o" .. id } end
+local function account(id) return { UserID = id } end
+
+-- Runs waves of calls while Redis is killed and restarted under them.
+local function under_a_restart(app, cmd, body_of, waves, per_wave)
+  local finished = h.ctl_later(0.3, "restart", "single", 0.8)
+  local answers = {}
+  for w = 1, waves do
+    for _, r in ipairs(wave(app, cmd, body_of, per_wave, "w" .. w .. "-")) do answers[#answers + 1] = r end
+    h.sleep(0.15)
+  end
+  h.wait(finished, 15, "Redis to restart")
+  h.wait(function() return h.rcall(nil, "PING") == "PONG" end, 10, "Redis")
+  -- every node's journal replayed, every settlement done
+  h.sleep(0.5)
+  h.settle(30)
+  return tally(answers)
+end
+
+describe("when Redis fails under the gateway", function()
+  before_each(h.reset)
+
+  it("an app that fails closed refuses capped calls while Redis is away and counts exactly what it allowed", function()
+    local before = h.stub_count("create_group")
+    local t = under_a_restart(CLOSED_PRO, "group_open_http_svc/create_group", av, 10, 20)
+    io.stderr:write("closed, AV rooms: ", show(t), "\n")
+    assert.is_true((t.codes[10002] or 0) > 0, "Redis was never seen away: " .. show(t))
+    assert.are.equal(t.ok, h.count(nil, h.key(CLOSED_PRO, "c:groups_of:AVChatRoom")))
+    assert.are.equal(t.ok, h.stub_count("create_group") - before)
+    assert.is_true(t.ok <= 50)
+    assert.are.equal(10 * 20, t.ok + (t.codes[10036] or 0) + (t.codes[10002] or 0))
+    assert.is_true(h.metric_sum("imbill_redis_failures_total", { app = CLOSED_PRO, policy = "closed" }) > 0)
+  end)
+
+  it("an app that fails closed counts trial accounts exactly across a restart", function()
+    local before = h.stub_count("account_import")
+    local t = under_a_restart(CLOSED_TRIAL, "im_open_login_svc/account_import", account, 10, 30)
+    io.stderr:write("closed, trial accounts: ", show(t), "\n")
+    assert.is_true((t.codes[70500] or 0) > 0, "Redis was never seen away: " .. show(t))
+    assert.are.equal(t.ok, h.count(nil, h.key(CLOSED_TRIAL, "c:accounts")))
+    assert.are.equal(t.ok, h.stub_count("account_import") - before)
+    assert.is_true(t.ok <= 100)
+  end)
+
+  it("an app that fails open lets calls through while Redis is away and counts every one once when it is back", function()
+    local before = h.stub_count("create_group")
+    local t = under_a_restart(OPEN_PRO, "group_open_http_svc/create_group", av, 10, 20)
+    io.stderr:write("open, AV rooms: ", show(t), "\n")
+    assert.is_nil(t.codes[10002])
+    assert.are.equal(t.ok, h.stub_count("create_group") - before)
+    -- what was allowed is counted, even past the cap it could not check
+    h.wait(function()
+      return h.count(nil, h.key(OPEN_PRO, "c:groups_of:AVChatRoom")) == t.ok
+    end, 20, "the journal to count what was allowed")
+    assert.is_true(t.ok >= 50)
+    assert.are.equal(10 * 20, t.ok + (t.codes[10036] or 0))
+    assert.is_true(h.metric_sum("imbill_redis_failures_total", { app = OPEN_PRO, policy = "open" }) > 0)
+  end)
+
+  it("an app that fails open counts trial accounts it let through, once each", function()
+    local before = h.stub_count("account_import")
+    local t = under_a_restart(OPEN_TRIAL, "im_open_login_svc/account_import", account, 10, 30)
+    io.stderr:write("open, trial accounts: ", show(t), "\n")
+    assert.are.equal(t.ok, h.stub_count("account_import") - before)
+    h.wait(function()
+      return h.count(nil, h.key(OPEN_TRIAL, "c:accounts")) == t.ok
+    end, 20, "the journal to count what was allowed")
+    assert.are.equal(300, t.ok + (t.codes[70398] or 0))
+  end)
+
+  it("answers before callbacks within 2 s while Redis sleeps, by each app's policy, and takes back late approvals",
+    function()
+      h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 3")
+      h.sleep(0.2)
+      local reqs = {}
+      for i = 1, 40 do
+        local app, token = CLOSED_PRO, "spec-token-pro"
+        if i % 2 == 0 then app, token = OPEN_PRO, "spec-token-open" end
+        reqs[i] = { i % 4 < 2 and 1 or 2, "POST", h.http.callback_path(app, "Group.CallbackBeforeCreateGroup", token),
+                    cjson.encode { CallbackCommand = "Group.CallbackBeforeCreateGroup", Type = "Public",
+                                   Owner_Account = "o" .. i, Name = "n" .. i } }
+      end
+      local answers = h.concurrent(reqs)
+      local closed, open = { ok = 0, refused = 0 }, { ok = 0, refused = 0 }
+      for i, r in ipairs(answers) do
+        assert.are.equal(200, r.status)
+        assert.is_true(r.took < 2, string.format("answered in %.2f s", r.took))
+        local v = cjson.decode(r.body)
+        local side = i % 2 == 0 and open or closed
+        if v.ErrorCode == 0 then side.ok = side.ok + 1 else side.refused = side.refused + 1 end
+      end
+      assert.are.same({ ok = 0, refused = 20 }, closed)
+      assert.are.same({ ok = 20, refused = 0 }, open)
+      -- Redis wakes up and runs what it had read meanwhile; nothing is
+      -- confirmed, so every approval is taken back
+      h.wait(function() return h.rcall(nil, "PING") == "PONG" end, 10, "Redis")
+      h.wait(function()
+        h.post(1, "/t/sweep", "")
+        return h.count(nil, h.key(CLOSED_PRO, "c:groups")) == 0 and h.count(nil, h.key(OPEN_PRO, "c:groups")) == 0
+          and h.rcall(nil, "ZCARD", h.key(CLOSED_PRO, "rq")) == 0
+      end, 15, "late approvals to be taken back")
+    end)
+
+  it("counts nothing for REST calls refused while Redis slept, even those Redis ran late", function()
+    local before = h.stub_count("account_import")
+    h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 2")
+    h.sleep(0.2)
+    local t = tally(wave(CLOSED_TRIAL, "im_open_login_svc/account_import", account, 30, "slow-"))
+    io.stderr:write("closed, slow Redis: ", show(t), "\n")
+    assert.are.equal(0, t.ok)
+    assert.are.equal(30, t.codes[70500])
+    assert.are.equal(0, h.stub_count("account_import") - before)
+    h.wait(function() return h.rcall(nil, "PING") == "PONG" end, 10, "Redis")
+    h.settle(30)
+    h.wait(function() return h.count(nil, h.key(CLOSED_TRIAL, "c:accounts")) == 0 end, 20, "late runs to be taken back")
+    assert.are.equal(0, h.rcall(nil, "HLEN", h.key(CLOSED_TRIAL, "ua:" .. 0)))
+  end)
+
+  it("loses no login and doubles none when Redis restarts in the middle of the flushes", function()
+    local m = imbill.meter { book = "2020", edition = "pro" }
+    local t0 = os.time() - 20 * 86400
+    local reqs
+    math.randomseed(11)
+    -- down longer than a flush's deadline (3 s), so batches go to the journal
+    local finished = h.ctl_later(0.4, "restart", "single", 3.5)
+    for w = 1, 12 do
+      reqs = {}
+      for i = 1, 150 do
+        local u = "u{" .. math.random(1, 400) .. "}"
+        local t = t0 + math.random(0, 19) * 86400 + math.random(0, 86399)
+        m:login(u, t)
+        reqs[i] = { i % 2 + 1, "POST", h.http.callback_path(CLOSED_PRO, "State.StateChange", "spec-token-pro"),
+                    -- milliseconds apart, within the login's second
+                    cjson.encode { CallbackCommand = "State.StateChange", EventTime = t * 1000 + (w * 150 + i) % 1000,
+                                   Info = { Action = "Login", To_Account = u } } }
+      end
+      for _, r in ipairs(h.concurrent(reqs)) do assert.are.equal(200, r.status) end
+      h.sleep(0.1)
+    end
+    h.wait(finished, 15, "Redis to restart")
+    h.settle(30)
+    assert.is_true(h.metric_sum("imbill_redis_journaled_total", { redis = "main", app = CLOSED_PRO, kind = "logins" })
+      > 0, "no flush met the restart")
+    local day0 = math.floor((t0 + 8 * 3600) / 86400)
+    local sum_g, sum_m = 0, 0
+    for d = day0, day0 + 20 do
+      sum_g = sum_g + h.count(nil, h.key(CLOSED_PRO, "d:" .. d .. ":dau"))
+      sum_m = sum_m + m:dau(os.date("!%Y-%m-%d", d * 86400))
+    end
+    io.stderr:write("logins across a restart: ", sum_g, " user-days in Redis, ", sum_m, " in the meter\n")
+    for d = day0, day0 + 20 do
+      local date = os.date("!%Y-%m-%d", d * 86400)
+      assert.are.equal(m:dau(date), h.count(nil, h.key(CLOSED_PRO, "d:" .. d .. ":dau")), date)
+    end
+    for _, mo in ipairs { os.date("!%Y-%m", day0 * 86400), os.date("!%Y-%m", (day0 + 20) * 86400) } do
+      local u = h.json(h.get(1, "/t/usage?app=" .. CLOSED_PRO .. "&month=" .. mo))
+      assert.are.equal(m:usage(mo).mau, u.mau, mo)
+      assert.are.same(m:usage(mo).dau, u.dau, mo)
+    end
+  end)
+
+  it("keeps the logins a node holds when it is reloaded while Redis is away", function()
+    local m = imbill.meter { book = "2020", edition = "pro" }
+    h.ctl("kill", "single")
+    local t = os.time()
+    local reqs = {}
+    for i = 1, 200 do
+      local u = "r{" .. i .. "}"
+      m:login(u, t)
+      reqs[i] = { 1, "POST", h.http.callback_path(CLOSED_PRO, "State.StateChange", "spec-token-pro"),
+                  cjson.encode { CallbackCommand = "State.StateChange", EventTime = t * 1000 + i,
+                                 Info = { Action = "Login", To_Account = u } } }
+    end
+    for _, a in ipairs(h.concurrent(reqs)) do assert.are.equal(200, a.status) end
+    -- the workers are replaced: what they hold goes to the journal (a shared
+    -- dict, which a reload keeps)
+    local pid = io.open(h.prefix .. "/ngx-a/logs/nginx.pid"):read("*l")
+    os.execute("kill -HUP " .. pid)
+    h.sleep(1)
+    h.ctl("start", "single")
+    h.settle(30)
+    local day = math.floor((t + 8 * 3600) / 86400)
+    assert.are.equal(m:dau(os.date("!%Y-%m-%d", day * 86400)), h.count(nil, h.key(CLOSED_PRO, "d:" .. day .. ":dau")))
+  end)
+end)

@@ -1,0 +1,141 @@
+-- Two gateway nodes (two workers each) share one Redis: caps hold across
+-- the fleet exactly, run after run, and DAU counts each user once a day
+-- whichever node the logins reach.
+local h = require "rs_helper"
+local cjson = h.cjson
+
+local PRO, TRIAL = "1400000001", "1400000002"
+local RUNS = 5
+
+local function count(answers, pred)
+  local n = 0
+  for _, r in ipairs(answers) do
+    local ok, v = pcall(cjson.decode, r.body)
+    if ok and pred(v) then n = n + 1 end
+  end
+  return n
+end
+local function ok_answer(v) return v.ActionStatus == "OK" end
+local function code(c) return function(v) return v.ErrorCode == c end end
+
+describe("a fleet of two nodes on one Redis", function()
+  before_each(h.reset)
+
+  it("creates exactly 50 AVChatRoom groups on pro out of 200 at once, run after run", function()
+    for run = 1, RUNS do
+      h.reset()
+      local before = h.stub_count("create_group")
+      local reqs = {}
+      for i = 1, 200 do
+        reqs[i] = { i % 2 + 1, "POST", h.rest_path("group_open_http_svc/create_group", PRO),
+                    cjson.encode { Type = "AVChatRoom", GroupId = "r" .. run .. "av" .. i, Owner_Account = "o" .. i } }
+      end
+      local answers = h.concurrent(reqs)
+      assert.are.equal(50, count(answers, ok_answer), "run " .. run)
+      assert.are.equal(150, count(answers, code(10036)), "run " .. run)
+      assert.are.equal(50, h.stub_count("create_group") - before, "run " .. run)
+      assert.are.equal("50", h.rcall(nil, "GET", h.key(PRO, "c:groups_of:AVChatRoom")), "run " .. run)
+      assert.are.equal("50", h.rcall(nil, "GET", h.key(PRO, "c:groups")), "run " .. run)
+    end
+  end)
+
+  it("imports exactly 100 accounts on trial out of 300 at once, run after run", function()
+    for run = 1, RUNS do
+      h.reset()
+      local before = h.stub_count("account_import")
+      local reqs = {}
+      for i = 1, 300 do
+        reqs[i] = { i % 2 + 1, "POST", h.rest_path("im_open_login_svc/account_import", TRIAL),
+                    cjson.encode { UserID = "r" .. run .. "u" .. i } }
+      end
+      local answers = h.concurrent(reqs)
+      assert.are.equal(100, count(answers, ok_answer), "run " .. run)
+      assert.are.equal(200, count(answers, code(70398)), "run " .. run)
+      assert.are.equal(100, h.stub_count("account_import") - before, "run " .. run)
+      assert.are.equal("100", h.rcall(nil, "GET", h.key(TRIAL, "c:accounts")), "run " .. run)
+    end
+  end)
+
+  it("lets exactly 20 members into a trial group when 100 join at once through both nodes", function()
+    local _, v = h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g{x}" })
+    assert.are.equal("OK", v.ActionStatus)
+    local reqs = {}
+    for i = 1, 100 do
+      reqs[i] = { i % 2 + 1, "POST", h.rest_path("group_open_http_svc/add_group_member", TRIAL),
+                  cjson.encode { GroupId = "g{x}", MemberList = { { Member_Account = "m" .. i } } } }
+    end
+    local answers = h.concurrent(reqs)
+    assert.are.equal(20, count(answers, function(a) return a.ActionStatus == "OK" and a.MemberList[1].Result == 1 end))
+    assert.are.equal(80, count(answers, code(10014)))
+    assert.are.equal(20, h.rcall(nil, "SCARD", h.key(TRIAL, "gm:g{x}")))
+    -- the refusal names the group's type, which only the store knows
+    for _, r in ipairs(answers) do
+      local a = cjson.decode(r.body)
+      if a.ErrorCode == 10014 then
+        assert.truthy(a.ErrorInfo:find("in a Public group, and group g{x} has 20", 1, true), a.ErrorInfo)
+        break
+      end
+    end
+  end)
+
+  it("approves exactly the cap when before callbacks race on both nodes", function()
+    for i = 1, 45 do
+      h.callback(i % 2 + 1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", { CallbackCommand =
+        "Group.CallbackAfterCreateGroup", GroupId = "av" .. i, Type = "AVChatRoom" })
+    end
+    assert.are.equal("45", h.rcall(nil, "GET", h.key(PRO, "c:groups_of:AVChatRoom")))
+    local reqs = {}
+    for i = 1, 60 do
+      reqs[i] = { i % 2 + 1, "POST", h.http.callback_path(PRO, "Group.CallbackBeforeCreateGroup", "spec-token-pro"),
+                  cjson.encode { CallbackCommand = "Group.CallbackBeforeCreateGroup", Type = "AVChatRoom",
+                                 Owner_Account = "o" .. i, Name = "n" .. i } }
+    end
+    local answers = h.concurrent(reqs)
+    assert.are.equal(5, count(answers, code(0)))
+    assert.are.equal(55, count(answers, code(10150)))
+    -- unconfirmed approvals are taken back after reservation_ttl (2 s)
+    assert.are.equal("50", h.rcall(nil, "GET", h.key(PRO, "c:groups_of:AVChatRoom")))
+    h.wait(function()
+      h.post(1, "/t/sweep", "")
+      return h.rcall(nil, "GET", h.key(PRO, "c:groups_of:AVChatRoom")) == "45"
+    end, 10, "the approvals to expire")
+    assert.are.equal(0, h.rcall(nil, "ZCARD", h.key(PRO, "rq")))
+    assert.are.equal(0, h.rcall(nil, "HLEN", h.key(PRO, "rr")))
+  end)
+
+  it("confirms an approval with its after callback on the other node", function()
+    local _, v = h.callback(1, PRO, "Group.CallbackBeforeCreateGroup", "spec-token-pro", { CallbackCommand =
+      "Group.CallbackBeforeCreateGroup", Type = "Public", Owner_Account = "alice", Name = "team",
+      MemberList = { { Member_Account = "bob" } } })
+    assert.are.equal(0, v.ErrorCode)
+    assert.are.equal("1", h.rcall(nil, "GET", h.key(PRO, "c:groups")))
+    local _, w = h.callback(2, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", { CallbackCommand =
+      "Group.CallbackAfterCreateGroup", GroupId = "@TGS#real", Type = "Public", Owner_Account = "alice", Name = "team",
+      MemberList = { { Member_Account = "alice" }, { Member_Account = "bob" } }, EventTime = os.time() * 1000 })
+    assert.are.equal("OK", w.ActionStatus)
+    -- the group took its real id; nothing counted twice; nothing to sweep
+    assert.are.equal("1", h.rcall(nil, "GET", h.key(PRO, "c:groups")))
+    assert.are.equal(2, h.rcall(nil, "SCARD", h.key(PRO, "gm:@TGS#real")))
+    assert.are.equal(1, h.rcall(nil, "SISMEMBER", h.key(PRO, "uj:bob"), "@TGS#real"))
+    assert.are.equal(0, h.rcall(nil, "HLEN", h.key(PRO, "rr")))
+    h.sleep(2.2)
+    h.post(1, "/t/sweep", "")
+    assert.are.equal("1", h.rcall(nil, "GET", h.key(PRO, "c:groups")))
+  end)
+
+  it("counts each of 300 users once in DAU when 1,200 logins arrive at both nodes at once", function()
+    local reqs = {}
+    local t = os.time()
+    for i = 1, 1200 do
+      local u = "u{" .. (i % 300) .. "}"
+      reqs[i] = { i % 2 + 1, "POST", h.http.callback_path(PRO, "State.StateChange", "spec-token-pro"),
+                  cjson.encode { CallbackCommand = "State.StateChange", EventTime = t * 1000 + i,
+                                 Info = { Action = "Login", To_Account = u } } }
+    end
+    local answers = h.concurrent(reqs)
+    for _, r in ipairs(answers) do assert.are.equal(200, r.status) end
+    h.settle()
+    local day = math.floor((t + 8 * 3600) / 86400)
+    assert.are.equal("300", h.rcall(nil, "GET", h.key(PRO, "d:" .. day .. ":dau")))
+  end)
+end)

@@ -1,0 +1,35 @@
+-- The gateway configuration of the Redis specs' two nginx nodes
+-- (scripts/redis-specs.sh fills the ports).
+return {
+  dict = "imbill", meta = "imbill_meta", replay = "imbill_replay", journal = "imbill_journal",
+  unknown_app = "refuse",
+  window = 60,
+  redis = {
+    main = { servers = { "127.0.0.1:@REDIS@" }, timeout = 0.3, deadline = 1.0, flush_interval = 0.05 },
+    cluster = { servers = { "@C1@", "@C2@", "@C3@" }, cluster = true, timeout = 0.3, deadline = 1.2 },
+  },
+  apps = {
+    -- 2020 pro: at most 50 AVChatRoom groups
+    ["1400000001"] = { book = "2020", edition = "pro", token = "spec-token-pro", reservation_ttl = 2, redis = "main",
+                       codes = { group = { av_groups = 10150 } } },
+    -- 2020 trial: at most 100 accounts, 100 groups, 20 friends, 20 members
+    ["1400000002"] = { book = "2020", edition = "trial", token = "spec-token-trial", reservation_ttl = 2,
+                       redis = "main", buckets = 64 },
+    -- the same, failing open
+    ["1400000003"] = { book = "2020", edition = "pro", token = "spec-token-open", redis = "main", failure = "open",
+                       reservation_ttl = 2 },
+    ["1400000013"] = { book = "2020", edition = "trial", redis = "main", failure = "open" },
+    -- the example app's book, for the invoice
+    ["1400000004"] = { book = "2021", edition = "pro", tz = "+08:00", token = "xxxxyyyy", redis = "main" },
+    -- hand-built plans
+    ["1400000006"] = { book = "2020", edition = "pro", redis = "main", buckets = 16 },
+    -- on the cluster
+    ["1400000011"] = { book = "2020", edition = "pro", token = "spec-token-pro", redis = "cluster",
+                       reservation_ttl = 2 },
+    ["1400000012"] = { book = "2020", edition = "trial", redis = "cluster" },
+    -- one more on the cluster (another slot)
+    ["1400000014"] = { book = "2021", edition = "pro", tz = "+08:00", token = "xxxxyyyy", redis = "cluster" },
+    -- on the node's own dict, as before
+    ["1400000021"] = { book = "2020", edition = "pro" },
+  },
+}

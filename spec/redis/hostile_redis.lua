@@ -1,0 +1,162 @@
+-- Hostile inputs: ids that look like hash tags, numbers past what doubles
+-- hold, values in Redis that are not what the gateway wrote.  Each gives a
+-- clear error or is counted exactly as any other id; none gives a wrong
+-- count or a half-written program.
+local h = require "rs_helper"
+
+local PRO, TRIAL, CTRIAL = "1400000001", "1400000002", "1400000012"
+
+local function r(...) return h.rcall(nil, ...) end
+
+describe("hostile inputs to the Redis store", function()
+  before_each(h.reset)
+
+  it("counts ids with braces under the app's own hash tag, each once", function()
+    local ids = { "{1400000001}x", "}{", "{", "}", "a{b}c", "{1400000002}" }
+    for _, id in ipairs(ids) do
+      local _, v = h.rest(1, "im_open_login_svc/account_import", TRIAL, { UserID = id })
+      assert.are.equal("OK", v.ActionStatus, id)
+      local _, again = h.rest(2, "im_open_login_svc/account_import", TRIAL, { UserID = id })
+      assert.are.equal("OK", again.ActionStatus, id)
+    end
+    assert.are.equal(#ids, h.count(nil, h.key(TRIAL, "c:accounts")))
+    -- every key the app has is in the app's slot
+    local slot = require("imbill.gateway.redis.cluster").slot_of_tag(TRIAL)
+    for _, k in ipairs(r("KEYS", "imb:{" .. TRIAL .. "}:*")) do
+      assert.are.equal(slot, h.rcall(h.cluster_ports[1], "CLUSTER", "KEYSLOT", k), k)
+    end
+    -- on the cluster a key outside the slot would be refused (CROSSSLOT): a
+    -- group whose id carries another app's tag is counted like any other
+    local _, g = h.rest(1, "group_open_http_svc/create_group", CTRIAL, { Type = "Public", GroupId = "{1400000011}g",
+                                                                          Owner_Account = "{1400000011}o" })
+    assert.are.equal("OK", g.ActionStatus)
+    assert.are.equal("1", h.cget(CTRIAL, "c:groups"))
+  end)
+
+  it("refuses a call whose counter in Redis is not a number, naming the key, and writes nothing", function()
+    r("SET", h.key(TRIAL, "c:accounts"), "12abc")
+    local _, v = h.rest(1, "im_open_login_svc/account_import", TRIAL, { UserID = "u1" })
+    assert.are.equal("FAIL", v.ActionStatus)
+    assert.are.equal(70500, v.ErrorCode)
+    assert.truthy(v.ErrorInfo:find('value at "imb:{1400000002}:c:accounts": not an integer: "12abc"', 1, true),
+      v.ErrorInfo)
+    assert.are.equal("12abc", r("GET", h.key(TRIAL, "c:accounts")))
+    assert.are.equal(0, #r("KEYS", h.key(TRIAL, "ua:*")))
+  end)
+
+  it("refuses a count past 2^53 instead of rounding it", function()
+    r("SET", h.key(TRIAL, "c:accounts"), "9007199254740993")
+    local _, v = h.rest(1, "im_open_login_svc/account_import", TRIAL, { UserID = "u1" })
+    assert.are.equal(70500, v.ErrorCode)
+    assert.truthy(v.ErrorInfo:find("beyond 2^53", 1, true), v.ErrorInfo)
+    assert.are.equal("9007199254740993", r("GET", h.key(TRIAL, "c:accounts")))
+    -- at the edge it still counts exactly
+    r("SET", h.key(PRO, "c:groups"), "9007199254740990")
+    local _, g = h.rest(1, "group_open_http_svc/create_group", PRO, { Type = "Public", GroupId = "edge" })
+    assert.are.equal("OK", g.ActionStatus)
+    assert.are.equal("9007199254740991", r("GET", h.key(PRO, "c:groups")))
+    local _, g2 = h.rest(1, "group_open_http_svc/create_group", PRO, { Type = "Public", GroupId = "past" })
+    assert.are.equal(10002, g2.ErrorCode)
+    assert.are.equal("9007199254740991", r("GET", h.key(PRO, "c:groups")))
+    assert.are.equal(0, r("EXISTS", h.key(PRO, "g:past")))
+  end)
+
+  it("refuses a join when a key holds another type, and leaves the other keys as they were", function()
+    h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g" })
+    r("DEL", h.key(TRIAL, "gm:g"))
+    r("SET", h.key(TRIAL, "gm:g"), "not a set")
+    local _, v = h.rest(1, "group_open_http_svc/add_group_member", TRIAL, { GroupId = "g",
+      MemberList = { { Member_Account = "m1" } } })
+    assert.are.equal(10002, v.ErrorCode)
+    assert.truthy(v.ErrorInfo:find("WRONGTYPE", 1, true), v.ErrorInfo)
+    assert.are.equal(0, r("EXISTS", h.key(TRIAL, "uj:m1")))
+  end)
+
+  it("counts no login against a corrupt activity state, and says so", function()
+    local t = os.time()
+    local _, v = h.callback(1, PRO, "State.StateChange", "spec-token-pro", { CallbackCommand = "State.StateChange",
+      EventTime = t * 1000, Info = { Action = "Login", To_Account = "victim" } })
+    assert.are.equal("OK", v.ActionStatus)
+    h.settle()
+    local day = math.floor((t + 8 * 3600) / 86400)
+    assert.are.equal(1, h.count(nil, h.key(PRO, "d:" .. day .. ":dau")))
+    local bucket
+    for _, k in ipairs(r("KEYS", h.key(PRO, "act:*"))) do
+      if r("HEXISTS", k, "victim") == 1 then bucket = k end
+    end
+    r("HSET", bucket, "victim", "short")
+    h.callback(2, PRO, "State.StateChange", "spec-token-pro", { CallbackCommand = "State.StateChange",
+      EventTime = (t + 86400) * 1000, Info = { Action = "Login", To_Account = "victim" } })
+    h.settle()
+    assert.are.equal(0, h.count(nil, h.key(PRO, "d:" .. (day + 1) .. ":dau")))
+    assert.are.equal("short", r("HGET", bucket, "victim"))
+    assert.are.equal(1, h.metric(2, "imbill_not_counted_total", { app = PRO, action = "login", reason = "store" }))
+  end)
+
+  it("answers an after callback dated past the calendar as not counted", function()
+    local _, v = h.callback(1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", {
+      CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "huge", Type = "Public",
+      EventTime = "99999999999999999999" })
+    assert.are.equal("OK", v.ActionStatus)
+    assert.are.equal(0, r("EXISTS", h.key(PRO, "g:huge")))
+    assert.are.equal(0, h.count(nil, h.key(PRO, "c:groups")))
+  end)
+
+  it("refuses every program of an app whose Redis holds another bucket layout", function()
+    r("SET", h.key(TRIAL, "c:layout"), "imb1:b999")
+    local _, v = h.rest(1, "im_open_login_svc/account_import", TRIAL, { UserID = "u1" })
+    assert.are.equal(70500, v.ErrorCode)
+    assert.truthy(v.ErrorInfo:find("the bucket count must never change", 1, true), v.ErrorInfo)
+    assert.are.equal(0, h.count(nil, h.key(TRIAL, "c:accounts")))
+  end)
+
+  it("refuses a Redis entry the gateway cannot use when nginx starts", function()
+    local config = require "imbill.gateway.config"
+    local core = require "imbill.gateway.core"
+    core.init(os.getenv("IMBILL_TOP") .. "/build/jit/imbill/core.so")
+    local function err(o)
+      local ok, e = pcall(config.check, o)
+      assert.is_false(ok)
+      return tostring(e)
+    end
+    local app = { book = "2020", edition = "pro", redis = "main" }
+    assert.are.equal('imbill.gateway.setup: apps[1].redis: names no entry of redis = { ... }, got "main"',
+      err { apps = { ["1"] = app } })
+    assert.are.equal('imbill.gateway.setup: redis.main.servers[1]: expected "host:port", got "localhost"',
+      err { redis = { main = { servers = { "localhost" } } }, apps = { ["1"] = app } })
+    assert.are.equal("imbill.gateway.setup: redis.main.deadline: must leave a \"before\" callback time to answer "
+      .. "within Tencent's 2 seconds (at most 1.5 is sensible), got 2",
+      err { redis = { main = { server = "127.0.0.1:1", deadline = 2 } }, apps = { ["1"] = app } })
+    assert.are.equal("imbill.gateway.setup: apps[1].buckets: expected a whole number from 1 to 1048576, got 0",
+      err { redis = { main = { server = "127.0.0.1:1" } }, apps = { ["1"] = { book = "2020", edition = "pro",
+                                                                             redis = "main", buckets = 0 } } })
+  end)
+
+  it("counts logins too old for the app's window as not counted, and the rest of their batch as usual", function()
+    -- the app's latest day is today; a login 70 days older is past the 63
+    -- days the activity state covers, and the core refuses it (day_open)
+    local t = os.time()
+    h.callback(1, PRO, "State.StateChange", "spec-token-pro", { CallbackCommand = "State.StateChange",
+      EventTime = t * 1000, Info = { Action = "Login", To_Account = "now" } })
+    h.settle()
+    local old = t - 70 * 86400
+    local path = h.http.callback_path(PRO, "State.StateChange", "spec-token-pro")
+    local function login(user, at)
+      return { 2, "POST", path, h.cjson.encode { CallbackCommand = "State.StateChange", EventTime = at * 1000,
+                                                 Info = { Action = "Login", To_Account = user } } }
+    end
+    -- sent at once, so one flush writes them in one batch: three refused
+    -- inside the program, one counted beside them
+    local answers = h.concurrent { login("late1", old + 1), login("late2", old + 2), login("fresh", t),
+                                   login("late3", old + 3) }
+    for i, a in ipairs(answers) do
+      assert.are.equal(200, a.status, i)
+      assert.are.equal("OK", h.cjson.decode(a.body).ActionStatus, i)
+    end
+    h.settle()
+    local function day_of(s) return math.floor((s + 8 * 3600) / 86400) end
+    assert.are.equal(0, h.count(nil, h.key(PRO, "d:" .. day_of(old) .. ":dau")))
+    assert.are.equal(2, h.count(nil, h.key(PRO, "d:" .. day_of(t) .. ":dau")))
+    assert.are.equal(3, h.metric(2, "imbill_not_counted_total", { app = PRO, action = "login", reason = "day_open" }))
+  end)
+end)

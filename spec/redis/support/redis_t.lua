@@ -1,0 +1,117 @@
+--- Test-only locations inside the Redis specs' nginx (/t/...): hand-built
+-- plans through the Redis store, the login queue, the journal, a forced
+-- sweep.  Not part of the gateway.
+local state = require "imbill.gateway.state"
+local spec_t = require "spec_t"
+
+local ngx = ngx
+local M = {}
+
+local send, store_of = spec_t.send, spec_t.store_of
+
+-- the one-node suite's locations (plan, sweep, ...), with these added
+local H = setmetatable({}, { __index = spec_t.H })
+
+-- Empties this node's dicts and counters (Redis is flushed by the spec).
+function H.flush()
+  for _, rs in pairs(state.redis) do
+    state.clear_damage(rs)
+    rs.jdict:flush_all()
+    rs.jdict:flush_expired()
+    rs.meta:delete("redis_up:" .. rs.rname)
+    rs.meta:delete("logins_waiting:" .. rs.rname)
+  end
+  return spec_t.H.flush()
+end
+
+-- What waits on this node: the journal, this worker's login queue (after
+-- flushing it).
+function H.waiting()
+  local flush = require "imbill.gateway.redis.flush"
+  local journal = require "imbill.gateway.redis.journal"
+  local out = { journal = 0, queue = 0 }
+  for _, rs in pairs(state.redis) do
+    flush.now(rs)
+    out.queue = out.queue + flush.waiting(rs)
+    out.journal = out.journal + journal.size(rs)
+    if ngx.var.arg_replay then journal.replay(rs) end
+  end
+  return send(out)
+end
+
+function H.usage()
+  local app = state.cfg.apps[ngx.var.arg_app]
+  local ok, u = pcall(require("imbill.gateway").usage_of, app.id, ngx.var.arg_month)
+  if not ok then return send({ error = tostring(u) }, 500) end
+  return send(u)
+end
+
+-- Microseconds per piece of a Redis-checked create_group, in one worker.
+function H.bench()
+  local units_mod = require "imbill.gateway.units"
+  local calls = require "imbill.gateway.calls"
+  local program = require "imbill.gateway.redis.program"
+  local appid = ngx.var.arg_app
+  local n = tonumber(ngx.var.arg_n) or 2000
+  local store, app = store_of(appid)
+  local def = calls.CALLS["group_open_http_svc/create_group"]
+  local now = ngx.time()
+  local out = {}
+  local function time(name, f)
+    ngx.update_time()
+    local c0, w0 = os.clock(), ngx.now()
+    for i = 1, n do f(i) end
+    ngx.update_time()
+    out[name] = string.format("cpu %.1f us, wall %.1f us", (os.clock() - c0) * 1e6 / n, (ngx.now() - w0) * 1e6 / n)
+  end
+  time("units+build", function(i)
+    local u = def.units({ Type = "Public", GroupId = "bb" .. i, Owner_Account = "o" .. i })
+    units_mod.build(app, u, now, now)
+  end)
+  local ctx = store:ctx(appid)
+  time("program", function(i)
+    local u = def.units({ Type = "Public", GroupId = "bc" .. i, Owner_Account = "o" .. i })
+    units_mod.build(app, u, now, now)
+    local p = program.new(ctx, "x" .. i, 1)
+    p:unit(u[1].steps, true)
+  end)
+  time("apply_units", function(i)
+    local u = def.units({ Type = "Public", GroupId = "bd" .. i, Owner_Account = "o" .. i })
+    units_mod.build(app, u, now, now)
+    store:apply_units(app, u)
+  end)
+  local progs = {}
+  for i = 1, n do
+    local u = def.units({ Type = "Public", GroupId = "be" .. i, Owner_Account = "o" .. i })
+    units_mod.build(app, u, now, now)
+    local p = program.new(ctx, "y" .. i, 1)
+    p:unit(u[1].steps, true)
+    progs[i] = p
+  end
+  time("client:run", function(i)
+    local p = progs[i]
+    store.client:run(ctx.slot, p.keys, p.argv, store:deadline())
+  end)
+  local sha = store.client.sha
+  time("evalsha empty program", function()
+    store.client:command(ctx.slot, store:deadline(), "EVALSHA", sha, "1", "imb:{" .. appid .. "}:c:layout", "imb1",
+      ctx.tag, "", "0", "", "600")
+  end)
+  local one = store.client:command(ctx.slot, store:deadline(), "SCRIPT", "LOAD", "return 1")
+  time("evalsha return 1", function()
+    store.client:command(ctx.slot, store:deadline(), "EVALSHA", one, "0")
+  end)
+  local sleepy = store.client:command(ctx.slot, store:deadline(), "SCRIPT", "LOAD",
+    "local x = 0 for i = 1, 3000 do x = x + i end return 1")
+  time("evalsha 50us of work", function()
+    store.client:command(ctx.slot, store:deadline(), "EVALSHA", sleepy, "0")
+  end)
+  time("ping", function()
+    store.client:command(ctx.slot, store:deadline(), "PING")
+  end)
+  return send(out)
+end
+
+function M.handle() return spec_t.serve(H) end
+
+return M
