@@ -437,6 +437,10 @@ describe("hostile API input", function()
       assert.is_table(imbill.compare { month = "2021-04", peak_dau = 1, groups_peak = 1, editions = endless })
       assert.matches("^imbill.breakeven_table: editions: needs at least two editions",
         err(imbill.breakeven_table, { editions = endless }))
+      assert.equals("series:times: dau: expected a ratio such as \"1.5\", \"5%\" or 0.05, got table",
+        (err(s.times, s, { dau = {} })))
+      local fake_pairs = setmetatable({}, { __pairs = function() error("a __pairs ran") end })
+      assert.equals(s:at("2021-01-02"), s:times(fake_pairs):at("2021-01-02"))
       -- 429,495 DAU steps on pro: more than a cost curve's 100,000 points, said before any pair is walked
       assert.equals("imbill.breakeven_table: to: the range has too many steps, got 4294967295",
         (err(imbill.breakeven_table, { to = 4294967295, usage = { groups_peak = 0 } })))

@@ -292,11 +292,11 @@ function Series:times(p)
   local out = methods.new(Series, {})
   for k, v in pairs(self) do out[k] = v end
   local m0 = dates.month_of(self.first)
-  for col, f in pairs(p) do
-    if type(self[col]) ~= "table" or col == "features" then
-      check.fail(FN, tostring(col), "the series has no such count column", check.NOVALUE)
+  for col, f in next, p do -- raw: no __pairs of the caller's runs here
+    if type(col) ~= "string" or type(rawget(self, col)) ~= "table" or col == "features" then
+      check.fail(FN, errors.field_name(col), "the series has no such count column", check.NOVALUE)
     end
-    if not is_gen(f) then f = M.factor(f) end
+    if not is_gen(f) then f = errors.call(FN, col, M.factor, f) end
     if f.kind ~= "factor" then check.fail(FN, col, "expected a factor (a ratio or a factor generator)", f.label) end
     local new = {}
     for i = 1, self.n do
