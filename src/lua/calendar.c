@@ -7,12 +7,12 @@ static int c_parse_date(lua_State *L) {
   int32_t day;
   const char *field = luaL_optstring(L, 2, "date");
   if (lua_type(L, 1) != LUA_TSTRING)
-    return imbL_error(L, "%s: expected a date \"YYYY-MM-DD\", got %s", field, imbL_show(L, 1));
+    return imbL_raise(L, NULL, field, 1, "expected a date \"YYYY-MM-DD\"");
   const char *s = lua_tolstring(L, 1, &len);
   imb_status st = imb_date_parse(s, len, &day);
   if (st == IMB_ESYNTAX)
-    return imbL_error(L, "%s: malformed date '%s' (expected YYYY-MM-DD)", field, imbL_bounded(L, 1));
-  if (st) return imbL_error(L, "%s: no such date '%s'", field, imbL_bounded(L, 1));
+    return imbL_raise(L, NULL, field, 0, "malformed date '%s' (expected YYYY-MM-DD)", imbL_bounded(L, 1));
+  if (st) return imbL_raise(L, NULL, field, 0, "no such date '%s'", imbL_bounded(L, 1));
   lua_pushinteger(L, day);
   return 1;
 }
@@ -22,25 +22,26 @@ static int c_parse_month(lua_State *L) {
   int32_t month;
   const char *field = luaL_optstring(L, 2, "month");
   if (lua_type(L, 1) != LUA_TSTRING)
-    return imbL_error(L, "%s: expected a month \"YYYY-MM\", got %s", field, imbL_show(L, 1));
+    return imbL_raise(L, NULL, field, 1, "expected a month \"YYYY-MM\"");
   const char *s = lua_tolstring(L, 1, &len);
   imb_status st = imb_month_parse(s, len, &month);
   if (st == IMB_ESYNTAX)
-    return imbL_error(L, "%s: malformed month '%s' (expected YYYY-MM)", field, imbL_bounded(L, 1));
-  if (st) return imbL_error(L, "%s: no such month '%s'", field, imbL_bounded(L, 1));
+    return imbL_raise(L, NULL, field, 0, "malformed month '%s' (expected YYYY-MM)", imbL_bounded(L, 1));
+  if (st) return imbL_raise(L, NULL, field, 0, "no such month '%s'", imbL_bounded(L, 1));
   lua_pushinteger(L, month);
   return 1;
 }
 
 static int32_t check_day(lua_State *L, int idx) {
   int64_t d = imbL_checkint64(L, idx, "day");
-  if (d < -719162 || d > 2932896) imbL_error(L, "day: %s is outside years 1..9999", imbL_i64str(L, d));
+  if (d < -719162 || d > 2932896) imbL_raise(L, NULL, "day", 0, "%s is outside years 1..9999", imbL_i64str(L, d));
   return (int32_t)d;
 }
 
 static int32_t check_month(lua_State *L, int idx) {
   int64_t m = imbL_checkint64(L, idx, "month");
-  if (m < 12 || m > 9999 * 12 + 11) imbL_error(L, "month: %s is outside years 1..9999", imbL_i64str(L, m));
+  if (m < 12 || m > 9999 * 12 + 11)
+    imbL_raise(L, NULL, "month", 0, "%s is outside years 1..9999", imbL_i64str(L, m));
   return (int32_t)m;
 }
 
@@ -79,9 +80,9 @@ static int c_day_of(lua_State *L) {
   int64_t off = imbL_checkint64(L, 2, "tz offset");
   int32_t day;
   if (off <= -86400 || off >= 86400)
-    return imbL_error(L, "tz offset: %s seconds is not within a day of UTC", imbL_i64str(L, off));
+    return imbL_raise(L, NULL, "tz offset", 0, "%s seconds is not within a day of UTC", imbL_i64str(L, off));
   if (imb_day_of(t, (int32_t)off, &day))
-    return imbL_error(L, "%s: instant %s is outside years 1..9999", field, imbL_i64str(L, t));
+    return imbL_raise(L, NULL, field, 0, "instant %s is outside years 1..9999", imbL_i64str(L, t));
   lua_pushinteger(L, day);
   return 1;
 }
@@ -89,8 +90,8 @@ static int c_day_of(lua_State *L) {
 static int c_days_in_month(lua_State *L) {
   int64_t y = imbL_checkint64(L, 1, "year"), m = imbL_checkint64(L, 2, "month");
   if (y < IMB_MIN_YEAR || y > IMB_MAX_YEAR)
-    return imbL_error(L, "year: %s is outside 1..9999", imbL_i64str(L, y));
-  if (m < 1 || m > 12) return imbL_error(L, "month: %s is not 1..12", imbL_i64str(L, m));
+    return imbL_raise(L, NULL, "year", 0, "%s is outside 1..9999", imbL_i64str(L, y));
+  if (m < 1 || m > 12) return imbL_raise(L, NULL, "month", 0, "%s is not 1..12", imbL_i64str(L, m));
   lua_pushinteger(L, imb_days_in_month((int32_t)y, (int)m));
   return 1;
 }

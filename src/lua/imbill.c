@@ -182,8 +182,8 @@ int64_t imbL_checkint64(lua_State *L, int idx, const char *field) {
   int64_t v = 0;
   if (!imbL_toint64(L, idx, &v)) {
     if (imbL_isbigfloat(L, idx))
-      imbL_error(L, "%s: %s is beyond 2^53 and cannot be exact on this runtime", field, imbL_show(L, idx));
-    imbL_error(L, "%s: expected a whole number, got %s", field, imbL_show(L, idx));
+      imbL_raise(L, NULL, field, 0, "%s is beyond 2^53 and cannot be exact on this runtime", imbL_show(L, idx));
+    imbL_raise(L, NULL, field, idx, "expected a whole number");
   }
   return v;
 }
@@ -193,13 +193,13 @@ void imbL_pushint64(lua_State *L, int64_t v) {
   lua_pushinteger(L, (lua_Integer)v);
 #else
   if (v > IMB_MAX_EXACT || v < -IMB_MAX_EXACT)
-    imbL_error(L, "value %s exceeds 2^53 and cannot be exact on this runtime", imbL_i64str(L, v));
+    imbL_raise(L, NULL, NULL, 0, "value %s exceeds 2^53 and cannot be exact on this runtime", imbL_i64str(L, v));
   lua_pushnumber(L, (lua_Number)v);
 #endif
 }
 
 int imbL_status_error(lua_State *L, imb_status s, const char *field, const char *what) {
-  return imbL_error(L, "%s: %s (got %s)", field, imb_strerror(s), what);
+  return imbL_raise(L, NULL, field, 0, "%s (got %s)", imb_strerror(s), what);
 }
 
 /* luaL_testudata is missing from plain 5.1; ours works on every runtime. */

@@ -634,7 +634,7 @@ static int c_load(lua_State *L) {
   /* the records are copied into Lua before anything can raise */
   if (!lua_checkstack(L, 8)) {
     imb_saved_free(&saved);
-    return imbL_error(L, "imbill.meter.load: out of memory");
+    return imbL_raise(L, "imbill.meter.load", NULL, 0, "out of memory");
   }
   lua_createtable(L, (int)saved.nrecs, 0);
   for (size_t i = 0; i < saved.nrecs; i++) {

@@ -15,8 +15,7 @@ static int64_t *tomoney(lua_State *L, int idx) {
 static int64_t selfmoney(lua_State *L, const char *method) {
   int64_t *m = tomoney(L, 1);
   if (!m)
-    imbL_error(L, "money:%s: self: expected money: call it as m:%s(...), got %s", method, method,
-               imbL_show(L, 1));
+    imbL_raise(L, lua_pushfstring(L, "money:%s", method), "self", 1, "expected money: call it as m:%s(...)", method);
   return *m;
 }
 
