@@ -96,7 +96,7 @@ local cases = {
   { "invoice: change with an unknown key", imbill.invoice, inv { change = { at = "2021-03-02", to = "flagship" } },
     "^imbill.invoice change: at: unknown field" },
   { "invoice: unknown add-on", imbill.invoice, inv { addons = { "turbo" } },
-    "^imbill.invoice: addon: price book 2020 has no such add%-on" },
+    "^imbill.invoice: addons%[1%]: price book 2020 has no such add%-on" },
   { "invoice: add-ons not a table", imbill.invoice, inv { addons = "av_unlimited" },
     "^imbill.invoice: addons: expected a table" },
   { "invoice: add-on activation malformed", imbill.invoice, inv { addons = { { id = "av_unlimited", activated = "x" } } },

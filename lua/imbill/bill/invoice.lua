@@ -258,7 +258,7 @@ local function addon_lines(book, ed, month, addons)
       check.fields(FN .. " " .. field, a, { id = true, activated = true })
       id, act = a.id, a.activated and dates.day(a.activated, field .. ".activated", FN)
     end
-    local addon = wrap(book.addon, book, id)
+    local addon = errors.call(FN, type(a) == "table" and field .. ".id" or field, book.addon, book, id)
     if seen[id] then fail(field, "the add-on is listed twice", id) end
     seen[id] = true
     if id:match("^retention_") then
