@@ -123,6 +123,19 @@ imb_status imb_totals(const imb_rate *r, size_t n, const int64_t *dau, size_t da
                               const int64_t *groups, size_t groups_step, const int64_t *mau, size_t mau_step,
                               int64_t *out, size_t *bad);
 
+/* The number of processors online (at least 1): the default number of
+ * threads of the batch entry points below. */
+int imb_cores(void);
+
+/* imb_totals_upto on `threads` POSIX threads (0: imb_cores()), each pricing
+ * one contiguous part of the scenarios.  Results, and on failure *bad and
+ * *bad_field, are those of imb_totals_upto: the first failing scenario by
+ * index wins, whatever the timing.  Every thread has ended when it returns.
+ * A small batch runs on fewer threads. */
+imb_status imb_totals_par(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
+                                  const int64_t *groups, size_t groups_step, const int64_t *mau, size_t mau_step,
+                                  int64_t limit, int64_t *out, size_t *bad, int *bad_field, int threads);
+
 /* TRTC call minutes: per tier ceil(seconds / 60), free minutes taken in tier
  * order, the sum priced exactly and rounded once. */
 imb_status imb_trtc_price(imb_trtc *t);
@@ -160,6 +173,10 @@ imb_status imb_grid_grow(int64_t dau, int64_t growth_ppm, int64_t *next);
 /* Totals in cents of scenarios lo .. hi-1 into out[0 .. hi-lo-1]; on failure
  * *bad is the failing scenario. */
 imb_status imb_grid_run(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad);
+/* imb_grid_run on `threads` threads (0: imb_cores()): the same totals, and on
+ * failure the same *bad (the first failing scenario by index). */
+imb_status imb_grid_run_par(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad,
+                                    int threads);
 /* For each (growth, start) pair, the edition with the lowest total (the first
  * on a tie) is counted in wins[edition] (n_rates entries). */
 void imb_grid_wins(const imb_grid *g, const int64_t *totals, uint64_t *wins);
