@@ -25,6 +25,12 @@ static const imb_rate RATES[6] = {
 };
 enum { REPS = 5 };
 
+static double wall_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static double cpu_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -78,6 +84,22 @@ int main(int argc, char **argv) {
   printf("six editions x %zu scenarios (ns per scenario and edition, best of %d, one thread)\n", n, REPS);
   printf("  imb_month_total, one call a scenario  %6.2f ns\n", single * 1e9 / (6.0 * (double)n));
   printf("  imb_totals_upto over int64 arrays     %6.2f ns\n", batch * 1e9 / (6.0 * (double)n));
+  /* threads: wall time (CPU time would add the threads up) */
+  int cores = imb_cores();
+  double par[3] = { 1e30, 1e30, 1e30 };
+  for (int rep = 0; rep < REPS; rep++)
+    for (int t = 1; t <= 2; t++) {
+      double t0 = wall_s();
+      for (int e = 0; e < 6; e++) {
+        size_t bad;
+        int field;
+        if (imb_totals_par(&RATES[e], n, dau, 1, groups, 1, mau, 1, INT64_MAX, out, &bad, &field, t)) return 4;
+      }
+      double dt = wall_s() - t0;
+      if (dt < par[t]) par[t] = dt;
+    }
+  printf("  imb_totals_par, 1 thread / 2 threads  %6.2f ns / %.2f ns (%.2fx; %d cores online; wall time)\n",
+         par[1] * 1e9 / (6.0 * (double)n), par[2] * 1e9 / (6.0 * (double)n), par[1] / par[2], cores);
 
   /* a grid: six editions x 20 growth rates x (n / 120) starting DAU, 12 months */
   static int64_t growth[20];
@@ -98,6 +120,17 @@ int main(int argc, char **argv) {
   }
   printf("  imb_grid_run, 12 months a scenario    %6.2f ns per scenario (%zu scenarios, %.2fM scenarios/s)\n",
          grid * 1e9 / (double)(6 * 20 * ns), 6 * 20 * ns, (double)(6 * 20 * ns) / grid / 1e6);
+  double gpar[3] = { 1e30, 1e30, 1e30 };
+  for (int rep = 0; rep < REPS; rep++)
+    for (int t = 1; t <= 2; t++) {
+      size_t bad;
+      double t0 = wall_s();
+      if (imb_grid_run_par(&g, 0, 6 * 20 * ns, gout, &bad, t)) return 6;
+      double dt = wall_s() - t0;
+      if (dt < gpar[t]) gpar[t] = dt;
+    }
+  printf("  imb_grid_run_par, 1 / 2 threads       %.2fM / %.2fM scenarios/s (%.2fx; wall time)\n",
+         (double)(6 * 20 * ns) / gpar[1] / 1e6, (double)(6 * 20 * ns) / gpar[2] / 1e6, gpar[1] / gpar[2]);
   free(dau);
   free(groups);
   free(mau);
