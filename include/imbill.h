@@ -216,6 +216,38 @@ IMB_API imb_status imb_stats_sum(const int64_t *v, size_t n, int64_t *sum);
 IMB_API imb_status imb_stats_percentile(const int64_t *v, size_t n, int64_t p_ppm, int64_t *scratch,
                                         int64_t *out);
 
+/* ---- scenario columns ------------------------------------------------------- */
+
+/* A column: n int64 values in C memory (counts in, cents out), which
+ * scenarios are built in and priced from without a Lua value each.  The Lua
+ * binding owns the memory (or, for a view, keeps its owner alive) and sets
+ * readonly for a view of a grid's results; the FFI binding reads and writes
+ * v through this layout. */
+typedef struct imb_column {
+  int64_t *v;
+  size_t n;
+  int readonly;
+} imb_column;
+
+/* out[i] = from + i * step, checked: IMB_EOVERFLOW when a value leaves 64 bits. */
+IMB_API imb_status imb_col_range(int64_t *out, size_t n, int64_t from, int64_t step);
+/* out[i] = round_half_up(in[i] * ppm / 10^6) (half away from zero); out may be
+ * in.  *bad is the first value whose result does not fit. */
+IMB_API imb_status imb_col_scale(int64_t *out, const int64_t *in, size_t n, int64_t ppm, size_t *bad);
+/* out[i] = a[i] + b[i * b_step], checked; out may be a or b. */
+IMB_API imb_status imb_col_add(int64_t *out, const int64_t *a, const int64_t *b, size_t b_step, size_t n,
+                               size_t *bad);
+/* out[i] = in[i] after `months` months of growth at growth_ppm a month, each
+ * month rounded half-up as the grid does (imb_grid_grow). */
+IMB_API imb_status imb_col_grow(int64_t *out, const int64_t *in, size_t n, int64_t growth_ppm, int32_t months,
+                                size_t *bad);
+/* Uniform whole numbers in lo .. hi (lo <= hi): out[i] is a function of
+ * (seed, i) alone (splitmix64), the same on every machine; the bias is below
+ * (hi - lo + 1) / 2^64. */
+IMB_API void imb_col_random(int64_t *out, size_t n, uint64_t seed, int64_t lo, int64_t hi);
+/* The first i with v[i] outside lo .. hi, or n. */
+IMB_API size_t imb_col_find_outside(const int64_t *v, size_t n, int64_t lo, int64_t hi);
+
 /* ---- quota metering -------------------------------------------------------------- */
 
 enum { IMB_UNLIMITED = -1 };

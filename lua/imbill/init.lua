@@ -68,6 +68,12 @@ do
   imbill.cost_curve = lazy("imbill.whatif.project", "cost_curve")
   imbill.shadow = lazy("imbill.whatif.shadow", "run")
   imbill.grid = lazy("imbill.whatif.grid", "run")         -- millions of scenarios through the C fast path
+  -- scenario columns in C memory (docs/columns.md): imbill.column(array | n | { from =, to = }),
+  -- imbill.column.random{...}, .from_csv(path, name), .view(cdata, n) on LuaJIT
+  imbill.column = setmetatable({}, {
+    __index = function(_, k) return require("imbill.whatif.column")[k] end,
+    __call = function(_, ...) return require("imbill.whatif.column").new(...) end,
+  })
   imbill.chart = proxy "imbill.report.chart"              -- SVG: cost_curves, projection_bars, path_timeline
   imbill.report = lazy("imbill.report.page", "html")    -- one self-contained HTML page
 end

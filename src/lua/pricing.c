@@ -2,6 +2,7 @@
  * The batch entry point reads Lua arrays in place and writes one integer per
  * scenario, so a million scenarios cost no per-scenario Lua tables. */
 #include "binding.h"
+#include "column.h"
 
 #include <string.h>
 
@@ -241,6 +242,102 @@ static int p_totals(lua_State *L) {
   return 1;
 }
 
+/* The message for a scenario the core could not price: the usage value whose
+ * line alone does not fit, or the scenario's total.  pos is 1-based. */
+static int overflow_error(lua_State *L, const imb_rate *r, const int64_t v[3], const int is_array[3], int64_t pos,
+                          imb_status s) {
+  const imb_charge *ch[3] = {&r->dau, &r->groups, &r->mau};
+  for (int k = 0; k < 3; k++) {
+    int64_t blocks, cents;
+    if (r->is_free || !imb_charge_apply(ch[k], v[k], &blocks, &cents)) continue;
+    if (!is_array[k])
+      return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", usage_fields[k], imbL_i64str(L, v[k]));
+    return imbL_error(L, "%s[%s]: %s gives a charge that does not fit in 64 bits", usage_fields[k], imbL_i64str(L, pos),
+                      imbL_i64str(L, v[k]));
+  }
+  return imbL_error(L, "scenario %s: the total %s (peak_dau, groups_peak or mau too large)", imbL_i64str(L, pos),
+                    imb_strerror(s));
+}
+
+/* core.totals_columns(rate, dau, groups, mau [, threads [, into]]) -> a column
+ * of cents.  Each input is a column, an array (read into a column first), a
+ * number (every scenario) or nil (0).  The scenarios are priced on `threads`
+ * threads (nil or 0: every core), into `into` when given. */
+static int p_totals_columns(lua_State *L) {
+  imb_rate *r = checkrate(L, 1);
+  const int64_t *in[3];
+  int64_t scalar[3] = {0, 0, 0};
+  size_t step[3] = {0, 0, 0};
+  int is_col[3] = {0, 0, 0};
+  int64_t n = -1;
+  int first = -1;
+  lua_settop(L, 6);
+  for (int k = 0; k < 3; k++) {
+    int idx = 2 + k;
+    imb_column *c = imbL_tocolumn(L, idx);
+    if (!c && lua_type(L, idx) == LUA_TTABLE) {
+      imbL_arraycolumn(L, idx, usage_fields[k], 1);
+      lua_replace(L, idx); /* the column stays referenced from its argument slot */
+      c = imbL_tocolumn(L, idx);
+    }
+    in[k] = &scalar[k];
+    if (c) {
+      if (n >= 0 && (int64_t)c->n != n)
+        return imbL_error(L, "%s: has %s scenarios where %s has %s", usage_fields[k], imbL_i64str(L, (int64_t)c->n),
+                          usage_fields[first], imbL_i64str(L, n));
+      if (n < 0) first = k;
+      n = (int64_t)c->n;
+      in[k] = c->v;
+      step[k] = 1;
+      is_col[k] = 1;
+    } else if (lua_type(L, idx) == LUA_TNUMBER) {
+      scalar[k] = imbL_checkint64(L, idx, usage_fields[k]);
+      if (scalar[k] < 0)
+        return imbL_error(L, "%s: must not be negative, got %s", usage_fields[k], imbL_show(L, idx));
+    } else if (!lua_isnil(L, idx)) {
+      return imbL_error(L, "%s: expected a column, an array of whole numbers or a number, got %s", usage_fields[k],
+                        imbL_show(L, idx));
+    }
+  }
+  if (n < 0) n = 1;
+  int64_t threads = lua_isnil(L, 5) ? 0 : imbL_checkint64(L, 5, "threads");
+  if (threads < 0 || threads > 1024) return imbL_error(L, "threads: expected 0 (every core) .. 1024, got %s", imbL_show(L, 5));
+  imb_column *o;
+  if (!lua_isnil(L, 6)) {
+    o = imbL_tocolumn(L, 6);
+    if (!o) return imbL_error(L, "into: expected a column, got %s", imbL_show(L, 6));
+    if ((int64_t)o->n != n)
+      return imbL_error(L, "into: has %s values where the scenarios are %s", imbL_i64str(L, (int64_t)o->n),
+                        imbL_i64str(L, n));
+    if (o->readonly) return imbL_error(L, "into: is read-only (a grid's results)");
+    for (int k = 0; k < 3; k++)
+      if (is_col[k] && in[k] == o->v && o->n)
+        return imbL_error(L, "into: is the %s column itself; pass another column", usage_fields[k]);
+    lua_pushvalue(L, 6);
+  } else {
+    o = imbL_newcolumn(L, (size_t)n);
+  }
+  size_t bad = 0;
+  int field = -1;
+  imb_status s = imb_totals_par(r, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2], INT64_MAX, o->v, &bad,
+                                &field, (int)threads);
+  if (s) {
+    int64_t v[3];
+    for (int k = 0; k < 3; k++) v[k] = in[k][bad * step[k]];
+    if (field >= 0)
+      return imbL_error(L, "%s[%s]: expected a whole number >= 0, got %s", usage_fields[field],
+                        imbL_i64str(L, (int64_t)bad + 1), imbL_i64str(L, v[field]));
+    return overflow_error(L, r, v, is_col, (int64_t)bad + 1, s);
+  }
+  return 1;
+}
+
+/* core.cores() -> the processors online, the default number of threads */
+static int p_cores(lua_State *L) {
+  lua_pushinteger(L, imb_cores());
+  return 1;
+}
+
 static const char *const trtc_tiers[IMB_TRTC_TIERS] = {"audio", "hd", "fhd", "2k", "4k"};
 
 /* core.trtc(seconds{audio=..}, prices{audio=money..}, free_minutes) ->
@@ -288,9 +385,13 @@ static const luaL_Reg rate_methods[] = {{NULL, NULL}};
 static const luaL_Reg pricing_funcs[] = {
     {"rate", p_rate},           {"charge", p_charge}, {"prorate", p_prorate},
     {"round_cents", p_round_cents}, {"month_total", p_month_total}, {"totals", p_totals},
-    {"trtc", p_trtc},           {"rate_ptr", p_rate_ptr}, {NULL, NULL}};
+    {"trtc", p_trtc},           {"rate_ptr", p_rate_ptr}, {"totals_columns", p_totals_columns},
+    {"cores", p_cores},         {NULL, NULL}};
 
 void imbL_open_pricing(lua_State *L) {
   imbL_newclass(L, RATE_MT, rate_meta, rate_methods);
   imbL_setfuncs(L, pricing_funcs, 0);
+  /* the columns batches are priced from (opened here, so the module's entry
+   * point needs no change) */
+  imbL_open_column(L);
 }

@@ -1,0 +1,481 @@
+/* Scenario columns: userdata holding n int64 values (counts in, cents out), so
+ * a million scenarios are built, priced and summarised in C without a Lua
+ * value each.  The values live in the userdata itself, so the garbage
+ * collector knows their size; a view (a grid's results, FFI memory) points
+ * at memory owned by another object, which its user value keeps alive. */
+#include "column.h"
+
+#include <string.h>
+
+typedef struct col_ud {
+  imb_column c;
+  int64_t data[]; /* the values of a column that owns them */
+} col_ud;
+
+/* The largest column: within size_t, and on LuaJIT within its userdata limit
+ * (2^31 bytes). */
+#if LUA_VERSION_NUM < 502
+#define COL_MAX_BYTES ((size_t)0x7fffff00)
+#else
+#define COL_MAX_BYTES ((size_t)-1 / 2)
+#endif
+#define COL_MAX_N ((COL_MAX_BYTES - sizeof(col_ud)) / sizeof(int64_t))
+
+#define ERRORS_KEY "imbill.internal.errors"
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* imbill.internal.errors, loaded once and kept in the registry; nil when it
+ * cannot be loaded (the message then falls back to a plain string). */
+static int push_errors(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, ERRORS_KEY);
+  if (lua_istable(L, -1)) return 1;
+  lua_pop(L, 1);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, ERRORS_KEY);
+  if (lua_pcall(L, 1, 1, 0) != 0 || !lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return 0;
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, ERRORS_KEY);
+  return 1;
+}
+
+int imbL_fail(lua_State *L, const char *fn, const char *field, const char *msg, int vidx) {
+  if (vidx < 0) vidx = lua_gettop(L) + 1 + vidx;
+  if (!push_errors(L)) {
+    if (vidx) return imbL_error(L, "%s: %s: %s, got %s", fn, field, msg, imbL_show(L, vidx));
+    return imbL_error(L, "%s: %s: %s", fn, field, msg);
+  }
+  int e = lua_gettop(L);
+  lua_getfield(L, e, "new");
+  lua_pushstring(L, fn);
+  lua_pushstring(L, field);
+  lua_pushstring(L, msg);
+  if (vidx) lua_pushvalue(L, vidx);
+  else lua_getfield(L, e, "NOVALUE");
+  lua_call(L, 4, 1);
+  return lua_error(L);
+}
+
+int imbL_fail_int(lua_State *L, const char *fn, const char *field, const char *msg, int64_t v) {
+#if LUA_VERSION_NUM >= 503
+  lua_pushinteger(L, (lua_Integer)v);
+#else
+  if (v > ((int64_t)1 << 53) || v < -((int64_t)1 << 53)) imbL_i64str(L, v); /* a string: never rounded */
+  else lua_pushnumber(L, (lua_Number)v);
+#endif
+  return imbL_fail(L, fn, field, msg, -1);
+}
+
+void imbL_pushcount(lua_State *L, int64_t v, const char *fn, const char *field) {
+#if LUA_VERSION_NUM >= 503
+  (void)fn;
+  (void)field;
+  lua_pushinteger(L, (lua_Integer)v);
+#else
+  if (v > ((int64_t)1 << 53) || v < -((int64_t)1 << 53))
+    imbL_fail_int(L, fn, field, "is beyond 2^53 and cannot be exact on this runtime", v);
+  lua_pushnumber(L, (lua_Number)v);
+#endif
+}
+
+/* ---- the userdata ------------------------------------------------------ */
+
+imb_column *imbL_tocolumn(lua_State *L, int idx) {
+  col_ud *u = (col_ud *)imbL_testudata(L, idx, COLUMN_MT);
+  return u ? &u->c : NULL;
+}
+
+static col_ud *new_ud(lua_State *L, size_t n) {
+#if LUA_VERSION_NUM >= 504
+  col_ud *u = (col_ud *)lua_newuserdatauv(L, sizeof(col_ud) + n * sizeof(int64_t), 1);
+#else
+  col_ud *u = (col_ud *)lua_newuserdata(L, sizeof(col_ud) + n * sizeof(int64_t));
+#endif
+  u->c.v = u->data;
+  u->c.n = n;
+  u->c.readonly = 0;
+  luaL_getmetatable(L, COLUMN_MT);
+  lua_setmetatable(L, -2);
+  return u;
+}
+
+static void check_size(lua_State *L, const char *fn, const char *field, int64_t n, int vidx) {
+  if (n < 0) imbL_fail(L, fn, field, "must not be negative", vidx);
+  if ((uint64_t)n > (uint64_t)COL_MAX_N) imbL_fail(L, fn, field, "is more values than a column holds", vidx);
+}
+
+imb_column *imbL_newcolumn(lua_State *L, size_t n) {
+  if (n > COL_MAX_N) imbL_fail_int(L, "imbill.column", "n", "is more values than a column holds", (int64_t)n);
+  return &new_ud(L, n)->c;
+}
+
+imb_column *imbL_viewcolumn(lua_State *L, int owner_idx, int64_t *v, size_t n, int readonly) {
+  if (owner_idx < 0) owner_idx = lua_gettop(L) + 1 + owner_idx;
+  col_ud *u = new_ud(L, 0);
+  u->c.v = v;
+  u->c.n = n;
+  u->c.readonly = readonly;
+#if LUA_VERSION_NUM >= 504
+  lua_pushvalue(L, owner_idx);
+  lua_setiuservalue(L, -2, 1);
+#else
+  /* LuaJIT and 5.1: a userdata's environment must be a table */
+  lua_createtable(L, 1, 0);
+  lua_pushvalue(L, owner_idx);
+  lua_rawseti(L, -2, 1);
+  lua_setfenv(L, -2);
+#endif
+  return &u->c;
+}
+
+static imb_column *checkcol(lua_State *L, int idx, const char *fn) {
+  imb_column *c = imbL_tocolumn(L, idx);
+  if (!c) imbL_fail(L, fn, idx == 1 ? "self" : "column", "expected a column (call it as col:method(...))", idx);
+  return c;
+}
+
+/* A whole number at idx, for fn's field. */
+static int64_t int_arg(lua_State *L, int idx, const char *fn, const char *field) {
+  int64_t v;
+  if (!imbL_toint64(L, idx, &v)) {
+#if LUA_VERSION_NUM < 503
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+      lua_Number x = lua_tonumber(L, idx);
+      if (x == x && x == (lua_Number)(int64_t)x && (x > 9007199254740992.0 || x < -9007199254740992.0))
+        imbL_fail(L, fn, field, "is beyond 2^53 and cannot be exact on this runtime", idx);
+    }
+#endif
+    imbL_fail(L, fn, field, "expected a whole number", idx);
+  }
+  return v;
+}
+
+/* A 1-based position in c, as a 0-based index. */
+static size_t pos_arg(lua_State *L, int idx, const imb_column *c, const char *fn, const char *field) {
+  int64_t i = int_arg(L, idx, fn, field);
+  if (i < 1 || (uint64_t)i > (uint64_t)c->n) {
+    lua_pushfstring(L, "expected a position in the column (1 .. %s)", imbL_i64str(L, (int64_t)c->n));
+    imbL_fail(L, fn, field, lua_tostring(L, -1), idx);
+  }
+  return (size_t)(i - 1);
+}
+
+/* ---- filling from Lua arrays -------------------------------------------- */
+
+/* 1 when the number at idx is whole but beyond 2^53, where a double is no
+ * longer exact (LuaJIT and 5.1 only: 5.4 has integers). */
+static int beyond_exact(lua_State *L, int idx) {
+#if LUA_VERSION_NUM < 503
+  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+  lua_Number d = lua_tonumber(L, idx);
+  /* every finite double that large is whole */
+  return (d > 9007199254740992.0 || d < -9007199254740992.0) && d - d == 0;
+#else
+  (void)L;
+  (void)idx;
+  return 0;
+#endif
+}
+
+imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *field, int counts) {
+  if (idx < 0) idx = lua_gettop(L) + 1 + idx;
+  size_t n = (size_t)imbL_rawlen(L, idx);
+  imb_column *c = imbL_newcolumn(L, n);
+  int64_t *v = c->v;
+  for (size_t i = 0; i < n; i++) {
+    int64_t x;
+#if LUA_VERSION_NUM >= 503
+    int isint = 0;
+    int t = lua_rawgeti(L, idx, (lua_Integer)(i + 1));
+    x = (int64_t)lua_tointegerx(L, -1, &isint);
+    int ok = t == LUA_TNUMBER && isint;
+#else
+    lua_rawgeti(L, idx, (int)(i + 1));
+    int ok = imbL_toint64(L, -1, &x);
+#endif
+    if (ok && (!counts || x >= 0)) {
+      v[i] = x;
+      lua_pop(L, 1);
+      continue;
+    }
+    if (counts) {
+      /* the messages core.totals gives for an array */
+      if (beyond_exact(L, -1))
+        imbL_error(L, "%s[%d]: %s is beyond 2^53 and cannot be exact on this runtime", field, (int)(i + 1),
+                   imbL_show(L, -1));
+      imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)(i + 1), imbL_show(L, -1));
+    }
+    lua_pushfstring(L, "%s[%d]", field, (int)(i + 1));
+    imbL_fail(L, "imbill.column", lua_tostring(L, -1),
+              beyond_exact(L, -2) ? "is beyond 2^53 and cannot be exact on this runtime" : "expected a whole number",
+              -2);
+  }
+  return c;
+}
+
+/* ---- constructors (imbill.core.column_*) ---------------------------------- */
+
+/* core.column_new(n [, value]) */
+static int c_new(lua_State *L) {
+  int64_t n = int_arg(L, 1, "imbill.column", "n");
+  int64_t fill = lua_isnoneornil(L, 2) ? 0 : int_arg(L, 2, "imbill.column", "value");
+  check_size(L, "imbill.column", "n", n, 1);
+  imb_column *c = imbL_newcolumn(L, (size_t)n);
+  if (fill == 0) memset(c->v, 0, c->n * sizeof *c->v);
+  else
+    for (size_t i = 0; i < c->n; i++) c->v[i] = fill;
+  return 1;
+}
+
+/* core.column_from(array [, field [, counts]]) */
+static int c_from(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  imbL_arraycolumn(L, 1, luaL_optstring(L, 2, "values"), lua_toboolean(L, 3));
+  return 1;
+}
+
+/* core.column_copy(col) */
+static int c_copy(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:copy");
+  imb_column *o = imbL_newcolumn(L, c->n);
+  if (c->n) memcpy(o->v, c->v, c->n * sizeof *c->v);
+  return 1;
+}
+
+/* core.column_range(from, to, step): from, from + step, ... up to to */
+static int c_range(lua_State *L) {
+  const char *fn = "imbill.column";
+  int64_t from = int_arg(L, 1, fn, "from"), to = int_arg(L, 2, fn, "to");
+  int64_t step = lua_isnoneornil(L, 3) ? 1 : int_arg(L, 3, fn, "step");
+  if (step < 1) imbL_fail(L, fn, "step", "must be at least 1", 3);
+  if (to < from) imbL_fail(L, fn, "to", "is below from", 2);
+  /* (to - from) / step + 1 values, in unsigned arithmetic: to - from may pass 2^63 */
+  uint64_t count = ((uint64_t)to - (uint64_t)from) / (uint64_t)step + 1;
+  if (count > (uint64_t)COL_MAX_N) imbL_fail(L, fn, "to", "gives more values than a column holds", 2);
+  imb_column *c = imbL_newcolumn(L, (size_t)count);
+  if (imb_col_range(c->v, c->n, from, step)) imbL_fail(L, fn, "to", "gives a value beyond 64 bits", 2);
+  return 1;
+}
+
+/* core.column_random(n, min, max, seed) */
+static int c_random(lua_State *L) {
+  const char *fn = "imbill.column.random";
+  int64_t n = int_arg(L, 1, fn, "n"), lo = int_arg(L, 2, fn, "min"), hi = int_arg(L, 3, fn, "max");
+  int64_t seed = int_arg(L, 4, fn, "seed");
+  check_size(L, fn, "n", n, 1);
+  if (hi < lo) imbL_fail(L, fn, "max", "is below min", 3);
+  imb_column *c = imbL_newcolumn(L, (size_t)n);
+  imb_col_random(c->v, c->n, (uint64_t)seed, lo, hi);
+  return 1;
+}
+
+/* core.column_scale(col, ppm): round_half_up(v * ppm / 10^6) */
+static int c_scale(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:scale");
+  int64_t ppm = int_arg(L, 2, "column:scale", "ratio");
+  size_t bad = 0;
+  imb_column *o = imbL_newcolumn(L, c->n);
+  if (imb_col_scale(o->v, c->v, c->n, ppm, &bad)) {
+    lua_pushfstring(L, "[%d]", (int)(bad + 1));
+    imbL_fail_int(L, "column:scale", lua_tostring(L, -1), "times the ratio does not fit in 64 bits", c->v[bad]);
+  }
+  return 1;
+}
+
+/* core.column_add(col, col | whole number) */
+static int c_add(lua_State *L) {
+  imb_column *a = checkcol(L, 1, "column:add");
+  imb_column *b = imbL_tocolumn(L, 2);
+  int64_t k = 0;
+  size_t bad = 0;
+  if (!b) k = int_arg(L, 2, "column:add", "x");
+  if (b && b->n != a->n) {
+    lua_pushfstring(L, "has %s values where the column has %s", imbL_i64str(L, (int64_t)b->n),
+                    imbL_i64str(L, (int64_t)a->n));
+    imbL_fail(L, "column:add", "x", lua_tostring(L, -1), 0);
+  }
+  imb_column *o = imbL_newcolumn(L, a->n);
+  if (imb_col_add(o->v, a->v, b ? b->v : &k, b ? 1 : 0, a->n, &bad)) {
+    lua_pushfstring(L, "[%d]", (int)(bad + 1));
+    imbL_fail_int(L, "column:add", lua_tostring(L, -1), "the sum does not fit in 64 bits", a->v[bad]);
+  }
+  return 1;
+}
+
+/* core.column_grow(col, growth_ppm, months) */
+static int c_grow(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:grow");
+  int64_t g = int_arg(L, 2, "column:grow", "rate"), months = int_arg(L, 3, "column:grow", "months");
+  size_t bad = 0;
+  if (months < 0 || months > IMB_GRID_MAX_MONTHS) imbL_fail(L, "column:grow", "months", "expected 0 .. 1200", 3);
+  if (g <= -1000000 || g > 100000000)
+    imbL_fail(L, "column:grow", "rate", "must be above -100% and at most 10000% (in ppm)", 2);
+  imb_column *o = imbL_newcolumn(L, c->n);
+  imb_status s = imb_col_grow(o->v, c->v, c->n, g, (int32_t)months, &bad);
+  if (s) {
+    lua_pushfstring(L, "[%d]", (int)(bad + 1));
+    imbL_fail_int(L, "column:grow", lua_tostring(L, -1),
+                  s == IMB_ERANGE ? "must not be negative to grow" : "grows beyond 64 bits", c->v[bad]);
+  }
+  return 1;
+}
+
+/* core.column_view(owner): an empty column that keeps owner alive, for the
+ * FFI binding to point at owner's memory (imb_column.v and .n). */
+static int c_view(lua_State *L) {
+  luaL_checkany(L, 1);
+  imbL_viewcolumn(L, 1, NULL, 0, 0);
+  return 1;
+}
+
+/* core.column_ptr(col) -> lightuserdata: the imb_column inside, for the FFI
+ * binding; valid while the column lives. */
+static int c_ptr(lua_State *L) {
+  lua_pushlightuserdata(L, checkcol(L, 1, "imbill.column"));
+  return 1;
+}
+
+static int c_meta(lua_State *L) {
+  luaL_getmetatable(L, COLUMN_MT);
+  return 1;
+}
+
+static int c_is(lua_State *L) {
+  lua_pushboolean(L, imbL_tocolumn(L, 1) != NULL);
+  return 1;
+}
+
+/* ---- methods ----------------------------------------------------------------- */
+
+static int m_len(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:len");
+  imbL_pushint64(L, (int64_t)c->n);
+  return 1;
+}
+
+static int m_tostring(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:tostring");
+  lua_pushfstring(L, "imbill.column(%s%s)", imbL_i64str(L, (int64_t)c->n), c->readonly ? ", read-only" : "");
+  return 1;
+}
+
+static int m_get(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:get");
+  size_t i = pos_arg(L, 2, c, "column:get", "i");
+  imbL_pushcount(L, c->v[i], "column:get", "value");
+  return 1;
+}
+
+static int m_set(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:set");
+  size_t i = pos_arg(L, 2, c, "column:set", "i");
+  int64_t v = int_arg(L, 3, "column:set", "v");
+  if (c->readonly) imbL_fail(L, "column:set", "self", "is read-only (a grid's results): col:copy() gives one to change", 0);
+  c->v[i] = v;
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int m_sum(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:sum");
+  int64_t sum;
+  if (imb_stats_sum(c->v, c->n, &sum)) imbL_fail(L, "column:sum", "self", "the sum does not fit in 64 bits", 0);
+  imbL_pushcount(L, sum, "column:sum", "sum");
+  return 1;
+}
+
+static int minmax(lua_State *L, int want_max) {
+  const char *fn = want_max ? "column:max" : "column:min";
+  imb_column *c = checkcol(L, 1, fn);
+  size_t imin, imax;
+  if (c->n == 0) return 0;
+  imb_stats_minmax(c->v, c->n, &imin, &imax);
+  size_t at = want_max ? imax : imin;
+  imbL_pushcount(L, c->v[at], fn, want_max ? "max" : "min");
+  imbL_pushint64(L, (int64_t)(at + 1));
+  return 2;
+}
+static int m_min(lua_State *L) { return minmax(L, 0); }
+static int m_max(lua_State *L) { return minmax(L, 1); }
+
+/* round_half_up(sum / n), exact */
+static int m_mean(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:mean");
+  int64_t sum, mean;
+  if (c->n == 0) return 0;
+  if (imb_stats_sum(c->v, c->n, &sum)) imbL_fail(L, "column:mean", "self", "the sum does not fit in 64 bits", 0);
+  imb_muldiv(sum, 1, (int64_t)c->n, &mean);
+  imbL_pushcount(L, mean, "column:mean", "mean");
+  return 1;
+}
+
+/* core.column_percentiles(col, { p_ppm, ... }) -> { value, ... } (nearest rank) */
+static int c_percentiles(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:percentile");
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int k = (int)imbL_rawlen(L, 2);
+  lua_settop(L, 2);
+  if (c->n == 0) {
+    lua_createtable(L, 0, 0);
+    return 1;
+  }
+  /* the copy quickselect reorders: a userdata, so an error cannot leak it */
+  int64_t *scratch = (int64_t *)lua_newuserdata(L, c->n * sizeof *scratch);
+  lua_createtable(L, k, 0);
+  for (int j = 1; j <= k; j++) {
+    int64_t p, v;
+    lua_rawgeti(L, 2, j);
+    if (!imbL_toint64(L, -1, &p) || p < 0 || p > 1000000)
+      return imbL_fail(L, "column:percentile", "p", "expected 0 .. 10^6 parts per million", -1);
+    lua_pop(L, 1);
+    imb_stats_percentile(c->v, c->n, p, scratch, &v);
+    imbL_pushcount(L, v, "column:percentile", "value");
+    lua_rawseti(L, -2, j);
+  }
+  return 1;
+}
+
+/* col:totable([from [, to]]) -> a Lua array of the values from .. to */
+static int m_totable(lua_State *L) {
+  imb_column *c = checkcol(L, 1, "column:totable");
+  size_t from = 0, to = c->n;
+  if (!lua_isnoneornil(L, 2)) from = pos_arg(L, 2, c, "column:totable", "from");
+  if (!lua_isnoneornil(L, 3)) to = pos_arg(L, 3, c, "column:totable", "to") + 1;
+  if (to < from) imbL_fail(L, "column:totable", "to", "is below from", 3);
+  if (to - from > (size_t)INT32_MAX) imbL_fail(L, "column:totable", "self", "has too many values for a Lua array", 0);
+  lua_createtable(L, (int)(to - from), 0);
+  for (size_t i = from; i < to; i++) {
+#if LUA_VERSION_NUM >= 503
+    lua_pushinteger(L, (lua_Integer)c->v[i]);
+#else
+    if (c->v[i] > ((int64_t)1 << 53) || c->v[i] < -((int64_t)1 << 53)) {
+      lua_pushfstring(L, "[%d]", (int)(i + 1));
+      imbL_fail_int(L, "column:totable", lua_tostring(L, -1), "is beyond 2^53 and cannot be exact on this runtime",
+                    c->v[i]);
+    }
+    lua_pushnumber(L, (lua_Number)c->v[i]);
+#endif
+    lua_rawseti(L, -2, (int)(i - from + 1));
+  }
+  return 1;
+}
+
+static const luaL_Reg column_meta[] = {{"__len", m_len}, {"__tostring", m_tostring}, {NULL, NULL}};
+static const luaL_Reg column_methods[] = {
+    {"get", m_get}, {"set", m_set},   {"sum", m_sum},         {"min", m_min},   {"max", m_max},
+    {"mean", m_mean}, {"copy", c_copy}, {"totable", m_totable}, {NULL, NULL}};
+static const luaL_Reg column_funcs[] = {
+    {"column_new", c_new},     {"column_from", c_from},   {"column_range", c_range},
+    {"column_random", c_random}, {"column_scale", c_scale}, {"column_add", c_add},
+    {"column_grow", c_grow},   {"column_percentiles", c_percentiles}, {"column_view", c_view},
+    {"column_ptr", c_ptr},     {"column_meta", c_meta},   {"is_column", c_is},
+    {NULL, NULL}};
+
+void imbL_open_column(lua_State *L) {
+  imbL_newclass(L, COLUMN_MT, column_meta, column_methods);
+  imbL_setfuncs(L, column_funcs, 0);
+}
