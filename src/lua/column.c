@@ -5,21 +5,22 @@
  * at memory owned by another object, which its user value keeps alive. */
 #include "column.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct col_ud {
   imb_column c;
-  int64_t data[]; /* the values of a column that owns them */
+  int64_t *heap;  /* the values of a large column (imb_col_alloc), freed by __gc */
+  int64_t data[]; /* the values of a small one */
 } col_ud;
 
-/* The largest column: within size_t, and on LuaJIT within its userdata limit
- * (2^31 bytes). */
-#if LUA_VERSION_NUM < 502
-#define COL_MAX_BYTES ((size_t)0x7fffff00)
-#else
-#define COL_MAX_BYTES ((size_t)-1 / 2)
-#endif
-#define COL_MAX_N ((COL_MAX_BYTES - sizeof(col_ud)) / sizeof(int64_t))
+/* An owned column's values come from imb_col_alloc (aligned for huge pages,
+ * so a fresh column of a million values faults in 4 pages, not 2,048, which
+ * otherwise costs as much as pricing it), and the collector is told of them
+ * by a step as large as their size: the work an allocation that size inside
+ * Lua would have caused.  Small columns keep their values in the userdata. */
+#define COL_INLINE_MAX 4096
+#define COL_MAX_N (((size_t)-1 / 2 - sizeof(col_ud)) / sizeof(int64_t))
 
 #define ERRORS_KEY "imbill.internal.errors"
 
@@ -90,17 +91,38 @@ imb_column *imbL_tocolumn(lua_State *L, int idx) {
 }
 
 static col_ud *new_ud(lua_State *L, size_t n) {
+  size_t inl = n <= COL_INLINE_MAX ? n : 0;
 #if LUA_VERSION_NUM >= 504
-  col_ud *u = (col_ud *)lua_newuserdatauv(L, sizeof(col_ud) + n * sizeof(int64_t), 1);
+  col_ud *u = (col_ud *)lua_newuserdatauv(L, sizeof(col_ud) + inl * sizeof(int64_t), 1);
 #else
-  col_ud *u = (col_ud *)lua_newuserdata(L, sizeof(col_ud) + n * sizeof(int64_t));
+  col_ud *u = (col_ud *)lua_newuserdata(L, sizeof(col_ud) + inl * sizeof(int64_t));
 #endif
+  u->heap = NULL;
   u->c.v = u->data;
-  u->c.n = n;
+  u->c.n = 0;
   u->c.readonly = 0;
   luaL_getmetatable(L, COLUMN_MT);
   lua_setmetatable(L, -2);
+  if (n > inl) {
+    u->heap = imb_col_alloc(n);
+    if (!u->heap) imbL_fail_int(L, "imbill.column", "n", "values do not fit in memory", (int64_t)n);
+    u->c.v = u->heap;
+    size_t kb = n * sizeof(int64_t) / 1024;
+    lua_gc(L, LUA_GCSTEP, kb > 1048576 ? 1048576 : (int)kb);
+  }
+  u->c.n = n;
   return u;
+}
+
+static int m_gc(lua_State *L) {
+  col_ud *u = (col_ud *)imbL_testudata(L, 1, COLUMN_MT);
+  if (u && u->heap) {
+    imb_col_free(u->heap);
+    u->heap = NULL;
+    u->c.v = u->data;
+    u->c.n = 0;
+  }
+  return 0;
 }
 
 static void check_size(lua_State *L, const char *fn, const char *field, int64_t n, int vidx) {
@@ -464,7 +486,7 @@ static int m_totable(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg column_meta[] = {{"__len", m_len}, {"__tostring", m_tostring}, {NULL, NULL}};
+static const luaL_Reg column_meta[] = {{"__len", m_len}, {"__tostring", m_tostring}, {"__gc", m_gc}, {NULL, NULL}};
 static const luaL_Reg column_methods[] = {
     {"get", m_get}, {"set", m_set},   {"sum", m_sum},         {"min", m_min},   {"max", m_max},
     {"mean", m_mean}, {"copy", c_copy}, {"totable", m_totable}, {NULL, NULL}};

@@ -5,6 +5,7 @@
 #include "column.h"
 
 #include <string.h>
+#include <time.h>
 
 #define RATE_MT "imbill.rate"
 
@@ -338,6 +339,15 @@ static int p_cores(lua_State *L) {
   return 1;
 }
 
+/* core.clock() -> seconds on the monotonic clock: os.clock() counts the CPU
+ * time of every thread, so threaded work is timed with this instead */
+static int p_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+  return 1;
+}
+
 static const char *const trtc_tiers[IMB_TRTC_TIERS] = {"audio", "hd", "fhd", "2k", "4k"};
 
 /* core.trtc(seconds{audio=..}, prices{audio=money..}, free_minutes) ->
@@ -386,7 +396,7 @@ static const luaL_Reg pricing_funcs[] = {
     {"rate", p_rate},           {"charge", p_charge}, {"prorate", p_prorate},
     {"round_cents", p_round_cents}, {"month_total", p_month_total}, {"totals", p_totals},
     {"trtc", p_trtc},           {"rate_ptr", p_rate_ptr}, {"totals_columns", p_totals_columns},
-    {"cores", p_cores},         {NULL, NULL}};
+    {"cores", p_cores},         {"clock", p_clock},       {NULL, NULL}};
 
 void imbL_open_pricing(lua_State *L) {
   imbL_newclass(L, RATE_MT, rate_meta, rate_methods);

@@ -220,6 +220,11 @@ imb_status imb_col_grow(int64_t *out, const int64_t *in, size_t n, int64_t growt
 void imb_col_random(int64_t *out, size_t n, uint64_t seed, int64_t lo, int64_t hi);
 /* The first i with v[i] outside lo .. hi, or n. */
 size_t imb_col_find_outside(const int64_t *v, size_t n, int64_t lo, int64_t hi);
+/* Memory for n values (NULL when there is none), as a binding allocates a
+ * column: a large one faults in far fewer pages where the system offers
+ * huge pages.  Free it with imb_col_free. */
+int64_t *imb_col_alloc(size_t n);
+void imb_col_free(int64_t *v);
 
 /* ---- quota metering -------------------------------------------------------------- */
 

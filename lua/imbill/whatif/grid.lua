@@ -10,6 +10,7 @@
 -- the same numbers in plain Lua (the reference for tests and the benchmark).
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 local money = require "imbill.internal.money"
 local books = require "imbill.book"
 local series = require "imbill.whatif.series"
@@ -91,7 +92,7 @@ M.fmt_rate = fmt_rate
 
 local FIELDS = { editions = true, growth = true, growth_bp = true, growth_ppm = true, start_dau = true,
                  months = true, groups = true, groups_per_dau = true, mau_per_dau = true, progress = true,
-                 chunk = true }
+                 chunk = true, threads = true }
 
 --- The checked parameters of a grid (shared by run and run_lua).
 function M.spec(p)
@@ -126,6 +127,7 @@ function M.spec(p)
   s.progress = p.progress
   s.chunk = check.count(FN, "chunk", p.chunk or 250000)
   if s.chunk < 1 then check.fail(FN, "chunk", "must be at least 1", p.chunk) end
+  s.threads = p.threads ~= nil and check.count(FN, "threads", p.threads) or nil
   return s
 end
 
@@ -133,21 +135,28 @@ local Grid = {}
 Grid.__index = Grid
 M.Grid = Grid
 
+-- An error from the binding, raised as imbill.grid's own (its message names
+-- the field or the scenario).
+local function raise(e)
+  if errors.is(e) then error(errors.rename(e, FN), 0) end
+  error(errors.new(FN, nil, tostring(e), errors.NOVALUE), 0)
+end
+
 --- imbill.grid{ editions = { "2021/pro", ... } (default: every paid built-in
 -- edition), growth = { "0%", "5%" } | growth_bp = {...} | growth_ppm = {...}
 -- (lists or { from =, to =, step = }), start_dau = list | range, months = 12,
 -- groups = n, groups_per_dau = ratio, mau_per_dau = ratio, progress =
--- function(done, total), chunk = n }
+-- function(done, total), chunk = n, threads = n (default: every core) }
 function M.run(p)
   local s = M.spec(p)
   local rates = {}
   for i, e in ipairs(s.editions) do rates[i] = e.rate end
   local ok, g = pcall(core.grid, rates, s.growth, s.start, s.months, s.groups, s.groups_ppm, s.mau_ppm)
-  if not ok then error(FN .. ": " .. series.clean(g), 0) end
+  if not ok then raise(g) end
   local done = 0
   while done < s.n do
-    local ok2, d = pcall(g.run, g, s.chunk)
-    if not ok2 then error(FN .. ": " .. series.clean(d), 0) end
+    local ok2, d = pcall(g.run, g, s.chunk, s.threads)
+    if not ok2 then raise(d) end
     done = d
     if s.progress then s.progress(done, s.n) end
   end
@@ -250,6 +259,13 @@ end
 
 --- Totals in cents as a Lua array (for small grids; from/to optional).
 function Grid:totals(from, to) return self.core:totals(from, to) end
+
+--- Totals in cents as a read-only column (imbill.column), without a copy: for
+-- summaries beyond the grid's own, or to price further from.
+function Grid:column()
+  require "imbill.whatif.column" -- the column methods written in Lua
+  return self.core:column()
+end
 
 function Grid:__tostring()
   return string.format("imbill grid: %d editions x %d growth rates x %d starting DAU = %d scenarios over %d months",
