@@ -466,8 +466,10 @@ static int m_totable(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:totable");
   size_t from = 0, to = c->n;
   if (!lua_isnoneornil(L, 2)) from = pos_arg(L, 2, c, "column:totable", "from");
-  if (!lua_isnoneornil(L, 3)) to = pos_arg(L, 3, c, "column:totable", "to") + 1;
-  if (to < from) imbL_fail(L, "column:totable", "to", "is below from", 3);
+  if (!lua_isnoneornil(L, 3)) {
+    to = pos_arg(L, 3, c, "column:totable", "to") + 1;
+    if (to <= from) imbL_fail(L, "column:totable", "to", "is below from", 3);
+  }
   if (to - from > (size_t)INT32_MAX) imbL_fail(L, "column:totable", "self", "has too many values for a Lua array", 0);
   lua_createtable(L, (int)(to - from), 0);
   for (size_t i = from; i < to; i++) {
@@ -492,6 +494,7 @@ static const luaL_Reg column_methods[] = {
     {"mean", m_mean}, {"copy", c_copy}, {"totable", m_totable}, {NULL, NULL}};
 static const luaL_Reg column_funcs[] = {
     {"column_new", c_new},     {"column_from", c_from},   {"column_range", c_range},
+    {"column_copy", c_copy},
     {"column_random", c_random}, {"column_scale", c_scale}, {"column_add", c_add},
     {"column_grow", c_grow},   {"column_percentiles", c_percentiles}, {"column_view", c_view},
     {"column_ptr", c_ptr},     {"column_meta", c_meta},   {"is_column", c_is},

@@ -98,7 +98,7 @@ function M.from_array(t, field, counts)
   local v = hdr(col, "imbill.column").v
   for i = 1, n do
     local x = t[i]
-    if type(x) ~= "number" or abs(x + MAGIC - MAGIC - x) ~= 0 or (counts and x < 0) then
+    if type(x) ~= "number" or abs(x + MAGIC - MAGIC - x) ~= 0 or abs(x) > EXACT or (counts and x < 0) then
       -- a whole number from 2^51 to 2^53 passes here; anything else is
       -- reported by the C copy, which finds the first bad value
       if type(x) ~= "number" or floor(x) ~= x or x > EXACT or x < -EXACT or (counts and x < 0) then
@@ -125,7 +125,7 @@ function M.view(x, n)
   local ok, len = int64_cdata(x)
   if not ok then check.fail(fn, "cdata", "expected int64_t[?] or int64_t * cdata", x) end
   if n == nil then
-    if not len then check.fail(fn, "n", "is required for a pointer", nil) end
+    if not len then check.fail(fn, "n", "is required for a pointer", check.NOVALUE) end
     n = len
   end
   n = check.count(fn, "n", n)

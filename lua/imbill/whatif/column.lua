@@ -24,10 +24,10 @@ local methods = meta.__index
 local is = core.is_column
 M.is = is
 
-local jit_ok, ffi_column = false, nil
+local ffi_column
 if rawget(_G, "jit") then
-  jit_ok, ffi_column = pcall(require, "imbill.ffi.column")
-  if not jit_ok then ffi_column = nil end
+  local ok, m = pcall(require, "imbill.ffi.column")
+  if ok then ffi_column = m end
 end
 
 -- An array with a hole has more than one length (#); where table.maxn exists
@@ -65,8 +65,8 @@ function M.new(x, value)
   end
   if x.from ~= nil or x.to ~= nil or x.step ~= nil then
     check.fields(FN, x, RANGE)
-    if x.from == nil then check.fail(FN, "from", "is required", nil) end
-    if x.to == nil then check.fail(FN, "to", "is required", nil) end
+    if x.from == nil then check.fail(FN, "from", "is required", check.NOVALUE) end
+    if x.to == nil then check.fail(FN, "to", "is required", check.NOVALUE) end
     return core.column_range(x.from, x.to, x.step)
   end
   return M.of_array(x, "values")
@@ -78,7 +78,7 @@ end
 function M.random(p)
   local fn = FN .. ".random"
   check.fields(fn, p, { n = true, min = true, max = true, seed = true })
-  if p.max == nil then check.fail(fn, "max", "is required", nil) end
+  if p.max == nil then check.fail(fn, "max", "is required", check.NOVALUE) end
   return core.column_random(check.count(fn, "n", p.n), p.min or 0, p.max, p.seed or 1)
 end
 
