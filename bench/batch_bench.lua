@@ -12,7 +12,10 @@
 --               index.  What imbill.totals' contract costs in plain Lua.
 --
 -- and the imbill paths:
---   arrays      imbill.totals over the same Lua arrays, arrays of cents out
+--   arrays      imbill.totals over the same Lua arrays, arrays of cents out,
+--               one call an edition
+--   arrays/ed   the same in one call, editions = { the six }: each array is
+--               read once for the six editions
 --   columns/1   imbill.totals from columns (imbill.column), a column of cents
 --               out, one thread
 --   columns/N   the same on every core
@@ -143,6 +146,9 @@ local PATHS = {
     end
     return o
   end,
+  ["arrays/ed"] = function()
+    return imbill.totals { editions = EDITIONS, peak_dau = dau, groups_peak = groups, mau = mau }
+  end,
   ["column()"] = function()
     cols = nil
     return columns()
@@ -161,7 +167,7 @@ end
 PATHS["columns/1"] = from_columns(1)
 PATHS["columns/N"] = from_columns(nil)
 PATHS["into/1"] = from_columns(1, true)
-local ORDER = { "bare", "validating", "arrays", "column()", "columns/1", "columns/N", "into/1" }
+local ORDER = { "bare", "validating", "arrays", "arrays/ed", "column()", "columns/1", "columns/N", "into/1" }
 
 -- Best of REPS, wall clock; the previous result is dropped before collecting,
 -- so every run starts from the same heap.

@@ -32,12 +32,12 @@ imbill.compare = compare.compare
 imbill.best = compare.best
 imbill.breakeven = breakeven.breakeven
 
-local fast_totals
+local fast_totals, fast_many
 if jit then
   local ok, ffi_totals = pcall(require, "imbill.ffi.totals")
-  if ok and ffi_totals then fast_totals = ffi_totals.totals end
+  if ok and ffi_totals then fast_totals, fast_many = ffi_totals.totals, ffi_totals.many end
 end
-function imbill.totals(p) return totals.totals(p, fast_totals) end
+function imbill.totals(p) return totals.totals(p, fast_totals, fast_many) end
 
 -- The meter (quota metering) and event-log replay are loaded on first use, so
 -- pricing scripts do not pay for them.

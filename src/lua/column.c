@@ -11,6 +11,7 @@
 typedef struct col_ud {
   imb_column c;
   int64_t *heap;  /* the values of a large column (imb_col_alloc), freed by __gc */
+  size_t cap;     /* heap's capacity in values */
   int64_t data[]; /* the values of a small one */
 } col_ud;
 
@@ -18,8 +19,78 @@ typedef struct col_ud {
  * so a fresh column of a million values faults in 4 pages, not 2,048, which
  * otherwise costs as much as pricing it), and the collector is told of them
  * by a step as large as their size: the work an allocation that size inside
- * Lua would have caused.  Small columns keep their values in the userdata. */
+ * Lua would have caused.  Small columns keep their values in the userdata.
+ *
+ * The memory of large columns the collector frees is kept for the next ones
+ * (a few, per Lua state, in the registry): a script that prices editions one
+ * after another then reuses pages already mapped instead of faulting in new
+ * ones, and a reused buffer needs no collector step, having had one. */
 #define COL_INLINE_MAX 4096
+#define CACHE_KEY "imbill.column.cache"
+#define CACHE_SLOTS 16
+#define CACHE_MAX_BYTES ((size_t)512 << 20)
+
+typedef struct col_cache {
+  int closed; /* the state is closing: free, do not keep */
+  int count;
+  size_t bytes;
+  int64_t *v[CACHE_SLOTS];
+  size_t cap[CACHE_SLOTS];
+} col_cache;
+
+static int cache_gc(lua_State *L) {
+  col_cache *k = (col_cache *)lua_touserdata(L, 1);
+  for (int i = 0; i < k->count; i++) imb_col_free(k->v[i]);
+  k->count = 0;
+  k->bytes = 0;
+  k->closed = 1;
+  return 0;
+}
+
+/* The state's cache, created on first use. */
+static col_cache *cache_of(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+  col_cache *k = (col_cache *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (k) return k;
+  k = (col_cache *)lua_newuserdata(L, sizeof *k);
+  memset(k, 0, sizeof *k);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, cache_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+  return k;
+}
+
+/* A kept buffer of at least n values and not much more, or NULL. */
+static int64_t *cache_take(col_cache *k, size_t n, size_t *cap) {
+  int best = -1;
+  for (int i = 0; i < k->count; i++)
+    if (k->cap[i] >= n && k->cap[i] - n <= n + COL_INLINE_MAX && (best < 0 || k->cap[i] < k->cap[best])) best = i;
+  if (best < 0) return NULL;
+  int64_t *v = k->v[best];
+  *cap = k->cap[best];
+  k->bytes -= *cap * sizeof(int64_t);
+  k->v[best] = k->v[k->count - 1];
+  k->cap[best] = k->cap[k->count - 1];
+  k->count--;
+  return v;
+}
+
+/* Keeps a freed buffer if there is room, frees it otherwise. */
+static void cache_give(col_cache *k, int64_t *v, size_t cap) {
+  size_t bytes = cap * sizeof(int64_t);
+  if (k && !k->closed && k->count < CACHE_SLOTS && bytes <= CACHE_MAX_BYTES - k->bytes) {
+    k->v[k->count] = v;
+    k->cap[k->count] = cap;
+    k->count++;
+    k->bytes += bytes;
+    return;
+  }
+  imb_col_free(v);
+}
+
 #define COL_MAX_N (((size_t)-1 / 2 - sizeof(col_ud)) / sizeof(int64_t))
 
 #define ERRORS_KEY "imbill.internal.errors"
@@ -98,17 +169,27 @@ static col_ud *new_ud(lua_State *L, size_t n) {
   col_ud *u = (col_ud *)lua_newuserdata(L, sizeof(col_ud) + inl * sizeof(int64_t));
 #endif
   u->heap = NULL;
+  u->cap = 0;
   u->c.v = u->data;
   u->c.n = 0;
   u->c.readonly = 0;
   luaL_getmetatable(L, COLUMN_MT);
   lua_setmetatable(L, -2);
   if (n > inl) {
-    u->heap = imb_col_alloc(n);
-    if (!u->heap) imbL_fail_int(L, "imbill.column", "n", "values do not fit in memory", (int64_t)n);
-    u->c.v = u->heap;
-    size_t kb = n * sizeof(int64_t) / 1024;
-    lua_gc(L, LUA_GCSTEP, kb > 1048576 ? 1048576 : (int)kb);
+    size_t cap = n;
+    u->heap = cache_take(cache_of(L), n, &cap);
+    if (!u->heap) {
+      u->heap = imb_col_alloc(n);
+      if (!u->heap) imbL_fail_int(L, "imbill.column", "n", "values do not fit in memory", (int64_t)n);
+      u->cap = n;
+      u->c.v = u->heap;
+      u->c.n = n;
+      size_t kb = n * sizeof(int64_t) / 1024;
+      lua_gc(L, LUA_GCSTEP, kb > 1048576 ? 1048576 : (int)kb);
+    } else {
+      u->cap = cap;
+      u->c.v = u->heap;
+    }
   }
   u->c.n = n;
   return u;
@@ -117,7 +198,9 @@ static col_ud *new_ud(lua_State *L, size_t n) {
 static int m_gc(lua_State *L) {
   col_ud *u = (col_ud *)imbL_testudata(L, 1, COLUMN_MT);
   if (u && u->heap) {
-    imb_col_free(u->heap);
+    lua_getfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+    cache_give((col_cache *)lua_touserdata(L, -1), u->heap, u->cap);
+    lua_pop(L, 1);
     u->heap = NULL;
     u->c.v = u->data;
     u->c.n = 0;

@@ -180,14 +180,41 @@ static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const cha
 #endif
 }
 
-/* core.totals(rate, dau, groups, mau) -> array of cents */
-static int p_totals(lua_State *L) {
+/* The message for a scenario the core could not price: the usage value whose
+ * line alone does not fit, or the scenario's total (pos is 1-based), pushed. */
+static const char *overflow_message(lua_State *L, const imb_rate *r, const int64_t v[3], const int is_array[3],
+                                    int64_t pos, imb_status s) {
+  const imb_charge *ch[3] = {&r->dau, &r->groups, &r->mau};
+  for (int k = 0; k < 3; k++) {
+    int64_t blocks, cents;
+    if (r->is_free || !imb_charge_apply(ch[k], v[k], &blocks, &cents)) continue;
+    if (!is_array[k])
+      return lua_pushfstring(L, "%s: %s gives a charge that does not fit in 64 bits", usage_fields[k], imbL_i64str(L, v[k]));
+    return lua_pushfstring(L, "%s[%s]: %s gives a charge that does not fit in 64 bits", usage_fields[k], imbL_i64str(L, pos),
+                      imbL_i64str(L, v[k]));
+  }
+  return lua_pushfstring(L, "scenario %s: the total %s (peak_dau, groups_peak or mau too large)", imbL_i64str(L, pos),
+                    imb_strerror(s));
+}
+
+static int overflow_error(lua_State *L, const imb_rate *r, const int64_t v[3], const int is_array[3], int64_t pos,
+                          imb_status s) {
+  overflow_message(L, r, v, is_array, pos, s);
+  return lua_error(L);
+}
+
+/* The arrays of cents of scenarios read from the arguments 2, 3 and 4 (each an
+ * array, a number or nil), priced on nr rates: nr new arrays pushed in the
+ * order of the rates.  Each chunk of scenarios is read once, whatever the
+ * number of rates: reading a Lua array through the C API costs as much as
+ * pricing it many times over.  A value that cannot be read is reported first
+ * (by scenario, fields in order); then the first scenario that cannot be
+ * priced, on the first rate that cannot (named when there are several). */
+static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const char *const *names) {
   const char *const *fields = usage_fields;
-  imb_rate *r = checkrate(L, 1);
   lua_Integer n = -1;
   int64_t in[3][CHUNK], scalar[3] = {0, 0, 0}, res[CHUNK];
   int is_array[3];
-  lua_settop(L, 4); /* missing inputs become nil, and the result table goes at 5 */
   for (int k = 0; k < 3; k++) {
     lua_Integer len = batch_len(L, 2 + k, fields[k]);
     is_array[k] = len >= 0;
@@ -199,65 +226,105 @@ static int p_totals(lua_State *L) {
   }
   if (n < 0) n = 1;
   if (n > INT32_MAX) return imbL_error(L, "totals: more than 2^31 scenarios in one call");
-  lua_createtable(L, (int)n, 0);
-  int out = lua_gettop(L);
-  luaL_checkstack(L, 3 * CHUNK + 4, "totals: no stack space for a chunk of scenarios");
+  int out = lua_gettop(L) + 1;
+  luaL_checkstack(L, nr + 3 * CHUNK + 8, "totals: no stack space for a chunk of scenarios");
+  for (int e = 0; e < nr; e++) lua_createtable(L, (int)n, 0);
+  int top = lua_gettop(L);
+  const int64_t *src[3];
+  for (int k = 0; k < 3; k++) src[k] = is_array[k] ? in[k] : &scalar[k];
   for (lua_Integer base = 1; base <= n; base += CHUNK) {
-    size_t len = (size_t)(n - base + 1 < CHUNK ? n - base + 1 : CHUNK), bad = 0;
+    size_t len = (size_t)(n - base + 1 < CHUNK ? n - base + 1 : CHUNK), first_bad = 0;
+    int first_e = -1;
+    imb_status first_s = IMB_OK;
     /* scenario by scenario, fields in order: the first bad value is reported */
     for (size_t j = 0; j < len; j++)
       for (int k = 0; k < 3; k++)
         if (is_array[k]) in[k][j] = batch_elem(L, 2 + k, base + (lua_Integer)j, fields[k]);
-    lua_settop(L, out); /* drop the values read, all at once */
-    imb_status s = imb_totals(r, len, is_array[0] ? in[0] : &scalar[0], is_array[0],
-                              is_array[1] ? in[1] : &scalar[1], is_array[1], is_array[2] ? in[2] : &scalar[2],
-                              is_array[2], res, &bad);
-    if (s) {
-      /* the usage value whose line cannot be priced, if one alone cannot */
-      const imb_charge *ch[3] = {&r->dau, &r->groups, &r->mau};
-      for (int k = 0; k < 3; k++) {
-        int64_t v = is_array[k] ? in[k][bad] : scalar[k], blocks, cents;
-        if (!imb_charge_apply(ch[k], v, &blocks, &cents)) continue;
-        if (!is_array[k])
-          return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", fields[k], imbL_i64str(L, v));
-        return imbL_error(L, "%s[%d]: %s gives a charge that does not fit in 64 bits", fields[k],
-                          (int)(base + (lua_Integer)bad), imbL_i64str(L, v));
+    lua_settop(L, top); /* drop the values read, all at once */
+    for (int e = 0; e < nr; e++) {
+      size_t bad = 0;
+      imb_status s = imb_totals(rates[e], len, src[0], is_array[0], src[1], is_array[1], src[2], is_array[2], res, &bad);
+      if (s) {
+        if (first_e < 0 || bad < first_bad) {
+          first_e = e;
+          first_bad = bad;
+          first_s = s;
+        }
+        continue;
       }
-      return imbL_error(L, "scenario %d: the total %s (peak_dau, groups_peak or mau too large)",
-                        (int)(base + (lua_Integer)bad), imb_strerror(s));
-    }
-    for (size_t j = 0; j < len; j++) {
-#if LUA_VERSION_NUM < 503
-      if (res[j] > ((int64_t)1 << 53))
-        return imbL_error(L, "scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime",
-                          (int)(base + (lua_Integer)j), imbL_i64str(L, res[j]));
-#endif
+      for (size_t j = 0; j < len; j++) {
 #if LUA_VERSION_NUM >= 503
-      lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
+        lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
 #else
-      imbL_pushint64(L, res[j]);
+        if (res[j] > ((int64_t)1 << 53)) {
+          if (first_e < 0 || j < first_bad) {
+            first_e = e;
+            first_bad = j;
+            first_s = IMB_ERANGE;
+          }
+          break;
+        }
+        lua_pushnumber(L, (lua_Number)res[j]);
 #endif
-      lua_rawseti(L, out, (int)(base + (lua_Integer)j));
+        lua_rawseti(L, out + e, (int)(base + (lua_Integer)j));
+      }
+    }
+    if (first_e >= 0) {
+      int64_t v[3];
+      for (int k = 0; k < 3; k++) v[k] = is_array[k] ? in[k][first_bad] : scalar[k];
+      if (nr > 1 && names) lua_pushfstring(L, "%s: ", names[first_e]);
+      else lua_pushliteral(L, "");
+      int prefix = lua_gettop(L);
+      lua_Integer pos = base + (lua_Integer)first_bad;
+      int64_t total;
+      if (first_s == IMB_ERANGE &&
+          imb_month_total(rates[first_e], v[0], v[1], v[2], &total) == IMB_OK)
+        return imbL_error(L, "%sscenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime",
+                          lua_tostring(L, prefix), (int)pos, imbL_i64str(L, total));
+      overflow_message(L, rates[first_e], v, is_array, (int64_t)pos, first_s);
+      lua_pushvalue(L, prefix);
+      lua_insert(L, -2);
+      lua_concat(L, 2);
+      return lua_error(L);
     }
   }
-  return 1;
+  return nr;
 }
 
-/* The message for a scenario the core could not price: the usage value whose
- * line alone does not fit, or the scenario's total.  pos is 1-based. */
-static int overflow_error(lua_State *L, const imb_rate *r, const int64_t v[3], const int is_array[3], int64_t pos,
-                          imb_status s) {
-  const imb_charge *ch[3] = {&r->dau, &r->groups, &r->mau};
-  for (int k = 0; k < 3; k++) {
-    int64_t blocks, cents;
-    if (r->is_free || !imb_charge_apply(ch[k], v[k], &blocks, &cents)) continue;
-    if (!is_array[k])
-      return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", usage_fields[k], imbL_i64str(L, v[k]));
-    return imbL_error(L, "%s[%s]: %s gives a charge that does not fit in 64 bits", usage_fields[k], imbL_i64str(L, pos),
-                      imbL_i64str(L, v[k]));
+/* core.totals(rate, dau, groups, mau) -> array of cents */
+static int p_totals(lua_State *L) {
+  imb_rate *r = checkrate(L, 1);
+  lua_settop(L, 4); /* missing inputs become nil */
+  return totals_arrays(L, 1, &r, NULL);
+}
+
+/* core.totals_many({ rate, ... }, dau, groups, mau, { name, ... }) -> { array, ... }:
+ * the same scenarios on several editions, read once. */
+static int p_totals_many(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 5, LUA_TTABLE);
+  lua_settop(L, 5);
+  int nr = (int)imbL_rawlen(L, 1);
+  if (nr < 1) return imbL_error(L, "editions: needs at least one edition");
+  imb_rate **rates = (imb_rate **)lua_newuserdata(L, (size_t)nr * sizeof *rates);
+  const char **names = (const char **)lua_newuserdata(L, (size_t)nr * sizeof *names);
+  for (int e = 0; e < nr; e++) {
+    lua_rawgeti(L, 1, e + 1);
+    rates[e] = (imb_rate *)imbL_testudata(L, -1, RATE_MT);
+    if (!rates[e]) return imbL_error(L, "editions[%d]: expected an edition's rate", e + 1);
+    lua_pop(L, 1);
+    lua_rawgeti(L, 5, e + 1);
+    names[e] = lua_tostring(L, -1); /* the name table keeps the string alive */
+    if (!names[e]) names[e] = "?";
+    lua_pop(L, 1);
   }
-  return imbL_error(L, "scenario %s: the total %s (peak_dau, groups_peak or mau too large)", imbL_i64str(L, pos),
-                    imb_strerror(s));
+  int got = totals_arrays(L, nr, rates, names), first = lua_gettop(L) - got + 1;
+  lua_createtable(L, got, 0);
+  for (int e = 0; e < got; e++) {
+    lua_pushvalue(L, first + e);
+    lua_rawseti(L, -2, e + 1);
+  }
+  return 1;
 }
 
 /* core.totals_columns(rate, dau, groups, mau [, threads [, into]]) -> a column
@@ -396,6 +463,7 @@ static const luaL_Reg pricing_funcs[] = {
     {"rate", p_rate},           {"charge", p_charge}, {"prorate", p_prorate},
     {"round_cents", p_round_cents}, {"month_total", p_month_total}, {"totals", p_totals},
     {"trtc", p_trtc},           {"rate_ptr", p_rate_ptr}, {"totals_columns", p_totals_columns},
+    {"totals_many", p_totals_many},
     {"cores", p_cores},         {"clock", p_clock},       {NULL, NULL}};
 
 void imbL_open_pricing(lua_State *L) {

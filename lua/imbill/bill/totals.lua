@@ -30,30 +30,78 @@ local function no_holes(p)
   end
 end
 
+-- The usage fields as columns (arrays copied once; numbers and nil as they are).
+local function as_columns(p)
+  local u = { p.peak_dau, p.groups_peak, p.mau }
+  if maxn then
+    -- LuaJIT: an array is copied into a column by a loop the JIT compiles
+    local column = require "imbill.whatif.column"
+    for k = 1, 3 do
+      if type(u[k]) == "table" and not is_column(u[k]) then
+        local ok, c = pcall(column.of_array, u[k], USAGE[k], true)
+        if not ok then raise(c) end
+        u[k] = c
+      end
+    end
+  end
+  return u
+end
+
+local function wants_columns(p)
+  return p.into ~= nil or is_column(p.peak_dau) or is_column(p.groups_peak) or is_column(p.mau)
+end
+
+-- editions = { "2020/pro", ... }: the same scenarios on each, results by
+-- position and by "book/edition" name.
+local function many(p, fast_many, threads)
+  if p.book ~= nil or p.edition ~= nil then
+    check.fail(FN, "editions", "give editions, or book and edition, not both", p.editions)
+  end
+  if p.into ~= nil then check.fail(FN, "into", "takes one edition's results; not with editions", check.NOVALUE) end
+  check.table(FN, "editions", p.editions)
+  if #p.editions == 0 then check.fail(FN, "editions", "needs at least one edition", check.NOVALUE) end
+  local rates, names = {}, {}
+  for i, e in ipairs(p.editions) do
+    local _, ed, name = books.resolve(FN, "editions[" .. i .. "]", e)
+    rates[i], names[i] = ed.rate, name
+  end
+  local res
+  if wants_columns(p) then
+    local u = as_columns(p)
+    res = {}
+    for i, r in ipairs(rates) do
+      local ok, out = pcall(core.totals_columns, r, u[1], u[2], u[3], threads)
+      if not ok then raise(#rates > 1 and (names[i] .. ": " .. tostring(out)) or out) end
+      res[i] = out
+    end
+  else
+    local ok, out = pcall(fast_many or core.totals_many, rates, p.peak_dau, p.groups_peak, p.mau, names)
+    if not ok then raise(out) end
+    res = out
+  end
+  for i, name in ipairs(names) do
+    if res[name] == nil then res[name] = res[i] end
+  end
+  return res
+end
+
 --- imbill.totals{ book =, edition =, peak_dau =, groups_peak =, mau =,
 -- threads =, into = }: the fast path.  Each usage field is an array, a column
 -- (imbill.column) or a number for every scenario.  Arrays in give an array of
 -- integer cents; any column in (or into =) gives a column of cents, priced on
 -- `threads` threads (default: every core) and written into `into` when given.
-function M.totals(p, fast)
-  check.fields(FN, p, { book = true, edition = true, peak_dau = true, groups_peak = true, mau = true,
-                        threads = true, into = true })
-  local _, ed = books.resolve(FN, "", { book = p.book or "2022", edition = p.edition })
+-- With editions = { "2020/pro", ... } instead of book and edition, the same
+-- scenarios are priced on each edition (the arrays read once) and the
+-- results come back by position and by "book/edition" name.
+function M.totals(p, fast, fast_many)
+  check.fields(FN, p, { book = true, edition = true, editions = true, peak_dau = true, groups_peak = true,
+                        mau = true, threads = true, into = true })
   no_holes(p)
   local threads = p.threads ~= nil and check.count(FN, "threads", p.threads) or nil
-  if p.into ~= nil or is_column(p.peak_dau) or is_column(p.groups_peak) or is_column(p.mau) then
-    local u = { p.peak_dau, p.groups_peak, p.mau }
-    if maxn then
-      -- LuaJIT: an array is copied into a column by a loop the JIT compiles
-      local column = require "imbill.whatif.column"
-      for k = 1, 3 do
-        if type(u[k]) == "table" and not is_column(u[k]) then
-          local ok, c = pcall(column.of_array, u[k], USAGE[k], true)
-          if not ok then raise(c) end
-          u[k] = c
-        end
-      end
-    end
+  if p.editions ~= nil then return many(p, fast_many, threads) end
+  local _, ed = books.resolve(FN, "", { book = p.book or "2022", edition = p.edition })
+  if wants_columns(p) then
+    local u = as_columns(p)
     local ok, out = pcall(core.totals_columns, ed.rate, u[1], u[2], u[3], threads, p.into)
     if not ok then raise(out) end
     return out

@@ -132,10 +132,33 @@ local function fill3(args, from, len)
   end
 end
 
---- totals(rate, dau, groups, mau) -> { cents, ... }: each input an array (one
--- value per scenario), a number (every scenario) or nil (0).
-local function totals(rate, dau, groups, mau)
-  local r = rate_of(rate)
+-- The prices of one chunk on one edition failed: the error, as core.totals
+-- raises it (prefixed with the edition's name when there are several).
+local function chunk_error(s, r, args, at, prefix)
+  if bad_field[0] >= 0 then report(args, at, at) end
+  if s == RANGE then
+    -- the exact total, for the message, through the unbounded entry point
+    local d = int64_arr(3)
+    for k = 1, 3 do
+      local v = args[k]
+      if type(v) == "table" then v = v[at] end
+      d[k - 1] = v or 0
+    end
+    local o = int64_arr(1)
+    C.imb_totals(r, 1, d, 0, d + 1, 0, d + 2, 0, o, bad)
+    fail("%sscenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime", prefix, at,
+      (tostring(o[0]):gsub("LL$", "")))
+  end
+  fail("%sscenario %d: the total %s (peak_dau, groups_peak or mau too large)", prefix, at,
+    ffi.string(C.imb_strerror(s)))
+end
+
+--- many(rates, dau, groups, mau, names) -> { { cents, ... }, ... }: the same
+-- scenarios on each rate; each chunk is copied in once for all of them.
+local function many(rates, dau, groups, mau, names)
+  local nr = #rates
+  local rs = {}
+  for e = 1, nr do rs[e] = rate_of(rates[e]) end
   local args = { dau, groups, mau }
   local n = -1
   local arrays = 0
@@ -168,7 +191,8 @@ local function totals(rate, dau, groups, mau)
       src[k], step[k] = one[k], 0
     end
   end
-  local res = tnew(n, 0)
+  local res = {}
+  for e = 1, nr do res[e] = tnew(n, 0) end
   local from = 1
   while from <= n do
     local len = n - from + 1
@@ -180,33 +204,36 @@ local function totals(rate, dau, groups, mau)
         if step[k] == 1 then fill1(args, args[k], buf[k], from, len) end
       end
     end
-    local s = C.imb_totals_upto(r, len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf,
-      bad, bad_field)
-    if s ~= 0 then
-      local at = from + tonumber(bad[0])
-      if bad_field[0] >= 0 then report(args, at, at) end
-      if s == RANGE then
-        -- the exact total, for the message, through the unbounded entry point
-        local d = int64_arr(3)
-        for k = 1, 3 do
-          local v = args[k]
-          if type(v) == "table" then v = v[at] end
-          d[k - 1] = v or 0
-        end
-        local o = int64_arr(1)
-        C.imb_totals(r, 1, d, 0, d + 1, 0, d + 2, 0, o, bad)
-        fail("scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime", at,
-          (tostring(o[0]):gsub("LL$", "")))
+    -- the first scenario that cannot be priced, on the first edition that cannot
+    local first_at, first_e, first_s
+    for e = 1, nr do
+      local s = C.imb_totals_upto(rs[e], len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf,
+        bad, bad_field)
+      if s ~= 0 then
+        local at = from + tonumber(bad[0])
+        if not first_at or at < first_at then first_at, first_e, first_s = at, e, s end
+      else
+        local out = res[e]
+        for j = 0, len - 1 do out[from + j] = tonumber(outbuf[j]) end
       end
-      fail("scenario %d: the total %s (peak_dau, groups_peak or mau too large)", at,
-        ffi.string(C.imb_strerror(s)))
     end
-    for j = 0, len - 1 do res[from + j] = tonumber(outbuf[j]) end
+    if first_at then
+      -- priced again alone, so bad and bad_field are that edition's
+      C.imb_totals_upto(rs[first_e], len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf, bad,
+        bad_field)
+      chunk_error(first_s, rs[first_e], args, first_at, nr > 1 and names and (names[first_e] .. ": ") or "")
+    end
     from = from + len
   end
-  -- the rate must outlive the calls above; this use keeps it reachable
-  if rate == nil then return nil end
+  -- the rates must outlive the calls above; this use keeps them reachable
+  if rates[nr] == nil then return nil end
   return res
 end
 
-return { totals = totals }
+--- totals(rate, dau, groups, mau) -> { cents, ... }: each input an array (one
+-- value per scenario), a number (every scenario) or nil (0).
+local function totals(rate, dau, groups, mau)
+  return many({ rate }, dau, groups, mau)[1]
+end
+
+return { totals = totals, many = many }
