@@ -213,6 +213,59 @@ describe("totals (the batch path)", function()
     end)
   end
 
+  describe("on several editions at once (editions = { ... })", function()
+    local EDS = { "2020/pro", "2020/flagship", "2021/pro", "2021/ultimate", "2022/standard", "2022/premium" }
+    local dau, groups, mau = {}, {}, {}
+    for i = 1, 1500 do
+      dau[i] = (i * 7919) % 60000
+      groups[i] = (i * 104729) % 600000
+      mau[i] = (i * 1299709) % 90000
+    end
+
+    it("gives each edition's cents, by position and by name, the arrays read once", function()
+      local by = imbill.totals { editions = EDS, peak_dau = dau, groups_peak = groups, mau = mau }
+      for i, name in ipairs(EDS) do
+        local b, e = name:match("^(%w+)/(%w+)$")
+        local one = imbill.totals { book = b, edition = e, peak_dau = dau, groups_peak = groups, mau = mau }
+        assert.same(one, by[i], name)
+        assert.equal(by[i], by[name])
+      end
+    end)
+
+    it("gives columns for columns", function()
+      local by = imbill.totals { editions = EDS, peak_dau = imbill.column(dau), groups_peak = groups, mau = 7 }
+      for i, name in ipairs(EDS) do
+        local b, e = name:match("^(%w+)/(%w+)$")
+        assert.same(imbill.totals { book = b, edition = e, peak_dau = dau, groups_peak = groups, mau = 7 },
+          by[name]:totable(), name)
+        assert.equal(by[i], by[name])
+      end
+    end)
+
+    it("reports a bad value once, and a total that cannot be priced with its edition", function()
+      assert.equal("imbill.totals: groups_peak[2]: expected a whole number >= 0, got -1",
+        H.err(imbill.totals, { editions = EDS, peak_dau = { 1, 2 }, groups_peak = { 1, -1 } }))
+      if H.is_jit then
+        assert.equal("imbill.totals: 2022/standard: scenario 2: the total 13510798882136388 cents exceeds 2^53 and "
+          .. "cannot be exact on this runtime",
+          H.err(imbill.totals, { editions = { "2020/pro", "2022/standard" }, mau = { 1, 2 ^ 53 } }))
+      else
+        assert.equal("imbill.totals: 2022/standard: mau[2]: 9223372036854775807 gives a charge that does not fit in "
+          .. "64 bits", H.err(imbill.totals, { editions = { "2020/pro", "2022/standard" }, mau = { 1, math.maxinteger } }))
+      end
+    end)
+
+    it("names bad editions arguments", function()
+      assert.matches("^imbill.totals: editions%[2%]: price book 2022 has no such edition",
+        H.err(imbill.totals, { editions = { "2020/pro", "2022/pro" } }))
+      assert.equal("imbill.totals: editions: give editions, or book and edition, not both, got table",
+        H.err(imbill.totals, { editions = EDS, edition = "pro" }))
+      assert.equal("imbill.totals: editions: needs at least one edition", H.err(imbill.totals, { editions = {} }))
+      assert.equal("imbill.totals: into: takes one edition's results; not with editions",
+        H.err(imbill.totals, { editions = EDS, into = imbill.column(1) }))
+    end)
+  end)
+
   it("names bad arguments", function()
     assert.matches("^imbill.totals: argument: expected a table", H.err(imbill.totals, nil))
     assert.matches("^imbill.totals: pead_dau: unknown field", H.err(imbill.totals, { edition = "pro", pead_dau = {} }))
