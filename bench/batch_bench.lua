@@ -3,10 +3,10 @@
 -- book (six editions), every way imbill offers, against two pure-Lua
 -- yardsticks measured in the same run:
 --
---   bare        the formula only, over two... three Lua arrays, as a user
---               would write it: integer division on Lua 5.4, math.floor and
---               math.ceil on doubles on LuaJIT; no checks.  What a user
---               compares imbill with.
+--   bare        bench/bare_totals.lua: the formula only, over the three Lua
+--               arrays, as a user would write it (integer division on Lua
+--               5.4, math.floor and math.ceil on doubles on LuaJIT), no
+--               checks.  What a user compares imbill with.
 --   validating  bench/pure_totals.lua: every input checked as imbill.totals
 --               checks it (whole, >= 0, exact), errors naming field and
 --               index.  What imbill.totals' contract costs in plain Lua.
@@ -25,13 +25,15 @@
 --
 -- Every path's cents are checked against the bare loop's, scenario by
 -- scenario.  Figures are ns per scenario and edition, the best of REPS runs of
--- the whole six-edition job, wall clock (core.clock).
+-- the whole six-edition job, wall clock (core.clock); the first run, which
+-- maps fresh memory for its results, is shown beside it.
 --
 --   lua5.4 bench/batch_bench.lua [scenarios] [--only=PATH]    (or luajit)
 -- --only times one path and prints "ns <value>" (bench/batch.sh runs each
 -- path in fresh processes: on LuaJIT paths sharing a process share traces).
 local imbill = require "imbill"
 local pure = require "pure_totals"
+local bare_totals = require "bare_totals"
 local core = imbill.core
 
 local N, only, REPS = 1000000, nil, 5
@@ -60,68 +62,13 @@ for i = 1, N do
   mau[i] = rand(200000)
 end
 
--- An edition as the plain numbers a user would copy from the price list.
-local function plain(name)
+local rates = {}
+for i, name in ipairs(EDITIONS) do
   local b, e = name:match("^(%w+)/(%w+)$")
   local ed = imbill.book(b):edition(e)
-  local function ch(c)
-    if not c or c.block == 0 then return { free = math.huge, block = 1, price = 0 } end
-    return { free = c.free, block = c.block, price = c.price:micros() }
-  end
-  return { book = b, edition = e, fee = ed.monthly_fee:cents(), dau = ch(ed.charges.dau),
-           groups = ch(ed.charges.groups), mau = ch(ed.charges.mau), pure = pure.rate_of(ed) }
+  rates[i] = { book = b, edition = e, plain = bare_totals.rate_of(ed), pure = pure.rate_of(ed) }
 end
-local rates = {}
-for i, name in ipairs(EDITIONS) do rates[i] = plain(name) end
-
--- The bare loop: one edition's totals over the three arrays.  Prices are
--- micro-units a block; each line rounded half-up to the cent.
-local bare
-if jit then
-  local floor, ceil = math.floor, math.ceil
-  bare = function(r, d, g, m, n)
-    local fee = r.fee
-    local df, db, dp = r.dau.free, r.dau.block, r.dau.price
-    local gf, gb, gp = r.groups.free, r.groups.block, r.groups.price
-    local mf, mb, mp = r.mau.free, r.mau.block, r.mau.price
-    local out = {}
-    for i = 1, n do
-      local t = fee
-      local v = d[i]
-      if v > df then t = t + floor((ceil((v - df) / db) * dp + 5000) / 10000) end
-      v = g[i]
-      if v > gf then t = t + floor((ceil((v - gf) / gb) * gp + 5000) / 10000) end
-      v = m[i]
-      if v > mf then t = t + floor((ceil((v - mf) / mb) * mp + 5000) / 10000) end
-      out[i] = t
-    end
-    return out
-  end
-else
-  -- integer division (//) on integers: written as text so LuaJIT can parse this file
-  bare = assert(load([[
-    local r, d, g, m, n = ...
-    local fee = r.fee
-    local df, db, dp = r.dau.free, r.dau.block, r.dau.price
-    local gf, gb, gp = r.groups.free, r.groups.block, r.groups.price
-    local mf, mb, mp = r.mau.free, r.mau.block, r.mau.price
-    if df == math.huge then df = math.maxinteger end
-    if gf == math.huge then gf = math.maxinteger end
-    if mf == math.huge then mf = math.maxinteger end
-    local out = {}
-    for i = 1, n do
-      local t = fee
-      local v = d[i]
-      if v > df then t = t + ((v - df + db - 1) // db * dp + 5000) // 10000 end
-      v = g[i]
-      if v > gf then t = t + ((v - gf + gb - 1) // gb * gp + 5000) // 10000 end
-      v = m[i]
-      if v > mf then t = t + ((v - mf + mb - 1) // mb * mp + 5000) // 10000 end
-      out[i] = t
-    end
-    return out
-  ]], "=bare", "t"))
-end
+local bare = bare_totals.totals
 
 local cols -- the input columns, built once by the "column()" path or on demand
 local function columns()
@@ -133,7 +80,7 @@ end
 
 local into
 local PATHS = {
-  bare = function() local o = {} for e, r in ipairs(rates) do o[e] = bare(r, dau, groups, mau, N) end return o end,
+  bare = function() local o = {} for e, r in ipairs(rates) do o[e] = bare(r.plain, dau, groups, mau, N) end return o end,
   validating = function()
     local o = {}
     for e, r in ipairs(rates) do o[e] = pure.totals(r.pure, dau, groups, mau) end
@@ -171,8 +118,10 @@ local ORDER = { "bare", "validating", "arrays", "arrays/ed", "column()", "column
 
 -- Best of REPS, wall clock; the previous result is dropped before collecting,
 -- so every run starts from the same heap.
+-- Also returns the first run's time: the one that maps fresh memory for its
+-- results (later runs reuse what the previous one freed).
 local function best_of(f)
-  local best, last = math.huge, {}
+  local best, first, last = math.huge, nil, {}
   for _ = 1, REPS do
     last[1] = nil
     collectgarbage()
@@ -181,8 +130,9 @@ local function best_of(f)
     last[1] = f()
     local dt = core.clock() - t0
     if dt < best then best = dt end
+    first = first or dt
   end
-  return best, last[1]
+  return best, last[1], first
 end
 
 local function prepare(path)
@@ -198,19 +148,20 @@ local function ns(seconds, per) return seconds * 1e9 / (N * per) end
 if only then
   if not PATHS[only] then error("batch_bench: no path " .. only, 0) end
   prepare(only)
-  local t = best_of(PATHS[only])
-  print(string.format("ns %.3f", ns(t, only == "column()" and 1 or #rates)))
+  local t, _, first = best_of(PATHS[only])
+  local per = only == "column()" and 1 or #rates
+  print(string.format("ns %.3f first %.3f", ns(t, per), ns(first, per)))
   return
 end
 
 -- one process, every path: the figures, and every result checked
 print(string.format("%s: %d scenarios x %d editions (%s), best of %d, wall clock, %d cores online",
   runtime, N, #rates, table.concat(EDITIONS, ", "), REPS, core.cores()))
-local t, want = {}, nil
+local t, cold, want = {}, {}, nil
 for _, path in ipairs(ORDER) do
   prepare(path)
-  local dt, res = best_of(PATHS[path])
-  t[path] = dt
+  local dt, res, first = best_of(PATHS[path])
+  t[path], cold[path] = dt, first
   if path == "bare" then want = res
   elseif path ~= "column()" then
     for e = 1, #rates do
@@ -229,7 +180,7 @@ for _, path in ipairs(ORDER) do
 end
 for _, path in ipairs(ORDER) do
   local per = path == "column()" and 1 or #rates
-  local line = string.format("  %-11s %7.2f ns", path, ns(t[path], per))
+  local line = string.format("  %-11s %7.2f ns (first run %7.2f)", path, ns(t[path], per), ns(cold[path], per))
   if path ~= "column()" and path ~= "bare" then
     line = line .. string.format("   bare/this %6.2fx   validating/this %6.2fx", t.bare / t[path],
       t.validating / t[path])
