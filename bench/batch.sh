@@ -18,7 +18,7 @@ mkdir -p build/bench
 cc -std=c99 -O2 -Wall -Wextra -Iinclude -D_POSIX_C_SOURCE=200809L -o build/bench/batch_core_bench \
   bench/batch_core_bench.c build/core/libimbill.a -pthread
 export LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;$top/bench/?.lua;;"
-paths="bare validating arrays arrays/ed column() columns/1 columns/N into/1"
+paths="bare validating arrays arrays/ed column() columns/1 columns/N into/1 columns/ed1 columns/ed"
 echo "== load before: $(uptime | sed 's/.*load/load/')"
 for rt in lua5.4 luajit; do
   command -v "$rt" >/dev/null || { echo "== $rt not installed, skipped"; continue; }

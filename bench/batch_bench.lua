@@ -20,6 +20,9 @@
 --               out, one thread
 --   columns/N   the same on every core
 --   into/1      from columns into a result column made once (no new memory)
+--   columns/ed  from columns in one call, editions = { the six }: a chunk of
+--               scenarios priced on the six editions while it is in cache,
+--               on every core
 --   column()    building the three input columns from the Lua arrays (once
 --               per job, not per edition)
 --
@@ -114,7 +117,16 @@ end
 PATHS["columns/1"] = from_columns(1)
 PATHS["columns/N"] = from_columns(nil)
 PATHS["into/1"] = from_columns(1, true)
-local ORDER = { "bare", "validating", "arrays", "arrays/ed", "column()", "columns/1", "columns/N", "into/1" }
+PATHS["columns/ed"] = function()
+  local c = columns()
+  return imbill.totals { editions = EDITIONS, peak_dau = c[1], groups_peak = c[2], mau = c[3] }
+end
+PATHS["columns/ed1"] = function()
+  local c = columns()
+  return imbill.totals { editions = EDITIONS, peak_dau = c[1], groups_peak = c[2], mau = c[3], threads = 1 }
+end
+local ORDER = { "bare", "validating", "arrays", "arrays/ed", "column()", "columns/1", "columns/N", "into/1",
+                "columns/ed1", "columns/ed" }
 
 -- Best of REPS, wall clock; the previous result is dropped before collecting,
 -- so every run starts from the same heap.
@@ -190,4 +202,5 @@ for _, path in ipairs(ORDER) do
   print(line)
 end
 print(string.format("  every path gave the bare loop's cents on all %d x %d scenarios", N, #rates))
-print(string.format("  columns/N against columns/1: %.2fx", t["columns/1"] / t["columns/N"]))
+print(string.format("  every core against one thread: columns %.2fx, columns with editions = %.2fx",
+  t["columns/1"] / t["columns/N"], t["columns/ed1"] / t["columns/ed"]))

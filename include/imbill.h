@@ -162,6 +162,15 @@ IMB_API int imb_cores(void);
 IMB_API imb_status imb_totals_par(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
                                   const int64_t *groups, size_t groups_step, const int64_t *mau, size_t mau_step,
                                   int64_t limit, int64_t *out, size_t *bad, int *bad_field, int threads);
+/* The same scenarios priced on n_rates editions into out[0 .. n_rates-1], a
+ * chunk of scenarios at a time on every edition while its inputs are in
+ * cache.  On failure *bad is the first failing scenario and *bad_rate the
+ * first edition failing there (*bad_field as above); IMB_ENOMEM when there is
+ * no memory for the editions' prepared prices. */
+IMB_API imb_status imb_totals_many(const imb_rate *const *rates, size_t n_rates, size_t n, const int64_t *dau,
+                                   size_t dau_step, const int64_t *groups, size_t groups_step, const int64_t *mau,
+                                   size_t mau_step, int64_t limit, int64_t *const *out, size_t *bad, int *bad_field,
+                                   size_t *bad_rate, int threads);
 
 /* TRTC call minutes: per tier ceil(seconds / 60), free minutes taken in tier
  * order, the sum priced exactly and rounded once. */

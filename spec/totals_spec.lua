@@ -255,6 +255,15 @@ describe("totals (the batch path)", function()
       end
     end)
 
+    it("names the edition of a column scenario that cannot be priced, the first by index", function()
+      local big = H.is_jit and imbill.column { 1, 2 ^ 53 } * 1023 or imbill.column { 1, math.maxinteger }
+      local v = H.is_jit and "9214364837600034816" or "9223372036854775807"
+      assert.equal("imbill.totals: 2022/standard: mau[2]: " .. v .. " gives a charge that does not fit in 64 bits",
+        H.err(imbill.totals, { editions = { "2020/pro", "2022/standard", "2022/premium" }, mau = big }))
+      assert.equal("imbill.totals: peak_dau[1]: expected a whole number >= 0, got -1",
+        H.err(imbill.totals, { editions = EDS, peak_dau = imbill.column { -1, 1 }, mau = big }))
+    end)
+
     it("names bad editions arguments", function()
       assert.matches("^imbill.totals: editions%[2%]: price book 2022 has no such edition",
         H.err(imbill.totals, { editions = { "2020/pro", "2022/pro" } }))

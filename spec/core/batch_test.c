@@ -231,6 +231,69 @@ static void grid_threads_give_one_threads_results(void) {
   free(many);
 }
 
+/* Several editions priced together give each edition's own totals; the first
+ * failing scenario wins, and at one scenario the first edition failing there. */
+static void many_editions_give_each_editions_totals(void) {
+  enum { N = 70000 };
+  int64_t *d = malloc(N * sizeof *d), *g = malloc(N * sizeof *g), *m = malloc(N * sizeof *m);
+  int64_t *outs[NRATES], *one = malloc(N * sizeof *one);
+  const imb_rate *rates[NRATES];
+  uint64_t s = 5;
+  int ok = d && g && m && one;
+  for (size_t e = 0; e < NRATES; e++) {
+    rates[e] = &RATES[e];
+    outs[e] = malloc(N * sizeof **outs);
+    ok = ok && outs[e];
+  }
+  CHECK(ok);
+  if (!ok) return;
+  for (size_t i = 0; i < N; i++) {
+    d[i] = (int64_t)(next(&s) % 3000000);
+    g[i] = (int64_t)(next(&s) % 30000000);
+    m[i] = (int64_t)(next(&s) % 3000000);
+  }
+  for (int t = 1; t <= 3; t++) {
+    size_t bad, rate;
+    int field;
+    CHECK_EQ(imb_totals_many(rates, NRATES, N, d, 1, g, 1, m, 1, INT64_MAX, outs, &bad, &field, &rate, t), IMB_OK);
+    for (size_t e = 0; e < NRATES; e++) {
+      CHECK_EQ(imb_totals_upto(rates[e], N, d, 1, g, 1, m, 1, INT64_MAX, one, &bad, &field), IMB_OK);
+      for (size_t i = 0; i < N; i++)
+        if (outs[e][i] != one[i]) {
+          CHECK_EQ(outs[e][i], one[i]);
+          break;
+        }
+    }
+  }
+  /* a MAU beyond 64 bits on the per-user editions (1 and 3), and later a
+   * DAU that only edition 0 prices beyond 64 bits */
+  m[40000] = INT64_MAX;
+  d[30000] = INT64_MAX;
+  for (int t = 1; t <= 3; t++) {
+    size_t bad = 0, rate = 9;
+    int field = -9;
+    CHECK_EQ(imb_totals_many(rates, NRATES, N, d, 1, g, 1, m, 1, INT64_MAX, outs, &bad, &field, &rate, t),
+             IMB_EOVERFLOW);
+    CHECK_EQ(bad, 30000);
+    CHECK_EQ(rate, 0);
+    CHECK_EQ(field, -1);
+  }
+  d[30000] = 1;
+  for (int t = 1; t <= 3; t++) {
+    size_t bad = 0, rate = 9;
+    int field = -9;
+    CHECK_EQ(imb_totals_many(rates, NRATES, N, d, 1, g, 1, m, 1, INT64_MAX, outs, &bad, &field, &rate, t),
+             IMB_EOVERFLOW);
+    CHECK_EQ(bad, 40000);
+    CHECK_EQ(rate, 1);
+  }
+  free(d);
+  free(g);
+  free(m);
+  free(one);
+  for (size_t e = 0; e < NRATES; e++) free(outs[e]);
+}
+
 CTEST_SUITE(batch_tests) = {
   { "batch: the column kernel gives the month total on random inputs and boundaries",
     batch_equals_month_total_on_random_inputs },
@@ -240,5 +303,7 @@ CTEST_SUITE(batch_tests) = {
   { "batch: threaded totals equal one thread's; the first failure by index wins", threads_give_one_threads_results },
   { "batch: a threaded grid equals one thread's and the month-by-month sum; the first failure wins",
     grid_threads_give_one_threads_results },
+  { "batch: several editions priced together give each one's totals; the first failure and edition win",
+    many_editions_give_each_editions_totals },
   { NULL, NULL },
 };

@@ -3,6 +3,8 @@
 #include "charge.h"
 #include "threads.h"
 
+#include <stdlib.h>
+
 static imb_status charge_check(const imb_charge *c) {
   if (c->free < 0 || c->block < 0 || c->price < 0) return IMB_ERANGE;
   return IMB_OK;
@@ -144,81 +146,112 @@ static int column_chunk(const batch *b, size_t n, const int64_t *const in[3], co
   return !over;
 }
 
-/* A batch's inputs and output, shared by the pieces of a threaded run. */
+/* A batch's inputs and outputs, shared by the pieces of a threaded run: one
+ * or more editions priced from the same inputs. */
 typedef struct totals_job {
-  batch b;
+  const batch *b; /* nb editions */
+  size_t nb;
   const int64_t *in[3];
   size_t step[3];
   int64_t limit;
-  int64_t *out;
+  int64_t *const *out; /* nb outputs */
 } totals_job;
 
-/* Scenarios lo .. hi-1, a chunk at a time (imb_par_fn). */
-static imb_status totals_range(void *ctx, size_t lo, size_t hi, size_t *bad, int *bad_field, imb_par *par) {
+/* One chunk on one edition: the column path, or scenario by scenario. */
+static imb_status totals_chunk(const totals_job *j, const batch *b, size_t at, size_t len, int64_t *restrict o,
+                               uint64_t lim, size_t *bad, int *bad_field) {
+  const int64_t *in[3] = { j->in[0] + at * j->step[0], j->in[1] + at * j->step[1], j->in[2] + at * j->step[2] };
+  if (b->fee_small && column_chunk(b, len, in, j->step, lim, o + at)) return IMB_OK;
+  return scenarios(b, at, at + len, j->in, j->step, j->limit, o, bad, bad_field);
+}
+
+/* Scenarios lo .. hi-1, a chunk at a time, each chunk on every edition while
+ * its inputs are in cache (imb_par_fn).  *aux is bad_field + 1 + 4 * edition. */
+static imb_status totals_range(void *ctx, size_t lo, size_t hi, size_t *bad, int *aux, imb_par *par) {
   const totals_job *j = (const totals_job *)ctx;
-  /* restrict: the results never overlap the lines, so the compiler may keep
-   * them in registers across the stores */
-  int64_t *restrict o = j->out;
   /* unsigned: a negative count compares above any limit, one test per value */
   uint64_t lim = (uint64_t)j->limit;
-  imb_status s;
-  *bad_field = -1;
   for (size_t at = lo; at < hi; at += COLUMN) {
     size_t len = hi - at < COLUMN ? hi - at : COLUMN;
-    const int64_t *in[3] = { j->in[0] + at * j->step[0], j->in[1] + at * j->step[1], j->in[2] + at * j->step[2] };
     if (imb_par_stop(par, at)) return IMB_OK;
-    if (j->b.fee_small && column_chunk(&j->b, len, in, j->step, lim, o + at)) continue;
-    if ((s = scenarios(&j->b, at, at + len, j->in, j->step, j->limit, o, bad, bad_field))) return s;
+    imb_status first = IMB_OK;
+    for (size_t e = 0; e < j->nb; e++) {
+      size_t b = 0;
+      int f = -1;
+      imb_status s = totals_chunk(j, &j->b[e], at, len, j->out[e], lim, &b, &f);
+      /* the first failing scenario of the chunk, on the first edition failing there */
+      if (s && (!first || b < *bad)) {
+        first = s;
+        *bad = b;
+        *aux = f + 1 + 4 * (int)e;
+      }
+    }
+    if (first) return first;
   }
   return IMB_OK;
 }
 
-static imb_status totals_prepare(totals_job *j, const imb_rate *r, const int64_t *dau, size_t dau_step,
-                                 const int64_t *groups, size_t groups_step, const int64_t *mau, size_t mau_step,
-                                 int64_t limit, int64_t *out) {
+/* Fewer scenarios than this per thread cost more to hand over than to price. */
+#define TOTALS_GRAIN 32768
+
+static imb_status totals_run(const imb_rate *const *rates, size_t nr, size_t n, const int64_t *dau,
+                             size_t dau_step, const int64_t *groups, size_t groups_step, const int64_t *mau,
+                             size_t mau_step, int64_t limit, int64_t *const *out, size_t *bad, int *bad_field,
+                             size_t *bad_rate, int threads) {
   static const int64_t zero = 0;
-  if (limit < 0) return IMB_ERANGE;
-  imb_status s = batch_init(r, limit, &j->b);
-  if (s) return s;
-  j->in[0] = dau ? dau : &zero;
-  j->in[1] = groups ? groups : &zero;
-  j->in[2] = mau ? mau : &zero;
-  j->step[0] = dau ? dau_step : 0;
-  j->step[1] = groups ? groups_step : 0;
-  j->step[2] = mau ? mau_step : 0;
-  j->limit = limit;
-  j->out = out;
-  return IMB_OK;
+  batch one, *b = &one;
+  totals_job j;
+  imb_status s = IMB_OK;
+  int aux = 0;
+  *bad = 0;
+  *bad_field = -1;
+  if (bad_rate) *bad_rate = 0;
+  if (limit < 0 || nr == 0) return IMB_ERANGE;
+  if (nr > 1 && !(b = (batch *)malloc(nr * sizeof *b))) return IMB_ENOMEM;
+  for (size_t e = 0; e < nr && !s; e++)
+    if ((s = batch_init(rates[e], limit, &b[e])) && bad_rate) *bad_rate = e;
+  if (!s) {
+    j.b = b;
+    j.nb = nr;
+    j.in[0] = dau ? dau : &zero;
+    j.in[1] = groups ? groups : &zero;
+    j.in[2] = mau ? mau : &zero;
+    j.step[0] = dau ? dau_step : 0;
+    j.step[1] = groups ? groups_step : 0;
+    j.step[2] = mau ? mau_step : 0;
+    j.limit = limit;
+    j.out = out;
+    s = threads == 1 ? totals_range(&j, 0, n, bad, &aux, NULL)
+                     : imb_parallel(n, threads, TOTALS_GRAIN, totals_range, &j, bad, &aux);
+    if (s) {
+      *bad_field = aux % 4 - 1;
+      if (bad_rate) *bad_rate = (size_t)(aux / 4);
+    }
+  }
+  if (b != &one) free(b);
+  return s;
 }
 
 imb_status imb_totals_upto(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
                            const int64_t *groups, size_t groups_step, const int64_t *mau,
                            size_t mau_step, int64_t limit, int64_t *out, size_t *bad,
                            int *bad_field) {
-  totals_job j;
-  imb_status s = totals_prepare(&j, r, dau, dau_step, groups, groups_step, mau, mau_step, limit, out);
-  *bad_field = -1;
-  if (s) {
-    *bad = 0;
-    return s;
-  }
-  return totals_range(&j, 0, n, bad, bad_field, NULL);
+  return totals_run(&r, 1, n, dau, dau_step, groups, groups_step, mau, mau_step, limit, &out, bad, bad_field, NULL, 1);
 }
-
-/* Fewer scenarios than this per thread cost more to hand over than to price. */
-#define TOTALS_GRAIN 32768
 
 imb_status imb_totals_par(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
                           const int64_t *groups, size_t groups_step, const int64_t *mau, size_t mau_step,
                           int64_t limit, int64_t *out, size_t *bad, int *bad_field, int threads) {
-  totals_job j;
-  imb_status s = totals_prepare(&j, r, dau, dau_step, groups, groups_step, mau, mau_step, limit, out);
-  *bad_field = -1;
-  if (s) {
-    *bad = 0;
-    return s;
-  }
-  return imb_parallel(n, threads, TOTALS_GRAIN, totals_range, &j, bad, bad_field);
+  return totals_run(&r, 1, n, dau, dau_step, groups, groups_step, mau, mau_step, limit, &out, bad, bad_field, NULL,
+                    threads);
+}
+
+imb_status imb_totals_many(const imb_rate *const *rates, size_t n_rates, size_t n, const int64_t *dau,
+                           size_t dau_step, const int64_t *groups, size_t groups_step, const int64_t *mau,
+                           size_t mau_step, int64_t limit, int64_t *const *out, size_t *bad, int *bad_field,
+                           size_t *bad_rate, int threads) {
+  return totals_run(rates, n_rates, n, dau, dau_step, groups, groups_step, mau, mau_step, limit, out, bad, bad_field,
+                    bad_rate, threads);
 }
 
 imb_status imb_totals(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,

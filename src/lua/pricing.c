@@ -197,12 +197,6 @@ static const char *overflow_message(lua_State *L, const imb_rate *r, const int64
                     imb_strerror(s));
 }
 
-static int overflow_error(lua_State *L, const imb_rate *r, const int64_t v[3], const int is_array[3], int64_t pos,
-                          imb_status s) {
-  overflow_message(L, r, v, is_array, pos, s);
-  return lua_error(L);
-}
-
 /* The arrays of cents of scenarios read from the arguments 2, 3 and 4 (each an
  * array, a number or nil), priced on nr rates: nr new arrays pushed in the
  * order of the rates.  Each chunk of scenarios is read once, whatever the
@@ -298,27 +292,38 @@ static int p_totals(lua_State *L) {
   return totals_arrays(L, 1, &r, NULL);
 }
 
+/* The rates of argument 1 (an array of rates) and the names of argument 6 or 5
+ * (an array of strings), in temporary arrays that live on the stack. */
+static int rates_arg(lua_State *L, const imb_rate ***rates, const char ***names) {
+  int names_idx = lua_istable(L, 6) ? 6 : 5;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, names_idx, LUA_TTABLE);
+  int nr = (int)imbL_rawlen(L, 1);
+  if (nr < 1) return imbL_error(L, "editions: needs at least one edition");
+  *rates = (const imb_rate **)lua_newuserdata(L, (size_t)nr * sizeof **rates);
+  *names = (const char **)lua_newuserdata(L, (size_t)nr * sizeof **names);
+  /* the two arrays stay on the stack, above the arguments */
+  for (int e = 0; e < nr; e++) {
+    lua_rawgeti(L, 1, e + 1);
+    (*rates)[e] = (const imb_rate *)imbL_testudata(L, -1, RATE_MT);
+    if (!(*rates)[e]) return imbL_error(L, "editions[%d]: expected an edition's rate", e + 1);
+    lua_pop(L, 1);
+    lua_rawgeti(L, names_idx, e + 1);
+    (*names)[e] = lua_tostring(L, -1); /* the name table keeps the string alive */
+    if (!(*names)[e]) (*names)[e] = "?";
+    lua_pop(L, 1);
+  }
+  return nr;
+}
+
 /* core.totals_many({ rate, ... }, dau, groups, mau, { name, ... }) -> { array, ... }:
  * the same scenarios on several editions, read once. */
 static int p_totals_many(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 5, LUA_TTABLE);
+  const imb_rate **rates;
+  const char **names;
   lua_settop(L, 5);
-  int nr = (int)imbL_rawlen(L, 1);
-  if (nr < 1) return imbL_error(L, "editions: needs at least one edition");
-  imb_rate **rates = (imb_rate **)lua_newuserdata(L, (size_t)nr * sizeof *rates);
-  const char **names = (const char **)lua_newuserdata(L, (size_t)nr * sizeof *names);
-  for (int e = 0; e < nr; e++) {
-    lua_rawgeti(L, 1, e + 1);
-    rates[e] = (imb_rate *)imbL_testudata(L, -1, RATE_MT);
-    if (!rates[e]) return imbL_error(L, "editions[%d]: expected an edition's rate", e + 1);
-    lua_pop(L, 1);
-    lua_rawgeti(L, 5, e + 1);
-    names[e] = lua_tostring(L, -1); /* the name table keeps the string alive */
-    if (!names[e]) names[e] = "?";
-    lua_pop(L, 1);
-  }
-  int got = totals_arrays(L, nr, rates, names), first = lua_gettop(L) - got + 1;
+  int nr = rates_arg(L, &rates, &names);
+  int got = totals_arrays(L, nr, (imb_rate *const *)rates, names), first = lua_gettop(L) - got + 1;
   lua_createtable(L, got, 0);
   for (int e = 0; e < got; e++) {
     lua_pushvalue(L, first + e);
@@ -327,19 +332,19 @@ static int p_totals_many(lua_State *L) {
   return 1;
 }
 
-/* core.totals_columns(rate, dau, groups, mau [, threads [, into]]) -> a column
- * of cents.  Each input is a column, an array (read into a column first), a
- * number (every scenario) or nil (0).  The scenarios are priced on `threads`
- * threads (nil or 0: every core), into `into` when given. */
-static int p_totals_columns(lua_State *L) {
-  imb_rate *r = checkrate(L, 1);
+/* Columns of cents of the scenarios in arguments 2, 3 and 4 (each a column, an
+ * array, read into a column first, a number for every scenario, or nil for 0)
+ * on nr rates, pushed in their order, priced on the threads of argument 5
+ * (nil or 0: every core); with one rate, into the column at `into` when it
+ * is given (0: none).  Several rates are priced together, a chunk of scenarios at a
+ * time on each (imb_totals_many), and a failure names its edition. */
+static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, const char *const *names, int into) {
   const int64_t *in[3];
   int64_t scalar[3] = {0, 0, 0};
   size_t step[3] = {0, 0, 0};
   int is_col[3] = {0, 0, 0};
   int64_t n = -1;
   int first = -1;
-  lua_settop(L, 6);
   for (int k = 0; k < 3; k++) {
     int idx = 2 + k;
     imb_column *c = imbL_tocolumn(L, idx);
@@ -370,10 +375,11 @@ static int p_totals_columns(lua_State *L) {
   if (n < 0) n = 1;
   int64_t threads = lua_isnil(L, 5) ? 0 : imbL_checkint64(L, 5, "threads");
   if (threads < 0 || threads > 1024) return imbL_error(L, "threads: expected 0 (every core) .. 1024, got %s", imbL_show(L, 5));
-  imb_column *o;
-  if (!lua_isnil(L, 6)) {
-    o = imbL_tocolumn(L, 6);
-    if (!o) return imbL_error(L, "into: expected a column, got %s", imbL_show(L, 6));
+  int64_t **out = (int64_t **)lua_newuserdata(L, (size_t)nr * sizeof *out);
+  int base = lua_gettop(L) + 1;
+  if (into && !lua_isnil(L, into)) {
+    imb_column *o = imbL_tocolumn(L, into);
+    if (!o) return imbL_error(L, "into: expected a column, got %s", imbL_show(L, into));
     if ((int64_t)o->n != n)
       return imbL_error(L, "into: has %s values where the scenarios are %s", imbL_i64str(L, (int64_t)o->n),
                         imbL_i64str(L, n));
@@ -381,21 +387,54 @@ static int p_totals_columns(lua_State *L) {
     for (int k = 0; k < 3; k++)
       if (is_col[k] && in[k] == o->v && o->n)
         return imbL_error(L, "into: is the %s column itself; pass another column", usage_fields[k]);
-    lua_pushvalue(L, 6);
+    lua_pushvalue(L, into);
+    out[0] = o->v;
   } else {
-    o = imbL_newcolumn(L, (size_t)n);
+    luaL_checkstack(L, nr + 4, "totals: no stack space for the results");
+    for (int e = 0; e < nr; e++) out[e] = imbL_newcolumn(L, (size_t)n)->v;
   }
-  size_t bad = 0;
+  size_t bad = 0, bad_rate = 0;
   int field = -1;
-  imb_status s = imb_totals_par(r, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2], INT64_MAX, o->v, &bad,
-                                &field, (int)threads);
+  imb_status s = imb_totals_many(rates, (size_t)nr, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2],
+                                 INT64_MAX, out, &bad, &field, &bad_rate, (int)threads);
+  if (s == IMB_ENOMEM) return imbL_error(L, "editions: no memory to prepare %d editions", nr);
   if (s) {
     int64_t v[3];
     for (int k = 0; k < 3; k++) v[k] = in[k][bad * step[k]];
     if (field >= 0)
       return imbL_error(L, "%s[%s]: expected a whole number >= 0, got %s", usage_fields[field],
                         imbL_i64str(L, (int64_t)bad + 1), imbL_i64str(L, v[field]));
-    return overflow_error(L, r, v, is_col, (int64_t)bad + 1, s);
+    if (nr > 1 && names) lua_pushfstring(L, "%s: ", names[bad_rate]);
+    else lua_pushliteral(L, "");
+    int prefix = lua_gettop(L);
+    overflow_message(L, rates[bad_rate], v, is_col, (int64_t)bad + 1, s);
+    lua_pushvalue(L, prefix);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    return lua_error(L);
+  }
+  return lua_gettop(L) - base + 1;
+}
+
+/* core.totals_columns(rate, dau, groups, mau [, threads [, into]]) -> a column of cents */
+static int p_totals_columns(lua_State *L) {
+  const imb_rate *r = checkrate(L, 1);
+  lua_settop(L, 6);
+  return totals_columns(L, 1, &r, NULL, 6);
+}
+
+/* core.totals_columns_many({ rate, ... }, dau, groups, mau, threads, { name, ... })
+ * -> { column, ... } */
+static int p_totals_columns_many(lua_State *L) {
+  const imb_rate **rates;
+  const char **names;
+  lua_settop(L, 6);
+  int nr = rates_arg(L, &rates, &names);
+  int got = totals_columns(L, nr, rates, names, 0), first = lua_gettop(L) - got + 1;
+  lua_createtable(L, got, 0);
+  for (int e = 0; e < got; e++) {
+    lua_pushvalue(L, first + e);
+    lua_rawseti(L, -2, e + 1);
   }
   return 1;
 }
@@ -463,7 +502,7 @@ static const luaL_Reg pricing_funcs[] = {
     {"rate", p_rate},           {"charge", p_charge}, {"prorate", p_prorate},
     {"round_cents", p_round_cents}, {"month_total", p_month_total}, {"totals", p_totals},
     {"trtc", p_trtc},           {"rate_ptr", p_rate_ptr}, {"totals_columns", p_totals_columns},
-    {"totals_many", p_totals_many},
+    {"totals_many", p_totals_many}, {"totals_columns_many", p_totals_columns_many},
     {"cores", p_cores},         {"clock", p_clock},       {NULL, NULL}};
 
 void imbL_open_pricing(lua_State *L) {

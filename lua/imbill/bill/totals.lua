@@ -67,13 +67,11 @@ local function many(p, fast_many, threads)
   end
   local res
   if wants_columns(p) then
+    -- a chunk of scenarios on every edition while its inputs are in cache
     local u = as_columns(p)
-    res = {}
-    for i, r in ipairs(rates) do
-      local ok, out = pcall(core.totals_columns, r, u[1], u[2], u[3], threads)
-      if not ok then raise(#rates > 1 and (names[i] .. ": " .. tostring(out)) or out) end
-      res[i] = out
-    end
+    local ok, out = pcall(core.totals_columns_many, rates, u[1], u[2], u[3], threads, names)
+    if not ok then raise(out) end
+    res = out
   else
     local ok, out = pcall(fast_many or core.totals_many, rates, p.peak_dau, p.groups_peak, p.mau, names)
     if not ok then raise(out) end
