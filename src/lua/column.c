@@ -1,8 +1,7 @@
 /* Scenario columns: userdata holding n int64 values (counts in, cents out), so
  * a million scenarios are built, priced and summarised in C without a Lua
- * value each.  The values live in the userdata itself, so the garbage
- * collector knows their size; a view (a grid's results, FFI memory) points
- * at memory owned by another object, which its user value keeps alive. */
+ * value each.  A view (a grid's results, FFI memory) points at memory owned
+ * by another object, which its user value keeps alive. */
 #include "column.h"
 
 #include <stdlib.h>
@@ -184,6 +183,7 @@ static col_ud *new_ud(lua_State *L, size_t n) {
       u->cap = n;
       u->c.v = u->heap;
       u->c.n = n;
+      /* the step may run finalizers: the column is whole by then */
       size_t kb = n * sizeof(int64_t) / 1024;
       lua_gc(L, LUA_GCSTEP, kb > 1048576 ? 1048576 : (int)kb);
     } else {
@@ -243,17 +243,26 @@ static imb_column *checkcol(lua_State *L, int idx, const char *fn) {
   return c;
 }
 
+/* 1 when the number at idx is whole but beyond 2^53, where a double is no
+ * longer exact (LuaJIT and 5.1 only: 5.4 has integers). */
+static int beyond_exact(lua_State *L, int idx) {
+#if LUA_VERSION_NUM < 503
+  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+  lua_Number d = lua_tonumber(L, idx);
+  /* every finite double that large is whole */
+  return (d > 9007199254740992.0 || d < -9007199254740992.0) && d - d == 0;
+#else
+  (void)L;
+  (void)idx;
+  return 0;
+#endif
+}
+
 /* A whole number at idx, for fn's field. */
 static int64_t int_arg(lua_State *L, int idx, const char *fn, const char *field) {
   int64_t v;
   if (!imbL_toint64(L, idx, &v)) {
-#if LUA_VERSION_NUM < 503
-    if (lua_type(L, idx) == LUA_TNUMBER) {
-      lua_Number x = lua_tonumber(L, idx);
-      if (x == x && x == (lua_Number)(int64_t)x && (x > 9007199254740992.0 || x < -9007199254740992.0))
-        imbL_fail(L, fn, field, "is beyond 2^53 and cannot be exact on this runtime", idx);
-    }
-#endif
+    if (beyond_exact(L, idx)) imbL_fail(L, fn, field, "is beyond 2^53 and cannot be exact on this runtime", idx);
     imbL_fail(L, fn, field, "expected a whole number", idx);
   }
   return v;
@@ -270,21 +279,6 @@ static size_t pos_arg(lua_State *L, int idx, const imb_column *c, const char *fn
 }
 
 /* ---- filling from Lua arrays -------------------------------------------- */
-
-/* 1 when the number at idx is whole but beyond 2^53, where a double is no
- * longer exact (LuaJIT and 5.1 only: 5.4 has integers). */
-static int beyond_exact(lua_State *L, int idx) {
-#if LUA_VERSION_NUM < 503
-  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
-  lua_Number d = lua_tonumber(L, idx);
-  /* every finite double that large is whole */
-  return (d > 9007199254740992.0 || d < -9007199254740992.0) && d - d == 0;
-#else
-  (void)L;
-  (void)idx;
-  return 0;
-#endif
-}
 
 imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *field, int counts) {
   if (idx < 0) idx = lua_gettop(L) + 1 + idx;
