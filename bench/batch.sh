@@ -9,6 +9,7 @@
 # to fastest and median to median.  Figures only: nothing here fails on a
 # slow result.
 #   bash bench/batch.sh [runs] [scenarios]      (defaults: 5 1000000)
+#   RUNTIMES=luajit bash bench/batch.sh          (one runtime only)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -20,7 +21,7 @@ cc -std=c99 -O2 -Wall -Wextra -Iinclude -D_POSIX_C_SOURCE=200809L -o build/bench
 export LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;$top/bench/?.lua;;"
 paths="bare validating arrays arrays/ed column() columns/1 columns/N into/1 columns/ed1 columns/ed"
 echo "== load before: $(uptime | sed 's/.*load/load/')"
-for rt in lua5.4 luajit; do
+for rt in ${RUNTIMES:-lua5.4 luajit}; do
   command -v "$rt" >/dev/null || { echo "== $rt not installed, skipped"; continue; }
   case $rt in lua5.4) cdir=build/5.4 ;; *) cdir=build/jit ;; esac
   echo "== $rt: $n scenarios x 6 editions, each path alone in $runs fresh processes (ns per scenario and edition)"

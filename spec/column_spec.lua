@@ -394,6 +394,14 @@ describe("scenario columns", function()
       assert.same(one, run(nil))
     end)
 
+    it("check the threads option", function()
+      assert.equal("imbill.grid: threads: must not be negative, got -1",
+        H.err(imbill.grid, { start_dau = { 1 }, threads = -1 }))
+      assert.equal("imbill.grid: threads: expected a whole number >= 0, got 1.5",
+        H.err(imbill.grid, { start_dau = { 1 }, threads = 1.5 }))
+      assert.equal(12, imbill.grid { start_dau = { 1, 2 }, threads = 0 }:size()) -- 0: every core
+    end)
+
     it("hand their results over as a read-only column, without a copy", function()
       local g = imbill.grid(spec)
       local c = g:column()
