@@ -10,7 +10,7 @@
 -- Pure Lua runs a 1,000,000-scenario slice (every 10th starting DAU) unless
 -- --full is given; scenarios per second are comparable either way.  Both are
 -- checked to agree on that slice.  The C path runs on one thread and on every
--- core (wall clock), and the two agree.
+-- core (wall clock, the fastest of three runs each), and the two agree.
 local imbill = require "imbill"
 local G = require "imbill.whatif.grid"
 
@@ -23,20 +23,30 @@ local function spec(step)
            months = 12, groups = 120000, mau_per_dau = "3", chunk = 1000000 }
 end
 
--- wall clock: the grid runs on every core
+-- wall clock: the grid runs on every core.  best_of: the fastest of three.
 local function time(f)
   collectgarbage()
   local t0 = imbill.core.clock()
   local r = f()
   return r, imbill.core.clock() - t0
 end
+local function best_of(f)
+  local last, best = {}, math.huge
+  for _ = 1, 3 do
+    last[1] = nil -- the previous grid is garbage before the next one is made
+    local g, dt = time(f)
+    last[1] = g
+    if dt < best then best = dt end
+  end
+  return last[1], best
+end
 
 local function with_threads(sp, t)
   sp.threads = t
   return sp
 end
-local g1, t1 = time(function() return imbill.grid(with_threads(spec(50), 1)) end)
-local g, tc = time(function() return imbill.grid(spec(50)) end)
+local g1, t1 = best_of(function() return imbill.grid(with_threads(spec(50), 1)) end)
+local g, tc = best_of(function() return imbill.grid(spec(50)) end)
 local n = g:size()
 local s = g:summary()
 print(string.format("%s: C batch path, 1 thread: %d scenarios in %.2f s = %.0f scenarios/s", runtime, n, t1, n / t1))
