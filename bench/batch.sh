@@ -26,7 +26,7 @@ for rt in ${RUNTIMES:-lua5.4 luajit}; do
   case $rt in lua5.4) cdir=build/5.4 ;; *) cdir=build/jit ;; esac
   echo "== $rt: $n scenarios x 6 editions, each path alone in $runs fresh processes (ns per scenario and edition)"
   for p in $paths; do
-    f="build/bench/batch_$(echo "$p" | tr '/()' '_--').txt"
+    f="build/bench/batch_$(echo "$p" | sed 's/[/()]/_/g').txt"
     for _ in $(seq "$runs"); do
       LUA_CPATH="$top/$cdir/?.so;;" "$rt" bench/batch_bench.lua "$n" --only="$p" | awk '/^ns /{print $2, $4}'
     done | sort -n > "$f"
@@ -48,7 +48,7 @@ for rt in ${RUNTIMES:-lua5.4 luajit}; do
         line = sprintf("  %-11s fastest %7.2f  median %7.2f  (first run %7.2f)", path[i], best[i, 1], best[i, m], first[i, 1])
         if (path[i] == "column()") line = line "  per scenario: the three columns, once per job"
         else if (i != b && i != v)
-          line = line sprintf("  bare/this %5.2fx-%5.2fx  validating/this %6.2fx-%6.2fx",
+          line = line sprintf("  bare/this %5.2fx (median %5.2fx)  validating/this %6.2fx (median %6.2fx)",
             best[b, 1] / best[i, 1], best[b, m] / best[i, m], best[v, 1] / best[i, 1], best[v, m] / best[i, m])
         print line
       }
