@@ -24,8 +24,8 @@ static void grid_free(grid_ud *u) {
   free(u->rates);
   free(u->growth);
   free(u->start);
-  free(u->out);
-  free(u->scratch);
+  imb_col_free(u->out);
+  imb_col_free(u->scratch);
   u->rates = NULL;
   u->growth = u->start = u->out = u->scratch = NULL;
 }
@@ -107,7 +107,8 @@ static int g_new(lua_State *L) {
   }
   if (n > ((size_t)1 << 40)) return luaL_error(L, "grid: too many scenarios");
   u->n = n;
-  u->out = (int64_t *)malloc(n * sizeof *u->out);
+  /* aligned for huge pages: ten million results fault in 40 pages, not 20,000 */
+  u->out = imb_col_alloc(n);
   if (!u->out) return luaL_error(L, "grid: out of memory for %d scenarios", (int)n);
   return 1;
 }
@@ -225,7 +226,7 @@ static int g_percentile(lua_State *L) {
   if (p < 0 || p > 1000000) return luaL_error(L, "percentile: expected 0 .. 100%%");
   range(L, u, 3, &start, &count);
   if (!u->scratch) {
-    u->scratch = (int64_t *)malloc(u->n * sizeof *u->scratch);
+    u->scratch = imb_col_alloc(u->n);
     if (!u->scratch) return luaL_error(L, "percentile: out of memory");
   }
   imb_stats_percentile(u->out + start, count, p, u->scratch, &v);
