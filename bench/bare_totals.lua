@@ -64,4 +64,71 @@ else
   ]], "=bare_totals", "t"))
 end
 
+--- grid(rates, growth_ppm, starts, months, groups, groups_ppm, mau_ppm) -> { cents, ... }:
+-- a what-if grid (editions x monthly growth x starting DAU, the scenario
+-- order of imbill.grid) written the same way: DAU compounded month by month
+-- and every ratio rounded half-up as round_half_up(x * ppm / 10^6) =
+-- floor((2 x ppm + 10^6) / (2 x 10^6)), the month's total as totals() above.
+if rawget(_G, "jit") then
+  local floor, ceil = math.floor, math.ceil
+  function M.grid(rates, growth, starts, months, groups, gppm, mppm)
+    local out, n = {}, 0
+    for _, r in ipairs(rates) do
+      local fee = r.fee
+      local df, db, dp = r.dau.free, r.dau.block, r.dau.price
+      local gf, gb, gp = r.groups.free, r.groups.block, r.groups.price
+      local mf, mb, mp = r.mau.free, r.mau.block, r.mau.price
+      for _, g in ipairs(growth) do
+        local mul = 1000000 + g
+        for _, start in ipairs(starts) do
+          local dau, total = start, 0
+          for k = 1, months do
+            local gr = groups + floor((2 * dau * gppm + 1000000) / 2000000)
+            local mau = floor((2 * dau * mppm + 1000000) / 2000000)
+            local t = fee
+            if dau > df then t = t + floor((ceil((dau - df) / db) * dp + 5000) / 10000) end
+            if gr > gf then t = t + floor((ceil((gr - gf) / gb) * gp + 5000) / 10000) end
+            if mau > mf then t = t + floor((ceil((mau - mf) / mb) * mp + 5000) / 10000) end
+            total = total + t
+            if k < months then dau = floor((2 * dau * mul + 1000000) / 2000000) end
+          end
+          n = n + 1
+          out[n] = total
+        end
+      end
+    end
+    return out
+  end
+else
+  M.grid = assert(load([[
+    local rates, growth, starts, months, groups, gppm, mppm = ...
+    local out, n = {}, 0
+    for _, r in ipairs(rates) do
+      local fee = r.fee
+      local df, db, dp = r.dau.free, r.dau.block, r.dau.price
+      local gf, gb, gp = r.groups.free, r.groups.block, r.groups.price
+      local mf, mb, mp = r.mau.free, r.mau.block, r.mau.price
+      for _, g in ipairs(growth) do
+        local mul = 1000000 + g
+        for _, start in ipairs(starts) do
+          local dau, total = start, 0
+          for k = 1, months do
+            local gr = groups + (2 * dau * gppm + 1000000) // 2000000
+            local mau = (2 * dau * mppm + 1000000) // 2000000
+            local t = fee
+            if dau > df then t = t + ((dau - df + db - 1) // db * dp + 5000) // 10000 end
+            if gr > gf then t = t + ((gr - gf + gb - 1) // gb * gp + 5000) // 10000 end
+            if mau > mf then t = t + ((mau - mf + mb - 1) // mb * mp + 5000) // 10000 end
+            total = total + t
+            if k < months then dau = (2 * dau * mul + 1000000) // 2000000 end
+          end
+          n = n + 1
+          out[n] = total
+        end
+      end
+    end
+    return out
+  ]], "=bare_grid", "t"))
+end
+
 return M

@@ -1,6 +1,8 @@
 -- Benchmark (figures, not a test): a grid of 10,000,000 what-if scenarios
 -- through the C batch path (imbill.grid), against the same grid computed in
--- pure Lua with the same definitions (imbill.grid.run_lua).
+-- pure Lua two ways, in the same run: bench/bare_totals.lua's grid, the rules
+-- alone as a user would write them, and imbill.grid.run_lua, the grid's own
+-- reference (checked parameters, exact integer helpers).
 --
 --   lua5.4 bench/grid_bench.lua [--full]      (or luajit)
 --
@@ -13,6 +15,7 @@
 -- core (wall clock, the fastest of three runs each), and the two agree.
 local imbill = require "imbill"
 local G = require "imbill.whatif.grid"
+local bare = require "bare_totals"
 
 local full = arg and arg[1] == "--full"
 local runtime = rawget(_G, "jit") and jit.version or _VERSION
@@ -74,3 +77,17 @@ for i = 1, nl do
 end
 print(string.format("%s: C / pure Lua = %.1fx (both agree on all %d scenarios of the pure-Lua grid)", runtime,
   (n / tc) / (nl / tl), nl))
+
+-- the bare loop on the same slice
+local sl = G.spec(lspec)
+local rates = {}
+for i, e in ipairs(sl.editions) do rates[i] = bare.rate_of(e) end
+local btotals, tb = time(function()
+  return bare.grid(rates, sl.growth, sl.start, sl.months, sl.groups, sl.groups_ppm, sl.mau_ppm)
+end)
+for i = 1, nl do
+  if btotals[i] ~= totals[i] then error("the bare loop and the grid differ at scenario " .. i) end
+end
+print(string.format("%s: bare Lua:     %d scenarios in %.2f s = %.0f scenarios/s", runtime, nl, tb, nl / tb))
+print(string.format("%s: C / bare Lua = %.1fx on one thread, %.1fx on every core", runtime, (n / t1) / (nl / tb),
+  (n / tc) / (nl / tb)))
