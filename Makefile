@@ -24,8 +24,8 @@ LUA54_INC := /usr/include/lua5.4
 JIT_INC   := /usr/include/luajit-2.1
 LUA_PATH_X := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 
-.PHONY: all deps deps-min demo test test54 testjit testcore asan valgrind lint bench clean \
-        rock rock-install cdef fuzz notebook docs
+.PHONY: all deps deps-min demo test test54 testjit testcore testnotebooks asan valgrind lint bench clean \
+        rock rock-install cdef fuzz fuzz-build fuzz-api notebook docs
 
 all: build/5.4/imbill/core.so build/jit/imbill/core.so
 
@@ -74,8 +74,9 @@ demo: deps-min build/5.4/imbill/core.so
 # all and prints one "N passed, N failed" line.
 test: deps all
 	@rm -rf build/results && mkdir -p build/results
-	@$(MAKE) --no-print-directory testcore test54 testjit lint; \
-	  status=$$?; lua5.4 scripts/tally.lua build/results; t=$$?; \
+	@status=0; for t in testcore test54 testjit lint testnginx testnotebooks; do \
+	  $(MAKE) --no-print-directory $$t || status=1; done; \
+	  lua5.4 scripts/tally.lua build/results --expect core,5.4,jit,lint,nginx,notebooks; t=$$?; \
 	  [ $$status -eq 0 ] && [ $$t -eq 0 ]
 
 testcore: build/core/tests
@@ -88,6 +89,21 @@ test54: build/5.4/imbill/core.so
 
 testjit: build/jit/imbill/core.so
 	@bash scripts/busted.sh jit luajit build/jit
+
+# The gateway in a real nginx (4 workers) on loopback, with a stub of
+# Tencent's REST API (scripts/nginx-specs.sh; docs/gateway.md).
+testnginx: build/jit/imbill/core.so
+	@bash scripts/nginx-specs.sh
+
+# The imbill Jupyter kernel, the example notebooks executed headless, and
+# their HTML export checked in Chromium (scripts/notebook-specs.sh).
+testnotebooks: build/jit/imbill/core.so
+	@bash scripts/notebook-specs.sh
+
+# Installs what is missing, builds, registers the imbill kernel for this
+# user and starts Jupyter on examples/notebooks (docs/notebooks.md).
+notebook:
+	@bash scripts/notebook.sh
 
 asan: deps build/asan/imbill/core.so
 	@mkdir -p build/results
@@ -126,6 +142,39 @@ rock-install:
 	cd lua && find imbill -name '*.lua' | while read f; do \
 	  install -d "$(INST_LUADIR)/$$(dirname $$f)" && install -m 0644 "$$f" "$(INST_LUADIR)/$$f" || exit 1; done
 	install -m 0755 bin/imbill '$(INST_BINDIR)/imbill'
+
+# ---- fuzzing --------------------------------------------------------------
+# One libFuzzer target per file in fuzz/ (money, dates, months, time zones,
+# the meter file loader, ...), built with clang against the core alone;
+# fuzz/corpus/<target>/ holds each one's seeds.  `make fuzz` runs every
+# target for FUZZ_SECONDS (default 30: about three minutes in all);
+# `scripts/fuzz.sh --ci` runs each for a bounded number of inputs and writes
+# build/results/fuzz.json.  A new parser gets a new fuzz/<name>.c: it is
+# picked up here without more.
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 30
+FUZZ_SRC     := $(sort $(wildcard fuzz/*.c))
+FUZZ_BIN     := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_OBJ     := $(patsubst src/core/%.c,build/fuzz/obj/%.o,$(CORE_SRC))
+build/fuzz/obj/%.o: src/core/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CPPFLAGS_X) -MMD -MP -c -o $@ $<
+build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer $(CPPFLAGS_X) -Ifuzz -o $@ $< $(FUZZ_OBJ) $(LIBS)
+-include $(FUZZ_OBJ:.o=.d)
+.SECONDARY: $(FUZZ_OBJ)
+
+# The Lua API fuzzer (fuzz/api/): every public function with junk, on Lua 5.4,
+# LuaJIT and 5.4 with the ASan build; --ci is a short bounded pass.
+fuzz-api: all build/asan/imbill/core.so
+	@bash scripts/fuzz-api.sh --ci
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@bash scripts/fuzz.sh --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build

@@ -1,8 +1,9 @@
 -- Benchmark (figures, not a test): a grid of 10,000,000 what-if scenarios
 -- through the C batch path (imbill.grid), against the same grid computed in
 -- pure Lua two ways, in the same run: bench/bare_totals.lua's grid, the rules
--- alone as a user would write them, and imbill.grid.run_lua, the grid's own
--- reference (checked parameters, exact integer helpers).
+-- alone as a user would write them, and spec/support/grid_oracle.lua, the
+-- reference the specs compare against (checked parameters, exact integer
+-- helpers; run from the repository's top).
 --
 --   lua5.4 bench/grid_bench.lua [--full]      (or luajit)
 --
@@ -14,7 +15,9 @@
 -- checked to agree on that slice.  The C path runs on one thread and on every
 -- core (wall clock, the fastest of three runs each), and the two agree.
 local imbill = require "imbill"
-local G = require "imbill.whatif.grid"
+package.path = "spec/?.lua;" .. package.path
+local G = require "support.grid_oracle"
+local grid = require "imbill.whatif.grid"
 local bare = require "bare_totals"
 
 local full = arg and arg[1] == "--full"
@@ -79,7 +82,7 @@ print(string.format("%s: C / pure Lua = %.1fx (both agree on all %d scenarios of
   (n / tc) / (nl / tl), nl))
 
 -- the bare loop on the same slice
-local sl = G.spec(lspec)
+local sl = grid.spec(lspec)
 local rates = {}
 for i, e in ipairs(sl.editions) do rates[i] = bare.rate_of(e) end
 local btotals, tb = time(function()

@@ -80,7 +80,8 @@ static void run(int batched, const stream *st, long long events, imb_meter **out
     if (batched) {
       size_t counted;
       for (long long i = 0; i < k; i++) ptr[i] = st->id[base + i];
-      if (imb_meter_logins(m, ptr, st->len + base, st->t + base, (size_t)k, &counted)) exit(1);
+      size_t badi;
+      if (imb_meter_logins(m, ptr, st->len + base, st->t + base, (size_t)k, &counted, &badi)) exit(1);
     } else {
       for (long long i = base; i < base + k; i++) {
         imb_result res;

@@ -13,7 +13,7 @@ print(mig)
 print()
 if mig.difference > imbill.money("0") then
   print("Answer: migrate to " .. mig.to .. " (saves " .. imbill.money.pretty(mig.difference) .. " USD over "
-    .. #mig.rows .. " months) -- knowing it cannot be undone.")
+    .. mig.months_migrated .. " months from " .. mig.migrate_from .. ") -- knowing it cannot be undone.")
 else
   print("Answer: stay on " .. from .. "; the MAU plan would not have paid off.")
 end

@@ -3,7 +3,9 @@
 # again; quiet when nothing is missing.
 set -eu
 pkgs=(gcc make lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev lua-busted lua-check luarocks
-      lua-argparse lua-dkjson libxml2-utils chromium valgrind)
+      lua-argparse lua-dkjson lua-cjson libxml2-utils chromium valgrind
+      python3-lupa python3-ipykernel python3-jupyter-client python3-nbformat jupyter-nbconvert jupyter-notebook
+      nginx libnginx-mod-http-lua lua-resty-core lua-nginx-string lua-socket wrk clang libclang-rt-14-dev)
 [ -n "${IMBILL_DEPS_MIN:-}" ] && pkgs=(gcc make lua5.4 liblua5.4-dev lua-argparse lua-dkjson)
 command -v apt-get >/dev/null || { echo "imbill: no apt-get here; install: ${pkgs[*]}" >&2; exit 1; }
 missing=()

@@ -1,6 +1,6 @@
 -- Counts test results from busted's JSON reports (and the lint check), so CI's
 -- closing line comes from the real results, not from busted's own summary.
---   lua5.4 scripts/tally.lua DIR            -> "N passed, N failed" over DIR/*.json
+--   lua5.4 scripts/tally.lua DIR [--expect a,b] -> a line per suite, then "N passed, N failed"
 --   lua5.4 scripts/tally.lua --one FILE ERR -> one suite's failures and counts
 local json = require "dkjson"
 
@@ -51,15 +51,35 @@ if arg[1] == "--one" then
   os.exit(r.failed == 0 and 0 or 1)
 end
 
-local dir = arg[1] or "build/results"
+-- The whole run: one line per suite, then the total.  --expect a,b,c names the
+-- suites that must have reported: one that did not is a failure, never a
+-- silent absence.
+local dir, expect = "build/results", nil
+do
+  local i = 1
+  while arg[i] do
+    if arg[i] == "--expect" then expect = arg[i + 1]; i = i + 2
+    else dir = arg[i]; i = i + 1 end
+  end
+end
 local passed, failed = 0, 0
 local p = io.popen('ls "' .. dir .. '"/*.json 2>/dev/null')
 local files = {}
 for f in p:lines() do files[#files + 1] = f end
 p:close()
+local seen = {}
 for _, f in ipairs(files) do
+  local name = f:match("([^/]+)%.json$")
   local r = load(f, f:gsub("%.json$", ".err"))
+  seen[name] = true
+  io.write(string.format("%s: %d passed, %d failed\n", name, r.passed, r.failed))
   passed, failed = passed + r.passed, failed + r.failed
+end
+for name in (expect or ""):gmatch("[^,]+") do
+  if not seen[name] then
+    io.write(string.format("%s: 0 passed, 1 failed (the suite did not report)\n", name))
+    failed = failed + 1
+  end
 end
 if #files == 0 then failed = 1 end
 print(string.format("%d passed, %d failed", passed, failed))

@@ -8,7 +8,8 @@ local ALL = {
   "user_status", "conversation_mark", "conversation_group", "av_member_ban",
 }
 
--- Checks every limit of an edition against a row of a SPEC table; nil = unlimited.
+-- Checks every limit of an edition against a row of docs/rules.md, Editions and
+-- limits; nil = unlimited.
 local function limits_are(ed, want)
   for k, v in pairs(want) do
     if v == "unlimited" then
@@ -20,7 +21,7 @@ local function limits_are(ed, want)
 end
 
 describe("price books", function()
-  describe("names and dates (SPEC 1)", function()
+  describe("names and dates (docs/rules.md, Price books)", function()
     it("ships 2020, 2021 and 2022", function()
       assert.same({ "2020", "2021", "2022" }, imbill.books)
       for _, name in ipairs(imbill.books) do assert.equal(name, imbill.book(name).name) end
@@ -70,7 +71,7 @@ describe("price books", function()
     end)
   end)
 
-  describe("monthly fees and usage charges (SPEC 1)", function()
+  describe("monthly fees and usage charges (docs/rules.md, Price books)", function()
     local function fee(b, e) return tostring(imbill.book(b):edition(e).monthly_fee) end
     it("2020: trial 0, pro 149.99, flagship 449.99", function()
       assert.equal("0.00", fee("2020", "trial"))
@@ -120,7 +121,7 @@ describe("price books", function()
     end)
   end)
 
-  describe("limits of 2020 and 2021 (SPEC 2.1)", function()
+  describe("limits of 2020 and 2021 (docs/rules.md, Editions and limits)", function()
     local free = {
       accounts = 100, friends_per_user = 20, groups_per_user = 50, members_per_group = 20,
       non_av_groups = 100, av_groups = 10, daily_net_groups = 10000, bchatroom_daily = 5,
@@ -165,7 +166,7 @@ describe("price books", function()
     end)
   end)
 
-  describe("limits of 2022 (SPEC 2.2)", function()
+  describe("limits of 2022 (docs/rules.md, Editions and limits)", function()
     it("developer", function()
       limits_are(imbill.book("2022"):edition("developer"), {
         accounts = 100, friends_per_user = 20, groups_per_user = 50, members_per_group = 20, non_av_groups = 100,
@@ -188,7 +189,7 @@ describe("price books", function()
     end)
   end)
 
-  describe("features (SPEC 2)", function()
+  describe("features (docs/rules.md, Features)", function()
     local F2020 = { push_all = true, multi_device = true, local_search = true }
     it("2020: only flagship has push to all, multi-device and local search", function()
       local b = imbill.book("2020")
@@ -216,7 +217,7 @@ describe("price books", function()
     end)
   end)
 
-  describe("add-ons (SPEC 2.1)", function()
+  describe("add-ons (docs/rules.md, Add-ons)", function()
     local function addon(b, id) return imbill.book(b):addon(id) end
     local function fees(b, id)
       local out = {}
@@ -263,7 +264,7 @@ describe("price books", function()
     end)
   end)
 
-  describe("policies (SPEC 4)", function()
+  describe("policies (docs/rules.md, Plan fee)", function()
     it("2020 waives the plan fee in the activation month and allows going back to trial", function()
       local p = imbill.book("2020").policy
       assert.is_true(p.activation_month_free)

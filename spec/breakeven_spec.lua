@@ -118,11 +118,42 @@ describe("break-even", function()
     assert.equal("449.97", tostring(r.points[1].a_total)) -- 149.99 + 2 DAU blocks
   end)
 
+  it("with MAU following DAU, agrees with trying every value (one implementation for both)", function()
+    -- MAU = round_half_up(3 x DAU): 2021 pro by DAU against 2022 standard by MAU
+    local core = require "imbill.core"
+    local std = imbill.book("2022"):edition("standard").rate
+    local pro = imbill.book("2021"):edition("pro").rate
+    local r = imbill.breakeven { a = "2021/pro", b = "2022/standard", follow = { mau = "3" }, to = 25000 }
+    local out, prev = {}, nil
+    for x = 0, 25000 do
+      local ca, cb = core.month_total(pro, x, 0, 0), core.month_total(std, 0, 0, core.follow_value(x, 3000000))
+      local c = ca < cb and "a" or (ca > cb and "b" or "equal")
+      if c ~= prev then out[#out + 1] = x .. c end
+      prev = c
+    end
+    assert.same(out, ats(r))
+    assert.same({ "0b", "4467a", "10001b", "14467a", "20001b", "24466equal", "24467a" }, ats(r))
+    assert.equal("crossing", r.points[2].kind)
+  end)
+
+  it("steps where the C core says a charge's line steps", function()
+    local core = require "imbill.core"
+    local pro = imbill.book("2021"):edition("pro").rate
+    assert.equal(10001, core.charge_next_step(pro, "dau", 0))
+    assert.equal(20001, core.charge_next_step(pro, "dau", 10001))
+    -- groups followed at 1.5 per DAU: 100,000 groups is 66,667 DAU (100,000.5 -> 100,001)
+    assert.equal(66667, core.charge_next_step(pro, "groups", 0, 1500000))
+    assert.is_nil(core.charge_next_step(pro, "mau", 0)) -- 2021 pro has no MAU charge
+    assert.equal(100001, core.follow_value(66667, 1500000))
+    assert.matches("ratio_ppm: must be at least 1", H.err(core.charge_next_step, pro, "dau", 0, 0))
+  end)
+
   it("prints a table and gives plain data", function()
     local r = imbill.breakeven { a = "2020/pro", b = "2021/pro", to = 1000 }
     assert.matches("^2020/pro against 2021/pro by dau, 0 .. 1,000\n", tostring(r))
     local d = r:data()
-    assert.same({ at = 0, cheaper = "a", a_total = "149.99", b_total = "449.99" }, d.points[1])
+    assert.same({ at = 0, cheaper = "a", cheaper_edition = "2020/pro", kind = "start", a_total = "149.99",
+                  b_total = "449.99" }, d.points[1])
   end)
 
   it("refuses ranges with more than a million price steps instead of running out of memory", function()
@@ -176,8 +207,9 @@ describe("breakeven far up the range", function()
     local a = imbill.book { base = "2022", name = "micro", editions = { standard = { mau = { price = "0.000001" } } } }
     local b = imbill.book { base = "2020", name = "dear", editions = { pro = { monthly_fee = "5000000000000" } } }
     local from = math.tointeger(2 ^ 60)
+    -- dear/pro bills DAU: the axis is MAU, so its DAU is stated (0)
     local r = imbill.breakeven { a = { book = a, edition = "standard" }, b = { book = b, edition = "pro" },
-                                 metric = "mau", from = from, to = from + 100 }
+                                 metric = "mau", from = from, to = from + 100, usage = { peak_dau = 0 } }
     assert.equal(1, #r.points)
     assert.equal(from, r.points[1].at)
     assert.equal("a", r.points[1].cheaper)

@@ -71,7 +71,7 @@ describe("imbill CLI #cli", function()
   it("compare: text, CSV and JSON, from flags or a usage history", function()
     all_formats("compare --month 2021-03 --peak-dau 25000 --groups-peak 250000", {
       text = function(t) assert.matches("2020 +pro +749%.95 +yes", t) end,
-      csv = function(t) assert.matches("rank,book,edition,total,eligible,reasons\n", t) end,
+      csv = function(t) assert.matches("rank,book,edition,total,eligible,reasons,notes\n", t) end,
       json = function(d) assert.equal("0.00", d[1].total) end,
     })
     local code, out = run("compare --month 2021-06 --usage " .. USAGE .. " --books 2020 --json")
@@ -157,6 +157,17 @@ describe("imbill CLI #cli", function()
     assert.matches("<title>CLI report</title>", out)
   end)
 
+  it("chart options: size, title, subtitle and legend, checked by the chart itself", function()
+    local code, out = run("chart curves --editions 2021/pro,2021/ultimate --to-value 30000 --width 500 --height 320"
+      .. " --title 'Two editions' --no-subtitle --legend bottom")
+    assert.equal(0, code)
+    assert.matches('width="500" height="320"', out)
+    assert.matches("Two editions", out)
+    local c2, _, err = run("chart curves --editions 2021/pro,2021/ultimate --width 10")
+    assert.equal(1, c2)
+    assert.matches("width: expected a whole number of pixels from 320 to 4096, got 10", err)
+  end)
+
   it("--help on every command, with an example", function()
     for _, cmd in ipairs { "invoice", "compare", "project", "migrate", "breakeven", "shadow", "grid", "replay", "chart",
                            "report" } do
@@ -174,7 +185,7 @@ describe("imbill CLI #cli", function()
     local cases = {
       { "", "a command is required" },
       { "frobnicate", "unknown command 'frobnicate'" },
-      { "invoice --month 2021-3 --edition pro", "%-%-month: expected a month YYYY%-MM, got '2021%-3'" },
+      { "invoice --month 2021-3 --edition pro", "%-%-month: expected a month YYYY%-MM, got \"2021%-3\"" },
       { "invoice --month 2021-03 --edition pro --peak-dau lots", "%-%-peak%-dau: expected a whole number >= 0" },
       { "project --colour red", "unknown option '%-%-colour'" },
       { "project", "give a usage history" },
@@ -210,7 +221,7 @@ describe("imbill CLI #cli", function()
   it("files that cannot be read: exit code 3", function()
     local code, _, err = run("project --usage /nonexistent/usage.csv")
     assert.equal(3, code)
-    assert.matches("cannot open /nonexistent/usage%.csv", err)
+    assert.matches("%-%-usage: cannot open: no such file or directory, got \"/nonexistent/usage%.csv\"", err)
   end)
 
   it("draws no progress bar when standard error is not a terminal, even on a long run", function()

@@ -1,7 +1,7 @@
 -- Batch grids (issue 4): editions x growth rates x starting DAU through the C
 -- fast path, results kept as arrays and summarised without a table per scenario.
 local H = require "helper"
-local G = require "imbill.whatif.grid"
+local G = require "support.grid_oracle"
 
 describe("what-if grids", function()
   it("prices a scenario as the sum of full months with DAU compounded month by month", function()
@@ -88,6 +88,31 @@ describe("what-if grids", function()
     assert.is_true(g:percentile(50) <= g:max())
   end)
 
+  it("refuses an edition billed by MAU without mau_per_dau: a grid's scenarios have DAU only", function()
+    -- 2022/standard for a 50,000-DAU app is not 12 x 399.00
+    assert.matches("^imbill.grid: mau_per_dau: the usage gives no MAU, and 2022/standard bills MAU",
+      H.err(H.imbill.grid, { editions = { "2022/standard" }, start_dau = { 10000, 50000 }, growth = { "5%" } }))
+    -- the default editions include book 2022's
+    assert.matches("^imbill.grid: mau_per_dau: ", H.err(H.imbill.grid, { start_dau = { 1 } }))
+    local g = H.imbill.grid { editions = { "2022/standard" }, start_dau = { 50000 }, months = 1, mau_per_dau = 3 }
+    -- 399.00 + (150,000 - 10,000) x 0.015
+    assert.equal("2499.00", tostring(g:get(1)))
+    assert.matches("assumed: MAU = round_half_up%(3 x DAU%)", tostring(g))
+    assert.same({ "MAU = round_half_up(3 x DAU)" }, g:data().assumptions)
+  end)
+
+  it("refuses a free edition whose cap some scenario passes; prices it within its cap", function()
+    -- 2021/free serves at most 100 DAU: 0.00 at 5,000 DAU would be no answer
+    assert.matches("^imbill.grid: editions%[1%]: 2021/free serves at most 100 peak DAU, and these scenarios reach"
+      .. " 5,000", H.err(H.imbill.grid, { editions = { "2021/free", "2021/pro" }, start_dau = { 50, 5000 } }))
+    -- growth carries 60 DAU past 100 within the year, rounded month by month:
+    -- 63, 66, 69, 72, 76, 80, 84, 88, 92, 97, 102
+    assert.matches("reach 102:", H.err(H.imbill.grid, { editions = { "2021/free" }, start_dau = { 60 },
+                                                        growth = { "5%" } }))
+    local g = H.imbill.grid { editions = { "2021/free", "2021/pro" }, start_dau = { 10, 100 }, growth = { "0%" } }
+    assert.same({ edition = "2021/free", wins = 2 }, g:wins()[1])
+  end)
+
   it("rejects bad grids, naming the field and value", function()
     assert.matches("imbill.grid: editions%[1%]: price book 2021 has no such edition", H.err(H.imbill.grid,
       { editions = { "2021/flagship" }, start_dau = { 1 } }))
@@ -97,7 +122,7 @@ describe("what-if grids", function()
     assert.matches("months: expected 1 .. 1200", H.err(H.imbill.grid, { start_dau = { 1 }, months = 0 }))
     assert.matches("imbill.grid: colour: unknown field", H.err(H.imbill.grid, { start_dau = { 1 }, colour = 1 }))
     assert.matches("percentile: p: expected 0 .. 100", H.err(function()
-      return H.imbill.grid { start_dau = { 1 } }:percentile(101)
+      return H.imbill.grid { start_dau = { 1 }, mau_per_dau = 3 }:percentile(101)
     end))
   end)
 end)

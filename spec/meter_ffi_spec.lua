@@ -1,5 +1,6 @@
--- imbill.meter_ffi (LuaJIT only): the FFI m:logins gives what m:logins gives,
--- answers, counts and errors included.
+-- imbill.ffi.meter (LuaJIT only): the FFI m:logins gives what m:logins gives,
+-- answers, counts and errors included.  This path runs inside nginx workers:
+-- no metatable and no collection can make it read freed memory.
 local H = require "helper"
 local imbill = H.imbill
 
@@ -36,7 +37,7 @@ describe("imbill.ffi.meter", function()
     assert.equal(a:memory().users, b:memory().users)
   end)
 
-  it("raises m:logins' errors, and counts the chunks before a bad element", function()
+  it("raises m:logins' errors naming the element, and counts nothing of a batch with a bad one", function()
     local a = imbill.meter{ book = "2020", edition = "pro" }
     local b = imbill.meter{ book = "2020", edition = "pro" }
     local us, ts = {}, {}
@@ -45,13 +46,39 @@ describe("imbill.ffi.meter", function()
     local ea = H.err(a.logins, a, us, ts)
     local eb = H.err(logins, b, us, ts)
     assert.equal(ea, eb)
-    assert.matches("users%[i%]", eb)
-    assert.equal(a:mau("2021-03"), b:mau("2021-03"))
-    assert.equal(1024, b:mau("2021-03"))
+    assert.matches("^meter:logins: users%[1200%]: expected a non%-empty string id", eb)
+    assert.equal(0, a:mau("2021-03"))
+    assert.equal(0, b:mau("2021-03"))
     us[1200], ts[3] = "u1200", 1.5
+    assert.matches("times%[3%]", H.err(logins, b, us, ts))
     assert.equal(H.err(a.logins, a, us, ts), H.err(logins, b, us, ts))
     ts[3] = 1614556800
     assert.equal(H.err(a.logins, a, us, { 1 }), H.err(logins, b, us, { 1 }))
     assert.equal(H.err(a.logins, 42, us, ts), H.err(logins, 42, us, ts))
+    assert.equal(1500, logins(b, us, ts))
+  end)
+
+  it("reads elements raw: an __index that allocates, collects or drops the meter changes nothing", function()
+    local a = imbill.meter{ book = "2020", edition = "pro" }
+    local b = imbill.meter{ book = "2020", edition = "pro" }
+    local us, ts = {}, {}
+    for j = 1, 3000 do us[j], ts[j] = "user-" .. j .. string.rep("x", j % 40), 1614556800 + j end
+    local calls = 0
+    local hostile = { __index = function(_, k)
+      calls = calls + 1
+      b = nil -- the caller's only other reference
+      collectgarbage()
+      return "ghost" .. tostring(k) .. string.rep("y", 100)
+    end }
+    setmetatable(us, hostile)
+    setmetatable(ts, hostile)
+    local meter = b
+    assert.equal(a:logins(us, ts), logins(meter, us, ts))
+    assert.equal(0, calls)
+    assert.equal(3000, meter:mau("2021-03"))
+    -- a hole is an element like any other: refused by index, never read through __index
+    us[10] = nil
+    assert.matches("users%[10%]", H.err(logins, meter, us, ts))
+    assert.equal(0, calls)
   end)
 end)

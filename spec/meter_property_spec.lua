@@ -1,7 +1,7 @@
 -- Random event streams through the meter must agree with a plain Lua model of
--- SPEC section 3, written here from the rules and not from the C code: on
--- every answer (allowed, refused with which code, duplicate), on every count,
--- and on the months' usage.
+-- the counting rules (docs/rules.md), written here from the rules and not
+-- from the C code: on every answer (allowed, unchanged, refused with which
+-- code, duplicate), on every count, and on the months' usage.
 local H = require "helper"
 local imbill = H.imbill
 local core = require "imbill.core"
@@ -28,7 +28,7 @@ local function new_model(edition, same_day, offset)
     same_day = same_day, offset = offset,
     editions = { { from = -math.huge, ed = BOOK:edition(edition) } },
     accounts = {}, naccounts = 0, groups = {}, joined = {}, friends = {}, ids = {},
-    days = {}, months = {}, count = 0, bytype = {}, gdays = {},
+    days = {}, months = {}, count = 0, bytype = {}, glog = {},
   }
 end
 
@@ -56,22 +56,14 @@ local function set_of(t, k)
   return t[k]
 end
 
--- The net group count moved at day d.  A late event (a re-sent create that
--- was refused at first) counts from its day on: every later day shifts too.
-local function moved(M, d, delta)
+-- A net group change at instant t of day d.  The billed peak of a day is the
+-- highest running count in time order (disbands first at the same instant),
+-- whatever order the events arrived in: model_month sorts each day's log.
+local function moved(M, d, t, delta)
   M.count = M.count + delta
-  local g = M.gdays[d]
-  if not g then
-    local best, carried = -math.huge, 0
-    for dd, x in pairs(M.gdays) do if dd < d and dd > best then best, carried = dd, x.close end end
-    g = { peak = carried, close = carried }
-    M.gdays[d] = g
-  end
-  g.close = g.close + delta
-  if g.close > g.peak then g.peak = g.close end
-  for dd, x in pairs(M.gdays) do
-    if dd > d then x.peak, x.close = x.peak + delta, x.close + delta end
-  end
+  local log = M.glog[d] or {}
+  M.glog[d] = log
+  log[#log + 1] = { t = t, delta = delta }
 end
 
 local function refuse(code) return false, code end
@@ -80,20 +72,29 @@ local NON_AV = books.NON_AV
 
 -- One event through the model: true | true, "duplicate" | false, code
 local function step(M, e)
-  if e.id and M.ids[e.id] then return true, "duplicate" end
   local ed = limits_at(M, e.t)
   local L = ed.limits
   local d = day_of(M, e.t)
   local a = e.action
+  local gtype = books.GROUP_ALIASES[e.type] or e.type
+  -- an action the edition's features do not allow is refused before anything
+  if a == "create_group" and gtype == "Community" and not ed:supports("community") then return refuse(10059) end
+  if e.id and M.ids[e.id] then return true, "duplicate" end
+  -- an event dated far after everything counted is a sender's clock error
+  if M.last and d - core.FUTURE_DAYS > M.last then return refuse("future") end
   local function over(max, cur) return max ~= nil and cur + 1 > max end
   local ok, code = true, nil
+  local function unchanged() code = "unchanged" end
   if a == "create_account" then
     if not M.accounts[e.user] then
       if over(L.accounts, M.naccounts) then return refuse(70398) end
       M.accounts[e.user] = true
       M.naccounts = M.naccounts + 1
+    else
+      unchanged()
     end
   elseif a == "delete_account" then
+    if not M.accounts[e.user] then unchanged() end
     if M.accounts[e.user] then
       M.accounts[e.user] = nil
       M.naccounts = M.naccounts - 1
@@ -127,38 +128,48 @@ local function step(M, e)
     end
     if ty == "BChatRoom" and over(L.bchatroom_daily, D.bchat) then return refuse(10006) end
     if over(L.daily_net_groups, D.created - (M.same_day and D.same or D.disbanded)) then return refuse(10006) end
-    M.groups[e.group] = { type = ty, created = d, members = {} }
+    M.groups[e.group] = { type = ty, created = d, created_t = e.t, members = {} }
     D.created = D.created + 1
     if ty == "BChatRoom" then D.bchat = D.bchat + 1 end
-    moved(M, d, 1)
+    moved(M, d, e.t, 1)
   elseif a == "disband_group" then
     local g = M.groups[e.group]
-    if not g or g.created > d then return refuse(10010) end
+    -- an event dated before the group's creation, to the second, finds no group
+    if not g or g.created_t > e.t then return refuse(10010) end
     for u in pairs(g.members) do M.joined[u][e.group] = nil end
     M.groups[e.group] = nil
     local D = day(M, d)
     D.disbanded = D.disbanded + 1
     if g.created == d then D.same = D.same + 1 end
-    moved(M, d, -1)
+    moved(M, d, e.t, -1)
   elseif a == "join_group" or a == "leave_group" then
     local g = M.groups[e.group]
-    if not g or g.created > d then return refuse(10010) end
+    if not g or g.created_t > e.t then return refuse(10010) end
     if a == "leave_group" then
+      if not g.members[e.user] then unchanged() end
       g.members[e.user] = nil
       if M.joined[e.user] then M.joined[e.user][e.group] = nil end
     elseif not g.members[e.user] then
-      if over(ed:members_limit(g.type), size(g.members)) then return refuse(10038) end
+      -- a join to a full group is 10014
+      if over(ed:members_limit(g.type), size(g.members)) then return refuse(10014) end
       if over(L.groups_per_user, size(M.joined[e.user] or {})) then return refuse(10037) end
       g.members[e.user] = true
       set_of(M.joined, e.user)[e.group] = true
+    else
+      unchanged()
     end
   elseif a == "add_friend" then
     local fu, fp = set_of(M.friends, e.user), set_of(M.friends, e.peer)
     if not fu[e.peer] then
-      if over(L.friends_per_user, size(fu)) or over(L.friends_per_user, size(fp)) then return refuse(30010) end
+      -- the requester's own full list is 30010, the other user's 30014
+      if over(L.friends_per_user, size(fu)) then return refuse(30010) end
+      if over(L.friends_per_user, size(fp)) then return refuse(30014) end
       fu[e.peer], fp[e.user] = true, true
+    else
+      unchanged()
     end
   elseif a == "remove_friend" then
+    if not set_of(M.friends, e.user)[e.peer] then unchanged() end
     set_of(M.friends, e.user)[e.peer] = nil
     set_of(M.friends, e.peer)[e.user] = nil
   end
@@ -167,20 +178,33 @@ local function step(M, e)
   return ok, code
 end
 
+local function by_time(x, y)
+  if x.t ~= y.t then return x.t < y.t end
+  return x.delta < y.delta
+end
+
 local function model_month(M, month)
   local first, len = core.month_first_day(month), core.month_length(month)
-  local best, carried = -math.huge, 0
-  for dd, g in pairs(M.gdays) do if dd < first and dd > best then best, carried = dd, g.close end end
+  local carried = 0
+  for dd, log in pairs(M.glog) do
+    if dd < first then for _, x in ipairs(log) do carried = carried + x.delta end end
+  end
   local dau, groups = {}, {}
   for k = 1, len do
     local D = M.days[first + k - 1]
     dau[k] = D and size(D.users) or 0
-    local g = M.gdays[first + k - 1]
-    if g then
-      groups[k], carried = g.peak, g.close
-    else
-      groups[k] = carried
+    local log = M.glog[first + k - 1]
+    local peak = carried
+    if log then
+      local sorted = {}
+      for i, x in ipairs(log) do sorted[i] = x end
+      table.sort(sorted, by_time)
+      for _, x in ipairs(sorted) do
+        carried = carried + x.delta
+        if carried > peak then peak = carried end
+      end
     end
+    groups[k] = peak
   end
   return dau, groups, size(M.months[month] or {})
 end

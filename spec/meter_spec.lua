@@ -16,7 +16,7 @@ local function meter(book, edition, extra)
   return imbill.meter(o)
 end
 
-describe("meter seed examples (SPEC 3)", function()
+describe("meter seed examples (docs/rules.md, Counting)", function()
   it("leaves the full AVChatRoom cap of 50 on pro after 3 rooms are created and disbanded", function()
     local m = meter("2020", "pro")
     for i = 1, 3 do assert.is_true(m:create_group("av" .. i, "AVChatRoom", NOON)) end
@@ -207,7 +207,7 @@ describe("meter counting rules", function()
     for i = 2, 20 do m:join_group("g", "u" .. i, NOON) end
     local ok, r = m:join_group("g", "u21", NOON)
     assert.is_false(ok)
-    assert.same({ 10038, "members_per_group", 20 }, { r.code, r.limit, r.max })
+    assert.same({ 10014, "members_per_group", 20 }, { r.code, r.limit, r.max })
     assert.is_true(m:join_group("g", "u5", NOON)) -- already in: not a new member
     m:leave_group("g", "u1", NOON)
     assert.is_true(m:join_group("g", "u21", NOON))
@@ -223,7 +223,7 @@ describe("meter counting rules", function()
     for i = 1, 2500 do assert.is_true(m:join_group("av", "u" .. i, NOON)) end
     local ok, r = m:join_group("priv", "u201", NOON)
     assert.is_false(ok)
-    assert.same({ 10038, 200 }, { r.code, r.max })
+    assert.same({ 10014, 200 }, { r.code, r.max })
   end)
 
   it("refuses the 51st group a trial user joins with 10037", function()
@@ -239,7 +239,7 @@ describe("meter counting rules", function()
     assert.is_true(m:join_group("g51", "u", NOON))
   end)
 
-  it("counts friends on sets and refuses the 21st trial friend with 30010", function()
+  it("counts friends on sets and refuses the 21st trial friend with 30010 (30014 from the other side)", function()
     local m = meter("2020", "trial")
     for i = 1, 20 do assert.is_true(m:add_friend("u", "f" .. i, NOON)) end
     assert.is_true(m:add_friend("u", "f1", NOON))
@@ -251,6 +251,7 @@ describe("meter counting rules", function()
     assert.same({ 30010, "friends_per_user", 20, "u" }, { r.code, r.limit, r.max, r.user })
     ok, r = m:add_friend("f21", "u", NOON)
     assert.is_false(ok)
+    assert.equal(30014, r.code) -- Tencent's code when the other side's list is full
     assert.equal("u", r.user) -- the peer is the one at the limit
     m:remove_friend("f3", "u", NOON)
     assert.is_true(m:add_friend("u", "f21", NOON))
@@ -383,7 +384,7 @@ describe("meter edition changes", function()
     assert.same({ on = "2022-11-10", to = "pro" }, u.change)
     assert.equal("2022-11-10", u.activated)
     local inv = imbill.invoice(u)
-    assert.equal("314.99", tostring(inv.total)) -- SPEC 4: 449.99 x 21/30
+    assert.equal("314.99", tostring(inv.total)) -- docs/rules.md, Plan fee: 449.99 x 21/30
     local dec = m:usage("2022-12")
     assert.equal("pro", dec.edition)
     assert.is_nil(dec.change)
@@ -491,7 +492,7 @@ describe("meter bad input", function()
     assert.matches("t: expected an instant", H.err(m.login, m, "u", "soon"))
     assert.matches("outside years", H.err(m.login, m, "u", 2 ^ 52))
     assert.matches("unknown group type.*\"Chat\"", H.err(m.create_group, m, "g", "Chat", NOON))
-    assert.matches("event id: expected a string", H.err(m.login, m, "u", NOON, 7))
+    assert.matches("event id: expected a non%-empty string id, got 7", H.err(m.login, m, "u", NOON, 7))
     assert.matches("own friend", H.err(m.add_friend, m, "u", "u", NOON))
     assert.matches("month: malformed month '2021%-3'", H.err(m.usage, m, "2021-3"))
     assert.matches("date: expected", H.err(m.dau, m, "yesterday"))
@@ -505,17 +506,31 @@ describe("meter bad input", function()
   end)
 end)
 
-describe("meter rule function (for other stores)", function()
+describe("the store-neutral plan (docs/store.md)", function()
   local lim = { accounts = 100, same_day_disbands = false }
-  it("names the counters an action reads", function()
-    assert.same({ "account", "accounts" }, core.meter_reads{ action = "create_account" })
+  local T0 = 1614556800 -- 2021-03-01T00:00:00Z
+  it("writes an account import as guards and effects on named keys, reading no count", function()
+    local p = core.plan(lim, "create_account", nil, T0, 8 * 3600)
+    assert.is_false(p.refused)
+    local ops = {}
+    for i, o in ipairs(p.ops) do ops[i] = o.op .. " " .. o.key .. (o.fail and (" " .. o.fail) or "") end
+    assert.same({ "ge last_day refuse", "eq account noop", "add accounts refuse", "set account", "max last_day" }, ops)
+    assert.equal(100, p.ops[3].bound)
+    assert.equal(70398, p.ops[3].code)
   end)
-  it("returns the deltas to apply, or the refusal", function()
-    local ok, deltas = core.meter_decide(lim, { action = "create_account" }, { account = 0, accounts = 99 })
-    assert.is_true(ok)
-    assert.same({ { "account", 1 }, { "accounts", 1 } }, deltas)
-    local no, r = core.meter_decide(lim, { action = "create_account" }, { account = 0, accounts = 100 })
-    assert.is_false(no)
-    assert.same({ 70398, "accounts", 100 }, { r.code, r.limit, r.max })
+  it("refuses a Community group on an edition without the community feature before any store is read", function()
+    local p = core.plan(lim, "create_group", "Community", T0, 8 * 3600)
+    assert.is_true(p.refused)
+    assert.same({ code = 10059, limit = "feature" }, p.refusal)
+    local q = core.plan({ features = { "community" } }, "create_group", "Community", T0, 8 * 3600)
+    assert.is_false(q.refused)
+  end)
+  it("bounds a join by the group's own type, which only the store knows", function()
+    local p = core.plan({ members = { Private = 20, Public = 200 } }, "join_group", nil, T0, 0)
+    local sadd
+    for _, o in ipairs(p.ops) do if o.op == "sadd" and o.key == "members" then sadd = o end end
+    assert.is_true(sadd.by_type)
+    assert.equal(10014, sadd.code)
+    assert.same({ Private = 20, Public = 200 }, p.by_type)
   end)
 end)

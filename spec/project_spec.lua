@@ -34,11 +34,20 @@ describe("projection", function()
     -- free editions cannot serve 25,000 DAU
     assert.is_false(p:row("2021/free").eligible)
     assert.matches("over the free edition", p:row("2022/developer").months[1].reasons[1])
-    -- best each month, cheapest held edition, cheapest legal path
-    for _, b in ipairs(p.best) do assert.equal("2022/standard", b.name) end
-    assert.equal("2022/standard", p:cheapest().name)
-    assert.equal("4596.00", tostring(p.path.total))
-    assert.equal("activate standard", p.path.steps[1].change)
+    -- book 2022 starts 2022-12-26: its prices for October and November are
+    -- what-ifs, marked as compare marks them, so no answer picks them
+    assert.same({ "price book 2022 starts 2022-12-26" }, std.months[1].reasons)
+    assert.same({}, std.months[3].reasons)
+    assert.is_false(std.eligible)
+    local best = {}
+    for i, b in ipairs(p.best) do best[i] = b.name end
+    assert.same({ "2021/pro", "2021/pro", "2022/standard", "2022/standard" }, best)
+    assert.equal("2021/pro", p:cheapest().name)
+    assert.equal("6749.85", tostring(p.path.total))
+    assert.equal("2021", p.path.book)
+    assert.equal("activate pro", p.path.steps[1].change)
+    -- no path of book 2022 can serve October
+    assert.matches("no legal sequence of editions of price book 2022", p.paths[2].note)
   end)
 
   it("charges the activation month by day from 2022-10-18 (2021 book)", function()
@@ -88,14 +97,20 @@ describe("projection", function()
     assert.same({ "2020/pro", "2020/trial" }, { p20.path.steps[1].name, p20.path.steps[2].name })
     -- 2020 activation month: no plan fee; 20,000 DAU = 1 block of 149.99
     assert.equal("149.99", tostring(p20.path.total))
-    local p21 = H.imbill.project { usage = s, books = { "2021" } }
+    -- the same months once book 2021 is in force (it starts 2021-08-06)
+    local dau21 = {}
+    for i = 1, 30 do dau21[i] = 20000 end
+    for i = 31, 61 do dau21[i] = 50 end
+    local s21 = S.from_table { from = "2021-09-01", dau = dau21 }
+    local p21 = H.imbill.project { usage = s21, books = { "2021" } }
     assert.same({ "2021/pro", "2021/pro" }, { p21.path.steps[1].name, p21.path.steps[2].name })
   end)
 
   it("gives text, CSV and plain data with exact amounts", function()
-    local p = H.imbill.project { usage = flat(), books = { "2022" } }
-    assert.matches("2022%-10 +0%.00%* +1,149%.00 +1,449%.00", p:table())
-    assert.matches("\n2022%-10,2022/standard,1149%.00,true,true,true\n", p:csv())
+    local usage = S.build { from = "2023-01", months = 4, dau = 25000, groups = 150000, mau = 60000 }
+    local p = H.imbill.project { usage = usage, books = { "2022" } }
+    assert.matches("2023%-01 +0%.00%* +1,149%.00 +1,449%.00", p:table())
+    assert.matches("\n2023%-01,2022/standard,1149%.00,true,true,true,\n", p:csv())
     local d = p:data()
     assert.equal("4596.00", d.editions[2].total)
     assert.equal("4596.00", d.path.total)

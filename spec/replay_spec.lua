@@ -104,3 +104,199 @@ describe("replay of an event log", function()
     assert.matches("Invoice 2021%-03", out)
   end)
 end)
+
+describe("replay of hostile and broken logs", function()
+  local csv = require "imbill.internal.csv"
+
+  local function accounts_of(m) return m:accounts() end
+
+  it("never runs what a quoted field holds as an event", function()
+    -- a user id written by imbill's own CSV writer, holding a line break and an event
+    local evil = "x\n2021-03-02T00:00:00Z,delete_account,victim,,,,,"
+    local path = write(csv.rows({ "time", "action", "user" }, {
+      { "2021-03-01T00:00:00Z", "create_account", "victim" },
+      { "2021-03-01T00:00:01Z", "create_account", evil },
+    }))
+    local m, report = replay.run{ path = path, book = "2020", edition = "pro" }
+    os.remove(path)
+    assert.same({}, report.errors)
+    assert.equal(2, report.events)
+    assert.is_true(m:has_account("victim"))
+    assert.is_true(m:has_account(evil))
+    assert.equal(2, accounts_of(m))
+  end)
+
+  it("refuses a header that names a column twice", function()
+    local path = write("time,action,user,user\n2021-03-01T00:00:00Z,login,a,b\n")
+    local e = H.err(replay.run, { path = path, book = "2020", edition = "pro" })
+    os.remove(path)
+    assert.matches(":1: header: column 4: column \"user\" appears twice %(also column 3%)", e)
+  end)
+
+  it("stops at broken quoting, keeping what came before and reading nothing after", function()
+    local path = write('time,action,user\n2021-03-10T04:00:00Z,login,a\n2021-03-10T04:00:00Z,login,"b\n'
+      .. '2021-03-10T04:00:00Z,login,c\n')
+    local m, report = replay.run{ path = path, book = "2020", edition = "pro" }
+    assert.equal(1, m:dau("2021-03-10"))
+    assert.equal(1, #report.errors)
+    assert.equal(3, report.errors[1].line)
+    assert.matches("never closes.*the rest of the log is not read", report.errors[1].message)
+    local m2, r2 = replay.run{ path = path, book = "2020", edition = "pro", strict = true }
+    os.remove(path)
+    assert.is_nil(m2)
+    assert.equal(0, r2.events)
+  end)
+
+  it("offsets outside -12:00 .. +14:00 and minutes of 60 or more are not instants", function()
+    assert.equal(1615348800 - 14 * 3600, replay.time("2021-03-10T04:00:00+14:00"))
+    assert.equal(1615348800 + 12 * 3600, replay.time("2021-03-10T04:00:00-12:00"))
+    assert.equal(1615348800 - 5 * 3600 - 45 * 60, replay.time("2021-03-10T04:00:00+05:45"))
+    for _, bad in ipairs { "+14:01", "+15:00", "-12:30", "-13:00", "+08:60", "+99:99" } do
+      local t, msg = replay.time("2021-03-10T04:00:00" .. bad)
+      assert.is_nil(t, bad)
+      assert.matches("^time: offset", msg)
+    end
+  end)
+
+  describe("strict: all or nothing", function()
+    local good = "2021-03-10T04:00:00Z,create_account,a,,,,,\n2021-03-10T04:00:01Z,login,a,,,,,\n"
+    local header = "time,action,user,group,peer,type,edition,id\n"
+    local bad_lines = {
+      ["an instant in year 10000"] = { "9999-12-31T23:00:00-05:00,login,b,,,,,", "time: outside the instants" },
+      ["an id over the meter's limit"] = { "2021-03-10T04:00:02Z,login," .. string.rep("u", replay.ID_MAX + 1)
+        .. ",,,,,", "user: longer than 1024 bytes" },
+      ["an event id over the limit"] = { "2021-03-10T04:00:02Z,login,b,,,,," .. string.rep("i", replay.ID_MAX + 1),
+        "id: longer than 1024 bytes" },
+      ["an unknown edition"] = { "2021-03-15T00:00:00Z,change_edition,,,,,gold,", "edition: .*gold" },
+    }
+    for what, case in pairs(bad_lines) do
+      it("counts nothing from a log with " .. what .. ", found before anything is applied", function()
+        local path = write(header .. good .. case[1] .. "\n")
+        local m0 = imbill.meter{ book = "2020", edition = "pro" }
+        local m, report = replay.run{ path = path, meter = m0, strict = true }
+        assert.is_nil(m)
+        assert.equal(4, report.errors[1].line)
+        assert.matches(case[2], report.errors[1].message)
+        assert.equal(0, report.events)
+        assert.equal(0, m0:accounts())
+        assert.equal(0, m0:dau("2021-03-10"))
+        -- without strict the good lines count and the bad one is reported
+        local m1, r1 = replay.run{ path = path, book = "2020", edition = "pro" }
+        os.remove(path)
+        assert.equal(1, m1:accounts())
+        assert.equal(4, r1.errors[1].line)
+      end)
+    end
+
+    it("leaves nothing applied when the meter raises while applying", function()
+      local path = write(header .. good .. "2021-03-10T04:00:02Z,create_account,b,,,,,\n")
+      local real = replay.apply
+      local calls = 0
+      replay.apply = function(m, ev)
+        calls = calls + 1
+        if ev.user == "b" then error("meter:create_account: out of memory", 0) end
+        return real(m, ev)
+      end
+      local ok, m, report = pcall(replay.run, { path = path, meter = imbill.meter{ book = "2020", edition = "pro" },
+                                                strict = true })
+      local m0 = imbill.meter{ book = "2020", edition = "pro" }
+      local ok2, m2 = pcall(replay.run, { path = path, meter = m0, strict = true })
+      local ok3, m3, r3 = pcall(replay.run, { path = path, book = "2020", edition = "pro", strict = true })
+      replay.apply = real
+      os.remove(path)
+      assert.is_true(ok, tostring(m))
+      assert.is_nil(m)
+      assert.equal(3 + 1, report.errors[1].line)
+      assert.matches("out of memory", report.errors[1].message)
+      assert.is_true(ok2, tostring(m2))
+      assert.is_nil(m2)
+      assert.equal(0, m0:accounts()) -- the rehearsal ran on a copy
+      assert.is_true(ok3)
+      assert.is_nil(m3)
+      assert.equal(0, r3.events)
+      assert.is_true(calls >= 9)
+    end)
+
+    it("applies a clean log to the meter passed in, the same as without strict", function()
+      local path = EX .. "events.csv"
+      local m0 = imbill.meter{ book = "2020", edition = "trial" }
+      local m, report = replay.run{ path = path, meter = m0, strict = true }
+      local plain = replay.run{ path = path, book = "2020", edition = "trial" }
+      assert.equal(m0, m)
+      assert.equal(28, report.events)
+      assert.same(plain:usage("2021-03"), m0:usage("2021-03"))
+    end)
+  end)
+
+  it("the meter's bounds are include/imbill.h's, and the meter's own", function()
+    local f = assert(io.open(H.top .. "/include/imbill.h"))
+    local h = f:read("*a")
+    f:close()
+    assert.equal(tonumber(h:match("IMB_ID_MAX = (%d+)")), replay.ID_MAX)
+    local min_year, max_year = tonumber(h:match("IMB_MIN_YEAR = (%d+)")), tonumber(h:match("IMB_MAX_YEAR = (%d+)"))
+    local core = require "imbill.core"
+    assert.equal((core.parse_date(string.format("%04d-01-01", min_year)) + 1) * 86400, replay.T_MIN)
+    assert.equal(core.parse_date(string.format("%04d-12-31", max_year)) * 86400, replay.T_END)
+    local function login(user, t)
+      local m = imbill.meter{ book = "2020", edition = "pro" }
+      return m:login(user, t)
+    end
+    assert.is_true(login("a", replay.T_MIN))
+    assert.is_true(login("a", replay.T_END - 1))
+    assert.has_error(function() login("a", replay.T_MIN - 1) end)
+    assert.has_error(function() login("a", replay.T_END) end)
+    assert.is_true(login(string.rep("x", replay.ID_MAX), replay.T_MIN))
+    assert.has_error(function() login(string.rep("x", replay.ID_MAX + 1), replay.T_MIN) end)
+    -- and replay refuses just outside them
+    assert.is_nil(replay.event({ action = "login", user = "a", time = replay.T_END }))
+    assert.is_nil(replay.event({ action = "login", user = "a", time = replay.T_MIN - 1 }))
+    assert.is_table(replay.event({ action = "login", user = "a", time = replay.T_END - 1 }))
+  end)
+
+  it("reports a JSON line nested too deep as malformed and goes on (stops when strict)", function()
+    local deep = string.rep("[", 100000) .. string.rep("]", 100000)
+    local path = write('{"time":1615348800,"action":"login","user":"a"}\n' .. deep .. "\n"
+      .. '{"time":1615348800,"action":"login","user":"b"}\n{"time":1615348800,"action":"login","user":[[[1]]]}\n',
+      ".jsonl")
+    local m, report = replay.run{ path = path, book = "2020", edition = "pro" }
+    assert.equal(2, m:dau("2021-03-10"))
+    assert.equal(2, report.errors[1].line)
+    assert.matches("nested deeper than 32 levels", report.errors[1].message)
+    assert.equal(4, report.errors[2].line)
+    local m2, r2 = replay.run{ path = path, book = "2020", edition = "pro", strict = true }
+    os.remove(path)
+    assert.is_nil(m2)
+    assert.equal(2, #r2.errors)
+  end)
+
+  it("says JSON lines need dkjson with an error of kind unavailable", function()
+    local path = write('{"time":1615348800,"action":"login","user":"a"}\n', ".jsonl")
+    local saved = package.loaded.dkjson
+    package.loaded.dkjson = nil
+    package.preload.dkjson = function() error("dkjson is not installed here", 0) end
+    local ok, e = pcall(replay.run, { path = path, book = "2020", edition = "pro" })
+    package.preload.dkjson = nil
+    package.loaded.dkjson = saved
+    os.remove(path)
+    assert.is_false(ok)
+    assert.equal("unavailable", e.kind)
+    assert.matches("imbill.replay.run: format: JSON needs the Lua module dkjson", tostring(e))
+  end)
+
+  it("a directory is not a log: an error of kind io saying so", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. dir .. " && mkdir " .. dir .. "/d.csv"))
+    for _, strict in ipairs { false, true } do
+      local ok, e = pcall(replay.run, { path = dir .. "/d.csv", book = "2020", edition = "pro", strict = strict })
+      assert.is_false(ok)
+      assert.equal("io", e.kind)
+      assert.matches("imbill.replay.run: path: is a directory, got \".*d%.csv\"", tostring(e))
+    end
+    os.execute("rmdir " .. dir .. "/d.csv " .. dir)
+    local ok, e = pcall(replay.run, { path = "/nonexistent/e.csv", book = "2020", edition = "pro" })
+    assert.is_false(ok)
+    assert.equal("io", e.kind)
+    assert.matches("cannot open: no such file or directory", tostring(e))
+  end)
+end)

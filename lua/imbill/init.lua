@@ -1,5 +1,6 @@
 --- imbill: pricing, quota and invoice rules of Tencent Cloud IM, exact.
--- See README.md for the tour; API.md names are kept stable.
+-- See README.md for the tour and docs/rules.md for the rules; the public names
+-- below are kept stable.
 local core = require "imbill.core"
 local money = require "imbill.internal.money"
 local books = require "imbill.book"
@@ -7,6 +8,7 @@ local invoice = require "imbill.bill.invoice"
 local compare = require "imbill.bill.compare"
 local breakeven = require "imbill.bill.breakeven"
 local totals = require "imbill.bill.totals"
+local errors = require "imbill.internal.errors"
 
 local imbill = {
   VERSION = "0.1.0",
@@ -15,12 +17,8 @@ local imbill = {
 
 imbill.money = setmetatable({
   is = money.is, from_cents = money.from_cents, from_micros = money.from_micros, sum = money.sum,
-  pretty = money.pretty,
-}, { __call = function(_, v)
-  local ok, m = pcall(money.new, v)
-  if not ok then error("imbill.money: " .. tostring(m), 0) end
-  return m
-end })
+  pretty = money.pretty, plot = money.plot,
+}, { __call = function(_, v) return errors.call("imbill.money", nil, money.new, v) end })
 
 function imbill.book(x) return books.get(x) end
 function imbill.book_at(date) return books.at(date) end
@@ -63,9 +61,9 @@ do
   end
   imbill.series = proxy "imbill.whatif.series"            -- build, read_csv, constant, compound, weekly, ...
   imbill.project = lazy("imbill.whatif.project", "run")   -- month-by-month costs, best edition, cheapest path
-  imbill.migration = lazy("imbill.whatif.project", "migration")
-  imbill.breakeven_table = lazy("imbill.whatif.project", "breakeven_table")
-  imbill.cost_curve = lazy("imbill.whatif.project", "cost_curve")
+  imbill.migration = lazy("imbill.whatif.migration", "migration")
+  imbill.breakeven_table = lazy("imbill.whatif.curve", "breakeven_table")
+  imbill.cost_curve = lazy("imbill.whatif.curve", "cost_curve")
   imbill.shadow = lazy("imbill.whatif.shadow", "run")
   imbill.grid = lazy("imbill.whatif.grid", "run")         -- millions of scenarios through the C fast path
   -- scenario columns in C memory (docs/columns.md): imbill.column(array | n | { from =, to = }),

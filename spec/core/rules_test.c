@@ -1,6 +1,12 @@
-/* The quota rule, decided without any store. */
+/* The quota rules, through the plan and the in-process store that applies
+ * it: the worked examples of docs/rules.md, "Counting". */
 #include "ctest.h"
 #include "imbill.h"
+
+#include <stdlib.h>
+
+static const int64_t T0 = 1614556800; /* 2021-03-01T00:00:00Z: 08:00 in UTC+8 */
+static const int32_t UTC8 = 8 * 3600;
 
 static imb_limits trial(void) {
   imb_limits l;
@@ -8,26 +14,176 @@ static imb_limits trial(void) {
   l.accounts = 100;
   l.av_groups = 10;
   l.non_av_groups = 100;
+  l.friends_per_user = 2;
+  for (int g = 0; g < IMB_G_COUNT; g++)
+    if (!imb_gtype_is_av(g)) l.members[g] = 2;
   return l;
+}
+
+static imb_meter *meter(const imb_limits *l) {
+  imb_meter *m = NULL;
+  CHECK_EQ(imb_meter_new(UTC8, "trial", 5, l, 1, &m), IMB_OK);
+  return m;
+}
+
+static imb_result act(imb_meter *m, int32_t kind, const char *a, const char *b, int32_t gtype, int64_t t,
+                      imb_refusal *r) {
+  imb_event ev;
+  imb_result res = IMB_REFUSED;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = kind;
+  ev.a = a;
+  ev.alen = strlen(a);
+  ev.b = b;
+  ev.blen = b ? strlen(b) : 0;
+  ev.gtype = gtype;
+  ev.t = t;
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, r), IMB_OK);
+  return res;
 }
 
 static void the_101st_account_is_refused_70398(void) {
   imb_limits l = trial();
-  imb_action a = { IMB_A_CREATE_ACCOUNT, IMB_G_PRIVATE, 0, 0 };
-  imb_counts c;
-  imb_decision d;
-  memset(&c, 0, sizeof c);
-  c.v[IMB_C_ACCOUNTS] = 99;
-  imb_meter_decide(&l, &a, &c, &d);
-  CHECK(d.allowed);
-  c.v[IMB_C_ACCOUNTS] = 100;
-  imb_meter_decide(&l, &a, &c, &d);
-  CHECK(!d.allowed);
-  CHECK_EQ(d.refusal.code, 70398);
-  CHECK_EQ(d.refusal.max, 100);
+  imb_meter *m = meter(&l);
+  imb_refusal r;
+  char id[16];
+  for (int i = 0; i < 100; i++) {
+    snprintf(id, sizeof id, "u%d", i);
+    CHECK_EQ(act(m, IMB_A_CREATE_ACCOUNT, id, NULL, 0, T0, &r), IMB_APPLIED);
+  }
+  CHECK_EQ(act(m, IMB_A_CREATE_ACCOUNT, "u0", NULL, 0, T0, &r), IMB_UNCHANGED);
+  CHECK_EQ(act(m, IMB_A_CREATE_ACCOUNT, "u100", NULL, 0, T0, &r), IMB_REFUSED);
+  CHECK_EQ(r.code, 70398);
+  CHECK_EQ(r.max, 100);
+  CHECK_EQ(r.current, 100);
+  /* deleting frees a slot */
+  CHECK_EQ(act(m, IMB_A_DELETE_ACCOUNT, "u5", NULL, 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_CREATE_ACCOUNT, "u100", NULL, 0, T0, &r), IMB_APPLIED);
+  imb_meter_free(m);
+}
+
+static void a_full_group_answers_10014_and_the_other_sides_full_list_30014(void) {
+  imb_limits l = trial();
+  imb_meter *m = meter(&l);
+  imb_refusal r;
+  CHECK_EQ(act(m, IMB_A_CREATE_GROUP, "g", NULL, IMB_G_PUBLIC, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_JOIN, "g", "a", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_JOIN, "g", "b", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_JOIN, "g", "a", 0, T0, &r), IMB_UNCHANGED);
+  CHECK_EQ(act(m, IMB_A_JOIN, "g", "c", 0, T0, &r), IMB_REFUSED);
+  CHECK_EQ(r.code, 10014);
+  CHECK_EQ(r.max, 2);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND, "p", "x", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND, "p", "y", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND, "q", "p", 0, T0, &r), IMB_REFUSED);
+  CHECK_EQ(r.code, 30014);
+  CHECK_EQ(r.peer, 1);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND, "p", "z", 0, T0, &r), IMB_REFUSED);
+  CHECK_EQ(r.code, 30010);
+  CHECK_EQ(r.peer, 0);
+  imb_meter_free(m);
+}
+
+static void a_community_group_needs_the_community_feature(void) {
+  imb_limits l = trial();
+  imb_meter *m = meter(&l);
+  imb_refusal r;
+  CHECK_EQ(act(m, IMB_A_CREATE_GROUP, "c", NULL, IMB_G_COMMUNITY, T0, &r), IMB_REFUSED);
+  CHECK_EQ(r.code, 10059);
+  CHECK_EQ(r.limit, IMB_L_FEATURE);
+  CHECK_EQ(r.feature, IMB_F_COMMUNITY);
+  l.features = 1u << IMB_F_COMMUNITY;
+  CHECK_EQ(imb_meter_set_limits(m, 0, &l), IMB_OK);
+  CHECK_EQ(act(m, IMB_A_CREATE_GROUP, "c", NULL, IMB_G_COMMUNITY, T0, &r), IMB_APPLIED);
+  imb_meter_free(m);
+}
+
+/* Create A on day 1; B created on day 2 at 10:00 arrives before A's disband
+ * at 09:00 that day: in time order A and B never coexisted. */
+static void the_group_peak_follows_time_not_arrival(void) {
+  imb_limits l;
+  imb_limits_unlimited(&l);
+  imb_meter *m = meter(&l);
+  imb_refusal r;
+  int64_t day2 = T0 + 86400;
+  CHECK_EQ(act(m, IMB_A_CREATE_GROUP, "A", NULL, IMB_G_PUBLIC, T0 + 3600, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_CREATE_GROUP, "B", NULL, IMB_G_PUBLIC, day2 + 2 * 3600, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_DISBAND_GROUP, "A", NULL, 0, day2 + 3600, &r), IMB_APPLIED);
+  int64_t dau[31], groups[31], mau;
+  CHECK_EQ(imb_meter_month(m, 2021 * 12 + 2, dau, groups, &mau), IMB_OK);
+  CHECK_EQ(groups[0], 1);
+  CHECK_EQ(groups[1], 1);
+  imb_meter_free(m);
+}
+
+static void a_far_future_event_is_refused_and_counting_goes_on(void) {
+  imb_limits l;
+  imb_limits_unlimited(&l);
+  imb_meter *m = meter(&l);
+  imb_result res;
+  imb_refusal r;
+  CHECK_EQ(imb_meter_login(m, "a", 1, T0, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_APPLIED);
+  /* 9999-12-30 */
+  CHECK_EQ(imb_meter_login(m, "x", 1, INT64_C(253402128000), &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  CHECK_EQ(r.code, IMB_R_FUTURE);
+  CHECK_EQ(imb_meter_login(m, "b", 1, T0 + 86400, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_APPLIED);
+  imb_meter_free(m);
+}
+
+static void an_activity_state_counts_each_day_and_month_once(void) {
+  imb_activity a = { IMB_NO_DAY, 0, 0 };
+  int dn, mn;
+#define MARK(d) imb_activity_mark(&a, (d), imb_month_of_day(d), &dn, &mn)
+  CHECK_EQ(MARK(100), IMB_OK);
+  CHECK(dn && mn);
+  CHECK_EQ(MARK(100), IMB_OK);
+  CHECK(!dn && !mn);
+  CHECK_EQ(MARK(163), IMB_OK);
+  CHECK(dn && mn);
+  CHECK_EQ(MARK(100), IMB_OK); /* 63 days back: still known */
+  CHECK(!dn && !mn);
+  CHECK_EQ(MARK(99), IMB_ERANGE);
+#undef MARK
+  unsigned char buf[IMB_ACTIVITY_BYTES];
+  imb_activity b;
+  imb_activity_encode(&a, buf);
+  CHECK_EQ(imb_activity_decode(buf, sizeof buf, &b), IMB_OK);
+  CHECK(b.last == a.last && b.days == a.days && b.months == a.months);
+  buf[4] = 0; /* the latest day's month bit gone: no login sequence makes that */
+  CHECK_EQ(imb_activity_decode(buf, sizeof buf, &b), IMB_ECORRUPT);
+}
+
+static void a_reserved_plan_is_undone_exactly(void) {
+  imb_limits l = trial();
+  imb_plan p, u;
+  CHECK_EQ(imb_plan_build(&l, IMB_A_CREATE_GROUP, IMB_G_AVCHATROOM, T0, UTC8, 0, INT64_MIN, &p), IMB_OK);
+  CHECK_EQ(imb_plan_undo(&p, &u), IMB_OK);
+  int adds = 0;
+  for (int i = 0; i < u.nops; i++) {
+    CHECK(u.op[i].fail == IMB_FAIL_NONE);
+    if (u.op[i].kind == IMB_OP_ADD) {
+      CHECK_EQ(u.op[i].arg, -1);
+      adds++;
+    }
+  }
+  CHECK(adds >= 3);
+  CHECK_EQ(imb_plan_build(&l, IMB_A_LOGIN, 0, T0, UTC8, 0, INT64_MIN, &p), IMB_OK);
+  CHECK_EQ(imb_plan_undo(&p, &u), IMB_ESTATE);
 }
 
 CTEST_SUITE(rules_tests) = {
   { "rules: the 101st account on a 100-account edition is refused with 70398", the_101st_account_is_refused_70398 },
+  { "rules: a join to a full group is 10014; a friend whose list is full is 30014, one's own 30010",
+    a_full_group_answers_10014_and_the_other_sides_full_list_30014 },
+  { "rules: a Community group needs the community feature (10059)", a_community_group_needs_the_community_feature },
+  { "rules: the billed group peak follows time order, not arrival order", the_group_peak_follows_time_not_arrival },
+  { "rules: an event far in the future is refused and counting goes on",
+    a_far_future_event_is_refused_and_counting_goes_on },
+  { "rules: a user's activity state counts each day and month once, 63 days back",
+    an_activity_state_counts_each_day_and_month_once },
+  { "rules: a reserved plan's undo takes back every count", a_reserved_plan_is_undone_exactly },
   { NULL, NULL },
 };

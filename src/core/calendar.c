@@ -1,5 +1,7 @@
 #include "core.h"
 
+#include <string.h>
+
 int imb_is_leap(int32_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int imb_days_in_month(int32_t y, int m) {
@@ -107,3 +109,51 @@ int32_t imb_month_of_day(int32_t day) {
 }
 
 int imb_month_length(int32_t month) { return imb_days_in_month(month / 12, (int)(month % 12) + 1); }
+
+/* The binding's old bound, kept: UTC days -719161 .. 2932895, so that t plus
+ * any offset under a day is still a calendar day. */
+imb_status imb_instant_check(int64_t t) {
+  if (t < (int64_t)(IMB_DAY_MIN + 1) * 86400 || t >= (int64_t)IMB_DAY_MAX * 86400) return IMB_ERANGE;
+  return IMB_OK;
+}
+
+/* One grammar for every zone imbill reads (book, meter and invoice `tz`,
+ * event times, saved meters), so they can never disagree. */
+imb_status imb_tz_parse(const char *s, size_t len, int32_t *offset_seconds) {
+  size_t i = 0;
+  if (len >= 3 && (memcmp(s, "UTC", 3) == 0 || memcmp(s, "GMT", 3) == 0)) {
+    i = 3;
+    if (len == 3) {
+      *offset_seconds = 0;
+      return IMB_OK;
+    }
+  } else if (len == 1 && s[0] == 'Z') {
+    *offset_seconds = 0;
+    return IMB_OK;
+  }
+  if (i >= len || (s[i] != '+' && s[i] != '-')) return IMB_ESYNTAX;
+  int neg = s[i] == '-';
+  const char *d = s + i + 1;
+  size_t n = len - i - 1;
+  int32_t h = 0, m = 0;
+  /* H, HH, HHMM, H:MM, HH:MM */
+  if (n == 1 || n == 2) {
+    if (!digits(d, n, &h)) return IMB_ESYNTAX;
+  } else if (n == 4 && d[1] == ':') {
+    if (!digits(d, 1, &h) || !digits(d + 2, 2, &m)) return IMB_ESYNTAX;
+  } else if (n == 4) {
+    if (!digits(d, 2, &h) || !digits(d + 2, 2, &m)) return IMB_ESYNTAX;
+  } else if (n == 5 && d[2] == ':') {
+    if (!digits(d, 2, &h) || !digits(d + 3, 2, &m)) return IMB_ESYNTAX;
+  } else {
+    return IMB_ESYNTAX;
+  }
+  if (m >= 60) return IMB_ERANGE;
+  int32_t off = h * 3600 + m * 60;
+  if (neg) off = -off;
+  if (!imb_tz_valid(off)) return IMB_ERANGE;
+  *offset_seconds = off;
+  return IMB_OK;
+}
+
+int imb_tz_valid(int64_t off) { return off >= IMB_TZ_MIN && off <= IMB_TZ_MAX && off % 60 == 0; }

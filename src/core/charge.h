@@ -66,6 +66,13 @@ static inline void imb_line_init(imb_line *l, const imb_charge *c) {
  * and the bounds cost a few divisions, paid once per batch. */
 void imb_line_speedup(imb_line *l);
 
+/* ceil((v - free) / block) for v > free: v > free >= 0, so the excess fits,
+ * and the ceiling avoids the overflow that over + block - 1 could cause. */
+static inline int64_t imb_line_blocks(const imb_line *l, int64_t v) {
+  uint64_t over = (uint64_t)v - (uint64_t)l->free;
+  return l->unit ? (int64_t)over : (int64_t)(over / l->block + (over % l->block != 0));
+}
+
 /* The rule in checked arithmetic, for every v: IMB_ERANGE for v < 0,
  * IMB_EOVERFLOW when the line does not fit in 64 bits.  When blocks * price
  * fits in 64 bits (every realistic bill) the rounding divides by a constant,
@@ -77,10 +84,7 @@ static inline imb_status imb_line_exact(const imb_line *l, int64_t v, int64_t *b
   *blocks = 0;
   *cents = 0;
   if (v <= l->free) return IMB_OK;
-  /* v > free >= 0, so over fits; ceil without the overflow that over + block
-   * - 1 could cause */
-  uint64_t over = (uint64_t)v - (uint64_t)l->free;
-  *blocks = l->unit ? (int64_t)over : (int64_t)(over / l->block + (over % l->block != 0));
+  *blocks = imb_line_blocks(l, v);
   if (!__builtin_mul_overflow(*blocks, l->price, &p) && p <= INT64_MAX - IMB_MICROS_PER_CENT / 2) {
     *cents = (p + IMB_MICROS_PER_CENT / 2) / IMB_MICROS_PER_CENT;
     return IMB_OK;

@@ -8,6 +8,8 @@
 
 #include "imbill.h"
 
+#include <string.h>
+
 #if defined(__GNUC__)
 #define IMB_HIDDEN_BEGIN _Pragma("GCC visibility push(hidden)")
 #define IMB_HIDDEN_END _Pragma("GCC visibility pop")

@@ -1,7 +1,9 @@
-/* The in-process store: exact counters in this process's memory.  Every action
- * goes through imb_meter_decide(); this file only reads the counters the rule
- * asks for and applies the deltas it returns. */
+/* The in-process store: exact counts in this process's memory.  Every action
+ * is the plan of imb_plan_build() (plan.c), applied here the way every store
+ * applies it (docs/store.md); this file holds no rule of its own.  Logins
+ * without an event id take a specialised path with the same result. */
 #include "meter_impl.h"
+#include "activity.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -84,6 +86,7 @@ imb_meter *imb_meter_alloc(int32_t offset) {
   imb_meter *m = calloc(1, sizeof *m);
   if (!m) return NULL;
   m->offset = offset;
+  m->clock = INT64_MIN;
   m->activated = INT32_MIN;
   m->last_day = INT32_MIN;
   m->released_before = INT32_MIN;
@@ -105,6 +108,7 @@ void imb_meter_free(imb_meter *m) {
   for (uint32_t i = 0; i < m->npool; i++) imb_u32set_free(&m->pool[i]);
   free(m->pool);
   free(m->freepool);
+  for (uint32_t i = 0; i < m->ndays; i++) free(m->days[i].log);
   free(m->days);
   free(m->months);
   free(m->segs);
@@ -114,6 +118,7 @@ void imb_meter_free(imb_meter *m) {
 }
 
 int32_t imb_meter_offset(const imb_meter *m) { return m->offset; }
+void imb_meter_set_clock(imb_meter *m, int64_t now) { m->clock = now; }
 
 imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *edition, size_t elen,
                                  const imb_limits *lim, int free_edition) {
@@ -294,144 +299,113 @@ imb_status imb_meter_remember(imb_meter *m, const char *id, size_t len, int32_t 
   return IMB_OK;
 }
 
-/* ---- applying a decision ----------------------------------------------- */
+/* ---- applying a plan ---------------------------------------------------- */
 
 typedef struct ctx {
   uint32_t u, p, g;   /* user, peer, group indices */
-  int has_u;          /* group-only actions have no user */
-  int closed;         /* the action's day is closed to it */
-  uint32_t uat;       /* login: the user's intern entry */
-  uint32_t w;         /* login: the user's USTATE word and days bitmap */
-  uint64_t days;
-  int32_t mfirst, mend; /* login: the month's first day and the first day after it */
-  int32_t day, month;
-  imb_day *d;
-  imb_month *mo;
+  int has_g;
+  const imb_plan *plan;
+  int gtype;          /* the group's type before the plan (-1: no group) */
+  int32_t gday;       /* and its creation day */
+  int64_t gt;         /* and instant */
+  const char *id;     /* the event id, or NULL */
+  size_t idlen;
 } ctx;
 
-static int closed(const imb_meter *m, int32_t day) { return day < m->released_before; }
+/* A user's activity as imb_activity, and back (the entry keeps it packed). */
+static void activity_of(uint32_t w, uint64_t days, imb_activity *a) {
+  a->last = w_last(w);
+  a->months = (w >> MON_SHIFT) & MON_MASK;
+  a->days = days;
+  if (a->last == INT32_MIN) a->months = 0, a->days = 0;
+}
+
+static uint32_t activity_word(uint32_t w, const imb_activity *a) {
+  w &= ~(LAST_MASK | (MON_MASK << MON_SHIFT));
+  if (a->last != INT32_MIN) w |= (uint32_t)(a->last + DAY_BIAS) & LAST_MASK;
+  return w | (a->months & MON_MASK) << MON_SHIFT;
+}
 
 /* Past the window a user's bitmaps no longer reach the day, so the login
  * cannot be decided exactly (IMB_LOGIN_LATE_DAYS). */
 static int login_closed(const imb_meter *m, int32_t day) {
   return day < m->released_before ||
-         (m->last_day != INT32_MIN && (int64_t)day < (int64_t)m->last_day - IMB_LOGIN_LATE_DAYS);
+         (m->last_day != INT32_MIN && (int64_t)day + IMB_LOGIN_LATE_DAYS < (int64_t)m->last_day);
 }
 
-/* Month of the user's latest day minus the login's month: 0 when the latest
- * day is before the month's end (it cannot be before the month's start and
- * be later than the login). */
-static int64_t month_gap(int32_t last, int32_t mend, int32_t month) {
-  return last < mend ? 0 : (int64_t)imb_month_of_day(last) - month;
+static uint32_t whose(const ctx *c, int32_t subject) {
+  return subject == IMB_S_PEER ? c->p : subject == IMB_S_GROUP ? c->g : c->u;
 }
 
-/* Whether the user counted a login on c->day and in c->month; only called on
- * open days, so the day is within 63 days of last and the month within 3. */
-static int day_active(const ctx *c) {
-  int32_t last = w_last(c->w);
-  if (last == INT32_MIN || c->day > last) return 0;
-  int64_t k = (int64_t)last - c->day;
-  return k < 64 && ((c->days >> k) & 1);
+static const imb_u32set *set_of(const imb_meter *m, const ctx *c, const imb_op *o) {
+  if (o->key == IMB_K_MEMBERS) return &m->groups[c->g].members;
+  const imb_user *u = &m->users[whose(c, o->subject)];
+  return pool_get(m, o->key == IMB_K_JOINED ? u->groups : u->friends);
 }
 
-static int month_active(const ctx *c) {
-  int32_t last = w_last(c->w);
-  if (last == INT32_MIN) return 0;
-  uint32_t months = (c->w >> MON_SHIFT) & MON_MASK;
-  if (c->day > last) return last >= c->mfirst && (months & 1);
-  int64_t j = month_gap(last, c->mend, c->month);
-  return j >= 0 && j < IMB_USTATE_MONTHS && ((months >> j) & 1);
-}
+static int op_type(const ctx *c, const imb_op *o) { return o->gtype == IMB_GTYPE_OF_GROUP ? c->gtype : o->gtype; }
 
-/* Records a counted login of c->day (day and/or month newly active).  When the
- * day is after the user's latest, both bitmaps first move up to it. */
-static void mark_login(imb_meter *m, ctx *c, int day, int month) {
-  int32_t last = w_last(c->w);
-  uint32_t w = c->w, months = (w >> MON_SHIFT) & MON_MASK;
-  uint64_t days = c->days;
-  if (last == INT32_MIN || c->day > last) {
-    if (last == INT32_MIN) {
-      days = 0;
-      months = 0;
-    } else {
-      int64_t s = (int64_t)c->day - last;
-      days = s >= 64 ? 0 : days << s;
-      if (last < c->mfirst) {
-        int64_t sh = (int64_t)c->month - imb_month_of_day(last);
-        months = sh >= IMB_USTATE_MONTHS ? 0 : (months << sh) & MON_MASK;
-      }
-    }
-    last = c->day;
-    w = (w & ~(LAST_MASK | (MON_MASK << MON_SHIFT))) | ((uint32_t)(last + DAY_BIAS) & LAST_MASK);
-  }
-  if (day) days |= (uint64_t)1 << ((int64_t)last - c->day);
-  if (month) months |= 1u << month_gap(last, c->mend, c->month);
-  w = (w & ~(MON_MASK << MON_SHIFT)) | ((months & MON_MASK) << MON_SHIFT);
-  c->w = w;
-  c->days = days;
-  ust_write(m, c->uat, w, days);
-}
-
-static void read_counts(const imb_meter *m, const imb_action *a, const ctx *c, imb_counts *out) {
-  uint32_t need = imb_meter_reads(a);
-  memset(out, 0, sizeof *out);
-  if ((need & (1u << IMB_C_DAY_CLOSED)) && c->closed) {
-    /* nothing of a released day is left to read, and the rule stops here */
-    out->v[IMB_C_DAY_CLOSED] = 1;
-    return;
-  }
-  const imb_user *u = c->has_u ? &m->users[c->u] : NULL;
-  for (int k = 0; k < IMB_C_COUNT; k++) {
-    if (!(need & (1u << k))) continue;
-    int64_t v = 0;
-    switch ((imb_ctr)k) {
-    case IMB_C_ACCOUNT: v = account_of(m, c->u); break;
-    case IMB_C_ACCOUNTS: v = m->accounts; break;
-    case IMB_C_GROUP: v = m->groups[c->g].alive; break;
-    case IMB_C_GROUPS: v = m->groups_total; break;
-    case IMB_C_GROUPS_OF_TYPE: v = m->gcount[a->gtype]; break;
-    case IMB_C_GROUPS_AV: v = m->groups_av; break;
-    case IMB_C_GROUPS_NON_AV: v = m->groups_non_av; break;
-    case IMB_C_DAY_CREATED: v = c->d->created; break;
-    case IMB_C_DAY_DISBANDED: v = c->d->disbanded; break;
-    case IMB_C_DAY_DISBANDED_SAME: v = c->d->disbanded_same; break;
-    case IMB_C_DAY_BCHAT: v = c->d->bchat; break;
-    case IMB_C_MEMBER: v = imb_u32set_has(&m->groups[c->g].members, c->u); break;
-    case IMB_C_MEMBERS: v = m->groups[c->g].members.n; break;
-    case IMB_C_USER_GROUPS: v = pool_get(m, u->groups)->n; break;
-    case IMB_C_FRIEND: v = imb_u32set_has(pool_get(m, u->friends), c->p); break;
-    case IMB_C_USER_FRIENDS: v = pool_get(m, u->friends)->n; break;
-    case IMB_C_PEER_FRIENDS: v = pool_get(m, m->users[c->p].friends)->n; break;
-    case IMB_C_DAY_ACTIVE: v = day_active(c); break;
-    case IMB_C_DAU: v = c->d->dau; break;
-    case IMB_C_MONTH_ACTIVE: v = month_active(c); break;
-    case IMB_C_MAU: v = c->mo->mau; break;
-    case IMB_C_DAY_CLOSED: v = c->closed; break;
-    case IMB_C_COUNT: break;
-    }
-    out->v[k] = v;
+static int64_t value_of(const imb_meter *m, const ctx *c, const imb_op *o) {
+  const imb_day *d = day_peek(m, c->plan->day);
+  switch (o->key) {
+  case IMB_K_ACCOUNT: return account_of(m, c->u);
+  case IMB_K_ACCOUNTS: return m->accounts;
+  case IMB_K_GROUP: return c->gtype < 0 ? 0 : 1 + c->gtype;
+  case IMB_K_GROUP_T: return c->gtype < 0 ? 0 : m->groups[c->g].created_t;
+  case IMB_K_GROUPS: return m->groups_total;
+  case IMB_K_GROUPS_OF: return op_type(c, o) < 0 ? 0 : m->gcount[op_type(c, o)];
+  case IMB_K_GROUPS_NON_AV: return m->groups_non_av;
+  case IMB_K_DAY_NET: return d ? d->net : 0;
+  case IMB_K_DAY_NET_SAME: return d ? d->net_same : 0;
+  case IMB_K_DAY_BCHAT: return d ? d->bchat : 0;
+  case IMB_K_DAU: return d ? d->dau : 0;
+  case IMB_K_MAU: return imb_meter_mau(m, c->plan->month);
+  case IMB_K_LAST_DAY: return m->last_day;
+  case IMB_K_RELEASED: return m->released_before;
+  default: return 0;
   }
 }
 
-/* Net group count moved by `delta` on day `day`.  A late event (for a day
- * before later group activity) shifts every later day's counts too, since the
- * group existed (or not) through all of them. */
+/* Whether a guard fails on the meter as it is, with the value it judged and
+ * the bound it used. */
+static int fails(const imb_meter *m, const ctx *c, const imb_op *o, int64_t *cur, int64_t *bound) {
+  int64_t v, sum;
+  *bound = o->bound;
+  switch (o->kind) {
+  case IMB_OP_EQ: return (*cur = value_of(m, c, o)) != o->arg;
+  case IMB_OP_NE: return (*cur = value_of(m, c, o)) == o->arg;
+  case IMB_OP_LE: return (*cur = value_of(m, c, o)) > o->arg;
+  case IMB_OP_GE: v = *cur = value_of(m, c, o); return v != IMB_NO_DAY && v < o->arg;
+  case IMB_OP_HAS: return !imb_u32set_has(set_of(m, c, o), whose(c, o->member));
+  case IMB_OP_LACKS: return imb_u32set_has(set_of(m, c, o), whose(c, o->member));
+  case IMB_OP_FRESH: return c->id && seen(m, c->id, c->idlen);
+  case IMB_OP_ADD:
+    if (o->fail == IMB_FAIL_NONE || o->bound == IMB_UNLIMITED) return 0;
+    v = *cur = value_of(m, c, o);
+    return __builtin_add_overflow(v, o->arg, &sum) || sum > o->bound;
+  case IMB_OP_SADD:
+    if (o->fail == IMB_FAIL_NONE) return 0;
+    if (o->by_type) *bound = c->gtype < 0 ? IMB_UNLIMITED : c->plan->by_type[c->gtype];
+    if (*bound == IMB_UNLIMITED) return 0;
+    *cur = set_of(m, c, o)->n;
+    return *cur >= *bound;
+  default: return 0;
+  }
+}
+
+static int applies(const ctx *c, const imb_op *o) {
+  switch (o->when) {
+  case IMB_W_GROUP_NON_AV: return c->gtype >= 0 && !imb_gtype_is_av(c->gtype);
+  case IMB_W_GROUP_TODAY: return c->gtype >= 0 && c->gt >= c->plan->day_start;
+  default: return 1;
+  }
+}
+
+/* The net group count moved by `delta` on day d: the day's own counts, and
+ * every later day's (the group existed, or not, through all of them). */
 static void groups_moved(imb_meter *m, imb_day *d, int64_t delta) {
-  if (!d->has_groups) {
-    /* carried in: the close of the latest earlier day with group activity */
-    int64_t carried = 0;
-    for (const imb_day *e = d; e > m->days;) {
-      e--;
-      if (e->has_groups) {
-        carried = e->g_close;
-        break;
-      }
-    }
-    d->has_groups = 1;
-    d->g_open = d->g_peak = d->g_close = carried;
-  }
   d->g_close += delta;
-  if (d->g_close > d->g_peak) d->g_peak = d->g_close;
+  if (d->legacy && d->g_close > d->g_peak) d->g_peak = d->g_close;
   for (imb_day *e = d + 1; e < m->days + m->ndays; e++) {
     if (!e->has_groups) continue;
     e->g_open += delta;
@@ -441,25 +415,77 @@ static void groups_moved(imb_meter *m, imb_day *d, int64_t delta) {
   m->groups_total += delta;
 }
 
-static void cascade(imb_meter *m, const imb_action *a, const ctx *c) {
-  if (a->kind == IMB_A_DISBAND_GROUP) {
-    imb_group *g = &m->groups[c->g];
-    for (uint32_t i = 0; i < g->members.cap; i++) {
-      uint32_t x = g->members.slot[i];
-      if (!x) continue;
-      imb_user *u = &m->users[x - 1];
-      if (u->groups) imb_u32set_del(&m->pool[u->groups - 1], c->g);
-    }
-    imb_u32set_free(&g->members);
-    return;
+/* The peak in time order: the count carried in, then the log's running sums
+ * (entries kept sorted by imb_day_peak's order). */
+static void day_repeak(imb_day *d) {
+  int64_t run = d->g_open, best = d->g_open;
+  for (uint32_t i = 0; i < d->nlog; i++) {
+    run += d->log[i].delta;
+    if (run > best) best = run;
   }
-  /* account deleted: its memberships and friendships end with it, so an id
-   * created again starts as a new account */
-  imb_user *u = &m->users[c->u];
+  d->g_peak = best;
+}
+
+static int entry_before(const imb_gentry *a, int64_t t, int64_t delta) {
+  return a->t < t || (a->t == t && a->delta <= delta);
+}
+
+/* Inserts into a log with room for one more (reserved beforehand). */
+static void log_insert(imb_day *d, int64_t t, int64_t delta) {
+  uint32_t lo = 0, hi = d->nlog;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (entry_before(&d->log[mid], t, delta)) lo = mid + 1;
+    else hi = mid;
+  }
+  memmove(&d->log[lo + 1], &d->log[lo], (size_t)(d->nlog - lo) * sizeof *d->log);
+  d->log[lo].t = t;
+  d->log[lo].delta = delta;
+  d->nlog++;
+  if (lo + 1 == d->nlog) {
+    /* in time order, the usual case: the new close may be the new peak */
+    if (d->g_close > d->g_peak) d->g_peak = d->g_close;
+  } else {
+    day_repeak(d);
+  }
+}
+
+/* A day that gets its first group change starts with the count carried in:
+ * the close of the latest earlier day with group activity. */
+static imb_status day_groups_open(imb_meter *m, imb_day *d) {
+  if (d->has_groups) return IMB_OK;
+  int64_t carried = 0;
+  for (const imb_day *e = d; e > m->days;) {
+    e--;
+    if (e->has_groups) {
+      carried = e->g_close;
+      break;
+    }
+  }
+  d->has_groups = 1;
+  d->g_open = d->g_peak = d->g_close = carried;
+  return IMB_OK;
+}
+
+static void cascade_group(imb_meter *m, uint32_t gi) {
+  imb_group *g = &m->groups[gi];
+  for (uint32_t i = 0; i < g->members.cap; i++) {
+    uint32_t x = g->members.slot[i];
+    if (!x) continue;
+    imb_user *u = &m->users[x - 1];
+    if (u->groups) imb_u32set_del(&m->pool[u->groups - 1], gi);
+  }
+  imb_u32set_free(&g->members);
+}
+
+/* account deleted: its memberships and friendships end with it, so an id
+ * created again starts as a new account */
+static void cascade_user(imb_meter *m, uint32_t ui) {
+  imb_user *u = &m->users[ui];
   if (u->groups) {
     imb_u32set *s = &m->pool[u->groups - 1];
     for (uint32_t i = 0; i < s->cap; i++)
-      if (s->slot[i]) imb_u32set_del(&m->groups[s->slot[i] - 1].members, c->u);
+      if (s->slot[i]) imb_u32set_del(&m->groups[s->slot[i] - 1].members, ui);
     pool_release(m, &u->groups);
   }
   if (u->friends) {
@@ -467,172 +493,212 @@ static void cascade(imb_meter *m, const imb_action *a, const ctx *c) {
     for (uint32_t i = 0; i < s->cap; i++) {
       if (!s->slot[i]) continue;
       imb_user *f = &m->users[s->slot[i] - 1];
-      if (f->friends) imb_u32set_del(&m->pool[f->friends - 1], c->u);
+      if (f->friends) imb_u32set_del(&m->pool[f->friends - 1], ui);
     }
     pool_release(m, &u->friends);
   }
 }
 
-/* Two phases so that running out of memory leaves the meter as it was: first
- * every set insertion (the only steps that allocate), undone on failure; then
- * the counters and removals, which cannot fail. */
-static imb_status apply(imb_meter *m, const imb_action *a, ctx *c, const imb_decision *dec) {
+static int day_key(int32_t key) {
+  return key == IMB_K_DAY_NET || key == IMB_K_DAY_NET_SAME || key == IMB_K_DAY_BCHAT || key == IMB_K_DAU ||
+         key == IMB_K_GROUPS || key == IMB_K_GROUP_LOG || key == IMB_K_ACTIVITY;
+}
+
+/* The effects of a plan whose guards passed, in two phases so that running
+ * out of memory leaves the meter as it was: first everything that allocates
+ * (records, set insertions, room in the day's log, the event id), undone on
+ * failure; then the counts, which cannot fail.  on[] marks the effects whose
+ * condition held before the plan. */
+static imb_status effects(imb_meter *m, ctx *c, const unsigned char *on) {
+  const imb_plan *p = c->plan;
   imb_u32set *added[4];
   uint32_t addv[4];
   int nadded = 0;
-  imb_user *u;
-  for (int i = 0; i < dec->ndeltas; i++) {
-    if (dec->d[i].delta <= 0) continue;
-    imb_u32set *s1 = NULL, *s2 = NULL;
-    uint32_t v1 = 0, v2 = 0;
-    switch (dec->d[i].ctr) {
-    case IMB_C_MEMBER:
-      s1 = &m->groups[c->g].members; v1 = c->u;
-      s2 = imb_meter_pool_set(m, &m->users[c->u].groups); v2 = c->g;
-      if (!s2) goto nomem;
-      break;
-    case IMB_C_FRIEND:
-      /* both refs first: creating the second may move the pool */
-      if (!imb_meter_pool_set(m, &m->users[c->u].friends) || !imb_meter_pool_set(m, &m->users[c->p].friends))
+  imb_day *d = NULL;
+  imb_month *mo = NULL;
+  for (int i = 0; i < p->nops; i++) {
+    const imb_op *o = &p->op[i];
+    if (!on[i]) continue;
+    if (day_key(o->key) && !d && !(d = imb_meter_day(m, p->day))) goto nomem;
+    if (o->kind == IMB_OP_MARK && !(mo = imb_meter_monthrec(m, p->month))) goto nomem;
+    if (o->kind == IMB_OP_LOG) {
+      day_groups_open(m, d);
+      if (!d->legacy && d->nlog == d->logcap && grow((void **)&d->log, &d->logcap, d->nlog + 1, sizeof *d->log))
         goto nomem;
-      s1 = &m->pool[m->users[c->u].friends - 1]; v1 = c->p;
-      s2 = &m->pool[m->users[c->p].friends - 1]; v2 = c->u;
+    }
+    if (o->kind != IMB_OP_SADD) continue;
+    imb_u32set *s;
+    if (o->key == IMB_K_MEMBERS) {
+      s = &m->groups[c->g].members;
+    } else {
+      /* the pool may move when a set is created: take the pointer after */
+      imb_user *u = &m->users[whose(c, o->subject)];
+      if (!imb_meter_pool_set(m, o->key == IMB_K_JOINED ? &u->groups : &u->friends)) goto nomem;
+      s = &m->pool[(o->key == IMB_K_JOINED ? u->groups : u->friends) - 1];
+    }
+    uint32_t v = whose(c, o->member);
+    if (imb_u32set_add(s, v) < 0) goto nomem;
+    added[nadded] = s;
+    addv[nadded++] = v;
+  }
+  /* a counted event always has its id remembered, and an id is remembered
+   * only for an event counted */
+  if (c->id && imb_meter_remember(m, c->id, c->idlen, p->day)) goto nomem;
+
+  for (int i = 0; i < p->nops; i++) {
+    const imb_op *o = &p->op[i];
+    if (!on[i]) continue;
+    int64_t a = o->arg;
+    switch (o->kind) {
+    case IMB_OP_SET:
+      if (o->key == IMB_K_ACCOUNT) set_account(m, c->u, a != 0);
+      else if (o->key == IMB_K_GROUP) {
+        m->groups[c->g].alive = a != 0;
+        if (a) m->groups[c->g].type = (uint8_t)(a - 1);
+      } else if (o->key == IMB_K_GROUP_T) {
+        /* the meter also keeps the day, for its file and its peaks */
+        m->groups[c->g].created_t = a;
+        m->groups[c->g].created_day = p->day;
+      }
       break;
+    case IMB_OP_ADD:
+      switch (o->key) {
+      case IMB_K_ACCOUNTS: m->accounts += a; break;
+      case IMB_K_GROUPS: day_groups_open(m, d); groups_moved(m, d, a); break;
+      case IMB_K_GROUPS_OF: m->gcount[op_type(c, o)] += a; break;
+      case IMB_K_GROUPS_NON_AV: m->groups_non_av += a; break;
+      case IMB_K_DAY_NET: d->net += a; break;
+      case IMB_K_DAY_NET_SAME: d->net_same += a; break;
+      case IMB_K_DAY_BCHAT: d->bchat += a; break;
+      default: break;
+      }
+      break;
+    case IMB_OP_MAX:
+      if (o->key == IMB_K_LAST_DAY && a > m->last_day) m->last_day = (int32_t)a;
+      break;
+    case IMB_OP_SREM:
+      if (o->key == IMB_K_MEMBERS) imb_u32set_del(&m->groups[c->g].members, whose(c, o->member));
+      else {
+        const imb_user *u = &m->users[whose(c, o->subject)];
+        uint32_t ref = o->key == IMB_K_JOINED ? u->groups : u->friends;
+        if (ref) imb_u32set_del(&m->pool[ref - 1], whose(c, o->member));
+      }
+      break;
+    case IMB_OP_LOG:
+      /* the day's creates and disbands, as the file keeps them: a disband of
+       * a group created that day also counts as a same-day one */
+      if (a > 0) d->created += a;
+      else {
+        d->disbanded -= a;
+        if (c->gtype >= 0 && c->gday == p->day) d->disbanded_same -= a;
+      }
+      if (!d->legacy) log_insert(d, p->t, a);
+      break;
+    case IMB_OP_MARK: {
+      uint32_t at = imb_intern_at(&m->uix, c->u), w;
+      uint64_t days;
+      imb_activity act;
+      int dn, mn;
+      ust_read(m, at, &w, &days);
+      activity_of(w, days, &act);
+      /* the window guard passed: the day is within the user's bitmaps */
+      int32_t mfirst = imb_month_first_day(p->month);
+      if (imb_activity_mark_i(&act, p->day, p->month, mfirst, mfirst + imb_month_length(p->month), &dn, &mn) ==
+          IMB_OK) {
+        ust_write(m, at, activity_word(w, &act), act.days);
+        d->dau += dn;
+        mo->mau += mn;
+      }
+      break;
+    }
+    case IMB_OP_CASCADE_USER: cascade_user(m, c->u); break;
+    case IMB_OP_CASCADE_GROUP: cascade_group(m, c->g); break;
     default: break;
     }
-    if (s1) {
-      if (imb_u32set_add(s1, v1) < 0) goto nomem;
-      added[nadded] = s1; addv[nadded++] = v1;
-    }
-    if (s2) {
-      if (imb_u32set_add(s2, v2) < 0) goto nomem;
-      added[nadded] = s2; addv[nadded++] = v2;
-    }
   }
-  u = c->has_u ? &m->users[c->u] : NULL;
-  int day_on = 0, month_on = 0;
-  for (int i = 0; i < dec->ndeltas; i++) {
-    int64_t d = dec->d[i].delta;
-    switch (dec->d[i].ctr) {
-    case IMB_C_ACCOUNT: set_account(m, c->u, d > 0); break;
-    case IMB_C_ACCOUNTS: m->accounts += d; break;
-    case IMB_C_GROUP: {
-      imb_group *g = &m->groups[c->g];
-      g->alive = d > 0;
-      if (d > 0) {
-        g->type = (uint8_t)a->gtype;
-        g->created_day = c->day;
-      }
-      break;
-    }
-    case IMB_C_GROUPS: groups_moved(m, c->d, d); break;
-    case IMB_C_GROUPS_OF_TYPE: m->gcount[a->gtype] += d; break;
-    case IMB_C_GROUPS_AV: m->groups_av += d; break;
-    case IMB_C_GROUPS_NON_AV: m->groups_non_av += d; break;
-    case IMB_C_DAY_CREATED: c->d->created += d; break;
-    case IMB_C_DAY_DISBANDED: c->d->disbanded += d; break;
-    case IMB_C_DAY_DISBANDED_SAME: c->d->disbanded_same += d; break;
-    case IMB_C_DAY_BCHAT: c->d->bchat += d; break;
-    case IMB_C_MEMBER:
-      if (d < 0) {
-        imb_u32set_del(&m->groups[c->g].members, c->u);
-        if (u->groups) imb_u32set_del(&m->pool[u->groups - 1], c->g);
-      }
-      break;
-    case IMB_C_FRIEND:
-      if (d < 0) {
-        if (u->friends) imb_u32set_del(&m->pool[u->friends - 1], c->p);
-        imb_user *p = &m->users[c->p];
-        if (p->friends) imb_u32set_del(&m->pool[p->friends - 1], c->u);
-      }
-      break;
-    case IMB_C_DAY_ACTIVE: day_on = d > 0; break;
-    case IMB_C_MONTH_ACTIVE: month_on = d > 0; break;
-    case IMB_C_DAU: c->d->dau += d; break;
-    case IMB_C_MAU: c->mo->mau += d; break;
-    /* set sizes: the sets above already carry these */
-    case IMB_C_MEMBERS: case IMB_C_USER_GROUPS: case IMB_C_USER_FRIENDS: case IMB_C_PEER_FRIENDS:
-    case IMB_C_DAY_CLOSED: case IMB_C_COUNT: break;
-    }
-  }
-  if (day_on || month_on) mark_login(m, c, day_on, month_on);
-  if (dec->cascade) cascade(m, a, c);
   return IMB_OK;
 nomem:
   while (nadded--) imb_u32set_del(added[nadded], addv[nadded]);
   return IMB_ENOMEM;
 }
 
-static int uses_day(imb_action_kind k) {
-  return k == IMB_A_LOGIN || k == IMB_A_CREATE_GROUP || k == IMB_A_DISBAND_GROUP;
+static imb_status check_id(const char *s, size_t len) {
+  return s && len >= 1 && len <= IMB_ID_MAX ? IMB_OK : IMB_ERANGE;
 }
 
 imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, imb_refusal *r) {
-  ctx c;
-  imb_action a;
+  imb_plan plan;
   imb_status st;
+  ctx c;
   memset(&c, 0, sizeof c);
-  memset(&a, 0, sizeof a);
   if ((unsigned)ev->kind >= IMB_A_COUNT) return IMB_ERANGE;
-  if (imb_day_of(ev->t, m->offset, &c.day)) return IMB_ERANGE;
-  c.month = imb_month_of_day(c.day);
-  if (ev->id && seen(m, ev->id, ev->idlen)) {
-    *res = IMB_DUPLICATE;
-    return IMB_OK;
-  }
-  a.kind = ev->kind;
-  switch (ev->kind) {
-  case IMB_A_CREATE_GROUP: case IMB_A_DISBAND_GROUP: case IMB_A_JOIN: case IMB_A_LEAVE:
-    if (ev->kind == IMB_A_CREATE_GROUP && (unsigned)ev->gtype >= IMB_G_COUNT) return IMB_ERANGE;
-    if ((st = imb_meter_group(m, ev->a, ev->alen, &c.g))) return st;
-    if (ev->kind == IMB_A_CREATE_GROUP) {
-      a.gtype = ev->gtype;
-    } else {
-      a.gtype = (imb_gtype)m->groups[c.g].type;
-      a.same_day = m->groups[c.g].created_day == c.day;
-      a.before_created = m->groups[c.g].alive && m->groups[c.g].created_day > c.day;
-    }
-    if (ev->kind == IMB_A_JOIN || ev->kind == IMB_A_LEAVE) {
-      if ((st = imb_meter_user(m, ev->b, ev->blen, &c.u))) return st;
-      c.has_u = 1;
-    }
-    break;
-  case IMB_A_ADD_FRIEND: case IMB_A_REMOVE_FRIEND:
-    if (ev->alen == ev->blen && memcmp(ev->a, ev->b, ev->alen) == 0) return IMB_ERANGE;
-    if ((st = imb_meter_user(m, ev->a, ev->alen, &c.u))) return st;
-    if ((st = imb_meter_user(m, ev->b, ev->blen, &c.p))) return st;
-    c.has_u = 1;
-    break;
-  default:
-    if ((st = imb_meter_user(m, ev->a, ev->alen, &c.u))) return st;
-    c.has_u = 1;
-    break;
-  }
-  c.closed = ev->kind == IMB_A_LOGIN ? login_closed(m, c.day) : closed(m, c.day);
-  if (uses_day(ev->kind) && !c.closed) {
-    if (!(c.d = imb_meter_day(m, c.day))) return IMB_ENOMEM;
-    if (ev->kind == IMB_A_LOGIN) {
-      if (!(c.mo = imb_meter_monthrec(m, c.month))) return IMB_ENOMEM;
-      c.uat = imb_intern_at(&m->uix, c.u);
-      ust_read(m, c.uat, &c.w, &c.days);
-      c.mfirst = imb_month_first_day(c.month);
-      c.mend = c.mfirst + imb_month_length(c.month);
-    }
-  }
-  imb_counts counts;
-  imb_decision dec;
-  read_counts(m, &a, &c, &counts);
-  imb_meter_decide(&segment_at(m, ev->t)->lim, &a, &counts, &dec);
-  if (!dec.allowed) {
+  int group_kind = ev->kind == IMB_A_CREATE_GROUP || ev->kind == IMB_A_DISBAND_GROUP || ev->kind == IMB_A_JOIN ||
+                   ev->kind == IMB_A_LEAVE;
+  int two = ev->kind == IMB_A_JOIN || ev->kind == IMB_A_LEAVE || ev->kind == IMB_A_ADD_FRIEND ||
+            ev->kind == IMB_A_REMOVE_FRIEND;
+  if (check_id(ev->a, ev->alen) || (two && check_id(ev->b, ev->blen)) || (ev->id && check_id(ev->id, ev->idlen)))
+    return IMB_ERANGE;
+  if ((ev->kind == IMB_A_ADD_FRIEND || ev->kind == IMB_A_REMOVE_FRIEND) && ev->alen == ev->blen &&
+      memcmp(ev->a, ev->b, ev->alen) == 0)
+    return IMB_ERANGE;
+  if ((st = imb_instant_check(ev->t))) return st;
+  st = imb_plan_build(&segment_at(m, ev->t)->lim, ev->kind, ev->gtype, ev->t, m->offset, ev->id != NULL, m->clock,
+                      &plan);
+  if (st) return st;
+  if (plan.refused) {
     *res = IMB_REFUSED;
-    if (r) *r = dec.refusal;
+    if (r) *r = plan.refusal;
     return IMB_OK;
   }
-  /* remember the id first: if that fails nothing was counted, and a counted
-   * event always has its id remembered */
-  if (ev->id && (st = imb_meter_remember(m, ev->id, ev->idlen, c.day))) return st;
-  if ((st = apply(m, &a, &c, &dec))) return st;
-  if (c.day > m->last_day) m->last_day = c.day;
+  c.plan = &plan;
+  c.id = ev->id;
+  c.idlen = ev->idlen;
+  c.gtype = -1;
+  /* ids are interned even for an action then refused: an index is forever */
+  if (group_kind) {
+    if ((st = imb_meter_group(m, ev->a, ev->alen, &c.g))) return st;
+    c.has_g = 1;
+    if (m->groups[c.g].alive) {
+      c.gtype = m->groups[c.g].type;
+      c.gday = m->groups[c.g].created_day;
+      c.gt = m->groups[c.g].created_t;
+    }
+    if (two && (st = imb_meter_user(m, ev->b, ev->blen, &c.u))) return st;
+  } else {
+    if ((st = imb_meter_user(m, ev->a, ev->alen, &c.u))) return st;
+    if (two && (st = imb_meter_user(m, ev->b, ev->blen, &c.p))) return st;
+  }
+  unsigned char on[IMB_PLAN_MAX];
+  for (int i = 0; i < plan.nops; i++) {
+    const imb_op *o = &plan.op[i];
+    int64_t cur = 0, bound = IMB_UNLIMITED;
+    if (fails(m, &c, o, &cur, &bound)) {
+      if (o->fail == IMB_FAIL_DUPLICATE) {
+        *res = IMB_DUPLICATE;
+      } else if (o->fail == IMB_FAIL_NOOP) {
+        /* processed, changing nothing: a replay of it is a duplicate, and
+         * its day counts as reached */
+        if (c.id && (st = imb_meter_remember(m, c.id, c.idlen, plan.day))) return st;
+        if (plan.day > m->last_day) m->last_day = plan.day;
+        *res = IMB_UNCHANGED;
+      } else {
+        *res = IMB_REFUSED;
+        if (r) {
+          memset(r, 0, sizeof *r);
+          r->code = o->code;
+          r->limit = o->limit;
+          r->max = bound;
+          r->current = cur;
+          r->peer = o->subject == IMB_S_PEER;
+          if (o->code == IMB_R_CLOSED || o->code == IMB_R_FUTURE || bound == IMB_UNLIMITED)
+            r->max = IMB_UNLIMITED;
+        }
+      }
+      return IMB_OK;
+    }
+    on[i] = (unsigned char)applies(&c, o);
+  }
+  if ((st = effects(m, &c, on))) return st;
   *res = IMB_APPLIED;
   return IMB_OK;
 }
@@ -653,23 +719,30 @@ static imb_status day_of_cached(imb_meter *m, int64_t t, int32_t *day) {
   return IMB_OK;
 }
 
-/* The login rule of imb_meter_decide, specialised: a closed day refuses;
- * otherwise the day's and the month's first counted login of the user add one
- * to DAU and MAU.  Logins read no limit (paid editions never refuse one and
- * free ones enforce only accounts), so no segment, counter array or delta list
- * is built.  spec/meter_property_spec.lua checks this against the generic
- * path (a login with an event id goes through imb_meter_apply) on random
- * streams. */
+static void refuse_login(imb_result *res, imb_refusal *r, int32_t code, int32_t limit) {
+  *res = IMB_REFUSED;
+  if (r) {
+    memset(r, 0, sizeof *r);
+    r->code = code;
+    r->limit = limit;
+    r->max = IMB_UNLIMITED;
+  }
+}
+
+/* The login plan of imb_plan_build, specialised: the same guards (future,
+ * released, the login window) and the same effect (imb_activity_mark),
+ * without building a plan: logins read no limit (paid editions never refuse
+ * one and free ones enforce only accounts), so no segment is looked up
+ * either.  spec/meter_property_spec.lua checks this against the generic path
+ * (a login with an event id goes through imb_meter_apply) on random streams. */
 static imb_status login_fast(imb_meter *m, uint32_t at, uint32_t w, uint64_t days, int32_t day, imb_result *res,
                              imb_refusal *r) {
+  if (m->last_day != INT32_MIN && (int64_t)day - IMB_FUTURE_DAYS > m->last_day) {
+    refuse_login(res, r, IMB_R_FUTURE, IMB_L_FUTURE);
+    return IMB_OK;
+  }
   if (login_closed(m, day)) {
-    *res = IMB_REFUSED;
-    if (r) {
-      memset(r, 0, sizeof *r);
-      r->code = IMB_R_CLOSED;
-      r->limit = IMB_L_DAY_OPEN;
-      r->max = IMB_UNLIMITED;
-    }
+    refuse_login(res, r, IMB_R_CLOSED, IMB_L_DAY_OPEN);
     return IMB_OK;
   }
   if (day != m->lcache_day) {
@@ -678,23 +751,22 @@ static imb_status login_fast(imb_meter *m, uint32_t at, uint32_t w, uint64_t day
     m->lcache_first = imb_month_first_day(m->lcache_month);
     m->lcache_end = m->lcache_first + imb_month_length(m->lcache_month);
   }
-  ctx c;
-  c.uat = at;
-  c.w = w;
-  c.days = days;
-  c.day = day;
-  c.month = m->lcache_month;
-  c.mfirst = m->lcache_first;
-  c.mend = m->lcache_end;
-  int dnew = !day_active(&c), mnew = !month_active(&c);
+  imb_activity a;
+  int dnew, mnew;
+  activity_of(w, days, &a);
+  if (imb_activity_mark_i(&a, day, m->lcache_month, m->lcache_first, m->lcache_end, &dnew, &mnew)) {
+    /* unreachable: an open day is within the window of every user */
+    refuse_login(res, r, IMB_R_CLOSED, IMB_L_DAY_OPEN);
+    return IMB_OK;
+  }
   /* a user active on the day and in the month has both records already */
   if (dnew || mnew) {
     imb_day *d = imb_meter_day(m, day);
-    imb_month *mo = d ? imb_meter_monthrec(m, c.month) : NULL;
+    imb_month *mo = d ? imb_meter_monthrec(m, m->lcache_month) : NULL;
     if (!mo) return IMB_ENOMEM;
     d->dau += dnew;
     mo->mau += mnew;
-    mark_login(m, &c, dnew, mnew);
+    ust_write(m, at, activity_word(w, &a), a.days);
   }
   if (day > m->last_day) m->last_day = day;
   *res = IMB_APPLIED;
@@ -706,7 +778,11 @@ static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t
   int32_t day;
   uint32_t ix, at, w;
   uint64_t days;
-  if (day_of_cached(m, t, &day)) return IMB_ERANGE;
+  if (imb_instant_check(t) || day_of_cached(m, t, &day)) return IMB_ERANGE;
+  if (m->clock != INT64_MIN && t > m->clock && t - m->clock > IMB_CLOCK_AHEAD) {
+    refuse_login(res, r, IMB_R_FUTURE, IMB_L_FUTURE);
+    return IMB_OK;
+  }
   if (imb_intern_find_at_i(&m->uix, user, len, h, &ix, &at)) {
     ust_read(m, at, &w, &days);
     /* already counted that day: no rule can change anything.  An open day is
@@ -730,7 +806,7 @@ static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t
 
 imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,
                            imb_refusal *r) {
-  if (len > IMB_ID_MAXLEN) return IMB_ERANGE;
+  if (check_id(user, len)) return IMB_ERANGE;
   return login_one(m, user, len, imb_hash_i(user, len), t, res, r);
 }
 
@@ -742,65 +818,108 @@ imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t
 #define AHEAD 24
 #define RING 32 /* a power of two above AHEAD */
 imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t *lens, const int64_t *ts, size_t n,
-                            size_t *counted) {
+                            size_t *counted, size_t *bad) {
   uint64_t h[RING];
-  size_t done = 0, end = n;
-  imb_status bad = IMB_OK;
+  size_t done = 0;
   *counted = 0;
-  for (size_t i = 0; i < end + AHEAD; i++) {
-    if (i < end) {
-      if (lens[i] > IMB_ID_MAXLEN) {
-        /* n single calls would count every login before this one */
-        bad = IMB_ERANGE;
-        end = i;
-      } else {
-        h[i & (RING - 1)] = imb_hash_i(users[i], lens[i]);
-        imb_intern_prefetch_slot_i(&m->uix, h[i & (RING - 1)]);
-      }
+  /* every element first, in one sequential pass: a bad one anywhere counts
+   * nothing, so a caller never has to know how much of a batch went in */
+  for (size_t i = 0; i < n; i++) {
+    if (check_id(users[i], lens[i]) || imb_instant_check(ts[i])) {
+      *bad = i;
+      return IMB_ERANGE;
     }
-    if (i >= AHEAD / 2 && i - AHEAD / 2 < end) imb_intern_prefetch_entry_i(&m->uix, h[(i - AHEAD / 2) & (RING - 1)]);
-    if (i >= AHEAD && i - AHEAD < end) {
+  }
+  for (size_t i = 0; i < n + AHEAD; i++) {
+    if (i < n) {
+      h[i & (RING - 1)] = imb_hash_i(users[i], lens[i]);
+      imb_intern_prefetch_slot_i(&m->uix, h[i & (RING - 1)]);
+    }
+    if (i >= AHEAD / 2 && i - AHEAD / 2 < n) imb_intern_prefetch_entry_i(&m->uix, h[(i - AHEAD / 2) & (RING - 1)]);
+    if (i >= AHEAD && i - AHEAD < n) {
       size_t k = i - AHEAD;
       imb_result res;
       imb_status st = login_one(m, users[k], lens[k], h[k & (RING - 1)], ts[k], &res, NULL);
       if (st) {
         *counted = done;
+        *bad = k;
         return st;
       }
       if (res == IMB_APPLIED) done++;
     }
   }
   *counted = done;
-  return bad;
+  return IMB_OK;
 }
 
 /* ---- editions ---------------------------------------------------------- */
 
-imb_status imb_meter_change(imb_meter *m, int64_t t, const char *edition, size_t elen, const imb_limits *lim,
-                            int free_edition, imb_change_refusal *why) {
+static int same_edition(const imb_segment *s, const char *e, size_t elen) {
+  return strlen(s->edition) == elen && memcmp(s->edition, e, elen) == 0;
+}
+
+/* The meter's history as the policy reads it: editions numbered by their
+ * first segment. */
+static int edition_number(const imb_meter *m, const char *e, size_t elen) {
+  for (int i = 0; i < m->nsegs; i++)
+    if (same_edition(&m->segs[i], e, elen)) return i;
+  return m->nsegs;
+}
+
+imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
+                            const imb_limits *lim, int is_free, imb_change_verdict *verdict) {
   int32_t day;
-  if (imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
-  if (elen > IMB_EDITION_MAXLEN) return IMB_ERANGE;
+  if (imb_instant_check(t) || imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
+  if (elen == 0 || elen > IMB_EDITION_MAXLEN) return IMB_ERANGE;
+  /* the same change again, however late it arrives, is a duplicate */
+  for (int i = 1; i < m->nsegs; i++) {
+    if (m->segs[i].from_t == t && same_edition(&m->segs[i], edition, elen)) {
+      *verdict = IMB_CH_DUPLICATE;
+      return IMB_OK;
+    }
+  }
   const imb_segment *last = &m->segs[m->nsegs - 1];
-  *why = IMB_CH_OK;
-  if (strlen(last->edition) == elen && memcmp(last->edition, edition, elen) == 0) *why = IMB_CH_SAME;
-  else if (t < last->from_t) *why = IMB_CH_BACKWARDS;
-  else if (m->nsegs > 1 && imb_month_of_day(last->day) == imb_month_of_day(day)) *why = IMB_CH_TWICE;
-  else if (m->activated != INT32_MIN && imb_month_of_day(m->activated) == imb_month_of_day(day)) *why = IMB_CH_TWICE;
-  if (*why) return IMB_OK;
-  return imb_meter_add_segment(m, t, edition, elen, lim, free_edition);
+  if (t < last->from_t && !same_edition(last, edition, elen)) {
+    *verdict = IMB_CH_BACKWARDS;
+    return IMB_OK;
+  }
+  imb_span spans[2], to;
+  int n = m->nsegs > 1 ? 2 : 1;
+  /* the policy reads the edition in force and whether the app changed before */
+  spans[0].from = IMB_NO_DAY;
+  spans[0].edition = 0;
+  spans[0].is_free = m->segs[0].free_edition;
+  spans[0].monthly_fee = 0;
+  spans[n - 1].from = m->nsegs > 1 ? last->day : IMB_NO_DAY;
+  spans[n - 1].edition = edition_number(m, last->edition, strlen(last->edition));
+  spans[n - 1].is_free = last->free_edition;
+  spans[n - 1].monthly_fee = 0;
+  to.from = day;
+  to.edition = edition_number(m, edition, elen);
+  to.is_free = is_free != 0;
+  to.monthly_fee = 0;
+  *verdict = imb_change_check(p, spans, n, m->activated, day, &to);
+  if (*verdict) return IMB_OK;
+  int was_free = last->free_edition; /* last moves when the segments grow */
+  imb_status st = imb_meter_add_segment(m, t, edition, elen, lim, is_free);
+  if (st) return st;
+  /* the first change from a free edition to a paid one is the first paid
+   * activation, unless the app ran a paid edition before (a meter started
+   * on one): then the activation is older than the meter */
+  if (m->activated == INT32_MIN && !is_free && was_free && m->segs[0].free_edition) m->activated = day;
+  return IMB_OK;
 }
 
 int imb_meter_segments(const imb_meter *m) { return m->nsegs; }
 
 void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32_t *day, const char **edition,
-                       imb_limits *lim, int *free_edition) {
+                       imb_limits *lim, int *is_free) {
   const imb_segment *s = &m->segs[i];
   if (from_t) *from_t = s->from_t;
   if (day) *day = s->day;
   if (edition) *edition = s->edition;
   if (lim) *lim = s->lim;
-  if (free_edition) *free_edition = s->free_edition;
+  if (is_free) *is_free = s->free_edition;
 }
 
 imb_status imb_meter_set_limits(imb_meter *m, int i, const imb_limits *lim) {
@@ -832,7 +951,7 @@ void imb_meter_groups(const imb_meter *m, int64_t by_type[IMB_G_COUNT], int64_t 
   *total = m->groups_total;
 }
 
-void imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int64_t *groups, int64_t *mau) {
+imb_status imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int64_t *groups, int64_t *mau) {
   int32_t first = imb_month_first_day(month);
   int len = imb_month_length(month);
   uint32_t pos;
@@ -854,7 +973,9 @@ void imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int64_t *g
       groups[k] = carried;
     }
   }
+  for (int k = len; k < 31; k++) dau[k] = groups[k] = 0;
   *mau = imb_meter_mau(m, month);
+  return IMB_OK;
 }
 
 int64_t imb_meter_user_friends(const imb_meter *m, const char *u, size_t len) {
@@ -869,10 +990,10 @@ int64_t imb_meter_user_groups(const imb_meter *m, const char *u, size_t len) {
   return pool_get(m, m->users[ix].groups)->n;
 }
 
-int64_t imb_meter_group_members(const imb_meter *m, const char *g, size_t len, imb_gtype *type) {
+int64_t imb_meter_group_members(const imb_meter *m, const char *g, size_t len, int32_t *type) {
   uint32_t ix;
   if (!find_group(m, g, len, &ix) || !m->groups[ix].alive) return -1;
-  if (type) *type = (imb_gtype)m->groups[ix].type;
+  if (type) *type = m->groups[ix].type;
   return m->groups[ix].members.n;
 }
 
@@ -913,6 +1034,12 @@ imb_status imb_meter_release(imb_meter *m, int32_t day) {
   m->eix = keep;
   m->evday = kday;
   m->evcap = kcap;
+  /* a released day takes no more events: its peak is final, its log idle */
+  for (uint32_t i = 0; i < m->ndays && m->days[i].day < day; i++) {
+    free(m->days[i].log);
+    m->days[i].log = NULL;
+    m->days[i].nlog = m->days[i].logcap = 0;
+  }
   m->released_before = day;
   return IMB_OK;
 }
@@ -929,6 +1056,7 @@ void imb_meter_memory(const imb_meter *m, imb_meter_mem *o) {
   /* who was active when is in the users' entries (user_bytes): a user-day
    * costs nothing beyond its day's record */
   o->day_bytes = (size_t)m->daycap * sizeof *m->days;
+  for (uint32_t i = 0; i < m->ndays; i++) o->day_bytes += (size_t)m->days[i].logcap * sizeof *m->days[i].log;
   for (uint32_t i = 0; i < m->ndays; i++) o->user_days += (size_t)m->days[i].dau;
   o->month_bytes = (size_t)m->monthcap * sizeof *m->months;
   for (uint32_t i = 0; i < m->nmonths; i++) o->months += (size_t)m->months[i].mau;

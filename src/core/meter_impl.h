@@ -30,16 +30,32 @@ typedef struct imb_ustate {
 
 typedef struct imb_group {
   imb_u32set members;
+  int64_t created_t; /* the instant, for events of its creation day */
   int32_t created_day;
   uint8_t type;
   uint8_t alive;
 } imb_group;
 
+/* A net group change of a day, for the peak in time order. */
+typedef struct imb_gentry {
+  int64_t t, delta;
+} imb_gentry;
+
 typedef struct imb_day {
   int32_t day;
   int32_t has_groups;
-  int64_t dau, created, disbanded, disbanded_same, bchat;
+  int64_t dau;
+  int64_t created, disbanded, disbanded_same; /* group changes of the day (the file keeps these) */
+  int64_t net;      /* DAY_NET: groups created minus groups disbanded */
+  int64_t net_same; /* DAY_NET_SAME: the same, counting only disbands of groups created that day */
+  int64_t bchat;    /* BChatRoom groups created */
   int64_t g_open, g_peak, g_close; /* net groups carried in, highest, at the end */
+  /* the day's changes sorted by (t, delta) */
+  imb_gentry *log;
+  uint32_t nlog, logcap;
+  /* loaded from a file without the day's log: its peak is kept as loaded and
+   * only ever raised */
+  int32_t legacy;
 } imb_day;
 
 typedef struct imb_month {
@@ -57,6 +73,7 @@ typedef struct imb_segment {
 
 struct imb_meter {
   int32_t offset;
+  int64_t clock; /* INT64_MIN: none */
   int32_t activated;
   int32_t last_day;
   int32_t released_before;

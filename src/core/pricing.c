@@ -278,3 +278,45 @@ imb_status imb_trtc_price(imb_trtc *t) {
   }
   return imb_muldiv(sum, 1, (int64_t)1000 * IMB_MICROS_PER_CENT, &t->cents);
 }
+
+/* ---- where a charge's line steps ------------------------------------------ */
+
+imb_status imb_follow_value(int64_t x, int64_t ratio_ppm, int64_t *value) {
+  if (x < 0 || ratio_ppm < 1) return IMB_ERANGE;
+  /* round_half_up(x * r / 10^6) = floor((2 x r + 10^6) / (2 * 10^6)), in 128 bits */
+  imb_u128 q = ((imb_u128)x * (imb_u128)ratio_ppm * 2 + IMB_MICROS_PER_UNIT) / (2 * (imb_u128)IMB_MICROS_PER_UNIT);
+  if (q > (imb_u128)INT64_MAX) return IMB_EOVERFLOW;
+  *value = (int64_t)q;
+  return IMB_OK;
+}
+
+imb_status imb_follow_first_above(int64_t t, int64_t ratio_ppm, int64_t *x) {
+  if (ratio_ppm < 1) return IMB_ERANGE;
+  if (t < 0) {
+    *x = 0;
+    return IMB_OK;
+  }
+  /* value(x) > t  <=>  2 x r + 10^6 >= 2 * 10^6 (t + 1)  <=>  x >= 10^6 (2t + 1) / (2r) */
+  imb_u128 num = (imb_u128)IMB_MICROS_PER_UNIT * (2 * (imb_u128)t + 1), den = 2 * (imb_u128)ratio_ppm;
+  imb_u128 q = num / den + (num % den != 0);
+  if (q > (imb_u128)INT64_MAX) return IMB_EOVERFLOW;
+  *x = (int64_t)q;
+  return IMB_OK;
+}
+
+imb_status imb_charge_next_step(const imb_charge *c, int64_t ratio_ppm, int64_t x, int64_t *next) {
+  int64_t v, t;
+  imb_status s;
+  if (c->block <= 0 || x < 0) return IMB_ERANGE;
+  if ((s = imb_follow_value(x, ratio_ppm, &v))) return s;
+  if (v <= c->free) {
+    t = c->free; /* the first block starts one user past the free quota */
+  } else {
+    /* blocks(v) = k: the count changes once the usage passes free + k * block */
+    imb_line l;
+    imb_line_init(&l, c);
+    int64_t k = imb_line_blocks(&l, v);
+    if (__builtin_mul_overflow(k, c->block, &t) || __builtin_add_overflow(t, c->free, &t)) return IMB_EOVERFLOW;
+  }
+  return imb_follow_first_above(t, ratio_ppm, next);
+}

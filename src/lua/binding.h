@@ -18,24 +18,50 @@
  * prefixed names keep us from clashing with either. */
 #define imbL_rawlen(L, i) lua_objlen(L, (i))
 void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
+/* a userdata's one Lua value: its environment table in 5.1 */
+#define imbL_newuserdata(L, size) lua_newuserdata(L, (size))
+#define imbL_setuservalue(L, i) lua_setfenv(L, (i))
+#define imbL_getuservalue(L, i) lua_getfenv(L, (i))
 #else
 #define imbL_rawlen(L, i) lua_rawlen(L, (i))
 #define imbL_setfuncs luaL_setfuncs
+#if LUA_VERSION_NUM >= 504
+#define imbL_newuserdata(L, size) lua_newuserdatauv(L, (size), 1)
+#define imbL_setuservalue(L, i) lua_setiuservalue(L, (i), 1)
+#define imbL_getuservalue(L, i) ((void)lua_getiuservalue(L, (i), 1))
+#else
+#define imbL_newuserdata(L, size) lua_newuserdata(L, (size))
+#define imbL_setuservalue(L, i) lua_setuservalue(L, (i))
+#define imbL_getuservalue(L, i) ((void)lua_getuservalue(L, (i)))
+#endif
 #endif
 
 /* Numbers that must be whole: on 5.4 a true integer (or an integral number), on
  * 5.1/LuaJIT an integral lua_Number no larger than 2^53 so nothing was rounded. */
 int imbL_toint64(lua_State *L, int idx, int64_t *out);
 int64_t imbL_checkint64(lua_State *L, int idx, const char *field);
+/* 1 when the value at idx is a float (a number, not a 5.4 integer) beyond
+ * 2^53 in magnitude: whole, perhaps, but not exact. */
+int imbL_isbigfloat(lua_State *L, int idx);
 void imbL_pushint64(lua_State *L, int64_t v);
 int imbL_status_error(lua_State *L, imb_status s, const char *field, const char *what);
-/* luaL_error without the "file:line:" prefix: the message names the field, and
- * the Lua layer prefixes the public function's name, so a position would only
- * point into imbill's own files. */
+/* Raises imbill's error object (lua/imbill/internal/errors.lua): fn and field
+ * may be NULL, value_idx 0 when there is no value to show.  Never a file
+ * position: the field is what tells a user where to look.  Where that Lua
+ * module is not on the path (the core loaded alone), a plain string. */
+int imbL_raise(lua_State *L, const char *fn, const char *field, int value_idx, const char *fmt, ...);
+/* imbL_raise with the whole message in fmt ("field: what, got value") and no
+ * fn: the Lua layer names the public function. */
 int imbL_error(lua_State *L, const char *fmt, ...);
 /* The value at idx as shown in an error message: numbers and strings as text,
  * anything else by its type name.  Never converts the stack slot in place. */
 const char *imbL_show(lua_State *L, int idx);
+/* A string input as a message quotes it: control bytes escaped, at most 60
+ * bytes and then "... (N bytes)".  The result stays on the stack. */
+const char *imbL_bounded(lua_State *L, int idx);
+/* The same for a C string of len bytes, the escaped text at most max bytes
+ * before "... (N bytes)". */
+const char *imbL_escaped(lua_State *L, const char *s, size_t len, size_t max);
 /* Pushes the decimal text of v (lua_pushfstring has no 64-bit conversion) and
  * returns it; the string stays on the stack. */
 const char *imbL_i64str(lua_State *L, int64_t v);
@@ -52,6 +78,9 @@ void imbL_open_calendar(lua_State *L);
 void imbL_open_pricing(lua_State *L);
 void imbL_open_meter(lua_State *L);
 void imbL_open_grid(lua_State *L);
+void imbL_open_policy(lua_State *L);
+/* where a charge's line steps (pricing.c) */
+void imbL_open_steps(lua_State *L);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

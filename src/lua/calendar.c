@@ -11,8 +11,8 @@ static int c_parse_date(lua_State *L) {
   const char *s = lua_tolstring(L, 1, &len);
   imb_status st = imb_date_parse(s, len, &day);
   if (st == IMB_ESYNTAX)
-    return imbL_error(L, "%s: malformed date '%s' (expected YYYY-MM-DD)", field, s);
-  if (st) return imbL_error(L, "%s: no such date '%s'", field, s);
+    return imbL_error(L, "%s: malformed date '%s' (expected YYYY-MM-DD)", field, imbL_bounded(L, 1));
+  if (st) return imbL_error(L, "%s: no such date '%s'", field, imbL_bounded(L, 1));
   lua_pushinteger(L, day);
   return 1;
 }
@@ -26,8 +26,8 @@ static int c_parse_month(lua_State *L) {
   const char *s = lua_tolstring(L, 1, &len);
   imb_status st = imb_month_parse(s, len, &month);
   if (st == IMB_ESYNTAX)
-    return imbL_error(L, "%s: malformed month '%s' (expected YYYY-MM)", field, s);
-  if (st) return imbL_error(L, "%s: no such month '%s'", field, s);
+    return imbL_error(L, "%s: malformed month '%s' (expected YYYY-MM)", field, imbL_bounded(L, 1));
+  if (st) return imbL_error(L, "%s: no such month '%s'", field, imbL_bounded(L, 1));
   lua_pushinteger(L, month);
   return 1;
 }
@@ -95,7 +95,33 @@ static int c_days_in_month(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg calendar_funcs[] = {{"parse_date", c_parse_date},
+/* core.parse_tz(s) -> seconds east of UTC | nil, "malformed" | "out of range".
+ * Returns rather than raises: dates.tz_offset names the field and the value,
+ * and the event-log reader reports a bad line without stopping. */
+static int c_parse_tz(lua_State *L) {
+  size_t len;
+  int32_t off;
+  const char *s = luaL_checklstring(L, 1, &len);
+  imb_status st = imb_tz_parse(s, len, &off);
+  if (st) {
+    lua_pushnil(L);
+    lua_pushstring(L, st == IMB_ERANGE ? "out of range" : "malformed");
+    return 2;
+  }
+  lua_pushinteger(L, off);
+  return 1;
+}
+
+/* core.tz_valid(seconds) -> whether the offset is whole minutes within
+ * -12:00 .. +14:00 (false for anything that is not a whole number). */
+static int c_tz_valid(lua_State *L) {
+  int64_t off;
+  lua_pushboolean(L, imbL_toint64(L, 1, &off) && imb_tz_valid(off));
+  return 1;
+}
+
+static const luaL_Reg calendar_funcs[] = {{"parse_tz", c_parse_tz},
+                                          {"tz_valid", c_tz_valid},{"parse_date", c_parse_date},
                                           {"parse_month", c_parse_month},
                                           {"format_date", c_format_date},
                                           {"format_month", c_format_month},
@@ -106,4 +132,10 @@ static const luaL_Reg calendar_funcs[] = {{"parse_date", c_parse_date},
                                           {"days_in_month", c_days_in_month},
                                           {NULL, NULL}};
 
-void imbL_open_calendar(lua_State *L) { imbL_setfuncs(L, calendar_funcs, 0); }
+void imbL_open_calendar(lua_State *L) {
+  imbL_setfuncs(L, calendar_funcs, 0);
+  lua_pushinteger(L, IMB_TZ_MIN);
+  lua_setfield(L, -2, "TZ_MIN");
+  lua_pushinteger(L, IMB_TZ_MAX);
+  lua_setfield(L, -2, "TZ_MAX");
+}

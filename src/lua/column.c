@@ -90,55 +90,29 @@ static void cache_give(col_cache *k, int64_t *v, size_t cap) {
   imb_col_free(v);
 }
 
-#define COL_MAX_N (((size_t)-1 / 2 - sizeof(col_ud)) / sizeof(int64_t))
+/* the last whole number a double holds exactly */
+#define COL_EXACT ((int64_t)1 << 53)
 
-#define ERRORS_KEY "imbill.internal.errors"
+#define COL_MAX_N (((size_t)-1 / 2 - sizeof(col_ud)) / sizeof(int64_t))
 
 /* ---- errors ------------------------------------------------------------ */
 
-/* imbill.internal.errors, loaded once and kept in the registry; nil when it
- * cannot be loaded (the message then falls back to a plain string). */
-static int push_errors(lua_State *L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, ERRORS_KEY);
-  if (lua_istable(L, -1)) return 1;
-  lua_pop(L, 1);
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, ERRORS_KEY);
-  if (lua_pcall(L, 1, 1, 0) != 0 || !lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushnil(L);
-    return 0;
-  }
-  lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, ERRORS_KEY);
-  return 1;
-}
-
-int imbL_fail(lua_State *L, const char *fn, const char *field, const char *msg, int vidx) {
-  if (vidx < 0) vidx = lua_gettop(L) + 1 + vidx;
-  if (!push_errors(L)) {
-    if (vidx) return imbL_error(L, "%s: %s: %s, got %s", fn, field, msg, imbL_show(L, vidx));
-    return imbL_error(L, "%s: %s: %s", fn, field, msg);
-  }
-  int e = lua_gettop(L);
-  lua_getfield(L, e, "new");
-  lua_pushstring(L, fn);
-  lua_pushstring(L, field);
-  lua_pushstring(L, msg);
-  if (vidx) lua_pushvalue(L, vidx);
-  else lua_getfield(L, e, "NOVALUE");
-  lua_call(L, 4, 1);
-  return lua_error(L);
-}
-
-int imbL_fail_int(lua_State *L, const char *fn, const char *field, const char *msg, int64_t v) {
+int imbL_raise_int(lua_State *L, const char *fn, const char *field, int64_t v, const char *msg) {
 #if LUA_VERSION_NUM >= 503
   lua_pushinteger(L, (lua_Integer)v);
 #else
   if (v > ((int64_t)1 << 53) || v < -((int64_t)1 << 53)) imbL_i64str(L, v); /* a string: never rounded */
   else lua_pushnumber(L, (lua_Number)v);
 #endif
-  return imbL_fail(L, fn, field, msg, -1);
+  return imbL_raise(L, fn, field, -1, "%s", msg);
+}
+
+int imbL_threads(lua_State *L, int idx) {
+  if (lua_isnoneornil(L, idx)) return 0;
+  int64_t t;
+  if (!imbL_toint64(L, idx, &t) || t < 0 || t > IMB_THREADS_MAX)
+    imbL_raise(L, NULL, "threads", idx, "expected 0 (every core) .. %d", IMB_THREADS_MAX);
+  return (int)t;
 }
 
 void imbL_pushcount(lua_State *L, int64_t v, const char *fn, const char *field) {
@@ -148,7 +122,7 @@ void imbL_pushcount(lua_State *L, int64_t v, const char *fn, const char *field) 
   lua_pushinteger(L, (lua_Integer)v);
 #else
   if (v > ((int64_t)1 << 53) || v < -((int64_t)1 << 53))
-    imbL_fail_int(L, fn, field, "is beyond 2^53 and cannot be exact on this runtime", v);
+    imbL_raise_int(L, fn, field, v, "is beyond 2^53 and cannot be exact on this runtime");
   lua_pushnumber(L, (lua_Number)v);
 #endif
 }
@@ -179,7 +153,7 @@ static col_ud *new_ud(lua_State *L, size_t n) {
     u->heap = cache_take(cache_of(L), n, &cap);
     if (!u->heap) {
       u->heap = imb_col_alloc(n);
-      if (!u->heap) imbL_fail_int(L, "imbill.column", "n", "values do not fit in memory", (int64_t)n);
+      if (!u->heap) imbL_raise_int(L, "imbill.column", "n", (int64_t)n, "values do not fit in memory");
       u->cap = n;
       u->c.v = u->heap;
       u->c.n = n;
@@ -209,12 +183,12 @@ static int m_gc(lua_State *L) {
 }
 
 static void check_size(lua_State *L, const char *fn, const char *field, int64_t n, int vidx) {
-  if (n < 0) imbL_fail(L, fn, field, "must not be negative", vidx);
-  if ((uint64_t)n > (uint64_t)COL_MAX_N) imbL_fail(L, fn, field, "is more values than a column holds", vidx);
+  if (n < 0) imbL_raise(L, fn, field, vidx, "must not be negative");
+  if ((uint64_t)n > (uint64_t)COL_MAX_N) imbL_raise(L, fn, field, vidx, "is more values than a column holds");
 }
 
 imb_column *imbL_newcolumn(lua_State *L, size_t n) {
-  if (n > COL_MAX_N) imbL_fail_int(L, "imbill.column", "n", "is more values than a column holds", (int64_t)n);
+  if (n > COL_MAX_N) imbL_raise_int(L, "imbill.column", "n", (int64_t)n, "is more values than a column holds");
   return &new_ud(L, n)->c;
 }
 
@@ -239,31 +213,16 @@ imb_column *imbL_viewcolumn(lua_State *L, int owner_idx, int64_t *v, size_t n, i
 
 static imb_column *checkcol(lua_State *L, int idx, const char *fn) {
   imb_column *c = imbL_tocolumn(L, idx);
-  if (!c) imbL_fail(L, fn, idx == 1 ? "self" : "column", "expected a column (call it as col:method(...))", idx);
+  if (!c) imbL_raise(L, fn, idx == 1 ? "self" : "column", idx, "expected a column (call it as col:method(...))");
   return c;
-}
-
-/* 1 when the number at idx is whole but beyond 2^53, where a double is no
- * longer exact (LuaJIT and 5.1 only: 5.4 has integers). */
-static int beyond_exact(lua_State *L, int idx) {
-#if LUA_VERSION_NUM < 503
-  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
-  lua_Number d = lua_tonumber(L, idx);
-  /* every finite double that large is whole */
-  return (d > 9007199254740992.0 || d < -9007199254740992.0) && d - d == 0;
-#else
-  (void)L;
-  (void)idx;
-  return 0;
-#endif
 }
 
 /* A whole number at idx, for fn's field. */
 static int64_t int_arg(lua_State *L, int idx, const char *fn, const char *field) {
   int64_t v;
   if (!imbL_toint64(L, idx, &v)) {
-    if (beyond_exact(L, idx)) imbL_fail(L, fn, field, "is beyond 2^53 and cannot be exact on this runtime", idx);
-    imbL_fail(L, fn, field, "expected a whole number", idx);
+    if (imbL_isbigfloat(L, idx)) imbL_raise(L, fn, field, idx, "is beyond 2^53 and cannot be exact on this runtime");
+    imbL_raise(L, fn, field, idx, "expected a whole number");
   }
   return v;
 }
@@ -273,14 +232,14 @@ static size_t pos_arg(lua_State *L, int idx, const imb_column *c, const char *fn
   int64_t i = int_arg(L, idx, fn, field);
   if (i < 1 || (uint64_t)i > (uint64_t)c->n) {
     lua_pushfstring(L, "expected a position in the column (1 .. %s)", imbL_i64str(L, (int64_t)c->n));
-    imbL_fail(L, fn, field, lua_tostring(L, -1), idx);
+    imbL_raise(L, fn, field, idx, "%s", lua_tostring(L, -1));
   }
   return (size_t)(i - 1);
 }
 
 /* ---- filling from Lua arrays -------------------------------------------- */
 
-imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *field, int counts) {
+imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *fn, const char *field, int counts) {
   if (idx < 0) idx = lua_gettop(L) + 1 + idx;
   size_t n = (size_t)imbL_rawlen(L, idx);
   imb_column *c = imbL_newcolumn(L, n);
@@ -291,7 +250,8 @@ imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *field, int count
     int isint = 0;
     int t = lua_rawgeti(L, idx, (lua_Integer)(i + 1));
     x = (int64_t)lua_tointegerx(L, -1, &isint);
-    int ok = t == LUA_TNUMBER && isint;
+    /* a float past 2^53 is whole but not exact: refused, as on LuaJIT */
+    int ok = t == LUA_TNUMBER && isint && ((x <= COL_EXACT && x >= -COL_EXACT) || !imbL_isbigfloat(L, -1));
 #else
     lua_rawgeti(L, idx, (int)(i + 1));
     int ok = imbL_toint64(L, -1, &x);
@@ -301,17 +261,16 @@ imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *field, int count
       lua_pop(L, 1);
       continue;
     }
-    if (counts) {
-      /* the messages core.totals gives for an array */
-      if (beyond_exact(L, -1))
-        imbL_error(L, "%s[%d]: %s is beyond 2^53 and cannot be exact on this runtime", field, (int)(i + 1),
-                   imbL_show(L, -1));
-      imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)(i + 1), imbL_show(L, -1));
-    }
+    /* counts: the messages core.totals gives for an array */
+    int vi = lua_gettop(L);
+    int big = imbL_isbigfloat(L, vi);
+    const char *shown = imbL_show(L, vi);
     lua_pushfstring(L, "%s[%d]", field, (int)(i + 1));
-    imbL_fail(L, "imbill.column", lua_tostring(L, -1),
-              beyond_exact(L, -2) ? "is beyond 2^53 and cannot be exact on this runtime" : "expected a whole number",
-              -2);
+    if (big && counts)
+      imbL_raise(L, fn, lua_tostring(L, -1), 0, "%s is beyond 2^53 and cannot be exact on this runtime", shown);
+    imbL_raise(L, fn, lua_tostring(L, -1), vi, "%s",
+               big ? "is beyond 2^53 and cannot be exact on this runtime"
+                   : counts ? "expected a whole number >= 0" : "expected a whole number");
   }
   return c;
 }
@@ -332,8 +291,11 @@ static int c_new(lua_State *L) {
 
 /* core.column_from(array [, field [, counts]]) */
 static int c_from(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  imbL_arraycolumn(L, 1, luaL_optstring(L, 2, "values"), lua_toboolean(L, 3));
+  int counts = lua_toboolean(L, 3);
+  const char *field = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "values";
+  if (!lua_istable(L, 1)) imbL_raise(L, "imbill.column", field, 1, "expected an array of whole numbers");
+  /* counts are priced by imbill.totals, which names itself */
+  imbL_arraycolumn(L, 1, counts ? NULL : "imbill.column", field, counts);
   return 1;
 }
 
@@ -350,13 +312,13 @@ static int c_range(lua_State *L) {
   const char *fn = "imbill.column";
   int64_t from = int_arg(L, 1, fn, "from"), to = int_arg(L, 2, fn, "to");
   int64_t step = lua_isnoneornil(L, 3) ? 1 : int_arg(L, 3, fn, "step");
-  if (step < 1) imbL_fail(L, fn, "step", "must be at least 1", 3);
-  if (to < from) imbL_fail(L, fn, "to", "is below from", 2);
+  if (step < 1) imbL_raise(L, fn, "step", 3, "must be at least 1");
+  if (to < from) imbL_raise(L, fn, "to", 2, "is below from");
   /* (to - from) / step + 1 values, in unsigned arithmetic: to - from may pass 2^63 */
   uint64_t count = ((uint64_t)to - (uint64_t)from) / (uint64_t)step + 1;
-  if (count > (uint64_t)COL_MAX_N) imbL_fail(L, fn, "to", "gives more values than a column holds", 2);
+  if (count > (uint64_t)COL_MAX_N) imbL_raise(L, fn, "to", 2, "gives more values than a column holds");
   imb_column *c = imbL_newcolumn(L, (size_t)count);
-  if (imb_col_range(c->v, c->n, from, step)) imbL_fail(L, fn, "to", "gives a value beyond 64 bits", 2);
+  if (imb_col_range(c->v, c->n, from, step)) imbL_raise(L, fn, "to", 2, "gives a value beyond 64 bits");
   return 1;
 }
 
@@ -366,7 +328,7 @@ static int c_random(lua_State *L) {
   int64_t n = int_arg(L, 1, fn, "n"), lo = int_arg(L, 2, fn, "min"), hi = int_arg(L, 3, fn, "max");
   int64_t seed = int_arg(L, 4, fn, "seed");
   check_size(L, fn, "n", n, 1);
-  if (hi < lo) imbL_fail(L, fn, "max", "is below min", 3);
+  if (hi < lo) imbL_raise(L, fn, "max", 3, "is below min");
   imb_column *c = imbL_newcolumn(L, (size_t)n);
   imb_col_random(c->v, c->n, (uint64_t)seed, lo, hi);
   return 1;
@@ -374,33 +336,33 @@ static int c_random(lua_State *L) {
 
 /* core.column_scale(col, ppm): round_half_up(v * ppm / 10^6) */
 static int c_scale(lua_State *L) {
-  imb_column *c = checkcol(L, 1, "column:scale");
-  int64_t ppm = int_arg(L, 2, "column:scale", "ratio");
+  imb_column *c = checkcol(L, 1, "imbill.column");
+  int64_t ppm = int_arg(L, 2, "imbill.column", "ratio");
   size_t bad = 0;
   imb_column *o = imbL_newcolumn(L, c->n);
   if (imb_col_scale(o->v, c->v, c->n, ppm, &bad)) {
-    lua_pushfstring(L, "[%d]", (int)(bad + 1));
-    imbL_fail_int(L, "column:scale", lua_tostring(L, -1), "times the ratio does not fit in 64 bits", c->v[bad]);
+    lua_pushfstring(L, "values[%d]", (int)(bad + 1));
+    imbL_raise_int(L, "imbill.column", lua_tostring(L, -1), c->v[bad], "times the ratio does not fit in 64 bits");
   }
   return 1;
 }
 
 /* core.column_add(col, col | whole number) */
 static int c_add(lua_State *L) {
-  imb_column *a = checkcol(L, 1, "column:add");
+  imb_column *a = checkcol(L, 1, "imbill.column");
   imb_column *b = imbL_tocolumn(L, 2);
   int64_t k = 0;
   size_t bad = 0;
-  if (!b) k = int_arg(L, 2, "column:add", "x");
+  if (!b) k = int_arg(L, 2, "imbill.column", "right operand");
   if (b && b->n != a->n) {
     lua_pushfstring(L, "has %s values where the column has %s", imbL_i64str(L, (int64_t)b->n),
                     imbL_i64str(L, (int64_t)a->n));
-    imbL_fail(L, "column:add", "x", lua_tostring(L, -1), 0);
+    imbL_raise(L, "imbill.column", "right operand", 0, "%s", lua_tostring(L, -1));
   }
   imb_column *o = imbL_newcolumn(L, a->n);
   if (imb_col_add(o->v, a->v, b ? b->v : &k, b ? 1 : 0, a->n, &bad)) {
-    lua_pushfstring(L, "[%d]", (int)(bad + 1));
-    imbL_fail_int(L, "column:add", lua_tostring(L, -1), "the sum does not fit in 64 bits", a->v[bad]);
+    lua_pushfstring(L, "values[%d]", (int)(bad + 1));
+    imbL_raise_int(L, "imbill.column", lua_tostring(L, -1), a->v[bad], "the sum does not fit in 64 bits");
   }
   return 1;
 }
@@ -410,15 +372,14 @@ static int c_grow(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:grow");
   int64_t g = int_arg(L, 2, "column:grow", "rate"), months = int_arg(L, 3, "column:grow", "months");
   size_t bad = 0;
-  if (months < 0 || months > IMB_GRID_MAX_MONTHS) imbL_fail(L, "column:grow", "months", "expected 0 .. 1200", 3);
+  if (months < 0 || months > IMB_GRID_MAX_MONTHS) imbL_raise(L, "column:grow", "months", 3, "expected 0 .. 1200");
   if (g <= -1000000 || g > 100000000)
-    imbL_fail(L, "column:grow", "rate", "must be above -100% and at most 10000% (in ppm)", 2);
+    imbL_raise(L, "column:grow", "rate", 2, "must be above -100%% and at most 10000%% (in ppm)");
   imb_column *o = imbL_newcolumn(L, c->n);
   imb_status s = imb_col_grow(o->v, c->v, c->n, g, (int32_t)months, &bad);
   if (s) {
-    lua_pushfstring(L, "[%d]", (int)(bad + 1));
-    imbL_fail_int(L, "column:grow", lua_tostring(L, -1),
-                  s == IMB_ERANGE ? "must not be negative to grow" : "grows beyond 64 bits", c->v[bad]);
+    lua_pushfstring(L, "values[%d]", (int)(bad + 1));
+    imbL_raise_int(L, "column:grow", lua_tostring(L, -1), c->v[bad], s == IMB_ERANGE ? "must not be negative to grow" : "grows beyond 64 bits");
   }
   return 1;
 }
@@ -473,7 +434,7 @@ static int m_set(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:set");
   size_t i = pos_arg(L, 2, c, "column:set", "i");
   int64_t v = int_arg(L, 3, "column:set", "v");
-  if (c->readonly) imbL_fail(L, "column:set", "self", "is read-only (a grid's results): col:copy() gives one to change", 0);
+  if (c->readonly) imbL_raise(L, "column:set", "self", 0, "is read-only (a grid's results): col:copy() gives one to change");
   c->v[i] = v;
   lua_settop(L, 1);
   return 1;
@@ -482,7 +443,7 @@ static int m_set(lua_State *L) {
 static int m_sum(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:sum");
   int64_t sum;
-  if (imb_stats_sum(c->v, c->n, &sum)) imbL_fail(L, "column:sum", "self", "the sum does not fit in 64 bits", 0);
+  if (imb_stats_sum(c->v, c->n, &sum)) imbL_raise(L, "column:sum", "self", 0, "the sum does not fit in 64 bits");
   imbL_pushcount(L, sum, "column:sum", "sum");
   return 1;
 }
@@ -506,7 +467,7 @@ static int m_mean(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:mean");
   int64_t sum, mean;
   if (c->n == 0) return 0;
-  if (imb_stats_sum(c->v, c->n, &sum)) imbL_fail(L, "column:mean", "self", "the sum does not fit in 64 bits", 0);
+  if (imb_stats_sum(c->v, c->n, &sum)) imbL_raise(L, "column:mean", "self", 0, "the sum does not fit in 64 bits");
   imb_muldiv(sum, 1, (int64_t)c->n, &mean);
   imbL_pushcount(L, mean, "column:mean", "mean");
   return 1;
@@ -529,7 +490,7 @@ static int c_percentiles(lua_State *L) {
     int64_t p, v;
     lua_rawgeti(L, 2, j);
     if (!imbL_toint64(L, -1, &p) || p < 0 || p > 1000000)
-      return imbL_fail(L, "column:percentile", "p", "expected 0 .. 10^6 parts per million", -1);
+      return imbL_raise(L, "column:percentile", "p", -1, "expected 0 .. 10^6 parts per million");
     lua_pop(L, 1);
     imb_stats_percentile(c->v, c->n, p, scratch, &v);
     imbL_pushcount(L, v, "column:percentile", "value");
@@ -545,18 +506,17 @@ static int m_totable(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) from = pos_arg(L, 2, c, "column:totable", "from");
   if (!lua_isnoneornil(L, 3)) {
     to = pos_arg(L, 3, c, "column:totable", "to") + 1;
-    if (to <= from) imbL_fail(L, "column:totable", "to", "is below from", 3);
+    if (to <= from) imbL_raise(L, "column:totable", "to", 3, "is below from");
   }
-  if (to - from > (size_t)INT32_MAX) imbL_fail(L, "column:totable", "self", "has too many values for a Lua array", 0);
+  if (to - from > (size_t)INT32_MAX) imbL_raise(L, "column:totable", "self", 0, "has too many values for a Lua array");
   lua_createtable(L, (int)(to - from), 0);
   for (size_t i = from; i < to; i++) {
 #if LUA_VERSION_NUM >= 503
     lua_pushinteger(L, (lua_Integer)c->v[i]);
 #else
     if (c->v[i] > ((int64_t)1 << 53) || c->v[i] < -((int64_t)1 << 53)) {
-      lua_pushfstring(L, "[%d]", (int)(i + 1));
-      imbL_fail_int(L, "column:totable", lua_tostring(L, -1), "is beyond 2^53 and cannot be exact on this runtime",
-                    c->v[i]);
+      lua_pushfstring(L, "values[%d]", (int)(i + 1));
+      imbL_raise_int(L, "column:totable", lua_tostring(L, -1), c->v[i], "is beyond 2^53 and cannot be exact on this runtime");
     }
     lua_pushnumber(L, (lua_Number)c->v[i]);
 #endif

@@ -18,14 +18,18 @@ imb_column *imbL_newcolumn(lua_State *L, size_t n);
 /* A new column viewing n values owned by the object at owner_idx, which the
  * column keeps alive; readonly forbids col:set. */
 imb_column *imbL_viewcolumn(lua_State *L, int owner_idx, int64_t *v, size_t n, int readonly);
-/* A new column holding a Lua array's values, pushed on the stack.  Counts
- * (counts = 1) must be whole numbers >= 0; an error names field[i]. */
-imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *field, int counts);
-/* Raises imbill's error object { fn, field, msg, value } (value: the Lua value
- * at vidx, or none when vidx is 0). */
-int imbL_fail(lua_State *L, const char *fn, const char *field, const char *msg, int vidx);
-/* The same with an int64 value shown. */
-int imbL_fail_int(lua_State *L, const char *fn, const char *field, const char *msg, int64_t v);
+/* A new column holding a Lua array's values (read raw), pushed on the stack.
+ * Counts (counts = 1) must be whole numbers >= 0; an error names fn (NULL:
+ * the Lua layer names it) and field[i]. */
+imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *fn, const char *field, int counts);
+/* imbL_raise showing an int64 value (on LuaJIT as text past 2^53: never
+ * rounded). */
+int imbL_raise_int(lua_State *L, const char *fn, const char *field, int64_t v, const char *msg);
+/* The most threads a batch or a grid may be asked for. */
+#define IMB_THREADS_MAX 1024
+/* The threads option at idx: nil or none is 0 (every core); otherwise a whole
+ * number 0 .. IMB_THREADS_MAX, or an error naming the field threads. */
+int imbL_threads(lua_State *L, int idx);
 /* Pushes v as a Lua integer; on LuaJIT a value beyond 2^53 is an error that
  * names fn and field. */
 void imbL_pushcount(lua_State *L, int64_t v, const char *fn, const char *field);

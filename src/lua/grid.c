@@ -123,10 +123,9 @@ static int g_run(lua_State *L) {
     int64_t c = check_nonneg(L, 2, "count");
     if ((uint64_t)c < (uint64_t)left) count = (size_t)c;
   }
-  int64_t threads = lua_isnoneornil(L, 3) ? 0 : check_nonneg(L, 3, "threads");
-  if (threads > 1024) return luaL_error(L, "threads: expected 0 (every core) .. 1024, got %s", lua_tostring(L, 3));
+  int threads = imbL_threads(L, 3);
   size_t bad = 0;
-  imb_status s = imb_grid_run_par(&u->g, u->done, u->done + count, u->out + u->done, &bad, (int)threads);
+  imb_status s = imb_grid_run_par(&u->g, u->done, u->done + count, u->out + u->done, &bad, threads);
   if (s) {
     size_t per = u->g.n_growth * u->g.n_start;
     return luaL_error(L, "scenario %d (edition %d, growth %d, start %d): %s", (int)(bad + 1), (int)(bad / per + 1),

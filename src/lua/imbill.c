@@ -19,11 +19,16 @@ void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
 }
 #endif
 
+/* One rule on every runtime (the Lua layer's check.count follows it too): a
+ * float is a whole number only when it is integral and at most 2^53 in
+ * magnitude, the last integers a double holds exactly; beyond that two
+ * counts can be the same float.  Lua 5.4 integers are exact at any size. */
 int imbL_toint64(lua_State *L, int idx, int64_t *out) {
 #if LUA_VERSION_NUM >= 503
   int ok = 0;
   lua_Integer v = lua_tointegerx(L, idx, &ok);
   if (!ok || lua_type(L, idx) != LUA_TNUMBER) return 0;
+  if (imbL_isbigfloat(L, idx)) return 0;
   *out = (int64_t)v;
   return 1;
 #else
@@ -37,12 +42,69 @@ int imbL_toint64(lua_State *L, int idx, int64_t *out) {
 #endif
 }
 
+#define ERRORS_NEW "imbill.errors.new"
+
+/* Stack: the message on top.  Builds the error object around it and raises. */
+static int raise_msg(lua_State *L, const char *fn, const char *field, int value_idx) {
+  if (value_idx < 0) value_idx = lua_gettop(L) + value_idx; /* below the message */
+  lua_getfield(L, LUA_REGISTRYINDEX, ERRORS_NEW);
+  if (!lua_isfunction(L, -1)) {
+    lua_pop(L, 1);
+    if (field) lua_pushfstring(L, "%s: %s", field, lua_tostring(L, -1)), lua_remove(L, -2);
+    if (fn) lua_pushfstring(L, "%s: %s", fn, lua_tostring(L, -1)), lua_remove(L, -2);
+    return lua_error(L);
+  }
+  lua_insert(L, -2);
+  if (fn) lua_pushstring(L, fn); else lua_pushnil(L);
+  if (field) lua_pushstring(L, field); else lua_pushnil(L);
+  lua_pushvalue(L, -3); /* the message */
+  lua_remove(L, -4);
+  if (value_idx > 0) lua_pushvalue(L, value_idx);
+  else lua_getfield(L, LUA_REGISTRYINDEX, "imbill.errors.novalue");
+  lua_call(L, 4, 1);
+  return lua_error(L);
+}
+
+int imbL_raise(lua_State *L, const char *fn, const char *field, int value_idx, const char *fmt, ...) {
+  if (value_idx < 0) value_idx = lua_gettop(L) + value_idx + 1;
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  return raise_msg(L, fn, field, value_idx);
+}
+
+int imbL_isbigfloat(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+#if LUA_VERSION_NUM >= 503
+  if (lua_isinteger(L, idx)) return 0;
+#endif
+  lua_Number x = lua_tonumber(L, idx);
+  return x == x && (x > (lua_Number)IMB_MAX_EXACT || x < -(lua_Number)IMB_MAX_EXACT);
+}
+
 int imbL_error(lua_State *L, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   lua_pushvfstring(L, fmt, ap);
   va_end(ap);
-  return lua_error(L);
+  return raise_msg(L, NULL, NULL, 0);
+}
+
+/* The error module is plain Lua with no dependency on this module, so it can
+ * be loaded while this one opens. */
+static void open_errors(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "imbill.internal.errors");
+  if (lua_pcall(L, 1, 1, 0) != 0 || !lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_getfield(L, -1, "new");
+  lua_setfield(L, LUA_REGISTRYINDEX, ERRORS_NEW);
+  lua_getfield(L, -1, "NOVALUE");
+  lua_setfield(L, LUA_REGISTRYINDEX, "imbill.errors.novalue");
+  lua_pop(L, 1);
 }
 
 const char *imbL_i64str(lua_State *L, int64_t v) {
@@ -52,9 +114,62 @@ const char *imbL_i64str(lua_State *L, int64_t v) {
   return lua_tostring(L, -1);
 }
 
+/* At most this many bytes of an input are echoed in a message, control
+ * bytes escaped: a 1 MB string must not make a 1 MB message, and a NUL must
+ * not cut one short (lua/imbill/internal/errors.lua's rule, for C). */
+#define ECHO 60
+
+/* Escapes at most max_in bytes of s, and stops before the text passes
+ * max_out bytes (an escaped control byte takes four). */
+static const char *escape(lua_State *L, const char *s, size_t len, size_t max_in, size_t max_out) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  size_t cut = len <= max_in ? len : max_in, out = 0;
+  /* never end inside a UTF-8 sequence */
+  while (cut > 1 && cut < len && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+  for (size_t i = 0; i < cut; i++) {
+    unsigned char c = (unsigned char)s[i];
+    size_t w = (c == '\\' || c == '\'') ? 2 : (c < 0x20 || c == 0x7f) ? 4 : 1;
+    if (c >= 0xC0) /* a UTF-8 sequence goes in whole or not at all */
+      while (i + w < cut && ((unsigned char)s[i + w] & 0xC0) == 0x80) w++;
+    if (c < 0x80 || c >= 0xC0) {
+      if (out + w > max_out) {
+        cut = i;
+        break;
+      }
+      out += w;
+    }
+    if (c == '\\' || c == '\'') {
+      luaL_addchar(&b, '\\');
+      luaL_addchar(&b, (char)c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char esc[8];
+      snprintf(esc, sizeof esc, "\\x%02x", c);
+      luaL_addstring(&b, esc);
+    } else {
+      luaL_addchar(&b, (char)c);
+    }
+  }
+  if (cut < len) {
+    char more[48];
+    snprintf(more, sizeof more, "... (%lu bytes)", (unsigned long)len);
+    luaL_addstring(&b, more);
+  }
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
+const char *imbL_bounded(lua_State *L, int idx) {
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  return escape(L, s, len, ECHO, 4 * ECHO);
+}
+
+const char *imbL_escaped(lua_State *L, const char *s, size_t len, size_t max) { return escape(L, s, len, max, max); }
+
 const char *imbL_show(lua_State *L, int idx) {
   int t = lua_type(L, idx);
-  if (t == LUA_TSTRING) return lua_tostring(L, idx);
+  if (t == LUA_TSTRING) return imbL_bounded(L, idx);
   if (t == LUA_TNUMBER) {
     /* a copy: lua_tostring would turn the slot itself into a string (5.1) */
     lua_pushvalue(L, idx);
@@ -66,14 +181,8 @@ const char *imbL_show(lua_State *L, int idx) {
 int64_t imbL_checkint64(lua_State *L, int idx, const char *field) {
   int64_t v = 0;
   if (!imbL_toint64(L, idx, &v)) {
-#if LUA_VERSION_NUM < 503
-    if (lua_type(L, idx) == LUA_TNUMBER) {
-      lua_Number x = lua_tonumber(L, idx);
-      if (x == x && (x > (lua_Number)IMB_MAX_EXACT || x < -(lua_Number)IMB_MAX_EXACT))
-        imbL_error(L, "%s: %s is beyond 2^53 and cannot be exact on this runtime", field,
-                   imbL_show(L, idx));
-    }
-#endif
+    if (imbL_isbigfloat(L, idx))
+      imbL_error(L, "%s: %s is beyond 2^53 and cannot be exact on this runtime", field, imbL_show(L, idx));
     imbL_error(L, "%s: expected a whole number, got %s", field, imbL_show(L, idx));
   }
   return v;
@@ -116,13 +225,57 @@ void imbL_newclass(lua_State *L, const char *name, const luaL_Reg *meta, const l
 
 IMB_API int luaopen_imbill_core(lua_State *L);
 
+typedef const char *(*namer)(int32_t);
+
+static void push_names(lua_State *L, const char *field, namer f, int n) {
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushstring(L, f(i));
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, field);
+}
+
+static void set_const(lua_State *L, const char *field, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, field);
+}
+
+/* The core's enumerations and bounds, which the Lua layer checks data
+ * against (books, events, series): defined once, in C. */
+static void open_names(lua_State *L) {
+  push_names(L, "GROUP_TYPES", imb_gtype_name, IMB_G_COUNT);
+  push_names(L, "FEATURES", imb_feature_name, IMB_F_COUNT);
+  push_names(L, "ACTIONS", imb_action_name, IMB_A_COUNT);
+  push_names(L, "LIMITS", imb_limit_name, IMB_L_COUNT);
+  push_names(L, "TRTC_TIERS", imb_trtc_tier_name, IMB_TRTC_TIERS);
+  set_const(L, "ID_MAX", IMB_ID_MAX);
+  set_const(L, "DEDUP_DAYS", IMB_DEDUP_DAYS);
+  set_const(L, "LOGIN_LATE_DAYS", IMB_LOGIN_LATE_DAYS);
+  set_const(L, "FUTURE_DAYS", IMB_FUTURE_DAYS);
+  set_const(L, "CLOCK_AHEAD", IMB_CLOCK_AHEAD);
+  set_const(L, "EDITION_MAXLEN", IMB_EDITION_MAXLEN);
+  set_const(L, "MIN_YEAR", IMB_MIN_YEAR);
+  set_const(L, "MAX_YEAR", IMB_MAX_YEAR);
+  set_const(L, "DAY_MIN", IMB_DAY_MIN);
+  set_const(L, "DAY_MAX", IMB_DAY_MAX);
+  set_const(L, "GRID_MAX_MONTHS", IMB_GRID_MAX_MONTHS);
+  set_const(L, "NO_DAY", IMB_NO_DAY);
+  set_const(L, "INSTANT_MIN", (lua_Integer)(IMB_DAY_MIN + 1) * 86400);
+  set_const(L, "INSTANT_END", (lua_Integer)IMB_DAY_MAX * 86400);
+}
+
 int luaopen_imbill_core(lua_State *L) {
+  open_errors(L);
   lua_newtable(L);
   imbL_open_money(L);
   imbL_open_calendar(L);
   imbL_open_pricing(L);
   imbL_open_meter(L);
   imbL_open_grid(L);
+  imbL_open_policy(L);
+  open_names(L);
+  imbL_open_steps(L);
   lua_pushliteral(L, "imbill.core");
   lua_setfield(L, -2, "_NAME");
   return 1;

@@ -1,74 +1,63 @@
-/* imbill.core's meter: the in-process store as a userdata, and the pure rule
- * (reads/decide) for stores written in Lua.  meter.lua adds the methods that
- * need price books (usage, change_edition, save/load) to the same method
- * table, so hot methods such as m:login are a single C call. */
+/* imbill.core's meter: the in-process store (src/core/meter.c) as a userdata.
+ * Marshalling and argument checks only: which action is allowed is the
+ * core's plan, and the sentences a refusal carries are written in Lua
+ * (lua/imbill/meter/refusals.lua), which this file calls when one is built.
+ *
+ * The userdata holds the core's meter pointer and, as its user value, the
+ * Lua side's state table (price book, add-ons, options): one object, no side
+ * table.  Methods that need price books are Lua functions in
+ * lua/imbill/meter/init.lua, added to this class's method table; they reach
+ * the core through core.meter_impl, which is not a method table. */
 #include "binding.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define METER "imbill.Meter"
-#define ID_MAX 1024
-#define BOOK_MAX 63
+#define FORMATTER "imbill.meter.refusal_message"
 
 typedef struct lmeter {
   imb_meter *m;
-  char book[BOOK_MAX + 1];
 } lmeter;
 
-static lmeter *check_lm(lua_State *L) {
-  lmeter *lm = luaL_checkudata(L, 1, METER);
-  if (!lm->m) imbL_error(L, "meter: the meter was closed");
+static lmeter *check_lm(lua_State *L, const char *fn) {
+  lmeter *lm = imbL_testudata(L, 1, METER);
+  if (!lm) imbL_raise(L, fn, "self", 1, "expected a meter: call it as m:%s(...)", strchr(fn, ':') + 1);
+  if (!lm->m) imbL_raise(L, fn, "self", 0, "the meter was closed");
   return lm;
 }
 
-static const char *shown(lua_State *L, int idx) {
-  int t = lua_type(L, idx);
-  if (t == LUA_TSTRING) {
-    lua_pushfstring(L, "\"%s\"", lua_tostring(L, idx));
-    return lua_tostring(L, -1);
-  }
-  if (t == LUA_TNUMBER) return lua_pushfstring(L, "%s", lua_tostring(L, idx));
-  return luaL_typename(L, idx);
-}
-
 static const char *check_id(lua_State *L, int idx, const char *fn, const char *field, size_t *len) {
-  if (lua_type(L, idx) != LUA_TSTRING)
-    imbL_error(L, "%s: %s: expected a non-empty string id, got %s", fn, field, shown(L, idx));
+  if (lua_type(L, idx) != LUA_TSTRING) imbL_raise(L, fn, field, idx, "expected a non-empty string id");
   const char *s = lua_tolstring(L, idx, len);
-  if (*len == 0) imbL_error(L, "%s: %s: expected a non-empty string id, got \"\"", fn, field);
-  if (*len > ID_MAX) imbL_error(L, "%s: %s: id longer than %d bytes", fn, field, ID_MAX);
+  if (*len == 0) imbL_raise(L, fn, field, idx, "expected a non-empty string id");
+  if (*len > IMB_ID_MAX) imbL_raise(L, fn, field, idx, "id longer than %d bytes", (int)IMB_ID_MAX);
   return s;
 }
 
-static int64_t check_time(lua_State *L, int idx, const char *fn) {
+static int64_t check_time(lua_State *L, int idx, const char *fn, const char *field) {
   int64_t t;
-  if (!imbL_toint64(L, idx, &t))
-    imbL_error(L, "%s: t: expected an instant in whole Unix seconds, got %s", fn, shown(L, idx));
-  /* days -719161 .. 2932895 in UTC, compared as seconds (no division on the
-   * hot path of m:logins) */
-  if (t < INT64_C(-719161) * 86400 || t >= INT64_C(2932896) * 86400)
-    imbL_error(L, "%s: t: instant %s is outside years 1..9999", fn, lua_tostring(L, idx));
+  if (!imbL_toint64(L, idx, &t)) imbL_raise(L, fn, field, idx, "expected an instant in whole Unix seconds");
+  if (imb_instant_check(t)) imbL_raise(L, fn, field, idx, "instant is outside years 1..9999");
   return t;
 }
 
-static const char *const GTYPES[] = {"Private", "Public", "ChatRoom", "AVChatRoom", "BChatRoom", "Community", NULL};
-
-static imb_gtype check_gtype(lua_State *L, int idx, const char *fn) {
+/* Tencent's newer names for two types. */
+static int32_t check_gtype(lua_State *L, int idx, const char *fn) {
   if (lua_type(L, idx) == LUA_TSTRING) {
     const char *s = lua_tostring(L, idx);
     if (strcmp(s, "Work") == 0) return IMB_G_PRIVATE;
     if (strcmp(s, "Meeting") == 0) return IMB_G_CHATROOM;
-    for (int i = 0; GTYPES[i]; i++)
-      if (strcmp(s, GTYPES[i]) == 0) return (imb_gtype)i;
+    for (int i = 0; i < IMB_G_COUNT; i++)
+      if (strcmp(s, imb_gtype_name(i)) == 0) return i;
   }
-  imbL_error(L,
-             "%s: type: unknown group type (known: Private, Public, ChatRoom, AVChatRoom, BChatRoom, "
-             "Community, and the aliases Work, Meeting), got %s",
-             fn, shown(L, idx));
-  return IMB_G_PRIVATE;
+  imbL_raise(L, fn, "type", idx,
+             "unknown group type (known: Private, Public, ChatRoom, AVChatRoom, BChatRoom, Community, and the "
+             "aliases Work, Meeting)");
+  return 0;
 }
 
 static void push_date(lua_State *L, int32_t day) {
@@ -84,17 +73,17 @@ static int64_t limit_field(lua_State *L, int t, const char *name, const char *fn
   int64_t v = IMB_UNLIMITED;
   if (!lua_isnil(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1))) {
     if (!imbL_toint64(L, -1, &v) || v < 0)
-      imbL_error(L, "%s: limits.%s: expected a whole number >= 0 or nil (unlimited), got %s", fn, name,
-                 shown(L, -1));
+      imbL_raise(L, fn, name, -1, "expected a whole number >= 0 or nil (unlimited)");
   }
   lua_pop(L, 1);
   return v;
 }
 
-/* { accounts =, ..., members = { Private =, ... } or a number, same_day_disbands = bool } */
+/* { accounts =, ..., members = { Private =, ... } or a number, features = { names },
+ *   same_day_disbands = bool } */
 static void check_limits(lua_State *L, int t, imb_limits *l, const char *fn) {
   if (t < 0) t = lua_gettop(L) + t + 1;
-  luaL_checktype(L, t, LUA_TTABLE);
+  if (!lua_istable(L, t)) imbL_raise(L, fn, "limits", t, "expected a table of limits");
   imb_limits_unlimited(l);
   l->accounts = limit_field(L, t, "accounts", fn);
   l->friends_per_user = limit_field(L, t, "friends_per_user", fn);
@@ -107,10 +96,24 @@ static void check_limits(lua_State *L, int t, imb_limits *l, const char *fn) {
   lua_getfield(L, t, "members");
   if (lua_istable(L, -1)) {
     int mt = lua_gettop(L);
-    for (int i = 0; GTYPES[i]; i++) l->members[i] = limit_field(L, mt, GTYPES[i], fn);
+    for (int i = 0; i < IMB_G_COUNT; i++) l->members[i] = limit_field(L, mt, imb_gtype_name(i), fn);
   } else if (!lua_isnil(L, -1)) {
     int64_t v = limit_field(L, t, "members", fn);
-    for (int i = 0; i < IMB_G_COUNT; i++) l->members[i] = imb_gtype_is_av((imb_gtype)i) ? IMB_UNLIMITED : v;
+    for (int i = 0; i < IMB_G_COUNT; i++) l->members[i] = imb_gtype_is_av(i) ? IMB_UNLIMITED : v;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, t, "features");
+  if (lua_istable(L, -1)) {
+    int ft = lua_gettop(L), n = (int)imbL_rawlen(L, ft);
+    for (int i = 1; i <= n; i++) {
+      lua_rawgeti(L, ft, i);
+      int f = -1;
+      for (int k = 0; k < IMB_F_COUNT && lua_type(L, -1) == LUA_TSTRING; k++)
+        if (strcmp(lua_tostring(L, -1), imb_feature_name(k)) == 0) f = k;
+      if (f < 0) imbL_raise(L, fn, "features", -1, "unknown feature");
+      l->features |= UINT32_C(1) << f;
+      lua_pop(L, 1);
+    }
   }
   lua_pop(L, 1);
   lua_getfield(L, t, "same_day_disbands");
@@ -135,109 +138,46 @@ static void push_limits(lua_State *L, const imb_limits *l) {
   push_limit(L, l->bchatroom_daily, "bchatroom_daily");
   push_limit(L, l->bchatroom_total, "bchatroom_total");
   lua_newtable(L);
-  for (int i = 0; GTYPES[i]; i++) push_limit(L, l->members[i], GTYPES[i]);
+  for (int i = 0; i < IMB_G_COUNT; i++) push_limit(L, l->members[i], imb_gtype_name(i));
   lua_setfield(L, -2, "members");
+  lua_newtable(L);
+  for (int k = 0, n = 0; k < IMB_F_COUNT; k++) {
+    if (!(l->features & (UINT32_C(1) << k))) continue;
+    lua_pushstring(L, imb_feature_name(k));
+    lua_rawseti(L, -2, ++n);
+  }
+  lua_setfield(L, -2, "features");
   lua_pushboolean(L, l->same_day_disbands);
   lua_setfield(L, -2, "same_day_disbands");
 }
 
 /* ---- refusals ---------------------------------------------------------- */
 
-static const char *code_name(int code) {
-  return code == IMB_R_CLOSED ? "closed" : NULL;
+/* The refusal codes that are not Tencent's, by name. */
+static void push_code(lua_State *L, int32_t code) {
+  if (code == IMB_R_CLOSED) lua_pushliteral(L, "closed");
+  else if (code == IMB_R_FUTURE) lua_pushliteral(L, "future");
+  else lua_pushinteger(L, code);
 }
 
-/* A sentence a support engineer can paste to a customer. */
-static void refusal_message(char *out, size_t n, const imb_refusal *r, const char *edition, const char *book,
-                            imb_gtype gt, const char *a, const char *b, int32_t day) {
-  char d[IMB_DATE_BUFSZ];
-  imb_date_format(day, d);
-  long long max = (long long)r->max, cur = (long long)r->current;
-  const char *who = r->peer ? b : a;
-  switch (r->limit) {
-  case IMB_L_ACCOUNTS:
-    snprintf(out, n, "Error 70398: the %s edition (price book %s) allows at most %lld accounts and this app has "
-             "%lld. Delete accounts that are no longer used, or upgrade to a paid edition, to create more.",
-             edition, book, max, cur);
-    return;
-  case IMB_L_NON_AV_GROUPS:
-    snprintf(out, n, "Error 10058: the %s edition (price book %s) allows at most %lld groups (Private, Public, "
-             "ChatRoom, Community) and this app has %lld. Disband unused groups or upgrade to a paid edition.",
-             edition, book, max, cur);
-    return;
-  case IMB_L_AV_GROUPS:
-    snprintf(out, n, "Error 10036: the %s edition (price book %s) allows at most %lld AVChatRoom groups at a time "
-             "and this app has %lld. Disband an AVChatRoom, upgrade, or buy the unlimited AVChatRoom add-on.",
-             edition, book, max, cur);
-    return;
-  case IMB_L_BCHATROOM_TOTAL:
-    snprintf(out, n, "Error 10036: an app can have at most %lld BChatRoom groups at a time and this app has %lld. "
-             "Disband a BChatRoom first.", max, cur);
-    return;
-  case IMB_L_BCHATROOM_DAILY:
-    snprintf(out, n, "Error 10006: at most %lld BChatRoom groups can be created per day and %lld were created on %s. "
-             "Try again the next day.", max, cur, d);
-    return;
-  case IMB_L_DAILY_NET_GROUPS:
-    snprintf(out, n, "Error 10006: the daily net group increase (groups created minus groups disbanded) is limited "
-             "to %lld and has reached %lld on %s. Disband groups or try again the next day.", max, cur, d);
-    return;
-  case IMB_L_MEMBERS_PER_GROUP:
-    snprintf(out, n, "Error 10038: group %s (%s) is full: the %s edition (price book %s) allows at most %lld members "
-             "per %s group. Upgrade, or buy the members-per-group add-on.", a, imb_gtype_name(gt), edition, book,
-             max, imb_gtype_name(gt));
-    return;
-  case IMB_L_GROUPS_PER_USER:
-    snprintf(out, n, "Error 10037: user %s has joined %lld groups, the most the %s edition (price book %s) allows. "
-             "Leave a group, upgrade, or buy the groups-per-user add-on.", b, cur, edition, book);
-    return;
-  case IMB_L_FRIENDS_PER_USER:
-    snprintf(out, n, "Error 30010: user %s already has %lld friends, the most the %s edition (price book %s) allows. "
-             "Remove a friend or upgrade the edition.", who, cur, edition, book);
-    return;
-  case IMB_L_GROUP_EXISTS:
-    snprintf(out, n, "Error 10010: group %s does not exist (it was never created or has been disbanded).", a);
-    return;
-  case IMB_L_GROUP_ID:
-    snprintf(out, n, "Error 10021: group ID %s is already used by an existing group.", a);
-    return;
-  case IMB_L_DAY_OPEN:
-    snprintf(out, n, "Not counted: %s was released from the meter (m:release); events for it can no longer be "
-             "counted exactly.", d);
-    return;
-  default:
-    snprintf(out, n, "Refused.");
-  }
-}
-
-static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, imb_action_kind k, imb_gtype gt,
-                         const char *a, const char *b, int64_t t, const char *edition) {
+/* The refusal as data; refusals.lua then writes its message (with the meter,
+ * which knows its price book and time zone). */
+/* Ids are pushed with their lengths: an id may hold a NUL, and a refusal
+ * must name the id that was refused, not a prefix of it. */
+static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, const imb_event *ev, int32_t gt,
+                         const char *edition) {
+  int32_t k = ev->kind;
+  int64_t t = ev->t;
   int32_t day = 0;
+  /* everything read from the meter is read (and its edition's name copied)
+   * before the first allocation: one may run a finalizer that closes it */
   imb_day_of(t, imb_meter_offset(lm->m), &day);
-  char msg[512];
-  refusal_message(msg, sizeof msg, r, edition, lm->book, gt, a, b ? b : "", day);
-  if (r->limit == IMB_L_DAY_OPEN && day >= imb_meter_released_before(lm->m)) {
-    /* not released: a login older than the window the users' bitmaps cover */
-    char d[IMB_DATE_BUFSZ], last[IMB_DATE_BUFSZ];
-    imb_date_format(day, d);
-    imb_date_format(imb_meter_last_day(lm->m), last);
-    snprintf(msg, sizeof msg, "Not counted: a login for %s arrived when the meter had reached %s; logins are counted "
-             "at most %d days late.", d, last, IMB_LOGIN_LATE_DAYS);
-  }
-  if (r->limit == IMB_L_BCHATROOM_DAILY) {
-    /* fill in the billing offset the generic formatter cannot know */
-    int32_t off = imb_meter_offset(lm->m);
-    char d[IMB_DATE_BUFSZ];
-    imb_date_format(day, d);
-    snprintf(msg, sizeof msg, "Error 10006: at most %lld BChatRoom groups can be created per day and %lld were "
-             "created on %s (billing day, UTC%c%02d:%02d). Try again the next day.", (long long)r->max,
-             (long long)r->current, d, off < 0 ? '-' : '+', (off < 0 ? -off : off) / 3600,
-             ((off < 0 ? -off : off) % 3600) / 60);
-  }
-  lua_createtable(L, 0, 10);
-  const char *cn = code_name(r->code);
-  if (cn) lua_pushstring(L, cn);
-  else lua_pushinteger(L, r->code);
+  int32_t last = imb_meter_last_day(lm->m), released = imb_meter_released_before(lm->m);
+  lua_pushstring(L, edition);
+  lua_createtable(L, 0, 12);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "edition");
+  push_code(L, r->code);
   lua_setfield(L, -2, "code");
   lua_pushstring(L, imb_limit_name(r->limit));
   lua_setfield(L, -2, "limit");
@@ -247,31 +187,71 @@ static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, i
     imbL_pushint64(L, r->current);
     lua_setfield(L, -2, "current");
   }
-  lua_pushstring(L, msg);
-  lua_setfield(L, -2, "message");
   lua_pushstring(L, imb_action_name(k));
   lua_setfield(L, -2, "action");
-  lua_pushstring(L, edition);
-  lua_setfield(L, -2, "edition");
   push_date(L, day);
   lua_setfield(L, -2, "day");
-  if (r->limit == IMB_L_FRIENDS_PER_USER) {
-    lua_pushstring(L, r->peer ? b : a);
+  if (r->limit == IMB_L_FEATURE) {
+    lua_pushstring(L, imb_feature_name(r->feature));
+    lua_setfield(L, -2, "feature");
+  }
+  if (k == IMB_A_CREATE_GROUP || k == IMB_A_DISBAND_GROUP || k == IMB_A_JOIN || k == IMB_A_LEAVE) {
+    lua_pushlstring(L, ev->a, ev->alen);
+    lua_setfield(L, -2, "group");
+    if (gt >= 0) {
+      lua_pushstring(L, imb_gtype_name(gt));
+      lua_setfield(L, -2, "type");
+    }
+    if (ev->b) {
+      lua_pushlstring(L, ev->b, ev->blen);
+      lua_setfield(L, -2, "user");
+    }
+  } else {
+    /* friends: the user whose list is full */
+    if (r->peer && ev->b) lua_pushlstring(L, ev->b, ev->blen);
+    else lua_pushlstring(L, ev->a, ev->alen);
     lua_setfield(L, -2, "user");
   }
+  if (r->code == IMB_R_CLOSED) {
+    lua_pushboolean(L, day < released);
+    lua_setfield(L, -2, "released");
+    if (last != INT32_MIN) {
+      push_date(L, last);
+      lua_setfield(L, -2, "latest");
+    }
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, FORMATTER);
+  if (lua_isfunction(L, -1)) {
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, 1);
+    lua_call(L, 2, 1);
+    lua_setfield(L, -2, "message");
+  } else {
+    lua_pop(L, 1);
+  }
+}
+
+/* The edition whose limits applied: the one in force at t. */
+static const char *edition_at(const lmeter *lm, int64_t t) {
+  const char *edition = "";
+  for (int s = imb_meter_segments(lm->m) - 1; s >= 0; s--) {
+    int64_t from;
+    imb_meter_segment(lm->m, s, &from, NULL, &edition, NULL, NULL);
+    if (from <= t) break;
+  }
+  return edition;
 }
 
 /* ---- actions ----------------------------------------------------------- */
 
 static int status_error(lua_State *L, imb_status st, const char *fn) {
-  if (st == IMB_ENOMEM) return imbL_error(L, "%s: out of memory", fn);
-  return imbL_error(L, "%s: %s", fn, imb_strerror(st));
+  return imbL_raise(L, fn, NULL, 0, "%s", imb_strerror(st));
 }
 
-/* Shared by every action method: (self, a, [b,] [type,] t, [event_id]). */
-static int act(lua_State *L, imb_action_kind k, int has_b, int has_type, const char *fn, const char *fa,
-               const char *fb) {
-  lmeter *lm = check_lm(L);
+/* Shared by every action method: (self, a, [type,] [b,] t, [event_id]).
+ * Returns true | true, "duplicate" | true, "unchanged" | false, refusal. */
+static int act(lua_State *L, int32_t k, int has_b, int has_type, const char *fn, const char *fa, const char *fb) {
+  lmeter *lm = check_lm(L, fn);
   imb_event ev;
   memset(&ev, 0, sizeof ev);
   ev.kind = k;
@@ -279,40 +259,29 @@ static int act(lua_State *L, imb_action_kind k, int has_b, int has_type, const c
   ev.a = check_id(L, i++, fn, fa, &ev.alen);
   if (has_type) ev.gtype = check_gtype(L, i++, fn);
   if (has_b) ev.b = check_id(L, i++, fn, fb, &ev.blen);
-  ev.t = check_time(L, i++, fn);
-  if (!lua_isnoneornil(L, i)) {
-    if (lua_type(L, i) != LUA_TSTRING) imbL_error(L, "%s: event id: expected a string, got %s", fn, shown(L, i));
-    ev.id = lua_tolstring(L, i, &ev.idlen);
-    if (ev.idlen == 0 || ev.idlen > ID_MAX) imbL_error(L, "%s: event id: expected 1..%d bytes", fn, ID_MAX);
-  }
-  if ((k == IMB_A_ADD_FRIEND || k == IMB_A_REMOVE_FRIEND) && ev.alen == ev.blen &&
-      memcmp(ev.a, ev.b, ev.alen) == 0)
-    imbL_error(L, "%s: peer: a user cannot be their own friend, got \"%s\"", fn, ev.a);
+  ev.t = check_time(L, i++, fn, "t");
+  if (!lua_isnoneornil(L, i)) ev.id = check_id(L, i, fn, "event id", &ev.idlen);
+  if ((k == IMB_A_ADD_FRIEND || k == IMB_A_REMOVE_FRIEND) && ev.alen == ev.blen && memcmp(ev.a, ev.b, ev.alen) == 0)
+    imbL_raise(L, fn, "peer", 2 + 1, "a user cannot be their own friend");
   imb_result res;
   imb_refusal r;
   imb_status st = k == IMB_A_LOGIN && !ev.id ? imb_meter_login(lm->m, ev.a, ev.alen, ev.t, &res, &r)
                                              : imb_meter_apply(lm->m, &ev, &res, &r);
   if (st) return status_error(L, st, fn);
-  if (res == IMB_APPLIED) {
-    lua_pushboolean(L, 1);
-    return 1;
-  }
+  lua_pushboolean(L, res != IMB_REFUSED);
+  if (res == IMB_APPLIED) return 1;
   if (res == IMB_DUPLICATE) {
-    lua_pushboolean(L, 1);
     lua_pushliteral(L, "duplicate");
     return 2;
   }
-  /* the edition whose limits refused: the one in force at t */
-  const char *edition = "";
-  for (int s = imb_meter_segments(lm->m) - 1; s >= 0; s--) {
-    int64_t from;
-    imb_meter_segment(lm->m, s, &from, NULL, &edition, NULL, NULL);
-    if (from <= ev.t) break;
+  if (res == IMB_UNCHANGED) {
+    lua_pushliteral(L, "unchanged");
+    return 2;
   }
-  imb_gtype gt = ev.gtype;
-  if (k != IMB_A_CREATE_GROUP) imb_meter_group_members(lm->m, ev.a, ev.alen, &gt);
-  lua_pushboolean(L, 0);
-  push_refusal(L, lm, &r, k, gt, ev.a, ev.b, ev.t, edition);
+  int32_t gt = k == IMB_A_CREATE_GROUP ? ev.gtype : -1;
+  if (k != IMB_A_CREATE_GROUP && (k == IMB_A_DISBAND_GROUP || k == IMB_A_JOIN || k == IMB_A_LEAVE))
+    imb_meter_group_members(lm->m, ev.a, ev.alen, &gt);
+  push_refusal(L, lm, &r, &ev, gt, edition_at(lm, ev.t));
   return 2;
 }
 
@@ -338,26 +307,47 @@ static int m_remove_friend(lua_State *L) {
 
 /* m:logins(users, times): many logins in one call, through the core's batched
  * entry point (the same counts as one m:login per pair, fewer cache stalls).
- * Returns how many were counted (or already counted that day).
+ * Returns how many were counted (or already counted that day).  Every element
+ * is checked before any is counted: a bad one raises an error naming it and
+ * its index, and nothing is counted.
  *
  * Each chunk is read in two passes: the first pushes the chunk's user strings
  * onto the stack and prefetches each string object (lua_topointer gives its
  * address without reading it; with millions of distinct ids every string is
  * a cache miss of its own), the second reads lengths, bytes and times into C
- * arrays once those lines are on their way. */
+ * arrays once those lines are on their way.  The strings stay on the stack
+ * while the core reads them. */
 #define LOGIN_CHUNK 1024
 static int m_logins(lua_State *L) {
-  lmeter *lm = check_lm(L);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  luaL_checktype(L, 3, LUA_TTABLE);
+  const char *fn = "meter:logins";
+  lmeter *lm = check_lm(L, fn);
+  if (!lua_istable(L, 2)) imbL_raise(L, fn, "users", 2, "expected an array of user ids");
+  if (!lua_istable(L, 3)) imbL_raise(L, fn, "times", 3, "expected an array of instants");
   int n = (int)imbL_rawlen(L, 2);
-  if ((int)imbL_rawlen(L, 3) != n) imbL_error(L, "meter:logins: users and times differ in length");
+  if ((int)imbL_rawlen(L, 3) != n)
+    imbL_raise(L, fn, "times", 0, "has %d instants for %d users", (int)imbL_rawlen(L, 3), n);
+  char field[40];
+  for (int i = 1; i <= n; i++) {
+    size_t len;
+    int64_t t;
+    lua_rawgeti(L, 2, i);
+    if (lua_type(L, -1) != LUA_TSTRING || (lua_tolstring(L, -1, &len), len == 0 || len > IMB_ID_MAX)) {
+      snprintf(field, sizeof field, "users[%d]", i);
+      check_id(L, lua_gettop(L), fn, field, &len);
+    }
+    lua_rawgeti(L, 3, i);
+    if (!imbL_toint64(L, -1, &t) || imb_instant_check(t)) {
+      snprintf(field, sizeof field, "times[%d]", i);
+      check_time(L, lua_gettop(L), fn, field);
+    }
+    lua_pop(L, 2);
+  }
   const char *ids[LOGIN_CHUNK];
   size_t lens[LOGIN_CHUNK];
   int64_t ts[LOGIN_CHUNK];
   size_t total = 0;
   int top = lua_gettop(L);
-  luaL_checkstack(L, LOGIN_CHUNK + 2, "meter:logins");
+  luaL_checkstack(L, LOGIN_CHUNK + 2, fn);
   for (int base = 1; base <= n; base += LOGIN_CHUNK) {
     int k = n - base + 1 < LOGIN_CHUNK ? n - base + 1 : LOGIN_CHUNK;
     for (int i = 0; i < k; i++) {
@@ -367,15 +357,14 @@ static int m_logins(lua_State *L) {
 #endif
     }
     for (int i = 0; i < k; i++) {
-      /* the strings stay alive on the stack while the core reads them */
-      ids[i] = check_id(L, top + 1 + i, "meter:logins", "users[i]", &lens[i]);
+      ids[i] = lua_tolstring(L, top + 1 + i, &lens[i]);
       lua_rawgeti(L, 3, base + i);
-      ts[i] = check_time(L, -1, "meter:logins");
+      imbL_toint64(L, -1, &ts[i]);
       lua_pop(L, 1);
     }
-    size_t counted;
-    imb_status st = imb_meter_logins(lm->m, ids, lens, ts, (size_t)k, &counted);
-    if (st) return status_error(L, st, "meter:logins");
+    size_t counted, bad;
+    imb_status st = imb_meter_logins(lm->m, ids, lens, ts, (size_t)k, &counted, &bad);
+    if (st) return status_error(L, st, fn);
     total += counted;
     lua_settop(L, top);
   }
@@ -385,12 +374,11 @@ static int m_logins(lua_State *L) {
 
 /* ---- queries ----------------------------------------------------------- */
 
-static int32_t arg_day(lua_State *L, int idx, const char *fn) {
+static int32_t arg_day(lua_State *L, int idx, const char *fn, const char *field) {
   size_t len;
   int32_t d;
   const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
-  if (!s || imb_date_parse(s, len, &d))
-    imbL_error(L, "%s: date: expected \"YYYY-MM-DD\", got %s", fn, shown(L, idx));
+  if (!s || imb_date_parse(s, len, &d)) imbL_raise(L, fn, field, idx, "expected a date \"YYYY-MM-DD\"");
   return d;
 }
 
@@ -398,29 +386,29 @@ static int32_t arg_month(lua_State *L, int idx, const char *fn) {
   size_t len;
   int32_t mo;
   const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
-  if (!s || imb_month_parse(s, len, &mo))
-    imbL_error(L, "%s: month: expected \"YYYY-MM\", got %s", fn, shown(L, idx));
+  if (!s || imb_month_parse(s, len, &mo)) imbL_raise(L, fn, "month", idx, "expected a month \"YYYY-MM\"");
   return mo;
 }
 
 static int m_dau(lua_State *L) {
-  lmeter *lm = check_lm(L);
-  imbL_pushint64(L, imb_meter_dau(lm->m, arg_day(L, 2, "meter:dau")));
+  lmeter *lm = check_lm(L, "meter:dau");
+  imbL_pushint64(L, imb_meter_dau(lm->m, arg_day(L, 2, "meter:dau", "date")));
   return 1;
 }
 
 static int m_mau(lua_State *L) {
-  lmeter *lm = check_lm(L);
+  lmeter *lm = check_lm(L, "meter:mau");
   imbL_pushint64(L, imb_meter_mau(lm->m, arg_month(L, 2, "meter:mau")));
   return 1;
 }
 
 /* peak over the month's days, and the first day it was reached */
 static int month_peak(lua_State *L, int groups, const char *fn) {
-  lmeter *lm = check_lm(L);
+  lmeter *lm = check_lm(L, fn);
   int32_t mo = arg_month(L, 2, fn);
   int64_t dau[31], grp[31], mau;
-  imb_meter_month(lm->m, mo, dau, grp, &mau);
+  imb_status st = imb_meter_month(lm->m, mo, dau, grp, &mau);
+  if (st) return status_error(L, st, fn);
   const int64_t *s = groups ? grp : dau;
   int len = imb_month_length(mo), at = 0;
   for (int i = 1; i < len; i++)
@@ -434,46 +422,26 @@ static int m_peak_groups(lua_State *L) { return month_peak(L, 1, "meter:peak_gro
 
 /* m:groups() -> total, { Private = n, ... } */
 static int m_groups(lua_State *L) {
-  lmeter *lm = check_lm(L);
+  lmeter *lm = check_lm(L, "meter:groups");
   int64_t by[IMB_G_COUNT], total;
   imb_meter_groups(lm->m, by, &total);
   imbL_pushint64(L, total);
   lua_createtable(L, 0, IMB_G_COUNT);
   for (int i = 0; i < IMB_G_COUNT; i++) {
     imbL_pushint64(L, by[i]);
-    lua_setfield(L, -2, GTYPES[i]);
+    lua_setfield(L, -2, imb_gtype_name(i));
   }
   return 2;
 }
 
-static int m_month(lua_State *L) {
-  lmeter *lm = check_lm(L);
-  int32_t mo = arg_month(L, 2, "meter:usage");
-  int64_t dau[31], grp[31], mau;
-  imb_meter_month(lm->m, mo, dau, grp, &mau);
-  int len = imb_month_length(mo);
-  lua_createtable(L, len, 0);
-  for (int i = 0; i < len; i++) {
-    imbL_pushint64(L, dau[i]);
-    lua_rawseti(L, -2, i + 1);
-  }
-  lua_createtable(L, len, 0);
-  for (int i = 0; i < len; i++) {
-    imbL_pushint64(L, grp[i]);
-    lua_rawseti(L, -2, i + 1);
-  }
-  imbL_pushint64(L, mau);
-  return 3;
-}
-
 static int m_accounts(lua_State *L) {
-  lmeter *lm = check_lm(L);
+  lmeter *lm = check_lm(L, "meter:accounts");
   imbL_pushint64(L, imb_meter_accounts(lm->m));
   return 1;
 }
 
 static int m_has_account(lua_State *L) {
-  lmeter *lm = check_lm(L);
+  lmeter *lm = check_lm(L, "meter:has_account");
   size_t len;
   const char *u = check_id(L, 2, "meter:has_account", "user", &len);
   lua_pushboolean(L, imb_meter_has_account(lm->m, u, len));
@@ -486,14 +454,14 @@ static int count_or_zero(lua_State *L, int64_t v) {
 }
 
 static int m_friends(lua_State *L) {
-  lmeter *lm = check_lm(L);
+  lmeter *lm = check_lm(L, "meter:friends");
   size_t len;
   const char *u = check_id(L, 2, "meter:friends", "user", &len);
   return count_or_zero(L, imb_meter_user_friends(lm->m, u, len));
 }
 
 static int m_joined(lua_State *L) {
-  lmeter *lm = check_lm(L);
+  lmeter *lm = check_lm(L, "meter:joined");
   size_t len;
   const char *u = check_id(L, 2, "meter:joined", "user", &len);
   return count_or_zero(L, imb_meter_user_groups(lm->m, u, len));
@@ -501,22 +469,22 @@ static int m_joined(lua_State *L) {
 
 /* m:members(g) -> count, type; nil when the group does not exist */
 static int m_members(lua_State *L) {
-  lmeter *lm = check_lm(L);
+  lmeter *lm = check_lm(L, "meter:members");
   size_t len;
   const char *g = check_id(L, 2, "meter:members", "group", &len);
-  imb_gtype t;
+  int32_t t;
   int64_t n = imb_meter_group_members(lm->m, g, len, &t);
   if (n < 0) {
     lua_pushnil(L);
     return 1;
   }
   imbL_pushint64(L, n);
-  lua_pushstring(L, GTYPES[t]);
+  lua_pushstring(L, imb_gtype_name(t));
   return 2;
 }
 
 static int m_last_day(lua_State *L) {
-  lmeter *lm = check_lm(L);
+  lmeter *lm = check_lm(L, "meter:last_day");
   int32_t d = imb_meter_last_day(lm->m);
   if (d == INT32_MIN) lua_pushnil(L);
   else push_date(L, d);
@@ -524,17 +492,18 @@ static int m_last_day(lua_State *L) {
 }
 
 static int m_release(lua_State *L) {
-  lmeter *lm = check_lm(L);
-  int32_t d = arg_day(L, 2, "meter:release");
+  const char *fn = "meter:release";
+  lmeter *lm = check_lm(L, fn);
+  int32_t d = arg_day(L, 2, fn, "before");
   imb_status st = imb_meter_release(lm->m, d);
   if (st == IMB_ERANGE) {
     int32_t last = imb_meter_last_day(lm->m);
     char buf[IMB_DATE_BUFSZ] = "none";
     if (last != INT32_MIN) imb_date_format(last, buf);
-    return imbL_error(L, "meter:release: before: %s is inside the %d-day dedup window (latest event day: %s)",
-                      lua_tostring(L, 2), IMB_DEDUP_DAYS, buf);
+    return imbL_raise(L, fn, "before", 2, "is inside the %d-day dedup window (latest event day: %s)",
+                      (int)IMB_DEDUP_DAYS, buf);
   }
-  if (st) return status_error(L, st, "meter:release");
+  if (st) return status_error(L, st, fn);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -545,7 +514,7 @@ static void set_size(lua_State *L, const char *k, size_t v) {
 }
 
 static int m_memory(lua_State *L) {
-  lmeter *lm = check_lm(L);
+  lmeter *lm = check_lm(L, "meter:memory");
   imb_meter_mem o;
   imb_meter_memory(lm->m, &o);
   lua_newtable(L);
@@ -563,31 +532,175 @@ static int m_memory(lua_State *L) {
   return 1;
 }
 
-/* ---- editions (called by meter.lua) ------------------------------------ */
-
-/* m:_change(t, edition, limits, free) -> true | false, "twice"|"backwards"|"same" */
-static int m_change(lua_State *L) {
-  lmeter *lm = check_lm(L);
-  int64_t t = check_time(L, 2, "meter:change_edition");
-  size_t elen;
-  const char *e = luaL_checklstring(L, 3, &elen);
-  imb_limits lim;
-  check_limits(L, 4, &lim, "meter:change_edition");
-  imb_change_refusal why;
-  imb_status st = imb_meter_change(lm->m, t, e, elen, &lim, lua_toboolean(L, 5), &why);
-  if (st) return status_error(L, st, "meter:change_edition");
-  if (why == IMB_CH_OK) {
-    lua_pushboolean(L, 1);
-    return 1;
+static int m_gc(lua_State *L) {
+  lmeter *lm = imbL_testudata(L, 1, METER);
+  if (lm) {
+    imb_meter_free(lm->m);
+    lm->m = NULL;
   }
-  lua_pushboolean(L, 0);
-  lua_pushstring(L, why == IMB_CH_TWICE ? "twice" : why == IMB_CH_BACKWARDS ? "backwards" : "same");
-  return 2;
+  return 0;
 }
 
-/* m:_segments() -> { { from = t|nil, day = "YYYY-MM-DD"|nil, edition =, free =, limits = }, ... } */
-static int m_segments(lua_State *L) {
-  lmeter *lm = check_lm(L);
+static int m_tostring(lua_State *L) {
+  lmeter *lm = imbL_testudata(L, 1, METER);
+  if (!lm || !lm->m) {
+    lua_pushliteral(L, "imbill meter (closed)");
+    return 1;
+  }
+  int n = imb_meter_segments(lm->m);
+  const char *e;
+  imb_meter_segment(lm->m, n - 1, NULL, NULL, &e, NULL, NULL);
+  int64_t by[IMB_G_COUNT], total, accounts = imb_meter_accounts(lm->m);
+  imb_meter_groups(lm->m, by, &total);
+  /* copied first: a finalizer run by the next allocation may close the meter */
+  lua_pushstring(L, e);
+  e = lua_tostring(L, -1);
+  imbL_getuservalue(L, 1);
+  const char *book = "?";
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "book_name");
+    if (lua_type(L, -1) == LUA_TSTRING) book = lua_tostring(L, -1);
+  }
+  const char *acc = imbL_i64str(L, accounts);
+  const char *grp = imbL_i64str(L, total);
+  lua_pushfstring(L, "imbill meter (price book %s, edition %s; %s accounts, %s groups)", book, e, acc, grp);
+  return 1;
+}
+
+/* ---- the Lua side's private entry points (core.meter_impl) -------------- */
+
+static lmeter *new_lm(lua_State *L, int state) {
+  lmeter *lm = imbL_newuserdata(L, sizeof *lm);
+  lm->m = NULL;
+  luaL_getmetatable(L, METER);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, state);
+  imbL_setuservalue(L, -2);
+  return lm;
+}
+
+static int check_state(lua_State *L, int idx, const char *fn) {
+  if (!lua_istable(L, idx)) imbL_raise(L, fn, "state", idx, "expected the meter's state table (make meters with imbill.meter)");
+  return idx;
+}
+
+/* meter_impl.new(offset, edition, limits, is_free, state) */
+static int c_new(lua_State *L) {
+  const char *fn = "imbill.meter";
+  int64_t off = imbL_checkint64(L, 1, "tz");
+  size_t elen;
+  const char *e = luaL_checklstring(L, 2, &elen);
+  imb_limits lim;
+  check_limits(L, 3, &lim, fn);
+  int state = check_state(L, 5, fn);
+  if (off <= -86400 || off >= 86400) imbL_raise(L, fn, "tz", 1, "offset out of range");
+  if (elen == 0 || elen > IMB_EDITION_MAXLEN) imbL_raise(L, fn, "edition", 2, "id of 1 to %d bytes expected",
+                                                         (int)IMB_EDITION_MAXLEN);
+  lmeter *lm = new_lm(L, state);
+  imb_status st = imb_meter_new((int32_t)off, e, elen, &lim, lua_toboolean(L, 4), &lm->m);
+  if (st) return status_error(L, st, fn);
+  return 1;
+}
+
+/* The message of a failed save or load: what failed, and the system's own
+ * reason when a system call failed ("No such file or directory"). */
+static void push_file_error(lua_State *L, const imb_file_error *err, imb_status st) {
+  /* the core's reasons are its own fixed texts and numbers: the path is the
+   * error's value, shown bounded by the Lua layer */
+  const char *why = err->why[0] ? err->why : imb_strerror(st);
+  const char *sys = err->sys ? strerror(err->sys) : NULL;
+  /* "is a directory", not "is a directory: Is a directory" */
+  if (sys && strcasecmp(why, sys) != 0) lua_pushfstring(L, "%s: %s", why, sys);
+  else lua_pushstring(L, why);
+}
+
+/* meter_impl.load(path, state) -> meter, records, version | nil, message, errno
+ * records: { { key, value }, ... } as meter_impl.save took them (version 2:
+ * one record, "meta", the old key=value text). */
+static int c_load(lua_State *L) {
+  size_t plen;
+  const char *path = luaL_checklstring(L, 1, &plen);
+  int state = check_state(L, 2, "imbill.meter.load");
+  lmeter *lm = new_lm(L, state);
+  imb_saved saved;
+  imb_file_error err;
+  imb_status st = imb_meter_load(path, plen, &lm->m, &saved, &err);
+  if (st) {
+    lua_pushnil(L);
+    push_file_error(L, &err, st);
+    lua_pushinteger(L, err.sys);
+    return 3;
+  }
+  /* the records are copied into Lua before anything can raise */
+  if (!lua_checkstack(L, 8)) {
+    imb_saved_free(&saved);
+    return imbL_error(L, "imbill.meter.load: out of memory");
+  }
+  lua_createtable(L, (int)saved.nrecs, 0);
+  for (size_t i = 0; i < saved.nrecs; i++) {
+    const imb_record *r = &saved.recs[i];
+    lua_createtable(L, 2, 0);
+    lua_pushlstring(L, r->key, r->klen);
+    lua_rawseti(L, -2, 1);
+    if (r->type == IMB_REC_BYTES) lua_pushlstring(L, r->bytes, r->blen);
+    else if (r->type == IMB_REC_BOOL) lua_pushboolean(L, (int)r->i);
+#if LUA_VERSION_NUM >= 503
+    else lua_pushinteger(L, (lua_Integer)r->i);
+#else
+    else lua_pushnumber(L, (lua_Number)r->i); /* imbill.meter.load reads no integer record */
+#endif
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_pushinteger(L, (lua_Integer)saved.version);
+  imb_saved_free(&saved);
+  return 3;
+}
+
+/* The private entry points' errors name no function: the Lua method that
+ * called one names itself (lua/imbill/meter/init.lua). */
+static lmeter *impl_lm(lua_State *L) {
+  lmeter *lm = imbL_testudata(L, 1, METER);
+  if (!lm) imbL_raise(L, NULL, "self", 1, "expected a meter");
+  if (!lm->m) imbL_raise(L, NULL, "self", 0, "the meter was closed");
+  return lm;
+}
+
+static int c_state(lua_State *L) {
+  impl_lm(L);
+  imbL_getuservalue(L, 1);
+  return 1;
+}
+
+/* meter_impl.change(m, policy, t, edition, limits, is_free)
+ *   -> "ok" | "same" | "twice" | "backwards" | "no_return" | "duplicate" */
+static int c_change(lua_State *L) {
+  lmeter *lm = impl_lm(L);
+  const char *fn = "meter:change_edition";
+  luaL_checktype(L, 2, LUA_TTABLE);
+  imb_policy p;
+  lua_getfield(L, 2, "return_to_free");
+  p.return_to_free = lua_toboolean(L, -1);
+  lua_getfield(L, 2, "activation_free_to");
+  p.activation_free_to = (int32_t)luaL_checkinteger(L, -1);
+  lua_pop(L, 2);
+  int64_t t = check_time(L, 3, fn, "t");
+  size_t elen;
+  const char *e = luaL_checklstring(L, 4, &elen);
+  imb_limits lim;
+  check_limits(L, 5, &lim, fn);
+  if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
+  imb_change_verdict v;
+  imb_status st = imb_meter_change(lm->m, &p, t, e, elen, &lim, lua_toboolean(L, 6), &v);
+  if (st) return status_error(L, st, fn);
+  static const char *const NAMES[] = {"ok", "same", "twice", "backwards", "no_return", "duplicate"};
+  lua_pushstring(L, NAMES[v]);
+  return 1;
+}
+
+/* meter_impl.segments(m) -> { { from = t|nil, day = "YYYY-MM-DD"|nil, edition =, free =, limits = }, ... } */
+static int c_segments(lua_State *L) {
+  lmeter *lm = impl_lm(L);
   int n = imb_meter_segments(lm->m);
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
@@ -596,16 +709,21 @@ static int m_segments(lua_State *L) {
     const char *e;
     imb_limits lim;
     int fr;
+    /* every allocation may run a finalizer, and a finalizer may close the
+     * meter: read it only while it is open, and copy what it owns (the
+     * edition's name) before the next allocation */
+    if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
     imb_meter_segment(lm->m, i, &from, &day, &e, &lim, &fr);
+    lua_pushstring(L, e);
     lua_createtable(L, 0, 5);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "edition");
     if (from != INT64_MIN) {
       imbL_pushint64(L, from);
       lua_setfield(L, -2, "from");
       push_date(L, day);
       lua_setfield(L, -2, "day");
     }
-    lua_pushstring(L, e);
-    lua_setfield(L, -2, "edition");
     lua_pushboolean(L, fr);
     lua_setfield(L, -2, "free");
     push_limits(L, &lim);
@@ -615,19 +733,22 @@ static int m_segments(lua_State *L) {
   return 1;
 }
 
-static int m_set_limits(lua_State *L) {
-  lmeter *lm = check_lm(L);
+static int c_set_limits(lua_State *L) {
+  lmeter *lm = impl_lm(L);
   int64_t i = imbL_checkint64(L, 2, "segment");
   imb_limits lim;
-  check_limits(L, 3, &lim, "meter");
-  if (imb_meter_set_limits(lm->m, (int)(i - 1), &lim)) imbL_error(L, "meter: no edition segment %d", (int)i);
+  check_limits(L, 3, &lim, "imbill.meter");
+  if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
+  if (i < 1 || i > imb_meter_segments(lm->m) || imb_meter_set_limits(lm->m, (int)(i - 1), &lim))
+    imbL_raise(L, "imbill.meter", "segment", 2, "no such edition segment");
   return 0;
 }
 
-static int m_activated(lua_State *L) {
-  lmeter *lm = check_lm(L);
+/* meter_impl.activated(m [, day|false]) -> day | nil */
+static int c_activated(lua_State *L) {
+  lmeter *lm = impl_lm(L);
   if (lua_gettop(L) >= 2) {
-    imb_meter_set_activated(lm->m, lua_isnil(L, 2) ? INT32_MIN : arg_day(L, 2, "meter"));
+    imb_meter_set_activated(lm->m, lua_toboolean(L, 2) ? arg_day(L, 2, "imbill.meter", "activated") : INT32_MIN);
     return 0;
   }
   int32_t d = imb_meter_activated(lm->m);
@@ -636,205 +757,216 @@ static int m_activated(lua_State *L) {
   return 1;
 }
 
-static int m_book(lua_State *L) {
-  lmeter *lm = check_lm(L);
-  lua_pushstring(L, lm->book);
-  return 1;
+/* meter_impl.month(m, "YYYY-MM") -> dau[], groups[], mau */
+static int c_month(lua_State *L) {
+  lmeter *lm = impl_lm(L);
+  int32_t mo = arg_month(L, 2, "meter:usage");
+  int64_t dau[31], grp[31], mau;
+  imb_status st = imb_meter_month(lm->m, mo, dau, grp, &mau);
+  if (st) return status_error(L, st, "meter:usage");
+  int len = imb_month_length(mo);
+  lua_createtable(L, len, 0);
+  for (int i = 0; i < len; i++) {
+    imbL_pushint64(L, dau[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_createtable(L, len, 0);
+  for (int i = 0; i < len; i++) {
+    imbL_pushint64(L, grp[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  imbL_pushint64(L, mau);
+  return 3;
 }
 
-static int m_offset(lua_State *L) {
-  lmeter *lm = check_lm(L);
+static int c_offset(lua_State *L) {
+  lmeter *lm = impl_lm(L);
   lua_pushinteger(L, imb_meter_offset(lm->m));
   return 1;
 }
 
-/* m:_save(path, meta, crash_after) -> true | nil, message */
-static int m_save(lua_State *L) {
-  lmeter *lm = check_lm(L);
-  const char *path = luaL_checkstring(L, 2);
-  size_t mlen;
-  const char *meta = luaL_checklstring(L, 3, &mlen);
-  int64_t crash = -1;
-  if (!lua_isnoneornil(L, 4)) crash = imbL_checkint64(L, 4, "crash_after");
-  imb_status st = imb_meter_save(lm->m, path, meta, mlen, crash);
-  if (st) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, imb_strerror(st));
-    return 2;
-  }
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-static int m_gc(lua_State *L) {
-  lmeter *lm = luaL_checkudata(L, 1, METER);
-  imb_meter_free(lm->m);
-  lm->m = NULL;
+static int c_set_clock(lua_State *L) {
+  lmeter *lm = impl_lm(L);
+  imb_meter_set_clock(lm->m, lua_isnil(L, 2) ? INT64_MIN : check_time(L, 2, "imbill.meter", "clock"));
   return 0;
 }
 
-static int m_tostring(lua_State *L) {
-  lmeter *lm = luaL_checkudata(L, 1, METER);
-  if (!lm->m) {
-    lua_pushliteral(L, "imbill meter (closed)");
-    return 1;
-  }
-  int n = imb_meter_segments(lm->m);
-  const char *e;
-  imb_meter_segment(lm->m, n - 1, NULL, NULL, &e, NULL, NULL);
-  int64_t by[IMB_G_COUNT], total;
-  imb_meter_groups(lm->m, by, &total);
-  lua_pushfstring(L, "imbill meter (price book %s, edition %s; %d accounts, %d groups)", lm->book, e,
-                  (int)imb_meter_accounts(lm->m), (int)total);
-  return 1;
-}
-
-static lmeter *new_lm(lua_State *L, const char *book) {
-  lmeter *lm = lua_newuserdata(L, sizeof *lm);
-  lm->m = NULL;
-  snprintf(lm->book, sizeof lm->book, "%s", book);
-  luaL_getmetatable(L, METER);
-  lua_setmetatable(L, -2);
-  return lm;
-}
-
-/* core.meter_new(offset, book, edition, limits, free) */
-static int c_meter_new(lua_State *L) {
-  int64_t off = imbL_checkint64(L, 1, "tz");
-  const char *book = luaL_checkstring(L, 2);
-  size_t elen;
-  const char *e = luaL_checklstring(L, 3, &elen);
-  imb_limits lim;
-  check_limits(L, 4, &lim, "imbill.meter");
-  if (off <= -86400 || off >= 86400) imbL_error(L, "imbill.meter: tz: offset out of range");
-  if (elen > IMB_EDITION_MAXLEN) imbL_error(L, "imbill.meter: edition: id too long");
-  lmeter *lm = new_lm(L, book);
-  imb_status st = imb_meter_new((int32_t)off, e, elen, &lim, lua_toboolean(L, 5), &lm->m);
-  if (st) return status_error(L, st, "imbill.meter");
-  return 1;
-}
-
-/* core.meter_load(path) -> meter, meta | nil, message */
-static int c_meter_load(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  lmeter *lm = new_lm(L, "");
-  char why[256] = "";
-  char *meta = NULL;
-  size_t mlen = 0;
-  imb_status st = imb_meter_load(path, &lm->m, &meta, &mlen, why, sizeof why);
-  if (st) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, why[0] ? why : imb_strerror(st));
-    return 2;
-  }
-  lua_pushlstring(L, meta, mlen);
-  free(meta);
-  return 2;
-}
-
-static int c_meter_set_book(lua_State *L) {
-  lmeter *lm = check_lm(L);
-  snprintf(lm->book, sizeof lm->book, "%s", luaL_checkstring(L, 2));
-  return 0;
-}
-
-/* ---- the rule, for stores written in Lua ------------------------------- */
-
-static imb_action_kind check_action(lua_State *L, int idx) {
-  const char *s = luaL_checkstring(L, idx);
-  for (int k = 0; k < IMB_A_COUNT; k++)
-    if (strcmp(s, imb_action_name((imb_action_kind)k)) == 0) return (imb_action_kind)k;
-  imbL_error(L, "meter rule: action: unknown action \"%s\"", s);
-  return IMB_A_LOGIN;
-}
-
-static void check_action_arg(lua_State *L, int idx, imb_action *a) {
-  luaL_checktype(L, idx, LUA_TTABLE);
-  memset(a, 0, sizeof *a);
-  lua_getfield(L, idx, "action");
-  a->kind = check_action(L, -1);
-  lua_pop(L, 1);
-  lua_getfield(L, idx, "type");
-  a->gtype = lua_isnil(L, -1) ? IMB_G_PRIVATE : check_gtype(L, lua_gettop(L), "meter rule");
-  lua_pop(L, 1);
-  lua_getfield(L, idx, "same_day");
-  a->same_day = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  lua_getfield(L, idx, "before_created");
-  a->before_created = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-}
-
-/* core.meter_reads{ action =, type = } -> { "counter", ... } */
-static int c_meter_reads(lua_State *L) {
-  imb_action a;
-  check_action_arg(L, 1, &a);
-  uint32_t need = imb_meter_reads(&a);
-  lua_newtable(L);
-  int n = 0;
-  for (int k = 0; k < IMB_C_COUNT; k++) {
-    if (!(need & (1u << k))) continue;
-    lua_pushstring(L, imb_ctr_name((imb_ctr)k));
-    lua_rawseti(L, -2, ++n);
-  }
-  return 1;
-}
-
-/* core.meter_decide(limits, { action =, type =, same_day = }, counts)
- *   -> true, { { counter, delta }, ... }, cascade | false, { code, limit, max, current, peer } */
-static int c_meter_decide(lua_State *L) {
-  imb_limits lim;
-  imb_action a;
-  imb_counts c;
-  imb_decision d;
-  check_limits(L, 1, &lim, "meter rule");
-  check_action_arg(L, 2, &a);
+/* meter_impl.save(m, path, records, crash_after, named_temp) -> true | nil, message, errno
+ * records: { { key, value }, ... } with string, integer or boolean values. */
+static int c_save(lua_State *L) {
+  const char *fn = "meter:save";
+  lmeter *lm = impl_lm(L);
+  size_t plen;
+  const char *path = luaL_checklstring(L, 2, &plen);
   luaL_checktype(L, 3, LUA_TTABLE);
-  memset(&c, 0, sizeof c);
-  uint32_t need = imb_meter_reads(&a);
-  for (int k = 0; k < IMB_C_COUNT; k++) {
-    if (!(need & (1u << k))) continue;
-    lua_getfield(L, 3, imb_ctr_name((imb_ctr)k));
-    if (!lua_isnil(L, -1)) {
-      if (lua_isboolean(L, -1)) c.v[k] = lua_toboolean(L, -1);
-      else if (!imbL_toint64(L, -1, &c.v[k]) || c.v[k] < 0)
-        imbL_error(L, "meter rule: counts.%s: expected a whole number >= 0, got %s", imb_ctr_name((imb_ctr)k),
-                   shown(L, -1));
+  size_t n = (size_t)imbL_rawlen(L, 3);
+  if (n > IMB_RECORDS_MAX) imbL_raise(L, fn, "records", 0, "more than %d", (int)IMB_RECORDS_MAX);
+  /* a userdata, so an error below frees it with the rest */
+  imb_record *recs = lua_newuserdata(L, (n ? n : 1) * sizeof *recs);
+  int keep = lua_gettop(L);
+  for (size_t i = 0; i < n; i++) {
+    imb_record *r = &recs[i];
+    memset(r, 0, sizeof *r);
+    lua_rawgeti(L, 3, (int)i + 1);
+    if (!lua_istable(L, -1)) imbL_raise(L, fn, "records", 0, "record %d: expected { key, value }", (int)i + 1);
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    if (lua_type(L, -2) != LUA_TSTRING) imbL_raise(L, fn, "records", 0, "record %d: the key is a string", (int)i + 1);
+    /* the strings stay alive in the records table for the whole call */
+    r->key = lua_tolstring(L, -2, &r->klen);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      r->type = IMB_REC_BYTES;
+      r->bytes = lua_tolstring(L, -1, &r->blen);
+    } else if (lua_type(L, -1) == LUA_TBOOLEAN) {
+      r->type = IMB_REC_BOOL;
+      r->i = lua_toboolean(L, -1);
+    } else if (imbL_toint64(L, -1, &r->i)) {
+      r->type = IMB_REC_INT;
+    } else {
+      imbL_raise(L, fn, "records", 0, "record %d: the value is a string, a whole number or a boolean", (int)i + 1);
     }
-    lua_pop(L, 1);
+    lua_settop(L, keep);
   }
-  imb_meter_decide(&lim, &a, &c, &d);
-  if (!d.allowed) {
-    lua_pushboolean(L, 0);
-    lua_newtable(L);
-    const char *cn = code_name(d.refusal.code);
-    if (cn) lua_pushstring(L, cn);
-    else lua_pushinteger(L, d.refusal.code);
-    lua_setfield(L, -2, "code");
-    lua_pushstring(L, imb_limit_name(d.refusal.limit));
-    lua_setfield(L, -2, "limit");
-    if (d.refusal.max != IMB_UNLIMITED) {
-      imbL_pushint64(L, d.refusal.max);
-      lua_setfield(L, -2, "max");
-      imbL_pushint64(L, d.refusal.current);
-      lua_setfield(L, -2, "current");
-    }
-    lua_pushboolean(L, d.refusal.peer);
-    lua_setfield(L, -2, "peer");
-    return 2;
+  imb_save_opts opts = {-1, 0};
+  if (!lua_isnoneornil(L, 4)) opts.crash_after = imbL_checkint64(L, 4, "crash_after");
+  opts.named_temp = lua_toboolean(L, 5);
+  imb_file_error err;
+  imb_status st = imb_meter_save(lm->m, path, plen, recs, n, &opts, &err);
+  if (st) {
+    lua_pushnil(L);
+    push_file_error(L, &err, st);
+    lua_pushinteger(L, err.sys);
+    return 3;
   }
   lua_pushboolean(L, 1);
-  lua_createtable(L, d.ndeltas, 0);
-  for (int i = 0; i < d.ndeltas; i++) {
-    lua_createtable(L, 2, 0);
-    lua_pushstring(L, imb_ctr_name(d.d[i].ctr));
-    lua_rawseti(L, -2, 1);
-    imbL_pushint64(L, d.d[i].delta);
-    lua_rawseti(L, -2, 2);
+  return 1;
+}
+
+/* meter_impl.handle(m) -> the core's imb_meter pointer for the FFI path, or
+ * nil once closed: the FFI reaches a meter through this, never through the
+ * userdata's layout. */
+static int c_handle(lua_State *L) {
+  lmeter *lm = imbL_testudata(L, 1, METER);
+  if (!lm || !lm->m) lua_pushnil(L);
+  else lua_pushlightuserdata(L, lm->m);
+  return 1;
+}
+
+static int c_set_formatter(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, FORMATTER);
+  return 0;
+}
+
+static int c_is_meter(lua_State *L) {
+  lua_pushboolean(L, imbL_testudata(L, 1, METER) != NULL);
+  return 1;
+}
+
+/* ---- plans, for stores written in Lua and for specs --------------------- */
+
+static int32_t check_action(lua_State *L, int idx, const char *fn) {
+  if (lua_type(L, idx) == LUA_TSTRING)
+    for (int k = 0; k < IMB_A_COUNT; k++)
+      if (strcmp(lua_tostring(L, idx), imb_action_name(k)) == 0) return k;
+  imbL_raise(L, fn, "action", idx, "unknown action");
+  return 0;
+}
+
+static void set_int(lua_State *L, const char *k, int64_t v) {
+  imbL_pushint64(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* core.plan(limits, action, type, t, offset [, has_id [, now]]) -> the plan as a table:
+ *   { refused =, refusal =, day =, month =, t =, by_type = {...}, ops = { { kind =, key =, ... } } } */
+static int c_plan(lua_State *L) {
+  const char *fn = "imbill.core.plan";
+  imb_limits lim;
+  check_limits(L, 1, &lim, fn);
+  int32_t k = check_action(L, 2, fn);
+  int32_t gt = lua_isnil(L, 3) ? 0 : check_gtype(L, 3, fn);
+  int64_t t = check_time(L, 4, fn, "t");
+  int64_t off;
+  if (!imbL_toint64(L, 5, &off) || off <= -86400 || off >= 86400)
+    imbL_raise(L, fn, "offset", 5, "expected whole seconds east of UTC, within a day");
+  int64_t now = lua_isnoneornil(L, 7) ? INT64_MIN : check_time(L, 7, fn, "now");
+  imb_plan p;
+  imb_status st = imb_plan_build(&lim, k, gt, t, (int32_t)off, lua_toboolean(L, 6), now, &p);
+  if (st) return status_error(L, st, fn);
+  static const char *const OPS[IMB_OP_COUNT] = {"eq", "ne", "le", "ge", "has", "lacks", "fresh", "add", "set",
+                                                "max", "sadd", "srem", "log", "mark", "cascade_user",
+                                                "cascade_group"};
+  static const char *const SUBJ[IMB_S_COUNT] = {"app", "user", "peer", "group", "day", "month", "event"};
+  static const char *const WHEN[] = {NULL, "group_non_av", "group_today"};
+  static const char *const FAIL[] = {NULL, "refuse", "noop", "duplicate"};
+  lua_createtable(L, 0, 8);
+  lua_pushboolean(L, p.refused);
+  lua_setfield(L, -2, "refused");
+  if (p.refused) {
+    lua_createtable(L, 0, 3);
+    push_code(L, p.refusal.code);
+    lua_setfield(L, -2, "code");
+    lua_pushstring(L, imb_limit_name(p.refusal.limit));
+    lua_setfield(L, -2, "limit");
+    lua_setfield(L, -2, "refusal");
+  }
+  set_int(L, "day", p.day);
+  set_int(L, "month", p.month);
+  set_int(L, "day_start", p.day_start);
+  set_int(L, "t", p.t);
+  lua_createtable(L, p.nops, 0);
+  for (int i = 0; i < p.nops; i++) {
+    const imb_op *o = &p.op[i];
+    lua_createtable(L, 0, 10);
+    lua_pushstring(L, OPS[o->kind]);
+    lua_setfield(L, -2, "op");
+    lua_pushstring(L, imb_key_name(o->key));
+    lua_setfield(L, -2, "key");
+    lua_pushstring(L, SUBJ[o->subject]);
+    lua_setfield(L, -2, "subject");
+    if (o->kind == IMB_OP_HAS || o->kind == IMB_OP_LACKS || o->kind == IMB_OP_SADD || o->kind == IMB_OP_SREM) {
+      lua_pushstring(L, SUBJ[o->member]);
+      lua_setfield(L, -2, "member");
+    }
+    if (o->key == IMB_K_GROUPS_OF) {
+      if (o->gtype == IMB_GTYPE_OF_GROUP) lua_pushliteral(L, "of_group");
+      else lua_pushstring(L, imb_gtype_name(o->gtype));
+      lua_setfield(L, -2, "type");
+    }
+    if (o->when) {
+      lua_pushstring(L, WHEN[o->when]);
+      lua_setfield(L, -2, "when");
+    }
+    set_int(L, "arg", o->arg);
+    if (o->by_type) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "by_type");
+    } else if (o->bound != IMB_UNLIMITED) {
+      set_int(L, "bound", o->bound);
+    }
+    if (o->fail) {
+      lua_pushstring(L, FAIL[o->fail]);
+      lua_setfield(L, -2, "fail");
+    }
+    if (o->fail == IMB_FAIL_REFUSE) {
+      push_code(L, o->code);
+      lua_setfield(L, -2, "code");
+      lua_pushstring(L, imb_limit_name(o->limit));
+      lua_setfield(L, -2, "limit");
+    }
     lua_rawseti(L, -2, i + 1);
   }
-  lua_pushboolean(L, d.cascade);
-  return 3;
+  lua_setfield(L, -2, "ops");
+  lua_createtable(L, 0, IMB_G_COUNT);
+  for (int g = 0; g < IMB_G_COUNT; g++) {
+    if (p.by_type[g] == IMB_UNLIMITED) continue;
+    imbL_pushint64(L, p.by_type[g]);
+    lua_setfield(L, -2, imb_gtype_name(g));
+  }
+  lua_setfield(L, -2, "by_type");
+  return 1;
 }
 
 static const luaL_Reg meta[] = {
@@ -853,25 +985,30 @@ static const luaL_Reg methods[] = {
   {"remove_friend", m_remove_friend}, {"dau", m_dau}, {"mau", m_mau}, {"peak_dau", m_peak_dau},
   {"peak_groups", m_peak_groups}, {"groups", m_groups}, {"accounts", m_accounts},
   {"has_account", m_has_account}, {"friends", m_friends}, {"joined", m_joined}, {"members", m_members},
-  {"last_day", m_last_day}, {"release", m_release}, {"memory", m_memory}, {"_month", m_month},
-  {"_change", m_change}, {"_segments", m_segments}, {"_set_limits", m_set_limits}, {"_activated", m_activated},
-  {"_book", m_book}, {"_offset", m_offset}, {"_save", m_save}, {"_set_book", c_meter_set_book},
+  {"last_day", m_last_day}, {"release", m_release}, {"memory", m_memory},
   {NULL, NULL},
 };
 
+static const luaL_Reg impl[] = {
+  {"new", c_new}, {"load", c_load}, {"state", c_state}, {"change", c_change}, {"segments", c_segments},
+  {"set_limits", c_set_limits}, {"activated", c_activated}, {"month", c_month}, {"offset", c_offset},
+  {"set_clock", c_set_clock}, {"save", c_save}, {"handle", c_handle}, {"set_formatter", c_set_formatter},
+  {"is_meter", c_is_meter}, {NULL, NULL},
+};
+
 static const luaL_Reg funcs[] = {
-  {"meter_new", c_meter_new}, {"meter_load", c_meter_load}, {"meter_reads", c_meter_reads},
-  {"meter_decide", c_meter_decide}, {NULL, NULL},
+  {"plan", c_plan}, {NULL, NULL},
 };
 
 void imbL_open_meter(lua_State *L) {
   imbL_newclass(L, METER, meta, methods);
   imbL_setfuncs(L, funcs, 0);
-  /* meter.lua adds its methods to this table */
+  lua_newtable(L);
+  imbL_setfuncs(L, impl, 0);
+  /* meter/init.lua adds its methods to the class's method table */
   luaL_getmetatable(L, METER);
   lua_getfield(L, -1, "__index");
-  lua_setfield(L, -3, "Meter");
+  lua_setfield(L, -4, "methods");
   lua_pop(L, 1);
-  lua_pushinteger(L, IMB_DEDUP_DAYS);
-  lua_setfield(L, -2, "METER_DEDUP_DAYS");
+  lua_setfield(L, -2, "meter_impl");
 }

@@ -15,7 +15,8 @@ static int64_t *tomoney(lua_State *L, int idx) {
 static int64_t selfmoney(lua_State *L, const char *method) {
   int64_t *m = tomoney(L, 1);
   if (!m)
-    imbL_error(L, "money:%s: self: expected money: call it as m:%s(...), got %s", method, method, imbL_show(L, 1));
+    imbL_error(L, "money:%s: self: expected money: call it as m:%s(...), got %s", method, method,
+               imbL_show(L, 1));
   return *m;
 }
 
@@ -36,12 +37,12 @@ void imbL_pushmoney(lua_State *L, int64_t micros) {
  * texts read back as one number; larger ones with a fraction must come as
  * strings (whole numbers never get here).  The amount is parsed from the
  * text, exactly. */
-static int64_t number_amount(lua_State *L, int idx, const char *field) {
+static int64_t number_amount(lua_State *L, int idx, const char *fn, const char *field) {
   lua_Number n = lua_tonumber(L, idx);
   char buf[64];
   int64_t v;
   if (n != n || n - n != 0) /* NaN, or an infinity (inf - inf is NaN) */
-    imbL_error(L, "%s: not an amount: %s", field, imbL_show(L, idx));
+    imbL_raise(L, fn, field, 0, "not an amount: %s", imbL_show(L, idx));
   if (n < 8589934592.0 && n > -8589934592.0) { /* 2^33 */
     snprintf(buf, sizeof buf, "%.6f", n);
     lua_Number back = strtod(buf, NULL);
@@ -49,12 +50,14 @@ static int64_t number_amount(lua_State *L, int idx, const char *field) {
   }
   snprintf(buf, sizeof buf, "%.17g", n);
   if (n >= 9223372036854775808.0 || n <= -9223372036854775808.0) /* whole, beyond int64 */
-    imbL_error(L, "%s: amount %s does not fit in 64 bits of micro-units", field, buf);
-  imbL_error(L, "%s: %s has more than 6 decimals or is too large to be exact; pass it as a string", field, buf);
+    imbL_raise(L, fn, field, 0, "amount %s does not fit in 64 bits of micro-units", buf);
+  imbL_raise(L, fn, field, 0, "%s has more than 6 decimals or is too large to be exact; pass it as a string", buf);
   return 0;
 }
 
-int64_t imbL_checkmoney(lua_State *L, int idx, const char *field) {
+/* Errors name fn (when known here) and field apart, so the Lua layer can
+ * name the public function without touching the text. */
+static int64_t check_money(lua_State *L, int idx, const char *fn, const char *field) {
   int64_t *m = tomoney(L, idx), v;
   size_t len;
   imb_status s;
@@ -62,29 +65,31 @@ int64_t imbL_checkmoney(lua_State *L, int idx, const char *field) {
   if (lua_type(L, idx) == LUA_TSTRING) {
     const char *str = lua_tolstring(L, idx, &len);
     if ((s = imb_money_parse(str, len, &v)) != IMB_OK)
-      imbL_error(L, "%s: not an amount: '%s' (%s)", field, str, imb_strerror(s));
+      imbL_raise(L, fn, field, 0, "not an amount: '%s' (%s)", imbL_bounded(L, idx), imb_strerror(s));
     return v;
   }
   if (imbL_toint64(L, idx, &v)) {
     if (imb_mul(v, IMB_MICROS_PER_UNIT, &v) != IMB_OK)
-      imbL_error(L, "%s: amount %s does not fit in 64 bits of micro-units", field, imbL_show(L, idx));
+      imbL_raise(L, fn, field, 0, "amount %s does not fit in 64 bits of micro-units", imbL_show(L, idx));
     return v;
   }
-  if (lua_type(L, idx) == LUA_TNUMBER) return number_amount(L, idx, field);
-  imbL_error(L, "%s: expected an amount (money, decimal string or number), got %s", field,
-             imbL_show(L, idx));
+  if (lua_type(L, idx) == LUA_TNUMBER) return number_amount(L, idx, fn, field);
+  imbL_raise(L, fn, field, 0, "expected an amount (money, decimal string or number), got %s", imbL_show(L, idx));
   return 0;
 }
 
+int64_t imbL_checkmoney(lua_State *L, int idx, const char *field) { return check_money(L, idx, NULL, field); }
+
 static int m_new(lua_State *L) {
-  imbL_pushmoney(L, imbL_checkmoney(L, 1, luaL_optstring(L, 2, "amount")));
+  const char *field = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "amount";
+  imbL_pushmoney(L, imbL_checkmoney(L, 1, field));
   return 1;
 }
 
 static int m_from_micros(lua_State *L) {
   int64_t v = imbL_checkint64(L, 1, "imbill.money.from_micros: micros");
   if (v == INT64_MIN) /* every amount prints and reads back: -2^63 would not */
-    return imbL_error(L, "imbill.money.from_micros: micros: %s does not fit in 64 bits of micro-units",
+    return imbL_raise(L, "imbill.money.from_micros", "micros", 0, "%s does not fit in 64 bits of micro-units",
                       imbL_show(L, 1));
   imbL_pushmoney(L, v);
   return 1;
@@ -93,7 +98,8 @@ static int m_from_micros(lua_State *L) {
 static int m_from_cents(lua_State *L) {
   int64_t v;
   if (imb_mul(imbL_checkint64(L, 1, "imbill.money.from_cents: cents"), IMB_MICROS_PER_CENT, &v) != IMB_OK)
-    return imbL_error(L, "imbill.money.from_cents: cents: %s does not fit in 64 bits of micro-units", imbL_show(L, 1));
+    return imbL_raise(L, "imbill.money.from_cents", "cents", 0, "%s does not fit in 64 bits of micro-units",
+                      imbL_show(L, 1));
   imbL_pushmoney(L, v);
   return 1;
 }
@@ -114,7 +120,7 @@ static int m_format(lua_State *L) {
   char buf[IMB_MONEY_BUFSZ];
   int64_t v = selfmoney(L, "format");
   int64_t p = lua_isnoneornil(L, 2) ? 2 : imbL_checkint64(L, 2, "money:format: places");
-  if (p < 0 || p > 6) return imbL_error(L, "money:format: places: must be 0..6, got %s", imbL_show(L, 2));
+  if (p < 0 || p > 6) return imbL_raise(L, "money:format", "places", 2, "must be 0..6");
   int places = (int)p;
   if (places < 6) {
     /* fewer places than the value has: round half-up to that many, and print
@@ -152,8 +158,9 @@ static void push_exact(lua_State *L, int64_t v, const char *what, int64_t micros
 #if LUA_VERSION_NUM < 503
     char buf[IMB_MONEY_BUFSZ];
     imb_money_format(micros, 2, buf);
-    imbL_error(L, "money:%s(): %s is beyond 2^53 %s and cannot be exact on this runtime; use tostring()",
-               what, buf, what);
+    lua_pushfstring(L, "money:%s", what);
+    imbL_raise(L, lua_tostring(L, -1), NULL, 0, "%s is beyond 2^53 %s and cannot be exact on this runtime; use tostring()",
+               buf, what);
 #else
     (void)what;
     (void)micros;
@@ -182,39 +189,39 @@ static int m_eq(lua_State *L) {
 }
 
 static int m_lt(lua_State *L) {
-  lua_pushboolean(L, imbL_checkmoney(L, 1, "imbill.money: left operand") <
-                         imbL_checkmoney(L, 2, "imbill.money: right operand"));
+  lua_pushboolean(L, check_money(L, 1, "imbill.money", "left operand") <
+                         check_money(L, 2, "imbill.money", "right operand"));
   return 1;
 }
 
 static int m_le(lua_State *L) {
-  lua_pushboolean(L, imbL_checkmoney(L, 1, "imbill.money: left operand") <=
-                         imbL_checkmoney(L, 2, "imbill.money: right operand"));
+  lua_pushboolean(L, check_money(L, 1, "imbill.money", "left operand") <=
+                         check_money(L, 2, "imbill.money", "right operand"));
   return 1;
 }
 
 static int m_add(lua_State *L) {
   int64_t r;
-  if (imb_add(imbL_checkmoney(L, 1, "imbill.money: left operand"),
-              imbL_checkmoney(L, 2, "imbill.money: right operand"), &r) || r == INT64_MIN)
-    return imbL_error(L, "imbill.money: sum does not fit in 64 bits");
+  if (imb_add(check_money(L, 1, "imbill.money", "left operand"),
+              check_money(L, 2, "imbill.money", "right operand"), &r) || r == INT64_MIN)
+    return imbL_raise(L, "imbill.money", NULL, 0, "sum does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
 }
 
 static int m_sub(lua_State *L) {
   int64_t r;
-  if (__builtin_sub_overflow(imbL_checkmoney(L, 1, "imbill.money: left operand"),
-                             imbL_checkmoney(L, 2, "imbill.money: right operand"), &r) ||
+  if (__builtin_sub_overflow(check_money(L, 1, "imbill.money", "left operand"),
+                             check_money(L, 2, "imbill.money", "right operand"), &r) ||
       r == INT64_MIN)
-    return imbL_error(L, "imbill.money: difference does not fit in 64 bits");
+    return imbL_raise(L, "imbill.money", NULL, 0, "difference does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
 }
 
 static int m_unm(lua_State *L) {
-  int64_t v = imbL_checkmoney(L, 1, "imbill.money: operand");
-  if (v == INT64_MIN) return imbL_error(L, "imbill.money: negation does not fit in 64 bits");
+  int64_t v = check_money(L, 1, "imbill.money", "operand");
+  if (v == INT64_MIN) return imbL_raise(L, "imbill.money", NULL, 0, "negation does not fit in 64 bits");
   imbL_pushmoney(L, -v);
   return 1;
 }
@@ -223,9 +230,9 @@ static int m_unm(lua_State *L) {
 static int m_mul(lua_State *L) {
   int mi = tomoney(L, 1) ? 1 : 2, ni = 3 - mi;
   int64_t r;
-  if (imb_mul(imbL_checkmoney(L, mi, "imbill.money: operand"), imbL_checkint64(L, ni, "imbill.money: multiplier"),
+  if (imb_mul(check_money(L, mi, "imbill.money", "operand"), imbL_checkint64(L, ni, "imbill.money: multiplier"),
               &r) || r == INT64_MIN)
-    return imbL_error(L, "imbill.money: product does not fit in 64 bits");
+    return imbL_raise(L, "imbill.money", NULL, 0, "product does not fit in 64 bits");
   imbL_pushmoney(L, r);
   return 1;
 }
@@ -233,8 +240,8 @@ static int m_mul(lua_State *L) {
 static int m_concat(lua_State *L) {
   for (int i = 1; i <= 2; i++)
     if (!tomoney(L, i) && !lua_isstring(L, i)) /* lua_isstring: numbers too */
-      return imbL_error(L, "imbill.money: %s operand of ..: expected a string, a number or money, got %s",
-                        i == 1 ? "left" : "right", imbL_show(L, i));
+      return imbL_raise(L, "imbill.money", i == 1 ? "left operand of .." : "right operand of ..", 0,
+                        "expected a string, a number or money, got %s", imbL_show(L, i));
   for (int i = 1; i <= 2; i++)
     if (tomoney(L, i)) {
       lua_pushcfunction(L, m_tostring);

@@ -140,25 +140,42 @@ static int p_rate_ptr(lua_State *L) {
   return 1;
 }
 
+/* A number used for every scenario of a batch: a whole number >= 0. */
+static int64_t batch_scalar(lua_State *L, int idx, const char *field) {
+  int64_t v;
+  if (!imbL_toint64(L, idx, &v))
+    imbL_raise(L, NULL, field, idx, "%s", imbL_isbigfloat(L, idx)
+               ? "is beyond 2^53 and cannot be exact on this runtime" : "expected a whole number");
+  if (v < 0) imbL_raise(L, NULL, field, idx, "must not be negative");
+  return v;
+}
+
 /* One batch input: an array (walked) or a number (repeated).  Returns its length,
  * or -1 for a number. */
 static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
   int t = lua_type(L, idx);
   if (t == LUA_TTABLE) return (lua_Integer)imbL_rawlen(L, idx);
   if (t == LUA_TNUMBER) {
-    int64_t v = imbL_checkint64(L, idx, field);
-    if (v < 0) imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, idx));
+    batch_scalar(L, idx, field);
     return -1;
   }
   if (t == LUA_TNIL || t == LUA_TNONE) return -1;
-  return imbL_error(L, "%s: expected an array of whole numbers or a number, got %s", field,
-                    imbL_show(L, idx));
+  return imbL_raise(L, NULL, field, idx, "expected an array of whole numbers or a number");
 }
 
 /* Scenarios are read into C buffers CHUNK at a time and priced by imb_totals:
  * the buffers stay in cache, the core's batch loop runs at full speed, and no
  * Lua table is built per scenario. */
 #define CHUNK 256
+
+/* The error for a batch value at the top of the stack that is not a count. */
+static void batch_bad(lua_State *L, lua_Integer i, const char *field) {
+  int vi = lua_gettop(L), big = imbL_isbigfloat(L, vi);
+  const char *shown = imbL_show(L, vi);
+  const char *at = lua_pushfstring(L, "%s[%d]", field, (int)i);
+  if (big) imbL_raise(L, NULL, at, 0, "%s is beyond 2^53 and cannot be exact on this runtime", shown);
+  imbL_raise(L, NULL, at, vi, "expected a whole number >= 0");
+}
 
 /* Reads t[i] (t at idx) as a whole number >= 0, leaving it on the stack. */
 static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const char *field) {
@@ -168,33 +185,38 @@ static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const cha
   int isint = 0;
   int t = lua_rawgeti(L, idx, i);
   lua_Integer v = lua_tointegerx(L, -1, &isint);
-  if (t != LUA_TNUMBER || !isint || v < 0)
-    imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+  /* the float test only for values past 2^53: the common case pays nothing */
+  if (t != LUA_TNUMBER || !isint || v < 0 || (v > ((lua_Integer)1 << 53) && imbL_isbigfloat(L, -1)))
+    batch_bad(L, i, field);
   return (int64_t)v;
 #else
   int64_t v;
   lua_rawgeti(L, idx, (int)i);
-  if (!imbL_toint64(L, -1, &v) || v < 0)
-    imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+  if (!imbL_toint64(L, -1, &v) || v < 0) batch_bad(L, i, field);
   return v;
 #endif
 }
 
-/* The message for a scenario the core could not price: the usage value whose
- * line alone does not fit, or the scenario's total (pos is 1-based), pushed. */
-static const char *overflow_message(lua_State *L, const imb_rate *r, const int64_t v[3], const int is_array[3],
-                                    int64_t pos, imb_status s) {
+/* Raises the error for a scenario the core could not price (pos is 1-based):
+ * the usage value whose line alone does not fit, or else the scenario's total.
+ * The edition is named (name) when several are priced at once. */
+static int raise_unpriced(lua_State *L, const imb_rate *r, const char *name, const int64_t v[3], const int is_array[3],
+                          int64_t pos, imb_status s) {
   const imb_charge *ch[3] = {&r->dau, &r->groups, &r->mau};
+  const char *on = name ? lua_pushfstring(L, "on %s, ", name) : "";
   for (int k = 0; k < 3; k++) {
     int64_t blocks, cents;
     if (r->is_free || !imb_charge_apply(ch[k], v[k], &blocks, &cents)) continue;
-    if (!is_array[k])
-      return lua_pushfstring(L, "%s: %s gives a charge that does not fit in 64 bits", usage_fields[k], imbL_i64str(L, v[k]));
-    return lua_pushfstring(L, "%s[%s]: %s gives a charge that does not fit in 64 bits", usage_fields[k], imbL_i64str(L, pos),
-                      imbL_i64str(L, v[k]));
+    const char *field = is_array[k] ? lua_pushfstring(L, "%s[%s]", usage_fields[k], imbL_i64str(L, pos))
+                                    : usage_fields[k];
+    return imbL_raise(L, NULL, field, 0, "%s%s gives a charge that does not fit in 64 bits", on, imbL_i64str(L, v[k]));
   }
-  return lua_pushfstring(L, "scenario %s: the total %s (peak_dau, groups_peak or mau too large)", imbL_i64str(L, pos),
-                    imb_strerror(s));
+  const char *field = lua_pushfstring(L, "scenario %s", imbL_i64str(L, pos));
+  int64_t total;
+  if (s == IMB_ERANGE && imb_month_total(r, v[0], v[1], v[2], &total) == IMB_OK)
+    return imbL_raise(L, NULL, field, 0, "%sthe total %s cents exceeds 2^53 and cannot be exact on this runtime", on,
+                      imbL_i64str(L, total));
+  return imbL_raise(L, NULL, field, 0, "%sthe total %s (peak_dau, groups_peak or mau too large)", on, imb_strerror(s));
 }
 
 /* The arrays of cents of scenarios read from the arguments 2, 3 and 4 (each an
@@ -212,14 +234,14 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
   for (int k = 0; k < 3; k++) {
     lua_Integer len = batch_len(L, 2 + k, fields[k]);
     is_array[k] = len >= 0;
-    if (lua_type(L, 2 + k) == LUA_TNUMBER) scalar[k] = imbL_checkint64(L, 2 + k, fields[k]);
+    if (lua_type(L, 2 + k) == LUA_TNUMBER) scalar[k] = batch_scalar(L, 2 + k, fields[k]);
     if (len < 0) continue;
     if (n >= 0 && len != n)
-      return imbL_error(L, "%s: has %d scenarios where an earlier array has %d", fields[k], (int)len, (int)n);
+      return imbL_raise(L, NULL, fields[k], 0, "has %d scenarios where an earlier array has %d", (int)len, (int)n);
     n = len;
   }
   if (n < 0) n = 1;
-  if (n > INT32_MAX) return imbL_error(L, "totals: more than 2^31 scenarios in one call");
+  if (n > INT32_MAX) return imbL_raise(L, NULL, fields[0], 0, "more than 2^31 scenarios in one call");
   int out = lua_gettop(L) + 1;
   luaL_checkstack(L, nr + 3 * CHUNK + 8, "totals: no stack space for a chunk of scenarios");
   for (int e = 0; e < nr; e++) lua_createtable(L, (int)n, 0);
@@ -266,20 +288,8 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
     if (first_e >= 0) {
       int64_t v[3];
       for (int k = 0; k < 3; k++) v[k] = is_array[k] ? in[k][first_bad] : scalar[k];
-      if (nr > 1 && names) lua_pushfstring(L, "%s: ", names[first_e]);
-      else lua_pushliteral(L, "");
-      int prefix = lua_gettop(L);
-      lua_Integer pos = base + (lua_Integer)first_bad;
-      int64_t total;
-      if (first_s == IMB_ERANGE &&
-          imb_month_total(rates[first_e], v[0], v[1], v[2], &total) == IMB_OK)
-        return imbL_error(L, "%sscenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime",
-                          lua_tostring(L, prefix), (int)pos, imbL_i64str(L, total));
-      overflow_message(L, rates[first_e], v, is_array, (int64_t)pos, first_s);
-      lua_pushvalue(L, prefix);
-      lua_insert(L, -2);
-      lua_concat(L, 2);
-      return lua_error(L);
+      return raise_unpriced(L, rates[first_e], nr > 1 && names ? names[first_e] : NULL, v, is_array,
+                            (int64_t)(base + (lua_Integer)first_bad), first_s);
     }
   }
   return nr;
@@ -296,17 +306,17 @@ static int p_totals(lua_State *L) {
  * (an array of strings), in temporary arrays that live on the stack. */
 static int rates_arg(lua_State *L, const imb_rate ***rates, const char ***names) {
   int names_idx = lua_istable(L, 6) ? 6 : 5;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, names_idx, LUA_TTABLE);
+  if (!lua_istable(L, 1)) return imbL_raise(L, NULL, "editions", 1, "expected a list of editions' rates");
+  if (!lua_istable(L, names_idx)) return imbL_raise(L, NULL, "names", names_idx, "expected a list of names");
   int nr = (int)imbL_rawlen(L, 1);
-  if (nr < 1) return imbL_error(L, "editions: needs at least one edition");
+  if (nr < 1) return imbL_raise(L, NULL, "editions", 0, "needs at least one edition");
   *rates = (const imb_rate **)lua_newuserdata(L, (size_t)nr * sizeof **rates);
   *names = (const char **)lua_newuserdata(L, (size_t)nr * sizeof **names);
   /* the two arrays stay on the stack, above the arguments */
   for (int e = 0; e < nr; e++) {
     lua_rawgeti(L, 1, e + 1);
     (*rates)[e] = (const imb_rate *)imbL_testudata(L, -1, RATE_MT);
-    if (!(*rates)[e]) return imbL_error(L, "editions[%d]: expected an edition's rate", e + 1);
+    if (!(*rates)[e]) return imbL_raise(L, NULL, lua_pushfstring(L, "editions[%d]", e + 1), -2, "expected an edition's rate");
     lua_pop(L, 1);
     lua_rawgeti(L, names_idx, e + 1);
     (*names)[e] = lua_tostring(L, -1); /* the name table keeps the string alive */
@@ -349,44 +359,40 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
     int idx = 2 + k;
     imb_column *c = imbL_tocolumn(L, idx);
     if (!c && lua_type(L, idx) == LUA_TTABLE) {
-      imbL_arraycolumn(L, idx, usage_fields[k], 1);
+      imbL_arraycolumn(L, idx, NULL, usage_fields[k], 1);
       lua_replace(L, idx); /* the column stays referenced from its argument slot */
       c = imbL_tocolumn(L, idx);
     }
     in[k] = &scalar[k];
     if (c) {
       if (n >= 0 && (int64_t)c->n != n)
-        return imbL_error(L, "%s: has %s scenarios where %s has %s", usage_fields[k], imbL_i64str(L, (int64_t)c->n),
-                          usage_fields[first], imbL_i64str(L, n));
+        return imbL_raise(L, NULL, usage_fields[k], 0, "has %s scenarios where %s has %s",
+                          imbL_i64str(L, (int64_t)c->n), usage_fields[first], imbL_i64str(L, n));
       if (n < 0) first = k;
       n = (int64_t)c->n;
       in[k] = c->v;
       step[k] = 1;
       is_col[k] = 1;
     } else if (lua_type(L, idx) == LUA_TNUMBER) {
-      scalar[k] = imbL_checkint64(L, idx, usage_fields[k]);
-      if (scalar[k] < 0)
-        return imbL_error(L, "%s: must not be negative, got %s", usage_fields[k], imbL_show(L, idx));
+      scalar[k] = batch_scalar(L, idx, usage_fields[k]);
     } else if (!lua_isnil(L, idx)) {
-      return imbL_error(L, "%s: expected a column, an array of whole numbers or a number, got %s", usage_fields[k],
-                        imbL_show(L, idx));
+      return imbL_raise(L, NULL, usage_fields[k], idx, "expected a column, an array of whole numbers or a number");
     }
   }
   if (n < 0) n = 1;
-  int64_t threads = lua_isnil(L, 5) ? 0 : imbL_checkint64(L, 5, "threads");
-  if (threads < 0 || threads > 1024) return imbL_error(L, "threads: expected 0 (every core) .. 1024, got %s", imbL_show(L, 5));
+  int threads = imbL_threads(L, 5);
   int64_t **out = (int64_t **)lua_newuserdata(L, (size_t)nr * sizeof *out);
   int base = lua_gettop(L) + 1;
   if (into && !lua_isnil(L, into)) {
     imb_column *o = imbL_tocolumn(L, into);
-    if (!o) return imbL_error(L, "into: expected a column, got %s", imbL_show(L, into));
+    if (!o) return imbL_raise(L, NULL, "into", into, "expected a column");
     if ((int64_t)o->n != n)
-      return imbL_error(L, "into: has %s values where the scenarios are %s", imbL_i64str(L, (int64_t)o->n),
+      return imbL_raise(L, NULL, "into", 0, "has %s values where the scenarios are %s", imbL_i64str(L, (int64_t)o->n),
                         imbL_i64str(L, n));
-    if (o->readonly) return imbL_error(L, "into: is read-only (a grid's results)");
+    if (o->readonly) return imbL_raise(L, NULL, "into", 0, "is read-only (a grid's results)");
     for (int k = 0; k < 3; k++)
       if (is_col[k] && in[k] == o->v && o->n)
-        return imbL_error(L, "into: is the %s column itself; pass another column", usage_fields[k]);
+        return imbL_raise(L, NULL, "into", 0, "is the %s column itself; pass another column", usage_fields[k]);
     lua_pushvalue(L, into);
     out[0] = o->v;
   } else {
@@ -396,22 +402,17 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
   size_t bad = 0, bad_rate = 0;
   int field = -1;
   imb_status s = imb_totals_many(rates, (size_t)nr, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2],
-                                 INT64_MAX, out, &bad, &field, &bad_rate, (int)threads);
-  if (s == IMB_ENOMEM) return imbL_error(L, "editions: no memory to prepare %d editions", nr);
+                                 INT64_MAX, out, &bad, &field, &bad_rate, threads);
+  if (s == IMB_ENOMEM) return imbL_raise(L, NULL, "editions", 0, "no memory to prepare %d editions", nr);
   if (s) {
     int64_t v[3];
     for (int k = 0; k < 3; k++) v[k] = in[k][bad * step[k]];
-    if (field >= 0)
-      return imbL_error(L, "%s[%s]: expected a whole number >= 0, got %s", usage_fields[field],
-                        imbL_i64str(L, (int64_t)bad + 1), imbL_i64str(L, v[field]));
-    if (nr > 1 && names) lua_pushfstring(L, "%s: ", names[bad_rate]);
-    else lua_pushliteral(L, "");
-    int prefix = lua_gettop(L);
-    overflow_message(L, rates[bad_rate], v, is_col, (int64_t)bad + 1, s);
-    lua_pushvalue(L, prefix);
-    lua_insert(L, -2);
-    lua_concat(L, 2);
-    return lua_error(L);
+    if (field >= 0) {
+      const char *at = lua_pushfstring(L, "%s[%s]", usage_fields[field], imbL_i64str(L, (int64_t)bad + 1));
+      return imbL_raise_int(L, NULL, at, v[field], "expected a whole number >= 0");
+    }
+    return raise_unpriced(L, rates[bad_rate], nr > 1 && names ? names[bad_rate] : NULL, v, is_col, (int64_t)bad + 1,
+                          s);
   }
   return lua_gettop(L) - base + 1;
 }
@@ -512,3 +513,61 @@ void imbL_open_pricing(lua_State *L) {
    * point needs no change) */
   imbL_open_column(L);
 }
+
+/* ---- where a charge's line steps ------------------------------------------ */
+
+static int64_t check_ratio(lua_State *L, int idx) {
+  int64_t r = lua_isnoneornil(L, idx) ? IMB_MICROS_PER_UNIT : imbL_checkint64(L, idx, "ratio_ppm");
+  if (r < 1) imbL_error(L, "ratio_ppm: must be at least 1, got %s", imbL_show(L, idx));
+  return r;
+}
+
+static int64_t check_axis(lua_State *L, int idx, const char *field) {
+  int64_t x = imbL_checkint64(L, idx, field);
+  if (x < 0) imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, idx));
+  return x;
+}
+
+/* next = core.charge_next_step(rate, "dau"|"groups"|"mau", x[, ratio_ppm]):
+ * the least axis value after x where the charge's block count changes, or
+ * nil when it never does again (no such charge, or past 64 bits). */
+static int p_charge_next_step(lua_State *L) {
+  imb_rate *r = checkrate(L, 1);
+  int which = luaL_checkoption(L, 2, NULL, charge_names);
+  const imb_charge *c = which == 0 ? &r->dau : which == 1 ? &r->groups : &r->mau;
+  int64_t x = check_axis(L, 3, "x"), ratio = check_ratio(L, 4), next;
+  if (imb_charge_next_step(c, ratio, x, &next) != IMB_OK) {
+    lua_pushnil(L);
+    return 1;
+  }
+  imbL_pushint64(L, next);
+  return 1;
+}
+
+/* v = core.follow_value(x[, ratio_ppm]): round_half_up(x * ratio / 10^6) */
+static int p_follow_value(lua_State *L) {
+  int64_t x = check_axis(L, 1, "x"), ratio = check_ratio(L, 2), v;
+  if (imb_follow_value(x, ratio, &v) != IMB_OK)
+    return imbL_error(L, "x: %s followed by %s ppm does not fit in 64 bits", imbL_i64str(L, x), imbL_i64str(L, ratio));
+  imbL_pushint64(L, v);
+  return 1;
+}
+
+/* x = core.follow_first_above(t[, ratio_ppm]): the least x >= 0 whose
+ * followed value exceeds t, or nil past 64 bits. */
+static int p_follow_first_above(lua_State *L) {
+  int64_t t = imbL_checkint64(L, 1, "t"), ratio = check_ratio(L, 2), x;
+  if (imb_follow_first_above(t, ratio, &x) != IMB_OK) {
+    lua_pushnil(L);
+    return 1;
+  }
+  imbL_pushint64(L, x);
+  return 1;
+}
+
+static const luaL_Reg step_funcs[] = {{"charge_next_step", p_charge_next_step},
+                                      {"follow_value", p_follow_value},
+                                      {"follow_first_above", p_follow_first_above},
+                                      {NULL, NULL}};
+
+void imbL_open_steps(lua_State *L) { imbL_setfuncs(L, step_funcs, 0); }

@@ -1,214 +1,428 @@
 --- Exact break-even between two editions along one usage metric
--- (imbill.breakeven).
+-- (imbill.breakeven): the one implementation, used by break-even tables too.
+--
+-- The axis is one metric (dau, mau or groups); the others are held fixed
+-- (`usage`) or follow the axis by a ratio (`follow = { mau = "3" }`: MAU =
+-- round_half_up(3 x DAU)), which puts a DAU edition and an MAU edition on one
+-- axis.  An edition whose billed user measure is neither the axis, nor
+-- followed, nor given is refused (imbill.bill.measure): it would otherwise be
+-- priced as if that measure were 0.  A free edition serves only up to its
+-- caps (imbill.bill.caps): past them the other edition is the only one that
+-- can serve, and the result says so with a point of kind "cap", not a
+-- break-even.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 local money = require "imbill.internal.money"
-local books = require "imbill.book"
 local fmt = require "imbill.internal.fmt"
+local result = require "imbill.internal.result"
+local books = require "imbill.book"
+local int = require "imbill.internal.integer"
+local measure = require "imbill.bill.measure"
+local caps = require "imbill.bill.caps"
 
 local M = {}
+local FN = "imbill.breakeven"
 
-local METRICS = { dau = "dau", mau = "mau", groups = "groups" }
+M.METRICS = { "dau", "mau", "groups" }
+M.FIELD = { dau = "peak_dau", groups = "groups_peak", mau = "mau" }
+local FIELD = M.FIELD
+local UNIT = { dau = "DAU", mau = "MAU", groups = "groups" }
+M.UNIT = UNIT
+local ONE = int.PPM -- a ratio of 1: the axis itself
+
+--- The axis of a break-even search or a cost curve, checked: { metric =,
+-- from =, to =, base = { dau =, groups =, mau = } (fixed values, nil when not
+-- given), given = { peak_dau = true, ... }, follow = { mau = ppm, ... },
+-- follow_text = { mau = "3" } }.  `default_to` is the upper bound when `to`
+-- is not given.
+function M.axis(fn, p, default_to)
+  local metric = p.metric or "dau"
+  if not FIELD[metric] then check.fail(fn, "metric", "expected dau, mau or groups", metric) end
+  local usage = check.table(fn, "usage", p.usage or {})
+  check.fields(fn .. " usage", usage, { peak_dau = true, groups_peak = true, mau = true })
+  local ax = { metric = metric, base = {}, given = {}, follow = {}, follow_text = {} }
+  for k, f in pairs(FIELD) do
+    if usage[f] ~= nil then
+      ax.base[k] = check.count(fn, "usage." .. f, usage[f])
+      ax.given[k] = true
+    end
+  end
+  for k, r in pairs(check.table(fn, "follow", p.follow or {})) do
+    if not FIELD[k] or k == metric then check.fail(fn, "follow." .. tostring(k), "not another metric", r) end
+    if ax.base[k] ~= nil then
+      check.fail(fn, "follow." .. k, "give usage." .. FIELD[k] .. " or follow." .. k .. ", not both", r)
+    end
+    local ppm = int.ppm(fn, "follow." .. k, r)
+    if ppm < 1 then check.fail(fn, "follow." .. k, "must be above 0", r) end
+    ax.follow[k], ax.follow_text[k] = ppm, int.ratio_text(ppm)
+  end
+  ax.from = check.count(fn, "from", p.from or 0)
+  ax.to = check.count(fn, "to", p.to or default_to)
+  if ax.to < ax.from then
+    if p.to == nil then
+      check.fail(fn, "from", "is above the default upper bound " .. fmt.int(default_to) .. "; give to as well", p.from)
+    end
+    check.fail(fn, "to", "is below from (" .. tostring(p.from) .. ")", p.to)
+  end
+  return ax
+end
+
+--- The value of metric k at axis value x.
+function M.value(ax, k, x)
+  if k == ax.metric then return x end
+  local r = ax.follow[k]
+  if r then return core.follow_value(x, r) end
+  return ax.base[k] or 0
+end
+
+--- The ratio by which metric k follows the axis (1 for the axis), or nil
+-- when k is held fixed.
+function M.ratio(ax, k)
+  if k == ax.metric then return ONE end
+  return ax.follow[k]
+end
+
+--- Refuses an edition whose billed user measure the axis does not give.
+function M.need_measures(fn, ax, ed, name, field)
+  local has = {}
+  for k in pairs(FIELD) do has[k] = k == ax.metric or ax.follow[k] ~= nil or ax.given[k] end
+  local k, why = measure.missing(ed, has, name)
+  if k then
+    local hint = k == "mau" and "give usage.mau, or follow = { mau = RATIO } for MAU = RATIO x " .. UNIT[ax.metric]
+      or "give usage.peak_dau, or follow = { dau = RATIO } for DAU = RATIO x " .. UNIT[ax.metric]
+    check.fail(fn, field, why .. ": " .. hint, name)
+  end
+end
+
+--- Where a free edition stops serving on the axis: { at = the last value it
+-- serves (from - 1 when none), measure =, max =, why = "2021/free serves at
+-- most 100 peak DAU" }, or nil when it serves the whole range.
+function M.cap(ax, ed, name)
+  local c = caps.of(ed)
+  if not c then return nil end
+  local best
+  for _, k in ipairs(M.METRICS) do
+    local max = c[k]
+    if max then
+      local last
+      local r = M.ratio(ax, k)
+      if r then
+        local first_over = core.follow_first_above(max, r)
+        last = first_over and first_over - 1 or ax.to
+      elseif (ax.base[k] or 0) > max then
+        last = ax.from - 1
+      end
+      if last and last < ax.to and (not best or last < best.at) then
+        best = { at = math.max(last, ax.from - 1), measure = k, max = max, why = caps.sentence(name, k, max) }
+      end
+    end
+  end
+  return best
+end
 
 local Breakeven = {}
 Breakeven.__index = Breakeven
+M.Breakeven = Breakeven
+
+local function cheaper_name(self, c)
+  if c == "a" then return self.a elseif c == "b" then return self.b end
+  return c
+end
 
 function Breakeven:__tostring()
   local rows = {}
-  local name = { a = self.a, b = self.b, equal = "equal" }
   for i, p in ipairs(self.points) do
-    rows[i] = { fmt.int(p.at), name[p.cheaper], money.pretty(p.a_total), money.pretty(p.b_total) }
+    rows[i] = { fmt.int(p.at), cheaper_name(self, p.cheaper), p.a_total and money.pretty(p.a_total) or "-",
+                p.b_total and money.pretty(p.b_total) or "-", p.note or "" }
   end
-  return string.format("%s against %s by %s, %s .. %s\n", self.a, self.b, self.metric, fmt.int(self.from),
-    fmt.int(self.to)) .. fmt.table({ "from " .. self.metric, "cheaper", self.a, self.b }, rows,
-    { true, false, true, true })
+  local head = string.format("%s against %s by %s, %s .. %s", self.a, self.b, self.metric, fmt.int(self.from),
+    fmt.int(self.to))
+  for _, a in ipairs(self.assumptions) do head = head .. "\nassumed: " .. a end
+  local header = { "from " .. self.metric, "cheaper", self.a, self.b }
+  -- a note column only where an edition stops serving
+  for _, p in ipairs(self.points) do if p.note then header[5] = "note" end end
+  if not header[5] then for _, r in ipairs(rows) do r[5] = nil end end
+  return head .. "\n" .. fmt.table(header, rows, { true, false, true, true, false })
 end
 
---- Plain data (strings and integers), ready for JSON.
+local function point_data(self, p)
+  return { at = p.at, cheaper = p.cheaper, cheaper_edition = cheaper_name(self, p.cheaper), kind = p.kind,
+           a_total = result.money(p.a_total), b_total = result.money(p.b_total), note = p.note }
+end
+M.point_data = point_data
+
+local function cap_data(c)
+  if not c then return nil end
+  return { at = c.at, measure = c.measure, max = c.max, why = c.why }
+end
+M.cap_data = cap_data
+
+--- Plain data (strings for money, integers for counts), ready for JSON.
 function Breakeven:data()
-  local points = {}
-  for i, p in ipairs(self.points) do
-    points[i] = { at = p.at, cheaper = p.cheaper, a_total = tostring(p.a_total), b_total = tostring(p.b_total) }
-  end
-  return { metric = self.metric, a = self.a, b = self.b, from = self.from, to = self.to, points = points }
+  local points = result.array()
+  for i, p in ipairs(self.points) do points[i] = point_data(self, p) end
+  return { kind = "breakeven", currency = result.CURRENCY, metric = self.metric, a = self.a, b = self.b,
+           from = self.from, to = self.to, follow = result.object(self.follow), points = points,
+           caps = { a = cap_data(self.caps.a), b = cap_data(self.caps.b) },
+           assumptions = result.strings(self.assumptions) }
 end
 
--- Where a charge's cost can change its shape: at its free quota, and for block
--- charges at the end of every block (cost is constant on free+(k-1)*block+1 ..
--- free+k*block).  The first such value >= x, or nil.
-local function next_cut(ch, x)
-  if not ch or ch.block == 0 then return nil end
-  if x <= ch.free then return ch.free end
-  if ch.block == 1 then return nil end
-  local k = math.ceil((x - ch.free) / ch.block)
-  return ch.free + k * ch.block
+function Breakeven:csv()
+  local rows = {}
+  for i, p in ipairs(self.points) do
+    rows[i] = { p.at, cheaper_name(self, p.cheaper), p.kind, result.money(p.a_total), result.money(p.b_total), p.note }
+  end
+  return result.csv({ "from", "cheaper", "kind", "a_total", "b_total", "note" }, rows)
 end
 
 -- The most pieces (runs between cuts) one call walks: 2021 pro against
 -- ultimate by DAU has one per 10,000 DAU, so this covers 0 .. 10^10.
 local MAX_PIECES = 1000000
--- The most single values scanned where two editions' costs are within a cent.
+-- The most single values scanned where two totals cannot be told apart
+-- another way.
 local MAX_SCAN = 1000000
 
---- imbill.breakeven{ a =, b =, metric = "dau"|"mau"|"groups", usage = {...}, from =, to = }
--- returns { metric=, a=, b=, points = { { at =, cheaper = "a"|"b"|"equal", a_total=, b_total= } } }
--- where each point is the value from which on (up to the next point) `cheaper`
--- holds.  Exact: every value where the order of the two totals changes is
--- reported, none is sampled.
---
--- How: [from, to] is cut into pieces at every free quota and block end of the
--- two editions' charges for the metric.  In a piece each edition's line is
--- either constant (block charges, or below the free quota) or linear before
--- its rounding to the cent (per-user charges, block 1).  If both are constant
--- the difference is constant.  Otherwise let g be the exact, unrounded
--- difference (linear in x); the rounded difference d differs from g by less
--- than a cent (two lines, each rounded half-up by less than half a cent), so d
--- has g's sign wherever |g| >= 1 cent.  Only the values where |g| < 1 cent,
--- found by bisection on g, are looked at one by one: at most 2 cents / slope.
-local function breakeven(p)
-  local FN = "imbill.breakeven"
-  check.fields(FN, p, { a = true, b = true, metric = true, usage = true, from = true, to = true })
+-- The pieces search (see M.breakeven).
+local function search(p)
   local _, ea, na = books.resolve(FN, "a", p.a)
   local _, eb, nb = books.resolve(FN, "b", p.b)
-  local metric = p.metric or "dau"
-  if not METRICS[metric] then check.fail(FN, "metric", "expected dau, mau or groups", metric) end
-  local usage = check.table(FN, "usage", p.usage or {})
-  check.fields(FN .. " usage", usage, { peak_dau = true, groups_peak = true, mau = true })
-  local base = {
-    dau = check.count(FN, "usage.peak_dau", usage.peak_dau or 0),
-    groups = check.count(FN, "usage.groups_peak", usage.groups_peak or 0),
-    mau = check.count(FN, "usage.mau", usage.mau or 0),
-  }
-  local lo = check.count(FN, "from", p.from or 0)
-  local hi = check.count(FN, "to", p.to or 10000000)
-  if hi < lo then
-    if p.to == nil then
-      check.fail(FN, "from", "is above the default upper bound 10,000,000; give to as well", p.from)
-    end
-    check.fail(FN, "to", "is below from (" .. tostring(p.from) .. ")", p.to)
-  end
-  local FIELD = { dau = "peak_dau", groups = "groups_peak", mau = "mau" }
+  local ax = M.axis(FN, p, 10000000)
+  local metric, lo, hi = ax.metric, ax.from, ax.to
+  M.need_measures(FN, ax, ea, na, "a")
+  M.need_measures(FN, ax, eb, nb, "b")
+  local cap_a, cap_b = M.cap(ax, ea, na), M.cap(ax, eb, nb)
+  local last_a, last_b = cap_a and cap_a.at or hi, cap_b and cap_b.at or hi
 
   local function cost(ed, x)
-    base[metric] = x
-    local ok, c = pcall(core.month_total, ed.rate, base.dau, base.groups, base.mau)
+    local ok, c = pcall(core.month_total, ed.rate, M.value(ax, "dau", x), M.value(ax, "groups", x),
+      M.value(ax, "mau", x))
     if not ok then
-      error(string.format("%s: to: at %s %s the total of %s does not fit (%s)", FN, FIELD[metric],
-        tostring(x), ed.book .. "/" .. ed.id, tostring(c)), 0)
+      check.fail(FN, "to", string.format("at %s %s the total of %s does not fit (%s)", FIELD[metric], tostring(x),
+        ed.book .. "/" .. ed.id, tostring(c)), check.NOVALUE)
     end
     return c
   end
-  local function sign(x)
-    local d = cost(ea, x) - cost(eb, x)
-    return d < 0 and -1 or (d > 0 and 1 or 0)
+  -- -1: a is cheaper, 1: b, 0: equal; "a"/"b": only that one serves; nil: neither
+  local function order(x)
+    local sa, sb = x <= last_a, x <= last_b
+    if sa and sb then
+      local d = cost(ea, x) - cost(eb, x)
+      return d < 0 and -1 or (d > 0 and 1 or 0)
+    end
+    if sa then return "a" elseif sb then return "b" end
+    return "neither"
   end
 
-  local ca, cb = ea.charges[metric], eb.charges[metric]
-  -- A line that is linear (not rounded to blocks) on a piece starting at s.
-  local function linear(ed, ch, s)
-    return ch ~= nil and ch.block == 1 and not ed.free and s > ch.free
+  local points, prev = {}, false
+  local function record(x, o)
+    local pt = { at = x, a_total = x <= last_a and money.from_cents(cost(ea, x)) or nil,
+                 b_total = x <= last_b and money.from_cents(cost(eb, x)) or nil }
+    if type(o) == "number" then
+      pt.cheaper = o < 0 and "a" or (o > 0 and "b" or "equal")
+      pt.kind = #points == 0 and "start" or "crossing"
+    else
+      pt.cheaper = o
+      pt.kind = #points == 0 and "start" or "cap"
+      local notes = {}
+      if x > last_a then notes[#notes + 1] = cap_a.why end
+      if x > last_b then notes[#notes + 1] = cap_b.why end
+      pt.note = table.concat(notes, "; ")
+    end
+    points[#points + 1] = pt
+    prev = o
   end
-  -- The exact difference g(x) as money, given its value at s and its slope.
-  local function exact_at(s)
-    local d = cost(ea, s) - cost(eb, s)
-    local g = money.from_cents(d)
+  local function visit(x)
+    local o = order(x)
+    if o ~= prev then record(x, o) end
+  end
+
+  -- the lines of an edition that rise with x on a piece starting at s: per-user
+  -- charges (block 1) past their free quota on the axis or a followed metric
+  local function rising(ed, s)
+    local out = {}
+    if ed.free then return out end
+    for _, k in ipairs(M.METRICS) do
+      local ch, r = ed.charges[k], M.ratio(ax, k)
+      if ch and ch.block == 1 and r and M.value(ax, k, s) > ch.free then
+        out[#out + 1] = { k = k, ch = ch, r = r }
+      end
+    end
+    return out
+  end
+  -- the next cut after s: a block end or free quota of either edition, or a cap
+  local function next_cut(s)
+    local e = hi + 1
+    for _, ed in ipairs { ea, eb } do
+      if not ed.free then
+        for _, k in ipairs(M.METRICS) do
+          local ch, r = ed.charges[k], M.ratio(ax, k)
+          if ch and ch.block > 0 and r and not (ch.block == 1 and M.value(ax, k, s) > ch.free) then
+            local n = core.charge_next_step(ed.rate, k, s, r)
+            if n and n < e then e = n end
+          end
+        end
+      end
+    end
+    for _, last in ipairs { last_a, last_b } do
+      if last >= s and last + 1 < e then e = last + 1 end
+    end
+    return e
+  end
+
+  -- The exact, unrounded difference a - b at s as money, and its slope, for
+  -- lines that are exactly linear in x (per-user charges on the axis itself).
+  local function exact_at(s, va, vb)
+    local g = money.from_cents(cost(ea, s) - cost(eb, s))
     local slope = money.ZERO
-    for i, e in ipairs({ { ea, ca }, { eb, cb } }) do
-      local ed, ch = e[1], e[2]
-      if linear(ed, ch, s) then
-        local blocks, cents = core.charge(ed.rate, metric, s)
-        local line = ch.price * blocks - money.from_cents(cents) -- unrounded minus rounded
-        if i == 1 then g, slope = g + line, slope + ch.price
-        else g, slope = g - line, slope - ch.price end
+    for side, list in pairs { [1] = va, [-1] = vb } do
+      local ed = side == 1 and ea or eb
+      for _, v in ipairs(list) do
+        local blocks, cents = core.charge(ed.rate, v.k, s)
+        local line = v.ch.price * blocks - money.from_cents(cents) -- unrounded minus rounded
+        if side == 1 then g, slope = g + line, slope + v.ch.price
+        else g, slope = g - line, slope - v.ch.price end
       end
     end
     return g, slope
   end
 
-  local points = {}
-  local prev
-  local function record(x, sg)
-    points[#points + 1] = { at = x, cheaper = sg < 0 and "a" or (sg > 0 and "b" or "equal"),
-                            a_total = money.from_cents(cost(ea, x)), b_total = money.from_cents(cost(eb, x)) }
-    prev = sg
-  end
-  local function visit(x)
-    local sg = sign(x)
-    if sg ~= prev then record(x, sg) end
-  end
-
   local CENT = money.from_cents(1)
   local NCENT = -CENT
-  local pieces = 0
-  local s = lo
-  while s <= hi do
-    local e = hi
-    for _, ch in ipairs({ ca or false, cb or false }) do
-      local c = ch and next_cut(ch, s)
-      if c and c < e then e = c end
+
+  -- Both totals exactly linear before rounding: let g be the exact difference;
+  -- the rounded difference d differs from g by less than a cent (two lines,
+  -- each rounded half-up by less than half a cent), so d has g's sign wherever
+  -- |g| >= 1 cent.  Only the values where |g| < 1 cent, found by bisection on
+  -- g, are looked at one by one: at most 2 cents / slope of them.
+  local function linear_piece(s, e, va, vb)
+    local g0, k = exact_at(s, va, vb)
+    local function g(x) return g0 + k * (x - s) end
+    local x1, x2 = e + 1, e
+    if k == money.ZERO then
+      if g0 > NCENT and g0 < CENT then x1, x2 = s + 1, e end
+    else
+      local up = k > money.ZERO
+      local function h(x) local v = g(x) return up and v or -v end
+      -- first x in (s, e] with h(x) > -1 cent; midpoints as l + half the gap,
+      -- since (l + r) / 2 is a float division that near 2^60 rounds back to l
+      local l, r = s, e + 1
+      while r - l > 1 do
+        local m = l + math.floor((r - l) / 2)
+        if h(m) > NCENT then r = m else l = m end
+      end
+      x1 = r
+      -- last x in [s, e] with h(x) < 1 cent
+      l, r = s - 1, e
+      if h(e) < CENT then l = e else
+        while r - l > 1 do
+          local m = l + math.floor((r - l) / 2)
+          if h(m) < CENT then l = m else r = m end
+        end
+      end
+      x2 = l
     end
+    if x2 - x1 > MAX_SCAN then
+      check.fail(FN, "to", string.format("the two totals stay within a cent of each other from %d to %d;"
+        .. " narrow from/to", x1, x2), p.to)
+    end
+    if s + 1 <= math.min(x1 - 1, e) then visit(s + 1) end
+    for x = x1, x2 do visit(x) end
+    local after = math.max(x1, x2 + 1)
+    if after <= e then visit(after) end
+  end
+
+  -- One side rises, the other is constant: the difference is monotone, so
+  -- each change of order is found by bisection.
+  local function monotone_piece(s, e)
+    local x = s
+    while x < e do
+      local cur = order(x)
+      if order(e) == cur then break end
+      local l, r = x, e
+      while r - l > 1 do
+        local m = l + math.floor((r - l) / 2)
+        if order(m) == cur then l = m else r = m end
+      end
+      visit(r)
+      x = r
+    end
+  end
+
+  local pieces, s = 0, lo
+  while s <= hi do
+    local e = next_cut(s) - 1
     pieces = pieces + 1
     if pieces > MAX_PIECES then
       check.fail(FN, "to", string.format("the range %d .. %d crosses more than %d price steps; narrow from/to",
         lo, hi, MAX_PIECES), p.to)
     end
     visit(s)
-    if e > s and (linear(ea, ca, s) or linear(eb, cb, s)) then
-      local g0, k = exact_at(s)
-      local function g(x) return g0 + k * (x - s) end
-      -- the band [x1, x2] where |g| < 1 cent; below it and above it d has
-      -- the constant sign of g
-      local x1, x2 = e + 1, e
-      if k == money.ZERO then
-        if g0 > NCENT and g0 < CENT then x1, x2 = s + 1, e end
+    if e > s and s <= last_a and s <= last_b then
+      local va, vb = rising(ea, s), rising(eb, s)
+      local own = true
+      for _, v in ipairs(va) do own = own and v.k == metric end
+      for _, v in ipairs(vb) do own = own and v.k == metric end
+      if #va == 0 and #vb == 0 then -- luacheck: ignore 542
+        -- both constant: one order over the piece
+      elseif #va == 0 or #vb == 0 then
+        monotone_piece(s, e)
+      elseif own then
+        linear_piece(s, e, va, vb)
+      elseif #va == 1 and #vb == 1 and va[1].k == vb[1].k and va[1].ch.free == vb[1].ch.free
+        and va[1].ch.price == vb[1].ch.price then -- luacheck: ignore 542
+        -- the same line on both sides: a constant difference
       else
-        -- h = g oriented to grow with x; the near-zero band is -1c < h < 1c
-        local up = k > money.ZERO
-        local function h(x) local v = g(x) return up and v or -v end
-        -- first x in (s, e] with h(x) > -1 cent
-        local l, r = s, e + 1
-        -- midpoints as l + half the gap: (l + r) / 2 is a float division,
-        -- which near 2^60 (Lua 5.4 integers) rounds back to l and never ends
-        while r - l > 1 do
-          local m = l + math.floor((r - l) / 2)
-          if h(m) > NCENT then r = m else l = m end
+        if e - s > MAX_SCAN then
+          check.fail(FN, "to", "both totals rise by the user in " .. s .. " .. " .. e .. "; narrow from/to", p.to)
         end
-        x1 = r
-        -- last x in [s, e] with h(x) < 1 cent
-        l, r = s - 1, e
-        if h(e) < CENT then l = e else
-          while r - l > 1 do
-            local m = l + math.floor((r - l) / 2)
-            if h(m) < CENT then l = m else r = m end
-          end
-        end
-        x2 = l
+        for x = s + 1, e do visit(x) end
       end
-      if x2 - x1 > MAX_SCAN then
-        check.fail(FN, "to", string.format("the two totals stay within a cent of each other from %d to %d;"
-          .. " narrow from/to", x1, x2), p.to)
-      end
-      if s + 1 <= math.min(x1 - 1, e) then visit(s + 1) end
-      for x = x1, x2 do visit(x) end
-      local after = math.max(x1, x2 + 1)
-      if after <= e then visit(after) end
     end
     s = e + 1
   end
-  return setmetatable({ metric = metric, a = na, b = nb, from = lo, to = hi, points = points }, Breakeven)
+
+  local assumptions = {}
+  for _, k in ipairs(M.METRICS) do
+    if ax.follow[k] then
+      assumptions[#assumptions + 1] = string.format("%s = round_half_up(%s x %s)", UNIT[k], ax.follow_text[k],
+        UNIT[metric])
+    end
+  end
+  return setmetatable({ metric = metric, a = na, b = nb, from = lo, to = hi, points = points,
+                        follow = ax.follow_text, caps = { a = cap_a, b = cap_b }, assumptions = assumptions,
+                        usage = p.usage }, Breakeven)
 end
 
-
---- imbill.breakeven{...}: see breakeven above.  Amounts at usage values
--- beyond what 64-bit micro-units hold (huge from/to with tiny prices) fail
--- deep in the money code; the caller hears which fields to change.
+--- imbill.breakeven{ a =, b =, metric = "dau"|"mau"|"groups", usage = { peak_dau =,
+-- groups_peak =, mau = } (fixed values), follow = { mau = "3" } (metrics that
+-- follow the axis by a ratio), from =, to = } returns { metric=, a=, b=,
+-- points = { { at =, cheaper = "a"|"b"|"equal"|"neither", kind =
+-- "start"|"crossing"|"cap", a_total =, b_total =, note = } }, caps = { a =, b = } }
+-- where each point is the value from which on (up to the next point) `cheaper`
+-- holds.  Exact: every value where the order of the two totals changes is
+-- reported, none is sampled.  A "cap" point is where an edition stops
+-- serving (its total is then nil), not a break-even.
+--
+-- How: [from, to] is cut into pieces at every free quota and block end of the
+-- two editions' charges (on the axis, and on each followed metric mapped back
+-- through its ratio: imb_charge_next_step) and at the caps.  In a piece each
+-- total is constant or rises with x (per-user charges).  Both constant: one
+-- order.  One rising: the difference is monotone, and each change is found by
+-- bisection.  Both rising, exactly linear (per-user charges on the axis): see
+-- linear_piece.  The same line on both sides: a constant difference.
+-- Otherwise the piece is scanned value by value (at most 10^6 values, else an
+-- error asks for a narrower range).
 function M.breakeven(p)
-  local ok, r = pcall(breakeven, p)
+  check.fields(FN, p, { a = true, b = true, metric = true, usage = true, from = true, to = true, follow = true })
+  local ok, r = pcall(search, p)
   if ok then return r end
-  local msg = tostring(r)
-  if msg:match("^imbill%.breakeven: ") then error(msg, 0) end
-  error("imbill.breakeven: from, to: the totals at these usage values do not fit in 64 bits of micro-units ("
-    .. msg .. ")", 0)
+  -- amounts beyond 64-bit micro-units (huge from/to with tiny prices) fail
+  -- deep in the money code: the caller hears which fields to change
+  local e = r
+  if errors.is(e) and e.fn == FN then error(e, 0) end
+  check.fail(FN, "from, to", "the totals at these usage values do not fit in 64 bits of micro-units ("
+    .. tostring(e) .. ")", check.NOVALUE)
 end
 
 return M

@@ -1,10 +1,18 @@
---- Plan comparison and exact break-even (API.md "Comparison and batches").
+--- Plan comparison: one month's usage priced on every edition of every price
+-- book, with the reasons an edition cannot serve it.  The reasons are one
+-- rule, M.reasons, which projections and migrations use too.
+local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
+local fmt = require "imbill.internal.fmt"
+local result = require "imbill.internal.result"
 local books = require "imbill.book"
 local invoice = require "imbill.bill.invoice"
-local fmt = require "imbill.internal.fmt"
+local in_force = require "imbill.bill.in_force"
+local measure = require "imbill.bill.measure"
+local caps = require "imbill.bill.caps"
+local int = require "imbill.internal.integer"
 
 local M = {}
 
@@ -14,19 +22,16 @@ local QUOTAS = {
   groups_per_user = "groups_per_user", friends_per_user = "friends_per_user",
   daily_net_groups = "daily_net_groups",
 }
+M.QUOTAS = QUOTAS
+
+local USAGE_FIELDS = { "peak_dau", "dau", "groups_peak", "groups", "mau", "covers" }
 
 local COMPARE_FIELDS = {
   month = true, peak_dau = true, dau = true, groups_peak = true, groups = true, mau = true,
-  needs = true, books = true, editions = true, members_per_group = true,
+  needs = true, books = true, editions = true, members_per_group = true, mau_per_dau = true, usage = true,
+  covers = true,
 }
 for k in pairs(QUOTAS) do COMPARE_FIELDS[k] = true end
-
-local function bills(book, kind)
-  for _, id in ipairs(book:editions()) do
-    if book:edition(id).charges[kind] then return true end
-  end
-  return false
-end
 
 local function max_members(ed)
   local best = 0
@@ -38,86 +43,138 @@ local function max_members(ed)
   return best
 end
 
-local function reasons_for(book, ed, p, month, explicit_books, usage)
+--- Why `ed` (of `book`) cannot serve a month: a sorted list of reasons, empty
+-- when it can.  month is a month number; profile holds the quota needs
+-- (accounts, av_groups, ..., members_per_group) and needs (features); usage
+-- the billed peaks { peak_dau =, groups_peak =, mau = }.  A book not yet in
+-- force is always a reason; a book no longer sold to new apps is one when
+-- opts.new_app is true.
+function M.reasons(book, ed, month, profile, usage, opts)
   local r = {}
-  local first = dates.month_first(month)
-  local last = first + dates.month_length(month) - 1
-  if not explicit_books then
-    if book.to_day and first > book.to_day then
-      r[#r + 1] = string.format("price book %s was sold to new apps until %s", book.name, book.to)
-    elseif last < book.from_day then
-      r[#r + 1] = string.format("price book %s starts %s", book.name, book.from)
-    end
-  end
-  if bills(book, "dau") and p.peak_dau == nil and p.dau == nil and p.mau ~= nil then
-    r[#r + 1] = "the usage gives no DAU, and price book " .. book.name .. " bills peak DAU"
-  end
-  if bills(book, "mau") and p.mau == nil and (p.peak_dau ~= nil or p.dau ~= nil) then
-    r[#r + 1] = "the usage gives no MAU, and price book " .. book.name .. " bills MAU"
-  end
+  local why = (opts and opts.new_app) and in_force.closed(book, month) or in_force.before(book, month)
+  if why then r[#r + 1] = why end
   for field, limit in pairs(QUOTAS) do
-    local need, max = p[field], ed.limits[limit]
+    local need, max = profile[field], ed.limits[limit]
     if need ~= nil and max ~= nil and need > max then
       r[#r + 1] = string.format("%s %s over the limit of %s", field:gsub("_", " "), fmt.int(need), fmt.int(max))
     end
   end
-  if p.members_per_group ~= nil then
+  if profile.members_per_group ~= nil then
     local max = max_members(ed)
-    if max and p.members_per_group > max then
-      r[#r + 1] = string.format("members per group %s over the limit of %s", fmt.int(p.members_per_group), fmt.int(max))
+    if max and profile.members_per_group > max then
+      r[#r + 1] = string.format("members per group %s over the limit of %s", fmt.int(profile.members_per_group),
+        fmt.int(max))
     end
   end
-  for _, f in ipairs(p.needs or {}) do
+  for _, f in ipairs(profile.needs or {}) do
     if not ed:supports(f) then r[#r + 1] = "lacks " .. f end
   end
-  if ed.free then
-    local l = ed.limits
-    if l.free_dau and usage.peak_dau > l.free_dau then
-      r[#r + 1] = string.format("peak DAU %s over the free edition's %s", fmt.int(usage.peak_dau), fmt.int(l.free_dau))
-    end
-    if l.free_mau and usage.mau > l.free_mau then
-      r[#r + 1] = string.format("MAU %s over the free edition's %s", fmt.int(usage.mau), fmt.int(l.free_mau))
-    end
-    local cap = (l.non_av_groups and l.av_groups) and (l.non_av_groups + l.av_groups) or l.free_groups
-    if cap and usage.groups_peak > cap then
-      r[#r + 1] = string.format("groups %s over the free edition's cap of %s", fmt.int(usage.groups_peak), fmt.int(cap))
-    end
-  end
+  for _, x in ipairs(caps.reasons(ed, usage)) do r[#r + 1] = x end
   table.sort(r)
   return r
 end
 
 local Comparison = {}
 Comparison.__index = Comparison
+M.Comparison = Comparison
 
 function Comparison:__tostring()
   local rows = {}
   for i, r in ipairs(self) do
-    rows[i] = { tostring(i), r.book, r.edition, money.pretty(r.total), r.eligible and "yes" or "no",
+    rows[i] = { tostring(i), r.book, r.edition, r.total and money.pretty(r.total) or "-", r.eligible and "yes" or "no",
                 table.concat(r.reasons, "; ") }
   end
-  return fmt.table({ "#", "book", "edition", "total", "eligible", "why not" }, rows,
+  local out = fmt.table({ "#", "book", "edition", "total", "eligible", "why not" }, rows,
     { true, false, false, true, false, false })
-end
-
---- Plain data (strings, integers, booleans), ready for JSON.
-function Comparison:data()
-  local out = {}
-  for i, r in ipairs(self) do
-    local reasons = {}
-    for j, x in ipairs(r.reasons) do reasons[j] = x end
-    out[i] = { book = r.book, edition = r.edition, total = tostring(r.total), total_cents = r.total:cents(),
-               eligible = r.eligible, reasons = reasons, monthly_fee = tostring(r.monthly_fee) }
-  end
+  for _, a in ipairs(self.assumptions or {}) do out = out .. "\nassumed: " .. a end
+  for _, n in ipairs(self.notes or {}) do out = out .. "\nnote: " .. n end
   return out
 end
 
+local function row_data(r)
+  return { book = r.book, edition = r.edition, month = r.month, currency = result.CURRENCY, priced = r.priced,
+           total = result.money(r.total), total_cents = r.total and r.total:cents() or nil, eligible = r.eligible,
+           reasons = result.strings(r.reasons), notes = result.strings(r.notes),
+           monthly_fee = tostring(r.monthly_fee) }
+end
+
+--- Plain data: an array of rows (strings for money, integers for cents,
+-- booleans), ready for JSON as it is.  An unpriced row has no total.
+function Comparison:data()
+  local out = result.array()
+  for i, r in ipairs(self) do out[i] = row_data(r) end
+  return out
+end
+
+function Comparison:csv()
+  local rows = {}
+  for i, r in ipairs(self) do
+    rows[i] = { i, r.book, r.edition, result.money(r.total), r.eligible, table.concat(r.reasons, "; "),
+                table.concat(r.notes, "; ") }
+  end
+  return result.csv({ "rank", "book", "edition", "total", "eligible", "reasons", "notes" }, rows)
+end
+
+-- The usage of `p`, from a series (usage = s) or from its own fields.
+local function usage_of(FN, p, month)
+  if p.usage == nil then return p end
+  local s = p.usage
+  if type(s) ~= "table" or type(s.usage) ~= "function" or type(s.month) ~= "function" then
+    check.fail(FN, "usage", "expected a series (imbill.series.build / read_csv)", s)
+  end
+  for _, f in ipairs(USAGE_FIELDS) do
+    if p[f] ~= nil then check.fail(FN, f, "give usage (a series) or " .. f .. ", not both", p[f]) end
+  end
+  local u, r = check.call(FN, s.usage, s, month)
+  local q = setmetatable({}, { __index = p })
+  for _, f in ipairs(USAGE_FIELDS) do q[f] = u[f] end
+  local function max_opt(a, b)
+    if a == nil then return b end
+    if b == nil then return a end
+    return a > b and a or b
+  end
+  q.accounts = max_opt(p.accounts, r.accounts)
+  q.av_groups = max_opt(p.av_groups, r.av_rooms)
+  q.members_per_group = max_opt(p.members_per_group, r.members)
+  if r.needs then
+    local set, list = {}, {}
+    for _, src in ipairs { p.needs or {}, r.needs } do
+      for _, f in ipairs(src) do if not set[f] then set[f], list[#list + 1] = true, f end end
+    end
+    q.needs = list
+  end
+  return q
+end
+
+local function peak_of(FN, p)
+  if p.peak_dau ~= nil then return check.count(FN, "peak_dau", p.peak_dau) end
+  local best = 0
+  for i, v in ipairs(check.table(FN, "dau", p.dau)) do
+    v = check.count(FN, "dau[" .. i .. "]", v)
+    if v > best then best = v end
+  end
+  return best
+end
+
 --- imbill.compare{ month =, peak_dau | dau, groups_peak | groups, mau, quotas...,
---- needs = {features}, books = {names}, editions = {ids} }
+--- needs = {features}, books = {names}, editions = {ids}, mau_per_dau = ratio,
+--- usage = series, covers = { from =, to = } }
+-- An edition whose billed user measure the usage lacks (MAU for book 2022,
+-- peak DAU for books 2020 and 2021) is left unpriced (total nil, priced =
+-- false) with the reason, unless mau_per_dau states MAU = round_half_up(ratio
+-- x peak DAU), which the result shows as an assumption.
 function M.compare(p)
   local FN = "imbill.compare"
   check.fields(FN, p, COMPARE_FIELDS)
   local month = dates.month(p.month, "month", FN)
+  p = usage_of(FN, p, p.month)
+  -- the usage is checked here, as an invoice would: an unpriced row prices nothing
+  for _, f in ipairs { "peak_dau", "groups_peak", "mau" } do check.opt_count(FN, f, p[f]) end
+  for _, f in ipairs { "dau", "groups" } do
+    if p[f] ~= nil then
+      for i, v in ipairs(check.table(FN, f, p[f])) do check.count(FN, f .. "[" .. i .. "]", v) end
+    end
+  end
   for field in pairs(QUOTAS) do check.opt_count(FN, field, p[field]) end
   check.opt_count(FN, "members_per_group", p.members_per_group)
   for i, f in ipairs(check.table(FN, "needs", p.needs or {})) do
@@ -127,6 +184,27 @@ function M.compare(p)
       check.fail(FN, "needs[" .. i .. "]", "unknown feature (known: " .. table.concat(books.FEATURES, ", ") .. ")", f)
     end
   end
+  local mau, assumptions = p.mau, {}
+  if p.mau_per_dau ~= nil then
+    if p.mau ~= nil then check.fail(FN, "mau_per_dau", "give mau or mau_per_dau, not both", p.mau_per_dau) end
+    if p.peak_dau == nil and p.dau == nil then
+      check.fail(FN, "mau_per_dau", "MAU from a ratio needs peak_dau or dau", p.mau_per_dau)
+    end
+    local r = int.ppm(FN, "mau_per_dau", p.mau_per_dau)
+    local peak = peak_of(FN, p)
+    mau = check.call(FN, core.follow_value, peak, r)
+    assumptions[1] = string.format("MAU = round_half_up(%s x peak DAU %s) = %s", int.ratio_text(r), fmt.int(peak),
+      fmt.int(mau))
+  end
+  local has = measure.given { peak_dau = p.peak_dau, dau = p.dau, mau = mau }
+  local notes = {}
+  if p.covers ~= nil then
+    -- an invoice checks covers; the comparison says once what every row says
+    local c = check.table(FN, "covers", p.covers)
+    local a, b = dates.day(c.from, "covers.from", FN), dates.day(c.to, "covers.to", FN)
+    local dim = dates.month_length(month)
+    if b - a + 1 < dim then notes[1] = measure.coverage_note(c.from, c.to, b - a + 1, dim) end
+  end
   local list = p.books or books.BUILTIN
   local only = {}
   local wanted = check.table(FN, "editions", p.editions or {})
@@ -134,19 +212,32 @@ function M.compare(p)
     if type(e) ~= "string" then check.fail(FN, "editions[" .. i .. "]", "expected an edition id or BOOK/EDITION", e) end
     only[e] = true
   end
-  local rows = setmetatable({}, Comparison)
+  local rows = setmetatable({ month = dates.format_month(month), assumptions = assumptions, notes = notes }, Comparison)
   for i, b in ipairs(check.table(FN, "books", list)) do
     local ok, book = pcall(books.get, b)
     if not ok then check.fail(FN, "books[" .. i .. "]", "unknown price book", b) end
     for _, id in ipairs(book:editions()) do
       if next(only) == nil or only[id] or only[book.name .. "/" .. id] then
         local ed = book:edition(id)
-        local oki, inv = pcall(invoice.invoice, { book = book, edition = id, month = p.month, peak_dau = p.peak_dau,
-                                      dau = p.dau, groups_peak = p.groups_peak, groups = p.groups, mau = p.mau })
-        if not oki then error((tostring(inv):gsub("^imbill%.invoice:", FN .. ":")), 0) end
-        local reasons = reasons_for(book, ed, p, month, p.books ~= nil, inv.usage)
-        rows[#rows + 1] = { book = book.name, edition = id, total = inv.total, eligible = #reasons == 0,
-                            reasons = reasons, monthly_fee = ed.monthly_fee }
+        local name = book.name .. "/" .. id
+        local row = { book = book.name, edition = id, month = rows.month, monthly_fee = ed.monthly_fee, notes = {},
+                      priced = true }
+        local missing, why = measure.missing(ed, has, name)
+        local usage = { peak_dau = 0, groups_peak = 0, mau = mau }
+        if missing then
+          row.priced = false
+          usage.peak_dau = (p.peak_dau ~= nil or p.dau ~= nil) and peak_of(FN, p) or 0
+        else
+          local inv = check.call(FN, invoice.invoice, { book = book, edition = id, month = p.month,
+            peak_dau = p.peak_dau, dau = p.dau, groups_peak = p.groups_peak, groups = p.groups, mau = mau,
+            covers = p.covers })
+          row.total, usage = inv.total, inv.usage
+          for _, n in ipairs(inv.notes) do row.notes[#row.notes + 1] = n end
+        end
+        row.reasons = M.reasons(book, ed, month, p, usage, { new_app = p.books == nil })
+        if missing then table.insert(row.reasons, 1, why) end
+        row.eligible = #row.reasons == 0
+        rows[#rows + 1] = row
       end
     end
   end
@@ -156,7 +247,8 @@ function M.compare(p)
     if not found then check.fail(FN, "editions[" .. i .. "]", "no edition of the chosen books has this id", e) end
   end
   table.sort(rows, function(x, y)
-    if x.total ~= y.total then return x.total < y.total end
+    if x.priced ~= y.priced then return x.priced end
+    if x.priced and x.total ~= y.total then return x.total < y.total end
     if x.eligible ~= y.eligible then return x.eligible end
     if x.book ~= y.book then return x.book < y.book end
     return x.edition < y.edition

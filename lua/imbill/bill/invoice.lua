@@ -1,13 +1,17 @@
---- One app's invoice for one calendar month (SPEC 4 and 5).
+--- One app's invoice for one calendar month (docs/rules.md, "Invoice").
 -- This file decides which edition was in force on which days and which fees
 -- are waived; every amount is computed by the C core and rounded there, once
 -- per line.  The total is the sum of the rounded lines.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
 local books = require "imbill.book"
 local fmt = require "imbill.internal.fmt"
+local result = require "imbill.internal.result"
+local in_force = require "imbill.bill.in_force"
+local measure = require "imbill.bill.measure"
 
 local M = {}
 local FN = "imbill.invoice"
@@ -17,36 +21,49 @@ local FIELDS = {
   groups = true, mau = true, activated = true, change = true, addons = true, trtc = true,
   -- carried by meter:usage() so a metered month prices as it was metered
   peak_dau_day = true, groups_peak_day = true, changes = true, tz = true,
+  -- the first paid activation was before this month, on a day not known
+  activated_before = true,
+  -- carried by series:usage() for a month the usage covers in part
+  covers = true,
 }
 
 local Invoice = {}
 Invoice.__index = Invoice
+-- The invoices this module made (a table given Invoice's metatable by hand
+-- has none of an invoice's fields).
+local made = setmetatable({}, { __mode = "k" })
+local function self_invoice(self, method)
+  if not made[self] then
+    check.fail("invoice:" .. method, "self", "expected an invoice: call it as inv:" .. method .. "(...)", self)
+  end
+end
 
 local function fail(field, msg, v) check.fail(FN, field, msg, v == nil and check.NOVALUE or v) end
 
-local function wrap(f, ...)
-  local ok, a = pcall(f, ...)
-  if not ok then error((tostring(a):gsub("^[%w%.:_]+: ", FN .. ": ", 1)), 0) end
-  return a
-end
+-- A nested call's error, told as this function's: its own field kept.
+local function wrap(f, ...) return errors.call(FN, nil, f, ...) end
 
 -- A daily series: one whole number per day of the month.  Returns the peak
 -- over the days `use(day_index)` allows, its day index, and the series.
 local function series(field, s, dim, use)
   check.table(FN, field, s)
-  if #s ~= dim then
-    fail(field, string.format("needs one value per day of the month (%d), has %d", dim, #s))
+  local n = check.len(s)
+  if n ~= dim then
+    fail(field, string.format("needs one value per day of the month (%d), has %d", dim, n))
   end
   local peak, at, any = 0, nil, false
   for i = 1, dim do
-    local v = check.count(FN, field .. "[" .. i .. "]", s[i])
+    local v = check.count(FN, field .. "[" .. i .. "]", rawget(s, i))
     if use(i) then
       any = true
       if at == nil or v > peak then peak, at = v, i end
     end
   end
   if not any then
-    for i = 1, dim do if at == nil or s[i] > peak then peak, at = s[i], i end end
+    for i = 1, dim do
+      local v = rawget(s, i)
+      if at == nil or v > peak then peak, at = v, i end
+    end
   end
   return peak, at
 end
@@ -55,99 +72,118 @@ local function one_change(u)
   local c = u.change
   if c == nil then return nil end
   check.table(FN, "change", c)
-  if c[1] ~= nil then
-    for k in pairs(c) do
+  if rawget(c, 1) ~= nil then
+    for k in next, c do
       if type(k) ~= "number" then fail("change", "a list of changes has no named fields", k) end
     end
-    if #c > 1 then fail("change", "one edition change per calendar month; a second change is refused") end
-    c = c[1]
+    if check.len(c) > 1 then fail("change", "one edition change per calendar month; a second change is refused") end
+    c = rawget(c, 1)
     check.table(FN, "change[1]", c)
   end
   check.fields(FN .. " change", c, { on = true, to = true })
   return c
 end
 
+-- The month's plan fee lines.  Which editions ran paid on which days and
+-- which fee is waived is the core's edition-change policy (imb_month_fees);
+-- this function states the facts it is given and words the answer.
+local VERDICT_FIELD = {
+  same = { "change.to", "is the edition already in force" },
+}
+
 local function plan_lines(book, ed, month, u)
   local first = dates.month_first(month)
   local dim = dates.month_length(month)
   local last = first + dim - 1
-  local segs = { { ed = ed, from = first, to = last } }
+  local eds = { ed }
+  local spans = { { edition = 1, free = ed.free, fee = ed.monthly_fee } }
 
   local c = one_change(u)
-  local on
+  local on, to
   if c then
     on = dates.day(c.on, "change.on", FN)
     if on < first or on > last then fail("change.on", "is not in the invoice month " .. dates.format_month(month), c.on) end
-    local to = wrap(book.edition, book, c.to)
-    if to == ed then fail("change.to", "is the edition already in force", c.to) end
-    if to.free and not ed.free and not book.policy.return_to_free then
-      fail("change.to", string.format("price book %s does not allow going back to a free edition after %s",
-        book.name, ed.id), c.to)
+    to = errors.call(FN, "change.to", book.edition, book, c.to)
+    if on > first then
+      eds[2] = to
+      -- editions are numbered by identity: a change to the edition in force
+      -- is the policy's "same"
+      spans[2] = { from = on, edition = to == ed and 1 or 2, free = to.free, fee = to.monthly_fee }
+    else
+      -- a change on the 1st: the new edition is the month's whole story
+      if to == ed then fail("change.to", "is the edition already in force", c.to) end
+      eds[1] = to
+      spans[1] = { edition = 1, free = to.free, fee = to.monthly_fee }
     end
-    segs = { { ed = ed, from = first, to = on - 1 }, { ed = to, from = on, to = last } }
-    if on == first then table.remove(segs, 1) end
   end
 
-  local act
   local activated = u.activated
-  if activated == nil and c and ed.free and not segs[#segs].ed.free then
+  if u.activated_before ~= nil and type(u.activated_before) ~= "boolean" then
+    fail("activated_before", "expected a boolean", u.activated_before)
+  end
+  if u.activated_before and activated ~= nil then
+    fail("activated_before", "give activated or activated_before, not both", check.NOVALUE)
+  end
+  if u.activated_before then
+    -- any day before the month stands for it: the rules only ask whether
+    -- the activation falls in the month
+    activated = dates.format(first - 1)
+  elseif activated == nil and c and ed.free and not to.free then
     -- Leaving a free edition with no earlier paid activation given: this
     -- change is the first paid activation (in 2021 and 2022 it must be, as no
     -- app can go back to free; in 2020 it is the usual trial -> pro upgrade).
     activated = c.on
   end
+  local act
   if activated ~= nil then
     act = dates.day(activated, "activated", FN)
-    if act < first and ed.free and not book.policy.return_to_free then
-      fail("edition", string.format("price book %s does not allow going back to a free edition after the paid"
-        .. " activation of %s", book.name, activated), ed.id)
-    end
     if act > last then fail("activated", "is after the invoice month " .. dates.format_month(month), activated) end
-    if act >= first then
-      if c and on ~= act then
-        fail("change", string.format("one edition change per calendar month: activated on %s and changed on %s",
-          activated, c.on))
-      end
-      local seg = segs[#segs]
-      if seg.ed.free then
-        fail("activated", "is the activation of a paid edition, but " .. seg.ed.id .. " is free", activated)
-      end
-      if not c then
-        -- before activation the app ran on no paid edition: no plan fee
-        segs = { { ed = nil, from = first, to = act - 1 }, { ed = ed, from = act, to = last } }
-        if act == first then table.remove(segs, 1) end
-      elseif #segs == 2 and not ed.free then
-        -- activated and changed the same day: the edition named before the
-        -- change never ran paid, and the days before activation carry no fee
-        segs[1].ed = nil
-      end
-      segs[#segs].activation = true
+    -- an activation before the month's change is a second change: the
+    -- policy says so below; after it, the edition activated must be paid
+    if act >= first and not (spans[2] and act < spans[2].from) then
+      local at = eds[#eds]
+      if at.free then fail("activated", "is the activation of a paid edition, but " .. at.id .. " is free", activated) end
     end
   end
 
-  local lines = {}
-  for _, s in ipairs(segs) do
-    if s.ed then
-      local days = s.to - s.from + 1
-      local span = dates.format(s.from) .. ".." .. dates.format(s.to)
-      local line = { code = "plan_fee", unit_price = s.ed.monthly_fee, edition = s.ed.id,
-                     from = dates.format(s.from), to = dates.format(s.to) }
-      if s.ed.free then
-        line.quantity, line.cents = 1, 0
-        line.note = string.format("%s (free edition) %s: no plan fee; usage is never billed", s.ed.id, span)
-      elseif s.activation and act < book.policy.activation_free_before then
-        line.quantity, line.cents = 0, 0
-        line.note = string.format("%s first activated %s: no plan fee in the activation month", s.ed.id,
-          dates.format(act))
-      elseif days == dim then
-        line.quantity, line.cents = 1, core.round_cents(s.ed.monthly_fee)
-        line.note = string.format("%s, full month", s.ed.id)
-      else
-        line.quantity, line.cents = days, core.prorate(s.ed.monthly_fee, days, dim)
-        line.note = string.format("%s %s: %d of %d days x %s", s.ed.id, span, days, dim, tostring(s.ed.monthly_fee))
-      end
-      lines[#lines + 1] = line
+  local verdict, fees = core.month_fees(book.policy, month, spans, act)
+  if verdict == "no_return" then
+    if c and to.free then
+      fail("change.to", string.format("price book %s does not allow going back to a free edition after %s",
+        book.name, ed.id), c.to)
     end
+    fail("edition", string.format("price book %s does not allow going back to a free edition after the paid"
+      .. " activation of %s", book.name, activated), ed.id)
+  elseif verdict == "twice" then
+    fail("change", string.format("one edition change per calendar month: activated on %s and changed on %s",
+      activated, c and c.on or "?"))
+  elseif verdict ~= "ok" then
+    local f = VERDICT_FIELD[verdict] or { "change", "breaks the price book's edition-change policy (" .. verdict .. ")" }
+    fail(f[1], f[2], c and c.to)
+  end
+
+  local lines, segs = {}, {}
+  for _, fl in ipairs(fees) do
+    local e = eds[fl.edition]
+    local span = dates.format(fl.from) .. ".." .. dates.format(fl.to)
+    local line = { code = "plan_fee", unit_price = e.monthly_fee, edition = e.id, cents = fl.cents,
+                   from = dates.format(fl.from), to = dates.format(fl.to) }
+    if fl.kind == "free_edition" then
+      line.quantity = 1
+      line.note = string.format("%s (free edition) %s: no plan fee; usage is never billed", e.id, span)
+    elseif fl.kind == "activation" then
+      line.quantity = 0
+      line.note = string.format("%s first activated %s: no plan fee in the activation month", e.id,
+        dates.format(act))
+    elseif fl.kind == "full" then
+      line.quantity = 1
+      line.note = string.format("%s, full month", e.id)
+    else
+      line.quantity = fl.days
+      line.note = string.format("%s %s: %d of %d days x %s", e.id, span, fl.days, dim, tostring(e.monthly_fee))
+    end
+    lines[#lines + 1] = line
+    segs[#segs + 1] = { ed = e, from = fl.from, to = fl.to }
   end
   return lines, segs, first, dim
 end
@@ -215,7 +251,7 @@ local function addon_lines(book, ed, month, addons)
   check.table(FN, "addons", addons)
   local first = dates.month_first(month)
   local seen, retention = {}, nil
-  for i, a in ipairs(addons) do
+  for i, a in check.items(addons) do
     local field = "addons[" .. i .. "]"
     local id, act = a, nil
     if type(a) == "table" then
@@ -282,17 +318,56 @@ local function trtc_line(t)
              fmt.int(free), unrounded, tostring(money.from_cents(cents))) }
 end
 
---- imbill.invoice{...} (API.md "Invoices").
+-- The days a usage covers, when it covers part of the month: { from =, to = }
+-- (day numbers), or nil when given for the whole month or not given.
+local function coverage(u, month, first, dim)
+  local c = u.covers
+  if c == nil then return nil end
+  check.table(FN, "covers", c)
+  check.fields(FN .. " covers", c, { from = true, to = true })
+  local a, b = dates.day(c.from, "covers.from", FN), dates.day(c.to, "covers.to", FN)
+  if a < first or a >= first + dim then
+    fail("covers.from", "is not in the invoice month " .. dates.format_month(month), c.from)
+  end
+  if b < a or b >= first + dim then fail("covers.to", "is not in the invoice month on or after covers.from", c.to) end
+  if a == first and b == first + dim - 1 then return nil end
+  return { from = a, to = b }
+end
+
+-- The notes of an invoice that prices what it was not fully given: a book
+-- not yet in force, a usage without the user measure the edition is billed
+-- by (priced as 0 of it), a usage covering part of the month (billed as the
+-- month, from those days' peaks).
+local function usage_notes(book, ed, month, u, first, dim)
+  local notes = {}
+  local n = in_force.note(book, month)
+  if n then notes[#notes + 1] = n end
+  local has = measure.given(u)
+  for _, need in ipairs(measure.needed(ed)) do
+    if not has[need.measure] then
+      notes[#notes + 1] = string.format("the usage gives no %s, and %s/%s %s: priced as if %s were 0",
+        measure.LABEL[need.measure], book.name, ed.id, need.why, measure.LABEL[need.measure])
+    end
+  end
+  local c = coverage(u, month, first, dim)
+  if c then
+    notes[#notes + 1] = measure.coverage_note(dates.format(c.from), dates.format(c.to), c.to - c.from + 1, dim)
+  end
+  return notes
+end
+
+--- imbill.invoice{...}: see README.md, "Invoices".
 function M.invoice(u)
   check.fields(FN, u, FIELDS)
   local month = dates.month(u.month, "month", FN)
   local book
   if u.book ~= nil then
     local ok, b = pcall(books.get, u.book)
-    -- the lookup names its argument "name"; here the field is "book"
     if not ok then
-      local msg = tostring(b):gsub("^imbill%.book: name: ", FN .. ": book: ", 1)
-      error((msg:gsub("^imbill%.book: ", FN .. ": ", 1)), 0)
+      -- the lookup calls its argument "name" (or "book"); here it is the book
+      -- field, while errors in a derived book's data keep their own field
+      local e = errors.of(b)
+      error(errors.rename(e, FN, (e.field == "name" or e.field == "book") and "book" or nil), 0)
     end
     book = b
   else
@@ -307,16 +382,11 @@ function M.invoice(u)
   -- usage from a meter counts days in the meter's zone (meter:usage() says
   -- which); the invoice's days are that zone's, else the book's
   local tz = book.tz
-  if u.tz ~= nil then tz = dates.format_tz(check.call(FN, dates.tz_offset, u.tz, "tz")) end
-  local notes = {}
-  if book.from and dates.month_first(month) + dates.month_length(month) - 1 < dates.day(book.from) then
-    notes[1] = string.format("price book %s was not yet in force in %s (it starts %s): a what-if price",
-      book.name, dates.format_month(month), book.from)
-  end
-
+  if u.tz ~= nil then tz = dates.format_tz(dates.offset(u.tz, "tz", FN)) end
   local lines, segs, first, dim = plan_lines(book, ed, month, u)
   local ued
   for _, s in ipairs(segs) do if s.ed and not s.ed.free then ued = s.ed end end
+  local notes = usage_notes(book, ued or segs[#segs].ed or ed, month, u, first, dim)
   local ulines, usage = usage_lines(ued, u, segs, first, dim, month)
   for _, l in ipairs(ulines) do lines[#lines + 1] = l end
   for _, l in ipairs(addon_lines(book, ued, month, u.addons)) do lines[#lines + 1] = l end
@@ -335,40 +405,55 @@ function M.invoice(u)
     l.cents = nil
     total = check.call(FN, function() return total + l.amount end)
   end
-  local due = dates.due(month)
-  local suspend, delete = dates.arrears(due)
-  return setmetatable({
+  local due = book:due(month)
+  local suspend, delete = book:arrears_after(due)
+  local inv = setmetatable({
     book = book.name, edition = ed.id, month = dates.format_month(month), tz = tz,
     lines = lines, total = total, usage = usage, notes = notes,
     due = dates.format(due), suspend = dates.format(suspend), delete = dates.format(delete),
   }, Invoice)
+  made[inv] = true
+  return inv
 end
 
 --- Plain data (strings and integers only), ready for JSON.
 function Invoice:data()
-  local lines = {}
+  self_invoice(self, "data")
+  local lines = result.array()
   for i, l in ipairs(self.lines) do
     lines[i] = { code = l.code, amount = tostring(l.amount), quantity = l.quantity,
                  unit_price = l.unit_price and tostring(l.unit_price) or nil, note = l.note,
                  addon = l.addon, edition = l.edition, from = l.from, to = l.to }
     if l.tiers then
-      local tiers = {}
+      local tiers = result.array()
       for j, t in ipairs(l.tiers) do
         tiers[j] = { tier = t.tier, minutes = t.minutes, billed = t.billed }
       end
       lines[i].tiers = tiers
     end
   end
-  local notes = {}
-  for i, n in ipairs(self.notes or {}) do notes[i] = n end
+  local notes = result.strings(self.notes)
   local usage = {}
-  for k, v in pairs(self.usage) do usage[k] = v end
-  return { book = self.book, edition = self.edition, month = self.month, tz = self.tz, lines = lines,
+  for k, v in next, self.usage do usage[k] = v end
+  return { kind = "invoice", currency = result.CURRENCY, book = self.book, edition = self.edition, month = self.month,
+           tz = self.tz, lines = lines,
            total = tostring(self.total), total_cents = self.total:cents(), due = self.due,
            suspend = self.suspend, delete = self.delete, usage = usage, notes = notes }
 end
 
+--- RFC 4180 CSV: one record per line, then the total with the due date.
+function Invoice:csv()
+  local rows = {}
+  for _, l in ipairs(self.lines) do
+    rows[#rows + 1] = { self.month, self.book, self.edition, l.code, tostring(l.amount), l.quantity, l.note }
+  end
+  rows[#rows + 1] = { self.month, self.book, self.edition, "total", tostring(self.total), nil, "due " .. self.due }
+  for _, n in ipairs(self.notes) do rows[#rows + 1] = { self.month, self.book, self.edition, "note", nil, nil, n } end
+  return result.csv({ "month", "book", "edition", "line", "amount", "quantity", "note" }, rows)
+end
+
 function Invoice:__tostring()
+  if not made[self] then return "imbill invoice (not made by imbill.invoice)" end
   local rows = {}
   for _, l in ipairs(self.lines) do rows[#rows + 1] = { l.code, money.pretty(l.amount), l.note } end
   rows[#rows + 1] = { "total", money.pretty(self.total), "USD" }

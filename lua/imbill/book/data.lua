@@ -1,10 +1,10 @@
---- The built-in price books, as data: each table below is a row-by-row copy of
--- SPEC.md sections 1, 2 and 4 (Tencent Cloud IM, USD).  Amounts are decimal
--- strings; nil in a limit means unlimited.  imbill.book() turns these into
--- checked book objects.
+--- The built-in price books, as data (Tencent Cloud IM, USD): each table below
+-- is a row-by-row copy of docs/rules.md, "Price books", "Editions and limits",
+-- "Add-ons", "Plan fee" and "Arrears".  Amounts are decimal strings; nil in a
+-- limit means unlimited.  imbill.book() turns these into checked book objects.
 local UNLIMITED = nil
 
--- SPEC 2: the features only some editions have.
+-- The features only some editions have.
 local FEATURES_2020 = { "push_all", "multi_device", "local_search" }
 local FEATURES_ALL = {
   "push_all", "multi_device", "local_search", "av_prejoin_history", "community",
@@ -12,7 +12,7 @@ local FEATURES_ALL = {
   "user_status", "conversation_mark", "conversation_group", "av_member_ban",
 }
 
--- Limits shared by the free editions of 2020 and 2021 (SPEC 2.1, first column).
+-- Limits shared by the free editions of 2020 and 2021.
 local function free_limits()
   return {
     accounts = 100, friends_per_user = 20, groups_per_user = 50, members_per_group = 20,
@@ -20,6 +20,13 @@ local function free_limits()
     bchatroom_total = 5, history_days = 7, free_dau = 100, free_groups = 100000,
   }
 end
+
+-- Arrears (the same for every book): a month's bill falls due, and is pushed,
+-- on the 3rd of the next month; the app is suspended when it stays unpaid for
+-- more than 7 days counting the push day (1 day for bills due from
+-- 2022-08-29), and its data is kept 90 days counting the suspension day, then
+-- deleted.
+local ARREARS = { due_day = 3, grace = { { before = "2022-08-29", days = 7 }, { days = 1 } }, keep_days = 90 }
 
 local function paid_limits(t)
   local l = {
@@ -32,13 +39,14 @@ local function paid_limits(t)
 end
 
 return {
-  -- SPEC 1, row 1: the seeds' DAU era.
+  -- The DAU era of Tencent's 2020 pages.
   ["2020"] = {
     from = "2020-02-19", to = "2021-08-05",
     policy = {
       activation_month_free = true,  -- no plan fee in the month of first paid activation
       return_to_free = true,         -- 2020 allows going back to trial
     },
+    arrears = ARREARS,
     editions = {
       trial = { monthly_fee = "0", free = true, limits = free_limits() },
       pro = {
@@ -59,7 +67,7 @@ return {
         groups = { free = 100000, block = 100000, price = "149.99" },
       },
     },
-    -- SPEC 2.1 value-added services: fee per edition, and what they raise.
+    -- Value-added services: fee per edition, and what they raise.
     addons = {
       av_unlimited = { fee = { pro = "149.99" }, raises = { av_groups = { pro = "unlimited" } },
                        activation_month_free = true },
@@ -79,13 +87,14 @@ return {
     },
   },
 
-  -- SPEC 1, row 2: "original billing mode"; ultimate is the renamed flagship.
+  -- The "original billing mode"; ultimate is the renamed flagship.
   ["2021"] = {
     from = "2021-08-06", to = "2022-12-25",
     policy = {
       activation_month_free = { before = "2022-10-18" },  -- then charged by day
       return_to_free = false,
     },
+    arrears = ARREARS,
     editions = {
       free = { monthly_fee = "0", free = true, limits = free_limits() },
       pro = {
@@ -123,13 +132,14 @@ return {
     },
   },
 
-  -- SPEC 1, row 3 and SPEC 2.2: the MAU era.
+  -- The MAU era.
   ["2022"] = {
     from = "2022-12-26", to = nil,
     policy = {
       activation_month_free = false,  -- every change is charged by day
       return_to_free = false,
     },
+    arrears = ARREARS,
     editions = {
       developer = {
         monthly_fee = "0", free = true, features = FEATURES_ALL,
@@ -163,10 +173,9 @@ return {
     addons = {},
   },
 
-  -- SPEC 5: TRTC call minutes, USD per 1,000 minutes (accounts from 2021-10-27),
-  -- in the order the 10,000 free minutes are used.
+  -- TRTC call minutes, USD per 1,000 minutes (accounts from 2021-10-27); the
+  -- tiers and the order the 10,000 free minutes are used in are the core's.
   trtc = {
-    tiers = { "audio", "hd", "fhd", "2k", "4k" },
     price_per_1000 = { audio = "0.99", hd = "3.99", fhd = "8.99", ["2k"] = "15.99", ["4k"] = "35.99" },
     free_minutes = 10000,
   },

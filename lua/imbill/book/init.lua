@@ -11,17 +11,18 @@ local M = {}
 
 local FN = "imbill.book"
 
-M.GROUP_TYPES = { "Private", "Public", "ChatRoom", "AVChatRoom", "BChatRoom", "Community" }
+-- The enumerations are the core's (src/core/names.c): book data is checked
+-- against them, so a type, feature or tier the core does not know cannot
+-- slip through and then be ignored.
+M.GROUP_TYPES = core.GROUP_TYPES
 -- Tencent's newer names for the same types.
 M.GROUP_ALIASES = { Work = "Private", Meeting = "ChatRoom" }
-local NON_AV = { Private = true, Public = true, ChatRoom = true, Community = true }
+local NON_AV = {}
+for _, g in ipairs(M.GROUP_TYPES) do
+  if g ~= "AVChatRoom" and g ~= "BChatRoom" then NON_AV[g] = true end
+end
 M.NON_AV = NON_AV
-
-M.FEATURES = {
-  "push_all", "multi_device", "local_search", "av_prejoin_history", "community",
-  "read_receipts", "targeted_messages", "av_online_members", "av_broadcast",
-  "user_status", "conversation_mark", "conversation_group", "av_member_ban",
-}
+M.FEATURES = core.FEATURES
 local FEATURE_SET = {}
 for _, f in ipairs(M.FEATURES) do FEATURE_SET[f] = true end
 
@@ -35,6 +36,11 @@ for _, l in ipairs(M.LIMITS) do LIMIT_SET[l] = true end
 
 local Book, Edition = {}, {}
 Book.__index, Edition.__index = Book, Edition
+-- The books and editions this module made.  A table given Book's metatable
+-- by hand is not a book: it has none of the fields a book's methods read.
+local made = setmetatable({}, { __mode = "k" })
+local function is_edition(x) return made[x] == Edition end
+M.is_edition = is_edition
 
 local function canonical_type(t)
   return M.GROUP_ALIASES[t] or t
@@ -52,7 +58,7 @@ end
 --- Members limit for one group type; nil = unlimited.  AVChatRoom and BChatRoom
 -- have no member cap in any edition.
 local function self_edition(self, method)
-  if getmetatable(self) ~= Edition then
+  if not is_edition(self) then
     check.fail("edition:" .. method, "self", "expected an edition: call it as edition:" .. method .. "(...)", self)
   end
 end
@@ -75,12 +81,13 @@ function Edition:supports(feature)
 end
 
 function Edition:__tostring()
+  if not is_edition(self) then return "imbill edition (not made by imbill.book)" end
   return string.format("imbill edition %s/%s (%s a month)", self.book, self.id, tostring(self.monthly_fee))
 end
 
 -- book.edition("pro") (a dot for the colon) would index nil deep inside.
 local function self_book(self, method)
-  if getmetatable(self) ~= Book then
+  if made[self] ~= Book then
     check.fail("book:" .. method, "self", "expected a price book: call it as book:" .. method .. "(...)", self)
   end
 end
@@ -102,14 +109,17 @@ function Book:edition(id)
   return e
 end
 
-function Book:has_edition(id) return self._editions[id] ~= nil end
+function Book:has_edition(id)
+  self_book(self, "has_edition")
+  return type(id) == "string" and self._editions[id] ~= nil
+end
 
 function Book:addon(id)
   self_book(self, "addon")
   local a = type(id) == "string" and self._addons[id]
   if not a then
     local names = {}
-    for k in pairs(self._addons) do names[#names + 1] = k end
+    for k in next, self._addons do names[#names + 1] = k end
     table.sort(names)
     check.fail("book:addon", "addon", string.format("price book %s has no such add-on (it has: %s)", self.name,
       #names > 0 and table.concat(names, ", ") or "none"), id)
@@ -117,12 +127,49 @@ function Book:addon(id)
   return a
 end
 
---- Is the book sold to new apps on this day (a day number)?
+--- Is the book sold to new apps on this day (a date "YYYY-MM-DD", or a day number)?
 function Book:in_force(day)
+  self_book(self, "in_force")
+  if type(day) == "string" then day = dates.day(day, "date", "book:in_force")
+  elseif type(day) ~= "number" or day ~= math.floor(day) or day < core.DAY_MIN or day > core.DAY_MAX then
+    check.fail("book:in_force", "date", "expected a date \"YYYY-MM-DD\" (or a day number)", day)
+  end
   return day >= self.from_day and (self.to_day == nil or day <= self.to_day)
 end
 
+--- The due date of a month's bill, and the days an unpaid bill suspends the
+-- app and deletes its data (day numbers).
+-- Day and month numbers, as the rest of imbill counts them internally.
+local function number_arg(fn, field, v, lo, hi, what)
+  if type(v) ~= "number" or v ~= math.floor(v) or v < lo or v > hi then
+    check.fail(fn, field, "expected " .. what, v)
+  end
+  return v
+end
+
+function Book:due(month)
+  self_book(self, "due")
+  -- a month's bill is due in the next month, and suspends and deletes up to
+  -- four months later: 9999-08 is the last month with all of them in the calendar
+  number_arg("book:due", "month", month, core.MIN_YEAR * 12, 9999 * 12 + 7,
+    "a month number (year * 12 + month - 1) from 0001-01 to 9999-08")
+  return dates.month_first(month + 1) + self.arrears.due_day - 1
+end
+
+function Book:arrears_after(due)
+  self_book(self, "arrears_after")
+  number_arg("book:arrears_after", "due", due, core.DAY_MIN, core.DAY_MAX - 400,
+    "a day number (days since 1970-01-01) within the calendar")
+  local grace
+  for _, g in ipairs(self.arrears.grace) do
+    if not g.before or due < g.before then grace = g.days break end
+  end
+  local suspend = due + grace
+  return suspend, suspend + self.arrears.keep_days
+end
+
 function Book:__tostring()
+  if made[self] ~= Book then return "imbill price book (not made by imbill.book)" end
   return string.format("imbill price book %s (%s .. %s; %s)", self.name, self.from or "?", self.to or "in force",
     table.concat(self._order, ", "))
 end
@@ -137,23 +184,21 @@ local function copy(t, seen)
   if seen[t] then check.fail(FN, "base", "book data contains a table inside itself", check.NOVALUE) end
   seen[t] = true
   local c = {}
-  for k, v in pairs(t) do c[k] = copy(v, seen) end
+  for k, v in next, t do c[k] = copy(v, seen) end
   seen[t] = nil
   return c
 end
 
--- money.new with the public function's name in front of its error.
+-- money.new with the public function's name on its error.
 local function amount(fn, v, field)
-  local ok, m = pcall(money.new, v, field)
-  if not ok then error(fn .. ": " .. tostring(m), 0) end
-  return m
+  return errors.call(fn, nil, money.new, v, field)
 end
 
 local function check_limit(fn, path, v)
   if v == "unlimited" then return nil end
   if type(v) == "table" and path:match("members_per_group$") then
     local t = {}
-    for k, n in pairs(v) do
+    for k, n in next, v do
       local g = M.group_type(k, fn, path)
       if not NON_AV[g] then check.fail(fn, path .. "." .. g, "AV group types have no member limit", n) end
       t[g] = check_limit(fn, path .. "." .. g, n)
@@ -189,6 +234,7 @@ local function build_edition(fn, bookname, id, d)
   local path = "editions." .. id
   check.fields(fn .. " " .. path, d, EDITION_KEYS)
   local e = setmetatable({ id = id, book = bookname }, Edition)
+  made[e] = Edition
   e.monthly_fee = amount(fn, d.monthly_fee or "0", path .. ".monthly_fee")
   if e.monthly_fee < money.ZERO then check.fail(fn, path .. ".monthly_fee", "must not be negative", d.monthly_fee) end
   e.free = d.free == true
@@ -198,7 +244,7 @@ local function build_edition(fn, bookname, id, d)
       d.monthly_fee)
   end
   e.limits = {}
-  for k, v in pairs(check.table(fn, path .. ".limits", d.limits or {})) do
+  for k, v in next, check.table(fn, path .. ".limits", d.limits or {}) do
     if not LIMIT_SET[k] then
       check.fail(fn, path .. ".limits." .. tostring(k), "unknown limit (known: " .. table.concat(M.LIMITS, ", ") .. ")",
         check.NOVALUE)
@@ -207,12 +253,12 @@ local function build_edition(fn, bookname, id, d)
   end
   e.features = {}
   local flist = check.table(fn, path .. ".features", d.features or {})
-  for k in pairs(flist) do
-    if type(k) ~= "number" or k ~= math.floor(k) or k < 1 or k > #flist then
+  for k in next, flist do
+    if type(k) ~= "number" or k ~= math.floor(k) or k < 1 or k > check.len(flist) then
       check.fail(fn, path .. ".features", "expected a list of feature names, not named fields", k)
     end
   end
-  for i, f in ipairs(d.features or {}) do
+  for i, f in check.items(d.features or {}) do
     if not FEATURE_SET[f] then
       check.fail(fn, path .. ".features[" .. i .. "]", "unknown feature (known: " .. table.concat(M.FEATURES, ", ")
         .. ")", f)
@@ -231,24 +277,34 @@ local function build_edition(fn, bookname, id, d)
   return e
 end
 
+-- Edition and add-on ids: words, as long as the core keeps (they are echoed
+-- in messages, saved in meter files and named in "book/edition").
+local function word_id(fn, field, id, what)
+  if type(id) ~= "string" or not id:match("^[%w_%-]+$") or #id > core.EDITION_MAXLEN then
+    check.fail(fn, field, what .. " ids are words of letters, digits, _ and -, at most " .. core.EDITION_MAXLEN
+      .. " bytes", id)
+  end
+end
+
 local function build_addons(fn, book, addons)
   local out = {}
-  for id, a in pairs(addons or {}) do
-    local path = "addons." .. tostring(id)
+  for id, a in next, addons or {} do
+    word_id(fn, "addons", id, "add-on")
+    local path = "addons." .. id
     check.table(fn, path, a)
     check.fields(fn .. " " .. path, a, { fee = true, raises = true, activation_month_free = true })
     local fees = {}
-    for ed, fee in pairs(check.table(fn, path .. ".fee", a.fee)) do
+    for ed, fee in next, check.table(fn, path .. ".fee", a.fee) do
       if not book._editions[ed] then check.fail(fn, path .. ".fee", "no such edition in the book", ed) end
       fees[ed] = amount(fn, fee, path .. ".fee." .. ed)
       if fees[ed] < money.ZERO then check.fail(fn, path .. ".fee." .. ed, "must not be negative", fee) end
     end
     local raises = {}
-    for limit, per in pairs(check.table(fn, path .. ".raises", a.raises or {})) do
+    for limit, per in next, check.table(fn, path .. ".raises", a.raises or {}) do
       if not LIMIT_SET[limit] then check.fail(fn, path .. ".raises", "unknown limit", limit) end
       raises[limit] = {}
       -- false marks "unlimited": nil could not be told from "not raised"
-      for ed, v in pairs(check.table(fn, path .. ".raises." .. limit, per)) do
+      for ed, v in next, check.table(fn, path .. ".raises." .. limit, per) do
         if not book._editions[ed] then check.fail(fn, path .. ".raises." .. limit, "no such edition in the book", ed) end
         local l = check_limit(fn, path .. ".raises." .. limit, v)
         if l == nil then l = false end
@@ -263,20 +319,49 @@ local function build_addons(fn, book, addons)
   return out
 end
 
+-- The book's edition-change policy in the form the core reads (imb_policy):
+-- activation_free_to is the day before which a first paid activation's month
+-- has no plan fee.
+local ALWAYS, NEVER = 2147483647, core.NO_DAY
 local function policy_of(fn, p)
   p = p or {}
   check.fields(fn .. " policy", p, { activation_month_free = true, return_to_free = true })
+  if p.return_to_free ~= nil and type(p.return_to_free) ~= "boolean" then
+    check.fail(fn, "policy.return_to_free", "expected a boolean", p.return_to_free)
+  end
   local amf = p.activation_month_free
-  local out = { return_to_free = p.return_to_free == true }
-  if amf == true then out.activation_free_before = math.huge
-  elseif amf == false or amf == nil then out.activation_free_before = -math.huge
+  local out = { return_to_free = p.return_to_free == true, activation_month_free = amf }
+  if amf == true then out.activation_free_to = ALWAYS
+  elseif amf == false or amf == nil then out.activation_free_to = NEVER
   elseif type(amf) == "table" and amf.before then
     check.fields(fn .. " policy.activation_month_free", amf, { before = true })
-    out.activation_free_before = dates.day(amf.before, "policy.activation_month_free.before", fn)
+    out.activation_free_to = dates.day(amf.before, "policy.activation_month_free.before", fn)
   else
     check.fail(fn, "policy.activation_month_free", "expected true, false or { before = date }", amf)
   end
-  out.activation_month_free = amf
+  return out
+end
+
+-- When an unpaid bill suspends the app and deletes its data: grace days
+-- after the push day (the due date), by the due date, then the days data is
+-- kept.  { grace = { { before = date, days = n }, ..., { days = n } }, keep_days = n }
+local function arrears_of(fn, a)
+  check.table(fn, "arrears", a)
+  check.fields(fn .. " arrears", a, { due_day = true, grace = true, keep_days = true })
+  local out = { grace = {}, keep_days = check.count(fn, "arrears.keep_days", a.keep_days),
+                due_day = check.count(fn, "arrears.due_day", a.due_day) }
+  if out.due_day < 1 or out.due_day > 28 then
+    check.fail(fn, "arrears.due_day", "expected a day of the month from 1 to 28", a.due_day)
+  end
+  for i, g in ipairs(check.table(fn, "arrears.grace", a.grace)) do
+    local field = "arrears.grace[" .. i .. "]"
+    check.fields(fn .. " " .. field, check.table(fn, field, g), { before = true, days = true })
+    out.grace[i] = { before = g.before and dates.day(g.before, field .. ".before", fn),
+                     days = check.count(fn, field .. ".days", g.days) }
+  end
+  if #out.grace == 0 or out.grace[#out.grace].before then
+    check.fail(fn, "arrears.grace", "needs a last entry without before (the grace in force now)", check.NOVALUE)
+  end
   return out
 end
 
@@ -286,15 +371,12 @@ local function finish(fn, name, d)
   b.from_day = d.from and dates.day(d.from, "from", fn) or -math.huge
   b.to_day = d.to and dates.day(d.to, "to", fn) or nil
   if b.to_day and b.to_day < b.from_day then check.fail(fn, "to", "is before from (" .. tostring(d.from) .. ")", d.to) end
-  local ok, off = pcall(dates.tz_offset, d.tz)
-  if not ok then error(fn .. ": " .. tostring(off), 0) end
-  b.offset = off
-  b.tz = dates.format_tz(off)
+  b.offset = dates.offset(d.tz, "tz", fn)
+  b.tz = dates.format_tz(b.offset)
   b.policy = policy_of(fn, d.policy)
-  for id, ed in pairs(check.table(fn, "editions", d.editions)) do
-    if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
-      check.fail(fn, "editions", "edition ids are words of letters, digits, _ and -", id)
-    end
+  b.arrears = arrears_of(fn, d.arrears)
+  for id, ed in next, check.table(fn, "editions", d.editions) do
+    word_id(fn, "editions", id, "edition")
     b._editions[id] = build_edition(fn, name, id, check.table(fn, "editions." .. id, ed))
     b._order[#b._order + 1] = id
   end
@@ -306,6 +388,7 @@ local function finish(fn, name, d)
   end)
   b._addons = build_addons(fn, b, d.addons)
   b._data = d
+  made[b] = Book
   return b
 end
 
@@ -317,7 +400,17 @@ local function builtin_book(name)
   return builtin[name]
 end
 
-M.TRTC = DATA.trtc
+-- TRTC call minutes: the core's tiers, each priced by the book data (a tier
+-- the core does not price, or a price for a tier it does not know, is an
+-- error here, not a silently ignored line).
+M.TRTC = { tiers = core.TRTC_TIERS, price_per_1000 = {}, free_minutes = DATA.trtc.free_minutes }
+do
+  local prices = DATA.trtc.price_per_1000
+  for _, tier in ipairs(core.TRTC_TIERS) do
+    M.TRTC.price_per_1000[tier] = assert(prices[tier], "book data: trtc tier without a price")
+  end
+  for tier in next, prices do assert(M.TRTC.price_per_1000[tier], "book data: trtc price for an unknown tier") end
+end
 
 -- A user book: a built-in (or another user book) with edits.  Edition edits
 -- merge into the base edition; a new edition starts from `like` (or empty).
@@ -342,12 +435,10 @@ local function derive(spec)
   if spec.tz ~= nil then d.tz = spec.tz end
   if spec.policy ~= nil then
     check.table(FN, "policy", spec.policy)
-    for k, v in pairs(spec.policy) do d.policy[k] = v end
+    for k, v in next, spec.policy do d.policy[k] = v end
   end
-  for id, edits in pairs(check.table(FN, "editions", spec.editions or {})) do
-    if type(id) ~= "string" or not id:match("^[%w_%-]+$") then
-      check.fail(FN, "editions", "edition ids are words of letters, digits, _ and -", id)
-    end
+  for id, edits in next, check.table(FN, "editions", spec.editions or {}) do
+    word_id(FN, "editions", id, "edition")
     check.table(FN, "editions." .. id, edits)
     local target = d.editions[id]
     if not target then
@@ -356,19 +447,19 @@ local function derive(spec)
       target = like and copy(d.editions[like]) or { monthly_fee = "0" }
       d.editions[id] = target
     end
-    for k, v in pairs(edits) do
+    for k, v in next, edits do
       if k == "limits" then
         check.table(FN, "editions." .. id .. ".limits", v)
         target.limits = target.limits or {}
-        for lk, lv in pairs(v) do
+        for lk, lv in next, v do
           if lk == "members_per_group" and type(lv) == "table" then
             -- a per-type table changes the types it names; the others keep
             -- the base edition's limit (not "unlimited" by omission)
             local was, merged = target.limits[lk], {}
-            for g in pairs(NON_AV) do
+            for g in next, NON_AV do
               if type(was) == "table" then merged[g] = was[g] else merged[g] = was end
             end
-            for gk, n in pairs(lv) do
+            for gk, n in next, lv do
               merged[M.group_type(gk, FN, "editions." .. id .. ".limits.members_per_group")] = n
             end
             lv = merged
@@ -378,40 +469,47 @@ local function derive(spec)
       elseif k == "dau" or k == "groups" or k == "mau" then
         check.table(FN, "editions." .. id .. "." .. k, v)
         target[k] = target[k] or {}
-        for ck, cv in pairs(v) do target[k][ck] = cv end
+        for ck, cv in next, v do target[k][ck] = cv end
       elseif k ~= "like" then
         target[k] = v
       end
     end
   end
-  for _, id in ipairs(check.table(FN, "remove", spec.remove or {})) do
+  for _, id in check.items(check.table(FN, "remove", spec.remove or {})) do
     if type(id) ~= "string" or not d.editions[id] then check.fail(FN, "remove", "no such edition", id) end
     d.editions[id] = nil
-    for _, a in pairs(d.addons or {}) do
+    for _, a in next, d.addons or {} do
       if a.fee then a.fee[id] = nil end
-      for _, per in pairs(a.raises or {}) do per[id] = nil end
+      for _, per in next, a.raises or {} do per[id] = nil end
     end
   end
   if spec.addons ~= nil then
-    for id, a in pairs(check.table(FN, "addons", spec.addons)) do d.addons[id] = a end
+    for id, a in next, check.table(FN, "addons", spec.addons) do d.addons[id] = a end
   end
   local name = spec.name or ((base.name) .. "+edits")
   check.string(FN, "name", name)
+  -- a name is shown in every message and invoice, saved in meter files, and
+  -- names the book in "book/edition"; a built-in's name would be taken for
+  -- the built-in (a saved meter would load with the built-in's limits)
+  if #name == 0 or #name > 64 or name:find("[%c\127/]") then
+    check.fail(FN, "name", "expected 1 to 64 printable bytes without \"/\" (it separates book and edition)", name)
+  end
+  if DATA[name] then check.fail(FN, "name", "is the name of a built-in price book", name) end
   return finish(FN, name, d)
 end
 
 --- book(name) for a built-in, book(book) returns it, book{...} derives a user book.
 function M.get(x)
-  if getmetatable(x) == Book then return x end
+  if made[x] == Book then return x end
   if type(x) == "string" then
     if DATA[x] and x ~= "trtc" then return builtin_book(x) end
     check.fail(FN, "name", "unknown price book (built-in: 2020, 2021, 2022)", x)
   end
-  if type(x) == "table" then return derive(x) end
+  if type(x) == "table" and getmetatable(x) ~= Book and getmetatable(x) ~= Edition then return derive(x) end
   check.fail(FN, "book", "expected a book name, a book, or a table deriving one", x)
 end
 
-function M.is_book(x) return getmetatable(x) == Book end
+function M.is_book(x) return made[x] == Book end
 
 local function unknown_edition(book)
   return "price book " .. book.name .. " has no such edition (it has: " .. table.concat(book._order, ", ") .. ")"
@@ -424,7 +522,7 @@ end
 -- table form's errors name "book" and "edition" themselves).
 function M.resolve(fn, field, x)
   local function sub(k) return field == "" and k or field .. "." .. k end
-  if getmetatable(x) == Edition then
+  if is_edition(x) then
     local ok, b = pcall(M.get, x.book)
     return ok and b or nil, x, x.book .. "/" .. x.id
   end

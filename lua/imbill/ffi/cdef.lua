@@ -52,7 +52,9 @@ imb_status imb_round_cents(int64_t micros, int64_t *cents);
 enum {
   IMB_DATE_BUFSZ = 11, /* "YYYY-MM-DD" and its NUL */
   IMB_MIN_YEAR = 1,
-  IMB_MAX_YEAR = 9999
+  IMB_MAX_YEAR = 9999,
+  IMB_DAY_MIN = -719162, /* 0001-01-01 */
+  IMB_DAY_MAX = 2932896  /* 9999-12-31 */
 };
 
 int imb_is_leap(int32_t year);
@@ -67,6 +69,17 @@ void imb_date_format(int32_t day, char *buf);
 /* The billing day of an instant: floor((t + offset) / 86400), offset in
  * seconds east of UTC with |offset| < 86400. */
 imb_status imb_day_of(int64_t unix_seconds, int32_t offset, int32_t *day);
+/* A fixed UTC offset as text: "Z", "UTC" or "GMT" alone, or an optional
+ * "UTC"/"GMT" then a sign and hours, with minutes after an optional colon:
+ * "+08:00", "-05:30", "+0800", "+8", "UTC+8".  Minutes take exactly two
+ * digits (after a colon or as HHMM); a colon needs them.  Zones in use run
+ * from -12:00 to +14:00: anything beyond, or minutes of 60 or more, is
+ * IMB_ERANGE; anything else IMB_ESYNTAX.  *offset_seconds is east of UTC. */
+enum { IMB_TZ_MIN = -12 * 3600, IMB_TZ_MAX = 14 * 3600 };
+imb_status imb_tz_parse(const char *s, size_t len, int32_t *offset_seconds);
+/* Whether an offset in seconds is one imb_tz_parse can give: whole minutes
+ * within IMB_TZ_MIN .. IMB_TZ_MAX. */
+int imb_tz_valid(int64_t offset_seconds);
 int32_t imb_month_first_day(int32_t month);
 int32_t imb_month_of_day(int32_t day);
 int imb_month_length(int32_t month);
@@ -235,7 +248,21 @@ size_t imb_col_find_outside(const int64_t *v, size_t n, int64_t lo, int64_t hi);
 int64_t *imb_col_alloc(size_t n);
 void imb_col_free(int64_t *v);
 
-/* ---- quota metering -------------------------------------------------------------- */
+/* ---- quota rules: the store-neutral decision ---------------------------------------
+ *
+ * Every quota question is answered by one pure function, imb_plan_build():
+ * from the limits in force and one action it writes a plan, a short list of
+ * guarded operations on named keys.  A store (this process's meter, an nginx
+ * shared dict, Redis) holds the keys and applies a plan atomically without
+ * knowing any rule:
+ *
+ *   1. every guard is checked against the values the store holds before the
+ *      plan (the first failing guard, in plan order, decides the outcome:
+ *      the action is refused, or it is a no-op, or a duplicate);
+ *   2. if no guard fails, every effect is applied, each only when its
+ *      condition (op.when) holds on the values before the plan.
+ *
+ * docs/store.md is the contract, with the key layout the shared stores use. */
 
 enum { IMB_UNLIMITED = -1 };
 
@@ -244,12 +271,23 @@ typedef enum imb_gtype {
   IMB_G_COUNT
 } imb_gtype;
 
+/* Features only some editions have; an action that needs one is refused on
+ * an edition without it. */
+typedef enum imb_feature {
+  IMB_F_PUSH_ALL, IMB_F_MULTI_DEVICE, IMB_F_LOCAL_SEARCH, IMB_F_AV_PREJOIN_HISTORY, IMB_F_COMMUNITY,
+  IMB_F_READ_RECEIPTS, IMB_F_TARGETED_MESSAGES, IMB_F_AV_ONLINE_MEMBERS, IMB_F_AV_BROADCAST,
+  IMB_F_USER_STATUS, IMB_F_CONVERSATION_MARK, IMB_F_CONVERSATION_GROUP, IMB_F_AV_MEMBER_BAN,
+  IMB_F_COUNT
+} imb_feature;
+
 /* The limits in force, IMB_UNLIMITED where there is none.  members[] is per
- * group type; AVChatRoom and BChatRoom are normally unlimited. */
+ * group type (AVChatRoom and BChatRoom have no member cap); features is a
+ * bit set, bit (1 << imb_feature). */
 typedef struct imb_limits {
   int64_t accounts, friends_per_user, groups_per_user, av_groups, non_av_groups;
   int64_t daily_net_groups, bchatroom_daily, bchatroom_total;
   int64_t members[IMB_G_COUNT];
+  uint32_t features;
   /* only disbands of groups created the same day lower the daily net increase */
   int same_day_disbands;
 } imb_limits;
@@ -260,142 +298,303 @@ typedef enum imb_action_kind {
   IMB_A_COUNT
 } imb_action_kind;
 
-typedef struct imb_action {
-  imb_action_kind kind;
-  imb_gtype gtype;   /* create: the requested type; disband/join: the group's type */
-  int same_day;      /* disband: the group was created on the action's day */
-  int before_created;/* disband/join/leave: the action's day is before the group's creation day */
-} imb_action;
-
-/* Counters, relative to the action's subjects: its user (or the first user of
- * a friendship), its peer, its group, its day and its month.  docs/meter.md
- * gives the key each one maps to in a shared store. */
-typedef enum imb_ctr {
-  IMB_C_ACCOUNT,           /* 1 if the user's account exists */
-  IMB_C_ACCOUNTS,          /* net accounts of the app */
-  IMB_C_GROUP,             /* 1 if the group exists */
-  IMB_C_GROUPS,            /* net groups, every type */
-  IMB_C_GROUPS_OF_TYPE,    /* net groups of the action's type */
-  IMB_C_GROUPS_AV,         /* net AVChatRoom groups */
-  IMB_C_GROUPS_NON_AV,     /* net Private, Public, ChatRoom and Community groups */
-  IMB_C_DAY_CREATED,       /* groups created on the day */
-  IMB_C_DAY_DISBANDED,     /* groups disbanded on the day */
-  IMB_C_DAY_DISBANDED_SAME,/* ... of which created that same day */
-  IMB_C_DAY_BCHAT,         /* BChatRoom groups created on the day */
-  IMB_C_MEMBER,            /* 1 if the user is a member of the group */
-  IMB_C_MEMBERS,           /* members of the group */
-  IMB_C_USER_GROUPS,       /* groups the user has joined */
-  IMB_C_FRIEND,            /* 1 if user and peer are friends */
-  IMB_C_USER_FRIENDS,      /* friends of the user */
-  IMB_C_PEER_FRIENDS,      /* friends of the peer */
-  IMB_C_DAY_ACTIVE,        /* 1 if the user logged in on the day */
-  IMB_C_DAU,               /* distinct users who logged in on the day */
-  IMB_C_MONTH_ACTIVE,      /* 1 if the user logged in in the month */
-  IMB_C_MAU,               /* distinct users who logged in in the month */
-  IMB_C_DAY_CLOSED,        /* 1 if the day's state was released */
-  IMB_C_COUNT
-} imb_ctr;
-
-typedef struct imb_counts {
-  int64_t v[IMB_C_COUNT];
-} imb_counts;
-
+/* What a limit refusal names. */
 typedef enum imb_limit_id {
   IMB_L_NONE, IMB_L_ACCOUNTS, IMB_L_FRIENDS_PER_USER, IMB_L_GROUPS_PER_USER, IMB_L_MEMBERS_PER_GROUP,
   IMB_L_AV_GROUPS, IMB_L_NON_AV_GROUPS, IMB_L_DAILY_NET_GROUPS, IMB_L_BCHATROOM_DAILY,
-  IMB_L_BCHATROOM_TOTAL, IMB_L_GROUP_EXISTS, IMB_L_GROUP_ID, IMB_L_DAY_OPEN, IMB_L_COUNT
+  IMB_L_BCHATROOM_TOTAL, IMB_L_GROUP_EXISTS, IMB_L_GROUP_ID, IMB_L_DAY_OPEN, IMB_L_FEATURE,
+  IMB_L_FUTURE, IMB_L_COUNT
 } imb_limit_id;
 
-/* Codes that are not Tencent's are negative; the binding names them. */
-enum { IMB_R_CLOSED = -1 };
+/* Refusal codes that are not Tencent's are negative: */
+enum {
+  IMB_R_CLOSED = -1, /* the day can no longer be counted exactly (released, or past the login window) */
+  IMB_R_FUTURE = -2  /* the event is dated too far after everything the store has counted */
+};
 
 typedef struct imb_refusal {
-  int code;             /* Tencent's error code: 70398, 10058, 10036, 10006, 10037, 10038, 30010,
-                           10010 (no such group), 10021 (group id taken); or IMB_R_CLOSED */
-  imb_limit_id limit;
-  int64_t max;          /* the limit, or IMB_UNLIMITED when the refusal is not a quota */
-  int64_t current;      /* the counter the limit was checked against */
-  int peer;             /* friends: 1 when the peer, not the user, is at the limit */
+  int32_t code;   /* Tencent's: 70398, 10058, 10036, 10006, 10037, 10014, 30010, 30014, 10010, 10021, 10059;
+                     or IMB_R_CLOSED, IMB_R_FUTURE */
+  int32_t limit;  /* imb_limit_id */
+  int64_t max;    /* the limit, or IMB_UNLIMITED when the refusal is not a quota */
+  int64_t current;/* the value the limit was checked against */
+  int32_t peer;   /* friends: 1 when the peer, not the user, is at the limit */
+  int32_t feature;/* IMB_L_FEATURE: the imb_feature the edition lacks */
 } imb_refusal;
 
-/* A cascade is a change over a whole set: disbanding a group removes every
- * membership (each member's IMB_C_USER_GROUPS drops by one); deleting an
- * account leaves its groups and ends its friendships. */
-enum { IMB_MAX_DELTAS = 8 };
-typedef struct imb_decision {
-  int allowed;
-  imb_refusal refusal;
-  int ndeltas;
-  struct { imb_ctr ctr; int64_t delta; } d[IMB_MAX_DELTAS];
-  int cascade;
-} imb_decision;
+/* The keys a plan names.  Each belongs to a subject: the app, the action's
+ * user, its peer, its group, its day or its month. */
+typedef enum imb_key {
+  IMB_K_ACCOUNT,       /* user: 1 while the account exists */
+  IMB_K_ACCOUNTS,      /* app: net accounts */
+  IMB_K_GROUP,         /* group: 0 when there is none, else 1 + its imb_gtype */
+  IMB_K_GROUPS,        /* app: net groups of every type */
+  IMB_K_GROUPS_OF,     /* app and a type (op.gtype): net groups of that type */
+  IMB_K_GROUPS_NON_AV, /* app: net Private, Public, ChatRoom and Community groups */
+  IMB_K_DAY_NET,       /* day: groups created minus groups disbanded that day */
+  IMB_K_DAY_NET_SAME,  /* day: the same, counting only disbands of groups created that day */
+  IMB_K_DAY_BCHAT,     /* day: BChatRoom groups created that day */
+  IMB_K_MEMBERS,       /* group: the set of its members (users) */
+  IMB_K_JOINED,        /* user: the set of groups joined */
+  IMB_K_FRIENDS,       /* user: the set of friends (users) */
+  IMB_K_DAU,           /* day: distinct users with a counted login */
+  IMB_K_MAU,           /* month: distinct users with a counted login */
+  IMB_K_ACTIVITY,      /* user: an imb_activity, the user's recent logins */
+  IMB_K_LAST_DAY,      /* app: the latest day with a counted event (IMB_NO_DAY: none) */
+  IMB_K_RELEASED,      /* app: days before this one are closed (IMB_NO_DAY: none) */
+  IMB_K_GROUP_LOG,     /* day: the (instant, delta) entries of net group changes */
+  IMB_K_EVENT,         /* event id: remembered for IMB_DEDUP_DAYS */
+  IMB_K_GROUP_T,       /* group: the instant it was created (meaningful while IMB_K_GROUP != 0) */
+  IMB_K_COUNT
+} imb_key;
 
-const char *imb_limit_name(imb_limit_id id);
-const char *imb_action_name(imb_action_kind k);
-const char *imb_ctr_name(imb_ctr c);
-const char *imb_gtype_name(imb_gtype g);
-int imb_gtype_is_av(imb_gtype g);
+typedef enum imb_subject {
+  IMB_S_APP, IMB_S_USER, IMB_S_PEER, IMB_S_GROUP, IMB_S_DAY, IMB_S_MONTH, IMB_S_EVENT, IMB_S_COUNT
+} imb_subject;
+
+typedef enum imb_op_kind {
+  /* guards: the op passes when the value held satisfies it */
+  IMB_OP_EQ,    /* value == arg */
+  IMB_OP_NE,    /* value != arg */
+  IMB_OP_LE,    /* value <= arg */
+  IMB_OP_GE,    /* value >= arg (IMB_NO_DAY values pass) */
+  IMB_OP_HAS,   /* the set holds member */
+  IMB_OP_LACKS, /* the set does not hold member */
+  IMB_OP_FRESH, /* the event id was not seen; effect: remember it */
+  /* effects, some with a guard of their own */
+  IMB_OP_ADD,   /* value += arg; guard (bound != IMB_UNLIMITED): value + arg <= bound */
+  IMB_OP_SET,   /* value = arg */
+  IMB_OP_MAX,   /* value = max(value, arg) */
+  IMB_OP_SADD,  /* add member; guard (bound != IMB_UNLIMITED): size before < bound */
+  IMB_OP_SREM,  /* remove member */
+  IMB_OP_LOG,   /* append (plan.t, arg) to the log */
+  IMB_OP_MARK,  /* imb_activity_mark(value, plan.day, plan.month): a counted login; a new day adds 1
+                   to DAU[day], a new month 1 to MAU[month]; a closed day is refused IMB_R_CLOSED */
+  IMB_OP_CASCADE_USER,  /* the user's account ends: every membership and friendship of the user ends */
+  IMB_OP_CASCADE_GROUP, /* the group ends: every membership in it ends */
+  IMB_OP_COUNT
+} imb_op_kind;
+
+/* When an effect applies (judged on the values before the plan). */
+typedef enum imb_when {
+  IMB_W_ALWAYS,
+  IMB_W_GROUP_NON_AV,  /* the group's type (IMB_K_GROUP) is Private, Public, ChatRoom or Community */
+  IMB_W_GROUP_TODAY    /* the group was created on the plan's day: IMB_K_GROUP_T >= plan.day_start */
+} imb_when;
+
+/* What a failed guard means. */
+typedef enum imb_fail { IMB_FAIL_NONE, IMB_FAIL_REFUSE, IMB_FAIL_NOOP, IMB_FAIL_DUPLICATE } imb_fail;
+
+enum {
+  IMB_PLAN_MAX = 16,
+  IMB_GTYPE_OF_GROUP = -1, /* op.gtype: the type the group holds (IMB_K_GROUP - 1) */
+  IMB_NO_DAY = -2147483647 - 1
+};
+
+typedef struct imb_op {
+  int32_t kind;    /* imb_op_kind */
+  int32_t key;     /* imb_key */
+  int32_t subject; /* imb_subject whose key it is */
+  int32_t member;  /* set ops: the imb_subject that is the member */
+  int32_t gtype;   /* IMB_K_GROUPS_OF: an imb_gtype or IMB_GTYPE_OF_GROUP */
+  int32_t when;    /* imb_when */
+  int64_t arg;     /* the delta, the value set or compared */
+  int64_t bound;   /* ADD, SADD: see above; IMB_UNLIMITED: no guard */
+  int32_t by_type; /* 1: the bound is plan.by_type[the group's type] instead */
+  int32_t fail;    /* imb_fail for a failing guard */
+  int32_t code;    /* refusal code */
+  int32_t limit;   /* imb_limit_id the refusal names */
+} imb_op;
+
+typedef struct imb_plan {
+  int32_t refused;       /* 1: refused before any store is read (refusal says why) */
+  imb_refusal refusal;
+  int32_t action;        /* imb_action_kind */
+  int32_t gtype;         /* create_group: the requested type */
+  int64_t t;             /* the action's instant, Unix seconds */
+  int32_t day, month;    /* its billing day and month */
+  int64_t day_start;     /* the instant its day begins in the billing offset */
+  int32_t nops;
+  imb_op op[IMB_PLAN_MAX];
+  int64_t by_type[IMB_G_COUNT];
+} imb_plan;
+
+/* The outcome of a plan in a store. */
+typedef enum imb_result { IMB_APPLIED, IMB_DUPLICATE, IMB_REFUSED, IMB_UNCHANGED } imb_result;
+
+/* The plan of one action at instant t in the billing offset.  has_id: the
+ * action carries an event id (a FRESH guard comes first).  now: the store's
+ * clock (INT64_MIN: none).  IMB_ERANGE for an unknown kind or type, or an
+ * instant outside the calendar. */
+imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, int64_t t, int32_t offset,
+                                  int has_id, int64_t now, imb_plan *out);
+
+/* The plan that takes back what an applied plan did (a reservation that is
+ * not confirmed): ADD by -arg, SET back, SADD by SREM, LOG by the opposite
+ * entry at the same instant.  IMB_ESTATE for a plan with a cascade or a
+ * login, which are never reserved. */
+imb_status imb_plan_undo(const imb_plan *p, imb_plan *out);
+
+/* A user's recent logins, as every store keeps it: the latest day with a
+ * counted login (IMB_NO_DAY: none), bit k of days for a login on last - k,
+ * bit j of months for one in the month of last minus j. */
+typedef struct imb_activity {
+  int32_t last;
+  uint32_t months;
+  uint64_t days;
+} imb_activity;
+
+enum {
+  IMB_LOGIN_LATE_DAYS = 63, /* a login at most this many days before the user's latest is counted exactly */
+  IMB_ACTIVITY_MONTHS = 8,
+  IMB_ACTIVITY_BYTES = 16   /* imb_activity_encode: little-endian last, months, days */
+};
+
+/* Counts a login of day (in month) into a: *day_new and *month_new say
+ * whether the day and the month were new for the user.  IMB_ERANGE (nothing
+ * changed) when the day is more than IMB_LOGIN_LATE_DAYS before a.last. */
+imb_status imb_activity_mark(imb_activity *a, int32_t day, int32_t month, int *day_new, int *month_new);
+void imb_activity_encode(const imb_activity *a, unsigned char *out);
+imb_status imb_activity_decode(const unsigned char *in, size_t len, imb_activity *a);
+
+/* The highest net group count of a day, in time order: open (the count at
+ * 00:00) plus the highest running sum of the day's log entries sorted by
+ * instant, disbands before creates at the same instant.  ts/deltas are
+ * reordered. */
+imb_status imb_day_peak(int64_t open, int64_t *ts, int64_t *deltas, size_t n, int64_t *peak, int64_t *close);
+
+const char *imb_limit_name(int32_t id);
+const char *imb_action_name(int32_t k);
+const char *imb_gtype_name(int32_t g);
+const char *imb_feature_name(int32_t f);
+const char *imb_key_name(int32_t k);
+const char *imb_trtc_tier_name(int32_t i); /* "audio", "hd", "fhd", "2k", "4k" */
+int imb_gtype_is_av(int32_t g);
 void imb_limits_unlimited(imb_limits *l);
 
-/* Bit (1 << ctr) for each counter imb_meter_decide reads for this action. */
-uint32_t imb_meter_reads(const imb_action *a);
-/* The rule itself: never reads a counter outside imb_meter_reads(a). */
-void imb_meter_decide(const imb_limits *lim, const imb_action *a, const imb_counts *c,
-                              imb_decision *out);
+/* ---- edition changes and plan fees -------------------------------------------- */
 
-/* ---- the in-process store ---------------------------------------------- */
+/* A price book's edition-change policy, as data: */
+typedef struct imb_policy {
+  int32_t return_to_free;     /* an app may go back to a free edition after leaving it */
+  int32_t activation_free_to; /* the first paid activation's month has no plan fee for activations
+                                 before this day (IMB_NO_DAY: never; INT32_MAX: always) */
+} imb_policy;
+
+/* One edition's time in force within a month or a history. */
+typedef struct imb_span {
+  int32_t from;        /* first day (IMB_NO_DAY: since before anything counted) */
+  int32_t edition;     /* the caller's edition number */
+  int32_t is_free;
+  int64_t monthly_fee; /* micro-units */
+} imb_span;
+
+typedef enum imb_change_verdict {
+  IMB_CH_OK,
+  IMB_CH_SAME,      /* the edition is already in force */
+  IMB_CH_TWICE,     /* the month has a change already (the first paid activation counts as one) */
+  IMB_CH_BACKWARDS, /* before the change in force: changes come in time order */
+  IMB_CH_NO_RETURN, /* back to a free edition, which the policy does not allow */
+  IMB_CH_DUPLICATE  /* a store's answer: this very change was applied already */
+} imb_change_verdict;
+
+/* May an app whose history is spans[0..n-1] (oldest first, the last one in
+ * force now) and whose first paid activation was `activated` (IMB_NO_DAY:
+ * none known) change to `to` on `day`?  One change per calendar month (the
+ * first paid activation counts as that month's change); never backwards in
+ * time; a free edition again only where the policy allows it. */
+imb_change_verdict imb_change_check(const imb_policy *p, const imb_span *spans, int n, int32_t activated,
+                                            int32_t day, const imb_span *to);
+
+/* How a plan fee line came about. */
+typedef enum imb_fee_kind {
+  IMB_FEE_FULL,        /* the whole month on one paid edition */
+  IMB_FEE_BY_DAY,      /* part of the month, monthly * days / days_in_month */
+  IMB_FEE_ACTIVATION,  /* the first paid activation's month, free under the policy */
+  IMB_FEE_FREE_EDITION /* a free edition: no fee, usage never billed */
+} imb_fee_kind;
+
+typedef struct imb_fee_line {
+  int32_t kind;     /* imb_fee_kind */
+  int32_t edition;  /* the span's edition number */
+  int32_t from, to; /* days, inclusive */
+  int32_t days;
+  int64_t cents;
+} imb_fee_line;
+
+/* The plan fee lines of a month: spans[0] is the edition in force on the
+ * month's first day, later spans are changes within the month (from inside
+ * the month, increasing); activated is the first paid activation (IMB_NO_DAY:
+ * none known, or before the app's history).  Days before a first activation
+ * that falls in the month carry no fee.  The facts are judged by the policy
+ * first: *verdict is IMB_CH_OK, or why they break it (then no lines).  *n
+ * receives the number of lines (at most nspans).  IMB_ERANGE for facts that
+ * are not a month's (spans out of order or outside it, an activation after
+ * the month, an activation on a free edition). */
+imb_status imb_month_fees(const imb_policy *p, int32_t month, const imb_span *spans, int nspans,
+                                  int32_t activated, imb_fee_line *out, int *n, imb_change_verdict *verdict);
+
+/* ---- the in-process store ----------------------------------------------------------- */
 
 typedef struct imb_meter imb_meter;
 
-typedef enum imb_result { IMB_APPLIED, IMB_DUPLICATE, IMB_REFUSED } imb_result;
-
 typedef struct imb_event {
-  imb_action_kind kind;
+  int32_t kind;                  /* imb_action_kind */
   const char *a; size_t alen;    /* user; for groups: the group id */
   const char *b; size_t blen;    /* join/leave: the user; friends: the peer */
-  imb_gtype gtype;               /* create_group only */
+  int32_t gtype;                 /* create_group only */
   int64_t t;                     /* Unix seconds */
   const char *id; size_t idlen;  /* optional event id (NULL: none) */
 } imb_event;
 
-enum { IMB_EDITION_MAXLEN = 63, IMB_DEDUP_DAYS = 34, IMB_ID_MAX = 1024 };
-/* A login is counted only if its billing day is at most this many days before
- * the latest day the meter has counted an event for; a later one is refused
- * with IMB_R_CLOSED.  Each user keeps a bitmap of those days beside its id, so
- * DAU and MAU stay exact without a set per day.  63 days outlast any bill's
- * month plus its payment date. */
-enum { IMB_LOGIN_LATE_DAYS = 63 };
+enum {
+  IMB_EDITION_MAXLEN = 63,
+  IMB_DEDUP_DAYS = 34,   /* event ids are remembered this many days after the latest day counted */
+  IMB_ID_MAX = 1024,     /* bytes in a user, group or event id */
+  IMB_FUTURE_DAYS = 366, /* an event more days than this after the latest counted day is refused IMB_R_FUTURE */
+  IMB_CLOCK_AHEAD = 86400 /* with a clock: an event more seconds than this after it is refused IMB_R_FUTURE */
+};
+
+/* IMB_OK when an instant is one a meter takes: its UTC day is after
+ * 0001-01-01 and before 9999-12-31, so its billing day in any offset is a
+ * calendar day.  Every binding checks instants with this. */
+imb_status imb_instant_check(int64_t t);
 
 imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const imb_limits *lim,
-                                 int free_edition, imb_meter **out);
+                                 int is_free, imb_meter **out);
 void imb_meter_free(imb_meter *m);
 int32_t imb_meter_offset(const imb_meter *m);
+/* A clock for the future-event bound (Unix seconds; INT64_MIN: none, the
+ * default).  A gateway sets it to the time it receives an event. */
+void imb_meter_set_clock(imb_meter *m, int64_t now);
 
+/* Applies one action: the plan of imb_plan_build against this meter's
+ * counts.  *r is filled when *res is IMB_REFUSED. */
 imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, imb_refusal *r);
 /* The hot path: imb_meter_apply for a login without an event id. */
 imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,
                                    imb_refusal *r);
-
-/* n logins at once (same result as n calls, faster on large sets of users);
+/* n logins at once, with the result of n calls.  Before counting anything
+ * every element is checked (lengths 1 .. IMB_ID_MAX, instants in the
+ * calendar): on a bad one nothing is counted and *bad is its index (IMB_ERANGE).
  * *counted: logins counted or already counted that day. */
 imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t *lens, const int64_t *ts,
-                                    size_t n, size_t *counted);
+                                    size_t n, size_t *counted, size_t *bad);
 
-/* Edition history.  A change at t applies to actions at or after t; it is
- * refused (*allowed = 0, *why set) when the month of t already has a change
- * (or the first paid activation), or when t is before the last change. */
-typedef enum imb_change_refusal { IMB_CH_OK, IMB_CH_TWICE, IMB_CH_BACKWARDS, IMB_CH_SAME } imb_change_refusal;
-imb_status imb_meter_change(imb_meter *m, int64_t t, const char *edition, size_t elen,
-                                    const imb_limits *lim, int free_edition, imb_change_refusal *why);
+/* Edition history.  A change at t applies to actions at or after t; the
+ * verdict of imb_change_check decides (IMB_CH_OK: applied). */
+imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
+                                    const imb_limits *lim, int is_free, imb_change_verdict *verdict);
 int imb_meter_segments(const imb_meter *m);
 /* Segment i: from_t (INT64_MIN for the first), its billing day, edition id, limits. */
 void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32_t *day, const char **edition,
-                               imb_limits *lim, int *free_edition);
-/* A paid edition's first activation day when the app started on it
- * (INT32_MIN: unknown or not in the meter's life). */
+                               imb_limits *lim, int *is_free);
+/* The first paid activation day (IMB_NO_DAY: before the meter's life, or
+ * none): set when the app starts on a paid edition, and by the first change
+ * from a free edition to a paid one. */
 void imb_meter_set_activated(imb_meter *m, int32_t day);
 int32_t imb_meter_activated(const imb_meter *m);
-/* Replace the limits of every segment of one edition (add-ons bought later). */
+/* Replace the limits of one segment (add-ons bought later). */
 imb_status imb_meter_set_limits(imb_meter *m, int i, const imb_limits *lim);
 
 /* Queries. */
@@ -403,13 +602,14 @@ int64_t imb_meter_accounts(const imb_meter *m);
 int64_t imb_meter_dau(const imb_meter *m, int32_t day);
 int64_t imb_meter_mau(const imb_meter *m, int32_t month);
 void imb_meter_groups(const imb_meter *m, int64_t by_type[IMB_G_COUNT], int64_t *total);
-/* Per day of the month: distinct logins and the peak net group count (the count
- * carried into the day included).  dau and groups hold 31 entries. */
-void imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int64_t *groups, int64_t *mau);
+/* Per day of the month: distinct logins and the peak net group count in time
+ * order (the count carried into the day included).  dau and groups hold 31
+ * entries; those past the month's last day are 0. */
+imb_status imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int64_t *groups, int64_t *mau);
 /* Counts on sets; -1 when the user or group is unknown. */
 int64_t imb_meter_user_friends(const imb_meter *m, const char *u, size_t len);
 int64_t imb_meter_user_groups(const imb_meter *m, const char *u, size_t len);
-int64_t imb_meter_group_members(const imb_meter *m, const char *g, size_t len, imb_gtype *type);
+int64_t imb_meter_group_members(const imb_meter *m, const char *g, size_t len, int32_t *type);
 int imb_meter_has_account(const imb_meter *m, const char *u, size_t len);
 int32_t imb_meter_last_day(const imb_meter *m);
 
@@ -425,12 +625,95 @@ typedef struct imb_meter_mem {
 } imb_meter_mem;
 void imb_meter_memory(const imb_meter *m, imb_meter_mem *out);
 
-/* Persistence (meter_file.c).  `meta` is opaque bytes the caller stores with
- * the state (the Lua layer keeps its book name and add-ons there). */
-imb_status imb_meter_save(const imb_meter *m, const char *path, const char *meta, size_t metalen,
-                                  int64_t crash_after);
-imb_status imb_meter_load(const char *path, imb_meter **out, char **meta, size_t *metalen,
-                                  char *why, size_t whylen);
+/* ---- saved meters (meter_file.c) ---------------------------------------- */
+
+/* Metadata saved with a meter (the Lua layer keeps its book and add-ons
+ * there): typed records, each a key and a value, kept in order.  A key may
+ * repeat (a list is its records in order).  Keys and byte values are any
+ * bytes, length-prefixed in the file, so no value is ever read back as
+ * another key or record. */
+typedef enum imb_rec_type { IMB_REC_BYTES = 1, IMB_REC_INT = 2, IMB_REC_BOOL = 3 } imb_rec_type;
+
+typedef struct imb_record {
+  imb_rec_type type;
+  const char *key;
+  size_t klen;
+  const char *bytes; /* IMB_REC_BYTES */
+  size_t blen;
+  int64_t i;         /* IMB_REC_INT; IMB_REC_BOOL: 0 or 1 */
+} imb_record;
+
+enum {
+  IMB_FILE_VERSION = 3,       /* written; versions 2 and 3 are read */
+  IMB_RECORDS_MAX = 65536,
+  IMB_RECORD_KEY_MAX = 4096,
+  IMB_RECORD_BYTES_MAX = 1048576,
+  IMB_FILE_WHY = 256
+};
+
+/* Why a save or a load failed.  sys is the errno of the system call that
+ * failed (ENOENT, EISDIR, ENOSPC, EACCES, ENAMETOOLONG...), 0 when the
+ * reason is not the system's (a FIFO, a corrupt file).  why says what
+ * failed; for a corrupt file it names the field first ("days[3].g_open: ..."). */
+typedef struct imb_file_error {
+  int sys;
+  char why[IMB_FILE_WHY];
+} imb_file_error;
+
+/* Test hooks; NULL means neither. */
+typedef struct imb_save_opts {
+  int64_t crash_after; /* >= 0: write that many bytes of the temporary file, then stop as a crash would */
+  int named_temp;      /* use a named temporary file even where an unnamed one (O_TMPFILE) works */
+} imb_save_opts;
+
+/* Writes the meter and the records to path (pathlen bytes, no NUL inside)
+ * so that path always holds the old state or the new one: the state goes to
+ * a temporary file in the target's directory (unnamed where the system
+ * allows, else named ".<name>.imbtmp-..." and created exclusively), synced,
+ * renamed over path, and the directory synced.  The target keeps its
+ * permission bits (a new file gets 0666 less the umask).  A symbolic link is
+ * followed to the regular file it names, which is replaced; anything else
+ * that is not a regular file is refused.  On failure nothing is left behind
+ * and path is untouched.  A successful save removes temporary files an
+ * interrupted save of the same target left. */
+imb_status imb_meter_save(const imb_meter *m, const char *path, size_t pathlen, const imb_record *recs,
+                                  size_t nrecs, const imb_save_opts *opts, imb_file_error *err);
+
+/* What a load gives beside the meter; free with imb_saved_free. */
+typedef struct imb_saved {
+  uint32_t version;  /* the file's format version: 2 or 3 */
+  imb_record *recs;  /* version 2: one IMB_REC_BYTES record "meta", the old key=value text */
+  size_t nrecs;
+} imb_saved;
+
+/* Reads a saved meter: only a regular file, its header first, then exactly
+ * the body the header declares (it must match the file's size), checked
+ * against its checksum, then every index, count and total against what the
+ * file holds.  The first inconsistency refuses the whole file (IMB_ECORRUPT,
+ * err->why naming the field): never a half-loaded meter. */
+imb_status imb_meter_load(const char *path, size_t pathlen, imb_meter **out, imb_saved *saved,
+                                  imb_file_error *err);
+/* The same from bytes in memory (a whole file). */
+imb_status imb_meter_load_bytes(const void *bytes, size_t len, imb_meter **out, imb_saved *saved,
+                                        imb_file_error *err);
+void imb_saved_free(imb_saved *s);
+
+/* ---- where a charge's line steps ------------------------------------------ */
+
+/* Pricing along an axis (break-even searches, cost curves): a usage value that
+ * follows the axis value x by a ratio is round_half_up(x * ratio_ppm / 10^6);
+ * ratio_ppm = 10^6 is the axis itself.  ratio_ppm must be >= 1. */
+imb_status imb_follow_value(int64_t x, int64_t ratio_ppm, int64_t *value);
+/* The least x >= 0 whose followed value exceeds t (0 when t < 0). */
+imb_status imb_follow_first_above(int64_t t, int64_t ratio_ppm, int64_t *x);
+/* The inverse of a charge's line: the least axis value after x at which the
+ * charge's block count changes (its usage crosses the free quota or the end
+ * of a block), the charge seeing the followed value of the axis.  For a
+ * per-user charge (block 1) above its free quota that is the next value at
+ * which the followed usage grows.  IMB_ERANGE when the count never changes
+ * again (block 0: no such charge) or x < 0; IMB_EOVERFLOW when that value is
+ * beyond 64 bits. */
+imb_status imb_charge_next_step(const imb_charge *c, int64_t ratio_ppm, int64_t x, int64_t *next);
 
 ]==]
 return true

@@ -18,7 +18,7 @@ local C = ffi.load(path)
 
 local col_t = ffi.typeof("imb_column *")
 local i64p = ffi.typeof("int64_t *")
-local type, floor, abs, tonumber, tostring = type, math.floor, math.abs, tonumber, tostring
+local type, floor, abs, tonumber, tostring, rawget = type, math.floor, math.abs, tonumber, tostring, rawget
 local EXACT = 2 ^ 53
 local BIG = ffi.new("int64_t", 2 ^ 53)
 -- v + MAGIC - MAGIC == v exactly when v is whole, for |v| < 2^51: two
@@ -97,7 +97,7 @@ function M.from_array(t, field, counts)
   local col = core.column_new(n)
   local v = hdr(col, "imbill.column").v
   for i = 1, n do
-    local x = t[i]
+    local x = rawget(t, i) -- raw: no __index of the caller's runs
     if type(x) ~= "number" or abs(x + MAGIC - MAGIC - x) ~= 0 or abs(x) > EXACT or (counts and x < 0) then
       -- a whole number from 2^51 to 2^53 passes here; anything else is
       -- reported by the C copy, which finds the first bad value

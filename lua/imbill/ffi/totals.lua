@@ -22,7 +22,8 @@ local rate_ptr_t = ffi.typeof("const imb_rate *")
 -- Above this a double no longer holds every whole number: such counts and
 -- totals would not be exact, so they are errors, as in the C-API binding.
 local EXACT = 2 ^ 53
-local floor, type, tostring, tonumber, error = math.floor, type, tostring, tonumber, error
+-- the caller's arrays are read raw: no __index of theirs runs
+local floor, type, tostring, tonumber, rawget = math.floor, type, tostring, tonumber, rawget
 
 local FIELDS = { "peak_dau", "groups_peak", "mau" }
 local RANGE = ffi.C.IMB_ERANGE
@@ -40,24 +41,21 @@ local function rate_of(rate)
   return p
 end
 
-local function show(v)
-  local t = type(v)
-  if t == "number" or t == "string" then return tostring(v) end
-  return t
-end
-
-local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+local errors = require "imbill.internal.errors"
+local NOVALUE = errors.NOVALUE
+-- an error object naming the field; imbill.totals names itself
+local function fail(field, msg, v) errors.raise(nil, field, msg, v) end
 
 -- A number used for every scenario: whole, >= 0, exact (checked here, so its
 -- errors read as core.totals' do).
 local function scalar(v, field)
   if v ~= v or v ~= floor(v) or v > EXACT or v < -EXACT then
     if v == v and v == floor(v) then
-      fail("%s: %s is beyond 2^53 and cannot be exact on this runtime", field, show(v))
+      fail(field, tostring(v) .. " is beyond 2^53 and cannot be exact on this runtime", NOVALUE)
     end
-    fail("%s: expected a whole number, got %s", field, show(v))
+    fail(field, "expected a whole number", v)
   end
-  if v < 0 then fail("%s: must not be negative, got %s", field, show(v)) end
+  if v < 0 then fail(field, "must not be negative", v) end
 end
 
 -- Scenarios go through the core CHUNK at a time, in int64_t buffers that are
@@ -93,12 +91,13 @@ local function report(args, from, to)
   for i = from, to do
     for k = 1, 3 do
       local t = args[k]
-      if type(t) == "table" and bad_value(t[i]) then
-        local v = t[i]
+      if type(t) == "table" and bad_value(rawget(t, i)) then
+        local v = rawget(t, i)
+        local at = FIELDS[k] .. "[" .. i .. "]"
         if type(v) == "number" and v > EXACT and v == floor(v) and v ~= math.huge then
-          fail("%s[%d]: %s is beyond 2^53 and cannot be exact on this runtime", FIELDS[k], i, show(v))
+          fail(at, tostring(v) .. " is beyond 2^53 and cannot be exact on this runtime", NOVALUE)
         end
-        fail("%s[%d]: expected a whole number >= 0, got %s", FIELDS[k], i, show(v))
+        fail(at, "expected a whole number >= 0", v)
       end
     end
   end
@@ -110,7 +109,7 @@ end
 -- core.totals reports) and lets a whole number from 2^51 to 2^53 through.
 local function fill1(args, t, b, from, len)
   for j = 0, len - 1 do
-    local v = t[from + j]
+    local v = rawget(t, from + j)
     if type(v) ~= "number" or abs(v + MAGIC - MAGIC - v) ~= 0 then
       report(args, from + j, from + j)
     end
@@ -123,7 +122,7 @@ local function fill3(args, from, len)
   local b1, b2, b3 = buf[1], buf[2], buf[3]
   for j = 0, len - 1 do
     local i = from + j
-    local d, g, m = t1[i], t2[i], t3[i]
+    local d, g, m = rawget(t1, i), rawget(t2, i), rawget(t3, i)
     if type(d) ~= "number" or type(g) ~= "number" or type(m) ~= "number"
         or abs(d + MAGIC - MAGIC - d) + abs(g + MAGIC - MAGIC - g) + abs(m + MAGIC - MAGIC - m) ~= 0 then
       report(args, i, i)
@@ -133,24 +132,24 @@ local function fill3(args, from, len)
 end
 
 -- The prices of one chunk on one edition failed: the error, as core.totals
--- raises it (prefixed with the edition's name when there are several).
-local function chunk_error(s, r, args, at, prefix)
+-- raises it (naming the edition, "on NAME, ", when there are several).
+local function chunk_error(s, r, args, at, on)
   if bad_field[0] >= 0 then report(args, at, at) end
   if s == RANGE then
     -- the exact total, for the message, through the unbounded entry point
     local d = int64_arr(3)
     for k = 1, 3 do
       local v = args[k]
-      if type(v) == "table" then v = v[at] end
+      if type(v) == "table" then v = rawget(v, at) end
       d[k - 1] = v or 0
     end
     local o = int64_arr(1)
     C.imb_totals(r, 1, d, 0, d + 1, 0, d + 2, 0, o, bad)
-    fail("%sscenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime", prefix, at,
-      (tostring(o[0]):gsub("LL$", "")))
+    fail("scenario " .. at, on .. "the total " .. (tostring(o[0]):gsub("LL$", ""))
+      .. " cents exceeds 2^53 and cannot be exact on this runtime", NOVALUE)
   end
-  fail("%sscenario %d: the total %s (peak_dau, groups_peak or mau too large)", prefix, at,
-    ffi.string(C.imb_strerror(s)))
+  fail("scenario " .. at, on .. "the total " .. ffi.string(C.imb_strerror(s)) .. " (peak_dau, groups_peak or mau too large)",
+    NOVALUE)
 end
 
 --- many(rates, dau, groups, mau, names) -> { { cents, ... }, ... }: the same
@@ -168,14 +167,14 @@ local function many(rates, dau, groups, mau, names)
     if t == "table" then
       local len = #v
       if n >= 0 and len ~= n then
-        fail("%s: has %d scenarios where an earlier array has %d", FIELDS[k], len, n)
+        fail(FIELDS[k], string.format("has %d scenarios where an earlier array has %d", len, n), NOVALUE)
       end
       n = len
       arrays = arrays + 1
     elseif t == "number" then
       scalar(v, FIELDS[k])
     elseif t ~= "nil" then
-      fail("%s: expected an array of whole numbers or a number, got %s", FIELDS[k], show(v))
+      fail(FIELDS[k], "expected an array of whole numbers or a number", v)
     end
   end
   if n < 0 then n = 1 end
@@ -221,7 +220,7 @@ local function many(rates, dau, groups, mau, names)
       -- priced again alone, so bad and bad_field are that edition's
       C.imb_totals_upto(rs[first_e], len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf, bad,
         bad_field)
-      chunk_error(first_s, rs[first_e], args, first_at, nr > 1 and names and (names[first_e] .. ": ") or "")
+      chunk_error(first_s, rs[first_e], args, first_at, nr > 1 and names and ("on " .. names[first_e] .. ", ") or "")
     end
     from = from + len
   end

@@ -47,18 +47,35 @@ end
 
 --- Rejects keys a function does not know, so a typo ("peek_dau") is an error
 -- instead of a silently ignored field.
+-- The keys are read raw (next, not pairs): a __pairs of the caller's cannot
+-- hide a key or run in the middle of a check.
 function M.fields(fn, t, allowed)
   if type(t) ~= "table" then M.fail(fn, "argument", "expected a table of named fields", t) end
-  for k in pairs(t) do
-    if not allowed[k] then
+  for k in next, t do
+    if type(k) ~= "string" or not rawget(allowed, k) then
       local names = {}
       for name in pairs(allowed) do names[#names + 1] = name end
       table.sort(names)
-      M.fail(fn, tostring(k), "unknown field (known: " .. table.concat(names, ", ") .. ")", M.NOVALUE)
+      M.fail(fn, errors.field_name(k), "unknown field (known: " .. table.concat(names, ", ") .. ")", M.NOVALUE)
     end
   end
   return t
 end
+
+-- Arrays and tables of the caller's are read raw, the same on every runtime:
+-- LuaJIT's # and ipairs never run __len or __index, and Lua 5.4's would (an
+-- __index that answers every index would make ipairs endless).
+local rawlen = rawget(_G, "rawlen") or function(t) return #t end
+M.len = rawlen
+
+local function item(t, i)
+  i = i + 1
+  local v = rawget(t, i)
+  if v ~= nil then return i, v end
+end
+
+--- ipairs without metamethods.
+function M.items(t) return item, t, 0 end
 
 --- Runs f(...); an error raised inside is raised again naming fn, the public
 -- function the user called, and keeping its field.

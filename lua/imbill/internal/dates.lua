@@ -2,6 +2,7 @@
 -- day number (days since 1970-01-01) and a month is year*12 + month-1; the
 -- public API speaks "YYYY-MM-DD" and "YYYY-MM".
 local core = require "imbill.core"
+local errors = require "imbill.internal.errors"
 
 local M = {}
 
@@ -9,9 +10,7 @@ local M = {}
 -- start with `fn` (the public function) when given.
 function M.day(s, field, fn)
   if fn == nil then return core.parse_date(s, field) end
-  local ok, v = pcall(core.parse_date, s, field)
-  if not ok then error(fn .. ": " .. tostring(v), 0) end
-  return v
+  return errors.call(fn, nil, core.parse_date, s, field)
 end
 
 --- Parses a "YYYY-MM" month into a month number (year*12 + month-1).
@@ -21,12 +20,11 @@ end
 local LAST_MONTH = 9999 * 12 + 7
 
 function M.month(s, field, fn)
-  local ok, v = pcall(core.parse_month, s, field)
-  if ok and v > LAST_MONTH then
-    ok, v = false, string.format("%s: %s is after 9999-08, the last month whose due date and arrears fall"
-      .. " within year 9999", field or "month", core.format_month(v))
+  local v = errors.call(fn, nil, core.parse_month, s, field)
+  if v > LAST_MONTH then
+    errors.raise(fn, field or "month", core.format_month(v) .. " is after 9999-08, the last month whose due date"
+      .. " and arrears fall within year 9999", errors.NOVALUE)
   end
-  if not ok then error((fn and (fn .. ": ") or "") .. tostring(v), 0) end
   return v
 end
 M.format = core.format_date
@@ -36,30 +34,44 @@ M.month_length = core.month_length
 M.month_of = core.month_of_day
 M.days_in_month = core.days_in_month
 
---- "+08:00", "-05:30", "+8", "UTC+8", "UTC", "Z" or whole seconds east of UTC.
+--- A zone as seconds east of UTC: text such as "+08:00", "-05:30", "+0800",
+-- "+8", "UTC+8", "UTC", "Z" (the C core's one grammar, imb_tz_parse), or
+-- whole seconds.  Either way it must be whole minutes within -12:00 .. +14:00,
+-- the zones in use.  nil is UTC+8, Tencent's billing zone.  Errors name
+-- `field` (default "tz") and the value.
 function M.tz_offset(tz, field)
   field = field or "tz"
   if tz == nil then return 8 * 3600 end
   if type(tz) == "number" then
-    if tz ~= math.floor(tz) or tz <= -86400 or tz >= 86400 then
-      error(string.format("%s: offset %s is not whole seconds within a day", field, tostring(tz)), 0)
+    if tz ~= tz or tz ~= math.floor(tz) then errors.raise(nil, field, "offset is not whole seconds", tz) end
+    if tz < core.TZ_MIN or tz > core.TZ_MAX then
+      errors.raise(nil, field, "offset is out of range (-12:00 to +14:00: -43200 to 50400 seconds)", tz)
     end
+    if not core.tz_valid(tz) then errors.raise(nil, field, "offset is not whole minutes", tz) end
     return math.floor(tz)
   end
   if type(tz) ~= "string" then
-    error(string.format("%s: expected an offset like \"+08:00\", got %s", field, type(tz)), 0)
+    errors.raise(nil, field, 'expected an offset like "+08:00"', tz)
   end
-  local s = tz:gsub("^UTC", ""):gsub("^GMT", "")
-  if s == "" or s == "Z" then return 0 end
-  local sign, h, m = s:match("^([+-])(%d%d?):?(%d?%d?)$")
-  if not sign or (m ~= "" and #m ~= 2) then
-    error(string.format("%s: malformed offset %q (expected +HH:MM)", field, tz), 0)
+  local off, why = core.parse_tz(tz)
+  if off then return off end
+  if why == "out of range" then
+    errors.raise(nil, field, "offset is out of range (-12:00 to +14:00, minutes below 60)", tz)
   end
-  local secs = tonumber(h) * 3600 + (tonumber(m) or 0) * 60
-  if tonumber(h) > 14 or (tonumber(m) or 0) > 59 then
-    error(string.format("%s: offset %q out of range", field, tz), 0)
+  errors.raise(nil, field, 'malformed offset (expected +HH:MM, -HH:MM, +HHMM, +H, "UTC" or "Z")', tz)
+end
+
+--- tz_offset for fn's field, its error named fn's.  A string too long or too
+-- odd to be an offset is refused before it is read, so it is never echoed
+-- whole.
+function M.offset(tz, field, fn)
+  field = field or "tz"
+  if type(tz) == "string" and (#tz > 16 or tz:find("[^%w%+%-:]")) then
+    errors.raise(fn, field, "expected an offset like \"+08:00\"", tz)
   end
-  return sign == "-" and -secs or secs
+  local ok, off = pcall(M.tz_offset, tz, field)
+  if not ok then error(errors.rename(errors.of(off), fn), 0) end
+  return off
 end
 
 function M.format_tz(offset)
@@ -73,18 +85,6 @@ end
 function M.day_of(t, offset, field)
   if type(offset) ~= "number" then offset = M.tz_offset(offset) end
   return core.day_of(t, offset, field)
-end
-
---- Due date of a month's bill: the 3rd of the next month.
-function M.due(month) return M.month_first(month + 1) + 2 end
-
---- Arrears (SPEC 4): pushed on the due date; suspended when unpaid for more than
--- 7 days counting the push day (1 day from 2022-08-29); data kept 90 days
--- counting the suspension day, deleted the day after.
-local GRACE_CHANGE = core.parse_date("2022-08-29")
-function M.arrears(due)
-  local suspend = due + (due < GRACE_CHANGE and 7 or 1)
-  return suspend, suspend + 90
 end
 
 return M

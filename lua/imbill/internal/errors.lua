@@ -47,15 +47,31 @@ function M.show(v)
   end
   if t == "number" or t == "boolean" or t == "nil" then return tostring(v) end
   local mt = getmetatable(v)
-  if t == "userdata" and type(mt) == "table" and mt.__name == "imbill.Money" then return tostring(v) end
+  if t == "userdata" and type(mt) == "table" and rawget(mt, "__name") == "imbill.money" then return tostring(v) end
   return t
 end
 
+--- A field as a message names it: a field is a path of names ("editions.pro.limits"),
+-- and a name taken from the caller's data (an unknown key) is shown like a value
+-- when it is not a plain word, so a key cannot flood or break the message.
+function M.field_name(k)
+  if type(k) == "string" and #k <= ECHO and k:match("^[%w_%.%[%]%-]+$") then return k end
+  return M.show(k)
+end
+
+-- The parts are read raw: an error about a hostile value must print without
+-- running that value's metamethods (a comparison with NOVALUE would run its __eq).
 function Error:__tostring()
-  local s = self.msg
-  if self.value ~= M.NOVALUE then s = s .. ", got " .. M.show(self.value) end
-  if self.field and self.field ~= "" then s = self.field .. ": " .. s end
-  if self.fn and self.fn ~= "" then s = self.fn .. ": " .. s end
+  local msg, field, fn = rawget(self, "msg"), rawget(self, "field"), rawget(self, "fn")
+  local s = tostring(msg)
+  local value = rawget(self, "value")
+  if not rawequal(value, M.NOVALUE) then s = s .. ", got " .. M.show(value) end
+  if type(field) == "string" and field ~= "" then
+    -- a field made from the caller's data (a file name, a key) is shown like a value
+    if #field > 2 * ECHO or field:find("[%c\127]") then field = M.show(field) end
+    s = field .. ": " .. s
+  end
+  if type(fn) == "string" and fn ~= "" then s = fn .. ": " .. s end
   return s
 end
 
@@ -87,7 +103,7 @@ end
 function M.rename(e, fn, field)
   e = M.of(e)
   local c = setmetatable({}, Error)
-  for k, v in pairs(e) do c[k] = v end
+  for k, v in next, e do c[k] = v end
   if fn ~= nil then c.fn = fn end
   if field ~= nil then c.field = field end
   return c

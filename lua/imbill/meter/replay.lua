@@ -3,8 +3,8 @@
 --   local meter, report = replay.run{ path = "events.csv", book = "2020", edition = "pro" }
 --   local inv = imbill.invoice(meter:usage("2021-03"))
 --
--- One event a line, CSV (with a header line naming the columns) or JSON lines.
--- Fields (docs/meter.md, "Event logs"):
+-- CSV (RFC 4180, with a header naming the columns; imbill.internal.csv) or
+-- JSON lines, one event a record.  Fields (docs/meter.md, "Event logs"):
 --   time    Unix seconds, or "YYYY-MM-DDTHH:MM:SSZ" / "...+08:00"
 --   action  create_account delete_account login create_group disband_group
 --           join_group leave_group add_friend remove_friend change_edition
@@ -15,14 +15,21 @@
 --           BChatRoom, Community
 --   edition change_edition: the new edition
 --   id      optional event id: a replayed id is counted once
--- Blank lines and lines starting with # are skipped.
+-- Blank lines and lines starting with # are skipped (never inside a quoted
+-- CSV field: what a quoted field holds is data, never an event).
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 local csv = require "imbill.internal.csv"
+local files = require "imbill.internal.files"
+local json = require "imbill.internal.json"
+local fmt = require "imbill.internal.fmt"
 local books = require "imbill.book"
 
 local M = {}
-local FN = "imbill.replay"
+-- Each public function names itself in its errors.
+local FN = "imbill.replay.run"
+local FN_EVENTS, FN_EVENT, FN_APPLY = "imbill.replay.events", "imbill.replay.event", "imbill.replay.apply"
 
 local ACTIONS = {
   create_account = { "user" }, delete_account = { "user" }, login = { "user" },
@@ -32,134 +39,264 @@ local ACTIONS = {
   change_edition = { "edition" },
 }
 M.ACTIONS = ACTIONS
-local COLUMNS = { time = true, action = true, user = true, group = true, peer = true, type = true,
-                  edition = true, id = true }
+local ACTION_NAMES = {}
+for a in next, ACTIONS do ACTION_NAMES[#ACTION_NAMES + 1] = a end
+table.sort(ACTION_NAMES)
+local COLUMN_NAMES = { "time", "action", "user", "group", "peer", "type", "edition", "id" }
+local COLUMNS = {}
+for _, c in ipairs(COLUMN_NAMES) do COLUMNS[c] = true end
 
---- Parses an instant: whole Unix seconds, or ISO 8601 with Z or an offset.
+-- The meter's own bounds (the core's), so that strict mode finds before
+-- applying anything every event the meter would raise an error for.
+M.ID_MAX = core.ID_MAX
+M.T_MIN, M.T_END = core.INSTANT_MIN, core.INSTANT_END -- the first instant refused is T_END
+local ID_MAX = M.ID_MAX
+
+
+local function bad(field, msg, value)
+  return tostring(errors.new(nil, field, msg, value == nil and errors.NOVALUE or value))
+end
+
+--- Parses an instant: whole Unix seconds, or ISO 8601 with Z or an offset
+-- (-12:00 .. +14:00).  Returns the Unix seconds, or nil and a message.
 function M.time(v)
   if type(v) == "number" then
-    if v ~= math.floor(v) or v ~= v or math.abs(v) > 2 ^ 53 then return nil, "time: not whole seconds" end
+    if v ~= v or v ~= math.floor(v) or math.abs(v) > 2 ^ 53 then return nil, bad("time", "not whole seconds", v) end
+    if math.type then v = math.tointeger(v) end
     return v
   end
-  if type(v) ~= "string" then return nil, "time: expected Unix seconds or an ISO 8601 instant" end
+  if type(v) ~= "string" then return nil, bad("time", "expected Unix seconds or an ISO 8601 instant", v) end
   if v:match("^%-?%d+$") then
+    if #v > 17 then return nil, bad("time", "out of range", v) end
     local n = tonumber(v)
-    if math.abs(n) > 2 ^ 53 then return nil, "time: out of range: " .. v end
+    if math.abs(n) > 2 ^ 53 then return nil, bad("time", "out of range", v) end
     if math.type then n = math.tointeger(n) end
     return n
   end
   local date, h, mi, s, zone = v:match("^(%d%d%d%d%-%d%d%-%d%d)[T ](%d%d):(%d%d):(%d%d)(.*)$")
-  if not date then return nil, "time: malformed instant " .. string.format("%q", v) end
+  if not date then return nil, bad("time", "malformed instant (expected Unix seconds or YYYY-MM-DDTHH:MM:SSZ)", v) end
   local ok, day = pcall(core.parse_date, date, "time")
   if not ok then return nil, tostring(day) end
   h, mi, s = tonumber(h), tonumber(mi), tonumber(s)
-  if h > 23 or mi > 59 or s > 59 then return nil, "time: no such time of day in " .. string.format("%q", v) end
-  local off = 0
-  if zone ~= "Z" then
-    local sign, zh, zm = zone:match("^([+-])(%d%d):?(%d%d)$")
-    if not sign then return nil, "time: instant " .. string.format("%q", v) .. " needs Z or an offset like +08:00" end
-    off = tonumber(zh) * 3600 + tonumber(zm) * 60
-    if sign == "-" then off = -off end
+  if h > 23 or mi > 59 or s > 59 then return nil, bad("time", "no such time of day", v) end
+  -- the zone: the core's one parser of zones (-12:00 .. +14:00, minutes below 60)
+  if zone == "" then return nil, bad("time", "needs Z or an offset like +08:00", v) end
+  local off, why = core.parse_tz(zone)
+  if not off then
+    if why == "out of range" then return nil, bad("time", "offset outside -12:00 .. +14:00, minutes below 60", v) end
+    return nil, bad("time", "needs Z or an offset like +08:00", v)
   end
   return day * 86400 + h * 3600 + mi * 60 + s - off
 end
 
---- Checks one event table; returns the event normalised, or nil, message.
-function M.event(e)
+-- A meter argument: one imbill.meter made, still open (nil allowed when optional).
+local function check_meter(fn, m, optional)
+  if m == nil and optional then return end
+  if not core.meter_impl.is_meter(m) then check.fail(fn, "meter", "expected a meter made by imbill.meter", m) end
+  if core.meter_impl.handle(m) == nil then check.fail(fn, "meter", "the meter was closed", check.NOVALUE) end
+end
+
+local function check_id(field, v)
+  if #v > ID_MAX then return bad(field, string.format("longer than %d bytes", ID_MAX), v) end
+end
+
+--- Checks one event table with the checks the meter applies; returns the
+-- event normalised, or nil and a message.  Given the meter, also what needs
+-- it: the edition of a change must be one of its price book's, and ev.day is
+-- the billing day in its time zone.
+function M.event(e, m)
+  check_meter(FN_EVENT, m, true)
+  if type(e) ~= "table" then return nil, bad("event", "expected a table", e) end
   local action = e.action
   if type(action) ~= "string" or not ACTIONS[action] then
-    return nil, "action: unknown action " .. check.show(action)
+    return nil, bad("action", "unknown action (known: " .. table.concat(ACTION_NAMES, ", ") .. ")", action)
   end
-  for k in pairs(e) do
-    if not COLUMNS[k] then return nil, tostring(k) .. ": unknown field" end
+  local unknown
+  for k in next, e do
+    if not COLUMNS[k] and (unknown == nil or tostring(k) < tostring(unknown)) then unknown = k end
+  end
+  if unknown ~= nil then
+    return nil, bad("field", "unknown field (known: " .. table.concat(COLUMN_NAMES, ", ") .. ")", tostring(unknown))
   end
   local t, terr = M.time(e.time)
   if not t then return nil, terr end
+  if t < M.T_MIN or t >= M.T_END then
+    return nil, bad("time", string.format("outside the instants the meter counts (years %d..%d, a day inside"
+      .. " either end)", core.MIN_YEAR, core.MAX_YEAR), e.time)
+  end
   local ev = { action = action, time = t }
   for _, f in ipairs(ACTIONS[action]) do
     local v = e[f]
-    if type(v) ~= "string" or v == "" then return nil, f .. ": required for " .. action .. ", got " .. check.show(v) end
+    if type(v) ~= "string" or v == "" then return nil, bad(f, "required for " .. action, v) end
+    local idv = f ~= "edition" and f ~= "type" and check_id(f, v)
+    if idv then return nil, idv end
     ev[f] = v
   end
   if ev.type then
     local ok, g = pcall(books.group_type, ev.type, FN, "type")
-    if not ok then return nil, (tostring(g):gsub("^" .. FN .. ": ", "")) end
+    if not ok then
+      return nil, errors.is(g) and bad("type", g.msg, g.value) or tostring(g)
+    end
     ev.type = g
   end
-  if ev.peer and ev.peer == ev.user then return nil, "peer: a user cannot be their own friend" end
+  if ev.peer and ev.peer == ev.user then return nil, bad("peer", "a user cannot be their own friend", ev.peer) end
   if e.id ~= nil and e.id ~= "" then
-    if type(e.id) ~= "string" then return nil, "id: expected a string, got " .. check.show(e.id) end
+    if type(e.id) ~= "string" then return nil, bad("id", "expected a string", e.id) end
+    local idv = check_id("id", e.id)
+    if idv then return nil, idv end
     ev.id = e.id
+  end
+  if m ~= nil then
+    if ev.edition then
+      local book = m:book()
+      local ok, ed = pcall(book.edition, book, ev.edition)
+      if not ok then return nil, errors.is(ed) and bad("edition", ed.msg, ed.value) or tostring(ed) end
+    end
+    local ok, day = pcall(core.day_of, t, require("imbill.core").meter_impl.offset(m), "time")
+    if not ok then return nil, tostring(day) end
+    ev.day = day
   end
   return ev
 end
 
-local function json_decoder()
-  local ok, dkjson = pcall(require, "dkjson")
-  if not ok then error(FN .. ": format: JSON lines need the dkjson module (lua-dkjson)", 0) end
-  return function(line)
-    local v, _, err = dkjson.decode(line, 1, nil)
-    if err then return nil, "malformed JSON: " .. err end
-    if type(v) ~= "table" then return nil, "expected a JSON object" end
-    if v.time ~= nil and type(v.time) == "number" and math.type then v.time = math.tointeger(v.time) or v.time end
-    return v
-  end
-end
+-- Sources ---------------------------------------------------------------------
+-- A source reads one log: src:next() -> line, event | line, nil, message |
+-- nil at the end.  A message with stop = true ends the log (broken CSV
+-- quoting, an over-long line): nothing after it is read.  A failed read
+-- raises an error object of kind "io".  src:close() may be called at any time.
 
---- Iterates the events of a file: for line_no, event_or_nil, err in events(path, format).
-function M.events(path, format)
-  local f, oerr = io.open(path, "r")
-  if not f then error(FN .. ": path: cannot open: " .. tostring(oerr), 0) end
-  local decode = format == "jsonl" and json_decoder() or nil
+local function open_source(fn, path, format, m, name)
+  local function read_error(line, errno)
+    return files.error(fn, "path", "cannot read line " .. line, name, errno)
+  end
+  local f, code = files.open(path)
+  if not f then error(files.error(fn, "path", "cannot open", path, code), 0) end
+  local src = { f = f }
+  function src.close()
+    if src.f then
+      src.f:close()
+      src.f = nil
+    end
+  end
+
+  if format == "jsonl" then
+    local dkjson, jerr = json.module(fn, "format")
+    if not dkjson then
+      src.close()
+      error(jerr, 0)
+    end
+    local lines = files.lines(f, csv.MAX_RECORD)
+    local n = 0
+    function src.next()
+      while src.f do
+        local line, code2 = lines()
+        if line == false then
+          src.close()
+          if code2 == false then
+            return n + 1, nil, string.format("a line longer than %d bytes; the rest of the log is not read",
+              csv.MAX_RECORD), true
+          end
+          error(read_error(n + 1, code2), 0)
+        end
+        if line == nil then
+          src.close()
+          return nil
+        end
+        n = n + 1
+        if n == 1 then line = files.strip_bom(line) end
+        if not line:match("^%s*$") and not line:match("^%s*#") then
+          local v, kind = json.decode(dkjson, line)
+          if v == nil then return n, nil, kind end
+          if kind ~= "object" then return n, nil, "expected a JSON object, got a JSON " .. kind end
+          if type(v.time) == "number" and math.type then v.time = math.tointeger(v.time) or v.time end
+          return n, M.event(v, m)
+        end
+      end
+      return nil
+    end
+    return src
+  end
+
+  local reader = csv.reader(f)
   local header
-  local n = 0
-  return function()
-    while true do
-      local line = f:read("*l")
-      if not line then
-        f:close()
+  function src.next()
+    while src.f do
+      local fields, n = reader:read()
+      if fields == false then
+        src.close()
+        if n.errno then error(read_error(n.line, n.errno), 0) end
+        return n.line, nil, string.format("column %d: %s; the rest of the log is not read", n.column or 1,
+          n.message), true
+      end
+      if fields == nil then
+        src.close()
         return nil
       end
-      n = n + 1
-      line = line:gsub("\r$", "")
-      if not line:match("^%s*$") and not line:match("^%s*#") then
-        if decode then
-          local v, err = decode(line)
-          if not v then return n, nil, err end
-          local ev, e2 = M.event(v)
-          return n, ev, e2
+      if not header then
+        local names = {}
+        for i, c in ipairs(fields) do
+          names[i] = fmt.trim(c)
+          if not COLUMNS[names[i]] then
+            src.close()
+            error(errors.new(fn, name .. ":" .. n, string.format("header: column %d: unknown column (known: %s)", i,
+              table.concat(COLUMN_NAMES, ", ")), names[i]), 0)
+          end
         end
-        local fields, col, why = csv.split(line)
-        if not fields then return n, nil, string.format("column %d: %s", col, why) end
-        if not header then
-          header = {}
-          for i, name in ipairs(fields) do
-            name = require("imbill.internal.fmt").trim(name)
-            if not COLUMNS[name] then
-              f:close()
-              error(FN .. ": " .. path .. ":" .. n .. ": header: unknown column " .. string.format("%q", name), 0)
-            end
-            header[i] = name
-          end
-        else
-          if #fields ~= #header then
-            return n, nil, string.format("expected %d fields (%s), got %d", #header, table.concat(header, ","), #fields)
-          end
-          local e = {}
-          for i, name in ipairs(header) do
-            if fields[i] ~= "" then e[name] = fields[i] end
-          end
-          local ev, e2 = M.event(e)
-          return n, ev, e2
+        local index, again, first = csv.index(names)
+        if not index then
+          src.close()
+          error(errors.new(fn, name .. ":" .. n, string.format("header: column %d: column %q appears twice (also"
+            .. " column %d)", again, names[again], first), check.NOVALUE), 0)
         end
+        header = names
+      else
+        if #fields ~= #header then
+          return n, nil, string.format("expected %d fields (%s), got %d", #header, table.concat(header, ","),
+            #fields)
+        end
+        local e = {}
+        for i, c in ipairs(header) do
+          if fields[i] ~= "" then e[c] = fields[i] end
+        end
+        return n, M.event(e, m)
       end
     end
+    return nil
+  end
+  return src
+end
+
+local function format_of(fn, path, format)
+  if format == nil then
+    if path:match("%.jsonl$") or path:match("%.ndjson$") or path:match("%.json$") then return "jsonl" end
+    if path:match("%.csv$") then return "csv" end
+    check.fail(fn, "format", "cannot tell from the file name; give \"csv\" or \"jsonl\"", path)
+  end
+  if format ~= "csv" and format ~= "jsonl" then check.fail(fn, "format", "expected \"csv\" or \"jsonl\"", format) end
+  return format
+end
+
+--- Iterates the events of a file: for line_no, event_or_nil, err in
+-- events(path [, format [, meter]]).  With the meter, events are checked
+-- against it too (replay.event).
+function M.events(path, format, m)
+  check.string(FN_EVENTS, "path", path)
+  check_meter(FN_EVENTS, m, true)
+  local src = open_source(FN_EVENTS, path, format_of(FN_EVENTS, path, format), m, path)
+  return function()
+    local n, ev, e = src.next()
+    return n, ev, e
   end
 end
 
 --- Applies one normalised event; returns the meter's answer.
 function M.apply(m, ev)
-  local a = ev.action
+  check_meter(FN_APPLY, m)
+  check.table(FN_APPLY, "event", ev)
+  local a = rawget(ev, "action")
+  if type(a) ~= "string" or not ACTIONS[a] then
+    check.fail(FN_APPLY, "event.action", "unknown action (known: " .. table.concat(ACTION_NAMES, ", ") .. ")", a)
+  end
   if a == "login" or a == "create_account" or a == "delete_account" then return m[a](m, ev.user, ev.time, ev.id) end
   if a == "create_group" then return m:create_group(ev.group, ev.type, ev.time, ev.id) end
   if a == "disband_group" then return m:disband_group(ev.group, ev.time, ev.id) end
@@ -169,73 +306,136 @@ function M.apply(m, ev)
 end
 
 local OPTS = { path = true, format = true, book = true, edition = true, tz = true, strict = true, meter = true,
-               addons = true, same_day_disbands = true }
+               addons = true, same_day_disbands = true, name = true }
 
---- replay.run{ path =, format = "csv"|"jsonl"|nil, book =, edition =, tz =, strict =, meter = }
--- -> meter, report.  report = { lines =, events =, duplicates =, refused =, errors = { { line =, message = } },
--- refusals = { { line =, code =, limit =, message = } }, months = { "YYYY-MM", ... } }.
--- With strict = true a malformed line means nothing counts: nil, report.
-function M.run(o)
-  check.fields(FN, o, OPTS)
-  check.string(FN, "path", o.path)
-  local format = o.format
-  if format == nil then
-    if o.path:match("%.jsonl$") or o.path:match("%.ndjson$") or o.path:match("%.json$") then format = "jsonl"
-    elseif o.path:match("%.csv$") then format = "csv"
-    else check.fail(FN, "format", "cannot tell from the file name; give \"csv\" or \"jsonl\"", o.path) end
-  end
-  if format ~= "csv" and format ~= "jsonl" then check.fail(FN, "format", "expected \"csv\" or \"jsonl\"", format) end
-  if o.strict ~= nil and type(o.strict) ~= "boolean" then check.fail(FN, "strict", "expected a boolean", o.strict) end
-  local m = o.meter
-  if m == nil then
-    if o.book == nil or o.edition == nil then
-      check.fail(FN, "meter", "give a meter, or book and edition to make one", check.NOVALUE)
-    end
-    m = require("imbill.meter").new{ book = o.book, edition = o.edition, tz = o.tz, addons = o.addons,
-                                      same_day_disbands = o.same_day_disbands }
-  elseif getmetatable(m) == nil or getmetatable(m).__name ~= "imbill.Meter" then
-    check.fail(FN, "meter", "expected a meter made by imbill.meter", m)
-  end
-  local report = { lines = 0, events = 0, duplicates = 0, refused = 0, errors = {}, refusals = {}, months = {} }
-  local function err(line, msg) report.errors[#report.errors + 1] = { line = line, message = msg } end
+local function new_report()
+  return { lines = 0, events = 0, duplicates = 0, refused = 0, errors = {}, refusals = {}, months = {} }
+end
 
-  if o.strict then
-    -- first pass: nothing is applied unless every line is good
-    for n, ev, e in M.events(o.path, format) do
+-- Nothing counted: the counts of a strict run that found an error.
+local function uncounted(report)
+  report.events, report.duplicates, report.refused, report.refusals, report.months = 0, 0, 0, {}, {}
+  return nil, report
+end
+
+-- One pass over the log applying each good event to m.  With stop_at_error
+-- the pass ends at the first error and returns false.
+local function apply_pass(m, o, report, stop_at_error)
+  local src = open_source(FN, o.path, o.format, m, o.name)
+  local seen = {}
+  local ok, result = pcall(function()
+    while true do
+      local n, ev, e = src.next()
+      if n == nil then return true end
       report.lines = n
-      if not ev then err(n, e) end
-    end
-    if #report.errors > 0 then return nil, report end
-  end
-  local seen_months = {}
-  local offset = m:_offset()
-  for n, ev, e in M.events(o.path, format) do
-    report.lines = n
-    if not ev then
-      err(n, e)
-    else
-      local ok, a, b = pcall(M.apply, m, ev)
-      if not ok then
-        err(n, tostring(a))
+      if not ev then
+        report.errors[#report.errors + 1] = { line = n, message = e }
+        if stop_at_error then return false end
       else
-        report.events = report.events + 1
-        if a == true and b == "duplicate" then
-          report.duplicates = report.duplicates + 1
-        elseif a == false then
-          report.refused = report.refused + 1
-          report.refusals[#report.refusals + 1] = { line = n, code = b.code, limit = b.limit, message = b.message }
-        end
-        local month = core.format_month(core.month_of_day(core.day_of(ev.time, offset)))
-        if not seen_months[month] then
-          seen_months[month] = true
-          report.months[#report.months + 1] = month
+        local applied, a, b = pcall(M.apply, m, ev)
+        if not applied then
+          report.errors[#report.errors + 1] = { line = n, message = tostring(a) }
+          if stop_at_error then return false end
+        else
+          report.events = report.events + 1
+          if a == true and b == "duplicate" then
+            report.duplicates = report.duplicates + 1
+          elseif a == false then
+            report.refused = report.refused + 1
+            report.refusals[#report.refusals + 1] = { line = n, code = b.code, limit = b.limit, message = b.message }
+          end
+          local month = core.format_month(core.month_of_day(ev.day))
+          if not seen[month] then
+            seen[month] = true
+            report.months[#report.months + 1] = month
+          end
         end
       end
     end
-  end
+  end)
+  src.close()
+  if not ok then error(result, 0) end
   table.sort(report.months)
-  if o.strict and #report.errors > 0 then return nil, report end
-  return m, report
+  return result
+end
+
+-- A meter of the same state as m (saved and loaded back), for a strict run
+-- to rehearse on.
+local function scratch_copy(m)
+  local meter = require "imbill.meter"
+  local tmp = os.tmpname()
+  local ok, c = pcall(function()
+    m:save(tmp)
+    return meter.load(tmp, { book = m:book() })
+  end)
+  os.remove(tmp)
+  if not ok then
+    error(errors.rename(c, FN, "meter"), 0)
+  end
+  return c
+end
+
+--- replay.run{ path =, format = "csv"|"jsonl"|nil, book =, edition =, tz =, strict =, meter =, name = }
+-- -> meter, report.  report = { lines =, events =, duplicates =, refused =, errors = { { line =, message = } },
+-- refusals = { { line =, code =, limit =, message = } }, months = { "YYYY-MM", ... } }.
+-- name is how messages call the file (default: path).
+--
+-- strict = true is all or nothing: when any event is malformed or raises an
+-- error in the meter, nothing counts and run returns nil, report.  Every
+-- event is first checked with the meter's own checks (bounds of ids and
+-- instants, group types, the editions of its book); then the log is applied
+-- where a failure leaves nothing behind: to the meter run makes, which is
+-- dropped on an error, or, for a meter passed in, to a copy of it first (a
+-- rehearsal), and only when the copy took the whole log, to the meter itself.
+function M.run(o)
+  check.fields(FN, o, OPTS)
+  check.string(FN, "path", o.path)
+  local format = format_of(FN, o.path, o.format)
+  if o.strict ~= nil and type(o.strict) ~= "boolean" then check.fail(FN, "strict", "expected a boolean", o.strict) end
+  if o.name ~= nil then check.string(FN, "name", o.name) end
+  local m = o.meter
+  local own = m == nil
+  if own then
+    if o.book == nil or o.edition == nil then
+      check.fail(FN, "meter", "give a meter, or book and edition to make one", check.NOVALUE)
+    end
+    m = errors.call(FN, nil, require("imbill.meter").new, { book = o.book, edition = o.edition, tz = o.tz,
+      addons = o.addons, same_day_disbands = o.same_day_disbands })
+  else
+    check_meter(FN, m)
+  end
+  local opts = { path = o.path, format = format, name = o.name or o.path }
+  local report = new_report()
+  if not o.strict then
+    apply_pass(m, opts, report, false)
+    return m, report
+  end
+
+  -- check everything; report every malformed event
+  local src = open_source(FN, o.path, format, m, opts.name)
+  local ok, e = pcall(function()
+    while true do
+      local n, ev, msg = src.next()
+      if n == nil then return end
+      report.lines = n
+      if not ev then report.errors[#report.errors + 1] = { line = n, message = msg } end
+    end
+  end)
+  src.close()
+  if not ok then error(e, 0) end
+  if #report.errors > 0 then return uncounted(report) end
+
+  local target = own and m or scratch_copy(m)
+  report = new_report()
+  if not apply_pass(target, opts, report, true) then return uncounted(report) end
+  if own then return m, report end
+  -- the copy took the whole log: the same log on the same state gives the same answers
+  local final = new_report()
+  if not apply_pass(m, opts, final, true) then
+    error(errors.new(FN, "meter", string.format("line %d failed after the rehearsal passed (%s); the meter holds"
+      .. " part of the log", final.lines, final.errors[1] and final.errors[1].message or "?"), check.NOVALUE), 0)
+  end
+  return m, final
 end
 
 return M

@@ -12,7 +12,7 @@
 -- element-by-element methods run through the FFI (imbill.ffi.column).
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
-local series = require "imbill.whatif.series"
+local int = require "imbill.internal.integer"
 
 local M = {}
 local FN = "imbill.column"
@@ -34,8 +34,8 @@ end
 -- (LuaJIT) a value past # shows it, as imbill.totals checks.
 local maxn = rawget(table, "maxn")
 local function no_hole(fn, field, t)
-  if maxn and maxn(t) > #t then
-    check.fail(fn, field .. "[" .. (#t + 1) .. "]", "expected a whole number", nil)
+  if maxn and maxn(t) > check.len(t) then
+    check.fail(fn, field .. "[" .. (check.len(t) + 1) .. "]", "expected a whole number", nil)
   end
 end
 
@@ -63,11 +63,13 @@ function M.new(x, value)
   if type(x) ~= "table" then
     check.fail(FN, "values", "expected a count, an array of whole numbers, a range { from =, to =, step = } or a column", x)
   end
-  if x.from ~= nil or x.to ~= nil or x.step ~= nil then
+  -- the caller's table is read raw: no __index of theirs runs
+  local from, to, step = rawget(x, "from"), rawget(x, "to"), rawget(x, "step")
+  if from ~= nil or to ~= nil or step ~= nil then
     check.fields(FN, x, RANGE)
-    if x.from == nil then check.fail(FN, "from", "is required", check.NOVALUE) end
-    if x.to == nil then check.fail(FN, "to", "is required", check.NOVALUE) end
-    return core.column_range(x.from, x.to, x.step)
+    if from == nil then check.fail(FN, "from", "is required", check.NOVALUE) end
+    if to == nil then check.fail(FN, "to", "is required", check.NOVALUE) end
+    return core.column_range(from, to, step)
   end
   return M.of_array(x, "values")
 end
@@ -78,8 +80,9 @@ end
 function M.random(p)
   local fn = FN .. ".random"
   check.fields(fn, p, { n = true, min = true, max = true, seed = true })
-  if p.max == nil then check.fail(fn, "max", "is required", check.NOVALUE) end
-  return core.column_random(check.count(fn, "n", p.n), p.min or 0, p.max, p.seed or 1)
+  local max = rawget(p, "max")
+  if max == nil then check.fail(fn, "max", "is required", check.NOVALUE) end
+  return core.column_random(check.count(fn, "n", rawget(p, "n")), rawget(p, "min") or 0, max, rawget(p, "seed") or 1)
 end
 
 --- imbill.column.view(cdata, n): on LuaJIT, a column over n int64_t values in
@@ -93,11 +96,11 @@ end
 -- Ratios --------------------------------------------------------------------
 
 local function ratio_of(fn, field, r)
-  return series.ppm(fn, field, r, true)
+  return int.ppm(fn, field, r, true)
 end
 
 local function scale(col, r)
-  return core.column_scale(col, ratio_of("column * ratio", "ratio", r))
+  return core.column_scale(col, ratio_of(FN, "ratio", r))
 end
 
 -- col * ratio: each value times a ratio ("1.5", "5%", 3, 0.25), rounded
@@ -105,7 +108,7 @@ end
 meta.__mul = function(a, b)
   if is(a) and not is(b) then return scale(a, b) end
   if is(b) and not is(a) then return scale(b, a) end
-  check.fail("column * ratio", "ratio", "expected a ratio such as \"1.5\", \"5%\" or 3 (not a column)", b)
+  check.fail(FN, "ratio", "expected a ratio such as \"1.5\", \"5%\" or 3 (not a column)", b)
 end
 
 -- col + n, col + col: value by value, checked.
@@ -125,7 +128,7 @@ end
 -- Percentiles -----------------------------------------------------------------
 
 local function pct_ppm(fn, p)
-  local micros = series.ppm(fn, "p", p)
+  local micros = int.ppm(fn, "p", p)
   if micros % 100 ~= 0 then check.fail(fn, "p", "at most 4 decimals", p) end
   local pp = micros / 100
   if math.type then pp = math.tointeger(pp) end
@@ -144,22 +147,25 @@ end
 function methods:percentiles(list)
   check.table("column:percentiles", "list", list)
   local pp = {}
-  for i, p in ipairs(list) do pp[i] = pct_ppm("column:percentiles", p) end
+  for i, p in check.items(list) do pp[i] = pct_ppm("column:percentiles", p) end
   return core.column_percentiles(self, pp)
 end
 
 --- { n =, min =, max =, sum =, mean =, p5 = ... } of a column (the percentiles
 -- of `list`, default 5, 25, 50, 75, 95).
 function methods:summary(list)
+  local fn = "column:summary"
+  if not is(self) then check.fail(fn, "self", "expected a column (call it as col:method(...))", self) end
   list = list or { 5, 25, 50, 75, 95 }
+  check.table(fn, "list", list)
   local n = #self
   local r = { n = n }
   if n == 0 then return r end
   r.min, r.argmin = self:min()
   r.max, r.argmax = self:max()
   r.sum, r.mean = self:sum(), self:mean()
-  local ps = self:percentiles(list)
-  for i, p in ipairs(list) do r["p" .. tostring(p)] = ps[i] end
+  local ps = check.call(fn, self.percentiles, self, list)
+  for i, p in check.items(list) do r["p" .. tostring(p)] = ps[i] end
   return r
 end
 

@@ -6,23 +6,23 @@
 -- A scenario's DAU is dau(0) = start, dau(k+1) = round_half_up(dau(k) x
 -- (1 + growth)); groups(k) = groups + round_half_up(dau(k) x groups_per_dau);
 -- mau(k) = round_half_up(dau(k) x mau_per_dau); its result is the sum of the
--- full-month totals of months 0 .. months-1 in cents.  grid.run_lua computes
--- the same numbers in plain Lua (the reference for tests and the benchmark).
+-- full-month totals of months 0 .. months-1 in cents.  The specs check every
+-- scenario against a plain-Lua reference (spec/support/grid_oracle.lua).
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
-local errors = require "imbill.internal.errors"
 local money = require "imbill.internal.money"
 local books = require "imbill.book"
-local series = require "imbill.whatif.series"
+local int = require "imbill.internal.integer"
+local fmt = require "imbill.internal.fmt"
+local result = require "imbill.internal.result"
+local measure = require "imbill.bill.measure"
+local caps = require "imbill.bill.caps"
 
 local M = {}
 local FN = "imbill.grid"
 local PPM = 1000000
 
-local function toint(v)
-  if math.type then return math.tointeger(v) or v end
-  return v
-end
+local toint = int.toint
 
 
 -- A list of whole numbers, or a range { from =, to =, step = }.
@@ -69,7 +69,7 @@ local function growth_of(p)
   else
     local g = p.growth or { 0 }
     if type(g) ~= "table" then g = { g } end
-    for i, x in ipairs(g) do out[i] = series.ppm(FN, "growth[" .. i .. "]", x, true) end
+    for i, x in ipairs(g) do out[i] = int.ppm(FN, "growth[" .. i .. "]", x, true) end
     if #out == 0 then check.fail(FN, "growth", "needs at least one rate", check.NOVALUE) end
   end
   for i, r in ipairs(out) do
@@ -94,7 +94,7 @@ local FIELDS = { editions = true, growth = true, growth_bp = true, growth_ppm = 
                  months = true, groups = true, groups_per_dau = true, mau_per_dau = true, progress = true,
                  chunk = true, threads = true }
 
---- The checked parameters of a grid (shared by run and run_lua).
+--- The checked parameters of a grid (shared with the specs' reference).
 function M.spec(p)
   check.fields(FN, p, FIELDS)
   local s = { editions = {}, names = {} }
@@ -118,8 +118,8 @@ function M.spec(p)
   s.months = check.count(FN, "months", p.months or 12)
   if s.months < 1 or s.months > 1200 then check.fail(FN, "months", "expected 1 .. 1200", p.months) end
   s.groups = check.count(FN, "groups", p.groups or 0)
-  s.groups_ppm = p.groups_per_dau ~= nil and series.ppm(FN, "groups_per_dau", p.groups_per_dau) or 0
-  s.mau_ppm = p.mau_per_dau ~= nil and series.ppm(FN, "mau_per_dau", p.mau_per_dau) or 0
+  s.groups_ppm = p.groups_per_dau ~= nil and int.ppm(FN, "groups_per_dau", p.groups_per_dau) or 0
+  s.mau_ppm = p.mau_per_dau ~= nil and int.ppm(FN, "mau_per_dau", p.mau_per_dau) or 0
   s.n = #s.editions * #s.growth * #s.start
   if p.progress ~= nil and type(p.progress) ~= "function" then
     check.fail(FN, "progress", "expected a function(done, total)", p.progress)
@@ -127,20 +127,62 @@ function M.spec(p)
   s.progress = p.progress
   s.chunk = check.count(FN, "chunk", p.chunk or 250000)
   if s.chunk < 1 then check.fail(FN, "chunk", "must be at least 1", p.chunk) end
-  s.threads = p.threads ~= nil and check.count(FN, "threads", p.threads) or nil
+  local threads = rawget(p, "threads")
+  if threads ~= nil then s.threads = check.count(FN, "threads", threads) end
+  M.can_price(s, p)
   return s
+end
+
+--- Every edition of a grid prices every scenario: one billed by MAU needs
+-- mau_per_dau (the grid's scenarios have DAU only), and a free edition must
+-- serve every scenario within its caps.  A grid keeps one total per scenario
+-- and no mark, so an edition that cannot serve some scenarios is refused
+-- rather than counted at 0.00 where it cannot serve.
+function M.can_price(s, p)
+  local assumptions = {}
+  for i, ed in ipairs(s.editions) do
+    local k, why = measure.missing(ed, { dau = true, mau = p.mau_per_dau ~= nil }, s.names[i])
+    if k then
+      check.fail(FN, "mau_per_dau", why .. ": give mau_per_dau (MAU = ratio x DAU), or leave "
+        .. s.names[i] .. " out", check.NOVALUE)
+    end
+  end
+  if p.mau_per_dau ~= nil then
+    assumptions[1] = string.format("MAU = round_half_up(%s x DAU)", int.ratio_text(s.mau_ppm))
+  end
+  s.assumptions = assumptions
+  -- DAU is monotone in the start and in the growth, month after month: the
+  -- highest DAU is the largest start's, at the first month or the last
+  local hi_start, hi_growth = s.start[1], s.growth[1]
+  for _, v in ipairs(s.start) do if v > hi_start then hi_start = v end end
+  for _, g in ipairs(s.growth) do if g > hi_growth then hi_growth = g end end
+  local top
+  for i, ed in ipairs(s.editions) do
+    local c = caps.of(ed)
+    if c then
+      if not top then
+        top = hi_start
+        local d = hi_start
+        for _ = 2, s.months do
+          d = check.call(FN, core.grid_grow, d, hi_growth)
+          if d > top then top = d end
+        end
+      end
+      local peak = { dau = top, groups = s.groups + (s.groups_ppm > 0 and core.follow_value(top, s.groups_ppm) or 0),
+                     mau = s.mau_ppm > 0 and core.follow_value(top, s.mau_ppm) or 0 }
+      for _, k in ipairs { "dau", "mau", "groups" } do
+        if c[k] and peak[k] > c[k] then
+          check.fail(FN, "editions[" .. i .. "]", caps.sentence(s.names[i], k, c[k]) .. ", and these scenarios reach "
+            .. fmt.int(peak[k]) .. ": leave it out, or keep start_dau and growth within its cap", s.names[i])
+        end
+      end
+    end
+  end
 end
 
 local Grid = {}
 Grid.__index = Grid
 M.Grid = Grid
-
--- An error from the binding, raised as imbill.grid's own (its message names
--- the field or the scenario).
-local function raise(e)
-  if errors.is(e) then error(errors.rename(e, FN), 0) end
-  error(errors.new(FN, nil, tostring(e), errors.NOVALUE), 0)
-end
 
 --- imbill.grid{ editions = { "2021/pro", ... } (default: every paid built-in
 -- edition), growth = { "0%", "5%" } | growth_bp = {...} | growth_ppm = {...}
@@ -151,13 +193,10 @@ function M.run(p)
   local s = M.spec(p)
   local rates = {}
   for i, e in ipairs(s.editions) do rates[i] = e.rate end
-  local ok, g = pcall(core.grid, rates, s.growth, s.start, s.months, s.groups, s.groups_ppm, s.mau_ppm)
-  if not ok then raise(g) end
+  local g = check.call(FN, core.grid, rates, s.growth, s.start, s.months, s.groups, s.groups_ppm, s.mau_ppm)
   local done = 0
   while done < s.n do
-    local ok2, d = pcall(g.run, g, s.chunk, s.threads)
-    if not ok2 then raise(d) end
-    done = d
+    done = check.call(FN, g.run, g, s.chunk, s.threads)
     if s.progress then s.progress(done, s.n) end
   end
   return setmetatable({ core = g, spec = s, n = s.n, names = s.names }, Grid)
@@ -207,13 +246,13 @@ end
 --- Mean, rounded half-up to the cent (exact sum first).
 function Grid:mean(edition)
   local sum, n = self.core:sum(self:range(edition))
-  return money.from_cents(series.muldiv(sum, 1, n)), sum
+  return money.from_cents(int.muldiv(sum, 1, n)), sum
 end
 
 --- p: a percentage 0 .. 100 (number or string, up to 4 decimals); nearest
 -- rank: the value at rank max(1, ceil(p/100 x n)) in sorted order.
 function Grid:percentile(p, edition)
-  local micros = series.ppm("grid:percentile", "p", p)
+  local micros = int.ppm("grid:percentile", "p", p)
   if micros % 100 ~= 0 then check.fail("grid:percentile", "p", "at most 4 decimals", p) end
   local pp = toint(micros / 100)
   if pp > PPM then check.fail("grid:percentile", "p", "expected 0 .. 100", p) end
@@ -268,90 +307,56 @@ function Grid:column()
 end
 
 function Grid:__tostring()
-  return string.format("imbill grid: %d editions x %d growth rates x %d starting DAU = %d scenarios over %d months",
-    #self.names, #self.spec.growth, #self.spec.start, self.n, self.spec.months)
-end
-
--- The pure-Lua reference -----------------------------------------------------
-
-local idiv = series.idiv
-
--- An edition's prices as plain integers (micro-units).
-local function plain_rate(ed)
-  local function ch(c)
-    if not c or c.block == 0 then return nil end
-    return { free = c.free, block = c.block, price = c.price:micros() }
-  end
-  return { fee_cents = idiv(ed.monthly_fee:micros() + 5000, 10000), free = ed.free,
-           dau = ch(ed.charges.dau), groups = ch(ed.charges.groups), mau = ch(ed.charges.mau) }
-end
-M.plain_rate = plain_rate
-
-local function charge_cents(c, v)
-  if c == nil or v <= c.free then return 0 end
-  local over = v - c.free
-  local blocks = idiv(over, c.block)
-  if blocks * c.block < over then blocks = blocks + 1 end
-  return idiv(2 * blocks * c.price + 10000, 20000)
-end
-
---- The full-month total in cents, in plain Lua (same rules as imb_month_total).
-function M.month_total_lua(r, dau, groups, mau)
-  if r.free then return r.fee_cents end
-  return r.fee_cents + charge_cents(r.dau, dau) + charge_cents(r.groups, groups) + charge_cents(r.mau, mau)
-end
-
---- The same grid in plain Lua: returns an array of cents (scenario order as in run).
-function M.run_lua(p)
-  local s = M.spec(p)
-  local out, n = {}, 0
-  local months, groups, gppm, mppm = s.months, s.groups, s.groups_ppm, s.mau_ppm
-  local total_fn = M.month_total_lua
-  for _, ed in ipairs(s.editions) do
-    local r = plain_rate(ed)
-    for _, g in ipairs(s.growth) do
-      local mul = PPM + g
-      for _, start in ipairs(s.start) do
-        local dau, total = start, 0
-        for k = 1, months do
-          local gr = groups
-          if gppm ~= 0 then gr = gr + idiv(2 * dau * gppm + PPM, 2 * PPM) end
-          local mau = mppm ~= 0 and idiv(2 * dau * mppm + PPM, 2 * PPM) or 0
-          total = total + total_fn(r, dau, gr, mau)
-          if k < months and g ~= 0 then dau = idiv(2 * dau * mul + PPM, 2 * PPM) end
-        end
-        n = n + 1
-        out[n] = total
-        if s.progress and n % s.chunk == 0 then s.progress(n, s.n) end
-      end
-    end
-  end
+  local out = string.format("imbill grid: %d editions x %d growth rates x %d starting DAU = %d scenarios over %d"
+    .. " months", #self.names, #self.spec.growth, #self.spec.start, self.n, self.spec.months)
+  for _, a in ipairs(self.spec.assumptions) do out = out .. "\nassumed: " .. a end
   return out
 end
 
---- Summaries of a plain array of cents (used with run_lua): the same
--- definitions as Grid:summary, by sorting a copy.
-function M.summarize(cents, percentiles)
-  local n = #cents
-  local sorted = {}
-  local sum, imin, imax = 0, 1, 1
-  for i = 1, n do
-    local v = cents[i]
-    sorted[i] = v
-    sum = sum + v
-    if v < cents[imin] then imin = i end
-    if v > cents[imax] then imax = i end
+local STATS = { "min", "p5", "p25", "p50", "p75", "p95", "max", "mean" }
+
+local function summary_data(sm)
+  local d = { scenarios = sm.n }
+  for _, k in ipairs(STATS) do d[k] = tostring(sm[k]) end
+  return d
+end
+
+local function scenario_data(sc)
+  return { index = sc.index, edition = sc.edition, growth = sc.growth, growth_ppm = sc.growth_ppm,
+           start_dau = sc.start_dau, total = tostring(sc.total) }
+end
+
+--- Plain data: the summary per edition (with its wins) and over all
+-- scenarios, the cheapest and dearest scenario; money as exact strings.
+function Grid:data()
+  local eds = result.array()
+  for i, s in ipairs(self:by_edition()) do
+    eds[i] = summary_data(s)
+    eds[i].edition, eds[i].wins = s.edition, s.wins
   end
-  table.sort(sorted)
-  local r = { n = n, min = money.from_cents(cents[imin]), max = money.from_cents(cents[imax]),
-              mean = money.from_cents(series.muldiv(sum, 1, n)), argmin = imin, argmax = imax }
-  for _, pc in ipairs(percentiles or M.PERCENTILES) do
-    local pp = toint(series.ppm("grid.summarize", "p", pc) / 100)
-    local rank = math.ceil(pp * n / PPM)
-    if rank < 1 then rank = 1 end
-    r["p" .. tostring(pc)] = money.from_cents(sorted[rank])
+  local all = self:summary()
+  local growth = result.array()
+  for i, g in ipairs(self.spec.growth) do growth[i] = fmt_rate(g) end
+  return { kind = "grid", currency = result.CURRENCY, scenarios = self.n, months = self.spec.months,
+           editions = eds, growth = growth, start_dau = { count = #self.spec.start, min = all.argmin.start_dau },
+           all = summary_data(all), cheapest = scenario_data(all.argmin), dearest = scenario_data(all.argmax),
+           assumptions = result.strings(self.spec.assumptions) }
+end
+
+--- CSV: one line per edition and one for all scenarios: its summary in
+-- exact decimal amounts.
+function Grid:csv()
+  local rows = {}
+  local function row(name, s, wins)
+    local r = { name, s.n, wins }
+    for _, k in ipairs(STATS) do r[#r + 1] = tostring(s[k]) end
+    rows[#rows + 1] = r
   end
-  return r
+  for _, s in ipairs(self:by_edition()) do row(s.edition, s, s.wins) end
+  row("all", self:summary(), nil)
+  local header = { "edition", "scenarios", "cheapest" }
+  for _, k in ipairs(STATS) do header[#header + 1] = k end
+  return result.csv(header, rows)
 end
 
 return M

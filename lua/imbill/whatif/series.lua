@@ -1,337 +1,29 @@
 --- Usage series for what-if pricing: daily DAU, group and MAU values over a
 -- range of days, read from a usage history file (CSV) or built from
--- generators (constant, linear, compound growth, weekly seasonality, a step on
--- a date, seeded noise, a ramp) and their combinations.
+-- generators (imbill.whatif.generators), and summarised month by month in the
+-- form imbill.invoice takes.
 --
--- Every value is a whole number and every step is integer arithmetic with a
--- documented rounding (half-up), so a series is the same on Lua 5.4 and on
--- LuaJIT, on every machine, run after run.  See docs/whatif.md.
-local core = require "imbill.core"
+-- `imbill.series` is this module: it also carries the generators and the
+-- ratio helpers, so scripts find every name in one place.
 local check = require "imbill.internal.check"
-local csv = require "imbill.internal.csv"
+local errors = require "imbill.internal.errors"
 local dates = require "imbill.internal.dates"
 local books = require "imbill.book"
+local int = require "imbill.internal.integer"
+local generators = require "imbill.whatif.generators"
 
 local M = {}
 
-local EXACT = 2 ^ 53
-local PPM = 1000000
+local EXACT, PPM = int.EXACT, int.PPM
+local muldiv = int.muldiv
 
--- Integer helpers (exact on 5.4 integers and on LuaJIT doubles below 2^53) ---
-
-local function clean(e)
-  return (tostring(e):gsub("^[^:\n]-%.lua:%d+: ", ""))
+-- the generators and the integer helpers under the names scripts use
+for _, k in ipairs { "constant", "factor", "linear", "compound", "weekly", "step", "ramp", "noise", "lcg", "weekday",
+                     "DOW", "Gen", "is_gen", "as_gen" } do
+  M[k] = generators[k]
 end
-M.clean = clean
-
---- floor(a / b) for whole a >= 0, b > 0, both below 2^53.
-local function idiv(a, b)
-  local q = math.floor(a / b)
-  while q * b > a do q = q - 1 end
-  while (q + 1) * b <= a do q = q + 1 end
-  return q
-end
-M.idiv = idiv
-
---- round_half_up(a * b / d) for whole a, b >= 0 and d > 0; errors when a * b
--- would not be exact.
-local function muldiv(a, b, d, what)
-  if a ~= 0 and b > (EXACT - d) / a / 2 then
-    error(string.format("%s: %s x %s is too large to compute exactly", what or "value", tostring(a), tostring(b)), 0)
-  end
-  return idiv(2 * a * b + d, 2 * d)
-end
-M.muldiv = muldiv
-
-local function toint(v)
-  if math.type then return math.tointeger(v) or v end
-  return v
-end
-
---- A decimal ratio as parts per million: "1.5" -> 1500000, "5%" -> 50000,
--- 2 -> 2000000, 0.05 -> 50000.  Must be exact in millionths; may be negative
--- only when `signed`.
-function M.ppm(fn, field, v, signed)
-  local s = v
-  if type(v) == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then check.fail(fn, field, "expected a ratio", v) end
-    if v == math.floor(v) and math.abs(v) < 2 ^ 33 then
-      s = string.format("%.0f", v)
-    else
-      s = string.format("%.6f", v)
-      if tonumber(s) ~= v then check.fail(fn, field, "has more than 6 decimals; pass it as a string", v) end
-    end
-  elseif type(v) ~= "string" then
-    check.fail(fn, field, "expected a ratio such as \"1.5\", \"5%\" or 0.05", v)
-  end
-  local pct = s:match("^%s*(.-)%s*%%%s*$")
-  local ok, m = pcall(core.money, pct or s, field)
-  if not ok then check.fail(fn, field, "expected a ratio such as \"1.5\", \"5%\" or 0.05", v) end
-  local micros = m:micros()
-  if pct then
-    if micros % 100 ~= 0 then check.fail(fn, field, "a percentage may have at most 4 decimals", v) end
-    micros = micros / 100
-  end
-  micros = toint(micros)
-  if micros < 0 and not signed then check.fail(fn, field, "must not be negative", v) end
-  if math.abs(micros) > 1e12 then check.fail(fn, field, "is too large", v) end
-  return micros
-end
-
--- Generators ---------------------------------------------------------------
---
--- A generator gives one value per day: a level (a whole number of users or
--- groups) or a factor (a ratio in parts per million).  level + level,
--- level * factor, factor * factor and level * number combine them; the result
--- of level * factor is round_half_up(level * factor / 10^6), clamped at 0.
-
-local Gen = {}
-Gen.__index = Gen
-M.Gen = Gen
-
-local function is_gen(x) return getmetatable(x) == Gen end
-M.is_gen = is_gen
-
--- f(ctx) where ctx = { t = day index from the series start (0-based), day =
--- day number, k = month index from the series' first month (0-based) }
-local function gen(kind, f, label)
-  return setmetatable({ kind = kind, f = f, label = label }, Gen)
-end
-
-local function as_gen(x, fn, field)
-  if is_gen(x) then return x end
-  if type(x) == "number" then
-    local n = check.count(fn, field, x)
-    return gen("level", function() return n end, tostring(n))
-  end
-  check.fail(fn, field, "expected a whole number or a generator (imbill.series.constant, ...)", x)
-end
-M.as_gen = as_gen
-
-function Gen.__add(a, b)
-  a, b = as_gen(a, "series +", "left"), as_gen(b, "series +", "right")
-  if a.kind ~= "level" or b.kind ~= "level" then
-    error("series: + adds two levels (counts); use * to apply a factor", 0)
-  end
-  return gen("level", function(c)
-    local v = a.f(c) + b.f(c)
-    return v < 0 and 0 or v
-  end, a.label .. " + " .. b.label)
-end
-
-function Gen.__mul(a, b)
-  if type(a) == "number" then a, b = b, a end
-  if type(b) == "number" then b = M.factor(b) end
-  if not is_gen(a) or not is_gen(b) then error("series: * combines generators and numbers", 0) end
-  if a.kind == "factor" and b.kind == "level" then a, b = b, a end
-  if a.kind == "level" and b.kind == "level" then
-    error("series: * applies a factor (weekly, ramp, step{times=}, noise{relative=}) to a level; two levels cannot be"
-      .. " multiplied", 0)
-  end
-  local kind = a.kind
-  return gen(kind, function(c)
-    local x, y = a.f(c), b.f(c)
-    if x <= 0 or y <= 0 then return 0 end
-    return muldiv(x, y, PPM, "series")
-  end, "(" .. a.label .. ") x (" .. b.label .. ")")
-end
-
-function Gen:__tostring() return "imbill series generator: " .. self.label end
-
---- constant(n): the same count every day.
-function M.constant(n)
-  local v = check.count("imbill.series.constant", "n", n)
-  return gen("level", function() return v end, "constant " .. v)
-end
-
---- factor(r): the same ratio every day ("1.2", "120%", 1.2).
-function M.factor(r)
-  local p = M.ppm("imbill.series.factor", "r", r)
-  return gen("factor", function() return p end, "factor " .. tostring(r))
-end
-
---- linear{ start =, per_day = } or { start =, per_month = }: per_day may be a
--- decimal ("2.5"): day t has start + round_half_up(per_day * t); per_month
--- adds per_month on the 1st of each following month.  Negative slopes are
--- allowed; the level never goes below 0.
-function M.linear(p)
-  local FN = "imbill.series.linear"
-  check.fields(FN, p, { start = true, per_day = true, per_month = true })
-  local start = check.count(FN, "start", p.start or 0)
-  if (p.per_day == nil) == (p.per_month == nil) then
-    check.fail(FN, "per_day", "give per_day or per_month (one of them)", p.per_day)
-  end
-  local slope = M.ppm(FN, p.per_day ~= nil and "per_day" or "per_month", p.per_day or p.per_month, true)
-  local by_month = p.per_month ~= nil
-  return gen("level", function(c)
-    local x = by_month and c.k or c.t
-    local d = slope * x
-    local inc = d >= 0 and idiv(2 * d + PPM, 2 * PPM) or -idiv(2 * -d + PPM, 2 * PPM)
-    local v = start + inc
-    return v < 0 and 0 or v
-  end, string.format("linear from %d, %s a %s", start, tostring(p.per_day or p.per_month), by_month and "month" or "day"))
-end
-
---- compound{ start =, rate =, per = "month"|"day" }: rate "5%", "0.05", 0.05,
--- or rate_bp = 500 (basis points) or rate_ppm = 50000.  Month k (counted from
--- the series' first month) has v(k) with v(0) = start and v(k+1) =
--- round_half_up(v(k) * (1 + rate)); per = "day" compounds from day to day.
-function M.compound(p)
-  local FN = "imbill.series.compound"
-  check.fields(FN, p, { start = true, rate = true, rate_bp = true, rate_ppm = true, per = true })
-  local start = check.count(FN, "start", p.start)
-  local r = M.rate(FN, p)
-  local per = p.per or "month"
-  if per ~= "month" and per ~= "day" then check.fail(FN, "per", "expected \"month\" or \"day\"", per) end
-  local cache = { [0] = start }
-  local function at(i)
-    for j = #cache + 1, i do
-      cache[j] = muldiv(cache[j - 1], PPM + r, PPM, "compound")
-    end
-    return cache[i]
-  end
-  return gen("level", function(c)
-    return at(per == "month" and c.k or c.t)
-  end, string.format("compound from %d at %s ppm a %s", start, r, per))
-end
-
---- The growth rate fields shared by compound() and the grids: rate (a
--- decimal or percentage), rate_bp (whole basis points) or rate_ppm.  Returns
--- parts per million; must be above -100%.
-function M.rate(FN, p)
-  local n = (p.rate ~= nil and 1 or 0) + (p.rate_bp ~= nil and 1 or 0) + (p.rate_ppm ~= nil and 1 or 0)
-  if n ~= 1 then check.fail(FN, "rate", "give exactly one of rate, rate_bp, rate_ppm", p.rate) end
-  local r
-  if p.rate ~= nil then r = M.ppm(FN, "rate", p.rate, true)
-  elseif p.rate_bp ~= nil then
-    if type(p.rate_bp) ~= "number" or p.rate_bp ~= math.floor(p.rate_bp) then
-      check.fail(FN, "rate_bp", "expected whole basis points", p.rate_bp)
-    end
-    r = toint(p.rate_bp * 100)
-  else
-    if type(p.rate_ppm) ~= "number" or p.rate_ppm ~= math.floor(p.rate_ppm) then
-      check.fail(FN, "rate_ppm", "expected whole parts per million", p.rate_ppm)
-    end
-    r = toint(p.rate_ppm)
-  end
-  if r <= -PPM then check.fail(FN, "rate", "must be above -100%", p.rate or p.rate_bp or p.rate_ppm) end
-  if r > 100 * PPM then check.fail(FN, "rate", "must be at most 10000%", p.rate or p.rate_bp or p.rate_ppm) end
-  return r
-end
-
-local DOW = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" }
-M.DOW = DOW
-
---- Day of the week of a day number: 1 = Monday .. 7 = Sunday.
-function M.weekday(day) return (day + 3) % 7 + 1 end
-
---- weekly{ sat = "1.3", sun = "1.25" } (unnamed days 1) or weekly{ f1, ..., f7 }
--- from Monday: a factor by day of the week.
-function M.weekly(p)
-  local FN = "imbill.series.weekly"
-  check.table(FN, "factors", p)
-  local f = {}
-  if p[1] ~= nil then
-    if #p ~= 7 then check.fail(FN, "factors", "needs 7 factors, Monday first", #p) end
-    for i = 1, 7 do f[i] = M.ppm(FN, "factors[" .. i .. "]", p[i]) end
-  else
-    local allowed = {}
-    for _, d in ipairs(DOW) do allowed[d] = true end
-    check.fields(FN, p, allowed)
-    for i, d in ipairs(DOW) do f[i] = p[d] ~= nil and M.ppm(FN, d, p[d]) or PPM end
-  end
-  return gen("factor", function(c) return f[M.weekday(c.day)] end, "weekly")
-end
-
---- step{ on = "YYYY-MM-DD", by = n }: a level, 0 before the day and n from it on;
--- step{ on =, times = ratio }: a factor, 1 before and the ratio from it on.
-function M.step(p)
-  local FN = "imbill.series.step"
-  check.fields(FN, p, { on = true, by = true, times = true })
-  local ok, on = pcall(dates.day, p.on, "on")
-  if not ok then error(FN .. ": " .. clean(on), 0) end
-  if (p.by == nil) == (p.times == nil) then check.fail(FN, "by", "give by (a count) or times (a ratio)", p.by) end
-  if p.by ~= nil then
-    local by = check.count(FN, "by", p.by)
-    return gen("level", function(c) return c.day >= on and by or 0 end, "step +" .. by .. " on " .. p.on)
-  end
-  local t = M.ppm(FN, "times", p.times)
-  return gen("factor", function(c) return c.day >= on and t or PPM end, "step x" .. tostring(p.times) .. " on " .. p.on)
-end
-
---- ramp{ from = date, to = date, start = "1", finish = "2" }: a factor moving
--- in a straight line from start (on `from` and before) to finish (on `to` and
--- after); day d in between has start + round_half_up((finish - start) *
--- (d - from) / (to - from)) millionths.
-function M.ramp(p)
-  local FN = "imbill.series.ramp"
-  check.fields(FN, p, { from = true, to = true, start = true, finish = true })
-  local ok, a = pcall(dates.day, p.from, "from")
-  if not ok then error(FN .. ": " .. clean(a), 0) end
-  local ok2, b = pcall(dates.day, p.to, "to")
-  if not ok2 then error(FN .. ": " .. clean(b), 0) end
-  if b <= a then check.fail(FN, "to", "must be after from", p.to) end
-  local s = M.ppm(FN, "start", p.start == nil and 1 or p.start)
-  local e = M.ppm(FN, "finish", p.finish)
-  return gen("factor", function(c)
-    if c.day <= a then return s end
-    if c.day >= b then return e end
-    local span, x = b - a, c.day - a
-    local d = e - s
-    if d >= 0 then return s + muldiv(d, x, span, "ramp") end
-    return s - muldiv(-d, x, span, "ramp")
-  end, "ramp " .. p.from .. ".." .. p.to)
-end
-
--- Park-Miller "minimal standard" generator: x(n+1) = 48271 x(n) mod (2^31 - 1).
--- The products stay below 2^47, exact on every runtime.
-local MODULUS = 2147483647
-local function lcg(x) return (48271 * x) % MODULUS end
-M.lcg = lcg
-
---- noise{ seed =, amplitude = n }: a level, a whole number drawn uniformly from
--- -n..n each day (add it to a level); noise{ seed =, relative = "5%" }: a factor
--- drawn from 1 - r .. 1 + r in millionths.  The same seed gives the same draws:
--- day t of the series uses the t-th draw after the seed.
-function M.noise(p)
-  local FN = "imbill.series.noise"
-  check.fields(FN, p, { seed = true, amplitude = true, relative = true })
-  local seed = check.count(FN, "seed", p.seed or 1)
-  seed = seed % MODULUS
-  if seed == 0 then seed = 1 end
-  if (p.amplitude == nil) == (p.relative == nil) then
-    check.fail(FN, "amplitude", "give amplitude (a count) or relative (a ratio)", p.amplitude)
-  end
-  local draws, x = {}, seed
-  local function draw(t)
-    for i = #draws + 1, t + 1 do
-      x = lcg(x)
-      draws[i] = x
-    end
-    return draws[t + 1]
-  end
-  if p.amplitude ~= nil then
-    local a = check.count(FN, "amplitude", p.amplitude)
-    return setmetatable({ kind = "level", label = "noise +-" .. a, f = function(c)
-      return draw(c.t) % (2 * a + 1) - a
-    end, signed = true }, Gen)
-  end
-  local r = M.ppm(FN, "relative", p.relative)
-  if r >= PPM then check.fail(FN, "relative", "must be below 100%", p.relative) end
-  return gen("factor", function(c) return PPM - r + draw(c.t) % (2 * r + 1) end, "noise +-" .. tostring(p.relative))
-end
-
---- history(s, column): a level read from an existing series (0 outside it), so
--- factors can be applied to real history: history(s, "dau") * ramp{...}.
-function M.history(s, column)
-  local FN = "imbill.series.history"
-  if not M.is_series(s) then check.fail(FN, "series", "expected a series", s) end
-  column = column or "dau"
-  local col = s[column]
-  if type(col) ~= "table" then check.fail(FN, "column", "the series has no such column", column) end
-  local first = s.first
-  return gen("level", function(c) return col[c.day - first + 1] or 0 end, "history " .. column)
-end
+for _, k in ipairs { "idiv", "muldiv", "ppm", "rate", "toint" } do M[k] = int[k] end
+local is_gen, as_gen = generators.is_gen, generators.as_gen
 
 -- Series -------------------------------------------------------------------
 
@@ -344,16 +36,25 @@ function M.is_series(x) return getmetatable(x) == Series end
 M.COLUMNS = { "date", "dau", "groups", "mau", "accounts", "av_rooms", "members", "features" }
 local COUNT_COLUMNS = { "dau", "groups", "mau", "accounts", "av_rooms", "members" }
 
+--- history(s, column): a level read from an existing series (0 outside it), so
+-- factors can be applied to real history: history(s, "dau") * ramp{...}.
+function M.history(s, column)
+  local FN = "imbill.series.history"
+  if not M.is_series(s) then check.fail(FN, "series", "expected a series", s) end
+  column = column or "dau"
+  local col = s[column]
+  if type(col) ~= "table" then check.fail(FN, "column", "the series has no such column", column) end
+  local first = s.first
+  return generators.new("level", function(c) return col[c.day - first + 1] or 0 end, "history " .. column)
+end
+
 local function day_arg(FN, field, v, first_of_month)
   if type(v) == "string" and v:match("^%d%d%d%d%-%d%d$") then
-    local ok, m = pcall(dates.month, v, field)
-    if not ok then error(FN .. ": " .. clean(m), 0) end
+    local m = check.call(FN, dates.month, v, field)
     if first_of_month then return dates.month_first(m) end
     return dates.month_first(m) + dates.month_length(m) - 1
   end
-  local ok, d = pcall(dates.day, v, field)
-  if not ok then error(FN .. ": " .. clean(d), 0) end
-  return d
+  return check.call(FN, dates.day, v, field)
 end
 
 --- build{ from = "2021-01-01" | "2021-01", to = date | month, or days = n, or
@@ -396,8 +97,7 @@ function M.build(p)
     local out = {}
     for t = 0, s.n - 1 do
       local day = first + t
-      local ok, v = pcall(g.f, { t = t, day = day, k = dates.month_of(day) - m0 })
-      if not ok then error(FN .. ": " .. name .. ": " .. clean(v), 0) end
+      local v = errors.call(FN, name, g.f, { t = t, day = day, k = dates.month_of(day) - m0 })
       if v < 0 then v = 0 end
       if v > EXACT then check.fail(FN, name, "grows beyond 2^53 on " .. dates.format(day), v) end
       out[t + 1] = v
@@ -406,7 +106,7 @@ function M.build(p)
   end
   if p.mau_ratio ~= nil then
     if p.mau ~= nil then check.fail(FN, "mau_ratio", "give mau or mau_ratio, not both", p.mau_ratio) end
-    s.mau_ratio = M.ppm(FN, "mau_ratio", p.mau_ratio)
+    s.mau_ratio = int.ppm(FN, "mau_ratio", p.mau_ratio)
   end
   if p.features ~= nil then
     local set = M.feature_set(FN, "features", p.features)
@@ -452,7 +152,7 @@ function M.from_table(p)
       s[c] = out
     end
   end
-  if p.mau_ratio ~= nil then s.mau_ratio = M.ppm(FN, "mau_ratio", p.mau_ratio) end
+  if p.mau_ratio ~= nil then s.mau_ratio = int.ppm(FN, "mau_ratio", p.mau_ratio) end
   return s
 end
 
@@ -460,6 +160,26 @@ function Series:from() return dates.format(self.first) end
 function Series:to() return dates.format(self.first + self.n - 1) end
 function Series:last_day() return self.first + self.n - 1 end
 function Series:has_mau() return self.mau ~= nil or self.mau_ratio ~= nil end
+
+--- A copy that takes each month's MAU as round_half_up(ratio x peak DAU): the
+-- assumption a caller states for a history without MAU.  A series with a
+-- mau column keeps it: stating a ratio as well is an error, not a choice.
+function Series:with_mau_ratio(ratio, fn, field)
+  fn, field = fn or "series:with_mau_ratio", field or "ratio"
+  if self.mau then check.fail(fn, field, "the usage has MAU already (a mau column)", ratio) end
+  local out = setmetatable({}, Series)
+  for k, v in pairs(self) do out[k] = v end
+  out.mau_ratio = int.ppm(fn, field, ratio)
+  return out
+end
+
+--- How a month's MAU is known: "column", "ratio" (an assumption: the
+-- ratio in parts per million is the second result) or nil (unknown).
+function Series:mau_source()
+  if self.mau then return "column" end
+  if self.mau_ratio then return "ratio", self.mau_ratio end
+  return nil
+end
 
 --- The value of a column on a date ("YYYY-MM-DD"); nil outside the series.
 function Series:at(date, column)
@@ -492,12 +212,13 @@ local function peak(col, a, b)
 end
 
 --- The month's summary: { month =, days = days covered, complete = bool,
--- peak_dau =, peak_dau_day =, groups_peak =, groups_peak_day =, mau = (nil
--- when the series has no MAU), accounts =, av_rooms =, members =, needs = {...} }.
+-- covers = { from =, to = } (the days the series has), peak_dau =,
+-- peak_dau_day =, groups_peak =, groups_peak_day =, mau = (nil when the
+-- series has no MAU), accounts =, av_rooms =, members =, needs = {...} }.
 -- MAU is the largest value of the mau column in the month (a month-to-date
 -- count ends on the month's MAU), or round_half_up(peak DAU x mau_ratio).
 function Series:month(month)
-  local m = type(month) == "number" and month or dates.month(month, "month")
+  local m = type(month) == "number" and month or check.call("series:month", dates.month, month, "month")
   local mfirst = dates.month_first(m)
   local dim = dates.month_length(m)
   local a = math.max(mfirst, self.first) - self.first + 1
@@ -508,6 +229,7 @@ function Series:month(month)
   end
   local r = { month = dates.format_month(m), days = b - a + 1, days_in_month = dim }
   r.complete = r.days == dim
+  r.covers = { from = dates.format(self.first + a - 1), to = dates.format(self.first + b - 1) }
   local v, at = peak(self.dau, a, b)
   r.peak_dau, r.peak_dau_day = v, dates.format(self.first + at - 1)
   v, at = peak(self.groups, a, b)
@@ -539,7 +261,9 @@ end
 
 --- A usage table imbill.invoice accepts for the month: the daily dau and
 -- groups arrays when the series covers the whole month (so the peak is taken
--- over the days a paid edition is in force), the peaks otherwise; mau when known.
+-- over the days a paid edition is in force); for a month the series covers
+-- in part, the peaks of the days it has and `covers`, those days, so the
+-- invoice says it was billed as a month from part of one.  mau when known.
 function Series:usage(month)
   local r = self:month(month)
   local u = { month = r.month }
@@ -552,6 +276,7 @@ function Series:usage(month)
     u.dau, u.groups = dau, groups
   else
     u.peak_dau, u.groups_peak = r.peak_dau, r.groups_peak
+    u.covers = { from = r.covers.from, to = r.covers.to }
   end
   u.mau = r.mau
   return u, r
@@ -573,8 +298,7 @@ function Series:times(p)
     local new = {}
     for i = 1, self.n do
       local day = self.first + i - 1
-      local ok, x = pcall(f.f, { t = i - 1, day = day, k = dates.month_of(day) - m0 })
-      if not ok then error(FN .. ": " .. col .. ": " .. clean(x), 0) end
+      local x = errors.call(FN, col, f.f, { t = i - 1, day = day, k = dates.month_of(day) - m0 })
       new[i] = muldiv(self[col][i], x, PPM, col)
     end
     out[col] = new
@@ -629,185 +353,20 @@ function Series:csv()
   return table.concat(out, "\n") .. "\n"
 end
 
+-- Kept for the CSV reader below, whose messages quote a date's error text
+-- without a file position.
+local function clean(e)
+  return (tostring(e):gsub("^[^:\n]-%.lua:%d+: ", ""))
+end
+M.clean = clean
+
 -- CSV usage history -----------------------------------------------------------
+-- Read by imbill.whatif.history (loaded on first use: it builds on this file).
 
-local trim = require("imbill.internal.fmt").trim
+--- parse_csv(text, opts): a series from usage history text (imbill.whatif.history).
+function M.parse_csv(text, opts) return require("imbill.whatif.history").parse_csv(text, opts) end
 
---- parse_csv(text, { name =, missing = "error"|"zero"|"carry", duplicates =
--- "error"|"max"|"last", mau_ratio = }): a series from usage history text.
---
--- Lines starting with # are comments.
--- The first line that is not blank or a comment is the header; it names the
--- columns in any order: date, dau and groups are required; mau, accounts,
--- av_rooms, members and features are optional.  One row per day; rows may come
--- in any order.  features is a list of feature names separated by ";".
-function M.parse_csv(text, opts)
-  local FN = "imbill.series.read_csv"
-  opts = opts or {}
-  check.fields(FN, opts, { name = true, missing = true, duplicates = true, mau_ratio = true })
-  local name = opts.name or "input"
-  local missing = opts.missing or "error"
-  local dups = opts.duplicates or "error"
-  if missing ~= "error" and missing ~= "zero" and missing ~= "carry" then
-    check.fail(FN, "missing", "expected \"error\", \"zero\" or \"carry\"", missing)
-  end
-  if dups ~= "error" and dups ~= "max" and dups ~= "last" then
-    check.fail(FN, "duplicates", "expected \"error\", \"max\" or \"last\"", dups)
-  end
-  check.string(FN, "text", text)
-  local function bad(lineno, msg)
-    error(string.format("%s: %s:%d: %s", FN, name, lineno, msg), 0)
-  end
-  local header, index = nil, {}
-  local known = {}
-  for _, c in ipairs(M.COLUMNS) do known[c] = true end
-  local featknown = {}
-  for _, f in ipairs(books.FEATURES) do featknown[f] = true end
-  local rows, byday = {}, {}
-  local lineno = 0
-  local pos = 1
-  if text:sub(1, 3) == "\239\187\191" then pos = 4 end -- UTF-8 byte order mark
-  while pos <= #text do
-    local nl = text:find("\n", pos, true)
-    local line = text:sub(pos, (nl or #text + 1) - 1)
-    pos = (nl or #text) + 1
-    lineno = lineno + 1
-    line = line:gsub("\r$", "")
-    if not line:match("^%s*$") and not line:match("^%s*#") then
-      local fields, badcol = csv.split(line)
-      if not fields then bad(lineno, string.format("column %d: unterminated or misplaced quote", badcol)) end
-      if not header then
-        header = {}
-        for i, f in ipairs(fields) do
-          local c = trim(f):lower()
-          if not known[c] then
-            bad(lineno, string.format("column %d: unknown column %q (the header names: %s)", i, c,
-              table.concat(M.COLUMNS, ", ")))
-          end
-          if index[c] then bad(lineno, string.format("column %d: column %q appears twice", i, c)) end
-          header[i], index[c] = c, i
-        end
-        for _, req in ipairs { "date", "dau", "groups" } do
-          if not index[req] then
-            bad(lineno, string.format("the header has no %q column (required: date, dau, groups)", req))
-          end
-        end
-      else
-        if #fields ~= #header then
-          bad(lineno, string.format("has %d columns, the header has %d", #fields, #header))
-        end
-        local row = { line = lineno }
-        for i, c in ipairs(header) do
-          local v = trim(fields[i])
-          local where = string.format("column %d (%s)", i, c)
-          if c == "date" then
-            local ok, d = pcall(dates.day, v, "date")
-            if not ok then bad(lineno, where .. ": " .. clean(d):gsub("^date: ", "")) end
-            row.day = d
-          elseif c == "features" then
-            local set = {}
-            for f in v:gmatch("[^;|%s]+") do
-              if not featknown[f] then
-                bad(lineno, string.format("%s: unknown feature %q (known: %s)", where, f, table.concat(books.FEATURES, ", ")))
-              end
-              set[f] = true
-            end
-            row.features = set
-          else
-            if v == "" and c ~= "dau" and c ~= "groups" then
-              row[c] = nil
-            else
-              if not v:match("^%d+$") then
-                bad(lineno, string.format("%s: expected a whole number >= 0, got %q", where, v))
-              end
-              if #v > 15 then bad(lineno, string.format("%s: %s is too large", where, v)) end
-              row[c] = toint(tonumber(v))
-            end
-          end
-        end
-        local prev = byday[row.day]
-        if prev then
-          if dups == "error" then
-            bad(lineno, string.format("duplicate day %s (also on line %d)", dates.format(row.day), prev.line))
-          elseif dups == "last" then
-            for k, v in pairs(row) do prev[k] = v end
-          else
-            for _, c in ipairs(COUNT_COLUMNS) do
-              if row[c] and (prev[c] == nil or row[c] > prev[c]) then prev[c] = row[c] end
-            end
-            if row.features then
-              prev.features = prev.features or {}
-              for f in pairs(row.features) do prev.features[f] = true end
-            end
-          end
-        else
-          byday[row.day] = row
-          rows[#rows + 1] = row
-        end
-      end
-    end
-  end
-  if not header then error(FN .. ": " .. name .. ": no header line (expected: date,dau,groups[,mau,...])", 0) end
-  if #rows == 0 then error(FN .. ": " .. name .. ": no data rows after the header", 0) end
-  table.sort(rows, function(x, y) return x.day < y.day end)
-  local first, last = rows[1].day, rows[#rows].day
-  local s = setmetatable({ first = first, n = last - first + 1, name = name, notes = {} }, Series)
-  local present = {}
-  for _, c in ipairs(COUNT_COLUMNS) do
-    if index[c] then s[c] = {} present[#present + 1] = c end
-  end
-  if index.features then s.features = {} end
-  local prev
-  for _, row in ipairs(rows) do
-    if prev and row.day > prev.day + 1 then
-      local gap = prev.day + 1 == row.day - 1 and dates.format(prev.day + 1)
-        or string.format("%s..%s", dates.format(prev.day + 1), dates.format(row.day - 1))
-      if missing == "error" then
-        bad(row.line, string.format("missing days %s (between line %d and line %d); pass missing = \"zero\" or"
-          .. " \"carry\" to fill them", gap, prev.line, row.line))
-      end
-      s.notes[#s.notes + 1] = string.format("days %s missing, filled with %s", gap,
-        missing == "zero" and "zeros" or "the previous day's values")
-      for d = prev.day + 1, row.day - 1 do
-        local i = d - first + 1
-        for _, c in ipairs(present) do s[c][i] = missing == "zero" and 0 or s[c][prev.day - first + 1] end
-        if s.features then s.features[i] = missing == "zero" and {} or s.features[prev.day - first + 1] end
-      end
-    end
-    local i = row.day - first + 1
-    for _, c in ipairs(present) do
-      local v = row[c]
-      if v == nil then v = (i > 1 and s[c][i - 1]) or 0 end
-      s[c][i] = v
-    end
-    if s.features then s.features[i] = row.features or {} end
-    prev = row
-  end
-  if opts.mau_ratio ~= nil then
-    if s.mau then check.fail(FN, "mau_ratio", "the history has a mau column already", opts.mau_ratio) end
-    s.mau_ratio = M.ppm(FN, "mau_ratio", opts.mau_ratio)
-  end
-  return s
-end
-
---- read_csv(path, opts): parse_csv on a file's text ("-" reads standard input).
-function M.read_csv(path, opts)
-  local FN = "imbill.series.read_csv"
-  check.string(FN, "path", path)
-  local text
-  if path == "-" then
-    text = io.read("a")
-  else
-    local f, e = io.open(path, "rb")
-    if not f then error(FN .. ": path: cannot open " .. tostring(e), 0) end
-    text = f:read("a")
-    f:close()
-  end
-  opts = opts or {}
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  o.name = o.name or (path == "-" and "stdin" or path)
-  return M.parse_csv(text, o)
-end
+--- read_csv(path, opts): a series from a usage history file, "-" for standard input.
+function M.read_csv(path, opts) return require("imbill.whatif.history").read_csv(path, opts) end
 
 return M

@@ -1,15 +1,15 @@
 --- Shadow pricing: the same usage priced under two price books (typically a
 -- built-in one and a user-modified one, "what would a 129.99 pro have cost
 -- us?"), with the differences line by line and month by month.  Both sides
--- are real invoices from imbill.invoice.
+-- are real invoices from imbill.invoice, and their notes (a book not yet in
+-- force, a month the usage covers in part) are the shadow run's too.
 local check = require "imbill.internal.check"
 local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
-local books = require "imbill.book"
-local invoice = require "imbill.bill.invoice"
-local series = require "imbill.whatif.series"
-local project = require "imbill.whatif.project"
 local fmt = require "imbill.internal.fmt"
+local result = require "imbill.internal.result"
+local invoice = require "imbill.bill.invoice"
+local input = require "imbill.whatif.input"
 
 local M = {}
 local FN = "imbill.shadow"
@@ -18,31 +18,31 @@ local Shadow = {}
 Shadow.__index = Shadow
 M.Shadow = Shadow
 
-local function getbook(field, b)
-  local ok, book = pcall(books.get, b)
-  if not ok then
-    local msg = series.clean(book):gsub("^imbill%.book: ", ""):gsub("^name: ", "")
-    error(FN .. ": " .. field .. ": " .. msg, 0)
-  end
-  return book
-end
-
 -- The key that pairs a line of one invoice with its twin in the other.
 local function key(l)
   return l.code .. (l.addon and (":" .. l.addon) or "") .. (l.edition and (":" .. l.edition) or "")
     .. (l.from and (":" .. l.from) or "")
 end
 
+local function add_notes(list, inv)
+  for _, n in ipairs(inv.notes) do
+    local seen = false
+    for _, x in ipairs(list) do seen = seen or x == n end
+    if not seen then list[#list + 1] = n end
+  end
+end
+
 --- imbill.shadow{ usage = series | "history.csv", base = "2020", shadow = book | { base =
 -- "2020", editions = { pro = { monthly_fee = "129.99" } } }, editions = { "pro" }
--- (default: the editions both books have), from =, to = | months =, activated = date }
+-- (default: the editions both books have), from =, to = | months =, activated = date,
+-- mau_per_dau = ratio (MAU = ratio x peak DAU, for a usage without MAU) }
 function M.run(p)
   check.fields(FN, p, { usage = true, base = true, shadow = true, editions = true, from = true, to = true,
-                        months = true, activated = true, csv = true })
-  local s = project.usage_of(FN, p.usage, p.csv)
+                        months = true, activated = true, csv = true, mau_per_dau = true })
+  local s = input.usage_of(FN, p.usage, p.csv)
   if p.base == nil then check.fail(FN, "base", "is required (a price book: \"2020\", \"2021\", \"2022\" or a book)", nil) end
   if p.shadow == nil then check.fail(FN, "shadow", "is required (a user book or a table deriving one)", nil) end
-  local a, b = getbook("base", p.base), getbook("shadow", p.shadow)
+  local a, b = input.book(FN, "base", p.base), input.book(FN, "shadow", p.shadow)
   local eds = {}
   if p.editions ~= nil then
     for i, e in ipairs(check.table(FN, "editions", p.editions)) do
@@ -56,32 +56,31 @@ function M.run(p)
     for _, e in ipairs(a:editions()) do if b:has_edition(e) then eds[#eds + 1] = e end end
   end
   if #eds == 0 then check.fail(FN, "editions", "the two books have no edition in common", check.NOVALUE) end
-  local sm = s:month_numbers()
-  local m0, m1 = sm[1], sm[#sm]
-  if p.from ~= nil then m0 = dates.month(p.from, "from") end
-  if p.to ~= nil then m1 = dates.month(p.to, "to")
-  elseif p.months ~= nil then m1 = m0 + check.count(FN, "months", p.months) - 1 end
-  if m0 < sm[1] or m1 > sm[#sm] or m1 < m0 then
-    check.fail(FN, "from", "the months asked for are not all in the usage (" .. s:from() .. " .. " .. s:to() .. ")",
-      check.NOVALUE)
+  local months = input.horizon(FN, s, p)
+  local priced = {}
+  for _, e in ipairs(eds) do
+    priced[#priced + 1] = { ed = a:edition(e), name = a.name .. "/" .. e }
+    priced[#priced + 1] = { ed = b:edition(e), name = b.name .. "/" .. e }
   end
+  local assumptions
+  s, assumptions = input.mau(FN, s, p.mau_per_dau, priced)
   local act = p.activated
-  if act ~= nil then dates.day(act, "activated") end
+  local act_day = act ~= nil and check.call(FN, dates.day, act, "activated") or nil
 
-  local out = setmetatable({ base = a.name, shadow = b.name, editions = {}, months = {} }, Shadow)
-  for m = m0, m1 do out.months[#out.months + 1] = dates.format_month(m) end
+  local out = setmetatable({ base = a.name, shadow = b.name, editions = {}, months = {}, assumptions = assumptions,
+                             notes = {} }, Shadow)
+  for _, m in ipairs(months) do out.months[#out.months + 1] = dates.format_month(m) end
   for _, e in ipairs(eds) do
     local ed_out = { edition = e, months = {}, base_total = 0, shadow_total = 0 }
-    for _, month in ipairs(out.months) do
-      local u = s:usage(month)
+    for j, month in ipairs(out.months) do
+      local u = s:usage(months[j])
       local function price(book)
         local ed = book:edition(e)
         local activated = act
-        if activated and (ed.free or dates.month_of(dates.day(activated)) ~= dates.month(month)) then activated = nil end
-        local ok, inv = pcall(invoice.invoice, { book = book, edition = e, month = month, dau = u.dau, groups = u.groups,
-          peak_dau = u.peak_dau, groups_peak = u.groups_peak, mau = u.mau or 0, activated = activated })
-        if not ok then error(FN .. ": " .. month .. " " .. book.name .. "/" .. e .. ": " .. series.clean(inv), 0) end
-        return inv
+        if activated and (ed.free or dates.month_of(act_day) ~= months[j]) then activated = nil end
+        return check.call(FN, invoice.invoice, { book = book, edition = e, month = month, dau = u.dau,
+          groups = u.groups, peak_dau = u.peak_dau, groups_peak = u.groups_peak, mau = u.mau, activated = activated,
+          covers = u.covers })
       end
       local ia, ib = price(a), price(b)
       local lines, seen = {}, {}
@@ -100,8 +99,17 @@ function M.run(p)
         row.shadow, row.shadow_note = l.amount, l.note
       end
       for _, row in ipairs(lines) do row.difference = row.shadow - row.base end
+      local notes = {}
+      add_notes(notes, ia)
+      add_notes(notes, ib)
+      for _, n in ipairs(notes) do
+        local line = month .. ": " .. n
+        local dup = false
+        for _, x in ipairs(out.notes) do dup = dup or x == line end
+        if not dup then out.notes[#out.notes + 1] = line end
+      end
       ed_out.months[#ed_out.months + 1] = { month = month, base = ia.total, shadow = ib.total,
-                                            difference = ib.total - ia.total, lines = lines,
+                                            difference = ib.total - ia.total, lines = lines, notes = notes,
                                             base_invoice = ia, shadow_invoice = ib }
       ed_out.base_total = ed_out.base_total + ia.total:cents()
       ed_out.shadow_total = ed_out.shadow_total + ib.total:cents()
@@ -132,23 +140,28 @@ function Shadow:table()
     rows[#rows + 1] = { "total", e.edition, "", money.pretty(e.base_total), money.pretty(e.shadow_total),
                         signed(e.difference) }
   end
-  return fmt.table({ "month", "edition", "line", self.base, self.shadow, "difference" }, rows,
+  local out = fmt.table({ "month", "edition", "line", self.base, self.shadow, "difference" }, rows,
     { false, false, false, true, true, true })
+  for _, a in ipairs(self.assumptions) do out = out .. "\nassumed: " .. a end
+  for _, n in ipairs(self.notes) do out = out .. "\nnote: " .. n end
+  return out
 end
 Shadow.__tostring = Shadow.table
 
 function Shadow:data()
-  local d = { base = self.base, shadow = self.shadow, months = self.months, editions = {} }
+  local d = { kind = "shadow", currency = result.CURRENCY, base = self.base, shadow = self.shadow,
+              months = result.strings(self.months), editions = result.array(),
+              assumptions = result.strings(self.assumptions), notes = result.strings(self.notes) }
   for i, e in ipairs(self.editions) do
-    local ms = {}
+    local ms = result.array()
     for j, mo in ipairs(e.months) do
-      local lines = {}
+      local lines = result.array()
       for k, l in ipairs(mo.lines) do
         lines[k] = { code = l.code, base = tostring(l.base), shadow = tostring(l.shadow),
                      difference = tostring(l.difference) }
       end
       ms[j] = { month = mo.month, base = tostring(mo.base), shadow = tostring(mo.shadow),
-                difference = tostring(mo.difference), lines = lines }
+                difference = tostring(mo.difference), lines = lines, notes = result.strings(mo.notes) }
     end
     d.editions[i] = { edition = e.edition, base_total = tostring(e.base_total), shadow_total = tostring(e.shadow_total),
                       difference = tostring(e.difference), months = ms }
@@ -157,18 +170,16 @@ function Shadow:data()
 end
 
 function Shadow:csv()
-  local out = { "month,edition,line,base,shadow,difference" }
+  local rows = {}
   for _, e in ipairs(self.editions) do
     for _, mo in ipairs(e.months) do
       for _, l in ipairs(mo.lines) do
-        out[#out + 1] = table.concat({ mo.month, e.edition, l.code, tostring(l.base), tostring(l.shadow),
-          tostring(l.difference) }, ",")
+        rows[#rows + 1] = { mo.month, e.edition, l.code, tostring(l.base), tostring(l.shadow), tostring(l.difference) }
       end
-      out[#out + 1] = table.concat({ mo.month, e.edition, "total", tostring(mo.base), tostring(mo.shadow),
-        tostring(mo.difference) }, ",")
+      rows[#rows + 1] = { mo.month, e.edition, "total", tostring(mo.base), tostring(mo.shadow), tostring(mo.difference) }
     end
   end
-  return table.concat(out, "\n") .. "\n"
+  return result.csv({ "month", "edition", "line", "base", "shadow", "difference" }, rows)
 end
 
 return M

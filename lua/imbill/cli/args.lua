@@ -1,0 +1,175 @@
+--- The command line's grammar (lua-argparse): option types, the option
+-- groups several commands share, and the parser with every command
+-- (imbill.cli.commands.*, each defining its own options).
+local errors = require "imbill.internal.errors"
+local fail = require "imbill.cli.fail"
+
+local M = {}
+
+--- The commands, in the order help lists them.
+M.COMMANDS = { "invoice", "compare", "project", "migrate", "breakeven", "shadow", "grid", "replay", "chart",
+               "report" }
+
+-- Option types: argparse converters returning the value, or nil and the
+-- message (which names the option and shows the value, bounded).
+local function refuse(name, msg, s) return nil, tostring(errors.new(nil, name, msg, s)) end
+
+function M.count(name)
+  return function(s)
+    if type(s) ~= "string" or not s:match("^%d+$") or #s > 15 then
+      return refuse(name, "expected a whole number >= 0", s)
+    end
+    return math.tointeger and math.tointeger(tonumber(s)) or tonumber(s)
+  end
+end
+
+function M.month(name)
+  return function(s)
+    if type(s) ~= "string" or not s:match("^%d%d%d%d%-%d%d$") then return refuse(name, "expected a month YYYY-MM", s) end
+    return s
+  end
+end
+
+function M.date(name)
+  return function(s)
+    if type(s) ~= "string" or not s:match("^%d%d%d%d%-%d%d%-%d%d$") then
+      return refuse(name, "expected a date YYYY-MM-DD", s)
+    end
+    return s
+  end
+end
+
+function M.ratio(name, signed)
+  return function(s)
+    local pat = signed and "^%-?%d+%.?%d*%%?$" or "^%d+%.?%d*%%?$"
+    if type(s) ~= "string" or not s:match(pat) then
+      return refuse(name, string.format("expected a %snumber or a percentage such as 1.5 or 5%%",
+        signed and "signed " or ""), s)
+    end
+    return s
+  end
+end
+
+--- "a,b c" -> { "a", "b", "c" }; nil stays nil.
+function M.list(s)
+  if s == nil then return nil end
+  local out = {}
+  for x in tostring(s):gmatch("[^,%s]+") do out[#out + 1] = x end
+  return out
+end
+
+-- Option groups ------------------------------------------------------------------
+
+function M.add_format(cmd)
+  cmd:flag("--csv", "Write comma-separated values.")
+  cmd:flag("--json", "Write JSON (amounts as exact decimal strings).")
+  cmd:flag("--text", "Write an aligned text table (the default).")
+  M.add_out(cmd)
+end
+
+function M.add_out(cmd)
+  cmd:option("-o --out", "Write to this file instead of standard output (whole or not at all).")
+end
+
+function M.add_usage(cmd)
+  cmd:option("--usage", "Usage history CSV (header: date,dau,groups[,mau,accounts,av_rooms,members,features]);"
+    .. " '-' reads standard input.")
+  cmd:option("--missing", "Missing days in the history: error, zero or carry.", "error")
+    :choices { "error", "zero", "carry" }
+  cmd:option("--duplicates", "Duplicate days in the history: error, max or last.", "error")
+    :choices { "error", "max", "last" }
+  cmd:option("--mau-ratio", "MAU = ratio x the month's peak DAU, when the history has no mau column.")
+    :convert(M.ratio("--mau-ratio"))
+  -- generators, used when no --usage is given
+  cmd:option("--start", "Generated usage: the first month (YYYY-MM).")
+    :convert(M.month("--start"))
+  cmd:option("--months", "Number of months (of the horizon, or of generated usage).")
+    :convert(M.count("--months"))
+  cmd:option("--dau", "Generated usage: DAU in the first month."):convert(M.count("--dau"))
+  cmd:option("--growth", "Generated usage: monthly compound DAU growth, e.g. 5% or 0.05.", "0%")
+    :convert(M.ratio("--growth", true))
+  cmd:option("--groups", "Generated usage: existing groups (constant).", "0"):convert(M.count("--groups"))
+  cmd:option("--weekend", "Generated usage: Saturday and Sunday DAU factor, e.g. 1.2.")
+    :convert(M.ratio("--weekend"))
+  cmd:option("--noise", "Generated usage: relative daily noise, e.g. 3%.")
+    :convert(M.ratio("--noise"))
+  cmd:option("--seed", "Generated usage: the noise seed.", "1"):convert(M.count("--seed"))
+end
+
+function M.add_plan(cmd)
+  cmd:option("--books", "Price books to price on, comma-separated (default: 2020,2021,2022).")
+  cmd:option("--editions", "Only these editions, comma-separated book/edition (e.g. 2021/pro,2022/standard).")
+  cmd:option("--from", "First month of the horizon (default: the usage's first month).")
+    :convert(M.month("--from"))
+  cmd:option("--to", "Last month of the horizon (default: the usage's last month).")
+    :convert(M.month("--to"))
+  cmd:option("--current", "The edition in force before the horizon, e.g. 2021/pro (default: a new app).")
+  cmd:option("--activated", "Date of the first paid activation (default: the 1st of the first month).")
+    :convert(M.date("--activated"))
+  cmd:option("--needs", "Features the app needs, comma-separated (e.g. read_receipts,push_all).")
+end
+
+function M.add_breakeven(cmd, with_editions)
+  if with_editions ~= false then
+    cmd:option("--editions", "Editions to compare, comma-separated book/edition (default: those of --book).")
+    cmd:option("--book", "Compare every edition of this book (when --editions is not given).", "2021")
+  end
+  cmd:option("--metric", "The usage that varies: dau, mau or groups.", "dau"):choices { "dau", "mau", "groups" }
+  cmd:option("--from-value", "Start of the range.", "0"):convert(M.count("--from-value"))
+  cmd:option("--to-value", "End of the range.", "100000"):convert(M.count("--to-value"))
+  cmd:option("--mau-per-dau", "Let MAU follow DAU: MAU = ratio x DAU (compare DAU and MAU editions).")
+    :convert(M.ratio("--mau-per-dau"))
+  cmd:option("--groups-per-dau", "Let groups follow DAU: groups = ratio x DAU."):convert(M.ratio("--groups-per-dau"))
+  cmd:option("--peak-dau", "Fixed peak DAU (when the metric is not dau)."):convert(M.count("--peak-dau"))
+  cmd:option("--groups-peak", "Fixed peak groups."):convert(M.count("--groups-peak"))
+  cmd:option("--mau", "Fixed MAU."):convert(M.count("--mau"))
+end
+
+-- The parser ---------------------------------------------------------------------
+
+-- Help is written like every other output: a failed write is exit code 3.
+local function checked_help(parser)
+  parser:add_help {
+    action = function()
+      local ok, _, code = io.stdout:write(parser:get_help(), "\n")
+      if ok then ok, _, code = io.stdout:flush() end
+      if not ok then
+        io.stderr:write("imbill: error: " .. tostring(require("imbill.internal.files").error(nil, "standard output",
+          "cannot write", errors.NOVALUE, code)) .. "\n")
+        os.exit(3)
+      end
+      os.exit(0)
+    end,
+  }
+end
+
+--- The parser, and the command modules by name.
+function M.parser()
+  local argparse = fail.need "argparse"
+  local p = argparse("imbill", "Exact Tencent Cloud IM pricing: invoices, comparisons and what-if planning.")
+    :epilog([[
+Exit codes: 0 success; 1 imbill refused the input (the message names the field);
+2 bad command line; 3 a file could not be read or written; 4 command not available.
+
+Examples:
+  imbill invoice --book 2020 --edition pro --month 2021-03 --peak-dau 25000 --groups-peak 250000
+  imbill project --usage examples/data/usage_2021.csv --books 2020,2021
+  imbill breakeven --editions 2021/pro,2022/standard --mau-per-dau 3 --to-value 60000
+
+Run 'imbill COMMAND --help' for a command's options.]])
+  checked_help(p)
+  p:command_target("command")
+  p:require_command(false)
+  p:flag("--version", "Print the version and exit.")
+  local modules = {}
+  for _, name in ipairs(M.COMMANDS) do
+    local mod = require("imbill.cli.commands." .. name)
+    local c = p:command(name, mod.summary):epilog(mod.epilog)
+    checked_help(c)
+    mod.define(c, M)
+    modules[name] = mod
+  end
+  return p, modules
+end
+
+return M

@@ -1,0 +1,37 @@
+--- imbill breakeven: exact break-even points between editions, and their cost curves.
+local A = require "imbill.cli.args"
+local output = require "imbill.cli.output"
+
+local M = {}
+
+M.summary = "Exact break-even points between editions, and their cost curves."
+M.epilog = [[
+Examples:
+  imbill breakeven --editions 2021/pro,2021/ultimate,2020/flagship --to-value 200000
+  imbill breakeven --editions 2021/pro,2022/standard --mau-per-dau 3 --to-value 60000 --json]]
+
+function M.define(c)
+  A.add_breakeven(c)
+  A.add_format(c)
+end
+
+--- imbill.breakeven_table's parameters from the break-even options (chart and report use them too).
+function M.params(args)
+  local follow
+  if args.mau_per_dau then follow = { mau = args.mau_per_dau } end
+  if args.groups_per_dau then
+    follow = follow or {}
+    follow.groups = args.groups_per_dau
+  end
+  return { editions = A.list(args.editions), book = args.book, metric = args.metric, from = args.from_value,
+           to = args.to_value, follow = follow,
+           usage = { peak_dau = args.peak_dau, groups_peak = args.groups_peak, mau = args.mau } }
+end
+
+function M.run(args)
+  local imbill = require "imbill"
+  output.show(args, output.view(imbill.breakeven_table(M.params(args))))
+  return 0
+end
+
+return M

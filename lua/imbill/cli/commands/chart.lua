@@ -1,0 +1,65 @@
+--- imbill chart: an SVG chart of cost curves, projection bars or the
+-- cheapest-path timeline.
+local A = require "imbill.cli.args"
+local output = require "imbill.cli.output"
+local usage = require "imbill.cli.usage"
+local breakeven = require "imbill.cli.commands.breakeven"
+
+local M = {}
+
+M.summary = "Write an SVG chart: cost curves, projection bars or the cheapest-path timeline."
+M.epilog = [[
+Examples:
+  imbill chart curves --editions 2021/pro,2021/ultimate,2022/standard --mau-per-dau 3 --to-value 60000 -o curves.svg
+  imbill chart bars --usage examples/data/usage_2021.csv --books 2020 -o bars.svg
+  imbill chart path --usage examples/data/usage_2021.csv --books 2021 -o path.svg]]
+
+function M.define(c)
+  c:argument("kind", "curves, bars or path."):choices { "curves", "bars", "path" }
+  A.add_breakeven(c)
+  A.add_usage(c)
+  c:option("--books", "Price books (bars, path).")
+  c:option("--from", "First month (bars, path)."):convert(A.month("--from"))
+  c:option("--to", "Last month (bars, path)."):convert(A.month("--to"))
+  c:option("--current", "The edition in force before the horizon (bars, path).")
+  c:option("--activated", "First paid activation (bars, path)."):convert(A.date("--activated"))
+  c:option("--needs", "Features needed (bars, path).")
+  -- the chart's own options (docs/charts.md): checked by imbill.chart itself
+  c:option("--width", "Width in pixels (320 .. 4096, default 960)."):convert(A.count("--width"))
+  c:option("--height", "Height in pixels (200 .. 4096; default 540, the timeline its content's)."):convert(
+    A.count("--height"))
+  c:option("--title", "The chart's title.")
+  c:option("--subtitle", "The chart's subtitle.")
+  c:flag("--no-subtitle", "Draw no subtitle.")
+  c:option("--legend", "Where the legend goes: auto, right, bottom or none.", "auto"):choices {
+    "auto", "right", "bottom", "none" }
+  c:option("--max-labels", "Curves: the most point labels drawn (0 .. 1000, default 14)."):convert(
+    A.count("--max-labels"))
+  c:flag("--all", "Bars: also draw free editions that cannot serve.")
+  c:flag("--no-progress", "Never draw the progress bar.")
+  A.add_out(c)
+end
+
+local function chart_options(args)
+  local o = { width = args.width, height = args.height, title = args.title, legend = args.legend }
+  if args.no_subtitle then o.subtitle = false else o.subtitle = args.subtitle end
+  if args.kind == "curves" then o.max_labels = args.max_labels end
+  if args.kind == "bars" and args.all then o.all = true end
+  return o
+end
+
+function M.run(args)
+  local imbill = require "imbill"
+  local doc
+  local o = chart_options(args)
+  if args.kind == "curves" then
+    doc = imbill.chart.cost_curves(imbill.breakeven_table(breakeven.params(args)), o)
+  else
+    local p = usage.projection(args)
+    doc = args.kind == "bars" and imbill.chart.projection_bars(p, o) or imbill.chart.path_timeline(p, o)
+  end
+  output.emit(args, doc:file())
+  return 0
+end
+
+return M

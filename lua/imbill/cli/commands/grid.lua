@@ -1,0 +1,123 @@
+--- imbill grid: millions of scenarios (edition x growth x starting DAU)
+-- through the C fast path, summarised per edition.
+local A = require "imbill.cli.args"
+local fail = require "imbill.cli.fail"
+local output = require "imbill.cli.output"
+local progress = require "imbill.cli.progress"
+
+local M = {}
+
+M.summary = "Millions of scenarios (edition x growth x starting DAU) through the C fast path."
+M.epilog = [[
+Example:
+  imbill grid --growth=-2%..10%:0.5% --start-dau 1000..200000:100 --months 12 --mau-per-dau 3
+  (6 paid editions x 25 rates x 1,991 starts = 298,650 scenarios; ranges are FROM..TO:STEP)]]
+
+function M.define(c)
+  c:option("--editions", "Editions, comma-separated book/edition (default: every paid built-in edition).")
+  c:option("--growth", "Monthly growth rates: a list (0%,5%) or a range (--growth=-2%..10%:0.5%).", "0%")
+  c:option("--start-dau", "Starting DAU: a list (1000,5000) or a range (1000..100000:1000).")
+  c:option("--months", "Months per scenario.", "12"):convert(A.count("--months"))
+  c:option("--groups", "Existing groups (constant).", "0"):convert(A.count("--groups"))
+  c:option("--mau-per-dau", "MAU = ratio x DAU (for MAU-billed editions)."):convert(A.ratio("--mau-per-dau"))
+  c:flag("--no-progress", "Never draw the progress bar.")
+  A.add_format(c)
+end
+
+-- A list or a FROM..TO:STEP range of growth rates (as parts per million) or
+-- of whole numbers.
+local function range_or_list(s, name, signed)
+  if not s then return nil end
+  local a, b, step = s:match("^(%-?[%d%.]+%%?)%.%.(%-?[%d%.]+%%?):?([%d%.]*%%?)$")
+  if a then
+    if name == "growth" then
+      local S = require "imbill.whatif.series"
+      local pa, pb = S.ppm("--growth", "from", a, true), S.ppm("--growth", "to", b, true)
+      local ps = step ~= "" and S.ppm("--growth", "step", step) or 10000
+      if ps <= 0 then fail.usage("--growth", "the step must be above 0", s) end
+      return { from = pa, to = pb, step = ps }, true
+    end
+    return { from = tonumber(a), to = tonumber(b), step = step ~= "" and tonumber(step) or 1 }
+  end
+  local l = A.list(s)
+  if not signed then
+    for i, x in ipairs(l) do
+      if not x:match("^%d+$") then fail.usage("--" .. name, "expected whole numbers", x) end
+      l[i] = math.tointeger and math.tointeger(tonumber(x)) or tonumber(x)
+    end
+  end
+  return l
+end
+
+local P = { "min", "p5", "p25", "p50", "p75", "p95", "max", "mean" }
+
+function M.run(args)
+  local imbill = require "imbill"
+  local growth, ppm = range_or_list(args.growth or "0%", "growth", true)
+  local start = range_or_list(args.start_dau, "start-dau")
+  if not start then fail.usage(nil, "--start-dau is required: a list (1000,5000) or a range (1000..100000:1000)") end
+  local bar = progress.new("grid", not args.no_progress)
+  local g = imbill.grid {
+    editions = A.list(args.editions), growth = not ppm and growth or nil, growth_ppm = ppm and growth or nil,
+    start_dau = start, months = args.months or 12, groups = args.groups, mau_per_dau = args.mau_per_dau,
+    progress = function(d, t) bar.update(d, t) end,
+  }
+  bar.finish()
+  local by = g:by_edition()
+  local all = g:summary()
+  output.show(args, {
+    text = function()
+      local fmt = require "imbill.internal.fmt"
+      local money = require "imbill.internal.money"
+      local rows = {}
+      for _, s in ipairs(by) do
+        local r = { s.edition, fmt.int(s.n), fmt.int(s.wins) }
+        for _, k in ipairs(P) do r[#r + 1] = money.pretty(s[k]) end
+        rows[#rows + 1] = r
+      end
+      local r = { "all", fmt.int(all.n), "" }
+      for _, k in ipairs(P) do r[#r + 1] = money.pretty(all[k]) end
+      rows[#rows + 1] = r
+      local right = { false, true, true, true, true, true, true, true, true, true, true }
+      return tostring(g) .. "\n" .. fmt.table({ "edition", "scenarios", "cheapest", "min", "p5", "p25", "median", "p75",
+        "p95", "max", "mean" }, rows, right) .. string.format("\ncheapest scenario: %s, %s a month growth, %s DAU: %s"
+        .. "\ndearest scenario: %s, %s a month growth, %s DAU: %s", all.argmin.edition, all.argmin.growth,
+        fmt.int(all.argmin.start_dau), money.pretty(all.argmin.total), all.argmax.edition, all.argmax.growth,
+        fmt.int(all.argmax.start_dau), money.pretty(all.argmax.total))
+    end,
+    data = function()
+      local d = { scenarios = g:size(), months = g.spec.months, editions = {} }
+      local function sd(s)
+        local o = { n = s.n, wins = s.wins }
+        for _, k in ipairs(P) do o[k] = tostring(s[k]) end
+        return o
+      end
+      for i, s in ipairs(by) do
+        d.editions[i] = sd(s)
+        d.editions[i].edition = s.edition
+      end
+      d.all = sd(all)
+      d.all.argmin = { edition = all.argmin.edition, growth = all.argmin.growth, start_dau = all.argmin.start_dau,
+                       total = tostring(all.argmin.total) }
+      d.all.argmax = { edition = all.argmax.edition, growth = all.argmax.growth, start_dau = all.argmax.start_dau,
+                       total = tostring(all.argmax.total) }
+      return d
+    end,
+    csv = function()
+      local rows = {}
+      for _, s in ipairs(by) do
+        local r = { s.edition, s.n, s.wins }
+        for _, k in ipairs(P) do r[#r + 1] = tostring(s[k]) end
+        rows[#rows + 1] = r
+      end
+      local r = { "all", all.n, "" }
+      for _, k in ipairs(P) do r[#r + 1] = tostring(all[k]) end
+      rows[#rows + 1] = r
+      return output.csv_rows({ "edition", "scenarios", "wins", "min", "p5", "p25", "p50", "p75", "p95", "max", "mean" },
+        rows)
+    end,
+  })
+  return 0
+end
+
+return M

@@ -1,0 +1,80 @@
+--- imbill invoice: one month's invoice, from flags, a usage history or a JSON
+-- object of imbill.invoice's fields.
+local A = require "imbill.cli.args"
+local fail = require "imbill.cli.fail"
+local input = require "imbill.cli.input"
+local output = require "imbill.cli.output"
+local usage = require "imbill.cli.usage"
+
+local M = {}
+
+M.summary = "One month's invoice."
+M.epilog = [[
+Example:
+  imbill invoice --book 2020 --edition pro --month 2021-03 --peak-dau 25000 \
+                 --groups-peak 250000 --activated 2021-03-10
+  echo '{"book":"2022","edition":"standard","month":"2023-03","mau":25000}' | imbill invoice --input - --json]]
+
+function M.define(c)
+  c:option("--book", "Price book: 2020, 2021 or 2022 (default: the one in force for the month).")
+  c:option("--edition", "Edition id, e.g. pro.")
+  c:option("--month", "The invoice month, YYYY-MM."):convert(A.month("--month"))
+  c:option("--peak-dau", "Peak DAU of the month."):convert(A.count("--peak-dau"))
+  c:option("--groups-peak", "Peak number of groups."):convert(A.count("--groups-peak"))
+  c:option("--mau", "Monthly active users (price book 2022)."):convert(A.count("--mau"))
+  c:option("--activated", "First paid activation date."):convert(A.date("--activated"))
+  c:option("--change-on", "Date of the month's edition change."):convert(A.date("--change-on"))
+  c:option("--change-to", "Edition changed to.")
+  c:option("--addons", "Add-ons, comma-separated (e.g. av_unlimited).")
+  c:option("--input", "A JSON object with imbill.invoice's fields; '-' reads standard input.")
+  A.add_usage(c)
+  A.add_format(c)
+end
+
+function M.run(args)
+  local imbill = require "imbill"
+  if args.input == "-" and args.usage == "-" then fail.usage("--input", "and --usage cannot both be '-'") end
+  local u = {}
+  if args.input then u = input.json_object("--input", args.input, "imbill.invoice's fields") end
+  local function set(k, v) if v ~= nil then u[k] = v end end
+  set("book", args.book)
+  set("edition", args.edition)
+  set("month", args.month)
+  set("activated", args.activated)
+  if args.usage then
+    local month = u.month
+    if month == nil then fail.usage(nil, "--month is required with --usage") end
+    local s = usage.series(args)
+    local m = s:usage(month)
+    u.dau, u.groups, u.peak_dau, u.groups_peak, u.mau = m.dau, m.groups, m.peak_dau, m.groups_peak, m.mau
+    -- a month the history covers in part is billed with a note saying so
+    u.covers = m.covers
+  end
+  set("peak_dau", args.peak_dau)
+  set("groups_peak", args.groups_peak)
+  set("mau", args.mau)
+  if args.change_on or args.change_to then
+    if not (args.change_on and args.change_to) then fail.usage(nil, "--change-on and --change-to go together") end
+    u.change = { on = args.change_on, to = args.change_to }
+  end
+  if args.addons then u.addons = A.list(args.addons) end
+  if u.month == nil then fail.usage(nil, "--month is required (or a \"month\" field in --input)") end
+  if u.edition == nil then fail.usage(nil, "--edition is required (or an \"edition\" field in --input)") end
+  local inv = imbill.invoice(u)
+  output.show(args, {
+    text = function() return tostring(inv) end,
+    data = function() return inv:data() end,
+    csv = function()
+      local rows = {}
+      for _, l in ipairs(inv.lines) do
+        rows[#rows + 1] = { inv.month, inv.book, inv.edition, l.code, tostring(l.amount), l.quantity, l.note }
+      end
+      rows[#rows + 1] = { inv.month, inv.book, inv.edition, "total", tostring(inv.total), "", "due " .. inv.due }
+      for _, n in ipairs(inv.notes or {}) do rows[#rows + 1] = { inv.month, inv.book, inv.edition, "note", "", "", n } end
+      return output.csv_rows({ "month", "book", "edition", "line", "amount", "quantity", "note" }, rows)
+    end,
+  })
+  return 0
+end
+
+return M

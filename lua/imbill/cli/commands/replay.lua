@@ -1,0 +1,88 @@
+--- imbill replay: a metering event log replayed through a meter, and its
+-- months invoiced.
+local A = require "imbill.cli.args"
+local fail = require "imbill.cli.fail"
+local input = require "imbill.cli.input"
+local output = require "imbill.cli.output"
+
+local M = {}
+
+M.summary = "Replay a metering event log and invoice its months."
+M.epilog = [[
+Example:
+  imbill replay --events examples/events.csv --book 2020 --edition pro --month 2021-03]]
+
+function M.define(c)
+  c:option("--events", "The event log (CSV or JSON lines; required); '-' reads standard input.")
+  c:option("--format", "csv or jsonl (default: from the file name)."):choices { "csv", "jsonl" }
+  c:option("--book", "Price book.", "2020")
+  c:option("--edition", "The edition at the start.", "trial")
+  c:option("--tz", "Billing time zone offset, e.g. +08:00.")
+  c:option("--month", "A month to invoice (repeatable)."):count("*"):convert(A.month("--month"))
+  c:flag("--strict", "All or nothing: any malformed event means nothing counts; exit 1 if any.")
+  A.add_format(c)
+end
+
+local function run_replay(args, path, name)
+  local replay = require "imbill.meter.replay"
+  return fail.naming("--events", replay.run, { path = path, name = name, format = args.format, book = args.book,
+                                               edition = args.edition, tz = args.tz, strict = args.strict })
+end
+
+function M.run(args)
+  if not args.events then fail.usage(nil, "--events is required (a file, or - for standard input)") end
+  local imbill = require "imbill"
+  local meter, report
+  if args.events == "-" then
+    if not args.format then fail.usage(nil, "--events - (standard input) needs --format csv or jsonl") end
+    -- strict replay reads the log twice: standard input is kept in a file
+    local tmp = input.stdin_to_file("--events")
+    local ok, m, r = pcall(run_replay, args, tmp, "stdin")
+    os.remove(tmp)
+    if not ok then error(m, 0) end
+    meter, report = m, r
+  else
+    meter, report = run_replay(args, args.events)
+  end
+  local months = (args.month and #args.month > 0) and args.month or report.months or {}
+  local invoices = {}
+  if meter then
+    for i, m in ipairs(months) do invoices[i] = imbill.invoice(meter:usage(m)) end
+  end
+  local errors = report.errors or {}
+  local refusals = report.refusals or {}
+  output.show(args, {
+    text = function()
+      local out = { string.format("replayed %s: %d lines, %d events, %d duplicates, %d refused, %d malformed",
+        args.events, report.lines or 0, report.events or 0, report.duplicates or 0, report.refused or 0, #errors) }
+      for _, e in ipairs(errors) do out[#out + 1] = string.format("  line %s: %s", tostring(e.line), e.message) end
+      for _, r in ipairs(refusals) do
+        out[#out + 1] = string.format("  line %s refused (%s): %s", tostring(r.line), tostring(r.code), r.message)
+      end
+      if not meter then out[#out + 1] = "strict: nothing was counted" end
+      for _, inv in ipairs(invoices) do
+        out[#out + 1] = ""
+        out[#out + 1] = tostring(inv)
+      end
+      return table.concat(out, "\n")
+    end,
+    data = function()
+      local d = { lines = report.lines, events = report.events, duplicates = report.duplicates, refused = report.refused,
+                  errors = errors, refusals = refusals, months = months, invoices = {} }
+      for i, inv in ipairs(invoices) do d.invoices[i] = inv:data() end
+      return d
+    end,
+    csv = function()
+      local rows = {}
+      for _, inv in ipairs(invoices) do
+        for _, l in ipairs(inv.lines) do rows[#rows + 1] = { inv.month, l.code, tostring(l.amount), l.note } end
+        rows[#rows + 1] = { inv.month, "total", tostring(inv.total), "due " .. inv.due }
+      end
+      return output.csv_rows({ "month", "line", "amount", "note" }, rows)
+    end,
+  })
+  if args.strict and #errors > 0 then return 1 end
+  return 0
+end
+
+return M

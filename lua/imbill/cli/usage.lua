@@ -1,0 +1,75 @@
+--- Usage for the planning commands: a history file (--usage) or generated
+-- usage (--dau --start --months ...), and the projection over it.
+local fail = require "imbill.cli.fail"
+local args_mod = require "imbill.cli.args"
+local progress = require "imbill.cli.progress"
+
+local M = {}
+
+local list = args_mod.list
+
+local function month_number(option, s)
+  local dates = require "imbill.internal.dates"
+  local ok, m = pcall(dates.month, s, option)
+  if not ok then fail.input(option, "no such month", s) end
+  return m
+end
+
+--- Checks the horizon options before any usage is read or generated, so a
+-- bad horizon is refused at once instead of after the work.
+function M.check_horizon(args)
+  local from = args.from and month_number("--from", args.from)
+  local to = args.to and month_number("--to", args.to)
+  if from and to and to < from then fail.usage("--to", "is before --from " .. args.from, args.to) end
+  if args.months ~= nil and args.months < 1 then fail.usage("--months", "must be at least 1", args.months) end
+  if args.start and not args.usage then
+    -- generated usage covers start .. start + months - 1: the horizon must lie inside it
+    local first = month_number("--start", args.start)
+    local last = first + (args.months or 12) - 1
+    if from and (from < first or from > last) then
+      fail.usage("--from", string.format("is outside the generated usage (%s for %d months)", args.start,
+        args.months or 12), args.from)
+    end
+    if to and (to < first or to > last) then
+      fail.usage("--to", string.format("is outside the generated usage (%s for %d months)", args.start,
+        args.months or 12), args.to)
+    end
+  end
+end
+
+--- The usage series from --usage or the generator options.
+function M.series(args)
+  local S = require "imbill.whatif.series"
+  if args.usage then
+    local opts = { missing = args.missing, duplicates = args.duplicates, mau_ratio = args.mau_ratio }
+    return fail.naming("--usage", S.read_csv, args.usage, opts)
+  end
+  if not args.dau then
+    fail.usage(nil, "give a usage history (--usage FILE, or - for standard input) or generated usage (--dau N"
+      .. " --start YYYY-MM --months N [--growth 5%])")
+  end
+  if not args.start then fail.usage(nil, "generated usage needs --start YYYY-MM") end
+  local dau = S.compound { start = args.dau, rate = args.growth or "0%" }
+  if args.weekend then dau = dau * S.weekly { sat = args.weekend, sun = args.weekend } end
+  if args.noise then dau = dau * S.noise { seed = args.seed, relative = args.noise } end
+  return S.build { from = args.start, months = args.months or 12, dau = dau, groups = args.groups or 0,
+                   mau_ratio = args.mau_ratio }
+end
+
+--- The projection of project, chart bars/path and report.
+function M.projection(args)
+  local imbill = require "imbill"
+  M.check_horizon(args)
+  local s = M.series(args)
+  local bar = progress.new("project", not args.no_progress)
+  local p = imbill.project {
+    usage = s, books = list(args.books), editions = list(args.editions), from = args.from, to = args.to,
+    months = (args.usage and not args.to) and args.months or nil, current = args.current,
+    activated = args.activated, needs = list(args.needs),
+    progress = function(d, t) bar.update(d, t) end,
+  }
+  bar.finish()
+  return p, s
+end
+
+return M

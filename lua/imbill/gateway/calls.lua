@@ -1,0 +1,322 @@
+--- Tencent's REST calls that change a count: how to read each one's body
+-- into actions, how Tencent answers it, and how to add the gateway's own
+-- refusals to that answer.
+--
+-- A call is read into units: what Tencent answers for as one (a whole
+-- create_group, one account of a multiaccount_import, one member of an
+-- add_group_member, one friend of a friend_add).  A unit is a list of
+-- actions applied all or nothing.  Tencent's payloads disagree with each
+-- other: Identifier or UserID, Accounts (strings) or AccountList (objects),
+-- per-item results under a top-level ErrorCode 0.  Each reader accepts every
+-- form the API documents.
+local core = require "imbill.gateway.core"
+local json = require "imbill.gateway.json"
+
+local A, G, L = core.A, core.G, core.L
+local type, ipairs = type, ipairs
+
+local M = {}
+
+local function id(v)
+  if type(v) == "string" and v ~= "" and #v <= core.ID_MAX then return v end
+  return nil
+end
+M.id = id
+
+M.GTYPES = { Private = G.IMB_G_PRIVATE, Work = G.IMB_G_PRIVATE, Public = G.IMB_G_PUBLIC,
+             ChatRoom = G.IMB_G_CHATROOM, Meeting = G.IMB_G_CHATROOM, AVChatRoom = G.IMB_G_AVCHATROOM,
+             BChatRoom = G.IMB_G_BCHATROOM, Community = G.IMB_G_COMMUNITY }
+
+local function list(v)
+  if type(v) == "table" and (v[1] ~= nil or next(v) == nil) then return v end
+  return nil
+end
+
+-- One action: { kind, subjects, gtype }.
+local function act(kind, subj, gtype) return { kind = kind, subj = subj, gtype = gtype } end
+
+-- The actions of a new group: the group, then its owner and members joining.
+-- `group` may be nil (Tencent picks the id): the caller names it.
+local function group_units(b, group)
+  local gtype = M.GTYPES[b.Type]
+  if not gtype then return nil end
+  local acts = { act(A.IMB_A_CREATE_GROUP, { group = group }, gtype) }
+  local seen = {}
+  local owner = id(b.Owner_Account)
+  if owner then
+    seen[owner] = true
+    acts[#acts + 1] = act(A.IMB_A_JOIN, { group = group, user = owner })
+  end
+  for _, m in ipairs(list(b.MemberList) or {}) do
+    local u = type(m) == "table" and id(m.Member_Account)
+    if u and not seen[u] then
+      seen[u] = true
+      acts[#acts + 1] = act(A.IMB_A_JOIN, { group = group, user = u })
+    end
+  end
+  return { { key = group, acts = acts } }
+end
+
+local function ok_status(resp) return resp.ActionStatus == "OK" end
+
+-- Settlement helpers: which units Tencent did.  Each returns M.ALL, M.NONE,
+-- { except = set of unit keys } or { only = set of unit keys }; M.done()
+-- reads the answer.
+local ALL, NONE = { all = true }, { none = true }
+M.ALL, M.NONE = ALL, NONE
+
+function M.done(settled, key)
+  if settled == ALL then return true end
+  if settled == NONE then return false end
+  if settled.except then return not settled.except[key] end
+  return settled.only[key] == true
+end
+
+local function all_if_ok(resp) return ok_status(resp) and ALL or NONE end
+M.ALL_IF_OK = all_if_ok
+
+local function except_listed(field)
+  return function(resp)
+    if not ok_status(resp) then return NONE end
+    local failed = {}
+    for _, v in ipairs(list(resp[field]) or {}) do
+      if type(v) == "string" then failed[v] = true end
+    end
+    return { except = failed }
+  end
+end
+
+-- Per-item results: key field, result field, and which results mean done.
+local function results(field, keyf, codef, done)
+  return function(resp)
+    if not ok_status(resp) then return NONE end
+    local items = list(resp[field])
+    if not items then return ALL end
+    local okset = {}
+    for _, it in ipairs(items) do
+      if type(it) == "table" and type(it[keyf]) == "string" and done[it[codef]] then okset[it[keyf]] = true end
+    end
+    return { only = okset }
+  end
+end
+
+M.CALLS = {
+  ["im_open_login_svc/account_import"] = {
+    code_base = "account",
+    units = function(b)
+      local u = id(b.UserID) or id(b.Identifier)
+      if not u then return nil end
+      return { { key = u, acts = { act(A.IMB_A_CREATE_ACCOUNT, { user = u }) } } }
+    end,
+    settle = all_if_ok,
+  },
+
+  ["im_open_login_svc/multiaccount_import"] = {
+    code_base = "account",
+    items = function(b)
+      if list(b.AccountList) then return "AccountList" end
+      if list(b.Accounts) then return "Accounts" end
+      return nil
+    end,
+    units = function(b)
+      local field = b.AccountList and "AccountList" or "Accounts"
+      local out = {}
+      for i, e in ipairs(list(b[field]) or {}) do
+        local u = type(e) == "table" and (id(e.UserID) or id(e.Identifier)) or id(e)
+        if u then out[#out + 1] = { key = u, index = i, acts = { act(A.IMB_A_CREATE_ACCOUNT, { user = u }) } } end
+      end
+      return out
+    end,
+    -- Tencent lists the accounts it could not import
+    refused_items = function(refused)
+      local ids = {}
+      for i, r in ipairs(refused) do ids[i] = json.encode(r.key) end
+      return { FailAccounts = ids }
+    end,
+    all_refused = function(refused)
+      local ids = {}
+      for i, r in ipairs(refused) do ids[i] = r.key end
+      return { FailAccounts = json.array(ids) }
+    end,
+    settle = except_listed("FailAccounts"),
+  },
+
+  ["im_open_login_svc/account_delete"] = {
+    code_base = "account", shrink = true,
+    units = function(b)
+      local out = {}
+      for _, e in ipairs(list(b.DeleteItem) or {}) do
+        local u = type(e) == "table" and (id(e.UserID) or id(e.Identifier))
+        if u then out[#out + 1] = { key = u, acts = { act(A.IMB_A_DELETE_ACCOUNT, { user = u }) } } end
+      end
+      return out
+    end,
+    settle = results("ResultItem", "UserID", "ResultCode", { [0] = true }),
+  },
+
+  ["group_open_http_svc/create_group"] = {
+    code_base = "group", creates_group = true,
+    -- Tencent's code for members over the limit in the request itself
+    codes = { [L.IMB_L_MEMBERS_PER_GROUP] = 10038 },
+    units = function(b) return group_units(b, id(b.GroupId)) end,
+    settle = all_if_ok,
+  },
+
+  ["group_open_http_svc/import_group"] = {
+    code_base = "group", creates_group = true,
+    codes = { [L.IMB_L_MEMBERS_PER_GROUP] = 10038 },
+    units = function(b) return group_units(b, id(b.GroupId)) end,
+    settle = all_if_ok,
+  },
+
+  ["group_open_http_svc/destroy_group"] = {
+    code_base = "group", shrink = true,
+    units = function(b)
+      local g = id(b.GroupId)
+      if not g then return nil end
+      return { { key = g, acts = { act(A.IMB_A_DISBAND_GROUP, { group = g }) } } }
+    end,
+    settle = all_if_ok,
+  },
+
+  ["group_open_http_svc/add_group_member"] = {
+    code_base = "group",
+    items = function(b) return list(b.MemberList) and "MemberList" or nil end,
+    units = function(b)
+      local g = id(b.GroupId)
+      if not g then return nil end
+      local out = {}
+      for i, e in ipairs(list(b.MemberList) or {}) do
+        local u = type(e) == "table" and id(e.Member_Account)
+        if u then out[#out + 1] = { key = u, index = i, acts = { act(A.IMB_A_JOIN, { group = g, user = u }) } } end
+      end
+      return out
+    end,
+    -- Result 0: not added
+    refused_items = function(refused)
+      local items = {}
+      for i, r in ipairs(refused) do items[i] = json.encode { Member_Account = r.key, Result = 0 } end
+      return { MemberList = items }
+    end,
+    all_refused = function(refused)
+      local items = {}
+      for i, r in ipairs(refused) do items[i] = { Member_Account = r.key, Result = 0 } end
+      return { MemberList = items }
+    end,
+    -- 1 added, 2 already a member; 0 failed, 3 invited (not a member yet)
+    settle = results("MemberList", "Member_Account", "Result", { [1] = true, [2] = true }),
+  },
+
+  ["group_open_http_svc/import_group_member"] = {
+    code_base = "group",
+    items = function(b) return list(b.MemberList) and "MemberList" or nil end,
+    units = function(b)
+      local g = id(b.GroupId)
+      if not g then return nil end
+      local out = {}
+      for i, e in ipairs(list(b.MemberList) or {}) do
+        local u = type(e) == "table" and id(e.Member_Account)
+        if u then out[#out + 1] = { key = u, index = i, acts = { act(A.IMB_A_JOIN, { group = g, user = u }) } } end
+      end
+      return out
+    end,
+    refused_items = function(refused)
+      local items = {}
+      for i, r in ipairs(refused) do items[i] = json.encode { Member_Account = r.key, Result = 0 } end
+      return { MemberList = items }
+    end,
+    all_refused = function(refused)
+      local items = {}
+      for i, r in ipairs(refused) do items[i] = { Member_Account = r.key, Result = 0 } end
+      return { MemberList = items }
+    end,
+    settle = results("MemberList", "Member_Account", "Result", { [1] = true, [2] = true }),
+  },
+
+  ["group_open_http_svc/delete_group_member"] = {
+    code_base = "group", shrink = true,
+    units = function(b)
+      local g = id(b.GroupId)
+      if not g then return nil end
+      local out = {}
+      for _, e in ipairs(list(b.MemberToDel_Account) or {}) do
+        local u = id(e)
+        if u then out[#out + 1] = { key = u, acts = { act(A.IMB_A_LEAVE, { group = g, user = u }) } } end
+      end
+      return out
+    end,
+    settle = all_if_ok,
+  },
+}
+
+-- Friends: both calls take From_Account and AddFriendItem; Tencent answers
+-- per item in ResultItem (and lists the failed ones in Fail_Account).
+local function friend_units(b)
+  local from = id(b.From_Account)
+  if not from then return nil end
+  local out = {}
+  for i, e in ipairs(list(b.AddFriendItem) or {}) do
+    local to = type(e) == "table" and id(e.To_Account)
+    if to and to ~= from then
+      out[#out + 1] = { key = to, index = i, acts = { act(A.IMB_A_ADD_FRIEND, { user = from, peer = to }) } }
+    end
+  end
+  return out
+end
+
+local friend_add = {
+  code_base = "sns",
+  items = function(b) return list(b.AddFriendItem) and "AddFriendItem" or nil end,
+  units = friend_units,
+  refused_items = function(refused, info)
+    local items, ids = {}, {}
+    for i, r in ipairs(refused) do
+      items[i] = json.encode { To_Account = r.key, ResultCode = r.code, ResultInfo = info(r) }
+      ids[i] = json.encode(r.key)
+    end
+    return { ResultItem = items, Fail_Account = ids }
+  end,
+  all_refused = function(refused, info)
+    local items, ids = {}, {}
+    for i, r in ipairs(refused) do
+      items[i] = { To_Account = r.key, ResultCode = r.code, ResultInfo = info(r) }
+      ids[i] = r.key
+    end
+    return { ResultItem = items, Fail_Account = ids, ErrorDisplay = "" }
+  end,
+  settle = results("ResultItem", "To_Account", "ResultCode", { [0] = true }),
+}
+M.CALLS["sns/friend_add"] = friend_add
+M.CALLS["sns/friend_import"] = friend_add
+
+M.CALLS["sns/friend_delete"] = {
+  code_base = "sns", shrink = true,
+  units = function(b)
+    local from = id(b.From_Account)
+    if not from then return nil end
+    local out = {}
+    for _, e in ipairs(list(b.To_Account) or {}) do
+      local to = id(e)
+      if to then out[#out + 1] = { key = to, acts = { act(A.IMB_A_REMOVE_FRIEND, { user = from, peer = to }) } } end
+    end
+    return out
+  end,
+  -- 31704: not a friend, which changes nothing either way
+  settle = results("ResultItem", "To_Account", "ResultCode", { [0] = true, [31704] = true }),
+}
+
+M.CALLS["sns/friend_delete_all"] = {
+  code_base = "sns", shrink = true,
+  units = function(b)
+    local from = id(b.From_Account)
+    if not from then return nil end
+    return { { key = from, all_friends = from, acts = {} } }
+  end,
+  settle = all_if_ok,
+}
+
+-- Tencent's codes for a gateway that cannot decide (its store failed): each
+-- service's "internal error, try again".
+M.STORE_ERROR_CODE = { account = 70500, group = 10002, sns = 30006 }
+
+return M

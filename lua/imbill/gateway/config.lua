@@ -1,0 +1,161 @@
+--- The gateway's configuration, checked once in init_by_lua: the dicts, what
+-- to do with an app the gateway does not know, and per app (SDKAppID) its
+-- price book, edition, add-ons, time zone, callback token and failure policy.
+-- Every mistake is an error naming the field and the value, so nginx refuses
+-- to start with a configuration it would misread.
+local check = require "imbill.internal.check"
+local books = require "imbill.book"
+local dates = require "imbill.internal.dates"
+local meter = require "imbill.meter"
+local core = require "imbill.gateway.core"
+
+local M = {}
+local FN = "imbill.gateway.setup"
+
+local TOP = { dict = true, meta = true, replay = true, unknown_app = true, core = true, apps = true,
+              rest_max_body = true, callback_max_body = true, window = true, lock_wait = true,
+              callback_lock_wait = true }
+local APP = { book = true, edition = true, addons = true, tz = true, token = true, failure = true,
+              reservation_ttl = true, activated = true, same_day_disbands = true, codes = true,
+              rest_via_gateway = true, dict = true, name = true }
+
+-- Custom codes a "before" callback may answer with, by Tencent's rules: group
+-- callbacks 10100-10200, friend requests 38000-39000.
+M.GROUP_CODES = { 10100, 10200 }
+M.FRIEND_CODES = { 38000, 39000 }
+
+local function positive(fn, field, v, default)
+  if v == nil then return default end
+  if type(v) ~= "number" or v ~= v or v <= 0 or v == math.huge then
+    check.fail(fn, field, "expected a number of seconds or bytes above 0", v)
+  end
+  return v
+end
+
+local function enum(fn, field, v, allowed, default)
+  if v == nil then return default end
+  if not allowed[v] then
+    local names = {}
+    for k in pairs(allowed) do names[#names + 1] = k end
+    table.sort(names)
+    check.fail(fn, field, "expected one of: " .. table.concat(names, ", "), v)
+  end
+  return v
+end
+
+-- The custom code for each limit a callback can refuse for.
+local function codes_for(fn, field, given, range, base)
+  local out = {}
+  -- defaults: the range's start plus the core's limit number, so each limit
+  -- has its own code and an operator can tell them apart in Tencent's logs
+  for id = 0, core.L.IMB_L_COUNT - 1 do out[core.names.limit[id]] = base + id end
+  if given == nil then return out end
+  check.table(fn, field, given)
+  for k, v in pairs(given) do
+    local f = field .. "." .. tostring(k)
+    if out[k] == nil then check.fail(fn, f, "not a limit a callback refuses for (\"none\": the store failed)", k) end
+    if type(v) ~= "number" or v ~= math.floor(v) or v < range[1] or v > range[2] then
+      check.fail(fn, f, string.format("expected a code from %d to %d (Tencent's range for this callback)",
+        range[1], range[2]), v)
+    end
+    out[k] = v
+  end
+  return out
+end
+
+local function app_config(id, a, defaults)
+  local fn = FN
+  local field = "apps[" .. id .. "]"
+  check.fields(fn, a, APP)
+  if a.book == nil then check.fail(fn, field .. ".book", "is required (a price book name)", check.NOVALUE) end
+  local book = check.call(fn, books.get, a.book)
+  if a.edition == nil then
+    check.fail(fn, field .. ".edition", "is required (one of: " .. table.concat(book:editions(), ", ") .. ")",
+      check.NOVALUE)
+  end
+  local ed = check.call(fn, book.edition, book, a.edition)
+  local addons = {}
+  if a.addons ~= nil then
+    check.table(fn, field .. ".addons", a.addons)
+    for i, aid in ipairs(a.addons) do
+      local ad = check.call(fn, book.addon, book, aid)
+      if not ad.fee[ed.id] then
+        check.fail(fn, field .. ".addons[" .. i .. "]", "add-on is not sold for edition " .. ed.id, aid)
+      end
+      addons[#addons + 1] = aid
+    end
+  end
+  local offset = book.offset
+  if a.tz ~= nil then offset = check.call(fn, dates.tz_offset, a.tz, field .. ".tz") end
+  if a.token ~= nil and (type(a.token) ~= "string" or a.token == "") then
+    check.fail(fn, field .. ".token", "expected the callback token from Tencent's console (a string)", a.token)
+  end
+  if a.activated ~= nil then
+    check.call(fn, dates.day, a.activated, field .. ".activated")
+    if ed.free then check.fail(fn, field .. ".activated", "is a paid edition's first activation, but "
+      .. ed.id .. " is free", a.activated) end
+  end
+  if a.same_day_disbands ~= nil and type(a.same_day_disbands) ~= "boolean" then
+    check.fail(fn, field .. ".same_day_disbands", "expected a boolean", a.same_day_disbands)
+  end
+  if a.rest_via_gateway ~= nil and type(a.rest_via_gateway) ~= "boolean" then
+    check.fail(fn, field .. ".rest_via_gateway", "expected a boolean", a.rest_via_gateway)
+  end
+  local codes = a.codes
+  if codes ~= nil then
+    check.table(fn, field .. ".codes", codes)
+    check.fields(fn, codes, { group = true, friend = true })
+  end
+  local lt = meter.limits(book, ed, addons, a.same_day_disbands)
+  local limits = core.limits(lt, function(f)
+    local ok, yes = pcall(ed.supports, ed, f)
+    return ok and yes
+  end)
+  return {
+    id = id, name = a.name or id, book = book, edition = ed, addons = addons, offset = offset,
+    tz = dates.format_tz(offset), token = a.token, activated = a.activated,
+    failure = enum(fn, field .. ".failure", a.failure, { closed = true, open = true }, "closed"),
+    reservation_ttl = positive(fn, field .. ".reservation_ttl", a.reservation_ttl, 30),
+    rest_via_gateway = a.rest_via_gateway ~= false,
+    limits = limits, limits_table = lt,
+    group_codes = codes_for(fn, field .. ".codes.group", codes and codes.group, M.GROUP_CODES, 10100),
+    friend_codes = codes_for(fn, field .. ".codes.friend", codes and codes.friend, M.FRIEND_CODES, 38000),
+    dict = a.dict or defaults.dict,
+  }
+end
+
+--- The checked configuration (see docs/gateway.md, "Configuration").
+function M.check(o)
+  check.fields(FN, o, TOP)
+  if o.core ~= nil then check.string(FN, "core", o.core) end
+  core.init(o.core)
+  local cfg = {
+    dict = o.dict or "imbill",
+    meta = o.meta or "imbill_meta",
+    replay = o.replay,
+    unknown_app = enum(FN, "unknown_app", o.unknown_app, { refuse = true, pass = true }, "refuse"),
+    rest_max_body = positive(FN, "rest_max_body", o.rest_max_body, 1048576),
+    callback_max_body = positive(FN, "callback_max_body", o.callback_max_body, 65536),
+    window = positive(FN, "window", o.window, 60),
+    lock_wait = positive(FN, "lock_wait", o.lock_wait, 0.5),
+    callback_lock_wait = positive(FN, "callback_lock_wait", o.callback_lock_wait, 0.5),
+    apps = {},
+  }
+  for _, k in ipairs { "dict", "meta", "replay" } do
+    if cfg[k] ~= nil and type(cfg[k]) ~= "string" then check.fail(FN, k, "expected a lua_shared_dict name", cfg[k]) end
+  end
+  if o.apps == nil then check.fail(FN, "apps", "is required: { [\"SDKAppID\"] = { book =, edition = } }",
+    check.NOVALUE) end
+  check.table(FN, "apps", o.apps)
+  for id, a in pairs(o.apps) do
+    if type(id) == "number" then id = string.format("%d", id) end
+    if type(id) ~= "string" or not id:match("^%d+$") or #id > 20 then
+      check.fail(FN, "apps", "keys are SDKAppIDs (digits)", id)
+    end
+    check.table(FN, "apps[" .. id .. "]", a)
+    cfg.apps[id] = app_config(id, a, cfg)
+  end
+  return cfg
+end
+
+return M

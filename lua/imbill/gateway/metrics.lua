@@ -1,0 +1,257 @@
+--- Counters for the status location, printed in Prometheus' text format.
+--
+-- Each worker counts in a table of its own and adds it to the meta dict
+-- (where every worker's counts meet) every PUBLISH seconds, so a request
+-- pays a table update rather than a dict call.  The status page publishes
+-- its own worker's counts and waits one period for the other workers' before
+-- it reads: what was counted before it was asked is on it.
+local ngx = ngx
+local M = {}
+
+local meta -- the meta dict, set by init
+
+local PUBLISH = 0.05
+M.PUBLISH = PUBLISH
+
+-- Families: name -> { type, help }.
+local FAMILIES = {
+  imbill_allowed_total = { "counter", "Actions counted or reserved, by app, action and path (rest, callback)." },
+  imbill_refused_total = { "counter", "Actions refused, by app, action, path and Tencent's code." },
+  imbill_unchanged_total = { "counter", "Actions that changed nothing (an existing account, a repeated join)." },
+  imbill_duplicates_total = { "counter", "Callback events seen before (same event id), counted once." },
+  imbill_not_counted_total = { "counter",
+    "Events Tencent did but the store did not count, by app, action and reason (closed day, unknown group)." },
+  imbill_passed_total = { "counter", "REST calls passed on without a decision, by app and reason." },
+  imbill_callbacks_total = { "counter", "Callbacks accepted, by app and command." },
+  imbill_callbacks_rejected_total = { "counter",
+    "Callbacks rejected before anything was counted, by reason (bad_sign, stale, replayed, too_large, malformed, "
+    .. "unknown_command, wrong_app, no_sign)." },
+  imbill_reservations_total = { "counter", "Approvals of \"before\" callbacks that reserved capacity, by app." },
+  imbill_reservations_confirmed_total = { "counter", "Reservations confirmed by an after callback, by app." },
+  imbill_reservations_released_total = { "counter",
+    "Reservations given back because Tencent refused or failed the call, by app." },
+  imbill_reservations_expired_total = { "counter", "Approvals no after callback confirmed in time, by app." },
+  imbill_settle_unknown_total = { "counter",
+    "REST calls whose outcome Tencent did not say (no answer, not HTTP 200, not JSON): counts kept, by app." },
+  imbill_store_errors_total = { "counter", "Store failures, by reason (no memory, busy, ...)." },
+  imbill_lock_busy_total = { "counter",
+    "Requests that found their app's lock held by another worker and waited for it, by app." },
+  imbill_lock_queued_total = { "counter",
+    "Requests that waited behind another request of their worker for their app's lock, by app." },
+  imbill_evictions_total = { "counter", "Entries the dict evicted to make room (never expected: writes are safe)." },
+  imbill_store_damaged = { "gauge", "1 after the dict ran out of memory: capped actions fail closed until cleared." },
+  imbill_dict_capacity_bytes = { "gauge", "Size of each lua_shared_dict." },
+  imbill_dict_free_bytes = { "gauge", "Free pages of each lua_shared_dict." },
+}
+M.FAMILIES = FAMILIES
+
+function M.init(meta_dict)
+  meta = meta_dict
+end
+
+local function esc(v)
+  v = tostring(v)
+  if v:find("[\\\"\n]") then v = v:gsub("\\", "\\\\"):gsub("\"", "\\\""):gsub("\n", "\\n") end
+  return v
+end
+
+local function sorted_names(labels)
+  local names = {}
+  for k in pairs(labels) do names[#names + 1] = k end
+  table.sort(names)
+  return names
+end
+
+-- Label names in order, per family: each call site gives a family the same
+-- names, so they are sorted once.
+local ORDER = {}
+
+local function label_text(labels, family)
+  if not labels then return "" end
+  local names = family and ORDER[family]
+  local n = 0
+  for _ in pairs(labels) do n = n + 1 end
+  if not names or #names ~= n then
+    names = sorted_names(labels)
+    if family then ORDER[family] = names end
+  end
+  local s = "{"
+  for i = 1, #names do
+    local k = names[i]
+    local v = labels[k]
+    if v == nil then return label_text(labels) end
+    s = s .. (i > 1 and "," or "") .. k .. "=\"" .. esc(v) .. "\""
+  end
+  return s .. "}"
+end
+M.label_text = label_text
+
+local pending, npending = {}, 0 -- this worker's counts since the last publish: key -> n
+local timer_on = false
+
+local function add(key, n)
+  local v, err = meta:incr(key, n)
+  if v then return end
+  if err == "not found" then
+    local ok, err2 = meta:safe_add(key, 0)
+    if ok or err2 == "exists" then
+      meta:incr(key, n)
+      return
+    end
+    err = err2
+  end
+  ngx.log(ngx.ERR, "imbill: metric ", key, " not counted: ", err)
+end
+
+--- Adds this worker's counts to the meta dict.
+local function publish()
+  if npending == 0 then return end
+  local t = pending
+  pending, npending = {}, 0
+  for key, n in pairs(t) do add(key, n) end
+end
+M.publish = publish
+
+local function tick(premature)
+  publish()
+  if premature then timer_on = false end
+end
+
+local function count(key, n)
+  if not meta then return end
+  local v = pending[key]
+  if v then
+    pending[key] = v + n
+    return
+  end
+  pending[key] = n
+  npending = npending + 1
+  if not timer_on then
+    timer_on = true
+    local ok, err = ngx.timer.every(PUBLISH, tick)
+    if not ok then
+      -- no timer (too many pending timers): count straight into the dict
+      timer_on = false
+      ngx.log(ngx.WARN, "imbill: metrics published at once (no timer: ", err, ")")
+      publish()
+    end
+  end
+end
+
+--- Adds n (default 1) to a counter.  The key is the family plus its label
+-- text, so the status page prints it back as it was.
+function M.inc(name, labels, n)
+  if not meta then return end
+  count("m|" .. name .. label_text(labels, name), n or 1)
+end
+
+--- A family of counters with fixed label names, for the hot paths: the key
+-- of each set of label values is made once.  f:inc(n, v1, v2, v3, v4)
+-- counts n for the values, given in the order of `names`.  Values must come
+-- from a bounded set (configured apps, known commands, codes).
+local Family = {}
+Family.__index = Family
+
+function M.family(name, names)
+  return setmetatable({ name = name, names = names, memo = {} }, Family)
+end
+
+local function family_key(f, a, b, c, d)
+  local labels = {}
+  local names = f.names
+  local vals = { a, b, c, d }
+  for i = 1, #names do labels[names[i]] = vals[i] end
+  return "m|" .. f.name .. label_text(labels, f.name)
+end
+
+function Family:inc(n, a, b, c, d)
+  local m = self.memo
+  local t = m[a]
+  if not t then
+    t = {}
+    m[a] = t
+  end
+  local key
+  if b == nil then
+    key = t[1]
+    if not key then
+      key = family_key(self, a)
+      t[1] = key
+    end
+  else
+    local t2 = t[b]
+    if not t2 then
+      t2 = {}
+      t[b] = t2
+    end
+    if c == nil then
+      key = t2[1]
+      if not key then
+        key = family_key(self, a, b)
+        t2[1] = key
+      end
+    else
+      local t3 = t2[c]
+      if not t3 then
+        t3 = {}
+        t2[c] = t3
+      end
+      local e = d == nil and 1 or d
+      key = t3[e]
+      if not key then
+        key = family_key(self, a, b, c, d)
+        t3[e] = key
+      end
+    end
+  end
+  count(key, n)
+end
+
+function M.set(name, labels, v)
+  if not meta then return end
+  meta:safe_set("m|" .. name .. label_text(labels), v)
+end
+
+--- The status page: every counter, with its HELP and TYPE lines.  extra:
+-- gauges computed at read time, { name, labels, value } triples.
+function M.render(extra)
+  publish()
+  -- the other workers publish within a period: wait for them
+  if ngx.worker.count() > 1 and ngx.get_phase() ~= "init" then ngx.sleep(PUBLISH * 1.5) end
+  local by_family = {}
+  for _, key in ipairs(meta:get_keys(0)) do
+    if key:sub(1, 2) == "m|" then
+      local rest = key:sub(3)
+      local name = rest:match("^[%w_]+")
+      local list = by_family[name]
+      if not list then
+        list = {}
+        by_family[name] = list
+      end
+      list[#list + 1] = { rest, meta:get(key) }
+    end
+  end
+  for _, e in ipairs(extra or {}) do
+    local list = by_family[e[1]]
+    if not list then
+      list = {}
+      by_family[e[1]] = list
+    end
+    list[#list + 1] = { e[1] .. label_text(e[2]), e[3] }
+  end
+  local names = {}
+  for name in pairs(FAMILIES) do names[#names + 1] = name end
+  table.sort(names)
+  local out = {}
+  for _, name in ipairs(names) do
+    local f = FAMILIES[name]
+    out[#out + 1] = "# HELP " .. name .. " " .. f[2]
+    out[#out + 1] = "# TYPE " .. name .. " " .. f[1]
+    local list = by_family[name] or {}
+    table.sort(list, function(a, b) return a[1] < b[1] end)
+    for _, e in ipairs(list) do out[#out + 1] = e[1] .. " " .. string.format("%.17g", e[2]) end
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+return M

@@ -1,0 +1,162 @@
+--- Reservations made by "before" callbacks.  An approval applies its plans
+-- at once (so no other action can take the room it was given) and leaves a
+-- record; the matching "after" callback confirms it (the record goes, the
+-- counts stay), and a record nobody confirms in time is taken back with the
+-- core's undo plans.
+--
+-- Dict keys (app prefix first): "r:<rid>" the record (JSON: what was applied,
+-- its deadline), "rm:<match>" a list of the rids waiting for one after
+-- callback, "rq" the list of all rids in order of their deadlines.
+local keys = require "imbill.gateway.keys"
+local store_mod = require "imbill.gateway.store"
+local settle = require "imbill.gateway.settle"
+local metrics = require "imbill.gateway.metrics"
+local json = require "imbill.gateway.json"
+local cjson = require "cjson.safe"
+local state = require "imbill.gateway.state"
+
+local ngx = ngx
+local M = {}
+
+local seq = 0
+
+--- A reservation id unique across workers and restarts of a worker.
+function M.new_id()
+  seq = seq + 1
+  return ngx.worker.pid() .. "." .. string.format("%.3f", ngx.now()) .. "." .. seq
+end
+
+-- The match of an approval with its after callback: the same action on the
+-- same subjects.
+function M.match(kind, ...)
+  return ngx.md5(table.concat({ kind, ... }, "\0"))
+end
+
+--- Inside a locked batch: records unit u (applied) as reserved until
+-- now + ttl.  The list pushes come last: a failure before them leaves
+-- nothing half-written (the batch is rolled back).
+function M.record(B, u, rid, match, ttl)
+  local P = B.P
+  local deadline = ngx.now() + ttl
+  -- cjson writes it (every number here is an integer or a deadline with
+  -- milliseconds, within its 14 digits); nothing reads it but confirm/expire
+  local rec = cjson.encode { d = u.applied, m = match, g = u.provisional, dl = deadline }
+  -- no expiry: a record goes when it is confirmed or swept (and taken back),
+  -- never on its own with its counts still reserved
+  store_mod.wr(B, keys.reservation(P, rid), rec)
+  local d = B.d
+  local mk = keys.reservation_match(P, match)
+  local len, err = d:rpush(mk, rid)
+  if not len then store_mod.fail(err or "rpush failed", mk) end
+  -- a list whose reservations were all swept holds stale ids: it goes a day
+  -- later (a confirmation skips stale ids)
+  d:expire(mk, ttl + 86400)
+  local qk = keys.reservation_queue(P)
+  len, err = d:rpush(qk, rid .. "|" .. deadline)
+  if not len then
+    d:rpop(mk)
+    store_mod.fail(err or "rpush failed", qk)
+  end
+end
+
+--- Inside a locked batch: confirms the oldest reservation waiting for
+-- `match`.  Returns its record (decoded), or nil when none waits.
+function M.confirm(B, match)
+  local P, d = B.P, B.d
+  local mk = keys.reservation_match(P, match)
+  while true do
+    local rid = d:lpop(mk)
+    if not rid then return nil end
+    local rk = keys.reservation(P, rid)
+    local text = store_mod.rd(B, rk)
+    if text then
+      store_mod.del(B, rk)
+      return json.decode(text)
+    end
+  end
+end
+
+-- Takes back one expired reservation inside a locked batch.
+local function expire(B, app, rid)
+  local rk = keys.reservation(B.P, rid)
+  local text = store_mod.rd(B, rk)
+  if not text then return false end -- confirmed meanwhile
+  local rec = json.decode(text)
+  store_mod.del(B, rk)
+  if type(rec) == "table" and type(rec.d) == "table" then settle.undo_all(B, app, rec.d) end
+  return true
+end
+
+--- Expires every reservation of the app whose deadline has passed.
+-- Returns how many were taken back.
+function M.sweep(app, now)
+  local store = state.store_for(app)
+  local d = store.d
+  local qk = keys.reservation_queue(keys.prefix(app.id))
+  local total = 0
+  while true do
+    local due = {}
+    while #due < 100 do
+      local e = d:lpop(qk)
+      if not e then break end
+      local rid, dl = e:match("^(.*)|([%d%.]+)$")
+      if rid and tonumber(dl) > now then
+        d:lpush(qk, e) -- not yet: it and everything after it wait
+        break
+      end
+      if rid then due[#due + 1] = rid end
+    end
+    if #due == 0 then break end
+    local n, err = store:run(app.id, 0.5, function(B)
+      local c = 0
+      for _, rid in ipairs(due) do
+        if expire(B, app, rid) then c = c + 1 end
+      end
+      return c
+    end)
+    if not n then
+      -- put them back for the next sweep
+      for i = #due, 1, -1 do d:lpush(qk, due[i] .. "|0") end
+      ngx.log(ngx.WARN, "imbill: app ", app.id, ": reservations not expired this time: ", tostring(err))
+      break
+    end
+    if n > 0 then metrics.inc("imbill_reservations_expired_total", { app = app.id }, n) end
+    total = total + n
+    if #due < 100 then break end
+  end
+  return total
+end
+
+--- Every app, by one worker at a time.
+function M.sweep_all()
+  local meta = state.meta
+  if not meta then return 0 end
+  local ok = meta:safe_add("sweeper", ngx.worker.pid(), 10)
+  if not ok then return 0 end
+  local total = 0
+  local done, err = pcall(function()
+    local now = ngx.now()
+    for _, app in pairs(state.cfg.apps) do total = total + M.sweep(app, now) end
+  end)
+  meta:delete("sweeper")
+  if not done then ngx.log(ngx.ERR, "imbill: reservation sweep failed: ", tostring(err)) end
+  return total
+end
+
+local started = false
+--- Starts the sweep timer in this worker (once).
+function M.start(interval)
+  if started then return end
+  started = true
+  local ok, err = ngx.timer.every(interval or 1, function(premature)
+    if premature then return end
+    ngx.update_time()
+    M.sweep_all()
+  end)
+  if not ok then
+    started = false
+    ngx.log(ngx.ERR, "imbill: cannot start the reservation sweep: ", err)
+  end
+end
+
+return M

@@ -1,0 +1,359 @@
+--- The REST API: every call Tencent's quotas concern is read, decided by
+-- the core's plans and either refused in Tencent's own answer (HTTP 200,
+-- ActionStatus FAIL, Tencent's ErrorCode, an ErrorInfo that names the limit)
+-- or passed on.  An allowed call goes to Tencent unchanged; a call with some
+-- items over a limit goes without them, and Tencent's answer comes back with
+-- them added as refused.  Capacity is reserved when a call is allowed and
+-- settled from Tencent's answer.  Every other path passes untouched.
+local core = require "imbill.gateway.core"
+local calls = require "imbill.gateway.calls"
+local json = require "imbill.gateway.json"
+local reply = require "imbill.gateway.reply"
+local units_mod = require "imbill.gateway.units"
+local settle = require "imbill.gateway.settle"
+local queue = require "imbill.gateway.queue"
+local metrics = require "imbill.gateway.metrics"
+local state = require "imbill.gateway.state"
+local keys = require "imbill.gateway.keys"
+local plans = require "imbill.gateway.plans"
+
+local ngx = ngx
+local K, L = core.K, core.L
+local match, find, concat = string.match, string.find, table.concat
+local M = {}
+
+local CALLS = calls.CALLS
+-- the calls by service and command, so a URI needs no key made for it
+local BY_SVC = {}
+for name, def in pairs(CALLS) do
+  local svc, cmd = name:match("^(.-)/(.*)$")
+  BY_SVC[svc] = BY_SVC[svc] or {}
+  BY_SVC[svc][cmd] = def
+end
+
+-- The call a URI names (its last two segments), remembered for the URIs of
+-- the calls seen (a few; bounded, since URIs come from clients).
+local URIS, NURIS = {}, 0
+local function call_of(uri)
+  local hit = URIS[uri]
+  if hit then return hit[1], hit[2] end
+  local svc, cmd = match(uri, "/([%w_]+)/([%w_]+)/*$")
+  local by = svc and BY_SVC[svc]
+  local def = by and by[cmd]
+  if def and NURIS < 256 then
+    NURIS = NURIS + 1
+    URIS[uri] = { def, cmd }
+  end
+  return def, cmd
+end
+
+local ALLOWED = metrics.family("imbill_allowed_total", { "app", "action", "via" })
+local UNCHANGED = metrics.family("imbill_unchanged_total", { "app", "action", "via" })
+local REFUSED = metrics.family("imbill_refused_total", { "app", "action", "code", "via" })
+
+local function read_body(max)
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data()
+  if body then
+    if #body > max then return nil, "too_large" end
+    return body
+  end
+  local file = ngx.req.get_body_file()
+  if not file then return "" end
+  local f = io.open(file, "rb")
+  if not f then return nil, "unreadable" end
+  local size = f:seek("end")
+  if size > max then
+    f:close()
+    return nil, "too_large"
+  end
+  f:seek("set", 0)
+  body = f:read("*a")
+  f:close()
+  return body
+end
+M.read_body = read_body
+
+local function who_of(store, app, u)
+  local s = u.refused_step
+  local w = { user = s and s.user, peer = s and s.peer, group = s and s.group }
+  if w.group and w.group:sub(1, 1) == "~" then w.group = "(new)" end
+  if u.refusal.limit == L.IMB_L_MEMBERS_PER_GROUP and s and s.group then
+    local v = keys.group_fields(store:get(keys.key(keys.prefix(app.id), K.IMB_K_GROUP, s.group)))
+    w.gtype = v > 0 and core.names.gtype[v - 1] or nil
+    if not w.gtype and s.plan then w.gtype = core.names.gtype[s.plan.gtype] end
+  end
+  return w
+end
+
+local function code_of(def, r)
+  return def.codes and def.codes[r.limit] or r.code
+end
+
+local function store_failed(def, app, cmd, why)
+  metrics.inc("imbill_passed_total", { app = app.id, reason = "store" })
+  if app.failure == "open" then
+    ngx.log(ngx.WARN, "imbill: app ", app.id, ": ", cmd, " passed without a decision (", why, ")")
+    return
+  end
+  return reply.send(reply.fail(calls.STORE_ERROR_CODE[def.code_base] or 10002,
+    "imbill: the quota store could not decide (" .. why .. "); capped calls are refused until it can. Try again."))
+end
+
+--- access_by_lua: gateway.rest([opts]); opts.unknown_app overrides the
+-- configuration's policy for this location.
+function M.access(opts)
+  local cfg = state.cfg
+  if not cfg then
+    ngx.log(ngx.ERR, "imbill: gateway.setup() was not called in init_by_lua")
+    return ngx.exit(500)
+  end
+  local def, cmd = call_of(ngx.var.uri)
+  if not def then return end
+  local appid = ngx.var.arg_sdkappid
+  local app = appid and cfg.apps[appid]
+  if not app then
+    local policy = opts and opts.unknown_app or cfg.unknown_app
+    metrics.inc("imbill_passed_total", { app = appid or "", reason = "unknown_app" })
+    if policy == "pass" then return end
+    return reply.send(reply.fail(60006, "imbill: SDKAppID " .. tostring(appid)
+      .. " is not configured on this gateway"))
+  end
+  local body, why = read_body(cfg.rest_max_body)
+  if not body then
+    REFUSED:inc(1, app.id, cmd, "60002", "rest")
+    return reply.send(reply.fail(60002, why == "too_large"
+      and ("imbill: the request body is over " .. cfg.rest_max_body .. " bytes")
+      or "imbill: the request body could not be read"))
+  end
+  local b = json.decode(body)
+  if type(b) ~= "table" then
+    -- a body the gateway cannot read is one it cannot count: refused, as
+    -- Tencent refuses one it cannot parse
+    REFUSED:inc(1, app.id, cmd, "60003", "rest")
+    return reply.send(reply.fail(60003, "imbill: the request body is not a JSON object"))
+  end
+  local units = def.units(b)
+  if not units or #units == 0 then
+    metrics.inc("imbill_passed_total", { app = app.id, reason = "nothing_to_count" })
+    return
+  end
+  local store = state.store_for(app)
+  local now = ngx.time()
+
+  if def.shrink then
+    -- applied once Tencent has done it
+    units_mod.build(app, units, now, now)
+    plans.release(units)
+    ngx.ctx.imbill = { app = app, def = def, cmd = cmd, store = store, units = units, size = 0, shrink = true }
+    return
+  end
+
+  local provisional
+  if def.creates_group and units[1].key == nil then
+    -- Tencent will choose the id: count the group under a name of its own
+    -- until the answer tells it
+    provisional = "~rest:" .. ngx.var.request_id
+    for _, a in ipairs(units[1].acts) do a.subj.group = provisional end
+    units[1].key = provisional
+  end
+  units_mod.build(app, units, now, now)
+
+  local damaged = state.damaged(store)
+  if damaged then
+    plans.release(units)
+    return store_failed(def, app, cmd, "store damaged: " .. damaged)
+  end
+  local ok, err = units_mod.apply(store, app, units, cfg.lock_wait)
+  if not ok then
+    plans.release(units)
+    return store_failed(def, app, cmd, err)
+  end
+
+  local refused, allowed, nrefused = nil, units, 0
+  for i = 1, #units do
+    local u = units[i]
+    local st = u.status
+    if st == "refused" then
+      local code = code_of(def, u.refusal)
+      if not refused then refused = {} end
+      nrefused = nrefused + 1
+      refused[nrefused] = { key = u.key, index = u.index, code = code, unit = u,
+                            info = reply.info(app, u.refusal, who_of(store, app, u), code) }
+      REFUSED:inc(1, app.id, cmd, tostring(code), "rest")
+    elseif st == "not_counted" then
+      metrics.inc("imbill_not_counted_total", { app = app.id, action = cmd,
+        reason = u.refusal and core.names.limit[u.refusal.limit] or "unplanned" })
+    elseif st == "unchanged" then
+      UNCHANGED:inc(1, app.id, cmd, "rest")
+    else
+      ALLOWED:inc(1, app.id, cmd, "rest")
+    end
+  end
+  plans.release(units)
+  if refused then
+    allowed = {}
+    for i = 1, #units do
+      if units[i].status ~= "refused" then allowed[#allowed + 1] = units[i] end
+    end
+  end
+  local ctx = { app = app, def = def, cmd = cmd, store = store, units = allowed, size = 0,
+                provisional = provisional }
+
+  if refused then
+    local field = def.items and def.items(b)
+    if not field then
+      local r = refused[1]
+      return reply.send(reply.fail(r.code, r.info))
+    end
+    local arr = b[field]
+    if nrefused == #arr then
+      local extra = def.all_refused(refused, function(r) return r.info end)
+      return reply.send(reply.fail(refused[1].code, refused[1].info, extra))
+    end
+    local drop = {}
+    for _, r in ipairs(refused) do drop[r.index] = true end
+    local keep = {}
+    for i, e in ipairs(arr) do
+      if not drop[i] then keep[#keep + 1] = e end
+    end
+    b[field] = keep
+    ngx.req.set_body_data(json.encode(b))
+    ctx.merge = refused
+  end
+  ngx.ctx.imbill = ctx
+end
+
+function M.header_filter()
+  local c = ngx.ctx.imbill
+  if not c then return end
+  c.status = ngx.status
+  if c.status ~= 200 or ngx.header.content_encoding then
+    c.unknown = true
+    return
+  end
+  if c.merge then ngx.header.content_length = nil end
+end
+
+local function finish(c, text)
+  -- the usual answer to a call that only grows: OK, nothing to settle
+  if c.def.settle == calls.ALL_IF_OK and not c.shrink and not c.provisional and not c.merge
+    and find(text, '"ActionStatus"%s*:%s*"OK"') then
+    c.settled = true
+    return text
+  end
+  local resp = json.decode(text)
+  c.settled = true
+  if type(resp) ~= "table" then
+    c.unknown = true
+    return text
+  end
+  local settled = c.def.settle(resp)
+  local job = { app = c.app, store = c.store, call = c.cmd }
+  local work = false
+  if c.shrink then
+    job.shrink, job.all_friends = {}, {}
+    for _, u in ipairs(c.units) do
+      if calls.done(settled, u.key) then
+        if u.all_friends then
+          job.all_friends[#job.all_friends + 1] = u.all_friends
+          work = true
+        elseif not u.unplanned then
+          for _, s in ipairs(u.steps) do
+            job.shrink[#job.shrink + 1] = require("imbill.gateway.plans").describe(s)
+            work = true
+          end
+        end
+      end
+    end
+  else
+    job.undo = {}
+    local released = 0
+    for _, u in ipairs(c.units) do
+      if u.applied and #u.applied > 0 then
+        if not calls.done(settled, u.key) then
+          job.undo[#job.undo + 1] = u.applied
+          released = released + 1
+          work = true
+        elseif c.provisional and u.key == c.provisional then
+          local gid = calls.id(resp.GroupId)
+          if gid then
+            job.rename = { from = c.provisional, to = gid, descs = u.applied }
+            work = true
+          else
+            ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, " answered OK without a GroupId; the group "
+              .. "stays counted as ", c.provisional)
+          end
+        end
+      end
+    end
+    if released > 0 then
+      metrics.inc("imbill_reservations_released_total", { app = c.app.id, via = "rest" }, released)
+    end
+  end
+  if work then queue.push(settle.job(job)) end
+  if c.merge then
+    local fields = c.def.refused_items(c.merge, function(r) return r.info end)
+    for field, items in pairs(fields) do
+      local t = json.splice(text, field, items)
+      if t then text = t end
+    end
+  end
+  return text
+end
+
+-- The answer so far: its first chunk as it is, later ones in a list.
+local function held(c)
+  if c.buf then return concat(c.buf) end
+  return c.first or ""
+end
+
+local function hold(c, chunk)
+  if c.buf then
+    c.buf[#c.buf + 1] = chunk
+  elseif c.first then
+    c.buf = { c.first, chunk }
+  else
+    c.first = chunk
+  end
+end
+
+function M.body_filter()
+  local c = ngx.ctx.imbill
+  if not c or c.unknown or c.settled then return end
+  local arg = ngx.arg
+  local chunk, eof = arg[1], arg[2]
+  if chunk and chunk ~= "" then
+    local size = c.size + #chunk
+    c.size = size
+    if size > state.cfg.rest_max_body then
+      -- too big to be one of these answers: pass it on, settle nothing
+      c.unknown = true
+      if c.merge then
+        hold(c, chunk)
+        arg[1] = held(c)
+      end
+      return
+    end
+    hold(c, chunk)
+  end
+  if not eof then
+    if c.merge then arg[1] = nil end
+    return
+  end
+  local text = finish(c, held(c))
+  if c.merge then arg[1] = text end
+end
+
+function M.log()
+  local c = ngx.ctx.imbill
+  if not c or c.settled then return end
+  -- no whole answer from Tencent: its outcome is unknown.  Reservations
+  -- stay counted (a cap is never exceeded by a guess); shrinks are not
+  -- applied.
+  metrics.inc("imbill_settle_unknown_total", { app = c.app.id, action = c.cmd })
+  ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, " got no whole answer (HTTP ", tostring(c.status),
+    "); its reservations stay counted")
+end
+
+return M

@@ -1,0 +1,925 @@
+--- Rich display of imbill results for Jupyter: any value as a MIME bundle.
+--
+-- Every bundle has text/plain (the result's own tostring, or readable lines
+-- for values that have none).  imbill's result types and plain Lua tables
+-- also get a text/html table; charts get image/svg+xml and, next to it, a
+-- text/html <img> whose source is the SVG as a base64 data URI.  The <img>
+-- is what a notebook exported by nbconvert keeps: nbconvert passes an
+-- image/svg+xml output through lxml's cleaner, which drops every element
+-- inside <svg> (docs/notebooks.md has the details).
+--
+-- Types are recognised by their shape (fields and methods), not by their
+-- module, so results keep displaying while modules move.  Where a result has
+-- :data() the tables are built from it (exact decimal strings); results
+-- without it are read field by field.
+--
+-- Pure Lua (5.1/LuaJIT and 5.4).  The kernel (notebook/imbill_kernel) calls
+-- M.bundle and publishes the bundle; imbill.report.kernel gives cells the
+-- display() function.
+local imbill = require "imbill"
+
+local M = {}
+
+local concat, format = table.concat, string.format
+local floor = math.floor
+
+-- Text -----------------------------------------------------------------------
+
+local ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
+
+--- Text made safe for HTML content and attribute values.  Control bytes that
+-- XML and HTML reject are dropped rather than escaped.
+function M.escape(s)
+  s = tostring(s):gsub("[%z\1-\8\11\12\14-\31\127]", "")
+  return (s:gsub("[&<>\"']", ESC))
+end
+local esc = M.escape
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+local ENC = {}
+for i = 1, 64 do ENC[i - 1] = B64:sub(i, i) end
+
+--- Base64 (RFC 4648) by arithmetic alone: Lua 5.1 has no bit operators and
+-- 5.4's would not parse on 5.1.
+function M.base64(s)
+  local out = {}
+  for i = 1, #s, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local v = a * 65536 + (b or 0) * 256 + (c or 0)
+    out[#out + 1] = ENC[floor(v / 262144)] .. ENC[floor(v / 4096) % 64]
+      .. (b and ENC[floor(v / 64) % 64] or "=") .. (c and ENC[v % 64] or "=")
+  end
+  return concat(out)
+end
+
+local function is_money(v) return type(v) == "userdata" and imbill.money.is(v) == true end
+
+local function group3(digits)
+  return (digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
+end
+
+--- An exact amount (money, or the decimal string :data() gives) with
+-- thousands separators; every decimal it carries is kept ("0.015").
+function M.amount(v)
+  local s = tostring(v)
+  local sign, int, frac = s:match("^([+-]?)(%d+)(%.?%d*)$")
+  if not sign then return s end
+  return sign .. group3(int) .. frac
+end
+local amount = M.amount
+
+-- A signed difference: "+100.00", "-100.00", "0.00".
+local function signed(v)
+  local s = amount(v)
+  if s:match("^%-") or not s:match("[1-9]") then return s end
+  return "+" .. s
+end
+
+--- A count with thousands separators ("25,000"); anything else as tostring.
+function M.count(n)
+  if type(n) ~= "number" then return n == nil and "" or tostring(n) end
+  if n ~= floor(n) or n ~= n or math.abs(n) >= 2 ^ 53 then return tostring(n) end
+  local s = format("%.0f", n)
+  local sign, digits = s:match("^(-?)(%d+)$")
+  return sign .. group3(digits)
+end
+local count = M.count
+
+-- A field of x, or nil when reading it fails (a strict __index).
+local function get(x, k)
+  local ok, v = pcall(function() return x[k] end)
+  if ok then return v end
+  return nil
+end
+
+local function is_fn(x, k) return type(get(x, k)) == "function" end
+local function is_tbl(x, k) return type(get(x, k)) == "table" end
+
+-- The object's own text: its __tostring when it has one.
+local function own_text(x)
+  local mt = getmetatable(x)
+  if type(mt) == "table" and mt.__tostring then return tostring(x) end
+  return nil
+end
+
+-- Aligned text columns; `right` marks the columns aligned right.
+local function text_table(header, rows, right)
+  right = right or {}
+  local w = {}
+  local function widen(r)
+    for i = 1, #header do w[i] = math.max(w[i] or 0, #tostring(r[i] or "")) end
+  end
+  widen(header)
+  for _, r in ipairs(rows) do widen(r) end
+  local out = {}
+  local function line(r)
+    local cells = {}
+    for i = 1, #header do
+      local c = tostring(r[i] or "")
+      local pad = string.rep(" ", w[i] - #c)
+      cells[i] = right[i] and (pad .. c) or (c .. pad)
+    end
+    out[#out + 1] = (concat(cells, "  "):gsub("%s+$", ""))
+  end
+  line(header)
+  for _, r in ipairs(rows) do line(r) end
+  return concat(out, "\n")
+end
+
+-- HTML -----------------------------------------------------------------------
+
+-- Inline styles, so a table looks the same in the notebook, in an exported
+-- page and in a mail; align= as well, because nbconvert's sanitizer (when
+-- asked for) keeps align but drops style.  Notebook CSS right-aligns table
+-- cells, so every cell says which way it goes.
+local PAD = "padding:2px 10px;border-bottom:1px solid #e2e2e2;vertical-align:top;"
+local NUM = "font-variant-numeric:tabular-nums;white-space:nowrap;"
+local TOTAL = "font-weight:bold;border-top:2px solid #666;"
+local BEST = "background:#eaf6ea;font-weight:bold;"
+
+--- An HTML table.  header: column titles; right: columns aligned right
+-- (amounts, counts); rows: arrays of cells, each a text or { text =,
+-- html =, title =, muted = }; a row with total = true is a total row, one
+-- with sub = true a subtotal, one with best = true is highlighted.
+function M.table_html(class, header, rows, right)
+  right = right or {}
+  local out = { '<table class="imbill-table ' .. esc(class) .. '" style="border-collapse:collapse;margin:6px 0;'
+    .. 'font-size:13px">', "<thead><tr>" }
+  for i, h in ipairs(header) do
+    local al = right[i] and "right" or "left"
+    out[#out + 1] = format('<th align="%s" style="%stext-align:%s;border-bottom:1px solid #888;background:#f4f4f4">%s'
+      .. "</th>", al, PAD, al, esc(h))
+  end
+  out[#out + 1] = "</tr></thead><tbody>"
+  for _, r in ipairs(rows) do
+    local rowstyle = r.total and TOTAL or (r.sub and "font-style:italic;" or (r.best and BEST or ""))
+    out[#out + 1] = r.total and '<tr class="imbill-total">' or (r.sub and '<tr class="imbill-subtotal">'
+      or (r.best and '<tr class="imbill-best">' or "<tr>"))
+    for i = 1, #header do
+      local c = r[i]
+      if c == nil then c = "" end
+      if type(c) ~= "table" then c = { text = c } end
+      local al = right[i] and "right" or "left"
+      local style = PAD .. "text-align:" .. al .. ";" .. rowstyle .. (right[i] and NUM or "")
+        .. (c.muted and "color:#999;" or "")
+      local cls = right[i] and ' class="imbill-num"' or ""
+      local title = c.title and (' title="' .. esc(c.title) .. '"') or ""
+      out[#out + 1] = format('<td align="%s"%s%s style="%s">%s</td>', al, cls, title, style,
+        c.html or esc(c.text))
+    end
+    out[#out + 1] = "</tr>"
+  end
+  out[#out + 1] = "</tbody></table>"
+  return concat(out)
+end
+local html_table = M.table_html
+
+local function para(s, style) return '<p style="margin:4px 0;font-size:13px;' .. (style or "") .. '">' .. s .. "</p>" end
+local function heading(title, rest)
+  return para("<b>" .. esc(title) .. "</b>" .. (rest and rest ~= "" and ("&#160; " .. esc(rest)) or ""))
+end
+local function section(kind, parts)
+  return '<div class="imbill imbill-' .. kind .. '">' .. concat(parts, "\n") .. "</div>"
+end
+local WARNING = "background:#fff4e5;border:1px solid #f0b35a;padding:6px 10px;font-weight:bold;"
+
+-- Charts ---------------------------------------------------------------------
+
+local function unescape(s)
+  return (s:gsub("&lt;", "<"):gsub("&gt;", ">"):gsub("&quot;", '"'):gsub("&#39;", "'"):gsub("&amp;", "&"))
+end
+
+--- A chart's bundle from SVG text or an imbill.chart document: the SVG
+-- itself, and an <img> with the SVG as a data URI for text/html (the form
+-- that survives export).
+function M.chart(doc, opts)
+  opts = opts or {}
+  local svg = type(doc) == "string" and doc or tostring(doc)
+  svg = svg:gsub("^%s*<%?xml[^>]*%?>%s*", "")
+  local head = svg:match("<svg[^>]*>") or ""
+  local w, h = head:match('%swidth="([%d%.]+)"'), head:match('%sheight="([%d%.]+)"')
+  -- the heading drawn on the chart says most; the SVG's <title> is generic
+  local drawn = svg:match('<text[^>]*font%-weight="bold"[^>]*>(.-)</text>')
+  local title = opts.title or (drawn and unescape(drawn)) or (type(doc) == "table" and get(doc, "title"))
+    or unescape(svg:match("<title>(.-)</title>") or "")
+  if title == "" then title = "imbill chart" end
+  local size = (w and h) and format(' width="%s" height="%s"', w, h) or ""
+  local html = '<div class="imbill imbill-chart"><img class="imbill-chart-img" alt="' .. esc(title) .. '"' .. size
+    .. ' style="max-width:100%;height:auto" src="data:image/svg+xml;base64,' .. M.base64(svg) .. '"/></div>'
+  return { text = format("imbill chart: %s (SVG%s)", title, (w and h) and (", " .. w .. " x " .. h .. " px") or ""),
+           html = html, svg = svg }
+end
+
+-- Recognising results ----------------------------------------------------------
+
+local function is_row(r)
+  return type(r) == "table" and type(get(r, "book")) == "string" and type(get(r, "edition")) == "string"
+    and is_money(get(r, "total")) and type(get(r, "eligible")) == "boolean" and is_tbl(r, "reasons")
+end
+
+local function is_summary(s)
+  return type(s) == "table" and type(get(s, "n")) == "number" and is_money(get(s, "min"))
+    and is_money(get(s, "max")) and is_money(get(s, "mean")) and is_tbl(s, "percentiles")
+end
+
+local function is_svg_text(s)
+  return type(s) == "string" and (s:match("^%s*<svg[%s>]") or s:match("^%s*<%?xml[^>]*>%s*<svg[%s>]")) ~= nil
+    and s:match("</svg>%s*$") ~= nil
+end
+
+local Raw = {}
+Raw.__index = Raw
+
+-- Checked in order: the first match names the kind.
+local KINDS = {
+  { "raw", function(x) return getmetatable(x) == Raw end },
+  { "chart", function(x)
+      return is_tbl(x, "parts") and get(x, "width") ~= nil and get(x, "height") ~= nil and is_fn(x, "file")
+    end },
+  { "invoice", function(x)
+      return is_tbl(x, "lines") and is_money(get(x, "total")) and type(get(x, "due")) == "string"
+        and get(x, "month") ~= nil and get(x, "edition") ~= nil
+    end },
+  { "comparison", function(x) return is_row(get(x, 1)) end },
+  { "compare_row", is_row },
+  { "breakeven_table", function(x)
+      return is_tbl(x, "pairs") and is_tbl(x, "curves") and is_tbl(x, "editions") and get(x, "metric") ~= nil
+    end },
+  { "cost_curve", function(x)
+      return type(get(x, "edition")) == "string" and get(x, "metric") ~= nil and is_tbl(x, "points")
+        and is_fn(x, "cost")
+    end },
+  { "breakeven", function(x)
+      local p = get(x, "points")
+      return type(get(x, "a")) == "string" and type(get(x, "b")) == "string" and get(x, "metric") ~= nil
+        and type(p) == "table" and (p[1] == nil or (type(p[1]) == "table" and p[1].cheaper ~= nil))
+    end },
+  { "migration", function(x)
+      return is_tbl(x, "rows") and type(get(x, "warning")) == "string" and is_money(get(x, "dau_total"))
+        and is_money(get(x, "mau_total"))
+    end },
+  { "projection", function(x)
+      return is_tbl(x, "rows") and is_tbl(x, "best") and is_tbl(x, "months") and is_tbl(x, "usage")
+    end },
+  { "shadow", function(x)
+      return is_tbl(x, "editions") and type(get(x, "base")) == "string" and type(get(x, "shadow")) == "string"
+        and is_tbl(x, "months")
+    end },
+  { "grid", function(x) return is_fn(x, "by_edition") and is_fn(x, "summary") and is_tbl(x, "names") end },
+  { "grid_summary", is_summary },
+  { "grid_editions", function(x) local s = get(x, 1) return is_summary(s) and type(get(s, "edition")) == "string" end },
+  { "series", function(x) return is_fn(x, "monthly") and is_fn(x, "months") and is_fn(x, "csv") end },
+  { "book", function(x) return is_fn(x, "editions") and is_fn(x, "edition") and type(get(x, "name")) == "string" end },
+  { "edition", function(x)
+      return get(x, "rate") ~= nil and type(get(x, "id")) == "string" and type(get(x, "book")) == "string"
+        and is_money(get(x, "monthly_fee"))
+    end },
+}
+
+--- The kind of value x is: "invoice", "comparison", "chart", ... "table"
+-- for any other table, "text" for a string, "value" for everything else.
+function M.kind(x)
+  if is_svg_text(x) then return "chart" end
+  if type(x) == "string" then return "text" end
+  if is_money(x) then return "money" end
+  if type(x) ~= "table" then return "value" end
+  for _, k in ipairs(KINDS) do
+    local ok, yes = pcall(k[2], x)
+    if ok and yes then return k[1] end
+  end
+  return "table"
+end
+
+-- The plain data of a result: its :data() when it has one, else nil.
+local function data_of(x)
+  if not is_fn(x, "data") then return nil end
+  local ok, d = pcall(x.data, x)
+  if ok and type(d) == "table" then return d end
+  return nil
+end
+
+-- Plain tables -----------------------------------------------------------------
+
+local IDENT = "^[%a_][%w_]*$"
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b)
+    local ta, tb = type(a), type(b)
+    if ta ~= tb then return ta == "number" end
+    if ta == "number" or ta == "string" then return a < b end
+    return tostring(a) < tostring(b)
+  end)
+  return keys
+end
+
+local function sequence_length(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  for i = 1, n do if t[i] == nil then return nil end end
+  return n
+end
+
+local function scalar(v)
+  if is_money(v) then return amount(v) end
+  if type(v) == "string" then return v end
+  return tostring(v)
+end
+
+local function key_text(k)
+  if type(k) == "string" and k:match(IDENT) then return k end
+  if type(k) == "string" then return format("[%q]", k) end
+  return "[" .. tostring(k) .. "]"
+end
+
+-- Lua-like text for a value inside a table: strings quoted, short tables on
+-- one line, longer ones over several with two spaces per level.
+local function dump(v, indent, depth, seen)
+  if type(v) == "string" then return (format("%q", v):gsub("\\\n", "\\n")) end
+  if type(v) ~= "table" then return scalar(v) end
+  local own = own_text(v)
+  if own then return (own:gsub("\n", "\n" .. indent)) end
+  if seen[v] then return "<cycle>" end
+  if depth > 6 then return "{...}" end
+  seen[v] = true
+  local n = sequence_length(v)
+  local parts, flat = {}, true
+  local keys = sorted_keys(v)
+  for _, k in ipairs(keys) do
+    local s = dump(v[k], indent .. "  ", depth + 1, seen)
+    if s:find("\n", 1, true) then flat = false end
+    parts[#parts + 1] = n and s or (key_text(k) .. " = " .. s)
+  end
+  seen[v] = nil
+  if #parts == 0 then return "{}" end
+  local one = "{ " .. concat(parts, ", ") .. " }"
+  if flat and #one + #indent <= 100 then return one end
+  return "{\n" .. indent .. "  " .. concat(parts, ",\n" .. indent .. "  ") .. ",\n" .. indent .. "}"
+end
+
+local PREFERRED = { "month", "date", "book", "edition", "name", "id", "code" }
+
+-- Columns of an array of records: the usual identifying fields first, then
+-- the others sorted.
+local function record_columns(list, wanted)
+  if wanted then return wanted end
+  local seen, cols = {}, {}
+  for _, r in ipairs(list) do
+    for k in pairs(r) do
+      if type(k) == "string" and not seen[k] then seen[k] = true cols[#cols + 1] = k end
+    end
+  end
+  local rank = {}
+  for i, k in ipairs(PREFERRED) do rank[k] = i end
+  table.sort(cols, function(a, b)
+    local ra, rb = rank[a] or 100, rank[b] or 100
+    if ra ~= rb then return ra < rb end
+    return a < b
+  end)
+  return cols
+end
+
+local MAX_ROWS = 500
+
+local function plain_html(t, depth, seen, columns)
+  if type(t) ~= "table" or own_text(t) then
+    local s = type(t) == "table" and own_text(t) or scalar(t)
+    return (esc(s):gsub("\n", "<br/>"))
+  end
+  if seen[t] then return "&lt;cycle&gt;" end
+  if depth > 3 then return esc(dump(t, "", 0, {})) end
+  -- a short list of plain values inside a table reads best on one line
+  local len = sequence_length(t)
+  if depth > 0 and len and len > 0 and len <= 20 then
+    local flat = true
+    for i = 1, len do if type(t[i]) == "table" then flat = false break end end
+    if flat then return esc(dump(t, "", 0, {})) end
+  end
+  seen[t] = true
+  local n = sequence_length(t)
+  local html
+  local records = n and n > 0
+  if records then
+    for i = 1, n do
+      if type(t[i]) ~= "table" or own_text(t[i]) or sequence_length(t[i]) == #t[i] and #t[i] > 0 then
+        records = false
+        break
+      end
+    end
+  end
+  if records then
+    local cols = record_columns(t, columns)
+    local right, rows = {}, {}
+    for i = 1, math.min(n, MAX_ROWS) do
+      local row = {}
+      for j, c in ipairs(cols) do
+        local v = t[i][c]
+        if type(v) == "number" or is_money(v) then right[j] = right[j] ~= false end
+        if v ~= nil and type(v) ~= "number" and not is_money(v) then right[j] = false end
+        row[j] = { html = v == nil and "" or plain_html(v, depth + 1, seen) }
+      end
+      rows[#rows + 1] = row
+    end
+    for j in ipairs(cols) do right[j] = right[j] == true end
+    html = html_table("imbill-plain", cols, rows, right)
+    if n > MAX_ROWS then html = html .. para(esc(format("... %d more rows", n - MAX_ROWS))) end
+  elseif n == 0 then
+    html = "<i>empty table</i>"
+  else
+    local rows = {}
+    for _, k in ipairs(sorted_keys(t)) do
+      if #rows >= MAX_ROWS then break end
+      rows[#rows + 1] = { n and tostring(k) or key_text(k), { html = plain_html(t[k], depth + 1, seen) } }
+    end
+    html = html_table("imbill-plain", { n and "#" or "key", "value" }, rows, {})
+  end
+  seen[t] = nil
+  return html
+end
+
+local function plain_text(t, columns)
+  local n = sequence_length(t)
+  if n and n > 0 then
+    local cols
+    for i = 1, n do
+      if type(t[i]) ~= "table" or own_text(t[i]) then cols = nil break end
+      cols = cols or record_columns(t, columns)
+    end
+    if cols and #cols > 0 then
+      local rows = {}
+      for i = 1, math.min(n, MAX_ROWS) do
+        local row = {}
+        for j, c in ipairs(cols) do
+          local v = t[i][c]
+          row[j] = v == nil and "" or (type(v) == "table" and (dump(v, "", 1, {}):gsub("%s*\n%s*", " ")) or scalar(v))
+        end
+        rows[i] = row
+      end
+      return text_table(cols, rows) .. (n > MAX_ROWS and format("\n... %d more rows", n - MAX_ROWS) or "")
+    end
+  end
+  return dump(t, "", 0, {})
+end
+
+-- imbill results -----------------------------------------------------------------
+
+local R = {}
+
+function R.raw(x) return x.render end
+
+function R.chart(x) return M.chart(x) end
+
+function R.text(x) return { text = x } end
+
+function R.value(x)
+  if type(x) == "number" then return { text = tostring(x) } end
+  return { text = tostring(x) }
+end
+
+function R.money(x) return { text = tostring(x) } end
+
+function R.invoice(x)
+  local d = data_of(x)
+  local rows = {}
+  for _, l in ipairs(d.lines) do
+    rows[#rows + 1] = { { html = "<code>" .. esc(l.code) .. "</code>" }, amount(l.amount), l.note or "" }
+  end
+  rows[#rows + 1] = { "total", amount(d.total), "USD", total = true }
+  local parts = {
+    heading("Invoice " .. d.month, format("price book %s, edition %s (USD, days in UTC%s)", d.book, d.edition,
+      d.tz or "")),
+    html_table("imbill-invoice", { "line", "amount (USD)", "note" }, rows, { false, true, false }),
+    para(esc(format("due %s; if unpaid: suspended %s, data deleted %s", d.due, d.suspend, d.delete)),
+      "color:#555"),
+  }
+  for _, n in ipairs(d.notes or {}) do parts[#parts + 1] = para("note: " .. esc(n), "color:#a05a00") end
+  return { text = own_text(x), html = section("invoice", parts) }
+end
+
+local function compare_rows(rows_data, best_index)
+  local rows = {}
+  for i, r in ipairs(rows_data) do
+    local why = concat(r.reasons or {}, "; ")
+    rows[#rows + 1] = { tostring(i), r.book, r.edition, amount(r.total),
+      { text = r.eligible and (i == best_index and "yes (cheapest)" or "yes") or "no" },
+      { text = why, muted = why ~= "" } }
+    if i == best_index then rows[#rows].best = true end
+  end
+  return rows
+end
+
+local COMPARE_HEADER = { "#", "book", "edition", "total (USD)", "eligible", "why not" }
+local COMPARE_RIGHT = { true, false, false, true, false, false }
+
+function R.comparison(x)
+  local d = data_of(x)
+  if not d then
+    d = {}
+    for i, r in ipairs(x) do
+      d[i] = { book = r.book, edition = r.edition, total = tostring(r.total), eligible = r.eligible,
+               reasons = r.reasons }
+    end
+  end
+  local best
+  for i, r in ipairs(d) do if r.eligible then best = i break end end
+  local parts = { html_table("imbill-compare", COMPARE_HEADER, compare_rows(d, best), COMPARE_RIGHT) }
+  parts[#parts + 1] = para(best and esc(format("Cheapest edition that can serve this usage: %s/%s, %s USD.",
+    d[best].book, d[best].edition, amount(d[best].total))) or "No edition can serve this usage.")
+  return { text = own_text(x), html = section("compare", parts) }
+end
+
+function R.compare_row(x)
+  local d = { book = x.book, edition = x.edition, total = tostring(x.total), eligible = x.eligible,
+              reasons = x.reasons }
+  local text = text_table(COMPARE_HEADER, { { "1", d.book, d.edition, amount(d.total), d.eligible and "yes" or "no",
+    concat(d.reasons, "; ") } }, COMPARE_RIGHT)
+  return { text = text, html = section("compare", { html_table("imbill-compare", COMPARE_HEADER,
+    compare_rows({ d }), COMPARE_RIGHT) }) }
+end
+
+local UNIT = { dau = "DAU", mau = "MAU", groups = "groups" }
+
+function R.breakeven(x)
+  local d = data_of(x)
+  if not d then
+    d = { a = x.a, b = x.b, metric = x.metric, from = x.from, to = x.to, points = {} }
+    for i, p in ipairs(x.points) do
+      d.points[i] = { at = p.at, cheaper = p.cheaper, a_total = tostring(p.a_total), b_total = tostring(p.b_total) }
+    end
+  end
+  local unit = UNIT[d.metric] or tostring(d.metric)
+  local name = { a = d.a, b = d.b, equal = "equal" }
+  local rows, text_rows, says = {}, {}, {}
+  for i, p in ipairs(d.points) do
+    local cheaper = name[p.cheaper] or p.cheaper
+    rows[i] = { count(p.at), cheaper, amount(p.a_total), amount(p.b_total) }
+    text_rows[i] = rows[i]
+    says[#says + 1] = format("from %s %s on: %s", count(p.at), unit, cheaper == "equal" and "both cost the same"
+      or (cheaper .. " is cheaper"))
+  end
+  local header = { "from " .. unit, "cheaper", d.a, d.b }
+  local right = { true, false, true, true }
+  local title = format("%s against %s by %s, %s .. %s", d.a, d.b, unit, count(d.from), count(d.to))
+  local parts = { heading(title), html_table("imbill-breakeven", header, rows, right),
+                  para(esc(concat(says, "; ")), "color:#555") }
+  return { text = own_text(x) or (title .. "\n" .. text_table(header, text_rows, right)),
+           html = section("breakeven", parts) }
+end
+
+local function chart_html(doc)
+  local ok, c = pcall(M.chart, doc)
+  return ok and c.html or nil
+end
+
+function R.breakeven_table(x, opts)
+  local d = data_of(x)
+  local unit = UNIT[d.metric] or tostring(d.metric)
+  local rows = {}
+  for _, pr in ipairs(d.pairs) do
+    for k, pt in ipairs(pr.points) do
+      rows[#rows + 1] = { k == 1 and pr.a or "", k == 1 and pr.b or "", count(pt.at), pt.cheaper, amount(pt.a_total),
+                          amount(pt.b_total) }
+    end
+  end
+  local parts = {
+    heading("Break-even points by " .. unit, format("%s .. %s; %s", count(d.from), count(d.to),
+      concat(d.editions, ", "))),
+    html_table("imbill-breakeven", { "a", "b", "from " .. unit, "cheaper from there", "a total", "b total" }, rows,
+      { false, false, true, false, true, true }),
+  }
+  if opts.chart ~= false then
+    local ok, doc = pcall(function() return imbill.chart.cost_curves(x) end)
+    parts[#parts + 1] = ok and chart_html(doc) or nil
+  end
+  return { text = own_text(x), html = section("breakeven-table", parts) }
+end
+
+function R.cost_curve(x, opts)
+  local unit = UNIT[x.metric] or tostring(x.metric)
+  local rows = {}
+  for i, p in ipairs(x.points) do
+    rows[i] = { count(p.at), amount(p.total), p.kind == "linear" and "rises by the user to the next point"
+      or "constant to the next point" }
+  end
+  local header = { "from " .. unit, "total (USD)", "then" }
+  local right = { true, true, false }
+  local title = format("Cost curve of %s by %s, %s .. %s", x.edition, unit, count(x.from), count(x.to))
+  local parts = { heading(title), html_table("imbill-cost-curve", header, rows, right) }
+  if opts.chart ~= false then
+    local ok, doc = pcall(function()
+      -- cost_curves draws a break-even table; one curve and no pairs is one
+      local t = setmetatable({ metric = x.metric, from = x.from, to = x.to, editions = { x.edition }, pairs = {},
+                               curves = { x } }, { __index = {} })
+      return imbill.chart.cost_curves(t, { title = "Monthly cost of " .. x.edition .. " by " .. unit })
+    end)
+    parts[#parts + 1] = ok and chart_html(doc) or nil
+  end
+  return { text = title .. "\n" .. text_table(header, rows, right), html = section("cost-curve", parts) }
+end
+
+function R.projection(x)
+  local d = data_of(x)
+  local has_mau = false
+  for _, u in ipairs(d.usage or {}) do if u.mau then has_mau = true end end
+  local header, right = { "month", "peak DAU" }, { false, true }
+  if has_mau then header[#header + 1] = "MAU" right[#right + 1] = true end
+  for _, e in ipairs(d.editions) do header[#header + 1] = e.name right[#right + 1] = true end
+  header[#header + 1] = "best (on it all month)"
+  header[#header + 1] = "cheapest path"
+  local rows = {}
+  for j, month in ipairs(d.months) do
+    local u = d.usage[j] or {}
+    local row = { month, count(u.peak_dau) }
+    if has_mau then row[#row + 1] = count(u.mau) end
+    for _, e in ipairs(d.editions) do
+      local c = e.months[j]
+      local why = concat(c.reasons or {}, "; ")
+      if c.note then why = c.note .. (why ~= "" and ("; " .. why) or "") end
+      row[#row + 1] = { text = amount(c.total) .. (c.eligible and "" or "*"), muted = not c.eligible,
+                        title = why ~= "" and why or nil }
+    end
+    local b = d.best[j] or {}
+    row[#row + 1] = b.edition and (b.edition .. " " .. amount(b.total)) or (b.note or "none")
+    local st = d.path and d.path.steps[j]
+    row[#row + 1] = st and ((st.edition or "-") .. (st.change and (" (" .. st.change .. ")") or "")) or ""
+    rows[#rows + 1] = row
+  end
+  local tot = { "total", "" }
+  if has_mau then tot[#tot + 1] = "" end
+  for _, e in ipairs(d.editions) do
+    tot[#tot + 1] = { text = amount(e.total) .. ((e.eligible and e.legal ~= false) and "" or "*"),
+                      muted = not (e.eligible and e.legal ~= false), title = e.note }
+  end
+  tot[#tot + 1] = ""
+  tot[#tot + 1] = d.path and amount(d.path.total) or ""
+  tot.total = true
+  rows[#rows + 1] = tot
+  local facts = {}
+  if d.cheapest then
+    facts[#facts + 1] = format("Cheapest single edition: %s, %s USD.", d.cheapest.edition, amount(d.cheapest.total))
+  end
+  if d.path and d.path.total then
+    facts[#facts + 1] = format("Cheapest legal path (price book %s): %s USD with %d change%s.", d.path.book,
+      amount(d.path.total), d.path.changes, d.path.changes == 1 and "" or "s")
+  end
+  local parts = {
+    heading(format("Projection %s .. %s", d.months[1], d.months[#d.months]),
+      "USD per month; books " .. concat(d.books or {}, ", ")),
+    html_table("imbill-projection", header, rows, right),
+    para(esc("* cannot serve that month (limits or features) or not a legal choice; hover for the reasons"),
+      "color:#777;font-size:12px"),
+    para(esc(concat(facts, " "))),
+  }
+  return { text = own_text(x), html = section("projection", parts) }
+end
+
+function R.migration(x)
+  local d = data_of(x)
+  local rows = {}
+  for _, r in ipairs(d.rows) do
+    rows[#rows + 1] = { r.month, count(r.peak_dau), count(r.mau), amount(r.dau_plan), amount(r.mau_plan),
+                        signed(r.saving), signed(r.cumulative), r.cheaper }
+  end
+  rows[#rows + 1] = { "total", "", "", amount(d.dau_total), amount(d.mau_total), signed(d.difference), "", "",
+                      total = true }
+  local verdict = {}
+  if is_fn(x, "verdict") then
+    for line in tostring(x:verdict()):gmatch("[^\n]+") do
+      if not line:match("^WARNING: ") then verdict[#verdict + 1] = line end
+    end
+  else
+    verdict[1] = d.pays_off_from and ("Migration pays off from " .. d.pays_off_from .. ".")
+      or "Migration does not pay off within the horizon."
+    verdict[2] = d.best_month and ("Best month to migrate: " .. d.best_month .. ".") or "Best choice: do not migrate."
+  end
+  local parts = {
+    heading("Migration: " .. d.from .. " against " .. d.to, "(saving = DAU plan - MAU plan, USD)"),
+    html_table("imbill-migration", { "month", "peak DAU", "MAU", d.from, d.to, "saving", "cumulative", "cheaper" },
+      rows, { false, true, true, true, true, true, true, false }),
+  }
+  for _, v in ipairs(verdict) do parts[#parts + 1] = para(esc(v)) end
+  parts[#parts + 1] = '<p class="imbill-warning" style="margin:6px 0;' .. WARNING .. '">' .. esc(d.warning) .. "</p>"
+  return { text = own_text(x), html = section("migration", parts) }
+end
+
+function R.shadow(x)
+  local d = data_of(x)
+  local parts = { heading(format("Shadow pricing: price book %s against %s", d.base, d.shadow),
+    format("%s .. %s (USD)", d.months[1], d.months[#d.months])) }
+  for _, e in ipairs(d.editions) do
+    local rows = {}
+    for _, mo in ipairs(e.months) do
+      for i, l in ipairs(mo.lines) do
+        rows[#rows + 1] = { i == 1 and mo.month or "", { html = "<code>" .. esc(l.code) .. "</code>" }, amount(l.base),
+                            amount(l.shadow), signed(l.difference) }
+      end
+      rows[#rows + 1] = { "", "month total", amount(mo.base), amount(mo.shadow), signed(mo.difference), sub = true }
+    end
+    rows[#rows + 1] = { "total", e.edition, amount(e.base_total), amount(e.shadow_total), signed(e.difference),
+                        total = true }
+    parts[#parts + 1] = para(esc(format("%s: %s USD on %s, %s USD on %s, difference %s USD", e.edition,
+      amount(e.base_total), d.base, amount(e.shadow_total), d.shadow, signed(e.difference))))
+    parts[#parts + 1] = html_table("imbill-shadow", { "month", "line", d.base, d.shadow, "difference" }, rows,
+      { false, false, true, true, true })
+  end
+  return { text = own_text(x), html = section("shadow", parts) }
+end
+
+local function scenario_text(s)
+  if type(s) ~= "table" then return tostring(s or "") end
+  return format("%s, growth %s a month, start %s DAU: %s", tostring(s.edition), tostring(s.growth),
+    count(s.start_dau), s.total and amount(s.total) or "")
+end
+
+local function summary_columns(list)
+  local header = { "edition", "scenarios", "cheapest in" }
+  local right = { false, true, true }
+  local pcs = list[1] and list[1].percentiles or {}
+  header[#header + 1] = "min" right[#right + 1] = true
+  for _, p in ipairs(pcs) do header[#header + 1] = "p" .. tostring(p.p) right[#right + 1] = true end
+  for _, k in ipairs { "max", "mean" } do header[#header + 1] = k right[#right + 1] = true end
+  return header, right, pcs
+end
+
+local function summary_row(s, pcs, name)
+  local row = { name or s.edition or "all", count(s.n), s.wins and count(s.wins) or "", amount(s.min) }
+  for i in ipairs(pcs) do
+    local p = s.percentiles[i]
+    row[#row + 1] = p and amount(p.value) or ""
+  end
+  row[#row + 1] = amount(s.max)
+  row[#row + 1] = amount(s.mean)
+  return row
+end
+
+local function summaries(list, all, class)
+  local header, right, pcs = summary_columns(list)
+  local rows = {}
+  for _, s in ipairs(list) do rows[#rows + 1] = summary_row(s, pcs) end
+  if all then
+    local row = summary_row(all, pcs, "all editions")
+    row.total = true
+    rows[#rows + 1] = row
+  end
+  return html_table(class, header, rows, right), text_table(header, rows, right)
+end
+
+-- Percentiles shown for a grid: enough to read the spread, few enough that
+-- the table fits a notebook's width.
+M.GRID_PERCENTILES = { 5, 50, 95 }
+
+function R.grid(x, opts)
+  local pcs = opts.percentiles or M.GRID_PERCENTILES
+  local list, all = x:by_edition(pcs), x:summary(nil, pcs)
+  local html, text = summaries(list, all, "imbill-grid")
+  local parts = {
+    heading(tostring(x), "(totals over the months, USD)"), html,
+    para(esc("cheapest scenario: " .. scenario_text(all.argmin))),
+    para(esc("dearest scenario: " .. scenario_text(all.argmax))),
+  }
+  return { text = tostring(x) .. "\n" .. text .. "\ncheapest scenario: " .. scenario_text(all.argmin)
+    .. "\ndearest scenario: " .. scenario_text(all.argmax), html = section("grid", parts) }
+end
+
+function R.grid_editions(x)
+  local html, text = summaries(x, nil, "imbill-grid")
+  return { text = text, html = section("grid", { html }) }
+end
+
+function R.grid_summary(x)
+  local rows = { { "scenarios", count(x.n) }, { "min", amount(x.min) } }
+  for _, p in ipairs(x.percentiles) do rows[#rows + 1] = { "p" .. tostring(p.p), amount(p.value) } end
+  rows[#rows + 1] = { "max", amount(x.max) }
+  rows[#rows + 1] = { "mean", amount(x.mean) }
+  if x.edition then table.insert(rows, 1, { "edition", x.edition }) end
+  if x.wins then rows[#rows + 1] = { "cheapest in", count(x.wins) } end
+  local lines = {}
+  if x.argmin then lines[#lines + 1] = "cheapest scenario: " .. scenario_text(x.argmin) end
+  if x.argmax then lines[#lines + 1] = "dearest scenario: " .. scenario_text(x.argmax) end
+  local header = { "statistic", "value (USD)" }
+  local parts = { html_table("imbill-grid-summary", header, rows, { false, true }) }
+  for _, l in ipairs(lines) do parts[#parts + 1] = para(esc(l)) end
+  return { text = text_table(header, rows, { false, true }) .. (#lines > 0 and ("\n" .. concat(lines, "\n")) or ""),
+           html = section("grid", parts) }
+end
+
+function R.series(x)
+  local rows = {}
+  for _, m in ipairs(x:monthly()) do
+    rows[#rows + 1] = { m.month, m.complete and count(m.days) or (count(m.days) .. " of " .. count(m.days_in_month)),
+                        count(m.peak_dau), m.peak_dau_day, count(m.groups_peak), m.groups_peak_day,
+                        m.mau and count(m.mau) or "-" }
+  end
+  local header = { "month", "days", "peak DAU", "peak DAU on", "peak groups", "peak groups on", "MAU" }
+  local right = { false, true, true, false, true, false, true }
+  local text = tostring(x)
+  return { text = text .. "\n" .. text_table(header, rows, right),
+           html = section("series", { heading(text), html_table("imbill-series", header, rows, right) }) }
+end
+
+local function charge_text(c, per_user)
+  if not c or c.block == 0 then return "-" end
+  if c.block == 1 or per_user then return format("over %s: %s each", count(c.free), amount(c.price)) end
+  return format("over %s: %s per %s", count(c.free), amount(c.price), count(c.block))
+end
+
+local function edition_row(ed)
+  local feats = {}
+  for f, on in pairs(ed.features or {}) do if on then feats[#feats + 1] = f end end
+  table.sort(feats)
+  local ch = ed.charges or {}
+  return { ed.id, amount(ed.monthly_fee), ed.free and "yes" or "no", charge_text(ch.dau), charge_text(ch.groups),
+           charge_text(ch.mau), concat(feats, ", ") }
+end
+
+local EDITION_HEADER = { "edition", "monthly fee", "free", "DAU", "groups", "MAU", "features" }
+local EDITION_RIGHT = { false, true, false, false, false, false, false }
+
+function R.book(x)
+  local rows = {}
+  for _, id in ipairs(x:editions()) do rows[#rows + 1] = edition_row(x:edition(id)) end
+  local text = tostring(x)
+  return { text = text .. "\n" .. text_table(EDITION_HEADER, rows, EDITION_RIGHT),
+           html = section("book", { heading(text), html_table("imbill-book", EDITION_HEADER, rows, EDITION_RIGHT) }) }
+end
+
+function R.edition(x)
+  local rows = { edition_row(x) }
+  local lim = {}
+  for _, k in ipairs(sorted_keys(x.limits or {})) do lim[#lim + 1] = { k, count(x.limits[k]) } end
+  local parts = { heading(tostring(x)), html_table("imbill-book", EDITION_HEADER, rows, EDITION_RIGHT) }
+  if #lim > 0 then parts[#parts + 1] = html_table("imbill-limits", { "limit", "value" }, lim, { false, true }) end
+  return { text = tostring(x) .. "\n" .. text_table(EDITION_HEADER, rows, EDITION_RIGHT)
+    .. (#lim > 0 and ("\n" .. text_table({ "limit", "value" }, lim, { false, true })) or ""),
+    html = section("edition", parts) }
+end
+
+function R.table(x, opts)
+  -- an object that says what it is (a __tostring) is shown as that text
+  local own = own_text(x)
+  if own then return { text = own } end
+  local n = sequence_length(x)
+  -- an array of results: each shown as itself, one after the other
+  if n and n > 0 then
+    local all = true
+    for i = 1, n do
+      local k = M.kind(x[i])
+      if k == "table" or k == "value" or k == "text" or k == "money" then all = false break end
+    end
+    if all then
+      local texts, htmls = {}, {}
+      for i = 1, n do
+        local b = M.bundle(x[i])
+        texts[i] = b["text/plain"]
+        htmls[i] = b["text/html"] or ("<pre>" .. esc(b["text/plain"]) .. "</pre>")
+      end
+      return { text = concat(texts, "\n\n"), html = concat(htmls, "\n") }
+    end
+  end
+  return { text = plain_text(x, opts.columns),
+           html = section("plain", { plain_html(x, 0, {}, opts.columns) }) }
+end
+
+--- x as a MIME bundle: { ["text/plain"] = ..., ["text/html"] = ...,
+-- ["image/svg+xml"] = ... } (the last two where they apply), and its kind.
+-- opts.chart = false leaves the chart out of break-even tables and cost
+-- curves; opts.columns names (and orders) the columns of a list of records;
+-- opts.percentiles chooses a grid's percentiles (default 5, 50, 95).
+-- A result that cannot be drawn as a table falls back to its text.
+function M.bundle(x, opts)
+  opts = opts or {}
+  local kind = M.kind(x)
+  local ok, r = pcall(R[kind], x, opts)
+  if not ok or type(r) ~= "table" then
+    M.last_error = r
+    kind = "value"
+    r = { text = own_text(x) or (type(x) == "table" and plain_text(x)) or tostring(x) }
+  end
+  local b = { ["text/plain"] = r.text or own_text(x) or tostring(x) }
+  if r.html then b["text/html"] = r.html end
+  if r.svg then b["image/svg+xml"] = r.svg end
+  if r.markdown then b["text/markdown"] = r.markdown end
+  return b, kind
+end
+
+-- Raw content --------------------------------------------------------------------
+
+local function raw(render) return setmetatable({ render = render }, Raw) end
+
+local function strip_tags(s)
+  return unescape((s:gsub("<[Bb][Rr]%s*/?>", "\n"):gsub("</[Pp]>", "\n"):gsub("<[^>]*>", "")))
+end
+
+--- HTML given as is (the caller escapes what it puts in).
+function M.html(s) return raw { html = tostring(s), text = strip_tags(tostring(s)) } end
+
+--- Markdown, rendered by the notebook.
+function M.markdown(s) return raw { markdown = tostring(s), text = tostring(s) } end
+
+--- Text shown as it is, never as a table.
+function M.text(s) return raw { text = tostring(s) } end
+
+--- SVG text, or an imbill.chart document, as a chart.
+function M.svg(s) return raw(M.chart(s)) end
+
+return M

@@ -1,0 +1,297 @@
+--- The Lua side of the imbill Jupyter kernel (notebook/imbill_kernel).
+--
+-- The Python kernel is a bridge: it hands each cell's code to session:run
+-- and publishes what comes back.  Everything about Lua happens here: which
+-- code is an expression whose value is shown, print and io.write going to
+-- the cell's output as they happen, display(), errors reported with the Lua
+-- message first, and interrupts.
+--
+-- Interrupts.  Jupyter interrupts a kernel with SIGINT; Python only runs its
+-- handler when Python code runs, and LuaJIT never calls a debug hook from a
+-- compiled trace.  So during a cell a count hook calls bridge.poll (Python)
+-- at most every 50 ms of CPU time or 100,000 instructions, and each cell's
+-- own functions are kept out of the JIT (jit.off(chunk, true)), so a busy
+-- loop written in a cell reaches the hook.  imbill's own code stays compiled.
+-- A grid works in C, a chunk of scenarios per call, so the cell's
+-- imbill.grid, imbill.project and imbill.migration also check at each
+-- progress report.  Once interrupted, every later instruction raises, so a
+-- pcall in the cell cannot swallow the interrupt.
+local display = require "imbill.report.display"
+
+local M = {}
+
+local unpack = rawget(table, "unpack") or rawget(_G, "unpack")
+local load = load
+local jit = rawget(_G, "jit")
+local clock = os.clock
+
+local function pack(...) return { n = select("#", ...), ... } end
+
+M.HOOK_COUNT = 1000     -- instructions between two hook calls
+M.POLL_CPU = 0.05       -- seconds of CPU time between two polls
+M.POLL_HOOKS = 100      -- hook calls between two polls, whatever the clock says
+
+-- A chunk from source in env: Lua 5.2+ load, or LuaJIT's (which takes the
+-- same arguments).
+local function compile(code, name, env)
+  return load(code, name, "t", env)
+end
+
+-- How a cell runs: as an expression list (its values are shown), as
+-- statements followed by a last line that is an expression (that line's
+-- values are shown), or as plain statements.  The last line only counts
+-- when the lines before it compile on their own and it does not start with
+-- "(" or "[" (which could continue the line before it).
+function M.chunk(code, name, env)
+  local f = compile("return " .. code, name, env)
+  if f then return f end
+  local body, last = code:match("^(.*\n)([^\n]*%S[^\n]*)%s*$")
+  if body and not last:match("^%s*[%(%[]") and not last:match("^%s*%-%-") and compile(body, name, env)
+    and compile("return " .. last, name, env) then
+    f = compile(body .. "return " .. last, name, env)
+    if f then return f end
+  end
+  return compile(code, name, env)
+end
+
+-- Names a cell declares local at its top level (a line starting "local"),
+-- for the hint when a later cell finds them nil.
+local function top_locals(code)
+  local names = {}
+  for line in (code .. "\n"):gmatch("([^\n]*)\n") do
+    local list = line:match("^local%s+([%a_][%w_%s,]*)")
+    if list and not line:match("^local%s+function") then
+      for n in list:gmatch("[%a_][%w_]*") do names[n] = true end
+    else
+      local fn = line:match("^local%s+function%s+([%a_][%w_]*)")
+      if fn then names[fn] = true end
+    end
+  end
+  return names
+end
+
+local function write_all(bridge, stream, ...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do
+    local v = select(i, ...)
+    if type(v) ~= "string" and type(v) ~= "number" then
+      error(string.format("bad argument #%d to 'write' (string expected, got %s)", i, type(v)), 3)
+    end
+    parts[i] = tostring(v)
+  end
+  bridge.write(stream, table.concat(parts))
+end
+
+--- session(bridge, opts): bridge = { write = function(stream, text),
+-- publish = function(bundle), poll = function() -> true when interrupted };
+-- opts.env is the table cells run in (default the global table).  Puts
+-- imbill, display, print and io.write into env.
+function M.session(bridge, opts)
+  opts = opts or {}
+  local env = opts.env or _G
+  local S = { count = 0, locals = {}, interrupted = false }
+  local lib = require "imbill"
+
+  local function show(x, o)
+    local b = display.bundle(x, o)
+    bridge.publish(b)
+  end
+  env.display = setmetatable({
+    html = function(s) show(display.html(s)) end,
+    markdown = function(s) show(display.markdown(s)) end,
+    text = function(s) show(display.text(s)) end,
+    svg = function(s) show(display.svg(s)) end,
+    bundle = display.bundle,
+  }, { __call = function(_, x, o) show(x, o) end })
+
+  env.print = function(...)
+    local n = select("#", ...)
+    local parts = {}
+    for i = 1, n do parts[i] = tostring((select(i, ...))) end
+    bridge.write("stdout", table.concat(parts, "\t") .. "\n")
+  end
+  -- io.write returns a file, so io.write(a):write(b) keeps working
+  local stdout = setmetatable({}, { __tostring = function() return "file (the cell's output)" end })
+  function stdout.write(_, ...)
+    write_all(bridge, "stdout", ...)
+    return stdout
+  end
+  function stdout.flush() return stdout end
+  local iolib = env.io or io
+  iolib.write = function(...) return stdout.write(stdout, ...) end
+
+  local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
+  local last, hooks = clock(), 0
+  local handler
+  local function hook()
+    if S.interrupted then
+      -- every instruction raises from now on, so the error also escapes a
+      -- loop around pcall; only the error handler itself is let run
+      if debug.getinfo(2, "f").func ~= handler then error(INTERRUPT, 2) end
+      return
+    end
+    hooks = hooks + 1
+    local now = clock()
+    if now - last >= M.POLL_CPU or hooks >= M.POLL_HOOKS then
+      last, hooks = now, 0
+      if bridge.poll() then
+        S.interrupted = true
+        debug.sethook(hook, "", 1)
+        error(INTERRUPT, 2)
+      end
+    end
+  end
+
+  -- A poll at most every POLL_CPU, for places that are not instructions.
+  local function checkpoint()
+    if S.interrupted then error(INTERRUPT, 2) end
+    local now = clock()
+    if now - last >= M.POLL_CPU then
+      last, hooks = now, 0
+      if bridge.poll() then
+        S.interrupted = true
+        debug.sethook(hook, "", 1)
+        error(INTERRUPT, 2)
+      end
+    end
+  end
+
+  -- A grid spends its time in C, a chunk of scenarios per call, with too few
+  -- instructions in between for the count hook; its progress callback runs
+  -- after every chunk, so the cell's imbill.grid (and project, migration)
+  -- passes one that checks for an interrupt, then calls the cell's own.
+  local function with_checkpoints(f)
+    return function(p, ...)
+      if type(p) ~= "table" or (p.progress ~= nil and type(p.progress) ~= "function") then return f(p, ...) end
+      local q, user = {}, p.progress
+      for k, v in pairs(p) do q[k] = v end
+      q.progress = function(...)
+        checkpoint()
+        if user then return user(...) end
+      end
+      return f(q, ...)
+    end
+  end
+  env.imbill = setmetatable({ grid = with_checkpoints(lib.grid), project = with_checkpoints(lib.project),
+                              migration = with_checkpoints(lib.migration) }, { __index = lib, __newindex = lib })
+
+  -- The message first, then where it happened in the notebook's cells
+  -- (frames inside imbill and the kernel are left out: the message already
+  -- names the imbill function and field).
+  function handler(e)
+    debug.sethook()
+    local msg = tostring(e)
+    local frames = {}
+    local tb = debug.traceback("", 2)
+    for line in tb:gmatch("[^\n]+") do
+      local where = line:match("^%s*(cell%[%d+%]:%d+:.*)$")
+      if where then frames[#frames + 1] = "  at " .. where end
+    end
+    return { msg = msg, frames = frames }
+  end
+
+  local function results(...)
+    local out = {}
+    for i = 1, select("#", ...) do
+      local v = select(i, ...)
+      if v ~= nil then
+        local okb, b = pcall(display.bundle, v)
+        out[#out + 1] = okb and b or { ["text/plain"] = tostring(v) }
+      end
+    end
+    return out
+  end
+
+  local function failure(ename, msg, frames)
+    local tb = { msg }
+    for _, f in ipairs(frames or {}) do tb[#tb + 1] = f end
+    return { ok = false, ename = ename, evalue = msg, traceback = tb }
+  end
+
+  --- Runs one cell: { ok = true, values = { bundle, ... } } or { ok = false,
+  -- ename =, evalue =, traceback = { lines } }.
+  function S.run(code, n)
+    S.count = n or (S.count + 1)
+    local name = "=cell[" .. tostring(S.count) .. "]"
+    local f, err = M.chunk(code, name, env)
+    if not f then return failure("SyntaxError", tostring(err)) end
+    if jit then jit.off(f, true) end
+    S.interrupted = false
+    last, hooks = clock(), 0
+    debug.sethook(hook, "", M.HOOK_COUNT)
+    local packed = pack(xpcall(f, handler))
+    debug.sethook()
+    pcall(function() iolib.stdout:flush() end)
+    local interrupted = S.interrupted
+    S.interrupted = false
+    if not packed[1] then
+      local e = packed[2]
+      -- an error inside the handler itself (a stack overflow) arrives bare
+      if type(e) ~= "table" or type(e.msg) ~= "string" then e = { msg = tostring(e), frames = {} } end
+      if interrupted then
+        return failure("KeyboardInterrupt", "KeyboardInterrupt: the cell was interrupted", e.frames)
+      end
+      local msg = e.msg
+      local g = msg:match("global '([%a_][%w_]*)'")
+      if g and S.locals[g] then
+        e.frames[#e.frames + 1] = string.format("hint: %s was declared local in cell[%d]; a local lives only in"
+          .. " its cell, so give it without 'local' to keep it for later cells", g, S.locals[g])
+      end
+      -- imbill refuses bad input with a message naming the function
+      local ename = msg:match("^imbill[%w_%.]*: ") and "ImbillError" or "LuaError"
+      return failure(ename, msg, e.frames)
+    end
+    for k in pairs(top_locals(code)) do S.locals[k] = S.count end
+    return { ok = true, values = results(unpack(packed, 2, packed.n)) }
+  end
+
+  -- Names visible from `base` (a table): its keys and, for objects, the
+  -- methods of its metatable's __index table.
+  local function names_of(base)
+    local out, seen = {}, {}
+    local function add(t)
+      if type(t) ~= "table" then return end
+      for k in pairs(t) do
+        if type(k) == "string" and not seen[k] then seen[k] = true out[#out + 1] = k end
+      end
+    end
+    if type(base) == "table" then add(base) end
+    local mt = getmetatable(base)
+    if type(mt) == "table" and type(mt.__index) == "table" then add(mt.__index) end
+    return out
+  end
+
+  --- Completions for the text before the cursor: the matches and the length
+  -- in bytes of the name they replace.
+  function S.complete(before)
+    local chain = before:match("[%a_][%w_%.:]*$") or ""
+    local path, sep, stem = chain:match("^(.*)([%.:])([%w_]*)$")
+    local base = env
+    if path then
+      for part in path:gmatch("[^%.:]+") do
+        local okp, v = pcall(function() return base[part] end)
+        if not okp or v == nil then return {}, #stem end
+        base = v
+      end
+    else
+      stem = chain
+    end
+    local matches = {}
+    for _, k in ipairs(names_of(base)) do
+      if k:sub(1, #stem) == stem and (sep ~= ":" or type(base[k]) == "function") then matches[#matches + 1] = k end
+    end
+    if not path then
+      for _, kw in ipairs { "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
+                            "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while" } do
+        if #stem > 0 and kw:sub(1, #stem) == stem then matches[#matches + 1] = kw end
+      end
+    end
+    table.sort(matches)
+    return matches, #stem
+  end
+
+  return S
+end
+
+return M

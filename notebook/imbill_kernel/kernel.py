@@ -1,0 +1,175 @@
+"""The imbill Jupyter kernel: Lua cells on LuaJIT (through lupa), imbill loaded.
+
+This file is only the bridge between Jupyter's messages and the Lua session
+in lua/imbill/report/kernel.lua.  That session decides everything about Lua:
+what a cell's value is, how print and display() reach the notebook, how an
+error reads, and when a cell stops on an interrupt.  Here we hand it the
+code, give it three callbacks (write, publish, poll) and turn its answers
+into Jupyter replies.
+
+Interrupts: Jupyter sends SIGINT.  While a cell runs, our handler only sets a
+flag; the Lua session's debug hook asks for it through poll().  Python runs
+signal handlers between bytecodes, and poll() is Python code, so the flag is
+set by the time poll() reads it.
+"""
+
+import os
+import re
+import signal
+import sys
+
+from ipykernel.kernelbase import Kernel
+
+from . import __version__, find_top
+
+
+def _text(v):
+    # Lua strings arrive as bytes (the runtime has no encoding): decode them
+    # leniently, since a cell may print bytes that are not UTF-8.
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return "" if v is None else str(v)
+
+
+def _seq(t):
+    """A Lua sequence as a Python list, in order."""
+    return [t[i] for i in range(1, len(t) + 1)] if t is not None else []
+
+
+class ImbillKernel(Kernel):
+    implementation = "imbill"
+    implementation_version = __version__
+    language = "lua"
+    language_version = "5.1"
+    language_info = {
+        "name": "lua",
+        "version": "5.1",
+        "mimetype": "text/x-lua",
+        "file_extension": ".lua",
+        "codemirror_mode": "lua",
+        "pygments_lexer": "lua",
+    }
+    help_links = []
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._interrupted = False
+        self._silent = False
+        self._start_error = None
+        self.top = find_top()
+        self.banner = "imbill kernel %s: Lua on LuaJIT with imbill loaded (%s)" % (__version__, self.top)
+        try:
+            self._start_lua()
+        except Exception as e:  # shown in every cell instead of a dead kernel
+            self.log.exception("imbill kernel: Lua did not start")
+            # the Lua message without lupa's chunk name and stack traceback
+            lines = _text(e.args[0] if e.args else e).split("\n")
+            lines = lines[:next((i for i, l in enumerate(lines) if l.startswith("stack traceback")), len(lines))]
+            lines[0] = "imbill kernel: imbill did not load from %s: %s" % (
+                self.top, re.sub(r'^\[string "[^"]*"\]:\d+: ', "", lines[0]))
+            so = os.path.join(self.top, "build", "jit", "imbill", "core.so")
+            if not os.path.exists(so):
+                lines.insert(1, "%s is missing: run `make all` in %s (or set IMBILL_TOP)" % (so, self.top))
+            self._start_error = [l.replace("\t", "  ") for l in lines]
+
+    def _start_lua(self):
+        import lupa
+
+        self._lua = lupa.LuaRuntime(encoding=None, register_eval=False, register_builtins=False)
+        paths = self._lua.eval(
+            b"function(lua, c)"
+            b"  package.path = lua .. '/?.lua;' .. lua .. '/?/init.lua;' .. package.path"
+            b"  package.cpath = c .. '/?.so;' .. package.cpath"
+            b"  python = nil"  # cells see plain LuaJIT plus imbill, not lupa's bridge
+            b" end"
+        )
+        paths(os.path.join(self.top, "lua").encode(), os.path.join(self.top, "build", "jit").encode())
+        start = self._lua.eval(
+            b"function(w, p, q)"
+            b"  return require('imbill.report.kernel').session({ write = w, publish = p, poll = q })"
+            b" end"
+        )
+        self._cells = start(self._write, self._publish, self._poll)
+
+    # callbacks from Lua -------------------------------------------------------
+
+    def _write(self, stream, text):
+        if not self._silent:
+            (sys.stderr if _text(stream) == "stderr" else sys.stdout).write(_text(text))
+
+    def _bundle(self, b):
+        return {_text(k): _text(v) for k, v in b.items()}
+
+    def _publish(self, bundle):
+        if self._silent:
+            return
+        # whatever was printed before the display comes before it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.send_response(self.iopub_socket, "display_data", {"data": self._bundle(bundle), "metadata": {}})
+
+    def _poll(self):
+        return self._interrupted
+
+    def _on_sigint(self, signum, frame):
+        self._interrupted = True
+
+    # Jupyter requests ---------------------------------------------------------
+
+    def set_parent(self, ident, parent, channel="shell"):
+        # IPython's shell tells the output streams which request they answer;
+        # without a shell we do, or print output would belong to no cell
+        super().set_parent(ident, parent, channel)
+        if channel == "shell":
+            for stream in (sys.stdout, sys.stderr):
+                if hasattr(stream, "set_parent"):
+                    stream.set_parent(parent)
+
+    def _error(self, ename, evalue, traceback):
+        if not self._silent:
+            self.send_response(self.iopub_socket, "error",
+                               {"ename": ename, "evalue": evalue, "traceback": traceback})
+        return {"status": "error", "execution_count": self.execution_count,
+                "ename": ename, "evalue": evalue, "traceback": traceback}
+
+    def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False):
+        # Our SIGINT handler stays for the whole request: an interrupt that
+        # comes after the Lua code has finished is ignored, where ipykernel's
+        # default handler would raise and leave the request without a reply.
+        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            return self._execute(code, silent)
+        except Exception as e:  # a bridge failure: the message, never a Python traceback
+            self.log.exception("imbill kernel: the cell failed in the bridge")
+            msg = "imbill kernel: %s" % _text(e.args[0] if getattr(e, "args", None) else e)
+            return self._error("KernelError", msg, [msg])
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _execute(self, code, silent):
+        self._silent = silent
+        if self._start_error:
+            return self._error("ImportError", self._start_error[0], self._start_error)
+        self._interrupted = False
+        r = self._cells.run(code.encode("utf-8"), self.execution_count)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if not r[b"ok"]:
+            return self._error(_text(r[b"ename"]), _text(r[b"evalue"]), [_text(x) for x in _seq(r[b"traceback"])])
+        values = [self._bundle(b) for b in _seq(r[b"values"])]
+        if not silent:
+            for i, data in enumerate(values):
+                if i + 1 < len(values):
+                    self.send_response(self.iopub_socket, "display_data", {"data": data, "metadata": {}})
+                else:
+                    self.send_response(self.iopub_socket, "execute_result",
+                                       {"execution_count": self.execution_count, "data": data, "metadata": {}})
+        return {"status": "ok", "execution_count": self.execution_count, "payload": [], "user_expressions": {}}
+
+    def do_complete(self, code, cursor_pos):
+        if self._start_error:
+            return {"status": "ok", "matches": [], "cursor_start": cursor_pos, "cursor_end": cursor_pos,
+                    "metadata": {}}
+        matches, nbytes = self._cells.complete(code[:cursor_pos].encode("utf-8"))
+        return {"status": "ok", "matches": [_text(m) for m in _seq(matches)],
+                "cursor_start": cursor_pos - int(nbytes), "cursor_end": cursor_pos, "metadata": {}}

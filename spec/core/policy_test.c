@@ -1,0 +1,74 @@
+/* The edition-change policy and the plan fee: the worked examples of
+ * docs/rules.md, "Plan fee". */
+#include "ctest.h"
+#include "imbill.h"
+
+static int32_t day(int y, int m, int d) {
+  int32_t v = 0;
+  imb_days_from_civil(y, m, d, &v);
+  return v;
+}
+
+static const imb_policy P2020 = { 1, 2147483647 };
+static const imb_policy P2022 = { 0, IMB_NO_DAY };
+
+/* 2020 pro first activated 2021-03-10, back to trial, pro again 2021-04-16:
+ * April is charged by day, 149.99 x 15 / 30 = 75.00. */
+static void a_re_upgrade_is_charged_by_day(void) {
+  imb_span spans[2] = { { IMB_NO_DAY, 0, 1, 0 }, { day(2021, 4, 16), 1, 0, 149990000 } };
+  imb_fee_line out[2];
+  int n;
+  imb_change_verdict v;
+  CHECK_EQ(imb_month_fees(&P2020, 2021 * 12 + 3, spans, 2, day(2021, 3, 10), out, &n, &v), IMB_OK);
+  CHECK_EQ(v, IMB_CH_OK);
+  CHECK_EQ(n, 2);
+  CHECK_EQ(out[0].kind, IMB_FEE_FREE_EDITION);
+  CHECK_EQ(out[1].kind, IMB_FEE_BY_DAY);
+  CHECK_EQ(out[1].days, 15);
+  CHECK_EQ(out[1].cents, 7500);
+}
+
+static void the_first_activation_month_is_free_in_2020(void) {
+  imb_span spans[1] = { { IMB_NO_DAY, 0, 0, 149990000 } };
+  imb_fee_line out[1];
+  int n;
+  imb_change_verdict v;
+  CHECK_EQ(imb_month_fees(&P2020, 2021 * 12 + 2, spans, 1, day(2021, 3, 10), out, &n, &v), IMB_OK);
+  CHECK_EQ(n, 1);
+  CHECK_EQ(out[0].kind, IMB_FEE_ACTIVATION);
+  CHECK_EQ(out[0].cents, 0);
+  CHECK_EQ(out[0].from, day(2021, 3, 10));
+}
+
+/* 2021 pro activated 2022-11-10, after the 2022-10-18 switch: 449.99 x 21/30. */
+static void from_the_switch_an_activation_is_charged_by_day(void) {
+  imb_policy p2021 = { 0, day(2022, 10, 18) };
+  imb_span spans[1] = { { IMB_NO_DAY, 0, 0, 449990000 } };
+  imb_fee_line out[1];
+  int n;
+  imb_change_verdict v;
+  CHECK_EQ(imb_month_fees(&p2021, 2022 * 12 + 10, spans, 1, day(2022, 11, 10), out, &n, &v), IMB_OK);
+  CHECK_EQ(out[0].kind, IMB_FEE_BY_DAY);
+  CHECK_EQ(out[0].cents, 31499);
+}
+
+static void one_change_a_month_and_no_return_to_free_where_forbidden(void) {
+  imb_span hist[2] = { { IMB_NO_DAY, 0, 1, 0 }, { day(2023, 3, 5), 1, 0, 399000000 } };
+  imb_span to_premium = { day(2023, 3, 20), 2, 0, 699000000 };
+  imb_span to_free = { day(2023, 4, 1), 0, 1, 0 };
+  CHECK_EQ(imb_change_check(&P2022, hist, 2, day(2023, 3, 5), day(2023, 3, 20), &to_premium), IMB_CH_TWICE);
+  CHECK_EQ(imb_change_check(&P2022, hist, 2, day(2023, 3, 5), day(2023, 4, 1), &to_free), IMB_CH_NO_RETURN);
+  CHECK_EQ(imb_change_check(&P2020, hist, 2, day(2023, 3, 5), day(2023, 4, 1), &to_free), IMB_CH_OK);
+  to_premium.from = day(2023, 4, 2);
+  CHECK_EQ(imb_change_check(&P2022, hist, 2, day(2023, 3, 5), day(2023, 4, 2), &to_premium), IMB_CH_OK);
+}
+
+CTEST_SUITE(policy_tests) = {
+  { "policy: a re-upgrade in a later month than the first activation is charged by day (2020)",
+    a_re_upgrade_is_charged_by_day },
+  { "policy: the first paid activation's month has no plan fee in 2020", the_first_activation_month_is_free_in_2020 },
+  { "policy: from 2022-10-18 a 2021 activation is charged by day", from_the_switch_an_activation_is_charged_by_day },
+  { "policy: one change a month; no return to a free edition in 2022; 2020 allows it",
+    one_change_a_month_and_no_return_to_free_where_forbidden },
+  { NULL, NULL },
+};

@@ -1,0 +1,367 @@
+-- Hostile input to the public API, one spec for each thing the API fuzzer
+-- (fuzz/api/fuzz.lua) found: every error is an imbill error object that names
+-- the public function, the field and a bounded, escaped value; nothing of the
+-- caller's runs while a message is made; forged objects are not imbill's; a
+-- failed call leaves the meter as it was.
+local H = require "helper"
+local imbill = H.imbill
+local errors = require "imbill.internal.errors"
+
+local T0 = 1614556800 -- 2021-03-01T00:00:00Z
+
+-- The error f raised, checked to be an imbill error object.
+local function err(f, ...)
+  local ok, e = pcall(f, ...)
+  assert(not ok, "expected an error, got none")
+  assert(errors.is(e), "expected an imbill error object, got " .. type(e) .. ": " .. tostring(e))
+  return tostring(e), e
+end
+
+local function no_control(s)
+  assert(not s:find("[%c\127]"), "control bytes in: " .. s)
+  return s
+end
+
+local function tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p '" .. d .. "'"))
+  return d
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function closed_meter()
+  local m = imbill.meter { book = "2020", edition = "pro" }
+  getmetatable(m).__gc(m)
+  return m
+end
+
+describe("hostile API input", function()
+  describe("money", function()
+    it("raises error objects named imbill.money, the field apart", function()
+      local s, e = err(imbill.money, "1e5")
+      assert.equals("imbill.money: amount: not an amount: '1e5' (malformed)", s)
+      assert.equals("imbill.money", e.fn)
+      s, e = err(function() return imbill.money("1") + {} end)
+      assert.equals("imbill.money", e.fn)
+      assert.equals("right operand", e.field)
+      assert.matches("^imbill.money: right operand: expected an amount", s)
+      assert.matches("^imbill.money: left operand of ..: expected a string",
+        err(function() return {} .. imbill.money("1") end))
+      assert.equals("imbill.money: sum does not fit in 64 bits",
+        (err(function() return imbill.money("9223372036854.775807") + 1 end)))
+    end)
+
+    it("names imbill.money.sum and the list element", function()
+      assert.equals("imbill.money.sum: list: expected a table, got nil", (err(imbill.money.sum, nil)))
+      assert.equals("imbill.money.sum: list[2]: not an amount: 'x' (malformed)", (err(imbill.money.sum, { 1, "x" })))
+      assert.matches("^imbill.money.sum: sum does not fit",
+        err(imbill.money.sum, { "9223372036854.775807", "1" }))
+      assert.equals("imbill.money.pretty: m: expected money, got 5", (err(imbill.money.pretty, 5)))
+    end)
+
+    it("sums the values a list holds: no __index or __len of the caller's runs", function()
+      local list = setmetatable({ "1.5", "2" }, {
+        __index = function() error("an __index ran") end,
+        __len = function() return 2 ^ 40 end,
+      })
+      assert.equals("3.50", tostring(imbill.money.sum(list)))
+    end)
+
+    it("shows money in a message by its amount", function()
+      assert.matches("got 1.50$", err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03",
+        peak_dau = imbill.money("1.5") }))
+    end)
+  end)
+
+  describe("messages", function()
+    it("print without running the value's metamethods (an __eq that raises)", function()
+      local m = imbill.meter { book = "2020", edition = "pro" }
+      local v = setmetatable({}, { __eq = function() error("an __eq ran") end,
+                                   __tostring = function() error("a __tostring ran") end })
+      assert.equals("meter:login: user: expected a non-empty string id, got table", (err(m.login, m, v, T0)))
+      assert.equals("imbill.money: amount: expected an amount (money, decimal string or number), got table",
+        (err(imbill.money, v)))
+    end)
+
+    it("show an unknown key bounded and escaped, never through its __tostring", function()
+      local s = no_control(err(imbill.invoice, { ["\27[31mred"] = 1 }))
+      assert.matches('^imbill.invoice: "\\x1b%[31mred": unknown field', s)
+      s = err(imbill.meter, { [string.rep("k", 1000000)] = 1 })
+      assert.matches('^imbill.meter: "kkkk+..." %(1000000 bytes%): unknown field', s)
+      assert.is_true(#s < 600)
+      local key = setmetatable({}, { __tostring = function() error("a __tostring ran") end })
+      assert.matches("^imbill.invoice: table: unknown field", err(imbill.invoice, { [key] = 1 }))
+      assert.matches("^imbill.invoice: 1.5: unknown field", err(imbill.invoice, { [1.5] = 1 }))
+    end)
+
+    it("read an options table's keys raw: a __pairs of the caller's does not run", function()
+      local u = setmetatable({ book = "2020", edition = "pro", month = "2021-03", peak_dau = 1 },
+        { __pairs = function() error("a __pairs ran") end })
+      assert.equals("149.99", tostring(imbill.invoice(u).total))
+    end)
+
+    it("read data tables raw, as LuaJIT does: no __pairs, __len or __index of the caller's runs", function()
+      local liar = function(t) return setmetatable(t, {
+        __pairs = function() return 5 end, __len = function() return "x" end,
+        __index = function() return "av_unlimited" end }) end
+      -- a book's edits, limits and charges
+      local w = imbill.book { base = "2020", editions = liar { pro = liar { monthly_fee = "129.99",
+        limits = liar { accounts = 5 }, dau = liar { price = "1" } } }, remove = liar { "trial" } }
+      assert.equals("129.99", tostring(w:edition("pro").monthly_fee))
+      assert.equals(5, w:edition("pro").limits.accounts)
+      assert.is_false(w:has_edition("trial"))
+      -- an invoice's daily series, change list and add-ons
+      local dau = {}
+      for i = 1, 31 do dau[i] = 10001 end
+      local inv = imbill.invoice { book = "2020", edition = "pro", month = "2021-03", dau = liar(dau),
+        change = liar { { on = "2021-03-20", to = "flagship" } }, addons = liar { "members_per_group" } }
+      local codes = {}
+      for i, l in ipairs(inv.lines) do codes[i] = l.code end
+      assert.same({ "plan_fee", "plan_fee", "dau_overage", "group_overage", "addon" }, codes)
+      assert.matches("^peak DAU 10,001 %(2021%-03%-01%) over 10,000 free", inv.lines[3].note)
+      -- a meter's add-ons: one listed, none made up by __index
+      local m = imbill.meter { book = "2020", edition = "pro", addons = liar {} }
+      assert.same({}, m:addons())
+    end)
+
+    it("show a field made from the caller's data escaped (a log's name)", function()
+      local d = tmpdir()
+      local path = d .. "/bad.csv"
+      local f = assert(io.open(path, "wb"))
+      f:write("when,what\n")
+      f:close()
+      local s = err(imbill.replay.run, { path = path, book = "2020", edition = "pro", name = "log\nname" })
+      no_control(s)
+      assert.matches('^imbill.replay.run: "log\\nname:1": header: column 1: unknown column', s)
+      os.remove(path)
+      os.remove(d)
+    end)
+  end)
+
+  describe("dates", function()
+    it("raise error objects naming the function", function()
+      assert.equals("book:in_force: date: malformed date 'x' (expected YYYY-MM-DD)",
+        (err(imbill.book("2020").in_force, imbill.book("2020"), "x")))
+      assert.equals('imbill.book_at: date: expected a date "YYYY-MM-DD", got 5', (err(imbill.book_at, 5)))
+      assert.equals("imbill.invoice: month: no such month '2021-13'",
+        (err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-13" })))
+      assert.matches("^imbill.invoice: month: 9999%-12 is after 9999%-08",
+        err(imbill.invoice, { book = "2020", edition = "pro", month = "9999-12" }))
+    end)
+  end)
+
+  describe("price books", function()
+    local b = imbill.book("2020")
+
+    it("a table given a book's metatable by hand is not a book", function()
+      local forged = setmetatable({}, getmetatable(b))
+      assert.is_false(imbill.is_book(forged))
+      assert.equals("imbill price book (not made by imbill.book)", tostring(forged))
+      assert.matches("^book:edition: self: expected a price book", err(b.edition, forged, "pro"))
+      assert.matches("^book:in_force: self: expected a price book", err(b.in_force, forged, "2021-03-01"))
+      assert.matches("^imbill.invoice: book: expected a book name", err(imbill.invoice,
+        { book = forged, edition = "pro", month = "2021-03" }))
+      local fe = setmetatable({ id = "pro", book = "2020" }, getmetatable(b:edition("pro")))
+      assert.equals("imbill edition (not made by imbill.book)", tostring(fe))
+      assert.matches("^edition:supports: self: expected an edition", err(fe.supports, fe, "push_all"))
+      assert.matches("^imbill.meter.limits: edition: expected an edition of price book 2020",
+        err(imbill.meter.limits, b, fe))
+    end)
+
+    it("names a user book with at most 64 printable bytes, never a built-in's name", function()
+      local s = err(imbill.book, { base = "2020", name = string.rep("x", 1000000) })
+      assert.matches('^imbill.book: name: expected 1 to 64 printable bytes without "/".*%(1000000 bytes%)$', s)
+      assert.matches("^imbill.book: name: ", err(imbill.book, { base = "2020", name = "what\nif" }))
+      assert.matches("^imbill.book: name: ", err(imbill.book, { base = "2020", name = "a/b" }))
+      assert.matches("^imbill.book: name: ", err(imbill.book, { base = "2020", name = "" }))
+      assert.equals('imbill.book: name: is the name of a built-in price book, got "2020"',
+        (err(imbill.book, { base = "2021", name = "2020" })))
+      assert.equals("<what & if>", imbill.book { base = "2020", name = "<what & if>" }.name)
+      -- so a meter on a user book saves and loads back with it
+      local w = imbill.book { base = "2020", name = "what-if 2" }
+      local m = imbill.meter { book = w, edition = "pro" }
+      local d = tmpdir()
+      m:save(d .. "/w.meter")
+      assert.equals("what-if 2", imbill.meter.load(d .. "/w.meter", { book = w }):book().name)
+      os.remove(d .. "/w.meter")
+      os.remove(d)
+    end)
+
+    it("takes edition and add-on ids of at most 63 bytes of letters, digits, _ and -", function()
+      assert.matches('^imbill.book: editions: edition ids are words .*at most 63 bytes, got "x+..." %(64 bytes%)$',
+        err(imbill.book, { base = "2020", editions = { [string.rep("x", 64)] = {} } }))
+      assert.matches("^imbill.book: addons: add%-on ids are words", err(imbill.book, { base = "2020",
+        addons = { [setmetatable({}, { __tostring = function() error("a __tostring ran") end })] = {} } }))
+      assert.is_true(imbill.book { base = "2020", editions = { [string.rep("x", 63)] = {} } }
+        :has_edition(string.rep("x", 63)))
+    end)
+
+    it("checks self and the argument of has_edition, due and arrears_after", function()
+      assert.is_false(b:has_edition(5))
+      assert.is_true(b:has_edition("pro"))
+      assert.matches("^book:has_edition: self: expected a price book", err(b.has_edition, nil, "pro"))
+      assert.matches("^book:due: month: expected a month number", err(b.due, b, "2021-03"))
+      assert.matches("^book:due: month: expected a month number", err(b.due, b, 9999 * 12 + 8))
+      assert.matches("^book:arrears_after: due: expected a day number", err(b.arrears_after, b, {}))
+      assert.matches("^book:in_force: date: expected a date", err(b.in_force, b, 2 ^ 40))
+    end)
+
+    it("bounds and escapes a time zone before reading it", function()
+      local s = err(imbill.book, { base = "2020", tz = string.rep("9", 1000000) })
+      assert.matches('^imbill.book: tz: expected an offset like "%+08:00", got "9+..." %(1000000 bytes%)$', s)
+      assert.equals('imbill.meter: tz: expected an offset like "+08:00", got "\\n"',
+        (err(imbill.meter, { book = "2020", edition = "pro", tz = "\n" })))
+      assert.matches("^imbill.invoice: tz: ", err(imbill.invoice, { book = "2020", edition = "pro",
+        month = "2021-03", tz = "+99:00" }))
+    end)
+  end)
+
+  describe("invoices", function()
+    local inv = imbill.invoice { book = "2020", edition = "pro", month = "2021-03" }
+
+    it("check self", function()
+      assert.equals("invoice:data: self: expected an invoice: call it as inv:data(...), got nil", (err(inv.data)))
+      local forged = setmetatable({}, getmetatable(inv))
+      assert.equals("imbill invoice (not made by imbill.invoice)", tostring(forged))
+      assert.matches("^invoice:data: self:", err(inv.data, forged))
+    end)
+  end)
+
+  describe("the meter", function()
+    it("names a closed meter in every method written in Lua", function()
+      local c = closed_meter()
+      for _, name in ipairs { "edition", "book", "addons", "usage", "invoice", "save", "change_edition",
+                              "set_clock" } do
+        assert.equals("meter:" .. name .. ": self: the meter was closed", (err(c[name], c, "2021-03")))
+      end
+      assert.equals("meter:login: self: the meter was closed", (err(c.login, c, "u", T0)))
+    end)
+
+    it("reads nothing of a meter a finalizer closed in the middle of a call", function()
+      -- Each call answers, or raises naming itself; under ASan a read of the
+      -- freed meter (its edition's name, its segments) is a report, and a read
+      -- through the closed handle is one under UBSan.  In a child process
+      -- (spec/support/finalizer_close.lua) whose small heap lets the
+      -- collector finish cycles within the calls.
+      local q = function(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+      local cmd = string.format("LUA_PATH=%s LUA_CPATH=%s timeout -s KILL 120 %s %s 2>&1",
+        q(package.path), q(package.cpath), H.lua, q(H.top .. "/spec/support/finalizer_close.lua"))
+      local p = assert(io.popen(cmd))
+      local out = p:read("*a")
+      p:close()
+      assert.not_matches("bad ", out)
+      local during = tonumber(out:match("during (%d+)\n$"))
+      assert.is_truthy(during, out)
+      assert.is_true(during > 0, "no finalizer ran during the calls")
+    end)
+
+    it("names set_clock, invoice and save and their fields", function()
+      local m = imbill.meter { book = "2020", edition = "pro" }
+      assert.equals('meter:set_clock: t: expected an instant in whole Unix seconds, got "x"',
+        (err(m.set_clock, m, "x")))
+      assert.equals("meter:invoice: month: malformed month 'x' (expected YYYY-MM)", (err(m.invoice, m, "x")))
+      assert.matches("^meter:invoice: self: expected a meter", err(m.invoice, 5))
+      assert.equals('meter:save: opts.crash_after_bytes: expected a whole number >= 0, got "x"',
+        (err(m.save, m, "x.meter", { crash_after_bytes = "x" })))
+      assert.matches("^imbill.meter: clock: ", err(imbill.meter, { book = "2020", edition = "pro", clock = "x" }))
+    end)
+
+    it("refuses a path with a NUL byte instead of writing to its prefix", function()
+      local d = tmpdir()
+      local m = imbill.meter { book = "2020", edition = "pro" }
+      assert.equals('meter:save: path: the path contains a NUL byte, got "' .. d .. '/a\\x00b"',
+        (err(m.save, m, d .. "/a\0b")))
+      assert.is_false(exists(d .. "/a"))
+      assert.matches("^imbill.meter.load: path: the path contains a NUL byte", err(imbill.meter.load, d .. "/a\0b"))
+      assert.matches("^meter:save: path: the path is empty", err(m.save, m, ""))
+      os.remove(d)
+    end)
+
+    it("shows the path of a failed save or load escaped and bounded", function()
+      local m = imbill.meter { book = "2020", edition = "pro" }
+      no_control(err(m.save, m, "/nonexistent/tab\there"))
+      local s = no_control(err(imbill.meter.load, "/nonexistent/cr\rlf"))
+      assert.equals('imbill.meter.load: path: cannot open: No such file or directory, got "/nonexistent/cr\\rlf"', s)
+      s = err(imbill.meter.load, "/nonexistent/" .. string.rep("9", 1000000))
+      assert.is_true(#s < 600, #s)
+    end)
+
+    it("names imbill.meter.limits and the add-on it does not know", function()
+      local b = imbill.book("2020")
+      assert.matches("^imbill.meter.limits: addons%[1%]: price book 2020 has no such add%-on.*got \"nope\"$",
+        err(imbill.meter.limits, b, b:edition("pro"), { "nope" }))
+      assert.equals("imbill.meter.limits: book: expected a price book (imbill.book), got nil",
+        (err(imbill.meter.limits, nil)))
+    end)
+
+    it("keeps a NUL in the id a refusal names", function()
+      local m = imbill.meter { book = "2020", edition = "trial" }
+      for i = 1, 5 do assert.is_true((m:create_group("b" .. i, "BChatRoom", T0))) end
+      local ok, r = m:create_group("x\0y", "BChatRoom", T0)
+      assert.is_false(ok)
+      assert.equals("x\0y", r.group)
+      ok, r = m:join_group("no\0such", "u1", T0)
+      assert.is_false(ok)
+      assert.equals("no\0such", r.group)
+      assert.matches('group "no\\x00such" does not exist', r.message, 1, true)
+    end)
+
+    it("is unchanged by a call that raises, and remembers no event id of it", function()
+      local m = imbill.meter { book = "2020", edition = "pro" }
+      m:create_account("u1", T0)
+      local before = m:usage("2021-03")
+      err(m.create_group, m, "g1", "Nope", T0, "e1")
+      err(m.join_group, m, "g1", setmetatable({}, { __eq = function() error("an __eq ran") end }), T0, "e2")
+      assert.same(before, m:usage("2021-03"))
+      assert.is_true((m:create_group("g1", "Public", T0, "e1")))
+      local ok, how = m:create_group("g1", "Public", T0, "e1")
+      assert.same({ true, "duplicate" }, { ok, how })
+    end)
+  end)
+
+  describe("replay", function()
+    local m = imbill.meter { book = "2020", edition = "pro" }
+
+    it("names each function and checks the meter it is given", function()
+      assert.equals("imbill.replay.event: meter: expected a meter made by imbill.meter, got 5",
+        (err(imbill.replay.event, { action = "login", user = "u", time = T0 }, 5)))
+      assert.equals("imbill.replay.event: meter: the meter was closed",
+        (err(imbill.replay.event, { action = "login", user = "u", time = T0 }, closed_meter())))
+      assert.equals("imbill.replay.apply: meter: expected a meter made by imbill.meter, got 5",
+        (err(imbill.replay.apply, 5, {})))
+      assert.equals("imbill.replay.apply: event: expected a table, got nil", (err(imbill.replay.apply, m)))
+      assert.matches('^imbill.replay.apply: event.action: unknown action .*got "nope"$',
+        err(imbill.replay.apply, m, { action = "nope" }))
+      assert.matches("^imbill.replay.events: meter: expected a meter",
+        err(imbill.replay.events, H.top .. "/examples/events.csv", nil, {}))
+      assert.equals("imbill.replay.run: path: expected a string, got 5", (err(imbill.replay.run, { path = 5 })))
+      assert.matches("^imbill.replay.run: meter: expected a meter",
+        err(imbill.replay.run, { path = "x.csv", meter = setmetatable({}, { __name = "imbill.Meter" }) }))
+      assert.matches("^imbill.replay.run: edition: ", err(imbill.replay.run, { path = "x.csv", book = "2020",
+        edition = "gold" }))
+    end)
+
+    it("still answers nil and a message for a malformed event", function()
+      local ev, msg = imbill.replay.event(5)
+      assert.is_nil(ev)
+      assert.equals("event: expected a table, got 5", msg)
+    end)
+  end)
+
+  describe("imbill.core.plan", function()
+    it("names the offset and keeps it within a day", function()
+      local b = imbill.book("2020")
+      local lim = imbill.meter.limits(b, b:edition("pro"))
+      assert.matches("^imbill.core.plan: offset: expected whole seconds east of UTC, within a day",
+        err(imbill.core.plan, lim, "login", nil, T0, 2 ^ 40))
+      assert.matches("^imbill.core.plan: offset: ", err(imbill.core.plan, lim, "login", nil, T0, "x"))
+      assert.is_table(imbill.core.plan(lim, "login", nil, T0, 28800))
+    end)
+  end)
+end)

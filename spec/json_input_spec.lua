@@ -1,0 +1,34 @@
+-- JSON imbill reads (event log lines, --input, --shadow-book): nesting is
+-- bounded before dkjson descends, so no input overflows the stack.
+local json = require "imbill.internal.json"
+local dkjson = require "dkjson"
+
+describe("JSON input", function()
+  it("counts nesting outside strings only, escapes included", function()
+    assert.equal(2, (json.depth('{"a":[1,2],"b":"[[[[\\"]]]{"}', 10)))
+    assert.equal(0, (json.depth('"[[["', 10)))
+    local d, at = json.depth("[[[[", 3)
+    assert.same({ 4, 4 }, { d, at })
+  end)
+
+  it("takes 32 levels and refuses 33, naming the byte, without overflowing on a million", function()
+    local ok32 = string.rep("[", 32) .. string.rep("]", 32)
+    assert.is_table((json.decode(dkjson, ok32)))
+    local v, msg = json.decode(dkjson, string.rep("[", 33) .. string.rep("]", 33))
+    assert.is_nil(v)
+    assert.equal("nested deeper than 32 levels (at byte 33)", msg)
+    local v2, msg2 = json.decode(dkjson, string.rep("[", 1000000))
+    assert.is_nil(v2)
+    assert.matches("nested deeper", msg2)
+  end)
+
+  it("says what kind of value it read, and refuses text after it", function()
+    assert.same({ "object", "array", "number", "null" }, {
+      select(2, json.decode(dkjson, '{"a":1}')), select(2, json.decode(dkjson, "[1]")),
+      select(2, json.decode(dkjson, " 5 ")), select(2, json.decode(dkjson, "null")) })
+    assert.same({ nil, "malformed JSON: text after the value at byte 9" }, { json.decode(dkjson, '{"a":1} {"b":2}') })
+    local v, msg = json.decode(dkjson, '{"a":')
+    assert.is_nil(v)
+    assert.matches("^malformed JSON: ", msg)
+  end)
+end)

@@ -1,0 +1,353 @@
+-- Tencent's callbacks through the gateway: signatures and every rejection,
+-- logins into DAU and MAU, "before" callbacks that refuse in Tencent's reply
+-- format and reserve what they approve, "after" callbacks that count each
+-- event once.
+local h = require "ngx_helper"
+
+local PRO, TRIAL, EX = "1400000001", "1400000002", "1400000004"
+local TOKENS = { [PRO] = "spec-token-pro", [TRIAL] = "spec-token-trial", [EX] = "xxxxyyyy" }
+local MARCH1 = 1614528000 -- 2021-03-01 00:00 +08:00
+
+local function cb(app, cmd, body, opts)
+  return h.callback(app, cmd, TOKENS[app], body, opts)
+end
+
+local function login(app, user, t_ms, opts)
+  return cb(app, "State.StateChange", { CallbackCommand = "State.StateChange", EventTime = t_ms,
+    Info = { Action = "Login", To_Account = user, Reason = "Register" } }, opts)
+end
+
+local function eventually(f, what)
+  for _ = 1, 150 do
+    if f() then return end
+    h.sleep(0.02)
+  end
+  error("never happened: " .. what, 2)
+end
+
+local function day_of(t) return math.floor((t + 8 * 3600) / 86400) end
+
+describe("callbacks", function()
+  before_each(h.flush)
+
+  describe("signature", function()
+    it("is sha256(token .. RequestTime) in lowercase hex (Tencent's worked example)", function()
+      assert.are.equal("17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061",
+        h.http.sha256_hex("xxxxyyyy1669872112"))
+      local r = login(EX, "alice", os.time() * 1000)
+      assert.are.equal(200, r.status)
+    end)
+
+    local function rejected(reason, status, r)
+      assert.are.equal(status, r.status)
+      local v = require("cjson").decode(r.body)
+      assert.are.equal("FAIL", v.ActionStatus)
+      assert.truthy(v.ErrorInfo:find(reason, 1, true))
+      assert.are.equal(1, h.metric("imbill_callbacks_rejected_total", { reason = reason }))
+    end
+
+    local body = { CallbackCommand = "State.StateChange", Info = { Action = "Login", To_Account = "mallory" } }
+
+    it("rejects a forged signature, counting nothing", function()
+      local r = cb(PRO, "State.StateChange", body, { sign = h.http.sha256_hex("guess" .. os.time()) })
+      rejected("bad_sign", 403, r)
+    end)
+
+    it("rejects a request older than the window (60 s), and one from too far ahead", function()
+      local old = os.time() - 61
+      rejected("stale", 403, cb(PRO, "State.StateChange", body, { request_time = old }))
+      local r = cb(PRO, "State.StateChange", body, { request_time = os.time() + 3600 })
+      assert.are.equal(403, r.status)
+    end)
+
+    it("rejects a request without Sign or RequestTime when the app has a token", function()
+      rejected("no_sign", 403, h.callback(PRO, "State.StateChange", nil, body))
+    end)
+
+    it("rejects a replayed request", function()
+      local opts = { request_time = os.time() }
+      assert.are.equal(200, cb(PRO, "State.StateChange", body, opts).status)
+      rejected("replayed", 403, cb(PRO, "State.StateChange", body, opts))
+    end)
+
+    it("rejects a body over the size bound", function()
+      local big = { CallbackCommand = "State.StateChange", Info = { Action = "Login", To_Account = "x" },
+                    Pad = string.rep("x", 70000) }
+      rejected("too_large", 413, cb(PRO, "State.StateChange", big))
+    end)
+
+    it("rejects a malformed body: not JSON, or missing its fields", function()
+      rejected("malformed", 400, cb(PRO, "State.StateChange", "{oops"))
+      local r = cb(PRO, "State.StateChange", { CallbackCommand = "State.StateChange" })
+      assert.are.equal(400, r.status)
+      local r2 = cb(PRO, "State.StateChange", { CallbackCommand = "Group.CallbackAfterCreateGroup",
+                                                Info = { Action = "Login", To_Account = "x" } })
+      assert.are.equal(400, r2.status)
+    end)
+
+    it("rejects a command it does not count", function()
+      rejected("unknown_command", 400, cb(PRO, "C2C.CallbackBeforeSendMsg", { CallbackCommand = "C2C.CallbackBeforeSendMsg" }))
+    end)
+
+    it("rejects a request for another app", function()
+      rejected("wrong_app", 403, h.callback("1999999999", "State.StateChange", "x", body))
+    end)
+
+    it("counted nothing for any rejected request", function()
+      cb(PRO, "State.StateChange", body, { sign = string.rep("0", 64) })
+      cb(PRO, "State.StateChange", body, { request_time = os.time() - 600 })
+      cb(PRO, "Group.CallbackAfterCreateGroup", { CallbackCommand = "Group.CallbackAfterCreateGroup",
+        GroupId = "g", Type = "Public" }, { sign = string.rep("a", 64) })
+      assert.are.same({}, h.keys(PRO))
+    end)
+
+    it("answers well within Tencent's 2 seconds", function()
+      local socket = require "socket"
+      local t0 = socket.gettime()
+      for i = 1, 20 do login(PRO, "u" .. i, os.time() * 1000) end
+      assert.is_true((socket.gettime() - t0) / 20 < 0.2)
+    end)
+  end)
+
+  describe("logins", function()
+    it("count each user once a day into DAU and once a month into MAU, and are never refused", function()
+      local t = MARCH1 + 3600
+      for i = 1, 3 do
+        local r, v = login(PRO, "u1", t * 1000 + i)
+        assert.are.equal(200, r.status)
+        assert.are.same({ ActionStatus = "OK", ErrorCode = 0, ErrorInfo = "" }, v)
+      end
+      login(PRO, "u2", tostring(t * 1000)) -- EventTime as a string
+      login(PRO, "u1", (t + 86400) * 1000)
+      cb(PRO, "State.StateChange", { CallbackCommand = "State.StateChange", EventTime = t * 1000,
+        Info = { Action = "Logout", To_Account = "u3" } })
+      local k = h.keys(PRO)
+      assert.are.equal(2, k["d:" .. day_of(t) .. ":dau"])
+      assert.are.equal(1, k["d:" .. day_of(t + 86400) .. ":dau"])
+      assert.are.equal(2, k["m:" .. (2021 * 12 + 2) .. ":mau"])
+    end)
+
+    it("count a login in the app's time zone", function()
+      -- 2021-02-28 23:30 +08:00 is February there, though it is the 28th in UTC too
+      login(PRO, "late", (MARCH1 - 1800) * 1000)
+      assert.are.equal(1, h.keys(PRO)["m:" .. (2021 * 12 + 1) .. ":mau"])
+    end)
+  end)
+
+  describe("before callbacks", function()
+    local function create_before(app, body, opts)
+      body.CallbackCommand = "Group.CallbackBeforeCreateGroup"
+      return cb(app, "Group.CallbackBeforeCreateGroup", body, opts)
+    end
+
+    local function create_after(app, gid, body, t_ms)
+      body.CallbackCommand = "Group.CallbackAfterCreateGroup"
+      body.GroupId = gid
+      body.EventTime = t_ms
+      return cb(app, "Group.CallbackAfterCreateGroup", body)
+    end
+
+    it("refuse AVChatRoom 51 on pro with the operator's code and Tencent's code in ErrorInfo", function()
+      for i = 1, 50 do
+        local _, v = create_after(PRO, "av" .. i, { Type = "AVChatRoom", Owner_Account = "o" }, nil)
+        assert.are.equal(0, v.ErrorCode)
+      end
+      local r, v = create_before(PRO, { Type = "AVChatRoom", Owner_Account = "o", Name = "room" })
+      assert.are.equal(200, r.status)
+      assert.are.equal("OK", v.ActionStatus)
+      assert.are.equal(10150, v.ErrorCode) -- configured
+      assert.truthy(v.ErrorInfo:find("av_groups limit", 1, true))
+      assert.truthy(v.ErrorInfo:find("Tencent's code 10036", 1, true))
+    end)
+
+    it("refuse with default codes from Tencent's range: groups (10058), members (10038)", function()
+      for i = 1, 100 do create_after(TRIAL, "g" .. i, { Type = "Public" }) end
+      local _, v = create_before(TRIAL, { Type = "Public", Name = "x" })
+      assert.are.equal(10106, v.ErrorCode)
+      assert.truthy(v.ErrorInfo:find("Tencent's code 10058", 1, true))
+      h.flush()
+      local members = {}
+      for i = 1, 21 do members[i] = { Member_Account = "m" .. i } end
+      local _, w = create_before(TRIAL, { Type = "Public", Name = "y", MemberList = members })
+      assert.are.equal(10104, w.ErrorCode)
+      assert.truthy(w.ErrorInfo:find("members_per_group limit", 1, true))
+      assert.truthy(w.ErrorInfo:find("Tencent's code 10038", 1, true))
+    end)
+
+    it("refuse with the code of each limit: daily net (10006), feature (10059), groups per user (10037), BChatRoom",
+      function()
+      local DEV = "1400000005"
+      TOKENS[DEV] = "spec-token-dev"
+      -- 2022 developer: 100 net groups a day, 10 AVChatRoom, 100 others
+      for i = 1, 10 do create_after(DEV, "a" .. i, { Type = "AVChatRoom" }) end
+      for i = 1, 90 do create_after(DEV, "p" .. i, { Type = "Public" }) end
+      local _, v = create_before(DEV, { Type = "Public", Name = "x" })
+      assert.are.equal(10107, v.ErrorCode) -- 10100 + the core's number for daily_net_groups
+      assert.truthy(v.ErrorInfo:find("daily_net_groups limit", 1, true))
+      assert.truthy(v.ErrorInfo:find("Tencent's code 10006", 1, true))
+      -- Community on an edition without the feature
+      local _, w = create_before(TRIAL, { Type = "Community", Name = "c" })
+      assert.are.equal(10113, w.ErrorCode)
+      assert.truthy(w.ErrorInfo:find("feature community", 1, true))
+      assert.truthy(w.ErrorInfo:find("Tencent's code 10059", 1, true))
+      -- an owner in 50 groups on the trial edition
+      for i = 1, 50 do create_after(TRIAL, "o" .. i, { Type = "Public", Owner_Account = "boss" }) end
+      local _, x = create_before(TRIAL, { Type = "Public", Owner_Account = "boss", Name = "one more" })
+      assert.are.equal(10103, x.ErrorCode)
+      assert.truthy(x.ErrorInfo:find("Tencent's code 10037", 1, true))
+      -- BChatRoom: 5 at a time
+      for i = 1, 5 do create_after(PRO, "b" .. i, { Type = "BChatRoom" }) end
+      local _, y = create_before(PRO, { Type = "BChatRoom", Name = "b" })
+      assert.are.equal(10109, y.ErrorCode)
+      assert.truthy(y.ErrorInfo:find("Tencent's code 10036", 1, true))
+    end)
+
+    it("reserve an approved group until the after callback names it", function()
+      local _, v = create_before(TRIAL, { Type = "Public", Owner_Account = "o", Name = "team" })
+      assert.are.equal(0, v.ErrorCode)
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+      create_after(TRIAL, "@TGS#real", { Type = "Public", Owner_Account = "o", Name = "team" }, os.time() * 1000)
+      local k = h.keys(TRIAL)
+      assert.are.equal(1, k["c:groups"])
+      assert.is_truthy(k["g:9:@TGS#real"])
+      assert.are.equal("@TGS#real", k["uj:1:o@1"])
+      h.sleep(2.2)
+      h.http.post("/t/sweep", "")
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+      assert.are.equal(1, h.metric("imbill_reservations_confirmed_total", { app = TRIAL }))
+    end)
+
+    it("take back an approval nobody confirmed in time", function()
+      create_before(TRIAL, { Type = "Public", Owner_Account = "o", Name = "ghost" })
+      local _, v = cb(TRIAL, "Group.CallbackBeforeApplyJoinGroup", { CallbackCommand = "Group.CallbackBeforeApplyJoinGroup",
+        GroupId = "known", Type = "Public", Requestor_Account = "r" })
+      assert.are.equal(0, v.ErrorCode) -- a group the store never saw: allowed, nothing reserved
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+      h.sleep(2.2)
+      eventually(function()
+        h.http.post("/t/sweep", "")
+        return h.keys(TRIAL)["c:groups"] == nil
+      end, "the approval expired")
+      local k = h.keys(TRIAL)
+      assert.is_nil(k["uj:1:o#"])
+      assert.are.equal(1, h.metric("imbill_reservations_expired_total", { app = TRIAL }))
+    end)
+
+    it("refuse a join to a full group (1, naming 10014) and reserve an approved one", function()
+      local members = {}
+      for i = 1, 19 do members[i] = { Member_Account = "m" .. i } end
+      create_after(TRIAL, "g", { Type = "Public", MemberList = members })
+      local function apply(u)
+        return cb(TRIAL, "Group.CallbackBeforeApplyJoinGroup", { CallbackCommand = "Group.CallbackBeforeApplyJoinGroup",
+          GroupId = "g", Type = "Public", Requestor_Account = u })
+      end
+      local _, ok = apply("last")
+      assert.are.equal(0, ok.ErrorCode)
+      local _, full = apply("late")
+      assert.are.equal(1, full.ErrorCode)
+      assert.truthy(full.ErrorInfo:find("Tencent's code 10014", 1, true))
+      -- the approved join is confirmed by its after callback and outlives the deadline
+      cb(TRIAL, "Group.CallbackAfterNewMemberJoin", { CallbackCommand = "Group.CallbackAfterNewMemberJoin",
+        GroupId = "g", Type = "Public", JoinType = "Apply", NewMemberList = { { Member_Account = "last" } } })
+      h.sleep(2.2)
+      h.http.post("/t/sweep", "")
+      assert.are.equal(20, h.keys(TRIAL)["gm:1:g#"])
+    end)
+
+    it("refuse invitees over the limit by name, and all of them with a code", function()
+      local members = {}
+      for i = 1, 18 do members[i] = { Member_Account = "m" .. i } end
+      create_after(TRIAL, "g", { Type = "Public", MemberList = members })
+      local function invite(list)
+        local d = {}
+        for i, u in ipairs(list) do d[i] = { Member_Account = u } end
+        return cb(TRIAL, "Group.CallbackBeforeInviteJoinGroup", { CallbackCommand = "Group.CallbackBeforeInviteJoinGroup",
+          GroupId = "g", Type = "Public", Operator_Account = "m1", DestinationMembers = d })
+      end
+      local _, v = invite { "a", "b", "c" }
+      assert.are.equal(0, v.ErrorCode)
+      assert.are.same({ "c" }, v.RefusedMembers_Account)
+      local _, w = invite { "d" }
+      assert.are.equal(10104, w.ErrorCode)
+      assert.are.same({ "d" }, w.RefusedMembers_Account)
+      assert.truthy(w.ErrorInfo:find("Tencent's code 10014", 1, true))
+    end)
+
+    it("refuse friend requests item by item with codes from 38000-39000", function()
+      local pairs_ = {}
+      for i = 1, 20 do pairs_[i] = { From_Account = "a", To_Account = "f" .. i } end
+      cb(TRIAL, "Sns.CallbackFriendAdd", { CallbackCommand = "Sns.CallbackFriendAdd", PairList = pairs_ })
+      local _, v = cb(TRIAL, "Sns.CallbackPrevFriendAdd", { CallbackCommand = "Sns.CallbackPrevFriendAdd",
+        From_Account = "b", FriendItem = { { To_Account = "c" }, { To_Account = "a" } }, AddType = "Add_Type_Both" })
+      assert.are.equal(0, v.ErrorCode)
+      assert.are.equal(0, v.ResultItem[1].ResultCode)
+      assert.are.equal(38002, v.ResultItem[2].ResultCode)
+      assert.truthy(v.ResultItem[2].ResultInfo:find("Tencent's code 30014", 1, true))
+      -- the requester's own full list: 30010
+      local _, own = cb(TRIAL, "Sns.CallbackPrevFriendAdd", { CallbackCommand = "Sns.CallbackPrevFriendAdd",
+        From_Account = "a", FriendItem = { { To_Account = "z" } } })
+      assert.are.equal(38002, own.ResultItem[1].ResultCode)
+      assert.truthy(own.ResultItem[1].ResultInfo:find("Tencent's code 30010", 1, true))
+      -- the operator's own code on pro
+      local _, w = cb(PRO, "Sns.CallbackPrevFriendAdd", { CallbackCommand = "Sns.CallbackPrevFriendAdd",
+        From_Account = "b", FriendItem = { { To_Account = "c" } } })
+      assert.are.equal(0, w.ResultItem[1].ResultCode)
+      -- the approved b-c friendship waits for Sns.CallbackFriendAdd: confirmed, it stays
+      cb(TRIAL, "Sns.CallbackFriendAdd", { CallbackCommand = "Sns.CallbackFriendAdd",
+        PairList = { { From_Account = "c", To_Account = "b" }, { From_Account = "b", To_Account = "c" } } })
+      h.sleep(2.2)
+      h.http.post("/t/sweep", "")
+      assert.are.equal(1, h.keys(TRIAL)["uf:1:b#"])
+    end)
+
+    it("allow a create Tencent reports from the REST API without reserving again", function()
+      local _, v = create_before(TRIAL, { Type = "Public", Name = "via-rest" }, { platform = "RESTAPI" })
+      assert.are.equal(0, v.ErrorCode)
+      assert.are.same({}, h.keys(TRIAL))
+    end)
+  end)
+
+  describe("after callbacks", function()
+    it("count a retried event once", function()
+      local body = { CallbackCommand = "Group.CallbackAfterNewMemberJoin", GroupId = "g", Type = "Public",
+                     JoinType = "Invited", EventTime = 1614560000123, NewMemberList = { { Member_Account = "u" } } }
+      cb(TRIAL, "Group.CallbackAfterCreateGroup", { CallbackCommand = "Group.CallbackAfterCreateGroup",
+        GroupId = "g", Type = "Public", EventTime = 1614560000000 })
+      cb(TRIAL, "Group.CallbackAfterNewMemberJoin", body)
+      cb(TRIAL, "Group.CallbackAfterMemberExit", { CallbackCommand = "Group.CallbackAfterMemberExit", GroupId = "g",
+        Type = "Public", ExitType = "Quit", EventTime = 1614560001000, ExitMemberList = { { Member_Account = "u" } } })
+      -- Tencent retries the join (a new request, the same event): not counted again
+      cb(TRIAL, "Group.CallbackAfterNewMemberJoin", body, { request_time = os.time() - 1 })
+      assert.is_nil(h.keys(TRIAL)["gm:1:g#"])
+      assert.are.equal(1, h.metric("imbill_duplicates_total", { app = TRIAL, action = "Group.CallbackAfterNewMemberJoin" }))
+    end)
+
+    it("count an action once when both the REST answer and the callback report it", function()
+      h.rest("group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g", Owner_Account = "o" })
+      cb(TRIAL, "Group.CallbackAfterCreateGroup", { CallbackCommand = "Group.CallbackAfterCreateGroup",
+        GroupId = "g", Type = "Public", Owner_Account = "o", EventTime = os.time() * 1000 })
+      h.rest("group_open_http_svc/add_group_member", TRIAL, { GroupId = "g", MemberList = { { Member_Account = "m" } } })
+      cb(TRIAL, "Group.CallbackAfterNewMemberJoin", { CallbackCommand = "Group.CallbackAfterNewMemberJoin",
+        GroupId = "g", Type = "Public", EventTime = os.time() * 1000, NewMemberList = { { Member_Account = "m" } } })
+      local k = h.keys(TRIAL)
+      assert.are.equal(1, k["c:groups"])
+      assert.are.equal(2, k["gm:1:g#"])
+      h.rest("group_open_http_svc/destroy_group", TRIAL, { GroupId = "g" })
+      eventually(function() return h.keys(TRIAL)["c:groups"] == nil end, "disband applied")
+      cb(TRIAL, "Group.CallbackAfterGroupDestroyed", { CallbackCommand = "Group.CallbackAfterGroupDestroyed",
+        GroupId = "g", Type = "Public", EventTime = os.time() * 1000 })
+      local k2 = h.keys(TRIAL)
+      assert.is_nil(k2["c:groups"])
+      assert.are.equal(0, k2["d:" .. day_of(os.time()) .. ":day_net"] or 0)
+    end)
+
+    it("count SDK friends and their removal", function()
+      cb(TRIAL, "Sns.CallbackFriendAdd", { CallbackCommand = "Sns.CallbackFriendAdd",
+        PairList = { { From_Account = "a", To_Account = "b", Initiator_Account = "a" } } })
+      assert.are.equal(1, h.keys(TRIAL)["uf:1:a#"])
+      cb(TRIAL, "Sns.CallbackFriendDelete", { CallbackCommand = "Sns.CallbackFriendDelete",
+        PairList = { { From_Account = "b", To_Account = "a" } } })
+      assert.is_nil(h.keys(TRIAL)["uf:1:a#"])
+    end)
+  end)
+end)

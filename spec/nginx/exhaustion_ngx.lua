@@ -1,0 +1,62 @@
+-- A deliberately small dict runs out of memory: the write that does not fit
+-- is detected, the batch is put back whole, the failure is logged and
+-- counted, and capped calls fail closed (or pass, for an app that fails
+-- open) until an operator clears the mark.  No quota is ever reset.
+local h = require "ngx_helper"
+
+local SMALL, SMALL_OPEN = "1400000009", "1400000010"
+
+describe("a shared dict that runs out of memory", function()
+  before_each(h.flush)
+
+  it("is detected, reported, and fails closed without resetting any count", function()
+    local ok, first_fail = 0, nil
+    for i = 1, 100 do
+      local _, v = h.rest("im_open_login_svc/account_import", SMALL, { UserID = string.rep("x", 900) .. i })
+      if v.ActionStatus == "OK" then
+        ok = ok + 1
+      else
+        first_fail = v
+        break
+      end
+    end
+    assert.is_truthy(first_fail, "the dict never filled up")
+    assert.is_true(ok > 10 and ok < 100)
+    assert.are.equal(70500, first_fail.ErrorCode)
+    assert.truthy(first_fail.ErrorInfo:find("no memory", 1, true), first_fail.ErrorInfo)
+    -- every account that was answered OK is counted; the failed one is not
+    local k = h.keys(SMALL)
+    assert.are.equal(ok, k["c:accounts"])
+    -- from now on capped calls are refused, even small ones that would fit
+    local _, v = h.rest("im_open_login_svc/account_import", SMALL, { UserID = "tiny" })
+    assert.are.equal(70500, v.ErrorCode)
+    assert.truthy(v.ErrorInfo:find("store damaged", 1, true), v.ErrorInfo)
+    -- an app that fails open passes its calls to Tencent, uncounted
+    local before = h.stub_count("account_import")
+    local _, w = h.rest("im_open_login_svc/account_import", SMALL_OPEN, { UserID = "passes" })
+    assert.are.equal("OK", w.ActionStatus)
+    assert.are.equal(before + 1, h.stub_count("account_import"))
+    -- the status page says so
+    assert.are.equal(1, h.metric("imbill_store_damaged", { dict = "imbill_small" }))
+    assert.is_true(h.metric("imbill_store_errors_total", { dict = "imbill_small", reason = "no memory" }) >= 1)
+    assert.are.equal(0, h.metric("imbill_store_damaged", { dict = "imbill" }))
+    assert.truthy(io.open(h.http.prefix .. "/logs/error.log"):read("*a"):find("capped actions now fail closed", 1, true))
+    -- counts are intact
+    assert.are.equal(ok, h.keys(SMALL)["c:accounts"])
+    -- an operator clears the mark: decisions resume
+    assert.are.same({ cleared = { "imbill_small" } }, h.json(h.http.post("/t/clear", "")))
+    local _, x = h.rest("im_open_login_svc/account_import", SMALL, { UserID = "t" })
+    assert.are.equal("OK", x.ActionStatus)
+    assert.are.equal(ok + 1, h.keys(SMALL)["c:accounts"])
+  end)
+
+  it("counts a login it cannot store as a store error, and still answers Tencent OK", function()
+    for i = 1, 200 do
+      h.rest("im_open_login_svc/account_import", SMALL, { UserID = string.rep("y", 900) .. i })
+    end
+    local r = h.callback(SMALL, "State.StateChange", nil, { CallbackCommand = "State.StateChange",
+      Info = { Action = "Login", To_Account = string.rep("z", 1000) } })
+    assert.are.equal(200, r.status)
+    assert.is_true(h.metric("imbill_not_counted_total", { app = SMALL, action = "login", reason = "store" }) >= 1)
+  end)
+end)

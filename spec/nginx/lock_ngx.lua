@@ -1,0 +1,127 @@
+-- The app lock under contention: a holder that stalls (as one the kernel
+-- preempts mid-batch) holds every request of the app up; they wait, each in
+-- its worker's queue behind one request that waits for the lock, and are
+-- served once it is let go, each all or nothing on its own, and a cap is
+-- still reached exactly.  What cannot get the lock in time is refused (or
+-- passed, for an app that fails open) and counts nothing.  Logins go around
+-- the app lock.
+local h = require "ngx_helper"
+local cjson = require "cjson"
+local socket = require "socket"
+
+local PRO, TRIAL, OPEN = "1400000001", "1400000002", "1400000003"
+
+-- Starts holding an app's lock for ms milliseconds; returns a function that
+-- waits for the hold to end.
+local function hold(app, ms)
+  local s = assert(socket.tcp())
+  s:settimeout(10)
+  assert(s:connect("127.0.0.1", h.http.port))
+  assert(s:send("GET /t/hold?app=" .. app .. "&ms=" .. ms .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+  socket.sleep(0.05) -- the hold has the lock before the others arrive
+  return function()
+    local raw = s:receive("*a")
+    s:close()
+    assert.truthy(raw and raw:find("\"held\":" .. ms, 1, true), raw)
+  end
+end
+
+local function codes(answers)
+  local out = {}
+  for _, r in ipairs(answers) do
+    local v = cjson.decode(r.body)
+    local c = v.ActionStatus == "OK" and 0 or v.ErrorCode
+    out[c] = (out[c] or 0) + 1
+  end
+  return out
+end
+
+describe("the app lock under contention (4 workers)", function()
+  before_each(h.flush)
+
+  it("serves every request queued behind a stalled holder once it lets go, and the cap holds exactly", function()
+    for run = 1, 3 do
+      h.flush()
+      local before = h.stub_count("create_group")
+      local done = hold(PRO, 300)
+      local reqs = {}
+      for i = 1, 200 do
+        reqs[i] = { "POST", h.http.rest_path("group_open_http_svc/create_group", PRO),
+                    cjson.encode { Type = "AVChatRoom", GroupId = "q" .. run .. "av" .. i, Owner_Account = "o" .. i } }
+      end
+      local answers = h.http.concurrent(reqs)
+      done()
+      local c = codes(answers)
+      assert.are.equal(50, c[0], "run " .. run)
+      assert.are.equal(150, c[10036], "run " .. run)
+      assert.are.equal(50, h.stub_count("create_group") - before, "run " .. run)
+      assert.are.equal(50, h.keys(PRO)["c:groups_of:AVChatRoom"], "run " .. run)
+      -- they did wait for the lock, most of them in their worker's queue
+      assert.is_true((h.metric("imbill_lock_busy_total", { app = PRO }) or 0) >= 1, "run " .. run)
+      assert.is_true((h.metric("imbill_lock_queued_total", { app = PRO }) or 0) >= 100, "run " .. run)
+    end
+  end)
+
+  it("refuses what cannot get the lock in time and counts nothing (or passes it, failing open)", function()
+    local done = hold(TRIAL, 1200) -- longer than lock_wait (0.5 s)
+    local reqs = {}
+    for i = 1, 20 do
+      reqs[i] = { "POST", h.http.rest_path("im_open_login_svc/account_import", TRIAL),
+                  cjson.encode { UserID = "late" .. i } }
+    end
+    local t0 = socket.gettime()
+    local answers = h.http.concurrent(reqs)
+    local waited = socket.gettime() - t0
+    done()
+    assert.are.same({ [70500] = 20 }, codes(answers))
+    assert.truthy(cjson.decode(answers[1].body).ErrorInfo:find("could not decide (busy)", 1, true))
+    assert.is_true(waited < 1.1, "each gave up after its own wait: " .. waited)
+    assert.is_nil(h.keys(TRIAL)["c:accounts"])
+    assert.are.equal(20, h.metric("imbill_passed_total", { app = TRIAL, reason = "store" }))
+
+    local before = h.stub_count("account_import")
+    done = hold(OPEN, 1200)
+    reqs = {}
+    for i = 1, 10 do
+      reqs[i] = { "POST", h.http.rest_path("im_open_login_svc/account_import", OPEN),
+                  cjson.encode { UserID = "open" .. i } }
+    end
+    answers = h.http.concurrent(reqs)
+    done()
+    assert.are.same({ [0] = 10 }, codes(answers))
+    assert.are.equal(before + 10, h.stub_count("account_import"))
+    assert.is_nil(h.keys(OPEN)["c:accounts"])
+  end)
+
+  it("takes the next request after a stall at once, without a lock left behind", function()
+    local done = hold(TRIAL, 200)
+    done()
+    local t0 = socket.gettime()
+    local _, v = h.rest("im_open_login_svc/account_import", TRIAL, { UserID = "after" })
+    assert.are.equal("OK", v.ActionStatus)
+    assert.is_true(socket.gettime() - t0 < 0.2)
+    assert.are.equal(1, h.keys(TRIAL)["c:accounts"])
+  end)
+
+  it("lets logins go around the app lock", function()
+    local t = os.time()
+    local function login(u, i)
+      return { "POST", h.http.callback_path(PRO, "State.StateChange", "spec-token-pro"),
+               cjson.encode { CallbackCommand = "State.StateChange", EventTime = t * 1000 + i,
+                              Info = { Action = "Login", To_Account = u } } }
+    end
+    -- the day's first login moves the app's latest day (under the app lock)
+    assert.are.equal(200, h.http.concurrent({ login("first", 0) })[1].status)
+    local done = hold(PRO, 1500)
+    local reqs = {}
+    for i = 1, 50 do reqs[i] = login("u" .. i, i) end
+    local t0 = socket.gettime()
+    local answers = h.http.concurrent(reqs)
+    local took = socket.gettime() - t0
+    done()
+    for _, r in ipairs(answers) do assert.are.equal(200, r.status) end
+    assert.is_true(took < 1, "logins waited for the app lock: " .. took)
+    local day = math.floor((t + 8 * 3600) / 86400)
+    assert.are.equal(51, h.keys(PRO)["d:" .. day .. ":dau"])
+  end)
+end)

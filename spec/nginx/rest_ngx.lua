@@ -1,0 +1,284 @@
+-- The REST API through the gateway: every refusal code in Tencent's shape,
+-- allowed calls reaching Tencent (the stub) unchanged, per-item refusals,
+-- reservations settled from Tencent's answer.
+local h = require "ngx_helper"
+local cjson = require "cjson"
+
+local PRO, TRIAL, OPEN, DEV = "1400000001", "1400000002", "1400000003", "1400000005"
+
+local function eventually(f, what)
+  for _ = 1, 100 do
+    if f() then return end
+    h.sleep(0.02)
+  end
+  error("never happened: " .. what, 2)
+end
+
+local function import(app, user, headers) return h.rest("im_open_login_svc/account_import", app, { UserID = user }, headers) end
+
+local function create(app, body, headers) return h.rest("group_open_http_svc/create_group", app, body, headers) end
+
+local function accounts(app) return h.keys(app)["c:accounts"] or 0 end
+
+local function assert_refused(r, v, code, limit_word)
+  assert.are.equal(200, r.status)
+  assert.are.equal("FAIL", v.ActionStatus)
+  assert.are.equal(code, v.ErrorCode)
+  assert.truthy(v.ErrorInfo:find(limit_word, 1, true), v.ErrorInfo)
+  assert.truthy(v.ErrorInfo:find("Tencent's code " .. code, 1, true), v.ErrorInfo)
+end
+
+describe("REST calls through the gateway", function()
+  before_each(h.flush)
+
+  it("passes an allowed call to Tencent byte for byte: body, query and headers", function()
+    local body = '{ "UserID" : "alice",\n "Nick":"A\\/lice", "FaceUrl":"http://x/y.png" }'
+    local path = h.http.rest_path("im_open_login_svc/account_import", TRIAL, "&extra=%20a%2Fb")
+    local r = h.http.post(path, body, { ["X-Custom"] = "kept as is", ["Content-Type"] = "application/json" })
+    assert.are.equal(200, r.status)
+    assert.are.equal("OK", cjson.decode(r.body).ActionStatus)
+    local last = h.stub_last("account_import")
+    assert.are.equal(body, last.body)
+    assert.are.equal(path:match("%?(.*)$"), last.args)
+    assert.are.equal("kept as is", last.headers["x-custom"])
+    assert.are.equal("application/json", last.headers["content-type"])
+    assert.are.equal("/v4/im_open_login_svc/account_import", last.uri)
+  end)
+
+  it("passes every other path untouched", function()
+    local body = '{"From_Account":"a","To_Account":"b","MsgBody":[]}'
+    local r = h.http.post(h.http.rest_path("openim/sendmsg", TRIAL), body)
+    assert.are.equal(200, r.status)
+    assert.are.equal(body, h.stub_last("sendmsg").body)
+  end)
+
+  it("refuses account 101 on the trial edition with 70398 without contacting Tencent", function()
+    for i = 1, 100 do
+      local _, v = import(TRIAL, "u" .. i)
+      assert.are.equal("OK", v.ActionStatus)
+    end
+    local before = h.stub_count("account_import")
+    local r, v = import(TRIAL, "u101")
+    assert_refused(r, v, 70398, "accounts limit")
+    assert.truthy(v.ErrorInfo:find("at most 100 accounts and this app has 100", 1, true), v.ErrorInfo)
+    assert.are.equal(before, h.stub_count("account_import"))
+    -- an existing account changes nothing and is not refused
+    local _, again = import(TRIAL, "u7")
+    assert.are.equal("OK", again.ActionStatus)
+    -- the older field name counts the same
+    local r2, v2 = h.rest("im_open_login_svc/account_import", TRIAL, { Identifier = "u102" })
+    assert_refused(r2, v2, 70398, "accounts")
+    assert.are.equal(100, accounts(TRIAL))
+  end)
+
+  it("imports many accounts item by item: the ones over the cap are refused, the rest pass", function()
+    local list = {}
+    for i = 1, 95 do list[i] = { UserID = "u" .. i } end
+    local _, v = h.rest("im_open_login_svc/multiaccount_import", TRIAL, { AccountList = list })
+    assert.are.equal("OK", v.ActionStatus)
+    local more = {}
+    for i = 1, 10 do more[i] = "n" .. i end
+    more[11] = "fail-x" -- the stub fails this one itself
+    local r, w = h.rest("im_open_login_svc/multiaccount_import", TRIAL, { Accounts = more })
+    assert.are.equal(200, r.status)
+    assert.are.equal("OK", w.ActionStatus)
+    -- Tencent got the first five; the gateway's refusals join Tencent's own
+    local sent = cjson.decode(h.stub_last("multiaccount_import").body)
+    assert.are.same({ "n1", "n2", "n3", "n4", "n5" }, sent.Accounts)
+    assert.are.same({ "n6", "n7", "n8", "n9", "n10", "fail-x" }, w.FailAccounts)
+    eventually(function() return accounts(TRIAL) == 100 end, "100 accounts")
+    local r3, all = h.rest("im_open_login_svc/multiaccount_import", TRIAL, { AccountList = { { UserID = "z1" } } })
+    assert_refused(r3, all, 70398, "accounts")
+    assert.are.same({ "z1" }, all.FailAccounts)
+  end)
+
+  it("releases the reservation of a call Tencent fails", function()
+    import(TRIAL, "a")
+    local _, v = import(TRIAL, "b", { ["X-Stub-Fail"] = "70169" })
+    assert.are.equal("FAIL", v.ActionStatus)
+    assert.are.equal(70169, v.ErrorCode)
+    eventually(function() return accounts(TRIAL) == 1 end, "the reservation released")
+    assert.is_nil(h.keys(TRIAL)["ua:b"])
+    assert.are.equal(1, h.metric("imbill_reservations_released_total", { app = TRIAL, via = "rest" }))
+  end)
+
+  it("keeps a reservation whose outcome Tencent did not say (not HTTP 200)", function()
+    local r = import(TRIAL, "b", { ["X-Stub-Status"] = "502" })
+    assert.are.equal(502, r.status)
+    h.sleep(0.1)
+    assert.are.equal(1, accounts(TRIAL))
+    assert.are.equal(1, h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }))
+  end)
+
+  it("refuses AVChatRoom 51 on pro with 10036", function()
+    local calls = h.stub_count("create_group")
+    for i = 1, 50 do
+      local _, v = create(PRO, { Type = "AVChatRoom", GroupId = "av" .. i, Owner_Account = "o" })
+      assert.are.equal("OK", v.ActionStatus)
+    end
+    local r, v = create(PRO, { Type = "AVChatRoom", GroupId = "av51", Owner_Account = "o" })
+    assert_refused(r, v, 10036, "av_groups limit")
+    assert.are.equal(calls + 50, h.stub_count("create_group"))
+  end)
+
+  it("refuses group 101 on the trial edition with 10058, and a Community group with 10059", function()
+    for i = 1, 100 do create(TRIAL, { Type = "Public", GroupId = "g" .. i }) end
+    local r, v = create(TRIAL, { Type = "Private", GroupId = "g101" })
+    assert_refused(r, v, 10058, "non_av_groups limit")
+    local r2, v2 = create(TRIAL, { Type = "Community", GroupId = "c1" })
+    assert_refused(r2, v2, 10059, "community")
+  end)
+
+  it("refuses BChatRoom over its caps: 5 at a time (10036), 5 created a day (10006)", function()
+    for i = 1, 5 do create(PRO, { Type = "BChatRoom", GroupId = "b" .. i }) end
+    local r, v = create(PRO, { Type = "BChatRoom", GroupId = "b6" })
+    assert_refused(r, v, 10036, "bchatroom_total")
+    h.rest("group_open_http_svc/destroy_group", PRO, { GroupId = "b1" })
+    eventually(function() return h.keys(PRO)["c:groups_of:BChatRoom"] == 4 end, "the disband applied")
+    local r2, v2 = create(PRO, { Type = "BChatRoom", GroupId = "b7" })
+    assert_refused(r2, v2, 10006, "bchatroom_daily")
+  end)
+
+  it("refuses a group over the daily net increase with 10006", function()
+    -- 2022 developer: 100 a day, 10 AVChatRoom, 100 other groups
+    for i = 1, 10 do create(DEV, { Type = "AVChatRoom", GroupId = "a" .. i }) end
+    for i = 1, 90 do create(DEV, { Type = "Public", GroupId = "p" .. i }) end
+    local r, v = create(DEV, { Type = "Public", GroupId = "p91" })
+    assert_refused(r, v, 10006, "daily_net_groups limit")
+  end)
+
+  it("refuses create_group with more initial members than the type allows (10038)", function()
+    local members = {}
+    for i = 1, 20 do members[i] = { Member_Account = "m" .. i } end
+    local r, v = create(TRIAL, { Type = "Public", GroupId = "big", Owner_Account = "boss", MemberList = members })
+    assert_refused(r, v, 10038, "members_per_group limit")
+    assert.is_nil(h.keys(TRIAL)["g:3:big"])
+    members[20] = nil
+    local _, ok = create(TRIAL, { Type = "Public", GroupId = "big", Owner_Account = "boss", MemberList = members })
+    assert.are.equal("OK", ok.ActionStatus)
+    assert.are.equal(20, h.keys(TRIAL)["gm:3:big#"])
+  end)
+
+  it("refuses an owner in too many groups (10037)", function()
+    for i = 1, 50 do create(TRIAL, { Type = "Public", GroupId = "g" .. i, Owner_Account = "boss" }) end
+    local r, v = create(TRIAL, { Type = "Public", GroupId = "g51", Owner_Account = "boss" })
+    assert_refused(r, v, 10037, "groups_per_user limit")
+    assert.truthy(v.ErrorInfo:find("user boss", 1, true))
+  end)
+
+  it("adds members item by item: a full group refuses the rest with Result 0 (10014)", function()
+    create(TRIAL, { Type = "Public", GroupId = "g", Owner_Account = "boss" })
+    local list = {}
+    for i = 1, 22 do list[i] = { Member_Account = "m" .. i } end
+    local r, v = h.rest("group_open_http_svc/add_group_member", TRIAL, { GroupId = "g", MemberList = list })
+    assert.are.equal(200, r.status)
+    assert.are.equal("OK", v.ActionStatus)
+    local results = {}
+    for _, m in ipairs(v.MemberList) do results[m.Member_Account] = m.Result end
+    assert.are.equal(1, results.m19)
+    assert.are.equal(0, results.m20)
+    assert.are.equal(0, results.m22)
+    assert.are.equal(19, #cjson.decode(h.stub_last("add_group_member").body).MemberList)
+    local r2, v2 = h.rest("group_open_http_svc/add_group_member", TRIAL,
+      { GroupId = "g", MemberList = { { Member_Account = "x" } } })
+    assert_refused(r2, v2, 10014, "members_per_group limit")
+    assert.truthy(v2.ErrorInfo:find("Public group", 1, true), v2.ErrorInfo)
+  end)
+
+  it("gives back the members Tencent did not add (failed, or only invited)", function()
+    create(TRIAL, { Type = "Public", GroupId = "g" })
+    h.rest("group_open_http_svc/add_group_member", TRIAL, { GroupId = "g", MemberList = {
+      { Member_Account = "a" }, { Member_Account = "fail-b" }, { Member_Account = "invite-c" } } })
+    eventually(function() return h.keys(TRIAL)["gm:1:g#"] == 1 end, "two members released")
+    assert.are.equal("a", h.keys(TRIAL)["gm:1:g@1"])
+  end)
+
+  it("refuses friends item by item: the requester's full list (30010), the other user's (30014)", function()
+    local items = {}
+    for i = 1, 20 do items[i] = { To_Account = "f" .. i, AddSource = "AddSource_Type_x" } end
+    local _, v = h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = items })
+    assert.are.equal("OK", v.ActionStatus)
+    local r, w = h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "f21" } } })
+    assert_refused(r, w, 30010, "friends_per_user limit")
+    assert.are.equal(30010, w.ResultItem[1].ResultCode)
+    assert.are.same({ "f21" }, w.Fail_Account)
+    -- f1 has one friend (a); b asks f1 and a: a's list is full
+    local _, x = h.rest("sns/friend_import", TRIAL, { From_Account = "b", AddFriendItem = {
+      { To_Account = "f1" }, { To_Account = "a" } } })
+    assert.are.equal("OK", x.ActionStatus)
+    local codes = {}
+    for _, it in ipairs(x.ResultItem) do codes[it.To_Account] = it.ResultCode end
+    assert.are.same({ f1 = 0, a = 30014 }, codes)
+    assert.are.same({ "a" }, x.Fail_Account)
+    assert.truthy(x.ResultItem[2].ResultInfo:find("user a has 20", 1, true), x.ResultItem[2].ResultInfo)
+  end)
+
+  it("gives back friend requests Tencent left pending or failed", function()
+    h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = {
+      { To_Account = "b" }, { To_Account = "pending-c" }, { To_Account = "fail-d" } } })
+    eventually(function() return h.keys(TRIAL)["uf:1:a#"] == 1 end, "pending and failed released")
+  end)
+
+  it("applies shrinks only once Tencent did them", function()
+    for i = 1, 3 do import(TRIAL, "u" .. i) end
+    create(TRIAL, { Type = "Public", GroupId = "g", Owner_Account = "u1" })
+    h.rest("group_open_http_svc/destroy_group", TRIAL, { GroupId = "g" }, { ["X-Stub-Fail"] = "10004" })
+    h.rest("im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "u2" }, { UserID = "fail-u3" } } })
+    eventually(function() return accounts(TRIAL) == 2 end, "one account deleted")
+    assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+    h.rest("group_open_http_svc/destroy_group", TRIAL, { GroupId = "g" })
+    eventually(function() return h.keys(TRIAL)["c:groups"] == nil end, "the group disbanded")
+    assert.is_nil(h.keys(TRIAL)["uj:2:u1#"])
+  end)
+
+  it("removes members and friends after Tencent's answer", function()
+    create(TRIAL, { Type = "Public", GroupId = "g", MemberList = { { Member_Account = "a" }, { Member_Account = "b" } } })
+    h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" }, { To_Account = "c" } } })
+    h.rest("group_open_http_svc/delete_group_member", TRIAL, { GroupId = "g", MemberToDel_Account = { "a" } })
+    h.rest("sns/friend_delete", TRIAL, { From_Account = "a", To_Account = { "b" }, DeleteType = "Delete_Type_Both" })
+    eventually(function()
+      local k = h.keys(TRIAL)
+      return k["gm:1:g#"] == 1 and k["uf:1:a#"] == 1
+    end, "a left g and b")
+    h.rest("sns/friend_delete_all", TRIAL, { From_Account = "a" })
+    eventually(function() return h.keys(TRIAL)["uf:1:c#"] == nil end, "every friend of a removed")
+  end)
+
+  it("counts a group Tencent named itself under the id Tencent gave", function()
+    local _, v = create(TRIAL, { Type = "Public", Owner_Account = "o", MemberList = { { Member_Account = "m" } } })
+    assert.are.equal("OK", v.ActionStatus)
+    local gid = v.GroupId
+    assert.truthy(gid:find("^@TGS#stub"))
+    eventually(function() return h.keys(TRIAL)["gm:" .. #gid .. ":" .. gid .. "#"] == 2 end, "the group renamed")
+    local k = h.keys(TRIAL)
+    for key in pairs(k) do assert.is_nil(key:find("~rest", 1, true), key) end
+    assert.are.equal(gid, k["uj:1:m@1"])
+    assert.are.equal(1, k["c:groups"])
+  end)
+
+  it("refuses an app it does not know, or passes it where configured", function()
+    local r, v = import("1999999999", "a")
+    assert.are.equal(200, r.status)
+    assert.are.equal(60006, v.ErrorCode)
+    local r2 = h.http.post("/pass/v4/im_open_login_svc/account_import?sdkappid=1999999999", '{"UserID":"a"}')
+    assert.are.equal("OK", cjson.decode(r2.body).ActionStatus)
+  end)
+
+  it("refuses a body it cannot read: not JSON (60003), too large (60002)", function()
+    local r, v = h.rest("im_open_login_svc/account_import", TRIAL, "{not json")
+    assert.are.equal(60003, v.ErrorCode)
+    local big = '{"UserID":"a","Nick":"' .. string.rep("x", 1100000) .. '"}'
+    local r2, v2 = h.rest("im_open_login_svc/account_import", TRIAL, big)
+    assert.are.equal(200, r2.status)
+    assert.are.equal(60002, v2.ErrorCode)
+    assert.are.equal(0, accounts(TRIAL))
+    assert.is_truthy(r)
+  end)
+
+  it("passes a call it cannot decide when the app fails open", function()
+    -- no store trouble here: an open app is enforced like any other
+    for i = 1, 100 do import(OPEN, "u" .. i) end
+    local _, v = import(OPEN, "u101")
+    assert.are.equal(70398, v.ErrorCode)
+  end)
+end)

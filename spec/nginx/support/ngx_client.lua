@@ -1,0 +1,111 @@
+--- HTTP/1.1 over LuaSocket for the nginx specs: one request per connection,
+-- or many at once (every connection opened and every request sent before
+-- any answer is read, so the server has them all in flight together).
+local socket = require "socket"
+local ffi = require "ffi"
+
+local M = {}
+M.port = tonumber(os.getenv("IMBILL_NGX_PORT"))
+M.stub = tonumber(os.getenv("IMBILL_NGX_STUB"))
+M.prefix = os.getenv("IMBILL_NGX_PREFIX")
+
+local function request_text(method, path, body, headers)
+  local lines = { method .. " " .. path .. " HTTP/1.1", "Host: 127.0.0.1", "Connection: close" }
+  for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
+  if body then lines[#lines + 1] = "Content-Length: " .. #body end
+  return table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
+end
+
+local function parse(raw)
+  local head, rest = raw:match("^(.-)\r\n\r\n(.*)$")
+  if not head then return nil, "no HTTP answer: " .. raw:sub(1, 200) end
+  local status = tonumber(head:match("^HTTP/1%.%d (%d+)"))
+  local headers = {}
+  for k, v in head:gmatch("\r\n([^:\r\n]+):%s*([^\r\n]*)") do headers[k:lower()] = v end
+  local body = rest
+  if (headers["transfer-encoding"] or ""):lower() == "chunked" then
+    local out, i = {}, 1
+    while true do
+      local size_hex, after = rest:match("^(%x+)[^\r\n]*\r\n()", i)
+      if not size_hex then break end
+      local size = tonumber(size_hex, 16)
+      if size == 0 then break end
+      out[#out + 1] = rest:sub(after, after + size - 1)
+      i = after + size + 2
+    end
+    body = table.concat(out)
+  end
+  return { status = status, headers = headers, body = body }
+end
+
+local function open(port)
+  local s = assert(socket.tcp())
+  s:settimeout(10)
+  assert(s:connect("127.0.0.1", port or M.port))
+  return s
+end
+
+local function read_all(s)
+  local data, err, partial = s:receive("*a")
+  s:close()
+  return data or partial, err
+end
+
+--- One request: method, path, body (string or nil), headers.  Returns
+-- { status, headers, body }.
+function M.request(method, path, body, headers, port)
+  local s = open(port)
+  assert(s:send(request_text(method, path, body, headers)))
+  local raw = read_all(s)
+  return assert(parse(raw))
+end
+
+function M.get(path, port) return M.request("GET", path, nil, nil, port) end
+function M.post(path, body, headers, port) return M.request("POST", path, body, headers, port) end
+
+--- Many requests at once: reqs = { { method, path, body, headers }, ... }.
+function M.concurrent(reqs, port)
+  local socks = {}
+  for i = 1, #reqs do socks[i] = open(port) end
+  for i, r in ipairs(reqs) do assert(socks[i]:send(request_text(r[1], r[2], r[3], r[4]))) end
+  local out = {}
+  for i, s in ipairs(socks) do out[i] = assert(parse(read_all(s))) end
+  return out
+end
+
+-- SHA-256 from libcrypto, independently of the gateway's lua-nginx-string.
+ffi.cdef "unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md);"
+local crypto = ffi.load("crypto")
+function M.sha256_hex(s)
+  local md = ffi.new("unsigned char[32]")
+  crypto.SHA256(s, #s, md)
+  local hex = {}
+  for i = 0, 31 do hex[#hex + 1] = string.format("%02x", md[i]) end
+  return table.concat(hex)
+end
+
+local function urlencode(s)
+  return (tostring(s):gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+M.urlencode = urlencode
+
+--- The query of a callback: signed with token at request_time (default
+-- now) unless token is nil.
+function M.callback_path(app, command, token, opts)
+  opts = opts or {}
+  local rt = opts.request_time or os.time()
+  local q = { "SdkAppid=" .. app, "CallbackCommand=" .. urlencode(command), "contenttype=json",
+              "ClientIP=127.0.0.1", "OptPlatform=" .. (opts.platform or "iOS") }
+  if token then
+    q[#q + 1] = "Sign=" .. (opts.sign or M.sha256_hex(token .. rt))
+    q[#q + 1] = "RequestTime=" .. rt
+  end
+  return "/imbill/callback?" .. table.concat(q, "&")
+end
+
+function M.rest_path(svc_cmd, app, extra)
+  return "/v4/" .. svc_cmd .. "?sdkappid=" .. app .. "&identifier=admin&usersig=sig&random=" ..
+    math.random(1, 4294967295) .. "&contenttype=json" .. (extra or "")
+end
+
+return M

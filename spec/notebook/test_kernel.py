@@ -1,0 +1,152 @@
+"""The imbill kernel through jupyter_client: cells, state, streamed print,
+errors, rich display, charts, interrupts, completion."""
+
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import helpers  # noqa: E402
+
+from jupyter_client.manager import KernelManager  # noqa: E402
+
+
+class KernelSpec(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.km = KernelManager(kernel_name="imbill")
+        cls.km.start_kernel()
+        # the kernel is stopped whatever happens next, even if starting fails
+        cls.addClassCleanup(cls.km.shutdown_kernel, now=True)
+        cls.kc = cls.km.client()
+        cls.kc.start_channels()
+        cls.addClassCleanup(cls.kc.stop_channels)
+        cls.kc.wait_for_ready(timeout=60)
+
+    def run_cell(self, code, **kw):
+        return helpers.run_cell(self.km, self.kc, code, **kw)
+
+    def test_a_cell_value(self):
+        """a cell's value is its execute_result"""
+        cell = self.run_cell("1 + 1")
+        self.assertEqual("ok", cell.reply["status"])
+        self.assertEqual("2", cell.of("execute_result")[0]["data"]["text/plain"])
+
+    def test_state_across_cells(self):
+        """globals live on from cell to cell"""
+        self.assertEqual("ok", self.run_cell("kept = 41").reply["status"])
+        cell = self.run_cell("kept = kept + 1\nkept")
+        self.assertEqual("42", cell.of("execute_result")[0]["data"]["text/plain"])
+
+    def test_print_streams_as_it_happens(self):
+        """print reaches the cell's stdout while the cell still runs"""
+        cell = self.run_cell('print("first")\nos.execute("sleep 2")\nprint("second")')
+        streams = [(t, c["text"]) for t, k, c in cell.messages if k == "stream"]
+        self.assertEqual("first\nsecond\n", "".join(s for _, s in streams))
+        self.assertTrue(all(c["name"] == "stdout" for c in cell.of("stream")))
+        first = min(t for t, s in streams if "first" in s)
+        second = min(t for t, s in streams if "second" in s)
+        self.assertGreater(second - first, 1.5, streams)
+
+    def test_imbill_error_message_first(self):
+        """an imbill error shows its message first, and no Python traceback"""
+        cell = self.run_cell('imbill.invoice { book = "2021", edition = "pro", month = "2021-13" }')
+        self.assertEqual("error", cell.reply["status"])
+        err = cell.of("error")[0]
+        self.assertEqual("imbill.invoice: month: no such month '2021-13'", err["traceback"][0])
+        self.assertEqual(err["traceback"][0], err["evalue"])
+        for line in err["traceback"]:
+            self.assertNotIn("Traceback (most recent call last)", line)
+            self.assertNotIn('File "', line)
+
+    def test_lua_error_message_first(self):
+        """a Lua runtime error shows the Lua message with the cell and line"""
+        cell = self.run_cell("local t\n\nt.x = 1")
+        err = cell.of("error")[0]
+        self.assertEqual("LuaError", err["ename"])
+        self.assertRegex(err["traceback"][0], r"^cell\[\d+\]:3: attempt to index")
+        self.assertNotIn("Traceback", "\n".join(err["traceback"]))
+
+    def test_display_invoice(self):
+        """display(invoice) publishes a text/html table with the total, and its text"""
+        cell = self.run_cell('display(imbill.invoice { book = "2021", edition = "pro", month = "2022-11",\n'
+                             '  change = { on = "2022-11-21", to = "ultimate" }, peak_dau = 10001 })')
+        data = cell.of("display_data")[0]["data"]
+        self.assertTrue(data["text/plain"].startswith("Invoice 2022-11  price book 2021, edition pro"))
+        self.assertIn("\n", data["text/plain"])
+        html = data["text/html"]
+        self.assertIn('<table class="imbill-table imbill-invoice"', html)
+        self.assertRegex(html, r'<tr class="imbill-total">.*?>1,049\.98</td>')
+        self.assertIn("<code>dau_overage</code>", html)
+
+    def test_chart(self):
+        """a chart is image/svg+xml plus an <img> carrying the same SVG"""
+        cell = self.run_cell('imbill.chart.cost_curves(imbill.breakeven_table {\n'
+                             '  editions = { "2021/pro", "2022/standard" }, to = 30000, follow = { mau = "3" } })')
+        data = cell.of("execute_result")[0]["data"]
+        svg = data["image/svg+xml"]
+        self.assertTrue(svg.startswith("<svg xmlns="))
+        self.assertIn("4,467 DAU</text>", svg)
+        self.assertEqual([svg], helpers.svg_from_html(data["text/html"]))
+
+    def test_interrupt_busy_loop(self):
+        """an interrupt stops a busy Lua loop, and the kernel keeps its state"""
+        self.run_cell("survivor = 7")
+        cell = self.run_cell("local n = 0\nwhile true do n = n + 1 end", interrupt_after=1.0, timeout=30)
+        self.assertEqual("error", cell.reply["status"])
+        self.assertEqual("KeyboardInterrupt", cell.of("error")[0]["ename"])
+        self.assertLess(cell.messages[-1][0], 10)
+        after = self.run_cell("survivor")
+        self.assertEqual("7", after.of("execute_result")[0]["data"]["text/plain"])
+
+    def test_interrupt_big_grid(self):
+        """an interrupt stops a grid of 20 million scenarios between chunks"""
+        cell = self.run_cell('g = imbill.grid { editions = { "2021/pro", "2021/ultimate", "2022/standard",\n'
+                             '  "2022/premium" }, growth_bp = { from = -500, to = 1500, step = 20 },\n'
+                             '  start_dau = { from = 500, to = 2000000, step = 40 }, months = 24, mau_per_dau = 3 }',
+                             interrupt_after=1.5, timeout=60)
+        self.assertEqual("KeyboardInterrupt", cell.of("error")[0]["ename"])
+        self.assertLess(cell.messages[-1][0], 10)
+        self.assertEqual("ok", self.run_cell("x = 1").reply["status"])
+
+    def test_complete(self):
+        """completion knows imbill's names"""
+        self.kc.complete("imbill.break", 12)
+        reply = self.kc.get_shell_msg(timeout=10)["content"]
+        self.assertEqual(["breakeven", "breakeven_table"], reply["matches"])
+        self.assertEqual(7, reply["cursor_start"])
+
+
+class KernelWithoutImbill(unittest.TestCase):
+    """A kernelspec whose IMBILL_TOP has no imbill: the kernel starts and says why."""
+
+    def test_says_what_is_missing(self):
+        """a kernel that cannot load imbill answers each cell with the reason"""
+        from jupyter_client.kernelspec import KernelSpecManager
+        ksm = KernelSpecManager()
+        spec = helpers.load(os.path.join(ksm.get_kernel_spec("imbill").resource_dir, "kernel.json"))
+        nowhere = os.path.join(helpers.BUILD, "no-imbill-here")
+        spec["env"]["IMBILL_TOP"] = nowhere
+        d = os.path.join(helpers.BUILD, "kernelspec-missing")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "kernel.json"), "w", encoding="utf-8") as f:
+            json.dump(spec, f)
+        ksm.install_kernel_spec(d, kernel_name="imbill-missing", user=True)
+        km = KernelManager(kernel_name="imbill-missing")
+        km.start_kernel()
+        self.addCleanup(km.shutdown_kernel, now=True)
+        kc = km.client()
+        kc.start_channels()
+        self.addCleanup(kc.stop_channels)
+        kc.wait_for_ready(timeout=60)
+        cell = helpers.run_cell(km, kc, "1 + 1")
+        self.assertEqual("error", cell.reply["status"])
+        tb = cell.of("error")[0]["traceback"]
+        self.assertEqual("imbill kernel: imbill did not load from %s: module 'imbill.report.kernel' not found:"
+                         % nowhere, tb[0])
+        self.assertIn("run `make all` in %s" % nowhere, tb[1])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,114 @@
+-- The Lua side of the notebook kernel (issue 13): what a cell shows, where
+-- print goes, how errors read, and how an interrupt stops a cell.
+local K = require "imbill.report.kernel"
+
+-- A session on its own environment (and its own io table), so the cells'
+-- print and io.write do not replace busted's.
+local function session(poll)
+  local log = {}
+  local env = setmetatable({ io = setmetatable({}, { __index = io }) }, { __index = _G })
+  local s = K.session({
+    write = function(stream, text) log[#log + 1] = { stream, text } end,
+    publish = function(bundle) log[#log + 1] = { "display", bundle["text/plain"] } end,
+    poll = poll or function() return false end,
+  }, { env = env })
+  return s, log, env
+end
+
+local function values(r)
+  assert.is_true(r.ok, r.ok or table.concat(r.traceback, "\n"))
+  local out = {}
+  for i, b in ipairs(r.values) do out[i] = b["text/plain"] end
+  return out
+end
+
+describe("notebook kernel session", function()
+  it("shows the value of an expression cell, of a last line that is an expression, and nothing else", function()
+    local s = session()
+    assert.same({ "2" }, values(s.run("1 + 1")))
+    assert.same({ "10" }, values(s.run("x = 5\nx * 2")))
+    assert.same({}, values(s.run("y = 1")))
+    assert.same({ "1", "3" }, values(s.run("return 1, nil, 3")))
+    assert.same({}, values(s.run("for i = 1, 2 do\n  y = y + i\nend")))
+    assert.same({ "4" }, values(s.run("y")))
+    -- a last line that could continue the line before it runs as written
+    -- (Lua 5.1 and LuaJIT call that ambiguous; 5.4 reads one call)
+    local amb = s.run("f = print\n(f)")
+    if rawget(_G, "jit") then assert.equal("SyntaxError", amb.ename) else assert.same({}, values(amb)) end
+    assert.matches("^Invoice 2021%-03", values(s.run(
+      "imbill.invoice { book = '2020', edition = 'pro', month = '2021-03', peak_dau = 25000 }"))[1])
+  end)
+
+  it("keeps globals across cells; a local lives in its cell, and the error says so", function()
+    local s = session()
+    values(s.run("kept = 41\nlocal gone = 1"))
+    assert.same({ "42" }, values(s.run("kept + 1")))
+    local r = s.run("gone + 1")
+    assert.is_false(r.ok)
+    assert.equal("LuaError", r.ename)
+    assert.matches("global 'gone'", r.traceback[1])
+    assert.matches("^hint: gone was declared local in cell%[1%]", r.traceback[#r.traceback])
+  end)
+
+  it("sends print, io.write and display to the bridge in order", function()
+    local s, log = session()
+    values(s.run("print('a', 1, nil)\nio.write('b', 2, '\\n'):write('!')\ndisplay(imbill.money('1.5'))\nprint('c')"))
+    assert.same({ { "stdout", "a\t1\tnil\n" }, { "stdout", "b2\n" }, { "stdout", "!" }, { "display", "1.50" },
+                  { "stdout", "c\n" } }, log)
+  end)
+
+  it("reports an error with the Lua message first, then the cells' frames", function()
+    local s = session()
+    local r = s.run("imbill.invoice { book = '2021', edition = 'pro', month = '2021-13' }")
+    assert.is_false(r.ok)
+    assert.equal("ImbillError", r.ename)
+    assert.equal("imbill.invoice: month: no such month '2021-13'", r.traceback[1])
+    assert.equal(r.evalue, r.traceback[1])
+    local r2 = s.run("local t = {}\n\nt.a.b = 1")
+    assert.equal("LuaError", r2.ename)
+    assert.matches("^cell%[2%]:3: attempt to index", r2.traceback[1])
+    assert.matches("^  at cell%[2%]:3:", r2.traceback[2])
+    local r3 = s.run("for i = 1, 2 do")
+    assert.equal("SyntaxError", r3.ename)
+    assert.matches("^cell%[3%]:1: 'end' expected", r3.traceback[1])
+  end)
+
+  it("stops a busy loop, and a loop that catches errors, when the bridge says interrupted", function()
+    local polls = 0
+    local s = session(function() polls = polls + 1 return polls > 2 end)
+    local r = s.run("local n = 0\nwhile true do n = n + 1 end")
+    assert.is_false(r.ok)
+    assert.equal("KeyboardInterrupt", r.ename)
+    assert.matches("interrupted", r.traceback[1])
+    polls = 0
+    r = s.run("while true do pcall(function() for i = 1, 1e9 do end end) end")
+    assert.equal("KeyboardInterrupt", r.ename)
+    polls = -1e9
+    assert.same({ "3" }, values(s.run("1 + 2")))
+  end)
+
+  it("stops a grid between chunks, and still calls the cell's own progress", function()
+    local polls, stop = 0, false
+    local s = session(function() polls = polls + 1 return stop end)
+    assert.same({ "20000" }, values(s.run([[
+      calls = 0
+      g = imbill.grid { editions = { "2021/pro" }, start_dau = { from = 1, to = 20000 }, months = 12, chunk = 1000,
+                        progress = function() calls = calls + 1 end }
+      calls > 0 and g:size()]])))
+    stop = true
+    local r = s.run([[imbill.grid { editions = { "2021/pro", "2021/ultimate" }, growth = { "0%", "1%" },
+                      start_dau = { from = 1, to = 1000000 }, months = 24, chunk = 1000 }]])
+    assert.equal("KeyboardInterrupt", r.ename)
+  end)
+
+  it("completes names, fields and methods", function()
+    local s = session()
+    values(s.run("inv = imbill.invoice { book = '2020', edition = 'pro', month = '2021-03' }"))
+    local m, n = s.complete("x = imbill.break")
+    assert.same({ "breakeven", "breakeven_table" }, m)
+    assert.equal(5, n)
+    assert.same({ "data" }, (s.complete("inv:da")))
+    assert.same({ "display" }, (s.complete("displ")))
+    assert.same({ "function" }, (s.complete("functi")))
+  end)
+end)
