@@ -33,7 +33,8 @@ describe("totals (the batch path)", function()
   it("refuses a usage without the user measure the edition is billed by, naming it", function()
     -- 2022/standard bills MAU: 50,000 DAU alone is not 399.00
     assert.equal("imbill.totals: mau: the usage gives no MAU, and 2022/standard bills MAU: give mau (an array, a"
-      .. " column, or a number for every scenario)", H.err(imbill.totals, { book = "2022", edition = "standard", peak_dau = { 50000 } }))
+      .. " column, or a number for every scenario)",
+      H.err(imbill.totals, { book = "2022", edition = "standard", peak_dau = { 50000 } }))
     assert.equal("imbill.totals: peak_dau: the usage gives no peak DAU, and 2020/pro bills peak DAU: give peak_dau"
       .. " (an array, a column, or a number for every scenario)", H.err(imbill.totals, { book = "2020", edition = "pro" }))
     -- a free edition is capped by its measure: 2022/developer needs MAU too
