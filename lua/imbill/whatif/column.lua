@@ -82,7 +82,8 @@ function M.random(p)
   check.fields(fn, p, { n = true, min = true, max = true, seed = true })
   local max = rawget(p, "max")
   if max == nil then check.fail(fn, "max", "is required", check.NOVALUE) end
-  return core.column_random(check.count(fn, "n", rawget(p, "n")), rawget(p, "min") or 0, max, rawget(p, "seed") or 1)
+  return check.call(fn, core.column_random, check.count(fn, "n", rawget(p, "n")), rawget(p, "min") or 0, max,
+    rawget(p, "seed") or 1)
 end
 
 --- imbill.column.view(cdata, n): on LuaJIT, a column over n int64_t values in
@@ -117,10 +118,17 @@ meta.__add = function(a, b)
   return core.column_add(b, a)
 end
 
+-- A method called on something other than a column names itself.
+local function self_of(fn, self)
+  if not is(self) then check.fail(fn, "self", "expected a column (call it as col:method(...))", self) end
+  return self
+end
+
 --- col:grow(rate, months): each value after `months` months of compound growth
 -- at `rate` a month ("5%", "-2%", 0.05), rounded half-up to whole users every
 -- month, as the grid's DAU paths.
 function methods:grow(rate, months)
+  self_of("column:grow", self)
   local g = ratio_of("column:grow", "rate", rate)
   return core.column_grow(self, g, check.count("column:grow", "months", months or 1))
 end
@@ -140,11 +148,13 @@ end
 -- at most 4 decimals): the value of rank max(1, ceil(p/100 x n)) in sorted
 -- order, as the grid's.  nil for an empty column.
 function methods:percentile(p)
+  self_of("column:percentile", self)
   return core.column_percentiles(self, { pct_ppm("column:percentile", p) })[1]
 end
 
 --- col:percentiles{ 5, 50, 95 } -> { p5, p50, p95 }
 function methods:percentiles(list)
+  self_of("column:percentiles", self)
   check.table("column:percentiles", "list", list)
   local pp = {}
   for i, p in check.items(list) do pp[i] = pct_ppm("column:percentiles", p) end
@@ -155,7 +165,7 @@ end
 -- of `list`, default 5, 25, 50, 75, 95).
 function methods:summary(list)
   local fn = "column:summary"
-  if not is(self) then check.fail(fn, "self", "expected a column (call it as col:method(...))", self) end
+  self_of(fn, self)
   list = list or { 5, 25, 50, 75, 95 }
   check.table(fn, "list", list)
   local n = #self

@@ -82,7 +82,7 @@ function M.read(path, name, opts)
   local ok, values = pcall(values_of, csv.reader(f), label, fmt.trim(name):lower(), name, counts)
   if f ~= io.stdin then f:close() end
   if not ok then error(values, 0) end
-  return core.column_from(values, "values")
+  return check.call(FN, core.column_from, values, "values")
 end
 
 return M

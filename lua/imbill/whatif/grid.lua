@@ -302,6 +302,9 @@ function Grid:totals(from, to) return self.core:totals(from, to) end
 --- Totals in cents as a read-only column (imbill.column), without a copy: for
 -- summaries beyond the grid's own, or to price further from.
 function Grid:column()
+  if type(self) ~= "table" or not rawequal(getmetatable(self), Grid) then
+    check.fail("grid:column", "self", "expected a grid (call it as g:column())", self)
+  end
   require "imbill.whatif.column" -- the column methods written in Lua
   return self.core:column()
 end
