@@ -386,7 +386,11 @@ describe("hostile API input", function()
     end)
 
     it("name the function when memory or a ratio is too large, on every runtime", function()
-      assert.matches("^imbill.column.random: n: ", err(imbill.column.random, { n = 2 ^ 53, max = 1 }))
+      -- (a size that only fails in the allocator would abort under ASan)
+      if not H.is_jit then
+        assert.equals("imbill.column.random: n: is more values than a column holds, got 4611686018427387904",
+          (err(imbill.column.random, { n = math.tointeger(2 ^ 62), max = 1 })))
+      end
       local c = imbill.column(2)
       assert.equals("column:grow: rate: is too large, got 253402300799", (err(c.grow, c, 253402300799)))
       assert.equals("imbill.column: ratio: is too large, got 253402300799", (err(function() return c * 253402300799 end)))
