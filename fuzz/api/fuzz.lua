@@ -473,7 +473,7 @@ local function involved(kind, vals, operands)
   local n = math.min(vals.n, operands or 2)
   for i = 1, n do
     local v = vals[i]
-    local left_mt = i == 2 and type(vals[1]) == "table" and getmetatable(vals[1])
+    local left_mt = i == 2 and (type(vals[1]) == "table" or core.is_column(vals[1])) and getmetatable(vals[1])
     if kind == "money" and imbill.money.is(v) and not left_mt then return true end
     -- LuaJIT compares two values only when both have the same __lt (Lua 5.1's rule)
     if kind == "money_cmp" and imbill.money.is(v) and (RUNTIME ~= "jit" or (imbill.money.is(vals[1])
