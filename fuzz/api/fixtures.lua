@@ -172,7 +172,7 @@ local bt = imbill.breakeven_table { editions = { "2021/pro", "2021/ultimate" }, 
 local sh = imbill.shadow { usage = s, base = "2020", editions = { "pro" },
   shadow = { base = "2020", editions = { pro = { monthly_fee = "129.99" } } } }
 local g = imbill.grid { editions = { "2021/pro", "2022/standard" }, growth = { "0%", "5%" },
-  start_dau = { from = 1000, to = 10000, step = 1000 }, months = 3 }
+  start_dau = { from = 1000, to = 10000, step = 1000 }, months = 3, mau_per_dau = "3" }
 ]==] },
   { area = "column", names = { "col", "col2", "gcol", "cgrid", "i64", "COL_CSV" }, code = [==[
 local col = imbill.column { 9999, 10000, 10001, 25000, 100000 }
