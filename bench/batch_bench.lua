@@ -58,12 +58,29 @@ local function rand(n)
   seed = (seed * 1103515245 + 12345) % 2147483648
   return seed % n
 end
+-- Memory: Lua's own count for Lua values, the resident set (/proc/self/statm)
+-- for a column's C memory, which the Lua count does not see.
+local function lua_bytes()
+  collectgarbage()
+  collectgarbage()
+  return collectgarbage("count") * 1024
+end
+local function rss_bytes()
+  local f = io.open("/proc/self/statm", "r")
+  if not f then return nil end
+  local pages = f:read("*a"):match("^%d+%s+(%d+)")
+  f:close()
+  return tonumber(pages) * 4096
+end
+local mem = {}
+local before = lua_bytes()
 local dau, groups, mau = {}, {}, {}
 for i = 1, N do
   dau[i] = rand(120000)
   groups[i] = rand(1200000)
   mau[i] = rand(200000)
 end
+mem.arrays_in = (lua_bytes() - before) / N
 
 local rates = {}
 for i, name in ipairs(EDITIONS) do
@@ -166,6 +183,24 @@ if only then
   return
 end
 
+-- Memory per scenario, measured on fresh memory before any path runs: the
+-- three inputs and the six results, as Lua arrays and as columns.
+do
+  local b = lua_bytes()
+  local held = { PATHS.arrays() }
+  mem.arrays_out = (lua_bytes() - b) / N
+  held[1] = nil
+  collectgarbage()
+  local r0 = rss_bytes()
+  local c = columns()
+  for k = 1, 3 do c[k]:sum() end -- every page touched
+  local r1 = rss_bytes()
+  held[1] = PATHS["columns/1"]()
+  local r2 = rss_bytes()
+  if r0 then mem.columns_in, mem.columns_out = (r1 - r0) / N, (r2 - r1) / N end
+  held[1] = nil
+end
+
 -- one process, every path: the figures, and every result checked
 print(string.format("%s: %d scenarios x %d editions (%s), best of %d, wall clock, %d cores online",
   runtime, N, #rates, table.concat(EDITIONS, ", "), REPS, core.cores()))
@@ -204,3 +239,7 @@ end
 print(string.format("  every path gave the bare loop's cents on all %d x %d scenarios", N, #rates))
 print(string.format("  every core against one thread: columns %.2fx, columns with editions = %.2fx",
   t["columns/1"] / t["columns/N"], t["columns/ed1"] / t["columns/ed"]))
+print(string.format("  memory per scenario: Lua arrays %.1f bytes in (three) + %.1f out (six editions); columns %s in"
+  .. " + %s out (resident set)", mem.arrays_in, mem.arrays_out,
+  mem.columns_in and string.format("%.1f", mem.columns_in) or "?", mem.columns_out and string.format("%.1f",
+  mem.columns_out) or "?"))
