@@ -19,116 +19,82 @@ function M.rate_of(ed)
            mau = ch(ed.charges.mau) }
 end
 
-if rawget(_G, "jit") then
-  local floor, ceil = math.floor, math.ceil
-  --- totals(r, dau, groups, mau, n) -> { cents, ... }
-  function M.totals(r, d, g, m, n)
-    local fee = r.fee
-    local df, db, dp = r.dau.free, r.dau.block, r.dau.price
-    local gf, gb, gp = r.groups.free, r.groups.block, r.groups.price
-    local mf, mb, mp = r.mau.free, r.mau.block, r.mau.price
-    local out = {}
-    for i = 1, n do
-      local t = fee
-      local v = d[i]
-      if v > df then t = t + floor((ceil((v - df) / db) * dp + 5000) / 10000) end
-      v = g[i]
-      if v > gf then t = t + floor((ceil((v - gf) / gb) * gp + 5000) / 10000) end
-      v = m[i]
-      if v > mf then t = t + floor((ceil((v - mf) / mb) * mp + 5000) / 10000) end
-      out[i] = t
-    end
-    return out
-  end
-else
-  -- integer division (//) is Lua 5.3+ syntax: loaded from text so that LuaJIT
-  -- can parse this file
-  M.totals = assert(load([[
-    local r, d, g, m, n = ...
-    local fee = r.fee
-    local df, db, dp = r.dau.free, r.dau.block, r.dau.price
-    local gf, gb, gp = r.groups.free, r.groups.block, r.groups.price
-    local mf, mb, mp = r.mau.free, r.mau.block, r.mau.price
-    local out = {}
-    for i = 1, n do
-      local t = fee
-      local v = d[i]
-      if v > df then t = t + ((v - df + db - 1) // db * dp + 5000) // 10000 end
-      v = g[i]
-      if v > gf then t = t + ((v - gf + gb - 1) // gb * gp + 5000) // 10000 end
-      v = m[i]
-      if v > mf then t = t + ((v - mf + mb - 1) // mb * mp + 5000) // 10000 end
-      out[i] = t
-    end
-    return out
-  ]], "=bare_totals", "t"))
+-- The loops are written once below and made into each runtime's natural
+-- code before they are loaded: LINE(v, free, block, price) is a charge's line
+-- in cents and HALF(x, ppm) is round_half_up(x * ppm / 10^6), with integer
+-- division (//) on Lua 5.4 and math.floor / math.ceil on LuaJIT, where //
+-- does not parse.  The loaded text is the plain loop, with no call per line.
+local INT = not rawget(_G, "jit")
+local FORMS = INT and {
+  LINE = "((%1 - %2 + %3 - 1) // %3 * %4 + 5000) // 10000", HALF = "(2 * %1 * %2 + 1000000) // 2000000",
+} or {
+  LINE = "floor((ceil((%1 - %2) / %3) * %4 + 5000) / 10000)", HALF = "floor((2 * %1 * %2 + 1000000) / 2000000)",
+}
+
+local function compile(name, text)
+  text = text:gsub("(%u+)(%b())", function(form, args)
+    local f = FORMS[form]
+    if not f then return nil end
+    local a = {}
+    for x in args:sub(2, -2):gmatch("[^,%s]+") do a[#a + 1] = x end
+    return (f:gsub("%%(%d)", function(k) return a[tonumber(k)] end))
+  end)
+  return assert(load("local floor, ceil = math.floor, math.ceil\n" .. text, "=" .. name, "t"))
 end
+
+--- totals(r, dau, groups, mau, n) -> { cents, ... }
+M.totals = compile("bare_totals", [[
+  local r, d, g, m, n = ...
+  local fee = r.fee
+  local df, db, dp = r.dau.free, r.dau.block, r.dau.price
+  local gf, gb, gp = r.groups.free, r.groups.block, r.groups.price
+  local mf, mb, mp = r.mau.free, r.mau.block, r.mau.price
+  local out = {}
+  for i = 1, n do
+    local t = fee
+    local v = d[i]
+    if v > df then t = t + LINE(v, df, db, dp) end
+    v = g[i]
+    if v > gf then t = t + LINE(v, gf, gb, gp) end
+    v = m[i]
+    if v > mf then t = t + LINE(v, mf, mb, mp) end
+    out[i] = t
+  end
+  return out
+]])
 
 --- grid(rates, growth_ppm, starts, months, groups, groups_ppm, mau_ppm) -> { cents, ... }:
 -- a what-if grid (editions x monthly growth x starting DAU, the scenario
 -- order of imbill.grid) written the same way: DAU compounded month by month
--- and every ratio rounded half-up as round_half_up(x * ppm / 10^6) =
--- floor((2 x ppm + 10^6) / (2 x 10^6)), the month's total as totals() above.
-if rawget(_G, "jit") then
-  local floor, ceil = math.floor, math.ceil
-  function M.grid(rates, growth, starts, months, groups, gppm, mppm)
-    local out, n = {}, 0
-    for _, r in ipairs(rates) do
-      local fee = r.fee
-      local df, db, dp = r.dau.free, r.dau.block, r.dau.price
-      local gf, gb, gp = r.groups.free, r.groups.block, r.groups.price
-      local mf, mb, mp = r.mau.free, r.mau.block, r.mau.price
-      for _, g in ipairs(growth) do
-        local mul = 1000000 + g
-        for _, start in ipairs(starts) do
-          local dau, total = start, 0
-          for k = 1, months do
-            local gr = groups + floor((2 * dau * gppm + 1000000) / 2000000)
-            local mau = floor((2 * dau * mppm + 1000000) / 2000000)
-            local t = fee
-            if dau > df then t = t + floor((ceil((dau - df) / db) * dp + 5000) / 10000) end
-            if gr > gf then t = t + floor((ceil((gr - gf) / gb) * gp + 5000) / 10000) end
-            if mau > mf then t = t + floor((ceil((mau - mf) / mb) * mp + 5000) / 10000) end
-            total = total + t
-            if k < months then dau = floor((2 * dau * mul + 1000000) / 2000000) end
-          end
-          n = n + 1
-          out[n] = total
+-- and every ratio rounded half-up, the month's total as totals() above.
+M.grid = compile("bare_grid", [[
+  local rates, growth, starts, months, groups, gppm, mppm = ...
+  local out, n = {}, 0
+  for _, r in ipairs(rates) do
+    local fee = r.fee
+    local df, db, dp = r.dau.free, r.dau.block, r.dau.price
+    local gf, gb, gp = r.groups.free, r.groups.block, r.groups.price
+    local mf, mb, mp = r.mau.free, r.mau.block, r.mau.price
+    for _, g in ipairs(growth) do
+      local mul = 1000000 + g
+      for _, start in ipairs(starts) do
+        local dau, total = start, 0
+        for k = 1, months do
+          local gr = groups + HALF(dau, gppm)
+          local mau = HALF(dau, mppm)
+          local t = fee
+          if dau > df then t = t + LINE(dau, df, db, dp) end
+          if gr > gf then t = t + LINE(gr, gf, gb, gp) end
+          if mau > mf then t = t + LINE(mau, mf, mb, mp) end
+          total = total + t
+          if k < months then dau = HALF(dau, mul) end
         end
+        n = n + 1
+        out[n] = total
       end
     end
-    return out
   end
-else
-  M.grid = assert(load([[
-    local rates, growth, starts, months, groups, gppm, mppm = ...
-    local out, n = {}, 0
-    for _, r in ipairs(rates) do
-      local fee = r.fee
-      local df, db, dp = r.dau.free, r.dau.block, r.dau.price
-      local gf, gb, gp = r.groups.free, r.groups.block, r.groups.price
-      local mf, mb, mp = r.mau.free, r.mau.block, r.mau.price
-      for _, g in ipairs(growth) do
-        local mul = 1000000 + g
-        for _, start in ipairs(starts) do
-          local dau, total = start, 0
-          for k = 1, months do
-            local gr = groups + (2 * dau * gppm + 1000000) // 2000000
-            local mau = (2 * dau * mppm + 1000000) // 2000000
-            local t = fee
-            if dau > df then t = t + ((dau - df + db - 1) // db * dp + 5000) // 10000 end
-            if gr > gf then t = t + ((gr - gf + gb - 1) // gb * gp + 5000) // 10000 end
-            if mau > mf then t = t + ((mau - mf + mb - 1) // mb * mp + 5000) // 10000 end
-            total = total + t
-            if k < months then dau = (2 * dau * mul + 1000000) // 2000000 end
-          end
-          n = n + 1
-          out[n] = total
-        end
-      end
-    end
-    return out
-  ]], "=bare_grid", "t"))
-end
+  return out
+]])
 
 return M
