@@ -231,6 +231,21 @@ static void grid_threads_give_one_threads_results(void) {
   free(many);
 }
 
+/* On 1, 2 and 3 threads the editions fail with an overflow (not a bad field)
+ * at scenario want_bad, on edition want_rate. */
+static void many_overflow_at(const imb_rate *const *rates, size_t n, const int64_t *d, const int64_t *g,
+                             const int64_t *m, int64_t *const *outs, size_t want_bad, size_t want_rate) {
+  for (int t = 1; t <= 3; t++) {
+    size_t bad = 0, rate = 9;
+    int field = -9;
+    CHECK_EQ(imb_totals_many(rates, NRATES, n, d, 1, g, 1, m, 1, INT64_MAX, outs, &bad, &field, &rate, t),
+             IMB_EOVERFLOW);
+    CHECK_EQ(bad, want_bad);
+    CHECK_EQ(rate, want_rate);
+    CHECK_EQ(field, -1);
+  }
+}
+
 /* Several editions priced together give each edition's own totals; the first
  * failing scenario wins, and at one scenario the first edition failing there. */
 static void many_editions_give_each_editions_totals(void) {
@@ -269,24 +284,9 @@ static void many_editions_give_each_editions_totals(void) {
    * DAU that only edition 0 prices beyond 64 bits */
   m[40000] = INT64_MAX;
   d[30000] = INT64_MAX;
-  for (int t = 1; t <= 3; t++) {
-    size_t bad = 0, rate = 9;
-    int field = -9;
-    CHECK_EQ(imb_totals_many(rates, NRATES, N, d, 1, g, 1, m, 1, INT64_MAX, outs, &bad, &field, &rate, t),
-             IMB_EOVERFLOW);
-    CHECK_EQ(bad, 30000);
-    CHECK_EQ(rate, 0);
-    CHECK_EQ(field, -1);
-  }
+  many_overflow_at(rates, N, d, g, m, outs, 30000, 0);
   d[30000] = 1;
-  for (int t = 1; t <= 3; t++) {
-    size_t bad = 0, rate = 9;
-    int field = -9;
-    CHECK_EQ(imb_totals_many(rates, NRATES, N, d, 1, g, 1, m, 1, INT64_MAX, outs, &bad, &field, &rate, t),
-             IMB_EOVERFLOW);
-    CHECK_EQ(bad, 40000);
-    CHECK_EQ(rate, 1);
-  }
+  many_overflow_at(rates, N, d, g, m, outs, 40000, 1);
   free(d);
   free(g);
   free(m);

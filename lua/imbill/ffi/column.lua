@@ -10,11 +10,7 @@ local ffi = require "ffi"
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 
-require "imbill.ffi.cdef"
-
-local path = package.searchpath and package.searchpath("imbill.core", package.cpath)
-if not path then error("imbill.ffi.column: imbill.core not found on package.cpath", 0) end
-local C = ffi.load(path)
+local C = require "imbill.ffi.lib"
 
 local col_t = ffi.typeof("imb_column *")
 local i64p = ffi.typeof("int64_t *")

@@ -9,12 +9,7 @@
 local ffi = require "ffi"
 local core = require "imbill.core"
 
-local path = package.searchpath and package.searchpath("imbill.core", package.cpath)
-if not path then error("imbill.ffi.totals: imbill.core not found on package.cpath", 0) end
-
-require "imbill.ffi.cdef"
-
-local C = ffi.load(path)
+local C = require "imbill.ffi.lib"
 
 local int64_arr = ffi.typeof("int64_t[?]")
 local size_1 = ffi.typeof("size_t[1]")
