@@ -51,13 +51,6 @@ local jit = rawget(_G, "jit")
 local runtime = jit and jit.version or _VERSION
 local EDITIONS = { "2020/pro", "2020/flagship", "2021/pro", "2021/ultimate", "2022/standard", "2022/premium" }
 
--- The scenarios: a linear congruential generator in plain arithmetic (exact
--- in doubles), the same as bench/batch_core_bench.c's.
-local seed = 12345
-local function rand(n)
-  seed = (seed * 1103515245 + 12345) % 2147483648
-  return seed % n
-end
 -- Memory: Lua's own count for Lua values, the resident set (/proc/self/statm)
 -- for a column's C memory, which the Lua count does not see.
 local function lua_bytes()
@@ -74,12 +67,8 @@ local function rss_bytes()
 end
 local mem = {}
 local before = lua_bytes()
-local dau, groups, mau = {}, {}, {}
-for i = 1, N do
-  dau[i] = rand(120000)
-  groups[i] = rand(1200000)
-  mau[i] = rand(200000)
-end
+-- the scenarios, those of bench/batch_core_bench.c
+local dau, groups, mau = require("scenarios")(N)
 mem.arrays_in = (lua_bytes() - before) / N
 
 local rates = {}

@@ -24,19 +24,8 @@ end
 local REPS = 3
 local runtime = rawget(_G, "jit") and jit.version or _VERSION
 
--- Deterministic scenarios around the price steps: a linear congruential
--- generator in plain arithmetic (no bitwise operators, exact in doubles).
-local seed = 12345
-local function rand(n)
-  seed = (seed * 1103515245 + 12345) % 2147483648
-  return seed % n
-end
-local dau, groups, mau = {}, {}, {}
-for i = 1, N do
-  dau[i] = rand(120000)
-  groups[i] = rand(1200000)
-  mau[i] = rand(200000)
-end
+-- Deterministic scenarios around the price steps (bench/scenarios.lua).
+local dau, groups, mau = require("scenarios")(N)
 
 -- The previous repetition's result is dropped before collecting, so each
 -- one starts from the same heap.
