@@ -158,6 +158,11 @@ describe("scenario columns", function()
       assert.equal('imbill.column: values[1]: expected a whole number, got "5"', H.err(imbill.column, { "5" }))
       assert.equal("imbill.column: values[3]: expected a whole number, got nil",
         H.err(imbill.column, { 1, 2, nil, 4 }))
+      -- a float past 2^53 is whole but not exact, on both runtimes (and as a count for imbill.totals)
+      assert.equal("imbill.column: values[2]: is beyond 2^53 and cannot be exact on this runtime, got 1.1529215046068e+18",
+        H.err(imbill.column, { 1, 2 ^ 60 }))
+      assert.equal("imbill.totals: peak_dau[1]: 1.1529215046068e+18 is beyond 2^53 and cannot be exact on this runtime",
+        H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = { 2 ^ 60 }, threads = 1, into = imbill.column(1) }))
       assert.equal("imbill.column: n: must not be negative, got -1", H.err(imbill.column, -1))
       assert.equal("imbill.column: n: expected a whole number, got 1.5", H.err(imbill.column, 1.5))
       assert.equal("imbill.column: to: is below from, got 1", H.err(imbill.column, { from = 5, to = 1 }))
