@@ -379,7 +379,8 @@ static int c_grow(lua_State *L) {
   imb_status s = imb_col_grow(o->v, c->v, c->n, g, (int32_t)months, &bad);
   if (s) {
     lua_pushfstring(L, "values[%d]", (int)(bad + 1));
-    imbL_raise_int(L, "column:grow", lua_tostring(L, -1), c->v[bad], s == IMB_ERANGE ? "must not be negative to grow" : "grows beyond 64 bits");
+    imbL_raise_int(L, "column:grow", lua_tostring(L, -1), c->v[bad],
+                   s == IMB_ERANGE ? "must not be negative to grow" : "grows beyond 64 bits");
   }
   return 1;
 }
@@ -434,7 +435,8 @@ static int m_set(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:set");
   size_t i = pos_arg(L, 2, c, "column:set", "i");
   int64_t v = int_arg(L, 3, "column:set", "v");
-  if (c->readonly) imbL_raise(L, "column:set", "self", 0, "is read-only (a grid's results): col:copy() gives one to change");
+  if (c->readonly)
+    imbL_raise(L, "column:set", "self", 0, "is read-only (a grid's results): col:copy() gives one to change");
   c->v[i] = v;
   lua_settop(L, 1);
   return 1;
@@ -516,7 +518,8 @@ static int m_totable(lua_State *L) {
 #else
     if (c->v[i] > ((int64_t)1 << 53) || c->v[i] < -((int64_t)1 << 53)) {
       lua_pushfstring(L, "values[%d]", (int)(i + 1));
-      imbL_raise_int(L, "column:totable", lua_tostring(L, -1), c->v[i], "is beyond 2^53 and cannot be exact on this runtime");
+      imbL_raise_int(L, "column:totable", lua_tostring(L, -1), c->v[i],
+                     "is beyond 2^53 and cannot be exact on this runtime");
     }
     lua_pushnumber(L, (lua_Number)c->v[i]);
 #endif

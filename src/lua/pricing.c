@@ -236,12 +236,13 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
     is_array[k] = len >= 0;
     if (lua_type(L, 2 + k) == LUA_TNUMBER) scalar[k] = batch_scalar(L, 2 + k, fields[k]);
     if (len < 0) continue;
+    if (len > INT32_MAX)
+      return imbL_raise(L, NULL, fields[k], 0, "has more than 2^31 scenarios, more than one call takes");
     if (n >= 0 && len != n)
       return imbL_raise(L, NULL, fields[k], 0, "has %d scenarios where an earlier array has %d", (int)len, (int)n);
     n = len;
   }
   if (n < 0) n = 1;
-  if (n > INT32_MAX) return imbL_raise(L, NULL, fields[0], 0, "more than 2^31 scenarios in one call");
   int out = lua_gettop(L) + 1;
   luaL_checkstack(L, nr + 3 * CHUNK + 8, "totals: no stack space for a chunk of scenarios");
   for (int e = 0; e < nr; e++) lua_createtable(L, (int)n, 0);
@@ -259,7 +260,8 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
     lua_settop(L, top); /* drop the values read, all at once */
     for (int e = 0; e < nr; e++) {
       size_t bad = 0;
-      imb_status s = imb_totals(rates[e], len, src[0], is_array[0], src[1], is_array[1], src[2], is_array[2], res, &bad);
+      imb_status s =
+          imb_totals(rates[e], len, src[0], is_array[0], src[1], is_array[1], src[2], is_array[2], res, &bad);
       if (s) {
         if (first_e < 0 || bad < first_bad) {
           first_e = e;
@@ -316,7 +318,8 @@ static int rates_arg(lua_State *L, const imb_rate ***rates, const char ***names)
   for (int e = 0; e < nr; e++) {
     lua_rawgeti(L, 1, e + 1);
     (*rates)[e] = (const imb_rate *)imbL_testudata(L, -1, RATE_MT);
-    if (!(*rates)[e]) return imbL_raise(L, NULL, lua_pushfstring(L, "editions[%d]", e + 1), -2, "expected an edition's rate");
+    if (!(*rates)[e])
+      return imbL_raise(L, NULL, lua_pushfstring(L, "editions[%d]", e + 1), -2, "expected an edition's rate");
     lua_pop(L, 1);
     lua_rawgeti(L, names_idx, e + 1);
     (*names)[e] = lua_tostring(L, -1); /* the name table keeps the string alive */
