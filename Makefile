@@ -12,6 +12,8 @@ CC       ?= cc
 WARN     := -std=c99 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT      ?= -O2
 CPPFLAGS_X := -Iinclude -Isrc/core -D_POSIX_C_SOURCE=200809L
+# the batch pricing and the grid run on POSIX threads (src/core/threads.c)
+LIBS     := -pthread
 SANITIZE := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 CORE_SRC := $(sort $(wildcard src/core/*.c))
@@ -38,7 +40,7 @@ build/$(1)/obj/lua/%.o: src/lua/%.c
 	$$(CC) $$(WARN) $(3) -fPIC $$(CPPFLAGS_X) -I$(2) -MMD -MP -c -o $$@ $$<
 build/$(1)/imbill/core.so: $$($(1)_OBJ)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(3) -shared -o $$@ $$^ $(4)
+	$$(CC) $(3) -shared -o $$@ $$^ $(LIBS)
 -include $$($(1)_OBJ:.o=.d)
 endef
 
@@ -57,7 +59,7 @@ build/core/libimbill.a: $(CORE_OBJ)
 -include $(CORE_OBJ:.o=.d)
 
 build/core/tests: $(CTEST_SRC) spec/core/ctest.h build/core/libimbill.a
-	$(CC) $(WARN) $(OPT) $(CPPFLAGS_X) -Ispec/core -o $@ $(CTEST_SRC) build/core/libimbill.a
+	$(CC) $(WARN) $(OPT) $(CPPFLAGS_X) -Ispec/core -o $@ $(CTEST_SRC) build/core/libimbill.a $(LIBS)
 
 deps:
 	@bash scripts/deps.sh
@@ -138,7 +140,7 @@ rock:
 	$(MAKE) --no-print-directory build/rock/imbill/core.so ROCK_INC='$(LUA_INCDIR)'
 build/rock/imbill/core.so: $(CORE_SRC) $(BIND_SRC) include/imbill.h $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(ROCK_CFLAGS) $(CPPFLAGS_X) -I$(ROCK_INC) $(LIBFLAG) -o $@ $(CORE_SRC) $(BIND_SRC)
+	$(CC) $(WARN) $(ROCK_CFLAGS) $(CPPFLAGS_X) -I$(ROCK_INC) $(LIBFLAG) -o $@ $(CORE_SRC) $(BIND_SRC) $(LIBS)
 
 rock-install:
 	install -d '$(INST_LIBDIR)/imbill' '$(INST_BINDIR)'
@@ -166,7 +168,7 @@ build/fuzz/obj/%.o: src/core/%.c
 	$(FUZZ_CC) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CPPFLAGS_X) -MMD -MP -c -o $@ $<
 build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer $(CPPFLAGS_X) -Ifuzz -o $@ $< $(FUZZ_OBJ)
+	$(FUZZ_CC) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer $(CPPFLAGS_X) -Ifuzz -o $@ $< $(FUZZ_OBJ) $(LIBS)
 -include $(FUZZ_OBJ:.o=.d)
 .SECONDARY: $(FUZZ_OBJ)
 

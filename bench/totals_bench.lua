@@ -1,13 +1,17 @@
 --- Benchmark (figures, not a test): the same 1,000,000 scenarios priced through
--- imbill.totals (C, and on LuaJIT the FFI binding) and through the pure-Lua
--- implementation in bench/pure_totals.lua, in one run.  Prints ns per scenario
--- for both and the ratio.  Run through bench/run.sh, or:
+-- imbill.totals over Lua arrays (C, and on LuaJIT the FFI binding) and through
+-- two pure-Lua yardsticks, in one run: bench/bare_totals.lua, the formula
+-- alone as a user would write it, and bench/pure_totals.lua, which validates
+-- its inputs as imbill.totals does.  Prints ns per scenario for each and both
+-- ratios.  bench/batch_bench.lua measures the whole what-if job (six
+-- editions, columns, threads).  Run through bench/run.sh, or:
 --   LUA_PATH="lua/?.lua;lua/?/init.lua;bench/?.lua;;" LUA_CPATH="build/5.4/?.so;;" lua5.4 bench/totals_bench.lua
--- Options: a scenario count; --only=imbill|pure with --edition=BOOK/EDITION
+-- Options: a scenario count; --only=imbill|pure|bare with --edition=BOOK/EDITION
 -- times one path alone and prints "ns <value>" (bench/totals_fresh.sh runs it
 -- in fresh processes: on LuaJIT, two paths in one process share JIT traces).
 local imbill = require "imbill"
 local pure = require "pure_totals"
+local bare = require "bare_totals"
 
 local N, only, edition = 1000000, nil, nil
 for _, a in ipairs(arg or {}) do
@@ -20,19 +24,8 @@ end
 local REPS = 3
 local runtime = rawget(_G, "jit") and jit.version or _VERSION
 
--- Deterministic scenarios around the price steps: a linear congruential
--- generator in plain arithmetic (no bitwise operators, exact in doubles).
-local seed = 12345
-local function rand(n)
-  seed = (seed * 1103515245 + 12345) % 2147483648
-  return seed % n
-end
-local dau, groups, mau = {}, {}, {}
-for i = 1, N do
-  dau[i] = rand(120000)
-  groups[i] = rand(1200000)
-  mau[i] = rand(200000)
-end
+-- Deterministic scenarios around the price steps (bench/scenarios.lua).
+local dau, groups, mau = require("scenarios")(N)
 
 -- The previous repetition's result is dropped before collecting, so each
 -- one starts from the same heap.
@@ -53,32 +46,35 @@ local function ns(seconds) return seconds * 1e9 / N end
 
 local function runs(book, ed)
   local e = imbill.book(book):edition(ed)
-  local r = pure.rate_of(e)
+  local r, b = pure.rate_of(e), bare.rate_of(e)
   return function()
     return imbill.totals { book = book, edition = ed, peak_dau = dau, groups_peak = groups, mau = mau }
-  end, function() return pure.totals(r, dau, groups, mau) end
+  end, function() return pure.totals(r, dau, groups, mau) end,
+  function() return bare.totals(b, dau, groups, mau, N) end
 end
 
 if only then
   local book, ed = (edition or ""):match("^(%w+)/(%w+)$")
-  if not book or (only ~= "imbill" and only ~= "pure") then
-    error("totals_bench: --only=imbill|pure needs --edition=BOOK/EDITION", 0)
+  if not book or (only ~= "imbill" and only ~= "pure" and only ~= "bare") then
+    error("totals_bench: --only=imbill|pure|bare needs --edition=BOOK/EDITION", 0)
   end
-  local c, l = runs(book, ed)
-  print(string.format("ns %.2f", ns((best_of(only == "imbill" and c or l)))))
+  local c, l, b = runs(book, ed)
+  print(string.format("ns %.2f", ns((best_of(only == "imbill" and c or only == "pure" and l or b)))))
   return
 end
 
-print(string.format("imbill.totals against pure Lua, %d scenarios, %s (best of %d)", N, runtime, REPS))
+print(string.format("imbill.totals over Lua arrays against pure Lua, %d scenarios, %s (best of %d)", N, runtime, REPS))
 for _, be in ipairs { { "2020", "pro" }, { "2022", "standard" } } do
-  local cf, lf = runs(be[1], be[2])
+  local cf, lf, bf = runs(be[1], be[2])
   local tc, c = best_of(cf)
   local tl, l = best_of(lf)
+  local tb, b = best_of(bf)
   for i = 1, N do
-    if c[i] ~= l[i] then
-      error(string.format("scenario %d: C gives %s cents, pure Lua %s", i, tostring(c[i]), tostring(l[i])))
+    if c[i] ~= l[i] or c[i] ~= b[i] then
+      error(string.format("scenario %d: C gives %s cents, pure Lua %s and %s", i, tostring(c[i]), tostring(l[i]),
+        tostring(b[i])))
     end
   end
-  print(string.format("  %s/%-9s imbill.totals %7.1f ns/scenario   pure Lua %7.1f ns/scenario   ratio %5.2fx",
-    be[1], be[2], ns(tc), ns(tl), tl / tc))
+  print(string.format("  %s/%-9s imbill.totals %6.1f ns   bare Lua %6.1f ns (%5.2fx)   validating Lua %6.1f ns (%5.2fx)",
+    be[1], be[2], ns(tc), ns(tb), tb / tc, ns(tl), tl / tc))
 end

@@ -163,6 +163,28 @@ IMB_API imb_status imb_totals(const imb_rate *r, size_t n, const int64_t *dau, s
                               const int64_t *groups, size_t groups_step, const int64_t *mau, size_t mau_step,
                               int64_t *out, size_t *bad);
 
+/* The number of processors online (at least 1): the default number of
+ * threads of the batch entry points below. */
+IMB_API int imb_cores(void);
+
+/* imb_totals_upto on `threads` POSIX threads (0: imb_cores()), each pricing
+ * one contiguous part of the scenarios.  Results, and on failure *bad and
+ * *bad_field, are those of imb_totals_upto: the first failing scenario by
+ * index wins, whatever the timing.  Every thread has ended when it returns.
+ * A small batch runs on fewer threads. */
+IMB_API imb_status imb_totals_par(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
+                                  const int64_t *groups, size_t groups_step, const int64_t *mau, size_t mau_step,
+                                  int64_t limit, int64_t *out, size_t *bad, int *bad_field, int threads);
+/* The same scenarios priced on n_rates editions into out[0 .. n_rates-1], a
+ * chunk of scenarios at a time on every edition while its inputs are in
+ * cache.  On failure *bad is the first failing scenario and *bad_rate the
+ * first edition failing there (*bad_field as above); IMB_ENOMEM when there is
+ * no memory for the editions' prepared prices. */
+IMB_API imb_status imb_totals_many(const imb_rate *const *rates, size_t n_rates, size_t n, const int64_t *dau,
+                                   size_t dau_step, const int64_t *groups, size_t groups_step, const int64_t *mau,
+                                   size_t mau_step, int64_t limit, int64_t *const *out, size_t *bad, int *bad_field,
+                                   size_t *bad_rate, int threads);
+
 /* TRTC call minutes: per tier ceil(seconds / 60), free minutes taken in tier
  * order, the sum priced exactly and rounded once. */
 IMB_API imb_status imb_trtc_price(imb_trtc *t);
@@ -200,6 +222,10 @@ IMB_API imb_status imb_grid_grow(int64_t dau, int64_t growth_ppm, int64_t *next)
 /* Totals in cents of scenarios lo .. hi-1 into out[0 .. hi-lo-1]; on failure
  * *bad is the failing scenario. */
 IMB_API imb_status imb_grid_run(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad);
+/* imb_grid_run on `threads` threads (0: imb_cores()): the same totals, and on
+ * failure the same *bad (the first failing scenario by index). */
+IMB_API imb_status imb_grid_run_par(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad,
+                                    int threads);
 /* For each (growth, start) pair, the edition with the lowest total (the first
  * on a tie) is counted in wins[edition] (n_rates entries). */
 IMB_API void imb_grid_wins(const imb_grid *g, const int64_t *totals, uint64_t *wins);
@@ -211,6 +237,43 @@ IMB_API imb_status imb_stats_sum(const int64_t *v, size_t n, int64_t *sum);
  * max(1, ceil(p * n / 10^6)) in sorted order.  scratch holds n values. */
 IMB_API imb_status imb_stats_percentile(const int64_t *v, size_t n, int64_t p_ppm, int64_t *scratch,
                                         int64_t *out);
+
+/* ---- scenario columns ------------------------------------------------------- */
+
+/* A column: n int64 values in C memory (counts in, cents out), which
+ * scenarios are built in and priced from without a Lua value each.  The Lua
+ * binding owns the memory (or, for a view, keeps its owner alive) and sets
+ * readonly for a view of a grid's results; the FFI binding reads and writes
+ * v through this layout. */
+typedef struct imb_column {
+  int64_t *v;
+  size_t n;
+  int readonly;
+} imb_column;
+
+/* out[i] = from + i * step, checked: IMB_EOVERFLOW when a value leaves 64 bits. */
+IMB_API imb_status imb_col_range(int64_t *out, size_t n, int64_t from, int64_t step);
+/* out[i] = round_half_up(in[i] * ppm / 10^6) (half away from zero); out may be
+ * in.  *bad is the first value whose result does not fit. */
+IMB_API imb_status imb_col_scale(int64_t *out, const int64_t *in, size_t n, int64_t ppm, size_t *bad);
+/* out[i] = a[i] + b[i * b_step], checked; out may be a or b. */
+IMB_API imb_status imb_col_add(int64_t *out, const int64_t *a, const int64_t *b, size_t b_step, size_t n,
+                               size_t *bad);
+/* out[i] = in[i] after `months` months of growth at growth_ppm a month, each
+ * month rounded half-up as the grid does (imb_grid_grow). */
+IMB_API imb_status imb_col_grow(int64_t *out, const int64_t *in, size_t n, int64_t growth_ppm, int32_t months,
+                                size_t *bad);
+/* Uniform whole numbers in lo .. hi (lo <= hi): out[i] is a function of
+ * (seed, i) alone (splitmix64), the same on every machine; the bias is below
+ * (hi - lo + 1) / 2^64. */
+IMB_API void imb_col_random(int64_t *out, size_t n, uint64_t seed, int64_t lo, int64_t hi);
+/* The first i with v[i] outside lo .. hi, or n. */
+IMB_API size_t imb_col_find_outside(const int64_t *v, size_t n, int64_t lo, int64_t hi);
+/* Memory for n values (NULL when there is none), as a binding allocates a
+ * column: a large one faults in far fewer pages where the system offers
+ * huge pages.  Free it with imb_col_free. */
+IMB_API int64_t *imb_col_alloc(size_t n);
+IMB_API void imb_col_free(int64_t *v);
 
 /* ---- quota rules: the store-neutral decision ---------------------------------------
  *

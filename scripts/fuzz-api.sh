@@ -68,8 +68,10 @@ for rt in "${rts[@]}"; do
     export LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;;" LUA_CPATH="$top/$cdir/?.so;;" IMBILL_TOP="$top"
     pre=()
     if [ "$rt" = asan ]; then
-      # malloc may fail (and Lua says "not enough memory") rather than abort
-      export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1:soft_rss_limit_mb=3000:hard_rss_limit_mb=8000
+      # malloc may fail (and Lua says "not enough memory") rather than abort; one
+      # allocation is bounded as ulimit -v bounds it on the other runtimes (a
+      # column of a billion values asked for at once)
+      export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1:soft_rss_limit_mb=3000:hard_rss_limit_mb=8000:max_allocation_size_mb=3000
       export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
       pre=(env LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)")
     else

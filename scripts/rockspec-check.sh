@@ -30,5 +30,8 @@ for v in 5.4 5.1; do
   check_exports "$tree/lib/lua/$v/imbill/core.so"
   LUA_PATH="$tree/share/lua/$v/?.lua;$tree/share/lua/$v/?/init.lua;;" LUA_CPATH="$tree/lib/lua/$v/?.so;;" \
     $lua -e 'local i = require "imbill"; assert(tostring(i.invoice{book="2020",edition="pro",month="2021-03",peak_dau=25000,groups_peak=250000}.total) == "749.95"); print("rockspec build for '"$v"' loads: " .. i.VERSION)'
+  # the batch C files are built and threads linked: columns priced on two threads
+  LUA_PATH="$tree/share/lua/$v/?.lua;$tree/share/lua/$v/?/init.lua;;" LUA_CPATH="$tree/lib/lua/$v/?.so;;" \
+    $lua -e 'local i = require "imbill"; local d = i.column { from = 1, to = 100000 }; local c = i.totals { book = "2020", edition = "pro", peak_dau = d, threads = 2 }; assert(c:sum() == i.column(i.totals { book = "2020", edition = "pro", peak_dau = d:totable() }):sum()); print("rockspec build for '"$v"' prices columns on 2 threads")'
 done
 for f in build/5.4/imbill/core.so build/jit/imbill/core.so; do check_exports "$f"; done

@@ -202,7 +202,7 @@ local cases = {
   { "totals: float in an array", imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, 2.5 } },
     "^imbill.totals: peak_dau%[2%]: expected a whole number >= 0, got 2.5" },
   { "totals: string in an array", imbill.totals, { book = "2020", edition = "pro", groups_peak = { "1" } },
-    "^imbill.totals: groups_peak%[1%]: expected a whole number >= 0, got 1" },
+    '^imbill.totals: groups_peak%[1%]: expected a whole number >= 0, got "1"' },
   { "totals: negative number", imbill.totals, { book = "2020", edition = "pro", peak_dau = -1 },
     "^imbill.totals: peak_dau: must not be negative" },
   { "totals: wrong type", imbill.totals, { book = "2020", edition = "pro", mau = "many" },

@@ -462,6 +462,49 @@ describe("hostile API input", function()
     end)
   end)
 
+  describe("scenario columns and totals over them", function()
+    local liar = function(t) return setmetatable(t, {
+      __pairs = function() error("a __pairs ran") end, __len = function() return 2 ^ 40 end,
+      __index = function() error("an __index ran") end }) end
+
+    it("read the caller's tables raw: arrays, ranges, options, editions and percentiles", function()
+      assert.same({ 3, 1, 4 }, imbill.column(liar { 3, 1, 4 }):totable())
+      assert.same({ 1, 3, 5 }, imbill.column(liar { from = 1, to = 5, step = 2 }):totable())
+      assert.equal(4, #imbill.column.random(liar { n = 4, max = 9 }))
+      local c = imbill.column { 9999, 10001 }
+      assert.same({ 9999, 10001 }, c:percentiles(liar { 5, 95 }))
+      assert.equal(9999, c:summary(liar { 50 }).p50)
+      local p = liar { book = "2020", edition = "pro", peak_dau = liar { 9999, 10001 } }
+      assert.same({ 14999, 29998 }, imbill.totals(p))
+      local col = imbill.totals(liar { book = "2020", edition = "pro", peak_dau = c, threads = 1 })
+      assert.same({ 14999, 29998 }, col:totable())
+      local by = imbill.totals(liar { editions = liar { "2020/pro", "2021/pro" }, peak_dau = c })
+      assert.same({ 14999, 29998 }, by["2020/pro"]:totable())
+    end)
+
+    it("name the function called on something that is not a column or a grid", function()
+      local c = imbill.column(3)
+      assert.equals("column:summary: self: expected a column (call it as col:method(...)), got table",
+        (err(c.summary, {})))
+      assert.matches("^column:percentiles: self: ", err(c.percentiles, 5, { 5 }))
+      assert.matches("^column:grow: self: ", err(c.grow, nil, "5%"))
+      assert.matches("^column:get: self: ", err(c.get, {}, 1))
+      local g = imbill.grid { editions = { "2020/pro" }, start_dau = { 1 } }
+      assert.equals("grid:column: self: expected a grid (call it as g:column()), got nil", (err(g.column)))
+    end)
+
+    it("name the function when memory or a ratio is too large, on every runtime", function()
+      -- (a size that only fails in the allocator would abort under ASan)
+      if not H.is_jit then
+        assert.equals("imbill.column.random: n: is more values than a column holds, got 4611686018427387904",
+          (err(imbill.column.random, { n = math.tointeger(2 ^ 62), max = 1 })))
+      end
+      local c = imbill.column(2)
+      assert.equals("column:grow: rate: is too large, got 253402300799", (err(c.grow, c, 253402300799)))
+      assert.equals("imbill.column: ratio: is too large, got 253402300799", (err(function() return c * 253402300799 end)))
+    end)
+  end)
+
   describe("imbill.core.plan", function()
     it("names the offset and keeps it within a day", function()
       local b = imbill.book("2020")

@@ -32,10 +32,11 @@ describe("totals (the batch path)", function()
 
   it("refuses a usage without the user measure the edition is billed by, naming it", function()
     -- 2022/standard bills MAU: 50,000 DAU alone is not 399.00
-    assert.equal("imbill.totals: mau: the usage gives no MAU, and 2022/standard bills MAU: give mau (an array, or"
-      .. " a number for every scenario)", H.err(imbill.totals, { book = "2022", edition = "standard", peak_dau = { 50000 } }))
+    assert.equal("imbill.totals: mau: the usage gives no MAU, and 2022/standard bills MAU: give mau (an array, a"
+      .. " column, or a number for every scenario)",
+      H.err(imbill.totals, { book = "2022", edition = "standard", peak_dau = { 50000 } }))
     assert.equal("imbill.totals: peak_dau: the usage gives no peak DAU, and 2020/pro bills peak DAU: give peak_dau"
-      .. " (an array, or a number for every scenario)", H.err(imbill.totals, { book = "2020", edition = "pro" }))
+      .. " (an array, a column, or a number for every scenario)", H.err(imbill.totals, { book = "2020", edition = "pro" }))
     -- a free edition is capped by its measure: 2022/developer needs MAU too
     assert.matches("^imbill.totals: mau: the usage gives no MAU, and 2022/developer is capped at 100 MAU",
       H.err(imbill.totals, { book = "2022", edition = "developer", peak_dau = 5 }))
@@ -173,10 +174,10 @@ describe("totals (the batch path)", function()
       it("names the field and index of a bad value", function()
         assert.equal("peak_dau[2]: expected a whole number >= 0, got -2", H.err(f, rate, { 1, -2 }))
         assert.equal("peak_dau[2]: expected a whole number >= 0, got 2.5", H.err(f, rate, { 1, 2.5 }))
-        assert.equal("groups_peak[1]: expected a whole number >= 0, got 5", H.err(f, rate, nil, { "5" }))
+        assert.equal('groups_peak[1]: expected a whole number >= 0, got "5"', H.err(f, rate, nil, { "5" }))
         assert.equal("mau[3]: expected a whole number >= 0, got nil", H.err(f, rate, nil, nil, { 1, 2, nil, 4 }))
-        assert.equal("peak_dau: expected an array of whole numbers or a number, got x", H.err(f, rate, "x"))
-        assert.equal("mau: expected an array of whole numbers or a number, got boolean", H.err(f, rate, 1, 1, true))
+        assert.equal('peak_dau: expected an array of whole numbers or a number, got "x"', H.err(f, rate, "x"))
+        assert.equal("mau: expected an array of whole numbers or a number, got true", H.err(f, rate, 1, 1, true))
         assert.equal("peak_dau: must not be negative, got -1", H.err(f, rate, -1))
         assert.equal("peak_dau: expected a whole number, got 2.5", H.err(f, rate, 2.5))
         assert.equal("groups_peak: has 1 scenarios where an earlier array has 2", H.err(f, rate, { 1, 2 }, { 1 }))
@@ -225,6 +226,68 @@ describe("totals (the batch path)", function()
         H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = { 2 ^ 53 + 2 } }))
     end)
   end
+
+  describe("on several editions at once (editions = { ... })", function()
+    local EDS = { "2020/pro", "2020/flagship", "2021/pro", "2021/ultimate", "2022/standard", "2022/premium" }
+    local dau, groups, mau = {}, {}, {}
+    for i = 1, 1500 do
+      dau[i] = (i * 7919) % 60000
+      groups[i] = (i * 104729) % 600000
+      mau[i] = (i * 1299709) % 90000
+    end
+
+    it("gives each edition's cents, by position and by name, the arrays read once", function()
+      local by = imbill.totals { editions = EDS, peak_dau = dau, groups_peak = groups, mau = mau }
+      for i, name in ipairs(EDS) do
+        local b, e = name:match("^(%w+)/(%w+)$")
+        local one = imbill.totals { book = b, edition = e, peak_dau = dau, groups_peak = groups, mau = mau }
+        assert.same(one, by[i], name)
+        assert.equal(by[i], by[name])
+      end
+    end)
+
+    it("gives columns for columns", function()
+      local by = imbill.totals { editions = EDS, peak_dau = imbill.column(dau), groups_peak = groups, mau = 7 }
+      for i, name in ipairs(EDS) do
+        local b, e = name:match("^(%w+)/(%w+)$")
+        assert.same(imbill.totals { book = b, edition = e, peak_dau = dau, groups_peak = groups, mau = 7 },
+          by[name]:totable(), name)
+        assert.equal(by[i], by[name])
+      end
+    end)
+
+    it("reports a bad value once, and a total that cannot be priced with its edition", function()
+      assert.equal("imbill.totals: groups_peak[2]: expected a whole number >= 0, got -1",
+        H.err(imbill.totals, { editions = EDS, peak_dau = { 1, 2 }, groups_peak = { 1, -1 } }))
+      if H.is_jit then
+        assert.equal("imbill.totals: scenario 2: on 2022/standard, the total 13510798882136388 cents exceeds 2^53 "
+          .. "and cannot be exact on this runtime",
+          H.err(imbill.totals, { editions = { "2020/pro", "2022/standard" }, mau = { 1, 2 ^ 53 } }))
+      else
+        assert.equal("imbill.totals: mau[2]: on 2022/standard, 9223372036854775807 gives a charge that does not "
+          .. "fit in 64 bits", H.err(imbill.totals, { editions = { "2020/pro", "2022/standard" }, mau = { 1, math.maxinteger } }))
+      end
+    end)
+
+    it("names the edition of a column scenario that cannot be priced, the first by index", function()
+      local big = H.is_jit and imbill.column { 1, 2 ^ 53 } * 1023 or imbill.column { 1, math.maxinteger }
+      local v = H.is_jit and "9214364837600034816" or "9223372036854775807"
+      assert.equal("imbill.totals: mau[2]: on 2022/standard, " .. v .. " gives a charge that does not fit in 64 bits",
+        H.err(imbill.totals, { editions = { "2020/pro", "2022/standard", "2022/premium" }, mau = big }))
+      assert.equal("imbill.totals: peak_dau[1]: expected a whole number >= 0, got -1",
+        H.err(imbill.totals, { editions = EDS, peak_dau = imbill.column { -1, 1 }, mau = big }))
+    end)
+
+    it("names bad editions arguments", function()
+      assert.matches("^imbill.totals: editions%[2%]: price book 2022 has no such edition",
+        H.err(imbill.totals, { editions = { "2020/pro", "2022/pro" } }))
+      assert.equal("imbill.totals: editions: give editions, or book and edition, not both, got table",
+        H.err(imbill.totals, { editions = EDS, edition = "pro" }))
+      assert.equal("imbill.totals: editions: needs at least one edition", H.err(imbill.totals, { editions = {} }))
+      assert.equal("imbill.totals: into: takes one edition's results; not with editions",
+        H.err(imbill.totals, { editions = EDS, into = imbill.column(1) }))
+    end)
+  end)
 
   it("names bad arguments", function()
     assert.matches("^imbill.totals: argument: expected a table", H.err(imbill.totals, nil))

@@ -172,7 +172,22 @@ local bt = imbill.breakeven_table { editions = { "2021/pro", "2021/ultimate" }, 
 local sh = imbill.shadow { usage = s, base = "2020", editions = { "pro" },
   shadow = { base = "2020", editions = { pro = { monthly_fee = "129.99" } } } }
 local g = imbill.grid { editions = { "2021/pro", "2022/standard" }, growth = { "0%", "5%" },
-  start_dau = { from = 1000, to = 10000, step = 1000 }, months = 3, mau_per_dau = 3 }
+  start_dau = { from = 1000, to = 10000, step = 1000 }, months = 3, mau_per_dau = "3" }
+]==] },
+  { area = "column", names = { "col", "col2", "gcol", "cgrid", "i64", "COL_CSV" }, code = [==[
+local col = imbill.column { 9999, 10000, 10001, 25000, 100000 }
+local col2 = col * "1.5" + 100000
+local cgrid = imbill.grid { editions = { "2020/pro" }, growth = { "0%", "5%" }, start_dau = { 1000, 20000, 50000 },
+  months = 2 }
+local gcol = cgrid:column()
+-- FFI memory for imbill.column.view (LuaJIT only)
+local i64 = rawget(_G, "jit") and require("ffi").new("int64_t[4]", { 1, 2, 3, 4 }) or nil
+local COL_CSV = FUZZ_TMP .. "/columns.csv"
+do
+  local f = assert(io.open(COL_CSV, "wb"))
+  f:write("# scenarios\ndau,groups,note\n10001,250000,a\n9999,\"120000\",\"b, c\"\n-5,0,x\n")
+  f:close()
+end
 ]==] },
   { area = "bill", names = { "rows", "be" }, code = [==[
 local rows = imbill.compare { month = "2021-03", peak_dau = 25000, groups_peak = 250000 }
@@ -203,6 +218,7 @@ M.values = {
   replay = { "EVENTS_CSV", "EVENTS_JSONL" },
   whatif = { "s", "smau", "gen", "fac", "p", "mig", "bt", "sh", "g", "S.constant(5)", "gen + gen", "gen * fac" },
   bill = { "rows", "be", "rows[1]" },
+  column = { "col", "col2", "gcol", "imbill.column(0)", "imbill.column(3)" },
 }
 
 return M

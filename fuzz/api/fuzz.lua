@@ -98,7 +98,7 @@ local areas_on = {}
 for _, t in ipairs(active) do areas_on[t.area] = true end
 -- fixtures: what-if objects also for the charts and the report
 local build_area = { base = true, replay = areas_on.replay, whatif = areas_on.whatif or areas_on.report,
-                     bill = areas_on.bill }
+                     bill = areas_on.bill, column = areas_on.column }
 
 -- the environment calls run in ---------------------------------------------------
 local header = string.format("local FUZZ_TOP, FUZZ_TMP = %s, %s\n", junk.q(opt.top), junk.q(opt.tmp))
@@ -473,11 +473,14 @@ local function involved(kind, vals, operands)
   local n = math.min(vals.n, operands or 2)
   for i = 1, n do
     local v = vals[i]
-    local left_mt = i == 2 and type(vals[1]) == "table" and getmetatable(vals[1])
+    local left_mt = i == 2 and (type(vals[1]) == "table" or core.is_column(vals[1])) and getmetatable(vals[1])
     if kind == "money" and imbill.money.is(v) and not left_mt then return true end
     -- LuaJIT compares two values only when both have the same __lt (Lua 5.1's rule)
     if kind == "money_cmp" and imbill.money.is(v) and (RUNTIME ~= "jit" or (imbill.money.is(vals[1])
       and imbill.money.is(vals[2]))) then return true end
+    -- a left operand with a metatable of its own (money) answers first; a string's arithmetic defers to the column
+    if kind == "column" and core.is_column(v) and (i == 1 or type(vals[1]) == "string" or not getmetatable(vals[1]))
+    then return true end
     if kind == "gen" and type(v) == "table" and require("imbill.whatif.series").is_gen(v) then return true end
     if kind == "imbill" then
       -- an object of imbill's: money, a meter, or a table whose __tostring is imbill's Lua

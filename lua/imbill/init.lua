@@ -30,12 +30,12 @@ imbill.compare = compare.compare
 imbill.best = compare.best
 imbill.breakeven = breakeven.breakeven
 
-local fast_totals
+local fast_totals, fast_many
 if jit then
   local ok, ffi_totals = pcall(require, "imbill.ffi.totals")
-  if ok and ffi_totals then fast_totals = ffi_totals.totals end
+  if ok and ffi_totals then fast_totals, fast_many = ffi_totals.totals, ffi_totals.many end
 end
-function imbill.totals(p) return totals.totals(p, fast_totals) end
+function imbill.totals(p) return totals.totals(p, fast_totals, fast_many) end
 
 -- The meter (quota metering) and event-log replay are loaded on first use, so
 -- pricing scripts do not pay for them.
@@ -66,6 +66,12 @@ do
   imbill.cost_curve = lazy("imbill.whatif.curve", "cost_curve")
   imbill.shadow = lazy("imbill.whatif.shadow", "run")
   imbill.grid = lazy("imbill.whatif.grid", "run")         -- millions of scenarios through the C fast path
+  -- scenario columns in C memory (docs/columns.md): imbill.column(array | n | { from =, to = }),
+  -- imbill.column.random{...}, .from_csv(path, name), .view(cdata, n) on LuaJIT
+  imbill.column = setmetatable({}, {
+    __index = function(_, k) return require("imbill.whatif.column")[k] end,
+    __call = function(_, ...) return require("imbill.whatif.column").new(...) end,
+  })
   imbill.chart = proxy "imbill.report.chart"              -- SVG: cost_curves, projection_bars, path_timeline
   imbill.report = lazy("imbill.report.page", "html")    -- one self-contained HTML page
 end

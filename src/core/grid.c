@@ -1,5 +1,8 @@
 #include "core.h"
 
+#include "charge.h"
+#include "threads.h"
+
 #include <string.h>
 
 #define PPM 1000000
@@ -32,86 +35,105 @@ imb_status imb_grid_grow(int64_t dau, int64_t growth_ppm, int64_t *next) {
 
 /* round_half_up(p / d) for 0 <= p < 2^61, d > 0: the same result as
  * imb_muldiv(p, 1, d) without its 128-bit division. */
-static int64_t rhu(int64_t p, int64_t d) { return (2 * p + d) / (2 * d); }
+static inline int64_t rhu(int64_t p, int64_t d) { return (2 * p + d) / (2 * d); }
 
 #define FAST_LIMIT ((int64_t)1 << 60)
 
-/* One charge in cents, as imb_charge_apply; 0 when it must take the slow path. */
-static int fast_charge(const imb_charge *c, int64_t value, int64_t *cents) {
-  if (c->block == 0 || value <= c->free) {
-    *cents = 0;
-    return 1;
-  }
-  int64_t over = value - c->free;
-  int64_t blocks = c->block == 1 ? over : over / c->block + (over % c->block != 0);
-  if (c->price != 0 && blocks > FAST_LIMIT / c->price) return 0;
-  *cents = rhu(blocks * c->price, IMB_MICROS_PER_CENT);
-  return 1;
-}
+/* The largest x for which x * ppm stays below 2^59, so rhu() applies. */
+static int64_t fast_below(int64_t ppm) { return FAST_LIMIT / (ppm + 1) / 2; }
 
-/* imb_month_total's result with 64-bit arithmetic where nothing can overflow;
- * anything larger goes through imb_month_total itself. */
-static imb_status month_total(const imb_rate *r, int64_t dau, int64_t groups, int64_t mau, int64_t *cents) {
-  int64_t fee, a = 0, b = 0, c = 0;
-  if (r->monthly_fee >= 0 && r->monthly_fee < FAST_LIMIT && dau >= 0 && groups >= 0 && mau >= 0) {
-    fee = rhu(r->monthly_fee, IMB_MICROS_PER_CENT);
-    if (r->is_free) {
-      *cents = fee;
-      return IMB_OK;
-    }
-    if (fast_charge(&r->dau, dau, &a) && fast_charge(&r->groups, groups, &b) && fast_charge(&r->mau, mau, &c) &&
-        a < FAST_LIMIT && b < FAST_LIMIT && c < FAST_LIMIT) {
-      *cents = fee + a + b + c;
-      return IMB_OK;
-    }
-  }
-  return imb_month_total(r, dau, groups, mau, cents);
-}
-
-/* round_half_up(x * ppm / 10^6) for x >= 0, 0 <= ppm. */
-static imb_status scale_ppm(int64_t x, int64_t ppm, int64_t *out) {
-  if (x < FAST_LIMIT / (ppm + 1) / 2) {
+/* round_half_up(x * ppm / 10^6) for x >= 0, 0 <= ppm; fast = fast_below(ppm). */
+static inline imb_status scale_ppm(int64_t x, int64_t ppm, int64_t fast, int64_t *out) {
+  if (x < fast) {
     *out = rhu(x * ppm, PPM);
     return IMB_OK;
   }
   return imb_muldiv(x, ppm, PPM, out);
 }
 
-/* One scenario: the horizon's total in cents. */
-static imb_status scenario(const imb_grid *g, const imb_rate *r, int64_t dau, int64_t growth,
+/* A run's scenarios lo .. hi-1 and their output, shared by its pieces. */
+typedef struct grid_job {
+  const imb_grid *g;
+  size_t lo;
+  int64_t *out;
+  int64_t groups_fast, mau_fast; /* fast_below() of the two ratios */
+} grid_job;
+
+/* One scenario: the horizon's total in cents, a month at a time, each month
+ * priced by the edition's lines as on an invoice. */
+static imb_status scenario(const grid_job *j, const imb_lines *ls, int64_t dau, int64_t growth,
                            int64_t *cents) {
-  int64_t total = 0, c, groups, mau, extra;
+  const imb_grid *g = j->g;
+  int64_t total = 0, c, groups, mau, extra, mul = PPM + growth, grow_fast = fast_below(mul);
   imb_status s;
   for (int32_t k = 0; k < g->months; k++) {
     groups = g->groups;
     if (g->groups_per_dau_ppm) {
-      if ((s = scale_ppm(dau, g->groups_per_dau_ppm, &extra)) || (s = imb_add(groups, extra, &groups)))
-        return s;
+      if ((s = scale_ppm(dau, g->groups_per_dau_ppm, j->groups_fast, &extra))) return s;
+      if (__builtin_add_overflow(groups, extra, &groups)) return IMB_EOVERFLOW;
     }
     mau = 0;
-    if (g->mau_per_dau_ppm && (s = scale_ppm(dau, g->mau_per_dau_ppm, &mau))) return s;
-    if ((s = month_total(r, dau, groups, mau, &c)) || (s = imb_add(total, c, &total))) return s;
-    if (k + 1 < g->months && growth != 0 && (s = scale_ppm(dau, PPM + growth, &dau))) return s;
+    if (g->mau_per_dau_ppm && (s = scale_ppm(dau, g->mau_per_dau_ppm, j->mau_fast, &mau))) return s;
+    if ((s = imb_lines_total(ls, dau, groups, mau, &c))) return s;
+    if (__builtin_add_overflow(total, c, &total)) return IMB_EOVERFLOW;
+    if (k + 1 < g->months && growth != 0 && (s = scale_ppm(dau, mul, grow_fast, &dau))) return s;
   }
   *cents = total;
   return IMB_OK;
 }
 
-imb_status imb_grid_run(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad) {
-  size_t n;
-  imb_status s = imb_grid_check(g, &n);
-  if (s) return s;
-  if (lo > hi || hi > n) return IMB_ERANGE;
-  size_t per = g->n_growth * g->n_start;
-  for (size_t i = lo; i < hi; i++) {
-    size_t r = i / per, rest = i % per;
-    size_t gi = rest / g->n_start, si = rest % g->n_start;
-    if ((s = scenario(g, &g->rates[r], g->start_dau[si], g->growth_ppm[gi], &out[i - lo]))) {
-      if (bad) *bad = i;
+/* Scenarios j->lo + a .. j->lo + b - 1 (imb_par_fn; *bad relative to j->lo). */
+static imb_status grid_range(void *ctx, size_t a, size_t b, size_t *bad, int *aux, imb_par *par) {
+  const grid_job *j = (const grid_job *)ctx;
+  const imb_grid *g = j->g;
+  size_t at = j->lo + a, per = g->n_growth * g->n_start;
+  /* the coordinates of the first scenario, then counted up: no division a scenario */
+  size_t r = at / per, gi = at % per / g->n_start, si = at % g->n_start, have = (size_t)-1;
+  imb_lines ls;
+  imb_status s;
+  (void)aux;
+  for (size_t x = a; x < b; x++) {
+    if (r != have) {
+      if ((s = imb_lines_init(&ls, &g->rates[r], 1))) {
+        *bad = x;
+        return s;
+      }
+      have = r;
+    }
+    if ((x & 1023) == 0 && imb_par_stop(par, x)) return IMB_OK;
+    if ((s = scenario(j, &ls, g->start_dau[si], g->growth_ppm[gi], &j->out[x]))) {
+      *bad = x;
       return s;
+    }
+    if (++si == g->n_start) {
+      si = 0;
+      if (++gi == g->n_growth) {
+        gi = 0;
+        r++;
+      }
     }
   }
   return IMB_OK;
+}
+
+/* A 10,000-month pricing (a few hundred scenarios) outweighs a thread's start. */
+#define GRID_GRAIN 512
+
+imb_status imb_grid_run_par(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad, int threads) {
+  size_t n, at = 0;
+  int aux;
+  imb_status s = imb_grid_check(g, &n);
+  if (s) return s;
+  if (lo > hi || hi > n) return IMB_ERANGE;
+  grid_job j = { g, lo, out, fast_below(g->groups_per_dau_ppm), fast_below(g->mau_per_dau_ppm) };
+  s = threads == 1 ? grid_range(&j, 0, hi - lo, &at, &aux, NULL)
+                   : imb_parallel(hi - lo, threads, GRID_GRAIN, grid_range, &j, &at, &aux);
+  if (s && bad) *bad = lo + at;
+  return s;
+}
+
+imb_status imb_grid_run(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad) {
+  return imb_grid_run_par(g, lo, hi, out, bad, 1);
 }
 
 void imb_grid_wins(const imb_grid *g, const int64_t *totals, uint64_t *wins) {

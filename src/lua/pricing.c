@@ -2,8 +2,10 @@
  * The batch entry point reads Lua arrays in place and writes one integer per
  * scenario, so a million scenarios cost no per-scenario Lua tables. */
 #include "binding.h"
+#include "column.h"
 
 #include <string.h>
+#include <time.h>
 
 #define RATE_MT "imbill.rate"
 
@@ -138,19 +140,27 @@ static int p_rate_ptr(lua_State *L) {
   return 1;
 }
 
+/* A number used for every scenario of a batch: a whole number >= 0. */
+static int64_t batch_scalar(lua_State *L, int idx, const char *field) {
+  int64_t v;
+  if (!imbL_toint64(L, idx, &v))
+    imbL_raise(L, NULL, field, idx, "%s", imbL_isbigfloat(L, idx)
+               ? "is beyond 2^53 and cannot be exact on this runtime" : "expected a whole number");
+  if (v < 0) imbL_raise(L, NULL, field, idx, "must not be negative");
+  return v;
+}
+
 /* One batch input: an array (walked) or a number (repeated).  Returns its length,
  * or -1 for a number. */
 static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
   int t = lua_type(L, idx);
   if (t == LUA_TTABLE) return (lua_Integer)imbL_rawlen(L, idx);
   if (t == LUA_TNUMBER) {
-    int64_t v = imbL_checkint64(L, idx, field);
-    if (v < 0) imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, idx));
+    batch_scalar(L, idx, field);
     return -1;
   }
   if (t == LUA_TNIL || t == LUA_TNONE) return -1;
-  return imbL_error(L, "%s: expected an array of whole numbers or a number, got %s", field,
-                    imbL_show(L, idx));
+  return imbL_raise(L, NULL, field, idx, "expected an array of whole numbers or a number");
 }
 
 /* Scenarios are read into C buffers CHUNK at a time and priced by imb_totals:
@@ -160,9 +170,11 @@ static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
 
 /* The error for a batch value at the top of the stack that is not a count. */
 static void batch_bad(lua_State *L, lua_Integer i, const char *field) {
-  if (imbL_isbigfloat(L, -1))
-    imbL_error(L, "%s[%d]: %s is beyond 2^53 and cannot be exact on this runtime", field, (int)i, imbL_show(L, -1));
-  imbL_error(L, "%s[%d]: expected a whole number >= 0, got %s", field, (int)i, imbL_show(L, -1));
+  int vi = lua_gettop(L), big = imbL_isbigfloat(L, vi);
+  const char *shown = imbL_show(L, vi);
+  const char *at = lua_pushfstring(L, "%s[%d]", field, (int)i);
+  if (big) imbL_raise(L, NULL, at, 0, "%s is beyond 2^53 and cannot be exact on this runtime", shown);
+  imbL_raise(L, NULL, at, vi, "expected a whole number >= 0");
 }
 
 /* Reads t[i] (t at idx) as a whole number >= 0, leaving it on the stack. */
@@ -185,66 +197,264 @@ static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const cha
 #endif
 }
 
-/* core.totals(rate, dau, groups, mau) -> array of cents */
-static int p_totals(lua_State *L) {
+/* Raises the error for a scenario the core could not price (pos is 1-based):
+ * the usage value whose line alone does not fit, or else the scenario's total.
+ * The edition is named (name) when several are priced at once. */
+static int raise_unpriced(lua_State *L, const imb_rate *r, const char *name, const int64_t v[3], const int is_array[3],
+                          int64_t pos, imb_status s) {
+  const imb_charge *ch[3] = {&r->dau, &r->groups, &r->mau};
+  const char *on = name ? lua_pushfstring(L, "on %s, ", name) : "";
+  for (int k = 0; k < 3; k++) {
+    int64_t blocks, cents;
+    if (r->is_free || !imb_charge_apply(ch[k], v[k], &blocks, &cents)) continue;
+    const char *field = is_array[k] ? lua_pushfstring(L, "%s[%s]", usage_fields[k], imbL_i64str(L, pos))
+                                    : usage_fields[k];
+    return imbL_raise(L, NULL, field, 0, "%s%s gives a charge that does not fit in 64 bits", on, imbL_i64str(L, v[k]));
+  }
+  const char *field = lua_pushfstring(L, "scenario %s", imbL_i64str(L, pos));
+  int64_t total;
+  if (s == IMB_ERANGE && imb_month_total(r, v[0], v[1], v[2], &total) == IMB_OK)
+    return imbL_raise(L, NULL, field, 0, "%sthe total %s cents exceeds 2^53 and cannot be exact on this runtime", on,
+                      imbL_i64str(L, total));
+  return imbL_raise(L, NULL, field, 0, "%sthe total %s (peak_dau, groups_peak or mau too large)", on, imb_strerror(s));
+}
+
+/* The arrays of cents of scenarios read from the arguments 2, 3 and 4 (each an
+ * array, a number or nil), priced on nr rates: nr new arrays pushed in the
+ * order of the rates.  Each chunk of scenarios is read once, whatever the
+ * number of rates: reading a Lua array through the C API costs as much as
+ * pricing it many times over.  A value that cannot be read is reported first
+ * (by scenario, fields in order); then the first scenario that cannot be
+ * priced, on the first rate that cannot (named when there are several). */
+static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const char *const *names) {
   const char *const *fields = usage_fields;
-  imb_rate *r = checkrate(L, 1);
   lua_Integer n = -1;
   int64_t in[3][CHUNK], scalar[3] = {0, 0, 0}, res[CHUNK];
   int is_array[3];
-  lua_settop(L, 4); /* missing inputs become nil, and the result table goes at 5 */
   for (int k = 0; k < 3; k++) {
     lua_Integer len = batch_len(L, 2 + k, fields[k]);
     is_array[k] = len >= 0;
-    if (lua_type(L, 2 + k) == LUA_TNUMBER) scalar[k] = imbL_checkint64(L, 2 + k, fields[k]);
+    if (lua_type(L, 2 + k) == LUA_TNUMBER) scalar[k] = batch_scalar(L, 2 + k, fields[k]);
     if (len < 0) continue;
+    if (len > INT32_MAX)
+      return imbL_raise(L, NULL, fields[k], 0, "has more than 2^31 scenarios, more than one call takes");
     if (n >= 0 && len != n)
-      return imbL_error(L, "%s: has %d scenarios where an earlier array has %d", fields[k], (int)len, (int)n);
+      return imbL_raise(L, NULL, fields[k], 0, "has %d scenarios where an earlier array has %d", (int)len, (int)n);
     n = len;
   }
   if (n < 0) n = 1;
-  if (n > INT32_MAX) return imbL_error(L, "totals: more than 2^31 scenarios in one call");
-  lua_createtable(L, (int)n, 0);
-  int out = lua_gettop(L);
-  luaL_checkstack(L, 3 * CHUNK + 4, "totals: no stack space for a chunk of scenarios");
+  int out = lua_gettop(L) + 1;
+  luaL_checkstack(L, nr + 3 * CHUNK + 8, "totals: no stack space for a chunk of scenarios");
+  for (int e = 0; e < nr; e++) lua_createtable(L, (int)n, 0);
+  int top = lua_gettop(L);
+  const int64_t *src[3];
+  for (int k = 0; k < 3; k++) src[k] = is_array[k] ? in[k] : &scalar[k];
   for (lua_Integer base = 1; base <= n; base += CHUNK) {
-    size_t len = (size_t)(n - base + 1 < CHUNK ? n - base + 1 : CHUNK), bad = 0;
+    size_t len = (size_t)(n - base + 1 < CHUNK ? n - base + 1 : CHUNK), first_bad = 0;
+    int first_e = -1;
+    imb_status first_s = IMB_OK;
     /* scenario by scenario, fields in order: the first bad value is reported */
     for (size_t j = 0; j < len; j++)
       for (int k = 0; k < 3; k++)
         if (is_array[k]) in[k][j] = batch_elem(L, 2 + k, base + (lua_Integer)j, fields[k]);
-    lua_settop(L, out); /* drop the values read, all at once */
-    imb_status s = imb_totals(r, len, is_array[0] ? in[0] : &scalar[0], is_array[0],
-                              is_array[1] ? in[1] : &scalar[1], is_array[1], is_array[2] ? in[2] : &scalar[2],
-                              is_array[2], res, &bad);
-    if (s) {
-      /* the usage value whose line cannot be priced, if one alone cannot */
-      const imb_charge *ch[3] = {&r->dau, &r->groups, &r->mau};
-      for (int k = 0; k < 3; k++) {
-        int64_t v = is_array[k] ? in[k][bad] : scalar[k], blocks, cents;
-        if (!imb_charge_apply(ch[k], v, &blocks, &cents)) continue;
-        if (!is_array[k])
-          return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", fields[k], imbL_i64str(L, v));
-        return imbL_error(L, "%s[%d]: %s gives a charge that does not fit in 64 bits", fields[k],
-                          (int)(base + (lua_Integer)bad), imbL_i64str(L, v));
+    lua_settop(L, top); /* drop the values read, all at once */
+    for (int e = 0; e < nr; e++) {
+      size_t bad = 0;
+      imb_status s =
+          imb_totals(rates[e], len, src[0], is_array[0], src[1], is_array[1], src[2], is_array[2], res, &bad);
+      if (s) {
+        if (first_e < 0 || bad < first_bad) {
+          first_e = e;
+          first_bad = bad;
+          first_s = s;
+        }
+        continue;
       }
-      return imbL_error(L, "scenario %d: the total %s (peak_dau, groups_peak or mau too large)",
-                        (int)(base + (lua_Integer)bad), imb_strerror(s));
-    }
-    for (size_t j = 0; j < len; j++) {
-#if LUA_VERSION_NUM < 503
-      if (res[j] > ((int64_t)1 << 53))
-        return imbL_error(L, "scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime",
-                          (int)(base + (lua_Integer)j), imbL_i64str(L, res[j]));
-#endif
+      for (size_t j = 0; j < len; j++) {
 #if LUA_VERSION_NUM >= 503
-      lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
+        lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
 #else
-      imbL_pushint64(L, res[j]);
+        if (res[j] > ((int64_t)1 << 53)) {
+          if (first_e < 0 || j < first_bad) {
+            first_e = e;
+            first_bad = j;
+            first_s = IMB_ERANGE;
+          }
+          break;
+        }
+        lua_pushnumber(L, (lua_Number)res[j]);
 #endif
-      lua_rawseti(L, out, (int)(base + (lua_Integer)j));
+        lua_rawseti(L, out + e, (int)(base + (lua_Integer)j));
+      }
+    }
+    if (first_e >= 0) {
+      int64_t v[3];
+      for (int k = 0; k < 3; k++) v[k] = is_array[k] ? in[k][first_bad] : scalar[k];
+      return raise_unpriced(L, rates[first_e], nr > 1 && names ? names[first_e] : NULL, v, is_array,
+                            (int64_t)(base + (lua_Integer)first_bad), first_s);
     }
   }
+  return nr;
+}
+
+/* core.totals(rate, dau, groups, mau) -> array of cents */
+static int p_totals(lua_State *L) {
+  imb_rate *r = checkrate(L, 1);
+  lua_settop(L, 4); /* missing inputs become nil */
+  return totals_arrays(L, 1, &r, NULL);
+}
+
+/* The rates of argument 1 (an array of rates) and the names of argument 6 or 5
+ * (an array of strings), in temporary arrays that live on the stack. */
+static int rates_arg(lua_State *L, const imb_rate ***rates, const char ***names) {
+  int names_idx = lua_istable(L, 6) ? 6 : 5;
+  if (!lua_istable(L, 1)) return imbL_raise(L, NULL, "editions", 1, "expected a list of editions' rates");
+  if (!lua_istable(L, names_idx)) return imbL_raise(L, NULL, "names", names_idx, "expected a list of names");
+  int nr = (int)imbL_rawlen(L, 1);
+  if (nr < 1) return imbL_raise(L, NULL, "editions", 0, "needs at least one edition");
+  *rates = (const imb_rate **)lua_newuserdata(L, (size_t)nr * sizeof **rates);
+  *names = (const char **)lua_newuserdata(L, (size_t)nr * sizeof **names);
+  /* the two arrays stay on the stack, above the arguments */
+  for (int e = 0; e < nr; e++) {
+    lua_rawgeti(L, 1, e + 1);
+    (*rates)[e] = (const imb_rate *)imbL_testudata(L, -1, RATE_MT);
+    if (!(*rates)[e])
+      return imbL_raise(L, NULL, lua_pushfstring(L, "editions[%d]", e + 1), -2, "expected an edition's rate");
+    lua_pop(L, 1);
+    lua_rawgeti(L, names_idx, e + 1);
+    (*names)[e] = lua_tostring(L, -1); /* the name table keeps the string alive */
+    if (!(*names)[e]) (*names)[e] = "?";
+    lua_pop(L, 1);
+  }
+  return nr;
+}
+
+/* core.totals_many({ rate, ... }, dau, groups, mau, { name, ... }) -> { array, ... }:
+ * the same scenarios on several editions, read once. */
+static int p_totals_many(lua_State *L) {
+  const imb_rate **rates;
+  const char **names;
+  lua_settop(L, 5);
+  int nr = rates_arg(L, &rates, &names);
+  int got = totals_arrays(L, nr, (imb_rate *const *)rates, names), first = lua_gettop(L) - got + 1;
+  lua_createtable(L, got, 0);
+  for (int e = 0; e < got; e++) {
+    lua_pushvalue(L, first + e);
+    lua_rawseti(L, -2, e + 1);
+  }
+  return 1;
+}
+
+/* Columns of cents of the scenarios in arguments 2, 3 and 4 (each a column, an
+ * array, read into a column first, a number for every scenario, or nil for 0)
+ * on nr rates, pushed in their order, priced on the threads of argument 5
+ * (nil or 0: every core); with one rate, into the column at `into` when it
+ * is given (0: none).  Several rates are priced together, a chunk of scenarios at a
+ * time on each (imb_totals_many), and a failure names its edition. */
+static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, const char *const *names, int into) {
+  const int64_t *in[3];
+  int64_t scalar[3] = {0, 0, 0};
+  size_t step[3] = {0, 0, 0};
+  int is_col[3] = {0, 0, 0};
+  int64_t n = -1;
+  int first = -1;
+  for (int k = 0; k < 3; k++) {
+    int idx = 2 + k;
+    imb_column *c = imbL_tocolumn(L, idx);
+    if (!c && lua_type(L, idx) == LUA_TTABLE) {
+      imbL_arraycolumn(L, idx, NULL, usage_fields[k], 1);
+      lua_replace(L, idx); /* the column stays referenced from its argument slot */
+      c = imbL_tocolumn(L, idx);
+    }
+    in[k] = &scalar[k];
+    if (c) {
+      if (n >= 0 && (int64_t)c->n != n)
+        return imbL_raise(L, NULL, usage_fields[k], 0, "has %s scenarios where %s has %s",
+                          imbL_i64str(L, (int64_t)c->n), usage_fields[first], imbL_i64str(L, n));
+      if (n < 0) first = k;
+      n = (int64_t)c->n;
+      in[k] = c->v;
+      step[k] = 1;
+      is_col[k] = 1;
+    } else if (lua_type(L, idx) == LUA_TNUMBER) {
+      scalar[k] = batch_scalar(L, idx, usage_fields[k]);
+    } else if (!lua_isnil(L, idx)) {
+      return imbL_raise(L, NULL, usage_fields[k], idx, "expected a column, an array of whole numbers or a number");
+    }
+  }
+  if (n < 0) n = 1;
+  int threads = imbL_threads(L, 5);
+  int64_t **out = (int64_t **)lua_newuserdata(L, (size_t)nr * sizeof *out);
+  int base = lua_gettop(L) + 1;
+  if (into && !lua_isnil(L, into)) {
+    imb_column *o = imbL_tocolumn(L, into);
+    if (!o) return imbL_raise(L, NULL, "into", into, "expected a column");
+    if ((int64_t)o->n != n)
+      return imbL_raise(L, NULL, "into", 0, "has %s values where the scenarios are %s", imbL_i64str(L, (int64_t)o->n),
+                        imbL_i64str(L, n));
+    if (o->readonly) return imbL_raise(L, NULL, "into", 0, "is read-only (a grid's results)");
+    for (int k = 0; k < 3; k++)
+      if (is_col[k] && in[k] == o->v && o->n)
+        return imbL_raise(L, NULL, "into", 0, "is the %s column itself; pass another column", usage_fields[k]);
+    lua_pushvalue(L, into);
+    out[0] = o->v;
+  } else {
+    luaL_checkstack(L, nr + 4, "totals: no stack space for the results");
+    for (int e = 0; e < nr; e++) out[e] = imbL_newcolumn(L, (size_t)n)->v;
+  }
+  size_t bad = 0, bad_rate = 0;
+  int field = -1;
+  imb_status s = imb_totals_many(rates, (size_t)nr, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2],
+                                 INT64_MAX, out, &bad, &field, &bad_rate, threads);
+  if (s == IMB_ENOMEM) return imbL_raise(L, NULL, "editions", 0, "no memory to prepare %d editions", nr);
+  if (s) {
+    int64_t v[3];
+    for (int k = 0; k < 3; k++) v[k] = in[k][bad * step[k]];
+    if (field >= 0) {
+      const char *at = lua_pushfstring(L, "%s[%s]", usage_fields[field], imbL_i64str(L, (int64_t)bad + 1));
+      return imbL_raise_int(L, NULL, at, v[field], "expected a whole number >= 0");
+    }
+    return raise_unpriced(L, rates[bad_rate], nr > 1 && names ? names[bad_rate] : NULL, v, is_col, (int64_t)bad + 1,
+                          s);
+  }
+  return lua_gettop(L) - base + 1;
+}
+
+/* core.totals_columns(rate, dau, groups, mau [, threads [, into]]) -> a column of cents */
+static int p_totals_columns(lua_State *L) {
+  const imb_rate *r = checkrate(L, 1);
+  lua_settop(L, 6);
+  return totals_columns(L, 1, &r, NULL, 6);
+}
+
+/* core.totals_columns_many({ rate, ... }, dau, groups, mau, threads, { name, ... })
+ * -> { column, ... } */
+static int p_totals_columns_many(lua_State *L) {
+  const imb_rate **rates;
+  const char **names;
+  lua_settop(L, 6);
+  int nr = rates_arg(L, &rates, &names);
+  int got = totals_columns(L, nr, rates, names, 0), first = lua_gettop(L) - got + 1;
+  lua_createtable(L, got, 0);
+  for (int e = 0; e < got; e++) {
+    lua_pushvalue(L, first + e);
+    lua_rawseti(L, -2, e + 1);
+  }
+  return 1;
+}
+
+/* core.cores() -> the processors online, the default number of threads */
+static int p_cores(lua_State *L) {
+  lua_pushinteger(L, imb_cores());
+  return 1;
+}
+
+/* core.clock() -> seconds on the monotonic clock: os.clock() counts the CPU
+ * time of every thread, so threaded work is timed with this instead */
+static int p_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
   return 1;
 }
 
@@ -295,11 +505,16 @@ static const luaL_Reg rate_methods[] = {{NULL, NULL}};
 static const luaL_Reg pricing_funcs[] = {
     {"rate", p_rate},           {"charge", p_charge}, {"prorate", p_prorate},
     {"round_cents", p_round_cents}, {"month_total", p_month_total}, {"totals", p_totals},
-    {"trtc", p_trtc},           {"rate_ptr", p_rate_ptr}, {NULL, NULL}};
+    {"trtc", p_trtc},           {"rate_ptr", p_rate_ptr}, {"totals_columns", p_totals_columns},
+    {"totals_many", p_totals_many}, {"totals_columns_many", p_totals_columns_many},
+    {"cores", p_cores},         {"clock", p_clock},       {NULL, NULL}};
 
 void imbL_open_pricing(lua_State *L) {
   imbL_newclass(L, RATE_MT, rate_meta, rate_methods);
   imbL_setfuncs(L, pricing_funcs, 0);
+  /* the columns batches are priced from (opened here, so the module's entry
+   * point needs no change) */
+  imbL_open_column(L);
 }
 
 /* ---- where a charge's line steps ------------------------------------------ */

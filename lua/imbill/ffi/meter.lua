@@ -15,12 +15,7 @@
 local ffi = require "ffi"
 local core = require "imbill.core"
 local errors = require "imbill.internal.errors"
-require "imbill.ffi.cdef"
-
-local path = package.searchpath and package.searchpath("imbill.core", package.cpath)
-if not path then error("imbill.ffi.meter: imbill.core not found on package.cpath", 0) end
-
-local C = ffi.load(path)
+local C = require "imbill.ffi.lib"
 local Meter = core.methods
 local impl = core.meter_impl
 

@@ -9,12 +9,7 @@
 local ffi = require "ffi"
 local core = require "imbill.core"
 
-local path = package.searchpath and package.searchpath("imbill.core", package.cpath)
-if not path then error("imbill.ffi.totals: imbill.core not found on package.cpath", 0) end
-
-require "imbill.ffi.cdef"
-
-local C = ffi.load(path)
+local C = require "imbill.ffi.lib"
 
 local int64_arr = ffi.typeof("int64_t[?]")
 local size_1 = ffi.typeof("size_t[1]")
@@ -22,7 +17,8 @@ local rate_ptr_t = ffi.typeof("const imb_rate *")
 -- Above this a double no longer holds every whole number: such counts and
 -- totals would not be exact, so they are errors, as in the C-API binding.
 local EXACT = 2 ^ 53
-local floor, type, tostring, tonumber, error = math.floor, type, tostring, tonumber, error
+-- the caller's arrays are read raw: no __index of theirs runs
+local floor, type, tostring, tonumber, rawget = math.floor, type, tostring, tonumber, rawget
 
 local FIELDS = { "peak_dau", "groups_peak", "mau" }
 local RANGE = ffi.C.IMB_ERANGE
@@ -40,24 +36,21 @@ local function rate_of(rate)
   return p
 end
 
-local function show(v)
-  local t = type(v)
-  if t == "number" or t == "string" then return tostring(v) end
-  return t
-end
-
-local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+local errors = require "imbill.internal.errors"
+local NOVALUE = errors.NOVALUE
+-- an error object naming the field; imbill.totals names itself
+local function fail(field, msg, v) errors.raise(nil, field, msg, v) end
 
 -- A number used for every scenario: whole, >= 0, exact (checked here, so its
 -- errors read as core.totals' do).
 local function scalar(v, field)
   if v ~= v or v ~= floor(v) or v > EXACT or v < -EXACT then
     if v == v and v == floor(v) then
-      fail("%s: %s is beyond 2^53 and cannot be exact on this runtime", field, show(v))
+      fail(field, tostring(v) .. " is beyond 2^53 and cannot be exact on this runtime", NOVALUE)
     end
-    fail("%s: expected a whole number, got %s", field, show(v))
+    fail(field, "expected a whole number", v)
   end
-  if v < 0 then fail("%s: must not be negative, got %s", field, show(v)) end
+  if v < 0 then fail(field, "must not be negative", v) end
 end
 
 -- Scenarios go through the core CHUNK at a time, in int64_t buffers that are
@@ -93,12 +86,13 @@ local function report(args, from, to)
   for i = from, to do
     for k = 1, 3 do
       local t = args[k]
-      if type(t) == "table" and bad_value(t[i]) then
-        local v = t[i]
+      if type(t) == "table" and bad_value(rawget(t, i)) then
+        local v = rawget(t, i)
+        local at = FIELDS[k] .. "[" .. i .. "]"
         if type(v) == "number" and v > EXACT and v == floor(v) and v ~= math.huge then
-          fail("%s[%d]: %s is beyond 2^53 and cannot be exact on this runtime", FIELDS[k], i, show(v))
+          fail(at, tostring(v) .. " is beyond 2^53 and cannot be exact on this runtime", NOVALUE)
         end
-        fail("%s[%d]: expected a whole number >= 0, got %s", FIELDS[k], i, show(v))
+        fail(at, "expected a whole number >= 0", v)
       end
     end
   end
@@ -110,7 +104,7 @@ end
 -- core.totals reports) and lets a whole number from 2^51 to 2^53 through.
 local function fill1(args, t, b, from, len)
   for j = 0, len - 1 do
-    local v = t[from + j]
+    local v = rawget(t, from + j)
     if type(v) ~= "number" or abs(v + MAGIC - MAGIC - v) ~= 0 then
       report(args, from + j, from + j)
     end
@@ -123,7 +117,7 @@ local function fill3(args, from, len)
   local b1, b2, b3 = buf[1], buf[2], buf[3]
   for j = 0, len - 1 do
     local i = from + j
-    local d, g, m = t1[i], t2[i], t3[i]
+    local d, g, m = rawget(t1, i), rawget(t2, i), rawget(t3, i)
     if type(d) ~= "number" or type(g) ~= "number" or type(m) ~= "number"
         or abs(d + MAGIC - MAGIC - d) + abs(g + MAGIC - MAGIC - g) + abs(m + MAGIC - MAGIC - m) ~= 0 then
       report(args, i, i)
@@ -132,10 +126,33 @@ local function fill3(args, from, len)
   end
 end
 
---- totals(rate, dau, groups, mau) -> { cents, ... }: each input an array (one
--- value per scenario), a number (every scenario) or nil (0).
-local function totals(rate, dau, groups, mau)
-  local r = rate_of(rate)
+-- The prices of one chunk on one edition failed: the error, as core.totals
+-- raises it (naming the edition, "on NAME, ", when there are several).
+local function chunk_error(s, r, args, at, on)
+  if bad_field[0] >= 0 then report(args, at, at) end
+  if s == RANGE then
+    -- the exact total, for the message, through the unbounded entry point
+    local d = int64_arr(3)
+    for k = 1, 3 do
+      local v = args[k]
+      if type(v) == "table" then v = rawget(v, at) end
+      d[k - 1] = v or 0
+    end
+    local o = int64_arr(1)
+    C.imb_totals(r, 1, d, 0, d + 1, 0, d + 2, 0, o, bad)
+    fail("scenario " .. at, on .. "the total " .. (tostring(o[0]):gsub("LL$", ""))
+      .. " cents exceeds 2^53 and cannot be exact on this runtime", NOVALUE)
+  end
+  fail("scenario " .. at, on .. "the total " .. ffi.string(C.imb_strerror(s)) .. " (peak_dau, groups_peak or mau too large)",
+    NOVALUE)
+end
+
+--- many(rates, dau, groups, mau, names) -> { { cents, ... }, ... }: the same
+-- scenarios on each rate; each chunk is copied in once for all of them.
+local function many(rates, dau, groups, mau, names)
+  local nr = #rates
+  local rs = {}
+  for e = 1, nr do rs[e] = rate_of(rates[e]) end
   local args = { dau, groups, mau }
   local n = -1
   local arrays = 0
@@ -145,14 +162,14 @@ local function totals(rate, dau, groups, mau)
     if t == "table" then
       local len = #v
       if n >= 0 and len ~= n then
-        fail("%s: has %d scenarios where an earlier array has %d", FIELDS[k], len, n)
+        fail(FIELDS[k], string.format("has %d scenarios where an earlier array has %d", len, n), NOVALUE)
       end
       n = len
       arrays = arrays + 1
     elseif t == "number" then
       scalar(v, FIELDS[k])
     elseif t ~= "nil" then
-      fail("%s: expected an array of whole numbers or a number, got %s", FIELDS[k], show(v))
+      fail(FIELDS[k], "expected an array of whole numbers or a number", v)
     end
   end
   if n < 0 then n = 1 end
@@ -168,7 +185,8 @@ local function totals(rate, dau, groups, mau)
       src[k], step[k] = one[k], 0
     end
   end
-  local res = tnew(n, 0)
+  local res = {}
+  for e = 1, nr do res[e] = tnew(n, 0) end
   local from = 1
   while from <= n do
     local len = n - from + 1
@@ -180,33 +198,36 @@ local function totals(rate, dau, groups, mau)
         if step[k] == 1 then fill1(args, args[k], buf[k], from, len) end
       end
     end
-    local s = C.imb_totals_upto(r, len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf,
-      bad, bad_field)
-    if s ~= 0 then
-      local at = from + tonumber(bad[0])
-      if bad_field[0] >= 0 then report(args, at, at) end
-      if s == RANGE then
-        -- the exact total, for the message, through the unbounded entry point
-        local d = int64_arr(3)
-        for k = 1, 3 do
-          local v = args[k]
-          if type(v) == "table" then v = v[at] end
-          d[k - 1] = v or 0
-        end
-        local o = int64_arr(1)
-        C.imb_totals(r, 1, d, 0, d + 1, 0, d + 2, 0, o, bad)
-        fail("scenario %d: the total %s cents exceeds 2^53 and cannot be exact on this runtime", at,
-          (tostring(o[0]):gsub("LL$", "")))
+    -- the first scenario that cannot be priced, on the first edition that cannot
+    local first_at, first_e, first_s
+    for e = 1, nr do
+      local s = C.imb_totals_upto(rs[e], len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf,
+        bad, bad_field)
+      if s ~= 0 then
+        local at = from + tonumber(bad[0])
+        if not first_at or at < first_at then first_at, first_e, first_s = at, e, s end
+      else
+        local out = res[e]
+        for j = 0, len - 1 do out[from + j] = tonumber(outbuf[j]) end
       end
-      fail("scenario %d: the total %s (peak_dau, groups_peak or mau too large)", at,
-        ffi.string(C.imb_strerror(s)))
     end
-    for j = 0, len - 1 do res[from + j] = tonumber(outbuf[j]) end
+    if first_at then
+      -- priced again alone, so bad and bad_field are that edition's
+      C.imb_totals_upto(rs[first_e], len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf, bad,
+        bad_field)
+      chunk_error(first_s, rs[first_e], args, first_at, nr > 1 and names and ("on " .. names[first_e] .. ", ") or "")
+    end
     from = from + len
   end
-  -- the rate must outlive the calls above; this use keeps it reachable
-  if rate == nil then return nil end
+  -- the rates must outlive the calls above; this use keeps them reachable
+  if rates[nr] == nil then return nil end
   return res
 end
 
-return { totals = totals }
+--- totals(rate, dau, groups, mau) -> { cents, ... }: each input an array (one
+-- value per scenario), a number (every scenario) or nil (0).
+local function totals(rate, dau, groups, mau)
+  return many({ rate }, dau, groups, mau)[1]
+end
+
+return { totals = totals, many = many }

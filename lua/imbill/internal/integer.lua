@@ -56,9 +56,11 @@ function M.ppm(fn, field, v, signed)
   local pct = s:match("^%s*(.-)%s*%%%s*$")
   local ok, m = pcall(core.money, pct or s, field)
   if not ok then check.fail(fn, field, "expected a ratio such as \"1.5\", \"5%\" or 0.05", v) end
-  -- beyond 2^53 micros LuaJIT cannot hold the number exactly: too large anyway
-  local exact, micros = pcall(m.micros, m)
-  if not exact then check.fail(fn, field, "is too large", v) end
+  -- cents are exact on every runtime (at most 2^63 / 10^4); micros past 2^53 are not on LuaJIT
+  local cents = m:cents()
+  if cents < 0 and not signed then check.fail(fn, field, "must not be negative", v) end
+  if math.abs(cents) > 1e8 * (pct and 100 or 1) then check.fail(fn, field, "is too large", v) end
+  local micros = m:micros()
   if pct then
     if micros % 100 ~= 0 then check.fail(fn, field, "a percentage may have at most 4 decimals", v) end
     micros = micros / 100

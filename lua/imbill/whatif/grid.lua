@@ -92,7 +92,7 @@ M.fmt_rate = fmt_rate
 
 local FIELDS = { editions = true, growth = true, growth_bp = true, growth_ppm = true, start_dau = true,
                  months = true, groups = true, groups_per_dau = true, mau_per_dau = true, progress = true,
-                 chunk = true }
+                 chunk = true, threads = true }
 
 --- The checked parameters of a grid (shared with the specs' reference).
 function M.spec(p)
@@ -127,6 +127,8 @@ function M.spec(p)
   s.progress = p.progress
   s.chunk = check.count(FN, "chunk", p.chunk or 250000)
   if s.chunk < 1 then check.fail(FN, "chunk", "must be at least 1", p.chunk) end
+  local threads = rawget(p, "threads")
+  if threads ~= nil then s.threads = check.count(FN, "threads", threads) end
   M.can_price(s, p)
   return s
 end
@@ -186,7 +188,7 @@ M.Grid = Grid
 -- edition), growth = { "0%", "5%" } | growth_bp = {...} | growth_ppm = {...}
 -- (lists or { from =, to =, step = }), start_dau = list | range, months = 12,
 -- groups = n, groups_per_dau = ratio, mau_per_dau = ratio, progress =
--- function(done, total), chunk = n }
+-- function(done, total), chunk = n, threads = n (default: every core) }
 function M.run(p)
   local s = M.spec(p)
   local rates = {}
@@ -194,7 +196,7 @@ function M.run(p)
   local g = check.call(FN, core.grid, rates, s.growth, s.start, s.months, s.groups, s.groups_ppm, s.mau_ppm)
   local done = 0
   while done < s.n do
-    done = check.call(FN, g.run, g, s.chunk)
+    done = check.call(FN, g.run, g, s.chunk, s.threads)
     if s.progress then s.progress(done, s.n) end
   end
   return setmetatable({ core = g, spec = s, n = s.n, names = s.names }, Grid)
@@ -296,6 +298,16 @@ end
 
 --- Totals in cents as a Lua array (for small grids; from/to optional).
 function Grid:totals(from, to) return self.core:totals(from, to) end
+
+--- Totals in cents as a read-only column (imbill.column), without a copy: for
+-- summaries beyond the grid's own, or to price further from.
+function Grid:column()
+  if type(self) ~= "table" or not rawequal(getmetatable(self), Grid) then
+    check.fail("grid:column", "self", "expected a grid (call it as g:column())", self)
+  end
+  require "imbill.whatif.column" -- the column methods written in Lua
+  return self.core:column()
+end
 
 function Grid:__tostring()
   local out = string.format("imbill grid: %d editions x %d growth rates x %d starting DAU = %d scenarios over %d"

@@ -1,0 +1,197 @@
+--- Scenario columns (imbill.column): int64 values held in C memory, counts
+-- in and cents out, that millions of scenarios are built in, priced from
+-- (imbill.totals) and summarised without a Lua value per scenario.
+-- docs/columns.md is the reference.
+--
+--   local dau = imbill.column { from = 50, to = 1000000, step = 1 }
+--   local cents = imbill.totals { book = "2020", edition = "pro", peak_dau = dau,
+--                                 groups_peak = dau * "1.5" + 120000 }
+--   cents:min(), cents:percentile(95), cents:sum(), cents:get(7), #cents
+--
+-- The values and the element loops live in C (src/lua/column.c); on LuaJIT the
+-- element-by-element methods run through the FFI (imbill.ffi.column).
+local core = require "imbill.core"
+local check = require "imbill.internal.check"
+local int = require "imbill.internal.integer"
+
+local M = {}
+local FN = "imbill.column"
+local PPM = 1000000
+local EXACT = 2 ^ 53
+
+local meta = core.column_meta()
+local methods = meta.__index
+local is = core.is_column
+M.is = is
+
+local ffi_column
+if rawget(_G, "jit") then
+  local ok, m = pcall(require, "imbill.ffi.column")
+  if ok then ffi_column = m end
+end
+
+-- An array with a hole has more than one length (#); where table.maxn exists
+-- (LuaJIT) a value past # shows it, as imbill.totals checks.
+local maxn = rawget(table, "maxn")
+local function no_hole(fn, field, t)
+  if maxn and maxn(t) > check.len(t) then
+    check.fail(fn, field .. "[" .. (check.len(t) + 1) .. "]", "expected a whole number", nil)
+  end
+end
+
+--- A column from a Lua array: the values copied once (whole numbers; on
+-- LuaJIT at most 2^53).  counts: the values must be >= 0, and errors read as
+-- imbill.totals' do for an array (field[i]).
+function M.of_array(t, field, counts)
+  no_hole(FN, field or "values", t)
+  if ffi_column then return ffi_column.from_array(t, field or "values", counts) end
+  return core.column_from(t, field or "values", counts)
+end
+
+local RANGE = { from = true, to = true, step = true }
+
+--- imbill.column(x [, value]):
+--   imbill.column(n [, value])           n values, each 0 (or value)
+--   imbill.column{ 3, 1, 4 }             a copy of a Lua array
+--   imbill.column{ from =, to =, step = } from, from + step, ... up to to (step 1 by default)
+--   imbill.column(col)                   a copy of a column
+function M.new(x, value)
+  if type(x) == "number" then
+    return core.column_new(x, value)
+  end
+  if is(x) then return core.column_copy(x) end
+  if type(x) ~= "table" then
+    check.fail(FN, "values", "expected a count, an array of whole numbers, a range { from =, to =, step = } or a column", x)
+  end
+  -- the caller's table is read raw: no __index of theirs runs
+  local from, to, step = rawget(x, "from"), rawget(x, "to"), rawget(x, "step")
+  if from ~= nil or to ~= nil or step ~= nil then
+    check.fields(FN, x, RANGE)
+    if from == nil then check.fail(FN, "from", "is required", check.NOVALUE) end
+    if to == nil then check.fail(FN, "to", "is required", check.NOVALUE) end
+    return core.column_range(from, to, step)
+  end
+  return M.of_array(x, "values")
+end
+
+--- imbill.column.random{ n =, min = 0, max =, seed = 1 }: n whole numbers drawn
+-- uniformly from min .. max.  The same seed gives the same column on every
+-- runtime and machine: value i depends on (seed, i) alone.
+function M.random(p)
+  local fn = FN .. ".random"
+  check.fields(fn, p, { n = true, min = true, max = true, seed = true })
+  local max = rawget(p, "max")
+  if max == nil then check.fail(fn, "max", "is required", check.NOVALUE) end
+  return check.call(fn, core.column_random, check.count(fn, "n", rawget(p, "n")), rawget(p, "min") or 0, max,
+    rawget(p, "seed") or 1)
+end
+
+--- imbill.column.view(cdata, n): on LuaJIT, a column over n int64_t values in
+-- FFI memory (int64_t[?] or int64_t *), without a copy.  The column keeps the
+-- cdata alive; memory the cdata only points to must outlive the column.
+function M.view(cdata, n)
+  if not ffi_column then check.fail(FN .. ".view", "cdata", "needs LuaJIT's FFI", cdata) end
+  return ffi_column.view(cdata, n)
+end
+
+-- Ratios --------------------------------------------------------------------
+
+local function ratio_of(fn, field, r)
+  return int.ppm(fn, field, r, true)
+end
+
+local function scale(col, r)
+  return core.column_scale(col, ratio_of(FN, "ratio", r))
+end
+
+-- col * ratio: each value times a ratio ("1.5", "5%", 3, 0.25), rounded
+-- half-up to a whole number, as the grid's groups_per_dau and mau_per_dau.
+meta.__mul = function(a, b)
+  if is(a) and not is(b) then return scale(a, b) end
+  if is(b) and not is(a) then return scale(b, a) end
+  check.fail(FN, "ratio", "expected a ratio such as \"1.5\", \"5%\" or 3 (not a column)", b)
+end
+
+-- col + n, col + col: value by value, checked.
+meta.__add = function(a, b)
+  if is(a) then return core.column_add(a, b) end
+  return core.column_add(b, a)
+end
+
+-- A method called on something other than a column names itself.
+local function self_of(fn, self)
+  if not is(self) then check.fail(fn, "self", "expected a column (call it as col:method(...))", self) end
+  return self
+end
+
+--- col:grow(rate, months): each value after `months` months of compound growth
+-- at `rate` a month ("5%", "-2%", 0.05), rounded half-up to whole users every
+-- month, as the grid's DAU paths.
+function methods:grow(rate, months)
+  self_of("column:grow", self)
+  local g = ratio_of("column:grow", "rate", rate)
+  return core.column_grow(self, g, check.count("column:grow", "months", months or 1))
+end
+
+-- Percentiles -----------------------------------------------------------------
+
+local function pct_ppm(fn, p)
+  local micros = int.ppm(fn, "p", p)
+  if micros % 100 ~= 0 then check.fail(fn, "p", "at most 4 decimals", p) end
+  local pp = micros / 100
+  if math.type then pp = math.tointeger(pp) end
+  if pp > PPM then check.fail(fn, "p", "expected 0 .. 100", p) end
+  return pp
+end
+
+--- col:percentile(p): nearest rank, p a percentage 0 .. 100 (number or string,
+-- at most 4 decimals): the value of rank max(1, ceil(p/100 x n)) in sorted
+-- order, as the grid's.  nil for an empty column.
+function methods:percentile(p)
+  self_of("column:percentile", self)
+  return core.column_percentiles(self, { pct_ppm("column:percentile", p) })[1]
+end
+
+--- col:percentiles{ 5, 50, 95 } -> { p5, p50, p95 }
+function methods:percentiles(list)
+  self_of("column:percentiles", self)
+  check.table("column:percentiles", "list", list)
+  local pp = {}
+  for i, p in check.items(list) do pp[i] = pct_ppm("column:percentiles", p) end
+  return core.column_percentiles(self, pp)
+end
+
+--- { n =, min =, max =, sum =, mean =, p5 = ... } of a column (the percentiles
+-- of `list`, default 5, 25, 50, 75, 95).
+function methods:summary(list)
+  local fn = "column:summary"
+  self_of(fn, self)
+  list = list or { 5, 25, 50, 75, 95 }
+  check.table(fn, "list", list)
+  local n = #self
+  local r = { n = n }
+  if n == 0 then return r end
+  r.min, r.argmin = self:min()
+  r.max, r.argmax = self:max()
+  r.sum, r.mean = self:sum(), self:mean()
+  local ps = check.call(fn, self.percentiles, self, list)
+  for i, p in check.items(list) do r["p" .. tostring(p)] = ps[i] end
+  return r
+end
+
+-- CSV ---------------------------------------------------------------------------
+
+--- imbill.column.from_csv(path, name [, opts]): the column `name` of a CSV file
+-- as a column of whole numbers.  The first line that is not blank or a comment
+-- (#) is the header; quoting follows RFC 4180 (imbill.internal.csv), a UTF-8
+-- byte order mark and CRLF line ends are accepted.  opts.counts = true refuses
+-- negative values.  Errors name the file, the line and the column.
+function M.from_csv(path, name, opts)
+  return require("imbill.whatif.column_csv").read(path, name, opts)
+end
+
+-- The C methods and the FFI ones (LuaJIT) -----------------------------------------
+if ffi_column then ffi_column.install(methods) end
+
+M.EXACT = EXACT
+return setmetatable(M, { __call = function(_, ...) return M.new(...) end })

@@ -1,0 +1,88 @@
+--- imbill.column.from_csv: one named column of a CSV file as a scenario
+-- column.  The records come from imbill's one CSV reader (imbill.internal.csv:
+-- RFC 4180 quoting, CRLF or LF, a UTF-8 byte order mark, blank and # lines
+-- skipped where a record starts); the first record is the header.
+local core = require "imbill.core"
+local check = require "imbill.internal.check"
+local csv = require "imbill.internal.csv"
+local files = require "imbill.internal.files"
+local fmt = require "imbill.internal.fmt"
+
+local M = {}
+local FN = "imbill.column.from_csv"
+local EXACT = 2 ^ 53
+local find = string.find
+local mtype = math.type
+
+-- The whole number a field holds, or nil (and why, when it is whole but not
+-- exact on this runtime).
+local function whole(s)
+  if not find(s, "^%-?%d+$") then return nil end
+  local v = tonumber(s)
+  if mtype then
+    -- beyond 64 bits tonumber gives a float
+    if mtype(v) ~= "integer" then return nil, "is beyond 64 bits" end
+  elseif v > EXACT or v < -EXACT then
+    return nil, "is beyond 2^53 and cannot be exact on this runtime"
+  end
+  return v
+end
+
+-- The values of column `want` from a csv.reader, as a Lua array.
+local function values_of(reader, label, want, name, counts)
+  local values, n = {}, 0
+  local col, ncols -- the column's position and the header's width
+  while true do
+    local fields, line = reader:read()
+    if fields == nil then break end
+    if fields == false then
+      local e = line
+      if e.errno then error(files.error(FN, "path", "cannot read line " .. e.line, label, e.errno), 0) end
+      check.fail(FN, label .. ":" .. e.line, string.format("column %d: %s", e.column or 1, e.message), check.NOVALUE)
+    end
+    if not col then
+      local names = {}
+      for i, h in ipairs(fields) do
+        names[i] = fmt.trim(h):lower()
+        if names[i] == want and not col then col = i end
+      end
+      if not col then
+        check.fail(FN, "column", "not in the header of " .. label .. " (it has: " .. table.concat(names, ", ") .. ")",
+          name)
+      end
+      ncols = #fields
+    else
+      if #fields ~= ncols then
+        check.fail(FN, label .. ":" .. line, string.format("has %d columns, the header has %d", #fields, ncols),
+          check.NOVALUE)
+      end
+      local field = fmt.trim(fields[col])
+      local v, why = whole(field)
+      local where = string.format("column %d (%s)", col, want)
+      if not v then check.fail(FN, label .. ":" .. line, where .. ": " .. (why or "expected a whole number"), field) end
+      if counts and v < 0 then check.fail(FN, label .. ":" .. line, where .. ": must not be negative", v) end
+      n = n + 1
+      values[n] = v
+    end
+  end
+  if not col then check.fail(FN, "path", "has no header line", label) end
+  return values
+end
+
+--- read(path, name, opts): opts.counts = true refuses negative values.  A
+-- file that cannot be opened or read is an error of kind "io".
+function M.read(path, name, opts)
+  check.string(FN, "path", path)
+  check.string(FN, "column", name)
+  if opts == nil then opts = {} end
+  check.fields(FN, opts, { counts = true })
+  local counts = rawget(opts, "counts")
+  local f = files.open_or_raise(FN, "path", path)
+  local label = path:match("[^/]*$")
+  local ok, values = pcall(values_of, csv.reader(f), label, fmt.trim(name):lower(), name, counts)
+  if f ~= io.stdin then f:close() end
+  if not ok then error(values, 0) end
+  return check.call(FN, core.column_from, values, "values")
+end
+
+return M

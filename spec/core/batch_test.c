@@ -1,0 +1,309 @@
+/* Batch pricing: the charge line's fast form against its exact form, the
+ * column kernel against the month total, and threaded runs against one
+ * thread, on random inputs with the boundaries mixed in. */
+#include "ctest.h"
+#include "imbill.h"
+
+#include <stdlib.h>
+
+#define M(x) ((int64_t)(x) * 10000)
+
+/* splitmix64: a fixed sequence, so a failure is reproducible */
+static uint64_t next(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/* Editions with every shape of charge: whole-cent and sub-cent prices,
+ * blocks of 1, small, odd, near 2^31 and past it, no charge, free. */
+static const imb_rate RATES[] = {
+  { M(14999), 0, { 10000, 10000, M(14999) }, { 100000, 100000, M(14999) }, { 0, 0, 0 } },
+  { M(39900), 0, { 0, 0, 0 }, { 0, 0, 0 }, { 10000, 1, 15000 } },
+  { 10000, 0, { 3, 7, 15000 }, { 0, 999983, 1499900 }, { 10, 1, 1 } },
+  { M(100000000), 0, { 0, 3, 100000 }, { 5, ((int64_t)1 << 31) + 11, 333333 }, { 0, 1, 5000 } },
+  { M(1), 0, { 12345, ((int64_t)1 << 31) - 1, 70000 }, { 0, (int64_t)1 << 31, M(2) }, { 7, 2, 1 } },
+  { 0, 1, { 10000, 10000, M(14999) }, { 0, 0, 0 }, { 0, 0, 0 } },
+};
+#define NRATES (sizeof RATES / sizeof *RATES)
+
+/* A count near something that matters to a charge, or anywhere. */
+static int64_t pick(uint64_t *s, const imb_charge *c) {
+  uint64_t r = next(s);
+  int64_t free = c->free, block = c->block ? c->block : 1;
+  switch (r % 8) {
+  case 0: return (int64_t)(r >> 40) % 4;
+  case 1: return free + (int64_t)((r >> 8) % 5) - 2 < 0 ? 0 : free + (int64_t)((r >> 8) % 5) - 2;
+  case 2: return free + block * (int64_t)((r >> 8) % 50) + (int64_t)((r >> 20) % 3) - 1 < 0
+                   ? 0 : free + block * (int64_t)((r >> 8) % 50) + (int64_t)((r >> 20) % 3) - 1;
+  case 3: return free + ((int64_t)1 << 32) + (int64_t)((r >> 8) % 5) - 2;
+  case 4: return (int64_t)(r >> (1 + (r >> 59))); /* any size, to 2^63 */
+  default: return (int64_t)((r >> 8) % 2000000);
+  }
+}
+
+static void fill(uint64_t *s, const imb_rate *r, size_t n, int64_t *d, int64_t *g, int64_t *m) {
+  for (size_t i = 0; i < n; i++) {
+    d[i] = pick(s, &r->dau);
+    g[i] = pick(s, &r->groups);
+    m[i] = pick(s, &r->mau);
+  }
+}
+
+static void batch_equals_month_total_on_random_inputs(void) {
+  enum { N = 5000 };
+  static int64_t d[N], g[N], m[N], out[N];
+  uint64_t s = 1;
+  for (size_t e = 0; e < NRATES; e++) {
+    fill(&s, &RATES[e], N, d, g, m);
+    for (size_t i = 0; i < N; i++) {
+      size_t bad;
+      int field;
+      int64_t want;
+      imb_status ws = imb_month_total(&RATES[e], d[i], g[i], m[i], &want);
+      imb_status got = imb_totals_upto(&RATES[e], 1, d + i, 1, g + i, 1, m + i, 1, INT64_MAX, out, &bad, &field);
+      CHECK_EQ(got, ws);
+      if (!ws) CHECK_EQ(out[0], want);
+    }
+    /* whole chunks: each chunk with a value beyond reach is priced checked */
+    size_t bad;
+    int field;
+    imb_status all = imb_totals_upto(&RATES[e], N, d, 1, g, 1, m, 1, INT64_MAX, out, &bad, &field);
+    for (size_t i = 0; i < N; i++) {
+      int64_t want;
+      imb_status ws = imb_month_total(&RATES[e], d[i], g[i], m[i], &want);
+      if (ws) {
+        /* the first failing scenario is the one reported */
+        CHECK_EQ(all, ws);
+        CHECK_EQ(bad, i);
+        break;
+      }
+      CHECK_EQ(out[i], want);
+    }
+  }
+}
+
+static void charge_apply_agrees_with_the_month_total(void) {
+  uint64_t s = 7;
+  for (size_t e = 0; e < NRATES; e++) {
+    for (int i = 0; i < 20000; i++) {
+      const imb_rate *r = &RATES[e];
+      int64_t v = pick(&s, &r->dau), blocks, cents, total, fee;
+      imb_status a = imb_charge_apply(&r->dau, v, &blocks, &cents);
+      imb_status b = imb_month_total(r, v, 0, 0, &total);
+      imb_round_cents(r->monthly_fee, &fee);
+      if (r->is_free) continue;
+      CHECK_EQ(a, b);
+      if (!a && !b) {
+        int64_t groups_line, mau_line, bl;
+        imb_charge_apply(&r->groups, 0, &bl, &groups_line);
+        imb_charge_apply(&r->mau, 0, &bl, &mau_line);
+        CHECK_EQ(total, fee + cents + groups_line + mau_line);
+      }
+    }
+  }
+}
+
+static void charge_line_boundaries(void) {
+  /* 2020 pro's DAU: 10,000 free, blocks of 10,000 at 149.99 */
+  const imb_charge *c = &RATES[0].dau;
+  static const int64_t v[] = { 0, 9999, 10000, 10001, 20000, 20001, 30000 };
+  static const int64_t want[] = { 0, 0, 0, 14999, 14999, 29998, 29998 };
+  for (int i = 0; i < 7; i++) {
+    int64_t blocks, cents;
+    CHECK_EQ(imb_charge_apply(c, v[i], &blocks, &cents), IMB_OK);
+    CHECK_EQ(cents, want[i]);
+  }
+  /* a per-user price of 0.015: 10,001 users over 10,000 free is 0.015, rounded to 0.02 */
+  int64_t blocks, cents;
+  CHECK_EQ(imb_charge_apply(&RATES[1].mau, 10001, &blocks, &cents), IMB_OK);
+  CHECK_EQ(blocks, 1);
+  CHECK_EQ(cents, 2);
+  CHECK_EQ(imb_charge_apply(c, -1, &blocks, &cents), IMB_ERANGE);
+  CHECK_EQ(imb_charge_apply(c, INT64_MAX, &blocks, &cents), IMB_EOVERFLOW);
+}
+
+/* The pieces of a threaded run must give one thread's totals, and on failure
+ * the same first scenario and field. */
+static void threads_give_one_threads_results(void) {
+  enum { N = 200000 };
+  int64_t *d = malloc(N * sizeof *d), *g = malloc(N * sizeof *g), *m = malloc(N * sizeof *m);
+  int64_t *one = malloc(N * sizeof *one), *many = malloc(N * sizeof *many);
+  uint64_t s = 3;
+  CHECK(d && g && m && one && many);
+  if (!d || !g || !m || !one || !many) return;
+  for (size_t e = 0; e < NRATES; e++) {
+    for (size_t i = 0; i < N; i++) {
+      d[i] = (int64_t)(next(&s) % 3000000);
+      g[i] = (int64_t)(next(&s) % 30000000);
+      m[i] = (int64_t)(next(&s) % 3000000);
+    }
+    size_t b1, b2;
+    int f1, f2;
+    CHECK_EQ(imb_totals_upto(&RATES[e], N, d, 1, g, 1, m, 1, INT64_MAX, one, &b1, &f1), IMB_OK);
+    for (int t = 1; t <= 5; t++) {
+      CHECK_EQ(imb_totals_par(&RATES[e], N, d, 1, g, 1, m, 1, INT64_MAX, many, &b2, &f2, t), IMB_OK);
+      for (size_t i = 0; i < N; i++)
+        if (many[i] != one[i]) {
+          CHECK_EQ(many[i], one[i]);
+          break;
+        }
+    }
+  }
+  /* failures in several pieces: the lowest index wins, with its field */
+  for (size_t i = 0; i < N; i++) d[i] = g[i] = m[i] = 1;
+  g[N - 10] = -1;
+  m[N / 2 + 7] = -5;
+  d[N / 2 + 9] = -1;
+  for (int t = 0; t <= 5; t++) {
+    size_t bad = 0;
+    int field = -9;
+    CHECK_EQ(imb_totals_par(&RATES[0], N, d, 1, g, 1, m, 1, INT64_MAX, many, &bad, &field, t), IMB_ERANGE);
+    CHECK_EQ(bad, N / 2 + 7);
+    CHECK_EQ(field, 2);
+  }
+  /* a total beyond the bound (field -1), before a bad count later on */
+  m[N / 2 + 7] = 1;
+  d[N / 3] = (int64_t)1 << 53; /* a count within the bound whose total is not */
+  for (int t = 1; t <= 4; t++) {
+    size_t bad = 0;
+    int field = -9;
+    CHECK_EQ(imb_totals_par(&RATES[0], N, d, 1, g, 1, m, 1, (int64_t)1 << 53, many, &bad, &field, t), IMB_ERANGE);
+    CHECK_EQ(bad, N / 3);
+    CHECK_EQ(field, -1);
+  }
+  free(d);
+  free(g);
+  free(m);
+  free(one);
+  free(many);
+}
+
+static void grid_threads_give_one_threads_results(void) {
+  static const int64_t growth[] = { -20000, 0, 35000, 122500 };
+  enum { NS = 3000 };
+  static int64_t start[NS];
+  for (int i = 0; i < NS; i++) start[i] = (int64_t)i * 41;
+  imb_grid g = { RATES, NRATES, growth, 4, start, NS, 13, 90000, 1500000, 3200000 };
+  size_t n;
+  CHECK_EQ(imb_grid_check(&g, &n), IMB_OK);
+  int64_t *one = malloc(n * sizeof *one), *many = malloc(n * sizeof *many);
+  CHECK(one && many);
+  if (!one || !many) return;
+  size_t bad;
+  CHECK_EQ(imb_grid_run(&g, 0, n, one, &bad), IMB_OK);
+  /* each scenario is the sum of its months' totals */
+  for (size_t i = 0; i < n; i += 997) {
+    size_t per = 4 * NS, e = i / per, gi = i % per / NS, si = i % NS;
+    int64_t dau = start[si], total = 0, c;
+    for (int k = 0; k < 13; k++) {
+      int64_t extra, mau;
+      imb_muldiv(dau, 1500000, 1000000, &extra);
+      imb_muldiv(dau, 3200000, 1000000, &mau);
+      CHECK_EQ(imb_month_total(&RATES[e], dau, 90000 + extra, mau, &c), IMB_OK);
+      total += c;
+      if (k < 12) imb_grid_grow(dau, growth[gi], &dau);
+    }
+    CHECK_EQ(one[i], total);
+  }
+  for (int t = 0; t <= 4; t++) {
+    CHECK_EQ(imb_grid_run_par(&g, 0, n, many, &bad, t), IMB_OK);
+    for (size_t i = 0; i < n; i++)
+      if (many[i] != one[i]) {
+        CHECK_EQ(many[i], one[i]);
+        break;
+      }
+    /* a slice */
+    CHECK_EQ(imb_grid_run_par(&g, 1000, n - 333, many, &bad, t), IMB_OK);
+    CHECK_EQ(many[0], one[1000]);
+    CHECK_EQ(many[n - 1334], one[n - 334]);
+  }
+  /* a failure (a total beyond 64 bits) in a late piece and an earlier one */
+  start[NS - 5] = (int64_t)1 << 62;
+  start[NS / 2] = (int64_t)1 << 61;
+  for (int t = 1; t <= 4; t++) {
+    bad = 0;
+    CHECK(imb_grid_run_par(&g, 0, n, many, &bad, t) != IMB_OK);
+    CHECK_EQ(bad, NS / 2);
+  }
+  free(one);
+  free(many);
+}
+
+/* On 1, 2 and 3 threads the editions fail with an overflow (not a bad field)
+ * at scenario want_bad, on edition want_rate. */
+static void many_overflow_at(const imb_rate *const *rates, size_t n, const int64_t *d, const int64_t *g,
+                             const int64_t *m, int64_t *const *outs, size_t want_bad, size_t want_rate) {
+  for (int t = 1; t <= 3; t++) {
+    size_t bad = 0, rate = 9;
+    int field = -9;
+    CHECK_EQ(imb_totals_many(rates, NRATES, n, d, 1, g, 1, m, 1, INT64_MAX, outs, &bad, &field, &rate, t),
+             IMB_EOVERFLOW);
+    CHECK_EQ(bad, want_bad);
+    CHECK_EQ(rate, want_rate);
+    CHECK_EQ(field, -1);
+  }
+}
+
+/* Several editions priced together give each edition's own totals; the first
+ * failing scenario wins, and at one scenario the first edition failing there. */
+static void many_editions_give_each_editions_totals(void) {
+  enum { N = 70000 };
+  int64_t *d = malloc(N * sizeof *d), *g = malloc(N * sizeof *g), *m = malloc(N * sizeof *m);
+  int64_t *outs[NRATES], *one = malloc(N * sizeof *one);
+  const imb_rate *rates[NRATES];
+  uint64_t s = 5;
+  int ok = d && g && m && one;
+  for (size_t e = 0; e < NRATES; e++) {
+    rates[e] = &RATES[e];
+    outs[e] = malloc(N * sizeof **outs);
+    ok = ok && outs[e];
+  }
+  CHECK(ok);
+  if (!ok) return;
+  for (size_t i = 0; i < N; i++) {
+    d[i] = (int64_t)(next(&s) % 3000000);
+    g[i] = (int64_t)(next(&s) % 30000000);
+    m[i] = (int64_t)(next(&s) % 3000000);
+  }
+  for (int t = 1; t <= 3; t++) {
+    size_t bad, rate;
+    int field;
+    CHECK_EQ(imb_totals_many(rates, NRATES, N, d, 1, g, 1, m, 1, INT64_MAX, outs, &bad, &field, &rate, t), IMB_OK);
+    for (size_t e = 0; e < NRATES; e++) {
+      CHECK_EQ(imb_totals_upto(rates[e], N, d, 1, g, 1, m, 1, INT64_MAX, one, &bad, &field), IMB_OK);
+      for (size_t i = 0; i < N; i++)
+        if (outs[e][i] != one[i]) {
+          CHECK_EQ(outs[e][i], one[i]);
+          break;
+        }
+    }
+  }
+  /* a MAU beyond 64 bits on the per-user editions (1 and 3), and later a
+   * DAU that only edition 0 prices beyond 64 bits */
+  m[40000] = INT64_MAX;
+  d[30000] = INT64_MAX;
+  many_overflow_at(rates, N, d, g, m, outs, 30000, 0);
+  d[30000] = 1;
+  many_overflow_at(rates, N, d, g, m, outs, 40000, 1);
+  free(d);
+  free(g);
+  free(m);
+  free(one);
+  for (size_t e = 0; e < NRATES; e++) free(outs[e]);
+}
+
+CTEST_SUITE(batch_tests) = {
+  { "batch: the column kernel gives the month total on random inputs and boundaries",
+    batch_equals_month_total_on_random_inputs },
+  { "batch: one charge line for imb_charge_apply and the month total", charge_apply_agrees_with_the_month_total },
+  { "batch: the charge line at 0, the free quota, free+1, block edges, negative and overflowing values",
+    charge_line_boundaries },
+  { "batch: threaded totals equal one thread's; the first failure by index wins", threads_give_one_threads_results },
+  { "batch: a threaded grid equals one thread's and the month-by-month sum; the first failure wins",
+    grid_threads_give_one_threads_results },
+  { "batch: several editions priced together give each one's totals; the first failure and edition win",
+    many_editions_give_each_editions_totals },
+  { NULL, NULL },
+};

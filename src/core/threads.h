@@ -1,0 +1,39 @@
+/* Work split over threads (POSIX threads): the batch pricing of columns and
+ * the what-if grid.  A job is a range of scenarios [0, n) cut into one
+ * contiguous piece per thread; each piece runs the same single-threaded code
+ * a caller without threads would run, so results are identical whatever the
+ * number of threads. */
+#ifndef IMB_THREADS_H
+#define IMB_THREADS_H
+
+#include "core.h"
+
+IMB_HIDDEN_BEGIN
+
+/* The most threads one job uses. */
+#define IMB_MAX_THREADS 64
+
+typedef struct imb_par imb_par;
+
+/* Prices scenarios lo .. hi-1.  On failure it returns the status, with *bad
+ * the failing scenario (an index in 0 .. n-1, not relative to lo) and *aux
+ * what the caller wants to know about it (a field).  It must stop at its first
+ * failure, in index order, and may stop early (returning IMB_OK) when
+ * imb_par_stop says an earlier scenario has already failed. */
+typedef imb_status (*imb_par_fn)(void *ctx, size_t lo, size_t hi, size_t *bad, int *aux, imb_par *par);
+
+/* Runs fn over [0, n) on `threads` threads (0 or less: every core), using
+ * fewer when a piece would hold fewer than `grain` scenarios.  The result is
+ * that of the failing piece with the lowest index, so the first failure by
+ * scenario index wins whatever the timing; every thread has been joined when
+ * it returns.  A thread that cannot be started leaves its piece to the
+ * caller's thread. */
+imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void *ctx, size_t *bad, int *aux);
+
+/* 1 when a scenario before i is known to have failed: a piece past it can
+ * stop, its result will not be used.  par may be NULL (no threads). */
+int imb_par_stop(imb_par *par, size_t i);
+
+IMB_HIDDEN_END
+
+#endif
