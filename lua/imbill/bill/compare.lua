@@ -196,8 +196,8 @@ end
 --
 -- An edition whose billed user measure the usage lacks (MAU for book 2022,
 -- peak DAU for books 2020 and 2021) is left unpriced (`total` nil, `priced =
--- false`) with the reason, unless `mau_per_dau` states MAU = round_half_up(ratio
--- x peak DAU), which the result shows as an assumption.
+-- false`) with the reason, unless `mau_per_dau` states MAU = `round_half_up(ratio
+-- x peak DAU)`, which the result shows as an assumption.
 --
 -- With the built-in books (no `books` given), a book no longer sold to new
 -- apps is a reason an edition cannot serve; a book not yet in force always is.
