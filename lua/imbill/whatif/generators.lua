@@ -21,6 +21,14 @@ local idiv, muldiv = int.idiv, int.muldiv
 
 local Gen = {}
 Gen.__index = Gen
+--- A generator: a level or a factor for each day, made by the functions
+-- of this module.  `kind` is `"level"` or `"factor"`, `label` what it shows, `f(ctx)`
+-- the value of a day.  Operators combine them: `level + level` (a level,
+-- clamped at 0), `level * factor` and `level * number` (a level,
+-- `round_half_up(level x factor)`), `factor * factor` (a factor).  A wrong
+-- combination raises naming the operand: `imbill.series *: right: applies a
+-- factor ... to a level; two levels cannot be multiplied`.
+-- `tostring(g)` is `imbill series generator: LABEL`.
 M.Gen = Gen
 
 --- Whether `x` is a generator.
@@ -299,15 +307,5 @@ function M.noise(p)
   if r >= PPM then check.fail(FN, "relative", "must be below 100%", p.relative) end
   return gen("factor", function(c) return PPM - r + draw(c.t) % (2 * r + 1) end, "noise +-" .. tostring(p.relative))
 end
-
---- A generator: a level or a factor for each day, made by the functions
--- above.  `kind` is `"level"` or `"factor"`, `label` what it shows, `f(ctx)`
--- the value of a day.  Operators combine them: `level + level` (a level,
--- clamped at 0), `level * factor` and `level * number` (a level,
--- `round_half_up(level x factor)`), `factor * factor` (a factor).  A wrong
--- combination raises naming the operand: `imbill.series *: right: applies a
--- factor ... to a level; two levels cannot be multiplied`.
--- `tostring(g)` is `imbill series generator: LABEL`.
--- @type Gen
 
 return M
