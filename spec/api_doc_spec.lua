@@ -15,6 +15,9 @@ local H = require "helper"
 --      documented where it is defined, or, like one written in C, by an
 --      `@function name` block in the file that exposes it.
 --   3. Every `@function` block names a function that exists.
+--   4. A code span (`...`) in a doc comment opens and closes on one line:
+--      the markdown LDoc uses here does not join lines inside one, and shows
+--      the backticks instead, with the spans after them turned inside out.
 
 -- Documented after the columns work lands: another branch is rewriting
 -- these now, and the lead documents them after the merge.  Empty this table
@@ -90,10 +93,15 @@ local function parse(path)
   local i = 1
   while i <= #L do
     if L[i]:match("^%s*%-%-%-%f[^%-]") then
-      local b = { first = i, params = {}, tags = {} }
+      local b = { first = i, params = {}, tags = {}, open_spans = {} }
       local j = i
       while L[j + 1] and L[j + 1]:match("^%s*%-%-") do j = j + 1 end
+      local in_usage = false
       for k = i, j do
+        local text = L[k]:gsub("^%s*%-%-+ ?", "")
+        if text:match("^%s*@") then in_usage = text:match("^%s*@usage") ~= nil end
+        local _, ticks = text:gsub("`", "")
+        if ticks % 2 == 1 and not in_usage and not text:match("^    ") then b.open_spans[#b.open_spans + 1] = k end
         local tag, rest = L[k]:match("^%s*%-%-+%s*@([%w_]+)%b[]%s*(.*)$")
         if not tag then tag, rest = L[k]:match("^%s*%-%-+%s*@([%w_]+)%s*(.*)$") end
         if tag then
@@ -154,6 +162,9 @@ local function source_problems(path)
   end
   -- an @function block documents a function of C or an assignment: it says what it returns
   for _, b in ipairs(d.blocks) do
+    for _, k in ipairs(b.open_spans) do
+      out[#out + 1] = string.format("%s:%d: a code span (`...`) runs on to the next line; close it on this one", path, k)
+    end
     if b.tags["function"] and not has_return(b) then
       out[#out + 1] = string.format("%s:%d: @function %s: says nothing it returns (no @return or @treturn)", path,
         b.first, b.name)

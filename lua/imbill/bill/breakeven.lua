@@ -161,9 +161,9 @@ M.Breakeven = Breakeven
 -- (the two editions' `"book/edition"` names), `from`, `to`, `points`,
 -- `caps = { a =, b = }` (where a free edition stops serving, or nil),
 -- `follow` (the ratios as text) and `assumptions` (sentences saying how a
--- followed metric was taken).  Each point is `{ at =, cheaper = "a" | "b" |
--- "equal" | "neither", kind = "start" | "crossing" | "cap", a_total =,
--- b_total =, note = }`: from `at` on, up to the next point, `cheaper` holds.
+-- followed metric was taken).  Each point is `{ at =, cheaper = "a" | "b" |`
+-- `"equal" | "neither", kind = "start" | "crossing" | "cap", a_total =,`
+-- `b_total =, note = }`: from `at` on, up to the next point, `cheaper` holds.
 --
 -- `tostring(be)` is an aligned table of the points.
 -- @type Breakeven
@@ -211,8 +211,8 @@ end
 M.cap_data = cap_data
 
 --- Plain data (strings for money, integers for counts), ready for JSON.
--- @treturn table `{ kind = "breakeven", currency =, metric =, a =, b =, from =, to =, follow =, points =,
--- caps = { a =, b = }, assumptions = }`
+-- @treturn table `{ kind = "breakeven", currency =, metric =, a =, b =, from =, to =, follow =, points =,`
+-- `caps = { a =, b = }, assumptions = }`
 function Breakeven:data()
   local points = result.array()
   for i, p in ipairs(self.points) do points[i] = point_data(self, p) end
@@ -479,11 +479,11 @@ local function search(p)
                         usage = p.usage })
 end
 
---- `imbill.breakeven{ a =, b =, metric = "dau"|"mau"|"groups", usage = { peak_dau =,
--- groups_peak =, mau = } (fixed values), follow = { mau = "3" } (metrics that
--- follow the axis by a ratio), from =, to = }` returns `{ metric=, a=, b=,
--- points = { { at =, cheaper = "a"|"b"|"equal"|"neither", kind =
--- "start"|"crossing"|"cap", a_total =, b_total =, note = } }, caps = { a =, b = } }`
+--- `imbill.breakeven{ a =, b =, metric = "dau"|"mau"|"groups", usage = { peak_dau =,`
+-- `groups_peak =, mau = } (fixed values), follow = { mau = "3" } (metrics that`
+-- `follow the axis by a ratio), from =, to = }` returns `{ metric=, a=, b=,`
+-- `points = { { at =, cheaper = "a"|"b"|"equal"|"neither", kind =`
+-- `"start"|"crossing"|"cap", a_total =, b_total =, note = } }, caps = { a =, b = } }`
 -- where each point is the value from which on (up to the next point) `cheaper`
 -- holds.  Exact: every value where the order of the two totals changes is
 -- reported, none is sampled.  A `"cap"` point is where an edition stops

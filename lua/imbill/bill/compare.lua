@@ -92,10 +92,10 @@ local Comparison = methods.class("comparison", "a comparison (imbill.compare)", 
 M.Comparison = Comparison
 
 --- A comparison, made by `compare`: an array of rows, cheapest first.  Each
--- row is `{ book =, edition =, month =, total = money or nil, priced =,
--- eligible =, reasons = {...}, notes = {...}, monthly_fee = }`; a row is
--- eligible when it has no reasons, and unpriced (`total` nil, `priced =
--- false`) when the usage lacks the measure the edition is billed by.  Rows
+-- row is `{ book =, edition =, month =, total = money or nil, priced =,`
+-- `eligible =, reasons = {...}, notes = {...}, monthly_fee = }`; a row is
+-- eligible when it has no reasons, and unpriced (`total` nil,
+-- `priced = false`) when the usage lacks the measure the edition is billed by.  Rows
 -- sort priced first, then by total, eligible first, then by book and
 -- edition.  The comparison also has `month`, `assumptions` (a MAU taken
 -- from `mau_per_dau`) and `notes`.
@@ -127,8 +127,8 @@ end
 
 --- Plain data: an array of rows (strings for money, integers for cents,
 -- booleans), ready for JSON as it is.  An unpriced row has no total.
--- @treturn {table,...} one `{ book =, edition =, month =, currency =, priced =, total =, total_cents =,
--- eligible =, reasons =, notes =, monthly_fee = }` per row, in order
+-- @treturn {table,...} one `{ book =, edition =, month =, currency =, priced =, total =, total_cents =,`
+-- `eligible =, reasons =, notes =, monthly_fee = }` per row, in order
 function Comparison:data()
   local out = result.array()
   for i, r in ipairs(self) do out[i] = row_data(r) end
@@ -190,14 +190,14 @@ end
 --- Comparing editions.
 -- @section comparing
 
---- `imbill.compare{ month =, peak_dau | dau, groups_peak | groups, mau, quotas...,
--- needs = {features}, books = {names}, editions = {ids}, mau_per_dau = ratio,
--- usage = series, covers = { from =, to = } }`
+--- `imbill.compare{ month =, peak_dau | dau, groups_peak | groups, mau, quotas...,`
+-- `needs = {features}, books = {names}, editions = {ids}, mau_per_dau = ratio,`
+-- `usage = series, covers = { from =, to = } }`
 --
 -- An edition whose billed user measure the usage lacks (MAU for book 2022,
--- peak DAU for books 2020 and 2021) is left unpriced (`total` nil, `priced =
--- false`) with the reason, unless `mau_per_dau` states MAU = `round_half_up(ratio
--- x peak DAU)`, which the result shows as an assumption.
+-- peak DAU for books 2020 and 2021) is left unpriced (`total` nil,
+-- `priced = false`) with the reason, unless `mau_per_dau` states
+-- MAU = `round_half_up(ratio x peak DAU)`, which the result shows as an assumption.
 --
 -- With the built-in books (no `books` given), a book no longer sold to new
 -- apps is a reason an edition cannot serve; a book not yet in force always is.

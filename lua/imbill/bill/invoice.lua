@@ -385,9 +385,9 @@ end
 -- @tab[opt] u.trtc call minutes: seconds per tier (`audio`, `hd`, `fhd`, `2k`, `4k`) and `free_minutes` (default 10000)
 -- @tab[opt] u.covers `{ from =, to = }`: the days a partial usage covers (`series:usage` gives it)
 -- @treturn Invoice the invoice
--- @raise an error naming the field that is wrong: `imbill.invoice: month:
--- malformed month '2021-3' (expected YYYY-MM)`, `dau: needs one value per day
--- of the month (31), has 2`, a change the policy forbids, lines too large for 64 bits
+-- @raise an error naming the field that is wrong: `imbill.invoice: month:`
+-- `malformed month '2021-3' (expected YYYY-MM)`, `dau: needs one value per day`
+-- `of the month (31), has 2`, a change the policy forbids, lines too large for 64 bits
 -- @usage local inv = imbill.invoice{ book = "2020", edition = "pro", month = "2021-03", peak_dau = 25000 }
 -- print(inv.total, inv.due)  --> 449.97  2021-04-03
 function M.invoice(u)
@@ -465,8 +465,8 @@ end
 -- @type Invoice
 
 --- Plain data (strings and integers only), ready for JSON.
--- @treturn table `{ kind = "invoice", currency =, book =, edition =, month =, tz =, lines =, total =,
--- total_cents =, due =, suspend =, delete =, usage =, notes = }`, amounts as exact decimal strings
+-- @treturn table `{ kind = "invoice", currency =, book =, edition =, month =, tz =, lines =, total =,`
+-- `total_cents =, due =, suspend =, delete =, usage =, notes = }`, amounts as exact decimal strings
 -- @raise `invoice:data: self: expected an invoice ...` when not called on one
 function Invoice:data()
   self_invoice(self, "data")

@@ -187,8 +187,8 @@ end
 
 --- One add-on the book sells.
 -- @string id the add-on's id (`"av_unlimited"`)
--- @treturn table `{ id =, fee = { [edition] = money }, raises = { [limit] = { [edition] = n or false } },
--- activation_month_free = boolean }`; `false` in `raises` means unlimited
+-- @treturn table `{ id =, fee = { [edition] = money }, raises = { [limit] = { [edition] = n or false } },`
+-- `activation_month_free = boolean }`; `false` in `raises` means unlimited
 -- @raise `book:addon: addon: price book ... has no such add-on (it has: ...)`
 function Book:addon(id)
   self_book(self, "addon")

@@ -29,8 +29,8 @@ end
 -- @string[opt="refuse"] o.unknown_app a REST call of an app not in `apps`: `"refuse"` or `"pass"`
 -- @tab[opt] o.redis Redis setups apps may count in (docs/fleet.md)
 -- @treturn table the checked configuration
--- @raise an error naming the field and the value (`imbill.gateway.setup: edition: price book 2020
--- has no such edition ...`): nginx then refuses to start rather than misread its configuration
+-- @raise an error naming the field and the value (`imbill.gateway.setup: edition: price book 2020`
+-- `has no such edition ...`): nginx then refuses to start rather than misread its configuration
 function M.setup(o)
   local cfg = require("imbill.gateway.config").check(o)
   require("imbill.gateway.state").init(cfg)

@@ -5,10 +5,10 @@
 --
 -- Every action method takes an optional event id as its last argument; a
 -- replayed id is ignored (returns `true, "duplicate"`).  An action that changes
--- nothing (importing an existing account, a repeated join) returns `true,
--- "unchanged"`.  A quota refusal returns `false, refusal` with `refusal = { code =,
--- limit =, max =, current =, message =, action =, edition =, day = }`.  Bad
--- input raises an error naming the field.
+-- nothing (importing an existing account, a repeated join) returns
+-- `true, "unchanged"`.  A quota refusal returns `false, refusal` with
+-- `refusal = { code =, limit =, max =, current =, message =, action =, edition =, day = }`.
+-- Bad input raises an error naming the field.
 --
 -- The counting is the C core's (src/core/meter.c, src/core/plan.c); this file
 -- adds what needs price books: editions and their limits, edition changes,
@@ -53,9 +53,9 @@ local FLAT_LIMITS = { "accounts", "friends_per_user", "groups_per_user", "av_gro
 -- @tparam[opt] {string,...} addons add-on ids the book sells
 -- @tparam[opt] boolean same_day whether groups disbanded the day they were
 -- created leave that day's net count (`same_day_disbands`)
--- @treturn table `{ accounts =, friends_per_user =, groups_per_user =, av_groups =, non_av_groups =,
--- daily_net_groups =, bchatroom_daily =, bchatroom_total =, members = { [type] = n },
--- features = {...}, same_day_disbands = }`, nil meaning unlimited
+-- @treturn table `{ accounts =, friends_per_user =, groups_per_user =, av_groups =, non_av_groups =,`
+-- `daily_net_groups =, bchatroom_daily =, bchatroom_total =, members = { [type] = n },`
+-- `features = {...}, same_day_disbands = }`, nil meaning unlimited
 -- @raise `imbill.meter.limits: book: ...`, `edition: ...` or `addons[i]: ...`
 function M.limits(book, ed, addons, same_day)
   local fn = "imbill.meter.limits"
@@ -169,8 +169,9 @@ setmetatable(M, { __call = function(_, o) return M.new(o) end })
 --   existing account, deleting what is not there);
 -- - `true, "duplicate"`: the event id was seen before; nothing counted;
 -- - `false, refusal`: refused, nothing counted, the id not remembered (so the
---   event can be retried).  `refusal = { code =, limit =, max =, current =,
---   message =, action =, edition =, day =, user =, feature = }`; `code` is
+--   event can be retried).
+--   `refusal = { code =, limit =, max =, current =, message =, action =, edition =, day =, user =, feature = }`;
+--   `code` is
 --   Tencent's error code (70398, 10058, 10036, 10006, 10014, 10037, 30010,
 --   30014, 10010, 10021, 10059), or imbill's own `"closed"` (a day no longer
 --   counted exactly) or `"future"` (an event dated too far ahead); `message` is
@@ -215,8 +216,8 @@ setmetatable(M, { __call = function(_, o) return M.new(o) end })
 -- @raise `meter:login: user: ...`, `t: ...`, `event id: ...`
 -- @function Meter:login
 
---- Counts many logins in one call, exactly what one `m:login(users[i],
--- times[i])` per pair gives, through the core's batched path.  Every element
+--- Counts many logins in one call, exactly what one
+-- `m:login(users[i], times[i])` per pair gives, through the core's batched path.  Every element
 -- is checked before any is counted: a bad one raises an error naming it and
 -- counts nothing.  Elements are read raw (no `__index` runs).
 -- @tparam {string,...} users user ids
@@ -372,8 +373,8 @@ setmetatable(M, { __call = function(_, o) return M.new(o) end })
 -- @function Meter:release
 
 --- The memory the meter holds, in bytes and counts.
--- @treturn table `{ users =, user_bytes =, groups =, group_bytes =, user_days =, day_bytes =,
--- user_months =, month_bytes =, event_ids =, event_bytes =, total = }`
+-- @treturn table `{ users =, user_bytes =, groups =, group_bytes =, user_days =, day_bytes =,`
+-- `user_months =, month_bytes =, event_ids =, event_bytes =, total = }`
 -- @function Meter:memory
 
 -- A call of the core's private entry points, its error named by the method
@@ -451,8 +452,8 @@ local CHANGE_CODES = {
 -- @int t the instant it takes effect, whole Unix seconds
 -- @string[opt] event_id the event's id
 -- @treturn boolean `true` when the change is made, `false` when refused
--- @treturn[opt] string|table `"duplicate"`; the refusal `{ code =, limit = "edition_change",
--- action = "change_edition", edition =, day =, message = }`
+-- @treturn[opt] string|table `"duplicate"`; the refusal `{ code =, limit = "edition_change",`
+-- `action = "change_edition", edition =, day =, message = }`
 -- @raise `meter:change_edition: edition: price book ... has no such edition ...`, `t: ...`, `event id: ...`
 function Meter:change_edition(id, t, event_id)
   local fn = "meter:change_edition"
@@ -498,8 +499,8 @@ end
 -- so that the invoice of a metered month equals the invoice of the same facts
 -- given by hand.
 -- @string month `"YYYY-MM"`
--- @treturn table `{ book =, edition =, month =, dau = {...}, groups = {...}, mau =, tz =,
--- change = { on =, to = }?, activated = | activated_before = true?, addons = {...}? }`;
+-- @treturn table `{ book =, edition =, month =, dau = {...}, groups = {...}, mau =, tz =,`
+-- `change = { on =, to = }?, activated = | activated_before = true?, addons = {...}? }`;
 -- `dau[d]` and `groups[d]` are day d's DAU and peak net group count
 -- @raise `meter:usage: month: ...` for a malformed month
 -- @usage print(imbill.invoice(m:usage("2021-03")))
@@ -724,8 +725,8 @@ end
 -- @string path the file to write
 -- @tab[opt] opts for tests only: `{ crash_after_bytes = n, named_temp = true }`
 -- @treturn boolean `true`
--- @raise an error of kind `"io"` with the system's `errno`: `meter:save: path: cannot open its
--- directory: No such file or directory, got "/no/such/dir/m.imb"`; the old file stays
+-- @raise an error of kind `"io"` with the system's `errno`: `meter:save: path: cannot open its`
+-- `directory: No such file or directory, got "/no/such/dir/m.imb"`; the old file stays
 function Meter:save(path, opts)
   local fn = "meter:save"
   local st = state(self, fn)
@@ -787,8 +788,8 @@ end
 -- @string path the file `m:save` wrote
 -- @tab[opt] opts `{ book = user_book }`: the user book the meter was saved with
 -- @treturn Meter the meter, as it was saved
--- @raise an error of kind `"io"` naming the path: `imbill.meter.load: path: corrupt meter file:
--- days[5].disbanded: ...`; `book: the file was saved with user price book ...; pass that book as { book = }`
+-- @raise an error of kind `"io"` naming the path: `imbill.meter.load: path: corrupt meter file:`
+-- `days[5].disbanded: ...`; `book: the file was saved with user price book ...; pass that book as { book = }`
 function M.load(path, opts)
   local fn = FN .. ".load"
   check.string(fn, "path", path)

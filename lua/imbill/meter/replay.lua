@@ -296,8 +296,8 @@ local function format_of(fn, path, format)
   return format
 end
 
---- Iterates the events of a file: `for line_no, event_or_nil, err in
--- events(path [, format [, meter]])`.  With the meter, events are checked
+--- Iterates the events of a file:
+-- `for line_no, event_or_nil, err in events(path [, format [, meter]])`.  With the meter, events are checked
 -- against it too (`replay.event`).  A line that cannot be read as an event
 -- gives nil and the message; broken CSV quoting or an over-long line ends the
 -- log with a last message.
@@ -408,9 +408,9 @@ local function scratch_copy(m)
   return c
 end
 
---- `replay.run{ path =, format = "csv"|"jsonl"|nil, book =, edition =, tz =, strict =, meter =, name = }
--- -> meter, report`.  `report = { lines =, events =, duplicates =, refused =, errors = { { line =, message = } },
--- refusals = { { line =, code =, limit =, message = } }, months = { "YYYY-MM", ... } }`.
+--- `replay.run{ path =, format = "csv"|"jsonl"|nil, book =, edition =, tz =, strict =, meter =, name = }`
+-- `-> meter, report`.  `report = { lines =, events =, duplicates =, refused =, errors = { { line =, message = } },`
+-- `refusals = { { line =, code =, limit =, message = } }, months = { "YYYY-MM", ... } }`.
 -- `name` is how messages call the file (default: `path`).
 --
 -- strict = true is all or nothing: when any event is malformed or raises an

@@ -388,9 +388,9 @@ end
 -- @tab[opt] opts `width`, `height`, `title`, `subtitle`, `legend` (above), and
 -- `max_labels` (default 14, 0 to 1000): how many points get a text label
 -- @treturn table the SVG document
--- @raise `imbill.chart.cost_curves: t: expected a break-even table ...`, `t: the break-even table has no
--- curves (curves = false)`, an option out of bounds (`width: expected a whole number of pixels from 320
--- to 4096, got 100`), or the table's errors when given its parameters
+-- @raise `imbill.chart.cost_curves: t: expected a break-even table ...`, `t: the break-even table has no`
+-- `curves (curves = false)`, an option out of bounds
+-- (`width: expected a whole number of pixels from 320 to 4096, got 100`), or the table's errors when given its parameters
 function M.cost_curves(t, opts)
   local FN = "imbill.chart.cost_curves"
   if type(t) ~= "table" then
@@ -851,8 +851,8 @@ end
 --- The break-even table as plain text lines, for captions; a free edition's
 -- cap, when the curve carries one, gets its own line.
 -- @tparam BreakevenTable t a break-even table (`imbill.breakeven_table`)
--- @treturn {string,...} one sentence per crossing (`2021/pro vs 2022/standard: from 10,001 DAU on,
--- ... is cheaper (... against ...)`), then one per capped edition
+-- @treturn {string,...} one sentence per crossing (`2021/pro vs 2022/standard: from 10,001 DAU on,`
+-- `... is cheaper (... against ...)`), then one per capped edition
 -- @raise `imbill.chart.breakeven_lines: t: expected a break-even table (imbill.breakeven_table)`
 function M.breakeven_lines(t)
   local FN = "imbill.chart.breakeven_lines"

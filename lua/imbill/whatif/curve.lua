@@ -40,8 +40,8 @@ local function assumptions_of(ax)
   return out
 end
 
---- `imbill.cost_curve{ edition = "2021/pro", metric = "dau", from =, to =, usage = {...},
--- follow = { mau = "3" } }`: the exact cost curve over [from, to] as the points
+--- `imbill.cost_curve{ edition = "2021/pro", metric = "dau", from =, to =, usage = {...},`
+-- `follow = { mau = "3" } }`: the exact cost curve over [from, to] as the points
 -- where it changes: `{ { at =, total = money, kind = "step"|"linear" }, ... }`;
 -- `"linear"` where a per-user charge makes it rise by the user up to the next
 -- point.  For a free edition past a cap the curve ends at the last value it
@@ -122,8 +122,8 @@ function M.cost_curve(p)
 end
 
 --- A cost curve, made by `cost_curve`.  Its fields: `edition` (the
--- `"book/edition"` name), `metric`, `from`, `to`, `points` (`{ at =, total =
--- money, kind = "step" | "linear" }`, in order), `cap` (or nil), `follow`,
+-- `"book/edition"` name), `metric`, `from`, `to`,
+-- `points` (`{ at =, total = money, kind = "step" | "linear" }`, in order), `cap` (or nil), `follow`,
 -- `assumptions`, and `cost`, a function: `c.cost(v)` is the exact total at
 -- axis value `v` as money (nil past a cap).
 --
@@ -142,8 +142,8 @@ function CostCurve:__tostring()
 end
 
 --- Plain data for JSON: amounts as exact decimal strings.
--- @treturn table `{ kind = "cost_curve", currency =, edition =, metric =, from =, to =, points =, cap =,
--- follow =, assumptions = }`
+-- @treturn table `{ kind = "cost_curve", currency =, edition =, metric =, from =, to =, points =, cap =,`
+-- `follow =, assumptions = }`
 function CostCurve:data()
   local pts = result.array()
   for k, pt in ipairs(self.points) do pts[k] = { at = pt.at, total = tostring(pt.total), kind = pt.kind } end
@@ -175,9 +175,9 @@ local function name_of(pr, c)
   return c
 end
 
---- `imbill.breakeven_table{ editions = { "2021/pro", "2021/ultimate", "2022/standard" } (or
--- book = "2021": its editions), metric = "dau", from =, to =, usage = {...},
--- follow = { mau = "3" } }`: for each pair of editions the exact points where the
+--- `imbill.breakeven_table{ editions = { "2021/pro", "2021/ultimate", "2022/standard" } (or`
+-- `book = "2021": its editions), metric = "dau", from =, to =, usage = {...},`
+-- `follow = { mau = "3" } }`: for each pair of editions the exact points where the
 -- cheaper side changes (imbill.breakeven), the break-even points among them
 -- (`crossings`: where the totals cross, never where a free edition stops
 -- serving: those are `caps`), and each edition's cost curve.
@@ -248,9 +248,9 @@ end
 
 --- A break-even table, made by `breakeven_table`.  Its fields: `metric`,
 -- `from`, `to`, `editions` (their names), `pairs` (one per pair of editions:
--- `{ a =, b =, points =, crossings =, caps =, cheaper_at_start =, start_note =,
--- breakeven = }`, each crossing or cap `{ at =, cheaper =, a_total =, b_total =,
--- note = }`), `curves` (each edition's `CostCurve`), `follow`, `assumptions`.
+-- `{ a =, b =, points =, crossings =, caps =, cheaper_at_start =, start_note =,`
+-- `breakeven = }`, each crossing or cap `{ at =, cheaper =, a_total =, b_total =,`
+-- `note = }`), `curves` (each edition's `CostCurve`), `follow`, `assumptions`.
 --
 -- `tostring(t)` is `t:table()`.  The methods check their receiver.
 -- @type BreakevenTable
@@ -292,8 +292,8 @@ end
 BreakevenTable.__tostring = BreakevenTable.table
 
 --- Plain data for JSON: amounts as exact decimal strings.
--- @treturn table `{ kind = "breakeven_table", currency =, metric =, from =, to =, editions =, pairs =,
--- curves =, follow =, assumptions = }`
+-- @treturn table `{ kind = "breakeven_table", currency =, metric =, from =, to =, editions =, pairs =,`
+-- `curves =, follow =, assumptions = }`
 function BreakevenTable:data()
   local d = { kind = "breakeven_table", currency = result.CURRENCY, metric = self.metric, from = self.from,
               to = self.to, editions = result.strings(self.editions), pairs = result.array(),

@@ -26,8 +26,8 @@ Gen.__index = Gen
 -- the value of a day.  Operators combine them: `level + level` (a level,
 -- clamped at 0), `level * factor` and `level * number` (a level,
 -- `round_half_up(level x factor)`), `factor * factor` (a factor).  A wrong
--- combination raises naming the operand: `imbill.series *: right: applies a
--- factor ... to a level; two levels cannot be multiplied`.
+-- combination raises naming the operand:
+-- `imbill.series *: right: applies a factor ... to a level; two levels cannot be multiplied`.
 -- `tostring(g)` is `imbill series generator: LABEL`.
 M.Gen = Gen
 
@@ -38,8 +38,9 @@ function M.is_gen(x) return getmetatable(x) == Gen end
 local is_gen = M.is_gen
 
 --- A generator of your own.
--- `f(ctx)` where `ctx = { t = day index from the series start (0-based), day =
--- day number, k = month index from the series' first month (0-based) }`
+-- `f(ctx)` where `ctx = { t =, day =, k = }`: `t` is the day index from the
+-- series start (0-based), `day` the day number, `k` the month index from the
+-- series' first month (0-based).
 -- @string kind `"level"` (`f` gives a whole count) or `"factor"` (`f` gives parts per million)
 -- @func f the value of a day: `f(ctx)`, a whole number
 -- @string label how messages and `tostring` name it
@@ -231,8 +232,8 @@ end
 
 --- `ramp{ from = date, to = date, start = "1", finish = "2" }`: a factor moving
 -- in a straight line from start (on `from` and before) to finish (on `to` and
--- after); day d in between has `start + round_half_up((finish - start) *
--- (d - from) / (to - from))` millionths.
+-- after); day d in between has
+-- `start + round_half_up((finish - start) * (d - from) / (to - from))` millionths.
 -- @tab p the ramp:
 -- @string p.from the day it starts, `"YYYY-MM-DD"`
 -- @string p.to the day it ends, after `from`

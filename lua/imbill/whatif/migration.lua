@@ -35,9 +35,9 @@ local function without(list, x)
   return out
 end
 
---- `imbill.migration{ usage =, from = "2021/pro", to = "2022/standard" (default: the
--- cheapest edition of the MAU book that serves every month it is in force),
--- from_month =, months = | to_month =, needs = {...}, mau_per_dau = ratio }`
+--- `imbill.migration{ usage =, from = "2021/pro", to = "2022/standard" (default: the`
+-- `cheapest edition of the MAU book that serves every month it is in force),`
+-- `from_month =, months = | to_month =, needs = {...}, mau_per_dau = ratio }`
 --
 -- Month by month: the DAU plan, the MAU plan, the saving (DAU - MAU), the
 -- cumulative saving of migrating in the first month of the horizon in which
@@ -56,8 +56,8 @@ end
 -- @func[opt] p.progress called as `progress(done, total)` after each month
 -- @tab[opt] p.csv the CSV reader's options when `usage` is a file
 -- @treturn Migration the migration
--- @raise an error naming the field that is wrong: `imbill.migration: usage: the MAU plan bills
--- monthly active users: the history needs a mau column ...`, `from: is not a DAU-billed edition`,
+-- @raise an error naming the field that is wrong: `imbill.migration: usage: the MAU plan bills`
+-- `monthly active users: the history needs a mau column ...`, `from: is not a DAU-billed edition`,
 -- `to: no edition of price book 2022 can serve every month`
 function M.migration(p)
   local FN = "imbill.migration"
@@ -184,9 +184,9 @@ function M.migration(p)
 end
 
 --- A migration, made by `migration`.  Its fields: `from`, `to` (the two
--- editions), `rows` (one per month: `{ month =, peak_dau =, mau =, dau_plan =,
--- mau_plan =, saving =, cumulative =, cheaper = "dau" | "mau" | "equal",
--- what_if =, dau_reasons =, mau_reasons = }`), `dau_total`, `mau_total`,
+-- editions), `rows` (one per month: `{ month =, peak_dau =, mau =, dau_plan =,`
+-- `mau_plan =, saving =, cumulative =, cheaper = "dau" | "mau" | "equal",`
+-- `what_if =, dau_reasons =, mau_reasons = }`), `dau_total`, `mau_total`,
 -- `difference` (the saving from `migrate_from` on), `horizon_difference`,
 -- `migrate_from`, `months_migrated`, `pays_off_from`, `best_month`,
 -- `best_saving`, `what_if` (the MAU book is in force in no month of the
@@ -272,9 +272,9 @@ end
 Migration.__tostring = Migration.table
 
 --- Plain data for JSON: amounts as exact decimal strings.
--- @treturn table `{ kind = "migration", currency =, from =, to =, rows =, dau_total =, mau_total =,
--- difference =, horizon_difference =, migrate_from =, months_migrated =, what_if =, pays_off_from =,
--- best_month =, best_saving =, irreversible = true, warning =, assumptions =, notes = }`
+-- @treturn table `{ kind = "migration", currency =, from =, to =, rows =, dau_total =, mau_total =,`
+-- `difference =, horizon_difference =, migrate_from =, months_migrated =, what_if =, pays_off_from =,`
+-- `best_month =, best_saving =, irreversible = true, warning =, assumptions =, notes = }`
 function Migration:data()
   local rows = result.array()
   for j, r in ipairs(self.rows) do

@@ -73,14 +73,14 @@ local RUN_FIELDS = { usage = true, from = true, to = true, months = true, books 
                      current = true, activated = true, needs = true, accounts = true, av_groups = true,
                      members_per_group = true, progress = true, csv = true, mau_per_dau = true }
 
---- `imbill.project{ usage = series | "history.csv", from = "YYYY-MM", to = | months =,
--- books = { "2021", ... } (default: the built-ins), editions = { "2021/pro", ... },
--- current = "2021/pro" (the edition in force before the horizon; default: a
--- new app, on no paid edition yet), activated = "YYYY-MM-DD" (the first paid
--- activation, default the 1st of the first month for a new app), needs =
--- { features }, accounts =, av_groups =, members_per_group = (quota needs),
--- mau_per_dau = ratio (MAU = ratio x peak DAU, for a usage without MAU),
--- progress = function(done, total) }`
+--- `imbill.project{ usage = series | "history.csv", from = "YYYY-MM", to = | months =,`
+-- `books = { "2021", ... } (default: the built-ins), editions = { "2021/pro", ... },`
+-- `current = "2021/pro" (the edition in force before the horizon; default: a`
+-- `new app, on no paid edition yet), activated = "YYYY-MM-DD" (the first paid`
+-- `activation, default the 1st of the first month for a new app), needs =`
+-- `{ features }, accounts =, av_groups =, members_per_group = (quota needs),`
+-- `mau_per_dau = ratio (MAU = ratio x peak DAU, for a usage without MAU),`
+-- `progress = function(done, total) }`
 --
 -- Every month is priced on every candidate edition, holding it all month
 -- (and, in the activation month, with the activation); `rows` hold each
@@ -101,8 +101,8 @@ local RUN_FIELDS = { usage = true, from = true, to = true, months = true, books 
 -- @func[opt] p.progress called as `progress(done, total)` after each month
 -- @tab[opt] p.csv the CSV reader's options when `usage` is a file
 -- @treturn Projection the projection
--- @raise an error naming the field that is wrong: `imbill.project: editions: no edition of
--- the chosen books matches`, `activated: is not within the horizon`, `current: ...`
+-- @raise an error naming the field that is wrong: `imbill.project: editions: no edition of`
+-- `the chosen books matches`, `activated: is not within the horizon`, `current: ...`
 function M.run(p)
   local FN = "imbill.project"
   check.fields(FN, p, RUN_FIELDS)
@@ -264,9 +264,9 @@ function M.run(p)
 end
 
 --- A projection, made by `run`.  Its fields: `months` (`"YYYY-MM"`),
--- `rows` (one per edition: `{ name =, book =, edition =, total =, eligible =,
--- legal =, free =, note =, months = { cell, ... } }`, a cell `{ month =,
--- total =, invoice =, eligible =, reasons =, note =, notes = }`), `best`
+-- `rows` (one per edition: `{ name =, book =, edition =, total =, eligible =,`
+-- `legal =, free =, note =, months = { cell, ... } }`, a cell `{ month =,`
+-- `total =, invoice =, eligible =, reasons =, note =, notes = }`), `best`
 -- (each month's cheapest edition, `{ month =, name =, total = }`), `path`
 -- (the cheapest legal path, or nil: `{ book =, total =, changes =, steps = }`)
 -- and `paths` (one per book), `usage` (each month's summary), `books`,
@@ -358,8 +358,8 @@ local function path_data(pth)
 end
 
 --- Plain data for JSON: amounts as exact decimal strings.
--- @treturn table `{ kind = "projection", currency =, months =, books =, current =, activated =,
--- editions =, best =, usage =, path =, paths =, cheapest =, assumptions =, notes = }`
+-- @treturn table `{ kind = "projection", currency =, months =, books =, current =, activated =,`
+-- `editions =, best =, usage =, path =, paths =, cheapest =, assumptions =, notes = }`
 function Projection:data()
   local d = { kind = "projection", currency = result.CURRENCY, months = result.strings(self.months),
               books = result.strings(self.books), current = self.current, activated = self.activated,

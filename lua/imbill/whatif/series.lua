@@ -57,8 +57,8 @@ for _, k in ipairs { "idiv", "muldiv", "ppm", "rate", "toint" } do M[k] = int[k]
 -- @tparam string|number v the ratio
 -- @bool[opt] signed whether a negative ratio is allowed
 -- @treturn int the ratio in parts per million
--- @raise `fn: field: expected a ratio such as "1.5", "5%" or 0.05`, `has more than 6 decimals;
--- pass it as a string`, `must not be negative`, `is too large`
+-- @raise `fn: field: expected a ratio such as "1.5", "5%" or 0.05`, `has more than 6 decimals;`
+-- `pass it as a string`, `must not be negative`, `is too large`
 -- @function ppm
 
 --- The growth rate of `p`, in parts per million: `p.rate` (a decimal or a
@@ -116,9 +116,9 @@ local function day_arg(FN, field, v, first_of_month)
   return check.call(FN, dates.day, v, field)
 end
 
---- `build{ from = "2021-01-01" | "2021-01", to = date | month, or days = n, or
--- months = n, dau = gen|n, groups = gen|n, mau = gen|n, mau_ratio = ratio,
--- accounts =, av_rooms =, members = (gen|n), features = { ... } }`
+--- `build{ from = "2021-01-01" | "2021-01", to = date | month, or days = n, or`
+-- `months = n, dau = gen|n, groups = gen|n, mau = gen|n, mau_ratio = ratio,`
+-- `accounts =, av_rooms =, members = (gen|n), features = { ... } }`
 --
 -- A series of generated days: each column is a level generator (or a whole
 -- number, a constant) evaluated for each day; a value below 0 is 0.
@@ -342,10 +342,10 @@ local function peak(col, a, b)
   return best, at
 end
 
---- The month's summary: `{ month =, days = days covered, complete = bool,
--- covers = { from =, to = } (the days the series has), peak_dau =,
--- peak_dau_day =, groups_peak =, groups_peak_day =, mau = (nil when the
--- series has no MAU), accounts =, av_rooms =, members =, needs = {...} }`.
+--- The month's summary: `{ month =, days = days covered, complete = bool,`
+-- `covers = { from =, to = } (the days the series has), peak_dau =,`
+-- `peak_dau_day =, groups_peak =, groups_peak_day =, mau = (nil when the`
+-- `series has no MAU), accounts =, av_rooms =, members =, needs = {...} }`.
 -- MAU is the largest value of the `mau` column in the month (a month-to-date
 -- count ends on the month's MAU), or `round_half_up(peak DAU x mau_ratio)`.
 -- @tparam string|int month `"YYYY-MM"`, or a month number

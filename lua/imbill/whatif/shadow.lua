@@ -37,10 +37,10 @@ local function add_notes(list, inv)
   end
 end
 
---- `imbill.shadow{ usage = series | "history.csv", base = "2020", shadow = book | { base =
--- "2020", editions = { pro = { monthly_fee = "129.99" } } }, editions = { "pro" }
--- (default: the editions both books have), from =, to = | months =, activated = date,
--- mau_per_dau = ratio (MAU = ratio x peak DAU, for a usage without MAU) }`
+--- `imbill.shadow{ usage = series | "history.csv", base = "2020", shadow = book | { base =`
+-- `"2020", editions = { pro = { monthly_fee = "129.99" } } }, editions = { "pro" }`
+-- `(default: the editions both books have), from =, to = | months =, activated = date,`
+-- `mau_per_dau = ratio (MAU = ratio x peak DAU, for a usage without MAU) }`
 -- @tab p the shadow run:
 -- @tparam Series|string|table p.usage a series, a usage history file, or `{ csv = text }`
 -- @tparam string|Book p.base the price book billed
@@ -53,8 +53,8 @@ end
 -- @tparam[opt] string|number p.mau_per_dau MAU as this ratio of the peak DAU
 -- @tab[opt] p.csv the CSV reader's options when `usage` is a file
 -- @treturn Shadow the differences
--- @raise `imbill.shadow: base: is required ...`, `shadow: is required ...`, `editions[i]: not an
--- edition of both books (...)`, `editions: the two books have no edition in common`, the invoices' errors
+-- @raise `imbill.shadow: base: is required ...`, `shadow: is required ...`, `editions[i]: not an`
+-- `edition of both books (...)`, `editions: the two books have no edition in common`, the invoices' errors
 function M.run(p)
   check.fields(FN, p, { usage = true, base = true, shadow = true, editions = true, from = true, to = true,
                         months = true, activated = true, csv = true, mau_per_dau = true })
@@ -147,9 +147,9 @@ local function signed(m)
 end
 
 --- A shadow run, made by `run`.  Its fields: `base`, `shadow` (the two books'
--- names), `months`, `editions` (one per edition: `{ edition =, base_total =,
--- shadow_total =, difference =, months = { { month =, base =, shadow =,
--- difference =, lines =, notes =, base_invoice =, shadow_invoice = }, ... } }`,
+-- names), `months`, `editions` (one per edition: `{ edition =, base_total =,`
+-- `shadow_total =, difference =, months = { { month =, base =, shadow =,`
+-- `difference =, lines =, notes =, base_invoice =, shadow_invoice = }, ... } }`,
 -- each line `{ code =, base =, shadow =, difference = }`), `assumptions`, `notes`.
 -- A difference is shadow minus base.
 --
