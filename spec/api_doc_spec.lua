@@ -18,6 +18,8 @@ local H = require "helper"
 --   4. A code span (`...`) in a doc comment opens and closes on one line:
 --      the markdown LDoc uses here does not join lines inside one, and shows
 --      the backticks instead, with the spans after them turned inside out.
+--   5. No doc block starts right under a line of code that ends in a comment:
+--      LDoc reads the block as the rest of that comment, and drops its item.
 
 -- Documented after the columns work lands: another branch is rewriting
 -- these now, and the lead documents them after the merge.  Empty this table
@@ -94,6 +96,8 @@ local function parse(path)
   while i <= #L do
     if L[i]:match("^%s*%-%-%-%f[^%-]") then
       local b = { first = i, params = {}, tags = {}, open_spans = {} }
+      local prev = L[i - 1]
+      b.after_comment = prev ~= nil and not prev:match("^%s*%-%-") and prev:match("%S%s*%-%-") ~= nil
       local j = i
       while L[j + 1] and L[j + 1]:match("^%s*%-%-") do j = j + 1 end
       local in_usage = false
@@ -162,6 +166,10 @@ local function source_problems(path)
   end
   -- an @function block documents a function of C or an assignment: it says what it returns
   for _, b in ipairs(d.blocks) do
+    if b.after_comment then
+      out[#out + 1] = string.format("%s:%d: this doc block follows a line of code that ends in a comment: LDoc reads"
+        .. " it as that comment (leave a blank line between them)", path, b.first)
+    end
     for _, k in ipairs(b.open_spans) do
       out[#out + 1] = string.format("%s:%d: a code span (`...`) runs on to the next line; close it on this one", path, k)
     end

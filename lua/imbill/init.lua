@@ -191,21 +191,23 @@ do
   -- (`build`, `read_csv`, `constant`, `compound`, `weekly`, ...), loaded on first use.
   -- @field series
   imbill.series = proxy "imbill.whatif.series"            -- build, read_csv, constant, compound, weekly, ...
+
   --- A usage series priced month by month on every edition, with the best
   -- edition of each month and the cheapest legal path; `imbill.whatif.project.run`.
   -- @tab p `usage`, `from`, `to` or `months`, `books`, `editions`, `current`, `activated`, ...
   -- @treturn Projection the projection
   -- @raise an error naming the field that is wrong
   -- @see imbill.whatif.project.run
--- @function project
+  -- @function project
   imbill.project = lazy("imbill.whatif.project", "run")   -- month-by-month costs, best edition, cheapest path
+
   --- The DAU plan against the MAU plan over a usage history;
   -- `imbill.whatif.migration.migration`.
   -- @tab p `usage`, `from`, `to`, `from_month`, `months` or `to_month`, `needs`, `mau_per_dau`
   -- @treturn Migration the month-by-month comparison and its verdict
   -- @raise an error naming the field that is wrong
   -- @see imbill.whatif.migration.migration
--- @function migration
+  -- @function migration
   imbill.migration = lazy("imbill.whatif.migration", "migration")
   --- Break-even points of every pair of editions, and each edition's cost
   -- curve; `imbill.whatif.curve.breakeven_table`.
@@ -213,7 +215,7 @@ do
   -- @treturn BreakevenTable the table
   -- @raise an error naming the field that is wrong
   -- @see imbill.whatif.curve.breakeven_table
--- @function breakeven_table
+  -- @function breakeven_table
   imbill.breakeven_table = lazy("imbill.whatif.curve", "breakeven_table")
   --- One edition's exact cost curve along a usage metric;
   -- `imbill.whatif.curve.cost_curve`.
@@ -221,7 +223,7 @@ do
   -- @treturn CostCurve the curve
   -- @raise an error naming the field that is wrong
   -- @see imbill.whatif.curve.cost_curve
--- @function cost_curve
+  -- @function cost_curve
   imbill.cost_curve = lazy("imbill.whatif.curve", "cost_curve")
   --- The same usage priced under two price books, line by line;
   -- `imbill.whatif.shadow.run`.
@@ -229,7 +231,7 @@ do
   -- @treturn Shadow the differences
   -- @raise an error naming the field that is wrong
   -- @see imbill.whatif.shadow.run
--- @function shadow
+  -- @function shadow
   imbill.shadow = lazy("imbill.whatif.shadow", "run")
   --- Millions of scenarios priced through the C fast path;
   -- `imbill.whatif.grid.run` has the fields.
@@ -237,19 +239,21 @@ do
   -- @treturn Grid the priced grid
   -- @raise an error naming the field that is wrong
   -- @see imbill.whatif.grid.run
--- @function grid
+  -- @function grid
   imbill.grid = lazy("imbill.whatif.grid", "run")         -- millions of scenarios through the C fast path
+
   --- Charts as SVG documents: the module `imbill.report.chart`
   -- (`cost_curves`, `projection_bars`, `path_timeline`, `breakeven_lines`), loaded on first use.
   -- @field chart
   imbill.chart = proxy "imbill.report.chart"              -- SVG: cost_curves, projection_bars, path_timeline
+
   --- One self-contained HTML page of a projection, a break-even table and a
   -- migration; `imbill.report.page.html`.
   -- @tab p `projection`, `breakeven`, `migration`, `title`, `subtitle`
   -- @treturn string the HTML page
   -- @raise an error naming the field that is wrong
   -- @see imbill.report.page.html
--- @function report
+  -- @function report
   imbill.report = lazy("imbill.report.page", "html")    -- one self-contained HTML page
 end
 -- end of what-if ------------------------------------------------------------
