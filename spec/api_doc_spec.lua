@@ -18,8 +18,10 @@ local H = require "helper"
 --   4. A code span (`...`) in a doc comment opens and closes on one line:
 --      the markdown LDoc uses here does not join lines inside one, and shows
 --      the backticks instead, with the spans after them turned inside out.
---   5. No doc block starts right under a line of code that ends in a comment:
---      LDoc reads the block as the rest of that comment, and drops its item.
+--   5. A doc block starts a comment of its own: not right under a line of
+--      code that ends in a comment, nor under plain `--` comment lines.  LDoc
+--      reads such a block as the rest of the comment above it, and drops its
+--      item from the reference.
 
 -- Documented after the columns work lands: another branch is rewriting
 -- these now, and the lead documents them after the merge.  Empty this table
@@ -97,7 +99,7 @@ local function parse(path)
     if L[i]:match("^%s*%-%-%-%f[^%-]") then
       local b = { first = i, params = {}, tags = {}, open_spans = {} }
       local prev = L[i - 1]
-      b.after_comment = prev ~= nil and not prev:match("^%s*%-%-") and prev:match("%S%s*%-%-") ~= nil
+      b.after_comment = prev ~= nil and prev:match("%-%-") ~= nil
       local j = i
       while L[j + 1] and L[j + 1]:match("^%s*%-%-") do j = j + 1 end
       local in_usage = false
@@ -167,8 +169,8 @@ local function source_problems(path)
   -- an @function block documents a function of C or an assignment: it says what it returns
   for _, b in ipairs(d.blocks) do
     if b.after_comment then
-      out[#out + 1] = string.format("%s:%d: this doc block follows a line of code that ends in a comment: LDoc reads"
-        .. " it as that comment (leave a blank line between them)", path, b.first)
+      out[#out + 1] = string.format("%s:%d: this doc block runs on from the comment above it, which LDoc reads it"
+        .. " as (leave a blank line between them)", path, b.first)
     end
     for _, k in ipairs(b.open_spans) do
       out[#out + 1] = string.format("%s:%d: a code span (`...`) runs on to the next line; close it on this one", path, k)

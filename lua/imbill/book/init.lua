@@ -22,6 +22,7 @@ local FN = "imbill.book"
 -- The enumerations are the core's (src/core/names.c): book data is checked
 -- against them, so a type, feature or tier the core does not know cannot
 -- slip through and then be ignored.
+
 --- The group types: `Private`, `Public`, `ChatRoom`, `AVChatRoom`,
 -- `BChatRoom`, `Community`.
 M.GROUP_TYPES = core.GROUP_TYPES

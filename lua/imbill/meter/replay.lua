@@ -54,6 +54,7 @@ for _, c in ipairs(COLUMN_NAMES) do COLUMNS[c] = true end
 
 -- The meter's own bounds (the core's), so that strict mode finds before
 -- applying anything every event the meter would raise an error for.
+
 --- The longest id the meter takes, in bytes (1024).
 M.ID_MAX = core.ID_MAX
 --- The first instant the meter counts; `T_END` is the first it refuses.

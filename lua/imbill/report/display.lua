@@ -841,9 +841,11 @@ local function summaries(list, all, class)
   return html_table(class, header, rows, right), text_table(header, rows, right)
 end
 
+--- The percentiles a grid shows by default: 5, 50 and 95.
+-- @field GRID_PERCENTILES
+
 -- Percentiles shown for a grid: enough to read the spread, few enough that
 -- the table fits a notebook's width.
---- The percentiles a grid shows by default: 5, 50 and 95.
 M.GRID_PERCENTILES = { 5, 50, 95 }
 
 --- Renders a grid: the summary by edition, percentiles `opts.percentiles` (default `GRID_PERCENTILES`).

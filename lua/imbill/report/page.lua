@@ -26,6 +26,7 @@ local M = {}
 local esc = svg.escape
 
 -- Charts are drawn at these widths: the narrow one for screens up to 640 px.
+
 --- The widths charts are drawn at, in pixels: `NARROW` (400) for screens up
 -- to 640 px, `WIDE` (960) for the others.
 -- @field NARROW

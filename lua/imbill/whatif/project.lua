@@ -33,6 +33,7 @@ local function m_of(c) return money.from_cents(c) end
 -- Kept for callers of the module before the split (report/chart.lua asks it
 -- for break-even tables): the usage reader lives in imbill.whatif.input, the
 -- path in imbill.whatif.path, migration and curves in their own files.
+
 --- A series from a series, a CSV path, or CSV text (`{ csv = text }`):
 -- how every what-if function reads its `usage` (imbill.whatif.input).
 -- @string FN the function an error names
