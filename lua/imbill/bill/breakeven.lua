@@ -479,7 +479,9 @@ local function search(p)
                         usage = p.usage })
 end
 
---- `imbill.breakeven{ a =, b =, metric = "dau"|"mau"|"groups", usage = { peak_dau =,`
+--- The exact points where the cheaper of two editions changes, along one usage metric.
+--
+-- `imbill.breakeven{ a =, b =, metric = "dau"|"mau"|"groups", usage = { peak_dau =,`
 -- `groups_peak =, mau = } (fixed values), follow = { mau = "3" } (metrics that`
 -- `follow the axis by a ratio), from =, to = }` returns `{ metric=, a=, b=,`
 -- `points = { { at =, cheaper = "a"|"b"|"equal"|"neither", kind =`

@@ -190,7 +190,9 @@ end
 --- Comparing editions.
 -- @section comparing
 
---- `imbill.compare{ month =, peak_dau | dau, groups_peak | groups, mau, quotas...,`
+--- One month's usage priced on every edition of every price book, cheapest first.
+--
+-- `imbill.compare{ month =, peak_dau | dau, groups_peak | groups, mau, quotas...,`
 -- `needs = {features}, books = {names}, editions = {ids}, mau_per_dau = ratio,`
 -- `usage = series, covers = { from =, to = } }`
 --

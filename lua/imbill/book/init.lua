@@ -592,7 +592,9 @@ local function derive(spec)
   return finish(FN, name, d)
 end
 
---- book(name) for a built-in, book(book) returns it, book{...} derives a user book.
+--- A price book: a built-in one, a book as it is, or a user book.
+--
+-- book(name) for a built-in, book(book) returns it, book{...} derives a user book.
 --
 -- A user book starts from `base` (a built-in book's name or a book; default
 -- `"2022"`) and changes what it names; it is checked when it is made.

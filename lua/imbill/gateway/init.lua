@@ -64,7 +64,9 @@ M.body_filter = lazy("imbill.gateway.rest", "body_filter")
 -- @return nothing
 -- @function log
 M.log = lazy("imbill.gateway.rest", "log")
---- `content_by_lua`, at Tencent's callback URL: checks the signature and the
+--- Answers Tencent's callbacks (`content_by_lua`).
+--
+-- `content_by_lua`, at Tencent's callback URL: checks the signature and the
 -- replay window, counts after callbacks, and answers before callbacks with
 -- a refusal code where a quota says no.
 -- @tab[opt] opts `{ app = "SDKAppID" }` pins the location to one app
@@ -72,7 +74,9 @@ M.log = lazy("imbill.gateway.rest", "log")
 -- @function callback
 M.callback = lazy("imbill.gateway.callback", "handle")
 
---- `init_worker_by_lua` (optional; needed with Redis stores): starts the
+--- Starts each worker's background work (`init_worker_by_lua`).
+--
+-- `init_worker_by_lua` (optional; needed with Redis stores): starts the
 -- reservation sweep at once instead of on the first callback, and for each
 -- Redis store its login flush and its journal replay (work an earlier
 -- outage left).

@@ -112,7 +112,9 @@ end
 local OPTS = { book = true, edition = true, tz = true, addons = true, activated = true, same_day_disbands = true,
                clock = true }
 
---- `imbill.meter{ book =, edition =, tz =, addons =, activated =, same_day_disbands = }`
+--- A new meter for one app.
+--
+-- `imbill.meter{ book =, edition =, tz =, addons =, activated =, same_day_disbands = }`
 --
 -- A new meter for one app, counting nothing yet.
 -- @tab o the meter's options:
@@ -421,7 +423,9 @@ end
 -- @treturn Book the book the meter was made (or loaded) with
 function Meter:book() return state(self, "meter:book").book end
 
---- `m:set_clock(t)`: the time this meter's events arrive at (nil: none).  An
+--- Sets the time the meter's events arrive at.
+--
+-- `m:set_clock(t)`: the time this meter's events arrive at (nil: none).  An
 -- event more than a day after the clock is refused `"future"` (docs/meter.md).
 -- A gateway sets it as events arrive.
 -- @int[opt] t the instant now, whole Unix seconds; nil removes the clock
@@ -440,7 +444,9 @@ local CHANGE_CODES = {
     .. "leaving it; the app stays on %s" },
 }
 
---- `m:change_edition(id, t [, event_id]) -> true | true, "duplicate" | false, refusal`
+--- Changes the edition in force from an instant on.
+--
+-- `m:change_edition(id, t [, event_id]) -> true | true, "duplicate" | false, refusal`
 --
 -- Limits of the new edition apply to actions at or after t; nothing already
 -- counted is undone.  Whether the change is allowed is the core's
@@ -484,7 +490,9 @@ function Meter:change_edition(id, t, event_id)
                   day = dates.format(day), message = "Edition change refused: " .. msg .. "." }
 end
 
---- `m:addons()` -> the add-ons in force now (ids).
+--- The add-ons in force now.
+--
+-- `m:addons()` -> the add-ons in force now (ids).
 -- @treturn {string,...} a new array of add-on ids
 function Meter:addons()
   local st = state(self, "meter:addons")
@@ -493,7 +501,9 @@ function Meter:addons()
   return out
 end
 
---- `m:usage("YYYY-MM")`: the month as `imbill.invoice` takes it, with every fact
+--- The month's usage as `imbill.invoice` takes it.
+--
+-- `m:usage("YYYY-MM")`: the month as `imbill.invoice` takes it, with every fact
 -- the invoice rules read: the edition in force on the month's first day, the
 -- month's change, the first paid activation (whenever it was) and the add-ons,
 -- so that the invoice of a metered month equals the invoice of the same facts
@@ -715,7 +725,9 @@ local function content_diff(saved, book)
   return nil
 end
 
---- `m:save(path)`: the whole state, atomically (temporary file, fsync, rename).
+--- Saves the meter's whole state to a file, atomically.
+--
+-- `m:save(path)`: the whole state, atomically (temporary file, fsync, rename).
 -- Returns true, or raises an error naming the path and the reason.
 -- `opts` (tests only): `crash_after_bytes`, `named_temp`.
 --
@@ -781,7 +793,9 @@ function M.history_problem(book, segs, activated)
   return nil
 end
 
---- `imbill.meter.load(path [, { book = user_book }])`: a saved meter, exactly.
+--- A saved meter, read back exactly.
+--
+-- `imbill.meter.load(path [, { book = user_book }])`: a saved meter, exactly.
 -- A truncated, corrupt or foreign file raises an error naming the path and
 -- the problem (the file's field); no meter is returned.  A meter on a user
 -- book needs that book, with the same name and the same content.

@@ -409,7 +409,9 @@ local function scratch_copy(m)
   return c
 end
 
---- `replay.run{ path =, format = "csv"|"jsonl"|nil, book =, edition =, tz =, strict =, meter =, name = }`
+--- Replays a log of events into a meter.
+--
+-- `replay.run{ path =, format = "csv"|"jsonl"|nil, book =, edition =, tz =, strict =, meter =, name = }`
 -- `-> meter, report`.  `report = { lines =, events =, duplicates =, refused =, errors = { { line =, message = } },`
 -- `refusals = { { line =, code =, limit =, message = } }, months = { "YYYY-MM", ... } }`.
 -- `name` is how messages call the file (default: `path`).

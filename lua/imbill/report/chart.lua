@@ -379,7 +379,9 @@ local function is_table_of_curves(t)
   return methods.is(require("imbill.whatif.curve").BreakevenTable, t)
 end
 
---- `cost_curves(t, opts)`: `t` is `imbill.breakeven_table{...}` (or its parameters),
+--- Each edition's cost curve, with the break-even points marked.
+--
+-- `cost_curves(t, opts)`: `t` is `imbill.breakeven_table{...}` (or its parameters),
 -- or one edition's `imbill.cost_curve{...}`.
 -- Each edition's exact cost curve against the metric; every break-even point
 -- is marked and, where there is room, labelled with its value and the two
@@ -627,7 +629,9 @@ local function is_projection(p)
   return methods.is(require("imbill.whatif.project").Projection, p)
 end
 
---- `projection_bars(proj, opts)`: one group of bars per month, one bar per
+--- A projection's monthly cost as bars, by edition.
+--
+-- `projection_bars(proj, opts)`: one group of bars per month, one bar per
 -- edition (those that cannot serve the month drawn pale), the cheapest path
 -- marked with a dot.
 -- @tparam Projection proj a projection (`imbill.project`)
@@ -697,7 +701,9 @@ end
 
 -- The cheapest-path timeline ------------------------------------------------------
 
---- `path_timeline(proj, opts)`: the cheapest legal path as a band of months
+--- The cheapest legal path of edition changes as a timeline.
+--
+-- `path_timeline(proj, opts)`: the cheapest legal path as a band of months
 -- coloured by edition, each change marked and labelled, with the month's cost.
 -- Without a legal path, the chart says so.
 -- @tparam Projection proj a projection (`imbill.project`)

@@ -349,7 +349,9 @@ local function breakeven(t, h, figs)
   if #caps > 0 then h[#h + 1] = "<ul>" .. table.concat(caps) .. "</ul>" end
 end
 
---- `report.html{ projection = imbill.project{...}, breakeven = imbill.breakeven_table{...},`
+--- One self-contained HTML page of a projection, a break-even table and a migration.
+--
+-- `report.html{ projection = imbill.project{...}, breakeven = imbill.breakeven_table{...},`
 -- `migration = imbill.migration{...}, title = "...", subtitle = "..." } -> HTML text`
 --
 -- At least one of the three parts; each comes with its key figures, its

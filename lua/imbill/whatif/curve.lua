@@ -40,7 +40,9 @@ local function assumptions_of(ax)
   return out
 end
 
---- `imbill.cost_curve{ edition = "2021/pro", metric = "dau", from =, to =, usage = {...},`
+--- One edition's exact cost curve along one usage metric.
+--
+-- `imbill.cost_curve{ edition = "2021/pro", metric = "dau", from =, to =, usage = {...},`
 -- `follow = { mau = "3" } }`: the exact cost curve over [from, to] as the points
 -- where it changes: `{ { at =, total = money, kind = "step"|"linear" }, ... }`;
 -- `"linear"` where a per-user charge makes it rise by the user up to the next
@@ -175,7 +177,9 @@ local function name_of(pr, c)
   return c
 end
 
---- `imbill.breakeven_table{ editions = { "2021/pro", "2021/ultimate", "2022/standard" } (or`
+--- The break-even points of every pair of editions, and each edition's cost curve.
+--
+-- `imbill.breakeven_table{ editions = { "2021/pro", "2021/ultimate", "2022/standard" } (or`
 -- `book = "2021": its editions), metric = "dau", from =, to =, usage = {...},`
 -- `follow = { mau = "3" } }`: for each pair of editions the exact points where the
 -- cheaper side changes (imbill.breakeven), the break-even points among them

@@ -121,7 +121,9 @@ function M.factor(r)
   return gen("factor", function() return p end, "factor " .. tostring(r))
 end
 
---- `linear{ start =, per_day = }` or `{ start =, per_month = }`: `per_day` may be a
+--- A level that moves in a straight line.
+--
+-- `linear{ start =, per_day = }` or `{ start =, per_month = }`: `per_day` may be a
 -- decimal (`"2.5"`): day t has `start + round_half_up(per_day * t)`; `per_month`
 -- adds `per_month` on the 1st of each following month.  Negative slopes are
 -- allowed; the level never goes below 0.
@@ -149,7 +151,9 @@ function M.linear(p)
   end, string.format("linear from %d, %s a %s", start, tostring(p.per_day or p.per_month), by_month and "month" or "day"))
 end
 
---- `compound{ start =, rate =, per = "month"|"day" }`: rate `"5%"`, `"0.05"`, `0.05`,
+--- A level that grows by a rate each month (or day).
+--
+-- `compound{ start =, rate =, per = "month"|"day" }`: rate `"5%"`, `"0.05"`, `0.05`,
 -- or `rate_bp = 500` (basis points) or `rate_ppm = 50000`.  Month k (counted from
 -- the series' first month) has v(k) with v(0) = start and v(k+1) =
 -- `round_half_up(v(k) * (1 + rate))`; `per = "day"` compounds from day to day.
@@ -188,7 +192,9 @@ M.DOW = DOW
 -- @treturn int 1 to 7
 function M.weekday(day) return (day + 3) % 7 + 1 end
 
---- `weekly{ sat = "1.3", sun = "1.25" }` (unnamed days 1) or `weekly{ f1, ..., f7 }`
+--- A factor by day of the week.
+--
+-- `weekly{ sat = "1.3", sun = "1.25" }` (unnamed days 1) or `weekly{ f1, ..., f7 }`
 -- from Monday: a factor by day of the week.
 -- @tab p the factors by day name (`DOW`), or 7 of them, Monday first
 -- @treturn Gen a factor
@@ -209,7 +215,9 @@ function M.weekly(p)
   return gen("factor", function(c) return f[M.weekday(c.day)] end, "weekly")
 end
 
---- `step{ on = "YYYY-MM-DD", by = n }`: a level, 0 before the day and n from it on;
+--- A step on one day: a level added, or a factor applied, from that day on.
+--
+-- `step{ on = "YYYY-MM-DD", by = n }`: a level, 0 before the day and n from it on;
 -- `step{ on =, times = ratio }`: a factor, 1 before and the ratio from it on.
 -- @tab p the step:
 -- @string p.on the day it happens, `"YYYY-MM-DD"`
@@ -230,7 +238,9 @@ function M.step(p)
   return gen("factor", function(c) return c.day >= on and t or PPM end, "step x" .. tostring(p.times) .. " on " .. p.on)
 end
 
---- `ramp{ from = date, to = date, start = "1", finish = "2" }`: a factor moving
+--- A factor moving in a straight line between two days.
+--
+-- `ramp{ from = date, to = date, start = "1", finish = "2" }`: a factor moving
 -- in a straight line from start (on `from` and before) to finish (on `to` and
 -- after); day d in between has
 -- `start + round_half_up((finish - start) * (d - from) / (to - from))` millionths.
@@ -270,7 +280,9 @@ local MODULUS = 2147483647
 local function lcg(x) return (48271 * x) % MODULUS end
 M.lcg = lcg
 
---- `noise{ seed =, amplitude = n }`: a level, a whole number drawn uniformly from
+--- Seeded random noise: a level to add, or a factor.
+--
+-- `noise{ seed =, amplitude = n }`: a level, a whole number drawn uniformly from
 -- -n..n each day (add it to a level); `noise{ seed =, relative = "5%" }`: a factor
 -- drawn from 1 - r .. 1 + r in millionths.  The same seed gives the same draws:
 -- day t of the series uses the t-th draw after the seed.

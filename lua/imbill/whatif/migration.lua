@@ -35,7 +35,9 @@ local function without(list, x)
   return out
 end
 
---- `imbill.migration{ usage =, from = "2021/pro", to = "2022/standard" (default: the`
+--- The DAU plan against the MAU plan over a usage history, month by month, with a verdict.
+--
+-- `imbill.migration{ usage =, from = "2021/pro", to = "2022/standard" (default: the`
 -- `cheapest edition of the MAU book that serves every month it is in force),`
 -- `from_month =, months = | to_month =, needs = {...}, mau_per_dau = ratio }`
 --

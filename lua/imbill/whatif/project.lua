@@ -74,7 +74,9 @@ local RUN_FIELDS = { usage = true, from = true, to = true, months = true, books 
                      current = true, activated = true, needs = true, accounts = true, av_groups = true,
                      members_per_group = true, progress = true, csv = true, mau_per_dau = true }
 
---- `imbill.project{ usage = series | "history.csv", from = "YYYY-MM", to = | months =,`
+--- A usage series priced month by month on every edition, with the best edition and the cheapest legal path.
+--
+-- `imbill.project{ usage = series | "history.csv", from = "YYYY-MM", to = | months =,`
 -- `books = { "2021", ... } (default: the built-ins), editions = { "2021/pro", ... },`
 -- `current = "2021/pro" (the edition in force before the horizon; default: a`
 -- `new app, on no paid edition yet), activated = "YYYY-MM-DD" (the first paid`

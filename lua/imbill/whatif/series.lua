@@ -116,7 +116,9 @@ local function day_arg(FN, field, v, first_of_month)
   return check.call(FN, dates.day, v, field)
 end
 
---- `build{ from = "2021-01-01" | "2021-01", to = date | month, or days = n, or`
+--- A series of generated days.
+--
+-- `build{ from = "2021-01-01" | "2021-01", to = date | month, or days = n, or`
 -- `months = n, dau = gen|n, groups = gen|n, mau = gen|n, mau_ratio = ratio,`
 -- `accounts =, av_rooms =, members = (gen|n), features = { ... } }`
 --
@@ -215,7 +217,9 @@ function M.feature_set(FN, field, list)
   return set
 end
 
---- from_table{ from = date, dau = { ... }, groups = { ... }, mau = { ... } }:
+--- A series from plain arrays.
+--
+-- from_table{ from = date, dau = { ... }, groups = { ... }, mau = { ... } }:
 -- a series from plain arrays, one value per day.  The arrays are read raw.
 -- @tab p the series:
 -- @string p.from the first day, `"YYYY-MM-DD"` (or `"YYYY-MM"`: its 1st)
@@ -283,8 +287,9 @@ function Series:has_mau() return self.mau ~= nil or self.mau_ratio ~= nil end
 -- assumption a caller states for a history without MAU.  A series with a
 -- `mau` column keeps it: stating a ratio as well is an error, not a choice.
 -- @tparam string|number ratio MAU as this ratio of the peak DAU (`"3.1"`)
--- @string[opt="series:with_mau_ratio"] fn the function an error names (a caller that passes the ratio on)
--- @string[opt="ratio"] field the field an error names
+-- @string[opt] fn the function an error names, for a caller that passes the ratio on
+-- (default `"series:with_mau_ratio"`)
+-- @string[opt] field the field an error names (default `"ratio"`)
 -- @treturn Series the copy
 -- @raise `fn: field: the usage has MAU already (a mau column)`, or a ratio that is not one
 function Series:with_mau_ratio(ratio, fn, field)
@@ -342,7 +347,9 @@ local function peak(col, a, b)
   return best, at
 end
 
---- The month's summary: `{ month =, days = days covered, complete = bool,`
+--- The summary of one month the series touches.
+--
+-- The month's summary: `{ month =, days = days covered, complete = bool,`
 -- `covers = { from =, to = } (the days the series has), peak_dau =,`
 -- `peak_dau_day =, groups_peak =, groups_peak_day =, mau = (nil when the`
 -- `series has no MAU), accounts =, av_rooms =, members =, needs = {...} }`.
@@ -395,7 +402,9 @@ function Series:monthly()
   return out
 end
 
---- A usage table imbill.invoice accepts for the month: the daily dau and
+--- The usage of one month, as `imbill.invoice` takes it.
+--
+-- A usage table imbill.invoice accepts for the month: the daily dau and
 -- groups arrays when the series covers the whole month (so the peak is taken
 -- over the days a paid edition is in force); for a month the series covers
 -- in part, the peaks of the days it has and `covers`, those days, so the
@@ -525,7 +534,9 @@ M.clean = clean
 -- CSV usage history -----------------------------------------------------------
 -- Read by imbill.whatif.history (loaded on first use: it builds on this file).
 
---- `parse_csv(text, opts)`: a series from usage history text (imbill.whatif.history).
+--- A series from usage history text (CSV).
+--
+-- `parse_csv(text, opts)`: a series from usage history text (imbill.whatif.history).
 --
 -- The first line that is not blank or a comment (`#`) is the header; it
 -- names the columns in any order, each once: `date`, `dau` and `groups` are
@@ -542,7 +553,9 @@ M.clean = clean
 -- names the line, the column and the value
 function M.parse_csv(text, opts) return require("imbill.whatif.history").parse_csv(text, opts) end
 
---- `read_csv(path, opts)`: a series from a usage history file, `"-"` for standard input.
+--- A series from a usage history file (CSV).
+--
+-- `read_csv(path, opts)`: a series from a usage history file, `"-"` for standard input.
 -- The same as `parse_csv`, from a file; messages call it by its path.
 -- @string path the file, or `"-"`
 -- @tab[opt] opts `{ name =, missing =, duplicates =, mau_ratio = }` as for `parse_csv`

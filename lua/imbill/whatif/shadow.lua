@@ -37,7 +37,9 @@ local function add_notes(list, inv)
   end
 end
 
---- `imbill.shadow{ usage = series | "history.csv", base = "2020", shadow = book | { base =`
+--- The same usage priced under two price books, line by line and month by month.
+--
+-- `imbill.shadow{ usage = series | "history.csv", base = "2020", shadow = book | { base =`
 -- `"2020", editions = { pro = { monthly_fee = "129.99" } } }, editions = { "pro" }`
 -- `(default: the editions both books have), from =, to = | months =, activated = date,`
 -- `mau_per_dau = ratio (MAU = ratio x peak DAU, for a usage without MAU) }`
