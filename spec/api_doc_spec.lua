@@ -200,13 +200,14 @@ end
 -- named by a block of one of `homes` (`key`, or `X.key`, `X:key`).
 local function documented(f, key, homes)
   local info = debug.getinfo(f, "S")
-  local where = {}
-  for _, h in ipairs(homes) do where[#where + 1] = h end
+  local where, seen = {}, {}
+  local function add(h) if h and not seen[h] then seen[h] = true where[#where + 1] = h end end
+  for _, h in ipairs(homes) do add(h) end
   if info.what == "Lua" then
     local rel = relative(info.source)
     if rel and IN_CONFIG[rel] then
       if parse(rel).above[info.linedefined] then return true end
-      where[#where + 1] = rel
+      add(rel)
     end
   end
   for _, h in ipairs(where) do
