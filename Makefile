@@ -127,6 +127,18 @@ valgrind: deps build/5.4/imbill/core.so
 bench: deps all
 	@bash bench/run.sh
 
+# The API reference in build/doc/, made by LDoc from the doc comments of the
+# public modules (config.ld).  LDoc reports a problem as a line of its own and
+# still writes the pages, so any line beyond its two progress lines fails the
+# target, with LDoc's whole output shown.
+docs: deps
+	@rm -rf build/doc && mkdir -p build
+	@ldoc . > build/ldoc.log 2>&1; s=$$?; \
+	  if [ $$s -ne 0 ] || grep -v -e '^reading configuration from config\.ld$$' -e '^output written to ' \
+	      build/ldoc.log | grep -q .; then \
+	    cat build/ldoc.log; echo "make docs: ldoc reported the problems above"; exit 1; fi; \
+	  echo "docs: build/doc/index.html"
+
 # The FFI declarations are copied from include/imbill.h.
 cdef:
 	@lua5.4 scripts/gen-cdef.lua

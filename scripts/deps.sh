@@ -3,7 +3,7 @@
 # again; quiet when nothing is missing.
 set -eu
 pkgs=(gcc make lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev lua-busted lua-check luarocks
-      lua-argparse lua-dkjson lua-cjson libxml2-utils chromium valgrind
+      lua-argparse lua-dkjson lua-cjson lua-ldoc lua-markdown libxml2-utils chromium valgrind
       python3-lupa python3-ipykernel python3-jupyter-client python3-nbformat jupyter-nbconvert jupyter-notebook
       nginx libnginx-mod-http-lua lua-resty-core lua-nginx-string lua-socket wrk clang libclang-rt-14-dev
       lua-nginx-redis redis-server redis-tools)

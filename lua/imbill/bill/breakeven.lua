@@ -1,15 +1,19 @@
 --- Exact break-even between two editions along one usage metric
 -- (imbill.breakeven): the one implementation, used by break-even tables too.
 --
--- The axis is one metric (dau, mau or groups); the others are held fixed
+-- The axis is one metric (`dau`, `mau` or `groups`); the others are held fixed
 -- (`usage`) or follow the axis by a ratio (`follow = { mau = "3" }`: MAU =
--- round_half_up(3 x DAU)), which puts a DAU edition and an MAU edition on one
+-- `round_half_up(3 x DAU)`), which puts a DAU edition and an MAU edition on one
 -- axis.  An edition whose billed user measure is neither the axis, nor
 -- followed, nor given is refused (imbill.bill.measure): it would otherwise be
 -- priced as if that measure were 0.  A free edition serves only up to its
 -- caps (imbill.bill.caps): past them the other edition is the only one that
--- can serve, and the result says so with a point of kind "cap", not a
+-- can serve, and the result says so with a point of kind `"cap"`, not a
 -- break-even.
+--
+-- `imbill.breakeven` is `breakeven` below.
+-- @usage local be = imbill.breakeven{ a = "2021/pro", b = "2021/ultimate", to = 100000 }
+-- print(be)  -- from which DAU on each edition is the cheaper one
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
@@ -37,6 +41,12 @@ local ONE = int.PPM -- a ratio of 1: the axis itself
 -- given), given = { peak_dau = true, ... }, follow = { mau = ppm, ... },
 -- follow_text = { mau = "3" } }.  `default_to` is the upper bound when `to`
 -- is not given.
+-- @string fn the public function an error names
+-- @tab p the caller's parameters: `metric`, `usage`, `follow`, `from`, `to`
+-- @int default_to the upper bound when `p.to` is not given
+-- @treturn table the axis
+-- @raise `fn: field: ...` naming the parameter that is wrong
+-- @local
 function M.axis(fn, p, default_to)
   local metric = p.metric or "dau"
   if not FIELD[metric] then check.fail(fn, "metric", "expected dau, mau or groups", metric) end
@@ -70,6 +80,11 @@ function M.axis(fn, p, default_to)
 end
 
 --- The value of metric k at axis value x.
+-- @tab ax the axis (`axis`)
+-- @string k `"dau"`, `"mau"` or `"groups"`
+-- @int x a value on the axis
+-- @treturn int the metric's value there
+-- @local
 function M.value(ax, k, x)
   if k == ax.metric then return x end
   local r = ax.follow[k]
@@ -79,12 +94,24 @@ end
 
 --- The ratio by which metric k follows the axis (1 for the axis), or nil
 -- when k is held fixed.
+-- @tab ax the axis (`axis`)
+-- @string k `"dau"`, `"mau"` or `"groups"`
+-- @treturn ?int the ratio in parts per million
+-- @local
 function M.ratio(ax, k)
   if k == ax.metric then return ONE end
   return ax.follow[k]
 end
 
 --- Refuses an edition whose billed user measure the axis does not give.
+-- @string fn the public function an error names
+-- @tab ax the axis (`axis`)
+-- @tparam Edition ed the edition
+-- @string name its `"book/edition"` name
+-- @string field the field an error names
+-- @return nothing: it returns when the axis gives every measure the edition needs
+-- @raise `fn: field: ...: give usage.mau, or follow = { mau = RATIO } ...`
+-- @local
 function M.need_measures(fn, ax, ed, name, field)
   local has = {}
   for k in pairs(FIELD) do has[k] = k == ax.metric or ax.follow[k] ~= nil or ax.given[k] end
@@ -99,6 +126,11 @@ end
 --- Where a free edition stops serving on the axis: { at = the last value it
 -- serves (from - 1 when none), measure =, max =, why = "2021/free serves at
 -- most 100 peak DAU" }, or nil when it serves the whole range.
+-- @tab ax the axis (`axis`)
+-- @tparam Edition ed the edition
+-- @string name its `"book/edition"` name
+-- @treturn ?table the cap
+-- @local
 function M.cap(ax, ed, name)
   local c = caps.of(ed)
   if not c then return nil end
@@ -125,6 +157,17 @@ end
 local Breakeven = methods.class("breakeven", "a break-even result (imbill.breakeven)", "be")
 M.Breakeven = Breakeven
 
+--- A break-even result, made by `breakeven`.  Its fields: `metric`, `a`, `b`
+-- (the two editions' `"book/edition"` names), `from`, `to`, `points`,
+-- `caps = { a =, b = }` (where a free edition stops serving, or nil),
+-- `follow` (the ratios as text) and `assumptions` (sentences saying how a
+-- followed metric was taken).  Each point is `{ at =, cheaper = "a" | "b" |`
+-- `"equal" | "neither", kind = "start" | "crossing" | "cap", a_total =,`
+-- `b_total =, note = }`: from `at` on, up to the next point, `cheaper` holds.
+--
+-- `tostring(be)` is an aligned table of the points.
+-- @type Breakeven
+
 local function cheaper_name(self, c)
   if c == "a" then return self.a elseif c == "b" then return self.b end
   return c
@@ -146,12 +189,21 @@ function Breakeven:__tostring()
   return head .. "\n" .. fmt.table(header, rows, { true, false, true, true, false })
 end
 
+--- A point as plain data (strings for money), as `data` gives it.
+-- @tparam Breakeven self the result
+-- @tab p one of its points
+-- @treturn table `{ at =, cheaper =, cheaper_edition =, kind =, a_total =, b_total =, note = }`
+-- @local
 local function point_data(self, p)
   return { at = p.at, cheaper = p.cheaper, cheaper_edition = cheaper_name(self, p.cheaper), kind = p.kind,
            a_total = result.money(p.a_total), b_total = result.money(p.b_total), note = p.note }
 end
 M.point_data = point_data
 
+--- A cap as plain data, or nil.
+-- @tparam ?table c a cap (`cap`)
+-- @treturn ?table `{ at =, measure =, max =, why = }`
+-- @local
 local function cap_data(c)
   if not c then return nil end
   return { at = c.at, measure = c.measure, max = c.max, why = c.why }
@@ -159,6 +211,8 @@ end
 M.cap_data = cap_data
 
 --- Plain data (strings for money, integers for counts), ready for JSON.
+-- @treturn table `{ kind = "breakeven", currency =, metric =, a =, b =, from =, to =, follow =, points =,`
+-- `caps = { a =, b = }, assumptions = }`
 function Breakeven:data()
   local points = result.array()
   for i, p in ipairs(self.points) do points[i] = point_data(self, p) end
@@ -168,6 +222,8 @@ function Breakeven:data()
            assumptions = result.strings(self.assumptions) }
 end
 
+--- RFC 4180 CSV, one record per point: `from,cheaper,kind,a_total,b_total,note`.
+-- @treturn string the CSV text, with its header
 function Breakeven:csv()
   local rows = {}
   for i, p in ipairs(self.points) do
@@ -175,6 +231,9 @@ function Breakeven:csv()
   end
   return result.csv({ "from", "cheaper", "kind", "a_total", "b_total", "note" }, rows)
 end
+
+--- Finding break-even points.
+-- @section breakeven
 
 -- The most pieces (runs between cuts) one call walks: 2021 pro against
 -- ultimate by DAU has one per 10,000 DAU, so this covers 0 .. 10^10.
@@ -184,6 +243,11 @@ local MAX_PIECES = 1000000
 -- from its start up to x: a line of block b steps (value - free) / b times.
 -- A walk over the range refuses a range it could not finish before walking
 -- it, instead of after a million steps.
+-- @tab ax the axis (`axis`)
+-- @tparam Edition ed the edition
+-- @int x the last value of the walk
+-- @treturn number the lower bound (0 for a free edition)
+-- @local
 function M.min_steps(ax, ed, x)
   if ed.free then return 0 end
   local most = 0
@@ -415,25 +479,39 @@ local function search(p)
                         usage = p.usage })
 end
 
---- imbill.breakeven{ a =, b =, metric = "dau"|"mau"|"groups", usage = { peak_dau =,
--- groups_peak =, mau = } (fixed values), follow = { mau = "3" } (metrics that
--- follow the axis by a ratio), from =, to = } returns { metric=, a=, b=,
--- points = { { at =, cheaper = "a"|"b"|"equal"|"neither", kind =
--- "start"|"crossing"|"cap", a_total =, b_total =, note = } }, caps = { a =, b = } }
+--- The exact points where the cheaper of two editions changes, along one usage metric.
+--
+-- `imbill.breakeven{ a =, b =, metric = "dau"|"mau"|"groups", usage = { peak_dau =,`
+-- `groups_peak =, mau = } (fixed values), follow = { mau = "3" } (metrics that`
+-- `follow the axis by a ratio), from =, to = }` returns `{ metric=, a=, b=,`
+-- `points = { { at =, cheaper = "a"|"b"|"equal"|"neither", kind =`
+-- `"start"|"crossing"|"cap", a_total =, b_total =, note = } }, caps = { a =, b = } }`
 -- where each point is the value from which on (up to the next point) `cheaper`
 -- holds.  Exact: every value where the order of the two totals changes is
--- reported, none is sampled.  A "cap" point is where an edition stops
+-- reported, none is sampled.  A `"cap"` point is where an edition stops
 -- serving (its total is then nil), not a break-even.
 --
--- How: [from, to] is cut into pieces at every free quota and block end of the
+-- How: `[from, to]` is cut into pieces at every free quota and block end of the
 -- two editions' charges (on the axis, and on each followed metric mapped back
--- through its ratio: imb_charge_next_step) and at the caps.  In a piece each
+-- through its ratio: `imb_charge_next_step`) and at the caps.  In a piece each
 -- total is constant or rises with x (per-user charges).  Both constant: one
 -- order.  One rising: the difference is monotone, and each change is found by
 -- bisection.  Both rising, exactly linear (per-user charges on the axis): see
--- linear_piece.  The same line on both sides: a constant difference.
+-- `linear_piece`.  The same line on both sides: a constant difference.
 -- Otherwise the piece is scanned value by value (at most 10^6 values, else an
 -- error asks for a narrower range).
+-- @tab p the two editions and the axis:
+-- @tparam string|table|Edition p.a an edition, `"book/edition"` (`"2021/pro"`), `{ book =, edition = }` or an edition
+-- @tparam string|table|Edition p.b the other edition, the same way
+-- @string[opt="dau"] p.metric the axis: `"dau"`, `"mau"` or `"groups"`
+-- @tab[opt] p.usage the metrics held fixed: `{ peak_dau =, groups_peak =, mau = }`
+-- @tab[opt] p.follow metrics that follow the axis by a ratio: `{ mau = "3" }`
+-- @int[opt=0] p.from the first value of the axis
+-- @int[opt=10000000] p.to the last value
+-- @treturn Breakeven the points
+-- @raise an error naming the field that is wrong: an edition billed by a
+-- measure the axis does not give (`a`, `b`), `to` below `from`, a range that
+-- crosses more than 10^6 price steps or totals beyond 64 bits (`to`, `from, to`)
 function M.breakeven(p)
   check.fields(FN, p, { a = true, b = true, metric = true, usage = true, from = true, to = true, follow = true })
   local ok, r = pcall(search, p)

@@ -1,6 +1,11 @@
 --- Plan comparison: one month's usage priced on every edition of every price
 -- book, with the reasons an edition cannot serve it.  The reasons are one
--- rule, M.reasons, which projections and migrations use too.
+-- rule, `M.reasons`, which projections and migrations use too.
+--
+-- `imbill.compare` is `compare` below and `imbill.best` is `best`.
+-- @usage local rows = imbill.compare{ month = "2021-03", peak_dau = 25000, groups_peak = 250000,
+--                              needs = { "read_receipts" } }
+-- print(imbill.best(rows).book .. "/" .. imbill.best(rows).edition)
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
@@ -45,11 +50,19 @@ local function max_members(ed)
 end
 
 --- Why `ed` (of `book`) cannot serve a month: a sorted list of reasons, empty
--- when it can.  month is a month number; profile holds the quota needs
--- (accounts, av_groups, ..., members_per_group) and needs (features); usage
--- the billed peaks { peak_dau =, groups_peak =, mau = }.  A book not yet in
+-- when it can.  `month` is a month number; `profile` holds the quota needs
+-- (`accounts`, `av_groups`, ..., `members_per_group`) and `needs` (features); `usage`
+-- the billed peaks `{ peak_dau =, groups_peak =, mau = }`.  A book not yet in
 -- force is always a reason; a book no longer sold to new apps is one when
--- opts.new_app is true.
+-- `opts.new_app` is true.
+-- @tparam Book book the price book
+-- @tparam Edition ed one of its editions
+-- @int month a month number (`year * 12 + month - 1`)
+-- @tab profile quota needs by limit name, `members_per_group`, and `needs` (feature names)
+-- @tab usage the billed peaks `{ peak_dau =, groups_peak =, mau = }`
+-- @tab[opt] opts `{ new_app = true }`: a book no longer sold to new apps is a reason too
+-- @treturn {string,...} the reasons, sorted; empty when the edition can serve the month
+-- @local
 function M.reasons(book, ed, month, profile, usage, opts)
   local r = {}
   local why = (opts and opts.new_app) and in_force.closed(book, month) or in_force.before(book, month)
@@ -78,6 +91,20 @@ end
 local Comparison = methods.class("comparison", "a comparison (imbill.compare)", "rows")
 M.Comparison = Comparison
 
+--- A comparison, made by `compare`: an array of rows, cheapest first.  Each
+-- row is `{ book =, edition =, month =, total = money or nil, priced =,`
+-- `eligible =, reasons = {...}, notes = {...}, monthly_fee = }`; a row is
+-- eligible when it has no reasons, and unpriced (`total` nil,
+-- `priced = false`) when the usage lacks the measure the edition is billed by.  Rows
+-- sort priced first, then by total, eligible first, then by book and
+-- edition.  The comparison also has `month`, `assumptions` (a MAU taken
+-- from `mau_per_dau`) and `notes`.
+--
+-- `tostring(rows)` is an aligned table (`#`, book, edition, total, eligible,
+-- why not).  The methods check their receiver: `rows.data()` raises
+-- `comparison:data: self: expected a comparison (imbill.compare) ...`.
+-- @type Comparison
+
 function Comparison:__tostring()
   local rows = {}
   for i, r in ipairs(self) do
@@ -100,12 +127,16 @@ end
 
 --- Plain data: an array of rows (strings for money, integers for cents,
 -- booleans), ready for JSON as it is.  An unpriced row has no total.
+-- @treturn {table,...} one `{ book =, edition =, month =, currency =, priced =, total =, total_cents =,`
+-- `eligible =, reasons =, notes =, monthly_fee = }` per row, in order
 function Comparison:data()
   local out = result.array()
   for i, r in ipairs(self) do out[i] = row_data(r) end
   return out
 end
 
+--- RFC 4180 CSV, one record per row: `rank,book,edition,total,eligible,reasons,notes`.
+-- @treturn string the CSV text, with its header
 function Comparison:csv()
   local rows = {}
   for i, r in ipairs(self) do
@@ -156,13 +187,41 @@ local function peak_of(FN, p)
   return best
 end
 
---- imbill.compare{ month =, peak_dau | dau, groups_peak | groups, mau, quotas...,
---- needs = {features}, books = {names}, editions = {ids}, mau_per_dau = ratio,
---- usage = series, covers = { from =, to = } }
+--- Comparing editions.
+-- @section comparing
+
+--- One month's usage priced on every edition of every price book, cheapest first.
+--
+-- `imbill.compare{ month =, peak_dau | dau, groups_peak | groups, mau, quotas...,`
+-- `needs = {features}, books = {names}, editions = {ids}, mau_per_dau = ratio,`
+-- `usage = series, covers = { from =, to = } }`
+--
 -- An edition whose billed user measure the usage lacks (MAU for book 2022,
--- peak DAU for books 2020 and 2021) is left unpriced (total nil, priced =
--- false) with the reason, unless mau_per_dau states MAU = round_half_up(ratio
--- x peak DAU), which the result shows as an assumption.
+-- peak DAU for books 2020 and 2021) is left unpriced (`total` nil,
+-- `priced = false`) with the reason, unless `mau_per_dau` states
+-- MAU = `round_half_up(ratio x peak DAU)`, which the result shows as an assumption.
+--
+-- With the built-in books (no `books` given), a book no longer sold to new
+-- apps is a reason an edition cannot serve; a book not yet in force always is.
+-- @tab p the month and its usage:
+-- @string p.month `"YYYY-MM"`
+-- @int[opt] p.peak_dau the month's peak DAU, or
+-- @tparam[opt] {int,...} p.dau one value per day
+-- @int[opt] p.groups_peak the month's peak of existing groups, or
+-- @tparam[opt] {int,...} p.groups one value per day
+-- @int[opt] p.mau monthly active users
+-- @tparam[opt] number|string p.mau_per_dau MAU as this ratio of the peak DAU (instead of `mau`)
+-- @tparam[opt] Series p.usage a series to read the month's usage and needs from (instead of the fields above)
+-- @int[opt] p.accounts quota needs: `accounts`, `av_groups`, `non_av_groups`, `groups_per_user`,
+-- `friends_per_user`, `daily_net_groups`, `members_per_group` (whole numbers)
+-- @tparam[opt] {string,...} p.needs features the app needs
+-- @tparam[opt] {string,...} p.books the books to try (default: the built-ins)
+-- @tparam[opt] {string,...} p.editions edition ids or `"book/edition"` names to keep
+-- @tab[opt] p.covers `{ from =, to = }`: the days a partial usage covers
+-- @treturn Comparison the rows, cheapest first
+-- @raise an error naming the field that is wrong: an unknown feature
+-- (`needs[2]`), a book (`books[1]`), an edition no chosen book has (`editions[1]`),
+-- `mau` and `mau_per_dau` both given
 function M.compare(p)
   local FN = "imbill.compare"
   check.fields(FN, p, COMPARE_FIELDS)
@@ -257,6 +316,9 @@ function M.compare(p)
 end
 
 --- The first eligible row of a comparison (nil if none).
+-- @tparam Comparison rows what `compare` returned (or an array of its rows)
+-- @treturn ?table the cheapest row that can serve the usage
+-- @raise `imbill.best: rows[i]: expected a row of imbill.compare` for an element that is not one
 function M.best(rows)
   local FN = "imbill.best"
   check.table(FN, "rows", rows)

@@ -2,6 +2,11 @@
 -- This file decides which edition was in force on which days and which fees
 -- are waived; every amount is computed by the C core and rounded there, once
 -- per line.  The total is the sum of the rounded lines.
+--
+-- `imbill.invoice` is `invoice` below.
+-- @usage print(imbill.invoice{ book = "2021", edition = "pro", month = "2022-11",
+--                       change = { on = "2022-11-21", to = "ultimate" }, peak_dau = 10001 }.total)
+-- --> 1049.98
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"
@@ -357,6 +362,34 @@ local function usage_notes(book, ed, month, u, first, dim)
 end
 
 --- imbill.invoice{...}: see README.md, "Invoices".
+--
+-- The usage comes as peaks (`peak_dau`, `groups_peak`, `mau`) or as daily
+-- arrays (`dau`, `groups`: one value per day of the month), in which case
+-- each line's note names the peak's day and the peak is taken over the days
+-- a paid edition is in force.  Days are the book's billing days (UTC+8
+-- unless the book says otherwise).  An edition change the book's policy
+-- forbids is an error here, as the input cannot have happened.
+-- @tab u the month's facts:
+-- @tparam[opt] string|Book u.book a price book's name or a book (default: the
+-- built-in book in force on the month's 1st)
+-- @string u.edition the edition in force on the 1st (`"pro"`)
+-- @string u.month `"YYYY-MM"`
+-- @int[opt] u.peak_dau the month's peak DAU, or
+-- @tparam[opt] {int,...} u.dau one DAU value per day of the month
+-- @int[opt] u.groups_peak the month's peak of existing groups, or
+-- @tparam[opt] {int,...} u.groups one day's peak net group count per day of the month
+-- @int[opt] u.mau monthly active users (book 2022 bills by MAU)
+-- @string[opt] u.activated `"YYYY-MM-DD"`, the first paid activation (its month has no plan fee where the book says so)
+-- @tab[opt] u.change the month's edition change, `{ on = "YYYY-MM-DD", to = edition }`
+-- @tab[opt] u.addons add-ons by id, or `{ id =, activated = }`
+-- @tab[opt] u.trtc call minutes: seconds per tier (`audio`, `hd`, `fhd`, `2k`, `4k`) and `free_minutes` (default 10000)
+-- @tab[opt] u.covers `{ from =, to = }`: the days a partial usage covers (`series:usage` gives it)
+-- @treturn Invoice the invoice
+-- @raise an error naming the field that is wrong: `imbill.invoice: month:`
+-- `malformed month '2021-3' (expected YYYY-MM)`, `dau: needs one value per day`
+-- `of the month (31), has 2`, a change the policy forbids, lines too large for 64 bits
+-- @usage local inv = imbill.invoice{ book = "2020", edition = "pro", month = "2021-03", peak_dau = 25000 }
+-- print(inv.total, inv.due)  --> 449.97  2021-04-03
 function M.invoice(u)
   check.fields(FN, u, FIELDS)
   local month = dates.month(u.month, "month", FN)
@@ -416,7 +449,25 @@ function M.invoice(u)
   return inv
 end
 
+--- An invoice, made by `invoice`.  Its fields:
+--
+-- - `book`, `edition`, `month` (`"YYYY-MM"`), `tz` (the days' zone, `"+08:00"`);
+-- - `lines`: an array of `{ code =, amount = money, quantity =, unit_price =, note = }`,
+--   `code` one of `plan_fee`, `dau_overage`, `group_overage`, `mau_overage`,
+--   `addon`, `trtc` (a `trtc` line has `tiers` instead of one unit price);
+-- - `total`: money, the sum of the rounded lines;
+-- - `due`, `suspend`, `delete`: `"YYYY-MM-DD"`, when the bill is due and what
+--   happens if it stays unpaid;
+-- - `usage`: the peaks billed; `notes`: what the invoice priced without being
+--   fully given (a book not yet in force, a missing measure, part of a month).
+--
+-- `tostring(inv)` is the readable invoice, one line per charge.
+-- @type Invoice
+
 --- Plain data (strings and integers only), ready for JSON.
+-- @treturn table `{ kind = "invoice", currency =, book =, edition =, month =, tz =, lines =, total =,`
+-- `total_cents =, due =, suspend =, delete =, usage =, notes = }`, amounts as exact decimal strings
+-- @raise `invoice:data: self: expected an invoice ...` when not called on one
 function Invoice:data()
   self_invoice(self, "data")
   local lines = result.array()
@@ -442,6 +493,9 @@ function Invoice:data()
 end
 
 --- RFC 4180 CSV: one record per line, then the total with the due date.
+-- Columns: `month,book,edition,line,amount,quantity,note`; the notes follow
+-- as records of line `note`.
+-- @treturn string the CSV text, with its header
 function Invoice:csv()
   local rows = {}
   for _, l in ipairs(self.lines) do

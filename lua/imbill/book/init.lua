@@ -1,5 +1,13 @@
 --- Price books and editions: the built-in data of books.lua, checked and turned
 -- into objects, and user books derived from them for what-if pricing.
+--
+-- `imbill.book(x)` is `get` below and `imbill.book_at(date)` is `at`.  A book
+-- and an edition are checked when they are made; their methods check their
+-- receiver (`book.edition("pro")`, a dot for the colon, raises
+-- `book:edition: self: expected a price book ...`).
+-- @usage local book = imbill.book("2022")
+-- print(table.concat(book:editions(), ", "))            --> developer, standard, premium
+-- print(book:edition("standard"):supports("read_receipts"))  --> false
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"
@@ -14,18 +22,27 @@ local FN = "imbill.book"
 -- The enumerations are the core's (src/core/names.c): book data is checked
 -- against them, so a type, feature or tier the core does not know cannot
 -- slip through and then be ignored.
+
+--- The group types: `Private`, `Public`, `ChatRoom`, `AVChatRoom`,
+-- `BChatRoom`, `Community`.
 M.GROUP_TYPES = core.GROUP_TYPES
--- Tencent's newer names for the same types.
+--- Tencent's newer names for the same types: `Work` is `Private`, `Meeting`
+-- is `ChatRoom`.
 M.GROUP_ALIASES = { Work = "Private", Meeting = "ChatRoom" }
 local NON_AV = {}
 for _, g in ipairs(M.GROUP_TYPES) do
   if g ~= "AVChatRoom" and g ~= "BChatRoom" then NON_AV[g] = true end
 end
 M.NON_AV = NON_AV
+--- The features an edition may have, the names `edition:supports` takes
+-- (`push_all`, `multi_device`, `local_search`, `read_receipts`, ...).
 M.FEATURES = core.FEATURES
 local FEATURE_SET = {}
 for _, f in ipairs(M.FEATURES) do FEATURE_SET[f] = true end
 
+--- The limits an edition may set in `edition.limits` (`accounts`,
+-- `friends_per_user`, `groups_per_user`, `members_per_group`, ...); a limit
+-- that is not set is unlimited.
 M.LIMITS = {
   "accounts", "friends_per_user", "groups_per_user", "members_per_group", "av_groups",
   "non_av_groups", "daily_net_groups", "bchatroom_daily", "bchatroom_total", "history_days",
@@ -39,6 +56,10 @@ Book.__index, Edition.__index = Book, Edition
 -- The books and editions this module made.  A table given Book's metatable
 -- by hand is not a book: it has none of the fields a book's methods read.
 local made = setmetatable({}, { __mode = "k" })
+--- Whether `x` is an edition made by this module.
+-- @param x any value
+-- @treturn boolean `true` for an edition of a book
+-- @function is_edition
 local function is_edition(x) return made[x] == Edition end
 M.is_edition = is_edition
 
@@ -46,6 +67,15 @@ local function canonical_type(t)
   return M.GROUP_ALIASES[t] or t
 end
 
+--- The canonical name of a group type, an alias (`Work`, `Meeting`) read as
+-- the type it names.  For imbill's own modules, which name their function and
+-- field in the error.
+-- @string t the group type
+-- @string fn the public function an error names
+-- @string[opt="type"] field the field an error names
+-- @treturn string one of `GROUP_TYPES`
+-- @raise `fn: field: unknown group type (known: ...)`
+-- @local
 function M.group_type(t, fn, field)
   local c = type(t) == "string" and canonical_type(t)
   for _, g in ipairs(M.GROUP_TYPES) do
@@ -55,14 +85,30 @@ function M.group_type(t, fn, field)
     .. ", and the aliases Work, Meeting)", t)
 end
 
---- Members limit for one group type; nil = unlimited.  AVChatRoom and BChatRoom
--- have no member cap in any edition.
+--- An edition of a price book, made by the book (`book:edition(id)`).  Its
+-- fields, read-only:
+--
+-- - `id`: the edition's id (`"pro"`); `book`: its book's name;
+-- - `monthly_fee`: money; `free`: `true` for a free edition (no plan fee,
+--   capped usage);
+-- - `limits`: the quotas by name (`LIMITS`), a missing one unlimited;
+--   `members_per_group` is a number, or a table by group type where types differ;
+-- - `features`: a set, `features[name] == true`;
+-- - `charges`: `dau`, `groups` and `mau`, each `{ free =, block =, price = }`
+--   or nil;
+-- - `rate`: the core's form of the prices.
+-- @type Edition
+
 local function self_edition(self, method)
   if not is_edition(self) then
     check.fail("edition:" .. method, "self", "expected an edition: call it as edition:" .. method .. "(...)", self)
   end
 end
 
+--- Members limit for one group type; nil = unlimited.  AVChatRoom and BChatRoom
+-- have no member cap in any edition.
+-- @string gtype a group type (`GROUP_TYPES`)
+-- @treturn ?int the most members a group of that type may have, nil for no limit
 function Edition:members_limit(gtype)
   self_edition(self, "members_limit")
   if not NON_AV[gtype] then return nil end
@@ -71,6 +117,12 @@ function Edition:members_limit(gtype)
   return m
 end
 
+--- Whether the edition has a feature.
+-- @string feature a feature name (`FEATURES`)
+-- @treturn boolean `true` when the edition has it
+-- @raise `edition:supports: feature: unknown feature (known: ...)` for a name
+-- that is not a feature
+-- @usage imbill.book("2020"):edition("pro"):supports("local_search")  --> false
 function Edition:supports(feature)
   self_edition(self, "supports")
   if not FEATURE_SET[feature] then
@@ -85,6 +137,16 @@ function Edition:__tostring()
   return string.format("imbill edition %s/%s (%s a month)", self.book, self.id, tostring(self.monthly_fee))
 end
 
+--- A price book, made by `get` (`imbill.book`).  Its fields, read-only:
+--
+-- - `name`: `"2020"`, `"2021"`, `"2022"` or a user book's name;
+-- - `from`, `to`: the days it is sold to new apps, `"YYYY-MM-DD"`; `to` is nil
+--   while it is in force;
+-- - `tz`: the billing time zone (`"+08:00"`), `offset` the same in seconds;
+-- - `policy`: the edition-change policy (`return_to_free`, `activation_month_free`);
+-- - `arrears`: when a bill is due and what an unpaid bill does.
+-- @type Book
+
 -- book.edition("pro") (a dot for the colon) would index nil deep inside.
 local function self_book(self, method)
   if made[self] ~= Book then
@@ -92,6 +154,9 @@ local function self_book(self, method)
   end
 end
 
+--- The ids of the book's editions, cheapest first (ties by id).
+-- @treturn {string,...} a new array of edition ids
+-- @usage imbill.book("2021"):editions()  --> { "free", "pro", "ultimate" }
 function Book:editions()
   self_book(self, "editions")
   local out = {}
@@ -99,6 +164,10 @@ function Book:editions()
   return out
 end
 
+--- One edition of the book.
+-- @string id the edition's id (`"pro"`)
+-- @treturn Edition the edition
+-- @raise `book:edition: edition: price book 2021 has no such edition (it has: ...)`
 function Book:edition(id)
   self_book(self, "edition")
   local e = type(id) == "string" and self._editions[id]
@@ -109,11 +178,19 @@ function Book:edition(id)
   return e
 end
 
+--- Whether the book has an edition of that id.
+-- @string id the edition's id
+-- @treturn boolean `true` when it has one (`false` for anything else, never an error)
 function Book:has_edition(id)
   self_book(self, "has_edition")
   return type(id) == "string" and self._editions[id] ~= nil
 end
 
+--- One add-on the book sells.
+-- @string id the add-on's id (`"av_unlimited"`)
+-- @treturn table `{ id =, fee = { [edition] = money }, raises = { [limit] = { [edition] = n or false } },`
+-- `activation_month_free = boolean }`; `false` in `raises` means unlimited
+-- @raise `book:addon: addon: price book ... has no such add-on (it has: ...)`
 function Book:addon(id)
   self_book(self, "addon")
   local a = type(id) == "string" and self._addons[id]
@@ -128,6 +205,9 @@ function Book:addon(id)
 end
 
 --- Is the book sold to new apps on this day (a date "YYYY-MM-DD", or a day number)?
+-- @tparam string|int day `"YYYY-MM-DD"`, or a day number (days since 1970-01-01)
+-- @treturn boolean `true` from the book's `from` to its `to`, both included
+-- @raise `book:in_force: date: ...` for a malformed date or a day outside the calendar
 function Book:in_force(day)
   self_book(self, "in_force")
   if type(day) == "string" then day = dates.day(day, "date", "book:in_force")
@@ -137,8 +217,6 @@ function Book:in_force(day)
   return day >= self.from_day and (self.to_day == nil or day <= self.to_day)
 end
 
---- The due date of a month's bill, and the days an unpaid bill suspends the
--- app and deletes its data (day numbers).
 -- Day and month numbers, as the rest of imbill counts them internally.
 local function number_arg(fn, field, v, lo, hi, what)
   if type(v) ~= "number" or v ~= math.floor(v) or v < lo or v > hi then
@@ -147,6 +225,11 @@ local function number_arg(fn, field, v, lo, hi, what)
   return v
 end
 
+--- The due date of a month's bill (a day number).  With `arrears_after`, the
+-- days an unpaid bill suspends the app and deletes its data.
+-- @int month a month number, `year * 12 + month - 1`, from 0001-01 to 9999-08
+-- @treturn int the due day (days since 1970-01-01)
+-- @raise `book:due: month: expected a month number ...`
 function Book:due(month)
   self_book(self, "due")
   -- a month's bill is due in the next month, and suspends and deletes up to
@@ -156,6 +239,13 @@ function Book:due(month)
   return dates.month_first(month + 1) + self.arrears.due_day - 1
 end
 
+--- What an unpaid bill does, from its due day: the day the app is suspended
+-- and the day its data is deleted (day numbers), by the grace the book gave
+-- on that due day.
+-- @int due the due day (`book:due(month)`)
+-- @treturn int the day the app is suspended
+-- @treturn int the day its data is deleted
+-- @raise `book:arrears_after: due: expected a day number ...`
 function Book:arrears_after(due)
   self_book(self, "arrears_after")
   number_arg("book:arrears_after", "due", due, core.DAY_MIN, core.DAY_MAX - 400,
@@ -173,6 +263,9 @@ function Book:__tostring()
   return string.format("imbill price book %s (%s .. %s; %s)", self.name, self.from or "?", self.to or "in force",
     table.concat(self._order, ", "))
 end
+
+--- Getting and making books.
+-- @section books
 
 -- Building ---------------------------------------------------------------
 
@@ -393,6 +486,7 @@ local function finish(fn, name, d)
 end
 
 local builtin = {}
+--- The names of the built-in books, oldest first.
 M.BUILTIN = { "2020", "2021", "2022" }
 
 local function builtin_book(name)
@@ -498,7 +592,29 @@ local function derive(spec)
   return finish(FN, name, d)
 end
 
---- book(name) for a built-in, book(book) returns it, book{...} derives a user book.
+--- A price book: a built-in one, a book as it is, or a user book.
+--
+-- book(name) for a built-in, book(book) returns it, book{...} derives a user book.
+--
+-- A user book starts from `base` (a built-in book's name or a book; default
+-- `"2022"`) and changes what it names; it is checked when it is made.
+-- @tparam string|Book|table x a built-in book's name, a book, or the user book:
+-- @string[opt="2022"] x.base the book to start from
+-- @string[opt] x.name its name: 1 to 64 printable bytes without `/`, not a
+-- built-in book's (default: the base's name and `"+edits"`)
+-- @tab[opt] x.editions edits by edition id: `monthly_fee`, `free`, `limits`,
+-- `features`, `dau`, `groups`, `mau` (`{ free =, block =, price = }`), merged
+-- into the base edition; a new id starts from `like = "pro"` (or empty)
+-- @tab[opt] x.remove edition ids to remove
+-- @tab[opt] x.addons add-ons by id: `{ fee = { [edition] = amount }, raises =, activation_month_free = }`
+-- @tab[opt] x.policy `{ activation_month_free = true | false | { before = date }, return_to_free = boolean }`
+-- @string[opt] x.from the first day it is sold, `"YYYY-MM-DD"`
+-- @string[opt] x.to the last day it is sold (nil: in force)
+-- @string[opt] x.tz the billing time zone, `"+08:00"`
+-- @treturn Book the book
+-- @raise `imbill.book: name: unknown price book (built-in: 2020, 2021, 2022)`;
+-- for a user book, an error naming the key that is wrong (`editions.pro.monthly_fee`, ...)
+-- @usage local w = imbill.book{ base = "2020", name = "what-if", editions = { pro = { monthly_fee = "129.99" } } }
 function M.get(x)
   if made[x] == Book then return x end
   if type(x) == "string" then
@@ -509,6 +625,9 @@ function M.get(x)
   check.fail(FN, "book", "expected a book name, a book, or a table deriving one", x)
 end
 
+--- Whether `x` is a price book made by this module (`imbill.is_book`).
+-- @param x any value
+-- @treturn boolean `true` for a book
 function M.is_book(x) return made[x] == Book end
 
 local function unknown_edition(book)
@@ -520,6 +639,15 @@ end
 -- Returns the book (nil for an edition object of a user book), the edition
 -- and its "book/edition" name; errors name fn and field (with field "", the
 -- table form's errors name "book" and "edition" themselves).
+-- @string fn the public function an error names
+-- @string field the field an error names
+-- @tparam string|table|Edition x the edition
+-- @treturn ?Book the book (nil for an edition object of a user book)
+-- @treturn Edition the edition
+-- @treturn string its `"book/edition"` name
+-- @raise `fn: field: expected "book/edition" such as "2021/pro", ...`, or
+-- the book's or the edition's error under `fn` and `field`
+-- @local
 function M.resolve(fn, field, x)
   local function sub(k) return field == "" and k or field .. "." .. k end
   if is_edition(x) then
@@ -542,7 +670,11 @@ function M.resolve(fn, field, x)
   return book, ed, book.name .. "/" .. ed.id
 end
 
---- The book a new app would have been sold on that day.
+--- The book a new app would have been sold on that day (`imbill.book_at`).
+-- @string date `"YYYY-MM-DD"`
+-- @treturn Book the built-in book in force that day
+-- @raise `imbill.book_at: date: ...` for a malformed date, or a day before the
+-- first book (2020-02-19)
 function M.at(date)
   local day = dates.day(date, "date", "imbill.book_at")
   for _, name in ipairs(M.BUILTIN) do
@@ -553,7 +685,11 @@ function M.at(date)
 end
 
 --- The book in force for a month: the one in force on its 1st, or, for the
--- month a book starts in, the one in force on its last day.
+-- month a book starts in, the one in force on its last day.  This is the
+-- book an invoice without `book` uses.
+-- @int month a month number, `year * 12 + month - 1`
+-- @treturn Book the built-in book
+-- @raise `imbill: month: no price book was in force ...` for a month before the first book
 function M.for_month(month)
   local first = dates.month_first(month)
   for _, name in ipairs(M.BUILTIN) do

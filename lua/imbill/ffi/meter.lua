@@ -1,14 +1,16 @@
 --- LuaJIT only: m:logins through the FFI.
---   local logins = require("imbill.ffi.meter").logins
---   local counted = logins(m, users, times)      -- same as m:logins(users, times)
--- A C-API call from a hot loop makes LuaJIT leave compiled code for every
--- element it reads (lua_rawgeti, lua_tolstring); here a loop the JIT compiles
--- copies each chunk's string pointers, lengths and times into C arrays and
--- the core counts the chunk in one call (imb_meter_logins).
 --
--- The same contract as m:logins (src/lua/meter.c), and the same checks:
+--     local logins = require("imbill.ffi.meter").logins
+--     local counted = logins(m, users, times)      -- same as m:logins(users, times)
+--
+-- A C-API call from a hot loop makes LuaJIT leave compiled code for every
+-- element it reads (`lua_rawgeti`, `lua_tolstring`); here a loop the JIT compiles
+-- copies each chunk's string pointers, lengths and times into C arrays and
+-- the core counts the chunk in one call (`imb_meter_logins`).
+--
+-- The same contract as `m:logins` (src/lua/meter.c), and the same checks:
 -- elements are read raw (no __index runs), every element is checked before
--- any is counted, and a bad one gets the error m:logins gives, from m:logins
+-- any is counted, and a bad one gets the error `m:logins` gives, from `m:logins`
 -- itself.  The meter is reached through the binding's accessor, and each
 -- chunk's strings are anchored in a table of ours while the core reads them,
 -- so no metamethod or collection can free a string or the meter under it.
@@ -49,6 +51,15 @@ local function good(u, t)
   return len > 0 and len <= ID_MAX and type(t) == "number" and t == floor(t) and t >= T_LO and t < T_END
 end
 
+--- Counts many logins of a meter, as `m:logins(users, times)` does, with the
+-- same answers and the same errors.
+-- @tparam Meter m the meter (`imbill.meter`)
+-- @tparam {string,...} users user ids
+-- @tparam {int,...} times one instant per user, whole Unix seconds
+-- @treturn int how many logins were counted (or already counted that day)
+-- @raise `meter:logins: users[i]: ...` or `times[i]: ...` for a bad element (nothing counted),
+-- `meter:logins: self: the meter was closed`
+-- @usage local counted = require("imbill.ffi.meter").logins(m, { "u1", "u2" }, { t, t + 60 })
 function M.logins(m, users, times)
   if not impl.is_meter(m) or type(users) ~= "table" or type(times) ~= "table" or #users ~= #times then
     return capi(m, users, times)

@@ -1,14 +1,18 @@
 --- imbill.gateway: Tencent IM quotas enforced in nginx (one node).
 --
---   init_by_lua_block   { require("imbill.gateway").setup{ apps = { ... } } }
---   access_by_lua_block { require("imbill.gateway").rest() }        -- REST API location
---   content_by_lua_block { require("imbill.gateway").callback() }   -- Tencent's callback URL
---   content_by_lua_block { require("imbill.gateway").usage() }      -- ?sdkappid=&month=YYYY-MM
---   content_by_lua_block { require("imbill.gateway").status() }     -- Prometheus text
---   header_filter_by_lua_block, body_filter_by_lua_block, log_by_lua_block:
---     .header_filter(), .body_filter(), .log() (once, at server level)
+--     init_by_lua_block   { require("imbill.gateway").setup{ apps = { ... } } }
+--     access_by_lua_block { require("imbill.gateway").rest() }        -- REST API location
+--     content_by_lua_block { require("imbill.gateway").callback() }   -- Tencent's callback URL
+--     content_by_lua_block { require("imbill.gateway").usage() }      -- ?sdkappid=&month=YYYY-MM
+--     content_by_lua_block { require("imbill.gateway").status() }     -- Prometheus text
+--     header_filter_by_lua_block, body_filter_by_lua_block, log_by_lua_block:
+--       .header_filter(), .body_filter(), .log() (once, at server level)
 --
--- docs/gateway.md is the reference.
+-- docs/gateway.md is the reference.  Each function below runs in the nginx
+-- phase its entry names; at request time nothing is raised to nginx: a
+-- refusal is Tencent's own answer (HTTP 200, `ActionStatus` `FAIL`, Tencent's
+-- `ErrorCode`), and a store that cannot decide is answered by the app's
+-- failure policy.
 local ngx = ngx
 local M = {}
 
@@ -16,7 +20,17 @@ local function lazy(mod, fn)
   return function(...) return require(mod)[fn](...) end
 end
 
---- Checks the configuration and prepares the stores (init_by_lua).
+--- Checks the configuration and prepares the stores (`init_by_lua`).
+-- @tab o the configuration (docs/gateway.md, "Configuration"):
+-- @tab o.apps `{ ["SDKAppID"] = { book =, edition =, addons =, tz =, token =, failure =, ... } }`
+-- @string[opt="imbill"] o.dict the shared dict of the counts
+-- @string[opt="imbill_meta"] o.meta the dict of locks, counters and the damage mark
+-- @string[opt] o.replay the dict remembering recent callbacks (replay protection)
+-- @string[opt="refuse"] o.unknown_app a REST call of an app not in `apps`: `"refuse"` or `"pass"`
+-- @tab[opt] o.redis Redis setups apps may count in (docs/fleet.md)
+-- @treturn table the checked configuration
+-- @raise an error naming the field and the value (`imbill.gateway.setup: edition: price book 2020`
+-- `has no such edition ...`): nginx then refuses to start rather than misread its configuration
 function M.setup(o)
   local cfg = require("imbill.gateway.config").check(o)
   require("imbill.gateway.state").init(cfg)
@@ -28,16 +42,45 @@ function M.setup(o)
   return cfg
 end
 
+--- `access_by_lua`, in the REST API's location: decides the call.  A call a
+-- quota governs is counted (or reserved until Tencent's answer settles it)
+-- and passed on, or refused with Tencent's own answer and error code.
+-- @tab[opt] opts `{ unknown_app = "refuse" | "pass" }` overrides the configuration for this location
+-- @return nothing: the call goes on to Tencent, or the refusal is sent
+-- @function rest
 M.rest = lazy("imbill.gateway.rest", "access")
+--- `header_filter_by_lua`, once at server level: lets the gateway read
+-- Tencent's answer to a call it decided.
+-- @return nothing
+-- @function header_filter
 M.header_filter = lazy("imbill.gateway.rest", "header_filter")
+--- `body_filter_by_lua`, once at server level: reads Tencent's answer and
+-- settles what the call reserved.
+-- @return nothing
+-- @function body_filter
 M.body_filter = lazy("imbill.gateway.rest", "body_filter")
+--- `log_by_lua`, optional: counts and logs answers that never came whole
+-- (`imbill_settle_unknown_total`).
+-- @return nothing
+-- @function log
 M.log = lazy("imbill.gateway.rest", "log")
+--- Answers Tencent's callbacks (`content_by_lua`).
+--
+-- `content_by_lua`, at Tencent's callback URL: checks the signature and the
+-- replay window, counts after callbacks, and answers before callbacks with
+-- a refusal code where a quota says no.
+-- @tab[opt] opts `{ app = "SDKAppID" }` pins the location to one app
+-- @return nothing: the answer is sent
+-- @function callback
 M.callback = lazy("imbill.gateway.callback", "handle")
 
---- init_worker_by_lua (optional; needed with Redis stores): starts the
+--- Starts each worker's background work (`init_worker_by_lua`).
+--
+-- `init_worker_by_lua` (optional; needed with Redis stores): starts the
 -- reservation sweep at once instead of on the first callback, and for each
 -- Redis store its login flush and its journal replay (work an earlier
 -- outage left).
+-- @return nothing
 function M.init_worker()
   require("imbill.gateway.reserve").start()
   local state = require "imbill.gateway.state"
@@ -54,6 +97,10 @@ end
 
 --- The usage of an app's month (a table imbill.invoice takes), read from
 -- this node's store.
+-- @string appid the app's SDKAppID, as in the configuration
+-- @string month `"YYYY-MM"`
+-- @treturn ?table the usage, as `m:usage(month)` gives it for a meter
+-- @treturn[opt] string `"unknown app ..."` when the app is not configured
 function M.usage_of(appid, month)
   local app, state = app_of(appid)
   if not app then return nil, "unknown app " .. tostring(appid) end
@@ -62,7 +109,10 @@ function M.usage_of(appid, month)
   return require("imbill.gateway.usage").month(function(k) return store.d:get(k) end, app, month)
 end
 
---- content_by_lua: the usage location, ?sdkappid=...&month=YYYY-MM.
+--- `content_by_lua`: the usage location, ?sdkappid=...&month=YYYY-MM.
+-- Answers JSON `{ app, usage, invoice }`: 404 for an unknown app, 400 for a
+-- malformed month, 503 when the store cannot answer.
+-- @return nothing: the answer is sent
 function M.usage()
   local json = require "imbill.gateway.json"
   local appid, month = ngx.var.arg_sdkappid, ngx.var.arg_month
@@ -96,7 +146,10 @@ function M.usage()
   ngx.say(doc)
 end
 
---- content_by_lua: counters in Prometheus' text format.
+--- `content_by_lua`: counters in Prometheus' text format.
+-- With the stores' damage marks, Redis' state and journal, and each dict's
+-- capacity and free bytes.
+-- @return nothing: the page is sent
 function M.status()
   local state = require "imbill.gateway.state"
   local metrics = require "imbill.gateway.metrics"
@@ -126,6 +179,7 @@ end
 --- After a dict ran out of memory (and was enlarged, or the cause is
 -- understood): lets capped actions be decided again.  Returns the names
 -- cleared.
+-- @treturn {string,...} the names of the dicts (and Redis stores) whose mark was cleared
 function M.clear_damage()
   local state = require "imbill.gateway.state"
   local out = {}

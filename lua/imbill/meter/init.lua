@@ -1,19 +1,27 @@
 --- imbill.meter: in-process quota metering (docs/meter.md).
 --
---   local m = imbill.meter{ book = "2020", edition = "trial" }   -- tz = "+08:00" optional
---   local ok, refusal = m:create_account("u1", t)                -- t: Unix seconds
+--     local m = imbill.meter{ book = "2020", edition = "trial" }   -- tz = "+08:00" optional
+--     local ok, refusal = m:create_account("u1", t)                -- t: Unix seconds
 --
 -- Every action method takes an optional event id as its last argument; a
--- replayed id is ignored (returns true, "duplicate").  An action that changes
--- nothing (importing an existing account, a repeated join) returns true,
--- "unchanged".  A quota refusal returns false, refusal with refusal = { code =,
--- limit =, max =, current =, message =, action =, edition =, day = }.  Bad
--- input raises an error naming the field.
+-- replayed id is ignored (returns `true, "duplicate"`).  An action that changes
+-- nothing (importing an existing account, a repeated join) returns
+-- `true, "unchanged"`.  A quota refusal returns `false, refusal` with
+-- `refusal = { code =, limit =, max =, current =, message =, action =, edition =, day = }`.
+-- Bad input raises an error naming the field.
 --
 -- The counting is the C core's (src/core/meter.c, src/core/plan.c); this file
 -- adds what needs price books: editions and their limits, edition changes,
 -- usage for imbill.invoice, save and load.  The meter's Lua state (its book
--- and add-ons) lives in the meter userdata itself (core.meter_impl.state).
+-- and add-ons) lives in the meter userdata itself (`core.meter_impl.state`).
+--
+-- `imbill.meter` is this module; calling it, `imbill.meter{...}`, is `new`.
+-- @usage local imbill = require "imbill"
+-- local m = imbill.meter{ book = "2020", edition = "trial" }
+-- local t = 1614556800                              -- 2021-03-01 08:00 in UTC+8
+-- print(m:create_account("u1", t))                  --> true
+-- print(m:login("u1", t), m:dau("2021-03-01"))      --> true  1
+-- print(imbill.invoice(m:usage("2021-03")).total)   --> 0.00
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"
@@ -27,6 +35,8 @@ local Meter = core.methods
 local M = {}
 local FN = "imbill.meter"
 M.Meter = Meter
+--- How long event ids are remembered, in days (34): a replayed id within it
+-- is a duplicate, and `m:release` frees only days older than it.
 M.DEDUP_DAYS = core.DEDUP_DAYS
 
 impl.set_formatter(refusals.message)
@@ -36,7 +46,17 @@ local FLAT_LIMITS = { "accounts", "friends_per_user", "groups_per_user", "av_gro
 
 --- The limits the meter enforces for an edition: its own, raised by add-ons
 -- (book:addon(id).raises[limit][edition], false meaning unlimited), with the
--- edition's features.
+-- edition's features.  This is the table `core.plan` takes, which is how a
+-- store written in Lua applies the same rule (docs/store.md).
+-- @tparam Book book the price book
+-- @tparam Edition ed one of its editions
+-- @tparam[opt] {string,...} addons add-on ids the book sells
+-- @tparam[opt] boolean same_day whether groups disbanded the day they were
+-- created leave that day's net count (`same_day_disbands`)
+-- @treturn table `{ accounts =, friends_per_user =, groups_per_user =, av_groups =, non_av_groups =,`
+-- `daily_net_groups =, bchatroom_daily =, bchatroom_total =, members = { [type] = n },`
+-- `features = {...}, same_day_disbands = }`, nil meaning unlimited
+-- @raise `imbill.meter.limits: book: ...`, `edition: ...` or `addons[i]: ...`
 function M.limits(book, ed, addons, same_day)
   local fn = "imbill.meter.limits"
   if not books.is_book(book) then check.fail(fn, "book", "expected a price book (imbill.book)", book) end
@@ -92,7 +112,25 @@ end
 local OPTS = { book = true, edition = true, tz = true, addons = true, activated = true, same_day_disbands = true,
                clock = true }
 
---- imbill.meter{ book =, edition =, tz =, addons =, activated =, same_day_disbands = }
+--- A new meter for one app.
+--
+-- `imbill.meter{ book =, edition =, tz =, addons =, activated =, same_day_disbands = }`
+--
+-- A new meter for one app, counting nothing yet.
+-- @tab o the meter's options:
+-- @tparam string|Book o.book a price book's name or a book
+-- @string o.edition the edition in force from the start
+-- @string[opt] o.tz the time zone days are counted in, `"+08:00"` (default: the book's)
+-- @tparam[opt] {string,...} o.addons add-ons in force, sold by the book for that edition
+-- @string[opt] o.activated `"YYYY-MM-DD"`, the first paid activation when it predates the meter
+-- (a paid edition only)
+-- @bool[opt=false] o.same_day_disbands whether a group disbanded the day it was created
+-- leaves that day's net count
+-- @int[opt] o.clock the instant events arrive at (`m:set_clock`)
+-- @treturn Meter the meter
+-- @raise `imbill.meter: book: ...`, `edition: is required (one of: ...)`, `tz: ...`,
+-- `addons[i]: add-on ... is not sold for edition ...`, `activated: ... is free`
+-- @usage local m = imbill.meter{ book = "2021", edition = "pro", addons = { "av_unlimited" } }
 function M.new(o)
   check.fields(FN, o, OPTS)
   if o.book == nil then check.fail(FN, "book", "is required (a price book name or object)", check.NOVALUE) end
@@ -122,6 +160,225 @@ end
 
 setmetatable(M, { __call = function(_, o) return M.new(o) end })
 
+--- One app's meter, made by `new` (or `load`).  Actions count an event at
+-- instant `t` (whole Unix seconds) on the day it falls on in the meter's time
+-- zone, each as Tencent counts it (docs/rules.md, "Counting"), and refuse
+-- what the edition in force at `t` forbids.  Ids (users, groups, event ids)
+-- are strings of 1 to 1024 bytes.  Each action answers:
+--
+-- - `true`: counted;
+-- - `true, "unchanged"`: allowed, and nothing to count (a repeated join, an
+--   existing account, deleting what is not there);
+-- - `true, "duplicate"`: the event id was seen before; nothing counted;
+-- - `false, refusal`: refused, nothing counted, the id not remembered (so the
+--   event can be retried).
+--   `refusal = { code =, limit =, max =, current =, message =, action =, edition =, day =, user =, feature = }`;
+--   `code` is
+--   Tencent's error code (70398, 10058, 10036, 10006, 10014, 10037, 30010,
+--   30014, 10010, 10021, 10059), or imbill's own `"closed"` (a day no longer
+--   counted exactly) or `"future"` (an event dated too far ahead); `message` is
+--   a sentence for the customer (docs/meter.md has the table of codes).
+--
+-- A bad argument raises an error object naming the method, the field and the
+-- value (`meter:create_group: type: unknown group type ...`), and counts
+-- nothing; so does a method of a meter that was closed (collected).
+-- `tostring(m)` names the book, the edition, the accounts and the groups.
+-- @type Meter
+
+--- Creates an account.
+-- @string user the user id
+-- @int t the instant, whole Unix seconds
+-- @string[opt] event_id an id that makes a replay of the event count once
+-- @treturn boolean `true` when counted or allowed, `false` when refused
+-- @treturn[opt] string|table `"unchanged"` (the account exists) or `"duplicate"` after `true`; the refusal after `false`:
+-- 70398 `accounts` on a free edition whose account cap is reached
+-- @raise `meter:create_account: user: expected a non-empty string id`, `t: ...`, `event id: ...`
+-- @function Meter:create_account
+
+--- Deletes an account, ending its memberships and friendships; an id created
+-- again is a new account with none.
+-- @string user the user id
+-- @int t the instant, whole Unix seconds
+-- @string[opt] event_id the event's id
+-- @treturn boolean `true` (never refused for a quota)
+-- @treturn[opt] string|table `"unchanged"` (no such account) or `"duplicate"`; a refusal
+-- only for the day bounds (`"future"`)
+-- @raise `meter:delete_account: user: ...`, `t: ...`, `event id: ...`
+-- @function Meter:delete_account
+
+--- Counts a login: the user's first login of the day adds one to the day's
+-- DAU and, the first of the month, to the month's MAU.  A login needs no
+-- account.
+-- @string user the user id
+-- @int t the instant, whole Unix seconds
+-- @string[opt] event_id the event's id
+-- @treturn boolean `true` when counted (or counted already that day), `false` when refused
+-- @treturn[opt] string|table `"duplicate"`; the refusal: `"closed"` for a day released by
+-- `m:release` or more than 63 days before the latest counted day, `"future"`
+-- @raise `meter:login: user: ...`, `t: ...`, `event id: ...`
+-- @function Meter:login
+
+--- Counts many logins in one call, exactly what one
+-- `m:login(users[i], times[i])` per pair gives, through the core's batched path.  Every element
+-- is checked before any is counted: a bad one raises an error naming it and
+-- counts nothing.  Elements are read raw (no `__index` runs).
+-- @tparam {string,...} users user ids
+-- @tparam {int,...} times one instant per user, whole Unix seconds
+-- @treturn int how many logins were counted (or already counted that day);
+-- a login refused `"closed"` or `"future"` is not counted
+-- @raise `meter:logins: users[1500]: expected a non-empty string id, got 5`,
+-- `times: has 3 instants for 4 users`
+-- @usage local n = m:logins({ "u1", "u2" }, { t, t + 60 })
+-- @function Meter:logins
+
+--- Creates a group of a type.
+-- @string group the group id
+-- @string type `Private` (or `Work`), `Public`, `ChatRoom` (or `Meeting`),
+-- `AVChatRoom`, `BChatRoom`, `Community`
+-- @int t the instant, whole Unix seconds
+-- @string[opt] event_id the event's id
+-- @treturn boolean `true` when counted, `false` when refused
+-- @treturn[opt] string|table `"duplicate"`; the refusal: 10059 (a Community group needs
+-- the `community` feature), 10021 (the id is in use), 10036 (`bchatroom_total`, `av_groups`),
+-- 10058 (`non_av_groups`), 10006 (`bchatroom_daily`, `daily_net_groups`), `"closed"`, `"future"`
+-- @raise `meter:create_group: type: unknown group type (known: ...)`, `group: ...`, `t: ...`
+-- @function Meter:create_group
+
+--- Disbands a group, removing its memberships.
+-- @string group the group id
+-- @int t the instant, whole Unix seconds
+-- @string[opt] event_id the event's id
+-- @treturn boolean `true` when counted or allowed, `false` when refused
+-- @treturn[opt] string|table `"unchanged"` or `"duplicate"`; the refusal: 10010 (no such
+-- group, or dated before its creation), `"closed"`, `"future"`
+-- @raise `meter:disband_group: group: ...`, `t: ...`, `event id: ...`
+-- @function Meter:disband_group
+
+--- Adds a user to a group.
+-- @string group the group id
+-- @string user the user id
+-- @int t the instant, whole Unix seconds
+-- @string[opt] event_id the event's id
+-- @treturn boolean `true` when counted or allowed, `false` when refused
+-- @treturn[opt] string|table `"unchanged"` (a member already) or `"duplicate"`; the refusal:
+-- 10010 (no such group), 10014 (`members_per_group`), 10037 (`groups_per_user`), `"future"`
+-- @raise `meter:join_group: group: ...`, `user: ...`, `t: ...`
+-- @function Meter:join_group
+
+--- Removes a user from a group.
+-- @string group the group id
+-- @string user the user id
+-- @int t the instant, whole Unix seconds
+-- @string[opt] event_id the event's id
+-- @treturn boolean `true` when counted or allowed, `false` when refused
+-- @treturn[opt] string|table `"unchanged"` (not a member) or `"duplicate"`; the refusal:
+-- 10010 (no such group, or dated before its creation), `"future"`
+-- @raise `meter:leave_group: group: ...`, `user: ...`, `t: ...`
+-- @function Meter:leave_group
+
+--- Makes two users friends of each other; it counts against both lists.
+-- @string user the user who asks
+-- @string peer the other user
+-- @int t the instant, whole Unix seconds
+-- @string[opt] event_id the event's id
+-- @treturn boolean `true` when counted or allowed, `false` when refused
+-- @treturn[opt] string|table `"unchanged"` (friends already) or `"duplicate"`; the refusal:
+-- 30010 (the user's list is full), 30014 (the peer's list is full; `refusal.user`
+-- names them), `"future"`
+-- @raise `meter:add_friend: peer: a user cannot be their own friend`, `user: ...`, `t: ...`
+-- @function Meter:add_friend
+
+--- Ends a friendship, on both sides.
+-- @string user one user
+-- @string peer the other user
+-- @int t the instant, whole Unix seconds
+-- @string[opt] event_id the event's id
+-- @treturn boolean `true` (never refused for a quota)
+-- @treturn[opt] string|table `"unchanged"` (not friends) or `"duplicate"`; a refusal only
+-- for the day bounds (`"future"`)
+-- @raise `meter:remove_friend: peer: a user cannot be their own friend`, `user: ...`, `t: ...`
+-- @function Meter:remove_friend
+
+--- The DAU of a day: the users who logged in that day.
+-- @string date `"YYYY-MM-DD"`, a day in the meter's time zone
+-- @treturn int the count (0 for a day with no logins)
+-- @raise `meter:dau: date: expected a date "YYYY-MM-DD"`
+-- @function Meter:dau
+
+--- The MAU of a month: the users who logged in that month.
+-- @string month `"YYYY-MM"`
+-- @treturn int the count
+-- @raise `meter:mau: month: expected a month "YYYY-MM"`
+-- @function Meter:mau
+
+--- The month's peak DAU and the first day it was reached.
+-- @string month `"YYYY-MM"`
+-- @treturn int the peak
+-- @treturn string its first day, `"YYYY-MM-DD"` (the month's 1st when the peak is 0)
+-- @raise `meter:peak_dau: month: expected a month "YYYY-MM"`
+-- @function Meter:peak_dau
+
+--- The month's peak of existing groups and the first day it was reached: the
+-- net count carried into each day plus the highest running sum of its
+-- creates and disbands in time order.
+-- @string month `"YYYY-MM"`
+-- @treturn int the peak
+-- @treturn string its first day, `"YYYY-MM-DD"`
+-- @raise `meter:peak_groups: month: expected a month "YYYY-MM"`
+-- @function Meter:peak_groups
+
+--- The groups that exist now.
+-- @treturn int their number
+-- @treturn table the number by type, `{ Private = n, Public = n, ... }` (every type, 0 included)
+-- @function Meter:groups
+
+--- The accounts that exist now.
+-- @treturn int their number
+-- @function Meter:accounts
+
+--- Whether a user has an account.
+-- @string user the user id
+-- @treturn boolean `true` when the account exists
+-- @raise `meter:has_account: user: expected a non-empty string id`
+-- @function Meter:has_account
+
+--- How many friends a user has.
+-- @string user the user id
+-- @treturn int the count (0 for an unknown user)
+-- @raise `meter:friends: user: expected a non-empty string id`
+-- @function Meter:friends
+
+--- How many groups a user has joined (of every type).
+-- @string user the user id
+-- @treturn int the count (0 for an unknown user)
+-- @raise `meter:joined: user: expected a non-empty string id`
+-- @function Meter:joined
+
+--- A group's members and type.
+-- @string group the group id
+-- @treturn ?int the number of members, nil when the group does not exist
+-- @treturn ?string its type
+-- @raise `meter:members: group: expected a non-empty string id`
+-- @function Meter:members
+
+--- The latest day the meter has counted an event for.
+-- @treturn ?string `"YYYY-MM-DD"`, nil before the first event
+-- @function Meter:last_day
+
+--- Frees the event ids of every day before a date, once its month is
+-- billed; daily and monthly totals stay, so usage and invoices of released
+-- months still work.  Logins, group creations and disbands dated on a
+-- released day are then refused `"closed"`.
+-- @string before `"YYYY-MM-DD"`; the days before it are released
+-- @treturn boolean `true`
+-- @raise `meter:release: before: is inside the 34-day dedup window (latest event day: ...)`
+-- @function Meter:release
+
+--- The memory the meter holds, in bytes and counts.
+-- @treturn table `{ users =, user_bytes =, groups =, group_bytes =, user_days =, day_bytes =,`
+-- `user_months =, month_bytes =, event_ids =, event_bytes =, total = }`
+-- @function Meter:memory
+
 -- A call of the core's private entry points, its error named by the method
 -- that made it (a finalizer may close the meter in the middle of a method).
 local function on(fn, f, ...) return errors.call(fn, nil, f, ...) end
@@ -142,6 +399,9 @@ local function state(m, fn)
 end
 
 --- The edition in force at instant t (now: the latest).
+-- @int[opt] t an instant, whole Unix seconds (default: the latest edition)
+-- @treturn Edition the edition
+-- @raise `meter:edition: t: expected an instant in whole Unix seconds`
 function Meter:edition(t)
   local fn = "meter:edition"
   local st = state(self, fn)
@@ -159,10 +419,18 @@ function Meter:edition(t)
   return st.book:edition(s.edition)
 end
 
+--- The meter's price book.
+-- @treturn Book the book the meter was made (or loaded) with
 function Meter:book() return state(self, "meter:book").book end
 
---- m:set_clock(t): the time this meter's events arrive at (nil: none).  An
--- event more than a day after the clock is refused "future" (docs/meter.md).
+--- Sets the time the meter's events arrive at.
+--
+-- `m:set_clock(t)`: the time this meter's events arrive at (nil: none).  An
+-- event more than a day after the clock is refused `"future"` (docs/meter.md).
+-- A gateway sets it as events arrive.
+-- @int[opt] t the instant now, whole Unix seconds; nil removes the clock
+-- @return nothing
+-- @raise `meter:set_clock: t: ...` for an instant that is not whole seconds in years 1..9999
 function Meter:set_clock(t)
   state(self, "meter:set_clock")
   errors.call("meter:set_clock", "t", impl.set_clock, self, t)
@@ -176,12 +444,23 @@ local CHANGE_CODES = {
     .. "leaving it; the app stays on %s" },
 }
 
---- m:change_edition(id, t [, event_id]) -> true | true, "duplicate" | false, refusal
+--- Changes the edition in force from an instant on.
+--
+-- `m:change_edition(id, t [, event_id]) -> true | true, "duplicate" | false, refusal`
+--
 -- Limits of the new edition apply to actions at or after t; nothing already
 -- counted is undone.  Whether the change is allowed is the core's
 -- edition-change policy (one change a month, no return to a free edition
 -- where the book forbids it).  Refusal codes (Tencent has none for these):
--- "one_change_per_month", "no_return_to_free", "same_edition", "out_of_order".
+-- `"one_change_per_month"`, `"no_return_to_free"`, `"same_edition"`, `"out_of_order"`.
+-- Add-ons carry over when they are sold for the new edition, and lapse otherwise.
+-- @string id the new edition, of the meter's book
+-- @int t the instant it takes effect, whole Unix seconds
+-- @string[opt] event_id the event's id
+-- @treturn boolean `true` when the change is made, `false` when refused
+-- @treturn[opt] string|table `"duplicate"`; the refusal `{ code =, limit = "edition_change",`
+-- `action = "change_edition", edition =, day =, message = }`
+-- @raise `meter:change_edition: edition: price book ... has no such edition ...`, `t: ...`, `event id: ...`
 function Meter:change_edition(id, t, event_id)
   local fn = "meter:change_edition"
   local st = state(self, fn)
@@ -211,7 +490,10 @@ function Meter:change_edition(id, t, event_id)
                   day = dates.format(day), message = "Edition change refused: " .. msg .. "." }
 end
 
---- m:addons() -> the add-ons in force now (ids).
+--- The add-ons in force now.
+--
+-- `m:addons()` -> the add-ons in force now (ids).
+-- @treturn {string,...} a new array of add-on ids
 function Meter:addons()
   local st = state(self, "meter:addons")
   local out = {}
@@ -219,11 +501,19 @@ function Meter:addons()
   return out
 end
 
---- m:usage("YYYY-MM"): the month as imbill.invoice takes it, with every fact
+--- The month's usage as `imbill.invoice` takes it.
+--
+-- `m:usage("YYYY-MM")`: the month as `imbill.invoice` takes it, with every fact
 -- the invoice rules read: the edition in force on the month's first day, the
 -- month's change, the first paid activation (whenever it was) and the add-ons,
 -- so that the invoice of a metered month equals the invoice of the same facts
 -- given by hand.
+-- @string month `"YYYY-MM"`
+-- @treturn table `{ book =, edition =, month =, dau = {...}, groups = {...}, mau =, tz =,`
+-- `change = { on =, to = }?, activated = | activated_before = true?, addons = {...}? }`;
+-- `dau[d]` and `groups[d]` are day d's DAU and peak net group count
+-- @raise `meter:usage: month: ...` for a malformed month
+-- @usage print(imbill.invoice(m:usage("2021-03")))
 function Meter:usage(month)
   local fn = "meter:usage"
   local st = state(self, fn)
@@ -263,7 +553,10 @@ function Meter:usage(month)
   return u
 end
 
---- The month's invoice, straight from the meter.
+--- The month's invoice, straight from the meter: `imbill.invoice(m:usage(month))`.
+-- @string month `"YYYY-MM"`
+-- @treturn Invoice the invoice
+-- @raise `meter:invoice: month: ...`, or the invoice's error under `meter:invoice`
 function Meter:invoice(month)
   state(self, "meter:invoice")
   local u = errors.call("meter:invoice", nil, Meter.usage, self, month)
@@ -432,9 +725,20 @@ local function content_diff(saved, book)
   return nil
 end
 
---- m:save(path): the whole state, atomically (temporary file, fsync, rename).
+--- Saves the meter's whole state to a file, atomically.
+--
+-- `m:save(path)`: the whole state, atomically (temporary file, fsync, rename).
 -- Returns true, or raises an error naming the path and the reason.
--- opts (tests only): crash_after_bytes, named_temp.
+-- `opts` (tests only): `crash_after_bytes`, `named_temp`.
+--
+-- `path` always holds the state before the save or the new one, whatever
+-- happens during it; a link is followed to the file it names, anything but a
+-- regular file is refused (docs/meter.md, "Saving").
+-- @string path the file to write
+-- @tab[opt] opts for tests only: `{ crash_after_bytes = n, named_temp = true }`
+-- @treturn boolean `true`
+-- @raise an error of kind `"io"` with the system's `errno`: `meter:save: path: cannot open its`
+-- `directory: No such file or directory, got "/no/such/dir/m.imb"`; the old file stays
 function Meter:save(path, opts)
   local fn = "meter:save"
   local st = state(self, fn)
@@ -448,9 +752,17 @@ function Meter:save(path, opts)
   return true
 end
 
---- Whether an edition history (segments as core.meter_impl.segments gives
+--- Loading saved meters.
+-- @section loading
+
+--- Whether an edition history (segments as `core.meter_impl.segments` gives
 -- them) and a first paid activation day could have come from the meter:
 -- nil, or what is wrong with them.
+-- @tparam Book book the price book
+-- @tparam {table,...} segs the editions in force, `{ { edition =, day = }, ... }`
+-- @tparam ?string activated the first paid activation, `"YYYY-MM-DD"`
+-- @treturn ?string nil, or a sentence saying what is wrong
+-- @local
 function M.history_problem(book, segs, activated)
   local act = activated and dates.day(activated) or nil
   local spans = { { edition = 1, free = book:edition(segs[1].edition).free } }
@@ -481,10 +793,17 @@ function M.history_problem(book, segs, activated)
   return nil
 end
 
---- imbill.meter.load(path [, { book = user_book }]): a saved meter, exactly.
+--- A saved meter, read back exactly.
+--
+-- `imbill.meter.load(path [, { book = user_book }])`: a saved meter, exactly.
 -- A truncated, corrupt or foreign file raises an error naming the path and
 -- the problem (the file's field); no meter is returned.  A meter on a user
 -- book needs that book, with the same name and the same content.
+-- @string path the file `m:save` wrote
+-- @tab[opt] opts `{ book = user_book }`: the user book the meter was saved with
+-- @treturn Meter the meter, as it was saved
+-- @raise an error of kind `"io"` naming the path: `imbill.meter.load: path: corrupt meter file:`
+-- `days[5].disbanded: ...`; `book: the file was saved with user price book ...; pass that book as { book = }`
 function M.load(path, opts)
   local fn = FN .. ".load"
   check.string(fn, "path", path)

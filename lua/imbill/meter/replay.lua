@@ -1,22 +1,26 @@
 --- imbill.replay: feed a log of events through a meter.
 --
---   local meter, report = replay.run{ path = "events.csv", book = "2020", edition = "pro" }
---   local inv = imbill.invoice(meter:usage("2021-03"))
+--     local meter, report = replay.run{ path = "events.csv", book = "2020", edition = "pro" }
+--     local inv = imbill.invoice(meter:usage("2021-03"))
 --
 -- CSV (RFC 4180, with a header naming the columns; imbill.internal.csv) or
 -- JSON lines, one event a record.  Fields (docs/meter.md, "Event logs"):
---   time    Unix seconds, or "YYYY-MM-DDTHH:MM:SSZ" / "...+08:00"
---   action  create_account delete_account login create_group disband_group
---           join_group leave_group add_friend remove_friend change_edition
---   user    accounts, login, join/leave, friends
---   group   create/disband/join/leave
---   peer    add_friend/remove_friend: the other user
---   type    create_group: Private (Work), Public, ChatRoom (Meeting), AVChatRoom,
---           BChatRoom, Community
---   edition change_edition: the new edition
---   id      optional event id: a replayed id is counted once
+--
+-- - `time`: Unix seconds, or `"YYYY-MM-DDTHH:MM:SSZ"` / `"...+08:00"`
+-- - `action`: `create_account` `delete_account` `login` `create_group` `disband_group`
+--   `join_group` `leave_group` `add_friend` `remove_friend` `change_edition`
+-- - `user`: accounts, login, join/leave, friends
+-- - `group`: create/disband/join/leave
+-- - `peer`: `add_friend`/`remove_friend`: the other user
+-- - `type`: `create_group`: Private (Work), Public, ChatRoom (Meeting), AVChatRoom,
+--   BChatRoom, Community
+-- - `edition`: `change_edition`: the new edition
+-- - `id`: optional event id: a replayed id is counted once
+--
 -- Blank lines and lines starting with # are skipped (never inside a quoted
 -- CSV field: what a quoted field holds is data, never an event).
+--
+-- `imbill.replay` is this module.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"
@@ -38,6 +42,8 @@ local ACTIONS = {
   add_friend = { "user", "peer" }, remove_friend = { "user", "peer" },
   change_edition = { "edition" },
 }
+--- The actions an event may name, each with the fields it needs.  For
+-- example `ACTIONS.create_group` is `{ "group", "type" }`.
 M.ACTIONS = ACTIONS
 local ACTION_NAMES = {}
 for a in next, ACTIONS do ACTION_NAMES[#ACTION_NAMES + 1] = a end
@@ -48,7 +54,11 @@ for _, c in ipairs(COLUMN_NAMES) do COLUMNS[c] = true end
 
 -- The meter's own bounds (the core's), so that strict mode finds before
 -- applying anything every event the meter would raise an error for.
+
+--- The longest id the meter takes, in bytes (1024).
 M.ID_MAX = core.ID_MAX
+--- The first instant the meter counts; `T_END` is the first it refuses.
+-- @field T_MIN
 M.T_MIN, M.T_END = core.INSTANT_MIN, core.INSTANT_END -- the first instant refused is T_END
 local ID_MAX = M.ID_MAX
 
@@ -59,6 +69,11 @@ end
 
 --- Parses an instant: whole Unix seconds, or ISO 8601 with Z or an offset
 -- (-12:00 .. +14:00).  Returns the Unix seconds, or nil and a message.
+-- @tparam int|string v whole seconds (a number or digits), or `"2021-03-31T17:00:00Z"`,
+-- `"2021-03-31 17:00:00+08:00"`
+-- @treturn ?int the Unix seconds
+-- @treturn ?string the message when `v` is not an instant (`time: needs Z or an offset like +08:00, got ...`)
+-- @usage replay.time("2021-03-01T00:00:00Z")  --> 1614556800
 function M.time(v)
   if type(v) == "number" then
     if v ~= v or v ~= math.floor(v) or math.abs(v) > 2 ^ 53 then return nil, bad("time", "not whole seconds", v) end
@@ -104,6 +119,12 @@ end
 -- event normalised, or nil and a message.  Given the meter, also what needs
 -- it: the edition of a change must be one of its price book's, and ev.day is
 -- the billing day in its time zone.
+-- @tab e the event: `{ time =, action =, user =, group =, peer =, type =, edition =, id = }`
+-- @tparam[opt] Meter m the meter it is for
+-- @treturn ?table the event normalised: `{ action =, time = seconds, ... , day = }` (`day` with a meter)
+-- @treturn ?string the message when the event is malformed, naming its field
+-- (`action: unknown action (known: ...)`, `user: required for login`, ...)
+-- @raise `imbill.replay.event: meter: expected a meter made by imbill.meter` for a `m` that is not one
 function M.event(e, m)
   check_meter(FN_EVENT, m, true)
   if type(e) ~= "table" then return nil, bad("event", "expected a table", e) end
@@ -276,9 +297,17 @@ local function format_of(fn, path, format)
   return format
 end
 
---- Iterates the events of a file: for line_no, event_or_nil, err in
--- events(path [, format [, meter]]).  With the meter, events are checked
--- against it too (replay.event).
+--- Iterates the events of a file:
+-- `for line_no, event_or_nil, err in events(path [, format [, meter]])`.  With the meter, events are checked
+-- against it too (`replay.event`).  A line that cannot be read as an event
+-- gives nil and the message; broken CSV quoting or an over-long line ends the
+-- log with a last message.
+-- @string path the log file
+-- @string[opt] format `"csv"` or `"jsonl"` (default: from the file name: `.csv`; `.jsonl`, `.ndjson`, `.json`)
+-- @tparam[opt] Meter m the meter the events are for
+-- @treturn function the iterator: each call gives `line, event` or `line, nil, message`, then nil
+-- @raise `imbill.replay.events: path: cannot open ...` (kind `"io"`), `format: ...`,
+-- a header naming an unknown column; a failed read later raises an error of kind `"io"`
 function M.events(path, format, m)
   check.string(FN_EVENTS, "path", path)
   check_meter(FN_EVENTS, m, true)
@@ -290,6 +319,11 @@ function M.events(path, format, m)
 end
 
 --- Applies one normalised event; returns the meter's answer.
+-- @tparam Meter m the meter
+-- @tab ev an event as `event` returns it
+-- @treturn boolean the meter's answer: `true` when counted or allowed, `false` when refused
+-- @treturn[opt] string|table `"unchanged"`, `"duplicate"` or the refusal
+-- @raise `imbill.replay.apply: event.action: unknown action ...`, or the meter method's error
 function M.apply(m, ev)
   check_meter(FN_APPLY, m)
   check.table(FN_APPLY, "event", ev)
@@ -375,10 +409,12 @@ local function scratch_copy(m)
   return c
 end
 
---- replay.run{ path =, format = "csv"|"jsonl"|nil, book =, edition =, tz =, strict =, meter =, name = }
--- -> meter, report.  report = { lines =, events =, duplicates =, refused =, errors = { { line =, message = } },
--- refusals = { { line =, code =, limit =, message = } }, months = { "YYYY-MM", ... } }.
--- name is how messages call the file (default: path).
+--- Replays a log of events into a meter.
+--
+-- `replay.run{ path =, format = "csv"|"jsonl"|nil, book =, edition =, tz =, strict =, meter =, name = }`
+-- `-> meter, report`.  `report = { lines =, events =, duplicates =, refused =, errors = { { line =, message = } },`
+-- `refusals = { { line =, code =, limit =, message = } }, months = { "YYYY-MM", ... } }`.
+-- `name` is how messages call the file (default: `path`).
 --
 -- strict = true is all or nothing: when any event is malformed or raises an
 -- error in the meter, nothing counts and run returns nil, report.  Every
@@ -387,6 +423,24 @@ end
 -- where a failure leaves nothing behind: to the meter run makes, which is
 -- dropped on an error, or, for a meter passed in, to a copy of it first (a
 -- rehearsal), and only when the copy took the whole log, to the meter itself.
+--
+-- Without `strict`, a malformed line is reported in `report.errors` with its
+-- line number and the rest counts.  A refused event is an answer: it is in
+-- `report.refusals`, not an error.
+-- @tab o the replay:
+-- @string o.path the log file
+-- @string[opt] o.format `"csv"` or `"jsonl"` (default: from the file name)
+-- @tparam[opt] Meter o.meter the meter to count into, or
+-- @tparam[opt] string|Book o.book a book, with `edition` (and `tz`, `addons`,
+-- `same_day_disbands`), for a new meter as `imbill.meter` makes it
+-- @bool[opt=false] o.strict all or nothing
+-- @string[opt] o.name how messages call the file
+-- @treturn ?Meter the meter, nil when a strict run found an error
+-- @treturn table the report
+-- @raise `imbill.replay.run: meter: give a meter, or book and edition to make one`, `path: ...`
+-- (kind `"io"`), `format: ...`, the new meter's errors
+-- @usage local m, report = require("imbill.replay").run{ path = "examples/events.csv", book = "2020",
+--                                                     edition = "pro", strict = true }
 function M.run(o)
   check.fields(FN, o, OPTS)
   check.string(FN, "path", o.path)

@@ -9,6 +9,20 @@
 -- numbers in one format; the legend sits outside the data area; every mark
 -- carries a <title> with its value, shown on hover.  Pixels are ordinary Lua
 -- numbers; every amount written as text comes from exact money.
+--
+-- `imbill.chart` is this module.  A chart is a document: `tostring(doc)` is
+-- the `<svg>` element, `doc:file()` a standalone `.svg` file with its XML
+-- prolog, `doc.width` and `doc.height` its size in pixels.
+--
+-- Every chart takes the options `width` (default 960, whole pixels from 320
+-- to 4096), `height` (default 540; the path timeline: as tall as its content;
+-- 200 to 4096), `title` and `subtitle` (a string, or `false` for none) and
+-- `legend` (`"auto"`, `"right"`, `"bottom"`, `"none"`); an option the chart
+-- does not know is an error naming it (docs/charts.md).
+-- @usage local t = imbill.breakeven_table{ editions = { "2021/pro", "2022/standard" }, follow = { mau = "3" },
+--                                    to = 30000 }
+-- local doc = imbill.chart.cost_curves(t, { width = 640, height = 360, title = "2021 pro or 2022 standard?" })
+-- io.open("curves.svg", "w"):write(doc:file())
 local svg = require "imbill.report.svg"
 local colors = require "imbill.report.colors"
 local layout = require "imbill.report.layout"
@@ -22,8 +36,12 @@ local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 local M = {}
 
+--- The default canvas: `WIDTH` 960 and `HEIGHT` 540 pixels (`PATH_HEIGHT`
+-- 260, the path timeline's least height).
+-- @field WIDTH
 M.WIDTH, M.HEIGHT, M.PATH_HEIGHT = 960, 540, 260
 M.MIN_WIDTH, M.MAX_WIDTH, M.MIN_HEIGHT, M.MAX_HEIGHT = 320, 4096, 200, 4096
+--- How many break-even points `cost_curves` labels by default (every one keeps its marker).
 M.MAX_LABELS = 14
 
 local PAD = 12          -- clear space at every edge of the canvas
@@ -361,11 +379,20 @@ local function is_table_of_curves(t)
   return methods.is(require("imbill.whatif.curve").BreakevenTable, t)
 end
 
---- cost_curves(t, opts): t is imbill.breakeven_table{...} (or its parameters),
--- or one edition's imbill.cost_curve{...}.
+--- Each edition's cost curve, with the break-even points marked.
+--
+-- `cost_curves(t, opts)`: `t` is `imbill.breakeven_table{...}` (or its parameters),
+-- or one edition's `imbill.cost_curve{...}`.
 -- Each edition's exact cost curve against the metric; every break-even point
 -- is marked and, where there is room, labelled with its value and the two
 -- totals; a free edition's line ends at its cap, marked.
+-- @tparam BreakevenTable|CostCurve|table t the table, a curve, or the table's parameters
+-- @tab[opt] opts `width`, `height`, `title`, `subtitle`, `legend` (above), and
+-- `max_labels` (default 14, 0 to 1000): how many points get a text label
+-- @treturn table the SVG document
+-- @raise `imbill.chart.cost_curves: t: expected a break-even table ...`, `t: the break-even table has no`
+-- `curves (curves = false)`, an option out of bounds
+-- (`width: expected a whole number of pixels from 320 to 4096, got 100`), or the table's errors when given its parameters
 function M.cost_curves(t, opts)
   local FN = "imbill.chart.cost_curves"
   if type(t) ~= "table" then
@@ -602,9 +629,16 @@ local function is_projection(p)
   return methods.is(require("imbill.whatif.project").Projection, p)
 end
 
---- projection_bars(proj, opts): one group of bars per month, one bar per
+--- A projection's monthly cost as bars, by edition.
+--
+-- `projection_bars(proj, opts)`: one group of bars per month, one bar per
 -- edition (those that cannot serve the month drawn pale), the cheapest path
 -- marked with a dot.
+-- @tparam Projection proj a projection (`imbill.project`)
+-- @tab[opt] opts `width`, `height`, `title`, `subtitle`, `legend` (above), and
+-- `all` (default `false`): also draw free editions that cannot serve the usage
+-- @treturn table the SVG document
+-- @raise `imbill.chart.projection_bars: projection: expected a projection (imbill.project)`, a bad option
 function M.projection_bars(proj, opts)
   local FN = "imbill.chart.projection_bars"
   if not is_projection(proj) then check.fail(FN, "projection", "expected a projection (imbill.project)", proj) end
@@ -667,8 +701,15 @@ end
 
 -- The cheapest-path timeline ------------------------------------------------------
 
---- path_timeline(proj, opts): the cheapest legal path as a band of months
+--- The cheapest legal path of edition changes as a timeline.
+--
+-- `path_timeline(proj, opts)`: the cheapest legal path as a band of months
 -- coloured by edition, each change marked and labelled, with the month's cost.
+-- Without a legal path, the chart says so.
+-- @tparam Projection proj a projection (`imbill.project`)
+-- @tab[opt] opts `width`, `height`, `title`, `subtitle`, `legend` (above)
+-- @treturn table the SVG document
+-- @raise `imbill.chart.path_timeline: projection: expected a projection (imbill.project)`, a bad option
 function M.path_timeline(proj, opts)
   local FN = "imbill.chart.path_timeline"
   if not is_projection(proj) then check.fail(FN, "projection", "expected a projection (imbill.project)", proj) end
@@ -815,6 +856,10 @@ end
 
 --- The break-even table as plain text lines, for captions; a free edition's
 -- cap, when the curve carries one, gets its own line.
+-- @tparam BreakevenTable t a break-even table (`imbill.breakeven_table`)
+-- @treturn {string,...} one sentence per crossing (`2021/pro vs 2022/standard: from 10,001 DAU on,`
+-- `... is cheaper (... against ...)`), then one per capped edition
+-- @raise `imbill.chart.breakeven_lines: t: expected a break-even table (imbill.breakeven_table)`
 function M.breakeven_lines(t)
   local FN = "imbill.chart.breakeven_lines"
   if not is_table_of_curves(t) then

@@ -14,8 +14,11 @@
 -- without it are read field by field.
 --
 -- Pure Lua (5.1/LuaJIT and 5.4).  The kernel (notebook/imbill_kernel) calls
--- M.bundle and publishes the bundle; imbill.report.kernel gives cells the
--- display() function.
+-- `M.bundle` and publishes the bundle; imbill.report.kernel gives cells the
+-- `display()` function.
+-- @usage local display = require "imbill.report.display"
+-- local bundle, kind = display.bundle(imbill.invoice{ book = "2020", edition = "pro", month = "2021-03" })
+-- print(kind, bundle["text/html"] ~= nil)  --> invoice  true
 local imbill = require "imbill"
 
 local M = {}
@@ -29,6 +32,8 @@ local ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;",
 
 --- Text made safe for HTML content and attribute values.  Control bytes that
 -- XML and HTML reject are dropped rather than escaped.
+-- @param s a value (`tostring` is applied)
+-- @treturn string the text, `& < > " '` escaped
 function M.escape(s)
   s = tostring(s):gsub("[%z\1-\8\11\12\14-\31\127]", "")
   return (s:gsub("[&<>\"']", ESC))
@@ -41,6 +46,8 @@ for i = 1, 64 do ENC[i - 1] = B64:sub(i, i) end
 
 --- Base64 (RFC 4648) by arithmetic alone: Lua 5.1 has no bit operators and
 -- 5.4's would not parse on 5.1.
+-- @string s the bytes
+-- @treturn string their base64 text, padded with `=`
 function M.base64(s)
   local out = {}
   for i = 1, #s, 3 do
@@ -60,6 +67,8 @@ end
 
 --- An exact amount (money, or the decimal string :data() gives) with
 -- thousands separators; every decimal it carries is kept ("0.015").
+-- @tparam Money|string v the amount
+-- @treturn string the text (`tostring(v)` as it is when it is not a decimal)
 function M.amount(v)
   local s = tostring(v)
   local sign, int, frac = s:match("^([+-]?)(%d+)(%.?%d*)$")
@@ -76,6 +85,8 @@ local function signed(v)
 end
 
 --- A count with thousands separators ("25,000"); anything else as tostring.
+-- @param n a whole number, or any value
+-- @treturn string the text (`""` for nil)
 function M.count(n)
   if type(n) ~= "number" then return n == nil and "" or tostring(n) end
   if n ~= floor(n) or n ~= n or math.abs(n) >= 2 ^ 53 then return tostring(n) end
@@ -141,6 +152,11 @@ local BEST = "background:#eaf6ea;font-weight:bold;"
 -- (amounts, counts); rows: arrays of cells, each a text or { text =,
 -- html =, title =, muted = }; a row with total = true is a total row, one
 -- with sub = true a subtotal, one with best = true is highlighted.
+-- @string class the table's class, after `imbill-table`
+-- @tparam {string,...} header the column titles
+-- @tparam {table,...} rows the rows
+-- @tparam[opt] {bool,...} right the columns aligned right
+-- @treturn string the `<table>` element, styled inline
 function M.table_html(class, header, rows, right)
   right = right or {}
   local out = { '<table class="imbill-table ' .. esc(class) .. '" style="border-collapse:collapse;margin:6px 0;'
@@ -192,6 +208,9 @@ end
 --- A chart's bundle from SVG text or an imbill.chart document: the SVG
 -- itself, and an <img> with the SVG as a data URI for text/html (the form
 -- that survives export).
+-- @tparam string|table doc SVG text, or a chart document (`imbill.chart`)
+-- @tab[opt] opts `{ title = }`: the `<img>`'s alt text (default: the chart's heading)
+-- @treturn table `{ text =, html =, svg = }`
 function M.chart(doc, opts)
   opts = opts or {}
   local svg = type(doc) == "string" and doc or tostring(doc)
@@ -278,6 +297,11 @@ local KINDS = {
 
 --- The kind of value x is: "invoice", "comparison", "chart", ... "table"
 -- for any other table, "text" for a string, "value" for everything else.
+-- Types are recognised by their shape; a field that raises when read counts as absent.
+-- @param x any value
+-- @treturn string `"raw"`, `"chart"`, `"invoice"`, `"comparison"`, `"compare_row"`, `"breakeven_table"`,
+-- `"cost_curve"`, `"breakeven"`, `"migration"`, `"projection"`, `"shadow"`, `"grid"`, `"grid_summary"`,
+-- `"grid_editions"`, `"series"`, `"book"`, `"edition"`, `"money"`, `"table"`, `"text"` or `"value"`
 function M.kind(x)
   if is_svg_text(x) then return "chart" end
   if type(x) == "string" then return "text" end
@@ -465,19 +489,43 @@ end
 
 local R = {}
 
+--- Renders raw content (`html`, `markdown`, `text`, `svg`): its parts as given.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.raw(x) return x.render end
 
+--- Renders a chart: `chart(x)`.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.chart(x) return M.chart(x) end
 
+--- Renders a string: the text as it is.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.text(x) return { text = x } end
 
+--- Renders any other value: its `tostring`.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.value(x)
   if type(x) == "number" then return { text = tostring(x) } end
   return { text = tostring(x) }
 end
 
+--- Renders money: its exact decimal.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.money(x) return { text = tostring(x) } end
 
+--- Renders an invoice: its lines, total and due dates as a table.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.invoice(x)
   local d = data_of(x)
   local rows = {}
@@ -511,6 +559,10 @@ end
 local COMPARE_HEADER = { "#", "book", "edition", "total (USD)", "eligible", "why not" }
 local COMPARE_RIGHT = { true, false, false, true, false, false }
 
+--- Renders a comparison: its rows, the best one highlighted.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.comparison(x)
   local d = data_of(x)
   if not d then
@@ -528,6 +580,10 @@ function R.comparison(x)
   return { text = own_text(x), html = section("compare", parts) }
 end
 
+--- Renders one row of a comparison.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.compare_row(x)
   local d = { book = x.book, edition = x.edition, total = tostring(x.total), eligible = x.eligible,
               reasons = x.reasons }
@@ -539,6 +595,10 @@ end
 
 local UNIT = { dau = "DAU", mau = "MAU", groups = "groups" }
 
+--- Renders a break-even result: its points.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.breakeven(x)
   local d = data_of(x)
   if not d then
@@ -571,6 +631,11 @@ local function chart_html(doc)
   return ok and c.html or nil
 end
 
+--- Renders a break-even table: its points, and the cost curves chart unless `opts.chart == false`.
+-- @param x the value `kind` recognised
+-- @tab opts the options of `bundle`
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.breakeven_table(x, opts)
   local d = data_of(x)
   local unit = UNIT[d.metric] or tostring(d.metric)
@@ -594,6 +659,11 @@ function R.breakeven_table(x, opts)
   return { text = own_text(x), html = section("breakeven-table", parts) }
 end
 
+--- Renders a cost curve: its points, and its chart unless `opts.chart == false`.
+-- @param x the value `kind` recognised
+-- @tab opts the options of `bundle`
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.cost_curve(x, opts)
   local unit = UNIT[x.metric] or tostring(x.metric)
   local rows = {}
@@ -612,6 +682,10 @@ function R.cost_curve(x, opts)
   return { text = title .. "\n" .. text_table(header, rows, right), html = section("cost-curve", parts) }
 end
 
+--- Renders a projection: the months by edition, the best edition and the path.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.projection(x)
   local d = data_of(x)
   local has_mau = false
@@ -668,6 +742,10 @@ function R.projection(x)
   return { text = own_text(x), html = section("projection", parts) }
 end
 
+--- Renders a migration: the months, the totals and the verdict.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.migration(x)
   local d = data_of(x)
   local rows = {}
@@ -697,6 +775,10 @@ function R.migration(x)
   return { text = own_text(x), html = section("migration", parts) }
 end
 
+--- Renders a shadow run: the lines on both books.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.shadow(x)
   local d = data_of(x)
   local parts = { heading(format("Shadow pricing: price book %s against %s", d.base, d.shadow),
@@ -759,10 +841,18 @@ local function summaries(list, all, class)
   return html_table(class, header, rows, right), text_table(header, rows, right)
 end
 
+--- The percentiles a grid shows by default: 5, 50 and 95.
+-- @field GRID_PERCENTILES
+
 -- Percentiles shown for a grid: enough to read the spread, few enough that
 -- the table fits a notebook's width.
 M.GRID_PERCENTILES = { 5, 50, 95 }
 
+--- Renders a grid: the summary by edition, percentiles `opts.percentiles` (default `GRID_PERCENTILES`).
+-- @param x the value `kind` recognised
+-- @tab opts the options of `bundle`
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.grid(x, opts)
   local pcs = opts.percentiles or M.GRID_PERCENTILES
   local list, all = x:by_edition(pcs), x:summary(nil, pcs)
@@ -776,11 +866,19 @@ function R.grid(x, opts)
     .. "\ndearest scenario: " .. scenario_text(all.argmax), html = section("grid", parts) }
 end
 
+--- Renders a grid's summaries by edition.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.grid_editions(x)
   local html, text = summaries(x, nil, "imbill-grid")
   return { text = text, html = section("grid", { html }) }
 end
 
+--- Renders one grid summary.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.grid_summary(x)
   local rows = { { "scenarios", count(x.n) }, { "min", amount(x.min) } }
   for _, p in ipairs(x.percentiles) do rows[#rows + 1] = { "p" .. tostring(p.p), amount(p.value) } end
@@ -798,6 +896,10 @@ function R.grid_summary(x)
            html = section("grid", parts) }
 end
 
+--- Renders a series: its months.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.series(x)
   local rows = {}
   for _, m in ipairs(x:monthly()) do
@@ -830,6 +932,10 @@ end
 local EDITION_HEADER = { "edition", "monthly fee", "free", "DAU", "groups", "MAU", "features" }
 local EDITION_RIGHT = { false, true, false, false, false, false, false }
 
+--- Renders a price book: its editions.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.book(x)
   local rows = {}
   for _, id in ipairs(x:editions()) do rows[#rows + 1] = edition_row(x:edition(id)) end
@@ -838,6 +944,10 @@ function R.book(x)
            html = section("book", { heading(text), html_table("imbill-book", EDITION_HEADER, rows, EDITION_RIGHT) }) }
 end
 
+--- Renders an edition: its prices, features and limits.
+-- @param x the value `kind` recognised
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.edition(x)
   local rows = { edition_row(x) }
   local lim = {}
@@ -849,6 +959,11 @@ function R.edition(x)
     html = section("edition", parts) }
 end
 
+--- Renders any other table: a list of results one after the other, records as a table (`opts.columns`), else its fields.
+-- @param x the value `kind` recognised
+-- @tab opts the options of `bundle`
+-- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
+-- @local
 function R.table(x, opts)
   -- an object that says what it is (a __tostring) is shown as that text
   local own = own_text(x)
@@ -880,7 +995,12 @@ end
 -- opts.chart = false leaves the chart out of break-even tables and cost
 -- curves; opts.columns names (and orders) the columns of a list of records;
 -- opts.percentiles chooses a grid's percentiles (default 5, 50, 95).
--- A result that cannot be drawn as a table falls back to its text.
+-- A result that cannot be drawn as a table falls back to its text (the error
+-- is kept in `display.last_error`).
+-- @param x any value
+-- @tab[opt] opts `{ chart =, columns = {...}, percentiles = {...} }`
+-- @treturn table the bundle, by MIME type
+-- @treturn string the kind (`kind`; `"value"` after a fall back)
 function M.bundle(x, opts)
   opts = opts or {}
   local kind = M.kind(x)
@@ -906,15 +1026,23 @@ local function strip_tags(s)
 end
 
 --- HTML given as is (the caller escapes what it puts in).
+-- @param s the HTML (`tostring` is applied)
+-- @treturn table raw content: `bundle` shows it as text/html, its text without tags as text/plain
 function M.html(s) return raw { html = tostring(s), text = strip_tags(tostring(s)) } end
 
 --- Markdown, rendered by the notebook.
+-- @param s the markdown text
+-- @treturn table raw content: text/markdown and text/plain
 function M.markdown(s) return raw { markdown = tostring(s), text = tostring(s) } end
 
 --- Text shown as it is, never as a table.
+-- @param s the text
+-- @treturn table raw content: text/plain only
 function M.text(s) return raw { text = tostring(s) } end
 
 --- SVG text, or an imbill.chart document, as a chart.
+-- @tparam string|table s the SVG or the document
+-- @treturn table raw content: image/svg+xml and the `<img>` form for text/html
 function M.svg(s) return raw(M.chart(s)) end
 
 return M

@@ -7,6 +7,12 @@
 -- the screen) that scale to their box.  Key figures come first; each month's
 -- invoice lines open on demand (<details>); every table has a CSV download as
 -- a data: link; each warning is shown once.
+--
+-- `imbill.report` is `html` below.
+-- @usage local s = imbill.series.read_csv("examples/data/usage_2021.csv")
+-- local page = imbill.report{ projection = imbill.project{ usage = s, books = { "2021" } },
+--                             title = "Which edition for 2021?" }
+-- io.open("report.html", "w"):write(page)
 local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"
 local methods = require "imbill.internal.methods"
@@ -20,6 +26,10 @@ local M = {}
 local esc = svg.escape
 
 -- Charts are drawn at these widths: the narrow one for screens up to 640 px.
+
+--- The widths charts are drawn at, in pixels: `NARROW` (400) for screens up
+-- to 640 px, `WIDE` (960) for the others.
+-- @field NARROW
 M.NARROW, M.WIDE = 400, 960
 
 local CSS = [[
@@ -339,8 +349,22 @@ local function breakeven(t, h, figs)
   if #caps > 0 then h[#h + 1] = "<ul>" .. table.concat(caps) .. "</ul>" end
 end
 
---- report.html{ projection = imbill.project{...}, breakeven = imbill.breakeven_table{...},
---   migration = imbill.migration{...}, title = "...", subtitle = "..." } -> HTML text
+--- One self-contained HTML page of a projection, a break-even table and a migration.
+--
+-- `report.html{ projection = imbill.project{...}, breakeven = imbill.breakeven_table{...},`
+-- `migration = imbill.migration{...}, title = "...", subtitle = "..." } -> HTML text`
+--
+-- At least one of the three parts; each comes with its key figures, its
+-- tables (each with a CSV download) and its charts.
+-- @tab p the page:
+-- @tparam[opt] Projection p.projection a projection (`imbill.project`)
+-- @tparam[opt] BreakevenTable p.breakeven a break-even table (`imbill.breakeven_table`)
+-- @tparam[opt] Migration p.migration a migration (`imbill.migration`)
+-- @string[opt="imbill what-if report"] p.title the page's title
+-- @string[opt] p.subtitle the line under it (default: how the amounts are exact)
+-- @treturn string the HTML page, self-contained
+-- @raise `imbill.report: projection: give a projection, a break-even table or a migration`,
+-- `projection: expected a projection (imbill.project)`, `title: expected a string`, ...
 function M.html(p)
   local FN = "imbill.report"
   check.fields(FN, p, { projection = true, breakeven = true, migration = true, title = true, subtitle = true })

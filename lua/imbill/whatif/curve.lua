@@ -6,6 +6,12 @@
 -- edition's curve.  A free edition serves only up to its caps: its curve ends
 -- there (`curve.cap` says where and why) and the table says which edition
 -- alone can serve beyond.
+--
+-- `imbill.cost_curve` is `cost_curve` below and `imbill.breakeven_table` is
+-- `breakeven_table`.
+-- @usage local t = imbill.breakeven_table{ editions = { "2021/pro", "2022/standard" }, follow = { mau = "3" },
+--                                    to = 30000 }
+-- print(t:crossing_count())
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
@@ -34,12 +40,25 @@ local function assumptions_of(ax)
   return out
 end
 
---- imbill.cost_curve{ edition = "2021/pro", metric = "dau", from =, to =, usage = {...},
--- follow = { mau = "3" } }: the exact cost curve over [from, to] as the points
--- where it changes: { { at =, total = money, kind = "step"|"linear" }, ... };
--- "linear" where a per-user charge makes it rise by the user up to the next
+--- One edition's exact cost curve along one usage metric.
+--
+-- `imbill.cost_curve{ edition = "2021/pro", metric = "dau", from =, to =, usage = {...},`
+-- `follow = { mau = "3" } }`: the exact cost curve over [from, to] as the points
+-- where it changes: `{ { at =, total = money, kind = "step"|"linear" }, ... }`;
+-- `"linear"` where a per-user charge makes it rise by the user up to the next
 -- point.  For a free edition past a cap the curve ends at the last value it
--- serves, and `cap` = { at =, measure =, max =, why = } (nil: no cap in range).
+-- serves, and `cap` = `{ at =, measure =, max =, why = }` (nil: no cap in range).
+-- @tab p the curve:
+-- @tparam string|table|Edition p.edition `"book/edition"`, `{ book =, edition = }` or an edition
+-- @string[opt="dau"] p.metric the axis: `"dau"`, `"mau"` or `"groups"`
+-- @int[opt=0] p.from the first value of the axis
+-- @int[opt=1000000] p.to the last value
+-- @tab[opt] p.usage the metrics held fixed: `{ peak_dau =, groups_peak =, mau = }`
+-- @tab[opt] p.follow metrics that follow the axis by a ratio: `{ mau = "3" }`
+-- @int[opt=100000] p.max_points the most points the curve may have
+-- @treturn CostCurve the curve
+-- @raise `imbill.cost_curve: to: the range has too many steps`, an edition billed by a measure
+-- the axis does not give (`edition`), or the axis' errors (`metric`, `from`, `to`, `follow.mau`)
 function M.cost_curve(p)
   local FN = "imbill.cost_curve"
   check.fields(FN, p, { edition = true, metric = true, from = true, to = true, usage = true, follow = true,
@@ -104,6 +123,15 @@ function M.cost_curve(p)
   return out
 end
 
+--- A cost curve, made by `cost_curve`.  Its fields: `edition` (the
+-- `"book/edition"` name), `metric`, `from`, `to`,
+-- `points` (`{ at =, total = money, kind = "step" | "linear" }`, in order), `cap` (or nil), `follow`,
+-- `assumptions`, and `cost`, a function: `c.cost(v)` is the exact total at
+-- axis value `v` as money (nil past a cap).
+--
+-- `tostring(c)` is an aligned table of the points.  The methods check their receiver.
+-- @type CostCurve
+
 function CostCurve:__tostring()
   local rows = {}
   for i, pt in ipairs(self.points) do rows[i] = { fmt.int(pt.at), money.pretty(pt.total), pt.kind } end
@@ -115,6 +143,9 @@ function CostCurve:__tostring()
   return out
 end
 
+--- Plain data for JSON: amounts as exact decimal strings.
+-- @treturn table `{ kind = "cost_curve", currency =, edition =, metric =, from =, to =, points =, cap =,`
+-- `follow =, assumptions = }`
 function CostCurve:data()
   local pts = result.array()
   for k, pt in ipairs(self.points) do pts[k] = { at = pt.at, total = tostring(pt.total), kind = pt.kind } end
@@ -123,12 +154,18 @@ function CostCurve:data()
            follow = result.object(self.follow), assumptions = result.strings(self.assumptions) }
 end
 
+--- RFC 4180 CSV, one record per point (`edition,from,total,kind`), and one for
+-- the cap when the curve has one.
+-- @treturn string the CSV text, with its header
 function CostCurve:csv()
   local rows = {}
   for i, pt in ipairs(self.points) do rows[i] = { self.edition, pt.at, tostring(pt.total), pt.kind } end
   if self.cap then rows[#rows + 1] = { self.edition, self.cap.at + 1, "", "cap: " .. self.cap.why } end
   return result.csv({ "edition", "from", "total", "kind" }, rows)
 end
+
+--- Break-even tables.
+-- @section breakeven_tables
 
 -- Break-even tables ---------------------------------------------------------------------
 
@@ -140,12 +177,26 @@ local function name_of(pr, c)
   return c
 end
 
---- imbill.breakeven_table{ editions = { "2021/pro", "2021/ultimate", "2022/standard" } (or
--- book = "2021": its editions), metric = "dau", from =, to =, usage = {...},
--- follow = { mau = "3" } }: for each pair of editions the exact points where the
+--- The break-even points of every pair of editions, and each edition's cost curve.
+--
+-- `imbill.breakeven_table{ editions = { "2021/pro", "2021/ultimate", "2022/standard" } (or`
+-- `book = "2021": its editions), metric = "dau", from =, to =, usage = {...},`
+-- `follow = { mau = "3" } }`: for each pair of editions the exact points where the
 -- cheaper side changes (imbill.breakeven), the break-even points among them
 -- (`crossings`: where the totals cross, never where a free edition stops
 -- serving: those are `caps`), and each edition's cost curve.
+-- @tab p the table:
+-- @tparam[opt] {string,...} p.editions at least two editions (`"book/edition"`, tables or editions), or
+-- @string[opt="2021"] p.book a book, all of whose editions are compared
+-- @string[opt="dau"] p.metric the axis: `"dau"`, `"mau"` or `"groups"`
+-- @int[opt=0] p.from the first value of the axis
+-- @int[opt=1000000] p.to the last value
+-- @tab[opt] p.usage the metrics held fixed
+-- @tab[opt] p.follow metrics that follow the axis by a ratio: `{ mau = "3" }`
+-- @bool[opt=true] p.curves `false` leaves the cost curves out
+-- @treturn BreakevenTable the table
+-- @raise `imbill.breakeven_table: editions: needs at least two editions`, `editions[i]: ...`,
+-- `book: unknown price book`, or the errors of `cost_curve` and `imbill.breakeven`
 function M.breakeven_table(p)
   local FN = "imbill.breakeven_table"
   check.fields(FN, p, { editions = true, book = true, metric = true, from = true, to = true, usage = true,
@@ -199,7 +250,17 @@ function M.breakeven_table(p)
   return t
 end
 
+--- A break-even table, made by `breakeven_table`.  Its fields: `metric`,
+-- `from`, `to`, `editions` (their names), `pairs` (one per pair of editions:
+-- `{ a =, b =, points =, crossings =, caps =, cheaper_at_start =, start_note =,`
+-- `breakeven = }`, each crossing or cap `{ at =, cheaper =, a_total =, b_total =,`
+-- `note = }`), `curves` (each edition's `CostCurve`), `follow`, `assumptions`.
+--
+-- `tostring(t)` is `t:table()`.  The methods check their receiver.
+-- @type BreakevenTable
+
 --- How many break-even points the table has (caps are not counted).
+-- @treturn int the number of crossings over every pair
 function BreakevenTable:crossing_count()
   local n = 0
   for _, pr in ipairs(self.pairs) do n = n + #pr.crossings end
@@ -209,6 +270,8 @@ end
 local function total_text(m) return m and money.pretty(m) or "-" end
 
 --- One line per change: "from 40,001 DAU on, 2021/ultimate is cheaper than 2021/pro".
+-- @treturn string an aligned table: a, b, from, cheaper, the two totals (and a note
+-- where an edition stops serving), then the assumptions
 function BreakevenTable:table()
   local rows = {}
   for _, pr in ipairs(self.pairs) do
@@ -232,6 +295,9 @@ function BreakevenTable:table()
 end
 BreakevenTable.__tostring = BreakevenTable.table
 
+--- Plain data for JSON: amounts as exact decimal strings.
+-- @treturn table `{ kind = "breakeven_table", currency =, metric =, from =, to =, editions =, pairs =,`
+-- `curves =, follow =, assumptions = }`
 function BreakevenTable:data()
   local d = { kind = "breakeven_table", currency = result.CURRENCY, metric = self.metric, from = self.from,
               to = self.to, editions = result.strings(self.editions), pairs = result.array(),
@@ -251,6 +317,9 @@ function BreakevenTable:data()
   return d
 end
 
+--- RFC 4180 CSV, one record per point of every pair:
+-- `a,b,from,cheaper,a_total,b_total,kind,note`.
+-- @treturn string the CSV text, with its header
 function BreakevenTable:csv()
   local rows = {}
   for _, pr in ipairs(self.pairs) do

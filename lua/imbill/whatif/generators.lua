@@ -1,9 +1,15 @@
 --- Generators of daily usage: a level (a whole number of users or groups) or
--- a factor (a ratio in parts per million) for each day.  level + level,
--- level * factor, factor * factor and level * number combine them; the result
--- of level * factor is round_half_up(level * factor / 10^6), clamped at 0.
+-- a factor (a ratio in parts per million) for each day.  `level + level`,
+-- `level * factor`, `factor * factor` and `level * number` combine them; the result
+-- of `level * factor` is `round_half_up(level * factor / 10^6)`, clamped at 0.
 -- Every step is integer arithmetic (imbill.internal.integer), so a generated
 -- series is the same on every runtime and machine.  See docs/whatif.md.
+--
+-- `imbill.series` carries every generator below under the same name.
+-- @usage local S = imbill.series
+-- local dau = S.compound{ start = 20000, rate = "5%" } * S.weekly{ sat = "1.3", sun = "1.25" }
+--   + S.noise{ seed = 7, amplitude = 300 }
+-- local s = S.build{ from = "2021-01", months = 6, dau = dau, groups = 150000 }
 local check = require "imbill.internal.check"
 local dates = require "imbill.internal.dates"
 local int = require "imbill.internal.integer"
@@ -15,19 +21,41 @@ local idiv, muldiv = int.idiv, int.muldiv
 
 local Gen = {}
 Gen.__index = Gen
+--- A generator: a level or a factor for each day, made by the functions
+-- of this module.  `kind` is `"level"` or `"factor"`, `label` what it shows, `f(ctx)`
+-- the value of a day.  Operators combine them: `level + level` (a level,
+-- clamped at 0), `level * factor` and `level * number` (a level,
+-- `round_half_up(level x factor)`), `factor * factor` (a factor).  A wrong
+-- combination raises naming the operand:
+-- `imbill.series *: right: applies a factor ... to a level; two levels cannot be multiplied`.
+-- `tostring(g)` is `imbill series generator: LABEL`.
 M.Gen = Gen
 
+--- Whether `x` is a generator.
+-- @param x any value
+-- @treturn boolean `true` for a generator
 function M.is_gen(x) return getmetatable(x) == Gen end
 local is_gen = M.is_gen
 
--- f(ctx) where ctx = { t = day index from the series start (0-based), day =
--- day number, k = month index from the series' first month (0-based) }
+--- A generator of your own.
+-- `f(ctx)` where `ctx = { t =, day =, k = }`: `t` is the day index from the
+-- series start (0-based), `day` the day number, `k` the month index from the
+-- series' first month (0-based).
+-- @string kind `"level"` (`f` gives a whole count) or `"factor"` (`f` gives parts per million)
+-- @func f the value of a day: `f(ctx)`, a whole number
+-- @string label how messages and `tostring` name it
+-- @treturn Gen the generator
 function M.new(kind, f, label)
   return setmetatable({ kind = kind, f = f, label = label }, Gen)
 end
 local gen = M.new
 
 --- x as a generator: a generator, or a whole number as a constant level.
+-- @tparam Gen|int x the generator or the count
+-- @string fn the function an error names
+-- @string field the field an error names
+-- @treturn Gen the generator
+-- @raise `fn: field: expected a whole number or a generator (imbill.series.constant, ...)`
 function M.as_gen(x, fn, field)
   if is_gen(x) then return x end
   if type(x) == "number" then
@@ -75,22 +103,36 @@ end
 
 function Gen:__tostring() return "imbill series generator: " .. self.label end
 
---- constant(n): the same count every day.
+--- `constant(n)`: the same count every day.
+-- @int n the count
+-- @treturn Gen a level
+-- @raise `imbill.series.constant: n: ...` for a value that is not a whole number >= 0
 function M.constant(n)
   local v = check.count("imbill.series.constant", "n", n)
   return gen("level", function() return v end, "constant " .. v)
 end
 
---- factor(r): the same ratio every day ("1.2", "120%", 1.2).
+--- `factor(r)`: the same ratio every day ("1.2", "120%", 1.2).
+-- @tparam string|number r the ratio
+-- @treturn Gen a factor
+-- @raise `imbill.series.factor: r: expected a ratio such as "1.5", "5%" or 0.05`
 function M.factor(r)
   local p = int.ppm("imbill.series.factor", "r", r)
   return gen("factor", function() return p end, "factor " .. tostring(r))
 end
 
---- linear{ start =, per_day = } or { start =, per_month = }: per_day may be a
--- decimal ("2.5"): day t has start + round_half_up(per_day * t); per_month
--- adds per_month on the 1st of each following month.  Negative slopes are
+--- A level that moves in a straight line.
+--
+-- `linear{ start =, per_day = }` or `{ start =, per_month = }`: `per_day` may be a
+-- decimal (`"2.5"`): day t has `start + round_half_up(per_day * t)`; `per_month`
+-- adds `per_month` on the 1st of each following month.  Negative slopes are
 -- allowed; the level never goes below 0.
+-- @tab p the line:
+-- @int[opt=0] p.start the first day's level
+-- @tparam[opt] string|number p.per_day the slope per day, or
+-- @tparam[opt] string|number p.per_month the step per month (one of the two)
+-- @treturn Gen a level
+-- @raise `imbill.series.linear: per_day: give per_day or per_month (one of them)`, or a bad value
 function M.linear(p)
   local FN = "imbill.series.linear"
   check.fields(FN, p, { start = true, per_day = true, per_month = true })
@@ -109,10 +151,19 @@ function M.linear(p)
   end, string.format("linear from %d, %s a %s", start, tostring(p.per_day or p.per_month), by_month and "month" or "day"))
 end
 
---- compound{ start =, rate =, per = "month"|"day" }: rate "5%", "0.05", 0.05,
--- or rate_bp = 500 (basis points) or rate_ppm = 50000.  Month k (counted from
+--- A level that grows by a rate each month (or day).
+--
+-- `compound{ start =, rate =, per = "month"|"day" }`: rate `"5%"`, `"0.05"`, `0.05`,
+-- or `rate_bp = 500` (basis points) or `rate_ppm = 50000`.  Month k (counted from
 -- the series' first month) has v(k) with v(0) = start and v(k+1) =
--- round_half_up(v(k) * (1 + rate)); per = "day" compounds from day to day.
+-- `round_half_up(v(k) * (1 + rate))`; `per = "day"` compounds from day to day.
+-- @tab p the growth:
+-- @int p.start the level of the first month (or day)
+-- @tparam[opt] string|number p.rate the rate, or `p.rate_bp`, or `p.rate_ppm` (exactly one)
+-- @string[opt="month"] p.per `"month"` or `"day"`
+-- @treturn Gen a level
+-- @raise `imbill.series.compound: rate: give exactly one of rate, rate_bp, rate_ppm`,
+-- `rate: must be above -100%`, `per: expected "month" or "day"`
 function M.compound(p)
   local FN = "imbill.series.compound"
   check.fields(FN, p, { start = true, rate = true, rate_bp = true, rate_ppm = true, per = true })
@@ -133,13 +184,21 @@ function M.compound(p)
 end
 
 local DOW = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" }
+--- The days of the week as `weekly` names them, Monday first: `mon` .. `sun`.
 M.DOW = DOW
 
 --- Day of the week of a day number: 1 = Monday .. 7 = Sunday.
+-- @int day a day number (days since 1970-01-01, a Thursday)
+-- @treturn int 1 to 7
 function M.weekday(day) return (day + 3) % 7 + 1 end
 
---- weekly{ sat = "1.3", sun = "1.25" } (unnamed days 1) or weekly{ f1, ..., f7 }
+--- A factor by day of the week.
+--
+-- `weekly{ sat = "1.3", sun = "1.25" }` (unnamed days 1) or `weekly{ f1, ..., f7 }`
 -- from Monday: a factor by day of the week.
+-- @tab p the factors by day name (`DOW`), or 7 of them, Monday first
+-- @treturn Gen a factor
+-- @raise `imbill.series.weekly: factors: needs 7 factors, Monday first`, an unknown day name, a bad ratio
 function M.weekly(p)
   local FN = "imbill.series.weekly"
   check.table(FN, "factors", p)
@@ -156,8 +215,16 @@ function M.weekly(p)
   return gen("factor", function(c) return f[M.weekday(c.day)] end, "weekly")
 end
 
---- step{ on = "YYYY-MM-DD", by = n }: a level, 0 before the day and n from it on;
--- step{ on =, times = ratio }: a factor, 1 before and the ratio from it on.
+--- A step on one day: a level added, or a factor applied, from that day on.
+--
+-- `step{ on = "YYYY-MM-DD", by = n }`: a level, 0 before the day and n from it on;
+-- `step{ on =, times = ratio }`: a factor, 1 before and the ratio from it on.
+-- @tab p the step:
+-- @string p.on the day it happens, `"YYYY-MM-DD"`
+-- @int[opt] p.by the count added from that day, or
+-- @tparam[opt] string|number p.times the ratio from that day (one of the two)
+-- @treturn Gen a level (`by`) or a factor (`times`)
+-- @raise `imbill.series.step: by: give by (a count) or times (a ratio)`, `on: ...`
 function M.step(p)
   local FN = "imbill.series.step"
   check.fields(FN, p, { on = true, by = true, times = true })
@@ -171,10 +238,19 @@ function M.step(p)
   return gen("factor", function(c) return c.day >= on and t or PPM end, "step x" .. tostring(p.times) .. " on " .. p.on)
 end
 
---- ramp{ from = date, to = date, start = "1", finish = "2" }: a factor moving
+--- A factor moving in a straight line between two days.
+--
+-- `ramp{ from = date, to = date, start = "1", finish = "2" }`: a factor moving
 -- in a straight line from start (on `from` and before) to finish (on `to` and
--- after); day d in between has start + round_half_up((finish - start) *
--- (d - from) / (to - from)) millionths.
+-- after); day d in between has
+-- `start + round_half_up((finish - start) * (d - from) / (to - from))` millionths.
+-- @tab p the ramp:
+-- @string p.from the day it starts, `"YYYY-MM-DD"`
+-- @string p.to the day it ends, after `from`
+-- @tparam[opt=1] string|number p.start the ratio up to `from`
+-- @tparam string|number p.finish the ratio from `to` on
+-- @treturn Gen a factor
+-- @raise `imbill.series.ramp: to: must be after from`, a bad date or ratio
 function M.ramp(p)
   local FN = "imbill.series.ramp"
   check.fields(FN, p, { from = true, to = true, start = true, finish = true })
@@ -196,13 +272,27 @@ end
 -- Park-Miller "minimal standard" generator: x(n+1) = 48271 x(n) mod (2^31 - 1).
 -- The products stay below 2^47, exact on every runtime.
 local MODULUS = 2147483647
+--- Park-Miller "minimal standard" generator: `x(n+1) = 48271 x(n) mod (2^31 - 1)`,
+-- the draws of `noise`.
+-- @int x the state, 1 to 2^31 - 2
+-- @treturn int the next state
+-- @function lcg
 local function lcg(x) return (48271 * x) % MODULUS end
 M.lcg = lcg
 
---- noise{ seed =, amplitude = n }: a level, a whole number drawn uniformly from
--- -n..n each day (add it to a level); noise{ seed =, relative = "5%" }: a factor
+--- Seeded random noise: a level to add, or a factor.
+--
+-- `noise{ seed =, amplitude = n }`: a level, a whole number drawn uniformly from
+-- -n..n each day (add it to a level); `noise{ seed =, relative = "5%" }`: a factor
 -- drawn from 1 - r .. 1 + r in millionths.  The same seed gives the same draws:
 -- day t of the series uses the t-th draw after the seed.
+-- @tab p the noise:
+-- @int[opt=1] p.seed the seed
+-- @int[opt] p.amplitude the largest step either way, or
+-- @tparam[opt] string|number p.relative the largest ratio either way, below 100% (one of the two)
+-- @treturn Gen a level (`amplitude`, signed: add it to a level) or a factor (`relative`)
+-- @raise `imbill.series.noise: amplitude: give amplitude (a count) or relative (a ratio)`,
+-- `relative: must be below 100%`
 function M.noise(p)
   local FN = "imbill.series.noise"
   check.fields(FN, p, { seed = true, amplitude = true, relative = true })

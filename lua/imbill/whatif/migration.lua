@@ -2,6 +2,10 @@
 -- history.  Migration cannot be undone, and it is possible only once the MAU
 -- price book is in force: months before that are priced as what-ifs, marked,
 -- and never recommended as the month to migrate.
+--
+-- `imbill.migration` is `migration` below.
+-- @usage local s = imbill.series.read_csv("examples/data/usage_2022.csv")
+-- print(imbill.migration{ usage = s, from = "2021/pro", to = "2022/standard" }:verdict())
 local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
@@ -21,6 +25,7 @@ local function m_of(c) return money.from_cents(c) end
 local Migration = methods.class("migration", "a migration (imbill.migration)", "mig")
 M.Migration = Migration
 
+--- The warning every migration carries: moving to the MAU plan cannot be undone.
 M.IRREVERSIBLE = "Migration to the MAU plan cannot be undone: once an app moves to the MAU-based"
   .. " price book it can never return to the DAU-based plan."
 
@@ -30,14 +35,32 @@ local function without(list, x)
   return out
 end
 
---- imbill.migration{ usage =, from = "2021/pro", to = "2022/standard" (default: the
--- cheapest edition of the MAU book that serves every month it is in force),
--- from_month =, months = | to_month =, needs = {...}, mau_per_dau = ratio }
+--- The DAU plan against the MAU plan over a usage history, month by month, with a verdict.
+--
+-- `imbill.migration{ usage =, from = "2021/pro", to = "2022/standard" (default: the`
+-- `cheapest edition of the MAU book that serves every month it is in force),`
+-- `from_month =, months = | to_month =, needs = {...}, mau_per_dau = ratio }`
+--
 -- Month by month: the DAU plan, the MAU plan, the saving (DAU - MAU), the
 -- cumulative saving of migrating in the first month of the horizon in which
 -- the MAU book is in force (`migrate_from`); the month from which migration
 -- pays off (the cumulative saving is positive from then to the end), the
 -- total saving, and the best month to migrate (never one before the book).
+-- @tab p the migration:
+-- @tparam Series|string|table p.usage a series with MAU (a `mau` column or a ratio), a file, or `{ csv = text }`
+-- @string[opt="2021/pro"] p.from the DAU-billed edition, `"book/edition"`
+-- @string[opt] p.to the MAU-billed edition (default: as above)
+-- @string[opt] p.from_month the first month, `"YYYY-MM"`
+-- @string[opt] p.to_month the last month, or
+-- @int[opt] p.months the number of months
+-- @tparam[opt] {string,...} p.needs features the app needs
+-- @tparam[opt] string|number p.mau_per_dau MAU as this ratio of the peak DAU, for a usage without MAU
+-- @func[opt] p.progress called as `progress(done, total)` after each month
+-- @tab[opt] p.csv the CSV reader's options when `usage` is a file
+-- @treturn Migration the migration
+-- @raise an error naming the field that is wrong: `imbill.migration: usage: the MAU plan bills`
+-- `monthly active users: the history needs a mau column ...`, `from: is not a DAU-billed edition`,
+-- `to: no edition of price book 2022 can serve every month`
 function M.migration(p)
   local FN = "imbill.migration"
   check.fields(FN, p, { usage = true, from = true, to = true, from_month = true, to_month = true, months = true,
@@ -162,6 +185,22 @@ function M.migration(p)
   return mig
 end
 
+--- A migration, made by `migration`.  Its fields: `from`, `to` (the two
+-- editions), `rows` (one per month: `{ month =, peak_dau =, mau =, dau_plan =,`
+-- `mau_plan =, saving =, cumulative =, cheaper = "dau" | "mau" | "equal",`
+-- `what_if =, dau_reasons =, mau_reasons = }`), `dau_total`, `mau_total`,
+-- `difference` (the saving from `migrate_from` on), `horizon_difference`,
+-- `migrate_from`, `months_migrated`, `pays_off_from`, `best_month`,
+-- `best_saving`, `what_if` (the MAU book is in force in no month of the
+-- horizon), `irreversible = true`, `warning`, `assumptions`, `notes`.
+--
+-- `tostring(mig)` is `mig:table()`.  The methods check their receiver.
+-- @type Migration
+
+--- The verdict in sentences: what migrating saves or costs, from when it
+-- pays off, the best month to migrate, and the warning that it cannot be
+-- undone.
+-- @treturn string the sentences, one a line
 function Migration:verdict()
   local lines = {}
   local first = self.rows[1].month
@@ -213,6 +252,9 @@ function Migration:verdict()
   return table.concat(lines, "\n")
 end
 
+--- An aligned table, one line per month (`*` marks a what-if price), then
+-- the totals and the verdict.
+-- @treturn string the table and the verdict
 function Migration:table()
   local rows = {}
   for _, r in ipairs(self.rows) do
@@ -231,6 +273,10 @@ function Migration:table()
 end
 Migration.__tostring = Migration.table
 
+--- Plain data for JSON: amounts as exact decimal strings.
+-- @treturn table `{ kind = "migration", currency =, from =, to =, rows =, dau_total =, mau_total =,`
+-- `difference =, horizon_difference =, migrate_from =, months_migrated =, what_if =, pays_off_from =,`
+-- `best_month =, best_saving =, irreversible = true, warning =, assumptions =, notes = }`
 function Migration:data()
   local rows = result.array()
   for j, r in ipairs(self.rows) do
@@ -248,6 +294,9 @@ function Migration:data()
            notes = result.strings(self.notes) }
 end
 
+--- RFC 4180 CSV, one record per month:
+-- `month,peak_dau,mau,dau_plan,mau_plan,saving,cumulative,cheaper`.
+-- @treturn string the CSV text, with its header
 function Migration:csv()
   local rows = {}
   for i, r in ipairs(self.rows) do

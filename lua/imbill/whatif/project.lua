@@ -7,6 +7,11 @@
 -- edition cannot serve a month (its cell is marked and carries the reasons)
 -- when a quota, a feature or a free edition's cap says so, or when its price
 -- book is not yet in force that month: such a price is a what-if.
+--
+-- `imbill.project` is `run` below.
+-- @usage local s = imbill.series.read_csv("examples/data/usage_2021.csv")
+-- local p = imbill.project{ usage = s, from = "2021-01", months = 12, books = { "2021" } }
+-- print(p:table())
 local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
@@ -28,10 +33,38 @@ local function m_of(c) return money.from_cents(c) end
 -- Kept for callers of the module before the split (report/chart.lua asks it
 -- for break-even tables): the usage reader lives in imbill.whatif.input, the
 -- path in imbill.whatif.path, migration and curves in their own files.
+
+--- A series from a series, a CSV path, or CSV text (`{ csv = text }`):
+-- how every what-if function reads its `usage` (imbill.whatif.input).
+-- @string FN the function an error names
+-- @tparam Series|string|table u a series, a usage history file's path, or `{ csv = text }`
+-- @tab[opt] opts the CSV reader's options (`imbill.whatif.series.read_csv`)
+-- @treturn Series the series
+-- @raise `FN: usage: ...`, or the CSV reader's errors
+-- @function usage_of
+-- @local
 M.usage_of = input.usage_of
+--- The cheapest sequence of editions within one price book
+-- (imbill.whatif.path): the path `run` puts in `projection.path`.
+-- @tab q the priced months and candidates `run` builds
+-- @treturn table `{ book =, total =, changes =, steps = {...}, note = }`
+-- @function cheapest_path
+-- @local
 M.cheapest_path = path.cheapest
+--- The same as `imbill.migration` (kept for callers of this module).
+-- @tab p as `imbill.whatif.migration.migration` takes it
+-- @treturn Migration the migration
+-- @raise as `imbill.migration` does
 function M.migration(p) return require("imbill.whatif.migration").migration(p) end
+--- The same as `imbill.breakeven_table` (kept for callers of this module).
+-- @tab p as `imbill.whatif.curve.breakeven_table` takes it
+-- @treturn BreakevenTable the table
+-- @raise as `imbill.breakeven_table` does
 function M.breakeven_table(p) return require("imbill.whatif.curve").breakeven_table(p) end
+--- The same as `imbill.cost_curve` (kept for callers of this module).
+-- @tab p as `imbill.whatif.curve.cost_curve` takes it
+-- @treturn CostCurve the curve
+-- @raise as `imbill.cost_curve` does
 function M.cost_curve(p) return require("imbill.whatif.curve").cost_curve(p) end
 
 local Projection = methods.class("projection", "a projection (imbill.project)", "p")
@@ -41,14 +74,38 @@ local RUN_FIELDS = { usage = true, from = true, to = true, months = true, books 
                      current = true, activated = true, needs = true, accounts = true, av_groups = true,
                      members_per_group = true, progress = true, csv = true, mau_per_dau = true }
 
---- imbill.project{ usage = series | "history.csv", from = "YYYY-MM", to = | months =,
---   books = { "2021", ... } (default: the built-ins), editions = { "2021/pro", ... },
---   current = "2021/pro" (the edition in force before the horizon; default: a
---   new app, on no paid edition yet), activated = "YYYY-MM-DD" (the first paid
---   activation, default the 1st of the first month for a new app), needs =
---   { features }, accounts =, av_groups =, members_per_group = (quota needs),
---   mau_per_dau = ratio (MAU = ratio x peak DAU, for a usage without MAU),
---   progress = function(done, total) }
+--- A usage series priced month by month on every edition, with the best edition and the cheapest legal path.
+--
+-- `imbill.project{ usage = series | "history.csv", from = "YYYY-MM", to = | months =,`
+-- `books = { "2021", ... } (default: the built-ins), editions = { "2021/pro", ... },`
+-- `current = "2021/pro" (the edition in force before the horizon; default: a`
+-- `new app, on no paid edition yet), activated = "YYYY-MM-DD" (the first paid`
+-- `activation, default the 1st of the first month for a new app), needs =`
+-- `{ features }, accounts =, av_groups =, members_per_group = (quota needs),`
+-- `mau_per_dau = ratio (MAU = ratio x peak DAU, for a usage without MAU),`
+-- `progress = function(done, total) }`
+--
+-- Every month is priced on every candidate edition, holding it all month
+-- (and, in the activation month, with the activation); `rows` hold each
+-- edition over the whole horizon, `best` each month's cheapest edition
+-- alone, and `path` the cheapest legal sequence of editions.
+-- @tab p the projection:
+-- @tparam Series|string|table p.usage a series, a usage history file, or `{ csv = text }`
+-- @string[opt] p.from the first month, `"YYYY-MM"` (default: the series' first)
+-- @string[opt] p.to the last month, or
+-- @int[opt] p.months the number of months
+-- @tparam[opt] {string,...} p.books price books to consider (default: the built-ins)
+-- @tparam[opt] {string,...} p.editions `"book/edition"` names to keep
+-- @string[opt] p.current the edition in force before the horizon, `"book/edition"`
+-- @string[opt] p.activated the first paid activation, `"YYYY-MM-DD"`, within the horizon
+-- @tparam[opt] {string,...} p.needs features the app needs
+-- @int[opt] p.accounts quota needs: `accounts`, `av_groups`, `members_per_group`
+-- @tparam[opt] string|number p.mau_per_dau MAU as this ratio of the peak DAU
+-- @func[opt] p.progress called as `progress(done, total)` after each month
+-- @tab[opt] p.csv the CSV reader's options when `usage` is a file
+-- @treturn Projection the projection
+-- @raise an error naming the field that is wrong: `imbill.project: editions: no edition of`
+-- `the chosen books matches`, `activated: is not within the horizon`, `current: ...`
 function M.run(p)
   local FN = "imbill.project"
   check.fields(FN, p, RUN_FIELDS)
@@ -209,12 +266,29 @@ function M.run(p)
   return proj
 end
 
+--- A projection, made by `run`.  Its fields: `months` (`"YYYY-MM"`),
+-- `rows` (one per edition: `{ name =, book =, edition =, total =, eligible =,`
+-- `legal =, free =, note =, months = { cell, ... } }`, a cell `{ month =,`
+-- `total =, invoice =, eligible =, reasons =, note =, notes = }`), `best`
+-- (each month's cheapest edition, `{ month =, name =, total = }`), `path`
+-- (the cheapest legal path, or nil: `{ book =, total =, changes =, steps = }`)
+-- and `paths` (one per book), `usage` (each month's summary), `books`,
+-- `current`, `activated`, `assumptions` and `notes`.
+--
+-- `tostring(p)` is `p:table()`.  The methods check their receiver
+-- (`p.table()` raises `projection:table: self: expected a projection ...`).
+-- @type Projection
+
+--- The row of one edition.
+-- @string name its `"book/edition"` name
+-- @treturn ?table the row, nil when the projection has none of that name
 function Projection:row(name)
   for _, r in ipairs(self.rows) do if r.name == name then return r end end
   return nil
 end
 
 --- The cheapest edition held over the whole horizon (eligible and legal).
+-- @treturn ?table its row, nil when no edition can serve every month
 function Projection:cheapest()
   local best
   for _, r in ipairs(self.rows) do
@@ -230,6 +304,8 @@ end
 
 --- An aligned text table: one line per month, one column per edition, then
 -- the best edition of the month and the cheapest path.
+-- @treturn string the table, with the totals, the cheapest single edition, the path,
+-- and the assumptions and notes
 function Projection:table()
   local header = { "month" }
   local right = { false }
@@ -285,6 +361,8 @@ local function path_data(pth)
 end
 
 --- Plain data for JSON: amounts as exact decimal strings.
+-- @treturn table `{ kind = "projection", currency =, months =, books =, current =, activated =,`
+-- `editions =, best =, usage =, path =, paths =, cheapest =, assumptions =, notes = }`
 function Projection:data()
   local d = { kind = "projection", currency = result.CURRENCY, months = result.strings(self.months),
               books = result.strings(self.books), current = self.current, activated = self.activated,
@@ -315,6 +393,7 @@ end
 
 --- CSV rows: month,edition,total,eligible,best,path,reasons (one line per
 -- month and edition).
+-- @treturn string the CSV text, with its header
 function Projection:csv()
   local rows = {}
   for j, month in ipairs(self.months) do

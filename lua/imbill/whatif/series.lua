@@ -4,7 +4,14 @@
 -- form imbill.invoice takes.
 --
 -- `imbill.series` is this module: it also carries the generators and the
--- ratio helpers, so scripts find every name in one place.
+-- ratio helpers, so scripts find every name in one place.  The generators
+-- (`constant`, `factor`, `linear`, `compound`, `weekly`, `step`, `ramp`,
+-- `noise`, `weekday`, `lcg`, `is_gen`, `as_gen`, `DOW`, `Gen`) are those of
+-- imbill.whatif.generators, under the same names.
+-- @usage local S = imbill.series
+-- local s = S.build{ from = "2021-01", months = 3, dau = S.compound{ start = 20000, rate = "5%" } }
+-- print(s)  --> imbill series generated: 2021-01-01 .. 2021-03-31 (90 days)
+-- @see imbill.whatif.generators
 local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
 local errors = require "imbill.internal.errors"
@@ -24,6 +31,50 @@ for _, k in ipairs { "constant", "factor", "linear", "compound", "weekly", "step
   M[k] = generators[k]
 end
 for _, k in ipairs { "idiv", "muldiv", "ppm", "rate", "toint" } do M[k] = int[k] end
+
+--- `floor(a / b)` for whole `a >= 0`, `b > 0`, both below 2^53, exact on
+-- every runtime.
+-- @int a the dividend
+-- @int b the divisor
+-- @treturn int the quotient
+-- @function idiv
+
+--- `round_half_up(a * b / d)` for whole `a, b >= 0` and `d > 0`: how a
+-- ratio in parts per million applies to a count (`muldiv(n, ppm, 10^6)`).
+-- @int a a count
+-- @int b a factor
+-- @int d the divisor
+-- @string[opt="value"] what the field an error names
+-- @treturn int the rounded result
+-- @raise `what: A x B is too large to compute exactly` when `a * b` would pass 2^53
+-- @usage S.muldiv(21000, 3100000, 1000000)  --> 65100
+-- @function muldiv
+
+--- A decimal ratio as parts per million: `"1.5"` is 1500000, `"5%"` 50000,
+-- `2` 2000000, `0.05` 50000.  It must be exact in millionths.
+-- @string fn the function an error names
+-- @string field the field an error names
+-- @tparam string|number v the ratio
+-- @bool[opt] signed whether a negative ratio is allowed
+-- @treturn int the ratio in parts per million
+-- @raise `fn: field: expected a ratio such as "1.5", "5%" or 0.05`, `has more than 6 decimals;`
+-- `pass it as a string`, `must not be negative`, `is too large`
+-- @function ppm
+
+--- The growth rate of `p`, in parts per million: `p.rate` (a decimal or a
+-- percentage, `"5%"`), `p.rate_bp` (whole basis points) or `p.rate_ppm`;
+-- exactly one of them, above -100% and at most 10000%.
+-- @string FN the function an error names
+-- @tab p the parameters holding the rate
+-- @treturn int the rate in parts per million
+-- @raise `FN: rate: give exactly one of rate, rate_bp, rate_ppm`, and the bounds
+-- @function rate
+
+--- `v` as an integer on Lua 5.4 (unchanged elsewhere, a float with an integral
+-- value on LuaJIT).
+-- @number v a whole number
+-- @treturn int the same number
+-- @function toint
 local is_gen, as_gen = generators.is_gen, generators.as_gen
 
 -- Series -------------------------------------------------------------------
@@ -31,13 +82,21 @@ local is_gen, as_gen = generators.is_gen, generators.as_gen
 local Series = methods.class("series", "a series (imbill.series.build, read_csv, ...)", "s")
 M.Series = Series
 
+--- Whether `x` is a series made by this module.
+-- @param x any value
+-- @treturn boolean `true` for a series
 function M.is_series(x) return methods.is(Series, x) end
 
+--- The columns a usage history may have, in the order `series:csv` writes them.
 M.COLUMNS = { "date", "dau", "groups", "mau", "accounts", "av_rooms", "members", "features" }
 local COUNT_COLUMNS = { "dau", "groups", "mau", "accounts", "av_rooms", "members" }
 
 --- history(s, column): a level read from an existing series (0 outside it), so
--- factors can be applied to real history: history(s, "dau") * ramp{...}.
+-- factors can be applied to real history: `history(s, "dau") * ramp{...}`.
+-- @tparam Series s the series
+-- @string[opt="dau"] column the column to read
+-- @treturn Gen a level generator
+-- @raise `imbill.series.history: series: expected a series`, `column: the series has no such column`
 function M.history(s, column)
   local FN = "imbill.series.history"
   if not M.is_series(s) then check.fail(FN, "series", "expected a series", s) end
@@ -57,9 +116,29 @@ local function day_arg(FN, field, v, first_of_month)
   return check.call(FN, dates.day, v, field)
 end
 
---- build{ from = "2021-01-01" | "2021-01", to = date | month, or days = n, or
--- months = n, dau = gen|n, groups = gen|n, mau = gen|n, mau_ratio = ratio,
--- accounts =, av_rooms =, members = (gen|n), features = { ... } }
+--- A series of generated days.
+--
+-- `build{ from = "2021-01-01" | "2021-01", to = date | month, or days = n, or`
+-- `months = n, dau = gen|n, groups = gen|n, mau = gen|n, mau_ratio = ratio,`
+-- `accounts =, av_rooms =, members = (gen|n), features = { ... } }`
+--
+-- A series of generated days: each column is a level generator (or a whole
+-- number, a constant) evaluated for each day; a value below 0 is 0.
+-- @tab p the series:
+-- @string p.from the first day, `"YYYY-MM-DD"`, or a month's 1st, `"YYYY-MM"`
+-- @string[opt] p.to the last day, or a month's last day; or
+-- @int[opt] p.days the number of days; or
+-- @int[opt] p.months the number of months (exactly one of `to`, `days`, `months`)
+-- @tparam Gen|int p.dau the DAU
+-- @tparam[opt=0] Gen|int p.groups the existing groups
+-- @tparam[opt] Gen|int p.mau the month-to-date MAU, or
+-- @tparam[opt] string|number p.mau_ratio MAU as this ratio of the month's peak DAU
+-- @tparam[opt] Gen|int p.accounts quota columns: `accounts`, `av_rooms`, `members`
+-- @tparam[opt] {string,...} p.features features needed every day
+-- @string[opt="generated"] p.name how the series calls itself
+-- @treturn Series the series
+-- @raise `imbill.series.build: to: give exactly one of to, days, months`, `dau: is required`,
+-- `dau: is a factor; multiply it with a level`, `dau: grows beyond 2^53 on ...`, more than 100 years
 function M.build(p)
   local FN = "imbill.series.build"
   check.fields(FN, p, { from = true, to = true, days = true, months = true, dau = true, groups = true, mau = true,
@@ -117,6 +196,13 @@ function M.build(p)
   return s
 end
 
+--- The set of a list of feature names, each checked.
+-- @string FN the function an error names
+-- @string field the field an error names
+-- @tparam {string,...} list feature names
+-- @treturn table the set, `{ [feature] = true }`
+-- @raise `FN: field[i]: unknown feature (known: ...)`
+-- @local
 function M.feature_set(FN, field, list)
   check.table(FN, field, list)
   local known = {}
@@ -131,8 +217,21 @@ function M.feature_set(FN, field, list)
   return set
 end
 
---- from_table{ from = date, dau = { ... }, groups = { ... }, mau = { ... } }:
--- a series from plain arrays, one value per day.
+--- A series from plain arrays.
+--
+-- from_table{ from = date, dau = { ... }, groups = { ... }, mau = { ... } }:
+-- a series from plain arrays, one value per day.  The arrays are read raw.
+-- @tab p the series:
+-- @string p.from the first day, `"YYYY-MM-DD"` (or `"YYYY-MM"`: its 1st)
+-- @tparam {int,...} p.dau one DAU value per day (at least one)
+-- @tparam[opt] {int,...} p.groups as many values (default: 0 each day)
+-- @tparam[opt] {int,...} p.mau month-to-date MAU, as many values
+-- @tparam[opt] {int,...} p.accounts quota columns: `accounts`, `av_rooms`, `members`
+-- @tparam[opt] string|number p.mau_ratio MAU as this ratio of the month's peak DAU
+-- @string[opt="table"] p.name how the series calls itself
+-- @treturn Series the series
+-- @raise `imbill.series.from_table: dau: needs at least one day`, `groups: has 3 values where dau has 4`,
+-- `dau[2]: ...` for a value that is not a whole number >= 0
 function M.from_table(p)
   local FN = "imbill.series.from_table"
   check.fields(FN, p, { from = true, dau = true, groups = true, mau = true, accounts = true, av_rooms = true,
@@ -159,14 +258,40 @@ function M.from_table(p)
   return s
 end
 
+--- A usage series, made by `build`, `from_table`, `read_csv` or `parse_csv`:
+-- one value per calendar day (billing days) of each column.  Its fields:
+-- `first` (the first day's number), `n` (days), `name`, the columns `dau`,
+-- `groups` and, when given, `mau`, `accounts`, `av_rooms`, `members`,
+-- `features` (arrays, one value per day), and `mau_ratio` (parts per million).
+-- A series is not changed by its methods: `times`, `slice` and
+-- `with_mau_ratio` return new ones.
+--
+-- `tostring(s)` is `imbill series NAME: FROM .. TO (N days)`.  The methods
+-- check their receiver (`s.months()` raises `series:months: self: expected a series ...`).
+-- @type Series
+
+--- The first day, `"YYYY-MM-DD"`.
+-- @treturn string the date
 function Series:from() return dates.format(self.first) end
+--- The last day, `"YYYY-MM-DD"`.
+-- @treturn string the date
 function Series:to() return dates.format(self.first + self.n - 1) end
+--- The last day's number (days since 1970-01-01).
+-- @treturn int the day number
 function Series:last_day() return self.first + self.n - 1 end
+--- Whether the series knows each month's MAU (a `mau` column or a ratio).
+-- @treturn boolean `true` when it does
 function Series:has_mau() return self.mau ~= nil or self.mau_ratio ~= nil end
 
---- A copy that takes each month's MAU as round_half_up(ratio x peak DAU): the
+--- A copy that takes each month's MAU as `round_half_up(ratio x peak DAU)`: the
 -- assumption a caller states for a history without MAU.  A series with a
--- mau column keeps it: stating a ratio as well is an error, not a choice.
+-- `mau` column keeps it: stating a ratio as well is an error, not a choice.
+-- @tparam string|number ratio MAU as this ratio of the peak DAU (`"3.1"`)
+-- @string[opt] fn the function an error names, for a caller that passes the ratio on
+-- (default `"series:with_mau_ratio"`)
+-- @string[opt] field the field an error names (default `"ratio"`)
+-- @treturn Series the copy
+-- @raise `fn: field: the usage has MAU already (a mau column)`, or a ratio that is not one
 function Series:with_mau_ratio(ratio, fn, field)
   fn, field = fn or "series:with_mau_ratio", field or "ratio"
   if self.mau then check.fail(fn, field, "the usage has MAU already (a mau column)", ratio) end
@@ -178,6 +303,8 @@ end
 
 --- How a month's MAU is known: "column", "ratio" (an assumption: the
 -- ratio in parts per million is the second result) or nil (unknown).
+-- @treturn ?string `"column"`, `"ratio"` or nil
+-- @treturn[opt] int the ratio in parts per million, after `"ratio"`
 function Series:mau_source()
   if self.mau then return "column" end
   if self.mau_ratio then return "ratio", self.mau_ratio end
@@ -185,6 +312,10 @@ function Series:mau_source()
 end
 
 --- The value of a column on a date ("YYYY-MM-DD"); nil outside the series.
+-- @tparam string|int date `"YYYY-MM-DD"`, or a day number
+-- @string[opt="dau"] column the column
+-- @treturn ?int the value, nil outside the series or for a column it does not have
+-- @raise `series:at: date: ...` for a malformed date
 function Series:at(date, column)
   local d = type(date) == "number" and date or dates.day(date, "date")
   local col = self[column or "dau"]
@@ -192,6 +323,7 @@ function Series:at(date, column)
 end
 
 --- Month numbers the series touches, first to last.
+-- @treturn {int,...} month numbers, `year * 12 + month - 1`
 function Series:month_numbers()
   local out = {}
   for m = dates.month_of(self.first), dates.month_of(self:last_day()) do out[#out + 1] = m end
@@ -199,6 +331,7 @@ function Series:month_numbers()
 end
 
 --- "YYYY-MM" strings of the months the series touches.
+-- @treturn {string,...} the months, first to last
 function Series:months()
   local out = {}
   for i, m in ipairs(self:month_numbers()) do out[i] = dates.format_month(m) end
@@ -214,12 +347,17 @@ local function peak(col, a, b)
   return best, at
 end
 
---- The month's summary: { month =, days = days covered, complete = bool,
--- covers = { from =, to = } (the days the series has), peak_dau =,
--- peak_dau_day =, groups_peak =, groups_peak_day =, mau = (nil when the
--- series has no MAU), accounts =, av_rooms =, members =, needs = {...} }.
--- MAU is the largest value of the mau column in the month (a month-to-date
--- count ends on the month's MAU), or round_half_up(peak DAU x mau_ratio).
+--- The summary of one month the series touches.
+--
+-- The month's summary: `{ month =, days = days covered, complete = bool,`
+-- `covers = { from =, to = } (the days the series has), peak_dau =,`
+-- `peak_dau_day =, groups_peak =, groups_peak_day =, mau = (nil when the`
+-- `series has no MAU), accounts =, av_rooms =, members =, needs = {...} }`.
+-- MAU is the largest value of the `mau` column in the month (a month-to-date
+-- count ends on the month's MAU), or `round_half_up(peak DAU x mau_ratio)`.
+-- @tparam string|int month `"YYYY-MM"`, or a month number
+-- @treturn table the summary (also `days_in_month`, and `first_index`, `last_index`: the month's days in the columns)
+-- @raise `series:month: month: is outside the series (FROM .. TO)`, or a malformed month
 function Series:month(month)
   local m = type(month) == "number" and month or check.call("series:month", dates.month, month, "month")
   local mfirst = dates.month_first(m)
@@ -256,17 +394,29 @@ function Series:month(month)
   return r
 end
 
+--- Every month's summary, first to last (`month` for each).
+-- @treturn {table,...} the summaries
 function Series:monthly()
   local out = {}
   for i, m in ipairs(self:month_numbers()) do out[i] = self:month(m) end
   return out
 end
 
---- A usage table imbill.invoice accepts for the month: the daily dau and
+--- The usage of one month, as `imbill.invoice` takes it.
+--
+-- A usage table imbill.invoice accepts for the month: the daily dau and
 -- groups arrays when the series covers the whole month (so the peak is taken
 -- over the days a paid edition is in force); for a month the series covers
 -- in part, the peaks of the days it has and `covers`, those days, so the
 -- invoice says it was billed as a month from part of one.  mau when known.
+-- @tparam string|int month `"YYYY-MM"`, or a month number
+-- @treturn table the usage: `{ month =, dau =, groups = }` or `{ month =, peak_dau =, groups_peak =, covers = }`,
+-- and `mau`
+-- @treturn table the month's summary (`month`)
+-- @raise `series:usage: month: ...` as `month` does
+-- @usage local u = s:usage("2021-03")
+-- u.book, u.edition = "2021", "pro"
+-- print(imbill.invoice(u).total)
 function Series:usage(month)
   local r = self:month(month)
   local u = { month = r.month }
@@ -285,7 +435,11 @@ function Series:usage(month)
   return u, r
 end
 
---- A new series with factors applied to columns: s:times{ dau = gen|ratio }.
+--- A new series with factors applied to columns: `s:times{ dau = gen|ratio }`.
+-- Each day's value becomes `round_half_up(value x factor)`.
+-- @tab p the factors by count column: a factor generator or a ratio (`"1.2"`, `"120%"`)
+-- @treturn Series the new series
+-- @raise `series:times: col: the series has no such count column`, `col: expected a factor ...`
 function Series:times(p)
   local FN = "series:times"
   check.table(FN, "factors", p)
@@ -310,6 +464,10 @@ function Series:times(p)
 end
 
 --- A new series restricted to [from, to] (dates or months).
+-- @string[opt] from the first day, `"YYYY-MM-DD"`, or a month (its 1st); default: the series' first
+-- @string[opt] to the last day, or a month (its last day); default: the series' last
+-- @treturn Series the slice
+-- @raise `series:slice: to: the slice is empty`, or a malformed date
 function Series:slice(from, to)
   local FN = "series:slice"
   local a = from and day_arg(FN, "from", from, true) or self.first
@@ -332,6 +490,8 @@ function Series:__tostring()
 end
 
 --- The series as CSV text with the documented header.
+-- @treturn string `date,dau,groups[,mau,accounts,av_rooms,members,features]` and one line per day;
+-- `read_csv` reads it back
 function Series:csv()
   local cols = { "date", "dau", "groups" }
   for _, c in ipairs { "mau", "accounts", "av_rooms", "members", "features" } do
@@ -356,8 +516,16 @@ function Series:csv()
   return table.concat(out, "\n") .. "\n"
 end
 
--- Kept for the CSV reader below, whose messages quote a date's error text
--- without a file position.
+--- Reading usage history.
+-- @section reading
+
+--- An error's text without a `file.lua:123:` prefix.  Kept for the CSV
+-- reader below, whose messages quote a date's error text without a file
+-- position.
+-- @param e an error
+-- @treturn string its text
+-- @function clean
+-- @local
 local function clean(e)
   return (tostring(e):gsub("^[^:\n]-%.lua:%d+: ", ""))
 end
@@ -366,10 +534,34 @@ M.clean = clean
 -- CSV usage history -----------------------------------------------------------
 -- Read by imbill.whatif.history (loaded on first use: it builds on this file).
 
---- parse_csv(text, opts): a series from usage history text (imbill.whatif.history).
+--- A series from usage history text (CSV).
+--
+-- `parse_csv(text, opts)`: a series from usage history text (imbill.whatif.history).
+--
+-- The first line that is not blank or a comment (`#`) is the header; it
+-- names the columns in any order, each once: `date`, `dau` and `groups` are
+-- required; `mau`, `accounts`, `av_rooms`, `members` and `features` (names
+-- separated by `;`) are optional.  One row per day, in any order.
+-- @string text the CSV text
+-- @tab[opt] opts how to read it:
+-- @string[opt] opts.name how messages call the text (default `"input"`)
+-- @string[opt="error"] opts.missing missing days: `"error"`, `"zero"` or `"carry"` (the day before's values)
+-- @string[opt="error"] opts.duplicates a day given twice: `"error"`, `"max"` or `"last"`
+-- @tparam[opt] string|number opts.mau_ratio MAU as this ratio of the peak DAU, for a history without `mau`
+-- @treturn Series the series
+-- @raise `imbill.series.parse_csv: input:3: missing days 2021-03-02..2021-03-03 ...`: every error
+-- names the line, the column and the value
 function M.parse_csv(text, opts) return require("imbill.whatif.history").parse_csv(text, opts) end
 
---- read_csv(path, opts): a series from a usage history file, "-" for standard input.
+--- A series from a usage history file (CSV).
+--
+-- `read_csv(path, opts)`: a series from a usage history file, `"-"` for standard input.
+-- The same as `parse_csv`, from a file; messages call it by its path.
+-- @string path the file, or `"-"`
+-- @tab[opt] opts `{ name =, missing =, duplicates =, mau_ratio = }` as for `parse_csv`
+-- @treturn Series the series
+-- @raise an error of kind `"io"` when the file cannot be opened or read, and
+-- `parse_csv`'s errors naming `path:line`
 function M.read_csv(path, opts) return require("imbill.whatif.history").read_csv(path, opts) end
 
 methods.seal(Series)

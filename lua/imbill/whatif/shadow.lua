@@ -3,6 +3,11 @@
 -- us?"), with the differences line by line and month by month.  Both sides
 -- are real invoices from imbill.invoice, and their notes (a book not yet in
 -- force, a month the usage covers in part) are the shadow run's too.
+--
+-- `imbill.shadow` is `run` below.
+-- @usage local s = imbill.series.read_csv("examples/data/usage_2021.csv")
+-- print(imbill.shadow{ usage = s, base = "2020", editions = { "pro" }, from = "2021-01", months = 3,
+--                      shadow = { base = "2020", editions = { pro = { monthly_fee = "129.99" } } } })
 local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
@@ -32,10 +37,26 @@ local function add_notes(list, inv)
   end
 end
 
---- imbill.shadow{ usage = series | "history.csv", base = "2020", shadow = book | { base =
--- "2020", editions = { pro = { monthly_fee = "129.99" } } }, editions = { "pro" }
--- (default: the editions both books have), from =, to = | months =, activated = date,
--- mau_per_dau = ratio (MAU = ratio x peak DAU, for a usage without MAU) }
+--- The same usage priced under two price books, line by line and month by month.
+--
+-- `imbill.shadow{ usage = series | "history.csv", base = "2020", shadow = book | { base =`
+-- `"2020", editions = { pro = { monthly_fee = "129.99" } } }, editions = { "pro" }`
+-- `(default: the editions both books have), from =, to = | months =, activated = date,`
+-- `mau_per_dau = ratio (MAU = ratio x peak DAU, for a usage without MAU) }`
+-- @tab p the shadow run:
+-- @tparam Series|string|table p.usage a series, a usage history file, or `{ csv = text }`
+-- @tparam string|Book p.base the price book billed
+-- @tparam Book|table p.shadow the other book: a book, or a table deriving one (as `imbill.book` takes it)
+-- @tparam[opt] {string,...} p.editions edition ids both books have (default: every one they share)
+-- @string[opt] p.from the first month, `"YYYY-MM"`
+-- @string[opt] p.to the last month, or
+-- @int[opt] p.months the number of months
+-- @string[opt] p.activated the first paid activation, `"YYYY-MM-DD"`
+-- @tparam[opt] string|number p.mau_per_dau MAU as this ratio of the peak DAU
+-- @tab[opt] p.csv the CSV reader's options when `usage` is a file
+-- @treturn Shadow the differences
+-- @raise `imbill.shadow: base: is required ...`, `shadow: is required ...`, `editions[i]: not an`
+-- `edition of both books (...)`, `editions: the two books have no edition in common`, the invoices' errors
 function M.run(p)
   check.fields(FN, p, { usage = true, base = true, shadow = true, editions = true, from = true, to = true,
                         months = true, activated = true, csv = true, mau_per_dau = true })
@@ -127,6 +148,19 @@ local function signed(m)
   return money.pretty(m)
 end
 
+--- A shadow run, made by `run`.  Its fields: `base`, `shadow` (the two books'
+-- names), `months`, `editions` (one per edition: `{ edition =, base_total =,`
+-- `shadow_total =, difference =, months = { { month =, base =, shadow =,`
+-- `difference =, lines =, notes =, base_invoice =, shadow_invoice = }, ... } }`,
+-- each line `{ code =, base =, shadow =, difference = }`), `assumptions`, `notes`.
+-- A difference is shadow minus base.
+--
+-- `tostring(sh)` is `sh:table()`.  The methods check their receiver.
+-- @type Shadow
+
+--- An aligned table: each month's lines on both books and their difference,
+-- the month's total, and each edition's total.
+-- @treturn string the table, then the assumptions and notes
 function Shadow:table()
   local rows = {}
   for _, e in ipairs(self.editions) do
@@ -148,6 +182,8 @@ function Shadow:table()
 end
 Shadow.__tostring = Shadow.table
 
+--- Plain data for JSON: amounts as exact decimal strings.
+-- @treturn table `{ kind = "shadow", currency =, base =, shadow =, months =, editions =, assumptions =, notes = }`
 function Shadow:data()
   local d = { kind = "shadow", currency = result.CURRENCY, base = self.base, shadow = self.shadow,
               months = result.strings(self.months), editions = result.array(),
@@ -169,6 +205,9 @@ function Shadow:data()
   return d
 end
 
+--- RFC 4180 CSV, one record per line and one per month's total:
+-- `month,edition,line,base,shadow,difference`.
+-- @treturn string the CSV text, with its header
 function Shadow:csv()
   local rows = {}
   for _, e in ipairs(self.editions) do
