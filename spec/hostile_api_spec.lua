@@ -374,6 +374,10 @@ describe("hostile API input", function()
       shadow = { imbill.shadow { usage = s, base = "2020", editions = { "pro" },
                                  shadow = { base = "2020", editions = { pro = { monthly_fee = "129.99" } } } },
                  "a shadow run (imbill.shadow)", "sh", { "table", "data", "csv" } },
+      grid = { imbill.grid { editions = { "2021/pro", "2022/standard" }, growth = { "0%", "5%" },
+                             start_dau = { 1000, 5000 }, months = 2, mau_per_dau = 3 }, "a grid (imbill.grid)", "g",
+               { "size", "get", "cents", "scenario", "index", "range", "min", "max", "mean", "percentile", "wins",
+                 "summary", "by_edition", "totals", "column", "data", "csv" } },
       series = { s, "a series (imbill.series.build, read_csv, ...)", "s",
                  { "from", "to", "months", "month", "usage", "at", "slice", "csv" } },
     }
@@ -398,6 +402,22 @@ describe("hostile API input", function()
       -- a method that passes its caller's name down keeps it
       assert.matches("^imbill.project: mau_per_dau: ", err(imbill.project, { usage = smau, books = { "2022" },
                                                                              mau_per_dau = 3 }))
+    end)
+
+    it("grids name the method, the field and the value, with counts past 2^31 as they are", function()
+      local g = made.grid[1]
+      assert.equals("grid:get: index: not a computed scenario (1 .. 8), got 0", (err(g.get, g, 0)))
+      assert.equals("grid:scenario: index: not a scenario (1 .. 8), got 4294967296",
+        (err(g.scenario, g, 4294967296)))
+      assert.equals("grid:index: edition: expected a position 1 .. 2, got 9", (err(g.index, g, 9, 1, 1)))
+      assert.equals('grid:index: growth: expected a whole number >= 0, got "x"', (err(g.index, g, 1, "x", 1)))
+      assert.equals("grid:totals: to: 3 .. 4294967296 is not within 1 .. 8", (err(g.totals, g, 3, 4294967296)))
+      assert.equals('grid:min: edition: not in this grid, got "x"', (err(g.min, g, "x")))
+      -- the caller's percentile list is read raw: an __index answering every index is not read
+      local endless = setmetatable({}, { __index = function() return 5 end })
+      assert.equals(2, #g:by_edition(endless))
+      assert.equals("imbill.grid: months: expected 1 .. 1200, got 0", (err(imbill.grid, { editions = { "2021/pro" },
+        growth = { "0%" }, start_dau = { 1 }, months = 0 })))
     end)
 
     it("refuse a horizon or a series past year 9999 before formatting it", function()
@@ -490,7 +510,8 @@ describe("hostile API input", function()
       assert.matches("^column:grow: self: ", err(c.grow, nil, "5%"))
       assert.matches("^column:get: self: ", err(c.get, {}, 1))
       local g = imbill.grid { editions = { "2020/pro" }, start_dau = { 1 } }
-      assert.equals("grid:column: self: expected a grid (call it as g:column()), got nil", (err(g.column)))
+      assert.equals("grid:column: self: expected a grid (imbill.grid): call it as g:column(...), got nil",
+        (err(g.column)))
     end)
 
     it("name the function when memory or a ratio is too large, on every runtime", function()

@@ -18,6 +18,9 @@ typedef struct grid_ud {
   size_t n, done;
 } grid_ud;
 
+/* A count as text for a message (the %d of lua_pushfstring is an int). */
+#define I64(v) imbL_i64str(L, (int64_t)(v))
+
 static grid_ud *checkgrid(lua_State *L) { return (grid_ud *)luaL_checkudata(L, 1, GRID_MT); }
 
 static void grid_free(grid_ud *u) {
@@ -38,7 +41,7 @@ static int grid_gc(lua_State *L) {
 static size_t array_len(lua_State *L, int idx, const char *field) {
   luaL_checktype(L, idx, LUA_TTABLE);
   size_t n = (size_t)imbL_rawlen(L, idx);
-  if (n == 0) luaL_error(L, "%s: needs at least one value", field);
+  if (n == 0) imbL_raise(L, NULL, field, 0, "needs at least one value");
   return n;
 }
 
@@ -46,15 +49,14 @@ static void read_ints(lua_State *L, int idx, int64_t *dst, size_t n, const char 
   for (size_t i = 0; i < n; i++) {
     lua_rawgeti(L, idx, (int)(i + 1));
     if (!imbL_toint64(L, -1, &dst[i]))
-      luaL_error(L, "%s[%d]: expected a whole number, got %s", field, (int)(i + 1),
-                 lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+      imbL_raise(L, NULL, lua_pushfstring(L, "%s[%s]", field, I64(i + 1)), -3, "expected a whole number");
     lua_pop(L, 1);
   }
 }
 
 static int64_t check_nonneg(lua_State *L, int idx, const char *field) {
   int64_t v = imbL_checkint64(L, idx, field);
-  if (v < 0) luaL_error(L, "%s: must not be negative, got %s", field, lua_tostring(L, idx));
+  if (v < 0) imbL_raise(L, NULL, field, idx, "must not be negative");
   return v;
 }
 
@@ -66,7 +68,7 @@ static int g_new(lua_State *L) {
   int64_t gppm = check_nonneg(L, 6, "groups_per_dau");
   int64_t mppm = check_nonneg(L, 7, "mau_per_dau");
   if (months < 1 || months > IMB_GRID_MAX_MONTHS)
-    return luaL_error(L, "months: expected 1 .. %d, got %d", IMB_GRID_MAX_MONTHS, (int)months);
+    return imbL_raise(L, NULL, "months", 4, "expected 1 .. %d", IMB_GRID_MAX_MONTHS);
   grid_ud *u = (grid_ud *)lua_newuserdata(L, sizeof *u);
   memset(u, 0, sizeof *u);
   luaL_getmetatable(L, GRID_MT);
@@ -74,11 +76,11 @@ static int g_new(lua_State *L) {
   u->rates = (imb_rate *)malloc(nr * sizeof *u->rates);
   u->growth = (int64_t *)malloc(ng * sizeof *u->growth);
   u->start = (int64_t *)malloc(ns * sizeof *u->start);
-  if (!u->rates || !u->growth || !u->start) return luaL_error(L, "grid: out of memory");
+  if (!u->rates || !u->growth || !u->start) return imbL_raise(L, NULL, NULL, 0, "out of memory");
   for (size_t i = 0; i < nr; i++) {
     lua_rawgeti(L, 1, (int)(i + 1));
     imb_rate *r = (imb_rate *)imbL_testudata(L, -1, RATE_MT);
-    if (!r) return luaL_error(L, "editions[%d]: expected an edition's rate, got %s", (int)(i + 1), luaL_typename(L, -1));
+    if (!r) return imbL_raise(L, NULL, lua_pushfstring(L, "editions[%s]", I64(i + 1)), -3, "expected an edition's rate");
     u->rates[i] = *r;
     lua_pop(L, 1);
   }
@@ -96,20 +98,20 @@ static int g_new(lua_State *L) {
   u->g.mau_per_dau_ppm = mppm;
   size_t n;
   imb_status s = imb_grid_check(&u->g, &n);
-  if (s == IMB_EOVERFLOW) return luaL_error(L, "grid: too many scenarios");
+  if (s == IMB_EOVERFLOW) return imbL_raise(L, NULL, NULL, 0, "too many scenarios");
   if (s) {
     for (size_t i = 0; i < ng; i++)
       if (u->growth[i] <= -1000000 || u->growth[i] > 100000000)
-        return luaL_error(L, "growth[%d]: must be above -100%% and at most 10000%%", (int)(i + 1));
+        return imbL_raise(L, NULL, lua_pushfstring(L, "growth[%s]", I64(i + 1)), 0, "must be above -100%% and at most 10000%%");
     for (size_t i = 0; i < ns; i++)
-      if (u->start[i] < 0) return luaL_error(L, "start_dau[%d]: must not be negative", (int)(i + 1));
+      if (u->start[i] < 0) return imbL_raise(L, NULL, lua_pushfstring(L, "start_dau[%s]", I64(i + 1)), 0, "must not be negative");
     return imbL_status_error(L, s, "grid", "the grid's parameters");
   }
-  if (n > ((size_t)1 << 40)) return luaL_error(L, "grid: too many scenarios");
+  if (n > ((size_t)1 << 40)) return imbL_raise(L, NULL, NULL, 0, "too many scenarios (%s; at most 2^40)", I64(n));
   u->n = n;
   /* aligned for huge pages: ten million results fault in 40 pages, not 20,000 */
   u->out = imb_col_alloc(n);
-  if (!u->out) return luaL_error(L, "grid: out of memory for %d scenarios", (int)n);
+  if (!u->out) return imbL_raise(L, NULL, NULL, 0, "out of memory for %s scenarios", I64(n));
   return 1;
 }
 
@@ -128,8 +130,8 @@ static int g_run(lua_State *L) {
   imb_status s = imb_grid_run_par(&u->g, u->done, u->done + count, u->out + u->done, &bad, threads);
   if (s) {
     size_t per = u->g.n_growth * u->g.n_start;
-    return luaL_error(L, "scenario %d (edition %d, growth %d, start %d): %s", (int)(bad + 1), (int)(bad / per + 1),
-                      (int)((bad % per) / u->g.n_start + 1), (int)(bad % u->g.n_start + 1), imb_strerror(s));
+    return imbL_raise(L, NULL, NULL, 0, "scenario %s (edition %s, growth %s, start %s): %s", I64(bad + 1), I64(bad / per + 1),
+                      I64((bad % per) / u->g.n_start + 1), I64(bad % u->g.n_start + 1), imb_strerror(s));
   }
   u->done += count;
   imbL_pushint64(L, (int64_t)u->done);
@@ -164,9 +166,9 @@ static void range(lua_State *L, grid_ud *u, int idx, size_t *start, size_t *coun
   int64_t lo = lua_isnoneornil(L, idx) ? 1 : imbL_checkint64(L, idx, "from");
   int64_t hi = lua_isnoneornil(L, idx + 1) ? (int64_t)u->n : imbL_checkint64(L, idx + 1, "to");
   if (lo < 1 || hi < lo || (uint64_t)hi > (uint64_t)u->n)
-    luaL_error(L, "range: %d .. %d is not within 1 .. %d", (int)lo, (int)hi, (int)u->n);
+    imbL_raise(L, NULL, lo < 1 ? "from" : "to", 0, "%s .. %s is not within 1 .. %s", I64(lo), I64(hi), I64(u->n));
   if ((uint64_t)hi > (uint64_t)u->done)
-    luaL_error(L, "grid: scenarios up to %d are not computed yet (done: %d); call run()", (int)hi, (int)u->done);
+    imbL_raise(L, NULL, "to", 0, "scenarios up to %s are not computed yet (done: %s); call run()", I64(hi), I64(u->done));
   *start = (size_t)(lo - 1);
   *count = (size_t)(hi - lo + 1);
 }
@@ -175,7 +177,7 @@ static int g_get(lua_State *L) {
   grid_ud *u = checkgrid(L);
   int64_t i = imbL_checkint64(L, 2, "index");
   if (i < 1 || (uint64_t)i > (uint64_t)u->done)
-    return luaL_error(L, "index: %d is not a computed scenario (1 .. %d)", (int)i, (int)u->done);
+    return imbL_raise(L, NULL, "index", 2, "not a computed scenario (1 .. %s)", I64(u->done));
   imbL_pushint64(L, u->out[i - 1]);
   return 1;
 }
@@ -184,7 +186,8 @@ static int g_get(lua_State *L) {
 static int g_coords(lua_State *L) {
   grid_ud *u = checkgrid(L);
   int64_t i = imbL_checkint64(L, 2, "index");
-  if (i < 1 || (uint64_t)i > (uint64_t)u->n) return luaL_error(L, "index: %d is not a scenario", (int)i);
+  if (i < 1 || (uint64_t)i > (uint64_t)u->n)
+    return imbL_raise(L, NULL, "index", 2, "not a scenario (1 .. %s)", I64(u->n));
   size_t per = u->g.n_growth * u->g.n_start, k = (size_t)(i - 1);
   imbL_pushint64(L, (int64_t)(k / per + 1));
   imbL_pushint64(L, (int64_t)((k % per) / u->g.n_start + 1));
@@ -210,7 +213,7 @@ static int g_sum(lua_State *L) {
   size_t start, count;
   int64_t sum;
   range(L, u, 2, &start, &count);
-  if (imb_stats_sum(u->out + start, count, &sum)) return luaL_error(L, "sum: overflows 64 bits");
+  if (imb_stats_sum(u->out + start, count, &sum)) return imbL_raise(L, NULL, NULL, 0, "the sum overflows 64 bits");
   imbL_pushint64(L, sum);
   imbL_pushint64(L, (int64_t)count);
   return 2;
@@ -222,11 +225,11 @@ static int g_percentile(lua_State *L) {
   int64_t p = imbL_checkint64(L, 2, "percentile");
   size_t start, count;
   int64_t v;
-  if (p < 0 || p > 1000000) return luaL_error(L, "percentile: expected 0 .. 100%%");
+  if (p < 0 || p > 1000000) return imbL_raise(L, NULL, "p", 0, "expected 0 .. 100%%");
   range(L, u, 3, &start, &count);
   if (!u->scratch) {
     u->scratch = imb_col_alloc(u->n);
-    if (!u->scratch) return luaL_error(L, "percentile: out of memory");
+    if (!u->scratch) return imbL_raise(L, NULL, NULL, 0, "out of memory");
   }
   imb_stats_percentile(u->out + start, count, p, u->scratch, &v);
   imbL_pushint64(L, v);
@@ -235,9 +238,9 @@ static int g_percentile(lua_State *L) {
 
 static int g_wins(lua_State *L) {
   grid_ud *u = checkgrid(L);
-  if (u->done < u->n) return luaL_error(L, "grid: not all scenarios are computed yet; call run()");
+  if (u->done < u->n) return imbL_raise(L, NULL, NULL, 0, "not all scenarios are computed yet; call run()");
   uint64_t *wins = (uint64_t *)malloc(u->g.n_rates * sizeof *wins);
-  if (!wins) return luaL_error(L, "wins: out of memory");
+  if (!wins) return imbL_raise(L, NULL, NULL, 0, "out of memory");
   imb_grid_wins(&u->g, u->out, wins);
   lua_createtable(L, (int)u->g.n_rates, 0);
   for (size_t r = 0; r < u->g.n_rates; r++) {
@@ -253,7 +256,8 @@ static int g_totals(lua_State *L) {
   grid_ud *u = checkgrid(L);
   size_t start, count;
   range(L, u, 2, &start, &count);
-  if (count > 50000000) return luaL_error(L, "totals: %d values are too many for a Lua array", (int)count);
+  if (count > 50000000)
+    return imbL_raise(L, NULL, NULL, 0, "%s values are too many for a Lua array (g:column() holds any number)", I64(count));
   lua_createtable(L, (int)count, 0);
   for (size_t i = 0; i < count; i++) {
     imbL_pushint64(L, u->out[start + i]);

@@ -10,6 +10,7 @@
 -- scenario against a plain-Lua reference (spec/support/grid_oracle.lua).
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local books = require "imbill.book"
 local int = require "imbill.internal.integer"
@@ -180,8 +181,7 @@ function M.can_price(s, p)
   end
 end
 
-local Grid = {}
-Grid.__index = Grid
+local Grid = methods.class("grid", "a grid (imbill.grid)", "g")
 M.Grid = Grid
 
 --- imbill.grid{ editions = { "2021/pro", ... } (default: every paid built-in
@@ -199,7 +199,7 @@ function M.run(p)
     done = check.call(FN, g.run, g, s.chunk, s.threads)
     if s.progress then s.progress(done, s.n) end
   end
-  return setmetatable({ core = g, spec = s, n = s.n, names = s.names }, Grid)
+  return methods.new(Grid, { core = g, spec = s, n = s.n, names = s.names })
 end
 
 function Grid:size() return self.n end
@@ -218,6 +218,12 @@ end
 --- 1-based index of (edition position, growth position, start position).
 function Grid:index(e, gi, si)
   local ng, ns = #self.spec.growth, #self.spec.start
+  local function pos(field, v, n)
+    local k = check.count("grid:index", field, v)
+    if k < 1 or k > n then check.fail("grid:index", field, "expected a position 1 .. " .. n, v) end
+    return k
+  end
+  e, gi, si = pos("edition", e, #self.names), pos("growth", gi, ng), pos("start", si, ns)
   return ((e - 1) * ng + (gi - 1)) * ns + si
 end
 
@@ -277,7 +283,8 @@ function Grid:summary(edition, percentiles)
   local mx, imax = self:max(edition)
   local r = { n = hi - lo + 1, min = mn, max = mx, mean = (self:mean(edition)),
               argmin = self:scenario(imin), argmax = self:scenario(imax), percentiles = {} }
-  for _, p in ipairs(percentiles or M.PERCENTILES) do
+  if percentiles ~= nil then check.table("grid:summary", "percentiles", percentiles) end
+  for _, p in check.items(percentiles or M.PERCENTILES) do
     local v = self:percentile(p, edition)
     r["p" .. tostring(p)] = v
     r.percentiles[#r.percentiles + 1] = { p = p, value = v }
@@ -302,9 +309,6 @@ function Grid:totals(from, to) return self.core:totals(from, to) end
 --- Totals in cents as a read-only column (imbill.column), without a copy: for
 -- summaries beyond the grid's own, or to price further from.
 function Grid:column()
-  if type(self) ~= "table" or not rawequal(getmetatable(self), Grid) then
-    check.fail("grid:column", "self", "expected a grid (call it as g:column())", self)
-  end
   require "imbill.whatif.column" -- the column methods written in Lua
   return self.core:column()
 end
@@ -361,5 +365,7 @@ function Grid:csv()
   for _, k in ipairs(STATS) do header[#header + 1] = k end
   return result.csv(header, rows)
 end
+
+methods.seal(Grid)
 
 return M
