@@ -461,6 +461,23 @@ describe("hostile API input", function()
         (err(s.times, s, { dau = {} })))
       local fake_pairs = setmetatable({}, { __pairs = function() error("a __pairs ran") end })
       assert.equals(s:at("2021-01-02"), s:times(fake_pairs):at("2021-01-02"))
+      assert.equals("imbill.series.from_table: dau: the series runs past 9999-12-31, got 3",
+        (err(S.from_table, { from = "9999-12-31", dau = { 1, 2, 3 } })))
+      assert.equals("imbill.series.build: months: the series runs past 9999-12-31, got 2",
+        (err(S.build, { from = "9999-12-01", months = 2, dau = 1 })))
+      local every = setmetatable({}, { __index = function() return 5 end })
+      assert.is_table(imbill.compare { month = "2022-11", peak_dau = 1, groups_peak = 1, needs = every })
+      assert.matches("^imbill.grid: growth: needs at least one rate", err(imbill.grid, { editions = { "2021/pro" },
+        growth = every, start_dau = { 1000 }, months = 2 }))
+      local bin = os.tmpname()
+      local f = assert(io.open(bin, "wb"))
+      f:write("imbmeter\1\2\0\255," .. string.rep("x", 300) .. "\n1,2\n")
+      f:close()
+      local msg = err(imbill.column.from_csv, bin, "groups")
+      os.remove(bin)
+      assert.matches('^imbill.column.from_csv: column: not in the header of [%w_.-]+ %(it has: "imbmeter', msg)
+      assert.is_nil(msg:find("[%z\1-\31\127]"), msg)
+      assert.is_true(#msg < 400, msg)
       -- 429,495 DAU steps on pro: more than a cost curve's 100,000 points, said before any pair is walked
       assert.equals("imbill.breakeven_table: to: the range has too many steps, got 4294967295",
         (err(imbill.breakeven_table, { to = 4294967295, usage = { groups_peak = 0 } })))

@@ -270,12 +270,12 @@ add { name = "imbill.series.ramp", area = "whatif", f = "S.ramp", args = { T { {
 add { name = "imbill.series.noise", area = "whatif", f = "S.noise", args = { T { { "seed", V("7", "1") },
   { "amplitude", O(V("5")) }, { "relative", O(V('"3%"'), 0.3) } } } }
 add { name = "imbill.series.history", area = "whatif", f = "S.history", args = { V("s"), V('"dau"', '"groups"') } }
--- money + generator is answered by money's metamethod (Lua asks the left operand first)
+-- money or a column + generator is answered by its own metamethod (Lua asks the left operand first)
 add { name = "series generator +", area = "whatif", f = "OP.add", args = { GEN, GEN },
-      prefix = { "imbill.series", "imbill.money" },
+      prefix = { "imbill.series", "imbill.money", "imbill.column" },
       needs = "gen" }
 add { name = "series generator *", area = "whatif", f = "OP.mul", args = { GEN, V("fac", "gen") },
-      prefix = { "imbill.series", "imbill.money" }, needs = "gen" }
+      prefix = { "imbill.series", "imbill.money", "imbill.column" }, needs = "gen" }
 local function smethod(name, ...)
   add { name = "series:" .. name, area = "whatif", f = "s." .. name, args = { V("s", "smau"), ... } }
 end

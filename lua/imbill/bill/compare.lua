@@ -80,7 +80,7 @@ function M.reasons(book, ed, month, profile, usage, opts)
         fmt.int(max))
     end
   end
-  for _, f in ipairs(profile.needs or {}) do
+  for _, f in check.items(profile.needs or {}) do
     if not ed:supports(f) then r[#r + 1] = "lacks " .. f end
   end
   for _, x in ipairs(caps.reasons(ed, usage)) do r[#r + 1] = x end
@@ -170,7 +170,7 @@ local function usage_of(FN, p, month)
   if r.needs then
     local set, list = {}, {}
     for _, src in ipairs { p.needs or {}, r.needs } do
-      for _, f in ipairs(src) do if not set[f] then set[f], list[#list + 1] = true, f end end
+      for _, f in check.items(src) do if not set[f] then set[f], list[#list + 1] = true, f end end
     end
     q.needs = list
   end

@@ -4,6 +4,7 @@
 -- skipped where a record starts); the first record is the header.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 local csv = require "imbill.internal.csv"
 local files = require "imbill.internal.files"
 local fmt = require "imbill.internal.fmt"
@@ -47,8 +48,12 @@ local function values_of(reader, label, want, name, counts)
         if names[i] == want and not col then col = i end
       end
       if not col then
-        check.fail(FN, "column", "not in the header of " .. label .. " (it has: " .. table.concat(names, ", ") .. ")",
-          name)
+        -- the header is the file's text: a name that is not a plain word is shown quoted, bounded and escaped
+        local shown = {}
+        for i = 1, math.min(#names, 12) do shown[i] = errors.field_name(names[i]) end
+        if #names > 12 then shown[#shown + 1] = "... (" .. #names .. " columns)" end
+        check.fail(FN, "column", "not in the header of " .. errors.field_name(label) .. " (it has: "
+          .. table.concat(shown, ", ") .. ")", name)
       end
       ncols = #fields
     else

@@ -45,7 +45,7 @@ local function counts(field, v, signed)
     for x = a, b, s do out[#out + 1] = x end
     return out
   end
-  for i, x in ipairs(v) do
+  for i, x in check.items(v) do
     if signed then
       if type(x) ~= "number" or x ~= math.floor(x) then check.fail(FN, field .. "[" .. i .. "]", "expected a whole number", x) end
       out[i] = toint(x)
@@ -70,7 +70,7 @@ local function growth_of(p)
   else
     local g = p.growth or { 0 }
     if type(g) ~= "table" then g = { g } end
-    for i, x in ipairs(g) do out[i] = int.ppm(FN, "growth[" .. i .. "]", x, true) end
+    for i, x in check.items(g) do out[i] = int.ppm(FN, "growth[" .. i .. "]", x, true) end
     if #out == 0 then check.fail(FN, "growth", "needs at least one rate", check.NOVALUE) end
   end
   for i, r in ipairs(out) do
@@ -110,8 +110,8 @@ function M.spec(p)
     end
   end
   check.table(FN, "editions", eds)
-  if #eds == 0 then check.fail(FN, "editions", "needs at least one edition", check.NOVALUE) end
-  for i, e in ipairs(eds) do local _
+  if check.len(eds) == 0 then check.fail(FN, "editions", "needs at least one edition", check.NOVALUE) end
+  for i, e in check.items(eds) do local _
     _, s.editions[i], s.names[i] = books.resolve(FN, "editions[" .. i .. "]", e) end
   s.growth = growth_of(p)
   if p.start_dau == nil then check.fail(FN, "start_dau", "is required (a list or { from =, to =, step = })", nil) end

@@ -14,6 +14,8 @@
 -- @see imbill.whatif.generators
 local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
+-- the last day the calendar has (9999-12-31)
+local DAY_MAX = require("imbill.core").DAY_MAX
 local errors = require "imbill.internal.errors"
 local dates = require "imbill.internal.dates"
 local books = require "imbill.book"
@@ -159,10 +161,12 @@ function M.build(p)
     if n < 1 then check.fail(FN, "months", "must be at least 1", p.months) end
     if n > 1200 then check.fail(FN, "months", "more than 100 years of days", p.months) end
     local m = dates.month_of(first) + n - 1
+    if m > 9999 * 12 + 11 then check.fail(FN, "months", "the series runs past 9999-12-31", p.months) end
     last = dates.month_first(m) + dates.month_length(m) - 1
   end
   if last < first then check.fail(FN, "to", "is before from", p.to) end
   if last - first + 1 > 366 * 100 then check.fail(FN, "to", "more than 100 years of days", p.to) end
+  if last > DAY_MAX then check.fail(FN, p.days and "days" or "months", "the series runs past 9999-12-31", p.days or p.months) end
   if p.dau == nil then check.fail(FN, "dau", "is required", nil) end
   local cols = { dau = as_gen(p.dau, FN, "dau"), groups = as_gen(p.groups or 0, FN, "groups") }
   for _, c in ipairs { "mau", "accounts", "av_rooms", "members" } do
@@ -241,6 +245,7 @@ function M.from_table(p)
   -- the caller's arrays are read raw: no __len or __index of theirs runs here
   local n = check.len(p.dau)
   if n == 0 then check.fail(FN, "dau", "needs at least one day", n) end
+  if first + n - 1 > DAY_MAX then check.fail(FN, "dau", "the series runs past 9999-12-31", n) end
   local s = methods.new(Series, { first = first, n = n, name = p.name or "table" })
   for _, c in ipairs(COUNT_COLUMNS) do
     local src = p[c]
