@@ -156,6 +156,12 @@ if jit then
   local ok, ffi_totals = pcall(require, "imbill.ffi.totals")
   if ok and ffi_totals then fast_totals, fast_many = ffi_totals.totals, ffi_totals.many end
 end
+--- Many scenarios priced at once in C: one integer of cents per scenario;
+-- `imbill.bill.totals.totals` has the fields.
+-- @tab p `book`, `edition` (or `editions`), `peak_dau`, `groups_peak`, `mau`, `threads`, `into`
+-- @return an array or a column of cents (a table of them with `editions`)
+-- @raise an error naming the field and the index of a value that cannot be priced
+-- @see imbill.bill.totals.totals
 function imbill.totals(p) return totals.totals(p, fast_totals, fast_many) end
 
 -- The meter (quota metering) and event-log replay are loaded on first use, so

@@ -86,16 +86,24 @@ local function many(p, u, wants_columns, threads, fast_many)
   return res
 end
 
---- imbill.totals{ book =, edition =, peak_dau =, groups_peak =, mau =,
--- threads =, into = }: the fast path.  Each usage field is an array, a column
--- (imbill.column) or a number for every scenario.  Arrays in give an array of
--- integer cents; any column in (or into =) gives a column of cents, priced on
--- `threads` threads (default: every core) and written into `into` when given.
--- With editions = { "2020/pro", ... } instead of book and edition, the same
--- scenarios are priced on each edition (the arrays read once) and the
--- results come back by position and by "book/edition" name.  The user
--- measure an edition is billed by (peak DAU for books 2020 and 2021, MAU for
--- book 2022) must be given; groups_peak not given is 0.
+--- The batch path: one integer of cents per scenario, each a full month.
+-- Each usage field is an array, a column (`imbill.column`) or a number for
+-- every scenario. Arrays in give an array of integer cents; any column in (or
+-- `into =`) gives a column of cents, priced on `threads` threads (default:
+-- every core) and written into `into` when given. With `editions = { ... }`
+-- instead of `book` and `edition`, the same scenarios are priced on each
+-- edition (the inputs read once) and the results come back by position and by
+-- `"book/edition"` name. The user measure an edition is billed by (peak DAU
+-- for books 2020 and 2021, MAU for book 2022) must be given; `groups_peak` not
+-- given is 0.
+-- @tab p `book`, `edition` (or `editions`), `peak_dau`, `groups_peak`, `mau`,
+-- `threads`, `into`
+-- @tparam[opt] function fast the LuaJIT FFI path for one edition (init.lua passes it)
+-- @tparam[opt] function fast_many the LuaJIT FFI path for several editions
+-- @return an array or a column of cents; with `editions`, a table of them
+-- @raise an error naming the field, the index and the value that cannot be priced
+-- @usage print(table.concat(imbill.totals{ book = "2020", edition = "pro",
+--   peak_dau = { 9999, 25000 }, groups_peak = 0 }, ", "))  --> 14999, 44997
 function M.totals(p, fast, fast_many)
   check.fields(FN, p, FIELDS)
   local u = { rawget(p, "peak_dau"), rawget(p, "groups_peak"), rawget(p, "mau") }

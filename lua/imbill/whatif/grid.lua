@@ -89,13 +89,23 @@ local function fmt_rate(ppm)
   if frac ~= 0 then s = s .. (string.format(".%04d", frac):gsub("0+$", "")) end
   return s .. "%"
 end
+--- A growth rate in parts per million as a percentage (`50000` is `"5%"`).
+-- @int ppm the rate
+-- @treturn string the percentage, without trailing zeros
+-- @function fmt_rate
+-- @local
 M.fmt_rate = fmt_rate
 
 local FIELDS = { editions = true, growth = true, growth_bp = true, growth_ppm = true, start_dau = true,
                  months = true, groups = true, groups_per_dau = true, mau_per_dau = true, progress = true,
                  chunk = true, threads = true }
 
---- The checked parameters of a grid (shared with the specs' reference).
+--- The checked parameters of a grid, as `imbill.grid` reads them (shared
+-- with the specs' reference grid).
+-- @tab p the fields of `imbill.grid`
+-- @treturn table editions, names, growth (ppm), start, months, groups, ratios, chunk, threads, n
+-- @raise an error naming the field that is wrong
+-- @local
 function M.spec(p)
   check.fields(FN, p, FIELDS)
   local s = { editions = {}, names = {} }
@@ -135,10 +145,15 @@ function M.spec(p)
 end
 
 --- Every edition of a grid prices every scenario: one billed by MAU needs
--- mau_per_dau (the grid's scenarios have DAU only), and a free edition must
--- serve every scenario within its caps.  A grid keeps one total per scenario
+-- `mau_per_dau` (the grid's scenarios have DAU only), and a free edition must
+-- serve every scenario within its caps. A grid keeps one total per scenario
 -- and no mark, so an edition that cannot serve some scenarios is refused
 -- rather than counted at 0.00 where it cannot serve.
+-- @tab s the checked parameters (`spec`)
+-- @tab p the caller's fields, for messages
+-- @treturn table the assumptions stated (such as the MAU ratio)
+-- @raise an error naming the edition that cannot price every scenario
+-- @local
 function M.can_price(s, p)
   local assumptions = {}
   for i, ed in ipairs(s.editions) do
@@ -184,11 +199,18 @@ end
 local Grid = methods.class("grid", "a grid (imbill.grid)", "g")
 M.Grid = Grid
 
---- imbill.grid{ editions = { "2021/pro", ... } (default: every paid built-in
--- edition), growth = { "0%", "5%" } | growth_bp = {...} | growth_ppm = {...}
--- (lists or { from =, to =, step = }), start_dau = list | range, months = 12,
--- groups = n, groups_per_dau = ratio, mau_per_dau = ratio, progress =
--- function(done, total), chunk = n, threads = n (default: every core) }
+--- Millions of scenarios priced in C: every edition x every growth rate x
+-- every starting DAU, each over `months` months (DAU grows by the rate each
+-- month; groups and MAU follow by ratio).
+-- @tab p `editions` (default every paid built-in edition), `growth` (`{ "0%", "5%" }`,
+-- or `growth_bp`, `growth_ppm`; lists or `{ from =, to =, step = }`), `start_dau` (a
+-- list or a range), `months` (default 12), `groups`, `groups_per_dau`, `mau_per_dau`,
+-- `progress` (`function(done, total)`), `chunk`, `threads` (default every core)
+-- @treturn Grid the priced grid
+-- @raise an error naming the field that is wrong, or the scenario that cannot be priced
+-- @usage local g = imbill.grid{ editions = { "2021/pro" }, growth = { "0%", "8%" },
+--   start_dau = { 5000, 20000 }, months = 12 }
+-- print(g:size(), g:max())  --> 4  19349.57  4
 function M.run(p)
   local s = M.spec(p)
   local rates = {}
@@ -202,20 +224,37 @@ function M.run(p)
   return methods.new(Grid, { core = g, spec = s, n = s.n, names = s.names })
 end
 
+--- The number of scenarios.
+-- @treturn integer editions x growth rates x starting DAU
 function Grid:size() return self.n end
 
---- The total of scenario i (1-based) as money.
+--- The total of scenario `i` as money.
+-- @int i the scenario, 1 .. `g:size()`
+-- @treturn money the total over the grid's months
+-- @raise `grid:get: index: ...` for an index that is not a scenario
 function Grid:get(i) return money.from_cents(self.core:get(i)) end
+--- The total of scenario `i` in integer cents.
+-- @int i the scenario, 1 .. `g:size()`
+-- @treturn integer cents
+-- @raise `grid:cents: index: ...` for an index that is not a scenario
 function Grid:cents(i) return self.core:get(i) end
 
---- Scenario i's parameters: { edition =, growth_ppm =, growth = "5%", start_dau =, total = money }.
+--- Scenario `i`'s parameters and total.
+-- @int i the scenario, 1 .. `g:size()`
+-- @treturn table `{ index =, edition =, growth_ppm =, growth = "5%", start_dau =, total = money }`
+-- @raise `grid:scenario: index: ...` for an index that is not a scenario
 function Grid:scenario(i)
   local e, gi, si = self.core:coords(i)
   return { index = i, edition = self.names[e], growth_ppm = self.spec.growth[gi], growth = fmt_rate(self.spec.growth[gi]),
            start_dau = self.spec.start[si], total = money.from_cents(self.core:get(i)) }
 end
 
---- 1-based index of (edition position, growth position, start position).
+--- The scenario number of an edition, a growth rate and a starting DAU.
+-- @int e the edition's position in the grid
+-- @int gi the growth rate's position
+-- @int si the starting DAU's position
+-- @treturn integer the scenario, 1 .. `g:size()`
+-- @raise `grid:index: FIELD: expected a position 1 .. N` for a position outside the grid
 function Grid:index(e, gi, si)
   local ng, ns = #self.spec.growth, #self.spec.start
   local function pos(field, v, n)
@@ -227,7 +266,11 @@ function Grid:index(e, gi, si)
   return ((e - 1) * ng + (gi - 1)) * ns + si
 end
 
--- The scenario range of one edition (by position or "book/edition"), or all.
+--- The scenarios of one edition, or of all.
+-- @param[opt] edition a position or `"book/edition"` (nil: every scenario)
+-- @treturn integer the first scenario
+-- @treturn integer the last scenario
+-- @raise `grid:range: edition: not in this grid`
 function Grid:range(edition)
   if edition == nil then return 1, self.n end
   local e = edition
@@ -239,24 +282,43 @@ function Grid:range(edition)
   return (e - 1) * per + 1, e * per
 end
 
+--- The cheapest scenario of one edition, or of all.
+-- @param[opt] edition a position or `"book/edition"`
+-- @treturn money the lowest total
+-- @treturn integer the scenario that has it
+-- @raise `grid:min: edition: not in this grid`
 function Grid:min(edition)
   local c, i = self.core:min(self:range(edition))
   return money.from_cents(c), i
 end
 
+--- The dearest scenario of one edition, or of all.
+-- @param[opt] edition a position or `"book/edition"`
+-- @treturn money the highest total
+-- @treturn integer the scenario that has it
+-- @raise `grid:max: edition: not in this grid`
 function Grid:max(edition)
   local c, i = self.core:max(self:range(edition))
   return money.from_cents(c), i
 end
 
---- Mean, rounded half-up to the cent (exact sum first).
+--- The mean total of one edition, or of all, rounded half-up to the cent
+-- from the exact sum.
+-- @param[opt] edition a position or `"book/edition"`
+-- @treturn money the mean
+-- @treturn integer the exact sum in cents
+-- @raise `grid:mean: edition: not in this grid`
 function Grid:mean(edition)
   local sum, n = self.core:sum(self:range(edition))
   return money.from_cents(int.muldiv(sum, 1, n)), sum
 end
 
---- p: a percentage 0 .. 100 (number or string, up to 4 decimals); nearest
--- rank: the value at rank max(1, ceil(p/100 x n)) in sorted order.
+--- A percentile of the totals by nearest rank: the value at rank
+-- `max(1, ceil(p/100 x n))` in sorted order.
+-- @param p a percentage 0 .. 100 (a number, or a string with up to 4 decimals)
+-- @param[opt] edition a position or `"book/edition"`
+-- @treturn money the total at that rank
+-- @raise `grid:percentile: p: ...` for a percentage out of range
 function Grid:percentile(p, edition)
   local micros = int.ppm("grid:percentile", "p", p)
   if micros % 100 ~= 0 then check.fail("grid:percentile", "p", "at most 4 decimals", p) end
@@ -266,7 +328,8 @@ function Grid:percentile(p, edition)
   return money.from_cents(self.core:percentile(pp, lo, hi))
 end
 
---- How many (growth, start) pairs each edition is the cheapest for.
+--- How many (growth, starting DAU) pairs each edition is the cheapest for.
+-- @treturn table `{ { edition =, wins = }, ... }` in the grid's order
 function Grid:wins()
   local w = self.core:wins()
   local out = {}
@@ -276,7 +339,11 @@ end
 
 M.PERCENTILES = { 5, 25, 50, 75, 95 }
 
---- { n =, min =, max =, mean =, p5 =, p25 =, p50 =, p75 =, p95 =, argmin =, argmax = } (money).
+--- A summary of one edition's totals, or of all.
+-- @param[opt] edition a position or `"book/edition"`
+-- @tparam[opt] {number,...} percentiles default `{ 5, 25, 50, 75, 95 }`
+-- @treturn table `{ n =, min =, max =, mean =, p5 =, ..., argmin =, argmax =, percentiles = }` (money)
+-- @raise `grid:summary: edition: not in this grid`
 function Grid:summary(edition, percentiles)
   local lo, hi = self:range(edition)
   local mn, imin = self:min(edition)
@@ -292,7 +359,9 @@ function Grid:summary(edition, percentiles)
   return r
 end
 
---- One summary per edition, with its wins.
+--- One summary per edition, each with its wins.
+-- @tparam[opt] {number,...} percentiles default `{ 5, 25, 50, 75, 95 }`
+-- @treturn table the summaries in the grid's order, each with `edition` and `wins`
 function Grid:by_edition(percentiles)
   local out, wins = {}, self.core:wins()
   for i, nm in ipairs(self.names) do
@@ -303,11 +372,16 @@ function Grid:by_edition(percentiles)
   return out
 end
 
---- Totals in cents as a Lua array (for small grids; from/to optional).
+--- Totals in cents as a Lua array (for small grids: at most 50,000,000).
+-- @int[opt] from the first scenario (default 1)
+-- @int[opt] to the last scenario (default `g:size()`)
+-- @treturn {integer,...} cents
+-- @raise `grid:totals: from/to: ...` for a range outside the grid
 function Grid:totals(from, to) return self.core:totals(from, to) end
 
---- Totals in cents as a read-only column (imbill.column), without a copy: for
--- summaries beyond the grid's own, or to price further from.
+--- Totals in cents as a read-only column (`imbill.column`), without a copy:
+-- for summaries beyond the grid's own, or to price further from.
+-- @treturn column the totals; it keeps the grid alive
 function Grid:column()
   require "imbill.whatif.column" -- the column methods written in Lua
   return self.core:column()
@@ -335,6 +409,7 @@ end
 
 --- Plain data: the summary per edition (with its wins) and over all
 -- scenarios, the cheapest and dearest scenario; money as exact strings.
+-- @treturn table ready for JSON (`kind = "grid"`)
 function Grid:data()
   local eds = result.array()
   for i, s in ipairs(self:by_edition()) do
@@ -350,8 +425,9 @@ function Grid:data()
            assumptions = result.strings(self.spec.assumptions) }
 end
 
---- CSV: one line per edition and one for all scenarios: its summary in
+--- CSV: one line per edition and one for all scenarios, its summary in
 -- exact decimal amounts.
+-- @treturn string RFC 4180 text with a header line
 function Grid:csv()
   local rows = {}
   local function row(name, s, wins)
