@@ -22,6 +22,10 @@ local EXACT = 2 ^ 53
 local meta = core.column_meta()
 local methods = meta.__index
 local is = core.is_column
+--- Whether x is a column (`imbill.column`, a grid's `g:column()`, a result of `imbill.totals`).
+-- @param x any value
+-- @treturn boolean
+-- @function is
 M.is = is
 
 local ffi_column
@@ -40,8 +44,13 @@ local function no_hole(fn, field, t)
 end
 
 --- A column from a Lua array: the values copied once (whole numbers; on
--- LuaJIT at most 2^53).  counts: the values must be >= 0, and errors read as
--- imbill.totals' do for an array (field[i]).
+-- LuaJIT at most 2^53).
+-- @tparam {integer,...} t the values, read raw
+-- @string[opt] field the name errors give the array (default `"values"`)
+-- @bool[opt] counts the values must be >= 0, and errors read as `imbill.totals`' do (`field[i]`)
+-- @treturn column the new column
+-- @raise an error naming `field[i]` and the value that is not a whole number
+-- @local
 function M.of_array(t, field, counts)
   no_hole(FN, field or "values", t)
   if ffi_column then return ffi_column.from_array(t, field or "values", counts) end
@@ -50,11 +59,14 @@ end
 
 local RANGE = { from = true, to = true, step = true }
 
---- imbill.column(x [, value]):
---   imbill.column(n [, value])           n values, each 0 (or value)
---   imbill.column{ 3, 1, 4 }             a copy of a Lua array
---   imbill.column{ from =, to =, step = } from, from + step, ... up to to (step 1 by default)
---   imbill.column(col)                   a copy of a column
+--- A new column: `imbill.column(n [, value])` is n values, each 0 (or `value`);
+-- `imbill.column{ 3, 1, 4 }` a copy of a Lua array; `imbill.column{ from =, to =, step = }`
+-- from, from + step, ... up to `to` (step 1 by default); `imbill.column(col)` a copy of a column.
+-- @param x a count, an array of whole numbers, a range or a column
+-- @int[opt] value every value, with a count
+-- @treturn column the new column
+-- @raise `imbill.column: values: ...` naming the index and the value that is not a whole number
+-- @usage print(#imbill.column{ from = 5000, to = 50000, step = 5000 })  --> 10
 function M.new(x, value)
   if type(x) == "number" then
     return core.column_new(x, value)
@@ -74,9 +86,11 @@ function M.new(x, value)
   return M.of_array(x, "values")
 end
 
---- imbill.column.random{ n =, min = 0, max =, seed = 1 }: n whole numbers drawn
--- uniformly from min .. max.  The same seed gives the same column on every
--- runtime and machine: value i depends on (seed, i) alone.
+--- n whole numbers drawn uniformly from `min .. max`. The same seed gives the
+-- same column on every runtime and machine: value i depends on (seed, i) alone.
+-- @tab p `n`, `min` (default 0), `max`, `seed` (default 1)
+-- @treturn column the drawn values
+-- @raise `imbill.column.random: FIELD: ...`
 function M.random(p)
   local fn = FN .. ".random"
   check.fields(fn, p, { n = true, min = true, max = true, seed = true })
@@ -86,9 +100,13 @@ function M.random(p)
     rawget(p, "seed") or 1)
 end
 
---- imbill.column.view(cdata, n): on LuaJIT, a column over n int64_t values in
--- FFI memory (int64_t[?] or int64_t *), without a copy.  The column keeps the
--- cdata alive; memory the cdata only points to must outlive the column.
+--- On LuaJIT, a column over n `int64_t` values in FFI memory (`int64_t[?]` or
+-- `int64_t *`), without a copy. The column keeps the cdata alive; memory the
+-- cdata only points to must outlive the column.
+-- @param cdata the FFI memory
+-- @int n how many values
+-- @treturn column a column over that memory
+-- @raise `imbill.column.view: cdata: needs LuaJIT's FFI` on Lua 5.4
 function M.view(cdata, n)
   if not ffi_column then check.fail(FN .. ".view", "cdata", "needs LuaJIT's FFI", cdata) end
   return ffi_column.view(cdata, n)
@@ -124,9 +142,12 @@ local function self_of(fn, self)
   return self
 end
 
---- col:grow(rate, months): each value after `months` months of compound growth
--- at `rate` a month ("5%", "-2%", 0.05), rounded half-up to whole users every
--- month, as the grid's DAU paths.
+--- Each value after `months` months of compound growth at `rate` a month,
+-- rounded half-up to whole users every month, as the grid's DAU paths.
+-- @param rate `"5%"`, `"-2%"`, `0.05`
+-- @int[opt] months default 1
+-- @treturn column a new column
+-- @raise `column:grow: rate: ...`
 function methods:grow(rate, months)
   self_of("column:grow", self)
   local g = ratio_of("column:grow", "rate", rate)
@@ -144,15 +165,20 @@ local function pct_ppm(fn, p)
   return pp
 end
 
---- col:percentile(p): nearest rank, p a percentage 0 .. 100 (number or string,
--- at most 4 decimals): the value of rank max(1, ceil(p/100 x n)) in sorted
--- order, as the grid's.  nil for an empty column.
+--- A percentile by nearest rank: the value of rank `max(1, ceil(p/100 x n))`
+-- in sorted order, as the grid's.
+-- @param p a percentage 0 .. 100 (a number, or a string with at most 4 decimals)
+-- @treturn[opt] integer the value; nil for an empty column
+-- @raise `column:percentile: p: ...`
 function methods:percentile(p)
   self_of("column:percentile", self)
   return core.column_percentiles(self, { pct_ppm("column:percentile", p) })[1]
 end
 
---- col:percentiles{ 5, 50, 95 } -> { p5, p50, p95 }
+--- Several percentiles at once (one sort).
+-- @tparam {number,...} list percentages, such as `{ 5, 50, 95 }`
+-- @treturn {integer,...} the values in the same order
+-- @raise `column:percentiles: p: ...`
 function methods:percentiles(list)
   self_of("column:percentiles", self)
   check.table("column:percentiles", "list", list)
@@ -161,8 +187,9 @@ function methods:percentiles(list)
   return core.column_percentiles(self, pp)
 end
 
---- { n =, min =, max =, sum =, mean =, p5 = ... } of a column (the percentiles
--- of `list`, default 5, 25, 50, 75, 95).
+--- A column's summary.
+-- @tparam[opt] {number,...} list the percentiles (default 5, 25, 50, 75, 95)
+-- @treturn table `{ n =, min =, argmin =, max =, argmax =, sum =, mean =, p5 =, ... }`
 function methods:summary(list)
   local fn = "column:summary"
   self_of(fn, self)
@@ -181,11 +208,15 @@ end
 
 -- CSV ---------------------------------------------------------------------------
 
---- imbill.column.from_csv(path, name [, opts]): the column `name` of a CSV file
--- as a column of whole numbers.  The first line that is not blank or a comment
--- (#) is the header; quoting follows RFC 4180 (imbill.internal.csv), a UTF-8
--- byte order mark and CRLF line ends are accepted.  opts.counts = true refuses
--- negative values.  Errors name the file, the line and the column.
+--- The column `name` of a CSV file as a column of whole numbers. The first line
+-- that is not blank or a comment (#) is the header; quoting follows RFC 4180, a
+-- UTF-8 byte order mark and CRLF line ends are accepted.
+-- @string path the file
+-- @string name the column (its header, case and spaces aside)
+-- @tab[opt] opts `counts = true` refuses negative values
+-- @treturn column the values
+-- @raise an error naming the file, the line and the column; of kind `"io"` when
+-- the file cannot be read
 function M.from_csv(path, name, opts)
   return require("imbill.whatif.column_csv").read(path, name, opts)
 end
