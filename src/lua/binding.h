@@ -50,10 +50,6 @@ int imbL_status_error(lua_State *L, imb_status s, const char *field, const char 
  * position: the field is what tells a user where to look.  Where that Lua
  * module is not on the path (the core loaded alone), a plain string. */
 int imbL_raise(lua_State *L, const char *fn, const char *field, int value_idx, const char *fmt, ...);
-/* Old form, left only in pricing.c until its conversion: imbL_raise with the
- * whole message in fmt ("field: what, got value") and no
- * fn: the Lua layer names the public function. */
-int imbL_error(lua_State *L, const char *fmt, ...);
 /* The value at idx as shown in an error message: numbers and strings as text,
  * anything else by its type name.  Never converts the stack slot in place. */
 const char *imbL_show(lua_State *L, int idx);

@@ -83,14 +83,6 @@ int imbL_isbigfloat(lua_State *L, int idx) {
   return x == x && (x > (lua_Number)IMB_MAX_EXACT || x < -(lua_Number)IMB_MAX_EXACT);
 }
 
-int imbL_error(lua_State *L, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  lua_pushvfstring(L, fmt, ap);
-  va_end(ap);
-  return raise_msg(L, NULL, NULL, 0);
-}
-
 /* The error module is plain Lua with no dependency on this module, so it can
  * be loaded while this one opens. */
 static void open_errors(lua_State *L) {

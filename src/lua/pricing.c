@@ -19,7 +19,7 @@ static int64_t opt_int_field(lua_State *L, int t, const char *k, const char *pat
   if (!lua_isnil(L, -1)) {
     lua_pushfstring(L, "%s.%s", path, k);
     v = imbL_checkint64(L, -2, lua_tostring(L, -1));
-    if (v < 0) imbL_error(L, "%s: must not be negative, got %s", lua_tostring(L, -1), imbL_show(L, -2));
+    if (v < 0) imbL_raise(L, NULL, lua_tostring(L, -1), -2, "must not be negative");
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
@@ -38,7 +38,7 @@ static void read_charge(lua_State *L, int t, const char *k, imb_charge *c) {
     c->price = lua_isnil(L, -2) ? 0 : imbL_checkmoney(L, -2, lua_tostring(L, -1));
     lua_pop(L, 2);
   } else if (!lua_isnil(L, -1)) {
-    imbL_error(L, "%s: expected a table {free=, block=, price=}, got %s", k, luaL_typename(L, -1));
+    imbL_raise(L, NULL, k, -1, "expected a table {free=, block=, price=}");
   }
   lua_pop(L, 1);
 }
@@ -56,7 +56,7 @@ static int p_rate(lua_State *L) {
   read_charge(L, 1, "dau", &r.dau);
   read_charge(L, 1, "groups", &r.groups);
   read_charge(L, 1, "mau", &r.mau);
-  if (imb_rate_check(&r) != IMB_OK) return imbL_error(L, "rate: negative price, block or quota");
+  if (imb_rate_check(&r) != IMB_OK) return imbL_raise(L, NULL, "rate", 0, "negative price, block or quota");
   imb_rate *u = (imb_rate *)lua_newuserdata(L, sizeof *u);
   *u = r;
   luaL_getmetatable(L, RATE_MT);
@@ -82,13 +82,13 @@ static int p_charge(lua_State *L) {
   const char *field = luaL_optstring(L, 4, charge_names[which]);
   int64_t value = imbL_checkint64(L, 3, field), blocks, cents;
   imb_status s;
-  if (value < 0) return imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, 3));
+  if (value < 0) return imbL_raise(L, NULL, field, 3, "must not be negative");
   if (r->is_free) blocks = cents = 0;
   else if ((s = imb_charge_apply(c, value, &blocks, &cents)) != IMB_OK)
-    return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", field, imbL_show(L, 3));
+    return imbL_raise(L, NULL, field, 0, "%s gives a charge that does not fit in 64 bits", imbL_show(L, 3));
   /* callers turn the cents into money (micro-units): keep that step from failing */
   if (cents > INT64_MAX / IMB_MICROS_PER_CENT)
-    return imbL_error(L, "%s: %s gives a charge that does not fit in 64 bits", field, imbL_show(L, 3));
+    return imbL_raise(L, NULL, field, 0, "%s gives a charge that does not fit in 64 bits", imbL_show(L, 3));
   imbL_pushint64(L, blocks);
   imbL_pushint64(L, cents);
   return 2;
@@ -99,9 +99,9 @@ static int p_prorate(lua_State *L) {
   int64_t monthly = imbL_checkmoney(L, 1, "monthly_fee");
   int64_t days = imbL_checkint64(L, 2, "days"), dim = imbL_checkint64(L, 3, "days_in_month"), c;
   if (dim < 28 || dim > 31 || days < 0 || days > dim)
-    return imbL_error(L, "days: %s of %s is not a part of a month", imbL_i64str(L, days), imbL_i64str(L, dim));
+    return imbL_raise(L, NULL, "days", 0, "%s of %s is not a part of a month", imbL_i64str(L, days), imbL_i64str(L, dim));
   if (imb_prorate(monthly, (int32_t)days, (int32_t)dim, &c))
-    return imbL_error(L, "monthly_fee: too large to prorate");
+    return imbL_raise(L, NULL, "monthly_fee", 0, "too large to prorate");
   imbL_pushint64(L, c);
   return 1;
 }
@@ -122,10 +122,10 @@ static int p_month_total(lua_State *L) {
   int64_t v[3], c;
   for (int k = 0; k < 3; k++) {
     v[k] = imbL_checkint64(L, 2 + k, usage_fields[k]);
-    if (v[k] < 0) return imbL_error(L, "%s: must not be negative, got %s", usage_fields[k], imbL_show(L, 2 + k));
+    if (v[k] < 0) return imbL_raise(L, NULL, usage_fields[k], 2 + k, "must not be negative");
   }
   if (imb_month_total(r, v[0], v[1], v[2], &c))
-    return imbL_error(L, "usage: peak_dau %s, groups_peak %s, mau %s: the total does not fit in 64 bits",
+    return imbL_raise(L, NULL, "usage", 0, "peak_dau %s, groups_peak %s, mau %s: the total does not fit in 64 bits",
                       imbL_i64str(L, v[0]), imbL_i64str(L, v[1]), imbL_i64str(L, v[2]));
   imbL_pushint64(L, c);
   return 1;
@@ -472,7 +472,7 @@ static int p_trtc(lua_State *L) {
     if (!lua_isnil(L, -1)) {
       lua_pushfstring(L, "trtc.%s", trtc_tiers[i]);
       t.seconds[i] = imbL_checkint64(L, -2, lua_tostring(L, -1));
-      if (t.seconds[i] < 0) return imbL_error(L, "%s: seconds must not be negative", lua_tostring(L, -1));
+      if (t.seconds[i] < 0) return imbL_raise(L, NULL, lua_tostring(L, -1), 0, "seconds must not be negative");
       lua_pop(L, 1);
     }
     lua_getfield(L, 2, trtc_tiers[i]);
@@ -480,10 +480,10 @@ static int p_trtc(lua_State *L) {
     lua_pop(L, 2);
   }
   t.free_minutes = imbL_checkint64(L, 3, "trtc.free_minutes");
-  if (t.free_minutes < 0) return imbL_error(L, "trtc.free_minutes: must not be negative");
+  if (t.free_minutes < 0) return imbL_raise(L, NULL, "trtc.free_minutes", 0, "must not be negative");
   imb_status s = imb_trtc_price(&t);
   if (s || t.cents > INT64_MAX / IMB_MICROS_PER_CENT)
-    return imbL_error(L, "trtc: the amount for these seconds does not fit in 64 bits");
+    return imbL_raise(L, NULL, "trtc", 0, "the amount for these seconds does not fit in 64 bits");
   imbL_pushint64(L, t.cents);
   lua_createtable(L, IMB_TRTC_TIERS, 0);
   for (int i = 0; i < IMB_TRTC_TIERS; i++) {
@@ -521,13 +521,13 @@ void imbL_open_pricing(lua_State *L) {
 
 static int64_t check_ratio(lua_State *L, int idx) {
   int64_t r = lua_isnoneornil(L, idx) ? IMB_MICROS_PER_UNIT : imbL_checkint64(L, idx, "ratio_ppm");
-  if (r < 1) imbL_error(L, "ratio_ppm: must be at least 1, got %s", imbL_show(L, idx));
+  if (r < 1) imbL_raise(L, NULL, "ratio_ppm", idx, "must be at least 1");
   return r;
 }
 
 static int64_t check_axis(lua_State *L, int idx, const char *field) {
   int64_t x = imbL_checkint64(L, idx, field);
-  if (x < 0) imbL_error(L, "%s: must not be negative, got %s", field, imbL_show(L, idx));
+  if (x < 0) imbL_raise(L, NULL, field, idx, "must not be negative");
   return x;
 }
 
@@ -551,7 +551,7 @@ static int p_charge_next_step(lua_State *L) {
 static int p_follow_value(lua_State *L) {
   int64_t x = check_axis(L, 1, "x"), ratio = check_ratio(L, 2), v;
   if (imb_follow_value(x, ratio, &v) != IMB_OK)
-    return imbL_error(L, "x: %s followed by %s ppm does not fit in 64 bits", imbL_i64str(L, x), imbL_i64str(L, ratio));
+    return imbL_raise(L, NULL, "x", 0, "%s followed by %s ppm does not fit in 64 bits", imbL_i64str(L, x), imbL_i64str(L, ratio));
   imbL_pushint64(L, v);
   return 1;
 }
