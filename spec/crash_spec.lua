@@ -17,7 +17,7 @@ local T0 = core.parse_date("2021-03-01") * 86400 + 4 * 3600
 local BASE = 20000 -- users, so that a save takes long enough to be interrupted
 local ROUNDS = 50
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local q = H.q
 local function sh(cmd)
   local p = io.popen(cmd .. " 2>/dev/null")
   local out = p:read("*a")

@@ -16,4 +16,22 @@ function H.err(f, ...)
   return tostring(e)
 end
 
+--- A string quoted for the shell.
+function H.q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+--- A command's success on both runtimes (os.execute gives true on 5.4 and 0
+-- on LuaJIT); its output is discarded.
+function H.run(cmd)
+  local r = os.execute(cmd .. " >/dev/null 2>&1")
+  return r == true or r == 0
+end
+
+--- A command's output and error output, without the last line break.
+function H.sh(cmd)
+  local p = io.popen(cmd .. " 2>&1")
+  local out = p:read("*a")
+  p:close()
+  return (out:gsub("\n$", ""))
+end
+
 return H

@@ -249,12 +249,9 @@ describe("hostile API input", function()
       -- through the closed handle is one under UBSan.  In a child process
       -- (spec/support/finalizer_close.lua) whose small heap lets the
       -- collector finish cycles within the calls.
-      local q = function(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-      local cmd = string.format("LUA_PATH=%s LUA_CPATH=%s timeout -s KILL 120 %s %s 2>&1",
-        q(package.path), q(package.cpath), H.lua, q(H.top .. "/spec/support/finalizer_close.lua"))
-      local p = assert(io.popen(cmd))
-      local out = p:read("*a")
-      p:close()
+      local q = H.q
+      local out = H.sh(string.format("LUA_PATH=%s LUA_CPATH=%s timeout -s KILL 120 %s %s",
+        q(package.path), q(package.cpath), H.lua, q(H.top .. "/spec/support/finalizer_close.lua"))) .. "\n"
       assert.not_matches("bad ", out)
       local during = tonumber(out:match("during (%d+)\n$"))
       assert.is_truthy(during, out)

@@ -10,17 +10,7 @@ local core = require "imbill.core"
 
 local T0 = core.parse_date("2021-03-01") * 86400 + 4 * 3600
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local function run(cmd)
-  local r = os.execute(cmd .. " >/dev/null 2>&1")
-  return r == true or r == 0
-end
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("\n$", ""))
-end
+local q, run, sh = H.q, H.run, H.sh
 
 -- Bytes this process has read through read() so far (Linux), or nil.
 local function rchar()

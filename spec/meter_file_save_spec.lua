@@ -13,19 +13,7 @@ local core = require "imbill.core"
 local DAY = 86400
 local T0 = core.parse_date("2021-03-01") * DAY + 4 * 3600
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
--- A command's success on both runtimes (os.execute gives true on 5.4 and 0
--- on LuaJIT).
-local function run(cmd)
-  local r = os.execute(cmd .. " >/dev/null 2>&1")
-  return r == true or r == 0
-end
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("\n$", ""))
-end
+local q, run, sh = H.q, H.run, H.sh
 
 local function meter(users)
   local m = imbill.meter{ book = "2020", edition = "pro" }

@@ -100,6 +100,36 @@ local function results(field, keyf, codef, done)
   end
 end
 
+-- add_group_member and import_group_member: one join per listed member,
+-- answered and settled alike.
+local member_add = {
+  code_base = "group",
+  items = function(b) return list(b.MemberList) and "MemberList" or nil end,
+  units = function(b)
+    local g = id(b.GroupId)
+    if not g then return nil end
+    local out = {}
+    for i, e in ipairs(list(b.MemberList) or {}) do
+      local u = type(e) == "table" and id(e.Member_Account)
+      if u then out[#out + 1] = { key = u, index = i, acts = { act(A.IMB_A_JOIN, { group = g, user = u }) } } end
+    end
+    return out
+  end,
+  -- Result 0: not added
+  refused_items = function(refused)
+    local items = {}
+    for i, r in ipairs(refused) do items[i] = json.encode { Member_Account = r.key, Result = 0 } end
+    return { MemberList = items }
+  end,
+  all_refused = function(refused)
+    local items = {}
+    for i, r in ipairs(refused) do items[i] = { Member_Account = r.key, Result = 0 } end
+    return { MemberList = items }
+  end,
+  -- 1 added, 2 already a member; 0 failed, 3 invited (not a member yet)
+  settle = results("MemberList", "Member_Account", "Result", { [1] = true, [2] = true }),
+}
+
 M.CALLS = {
   ["im_open_login_svc/account_import"] = {
     code_base = "account",
@@ -179,59 +209,8 @@ M.CALLS = {
     settle = all_if_ok,
   },
 
-  ["group_open_http_svc/add_group_member"] = {
-    code_base = "group",
-    items = function(b) return list(b.MemberList) and "MemberList" or nil end,
-    units = function(b)
-      local g = id(b.GroupId)
-      if not g then return nil end
-      local out = {}
-      for i, e in ipairs(list(b.MemberList) or {}) do
-        local u = type(e) == "table" and id(e.Member_Account)
-        if u then out[#out + 1] = { key = u, index = i, acts = { act(A.IMB_A_JOIN, { group = g, user = u }) } } end
-      end
-      return out
-    end,
-    -- Result 0: not added
-    refused_items = function(refused)
-      local items = {}
-      for i, r in ipairs(refused) do items[i] = json.encode { Member_Account = r.key, Result = 0 } end
-      return { MemberList = items }
-    end,
-    all_refused = function(refused)
-      local items = {}
-      for i, r in ipairs(refused) do items[i] = { Member_Account = r.key, Result = 0 } end
-      return { MemberList = items }
-    end,
-    -- 1 added, 2 already a member; 0 failed, 3 invited (not a member yet)
-    settle = results("MemberList", "Member_Account", "Result", { [1] = true, [2] = true }),
-  },
-
-  ["group_open_http_svc/import_group_member"] = {
-    code_base = "group",
-    items = function(b) return list(b.MemberList) and "MemberList" or nil end,
-    units = function(b)
-      local g = id(b.GroupId)
-      if not g then return nil end
-      local out = {}
-      for i, e in ipairs(list(b.MemberList) or {}) do
-        local u = type(e) == "table" and id(e.Member_Account)
-        if u then out[#out + 1] = { key = u, index = i, acts = { act(A.IMB_A_JOIN, { group = g, user = u }) } } end
-      end
-      return out
-    end,
-    refused_items = function(refused)
-      local items = {}
-      for i, r in ipairs(refused) do items[i] = json.encode { Member_Account = r.key, Result = 0 } end
-      return { MemberList = items }
-    end,
-    all_refused = function(refused)
-      local items = {}
-      for i, r in ipairs(refused) do items[i] = { Member_Account = r.key, Result = 0 } end
-      return { MemberList = items }
-    end,
-    settle = results("MemberList", "Member_Account", "Result", { [1] = true, [2] = true }),
-  },
+  ["group_open_http_svc/add_group_member"] = member_add,
+  ["group_open_http_svc/import_group_member"] = member_add,
 
   ["group_open_http_svc/delete_group_member"] = {
     code_base = "group", shrink = true,
