@@ -163,6 +163,20 @@ static void threads_give_one_threads_results(void) {
     CHECK_EQ(bad, N / 2 + 7);
     CHECK_EQ(field, 2);
   }
+  /* failures in many slices, taken by whichever thread is free: the lowest
+   * index still wins, run after run */
+  for (size_t i = N / 2; i < N; i += 997) g[i] = -1;
+  for (int run = 0; run < 50; run++) {
+    for (int t = 2; t <= 8; t += 3) {
+      size_t bad = 0;
+      int field = -9;
+      CHECK_EQ(imb_totals_par(&RATES[0], N, d, 1, g, 1, m, 1, INT64_MAX, many, &bad, &field, t), IMB_ERANGE);
+      CHECK_EQ(bad, N / 2);
+      CHECK_EQ(field, 1);
+    }
+  }
+  for (size_t i = N / 2; i < N; i += 997) g[i] = 1;
+  g[N - 10] = -1;
   /* a total beyond the bound (field -1), before a bad count later on */
   m[N / 2 + 7] = 1;
   d[N / 3] = (int64_t)1 << 53; /* a count within the bound whose total is not */

@@ -1,4 +1,4 @@
-/* imb_parallel: one contiguous piece of a job per thread (threads.h). */
+/* imb_parallel: a job's slices shared out among threads (threads.h). */
 #include "threads.h"
 
 #include <pthread.h>
@@ -8,16 +8,28 @@ struct imb_par {
   size_t first_bad; /* the lowest failing index reported so far (SIZE_MAX: none) */
 };
 
-typedef struct piece {
+/* A job is cut into slices taken in index order from a shared counter, so a
+ * thread that runs faster (a core the machine lends it longer, cheaper
+ * scenarios) takes more of them: a machine shared with other work, or a grid
+ * whose editions cost more than others, does not leave one thread waiting for
+ * the other. */
+typedef struct job {
   imb_par_fn fn;
   void *ctx;
-  imb_par *par;
-  size_t lo, hi, bad;
+  imb_par par;
+  size_t n, step;
+  size_t next; /* the first scenario no thread has taken yet (atomic) */
+} job;
+
+/* One thread's share: its lowest failure, if any. */
+typedef struct worker {
+  job *j;
+  size_t bad;
   int aux;
   imb_status s;
   pthread_t tid;
   int started;
-} piece;
+} worker;
 
 int imb_cores(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -29,57 +41,73 @@ int imb_par_stop(imb_par *par, size_t i) {
   return par && __atomic_load_n(&par->first_bad, __ATOMIC_RELAXED) < i;
 }
 
-/* floor(n * k / t) without overflowing n * k: with n = q * t + r it is q * k
- * + floor(r * k / t), and r, k <= t are small */
-static size_t share(size_t n, size_t k, size_t t) { return n / t * k + n % t * k / t; }
+/* Lowers the shared minimum so threads past it stop. */
+static void lower_first_bad(imb_par *par, size_t bad) {
+  size_t seen = __atomic_load_n(&par->first_bad, __ATOMIC_RELAXED);
+  while (bad < seen &&
+         !__atomic_compare_exchange_n(&par->first_bad, &seen, bad, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
+}
 
-static void *run_piece(void *arg) {
-  piece *p = (piece *)arg;
-  p->bad = 0;
-  p->aux = -1;
-  p->s = p->fn(p->ctx, p->lo, p->hi, &p->bad, &p->aux, p->par);
-  if (p->s) {
-    /* lower the shared minimum so later pieces can stop */
-    size_t seen = __atomic_load_n(&p->par->first_bad, __ATOMIC_RELAXED);
-    while (p->bad < seen &&
-           !__atomic_compare_exchange_n(&p->par->first_bad, &seen, p->bad, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+/* Takes slices until none is left or a failure before the next slice is
+ * known.  Slices come in increasing order, so every slice below the lowest
+ * failure is run to its end by some thread: the lowest failure any thread
+ * reports is the first failure of the job. */
+static void *run_worker(void *arg) {
+  worker *w = (worker *)arg;
+  job *j = w->j;
+  w->s = IMB_OK;
+  for (;;) {
+    size_t lo = __atomic_fetch_add(&j->next, j->step, __ATOMIC_RELAXED);
+    if (lo >= j->n || imb_par_stop(&j->par, lo)) break;
+    size_t hi = j->n - lo < j->step ? j->n : lo + j->step, bad = 0;
+    int aux = -1;
+    imb_status s = j->fn(j->ctx, lo, hi, &bad, &aux, &j->par);
+    if (s) {
+      w->s = s;
+      w->bad = bad;
+      w->aux = aux;
+      lower_first_bad(&j->par, bad);
+      break; /* every later slice starts past this failure */
     }
   }
   return NULL;
 }
 
 imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void *ctx, size_t *bad, int *aux) {
-  piece pieces[IMB_MAX_THREADS];
-  imb_par par = { (size_t)-1 };
+  worker ws[IMB_MAX_THREADS];
   size_t t = threads > 0 ? (size_t)threads : (size_t)imb_cores();
   if (t > IMB_MAX_THREADS) t = IMB_MAX_THREADS;
   if (grain < 1) grain = 1;
   if (t > n / grain) t = n / grain;
   if (t < 1) t = 1;
+  /* about SLICES slices a thread: small enough to even out, large enough
+   * that taking one costs nothing next to pricing it */
+  enum { SLICES = 16 };
+  size_t step = n / (t * SLICES);
+  if (step < grain) step = grain;
+  job j = { fn, ctx, { (size_t)-1 }, n, step, 0 };
   for (size_t k = 0; k < t; k++) {
-    piece *p = &pieces[k];
-    p->fn = fn;
-    p->ctx = ctx;
-    p->par = &par;
-    p->lo = share(n, k, t);
-    p->hi = share(n, k + 1, t);
-    p->started = 0;
+    ws[k].j = &j;
+    ws[k].started = 0;
   }
+  for (size_t k = 1; k < t; k++) ws[k].started = pthread_create(&ws[k].tid, NULL, run_worker, &ws[k]) == 0;
+  /* the caller's thread works too, and takes whatever a thread that could not
+   * be started would have */
+  run_worker(&ws[0]);
   for (size_t k = 1; k < t; k++)
-    pieces[k].started = pthread_create(&pieces[k].tid, NULL, run_piece, &pieces[k]) == 0;
-  run_piece(&pieces[0]);
-  for (size_t k = 1; k < t; k++) {
-    if (pieces[k].started) pthread_join(pieces[k].tid, NULL);
-    else run_piece(&pieces[k]);
-  }
-  /* pieces are in index order, and each stopped at its own first failure: the
-   * first failing piece holds the first failure */
+    if (ws[k].started) pthread_join(ws[k].tid, NULL);
+    else ws[k].s = IMB_OK;
+  size_t first = 0;
+  int found = 0;
   for (size_t k = 0; k < t; k++) {
-    if (pieces[k].s) {
-      *bad = pieces[k].bad;
-      *aux = pieces[k].aux;
-      return pieces[k].s;
+    if (ws[k].s && (!found || ws[k].bad < ws[first].bad)) {
+      first = k;
+      found = 1;
     }
   }
-  return IMB_OK;
+  if (!found) return IMB_OK;
+  *bad = ws[first].bad;
+  *aux = ws[first].aux;
+  return ws[first].s;
 }

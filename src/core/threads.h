@@ -1,8 +1,9 @@
 /* Work split over threads (POSIX threads): the batch pricing of columns and
- * the what-if grid.  A job is a range of scenarios [0, n) cut into one
- * contiguous piece per thread; each piece runs the same single-threaded code
- * a caller without threads would run, so results are identical whatever the
- * number of threads. */
+ * the what-if grid.  A job is a range of scenarios [0, n) cut into
+ * contiguous slices that the threads take in index order as they finish the
+ * previous one; each slice runs the same single-threaded code a caller
+ * without threads would run, so results are identical whatever the number of
+ * threads. */
 #ifndef IMB_THREADS_H
 #define IMB_THREADS_H
 
@@ -23,14 +24,14 @@ typedef struct imb_par imb_par;
 typedef imb_status (*imb_par_fn)(void *ctx, size_t lo, size_t hi, size_t *bad, int *aux, imb_par *par);
 
 /* Runs fn over [0, n) on `threads` threads (0 or less: every core), using
- * fewer when a piece would hold fewer than `grain` scenarios.  The result is
- * that of the failing piece with the lowest index, so the first failure by
- * scenario index wins whatever the timing; every thread has been joined when
- * it returns.  A thread that cannot be started leaves its piece to the
- * caller's thread. */
+ * fewer when a thread would get fewer than `grain` scenarios; no slice holds
+ * fewer than `grain` but the last.  The result is the failure with the lowest
+ * scenario index, whatever the timing; every thread has been joined when it
+ * returns.  The caller's thread takes slices too, so a thread that cannot be
+ * started only leaves more of them to the others. */
 imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void *ctx, size_t *bad, int *aux);
 
-/* 1 when a scenario before i is known to have failed: a piece past it can
+/* 1 when a scenario before i is known to have failed: a slice past it can
  * stop, its result will not be used.  par may be NULL (no threads). */
 int imb_par_stop(imb_par *par, size_t i);
 
