@@ -3,6 +3,8 @@
 -- counted, and capped calls fail closed (or pass, for an app that fails
 -- open) until an operator clears the mark.  No quota is ever reset.
 local h = require "ngx_helper"
+local cjson = require "cjson"
+local socket = require "socket"
 
 local SMALL, SMALL_OPEN = "1400000009", "1400000010"
 
@@ -48,6 +50,39 @@ describe("a shared dict that runs out of memory", function()
     local _, x = h.rest("im_open_login_svc/account_import", SMALL, { UserID = "t" })
     assert.are.equal("OK", x.ActionStatus)
     assert.are.equal(ok + 1, h.keys(SMALL)["c:accounts"])
+  end)
+
+  -- Many requests queued behind a stalled holder, served in a few holds of
+  -- the lock, fill the dict: whichever write does not fit, what was answered
+  -- OK is exactly what is counted, and what failed reached neither the count
+  -- nor Tencent.
+  it("counts exactly the requests answered OK when queued ones fill the dict", function()
+    local s = assert(socket.tcp())
+    s:settimeout(10)
+    assert(s:connect("127.0.0.1", h.http.port))
+    assert(s:send("GET /t/hold?app=" .. SMALL .. "&ms=300 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+    socket.sleep(0.05)
+    local before = h.stub_count("account_import")
+    local reqs = {}
+    for i = 1, 120 do
+      reqs[i] = { "POST", h.http.rest_path("im_open_login_svc/account_import", SMALL),
+                  cjson.encode { UserID = string.rep("q", 900) .. i } }
+    end
+    local answers = h.http.concurrent(reqs)
+    s:receive("*a")
+    s:close()
+    local ok, failed = 0, 0
+    for _, r in ipairs(answers) do
+      local v = cjson.decode(r.body)
+      if v.ActionStatus == "OK" then ok = ok + 1 else
+        failed = failed + 1
+        assert.are.equal(70500, v.ErrorCode)
+      end
+    end
+    assert.is_true(failed > 0, "the dict never filled up")
+    assert.are.equal(ok, h.keys(SMALL)["c:accounts"] or 0)
+    assert.are.equal(ok, h.stub_count("account_import") - before)
+    assert.are.equal(1, h.metric("imbill_store_damaged", { dict = "imbill_small" }))
   end)
 
   it("counts a login it cannot store as a store error, and still answers Tencent OK", function()
