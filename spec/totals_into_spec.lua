@@ -113,7 +113,8 @@ describe("imbill.totals into a column", function()
     refused_untouched({ peak_dau = dau, threads = 1.5, into = into },
       "imbill.totals: threads: expected a whole number >= 0, got 1.5")
     refused_untouched({ book = "2022", edition = "standard", peak_dau = dau, into = into },
-      "imbill.totals: mau: the usage gives no MAU, and 2022/standard bills MAU: give mau (an array, a column, or a number for every scenario)")
+      "imbill.totals: mau: the usage gives no MAU, and 2022/standard bills MAU: "
+        .. "give mau (an array, a column, or a number for every scenario)")
     refused_untouched({ peak_dau = imbill.column { 1, 2 }, groups_peak = dau, into = into },
       "imbill.totals: groups_peak: has 3 scenarios where peak_dau has 2")
   end)
