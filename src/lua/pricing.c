@@ -407,6 +407,10 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
     luaL_checkstack(L, nr + 4, "totals: no stack space for the results");
     for (int e = 0; e < nr; e++) out[e] = imbL_newcolumn(L, (size_t)n)->v;
   }
+  /* a new column's collector step may run finalizers, and one pricing into
+   * an input column hands that column another buffer: read them again */
+  for (int k = 0; k < 3; k++)
+    if (is_col[k]) in[k] = imbL_tocolumn(L, 2 + k)->v;
   size_t bad = 0, bad_rate = 0;
   int field = -1;
   imb_status s = imb_totals_many(rates, (size_t)nr, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2],
