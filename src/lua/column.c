@@ -182,6 +182,39 @@ static int m_gc(lua_State *L) {
   return 0;
 }
 
+/* Hands the values of the column `from` to the column `to` (the same
+ * length): the buffer itself when both own one (no copy; to's old buffer goes
+ * back to the cache, for the next call's scratch), a copy otherwise (a small
+ * column keeps its values in its userdata, a view writes into its owner's
+ * memory).  from is left empty either way. */
+void imbL_column_take(lua_State *L, imb_column *to, imb_column *from) {
+  col_ud *t = (col_ud *)(void *)to, *f = (col_ud *)(void *)from;
+  if (t->heap && t->c.v == t->heap && f->heap && f->c.v == f->heap) {
+    int64_t *v = t->heap;
+    size_t cap = t->cap;
+    t->heap = f->heap;
+    t->cap = f->cap;
+    t->c.v = t->heap;
+    f->heap = v;
+    f->cap = cap;
+    f->c.v = v;
+  } else if (to->n) {
+    memcpy(to->v, from->v, to->n * sizeof *to->v);
+  }
+  imbL_column_drop(L, from);
+}
+
+void imbL_column_drop(lua_State *L, imb_column *c) {
+  col_ud *u = (col_ud *)(void *)c;
+  if (u->heap) {
+    cache_give(cache_of(L), u->heap, u->cap);
+    u->heap = NULL;
+    u->cap = 0;
+  }
+  u->c.v = u->data;
+  u->c.n = 0;
+}
+
 static void check_size(lua_State *L, const char *fn, const char *field, int64_t n, int vidx) {
   if (n < 0) imbL_raise(L, fn, field, vidx, "must not be negative");
   if ((uint64_t)n > (uint64_t)COL_MAX_N) imbL_raise(L, fn, field, vidx, "is more values than a column holds");

@@ -18,6 +18,13 @@ imb_column *imbL_newcolumn(lua_State *L, size_t n);
 /* A new column viewing n values owned by the object at owner_idx, which the
  * column keeps alive; readonly forbids col:set. */
 imb_column *imbL_viewcolumn(lua_State *L, int owner_idx, int64_t *v, size_t n, int readonly);
+/* A scratch column's values handed to `to`, a column of the same length
+ * (by handing over the buffer where both own one, by a copy otherwise); the
+ * scratch is left empty.  Both come from imbL_tocolumn or imbL_newcolumn. */
+void imbL_column_take(lua_State *L, imb_column *to, imb_column *from);
+/* Empties a scratch column now (its buffer to the cache for the next one)
+ * instead of at its collection. */
+void imbL_column_drop(lua_State *L, imb_column *c);
 /* A new column holding a Lua array's values (read raw), pushed on the stack.
  * Counts (counts = 1) must be whole numbers >= 0; an error names fn (NULL:
  * the Lua layer names it) and field[i]. */

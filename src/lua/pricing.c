@@ -385,6 +385,7 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
   if (n < 0) n = 1;
   int threads = imbL_threads(L, 5);
   int64_t **out = (int64_t **)lua_newuserdata(L, (size_t)nr * sizeof *out);
+  imb_column *dest = NULL, *scratch = NULL;
   int base = lua_gettop(L) + 1;
   if (into && !lua_isnil(L, into)) {
     imb_column *o = imbL_tocolumn(L, into);
@@ -396,16 +397,25 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
     for (int k = 0; k < 3; k++)
       if (is_col[k] && in[k] == o->v && o->n)
         return imbL_raise(L, NULL, "into", 0, "is the %s column itself; pass another column", usage_fields[k]);
-    lua_pushvalue(L, into);
-    out[0] = o->v;
+    /* all or nothing: priced aside, handed to `into` only once every
+     * scenario is priced, so a call that raises leaves its values as they
+     * were; the hand-over moves a buffer, not the values (imbL_column_take) */
+    dest = o;
+    scratch = imbL_newcolumn(L, (size_t)n);
+    out[0] = scratch->v;
   } else {
     luaL_checkstack(L, nr + 4, "totals: no stack space for the results");
     for (int e = 0; e < nr; e++) out[e] = imbL_newcolumn(L, (size_t)n)->v;
   }
+  /* a new column's collector step may run finalizers, and one pricing into
+   * an input column hands that column another buffer: read them again */
+  for (int k = 0; k < 3; k++)
+    if (is_col[k]) in[k] = imbL_tocolumn(L, 2 + k)->v;
   size_t bad = 0, bad_rate = 0;
   int field = -1;
   imb_status s = imb_totals_many(rates, (size_t)nr, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2],
                                  INT64_MAX, out, &bad, &field, &bad_rate, threads);
+  if (s && scratch) imbL_column_drop(L, scratch); /* its buffer to the cache now, not at its collection */
   if (s == IMB_ENOMEM) return imbL_raise(L, NULL, "editions", 0, "no memory to prepare %d editions", nr);
   if (s) {
     int64_t v[3];
@@ -416,6 +426,11 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
     }
     return raise_unpriced(L, rates[bad_rate], nr > 1 && names ? names[bad_rate] : NULL, v, is_col, (int64_t)bad + 1,
                           s);
+  }
+  if (dest) {
+    imbL_column_take(L, dest, scratch);
+    lua_pushvalue(L, into);
+    return 1;
   }
   return lua_gettop(L) - base + 1;
 }
