@@ -80,13 +80,18 @@ M.YIELDABLE = YIELDABLE
 -- about twice as many tries as a busy lock took to come free lately (between
 -- SPIN_MIN and SPIN_MAX, about 10 us to 0.5 ms: the spin follows how long
 -- batches take, as an adaptive mutex's does; batches are slower when the
--- machine is lightly loaded and its caches cold).  Then it gives its worker's event loop a few turns
--- between tries (ngx.sleep(0): the worker's other requests proceed).  A
--- holder still there is one the kernel preempted on a busy machine: the
--- waiter then naps a millisecond at a time, which frees its core for the
--- holder (a waiter that kept polling would keep the core the holder waits
--- for).  Phases that cannot yield only get the first tries.
-local SPIN_MIN, SPIN_MAX, TURNS, NAP = 50, 2000, 8, 0.001
+-- machine is lightly loaded and its caches cold).  A holder still there is
+-- one the kernel preempted on a busy machine: the waiter then naps a
+-- millisecond at a time, which frees its core for the holder (a waiter that
+-- kept polling would keep the core the holder waits for).  Phases that
+-- cannot yield only get the first tries.
+--
+-- TURNS, when above 0, puts that many ngx.sleep(0) between the spin and the
+-- naps (the worker's other requests proceed at once).  It is 0: without
+-- OpenResty's delayed-events patch (Debian's nginx has none) every
+-- ngx.sleep(0) logs a warning, thousands a second under load, and measured
+-- against the naps alone it bought no throughput.
+local SPIN_MIN, SPIN_MAX, TURNS, NAP = 50, 2000, 0, 0.001
 M.WAIT = { spin_min = SPIN_MIN, spin_max = SPIN_MAX, turns = TURNS, nap = NAP }
 local spin_avg = SPIN_MIN -- tries a busy lock took to come free, lately (this worker)
 
