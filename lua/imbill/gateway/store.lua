@@ -86,14 +86,27 @@ M.YIELDABLE = YIELDABLE
 -- kept polling would keep the core the holder waits for).  Phases that
 -- cannot yield only get the first tries.
 --
+-- When waits are few, each may spin longer: up to SPIN_RARE tries (about
+-- 0.3 ms), as many as a budget of SPIN_BUDGET tries a second spread over
+-- the waits of the last second allows (about 5% of a core).  On a lightly
+-- loaded machine a cold batch outlasts the short spin its last quick waits
+-- taught, and the nap that followed was the whole tail of the latency (p99
+-- of the access phase 1.6 ms, against 0.25 ms with the longer spin); under
+-- load the waits are many, the budget gives each little, and the spin
+-- follows the batches as above (a long spin there took the holder's core).
+--
 -- TURNS, when above 0, puts that many ngx.sleep(0) between the spin and the
 -- naps (the worker's other requests proceed at once).  It is 0: without
 -- OpenResty's delayed-events patch (Debian's nginx has none) every
 -- ngx.sleep(0) logs a warning, thousands a second under load, and measured
 -- against the naps alone it bought no throughput.
-local SPIN_MIN, SPIN_MAX, TURNS, NAP = 50, 2000, 0, 0.001
-M.WAIT = { spin_min = SPIN_MIN, spin_max = SPIN_MAX, turns = TURNS, nap = NAP }
+local SPIN_MIN, SPIN_MAX, TURNS, NAP, SPIN_RARE, SPIN_BUDGET = 50, 2000, 0, 0.001, 1000, 150000
+M.WAIT = { spin_min = SPIN_MIN, spin_max = SPIN_MAX, turns = TURNS, nap = NAP, spin_rare = SPIN_RARE,
+           spin_budget = SPIN_BUDGET }
 local spin_avg = SPIN_MIN -- tries a busy lock took to come free, lately (this worker)
+-- waits of this worker: counted since busy_since, and their rate a second
+-- over the last whole window
+local busy_n, busy_since, busy_rate = 0, 0, 0
 
 -- Takes `key` in the meta dict.  Returns the token, or nil and "busy" (not
 -- had within `wait` seconds) or the dict's error.
@@ -104,8 +117,17 @@ local function acquire(meta, key, ttl, wait, app)
   if err ~= "exists" then return nil, err end
   if app then BUSY:inc(1, app) end
   local W_ = M.WAIT
+  busy_n = busy_n + 1
+  local now = ngx_now()
+  if now - busy_since >= 1 then
+    busy_rate = busy_n / (now - busy_since)
+    busy_n, busy_since = 0, now
+  end
+  local least = busy_rate > 0 and W_.spin_budget / busy_rate or W_.spin_rare
+  if least > W_.spin_rare then least = W_.spin_rare elseif least < W_.spin_min then least = W_.spin_min end
   local limit = 2 * spin_avg
-  if limit < W_.spin_min then limit = W_.spin_min elseif limit > W_.spin_max then limit = W_.spin_max end
+  if limit < least then limit = least end
+  if limit > W_.spin_max then limit = W_.spin_max end
   for i = 1, limit do
     ok, err = meta:safe_add(key, tok, ttl)
     if ok then
