@@ -146,6 +146,27 @@ describe("totals (the batch path)", function()
     end
   end)
 
+  -- The first bad value is the first by scenario, and at one scenario the
+  -- first by field (peak_dau, groups_peak, mau), however the arrays are read.
+  it("names the first bad value by scenario, then by field", function()
+    local function arrays()
+      local d, g, m = {}, {}, {}
+      for i = 1, 600 do d[i], g[i], m[i] = i, 2 * i, 3 * i end
+      return d, g, m
+    end
+    local d, g, m = arrays()
+    g[10], d[20] = -1, -1
+    assert.equal("imbill.totals: groups_peak[10]: expected a whole number >= 0, got -1",
+      H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = d, groups_peak = g, mau = m }))
+    d, g, m = arrays()
+    d[300], g[300], m[299] = "x", -1, 2.5
+    assert.equal("imbill.totals: mau[299]: expected a whole number >= 0, got 2.5",
+      H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = d, groups_peak = g, mau = m }))
+    m[299] = 1
+    assert.equal('imbill.totals: peak_dau[300]: expected a whole number >= 0, got "x"',
+      H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = d, groups_peak = g, mau = m }))
+  end)
+
   it("refuses an array with a hole on both runtimes", function()
     assert.equal("imbill.totals: peak_dau[2]: expected a whole number >= 0, got nil",
       H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, nil, 3 } }))
