@@ -4,7 +4,6 @@
 -- open) until an operator clears the mark.  No quota is ever reset.
 local h = require "ngx_helper"
 local cjson = require "cjson"
-local socket = require "socket"
 
 local SMALL, SMALL_OPEN = "1400000009", "1400000010"
 
@@ -57,11 +56,7 @@ describe("a shared dict that runs out of memory", function()
   -- OK is exactly what is counted, and what failed reached neither the count
   -- nor Tencent.
   it("counts exactly the requests answered OK when queued ones fill the dict", function()
-    local s = assert(socket.tcp())
-    s:settimeout(10)
-    assert(s:connect("127.0.0.1", h.http.port))
-    assert(s:send("GET /t/hold?app=" .. SMALL .. "&ms=300 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
-    socket.sleep(0.05)
+    local done = h.hold(SMALL, 300)
     local before = h.stub_count("account_import")
     local reqs = {}
     for i = 1, 120 do
@@ -69,8 +64,7 @@ describe("a shared dict that runs out of memory", function()
                   cjson.encode { UserID = string.rep("q", 900) .. i } }
     end
     local answers = h.http.concurrent(reqs)
-    s:receive("*a")
-    s:close()
+    done()
     local ok, failed = 0, 0
     for _, r in ipairs(answers) do
       local v = cjson.decode(r.body)

@@ -56,7 +56,6 @@ static void lower_first_bad(imb_par *par, size_t bad) {
 static void *run_worker(void *arg) {
   worker *w = (worker *)arg;
   job *j = w->j;
-  w->s = IMB_OK;
   for (;;) {
     size_t lo = __atomic_fetch_add(&j->next, j->step, __ATOMIC_RELAXED);
     if (lo >= j->n || imb_par_stop(&j->par, lo)) break;
@@ -89,6 +88,7 @@ imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void
   job j = { fn, ctx, { (size_t)-1 }, n, step, 0 };
   for (size_t k = 0; k < t; k++) {
     ws[k].j = &j;
+    ws[k].s = IMB_OK;
     ws[k].started = 0;
   }
   for (size_t k = 1; k < t; k++) ws[k].started = pthread_create(&ws[k].tid, NULL, run_worker, &ws[k]) == 0;
@@ -97,17 +97,15 @@ imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void
   run_worker(&ws[0]);
   for (size_t k = 1; k < t; k++)
     if (ws[k].started) pthread_join(ws[k].tid, NULL);
-    else ws[k].s = IMB_OK;
-  size_t first = 0;
-  int found = 0;
+  /* the shared minimum is the lowest failure; the thread that found it
+   * holds its status and field */
+  size_t low = j.par.first_bad;
   for (size_t k = 0; k < t; k++) {
-    if (ws[k].s && (!found || ws[k].bad < ws[first].bad)) {
-      first = k;
-      found = 1;
+    if (ws[k].s && ws[k].bad == low) {
+      *bad = low;
+      *aux = ws[k].aux;
+      return ws[k].s;
     }
   }
-  if (!found) return IMB_OK;
-  *bad = ws[first].bad;
-  *aux = ws[first].aux;
-  return ws[first].s;
+  return IMB_OK;
 }

@@ -95,14 +95,12 @@ M.YIELDABLE = YIELDABLE
 -- load the waits are many, the budget gives each little, and the spin
 -- follows the batches as above (a long spin there took the holder's core).
 --
--- TURNS, when above 0, puts that many ngx.sleep(0) between the spin and the
--- naps (the worker's other requests proceed at once).  It is 0: without
--- OpenResty's delayed-events patch (Debian's nginx has none) every
--- ngx.sleep(0) logs a warning, thousands a second under load, and measured
--- against the naps alone it bought no throughput.
-local SPIN_MIN, SPIN_MAX, TURNS, NAP, SPIN_RARE, SPIN_BUDGET = 50, 2000, 0, 0.001, 1000, 150000
-M.WAIT = { spin_min = SPIN_MIN, spin_max = SPIN_MAX, turns = TURNS, nap = NAP, spin_rare = SPIN_RARE,
-           spin_budget = SPIN_BUDGET }
+-- The wait never yields with ngx.sleep(0): without OpenResty's
+-- delayed-events patch (Debian's nginx has none) each one logs a warning,
+-- thousands a second under load, and against the naps alone those turns
+-- bought no throughput.
+local SPIN_MIN, SPIN_MAX, NAP, SPIN_RARE, SPIN_BUDGET = 50, 2000, 0.001, 1000, 150000
+M.WAIT = { spin_min = SPIN_MIN, spin_max = SPIN_MAX, nap = NAP, spin_rare = SPIN_RARE, spin_budget = SPIN_BUDGET }
 local spin_avg = SPIN_MIN -- tries a busy lock took to come free, lately (this worker)
 -- waits of this worker: counted since busy_since, and their rate a second
 -- over the last whole window
@@ -142,17 +140,13 @@ local function acquire(meta, key, ttl, wait, app)
   if not YIELDABLE[get_phase()] then return nil, "busy" end
   ngx_update()
   local deadline = ngx_now() + wait
-  local turns, yields, nap = 0, W_.turns, W_.nap
   while true do
-    turns = turns + 1
-    ngx_sleep(turns <= yields and 0 or nap)
+    ngx_sleep(W_.nap)
     ok, err = meta:safe_add(key, tok, ttl)
     if ok then return tok end
     if err ~= "exists" then return nil, err end
-    if turns % 16 == 0 or turns > yields then
-      ngx_update()
-      if ngx_now() > deadline then return nil, "busy" end
-    end
+    ngx_update()
+    if ngx_now() > deadline then return nil, "busy" end
   end
 end
 M.acquire = acquire

@@ -54,4 +54,21 @@ function M.stub_last(cmd) return cjson.decode(http.get("/stub/last?cmd=" .. cmd)
 
 function M.sleep(s) require("socket").sleep(s) end
 
+--- Starts holding an app's lock for ms milliseconds (as a worker the kernel
+-- stopped mid-batch would); returns a function that waits for the hold to
+-- end.
+function M.hold(app, ms)
+  local socket = require "socket"
+  local s = assert(socket.tcp())
+  s:settimeout(10)
+  assert(s:connect("127.0.0.1", http.port))
+  assert(s:send("GET /t/hold?app=" .. app .. "&ms=" .. ms .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+  socket.sleep(0.05) -- the hold has the lock before the others arrive
+  return function()
+    local raw = s:receive("*a")
+    s:close()
+    assert.truthy(raw and raw:find("\"held\":" .. ms, 1, true), raw)
+  end
+end
+
 return M
