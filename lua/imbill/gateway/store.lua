@@ -965,25 +965,6 @@ function Store:run(app, wait, fn, ...)
   return serve(q, lk, self, app, wait, fn, ...)
 end
 
-local function apply_steps(B, steps, atomic)
-  local out = {}
-  local mark = B.n
-  for i = 1, #steps do
-    local s = steps[i]
-    local res, ref = apply_plan(B, s.plan, s)
-    out[i] = { result = res, refusal = ref }
-    if atomic and res == "refused" then
-      -- the whole unit is refused: put back what its earlier steps wrote
-      if not rollback(B, mark) then fail("rollback incomplete") end
-      for j = 1, i - 1 do out[j].result = "rolled back" end
-      for j = i + 1, #steps do out[j] = { result = "skipped" } end
-      return out, i
-    end
-  end
-  return out
-end
-M.apply_steps = apply_steps
-
 --- Applies one unit's steps all or nothing inside a batch, each step's
 -- outcome in its own fields (step.result, step.refusal).  Returns the index
 -- of the refused step, or nil.
@@ -1003,6 +984,24 @@ local function apply_unit(B, steps)
   return nil
 end
 M.apply_unit = apply_unit
+
+-- Steps in order, all or nothing when atomic (apply_unit), else each on its
+-- own.  Returns their outcomes { result =, refusal = } and, atomic, the
+-- index of the refused step.
+local function apply_steps(B, steps, atomic)
+  local bad
+  if atomic then
+    bad = apply_unit(B, steps)
+  else
+    for i = 1, #steps do
+      local s = steps[i]
+      s.result, s.refusal = apply_plan(B, s.plan, s)
+    end
+  end
+  local out = {}
+  for i = 1, #steps do out[i] = { result = steps[i].result, refusal = steps[i].refusal } end
+  return out, bad
+end
 
 --- Applies steps = { { plan =, user =, peer =, group =, event = }, ... } in
 -- order under one lock.  atomic: all or nothing (the first refused step
