@@ -12,13 +12,16 @@ struct imb_par {
  * thread that runs faster (a core the machine lends it longer, cheaper
  * scenarios) takes more of them: a machine shared with other work, or a grid
  * whose editions cost more than others, does not leave one thread waiting for
- * the other. */
+ * the other.  Slices shrink as the job runs out (guided scheduling): each is
+ * a share of what is left, so the last ones are small and the threads finish
+ * within a small slice of each other, while early slices are long enough
+ * that taking one costs nothing next to pricing it. */
 typedef struct job {
   imb_par_fn fn;
   void *ctx;
   imb_par par;
-  size_t n, step;
-  size_t next; /* the first scenario no thread has taken yet (atomic) */
+  size_t n, grain, parts; /* a slice: what is left / parts, at least grain */
+  size_t next;            /* the first scenario no thread has taken yet (atomic) */
 } job;
 
 /* One thread's share: its lowest failure, if any. */
@@ -56,10 +59,17 @@ static void lower_first_bad(imb_par *par, size_t bad) {
 static void *run_worker(void *arg) {
   worker *w = (worker *)arg;
   job *j = w->j;
+  size_t lo = __atomic_load_n(&j->next, __ATOMIC_RELAXED), hi;
   for (;;) {
-    size_t lo = __atomic_fetch_add(&j->next, j->step, __ATOMIC_RELAXED);
-    if (lo >= j->n || imb_par_stop(&j->par, lo)) break;
-    size_t hi = j->n - lo < j->step ? j->n : lo + j->step, bad = 0;
+    /* claim [lo, hi): on a lost race lo is reloaded and the share taken again */
+    do {
+      if (lo >= j->n) return NULL;
+      size_t left = j->n - lo, len = left / j->parts;
+      if (len < j->grain) len = j->grain;
+      hi = len >= left ? j->n : lo + len;
+    } while (!__atomic_compare_exchange_n(&j->next, &lo, hi, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    if (imb_par_stop(&j->par, lo)) break;
+    size_t bad = 0;
     int aux = -1;
     imb_status s = j->fn(j->ctx, lo, hi, &bad, &aux, &j->par);
     if (s) {
@@ -69,6 +79,7 @@ static void *run_worker(void *arg) {
       lower_first_bad(&j->par, bad);
       break; /* every later slice starts past this failure */
     }
+    lo = __atomic_load_n(&j->next, __ATOMIC_RELAXED);
   }
   return NULL;
 }
@@ -80,12 +91,9 @@ imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void
   if (grain < 1) grain = 1;
   if (t > n / grain) t = n / grain;
   if (t < 1) t = 1;
-  /* about SLICES slices a thread: small enough to even out, large enough
-   * that taking one costs nothing next to pricing it */
-  enum { SLICES = 16 };
-  size_t step = n / (t * SLICES);
-  if (step < grain) step = grain;
-  job j = { fn, ctx, { (size_t)-1 }, n, step, 0 };
+  /* a slice is a quarter of a thread's share of what is left */
+  enum { SHARE = 4 };
+  job j = { fn, ctx, { (size_t)-1 }, n, grain, t * SHARE, 0 };
   for (size_t k = 0; k < t; k++) {
     ws[k].j = &j;
     ws[k].s = IMB_OK;
