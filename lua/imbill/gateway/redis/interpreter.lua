@@ -283,11 +283,11 @@ local CODES = {} -- "=c-" -> its three letters, split once a program
 
 local function read_step()
   local a, p = argv, pos
-  local s = {}
-  s.t = arg_int(a[p + 1], "step instant")
-  s.ds = arg_int(a[p + 2], "step day start")
+  -- every field in the constructor: Redis' Lua 5.1 sizes a table from it, and
+  -- each field added later past that size rehashes the table
   local g = a[p + 3]
-  s.gk = g ~= "0" and key_at(g) or nil
+  local s = { t = arg_int(a[p + 1], "step instant"), ds = arg_int(a[p + 2], "step day start"),
+              gk = g ~= "0" and key_at(g) or nil, tb = false, gof = false, ops = false }
   if s.gk then GROUP_REC[s.gk] = true end
   local tb, gof = a[p + 4], a[p + 5]
   local n = arg_int(a[p + 6], "op count")
@@ -320,7 +320,7 @@ local function read_step()
     end
     local kind = c[1]
     local o = { kind = kind, st = c[2], fail = c[3], f = f, when = when, bound = b,
-                k = kidx ~= "0" and key_at(kidx) or nil }
+                k = kidx ~= "0" and key_at(kidx) or nil, cond = false, arg = false, dk = false, mk = false }
     -- for these the last operand is not a condition: the counts a
     -- compare-and-set bumps, a cascade's second key prefix
     if kind == "c" then
