@@ -82,7 +82,7 @@ run() {
   w0=$(ticks $(workers)); r0=$(ticks "$rpid")
   res=$(drive "$conns" "${secs}s" "$@" | grep '^RESULT' | cut -d' ' -f2-5)
   w1=$(ticks $(workers)); r1=$(ticks "$rpid")
-  redis-cli -p "$redis" info commandstats | grep -E 'cmdstat_(evalsha|hmget)' | tr -d '\r' \
+  redis-cli -p "$redis" info commandstats | grep -E 'cmdstat_(fcall|evalsha|hmget)' | tr -d '\r' \
     | sed "s/^/  [$1] /" >> "$dir/commandstats.txt"
   set -- $res
   n=$(awk -v r="$1" -v s="$secs" 'BEGIN { printf "%d", r * s }')

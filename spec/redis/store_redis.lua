@@ -242,3 +242,62 @@ describe("the Redis store, with hand-built plans", function()
     assert.are.equal(0, r("EXISTS", key("d:" .. DAY .. ":dau")))
   end)
 end)
+
+-- The interpreter reaches Redis as a function library (FCALL), or as a
+-- script (EVALSHA) where functions cannot be had.  Either way it decides the
+-- same, and a node that lost it gets it again.
+describe("the interpreter in Redis", function()
+  before_each(h.reset)
+
+  local function flat(v, out)
+    out = out or {}
+    if type(v) == "table" then for _, x in ipairs(v) do flat(x, out) end else out[#out + 1] = tostring(v) end
+    return out
+  end
+  local function libraries()
+    local names = {}
+    for _, s in ipairs(flat(r("FUNCTION", "LIST"))) do
+      if s:find("^imbill_%x+$") then names[s] = true end
+    end
+    return names
+  end
+  local function calls(cmd)
+    local st = r("INFO", "commandstats")
+    return tonumber(st:match("cmdstat_" .. cmd .. ":calls=(%d+)")) or 0
+  end
+  local function accounts(from, to)
+    local p = create_account(100)
+    for i = from, to do
+      assert.are.equal("applied", apply({ { plan = p, user = "f" .. i } })[1].result)
+    end
+  end
+
+  it("is a function library named by its SHA-1, loaded again after FUNCTION FLUSH", function()
+    accounts(1, 4)
+    assert.is_not_nil(next(libraries()), "no imbill_ library in FUNCTION LIST")
+    r("CONFIG", "RESETSTAT")
+    r("FUNCTION", "FLUSH")
+    assert.is_nil(next(libraries()))
+    accounts(5, 8)
+    assert.is_not_nil(next(libraries()), "the library was not loaded again")
+    assert.are.equal(8, count("c:accounts"))
+    assert.is_true(calls("fcall") >= 4)
+    assert.are.equal(0, calls("evalsha"))
+  end)
+
+  it("runs as a script when this Redis user may not call functions, deciding the same", function()
+    r("ACL", "SETUSER", "default", "-fcall")
+    finally(function() r("ACL", "SETUSER", "default", "+@all") end)
+    r("CONFIG", "RESETSTAT")
+    r("SCRIPT", "FLUSH")
+    -- enough calls that both of the node's workers meet the refusal
+    accounts(1, 8)
+    assert.are.equal(8, count("c:accounts"))
+    assert.is_true(calls("evalsha") >= 8)
+    -- and a cap holds as before: a 9th account on a cap of 8 is refused
+    local p = create_account(8)
+    local out = apply { { plan = p, user = "f9" } }
+    assert.are.equal("refused", out[1].result)
+    assert.are.equal(8, count("c:accounts"))
+  end)
+end)

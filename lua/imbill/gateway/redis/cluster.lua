@@ -159,8 +159,11 @@ local RETRY = { TRYAGAIN = 0.02, CLUSTERDOWN = 0.05, LOADING = 0.05, MASTERDOWN 
 --- Sends one command (a list: { "EVALSHA", ... }) for `slot`, following
 -- the cluster until `deadline` (seconds, absolute).  Returns the reply, or
 -- nil, the error and whether a copy of the command may have run ("unknown")
--- or surely did not ("unsent").
-function Client:send(slot, cmd, deadline, on_noscript)
+-- or surely did not ("unsent").  `on_missing(client, addr, deadline, err)`,
+-- when given, is asked about an error that says the node lacks the
+-- interpreter (NOSCRIPT, "Function not found", no FCALL): it loads it (or
+-- changes the command) and returns true to send again, or nil and why not.
+function Client:send(slot, cmd, deadline, on_missing)
   local ask, sent, last = nil, false, "no attempt"
   while true do
     if now() >= deadline then return nil, "redis: " .. last, sent and "unknown" or "unsent" end
@@ -192,9 +195,9 @@ function Client:send(slot, cmd, deadline, on_noscript)
       elseif r == false then
         c:keepalive()
         local word = rerr:match("^(%u+)")
-        if word == "NOSCRIPT" and on_noscript then
-          local sha, lerr = on_noscript(self, addr, deadline)
-          if not sha then return nil, "redis: SCRIPT LOAD: " .. tostring(lerr), sent and "unknown" or "unsent" end
+        if on_missing and M.lacks(rerr) then
+          local again, lerr = on_missing(self, addr, deadline, rerr)
+          if not again then return nil, "redis: " .. tostring(lerr), sent and "unknown" or "unsent" end
         elseif word == "MOVED" then
           local s, a = rerr:match("^MOVED (%d+) (%S+)")
           if self.slots and s then self.slots[tonumber(s)] = a end
@@ -218,35 +221,66 @@ function Client:send(slot, cmd, deadline, on_noscript)
   end
 end
 
---- The interpreter's script on a node, loaded when a node answers NOSCRIPT
--- (a new node, a restart, SCRIPT FLUSH).
-local function load_script(self, addr, deadline)
-  local c, err = self:connect(addr, deadline)
-  if not c then return nil, err end
-  local sha, lerr = c:call("SCRIPT", "LOAD", script.text())
-  if not sha then
-    c:close()
-    return nil, lerr
-  end
-  c:keepalive()
-  self.sha = sha
-  return sha
+-- Errors that say a node lacks the interpreter, or will not let this user
+-- call it as a function: nothing of the call ran.
+local NO_FUNCTION, NO_FCALL, NOPERM = "^ERR Function not found", "^ERR unknown command", "^NOPERM"
+function M.lacks(err)
+  return err:find("^NOSCRIPT") ~= nil or err:find(NO_FUNCTION) ~= nil or err:find(NO_FCALL) ~= nil
+    or err:find(NOPERM) ~= nil
 end
 
---- Runs a program (keys, argv) for `slot` by EVALSHA.  Returns the
--- interpreter's reply, or nil, error, "unknown" | "unsent".
+-- One command on the node at addr.  Returns its reply, or nil and the error.
+local function on_node(self, addr, deadline, ...)
+  local c, err = self:connect(addr, deadline)
+  if not c then return nil, err end
+  local r, rerr = c:call(...)
+  if r == nil then
+    c:close()
+    return nil, rerr
+  end
+  c:keepalive()
+  return r, rerr
+end
+
+--- Runs a program (keys, argv) for `slot`: by FCALL where the node has
+-- functions, else by EVALSHA.  Returns the interpreter's reply, or nil,
+-- error, "unknown" | "unsent".
 function Client:run(slot, keys, argv, deadline)
+  local fname, library = script.library()
+  if self.functions == false then fname = nil end
   if not self.sha then self.sha = script.sha1() end
-  local head = { "EVALSHA", self.sha or "0", #keys }
-  -- written once; a node that has not the script gets it and the call again
+  local head = fname and { "FCALL", fname, #keys } or { "EVALSHA", self.sha or "0", #keys }
+  -- written once; a node that has not the interpreter gets it and the call
+  -- again
   local cmd = { encoded = conn.encode(head, keys, argv) }
-  return self:send(slot, cmd, deadline, function(client, addr, dl)
-    local sha, err = load_script(client, addr, dl)
-    if sha then
-      head[2] = sha
-      cmd.encoded = conn.encode(head, keys, argv)
+  local function as_script()
+    self.functions = false
+    head = { "EVALSHA", self.sha or "0", #keys }
+    cmd.encoded = conn.encode(head, keys, argv)
+  end
+  return self:send(slot, cmd, deadline, function(client, addr, dl, err)
+    if head[1] == "FCALL" then
+      if err:find(NO_FCALL) or err:find(NOPERM) then
+        -- a Redis before 7.0, or an ACL without FCALL: scripts from now on
+        as_script()
+        return true
+      end
+      local ok, lerr = on_node(client, addr, dl, "FUNCTION", "LOAD", library)
+      -- another worker may have loaded it first
+      if ok or tostring(lerr):find("already exists", 1, true) then return true end
+      if lerr and (lerr:find(NO_FCALL) or lerr:find(NOPERM) or lerr:find("^ERR unknown subcommand")) then
+        -- functions refused (an ACL without FUNCTION): scripts from now on
+        as_script()
+        return true
+      end
+      return nil, "FUNCTION LOAD: " .. tostring(lerr)
     end
-    return sha, err
+    local sha, lerr = on_node(client, addr, dl, "SCRIPT", "LOAD", script.text())
+    if not sha then return nil, "SCRIPT LOAD: " .. tostring(lerr) end
+    client.sha = sha
+    head[2] = sha
+    cmd.encoded = conn.encode(head, keys, argv)
+    return true
   end)
 end
 

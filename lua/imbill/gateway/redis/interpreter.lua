@@ -1,7 +1,9 @@
--- luacheck: read globals redis KEYS ARGV cjson
---- The program interpreter that runs inside Redis (EVALSHA).  Not a module:
--- imbill.gateway.redis.script reads this file's text and loads it into
--- every Redis it talks to.
+-- luacheck: read globals redis cjson
+--- The program interpreter that runs inside Redis.  Not a module: its text
+-- returns run(keys, argv), and imbill.gateway.redis.script wraps it as a
+-- Redis function library (FUNCTION LOAD, called with FCALL: the functions
+-- are made once, by the first call) and as a script (EVALSHA, where Redis has
+-- no functions: made again on every call).
 --
 -- It knows no quota rule.  The gateway sends a program: the core's plans
 -- (docs/store.md) as guarded operations on named keys, plus a few store
@@ -97,7 +99,9 @@ end
 ---------------------------------------------------------------------------
 -- The program's arguments and keys
 
-local argv, pos = ARGV, 0
+-- Everything from here to run() below is one program's state: run() sets it
+-- afresh before each program (a library's functions outlive their calls).
+local keys, argv, pos
 local function nxt()
   pos = pos + 1
   local v = argv[pos]
@@ -105,11 +109,10 @@ local function nxt()
   return v
 end
 
-local declared = {}
-for i = 1, #KEYS do declared[KEYS[i]] = true end
+local declared
 local function key_at(s)
   local i = tonumber(s)
-  local k = i and KEYS[i]
+  local k = i and keys[i]
   if not k then fail("no declared key number " .. show(s)) end
   return k
 end
@@ -117,7 +120,7 @@ end
 -- A key named from data (a member's set): it must be one the program
 -- declared, or Redis Cluster could not route the program safely.  Missing
 -- ones are collected and sent back; the client declares them and resends.
-local missing, nmissing = {}, 0
+local missing, nmissing
 local function dyn(k)
   if declared[k] then return k end
   if not missing[k] then
@@ -132,7 +135,7 @@ end
 -- The overlay.  Cells hold a value as read (base) and as it is now (cur);
 -- put() records what it replaced, so a unit can be put back.
 
-local ut, uk, uv, nundo = {}, {}, {}, 0
+local ut, uk, uv, nundo
 local NONE = {} -- an undo entry for a field that was nil
 local function put(t, k, v)
   nundo = nundo + 1
@@ -151,11 +154,13 @@ local function rollback(mark)
   nundo = mark
 end
 
-local rcall = redis.call
+-- redis.call, taken when a program runs: a library is loaded where Redis'
+-- commands cannot be called
+local rcall
 
-local order = {}   -- cells in the order first touched (commit order)
-local STR, HASH, SETS, ZS = {}, {}, {}, {}
-local GROUP_REC = {} -- hashes that are a group's record: gone when its type is 0
+local order        -- cells in the order first touched (commit order)
+local STR, HASH, SETS, ZS
+local GROUP_REC    -- hashes that are a group's record: gone when its type is 0
 
 -- A string key: integer ("i") or raw ("r").
 local function str(k, kind)
@@ -279,7 +284,9 @@ end
 
 local MARKER_ONLY = { f = true, m = true } -- kept when a no-op guard fails
 
-local CODES = {} -- "=c-" -> its three letters, split once a program
+-- "=c-" -> its three letters, split once; kept from program to program when
+-- the interpreter is a library (bounded: codes come from the program)
+local CODES, NCODES = {}, 0
 
 local function read_step()
   local a, p = argv, pos
@@ -316,7 +323,10 @@ local function read_step()
     local c = CODES[code]
     if not c then
       c = { ssub(code, 1, 1), ssub(code, 2, 2), ssub(code, 3, 3) }
-      CODES[code] = c
+      if NCODES < 512 then
+        CODES[code] = c
+        NCODES = NCODES + 1
+      end
     end
     local kind = c[1]
     local o = { kind = kind, st = c[2], fail = c[3], f = f, when = when, bound = b,
@@ -523,7 +533,7 @@ end
 ---------------------------------------------------------------------------
 -- Instructions
 
-local REG, UNITRES = {}, {}
+local REG, UNITRES
 
 local function cond_holds(c)
   if c == "" then return true end
@@ -571,7 +581,7 @@ local function zrem(z, m)
   put(z.rem, m, true)
 end
 
-local results = {}
+local results
 local template
 
 local function run_program()
@@ -596,7 +606,7 @@ local function run_program()
     if seen == "x" then return { "cancelled" } end
     if seen ~= false then return { "done", seen } end
   end
-  local lc = str(KEYS[1], "r")
+  local lc = str(keys[1], "r")
   if lc.cur == false then put(lc, "cur", layout)
   elseif lc.cur ~= layout then
     fail("this Redis holds the app's counts in layout " .. show(lc.cur) .. ", the gateway is configured for "
@@ -825,29 +835,45 @@ local function commit()
   for _, cmd in ipairs(later) do redis.call(unpack(cmd)) end
 end
 
-local ok, marker, pid, mttl = pcall(run_program)
-if not ok then
-  local e = marker
-  if type(e) == "table" and e.imb then return { "fail", e.imb } end
-  if type(e) == "table" and e.err then return { "fail", e.err } end
-  return { "fail", "interpreter: " .. tostring(e) }
-end
-if type(marker) == "table" then return marker end -- answered from the marker
-if nmissing > 0 then
-  local out = { "need" }
-  for i = 1, nmissing do out[i + 1] = missing[i] end
+--- Runs one program (keys, argv: FCALL's or EVALSHA's) and returns its
+-- answer.  Every piece of a program's state is made new first, so nothing of
+-- one program, even one that failed half-way, reaches the next.
+local function run(k, a)
+  keys, argv, pos = k, a, 0
+  declared = {}
+  for i = 1, #k do declared[k[i]] = true end
+  missing, nmissing = {}, 0
+  ut, uk, uv, nundo = {}, {}, {}, 0
+  rcall = redis.call
+  order, STR, HASH, SETS, ZS, GROUP_REC = {}, {}, {}, {}, {}, {}
+  REG, UNITRES = {}, {}
+  results, template = {}, nil
+  local ok, marker, pid, mttl = pcall(run_program)
+  if not ok then
+    local e = marker
+    if type(e) == "table" and e.imb then return { "fail", e.imb } end
+    if type(e) == "table" and e.err then return { "fail", e.err } end
+    return { "fail", "interpreter: " .. tostring(e) }
+  end
+  if type(marker) == "table" then return marker end -- answered from the marker
+  if nmissing > 0 then
+    local out = { "need" }
+    for i = 1, nmissing do out[i + 1] = missing[i] end
+    return out
+  end
+  local cok, cerr = pcall(commit)
+  if not cok then
+    -- a write refused after others were made (out of memory): the caller must
+    -- know the counts may be partly written
+    return { "partial", type(cerr) == "table" and (cerr.err or cerr.imb) or tostring(cerr) }
+  end
+  if pid ~= "" then
+    redis.call("HSET", marker, pid, cjson.encode(results))
+    redis.call("EXPIRE", marker, int_of(mttl, "marker ttl"))
+  end
+  local out = { "ok" }
+  for i, r in ipairs(results) do out[i + 1] = r end
   return out
 end
-local cok, cerr = pcall(commit)
-if not cok then
-  -- a write refused after others were made (out of memory): the caller must
-  -- know the counts may be partly written
-  return { "partial", type(cerr) == "table" and (cerr.err or cerr.imb) or tostring(cerr) }
-end
-if pid ~= "" then
-  redis.call("HSET", marker, pid, cjson.encode(results))
-  redis.call("EXPIRE", marker, int_of(mttl, "marker ttl"))
-end
-local out = { "ok" }
-for i, r in ipairs(results) do out[i + 1] = r end
-return out
+
+return run
