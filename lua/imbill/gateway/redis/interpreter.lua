@@ -57,10 +57,20 @@ local function fail(msg) error({ imb = msg }, 0) end
 -- An integer in the range doubles hold exactly, from its decimal text.
 -- The message is made only when the text is not one (what, and the key or
 -- field it was read from, if any): a read must cost no more than the read.
+-- Small counts read back are kept as they are parsed (bounded, as below).
+local COUNTS, NCOUNTS = {}, 0
 local function int_of(s, what, k, f)
+  local n = COUNTS[s]
+  if n then return n end
   if type(s) == "string" and #s <= 20 and sfind(s, "^%-?%d+$") then
-    local n = tonumber(s)
-    if n <= MAXI and n >= -MAXI then return n end
+    n = tonumber(s)
+    if n <= MAXI and n >= -MAXI then
+      if #s <= 6 and NCOUNTS < 4096 then
+        COUNTS[s] = n
+        NCOUNTS = NCOUNTS + 1
+      end
+      return n
+    end
     if k then what = what .. (f and (" " .. show(f) .. " of ") or " ") .. show(k) end
     fail(what .. ": " .. show(s) .. " is beyond 2^53, which this store does not count to")
   end
@@ -68,13 +78,27 @@ local function int_of(s, what, k, f)
   fail(what .. ": not an integer: " .. show(s))
 end
 
+-- Short numbers recur from program to program (counts, days, bounds, key
+-- numbers): their values are kept once read, while the interpreter is a
+-- library.  Bounded, since the text comes from the program.
+local SHORT, NSHORT = {}, 0
+local function short_number(s, n)
+  if NSHORT < 4096 and #s <= 6 then
+    SHORT[s] = n
+    NSHORT = NSHORT + 1
+  end
+  return n
+end
+
 -- An integer the gateway wrote (with %d, from an int64): only its range
 -- needs checking.
 local function arg_int(s, what)
-  local n = tonumber(s)
+  local n = SHORT[s]
+  if n then return n end
+  n = tonumber(s)
   if not n or n ~= n or n % 1 ~= 0 then fail(what .. ": not an integer: " .. show(s)) end
   if n > MAXI or n < -MAXI then fail(what .. ": " .. show(s) .. " is beyond 2^53, which this store does not count to") end
-  return n
+  return short_number(s, n)
 end
 
 -- A bound: "" none (nil), else an integer, where one past the exact range
@@ -111,7 +135,12 @@ end
 
 local declared
 local function key_at(s)
-  local i = tonumber(s)
+  local i = SHORT[s]
+  if not i then
+    i = tonumber(s)
+    -- only whole numbers are kept: "1.5" names no key, and is refused each time
+    if i and i % 1 == 0 and i >= 1 then short_number(s, i) end
+  end
   local k = i and keys[i]
   if not k then fail("no declared key number " .. show(s)) end
   return k
