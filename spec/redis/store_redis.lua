@@ -272,6 +272,18 @@ describe("the interpreter in Redis", function()
     end
   end
 
+  it("goes to Redis as one RESP string, which Redis reads as the same words", function()
+    local conn = require "imbill.gateway.redis.conn"
+    -- the program's head, keys and arguments, a number and an empty word among them
+    local text = conn.encode({ "RPUSH", "imb:{spec}:enc" }, { 7 }, { "", "a\r\nb" })
+    assert.are.equal("*5\r\n$5\r\nRPUSH\r\n$14\r\nimb:{spec}:enc\r\n$1\r\n7\r\n$0\r\n\r\n$4\r\na\r\nb\r\n", text)
+    local c = h.redis()
+    local n = c:call_args({ encoded = text })
+    c:close()
+    assert.are.equal(3, n)
+    assert.are.same({ "7", "", "a\r\nb" }, r("LRANGE", "imb:{spec}:enc", 0, -1))
+  end)
+
   it("is a function library named by its SHA-1, loaded again after FUNCTION FLUSH", function()
     accounts(1, 4)
     assert.is_not_nil(next(libraries()), "no imbill_ library in FUNCTION LIST")

@@ -25,7 +25,7 @@ function M.connect(host, port, timeout)
 end
 
 local function encode(args)
-  if args.encoded then return table.concat(args.encoded) end
+  if args.encoded then return args.encoded end
   local out = { "*" .. #args .. "\r\n" }
   for _, a in ipairs(args) do
     a = tostring(a)
