@@ -358,20 +358,22 @@ local function read_step()
       end
     end
     local kind = c[1]
-    local o = { kind = kind, st = c[2], fail = c[3], f = f, when = when, bound = b,
-                k = kidx ~= "0" and key_at(kidx) or nil, cond = false, arg = false, dk = false, mk = false }
+    -- eight fields, all in the constructor: Redis' Lua 5.1 sizes the table from
+    -- it (eight fit the smallest hash that holds them) and rehashes it for
+    -- each field added later, so the two fields only a compare-and-set and a
+    -- cascade need (dk, mk) come after, for those few ops
+    local o = { kind = kind, st = c[2], fail = c[3], f = f, bound = b, k = kidx ~= "0" and key_at(kidx) or nil,
+                cond = "", arg = false }
     -- for these the last operand is not a condition: the counts a
     -- compare-and-set bumps, a cascade's second key prefix
     if kind == "c" then
-      o.cond, o.arg = "", arg
+      o.arg = arg
       local d, m = when:match("^(%d+),(%d+)$")
       if not d then fail("a compare-and-set's counters: " .. show(when)) end
       o.dk, o.mk = d ~= "0" and key_at(d) or nil, m ~= "0" and key_at(m) or nil
     elseif kind == "U" then
-      o.cond, o.arg = "", key_at(arg)
-    elseif kind == "G" then
-      o.cond = ""
-    else
+      o.arg, o.dk = key_at(arg), when
+    elseif kind ~= "G" then
       o.cond, o.arg = when, arg_int(arg, "an op's argument")
     end
     ops[i] = o
@@ -457,7 +459,7 @@ local function apply_effect(s, o, gtype)
   elseif kind == "U" then
     -- the user's account ends: every membership and friendship ends
     local u, joined, friends = o.f, set(o.k), set(o.arg)
-    local gp, fp = o.bound, o.when
+    local gp, fp = o.bound, o.dk
     for _, g in ipairs(smembers(joined)) do
       local k = dyn(gp .. g)
       if k then srem(set(k), u) end
