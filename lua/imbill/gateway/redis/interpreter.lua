@@ -317,6 +317,13 @@ local MARKER_ONLY = { f = true, m = true } -- kept when a no-op guard fails
 -- the interpreter is a library (bounded: codes come from the program)
 local CODES, NCODES = {}, 0
 
+-- An op's table is taken from a pool that each program starts from the top
+-- of again (run() sets nop to 0): ops live only as long as their program, and
+-- reusing them saves making and collecting a table per op.  Bounded, like the
+-- caches: ops past the pool's size get tables of their own.
+local OPOOL, nop = {}, 0
+local POOL_MAX = 4096
+
 local function read_step()
   local a, p = argv, pos
   -- every field in the constructor: Redis' Lua 5.1 sizes a table from it, and
@@ -362,8 +369,16 @@ local function read_step()
     -- it (eight fit the smallest hash that holds them) and rehashes it for
     -- each field added later, so the two fields only a compare-and-set and a
     -- cascade need (dk, mk) come after, for those few ops
-    local o = { kind = kind, st = c[2], fail = c[3], f = f, bound = b, k = kidx ~= "0" and key_at(kidx) or nil,
-                cond = "", arg = false }
+    local k = kidx ~= "0" and key_at(kidx) or nil
+    nop = nop + 1
+    local o = OPOOL[nop]
+    if o then
+      o.kind, o.st, o.fail, o.f, o.bound, o.k, o.cond, o.arg, o.dk, o.mk = kind, c[2], c[3], f, b, k, "", false, nil,
+        nil
+    else
+      o = { kind = kind, st = c[2], fail = c[3], f = f, bound = b, k = k, cond = "", arg = false }
+      if nop <= POOL_MAX then OPOOL[nop] = o end
+    end
     -- for these the last operand is not a condition: the counts a
     -- compare-and-set bumps, a cascade's second key prefix
     if kind == "c" then
@@ -870,7 +885,7 @@ end
 -- answer.  Every piece of a program's state is made new first, so nothing of
 -- one program, even one that failed half-way, reaches the next.
 local function run(k, a)
-  keys, argv, pos = k, a, 0
+  keys, argv, pos, nop = k, a, 0, 0
   declared = {}
   for i = 1, #k do declared[k[i]] = true end
   missing, nmissing = {}, 0
