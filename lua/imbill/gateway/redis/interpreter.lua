@@ -801,7 +801,19 @@ end
 ---------------------------------------------------------------------------
 -- The commit: every changed cell written, in the order first touched.
 
-local function fmt_int(v) return sfmt("%d", v) end
+-- Written with %d, never %.14g; the text of a small count is kept once made
+-- (bounded, as the caches above).
+local TEXT, NTEXT = {}, 0
+local function fmt_int(v)
+  local t = TEXT[v]
+  if t then return t end
+  t = sfmt("%d", v)
+  if NTEXT < 4096 and v < 1000000 and v > -1000000 then
+    TEXT[v] = t
+    NTEXT = NTEXT + 1
+  end
+  return t
+end
 
 local function commit()
   -- as few commands as the changes allow: Redis logs and replicates each one
