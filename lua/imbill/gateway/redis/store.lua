@@ -1,9 +1,10 @@
 --- The Redis store: the core's plans applied in Redis (one server or a
 -- Redis Cluster), so every gateway node of a fleet counts against one truth.
 --
--- Each decision is one program (program.lua) run by one EVALSHA of the
--- interpreter (interpreter.lua): every guard checked and every effect
--- applied, or nothing.  Redis runs one script at a time, so no other
+-- Each decision is one program (program.lua) run by one call of the
+-- interpreter (interpreter.lua; FCALL, or EVALSHA where Redis has no
+-- functions: script.lua): every guard checked and every effect applied, or
+-- nothing.  Redis runs one function or script at a time, so no other
 -- decision interleaves with it, on this node or any other.
 --
 -- Logins are buffered per worker and flushed in batches (flush.lua); what
