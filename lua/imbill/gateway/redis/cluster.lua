@@ -160,9 +160,10 @@ local RETRY = { TRYAGAIN = 0.02, CLUSTERDOWN = 0.05, LOADING = 0.05, MASTERDOWN 
 -- the cluster until `deadline` (seconds, absolute).  Returns the reply, or
 -- nil, the error and whether a copy of the command may have run ("unknown")
 -- or surely did not ("unsent").  `on_missing(client, addr, deadline, err)`,
--- when given, is asked about an error that says the node lacks the
--- interpreter (NOSCRIPT, "Function not found", no FCALL): it loads it (or
--- changes the command) and returns true to send again, or nil and why not.
+-- when given, is asked first about each error reply: it returns false when
+-- the error is not that the node lacks the interpreter, true once it has
+-- loaded it (or changed the command) so the call goes again, or nil and
+-- why it could not.
 function Client:send(slot, cmd, deadline, on_missing)
   local ask, sent, last = nil, false, "no attempt"
   while true do
@@ -195,23 +196,26 @@ function Client:send(slot, cmd, deadline, on_missing)
       elseif r == false then
         c:keepalive()
         local word = rerr:match("^(%u+)")
-        if on_missing and M.lacks(rerr) then
-          local again, lerr = on_missing(self, addr, deadline, rerr)
-          if not again then return nil, "redis: " .. tostring(lerr), sent and "unknown" or "unsent" end
-        elseif word == "MOVED" then
-          local s, a = rerr:match("^MOVED (%d+) (%S+)")
-          if self.slots and s then self.slots[tonumber(s)] = a end
-          self.stale = true
-          count_redirect("moved")
-        elseif word == "ASK" then
-          ask = rerr:match("^ASK %d+ (%S+)")
-          count_redirect("ask")
-        elseif RETRY[word] then
-          if word == "TRYAGAIN" then count_redirect("tryagain") end
-          last = rerr
-          pause(RETRY[word])
-        else
-          return nil, "redis: " .. rerr, sent and "unknown" or "unsent"
+        local again, lerr = false, nil
+        if on_missing then again, lerr = on_missing(self, addr, deadline, rerr) end
+        if again == nil then return nil, "redis: " .. tostring(lerr), sent and "unknown" or "unsent" end
+        -- again: the interpreter is there now, the call goes again as it is
+        if not again then
+          if word == "MOVED" then
+            local s, a = rerr:match("^MOVED (%d+) (%S+)")
+            if self.slots and s then self.slots[tonumber(s)] = a end
+            self.stale = true
+            count_redirect("moved")
+          elseif word == "ASK" then
+            ask = rerr:match("^ASK %d+ (%S+)")
+            count_redirect("ask")
+          elseif RETRY[word] then
+            if word == "TRYAGAIN" then count_redirect("tryagain") end
+            last = rerr
+            pause(RETRY[word])
+          else
+            return nil, "redis: " .. rerr, sent and "unknown" or "unsent"
+          end
         end
       else
         c:keepalive()
@@ -221,12 +225,16 @@ function Client:send(slot, cmd, deadline, on_missing)
   end
 end
 
--- Errors that say a node lacks the interpreter, or will not let this user
--- call it as a function: nothing of the call ran.
-local NO_FUNCTION, NO_FCALL, NOPERM = "^ERR Function not found", "^ERR unknown command", "^NOPERM"
-function M.lacks(err)
-  return err:find("^NOSCRIPT") ~= nil or err:find(NO_FUNCTION) ~= nil or err:find(NO_FCALL) ~= nil
-    or err:find(NOPERM) ~= nil
+-- What an error reply to `verb` (FCALL, EVALSHA, FUNCTION) says the node
+-- lacks, nothing of the call having run: "script" (NOSCRIPT), "function"
+-- (the library is not loaded), "functions" (a Redis before 7.0, or a user
+-- whose ACL refuses functions: scripts instead), or nil.
+local function lacking(verb, err)
+  if err:find("^NOSCRIPT") then return "script" end
+  if verb == "EVALSHA" then return nil end
+  if err:find("^ERR Function not found") then return "function" end
+  if err:find("^ERR unknown") or err:find("^NOPERM") then return "functions" end
+  return nil
 end
 
 -- One command on the node at addr.  Returns its reply, or nil and the error.
@@ -259,21 +267,19 @@ function Client:run(slot, keys, argv, deadline)
     cmd.encoded = conn.encode(head, keys, argv)
   end
   return self:send(slot, cmd, deadline, function(client, addr, dl, err)
-    if head[1] == "FCALL" then
-      if err:find(NO_FCALL) or err:find(NOPERM) then
-        -- a Redis before 7.0, or an ACL without FCALL: scripts from now on
-        as_script()
-        return true
-      end
+    local lack = lacking(head[1], err)
+    if not lack then return false end
+    if lack == "function" then
       local ok, lerr = on_node(client, addr, dl, "FUNCTION", "LOAD", library)
       -- another worker may have loaded it first
       if ok or tostring(lerr):find("already exists", 1, true) then return true end
-      if lerr and (lerr:find(NO_FCALL) or lerr:find(NOPERM) or lerr:find("^ERR unknown subcommand")) then
-        -- functions refused (an ACL without FUNCTION): scripts from now on
-        as_script()
-        return true
-      end
-      return nil, "FUNCTION LOAD: " .. tostring(lerr)
+      if not (lerr and lacking("FUNCTION", lerr) == "functions") then return nil, "FUNCTION LOAD: " .. tostring(lerr) end
+      lack = "functions"
+    end
+    if lack == "functions" then
+      -- scripts from now on
+      as_script()
+      return true
     end
     local sha, lerr = on_node(client, addr, dl, "SCRIPT", "LOAD", script.text())
     if not sha then return nil, "SCRIPT LOAD: " .. tostring(lerr) end

@@ -57,18 +57,29 @@ local function fail(msg) error({ imb = msg }, 0) end
 -- An integer in the range doubles hold exactly, from its decimal text.
 -- The message is made only when the text is not one (what, and the key or
 -- field it was read from, if any): a read must cost no more than the read.
--- Small counts read back are kept as they are parsed (bounded, as below).
-local COUNTS, NCOUNTS = {}, 0
+-- What a library keeps from program to program (parsed numbers, texts, op
+-- codes): each cache holds at most CACHE_MAX entries, since what fills it
+-- comes from the programs.  keep() stores v under k while there is room.
+local CACHE_MAX = 4096
+local kept = {} -- cache -> entries it holds
+local function keep(cache, k, v)
+  local n = kept[cache] or 0
+  if n < CACHE_MAX then
+    cache[k] = v
+    kept[cache] = n + 1
+  end
+  return v
+end
+
+-- Small counts read back are kept as they are parsed.
+local COUNTS = {}
 local function int_of(s, what, k, f)
   local n = COUNTS[s]
   if n then return n end
   if type(s) == "string" and #s <= 20 and sfind(s, "^%-?%d+$") then
     n = tonumber(s)
     if n <= MAXI and n >= -MAXI then
-      if #s <= 6 and NCOUNTS < 4096 then
-        COUNTS[s] = n
-        NCOUNTS = NCOUNTS + 1
-      end
+      if #s <= 6 then keep(COUNTS, s, n) end
       return n
     end
     if k then what = what .. (f and (" " .. show(f) .. " of ") or " ") .. show(k) end
@@ -79,14 +90,10 @@ local function int_of(s, what, k, f)
 end
 
 -- Short numbers recur from program to program (counts, days, bounds, key
--- numbers): their values are kept once read, while the interpreter is a
--- library.  Bounded, since the text comes from the program.
-local SHORT, NSHORT = {}, 0
+-- numbers): their values are kept once read.
+local SHORT = {}
 local function short_number(s, n)
-  if NSHORT < 4096 and #s <= 6 then
-    SHORT[s] = n
-    NSHORT = NSHORT + 1
-  end
+  if #s <= 6 then keep(SHORT, s, n) end
   return n
 end
 
@@ -313,16 +320,14 @@ end
 
 local MARKER_ONLY = { f = true, m = true } -- kept when a no-op guard fails
 
--- "=c-" -> its three letters, split once; kept from program to program when
--- the interpreter is a library (bounded: codes come from the program)
-local CODES, NCODES = {}, 0
+-- "=c-" -> its three letters, split once
+local CODES = {}
 
 -- An op's table is taken from a pool that each program starts from the top
 -- of again (run() sets nop to 0): ops live only as long as their program, and
--- reusing them saves making and collecting a table per op.  Bounded, like the
--- caches: ops past the pool's size get tables of their own.
+-- reusing them saves making and collecting a table per op.  Ops past the
+-- pool's size (CACHE_MAX) get tables of their own.
 local OPOOL, nop = {}, 0
-local POOL_MAX = 4096
 
 local function read_step()
   local a, p = argv, pos
@@ -358,27 +363,20 @@ local function read_step()
     p = p + 6
     local c = CODES[code]
     if not c then
-      c = { ssub(code, 1, 1), ssub(code, 2, 2), ssub(code, 3, 3) }
-      if NCODES < 512 then
-        CODES[code] = c
-        NCODES = NCODES + 1
-      end
+      c = keep(CODES, code, { ssub(code, 1, 1), ssub(code, 2, 2), ssub(code, 3, 3) })
     end
     local kind = c[1]
-    -- eight fields, all in the constructor: Redis' Lua 5.1 sizes the table from
-    -- it (eight fit the smallest hash that holds them) and rehashes it for
-    -- each field added later, so the two fields only a compare-and-set and a
-    -- cascade need (dk, mk) come after, for those few ops
-    local k = kidx ~= "0" and key_at(kidx) or nil
     nop = nop + 1
     local o = OPOOL[nop]
-    if o then
-      o.kind, o.st, o.fail, o.f, o.bound, o.k, o.cond, o.arg, o.dk, o.mk = kind, c[2], c[3], f, b, k, "", false, nil,
-        nil
-    else
-      o = { kind = kind, st = c[2], fail = c[3], f = f, bound = b, k = k, cond = "", arg = false }
-      if nop <= POOL_MAX then OPOOL[nop] = o end
+    if not o then
+      -- the eight fields every op has, in the constructor: Redis' Lua 5.1
+      -- sizes a table from it (eight fit the smallest hash that holds them);
+      -- the two only a compare-and-set and a cascade need (dk, mk) come after
+      o = { kind = false, st = false, fail = false, f = false, bound = false, k = false, cond = false, arg = false }
+      if nop <= CACHE_MAX then OPOOL[nop] = o end
     end
+    o.kind, o.st, o.fail, o.f, o.bound, o.cond, o.arg, o.dk, o.mk = kind, c[2], c[3], f, b, "", false, nil, nil
+    o.k = kidx ~= "0" and key_at(kidx) or nil
     -- for these the last operand is not a condition: the counts a
     -- compare-and-set bumps, a cascade's second key prefix
     if kind == "c" then
@@ -801,17 +799,13 @@ end
 ---------------------------------------------------------------------------
 -- The commit: every changed cell written, in the order first touched.
 
--- Written with %d, never %.14g; the text of a small count is kept once made
--- (bounded, as the caches above).
-local TEXT, NTEXT = {}, 0
+-- Written with %d, never %.14g; the text of a small count is kept once made.
+local TEXT = {}
 local function fmt_int(v)
   local t = TEXT[v]
   if t then return t end
   t = sfmt("%d", v)
-  if NTEXT < 4096 and v < 1000000 and v > -1000000 then
-    TEXT[v] = t
-    NTEXT = NTEXT + 1
-  end
+  if v < 1000000 and v > -1000000 then keep(TEXT, v, t) end
   return t
 end
 
