@@ -264,6 +264,42 @@ describe("REST calls through the gateway", function()
     assert.are.equal("OK", cjson.decode(r2.body).ActionStatus)
   end)
 
+  it("reads the app as Tencent reads the query: any case, percent-decoded, named once", function()
+    local body = '{"UserID":"a"}'
+    local path = "/v4/im_open_login_svc/account_import?"
+    -- %61 is "a", %39 is "9": Tencent reads TRIAL in both, so the gateway counts them there
+    for i, q in ipairs { "SDKAppID=" .. TRIAL, "sdk%61ppid=" .. TRIAL,
+                         "sdkappid=" .. TRIAL:sub(1, -2) .. "%3" .. TRIAL:sub(-1) } do
+      local r = h.http.post(path .. q .. "&contenttype=json", '{"UserID":"q' .. i .. '"}')
+      assert.are.equal("OK", cjson.decode(r.body).ActionStatus, q)
+    end
+    eventually(function() return accounts(TRIAL) == 3 end, "three accounts counted on the trial app")
+    -- named twice, in any spelling: refused whatever the values, Tencent not contacted, nothing counted
+    local calls = h.stub_count("account_import")
+    local twice = h.metric("imbill_rest_rejected_total", { reason = "twice" }) or 0
+    local unreadable = h.metric("imbill_rest_rejected_total", { reason = "unreadable" }) or 0
+    for _, q in ipairs { "sdkappid=" .. TRIAL .. "&sdkappid=" .. PRO, "sdkappid=" .. TRIAL .. "&SdkAppId=" .. TRIAL,
+                         "sdkappid=1999999999&sdk%61ppid=" .. TRIAL, "sdkappid&sdkappid=" .. TRIAL } do
+      local r = h.http.post("/pass" .. path .. q, body)
+      local v = cjson.decode(r.body)
+      assert.are.equal(200, r.status)
+      assert.are.equal(60002, v.ErrorCode, q)
+      assert.truthy(v.ErrorInfo:find("names sdkappid more than once", 1, true), v.ErrorInfo)
+    end
+    -- a query too long to read whole (where the name may hide) is refused too
+    local r = h.http.post(path .. string.rep("x=%41&", 300) .. "sdkappid=" .. TRIAL, body)
+    assert.are.equal(60002, cjson.decode(r.body).ErrorCode)
+    assert.are.equal(calls, h.stub_count("account_import"))
+    assert.are.equal(3, accounts(TRIAL))
+    assert.are.equal(0, accounts(PRO))
+    assert.are.equal(twice + 4, h.metric("imbill_rest_rejected_total", { reason = "twice" }))
+    assert.are.equal(unreadable + 1, h.metric("imbill_rest_rejected_total", { reason = "unreadable" }))
+    -- no sdkappid at all is an unknown app, said so
+    local none = cjson.decode(h.http.post(path .. "contenttype=json", body).body)
+    assert.are.equal(60006, none.ErrorCode)
+    assert.truthy(none.ErrorInfo:find("names no sdkappid", 1, true), none.ErrorInfo)
+  end)
+
   it("refuses a body it cannot read: not JSON (60003), too large (60002)", function()
     local r, v = h.rest("im_open_login_svc/account_import", TRIAL, "{not json")
     assert.are.equal(60003, v.ErrorCode)
