@@ -300,6 +300,33 @@ describe("REST calls through the gateway", function()
     assert.truthy(none.ErrorInfo:find("names no sdkappid", 1, true), none.ErrorInfo)
   end)
 
+  it("refuses a call whose list is longer than rest_max_items (1000) without contacting Tencent", function()
+    local calls = h.stub_count("multiaccount_import")
+    local list = {}
+    for i = 1, 1001 do list[i] = "big" .. i end
+    local r, v = h.rest("im_open_login_svc/multiaccount_import", PRO, { Accounts = list })
+    assert.are.equal(200, r.status)
+    assert.are.equal("FAIL", v.ActionStatus)
+    assert.are.equal(60002, v.ErrorCode)
+    assert.are.equal("imbill: Accounts has 1001 items; the gateway reads at most 1000 a call", v.ErrorInfo)
+    assert.are.equal(calls, h.stub_count("multiaccount_import"))
+    assert.are.equal(0, accounts(PRO))
+    -- at the bound, the call is decided and passed as usual
+    list[1001] = nil
+    local _, ok = h.rest("im_open_login_svc/multiaccount_import", PRO, { Accounts = list })
+    assert.are.equal("OK", ok.ActionStatus)
+    eventually(function() return accounts(PRO) == 1000 end, "1000 accounts")
+    -- the bound is a whole number of items
+    local config = require "imbill.gateway.config"
+    require("imbill.gateway.core").init(os.getenv("IMBILL_TOP") .. "/build/jit/imbill/core.so")
+    for _, bad in ipairs { 0, 1.5, "10" } do
+      local ok_, e = pcall(config.check, { rest_max_items = bad, apps = { ["1"] = { book = "2020", edition = "pro" } } })
+      assert.is_false(ok_)
+      assert.truthy(tostring(e):find("imbill.gateway.setup: rest_max_items: expected a whole number from 1 to 1000000",
+        1, true), tostring(e))
+    end
+  end)
+
   it("refuses a body it cannot read: not JSON (60003), too large (60002)", function()
     local r, v = h.rest("im_open_login_svc/account_import", TRIAL, "{not json")
     assert.are.equal(60003, v.ErrorCode)

@@ -13,7 +13,7 @@ local M = {}
 local FN = "imbill.gateway.setup"
 
 local TOP = { dict = true, meta = true, replay = true, unknown_app = true, core = true, apps = true,
-              rest_max_body = true, callback_max_body = true, window = true, lock_wait = true,
+              rest_max_body = true, rest_max_items = true, callback_max_body = true, window = true, lock_wait = true,
               callback_lock_wait = true, redis = true, journal = true }
 local APP = { book = true, edition = true, addons = true, tz = true, token = true, failure = true,
               reservation_ttl = true, activated = true, same_day_disbands = true, codes = true,
@@ -205,6 +205,7 @@ function M.check(o)
     replay = o.replay,
     unknown_app = enum(FN, "unknown_app", o.unknown_app, { refuse = true, pass = true }, "refuse"),
     rest_max_body = positive(FN, "rest_max_body", o.rest_max_body, 1048576),
+    rest_max_items = count_of(FN, "rest_max_items", o.rest_max_items, 1000, 1, 1000000),
     callback_max_body = positive(FN, "callback_max_body", o.callback_max_body, 65536),
     window = positive(FN, "window", o.window, 60),
     lock_wait = positive(FN, "lock_wait", o.lock_wait, 0.5),

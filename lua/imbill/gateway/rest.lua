@@ -191,6 +191,16 @@ function M.access(opts)
     REFUSED:inc(1, app.id, cmd, "60003", "rest")
     return reply.send(reply.fail(60003, "imbill: the request body is not a JSON object"))
   end
+  -- Tencent takes a few hundred items a call at most; a call of many
+  -- thousands, refused by Tencent anyway, would hold the app's lock (or a
+  -- Redis shared by every app) for as long as it takes to decide them all
+  for field, v in pairs(b) do
+    if type(v) == "table" and #v > cfg.rest_max_items then
+      REFUSED:inc(1, app.id, cmd, "60002", "rest")
+      return reply.send(reply.fail(60002, "imbill: " .. tostring(field) .. " has " .. #v
+        .. " items; the gateway reads at most " .. cfg.rest_max_items .. " a call"))
+    end
+  end
   local units = def.units(b)
   if not units or #units == 0 then
     metrics.inc("imbill_passed_total", { app = app.id, reason = "nothing_to_count" })
