@@ -327,6 +327,27 @@ describe("REST calls through the gateway", function()
     end
   end)
 
+  it("refuses a body that names a field twice in one object (60003): parsers disagree on which value counts", function()
+    local calls = h.stub_count("create_group")
+    for _, body in ipairs {
+      '{"Type":"AVChatRoom","Type":"Public","Owner_Account":"a","GroupId":"d1"}',
+      '{"Type":"Public","\\u0054ype":"AVChatRoom","Owner_Account":"a","GroupId":"d2"}',
+      '{"Type":"Public","GroupId":"d3","MemberList":[{"Member_Account":"m","Member_Account":"n"}]}',
+    } do
+      local r = h.http.post(h.http.rest_path("group_open_http_svc/create_group", PRO), body)
+      local v = cjson.decode(r.body)
+      assert.are.equal(200, r.status)
+      assert.are.equal(60003, v.ErrorCode, body)
+      assert.truthy(v.ErrorInfo:find("twice in one object", 1, true), v.ErrorInfo)
+    end
+    assert.are.equal(calls, h.stub_count("create_group"))
+    assert.is_nil(h.keys(PRO)["c:groups"])
+    -- the same name in two objects, or inside a string, is no repeat
+    local r = h.http.post(h.http.rest_path("group_open_http_svc/create_group", PRO),
+      '{"Type":"Public","Name":"\\"Type\\":","GroupId":"d4","MemberList":[{"Member_Account":"m"},{"Member_Account":"n"}]}')
+    assert.are.equal("OK", cjson.decode(r.body).ActionStatus)
+  end)
+
   it("refuses a body it cannot read: not JSON (60003), too large (60002)", function()
     local r, v = h.rest("im_open_login_svc/account_import", TRIAL, "{not json")
     assert.are.equal(60003, v.ErrorCode)

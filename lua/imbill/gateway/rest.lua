@@ -201,6 +201,12 @@ function M.access(opts)
         .. " items; the gateway reads at most " .. cfg.rest_max_items .. " a call"))
     end
   end
+  local unique, twice = json.unique_names(body)
+  if not unique then
+    REFUSED:inc(1, app.id, cmd, "60003", "rest")
+    return reply.send(reply.fail(60003, "imbill: the request body names " .. json.encode(twice)
+      .. " twice in one object; Tencent and the gateway could read different values"))
+  end
   local units = def.units(b)
   if not units or #units == 0 then
     metrics.inc("imbill_passed_total", { app = app.id, reason = "nothing_to_count" })
