@@ -127,6 +127,19 @@ describe("callbacks", function()
       assert.are.equal(2, k["m:" .. (2021 * 12 + 2) .. ":mau"])
     end)
 
+    it("count a login whose EventTime is no time (not a number, 0, past 2^53) at the time it arrives", function()
+      for i, t in ipairs { "soon", 0, -5, 1e300 } do login(PRO, "odd" .. i, t) end
+      local days = 0
+      for k, v in pairs(h.keys(PRO)) do
+        if k:match("^d:%d+:dau$") then
+          days = days + 1
+          assert.are.equal(4, v)
+          assert.are.equal(day_of(os.time()), tonumber(k:match("^d:(%d+)")))
+        end
+      end
+      assert.are.equal(1, days)
+    end)
+
     it("count a login in the app's time zone", function()
       -- 2021-02-28 23:30 +08:00 is February there, though it is the 28th in UTC too
       login(PRO, "late", (MARCH1 - 1800) * 1000)
