@@ -300,6 +300,25 @@ describe("REST calls through the gateway", function()
     assert.truthy(none.ErrorInfo:find("names no sdkappid", 1, true), none.ErrorInfo)
   end)
 
+  it("answers a usage request it cannot serve with the field and the value", function()
+    local function err(q)
+      local r = h.http.get("/imbill/usage?" .. q)
+      return r.status, cjson.decode(r.body).error
+    end
+    local s, e = err("month=2021-03")
+    assert.are.equal(404, s)
+    assert.are.equal("imbill.gateway.usage: sdkappid: missing (expected a configured SDKAppID)", e)
+    s, e = err("sdkappid=1999999999&month=2021-03")
+    assert.are.equal(404, s)
+    assert.are.equal('imbill.gateway.usage: sdkappid: no app "1999999999" is configured on this gateway', e)
+    s, e = err("sdkappid=" .. PRO)
+    assert.are.equal(400, s)
+    assert.are.equal("imbill.gateway.usage: month: missing (expected YYYY-MM)", e)
+    s, e = err("sdkappid=" .. PRO .. "&month=2021-13")
+    assert.are.equal(400, s)
+    assert.truthy(e:find("month", 1, true) and e:find("2021-13", 1, true), e)
+  end)
+
   it("refuses a call whose list is longer than rest_max_items (1000) without contacting Tencent", function()
     local calls = h.stub_count("multiaccount_import")
     local list = {}

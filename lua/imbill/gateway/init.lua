@@ -118,11 +118,14 @@ function M.usage()
   local appid, month = ngx.var.arg_sdkappid, ngx.var.arg_month
   local app, state = app_of(appid)
   ngx.header.content_type = "application/json"
-  if not app then
-    ngx.status = 404
-    ngx.say(json.encode { error = "unknown app " .. tostring(appid) })
-    return ngx.exit(404)
+  local function refuse(status, field, why)
+    ngx.status = status
+    ngx.say(json.encode { error = "imbill.gateway.usage: " .. field .. ": " .. why })
+    return ngx.exit(status)
   end
+  if not appid or appid == "" then return refuse(404, "sdkappid", "missing (expected a configured SDKAppID)") end
+  if not app then return refuse(404, "sdkappid", "no app " .. json.encode(appid) .. " is configured on this gateway") end
+  if not month or month == "" then return refuse(400, "month", "missing (expected YYYY-MM)") end
   local store = state.store_for(app)
   local usage = require "imbill.gateway.usage"
   local ok, doc
