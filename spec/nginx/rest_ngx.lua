@@ -300,6 +300,45 @@ describe("REST calls through the gateway", function()
     assert.truthy(none.ErrorInfo:find("names no sdkappid", 1, true), none.ErrorInfo)
   end)
 
+  it("refuses a call that adds something when a value it counts by cannot be read (Tencent's invalid-parameter codes)",
+    function()
+    local cases = {
+      { "group_open_http_svc/create_group", '{"Type":"avchatroom","GroupId":"m1"}', 10004,
+        'Type: "avchatroom" is not a group type Tencent names' },
+      { "group_open_http_svc/create_group", '{"type":"AVChatRoom","GroupId":"m1"}', 10004, "Type: missing" },
+      { "group_open_http_svc/create_group", '{"Type":"Public","GroupId":12}', 10004,
+        "GroupId: expected a string id, got 12" },
+      { "group_open_http_svc/import_group", '{"Type":"Public","Owner_Account":{"a":1}}', 10004,
+        "Owner_Account: expected a string id, got an object" },
+      { "group_open_http_svc/create_group", '{"Type":"Public","MemberList":[{"Member_Account":"a"},{"member_account":"b"}]}',
+        10004, "MemberList[2].Member_Account: missing" },
+      { "group_open_http_svc/add_group_member", '{"MemberList":[{"Member_Account":"a"}]}', 10004, "GroupId: missing" },
+      { "group_open_http_svc/import_group_member", '{"GroupId":"g","MemberList":["a"]}', 10004,
+        'MemberList[1]: expected an object with Member_Account, got "a"' },
+      { "im_open_login_svc/account_import", '{"UserID":5}', 70402, "UserID: expected a string id, got 5" },
+      { "im_open_login_svc/account_import", '{"userid":"x"}', 70402, "UserID: missing" },
+      { "im_open_login_svc/multiaccount_import", '{"Accounts":["a",7]}', 70402, "Accounts[2]: expected a string id, got 7" },
+      { "sns/friend_add", '{"From_Account":"a","AddFriendItem":[{"To_Account":"b"},{"To_Account":""}]}', 30001,
+        "AddFriendItem[2].To_Account: expected an id, got an empty string" },
+      { "sns/friend_import", '{"AddFriendItem":[{"To_Account":"b"}]}', 30001, "From_Account: missing" },
+    }
+    local sent = {}
+    for _, c in ipairs(cases) do sent[c[1]] = h.stub_count(c[1]:match("/(.*)$")) end
+    for _, c in ipairs(cases) do
+      local r = h.http.post(h.http.rest_path(c[1], PRO), c[2])
+      local v = cjson.decode(r.body)
+      assert.are.equal(200, r.status)
+      assert.are.equal("FAIL", v.ActionStatus)
+      assert.are.equal(c[3], v.ErrorCode, c[2])
+      assert.are.equal("imbill: " .. c[4] .. "; the gateway refuses what it cannot count", v.ErrorInfo)
+    end
+    for call, n in pairs(sent) do assert.are.equal(n, h.stub_count(call:match("/(.*)$")), call) end
+    assert.are.same({}, h.keys(PRO))
+    -- a removal it cannot read still goes to Tencent: nothing it could miss counting grows
+    local r = h.http.post(h.http.rest_path("group_open_http_svc/destroy_group", PRO), '{"GroupId":12}')
+    assert.are.equal("OK", cjson.decode(r.body).ActionStatus)
+  end)
+
   it("answers a usage request it cannot serve with the field and the value", function()
     local function err(q)
       local r = h.http.get("/imbill/usage?" .. q)

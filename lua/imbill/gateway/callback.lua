@@ -58,10 +58,11 @@ end
 local function event_time(b)
   local v = b.EventTime
   if type(v) == "string" then v = v:match("^%d+$") and tonumber(v) end
-  -- past 2^53 a double is no exact time, and its conversion to the core's
-  -- int64 is undefined: no time, as for none
-  if type(v) ~= "number" or v ~= v or v <= 0 or v > 9007199254740992 then return nil end
+  if type(v) ~= "number" or v ~= v or v <= 0 then return nil end
   if v > 1e11 then v = v / 1000 end
+  -- a time past 2^53 s is far past the calendar, which the core refuses (not
+  -- counted); a larger double's conversion to the core's int64 is undefined
+  if v > 9007199254740992 then v = 9007199254740992 end
   return floor(v)
 end
 

@@ -32,6 +32,82 @@ local function list(v)
   return nil
 end
 
+---------------------------------------------------------------------------
+-- Unreadable calls.  A call that adds accounts, groups, members or friends
+-- and carries a value the gateway cannot read where it reads one (an id that
+-- is no string, a group type Tencent does not name, a list that is no list)
+-- is refused rather than passed uncounted: a Tencent that read it more
+-- leniently ("avchatroom" as a type, 12 as the id "12") would do what no
+-- count saw.  Each returns the field and why, or nothing.
+
+local function show(v)
+  if type(v) == "table" then return v[1] ~= nil and "an array" or next(v) == nil and "an empty array or object" or "an object" end
+  local s = json.encode(v)
+  if #s > 40 then s = s:sub(1, 40) .. "..." end
+  return s
+end
+
+local function id_why(v)
+  if id(v) then return nil end
+  if v == nil then return "missing" end
+  if type(v) ~= "string" then return "expected a string id, got " .. show(v) end
+  if v == "" then return "expected an id, got an empty string" end
+  return "expected an id of at most " .. core.ID_MAX .. " bytes, got " .. #v
+end
+
+local function need_id(v, name)
+  local why = id_why(v)
+  if why then return name, why end
+end
+
+local function may_id(v, name)
+  if v ~= nil then return need_id(v, name) end
+end
+
+-- each(e) -> the field inside the element (or "") and why
+local function need_list(v, name, each)
+  if v == nil then return name, "missing" end
+  if not list(v) then return name, "expected an array, got " .. show(v) end
+  for i, e in ipairs(v) do
+    local inner, why = each(e)
+    if why then return name .. "[" .. i .. "]" .. inner, why end
+  end
+end
+
+local function may_list(v, name, each)
+  if v ~= nil then return need_list(v, name, each) end
+end
+
+local function member(e)
+  if type(e) ~= "table" or e[1] ~= nil then return "", "expected an object with Member_Account, got " .. show(e) end
+  local why = id_why(e.Member_Account)
+  if why then return ".Member_Account", why end
+end
+
+local function bare_id(e)
+  local why = id_why(e)
+  if why then return "", why end
+end
+
+local function group_malformed(b)
+  if b.Type == nil then return "Type", "missing" end
+  if not M.GTYPES[b.Type] then return "Type", show(b.Type) .. " is not a group type Tencent names" end
+  local f, why = may_id(b.GroupId, "GroupId")
+  if not f then f, why = may_id(b.Owner_Account, "Owner_Account") end
+  if not f then f, why = may_list(b.MemberList, "MemberList", member) end
+  return f, why
+end
+
+local function friends_malformed(b)
+  local f, why = need_id(b.From_Account, "From_Account")
+  if f then return f, why end
+  return need_list(b.AddFriendItem, "AddFriendItem", function(e)
+    if type(e) ~= "table" or e[1] ~= nil then return "", "expected an object with To_Account, got " .. show(e) end
+    local w = id_why(e.To_Account)
+    if w then return ".To_Account", w end
+  end)
+end
+
 -- One action: { kind, subjects, gtype }.
 local function act(kind, subj, gtype) return { kind = kind, subj = subj, gtype = gtype } end
 
@@ -104,6 +180,11 @@ end
 -- answered and settled alike.
 local member_add = {
   code_base = "group",
+  malformed = function(b)
+    local f, why = need_id(b.GroupId, "GroupId")
+    if f then return f, why end
+    return need_list(b.MemberList, "MemberList", member)
+  end,
   items = function(b) return list(b.MemberList) and "MemberList" or nil end,
   units = function(b)
     local g = id(b.GroupId)
@@ -133,6 +214,12 @@ local member_add = {
 M.CALLS = {
   ["im_open_login_svc/account_import"] = {
     code_base = "account",
+    malformed = function(b)
+      if b.UserID == nil and b.Identifier == nil then return "UserID", "missing" end
+      local f, why = may_id(b.UserID, "UserID")
+      if not f then f, why = may_id(b.Identifier, "Identifier") end
+      return f, why
+    end,
     units = function(b)
       local u = id(b.UserID) or id(b.Identifier)
       if not u then return nil end
@@ -147,6 +234,19 @@ M.CALLS = {
       if list(b.AccountList) then return "AccountList" end
       if list(b.Accounts) then return "Accounts" end
       return nil
+    end,
+    malformed = function(b)
+      if b.AccountList == nil and b.Accounts == nil then return "Accounts", "missing" end
+      local f, why = may_list(b.Accounts, "Accounts", bare_id)
+      if not f then
+        f, why = may_list(b.AccountList, "AccountList", function(e)
+          if type(e) ~= "table" or e[1] ~= nil then return "", "expected an object with UserID, got " .. show(e) end
+          if e.UserID == nil and e.Identifier == nil then return ".UserID", "missing" end
+          local w = id_why(e.UserID or e.Identifier)
+          if w then return e.UserID ~= nil and ".UserID" or ".Identifier", w end
+        end)
+      end
+      return f, why
     end,
     units = function(b)
       local field = b.AccountList and "AccountList" or "Accounts"
@@ -188,6 +288,7 @@ M.CALLS = {
     code_base = "group", creates_group = true,
     -- Tencent's code for members over the limit in the request itself
     codes = { [L.IMB_L_MEMBERS_PER_GROUP] = 10038 },
+    malformed = group_malformed,
     units = function(b) return group_units(b, id(b.GroupId)) end,
     settle = all_if_ok,
   },
@@ -195,6 +296,7 @@ M.CALLS = {
   ["group_open_http_svc/import_group"] = {
     code_base = "group", creates_group = true,
     codes = { [L.IMB_L_MEMBERS_PER_GROUP] = 10038 },
+    malformed = group_malformed,
     units = function(b) return group_units(b, id(b.GroupId)) end,
     settle = all_if_ok,
   },
@@ -245,6 +347,7 @@ end
 
 local friend_add = {
   code_base = "sns",
+  malformed = friends_malformed,
   items = function(b) return list(b.AddFriendItem) and "AddFriendItem" or nil end,
   units = friend_units,
   refused_items = function(refused, info)
@@ -297,5 +400,7 @@ M.CALLS["sns/friend_delete_all"] = {
 -- Tencent's codes for a gateway that cannot decide (its store failed): each
 -- service's "internal error, try again".
 M.STORE_ERROR_CODE = { account = 70500, group = 10002, sns = 30006 }
+-- ... and for a parameter that is not what Tencent documents.
+M.INVALID_CODE = { account = 70402, group = 10004, sns = 30001 }
 
 return M

@@ -207,6 +207,14 @@ function M.access(opts)
     return reply.send(reply.fail(60003, "imbill: the request body names " .. json.encode(twice)
       .. " twice in one object; Tencent and the gateway could read different values"))
   end
+  local bad, bad_why
+  if def.malformed then bad, bad_why = def.malformed(b) end
+  if bad then
+    local code = calls.INVALID_CODE[def.code_base]
+    REFUSED:inc(1, app.id, cmd, tostring(code), "rest")
+    return reply.send(reply.fail(code, "imbill: " .. bad .. ": " .. bad_why
+      .. "; the gateway refuses what it cannot count"))
+  end
   local units = def.units(b)
   if not units or #units == 0 then
     metrics.inc("imbill_passed_total", { app = app.id, reason = "nothing_to_count" })
