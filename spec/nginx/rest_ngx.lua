@@ -45,6 +45,20 @@ describe("REST calls through the gateway", function()
     assert.are.equal("/v4/im_open_login_svc/account_import", last.uri)
   end)
 
+  it("reads the call's path in any case", function()
+    -- the stub answers it OK, as a router that ignored case would: counted
+    local r = h.http.post("/v4/IM_Open_Login_Svc/Account_Import?sdkappid=" .. TRIAL .. "&contenttype=json",
+      '{"UserID":"cased"}')
+    assert.are.equal("OK", cjson.decode(r.body).ActionStatus)
+    assert.are.equal(1, h.stub_count("Account_Import"))
+    eventually(function() return accounts(TRIAL) == 1 end, "the account counted")
+    -- and refused like any other once the edition's cap is reached
+    for i = 2, 100 do import(TRIAL, "u" .. i) end
+    local over = h.http.post("/v4/IM_OPEN_LOGIN_SVC/ACCOUNT_IMPORT/?sdkappid=" .. TRIAL .. "&contenttype=json",
+      '{"UserID":"u101"}')
+    assert.are.equal(70398, cjson.decode(over.body).ErrorCode)
+  end)
+
   it("passes every other path untouched", function()
     local body = '{"From_Account":"a","To_Account":"b","MsgBody":[]}'
     local r = h.http.post(h.http.rest_path("openim/sendmsg", TRIAL), body)

@@ -38,7 +38,12 @@ local function call_of(uri)
   local hit = URIS[uri]
   if hit then return hit[1], hit[2] end
   local svc, cmd = match(uri, "/([%w_]+)/([%w_]+)/*$")
-  local by = svc and BY_SVC[svc]
+  if not svc then return nil end
+  -- in any case: were Tencent's router to take /v4/Group_Open_Http_Svc/
+  -- Create_Group for the call, it would do it uncounted; were it not to, its
+  -- answer releases what was reserved
+  svc, cmd = string.lower(svc), string.lower(cmd)
+  local by = BY_SVC[svc]
   local def = by and by[cmd]
   if def and NURIS < 256 then
     NURIS = NURIS + 1
