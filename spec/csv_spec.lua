@@ -139,6 +139,24 @@ describe("the CSV writer (--csv output)", function()
     assert.same({ { "c1", "c2", "c3", "c4", "c5" }, row }, fields_of(csv.rows({ "c1", "c2", "c3", "c4", "c5" }, { row })))
   end)
 
+  it("writes a text a spreadsheet would run as a formula with an apostrophe first, and numbers as they are", function()
+    -- a price book or a note is data: opened in a spreadsheet it must not run
+    assert.equal("'=1+1", csv.field("=1+1"))
+    assert.equal([["'=HYPERLINK(""http://x"",""y"")"]], csv.field('=HYPERLINK("http://x","y")'))
+    assert.equal("'@SUM(A1)", csv.field("@SUM(A1)"))
+    assert.equal("'+x", csv.field("+x"))
+    assert.equal("'-", csv.field("-"))
+    assert.equal("'\tx", csv.field("\tx"))
+    assert.equal('"\'\rx"', csv.field("\rx"))
+    -- amounts and counts, negative ones too, are numbers
+    for _, n in ipairs { "-12.34", "-5", "+3", "-.5", "0.00", "12" } do assert.equal(n, csv.field(n)) end
+    -- inside a field, = is nothing special
+    assert.equal("a=b", csv.field("a=b"))
+    local row = { "=cmd|' /C calc'!A0", "-599.96" }
+    assert.same({ { "book", "amount" }, { "'=cmd|' /C calc'!A0", "-599.96" } },
+      fields_of(csv.rows({ "book", "amount" }, { row })))
+  end)
+
   it("writes a header and rows, a record each", function()
     assert.equal("month,total\n2021-03,599.96\n", csv.rows({ "month", "total" }, { { "2021-03", "599.96" } }))
     -- a one-column row holding nothing is "" (a blank line would be skipped)

@@ -153,10 +153,19 @@ end
 
 -- Writing -------------------------------------------------------------------
 
+-- First bytes a spreadsheet takes for the start of a formula: = + - @, a tab
+-- and a carriage return.
+local FORMULA = { [61] = true, [43] = true, [45] = true, [64] = true, [9] = true, [13] = true }
+
 --- One field, quoted when it holds a comma, a quote or a line break, or when
 -- it starts with # (which would read back as a comment at a record's start).
+-- A text that a spreadsheet would run as a formula gets an apostrophe first,
+-- which spreadsheets read as "this is text": a price book named
+-- =HYPERLINK(...) stays a name when an operator opens the file.  Numbers,
+-- negative amounts included, are written as they are.
 function M.field(v)
   v = tostring(v == nil and "" or v)
+  if FORMULA[byte(v, 1)] and not find(v, "^[+-]?%d*%.?%d+$") then v = "'" .. v end
   if find(v, '[,"\r\n]') or byte(v, 1) == 35 then v = '"' .. v:gsub('"', '""') .. '"' end
   return v
 end
