@@ -335,6 +335,14 @@ describe("REST calls through the gateway", function()
       { "sns/friend_add", '{"From_Account":"a","AddFriendItem":[{"To_Account":"b"},{"To_Account":""}]}', 30001,
         "AddFriendItem[2].To_Account: expected an id, got an empty string" },
       { "sns/friend_import", '{"AddFriendItem":[{"To_Account":"b"}]}', 30001, "From_Account: missing" },
+      { "group_open_http_svc/create_group", '{"Type":null,"GroupId":"n2"}', 10004, "Type: missing" },
+      -- two names for one account, or two lists, that disagree: Tencent could take either
+      { "im_open_login_svc/account_import", '{"UserID":"a","Identifier":"b"}', 70402,
+        'Identifier: names "b" where UserID names "a"' },
+      { "im_open_login_svc/multiaccount_import", '{"AccountList":[{"UserID":"a","Identifier":"b"}]}', 70402,
+        'AccountList[1].Identifier: names "b" where UserID names "a"' },
+      { "im_open_login_svc/multiaccount_import", '{"AccountList":[{"UserID":"a"}],"Accounts":["b"]}', 70402,
+        "AccountList: given with Accounts; Tencent could import either list" },
     }
     local sent = {}
     for _, c in ipairs(cases) do sent[c[1]] = h.stub_count(c[1]:match("/(.*)$")) end
@@ -348,6 +356,18 @@ describe("REST calls through the gateway", function()
     end
     for call, n in pairs(sent) do assert.are.equal(n, h.stub_count(call:match("/(.*)$")), call) end
     assert.are.same({}, h.keys(PRO))
+    -- null is an absent value (clients that write every field write it for an
+    -- optional one), and two names for one account may agree
+    for _, c in ipairs {
+      { "group_open_http_svc/create_group", '{"Type":"Public","GroupId":"n1","Owner_Account":null,"MemberList":null}' },
+      { "im_open_login_svc/account_import", '{"UserID":"s1","Identifier":"s1"}' },
+      { "im_open_login_svc/account_import", '{"UserID":null,"Identifier":"s2"}' },
+      { "im_open_login_svc/multiaccount_import", '{"AccountList":null,"Accounts":["s3"]}' },
+    } do
+      local r = h.http.post(h.http.rest_path(c[1], PRO), c[2])
+      assert.are.equal("OK", cjson.decode(r.body).ActionStatus, c[2])
+    end
+    eventually(function() return accounts(PRO) == 3 and h.keys(PRO)["c:groups"] == 1 end, "three accounts, a group")
     -- a removal it cannot read still goes to Tencent: nothing it could miss counting grows
     local r = h.http.post(h.http.rest_path("group_open_http_svc/destroy_group", PRO), '{"GroupId":12}')
     assert.are.equal("OK", cjson.decode(r.body).ActionStatus)

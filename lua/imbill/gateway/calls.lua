@@ -49,7 +49,7 @@ end
 
 local function id_why(v)
   if id(v) then return nil end
-  if v == nil then return "missing" end
+  if v == nil or v == json.null then return "missing" end
   if type(v) ~= "string" then return "expected a string id, got " .. show(v) end
   if v == "" then return "expected an id, got an empty string" end
   return "expected an id of at most " .. core.ID_MAX .. " bytes, got " .. #v
@@ -60,13 +60,18 @@ local function need_id(v, name)
   if why then return name, why end
 end
 
+-- JSON null is an absent value: clients that write every field of a record
+-- write null for an optional one
+local NULL = json.null
+local function given(v) return v ~= nil and v ~= NULL end
+
 local function may_id(v, name)
-  if v ~= nil then return need_id(v, name) end
+  if given(v) then return need_id(v, name) end
 end
 
 -- each(e) -> the field inside the element (or "") and why
 local function need_list(v, name, each)
-  if v == nil then return name, "missing" end
+  if v == nil or v == json.null then return name, "missing" end
   if not list(v) then return name, "expected an array, got " .. show(v) end
   for i, e in ipairs(v) do
     local inner, why = each(e)
@@ -75,7 +80,7 @@ local function need_list(v, name, each)
 end
 
 local function may_list(v, name, each)
-  if v ~= nil then return need_list(v, name, each) end
+  if given(v) then return need_list(v, name, each) end
 end
 
 local function member(e)
@@ -89,8 +94,20 @@ local function bare_id(e)
   if why then return "", why end
 end
 
+-- An account named by either of two fields (UserID, the older Identifier):
+-- one of them, or both naming the same id.  at: the prefix of the field's name.
+local function one_of(t, a, b, at)
+  if not given(t[a]) and not given(t[b]) then return at .. a, "missing" end
+  local f, why = may_id(t[a], at .. a)
+  if not f then f, why = may_id(t[b], at .. b) end
+  if f then return f, why end
+  if given(t[a]) and given(t[b]) and t[a] ~= t[b] then
+    return at .. b, "names " .. show(t[b]) .. " where " .. a .. " names " .. show(t[a])
+  end
+end
+
 local function group_malformed(b)
-  if b.Type == nil then return "Type", "missing" end
+  if not given(b.Type) then return "Type", "missing" end
   if not M.GTYPES[b.Type] then return "Type", show(b.Type) .. " is not a group type Tencent names" end
   local f, why = may_id(b.GroupId, "GroupId")
   if not f then f, why = may_id(b.Owner_Account, "Owner_Account") end
@@ -215,10 +232,7 @@ M.CALLS = {
   ["im_open_login_svc/account_import"] = {
     code_base = "account",
     malformed = function(b)
-      if b.UserID == nil and b.Identifier == nil then return "UserID", "missing" end
-      local f, why = may_id(b.UserID, "UserID")
-      if not f then f, why = may_id(b.Identifier, "Identifier") end
-      return f, why
+      return one_of(b, "UserID", "Identifier", "")
     end,
     units = function(b)
       local u = id(b.UserID) or id(b.Identifier)
@@ -236,20 +250,21 @@ M.CALLS = {
       return nil
     end,
     malformed = function(b)
-      if b.AccountList == nil and b.Accounts == nil then return "Accounts", "missing" end
+      if not given(b.AccountList) and not given(b.Accounts) then return "Accounts", "missing" end
+      if given(b.AccountList) and given(b.Accounts) then
+        return "AccountList", "given with Accounts; Tencent could import either list"
+      end
       local f, why = may_list(b.Accounts, "Accounts", bare_id)
       if not f then
         f, why = may_list(b.AccountList, "AccountList", function(e)
           if type(e) ~= "table" or e[1] ~= nil then return "", "expected an object with UserID, got " .. show(e) end
-          if e.UserID == nil and e.Identifier == nil then return ".UserID", "missing" end
-          local w = id_why(e.UserID or e.Identifier)
-          if w then return e.UserID ~= nil and ".UserID" or ".Identifier", w end
+          return one_of(e, "UserID", "Identifier", ".")
         end)
       end
       return f, why
     end,
     units = function(b)
-      local field = b.AccountList and "AccountList" or "Accounts"
+      local field = given(b.AccountList) and "AccountList" or "Accounts"
       local out = {}
       for i, e in ipairs(list(b[field]) or {}) do
         local u = type(e) == "table" and (id(e.UserID) or id(e.Identifier)) or id(e)
