@@ -8,6 +8,7 @@
 local core = require "imbill.gateway.core"
 local calls = require "imbill.gateway.calls"
 local json = require "imbill.gateway.json"
+local query = require "imbill.gateway.query"
 local reply = require "imbill.gateway.reply"
 local units_mod = require "imbill.gateway.units"
 local settle = require "imbill.gateway.settle"
@@ -19,7 +20,7 @@ local plans = require "imbill.gateway.plans"
 
 local ngx = ngx
 local K, L = core.K, core.L
-local match, find, gmatch, concat = string.match, string.find, string.gmatch, table.concat
+local match, find, concat = string.match, string.find, table.concat
 local M = {}
 
 local CALLS = calls.CALLS
@@ -55,49 +56,6 @@ end
 local ALLOWED = metrics.family("imbill_allowed_total", { "app", "action", "via" })
 local UNCHANGED = metrics.family("imbill_unchanged_total", { "app", "action", "via" })
 local REFUSED = metrics.family("imbill_refused_total", { "app", "action", "code", "via" })
-
--- The app a REST call names, read as Tencent reads a query: names in any
--- case, names and values percent-decoded.  nginx's $arg_sdkappid matches the
--- name in any case but decodes nothing and gives the first of several, so a
--- caller could name one app to the gateway and another to Tencent: counted
--- against the wrong app, or passed as unknown.  A query that names
--- sdkappid more than once is refused whatever the values (the gateway
--- cannot know which one Tencent reads), and so is one it cannot read whole.
--- Returns the app's id (nil: none named), or nil and why the query is refused.
-local lower, sub, gsub, char = string.lower, string.sub, string.gsub, string.char
-local QUERY_WHY = { twice = "names sdkappid more than once", unreadable = "has more arguments than the gateway reads" }
-local QUERY_MAX = 256 -- arguments read from a query that needs decoding
-
-local function unescape(s)
-  s = gsub(s, "+", " ")
-  return (gsub(s, "%%(%x%x)", function(h) return char(tonumber(h, 16)) end))
-end
-
-local function query_app(raw)
-  if not raw or raw == "" then return nil end
-  if not find(raw, "%", 1, true) then
-    -- the usual query: one plain sdkappid=DIGITS among other arguments
-    local l = "&" .. lower(raw) .. "&"
-    local i = find(l, "&sdkappid[=&]")
-    if not i then return nil end
-    if find(l, "&sdkappid[=&]", i + 9) then return nil, "twice" end
-    local v = match(l, "^=([^&]*)&", i + 9)
-    if not v or v == "" then return nil end
-    return sub(raw, i + 9, i + 8 + #v)
-  end
-  local found, n = nil, 0
-  for pair in gmatch(raw, "[^&]+") do
-    n = n + 1
-    if n > QUERY_MAX then return nil, "unreadable" end
-    local name, v = match(pair, "^([^=]*)=?(.*)$")
-    if lower(unescape(name)) == "sdkappid" then
-      if found then return nil, "twice" end
-      found = unescape(v)
-    end
-  end
-  if found == "" then return nil end
-  return found
-end
 
 local function read_body(max)
   ngx.req.read_body()
@@ -169,10 +127,10 @@ function M.access(opts)
   end
   local def, cmd = call_of(ngx.var.uri)
   if not def then return end
-  local appid, why_not = query_app(ngx.var.args)
+  local appid, why_not = query.app(ngx.var.args)
   if why_not then
     metrics.inc("imbill_rest_rejected_total", { reason = why_not })
-    return reply.send(reply.fail(60002, "imbill: the query " .. QUERY_WHY[why_not]))
+    return reply.send(reply.fail(60002, "imbill: the query " .. query.WHY[why_not]))
   end
   local app = appid and cfg.apps[appid]
   if not app then

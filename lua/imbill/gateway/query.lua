@@ -1,0 +1,56 @@
+--- The app a REST call names, read from its query as Tencent reads one:
+-- names in any case, names and values percent-decoded.
+--
+-- nginx's $arg_sdkappid matches the name in any case but decodes nothing and
+-- gives the first of several, so a caller could name one app to the gateway
+-- and another to Tencent: counted against the wrong app, or passed as
+-- unknown.  A query that names sdkappid more than once is refused whatever
+-- the values (the gateway cannot know which one Tencent reads), and so is
+-- one it cannot read whole.  No nginx needed: a string in, the app out.
+local find, match, gmatch, lower, sub, gsub, char = string.find, string.match, string.gmatch, string.lower,
+  string.sub, string.gsub, string.char
+local tonumber = tonumber
+
+local M = {}
+
+--- Why a query is refused, as the refusal's ErrorInfo says it.
+M.WHY = { twice = "names sdkappid more than once", unreadable = "has more arguments than the gateway reads" }
+
+--- Arguments read from a query that needs decoding.
+M.MAX = 256
+
+local function unescape(s)
+  s = gsub(s, "+", " ")
+  return (gsub(s, "%%(%x%x)", function(h) return char(tonumber(h, 16)) end))
+end
+
+--- The app the query `raw` (without its "?") names.
+-- Returns the SDKAppID (nil when none is named, or the value is empty), or
+-- nil and a key of M.WHY.
+function M.app(raw)
+  if not raw or raw == "" then return nil end
+  if not find(raw, "%", 1, true) then
+    -- the usual query: one plain sdkappid=DIGITS among other arguments
+    local l = "&" .. lower(raw) .. "&"
+    local i = find(l, "&sdkappid[=&]")
+    if not i then return nil end
+    if find(l, "&sdkappid[=&]", i + 9) then return nil, "twice" end
+    local v = match(l, "^=([^&]*)&", i + 9)
+    if not v or v == "" then return nil end
+    return sub(raw, i + 9, i + 8 + #v)
+  end
+  local found, n = nil, 0
+  for pair in gmatch(raw, "[^&]+") do
+    n = n + 1
+    if n > M.MAX then return nil, "unreadable" end
+    local name, v = match(pair, "^([^=]*)=?(.*)$")
+    if lower(unescape(name)) == "sdkappid" then
+      if found then return nil, "twice" end
+      found = unescape(v)
+    end
+  end
+  if found == "" then return nil end
+  return found
+end
+
+return M

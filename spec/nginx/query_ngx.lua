@@ -1,0 +1,34 @@
+-- Reading a REST call's app from its query (no nginx needed): as Tencent
+-- reads a query, and never one app to the gateway and another to Tencent.
+local query = require "imbill.gateway.query"
+
+describe("query.app", function()
+  it("finds sdkappid in any case, decoded, among other arguments", function()
+    assert.are.equal("1400000099", query.app("sdkappid=1400000099&identifier=admin"))
+    assert.are.equal("1400000099", query.app("a=1&SDKAppID=1400000099"))
+    assert.are.equal("1400000099", query.app("sdk%61ppid=1400000099"))
+    assert.are.equal("1400000099", query.app("sdkappid=14000000%399&x=%20"))
+    -- a longer name that ends in sdkappid is another argument
+    assert.are.equal("2", query.app("xsdkappid=1&sdkappid=2"))
+  end)
+
+  it("names no app for none, or an empty value", function()
+    for _, q in ipairs { nil, "", "x=1", "sdkappid", "sdkappid=", "sdk%61ppid=" } do assert.is_nil(query.app(q)) end
+  end)
+
+  it("refuses a query that names sdkappid twice, in any spelling, whatever the values", function()
+    for _, q in ipairs { "sdkappid=1&sdkappid=2", "sdkappid=1&SdkAppId=1", "sdkappid=1&sdk%61ppid=2",
+                         "sdkappid&sdkappid=3" } do
+      local app, why = query.app(q)
+      assert.is_nil(app, q)
+      assert.are.equal("twice", why, q)
+    end
+  end)
+
+  it("refuses a query that needs decoding and has more arguments than it reads", function()
+    local app, why = query.app(string.rep("a=1&", query.MAX) .. "x=%41&sdkappid=1")
+    assert.is_nil(app)
+    assert.are.equal("unreadable", why)
+    assert.are.equal("1", query.app(string.rep("a=1&", query.MAX - 2) .. "x=%41&sdkappid=1"))
+  end)
+end)
