@@ -32,4 +32,23 @@ describe("json.unique_names", function()
       assert.is_true(json.unique_names(t), t)
     end
   end)
+
+  describe("json.without", function()
+    it("leaves out the array's elements at the positions given, and keeps every other byte", function()
+      local text = '{"From":"a","Items":[{"To":"b"}, {"To":"c","Note":"x,]"} ,{"To":"d"}],"Big":12345678901234567890}'
+      assert.are.equal('{"From":"a","Items":[{"To":"b"},{"To":"d"}],"Big":12345678901234567890}',
+        json.without(text, "Items", { [2] = true }))
+      assert.are.equal('{ "A" : ["b"] , "x": 1.5 }', json.without('{ "A" : [ "a" , "b" , "c" ] , "x": 1.5 }', "A",
+        { [1] = true, [3] = true }))
+      -- the top-level key only, not one of the same name inside another value
+      assert.are.equal('{"a":{"A":[1]},"A":[{"k":[3]},"z"]}',
+        json.without('{"a":{"A":[1]},"A":[[1,2],{"k":[3]},"z"]}', "A", { [1] = true }))
+    end)
+
+    it("gives nil for a text that is no object, or a key that holds no array", function()
+      assert.is_nil(json.without('[1,2]', "A", {}))
+      assert.is_nil(json.without('{"A":"x"}', "A", { [1] = true }))
+      assert.is_nil(json.without('{"B":[1]}', "A", { [1] = true }))
+    end)
+  end)
 end)

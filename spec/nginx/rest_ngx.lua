@@ -106,6 +106,22 @@ describe("REST calls through the gateway", function()
     assert.are.same({ "z1" }, all.FailAccounts)
   end)
 
+  it("sends Tencent the call without its refused items, every other byte as the client wrote it", function()
+    local list = {}
+    for i = 1, 98 do list[i] = { UserID = "u" .. i } end
+    h.rest("im_open_login_svc/multiaccount_import", TRIAL, { AccountList = list })
+    -- two places left: "n3" and "n4" are refused; the big integer, the float and
+    -- the key order reach Tencent as written (a re-encoding would change all three)
+    local body = '{ "Zeta": 12345678901234567890, "Accounts" : [ "n1", "n2" , "n3","n4" ], "Alpha": 0.1 }'
+    local r = h.http.post(h.http.rest_path("im_open_login_svc/multiaccount_import", TRIAL), body)
+    local v = cjson.decode(r.body)
+    assert.are.equal("OK", v.ActionStatus)
+    assert.are.same({ "n3", "n4" }, v.FailAccounts)
+    assert.are.equal('{ "Zeta": 12345678901234567890, "Accounts" : ["n1","n2"], "Alpha": 0.1 }',
+      h.stub_last("multiaccount_import").body)
+    eventually(function() return accounts(TRIAL) == 100 end, "100 accounts")
+  end)
+
   it("releases the reservation of a call Tencent fails", function()
     import(TRIAL, "a")
     local _, v = import(TRIAL, "b", { ["X-Stub-Fail"] = "70169" })

@@ -198,13 +198,11 @@ function M.unique_names(text)
   return true
 end
 
---- Adds the JSON texts in `items` to the end of the top-level array `key`
--- of the object in `text`, creating the array when the key is absent.
--- Returns the new text, or nil when `text` is not an object or `key` holds
--- something other than an array.
-function M.splice(text, key, items)
-  if #items == 0 then return text end
-  local add = concat(items, ",")
+-- The top-level array `key` of the object in `text` (a text cjson has
+-- parsed): the index of its "[" and the index just after its "]".  false and
+-- the index of the object's "{" when the object has no such key; nil when
+-- `text` is not an object or `key` holds something other than an array.
+local function top_array(text, key)
   local i = skip_ws(text, 1)
   if byte(text, i) ~= B_LBRACE then return nil end
   local open = i
@@ -222,16 +220,54 @@ function M.splice(text, key, items)
     if not vend then return nil end
     if k == key then
       if byte(text, vstart) ~= B_LBRACK then return nil end
-      -- the closing bracket is the last non-space byte of the value
-      local close = vend - 1
-      local inner = skip_ws(text, vstart + 1)
-      local sep = inner == close and "" or ","
-      return sub(text, 1, close - 1) .. sep .. add .. sub(text, close)
+      return vstart, vend
     end
     i = skip_ws(text, vend)
     if byte(text, i) == B_COMMA then i = skip_ws(text, i + 1) end
   end
+  return false, open
+end
+
+--- `text` (an object cjson has parsed, naming each field once) without the
+-- elements of its top-level array `key` at the 1-based positions in `drop`:
+-- the kept elements as they were written, joined by commas, and every byte
+-- outside that array as it was.  A call sent on without its refused items
+-- then differs from the client's only there (re-encoding the whole body
+-- would rewrite numbers past 2^53, floats and key order).  Returns the new
+-- text, or nil when `text` is not an object or `key` holds no array.
+function M.without(text, key, drop)
+  local first, after = top_array(text, key)
+  if not first then return nil end
+  local kept, n, j = {}, 0, skip_ws(text, first + 1)
+  while byte(text, j) ~= B_RBRACK do
+    local e = skip_value(text, j)
+    if not e then return nil end
+    n = n + 1
+    if not drop[n] then kept[#kept + 1] = sub(text, j, e - 1) end
+    j = skip_ws(text, e)
+    if byte(text, j) == B_COMMA then j = skip_ws(text, j + 1) end
+  end
+  return sub(text, 1, first) .. concat(kept, ",") .. sub(text, after - 1)
+end
+
+--- Adds the JSON texts in `items` to the end of the top-level array `key`
+-- of the object in `text`, creating the array when the key is absent.
+-- Returns the new text, or nil when `text` is not an object or `key` holds
+-- something other than an array.
+function M.splice(text, key, items)
+  if #items == 0 then return text end
+  local add = concat(items, ",")
+  local first, after = top_array(text, key)
+  if first == nil then return nil end
+  if first then
+    -- the closing bracket is the last byte of the value
+    local close = after - 1
+    local inner = skip_ws(text, first + 1)
+    local sep = inner == close and "" or ","
+    return sub(text, 1, close - 1) .. sep .. add .. sub(text, close)
+  end
   -- absent: the array goes first in the object
+  local open = after
   local rest = skip_ws(text, open + 1)
   local sep = byte(text, rest) == B_RBRACE and "" or ","
   return sub(text, 1, open) .. str(key) .. ":[" .. add .. "]" .. sep .. sub(text, open + 1)

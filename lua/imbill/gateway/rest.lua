@@ -259,12 +259,16 @@ function M.access(opts)
     end
     local drop = {}
     for _, r in ipairs(refused) do drop[r.index] = true end
-    local keep = {}
-    for i, e in ipairs(arr) do
-      if not drop[i] then keep[#keep + 1] = e end
+    local text = json.without(body, field, drop)
+    if not text then
+      local keep = {}
+      for i, e in ipairs(arr) do
+        if not drop[i] then keep[#keep + 1] = e end
+      end
+      b[field] = keep
+      text = json.encode(b)
     end
-    b[field] = keep
-    ngx.req.set_body_data(json.encode(b))
+    ngx.req.set_body_data(text)
     ctx.merge = refused
   end
   ngx.ctx.imbill = ctx
