@@ -25,6 +25,16 @@ describe("query.app", function()
     end
   end)
 
+  it("refuses an sdkappid that is not a plain whole number, which a server reading numbers could take for an app",
+    function()
+    for _, q in ipairs { "sdkappid=01400000099", "sdkappid=1400000099x", "sdkappid=1400000099+", "sdkappid=-1",
+                         "sdkappid=%201400000099", "sdkappid=1e9", "sdkappid=0" } do
+      local app, why = query.app(q)
+      assert.is_nil(app, q)
+      assert.are.equal("malformed", why, q)
+    end
+  end)
+
   it("refuses a query that needs decoding and has more arguments than it reads", function()
     local app, why = query.app(string.rep("a=1&", query.MAX) .. "x=%41&sdkappid=1")
     assert.is_nil(app)

@@ -24,7 +24,7 @@ local FAMILIES = {
   imbill_passed_total = { "counter", "REST calls passed on without a decision, by app and reason." },
   imbill_rest_rejected_total = { "counter",
     "REST calls refused for their query before any app was read, by reason (twice: sdkappid named more than "
-    .. "once; unreadable: too many arguments to read)." },
+    .. "once; unreadable: too many arguments to read; malformed: an sdkappid that is not a plain whole number)." },
   imbill_callbacks_total = { "counter", "Callbacks accepted, by app and command." },
   imbill_callbacks_rejected_total = { "counter",
     "Callbacks rejected before anything was counted, by reason (bad_sign, stale, replayed, too_large, malformed, "

@@ -14,7 +14,8 @@ local tonumber = tonumber
 local M = {}
 
 --- Why a query is refused, as the refusal's ErrorInfo says it.
-M.WHY = { twice = "names sdkappid more than once", unreadable = "has more arguments than the gateway reads" }
+M.WHY = { twice = "names sdkappid more than once", unreadable = "has more arguments than the gateway reads",
+          malformed = "names an sdkappid that is not a whole number written plainly" }
 
 --- Arguments read from a query that needs decoding.
 M.MAX = 256
@@ -22,6 +23,15 @@ M.MAX = 256
 local function unescape(s)
   s = gsub(s, "+", " ")
   return (gsub(s, "%%(%x%x)", function(h) return char(tonumber(h, 16)) end))
+end
+
+-- An SDKAppID is a number: a server that reads it as one takes "01400000001"
+-- or "1400000001x" for 1400000001, which the gateway, matching the text,
+-- would not count against that app.  Only the plain form is read.
+local function plain(v)
+  if v == nil or v == "" then return nil end
+  if not find(v, "^[1-9]%d*$") then return nil, "malformed" end
+  return v
 end
 
 --- The app the query `raw` (without its "?") names.
@@ -36,8 +46,8 @@ function M.app(raw)
     if not i then return nil end
     if find(l, "&sdkappid[=&]", i + 9) then return nil, "twice" end
     local v = match(l, "^=([^&]*)&", i + 9)
-    if not v or v == "" then return nil end
-    return sub(raw, i + 9, i + 8 + #v)
+    if not v then return nil end
+    return plain(sub(raw, i + 9, i + 8 + #v))
   end
   local found, n = nil, 0
   for pair in gmatch(raw, "[^&]+") do
@@ -49,8 +59,7 @@ function M.app(raw)
       found = unescape(v)
     end
   end
-  if found == "" then return nil end
-  return found
+  return plain(found)
 end
 
 return M
