@@ -36,6 +36,12 @@ void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
 #endif
 #endif
 
+/* The last whole number a double holds exactly: past it two counts can be
+ * one double, so on LuaJIT (numbers are doubles) no value beyond +-2^53 is
+ * taken in or handed out. */
+#define IMB_MAX_EXACT ((int64_t)1 << 53)
+static inline int imbL_exact(int64_t v) { return v <= IMB_MAX_EXACT && v >= -IMB_MAX_EXACT; }
+
 /* Numbers that must be whole: on 5.4 a true integer (or an integral number), on
  * 5.1/LuaJIT an integral lua_Number no larger than 2^53 so nothing was rounded. */
 int imbL_toint64(lua_State *L, int idx, int64_t *out);

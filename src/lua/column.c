@@ -90,9 +90,6 @@ static void cache_give(col_cache *k, int64_t *v, size_t cap) {
   imb_col_free(v);
 }
 
-/* the last whole number a double holds exactly */
-#define COL_EXACT ((int64_t)1 << 53)
-
 #define COL_MAX_N (((size_t)-1 / 2 - sizeof(col_ud)) / sizeof(int64_t))
 
 /* ---- errors ------------------------------------------------------------ */
@@ -101,7 +98,7 @@ int imbL_raise_int(lua_State *L, const char *fn, const char *field, int64_t v, c
 #if LUA_VERSION_NUM >= 503
   lua_pushinteger(L, (lua_Integer)v);
 #else
-  if (v > ((int64_t)1 << 53) || v < -((int64_t)1 << 53)) imbL_i64str(L, v); /* a string: never rounded */
+  if (!imbL_exact(v)) imbL_i64str(L, v); /* a string: never rounded */
   else lua_pushnumber(L, (lua_Number)v);
 #endif
   return imbL_raise(L, fn, field, -1, "%s", msg);
@@ -121,7 +118,7 @@ void imbL_pushcount(lua_State *L, int64_t v, const char *fn, const char *field) 
   (void)field;
   lua_pushinteger(L, (lua_Integer)v);
 #else
-  if (v > ((int64_t)1 << 53) || v < -((int64_t)1 << 53))
+  if (!imbL_exact(v))
     imbL_raise_int(L, fn, field, v, "is beyond 2^53 and cannot be exact on this runtime");
   lua_pushnumber(L, (lua_Number)v);
 #endif
@@ -284,7 +281,7 @@ imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *fn, const char *
     int t = lua_rawgeti(L, idx, (lua_Integer)(i + 1));
     x = (int64_t)lua_tointegerx(L, -1, &isint);
     /* a float past 2^53 is whole but not exact: refused, as on LuaJIT */
-    int ok = t == LUA_TNUMBER && isint && ((x <= COL_EXACT && x >= -COL_EXACT) || !imbL_isbigfloat(L, -1));
+    int ok = t == LUA_TNUMBER && isint && (imbL_exact(x) || !imbL_isbigfloat(L, -1));
 #else
     lua_rawgeti(L, idx, (int)(i + 1));
     int ok = imbL_toint64(L, -1, &x);
@@ -549,7 +546,7 @@ static int m_totable(lua_State *L) {
 #if LUA_VERSION_NUM >= 503
     lua_pushinteger(L, (lua_Integer)c->v[i]);
 #else
-    if (c->v[i] > ((int64_t)1 << 53) || c->v[i] < -((int64_t)1 << 53)) {
+    if (!imbL_exact(c->v[i])) {
       lua_pushfstring(L, "values[%d]", (int)(i + 1));
       imbL_raise_int(L, "column:totable", lua_tostring(L, -1), c->v[i],
                      "is beyond 2^53 and cannot be exact on this runtime");

@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define IMB_MAX_EXACT ((int64_t)1 << 53)
-
 #if LUA_VERSION_NUM < 502
 void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
   for (; l->name; l++) {
@@ -184,7 +182,7 @@ void imbL_pushint64(lua_State *L, int64_t v) {
 #if LUA_VERSION_NUM >= 503
   lua_pushinteger(L, (lua_Integer)v);
 #else
-  if (v > IMB_MAX_EXACT || v < -IMB_MAX_EXACT)
+  if (!imbL_exact(v))
     imbL_raise(L, NULL, NULL, 0, "value %s exceeds 2^53 and cannot be exact on this runtime", imbL_i64str(L, v));
   lua_pushnumber(L, (lua_Number)v);
 #endif

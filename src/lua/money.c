@@ -153,7 +153,7 @@ static int m_format(lua_State *L) {
 /* Pushes v as a Lua integer, or raises where the runtime's numbers are doubles
  * and v is beyond 2^53: a rounded amount would be a silent error. */
 static void push_exact(lua_State *L, int64_t v, const char *what, int64_t micros) {
-  if (v > ((int64_t)1 << 53) || v < -((int64_t)1 << 53)) {
+  if (!imbL_exact(v)) {
 #if LUA_VERSION_NUM < 503
     char buf[IMB_MONEY_BUFSZ];
     imb_money_format(micros, 2, buf);

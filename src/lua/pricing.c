@@ -186,7 +186,7 @@ static inline int64_t batch_elem(lua_State *L, int idx, lua_Integer i, const cha
   int t = lua_rawgeti(L, idx, i);
   lua_Integer v = lua_tointegerx(L, -1, &isint);
   /* the float test only for values past 2^53: the common case pays nothing */
-  if (t != LUA_TNUMBER || !isint || v < 0 || (v > ((lua_Integer)1 << 53) && imbL_isbigfloat(L, -1)))
+  if (t != LUA_TNUMBER || !isint || v < 0 || (v > IMB_MAX_EXACT && imbL_isbigfloat(L, -1)))
     batch_bad(L, i, field);
   return (int64_t)v;
 #else
@@ -274,7 +274,7 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
 #if LUA_VERSION_NUM >= 503
         lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
 #else
-        if (res[j] > ((int64_t)1 << 53)) {
+        if (res[j] > IMB_MAX_EXACT) {
           if (first_e < 0 || j < first_bad) {
             first_e = e;
             first_bad = j;

@@ -62,7 +62,7 @@ local function event_time(b)
   if v > 1e11 then v = v / 1000 end
   -- a time past 2^53 s is far past the calendar, which the core refuses (not
   -- counted); a larger double's conversion to the core's int64 is undefined
-  if v > 9007199254740992 then v = 9007199254740992 end
+  if v > 2 ^ 53 then v = 2 ^ 53 end
   return floor(v)
 end
 

@@ -47,9 +47,14 @@ local function show(v)
   return s
 end
 
+-- JSON null is an absent value: clients that write every field of a record
+-- write null for an optional one
+local NULL = json.null
+local function given(v) return v ~= nil and v ~= NULL end
+
 local function id_why(v)
   if id(v) then return nil end
-  if v == nil or v == json.null then return "missing" end
+  if not given(v) then return "missing" end
   if type(v) ~= "string" then return "expected a string id, got " .. show(v) end
   if v == "" then return "expected an id, got an empty string" end
   return "expected an id of at most " .. core.ID_MAX .. " bytes, got " .. #v
@@ -60,18 +65,13 @@ local function need_id(v, name)
   if why then return name, why end
 end
 
--- JSON null is an absent value: clients that write every field of a record
--- write null for an optional one
-local NULL = json.null
-local function given(v) return v ~= nil and v ~= NULL end
-
 local function may_id(v, name)
   if given(v) then return need_id(v, name) end
 end
 
 -- each(e) -> the field inside the element (or "") and why
 local function need_list(v, name, each)
-  if v == nil or v == json.null then return name, "missing" end
+  if not given(v) then return name, "missing" end
   if not list(v) then return name, "expected an array, got " .. show(v) end
   for i, e in ipairs(v) do
     local inner, why = each(e)
@@ -83,11 +83,15 @@ local function may_list(v, name, each)
   if given(v) then return need_list(v, name, each) end
 end
 
-local function member(e)
-  if type(e) ~= "table" or e[1] ~= nil then return "", "expected an object with Member_Account, got " .. show(e) end
-  local why = id_why(e.Member_Account)
-  if why then return ".Member_Account", why end
+-- each() for a list of objects that name their id in `field`
+local function object_with(field)
+  return function(e)
+    if type(e) ~= "table" or e[1] ~= nil then return "", "expected an object with " .. field .. ", got " .. show(e) end
+    local why = id_why(e[field])
+    if why then return "." .. field, why end
+  end
 end
+local member, friend = object_with("Member_Account"), object_with("To_Account")
 
 local function bare_id(e)
   local why = id_why(e)
@@ -118,11 +122,7 @@ end
 local function friends_malformed(b)
   local f, why = need_id(b.From_Account, "From_Account")
   if f then return f, why end
-  return need_list(b.AddFriendItem, "AddFriendItem", function(e)
-    if type(e) ~= "table" or e[1] ~= nil then return "", "expected an object with To_Account, got " .. show(e) end
-    local w = id_why(e.To_Account)
-    if w then return ".To_Account", w end
-  end)
+  return need_list(b.AddFriendItem, "AddFriendItem", friend)
 end
 
 -- One action: { kind, subjects, gtype }.

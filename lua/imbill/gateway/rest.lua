@@ -117,6 +117,38 @@ local function store_failed(def, app, cmd, why, pending)
     "imbill: the quota store could not decide (" .. why .. "); capped calls are refused until it can. Try again."))
 end
 
+-- A refusal decided before any store is asked, counted and answered.
+local function refuse(app, cmd, code, info)
+  REFUSED:inc(1, app.id, cmd, tostring(code), "rest")
+  return reply.send(reply.fail(code, info))
+end
+
+-- What the gateway cannot read, it cannot count: a body refused before
+-- anything is decided, as Tencent refuses one it cannot parse.  Returns
+-- nothing, or Tencent's code and the ErrorInfo.
+local function unreadable(def, body, b, max_items)
+  if type(b) ~= "table" then return 60003, "imbill: the request body is not a JSON object" end
+  -- Tencent takes a few hundred items a call at most; a call of many
+  -- thousands, refused by Tencent anyway, would hold the app's lock (or a
+  -- Redis shared by every app) for as long as it takes to decide them all
+  for field, v in pairs(b) do
+    if type(v) == "table" and #v > max_items then
+      return 60002, "imbill: " .. tostring(field) .. " has " .. #v .. " items; the gateway reads at most "
+        .. max_items .. " a call"
+    end
+  end
+  local unique, twice = json.unique_names(body)
+  if not unique then
+    return 60003, "imbill: the request body names " .. json.encode(twice)
+      .. " twice in one object; Tencent and the gateway could read different values"
+  end
+  local bad, why
+  if def.malformed then bad, why = def.malformed(b) end
+  if bad then
+    return calls.INVALID_CODE[def.code_base], "imbill: " .. bad .. ": " .. why .. "; the gateway refuses what it cannot count"
+  end
+end
+
 --- access_by_lua: gateway.rest([opts]); opts.unknown_app overrides the
 -- configuration's policy for this location.
 function M.access(opts)
@@ -142,42 +174,13 @@ function M.access(opts)
   end
   local body, why = read_body(cfg.rest_max_body)
   if not body then
-    REFUSED:inc(1, app.id, cmd, "60002", "rest")
-    return reply.send(reply.fail(60002, why == "too_large"
+    return refuse(app, cmd, 60002, why == "too_large"
       and ("imbill: the request body is over " .. cfg.rest_max_body .. " bytes")
-      or "imbill: the request body could not be read"))
+      or "imbill: the request body could not be read")
   end
   local b = json.decode(body)
-  if type(b) ~= "table" then
-    -- a body the gateway cannot read is one it cannot count: refused, as
-    -- Tencent refuses one it cannot parse
-    REFUSED:inc(1, app.id, cmd, "60003", "rest")
-    return reply.send(reply.fail(60003, "imbill: the request body is not a JSON object"))
-  end
-  -- Tencent takes a few hundred items a call at most; a call of many
-  -- thousands, refused by Tencent anyway, would hold the app's lock (or a
-  -- Redis shared by every app) for as long as it takes to decide them all
-  for field, v in pairs(b) do
-    if type(v) == "table" and #v > cfg.rest_max_items then
-      REFUSED:inc(1, app.id, cmd, "60002", "rest")
-      return reply.send(reply.fail(60002, "imbill: " .. tostring(field) .. " has " .. #v
-        .. " items; the gateway reads at most " .. cfg.rest_max_items .. " a call"))
-    end
-  end
-  local unique, twice = json.unique_names(body)
-  if not unique then
-    REFUSED:inc(1, app.id, cmd, "60003", "rest")
-    return reply.send(reply.fail(60003, "imbill: the request body names " .. json.encode(twice)
-      .. " twice in one object; Tencent and the gateway could read different values"))
-  end
-  local bad, bad_why
-  if def.malformed then bad, bad_why = def.malformed(b) end
-  if bad then
-    local code = calls.INVALID_CODE[def.code_base]
-    REFUSED:inc(1, app.id, cmd, tostring(code), "rest")
-    return reply.send(reply.fail(code, "imbill: " .. bad .. ": " .. bad_why
-      .. "; the gateway refuses what it cannot count"))
-  end
+  local bad, info = unreadable(def, body, b, cfg.rest_max_items)
+  if bad then return refuse(app, cmd, bad, info) end
   local units = def.units(b)
   if not units or #units == 0 then
     metrics.inc("imbill_passed_total", { app = app.id, reason = "nothing_to_count" })
@@ -259,16 +262,8 @@ function M.access(opts)
     end
     local drop = {}
     for _, r in ipairs(refused) do drop[r.index] = true end
-    local text = json.without(body, field, drop)
-    if not text then
-      local keep = {}
-      for i, e in ipairs(arr) do
-        if not drop[i] then keep[#keep + 1] = e end
-      end
-      b[field] = keep
-      text = json.encode(b)
-    end
-    ngx.req.set_body_data(text)
+    -- b is this text read as an object naming each field once, and b[field] an array
+    ngx.req.set_body_data(assert(json.without(body, field, drop)))
     ctx.merge = refused
   end
   ngx.ctx.imbill = ctx

@@ -24,14 +24,10 @@ function M.connect(host, port, timeout)
   return setmetatable({ s = s }, Conn)
 end
 
+-- conn.lua's encoder, the one RESP writer (it needs no nginx)
 local function encode(args)
   if args.encoded then return args.encoded end
-  local out = { "*" .. #args .. "\r\n" }
-  for _, a in ipairs(args) do
-    a = tostring(a)
-    out[#out + 1] = "$" .. #a .. "\r\n" .. a .. "\r\n"
-  end
-  return table.concat(out)
+  return require("imbill.gateway.redis.conn").encode(args)
 end
 M.encode = encode
 
