@@ -187,6 +187,9 @@ describe("imbill CLI #cli", function()
       { "frobnicate", "unknown command 'frobnicate'" },
       { "invoice --month 2021-3 --edition pro", "%-%-month: expected a month YYYY%-MM, got \"2021%-3\"" },
       { "invoice --month 2021-03 --edition pro --peak-dau lots", "%-%-peak%-dau: expected a whole number >= 0" },
+      -- a whole number, but past what a count can be exactly on every runtime
+      { "invoice --month 2021-03 --edition pro --peak-dau 9007199254740993",
+        "%-%-peak%-dau: is too large %(at most 999999999999999%), got \"9007199254740993\"" },
       { "project --colour red", "unknown option '%-%-colour'" },
       { "project", "give a usage history" },
       { "invoice --month 2021-03", "%-%-edition is required" },
