@@ -27,4 +27,22 @@ describe("the status page's counters (4 workers)", function()
       assert.are.equal(60, h.metric("imbill_allowed_total", { app = PRO, action = "account_import", via = "rest" }))
     end
   end)
+
+  it("makes no series of what a request names: unknown apps are counted together", function()
+    -- each call names an app of its own, as a client flooding the gateway
+    -- would; a series of each would fill the meta dict, where the locks are
+    local before = h.metric("imbill_passed_total", { app = "", reason = "unknown_app" }) or 0
+    local reqs = {}
+    for i = 1, 200 do
+      local id = "9" .. i .. string.rep("7", 1000)
+      reqs[i] = { "POST", h.http.rest_path("group_open_http_svc/create_group", id),
+                  cjson.encode { Type = "Public", GroupId = "g" .. i } }
+    end
+    for _, r in ipairs(h.http.concurrent(reqs)) do
+      assert.are.equal(60006, cjson.decode(r.body).ErrorCode)
+    end
+    local page = h.http.get("/imbill/status").body
+    assert.are.equal(before + 200, h.http.metric_in(page, "imbill_passed_total", { app = "", reason = "unknown_app" }))
+    assert.is_nil(page:find("77777", 1, true), "a series names an app a request named")
+  end)
 end)

@@ -21,7 +21,9 @@ local FAMILIES = {
   imbill_duplicates_total = { "counter", "Callback events seen before (same event id), counted once." },
   imbill_not_counted_total = { "counter",
     "Events Tencent did but the store did not count, by app, action and reason (closed day, unknown group)." },
-  imbill_passed_total = { "counter", "REST calls passed on without a decision, by app and reason." },
+  imbill_passed_total = { "counter",
+    "REST calls passed on without a decision, by app and reason (app empty for unknown_app: an SDKAppID not "
+    .. "configured, or none)." },
   imbill_rest_rejected_total = { "counter",
     "REST calls refused for their query before any app was read, by reason (twice: sdkappid named more than "
     .. "once; unreadable: too many arguments to read; malformed: an sdkappid that is not a plain whole number)." },
@@ -142,7 +144,10 @@ local function count(key, n)
 end
 
 --- Adds n (default 1) to a counter.  The key is the family plus its label
--- text, so the status page prints it back as it was.
+-- text, so the status page prints it back as it was.  Label values must come
+-- from a bounded set (configured apps, known commands, codes, fixed
+-- reasons), never from a request: each value is a series, and the series
+-- share the meta dict with the apps' locks.
 function M.inc(name, labels, n)
   if not meta then return end
   count("m|" .. name .. label_text(labels, name), n or 1)
