@@ -1,5 +1,7 @@
 -- JSON imbill reads (event log lines, --input, --shadow-book): nesting is
--- bounded before dkjson descends, so no input overflows the stack.
+-- bounded before dkjson descends, so no input overflows the stack, and an
+-- object that names a field twice is refused, since readers differ on which
+-- value counts.
 local json = require "imbill.internal.json"
 local dkjson = require "dkjson"
 
@@ -30,5 +32,30 @@ describe("JSON input", function()
     local v, msg = json.decode(dkjson, '{"a":')
     assert.is_nil(v)
     assert.matches("^malformed JSON: ", msg)
+  end)
+
+  it("refuses an object that names a field twice, at any depth, names compared as decoded", function()
+    local twice = 'an object names "edition" twice (which one counts is up to each reader)'
+    for _, text in ipairs {
+      '{"edition":"pro","edition":"flagship"}',
+      '{"a":{"edition":1, "edition" :2}}',
+      '[{"x":1},{"edition":1,"\\u0065dition":2}]',
+    } do
+      assert.same({ nil, twice }, { json.decode(dkjson, text) }, text)
+    end
+    -- the same name in two objects, a name written as a value, and names in a
+    -- string are no repeat
+    for _, text in ipairs {
+      '[{"edition":1},{"edition":2}]',
+      '{"edition":"edition","b":"\\"edition\\":1,\\"edition\\":2"}',
+      '{"a":{"k":1},"b":{"k":1},"k":[{"k":1}]}',
+    } do
+      local v, kind = json.decode(dkjson, text)
+      assert.is_table(v, kind)
+    end
+    -- a long or control-laden name is shown bounded and escaped
+    local long = string.rep("n", 100) .. "\\n"
+    local _, msg = json.decode(dkjson, '{"' .. long .. '":1,"' .. long .. '":2}')
+    assert.matches('^an object names "n+%.%.%." %(101 bytes%) twice', msg)
   end)
 end)

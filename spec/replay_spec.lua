@@ -269,6 +269,22 @@ describe("replay of hostile and broken logs", function()
     assert.equal(2, #r2.errors)
   end)
 
+  it("reports a JSON line naming a field twice as malformed: readers differ on which counts", function()
+    -- dkjson keeps the last "user", other tools the first: the same log would
+    -- count a different user in each
+    local path = write('{"time":1615348800,"action":"login","user":"a"}\n'
+      .. '{"time":1615348800,"action":"login","user":"b","user":"c"}\n', ".jsonl")
+    local m, report = replay.run{ path = path, book = "2020", edition = "pro" }
+    assert.equal(1, m:dau("2021-03-10"))
+    assert.equal(1, #report.errors)
+    assert.equal(2, report.errors[1].line)
+    assert.matches('an object names "user" twice', report.errors[1].message)
+    local m2, r2 = replay.run{ path = path, book = "2020", edition = "pro", strict = true }
+    os.remove(path)
+    assert.is_nil(m2)
+    assert.equal(1, #r2.errors)
+  end)
+
   it("says JSON lines need dkjson with an error of kind unavailable", function()
     local path = write('{"time":1615348800,"action":"login","user":"a"}\n', ".jsonl")
     local saved = package.loaded.dkjson

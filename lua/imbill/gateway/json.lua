@@ -9,6 +9,7 @@
 -- re-encoding the rest: Tencent's own answer reaches the client as Tencent
 -- wrote it, with only the gateway's refused items added.
 local cjson = require "cjson.safe"
+local shared = require "imbill.internal.json"
 
 local M = {}
 local ARRAY = {}
@@ -96,7 +97,7 @@ M.encode = encode
 -- splice
 
 local byte, sub = string.byte, string.sub
-local B_QUOTE, B_LBRACE, B_RBRACE, B_LBRACK, B_RBRACK, B_COLON, B_COMMA, B_BACKSLASH = 34, 123, 125, 91, 93, 58, 44, 92
+local B_QUOTE, B_LBRACE, B_RBRACE, B_LBRACK, B_RBRACK, B_COLON, B_COMMA = 34, 123, 125, 91, 93, 58, 44
 
 local function skip_ws(s, i)
   local j = find(s, "[^ \t\r\n]", i)
@@ -141,62 +142,10 @@ local function skip_value(s, i)
 end
 
 --- Whether every object in `text` (a text cjson has parsed) names each
--- field once.  RFC 8259 leaves an object that names a field twice to each
--- parser: cjson keeps the last value, others keep the first, so the gateway
--- and Tencent could read two different calls from one body.  Names are
--- compared as decoded ("Type" and "\u0054ype" are one name).  Returns true,
--- or false and the first name found twice.
--- A loop over bytes rather than string.find: LuaJIT compiles it, and a
--- pattern call each token made it cost as much as cjson's parse.
-function M.unique_names(text)
-  local stack, depth, i, n = {}, 0, 1, #text
-  while i <= n do
-    local c = byte(text, i)
-    if c == B_QUOTE then
-      local j, escaped = i + 1, false
-      while true do
-        local d = byte(text, j)
-        if d == B_QUOTE then break end
-        if d == nil then return true end -- cjson read the text: never
-        if d == B_BACKSLASH then
-          escaped = true
-          j = j + 2
-        else
-          j = j + 1
-        end
-      end
-      local names = stack[depth]
-      if names then
-        -- in an object, a string followed by a colon is a name
-        local k = j + 1
-        local a = byte(text, k)
-        while a == 32 or a == 9 or a == 10 or a == 13 do
-          k = k + 1
-          a = byte(text, k)
-        end
-        if a == B_COLON then
-          local name = escaped and cjson.decode(sub(text, i, j)) or sub(text, i + 1, j - 1)
-          if names[name] then return false, name end
-          names[name] = true
-        end
-      end
-      i = j + 1
-    else
-      if c == B_LBRACE then
-        depth = depth + 1
-        stack[depth] = {}
-      elseif c == B_LBRACK then
-        depth = depth + 1
-        stack[depth] = false
-      elseif c == B_RBRACE or c == B_RBRACK then
-        stack[depth] = nil
-        depth = depth - 1
-      end
-      i = i + 1
-    end
-  end
-  return true
-end
+-- field once (imbill.internal.json.unique_names, with cjson decoding the
+-- names written with escapes).  Returns true, or false and the first name
+-- found twice.
+function M.unique_names(text) return shared.unique_names(text, cjson.decode) end
 
 -- The top-level array `key` of the object in `text` (a text cjson has
 -- parsed): the index of its "[" and the index just after its "]".  false and

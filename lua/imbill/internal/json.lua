@@ -48,6 +48,70 @@ function M.depth(text, max)
   end
 end
 
+local sub = string.sub
+local RBRACKET, RBRACE, COLON = 93, 125, 58
+
+--- Whether every object in `text` (a text a parser has read whole) names
+-- each field once.  RFC 8259 leaves an object that names a field twice to
+-- each parser: cjson and dkjson keep the last value, others keep the first,
+-- so two programs could read two different things from one text (an event,
+-- a price book, a gateway's call).  Names are compared as decoded ("Type"
+-- and "\u0054ype" are one name): `decode_name` turns a name written with
+-- escapes, quotes included, into its string.  Returns true, or false and
+-- the first name found twice.
+-- A loop over bytes rather than string.find: LuaJIT compiles it (the
+-- gateway runs it on every call), and a pattern call a token made it cost
+-- as much as cjson's parse.
+function M.unique_names(text, decode_name)
+  local stack, depth, i, n = {}, 0, 1, #text
+  while i <= n do
+    local c = byte(text, i)
+    if c == QUOTE then
+      local j, escaped = i + 1, false
+      while true do
+        local d = byte(text, j)
+        if d == QUOTE then break end
+        if d == nil then return true end -- the parser read the text: never
+        if d == BACKSLASH then
+          escaped = true
+          j = j + 2
+        else
+          j = j + 1
+        end
+      end
+      local names = stack[depth]
+      if names then
+        -- in an object, a string followed by a colon is a name
+        local k = j + 1
+        local a = byte(text, k)
+        while a == 32 or a == 9 or a == 10 or a == 13 do
+          k = k + 1
+          a = byte(text, k)
+        end
+        if a == COLON then
+          local name = escaped and decode_name(sub(text, i, j)) or sub(text, i + 1, j - 1)
+          if names[name] then return false, name end
+          names[name] = true
+        end
+      end
+      i = j + 1
+    else
+      if c == LBRACE then
+        depth = depth + 1
+        stack[depth] = {}
+      elseif c == LBRACKET then
+        depth = depth + 1
+        stack[depth] = false
+      elseif c == RBRACE or c == RBRACKET then
+        stack[depth] = nil
+        depth = depth - 1
+      end
+      i = i + 1
+    end
+  end
+  return true
+end
+
 --- dkjson, or nil and an error object of kind "unavailable" naming fn and
 -- field (the command line exits 4 for it).
 function M.module(fn, field)
@@ -72,6 +136,10 @@ function M.decode(dkjson, text, max_depth)
   -- dkjson stops after the first value: anything but space after it is an error
   if pos and find(text, "%S", pos) then return nil, string.format("malformed JSON: text after the value at byte %d",
     find(text, "%S", pos)) end
+  local unique, twice = M.unique_names(text, function(q) return (dkjson.decode(q)) end)
+  if not unique then
+    return nil, "an object names " .. errors.show(twice) .. " twice (which one counts is up to each reader)"
+  end
   local kind
   if v == nil then kind = "null"
   elseif type(v) == "table" then
