@@ -117,6 +117,11 @@ describe("what-if grids", function()
     assert.matches("imbill.grid: editions%[1%]: price book 2021 has no such edition", H.err(H.imbill.grid,
       { editions = { "2021/flagship" }, start_dau = { 1 } }))
     assert.matches("growth%[1%]: must be above %-100%%", H.err(H.imbill.grid, { growth = { "-100%" }, start_dau = { 1 } }))
+    -- the rate shown as a rate, however it was given
+    assert.matches('growth%[2%]: must be above %-100%% and at most 10000%%, got "10000%.5%%"$',
+      H.err(H.imbill.grid, { growth = { "1%", "10000.5%" }, start_dau = { 1 } }))
+    assert.matches('growth%[1%]: must be above %-100%% and at most 10000%%, got "%-150%%"$',
+      H.err(H.imbill.grid, { growth_bp = { -15000 }, start_dau = { 1 } }))
     assert.matches("start_dau%[2%]: must not be negative, got %-5", H.err(H.imbill.grid, { start_dau = { 1, -5 } }))
     assert.matches("start_dau: is required", H.err(H.imbill.grid, {}))
     assert.matches("months: expected 1 .. 1200", H.err(H.imbill.grid, { start_dau = { 1 }, months = 0 }))

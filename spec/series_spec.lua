@@ -129,6 +129,11 @@ describe("series generators", function()
     assert.matches("weekly: sunday: unknown field", H.err(S.weekly, { sunday = 2 }))
     assert.matches("step: on: malformed date 'tomorrow'", H.err(S.step, { on = "tomorrow", by = 1 }))
     assert.matches("more than 6 decimals", H.err(S.factor, 0.1234567))
+    -- a ratio written as text finer than a millionth says so, not that it is no ratio
+    assert.equal('imbill.series.factor: r: has more than 6 decimals, got "0.1234567"', H.err(S.factor, "0.1234567"))
+    assert.equal('imbill.series.compound: rate: a percentage may have at most 4 decimals, got "0.0000001%"',
+      H.err(S.compound, { start = 1, rate = "0.0000001%" }))
+    assert.matches('expected a ratio such as "1.5", "5%%" or 0.05, got "1.5.5"', H.err(S.factor, "1.5.5"))
     assert.matches("two levels cannot be multiplied", H.err(function() return S.constant(1) * S.constant(2) end))
     assert.matches("build: to: give exactly one of to, days, months",
       H.err(S.build, { from = "2021-01-01", dau = 1 }))

@@ -55,7 +55,14 @@ function M.ppm(fn, field, v, signed)
   end
   local pct = s:match("^%s*(.-)%s*%%%s*$")
   local ok, m = pcall(core.money, pct or s, field)
-  if not ok then check.fail(fn, field, "expected a ratio such as \"1.5\", \"5%\" or 0.05", v) end
+  if not ok then
+    -- a ratio written plainly, only finer than the millionths rates are kept in
+    local decimals = (pct or s):match("^%s*[-+]?%d*%.(%d+)%s*$")
+    if decimals and #decimals > 6 then
+      check.fail(fn, field, pct and "a percentage may have at most 4 decimals" or "has more than 6 decimals", v)
+    end
+    check.fail(fn, field, "expected a ratio such as \"1.5\", \"5%\" or 0.05", v)
+  end
   -- cents are exact on every runtime (at most 2^63 / 10^4); micros past 2^53 are not on LuaJIT
   local cents = m:cents()
   if cents < 0 and not signed then check.fail(fn, field, "must not be negative", v) end

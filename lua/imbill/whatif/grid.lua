@@ -75,7 +75,8 @@ local function growth_of(p)
   end
   for i, r in ipairs(out) do
     if r <= -PPM or r > 100 * PPM then
-      check.fail(FN, "growth[" .. i .. "]", "must be above -100% and at most 10000% (in ppm)", r)
+      check.fail(FN, "growth[" .. i .. "]", "must be above -100% and at most 10000%", string.format("%.4f", r / 10000)
+        :gsub("%.?0+$", "") .. "%")
     end
   end
   return out
