@@ -45,6 +45,30 @@ describe("REST calls through the gateway", function()
     assert.are.equal("/v4/im_open_login_svc/account_import", last.uri)
   end)
 
+  it("refuses a path holding a counted call's names with more around them: a router could take it for the call",
+    function()
+    local calls = h.stub_count("account_import")
+    local before = h.metric("imbill_rest_rejected_total", { reason = "path" }) or 0
+    local paths = { "im_open_login_svc/account_import;jsessionid=1", "im_open_login_svc/account_import.json",
+                    "im_open_login_svc/account_import%20", "im_open_login_svc;x/account_import",
+                    "im_open_login_svc/account_import/x", "IM_Open_Login_Svc/Account_Import%3Bx" }
+    for _, p in ipairs(paths) do
+      local r = h.http.post("/v4/" .. p .. "?sdkappid=" .. TRIAL .. "&contenttype=json", '{"UserID":"d"}')
+      assert.are.equal(200, r.status, p)
+      local v = cjson.decode(r.body)
+      assert.are.equal(60002, v.ErrorCode, p)
+      assert.truthy(v.ErrorInfo:find("names a call the gateway counts, with more after its name", 1, true), v.ErrorInfo)
+    end
+    assert.are.equal(calls, h.stub_count("account_import"))
+    assert.are.equal(0, accounts(TRIAL))
+    assert.are.equal(before + #paths, h.metric("imbill_rest_rejected_total", { reason = "path" }))
+    -- a path naming no counted call passes untouched, whatever it looks like
+    for _, p in ipairs { "openim/sendmsg.json", "openim/sendmsg;x", "account_import/im_open_login_svc" } do
+      local r = h.http.post("/v4/" .. p .. "?sdkappid=" .. TRIAL .. "&contenttype=json", "{}")
+      assert.are.equal("OK", cjson.decode(r.body).ActionStatus, p)
+    end
+  end)
+
   it("reads the call's path in any case", function()
     -- the stub answers it OK, as a router that ignored case would: counted
     local r = h.http.post("/v4/IM_Open_Login_Svc/Account_Import?sdkappid=" .. TRIAL .. "&contenttype=json",

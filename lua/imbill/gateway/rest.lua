@@ -32,25 +32,52 @@ for name, def in pairs(CALLS) do
   BY_SVC[svc][cmd] = def
 end
 
--- The call a URI names (its last two segments), remembered for the URIs of
--- the calls seen (a few; bounded, since URIs come from clients).
+-- The call a URI names (its last two segments), remembered for the URIs
+-- seen (a few; bounded, since URIs come from clients).  A URI that holds a
+-- counted call's two names anywhere else, or with more after a name
+-- (create_group;x, create_group.json, create_group%20, create_group/x:
+-- routers that drop path parameters, suffixes, spaces or a path's tail take
+-- it for the call), names no call the gateway can count: the second result
+-- is then "decorated".
 local URIS, NURIS = {}, 0
+local DECORATED = {}
+local lower, gmatch = string.lower, string.gmatch
+
+local function counted(svc, cmd)
+  local by = BY_SVC[lower(svc)]
+  return by and by[lower(cmd)]
+end
+
+local function find_call(uri)
+  local svc, cmd = match(uri, "/([%w_]+)/([%w_]+)/*$")
+  if svc then
+    -- in any case: were Tencent's router to take /v4/Group_Open_Http_Svc/
+    -- Create_Group for the call, it would do it uncounted; were it not to,
+    -- its answer releases what was reserved
+    local def = counted(svc, cmd)
+    if def then return def, lower(cmd) end
+  end
+  local prev
+  for seg in gmatch(uri, "[^/]+") do
+    local w = match(seg, "^[%w_]+")
+    if prev and w and counted(prev, w) then return false, DECORATED end
+    prev = w
+  end
+  return false
+end
+
 local function call_of(uri)
   local hit = URIS[uri]
-  if hit then return hit[1], hit[2] end
-  local svc, cmd = match(uri, "/([%w_]+)/([%w_]+)/*$")
-  if not svc then return nil end
-  -- in any case: were Tencent's router to take /v4/Group_Open_Http_Svc/
-  -- Create_Group for the call, it would do it uncounted; were it not to, its
-  -- answer releases what was reserved
-  svc, cmd = string.lower(svc), string.lower(cmd)
-  local by = BY_SVC[svc]
-  local def = by and by[cmd]
-  if def and NURIS < 256 then
-    NURIS = NURIS + 1
-    URIS[uri] = { def, cmd }
+  if not hit then
+    local def, cmd = find_call(uri)
+    hit = { def, cmd }
+    if NURIS < 256 then
+      NURIS = NURIS + 1
+      URIS[uri] = hit
+    end
   end
-  return def, cmd
+  if hit[2] == DECORATED then return nil, "decorated" end
+  return hit[1] or nil, hit[2]
 end
 
 local ALLOWED = metrics.family("imbill_allowed_total", { "app", "action", "via" })
@@ -157,8 +184,14 @@ function M.access(opts)
     ngx.log(ngx.ERR, "imbill: gateway.setup() was not called in init_by_lua")
     return ngx.exit(500)
   end
-  local def, cmd = call_of(ngx.var.uri)
-  if not def then return end
+  local uri = ngx.var.uri
+  local def, cmd = call_of(uri)
+  if not def then
+    if cmd ~= "decorated" then return end
+    metrics.inc("imbill_rest_rejected_total", { reason = "path" })
+    return reply.send(reply.fail(60002, "imbill: the path " .. json.encode(uri:sub(-80)) .. " names a call the "
+      .. "gateway counts, with more after its name; send the call's plain path"))
+  end
   local appid, why_not = query.app(ngx.var.args)
   if why_not then
     metrics.inc("imbill_rest_rejected_total", { reason = why_not })
