@@ -181,6 +181,36 @@ describe("imbill CLI #cli", function()
     assert.matches("Exit codes:", out)
   end)
 
+  it("gateway --config reads the file as data, and needs LuaJIT for Redis", function()
+    local conf = os.tmpname()
+    local f = assert(io.open(conf, "w"))
+    f:write('os.execute("touch ' .. conf .. '.ran") return { apps = {} }')
+    f:close()
+    local code, _, err = run("gateway --config " .. conf .. " --app 1400000001 --month 2026-12")
+    assert.equal(4, code)
+    assert.matches("%-%-config reads Redis with the gateway's client, which needs LuaJIT", err)
+    local p = io.popen("cd " .. H.top .. " && luajit bin/imbill gateway --config " .. conf
+      .. " --app 1400000001 --month 2026-12 2>&1; echo rc=$?")
+    local out = p:read("*a")
+    p:close()
+    assert.matches("%-%-config: did not run as data: .*attempt to call field 'execute'", out)
+    assert.matches("rc=1", out)
+    assert.is_nil(io.open(conf .. ".ran"), "the configuration ran a command")
+    -- an app the file does not name, or one that counts in the shared dict
+    f = assert(io.open(conf, "w"))
+    f:write('return { apps = { ["1400000001"] = { book = "2021", edition = "pro" } } }')
+    f:close()
+    for _, c in ipairs { { "1400000002", "is not an app of" }, { "1400000001", "counts in the gateway's shared dict" } } do
+      p = io.popen("cd " .. H.top .. " && luajit bin/imbill gateway --config " .. conf .. " --app " .. c[1]
+        .. " --month 2026-12 2>&1; echo rc=$?")
+      out = p:read("*a")
+      p:close()
+      assert.matches("%-%-app: " .. c[2], out)
+      assert.matches("rc=1", out)
+    end
+    os.remove(conf)
+  end)
+
   it("bad arguments: a helpful message on standard error and exit code 2", function()
     local cases = {
       { "", "a command is required" },
@@ -197,6 +227,9 @@ describe("imbill CLI #cli", function()
       { "grid", "%-%-start%-dau is required" },
       { "shadow --usage " .. USAGE, "give the modified book" },
       { "invoice --book 2020 --edition pro --month 2021-03 --csv --json", "cannot be used together" },
+      { "gateway --app 1400000001 --month 2026-12", "give %-%-url %(a gateway's usage location%) or %-%-config" },
+      { "gateway --url http://127.0.0.1:1/u --config c.lua --app 1 --month 2026-12", "give %-%-url" },
+      { "gateway --url http://127.0.0.1:1/u --month 2026-12", "%-%-app is required" },
     }
     for _, c in ipairs(cases) do
       local code, out, err = run(c[1])

@@ -1,8 +1,8 @@
 -- What the gateway counts is what an in-process meter counts: a mixed stream
 -- of callbacks and REST calls (with refusals, retries, forgeries and
 -- replays) goes through the gateway; every event the gateway accepted is fed
--- to an imbill.meter; the usage location's month and invoice equal the
--- meter's.
+-- to an imbill.meter; the usage location's month and invoice, and the
+-- `imbill gateway` command's, equal the meter's.
 local h = require "ngx_helper"
 local cjson = require "cjson"
 local imbill = require "imbill"
@@ -142,6 +142,15 @@ describe("the gateway and an in-process meter fed the same accepted events", fun
       assert.are.same(want.groups, doc.usage.groups, mo .. " groups")
       assert.are.equal(want.mau, doc.usage.mau, mo .. " mau")
       assert.are.same(normal(m:invoice(mo):data()), doc.invoice, mo .. " invoice")
+      -- the `imbill gateway` command reads the same month through the usage
+      -- location, on both runtimes, and invoices it the same
+      for _, rt in ipairs { "lua5.4", "luajit" } do
+        local p = io.popen(string.format("%s %s/bin/imbill gateway --url http://127.0.0.1:%d/imbill/usage --app %s"
+          .. " --month %s --json 2>&1", rt, os.getenv("IMBILL_TOP"), h.http.port, EX, mo))
+        local out = p:read("*a")
+        p:close()
+        assert.are.same(normal(m:invoice(mo):data()), cjson.decode(out), rt .. " " .. mo .. ": " .. out:sub(1, 300))
+      end
     end
     local k = h.keys(EX)
     assert.are.equal(m:accounts(), k["c:accounts"])

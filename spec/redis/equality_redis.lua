@@ -2,8 +2,8 @@
 -- mixed stream of callbacks and REST calls (with refusals, retries,
 -- forgeries and replays) goes through both nodes; every event accepted is
 -- fed to an imbill.meter; the month and the invoice from either node's
--- usage location, and from Redis directly (the `imbill` command's path),
--- equal the meter's.
+-- usage location, and from Redis directly (`imbill gateway --config`, and
+-- the function under it), equal the meter's.
 local h = require "rs_helper"
 local cjson = h.cjson
 local imbill = require "imbill"
@@ -146,6 +146,21 @@ describe("the fleet and an in-process meter fed the same accepted events", funct
       local u = usage.from_redis(redis_cfg.redis, cfg.apps[app], mo)
       return u, normal(require("imbill").invoice(u):data())
     end)
+    -- and `imbill gateway --config`, from the gateway's configuration file
+    local conf = os.tmpname()
+    local f = assert(io.open(conf, "w"))
+    f:write(string.format('return { redis = { main = { servers = { "%s" }, cluster = %s } }, apps = { ["%s"] = '
+      .. '{ book = "2021", edition = "pro", tz = "+08:00", redis = "main" } } }',
+      table.concat(redis_cfg.redis.servers, '", "'), tostring(redis_cfg.redis.cluster == true), app))
+    f:close()
+    for _, mo in ipairs(months) do
+      local p = io.popen(string.format("luajit %s/bin/imbill gateway --config %s --app %s --month %s --json 2>&1",
+        os.getenv("IMBILL_TOP"), conf, app, mo))
+      local out = p:read("*a")
+      p:close()
+      assert.are.same(normal(m:invoice(mo):data()), cjson.decode(out), mo .. ": " .. out:sub(1, 300))
+    end
+    os.remove(conf)
     return m
   end
 

@@ -8,7 +8,7 @@ local M = {}
 
 --- The commands, in the order help lists them.
 M.COMMANDS = { "invoice", "compare", "project", "migrate", "breakeven", "shadow", "grid", "replay", "chart",
-               "report" }
+               "report", "gateway" }
 
 -- Option types: argparse converters returning the value, or nil and the
 -- message (which names the option and shows the value, bounded).

@@ -57,9 +57,9 @@ function M.naming(option, f, ...)
   return reattribute(option, pcall(f, ...))
 end
 
--- The command's two Lua dependencies are not the library's (the rockspec does
+-- The command's Lua dependencies are not the library's (the rockspec does
 -- not list them, so it builds offline): a missing one is exit code 4.
-local PACKAGES = { argparse = "lua-argparse", dkjson = "lua-dkjson" }
+local PACKAGES = { argparse = "lua-argparse", dkjson = "lua-dkjson", socket = "lua-socket" }
 
 --- require(mod), or an "unavailable" error saying how to install it.
 function M.need(mod)

@@ -8,9 +8,10 @@
 --   usage.month_of(src, app, "2021-03") -- any store: counters and day logs
 --
 -- Inside nginx a shared dict is read with ngx.shared.DICT:get, Redis with
--- redis/month.lua.  The `imbill` command uses usage.fetch(), which asks a
--- gateway's usage location over HTTP (a shared dict lives inside nginx
--- only), or usage.from_redis(), which reads an app's Redis directly.
+-- redis/month.lua.  The `imbill gateway` command uses imbill.gateway.fetch,
+-- which asks a gateway's usage location over HTTP (a shared dict lives
+-- inside nginx only), or usage.from_redis(), which reads an app's Redis
+-- directly.
 local core = require "imbill.gateway.core"
 local keys = require "imbill.gateway.keys"
 local json = require "imbill.gateway.json"
@@ -112,27 +113,11 @@ function M.encode(u, app)
   return json.encode { app = app.id, usage = shown, invoice = data }
 end
 
---- For the `imbill` command: the usage a gateway's usage location reports,
--- as a table imbill.invoice takes.  url: the location ("http://127.0.0.1:
--- 8080/imbill/usage"); needs LuaSocket.
+--- The usage a gateway's usage location reports, as a table imbill.invoice
+-- takes (imbill.gateway.fetch.usage, which the `imbill gateway` command
+-- uses).  url: the location ("http://127.0.0.1:8080/imbill/usage").
 function M.fetch(url, app, month)
-  local fn = FN .. ".fetch"
-  check.string(fn, "url", url)
-  check.string(fn, "app", app)
-  check.call(fn, dates.month, month, "month")
-  local http = require "socket.http"
-  local ltn12 = require "ltn12"
-  local out = {}
-  local ok, code = http.request {
-    url = url .. (url:find("?", 1, true) and "&" or "?") .. "sdkappid=" .. app .. "&month=" .. month,
-    sink = ltn12.sink.table(out),
-  }
-  if not ok then error(fn .. ": " .. url .. ": " .. tostring(code), 0) end
-  local doc = require("cjson.safe").decode(table.concat(out))
-  if code ~= 200 or type(doc) ~= "table" or type(doc.usage) ~= "table" then
-    error(fn .. ": " .. url .. ": HTTP " .. tostring(code) .. ": " .. table.concat(out):sub(1, 200), 0)
-  end
-  return doc.usage
+  return (require("imbill.gateway.fetch").usage(url, app, month))
 end
 
 --- For the `imbill` command (LuaJIT, outside nginx): the usage of an app

@@ -60,7 +60,13 @@ function M.run(args)
   if args.addons then u.addons = A.list(args.addons) end
   if u.month == nil then fail.usage(nil, "--month is required (or a \"month\" field in --input)") end
   if u.edition == nil then fail.usage(nil, "--edition is required (or an \"edition\" field in --input)") end
-  local inv = imbill.invoice(u)
+  M.show(args, imbill.invoice(u))
+  return 0
+end
+
+--- Writes an invoice in the format the command line asks for (text, JSON or
+-- CSV), as `imbill invoice` does; `imbill gateway` writes its invoices so.
+function M.show(args, inv)
   output.show(args, {
     text = function() return tostring(inv) end,
     data = function() return inv:data() end,
@@ -74,7 +80,6 @@ function M.run(args)
       return output.csv_rows({ "month", "book", "edition", "line", "amount", "quantity", "note" }, rows)
     end,
   })
-  return 0
 end
 
 return M

@@ -1,0 +1,82 @@
+--- An app's month as a gateway's usage location reports it, read over HTTP
+-- (LuaSocket) from outside nginx: the table imbill.invoice takes.  Plain Lua
+-- (no FFI), so the `imbill` command reads a gateway on Lua 5.4 as on LuaJIT.
+--
+-- The answer is data from another machine: its size is bounded before it is
+-- held, it is read with the same JSON checks as every other input (nesting,
+-- a field named twice), and it must be an answer about the app and month
+-- asked for.
+local check = require "imbill.internal.check"
+local dates = require "imbill.internal.dates"
+local errors = require "imbill.internal.errors"
+local json = require "imbill.internal.json"
+
+local M = {}
+local FN = "imbill.gateway.fetch"
+
+--- Bytes an answer may have: a month's usage is a few kilobytes.
+M.MAX_BYTES = 4 * 1024 * 1024
+--- Seconds a connection, a write or a read may take.
+M.TIMEOUT = 10
+
+local function fail(field, msg, v) check.fail(FN, field, msg, v) end
+
+--- The usage of app (an SDKAppID) in month ("YYYY-MM") from the usage
+-- location at url ("http://127.0.0.1:18480/imbill/usage").  opts: {
+-- timeout = seconds, max_bytes = }.  Returns the usage table and the
+-- invoice data the gateway computed from it.
+function M.usage(url, app, month, opts)
+  check.string(FN, "url", url)
+  if not url:match("^http://[^/?#]+") then
+    fail("url", "expected http://host:port/path (LuaSocket speaks plain HTTP: keep the usage location on your own"
+      .. " network)", url)
+  end
+  check.string(FN, "app", app)
+  -- an SDKAppID is a plain whole number; anything else would change the query
+  if not app:match("^[1-9]%d*$") or #app > 20 then fail("app", "expected an SDKAppID (digits)", app) end
+  check.call(FN, dates.month, month, "month")
+  opts = opts or {}
+  local max = opts.max_bytes or M.MAX_BYTES
+  local timeout = opts.timeout or M.TIMEOUT
+  local http = require "socket.http"
+  local dkjson = assert(json.module(FN, "answer"))
+  local parts, size, too_big = {}, 0, false
+  local function sink(chunk)
+    if chunk == nil then return 1 end
+    size = size + #chunk
+    if size > max then
+      too_big = true
+      return nil, "the answer is over " .. max .. " bytes"
+    end
+    parts[#parts + 1] = chunk
+    return 1
+  end
+  local full = url .. (url:find("?", 1, true) and "&" or "?") .. "sdkappid=" .. app .. "&month=" .. month
+  -- LuaSocket sets http.TIMEOUT on the socket it connects, whatever the
+  -- socket was made with: the bound is set there for this request only
+  local saved = http.TIMEOUT
+  http.TIMEOUT = timeout
+  local done, ok, code = pcall(http.request, { url = full, sink = sink, redirect = false })
+  http.TIMEOUT = saved
+  if not done then error(ok, 0) end
+  if too_big then fail("url", "the answer is over " .. max .. " bytes, which no month's usage is", url) end
+  if not ok then fail("url", "no answer (" .. tostring(code) .. ")", url) end
+  local text = table.concat(parts)
+  local doc, kind = json.decode(dkjson, text)
+  if code ~= 200 then
+    -- the usage location says what is wrong in its "error" field
+    local said = kind == "object" and type(doc.error) == "string" and doc.error or text
+    fail("url", "HTTP " .. tostring(code) .. ": " .. errors.show(said), url)
+  end
+  if doc == nil then fail("url", "the answer is not JSON: " .. kind, url) end
+  if kind ~= "object" or type(doc.usage) ~= "table" or type(doc.invoice) ~= "table" then
+    fail("url", "the answer is not a usage location's { app, usage, invoice }", url)
+  end
+  if doc.app ~= app then fail("url", "the answer is about app " .. errors.show(doc.app) .. ", not " .. app, url) end
+  if doc.usage.month ~= month then
+    fail("url", "the answer is about month " .. errors.show(doc.usage.month) .. ", not " .. month, url)
+  end
+  return doc.usage, doc.invoice
+end
+
+return M

@@ -1,0 +1,106 @@
+-- imbill.gateway.fetch reads a gateway's usage location over HTTP: what
+-- comes back is another machine's data, so its size is bounded, its JSON
+-- checked like every other input, redirects are not followed, and it must be
+-- about the app and the month asked for.  The server here is a real one on
+-- loopback (a LuaJIT process answering each connection with the next canned
+-- answer), started by the spec and gone when its answers are used up.
+local fetch = require "imbill.gateway.fetch"
+local H = require "helper"
+
+local APP, MONTH = "1400000001", "2026-12"
+
+-- The server's answers, by name: the status line and headers, then the body.
+local SERVER = [==[
+local socket = require "socket"
+local s = assert(socket.bind("127.0.0.1", 0))
+s:settimeout(20)
+io.stdout:write(select(2, s:getsockname()), "\n")
+io.stdout:flush()
+local function doc(app, month, extra)
+  return '{"app":"' .. app .. '","usage":{"month":"' .. month .. '","book":"2021","edition":"pro","dau":[1],'
+    .. '"groups":[0],"mau":1}' .. (extra or "") .. ',"invoice":{"kind":"invoice"}}'
+end
+local BODY = {
+  ok = function() return "200 OK", doc("1400000001", "2026-12") end,
+  huge = function() return "200 OK", string.rep("x", 5 * 1024 * 1024) end,
+  deep = function() return "200 OK", string.rep("[", 100) .. string.rep("]", 100) end,
+  other_app = function() return "200 OK", doc("1400000002", "2026-12") end,
+  other_month = function() return "200 OK", doc("1400000001", "2026-11") end,
+  twice = function() return "200 OK", doc("1400000001", "2026-12", ',"app":"1400000001"') end,
+  not_doc = function() return "200 OK", "[1,2]" end,
+  error = function() return "404 Not Found", '{"error":"imbill.gateway.usage: no such app"}' end,
+  redirect = function() return "302 Found", "" end,
+}
+for i = 1, #arg do
+  local c = s:accept()
+  if not c then break end
+  c:settimeout(5)
+  repeat local line = c:receive("*l") until not line or line == ""
+  if arg[i] == "silent" then
+    socket.sleep(2)
+  else
+    local status, body = BODY[arg[i]]()
+    local head = "HTTP/1.1 " .. status .. "\r\nContent-Type: application/json\r\nContent-Length: " .. #body
+      .. "\r\nConnection: close\r\n" .. (arg[i] == "redirect" and "Location: http://127.0.0.1:1/\r\n" or "") .. "\r\n"
+    pcall(c.send, c, head .. body)
+  end
+  c:close()
+end
+]==]
+
+-- Starts the server for these answers in turn; returns its URL and a
+-- function that waits for it to end.
+local function serve(...)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(SERVER)
+  f:close()
+  local p = assert(io.popen("luajit " .. path .. " " .. table.concat({ ... }, " ")))
+  local port = p:read("*l")
+  assert.truthy(port and port:match("^%d+$"), "the server did not start")
+  return "http://127.0.0.1:" .. port .. "/imbill/usage", function()
+    p:close()
+    os.remove(path)
+  end
+end
+
+describe("imbill.gateway.fetch", function()
+  it("returns the usage a usage location answers for the app and month asked", function()
+    local url, done = serve("ok")
+    local u, inv = fetch.usage(url, APP, MONTH)
+    done()
+    assert.equal(MONTH, u.month)
+    assert.same({ 1 }, u.dau)
+    assert.equal("invoice", inv.kind)
+  end)
+
+  it("refuses answers it cannot trust, naming why", function()
+    local url, done = serve("huge", "deep", "other_app", "other_month", "twice", "not_doc", "error", "redirect")
+    local function err() return H.err(fetch.usage, url, APP, MONTH) end
+    assert.matches("^imbill.gateway.fetch: url: the answer is over 4194304 bytes, which no month's usage is", err())
+    assert.matches("url: the answer is not JSON: nested deeper than 32 levels", err())
+    assert.matches('url: the answer is about app "1400000002", not 1400000001', err())
+    assert.matches('url: the answer is about month "2026%-11", not 2026%-12', err())
+    assert.matches('url: the answer is not JSON: an object names "app" twice', err())
+    assert.matches("url: the answer is not a usage location's { app, usage, invoice }", err())
+    assert.matches('url: HTTP 404: "imbill.gateway.usage: no such app"', err())
+    -- a redirect is not followed: the answer must come from the location named
+    assert.matches("url: HTTP 302", err())
+    done()
+  end)
+
+  it("gives up on a server that does not answer in time", function()
+    local url, done = serve("silent")
+    assert.matches("url: no answer %(timeout%)", H.err(fetch.usage, url, APP, MONTH, { timeout = 0.3 }))
+    done()
+  end)
+
+  it("refuses what would change the request: an app that is not digits, a URL that is not plain HTTP", function()
+    assert.equal('imbill.gateway.fetch: app: expected an SDKAppID (digits), got "1400000001&month=2020-01"',
+      H.err(fetch.usage, "http://127.0.0.1:1/u", "1400000001&month=2020-01", MONTH))
+    assert.matches('^imbill.gateway.fetch: url: expected http://host:port/path', H.err(fetch.usage, "file:///etc/passwd",
+      APP, MONTH))
+    assert.matches("month: ", H.err(fetch.usage, "http://127.0.0.1:1/u", APP, "2026-13"))
+    assert.matches("url: expected a string", H.err(fetch.usage, nil, APP, MONTH))
+  end)
+end)
