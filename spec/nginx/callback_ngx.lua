@@ -64,6 +64,34 @@ describe("callbacks", function()
       rejected("no_sign", 403, h.callback(PRO, "State.StateChange", nil, body))
     end)
 
+    it("refuses every callback of an app without a token, unless the app takes unsigned ones", function()
+      -- nothing tells Tencent's callbacks from anyone's: a stranger's "group
+      -- destroyed" would free quota, a stranger's logins would bill DAU
+      local OPEN, UNSIGNED = "1400000003", "1400000009"
+      local t = os.time()
+      local b = { CallbackCommand = "State.StateChange", EventTime = t * 1000,
+                  Info = { Action = "Login", To_Account = "stranger" } }
+      rejected("no_token", 403, h.callback(OPEN, "State.StateChange", nil, b))
+      assert.are.equal(403, h.callback(OPEN, "State.StateChange", "any-token", b).status)
+      assert.is_nil(h.keys(OPEN)["d:" .. day_of(t) .. ":dau"])
+      -- the operator said only Tencent reaches this location: counted unsigned
+      assert.are.equal(200, h.callback(UNSIGNED, "State.StateChange", nil, b).status)
+      eventually(function() return h.keys(UNSIGNED)["d:" .. day_of(t) .. ":dau"] == 1 end, "the login counted")
+      -- the setting is a boolean, and for an app without a token only
+      local config = require "imbill.gateway.config"
+      require("imbill.gateway.core").init(os.getenv("IMBILL_TOP") .. "/build/jit/imbill/core.so")
+      for _, c in ipairs {
+        { { book = "2020", edition = "pro", unsigned_callbacks = "yes" },
+          'imbill.gateway.setup: apps[1].unsigned_callbacks: expected a boolean, got "yes"' },
+        { { book = "2020", edition = "pro", token = "t", unsigned_callbacks = true },
+          "imbill.gateway.setup: apps[1].unsigned_callbacks: is for an app without a token; this one has one, got true" },
+      } do
+        local ok, e = pcall(config.check, { apps = { ["1"] = c[1] } })
+        assert.is_false(ok)
+        assert.are.equal(c[2], tostring(e))
+      end
+    end)
+
     it("rejects a replayed request", function()
       local opts = { request_time = os.time() }
       assert.are.equal(200, cb(PRO, "State.StateChange", body, opts).status)

@@ -16,7 +16,7 @@ return {
     -- hand-built plans
     ["1400000006"] = { book = "2020", edition = "pro" },
     -- a deliberately small dict
-    ["1400000009"] = { book = "2020", edition = "trial", dict = "imbill_small" },
+    ["1400000009"] = { book = "2020", edition = "trial", dict = "imbill_small", unsigned_callbacks = true },
     ["1400000010"] = { book = "2020", edition = "trial", dict = "imbill_small", failure = "open" },
     -- for measuring bytes per user, group, membership (a dict of its own)
     ["1400000008"] = { book = "2020", edition = "flagship", dict = "imbill_sizing" },

@@ -487,6 +487,8 @@ function M.handle(opts)
     request_time = ngx.var.arg_RequestTime
     local ok, why = sign.check(app.token, ngx.var.arg_Sign, request_time, ngx.time(), cfg.window)
     if not ok then return reject(why, 403, nil, appid) end
+  elseif not app.unsigned_callbacks then
+    return reject("no_token", 403, "the app has no callback token (docs/gateway.md, \"Callback security\")", appid)
   end
   local len = tonumber(ngx.var.http_content_length)
   if len and len > cfg.callback_max_body then return reject("too_large", 413, len .. " bytes", appid) end

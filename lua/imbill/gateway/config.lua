@@ -15,7 +15,8 @@ local FN = "imbill.gateway.setup"
 local TOP = { dict = true, meta = true, replay = true, unknown_app = true, core = true, apps = true,
               rest_max_body = true, rest_max_items = true, callback_max_body = true, window = true, lock_wait = true,
               callback_lock_wait = true, redis = true, journal = true }
-local APP = { book = true, edition = true, addons = true, tz = true, token = true, failure = true,
+local APP = { book = true, edition = true, addons = true, tz = true, token = true, unsigned_callbacks = true,
+              failure = true,
               reservation_ttl = true, activated = true, same_day_disbands = true, codes = true,
               rest_via_gateway = true, dict = true, name = true, redis = true, buckets = true }
 
@@ -156,6 +157,15 @@ local function app_config(id, a, defaults)
   if a.token ~= nil and (type(a.token) ~= "string" or a.token == "") then
     check.fail(fn, field .. ".token", "expected the callback token from Tencent's console (a string)", a.token)
   end
+  if a.unsigned_callbacks ~= nil then
+    if type(a.unsigned_callbacks) ~= "boolean" then
+      check.fail(fn, field .. ".unsigned_callbacks", "expected a boolean", a.unsigned_callbacks)
+    end
+    if a.unsigned_callbacks and a.token ~= nil then
+      check.fail(fn, field .. ".unsigned_callbacks", "is for an app without a token; this one has one",
+        a.unsigned_callbacks)
+    end
+  end
   if a.activated ~= nil then
     check.call(fn, dates.day, a.activated, field .. ".activated")
     if ed.free then check.fail(fn, field .. ".activated", "is a paid edition's first activation, but "
@@ -180,6 +190,9 @@ local function app_config(id, a, defaults)
   return {
     id = id, name = a.name or id, book = book, edition = ed, addons = addons, offset = offset,
     tz = dates.format_tz(offset), token = a.token, activated = a.activated,
+    -- without a token nothing tells Tencent's callbacks from anyone's: they
+    -- are counted only where the operator says only Tencent reaches them
+    unsigned_callbacks = a.unsigned_callbacks == true,
     failure = enum(fn, field .. ".failure", a.failure, { closed = true, open = true }, "closed"),
     reservation_ttl = positive(fn, field .. ".reservation_ttl", a.reservation_ttl, 30),
     rest_via_gateway = a.rest_via_gateway ~= false,

@@ -31,7 +31,7 @@ local FAMILIES = {
   imbill_callbacks_total = { "counter", "Callbacks accepted, by app and command." },
   imbill_callbacks_rejected_total = { "counter",
     "Callbacks rejected before anything was counted, by reason (bad_sign, stale, replayed, too_large, malformed, "
-    .. "unknown_command, wrong_app, no_sign)." },
+    .. "unknown_command, wrong_app, no_sign, no_token: the app has no token and takes no unsigned callbacks)." },
   imbill_reservations_total = { "counter", "Approvals of \"before\" callbacks that reserved capacity, by app." },
   imbill_reservations_confirmed_total = { "counter", "Reservations confirmed by an after callback, by app." },
   imbill_reservations_released_total = { "counter",
