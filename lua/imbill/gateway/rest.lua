@@ -33,13 +33,16 @@ for name, def in pairs(CALLS) do
 end
 
 -- The call a URI names (its last two segments), remembered for the URIs
--- seen (a few; bounded, since URIs come from clients).  A URI that holds a
+-- seen: counted ones (a few) apart from the others, so that paths a client
+-- makes up cannot crowd out the calls' own (each table bounded, since URIs
+-- come from clients).  A URI that holds a
 -- counted call's two names anywhere else, or with more after a name
 -- (create_group;x, create_group.json, create_group%20, create_group/x:
 -- routers that drop path parameters, suffixes, spaces or a path's tail take
 -- it for the call), names no call the gateway can count: the second result
 -- is then "decorated".
-local URIS, NURIS = {}, 0
+local URIS, NURIS = {}, 0   -- counted calls
+local OTHER, NOTHER = {}, 0 -- other paths, decorated ones included
 local DECORATED = {}
 local lower, gmatch = string.lower, string.gmatch
 
@@ -67,13 +70,18 @@ local function find_call(uri)
 end
 
 local function call_of(uri)
-  local hit = URIS[uri]
+  local hit = URIS[uri] or OTHER[uri]
   if not hit then
     local def, cmd = find_call(uri)
     hit = { def, cmd }
-    if NURIS < 256 then
-      NURIS = NURIS + 1
-      URIS[uri] = hit
+    if def then
+      if NURIS < 256 then
+        NURIS = NURIS + 1
+        URIS[uri] = hit
+      end
+    elseif NOTHER < 256 then
+      NOTHER = NOTHER + 1
+      OTHER[uri] = hit
     end
   end
   if hit[2] == DECORATED then return nil, "decorated" end
