@@ -101,6 +101,8 @@ describe("imbill.gateway.fetch", function()
     assert.matches('^imbill.gateway.fetch: url: expected http://host:port/path', H.err(fetch.usage, "file:///etc/passwd",
       APP, MONTH))
     assert.matches("month: ", H.err(fetch.usage, "http://127.0.0.1:1/u", APP, "2026-13"))
+    assert.matches("url: has a space or a control character", H.err(fetch.usage,
+      "http://127.0.0.1:1/u\r\nX-Evil: 1", APP, MONTH))
     assert.matches("url: expected a string", H.err(fetch.usage, nil, APP, MONTH))
   end)
 end)

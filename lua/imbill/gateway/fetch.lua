@@ -27,6 +27,8 @@ local function fail(field, msg, v) check.fail(FN, field, msg, v) end
 -- invoice data the gateway computed from it.
 function M.usage(url, app, month, opts)
   check.string(FN, "url", url)
+  -- nothing in the URL may end the request line or add a header to it
+  if url:find("[%c ]") then fail("url", "has a space or a control character", url) end
   if not url:match("^http://[^/?#]+") then
     fail("url", "expected http://host:port/path (LuaSocket speaks plain HTTP: keep the usage location on your own"
       .. " network)", url)
@@ -34,7 +36,7 @@ function M.usage(url, app, month, opts)
   check.string(FN, "app", app)
   -- an SDKAppID is a plain whole number; anything else would change the query
   if not app:match("^[1-9]%d*$") or #app > 20 then fail("app", "expected an SDKAppID (digits)", app) end
-  check.call(FN, dates.month, month, "month")
+  month = dates.format_month(check.call(FN, dates.month, month, "month"))
   opts = opts or {}
   local max = opts.max_bytes or M.MAX_BYTES
   local timeout = opts.timeout or M.TIMEOUT
