@@ -83,10 +83,16 @@ local function may_list(v, name, each)
   if given(v) then return need_list(v, name, each) end
 end
 
+-- "" and why, when a list's element e is not the object naming `what` it should be
+local function not_object(e, what)
+  if type(e) ~= "table" or e[1] ~= nil then return "", "expected an object with " .. what .. ", got " .. show(e) end
+end
+
 -- each() for a list of objects that name their id in `field`
 local function object_with(field)
   return function(e)
-    if type(e) ~= "table" or e[1] ~= nil then return "", "expected an object with " .. field .. ", got " .. show(e) end
+    local at, bad = not_object(e, field)
+    if bad then return at, bad end
     local why = id_why(e[field])
     if why then return "." .. field, why end
   end
@@ -257,7 +263,8 @@ M.CALLS = {
       local f, why = may_list(b.Accounts, "Accounts", bare_id)
       if not f then
         f, why = may_list(b.AccountList, "AccountList", function(e)
-          if type(e) ~= "table" or e[1] ~= nil then return "", "expected an object with UserID, got " .. show(e) end
+          local at, bad = not_object(e, "UserID")
+          if bad then return at, bad end
           return one_of(e, "UserID", "Identifier", ".")
         end)
       end

@@ -32,18 +32,11 @@ for name, def in pairs(CALLS) do
   BY_SVC[svc][cmd] = def
 end
 
--- The call a URI names (its last two segments), remembered for the URIs
--- seen: counted ones (a few) apart from the others, so that paths a client
--- makes up cannot crowd out the calls' own (each table bounded, since URIs
--- come from clients).  A URI that holds a
--- counted call's two names anywhere else, or with more after a name
--- (create_group;x, create_group.json, create_group%20, create_group/x:
+-- The call a URI names (its last two segments), and the command.  A URI
+-- that holds a counted call's two names anywhere else, or with more after a
+-- name (create_group;x, create_group.json, create_group%20, create_group/x:
 -- routers that drop path parameters, suffixes, spaces or a path's tail take
--- it for the call), names no call the gateway can count: the second result
--- is then "decorated".
-local URIS, NURIS = {}, 0   -- counted calls
-local OTHER, NOTHER = {}, 0 -- other paths, decorated ones included
-local DECORATED = {}
+-- it for the call), names no call the gateway can count: nil, "decorated".
 local lower, gmatch = string.lower, string.gmatch
 
 local function counted(svc, cmd)
@@ -63,28 +56,31 @@ local function find_call(uri)
   local prev
   for seg in gmatch(uri, "[^/]+") do
     local w = match(seg, "^[%w_]+")
-    if prev and w and counted(prev, w) then return false, DECORATED end
+    if prev and w and counted(prev, w) then return nil, "decorated" end
     prev = w
   end
-  return false
+  return nil
 end
 
+-- find_call remembered for the URIs seen: the counted calls' (a few) apart
+-- from the others, so that paths a client makes up cannot crowd them out
+-- (each table bounded, since URIs come from clients).
+local CALL_URIS, OTHER_URIS, NCALL, NOTHER = {}, {}, 0, 0
 local function call_of(uri)
-  local hit = URIS[uri] or OTHER[uri]
+  local hit = CALL_URIS[uri] or OTHER_URIS[uri]
   if not hit then
     local def, cmd = find_call(uri)
-    hit = { def, cmd }
+    hit = { def or false, cmd }
     if def then
-      if NURIS < 256 then
-        NURIS = NURIS + 1
-        URIS[uri] = hit
+      if NCALL < 256 then
+        NCALL = NCALL + 1
+        CALL_URIS[uri] = hit
       end
     elseif NOTHER < 256 then
       NOTHER = NOTHER + 1
-      OTHER[uri] = hit
+      OTHER_URIS[uri] = hit
     end
   end
-  if hit[2] == DECORATED then return nil, "decorated" end
   return hit[1] or nil, hit[2]
 end
 
@@ -152,6 +148,12 @@ local function store_failed(def, app, cmd, why, pending)
     "imbill: the quota store could not decide (" .. why .. "); capped calls are refused until it can. Try again."))
 end
 
+-- A call refused for its path or query, before any app is read (60002).
+local function rejected(reason, info)
+  metrics.inc("imbill_rest_rejected_total", { reason = reason })
+  return reply.send(reply.fail(60002, info))
+end
+
 -- A refusal decided before any store is asked, counted and answered.
 local function refuse(app, cmd, code, info)
   REFUSED:inc(1, app.id, cmd, tostring(code), "rest")
@@ -196,15 +198,11 @@ function M.access(opts)
   local def, cmd = call_of(uri)
   if not def then
     if cmd ~= "decorated" then return end
-    metrics.inc("imbill_rest_rejected_total", { reason = "path" })
-    return reply.send(reply.fail(60002, "imbill: the path " .. json.encode(uri:sub(-80)) .. " names a call the "
-      .. "gateway counts, with more after its name; send the call's plain path"))
+    return rejected("path", "imbill: the path " .. json.encode(uri:sub(-80)) .. " names a call the gateway "
+      .. "counts, with more after its name; send the call's plain path")
   end
   local appid, why_not = query.app(ngx.var.args)
-  if why_not then
-    metrics.inc("imbill_rest_rejected_total", { reason = why_not })
-    return reply.send(reply.fail(60002, "imbill: the query " .. query.WHY[why_not]))
-  end
+  if why_not then return rejected(why_not, "imbill: the query " .. query.WHY[why_not]) end
   local app = appid and cfg.apps[appid]
   if not app then
     local policy = opts and opts.unknown_app or cfg.unknown_app

@@ -56,8 +56,9 @@ local RBRACKET, RBRACE, COLON = 93, 125, 58
 -- each parser: cjson and dkjson keep the last value, others keep the first,
 -- so two programs could read two different things from one text (an event,
 -- a price book, a gateway's call).  Names are compared as decoded ("Type"
--- and "\u0054ype" are one name): `decode_name` turns a name written with
--- escapes, quotes included, into its string.  Returns true, or false and
+-- and "\u0054ype" are one name): `decode_name` (a JSON decoder: cjson's or
+-- dkjson's decode) turns a name written with escapes, quotes included, into
+-- its string.  Returns true, or false and
 -- the first name found twice.
 -- A loop over bytes rather than string.find: LuaJIT compiles it (the
 -- gateway runs it on every call), and a pattern call a token made it cost
@@ -136,7 +137,7 @@ function M.decode(dkjson, text, max_depth)
   -- dkjson stops after the first value: anything but space after it is an error
   if pos and find(text, "%S", pos) then return nil, string.format("malformed JSON: text after the value at byte %d",
     find(text, "%S", pos)) end
-  local unique, twice = M.unique_names(text, function(q) return (dkjson.decode(q)) end)
+  local unique, twice = M.unique_names(text, dkjson.decode)
   if not unique then
     return nil, "an object names " .. errors.show(twice) .. " twice (which one counts is up to each reader)"
   end
