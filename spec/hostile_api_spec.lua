@@ -146,11 +146,27 @@ describe("hostile API input", function()
 
   describe("dates", function()
     it("raise error objects naming the function", function()
-      assert.equals("book:in_force: date: malformed date 'x' (expected YYYY-MM-DD)",
+      assert.equals('book:in_force: date: malformed date (expected YYYY-MM-DD), got "x"',
         (err(imbill.book("2020").in_force, imbill.book("2020"), "x")))
       assert.equals('imbill.book_at: date: expected a date "YYYY-MM-DD", got 5', (err(imbill.book_at, 5)))
-      assert.equals("imbill.invoice: month: no such month '2021-13'",
+      assert.equals('imbill.invoice: month: no such month, got "2021-13"',
         (err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-13" })))
+      -- the refused text is the error's value, as for every other field, so a
+      -- caller can show or test it without parsing the message
+      local m = imbill.meter { book = "2020", edition = "pro" }
+      for _, case in ipairs {
+        { imbill.invoice, { book = "2020", edition = "pro", month = "2021-3" }, "2021-3" },
+        { imbill.invoice, { book = "2020", edition = "pro", month = "2021-13" }, "2021-13" },
+        { imbill.book_at, "2021-02-30", "2021-02-30" },
+        { m.usage, m, "March", "March" },
+        { m.dau, m, "2021-02-29", "2021-02-29" },
+        { m.mau, m, "2021-00", "2021-00" },
+      } do
+        local f, a, b, want = case[1], case[2], case[3], case[#case]
+        local _, e
+        if #case == 4 then _, e = err(f, a, b) else _, e = err(f, a) end
+        assert.equals(want, e.value)
+      end
       assert.matches("^imbill.invoice: month: 9999%-12 is after 9999%-08",
         err(imbill.invoice, { book = "2020", edition = "pro", month = "9999-12" }))
     end)
@@ -262,7 +278,7 @@ describe("hostile API input", function()
       local m = imbill.meter { book = "2020", edition = "pro" }
       assert.equals('meter:set_clock: t: expected an instant in whole Unix seconds, got "x"',
         (err(m.set_clock, m, "x")))
-      assert.equals("meter:invoice: month: malformed month 'x' (expected YYYY-MM)", (err(m.invoice, m, "x")))
+      assert.equals('meter:invoice: month: malformed month (expected YYYY-MM), got "x"', (err(m.invoice, m, "x")))
       assert.matches("^meter:invoice: self: expected a meter", err(m.invoice, 5))
       assert.equals('meter:save: opts.crash_after_bytes: expected a whole number >= 0, got "x"',
         (err(m.save, m, "x.meter", { crash_after_bytes = "x" })))

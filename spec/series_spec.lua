@@ -127,7 +127,8 @@ describe("series generators", function()
     assert.matches("imbill.series.compound: rate: must be above %-100%%", H.err(S.compound, { start = 1, rate = "-100%" }))
     assert.matches("start: must not be negative, got %-1", H.err(S.compound, { start = -1, rate = "1%" }))
     assert.matches("weekly: sunday: unknown field", H.err(S.weekly, { sunday = 2 }))
-    assert.matches("step: on: malformed date 'tomorrow'", H.err(S.step, { on = "tomorrow", by = 1 }))
+    assert.matches('step: on: malformed date %(expected YYYY%-MM%-DD%), got "tomorrow"',
+      H.err(S.step, { on = "tomorrow", by = 1 }))
     assert.matches("more than 6 decimals", H.err(S.factor, 0.1234567))
     -- a ratio written as text finer than a millionth says so, not that it is no ratio
     assert.equal('imbill.series.factor: r: has more than 6 decimals, got "0.1234567"', H.err(S.factor, "0.1234567"))
@@ -179,7 +180,7 @@ describe("the CSV usage history reader", function()
   it("names the line and column of a malformed row", function()
     assert.equal('imbill.series.parse_csv: usage.csv:3: column 2 (dau): expected a whole number >= 0, got "12.5"',
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-03-01,1,1", "2021-03-02,12.5,1" }, { name = "usage.csv" }))
-    assert.matches("input:2: column 1 %(date%): no such date '2021%-02%-30'",
+    assert.matches('input:2: column 1 %(date%): no such date, got "2021%-02%-30"',
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-30,1,1" }))
     assert.matches("input:2: column 3 %(groups%): expected a whole number >= 0, got \"%-4\"",
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,-4" }))

@@ -54,7 +54,7 @@ class KernelSpec(unittest.TestCase):
         cell = self.run_cell('imbill.invoice { book = "2021", edition = "pro", month = "2021-13" }')
         self.assertEqual("error", cell.reply["status"])
         err = cell.of("error")[0]
-        self.assertEqual("imbill.invoice: month: no such month '2021-13'", err["traceback"][0])
+        self.assertEqual('imbill.invoice: month: no such month, got "2021-13"', err["traceback"][0])
         self.assertEqual(err["traceback"][0], err["evalue"])
         for line in err["traceback"]:
             self.assertNotIn("Traceback (most recent call last)", line)

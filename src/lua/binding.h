@@ -78,6 +78,10 @@ void imbL_pushmoney(lua_State *L, int64_t micros);
 
 void imbL_open_money(lua_State *L);
 void imbL_open_calendar(lua_State *L);
+/* A "YYYY-MM-DD" date (day number) or "YYYY-MM" month (y*12+m-1) argument;
+ * raises naming fn, field and the value otherwise. */
+int32_t imbL_checkdate(lua_State *L, int idx, const char *fn, const char *field);
+int32_t imbL_checkmonth(lua_State *L, int idx, const char *fn, const char *field);
 void imbL_open_pricing(lua_State *L);
 void imbL_open_meter(lua_State *L);
 void imbL_open_grid(lua_State *L);

@@ -2,33 +2,39 @@
  * months as y*12+m-1, so the Lua layer can compare and subtract them freely. */
 #include "binding.h"
 
-static int c_parse_date(lua_State *L) {
+/* A date or month argument, the one way the binding reads them: the value is
+ * always in the error object, so a caller can show or test it, and the
+ * message says whether the text is not a date at all or names a day the
+ * calendar does not have. */
+int32_t imbL_checkdate(lua_State *L, int idx, const char *fn, const char *field) {
   size_t len;
   int32_t day;
-  const char *field = luaL_optstring(L, 2, "date");
-  if (lua_type(L, 1) != LUA_TSTRING)
-    return imbL_raise(L, NULL, field, 1, "expected a date \"YYYY-MM-DD\"");
-  const char *s = lua_tolstring(L, 1, &len);
+  if (lua_type(L, idx) != LUA_TSTRING) imbL_raise(L, fn, field, idx, "expected a date \"YYYY-MM-DD\"");
+  const char *s = lua_tolstring(L, idx, &len);
   imb_status st = imb_date_parse(s, len, &day);
-  if (st == IMB_ESYNTAX)
-    return imbL_raise(L, NULL, field, 0, "malformed date '%s' (expected YYYY-MM-DD)", imbL_bounded(L, 1));
-  if (st) return imbL_raise(L, NULL, field, 0, "no such date '%s'", imbL_bounded(L, 1));
-  lua_pushinteger(L, day);
+  if (st == IMB_ESYNTAX) imbL_raise(L, fn, field, idx, "malformed date (expected YYYY-MM-DD)");
+  if (st) imbL_raise(L, fn, field, idx, "no such date");
+  return day;
+}
+
+int32_t imbL_checkmonth(lua_State *L, int idx, const char *fn, const char *field) {
+  size_t len;
+  int32_t month;
+  if (lua_type(L, idx) != LUA_TSTRING) imbL_raise(L, fn, field, idx, "expected a month \"YYYY-MM\"");
+  const char *s = lua_tolstring(L, idx, &len);
+  imb_status st = imb_month_parse(s, len, &month);
+  if (st == IMB_ESYNTAX) imbL_raise(L, fn, field, idx, "malformed month (expected YYYY-MM)");
+  if (st) imbL_raise(L, fn, field, idx, "no such month");
+  return month;
+}
+
+static int c_parse_date(lua_State *L) {
+  lua_pushinteger(L, imbL_checkdate(L, 1, NULL, luaL_optstring(L, 2, "date")));
   return 1;
 }
 
 static int c_parse_month(lua_State *L) {
-  size_t len;
-  int32_t month;
-  const char *field = luaL_optstring(L, 2, "month");
-  if (lua_type(L, 1) != LUA_TSTRING)
-    return imbL_raise(L, NULL, field, 1, "expected a month \"YYYY-MM\"");
-  const char *s = lua_tolstring(L, 1, &len);
-  imb_status st = imb_month_parse(s, len, &month);
-  if (st == IMB_ESYNTAX)
-    return imbL_raise(L, NULL, field, 0, "malformed month '%s' (expected YYYY-MM)", imbL_bounded(L, 1));
-  if (st) return imbL_raise(L, NULL, field, 0, "no such month '%s'", imbL_bounded(L, 1));
-  lua_pushinteger(L, month);
+  lua_pushinteger(L, imbL_checkmonth(L, 1, NULL, luaL_optstring(L, 2, "month")));
   return 1;
 }
 

@@ -374,38 +374,22 @@ static int m_logins(lua_State *L) {
 
 /* ---- queries ----------------------------------------------------------- */
 
-static int32_t arg_day(lua_State *L, int idx, const char *fn, const char *field) {
-  size_t len;
-  int32_t d;
-  const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
-  if (!s || imb_date_parse(s, len, &d)) imbL_raise(L, fn, field, idx, "expected a date \"YYYY-MM-DD\"");
-  return d;
-}
-
-static int32_t arg_month(lua_State *L, int idx, const char *fn) {
-  size_t len;
-  int32_t mo;
-  const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
-  if (!s || imb_month_parse(s, len, &mo)) imbL_raise(L, fn, "month", idx, "expected a month \"YYYY-MM\"");
-  return mo;
-}
-
 static int m_dau(lua_State *L) {
   lmeter *lm = check_lm(L, "meter:dau");
-  imbL_pushint64(L, imb_meter_dau(lm->m, arg_day(L, 2, "meter:dau", "date")));
+  imbL_pushint64(L, imb_meter_dau(lm->m, imbL_checkdate(L, 2, "meter:dau", "date")));
   return 1;
 }
 
 static int m_mau(lua_State *L) {
   lmeter *lm = check_lm(L, "meter:mau");
-  imbL_pushint64(L, imb_meter_mau(lm->m, arg_month(L, 2, "meter:mau")));
+  imbL_pushint64(L, imb_meter_mau(lm->m, imbL_checkmonth(L, 2, "meter:mau", "month")));
   return 1;
 }
 
 /* peak over the month's days, and the first day it was reached */
 static int month_peak(lua_State *L, int groups, const char *fn) {
   lmeter *lm = check_lm(L, fn);
-  int32_t mo = arg_month(L, 2, fn);
+  int32_t mo = imbL_checkmonth(L, 2, fn, "month");
   int64_t dau[31], grp[31], mau;
   imb_status st = imb_meter_month(lm->m, mo, dau, grp, &mau);
   if (st) return status_error(L, st, fn);
@@ -494,7 +478,7 @@ static int m_last_day(lua_State *L) {
 static int m_release(lua_State *L) {
   const char *fn = "meter:release";
   lmeter *lm = check_lm(L, fn);
-  int32_t d = arg_day(L, 2, fn, "before");
+  int32_t d = imbL_checkdate(L, 2, fn, "before");
   imb_status st = imb_meter_release(lm->m, d);
   if (st == IMB_ERANGE) {
     int32_t last = imb_meter_last_day(lm->m);
@@ -748,7 +732,7 @@ static int c_set_limits(lua_State *L) {
 static int c_activated(lua_State *L) {
   lmeter *lm = impl_lm(L);
   if (lua_gettop(L) >= 2) {
-    imb_meter_set_activated(lm->m, lua_toboolean(L, 2) ? arg_day(L, 2, "imbill.meter", "activated") : INT32_MIN);
+    imb_meter_set_activated(lm->m, lua_toboolean(L, 2) ? imbL_checkdate(L, 2, "imbill.meter", "activated") : INT32_MIN);
     return 0;
   }
   int32_t d = imb_meter_activated(lm->m);
@@ -760,7 +744,7 @@ static int c_activated(lua_State *L) {
 /* meter_impl.month(m, "YYYY-MM") -> dau[], groups[], mau */
 static int c_month(lua_State *L) {
   lmeter *lm = impl_lm(L);
-  int32_t mo = arg_month(L, 2, "meter:usage");
+  int32_t mo = imbL_checkmonth(L, 2, "meter:usage", "month");
   int64_t dau[31], grp[31], mau;
   imb_status st = imb_meter_month(lm->m, mo, dau, grp, &mau);
   if (st) return status_error(L, st, "meter:usage");

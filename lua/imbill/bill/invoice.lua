@@ -386,7 +386,7 @@ end
 -- @tab[opt] u.covers `{ from =, to = }`: the days a partial usage covers (`series:usage` gives it)
 -- @treturn Invoice the invoice
 -- @raise an error naming the field that is wrong: `imbill.invoice: month:`
--- `malformed month '2021-3' (expected YYYY-MM)`, `dau: needs one value per day`
+-- `malformed month (expected YYYY-MM), got "2021-3"`, `dau: needs one value per day`
 -- `of the month (31), has 2`, a change the policy forbids, lines too large for 64 bits
 -- @usage local inv = imbill.invoice{ book = "2020", edition = "pro", month = "2021-03", peak_dau = 25000 }
 -- print(inv.total, inv.due)  --> 449.97  2021-04-03
