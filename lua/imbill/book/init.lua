@@ -248,14 +248,21 @@ end
 -- @raise `book:arrears_after: due: expected a day number ...`
 function Book:arrears_after(due)
   self_book(self, "arrears_after")
-  number_arg("book:arrears_after", "due", due, core.DAY_MIN, core.DAY_MAX - 400,
+  number_arg("book:arrears_after", "due", due, core.DAY_MIN, core.DAY_MAX,
     "a day number (days since 1970-01-01) within the calendar")
   local grace
   for _, g in ipairs(self.arrears.grace) do
     if not g.before or due < g.before then grace = g.days break end
   end
   local suspend = due + grace
-  return suspend, suspend + self.arrears.keep_days
+  local delete = suspend + self.arrears.keep_days
+  -- the bound is where the days stop being dates, not a margin guessed
+  -- before them: the bill of 9999-08 (due 9999-09-03) is deleted on 9999-12-03
+  if delete > core.DAY_MAX then
+    check.fail("book:arrears_after", "due", string.format("%s: the data of a bill due that day would be deleted"
+      .. " after 9999-12-31, past the calendar", dates.format(due)), due)
+  end
+  return suspend, delete
 end
 
 function Book:__tostring()
