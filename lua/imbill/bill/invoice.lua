@@ -436,7 +436,12 @@ function M.invoice(u)
     end
     l.amount = amount
     l.cents = nil
-    total = check.call(FN, function() return total + l.amount end)
+    local added, sum = pcall(function() return total + l.amount end)
+    if not added then
+      fail("total", string.format("the lines add up to more than money holds (at most 9223372036854.775807):"
+        .. " %s so far, and %s on the %s line", tostring(total), tostring(l.amount), l.code), check.NOVALUE)
+    end
+    total = sum
   end
   local due = book:due(month)
   local suspend, delete = book:arrears_after(due)
