@@ -283,8 +283,7 @@ function M.compare(p)
   end
   local rows = methods.new(Comparison, { month = dates.format_month(month), assumptions = assumptions, notes = notes })
   for i, b in check.items(check.table(FN, "books", list)) do
-    local ok, book = pcall(books.get, b)
-    if not ok then check.fail(FN, "books[" .. i .. "]", "unknown price book", b) end
+    local book = books.get_as(FN, "books[" .. i .. "]", b)
     for _, id in ipairs(book:editions()) do
       if next(only) == nil or only[id] or only[book.name .. "/" .. id] then
         local ed = book:edition(id)

@@ -395,14 +395,7 @@ function M.invoice(u)
   local month = dates.month(u.month, "month", FN)
   local book
   if u.book ~= nil then
-    local ok, b = pcall(books.get, u.book)
-    if not ok then
-      -- the lookup calls its argument "name" (or "book"); here it is the book
-      -- field, while errors in a derived book's data keep their own field
-      local e = errors.of(b)
-      error(errors.rename(e, FN, (e.field == "name" or e.field == "book") and "book" or nil), 0)
-    end
-    book = b
+    book = books.get_as(FN, "book", u.book)
   else
     book = wrap(books.for_month, month)
   end

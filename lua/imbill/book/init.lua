@@ -632,6 +632,24 @@ function M.get(x)
   check.fail(FN, "book", "expected a book name, a book, or a table deriving one", x)
 end
 
+--- `get(x)` for a public function's field: its errors name fn and field, and
+-- a user book's own error keeps the key inside the book data that was wrong
+-- ("imbill.totals: book: editions.pro.monthly_fee: must not be negative").
+-- @string fn the public function an error names
+-- @string field the field that holds the book
+-- @tparam string|Book|table x what `get` takes
+-- @treturn Book the book
+-- @local
+function M.get_as(fn, field, x)
+  local ok, b = pcall(M.get, x)
+  if ok then return b end
+  local e = errors.of(b)
+  local c = errors.rename(e, fn, field)
+  local derived = type(x) == "table" and made[x] ~= Book and getmetatable(x) ~= Book and getmetatable(x) ~= Edition
+  if derived and type(e.field) == "string" and e.field ~= "" then c.msg = e.field .. ": " .. tostring(e.msg) end
+  error(c, 0)
+end
+
 --- Whether `x` is a price book made by this module (`imbill.is_book`).
 -- @param x any value
 -- @treturn boolean `true` for a book
@@ -671,7 +689,7 @@ function M.resolve(fn, field, x)
   if bn == nil then
     check.fail(fn, field, "expected \"book/edition\" such as \"2021/pro\", or { book =, edition = }", x)
   end
-  local book = errors.call(fn, bfield, M.get, bn)
+  local book = M.get_as(fn, bfield, bn)
   local ed = type(en) == "string" and book._editions[en]
   if not ed then check.fail(fn, efield, unknown_edition(book), en) end
   return book, ed, book.name .. "/" .. ed.id

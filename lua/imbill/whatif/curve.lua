@@ -203,8 +203,7 @@ function M.breakeven_table(p)
                         follow = true, curves = true })
   local eds = p.editions
   if eds == nil then
-    local ok, book = pcall(books.get, p.book or "2021")
-    if not ok then check.fail(FN, "book", "unknown price book", p.book) end
+    local book = books.get_as(FN, "book", p.book or "2021")
     eds = {}
     for _, id in ipairs(book:editions()) do eds[#eds + 1] = book.name .. "/" .. id end
   end
