@@ -299,6 +299,20 @@ describe("invoice", function()
       assert.equal("319.99", tostring(line(inv, "addon").amount))
       assert.equal("1219.98", tostring(inv.total))
     end)
+    it("refuses add-ons given as named fields rather than a list", function()
+      assert.equal('imbill.invoice: addons: expected a list of add-on ids (or { id =, activated = }), not named fields,'
+        .. ' got "av_unlimited"',
+        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", addons = { av_unlimited = true } }))
+      assert.equal('imbill.invoice: addons: expected a list of add-on ids (or { id =, activated = }), not named fields,'
+        .. ' got "x"',
+        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", addons = { "retention_30", x = 1 } }))
+      assert.equal('imbill.compare: needs: expected a list of feature names, not named fields, got "read_receipts"',
+        H.err(imbill.compare, { month = "2021-03", peak_dau = 1, needs = { read_receipts = true } }))
+      assert.equal('imbill.compare: editions: expected a list of edition ids or BOOK/EDITION, not named fields, got'
+        .. ' "pro"', H.err(imbill.compare, { month = "2021-03", peak_dau = 1, editions = { pro = true } }))
+      assert.equal('imbill.book: remove: expected a list of edition ids, not named fields, got "pro"',
+        H.err(imbill.book, { base = "2020", remove = { pro = true } }))
+    end)
     it("refuses add-ons not sold for the edition, listed twice, two retentions, or on a free edition", function()
       assert.matches("add%-on av_unlimited is not sold for edition flagship",
         H.err(imbill.invoice, { book = "2020", edition = "flagship", month = "2021-03", addons = { "av_unlimited" } }))

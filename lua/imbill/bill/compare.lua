@@ -247,7 +247,7 @@ function M.compare(p)
   end
   for field in pairs(QUOTAS) do check.opt_count(FN, field, p[field]) end
   check.opt_count(FN, "members_per_group", p.members_per_group)
-  for i, f in check.items(check.table(FN, "needs", p.needs or {})) do
+  for i, f in check.items(check.list(FN, "needs", p.needs or {}, "feature names")) do
     local ok = false
     for _, known in ipairs(books.FEATURES) do ok = ok or known == f end
     if not ok then
@@ -276,13 +276,13 @@ function M.compare(p)
   end
   local list = p.books or books.BUILTIN
   local only = {}
-  local wanted = check.table(FN, "editions", p.editions or {})
+  local wanted = check.list(FN, "editions", p.editions or {}, "edition ids or BOOK/EDITION")
   for i, e in check.items(wanted) do
     if type(e) ~= "string" then check.fail(FN, "editions[" .. i .. "]", "expected an edition id or BOOK/EDITION", e) end
     only[e] = true
   end
   local rows = methods.new(Comparison, { month = dates.format_month(month), assumptions = assumptions, notes = notes })
-  for i, b in check.items(check.table(FN, "books", list)) do
+  for i, b in check.items(check.list(FN, "books", list, "price books")) do
     local book = books.get_as(FN, "books[" .. i .. "]", b)
     for _, id in ipairs(book:editions()) do
       if next(only) == nil or only[id] or only[book.name .. "/" .. id] then

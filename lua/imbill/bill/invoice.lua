@@ -253,7 +253,7 @@ end
 local function addon_lines(book, ed, month, addons)
   local lines = {}
   if addons == nil then return lines end
-  check.table(FN, "addons", addons)
+  check.list(FN, "addons", addons, "add-on ids (or { id =, activated = })")
   local first = dates.month_first(month)
   local seen, retention = {}, nil
   for i, a in check.items(addons) do

@@ -576,7 +576,7 @@ local function derive(spec)
       end
     end
   end
-  for _, id in check.items(check.table(FN, "remove", spec.remove or {})) do
+  for _, id in check.items(check.list(FN, "remove", spec.remove or {}, "edition ids")) do
     if type(id) ~= "string" or not d.editions[id] then check.fail(FN, "remove", "no such edition", id) end
     d.editions[id] = nil
     for _, a in next, d.addons or {} do
