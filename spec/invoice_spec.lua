@@ -299,6 +299,30 @@ describe("invoice", function()
       assert.equal("319.99", tostring(line(inv, "addon").amount))
       assert.equal("1219.98", tostring(inv.total))
     end)
+    -- An add-on needs a paid edition: in the month of the app's first paid
+    -- activation, every add-on was activated that month, on that day or later.
+    it("takes an add-on in the first paid activation's month as activated that month", function()
+      local inv = invoice { book = "2020", edition = "pro", month = "2021-03", activated = "2021-03-10",
+                            addons = { "members_per_group", "retention_90" } }
+      local a = lines(inv, "addon")
+      assert.equal("0.00", tostring(a[1].amount))
+      assert.matches("first paid activation %(2021%-03%-10%): no fee in the activation month", a[1].note)
+      assert.equal("149.99", tostring(a[2].amount))
+      assert.equal("149.99", tostring(inv.total))
+      -- the activation through a change from the free edition is the same
+      inv = invoice { book = "2021", edition = "free", month = "2022-11", change = { on = "2022-11-10", to = "pro" },
+                      addons = { "av_unlimited" } }
+      assert.equal("0.00", tostring(line(inv, "addon").amount))
+      assert.equal("314.99", tostring(inv.total))
+      -- activated in an earlier month: the add-on's month is not known, a full fee
+      inv = invoice { book = "2020", edition = "pro", month = "2021-03", activated = "2021-01-10",
+                      addons = { "members_per_group" } }
+      assert.equal("79.99", tostring(line(inv, "addon").amount))
+      assert.equal("imbill.invoice: addons[1].activated: is before the first paid activation (2021-03-10); an add-on"
+        .. ' needs a paid edition, got "2021-03-05"',
+        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", activated = "2021-03-10",
+                                addons = { { id = "members_per_group", activated = "2021-03-05" } } }))
+    end)
     it("refuses add-ons given as named fields rather than a list", function()
       assert.equal('imbill.invoice: addons: expected a list of add-on ids (or { id =, activated = }), not named fields,'
         .. ' got "av_unlimited"',

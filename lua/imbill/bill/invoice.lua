@@ -190,7 +190,7 @@ local function plan_lines(book, ed, month, u)
     lines[#lines + 1] = line
     segs[#segs + 1] = { ed = e, from = fl.from, to = fl.to }
   end
-  return lines, segs, first, dim
+  return lines, segs, first, dim, act
 end
 
 local function usage_lines(ued, u, segs, first, dim, month)
@@ -250,7 +250,10 @@ local function usage_lines(ued, u, segs, first, dim, month)
   return lines, usage
 end
 
-local function addon_lines(book, ed, month, addons)
+-- paid_from: the day of the app's first paid activation (nil when not known).
+-- An add-on needs a paid edition, so when that day is in this month, every
+-- add-on was activated in this month, on that day or later.
+local function addon_lines(book, ed, month, addons, paid_from)
   local lines = {}
   if addons == nil then return lines end
   check.list(FN, "addons", addons, "add-on ids (or { id =, activated = })")
@@ -276,13 +279,26 @@ local function addon_lines(book, ed, month, addons)
     if act and act >= first + dates.month_length(month) then
       fail(field .. ".activated", "is after the invoice month", a.activated)
     end
+    local inferred = false
+    if paid_from and paid_from >= first then
+      if act and act < paid_from then
+        fail(field .. ".activated", "is before the first paid activation (" .. dates.format(paid_from)
+          .. "); an add-on needs a paid edition", a.activated)
+      end
+      if not act then act, inferred = paid_from, true end
+    end
     local line = { code = "addon", addon = id, quantity = 1, unit_price = fee }
     if act and act >= first and addon.activation_month_free then
       line.cents, line.quantity = 0, 0
-      line.note = string.format("%s activated %s: no fee in the activation month", id, dates.format(act))
+      line.note = inferred
+        and string.format("%s, added in the month of the first paid activation (%s): no fee in the activation month",
+          id, dates.format(act))
+        or string.format("%s activated %s: no fee in the activation month", id, dates.format(act))
     else
       line.cents = core.round_cents(fee)
-      line.note = id .. (act and act >= first and (", activated " .. dates.format(act) .. ": charged from its activation month")
+      line.note = id .. (inferred and (", added in the month of the first paid activation (" .. dates.format(act)
+          .. "): charged from its activation month")
+        or act and act >= first and (", activated " .. dates.format(act) .. ": charged from its activation month")
         or ", monthly")
     end
     lines[#lines + 1] = line
@@ -409,13 +425,13 @@ function M.invoice(u)
   -- which); the invoice's days are that zone's, else the book's
   local tz = book.tz
   if u.tz ~= nil then tz = dates.format_tz(dates.offset(u.tz, "tz", FN)) end
-  local lines, segs, first, dim = plan_lines(book, ed, month, u)
+  local lines, segs, first, dim, paid_from = plan_lines(book, ed, month, u)
   local ued
   for _, s in ipairs(segs) do if s.ed and not s.ed.free then ued = s.ed end end
   local notes = usage_notes(book, ued or segs[#segs].ed or ed, month, u, first, dim)
   local ulines, usage = usage_lines(ued, u, segs, first, dim, month)
   for _, l in ipairs(ulines) do lines[#lines + 1] = l end
-  for _, l in ipairs(addon_lines(book, ued, month, u.addons)) do lines[#lines + 1] = l end
+  for _, l in ipairs(addon_lines(book, ued, month, u.addons, paid_from)) do lines[#lines + 1] = l end
   local tl = trtc_line(u.trtc)
   if tl then lines[#lines + 1] = tl end
 
