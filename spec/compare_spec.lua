@@ -112,6 +112,14 @@ describe("compare", function()
                               covers = { from = "2021-04-01", to = "2021-04-02" } }))
   end)
 
+  it("refuses a book listed twice, which would list its editions twice", function()
+    assert.equal('imbill.compare: books[2]: price book 2020 is listed twice (also books[1]), got "2020"',
+      H.err(imbill.compare, { month = "2021-03", peak_dau = 1, books = { "2020", "2020" } }))
+    assert.equal('imbill.project: books[3]: price book 2021 is listed twice (also books[1]), got "2021"',
+      H.err(imbill.project, { usage = imbill.series.build { from = "2021-01-01", to = "2021-01-31",
+        dau = imbill.series.constant(5), groups = imbill.series.constant(0) }, books = { "2021", "2020", "2021" } }))
+  end)
+
   it("best() is the first eligible row, or nil", function()
     local r = imbill.compare { month = "2021-03", peak_dau = 25000, needs = { "community" }, books = { "2020" } }
     assert.is_nil(imbill.best(r))
