@@ -695,6 +695,25 @@ function M.resolve(fn, field, x)
   return book, ed, book.name .. "/" .. ed.id
 end
 
+--- Refuses an edition named a second time in a list: its scenarios, rows or
+-- pairs would be counted twice.  `seen` maps "book/edition" names to the
+-- position that first named them.
+-- @string fn the public function an error names
+-- @string field the list's field (`"editions"`)
+-- @tab seen the names met so far, filled in
+-- @int i the position of `name`
+-- @string name the edition's `"book/edition"` name
+-- @param v the value at that position, shown in the error
+-- @return nothing: it returns when `name` was not met before
+-- @raise `fn: field[i]: NAME is listed twice (also field[j])`
+-- @local
+function M.once(fn, field, seen, i, name, v)
+  if seen[name] then
+    check.fail(fn, field .. "[" .. i .. "]", name .. " is listed twice (also " .. field .. "[" .. seen[name] .. "])", v)
+  end
+  seen[name] = i
+end
+
 --- The book a new app would have been sold on that day (`imbill.book_at`).
 -- @string date `"YYYY-MM-DD"`
 -- @treturn Book the built-in book in force that day

@@ -209,9 +209,10 @@ function M.breakeven_table(p)
   end
   check.table(FN, "editions", eds)
   if check.len(eds) < 2 then check.fail(FN, "editions", "needs at least two editions", check.len(eds)) end
-  local names, refs, objs = {}, {}, {}
-  for i, e in check.items(eds) do
+  local names, refs, objs, seen = {}, {}, {}, {}
+  for i, e in check.items(check.list(FN, "editions", eds, "editions")) do
     local b, ed, n = books.resolve(FN, "editions[" .. i .. "]", e)
+    books.once(FN, "editions", seen, i, n, e)
     names[i], objs[i] = n, ed
     refs[i] = b and { book = b, edition = ed.id } or e
   end
