@@ -509,11 +509,25 @@ describe("invoice: activation, metered usage and books out of their dates", func
     assert.same({}, invoice { book = "2020", edition = "pro", month = "2021-03", peak_dau = 0 }.notes)
   end)
 
-  it("names the line whose amount does not fit, never an internal field", function()
-    local huge = imbill.book { base = "2020", editions = { pro = { monthly_fee = "9223372036854.775807" } } }
-    assert.equal("imbill.invoice: plan_fee: the line's 922337203685478 cents do not fit in 64 bits of"
-      .. " micro-units (prices too large)",
-      H.err(invoice, { book = huge, edition = "pro", month = "2021-03", peak_dau = 20001 }))
+  -- A plan fee is billed whole, rounded to the cent: 9223372036854.775807
+  -- rounds to more than money holds, so no invoice could carry it.  The book
+  -- names the key when it is made, not each invoice a line code ("plan_fee").
+  it("names the fee no invoice can hold where the book is made, never an internal field", function()
+    assert.equal('imbill.book: editions.pro.monthly_fee: is more than money holds once rounded to the cent (a fee is at'
+      .. ' most 9223372036854.77), got "9223372036854.775807"',
+      H.err(imbill.book, { base = "2020", editions = { pro = { monthly_fee = "9223372036854.775807" } } }))
+    assert.equal('imbill.invoice: book: editions.pro.monthly_fee: is more than money holds once rounded to the cent (a'
+      .. ' fee is at most 9223372036854.77), got "9223372036854.775807"',
+      H.err(invoice, { book = { base = "2020", editions = { pro = { monthly_fee = "9223372036854.775807" } } },
+                       edition = "pro", month = "2021-03", peak_dau = 20001 }))
+    assert.matches("^imbill.book: addons.big.fee.pro: is more than money holds",
+      H.err(imbill.book, { base = "2020", addons = { big = { fee = { pro = "9223372036854.775" } } } }))
+    -- the largest fee is billed; anything more on the invoice is refused naming the total
+    local most = imbill.book { base = "2020", editions = { pro = { monthly_fee = "9223372036854.77" } } }
+    assert.equal("9223372036854.77", tostring(invoice { book = most, edition = "pro", month = "2021-03" }.total))
+    assert.equal("imbill.invoice: total: the lines add up to more than money holds (at most 9223372036854.775807):"
+      .. " 9223372036854.77 so far, and 299.98 on the dau_overage line",
+      H.err(invoice, { book = most, edition = "pro", month = "2021-03", peak_dau = 20001 }))
   end)
 
   it("keeps the trtc line's tiers in data()", function()

@@ -327,6 +327,17 @@ local function build_charge(fn, path, c)
   return out
 end
 
+-- A fee is billed whole every month, rounded to the cent: one whose rounding
+-- is more than money holds could never be on an invoice (9223372036854.775807
+-- rounds to 9223372036854.78), so the book refuses it rather than each invoice.
+local MAX_CENTS = 922337203685477
+local function fee_fits(fn, field, fee, given)
+  if fee:cents() > MAX_CENTS then
+    check.fail(fn, field, "is more than money holds once rounded to the cent (a fee is at most 9223372036854.77)",
+      given)
+  end
+end
+
 local EDITION_KEYS = { monthly_fee = true, free = true, limits = true, features = true, dau = true,
                        groups = true, mau = true, like = true }
 
@@ -337,6 +348,7 @@ local function build_edition(fn, bookname, id, d)
   made[e] = Edition
   e.monthly_fee = amount(fn, d.monthly_fee or "0", path .. ".monthly_fee")
   if e.monthly_fee < money.ZERO then check.fail(fn, path .. ".monthly_fee", "must not be negative", d.monthly_fee) end
+  fee_fits(fn, path .. ".monthly_fee", e.monthly_fee, d.monthly_fee)
   e.free = d.free == true
   if d.free ~= nil and type(d.free) ~= "boolean" then check.fail(fn, path .. ".free", "expected a boolean", d.free) end
   if e.free and e.monthly_fee ~= money.ZERO then
@@ -398,6 +410,7 @@ local function build_addons(fn, book, addons)
       if not book._editions[ed] then check.fail(fn, path .. ".fee", "no such edition in the book", ed) end
       fees[ed] = amount(fn, fee, path .. ".fee." .. ed)
       if fees[ed] < money.ZERO then check.fail(fn, path .. ".fee." .. ed, "must not be negative", fee) end
+      fee_fits(fn, path .. ".fee." .. ed, fees[ed], fee)
     end
     local raises = {}
     for limit, per in next, check.table(fn, path .. ".raises", a.raises or {}) do
