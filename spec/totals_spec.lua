@@ -185,6 +185,21 @@ describe("totals (the batch path)", function()
       H.err(imbill.compare, { books = { edge }, month = "2021-03", peak_dau = 2 }))
   end)
 
+  -- the first scenario that cannot be priced, on the first edition by position
+  -- there: an edition whose total passes money's range at scenario 2 comes
+  -- before a later edition the core refuses at scenario 2
+  it("names the first edition at the first scenario that cannot be priced, for any reason", function()
+    local e0 = imbill.book { base = "2020", name = "e0", editions = { pro = { monthly_fee = "9223372036854.76",
+                             dau = { price = "1000", block = 1, free = 0 } } } }
+    local e1 = imbill.book { base = "2020", name = "e1", editions = { pro = {
+                             dau = { price = "9000000000000", block = 1, free = 0 } } } }
+    local eds = { { book = e0, edition = "pro" }, { book = e1, edition = "pro" } }
+    local want = "imbill.totals: scenario 2: on e0/pro, the total 922537203685476 cents is more than money holds (at"
+      .. " most 9223372036854.775807)"
+    assert.equal(want, H.err(imbill.totals, { editions = eds, peak_dau = { 0, 2000000, 1000000000000000 } }))
+    assert.equal(want, H.err(imbill.totals, { editions = eds, peak_dau = imbill.column { 0, 2000000, 1000000000000000 } }))
+  end)
+
   it("refuses an array with a hole on both runtimes", function()
     assert.equal("imbill.totals: peak_dau[2]: expected a whole number >= 0, got nil",
       H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, nil, 3 } }))

@@ -322,8 +322,9 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
       const int64_t *chunk[3] = {src[0], src[1], src[2]};
       size_t steps[3] = {(size_t)is_array[0], (size_t)is_array[1], (size_t)is_array[2]};
       size_t at = first_bad;
+      int was = first_e;
       first_over_money((const imb_rate *const *)rates, nr, chunk, steps, &at, &first_e);
-      if (at != first_bad || first_s == IMB_ERANGE) {
+      if (at != first_bad || first_e != was || first_s == IMB_ERANGE) {
         first_bad = at;
         first_s = IMB_ERANGE;
       }
