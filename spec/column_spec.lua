@@ -153,6 +153,28 @@ describe("scenario columns", function()
       assert.equal("io", e.kind)
     end)
 
+    -- A count is judged on its digits: on LuaJIT 9007199254740993 reads as the
+    -- double 2^53, which must not pass for the count it is not.
+    it("from a CSV: a count past 2^53 is exact on Lua 5.4 and refused on LuaJIT, never rounded", function()
+      local path = os.tmpname()
+      local f = assert(io.open(path, "wb"))
+      f:write("dau\n9007199254740992\n9007199254740993\n-9007199254740993\n")
+      f:close()
+      local name = path:match("[^/]*$")
+      if H.is_jit then
+        assert.equal("imbill.column.from_csv: " .. name .. ":3: column 1 (dau): is beyond 2^53 and cannot be exact on"
+          .. ' this runtime, got "9007199254740993"', H.err(imbill.column.from_csv, path, "dau"))
+      else
+        local c = imbill.column.from_csv(path, "dau")
+        assert.same({ 9007199254740992, 9007199254740993, -9007199254740993 }, c:totable())
+      end
+      f = assert(io.open(path, "wb"))
+      f:write("dau\n0009007199254740992\n")
+      f:close()
+      assert.equal(2 ^ 53, imbill.column.from_csv(path, "dau"):get(1))
+      os.remove(path)
+    end)
+
     it("refuse what is not a whole number, naming the index", function()
       assert.equal("imbill.column: values[2]: expected a whole number, got 2.5", H.err(imbill.column, { 1, 2.5 }))
       assert.equal('imbill.column: values[1]: expected a whole number, got "5"', H.err(imbill.column, { "5" }))
