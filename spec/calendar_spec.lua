@@ -156,5 +156,23 @@ describe("calendar", function()
       s = bill.arrears(day("2022-09-03"))
       assert.equal("2022-09-04", fmtday(s))
     end)
+    -- 9999-08 is the last month a bill can be made for: due 9999-09-03,
+    -- suspended 9999-09-04, deleted 9999-12-03, all within the calendar
+    it("bills 9999-08, the calendar's last billable month, with its arrears dates", function()
+      for _, b in ipairs { "2020", "2021", "2022" } do
+        local ed = H.imbill.book(b):editions()[2]
+        local inv = H.imbill.invoice { book = b, edition = ed, month = "9999-08" }
+        assert.same({ "9999-09-03", "9999-09-04", "9999-12-03" }, { inv.due, inv.suspend, inv.delete })
+      end
+      local s, d = bill.arrears(day("9999-09-03"))
+      assert.same({ "9999-09-04", "9999-12-03" }, { fmtday(s), fmtday(d) })
+    end)
+    it("refuses a due day whose deletion day would fall after 9999-12-31, naming the day", function()
+      -- one day of grace from 2022-08-29, then 90 days kept counting the suspension day
+      local s, d = bill.arrears(day("9999-10-01"))
+      assert.same({ "9999-10-02", "9999-12-31" }, { fmtday(s), fmtday(d) })
+      assert.matches("^book:arrears_after: due: 9999%-10%-02: the data of a bill due that day would be deleted after"
+        .. " 9999%-12%-31", H.err(bill.arrears, day("9999-10-02")))
+    end)
   end)
 end)

@@ -225,6 +225,9 @@ describe("imbill CLI #cli", function()
       { "invoice --month 2021-03", "%-%-edition is required" },
       { "breakeven --metric users", "argument for option '%-%-metric' must be one of" },
       { "grid", "%-%-start%-dau is required" },
+      -- a range that runs backwards is said as it was written, not in parts per million
+      { "grid --growth=10%..-2%:5% --start-dau 1000",
+        "%-%-growth: the range ends below where it starts.*got \"10%%%.%.%-2%%:5%%\"" },
       { "shadow --usage " .. USAGE, "give the modified book" },
       { "invoice --book 2020 --edition pro --month 2021-03 --csv --json", "cannot be used together" },
       { "gateway --app 1400000001 --month 2026-12", "give %-%-url %(a gateway's usage location%) or %-%-config" },

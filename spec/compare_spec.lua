@@ -95,6 +95,31 @@ describe("compare", function()
     assert.equal("449.97", tostring(r[1].total))
   end)
 
+  -- A comparison prices one usage on many editions: when one of them cannot
+  -- price it (a user book whose prices overflow 64 bits), the error says
+  -- which; an error of the usage itself is said once, naming no edition.
+  it("names the edition that cannot price the usage, and none for an error of the usage", function()
+    local big = imbill.book { base = "2020", name = "big",
+                              editions = { flagship = { dau = { price = "9223372036854.775807", block = 1, free = 0 } } } }
+    assert.equal("imbill.compare: peak_dau: on big/flagship, 10001 gives a charge that does not fit in 64 bits",
+      H.err(imbill.compare, { books = { big }, month = "2021-03", peak_dau = 10001 }))
+    assert.equal("imbill.compare: dau: needs one value per day of the month (31), has 2",
+      H.err(imbill.compare, { books = { "2020" }, month = "2021-03", dau = { 1, 2 } }))
+    assert.equal("imbill.compare: dau: give peak_dau or dau, not both",
+      H.err(imbill.compare, { books = { "2020" }, month = "2021-03", peak_dau = 1, dau = {} }))
+    assert.matches("^imbill.compare: covers.from: is not in the invoice month 2021%-03",
+      H.err(imbill.compare, { books = { "2020" }, month = "2021-03", peak_dau = 1,
+                              covers = { from = "2021-04-01", to = "2021-04-02" } }))
+  end)
+
+  it("refuses a book listed twice, which would list its editions twice", function()
+    assert.equal('imbill.compare: books[2]: price book 2020 is listed twice (also books[1]), got "2020"',
+      H.err(imbill.compare, { month = "2021-03", peak_dau = 1, books = { "2020", "2020" } }))
+    assert.equal('imbill.project: books[3]: price book 2021 is listed twice (also books[1]), got "2021"',
+      H.err(imbill.project, { usage = imbill.series.build { from = "2021-01-01", to = "2021-01-31",
+        dau = imbill.series.constant(5), groups = imbill.series.constant(0) }, books = { "2021", "2020", "2021" } }))
+  end)
+
   it("best() is the first eligible row, or nil", function()
     local r = imbill.compare { month = "2021-03", peak_dau = 25000, needs = { "community" }, books = { "2020" } }
     assert.is_nil(imbill.best(r))

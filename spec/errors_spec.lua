@@ -158,7 +158,7 @@ local cases = {
     "^imbill.book: editions: edition ids are words of letters, digits, _ and %-, at most 63 bytes, got true" },
   { "totals: user book with a bad edition id", imbill.totals,
     { book = { base = "2020", editions = { [true] = {} } }, edition = "pro" },
-    "^imbill.totals: book: edition ids are words" },
+    "^imbill.totals: book: editions: edition ids are words" },
   { "book: named fields in features", imbill.book,
     { base = "2020", editions = { pro = { features = { "push_all", extra = {} } } } },
     '^imbill.book: editions.pro.features: expected a list of feature names, not named fields, got "extra"' },
@@ -193,6 +193,20 @@ local cases = {
     usage = { peak_dau = 0 } },
     "^imbill.breakeven: to: " },
 
+  -- a user book given inline is named by the field that holds it, and its
+  -- error keeps the key inside the book that was wrong, in every function
+  { "invoice: user book's name", imbill.invoice, { book = { base = "2020", name = "a/b" }, edition = "pro",
+    month = "2021-03" }, '^imbill.invoice: book: name: expected 1 to 64 printable bytes without "/"' },
+  { "totals: user book's fee", imbill.totals, { book = { base = "2020", editions = { pro = { monthly_fee = "-1" } } },
+    edition = "pro", peak_dau = 1 }, '^imbill.totals: book: editions.pro.monthly_fee: must not be negative, got "%-1"' },
+  { "compare: user book's fee", imbill.compare, { books = { { base = "2020", editions = { pro = { monthly_fee = "-1" } } } },
+    month = "2021-03", peak_dau = 1 }, '^imbill.compare: books%[1%]: editions.pro.monthly_fee: must not be negative' },
+  { "compare: unknown book", imbill.compare, { books = { "1999" }, month = "2021-03", peak_dau = 1 },
+    '^imbill.compare: books%[1%]: unknown price book %(built%-in: 2020, 2021, 2022%), got "1999"' },
+  { "breakeven: user book's fee", imbill.breakeven, { a = { book = { base = "2020", editions = { pro = { monthly_fee = "-1" } } },
+    edition = "pro" }, b = "2020/pro" }, '^imbill.breakeven: a.book: editions.pro.monthly_fee: must not be negative' },
+  { "meter: user book's unknown field", imbill.meter, { book = { base = "2020", prices = {} }, edition = "pro" },
+    '^imbill.meter: book: prices: unknown field' },
   -- imbill.totals
   { "totals: not a table", imbill.totals, true, "^imbill.totals: argument: expected a table" },
   { "totals: unknown edition", imbill.totals, { book = "2020", edition = "gold" },

@@ -113,6 +113,15 @@ describe("what-if grids", function()
     assert.same({ edition = "2021/free", wins = 2 }, g:wins()[1])
   end)
 
+  it("refuses an edition listed twice, which would count its scenarios twice", function()
+    assert.equal('imbill.grid: editions[3]: 2020/pro is listed twice (also editions[1]), got "2020/pro"',
+      H.err(H.imbill.grid, { editions = { "2020/pro", "2021/pro", "2020/pro" }, start_dau = { 1 } }))
+    assert.equal('imbill.totals: editions[2]: 2020/pro is listed twice (also editions[1]), got table',
+      H.err(H.imbill.totals, { editions = { "2020/pro", { book = "2020", edition = "pro" } }, peak_dau = 1 }))
+    assert.equal('imbill.breakeven_table: editions[3]: 2020/pro is listed twice (also editions[1]), got "2020/pro"',
+      H.err(H.imbill.breakeven_table, { editions = { "2020/pro", "2020/flagship", "2020/pro" } }))
+  end)
+
   it("rejects bad grids, naming the field and value", function()
     assert.matches("imbill.grid: editions%[1%]: price book 2021 has no such edition", H.err(H.imbill.grid,
       { editions = { "2021/flagship" }, start_dau = { 1 } }))

@@ -51,6 +51,12 @@ describe("usage history files", function()
     assert.matches("^imbill%.series%.read_csv: path: is a directory, got \"", tostring(e2))
   end)
 
+  it("takes a count with leading zeros by its digits (15 at most)", function()
+    assert.same({ 5 }, history.parse_csv("date,dau,groups\n2021-03-01,0000000000000005,1\n").dau)
+    assert.equal('imbill.series.parse_csv: input:2: column 2 (dau): is too large, got "1000000000000000"',
+      H.err(history.parse_csv, "date,dau,groups\n2021-03-01,1000000000000000,1\n"))
+  end)
+
   it("bad content is an error without a kind (imbill refused the input)", function()
     local ok, e = pcall(history.parse_csv, "date,dau,groups\n2021-03-01,x,1\n")
     assert.is_false(ok)

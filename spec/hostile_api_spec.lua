@@ -53,14 +53,15 @@ describe("hostile API input", function()
       assert.matches("^imbill.money: right operand: expected an amount", s)
       assert.matches("^imbill.money: left operand of ..: expected a string",
         err(function() return {} .. imbill.money("1") end))
-      assert.equals("imbill.money: sum does not fit in 64 bits",
+      assert.equals("imbill.money: sum: 9223372036854.775807 + 1.00 does not fit in 64 bits of micro-units (money holds"
+        .. " at most 9223372036854.775807 either way)",
         (err(function() return imbill.money("9223372036854.775807") + 1 end)))
     end)
 
     it("names imbill.money.sum and the list element", function()
       assert.equals("imbill.money.sum: list: expected a table, got nil", (err(imbill.money.sum, nil)))
       assert.equals("imbill.money.sum: list[2]: not an amount: 'x' (malformed)", (err(imbill.money.sum, { 1, "x" })))
-      assert.matches("^imbill.money.sum: sum does not fit",
+      assert.matches("^imbill.money.sum: sum: 9223372036854.775807 %+ 1.00 does not fit",
         err(imbill.money.sum, { "9223372036854.775807", "1" }))
       assert.equals("imbill.money.pretty: m: expected money, got 5", (err(imbill.money.pretty, 5)))
     end)

@@ -299,6 +299,44 @@ describe("invoice", function()
       assert.equal("319.99", tostring(line(inv, "addon").amount))
       assert.equal("1219.98", tostring(inv.total))
     end)
+    -- An add-on needs a paid edition: in the month of the app's first paid
+    -- activation, every add-on was activated that month, on that day or later.
+    it("takes an add-on in the first paid activation's month as activated that month", function()
+      local inv = invoice { book = "2020", edition = "pro", month = "2021-03", activated = "2021-03-10",
+                            addons = { "members_per_group", "retention_90" } }
+      local a = lines(inv, "addon")
+      assert.equal("0.00", tostring(a[1].amount))
+      assert.matches("first paid activation %(2021%-03%-10%): no fee in the activation month", a[1].note)
+      assert.equal("149.99", tostring(a[2].amount))
+      assert.equal("149.99", tostring(inv.total))
+      -- the activation through a change from the free edition is the same
+      inv = invoice { book = "2021", edition = "free", month = "2022-11", change = { on = "2022-11-10", to = "pro" },
+                      addons = { "av_unlimited" } }
+      assert.equal("0.00", tostring(line(inv, "addon").amount))
+      assert.equal("314.99", tostring(inv.total))
+      -- activated in an earlier month: the add-on's month is not known, a full fee
+      inv = invoice { book = "2020", edition = "pro", month = "2021-03", activated = "2021-01-10",
+                      addons = { "members_per_group" } }
+      assert.equal("79.99", tostring(line(inv, "addon").amount))
+      assert.equal("imbill.invoice: addons[1].activated: is before the first paid activation (2021-03-10); an add-on"
+        .. ' needs a paid edition, got "2021-03-05"',
+        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", activated = "2021-03-10",
+                                addons = { { id = "members_per_group", activated = "2021-03-05" } } }))
+    end)
+    it("refuses add-ons given as named fields rather than a list", function()
+      assert.equal('imbill.invoice: addons: expected a list of add-on ids (or { id =, activated = }), not named fields,'
+        .. ' got "av_unlimited"',
+        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", addons = { av_unlimited = true } }))
+      assert.equal('imbill.invoice: addons: expected a list of add-on ids (or { id =, activated = }), not named fields,'
+        .. ' got "x"',
+        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", addons = { "retention_30", x = 1 } }))
+      assert.equal('imbill.compare: needs: expected a list of feature names, not named fields, got "read_receipts"',
+        H.err(imbill.compare, { month = "2021-03", peak_dau = 1, needs = { read_receipts = true } }))
+      assert.equal('imbill.compare: editions: expected a list of edition ids or BOOK/EDITION, not named fields, got'
+        .. ' "pro"', H.err(imbill.compare, { month = "2021-03", peak_dau = 1, editions = { pro = true } }))
+      assert.equal('imbill.book: remove: expected a list of edition ids, not named fields, got "pro"',
+        H.err(imbill.book, { base = "2020", remove = { pro = true } }))
+    end)
     it("refuses add-ons not sold for the edition, listed twice, two retentions, or on a free edition", function()
       assert.matches("add%-on av_unlimited is not sold for edition flagship",
         H.err(imbill.invoice, { book = "2020", edition = "flagship", month = "2021-03", addons = { "av_unlimited" } }))
@@ -471,11 +509,25 @@ describe("invoice: activation, metered usage and books out of their dates", func
     assert.same({}, invoice { book = "2020", edition = "pro", month = "2021-03", peak_dau = 0 }.notes)
   end)
 
-  it("names the line whose amount does not fit, never an internal field", function()
-    local huge = imbill.book { base = "2020", editions = { pro = { monthly_fee = "9223372036854.775807" } } }
-    assert.equal("imbill.invoice: plan_fee: the line's 922337203685478 cents do not fit in 64 bits of"
-      .. " micro-units (prices too large)",
-      H.err(invoice, { book = huge, edition = "pro", month = "2021-03", peak_dau = 20001 }))
+  -- A plan fee is billed whole, rounded to the cent: 9223372036854.775807
+  -- rounds to more than money holds, so no invoice could carry it.  The book
+  -- names the key when it is made, not each invoice a line code ("plan_fee").
+  it("names the fee no invoice can hold where the book is made, never an internal field", function()
+    assert.equal('imbill.book: editions.pro.monthly_fee: is more than money holds once rounded to the cent (a fee is at'
+      .. ' most 9223372036854.77), got "9223372036854.775807"',
+      H.err(imbill.book, { base = "2020", editions = { pro = { monthly_fee = "9223372036854.775807" } } }))
+    assert.equal('imbill.invoice: book: editions.pro.monthly_fee: is more than money holds once rounded to the cent (a'
+      .. ' fee is at most 9223372036854.77), got "9223372036854.775807"',
+      H.err(invoice, { book = { base = "2020", editions = { pro = { monthly_fee = "9223372036854.775807" } } },
+                       edition = "pro", month = "2021-03", peak_dau = 20001 }))
+    assert.matches("^imbill.book: addons.big.fee.pro: is more than money holds",
+      H.err(imbill.book, { base = "2020", addons = { big = { fee = { pro = "9223372036854.775" } } } }))
+    -- the largest fee is billed; anything more on the invoice is refused naming the total
+    local most = imbill.book { base = "2020", editions = { pro = { monthly_fee = "9223372036854.77" } } }
+    assert.equal("9223372036854.77", tostring(invoice { book = most, edition = "pro", month = "2021-03" }.total))
+    assert.equal("imbill.invoice: total: the lines add up to more than money holds (at most 9223372036854.775807):"
+      .. " 9223372036854.77 so far, and 299.98 on the dau_overage line",
+      H.err(invoice, { book = most, edition = "pro", month = "2021-03", peak_dau = 20001 }))
   end)
 
   it("keeps the trtc line's tiers in data()", function()

@@ -114,6 +114,20 @@ describe("money", function()
       assert.matches("does not fit", H.err(function() return -max - money("0.000002") end))
       assert.matches("does not fit", H.err(function() return max * 2 end))
     end)
+    -- the error names the operation and shows its operands as amounts
+    it("names what was computed, with the operands", function()
+      local max = money("9223372036854.775807")
+      local tail = " does not fit in 64 bits of micro-units (money holds at most 9223372036854.775807 either way)"
+      assert.equal("imbill.money: sum: 9223372036854.775807 + 0.000001" .. tail,
+        H.err(function() return max + money("0.000001") end))
+      assert.equal("imbill.money: difference: -9223372036854.775807 - 0.000002" .. tail,
+        H.err(function() return -max - money("0.000002") end))
+      assert.equal("imbill.money: product: 5000000000000.00 x 3" .. tail,
+        H.err(function() return 3 * money("5000000000000") end))
+      local ok, e = pcall(function() return max + 1 end)
+      assert.is_false(ok)
+      assert.same({ "imbill.money", "sum" }, { e.fn, e.field })
+    end)
     it("cents beyond 64 bits of micro-units", function()
       assert.matches("^imbill.money.from_cents: cents: .*does not fit", H.err(money.from_cents, 2 ^ 53))
     end)
@@ -181,8 +195,8 @@ describe("money errors always say they are money's", function()
   local m = H.imbill.money("1.50")
   it("names imbill.money and the operand or argument", function()
     assert.equal("imbill.money: multiplier: expected a whole number, got 2.5", H.err(function() return m * 2.5 end))
-    assert.equal("imbill.money: product does not fit in 64 bits",
-      H.err(function() return H.imbill.money("5000000000000") * 2 end))
+    assert.equal("imbill.money: product: 5000000000000.00 x 2 does not fit in 64 bits of micro-units (money holds at"
+      .. " most 9223372036854.775807 either way)", H.err(function() return H.imbill.money("5000000000000") * 2 end))
     assert.equal("money:format: places: must be 0..6, got 9", H.err(m.format, m, 9))
     assert.equal("imbill.money: right operand of ..: expected a string, a number or money, got table",
       H.err(function() return m .. {} end))
@@ -191,9 +205,11 @@ describe("money errors always say they are money's", function()
   end)
   it("never makes an amount that cannot be printed and read back", function()
     local low = H.imbill.money("-9223372036854.775807")
-    assert.equal("imbill.money: difference does not fit in 64 bits",
+    local tail = " does not fit in 64 bits of micro-units (money holds at most 9223372036854.775807 either way)"
+    assert.equal("imbill.money: difference: -9223372036854.775807 - 0.000001" .. tail,
       H.err(function() return low - H.imbill.money("0.000001") end))
-    assert.equal("imbill.money: sum does not fit in 64 bits", H.err(function() return low + H.imbill.money("-0.000001") end))
+    assert.equal("imbill.money: sum: -9223372036854.775807 + -0.000001" .. tail,
+      H.err(function() return low + H.imbill.money("-0.000001") end))
     assert.equal(low, H.imbill.money(tostring(low)))
   end)
 end)

@@ -199,28 +199,34 @@ static int m_le(lua_State *L) {
   return 1;
 }
 
+/* The error of an operation whose result does not fit, naming what was
+ * computed with its operands as amounts: "sum: 9223372036854.775807 +
+ * 0.000001 does not fit in 64 bits of micro-units". */
+#define TOO_BIG " does not fit in 64 bits of micro-units (money holds at most 9223372036854.775807 either way)"
+static int overflow2(lua_State *L, const char *what, int64_t a, const char *op, int64_t b) {
+  char x[IMB_MONEY_BUFSZ], y[IMB_MONEY_BUFSZ];
+  imb_money_format(a, 2, x);
+  imb_money_format(b, 2, y);
+  return imbL_raise(L, "imbill.money", what, 0, "%s %s %s" TOO_BIG, x, op, y);
+}
+
 static int m_add(lua_State *L) {
-  int64_t r;
-  if (imb_add(check_money(L, 1, "imbill.money", "left operand"),
-              check_money(L, 2, "imbill.money", "right operand"), &r) || r == INT64_MIN)
-    return imbL_raise(L, "imbill.money", NULL, 0, "sum does not fit in 64 bits");
+  int64_t a = check_money(L, 1, "imbill.money", "left operand"), b = check_money(L, 2, "imbill.money", "right operand"), r;
+  if (imb_add(a, b, &r) || r == INT64_MIN) return overflow2(L, "sum", a, "+", b);
   imbL_pushmoney(L, r);
   return 1;
 }
 
 static int m_sub(lua_State *L) {
-  int64_t r;
-  if (__builtin_sub_overflow(check_money(L, 1, "imbill.money", "left operand"),
-                             check_money(L, 2, "imbill.money", "right operand"), &r) ||
-      r == INT64_MIN)
-    return imbL_raise(L, "imbill.money", NULL, 0, "difference does not fit in 64 bits");
+  int64_t a = check_money(L, 1, "imbill.money", "left operand"), b = check_money(L, 2, "imbill.money", "right operand"), r;
+  if (__builtin_sub_overflow(a, b, &r) || r == INT64_MIN) return overflow2(L, "difference", a, "-", b);
   imbL_pushmoney(L, r);
   return 1;
 }
 
 static int m_unm(lua_State *L) {
   int64_t v = check_money(L, 1, "imbill.money", "operand");
-  if (v == INT64_MIN) return imbL_raise(L, "imbill.money", NULL, 0, "negation does not fit in 64 bits");
+  if (v == INT64_MIN) return imbL_raise(L, "imbill.money", "negation", 0, "of an amount" TOO_BIG);
   imbL_pushmoney(L, -v);
   return 1;
 }
@@ -229,9 +235,12 @@ static int m_unm(lua_State *L) {
 static int m_mul(lua_State *L) {
   int mi = tomoney(L, 1) ? 1 : 2, ni = 3 - mi;
   int64_t r;
-  if (imb_mul(check_money(L, mi, "imbill.money", "operand"), imbL_checkint64(L, ni, "imbill.money: multiplier"),
-              &r) || r == INT64_MIN)
-    return imbL_raise(L, "imbill.money", NULL, 0, "product does not fit in 64 bits");
+  int64_t m = check_money(L, mi, "imbill.money", "operand"), k = imbL_checkint64(L, ni, "imbill.money: multiplier");
+  if (imb_mul(m, k, &r) || r == INT64_MIN) {
+    char x[IMB_MONEY_BUFSZ];
+    imb_money_format(m, 2, x);
+    return imbL_raise(L, "imbill.money", "product", 0, "%s x %s" TOO_BIG, x, imbL_i64str(L, k));
+  }
   imbL_pushmoney(L, r);
   return 1;
 }

@@ -85,10 +85,10 @@ static int p_charge(lua_State *L) {
   if (value < 0) return imbL_raise(L, NULL, field, 3, "must not be negative");
   if (r->is_free) blocks = cents = 0;
   else if ((s = imb_charge_apply(c, value, &blocks, &cents)) != IMB_OK)
-    return imbL_raise(L, NULL, field, 0, "%s gives a charge that does not fit in 64 bits", imbL_show(L, 3));
+    return imbL_raise(L, NULL, field, 0, "%s gives a charge that does not fit in 64 bits", imbL_i64str(L, value));
   /* callers turn the cents into money (micro-units): keep that step from failing */
   if (cents > INT64_MAX / IMB_MICROS_PER_CENT)
-    return imbL_raise(L, NULL, field, 0, "%s gives a charge that does not fit in 64 bits", imbL_show(L, 3));
+    return imbL_raise(L, NULL, field, 0, "%s gives a charge that does not fit in 64 bits", imbL_i64str(L, value));
   imbL_pushint64(L, blocks);
   imbL_pushint64(L, cents);
   return 2;
@@ -206,7 +206,8 @@ static int raise_unpriced(lua_State *L, const imb_rate *r, const char *name, con
   const char *on = name ? lua_pushfstring(L, "on %s, ", name) : "";
   for (int k = 0; k < 3; k++) {
     int64_t blocks, cents;
-    if (r->is_free || !imb_charge_apply(ch[k], v[k], &blocks, &cents)) continue;
+    /* a line beyond money's range is the value's, as imbill.invoice says it (p_charge) */
+    if (r->is_free || (!imb_charge_apply(ch[k], v[k], &blocks, &cents) && cents <= IMB_MONEY_MAX_CENTS)) continue;
     const char *field = is_array[k] ? lua_pushfstring(L, "%s[%s]", usage_fields[k], imbL_i64str(L, pos))
                                     : usage_fields[k];
     return imbL_raise(L, NULL, field, 0, "%s%s gives a charge that does not fit in 64 bits", on, imbL_i64str(L, v[k]));
@@ -214,9 +215,37 @@ static int raise_unpriced(lua_State *L, const imb_rate *r, const char *name, con
   const char *field = lua_pushfstring(L, "scenario %s", imbL_i64str(L, pos));
   int64_t total;
   if (s == IMB_ERANGE && imb_month_total(r, v[0], v[1], v[2], &total) == IMB_OK)
-    return imbL_raise(L, NULL, field, 0, "%sthe total %s cents exceeds 2^53 and cannot be exact on this runtime", on,
+    return imbL_raise(L, NULL, field, 0, "%sthe total %s cents is more than money holds (at most 9223372036854.775807)", on,
                       imbL_i64str(L, total));
   return imbL_raise(L, NULL, field, 0, "%sthe total %s (peak_dau, groups_peak or mau too large)", on, imb_strerror(s));
+}
+
+/* A scenario the core refused (scenario *at on rate *which) may come after
+ * one it priced above money's range on a rate whose pricing stopped there:
+ * that one is the first that cannot be priced.  Scenarios 0 .. *at (*at
+ * itself only on rates before *which, the first rate by position at an
+ * index) are priced again, unbounded, a chunk at a time, and *at and *which
+ * moved to the first total beyond IMB_MONEY_MAX_CENTS, if there is one.  No
+ * rate fails before *at: it was the first refused. */
+static void first_over_money(const imb_rate *const *rates, int nr, const int64_t *const in[3], const size_t step[3],
+                             size_t *at, int *which) {
+  int64_t buf[CHUNK];
+  for (int e = 0; e < nr; e++) {
+    size_t upto = *at + (e < *which ? 1 : 0); /* scenarios 0 .. upto-1 */
+    for (size_t from = 0; from < upto; from += CHUNK) {
+      size_t len = upto - from < CHUNK ? upto - from : CHUNK, bad = 0;
+      if (imb_totals(rates[e], len, in[0] + from * step[0], step[0], in[1] + from * step[1], step[1],
+                     in[2] + from * step[2], step[2], buf, &bad))
+        break;
+      size_t j = 0;
+      while (j < len && buf[j] <= IMB_MONEY_MAX_CENTS) j++;
+      if (j < len) {
+        *at = from + j;
+        *which = e;
+        break;
+      }
+    }
+  }
 }
 
 /* The arrays of cents of scenarios read from the arguments 2, 3 and 4 (each an
@@ -271,10 +300,8 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
         continue;
       }
       for (size_t j = 0; j < len; j++) {
-#if LUA_VERSION_NUM >= 503
-        lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
-#else
-        if (res[j] > IMB_MAX_EXACT) {
+        /* a total is an invoice's: no more than money holds, on every runtime */
+        if (res[j] > IMB_MONEY_MAX_CENTS) {
           if (first_e < 0 || j < first_bad) {
             first_e = e;
             first_bad = j;
@@ -282,6 +309,9 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
           }
           break;
         }
+#if LUA_VERSION_NUM >= 503
+        lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
+#else
         lua_pushnumber(L, (lua_Number)res[j]);
 #endif
         lua_rawseti(L, out + e, (int)(base + (lua_Integer)j));
@@ -289,6 +319,15 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
     }
     if (first_e >= 0) {
       int64_t v[3];
+      const int64_t *chunk[3] = {src[0], src[1], src[2]};
+      size_t steps[3] = {(size_t)is_array[0], (size_t)is_array[1], (size_t)is_array[2]};
+      size_t at = first_bad;
+      int was = first_e;
+      first_over_money((const imb_rate *const *)rates, nr, chunk, steps, &at, &first_e);
+      if (at != first_bad || first_e != was || first_s == IMB_ERANGE) {
+        first_bad = at;
+        first_s = IMB_ERANGE;
+      }
       for (int k = 0; k < 3; k++) v[k] = is_array[k] ? in[k][first_bad] : scalar[k];
       return raise_unpriced(L, rates[first_e], nr > 1 && names ? names[first_e] : NULL, v, is_array,
                             (int64_t)(base + (lua_Integer)first_bad), first_s);
@@ -415,6 +454,34 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
   int field = -1;
   imb_status s = imb_totals_many(rates, (size_t)nr, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2],
                                  INT64_MAX, out, &bad, &field, &bad_rate, threads);
+  if (!s) {
+    /* a total is an invoice's: no more than money holds.  The first such
+     * scenario by index, on the first edition by position there. */
+    size_t at = (size_t)n;
+    for (int e = 0; e < nr; e++)
+      for (size_t i = 0; i < at; i++)
+        if (out[e][i] > IMB_MONEY_MAX_CENTS) {
+          at = i;
+          bad_rate = (size_t)e;
+          break;
+        }
+    if (at < (size_t)n) {
+      s = IMB_ERANGE;
+      bad = at;
+    }
+  } else if (s != IMB_ENOMEM) {
+    /* a scenario priced beyond money's range before the one refused (or
+     * the value refused): the first by index, as the core reports */
+    int was = field >= 0 ? 0 : (int)bad_rate, which = was; /* a value refused is no rate's: nothing at its index */
+    size_t at = bad;
+    first_over_money(rates, nr, in, step, &at, &which);
+    if (at != bad || which != was) {
+      s = IMB_ERANGE;
+      bad = at;
+      bad_rate = (size_t)which;
+      field = -1;
+    }
+  }
   if (s && scratch) imbL_column_drop(L, scratch); /* its buffer to the cache now, not at its collection */
   if (s == IMB_ENOMEM) return imbL_raise(L, NULL, "editions", 0, "no memory to prepare %d editions", nr);
   if (s) {

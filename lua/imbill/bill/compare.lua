@@ -8,6 +8,7 @@
 -- print(imbill.best(rows).book .. "/" .. imbill.best(rows).edition)
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
@@ -229,14 +230,24 @@ function M.compare(p)
   p = usage_of(FN, p, p.month)
   -- the usage is checked here, as an invoice would: an unpriced row prices nothing
   for _, f in ipairs { "peak_dau", "groups_peak", "mau" } do check.opt_count(FN, f, p[f]) end
+  local dim = dates.month_length(month)
+  if p.peak_dau ~= nil and p.dau ~= nil then check.fail(FN, "dau", "give peak_dau or dau, not both", check.NOVALUE) end
+  if p.groups_peak ~= nil and p.groups ~= nil then
+    check.fail(FN, "groups", "give groups_peak or groups, not both", check.NOVALUE)
+  end
   for _, f in ipairs { "dau", "groups" } do
     if p[f] ~= nil then
       for i, v in check.items(check.table(FN, f, p[f])) do check.count(FN, f .. "[" .. i .. "]", v) end
+      -- as the invoice would say it, once, rather than from the first edition priced
+      local n = check.len(p[f])
+      if n ~= dim then
+        check.fail(FN, f, string.format("needs one value per day of the month (%d), has %d", dim, n), check.NOVALUE)
+      end
     end
   end
   for field in pairs(QUOTAS) do check.opt_count(FN, field, p[field]) end
   check.opt_count(FN, "members_per_group", p.members_per_group)
-  for i, f in check.items(check.table(FN, "needs", p.needs or {})) do
+  for i, f in check.items(check.list(FN, "needs", p.needs or {}, "feature names")) do
     local ok = false
     for _, known in ipairs(books.FEATURES) do ok = ok or known == f end
     if not ok then
@@ -261,20 +272,25 @@ function M.compare(p)
     -- an invoice checks covers; the comparison says once what every row says
     local c = check.table(FN, "covers", p.covers)
     local a, b = dates.day(c.from, "covers.from", FN), dates.day(c.to, "covers.to", FN)
-    local dim = dates.month_length(month)
     if b - a + 1 < dim then notes[1] = measure.coverage_note(c.from, c.to, b - a + 1, dim) end
   end
   local list = p.books or books.BUILTIN
   local only = {}
-  local wanted = check.table(FN, "editions", p.editions or {})
+  local wanted = check.list(FN, "editions", p.editions or {}, "edition ids or BOOK/EDITION")
   for i, e in check.items(wanted) do
     if type(e) ~= "string" then check.fail(FN, "editions[" .. i .. "]", "expected an edition id or BOOK/EDITION", e) end
     only[e] = true
   end
   local rows = methods.new(Comparison, { month = dates.format_month(month), assumptions = assumptions, notes = notes })
-  for i, b in check.items(check.table(FN, "books", list)) do
-    local ok, book = pcall(books.get, b)
-    if not ok then check.fail(FN, "books[" .. i .. "]", "unknown price book", b) end
+  local listed = {}
+  for i, b in check.items(check.list(FN, "books", list, "price books")) do
+    local book = books.get_as(FN, "books[" .. i .. "]", b)
+    -- a book listed twice would list each of its editions twice
+    if listed[book.name] then
+      check.fail(FN, "books[" .. i .. "]", "price book " .. book.name .. " is listed twice (also books["
+        .. listed[book.name] .. "])", b)
+    end
+    listed[book.name] = i
     for _, id in ipairs(book:editions()) do
       if next(only) == nil or only[id] or only[book.name .. "/" .. id] then
         local ed = book:edition(id)
@@ -287,9 +303,18 @@ function M.compare(p)
           row.priced = false
           usage.peak_dau = (p.peak_dau ~= nil or p.dau ~= nil) and peak_of(FN, p) or 0
         else
-          local inv = check.call(FN, invoice.invoice, { book = book, edition = id, month = p.month,
+          local priced, inv = pcall(invoice.invoice, { book = book, edition = id, month = p.month,
             peak_dau = p.peak_dau, dau = p.dau, groups_peak = p.groups_peak, groups = p.groups, mau = mau,
             covers = p.covers })
+          if not priced then
+            -- the usage was checked above (covers is the invoice's to check):
+            -- what fails here is this edition's pricing of it (a user book's
+            -- prices too large), so it is named, as imbill.totals names the
+            -- edition among several
+            local e = errors.rename(inv, FN)
+            if not tostring(e.field):match("^covers") then e.msg = "on " .. name .. ", " .. tostring(e.msg) end
+            error(e, 0)
+          end
           row.total, usage = inv.total, inv.usage
           for _, n in ipairs(inv.notes) do row.notes[#row.notes + 1] = n end
         end

@@ -190,7 +190,7 @@ local function plan_lines(book, ed, month, u)
     lines[#lines + 1] = line
     segs[#segs + 1] = { ed = e, from = fl.from, to = fl.to }
   end
-  return lines, segs, first, dim
+  return lines, segs, first, dim, act
 end
 
 local function usage_lines(ued, u, segs, first, dim, month)
@@ -250,10 +250,13 @@ local function usage_lines(ued, u, segs, first, dim, month)
   return lines, usage
 end
 
-local function addon_lines(book, ed, month, addons)
+-- paid_from: the day of the app's first paid activation (nil when not known).
+-- An add-on needs a paid edition, so when that day is in this month, every
+-- add-on was activated in this month, on that day or later.
+local function addon_lines(book, ed, month, addons, paid_from)
   local lines = {}
   if addons == nil then return lines end
-  check.table(FN, "addons", addons)
+  check.list(FN, "addons", addons, "add-on ids (or { id =, activated = })")
   local first = dates.month_first(month)
   local seen, retention = {}, nil
   for i, a in check.items(addons) do
@@ -276,13 +279,26 @@ local function addon_lines(book, ed, month, addons)
     if act and act >= first + dates.month_length(month) then
       fail(field .. ".activated", "is after the invoice month", a.activated)
     end
+    local inferred = false
+    if paid_from and paid_from >= first then
+      if act and act < paid_from then
+        fail(field .. ".activated", "is before the first paid activation (" .. dates.format(paid_from)
+          .. "); an add-on needs a paid edition", a.activated)
+      end
+      if not act then act, inferred = paid_from, true end
+    end
     local line = { code = "addon", addon = id, quantity = 1, unit_price = fee }
     if act and act >= first and addon.activation_month_free then
       line.cents, line.quantity = 0, 0
-      line.note = string.format("%s activated %s: no fee in the activation month", id, dates.format(act))
+      line.note = inferred
+        and string.format("%s, added in the month of the first paid activation (%s): no fee in the activation month",
+          id, dates.format(act))
+        or string.format("%s activated %s: no fee in the activation month", id, dates.format(act))
     else
       line.cents = core.round_cents(fee)
-      line.note = id .. (act and act >= first and (", activated " .. dates.format(act) .. ": charged from its activation month")
+      line.note = id .. (inferred and (", added in the month of the first paid activation (" .. dates.format(act)
+          .. "): charged from its activation month")
+        or act and act >= first and (", activated " .. dates.format(act) .. ": charged from its activation month")
         or ", monthly")
     end
     lines[#lines + 1] = line
@@ -395,14 +411,7 @@ function M.invoice(u)
   local month = dates.month(u.month, "month", FN)
   local book
   if u.book ~= nil then
-    local ok, b = pcall(books.get, u.book)
-    if not ok then
-      -- the lookup calls its argument "name" (or "book"); here it is the book
-      -- field, while errors in a derived book's data keep their own field
-      local e = errors.of(b)
-      error(errors.rename(e, FN, (e.field == "name" or e.field == "book") and "book" or nil), 0)
-    end
-    book = b
+    book = books.get_as(FN, "book", u.book)
   else
     book = wrap(books.for_month, month)
   end
@@ -416,13 +425,13 @@ function M.invoice(u)
   -- which); the invoice's days are that zone's, else the book's
   local tz = book.tz
   if u.tz ~= nil then tz = dates.format_tz(dates.offset(u.tz, "tz", FN)) end
-  local lines, segs, first, dim = plan_lines(book, ed, month, u)
+  local lines, segs, first, dim, paid_from = plan_lines(book, ed, month, u)
   local ued
   for _, s in ipairs(segs) do if s.ed and not s.ed.free then ued = s.ed end end
   local notes = usage_notes(book, ued or segs[#segs].ed or ed, month, u, first, dim)
   local ulines, usage = usage_lines(ued, u, segs, first, dim, month)
   for _, l in ipairs(ulines) do lines[#lines + 1] = l end
-  for _, l in ipairs(addon_lines(book, ued, month, u.addons)) do lines[#lines + 1] = l end
+  for _, l in ipairs(addon_lines(book, ued, month, u.addons, paid_from)) do lines[#lines + 1] = l end
   local tl = trtc_line(u.trtc)
   if tl then lines[#lines + 1] = tl end
 
@@ -436,7 +445,12 @@ function M.invoice(u)
     end
     l.amount = amount
     l.cents = nil
-    total = check.call(FN, function() return total + l.amount end)
+    local added, sum = pcall(function() return total + l.amount end)
+    if not added then
+      fail("total", string.format("the lines add up to more than money holds (at most 9223372036854.775807):"
+        .. " %s so far, and %s on the %s line", tostring(total), tostring(l.amount), l.code), check.NOVALUE)
+    end
+    total = sum
   end
   local due = book:due(month)
   local suspend, delete = book:arrears_after(due)

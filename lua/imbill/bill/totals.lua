@@ -64,11 +64,13 @@ local function many(p, u, wants_columns, threads, fast_many)
   if rawget(p, "into") ~= nil then
     check.fail(FN, "into", "takes one edition's results; not with editions", check.NOVALUE)
   end
-  local list = check.table(FN, "editions", rawget(p, "editions"))
+  local list = check.list(FN, "editions", rawget(p, "editions"), "editions")
   if len(list) == 0 then check.fail(FN, "editions", "needs at least one edition", check.NOVALUE) end
-  local rates, names, eds = {}, {}, {}
+  local rates, names, eds, seen = {}, {}, {}, {}
   for i, e in check.items(list) do
     local _, ed, name = books.resolve(FN, "editions[" .. i .. "]", e)
+    -- results come back by name too: one name, one result
+    books.once(FN, "editions", seen, i, name, e)
     rates[i], names[i], eds[i] = ed.rate, name, ed
   end
   local res

@@ -248,14 +248,21 @@ end
 -- @raise `book:arrears_after: due: expected a day number ...`
 function Book:arrears_after(due)
   self_book(self, "arrears_after")
-  number_arg("book:arrears_after", "due", due, core.DAY_MIN, core.DAY_MAX - 400,
+  number_arg("book:arrears_after", "due", due, core.DAY_MIN, core.DAY_MAX,
     "a day number (days since 1970-01-01) within the calendar")
   local grace
   for _, g in ipairs(self.arrears.grace) do
     if not g.before or due < g.before then grace = g.days break end
   end
   local suspend = due + grace
-  return suspend, suspend + self.arrears.keep_days
+  local delete = suspend + self.arrears.keep_days
+  -- the bound is where the days stop being dates, not a margin guessed
+  -- before them: the bill of 9999-08 (due 9999-09-03) is deleted on 9999-12-03
+  if delete > core.DAY_MAX then
+    check.fail("book:arrears_after", "due", string.format("%s: the data of a bill due that day would be deleted"
+      .. " after 9999-12-31, past the calendar", dates.format(due)), due)
+  end
+  return suspend, delete
 end
 
 function Book:__tostring()
@@ -320,6 +327,17 @@ local function build_charge(fn, path, c)
   return out
 end
 
+-- A fee is billed whole every month, rounded to the cent: one whose rounding
+-- is more than money holds could never be on an invoice (9223372036854.775807
+-- rounds to 9223372036854.78), so the book refuses it rather than each invoice.
+local MAX_CENTS = 922337203685477
+local function fee_fits(fn, field, fee, given)
+  if fee:cents() > MAX_CENTS then
+    check.fail(fn, field, "is more than money holds once rounded to the cent (a fee is at most 9223372036854.77)",
+      given)
+  end
+end
+
 local EDITION_KEYS = { monthly_fee = true, free = true, limits = true, features = true, dau = true,
                        groups = true, mau = true, like = true }
 
@@ -330,6 +348,7 @@ local function build_edition(fn, bookname, id, d)
   made[e] = Edition
   e.monthly_fee = amount(fn, d.monthly_fee or "0", path .. ".monthly_fee")
   if e.monthly_fee < money.ZERO then check.fail(fn, path .. ".monthly_fee", "must not be negative", d.monthly_fee) end
+  fee_fits(fn, path .. ".monthly_fee", e.monthly_fee, d.monthly_fee)
   e.free = d.free == true
   if d.free ~= nil and type(d.free) ~= "boolean" then check.fail(fn, path .. ".free", "expected a boolean", d.free) end
   if e.free and e.monthly_fee ~= money.ZERO then
@@ -391,6 +410,7 @@ local function build_addons(fn, book, addons)
       if not book._editions[ed] then check.fail(fn, path .. ".fee", "no such edition in the book", ed) end
       fees[ed] = amount(fn, fee, path .. ".fee." .. ed)
       if fees[ed] < money.ZERO then check.fail(fn, path .. ".fee." .. ed, "must not be negative", fee) end
+      fee_fits(fn, path .. ".fee." .. ed, fees[ed], fee)
     end
     local raises = {}
     for limit, per in next, check.table(fn, path .. ".raises", a.raises or {}) do
@@ -569,7 +589,7 @@ local function derive(spec)
       end
     end
   end
-  for _, id in check.items(check.table(FN, "remove", spec.remove or {})) do
+  for _, id in check.items(check.list(FN, "remove", spec.remove or {}, "edition ids")) do
     if type(id) ~= "string" or not d.editions[id] then check.fail(FN, "remove", "no such edition", id) end
     d.editions[id] = nil
     for _, a in next, d.addons or {} do
@@ -625,6 +645,24 @@ function M.get(x)
   check.fail(FN, "book", "expected a book name, a book, or a table deriving one", x)
 end
 
+--- `get(x)` for a public function's field: its errors name fn and field, and
+-- a user book's own error keeps the key inside the book data that was wrong
+-- ("imbill.totals: book: editions.pro.monthly_fee: must not be negative").
+-- @string fn the public function an error names
+-- @string field the field that holds the book
+-- @tparam string|Book|table x what `get` takes
+-- @treturn Book the book
+-- @local
+function M.get_as(fn, field, x)
+  local ok, b = pcall(M.get, x)
+  if ok then return b end
+  local e = errors.of(b)
+  local c = errors.rename(e, fn, field)
+  local derived = type(x) == "table" and made[x] ~= Book and getmetatable(x) ~= Book and getmetatable(x) ~= Edition
+  if derived and type(e.field) == "string" and e.field ~= "" then c.msg = e.field .. ": " .. tostring(e.msg) end
+  error(c, 0)
+end
+
 --- Whether `x` is a price book made by this module (`imbill.is_book`).
 -- @param x any value
 -- @treturn boolean `true` for a book
@@ -664,10 +702,29 @@ function M.resolve(fn, field, x)
   if bn == nil then
     check.fail(fn, field, "expected \"book/edition\" such as \"2021/pro\", or { book =, edition = }", x)
   end
-  local book = errors.call(fn, bfield, M.get, bn)
+  local book = M.get_as(fn, bfield, bn)
   local ed = type(en) == "string" and book._editions[en]
   if not ed then check.fail(fn, efield, unknown_edition(book), en) end
   return book, ed, book.name .. "/" .. ed.id
+end
+
+--- Refuses an edition named a second time in a list: its scenarios, rows or
+-- pairs would be counted twice.  `seen` maps "book/edition" names to the
+-- position that first named them.
+-- @string fn the public function an error names
+-- @string field the list's field (`"editions"`)
+-- @tab seen the names met so far, filled in
+-- @int i the position of `name`
+-- @string name the edition's `"book/edition"` name
+-- @param v the value at that position, shown in the error
+-- @return nothing: it returns when `name` was not met before
+-- @raise `fn: field[i]: NAME is listed twice (also field[j])`
+-- @local
+function M.once(fn, field, seen, i, name, v)
+  if seen[name] then
+    check.fail(fn, field .. "[" .. i .. "]", name .. " is listed twice (also " .. field .. "[" .. seen[name] .. "])", v)
+  end
+  seen[name] = i
 end
 
 --- The book a new app would have been sold on that day (`imbill.book_at`).

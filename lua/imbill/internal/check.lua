@@ -77,6 +77,25 @@ end
 --- ipairs without metamethods.
 function M.items(t) return item, t, 0 end
 
+--- A list: a table whose keys are 1 .. n and nothing else.  A named field
+-- (`{ av_unlimited = true }`) or a hole would be passed over by `items`, so
+-- what the caller listed would silently count for nothing; it is an error.
+-- `what` says what the list holds ("add-on ids").
+function M.list(fn, field, t, what)
+  M.table(fn, field, t)
+  local n = 0
+  for k in next, t do
+    if type(k) ~= "number" or k ~= math.floor(k) or k < 1 then
+      M.fail(fn, field, "expected a list of " .. what .. ", not named fields", k)
+    end
+    n = n + 1
+  end
+  for i = 1, n do
+    if rawget(t, i) == nil then M.fail(fn, field .. "[" .. i .. "]", "a list has no holes: expected one of " .. what, nil) end
+  end
+  return t
+end
+
 --- Runs f(...); an error raised inside is raised again naming fn, the public
 -- function the user called, and keeping its field.
 function M.call(fn, f, ...)

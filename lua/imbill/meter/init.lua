@@ -134,7 +134,7 @@ local OPTS = { book = true, edition = true, tz = true, addons = true, activated 
 function M.new(o)
   check.fields(FN, o, OPTS)
   if o.book == nil then check.fail(FN, "book", "is required (a price book name or object)", check.NOVALUE) end
-  local book = errors.call(FN, "book", books.get, o.book)
+  local book = books.get_as(FN, "book", o.book)
   if o.edition == nil then
     check.fail(FN, "edition", "is required (one of: " .. table.concat(book:editions(), ", ") .. ")", check.NOVALUE)
   end

@@ -11,7 +11,6 @@ local fmt = require "imbill.internal.fmt"
 
 local M = {}
 local FN = "imbill.column.from_csv"
-local EXACT = 2 ^ 53
 local find = string.find
 local mtype = math.type
 
@@ -23,8 +22,13 @@ local function whole(s)
   if mtype then
     -- beyond 64 bits tonumber gives a float
     if mtype(v) ~= "integer" then return nil, "is beyond 64 bits" end
-  elseif v > EXACT or v < -EXACT then
-    return nil, "is beyond 2^53 and cannot be exact on this runtime"
+  else
+    -- judged on the digits: tonumber rounds 9007199254740993 to 2^53, which
+    -- a test of the double would let through as another count
+    local digits = s:match("^%-?0*(%d+)$")
+    if #digits > 16 or (#digits == 16 and digits > "9007199254740992") then
+      return nil, "is beyond 2^53 and cannot be exact on this runtime"
+    end
   end
   return v
 end

@@ -203,16 +203,16 @@ function M.breakeven_table(p)
                         follow = true, curves = true })
   local eds = p.editions
   if eds == nil then
-    local ok, book = pcall(books.get, p.book or "2021")
-    if not ok then check.fail(FN, "book", "unknown price book", p.book) end
+    local book = books.get_as(FN, "book", p.book or "2021")
     eds = {}
     for _, id in ipairs(book:editions()) do eds[#eds + 1] = book.name .. "/" .. id end
   end
   check.table(FN, "editions", eds)
   if check.len(eds) < 2 then check.fail(FN, "editions", "needs at least two editions", check.len(eds)) end
-  local names, refs, objs = {}, {}, {}
-  for i, e in check.items(eds) do
+  local names, refs, objs, seen = {}, {}, {}, {}
+  for i, e in check.items(check.list(FN, "editions", eds, "editions")) do
     local b, ed, n = books.resolve(FN, "editions[" .. i .. "]", e)
+    books.once(FN, "editions", seen, i, n, e)
     names[i], objs[i] = n, ed
     refs[i] = b and { book = b, edition = ed.id } or e
   end

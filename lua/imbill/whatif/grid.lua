@@ -122,8 +122,11 @@ function M.spec(p)
   end
   check.table(FN, "editions", eds)
   if check.len(eds) == 0 then check.fail(FN, "editions", "needs at least one edition", check.NOVALUE) end
-  for i, e in check.items(eds) do local _
-    _, s.editions[i], s.names[i] = books.resolve(FN, "editions[" .. i .. "]", e) end
+  local seen = {}
+  for i, e in check.items(check.list(FN, "editions", eds, "editions")) do local _
+    _, s.editions[i], s.names[i] = books.resolve(FN, "editions[" .. i .. "]", e)
+    books.once(FN, "editions", seen, i, s.names[i], e)
+  end
   s.growth = growth_of(p)
   if p.start_dau == nil then check.fail(FN, "start_dau", "is required (a list or { from =, to =, step = })", nil) end
   s.start = counts("start_dau", p.start_dau)

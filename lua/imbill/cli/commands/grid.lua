@@ -35,6 +35,8 @@ local function range_or_list(s, name, signed)
       local pa, pb = S.ppm("--growth", "from", a, true), S.ppm("--growth", "to", b, true)
       local ps = step ~= "" and S.ppm("--growth", "step", step) or 10000
       if ps <= 0 then fail.usage("--growth", "the step must be above 0", s) end
+      -- said here, as written: imbill.grid would name growth_ppm and show parts per million
+      if pb < pa then fail.usage("--growth", "the range ends below where it starts (FROM..TO:STEP, FROM <= TO)", s) end
       return { from = pa, to = pb, step = ps }, true
     end
     return { from = tonumber(a), to = tonumber(b), step = step ~= "" and tonumber(step) or 1 }
