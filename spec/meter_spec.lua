@@ -501,6 +501,11 @@ describe("meter bad input", function()
     assert.matches("tz", H.err(imbill.meter, { book = "2020", edition = "pro", tz = "+25:00" }))
     assert.matches("not sold for edition trial",
       H.err(imbill.meter, { book = "2020", edition = "trial", addons = { "av_unlimited" } }))
+    -- add-ons named as fields would count for nothing: the list is refused
+    assert.equal('imbill.meter: addons: expected a list of add-on ids, not named fields, got "av_unlimited"',
+      H.err(imbill.meter, { book = "2020", edition = "pro", addons = { av_unlimited = true } }))
+    assert.matches("addons%[2%]: a list has no holes",
+      H.err(imbill.meter, { book = "2020", edition = "pro", addons = { "av_unlimited", nil, "members_per_group" } }))
     assert.matches("book", H.err(imbill.meter, { edition = "pro" }))
     assert.matches("edition", H.err(m.change_edition, m, "gold", NOON))
   end)

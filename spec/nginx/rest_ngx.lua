@@ -459,6 +459,18 @@ describe("REST calls through the gateway", function()
     end
   end)
 
+  it("takes an app's add-ons as a list: named ones would bill nothing and are refused", function()
+    local config = require "imbill.gateway.config"
+    require("imbill.gateway.core").init(os.getenv("IMBILL_TOP") .. "/build/jit/imbill/core.so")
+    local ok, e = pcall(config.check, { apps = { ["1"] = { book = "2020", edition = "pro",
+                                                           addons = { av_unlimited = true } } } })
+    assert.is_false(ok)
+    assert.are.equal('imbill.gateway.setup: apps[1].addons: expected a list of add-on ids, not named fields, '
+      .. 'got "av_unlimited"', tostring(e))
+    assert.is_true((pcall(config.check, { apps = { ["1"] = { book = "2020", edition = "pro",
+                                                            addons = { "av_unlimited" } } } })))
+  end)
+
   it("refuses a body that names a field twice in one object (60003): parsers disagree on which value counts", function()
     local calls = h.stub_count("create_group")
     for _, body in ipairs {

@@ -143,7 +143,7 @@ local function app_config(id, a, defaults)
   local ed = check.call(fn, book.edition, book, a.edition)
   local addons = {}
   if a.addons ~= nil then
-    check.table(fn, field .. ".addons", a.addons)
+    check.list(fn, field .. ".addons", a.addons, "add-on ids")
     for i, aid in ipairs(a.addons) do
       local ad = check.call(fn, book.addon, book, aid)
       if not ad.fee[ed.id] then

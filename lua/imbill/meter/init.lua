@@ -63,7 +63,7 @@ function M.limits(book, ed, addons, same_day)
   if not books.is_edition(ed) or ed.book ~= book.name or not book:has_edition(ed.id) then
     check.fail(fn, "edition", "expected an edition of price book " .. book.name, ed)
   end
-  if addons ~= nil then check.table(fn, "addons", addons) end
+  if addons ~= nil then check.list(fn, "addons", addons, "add-on ids") end
   local raises = {}
   for i, id in check.items(addons or {}) do
     raises[i] = errors.call(fn, "addons[" .. i .. "]", book.addon, book, id).raises
@@ -97,7 +97,7 @@ end
 
 local function check_addons(fn, book, ed, addons)
   if addons == nil then return {} end
-  check.table(fn, "addons", addons)
+  check.list(fn, "addons", addons, "add-on ids")
   local out = {}
   for i, id in check.items(addons) do
     local a = errors.call(fn, "addons[" .. i .. "]", book.addon, book, id)
