@@ -55,6 +55,55 @@ describe("imbill and files #cli", function()
     R.rm(d)
   end)
 
+  it("-o keeps the permission bits of the file it replaces (an invoice kept 0600 stays 0600)", function()
+    local d = R.tmpdir()
+    local target = R.write(d .. "/private.txt", "old\n")
+    assert(os.execute("chmod 600 " .. R.quote(target)))
+    local code = R.run(INVOICE .. " -o " .. R.quote(target))
+    assert.equal(0, code)
+    local p = io.popen("stat -c %a " .. R.quote(target))
+    local mode = p:read("*l")
+    p:close()
+    assert.equal("600", mode)
+    assert.matches("^Invoice 2021%-03", R.read(target))
+    R.rm(d)
+  end)
+
+  it("-o never writes through a link planted in its directory under a temporary file's name", function()
+    -- an earlier version named its temporary file from the clock
+    -- (".NAME.<seed>-1.tmp") and opened it following links: links planted
+    -- under those names sent the output to a file of the planter's choice
+    local d = R.tmpdir()
+    local outside = d .. "/outside"
+    assert(os.execute("mkdir " .. R.quote(outside)))
+    local plant = "import os,time,sys\nt=int(time.time())\nfor s in range(t,t+150000):\n"
+      .. " os.symlink(sys.argv[2], os.path.join(sys.argv[1], '.out.txt.%d-1.tmp' % (s % 1000000)))\n"
+    assert(os.execute("/usr/bin/python3 -c " .. R.quote(plant) .. " " .. R.quote(d) .. " "
+      .. R.quote(outside .. "/victim")))
+    local code = R.run(INVOICE .. " -o " .. R.quote(d .. "/out.txt"))
+    assert.equal(0, code)
+    assert.same({}, R.ls(outside))
+    assert.is_truthy(os.execute("test -f " .. R.quote(d .. "/out.txt") .. " && test ! -L " .. R.quote(d .. "/out.txt")))
+    assert.matches("^Invoice 2021%-03", R.read(d .. "/out.txt"))
+    R.rm(d)
+  end)
+
+  it("core.write_file refuses a link at the target (one swapped in after -o looked), writing nothing", function()
+    local core = require "imbill.core"
+    local d = R.tmpdir()
+    local real = R.write(d .. "/real.txt", "keep me\n")
+    assert(os.execute("ln -s real.txt " .. R.quote(d .. "/link.txt")))
+    local ok, why, errno = core.write_file(d .. "/link.txt", "new\n")
+    assert.is_nil(ok)
+    assert.matches("is a symbolic link", why)
+    assert.equal(0, errno)
+    assert.equal("keep me\n", R.read(real))
+    assert.same({ "link.txt", "real.txt" }, R.ls(d))
+    assert.is_true(core.write_file(d .. "/new.txt", "fresh\n"))
+    assert.equal("fresh\n", R.read(d .. "/new.txt"))
+    R.rm(d)
+  end)
+
   it("a full disk is exit code 3: -o keeps the old file and leaves no temporary one", function()
     local d = R.tmpdir()
     local mounted = os.execute("mount -t tmpfs -o size=16k tmpfs " .. R.quote(d) .. " 2>/dev/null")
