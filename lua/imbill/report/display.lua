@@ -20,6 +20,7 @@
 -- local bundle, kind = display.bundle(imbill.invoice{ book = "2020", edition = "pro", month = "2021-03" })
 -- print(kind, bundle["text/html"] ~= nil)  --> invoice  true
 local imbill = require "imbill"
+local utf8 = require "imbill.internal.utf8"
 
 local M = {}
 
@@ -31,11 +32,12 @@ local floor = math.floor
 local ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 
 --- Text made safe for HTML content and attribute values.  Control bytes that
--- XML and HTML reject are dropped rather than escaped.
+-- XML and HTML reject are dropped rather than escaped; bytes that are not
+-- UTF-8 become U+FFFD (imbill.internal.utf8).
 -- @param s a value (`tostring` is applied)
 -- @treturn string the text, `& < > " '` escaped
 function M.escape(s)
-  s = tostring(s):gsub("[%z\1-\8\11\12\14-\31\127]", "")
+  s = utf8.clean(tostring(s)):gsub("[%z\1-\8\11\12\14-\31\127]", "")
   return (s:gsub("[&<>\"']", ESC))
 end
 local esc = M.escape
