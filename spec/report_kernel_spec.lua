@@ -111,4 +111,25 @@ describe("notebook kernel session", function()
     assert.same({ "display" }, (s.complete("displ")))
     assert.same({ "function" }, (s.complete("functi")))
   end)
+
+  it("completion runs no code of the cells: an __index or __pairs function is never called", function()
+    -- a tab press comes outside any cell, where nothing can interrupt a loop:
+    -- calling a cell's __index there could hang the kernel for good
+    local s = session()
+    values(s.run([[
+      calls = 0
+      trap = setmetatable({ plain = 1 }, {
+        __index = function() calls = calls + 1 while true do end end,
+        __pairs = function() calls = calls + 1 while true do end end })
+      obj = setmetatable({}, { __index = setmetatable({ method = function() end }, { __index = { deep = 1 } }) })]]))
+    assert.same({ "plain" }, (s.complete("trap.pl")))
+    assert.same({}, (s.complete("trap.missing.x")))
+    assert.same({}, (s.complete("trap:pl")))
+    assert.same({ "deep", "method" }, (s.complete("obj.")))
+    assert.same({ "method" }, (s.complete("obj:")))
+    assert.same({ "0" }, values(s.run("calls")))
+    -- strings complete their methods through the string metatable
+    values(s.run("str = 'abc'"))
+    assert.same({ "upper" }, (s.complete("str:upp")))
+  end)
 end)

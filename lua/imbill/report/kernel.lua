@@ -246,19 +246,45 @@ function M.session(bridge, opts)
     return { ok = true, values = results(unpack(packed, 2, packed.n)) }
   end
 
-  -- Names visible from `base` (a table): its keys and, for objects, the
-  -- methods of its metatable's __index table.
+  -- Completion runs no code of the cells': a tab press reaches it outside
+  -- any cell, where no hook can stop a loop, so an __index or __pairs
+  -- function written in a cell is never called (its fields are not
+  -- offered).  Only tables are read, raw, with the __index tables of their
+  -- metatables, which is how imbill's objects and modules hold their names.
+  local INDEX_DEPTH = 8
+  local function index_of(v)
+    local mt = getmetatable(v)
+    local idx = type(mt) == "table" and rawget(mt, "__index") or nil
+    return type(idx) == "table" and idx or nil
+  end
+  local function peek(base, k)
+    local t = base
+    for _ = 1, INDEX_DEPTH do
+      if type(t) == "table" then
+        local v = rawget(t, k)
+        if v ~= nil then return v end
+      end
+      t = index_of(t)
+      if t == nil then return nil end
+    end
+    return nil
+  end
+
+  -- Names visible from `base`: its keys and those of the __index tables
+  -- behind it (an object's methods, a module's proxy).
   local function names_of(base)
     local out, seen = {}, {}
     local function add(t)
-      if type(t) ~= "table" then return end
-      for k in pairs(t) do
+      for k in next, t do
         if type(k) == "string" and not seen[k] then seen[k] = true out[#out + 1] = k end
       end
     end
-    if type(base) == "table" then add(base) end
-    local mt = getmetatable(base)
-    if type(mt) == "table" and type(mt.__index) == "table" then add(mt.__index) end
+    local t = base
+    for _ = 1, INDEX_DEPTH do
+      if type(t) == "table" then add(t) end
+      t = index_of(t)
+      if t == nil then break end
+    end
     return out
   end
 
@@ -270,8 +296,8 @@ function M.session(bridge, opts)
     local base = env
     if path then
       for part in path:gmatch("[^%.:]+") do
-        local okp, v = pcall(function() return base[part] end)
-        if not okp or v == nil then return {}, #stem end
+        local v = peek(base, part)
+        if v == nil then return {}, #stem end
         base = v
       end
     else
@@ -279,7 +305,7 @@ function M.session(bridge, opts)
     end
     local matches = {}
     for _, k in ipairs(names_of(base)) do
-      if k:sub(1, #stem) == stem and (sep ~= ":" or type(base[k]) == "function") then matches[#matches + 1] = k end
+      if k:sub(1, #stem) == stem and (sep ~= ":" or type(peek(base, k)) == "function") then matches[#matches + 1] = k end
     end
     if not path then
       for _, kw in ipairs { "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
