@@ -202,6 +202,20 @@ describe("replay of hostile and broken logs", function()
     end
   end)
 
+  it("an instant with a fraction of a second is refused as that, not as lacking a zone", function()
+    -- JavaScript's toISOString writes "2021-03-10T04:00:00.123Z"; the message
+    -- said it "needs Z or an offset", which it has
+    for _, v in ipairs { "2021-03-10T04:00:00.123Z", "2021-03-10T04:00:00.5+08:00", "2021-03-10T04:00:00,5Z" } do
+      local t, msg = replay.time(v)
+      assert.is_nil(t, v)
+      assert.equal('time: has a fraction of a second; give whole seconds (YYYY-MM-DDTHH:MM:SSZ), got "' .. v .. '"',
+        msg)
+    end
+    assert.equal(1615348800, replay.time("2021-03-10T04:00:00Z"))
+    local _, msg = replay.time("2021-03-10T04:00:00")
+    assert.matches("^time: needs Z or an offset", msg)
+  end)
+
   describe("strict: all or nothing", function()
     local good = "2021-03-10T04:00:00Z,create_account,a,,,,,\n2021-03-10T04:00:01Z,login,a,,,,,\n"
     local header = "time,action,user,group,peer,type,edition,id\n"

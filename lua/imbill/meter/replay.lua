@@ -96,6 +96,11 @@ function M.time(v)
   if h > 23 or mi > 59 or s > 59 then return nil, bad("time", "no such time of day", v) end
   -- the zone: the core's one parser of zones (-12:00 .. +14:00, minutes below 60)
   if zone == "" then return nil, bad("time", "needs Z or an offset like +08:00", v) end
+  -- "00:00:00.123Z" (what JavaScript's toISOString writes) has its zone; what
+  -- it has too many of is seconds
+  if zone:match("^[%.,]%d") then
+    return nil, bad("time", "has a fraction of a second; give whole seconds (YYYY-MM-DDTHH:MM:SSZ)", v)
+  end
   local off, why = core.parse_tz(zone)
   if not off then
     if why == "out of range" then return nil, bad("time", "offset outside -12:00 .. +14:00, minutes below 60", v) end
