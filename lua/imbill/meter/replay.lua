@@ -266,8 +266,9 @@ local function open_source(fn, path, format, m, name, limit)
       if fields == false then
         src.close()
         if n.errno then error(read_error(n.line, n.errno), 0) end
-        return n.line, nil, string.format("column %d: %s; the rest of the log is not read", n.column or 1,
-          n.message), true
+        -- a line over the size bound has no column to name
+        return n.line, nil, (n.column and string.format("column %d: ", n.column) or "") .. n.message
+          .. "; the rest of the log is not read", true
       end
       if fields == nil then
         src.close()
