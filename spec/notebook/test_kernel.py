@@ -116,7 +116,8 @@ class KernelSpec(unittest.TestCase):
         loop = "setmetatable({}, { __tostring = function() while true do end end })"
         for code in (loop, "error(%s)" % loop):
             cell = self.run_cell(code, interrupt_after=1.0, timeout=30)
-            self.assertEqual("KeyboardInterrupt", cell.of("error")[0]["ename"], code)
+            self.assertEqual("error", cell.reply["status"], (code, cell.reply, cell.messages))
+            self.assertEqual("KeyboardInterrupt", cell.reply["ename"], (code, cell.reply))
             self.assertLess(cell.messages[-1][0], 10)
         self.assertEqual("8", self.run_cell("kept").of("execute_result")[0]["data"]["text/plain"])
 
