@@ -104,6 +104,29 @@ describe("imbill and files #cli", function()
     R.rm(d)
   end)
 
+  it("a Lua file in the directory imbill runs in never runs as its code, on Lua 5.4 or LuaJIT", function()
+    -- Lua's default paths search ./ (LuaJIT's first), so ./argparse.lua in a
+    -- downloaded folder ran when imbill started there
+    local d = R.tmpdir()
+    local marker = d .. "/RAN"
+    local trap = "io.open(" .. string.format("%q", marker) .. ", 'w'):close() error('the planted module ran')\n"
+    R.write(d .. "/argparse.lua", trap)
+    R.write(d .. "/dkjson.lua", trap)
+    assert(os.execute("mkdir " .. R.quote(d .. "/table")))
+    R.write(d .. "/table/clear.lua", trap)
+    R.write(d .. "/table/new.lua", trap)
+    for _, lua in ipairs { "lua5.4", "luajit" } do
+      local out = os.tmpname()
+      local ok = os.execute(string.format("cd %s && %s %s %s --json > %s 2>&1", R.quote(d), lua,
+        R.quote(R.top .. "/bin/imbill"), INVOICE, R.quote(out)))
+      local text = R.slurp(out)
+      assert.is_truthy(ok == true or ok == 0, lua .. ": " .. tostring(text))
+      assert.matches('"total": *"449%.97"', text, nil, false, lua)
+      assert.is_nil(R.read(marker), lua)
+    end
+    R.rm(d)
+  end)
+
   it("a full disk is exit code 3: -o keeps the old file and leaves no temporary one", function()
     local d = R.tmpdir()
     local mounted = os.execute("mount -t tmpfs -o size=16k tmpfs " .. R.quote(d) .. " 2>/dev/null")
