@@ -220,6 +220,28 @@ describe("imbill and files #cli", function()
     assert.equal(0, c2, e2)
   end)
 
+  it("shadow bills the book the --shadow-book changes unless --base says otherwise", function()
+    -- --base defaulted to 2020 whatever the shadow book's base: a book from
+    -- 2021 with pro at 399.99 showed 2021's own DAU prices as differences
+    local book = R.write(os.tmpname(), '{"base":"2021","name":"what-if","editions":{"pro":{"monthly_fee":"399.99"}}}')
+    local code, out, err = R.run("shadow --usage " .. R.quote(USAGE) .. " --shadow-book " .. R.quote(book)
+      .. " --editions pro --from 2021-02 --to 2021-02 --csv")
+    assert.equal(0, code, err)
+    assert.matches("2021%-02,pro,plan_fee,449%.99,399%.99,%-50%.00\n", out)
+    assert.matches("2021%-02,pro,dau_overage,([%d%.]+),%1,0%.00\n", out)
+    -- --base given: that book is billed, as asked
+    local c2, out2 = R.run("shadow --usage " .. R.quote(USAGE) .. " --shadow-book " .. R.quote(book)
+      .. " --base 2020 --editions pro --from 2021-02 --to 2021-02 --csv")
+    os.remove(book)
+    assert.equal(0, c2)
+    assert.matches("2021%-02,pro,plan_fee,149%.99,399%.99,250%.00\n", out2)
+    -- no shadow book: 2020, as before
+    local c3, out3 = R.run("shadow --usage " .. R.quote(USAGE) .. " --fee pro=129.99 --editions pro --from 2021-02"
+      .. " --to 2021-02 --csv")
+    assert.equal(0, c3)
+    assert.matches("2021%-02,pro,plan_fee,149%.99,129%.99,%-20%.00\n", out3)
+  end)
+
   it("project, chart and report check the horizon before reading or generating usage", function()
     local code, _, err = R.run("project --usage " .. R.quote(USAGE) .. " --from 2021-06 --to 2021-01")
     assert.equal(2, code)
