@@ -725,6 +725,17 @@ IMB_API imb_status imb_meter_load_bytes(const void *bytes, size_t len, imb_meter
                                         imb_file_error *err);
 IMB_API void imb_saved_free(imb_saved *s);
 
+/* Writes the len bytes at data to path (pathlen bytes, no NUL inside) whole
+ * or not at all, the way imb_meter_save writes a meter: through a temporary
+ * file in path's directory created exclusively (never through a link that is
+ * already there, whatever its name), synced and renamed over path.  An
+ * existing file keeps its permission bits; a new one gets 0666 less the
+ * umask.  A symbolic link at path is refused (never written through), and so
+ * is anything else that is not a regular file.  On failure path is untouched
+ * and nothing is left behind. */
+IMB_API imb_status imb_file_write(const char *path, size_t pathlen, const void *data, size_t len,
+                                  imb_file_error *err);
+
 /* ---- where a charge's line steps ------------------------------------------ */
 
 /* Pricing along an axis (break-even searches, cost curves): a usage value that

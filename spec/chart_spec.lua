@@ -178,6 +178,27 @@ describe("charts", function()
     assert.equal("a&amp;b&lt;c&gt;&quot;&#39;", svg.escape("a&b<c>\"'"))
   end)
 
+  it("a name that is not UTF-8 (a book named in Latin-1) is one U+FFFD, and the file stays XML", function()
+    -- "Caf\233" is Latin-1 for Café; as it was, the one byte made the whole
+    -- SVG unreadable to an XML parser (and to a browser showing it as a file)
+    local b = imbill.book { base = "2021", name = "Caf\233", editions = { pro = { monthly_fee = "399.99" } } }
+    local t = imbill.breakeven_table { editions = { "2021/pro", { book = b, edition = "pro" } }, to = 30000 }
+    local text = imbill.chart.cost_curves(t, { title = "A\255 B", subtitle = "no \239\191\190 or \237\160\128" }):file()
+    local ok, msg = xml_ok(text)
+    assert.is_true(ok, msg)
+    assert.matches("Caf\239\191\189/pro", text, 1, true)
+    assert.matches(">A\239\191\189 B</text>", text, 1, true)
+    -- well-formed text is kept as it is, whatever the script
+    assert.equal("café 😀 日本", svg.escape("café 😀 日本"))
+    -- a stray byte, an overlong form, a surrogate, past U+10FFFF, U+FFFE, a cut sequence
+    assert.equal("\239\191\189\239\191\189", svg.escape("\192\128"))
+    assert.equal("x\239\191\189\239\191\189\239\191\189", svg.escape("x\237\160\128"))
+    assert.equal("\239\191\189\239\191\189\239\191\189\239\191\189", svg.escape("\244\144\128\128"))
+    assert.equal("\239\191\189\239\191\189\239\191\189", svg.escape("\239\191\190"))
+    assert.equal("a\239\191\189\239\191\189", svg.escape("a\226\130"))
+    assert.equal("\239\191\189&amp;", require("imbill.report.display").escape("\255&"))
+  end)
+
   it("ticks are round numbers and money labels read as dollars", function()
     assert.same({ 0, 2000, 4000, 6000, 8000, 10000 }, (svg.ticks(0, 10000, 5)))
     assert.equal("$1,500", svg.money_label(1500))

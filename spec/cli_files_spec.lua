@@ -55,6 +55,78 @@ describe("imbill and files #cli", function()
     R.rm(d)
   end)
 
+  it("-o keeps the permission bits of the file it replaces (an invoice kept 0600 stays 0600)", function()
+    local d = R.tmpdir()
+    local target = R.write(d .. "/private.txt", "old\n")
+    assert(os.execute("chmod 600 " .. R.quote(target)))
+    local code = R.run(INVOICE .. " -o " .. R.quote(target))
+    assert.equal(0, code)
+    local p = io.popen("stat -c %a " .. R.quote(target))
+    local mode = p:read("*l")
+    p:close()
+    assert.equal("600", mode)
+    assert.matches("^Invoice 2021%-03", R.read(target))
+    R.rm(d)
+  end)
+
+  it("-o never writes through a link planted in its directory under a temporary file's name", function()
+    -- an earlier version named its temporary file from the clock
+    -- (".NAME.<seed>-1.tmp") and opened it following links: links planted
+    -- under those names sent the output to a file of the planter's choice
+    local d = R.tmpdir()
+    local outside = d .. "/outside"
+    assert(os.execute("mkdir " .. R.quote(outside)))
+    local plant = "import os,time,sys\nt=int(time.time())\nfor s in range(t,t+150000):\n"
+      .. " os.symlink(sys.argv[2], os.path.join(sys.argv[1], '.out.txt.%d-1.tmp' % (s % 1000000)))\n"
+    assert(os.execute("/usr/bin/python3 -c " .. R.quote(plant) .. " " .. R.quote(d) .. " "
+      .. R.quote(outside .. "/victim")))
+    local code = R.run(INVOICE .. " -o " .. R.quote(d .. "/out.txt"))
+    assert.equal(0, code)
+    assert.same({}, R.ls(outside))
+    assert.is_truthy(os.execute("test -f " .. R.quote(d .. "/out.txt") .. " && test ! -L " .. R.quote(d .. "/out.txt")))
+    assert.matches("^Invoice 2021%-03", R.read(d .. "/out.txt"))
+    R.rm(d)
+  end)
+
+  it("core.write_file refuses a link at the target (one swapped in after -o looked), writing nothing", function()
+    local core = require "imbill.core"
+    local d = R.tmpdir()
+    local real = R.write(d .. "/real.txt", "keep me\n")
+    assert(os.execute("ln -s real.txt " .. R.quote(d .. "/link.txt")))
+    local ok, why, errno = core.write_file(d .. "/link.txt", "new\n")
+    assert.is_nil(ok)
+    assert.matches("is a symbolic link", why)
+    assert.equal(0, errno)
+    assert.equal("keep me\n", R.read(real))
+    assert.same({ "link.txt", "real.txt" }, R.ls(d))
+    assert.is_true(core.write_file(d .. "/new.txt", "fresh\n"))
+    assert.equal("fresh\n", R.read(d .. "/new.txt"))
+    R.rm(d)
+  end)
+
+  it("a Lua file in the directory imbill runs in never runs as its code, on Lua 5.4 or LuaJIT", function()
+    -- Lua's default paths search ./ (LuaJIT's first), so ./argparse.lua in a
+    -- downloaded folder ran when imbill started there
+    local d = R.tmpdir()
+    local marker = d .. "/RAN"
+    local trap = "io.open(" .. string.format("%q", marker) .. ", 'w'):close() error('the planted module ran')\n"
+    R.write(d .. "/argparse.lua", trap)
+    R.write(d .. "/dkjson.lua", trap)
+    assert(os.execute("mkdir " .. R.quote(d .. "/table")))
+    R.write(d .. "/table/clear.lua", trap)
+    R.write(d .. "/table/new.lua", trap)
+    for _, lua in ipairs { "lua5.4", "luajit" } do
+      local out = os.tmpname()
+      local ok = os.execute(string.format("cd %s && %s %s %s --json > %s 2>&1", R.quote(d), lua,
+        R.quote(R.top .. "/bin/imbill"), INVOICE, R.quote(out)))
+      local text = R.slurp(out)
+      assert.is_truthy(ok == true or ok == 0, lua .. ": " .. tostring(text))
+      assert.matches('"total": *"449%.97"', text, nil, false, lua)
+      assert.is_nil(R.read(marker), lua)
+    end
+    R.rm(d)
+  end)
+
   it("a full disk is exit code 3: -o keeps the old file and leaves no temporary one", function()
     local d = R.tmpdir()
     local mounted = os.execute("mount -t tmpfs -o size=16k tmpfs " .. R.quote(d) .. " 2>/dev/null")
@@ -146,6 +218,28 @@ describe("imbill and files #cli", function()
       .. " --fee gold=99 --from 2021-12")
     os.remove(book)
     assert.equal(0, c2, e2)
+  end)
+
+  it("shadow bills the book the --shadow-book changes unless --base says otherwise", function()
+    -- --base defaulted to 2020 whatever the shadow book's base: a book from
+    -- 2021 with pro at 399.99 showed 2021's own DAU prices as differences
+    local book = R.write(os.tmpname(), '{"base":"2021","name":"what-if","editions":{"pro":{"monthly_fee":"399.99"}}}')
+    local code, out, err = R.run("shadow --usage " .. R.quote(USAGE) .. " --shadow-book " .. R.quote(book)
+      .. " --editions pro --from 2021-02 --to 2021-02 --csv")
+    assert.equal(0, code, err)
+    assert.matches("2021%-02,pro,plan_fee,449%.99,399%.99,%-50%.00\n", out)
+    assert.matches("2021%-02,pro,dau_overage,([%d%.]+),%1,0%.00\n", out)
+    -- --base given: that book is billed, as asked
+    local c2, out2 = R.run("shadow --usage " .. R.quote(USAGE) .. " --shadow-book " .. R.quote(book)
+      .. " --base 2020 --editions pro --from 2021-02 --to 2021-02 --csv")
+    os.remove(book)
+    assert.equal(0, c2)
+    assert.matches("2021%-02,pro,plan_fee,149%.99,399%.99,250%.00\n", out2)
+    -- no shadow book: 2020, as before
+    local c3, out3 = R.run("shadow --usage " .. R.quote(USAGE) .. " --fee pro=129.99 --editions pro --from 2021-02"
+      .. " --to 2021-02 --csv")
+    assert.equal(0, c3)
+    assert.matches("2021%-02,pro,plan_fee,149%.99,129%.99,%-20%.00\n", out3)
   end)
 
   it("project, chart and report check the horizon before reading or generating usage", function()

@@ -146,6 +146,12 @@ describe("scenario columns", function()
         H.err(imbill.column.from_csv, path, "dau", { counts = true }))
       assert.equal("imbill.column.from_csv: " .. name .. ":4: column 1 (dau): expected a whole number, got \"2.5\"",
         H.err(imbill.column.from_csv, path, "dau"))
+      -- a line over the size bound has no column (it was "column 1: a line longer ...")
+      f = assert(io.open(path, "wb"))
+      f:write("dau\n5\n", string.rep("7", 1300000), "\n")
+      f:close()
+      assert.equal("imbill.column.from_csv: " .. name .. ":3: a line longer than 1048576 bytes",
+        H.err(imbill.column.from_csv, path, "dau"))
       os.remove(path)
       local _, e = pcall(imbill.column.from_csv, path, "dau")
       assert.equal("imbill.column.from_csv: path: cannot open: no such file or directory, got \"" .. path .. "\"",

@@ -246,6 +246,28 @@ describe("display", function()
     assert.equal("1.50", plain(D.bundle(imbill.money("1.5"))))
   end)
 
+  it("a table of a million entries shows its first 500 and how many more, in text and in HTML", function()
+    -- its text was the whole table: ten megabytes kept in the notebook file
+    local list, map = {}, {}
+    for i = 1, 1000000 do list[i] = i end
+    for i = 1, 100000 do map[string.format("k%06d", i)] = i end
+    local b = D.bundle(list)
+    assert.is_true(#plain(b) < 5000, #plain(b))
+    assert.matches("^{\n  1,\n  2,\n", plain(b))
+    assert.matches("  500,\n  %.%.%. 999500 more,\n}$", plain(b))
+    assert.matches("%.%.%. 999500 more rows", html(b))
+    local m = D.bundle(map)
+    assert.is_true(#plain(m) < 20000, #plain(m))
+    assert.matches("^{\n  k000001 = 1,\n", plain(m))
+    assert.matches("k000500 = 500,\n  %.%.%. 99500 more,\n}$", plain(m))
+    assert.is_true(xml_ok(html(m)))
+    assert.matches("%.%.%. 99500 more rows", html(m))
+    -- 500 entries exactly: all of them, nothing said about more
+    local five = {}
+    for i = 1, 500 do five[i] = { i } end
+    assert.is_nil(plain(D.bundle({ x = five })):find("more", 1, true))
+  end)
+
   it("a list of results shows each result", function()
     local a = imbill.invoice { book = "2021", edition = "pro", month = "2021-03", peak_dau = 25000 }
     local c = imbill.invoice { book = "2020", edition = "pro", month = "2021-03", peak_dau = 25000 }

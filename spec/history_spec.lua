@@ -30,6 +30,20 @@ describe("usage history files", function()
       H.err(history.parse_csv, 'date,dau,groups\n2021-03-01,1,"1\n2021-03-02,1,1\n', { name = "u.csv" }))
   end)
 
+  it("a line or a record over the size bound says so, not that a quote is misplaced", function()
+    -- /dev/zero as a usage file was "column 1: unterminated or misplaced quote: a line longer than ..."
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write("date,dau,groups\n", string.rep("9", 1300000), "\n")
+    f:close()
+    local msg = H.err(history.read_csv, path, { name = "big.csv" })
+    os.remove(path)
+    assert.equal("imbill.series.read_csv: big.csv:2: a line longer than 1048576 bytes", msg)
+    local rec = 'date,dau,groups\n2021-03-01,"' .. string.rep("1\n", 600000) .. '",1\n'
+    assert.equal("imbill.series.parse_csv: u.csv:2: a record longer than 1048576 bytes",
+      H.err(history.parse_csv, rec, { name = "u.csv" }))
+  end)
+
   it("refuse a header naming a column twice, whatever its case", function()
     assert.matches("input:1: column 4: column \"dau\" appears twice %(also column 2%)",
       H.err(history.parse_csv, "date,dau,groups,DAU\n2021-03-01,1,1,2\n"))

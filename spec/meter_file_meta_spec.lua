@@ -203,6 +203,20 @@ describe("a version 2 meter file", function()
     assert.same(m:usage("2021-04"), m3:usage("2021-04"))
   end)
 
+  it("an add-on its book does not have is an error of the load, naming the file or the book", function()
+    -- it was "imbill.meter.limits: addons[1]: ...", naming neither the load nor the file
+    local v2 = F.read(dir .. "meter_v2_builtin.imbm")
+    local bad = F.reseal((v2:gsub("addons%.1=av_unlimited", "addons.1=zz_unlimited", 1)))
+    F.write(path, bad)
+    assert.equal('imbill.meter.load: path: corrupt meter file: add-on "zz_unlimited" is not in price book "2020", got "'
+      .. path .. '"', H.err(imbill.meter.load, path))
+    -- a user book (version 2 kept only its name) that has no such add-on
+    F.write(path, F.reseal((bad:gsub("book=2020", "book=mine", 1))))
+    local book = imbill.book{ base = "2020", name = "mine" }
+    assert.equal('imbill.meter.load: book: price book "mine" has no add-on "zz_unlimited", which the file\'s edition 1'
+      .. ' has, got "mine"', H.err(imbill.meter.load, path, { book = book }))
+  end)
+
   it("on a user book needs the book, by name as before", function()
     local f = dir .. "meter_v2_userbook.imbm"
     assert.equal("imbill.meter.load: book: the file was saved with user price book mine; pass it as { book = }",

@@ -75,6 +75,44 @@ describe("replay of an event log", function()
     os.remove(path)
   end)
 
+  it("strict reads in every pass only what its check read: lines appended meanwhile never count", function()
+    -- a strict run reads the log three times (check, rehearsal, the meter);
+    -- a logger appending between them once had a line counted unchecked, or
+    -- a malformed one leave the meter holding part of the log
+    local files = require "imbill.internal.files"
+    for _, case in ipairs {
+      { pass = 2, line = "2021-03-10T04:00:02Z,create_account,b\n" },
+      { pass = 3, line = "2021-03-10T04:00:02Z,create_account,b\n" },
+      { pass = 3, line = "2021-03-10T04:00:02Z,login\n" },
+      -- the last line, still being written when it was checked, is read as it was then
+      { pass = 3, line = "z\n", from = "time,action,user\n2021-03-10T04:00:00Z,create_account,a" },
+    } do
+      local path = write(case.from or "time,action,user\n2021-03-10T04:00:00Z,create_account,a\n")
+      local real, opens = files.open, 0
+      files.open = function(p)
+        opens = opens + 1
+        if opens == case.pass then
+          local f = assert(io.open(p, "ab"))
+          f:write(case.line)
+          f:close()
+        end
+        return real(p)
+      end
+      local m0 = imbill.meter{ book = "2020", edition = "pro" }
+      local ok, m, report = pcall(replay.run, { path = path, meter = m0, strict = true })
+      files.open = real
+      os.remove(path)
+      assert.is_true(ok, tostring(m))
+      assert.equal(m0, m)
+      assert.equal(1, report.events)
+      assert.equal(2, report.lines)
+      assert.equal(1, m0:accounts())
+      assert.is_true(m0:has_account("a"))
+      assert.is_false(m0:has_account("b"))
+      assert.is_false(m0:has_account("az"))
+    end
+  end)
+
   it("lists refusals with the line they came from", function()
     local rows = { "time,action,group,type" }
     for i = 1, 11 do rows[#rows + 1] = "2021-03-10T04:00:00Z,create_group,g" .. i .. ",AVChatRoom" end
@@ -162,6 +200,20 @@ describe("replay of hostile and broken logs", function()
       assert.is_nil(t, bad)
       assert.matches("^time: offset", msg)
     end
+  end)
+
+  it("an instant with a fraction of a second is refused as that, not as lacking a zone", function()
+    -- JavaScript's toISOString writes "2021-03-10T04:00:00.123Z"; the message
+    -- said it "needs Z or an offset", which it has
+    for _, v in ipairs { "2021-03-10T04:00:00.123Z", "2021-03-10T04:00:00.5+08:00", "2021-03-10T04:00:00,5Z" } do
+      local t, msg = replay.time(v)
+      assert.is_nil(t, v)
+      assert.equal('time: has a fraction of a second; give whole seconds (YYYY-MM-DDTHH:MM:SSZ), got "' .. v .. '"',
+        msg)
+    end
+    assert.equal(1615348800, replay.time("2021-03-10T04:00:00Z"))
+    local _, msg = replay.time("2021-03-10T04:00:00")
+    assert.matches("^time: needs Z or an offset", msg)
   end)
 
   describe("strict: all or nothing", function()

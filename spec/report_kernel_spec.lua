@@ -111,4 +111,52 @@ describe("notebook kernel session", function()
     assert.same({ "display" }, (s.complete("displ")))
     assert.same({ "function" }, (s.complete("functi")))
   end)
+
+  it("a __tostring that loops, in a cell's value or its error, is interrupted like the cell", function()
+    -- rendering the value and the error message ran with the hook off: a
+    -- looping __tostring hung the kernel where no interrupt could stop it
+    local polls = 0
+    local s = session(function()
+      polls = polls + 1
+      return polls > 3
+    end)
+    local r = s.run("setmetatable({}, { __tostring = function() while true do end end })")
+    assert.equal("KeyboardInterrupt", r.ename)
+    polls = 0
+    r = s.run("error(setmetatable({}, { __tostring = function() while true do end end }))")
+    assert.equal("KeyboardInterrupt", r.ename)
+    -- the session goes on, and an error object's own text is still its message
+    local s2 = session()
+    r = s2.run("error(setmetatable({}, { __tostring = function() return 'custom trouble' end }))")
+    assert.equal("LuaError", r.ename)
+    assert.equal("custom trouble", r.evalue)
+    r = s2.run("error(setmetatable({}, { __tostring = function() error('no text') end }))")
+    assert.equal("LuaError", r.ename)
+    assert.matches("cannot be shown: its __tostring failed", r.evalue)
+    r = s2.run("setmetatable({}, { __tostring = function() error('boom') end })")
+    assert.equal("LuaError", r.ename)
+    assert.matches("^the cell ran, but its value cannot be shown: .*boom", r.evalue)
+    assert.same({ "2" }, values(s2.run("1 + 1")))
+  end)
+
+  it("completion runs no code of the cells: an __index or __pairs function is never called", function()
+    -- a tab press comes outside any cell, where nothing can interrupt a loop:
+    -- calling a cell's __index there could hang the kernel for good
+    local s = session()
+    values(s.run([[
+      calls = 0
+      trap = setmetatable({ plain = 1 }, {
+        __index = function() calls = calls + 1 while true do end end,
+        __pairs = function() calls = calls + 1 while true do end end })
+      obj = setmetatable({}, { __index = setmetatable({ method = function() end }, { __index = { deep = 1 } }) })]]))
+    assert.same({ "plain" }, (s.complete("trap.pl")))
+    assert.same({}, (s.complete("trap.missing.x")))
+    assert.same({}, (s.complete("trap:pl")))
+    assert.same({ "deep", "method" }, (s.complete("obj.")))
+    assert.same({ "method" }, (s.complete("obj:")))
+    assert.same({ "0" }, values(s.run("calls")))
+    -- strings complete their methods through the string metatable
+    values(s.run("str = 'abc'"))
+    assert.same({ "upper" }, (s.complete("str:upp")))
+  end)
 end)

@@ -110,6 +110,25 @@ class KernelSpec(unittest.TestCase):
         self.assertLess(cell.messages[-1][0], 10)
         self.assertEqual("ok", self.run_cell("x = 1").reply["status"])
 
+    def test_interrupt_value_tostring(self):
+        """a cell's value or error whose __tostring loops is stopped by an interrupt, state kept"""
+        self.run_cell("kept = 8")
+        loop = "setmetatable({}, { __tostring = function() while true do end end })"
+        for code in (loop, "error(%s)" % loop):
+            cell = self.run_cell(code, interrupt_after=1.0, timeout=30)
+            self.assertEqual("error", cell.reply["status"], (code, cell.reply, cell.messages))
+            self.assertEqual("KeyboardInterrupt", cell.reply["ename"], (code, cell.reply))
+            self.assertLess(cell.messages[-1][0], 10)
+        self.assertEqual("8", self.run_cell("kept").of("execute_result")[0]["data"]["text/plain"])
+
+    def test_complete_runs_no_cell_code(self):
+        """a tab after an object with a looping __index answers, calling none of it"""
+        self.run_cell("trap = setmetatable({ plain = 1 }, { __index = function() while true do end end })")
+        self.kc.complete("trap.missing.x", 14)
+        self.assertEqual([], self.kc.get_shell_msg(timeout=10)["content"]["matches"])
+        self.kc.complete("trap.pl", 7)
+        self.assertEqual(["plain"], self.kc.get_shell_msg(timeout=10)["content"]["matches"])
+
     def test_complete(self):
         """completion knows imbill's names"""
         self.kc.complete("imbill.break", 12)

@@ -312,7 +312,7 @@ imb_status imb_meter_save(const imb_meter *m, const char *path, size_t pathlen, 
   if ((st = encode(m, recs, nrecs, &b))) {
     imb_file_why(err, 0, "out of memory");
   } else {
-    st = imb_file_replace(p, b.p, b.len, opts, err);
+    st = imb_file_replace(p, b.p, b.len, 1, opts, err);
   }
   free(b.p);
   free(p);

@@ -241,14 +241,18 @@ static int fill(int fd, const unsigned char *data, size_t len, const struct stat
 }
 
 /* See safe_file.h.  The steps, in order, are what docs/meter.md promises. */
-imb_status imb_file_replace(char *tpath, const unsigned char *data, size_t len, const imb_save_opts *opts,
-                            imb_file_error *err) {
+imb_status imb_file_replace(char *tpath, const unsigned char *data, size_t len, int follow_links,
+                            const imb_save_opts *opts, imb_file_error *err) {
   struct stat st;
   int exists = 0;
   char *resolved = NULL;
   imb_status st_ret = IMB_EIO;
   if (lstat(tpath, &st) == 0) {
     exists = 1;
+    if (S_ISLNK(st.st_mode) && !follow_links) {
+      imb_file_why(err, 0, "is a symbolic link (a link is never written through)");
+      return IMB_EIO;
+    }
     if (S_ISLNK(st.st_mode)) {
       /* follow the link: the file it names is replaced and the link stays */
       resolved = realpath(tpath, NULL);
@@ -431,5 +435,22 @@ ssize_t imb_file_read(int fd, unsigned char *p, size_t n) {
     got += (size_t)k;
   }
   return (ssize_t)got;
+}
+
+imb_status imb_file_write(const char *path, size_t pathlen, const void *data, size_t len, imb_file_error *err) {
+  if (err) {
+    err->sys = 0;
+    err->why[0] = 0;
+  }
+  if (!data && len) {
+    imb_file_why(err, 0, "no data");
+    return IMB_ERANGE;
+  }
+  char *p = NULL;
+  imb_status st = imb_file_path(path, pathlen, &p, err);
+  if (st) return st;
+  st = imb_file_replace(p, data ? data : (const void *)"", len, 0, NULL, err);
+  free(p);
+  return st;
 }
 

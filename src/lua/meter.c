@@ -980,8 +980,26 @@ static const luaL_Reg impl[] = {
   {"is_meter", c_is_meter}, {NULL, NULL},
 };
 
+/* core.write_file(path, text) -> true | nil, message, errno: text written to
+ * path whole or not at all (imb_file_write), for the command line's -o. */
+static int c_write_file(lua_State *L) {
+  size_t plen, len;
+  const char *path = luaL_checklstring(L, 1, &plen);
+  const char *text = luaL_checklstring(L, 2, &len);
+  imb_file_error err;
+  imb_status st = imb_file_write(path, plen, text, len, &err);
+  if (st) {
+    lua_pushnil(L);
+    push_file_error(L, &err, st);
+    lua_pushinteger(L, err.sys);
+    return 3;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
-  {"plan", c_plan}, {NULL, NULL},
+  {"plan", c_plan}, {"write_file", c_write_file}, {NULL, NULL},
 };
 
 void imbL_open_meter(lua_State *L) {

@@ -5,8 +5,10 @@
 -- keys sorted.  Every write and close is checked (a full disk or a closed
 -- pipe is exit code 3, never a silent 0).  -o FILE is written to a temporary
 -- file in FILE's directory and renamed over FILE only when complete, so a
--- failed run leaves FILE as it was; -o refuses anything that exists and is
--- not a regular file (a directory, a device, a link), naming it.
+-- failed run leaves FILE as it was, and FILE keeps its permission bits; -o
+-- refuses anything that exists and is not a regular file (a directory, a
+-- device, a link), naming it.
+local core = require "imbill.core"
 local csv = require "imbill.internal.csv"
 local fail = require "imbill.cli.fail"
 
@@ -69,28 +71,11 @@ local function write_stdout(text)
   if not ok then fail.io("standard output", "cannot write", nil, code) end
 end
 
-local function dir_and_base(path)
-  local dir, base = path:match("^(.*)/([^/]*)$")
-  if not dir then return ".", path end
-  if dir == "" then dir = "/" end
-  return dir, base
-end
-
--- A name for the temporary file next to path that does not exist yet.
-local function temp_name(path)
-  local dir, base = dir_and_base(path)
-  local seed = os.time() + math.floor(os.clock() * 1e6)
-  for i = 1, 100 do
-    local name = string.format("%s/.%s.%d-%d.tmp", dir == "/" and "" or dir, base, seed % 1000000, i)
-    local f = io.open(name, "rb")
-    if not f then return name end
-    f:close()
-  end
-  return string.format("%s/.%s.tmp", dir, base)
-end
-
 --- Writes text to path whole or not at all; option names the command-line
--- option in errors.
+-- option in errors.  The C core writes it (core.write_file): a temporary file
+-- created exclusively in path's directory (so a link planted under any name
+-- there is never written through), synced and renamed over path; an existing
+-- file keeps its permission bits.
 function M.write_file(option, path, text)
   if path == "" then fail.usage(option, "expected a file name", path) end
   local kind = M.kind(path)
@@ -101,19 +86,11 @@ function M.write_file(option, path, text)
   if kind == "other" then
     fail.file(option, "is not a regular file (a device, a pipe or a socket); use - for standard output", path)
   end
-  local tmp = temp_name(path)
-  local f, _, code = io.open(tmp, "wb")
-  if not f then fail.io(option, "cannot write", path, code) end
-  local ok, _, wcode = f:write(text)
-  local closed, _, ccode = f:close()
-  if not ok or not closed then
-    os.remove(tmp)
-    fail.io(option, "cannot write", path, not ok and wcode or ccode)
-  end
-  local renamed, _, rcode = os.rename(tmp, path)
-  if not renamed then
-    os.remove(tmp)
-    fail.io(option, "cannot write", path, rcode)
+  local ok, why, code = core.write_file(path, text)
+  if not ok then
+    if code and code ~= 0 then fail.io(option, "cannot write", path, code) end
+    -- swapped for a link or a device since it was looked at
+    fail.file(option, why, path)
   end
 end
 

@@ -49,7 +49,7 @@ end
 function Reader:_next_line()
   local s, code = self.lines()
   if s == false then
-    if code == false then return false, { line = self.line + 1, message = string.format(
+    if code == false then return false, { line = self.line + 1, size = true, message = string.format(
       "a line longer than %d bytes", self.max) } end
     return false, { line = self.line + 1, errno = code }
   end
@@ -62,7 +62,8 @@ end
 
 --- r:read() -> fields, line (the line the record starts on); nil at the end;
 -- or false, err with err = { line =, column =, message = } for broken
--- quoting, { line =, errno = } for a failed read.  After an error, nil.
+-- quoting (size = true when a line or a record is over max_record bytes),
+-- { line =, errno = } for a failed read.  After an error, nil.
 function Reader:read()
   if self.done then return nil end
   while true do
@@ -116,7 +117,7 @@ function Reader:_record(s)
         end
         size = size + #nxt + 1
         if size > self.max then
-          return self:_stop({ line = start, column = #fields + 1,
+          return self:_stop({ line = start, column = #fields + 1, size = true,
                               message = string.format("a record longer than %d bytes", self.max) })
         end
         s, i = nxt, 1

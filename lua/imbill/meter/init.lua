@@ -869,14 +869,21 @@ function M.load(path, opts)
   end
   for i, list in pairs(d.addons) do
     if i > #segs then corrupt(fn, path, "add-ons of edition " .. i .. ", the meter has " .. #segs) end
-    if not d.v2 then
-      local ed = segs[i].edition
-      for _, a in ipairs(list) do
-        local ok, addon = pcall(book.addon, book, a)
-        if not ok or not addon.fee[ed] then
-          corrupt(fn, path, "add-on " .. check.show(a) .. " is not sold for edition " .. ed .. " in price book "
-            .. check.show(book.name))
+    local ed = segs[i].edition
+    for _, a in ipairs(list) do
+      local ok, addon = pcall(book.addon, book, a)
+      -- version 2 recorded a user book by its name alone: its add-ons are
+      -- looked up in the book given, which may have lost one since
+      if not ok and d.v2 then
+        if not given then
+          corrupt(fn, path, "add-on " .. check.show(a) .. " is not in price book " .. check.show(book.name))
         end
+        check.fail(fn, "book", "price book " .. check.show(book.name) .. " has no add-on " .. check.show(a)
+          .. ", which the file's edition " .. i .. " has", book.name)
+      end
+      if not d.v2 and (not ok or not addon.fee[ed]) then
+        corrupt(fn, path, "add-on " .. check.show(a) .. " is not sold for edition " .. ed .. " in price book "
+          .. check.show(book.name))
       end
     end
   end

@@ -96,6 +96,11 @@ function M.time(v)
   if h > 23 or mi > 59 or s > 59 then return nil, bad("time", "no such time of day", v) end
   -- the zone: the core's one parser of zones (-12:00 .. +14:00, minutes below 60)
   if zone == "" then return nil, bad("time", "needs Z or an offset like +08:00", v) end
+  -- "00:00:00.123Z" (what JavaScript's toISOString writes) has its zone; what
+  -- it has too many of is seconds
+  if zone:match("^[%.,]%d") then
+    return nil, bad("time", "has a fraction of a second; give whole seconds (YYYY-MM-DDTHH:MM:SSZ)", v)
+  end
   local off, why = core.parse_tz(zone)
   if not off then
     if why == "out of range" then return nil, bad("time", "offset outside -12:00 .. +14:00, minutes below 60", v) end
@@ -186,7 +191,12 @@ end
 -- quoting, an over-long line): nothing after it is read.  A failed read
 -- raises an error object of kind "io".  src:close() may be called at any time.
 
-local function open_source(fn, path, format, m, name)
+--
+-- With limit, only the first limit bytes of the file are read: a strict run's
+-- later passes read what its first pass checked, never lines appended since
+-- (a log still being written).  src.bytes is how far the file was read when
+-- it was closed (nil when it cannot tell).
+local function open_source(fn, path, format, m, name, limit)
   local function read_error(line, errno)
     return files.error(fn, "path", "cannot read line " .. line, name, errno)
   end
@@ -195,9 +205,19 @@ local function open_source(fn, path, format, m, name)
   local src = { f = f }
   function src.close()
     if src.f then
+      src.bytes = src.f:seek("cur")
       src.f:close()
       src.f = nil
     end
+  end
+  if limit then
+    local file, left = f, limit
+    f = { read = function(_, n)
+      if left <= 0 then return nil end
+      local chunk, err, c = file:read(math.min(n, left))
+      if chunk then left = left - #chunk end
+      return chunk, err, c
+    end }
   end
 
   if format == "jsonl" then
@@ -246,8 +266,9 @@ local function open_source(fn, path, format, m, name)
       if fields == false then
         src.close()
         if n.errno then error(read_error(n.line, n.errno), 0) end
-        return n.line, nil, string.format("column %d: %s; the rest of the log is not read", n.column or 1,
-          n.message), true
+        -- a line over the size bound has no column to name
+        return n.line, nil, (n.column and string.format("column %d: ", n.column) or "") .. n.message
+          .. "; the rest of the log is not read", true
       end
       if fields == nil then
         src.close()
@@ -355,7 +376,7 @@ end
 -- One pass over the log applying each good event to m.  With stop_at_error
 -- the pass ends at the first error and returns false.
 local function apply_pass(m, o, report, stop_at_error)
-  local src = open_source(FN, o.path, o.format, m, o.name)
+  local src = open_source(FN, o.path, o.format, m, o.name, o.limit)
   local seen = {}
   local ok, result = pcall(function()
     while true do
@@ -423,6 +444,8 @@ end
 -- where a failure leaves nothing behind: to the meter run makes, which is
 -- dropped on an error, or, for a meter passed in, to a copy of it first (a
 -- rehearsal), and only when the copy took the whole log, to the meter itself.
+-- Each pass after the check reads only the bytes the check read: lines
+-- appended to the log meanwhile (a logger still writing it) are left out.
 --
 -- Without `strict`, a malformed line is reported in `report.errors` with its
 -- line number and the rest counts.  A refused event is an answer: it is in
@@ -478,6 +501,8 @@ function M.run(o)
   src.close()
   if not ok then error(e, 0) end
   if #report.errors > 0 then return uncounted(report) end
+  -- the passes that count read the bytes checked here, whatever is appended
+  opts.limit = src.bytes
 
   local target = own and m or scratch_copy(m)
   report = new_report()

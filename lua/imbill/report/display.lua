@@ -20,6 +20,7 @@
 -- local bundle, kind = display.bundle(imbill.invoice{ book = "2020", edition = "pro", month = "2021-03" })
 -- print(kind, bundle["text/html"] ~= nil)  --> invoice  true
 local imbill = require "imbill"
+local utf8 = require "imbill.internal.utf8"
 
 local M = {}
 
@@ -31,11 +32,12 @@ local floor = math.floor
 local ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 
 --- Text made safe for HTML content and attribute values.  Control bytes that
--- XML and HTML reject are dropped rather than escaped.
+-- XML and HTML reject are dropped rather than escaped; bytes that are not
+-- UTF-8 become U+FFFD (imbill.internal.utf8).
 -- @param s a value (`tostring` is applied)
 -- @treturn string the text, `& < > " '` escaped
 function M.escape(s)
-  s = tostring(s):gsub("[%z\1-\8\11\12\14-\31\127]", "")
+  s = utf8.clean(tostring(s)):gsub("[%z\1-\8\11\12\14-\31\127]", "")
   return (s:gsub("[&<>\"']", ESC))
 end
 local esc = M.escape
@@ -325,15 +327,21 @@ end
 -- Plain tables -----------------------------------------------------------------
 
 local IDENT = "^[%a_][%w_]*$"
+local function key_less(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return ta == "number" end
+  if ta == "number" or ta == "string" then return a < b end
+  return tostring(a) < tostring(b)
+end
 local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b)
-    local ta, tb = type(a), type(b)
-    if ta ~= tb then return ta == "number" end
-    if ta == "number" or ta == "string" then return a < b end
-    return tostring(a) < tostring(b)
-  end)
+  local keys, kind = {}, nil
+  for k in pairs(t) do
+    keys[#keys + 1] = k
+    local tk = type(k)
+    if kind == nil then kind = tk elseif kind ~= tk then kind = false end
+  end
+  -- keys all strings or all numbers: the same order, by the built-in compare
+  if kind == "string" or kind == "number" then table.sort(keys) else table.sort(keys, key_less) end
   return keys
 end
 
@@ -358,6 +366,25 @@ end
 
 -- Lua-like text for a value inside a table: strings quoted, short tables on
 -- one line, longer ones over several with two spaces per level.
+-- At most this many rows of a table, and entries of a table's text: a
+-- table of a million entries shows its first 500 and how many more there
+-- are, never megabytes of output (kept in the notebook file).
+local MAX_ROWS = 500
+
+-- The keys shown of t (a sequence of n values: 1 .. n, unsorted work spared;
+-- else sorted_keys), at most MAX_ROWS, and how many keys t has.
+local function shown_keys(t, n)
+  if not n then
+    local keys = sorted_keys(t)
+    local total = #keys
+    for i = total, MAX_ROWS + 1, -1 do keys[i] = nil end
+    return keys, total
+  end
+  local keys = {}
+  for i = 1, math.min(n, MAX_ROWS) do keys[i] = i end
+  return keys, n
+end
+
 local function dump(v, indent, depth, seen)
   if type(v) == "string" then return (format("%q", v):gsub("\\\n", "\\n")) end
   if type(v) ~= "table" then return scalar(v) end
@@ -368,11 +395,15 @@ local function dump(v, indent, depth, seen)
   seen[v] = true
   local n = sequence_length(v)
   local parts, flat = {}, true
-  local keys = sorted_keys(v)
+  local keys, total = shown_keys(v, n)
   for _, k in ipairs(keys) do
     local s = dump(v[k], indent .. "  ", depth + 1, seen)
     if s:find("\n", 1, true) then flat = false end
     parts[#parts + 1] = n and s or (key_text(k) .. " = " .. s)
+  end
+  if total > #keys then
+    parts[#parts + 1] = format("... %d more", total - #keys)
+    flat = false
   end
   seen[v] = nil
   if #parts == 0 then return "{}" end
@@ -402,8 +433,6 @@ local function record_columns(list, wanted)
   end)
   return cols
 end
-
-local MAX_ROWS = 500
 
 local function plain_html(t, depth, seen, columns)
   if type(t) ~= "table" or own_text(t) then
@@ -451,11 +480,12 @@ local function plain_html(t, depth, seen, columns)
     html = "<i>empty table</i>"
   else
     local rows = {}
-    for _, k in ipairs(sorted_keys(t)) do
-      if #rows >= MAX_ROWS then break end
+    local keys, total = shown_keys(t, n)
+    for _, k in ipairs(keys) do
       rows[#rows + 1] = { n and tostring(k) or key_text(k), { html = plain_html(t[k], depth + 1, seen) } }
     end
     html = html_table("imbill-plain", { n and "#" or "key", "value" }, rows, {})
+    if total > #keys then html = html .. para(esc(format("... %d more rows", total - #keys))) end
   end
   seen[t] = nil
   return html

@@ -123,12 +123,13 @@ function M.session(bridge, opts)
 
   local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
   local last, hooks = clock(), 0
-  local handler
+  local handler, unhook
   local function hook()
     if S.interrupted then
       -- every instruction raises from now on, so the error also escapes a
       -- loop around pcall; only the error handler itself is let run
-      if debug.getinfo(2, "f").func ~= handler then error(INTERRUPT, 2) end
+      local running = debug.getinfo(2, "f").func
+      if running ~= handler and running ~= unhook then error(INTERRUPT, 2) end
       return
     end
     hooks = hooks + 1
@@ -179,16 +180,44 @@ function M.session(bridge, opts)
   -- The message first, then where it happened in the notebook's cells
   -- (frames inside imbill and the kernel are left out: the message already
   -- names the imbill function and field).
+  -- The handler runs with the hook off, so it runs none of the cell's code:
+  -- an error object's own __tostring is called later, under the hook.
+  local HANDLED = {}
   function handler(e)
     debug.sethook()
-    local msg = tostring(e)
     local frames = {}
     local tb = debug.traceback("", 2)
     for line in tb:gmatch("[^\n]+") do
       local where = line:match("^%s*(cell%[%d+%]:%d+:.*)$")
       if where then frames[#frames + 1] = "  at " .. where end
     end
-    return { msg = msg, frames = frames }
+    return { [HANDLED] = true, raw = e, frames = frames }
+  end
+
+  -- f(...) under the hook, as a cell runs: what renders a cell's value or
+  -- error may be the cell's own code (a __tostring), which a loop must not
+  -- make uninterruptible.  Returns xpcall's results, packed; unhook, like
+  -- handler, is let run once interrupted, and stops the hook.
+  function unhook(e)
+    debug.sethook()
+    return e
+  end
+  local function guarded(f, ...)
+    last, hooks = clock(), 0
+    debug.sethook(hook, "", M.HOOK_COUNT)
+    local r = pack(xpcall(f, unhook, ...))
+    debug.sethook()
+    return r
+  end
+
+  -- An error value as text; nil when an interrupt stopped its __tostring.
+  local function error_text(raw)
+    local t = type(raw)
+    if t == "string" or t == "number" then return tostring(raw) end
+    local r = guarded(tostring, raw)
+    if S.interrupted then return nil end
+    if r[1] and type(r[2]) == "string" then return r[2] end
+    return "(an error value of type " .. t .. " that cannot be shown: its __tostring failed)"
   end
 
   local function results(...)
@@ -223,16 +252,18 @@ function M.session(bridge, opts)
     local packed = pack(xpcall(f, handler))
     debug.sethook()
     pcall(function() iolib.stdout:flush() end)
-    local interrupted = S.interrupted
-    S.interrupted = false
+    local function stopped(frames)
+      S.interrupted = false
+      return failure("KeyboardInterrupt", "KeyboardInterrupt: the cell was interrupted", frames)
+    end
     if not packed[1] then
       local e = packed[2]
       -- an error inside the handler itself (a stack overflow) arrives bare
-      if type(e) ~= "table" or type(e.msg) ~= "string" then e = { msg = tostring(e), frames = {} } end
-      if interrupted then
-        return failure("KeyboardInterrupt", "KeyboardInterrupt: the cell was interrupted", e.frames)
-      end
-      local msg = e.msg
+      if type(e) ~= "table" or e[HANDLED] ~= true then e = { raw = e, frames = {} } end
+      if S.interrupted then return stopped(e.frames) end
+      local msg = error_text(e.raw)
+      if msg == nil then return stopped(e.frames) end
+      e.msg = msg
       local g = msg:match("global '([%a_][%w_]*)'")
       if g and S.locals[g] then
         e.frames[#e.frames + 1] = string.format("hint: %s was declared local in cell[%d]; a local lives only in"
@@ -243,22 +274,55 @@ function M.session(bridge, opts)
       return failure(ename, msg, e.frames)
     end
     for k in pairs(top_locals(code)) do S.locals[k] = S.count end
-    return { ok = true, values = results(unpack(packed, 2, packed.n)) }
+    local shown = guarded(results, unpack(packed, 2, packed.n))
+    if S.interrupted then return stopped({}) end
+    if not shown[1] then
+      local why = error_text(shown[2])
+      if why == nil then return stopped({}) end
+      return failure("LuaError", "the cell ran, but its value cannot be shown: " .. why)
+    end
+    return { ok = true, values = shown[2] }
   end
 
-  -- Names visible from `base` (a table): its keys and, for objects, the
-  -- methods of its metatable's __index table.
+  -- Completion runs no code of the cells': a tab press reaches it outside
+  -- any cell, where no hook can stop a loop, so an __index or __pairs
+  -- function written in a cell is never called (its fields are not
+  -- offered).  Only tables are read, raw, with the __index tables of their
+  -- metatables, which is how imbill's objects and modules hold their names.
+  local INDEX_DEPTH = 8
+  local function index_of(v)
+    local mt = getmetatable(v)
+    local idx = type(mt) == "table" and rawget(mt, "__index") or nil
+    return type(idx) == "table" and idx or nil
+  end
+  local function peek(base, k)
+    local t = base
+    for _ = 1, INDEX_DEPTH do
+      if type(t) == "table" then
+        local v = rawget(t, k)
+        if v ~= nil then return v end
+      end
+      t = index_of(t)
+      if t == nil then return nil end
+    end
+    return nil
+  end
+
+  -- Names visible from `base`: its keys and those of the __index tables
+  -- behind it (an object's methods, a module's proxy).
   local function names_of(base)
     local out, seen = {}, {}
     local function add(t)
-      if type(t) ~= "table" then return end
-      for k in pairs(t) do
+      for k in next, t do
         if type(k) == "string" and not seen[k] then seen[k] = true out[#out + 1] = k end
       end
     end
-    if type(base) == "table" then add(base) end
-    local mt = getmetatable(base)
-    if type(mt) == "table" and type(mt.__index) == "table" then add(mt.__index) end
+    local t = base
+    for _ = 1, INDEX_DEPTH do
+      if type(t) == "table" then add(t) end
+      t = index_of(t)
+      if t == nil then break end
+    end
     return out
   end
 
@@ -270,8 +334,8 @@ function M.session(bridge, opts)
     local base = env
     if path then
       for part in path:gmatch("[^%.:]+") do
-        local okp, v = pcall(function() return base[part] end)
-        if not okp or v == nil then return {}, #stem end
+        local v = peek(base, part)
+        if v == nil then return {}, #stem end
         base = v
       end
     else
@@ -279,7 +343,7 @@ function M.session(bridge, opts)
     end
     local matches = {}
     for _, k in ipairs(names_of(base)) do
-      if k:sub(1, #stem) == stem and (sep ~= ":" or type(base[k]) == "function") then matches[#matches + 1] = k end
+      if k:sub(1, #stem) == stem and (sep ~= ":" or type(peek(base, k)) == "function") then matches[#matches + 1] = k end
     end
     if not path then
       for _, kw in ipairs { "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",

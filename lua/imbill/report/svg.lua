@@ -2,13 +2,16 @@
 -- numbers written with at most one decimal so the output is stable; and the
 -- axis arithmetic the charts share (round tick values, one number format per
 -- axis).
+local utf8 = require "imbill.internal.utf8"
+
 local M = {}
 
 local ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 
 --- Escapes text for XML content and attribute values.
 function M.escape(s)
-  s = tostring(s)
+  -- bytes that are not UTF-8 become U+FFFD: a file with one is not XML
+  s = utf8.clean(tostring(s))
   -- drop control characters XML 1.0 does not allow
   s = s:gsub("[%z\1-\8\11\12\14-\31]", "")
   return (s:gsub("[&<>\"']", ESC))

@@ -43,7 +43,9 @@ local function values_of(reader, label, want, name, counts)
     if fields == false then
       local e = line
       if e.errno then error(files.error(FN, "path", "cannot read line " .. e.line, label, e.errno), 0) end
-      check.fail(FN, label .. ":" .. e.line, string.format("column %d: %s", e.column or 1, e.message), check.NOVALUE)
+      -- a line over the size bound has no column to name
+      check.fail(FN, label .. ":" .. e.line, (e.column and string.format("column %d: ", e.column) or "") .. e.message,
+        check.NOVALUE)
     end
     if not col then
       local names = {}

@@ -50,6 +50,7 @@ local function read_rows(reader, name, dups)
         local ioe = files.error(FN, "path", "cannot read line " .. e.line, name, e.errno)
         error(ioe, 0)
       end
+      if e.size then bad(name, e.line, e.message) end
       bad(name, e.line, string.format("column %d: unterminated or misplaced quote: %s", e.column or 1, e.message))
     end
     if not header then

@@ -17,7 +17,8 @@ Examples:
 
 function M.define(c)
   A.add_usage(c)
-  c:option("--base", "The built-in price book.", "2020")
+  -- no argparse default: a shadow book's own base is the default when --base is not given
+  c:option("--base", "The built-in price book (default: the base of --shadow-book, else 2020).")
   c:option("--fee", "A changed monthly fee, EDITION=AMOUNT (repeatable).")
     :count("*")
   c:option("--shadow-book", "A JSON user book (as imbill.book{...} takes); '-' reads standard input.")
@@ -58,8 +59,12 @@ function M.run(args)
   if args.shadow_book then
     shadow = input.json_object("--shadow-book", args.shadow_book, "a user book's fields")
   else
-    shadow = { base = args.base, editions = {} }
+    shadow = { editions = {} }
   end
+  -- the book billed is the one the shadow book changes, unless --base says
+  -- otherwise: a book derived from 2021 against 2020 would mix 2021's own
+  -- prices into every difference
+  args.base = args.base or (type(shadow.base) == "string" and shadow.base) or "2020"
   shadow.base = shadow.base or args.base
   shadow.name = shadow.name or args.shadow_name or "what-if"
   shadow.editions = shadow.editions or {}
