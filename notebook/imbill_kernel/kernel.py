@@ -136,6 +136,9 @@ class ImbillKernel(Kernel):
         # Our SIGINT handler stays for the whole request: an interrupt that
         # comes after the Lua code has finished is ignored, where ipykernel's
         # default handler would raise and leave the request without a reply.
+        # The flag is cleared before the handler goes in: an interrupt that
+        # arrives once the handler is in is never cleared away.
+        self._interrupted = False
         previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             return self._execute(code, silent)
@@ -150,7 +153,6 @@ class ImbillKernel(Kernel):
         self._silent = silent
         if self._start_error:
             return self._error("ImportError", self._start_error[0], self._start_error)
-        self._interrupted = False
         r = self._cells.run(code.encode("utf-8"), self.execution_count)
         sys.stdout.flush()
         sys.stderr.flush()

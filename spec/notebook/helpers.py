@@ -57,9 +57,13 @@ def run_cell(km, kc, code, timeout=60, interrupt_after=None):
     cell = Cell()
     start = time.monotonic()
     interrupted = False
+    # the interrupt is timed from when the kernel took the request (its "busy"
+    # status): one sent while the request still waits in the kernel's queue
+    # finds no cell to stop, as Jupyter's interrupts do when the kernel is idle
+    busy = None
     while True:
         now = time.monotonic() - start
-        if interrupt_after is not None and not interrupted and now >= interrupt_after:
+        if interrupt_after is not None and not interrupted and busy is not None and now - busy >= interrupt_after:
             km.interrupt_kernel()
             interrupted = True
         if now > timeout:
@@ -71,6 +75,8 @@ def run_cell(km, kc, code, timeout=60, interrupt_after=None):
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         kind = msg["msg_type"]
+        if kind == "status" and msg["content"]["execution_state"] == "busy" and busy is None:
+            busy = time.monotonic() - start
         if kind == "status" and msg["content"]["execution_state"] == "idle":
             break
         cell.messages.append((time.monotonic() - start, kind, msg["content"]))
