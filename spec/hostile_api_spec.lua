@@ -45,8 +45,14 @@ describe("hostile API input", function()
   describe("money", function()
     it("raises error objects named imbill.money, the field apart", function()
       local s, e = err(imbill.money, "1e5")
-      assert.equals("imbill.money: amount: not an amount: '1e5' (malformed)", s)
+      assert.equals('imbill.money: amount: not an amount (malformed), got "1e5"', s)
       assert.equals("imbill.money", e.fn)
+      assert.equals("1e5", e.value)
+      -- a quoted value cannot reorder or garble the line: bytes that are not
+      -- UTF-8 and invisible characters (here U+202E, right-to-left override)
+      -- are shown escaped
+      assert.equals('imbill.money: amount: not an amount (malformed), got "\\u{202E}1.00\\xff"',
+        (err(imbill.money, "\226\128\1741.00\255")))
       s, e = err(function() return imbill.money("1") + {} end)
       assert.equals("imbill.money", e.fn)
       assert.equals("right operand", e.field)
@@ -60,7 +66,7 @@ describe("hostile API input", function()
 
     it("names imbill.money.sum and the list element", function()
       assert.equals("imbill.money.sum: list: expected a table, got nil", (err(imbill.money.sum, nil)))
-      assert.equals("imbill.money.sum: list[2]: not an amount: 'x' (malformed)", (err(imbill.money.sum, { 1, "x" })))
+      assert.equals('imbill.money.sum: list[2]: not an amount (malformed), got "x"', (err(imbill.money.sum, { 1, "x" })))
       assert.matches("^imbill.money.sum: sum: 9223372036854.775807 %+ 1.00 does not fit",
         err(imbill.money.sum, { "9223372036854.775807", "1" }))
       assert.equals("imbill.money.pretty: m: expected money, got 5", (err(imbill.money.pretty, 5)))
@@ -200,6 +206,16 @@ describe("hostile API input", function()
       assert.equals('imbill.book: name: is the name of a built-in price book, got "2020"',
         (err(imbill.book, { base = "2021", name = "2020" })))
       assert.equals("<what & if>", imbill.book { base = "2020", name = "<what & if>" }.name)
+      -- a name is printed on every invoice as it reads: UTF-8 text, with no
+      -- character that reorders or hides the text around it
+      assert.equals("价格表 2023 — Café", imbill.book { base = "2020", name = "价格表 2023 — Café" }.name)
+      assert.equals('imbill.book: name: is not UTF-8 (byte 4), got "caf\\xe9"',
+        (err(imbill.book, { base = "2020", name = "caf\233" })))
+      for _, hidden in ipairs { "\226\128\174", "\226\128\143", "\226\129\166", "\226\128\139", "\239\187\191",
+                                "\194\133" } do -- U+202E, U+200F, U+2066, U+200B, U+FEFF, U+0085
+        assert.matches("^imbill.book: name: holds an invisible character that reorders or hides text %(byte 3%), "
+          .. 'got "ab\\u{%x+}"$', (err(imbill.book, { base = "2020", name = "ab" .. hidden })))
+      end
       -- so a meter on a user book saves and loads back with it
       local w = imbill.book { base = "2020", name = "what-if 2" }
       local m = imbill.meter { book = w, edition = "pro" }

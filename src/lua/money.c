@@ -64,7 +64,7 @@ static int64_t check_money(lua_State *L, int idx, const char *fn, const char *fi
   if (lua_type(L, idx) == LUA_TSTRING) {
     const char *str = lua_tolstring(L, idx, &len);
     if ((s = imb_money_parse(str, len, &v)) != IMB_OK)
-      imbL_raise(L, fn, field, 0, "not an amount: '%s' (%s)", imbL_bounded(L, idx), imb_strerror(s));
+      imbL_raise(L, fn, field, idx, "not an amount (%s)", imb_strerror(s));
     return v;
   }
   if (imbL_toint64(L, idx, &v)) {

@@ -13,6 +13,7 @@ local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"
 local money = require "imbill.internal.money"
 local dates = require "imbill.internal.dates"
+local u8 = require "imbill.internal.utf8"
 local DATA = require "imbill.book.data"
 
 local M = {}
@@ -608,6 +609,8 @@ local function derive(spec)
   if #name == 0 or #name > 64 or name:find("[%c\127/]") then
     check.fail(FN, "name", "expected 1 to 64 printable bytes without \"/\" (it separates book and edition)", name)
   end
+  local problem = u8.name_problem(name)
+  if problem then check.fail(FN, "name", problem, name) end
   if DATA[name] then check.fail(FN, "name", "is the name of a built-in price book", name) end
   return finish(FN, name, d)
 end

@@ -13,6 +13,8 @@
 --
 -- This module needs nothing else of imbill, so the C binding loads it too
 -- and raises the same objects.
+local u8 = require "imbill.internal.utf8" -- pure Lua, needing nothing else either
+
 local M = {}
 
 local Error = {}
@@ -28,9 +30,9 @@ local ECHO = 60
 local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t", ['"'] = '\\"', ["\\"] = "\\\\" }
 
 local function escape(s)
-  return (s:gsub('[%c"\\\127]', function(c)
+  return u8.escape_unseen((s:gsub('[%c"\\\127]', function(c)
     return ESCAPES[c] or string.format("\\x%02x", c:byte())
-  end))
+  end)))
 end
 
 --- A value as an error message shows it: strings quoted with control bytes

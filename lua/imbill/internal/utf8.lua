@@ -58,4 +58,68 @@ function M.clean(s)
   return concat(out)
 end
 
+-- Characters that change how the text around them is shown without being
+-- seen: bidirectional embeddings, overrides and isolates (U+202A..U+202E,
+-- U+2066..U+2069), the direction marks (U+200E, U+200F, U+061C), zero-width
+-- characters (U+200B..U+200D, U+2060..U+2064, U+FEFF) and the C1 controls.
+-- A name holding one can make an invoice line read in another order.
+local function invisible(s, i, len)
+  local c, c2, c3 = byte(s, i, i + 2)
+  if len == 2 then return (c == 0xC2 and c2 <= 0x9F) or (c == 0xD8 and c2 == 0x9C) end
+  if len ~= 3 then return false end
+  if c == 0xE2 and c2 == 0x80 then return (c3 >= 0x8B and c3 <= 0x8F) or (c3 >= 0xAA and c3 <= 0xAE) end
+  if c == 0xE2 and c2 == 0x81 then return (c3 >= 0xA0 and c3 <= 0xA4) or (c3 >= 0xA6 and c3 <= 0xA9) end
+  return c == 0xEF and c2 == 0xBB and c3 == 0xBF
+end
+
+--- What keeps s from being a name shown as it reads: nil when s is
+-- well-formed UTF-8 with no character that reorders or hides text, else
+-- a few words saying what is there.
+-- @string s the text
+-- @treturn ?string what is wrong
+function M.name_problem(s)
+  if not s:find("[\128-\255]") then return nil end
+  local n, i = #s, 1
+  while i <= n do
+    local len = char_len(s, i)
+    if not len then return string.format("is not UTF-8 (byte %d)", i) end
+    if len > 1 and invisible(s, i, len) then
+      return string.format("holds an invisible character that reorders or hides text (byte %d)", i)
+    end
+    i = i + len
+  end
+  return nil
+end
+
+--- s as a message may quote it: each byte that is not part of a well-formed
+-- character becomes `\xNN` and each invisible character of name_problem
+-- `\u{XXXX}`, so a quoted value cannot reorder or garble the line it is
+-- quoted in.  Other text is unchanged.
+-- @string s the text
+-- @treturn string
+function M.escape_unseen(s)
+  if not s:find("[\128-\255]") then return s end
+  local out, n, i, from = {}, #s, 1, 1
+  while i <= n do
+    local len = char_len(s, i)
+    local put
+    if not len then
+      put, len = string.format("\\x%02x", byte(s, i)), 1
+    elseif len > 1 and invisible(s, i, len) then
+      local c, c2, c3 = byte(s, i, i + 2)
+      local cp = len == 2 and (c - 0xC0) * 64 + (c2 - 0x80) or ((c - 0xE0) * 64 + (c2 - 0x80)) * 64 + (c3 - 0x80)
+      put = string.format("\\u{%04X}", cp)
+    end
+    if put then
+      out[#out + 1] = sub(s, from, i - 1)
+      out[#out + 1] = put
+      from = i + len
+    end
+    i = i + len
+  end
+  if from == 1 then return s end
+  out[#out + 1] = sub(s, from)
+  return concat(out)
+end
+
 return M
