@@ -623,8 +623,8 @@ end
 -- `"2022"`) and changes what it names; it is checked when it is made.
 -- @tparam string|Book|table x a built-in book's name, a book, or the user book:
 -- @string[opt="2022"] x.base the book to start from
--- @string[opt] x.name its name: 1 to 64 printable bytes without `/`, not a
--- built-in book's (default: the base's name and `"+edits"`)
+-- @string[opt] x.name its name: 1 to 64 printable bytes of UTF-8, without `/`
+-- or a character that reorders or hides text, and not a built-in book's (default: the base's name and `"+edits"`)
 -- @tab[opt] x.editions edits by edition id: `monthly_fee`, `free`, `limits`,
 -- `features`, `dau`, `groups`, `mau` (`{ free =, block =, price = }`), merged
 -- into the base edition; a new id starts from `like = "pro"` (or empty)
