@@ -624,7 +624,8 @@ end
 -- @tparam string|Book|table x a built-in book's name, a book, or the user book:
 -- @string[opt="2022"] x.base the book to start from
 -- @string[opt] x.name its name: 1 to 64 printable bytes of UTF-8, without `/`
--- or a character that reorders or hides text, and not a built-in book's (default: the base's name and `"+edits"`)
+-- or a character that reorders or hides text, and not a built-in book's
+-- (default: the base's name and `"+edits"`)
 -- @tab[opt] x.editions edits by edition id: `monthly_fee`, `free`, `limits`,
 -- `features`, `dau`, `groups`, `mau` (`{ free =, block =, price = }`), merged
 -- into the base edition; a new id starts from `like = "pro"` (or empty)
