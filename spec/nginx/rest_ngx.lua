@@ -51,7 +51,9 @@ describe("REST calls through the gateway", function()
     local before = h.metric("imbill_rest_rejected_total", { reason = "path" }) or 0
     local paths = { "im_open_login_svc/account_import;jsessionid=1", "im_open_login_svc/account_import.json",
                     "im_open_login_svc/account_import%20", "im_open_login_svc;x/account_import",
-                    "im_open_login_svc/account_import/x", "IM_Open_Login_Svc/Account_Import%3Bx" }
+                    "im_open_login_svc/account_import/x", "IM_Open_Login_Svc/Account_Import%3Bx",
+                    -- a router that takes a backslash for a slash
+                    "im_open_login_svc%5Caccount_import", "v4%5Cim_open_login_svc%5Caccount_import" }
     for _, p in ipairs(paths) do
       local r = h.http.post("/v4/" .. p .. "?sdkappid=" .. TRIAL .. "&contenttype=json", '{"UserID":"d"}')
       assert.are.equal(200, r.status, p)

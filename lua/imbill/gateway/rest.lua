@@ -36,7 +36,9 @@ end
 -- that holds a counted call's two names anywhere else, or with more after a
 -- name (create_group;x, create_group.json, create_group%20, create_group/x:
 -- routers that drop path parameters, suffixes, spaces or a path's tail take
--- it for the call), names no call the gateway can count: nil, "decorated".
+-- it for the call), or parted by a backslash (group_open_http_svc\create_group:
+-- routers that take it for a slash), names no call the gateway can count:
+-- nil, "decorated".
 local lower, gmatch = string.lower, string.gmatch
 
 local function counted(svc, cmd)
@@ -54,7 +56,7 @@ local function find_call(uri)
     if def then return def, lower(cmd) end
   end
   local prev
-  for seg in gmatch(uri, "[^/]+") do
+  for seg in gmatch(uri, "[^/\\]+") do
     local w = match(seg, "^[%w_]+")
     if prev and w and counted(prev, w) then return nil, "decorated" end
     prev = w
