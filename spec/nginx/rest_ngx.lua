@@ -485,11 +485,19 @@ describe("REST calls through the gateway", function()
   it("refuses a body it cannot read: not JSON (60003), too large (60002)", function()
     local r, v = h.rest("im_open_login_svc/account_import", TRIAL, "{not json")
     assert.are.equal(60003, v.ErrorCode)
+    -- an array is JSON, not an object: said so, not "UserID: missing"
+    for _, text in ipairs { ' [{"UserID":"a"}]', "[]", '"a"', "12" } do
+      local _, va = h.rest("im_open_login_svc/account_import", TRIAL, text)
+      assert.are.same({ 60003, "imbill: the request body is not a JSON object" }, { va.ErrorCode, va.ErrorInfo }, text)
+    end
+    local _, vo = h.rest("im_open_login_svc/account_import", TRIAL, ' \r\n\t{"UserID":"sp"}')
+    assert.are.equal("OK", vo.ActionStatus)
+    eventually(function() return accounts(TRIAL) == 1 end, "the account counted")
     local big = '{"UserID":"a","Nick":"' .. string.rep("x", 1100000) .. '"}'
     local r2, v2 = h.rest("im_open_login_svc/account_import", TRIAL, big)
     assert.are.equal(200, r2.status)
     assert.are.equal(60002, v2.ErrorCode)
-    assert.are.equal(0, accounts(TRIAL))
+    assert.are.equal(1, accounts(TRIAL))
     assert.is_truthy(r)
   end)
 

@@ -222,7 +222,7 @@ function M.access(opts)
       and ("imbill: the request body is over " .. cfg.rest_max_body .. " bytes")
       or "imbill: the request body could not be read")
   end
-  local b = json.decode(body)
+  local b = json.decode_object(body)
   local bad, info = unreadable(def, body, b, cfg.rest_max_items)
   if bad then return refuse(app, cmd, bad, info) end
   local units = def.units(b)
