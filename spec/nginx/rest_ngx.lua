@@ -166,6 +166,36 @@ describe("REST calls through the gateway", function()
     assert.are.equal(1, h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }))
   end)
 
+  it("keeps a reservation whose HTTP 200 answer is not Tencent's: text, an array, an object without ActionStatus",
+    function()
+    -- a proxy's own answer, say: it does not say whether Tencent imported the
+    -- account, so the account stays counted (were it released, a cap could be
+    -- passed on a guess)
+    local answers = { "stub: HTTP 200", '[{"ActionStatus":"FAIL"}]', '{"code":429,"message":"slow down"}',
+                      '{"ActionStatus":"fail","ErrorCode":1}' }
+    for i, text in ipairs(answers) do
+      local r = import(TRIAL, "k" .. i, { ["X-Stub-Body"] = text })
+      assert.are.equal(200, r.status)
+      assert.are.equal(text, r.body)
+    end
+    h.sleep(0.1)
+    assert.are.equal(#answers, accounts(TRIAL))
+    assert.are.equal(#answers, h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }))
+    -- a call that was going to merge refused items keeps them out of the
+    -- answer it cannot read, and its reservations too
+    local acc = {}
+    for i = 1, 100 - #answers do acc[i] = "m" .. i end
+    h.rest("im_open_login_svc/multiaccount_import", TRIAL, { Accounts = acc })
+    eventually(function() return accounts(TRIAL) == 100 end, "the accounts counted")
+    h.rest("im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "m1" } } })
+    eventually(function() return accounts(TRIAL) == 99 end, "the delete applied")
+    local r = h.rest("im_open_login_svc/multiaccount_import", TRIAL, { Accounts = { "x1", "x2" } },
+      { ["X-Stub-Body"] = '{"error":"upstream"}' })
+    assert.are.equal('{"error":"upstream"}', r.body)
+    h.sleep(0.1)
+    assert.are.equal(100, accounts(TRIAL))
+  end)
+
   it("refuses AVChatRoom 51 on pro with 10036", function()
     local calls = h.stub_count("create_group")
     for i = 1, 50 do

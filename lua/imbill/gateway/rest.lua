@@ -329,13 +329,22 @@ function M.header_filter()
   if c.merge then ngx.header.content_length = nil end
 end
 
+-- Tencent's answer as an object that says OK or FAIL, or nil: an answer of
+-- another shape (text, an array, an object without ActionStatus, say a
+-- proxy's own) does not say what Tencent did.
+local function tencent_answer(text)
+  local resp = json.decode_object(text)
+  if resp and (resp.ActionStatus == "OK" or resp.ActionStatus == "FAIL") then return resp end
+  return nil
+end
+
 local function finish(c, text)
   if c.pending then
     -- decided while the store could not answer: settled from what Tencent did
-    local resp = json.decode(text)
+    local resp = tencent_answer(text)
     c.settled = true
     queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending,
-                            done = type(resp) == "table" and c.def.settle(resp) or calls.ALL }))
+                            done = resp and c.def.settle(resp) or calls.ALL }))
     return text
   end
   -- the usual answer to a call that only grows: OK, nothing to settle
@@ -344,12 +353,13 @@ local function finish(c, text)
     c.settled = true
     return text
   end
-  local resp = json.decode(text)
-  c.settled = true
-  if type(resp) ~= "table" then
-    c.unknown = true
+  local resp = tencent_answer(text)
+  if not resp then
+    -- kept, as for an answer that never came (log() counts and logs it)
+    c.unknown, c.unshaped = true, true
     return text
   end
+  c.settled = true
   local settled = c.def.settle(resp)
   local job = { app = c.app, store = c.store, call = c.cmd }
   local work = false
@@ -457,8 +467,9 @@ function M.log()
   if c.pending then
     queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL }))
   end
-  ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, " got no whole answer (HTTP ", tostring(c.status),
-    "); its reservations stay counted")
+  ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, c.unshaped
+    and " got an answer that is not Tencent's (a JSON object with ActionStatus OK or FAIL)"
+    or " got no whole answer", " (HTTP ", tostring(c.status), "); its reservations stay counted")
 end
 
 return M
