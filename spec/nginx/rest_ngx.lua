@@ -166,6 +166,30 @@ describe("REST calls through the gateway", function()
     assert.are.equal(1, h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }))
   end)
 
+  it("asks Tencent for an answer it can read: a counted call goes on without Accept-Encoding", function()
+    -- the stub compresses for a request that accepts gzip: an answer the
+    -- gateway cannot read would keep what Tencent refused, and leave the
+    -- refused items out of what the client is told
+    local _, v = import(TRIAL, "gz1", { ["Accept-Encoding"] = "gzip", ["X-Stub-Fail"] = "70169" })
+    assert.are.equal(70169, v.ErrorCode)
+    assert.is_nil(h.stub_last("account_import").headers["accept-encoding"])
+    h.sleep(0.1)
+    assert.are.equal(0, accounts(TRIAL))
+    assert.are.equal(1, h.metric("imbill_reservations_released_total", { app = TRIAL, via = "rest" }))
+    local acc = {}
+    for i = 1, 99 do acc[i] = "z" .. i end
+    h.rest("im_open_login_svc/multiaccount_import", TRIAL, { Accounts = acc })
+    eventually(function() return accounts(TRIAL) == 99 end, "the accounts counted")
+    local _, m = h.rest("im_open_login_svc/multiaccount_import", TRIAL, { Accounts = { "y1", "y2" } },
+      { ["Accept-Encoding"] = "gzip, deflate" })
+    assert.are.same({ "OK", { "y2" } }, { m.ActionStatus, m.FailAccounts })
+    -- a shrink's answer is read too; a call the gateway does not count goes on as it came
+    h.rest("im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "y1" } } }, { ["Accept-Encoding"] = "gzip" })
+    eventually(function() return accounts(TRIAL) == 99 end, "the delete applied")
+    h.http.post(h.http.rest_path("openim/sendmsg", TRIAL), "{}", { ["Accept-Encoding"] = "gzip" })
+    assert.are.equal("gzip", h.stub_last("sendmsg").headers["accept-encoding"])
+  end)
+
   it("keeps a reservation whose HTTP 200 answer is not Tencent's: text, an array, an object without ActionStatus",
     function()
     -- a proxy's own answer, say: it does not say whether Tencent imported the

@@ -113,6 +113,16 @@ local function read_body(max)
 end
 M.read_body = read_body
 
+-- A call whose answer settles what it counted asks Tencent for an answer
+-- it can read: a compressed one says nothing the gateway can read (the
+-- reservations would stay counted whatever Tencent did, and refused items
+-- could not be added to it).  An answer without Content-Encoding is one
+-- every client takes.
+local function plain_answer()
+  if ngx.var.http_accept_encoding then ngx.req.clear_header("Accept-Encoding") end
+end
+
+
 local function who_of(store, app, u)
   local s = u.refused_step
   local w = { user = s and s.user, peer = s and s.peer, group = s and s.group }
@@ -139,7 +149,10 @@ local function store_failed(def, app, cmd, why, pending)
   metrics.inc("imbill_passed_total", { app = app.id, reason = "store" })
   if app.failure == "open" then
     ngx.log(ngx.WARN, "imbill: app ", app.id, ": ", cmd, " passed without a decision (", why, ")")
-    if pending then ngx.ctx.imbill = pending end
+    if pending then
+      ngx.ctx.imbill = pending
+      plain_answer()
+    end
     return
   end
   if pending then
@@ -238,7 +251,7 @@ function M.access(opts)
     units_mod.build(app, units, now, now)
     plans.release(units)
     ngx.ctx.imbill = { app = app, def = def, cmd = cmd, store = store, units = units, size = 0, shrink = true }
-    return
+    return plain_answer()
   end
 
   local provisional
@@ -311,6 +324,7 @@ function M.access(opts)
     ctx.merge = refused
   end
   ngx.ctx.imbill = ctx
+  return plain_answer()
 end
 
 function M.header_filter()
