@@ -366,6 +366,86 @@ describe("REST calls through the gateway", function()
     assert.are.equal(1, k["c:groups"])
   end)
 
+  describe("a group created without a GroupId whose answer said no id (lost, not Tencent's, OK without one)",
+    function()
+    local function reservation(app)
+      for key in pairs(h.keys(app)) do if key:find("^r:") then return key end end
+    end
+    local function after_create(app, token, gid, body)
+      body.CallbackCommand, body.GroupId, body.EventTime = "Group.CallbackAfterCreateGroup", gid, os.time() * 1000
+      return h.callback(app, "Group.CallbackAfterCreateGroup", token, body)
+    end
+    local function standins(k)
+      local n = 0
+      for key in pairs(k) do if key:find("~rest", 1, true) then n = n + 1 end end
+      return n
+    end
+
+    it("is reserved until Tencent's after-create callback names it: one group, under Tencent's id", function()
+      local r = create(TRIAL, { Type = "Public", Owner_Account = "o", Name = "lost" }, { ["X-Stub-Status"] = "502" })
+      assert.are.equal(502, r.status)
+      eventually(function() return reservation(TRIAL) end, "the stand-in reserved")
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+      assert.are.equal(1, h.metric("imbill_reservations_total", { app = TRIAL, via = "rest" }))
+      local _, v = after_create(TRIAL, "spec-token-trial", "@TGS#real1", { Type = "Public", Owner_Account = "o",
+        Operator_Account = "admin", Name = "lost" })
+      assert.are.equal(0, v.ErrorCode)
+      local k = h.keys(TRIAL)
+      assert.are.equal(1, k["c:groups"])
+      assert.are.equal(1, k["uj:1:o#"])
+      assert.are.equal("@TGS#real1", k["uj:1:o@1"])
+      assert.are.equal(0, standins(k))
+      assert.is_nil(reservation(TRIAL))
+      assert.are.equal(1, h.metric("imbill_reservations_confirmed_total", { app = TRIAL }))
+      -- confirmed once: the sweep finds nothing to take back
+      h.sleep(2.2)
+      h.http.post("/t/sweep", "")
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+      assert.is_nil(h.metric("imbill_reservations_expired_total", { app = TRIAL }))
+    end)
+
+    it("is matched to the callback by its operator when it names no owner", function()
+      create(TRIAL, { Type = "Public", Name = "ownerless" }, { ["X-Stub-Body"] = '{"ActionStatus":"OK","ErrorCode":0}' })
+      eventually(function() return reservation(TRIAL) end, "the stand-in reserved")
+      after_create(TRIAL, "spec-token-trial", "@TGS#real2", { Type = "Public", Owner_Account = "",
+        Operator_Account = "admin", Name = "ownerless" })
+      local k = h.keys(TRIAL)
+      assert.are.equal(1, k["c:groups"])
+      assert.are.equal(0, standins(k))
+      assert.is_truthy(k["g:10:@TGS#real2"])
+    end)
+
+    it("is taken back when no callback names it by reservation_ttl", function()
+      create(TRIAL, { Type = "Public", Owner_Account = "o", Name = "ghost" }, { ["X-Stub-Body"] = "proxy: oops" })
+      eventually(function() return reservation(TRIAL) end, "the stand-in reserved")
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+      h.sleep(2.2)
+      eventually(function()
+        h.http.post("/t/sweep", "")
+        return h.keys(TRIAL)["c:groups"] == nil
+      end, "the reservation expired")
+      local k = h.keys(TRIAL)
+      assert.are.equal(0, standins(k))
+      assert.is_nil(k["uj:1:o#"])
+      assert.are.equal(1, h.metric("imbill_reservations_expired_total", { app = TRIAL }))
+      -- a late callback counts the group Tencent made, once
+      after_create(TRIAL, "spec-token-trial", "@TGS#late", { Type = "Public", Owner_Account = "o", Name = "ghost" })
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+    end)
+
+    it("stays counted where the app takes no callbacks: nothing could confirm it", function()
+      local r = create(OPEN, { Type = "Public", Owner_Account = "o", Name = "kept" }, { ["X-Stub-Status"] = "502" })
+      assert.are.equal(502, r.status)
+      h.sleep(0.2)
+      assert.is_nil(reservation(OPEN))
+      assert.are.equal(1, h.keys(OPEN)["c:groups"])
+      h.http.post("/t/sweep", "")
+      assert.are.equal(1, h.keys(OPEN)["c:groups"])
+      assert.is_true(standins(h.keys(OPEN)) > 0)
+      assert.is_nil(h.metric("imbill_reservations_total", { app = OPEN, via = "rest" }))
+    end)
+  end)
+
   it("refuses an app it does not know, or passes it where configured", function()
     local r, v = import("1999999999", "a")
     assert.are.equal(200, r.status)

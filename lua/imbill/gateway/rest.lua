@@ -17,6 +17,7 @@ local metrics = require "imbill.gateway.metrics"
 local state = require "imbill.gateway.state"
 local keys = require "imbill.gateway.keys"
 local plans = require "imbill.gateway.plans"
+local reserve = require "imbill.gateway.reserve"
 
 local ngx = ngx
 local K, L = core.K, core.L
@@ -254,13 +255,18 @@ function M.access(opts)
     return plain_answer()
   end
 
-  local provisional
+  local provisional, create_match
   if def.creates_group and units[1].key == nil then
     -- Tencent will choose the id: count the group under a name of its own
     -- until the answer tells it
     provisional = "~rest:" .. ngx.var.request_id
     for _, a in ipairs(units[1].acts) do a.subj.group = provisional end
     units[1].key = provisional
+    -- were the answer lost, Tencent's after-create callback names the group:
+    -- it is matched as that callback matches an approval (its owner, else
+    -- its operator: the admin account this call is made as)
+    create_match = reserve.match("create", calls.id(b.Owner_Account) or calls.id(ngx.var.arg_identifier) or "",
+      b.Type, tostring(b.Name))
   end
   units_mod.build(app, units, now, now)
 
@@ -304,7 +310,7 @@ function M.access(opts)
     end
   end
   local ctx = { app = app, def = def, cmd = cmd, store = store, units = allowed, size = 0,
-                provisional = provisional }
+                provisional = provisional, create_match = create_match }
 
   if refused then
     local field = def.items and def.items(b)
@@ -327,6 +333,38 @@ function M.access(opts)
   return plain_answer()
 end
 
+-- A group created without an id whose id no answer said (no whole answer,
+-- one that is not Tencent's, OK without a GroupId): Tencent may have made
+-- it, under an id the gateway did not read.  The stand-in stays counted,
+-- now as a reservation: Tencent's after-create callback confirms it and it
+-- takes the id that callback names; with no callback by reservation_ttl the
+-- sweep takes it back, as it takes back an approval.  An app whose
+-- callbacks are refused could never confirm it: there it stays counted.
+-- Done once, as soon as the answer is known to say nothing (so without the
+-- log line too, but for an answer cut short).  Returns what the log line says
+-- of the group (kept in c.standin), or nil when the call made no stand-in.
+local function hold_standin(c)
+  if c.standin ~= nil then return c.standin or nil end
+  c.standin = false
+  if not c.provisional or c.pending then return nil end
+  local u
+  for _, x in ipairs(c.units) do
+    if x.key == c.provisional and x.applied and #x.applied > 0 then u = x end
+  end
+  if not u then return nil end
+  local app = c.app
+  if not app.token and not app.unsigned_callbacks then
+    c.standin = "the new group stays counted as " .. c.provisional .. " for good (the app takes no callbacks, so "
+      .. "no after-create callback can name it)"
+    return c.standin
+  end
+  queue.push(settle.job({ app = app, store = c.store, call = c.cmd,
+    reserve = { rid = reserve.new_id(), match = c.create_match, group = c.provisional, descs = u.applied } }))
+  c.standin = "the new group is reserved as " .. c.provisional .. " until Tencent's after-create callback names it, "
+    .. "or for " .. app.reservation_ttl .. " s"
+  return c.standin
+end
+
 function M.header_filter()
   local c = ngx.ctx.imbill
   if not c then return end
@@ -338,6 +376,7 @@ function M.header_filter()
       c.settled = true
       queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL }))
     end
+    hold_standin(c)
     return
   end
   if c.merge then ngx.header.content_length = nil end
@@ -371,6 +410,7 @@ local function finish(c, text)
   if not resp then
     -- kept, as for an answer that never came (log() counts and logs it)
     c.unknown, c.unshaped = true, true
+    hold_standin(c)
     return text
   end
   c.settled = true
@@ -407,8 +447,8 @@ local function finish(c, text)
             job.rename = { from = c.provisional, to = gid, descs = u.applied }
             work = true
           else
-            ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, " answered OK without a GroupId; the group "
-              .. "stays counted as ", c.provisional)
+            ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, " answered OK without a GroupId; ",
+              hold_standin(c) or ("the group stays counted as " .. c.provisional))
           end
         end
       end
@@ -455,6 +495,7 @@ function M.body_filter()
     if size > state.cfg.rest_max_body then
       -- too big to be one of these answers: pass it on, settle nothing
       c.unknown = true
+      hold_standin(c)
       if c.merge then
         hold(c, chunk)
         arg[1] = held(c)
@@ -475,15 +516,18 @@ function M.log()
   local c = ngx.ctx.imbill
   if not c or c.settled then return end
   -- no whole answer from Tencent: its outcome is unknown.  Reservations
-  -- stay counted (a cap is never exceeded by a guess); shrinks are not
+  -- stay counted (a cap is never exceeded by a guess), a new group's as a
+  -- reservation its after callback confirms (hold_standin); shrinks are not
   -- applied.
   metrics.inc("imbill_settle_unknown_total", { app = c.app.id, action = c.cmd })
   if c.pending then
     queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL }))
   end
+  local group = hold_standin(c)
   ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, c.unshaped
     and " got an answer that is not Tencent's (a JSON object with ActionStatus OK or FAIL)"
-    or " got no whole answer", " (HTTP ", tostring(c.status), "); its reservations stay counted")
+    or " got no whole answer", " (HTTP ", tostring(c.status), "); its reservations stay counted",
+    group and ("; " .. group) or "")
 end
 
 return M

@@ -445,12 +445,14 @@ end
 
 local function job_entry(job)
   return { kind = "settle", app = job.app.id, call = job.call, rename = job.rename, undo = job.undo,
-           shrink = job.shrink, all_friends = job.all_friends, now = job.now or ngx.time() }
+           shrink = job.shrink, all_friends = job.all_friends, reserve = job.reserve, now = job.now or ngx.time() }
 end
 
 --- A settle job (settle.lua): a provisional group renamed (or taken back),
--- reservations Tencent did not use given back, shrinks Tencent did applied,
--- every friendship of a user ended.  Always done or journaled: returns true.
+-- or left counted as a reservation (job.reserve: the record an approval
+-- writes, its deadline reservation_ttl from when it is written), reservations
+-- Tencent did not use given back, shrinks Tencent did applied, every
+-- friendship of a user ended.  Always done or journaled: returns true.
 function Store:settle(job, jr)
   if job.pending then return self:settle_pending(job, jr) end
   local app = job.app
@@ -478,6 +480,14 @@ function Store:settle(job, jr)
     local rn = prog:rename(r.from, r.to)
     local back = undo_steps(app, r.descs)
     if #back > 0 then prog:unit(back, false, rn.reg .. "=0") end
+  end
+  local held
+  if job.reserve then
+    local r = job.reserve
+    local deadline_ms = math.floor((ngx.now() + app.reservation_ttl) * 1000)
+    local text = cjson.encode { d = r.descs, m = r.match, g = r.group, dl = deadline_ms / 1000 }
+    prog:reserve_applied(#r.descs, r.rid, r.match, deadline_ms, text)
+    held = #prog.instr
   end
   for _, descs in ipairs(job.undo or {}) do
     local back = undo_steps(app, descs)
@@ -517,6 +527,7 @@ function Store:settle(job, jr)
   if not_counted > 0 then
     metrics.inc("imbill_not_counted_total", { app = app.id, action = tostring(job.call), reason = "store" }, not_counted)
   end
+  if held and program.answer(reply, held) == "1" then require("imbill.gateway.settle").reserved(app) end
   return true
 end
 
