@@ -279,7 +279,7 @@ function M.access(opts)
   if not ok then
     plans.release(units)
     return store_failed(def, app, cmd, err, pending and { app = app, def = def, cmd = cmd, store = store,
-      units = units, size = 0, provisional = provisional, pending = pending })
+      units = units, size = 0, provisional = provisional, create_match = create_match, pending = pending })
   end
 
   local refused, allowed, nrefused = nil, units, 0
@@ -365,6 +365,16 @@ local function hold_standin(c)
   return c.standin
 end
 
+-- The same for a call decided while Redis could not answer (c.pending): what
+-- its settlement (redis/store.lua, settle_pending) needs to count the group
+-- under the id Tencent's answer gave (gid), or to reserve it.
+local function pending_standin(c, gid)
+  if not c.provisional then return nil end
+  if gid then return { group = c.provisional, to = gid } end
+  if not c.app.token and not c.app.unsigned_callbacks then return nil end
+  return { group = c.provisional, rid = reserve.new_id(), match = c.create_match }
+end
+
 function M.header_filter()
   local c = ngx.ctx.imbill
   if not c then return end
@@ -374,7 +384,8 @@ function M.header_filter()
     if c.pending then
       -- what Tencent did is unknown: counted, as a reservation would stay
       c.settled = true
-      queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL }))
+      queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL,
+                              standin = pending_standin(c) }))
     end
     hold_standin(c)
     return
@@ -396,8 +407,9 @@ local function finish(c, text)
     -- decided while the store could not answer: settled from what Tencent did
     local resp = tencent_answer(text)
     c.settled = true
+    local gid = resp and resp.ActionStatus == "OK" and calls.id(resp.GroupId) or nil
     queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending,
-                            done = resp and c.def.settle(resp) or calls.ALL }))
+                            done = resp and c.def.settle(resp) or calls.ALL, standin = pending_standin(c, gid) }))
     return text
   end
   -- the usual answer to a call that only grows: OK, nothing to settle
@@ -521,7 +533,8 @@ function M.log()
   -- applied.
   metrics.inc("imbill_settle_unknown_total", { app = c.app.id, action = c.cmd })
   if c.pending then
-    queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL }))
+    queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL,
+                            standin = pending_standin(c) }))
   end
   local group = hold_standin(c)
   ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, c.unshaped
