@@ -70,7 +70,10 @@ start() {
   mkdir -p "\$d"
   local extra=()
   [ "\$1" != single ] && extra=(--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 3000)
-  (cd "\$d" && redis-server --port "\$p" --bind 127.0.0.1 --dir "\$d" --pidfile "\$d/redis.pid" --daemonize yes \\
+  # the single one on IPv6 loopback too, where there is one (the "-")
+  local bind=(127.0.0.1)
+  [ "\$1" = single ] && bind=(127.0.0.1 -::1)
+  (cd "\$d" && redis-server --port "\$p" --bind "\${bind[@]}" --dir "\$d" --pidfile "\$d/redis.pid" --daemonize yes \\
     --logfile "\$d/redis.log" --save "" --appendonly yes --appendfsync always --enable-debug-command local \\
     --protected-mode yes "\${extra[@]}")
   for _ in \$(seq 1 100); do redis-cli -p "\$p" ping 2>/dev/null | grep -q PONG && return 0; sleep 0.05; done

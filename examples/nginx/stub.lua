@@ -4,6 +4,7 @@
 -- documentation gives, keeps no data, and fails on request:
 --   - header X-Stub-Fail: <code>    the whole call answers ActionStatus FAIL with that ErrorCode
 --   - header X-Stub-Status: <n>     answers HTTP n with a plain body (a network error)
+--   - header X-Stub-Body: <text>    answers HTTP 200 with that body (an answer not Tencent's)
 --   - an item whose id starts with "fail-" fails on its own (FailAccounts,
 --     Result 0, ResultCode 30001); "invite-" members are only invited
 --     (Result 3); "pending-" friends wait for approval (ResultCode 30539)
@@ -118,6 +119,12 @@ function M.handle()
     ngx.status = status
     ngx.say("stub: HTTP ", status)
     return ngx.exit(status)
+  end
+  local raw = ngx.var.http_x_stub_body
+  if raw then
+    ngx.header.content_type = "application/json"
+    ngx.print(raw)
+    return
   end
   local delay = tonumber(ngx.var.http_x_stub_delay)
   if delay then ngx.sleep(delay) end

@@ -106,6 +106,9 @@ describe("callbacks", function()
 
     it("rejects a malformed body: not JSON, or missing its fields", function()
       rejected("malformed", 400, cb(PRO, "State.StateChange", "{oops"))
+      -- an array is no object, whatever it holds
+      local ra = cb(PRO, "State.StateChange", '[{"CallbackCommand":"State.StateChange"}]')
+      assert.are.equal(400, ra.status)
       local r = cb(PRO, "State.StateChange", { CallbackCommand = "State.StateChange" })
       assert.are.equal(400, r.status)
       local r2 = cb(PRO, "State.StateChange", { CallbackCommand = "Group.CallbackAfterCreateGroup",

@@ -10,6 +10,9 @@ describe("query.app", function()
     assert.are.equal("1400000099", query.app("sdkappid=14000000%399&x=%20"))
     -- a longer name that ends in sdkappid is another argument
     assert.are.equal("2", query.app("xsdkappid=1&sdkappid=2"))
+    assert.are.equal("2", query.app("x+sdkappid=1&sdkappid=2&y=a+b"))
+    -- one naming it with a NUL or spaces around it, alone, is read as naming it
+    assert.are.equal("1400000099", query.app("sdkappid%00=1400000099"))
   end)
 
   it("names no app for none, or an empty value", function()
@@ -18,7 +21,10 @@ describe("query.app", function()
 
   it("refuses a query that names sdkappid twice, in any spelling, whatever the values", function()
     for _, q in ipairs { "sdkappid=1&sdkappid=2", "sdkappid=1&SdkAppId=1", "sdkappid=1&sdk%61ppid=2",
-                         "sdkappid&sdkappid=3" } do
+                         "sdkappid&sdkappid=3",
+                         -- names a server reading C strings, or trimming spaces, takes for sdkappid
+                         "sdkappid%00=1&sdkappid=2", "sdkappid=2&sdkappid%00x=1", "%20sdkappid=1&sdkappid=2",
+                         "sdkappid+=1&sdkappid=2", "+SdkAppid=1&sdkappid=2", "sdkappid%09=1&sdkappid=2" } do
       local app, why = query.app(q)
       assert.is_nil(app, q)
       assert.are.equal("twice", why, q)

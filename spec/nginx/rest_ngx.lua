@@ -51,7 +51,9 @@ describe("REST calls through the gateway", function()
     local before = h.metric("imbill_rest_rejected_total", { reason = "path" }) or 0
     local paths = { "im_open_login_svc/account_import;jsessionid=1", "im_open_login_svc/account_import.json",
                     "im_open_login_svc/account_import%20", "im_open_login_svc;x/account_import",
-                    "im_open_login_svc/account_import/x", "IM_Open_Login_Svc/Account_Import%3Bx" }
+                    "im_open_login_svc/account_import/x", "IM_Open_Login_Svc/Account_Import%3Bx",
+                    -- a router that takes a backslash for a slash
+                    "im_open_login_svc%5Caccount_import", "v4%5Cim_open_login_svc%5Caccount_import" }
     for _, p in ipairs(paths) do
       local r = h.http.post("/v4/" .. p .. "?sdkappid=" .. TRIAL .. "&contenttype=json", '{"UserID":"d"}')
       assert.are.equal(200, r.status, p)
@@ -162,6 +164,60 @@ describe("REST calls through the gateway", function()
     h.sleep(0.1)
     assert.are.equal(1, accounts(TRIAL))
     assert.are.equal(1, h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }))
+  end)
+
+  it("asks Tencent for an answer it can read: a counted call goes on without Accept-Encoding", function()
+    -- the stub compresses for a request that accepts gzip: an answer the
+    -- gateway cannot read would keep what Tencent refused, and leave the
+    -- refused items out of what the client is told
+    local _, v = import(TRIAL, "gz1", { ["Accept-Encoding"] = "gzip", ["X-Stub-Fail"] = "70169" })
+    assert.are.equal(70169, v.ErrorCode)
+    assert.is_nil(h.stub_last("account_import").headers["accept-encoding"])
+    h.sleep(0.1)
+    assert.are.equal(0, accounts(TRIAL))
+    assert.are.equal(1, h.metric("imbill_reservations_released_total", { app = TRIAL, via = "rest" }))
+    local acc = {}
+    for i = 1, 99 do acc[i] = "z" .. i end
+    h.rest("im_open_login_svc/multiaccount_import", TRIAL, { Accounts = acc })
+    eventually(function() return accounts(TRIAL) == 99 end, "the accounts counted")
+    local _, m = h.rest("im_open_login_svc/multiaccount_import", TRIAL, { Accounts = { "y1", "y2" } },
+      { ["Accept-Encoding"] = "gzip, deflate" })
+    assert.are.same({ "OK", { "y2" } }, { m.ActionStatus, m.FailAccounts })
+    -- a shrink's answer is read too; a call the gateway does not count goes on as it came
+    h.rest("im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "y1" } } }, { ["Accept-Encoding"] = "gzip" })
+    eventually(function() return accounts(TRIAL) == 99 end, "the delete applied")
+    h.http.post(h.http.rest_path("openim/sendmsg", TRIAL), "{}", { ["Accept-Encoding"] = "gzip" })
+    assert.are.equal("gzip", h.stub_last("sendmsg").headers["accept-encoding"])
+  end)
+
+  it("keeps a reservation whose HTTP 200 answer is not Tencent's: text, an array, an object without ActionStatus",
+    function()
+    -- a proxy's own answer, say: it does not say whether Tencent imported the
+    -- account, so the account stays counted (were it released, a cap could be
+    -- passed on a guess)
+    local answers = { "stub: HTTP 200", '[{"ActionStatus":"FAIL"}]', '{"code":429,"message":"slow down"}',
+                      '{"ActionStatus":"fail","ErrorCode":1}' }
+    for i, text in ipairs(answers) do
+      local r = import(TRIAL, "k" .. i, { ["X-Stub-Body"] = text })
+      assert.are.equal(200, r.status)
+      assert.are.equal(text, r.body)
+    end
+    h.sleep(0.1)
+    assert.are.equal(#answers, accounts(TRIAL))
+    assert.are.equal(#answers, h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }))
+    -- a call that was going to merge refused items keeps them out of the
+    -- answer it cannot read, and its reservations too
+    local acc = {}
+    for i = 1, 100 - #answers do acc[i] = "m" .. i end
+    h.rest("im_open_login_svc/multiaccount_import", TRIAL, { Accounts = acc })
+    eventually(function() return accounts(TRIAL) == 100 end, "the accounts counted")
+    h.rest("im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "m1" } } })
+    eventually(function() return accounts(TRIAL) == 99 end, "the delete applied")
+    local r = h.rest("im_open_login_svc/multiaccount_import", TRIAL, { Accounts = { "x1", "x2" } },
+      { ["X-Stub-Body"] = '{"error":"upstream"}' })
+    assert.are.equal('{"error":"upstream"}', r.body)
+    h.sleep(0.1)
+    assert.are.equal(100, accounts(TRIAL))
   end)
 
   it("refuses AVChatRoom 51 on pro with 10036", function()
@@ -310,6 +366,86 @@ describe("REST calls through the gateway", function()
     assert.are.equal(1, k["c:groups"])
   end)
 
+  describe("a group created without a GroupId whose answer said no id (lost, not Tencent's, OK without one)",
+    function()
+    local function reservation(app)
+      for key in pairs(h.keys(app)) do if key:find("^r:") then return key end end
+    end
+    local function after_create(app, token, gid, body)
+      body.CallbackCommand, body.GroupId, body.EventTime = "Group.CallbackAfterCreateGroup", gid, os.time() * 1000
+      return h.callback(app, "Group.CallbackAfterCreateGroup", token, body)
+    end
+    local function standins(k)
+      local n = 0
+      for key in pairs(k) do if key:find("~rest", 1, true) then n = n + 1 end end
+      return n
+    end
+
+    it("is reserved until Tencent's after-create callback names it: one group, under Tencent's id", function()
+      local r = create(TRIAL, { Type = "Public", Owner_Account = "o", Name = "lost" }, { ["X-Stub-Status"] = "502" })
+      assert.are.equal(502, r.status)
+      eventually(function() return reservation(TRIAL) end, "the stand-in reserved")
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+      assert.are.equal(1, h.metric("imbill_reservations_total", { app = TRIAL, via = "rest" }))
+      local _, v = after_create(TRIAL, "spec-token-trial", "@TGS#real1", { Type = "Public", Owner_Account = "o",
+        Operator_Account = "admin", Name = "lost" })
+      assert.are.equal(0, v.ErrorCode)
+      local k = h.keys(TRIAL)
+      assert.are.equal(1, k["c:groups"])
+      assert.are.equal(1, k["uj:1:o#"])
+      assert.are.equal("@TGS#real1", k["uj:1:o@1"])
+      assert.are.equal(0, standins(k))
+      assert.is_nil(reservation(TRIAL))
+      assert.are.equal(1, h.metric("imbill_reservations_confirmed_total", { app = TRIAL }))
+      -- confirmed once: the sweep finds nothing to take back
+      h.sleep(2.2)
+      h.http.post("/t/sweep", "")
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+      assert.is_nil(h.metric("imbill_reservations_expired_total", { app = TRIAL }))
+    end)
+
+    it("is matched to the callback by its operator when it names no owner", function()
+      create(TRIAL, { Type = "Public", Name = "ownerless" }, { ["X-Stub-Body"] = '{"ActionStatus":"OK","ErrorCode":0}' })
+      eventually(function() return reservation(TRIAL) end, "the stand-in reserved")
+      after_create(TRIAL, "spec-token-trial", "@TGS#real2", { Type = "Public", Owner_Account = "",
+        Operator_Account = "admin", Name = "ownerless" })
+      local k = h.keys(TRIAL)
+      assert.are.equal(1, k["c:groups"])
+      assert.are.equal(0, standins(k))
+      assert.is_truthy(k["g:10:@TGS#real2"])
+    end)
+
+    it("is taken back when no callback names it by reservation_ttl", function()
+      create(TRIAL, { Type = "Public", Owner_Account = "o", Name = "ghost" }, { ["X-Stub-Body"] = "proxy: oops" })
+      eventually(function() return reservation(TRIAL) end, "the stand-in reserved")
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+      h.sleep(2.2)
+      eventually(function()
+        h.http.post("/t/sweep", "")
+        return h.keys(TRIAL)["c:groups"] == nil
+      end, "the reservation expired")
+      local k = h.keys(TRIAL)
+      assert.are.equal(0, standins(k))
+      assert.is_nil(k["uj:1:o#"])
+      assert.are.equal(1, h.metric("imbill_reservations_expired_total", { app = TRIAL }))
+      -- a late callback counts the group Tencent made, once
+      after_create(TRIAL, "spec-token-trial", "@TGS#late", { Type = "Public", Owner_Account = "o", Name = "ghost" })
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+    end)
+
+    it("stays counted where the app takes no callbacks: nothing could confirm it", function()
+      local r = create(OPEN, { Type = "Public", Owner_Account = "o", Name = "kept" }, { ["X-Stub-Status"] = "502" })
+      assert.are.equal(502, r.status)
+      h.sleep(0.2)
+      assert.is_nil(reservation(OPEN))
+      assert.are.equal(1, h.keys(OPEN)["c:groups"])
+      h.http.post("/t/sweep", "")
+      assert.are.equal(1, h.keys(OPEN)["c:groups"])
+      assert.is_true(standins(h.keys(OPEN)) > 0)
+      assert.is_nil(h.metric("imbill_reservations_total", { app = OPEN, via = "rest" }))
+    end)
+  end)
+
   it("refuses an app it does not know, or passes it where configured", function()
     local r, v = import("1999999999", "a")
     assert.are.equal(200, r.status)
@@ -362,6 +498,10 @@ describe("REST calls through the gateway", function()
       { "group_open_http_svc/create_group", '{"type":"AVChatRoom","GroupId":"m1"}', 10004, "Type: missing" },
       { "group_open_http_svc/create_group", '{"Type":"Public","GroupId":12}', 10004,
         "GroupId: expected a string id, got 12" },
+      { "group_open_http_svc/create_group", '{"Type":"Public","GroupId":-1e999}', 10004,
+        "GroupId: expected a string id, got a number past what a double holds" },
+      { "group_open_http_svc/create_group", '{"Type":1e400,"GroupId":"m1"}', 10004,
+        "Type: a number past what a double holds is not a group type Tencent names" },
       { "group_open_http_svc/import_group", '{"Type":"Public","Owner_Account":{"a":1}}', 10004,
         "Owner_Account: expected a string id, got an object" },
       { "group_open_http_svc/create_group", '{"Type":"Public","MemberList":[{"Member_Account":"a"},{"member_account":"b"}]}',
@@ -495,11 +635,19 @@ describe("REST calls through the gateway", function()
   it("refuses a body it cannot read: not JSON (60003), too large (60002)", function()
     local r, v = h.rest("im_open_login_svc/account_import", TRIAL, "{not json")
     assert.are.equal(60003, v.ErrorCode)
+    -- an array is JSON, not an object: said so, not "UserID: missing"
+    for _, text in ipairs { ' [{"UserID":"a"}]', "[]", '"a"', "12" } do
+      local _, va = h.rest("im_open_login_svc/account_import", TRIAL, text)
+      assert.are.same({ 60003, "imbill: the request body is not a JSON object" }, { va.ErrorCode, va.ErrorInfo }, text)
+    end
+    local _, vo = h.rest("im_open_login_svc/account_import", TRIAL, ' \r\n\t{"UserID":"sp"}')
+    assert.are.equal("OK", vo.ActionStatus)
+    eventually(function() return accounts(TRIAL) == 1 end, "the account counted")
     local big = '{"UserID":"a","Nick":"' .. string.rep("x", 1100000) .. '"}'
     local r2, v2 = h.rest("im_open_login_svc/account_import", TRIAL, big)
     assert.are.equal(200, r2.status)
     assert.are.equal(60002, v2.ErrorCode)
-    assert.are.equal(0, accounts(TRIAL))
+    assert.are.equal(1, accounts(TRIAL))
     assert.is_truthy(r)
   end)
 

@@ -154,6 +154,78 @@ describe("when Redis fails under the gateway", function()
     assert.are.equal(0, h.rcall(nil, "HLEN", h.key(CLOSED_TRIAL, "ua:" .. 0)))
   end)
 
+  describe("a group created without a GroupId while Redis slept (an app that fails open)", function()
+    local function slept_create(name, headers)
+      h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 2")
+      h.sleep(0.2)
+      local r = h.post(1, h.rest_path("group_open_http_svc/create_group", OPEN_PRO),
+        cjson.encode { Type = "Public", Owner_Account = "o", Name = name }, headers)
+      h.wait(function() return h.rcall(nil, "PING") == "PONG" end, 10, "Redis")
+      h.settle(30)
+      return r
+    end
+    local function after_create(gid, name)
+      local _, v = h.callback(2, OPEN_PRO, "Group.CallbackAfterCreateGroup", "spec-token-open", { CallbackCommand =
+        "Group.CallbackAfterCreateGroup", GroupId = gid, Type = "Public", Owner_Account = "o", Name = name,
+        EventTime = os.time() * 1000 })
+      assert.are.equal("OK", v.ActionStatus)
+    end
+
+    it("takes the id Tencent's answer gives, once Redis says it ran the call", function()
+      local r = slept_create("slept")
+      local gid = cjson.decode(r.body).GroupId
+      assert.truthy(gid:find("^@TGS#"))
+      h.wait(function() return h.rcall(nil, "SCARD", h.key(OPEN_PRO, "gm:" .. gid)) == 1 end, 10, "the group renamed")
+      after_create(gid, "slept")
+      assert.are.equal(1, h.count(nil, h.key(OPEN_PRO, "c:groups")))
+      assert.are.same({ gid }, h.rcall(nil, "SMEMBERS", h.key(OPEN_PRO, "uj:o")))
+      assert.are.same({}, h.rcall(nil, "KEYS", h.key(OPEN_PRO, "*~rest*")))
+    end)
+
+    it("is counted under Tencent's id, or reserved, when Redis was down and the decision never ran", function()
+      h.ctl("kill", "single")
+      local ok, v = pcall(function()
+        local r1 = h.post(1, h.rest_path("group_open_http_svc/create_group", OPEN_PRO),
+          cjson.encode { Type = "Public", Owner_Account = "o", Name = "down" })
+        local r2 = h.post(1, h.rest_path("group_open_http_svc/create_group", OPEN_PRO),
+          cjson.encode { Type = "Public", Owner_Account = "o", Name = "down-lost" }, { ["X-Stub-Status"] = "502" })
+        assert.are.equal(502, r2.status)
+        return cjson.decode(r1.body)
+      end)
+      h.ctl("start", "single")
+      assert(ok, v)
+      h.settle(30)
+      local gid = v.GroupId
+      h.wait(function() return h.rcall(nil, "HLEN", h.key(OPEN_PRO, "rr")) == 1 end, 10, "the lost one reserved")
+      assert.are.equal(2, h.count(nil, h.key(OPEN_PRO, "c:groups")))
+      assert.are.equal(1, h.rcall(nil, "SCARD", h.key(OPEN_PRO, "gm:" .. gid)))
+      after_create(gid, "down")
+      after_create("@TGS#real2", "down-lost")
+      assert.are.equal(2, h.count(nil, h.key(OPEN_PRO, "c:groups")))
+      assert.are.equal(2, h.rcall(nil, "SCARD", h.key(OPEN_PRO, "uj:o")))
+      assert.are.equal(1, h.rcall(nil, "SISMEMBER", h.key(OPEN_PRO, "uj:o"), "@TGS#real2"))
+      assert.are.same({}, h.rcall(nil, "KEYS", h.key(OPEN_PRO, "*~rest*")))
+    end)
+
+    it("is reserved when no answer gives the id: confirmed by the after callback, or taken back", function()
+      local r = slept_create("lost", { ["X-Stub-Status"] = "502" })
+      assert.are.equal(502, r.status)
+      h.wait(function() return h.rcall(nil, "HLEN", h.key(OPEN_PRO, "rr")) == 1 end, 10, "the stand-in reserved")
+      after_create("@TGS#real1", "lost")
+      assert.are.equal(1, h.count(nil, h.key(OPEN_PRO, "c:groups")))
+      assert.are.same({ "@TGS#real1" }, h.rcall(nil, "SMEMBERS", h.key(OPEN_PRO, "uj:o")))
+      assert.are.same({}, h.rcall(nil, "KEYS", h.key(OPEN_PRO, "*~rest*")))
+      slept_create("ghost", { ["X-Stub-Status"] = "502" })
+      h.wait(function() return h.rcall(nil, "HLEN", h.key(OPEN_PRO, "rr")) == 1 end, 10, "the stand-in reserved")
+      assert.are.equal(2, h.count(nil, h.key(OPEN_PRO, "c:groups")))
+      h.wait(function()
+        h.post(1, "/t/sweep", "")
+        return h.count(nil, h.key(OPEN_PRO, "c:groups")) == 1
+      end, 10, "the reservation to expire")
+      assert.are.same({}, h.rcall(nil, "KEYS", h.key(OPEN_PRO, "*~rest*")))
+    end)
+  end)
+
   it("loses no login and doubles none when Redis restarts in the middle of the flushes", function()
     local m = imbill.meter { book = "2020", edition = "pro" }
     local t0 = os.time() - 20 * 86400

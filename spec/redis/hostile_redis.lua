@@ -110,6 +110,31 @@ describe("hostile inputs to the Redis store", function()
     assert.are.equal(0, h.count(nil, h.key(TRIAL, "c:accounts")))
   end)
 
+  it("follows a redirection to an IPv6 node as Redis writes it, or to a port alone, and refuses an address it "
+    .. "cannot reach as an error", function()
+    local first = h.cluster_node_of("redirect")
+    r("SET", "{redirect}:target", "1")
+    local function redirect(reply)
+      local resp = h.get(1, "/t/redirect?first=127.0.0.1:" .. first .. "&reply=" .. h.http.urlencode(reply))
+      return resp.status, h.json(resp)
+    end
+    -- "::1:6379" (no brackets) is how a node on IPv6 names itself in MOVED,
+    -- ASK and CLUSTER SLOTS; nginx reads such an address only in brackets
+    local status, v = redirect("ASK 5 ::1:@PORT@")
+    assert.are.same({ 200, "ok" }, { status, v.reply }, v.err or v.thrown)
+    -- ":6379": a cluster whose nodes do not know how clients reach them
+    -- (unknown-endpoint); the host is the one of the node that answered
+    status, v = redirect("ASK 5 :@PORT@")
+    assert.are.same({ 200, "ok" }, { status, v.reply }, v.err or v.thrown)
+    -- an address without a port is an error of the call, within its deadline
+    -- (it was a Lua error, which lost the call's outcome)
+    status, v = redirect("ASK 5 nohost")
+    assert.are.equal(200, status, v.thrown)
+    assert.is_nil(v.reply)
+    assert.truthy(v.err:find('not an address a Redis can be reached at ("host:port"): "nohost"', 1, true), v.err)
+    assert.are.equal("unsent", v.sent)
+  end)
+
   it("refuses a Redis entry the gateway cannot use when nginx starts", function()
     local config = require "imbill.gateway.config"
     local core = require "imbill.gateway.core"

@@ -495,8 +495,8 @@ function M.handle(opts)
   local body, why = rest.read_body(cfg.callback_max_body)
   if not body then return reject(why == "too_large" and "too_large" or "malformed", why == "too_large" and 413 or 400,
     nil, appid) end
-  local b = json.decode(body)
-  if type(b) ~= "table" then return reject("malformed", 400, "not a JSON object", appid) end
+  local b = json.decode_object(body)
+  if not b then return reject("malformed", 400, "not a JSON object", appid) end
   local cmd = ngx.var.arg_CallbackCommand
   if b.CallbackCommand ~= nil and b.CallbackCommand ~= cmd then
     return reject("malformed", 400, "CallbackCommand differs between query and body", appid)

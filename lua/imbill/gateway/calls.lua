@@ -42,6 +42,10 @@ end
 
 local function show(v)
   if type(v) == "table" then return v[1] ~= nil and "an array" or next(v) == nil and "an empty array or object" or "an object" end
+  -- 1e999 reads as infinity, which JSON cannot write (it would show as null)
+  if type(v) == "number" and (v ~= v or v == math.huge or v == -math.huge) then
+    return "a number past what a double holds"
+  end
   local s = json.encode(v)
   if #s > 40 then s = s:sub(1, 40) .. "..." end
   return s

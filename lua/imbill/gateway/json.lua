@@ -22,6 +22,14 @@ function M.is_array(t) return getmetatable(t) == ARRAY end
 M.decode = cjson.decode
 M.null = cjson.null
 
+--- The object a JSON text holds, or nil: cjson reads "[]" and "[{...}]" into
+-- tables too, which an object's fields would then be looked up in.
+function M.decode_object(text)
+  local v = cjson.decode(text)
+  if type(v) ~= "table" or not string.find(text, "^[ \t\r\n]*{") then return nil end
+  return v
+end
+
 -- Every byte a JSON string escapes: the two-character escapes, and \u00XX
 -- for the other control bytes (one table, no function per call).
 local ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r',

@@ -32,13 +32,17 @@ local FAMILIES = {
   imbill_callbacks_rejected_total = { "counter",
     "Callbacks rejected before anything was counted, by reason (bad_sign, stale, replayed, too_large, malformed, "
     .. "unknown_command, wrong_app, no_sign, no_token: the app has no token and takes no unsigned callbacks)." },
-  imbill_reservations_total = { "counter", "Approvals of \"before\" callbacks that reserved capacity, by app." },
+  imbill_reservations_total = { "counter",
+    "Capacity reserved until an after callback confirms it, by app and via (callback: a \"before\" callback's "
+    .. "approval; rest: a group created without a GroupId whose answer did not say the id Tencent chose)." },
   imbill_reservations_confirmed_total = { "counter", "Reservations confirmed by an after callback, by app." },
   imbill_reservations_released_total = { "counter",
     "Reservations given back because Tencent refused or failed the call, by app." },
-  imbill_reservations_expired_total = { "counter", "Approvals no after callback confirmed in time, by app." },
+  imbill_reservations_expired_total = { "counter",
+    "Reservations no after callback confirmed in time, taken back, by app." },
   imbill_settle_unknown_total = { "counter",
-    "REST calls whose outcome Tencent did not say (no answer, not HTTP 200, not JSON): counts kept, by app." },
+    "REST calls whose outcome Tencent did not say (no answer, not HTTP 200, not JSON): counts kept (a new group's "
+    .. "reserved until its after callback), by app." },
   imbill_store_errors_total = { "counter", "Store failures, by reason (no memory, busy, ...)." },
   imbill_lock_busy_total = { "counter",
     "Requests that found their app's lock held by another worker and waited for it, by app." },

@@ -34,12 +34,22 @@ local function plain(v)
   return v
 end
 
+-- A decoded name as a lenient server could take it: cut at a NUL (a server
+-- that reads C strings takes "sdkappid\0x" for "sdkappid"), with the spaces
+-- around it dropped (one that trims takes " sdkappid" and "sdkappid+" for it).
+local function name_of(raw)
+  local n = lower(unescape(raw))
+  local z = find(n, "\0", 1, true)
+  if z then n = sub(n, 1, z - 1) end
+  return (match(n, "^%s*(.-)%s*$"))
+end
+
 --- The app the query `raw` (without its "?") names.
 -- Returns the SDKAppID (nil when none is named, or the value is empty), or
 -- nil and a key of M.WHY.
 function M.app(raw)
   if not raw or raw == "" then return nil end
-  if not find(raw, "%", 1, true) then
+  if not find(raw, "[%%+]") then
     -- the usual query: one plain sdkappid=DIGITS among other arguments
     local l = "&" .. lower(raw) .. "&"
     local i = find(l, "&sdkappid[=&]")
@@ -54,7 +64,7 @@ function M.app(raw)
     n = n + 1
     if n > M.MAX then return nil, "unreadable" end
     local name, v = match(pair, "^([^=]*)=?(.*)$")
-    if lower(unescape(name)) == "sdkappid" then
+    if name_of(name) == "sdkappid" then
       if found then return nil, "twice" end
       found = unescape(v)
     end

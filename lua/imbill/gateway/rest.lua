@@ -17,6 +17,7 @@ local metrics = require "imbill.gateway.metrics"
 local state = require "imbill.gateway.state"
 local keys = require "imbill.gateway.keys"
 local plans = require "imbill.gateway.plans"
+local reserve = require "imbill.gateway.reserve"
 
 local ngx = ngx
 local K, L = core.K, core.L
@@ -36,7 +37,9 @@ end
 -- that holds a counted call's two names anywhere else, or with more after a
 -- name (create_group;x, create_group.json, create_group%20, create_group/x:
 -- routers that drop path parameters, suffixes, spaces or a path's tail take
--- it for the call), names no call the gateway can count: nil, "decorated".
+-- it for the call), or parted by a backslash (group_open_http_svc\create_group:
+-- routers that take it for a slash), names no call the gateway can count:
+-- nil, "decorated".
 local lower, gmatch = string.lower, string.gmatch
 
 local function counted(svc, cmd)
@@ -54,7 +57,7 @@ local function find_call(uri)
     if def then return def, lower(cmd) end
   end
   local prev
-  for seg in gmatch(uri, "[^/]+") do
+  for seg in gmatch(uri, "[^/\\]+") do
     local w = match(seg, "^[%w_]+")
     if prev and w and counted(prev, w) then return nil, "decorated" end
     prev = w
@@ -111,6 +114,16 @@ local function read_body(max)
 end
 M.read_body = read_body
 
+-- A call whose answer settles what it counted asks Tencent for an answer
+-- it can read: a compressed one says nothing the gateway can read (the
+-- reservations would stay counted whatever Tencent did, and refused items
+-- could not be added to it).  An answer without Content-Encoding is one
+-- every client takes.
+local function plain_answer()
+  if ngx.var.http_accept_encoding then ngx.req.clear_header("Accept-Encoding") end
+end
+
+
 local function who_of(store, app, u)
   local s = u.refused_step
   local w = { user = s and s.user, peer = s and s.peer, group = s and s.group }
@@ -137,7 +150,10 @@ local function store_failed(def, app, cmd, why, pending)
   metrics.inc("imbill_passed_total", { app = app.id, reason = "store" })
   if app.failure == "open" then
     ngx.log(ngx.WARN, "imbill: app ", app.id, ": ", cmd, " passed without a decision (", why, ")")
-    if pending then ngx.ctx.imbill = pending end
+    if pending then
+      ngx.ctx.imbill = pending
+      plain_answer()
+    end
     return
   end
   if pending then
@@ -220,7 +236,7 @@ function M.access(opts)
       and ("imbill: the request body is over " .. cfg.rest_max_body .. " bytes")
       or "imbill: the request body could not be read")
   end
-  local b = json.decode(body)
+  local b = json.decode_object(body)
   local bad, info = unreadable(def, body, b, cfg.rest_max_items)
   if bad then return refuse(app, cmd, bad, info) end
   local units = def.units(b)
@@ -236,16 +252,21 @@ function M.access(opts)
     units_mod.build(app, units, now, now)
     plans.release(units)
     ngx.ctx.imbill = { app = app, def = def, cmd = cmd, store = store, units = units, size = 0, shrink = true }
-    return
+    return plain_answer()
   end
 
-  local provisional
+  local provisional, create_match
   if def.creates_group and units[1].key == nil then
     -- Tencent will choose the id: count the group under a name of its own
     -- until the answer tells it
     provisional = "~rest:" .. ngx.var.request_id
     for _, a in ipairs(units[1].acts) do a.subj.group = provisional end
     units[1].key = provisional
+    -- were the answer lost, Tencent's after-create callback names the group:
+    -- it is matched as that callback matches an approval (its owner, else
+    -- its operator: the admin account this call is made as)
+    create_match = reserve.match("create", calls.id(b.Owner_Account) or calls.id(ngx.var.arg_identifier) or "",
+      b.Type, tostring(b.Name))
   end
   units_mod.build(app, units, now, now)
 
@@ -258,7 +279,7 @@ function M.access(opts)
   if not ok then
     plans.release(units)
     return store_failed(def, app, cmd, err, pending and { app = app, def = def, cmd = cmd, store = store,
-      units = units, size = 0, provisional = provisional, pending = pending })
+      units = units, size = 0, provisional = provisional, create_match = create_match, pending = pending })
   end
 
   local refused, allowed, nrefused = nil, units, 0
@@ -289,7 +310,7 @@ function M.access(opts)
     end
   end
   local ctx = { app = app, def = def, cmd = cmd, store = store, units = allowed, size = 0,
-                provisional = provisional }
+                provisional = provisional, create_match = create_match }
 
   if refused then
     local field = def.items and def.items(b)
@@ -309,6 +330,49 @@ function M.access(opts)
     ctx.merge = refused
   end
   ngx.ctx.imbill = ctx
+  return plain_answer()
+end
+
+-- A group created without an id whose id no answer said (no whole answer,
+-- one that is not Tencent's, OK without a GroupId): Tencent may have made
+-- it, under an id the gateway did not read.  The stand-in stays counted,
+-- now as a reservation: Tencent's after-create callback confirms it and it
+-- takes the id that callback names; with no callback by reservation_ttl the
+-- sweep takes it back, as it takes back an approval.  An app whose
+-- callbacks are refused could never confirm it: there it stays counted.
+-- Done once, as soon as the answer is known to say nothing (so without the
+-- log line too, but for an answer cut short).  Returns what the log line says
+-- of the group (kept in c.standin), or nil when the call made no stand-in.
+local function hold_standin(c)
+  if c.standin ~= nil then return c.standin or nil end
+  c.standin = false
+  if not c.provisional or c.pending then return nil end
+  local u
+  for _, x in ipairs(c.units) do
+    if x.key == c.provisional and x.applied and #x.applied > 0 then u = x end
+  end
+  if not u then return nil end
+  local app = c.app
+  if not app.token and not app.unsigned_callbacks then
+    c.standin = "the new group stays counted as " .. c.provisional .. " for good (the app takes no callbacks, so "
+      .. "no after-create callback can name it)"
+    return c.standin
+  end
+  queue.push(settle.job({ app = app, store = c.store, call = c.cmd,
+    reserve = { rid = reserve.new_id(), match = c.create_match, group = c.provisional, descs = u.applied } }))
+  c.standin = "the new group is reserved as " .. c.provisional .. " until Tencent's after-create callback names it, "
+    .. "or for " .. app.reservation_ttl .. " s"
+  return c.standin
+end
+
+-- The same for a call decided while Redis could not answer (c.pending): what
+-- its settlement (redis/store.lua, settle_pending) needs to count the group
+-- under the id Tencent's answer gave (gid), or to reserve it.
+local function pending_standin(c, gid)
+  if not c.provisional then return nil end
+  if gid then return { group = c.provisional, to = gid } end
+  if not c.app.token and not c.app.unsigned_callbacks then return nil end
+  return { group = c.provisional, rid = reserve.new_id(), match = c.create_match }
 end
 
 function M.header_filter()
@@ -320,20 +384,32 @@ function M.header_filter()
     if c.pending then
       -- what Tencent did is unknown: counted, as a reservation would stay
       c.settled = true
-      queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL }))
+      queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL,
+                              standin = pending_standin(c) }))
     end
+    hold_standin(c)
     return
   end
   if c.merge then ngx.header.content_length = nil end
 end
 
+-- Tencent's answer as an object that says OK or FAIL, or nil: an answer of
+-- another shape (text, an array, an object without ActionStatus, say a
+-- proxy's own) does not say what Tencent did.
+local function tencent_answer(text)
+  local resp = json.decode_object(text)
+  if resp and (resp.ActionStatus == "OK" or resp.ActionStatus == "FAIL") then return resp end
+  return nil
+end
+
 local function finish(c, text)
   if c.pending then
     -- decided while the store could not answer: settled from what Tencent did
-    local resp = json.decode(text)
+    local resp = tencent_answer(text)
     c.settled = true
+    local gid = resp and resp.ActionStatus == "OK" and calls.id(resp.GroupId) or nil
     queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending,
-                            done = type(resp) == "table" and c.def.settle(resp) or calls.ALL }))
+                            done = resp and c.def.settle(resp) or calls.ALL, standin = pending_standin(c, gid) }))
     return text
   end
   -- the usual answer to a call that only grows: OK, nothing to settle
@@ -342,12 +418,14 @@ local function finish(c, text)
     c.settled = true
     return text
   end
-  local resp = json.decode(text)
-  c.settled = true
-  if type(resp) ~= "table" then
-    c.unknown = true
+  local resp = tencent_answer(text)
+  if not resp then
+    -- kept, as for an answer that never came (log() counts and logs it)
+    c.unknown, c.unshaped = true, true
+    hold_standin(c)
     return text
   end
+  c.settled = true
   local settled = c.def.settle(resp)
   local job = { app = c.app, store = c.store, call = c.cmd }
   local work = false
@@ -381,8 +459,8 @@ local function finish(c, text)
             job.rename = { from = c.provisional, to = gid, descs = u.applied }
             work = true
           else
-            ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, " answered OK without a GroupId; the group "
-              .. "stays counted as ", c.provisional)
+            ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, " answered OK without a GroupId; ",
+              hold_standin(c) or ("the group stays counted as " .. c.provisional))
           end
         end
       end
@@ -429,6 +507,7 @@ function M.body_filter()
     if size > state.cfg.rest_max_body then
       -- too big to be one of these answers: pass it on, settle nothing
       c.unknown = true
+      hold_standin(c)
       if c.merge then
         hold(c, chunk)
         arg[1] = held(c)
@@ -449,14 +528,19 @@ function M.log()
   local c = ngx.ctx.imbill
   if not c or c.settled then return end
   -- no whole answer from Tencent: its outcome is unknown.  Reservations
-  -- stay counted (a cap is never exceeded by a guess); shrinks are not
+  -- stay counted (a cap is never exceeded by a guess), a new group's as a
+  -- reservation its after callback confirms (hold_standin); shrinks are not
   -- applied.
   metrics.inc("imbill_settle_unknown_total", { app = c.app.id, action = c.cmd })
   if c.pending then
-    queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL }))
+    queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL,
+                            standin = pending_standin(c) }))
   end
-  ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, " got no whole answer (HTTP ", tostring(c.status),
-    "); its reservations stay counted")
+  local group = hold_standin(c)
+  ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, c.unshaped
+    and " got an answer that is not Tencent's (a JSON object with ActionStatus OK or FAIL)"
+    or " got no whole answer", " (HTTP ", tostring(c.status), "); its reservations stay counted",
+    group and ("; " .. group) or "")
 end
 
 return M

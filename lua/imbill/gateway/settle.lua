@@ -1,7 +1,9 @@
 --- Settling a REST call from Tencent's answer: reservations Tencent did not
 -- use are given back, shrinks Tencent did are applied, and a group created
--- without an id gets the one Tencent chose.  Runs from the queue (the
--- response phases cannot wait for the lock).
+-- without an id gets the one Tencent chose, or, when no answer said which
+-- id, waits as a reservation for Tencent's after-create callback to name it
+-- (job.reserve).  Runs from the queue (the response phases cannot wait for
+-- the lock).
 local core = require "imbill.gateway.core"
 local keys = require "imbill.gateway.keys"
 local plans = require "imbill.gateway.plans"
@@ -37,6 +39,12 @@ function Job:run()
         undo_all(B, app, r.descs)
       end
     end
+    if self.reserve then
+      -- the group is counted as it was; the record says how to take it back
+      local r = self.reserve
+      require("imbill.gateway.reserve").record(B, { applied = r.descs, provisional = r.group }, r.rid, r.match,
+        app.reservation_ttl)
+    end
     for _, descs in ipairs(self.undo or {}) do undo_all(B, app, descs) end
     for _, d in ipairs(self.shrink or {}) do
       local s = plans.rebuild(app, d, now)
@@ -62,7 +70,15 @@ function Job:run()
     metrics.inc("imbill_not_counted_total", { app = app.id, action = self.call, reason = "store" },
       counts.not_counted)
   end
+  if self.reserve then M.reserved(app) end
   return true
+end
+
+--- A REST stand-in made a reservation (job.reserve written): counted as an
+-- approval's is, and the sweep that takes it back in time started.
+function M.reserved(app)
+  metrics.inc("imbill_reservations_total", { app = app.id, via = "rest" })
+  require("imbill.gateway.reserve").start()
 end
 
 function Job:give_up()

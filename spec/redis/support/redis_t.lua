@@ -112,6 +112,24 @@ function H.bench()
   return send(out)
 end
 
+-- One command through a client that asks the Redis at ?first= (a cluster
+-- node); the script answers "ok" where the key {redirect}:target is set
+-- (the spec sets it on the single Redis only) and everywhere else the error
+-- reply ?reply= (a redirection as a cluster node writes it; "@PORT@" stands
+-- for the single Redis' port): the reply the client ends with, or its error.
+function H.redirect()
+  local cluster = require "imbill.gateway.redis.cluster"
+  local cfg = state.redis.main.cfg
+  local port = cfg.servers[1]:match(":(%d+)$")
+  local reply = ngx.unescape_uri(ngx.var.arg_reply):gsub("@PORT@", port)
+  local client = cluster.new(setmetatable({ cluster = false, servers = { ngx.var.arg_first } }, { __index = cfg }))
+  local script = "if redis.call('EXISTS', KEYS[1]) == 1 then return 'ok' end return redis.error_reply(ARGV[1])"
+  local ok, r, err, sent = pcall(client.send, client, 0, { "EVAL", script, "1", "{redirect}:target", reply },
+    cluster.now() + 0.4)
+  if not ok then return send({ thrown = tostring(r) }, 500) end
+  return send { reply = r, err = err, sent = sent }
+end
+
 function M.handle() return spec_t.serve(H) end
 
 return M

@@ -76,10 +76,31 @@ local function count_redirect(kind)
   end
 end
 
+-- "host:port" -> the host (without the brackets of "[::1]:6379") and the
+-- port, or nil.  Redis writes an IPv6 node without brackets ("::1:6379", in
+-- CLUSTER SLOTS and in MOVED): the port is what follows the last colon.
 local function split_addr(a)
-  local h, p = a:match("^(.*):(%d+)$")
-  return h, tonumber(p)
+  if type(a) ~= "string" then return nil end
+  local h, p = a:match("^%[(.*)%]:(%d+)$")
+  if not h then h, p = a:match("^(.*):(%d+)$") end
+  p = tonumber(p)
+  if not h or h == "" or not p or p < 1 or p > 65535 then return nil end
+  return h, p
 end
+M.split_addr = split_addr
+
+-- Where a redirection (MOVED, ASK) sends the call.  A cluster whose nodes do
+-- not know how clients reach them (cluster-preferred-endpoint-type
+-- unknown-endpoint) writes ":port" alone: the host is the one of the node
+-- that answered.
+local function redirected(a, from)
+  if type(a) == "string" and a:find("^:%d+$") then
+    local h = split_addr(from)
+    if h then return h .. a end
+  end
+  return a
+end
+M.redirected = redirected
 
 --- cfg: { servers = { "host:port", ... }, cluster = bool, connect_timeout,
 -- timeout, pool_size, backlog, keepalive, password }
@@ -90,6 +111,11 @@ end
 
 function Client:connect(addr, deadline)
   local h, p = split_addr(addr)
+  if not h then
+    local shown = tostring(addr)
+    if #shown > 60 then shown = shown:sub(1, 60) .. "..." end
+    return nil, "not an address a Redis can be reached at (\"host:port\"): \"" .. shown .. "\""
+  end
   local cfg = self.cfg
   local left = deadline - now()
   if left <= 0 then return nil, "timeout" end
@@ -125,15 +151,27 @@ function Client:refresh(deadline)
       if type(r) == "table" then
         c:keepalive()
         local slots, masters = {}, {}
+        local bad = false
         for _, range in ipairs(r) do
-          local node = range[3]
-          local a = node[1] .. ":" .. node[2]
-          if node[1] == "" then a = addr:match("^(.*):") .. ":" .. node[2] end
+          local node = type(range) == "table" and range[3]
+          local lo, hi = type(range) == "table" and tonumber(range[1]), type(range) == "table" and tonumber(range[2])
+          if type(node) ~= "table" or type(node[1]) ~= "string" or not tonumber(node[2]) or not lo or not hi
+            or lo < 0 or hi > 16383 or lo > hi or lo % 1 ~= 0 or hi % 1 ~= 0 then
+            bad = true
+            break
+          end
+          -- an empty host: the node does not know how clients reach it, the
+          -- host is the one asked
+          local a = node[1] .. ":" .. tostring(node[2])
+          if node[1] == "" then a = redirected(a, addr) end
           masters[a] = a
-          for s = range[1], range[2] do slots[s] = a end
+          for s = lo, hi do slots[s] = a end
         end
-        self.slots, self.masters, self.map_at = slots, masters, now()
-        return true
+        if not bad then
+          self.slots, self.masters, self.map_at = slots, masters, now()
+          return true
+        end
+        rerr = "CLUSTER SLOTS answered a range that is not { first, last, { host, port } } within 0-16383"
       end
       c:close()
       last_err = rerr
@@ -203,11 +241,11 @@ function Client:send(slot, cmd, deadline, on_missing)
         if not again then
           if word == "MOVED" then
             local s, a = rerr:match("^MOVED (%d+) (%S+)")
-            if self.slots and s then self.slots[tonumber(s)] = a end
+            if self.slots and s then self.slots[tonumber(s)] = redirected(a, addr) end
             self.stale = true
             count_redirect("moved")
           elseif word == "ASK" then
-            ask = rerr:match("^ASK %d+ (%S+)")
+            ask = redirected(rerr:match("^ASK %d+ (%S+)"), addr)
             count_redirect("ask")
           elseif RETRY[word] then
             if word == "TRYAGAIN" then count_redirect("tryagain") end

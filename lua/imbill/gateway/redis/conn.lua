@@ -16,8 +16,9 @@ Conn.__index = Conn
 
 local function ms(s) return math.max(1, math.floor(s * 1000)) end
 
---- opts: connect_timeout, timeout (seconds), pool_size, backlog, keepalive
--- (idle seconds), password.
+--- host: a name or an address, IPv6 without brackets ("::1"); opts:
+-- connect_timeout, timeout (seconds), pool_size, backlog, keepalive (idle
+-- seconds), password.
 function M.connect(host, port, o)
   if not in_nginx or ngx.get_phase() == "init" then
     local resp = require "imbill.gateway.redis.resp"
@@ -37,7 +38,11 @@ function M.connect(host, port, o)
   if not r then return nil, err end
   local sock = r._sock
   sock:settimeouts(ms(o.connect_timeout), ms(o.timeout), ms(o.timeout))
-  local ok, cerr = r:connect(host, port, { pool = "imbill-redis:" .. host .. ":" .. port, pool_size = o.pool_size,
+  -- nginx reads an IPv6 address only in brackets ("::1" alone is the host
+  -- ":" and an invalid port); LuaSocket above only without them
+  local at = host
+  if host:find(":", 1, true) and host:sub(1, 1) ~= "[" then at = "[" .. host .. "]" end
+  local ok, cerr = r:connect(at, port, { pool = "imbill-redis:" .. host .. ":" .. port, pool_size = o.pool_size,
                                             backlog = o.backlog })
   if not ok then return nil, cerr end
   if o.password and r:get_reused_times() == 0 then

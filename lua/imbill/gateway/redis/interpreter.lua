@@ -31,6 +31,8 @@
 --   L kidx field new expected dau mau a unit of one template step with its
 --                                     compare-and-set operands replaced
 --   Q cond ureg rr rm rq rid match deadline text   record a reservation
+--                                     (ureg "=" .. flags: of steps an earlier
+--                                     program applied, these flags)
 --   C cond reg rr rm rq match         confirm the oldest reservation of match
 --   K cond reg rr rm rq rid text match  claim a reservation if unchanged
 --   N cond reg fromg tog fromm tom prefix from to   move a group to a new id
@@ -703,11 +705,16 @@ local function run_program()
         local ureg, rr, rm, rq = nxt(), key_at(nxt()), key_at(nxt()), key_at(nxt())
         local rid, match, deadline, text = nxt(), nxt(), int_of(nxt(), "deadline"), nxt()
         local ok = "0"
-        if run and REG[tonumber(ureg)] == 1 then
+        local given = ssub(ureg, 1, 1) == "=" and ssub(ureg, 2) or nil
+        if given and not sfind(given, "^%a*$") then fail("reservation flags " .. show(given)) end
+        if run and (given or REG[tonumber(ureg)] == 1) then
           local rec = field(rr, rid, "r")
           if rec.cur == false then
             local flags = {}
-            for i, r in ipairs(UNITRES[tonumber(ureg)] or {}) do flags[i] = ssub(r, 1, 1) end
+            if given then flags[1] = given
+            else
+              for i, r in ipairs(UNITRES[tonumber(ureg)] or {}) do flags[i] = ssub(r, 1, 1) end
+            end
             put(rec, "cur", concat(flags) .. "\n" .. text)
             local list = rid_list(field(rm, match, "r").cur or nil)
             list[#list + 1] = rid

@@ -86,10 +86,11 @@ local function run_entry(store, e)
     return false
   elseif e.kind == "settle" then
     local job = { app = app, store = store, call = e.call, rename = e.rename, undo = e.undo, shrink = e.shrink,
-                  all_friends = e.all_friends, now = e.now }
+                  all_friends = e.all_friends, reserve = e.reserve, now = e.now }
     return store:settle(job, jr)
   elseif e.kind == "pending" then
-    return store:settle_pending({ app = app, store = store, pending = e.pending, did = e.did, now = e.now }, true)
+    return store:settle_pending({ app = app, store = store, pending = e.pending, did = e.did, standin = e.standin,
+                                  now = e.now }, true)
   elseif e.kind == "compensate" then
     return store:compensate(e, true)
   elseif e.kind == "logins" then

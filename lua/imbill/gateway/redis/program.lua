@@ -260,6 +260,13 @@ function Program:reserve(unit, rid, match, deadline_ms, text)
   return plain(self, "Q", "", tostring(unit.reg), rr, rm, rq, rid, match, sfmt("%d", deadline_ms), text)
 end
 
+--- Records a reservation for steps applied by an earlier program (n of
+-- them, all applied): a REST stand-in whose answer was lost.
+function Program:reserve_applied(n, rid, match, deadline_ms, text)
+  local rr, rm, rq = reservation_keys(self)
+  return plain(self, "Q", "", "=" .. string.rep("a", n), rr, rm, rq, rid, match, sfmt("%d", deadline_ms), text)
+end
+
 --- Confirms the oldest reservation waiting for `match`.
 function Program:confirm(match, cond)
   local rr, rm, rq = reservation_keys(self)

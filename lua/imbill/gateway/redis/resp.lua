@@ -31,20 +31,31 @@ local function encode(args)
 end
 M.encode = encode
 
+-- A reply that is not RESP (a server that is not Redis, or a reply cut or
+-- garbled): nil and what it was, as for a connection that failed.
+local function garbled(line)
+  return nil, "not a Redis reply: " .. string.format("%q", line:sub(1, 40))
+end
+
 local function read(s)
   local line, err = s:receive("*l")
   if not line then return nil, err end
   local p, rest = line:sub(1, 1), line:sub(2)
   if p == "+" then return rest
   elseif p == "-" then return false, rest
-  elseif p == ":" then return tonumber(rest)
+  elseif p == ":" then
+    if not rest:find("^%-?%d+$") then return garbled(line) end
+    return tonumber(rest)
   elseif p == "$" then
+    if not rest:find("^%-?%d+$") then return garbled(line) end
     local n = tonumber(rest)
     if n < 0 then return M.null end
     local data, derr = s:receive(n + 2)
     if not data then return nil, derr end
+    if data:sub(-2) ~= "\r\n" then return garbled(line) end
     return data:sub(1, n)
   elseif p == "*" then
+    if not rest:find("^%-?%d+$") then return garbled(line) end
     local n = tonumber(rest)
     if n < 0 then return M.null end
     local t = {}
@@ -56,7 +67,7 @@ local function read(s)
     end
     return t
   end
-  return nil, "unknown reply " .. line:sub(1, 40)
+  return garbled(line)
 end
 
 --- One command: conn:call("GET", "k"), or conn:call_args({ "GET", "k" }).

@@ -445,12 +445,14 @@ end
 
 local function job_entry(job)
   return { kind = "settle", app = job.app.id, call = job.call, rename = job.rename, undo = job.undo,
-           shrink = job.shrink, all_friends = job.all_friends, now = job.now or ngx.time() }
+           shrink = job.shrink, all_friends = job.all_friends, reserve = job.reserve, now = job.now or ngx.time() }
 end
 
 --- A settle job (settle.lua): a provisional group renamed (or taken back),
--- reservations Tencent did not use given back, shrinks Tencent did applied,
--- every friendship of a user ended.  Always done or journaled: returns true.
+-- or left counted as a reservation (job.reserve: the record an approval
+-- writes, its deadline reservation_ttl from when it is written), reservations
+-- Tencent did not use given back, shrinks Tencent did applied, every
+-- friendship of a user ended.  Always done or journaled: returns true.
 function Store:settle(job, jr)
   if job.pending then return self:settle_pending(job, jr) end
   local app = job.app
@@ -478,6 +480,14 @@ function Store:settle(job, jr)
     local rn = prog:rename(r.from, r.to)
     local back = undo_steps(app, r.descs)
     if #back > 0 then prog:unit(back, false, rn.reg .. "=0") end
+  end
+  local held
+  if job.reserve then
+    local r = job.reserve
+    local deadline_ms = math.floor((ngx.now() + app.reservation_ttl) * 1000)
+    local text = cjson.encode { d = r.descs, m = r.match, g = r.group, dl = deadline_ms / 1000 }
+    prog:reserve_applied(#r.descs, r.rid, r.match, deadline_ms, text)
+    held = #prog.instr
   end
   for _, descs in ipairs(job.undo or {}) do
     local back = undo_steps(app, descs)
@@ -517,6 +527,7 @@ function Store:settle(job, jr)
   if not_counted > 0 then
     metrics.inc("imbill_not_counted_total", { app = app.id, action = tostring(job.call), reason = "store" }, not_counted)
   end
+  if held and program.answer(reply, held) == "1" then require("imbill.gateway.settle").reserved(app) end
   return true
 end
 
@@ -529,6 +540,11 @@ end
 --     counted, caps aside (the gateway let them through);
 --   it ran: units it applied that Tencent did not are taken back, units it
 --     refused that Tencent did are counted.
+-- job.standin (rest.lua): a group created without an id, { group = the
+-- stand-in, to = the id Tencent's answer gave } or, when no answer gave it,
+-- { group =, rid =, match = }: what ends counted of it is counted under
+-- Tencent's id, or left as a reservation for its after callback
+-- (settle.lua's job.reserve).
 function Store:settle_pending(job, jr)
   local app, pend = job.app, job.pending
   local ctx = self:ctx(app.id)
@@ -536,7 +552,8 @@ function Store:settle_pending(job, jr)
   for i, u in ipairs(pend.units) do
     if job.did then did[i] = job.did[i] else did[i] = job.done ~= nil and calls.done(job.done, u.key) end
   end
-  local entry = { kind = "pending", app = app.id, pending = pend, did = did, now = job.now or ngx.time() }
+  local sd = job.standin
+  local entry = { kind = "pending", app = app.id, pending = pend, did = did, standin = sd, now = job.now or ngx.time() }
   local deadline = self:deadline(true)
   local results
   if pend.state ~= "unsent" then
@@ -565,27 +582,65 @@ function Store:settle_pending(job, jr)
         if c == "a" then applied[#applied + 1] = u.descs[j] end
       end
     end
+    local mine = sd and u.key == sd.group
     if did[i] and (not results or refused or type(ran) ~= "table") then
       fix.forced[#fix.forced + 1] = u.descs
+      if mine then fix.standin = { group = sd.group, to = sd.to, rid = sd.rid, match = sd.match, forced = #fix.forced } end
     elseif not did[i] and #applied > 0 and not refused then
       fix.undo[#fix.undo + 1] = applied
+    elseif mine and did[i] and #applied > 0 then
+      -- it ran and applied it: counted under the stand-in until moved or reserved
+      fix.standin = { group = sd.group, to = sd.to, rid = sd.rid, match = sd.match, applied = applied }
     end
   end
-  if #fix.forced == 0 and #fix.undo == 0 then return true end
+  if #fix.forced == 0 and #fix.undo == 0 and not fix.standin then return true end
   local pid, w = M.new_pid()
-  return self:compensate({ app = app.id, pid = pid, w = w, forced = fix.forced, undo = fix.undo, now = now }, jr)
+  return self:compensate({ app = app.id, pid = pid, w = w, forced = fix.forced, undo = fix.undo, standin = fix.standin,
+                           now = now }, jr)
+end
+
+-- A described step about another group (the id Tencent gave a stand-in).
+local function about(d, group)
+  return { k = d.k, g = d.g, t = d.t, u = d.u, p = d.p, grp = group, e = d.e }
 end
 
 --- Applies what a pending call's settlement found: units counted caps aside,
--- and applied steps taken back.
+-- and applied steps taken back; a stand-in group (e.standin) counted under
+-- Tencent's id (forced there, or moved there: taken back if that id is
+-- counted already) or left as a reservation.
 function Store:compensate(e, jr)
   local app = self.apps[e.app]
   local ctx = self:ctx(e.app)
   local prog = program.new(ctx, e.pid, e.w)
-  for _, descs in ipairs(e.forced or {}) do
+  local sd, held = e.standin, nil
+  local function record(descs)
+    local deadline_ms = math.floor((ngx.now() + app.reservation_ttl) * 1000)
+    return deadline_ms, cjson.encode { d = descs, m = sd.match, g = sd.group, dl = deadline_ms / 1000 }
+  end
+  for k, descs in ipairs(e.forced or {}) do
+    local mine = sd and sd.forced == k
     local steps = {}
-    for j, d in ipairs(descs) do steps[j] = rebuild(app, d, e.now) end
-    if #steps == #descs then prog:unit(steps, true, "", true) end
+    for j, d in ipairs(descs) do steps[j] = rebuild(app, (mine and sd.to) and about(d, sd.to) or d, e.now) end
+    if #steps == #descs then
+      -- under Tencent's id: refused whole if that id is counted already
+      local h = prog:unit(steps, true, "", true)
+      if mine and not sd.to and sd.rid then
+        local dl, text = record(descs)
+        prog:reserve(h, sd.rid, sd.match, dl, text)
+        held = #prog.instr
+      end
+    end
+  end
+  if sd and sd.applied then
+    if sd.to then
+      local rn = prog:rename(sd.group, sd.to)
+      local back = undo_steps(app, sd.applied)
+      if #back > 0 then prog:unit(back, false, rn.reg .. "=0") end
+    elseif sd.rid then
+      local dl, text = record(sd.applied)
+      prog:reserve_applied(#sd.applied, sd.rid, sd.match, dl, text)
+      held = #prog.instr
+    end
   end
   for _, applied in ipairs(e.undo or {}) do
     local back = undo_steps(app, applied)
@@ -593,6 +648,7 @@ function Store:compensate(e, jr)
   end
   if prog:empty() then return true end
   local reply, err, state = self:exec(ctx, prog, self:deadline(true))
+  if reply and held and program.answer(reply, held) == "1" then require("imbill.gateway.settle").reserved(app) end
   if reply or state == "failed" then return true end
   self:reached(false, err)
   if jr then return false end
