@@ -139,44 +139,6 @@ describe("a fleet of two nodes on one Redis", function()
     assert.are.equal("300", h.rcall(nil, "GET", h.key(PRO, "d:" .. day .. ":dau")))
   end)
 
-  describe("a group created without a GroupId whose answer was lost (one Redis)", function()
-    local function r(...) return h.rcall(nil, ...) end
-    local function lost(name)
-      local resp = h.post(1, h.rest_path("group_open_http_svc/create_group", PRO),
-        cjson.encode { Type = "Public", Owner_Account = "o", Name = name }, { ["X-Stub-Status"] = "502" })
-      assert.are.equal(502, resp.status)
-      h.wait(function() return r("HLEN", h.key(PRO, "rr")) == 1 end, 5, "the stand-in reserved")
-      assert.are.equal("1", r("GET", h.key(PRO, "c:groups")))
-      assert.are.equal(1, h.metric_sum("imbill_reservations_total", { app = PRO, via = "rest" }))
-    end
-
-    it("is reserved until Tencent's after-create callback names it, on the other node", function()
-      lost("lost")
-      local _, v = h.callback(2, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", { CallbackCommand =
-        "Group.CallbackAfterCreateGroup", GroupId = "@TGS#real1", Type = "Public", Owner_Account = "o", Name = "lost",
-        EventTime = os.time() * 1000 })
-      assert.are.equal("OK", v.ActionStatus)
-      assert.are.equal("1", r("GET", h.key(PRO, "c:groups")))
-      assert.are.same({ "@TGS#real1" }, r("SMEMBERS", h.key(PRO, "uj:o")))
-      assert.are.equal(1, r("SCARD", h.key(PRO, "gm:@TGS#real1")))
-      assert.are.same({}, r("KEYS", h.key(PRO, "*~rest*")))
-      assert.are.equal(0, r("HLEN", h.key(PRO, "rr")))
-      assert.are.equal(1, h.metric_sum("imbill_reservations_confirmed_total", { app = PRO }))
-      h.sleep(2.2)
-      h.post(1, "/t/sweep", "")
-      assert.are.equal("1", r("GET", h.key(PRO, "c:groups")))
-    end)
-
-    it("is taken back when no callback names it by reservation_ttl", function()
-      lost("ghost")
-      h.wait(function()
-        h.post(2, "/t/sweep", "")
-        return h.count(nil, h.key(PRO, "c:groups")) == 0
-      end, 10, "the reservation to expire")
-      assert.are.equal(0, r("SCARD", h.key(PRO, "uj:o")))
-      assert.are.same({}, r("KEYS", h.key(PRO, "*~rest*")))
-      assert.are.equal(0, r("ZCARD", h.key(PRO, "rq")))
-      assert.are.equal(1, h.metric_sum("imbill_reservations_expired_total", { app = PRO }))
-    end)
-  end)
+  h.lost_create_specs({ describe = describe, it = it, assert = assert }, "one Redis", PRO,
+    function() return nil end)
 end)
