@@ -35,28 +35,38 @@ local function char_len(s, i)
   return n
 end
 
---- s with every byte that is not part of a well-formed character (and
--- U+FFFE, U+FFFF) replaced by U+FFFD; s itself when it is clean.
--- @string s the text
--- @treturn string valid UTF-8
-function M.clean(s)
+-- s with the pieces put(s, i, len) names replaced: put is called for each
+-- character (len its length) and each byte starting none (len nil), and
+-- returns the replacement and the bytes it replaces, or nil to keep them.
+-- s itself when nothing is replaced.
+local function rewrite(s, put)
   if not s:find("[\128-\255]") then return s end
   local out, n, i, from = {}, #s, 1, 1
   while i <= n do
     local len = char_len(s, i)
-    if len then
-      i = i + len
-    else
+    local by, used = put(s, i, len)
+    used = used or len or 1
+    if by then
       out[#out + 1] = sub(s, from, i - 1)
-      out[#out + 1] = M.REPLACEMENT
-      i = i + 1
-      from = i
+      out[#out + 1] = by
+      from = i + used
     end
+    i = i + used
   end
   if from == 1 then return s end
   out[#out + 1] = sub(s, from)
   return concat(out)
 end
+
+local function replace_broken(_, _, len)
+  if not len then return M.REPLACEMENT, 1 end
+end
+
+--- s with every byte that is not part of a well-formed character (and
+-- U+FFFE, U+FFFF) replaced by U+FFFD; s itself when it is clean.
+-- @string s the text
+-- @treturn string valid UTF-8
+function M.clean(s) return rewrite(s, replace_broken) end
 
 -- Characters that change how the text around them is shown without being
 -- seen: bidirectional embeddings, overrides and isolates (U+202A..U+202E,
@@ -91,35 +101,21 @@ function M.name_problem(s)
   return nil
 end
 
+local function escape_piece(s, i, len)
+  if not len then return string.format("\\x%02x", byte(s, i)), 1 end
+  if len > 1 and invisible(s, i, len) then
+    local c, c2, c3 = byte(s, i, i + 2)
+    local cp = len == 2 and (c - 0xC0) * 64 + (c2 - 0x80) or ((c - 0xE0) * 64 + (c2 - 0x80)) * 64 + (c3 - 0x80)
+    return string.format("\\u{%04X}", cp), len
+  end
+end
+
 --- s as a message may quote it: each byte that is not part of a well-formed
 -- character becomes `\xNN` and each invisible character of name_problem
 -- `\u{XXXX}`, so a quoted value cannot reorder or garble the line it is
 -- quoted in.  Other text is unchanged.
 -- @string s the text
 -- @treturn string
-function M.escape_unseen(s)
-  if not s:find("[\128-\255]") then return s end
-  local out, n, i, from = {}, #s, 1, 1
-  while i <= n do
-    local len = char_len(s, i)
-    local put
-    if not len then
-      put, len = string.format("\\x%02x", byte(s, i)), 1
-    elseif len > 1 and invisible(s, i, len) then
-      local c, c2, c3 = byte(s, i, i + 2)
-      local cp = len == 2 and (c - 0xC0) * 64 + (c2 - 0x80) or ((c - 0xE0) * 64 + (c2 - 0x80)) * 64 + (c3 - 0x80)
-      put = string.format("\\u{%04X}", cp)
-    end
-    if put then
-      out[#out + 1] = sub(s, from, i - 1)
-      out[#out + 1] = put
-      from = i + len
-    end
-    i = i + len
-  end
-  if from == 1 then return s end
-  out[#out + 1] = sub(s, from)
-  return concat(out)
-end
+function M.escape_unseen(s) return rewrite(s, escape_piece) end
 
 return M
