@@ -282,15 +282,7 @@ function M.compare(p)
     only[e] = true
   end
   local rows = methods.new(Comparison, { month = dates.format_month(month), assumptions = assumptions, notes = notes })
-  local listed = {}
-  for i, b in check.items(check.list(FN, "books", list, "price books")) do
-    local book = books.get_as(FN, "books[" .. i .. "]", b)
-    -- a book listed twice would list each of its editions twice
-    if listed[book.name] then
-      check.fail(FN, "books[" .. i .. "]", "price book " .. book.name .. " is listed twice (also books["
-        .. listed[book.name] .. "])", b)
-    end
-    listed[book.name] = i
+  for _, book in ipairs(books.list_as(FN, list)) do
     for _, id in ipairs(book:editions()) do
       if next(only) == nil or only[id] or only[book.name .. "/" .. id] then
         local ed = book:edition(id)

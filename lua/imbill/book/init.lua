@@ -667,6 +667,29 @@ function M.get_as(fn, field, x)
   error(c, 0)
 end
 
+--- The price books of `list` (field "books"), each made by get(fn, field, b)
+-- (get_as unless given).  A book listed twice would show each of its
+-- editions twice: it is an error naming both places.
+-- @string fn the public function errors name
+-- @tab list names, books or tables deriving books
+-- @func[opt] get how one is made: get(fn, field, b) returns the book
+-- @treturn {Book,...} the books, in order
+-- @raise `fn: books[i]: price book NAME is listed twice (also books[j])`
+function M.list_as(fn, list, get)
+  get = get or M.get_as
+  local out, listed = {}, {}
+  for i, b in check.items(check.list(fn, "books", list, "price books")) do
+    local book = get(fn, "books[" .. i .. "]", b)
+    if listed[book.name] then
+      check.fail(fn, "books[" .. i .. "]", "price book " .. book.name .. " is listed twice (also books["
+        .. listed[book.name] .. "])", b)
+    end
+    listed[book.name] = i
+    out[i] = book
+  end
+  return out
+end
+
 --- Whether `x` is a price book made by this module (`imbill.is_book`).
 -- @param x any value
 -- @treturn boolean `true` for a book

@@ -57,17 +57,7 @@ function M.book(FN, field, b)
 end
 
 function M.book_list(FN, list)
-  local out, listed = {}, {}
-  for i, b in check.items(check.list(FN, "books", list or books.BUILTIN, "price books")) do
-    local book = M.book(FN, "books[" .. i .. "]", b)
-    -- a book listed twice would show each of its editions twice
-    if listed[book.name] then
-      check.fail(FN, "books[" .. i .. "]", "price book " .. book.name .. " is listed twice (also books["
-        .. listed[book.name] .. "])", b)
-    end
-    listed[book.name] = i
-    out[#out + 1] = book
-  end
+  local out = books.list_as(FN, list or books.BUILTIN, M.book)
   if #out == 0 then check.fail(FN, "books", "needs at least one price book", check.NOVALUE) end
   return out
 end
