@@ -356,6 +356,17 @@ describe("meter refusal sentences", function()
     end
   end)
 
+  it("10010 for an event seconds before the group's creation, the same day, does not say \"later than\" that day",
+    function()
+      local m = meter("2020", "pro")
+      assert.is_true(m:create_group("g", "Public", NOON))
+      local ok, r = m:join_group("g", "u", NOON - 60)
+      assert.is_false(ok)
+      assert.equal(10010, r.code)
+      assert.equal('Error 10010: group "g" does not exist at the event\'s time on 2021-03-10 (it was never created, '
+        .. "was created later, or has been disbanded).", r.message)
+    end)
+
   it("advises the unlimited AVChatRoom add-on only where it is sold (pro of 2020 and 2021)", function()
     local m = meter("2020", "trial")
     for i = 1, 10 do assert.is_true(m:create_group("av" .. i, "AVChatRoom", NOON + i)) end

@@ -84,8 +84,9 @@ local TEMPLATES = {
       .. "at most %d. Remove a friend or upgrade the edition.", id(r.user), r.current, r.edition, book, r.max)
   end,
   group_exists = function(r)
-    return string.format("Error 10010: group %s does not exist (it was never created, was created later than %s, or "
-      .. "has been disbanded).", id(r.group), r.day)
+    -- the event may be dated the group's own creation day, a few seconds before it
+    return string.format("Error 10010: group %s does not exist at the event's time on %s (it was never "
+      .. "created, was created later, or has been disbanded).", id(r.group), r.day)
   end,
   group_id = function(r)
     return string.format("Error 10021: group ID %s is already used by an existing group.", id(r.group))
