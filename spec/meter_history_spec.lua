@@ -85,6 +85,44 @@ describe("an edition change and the meter's bounds", function()
   end)
 end)
 
+-- A meter without a clock cannot tell a quiet app from a wrong date, so it
+-- bounds a date by the latest counted day; with a clock, the clock says when
+-- the event arrived, and a quiet year does not stop the app for good.
+describe("an app quiet for more than 366 days", function()
+  local function quiet(clock)
+    local m = imbill.meter{ book = "2020", edition = "pro" }
+    assert.is_true(m:login("a", T("2021-03-01")))
+    if clock then m:set_clock(clock) end
+    return m
+  end
+  local back = T("2022-04-05") -- 400 days after 2021-03-01
+
+  it("counts again once the meter's clock is set: login, batch, other actions, an edition change", function()
+    local m = quiet(back)
+    assert.is_true(m:login("a", back))
+    assert.equal(1, m:dau("2022-04-05"))
+    assert.equal(2, m:logins({ "b", "c" }, { back, back + 60 }))
+    assert.is_true(m:create_account("x", back))
+    assert.is_true(m:create_group("g", "Public", back, "e1"))
+    assert.is_true(m:change_edition("flagship", back))
+    -- the clock still bounds: more than a day after it is refused
+    local ok, r = m:login("z", back + DAY + 1)
+    assert.is_false(ok)
+    assert.equal("future", r.code)
+  end)
+
+  it("without a clock is refused \"future\", as the only reference is the latest counted day", function()
+    local m = quiet(nil)
+    local ok, r = m:login("a", back)
+    assert.is_false(ok)
+    assert.equal("future", r.code)
+    assert.equal(0, m:logins({ "b" }, { back }))
+    ok, r = m:change_edition("flagship", back)
+    assert.is_false(ok)
+    assert.equal("future", r.code)
+  end)
+end)
+
 -- The plan-fee rule, written here from docs/rules.md and not from the code.
 local POLICY = {
   ["2020"] = { free_before = math.huge, back_to_free = true },

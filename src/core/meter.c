@@ -737,7 +737,7 @@ static void refuse_login(imb_result *res, imb_refusal *r, int32_t code, int32_t 
  * (a login with an event id goes through imb_meter_apply) on random streams. */
 static imb_status login_fast(imb_meter *m, uint32_t at, uint32_t w, uint64_t days, int32_t day, imb_result *res,
                              imb_refusal *r) {
-  if (m->last_day != INT32_MIN && (int64_t)day - IMB_FUTURE_DAYS > m->last_day) {
+  if (m->clock == INT64_MIN && m->last_day != INT32_MIN && (int64_t)day - IMB_FUTURE_DAYS > m->last_day) {
     refuse_login(res, r, IMB_R_FUTURE, IMB_L_FUTURE);
     return IMB_OK;
   }
@@ -886,7 +886,7 @@ imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const 
       return IMB_OK;
     }
   }
-  if (m->last_day != INT32_MIN && (int64_t)day - IMB_FUTURE_DAYS > (int64_t)m->last_day) {
+  if (m->clock == INT64_MIN && m->last_day != INT32_MIN && (int64_t)day - IMB_FUTURE_DAYS > (int64_t)m->last_day) {
     *verdict = IMB_CH_FUTURE;
     return IMB_OK;
   }
