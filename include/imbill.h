@@ -522,7 +522,10 @@ typedef enum imb_change_verdict {
   IMB_CH_TWICE,     /* the month has a change already (the first paid activation counts as one) */
   IMB_CH_BACKWARDS, /* before the change in force: changes come in time order */
   IMB_CH_NO_RETURN, /* back to a free edition, which the policy does not allow */
-  IMB_CH_DUPLICATE  /* a store's answer: this very change was applied already */
+  IMB_CH_DUPLICATE, /* a store's answer: this very change was applied already */
+  IMB_CH_FUTURE,    /* a meter's answer: dated more than IMB_FUTURE_DAYS after the latest counted day,
+                       or more than IMB_CLOCK_AHEAD after its clock (a sender's clock error) */
+  IMB_CH_CLOSED     /* a meter's answer: dated on a day released by imb_meter_release */
 } imb_change_verdict;
 
 /* May an app whose history is spans[0..n-1] (oldest first, the last one in
@@ -609,7 +612,9 @@ IMB_API imb_status imb_meter_logins(imb_meter *m, const char *const *users, cons
                                     size_t n, size_t *counted, size_t *bad);
 
 /* Edition history.  A change at t applies to actions at or after t; the
- * verdict of imb_change_check decides (IMB_CH_OK: applied). */
+ * verdict of imb_change_check decides (IMB_CH_OK: applied), after the bounds
+ * every event meets: a change far in the future (IMB_CH_FUTURE) or on a
+ * released day (IMB_CH_CLOSED) is refused and changes nothing. */
 IMB_API imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
                                     const imb_limits *lim, int is_free, imb_change_verdict *verdict);
 IMB_API int imb_meter_segments(const imb_meter *m);

@@ -42,6 +42,33 @@ local function closed_meter()
 end
 
 describe("hostile API input", function()
+  describe("an argument left out", function()
+    -- with no slot for it on the stack, the message used to show whatever the
+    -- binding had pushed there: "t: expected an instant ..., got function"
+    it("is shown as nil, the value a caller passed", function()
+      local m = imbill.meter { book = "2020", edition = "pro" }
+      local calls = {
+        { "login", function() return m:login("u") end },
+        { "create_group", function() return m:create_group("g", "Public") end },
+        { "disband_group", function() return m:disband_group("g") end },
+        { "join_group", function() return m:join_group("g", "u") end },
+        { "leave_group", function() return m:leave_group("g", "u") end },
+        { "add_friend", function() return m:add_friend("u", "v") end },
+        { "remove_friend", function() return m:remove_friend("u", "v") end },
+        { "create_account", function() return m:create_account("u") end },
+        { "delete_account", function() return m:delete_account("u") end },
+      }
+      for _, c in ipairs(calls) do
+        local s, e = err(c[2])
+        assert.equals("meter:" .. c[1] .. ": t: expected an instant in whole Unix seconds, got nil", s)
+        assert.equals("t", e.field)
+        assert.is_nil(e.value)
+      end
+      local s = err(function() return m:create_group("g") end)
+      assert.matches("^meter:create_group: type: unknown group type .*, got nil$", s)
+    end)
+  end)
+
   describe("money", function()
     it("raises error objects named imbill.money, the field apart", function()
       local s, e = err(imbill.money, "1e5")

@@ -37,6 +37,92 @@ describe("a metered re-upgrade", function()
   end)
 end)
 
+-- An edition change meets the bounds every event meets (docs/meter.md, "A
+-- sender's clock error"): a change dated by a wrong clock must not wedge the
+-- history, and a change on a released day must not rewrite a final month.
+describe("an edition change and the meter's bounds", function()
+  it("dated more than 366 days after the latest day counted is refused \"future\" and changes nothing", function()
+    local m = imbill.meter{ book = "2020", edition = "trial" }
+    assert.is_true(m:login("u1", T("2021-03-01")))
+    -- 2022-03-02 is 366 days after 2021-03-01: the edge itself is allowed on a copy
+    local edge = imbill.meter{ book = "2020", edition = "trial" }
+    assert.is_true(edge:login("u1", T("2021-03-01")))
+    assert.is_true(edge:change_edition("pro", T("2022-03-02")))
+    local ok, r = m:change_edition("pro", T("2022-03-03"))
+    assert.is_false(ok)
+    assert.equal("future", r.code)
+    assert.equal("edition_change", r.limit)
+    assert.equal("2022-03-03", r.day)
+    assert.matches("2022%-03%-03, more than 366 days after", r.message)
+    -- the wrong date left nothing behind: a real change is still "ok", not
+    -- "pro is already in force" or "out of order"
+    assert.equal("trial", m:edition().id)
+    assert.is_true(m:change_edition("pro", T("2021-03-05")))
+    assert.equal("pro", m:edition().id)
+  end)
+
+  it("more than a day after the meter's clock is refused \"future\"", function()
+    local m = imbill.meter{ book = "2020", edition = "trial", clock = T("2021-03-02", 9) }
+    local ok, r = m:change_edition("pro", T("2021-03-03", 9) + 1)
+    assert.is_false(ok)
+    assert.equal("future", r.code)
+    assert.is_true(m:change_edition("pro", T("2021-03-03", 9))) -- exactly a day after: allowed
+  end)
+
+  it("dated on a day released by m:release is refused \"closed\": the month's usage stays", function()
+    local m = imbill.meter{ book = "2021", edition = "free" }
+    for d = 0, 80 do assert.is_true(m:login("u1", T("2022-11-01") + d * DAY)) end
+    m:release("2022-12-01")
+    local before = m:usage("2022-11")
+    local ok, r = m:change_edition("pro", T("2022-11-30"))
+    assert.is_false(ok)
+    assert.equal("closed", r.code)
+    assert.equal("2022-11-30", r.day)
+    assert.same(before, m:usage("2022-11"))
+    assert.equal("0.00", tostring(m:invoice("2022-11").total))
+    -- the first day not released takes the change
+    assert.is_true(m:change_edition("pro", T("2022-12-01")))
+  end)
+end)
+
+-- A meter without a clock cannot tell a quiet app from a wrong date, so it
+-- bounds a date by the latest counted day; with a clock, the clock says when
+-- the event arrived, and a quiet year does not stop the app for good.
+describe("an app quiet for more than 366 days", function()
+  local function quiet(clock)
+    local m = imbill.meter{ book = "2020", edition = "pro" }
+    assert.is_true(m:login("a", T("2021-03-01")))
+    if clock then m:set_clock(clock) end
+    return m
+  end
+  local back = T("2022-04-05") -- 400 days after 2021-03-01
+
+  it("counts again once the meter's clock is set: login, batch, other actions, an edition change", function()
+    local m = quiet(back)
+    assert.is_true(m:login("a", back))
+    assert.equal(1, m:dau("2022-04-05"))
+    assert.equal(2, m:logins({ "b", "c" }, { back, back + 60 }))
+    assert.is_true(m:create_account("x", back))
+    assert.is_true(m:create_group("g", "Public", back, "e1"))
+    assert.is_true(m:change_edition("flagship", back))
+    -- the clock still bounds: more than a day after it is refused
+    local ok, r = m:login("z", back + DAY + 1)
+    assert.is_false(ok)
+    assert.equal("future", r.code)
+  end)
+
+  it("without a clock is refused \"future\", as the only reference is the latest counted day", function()
+    local m = quiet(nil)
+    local ok, r = m:login("a", back)
+    assert.is_false(ok)
+    assert.equal("future", r.code)
+    assert.equal(0, m:logins({ "b" }, { back }))
+    ok, r = m:change_edition("flagship", back)
+    assert.is_false(ok)
+    assert.equal("future", r.code)
+  end)
+end)
+
 -- The plan-fee rule, written here from docs/rules.md and not from the code.
 local POLICY = {
   ["2020"] = { free_before = math.huge, back_to_free = true },

@@ -311,6 +311,77 @@ describe("meter counting rules", function()
   end)
 end)
 
+-- A refusal's sentence is pasted to a customer: it must be true.  After a
+-- downgrade a user may hold more than the new limit (lowering a limit is not
+-- retroactive), so a sentence states the count and the limit, and it advises
+-- an add-on only where the book sells one for the edition in force.
+describe("meter refusal sentences", function()
+  it("after pro -> trial, a user with 30 friends hears 30 and the limit of 20", function()
+    local m = meter("2020", "pro")
+    for i = 1, 30 do assert.is_true(m:add_friend("a", "f" .. i, NOON)) end
+    for i = 1, 50 do assert.is_true(m:create_group("g" .. i, "Public", NOON + i)) end
+    for i = 1, 60 do assert.is_true(m:join_group("g" .. (i % 50 + 1), "a", NOON + 100 + i)) end
+    for i = 51, 60 do assert.is_true(m:create_group("g" .. i, "Public", NOON + 200 + i)) end
+    for i = 1, 60 do m:join_group("g" .. i, "a", NOON + 300) end
+    assert.is_true(m:change_edition("trial", NOON + 86400 * 30))
+    local later = NOON + 86400 * 31
+    local ok, r = m:add_friend("a", "new", later)
+    assert.is_false(ok)
+    assert.equal(30010, r.code)
+    assert.matches("already has 30 friends and the trial edition %(price book 2020%) allows at most 20", r.message)
+    ok, r = m:add_friend("new", "a", later)
+    assert.is_false(ok)
+    assert.equal(30014, r.code)
+    assert.matches("already has 30 friends and the trial edition %(price book 2020%) allows at most 20", r.message)
+    assert.is_true(m:create_group("x", "AVChatRoom", later))
+    ok, r = m:join_group("x", "a", later + 1)
+    assert.is_false(ok)
+    assert.equal(10037, r.code)
+    assert.matches("has joined 60 groups and the trial edition %(price book 2020%) allows at most 50%. "
+      .. "Leave a group or upgrade%.$", r.message)
+  end)
+
+  it("advises the members add-on on pro, which sells it, and not on trial or in 2022", function()
+    local cases = { { "2020", "pro", 200, true }, { "2020", "trial", 20, false }, { "2022", "standard", 200, false } }
+    for _, c in ipairs(cases) do
+      local m = meter(c[1], c[2])
+      local t = c[1] == "2022" and core.parse_date("2023-03-01") * 86400 or NOON
+      assert.is_true(m:create_group("g", "Private", t))
+      for i = 1, c[3] do assert.is_true(m:join_group("g", "u" .. i, t)) end
+      local ok, r = m:join_group("g", "one_more", t)
+      assert.is_false(ok)
+      assert.equal(10014, r.code)
+      assert.matches("it has " .. c[3] .. " members and the " .. c[2] .. " edition", r.message)
+      assert.equal(c[4], r.message:find("members-per-group add-on", 1, true) ~= nil, c[1] .. " " .. c[2])
+    end
+  end)
+
+  it("10010 for an event seconds before the group's creation, the same day, does not say \"later than\" that day",
+    function()
+      local m = meter("2020", "pro")
+      assert.is_true(m:create_group("g", "Public", NOON))
+      local ok, r = m:join_group("g", "u", NOON - 60)
+      assert.is_false(ok)
+      assert.equal(10010, r.code)
+      assert.equal('Error 10010: group "g" does not exist at the event\'s time on 2021-03-10 (it was never created, '
+        .. "was created later, or has been disbanded).", r.message)
+    end)
+
+  it("advises the unlimited AVChatRoom add-on only where it is sold (pro of 2020 and 2021)", function()
+    local m = meter("2020", "trial")
+    for i = 1, 10 do assert.is_true(m:create_group("av" .. i, "AVChatRoom", NOON + i)) end
+    local ok, r = m:create_group("av11", "AVChatRoom", NOON + 20)
+    assert.is_false(ok)
+    assert.matches("Disband an AVChatRoom or upgrade%.$", r.message)
+    m = meter("2021", "pro")
+    local t = core.parse_date("2021-09-01") * 86400
+    for i = 1, 50 do assert.is_true(m:create_group("av" .. i, "AVChatRoom", t + i)) end
+    ok, r = m:create_group("av51", "AVChatRoom", t + 60)
+    assert.is_false(ok)
+    assert.matches("Disband an AVChatRoom, upgrade, or buy the unlimited AVChatRoom add%-on%.$", r.message)
+  end)
+end)
+
 describe("meter event ids", function()
   it("ignores a replayed id and reports it as a duplicate", function()
     local m = meter("2020", "trial")

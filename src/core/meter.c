@@ -737,7 +737,7 @@ static void refuse_login(imb_result *res, imb_refusal *r, int32_t code, int32_t 
  * (a login with an event id goes through imb_meter_apply) on random streams. */
 static imb_status login_fast(imb_meter *m, uint32_t at, uint32_t w, uint64_t days, int32_t day, imb_result *res,
                              imb_refusal *r) {
-  if (m->last_day != INT32_MIN && (int64_t)day - IMB_FUTURE_DAYS > m->last_day) {
+  if (m->clock == INT64_MIN && m->last_day != INT32_MIN && (int64_t)day - IMB_FUTURE_DAYS > m->last_day) {
     refuse_login(res, r, IMB_R_FUTURE, IMB_L_FUTURE);
     return IMB_OK;
   }
@@ -871,12 +871,28 @@ imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const 
   int32_t day;
   if (imb_instant_check(t) || imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
   if (elen == 0 || elen > IMB_EDITION_MAXLEN) return IMB_ERANGE;
+  /* the bounds every event meets (imb_plan_build's order): a change dated far
+   * after the clock or after everything counted is a sender's clock error,
+   * which must not take the edition history out of reach of every real
+   * change; a change on a released day would rewrite a month that is final */
+  if (m->clock != INT64_MIN && t > m->clock && t - m->clock > IMB_CLOCK_AHEAD) {
+    *verdict = IMB_CH_FUTURE;
+    return IMB_OK;
+  }
   /* the same change again, however late it arrives, is a duplicate */
   for (int i = 1; i < m->nsegs; i++) {
     if (m->segs[i].from_t == t && same_edition(&m->segs[i], edition, elen)) {
       *verdict = IMB_CH_DUPLICATE;
       return IMB_OK;
     }
+  }
+  if (m->clock == INT64_MIN && m->last_day != INT32_MIN && (int64_t)day - IMB_FUTURE_DAYS > (int64_t)m->last_day) {
+    *verdict = IMB_CH_FUTURE;
+    return IMB_OK;
+  }
+  if (day < m->released_before) {
+    *verdict = IMB_CH_CLOSED;
+    return IMB_OK;
   }
   const imb_segment *last = &m->segs[m->nsegs - 1];
   if (t < last->from_t && !same_edition(last, edition, elen)) {

@@ -117,7 +117,10 @@ imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, in
     imb_op *o = add_op(p, IMB_OP_FRESH, IMB_K_EVENT, IMB_S_EVENT);
     o->fail = IMB_FAIL_DUPLICATE;
   }
-  guard(p, IMB_OP_GE, IMB_K_LAST_DAY, IMB_S_APP, (int64_t)p->day - IMB_FUTURE_DAYS, IMB_R_FUTURE, IMB_L_FUTURE);
+  /* without a clock, the latest counted day is the only reference; with one,
+   * the clock alone bounds (an app quiet for over a year counts again) */
+  if (now == INT64_MIN)
+    guard(p, IMB_OP_GE, IMB_K_LAST_DAY, IMB_S_APP, (int64_t)p->day - IMB_FUTURE_DAYS, IMB_R_FUTURE, IMB_L_FUTURE);
 
   switch (kind) {
   case IMB_A_CREATE_ACCOUNT:

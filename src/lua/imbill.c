@@ -45,6 +45,9 @@ int imbL_toint64(lua_State *L, int idx, int64_t *out) {
 /* Stack: the message on top.  Builds the error object around it and raises. */
 static int raise_msg(lua_State *L, const char *fn, const char *field, int value_idx) {
   if (value_idx < 0) value_idx = lua_gettop(L) + value_idx; /* below the message */
+  /* an argument left out (m:login("u") without t) has no slot below the
+   * message: its value is nil, not whatever this function pushes there */
+  int absent = value_idx > 0 && value_idx >= lua_gettop(L);
   lua_getfield(L, LUA_REGISTRYINDEX, ERRORS_NEW);
   if (!lua_isfunction(L, -1)) {
     lua_pop(L, 1);
@@ -57,7 +60,8 @@ static int raise_msg(lua_State *L, const char *fn, const char *field, int value_
   if (field) lua_pushstring(L, field); else lua_pushnil(L);
   lua_pushvalue(L, -3); /* the message */
   lua_remove(L, -4);
-  if (value_idx > 0) lua_pushvalue(L, value_idx);
+  if (absent) lua_pushnil(L);
+  else if (value_idx > 0) lua_pushvalue(L, value_idx);
   else lua_getfield(L, LUA_REGISTRYINDEX, "imbill.errors.novalue");
   lua_call(L, 4, 1);
   return lua_error(L);

@@ -657,7 +657,7 @@ static int c_state(lua_State *L) {
 }
 
 /* meter_impl.change(m, policy, t, edition, limits, is_free)
- *   -> "ok" | "same" | "twice" | "backwards" | "no_return" | "duplicate" */
+ *   -> "ok" | "same" | "twice" | "backwards" | "no_return" | "duplicate" | "future" | "closed" */
 static int c_change(lua_State *L) {
   lmeter *lm = impl_lm(L);
   const char *fn = "meter:change_edition";
@@ -677,7 +677,7 @@ static int c_change(lua_State *L) {
   imb_change_verdict v;
   imb_status st = imb_meter_change(lm->m, &p, t, e, elen, &lim, lua_toboolean(L, 6), &v);
   if (st) return status_error(L, st, fn);
-  static const char *const NAMES[] = {"ok", "same", "twice", "backwards", "no_return", "duplicate"};
+  static const char *const NAMES[] = {"ok", "same", "twice", "backwards", "no_return", "duplicate", "future", "closed"};
   lua_pushstring(L, NAMES[v]);
   return 1;
 }

@@ -442,6 +442,10 @@ local CHANGE_CODES = {
   same = { "same_edition", "edition %s is already in force" },
   no_return = { "no_return_to_free", "price book %s does not allow going back to the free edition %s after "
     .. "leaving it; the app stays on %s" },
+  future = { "future", "the change is dated %s, more than " .. core.FUTURE_DAYS .. " days after the latest day "
+    .. "this meter has counted or more than a day after its clock; a sender's clock is probably wrong" },
+  closed = { "closed", "the change is dated %s, a day released from the meter (m:release), whose months are "
+    .. "final" },
 }
 
 --- Changes the edition in force from an instant on.
@@ -452,7 +456,9 @@ local CHANGE_CODES = {
 -- counted is undone.  Whether the change is allowed is the core's
 -- edition-change policy (one change a month, no return to a free edition
 -- where the book forbids it).  Refusal codes (Tencent has none for these):
--- `"one_change_per_month"`, `"no_return_to_free"`, `"same_edition"`, `"out_of_order"`.
+-- `"one_change_per_month"`, `"no_return_to_free"`, `"same_edition"`, `"out_of_order"`; and, as for
+-- every event, `"future"` (dated more than 366 days after the latest day counted, or more than a
+-- day after the clock) and `"closed"` (dated on a day released by `m:release`).
 -- Add-ons carry over when they are sold for the new edition, and lapse otherwise.
 -- @string id the new edition, of the meter's book
 -- @int t the instant it takes effect, whole Unix seconds
