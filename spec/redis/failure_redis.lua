@@ -154,6 +154,20 @@ describe("when Redis fails under the gateway", function()
     assert.are.equal(0, h.rcall(nil, "HLEN", h.key(CLOSED_TRIAL, "ua:" .. 0)))
   end)
 
+  it("replays a journaled REST settlement once when its answer is lost, even after a later call changed the count",
+    function()
+      -- an open app let a create_group through while Redis was away and
+      -- Tencent created the group.  The journal's replay runs in Redis but
+      -- its answer is lost; the group is destroyed by a REST call; the next
+      -- replay must find the settlement done, not create the group again.
+      local v = h.json(h.post(1, "/t/lostreplay?app=" .. OPEN_PRO .. "&group=lost1", ""))
+      assert.are.equal(1, v.after_lost, "the lost answer left the entry in the journal")
+      assert.are.equal("applied", v.destroy)
+      assert.are.equal(0, v.left, "the journal never emptied")
+      assert.are.equal(0, h.count(nil, h.key(OPEN_PRO, "c:groups")))
+      assert.are.equal(0, h.count(nil, h.key(OPEN_PRO, "c:groups_of:Public")))
+    end)
+
   describe("a group created without a GroupId while Redis slept (an app that fails open)", function()
     local function slept_create(name, headers)
       h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 2")

@@ -90,7 +90,7 @@ local function run_entry(store, e)
     return store:settle(job, jr)
   elseif e.kind == "pending" then
     return store:settle_pending({ app = app, store = store, pending = e.pending, did = e.did, standin = e.standin,
-                                  now = e.now }, true)
+                                  now = e.now, cpid = e.cpid, cw = e.cw }, true)
   elseif e.kind == "compensate" then
     return store:compensate(e, true)
   elseif e.kind == "logins" then
@@ -134,8 +134,15 @@ function M.replay(store)
         d:delete(k)
         d:incr(K(store, "head"), 1, 0)
       else
+        -- an id is chosen once, kept with the entry before its program first
+        -- runs: a replay that runs it again (its answer lost, the worker
+        -- gone) sends the same id and finds it done
         if NEEDS_PID[e.kind] and not e.pid then
           e.pid, e.w = require("imbill.gateway.redis.store").new_pid()
+          d:set(k, cjson.encode(e))
+        elseif e.kind == "pending" and not e.cpid then
+          -- the id of the compensation its settlement may run
+          e.cpid, e.cw = require("imbill.gateway.redis.store").new_pid()
           d:set(k, cjson.encode(e))
         end
         local fine, changed = run_entry(store, e)

@@ -594,7 +594,10 @@ function Store:settle_pending(job, jr)
     end
   end
   if #fix.forced == 0 and #fix.undo == 0 and not fix.standin then return true end
-  local pid, w = M.new_pid()
+  -- a journal replay gives the compensation the id its entry keeps, so that
+  -- a replay whose answer was lost, run again, finds it done
+  local pid, w = job.cpid, job.cw
+  if not pid then pid, w = M.new_pid() end
   return self:compensate({ app = app.id, pid = pid, w = w, forced = fix.forced, undo = fix.undo, standin = fix.standin,
                            now = now }, jr)
 end
