@@ -168,6 +168,18 @@ describe("when Redis fails under the gateway", function()
       assert.are.equal(0, h.count(nil, h.key(OPEN_PRO, "c:groups_of:Public")))
     end)
 
+  it("keeps every journal entry it took when the journal is full, and replays each", function()
+    -- a full dict evicts its oldest entries to make room for a write that may
+    -- evict: the journal's are the ones waiting; none may go
+    for _, raw in ipairs { "", "&raw=1" } do
+      h.reset()
+      local v = h.json(h.post(1, "/t/jfull?app=" .. OPEN_PRO .. raw, ""))
+      assert.is_true(v.taken > 1000)
+      assert.are.equal(v.taken, v.readable, "entries the journal took are gone before any replay")
+      assert.are.equal(v.taken, v.replayed + v.readable_after, "entries the journal took are gone" .. raw)
+    end
+  end)
+
   describe("a group created without a GroupId while Redis slept (an app that fails open)", function()
     local function slept_create(name, headers)
       h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 2")

@@ -190,6 +190,50 @@ function H.lostreplay()
   return send(out)
 end
 
+-- Fills this node's journal of the single Redis (?app=) until an entry is
+-- refused for want of room (?raw=1: entries without their program ids, as
+-- an earlier version wrote them, written straight to the dict) (no replay meanwhile: the lock is held), then
+-- replays it: how many entries were taken, how many are readable before
+-- the replay, how many the replay did and how many are readable after it.
+function H.jfull()
+  local journal = require "imbill.gateway.redis.journal"
+  local store = state.redis.main
+  local d, meta = store.jdict, store.meta
+  local lock = "jlock:" .. store.rname
+  assert(meta:safe_add(lock, "spec", 30), "another worker replays")
+  local out = { taken = 0 }
+  local ok, err = pcall(function()
+    for i = 1, 1000000 do
+      local pad = string.rep("x", 150 + (i * 37) % 900)
+      local e = { kind = "settle", app = ngx.var.arg_app, call = "spec", pad = pad }
+      if ngx.var.arg_raw then
+        -- as an earlier version wrote them: no program id yet
+        local n = d:incr(store.rname .. "|tail", 1, 0)
+        if not d:safe_set(store.rname .. "|e:" .. n, require("cjson").encode(e)) then break end
+        d:incr(store.rname .. "|app:" .. e.app, 1, 0)
+      elseif not journal.append(store, e) then
+        break
+      end
+      out.taken = out.taken + 1
+    end
+    local head, tail = d:get(store.rname .. "|head") or 0, d:get(store.rname .. "|tail") or 0
+    out.readable = 0
+    for n = head + 1, tail do
+      if d:get(store.rname .. "|e:" .. n) then out.readable = out.readable + 1 end
+    end
+    meta:delete(lock)
+    out.replayed = journal.replay(store)
+    head, tail = d:get(store.rname .. "|head") or 0, d:get(store.rname .. "|tail") or 0
+    out.readable_after = 0
+    for n = head + 1, tail do
+      if d:get(store.rname .. "|e:" .. n) then out.readable_after = out.readable_after + 1 end
+    end
+  end)
+  meta:delete(lock)
+  if not ok then error(err, 0) end
+  return send(out)
+end
+
 function M.handle() return spec_t.serve(H) end
 
 return M
