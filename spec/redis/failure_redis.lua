@@ -180,6 +180,23 @@ describe("when Redis fails under the gateway", function()
     end
   end)
 
+  it("says so when Redis loses an app's counts under it (FLUSHALL): an error logged, a counter", function()
+    local _, v = h.rest(1, "im_open_login_svc/account_import", CLOSED_TRIAL, { UserID = "before" })
+    assert.are.equal("OK", v.ActionStatus)
+    -- both nodes have seen the app's mark in Redis
+    h.wait(function() return h.rcall(nil, "EXISTS", h.key(CLOSED_TRIAL, "c:epoch")) == 1 end, 8, "the mark")
+    h.sleep(5.5)
+    assert.are.equal(0, h.metric_sum("imbill_redis_resets_total", { redis = "main", app = CLOSED_TRIAL }))
+    h.rcall(nil, "FLUSHALL")
+    -- the counts start again (nothing refuses that), but each node says so
+    local _, again = h.rest(2, "im_open_login_svc/account_import", CLOSED_TRIAL, { UserID = "after" })
+    assert.are.equal("OK", again.ActionStatus)
+    assert.are.equal(1, h.count(nil, h.key(CLOSED_TRIAL, "c:accounts")))
+    h.wait(function()
+      return h.metric_sum("imbill_redis_resets_total", { redis = "main", app = CLOSED_TRIAL }) == 2
+    end, 15, "both nodes to see the lost counts")
+  end)
+
   describe("a group created without a GroupId while Redis slept (an app that fails open)", function()
     local function slept_create(name, headers)
       h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 2")

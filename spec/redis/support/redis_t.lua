@@ -20,6 +20,10 @@ function H.flush()
     rs.jdict:flush_expired()
     rs.meta:delete("redis_up:" .. rs.rname)
     rs.meta:delete("logins_waiting:" .. rs.rname)
+    -- the marks of counts this node saw in Redis (the spec flushes Redis)
+    for _, k in ipairs(rs.meta:get_keys(0)) do
+      if k:sub(1, 6) == "epoch:" then rs.meta:delete(k) end
+    end
   end
   return spec_t.H.flush()
 end

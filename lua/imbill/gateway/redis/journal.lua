@@ -221,6 +221,8 @@ end
 
 local function tick(premature, store)
   if premature then return end
+  local ok, err = pcall(store.check_epochs, store)
+  if not ok then ngx.log(ngx.ERR, "imbill: checking Redis ", store.rname, " for lost counts failed: ", tostring(err)) end
   if M.size(store) <= 0 then return end
   -- while Redis is away, one try a second is enough
   local last = store.journal_try or 0
