@@ -284,6 +284,36 @@ describe("callbacks", function()
       assert.are.equal(1, h.metric("imbill_reservations_expired_total", { app = TRIAL }))
     end)
 
+    it("take back an approval whose sweep was killed while it waited for the app's lock", function()
+      create_before(TRIAL, { Type = "Public", Owner_Account = "o", Name = "orphan" })
+      assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+      h.sleep(2.2)
+      -- the app's lock is held (a stalled batch); the sweep due to take the
+      -- approval back waits for it, and its worker is killed
+      local done = h.hold(TRIAL, 2500)
+      local pid
+      eventually(function()
+        pid = h.json(h.http.get("/t/sweeper")).sweeper
+        return pid ~= nil
+      end, "a sweep")
+      h.sleep(0.1)
+      local killed = os.execute("kill -9 " .. math.floor(pid))
+      assert.is_true(killed == true or killed == 0)
+      pcall(done) -- the hold may have been in that worker too
+      -- the killed worker's locks lapse (10 s at most); the next sweep takes
+      -- the approval back
+      local gone = false
+      for _ = 1, 200 do
+        h.http.post("/t/sweep", "")
+        if h.keys(TRIAL)["c:groups"] == nil then
+          gone = true
+          break
+        end
+        h.sleep(0.1)
+      end
+      assert.is_true(gone, "the approval is never taken back")
+    end)
+
     it("refuse a join to a full group (1, naming 10014) and reserve an approved one", function()
       local members = {}
       for i = 1, 19 do members[i] = { Member_Account = "m" .. i } end

@@ -158,6 +158,42 @@ describe("REST calls through the gateway", function()
     assert.are.equal(1, h.metric("imbill_reservations_released_total", { app = TRIAL, via = "rest" }))
   end)
 
+  it("releases the reservation of a call Tencent fails when nginx is reloaded while its settlement waits for the lock",
+    function()
+      -- the call goes to Tencent (slow to answer); meanwhile a stalled batch
+      -- holds the app's lock, so the settlement waits for it; nginx is
+      -- reloaded (the worker exits) before the lock is free
+      local socket = require "socket"
+      local body = cjson.encode { UserID = "reloaded" }
+      local s = assert(socket.tcp())
+      s:settimeout(10)
+      assert(s:connect("127.0.0.1", h.http.port))
+      assert(s:send("POST " .. h.http.rest_path("im_open_login_svc/account_import", TRIAL) .. " HTTP/1.1\r\n"
+        .. "Host: 127.0.0.1\r\nConnection: close\r\nX-Stub-Fail: 70169\r\nX-Stub-Delay: 0.5\r\n"
+        .. "Content-Length: " .. #body .. "\r\n\r\n" .. body))
+      eventually(function() return accounts(TRIAL) == 1 end, "the call reserved")
+      local done = h.hold(TRIAL, 2500)
+      h.sleep(1)
+      local pidfile = assert(io.open(os.getenv("IMBILL_NGX_PREFIX") .. "/logs/nginx.pid"))
+      local master = pidfile:read("*l")
+      pidfile:close()
+      local hup = os.execute("kill -HUP " .. master)
+      assert.is_true(hup == true or hup == 0)
+      local raw = s:receive("*a")
+      s:close()
+      assert.truthy(raw and raw:find("70169", 1, true), raw)
+      done()
+      local released = false
+      for _ = 1, 100 do
+        if accounts(TRIAL) == 0 then
+          released = true
+          break
+        end
+        h.sleep(0.1)
+      end
+      assert.is_true(released, "the reservation was never released")
+    end)
+
   it("keeps a reservation whose outcome Tencent did not say (not HTTP 200)", function()
     local r = import(TRIAL, "b", { ["X-Stub-Status"] = "502" })
     assert.are.equal(502, r.status)

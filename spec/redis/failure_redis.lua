@@ -154,6 +154,49 @@ describe("when Redis fails under the gateway", function()
     assert.are.equal(0, h.rcall(nil, "HLEN", h.key(CLOSED_TRIAL, "ua:" .. 0)))
   end)
 
+  it("replays a journaled REST settlement once when its answer is lost, even after a later call changed the count",
+    function()
+      -- an open app let a create_group through while Redis was away and
+      -- Tencent created the group.  The journal's replay runs in Redis but
+      -- its answer is lost; the group is destroyed by a REST call; the next
+      -- replay must find the settlement done, not create the group again.
+      local v = h.json(h.post(1, "/t/lostreplay?app=" .. OPEN_PRO .. "&group=lost1", ""))
+      assert.are.equal(1, v.after_lost, "the lost answer left the entry in the journal")
+      assert.are.equal("applied", v.destroy)
+      assert.are.equal(0, v.left, "the journal never emptied")
+      assert.are.equal(0, h.count(nil, h.key(OPEN_PRO, "c:groups")))
+      assert.are.equal(0, h.count(nil, h.key(OPEN_PRO, "c:groups_of:Public")))
+    end)
+
+  it("keeps every journal entry it took when the journal is full, and replays each", function()
+    -- a full dict evicts its oldest entries to make room for a write that may
+    -- evict: the journal's are the ones waiting; none may go
+    for _, raw in ipairs { "", "&raw=1" } do
+      h.reset()
+      local v = h.json(h.post(1, "/t/jfull?app=" .. OPEN_PRO .. raw, ""))
+      assert.is_true(v.taken > 1000)
+      assert.are.equal(v.taken, v.readable, "entries the journal took are gone before any replay")
+      assert.are.equal(v.taken, v.replayed + v.readable_after, "entries the journal took are gone" .. raw)
+    end
+  end)
+
+  it("says so when Redis loses an app's counts under it (FLUSHALL): an error logged, a counter", function()
+    local _, v = h.rest(1, "im_open_login_svc/account_import", CLOSED_TRIAL, { UserID = "before" })
+    assert.are.equal("OK", v.ActionStatus)
+    -- both nodes have seen the app's mark in Redis
+    h.wait(function() return h.rcall(nil, "EXISTS", h.key(CLOSED_TRIAL, "c:epoch")) == 1 end, 8, "the mark")
+    h.sleep(5.5)
+    assert.are.equal(0, h.metric_sum("imbill_redis_resets_total", { redis = "main", app = CLOSED_TRIAL }))
+    h.rcall(nil, "FLUSHALL")
+    -- the counts start again (nothing refuses that), but each node says so
+    local _, again = h.rest(2, "im_open_login_svc/account_import", CLOSED_TRIAL, { UserID = "after" })
+    assert.are.equal("OK", again.ActionStatus)
+    assert.are.equal(1, h.count(nil, h.key(CLOSED_TRIAL, "c:accounts")))
+    h.wait(function()
+      return h.metric_sum("imbill_redis_resets_total", { redis = "main", app = CLOSED_TRIAL }) == 2
+    end, 15, "both nodes to see the lost counts")
+  end)
+
   describe("a group created without a GroupId while Redis slept (an app that fails open)", function()
     local function slept_create(name, headers)
       h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 2")

@@ -101,6 +101,20 @@ local function app_of(id)
   return state.cfg and state.cfg.apps[id], state
 end
 
+-- An app's month from a shared dict, read under the app's lock: groups
+-- change only under it, so the count carried into the month, the days' net
+-- changes and their logs are one snapshot (read while other workers create
+-- groups, the count carried in came out too low, even negative).
+local function dict_month(store, app, month)
+  local usage = require "imbill.gateway.usage"
+  local d = store.d
+  local function read(k) return d:get(k) end
+  local done, ok, u = store:run(app.id, nil, function() return true, pcall(usage.month, read, app, month) end)
+  if not done then error("imbill.gateway.usage: the app's counts cannot be read now (" .. tostring(ok) .. ")", 0) end
+  if not ok then error(u, 0) end
+  return u
+end
+
 --- The usage of an app's month (a table imbill.invoice takes), read from
 -- this node's store.
 -- @string appid the app's SDKAppID, as in the configuration
@@ -112,7 +126,7 @@ function M.usage_of(appid, month)
   if not app then return nil, "unknown app " .. tostring(appid) end
   local store = state.store_for(app)
   if store.usage then return store:usage(app, month) end
-  return require("imbill.gateway.usage").month(function(k) return store.d:get(k) end, app, month)
+  return dict_month(store, app, month)
 end
 
 --- `content_by_lua`: the usage location, ?sdkappid=...&month=YYYY-MM.
@@ -136,16 +150,15 @@ function M.usage()
   local usage = require "imbill.gateway.usage"
   local ok, doc
   local status = 400
-  if store.usage then
-    -- a month the gateway cannot read is the caller's mistake (400); a store
-    -- that cannot answer is the service's (503)
-    ok, doc = pcall(require("imbill.internal.dates").month, month or "", "month")
-    if ok then
-      status = 503
-      ok, doc = pcall(function() return usage.encode(store:usage(app, month), app) end)
-    end
-  else
-    ok, doc = pcall(usage.document, function(k) return store.d:get(k) end, app, month or "")
+  -- a month the gateway cannot read is the caller's mistake (400); a store
+  -- that cannot answer is the service's (503)
+  ok, doc = pcall(require("imbill.internal.check").call, "imbill.gateway.usage", require("imbill.internal.dates").month,
+    month or "", "month")
+  if ok then
+    status = 503
+    ok, doc = pcall(function()
+      return usage.encode(store.usage and store:usage(app, month) or dict_month(store, app, month), app)
+    end)
   end
   if not ok then
     ngx.status = status

@@ -14,6 +14,10 @@ local drain
 
 local function start(delay)
   if draining then return true end
+  -- a worker that is exiting (a reload, nginx -s quit) may only make timers
+  -- without a delay: its jobs are still tried, MAX_TRIES times, before it
+  -- exits, instead of being left in the queue it takes with it
+  if delay and delay > 0 and ngx.worker.exiting() then delay = 0 end
   draining = true
   local ok, err = ngx.timer.at(delay or 0, drain)
   if not ok then
@@ -24,7 +28,7 @@ local function start(delay)
   return true
 end
 
-function drain(premature)
+function drain()
   local retry = {}
   while head <= tail do
     local job = jobs[head]
@@ -35,7 +39,7 @@ function drain(premature)
       ngx.log(ngx.ERR, "imbill: settlement failed: ", tostring(done))
     elseif done == false then
       job.tries = (job.tries or 0) + 1
-      if job.tries < MAX_TRIES and not premature then
+      if job.tries < MAX_TRIES then
         retry[#retry + 1] = job
       elseif job.give_up then
         job:give_up()

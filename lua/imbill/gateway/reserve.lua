@@ -101,29 +101,44 @@ function M.sweep(app, now)
   local qk = keys.reservation_queue(keys.prefix(app.id))
   local total = 0
   while true do
+    -- the due ids leave the queue inside the locked batch that takes them
+    -- back, never before it waits for the lock: a worker killed while it
+    -- waits leaves them queued for the next sweep, not forgotten with
+    -- their counts still reserved
+    local head = d:lpop(qk)
+    if not head then break end
+    d:lpush(qk, head) -- only a look (nothing yields in between)
+    local hd = head:match("|([%d%.]+)$")
+    if hd and tonumber(hd) > now then break end
     local due = {}
-    while #due < 100 do
-      local e = d:lpop(qk)
-      if not e then break end
-      local rid, dl = e:match("^(.*)|([%d%.]+)$")
-      if rid and tonumber(dl) > now then
-        d:lpush(qk, e) -- not yet: it and everything after it wait
-        break
-      end
-      if rid then due[#due + 1] = rid end
-    end
-    if #due == 0 then break end
     local n, err = store:run(app.id, 0.5, function(B)
       local c = 0
-      for _, rid in ipairs(due) do
-        if expire(B, app, rid) then c = c + 1 end
+      while #due < 100 do
+        local e = d:lpop(qk)
+        if not e then break end
+        local rid, dl = e:match("^(.*)|([%d%.]+)$")
+        if rid and tonumber(dl) > now then
+          d:lpush(qk, e) -- not yet: it and everything after it wait
+          break
+        end
+        if rid then
+          due[#due + 1] = rid
+          if expire(B, app, rid) then c = c + 1 end
+        end
       end
       return c
     end)
     if not n then
-      -- put them back for the next sweep
-      for i = #due, 1, -1 do d:lpush(qk, due[i] .. "|0") end
-      ngx.log(ngx.WARN, "imbill: app ", app.id, ": reservations not expired this time: ", tostring(err))
+      -- the batch was put back: so are its ids, for the next sweep
+      for i = #due, 1, -1 do
+        if not d:lpush(qk, due[i] .. "|0") then
+          ngx.log(ngx.ERR, "imbill: app ", app.id, ": reservation ", due[i], " could not be queued again; ",
+            "its counts stay reserved")
+        end
+      end
+      if #due > 0 or err ~= "busy" then
+        ngx.log(ngx.WARN, "imbill: app ", app.id, ": reservations not expired this time: ", tostring(err))
+      end
       break
     end
     if n > 0 then metrics.inc("imbill_reservations_expired_total", { app = app.id }, n) end

@@ -159,6 +159,11 @@ function H.hold()
   return send { held = ms }
 end
 
+-- The worker sweeping reservations now (its pid, or null).
+function H.sweeper()
+  return send { sweeper = state.meta:get("sweeper") }
+end
+
 function H.queue()
   return send { length = require("imbill.gateway.queue").length() }
 end

@@ -20,6 +20,10 @@ function H.flush()
     rs.jdict:flush_expired()
     rs.meta:delete("redis_up:" .. rs.rname)
     rs.meta:delete("logins_waiting:" .. rs.rname)
+    -- the marks of counts this node saw in Redis (the spec flushes Redis)
+    for _, k in ipairs(rs.meta:get_keys(0)) do
+      if k:sub(1, 6) == "epoch:" then rs.meta:delete(k) end
+    end
   end
   return spec_t.H.flush()
 end
@@ -128,6 +132,110 @@ function H.redirect()
     cluster.now() + 0.4)
   if not ok then return send({ thrown = tostring(r) }, 500) end
   return send { reply = r, err = err, sent = sent }
+end
+
+-- A journaled settlement of a REST call an open app let through while Redis
+-- could not be reached (?app=, ?group=): the decision never ran, Tencent
+-- created the group.  The journal's first replay runs it in Redis, but its
+-- answer is lost (a timeout, as when Redis is slow or the connection drops);
+-- then a REST destroy_group of the group is decided (decisions do not wait
+-- for the journal); then the journal replays until it is done.  Answers the
+-- destroy's status and what is left in the journal.
+function H.lostreplay()
+  local units_mod = require "imbill.gateway.units"
+  local calls = require "imbill.gateway.calls"
+  local journal = require "imbill.gateway.redis.journal"
+  local smod = require "imbill.gateway.redis.store"
+  local appid, group = ngx.var.arg_app, ngx.var.arg_group
+  local store, app = store_of(appid)
+  local function units_of(call, body)
+    local u = calls.CALLS[call].units(body)
+    units_mod.build(app, u, ngx.time(), ngx.time())
+    return u
+  end
+  local u = units_of("group_open_http_svc/create_group", { Type = "Public", GroupId = group, Owner_Account = "o1" })
+  local pid, w = smod.new_pid()
+  local descs = {}
+  for j, s in ipairs(u[1].steps) do descs[j] = smod.describe(s) end
+  local pend = { state = "unsent", pid = pid, w = w, units = { { key = u[1].key, descs = descs, pos = 1 } } }
+  local client, lose = store.client, 1
+  local had, real = rawget(client, "run"), client.run
+  client.run = function(self, slot, keys, argv, deadline)
+    local r, err, st = real(self, slot, keys, argv, deadline)
+    if lose > 0 and r then
+      lose = lose - 1
+      return nil, "timeout (an answer the spec lost)", "unknown"
+    end
+    return r, err, st
+  end
+  local lock = "jlock:" .. store.rname
+  local out = {}
+  local ok, err = pcall(function()
+    -- no other worker replays between the append and this replay (nothing
+    -- yields), nor while the destroy is decided (the lock is held)
+    assert(journal.append(store, { kind = "pending", app = appid, pending = pend, did = { true }, now = ngx.time() }))
+    journal.replay(store)
+    out.after_lost = journal.size(store)
+    assert(store.meta:safe_add(lock, "spec", 30), "another worker replays")
+    local d = units_of("group_open_http_svc/destroy_group", { GroupId = group })
+    assert(store:apply_units(app, d))
+    out.destroy = d[1].status
+    store.meta:delete(lock)
+    for _ = 1, 50 do
+      journal.replay(store)
+      if journal.size(store) == 0 then break end
+      ngx.sleep(0.05)
+    end
+    out.left = journal.size(store)
+  end)
+  client.run = had
+  store.meta:delete(lock)
+  if not ok then error(err, 0) end
+  return send(out)
+end
+
+-- Fills this node's journal of the single Redis (?app=) until an entry is
+-- refused for want of room (?raw=1: entries without their program ids, as
+-- an earlier version wrote them, written straight to the dict) (no replay meanwhile: the lock is held), then
+-- replays it: how many entries were taken, how many are readable before
+-- the replay, how many the replay did and how many are readable after it.
+function H.jfull()
+  local journal = require "imbill.gateway.redis.journal"
+  local store = state.redis.main
+  local d, meta = store.jdict, store.meta
+  local lock = "jlock:" .. store.rname
+  assert(meta:safe_add(lock, "spec", 30), "another worker replays")
+  local out = { taken = 0 }
+  local ok, err = pcall(function()
+    for i = 1, 1000000 do
+      local pad = string.rep("x", 150 + (i * 37) % 900)
+      local e = { kind = "settle", app = ngx.var.arg_app, call = "spec", pad = pad }
+      if ngx.var.arg_raw then
+        -- as an earlier version wrote them: no program id yet
+        local n = d:incr(store.rname .. "|tail", 1, 0)
+        if not d:safe_set(store.rname .. "|e:" .. n, require("cjson").encode(e)) then break end
+        d:incr(store.rname .. "|app:" .. e.app, 1, 0)
+      elseif not journal.append(store, e) then
+        break
+      end
+      out.taken = out.taken + 1
+    end
+    local head, tail = d:get(store.rname .. "|head") or 0, d:get(store.rname .. "|tail") or 0
+    out.readable = 0
+    for n = head + 1, tail do
+      if d:get(store.rname .. "|e:" .. n) then out.readable = out.readable + 1 end
+    end
+    meta:delete(lock)
+    out.replayed = journal.replay(store)
+    head, tail = d:get(store.rname .. "|head") or 0, d:get(store.rname .. "|tail") or 0
+    out.readable_after = 0
+    for n = head + 1, tail do
+      if d:get(store.rname .. "|e:" .. n) then out.readable_after = out.readable_after + 1 end
+    end
+  end)
+  meta:delete(lock)
+  if not ok then error(err, 0) end
+  return send(out)
 end
 
 function M.handle() return spec_t.serve(H) end

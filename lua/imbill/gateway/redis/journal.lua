@@ -20,11 +20,58 @@ local ngx = ngx
 local M = {}
 
 local started = {}
+local holes = {} -- since when this worker saw a missing entry, when the dict had no room to say so
 
 local function d_of(store) return store.jdict end
 
 -- Every Redis store of the node has its own entries in the dict.
 local function K(store, name) return store.rname .. "|" .. name end
+
+-- The journal never evicts: every write is safe (safe_set, safe_add), so a
+-- full dict refuses the write instead of dropping the oldest entries, which
+-- are the ones waiting to be replayed (an incr with an initial value, a set,
+-- may evict).  bump: an incr that never evicts.
+local function bump(d, key, delta)
+  local v, err = d:incr(key, delta)
+  if v or err ~= "not found" then return v, err end
+  local ok, aerr = d:safe_add(key, 0)
+  if not ok and aerr ~= "exists" then return nil, aerr end
+  return d:incr(key, delta)
+end
+
+-- Rewrites entry k (its text was `old`).  A dict replaces a value of another
+-- size by freeing it first: when the new one finds no room, the old one is
+-- written back, and false returned.
+local function rewrite(store, k, text, old)
+  local d = d_of(store)
+  local ok, err = d:safe_set(k, text)
+  if ok then return true end
+  if old and not d:safe_set(k, old) then
+    ngx.log(ngx.ERR, "imbill: journal of Redis ", store.rname, " is full (", tostring(err), "): entry ", k,
+      " could not be written back, and is lost")
+    metrics.inc("imbill_store_errors_total", { dict = store.name, reason = "journal full" })
+  end
+  return false
+end
+
+-- Kinds whose programs need an id before their first run.
+local NEEDS_PID = { after = true, settle = true }
+
+-- Gives an entry the ids its programs run under, once, before it is first
+-- written: a replay that runs one again (its answer lost, the worker gone)
+-- sends the same id and finds it done.  Returns whether it gave any.
+local function give_ids(e)
+  local smod = require "imbill.gateway.redis.store"
+  if NEEDS_PID[e.kind] and not e.pid then
+    e.pid, e.w = smod.new_pid()
+    return true
+  elseif e.kind == "pending" and not e.cpid then
+    -- the id of the compensation its settlement may run
+    e.cpid, e.cw = smod.new_pid()
+    return true
+  end
+  return false
+end
 
 function M.pending(store, appid)
   return (d_of(store):get(K(store, "app:" .. appid)) or 0) > 0
@@ -39,31 +86,38 @@ end
 -- the dict has no room (logged, counted).
 function M.append(store, entry)
   local d = d_of(store)
+  give_ids(entry)
   local text = cjson.encode(entry)
   if not text then
     ngx.log(ngx.ERR, "imbill: a journal entry could not be written (", tostring(entry.kind), ")")
     return false
   end
-  local n, err = d:incr(K(store, "tail"), 1, 0)
-  if not n then
-    ngx.log(ngx.ERR, "imbill: journal of Redis ", store.rname, ": ", tostring(err))
-    return false
-  end
-  local ok, serr = d:safe_set(K(store, "e:" .. n), text)
-  if not ok then
-    ngx.log(ngx.ERR, "imbill: journal of Redis ", store.rname, " is full (", tostring(serr), "): a ",
+  local function full(err)
+    ngx.log(ngx.ERR, "imbill: journal of Redis ", store.rname, " is full (", tostring(err), "): a ",
       tostring(entry.kind), " entry of app ", tostring(entry.app), " is lost")
     metrics.inc("imbill_store_errors_total", { dict = store.name, reason = "journal full" })
     return false
   end
-  d:incr(K(store, "app:" .. entry.app), 1, 0)
+  -- the app's count of waiting entries first: while it is up, the app's
+  -- new work joins the journal instead of overtaking it
+  local akey = K(store, "app:" .. entry.app)
+  local c, cerr = bump(d, akey, 1)
+  if not c then return full(cerr) end
+  local n, err = bump(d, K(store, "tail"), 1)
+  if not n then
+    d:incr(akey, -1)
+    return full(err)
+  end
+  local ok, serr = d:safe_set(K(store, "e:" .. n), text)
+  if not ok then
+    -- a hole the replay skips
+    d:incr(akey, -1)
+    return full(serr)
+  end
   metrics.inc("imbill_redis_journaled_total", { redis = store.rname, app = entry.app, kind = entry.kind })
   M.start(store)
   return true
 end
-
--- Kinds whose programs need an id before their first run.
-local NEEDS_PID = { after = true, settle = true }
 
 local function run_entry(store, e)
   local smod = require "imbill.gateway.redis.store"
@@ -90,7 +144,7 @@ local function run_entry(store, e)
     return store:settle(job, jr)
   elseif e.kind == "pending" then
     return store:settle_pending({ app = app, store = store, pending = e.pending, did = e.did, standin = e.standin,
-                                  now = e.now }, true)
+                                  now = e.now, cpid = e.cpid, cw = e.cw }, true)
   elseif e.kind == "compensate" then
     return store:compensate(e, true)
   elseif e.kind == "logins" then
@@ -121,31 +175,39 @@ function M.replay(store)
       local e = text and cjson.decode(text)
       if text == nil then
         -- being written, or lost for want of room: wait a little, then skip
-        local since = d:get(K(store, "hole:" .. n))
+        local hk = K(store, "hole:" .. n)
+        local since = d:get(hk) or holes[hk]
         if not since then
-          d:set(K(store, "hole:" .. n), ngx.now(), 60)
+          if not d:safe_set(hk, ngx.now(), 60) then holes[hk] = ngx.now() end
           break
         end
         if ngx.now() - since < 2 then break end
         ngx.log(ngx.ERR, "imbill: journal entry ", n, " of Redis ", store.rname, " was never written; skipped")
-        d:incr(K(store, "head"), 1, 0)
+        holes[hk] = nil
+        if not bump(d, K(store, "head"), 1) then break end
       elseif type(e) ~= "table" then
         ngx.log(ngx.ERR, "imbill: an unreadable journal entry dropped")
         d:delete(k)
-        d:incr(K(store, "head"), 1, 0)
+        if not bump(d, K(store, "head"), 1) then break end
       else
-        if NEEDS_PID[e.kind] and not e.pid then
-          e.pid, e.w = require("imbill.gateway.redis.store").new_pid()
-          d:set(k, cjson.encode(e))
+        -- an entry written without its ids (by an earlier version of the
+        -- gateway) takes them now; one that cannot keep them for want of
+        -- room runs under them anyway, once more at most if its answer is
+        -- lost
+        if give_ids(e) and not rewrite(store, k, cjson.encode(e), text) then
+          ngx.log(ngx.WARN, "imbill: journal of Redis ", store.rname, " is full: entry ", n,
+            " runs under an id it could not keep")
         end
         local fine, changed = run_entry(store, e)
         if not fine then
-          if changed then d:set(k, cjson.encode(changed)) end
+          -- what is left of it (logins: the ones not written yet); kept
+          -- whole when there is no room for the rewrite
+          if changed then rewrite(store, k, cjson.encode(changed), text) end
           break
         end
         d:delete(k)
-        d:incr(K(store, "head"), 1, 0)
-        d:incr(K(store, "app:" .. e.app), -1, 0)
+        d:incr(K(store, "app:" .. e.app), -1)
+        if not bump(d, K(store, "head"), 1) then break end
         done = done + 1
         metrics.inc("imbill_redis_replayed_total", { kind = e.kind })
       end
@@ -159,6 +221,8 @@ end
 
 local function tick(premature, store)
   if premature then return end
+  local ok, err = pcall(store.check_epochs, store)
+  if not ok then ngx.log(ngx.ERR, "imbill: checking Redis ", store.rname, " for lost counts failed: ", tostring(err)) end
   if M.size(store) <= 0 then return end
   -- while Redis is away, one try a second is enough
   local last = store.journal_try or 0

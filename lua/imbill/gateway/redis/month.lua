@@ -1,7 +1,7 @@
 --- An app's month read from Redis, in the form imbill.invoice takes (the
 -- same table usage.month gives for a shared dict): two round trips, one
--- MGET of every counter the month needs and one pipeline of the month's
--- group logs.  Used by the usage location inside nginx and by
+-- MGET of the latest counted day, then one transaction reading every
+-- counter the month needs and the month's group logs.  Used by the usage location inside nginx and by
 -- usage.from_redis for the `imbill` command.
 local core = require "imbill.gateway.core"
 local layout = require "imbill.gateway.redis.layout"
@@ -41,33 +41,64 @@ function M.read(client, app, month, deadline)
   local last_key, groups_key = layout.counter(P, K.IMB_K_LAST_DAY), layout.counter(P, K.IMB_K_GROUPS)
   local head = cmd("MGET", last_key, groups_key)
   local last_day = int(head[1], last_key) or core.NO_DAY
-  local hi = math.max(last_day, first + n - 1)
-  if hi - first > 4000 then
-    error(FN .. ": the app's latest counted day is " .. dates.format(last_day) .. ", too far after the month", 0)
+  -- Everything the month needs is read in one transaction (MULTI ... EXEC:
+  -- no program runs between its reads), so the count carried into the
+  -- month, the days' net changes and their logs are one snapshot; read in
+  -- pieces while groups are created, the count carried in came out too low
+  -- (negative).  The days to read run to the latest counted day, read first:
+  -- when the snapshot's latest day is later, it is read again with it.
+  local names, tx, groups_now
+  for _ = 1, 5 do
+    local hi = math.max(last_day, first + n - 1)
+    if hi - first > 4000 then
+      error(FN .. ": the app's latest counted day is " .. dates.format(last_day) .. ", too far after the month", 0)
+    end
+    -- DAU and the net group change of every day from the month's first to
+    -- the latest counted, and the month's MAU
+    names = {}
+    for d = first, hi do
+      names[#names + 1] = layout.counter(P, K.IMB_K_DAY_NET, d)
+      names[#names + 1] = layout.counter(P, K.IMB_K_DAU, d)
+    end
+    names[#names + 1] = layout.counter(P, K.IMB_K_MAU, mo)
+    local mget = { "MGET" }
+    for i, k in ipairs(names) do mget[i + 1] = k end
+    local cmds = { { "MULTI" }, { "MGET", last_key, groups_key }, mget }
+    for d = first, first + n - 1 do cmds[#cmds + 1] = { "HGETALL", layout.group_log(P, d) } end
+    cmds[#cmds + 1] = { "EXEC" }
+    local rs, perr = client:pipeline(slot, cmds, deadline)
+    if not rs then error(FN .. ": " .. tostring(perr), 0) end
+    for i = 1, #rs - 1 do
+      local r = rs[i]
+      if type(r) == "table" and r[1] == false then error(FN .. ": " .. tostring(r[2]), 0) end
+    end
+    tx = rs[#rs]
+    if type(tx) ~= "table" or tx[1] == false then
+      error(FN .. ": " .. tostring(type(tx) == "table" and tx[2] or "the month's transaction was not run"), 0)
+    end
+    local snap = tx[1]
+    if type(snap) ~= "table" or snap[1] == false then error(FN .. ": " .. tostring(snap and snap[2]), 0) end
+    local ld = int(snap[1], last_key) or core.NO_DAY
+    groups_now = int(snap[2], groups_key)
+    if ld <= hi then
+      last_day = ld
+      break
+    end
+    last_day, tx = ld, nil
   end
-  -- one MGET: DAU and the net group change of every day from the month's
-  -- first to the latest counted, and the month's MAU
-  local names = {}
-  for d = first, hi do
-    names[#names + 1] = layout.counter(P, K.IMB_K_DAY_NET, d)
-    names[#names + 1] = layout.counter(P, K.IMB_K_DAU, d)
+  if not tx then error(FN .. ": the app's latest counted day kept moving while the month was read", 0) end
+  local vals = tx[2]
+  if type(vals) ~= "table" or vals[1] == false then
+    error(FN .. ": " .. tostring(type(vals) == "table" and vals[2] or "no counters"), 0)
   end
-  local mau_key = layout.counter(P, K.IMB_K_MAU, mo)
-  names[#names + 1] = mau_key
-  table.insert(names, 1, "MGET")
-  local vals, verr = client:command_args(slot, deadline, names)
-  if type(vals) ~= "table" then error(FN .. ": " .. tostring(verr), 0) end
-  table.remove(names, 1)
-  local values = { [last_key] = last_day ~= core.NO_DAY and last_day or nil, [groups_key] = int(head[2], groups_key) }
+  local values = { [last_key] = last_day ~= core.NO_DAY and last_day or nil, [groups_key] = groups_now }
   for i, k in ipairs(names) do values[k] = int(vals[i], k) end
-  local logs, reads = {}, {}
-  for d = first, first + n - 1 do reads[#reads + 1] = { "HGETALL", layout.group_log(P, d) } end
-  local flats, perr = client:pipeline(slot, reads, deadline)
-  if not flats then error(FN .. ": " .. tostring(perr), 0) end
+  local logs = {}
   for d = first, first + n - 1 do
     local k = layout.group_log(P, d)
-    local flat = flats[d - first + 1]
+    local flat = tx[2 + d - first + 1]
     if type(flat) == "table" and flat[1] == false then error(FN .. ": " .. k .. ": " .. tostring(flat[2]), 0) end
+    if type(flat) ~= "table" then error(FN .. ": " .. k .. ": not a hash", 0) end
     local ts, ds = {}, {}
     -- per instant its disbands, then its creates
     local by = {}

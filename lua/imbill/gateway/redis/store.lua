@@ -49,6 +49,10 @@ FAMILIES.imbill_redis_redirects_total = { "counter",
 FAMILIES.imbill_redis_unresolved_total = { "counter",
   "Decisions whose outcome could not be learned from Redis (their marker expired): counts kept, by app." }
 
+FAMILIES.imbill_redis_resets_total = { "counter",
+  "Times Redis was found to have lost an app's counts (FLUSHALL, a restart without persistence, a failover to an "
+  .. "empty replica): they count again from zero, by redis and app." }
+
 local units_mod, journal, flush -- loaded on first use (they require this module's siblings)
 local function J()
   journal = journal or require "imbill.gateway.redis.journal"
@@ -129,6 +133,40 @@ function Store:reached(ok, err)
 end
 
 function Store:up() return self.meta:get("redis_up:" .. self.rname) ~= 0 end
+
+--- Whether Redis still holds the counts this node saw.  Each app has a mark
+-- in Redis (`c:epoch`, a random value) that only this check writes, and the
+-- node remembers the mark it found.  A mark gone, or another one, means
+-- Redis lost the app's keys meanwhile (FLUSHALL, FLUSHDB, a restart without
+-- persistence, a failover to an empty replica): the programs write the
+-- counts again from zero, the caps with them, and nothing else would say
+-- so.  Logged (an error) and counted; one worker of the node checks every
+-- EPOCH_EVERY seconds.
+local EPOCH_EVERY = 5
+M.EPOCH_EVERY = EPOCH_EVERY
+function Store:check_epochs()
+  local meta = self.meta
+  if not meta:safe_add("epoch_check:" .. self.rname, ngx.worker.pid(), EPOCH_EVERY) then return end
+  local deadline = self:deadline(true)
+  for appid in pairs(self.apps) do
+    local ctx = self:ctx(appid)
+    local k = ctx.P .. "c:epoch"
+    local mark = ngx.md5(table.concat({ ngx.now(), ngx.worker.pid(), math.random(), appid }, "|")):sub(1, 16)
+    local rs = self.client:pipeline(ctx.slot, { { "SET", k, mark, "NX" }, { "GET", k } }, deadline)
+    local v = type(rs) == "table" and rs[2]
+    if type(v) == "string" then
+      local mk = "epoch:" .. self.rname .. ":" .. appid
+      local seen = meta:get(mk)
+      if seen and seen ~= v then
+        ngx.log(ngx.ERR, "imbill: Redis ", self.rname, " lost the counts of app ", appid, " (its keys are gone: ",
+          "FLUSHALL, FLUSHDB, a restart without persistence or a failover to an empty replica): they count again ",
+          "from zero, and its caps with them")
+        metrics.inc("imbill_redis_resets_total", { redis = self.rname, app = appid })
+      end
+      if seen ~= v then meta:safe_set(mk, v) end
+    end
+  end
+end
 
 local function decode_stored(text)
   local t = cjson.decode(text)
@@ -594,7 +632,10 @@ function Store:settle_pending(job, jr)
     end
   end
   if #fix.forced == 0 and #fix.undo == 0 and not fix.standin then return true end
-  local pid, w = M.new_pid()
+  -- a journal replay gives the compensation the id its entry keeps, so that
+  -- a replay whose answer was lost, run again, finds it done
+  local pid, w = job.cpid, job.cw
+  if not pid then pid, w = M.new_pid() end
   return self:compensate({ app = app.id, pid = pid, w = w, forced = fix.forced, undo = fix.undo, standin = fix.standin,
                            now = now }, jr)
 end
