@@ -142,4 +142,17 @@ function M.rest_path(svc_cmd, app, extra)
     math.random(1, 4294967295) .. "&contenttype=json" .. (extra or "")
 end
 
+--- What a usage answer (JSON text) shows that no one snapshot of the month
+-- can: a day before `today` with groups (the specs create them today only),
+-- or a negative count today.  A list of them, empty when there is none.
+function M.torn_usage(body, today)
+  local u = require("cjson").decode(body).usage
+  local torn = {}
+  for d = 1, today - 1 do
+    if u.groups[d] ~= 0 then torn[#torn + 1] = string.format("day %d: %s", d, tostring(u.groups[d])) end
+  end
+  if u.groups[today] < 0 then torn[#torn + 1] = string.format("today: %s", tostring(u.groups[today])) end
+  return torn
+end
+
 return M
