@@ -588,14 +588,19 @@ static int c_new(lua_State *L) {
 
 /* The message of a failed save or load: what failed, and the system's own
  * reason when a system call failed ("No such file or directory"). */
-static void push_file_error(lua_State *L, const imb_file_error *err, imb_status st) {
+/* A file operation's failure as the Lua layer takes it: nil, the message,
+ * errno (3 results). */
+static int push_file_error(lua_State *L, const imb_file_error *err, imb_status st) {
   /* the core's reasons are its own fixed texts and numbers: the path is the
    * error's value, shown bounded by the Lua layer */
   const char *why = err->why[0] ? err->why : imb_strerror(st);
   const char *sys = err->sys ? strerror(err->sys) : NULL;
+  lua_pushnil(L);
   /* "is a directory", not "is a directory: Is a directory" */
   if (sys && strcasecmp(why, sys) != 0) lua_pushfstring(L, "%s: %s", why, sys);
   else lua_pushstring(L, why);
+  lua_pushinteger(L, err->sys);
+  return 3;
 }
 
 /* meter_impl.load(path, state) -> meter, records, version | nil, message, errno
@@ -609,12 +614,7 @@ static int c_load(lua_State *L) {
   imb_saved saved;
   imb_file_error err;
   imb_status st = imb_meter_load(path, plen, &lm->m, &saved, &err);
-  if (st) {
-    lua_pushnil(L);
-    push_file_error(L, &err, st);
-    lua_pushinteger(L, err.sys);
-    return 3;
-  }
+  if (st) return push_file_error(L, &err, st);
   /* the records are copied into Lua before anything can raise */
   if (!lua_checkstack(L, 8)) {
     imb_saved_free(&saved);
@@ -816,12 +816,7 @@ static int c_save(lua_State *L) {
   opts.named_temp = lua_toboolean(L, 5);
   imb_file_error err;
   imb_status st = imb_meter_save(lm->m, path, plen, recs, n, &opts, &err);
-  if (st) {
-    lua_pushnil(L);
-    push_file_error(L, &err, st);
-    lua_pushinteger(L, err.sys);
-    return 3;
-  }
+  if (st) return push_file_error(L, &err, st);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -988,12 +983,7 @@ static int c_write_file(lua_State *L) {
   const char *text = luaL_checklstring(L, 2, &len);
   imb_file_error err;
   imb_status st = imb_file_write(path, plen, text, len, &err);
-  if (st) {
-    lua_pushnil(L);
-    push_file_error(L, &err, st);
-    lua_pushinteger(L, err.sys);
-    return 3;
-  }
+  if (st) return push_file_error(L, &err, st);
   lua_pushboolean(L, 1);
   return 1;
 }
