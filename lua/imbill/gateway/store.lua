@@ -788,8 +788,13 @@ function M.new(o)
 end
 
 -- Called by long cascades: renews the app lock so it cannot expire under us.
+-- safe_set: a full meta dict must not make room by evicting another app's
+-- held lock (its holder would then share the app with the next taker).
 function Store:keep_lock(B)
-  if B.lock_key then self.meta:set(B.lock_key, B.lock_tok, self.lock_ttl) end
+  if B.lock_key then
+    local ok, err = self.meta:safe_set(B.lock_key, B.lock_tok, self.lock_ttl)
+    if not ok then ngx.log(ngx.WARN, "imbill: cannot renew the lock ", B.lock_key, ": ", tostring(err)) end
+  end
 end
 
 function Store:error(reason, key)

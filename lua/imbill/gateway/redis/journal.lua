@@ -211,7 +211,7 @@ function M.replay(store)
         done = done + 1
         metrics.inc("imbill_redis_replayed_total", { kind = e.kind })
       end
-      meta:set(lock, ngx.worker.pid(), 30)
+      meta:safe_set(lock, ngx.worker.pid(), 30) -- never by evicting another key
     end
   end)
   meta:delete(lock)

@@ -119,14 +119,14 @@ function Store:reached(ok, err)
   local was = self.meta:get(key)
   if ok then
     if was ~= 1 then
-      self.meta:set(key, 1)
+      self.meta:safe_set(key, 1) -- never by evicting another key (a lock)
       if was == 0 then ngx.log(ngx.WARN, "imbill: Redis ", self.rname, " answers again") end
     end
     return
   end
   metrics.inc("imbill_redis_errors_total", { redis = self.rname, reason = (tostring(err):match("[%w ]+$") or "error") })
   if was ~= 0 then
-    self.meta:set(key, 0)
+    self.meta:safe_set(key, 0)
     ngx.log(ngx.ERR, "imbill: Redis ", self.rname, " cannot be reached (", tostring(err), "): apps decide by ",
       "their failure policy, and what must be counted waits in the journal")
   end
