@@ -21,11 +21,12 @@ void imb_file_why(imb_file_error *err, int sys, const char *fmt, ...) IMB_PRINTF
  * with a NUL byte inside, is IMB_ERANGE (never cut short at the NUL). */
 imb_status imb_file_path(const char *path, size_t pathlen, char **out, imb_file_error *err);
 
-/* Replaces the regular file at path (a link to one, when follow_links: the
- * file it names; else a link is refused; none: a new file, 0666 less the umask) with the len bytes at data, keeping its
+/* Replaces the regular file at path with the len bytes at data, keeping its
  * permission bits, so that it holds its old content or the new whatever
- * happens; refuses anything that is not a regular file.  path is changed in
- * place.  On failure nothing is left behind and the file is untouched. */
+ * happens.  A link to a regular file: the file it names when follow_links,
+ * else refused; no file: a new one, 0666 less the umask; anything else is
+ * refused.  path is changed in place.  On failure nothing is left behind and
+ * the file is untouched. */
 imb_status imb_file_replace(char *path, const unsigned char *data, size_t len, int follow_links,
                             const imb_save_opts *opts, imb_file_error *err);
 

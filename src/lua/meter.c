@@ -631,7 +631,8 @@ static int c_load(lua_State *L) {
 #if LUA_VERSION_NUM >= 503
     else lua_pushinteger(L, (lua_Integer)r->i);
 #else
-    else lua_pushnumber(L, (lua_Number)r->i); /* imbill.meter.load reads no integer record */
+    else if (imbL_exact(r->i)) lua_pushnumber(L, (lua_Number)r->i); /* imbill.meter.load reads no integer record */
+    else imbL_i64str(L, r->i); /* never rounded: its decimal text */
 #endif
     lua_rawseti(L, -2, 2);
     lua_rawseti(L, -2, (int)i + 1);
