@@ -193,6 +193,9 @@ local function app_config(id, a, defaults)
     -- without a token nothing tells Tencent's callbacks from anyone's: they
     -- are counted only where the operator says only Tencent reaches them
     unsigned_callbacks = a.unsigned_callbacks == true,
+    -- whether any callback of the app is counted: a REST call's stand-in can
+    -- wait for one only then
+    takes_callbacks = a.token ~= nil or a.unsigned_callbacks == true,
     failure = enum(fn, field .. ".failure", a.failure, { closed = true, open = true }, "closed"),
     reservation_ttl = positive(fn, field .. ".reservation_ttl", a.reservation_ttl, 30),
     rest_via_gateway = a.rest_via_gateway ~= false,

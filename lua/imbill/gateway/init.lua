@@ -34,7 +34,7 @@ end
 function M.setup(o)
   local cfg = require("imbill.gateway.config").check(o)
   for id, app in pairs(cfg.apps) do
-    if not app.token and not app.unsigned_callbacks and ngx and ngx.log then
+    if not app.takes_callbacks and ngx and ngx.log then
       ngx.log(ngx.WARN, "imbill: app ", id, " has no callback token: its callbacks are refused (set token, or ",
         "unsigned_callbacks = true where nothing but Tencent can reach the callback location)")
     end

@@ -353,7 +353,7 @@ local function hold_standin(c)
   end
   if not u then return nil end
   local app = c.app
-  if not app.token and not app.unsigned_callbacks then
+  if not app.takes_callbacks then
     c.standin = "the new group stays counted as " .. c.provisional .. " for good (the app takes no callbacks, so "
       .. "no after-create callback can name it)"
     return c.standin
@@ -371,7 +371,7 @@ end
 local function pending_standin(c, gid)
   if not c.provisional then return nil end
   if gid then return { group = c.provisional, to = gid } end
-  if not c.app.token and not c.app.unsigned_callbacks then return nil end
+  if not c.app.takes_callbacks then return nil end
   return { group = c.provisional, rid = reserve.new_id(), match = c.create_match }
 end
 
