@@ -28,6 +28,13 @@
 #define IMB_API
 #endif
 
+/* The most cents an amount can be: money is int64 micro-units, so no invoice
+ * carries a total of more cents than this (922337203685477, below 2^53, so a
+ * binding whose numbers are doubles holds every total exactly).  The batch
+ * entry points bound every total by it.  (A macro, so outside the FFI
+ * declarations; IMB_MICROS_PER_CENT is below.) */
+#define IMB_MONEY_MAX_CENTS (INT64_MAX / IMB_MICROS_PER_CENT)
+
 /* imbill:ffi-begin */
 
 /* ---- status -------------------------------------------------------------- */
@@ -146,19 +153,24 @@ IMB_API imb_status imb_charge_apply(const imb_charge *c, int64_t value, int64_t 
 /* round_half_up(monthly * days / days_in_month) in cents. */
 IMB_API imb_status imb_prorate(int64_t monthly, int32_t days, int32_t days_in_month, int64_t *cents);
 /* Full-month total in cents: plan fee plus DAU, group and MAU overage, each
- * line rounded on its own as on an invoice. */
+ * line rounded on its own as on an invoice.  The arithmetic alone: a total
+ * beyond IMB_MONEY_MAX_CENTS is given (a binding names it in its message),
+ * where the batch entry points below refuse it. */
 IMB_API imb_status imb_month_total(const imb_rate *r, int64_t dau, int64_t groups, int64_t mau, int64_t *cents);
 
 /* imb_month_total over n scenarios.  Each input is an array read with its own
  * step: step 1 walks it, step 0 repeats its first value (and NULL means 0).
- * Every count and every total is bounded by limit >= 0: a count outside
- * 0 .. limit is IMB_ERANGE with *bad_field 0, 1 or 2 (dau, groups, mau), a
- * total beyond it IMB_ERANGE with *bad_field -1; *bad is the scenario's
- * index.  Bindings whose numbers are IEEE-754 doubles (LuaJIT) pass 2^53, so
- * every result converts back exactly. */
+ * Every count is bounded by limit >= 0, and every total by limit and by
+ * IMB_MONEY_MAX_CENTS (a total is an invoice's): a count outside 0 .. limit is
+ * IMB_ERANGE with *bad_field 0, 1 or 2 (dau, groups, mau), a total beyond
+ * either bound IMB_ERANGE with *bad_field -1; *bad is the scenario's index.
+ * Bindings whose numbers are IEEE-754 doubles (LuaJIT) pass 2^53, so every
+ * count converts exactly. */
 IMB_API imb_status imb_totals_upto(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
                                    const int64_t *groups, size_t groups_step, const int64_t *mau,
                                    size_t mau_step, int64_t limit, int64_t *out, size_t *bad, int *bad_field);
+/* imb_totals_upto with counts unbounded (limit INT64_MAX): totals are still
+ * at most IMB_MONEY_MAX_CENTS. */
 IMB_API imb_status imb_totals(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
                               const int64_t *groups, size_t groups_step, const int64_t *mau, size_t mau_step,
                               int64_t *out, size_t *bad);

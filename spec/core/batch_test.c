@@ -51,6 +51,13 @@ static void fill(uint64_t *s, const imb_rate *r, size_t n, int64_t *d, int64_t *
   }
 }
 
+/* The month total as a batch gives it: the same arithmetic, and a total
+ * beyond what money holds refused. */
+static imb_status money_total(const imb_rate *r, int64_t d, int64_t g, int64_t m, int64_t *want) {
+  imb_status s = imb_month_total(r, d, g, m, want);
+  return s ? s : *want > IMB_MONEY_MAX_CENTS ? IMB_ERANGE : IMB_OK;
+}
+
 static void batch_equals_month_total_on_random_inputs(void) {
   enum { N = 5000 };
   static int64_t d[N], g[N], m[N], out[N];
@@ -61,7 +68,7 @@ static void batch_equals_month_total_on_random_inputs(void) {
       size_t bad;
       int field;
       int64_t want;
-      imb_status ws = imb_month_total(&RATES[e], d[i], g[i], m[i], &want);
+      imb_status ws = money_total(&RATES[e], d[i], g[i], m[i], &want);
       imb_status got = imb_totals_upto(&RATES[e], 1, d + i, 1, g + i, 1, m + i, 1, INT64_MAX, out, &bad, &field);
       CHECK_EQ(got, ws);
       if (!ws) CHECK_EQ(out[0], want);
@@ -72,7 +79,7 @@ static void batch_equals_month_total_on_random_inputs(void) {
     imb_status all = imb_totals_upto(&RATES[e], N, d, 1, g, 1, m, 1, INT64_MAX, out, &bad, &field);
     for (size_t i = 0; i < N; i++) {
       int64_t want;
-      imb_status ws = imb_month_total(&RATES[e], d[i], g[i], m[i], &want);
+      imb_status ws = money_total(&RATES[e], d[i], g[i], m[i], &want);
       if (ws) {
         /* the first failing scenario is the one reported */
         CHECK_EQ(all, ws);
@@ -122,6 +129,48 @@ static void charge_line_boundaries(void) {
   CHECK_EQ(cents, 2);
   CHECK_EQ(imb_charge_apply(c, -1, &blocks, &cents), IMB_ERANGE);
   CHECK_EQ(imb_charge_apply(c, INT64_MAX, &blocks, &cents), IMB_EOVERFLOW);
+}
+
+/* A batch total is an invoice's: at most what money holds, 922337203685477
+ * cents, on every entry point; a cent more is refused at its scenario with
+ * no field to blame (-1).  The counts themselves are bounded by the caller
+ * only: a DAU beyond that figure on an edition that does not charge DAU is
+ * priced. */
+static void totals_are_at_most_what_money_holds(void) {
+  const imb_rate cent_a_user = { 0, 0, { 0, 1, 10000 }, { 0, 0, 0 }, { 0, 0, 0 } };
+  const imb_rate *two[2] = { &RATES[1], &cent_a_user };
+  int64_t d[3] = { 5, IMB_MONEY_MAX_CENTS, IMB_MONEY_MAX_CENTS + 1 }, out[3], o1[3], o2[3];
+  int64_t *outs[2] = { o1, o2 };
+  size_t bad = 99, bad_rate = 99;
+  int field = 99;
+  CHECK_EQ(IMB_MONEY_MAX_CENTS, 922337203685477);
+  CHECK_EQ(imb_totals_upto(&cent_a_user, 2, d, 1, NULL, 0, NULL, 0, INT64_MAX, out, &bad, &field), IMB_OK);
+  CHECK_EQ(out[0], 5);
+  CHECK_EQ(out[1], IMB_MONEY_MAX_CENTS);
+  CHECK_EQ(imb_totals_upto(&cent_a_user, 3, d, 1, NULL, 0, NULL, 0, INT64_MAX, out, &bad, &field), IMB_ERANGE);
+  CHECK_EQ(bad, 2);
+  CHECK_EQ(field, -1);
+  bad = 99;
+  CHECK_EQ(imb_totals(&cent_a_user, 3, d, 1, NULL, 0, NULL, 0, out, &bad), IMB_ERANGE);
+  CHECK_EQ(bad, 2);
+  bad = 99;
+  field = 99;
+  CHECK_EQ(imb_totals_par(&cent_a_user, 3, d, 1, NULL, 0, NULL, 0, INT64_MAX, out, &bad, &field, 2), IMB_ERANGE);
+  CHECK_EQ(bad, 2);
+  CHECK_EQ(field, -1);
+  /* the edition that charges MAU only prices the huge DAU; the other one refuses it */
+  bad = 99;
+  field = 99;
+  CHECK_EQ(imb_totals_many(two, 2, 3, d, 1, NULL, 0, NULL, 0, INT64_MAX, outs, &bad, &field, &bad_rate, 1),
+           IMB_ERANGE);
+  CHECK_EQ(bad, 2);
+  CHECK_EQ(bad_rate, 1);
+  CHECK_EQ(field, -1);
+  CHECK_EQ(imb_totals_many(two, 1, 3, d, 1, NULL, 0, NULL, 0, INT64_MAX, outs, &bad, &field, &bad_rate, 1), IMB_OK);
+  CHECK_EQ(o1[2], 39900); /* the plan fee, 399.00 */
+  /* a caller's own bound below money's still applies to totals */
+  CHECK_EQ(imb_totals_upto(&cent_a_user, 2, d, 1, NULL, 0, NULL, 0, 4, out, &bad, &field), IMB_ERANGE);
+  CHECK_EQ(bad, 0);
 }
 
 /* The pieces of a threaded run must give one thread's totals, and on failure
@@ -311,6 +360,7 @@ static void many_editions_give_each_editions_totals(void) {
 CTEST_SUITE(batch_tests) = {
   { "batch: the column kernel gives the month total on random inputs and boundaries",
     batch_equals_month_total_on_random_inputs },
+  { "batch: a total is at most what money holds, on every entry point; a cent more is refused", totals_are_at_most_what_money_holds },
   { "batch: one charge line for imb_charge_apply and the month total", charge_apply_agrees_with_the_month_total },
   { "batch: the charge line at 0, the free quota, free+1, block edges, negative and overflowing values",
     charge_line_boundaries },

@@ -42,17 +42,21 @@ imb_status imb_month_total(const imb_rate *r, int64_t dau, int64_t groups, int64
 /* What a batch computes once: the edition's lines with their reciprocals. */
 typedef struct batch {
   imb_lines ls;
-  int fee_small; /* the plan fee is at most IMB_LINE_MAX: fast totals cannot overflow */
-  int within;    /* no total can exceed the caller's bound */
+  int64_t total_max; /* the caller's bound, or what money holds if less */
+  int fee_small;     /* the plan fee is at most IMB_LINE_MAX: fast totals cannot overflow */
+  int within;        /* no total can exceed total_max */
 } batch;
 
 static imb_status batch_init(const imb_rate *r, int64_t limit, batch *b) {
   imb_status s = imb_lines_init(&b->ls, r, 1);
   if (s) return s;
+  /* a total is an invoice's: here, once, for every binding */
+  b->total_max = limit < IMB_MONEY_MAX_CENTS ? limit : IMB_MONEY_MAX_CENTS;
   b->fee_small = b->ls.fee <= IMB_LINE_MAX;
   /* the plan fee and every line are at most IMB_LINE_MAX on the column path,
-   * so a bound of 4 * IMB_LINE_MAX or more needs no test of the totals */
-  b->within = (uint64_t)limit >= (uint64_t)4 * IMB_LINE_MAX;
+   * so a bound of 4 * IMB_LINE_MAX or more needs no test of the totals; money's
+   * own bound is just above it */
+  b->within = (uint64_t)b->total_max >= (uint64_t)4 * IMB_LINE_MAX;
   return IMB_OK;
 }
 
@@ -70,7 +74,7 @@ static imb_status scenarios(const batch *b, size_t from, size_t to, const int64_
       *bad_field = (uint64_t)d > lim ? 0 : (uint64_t)g > lim ? 1 : 2;
       return IMB_ERANGE;
     }
-    if ((s = imb_lines_total(&b->ls, d, g, m, &o[i])) || o[i] > limit) {
+    if ((s = imb_lines_total(&b->ls, d, g, m, &o[i])) || o[i] > b->total_max) {
       *bad = i;
       return s ? s : IMB_ERANGE;
     }
@@ -141,8 +145,8 @@ static int column_chunk(const batch *b, size_t n, const int64_t *const in[3], co
   if (first || add) /* the 64-bit limit: fee and lines are each at most IMB_LINE_MAX */
     for (size_t i = 0; i < n; i++) o[i] = (first ? 0 : o[i]) + add;
   if (b->within) return 1;
-  uint64_t over = 0;
-  for (size_t i = 0; i < n; i++) over |= (uint64_t)o[i] > lim;
+  uint64_t over = 0, tmax = (uint64_t)b->total_max;
+  for (size_t i = 0; i < n; i++) over |= (uint64_t)o[i] > tmax;
   return !over;
 }
 

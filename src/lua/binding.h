@@ -42,11 +42,6 @@ void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
 #define IMB_MAX_EXACT ((int64_t)1 << 53)
 static inline int imbL_exact(int64_t v) { return v <= IMB_MAX_EXACT && v >= -IMB_MAX_EXACT; }
 
-/* The most cents an amount can be: money is int64 micro-units, so a total of
- * more cents than this is no amount imbill.invoice can give (and, being below
- * 2^53, every total within it is exact on LuaJIT too). */
-#define IMB_MONEY_MAX_CENTS (INT64_MAX / IMB_MICROS_PER_CENT)
-
 /* Numbers that must be whole: on 5.4 a true integer (or an integral number), on
  * 5.1/LuaJIT an integral lua_Number no larger than 2^53 so nothing was rounded. */
 int imbL_toint64(lua_State *L, int idx, int64_t *out);

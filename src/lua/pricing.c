@@ -220,34 +220,6 @@ static int raise_unpriced(lua_State *L, const imb_rate *r, const char *name, con
   return imbL_raise(L, NULL, field, 0, "%sthe total %s (peak_dau, groups_peak or mau too large)", on, imb_strerror(s));
 }
 
-/* A scenario the core refused (scenario *at on rate *which) may come after
- * one it priced above money's range on a rate whose pricing stopped there:
- * that one is the first that cannot be priced.  Scenarios 0 .. *at (*at
- * itself only on rates before *which, the first rate by position at an
- * index) are priced again, unbounded, a chunk at a time, and *at and *which
- * moved to the first total beyond IMB_MONEY_MAX_CENTS, if there is one.  No
- * rate fails before *at: it was the first refused. */
-static void first_over_money(const imb_rate *const *rates, int nr, const int64_t *const in[3], const size_t step[3],
-                             size_t *at, int *which) {
-  int64_t buf[CHUNK];
-  for (int e = 0; e < nr; e++) {
-    size_t upto = *at + (e < *which ? 1 : 0); /* scenarios 0 .. upto-1 */
-    for (size_t from = 0; from < upto; from += CHUNK) {
-      size_t len = upto - from < CHUNK ? upto - from : CHUNK, bad = 0;
-      if (imb_totals(rates[e], len, in[0] + from * step[0], step[0], in[1] + from * step[1], step[1],
-                     in[2] + from * step[2], step[2], buf, &bad))
-        break;
-      size_t j = 0;
-      while (j < len && buf[j] <= IMB_MONEY_MAX_CENTS) j++;
-      if (j < len) {
-        *at = from + j;
-        *which = e;
-        break;
-      }
-    }
-  }
-}
-
 /* The arrays of cents of scenarios read from the arguments 2, 3 and 4 (each an
  * array, a number or nil), priced on nr rates: nr new arrays pushed in the
  * order of the rates.  Each chunk of scenarios is read once, whatever the
@@ -300,15 +272,6 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
         continue;
       }
       for (size_t j = 0; j < len; j++) {
-        /* a total is an invoice's: no more than money holds, on every runtime */
-        if (res[j] > IMB_MONEY_MAX_CENTS) {
-          if (first_e < 0 || j < first_bad) {
-            first_e = e;
-            first_bad = j;
-            first_s = IMB_ERANGE;
-          }
-          break;
-        }
 #if LUA_VERSION_NUM >= 503
         lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
 #else
@@ -319,15 +282,6 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
     }
     if (first_e >= 0) {
       int64_t v[3];
-      const int64_t *chunk[3] = {src[0], src[1], src[2]};
-      size_t steps[3] = {(size_t)is_array[0], (size_t)is_array[1], (size_t)is_array[2]};
-      size_t at = first_bad;
-      int was = first_e;
-      first_over_money((const imb_rate *const *)rates, nr, chunk, steps, &at, &first_e);
-      if (at != first_bad || first_e != was || first_s == IMB_ERANGE) {
-        first_bad = at;
-        first_s = IMB_ERANGE;
-      }
       for (int k = 0; k < 3; k++) v[k] = is_array[k] ? in[k][first_bad] : scalar[k];
       return raise_unpriced(L, rates[first_e], nr > 1 && names ? names[first_e] : NULL, v, is_array,
                             (int64_t)(base + (lua_Integer)first_bad), first_s);
@@ -454,34 +408,6 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
   int field = -1;
   imb_status s = imb_totals_many(rates, (size_t)nr, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2],
                                  INT64_MAX, out, &bad, &field, &bad_rate, threads);
-  if (!s) {
-    /* a total is an invoice's: no more than money holds.  The first such
-     * scenario by index, on the first edition by position there. */
-    size_t at = (size_t)n;
-    for (int e = 0; e < nr; e++)
-      for (size_t i = 0; i < at; i++)
-        if (out[e][i] > IMB_MONEY_MAX_CENTS) {
-          at = i;
-          bad_rate = (size_t)e;
-          break;
-        }
-    if (at < (size_t)n) {
-      s = IMB_ERANGE;
-      bad = at;
-    }
-  } else if (s != IMB_ENOMEM) {
-    /* a scenario priced beyond money's range before the one refused (or
-     * the value refused): the first by index, as the core reports */
-    int was = field >= 0 ? 0 : (int)bad_rate, which = was; /* a value refused is no rate's: nothing at its index */
-    size_t at = bad;
-    first_over_money(rates, nr, in, step, &at, &which);
-    if (at != bad || which != was) {
-      s = IMB_ERANGE;
-      bad = at;
-      bad_rate = (size_t)which;
-      field = -1;
-    }
-  }
   if (s && scratch) imbL_column_drop(L, scratch); /* its buffer to the cache now, not at its collection */
   if (s == IMB_ENOMEM) return imbL_raise(L, NULL, "editions", 0, "no memory to prepare %d editions", nr);
   if (s) {

@@ -4,8 +4,8 @@
 -- LuaJIT leave compiled code for every element it reads; here the Lua arrays
 -- are copied, a chunk at a time, into int64_t buffers in loops the JIT
 -- compiles, the core prices each chunk in one call (imb_totals_upto, which
--- also bounds every count by 2^53), and the cents are copied back, each at
--- most what money holds (as core.totals checks them).
+-- also bounds every count by 2^53, and every total by what money holds, as
+-- for core.totals), and the cents are copied back.
 -- Same contract and error messages as core.totals (src/lua/pricing.c).
 local ffi = require "ffi"
 local core = require "imbill.core"
@@ -149,38 +149,14 @@ local function chunk_error(s, r, rate, args, at, on)
     end
   end
   if s == RANGE then
-    -- the exact total, for the message, through the unbounded entry point
+    -- the exact total, for the message: the month's arithmetic, unbounded
     local o = int64_arr(1)
-    C.imb_totals(r, 1, d, 0, d + 1, 0, d + 2, 0, o, bad)
+    C.imb_month_total(r, d[0], d[1], d[2], o)
     fail("scenario " .. at, on .. "the total " .. (tostring(o[0]):gsub("LL$", ""))
       .. " cents is more than money holds (at most 9223372036854.775807)", NOVALUE)
   end
   fail("scenario " .. at, on .. "the total " .. ffi.string(C.imb_strerror(s)) .. " (peak_dau, groups_peak or mau too large)",
     NOVALUE)
-end
-
--- A total is an invoice's: no more than money holds (int64 micro-units), and
--- so below 2^53, exact here as on Lua 5.4.
-local MONEY_MAX_CENTS = 922337203685477
-local moneybuf = int64_arr(CHUNK)
-
--- The first scenario of a chunk that cannot be priced was found at chunk
--- index `at` on rate `which`; a scenario before it priced above money's
--- range on a rate whose pricing stopped there comes first.  Scenarios 0 ..
--- at (at itself only on rates before `which`) are priced again, unbounded.
-local function first_over_money(rs, nr, src, step, at, which)
-  for e = 1, nr do
-    local upto = at + (e < which and 1 or 0)
-    if upto > 0 and C.imb_totals(rs[e], upto, src[1], step[1], src[2], step[2], src[3], step[3], moneybuf, bad) == 0 then
-      for j = 0, upto - 1 do
-        if moneybuf[j] > MONEY_MAX_CENTS then
-          at, which = j, e
-          break
-        end
-      end
-    end
-  end
-  return at, which
 end
 
 --- many(rates, dau, groups, mau, names) -> { { cents, ... }, ... }: the same
@@ -235,32 +211,20 @@ local function many(rates, dau, groups, mau, names)
       end
     end
     -- the first scenario that cannot be priced, on the first edition that cannot
-    local first_at, first_e, first_s
+    local first_at, first_e, first_s, first_field
     for e = 1, nr do
       local s = C.imb_totals_upto(rs[e], len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf,
         bad, bad_field)
       if s ~= 0 then
         local at = from + tonumber(bad[0])
-        if not first_at or at < first_at then first_at, first_e, first_s = at, e, s end
+        if not first_at or at < first_at then first_at, first_e, first_s, first_field = at, e, s, bad_field[0] end
       else
         local out = res[e]
-        for j = 0, len - 1 do
-          local c = tonumber(outbuf[j])
-          if c > MONEY_MAX_CENTS then
-            if not first_at or from + j < first_at then first_at, first_e, first_s = from + j, e, RANGE end
-            break
-          end
-          out[from + j] = c
-        end
+        for j = 0, len - 1 do out[from + j] = tonumber(outbuf[j]) end
       end
     end
     if first_at then
-      local at, e = first_over_money(rs, nr, src, step, first_at - from, first_e)
-      if from + at ~= first_at or e ~= first_e then first_at, first_e, first_s = from + at, e, RANGE end
-      -- priced again alone, so bad and bad_field are that edition's
-      C.imb_totals_upto(rs[first_e], len, src[1], step[1], src[2], step[2], src[3], step[3], EXACT, outbuf, bad,
-        bad_field)
-      if first_s == RANGE and tonumber(bad[0]) ~= first_at - from then bad_field[0] = -1 end
+      bad_field[0] = first_field
       chunk_error(first_s, rs[first_e], rates[first_e], args, first_at,
         nr > 1 and names and ("on " .. names[first_e] .. ", ") or "")
     end
