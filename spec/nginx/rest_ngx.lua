@@ -440,6 +440,27 @@ describe("REST calls through the gateway", function()
       assert.is_nil(h.metric("imbill_reservations_expired_total", { app = TRIAL }))
     end)
 
+    -- Tencent lets a custom GroupId start with "~", as the gateway's stand-ins
+    -- do: a client naming its group exactly as a pending stand-in must get a
+    -- group of its own, and the stand-in keep its members
+    it("is a group apart from one a client names with the stand-in's own id", function()
+      local r = create(TRIAL, { Type = "Public", Owner_Account = "o", Name = "lost",
+        MemberList = { { Member_Account = "m1" } } }, { ["X-Stub-Status"] = "502" })
+      assert.are.equal(502, r.status)
+      local standin
+      eventually(function()
+        for key in pairs(h.keys(TRIAL)) do standin = standin or key:match("^gm:%d+:(~rest:.*)#$") end
+        return standin
+      end, "the stand-in counted")
+      local _, v = create(TRIAL, { Type = "Public", GroupId = standin, Owner_Account = "p",
+        MemberList = { { Member_Account = "m2" } } })
+      assert.are.equal("OK", v.ActionStatus)
+      eventually(function() return h.keys(TRIAL)["c:groups"] == 2 end, "two groups")
+      local k, mine = h.keys(TRIAL), "~" .. standin
+      assert.are.equal(2, k["gm:" .. #standin .. ":" .. standin .. "#"], "the stand-in's members: o and m1")
+      assert.are.equal(2, k["gm:" .. #mine .. ":" .. mine .. "#"], "the client's group: p and m2")
+    end)
+
     it("is matched to the callback by its operator when it names no owner", function()
       create(TRIAL, { Type = "Public", Name = "ownerless" }, { ["X-Stub-Body"] = '{"ActionStatus":"OK","ErrorCode":0}' })
       eventually(function() return reservation(TRIAL) end, "the stand-in reserved")

@@ -28,7 +28,7 @@ local plans = require "imbill.gateway.plans"
 
 local ngx = ngx
 local A, L = core.A, core.L
-local id, GTYPES = calls.id, calls.GTYPES
+local id, gid, GTYPES = calls.id, calls.gid, calls.GTYPES
 local type, ipairs, tonumber, floor = type, ipairs, tonumber, math.floor
 
 local M = {}
@@ -195,7 +195,7 @@ AFTER["State.StateChange"] = function(app, b)
 end
 
 AFTER["Group.CallbackAfterCreateGroup"] = function(app, b, cmd)
-  local g, gtype = id(b.GroupId), GTYPES[b.Type]
+  local g, gtype = gid(b.GroupId), GTYPES[b.Type]
   if not g or not gtype then return "malformed" end
   local owner = id(b.Owner_Account) or id(b.Operator_Account) or ""
   local units = { { key = g, acts = {} } }
@@ -215,14 +215,14 @@ AFTER["Group.CallbackAfterCreateGroup"] = function(app, b, cmd)
 end
 
 AFTER["Group.CallbackAfterGroupDestroyed"] = function(app, b, cmd)
-  local g = id(b.GroupId)
+  local g = gid(b.GroupId)
   if not g then return "malformed" end
   count_after(app, cmd, { { key = g, acts = { { kind = A.IMB_A_DISBAND_GROUP, subj = { group = g } } } } },
     event_time(b) or ngx.time(), b)
 end
 
 AFTER["Group.CallbackAfterNewMemberJoin"] = function(app, b, cmd)
-  local g = id(b.GroupId)
+  local g = gid(b.GroupId)
   if not g then return "malformed" end
   local units, matches = {}, {}
   for _, u in ipairs(members_of(b.NewMemberList)) do
@@ -233,7 +233,7 @@ AFTER["Group.CallbackAfterNewMemberJoin"] = function(app, b, cmd)
 end
 
 AFTER["Group.CallbackAfterMemberExit"] = function(app, b, cmd)
-  local g = id(b.GroupId)
+  local g = gid(b.GroupId)
   if not g then return "malformed" end
   local units = {}
   for _, u in ipairs(members_of(b.ExitMemberList)) do
@@ -331,9 +331,7 @@ end
 local function who(u)
   local s = u.refused_step
   if not s then return {} end
-  local w = { user = s.user, peer = s.peer, group = s.group }
-  if w.group and w.group:sub(1, 1) == "~" then w.group = "(new)" end
-  return w
+  return { user = s.user, peer = s.peer, group = calls.group_shown(s.group) }
 end
 
 -- When the store cannot decide: refuse (failure "closed") or allow.
@@ -379,7 +377,7 @@ BEFORE["Group.CallbackBeforeCreateGroup"] = function(app, b, cmd)
 end
 
 BEFORE["Group.CallbackBeforeApplyJoinGroup"] = function(app, b, cmd)
-  local g, u = id(b.GroupId), id(b.Requestor_Account)
+  local g, u = gid(b.GroupId), id(b.Requestor_Account)
   if not g or not u then return "malformed" end
   local units = { { key = u, acts = { { kind = A.IMB_A_JOIN, subj = { group = g, user = u } } } } }
   local ok, err = approve(app, cmd, units, { reserve.match("join", g, u) })
@@ -392,7 +390,7 @@ BEFORE["Group.CallbackBeforeApplyJoinGroup"] = function(app, b, cmd)
 end
 
 BEFORE["Group.CallbackBeforeInviteJoinGroup"] = function(app, b, cmd)
-  local g = id(b.GroupId)
+  local g = gid(b.GroupId)
   if not g then return "malformed" end
   if from_rest(app) then return OK end
   local units, matches = {}, {}

@@ -23,6 +23,29 @@ local function id(v)
 end
 M.id = id
 
+-- A GroupId as the store knows it.  Tencent lets a custom GroupId (one an app
+-- or an SDK user picks) start with "~", where the gateway keeps its stand-ins
+-- for groups whose id is not known yet ("~cb:...", "~rest:..."): such an id is
+-- stored with one more "~", so no id a client picks can name a stand-in.
+local TILDE = 126
+local function gid(v)
+  local g = id(v)
+  if g and g:byte(1) == TILDE then
+    if #g >= core.ID_MAX then return nil end -- no room for the mark
+    return "~" .. g
+  end
+  return g
+end
+M.gid = gid
+
+--- The group of a store id as a message shows it: the id Tencent knows, or
+-- "(new)" for a stand-in.
+function M.group_shown(g)
+  if g == nil or g:byte(1) ~= TILDE then return g end
+  if g:byte(2) == TILDE then return g:sub(2) end
+  return "(new)"
+end
+
 M.GTYPES = { Private = G.IMB_G_PRIVATE, Work = G.IMB_G_PRIVATE, Public = G.IMB_G_PUBLIC,
              ChatRoom = G.IMB_G_CHATROOM, Meeting = G.IMB_G_CHATROOM, AVChatRoom = G.IMB_G_AVCHATROOM,
              BChatRoom = G.IMB_G_BCHATROOM, Community = G.IMB_G_COMMUNITY }
@@ -71,6 +94,16 @@ end
 
 local function may_id(v, name)
   if given(v) then return need_id(v, name) end
+end
+
+local function need_gid(v, name)
+  local f, why = need_id(v, name)
+  if f then return f, why end
+  if not gid(v) then return name, "expected an id of at most " .. (core.ID_MAX - 1) .. " bytes when it starts with ~" end
+end
+
+local function may_gid(v, name)
+  if given(v) then return need_gid(v, name) end
 end
 
 -- each(e) -> the field inside the element (or "") and why
@@ -123,7 +156,7 @@ end
 local function group_malformed(b)
   if not given(b.Type) then return "Type", "missing" end
   if not M.GTYPES[b.Type] then return "Type", show(b.Type) .. " is not a group type Tencent names" end
-  local f, why = may_id(b.GroupId, "GroupId")
+  local f, why = may_gid(b.GroupId, "GroupId")
   if not f then f, why = may_id(b.Owner_Account, "Owner_Account") end
   if not f then f, why = may_list(b.MemberList, "MemberList", member) end
   return f, why
@@ -208,13 +241,13 @@ end
 local member_add = {
   code_base = "group",
   malformed = function(b)
-    local f, why = need_id(b.GroupId, "GroupId")
+    local f, why = need_gid(b.GroupId, "GroupId")
     if f then return f, why end
     return need_list(b.MemberList, "MemberList", member)
   end,
   items = function(b) return list(b.MemberList) and "MemberList" or nil end,
   units = function(b)
-    local g = id(b.GroupId)
+    local g = gid(b.GroupId)
     if not g then return nil end
     local out = {}
     for i, e in ipairs(list(b.MemberList) or {}) do
@@ -315,7 +348,7 @@ M.CALLS = {
     -- Tencent's code for members over the limit in the request itself
     codes = { [L.IMB_L_MEMBERS_PER_GROUP] = 10038 },
     malformed = group_malformed,
-    units = function(b) return group_units(b, id(b.GroupId)) end,
+    units = function(b) return group_units(b, gid(b.GroupId)) end,
     settle = all_if_ok,
   },
 
@@ -323,14 +356,14 @@ M.CALLS = {
     code_base = "group", creates_group = true,
     codes = { [L.IMB_L_MEMBERS_PER_GROUP] = 10038 },
     malformed = group_malformed,
-    units = function(b) return group_units(b, id(b.GroupId)) end,
+    units = function(b) return group_units(b, gid(b.GroupId)) end,
     settle = all_if_ok,
   },
 
   ["group_open_http_svc/destroy_group"] = {
     code_base = "group", shrink = true,
     units = function(b)
-      local g = id(b.GroupId)
+      local g = gid(b.GroupId)
       if not g then return nil end
       return { { key = g, acts = { act(A.IMB_A_DISBAND_GROUP, { group = g }) } } }
     end,
@@ -343,7 +376,7 @@ M.CALLS = {
   ["group_open_http_svc/delete_group_member"] = {
     code_base = "group", shrink = true,
     units = function(b)
-      local g = id(b.GroupId)
+      local g = gid(b.GroupId)
       if not g then return nil end
       local out = {}
       for _, e in ipairs(list(b.MemberToDel_Account) or {}) do

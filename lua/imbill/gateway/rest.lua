@@ -126,8 +126,7 @@ end
 
 local function who_of(store, app, u)
   local s = u.refused_step
-  local w = { user = s and s.user, peer = s and s.peer, group = s and s.group }
-  if w.group and w.group:sub(1, 1) == "~" then w.group = "(new)" end
+  local w = { user = s and s.user, peer = s and s.peer, group = s and calls.group_shown(s.group) }
   if u.refusal.limit == L.IMB_L_MEMBERS_PER_GROUP and s and s.group then
     -- a store that answers with the group's type (Redis) saves a read
     local v = u.refusal.gtype and u.refusal.gtype + 1
@@ -407,7 +406,7 @@ local function finish(c, text)
     -- decided while the store could not answer: settled from what Tencent did
     local resp = tencent_answer(text)
     c.settled = true
-    local gid = resp and resp.ActionStatus == "OK" and calls.id(resp.GroupId) or nil
+    local gid = resp and resp.ActionStatus == "OK" and calls.gid(resp.GroupId) or nil
     queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending,
                             done = resp and c.def.settle(resp) or calls.ALL, standin = pending_standin(c, gid) }))
     return text
@@ -454,7 +453,7 @@ local function finish(c, text)
           released = released + 1
           work = true
         elseif c.provisional and u.key == c.provisional then
-          local gid = calls.id(resp.GroupId)
+          local gid = calls.gid(resp.GroupId)
           if gid then
             job.rename = { from = c.provisional, to = gid, descs = u.applied }
             work = true
