@@ -22,12 +22,18 @@ describe("what-if grids", function()
 
   it("agrees with the core's month total at the edges of its 64-bit fast path", function()
     local ed = H.imbill.book("2021"):edition("pro")
-    local starts = { 0, 10000, 10001, 10 ^ 12, 10 ^ 13, 10 ^ 14, 2 ^ 50 }
+    local starts = { 0, 10000, 10001, 10 ^ 11, 10 ^ 12, 10 ^ 13, 10 ^ 14, 2 ^ 47 }
     local g = H.imbill.grid { editions = { "2021/pro" }, growth = { 0 }, start_dau = starts, months = 1,
                               groups = 10 ^ 12, mau_per_dau = 1 }
     for i, d in ipairs(starts) do
       assert.equal(H.imbill.core.month_total(ed.rate, d, 10 ^ 12, d), g:cents(i), "start " .. d)
     end
+    -- past 2^50 users the month's arithmetic still fits in 64 bits, but the
+    -- total (50,668,869,807,893.16) is more than money holds: no grid answers it
+    assert.equal(5066886980789316, H.imbill.core.month_total(ed.rate, 2 ^ 50, 10 ^ 12, 2 ^ 50))
+    assert.matches("scenario 1 %(edition 1, growth 1, start 1%): the total over 1 months is more than money holds",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, growth = { 0 }, start_dau = { 2 ^ 50 }, months = 1,
+                             groups = 10 ^ 12, mau_per_dau = 1 }))
   end)
 
   it("lays scenarios out edition-major, then growth, then starting DAU", function()
@@ -120,6 +126,23 @@ describe("what-if grids", function()
       H.err(H.imbill.totals, { editions = { "2020/pro", { book = "2020", edition = "pro" } }, peak_dau = 1 }))
     assert.equal('imbill.breakeven_table: editions[3]: 2020/pro is listed twice (also editions[1]), got "2020/pro"',
       H.err(H.imbill.breakeven_table, { editions = { "2020/pro", "2020/flagship", "2020/pro" } }))
+  end)
+
+  -- A scenario's total over the horizon is money, as an invoice's is: at most
+  -- 9223372036854.775807.  With a user book's 838,000,000,000.00 monthly fee,
+  -- 11 months are 9218000000000.00; 10^11 DAU add 49,498,900,000.00 more,
+  -- past what money holds: the grid refuses that scenario when it is priced,
+  -- naming it, instead of answering a total no amount can hold.
+  it("refuses a scenario whose total is more than money holds, naming it", function()
+    local b = H.imbill.book { name = "grid-huge", base = "2021", editions = { pro = { monthly_fee = "838000000000.00" } } }
+    local fits = H.imbill.grid { editions = { b:edition("pro") }, growth = { "0%" }, start_dau = { 10 }, months = 11 }
+    assert.equal("9218000000000.00", tostring(fits:get(1)))
+    local want = "imbill.grid: scenario 2 (edition 1, growth 1, start 2): the total over 11 months is more than "
+      .. "money holds (at most 9223372036854.775807)"
+    for _, threads in ipairs { 1, 2 } do
+      assert.equal(want, H.err(H.imbill.grid, { editions = { b:edition("pro") }, growth = { "0%" },
+        start_dau = { 10, 10 ^ 11 }, months = 11, threads = threads }))
+    end
   end)
 
   it("rejects bad grids, naming the field and value", function()

@@ -78,6 +78,8 @@ static imb_status scenario(const grid_job *j, const imb_lines *ls, int64_t dau, 
     if (__builtin_add_overflow(total, c, &total)) return IMB_EOVERFLOW;
     if (k + 1 < g->months && growth != 0 && (s = scale_ppm(dau, mul, grow_fast, &dau))) return s;
   }
+  /* the horizon's total is money, as an invoice's is */
+  if (total > IMB_MONEY_MAX_CENTS) return IMB_ERANGE;
   *cents = total;
   return IMB_OK;
 }

@@ -130,8 +130,12 @@ static int g_run(lua_State *L) {
   imb_status s = imb_grid_run_par(&u->g, u->done, u->done + count, u->out + u->done, &bad, threads);
   if (s) {
     size_t per = u->g.n_growth * u->g.n_start;
+    const char *why = s == IMB_ERANGE
+                          ? lua_pushfstring(L, "the total over %d months is more than money holds (at most "
+                                               "9223372036854.775807)", (int)u->g.months)
+                          : imb_strerror(s);
     return imbL_raise(L, NULL, NULL, 0, "scenario %s (edition %s, growth %s, start %s): %s", I64(bad + 1), I64(bad / per + 1),
-                      I64((bad % per) / u->g.n_start + 1), I64(bad % u->g.n_start + 1), imb_strerror(s));
+                      I64((bad % per) / u->g.n_start + 1), I64(bad % u->g.n_start + 1), why);
   }
   u->done += count;
   imbL_pushint64(L, (int64_t)u->done);

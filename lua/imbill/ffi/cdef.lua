@@ -198,7 +198,9 @@ imb_status imb_grid_check(const imb_grid *g, size_t *n);
 /* The next month's DAU: round_half_up(dau * (10^6 + growth_ppm) / 10^6). */
 imb_status imb_grid_grow(int64_t dau, int64_t growth_ppm, int64_t *next);
 /* Totals in cents of scenarios lo .. hi-1 into out[0 .. hi-lo-1]; on failure
- * *bad is the failing scenario. */
+ * *bad is the failing scenario: IMB_ERANGE for a total beyond what money
+ * holds (IMB_MONEY_MAX_CENTS), IMB_EOVERFLOW for arithmetic past 64 bits on
+ * the way. */
 imb_status imb_grid_run(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad);
 /* imb_grid_run on `threads` threads (0: imb_cores()): the same totals, and on
  * failure the same *bad (the first failing scenario by index). */
