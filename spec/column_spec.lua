@@ -492,6 +492,28 @@ describe("scenario columns", function()
           H.err(imbill.column.view, ffi.new("int64_t[3]"), 4))
       end)
 
+      it("refuse a NULL pointer, which has no values to read (it crashed the first get)", function()
+        local null = ffi.cast("int64_t *", nil)
+        assert.equal("imbill.column.view: cdata: is a NULL pointer, got cdata", H.err(imbill.column.view, null, 3))
+        assert.equal("imbill.column.view: cdata: is a NULL pointer, got cdata", H.err(imbill.column.view, null, 0))
+      end)
+
+      it("view const memory read-only: nothing is written through a pointer declared const", function()
+        local buf = ffi.new("int64_t[3]", { 10001, 2, 3 })
+        local v = imbill.column.view(ffi.cast("const int64_t *", buf), 3)
+        assert.equal("imbill.column(3, read-only)", tostring(v))
+        assert.equal(10001, v:get(1))
+        assert.matches("^column:set: self: is read%-only %(a grid's results, or a view of const memory%)",
+          H.err(v.set, v, 1, 99))
+        assert.equal("imbill.totals: into: is read-only (a grid's results, or a view of const memory)",
+          H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = imbill.column { 1, 2, 3 }, into = v }))
+        assert.equal(10001, tonumber(buf[0]))
+        -- read, it prices as any column
+        assert.same({ 29998, 14999, 14999 }, imbill.totals { book = "2020", edition = "pro", peak_dau = v }:totable())
+        local carr = ffi.new("const int64_t[2]", { 4, 5 })
+        assert.equal("imbill.column(2, read-only)", tostring(imbill.column.view(carr)))
+      end)
+
       it("get, set and totable through the FFI raise the C methods' errors", function()
         local c = imbill.column { 1, 2 }
         assert.equal("column:get: i: expected a position in the column (1 .. 2), got 3", H.err(c.get, c, 3))

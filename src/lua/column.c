@@ -466,7 +466,7 @@ static int m_set(lua_State *L) {
   size_t i = pos_arg(L, 2, c, "column:set", "i");
   int64_t v = int_arg(L, 3, "column:set", "v");
   if (c->readonly)
-    imbL_raise(L, "column:set", "self", 0, "is read-only (a grid's results): col:copy() gives one to change");
+    imbL_raise(L, "column:set", "self", 0, "is read-only (a grid's results, or a view of const memory): col:copy() gives one to change");
   c->v[i] = v;
   lua_settop(L, 1);
   return 1;

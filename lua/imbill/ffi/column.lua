@@ -106,20 +106,27 @@ function M.from_array(t, field, counts)
   return col
 end
 
+-- Whether x is int64_t memory: true, its length (nil for a pointer), and
+-- whether it is const (then the view is read-only: imbill never writes
+-- through a pointer its owner declared const).
 local function int64_cdata(x)
   if type(x) ~= "cdata" then return false end
-  if ffi.istype(i64p, x) then return true, nil end
   local name = tostring(ffi.typeof(x))
-  if name:match("^ctype<int64_t %[%d*%??%]>$") then return true, ffi.sizeof(x) / 8 end
+  local const = name:match("^ctype<const ") ~= nil
+  if ffi.istype(i64p, x) then return true, nil, const end
+  if name:match("^ctype<[const ]*int64_t %[%d*%??%]>$") then return true, ffi.sizeof(x) / 8, const end
   return false
 end
 
 --- A column over n int64_t values of FFI memory, without a copy; it keeps
 -- the cdata alive.  For an array, n defaults to its length and may not pass it.
+-- A NULL pointer is refused; const memory gives a read-only column.
 function M.view(x, n)
   local fn = "imbill.column.view"
-  local ok, len = int64_cdata(x)
+  local ok, len, const = int64_cdata(x)
   if not ok then check.fail(fn, "cdata", "expected int64_t[?] or int64_t * cdata", x) end
+  -- a NULL pointer has no values to read: the first get would crash
+  if x == nil then check.fail(fn, "cdata", "is a NULL pointer", x) end
   if n == nil then
     if not len then check.fail(fn, "n", "is required for a pointer", check.NOVALUE) end
     n = len
@@ -131,6 +138,7 @@ function M.view(x, n)
   local h = hdr(col, fn)
   h.v = ffi.cast(i64p, x)
   h.n = n
+  if const then h.readonly = 1 end
   return col
 end
 
