@@ -256,6 +256,16 @@ describe("scenario columns", function()
       assert.equal("column:percentile: p: at most 4 decimals, got \"1.00001\"", H.err(c.percentile, c, "1.00001"))
     end)
 
+    it("read p as a percentage, \"95%\" included: \"50%\" is the median, not the 0.5th percentile", function()
+      -- 3 3 5 7 9: p50 is rank ceil(2.5) = 3, the 5; p0.5 would be rank 1, a 3
+      assert.equal(5, c:percentile("50%"))
+      assert.equal(c:percentile(50), c:percentile(" 50 % "))
+      assert.same({ 3, 5, 9 }, c:percentiles { "20%", "50%", "95%" })
+      assert.equal(7, c:percentile("79.9999%"))
+      assert.equal("column:percentile: p: expected 0 .. 100, got \"101%\"", H.err(c.percentile, c, "101%"))
+      assert.equal("column:percentile: p: at most 4 decimals, got \"1.00001%\"", H.err(c.percentile, c, "1.00001%"))
+    end)
+
     it("give their values back as a Lua array, whole or a range", function()
       assert.same({ 5, 3, 9, 3, 7 }, c:totable())
       assert.same({ 3, 9 }, c:totable(2, 3))

@@ -61,6 +61,10 @@ describe("what-if grids", function()
     assert.equal("99.9" and tostring(g:percentile("99.9")), tostring(g:percentile(99.9)))
     assert.equal(tostring(s.max), tostring(g:percentile(100)))
     assert.equal(tostring(s.min), tostring(g:percentile(0)))
+    -- a "%" is the unit p is in: "50%" is the median, not the 0.5th percentile
+    assert.equal(tostring(g:percentile(50)), tostring(g:percentile("50%")))
+    assert.is_true(g:percentile(0.5) < g:percentile("50%"))
+    assert.equal(tostring(g:percentile(99.9)), tostring(g:percentile("99.9%")))
   end)
 
   it("summarises per edition and counts which edition wins each scenario", function()

@@ -78,6 +78,27 @@ function M.ppm(fn, field, v, signed)
   return micros
 end
 
+--- A percentile's p (a percentage 0 .. 100: a number, or a string with at
+-- most 4 decimals, optionally ending in "%": "95", "99.9", "95%" are all
+-- percentages) as parts per million of 100, 0 .. 10^6.  A "%" is the unit p
+-- is already in, not a hundredth of it: "50%" is the median.
+-- @string fn the function an error names
+-- @param p the percentage
+-- @treturn integer p in parts per million of 100 (50 -> 500000)
+-- @raise `fn: p: ...` for a value that is not a percentage 0 .. 100
+function M.percentile(fn, p)
+  local v = p
+  if type(v) == "string" then
+    local bare = v:match("^%s*(.-)%s*%%%s*$")
+    if bare then v = bare end
+  end
+  local micros = M.ppm(fn, "p", v)
+  if micros % 100 ~= 0 then check.fail(fn, "p", "at most 4 decimals", p) end
+  local pp = toint(micros / 100)
+  if pp > PPM then check.fail(fn, "p", "expected 0 .. 100", p) end
+  return pp
+end
+
 --- A ratio in parts per million as the shortest decimal text: 3000000 -> "3",
 -- 2500000 -> "2.5" (how results show the ratios they assumed).
 function M.ratio_text(ppm)

@@ -319,15 +319,12 @@ end
 
 --- A percentile of the totals by nearest rank: the value at rank
 -- `max(1, ceil(p/100 x n))` in sorted order.
--- @param p a percentage 0 .. 100 (a number, or a string with up to 4 decimals)
+-- @param p a percentage 0 .. 100 (a number, or a string with up to 4 decimals; `"95%"` is 95)
 -- @param[opt] edition a position or `"book/edition"`
 -- @treturn money the total at that rank
 -- @raise `grid:percentile: p: ...` for a percentage out of range
 function Grid:percentile(p, edition)
-  local micros = int.ppm("grid:percentile", "p", p)
-  if micros % 100 ~= 0 then check.fail("grid:percentile", "p", "at most 4 decimals", p) end
-  local pp = toint(micros / 100)
-  if pp > PPM then check.fail("grid:percentile", "p", "expected 0 .. 100", p) end
+  local pp = int.percentile("grid:percentile", p)
   local lo, hi = self:range(edition)
   return money.from_cents(self.core:percentile(pp, lo, hi))
 end
