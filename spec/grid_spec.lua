@@ -133,8 +133,26 @@ describe("what-if grids", function()
     -- the rate shown as a rate, however it was given
     assert.matches('growth%[2%]: must be above %-100%% and at most 10000%%, got "10000%.5%%"$',
       H.err(H.imbill.grid, { growth = { "1%", "10000.5%" }, start_dau = { 1 } }))
-    assert.matches('growth%[1%]: must be above %-100%% and at most 10000%%, got "%-150%%"$',
-      H.err(H.imbill.grid, { growth_bp = { -15000 }, start_dau = { 1 } }))
+    -- basis points and parts per million are named as given, with the value given
+    assert.equal("imbill.grid: growth_bp[1]: must be above -100% and at most 10000% (-10000 < growth_bp <= 1000000),"
+      .. " got -15000", H.err(H.imbill.grid, { growth_bp = { -15000 }, start_dau = { 1 } }))
+    assert.equal("imbill.grid: growth_ppm.to: must be above -100% and at most 10000% (-1000000 < growth_ppm <="
+      .. " 100000000), got 100000001", H.err(H.imbill.grid, { growth_ppm = { from = 0, to = 100000001 }, start_dau = { 1 } }))
+  end)
+
+  it("judges basis points before multiplying: 2^62 + 5 bp is refused, not read as 5 bp after wrapping around", function()
+    local big = math.tointeger and math.tointeger(2 ^ 62) + 5 or 2 ^ 62
+    assert.matches("^imbill.grid: growth_bp%[1%]: must be above %-100%% and at most 10000%%",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, growth_bp = { big }, start_dau = { 10000 }, months = 2 }))
+    assert.matches("^imbill.grid: growth_bp.to: must be above",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, growth_bp = { from = 0, to = big }, start_dau = { 1 } }))
+    assert.matches("^imbill.series.compound: rate_bp: must be at most 10000%% %(1000000%)",
+      H.err(H.imbill.series.compound, { start = 10000, rate_bp = big }))
+    assert.equal("imbill.series.compound: rate_ppm: must be above -100% (-1000000), got -1000000",
+      H.err(H.imbill.series.compound, { start = 10000, rate_ppm = -1000000 }))
+    -- the edges themselves: -99.99% and 10000% are rates a grid takes
+    assert.equal(2, H.imbill.grid { editions = { "2021/pro" }, growth_bp = { -9999, 1000000 }, start_dau = { 1 },
+      months = 2 }:size())
     assert.matches("start_dau%[2%]: must not be negative, got %-5", H.err(H.imbill.grid, { start_dau = { 1, -5 } }))
     assert.matches("start_dau: is required", H.err(H.imbill.grid, {}))
     assert.matches("months: expected 1 .. 1200", H.err(H.imbill.grid, { start_dau = { 1 }, months = 0 }))

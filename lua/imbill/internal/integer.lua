@@ -122,12 +122,18 @@ function M.rate(FN, p)
     if type(p.rate_bp) ~= "number" or p.rate_bp ~= math.floor(p.rate_bp) then
       check.fail(FN, "rate_bp", "expected whole basis points", p.rate_bp)
     end
+    -- judged before the product: 100 x a huge count wraps around on Lua 5.4
+    -- integers (2^62 + 5 basis points would read as 5 basis points)
+    if p.rate_bp <= -10000 then check.fail(FN, "rate_bp", "must be above -100% (-10000)", p.rate_bp) end
+    if p.rate_bp > 1000000 then check.fail(FN, "rate_bp", "must be at most 10000% (1000000)", p.rate_bp) end
     r = toint(p.rate_bp * 100)
   else
     if type(p.rate_ppm) ~= "number" or p.rate_ppm ~= math.floor(p.rate_ppm) then
       check.fail(FN, "rate_ppm", "expected whole parts per million", p.rate_ppm)
     end
     r = toint(p.rate_ppm)
+    if r <= -PPM then check.fail(FN, "rate_ppm", "must be above -100% (-1000000)", p.rate_ppm) end
+    if r > 100 * PPM then check.fail(FN, "rate_ppm", "must be at most 10000% (100000000)", p.rate_ppm) end
   end
   if r <= -PPM then check.fail(FN, "rate", "must be above -100%", p.rate or p.rate_bp or p.rate_ppm) end
   if r > 100 * PPM then check.fail(FN, "rate", "must be at most 10000%", p.rate or p.rate_bp or p.rate_ppm) end

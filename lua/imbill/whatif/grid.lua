@@ -63,10 +63,27 @@ local function growth_of(p)
   local given = (p.growth ~= nil and 1 or 0) + (p.growth_bp ~= nil and 1 or 0) + (p.growth_ppm ~= nil and 1 or 0)
   if given > 1 then check.fail(FN, "growth", "give one of growth, growth_bp, growth_ppm", p.growth) end
   local out = {}
-  if p.growth_bp ~= nil then
-    for i, b in ipairs(counts("growth_bp", p.growth_bp, true)) do out[i] = b * 100 end
-  elseif p.growth_ppm ~= nil then
-    out = counts("growth_ppm", p.growth_ppm, true)
+  if p.growth_bp ~= nil or p.growth_ppm ~= nil then
+    -- checked as given, before any product: 100 x a huge count of basis
+    -- points wraps around on Lua 5.4 integers (2^62 + 5 bp would read as 5%)
+    local bp = p.growth_bp ~= nil
+    local field = bp and "growth_bp" or "growth_ppm"
+    local v, unit = p[field], bp and 100 or 1
+    local lo, hi = bp and -10000 or -PPM, bp and 1000000 or 100 * PPM
+    local function in_range(f, x)
+      if type(x) == "number" and x == x and (x <= lo or x > hi) then
+        check.fail(FN, f, string.format("must be above -100%% and at most 10000%% (%d < %s <= %d)", lo, field, hi), x)
+      end
+    end
+    if type(v) == "table" and (rawget(v, "from") ~= nil or rawget(v, "to") ~= nil) then
+      in_range(field .. ".from", rawget(v, "from"))
+      in_range(field .. ".to", rawget(v, "to"))
+    elseif type(v) == "table" then
+      for i, x in check.items(v) do in_range(field .. "[" .. i .. "]", x) end
+    else
+      in_range(field, v)
+    end
+    for i, b in ipairs(counts(field, v, true)) do out[i] = toint(b * unit) end
   else
     local g = p.growth or { 0 }
     if type(g) ~= "table" then g = { g } end
