@@ -126,6 +126,21 @@ describe("what-if grids", function()
       H.err(H.imbill.breakeven_table, { editions = { "2020/pro", "2020/flagship", "2020/pro" } }))
   end)
 
+  it("names the first scenario it cannot price by its values, the same on 1 thread and on 2", function()
+    -- 5000% a month from 1 DAU passes 64 bits before month 12; scenario 1 (0 DAU) prices
+    local spec = { editions = { "2021/pro", "2020/pro" }, growth = { "0%", "1%", "5000%" },
+                   start_dau = { from = 0, to = 200000 }, months = 12 }
+    local want = "imbill.grid: scenario 400004: 2021/pro at 5000% a month from 1 DAU over 12 months: the total does"
+      .. " not fit in 64 bits"
+    for _, threads in ipairs { 1, 2 } do
+      spec.threads = threads
+      local ok, e = pcall(H.imbill.grid, spec)
+      assert.is_false(ok)
+      assert.equal(want, tostring(e))
+      assert.equal("scenario 400004", e.field)
+    end
+  end)
+
   it("rejects bad grids, naming the field and value", function()
     assert.matches("imbill.grid: editions%[1%]: price book 2021 has no such edition", H.err(H.imbill.grid,
       { editions = { "2021/flagship" }, start_dau = { 1 } }))

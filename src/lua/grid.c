@@ -117,7 +117,9 @@ static int g_new(lua_State *L) {
 
 /* g:run([count [, threads]]) -> scenarios done so far: the next count
  * scenarios (default: all that are left) on `threads` threads (nil or 0: every
- * core).  The threads have all ended when it returns or raises. */
+ * core); or nil, the first scenario that cannot be priced (1-based) and why,
+ * for the Lua layer to name with its edition, growth and starting DAU.  The
+ * threads have all ended when it returns or raises. */
 static int g_run(lua_State *L) {
   grid_ud *u = checkgrid(L);
   size_t left = u->n - u->done, count = left;
@@ -129,9 +131,10 @@ static int g_run(lua_State *L) {
   size_t bad = 0;
   imb_status s = imb_grid_run_par(&u->g, u->done, u->done + count, u->out + u->done, &bad, threads);
   if (s) {
-    size_t per = u->g.n_growth * u->g.n_start;
-    return imbL_raise(L, NULL, NULL, 0, "scenario %s (edition %s, growth %s, start %s): %s", I64(bad + 1), I64(bad / per + 1),
-                      I64((bad % per) / u->g.n_start + 1), I64(bad % u->g.n_start + 1), imb_strerror(s));
+    lua_pushnil(L);
+    imbL_pushint64(L, (int64_t)(bad + 1));
+    lua_pushstring(L, imb_strerror(s));
+    return 3;
   }
   u->done += count;
   imbL_pushint64(L, (int64_t)u->done);

@@ -239,7 +239,14 @@ function M.run(p)
   local g = check.call(FN, core.grid, rates, s.growth, s.start, s.months, s.groups, s.groups_ppm, s.mau_ppm)
   local done = 0
   while done < s.n do
-    done = check.call(FN, g.run, g, s.chunk, s.threads)
+    local bad, why
+    done, bad, why = check.call(FN, g.run, g, s.chunk, s.threads)
+    if not done then
+      -- the first scenario that cannot be priced, by index, named by its values
+      local e, gi, si = g:coords(bad)
+      check.fail(FN, "scenario " .. bad, string.format("%s at %s a month from %s DAU over %d months: the total %s",
+        s.names[e], fmt_rate(s.growth[gi]), fmt.int(s.start[si]), s.months, why), check.NOVALUE)
+    end
     if s.progress then s.progress(done, s.n) end
   end
   return methods.new(Grid, { core = g, spec = s, n = s.n, names = s.names })
