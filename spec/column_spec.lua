@@ -287,8 +287,12 @@ describe("scenario columns", function()
     it("on LuaJIT refuse to give back a value beyond 2^53 as a number", function()
       if not H.is_jit then return end
       local big = imbill.column { 2 ^ 52 } * 4
-      assert.equal("column:get: value: is beyond 2^53 and cannot be exact on this runtime, got \"18014398509481984\"",
+      -- named by its place, as totable names it
+      assert.equal("column:get: values[1]: is beyond 2^53 and cannot be exact on this runtime, got \"18014398509481984\"",
         H.err(big.get, big, 1))
+      local two = imbill.column { 1, 2 ^ 52 } * 4
+      assert.equal("column:get: values[2]: is beyond 2^53 and cannot be exact on this runtime, got \"18014398509481984\"",
+        H.err(two.get, two, 2))
       assert.matches("^column:totable: values%[1%]: is beyond 2%^53", H.err(big.totable, big))
       assert.matches("^column:sum: sum: is beyond 2%^53", H.err(big.sum, big))
       assert.equal("18014398509481984LL", tostring(require("imbill.ffi.column").header(big, "spec").v[0]))

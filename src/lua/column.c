@@ -457,6 +457,13 @@ static int m_tostring(lua_State *L) {
 static int m_get(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:get");
   size_t i = pos_arg(L, 2, c, "column:get", "i");
+#if LUA_VERSION_NUM < 503
+  /* the value that cannot leave exactly is named by its place, as totable names it */
+  if (!imbL_exact(c->v[i])) {
+    lua_pushfstring(L, "values[%s]", imbL_i64str(L, (int64_t)(i + 1)));
+    imbL_raise_int(L, "column:get", lua_tostring(L, -1), c->v[i], "is beyond 2^53 and cannot be exact on this runtime");
+  }
+#endif
   imbL_pushcount(L, c->v[i], "column:get", "value");
   return 1;
 }
