@@ -47,6 +47,8 @@ function M.show(v)
     while cut > 1 and v:byte(cut + 1) and v:byte(cut + 1) >= 0x80 and v:byte(cut + 1) < 0xC0 do cut = cut - 1 end
     return string.format('"%s..." (%d bytes)', escape(v:sub(1, cut)), #v)
   end
+  -- NaN prints as "-nan" or "nan" by the C library and the runtime: one spelling
+  if v ~= v then return "nan" end
   if t == "number" or t == "boolean" or t == "nil" then return tostring(v) end
   local mt = getmetatable(v)
   if t == "userdata" and type(mt) == "table" and rawget(mt, "__name") == "imbill.money" then return tostring(v) end
