@@ -49,6 +49,11 @@ function M.show(v)
   end
   -- NaN prints as "-nan" or "nan" by the C library and the runtime: one spelling
   if v ~= v then return "nan" end
+  -- a whole number within 2^53 in full, on every runtime: LuaJIT prints
+  -- 999999999999999 as 1e+15 and Lua 5.4 a float 5 as 5.0
+  if t == "number" and v == math.floor(v) and v >= -2 ^ 53 and v <= 2 ^ 53 then
+    return string.format("%.0f", v)
+  end
   if t == "number" or t == "boolean" or t == "nil" then return tostring(v) end
   local mt = getmetatable(v)
   if t == "userdata" and type(mt) == "table" and rawget(mt, "__name") == "imbill.money" then return tostring(v) end
