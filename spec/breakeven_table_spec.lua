@@ -59,6 +59,16 @@ describe("break-even tables", function()
     assert.equal("4467", tostring(t:data().pairs[1].points[2].at))
   end)
 
+  it("says where a cost curve's total passes what money holds, naming cost_curve and to", function()
+    -- 0.015 per MAU over 10,000: at 999,999,999,999,999 MAU the total is 15 trillion dollars
+    assert.equal("imbill.cost_curve: to: at mau 999,999,999,999,999 the total of 2022/standard"
+      .. " (1,500,000,000,024,899 cents) is more than money holds (at most 9223372036854.775807), got 999999999999999",
+      H.err(H.imbill.cost_curve, { edition = "2022/standard", metric = "mau", to = 999999999999999 }))
+    -- up to what money holds, the curve is priced
+    local c = H.imbill.cost_curve { edition = "2022/standard", metric = "mau", to = 600000000000000 }
+    assert.equal("9000000000249.00", tostring(c.points[#c.points].total))
+  end)
+
   it("rejects bad tables, naming the field and value", function()
     assert.matches("imbill.breakeven_table: editions: needs at least two editions",
       H.err(H.imbill.breakeven_table, { editions = { "2021/pro" } }))

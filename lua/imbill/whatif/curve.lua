@@ -40,6 +40,9 @@ local function assumptions_of(ax)
   return out
 end
 
+-- the most cents an amount of money holds (int64 micro-units)
+local MONEY_MAX_CENTS = 922337203685477
+
 --- One edition's exact cost curve along one usage metric.
 --
 -- `imbill.cost_curve{ edition = "2021/pro", metric = "dau", from =, to =, usage = {...},`
@@ -58,7 +61,8 @@ end
 -- @int[opt=100000] p.max_points the most points the curve may have
 -- @treturn CostCurve the curve
 -- @raise `imbill.cost_curve: to: the range has too many steps`, an edition billed by a measure
--- the axis does not give (`edition`), or the axis' errors (`metric`, `from`, `to`, `follow.mau`)
+-- the axis does not give (`edition`), or the axis' errors (`metric`, `from`, `to`, `follow.mau`),
+-- or a total beyond what money holds (`to`)
 function M.cost_curve(p)
   local FN = "imbill.cost_curve"
   check.fields(FN, p, { edition = true, metric = true, from = true, to = true, usage = true, follow = true,
@@ -70,8 +74,15 @@ function M.cost_curve(p)
   local cap = breakeven.cap(ax, ed, name)
   local last = cap and cap.at or ax.to
   local function cost(x)
-    return check.call(FN, core.month_total, ed.rate, breakeven.value(ax, "dau", x), breakeven.value(ax, "groups", x),
+    local c = check.call(FN, core.month_total, ed.rate, breakeven.value(ax, "dau", x), breakeven.value(ax, "groups", x),
       breakeven.value(ax, "mau", x))
+    -- a total beyond what money holds is said here, for the axis value that
+    -- reaches it (it failed later in money.from_cents, naming that function)
+    if c > MONEY_MAX_CENTS then
+      check.fail(FN, "to", string.format("at %s %s the total of %s (%s cents) is more than money holds"
+        .. " (at most 9223372036854.775807)", breakeven.FIELD[ax.metric], fmt.int(x), name, fmt.int(c)), p.to)
+    end
+    return c
   end
   -- per-user lines that rise from x on
   local function rising(x)
