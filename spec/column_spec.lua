@@ -506,6 +506,17 @@ describe("scenario columns", function()
           H.err(imbill.column.view, ffi.new("int64_t[3]"), 4))
       end)
 
+      it("refuse to make a Lua array of more than 50,000,000 values, with imbill's error (not 'table overflow')", function()
+        -- refused before any value is read: the pointer's memory need not hold them
+        local small = ffi.new("int64_t[4]", { 1, 2, 3, 4 })
+        local v = imbill.column.view(ffi.cast("int64_t *", small), 200000000)
+        assert.equal("column:totable: self: 200000000 values are too many for a Lua array (at most 50000000; take a"
+          .. " range: col:totable(from, to))", H.err(v.totable, v))
+        assert.equal("column:totable: self: 50000001 values are too many for a Lua array (at most 50000000; take a"
+          .. " range: col:totable(from, to))", H.err(v.totable, v, 1, 50000001))
+        assert.same({ 1, 2, 3, 4 }, v:totable(1, 4))
+      end)
+
       it("refuse a NULL pointer, which has no values to read (it crashed the first get)", function()
         local null = ffi.cast("int64_t *", nil)
         assert.equal("imbill.column.view: cdata: is a NULL pointer, got cdata", H.err(imbill.column.view, null, 3))

@@ -91,6 +91,8 @@ static void cache_give(col_cache *k, int64_t *v, size_t cap) {
 }
 
 #define COL_MAX_N (((size_t)-1 / 2 - sizeof(col_ud)) / sizeof(int64_t))
+/* the most values col:totable gives as one Lua array (as g:totals) */
+#define TOTABLE_MAX 50000000
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -547,7 +549,13 @@ static int m_totable(lua_State *L) {
     to = pos_arg(L, 3, c, "column:totable", "to") + 1;
     if (to <= from) imbL_raise(L, "column:totable", "to", 3, "is below from");
   }
-  if (to - from > (size_t)INT32_MAX) imbL_raise(L, "column:totable", "self", 0, "has too many values for a Lua array");
+  /* the grid's bound (g:totals): LuaJIT's tables stop near 2^27 slots with a
+   * bare "table overflow", and Lua 5.4 would take 16 bytes a value */
+  if (to - from > (size_t)TOTABLE_MAX) {
+    lua_pushfstring(L, "%s values are too many for a Lua array (at most %d; take a range: col:totable(from, to))",
+                    imbL_i64str(L, (int64_t)(to - from)), TOTABLE_MAX);
+    imbL_raise(L, "column:totable", "self", 0, "%s", lua_tostring(L, -1));
+  }
   lua_createtable(L, (int)(to - from), 0);
   for (size_t i = from; i < to; i++) {
 #if LUA_VERSION_NUM >= 503

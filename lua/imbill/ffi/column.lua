@@ -20,6 +20,8 @@ local BIG = ffi.new("int64_t", 2 ^ 53)
 -- v + MAGIC - MAGIC == v exactly when v is whole, for |v| < 2^51: two
 -- additions where math.floor costs a slower rounding instruction
 local MAGIC = 2 ^ 52 + 2 ^ 51
+-- the most values totable gives as one Lua array (src/lua/column.c, TOTABLE_MAX)
+local TOTABLE_MAX = 50000000
 
 local ok_tnew, tnew = pcall(require, "table.new")
 if not ok_tnew then tnew = function() return {} end end
@@ -76,6 +78,8 @@ local function totable(self, from, to)
     b = to
   end
   if b < a then return {} end
+  -- past the bound the C method raises its error (LuaJIT's own is a bare "table overflow")
+  if b - a + 1 > TOTABLE_MAX then return ctotable(self, from, to) end
   local v = h.v
   -- a value beyond 2^53 is an error there, found in one C call
   if C.imb_col_find_outside(v + (a - 1), b - a + 1, -EXACT, EXACT) ~= b - a + 1 then
