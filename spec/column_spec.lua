@@ -517,6 +517,13 @@ describe("scenario columns", function()
         assert.same({ 1, 2, 3, 4 }, v:totable(1, 4))
       end)
 
+      -- 270,000,000 values: 2.2 GB of column and as much of scratch (run with --tags=slow)
+      it("take percentiles of a column past 2 GiB (its scratch was a userdata LuaJIT stops at 2 GiB) #slow", function()
+        local big = imbill.column(270000000, 5)
+        big:set(270000000, 9)
+        assert.same({ 5, 5, 9 }, big:percentiles { 0, 50, 100 })
+      end)
+
       it("refuse a NULL pointer, which has no values to read (it crashed the first get)", function()
         local null = ffi.cast("int64_t *", nil)
         assert.equal("imbill.column.view: cdata: is a NULL pointer, got cdata", H.err(imbill.column.view, null, 3))

@@ -524,8 +524,11 @@ static int c_percentiles(lua_State *L) {
     lua_createtable(L, 0, 0);
     return 1;
   }
-  /* the copy quickselect reorders: a userdata, so an error cannot leak it */
-  int64_t *scratch = (int64_t *)lua_newuserdata(L, c->n * sizeof *scratch);
+  /* the copy quickselect reorders: a column of ours, so an error cannot leak
+   * it and its memory goes back to the cache (a plain userdata of it stops at
+   * 2 GiB on LuaJIT, with a bare "userdata length overflow") */
+  imb_column *sc = imbL_newcolumn(L, c->n);
+  int64_t *scratch = sc->v;
   lua_createtable(L, k, 0);
   for (int j = 1; j <= k; j++) {
     int64_t p, v;
@@ -537,6 +540,7 @@ static int c_percentiles(lua_State *L) {
     imbL_pushcount(L, v, "column:percentile", "value");
     lua_rawseti(L, -2, j);
   }
+  imbL_column_drop(L, sc);
   return 1;
 }
 
