@@ -105,6 +105,19 @@ describe("what-if grids", function()
     assert.same({ "MAU = round_half_up(3 x DAU)" }, g:data().assumptions)
   end)
 
+  it("refuses a free edition whose scenarios climb past 2^53 by its cap, the same on both runtimes", function()
+    -- 100% a month for 100 months passes 64 bits: the climb stops at 2^53, and the cap is what is said
+    -- (Lua 5.4 said "growth: does not fit in 64 bits (got 1000000)", LuaJIT "value ... exceeds 2^53")
+    local want = "imbill.grid: editions[1]: 2021/free serves at most 100 peak DAU, and these scenarios reach more than"
+      .. " 9,007,199,254,740,992: leave it out, or keep start_dau and growth within its cap, got \"2021/free\""
+    assert.equal(want, H.err(H.imbill.grid, { editions = { "2021/free" }, growth = { "100%" }, start_dau = { 1 },
+                                              months = 100 }))
+    -- a followed MAU past 2^53 (LuaJIT raised a bare "value ... exceeds 2^53" here)
+    assert.equal("imbill.grid: editions[1]: 2022/developer serves at most 100 MAU, and these scenarios reach more than"
+      .. " 9,007,199,254,740,992: leave it out, or keep start_dau and growth within its cap, got \"2022/developer\"",
+      H.err(H.imbill.grid, { editions = { "2022/developer" }, start_dau = { 2 ^ 53 }, months = 1, mau_per_dau = "3" }))
+  end)
+
   it("refuses a free edition whose cap some scenario passes; prices it within its cap", function()
     -- 2021/free serves at most 100 DAU: 0.00 at 5,000 DAU would be no answer
     assert.matches("^imbill.grid: editions%[1%]: 2021/free serves at most 100 peak DAU, and these scenarios reach"

@@ -193,7 +193,7 @@ function M.can_price(s, p)
   local hi_start, hi_growth = s.start[1], s.growth[1]
   for _, v in ipairs(s.start) do if v > hi_start then hi_start = v end end
   for _, g in ipairs(s.growth) do if g > hi_growth then hi_growth = g end end
-  local top
+  local top, beyond
   for i, ed in ipairs(s.editions) do
     local c = caps.of(ed)
     if c then
@@ -201,16 +201,34 @@ function M.can_price(s, p)
         top = hi_start
         local d = hi_start
         for _ = 2, s.months do
-          d = check.call(FN, core.grid_grow, d, hi_growth)
+          -- past 2^53 the climb stops, on both runtimes alike (LuaJIT's
+          -- numbers end there): the cap is passed by far, or the run names
+          -- the scenario that cannot be priced
+          local ok, nd = pcall(core.grid_grow, d, hi_growth)
+          if not ok or nd > int.EXACT then
+            beyond = true
+            break
+          end
+          d = nd
           if d > top then top = d end
         end
       end
-      local peak = { dau = top, groups = s.groups + (s.groups_ppm > 0 and core.follow_value(top, s.groups_ppm) or 0),
-                     mau = s.mau_ppm > 0 and core.follow_value(top, s.mau_ppm) or 0 }
+      -- a followed count past what this runtime holds exactly is past any cap:
+      -- shown as "more than 2^53" on both runtimes
+      local over = {}
+      local function follow(k, base, ppm)
+        if ppm == 0 then return base end
+        local ok, v = pcall(core.follow_value, top, ppm)
+        if ok and base + v <= int.EXACT then return base + v end
+        over[k] = true
+        return int.EXACT
+      end
+      local peak = { dau = top, groups = follow("groups", s.groups, s.groups_ppm), mau = follow("mau", 0, s.mau_ppm) }
       for _, k in ipairs { "dau", "mau", "groups" } do
         if c[k] and peak[k] > c[k] then
           check.fail(FN, "editions[" .. i .. "]", caps.sentence(s.names[i], k, c[k]) .. ", and these scenarios reach "
-            .. fmt.int(peak[k]) .. ": leave it out, or keep start_dau and growth within its cap", s.names[i])
+            .. ((beyond or over[k]) and "more than " or "") .. fmt.int(peak[k])
+            .. ": leave it out, or keep start_dau and growth within its cap", s.names[i])
         end
       end
     end
