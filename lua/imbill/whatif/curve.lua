@@ -17,6 +17,7 @@ local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local fmt = require "imbill.internal.fmt"
+local errors = require "imbill.internal.errors"
 local result = require "imbill.internal.result"
 local books = require "imbill.book"
 local breakeven = require "imbill.bill.breakeven"
@@ -42,6 +43,7 @@ end
 
 -- the most cents an amount of money holds (int64 micro-units)
 local MONEY_MAX_CENTS = 922337203685477
+local curve -- the walk of cost_curve, below it
 
 --- One edition's exact cost curve along one usage metric.
 --
@@ -67,6 +69,16 @@ function M.cost_curve(p)
   local FN = "imbill.cost_curve"
   check.fields(FN, p, { edition = true, metric = true, from = true, to = true, usage = true, follow = true,
                         max_points = true })
+  local ok, r = pcall(curve, FN, p)
+  if ok then return r end
+  if errors.is(r) and r.fn == FN then error(r, 0) end
+  -- a followed count past what this runtime holds exactly (2^53 on LuaJIT)
+  -- fails deep in the core: the caller hears which fields to change
+  check.fail(FN, "from, to", "the usage values along this range are beyond what this runtime computes exactly ("
+    .. tostring(r) .. ")", check.NOVALUE)
+end
+
+function curve(FN, p)
   local _, ed, name = books.resolve(FN, "edition", p.edition)
   local ax = breakeven.axis(FN, p, 1000000)
   breakeven.need_measures(FN, ax, ed, name, "edition")
