@@ -71,7 +71,10 @@ function M.cost_curve(p)
                         max_points = true })
   local ok, r = pcall(curve, FN, p)
   if ok then return r end
-  if errors.is(r) and r.fn == FN then error(r, 0) end
+  -- ours (the usage table's own too, "imbill.cost_curve usage: ..."), as it is
+  if errors.is(r) and type(r.fn) == "string" and (r.fn == FN or r.fn:sub(1, #FN + 1) == FN .. " ") then
+    error(r, 0)
+  end
   -- a followed count past what this runtime holds exactly (2^53 on LuaJIT)
   -- fails deep in the core: the caller hears which fields to change
   check.fail(FN, "from, to", "the usage values along this range are beyond what this runtime computes exactly ("
