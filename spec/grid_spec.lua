@@ -161,6 +161,10 @@ describe("what-if grids", function()
     -- the rate shown as a rate, however it was given
     assert.matches('growth%[2%]: must be above %-100%% and at most 10000%%, got "10000%.5%%"$',
       H.err(H.imbill.grid, { growth = { "1%", "10000.5%" }, start_dau = { 1 } }))
+    -- a range of rates is written in basis points or parts per million
+    assert.equal("imbill.grid: growth: takes a list of rates ({ \"0%\", \"5%\" }); a range is growth_bp = { from =, to =,"
+      .. " step = } (basis points) or growth_ppm, got table",
+      H.err(H.imbill.grid, { growth = { from = "0%", to = "5%" }, start_dau = { 1 } }))
     -- basis points and parts per million are named as given, with the value given
     assert.equal("imbill.grid: growth_bp[1]: must be above -100% and at most 10000% (-10000 < growth_bp <= 1000000),"
       .. " got -15000", H.err(H.imbill.grid, { growth_bp = { -15000 }, start_dau = { 1 } }))

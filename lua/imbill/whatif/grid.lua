@@ -87,6 +87,11 @@ local function growth_of(p)
   else
     local g = p.growth or { 0 }
     if type(g) ~= "table" then g = { g } end
+    if rawget(g, "from") ~= nil or rawget(g, "to") ~= nil or rawget(g, "step") ~= nil then
+      -- it read as an empty list ("needs at least one rate")
+      check.fail(FN, "growth", "takes a list of rates ({ \"0%\", \"5%\" }); a range is growth_bp = { from =, to =,"
+        .. " step = } (basis points) or growth_ppm", g)
+    end
     for i, x in check.items(g) do out[i] = int.ppm(FN, "growth[" .. i .. "]", x, true) end
     if #out == 0 then check.fail(FN, "growth", "needs at least one rate", check.NOVALUE) end
   end
