@@ -130,6 +130,16 @@ describe("what-if grids", function()
     assert.same({ edition = "2021/free", wins = 2 }, g:wins()[1])
   end)
 
+  it("refuses a growth rate or a starting DAU listed twice, which would count its scenarios twice", function()
+    assert.equal("imbill.grid: start_dau[3]: 5,000 is listed twice (also start_dau[1]), got 5000",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, start_dau = { 5000, 6000, 5000 } }))
+    -- the same rate written two ways is the same rate
+    assert.equal("imbill.grid: growth[2]: 5% is listed twice (also growth[1]), got 0.05",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, growth = { "5%", 0.05 }, start_dau = { 1 } }))
+    assert.equal("imbill.grid: growth_bp[2]: 1% is listed twice (also growth_bp[1]), got 100",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, growth_bp = { 100, 100 }, start_dau = { 1 } }))
+  end)
+
   it("refuses an edition listed twice, which would count its scenarios twice", function()
     assert.equal('imbill.grid: editions[3]: 2020/pro is listed twice (also editions[1]), got "2020/pro"',
       H.err(H.imbill.grid, { editions = { "2020/pro", "2021/pro", "2020/pro" }, start_dau = { 1 } }))

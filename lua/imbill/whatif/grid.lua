@@ -152,6 +152,22 @@ function M.spec(p)
   s.growth = growth_of(p)
   if p.start_dau == nil then check.fail(FN, "start_dau", "is required (a list or { from =, to =, step = })", nil) end
   s.start = counts("start_dau", p.start_dau)
+  -- a value listed twice would count its scenarios twice (in the summaries and
+  -- the wins), as an edition listed twice would
+  local function once(field, list, given, show)
+    local at = {}
+    for i, v in ipairs(list) do
+      if at[v] then
+        local raw = type(given) == "table" and rawget(given, i) or given
+        check.fail(FN, field .. "[" .. i .. "]", show(v) .. " is listed twice (also " .. field .. "[" .. at[v] .. "])",
+          raw)
+      end
+      at[v] = i
+    end
+  end
+  local gfield = p.growth_bp ~= nil and "growth_bp" or (p.growth_ppm ~= nil and "growth_ppm" or "growth")
+  once(gfield, s.growth, p[gfield], fmt_rate)
+  once("start_dau", s.start, p.start_dau, function(v) return fmt.int(v) end)
   s.months = check.count(FN, "months", p.months or 12)
   if s.months < 1 or s.months > 1200 then check.fail(FN, "months", "expected 1 .. 1200", p.months) end
   s.groups = check.count(FN, "groups", p.groups or 0)
