@@ -59,6 +59,31 @@ describe("break-even tables", function()
     assert.equal("4467", tostring(t:data().pairs[1].points[2].at))
   end)
 
+  it("says where a cost curve's total passes what money holds, naming cost_curve and to", function()
+    -- 0.015 per MAU over 10,000: at 999,999,999,999,999 MAU the total is 15 trillion dollars
+    assert.equal("imbill.cost_curve: to: at mau 999,999,999,999,999 the total of 2022/standard"
+      .. " (1,500,000,000,024,899 cents) is more than money holds (at most 9223372036854.775807), got 999999999999999",
+      H.err(H.imbill.cost_curve, { edition = "2022/standard", metric = "mau", to = 999999999999999 }))
+    -- a followed MAU past 2^53: named as cost_curve's on both runtimes (LuaJIT raised a bare
+    -- "value ... exceeds 2^53" with no function or field)
+    local err = H.err(H.imbill.cost_curve, { edition = "2022/standard", follow = { mau = "3" }, from = 2 ^ 52,
+                                             to = 2 ^ 53 })
+    if H.is_jit then
+      assert.equal("imbill.cost_curve: from, to: the usage values along this range are beyond what this runtime"
+        .. " computes exactly (value 13510798882111488 exceeds 2^53 and cannot be exact on this runtime)", err)
+    else
+      assert.matches("^imbill.cost_curve: to: at peak_dau 4,503,599,627,370,496 the total of 2022/standard", err)
+    end
+    -- a wrong usage field is said as it is, not as a total that does not fit
+    assert.equal("imbill.cost_curve usage: peak_daus: unknown field (known: groups_peak, mau, peak_dau)",
+      H.err(H.imbill.cost_curve, { edition = "2021/pro", usage = { peak_daus = 1 } }))
+    assert.equal("imbill.breakeven usage: peak_daus: unknown field (known: groups_peak, mau, peak_dau)",
+      H.err(H.imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", usage = { peak_daus = 1 } }))
+    -- up to what money holds, the curve is priced
+    local c = H.imbill.cost_curve { edition = "2022/standard", metric = "mau", to = 600000000000000 }
+    assert.equal("9000000000249.00", tostring(c.points[#c.points].total))
+  end)
+
   it("rejects bad tables, naming the field and value", function()
     assert.matches("imbill.breakeven_table: editions: needs at least two editions",
       H.err(H.imbill.breakeven_table, { editions = { "2021/pro" } }))

@@ -228,6 +228,14 @@ describe("imbill CLI #cli", function()
       -- a range that runs backwards is said as it was written, not in parts per million
       { "grid --growth=10%..-2%:5% --start-dau 1000",
         "%-%-growth: the range ends below where it starts.*got \"10%%%.%.%-2%%:5%%\"" },
+      -- a range's parts are checked as a list's are: no silent step of 1 for a step that is not a number
+      { "grid --start-dau 1..2:1..3", "%-%-start%-dau: expected whole numbers %(FROM%.%.TO:STEP%), got \"1%.%.2:1%.%.3\"" },
+      { "grid --start-dau 1000..100000:1.000.000", "%-%-start%-dau: expected whole numbers" },
+      { "grid --start-dau 1..10x", "%-%-start%-dau: expected FROM%.%.TO:STEP" },
+      { "grid --growth=0%..10%0.5% --start-dau 1", "%-%-growth: expected FROM%.%.TO:STEP" },
+      -- a rate past the grid's bounds is said as written, not in parts per million
+      { "grid --growth=-200%..5% --start-dau 1",
+        "%-%-growth: a rate must be above %-100%% and at most 10000%%, got \"%-200%%\"" },
       { "shadow --usage " .. USAGE, "give the modified book" },
       { "invoice --book 2020 --edition pro --month 2021-03 --csv --json", "cannot be used together" },
       { "gateway --app 1400000001 --month 2026-12", "give %-%-url %(a gateway's usage location%) or %-%-config" },

@@ -256,6 +256,16 @@ describe("scenario columns", function()
       assert.equal("column:percentile: p: at most 4 decimals, got \"1.00001\"", H.err(c.percentile, c, "1.00001"))
     end)
 
+    it("read p as a percentage, \"95%\" included: \"50%\" is the median, not the 0.5th percentile", function()
+      -- 3 3 5 7 9: p50 is rank ceil(2.5) = 3, the 5; p0.5 would be rank 1, a 3
+      assert.equal(5, c:percentile("50%"))
+      assert.equal(c:percentile(50), c:percentile(" 50 % "))
+      assert.same({ 3, 5, 9 }, c:percentiles { "20%", "50%", "95%" })
+      assert.equal(7, c:percentile("79.9999%"))
+      assert.equal("column:percentile: p: expected 0 .. 100, got \"101%\"", H.err(c.percentile, c, "101%"))
+      assert.equal("column:percentile: p: at most 4 decimals, got \"1.00001%\"", H.err(c.percentile, c, "1.00001%"))
+    end)
+
     it("give their values back as a Lua array, whole or a range", function()
       assert.same({ 5, 3, 9, 3, 7 }, c:totable())
       assert.same({ 3, 9 }, c:totable(2, 3))
@@ -277,8 +287,12 @@ describe("scenario columns", function()
     it("on LuaJIT refuse to give back a value beyond 2^53 as a number", function()
       if not H.is_jit then return end
       local big = imbill.column { 2 ^ 52 } * 4
-      assert.equal("column:get: value: is beyond 2^53 and cannot be exact on this runtime, got \"18014398509481984\"",
+      -- named by its place, as totable names it
+      assert.equal("column:get: values[1]: is beyond 2^53 and cannot be exact on this runtime, got \"18014398509481984\"",
         H.err(big.get, big, 1))
+      local two = imbill.column { 1, 2 ^ 52 } * 4
+      assert.equal("column:get: values[2]: is beyond 2^53 and cannot be exact on this runtime, got \"18014398509481984\"",
+        H.err(two.get, two, 2))
       assert.matches("^column:totable: values%[1%]: is beyond 2%^53", H.err(big.totable, big))
       assert.matches("^column:sum: sum: is beyond 2%^53", H.err(big.sum, big))
       assert.equal("18014398509481984LL", tostring(require("imbill.ffi.column").header(big, "spec").v[0]))
@@ -490,6 +504,46 @@ describe("scenario columns", function()
           H.err(imbill.column.view, ffi.cast("int64_t *", ffi.new("int64_t[3]"))))
         assert.equal("imbill.column.view: n: is more values than the array holds (3), got 4",
           H.err(imbill.column.view, ffi.new("int64_t[3]"), 4))
+      end)
+
+      it("refuse to make a Lua array of more than 50,000,000 values, with imbill's error (not 'table overflow')", function()
+        -- refused before any value is read: the pointer's memory need not hold them
+        local small = ffi.new("int64_t[4]", { 1, 2, 3, 4 })
+        local v = imbill.column.view(ffi.cast("int64_t *", small), 200000000)
+        assert.equal("column:totable: self: 200000000 values are too many for a Lua array (at most 50000000; take a"
+          .. " range: col:totable(from, to))", H.err(v.totable, v))
+        assert.equal("column:totable: self: 50000001 values are too many for a Lua array (at most 50000000; take a"
+          .. " range: col:totable(from, to))", H.err(v.totable, v, 1, 50000001))
+        assert.same({ 1, 2, 3, 4 }, v:totable(1, 4))
+      end)
+
+      -- 270,000,000 values: 2.2 GB of column and as much of scratch (run with --tags=slow)
+      it("take percentiles of a column past 2 GiB (its scratch was a userdata LuaJIT stops at 2 GiB) #slow", function()
+        local big = imbill.column(270000000, 5)
+        big:set(270000000, 9)
+        assert.same({ 5, 5, 9 }, big:percentiles { 0, 50, 100 })
+      end)
+
+      it("refuse a NULL pointer, which has no values to read (it crashed the first get)", function()
+        local null = ffi.cast("int64_t *", nil)
+        assert.equal("imbill.column.view: cdata: is a NULL pointer, got cdata", H.err(imbill.column.view, null, 3))
+        assert.equal("imbill.column.view: cdata: is a NULL pointer, got cdata", H.err(imbill.column.view, null, 0))
+      end)
+
+      it("view const memory read-only: nothing is written through a pointer declared const", function()
+        local buf = ffi.new("int64_t[3]", { 10001, 2, 3 })
+        local v = imbill.column.view(ffi.cast("const int64_t *", buf), 3)
+        assert.equal("imbill.column(3, read-only)", tostring(v))
+        assert.equal(10001, v:get(1))
+        assert.matches("^column:set: self: is read%-only %(a grid's results, or a view of const memory%)",
+          H.err(v.set, v, 1, 99))
+        assert.equal("imbill.totals: into: is read-only (a grid's results, or a view of const memory)",
+          H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = imbill.column { 1, 2, 3 }, into = v }))
+        assert.equal(10001, tonumber(buf[0]))
+        -- read, it prices as any column
+        assert.same({ 29998, 14999, 14999 }, imbill.totals { book = "2020", edition = "pro", peak_dau = v }:totable())
+        local carr = ffi.new("const int64_t[2]", { 4, 5 })
+        assert.equal("imbill.column(2, read-only)", tostring(imbill.column.view(carr)))
       end)
 
       it("get, set and totable through the FFI raise the C methods' errors", function()

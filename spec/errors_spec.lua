@@ -288,4 +288,16 @@ describe("found by fuzzing: no hang, no undefined behaviour", function()
         H.err(imbill.money.from_micros, math.mininteger))
     end
   end)
+
+  it("show a number the same on both runtimes: whole numbers within 2^53 in full, NaN as nan", function()
+    local E = require "imbill.internal.errors"
+    assert.equal("999999999999999", E.show(999999999999999)) -- LuaJIT's tostring: 1e+15
+    assert.equal("5", E.show(5.0)) -- Lua 5.4's tostring: 5.0
+    assert.equal("9007199254740992", E.show(2 ^ 53))
+    assert.equal("1.5", E.show(1.5))
+    assert.equal("nan", E.show(0 / 0))
+    assert.equal("inf", E.show(math.huge))
+    assert.equal("imbill.cost_curve: to: the range has too many steps, got 999999999999999",
+      H.err(imbill.cost_curve, { edition = "2021/pro", to = 999999999999999 }))
+  end)
 end)

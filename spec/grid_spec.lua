@@ -31,7 +31,8 @@ describe("what-if grids", function()
     -- past 2^50 users the month's arithmetic still fits in 64 bits, but the
     -- total (50,668,869,807,893.16) is more than money holds: no grid answers it
     assert.equal(5066886980789316, H.imbill.core.month_total(ed.rate, 2 ^ 50, 10 ^ 12, 2 ^ 50))
-    assert.matches("scenario 1 %(edition 1, growth 1, start 1%): the total over 1 months is more than money holds",
+    assert.matches("scenario 1: 2021/pro at 0%% a month from 1,125,899,906,842,624 DAU over 1 months: the total is more "
+      .. "than money holds",
       H.err(H.imbill.grid, { editions = { "2021/pro" }, growth = { 0 }, start_dau = { 2 ^ 50 }, months = 1,
                              groups = 10 ^ 12, mau_per_dau = 1 }))
   end)
@@ -67,6 +68,10 @@ describe("what-if grids", function()
     assert.equal("99.9" and tostring(g:percentile("99.9")), tostring(g:percentile(99.9)))
     assert.equal(tostring(s.max), tostring(g:percentile(100)))
     assert.equal(tostring(s.min), tostring(g:percentile(0)))
+    -- a "%" is the unit p is in: "50%" is the median, not the 0.5th percentile
+    assert.equal(tostring(g:percentile(50)), tostring(g:percentile("50%")))
+    assert.is_true(g:percentile(0.5) < g:percentile("50%"))
+    assert.equal(tostring(g:percentile(99.9)), tostring(g:percentile("99.9%")))
   end)
 
   it("summarises per edition and counts which edition wins each scenario", function()
@@ -107,6 +112,19 @@ describe("what-if grids", function()
     assert.same({ "MAU = round_half_up(3 x DAU)" }, g:data().assumptions)
   end)
 
+  it("refuses a free edition whose scenarios climb past 2^53 by its cap, the same on both runtimes", function()
+    -- 100% a month for 100 months passes 64 bits: the climb stops at 2^53, and the cap is what is said
+    -- (Lua 5.4 said "growth: does not fit in 64 bits (got 1000000)", LuaJIT "value ... exceeds 2^53")
+    local want = "imbill.grid: editions[1]: 2021/free serves at most 100 peak DAU, and these scenarios reach more than"
+      .. " 9,007,199,254,740,992: leave it out, or keep start_dau and growth within its cap, got \"2021/free\""
+    assert.equal(want, H.err(H.imbill.grid, { editions = { "2021/free" }, growth = { "100%" }, start_dau = { 1 },
+                                              months = 100 }))
+    -- a followed MAU past 2^53 (LuaJIT raised a bare "value ... exceeds 2^53" here)
+    assert.equal("imbill.grid: editions[1]: 2022/developer serves at most 100 MAU, and these scenarios reach more than"
+      .. " 9,007,199,254,740,992: leave it out, or keep start_dau and growth within its cap, got \"2022/developer\"",
+      H.err(H.imbill.grid, { editions = { "2022/developer" }, start_dau = { 2 ^ 53 }, months = 1, mau_per_dau = "3" }))
+  end)
+
   it("refuses a free edition whose cap some scenario passes; prices it within its cap", function()
     -- 2021/free serves at most 100 DAU: 0.00 at 5,000 DAU would be no answer
     assert.matches("^imbill.grid: editions%[1%]: 2021/free serves at most 100 peak DAU, and these scenarios reach"
@@ -117,6 +135,16 @@ describe("what-if grids", function()
                                                         growth = { "5%" } }))
     local g = H.imbill.grid { editions = { "2021/free", "2021/pro" }, start_dau = { 10, 100 }, growth = { "0%" } }
     assert.same({ edition = "2021/free", wins = 2 }, g:wins()[1])
+  end)
+
+  it("refuses a growth rate or a starting DAU listed twice, which would count its scenarios twice", function()
+    assert.equal("imbill.grid: start_dau[3]: 5,000 is listed twice (also start_dau[1]), got 5000",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, start_dau = { 5000, 6000, 5000 } }))
+    -- the same rate written two ways is the same rate
+    assert.equal("imbill.grid: growth[2]: 5% is listed twice (also growth[1]), got 0.05",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, growth = { "5%", 0.05 }, start_dau = { 1 } }))
+    assert.equal("imbill.grid: growth_bp[2]: 1% is listed twice (also growth_bp[1]), got 100",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, growth_bp = { 100, 100 }, start_dau = { 1 } }))
   end)
 
   it("refuses an edition listed twice, which would count its scenarios twice", function()
@@ -137,11 +165,26 @@ describe("what-if grids", function()
     local b = H.imbill.book { name = "grid-huge", base = "2021", editions = { pro = { monthly_fee = "838000000000.00" } } }
     local fits = H.imbill.grid { editions = { b:edition("pro") }, growth = { "0%" }, start_dau = { 10 }, months = 11 }
     assert.equal("9218000000000.00", tostring(fits:get(1)))
-    local want = "imbill.grid: scenario 2 (edition 1, growth 1, start 2): the total over 11 months is more than "
-      .. "money holds (at most 9223372036854.775807)"
+    local want = "imbill.grid: scenario 2: grid-huge/pro at 0% a month from 100,000,000,000 DAU over 11 months: the "
+      .. "total is more than money holds (at most 9223372036854.775807)"
     for _, threads in ipairs { 1, 2 } do
       assert.equal(want, H.err(H.imbill.grid, { editions = { b:edition("pro") }, growth = { "0%" },
         start_dau = { 10, 10 ^ 11 }, months = 11, threads = threads }))
+    end
+  end)
+
+  it("names the first scenario it cannot price by its values, the same on 1 thread and on 2", function()
+    -- 5000% a month from 1 DAU passes 64 bits before month 12; scenario 1 (0 DAU) prices
+    local spec = { editions = { "2021/pro", "2020/pro" }, growth = { "0%", "1%", "5000%" },
+                   start_dau = { from = 0, to = 200000 }, months = 12 }
+    local want = "imbill.grid: scenario 400004: 2021/pro at 5000% a month from 1 DAU over 12 months: the total does"
+      .. " not fit in 64 bits"
+    for _, threads in ipairs { 1, 2 } do
+      spec.threads = threads
+      local ok, e = pcall(H.imbill.grid, spec)
+      assert.is_false(ok)
+      assert.equal(want, tostring(e))
+      assert.equal("scenario 400004", e.field)
     end
   end)
 
@@ -152,8 +195,30 @@ describe("what-if grids", function()
     -- the rate shown as a rate, however it was given
     assert.matches('growth%[2%]: must be above %-100%% and at most 10000%%, got "10000%.5%%"$',
       H.err(H.imbill.grid, { growth = { "1%", "10000.5%" }, start_dau = { 1 } }))
-    assert.matches('growth%[1%]: must be above %-100%% and at most 10000%%, got "%-150%%"$',
-      H.err(H.imbill.grid, { growth_bp = { -15000 }, start_dau = { 1 } }))
+    -- a range of rates is written in basis points or parts per million
+    assert.equal("imbill.grid: growth: takes a list of rates ({ \"0%\", \"5%\" }); a range is growth_bp = { from =, to =,"
+      .. " step = } (basis points) or growth_ppm, got table",
+      H.err(H.imbill.grid, { growth = { from = "0%", to = "5%" }, start_dau = { 1 } }))
+    -- basis points and parts per million are named as given, with the value given
+    assert.equal("imbill.grid: growth_bp[1]: must be above -100% and at most 10000% (-10000 < growth_bp <= 1000000),"
+      .. " got -15000", H.err(H.imbill.grid, { growth_bp = { -15000 }, start_dau = { 1 } }))
+    assert.equal("imbill.grid: growth_ppm.to: must be above -100% and at most 10000% (-1000000 < growth_ppm <="
+      .. " 100000000), got 100000001", H.err(H.imbill.grid, { growth_ppm = { from = 0, to = 100000001 }, start_dau = { 1 } }))
+  end)
+
+  it("judges basis points before multiplying: 2^62 + 5 bp is refused, not read as 5 bp after wrapping around", function()
+    local big = math.tointeger and math.tointeger(2 ^ 62) + 5 or 2 ^ 62
+    assert.matches("^imbill.grid: growth_bp%[1%]: must be above %-100%% and at most 10000%%",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, growth_bp = { big }, start_dau = { 10000 }, months = 2 }))
+    assert.matches("^imbill.grid: growth_bp.to: must be above",
+      H.err(H.imbill.grid, { editions = { "2021/pro" }, growth_bp = { from = 0, to = big }, start_dau = { 1 } }))
+    assert.matches("^imbill.series.compound: rate_bp: must be at most 10000%% %(1000000%)",
+      H.err(H.imbill.series.compound, { start = 10000, rate_bp = big }))
+    assert.equal("imbill.series.compound: rate_ppm: must be above -100% (-1000000), got -1000000",
+      H.err(H.imbill.series.compound, { start = 10000, rate_ppm = -1000000 }))
+    -- the edges themselves: -99.99% and 10000% are rates a grid takes
+    assert.equal(2, H.imbill.grid { editions = { "2021/pro" }, growth_bp = { -9999, 1000000 }, start_dau = { 1 },
+      months = 2 }:size())
     assert.matches("start_dau%[2%]: must not be negative, got %-5", H.err(H.imbill.grid, { start_dau = { 1, -5 } }))
     assert.matches("start_dau: is required", H.err(H.imbill.grid, {}))
     assert.matches("months: expected 1 .. 1200", H.err(H.imbill.grid, { start_dau = { 1 }, months = 0 }))

@@ -139,6 +139,20 @@ describe("migration from the 2021 DAU plan to the 2022 MAU plan", function()
     return S.parse_csv(table.concat(rows, "\n"))
   end
 
+  it("refuses an edition that cannot serve the usage, whose 0.00 would read as a saving", function()
+    -- 20,000 DAU and 60,000 MAU: far past the free editions' caps of 100
+    local s = S.build { from = "2023-01", months = 3, dau = 20000, groups = 0, mau = 60000 }
+    assert.equal("imbill.migration: to: 2022/developer cannot serve 2023-01 (MAU 60,000 over the free edition's 100),"
+      .. " got \"2022/developer\"", H.err(H.imbill.migration, { usage = s, from = "2021/pro", to = "2022/developer" }))
+    assert.equal("imbill.migration: from: 2021/free cannot serve 2023-01 (peak DAU 20,000 over the free edition's 100),"
+      .. " so it is no price to compare with, got \"2021/free\"",
+      H.err(H.imbill.migration, { usage = s, from = "2021/free", to = "2022/standard" }))
+    -- an edition that serves is compared as before: 2021/pro 899.98 against 2022/standard 1,149.00 a month
+    local mig = H.imbill.migration { usage = s, from = "2021/pro", to = "2022/standard" }
+    assert.equal("-747.06", tostring(mig.difference))
+    assert.is_nil(mig.best_month)
+  end)
+
   it("compares month by month and says when migration pays off and that it cannot be undone", function()
     local mig = H.imbill.migration { usage = history(), from = "2021/pro", to = "2022/standard" }
     -- 2021 pro: 449.99, 449.99 + 3 x 449.99, 449.99;  2022 standard: 399 + 30,000 x 0.015 = 849.00

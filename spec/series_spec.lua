@@ -60,6 +60,18 @@ describe("series generators", function()
     assert.same({ 10, 30, 30, 30 }, days(s, "groups"))
   end)
 
+  it("noise refuses an amplitude its draws cannot spread uniformly (10^12 gave values near -n only)", function()
+    assert.equal("imbill.series.noise: amplitude: must be at most 1000000 (the draws are uniform only well below 2^31);"
+      .. " for a wider spread use relative = a ratio, got 1000001", H.err(S.noise, { seed = 3, amplitude = 1000001 }))
+    local s = S.build { from = "2021-01-01", months = 12, dau = S.constant(1000000) + S.noise { seed = 3, amplitude = 1000000 } }
+    local lo, hi = math.huge, 0
+    for _, m in ipairs(s:months()) do
+      for _, d in ipairs(s:usage(m).dau) do lo, hi = math.min(lo, d), math.max(hi, d) end
+    end
+    -- both halves of -n .. n are reached
+    assert.is_true(lo < 500000 and hi > 1500000 and hi <= 2000000)
+  end)
+
   it("noise with a fixed seed is the same series every run, within its amplitude", function()
     local function mk()
       return S.build { from = "2021-01-01", days = 60, dau = S.constant(10000) + S.noise { seed = 7, amplitude = 10 } }

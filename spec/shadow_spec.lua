@@ -40,6 +40,24 @@ describe("shadow pricing", function()
     assert.equal("200.00", tostring(pro.difference))
   end)
 
+  it("says when a free edition cannot serve the usage: its 0.00 is no price", function()
+    -- 25,000 DAU: past the 2020 trial's 100; the shadow trial raised to 50,000 serves it
+    local sh = H.imbill.shadow { usage = usage, base = "2020", editions = { "trial" },
+                                 shadow = { base = "2020", name = "big-trial",
+                                            editions = { trial = { limits = { free_dau = 50000, non_av_groups = 300000 } } } } }
+    local jan = sh.editions[1].months[1]
+    assert.is_false(jan.base_serves)
+    assert.is_true(jan.shadow_serves)
+    assert.equal("2020/trial cannot serve this usage (peak DAU 25,000 over the free edition's 100; groups 250,000"
+      .. " over the free edition's cap of 110): its 0.00 is no price", jan.notes[1])
+    assert.matches("\nnote: 2021%-01: 2020/trial cannot serve this usage", sh:table())
+    assert.equal(jan.notes[1], sh:data().editions[1].months[1].notes[1])
+    -- a paid edition serves any usage: no note
+    local pro = H.imbill.shadow { usage = usage, base = "2020", editions = { "pro" }, shadow = { base = "2020" } }
+    assert.is_true(pro.editions[1].months[1].base_serves)
+    assert.same({}, pro.notes)
+  end)
+
   it("prints a table and exports CSV and plain data", function()
     local sh = H.imbill.shadow { usage = usage, base = "2020", editions = { "pro" },
                                  shadow = { base = "2020", editions = { pro = { monthly_fee = "129.99" } } } }

@@ -200,6 +200,22 @@ describe("totals (the batch path)", function()
     assert.equal(want, H.err(imbill.totals, { editions = eds, peak_dau = imbill.column { 0, 2000000, 1000000000000000 } }))
   end)
 
+  it("words a NaN, an infinity and a count past 2^53 the same on both runtimes", function()
+    local function e(t) return H.err(imbill.totals, t) end
+    local pro = { book = "2020", edition = "pro" }
+    local function with(k, v) local t = { book = pro.book, edition = pro.edition, peak_dau = { 1, 2 } } t[k] = v return t end
+    -- an infinity is no whole number (it was "inf is beyond 2^53" on Lua 5.4 only)
+    assert.equal("imbill.totals: peak_dau[2]: expected a whole number >= 0, got inf", e(with("peak_dau", { 1, math.huge })))
+    assert.equal("imbill.totals: groups_peak: expected a whole number, got -inf", e(with("groups_peak", -math.huge)))
+    -- NaN is spelled one way ("-nan" on Lua 5.4 by the C library)
+    assert.equal("imbill.totals: peak_dau[2]: expected a whole number >= 0, got nan", e(with("peak_dau", { 1, 0 / 0 })))
+    assert.equal("imbill.totals: groups_peak: expected a whole number, got nan", e(with("groups_peak", 0 / 0)))
+    -- a number for every scenario past 2^53: the value shown after "got", as core.totals shows it
+    assert.equal("imbill.totals: groups_peak: is beyond 2^53 and cannot be exact on this runtime, got 1e+300",
+      e(with("groups_peak", 1e300)))
+    assert.equal("imbill.column: values[2]: expected a whole number, got inf", H.err(imbill.column, { 1, math.huge }))
+  end)
+
   it("refuses an array with a hole on both runtimes", function()
     assert.equal("imbill.totals: peak_dau[2]: expected a whole number >= 0, got nil",
       H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, nil, 3 } }))

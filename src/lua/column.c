@@ -91,6 +91,8 @@ static void cache_give(col_cache *k, int64_t *v, size_t cap) {
 }
 
 #define COL_MAX_N (((size_t)-1 / 2 - sizeof(col_ud)) / sizeof(int64_t))
+/* the most values col:totable gives as one Lua array (as g:totals) */
+#define TOTABLE_MAX 50000000
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -457,6 +459,13 @@ static int m_tostring(lua_State *L) {
 static int m_get(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:get");
   size_t i = pos_arg(L, 2, c, "column:get", "i");
+#if LUA_VERSION_NUM < 503
+  /* the value that cannot leave exactly is named by its place, as totable names it */
+  if (!imbL_exact(c->v[i])) {
+    lua_pushfstring(L, "values[%s]", imbL_i64str(L, (int64_t)(i + 1)));
+    imbL_raise_int(L, "column:get", lua_tostring(L, -1), c->v[i], "is beyond 2^53 and cannot be exact on this runtime");
+  }
+#endif
   imbL_pushcount(L, c->v[i], "column:get", "value");
   return 1;
 }
@@ -466,7 +475,7 @@ static int m_set(lua_State *L) {
   size_t i = pos_arg(L, 2, c, "column:set", "i");
   int64_t v = int_arg(L, 3, "column:set", "v");
   if (c->readonly)
-    imbL_raise(L, "column:set", "self", 0, "is read-only (a grid's results): col:copy() gives one to change");
+    imbL_raise(L, "column:set", "self", 0, "is read-only (a grid's results, or a view of const memory): col:copy() gives one to change");
   c->v[i] = v;
   lua_settop(L, 1);
   return 1;
@@ -515,8 +524,11 @@ static int c_percentiles(lua_State *L) {
     lua_createtable(L, 0, 0);
     return 1;
   }
-  /* the copy quickselect reorders: a userdata, so an error cannot leak it */
-  int64_t *scratch = (int64_t *)lua_newuserdata(L, c->n * sizeof *scratch);
+  /* the copy quickselect reorders: a column of ours, so an error cannot leak
+   * it and its memory goes back to the cache (a plain userdata of it stops at
+   * 2 GiB on LuaJIT, with a bare "userdata length overflow") */
+  imb_column *sc = imbL_newcolumn(L, c->n);
+  int64_t *scratch = sc->v;
   lua_createtable(L, k, 0);
   for (int j = 1; j <= k; j++) {
     int64_t p, v;
@@ -528,6 +540,7 @@ static int c_percentiles(lua_State *L) {
     imbL_pushcount(L, v, "column:percentile", "value");
     lua_rawseti(L, -2, j);
   }
+  imbL_column_drop(L, sc);
   return 1;
 }
 
@@ -540,7 +553,13 @@ static int m_totable(lua_State *L) {
     to = pos_arg(L, 3, c, "column:totable", "to") + 1;
     if (to <= from) imbL_raise(L, "column:totable", "to", 3, "is below from");
   }
-  if (to - from > (size_t)INT32_MAX) imbL_raise(L, "column:totable", "self", 0, "has too many values for a Lua array");
+  /* the grid's bound (g:totals): LuaJIT's tables stop near 2^27 slots with a
+   * bare "table overflow", and Lua 5.4 would take 16 bytes a value */
+  if (to - from > (size_t)TOTABLE_MAX) {
+    lua_pushfstring(L, "%s values are too many for a Lua array (at most %d; take a range: col:totable(from, to))",
+                    imbL_i64str(L, (int64_t)(to - from)), TOTABLE_MAX);
+    imbL_raise(L, "column:totable", "self", 0, "%s", lua_tostring(L, -1));
+  }
   lua_createtable(L, (int)(to - from), 0);
   for (size_t i = from; i < to; i++) {
 #if LUA_VERSION_NUM >= 503

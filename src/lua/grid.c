@@ -117,7 +117,9 @@ static int g_new(lua_State *L) {
 
 /* g:run([count [, threads]]) -> scenarios done so far: the next count
  * scenarios (default: all that are left) on `threads` threads (nil or 0: every
- * core).  The threads have all ended when it returns or raises. */
+ * core); or nil, the first scenario that cannot be priced (1-based) and why,
+ * for the Lua layer to name with its edition, growth and starting DAU.  The
+ * threads have all ended when it returns or raises. */
 static int g_run(lua_State *L) {
   grid_ud *u = checkgrid(L);
   size_t left = u->n - u->done, count = left;
@@ -129,13 +131,11 @@ static int g_run(lua_State *L) {
   size_t bad = 0;
   imb_status s = imb_grid_run_par(&u->g, u->done, u->done + count, u->out + u->done, &bad, threads);
   if (s) {
-    size_t per = u->g.n_growth * u->g.n_start;
-    const char *why = s == IMB_ERANGE
-                          ? lua_pushfstring(L, "the total over %d months is more than money holds (at most "
-                                               "9223372036854.775807)", (int)u->g.months)
-                          : imb_strerror(s);
-    return imbL_raise(L, NULL, NULL, 0, "scenario %s (edition %s, growth %s, start %s): %s", I64(bad + 1), I64(bad / per + 1),
-                      I64((bad % per) / u->g.n_start + 1), I64(bad % u->g.n_start + 1), why);
+    lua_pushnil(L);
+    imbL_pushint64(L, (int64_t)(bad + 1));
+    /* IMB_ERANGE: a total past what money holds (the horizon's total is money) */
+    lua_pushstring(L, s == IMB_ERANGE ? "is more than money holds (at most 9223372036854.775807)" : imb_strerror(s));
+    return 3;
   }
   u->done += count;
   imbL_pushint64(L, (int64_t)u->done);

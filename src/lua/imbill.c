@@ -2,6 +2,8 @@
  * functions into the module table; this file holds what they share. */
 #include "binding.h"
 
+#include <math.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,7 +84,9 @@ int imbL_isbigfloat(lua_State *L, int idx) {
   if (lua_isinteger(L, idx)) return 0;
 #endif
   lua_Number x = lua_tonumber(L, idx);
-  return x == x && (x > (lua_Number)IMB_MAX_EXACT || x < -(lua_Number)IMB_MAX_EXACT);
+  /* a whole number past 2^53: an infinity is no whole number (nor is NaN) */
+  return x == x && x != (lua_Number)HUGE_VAL && x != -(lua_Number)HUGE_VAL &&
+         (x > (lua_Number)IMB_MAX_EXACT || x < -(lua_Number)IMB_MAX_EXACT);
 }
 
 /* The error module is plain Lua with no dependency on this module, so it can

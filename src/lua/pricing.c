@@ -386,7 +386,7 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
     if ((int64_t)o->n != n)
       return imbL_raise(L, NULL, "into", 0, "has %s values where the scenarios are %s", imbL_i64str(L, (int64_t)o->n),
                         imbL_i64str(L, n));
-    if (o->readonly) return imbL_raise(L, NULL, "into", 0, "is read-only (a grid's results)");
+    if (o->readonly) return imbL_raise(L, NULL, "into", 0, "is read-only (a grid's results, or a view of const memory)");
     for (int k = 0; k < 3; k++)
       if (is_col[k] && in[k] == o->v && o->n)
         return imbL_raise(L, NULL, "into", 0, "is the %s column itself; pass another column", usage_fields[k]);

@@ -519,7 +519,11 @@ function M.breakeven(p)
   -- amounts beyond 64-bit micro-units (huge from/to with tiny prices) fail
   -- deep in the money code: the caller hears which fields to change
   local e = r
-  if errors.is(e) and e.fn == FN then error(e, 0) end
+  -- an error of ours, the usage table's own included ("imbill.breakeven usage: peak_daus: unknown field"),
+  -- goes out as it is: only a failure from deep in the money code is re-attributed
+  if errors.is(e) and type(e.fn) == "string" and (e.fn == FN or e.fn:sub(1, #FN + 1) == FN .. " ") then
+    error(e, 0)
+  end
   check.fail(FN, "from, to", "the totals at these usage values do not fit in 64 bits of micro-units ("
     .. tostring(e) .. ")", check.NOVALUE)
 end

@@ -20,6 +20,8 @@ local BIG = ffi.new("int64_t", 2 ^ 53)
 -- v + MAGIC - MAGIC == v exactly when v is whole, for |v| < 2^51: two
 -- additions where math.floor costs a slower rounding instruction
 local MAGIC = 2 ^ 52 + 2 ^ 51
+-- the most values totable gives as one Lua array (src/lua/column.c, TOTABLE_MAX)
+local TOTABLE_MAX = 50000000
 
 local ok_tnew, tnew = pcall(require, "table.new")
 if not ok_tnew then tnew = function() return {} end end
@@ -76,6 +78,8 @@ local function totable(self, from, to)
     b = to
   end
   if b < a then return {} end
+  -- past the bound the C method raises its error (LuaJIT's own is a bare "table overflow")
+  if b - a + 1 > TOTABLE_MAX then return ctotable(self, from, to) end
   local v = h.v
   -- a value beyond 2^53 is an error there, found in one C call
   if C.imb_col_find_outside(v + (a - 1), b - a + 1, -EXACT, EXACT) ~= b - a + 1 then
@@ -106,20 +110,27 @@ function M.from_array(t, field, counts)
   return col
 end
 
+-- Whether x is int64_t memory: true, its length (nil for a pointer), and
+-- whether it is const (then the view is read-only: imbill never writes
+-- through a pointer its owner declared const).
 local function int64_cdata(x)
   if type(x) ~= "cdata" then return false end
-  if ffi.istype(i64p, x) then return true, nil end
   local name = tostring(ffi.typeof(x))
-  if name:match("^ctype<int64_t %[%d*%??%]>$") then return true, ffi.sizeof(x) / 8 end
+  local const = name:match("^ctype<const ") ~= nil
+  if ffi.istype(i64p, x) then return true, nil, const end
+  if name:match("^ctype<[const ]*int64_t %[%d*%??%]>$") then return true, ffi.sizeof(x) / 8, const end
   return false
 end
 
 --- A column over n int64_t values of FFI memory, without a copy; it keeps
 -- the cdata alive.  For an array, n defaults to its length and may not pass it.
+-- A NULL pointer is refused; const memory gives a read-only column.
 function M.view(x, n)
   local fn = "imbill.column.view"
-  local ok, len = int64_cdata(x)
+  local ok, len, const = int64_cdata(x)
   if not ok then check.fail(fn, "cdata", "expected int64_t[?] or int64_t * cdata", x) end
+  -- a NULL pointer has no values to read: the first get would crash
+  if x == nil then check.fail(fn, "cdata", "is a NULL pointer", x) end
   if n == nil then
     if not len then check.fail(fn, "n", "is required for a pointer", check.NOVALUE) end
     n = len
@@ -131,6 +142,7 @@ function M.view(x, n)
   local h = hdr(col, fn)
   h.v = ffi.cast(i64p, x)
   h.n = n
+  if const then h.readonly = 1 end
   return col
 end
 

@@ -46,8 +46,9 @@ local function fail(field, msg, v) errors.raise(nil, field, msg, v) end
 -- errors read as core.totals' do).
 local function scalar(v, field)
   if v ~= v or v ~= floor(v) or v > EXACT or v < -EXACT then
-    if v == v and v == floor(v) then
-      fail(field, tostring(v) .. " is beyond 2^53 and cannot be exact on this runtime", NOVALUE)
+    -- worded as core.totals words it (batch_scalar); an infinity is no whole number
+    if v == v and v == floor(v) and v ~= math.huge and v ~= -math.huge then
+      fail(field, "is beyond 2^53 and cannot be exact on this runtime", v)
     end
     fail(field, "expected a whole number", v)
   end

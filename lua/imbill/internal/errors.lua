@@ -47,6 +47,13 @@ function M.show(v)
     while cut > 1 and v:byte(cut + 1) and v:byte(cut + 1) >= 0x80 and v:byte(cut + 1) < 0xC0 do cut = cut - 1 end
     return string.format('"%s..." (%d bytes)', escape(v:sub(1, cut)), #v)
   end
+  -- NaN prints as "-nan" or "nan" by the C library and the runtime: one spelling
+  if v ~= v then return "nan" end
+  -- a whole number within 2^53 in full, on every runtime: LuaJIT prints
+  -- 999999999999999 as 1e+15 and Lua 5.4 a float 5 as 5.0
+  if t == "number" and v == math.floor(v) and v >= -2 ^ 53 and v <= 2 ^ 53 then
+    return string.format("%.0f", v)
+  end
   if t == "number" or t == "boolean" or t == "nil" then return tostring(v) end
   local mt = getmetatable(v)
   if t == "userdata" and type(mt) == "table" and rawget(mt, "__name") == "imbill.money" then return tostring(v) end

@@ -78,6 +78,27 @@ function M.ppm(fn, field, v, signed)
   return micros
 end
 
+--- A percentile's p (a percentage 0 .. 100: a number, or a string with at
+-- most 4 decimals, optionally ending in "%": "95", "99.9", "95%" are all
+-- percentages) as parts per million of 100, 0 .. 10^6.  A "%" is the unit p
+-- is already in, not a hundredth of it: "50%" is the median.
+-- @string fn the function an error names
+-- @param p the percentage
+-- @treturn integer p in parts per million of 100 (50 -> 500000)
+-- @raise `fn: p: ...` for a value that is not a percentage 0 .. 100
+function M.percentile(fn, p)
+  local v = p
+  if type(v) == "string" then
+    local bare = v:match("^%s*(.-)%s*%%%s*$")
+    if bare then v = bare end
+  end
+  local micros = M.ppm(fn, "p", v)
+  if micros % 100 ~= 0 then check.fail(fn, "p", "at most 4 decimals", p) end
+  local pp = toint(micros / 100)
+  if pp > PPM then check.fail(fn, "p", "expected 0 .. 100", p) end
+  return pp
+end
+
 --- A ratio in parts per million as the shortest decimal text: 3000000 -> "3",
 -- 2500000 -> "2.5" (how results show the ratios they assumed).
 function M.ratio_text(ppm)
@@ -101,12 +122,18 @@ function M.rate(FN, p)
     if type(p.rate_bp) ~= "number" or p.rate_bp ~= math.floor(p.rate_bp) then
       check.fail(FN, "rate_bp", "expected whole basis points", p.rate_bp)
     end
+    -- judged before the product: 100 x a huge count wraps around on Lua 5.4
+    -- integers (2^62 + 5 basis points would read as 5 basis points)
+    if p.rate_bp <= -10000 then check.fail(FN, "rate_bp", "must be above -100% (-10000)", p.rate_bp) end
+    if p.rate_bp > 1000000 then check.fail(FN, "rate_bp", "must be at most 10000% (1000000)", p.rate_bp) end
     r = toint(p.rate_bp * 100)
   else
     if type(p.rate_ppm) ~= "number" or p.rate_ppm ~= math.floor(p.rate_ppm) then
       check.fail(FN, "rate_ppm", "expected whole parts per million", p.rate_ppm)
     end
     r = toint(p.rate_ppm)
+    if r <= -PPM then check.fail(FN, "rate_ppm", "must be above -100% (-1000000)", p.rate_ppm) end
+    if r > 100 * PPM then check.fail(FN, "rate_ppm", "must be at most 10000% (100000000)", p.rate_ppm) end
   end
   if r <= -PPM then check.fail(FN, "rate", "must be above -100%", p.rate or p.rate_bp or p.rate_ppm) end
   if r > 100 * PPM then check.fail(FN, "rate", "must be at most 10000%", p.rate or p.rate_bp or p.rate_ppm) end

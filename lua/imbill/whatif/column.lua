@@ -16,7 +16,6 @@ local int = require "imbill.internal.integer"
 
 local M = {}
 local FN = "imbill.column"
-local PPM = 1000000
 local EXACT = 2 ^ 53
 
 local meta = core.column_meta()
@@ -156,18 +155,11 @@ end
 
 -- Percentiles -----------------------------------------------------------------
 
-local function pct_ppm(fn, p)
-  local micros = int.ppm(fn, "p", p)
-  if micros % 100 ~= 0 then check.fail(fn, "p", "at most 4 decimals", p) end
-  local pp = micros / 100
-  if math.type then pp = math.tointeger(pp) end
-  if pp > PPM then check.fail(fn, "p", "expected 0 .. 100", p) end
-  return pp
-end
+local pct_ppm = int.percentile
 
 --- A percentile by nearest rank: the value of rank `max(1, ceil(p/100 x n))`
 -- in sorted order, as the grid's.
--- @param p a percentage 0 .. 100 (a number, or a string with at most 4 decimals)
+-- @param p a percentage 0 .. 100 (a number, or a string with at most 4 decimals; `"95%"` is 95)
 -- @treturn[opt] integer the value; nil for an empty column
 -- @raise `column:percentile: p: ...`
 function methods:percentile(p)

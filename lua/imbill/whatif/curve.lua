@@ -17,6 +17,7 @@ local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local fmt = require "imbill.internal.fmt"
+local errors = require "imbill.internal.errors"
 local result = require "imbill.internal.result"
 local books = require "imbill.book"
 local breakeven = require "imbill.bill.breakeven"
@@ -40,6 +41,10 @@ local function assumptions_of(ax)
   return out
 end
 
+-- the most cents an amount of money holds (int64 micro-units)
+local MONEY_MAX_CENTS = 922337203685477
+local curve -- the walk of cost_curve, below it
+
 --- One edition's exact cost curve along one usage metric.
 --
 -- `imbill.cost_curve{ edition = "2021/pro", metric = "dau", from =, to =, usage = {...},`
@@ -58,11 +63,25 @@ end
 -- @int[opt=100000] p.max_points the most points the curve may have
 -- @treturn CostCurve the curve
 -- @raise `imbill.cost_curve: to: the range has too many steps`, an edition billed by a measure
--- the axis does not give (`edition`), or the axis' errors (`metric`, `from`, `to`, `follow.mau`)
+-- the axis does not give (`edition`), or the axis' errors (`metric`, `from`, `to`, `follow.mau`),
+-- or a total beyond what money holds (`to`)
 function M.cost_curve(p)
   local FN = "imbill.cost_curve"
   check.fields(FN, p, { edition = true, metric = true, from = true, to = true, usage = true, follow = true,
                         max_points = true })
+  local ok, r = pcall(curve, FN, p)
+  if ok then return r end
+  -- ours (the usage table's own too, "imbill.cost_curve usage: ..."), as it is
+  if errors.is(r) and type(r.fn) == "string" and (r.fn == FN or r.fn:sub(1, #FN + 1) == FN .. " ") then
+    error(r, 0)
+  end
+  -- a followed count past what this runtime holds exactly (2^53 on LuaJIT)
+  -- fails deep in the core: the caller hears which fields to change
+  check.fail(FN, "from, to", "the usage values along this range are beyond what this runtime computes exactly ("
+    .. tostring(r) .. ")", check.NOVALUE)
+end
+
+function curve(FN, p)
   local _, ed, name = books.resolve(FN, "edition", p.edition)
   local ax = breakeven.axis(FN, p, 1000000)
   breakeven.need_measures(FN, ax, ed, name, "edition")
@@ -70,8 +89,15 @@ function M.cost_curve(p)
   local cap = breakeven.cap(ax, ed, name)
   local last = cap and cap.at or ax.to
   local function cost(x)
-    return check.call(FN, core.month_total, ed.rate, breakeven.value(ax, "dau", x), breakeven.value(ax, "groups", x),
+    local c = check.call(FN, core.month_total, ed.rate, breakeven.value(ax, "dau", x), breakeven.value(ax, "groups", x),
       breakeven.value(ax, "mau", x))
+    -- a total beyond what money holds is said here, for the axis value that
+    -- reaches it (it failed later in money.from_cents, naming that function)
+    if c > MONEY_MAX_CENTS then
+      check.fail(FN, "to", string.format("at %s %s the total of %s (%s cents) is more than money holds"
+        .. " (at most 9223372036854.775807)", breakeven.FIELD[ax.metric], fmt.int(x), name, fmt.int(c)), p.to)
+    end
+    return c
   end
   -- per-user lines that rise from x on
   local function rising(x)

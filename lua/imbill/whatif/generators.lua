@@ -278,6 +278,9 @@ local MODULUS = 2147483647
 -- @treturn int the next state
 -- @function lcg
 local function lcg(x) return (48271 * x) % MODULUS end
+-- the largest amplitude: 2n + 1 values drawn from 2^31 - 2 by a modulus stay
+-- within 0.1% of uniform
+local NOISE_MAX = 1000000
 M.lcg = lcg
 
 --- Seeded random noise: a level to add, or a factor.
@@ -288,7 +291,7 @@ M.lcg = lcg
 -- day t of the series uses the t-th draw after the seed.
 -- @tab p the noise:
 -- @int[opt=1] p.seed the seed
--- @int[opt] p.amplitude the largest step either way, or
+-- @int[opt] p.amplitude the largest step either way (at most 1,000,000), or
 -- @tparam[opt] string|number p.relative the largest ratio either way, below 100% (one of the two)
 -- @treturn Gen a level (`amplitude`, signed: add it to a level) or a factor (`relative`)
 -- @raise `imbill.series.noise: amplitude: give amplitude (a count) or relative (a ratio)`,
@@ -312,6 +315,13 @@ function M.noise(p)
   end
   if p.amplitude ~= nil then
     local a = check.count(FN, "amplitude", p.amplitude)
+    -- a draw has 2^31 - 2 values: past about 2^30 a draw mod (2n + 1) cannot
+    -- reach +n at all (amplitude 10^12 gave -n + a draw, always near -n), and
+    -- well before that the draws stop being close to uniform
+    if a > NOISE_MAX then
+      check.fail(FN, "amplitude", "must be at most " .. NOISE_MAX .. " (the draws are uniform only well below 2^31);"
+        .. " for a wider spread use relative = a ratio", p.amplitude)
+    end
     return setmetatable({ kind = "level", label = "noise +-" .. a, f = function(c)
       return draw(c.t) % (2 * a + 1) - a
     end, signed = true }, Gen)

@@ -63,13 +63,35 @@ local function growth_of(p)
   local given = (p.growth ~= nil and 1 or 0) + (p.growth_bp ~= nil and 1 or 0) + (p.growth_ppm ~= nil and 1 or 0)
   if given > 1 then check.fail(FN, "growth", "give one of growth, growth_bp, growth_ppm", p.growth) end
   local out = {}
-  if p.growth_bp ~= nil then
-    for i, b in ipairs(counts("growth_bp", p.growth_bp, true)) do out[i] = b * 100 end
-  elseif p.growth_ppm ~= nil then
-    out = counts("growth_ppm", p.growth_ppm, true)
+  if p.growth_bp ~= nil or p.growth_ppm ~= nil then
+    -- checked as given, before any product: 100 x a huge count of basis
+    -- points wraps around on Lua 5.4 integers (2^62 + 5 bp would read as 5%)
+    local bp = p.growth_bp ~= nil
+    local field = bp and "growth_bp" or "growth_ppm"
+    local v, unit = p[field], bp and 100 or 1
+    local lo, hi = bp and -10000 or -PPM, bp and 1000000 or 100 * PPM
+    local function in_range(f, x)
+      if type(x) == "number" and x == x and (x <= lo or x > hi) then
+        check.fail(FN, f, string.format("must be above -100%% and at most 10000%% (%d < %s <= %d)", lo, field, hi), x)
+      end
+    end
+    if type(v) == "table" and (rawget(v, "from") ~= nil or rawget(v, "to") ~= nil) then
+      in_range(field .. ".from", rawget(v, "from"))
+      in_range(field .. ".to", rawget(v, "to"))
+    elseif type(v) == "table" then
+      for i, x in check.items(v) do in_range(field .. "[" .. i .. "]", x) end
+    else
+      in_range(field, v)
+    end
+    for i, b in ipairs(counts(field, v, true)) do out[i] = toint(b * unit) end
   else
     local g = p.growth or { 0 }
     if type(g) ~= "table" then g = { g } end
+    if rawget(g, "from") ~= nil or rawget(g, "to") ~= nil or rawget(g, "step") ~= nil then
+      -- it read as an empty list ("needs at least one rate")
+      check.fail(FN, "growth", "takes a list of rates ({ \"0%\", \"5%\" }); a range is growth_bp = { from =, to =,"
+        .. " step = } (basis points) or growth_ppm", g)
+    end
     for i, x in check.items(g) do out[i] = int.ppm(FN, "growth[" .. i .. "]", x, true) end
     if #out == 0 then check.fail(FN, "growth", "needs at least one rate", check.NOVALUE) end
   end
@@ -130,6 +152,22 @@ function M.spec(p)
   s.growth = growth_of(p)
   if p.start_dau == nil then check.fail(FN, "start_dau", "is required (a list or { from =, to =, step = })", nil) end
   s.start = counts("start_dau", p.start_dau)
+  -- a value listed twice would count its scenarios twice (in the summaries and
+  -- the wins), as an edition listed twice would
+  local function once(field, list, given, show)
+    local at = {}
+    for i, v in ipairs(list) do
+      if at[v] then
+        local raw = type(given) == "table" and rawget(given, i) or given
+        check.fail(FN, field .. "[" .. i .. "]", show(v) .. " is listed twice (also " .. field .. "[" .. at[v] .. "])",
+          raw)
+      end
+      at[v] = i
+    end
+  end
+  local gfield = p.growth_bp ~= nil and "growth_bp" or (p.growth_ppm ~= nil and "growth_ppm" or "growth")
+  once(gfield, s.growth, p[gfield], fmt_rate)
+  once("start_dau", s.start, p.start_dau, function(v) return fmt.int(v) end)
   s.months = check.count(FN, "months", p.months or 12)
   if s.months < 1 or s.months > 1200 then check.fail(FN, "months", "expected 1 .. 1200", p.months) end
   s.groups = check.count(FN, "groups", p.groups or 0)
@@ -176,7 +214,7 @@ function M.can_price(s, p)
   local hi_start, hi_growth = s.start[1], s.growth[1]
   for _, v in ipairs(s.start) do if v > hi_start then hi_start = v end end
   for _, g in ipairs(s.growth) do if g > hi_growth then hi_growth = g end end
-  local top
+  local top, beyond
   for i, ed in ipairs(s.editions) do
     local c = caps.of(ed)
     if c then
@@ -184,16 +222,34 @@ function M.can_price(s, p)
         top = hi_start
         local d = hi_start
         for _ = 2, s.months do
-          d = check.call(FN, core.grid_grow, d, hi_growth)
+          -- past 2^53 the climb stops, on both runtimes alike (LuaJIT's
+          -- numbers end there): the cap is passed by far, or the run names
+          -- the scenario that cannot be priced
+          local ok, nd = pcall(core.grid_grow, d, hi_growth)
+          if not ok or nd > int.EXACT then
+            beyond = true
+            break
+          end
+          d = nd
           if d > top then top = d end
         end
       end
-      local peak = { dau = top, groups = s.groups + (s.groups_ppm > 0 and core.follow_value(top, s.groups_ppm) or 0),
-                     mau = s.mau_ppm > 0 and core.follow_value(top, s.mau_ppm) or 0 }
+      -- a followed count past what this runtime holds exactly is past any cap:
+      -- shown as "more than 2^53" on both runtimes
+      local over = {}
+      local function follow(k, base, ppm)
+        if ppm == 0 then return base end
+        local ok, v = pcall(core.follow_value, top, ppm)
+        if ok and base + v <= int.EXACT then return base + v end
+        over[k] = true
+        return int.EXACT
+      end
+      local peak = { dau = top, groups = follow("groups", s.groups, s.groups_ppm), mau = follow("mau", 0, s.mau_ppm) }
       for _, k in ipairs { "dau", "mau", "groups" } do
         if c[k] and peak[k] > c[k] then
           check.fail(FN, "editions[" .. i .. "]", caps.sentence(s.names[i], k, c[k]) .. ", and these scenarios reach "
-            .. fmt.int(peak[k]) .. ": leave it out, or keep start_dau and growth within its cap", s.names[i])
+            .. ((beyond or over[k]) and "more than " or "") .. fmt.int(peak[k])
+            .. ": leave it out, or keep start_dau and growth within its cap", s.names[i])
         end
       end
     end
@@ -222,7 +278,14 @@ function M.run(p)
   local g = check.call(FN, core.grid, rates, s.growth, s.start, s.months, s.groups, s.groups_ppm, s.mau_ppm)
   local done = 0
   while done < s.n do
-    done = check.call(FN, g.run, g, s.chunk, s.threads)
+    local bad, why
+    done, bad, why = check.call(FN, g.run, g, s.chunk, s.threads)
+    if not done then
+      -- the first scenario that cannot be priced, by index, named by its values
+      local e, gi, si = g:coords(bad)
+      check.fail(FN, "scenario " .. bad, string.format("%s at %s a month from %s DAU over %d months: the total %s",
+        s.names[e], fmt_rate(s.growth[gi]), fmt.int(s.start[si]), s.months, why), check.NOVALUE)
+    end
     if s.progress then s.progress(done, s.n) end
   end
   return methods.new(Grid, { core = g, spec = s, n = s.n, names = s.names })
@@ -319,15 +382,12 @@ end
 
 --- A percentile of the totals by nearest rank: the value at rank
 -- `max(1, ceil(p/100 x n))` in sorted order.
--- @param p a percentage 0 .. 100 (a number, or a string with up to 4 decimals)
+-- @param p a percentage 0 .. 100 (a number, or a string with up to 4 decimals; `"95%"` is 95)
 -- @param[opt] edition a position or `"book/edition"`
 -- @treturn money the total at that rank
 -- @raise `grid:percentile: p: ...` for a percentage out of range
 function Grid:percentile(p, edition)
-  local micros = int.ppm("grid:percentile", "p", p)
-  if micros % 100 ~= 0 then check.fail("grid:percentile", "p", "at most 4 decimals", p) end
-  local pp = toint(micros / 100)
-  if pp > PPM then check.fail("grid:percentile", "p", "expected 0 .. 100", p) end
+  local pp = int.percentile("grid:percentile", p)
   local lo, hi = self:range(edition)
   return money.from_cents(self.core:percentile(pp, lo, hi))
 end

@@ -108,6 +108,13 @@ function M.migration(p)
     local row = { month = month, usage = r, dau_invoice = price(fbook, fed),
                   dau_reasons = input.reasons(fbook, fed, m, profile, r), mau_invoices = {}, mau_reasons = {},
                   serves = {}, what_if = before ~= nil }
+    -- the edition the app is on must serve the month: past a free edition's
+    -- caps its 0.00 is no price, and every saving against it would be wrong
+    local fwhy = without(row.dau_reasons, in_force.before(fbook, m))[1]
+    if fwhy then
+      check.fail(FN, "from", fname .. " cannot serve " .. month .. " (" .. fwhy .. "), so it is no price to compare with",
+        p.from or fname)
+    end
     for _, e in ipairs(candidates) do
       local n = tbook.name .. "/" .. e.id
       row.mau_invoices[n] = price(tbook, e)
@@ -121,7 +128,18 @@ function M.migration(p)
   -- as a what-if, when it is in force in none)
   local k0 = first_in_force
   local decide_from = k0 or 1
-  if not ted then
+  if ted then
+    -- as for the default edition: the MAU edition must serve every month it
+    -- would be migrated to (a free one past its caps prices 0.00 and would
+    -- be recommended, which the app could never run on)
+    for j = decide_from, #per do
+      if not per[j].serves[tname] then
+        local before = in_force.before(tbook, months[j])
+        check.fail(FN, "to", tname .. " cannot serve " .. per[j].month .. " ("
+          .. without(per[j].mau_reasons[tname], before)[1] .. ")", p.to)
+      end
+    end
+  else
     local best
     for _, e in ipairs(candidates) do
       local n, total, ok = tbook.name .. "/" .. e.id, 0, true

@@ -16,6 +16,7 @@ local fmt = require "imbill.internal.fmt"
 local result = require "imbill.internal.result"
 local invoice = require "imbill.bill.invoice"
 local input = require "imbill.whatif.input"
+local caps = require "imbill.bill.caps"
 
 local M = {}
 local FN = "imbill.shadow"
@@ -123,6 +124,20 @@ function M.run(p)
       local notes = {}
       add_notes(notes, ia)
       add_notes(notes, ib)
+      -- a free edition past its caps cannot serve the month: its 0.00 is no
+      -- price, and the month says so (as projections and comparisons mark it)
+      local _, r = s:usage(months[j])
+      local used = { peak_dau = r.peak_dau, groups_peak = r.groups_peak, mau = r.mau }
+      local serves = {}
+      for _, sb in ipairs { { "base", a }, { "shadow", b } } do
+        local side, book = sb[1], sb[2]
+        local why = caps.reasons(book:edition(e), used)
+        serves[side] = #why == 0
+        if #why > 0 then
+          notes[#notes + 1] = book.name .. "/" .. e .. " cannot serve this usage (" .. table.concat(why, "; ")
+            .. "): its " .. money.pretty(side == "base" and ia.total or ib.total) .. " is no price"
+        end
+      end
       for _, n in ipairs(notes) do
         local line = month .. ": " .. n
         local dup = false
@@ -131,7 +146,8 @@ function M.run(p)
       end
       ed_out.months[#ed_out.months + 1] = { month = month, base = ia.total, shadow = ib.total,
                                             difference = ib.total - ia.total, lines = lines, notes = notes,
-                                            base_invoice = ia, shadow_invoice = ib }
+                                            base_invoice = ia, shadow_invoice = ib, base_serves = serves.base,
+                                            shadow_serves = serves.shadow }
       ed_out.base_total = ed_out.base_total + ia.total:cents()
       ed_out.shadow_total = ed_out.shadow_total + ib.total:cents()
     end
@@ -151,7 +167,8 @@ end
 --- A shadow run, made by `run`.  Its fields: `base`, `shadow` (the two books'
 -- names), `months`, `editions` (one per edition: `{ edition =, base_total =,`
 -- `shadow_total =, difference =, months = { { month =, base =, shadow =,`
--- `difference =, lines =, notes =, base_invoice =, shadow_invoice = }, ... } }`,
+-- `difference =, lines =, notes =, base_invoice =, shadow_invoice =, base_serves =, shadow_serves = }, ... } }`,
+-- (`base_serves` false: a free edition past its caps on that book; a note says so),
 -- each line `{ code =, base =, shadow =, difference = }`), `assumptions`, `notes`.
 -- A difference is shadow minus base.
 --

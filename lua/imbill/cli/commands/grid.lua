@@ -28,7 +28,10 @@ end
 -- of whole numbers.
 local function range_or_list(s, name, signed)
   if not s then return nil end
-  local a, b, step = s:match("^(%-?[%d%.]+%%?)%.%.(%-?[%d%.]+%%?):?([%d%.]*%%?)$")
+  -- FROM..TO or FROM..TO:STEP; a step must follow a colon
+  local a, b, rest = s:match("^(%-?[%d%.]+%%?)%.%.(%-?[%d%.]+%%?)(.*)$")
+  local step = rest and ((rest == "" or rest == ":") and "" or rest:match("^:([%d%.]+%%?)$"))
+  if a and not step then fail.usage("--" .. name, "expected FROM..TO:STEP (a step after a colon)", s) end
   if a then
     if name == "growth" then
       local S = require "imbill.whatif.series"
@@ -37,9 +40,19 @@ local function range_or_list(s, name, signed)
       if ps <= 0 then fail.usage("--growth", "the step must be above 0", s) end
       -- said here, as written: imbill.grid would name growth_ppm and show parts per million
       if pb < pa then fail.usage("--growth", "the range ends below where it starts (FROM..TO:STEP, FROM <= TO)", s) end
+      for _, r in ipairs { { pa, a }, { pb, b } } do
+        if r[1] <= -1000000 or r[1] > 100000000 then
+          fail.usage("--growth", "a rate must be above -100% and at most 10000%", r[2])
+        end
+      end
       return { from = pa, to = pb, step = ps }, true
     end
-    return { from = tonumber(a), to = tonumber(b), step = step ~= "" and tonumber(step) or 1 }
+    -- whole numbers, as a list's: "1..10:1..3" or "1..1.5" is not a range of counts
+    for _, x in ipairs { a, b, step ~= "" and step or "1" } do
+      if not x:match("^%d+$") then fail.usage("--" .. name, "expected whole numbers (FROM..TO:STEP)", s) end
+    end
+    local function n(x) return math.tointeger and math.tointeger(tonumber(x)) or tonumber(x) end
+    return { from = n(a), to = n(b), step = step ~= "" and n(step) or 1 }
   end
   local l = A.list(s)
   if not signed then
