@@ -45,6 +45,7 @@ local function counts(field, v, signed)
     for x = a, b, s do out[#out + 1] = x end
     return out
   end
+  check.list(FN, field, v, "whole numbers")
   for i, x in check.items(v) do
     if signed then
       if type(x) ~= "number" or x ~= math.floor(x) then check.fail(FN, field .. "[" .. i .. "]", "expected a whole number", x) end
@@ -70,6 +71,7 @@ local function growth_of(p)
   else
     local g = p.growth or { 0 }
     if type(g) ~= "table" then g = { g } end
+    check.list(FN, "growth", g, "rates")
     for i, x in check.items(g) do out[i] = int.ppm(FN, "growth[" .. i .. "]", x, true) end
     if #out == 0 then check.fail(FN, "growth", "needs at least one rate", check.NOVALUE) end
   end
