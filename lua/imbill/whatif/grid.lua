@@ -32,7 +32,7 @@ local function counts(field, v, signed)
   check.table(FN, field, v)
   local out = {}
   if v.from ~= nil or v.to ~= nil or v.step ~= nil then
-    check.fields(FN .. " " .. field, v, { from = true, to = true, step = true })
+    check.fields(FN, v, { from = true, to = true, step = true }, field)
     local conv = signed and function(f, x)
       if type(x) ~= "number" or x ~= math.floor(x) then check.fail(FN, f, "expected a whole number", x) end
       return toint(x)
