@@ -75,9 +75,9 @@ describe("break-even tables", function()
       assert.matches("^imbill.cost_curve: to: at peak_dau 4,503,599,627,370,496 the total of 2022/standard", err)
     end
     -- a wrong usage field is said as it is, not as a total that does not fit
-    assert.equal("imbill.cost_curve usage: peak_daus: unknown field (known: groups_peak, mau, peak_dau)",
+    assert.equal("imbill.cost_curve: usage.peak_daus: unknown field (known: groups_peak, mau, peak_dau)",
       H.err(H.imbill.cost_curve, { edition = "2021/pro", usage = { peak_daus = 1 } }))
-    assert.equal("imbill.breakeven usage: peak_daus: unknown field (known: groups_peak, mau, peak_dau)",
+    assert.equal("imbill.breakeven: usage.peak_daus: unknown field (known: groups_peak, mau, peak_dau)",
       H.err(H.imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", usage = { peak_daus = 1 } }))
     -- up to what money holds, the curve is priced
     local c = H.imbill.cost_curve { edition = "2022/standard", metric = "mau", to = 600000000000000 }

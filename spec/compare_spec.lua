@@ -120,6 +120,14 @@ describe("compare", function()
         dau = imbill.series.constant(5), groups = imbill.series.constant(0) }, books = { "2021", "2020", "2021" } }))
   end)
 
+  it("best() of its reference example (the doc comment's @usage) is 2020/flagship", function()
+    -- in 2021-03 only book 2020 is sold, and only its flagship has local_search;
+    -- read_receipts came with book 2021, so with it no row is eligible and best() is nil
+    local r = imbill.compare { month = "2021-03", peak_dau = 25000, groups_peak = 250000, needs = { "local_search" } }
+    assert.equal("2020/flagship", imbill.best(r).book .. "/" .. imbill.best(r).edition)
+    assert.is_nil(imbill.best(rows))
+  end)
+
   it("best() is the first eligible row, or nil", function()
     local r = imbill.compare { month = "2021-03", peak_dau = 25000, needs = { "community" }, books = { "2020" } }
     assert.is_nil(imbill.best(r))

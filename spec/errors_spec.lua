@@ -95,14 +95,30 @@ local cases = {
   { "invoice: change with a bad date", imbill.invoice, inv { change = { on = "2021-03-32", to = "flagship" } },
     "^imbill.invoice: change.on: no such date" },
   { "invoice: change with an unknown key", imbill.invoice, inv { change = { at = "2021-03-02", to = "flagship" } },
-    "^imbill.invoice change: at: unknown field" },
+    "^imbill.invoice: change.at: unknown field" },
   { "invoice: unknown add-on", imbill.invoice, inv { addons = { "turbo" } },
     "^imbill.invoice: addons%[1%]: price book 2020 has no such add%-on" },
   { "invoice: add-ons not a table", imbill.invoice, inv { addons = "av_unlimited" },
     "^imbill.invoice: addons: expected a table" },
   { "invoice: add-on activation malformed", imbill.invoice, inv { addons = { { id = "av_unlimited", activated = "x" } } },
     "^imbill.invoice: addons%[1%].activated: malformed date" },
-  { "invoice: unknown TRTC tier", imbill.invoice, inv { trtc = { video = 60 } }, "^imbill.invoice trtc: video: unknown field" },
+  -- an unknown key inside an argument is named by its path, the error's fn staying the function called
+  { "invoice: add-on with an unknown key", imbill.invoice, inv { addons = { { id = "av_unlimited", on = "2021-03-01" } } },
+    "^imbill.invoice: addons%[1%]%.on: unknown field %(known: activated, id%)" },
+  { "invoice: covers with an unknown key", imbill.invoice, inv { covers = { from = "2021-03-01", too = "2021-03-02" } },
+    "^imbill.invoice: covers%.too: unknown field" },
+  { "totals: an inline book's unknown key keeps its place in the book", imbill.totals,
+    { book = { base = "2020", name = "x", editions = { pro = { monthly_fe = "1" } } }, edition = "pro", peak_dau = 1 },
+    "^imbill.totals: book: editions%.pro%.monthly_fe: unknown field" },
+  { "book: unknown key in a charge", imbill.book, { base = "2020", editions = { pro = { dau = { prise = "1" } } } },
+    "^imbill.book: editions%.pro%.dau%.prise: unknown field %(known: block, free, price%)" },
+  { "breakeven: unknown key in usage is that, not an overflow", imbill.breakeven,
+    { a = "2021/pro", b = "2021/ultimate", usage = { peak_dauu = 1 } },
+    "^imbill.breakeven: usage%.peak_dauu: unknown field %(known: groups_peak, mau, peak_dau%)$" },
+  { "grid: unknown key in a range", imbill.grid,
+    { editions = { "2021/pro" }, growth = { "0%" }, start_dau = { from = 1000, to = 2000, stp = 100 }, months = 1 },
+    "^imbill.grid: start_dau%.stp: unknown field" },
+  { "invoice: unknown TRTC tier", imbill.invoice, inv { trtc = { video = 60 } }, "^imbill.invoice: trtc.video: unknown field" },
   { "invoice: negative TRTC seconds", imbill.invoice, inv { trtc = { hd = -60 } },
     "^imbill.invoice: trtc.hd: must not be negative" },
   { "invoice: float TRTC seconds", imbill.invoice, inv { trtc = { hd = 1.5 } },
@@ -164,7 +180,7 @@ local cases = {
     '^imbill.book: editions.pro.features: expected a list of feature names, not named fields, got "extra"' },
   { "book: unknown key in activation_month_free", imbill.book,
     { base = "2020", policy = { activation_month_free = { before = "2021-01-01", x = 1 } } },
-    "^imbill.book policy.activation_month_free: x: unknown field" },
+    "^imbill.book: policy.activation_month_free.x: unknown field" },
   { "book: a free edition with a fee", imbill.book,
     { base = "2022", editions = { developer = { monthly_fee = "0.015" } } },
     "^imbill.book: editions.developer.monthly_fee: a free edition has no plan fee" },
@@ -234,6 +250,15 @@ describe("bad input raises a clear error naming the field, never a crash", funct
       assert.is_nil(msg:match("%.lua:%d+:"), msg)
     end)
   end
+
+  it("an unknown key inside an argument: fn is the function called, field the key's path", function()
+    local ok, e = pcall(imbill.invoice, inv { change = { at = "2021-03-02", to = "flagship" } })
+    assert.is_false(ok)
+    assert.same({ "imbill.invoice", "change.at" }, { e.fn, e.field })
+    ok, e = pcall(imbill.book, { base = "2020", policy = { return_to_fre = true } })
+    assert.is_false(ok)
+    assert.same({ "imbill.book", "policy.return_to_fre" }, { e.fn, e.field })
+  end)
 
   describe("edition:supports and book methods", function()
     local book = imbill.book("2021")

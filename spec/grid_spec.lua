@@ -13,6 +13,20 @@ describe("what-if grids", function()
     assert.equal(359992, g:cents(1))
   end)
 
+  it("takes growth and start_dau as lists (or a range): a named entry would be a scenario left out", function()
+    local function g(growth, start)
+      return H.err(H.imbill.grid, { editions = { "2021/pro" }, growth = growth, start_dau = start, months = 1 })
+    end
+    assert.equal('imbill.grid: growth: expected a list of rates, not named fields, got "x"', g({ "0%", x = "5%" }, { 5000 }))
+    -- a range given as growth is said to be one, with where a range goes
+    assert.equal('imbill.grid: growth: takes a list of rates ({ "0%", "5%" }); a range is growth_bp = { from =, to =, '
+      .. 'step = } (basis points) or growth_ppm, got table', g({ from = "0%", to = "5%" }, { 5000 }))
+    assert.equal('imbill.grid: start_dau: expected a list of whole numbers, not named fields, got "x"',
+      g({ "0%" }, { 5000, x = 6000 }))
+    assert.equal(4, H.imbill.grid { editions = { "2021/pro" }, growth = { "0%", "5%" },
+                                    start_dau = { from = 5000, to = 6000, step = 1000 }, months = 1 }:size())
+  end)
+
   it("rounds the monthly growth half-up on whole users", function()
     -- 15 x 1.1 = 16.5 -> 17; 17 x 1.1 = 18.7 -> 19
     assert.equal(17, H.imbill.core.grid_grow(15, 100000))

@@ -51,6 +51,9 @@ describe("money", function()
     assert.equal(2, money("0.015"):cents())
     assert.equal(1, money("0.014999"):cents())
     assert.equal(-2, money("-0.015"):cents())
+    -- half away from zero: the README's worked pair
+    assert.same({ 1, -1 }, { money("0.005"):cents(), money("-0.005"):cents() })
+    assert.equal("-0.01", money("-0.005"):format(2))
   end)
 
   it("formats to fewer places by rounding half-up", function()

@@ -116,6 +116,20 @@ describe("projection", function()
     assert.equal("4596.00", d.path.total)
   end)
 
+  it("takes needs and editions as lists: a set such as { community = true } would need nothing", function()
+    -- 2021 pro lacks community; read as no needs, the set made it the best edition
+    local u = S.build { from = "2022-01", months = 1, dau = 5000, groups = 10 }
+    local p = H.imbill.project { usage = u, books = { "2021" }, needs = { "community" } }
+    assert.equal("2021/ultimate", p.best[1].name)
+    assert.equal('imbill.project: needs: expected a list of feature names, not named fields, got "community"',
+      H.err(H.imbill.project, { usage = u, books = { "2021" }, needs = { community = true } }))
+    assert.equal('imbill.migration: needs: expected a list of feature names, not named fields, got "community"',
+      H.err(H.imbill.migration, { usage = u, from = "2021/pro", to = "2022/standard", mau_per_dau = "3",
+                                  needs = { community = true } }))
+    assert.equal('imbill.project: editions: expected a list of editions, not named fields, got "x"',
+      H.err(H.imbill.project, { usage = u, editions = { "2021/pro", x = "2021/ultimate" } }))
+  end)
+
   it("rejects bad projections, naming the field and value", function()
     assert.matches("imbill.project: usage: expected a series", H.err(H.imbill.project, { usage = 5 }))
     assert.matches("imbill.project: editions%[1%]: price book 2021 has no such edition", H.err(H.imbill.project,

@@ -57,6 +57,51 @@ function R.blocks(text)
   return blocks
 end
 
+--- The imbill commands a Markdown text shows as a session: in a plain ```
+-- (or ```text, ```console) block, a line `$ imbill ARGS` or `$ bin/imbill ARGS`
+-- and, up to the next `$ ` line or the block's end, what it prints.  A last
+-- line `...` (indented or not) means the block shows only the output's first
+-- lines.  Returns { line = (1-based line of the command), args = text,
+-- expected = text, prefix = true or nil }.
+function R.commands(text)
+  local L = lines_of(text)
+  local out = {}
+  local i = 1
+  while i <= #L do
+    local fence, info = L[i]:match("^(```+)%s*([%w_+-]*)%s*$")
+    if fence then
+      local j = i + 1
+      while j <= #L and L[j] ~= fence do j = j + 1 end
+      if info == "" or info == "text" or info == "console" then
+        local cur
+        for k = i + 1, j - 1 do
+          local line = L[k]
+          if line:match("^%$ ") then
+            local args = line:match("^%$ imbill (.*)$") or line:match("^%$ bin/imbill (.*)$")
+            cur = args and { line = k, args = args, out = {} } or nil
+            if cur then out[#out + 1] = cur end
+          elseif cur then
+            cur.out[#cur.out + 1] = line
+          end
+        end
+      end
+      i = j + 1
+    else
+      i = i + 1
+    end
+  end
+  for _, c in ipairs(out) do
+    while #c.out > 0 and c.out[#c.out]:match("^%s*$") do c.out[#c.out] = nil end
+    if #c.out > 0 and c.out[#c.out]:match("^%s*%.%.%.$") then
+      c.out[#c.out] = nil
+      c.prefix = true
+    end
+    c.expected = #c.out > 0 and (table.concat(c.out, "\n") .. "\n") or ""
+    c.out = nil
+  end
+  return out
+end
+
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 local function slurp(path)
@@ -87,6 +132,21 @@ function R.run(code, o)
   local rc = stderr:match("(%d+)\n$")
   stderr = stderr:gsub("%d+\n$", "")
   return stdout, stderr, rc == "0"
+end
+
+--- Runs `imbill ARGS` from the top of the repository, under the interpreter
+-- `lua` with the module built in `cpath`; returns what it prints (standard
+-- output, then standard error) and whether it exited with 0.
+function R.command(args, o)
+  local out = os.tmpname()
+  local cmd = string.format("cd %s && LUA_PATH=%s LUA_CPATH=%s IMBILL_PROGRESS=never timeout %d %s bin/imbill %s >%s 2>&1;"
+    .. " echo $? >%s.rc", q(o.top), q(o.top .. "/lua/?.lua;" .. o.top .. "/lua/?/init.lua;;"), q(o.cpath .. "/?.so;;"),
+    o.timeout or 120, q(o.lua), args, q(out), q(out))
+  os.execute(cmd)
+  local printed, rc = slurp(out), slurp(out .. ".rc")
+  os.remove(out)
+  os.remove(out .. ".rc")
+  return printed, rc:match("^(%d+)") == "0"
 end
 
 --- nil when the output is as expected, else a message naming the first line

@@ -3,6 +3,8 @@
 -- and prints exactly the ``` block that follows it.  A failure names the file,
 -- the block, and the first line that differs.  Blocks marked <!-- no-run -->
 -- (they need something this machine does not run) are listed as pending.
+-- The imbill commands shown as a session (`$ imbill ARGS` and what follows it
+-- in a ``` block) run too, and print exactly what the block shows.
 local H = require "helper"
 local R = require "readme_blocks"
 
@@ -39,6 +41,36 @@ describe("README and docs snippets", function()
       end
     end
   end
+
+  -- the imbill commands the docs show with their output (`$ imbill ...`); one
+  -- that reads a running gateway (--url) needs nginx, and is listed as pending
+  for _, file in ipairs(docs()) do
+    for _, c in ipairs(R.commands(read(H.top .. "/" .. file))) do
+      local name = string.format("%s line %d: imbill %s", file, c.line, c.args)
+      if c.args:match("%-%-url") then
+        it(name, function() pending("reads a running gateway (examples/nginx/start.sh)") end)
+      else
+        it(name .. " prints what the block shows", function()
+          local out, ok = R.command(c.args, { top = H.top, lua = H.lua, cpath = H.cpath })
+          assert(ok, string.format("%s: exited with an error:\n%s", name, out))
+          if c.prefix then out = out:sub(1, #c.expected) end
+          local diff = R.compare(c.expected, out, c.line)
+          assert(diff == nil, string.format("%s: %s", name, tostring(diff)))
+        end)
+      end
+    end
+  end
+
+  it("finds the commands of a session block and what each prints", function()
+    local text = table.concat({
+      "```", "$ imbill invoice --x", "line 1", "line 2", "", "$ curl -s localhost", "{}",
+      "$ bin/imbill grid", "a", "  ...", "```", "```lua", "$ imbill no", "```",
+    }, "\n") .. "\n"
+    local c = R.commands(text)
+    assert.equal(2, #c)
+    assert.same({ line = 2, args = "invoice --x", expected = "line 1\nline 2\n" }, c[1])
+    assert.same({ line = 8, args = "grid", expected = "a\n", prefix = true }, c[2])
+  end)
 
   it("finds the blocks, their outputs and the no-run marks", function()
     local text = table.concat({

@@ -36,6 +36,16 @@ describe("replay of an event log", function()
     assert.same(before, m:usage("2021-03"))
   end)
 
+  it("runs its reference example as imbill.replay.run (the doc comment's @usage)", function()
+    -- there is no module "imbill.replay": the name is the imbill module's field
+    assert.equal(replay, imbill.replay)
+    assert.is_nil(package.searchpath("imbill.replay", package.path))
+    local m, report = imbill.replay.run{ path = EX .. "events.csv", book = "2020", edition = "pro", strict = true }
+    -- a refusal is an answer, not an error: strict still gives the meter
+    assert.is_not_nil(m)
+    assert.same({ 28, 1, 1 }, { report.events, report.duplicates, #report.refusals })
+  end)
+
   it("reports a malformed line with its number and counts the rest", function()
     local path = write(table.concat({
       "time,action,user,group,type",

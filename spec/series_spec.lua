@@ -139,6 +139,9 @@ describe("series generators", function()
     assert.matches("imbill.series.compound: rate: must be above %-100%%", H.err(S.compound, { start = 1, rate = "-100%" }))
     assert.matches("start: must not be negative, got %-1", H.err(S.compound, { start = -1, rate = "1%" }))
     assert.matches("weekly: sunday: unknown field", H.err(S.weekly, { sunday = 2 }))
+    -- the two forms do not mix: the named Saturday would be ignored
+    assert.equal('imbill.series.weekly: factors: expected a list of 7 factors, Monday first (or only named days), '
+      .. 'not named fields, got "sat"', H.err(S.weekly, { 1, 1, 1, 1, 1, "1.5", "1.5", sat = "2" }))
     assert.matches('step: on: malformed date %(expected YYYY%-MM%-DD%), got "tomorrow"',
       H.err(S.step, { on = "tomorrow", by = 1 }))
     assert.matches("more than 6 decimals", H.err(S.factor, 0.1234567))

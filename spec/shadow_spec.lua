@@ -66,6 +66,12 @@ describe("shadow pricing", function()
     assert.equal("-40.00", sh:data().editions[1].difference)
   end)
 
+  it("takes editions as a list: a named entry would be an edition left out", function()
+    assert.equal('imbill.shadow: editions: expected a list of edition ids, not named fields, got "x"',
+      H.err(H.imbill.shadow, { usage = usage, base = "2020", editions = { "pro", x = "flagship" },
+                               shadow = { base = "2020", editions = { pro = { monthly_fee = "129.99" } } } }))
+  end)
+
   it("rejects bad shadow runs, naming the field and value", function()
     assert.matches("imbill.shadow: shadow: is required", H.err(H.imbill.shadow, { usage = usage, base = "2020" }))
     assert.matches("imbill.shadow: base: unknown price book", H.err(H.imbill.shadow,

@@ -72,7 +72,7 @@ local imbill = {
 --- An amount with thousands separators for reports: `"1,349.91"`
 -- (`tostring` never has them).
 -- @tparam Money m the amount
--- @tparam[opt=2] int places decimals to show, 0 to 6 (rounded half-up)
+-- @tparam[opt=2] int places decimals to show, 0 to 6 (rounded half away from zero)
 -- @treturn string the text
 -- @raise `imbill.money.pretty: m: ...` when `m` is not money, `places: ...`
 -- when it is not a whole number from 0 to 6
@@ -290,7 +290,8 @@ imbill.core = core
 -- `m < 150` raises before any metamethod runs: write `m < imbill.money(150)`.
 -- @type Money
 
---- The amount rounded half-up to a whole number of cents.
+--- The amount rounded to a whole number of cents, half away from zero
+-- (half-up for a positive amount: `0.005` is 1, `-0.005` is -1).
 -- @treturn int the cents
 -- @raise `money:cents: ...` on LuaJIT when the count is beyond 2^53 (use `tostring`)
 -- @function Money:cents
@@ -301,7 +302,7 @@ imbill.core = core
 -- @function Money:micros
 
 --- The amount as a plain decimal with a chosen number of places, rounded
--- half-up (`m:format(6)` shows every digit it has).
+-- half away from zero (`m:format(6)` shows every digit it has).
 -- @tparam[opt=2] int places 0 to 6
 -- @treturn string the text
 -- @raise `money:format: places: must be 0..6`

@@ -656,6 +656,26 @@ describe("REST calls through the gateway", function()
     end
   end)
 
+  it("names an unknown configuration key by its path: which app, which Redis setup", function()
+    local config = require "imbill.gateway.config"
+    require("imbill.gateway.core").init(os.getenv("IMBILL_TOP") .. "/build/jit/imbill/core.so")
+    local function err(o)
+      local ok, e = pcall(config.check, o)
+      assert.is_false(ok)
+      return tostring(e)
+    end
+    assert.matches('^imbill%.gateway%.setup: apps%[1400000001%]%.nmae: unknown field %(known: activated, addons, ',
+      err { apps = { ["1400000001"] = { book = "2020", edition = "pro", nmae = "demo" } } })
+    assert.are.equal("imbill.gateway.setup: apps[1].codes.grup: unknown field (known: friend, group)",
+      err { apps = { ["1"] = { book = "2020", edition = "pro", codes = { grup = {} } } } })
+    assert.matches("^imbill%.gateway%.setup: redis%.main%.clster: unknown field %(known: background_deadline, ",
+      err { redis = { main = { servers = { "127.0.0.1:6379" }, clster = true } }, apps = {} })
+    -- an app's name is a label for people; imbill reads nothing else from it
+    assert.are.equal("imbill.gateway.setup: apps[1].name: expected a string, got 5",
+      err { apps = { ["1"] = { book = "2020", edition = "pro", name = 5 } } })
+    assert.is_true((pcall(config.check, { apps = { ["1"] = { book = "2020", edition = "pro", name = "demo" } } })))
+  end)
+
   it("takes an app's add-ons as a list: named ones would bill nothing and are refused", function()
     local config = require "imbill.gateway.config"
     require("imbill.gateway.core").init(os.getenv("IMBILL_TOP") .. "/build/jit/imbill/core.so")

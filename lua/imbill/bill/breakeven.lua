@@ -51,7 +51,7 @@ function M.axis(fn, p, default_to)
   local metric = p.metric or "dau"
   if not FIELD[metric] then check.fail(fn, "metric", "expected dau, mau or groups", metric) end
   local usage = check.table(fn, "usage", p.usage or {})
-  check.fields(fn .. " usage", usage, { peak_dau = true, groups_peak = true, mau = true })
+  check.fields(fn, usage, { peak_dau = true, groups_peak = true, mau = true }, "usage")
   local ax = { metric = metric, base = {}, given = {}, follow = {}, follow_text = {} }
   for k, f in pairs(FIELD) do
     if usage[f] ~= nil then

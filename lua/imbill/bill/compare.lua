@@ -4,8 +4,8 @@
 --
 -- `imbill.compare` is `compare` below and `imbill.best` is `best`.
 -- @usage local rows = imbill.compare{ month = "2021-03", peak_dau = 25000, groups_peak = 250000,
---                              needs = { "read_receipts" } }
--- print(imbill.best(rows).book .. "/" .. imbill.best(rows).edition)
+--                              needs = { "local_search" } }
+-- print(imbill.best(rows).book .. "/" .. imbill.best(rows).edition)  --> 2020/flagship
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"

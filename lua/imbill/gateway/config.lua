@@ -4,6 +4,7 @@
 -- Every mistake is an error naming the field and the value, so nginx refuses
 -- to start with a configuration it would misread.
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 local books = require "imbill.book"
 local dates = require "imbill.internal.dates"
 local meter = require "imbill.meter"
@@ -24,6 +25,21 @@ local APP = { book = true, edition = true, addons = true, tz = true, token = tru
 -- callbacks 10100-10200, friend requests 38000-39000.
 M.GROUP_CODES = { 10100, 10200 }
 M.FRIEND_CODES = { 38000, 39000 }
+
+-- check.fields for a table inside the configuration: an unknown key is named
+-- by its path (apps[1400000001].nmae, redis.main.clster), so the message says
+-- which app or which Redis setup has it
+local function fields(fn, field, t, allowed)
+  for k in next, t do
+    if type(k) ~= "string" or not rawget(allowed, k) then
+      local names = {}
+      for name in pairs(allowed) do names[#names + 1] = name end
+      table.sort(names)
+      local at = type(k) == "string" and (field .. "." .. errors.field_name(k)) or (field .. "[" .. errors.show(k) .. "]")
+      check.fail(fn, at, "unknown field (known: " .. table.concat(names, ", ") .. ")", check.NOVALUE)
+    end
+  end
+end
 
 local function positive(fn, field, v, default)
   if v == nil then return default end
@@ -83,7 +99,7 @@ end
 function M.redis_config(field, r, fn)
   fn = fn or FN
   check.table(fn, field, r)
-  check.fields(fn, r, REDIS)
+  fields(fn, field, r, REDIS)
   local servers = r.servers
   if r.server ~= nil then
     if servers ~= nil then check.fail(fn, field .. ".server", "give server or servers, not both", r.server) end
@@ -133,7 +149,8 @@ end
 local function app_config(id, a, defaults)
   local fn = FN
   local field = "apps[" .. id .. "]"
-  check.fields(fn, a, APP)
+  fields(fn, field, a, APP)
+  if a.name ~= nil and type(a.name) ~= "string" then check.fail(fn, field .. ".name", "expected a string", a.name) end
   if a.book == nil then check.fail(fn, field .. ".book", "is required (a price book name)", check.NOVALUE) end
   local book = check.call(fn, books.get, a.book)
   if a.edition == nil then
@@ -180,7 +197,7 @@ local function app_config(id, a, defaults)
   local codes = a.codes
   if codes ~= nil then
     check.table(fn, field .. ".codes", codes)
-    check.fields(fn, codes, { group = true, friend = true })
+    fields(fn, field .. ".codes", codes, { group = true, friend = true })
   end
   local lt = meter.limits(book, ed, addons, a.same_day_disbands)
   local limits = core.limits(lt, function(f)

@@ -48,15 +48,21 @@ end
 --- Rejects keys a function does not know, so a typo ("peek_dau") is an error
 -- instead of a silently ignored field.
 -- The keys are read raw (next, not pairs): a __pairs of the caller's cannot
--- hide a key or run in the middle of a check.
-function M.fields(fn, t, allowed)
-  if type(t) ~= "table" then M.fail(fn, "argument", "expected a table of named fields", t) end
+-- hide a key or run in the middle of a check.  `path`, for a table inside
+-- the arguments, is where it is (`"change"`, `"editions.pro"`): an unknown key
+-- is then named `change.at`, and the error's fn stays the function called.
+function M.fields(fn, t, allowed, path)
+  if type(t) ~= "table" then M.fail(fn, path or "argument", "expected a table of named fields", t) end
   for k in next, t do
     if type(k) ~= "string" or not rawget(allowed, k) then
       local names = {}
       for name in pairs(allowed) do names[#names + 1] = name end
       table.sort(names)
-      M.fail(fn, errors.field_name(k), "unknown field (known: " .. table.concat(names, ", ") .. ")", M.NOVALUE)
+      local field = errors.field_name(k)
+      if path then
+        field = type(k) == "string" and (path .. "." .. field) or (path .. "[" .. errors.show(k) .. "]")
+      end
+      M.fail(fn, field, "unknown field (known: " .. table.concat(names, ", ") .. ")", M.NOVALUE)
     end
   end
   return t

@@ -302,20 +302,20 @@ setmetatable(M, { __call = function(_, o) return M.new(o) end })
 --- The DAU of a day: the users who logged in that day.
 -- @string date `"YYYY-MM-DD"`, a day in the meter's time zone
 -- @treturn int the count (0 for a day with no logins)
--- @raise `meter:dau: date: expected a date "YYYY-MM-DD"`
+-- @raise `meter:dau: date: malformed date (expected YYYY-MM-DD), got "..."`
 -- @function Meter:dau
 
 --- The MAU of a month: the users who logged in that month.
 -- @string month `"YYYY-MM"`
 -- @treturn int the count
--- @raise `meter:mau: month: expected a month "YYYY-MM"`
+-- @raise `meter:mau: month: malformed month (expected YYYY-MM), got "..."`
 -- @function Meter:mau
 
 --- The month's peak DAU and the first day it was reached.
 -- @string month `"YYYY-MM"`
 -- @treturn int the peak
 -- @treturn string its first day, `"YYYY-MM-DD"` (the month's 1st when the peak is 0)
--- @raise `meter:peak_dau: month: expected a month "YYYY-MM"`
+-- @raise `meter:peak_dau: month: malformed month (expected YYYY-MM), got "..."`
 -- @function Meter:peak_dau
 
 --- The month's peak of existing groups and the first day it was reached: the
@@ -324,7 +324,7 @@ setmetatable(M, { __call = function(_, o) return M.new(o) end })
 -- @string month `"YYYY-MM"`
 -- @treturn int the peak
 -- @treturn string its first day, `"YYYY-MM-DD"`
--- @raise `meter:peak_groups: month: expected a month "YYYY-MM"`
+-- @raise `meter:peak_groups: month: malformed month (expected YYYY-MM), got "..."`
 -- @function Meter:peak_groups
 
 --- The groups that exist now.

@@ -462,8 +462,9 @@ end
 -- @treturn table the report
 -- @raise `imbill.replay.run: meter: give a meter, or book and edition to make one`, `path: ...`
 -- (kind `"io"`), `format: ...`, the new meter's errors
--- @usage local m, report = require("imbill.replay").run{ path = "examples/events.csv", book = "2020",
---                                                     edition = "pro", strict = true }
+-- @usage local m, report = imbill.replay.run{ path = "examples/events.csv", book = "2020",
+--                                          edition = "pro", strict = true }
+-- print(report.events, report.duplicates, #report.refusals)  --> 28  1  1
 function M.run(o)
   check.fields(FN, o, OPTS)
   check.string(FN, "path", o.path)

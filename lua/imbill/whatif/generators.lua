@@ -204,6 +204,8 @@ function M.weekly(p)
   check.table(FN, "factors", p)
   local f = {}
   if p[1] ~= nil then
+    -- the list form only: a day named beside it ({ 1, ..., sat = "2" }) would be ignored
+    check.list(FN, "factors", p, "7 factors, Monday first (or only named days)")
     if #p ~= 7 then check.fail(FN, "factors", "needs 7 factors, Monday first", #p) end
     for i = 1, 7 do f[i] = int.ppm(FN, "factors[" .. i .. "]", p[i]) end
   else

@@ -32,7 +32,7 @@ local function counts(field, v, signed)
   check.table(FN, field, v)
   local out = {}
   if v.from ~= nil or v.to ~= nil or v.step ~= nil then
-    check.fields(FN .. " " .. field, v, { from = true, to = true, step = true })
+    check.fields(FN, v, { from = true, to = true, step = true }, field)
     local conv = signed and function(f, x)
       if type(x) ~= "number" or x ~= math.floor(x) then check.fail(FN, f, "expected a whole number", x) end
       return toint(x)
@@ -45,6 +45,7 @@ local function counts(field, v, signed)
     for x = a, b, s do out[#out + 1] = x end
     return out
   end
+  check.list(FN, field, v, "whole numbers")
   for i, x in check.items(v) do
     if signed then
       if type(x) ~= "number" or x ~= math.floor(x) then check.fail(FN, field .. "[" .. i .. "]", "expected a whole number", x) end
@@ -92,6 +93,7 @@ local function growth_of(p)
       check.fail(FN, "growth", "takes a list of rates ({ \"0%\", \"5%\" }); a range is growth_bp = { from =, to =,"
         .. " step = } (basis points) or growth_ppm", g)
     end
+    check.list(FN, "growth", g, "rates")
     for i, x in check.items(g) do out[i] = int.ppm(FN, "growth[" .. i .. "]", x, true) end
     if #out == 0 then check.fail(FN, "growth", "needs at least one rate", check.NOVALUE) end
   end

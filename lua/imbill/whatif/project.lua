@@ -121,7 +121,7 @@ function M.run(p)
   local only
   if p.editions ~= nil then
     only = {}
-    for i, e in check.items(check.table(FN, "editions", p.editions)) do
+    for i, e in check.items(check.list(FN, "editions", p.editions, "editions")) do
       local _, _, name = books.resolve(FN, "editions[" .. i .. "]", e)
       only[name] = true
     end

@@ -208,7 +208,8 @@ end
 -- @raise `FN: field[i]: unknown feature (known: ...)`
 -- @local
 function M.feature_set(FN, field, list)
-  check.table(FN, field, list)
+  -- a list: { community = true } would need nothing, and an edition lacking the feature would be chosen
+  check.list(FN, field, list, "feature names")
   local known = {}
   for _, f in ipairs(books.FEATURES) do known[f] = true end
   local set = {}

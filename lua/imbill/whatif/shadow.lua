@@ -67,7 +67,7 @@ function M.run(p)
   local a, b = input.book(FN, "base", p.base), input.book(FN, "shadow", p.shadow)
   local eds = {}
   if p.editions ~= nil then
-    for i, e in check.items(check.table(FN, "editions", p.editions)) do
+    for i, e in check.items(check.list(FN, "editions", p.editions, "edition ids")) do
       if type(e) ~= "string" or not a:has_edition(e) or not b:has_edition(e) then
         check.fail(FN, "editions[" .. i .. "]", "not an edition of both books (" .. a.name .. ": "
           .. table.concat(a:editions(), ", ") .. "; " .. b.name .. ": " .. table.concat(b:editions(), ", ") .. ")", e)
