@@ -3,8 +3,9 @@
 -- Each worker counts in a table of its own and adds it to the meta dict
 -- (where every worker's counts meet) every PUBLISH seconds, so a request
 -- pays a table update rather than a dict call.  The status page publishes
--- its own worker's counts and waits one period for the other workers' before
--- it reads: what was counted before it was asked is on it.
+-- its own worker's counts and waits for the other workers' before it reads:
+-- what was counted before it was asked is on it, however late a loaded
+-- worker's timer runs (see render).
 local ngx = ngx
 local M = {}
 
@@ -122,8 +123,20 @@ local function publish()
 end
 M.publish = publish
 
+-- Marks: each worker whose timer runs keeps "mw|<pid>" at the generation
+-- ("mg", raised by each status read) it read before its last publish, so a
+-- mark at or past a read's generation says everything that worker counted
+-- before the read is in the dict.  A mark lives a second past its last
+-- tick: a worker that exited or was killed stops holding reads up.
+local MARK_TTL = 1
+local function mark(g)
+  meta:safe_set("mw|" .. ngx.worker.pid(), g, MARK_TTL)
+end
+
 local function tick(premature)
+  local g = meta:get("mg") or 0
   publish()
+  mark(g)
   if premature then timer_on = false end
 end
 
@@ -138,6 +151,7 @@ local function count(key, n)
   npending = npending + 1
   if not timer_on then
     timer_on = true
+    mark(-1) -- counts wait here until the first tick: a read must wait for it
     local ok, err = ngx.timer.every(PUBLISH, tick)
     if not ok then
       -- no timer (too many pending timers): count straight into the dict
@@ -227,10 +241,48 @@ end
 
 --- The status page: every counter, with its HELP and TYPE lines.  extra:
 -- gauges computed at read time, { name, labels, value } triples.
-function M.render(extra)
+-- Waits (up to WAIT_MAX seconds) until every worker has published what it
+-- counted before this read: each mark must reach this read's generation.  A
+-- fixed wait of a period or two was not enough when a loaded worker's timer
+-- ran late.
+local WAIT_MAX, WAIT_STEP = 1, 0.005
+local function wait_for_workers()
+  local g = meta:incr("mg", 1)
+  if not g then
+    meta:safe_add("mg", 0)
+    g = meta:incr("mg", 1)
+  end
+  if not g then return end
+  local me, others = "mw|" .. ngx.worker.pid(), {}
+  for _, key in ipairs(meta:get_keys(0)) do
+    if key:sub(1, 3) == "mw|" and key ~= me then others[#others + 1] = key end
+  end
+  ngx.update_time()
+  local deadline = ngx.now() + WAIT_MAX
+  for _, key in ipairs(others) do
+    while true do
+      local v = meta:get(key)
+      if v == nil or v >= g then break end -- published since, or gone
+      ngx.update_time()
+      if ngx.now() > deadline then
+        ngx.log(ngx.WARN, "imbill: status: a worker's counts were not published within ", WAIT_MAX, " s (", key, ")")
+        return
+      end
+      ngx.sleep(WAIT_STEP)
+    end
+  end
+end
+
+--- Publishes this worker's counts and waits until the other workers have
+-- published theirs (up to a second): what any worker counted before the
+-- call is in the dict.
+function M.settle()
   publish()
-  -- the other workers publish within a period: wait for them
-  if ngx.worker.count() > 1 and ngx.get_phase() ~= "init" then ngx.sleep(PUBLISH * 1.5) end
+  if ngx.worker.count() > 1 and ngx.get_phase() ~= "init" then wait_for_workers() end
+end
+
+function M.render(extra)
+  M.settle()
   local by_family = {}
   for _, key in ipairs(meta:get_keys(0)) do
     if key:sub(1, 2) == "m|" then

@@ -57,18 +57,32 @@ function M.sleep(s) require("socket").sleep(s) end
 --- Starts holding an app's lock for ms milliseconds (as a worker the kernel
 -- stopped mid-batch would); returns a function that waits for the hold to
 -- end.
-function M.hold(app, ms)
+-- Sends GET path and returns at once; the returned function waits for the
+-- answer and checks it holds `want`.
+local function started(path, want)
   local socket = require "socket"
   local s = assert(socket.tcp())
   s:settimeout(10)
   assert(s:connect("127.0.0.1", http.port))
-  assert(s:send("GET /t/hold?app=" .. app .. "&ms=" .. ms .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
-  socket.sleep(0.05) -- the hold has the lock before the others arrive
+  assert(s:send("GET " .. path .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
   return function()
     local raw = s:receive("*a")
     s:close()
-    assert.truthy(raw and raw:find("\"held\":" .. ms, 1, true), raw)
+    assert.truthy(raw and raw:find(want, 1, true), raw)
   end
+end
+
+function M.hold(app, ms)
+  local done = started("/t/hold?app=" .. app .. "&ms=" .. ms, "\"held\":" .. ms)
+  require("socket").sleep(0.05) -- the hold has the lock before the others arrive
+  return done
+end
+
+-- A worker counts one series and is then busy for ms milliseconds (/t/stall).
+function M.stall(ms)
+  local done = started("/t/stall?ms=" .. ms, "\"stalled\":" .. ms)
+  require("socket").sleep(0.05) -- counted, and busy
+  return done
 end
 
 return M

@@ -125,9 +125,7 @@ function H.flush()
   end
   if state.replay then state.replay:flush_all() end
   -- counts the workers have not published yet would land after the flush
-  local metrics = require "imbill.gateway.metrics"
-  metrics.publish()
-  ngx.sleep(metrics.PUBLISH * 1.5)
+  require("imbill.gateway.metrics").settle()
   local meta = state.meta
   for _, k in ipairs(meta:get_keys(0)) do
     if k:sub(1, 2) == "m|" then meta:delete(k) end
@@ -157,6 +155,18 @@ function H.hold()
   ngx.sleep(ms / 1000)
   store_mod.release(store.meta, lk, tok)
   return send { held = ms }
+end
+
+-- Counts one series, then keeps this worker busy for ?ms= milliseconds
+-- without yielding, as a loaded worker whose timers run late: its count
+-- waits to be published until the worker is free.
+function H.stall()
+  require("imbill.gateway.metrics").inc("imbill_callbacks_rejected_total", { reason = "spec_stall" })
+  local ms = tonumber(ngx.var.arg_ms) or 300
+  ngx.update_time()
+  local t0 = ngx.now()
+  repeat ngx.update_time() until ngx.now() - t0 >= ms / 1000
+  return send { stalled = ms }
 end
 
 -- The worker sweeping reservations now (its pid, or null).
