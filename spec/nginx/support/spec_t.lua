@@ -159,6 +159,17 @@ function H.hold()
   return send { held = ms }
 end
 
+-- A configuration (the JSON body) checked inside nginx, where the dicts
+-- nginx.conf declares are known: { ok = true } or { error = "..." }.  The
+-- running gateway's state is not touched.
+function H.config()
+  ngx.req.read_body()
+  local o = cjson.decode(ngx.req.get_body_data() or "")
+  local ok, err = pcall(require("imbill.gateway.config").check, o)
+  if ok then return send { ok = true } end
+  return send { error = tostring(err) }
+end
+
 -- The worker sweeping reservations now (its pid, or null).
 function H.sweeper()
   return send { sweeper = state.meta:get("sweeper") }
