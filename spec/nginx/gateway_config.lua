@@ -18,6 +18,8 @@ return {
     -- a deliberately small dict
     ["1400000009"] = { book = "2020", edition = "trial", dict = "imbill_small", unsigned_callbacks = true },
     ["1400000010"] = { book = "2020", edition = "trial", dict = "imbill_small", failure = "open" },
+    -- on a dict reload_ngx.lua resizes
+    ["1400000015"] = { book = "2020", edition = "trial", dict = "imbill_reload" },
     -- for measuring bytes per user, group, membership (a dict of its own)
     ["1400000008"] = { book = "2020", edition = "flagship", dict = "imbill_sizing" },
     -- 2022 developer: daily net groups 100

@@ -49,7 +49,9 @@ local FAMILIES = {
   imbill_lock_queued_total = { "counter",
     "Requests that waited behind another request of their worker for their app's lock, by app." },
   imbill_evictions_total = { "counter", "Entries the dict evicted to make room (never expected: writes are safe)." },
-  imbill_store_damaged = { "gauge", "1 after the dict ran out of memory: capped actions fail closed until cleared." },
+  imbill_store_damaged = { "gauge",
+    "1 after the dict lost writes (it ran out of memory, or a reload emptied it): capped actions fail closed until "
+    .. "cleared." },
   imbill_dict_capacity_bytes = { "gauge", "Size of each lua_shared_dict." },
   imbill_dict_free_bytes = { "gauge", "Free pages of each lua_shared_dict." },
 }

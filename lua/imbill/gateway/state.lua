@@ -40,6 +40,31 @@ function M.clear_damage(store)
   store.meta:delete(damaged_key(store))
 end
 
+-- nginx keeps a dict's memory over a reload only while its size stays as it
+-- was: a dict resized in nginx.conf comes back empty, every count gone.  A
+-- mark in each counts dict, remembered in the meta dict, tells such a dict
+-- from a new one: the reload is logged and the store marked damaged, so
+-- capped actions fail closed rather than count again from zero unseen.
+M.BORN = "imb:born"
+local function born_key(store) return "born:" .. store.name end
+
+local function check_kept(store)
+  local d, meta = store.d, store.meta
+  local born, was = d:get(M.BORN), meta:get(born_key(store))
+  if born == nil then
+    born = ngx.now()
+    local ok, err = d:safe_set(M.BORN, born)
+    if not ok then ngx.log(ngx.ERR, "imbill: lua_shared_dict ", store.name, ": cannot write its mark: ", err) end
+    if was ~= nil then
+      ngx.log(ngx.ERR, "imbill: lua_shared_dict ", store.name, " held counts before this reload and is empty now ",
+        "(nginx gives a dict whose size changed fresh memory): every count of its apps starts again from zero; ",
+        "capped actions fail closed until an operator clears the damage mark (docs/gateway.md, \"Reloading\")")
+      meta:safe_set(damaged_key(store), "emptied by a reload (its size changed?)")
+    end
+  end
+  if was ~= born then meta:safe_set(born_key(store), born) end
+end
+
 function M.init(cfg)
   local store_mod = require "imbill.gateway.store"
   M.cfg = cfg
@@ -64,6 +89,7 @@ function M.init(cfg)
       M.app_stores[id] = rs
     end
   end
+  for _, store in pairs(M.stores) do check_kept(store) end
   local meta = ngx.shared[cfg.meta]
   metrics.init(meta)
   M.meta = meta

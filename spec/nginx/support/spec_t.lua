@@ -117,10 +117,18 @@ function H.keys()
   return send(out)
 end
 
+-- Empties a counts dict but keeps its mark, so a reload later in the specs
+-- finds the dict it left (not one nginx emptied).
+local function flush_counts(d)
+  local born = d:get(state.BORN)
+  d:flush_all()
+  d:flush_expired()
+  if born then d:safe_set(state.BORN, born) end
+end
+
 function H.flush()
   for _, s in pairs(state.stores) do
-    s.d:flush_all()
-    s.d:flush_expired()
+    flush_counts(s.d)
     state.clear_damage(s)
   end
   if state.replay then state.replay:flush_all() end
@@ -188,8 +196,7 @@ function H.sizing()
   local appid = ngx.var.arg_app
   local n = tonumber(ngx.var.arg_n) or 20000
   local store, app = store_of(appid)
-  store.d:flush_all()
-  store.d:flush_expired()
+  flush_counts(store.d)
   local t0 = 1614556800
   local function free() return store.d:free_space() end
   local result = {}
@@ -260,7 +267,7 @@ function H.sizing()
   before = rp:free_space()
   for i = 1, n do rp:add(ngx.md5_bin("q" .. i .. "\0b" .. i), true, 120) end
   result.replay_entry = (before - rp:free_space()) / n
-  store.d:flush_all()
+  flush_counts(store.d)
   rp:flush_all()
   result.n = n
   return send(result)
