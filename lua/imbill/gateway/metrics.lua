@@ -101,6 +101,8 @@ M.label_text = label_text
 local pending, npending = {}, 0 -- this worker's counts since the last publish: key -> n
 local timer_on = false
 
+local lost, lost_said = 0, -math.huge
+
 local function add(key, n)
   local v, err = meta:incr(key, n)
   if v then return end
@@ -112,7 +114,15 @@ local function add(key, n)
     end
     err = err2
   end
-  ngx.log(ngx.ERR, "imbill: metric ", key, " not counted: ", err)
+  -- a full meta dict fails every publish: said once a minute per worker,
+  -- with how many counts were lost since
+  lost = lost + n
+  local now = ngx.now()
+  if now - lost_said >= 60 then
+    ngx.log(ngx.ERR, "imbill: metric ", key, " not counted: ", err, " (", lost, " counts lost in this worker since ",
+      "the last such line; the meta dict needs more memory)")
+    lost, lost_said = 0, now
+  end
 end
 
 --- Adds this worker's counts to the meta dict.

@@ -11,7 +11,24 @@ local function damaged_key(store) return "damaged:" .. store.name end
 -- out of memory mark the store damaged.  A damaged store keeps counting what
 -- it can, but every capped action fails closed (or passes, for an app whose
 -- failure policy is "open") until an operator clears the mark.
+-- The locks live in the meta dict: a lock that cannot be written for want
+-- of memory is the meta dict's fault, not the counts' (nothing was written
+-- to them).  Said at most once a minute per worker, naming meta.
+local meta_full_said = -math.huge
+local function meta_full(store, reason)
+  local name = M.cfg and M.cfg.meta or "meta"
+  metrics.inc("imbill_store_errors_total", { dict = name, reason = "no memory" })
+  local now = ngx.now()
+  if now - meta_full_said >= 60 then
+    meta_full_said = now
+    ngx.log(ngx.ERR, "imbill: lua_shared_dict ", name, " (meta) has no room for a lock (", reason, ", apps of ",
+      store.name, "): their calls are answered by their failure policy until meta has room; give it more memory ",
+      "(docs/gateway.md, \"When the dict is full\")")
+  end
+end
+
 local function on_error(store, reason, key)
+  if reason:find("lock: ", 1, true) and reason:find("no memory", 1, true) then return meta_full(store, reason) end
   local short = reason:match("^[%w ]+") or reason
   metrics.inc("imbill_store_errors_total", { dict = store.name, reason = short })
   if reason:find("no memory", 1, true) or reason:find("rollback incomplete", 1, true)

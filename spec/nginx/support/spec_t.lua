@@ -178,6 +178,30 @@ function H.config()
   return send { error = tostring(err) }
 end
 
+-- Fills the meta dict to its last byte with entries of its own (as
+-- metric series gathered over months would), or (?undo=1) takes them out.
+function H.fillmeta()
+  local meta = state.meta
+  if ngx.var.arg_undo then
+    local n = 0
+    for _, k in ipairs(meta:get_keys(0)) do
+      if k:sub(1, 5) == "fill|" then
+        meta:delete(k)
+        n = n + 1
+      end
+    end
+    return send { removed = n }
+  end
+  local n = 0
+  local sizes = { 65536, 16384, 4096, 1024, 256 }
+  for v = 200, 0, -4 do sizes[#sizes + 1] = v end
+  for _, size in ipairs(sizes) do
+    local v = string.rep("x", size)
+    while meta:safe_set("fill|" .. n, v) do n = n + 1 end
+  end
+  return send { filled = n }
+end
+
 -- The worker sweeping reservations now (its pid, or null).
 function H.sweeper()
   return send { sweeper = state.meta:get("sweeper") }
