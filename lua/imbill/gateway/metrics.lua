@@ -23,11 +23,12 @@ local FAMILIES = {
     "Events Tencent did but the store did not count, by app, action and reason (closed day, unknown group)." },
   imbill_passed_total = { "counter",
     "REST calls passed on without a decision, by app and reason (app empty for unknown_app: an SDKAppID not "
-    .. "configured, or none)." },
+    .. "configured, or none, passed as unknown_app = \"pass\" says)." },
   imbill_rest_rejected_total = { "counter",
     "REST calls refused for their query or path before any app was read, by reason (twice: sdkappid named more than "
     .. "once; unreadable: too many arguments to read; malformed: an sdkappid that is not a plain whole number; "
-    .. "path: a path holding a counted call's names with more around them)." },
+    .. "path: a path holding a counted call's names with more around them; unknown_app: an SDKAppID not configured, "
+    .. "or none, refused with 60006)." },
   imbill_callbacks_total = { "counter", "Callbacks accepted, by app and command." },
   imbill_callbacks_rejected_total = { "counter",
     "Callbacks rejected before anything was counted, by reason (bad_sign, stale, replayed, too_large, malformed, "
