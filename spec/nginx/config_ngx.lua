@@ -82,6 +82,16 @@ describe("gateway configuration", function()
       refused { apps = { ["1400000001"] = app { name = 5 } } })
   end)
 
+  it("refuses a field that does nothing where the app counts (a dict for Redis, buckets for a dict)", function()
+    local redis = { main = { servers = { "127.0.0.1:6379" } } }
+    assert.are.equal('imbill.gateway.setup: apps[1400000001].dict: is for an app counting in a shared dict; this one '
+      .. 'counts in Redis main, got "imbill_small"',
+      refused { redis = redis, apps = { ["1400000001"] = app { redis = "main", dict = "imbill_small" } } })
+    assert.are.equal("imbill.gateway.setup: apps[1400000001].buckets: is for an app counting in Redis (redis = ...); "
+      .. "this one counts in a shared dict, got 64", refused { apps = { ["1400000001"] = app { buckets = 64 } } })
+    assert.is_true((pcall(config.check, { redis = redis, apps = { ["1400000001"] = app { redis = "main", buckets = 64 } } })))
+  end)
+
   it("refuses a callback lock wait a before callback could not answer within Tencent's 2 seconds", function()
     assert.truthy(refused { callback_lock_wait = 2, apps = { ["1400000001"] = app {} } }
       :find("^imbill.gateway.setup: callback_lock_wait: must leave a \"before\" callback time to answer"))

@@ -319,6 +319,15 @@ function M.check(o)
     if r ~= nil and not (cfg.redis and type(r) == "string" and cfg.redis[r]) then
       check.fail(FN, "apps[" .. id .. "].redis", "names no entry of redis = { ... }", r)
     end
+    -- fields that do nothing where the app counts would be ignored unseen
+    if r ~= nil and a.dict ~= nil then
+      check.fail(FN, "apps[" .. id .. "].dict", "is for an app counting in a shared dict; this one counts in Redis "
+        .. r, a.dict)
+    end
+    if r == nil and a.buckets ~= nil then
+      check.fail(FN, "apps[" .. id .. "].buckets", "is for an app counting in Redis (redis = ...); this one counts "
+        .. "in a shared dict", a.buckets)
+    end
   end
   M.check_dicts(cfg)
   return cfg
