@@ -92,6 +92,17 @@ describe("gateway configuration", function()
     assert.is_true((pcall(config.check, { redis = redis, apps = { ["1400000001"] = app { redis = "main", buckets = 64 } } })))
   end)
 
+  it("refuses a number of seconds for tz that is no time zone (8 hours, 480 minutes)", function()
+    for _, bad in ipairs { 8, 480, -480, 28800.5 } do
+      assert.are.equal("imbill.gateway.setup: apps[1400000001].tz: is not a whole quarter hour of seconds (a number "
+        .. 'is seconds: +08:00 is 28800; or write "+08:00"), got ' .. require("imbill.internal.errors").show(bad),
+        refused { apps = { ["1400000001"] = app { tz = bad } } })
+    end
+    for tz, shown in pairs { [28800] = "+08:00", [20700] = "+05:45", [-43200] = "-12:00", [50400] = "+14:00" } do
+      assert.are.equal(shown, config.check { apps = { ["1400000001"] = app { tz = tz } } }.apps["1400000001"].tz)
+    end
+  end)
+
   it("refuses a callback lock wait a before callback could not answer within Tencent's 2 seconds", function()
     assert.truthy(refused { callback_lock_wait = 2, apps = { ["1400000001"] = app {} } }
       :find("^imbill.gateway.setup: callback_lock_wait: must leave a \"before\" callback time to answer"))

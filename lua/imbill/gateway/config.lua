@@ -185,6 +185,13 @@ local function app_config(id, a, defaults)
     end
   end
   local offset = book.offset
+  -- a number is seconds east of UTC; every time zone is a whole quarter
+  -- hour, so 8 (hours) or 480 (minutes, +00:08 read as seconds) is a unit
+  -- mistaken, not a zone
+  if type(a.tz) == "number" and a.tz % 900 ~= 0 then
+    check.fail(fn, field .. ".tz", "is not a whole quarter hour of seconds (a number is seconds: +08:00 is 28800; "
+      .. "or write \"+08:00\")", a.tz)
+  end
   if a.tz ~= nil then offset = check.call(fn, dates.tz_offset, a.tz, field .. ".tz") end
   if a.token ~= nil and (type(a.token) ~= "string" or a.token == "") then
     check.fail(fn, field .. ".token", "expected the callback token from Tencent's console (a string)", a.token)
