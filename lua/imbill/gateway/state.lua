@@ -63,23 +63,29 @@ end
 -- from a new one: the reload is logged and the store marked damaged, so
 -- capped actions fail closed rather than count again from zero unseen.
 M.BORN = "imb:born"
-local function born_key(store) return "born:" .. store.name end
 
-local function check_kept(store)
-  local d, meta = store.d, store.meta
-  local born, was = d:get(M.BORN), meta:get(born_key(store))
+-- Whether dict d (named name) comes back empty after holding data: its
+-- mark is gone and meta remembers it.  Marks it anew either way.
+local function emptied(d, name, meta)
+  local born, was = d:get(M.BORN), meta:get("born:" .. name)
+  local lost = false
   if born == nil then
     born = ngx.now()
     local ok, err = d:safe_set(M.BORN, born)
-    if not ok then ngx.log(ngx.ERR, "imbill: lua_shared_dict ", store.name, ": cannot write its mark: ", err) end
-    if was ~= nil then
-      ngx.log(ngx.ERR, "imbill: lua_shared_dict ", store.name, " held counts before this reload and is empty now ",
-        "(nginx gives a dict whose size changed fresh memory): every count of its apps starts again from zero; ",
-        "capped actions fail closed until an operator clears the damage mark (docs/gateway.md, \"Reloading\")")
-      meta:safe_set(damaged_key(store), "emptied by a reload (its size changed?)")
-    end
+    if not ok then ngx.log(ngx.ERR, "imbill: lua_shared_dict ", name, ": cannot write its mark: ", err) end
+    lost = was ~= nil
   end
-  if was ~= born then meta:safe_set(born_key(store), born) end
+  if was ~= born then meta:safe_set("born:" .. name, born) end
+  return lost
+end
+
+local function check_kept(store)
+  if emptied(store.d, store.name, store.meta) then
+    ngx.log(ngx.ERR, "imbill: lua_shared_dict ", store.name, " held counts before this reload and is empty now ",
+      "(nginx gives a dict whose size changed fresh memory): every count of its apps starts again from zero; ",
+      "capped actions fail closed until an operator clears the damage mark (docs/gateway.md, \"Reloading\")")
+    store.meta:safe_set(damaged_key(store), "emptied by a reload (its size changed?)")
+  end
 end
 
 function M.init(cfg)
@@ -108,6 +114,13 @@ function M.init(cfg)
   end
   for _, store in pairs(M.stores) do check_kept(store) end
   local meta = ngx.shared[cfg.meta]
+  -- the Redis stores' journal: work not yet in Redis
+  local jd = cfg.journal and next(M.redis) and ngx.shared[cfg.journal]
+  if jd and emptied(jd, cfg.journal, meta) then
+    ngx.log(ngx.ERR, "imbill: lua_shared_dict ", cfg.journal, " (the journal) was in use before this reload and ",
+      "is empty now (nginx gives a dict whose size changed fresh memory): work it kept for Redis may be lost ",
+      "(docs/fleet.md)")
+  end
   metrics.init(meta)
   M.meta = meta
   M.replay = cfg.replay and ngx.shared[cfg.replay] or nil
