@@ -123,6 +123,15 @@ describe("gateway configuration", function()
       :find('^imbill.gateway.setup: meta: is the same dict as dict %(the counts%)'))
   end)
 
+  it("takes an SDKAppID given as a number in usage_of, as the configuration's keys do", function()
+    local v = h.json(h.http.get("/t/usageof?app=1400000001&month=2026-12"))
+    assert.is_nil(v.error)
+    assert.are.equal("2026-12", v.usage.month)
+    assert.are.equal("pro", v.usage.edition)
+    v = h.json(h.http.get("/t/usageof?app=1400000077&month=2026-12"))
+    assert.are.equal("unknown app 1400000077", v.error)
+  end)
+
   it("inside nginx, refuses a dict nginx.conf does not declare, naming the field", function()
     local ok = checked_in_nginx { replay = "imbill_replay", apps = { ["1400000001"] = app {} } }
     assert.is_true(ok.ok, ok.error)

@@ -117,11 +117,15 @@ end
 
 --- The usage of an app's month (a table imbill.invoice takes), read from
 -- this node's store.
--- @string appid the app's SDKAppID, as in the configuration
+-- @tparam string|int appid the app's SDKAppID, as in the configuration (a whole number is taken as its digits)
 -- @string month `"YYYY-MM"`
 -- @treturn ?table the usage, as `m:usage(month)` gives it for a meter
 -- @treturn[opt] string `"unknown app ..."` when the app is not configured
 function M.usage_of(appid, month)
+  -- the configuration's keys are strings: 1400000001 is "1400000001"
+  if type(appid) == "number" and appid == math.floor(appid) and appid >= 1 and appid <= 2 ^ 53 then
+    appid = string.format("%d", appid)
+  end
   local app, state = app_of(appid)
   if not app then return nil, "unknown app " .. tostring(appid) end
   local store = state.store_for(app)

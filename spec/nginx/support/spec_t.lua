@@ -202,6 +202,13 @@ function H.fillmeta()
   return send { filled = n }
 end
 
+-- gateway.usage_of(?app= as a number, ?month=): the usage table, or the
+-- reason it has none.
+function H.usageof()
+  local u, err = require("imbill.gateway").usage_of(tonumber(ngx.var.arg_app), ngx.var.arg_month)
+  return send { usage = u, error = err }
+end
+
 -- The worker sweeping reservations now (its pid, or null).
 function H.sweeper()
   return send { sweeper = state.meta:get("sweeper") }
