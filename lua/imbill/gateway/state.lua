@@ -71,9 +71,11 @@ local function emptied(d, name, meta)
   local lost = false
   if born == nil then
     born = ngx.now()
+    -- a dict that holds anything was not emptied (its mark alone did not
+    -- fit, the last time round)
+    lost = was ~= nil and #d:get_keys(1) == 0
     local ok, err = d:safe_set(M.BORN, born)
     if not ok then ngx.log(ngx.ERR, "imbill: lua_shared_dict ", name, ": cannot write its mark: ", err) end
-    lost = was ~= nil
   end
   if was ~= born then meta:safe_set("born:" .. name, born) end
   return lost
