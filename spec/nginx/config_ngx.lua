@@ -24,7 +24,69 @@ local function checked_in_nginx(o)
   return h.json(h.http.post("/t/config", cjson.encode(o)))
 end
 
+local top, prefix = os.getenv("IMBILL_TOP"), os.getenv("IMBILL_NGX_PREFIX")
+
+local function sh(cmd)
+  local p = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+-- nginx started (in a directory of its own, no server) with setup(config
+-- text): what it printed, after stopping it if it did start
+local function start_with(text_of_config)
+  local dir = prefix .. "/badstart"
+  sh("rm -rf '" .. dir .. "' && mkdir -p '" .. dir .. "/logs'")
+  local f = assert(io.open(dir .. "/nginx.conf", "w"))
+  local text = ([[
+load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+pid logs/nginx.pid;
+lock_file logs/nginx.lock;
+error_log logs/error.log notice;
+worker_processes 1;
+events { worker_connections 16; }
+http {
+  access_log off;
+  client_body_temp_path logs/body;
+  proxy_temp_path logs/proxy;
+  fastcgi_temp_path logs/fastcgi;
+  uwsgi_temp_path logs/uwsgi;
+  scgi_temp_path logs/scgi;
+  lua_package_path "@TOP@/lua/?.lua;@TOP@/lua/?/init.lua;;";
+  lua_package_cpath "@TOP@/build/jit/?.so;;";
+  lua_shared_dict imbill 1m;
+  lua_shared_dict imbill_meta 1m;
+  init_by_lua_block { require "resty.core"; require("imbill.gateway").setup(@CONFIG@) }
+}
+]]):gsub("@TOP@", top):gsub("@CONFIG@", function() return text_of_config end)
+  f:write(text)
+  f:close()
+  local user = sh("id -u"):match("^0\n") and " -g 'user root root;'" or ""
+  local out = sh("nginx -p '" .. dir .. "/' -c nginx.conf" .. user)
+  -- it must not have started; if it did, it is stopped here
+  local pf = io.open(dir .. "/logs/nginx.pid")
+  if pf then
+    local pid = pf:read("*l")
+    pf:close()
+    if pid then sh("kill -QUIT " .. pid .. "; for i in $(seq 1 50); do kill -0 " .. pid .. " || break; sleep 0.1; done") end
+  end
+  return out
+end
+
 describe("gateway configuration", function()
+  it("is refused by nginx at start with the app, the field and the value printed", function()
+    local out = start_with('{ apps = { ["1400000001"] = { book = "2020", edition = "gold" } } }')
+    assert.truthy(out:find('init_by_lua error: imbill.gateway.setup: apps[1400000001].edition: price book 2020 has '
+      .. 'no such edition (it has: trial, pro, flagship), got "gold"', 1, true), out)
+    assert.falsy(out:find("unknown error", 1, true), out)
+    assert.matches("rc=1\n$", out)
+    -- and a good one starts (and is stopped at once)
+    out = start_with('{ apps = { ["1400000001"] = { book = "2020", edition = "pro", token = "t" } } }')
+    assert.matches("rc=0\n$", out)
+  end)
+
   it("refuses an app listed twice, as a number and as a string", function()
     -- which of the two comes first is the order pairs() meets them in
     local e = refused { apps = { [1400000001] = app { edition = "pro" }, ["1400000001"] = app { edition = "trial" } } }
