@@ -154,6 +154,30 @@ function M.redis_config(field, r, fn)
   return c
 end
 
+-- Whether v is data JSON carries as it is: strings, numbers, booleans and
+-- tables of them with no metatable (a Book object, with its methods and
+-- links, is not), not nested past a few levels.
+local function plain_data(v, depth)
+  local t = type(v)
+  if t == "string" or t == "boolean" then return true end
+  if t == "number" then return v == v and v ~= math.huge and v ~= -math.huge end
+  if t ~= "table" or getmetatable(v) ~= nil or depth > 8 then return false end
+  -- a table is a list (keys 1..n) or a record (string keys): JSON has no other
+  local n, strings, numbers = 0, false, false
+  for k, x in next, v do
+    if type(k) == "string" then strings = true
+    elseif type(k) == "number" then numbers = true
+    else return false end
+    n = n + 1
+    if not plain_data(x, depth + 1) then return false end
+  end
+  if strings and numbers then return false end
+  if numbers then
+    for i = 1, n do if rawget(v, i) == nil then return false end end
+  end
+  return true
+end
+
 local function app_config(id, a, defaults)
   local fn = FN
   local field = "apps[" .. id .. "]"
@@ -240,6 +264,9 @@ local function app_config(id, a, defaults)
   end)
   return {
     id = id, name = a.name or id, book = book, edition = ed, addons = addons, offset = offset,
+    -- a user's book as the configuration derives it (plain data), so the
+    -- usage location can hand it on to whoever invoices the month
+    book_data = plain_data(a.book, 0) and a.book or nil,
     tz = dates.format_tz(offset), token = a.token, activated = a.activated,
     -- without a token nothing tells Tencent's callbacks from anyone's: they
     -- are counted only where the operator says only Tencent reaches them
