@@ -8,7 +8,20 @@ top=$(cd "$here/../.." && pwd)
 cmd=${1:-start}
 pidfile="$here/logs/nginx.pid"
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+# The pid file names this example's nginx only while its master runs: after
+# a crash or a reboot the number may belong to another program, which must
+# neither be taken for the gateway nor be sent a signal.
+running() {
+  local pid
+  [ -f "$pidfile" ] || return 1
+  pid=$(cat "$pidfile" 2>/dev/null) || return 1
+  case "$pid" in ''|*[!0-9]*) return 1 ;; esac
+  kill -0 "$pid" 2>/dev/null || return 1
+  case "$(ps -o args= -p "$pid" 2>/dev/null)" in
+    *"nginx: master process"*" -p $here/ "*) return 0 ;;
+  esac
+  return 1
+}
 
 stop() {
   if running; then
@@ -16,16 +29,24 @@ stop() {
     pid=$(cat "$pidfile")
     kill -QUIT "$pid"
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "nginx (pid $pid) did not stop; see $here/logs/error.log" >&2
+      exit 1
+    fi
     echo "stopped (pid $pid)"
   else
-    echo "not running"
+    [ -f "$pidfile" ] && echo "not running (removing $pidfile, which names no nginx of this example)" || echo "not running"
   fi
   rm -f "$pidfile"
 }
 
 start() {
   if running; then echo "already running (pid $(cat "$pidfile"))"; return 0; fi
+  rm -f "$pidfile"
   [ -f "$top/build/jit/imbill/core.so" ] || make -C "$top" --no-print-directory build/jit/imbill/core.so >/dev/null
   mkdir -p "$here/logs" "$here/tmp"
   local g=()
@@ -33,7 +54,8 @@ start() {
   [ "$(id -u)" -eq 0 ] && g=(-g "user $(id -un) $(id -gn);")
   nginx -p "$here/" -c nginx.conf "${g[@]}"
   for _ in $(seq 1 50); do
-    if (exec 3<>/dev/tcp/127.0.0.1/18480) 2>/dev/null; then
+    # this example's master, answering (not another program on the port)
+    if running && (exec 3<>/dev/tcp/127.0.0.1/18480) 2>/dev/null; then
       echo "imbill gateway on http://127.0.0.1:18480 (pid $(cat "$pidfile")); the Tencent stub on :18481"
       echo "logs: $here/logs/error.log"
       return 0

@@ -157,4 +157,33 @@ describe("the gateway and an in-process meter fed the same accepted events", fun
     local total = m:groups()
     assert.are.equal(total, k["c:groups"])
   end)
+
+  it("give the same invoice for an app on a user's price book, through the location and the command", function()
+    local APP = "1400000016"
+    local BOOK = { base = "2020", name = "resold", editions = { flagship = { limits = { daily_net_groups = "unlimited" } } } }
+    local m = imbill.meter { book = BOOK, edition = "flagship" }
+    local now = os.time()
+    for i = 1, 3 do
+      local _, v = h.rest("im_open_login_svc/account_import", APP, { UserID = "resold" .. i })
+      assert.are.equal("OK", v.ActionStatus)
+      m:create_account("resold" .. i, now)
+    end
+    local mo = os.date("!%Y-%m", now + OFFSET)
+    local r = h.http.get("/imbill/usage?sdkappid=" .. APP .. "&month=" .. mo)
+    assert.are.equal(200, r.status, r.body)
+    local doc = cjson.decode(r.body)
+    -- the book travels as the table that derives it: its name alone names
+    -- nothing outside this gateway
+    assert.are.same(BOOK, doc.usage.book)
+    assert.are.same(normal(m:invoice(mo):data()), doc.invoice)
+    for _, rt in ipairs { "lua5.4", "luajit" } do
+      local p = io.popen(string.format("%s %s/bin/imbill gateway --url http://127.0.0.1:%d/imbill/usage --app %s"
+        .. " --month %s --json 2>&1", rt, os.getenv("IMBILL_TOP"), h.http.port, APP, mo))
+      local out = p:read("*a")
+      p:close()
+      local ok, v = pcall(cjson.decode, out)
+      assert.is_true(ok, rt .. ": " .. out:sub(1, 300))
+      assert.are.same(normal(m:invoice(mo):data()), v, rt .. ": " .. out:sub(1, 300))
+    end
+  end)
 end)

@@ -88,4 +88,31 @@ describe("a shared dict that runs out of memory", function()
     assert.are.equal(200, r.status)
     assert.is_true(h.metric("imbill_not_counted_total", { app = SMALL, action = "login", reason = "store" }) >= 1)
   end)
+
+  it("blames a full meta dict, not the counts, when an app's lock cannot be written", function()
+    local TRIAL = "1400000002"
+    local filled = h.json(h.http.get("/t/fillmeta"))
+    assert.is_true(filled.filled > 0)
+    local ok_, err = pcall(function()
+      local _, v = h.rest("im_open_login_svc/account_import", TRIAL, { UserID = "meta-full" })
+      -- the call is answered by the app's failure policy (closed) ...
+      assert.are.equal("FAIL", v.ActionStatus)
+      assert.are.equal(70500, v.ErrorCode)
+      assert.truthy(v.ErrorInfo:find("no memory", 1, true), v.ErrorInfo)
+      assert.is_nil(h.keys(TRIAL)["c:accounts"])
+    end)
+    h.json(h.http.get("/t/fillmeta?undo=1"))
+    assert.is_true(ok_, tostring(err))
+    -- ... the error log names the meta dict, not the counts' ...
+    local f = assert(io.open(os.getenv("IMBILL_NGX_PREFIX") .. "/logs/error.log"))
+    local log = f:read("*a")
+    f:close()
+    assert.truthy(log:find("lua_shared_dict imbill_meta (meta) has no room for a lock", 1, true))
+    -- ... and the counts dict, which lost nothing, is not marked damaged:
+    -- with room in meta again the next call is decided as usual
+    assert.are.equal(0, h.metric("imbill_store_damaged", { dict = "imbill" }))
+    local _, v = h.rest("im_open_login_svc/account_import", TRIAL, { UserID = "meta-full" })
+    assert.are.equal("OK", v.ActionStatus)
+    assert.are.equal(1, h.keys(TRIAL)["c:accounts"])
+  end)
 end)

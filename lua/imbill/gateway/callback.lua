@@ -475,6 +475,18 @@ function M.handle(opts)
     ngx.log(ngx.ERR, "imbill: gateway.setup() was not called in init_by_lua")
     return ngx.exit(500)
   end
+  if opts ~= nil and not (type(opts) == "table" and (next(opts) == nil or (next(opts) == "app"
+      and next(opts, "app") == nil and (opts.app == nil or cfg.apps[opts.app])))) then
+    local ok, err = pcall(function()
+      local check = require "imbill.internal.check"
+      check.table("imbill.gateway.callback", "opts", opts)
+      check.fields("imbill.gateway.callback", opts, { app = true })
+      check.fail("imbill.gateway.callback", "opts.app", "names no app of the configuration (an SDKAppID, as a "
+        .. "string)", opts.app)
+    end)
+    if not ok then ngx.log(ngx.ERR, "imbill: this location's ", tostring(err), " (fix it in nginx.conf)") end
+    return ngx.exit(500)
+  end
   local appid = ngx.var.arg_SdkAppid
   local app = appid and cfg.apps[appid]
   if not app or (opts and opts.app and opts.app ~= appid) then

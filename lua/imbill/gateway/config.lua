@@ -4,11 +4,11 @@
 -- Every mistake is an error naming the field and the value, so nginx refuses
 -- to start with a configuration it would misread.
 local check = require "imbill.internal.check"
-local errors = require "imbill.internal.errors"
 local books = require "imbill.book"
 local dates = require "imbill.internal.dates"
 local meter = require "imbill.meter"
 local core = require "imbill.gateway.core"
+local errors = require "imbill.internal.errors"
 
 local M = {}
 local FN = "imbill.gateway.setup"
@@ -26,19 +26,27 @@ local APP = { book = true, edition = true, addons = true, tz = true, token = tru
 M.GROUP_CODES = { 10100, 10200 }
 M.FRIEND_CODES = { 38000, 39000 }
 
--- check.fields for a table inside the configuration: an unknown key is named
--- by its path (apps[1400000001].nmae, redis.main.clster), so the message says
--- which app or which Redis setup has it
-local function fields(fn, field, t, allowed)
-  for k in next, t do
-    if type(k) ~= "string" or not rawget(allowed, k) then
-      local names = {}
-      for name in pairs(allowed) do names[#names + 1] = name end
-      table.sort(names)
-      local at = type(k) == "string" and (field .. "." .. errors.field_name(k)) or (field .. "[" .. errors.show(k) .. "]")
-      check.fail(fn, at, "unknown field (known: " .. table.concat(names, ", ") .. ")", check.NOVALUE)
-    end
-  end
+-- An error raised while a part of the configuration is read, renamed to
+-- the part's place: an unknown key of apps["1400000001"] is
+-- apps[1400000001].tokn, a price book's own field ("name", "edition",
+-- "addon") is the app's book, edition or add-on, and a field inside a
+-- user's book table hangs from the app's book.
+local function renamed(fn, place, own, ok, ...)
+  if ok then return ... end
+  local e = errors.of((...))
+  local field = rawget(e, "field")
+  if type(field) ~= "string" or field == "" or (own and own[field]) then field = place
+  else field = place .. "." .. field end
+  error(errors.rename(e, fn, field), 0)
+end
+
+local function within(fn, place, own, f, ...)
+  return renamed(fn, place, own, pcall(f, ...))
+end
+
+-- Unknown keys of a part, named at the part's place.
+local function fields(fn, place, t, allowed)
+  return within(fn, place, nil, check.fields, fn, t, allowed)
 end
 
 local function positive(fn, field, v, default)
@@ -146,33 +154,83 @@ function M.redis_config(field, r, fn)
   return c
 end
 
+-- Whether v is data JSON carries as it is: strings, numbers, booleans and
+-- tables of them with no metatable (a Book object, with its methods and
+-- links, is not), not nested past a few levels.
+local function plain_data(v, depth)
+  local t = type(v)
+  if t == "string" or t == "boolean" then return true end
+  if t == "number" then return v == v and v ~= math.huge and v ~= -math.huge end
+  if t ~= "table" or getmetatable(v) ~= nil or depth > 8 then return false end
+  -- a table is a list (keys 1..n) or a record (string keys): JSON has no other
+  local n, strings, numbers = 0, false, false
+  for k, x in next, v do
+    if type(k) == "string" then strings = true
+    elseif type(k) == "number" then numbers = true
+    else return false end
+    n = n + 1
+    if not plain_data(x, depth + 1) then return false end
+  end
+  if strings and numbers then return false end
+  if numbers then
+    for i = 1, n do if rawget(v, i) == nil then return false end end
+  end
+  return true
+end
+
 local function app_config(id, a, defaults)
   local fn = FN
   local field = "apps[" .. id .. "]"
   fields(fn, field, a, APP)
-  if a.name ~= nil and type(a.name) ~= "string" then check.fail(fn, field .. ".name", "expected a string", a.name) end
   if a.book == nil then check.fail(fn, field .. ".book", "is required (a price book name)", check.NOVALUE) end
-  local book = check.call(fn, books.get, a.book)
+  local book = books.get_as(fn, field .. ".book", a.book)
   if a.edition == nil then
     check.fail(fn, field .. ".edition", "is required (one of: " .. table.concat(book:editions(), ", ") .. ")",
       check.NOVALUE)
   end
-  local ed = check.call(fn, book.edition, book, a.edition)
+  local ed = within(fn, field .. ".edition", { edition = true }, book.edition, book, a.edition)
   local addons = {}
   if a.addons ~= nil then
     check.list(fn, field .. ".addons", a.addons, "add-on ids")
+    local seen = {}
     for i, aid in ipairs(a.addons) do
-      local ad = check.call(fn, book.addon, book, aid)
+      local f = field .. ".addons[" .. i .. "]"
+      local ad = within(fn, f, { addon = true }, book.addon, book, aid)
       if not ad.fee[ed.id] then
-        check.fail(fn, field .. ".addons[" .. i .. "]", "add-on is not sold for edition " .. ed.id, aid)
+        check.fail(fn, f, "add-on is not sold for edition " .. ed.id, aid)
       end
+      -- an invoice refuses an add-on listed twice: the usage location
+      -- would fail on every month
+      if seen[ad.id or aid] then
+        check.fail(fn, f, "is listed twice (addons[" .. seen[ad.id or aid] .. "] names it already)", aid)
+      end
+      seen[ad.id or aid] = i
       addons[#addons + 1] = aid
     end
   end
   local offset = book.offset
+  -- a number is seconds east of UTC; every time zone is a whole quarter
+  -- hour, so 8 (hours) or 480 (minutes, +00:08 read as seconds) is a unit
+  -- mistaken, not a zone
+  if type(a.tz) == "number" and a.tz % 900 ~= 0 then
+    check.fail(fn, field .. ".tz", "is not a whole quarter hour of seconds (a number is seconds: +08:00 is 28800; "
+      .. "or write \"+08:00\")", a.tz)
+  end
   if a.tz ~= nil then offset = check.call(fn, dates.tz_offset, a.tz, field .. ".tz") end
   if a.token ~= nil and (type(a.token) ~= "string" or a.token == "") then
     check.fail(fn, field .. ".token", "expected the callback token from Tencent's console (a string)", a.token)
+  end
+  -- the signature is sha256(token .. RequestTime): a token pasted with a
+  -- space or a line end would fail every callback as bad_sign
+  if a.token ~= nil and a.token:find("[%s%c]") then
+    check.fail(fn, field .. ".token", "has a space or a control character (the token Tencent's console shows has "
+      .. "none: was it pasted with one?)", a.token)
+  end
+  if a.name ~= nil and (type(a.name) ~= "string" or a.name == "") then
+    check.fail(fn, field .. ".name", "expected a string", a.name)
+  end
+  if a.dict ~= nil and (type(a.dict) ~= "string" or a.dict == "") then
+    check.fail(fn, field .. ".dict", "expected a lua_shared_dict name", a.dict)
   end
   if a.unsigned_callbacks ~= nil then
     if type(a.unsigned_callbacks) ~= "boolean" then
@@ -206,6 +264,9 @@ local function app_config(id, a, defaults)
   end)
   return {
     id = id, name = a.name or id, book = book, edition = ed, addons = addons, offset = offset,
+    -- a user's book as the configuration derives it (plain data), so the
+    -- usage location can hand it on to whoever invoices the month
+    book_data = plain_data(a.book, 0) and a.book or nil,
     tz = dates.format_tz(offset), token = a.token, activated = a.activated,
     -- without a token nothing tells Tencent's callbacks from anyone's: they
     -- are counted only where the operator says only Tencent reaches them
@@ -245,6 +306,12 @@ function M.check(o)
     callback_lock_wait = positive(FN, "callback_lock_wait", o.callback_lock_wait, 0.5),
     apps = {},
   }
+  -- a "before" callback waits this long for its app's lock, and Tencent
+  -- takes its own default after 2 seconds
+  if cfg.callback_lock_wait >= 1.9 then
+    check.fail(FN, "callback_lock_wait", "must leave a \"before\" callback time to answer within Tencent's 2 "
+      .. "seconds (at most 1.5 is sensible)", cfg.callback_lock_wait)
+  end
   if o.redis ~= nil then
     check.table(FN, "redis", o.redis)
     cfg.redis = {}
@@ -262,19 +329,87 @@ function M.check(o)
   if o.apps == nil then check.fail(FN, "apps", "is required: { [\"SDKAppID\"] = { book =, edition = } }",
     check.NOVALUE) end
   check.table(FN, "apps", o.apps)
-  for id, a in pairs(o.apps) do
-    if type(id) == "number" then id = string.format("%d", id) end
-    if type(id) ~= "string" or not id:match("^%d+$") or #id > 20 then
-      check.fail(FN, "apps", "keys are SDKAppIDs (digits)", id)
+  local given = {} -- id -> the key that gave it
+  for key, a in pairs(o.apps) do
+    local id = key
+    -- a number key is the SDKAppID it is when it is a whole one (a double
+    -- holds every SDKAppID exactly); 1400000001.5 is no SDKAppID
+    if type(key) == "number" and key == math.floor(key) and key >= 1 and key <= 2 ^ 53 then
+      id = string.format("%d", key)
     end
+    -- as the REST path reads sdkappid: a plain whole number, so an app
+    -- configured as "01400000001" or "0" could never be reached there
+    if type(id) ~= "string" or not id:match("^[1-9]%d*$") or #id > 20 then
+      check.fail(FN, "apps", "keys are SDKAppIDs (a whole number written plainly, no leading 0)", key)
+    end
+    if given[id] ~= nil then
+      check.fail(FN, "apps[" .. id .. "]", "is listed twice (as " .. check.show(given[id]) .. " and "
+        .. check.show(key) .. "): give each app one entry", check.NOVALUE)
+    end
+    given[id] = key
     check.table(FN, "apps[" .. id .. "]", a)
     cfg.apps[id] = app_config(id, a, cfg)
     local r = cfg.apps[id].redis
     if r ~= nil and not (cfg.redis and type(r) == "string" and cfg.redis[r]) then
       check.fail(FN, "apps[" .. id .. "].redis", "names no entry of redis = { ... }", r)
     end
+    -- fields that do nothing where the app counts would be ignored unseen
+    if r ~= nil and a.dict ~= nil then
+      check.fail(FN, "apps[" .. id .. "].dict", "is for an app counting in a shared dict; this one counts in Redis "
+        .. r, a.dict)
+    end
+    if r == nil and a.buckets ~= nil then
+      check.fail(FN, "apps[" .. id .. "].buckets", "is for an app counting in Redis (redis = ...); this one counts "
+        .. "in a shared dict", a.buckets)
+    end
   end
+  M.check_dicts(cfg)
   return cfg
+end
+
+--- The dicts a checked configuration names: each declared in nginx.conf
+-- (when run inside nginx), and none doing two jobs that cannot share one.
+-- The replay dict evicts its oldest entries when full: shared with the
+-- counts, the locks or the journal, it would evict those.  The meta dict's
+-- keys are all read by the status page (get_keys, which holds the dict
+-- while it walks): shared with the counts, every scrape would walk them all.
+function M.check_dicts(cfg)
+  local roles = {} -- { field, name }
+  roles[#roles + 1] = { "dict", cfg.dict }
+  local ids = {}
+  for id in pairs(cfg.apps) do ids[#ids + 1] = id end
+  table.sort(ids)
+  local counts = { [cfg.dict] = "dict" }
+  for _, id in ipairs(ids) do
+    local a = cfg.apps[id]
+    if a.dict ~= cfg.dict and not a.redis then
+      roles[#roles + 1] = { "apps[" .. id .. "].dict", a.dict }
+      counts[a.dict] = counts[a.dict] or ("apps[" .. id .. "].dict")
+    end
+  end
+  roles[#roles + 1] = { "meta", cfg.meta }
+  if cfg.replay then roles[#roles + 1] = { "replay", cfg.replay } end
+  if cfg.journal then roles[#roles + 1] = { "journal", cfg.journal } end
+  local shared = rawget(_G, "ngx") and ngx.shared
+  if shared then
+    for _, r in ipairs(roles) do
+      if not shared[r[2]] then
+        check.fail(FN, r[1], "no lua_shared_dict of that name is declared in nginx.conf", r[2])
+      end
+    end
+  end
+  if counts[cfg.meta] then
+    check.fail(FN, "meta", "is the same dict as " .. counts[cfg.meta] .. " (the counts): the status page reads "
+      .. "every key of meta, so give it a small dict of its own", cfg.meta)
+  end
+  if cfg.replay then
+    local other = counts[cfg.replay] or (cfg.replay == cfg.meta and "meta")
+      or (cfg.replay == cfg.journal and "journal")
+    if other then
+      check.fail(FN, "replay", "is the same dict as " .. other .. ": the replay dict drops its oldest entries when full, "
+        .. "which there would be counts, locks or journal entries; give it a dict of its own", cfg.replay)
+    end
+  end
 end
 
 return M

@@ -29,10 +29,15 @@ end
 -- @string[opt="refuse"] o.unknown_app a REST call of an app not in `apps`: `"refuse"` or `"pass"`
 -- @tab[opt] o.redis Redis setups apps may count in (docs/fleet.md)
 -- @treturn table the checked configuration
--- @raise an error naming the field and the value (`imbill.gateway.setup: edition: price book 2020`
--- `has no such edition ...`): nginx then refuses to start rather than misread its configuration
+-- @raise a string naming the app, the field and the value (`imbill.gateway.setup: apps[1400000001].edition:`
+-- `price book 2020 has no such edition ...`), which nginx prints: it then refuses to start (or, on a
+-- reload, keeps the configuration it had) rather than misread this one
 function M.setup(o)
-  local cfg = require("imbill.gateway.config").check(o)
+  -- nginx prints an init_by_lua error only when it is a string (any other
+  -- value is "init_by_lua error: unknown error"): the error objects of the
+  -- checks are raised as their text
+  local ok, cfg = pcall(require("imbill.gateway.config").check, o)
+  if not ok then error(tostring(cfg), 0) end
   for id, app in pairs(cfg.apps) do
     if not app.takes_callbacks and ngx and ngx.log then
       ngx.log(ngx.WARN, "imbill: app ", id, " has no callback token: its callbacks are refused (set token, or ",
@@ -117,11 +122,15 @@ end
 
 --- The usage of an app's month (a table imbill.invoice takes), read from
 -- this node's store.
--- @string appid the app's SDKAppID, as in the configuration
+-- @tparam string|int appid the app's SDKAppID, as in the configuration (a whole number is taken as its digits)
 -- @string month `"YYYY-MM"`
 -- @treturn ?table the usage, as `m:usage(month)` gives it for a meter
 -- @treturn[opt] string `"unknown app ..."` when the app is not configured
 function M.usage_of(appid, month)
+  -- the configuration's keys are strings: 1400000001 is "1400000001"
+  if type(appid) == "number" and appid == math.floor(appid) and appid >= 1 and appid <= 2 ^ 53 then
+    appid = string.format("%d", appid)
+  end
   local app, state = app_of(appid)
   if not app then return nil, "unknown app " .. tostring(appid) end
   local store = state.store_for(app)

@@ -24,11 +24,12 @@ local FAMILIES = {
     "Events Tencent did but the store did not count, by app, action and reason (closed day, unknown group)." },
   imbill_passed_total = { "counter",
     "REST calls passed on without a decision, by app and reason (app empty for unknown_app: an SDKAppID not "
-    .. "configured, or none)." },
+    .. "configured, or none, passed as unknown_app = \"pass\" says)." },
   imbill_rest_rejected_total = { "counter",
     "REST calls refused for their query or path before any app was read, by reason (twice: sdkappid named more than "
     .. "once; unreadable: too many arguments to read; malformed: an sdkappid that is not a plain whole number; "
-    .. "path: a path holding a counted call's names with more around them)." },
+    .. "path: a path holding a counted call's names with more around them; unknown_app: an SDKAppID not configured, "
+    .. "or none, refused with 60006)." },
   imbill_callbacks_total = { "counter", "Callbacks accepted, by app and command." },
   imbill_callbacks_rejected_total = { "counter",
     "Callbacks rejected before anything was counted, by reason (bad_sign, stale, replayed, too_large, malformed, "
@@ -50,7 +51,9 @@ local FAMILIES = {
   imbill_lock_queued_total = { "counter",
     "Requests that waited behind another request of their worker for their app's lock, by app." },
   imbill_evictions_total = { "counter", "Entries the dict evicted to make room (never expected: writes are safe)." },
-  imbill_store_damaged = { "gauge", "1 after the dict ran out of memory: capped actions fail closed until cleared." },
+  imbill_store_damaged = { "gauge",
+    "1 after the dict lost writes (it ran out of memory, or a reload emptied it): capped actions fail closed until "
+    .. "cleared." },
   imbill_dict_capacity_bytes = { "gauge", "Size of each lua_shared_dict." },
   imbill_dict_free_bytes = { "gauge", "Free pages of each lua_shared_dict." },
 }
@@ -100,6 +103,8 @@ M.label_text = label_text
 local pending, npending = {}, 0 -- this worker's counts since the last publish: key -> n
 local timer_on = false
 
+local lost, lost_said = 0, -math.huge
+
 local function add(key, n)
   local v, err = meta:incr(key, n)
   if v then return end
@@ -111,7 +116,15 @@ local function add(key, n)
     end
     err = err2
   end
-  ngx.log(ngx.ERR, "imbill: metric ", key, " not counted: ", err)
+  -- a full meta dict fails every publish: said once a minute per worker,
+  -- with how many counts were lost since
+  lost = lost + n
+  local now = ngx.now()
+  if now - lost_said >= 60 then
+    ngx.log(ngx.ERR, "imbill: metric ", key, " not counted: ", err, " (", lost, " counts lost in this worker since ",
+      "the last such line; the meta dict needs more memory)")
+    lost, lost_said = 0, now
+  end
 end
 
 --- Adds this worker's counts to the meta dict.

@@ -201,6 +201,28 @@ local function unreadable(def, body, b, max_items)
   end
 end
 
+-- A location's rest{ unknown_app = } as given in nginx.conf: "refuse" or
+-- "pass", or nil after an error log naming what is wrong (the location
+-- answers 500 rather than guess which was meant).
+local function location_policy(opts)
+  if type(opts) == "table" then
+    local k = next(opts)
+    if k == nil or (k == "unknown_app" and next(opts, k) == nil) then
+      local p = opts.unknown_app
+      if p == nil then return state.cfg.unknown_app end
+      if p == "refuse" or p == "pass" then return p end
+    end
+  end
+  local ok, err = pcall(function()
+    local check = require "imbill.internal.check"
+    check.table("imbill.gateway.rest", "opts", opts)
+    check.fields("imbill.gateway.rest", opts, { unknown_app = true })
+    check.fail("imbill.gateway.rest", "opts.unknown_app", "expected \"refuse\" or \"pass\"", opts.unknown_app)
+  end)
+  if not ok then ngx.log(ngx.ERR, "imbill: this location's ", tostring(err), " (fix it in nginx.conf)") end
+  return nil
+end
+
 --- access_by_lua: gateway.rest([opts]); opts.unknown_app overrides the
 -- configuration's policy for this location.
 function M.access(opts)
@@ -208,6 +230,13 @@ function M.access(opts)
   if not cfg then
     ngx.log(ngx.ERR, "imbill: gateway.setup() was not called in init_by_lua")
     return ngx.exit(500)
+  end
+  -- a location's own policy is checked on every call, so a mistake in it
+  -- shows at once, not when an unknown app first calls
+  local policy = cfg.unknown_app
+  if opts ~= nil then
+    policy = location_policy(opts)
+    if not policy then return ngx.exit(500) end
   end
   local uri = ngx.var.uri
   local def, cmd = call_of(uri)
@@ -220,12 +249,14 @@ function M.access(opts)
   if why_not then return rejected(why_not, "imbill: the query " .. query.WHY[why_not]) end
   local app = appid and cfg.apps[appid]
   if not app then
-    local policy = opts and opts.unknown_app or cfg.unknown_app
     -- not labelled by the id the call names: a client naming a new one each
     -- time would make a series of each, and the series fill the meta dict
     -- that holds the apps' locks
-    metrics.inc("imbill_passed_total", { app = "", reason = "unknown_app" })
-    if policy == "pass" then return end
+    if policy == "pass" then
+      metrics.inc("imbill_passed_total", { app = "", reason = "unknown_app" })
+      return
+    end
+    metrics.inc("imbill_rest_rejected_total", { reason = "unknown_app" })
     return reply.send(reply.fail(60006, appid and ("imbill: SDKAppID " .. appid .. " is not configured on this gateway")
       or "imbill: the query names no sdkappid"))
   end

@@ -109,7 +109,10 @@ function M.encode(u, app)
   data.notes = json.array(data.notes)
   local shown = {}
   for k, v in pairs(u) do shown[k] = v end
-  if type(shown.book) ~= "string" then shown.book = u.book.name end
+  -- a user's book is sent as the table that derives it (its name alone
+  -- names nothing outside this gateway: `imbill gateway` could not invoice
+  -- the month)
+  if type(shown.book) ~= "string" then shown.book = app.book_data or u.book.name end
   return json.encode { app = app.id, usage = shown, invoice = data }
 end
 

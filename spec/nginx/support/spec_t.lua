@@ -117,10 +117,18 @@ function H.keys()
   return send(out)
 end
 
+-- Empties a counts dict but keeps its mark, so a reload later in the specs
+-- finds the dict it left (not one nginx emptied).
+local function flush_counts(d)
+  local born = d:get(state.BORN)
+  d:flush_all()
+  d:flush_expired()
+  if born then d:safe_set(state.BORN, born) end
+end
+
 function H.flush()
   for _, s in pairs(state.stores) do
-    s.d:flush_all()
-    s.d:flush_expired()
+    flush_counts(s.d)
     state.clear_damage(s)
   end
   if state.replay then state.replay:flush_all() end
@@ -169,6 +177,48 @@ function H.stall()
   return send { stalled = ms }
 end
 
+-- A configuration (the JSON body) checked inside nginx, where the dicts
+-- nginx.conf declares are known: { ok = true } or { error = "..." }.  The
+-- running gateway's state is not touched.
+function H.config()
+  ngx.req.read_body()
+  local o = cjson.decode(ngx.req.get_body_data() or "")
+  local ok, err = pcall(require("imbill.gateway.config").check, o)
+  if ok then return send { ok = true } end
+  return send { error = tostring(err) }
+end
+
+-- Fills the meta dict to its last byte with entries of its own (as
+-- metric series gathered over months would), or (?undo=1) takes them out.
+function H.fillmeta()
+  local meta = state.meta
+  if ngx.var.arg_undo then
+    local n = 0
+    for _, k in ipairs(meta:get_keys(0)) do
+      if k:sub(1, 5) == "fill|" then
+        meta:delete(k)
+        n = n + 1
+      end
+    end
+    return send { removed = n }
+  end
+  local n = 0
+  local sizes = { 65536, 16384, 4096, 1024, 256 }
+  for v = 200, 0, -4 do sizes[#sizes + 1] = v end
+  for _, size in ipairs(sizes) do
+    local v = string.rep("x", size)
+    while meta:safe_set("fill|" .. n, v) do n = n + 1 end
+  end
+  return send { filled = n }
+end
+
+-- gateway.usage_of(?app= as a number, ?month=): the usage table, or the
+-- reason it has none.
+function H.usageof()
+  local u, err = require("imbill.gateway").usage_of(tonumber(ngx.var.arg_app), ngx.var.arg_month)
+  return send { usage = u, error = err }
+end
+
 -- The worker sweeping reservations now (its pid, or null).
 function H.sweeper()
   return send { sweeper = state.meta:get("sweeper") }
@@ -187,8 +237,7 @@ function H.sizing()
   local appid = ngx.var.arg_app
   local n = tonumber(ngx.var.arg_n) or 20000
   local store, app = store_of(appid)
-  store.d:flush_all()
-  store.d:flush_expired()
+  flush_counts(store.d)
   local t0 = 1614556800
   local function free() return store.d:free_space() end
   local result = {}
@@ -259,7 +308,7 @@ function H.sizing()
   before = rp:free_space()
   for i = 1, n do rp:add(ngx.md5_bin("q" .. i .. "\0b" .. i), true, 120) end
   result.replay_entry = (before - rp:free_space()) / n
-  store.d:flush_all()
+  flush_counts(store.d)
   rp:flush_all()
   result.n = n
   return send(result)
