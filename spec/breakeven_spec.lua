@@ -179,6 +179,12 @@ describe("break-even", function()
       H.err(imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", to = 1.5 }))
     assert.matches("^imbill.breakeven: usage.peak_dau: must not be negative",
       H.err(imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", usage = { peak_dau = -1 } }))
+    -- a fixed value for the axis itself was silently ignored
+    assert.equal("imbill.breakeven: usage.peak_dau: is the axis (metric = dau): it varies from from to to; leave it"
+      .. " out, or choose another metric, got 5",
+      H.err(imbill.breakeven, { a = "2021/pro", b = "2021/ultimate", usage = { peak_dau = 5 } }))
+    assert.matches("^imbill.cost_curve: usage.mau: is the axis %(metric = mau%)",
+      H.err(imbill.cost_curve, { edition = "2022/standard", metric = "mau", usage = { mau = 5 } }))
   end)
 end)
 

@@ -151,6 +151,22 @@ describe("what-if grids", function()
     assert.same({ edition = "2021/free", wins = 2 }, g:wins()[1])
   end)
 
+  it("gives the mean however large the sum of the totals (past 2^52 cents it failed: 'value: ... x 1 is too large')", function()
+    -- 100,001 scenarios near 10^9 DAU: each about 540,000,000 USD a year, their sum 5.4 x 10^15 cents
+    local g = H.imbill.grid { editions = { "2021/pro" }, start_dau = { from = 1000000000, to = 1000100000 }, months = 12 }
+    assert.equal("540017699.04", tostring(g:mean()))
+    assert.equal(tostring(g:mean()), tostring(g:summary().mean))
+    assert.equal(g:column():mean(), g:mean():cents())
+    -- the exact sum comes with it (below 2^53 here, exact on both runtimes)
+    local _, sum = g:mean()
+    assert.equal(5400230992200000, sum)
+    -- a small grid's mean and sum as before
+    local small = H.imbill.grid { editions = { "2021/pro" }, start_dau = { 5000, 15001 }, months = 1 }
+    local m, s2 = small:mean()
+    assert.equal("674.99", tostring(m)) -- (449.99 + 899.98) / 2 = 674.985, half-up
+    assert.equal(134997, s2)
+  end)
+
   it("refuses a growth rate or a starting DAU listed twice, which would count its scenarios twice", function()
     assert.equal("imbill.grid: start_dau[3]: 5,000 is listed twice (also start_dau[1]), got 5000",
       H.err(H.imbill.grid, { editions = { "2021/pro" }, start_dau = { 5000, 6000, 5000 } }))

@@ -153,6 +153,22 @@ describe("migration from the 2021 DAU plan to the 2022 MAU plan", function()
     return S.parse_csv(table.concat(rows, "\n"))
   end
 
+  it("names its months from_month and to_month, and refuses a to that is not billed by MAU", function()
+    local s = S.build { from = "2023-01", months = 3, dau = 20000, groups = 0, mau = 60000 }
+    -- its from and to are editions: the months' errors named them (imbill.migration: to: is before from)
+    assert.equal("imbill.migration: to_month: is before from_month, got \"2023-01\"",
+      H.err(H.imbill.migration, { usage = s, from_month = "2023-03", to_month = "2023-01" }))
+    assert.equal("imbill.migration: months: give to_month or months, not both, got 2",
+      H.err(H.imbill.migration, { usage = s, from_month = "2023-01", to_month = "2023-02", months = 2 }))
+    assert.matches("^imbill.migration: from_month: malformed month",
+      H.err(H.imbill.migration, { usage = s, from_month = "2023-1" }))
+    -- a DAU-billed to is no migration to the MAU plan (it was priced as one, with its warning)
+    assert.equal("imbill.migration: to: is not an MAU-billed edition (the MAU plan is price book 2022's),"
+      .. " got \"2021/ultimate\"", H.err(H.imbill.migration, { usage = s, from = "2021/pro", to = "2021/ultimate" }))
+    assert.matches("^imbill.migration: to: is not an MAU%-billed edition",
+      H.err(H.imbill.migration, { usage = s, from = "2021/pro", to = "2021/pro" }))
+  end)
+
   it("refuses an edition that cannot serve the usage, whose 0.00 would read as a saving", function()
     -- 20,000 DAU and 60,000 MAU: far past the free editions' caps of 100
     local s = S.build { from = "2023-01", months = 3, dau = 20000, groups = 0, mau = 60000 }

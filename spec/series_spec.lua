@@ -60,6 +60,21 @@ describe("series generators", function()
     assert.same({ 10, 30, 30, 30 }, days(s, "groups"))
   end)
 
+  it("build refuses a generator of one's own that gives no whole number, naming the day", function()
+    local G = require "imbill.whatif.generators"
+    local function gen(v) return G.new("level", function() return v end, "mine") end
+    assert.equal("imbill.series.build: dau: gives a value that is not a whole number on 2023-01-01, got 1.5",
+      H.err(S.build, { from = "2023-01-01", days = 3, dau = gen(1.5) }))
+    assert.equal("imbill.series.build: dau: gives no number on 2023-01-01, got \"5\"",
+      H.err(S.build, { from = "2023-01-01", days = 3, dau = gen("5") }))
+    assert.equal("imbill.series.build: groups: gives a value that is not a whole number on 2023-01-01, got nan",
+      H.err(S.build, { from = "2023-01-01", days = 3, dau = 1, groups = gen(0 / 0) }))
+    -- a whole number is taken (a level below 0 is 0, as for the built-in generators)
+    local s = S.build { from = "2023-01-01", days = 3, dau = gen(7.0), groups = gen(-3) }
+    assert.equal(7, s:month("2023-01").peak_dau)
+    assert.equal(0, s:month("2023-01").groups_peak)
+  end)
+
   it("noise refuses an amplitude its draws cannot spread uniformly (10^12 gave values near -n only)", function()
     assert.equal("imbill.series.noise: amplitude: must be at most 1000000 (the draws are uniform only well below 2^31);"
       .. " for a wider spread use relative = a ratio, got 1000001", H.err(S.noise, { seed = 3, amplitude = 1000001 }))

@@ -223,6 +223,19 @@ static int g_sum(lua_State *L) {
   return 2;
 }
 
+/* g:mean([from, to]) -> round_half_up(sum / n) in cents, exact in C: the sum
+ * of many totals passes 2^53 long before the mean does */
+static int g_mean(lua_State *L) {
+  grid_ud *u = checkgrid(L);
+  size_t start, count;
+  int64_t sum, mean;
+  range(L, u, 2, &start, &count);
+  if (imb_stats_sum(u->out + start, count, &sum)) return imbL_raise(L, NULL, NULL, 0, "the sum overflows 64 bits");
+  imb_muldiv(sum, 1, (int64_t)count, &mean);
+  imbL_pushint64(L, mean);
+  return 1;
+}
+
 /* g:percentile(p_ppm [, from, to]) */
 static int g_percentile(lua_State *L) {
   grid_ud *u = checkgrid(L);
@@ -282,7 +295,7 @@ static int g_grow(lua_State *L) {
 static const luaL_Reg grid_meta[] = {{"__gc", grid_gc}, {NULL, NULL}};
 static const luaL_Reg grid_methods[] = {
     {"run", g_run},         {"size", g_size}, {"done", g_done}, {"get", g_get},
-    {"coords", g_coords},   {"min", g_min},   {"max", g_max},   {"sum", g_sum},
+    {"coords", g_coords},   {"min", g_min},   {"max", g_max},   {"sum", g_sum}, {"mean", g_mean},
     {"percentile", g_percentile}, {"wins", g_wins}, {"totals", g_totals}, {"column", g_column},
     {NULL, NULL}};
 static const luaL_Reg grid_funcs[] = {{"grid", g_new}, {"grid_grow", g_grow}, {NULL, NULL}};

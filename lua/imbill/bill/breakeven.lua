@@ -59,6 +59,11 @@ function M.axis(fn, p, default_to)
       ax.given[k] = true
     end
   end
+  -- the axis' own metric varies: a fixed value for it was silently ignored
+  if usage[FIELD[metric]] ~= nil then
+    check.fail(fn, "usage." .. FIELD[metric], "is the axis (metric = " .. metric .. "): it varies from from to to;"
+      .. " leave it out, or choose another metric", usage[FIELD[metric]])
+  end
   for k, r in pairs(check.table(fn, "follow", p.follow or {})) do
     if not FIELD[k] or k == metric then check.fail(fn, "follow." .. tostring(k), "not another metric", r) end
     if ax.base[k] ~= nil then

@@ -375,11 +375,14 @@ end
 -- from the exact sum.
 -- @param[opt] edition a position or `"book/edition"`
 -- @treturn money the mean
--- @treturn integer the exact sum in cents
+-- @treturn ?integer the exact sum in cents (nil on LuaJIT past 2^53, where a number is not exact)
 -- @raise `grid:mean: edition: not in this grid`
 function Grid:mean(edition)
-  local sum, n = self.core:sum(self:range(edition))
-  return money.from_cents(int.muldiv(sum, 1, n)), sum
+  local lo, hi = self:range(edition)
+  -- the mean in C: a sum of millions of totals passes 2^53 (and Lua's exact products) long before the mean
+  local mean = self.core:mean(lo, hi)
+  local ok, sum = pcall(self.core.sum, self.core, lo, hi)
+  return money.from_cents(mean), ok and sum or nil
 end
 
 --- A percentile of the totals by nearest rank: the value at rank

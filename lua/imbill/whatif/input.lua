@@ -64,13 +64,16 @@ end
 
 --- The horizon: month numbers from `from` (default the series' first month)
 -- for `months` months or up to `to` (default the series' last month).
-function M.horizon(FN, s, p)
+function M.horizon(FN, s, p, names)
+  -- the caller's names for the two months (migration's are from_month and
+  -- to_month: its from and to are editions)
+  local F, T = names and names.from or "from", names and names.to or "to"
   local sm = s:month_numbers()
   local a, b = sm[1], sm[#sm]
-  if p.from ~= nil then a = check.call(FN, dates.month, p.from, "from") end
-  if p.to ~= nil and p.months ~= nil then check.fail(FN, "months", "give to or months, not both", p.months) end
+  if p.from ~= nil then a = check.call(FN, dates.month, p.from, F) end
+  if p.to ~= nil and p.months ~= nil then check.fail(FN, "months", "give " .. T .. " or months, not both", p.months) end
   if p.to ~= nil then
-    b = check.call(FN, dates.month, p.to, "to")
+    b = check.call(FN, dates.month, p.to, T)
   elseif p.months ~= nil then
     local n = check.count(FN, "months", p.months)
     if n < 1 then check.fail(FN, "months", "must be at least 1", p.months) end
@@ -81,9 +84,9 @@ function M.horizon(FN, s, p)
     end
     b = a + n - 1
   end
-  if b < a then check.fail(FN, "to", "is before from", p.to) end
+  if b < a then check.fail(FN, T, "is before " .. F, p.to) end
   if a < sm[1] or b > sm[#sm] then
-    check.fail(FN, "from", string.format("the horizon %s .. %s is not covered by the usage (%s .. %s)",
+    check.fail(FN, F, string.format("the horizon %s .. %s is not covered by the usage (%s .. %s)",
       dates.format_month(a), dates.format_month(b), s:months()[1], s:months()[#sm]), check.NOVALUE)
   end
   local out = {}

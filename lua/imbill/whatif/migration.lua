@@ -70,7 +70,8 @@ function M.migration(p)
     check.fail(FN, "usage", "the MAU plan bills monthly active users: the history needs a mau column"
       .. " (or give mau_per_dau here, or mau_ratio when reading or building it)", check.NOVALUE)
   end
-  local months = input.horizon(FN, s, { from = p.from_month, to = p.to_month, months = p.months })
+  local months = input.horizon(FN, s, { from = p.from_month, to = p.to_month, months = p.months },
+    { from = "from_month", to = "to_month" })
   input.check_needs(FN, p)
   local fbook, fed, fname = books.resolve(FN, "from", p.from or "2021/pro")
   if not fbook then check.fail(FN, "from", "give the edition as \"book/edition\"", fname) end
@@ -83,6 +84,11 @@ function M.migration(p)
   end
   if fed.charges.dau == nil and not fed.free then
     check.fail(FN, "from", "is not a DAU-billed edition", p.from)
+  end
+  -- the question is the move to the MAU plan: a DAU-billed to (2021/ultimate)
+  -- was priced as a migration and carried its warning
+  if ted and ((not ted.free and ted.charges.mau == nil) or (ted.free and ted.limits.free_mau == nil)) then
+    check.fail(FN, "to", "is not an MAU-billed edition (the MAU plan is price book 2022's)", p.to)
   end
   local candidates = {}
   if ted then candidates = { ted } else

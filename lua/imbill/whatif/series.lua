@@ -182,7 +182,14 @@ function M.build(p)
     for t = 0, s.n - 1 do
       local day = first + t
       local v = errors.call(FN, name, g.f, { t = t, day = day, k = dates.month_of(day) - m0 })
+      -- a generator of the caller's (generators.new) may give anything: a
+      -- day's count is a whole number (1.5 users was kept, "5" was a bare Lua error)
+      if type(v) ~= "number" or v ~= v or v ~= math.floor(v) then
+        check.fail(FN, name, "gives " .. (type(v) == "number" and "a value that is not a whole number" or "no number")
+          .. " on " .. dates.format(day), v)
+      end
       if v < 0 then v = 0 end
+      v = int.toint(v)
       if v > EXACT then check.fail(FN, name, "grows beyond 2^53 on " .. dates.format(day), v) end
       out[t + 1] = v
     end
