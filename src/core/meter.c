@@ -779,7 +779,7 @@ static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t
   uint32_t ix, at, w;
   uint64_t days;
   if (imb_instant_check(t) || day_of_cached(m, t, &day)) return IMB_ERANGE;
-  if (m->clock != INT64_MIN && t > m->clock && t - m->clock > IMB_CLOCK_AHEAD) {
+  if (m->clock != INT64_MIN && m->clock < t - IMB_CLOCK_AHEAD) { /* t is a calendar instant */
     refuse_login(res, r, IMB_R_FUTURE, IMB_L_FUTURE);
     return IMB_OK;
   }
@@ -875,7 +875,7 @@ imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const 
    * after the clock or after everything counted is a sender's clock error,
    * which must not take the edition history out of reach of every real
    * change; a change on a released day would rewrite a month that is final */
-  if (m->clock != INT64_MIN && t > m->clock && t - m->clock > IMB_CLOCK_AHEAD) {
+  if (m->clock != INT64_MIN && m->clock < t - IMB_CLOCK_AHEAD) { /* t is a calendar instant */
     *verdict = IMB_CH_FUTURE;
     return IMB_OK;
   }

@@ -1,0 +1,63 @@
+/* The public interface as a C program meets it: hostile arguments get a
+ * status, never a crash or a read outside what was passed (include/imbill.h,
+ * "What a caller must pass").  Each case checks the answer, so a plain
+ * build shows a regression; built with -fsanitize=address,undefined (the
+ * Makefile's SANITIZE) they also show any read out of bounds or overflow. */
+#include "ctest.h"
+#include "imbill.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static imb_meter *meter(void) {
+  imb_limits l;
+  imb_meter *m = NULL;
+  imb_limits_unlimited(&l);
+  if (imb_meter_new(8 * 3600, "pro", 3, &l, 0, &m)) return NULL;
+  return m;
+}
+
+enum { T = 1700000000 }; /* 2023-11-14T22:13:20Z */
+
+/* A clock far behind every instant (INT64_MIN + 1 is a clock, INT64_MIN is
+ * none) made t - clock overflow, and the event was counted: every event is
+ * more than IMB_CLOCK_AHEAD after such a clock, so it is refused as from the
+ * future. */
+static void a_clock_at_the_bottom_of_int64_refuses_as_future(void) {
+  imb_limits l;
+  imb_plan plan;
+  imb_limits_unlimited(&l);
+  CHECK_EQ(imb_plan_build(&l, IMB_A_LOGIN, 0, T, 0, 0, INT64_MIN + 1, &plan), IMB_OK);
+  CHECK_EQ(plan.refused, 1);
+  CHECK_EQ(plan.refusal.code, IMB_R_FUTURE);
+  /* the edge: exactly IMB_CLOCK_AHEAD after the clock is taken, a second more is not */
+  CHECK_EQ(imb_plan_build(&l, IMB_A_LOGIN, 0, T, 0, 0, T - IMB_CLOCK_AHEAD, &plan), IMB_OK);
+  CHECK_EQ(plan.refused, 0);
+  CHECK_EQ(imb_plan_build(&l, IMB_A_LOGIN, 0, T, 0, 0, T - IMB_CLOCK_AHEAD - 1, &plan), IMB_OK);
+  CHECK_EQ(plan.refused, 1);
+  imb_meter *m = meter();
+  if (!m) return;
+  imb_result res;
+  imb_refusal r;
+  imb_change_verdict v;
+  imb_policy p = {1, IMB_NO_DAY};
+  imb_meter_set_clock(m, INT64_MIN + 1);
+  CHECK_EQ(imb_meter_login(m, "u", 1, T, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  CHECK_EQ(r.code, IMB_R_FUTURE);
+  imb_event ev = {IMB_A_CREATE_ACCOUNT, "u", 1, NULL, 0, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  CHECK_EQ(r.code, IMB_R_FUTURE);
+  CHECK_EQ(imb_meter_change(m, &p, T, "ult", 3, &l, 0, &v), IMB_OK);
+  CHECK_EQ(v, IMB_CH_FUTURE);
+  CHECK_EQ(imb_meter_accounts(m), 0);
+  CHECK_EQ(imb_meter_dau(m, imb_meter_last_day(m)), 0);
+  imb_meter_free(m);
+}
+
+CTEST_SUITE(abi_tests) = {
+    {"abi: a clock at INT64_MIN+1 refuses every event as future (no overflow)", a_clock_at_the_bottom_of_int64_refuses_as_future},
+    {NULL, NULL}};
