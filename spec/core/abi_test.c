@@ -21,6 +21,44 @@ static imb_meter *meter(void) {
 
 enum { T = 1700000000 }; /* 2023-11-14T22:13:20Z */
 
+/* A month outside years 1 .. 9999 (INT32_MAX, INT32_MIN) overflowed 32-bit
+ * day arithmetic; a status function now refuses it. */
+static void a_month_outside_the_calendar_is_refused(void) {
+  imb_meter *m = meter();
+  if (!m) return;
+  int64_t dau[31], groups[31], mau;
+  CHECK_EQ(imb_meter_month(m, INT32_MAX, dau, groups, &mau), IMB_ERANGE);
+  CHECK_EQ(imb_meter_month(m, INT32_MIN, dau, groups, &mau), IMB_ERANGE);
+  CHECK_EQ(imb_meter_month(m, 12 - 1, dau, groups, &mau), IMB_ERANGE);        /* 0000-12 */
+  CHECK_EQ(imb_meter_month(m, 10000 * 12, dau, groups, &mau), IMB_ERANGE);    /* 10000-01 */
+  CHECK_EQ(imb_meter_month(m, 12, dau, groups, &mau), IMB_OK);                /* 0001-01 */
+  CHECK_EQ(imb_meter_month(m, 9999 * 12 + 11, dau, groups, &mau), IMB_OK);    /* 9999-12 */
+  imb_meter_free(m);
+  imb_policy p = {1, IMB_NO_DAY};
+  imb_span s = {IMB_NO_DAY, 0, 0, 1000000};
+  imb_fee_line out[1];
+  int n = 7;
+  imb_change_verdict v;
+  CHECK_EQ(imb_month_fees(&p, INT32_MAX, &s, 1, IMB_NO_DAY, out, &n, &v), IMB_ERANGE);
+  CHECK_EQ(n, 0);
+  CHECK_EQ(imb_month_fees(&p, 2024 * 12, &s, 1, IMB_NO_DAY, out, &n, &v), IMB_OK);
+  CHECK_EQ(n, 1);
+  imb_activity a = {IMB_NO_DAY, 0, 0};
+  int dn, mn;
+  CHECK_EQ(imb_activity_mark(&a, INT32_MAX, INT32_MAX, &dn, &mn), IMB_ERANGE);
+  CHECK_EQ(imb_activity_mark(&a, IMB_DAY_MAX + 1, imb_month_of_day(IMB_DAY_MAX + 1), &dn, &mn), IMB_ERANGE);
+  CHECK_EQ(a.last, IMB_NO_DAY);
+  CHECK_EQ(imb_activity_mark(&a, IMB_DAY_MAX, imb_month_of_day(IMB_DAY_MAX), &dn, &mn), IMB_OK);
+  /* the value functions are defined for every int32 day */
+  char buf[IMB_DATE_BUFSZ];
+  imb_date_format(INT32_MAX, buf);
+  imb_date_format(INT32_MIN, buf);
+  (void)imb_month_first_day(INT32_MAX);
+  (void)imb_month_first_day(INT32_MIN);
+  CHECK_EQ(imb_month_of_day(IMB_DAY_MAX), 9999 * 12 + 11);
+  CHECK_EQ(imb_month_of_day(IMB_DAY_MIN), 12);
+}
+
 /* A clock far behind every instant (INT64_MIN + 1 is a clock, INT64_MIN is
  * none) made t - clock overflow, and the event was counted: every event is
  * more than IMB_CLOCK_AHEAD after such a clock, so it is refused as from the
@@ -59,5 +97,6 @@ static void a_clock_at_the_bottom_of_int64_refuses_as_future(void) {
 }
 
 CTEST_SUITE(abi_tests) = {
+    {"abi: a month outside years 1..9999 is refused, not overflowed", a_month_outside_the_calendar_is_refused},
     {"abi: a clock at INT64_MIN+1 refuses every event as future (no overflow)", a_clock_at_the_bottom_of_int64_refuses_as_future},
     {NULL, NULL}};

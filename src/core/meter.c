@@ -968,6 +968,7 @@ void imb_meter_groups(const imb_meter *m, int64_t by_type[IMB_G_COUNT], int64_t 
 }
 
 imb_status imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int64_t *groups, int64_t *mau) {
+  if (!m || !dau || !groups || !mau || !imb_month_in_calendar(month)) return IMB_ERANGE;
   int32_t first = imb_month_first_day(month);
   int len = imb_month_length(month);
   uint32_t pos;
