@@ -96,7 +96,19 @@ static void a_clock_at_the_bottom_of_int64_refuses_as_future(void) {
   imb_meter_free(m);
 }
 
+/* ppm = INT64_MIN has no 64-bit magnitude: negating it overflowed. */
+static void scaling_by_int64_min_is_exact_or_an_overflow(void) {
+  int64_t in[3] = {0, 1, INT64_MIN}, out[3];
+  size_t bad = 9;
+  CHECK_EQ(imb_col_scale(out, in, 2, INT64_MIN, &bad), IMB_OK);
+  CHECK_EQ(out[0], 0);
+  CHECK_EQ(out[1], -9223372036855LL); /* -9223372036854.775808, half away from zero */
+  CHECK_EQ(imb_col_scale(out, in, 3, INT64_MIN, &bad), IMB_EOVERFLOW);
+  CHECK_EQ(bad, 2);
+}
+
 CTEST_SUITE(abi_tests) = {
     {"abi: a month outside years 1..9999 is refused, not overflowed", a_month_outside_the_calendar_is_refused},
     {"abi: a clock at INT64_MIN+1 refuses every event as future (no overflow)", a_clock_at_the_bottom_of_int64_refuses_as_future},
+    {"abi: scaling a column by INT64_MIN ppm is exact or EOVERFLOW", scaling_by_int64_min_is_exact_or_an_overflow},
     {NULL, NULL}};
