@@ -21,6 +21,48 @@ static imb_meter *meter(void) {
 
 enum { T = 1700000000 }; /* 2023-11-14T22:13:20Z */
 
+/* An edition id a saved file could not hold was taken: "a\0b" was kept as
+ * "a" (imb_meter_segment read it back as a C string, and a change to "a\0b"
+ * never matched it again), and "" or "a\0b" gave a meter whose save no load
+ * would take ("editions[0].edition: ..."). */
+static void an_edition_id_has_no_nul_and_is_never_empty(void) {
+  imb_limits l;
+  imb_meter *m = NULL;
+  imb_change_verdict v;
+  imb_policy p = {1, IMB_NO_DAY};
+  imb_limits_unlimited(&l);
+  CHECK_EQ(imb_meter_new(0, "a\0b", 3, &l, 0, &m), IMB_ERANGE);
+  CHECK_EQ(imb_meter_new(0, "", 0, &l, 0, &m), IMB_ERANGE);
+  CHECK_EQ(imb_meter_new(0, "pro\0", 4, &l, 0, &m), IMB_ERANGE);
+  CHECK(m == NULL);
+  char e63[IMB_EDITION_MAXLEN + 1];
+  memset(e63, 'e', sizeof e63);
+  CHECK_EQ(imb_meter_new(0, e63, IMB_EDITION_MAXLEN + 1, &l, 0, &m), IMB_ERANGE);
+  CHECK_EQ(imb_meter_new(0, e63, IMB_EDITION_MAXLEN, &l, 0, &m), IMB_OK);
+  if (!m) return;
+  CHECK_EQ(imb_meter_change(m, &p, T, "ult\0x", 5, &l, 0, &v), IMB_ERANGE);
+  CHECK_EQ(imb_meter_segments(m), 1);
+  /* and a meter that was taken saves a file that loads */
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/imbill-abi-%ld", (long)getpid());
+  imb_file_error err;
+  imb_meter *back = NULL;
+  imb_saved saved;
+  CHECK_EQ(imb_meter_save(m, path, strlen(path), NULL, 0, NULL, &err), IMB_OK);
+  CHECK_EQ(imb_meter_load(path, strlen(path), &back, &saved, &err), IMB_OK);
+  if (back) {
+    const char *e = NULL;
+    imb_meter_segment(back, 0, NULL, NULL, &e, NULL, NULL);
+    CHECK(e && strlen(e) == IMB_EDITION_MAXLEN);
+  }
+  /* imb_saved_free empties what it frees: twice is harmless */
+  imb_saved_free(&saved);
+  imb_saved_free(&saved);
+  unlink(path);
+  imb_meter_free(back);
+  imb_meter_free(m);
+}
+
 /* A month outside years 1 .. 9999 (INT32_MAX, INT32_MIN) overflowed 32-bit
  * day arithmetic; a status function now refuses it. */
 static void a_month_outside_the_calendar_is_refused(void) {
@@ -108,6 +150,7 @@ static void scaling_by_int64_min_is_exact_or_an_overflow(void) {
 }
 
 CTEST_SUITE(abi_tests) = {
+    {"abi: an edition id is 1 to 63 bytes without NUL, so every meter saved loads", an_edition_id_has_no_nul_and_is_never_empty},
     {"abi: a month outside years 1..9999 is refused, not overflowed", a_month_outside_the_calendar_is_refused},
     {"abi: a clock at INT64_MIN+1 refuses every event as future (no overflow)", a_clock_at_the_bottom_of_int64_refuses_as_future},
     {"abi: scaling a column by INT64_MIN ppm is exact or EOVERFLOW", scaling_by_int64_min_is_exact_or_an_overflow},

@@ -122,7 +122,11 @@ void imb_meter_set_clock(imb_meter *m, int64_t now) { m->clock = now; }
 
 imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *edition, size_t elen,
                                  const imb_limits *lim, int free_edition) {
-  if (elen > IMB_EDITION_MAXLEN) return IMB_ERANGE;
+  /* an edition id is 1 .. IMB_EDITION_MAXLEN bytes without NUL, as a saved
+   * file's loader demands: a NUL would cut it short where it is read back as
+   * a C string (imb_meter_segment), and a meter that took "" or "a\0b" saved
+   * a file that no load would take */
+  if (!edition || !lim || elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(edition, 0, elen)) return IMB_ERANGE;
   if (m->nsegs == m->segcap) {
     uint32_t cap = (uint32_t)m->segcap;
     if (grow((void **)&m->segs, &cap, (uint32_t)m->nsegs + 1, sizeof *m->segs)) return IMB_ENOMEM;

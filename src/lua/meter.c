@@ -578,8 +578,8 @@ static int c_new(lua_State *L) {
   check_limits(L, 3, &lim, fn);
   int state = check_state(L, 5, fn);
   if (off <= -86400 || off >= 86400) imbL_raise(L, fn, "tz", 1, "offset out of range");
-  if (elen == 0 || elen > IMB_EDITION_MAXLEN) imbL_raise(L, fn, "edition", 2, "id of 1 to %d bytes expected",
-                                                         (int)IMB_EDITION_MAXLEN);
+  if (elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(e, 0, elen))
+    imbL_raise(L, fn, "edition", 2, "id of 1 to %d bytes without NUL expected", (int)IMB_EDITION_MAXLEN);
   lmeter *lm = new_lm(L, state);
   imb_status st = imb_meter_new((int32_t)off, e, elen, &lim, lua_toboolean(L, 4), &lm->m);
   if (st) return status_error(L, st, fn);
@@ -674,6 +674,8 @@ static int c_change(lua_State *L) {
   const char *e = luaL_checklstring(L, 4, &elen);
   imb_limits lim;
   check_limits(L, 5, &lim, fn);
+  if (elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(e, 0, elen))
+    imbL_raise(L, fn, "edition", 4, "id of 1 to %d bytes without NUL expected", (int)IMB_EDITION_MAXLEN);
   if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
   imb_change_verdict v;
   imb_status st = imb_meter_change(lm->m, &p, t, e, elen, &lim, lua_toboolean(L, 6), &v);
