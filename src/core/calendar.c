@@ -63,14 +63,14 @@ static int digits(const char *s, size_t n, int32_t *out) {
 
 imb_status imb_date_parse(const char *s, size_t len, int32_t *day) {
   int32_t y, m, d;
-  if (len != 10 || s[4] != '-' || s[7] != '-') return IMB_ESYNTAX;
+  if (!s || !day || len != 10 || s[4] != '-' || s[7] != '-') return IMB_ESYNTAX;
   if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d)) return IMB_ESYNTAX;
   return imb_days_from_civil(y, (int)m, (int)d, day);
 }
 
 imb_status imb_month_parse(const char *s, size_t len, int32_t *month) {
   int32_t y, m;
-  if (len != 7 || s[4] != '-') return IMB_ESYNTAX;
+  if (!s || !month || len != 7 || s[4] != '-') return IMB_ESYNTAX;
   if (!digits(s, 4, &y) || !digits(s + 5, 2, &m)) return IMB_ESYNTAX;
   if (y < IMB_MIN_YEAR || y > IMB_MAX_YEAR || m < 1 || m > 12) return IMB_ERANGE;
   *month = y * 12 + (m - 1);
@@ -132,6 +132,7 @@ imb_status imb_instant_check(int64_t t) {
  * event times, saved meters), so they can never disagree. */
 imb_status imb_tz_parse(const char *s, size_t len, int32_t *offset_seconds) {
   size_t i = 0;
+  if (!s || !offset_seconds) return IMB_ESYNTAX;
   if (len >= 3 && (memcmp(s, "UTC", 3) == 0 || memcmp(s, "GMT", 3) == 0)) {
     i = 3;
     if (len == 3) {
