@@ -41,7 +41,12 @@ static const char *check_id(lua_State *L, int idx, const char *fn, const char *f
 static int64_t check_time(lua_State *L, int idx, const char *fn, const char *field) {
   int64_t t;
   if (!imbL_toint64(L, idx, &t)) imbL_raise(L, fn, field, idx, "expected an instant in whole Unix seconds");
-  if (imb_instant_check(t)) imbL_raise(L, fn, field, idx, "instant is outside years 1..9999");
+  /* the bound is a UTC day inside the calendar on either side, so that the
+   * instant's day in every zone is in years 1..9999: say where it lies, since
+   * 9999-12-31T00:00:00Z is in year 9999 yet refused */
+  if (imb_instant_check(t))
+    imbL_raise(L, fn, field, idx,
+               "instant is outside years 1..9999 in every time zone (0001-01-02T00:00:00Z to 9999-12-30T23:59:59Z)");
   return t;
 }
 
