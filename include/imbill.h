@@ -15,6 +15,45 @@
  *    offset, a month is year * 12 + (month - 1);
  *  - every function that can fail returns an imb_status and writes its
  *    results through pointers; the core never allocates error text.
+ *
+ * What a caller must pass, and what it gets:
+ *  - pointers: an argument points to as much valid memory as the function
+ *    reads or writes, unless its comment says NULL is allowed; an array
+ *    with a count of 0 is never read, so it may be NULL.  The meter's
+ *    functions that return a status (saves and loads included), the parsers
+ *    (imb_*_parse), the batch pricing (imb_totals*), imb_rate_check,
+ *    imb_month_fees and imb_activity_mark answer IMB_ERANGE (the parsers
+ *    IMB_ESYNTAX) for a NULL they need rather than touch it, and the meter's
+ *    queries take a NULL id as an unknown one; elsewhere, and for the meter
+ *    itself in a function that returns no status, a NULL is the caller's
+ *    error;
+ *  - ids (users, groups, event ids) are any 1 .. IMB_ID_MAX bytes, NUL and
+ *    bytes that are not UTF-8 included, compared byte for byte; a length
+ *    outside that range is refused (queries: the id is unknown) before a
+ *    byte of it is read.  Edition ids are 1 .. IMB_EDITION_MAXLEN bytes
+ *    without NUL;
+ *  - days, months and instants: a day is one of IMB_DAY_MIN .. IMB_DAY_MAX
+ *    and a month one of years IMB_MIN_YEAR .. IMB_MAX_YEAR.  A function
+ *    returning a status refuses any other (IMB_ERANGE); one returning a value
+ *    (imb_civil_from_days, imb_date_format, imb_month_first_day,
+ *    imb_month_of_day, imb_month_length) is defined for every int32 but
+ *    meaningful only there;
+ *  - memory: the core never frees what the caller passed.  A meter from
+ *    imb_meter_new or imb_meter_load is freed with imb_meter_free, exactly
+ *    once (NULL is ignored); what a load gives in imb_saved with
+ *    imb_saved_free (which empties it, so a second call does nothing); a
+ *    column from imb_col_alloc with imb_col_free.  Texts from imb_strerror
+ *    and the *_name functions are static (an unknown code gives "unknown
+ *    status" or NULL); the edition text of imb_meter_segment belongs to the
+ *    meter and lasts until its next imb_meter_change or its free;
+ *  - threads: the core has no global state, so every function may run on
+ *    several threads at once on different data, and different meters are
+ *    independent.  On one meter, functions taking a const imb_meter *
+ *    (queries, imb_meter_save) may run at once with each other; any other
+ *    (apply, login, logins, change, release, the setters, free) needs the
+ *    meter to itself.  The *_par and imb_totals_many functions start their
+ *    own threads (any count: 0 or less means imb_cores(), more than the
+ *    work needs is fewer) and have joined them all when they return.
  */
 #ifndef IMBILL_H
 #define IMBILL_H
@@ -542,7 +581,7 @@ typedef enum imb_change_verdict {
   IMB_CH_CLOSED     /* a meter's answer: dated on a day released by imb_meter_release */
 } imb_change_verdict;
 
-/* May an app whose history is spans[0..n-1] (oldest first, the last one in
+/* May an app whose history is spans[0..n-1] (n >= 1: oldest first, the last one in
  * force now) and whose first paid activation was `activated` (IMB_NO_DAY:
  * none known) change to `to` on `day`?  One change per calendar month (the
  * first paid activation counts as that month's change); never backwards in
@@ -604,6 +643,9 @@ enum {
  * calendar day.  Every binding checks instants with this. */
 IMB_API imb_status imb_instant_check(int64_t t);
 
+/* A new meter on an edition (1 .. IMB_EDITION_MAXLEN bytes without NUL,
+ * the ids a saved file holds), with |offset| < 86400 seconds east of UTC:
+ * IMB_ERANGE for anything else, and then *out is untouched. */
 IMB_API imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const imb_limits *lim,
                                  int is_free, imb_meter **out);
 IMB_API void imb_meter_free(imb_meter *m);
@@ -625,14 +667,16 @@ IMB_API imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, i
 IMB_API imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t *lens, const int64_t *ts,
                                     size_t n, size_t *counted, size_t *bad);
 
-/* Edition history.  A change at t applies to actions at or after t; the
+/* Edition history (edition: as imb_meter_new's).  A change at t applies to actions at or after t; the
  * verdict of imb_change_check decides (IMB_CH_OK: applied), after the bounds
  * every event meets: a change far in the future (IMB_CH_FUTURE) or on a
  * released day (IMB_CH_CLOSED) is refused and changes nothing. */
 IMB_API imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
                                     const imb_limits *lim, int is_free, imb_change_verdict *verdict);
 IMB_API int imb_meter_segments(const imb_meter *m);
-/* Segment i: from_t (INT64_MIN for the first), its billing day, edition id, limits. */
+/* Segment i: from_t (INT64_MIN for the first), its billing day, edition id, limits.
+ * Each output may be NULL; for i outside 0 .. imb_meter_segments() - 1 nothing is
+ * written. */
 IMB_API void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32_t *day, const char **edition,
                                imb_limits *lim, int *is_free);
 /* The first paid activation day (IMB_NO_DAY: before the meter's life, or
@@ -650,7 +694,8 @@ IMB_API int64_t imb_meter_mau(const imb_meter *m, int32_t month);
 IMB_API void imb_meter_groups(const imb_meter *m, int64_t by_type[IMB_G_COUNT], int64_t *total);
 /* Per day of the month: distinct logins and the peak net group count in time
  * order (the count carried into the day included).  dau and groups hold 31
- * entries; those past the month's last day are 0. */
+ * entries; those past the month's last day are 0.  IMB_ERANGE for a month
+ * outside the calendar's years. */
 IMB_API imb_status imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int64_t *groups, int64_t *mau);
 /* Counts on sets; -1 when the user or group is unknown. */
 IMB_API int64_t imb_meter_user_friends(const imb_meter *m, const char *u, size_t len);

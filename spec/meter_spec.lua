@@ -589,6 +589,25 @@ describe("meter bad input", function()
     assert.matches("book", H.err(imbill.meter, { edition = "pro" }))
     assert.matches("edition", H.err(m.change_edition, m, "gold", NOON))
   end)
+
+  -- The meter takes the instants whose day is a calendar day in every zone:
+  -- UTC days 0001-01-02 .. 9999-12-30.  9999-12-31T00:00:00Z is in year 9999,
+  -- so the refusal says where the bound lies.
+  it("says the instants it takes at both ends of the calendar", function()
+    local mm = meter("2020", "pro")
+    local LAST, FIRST = 253402214399, -62135510400 -- 9999-12-30T23:59:59Z, 0001-01-02T00:00:00Z
+    mm:set_clock(LAST)
+    assert.is_true((mm:login("z", LAST)))
+    local early = meter("2020", "pro")
+    assert.is_true((early:login("a", FIRST)))
+    local want = "instant is outside years 1..9999 in every time zone "
+      .. "(0001-01-02T00:00:00Z to 9999-12-30T23:59:59Z), got "
+    assert.equal("meter:login: t: " .. want .. "253402214400", H.err(mm.login, mm, "u", LAST + 1))
+    assert.equal("meter:login: t: " .. want .. "-62135510401", H.err(mm.login, mm, "u", FIRST - 1))
+    assert.equal("meter:set_clock: t: " .. want .. "253402214400", H.err(mm.set_clock, mm, LAST + 1))
+    assert.equal("meter:logins: times[2]: " .. want .. "253402214400",
+      H.err(mm.logins, mm, { "u", "v" }, { LAST, LAST + 1 }))
+  end)
 end)
 
 describe("the store-neutral plan (docs/store.md)", function()

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 imb_status imb_activity_mark(imb_activity *a, int32_t day, int32_t month, int *day_new, int *month_new) {
-  if (month != imb_month_of_day(day)) return IMB_ERANGE;
+  if (!a || !day_new || !month_new || !imb_day_in_calendar(day) || month != imb_month_of_day(day)) return IMB_ERANGE;
   int32_t first = imb_month_first_day(month);
   return imb_activity_mark_i(a, day, month, first, first + imb_month_length(month), day_new, month_new);
 }

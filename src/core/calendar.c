@@ -12,14 +12,22 @@ int imb_days_in_month(int32_t y, int m) {
 
 /* Counting from March makes February, the only irregular month, the last of the
  * year, so day-of-year is a linear formula and leap days fall at the end. */
-static int32_t days_from_civil_unchecked(int32_t y, int m, int d) {
+/* In 64 bits so that a year far outside the calendar (imb_month_first_day of
+ * INT32_MAX) is no signed overflow; the callers that can be given such a year
+ * check the calendar's bounds before they use the day. */
+static int64_t days_from_civil64(int64_t y, int m, int d) {
   y -= m <= 2;
-  int32_t era = (y >= 0 ? y : y - 399) / 400;
-  int32_t yoe = y - era * 400;
-  int32_t mp = (m + 9) % 12;
-  int32_t doy = (153 * mp + 2) / 5 + d - 1;
-  int32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t mp = (m + 9) % 12;
+  int64_t doy = (153 * mp + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + doe - 719468;
+}
+
+static int32_t days_from_civil_unchecked(int32_t y, int m, int d) {
+  int64_t z = days_from_civil64(y, m, d);
+  return z < INT32_MIN ? INT32_MIN : z > INT32_MAX ? INT32_MAX : (int32_t)z;
 }
 
 imb_status imb_days_from_civil(int32_t y, int m, int d, int32_t *day) {
@@ -29,16 +37,18 @@ imb_status imb_days_from_civil(int32_t y, int m, int d, int32_t *day) {
   return IMB_OK;
 }
 
-void imb_civil_from_days(int32_t z, int32_t *y, int *m, int *d) {
-  z += 719468;
-  int32_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int32_t doe = z - era * 146097;
-  int32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int32_t mp = (5 * doy + 2) / 153;
+void imb_civil_from_days(int32_t day, int32_t *y, int *m, int *d) {
+  /* 64-bit so that every int32 day is defined arithmetic (the years of days
+   * far outside the calendar still fit in 32 bits) */
+  int64_t z = (int64_t)day + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
   *d = (int)(doy - (153 * mp + 2) / 5 + 1);
   *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
+  *y = (int32_t)(yoe + era * 400 + (*m <= 2));
 }
 
 static int digits(const char *s, size_t n, int32_t *out) {
@@ -53,14 +63,14 @@ static int digits(const char *s, size_t n, int32_t *out) {
 
 imb_status imb_date_parse(const char *s, size_t len, int32_t *day) {
   int32_t y, m, d;
-  if (len != 10 || s[4] != '-' || s[7] != '-') return IMB_ESYNTAX;
+  if (!s || !day || len != 10 || s[4] != '-' || s[7] != '-') return IMB_ESYNTAX;
   if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d)) return IMB_ESYNTAX;
   return imb_days_from_civil(y, (int)m, (int)d, day);
 }
 
 imb_status imb_month_parse(const char *s, size_t len, int32_t *month) {
   int32_t y, m;
-  if (len != 7 || s[4] != '-') return IMB_ESYNTAX;
+  if (!s || !month || len != 7 || s[4] != '-') return IMB_ESYNTAX;
   if (!digits(s, 4, &y) || !digits(s + 5, 2, &m)) return IMB_ESYNTAX;
   if (y < IMB_MIN_YEAR || y > IMB_MAX_YEAR || m < 1 || m > 12) return IMB_ERANGE;
   *month = y * 12 + (m - 1);
@@ -105,6 +115,7 @@ int32_t imb_month_of_day(int32_t day) {
   int32_t y;
   int m, d;
   imb_civil_from_days(day, &y, &m, &d);
+  /* every int32 day's year is within +-5.9 million, so this fits */
   return y * 12 + (m - 1);
 }
 
@@ -121,6 +132,7 @@ imb_status imb_instant_check(int64_t t) {
  * event times, saved meters), so they can never disagree. */
 imb_status imb_tz_parse(const char *s, size_t len, int32_t *offset_seconds) {
   size_t i = 0;
+  if (!s || !offset_seconds) return IMB_ESYNTAX;
   if (len >= 3 && (memcmp(s, "UTC", 3) == 0 || memcmp(s, "GMT", 3) == 0)) {
     i = 3;
     if (len == 3) {

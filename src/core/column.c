@@ -23,7 +23,8 @@ imb_status imb_col_range(int64_t *out, size_t n, int64_t from, int64_t step) {
 
 imb_status imb_col_scale(int64_t *out, const int64_t *in, size_t n, int64_t ppm, size_t *bad) {
   /* below this magnitude v * ppm and the rounding stay within 2^62 */
-  int64_t fast = ppm == 0 ? INT64_MAX : ((int64_t)1 << 62) / (ppm < 0 ? -ppm : ppm) / 2;
+  /* (INT64_MIN has no magnitude in 64 bits: every value takes imb_muldiv) */
+  int64_t fast = ppm == 0 ? INT64_MAX : ppm == INT64_MIN ? 0 : ((int64_t)1 << 62) / (ppm < 0 ? -ppm : ppm) / 2;
   for (size_t i = 0; i < n; i++) {
     int64_t v = in[i];
     if (v < fast && v > -fast) {

@@ -18,4 +18,12 @@
 #define IMB_HIDDEN_END
 #endif
 
+/* A month (year * 12 + month - 1) of the calendar's years, a day of its
+ * days: the status functions that take one refuse any other (IMB_ERANGE)
+ * before they compute with it. */
+static inline int imb_month_in_calendar(int32_t month) {
+  return month >= IMB_MIN_YEAR * 12 && month <= IMB_MAX_YEAR * 12 + 11;
+}
+static inline int imb_day_in_calendar(int32_t day) { return day >= IMB_DAY_MIN && day <= IMB_DAY_MAX; }
+
 #endif

@@ -122,7 +122,11 @@ void imb_meter_set_clock(imb_meter *m, int64_t now) { m->clock = now; }
 
 imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *edition, size_t elen,
                                  const imb_limits *lim, int free_edition) {
-  if (elen > IMB_EDITION_MAXLEN) return IMB_ERANGE;
+  /* an edition id is 1 .. IMB_EDITION_MAXLEN bytes without NUL, as a saved
+   * file's loader demands: a NUL would cut it short where it is read back as
+   * a C string (imb_meter_segment), and a meter that took "" or "a\0b" saved
+   * a file that no load would take */
+  if (!edition || !lim || elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(edition, 0, elen)) return IMB_ERANGE;
   if (m->nsegs == m->segcap) {
     uint32_t cap = (uint32_t)m->segcap;
     if (grow((void **)&m->segs, &cap, (uint32_t)m->nsegs + 1, sizeof *m->segs)) return IMB_ENOMEM;
@@ -142,7 +146,7 @@ imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *editi
 
 imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const imb_limits *lim,
                          int free_edition, imb_meter **out) {
-  if (offset <= -86400 || offset >= 86400) return IMB_ERANGE;
+  if (!out || offset <= -86400 || offset >= 86400) return IMB_ERANGE;
   imb_meter *m = imb_meter_alloc(offset);
   if (!m) return IMB_ENOMEM;
   imb_status st = imb_meter_add_segment(m, INT64_MIN, edition, elen, lim, free_edition);
@@ -177,11 +181,16 @@ imb_status imb_meter_group(imb_meter *m, const char *s, size_t len, uint32_t *id
   return IMB_OK;
 }
 
+static imb_status check_id(const char *s, size_t len);
 static int find_user(const imb_meter *m, const char *s, size_t len, uint32_t *idx) {
+  /* an id no event could have counted (NULL, empty, over IMB_ID_MAX) is
+   * unknown, and none of its bytes is read */
+  if (check_id(s, len)) return 0;
   return imb_intern_find(&m->uix, s, len, imb_hash_bytes(s, len), idx);
 }
 
 static int find_group(const imb_meter *m, const char *s, size_t len, uint32_t *idx) {
+  if (check_id(s, len)) return 0;
   return imb_intern_find(&m->gix, s, len, imb_hash_bytes(s, len), idx);
 }
 
@@ -631,7 +640,7 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
   imb_status st;
   ctx c;
   memset(&c, 0, sizeof c);
-  if ((unsigned)ev->kind >= IMB_A_COUNT) return IMB_ERANGE;
+  if (!m || !ev || !res || (unsigned)ev->kind >= IMB_A_COUNT) return IMB_ERANGE;
   int group_kind = ev->kind == IMB_A_CREATE_GROUP || ev->kind == IMB_A_DISBAND_GROUP || ev->kind == IMB_A_JOIN ||
                    ev->kind == IMB_A_LEAVE;
   int two = ev->kind == IMB_A_JOIN || ev->kind == IMB_A_LEAVE || ev->kind == IMB_A_ADD_FRIEND ||
@@ -779,7 +788,7 @@ static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t
   uint32_t ix, at, w;
   uint64_t days;
   if (imb_instant_check(t) || day_of_cached(m, t, &day)) return IMB_ERANGE;
-  if (m->clock != INT64_MIN && t > m->clock && t - m->clock > IMB_CLOCK_AHEAD) {
+  if (m->clock != INT64_MIN && m->clock < t - IMB_CLOCK_AHEAD) { /* t is a calendar instant */
     refuse_login(res, r, IMB_R_FUTURE, IMB_L_FUTURE);
     return IMB_OK;
   }
@@ -806,7 +815,7 @@ static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t
 
 imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,
                            imb_refusal *r) {
-  if (check_id(user, len)) return IMB_ERANGE;
+  if (!m || !res || check_id(user, len)) return IMB_ERANGE;
   return login_one(m, user, len, imb_hash_i(user, len), t, res, r);
 }
 
@@ -821,6 +830,7 @@ imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t
                             size_t *counted, size_t *bad) {
   uint64_t h[RING];
   size_t done = 0;
+  if (!m || !counted || !bad || (n && (!users || !lens || !ts))) return IMB_ERANGE;
   *counted = 0;
   /* every element first, in one sequential pass: a bad one anywhere counts
    * nothing, so a caller never has to know how much of a batch went in */
@@ -869,13 +879,13 @@ static int edition_number(const imb_meter *m, const char *e, size_t elen) {
 imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
                             const imb_limits *lim, int is_free, imb_change_verdict *verdict) {
   int32_t day;
-  if (imb_instant_check(t) || imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
-  if (elen == 0 || elen > IMB_EDITION_MAXLEN) return IMB_ERANGE;
+  if (!m || !p || !lim || !verdict || imb_instant_check(t) || imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
+  if (!edition || elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(edition, 0, elen)) return IMB_ERANGE;
   /* the bounds every event meets (imb_plan_build's order): a change dated far
    * after the clock or after everything counted is a sender's clock error,
    * which must not take the edition history out of reach of every real
    * change; a change on a released day would rewrite a month that is final */
-  if (m->clock != INT64_MIN && t > m->clock && t - m->clock > IMB_CLOCK_AHEAD) {
+  if (m->clock != INT64_MIN && m->clock < t - IMB_CLOCK_AHEAD) { /* t is a calendar instant */
     *verdict = IMB_CH_FUTURE;
     return IMB_OK;
   }
@@ -930,6 +940,8 @@ int imb_meter_segments(const imb_meter *m) { return m->nsegs; }
 
 void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32_t *day, const char **edition,
                        imb_limits *lim, int *is_free) {
+  /* outside 0 .. imb_meter_segments() - 1 nothing is read or written */
+  if (!m || i < 0 || i >= m->nsegs) return;
   const imb_segment *s = &m->segs[i];
   if (from_t) *from_t = s->from_t;
   if (day) *day = s->day;
@@ -939,7 +951,7 @@ void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32_t *day,
 }
 
 imb_status imb_meter_set_limits(imb_meter *m, int i, const imb_limits *lim) {
-  if (i < 0 || i >= m->nsegs) return IMB_ERANGE;
+  if (!m || !lim || i < 0 || i >= m->nsegs) return IMB_ERANGE;
   m->segs[i].lim = *lim;
   return IMB_OK;
 }
@@ -963,11 +975,12 @@ int64_t imb_meter_mau(const imb_meter *m, int32_t month) {
 }
 
 void imb_meter_groups(const imb_meter *m, int64_t by_type[IMB_G_COUNT], int64_t *total) {
-  for (int i = 0; i < IMB_G_COUNT; i++) by_type[i] = m->gcount[i];
-  *total = m->groups_total;
+  for (int i = 0; by_type && i < IMB_G_COUNT; i++) by_type[i] = m->gcount[i];
+  if (total) *total = m->groups_total;
 }
 
 imb_status imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int64_t *groups, int64_t *mau) {
+  if (!m || !dau || !groups || !mau || !imb_month_in_calendar(month)) return IMB_ERANGE;
   int32_t first = imb_month_first_day(month);
   int len = imb_month_length(month);
   uint32_t pos;
@@ -1024,7 +1037,7 @@ int32_t imb_meter_released_before(const imb_meter *m) { return m->released_befor
 /* ---- releasing old days ------------------------------------------------ */
 
 imb_status imb_meter_release(imb_meter *m, int32_t day) {
-  if (m->last_day == INT32_MIN || (int64_t)day > (int64_t)m->last_day - IMB_DEDUP_DAYS) return IMB_ERANGE;
+  if (!m || m->last_day == INT32_MIN || (int64_t)day > (int64_t)m->last_day - IMB_DEDUP_DAYS) return IMB_ERANGE;
   if (day <= m->released_before) return IMB_OK;
   /* ids are kept in an append-only table, so keep the young ones in a new one */
   imb_intern keep;
@@ -1061,6 +1074,7 @@ imb_status imb_meter_release(imb_meter *m, int32_t day) {
 }
 
 void imb_meter_memory(const imb_meter *m, imb_meter_mem *o) {
+  if (!o) return;
   memset(o, 0, sizeof *o);
   o->users = m->uix.n;
   o->user_bytes = imb_intern_bytes(&m->uix) + (size_t)m->ucap * sizeof *m->users;

@@ -134,6 +134,10 @@ static imb_status check_records(const imb_record *recs, size_t n, imb_file_error
     imb_file_why(err, 0, "records: %zu records, more than %d", n, IMB_RECORDS_MAX);
     return IMB_ERANGE;
   }
+  if (n && !recs) {
+    imb_file_why(err, 0, "records: NULL with a count of %zu", n);
+    return IMB_ERANGE;
+  }
   for (size_t i = 0; i < n; i++) {
     const imb_record *r = &recs[i];
     if (r->klen > IMB_RECORD_KEY_MAX || (r->klen && !r->key)) {
@@ -300,6 +304,10 @@ imb_status imb_meter_save(const imb_meter *m, const char *path, size_t pathlen, 
   if (err) {
     err->sys = 0;
     err->why[0] = 0;
+  }
+  if (!m) {
+    imb_file_why(err, 0, "no meter (NULL)");
+    return IMB_ERANGE;
   }
   char *p = NULL;
   imb_status st = imb_file_path(path, pathlen, &p, err);
@@ -1087,7 +1095,7 @@ static imb_status load_body(const unsigned char *hdr, const unsigned char *b, si
 }
 
 static void clear(imb_meter **out, imb_saved *saved, imb_file_error *err) {
-  *out = NULL;
+  if (out) *out = NULL;
   if (saved) {
     saved->version = 0;
     saved->recs = NULL;
@@ -1102,6 +1110,7 @@ static void clear(imb_meter **out, imb_saved *saved, imb_file_error *err) {
 imb_status imb_meter_load_bytes(const void *bytes, size_t len, imb_meter **out, imb_saved *saved,
                                 imb_file_error *err) {
   clear(out, saved, err);
+  if (!out) return IMB_ERANGE;
   const unsigned char *p = bytes;
   uint32_t version;
   uint64_t blen;
@@ -1113,6 +1122,7 @@ imb_status imb_meter_load_bytes(const void *bytes, size_t len, imb_meter **out, 
 imb_status imb_meter_load(const char *path, size_t pathlen, imb_meter **out, imb_saved *saved,
                           imb_file_error *err) {
   clear(out, saved, err);
+  if (!out) return IMB_ERANGE;
   char *p = NULL;
   imb_status st = imb_file_path(path, pathlen, &p, err);
   if (st) return st;

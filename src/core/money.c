@@ -10,6 +10,7 @@ imb_status imb_money_parse(const char *s, size_t len, int64_t *micros) {
   size_t i = 0;
   int neg = 0, digits = 0, places = 0;
   uint64_t whole = 0, frac = 0;
+  if (!s || !micros) return IMB_ESYNTAX;
   if (len == 0) return IMB_ESYNTAX;
   if (s[0] == '-' || s[0] == '+') { neg = s[0] == '-'; i = 1; }
   for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {

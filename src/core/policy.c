@@ -30,10 +30,11 @@ static imb_status fee_cents(int64_t monthly, int32_t days, int32_t dim, int64_t 
 
 imb_status imb_month_fees(const imb_policy *p, int32_t month, const imb_span *spans, int nspans,
                           int32_t activated, imb_fee_line *out, int *n, imb_change_verdict *verdict) {
-  int32_t first = imb_month_first_day(month), dim = imb_month_length(month), last = first + dim - 1;
+  if (!n || !verdict) return IMB_ERANGE;
   *n = 0;
   *verdict = IMB_CH_OK;
-  if (nspans < 1) return IMB_ERANGE;
+  if (!p || !spans || !out || nspans < 1 || !imb_month_in_calendar(month)) return IMB_ERANGE;
+  int32_t first = imb_month_first_day(month), dim = imb_month_length(month), last = first + dim - 1;
   if (spans[0].from != IMB_NO_DAY && spans[0].from > first) return IMB_ERANGE;
   for (int i = 1; i < nspans; i++)
     if (spans[i].from <= first - 1 || spans[i].from > last || (i > 1 && spans[i].from <= spans[i - 1].from))

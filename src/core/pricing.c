@@ -12,7 +12,7 @@ static imb_status charge_check(const imb_charge *c) {
 
 imb_status imb_rate_check(const imb_rate *r) {
   imb_status s;
-  if (r->monthly_fee < 0) return IMB_ERANGE;
+  if (!r || r->monthly_fee < 0) return IMB_ERANGE;
   if ((s = charge_check(&r->dau)) || (s = charge_check(&r->groups)) || (s = charge_check(&r->mau)))
     return s;
   return IMB_OK;
@@ -207,10 +207,18 @@ static imb_status totals_run(const imb_rate *const *rates, size_t nr, size_t n, 
   totals_job j;
   imb_status s = IMB_OK;
   int aux = 0;
+  if (!bad || !bad_field) return IMB_ERANGE;
   *bad = 0;
   *bad_field = -1;
   if (bad_rate) *bad_rate = 0;
-  if (limit < 0 || nr == 0) return IMB_ERANGE;
+  if (limit < 0 || nr == 0 || !rates || !out) return IMB_ERANGE;
+  /* every edition and its output, before anything is priced */
+  for (size_t e = 0; e < nr; e++) {
+    if (!rates[e] || (n && !out[e])) {
+      if (bad_rate) *bad_rate = e;
+      return IMB_ERANGE;
+    }
+  }
   if (nr > 1 && !(b = (batch *)malloc(nr * sizeof *b))) return IMB_ENOMEM;
   for (size_t e = 0; e < nr && !s; e++)
     if ((s = batch_init(rates[e], limit, &b[e])) && bad_rate) *bad_rate = e;

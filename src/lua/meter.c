@@ -41,7 +41,12 @@ static const char *check_id(lua_State *L, int idx, const char *fn, const char *f
 static int64_t check_time(lua_State *L, int idx, const char *fn, const char *field) {
   int64_t t;
   if (!imbL_toint64(L, idx, &t)) imbL_raise(L, fn, field, idx, "expected an instant in whole Unix seconds");
-  if (imb_instant_check(t)) imbL_raise(L, fn, field, idx, "instant is outside years 1..9999");
+  /* the bound is a UTC day inside the calendar on either side, so that the
+   * instant's day in every zone is in years 1..9999: say where it lies, since
+   * 9999-12-31T00:00:00Z is in year 9999 yet refused */
+  if (imb_instant_check(t))
+    imbL_raise(L, fn, field, idx,
+               "instant is outside years 1..9999 in every time zone (0001-01-02T00:00:00Z to 9999-12-30T23:59:59Z)");
   return t;
 }
 
@@ -578,8 +583,8 @@ static int c_new(lua_State *L) {
   check_limits(L, 3, &lim, fn);
   int state = check_state(L, 5, fn);
   if (off <= -86400 || off >= 86400) imbL_raise(L, fn, "tz", 1, "offset out of range");
-  if (elen == 0 || elen > IMB_EDITION_MAXLEN) imbL_raise(L, fn, "edition", 2, "id of 1 to %d bytes expected",
-                                                         (int)IMB_EDITION_MAXLEN);
+  if (elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(e, 0, elen))
+    imbL_raise(L, fn, "edition", 2, "id of 1 to %d bytes without NUL expected", (int)IMB_EDITION_MAXLEN);
   lmeter *lm = new_lm(L, state);
   imb_status st = imb_meter_new((int32_t)off, e, elen, &lim, lua_toboolean(L, 4), &lm->m);
   if (st) return status_error(L, st, fn);
@@ -674,6 +679,8 @@ static int c_change(lua_State *L) {
   const char *e = luaL_checklstring(L, 4, &elen);
   imb_limits lim;
   check_limits(L, 5, &lim, fn);
+  if (elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(e, 0, elen))
+    imbL_raise(L, fn, "edition", 4, "id of 1 to %d bytes without NUL expected", (int)IMB_EDITION_MAXLEN);
   if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
   imb_change_verdict v;
   imb_status st = imb_meter_change(lm->m, &p, t, e, elen, &lim, lua_toboolean(L, 6), &v);

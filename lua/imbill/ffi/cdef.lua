@@ -508,7 +508,7 @@ typedef enum imb_change_verdict {
   IMB_CH_CLOSED     /* a meter's answer: dated on a day released by imb_meter_release */
 } imb_change_verdict;
 
-/* May an app whose history is spans[0..n-1] (oldest first, the last one in
+/* May an app whose history is spans[0..n-1] (n >= 1: oldest first, the last one in
  * force now) and whose first paid activation was `activated` (IMB_NO_DAY:
  * none known) change to `to` on `day`?  One change per calendar month (the
  * first paid activation counts as that month's change); never backwards in
@@ -570,6 +570,9 @@ enum {
  * calendar day.  Every binding checks instants with this. */
 imb_status imb_instant_check(int64_t t);
 
+/* A new meter on an edition (1 .. IMB_EDITION_MAXLEN bytes without NUL,
+ * the ids a saved file holds), with |offset| < 86400 seconds east of UTC:
+ * IMB_ERANGE for anything else, and then *out is untouched. */
 imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const imb_limits *lim,
                                  int is_free, imb_meter **out);
 void imb_meter_free(imb_meter *m);
@@ -591,14 +594,16 @@ imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t
 imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t *lens, const int64_t *ts,
                                     size_t n, size_t *counted, size_t *bad);
 
-/* Edition history.  A change at t applies to actions at or after t; the
+/* Edition history (edition: as imb_meter_new's).  A change at t applies to actions at or after t; the
  * verdict of imb_change_check decides (IMB_CH_OK: applied), after the bounds
  * every event meets: a change far in the future (IMB_CH_FUTURE) or on a
  * released day (IMB_CH_CLOSED) is refused and changes nothing. */
 imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
                                     const imb_limits *lim, int is_free, imb_change_verdict *verdict);
 int imb_meter_segments(const imb_meter *m);
-/* Segment i: from_t (INT64_MIN for the first), its billing day, edition id, limits. */
+/* Segment i: from_t (INT64_MIN for the first), its billing day, edition id, limits.
+ * Each output may be NULL; for i outside 0 .. imb_meter_segments() - 1 nothing is
+ * written. */
 void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32_t *day, const char **edition,
                                imb_limits *lim, int *is_free);
 /* The first paid activation day (IMB_NO_DAY: before the meter's life, or
@@ -616,7 +621,8 @@ int64_t imb_meter_mau(const imb_meter *m, int32_t month);
 void imb_meter_groups(const imb_meter *m, int64_t by_type[IMB_G_COUNT], int64_t *total);
 /* Per day of the month: distinct logins and the peak net group count in time
  * order (the count carried into the day included).  dau and groups hold 31
- * entries; those past the month's last day are 0. */
+ * entries; those past the month's last day are 0.  IMB_ERANGE for a month
+ * outside the calendar's years. */
 imb_status imb_meter_month(const imb_meter *m, int32_t month, int64_t *dau, int64_t *groups, int64_t *mau);
 /* Counts on sets; -1 when the user or group is unknown. */
 int64_t imb_meter_user_friends(const imb_meter *m, const char *u, size_t len);
