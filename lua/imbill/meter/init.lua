@@ -98,12 +98,18 @@ end
 local function check_addons(fn, book, ed, addons)
   if addons == nil then return {} end
   check.list(fn, "addons", addons, "add-on ids")
-  local out = {}
+  local out, seen = {}, {}
   for i, id in check.items(addons) do
     local a = errors.call(fn, "addons[" .. i .. "]", book.addon, book, id)
     if not a.fee[ed.id] then
       check.fail(fn, "addons[" .. i .. "]", string.format("add-on %s is not sold for edition %s", id, ed.id), id)
     end
+    -- the invoice refuses an add-on listed twice, so a meter holding one
+    -- could never be billed: it is refused here, where it was given
+    if seen[a.id or id] then
+      check.fail(fn, "addons[" .. i .. "]", "is listed twice (addons[" .. seen[a.id or id] .. "] names it already)", id)
+    end
+    seen[a.id or id] = i
     out[#out + 1] = id
   end
   return out
@@ -876,7 +882,10 @@ function M.load(path, opts)
   for i, list in pairs(d.addons) do
     if i > #segs then corrupt(fn, path, "add-ons of edition " .. i .. ", the meter has " .. #segs) end
     local ed = segs[i].edition
+    local seen = {}
     for _, a in ipairs(list) do
+      if seen[a] then corrupt(fn, path, "add-on " .. check.show(a) .. " is listed twice for edition " .. i) end
+      seen[a] = true
       local ok, addon = pcall(book.addon, book, a)
       -- version 2 recorded a user book by its name alone: its add-ons are
       -- looked up in the book given, which may have lost one since
