@@ -267,6 +267,15 @@ function M.from_table(p)
       s[c] = out
     end
   end
+  if s.mau then
+    -- a month-to-date MAU counts every user active on the day
+    for i = 1, n do
+      if s.mau[i] < s.dau[i] then
+        check.fail(FN, "mau[" .. i .. "]", string.format("month-to-date MAU is below the day's DAU (dau[%d] = %s):"
+          .. " every user active on a day is active in its month", i, errors.show(s.dau[i])), s.mau[i])
+      end
+    end
+  end
   if p.mau_ratio ~= nil then s.mau_ratio = int.ppm(FN, "mau_ratio", p.mau_ratio) end
   return s
 end
