@@ -730,6 +730,9 @@ function M.resolve(fn, field, x)
     check.fail(fn, field, "expected \"book/edition\" such as \"2021/pro\", or { book =, edition = }", x)
   end
   local book = M.get_as(fn, bfield, bn)
+  if en == nil then
+    check.fail(fn, efield, "is required (one of: " .. table.concat(book._order, ", ") .. ")", check.NOVALUE)
+  end
   local ed = type(en) == "string" and book._editions[en]
   if not ed then check.fail(fn, efield, unknown_edition(book), en) end
   return book, ed, book.name .. "/" .. ed.id
