@@ -67,7 +67,12 @@ function M.run(p)
   local a, b = input.book(FN, "base", p.base), input.book(FN, "shadow", p.shadow)
   local eds = {}
   if p.editions ~= nil then
-    for i, e in check.items(check.list(FN, "editions", p.editions, "edition ids")) do
+    check.list(FN, "editions", p.editions, "edition ids")
+    if check.len(p.editions) == 0 then
+      check.fail(FN, "editions", "is an empty list: name at least one edition of both books, or leave editions out "
+        .. "to compare every edition they share", check.NOVALUE)
+    end
+    for i, e in check.items(p.editions) do
       if type(e) ~= "string" or not a:has_edition(e) or not b:has_edition(e) then
         check.fail(FN, "editions[" .. i .. "]", "not an edition of both books (" .. a.name .. ": "
           .. table.concat(a:editions(), ", ") .. "; " .. b.name .. ": " .. table.concat(b:editions(), ", ") .. ")", e)
