@@ -295,7 +295,7 @@ M.MIN_WINDOW = 5
 
 --- The checked configuration (see docs/gateway.md, "Configuration").
 function M.check(o)
-  check.fields(FN, o, TOP)
+  o = check.fields(FN, o, TOP)
   if o.core ~= nil then check.string(FN, "core", o.core) end
   core.init(o.core)
   local cfg = {

@@ -138,7 +138,7 @@ local OPTS = { book = true, edition = true, tz = true, addons = true, activated 
 -- `addons[i]: add-on ... is not sold for edition ...`, `activated: ... is free`
 -- @usage local m = imbill.meter{ book = "2021", edition = "pro", addons = { "av_unlimited" } }
 function M.new(o)
-  check.fields(FN, o, OPTS)
+  o = check.fields(FN, o, OPTS)
   if o.book == nil then check.fail(FN, "book", "is required (a price book name or object)", check.NOVALUE) end
   local book = books.get_as(FN, "book", o.book)
   if o.edition == nil then
@@ -819,7 +819,7 @@ end
 function M.load(path, opts)
   local fn = FN .. ".load"
   check.string(fn, "path", path)
-  if opts ~= nil then check.fields(fn, opts, { book = true }) end
+  if opts ~= nil then opts = check.fields(fn, opts, { book = true }) end
   local st = {}
   local m, recs, version = impl.load(path, st)
   if not m then io_fail(fn, recs, path, version) end

@@ -131,7 +131,7 @@ end
 
 local function options(opts)
   opts = opts or {}
-  check.fields(FN, opts, { name = true, missing = true, duplicates = true, mau_ratio = true })
+  opts = check.fields(FN, opts, { name = true, missing = true, duplicates = true, mau_ratio = true })
   local missing = opts.missing or "error"
   local dups = opts.duplicates or "error"
   if missing ~= "error" and missing ~= "zero" and missing ~= "carry" then

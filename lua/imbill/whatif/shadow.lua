@@ -59,7 +59,7 @@ end
 -- @raise `imbill.shadow: base: is required ...`, `shadow: is required ...`, `editions[i]: not an`
 -- `edition of both books (...)`, `editions: the two books have no edition in common`, the invoices' errors
 function M.run(p)
-  check.fields(FN, p, { usage = true, base = true, shadow = true, editions = true, from = true, to = true,
+  p = check.fields(FN, p, { usage = true, base = true, shadow = true, editions = true, from = true, to = true,
                         months = true, activated = true, csv = true, mau_per_dau = true })
   local s = input.usage_of(FN, p.usage, p.csv)
   if p.base == nil then check.fail(FN, "base", "is required (a price book: \"2020\", \"2021\", \"2022\" or a book)", nil) end
