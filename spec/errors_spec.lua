@@ -227,6 +227,11 @@ local cases = {
   { "totals: not a table", imbill.totals, true, "^imbill.totals: argument: expected a table" },
   { "totals: unknown edition", imbill.totals, { book = "2020", edition = "gold" },
     "^imbill.totals: edition: price book 2020 has no such edition" },
+  -- a missing edition is missing, not an edition named nil that does not exist
+  { "totals: no edition", imbill.totals, { book = "2020" },
+    "^imbill.totals: edition: is required %(one of: trial, pro, flagship%)$" },
+  { "breakeven: no edition", imbill.breakeven, { a = { book = "2020" }, b = "2020/pro" },
+    "^imbill.breakeven: a.edition: is required %(one of: trial, pro, flagship%)$" },
   { "totals: unknown book", imbill.totals, { book = "x", edition = "pro" }, "^imbill.totals: book: unknown price book" },
   { "totals: unequal arrays", imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, 2 }, groups_peak = { 1 } },
     "^imbill.totals: groups_peak: has 1 scenarios where an earlier array has 2" },

@@ -164,6 +164,43 @@ describe("hostile API input", function()
       assert.same({}, m:addons())
     end)
 
+    it("read tables of named fields raw: an __index of the caller's neither raises nor adds a field", function()
+      -- the entry points that take plain data read what the table holds: an
+      -- __index that raises would stop them with a bare Lua error, one that
+      -- answers would make fields appear (a tz, a change) that are not there
+      local function boom(t)
+        return setmetatable(t, { __index = function(_, k) error("the caller's __index ran for " .. tostring(k)) end })
+      end
+      local function ghost(t, extra)
+        return setmetatable(t, { __index = function(_, k) return extra[k] end })
+      end
+      local dau = {}
+      for i = 1, 30 do dau[i] = 100 end
+      local book = imbill.book(boom { base = "2021", name = "raw_book",
+                                      editions = boom { pro = boom { monthly_fee = "1" } } })
+      assert.equal("1.00", tostring(book:edition("pro").monthly_fee))
+      assert.equal(imbill.book("2021").offset, imbill.book(ghost({ base = "2021", name = "raw_tz" },
+        { tz = "+09:00" })).offset)
+      local inv = imbill.invoice(boom { book = "2021", edition = "pro", month = "2021-09", dau = dau })
+      assert.equal(tostring(imbill.invoice { book = "2021", edition = "pro", month = "2021-09", dau = dau }.total),
+        tostring(inv.total))
+      -- a change its __index made up is not a change
+      local ghosted = imbill.invoice(ghost({ book = "2021", edition = "pro", month = "2021-09", dau = dau },
+        { change = { on = "2021-09-15", to = "ultimate" } }))
+      assert.equal(tostring(inv.total), tostring(ghosted.total))
+      assert.same(imbill.totals { book = "2021", edition = "pro", peak_dau = { 20000 } },
+        imbill.totals(boom { book = "2021", edition = "pro", peak_dau = { 20000 } }))
+      assert.equal(tostring(imbill.compare { books = { "2021" }, month = "2021-09", dau = dau }),
+        tostring(imbill.compare(boom { books = { "2021" }, month = "2021-09", dau = dau })))
+      local m = imbill.meter(boom { book = "2021", edition = "pro" })
+      assert.equal("+08:00", m:usage("2021-09").tz)
+      assert.equal("+08:00", imbill.meter(ghost({ book = "2021", edition = "pro" }, { tz = "+09:00" })):usage("2021-09").tz)
+      assert.equal(tostring(imbill.grid { start_dau = { from = 1000, to = 2000, step = 1000 }, months = 2,
+                                          editions = { "2021/pro" } }),
+        tostring(imbill.grid(boom { start_dau = boom { from = 1000, to = 2000, step = 1000 }, months = 2,
+                                    editions = { "2021/pro" } })))
+    end)
+
     it("show a field made from the caller's data escaped (a log's name)", function()
       local d = tmpdir()
       local path = d .. "/bad.csv"

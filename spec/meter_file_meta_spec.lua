@@ -144,8 +144,8 @@ describe("a saved meter's add-ons and options", function()
 end)
 
 describe("the metadata records", function()
-  local function with_record(key, value_bytes, ty)
-    saved("2020")
+  local function with_record(key, value_bytes, ty, opts)
+    saved("2020", opts)
     local file = F.read(path)
     local _, by = F.fields(file)
     -- one more record at the end of the list
@@ -176,6 +176,11 @@ describe("the metadata records", function()
   it("refuse an add-on the book does not sell for the edition", function()
     F.write(path, with_record("addons.1", F.le(5, 4) .. "bogus", 1))
     assert.matches('corrupt meter file: add%-on "bogus" is not sold for edition pro in price book "2020"',
+      H.err(imbill.meter.load, path))
+  end)
+  it("refuse an add-on listed twice for one edition (imbill.meter refuses it, and no invoice could bill it)", function()
+    F.write(path, with_record("addons.1", F.le(12, 4) .. "av_unlimited", 1, { addons = { "av_unlimited" } }))
+    assert.matches('corrupt meter file: add%-on "av_unlimited" is listed twice for edition 1',
       H.err(imbill.meter.load, path))
   end)
 end)

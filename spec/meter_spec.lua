@@ -584,6 +584,10 @@ describe("meter bad input", function()
     -- add-ons named as fields would count for nothing: the list is refused
     assert.equal('imbill.meter: addons: expected a list of add-on ids, not named fields, got "av_unlimited"',
       H.err(imbill.meter, { book = "2020", edition = "pro", addons = { av_unlimited = true } }))
+    -- an add-on listed twice is refused where it is given: an invoice of the
+    -- meter would refuse it every month
+    assert.equal('imbill.meter: addons[2]: is listed twice (addons[1] names it already), got "av_unlimited"',
+      H.err(imbill.meter, { book = "2020", edition = "pro", addons = { "av_unlimited", "av_unlimited" } }))
     assert.matches("addons%[2%]: a list has no holes",
       H.err(imbill.meter, { book = "2020", edition = "pro", addons = { "av_unlimited", nil, "members_per_group" } }))
     assert.matches("book", H.err(imbill.meter, { edition = "pro" }))

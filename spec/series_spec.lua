@@ -179,13 +179,13 @@ describe("the CSV usage history reader", function()
 
   it("reads the documented header in any column order, with comments, CRLF and quotes", function()
     local s = S.parse_csv("\239\187\191# exported from the console\r\ngroups,date,dau,mau\r\n"
-      .. "120000,2021-01-31,25000,80000\r\n\r\n\"121000\",2021-02-01,26000,5000\r\n")
+      .. "120000,2021-01-31,25000,80000\r\n\r\n\"121000\",2021-02-01,26000,50000\r\n")
     assert.equal("2021-01-31", s:from())
     assert.same({ 25000, 26000 }, s.dau)
     assert.same({ 120000, 121000 }, s.groups)
     local jan, feb = s:month("2021-01"), s:month("2021-02")
     assert.equal(80000, jan.mau)
-    assert.equal(5000, feb.mau)
+    assert.equal(50000, feb.mau)
     assert.equal(1, jan.days)
     assert.equal(28, feb.days_in_month)
   end)
@@ -205,6 +205,24 @@ describe("the CSV usage history reader", function()
     assert.equal(3, m.av_rooms)
     assert.equal(180, m.members)
     assert.same({ "push_all", "read_receipts" }, m.needs)
+  end)
+
+  it("refuses a month-to-date MAU below the day's DAU, naming the line and both values", function()
+    -- every user active on a day is active in its month: MAU 40 with DAU 50 cannot be,
+    -- and would bill a MAU plan for fewer users than logged in on one day
+    assert.equal("imbill.series.parse_csv: usage.csv:3: column 4 (mau): month-to-date MAU 40 is below the day's DAU"
+      .. " 50 (column 2): every user active on 2021-03-02 is active in its month, got 40",
+      H.err(S.parse_csv, csv { "date,dau,groups,mau", "2021-03-01,10,1,10", "2021-03-02,50,1,40" },
+        { name = "usage.csv" }))
+    -- the boundary: a MAU equal to the day's DAU is every user of the month active that day
+    assert.equal(50, S.parse_csv(csv { "date,dau,groups,mau", "2021-03-01,10,1,10", "2021-03-02,50,1,50" })
+      :month("2021-03").mau)
+    -- an empty mau cell states nothing (it carries the day before)
+    assert.equal(10, S.parse_csv(csv { "date,dau,groups,mau", "2021-03-01,10,1,10", "2021-03-02,5,1," })
+      :month("2021-03").mau)
+    assert.equal("imbill.series.from_table: mau[2]: month-to-date MAU is below the day's DAU (dau[2] = 50): every"
+      .. " user active on a day is active in its month, got 40",
+      H.err(S.from_table, { from = "2021-03-01", dau = { 10, 50 }, mau = { 10, 40 } }))
   end)
 
   it("names the line and column of a malformed row", function()

@@ -76,6 +76,10 @@ describe("shadow pricing", function()
     assert.matches("imbill.shadow: shadow: is required", H.err(H.imbill.shadow, { usage = usage, base = "2020" }))
     assert.matches("imbill.shadow: base: unknown price book", H.err(H.imbill.shadow,
       { usage = usage, base = "1999", shadow = "2020" }))
+    -- an empty list is the caller's mistake, not books without an edition in common
+    assert.equal("imbill.shadow: editions: is an empty list: name at least one edition of both books, or leave"
+      .. " editions out to compare every edition they share",
+      H.err(H.imbill.shadow, { usage = usage, base = "2020", shadow = "2020", editions = {} }))
     assert.matches("imbill.shadow: editions%[1%]: not an edition of both books", H.err(H.imbill.shadow,
       { usage = usage, base = "2020", shadow = "2021", editions = { "pro2" } }))
     assert.matches("imbill.shadow: shadow: editions%.pro%.monthly_fee", H.err(H.imbill.shadow,

@@ -171,6 +171,16 @@ describe("gateway configuration", function()
     assert.is_true((pcall(config.check, { callback_lock_wait = 1.5, apps = { ["1400000001"] = app {} } })))
   end)
 
+  it("refuses a callback window too short for callbacks to arrive in (RequestTime is whole seconds)", function()
+    -- window = 1 (a minute meant, or a second) would reject most callbacks as stale
+    for _, w in ipairs { 1, 0.5, 4.9 } do
+      assert.truthy(refused { window = w, apps = { ["1400000001"] = app {} } }
+        :find("^imbill.gateway.setup: window: must be at least 5 seconds: RequestTime is in whole seconds"))
+    end
+    assert.is_true((pcall(config.check, { window = 5, apps = { ["1400000001"] = app {} } })))
+    assert.are.equal(60, config.check { apps = { ["1400000001"] = app {} } }.window)
+  end)
+
   it("refuses a replay dict shared with the counts, the meta dict or the journal (it evicts when full)", function()
     assert.truthy(refused { replay = "imbill", apps = { ["1400000001"] = app {} } }
       :find('^imbill.gateway.setup: replay: is the same dict as dict: the replay dict drops its oldest entries'))

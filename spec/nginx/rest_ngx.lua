@@ -629,6 +629,21 @@ describe("REST calls through the gateway", function()
     assert.truthy(e:find("month", 1, true) and e:find("2021-13", 1, true), e)
   end)
 
+  it("refuses a usage request naming sdkappid twice, as the REST path does (it answered for the first)", function()
+    for _, q in ipairs { "sdkappid=" .. PRO .. "&sdkappid=1999999999&month=2021-03",
+                         "SdkAppId=1999999999&sdkappid=" .. PRO .. "&month=2021-03",
+                         "sdkappid=" .. PRO .. "&sdk%61ppid=" .. PRO .. "&month=2021-03" } do
+      local r = h.http.get("/imbill/usage?" .. q)
+      assert.are.equal(400, r.status, q)
+      assert.are.equal("imbill.gateway.usage: sdkappid: the query names sdkappid more than once (ask for one app: "
+        .. "?sdkappid=...&month=YYYY-MM)", cjson.decode(r.body).error, q)
+    end
+    -- written as the REST path reads it, percent-encoded, it is the app
+    local r = h.http.get("/imbill/usage?sdk%61ppid=" .. PRO .. "&month=2021-03")
+    assert.are.equal(200, r.status)
+    assert.are.equal(PRO, cjson.decode(r.body).app)
+  end)
+
   it("refuses a call whose list is longer than rest_max_items (1000) without contacting Tencent", function()
     local calls = h.stub_count("multiaccount_import")
     local list = {}

@@ -133,7 +133,10 @@ imb_column *imbL_tocolumn(lua_State *L, int idx) {
   return u ? &u->c : NULL;
 }
 
-static col_ud *new_ud(lua_State *L, size_t n) {
+/* A column of n values; when memory cannot hold them, the error names
+ * (fn, field, vidx) when field is given (a range names its `to`), else the
+ * count n itself. */
+static col_ud *new_ud_for(lua_State *L, size_t n, const char *fn, const char *field, int vidx) {
   size_t inl = n <= COL_INLINE_MAX ? n : 0;
 #if LUA_VERSION_NUM >= 504
   col_ud *u = (col_ud *)lua_newuserdatauv(L, sizeof(col_ud) + inl * sizeof(int64_t), 1);
@@ -152,6 +155,11 @@ static col_ud *new_ud(lua_State *L, size_t n) {
     u->heap = cache_take(cache_of(L), n, &cap);
     if (!u->heap) {
       u->heap = imb_col_alloc(n);
+      if (!u->heap && field) {
+        char count[24];
+        snprintf(count, sizeof count, "%llu", (unsigned long long)n);
+        imbL_raise(L, fn, field, vidx, "the range has %s values (8 bytes each), more than memory holds", count);
+      }
       if (!u->heap) imbL_raise_int(L, "imbill.column", "n", (int64_t)n, "values do not fit in memory");
       u->cap = n;
       u->c.v = u->heap;
@@ -167,6 +175,8 @@ static col_ud *new_ud(lua_State *L, size_t n) {
   u->c.n = n;
   return u;
 }
+
+static col_ud *new_ud(lua_State *L, size_t n) { return new_ud_for(L, n, NULL, NULL, 0); }
 
 static int m_gc(lua_State *L) {
   col_ud *u = (col_ud *)imbL_testudata(L, 1, COLUMN_MT);
@@ -349,7 +359,7 @@ static int c_range(lua_State *L) {
   /* (to - from) / step + 1 values, in unsigned arithmetic: to - from may pass 2^63 */
   uint64_t count = ((uint64_t)to - (uint64_t)from) / (uint64_t)step + 1;
   if (count > (uint64_t)COL_MAX_N) imbL_raise(L, fn, "to", 2, "gives more values than a column holds");
-  imb_column *c = imbL_newcolumn(L, (size_t)count);
+  imb_column *c = &new_ud_for(L, (size_t)count, fn, "to", 2)->c;
   if (imb_col_range(c->v, c->n, from, step)) imbL_raise(L, fn, "to", 2, "gives a value beyond 64 bits");
   return 1;
 }

@@ -314,7 +314,10 @@ static int m_remove_friend(lua_State *L) {
  * entry point (the same counts as one m:login per pair, fewer cache stalls).
  * Returns how many were counted (or already counted that day).  Every element
  * is checked before any is counted: a bad one raises an error naming it and
- * its index, and nothing is counted.
+ * its index, and nothing is counted.  A core failure (out of memory) is
+ * raised as it happens, leaving counted what was counted before it (earlier
+ * chunks and the chunk's earlier elements), as that many m:login calls
+ * would: a retry of the same call counts each login once (docs/meter.md).
  *
  * Each chunk is read in two passes: the first pushes the chunk's user strings
  * onto the stack and prefetches each string object (lua_topointer gives its

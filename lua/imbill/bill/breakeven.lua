@@ -51,7 +51,7 @@ function M.axis(fn, p, default_to)
   local metric = p.metric or "dau"
   if not FIELD[metric] then check.fail(fn, "metric", "expected dau, mau or groups", metric) end
   local usage = check.table(fn, "usage", p.usage or {})
-  check.fields(fn, usage, { peak_dau = true, groups_peak = true, mau = true }, "usage")
+  usage = check.fields(fn, usage, { peak_dau = true, groups_peak = true, mau = true }, "usage")
   local ax = { metric = metric, base = {}, given = {}, follow = {}, follow_text = {} }
   for k, f in pairs(FIELD) do
     if usage[f] ~= nil then
@@ -518,7 +518,7 @@ end
 -- measure the axis does not give (`a`, `b`), `to` below `from`, a range that
 -- crosses more than 10^6 price steps or totals beyond 64 bits (`to`, `from, to`)
 function M.breakeven(p)
-  check.fields(FN, p, { a = true, b = true, metric = true, usage = true, from = true, to = true, follow = true })
+  p = check.fields(FN, p, { a = true, b = true, metric = true, usage = true, from = true, to = true, follow = true })
   local ok, r = pcall(search, p)
   if ok then return r end
   -- amounts beyond 64-bit micro-units (huge from/to with tiny prices) fail

@@ -158,7 +158,9 @@ local function usage_of(FN, p, month)
     if p[f] ~= nil then check.fail(FN, f, "give usage (a series) or " .. f .. ", not both", p[f]) end
   end
   local u, r = check.call(FN, s.usage, s, month)
-  local q = setmetatable({}, { __index = p })
+  -- a copy, not a proxy: the invoice reads its argument raw (check.raw)
+  local q = {}
+  for k, v in next, p do q[k] = v end
   for _, f in ipairs(USAGE_FIELDS) do q[f] = u[f] end
   local function max_opt(a, b)
     if a == nil then return b end
@@ -225,7 +227,7 @@ end
 -- `mau` and `mau_per_dau` both given
 function M.compare(p)
   local FN = "imbill.compare"
-  check.fields(FN, p, COMPARE_FIELDS)
+  p = check.fields(FN, p, COMPARE_FIELDS)
   local month = dates.month(p.month, "month", FN)
   p = usage_of(FN, p, p.month)
   -- the usage is checked here, as an invoice would: an unpriced row prices nothing

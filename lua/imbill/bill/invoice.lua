@@ -85,7 +85,7 @@ local function one_change(u)
     c = rawget(c, 1)
     check.table(FN, "change[1]", c)
   end
-  check.fields(FN, c, { on = true, to = true }, "change")
+  c = check.fields(FN, c, { on = true, to = true }, "change")
   return c
 end
 
@@ -263,7 +263,7 @@ local function addon_lines(book, ed, month, addons, paid_from)
     local field = "addons[" .. i .. "]"
     local id, act = a, nil
     if type(a) == "table" then
-      check.fields(FN, a, { id = true, activated = true }, field)
+      a = check.fields(FN, a, { id = true, activated = true }, field)
       id, act = a.id, a.activated and dates.day(a.activated, field .. ".activated", FN)
     end
     local addon = errors.call(FN, type(a) == "table" and field .. ".id" or field, book.addon, book, id)
@@ -312,7 +312,7 @@ local function trtc_line(t)
   check.table(FN, "trtc", t)
   local allowed = { free_minutes = true }
   for _, tier in ipairs(T.tiers) do allowed[tier] = true end
-  check.fields(FN, t, allowed, "trtc")
+  t = check.fields(FN, t, allowed, "trtc")
   local secs, prices = {}, {}
   for _, tier in ipairs(T.tiers) do
     secs[tier] = check.count(FN, "trtc." .. tier, t[tier] or 0)
@@ -345,7 +345,7 @@ local function coverage(u, month, first, dim)
   local c = u.covers
   if c == nil then return nil end
   check.table(FN, "covers", c)
-  check.fields(FN, c, { from = true, to = true }, "covers")
+  c = check.fields(FN, c, { from = true, to = true }, "covers")
   local a, b = dates.day(c.from, "covers.from", FN), dates.day(c.to, "covers.to", FN)
   if a < first or a >= first + dim then
     fail("covers.from", "is not in the invoice month " .. dates.format_month(month), c.from)
@@ -407,7 +407,7 @@ end
 -- @usage local inv = imbill.invoice{ book = "2020", edition = "pro", month = "2021-03", peak_dau = 25000 }
 -- print(inv.total, inv.due)  --> 449.97  2021-04-03
 function M.invoice(u)
-  check.fields(FN, u, FIELDS)
+  u = check.fields(FN, u, FIELDS)
   local month = dates.month(u.month, "month", FN)
   local book
   if u.book ~= nil then

@@ -107,7 +107,7 @@ end
 -- @usage print(table.concat(imbill.totals{ book = "2020", edition = "pro",
 --   peak_dau = { 9999, 25000 }, groups_peak = 0 }, ", "))  --> 14999, 44997
 function M.totals(p, fast, fast_many)
-  check.fields(FN, p, FIELDS)
+  p = check.fields(FN, p, FIELDS)
   local u = { rawget(p, "peak_dau"), rawget(p, "groups_peak"), rawget(p, "mau") }
   local into = rawget(p, "into")
   no_holes(u)

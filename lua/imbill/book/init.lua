@@ -315,7 +315,7 @@ local CHARGE_KEYS = { free = true, block = true, price = true }
 local function build_charge(fn, path, c)
   if c == nil then return nil end
   check.table(fn, path, c)
-  check.fields(fn, c, CHARGE_KEYS, path)
+  c = check.fields(fn, c, CHARGE_KEYS, path)
   local out = {
     free = check.count(fn, path .. ".free", c.free or 0),
     block = check.count(fn, path .. ".block", c.block or 0),
@@ -344,7 +344,7 @@ local EDITION_KEYS = { monthly_fee = true, free = true, limits = true, features 
 
 local function build_edition(fn, bookname, id, d)
   local path = "editions." .. id
-  check.fields(fn, d, EDITION_KEYS, path)
+  d = check.fields(fn, d, EDITION_KEYS, path)
   local e = setmetatable({ id = id, book = bookname }, Edition)
   made[e] = Edition
   e.monthly_fee = amount(fn, d.monthly_fee or "0", path .. ".monthly_fee")
@@ -405,7 +405,7 @@ local function build_addons(fn, book, addons)
     word_id(fn, "addons", id, "add-on")
     local path = "addons." .. id
     check.table(fn, path, a)
-    check.fields(fn, a, { fee = true, raises = true, activation_month_free = true }, path)
+    a = check.fields(fn, a, { fee = true, raises = true, activation_month_free = true }, path)
     local fees = {}
     for ed, fee in next, check.table(fn, path .. ".fee", a.fee) do
       if not book._editions[ed] then check.fail(fn, path .. ".fee", "no such edition in the book", ed) end
@@ -439,7 +439,7 @@ end
 local ALWAYS, NEVER = 2147483647, core.NO_DAY
 local function policy_of(fn, p)
   p = p or {}
-  check.fields(fn, p, { activation_month_free = true, return_to_free = true }, "policy")
+  p = check.fields(fn, p, { activation_month_free = true, return_to_free = true }, "policy")
   if p.return_to_free ~= nil and type(p.return_to_free) ~= "boolean" then
     check.fail(fn, "policy.return_to_free", "expected a boolean", p.return_to_free)
   end
@@ -448,7 +448,7 @@ local function policy_of(fn, p)
   if amf == true then out.activation_free_to = ALWAYS
   elseif amf == false or amf == nil then out.activation_free_to = NEVER
   elseif type(amf) == "table" and amf.before then
-    check.fields(fn, amf, { before = true }, "policy.activation_month_free")
+    amf = check.fields(fn, amf, { before = true }, "policy.activation_month_free")
     out.activation_free_to = dates.day(amf.before, "policy.activation_month_free.before", fn)
   else
     check.fail(fn, "policy.activation_month_free", "expected true, false or { before = date }", amf)
@@ -461,7 +461,7 @@ end
 -- kept.  { grace = { { before = date, days = n }, ..., { days = n } }, keep_days = n }
 local function arrears_of(fn, a)
   check.table(fn, "arrears", a)
-  check.fields(fn, a, { due_day = true, grace = true, keep_days = true }, "arrears")
+  a = check.fields(fn, a, { due_day = true, grace = true, keep_days = true }, "arrears")
   local out = { grace = {}, keep_days = check.count(fn, "arrears.keep_days", a.keep_days),
                 due_day = check.count(fn, "arrears.due_day", a.due_day) }
   if out.due_day < 1 or out.due_day > 28 then
@@ -469,7 +469,7 @@ local function arrears_of(fn, a)
   end
   for i, g in check.items(check.table(fn, "arrears.grace", a.grace)) do
     local field = "arrears.grace[" .. i .. "]"
-    check.fields(fn, check.table(fn, field, g), { before = true, days = true }, field)
+    g = check.fields(fn, check.table(fn, field, g), { before = true, days = true }, field)
     out.grace[i] = { before = g.before and dates.day(g.before, field .. ".before", fn),
                      days = check.count(fn, field .. ".days", g.days) }
   end
@@ -530,7 +530,7 @@ end
 -- A user book: a built-in (or another user book) with edits.  Edition edits
 -- merge into the base edition; a new edition starts from `like` (or empty).
 local function derive(spec)
-  check.fields(FN, spec, { base = true, name = true, from = true, to = true, tz = true, editions = true,
+  spec = check.fields(FN, spec, { base = true, name = true, from = true, to = true, tz = true, editions = true,
                            remove = true, addons = true, policy = true })
   local base = spec.base or "2022"
   if type(base) ~= "string" and not M.is_book(base) then
@@ -730,6 +730,9 @@ function M.resolve(fn, field, x)
     check.fail(fn, field, "expected \"book/edition\" such as \"2021/pro\", or { book =, edition = }", x)
   end
   local book = M.get_as(fn, bfield, bn)
+  if en == nil then
+    check.fail(fn, efield, "is required (one of: " .. table.concat(book._order, ", ") .. ")", check.NOVALUE)
+  end
   local ed = type(en) == "string" and book._editions[en]
   if not ed then check.fail(fn, efield, unknown_edition(book), en) end
   return book, ed, book.name .. "/" .. ed.id

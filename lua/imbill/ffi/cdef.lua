@@ -590,7 +590,11 @@ imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t
 /* n logins at once, with the result of n calls.  Before counting anything
  * every element is checked (lengths 1 .. IMB_ID_MAX, instants in the
  * calendar): on a bad one nothing is counted and *bad is its index (IMB_ERANGE).
- * *counted: logins counted or already counted that day. */
+ * *counted: logins counted or already counted that day.  A failure while
+ * counting (IMB_ENOMEM storing a new user) is not rolled back: elements
+ * before *bad are counted (*counted of them), *bad and those after it are not;
+ * a login is counted once a day, so calling again with the same arrays
+ * finishes the batch exactly. */
 imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t *lens, const int64_t *ts,
                                     size_t n, size_t *counted, size_t *bad);
 

@@ -11,7 +11,10 @@
 -- The same contract as `m:logins` (src/lua/meter.c), and the same checks:
 -- elements are read raw (no __index runs), every element is checked before
 -- any is counted, and a bad one gets the error `m:logins` gives, from `m:logins`
--- itself.  The meter is reached through the binding's accessor, and each
+-- itself.  A core failure (out of memory) part-way is raised as m:logins
+-- raises it and leaves what m:logins leaves: the logins before the failing
+-- one counted, the rest not (a retry of the same call counts each once).
+-- The meter is reached through the binding's accessor, and each
 -- chunk's strings are anchored in a table of ours while the core reads them,
 -- so no metamethod or collection can free a string or the meter under it.
 local ffi = require "ffi"

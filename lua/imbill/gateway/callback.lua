@@ -480,7 +480,7 @@ function M.handle(opts)
     local ok, err = pcall(function()
       local check = require "imbill.internal.check"
       check.table("imbill.gateway.callback", "opts", opts)
-      check.fields("imbill.gateway.callback", opts, { app = true })
+      opts = check.fields("imbill.gateway.callback", opts, { app = true })
       check.fail("imbill.gateway.callback", "opts.app", "names no app of the configuration (an SDKAppID, as a "
         .. "string)", opts.app)
     end)

@@ -288,9 +288,14 @@ local function app_config(id, a, defaults)
   }
 end
 
+--- The shortest callback window setup() takes, in seconds: RequestTime's
+-- whole second, the delivery (up to Tencent's 2 s timeout) and a clock
+-- difference of a second or two between Tencent and this host.
+M.MIN_WINDOW = 5
+
 --- The checked configuration (see docs/gateway.md, "Configuration").
 function M.check(o)
-  check.fields(FN, o, TOP)
+  o = check.fields(FN, o, TOP)
   if o.core ~= nil then check.string(FN, "core", o.core) end
   core.init(o.core)
   local cfg = {
@@ -306,6 +311,14 @@ function M.check(o)
     callback_lock_wait = positive(FN, "callback_lock_wait", o.callback_lock_wait, 0.5),
     apps = {},
   }
+  -- RequestTime is whole seconds, stamped by Tencent's clock and read by this
+  -- host's: a window of a second or two rejects callbacks that are on time as
+  -- stale (and window = 1 meant as a minute rejects nearly all of them)
+  if cfg.window < M.MIN_WINDOW then
+    check.fail(FN, "window", "must be at least " .. M.MIN_WINDOW .. " seconds: RequestTime is in whole seconds and "
+      .. "Tencent's clock and this host's differ, so a shorter window rejects callbacks that are on time as stale "
+      .. "(the window is in seconds; Tencent asks for 60)", cfg.window)
+  end
   -- a "before" callback waits this long for its app's lock, and Tencent
   -- takes its own default after 2 seconds
   if cfg.callback_lock_wait >= 1.9 then

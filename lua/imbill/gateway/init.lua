@@ -144,14 +144,21 @@ end
 -- @return nothing: the answer is sent
 function M.usage()
   local json = require "imbill.gateway.json"
-  local appid, month = ngx.var.arg_sdkappid, ngx.var.arg_month
-  local app, state = app_of(appid)
+  -- the app is read from the query as the REST path reads it: a query naming
+  -- sdkappid twice is refused, where $arg_sdkappid would answer for the first
+  local query = require "imbill.gateway.query"
+  local appid, why_not = query.app(ngx.var.args)
+  local month = ngx.var.arg_month
   ngx.header.content_type = "application/json"
   local function refuse(status, field, why)
     ngx.status = status
     ngx.say(json.encode { error = "imbill.gateway.usage: " .. field .. ": " .. why })
     return ngx.exit(status)
   end
+  if why_not then
+    return refuse(400, "sdkappid", "the query " .. query.WHY[why_not] .. " (ask for one app: ?sdkappid=...&month=YYYY-MM)")
+  end
+  local app, state = app_of(appid)
   if not appid or appid == "" then return refuse(404, "sdkappid", "missing (expected a configured SDKAppID)") end
   if not app then return refuse(404, "sdkappid", "no app " .. json.encode(appid) .. " is configured on this gateway") end
   if not month or month == "" then return refuse(400, "month", "missing (expected YYYY-MM)") end

@@ -216,7 +216,7 @@ local function location_policy(opts)
   local ok, err = pcall(function()
     local check = require "imbill.internal.check"
     check.table("imbill.gateway.rest", "opts", opts)
-    check.fields("imbill.gateway.rest", opts, { unknown_app = true })
+    opts = check.fields("imbill.gateway.rest", opts, { unknown_app = true })
     check.fail("imbill.gateway.rest", "opts.unknown_app", "expected \"refuse\" or \"pass\"", opts.unknown_app)
   end)
   if not ok then ngx.log(ngx.ERR, "imbill: this location's ", tostring(err), " (fix it in nginx.conf)") end

@@ -65,7 +65,20 @@ function M.fields(fn, t, allowed, path)
       M.fail(fn, field, "unknown field (known: " .. table.concat(names, ", ") .. ")", M.NOVALUE)
     end
   end
-  return t
+  return M.raw(t)
+end
+
+--- The fields of a caller's table as plain data: t itself when it has no
+-- metatable, else a copy of what it holds (read raw), so that t.name never
+-- runs an __index of the caller's: one that raises would stop a function with
+-- a bare Lua error, and one that answers would make fields appear that the
+-- table does not hold (and that check.fields never saw).  Every function that
+-- takes a table of named fields reads the table check.fields returns.
+function M.raw(t)
+  if getmetatable(t) == nil then return t end
+  local c = {}
+  for k, v in next, t do c[k] = v end
+  return c
 end
 
 -- Arrays and tables of the caller's are read raw, the same on every runtime:

@@ -98,12 +98,18 @@ end
 local function check_addons(fn, book, ed, addons)
   if addons == nil then return {} end
   check.list(fn, "addons", addons, "add-on ids")
-  local out = {}
+  local out, seen = {}, {}
   for i, id in check.items(addons) do
     local a = errors.call(fn, "addons[" .. i .. "]", book.addon, book, id)
     if not a.fee[ed.id] then
       check.fail(fn, "addons[" .. i .. "]", string.format("add-on %s is not sold for edition %s", id, ed.id), id)
     end
+    -- the invoice refuses an add-on listed twice, so a meter holding one
+    -- could never be billed: it is refused here, where it was given
+    if seen[a.id or id] then
+      check.fail(fn, "addons[" .. i .. "]", "is listed twice (addons[" .. seen[a.id or id] .. "] names it already)", id)
+    end
+    seen[a.id or id] = i
     out[#out + 1] = id
   end
   return out
@@ -132,7 +138,7 @@ local OPTS = { book = true, edition = true, tz = true, addons = true, activated 
 -- `addons[i]: add-on ... is not sold for edition ...`, `activated: ... is free`
 -- @usage local m = imbill.meter{ book = "2021", edition = "pro", addons = { "av_unlimited" } }
 function M.new(o)
-  check.fields(FN, o, OPTS)
+  o = check.fields(FN, o, OPTS)
   if o.book == nil then check.fail(FN, "book", "is required (a price book name or object)", check.NOVALUE) end
   local book = books.get_as(FN, "book", o.book)
   if o.edition == nil then
@@ -813,7 +819,7 @@ end
 function M.load(path, opts)
   local fn = FN .. ".load"
   check.string(fn, "path", path)
-  if opts ~= nil then check.fields(fn, opts, { book = true }) end
+  if opts ~= nil then opts = check.fields(fn, opts, { book = true }) end
   local st = {}
   local m, recs, version = impl.load(path, st)
   if not m then io_fail(fn, recs, path, version) end
@@ -876,7 +882,10 @@ function M.load(path, opts)
   for i, list in pairs(d.addons) do
     if i > #segs then corrupt(fn, path, "add-ons of edition " .. i .. ", the meter has " .. #segs) end
     local ed = segs[i].edition
+    local seen = {}
     for _, a in ipairs(list) do
+      if seen[a] then corrupt(fn, path, "add-on " .. check.show(a) .. " is listed twice for edition " .. i) end
+      seen[a] = true
       local ok, addon = pcall(book.addon, book, a)
       -- version 2 recorded a user book by its name alone: its add-ons are
       -- looked up in the book given, which may have lost one since

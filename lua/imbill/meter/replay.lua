@@ -466,7 +466,7 @@ end
 --                                          edition = "pro", strict = true }
 -- print(report.events, report.duplicates, #report.refusals)  --> 28  1  1
 function M.run(o)
-  check.fields(FN, o, OPTS)
+  o = check.fields(FN, o, OPTS)
   check.string(FN, "path", o.path)
   local format = format_of(FN, o.path, o.format)
   if o.strict ~= nil and type(o.strict) ~= "boolean" then check.fail(FN, "strict", "expected a boolean", o.strict) end

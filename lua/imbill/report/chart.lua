@@ -75,7 +75,7 @@ local function options(FN, opts, extra, height)
   if type(opts) ~= "table" then check.fail(FN, "opts", "expected a table of options", opts) end
   local allowed = { width = true, height = true, title = true, subtitle = true, legend = true }
   for k in pairs(extra) do allowed[k] = true end
-  check.fields(FN, opts, allowed)
+  opts = check.fields(FN, opts, allowed)
   local o = {}
   o.width = pixels(FN, "width", opts.width == nil and M.WIDTH or opts.width, M.MIN_WIDTH, M.MAX_WIDTH)
   o.height = pixels(FN, "height", opts.height == nil and height or opts.height, M.MIN_HEIGHT, M.MAX_HEIGHT)

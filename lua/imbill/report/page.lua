@@ -367,7 +367,7 @@ end
 -- `projection: expected a projection (imbill.project)`, `title: expected a string`, ...
 function M.html(p)
   local FN = "imbill.report"
-  check.fields(FN, p, { projection = true, breakeven = true, migration = true, title = true, subtitle = true })
+  p = check.fields(FN, p, { projection = true, breakeven = true, migration = true, title = true, subtitle = true })
   local proj = p.projection
   if proj == nil and p.breakeven == nil and p.migration == nil then
     check.fail(FN, "projection", "give a projection, a break-even table or a migration", check.NOVALUE)

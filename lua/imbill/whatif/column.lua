@@ -92,7 +92,7 @@ end
 -- @raise `imbill.column.random: FIELD: ...`
 function M.random(p)
   local fn = FN .. ".random"
-  check.fields(fn, p, { n = true, min = true, max = true, seed = true })
+  p = check.fields(fn, p, { n = true, min = true, max = true, seed = true })
   local max = rawget(p, "max")
   if max == nil then check.fail(fn, "max", "is required", check.NOVALUE) end
   return check.call(fn, core.column_random, check.count(fn, "n", rawget(p, "n")), rawget(p, "min") or 0, max,

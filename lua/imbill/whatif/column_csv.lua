@@ -86,7 +86,7 @@ function M.read(path, name, opts)
   check.string(FN, "path", path)
   check.string(FN, "column", name)
   if opts == nil then opts = {} end
-  check.fields(FN, opts, { counts = true })
+  opts = check.fields(FN, opts, { counts = true })
   local counts = rawget(opts, "counts")
   local f = files.open_or_raise(FN, "path", path)
   local label = path:match("[^/]*$")

@@ -67,7 +67,7 @@ local curve -- the walk of cost_curve, below it
 -- or a total beyond what money holds (`to`)
 function M.cost_curve(p)
   local FN = "imbill.cost_curve"
-  check.fields(FN, p, { edition = true, metric = true, from = true, to = true, usage = true, follow = true,
+  p = check.fields(FN, p, { edition = true, metric = true, from = true, to = true, usage = true, follow = true,
                         max_points = true })
   local ok, r = pcall(curve, FN, p)
   if ok then return r end
@@ -225,7 +225,7 @@ end
 -- `book: unknown price book`, or the errors of `cost_curve` and `imbill.breakeven`
 function M.breakeven_table(p)
   local FN = "imbill.breakeven_table"
-  check.fields(FN, p, { editions = true, book = true, metric = true, from = true, to = true, usage = true,
+  p = check.fields(FN, p, { editions = true, book = true, metric = true, from = true, to = true, usage = true,
                         follow = true, curves = true })
   local eds = p.editions
   if eds == nil then

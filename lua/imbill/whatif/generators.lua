@@ -135,7 +135,7 @@ end
 -- @raise `imbill.series.linear: per_day: give per_day or per_month (one of them)`, or a bad value
 function M.linear(p)
   local FN = "imbill.series.linear"
-  check.fields(FN, p, { start = true, per_day = true, per_month = true })
+  p = check.fields(FN, p, { start = true, per_day = true, per_month = true })
   local start = check.count(FN, "start", p.start or 0)
   if (p.per_day == nil) == (p.per_month == nil) then
     check.fail(FN, "per_day", "give per_day or per_month (one of them)", p.per_day)
@@ -166,7 +166,7 @@ end
 -- `rate: must be above -100%`, `per: expected "month" or "day"`
 function M.compound(p)
   local FN = "imbill.series.compound"
-  check.fields(FN, p, { start = true, rate = true, rate_bp = true, rate_ppm = true, per = true })
+  p = check.fields(FN, p, { start = true, rate = true, rate_bp = true, rate_ppm = true, per = true })
   local start = check.count(FN, "start", p.start)
   local r = int.rate(FN, p)
   local per = p.per or "month"
@@ -211,7 +211,7 @@ function M.weekly(p)
   else
     local allowed = {}
     for _, d in ipairs(DOW) do allowed[d] = true end
-    check.fields(FN, p, allowed)
+    p = check.fields(FN, p, allowed)
     for i, d in ipairs(DOW) do f[i] = p[d] ~= nil and int.ppm(FN, d, p[d]) or PPM end
   end
   return gen("factor", function(c) return f[M.weekday(c.day)] end, "weekly")
@@ -229,7 +229,7 @@ end
 -- @raise `imbill.series.step: by: give by (a count) or times (a ratio)`, `on: ...`
 function M.step(p)
   local FN = "imbill.series.step"
-  check.fields(FN, p, { on = true, by = true, times = true })
+  p = check.fields(FN, p, { on = true, by = true, times = true })
   local on = check.call(FN, dates.day, p.on, "on")
   if (p.by == nil) == (p.times == nil) then check.fail(FN, "by", "give by (a count) or times (a ratio)", p.by) end
   if p.by ~= nil then
@@ -255,7 +255,7 @@ end
 -- @raise `imbill.series.ramp: to: must be after from`, a bad date or ratio
 function M.ramp(p)
   local FN = "imbill.series.ramp"
-  check.fields(FN, p, { from = true, to = true, start = true, finish = true })
+  p = check.fields(FN, p, { from = true, to = true, start = true, finish = true })
   local a = check.call(FN, dates.day, p.from, "from")
   local b = check.call(FN, dates.day, p.to, "to")
   if b <= a then check.fail(FN, "to", "must be after from", p.to) end
@@ -300,7 +300,7 @@ M.lcg = lcg
 -- `relative: must be below 100%`
 function M.noise(p)
   local FN = "imbill.series.noise"
-  check.fields(FN, p, { seed = true, amplitude = true, relative = true })
+  p = check.fields(FN, p, { seed = true, amplitude = true, relative = true })
   local seed = check.count(FN, "seed", p.seed or 1)
   seed = seed % MODULUS
   if seed == 0 then seed = 1 end

@@ -32,7 +32,7 @@ local function counts(field, v, signed)
   check.table(FN, field, v)
   local out = {}
   if v.from ~= nil or v.to ~= nil or v.step ~= nil then
-    check.fields(FN, v, { from = true, to = true, step = true }, field)
+    v = check.fields(FN, v, { from = true, to = true, step = true }, field)
     local conv = signed and function(f, x)
       if type(x) ~= "number" or x ~= math.floor(x) then check.fail(FN, f, "expected a whole number", x) end
       return toint(x)
@@ -132,7 +132,7 @@ local FIELDS = { editions = true, growth = true, growth_bp = true, growth_ppm = 
 -- @raise an error naming the field that is wrong
 -- @local
 function M.spec(p)
-  check.fields(FN, p, FIELDS)
+  p = check.fields(FN, p, FIELDS)
   local s = { editions = {}, names = {} }
   local eds = p.editions
   if eds == nil then

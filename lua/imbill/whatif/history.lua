@@ -131,7 +131,7 @@ end
 
 local function options(opts)
   opts = opts or {}
-  check.fields(FN, opts, { name = true, missing = true, duplicates = true, mau_ratio = true })
+  opts = check.fields(FN, opts, { name = true, missing = true, duplicates = true, mau_ratio = true })
   local missing = opts.missing or "error"
   local dups = opts.duplicates or "error"
   if missing ~= "error" and missing ~= "zero" and missing ~= "carry" then
@@ -160,6 +160,13 @@ local function series(reader, name, opts, missing, dups)
   if index.features then s.features = {} end
   local prev
   for _, row in ipairs(rows) do
+    -- a month-to-date MAU counts every user active on the day: one below the
+    -- day's DAU cannot be (and would bill a MAU plan below its own users)
+    if row.mau ~= nil and row.dau ~= nil and row.mau < row.dau then
+      bad(name, row.line, string.format("column %d (mau): month-to-date MAU %s is below the day's DAU %s (column %d):"
+        .. " every user active on %s is active in its month", index.mau, errors.show(row.mau), errors.show(row.dau),
+        index.dau, dates.format(row.day)), row.mau)
+    end
     if prev and row.day > prev.day + 1 then
       local gap = prev.day + 1 == row.day - 1 and dates.format(prev.day + 1)
         or string.format("%s..%s", dates.format(prev.day + 1), dates.format(row.day - 1))

@@ -63,7 +63,7 @@ end
 -- `to: no edition of price book 2022 can serve every month`
 function M.migration(p)
   local FN = "imbill.migration"
-  check.fields(FN, p, { usage = true, from = true, to = true, from_month = true, to_month = true, months = true,
+  p = check.fields(FN, p, { usage = true, from = true, to = true, from_month = true, to_month = true, months = true,
                         needs = true, csv = true, progress = true, mau_per_dau = true })
   local s = input.usage_of(FN, p.usage, p.csv)
   if not s:has_mau() and p.mau_per_dau == nil then

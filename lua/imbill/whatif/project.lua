@@ -108,7 +108,7 @@ local RUN_FIELDS = { usage = true, from = true, to = true, months = true, books 
 -- `the chosen books matches`, `activated: is not within the horizon`, `current: ...`
 function M.run(p)
   local FN = "imbill.project"
-  check.fields(FN, p, RUN_FIELDS)
+  p = check.fields(FN, p, RUN_FIELDS)
   if p.progress ~= nil and type(p.progress) ~= "function" then
     check.fail(FN, "progress", "expected a function(done, total)", p.progress)
   end

@@ -143,7 +143,7 @@ end
 -- `dau: is a factor; multiply it with a level`, `dau: grows beyond 2^53 on ...`, more than 100 years
 function M.build(p)
   local FN = "imbill.series.build"
-  check.fields(FN, p, { from = true, to = true, days = true, months = true, dau = true, groups = true, mau = true,
+  p = check.fields(FN, p, { from = true, to = true, days = true, months = true, dau = true, groups = true, mau = true,
                         mau_ratio = true, accounts = true, av_rooms = true, members = true, features = true,
                         name = true })
   if p.from == nil then check.fail(FN, "from", "is required (a date or a month)", nil) end
@@ -246,7 +246,7 @@ end
 -- `dau[2]: ...` for a value that is not a whole number >= 0
 function M.from_table(p)
   local FN = "imbill.series.from_table"
-  check.fields(FN, p, { from = true, dau = true, groups = true, mau = true, accounts = true, av_rooms = true,
+  p = check.fields(FN, p, { from = true, dau = true, groups = true, mau = true, accounts = true, av_rooms = true,
                         members = true, mau_ratio = true, name = true })
   local first = day_arg(FN, "from", p.from, true)
   check.table(FN, "dau", p.dau)
@@ -265,6 +265,15 @@ function M.from_table(p)
       local out = {}
       for i = 1, n do out[i] = check.count(FN, c .. "[" .. i .. "]", rawget(src, i)) end
       s[c] = out
+    end
+  end
+  if s.mau then
+    -- a month-to-date MAU counts every user active on the day
+    for i = 1, n do
+      if s.mau[i] < s.dau[i] then
+        check.fail(FN, "mau[" .. i .. "]", string.format("month-to-date MAU is below the day's DAU (dau[%d] = %s):"
+          .. " every user active on a day is active in its month", i, errors.show(s.dau[i])), s.mau[i])
+      end
     end
   end
   if p.mau_ratio ~= nil then s.mau_ratio = int.ppm(FN, "mau_ratio", p.mau_ratio) end

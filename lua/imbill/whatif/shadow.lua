@@ -59,7 +59,7 @@ end
 -- @raise `imbill.shadow: base: is required ...`, `shadow: is required ...`, `editions[i]: not an`
 -- `edition of both books (...)`, `editions: the two books have no edition in common`, the invoices' errors
 function M.run(p)
-  check.fields(FN, p, { usage = true, base = true, shadow = true, editions = true, from = true, to = true,
+  p = check.fields(FN, p, { usage = true, base = true, shadow = true, editions = true, from = true, to = true,
                         months = true, activated = true, csv = true, mau_per_dau = true })
   local s = input.usage_of(FN, p.usage, p.csv)
   if p.base == nil then check.fail(FN, "base", "is required (a price book: \"2020\", \"2021\", \"2022\" or a book)", nil) end
@@ -67,7 +67,12 @@ function M.run(p)
   local a, b = input.book(FN, "base", p.base), input.book(FN, "shadow", p.shadow)
   local eds = {}
   if p.editions ~= nil then
-    for i, e in check.items(check.list(FN, "editions", p.editions, "edition ids")) do
+    check.list(FN, "editions", p.editions, "edition ids")
+    if check.len(p.editions) == 0 then
+      check.fail(FN, "editions", "is an empty list: name at least one edition of both books, or leave editions out "
+        .. "to compare every edition they share", check.NOVALUE)
+    end
+    for i, e in check.items(p.editions) do
       if type(e) ~= "string" or not a:has_edition(e) or not b:has_edition(e) then
         check.fail(FN, "editions[" .. i .. "]", "not an edition of both books (" .. a.name .. ": "
           .. table.concat(a:editions(), ", ") .. "; " .. b.name .. ": " .. table.concat(b:editions(), ", ") .. ")", e)
