@@ -18,16 +18,24 @@ R.lines_of = lines_of
 --- The blocks of a Markdown text: { line = (1-based line of the ```lua
 -- fence), code = text, skip = true or nil, output = { first = line, last =
 -- line, text = } or nil, problem = text or nil }.
+-- The fenced block that opens at line i, if one does: its info word and the
+-- line of its closing fence (a fence of the same length; past the end when
+-- the block is never closed).
+local function fenced(L, i)
+  local fence, info = (L[i] or ""):match("^(```+)%s*([%w_+-]*)%s*$")
+  if not fence then return nil end
+  local j = i + 1
+  while j <= #L and L[j] ~= fence do j = j + 1 end
+  return info, j
+end
+
 function R.blocks(text)
   local L = lines_of(text)
   local blocks = {}
   local i = 1
   while i <= #L do
-    local fence, info = L[i]:match("^(```+)%s*([%w_+-]*)%s*$")
-    if fence then
-      -- the block's end: a fence of the same length
-      local j = i + 1
-      while j <= #L and L[j] ~= fence do j = j + 1 end
+    local info, j = fenced(L, i)
+    if info then
       if info == "lua" then
         local b = { line = i, code = table.concat(L, "\n", i + 1, j - 1) .. "\n" }
         local k = i - 1
@@ -37,10 +45,8 @@ function R.blocks(text)
         -- its output block
         local o = j + 1
         while o <= #L and L[o]:match("^%s*$") do o = o + 1 end
-        local ofence, oinfo = (L[o] or ""):match("^(```+)%s*([%w_+-]*)%s*$")
-        if ofence and (oinfo == "" or oinfo == "text") then
-          local e = o + 1
-          while e <= #L and L[e] ~= ofence do e = e + 1 end
+        local oinfo, e = fenced(L, o)
+        if oinfo == "" or oinfo == "text" then
           b.output = { first = o, last = e, text = e - 1 >= o + 1 and (table.concat(L, "\n", o + 1, e - 1) .. "\n") or "" }
           j = e
         elseif not b.skip and not b.problem then
@@ -68,10 +74,8 @@ function R.commands(text)
   local out = {}
   local i = 1
   while i <= #L do
-    local fence, info = L[i]:match("^(```+)%s*([%w_+-]*)%s*$")
-    if fence then
-      local j = i + 1
-      while j <= #L and L[j] ~= fence do j = j + 1 end
+    local info, j = fenced(L, i)
+    if info then
       if info == "" or info == "text" or info == "console" then
         local cur
         for k = i + 1, j - 1 do
