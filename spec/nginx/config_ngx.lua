@@ -181,6 +181,15 @@ describe("gateway configuration", function()
     assert.are.equal(60, config.check { apps = { ["1400000001"] = app {} } }.window)
   end)
 
+  it("refuses a callback window longer than an hour (a replay lives as long; 60000 is a minute in milliseconds)",
+    function()
+    for _, w in ipairs { 3601, 60000 } do
+      assert.truthy(refused { window = w, apps = { ["1400000001"] = app {} } }
+        :find("^imbill.gateway.setup: window: must be at most 3600 seconds: a signed callback can be replayed"))
+    end
+    assert.is_true((pcall(config.check, { window = 3600, apps = { ["1400000001"] = app {} } })))
+  end)
+
   it("refuses a replay dict shared with the counts, the meta dict or the journal (it evicts when full)", function()
     assert.truthy(refused { replay = "imbill", apps = { ["1400000001"] = app {} } }
       :find('^imbill.gateway.setup: replay: is the same dict as dict: the replay dict drops its oldest entries'))

@@ -644,6 +644,17 @@ describe("REST calls through the gateway", function()
     assert.are.equal(PRO, cjson.decode(r.body).app)
   end)
 
+  it("refuses a usage request naming month twice (it answered for the first)", function()
+    for _, q in ipairs { "sdkappid=" .. PRO .. "&month=2021-03&month=2021-04",
+                         "sdkappid=" .. PRO .. "&month=2021-03&MONTH=2021-04",
+                         "sdkappid=" .. PRO .. "&month=2021-03&m%6Fnth=2021-04" } do
+      local r = h.http.get("/imbill/usage?" .. q)
+      assert.are.equal(400, r.status, q)
+      assert.are.equal("imbill.gateway.usage: month: the query names month more than once (ask for one month: "
+        .. "month=YYYY-MM)", cjson.decode(r.body).error, q)
+    end
+  end)
+
   it("refuses a call whose list is longer than rest_max_items (1000) without contacting Tencent", function()
     local calls = h.stub_count("multiaccount_import")
     local list = {}

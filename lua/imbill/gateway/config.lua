@@ -292,6 +292,10 @@ end
 -- whole second, the delivery (up to Tencent's 2 s timeout) and a clock
 -- difference of a second or two between Tencent and this host.
 M.MIN_WINDOW = 5
+--- The longest: an hour.  A captured callback can be replayed for as long as
+-- the window (the replay dict remembers each one that long), and a window of
+-- 60000 is a minute meant in milliseconds.
+M.MAX_WINDOW = 3600
 
 --- The checked configuration (see docs/gateway.md, "Configuration").
 function M.check(o)
@@ -318,6 +322,10 @@ function M.check(o)
     check.fail(FN, "window", "must be at least " .. M.MIN_WINDOW .. " seconds: RequestTime is in whole seconds and "
       .. "Tencent's clock and this host's differ, so a shorter window rejects callbacks that are on time as stale "
       .. "(the window is in seconds; Tencent asks for 60)", cfg.window)
+  end
+  if cfg.window > M.MAX_WINDOW then
+    check.fail(FN, "window", "must be at most " .. M.MAX_WINDOW .. " seconds: a signed callback can be replayed for as "
+      .. "long as the window lasts (the window is in seconds, not milliseconds; Tencent asks for 60)", cfg.window)
   end
   -- a "before" callback waits this long for its app's lock, and Tencent
   -- takes its own default after 2 seconds

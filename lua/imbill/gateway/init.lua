@@ -162,6 +162,12 @@ function M.usage()
   if not appid or appid == "" then return refuse(404, "sdkappid", "missing (expected a configured SDKAppID)") end
   if not app then return refuse(404, "sdkappid", "no app " .. json.encode(appid) .. " is configured on this gateway") end
   if not month or month == "" then return refuse(400, "month", "missing (expected YYYY-MM)") end
+  -- $arg_month is the first of several: one month a request, as one app
+  local months = 0
+  for key in ("&" .. (ngx.var.args or "")):gmatch("&([^&=]*)") do
+    if (ngx.unescape_uri(key) or key):lower() == "month" then months = months + 1 end
+  end
+  if months > 1 then return refuse(400, "month", "the query names month more than once (ask for one month: month=YYYY-MM)") end
   local store = state.store_for(app)
   local usage = require "imbill.gateway.usage"
   local ok, doc
