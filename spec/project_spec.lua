@@ -87,6 +87,22 @@ describe("projection", function()
     assert.is_false(p:row("2021/pro").eligible)
   end)
 
+  -- A month's best edition is one the app could be on that month.  In 2023 the
+  -- 2020 and 2021 books are closed to new apps: 2020/pro's 149.99 for 2,000
+  -- DAU is no price a new app can pay, and 2022/standard (399.00) is the best.
+  it("names as a new app's best edition of a month only one it could start on then", function()
+    local p = H.imbill.project { usage = S.build { from = "2023-01", months = 2, dau = 2000, groups = 1000, mau = 6000 } }
+    for j = 1, 2 do
+      assert.equal("2022/standard", p.best[j].name)
+      assert.equal("399.00", tostring(p.best[j].total))
+    end
+    -- an app already on 2020/pro may stay: its month prices at 149.99 and is the best
+    local q = H.imbill.project { usage = S.build { from = "2023-01", months = 1, dau = 2000, groups = 1000, mau = 6000 },
+                                 current = "2020/pro" }
+    assert.equal("2020/pro", q.best[1].name)
+    assert.equal("149.99", tostring(q.best[1].total))
+  end)
+
   it("never returns to a free edition where the book forbids it, but may in the 2020 book", function()
     -- busy January, quiet February (50 DAU fits the free editions)
     local dau = {}

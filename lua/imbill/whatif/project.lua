@@ -208,6 +208,7 @@ function M.run(p)
     local closed = new_app and in_force.closed(cand.book, start)
     if closed and row.legal then
       row.legal = false
+      row.closed = true
       row.note = closed .. ": a new app cannot start on it in " .. dates.format_month(start)
     end
     for j, m in ipairs(months) do
@@ -231,11 +232,16 @@ function M.run(p)
     proj.rows[c] = row
   end
 
-  -- the best edition of each month, alone (full-month prices)
-  for j in ipairs(months) do
+  -- the best edition of each month, alone (full-month prices), among those
+  -- the app may hold that month: no return to a free edition the book
+  -- forbids, and for a new app a book sold to new apps when it started, or
+  -- in that month (a later book it can move to)
+  for j, m in ipairs(months) do
     local best
     for c, cand in ipairs(cands) do
-      if #reasons[j][cand.name] == 0 then
+      local row = proj.rows[c]
+      local may = row.legal or (row.closed and not in_force.closed(cand.book, m))
+      if #reasons[j][cand.name] == 0 and may then
         local t = cents(full[j][c].total)
         if not best or t < best.cents then best = { cents = t, name = cand.name, c = c } end
       end
