@@ -357,6 +357,24 @@ static void many_editions_give_each_editions_totals(void) {
   for (size_t e = 0; e < NRATES; e++) free(outs[e]);
 }
 
+/* The mean of a grid or a column: the exact sum divided once, half up
+ * (1, 2 -> 2; 1, 2, 2 -> 2; 1, 1, 2 -> 1); no values is no mean, and a sum
+ * past 64 bits is an overflow, not a wrapped mean. */
+static void the_mean_rounds_the_exact_sum_once(void) {
+  const int64_t a[] = { 1, 2 }, b[] = { 1, 2, 2 }, c[] = { 1, 1, 2 }, big[] = { INT64_MAX, INT64_MAX };
+  int64_t m = -7;
+  CHECK_EQ(imb_stats_mean(a, 2, &m), IMB_OK);
+  CHECK_EQ(m, 2);
+  CHECK_EQ(imb_stats_mean(b, 3, &m), IMB_OK);
+  CHECK_EQ(m, 2);
+  CHECK_EQ(imb_stats_mean(c, 3, &m), IMB_OK);
+  CHECK_EQ(m, 1);
+  CHECK_EQ(imb_stats_mean(big, 1, &m), IMB_OK);
+  CHECK_EQ(m, INT64_MAX);
+  CHECK_EQ(imb_stats_mean(big, 2, &m), IMB_EOVERFLOW);
+  CHECK_EQ(imb_stats_mean(a, 0, &m), IMB_ERANGE);
+}
+
 CTEST_SUITE(batch_tests) = {
   { "batch: the column kernel gives the month total on random inputs and boundaries",
     batch_equals_month_total_on_random_inputs },
@@ -369,5 +387,7 @@ CTEST_SUITE(batch_tests) = {
     grid_threads_give_one_threads_results },
   { "batch: several editions priced together give each one's totals; the first failure and edition win",
     many_editions_give_each_editions_totals },
+  { "stats: the mean rounds the exact sum once, half up; no values or a sum past 64 bits is refused",
+    the_mean_rounds_the_exact_sum_once },
   { NULL, NULL },
 };

@@ -168,6 +168,14 @@ imb_status imb_stats_sum(const int64_t *v, size_t n, int64_t *sum) {
   return IMB_OK;
 }
 
+imb_status imb_stats_mean(const int64_t *v, size_t n, int64_t *mean) {
+  int64_t sum;
+  imb_status s;
+  if (n == 0 || n > (size_t)INT64_MAX) return IMB_ERANGE;
+  if ((s = imb_stats_sum(v, n, &sum))) return s;
+  return imb_muldiv(sum, 1, (int64_t)n, mean);
+}
+
 static void swap64(int64_t *a, int64_t *b) {
   int64_t t = *a;
   *a = *b;

@@ -516,10 +516,9 @@ static int m_max(lua_State *L) { return minmax(L, 1); }
 /* round_half_up(sum / n), exact */
 static int m_mean(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:mean");
-  int64_t sum, mean;
+  int64_t mean;
   if (c->n == 0) return 0;
-  if (imb_stats_sum(c->v, c->n, &sum)) imbL_raise(L, "column:mean", "self", 0, "the sum does not fit in 64 bits");
-  imb_muldiv(sum, 1, (int64_t)c->n, &mean);
+  if (imb_stats_mean(c->v, c->n, &mean)) imbL_raise(L, "column:mean", "self", 0, "the sum does not fit in 64 bits");
   imbL_pushcount(L, mean, "column:mean", "mean");
   return 1;
 }

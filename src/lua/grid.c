@@ -228,10 +228,9 @@ static int g_sum(lua_State *L) {
 static int g_mean(lua_State *L) {
   grid_ud *u = checkgrid(L);
   size_t start, count;
-  int64_t sum, mean;
+  int64_t mean;
   range(L, u, 2, &start, &count);
-  if (imb_stats_sum(u->out + start, count, &sum)) return imbL_raise(L, NULL, NULL, 0, "the sum overflows 64 bits");
-  imb_muldiv(sum, 1, (int64_t)count, &mean);
+  if (imb_stats_mean(u->out + start, count, &mean)) return imbL_raise(L, NULL, NULL, 0, "the sum overflows 64 bits");
   imbL_pushint64(L, mean);
   return 1;
 }
