@@ -17,7 +17,6 @@
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
-local errors = require "imbill.internal.errors"
 local money = require "imbill.internal.money"
 local fmt = require "imbill.internal.fmt"
 local result = require "imbill.internal.result"
@@ -519,18 +518,10 @@ end
 -- crosses more than 10^6 price steps or totals beyond 64 bits (`to`, `from, to`)
 function M.breakeven(p)
   p = check.fields(FN, p, { a = true, b = true, metric = true, usage = true, from = true, to = true, follow = true })
-  local ok, r = pcall(search, p)
-  if ok then return r end
   -- amounts beyond 64-bit micro-units (huge from/to with tiny prices) fail
-  -- deep in the money code: the caller hears which fields to change
-  local e = r
-  -- an error of ours, the usage table's own included ("imbill.breakeven usage: peak_daus: unknown field"),
-  -- goes out as it is: only a failure from deep in the money code is re-attributed
-  if errors.is(e) and type(e.fn) == "string" and (e.fn == FN or e.fn:sub(1, #FN + 1) == FN .. " ") then
-    error(e, 0)
-  end
-  check.fail(FN, "from, to", "the totals at these usage values do not fit in 64 bits of micro-units ("
-    .. tostring(e) .. ")", check.NOVALUE)
+  -- deep in the money code
+  return check.blamed(FN, "from, to", "the totals at these usage values do not fit in 64 bits of micro-units",
+    search, p)
 end
 
 methods.seal(Breakeven)

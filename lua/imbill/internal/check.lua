@@ -121,4 +121,22 @@ function M.call(fn, f, ...)
   return errors.call(fn, nil, f, ...)
 end
 
+--- f(...), whose own refusals (errors naming fn) go out as they are; any
+-- other failure, one from deep in the arithmetic, is said as `why` about
+-- `field`, with what failed in brackets: the caller hears which of its
+-- fields to change.
+-- @string fn the public function
+-- @string field the fields the failure is blamed on (`"from, to"`)
+-- @string why what they make impossible
+-- @func f the work
+-- @return f's results
+function M.blamed(fn, field, why, f, ...)
+  local ok, r = pcall(f, ...)
+  if not ok then
+    if errors.is(r) and r.fn == fn then error(r, 0) end
+    M.fail(fn, field, why .. " (" .. tostring(r) .. ")", M.NOVALUE)
+  end
+  return r
+end
+
 return M

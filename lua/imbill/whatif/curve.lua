@@ -17,7 +17,6 @@ local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
 local fmt = require "imbill.internal.fmt"
-local errors = require "imbill.internal.errors"
 local result = require "imbill.internal.result"
 local books = require "imbill.book"
 local breakeven = require "imbill.bill.breakeven"
@@ -69,16 +68,10 @@ function M.cost_curve(p)
   local FN = "imbill.cost_curve"
   p = check.fields(FN, p, { edition = true, metric = true, from = true, to = true, usage = true, follow = true,
                         max_points = true })
-  local ok, r = pcall(curve, FN, p)
-  if ok then return r end
-  -- ours (the usage table's own too, "imbill.cost_curve usage: ..."), as it is
-  if errors.is(r) and type(r.fn) == "string" and (r.fn == FN or r.fn:sub(1, #FN + 1) == FN .. " ") then
-    error(r, 0)
-  end
   -- a followed count past what this runtime holds exactly (2^53 on LuaJIT)
-  -- fails deep in the core: the caller hears which fields to change
-  check.fail(FN, "from, to", "the usage values along this range are beyond what this runtime computes exactly ("
-    .. tostring(r) .. ")", check.NOVALUE)
+  -- fails deep in the core
+  return check.blamed(FN, "from, to", "the usage values along this range are beyond what this runtime computes "
+    .. "exactly", curve, FN, p)
 end
 
 function curve(FN, p)
