@@ -25,6 +25,7 @@ local metrics = require "imbill.gateway.metrics"
 local state = require "imbill.gateway.state"
 local rest = require "imbill.gateway.rest"
 local plans = require "imbill.gateway.plans"
+local config = require "imbill.gateway.config"
 
 local ngx = ngx
 local A, L = core.A, core.L
@@ -467,6 +468,8 @@ local function replay_seen(cfg, body, rt)
   return false
 end
 
+local function configured(appid) return state.cfg.apps[appid] ~= nil end
+
 --- content_by_lua: gateway.callback([opts]); opts.app pins the location to
 -- one SDKAppID.
 function M.handle(opts)
@@ -475,17 +478,13 @@ function M.handle(opts)
     ngx.log(ngx.ERR, "imbill: gateway.setup() was not called in init_by_lua")
     return ngx.exit(500)
   end
-  if opts ~= nil and not (type(opts) == "table" and (next(opts) == nil or (next(opts) == "app"
-      and next(opts, "app") == nil and (opts.app == nil or cfg.apps[opts.app])))) then
-    local ok, err = pcall(function()
-      local check = require "imbill.internal.check"
-      check.table("imbill.gateway.callback", "opts", opts)
-      opts = check.fields("imbill.gateway.callback", opts, { app = true })
-      check.fail("imbill.gateway.callback", "opts.app", "names no app of the configuration (an SDKAppID, as a "
-        .. "string)", opts.app)
-    end)
-    if not ok then ngx.log(ngx.ERR, "imbill: this location's ", tostring(err), " (fix it in nginx.conf)") end
-    return ngx.exit(500)
+  if opts ~= nil then
+    local ok, err = config.location_opt("imbill.gateway.callback", opts, "app", configured,
+      "names no app of the configuration (an SDKAppID, as a string)")
+    if not ok then
+      ngx.log(ngx.ERR, "imbill: this location's ", tostring(err), " (fix it in nginx.conf)")
+      return ngx.exit(500)
+    end
   end
   local appid = ngx.var.arg_SdkAppid
   local app = appid and cfg.apps[appid]

@@ -297,6 +297,33 @@ M.MIN_WINDOW = 5
 -- 60000 is a minute meant in milliseconds.
 M.MAX_WINDOW = 3600
 
+--- An SDKAppID as the configuration keys apps: a whole number is its digits
+-- (a double holds every SDKAppID exactly; 1400000001.5 is none and stays as
+-- given), anything else as it is.
+function M.app_key(v)
+  if type(v) == "number" and v == math.floor(v) and v >= 1 and v <= 2 ^ 53 then return string.format("%d", v) end
+  return v
+end
+
+--- A location's options as nginx.conf passes them (`rest{ unknown_app = }`,
+-- `callback{ app = }`), read on every call so that a mistake shows at once:
+-- true and the value of their one key `key` (nil when left out) when good(v)
+-- takes it; else false and an error naming the option and the value, which
+-- the location logs before it answers 500 rather than guess what was meant.
+function M.location_opt(fn, opts, key, good, expected)
+  if type(opts) == "table" then
+    local k = next(opts)
+    if k == nil then return true, nil end
+    if k == key and next(opts, k) == nil and good(opts[key]) then return true, opts[key] end
+  end
+  local _, err = pcall(function()
+    check.table(fn, "opts", opts)
+    local o = check.fields(fn, opts, { [key] = true })
+    check.fail(fn, "opts." .. key, expected, o[key])
+  end)
+  return false, err
+end
+
 --- The checked configuration (see docs/gateway.md, "Configuration").
 function M.check(o)
   o = check.fields(FN, o, TOP)
@@ -352,12 +379,7 @@ function M.check(o)
   check.table(FN, "apps", o.apps)
   local given = {} -- id -> the key that gave it
   for key, a in pairs(o.apps) do
-    local id = key
-    -- a number key is the SDKAppID it is when it is a whole one (a double
-    -- holds every SDKAppID exactly); 1400000001.5 is no SDKAppID
-    if type(key) == "number" and key == math.floor(key) and key >= 1 and key <= 2 ^ 53 then
-      id = string.format("%d", key)
-    end
+    local id = M.app_key(key)
     -- as the REST path reads sdkappid: a plain whole number, so an app
     -- configured as "01400000001" or "0" could never be reached there
     if type(id) ~= "string" or not id:match("^[1-9]%d*$") or #id > 20 then

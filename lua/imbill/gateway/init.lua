@@ -127,11 +127,7 @@ end
 -- @treturn ?table the usage, as `m:usage(month)` gives it for a meter
 -- @treturn[opt] string `"unknown app ..."` when the app is not configured
 function M.usage_of(appid, month)
-  -- the configuration's keys are strings: 1400000001 is "1400000001"
-  if type(appid) == "number" and appid == math.floor(appid) and appid >= 1 and appid <= 2 ^ 53 then
-    appid = string.format("%d", appid)
-  end
-  local app, state = app_of(appid)
+  local app, state = app_of(require("imbill.gateway.config").app_key(appid))
   if not app then return nil, "unknown app " .. tostring(appid) end
   local store = state.store_for(app)
   if store.usage then return store:usage(app, month) end
@@ -163,11 +159,11 @@ function M.usage()
   if not app then return refuse(404, "sdkappid", "no app " .. json.encode(appid) .. " is configured on this gateway") end
   if not month or month == "" then return refuse(400, "month", "missing (expected YYYY-MM)") end
   -- $arg_month is the first of several: one month a request, as one app
-  local months = 0
-  for key in ("&" .. (ngx.var.args or "")):gmatch("&([^&=]*)") do
-    if (ngx.unescape_uri(key) or key):lower() == "month" then months = months + 1 end
+  local months, unread = query.count(ngx.var.args, "month")
+  if unread then return refuse(400, "month", "the query " .. query.WHY[unread]) end
+  if months > 1 then
+    return refuse(400, "month", "the query names month more than once (ask for one month: month=YYYY-MM)")
   end
-  if months > 1 then return refuse(400, "month", "the query names month more than once (ask for one month: month=YYYY-MM)") end
   local store = state.store_for(app)
   local usage = require "imbill.gateway.usage"
   local ok, doc

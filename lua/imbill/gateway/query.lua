@@ -72,4 +72,17 @@ function M.app(raw)
   return plain(found)
 end
 
+--- How many arguments of the query `raw` a lenient server reads as `name`
+-- (lowercase): names in any case, percent-decoded, as for sdkappid.  nil
+-- and "unreadable" past M.MAX arguments.
+function M.count(raw, name)
+  local n, k = 0, 0
+  for pair in gmatch(raw or "", "[^&]+") do
+    k = k + 1
+    if k > M.MAX then return nil, "unreadable" end
+    if name_of(match(pair, "^[^=]*")) == name then n = n + 1 end
+  end
+  return n
+end
+
 return M

@@ -18,6 +18,7 @@ local state = require "imbill.gateway.state"
 local keys = require "imbill.gateway.keys"
 local plans = require "imbill.gateway.plans"
 local reserve = require "imbill.gateway.reserve"
+local config = require "imbill.gateway.config"
 
 local ngx = ngx
 local K, L = core.K, core.L
@@ -202,24 +203,13 @@ local function unreadable(def, body, b, max_items)
 end
 
 -- A location's rest{ unknown_app = } as given in nginx.conf: "refuse" or
--- "pass", or nil after an error log naming what is wrong (the location
--- answers 500 rather than guess which was meant).
+-- "pass" (the configuration's when left out), or nil after an error log.
+local function known_policy(p) return p == "refuse" or p == "pass" end
 local function location_policy(opts)
-  if type(opts) == "table" then
-    local k = next(opts)
-    if k == nil or (k == "unknown_app" and next(opts, k) == nil) then
-      local p = opts.unknown_app
-      if p == nil then return state.cfg.unknown_app end
-      if p == "refuse" or p == "pass" then return p end
-    end
-  end
-  local ok, err = pcall(function()
-    local check = require "imbill.internal.check"
-    check.table("imbill.gateway.rest", "opts", opts)
-    opts = check.fields("imbill.gateway.rest", opts, { unknown_app = true })
-    check.fail("imbill.gateway.rest", "opts.unknown_app", "expected \"refuse\" or \"pass\"", opts.unknown_app)
-  end)
-  if not ok then ngx.log(ngx.ERR, "imbill: this location's ", tostring(err), " (fix it in nginx.conf)") end
+  local ok, v = config.location_opt("imbill.gateway.rest", opts, "unknown_app", known_policy,
+    "expected \"refuse\" or \"pass\"")
+  if ok then return v or state.cfg.unknown_app end
+  ngx.log(ngx.ERR, "imbill: this location's ", tostring(v), " (fix it in nginx.conf)")
   return nil
 end
 
