@@ -120,13 +120,17 @@ void imb_meter_free(imb_meter *m) {
 int32_t imb_meter_offset(const imb_meter *m) { return m->offset; }
 void imb_meter_set_clock(imb_meter *m, int64_t now) { m->clock = now; }
 
+/* An edition id is 1 .. IMB_EDITION_MAXLEN bytes without NUL, as a saved
+ * file's loader demands: a NUL would cut it short where it is read back as a
+ * C string (imb_meter_segment), and a meter that took "" or "a\0b" saved a
+ * file that no load would take. */
+static int edition_id_ok(const char *edition, size_t elen) {
+  return edition && elen > 0 && elen <= IMB_EDITION_MAXLEN && !memchr(edition, 0, elen);
+}
+
 imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *edition, size_t elen,
                                  const imb_limits *lim, int free_edition) {
-  /* an edition id is 1 .. IMB_EDITION_MAXLEN bytes without NUL, as a saved
-   * file's loader demands: a NUL would cut it short where it is read back as
-   * a C string (imb_meter_segment), and a meter that took "" or "a\0b" saved
-   * a file that no load would take */
-  if (!edition || !lim || elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(edition, 0, elen)) return IMB_ERANGE;
+  if (!lim || !edition_id_ok(edition, elen)) return IMB_ERANGE;
   if (m->nsegs == m->segcap) {
     uint32_t cap = (uint32_t)m->segcap;
     if (grow((void **)&m->segs, &cap, (uint32_t)m->nsegs + 1, sizeof *m->segs)) return IMB_ENOMEM;
@@ -880,7 +884,7 @@ imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const 
                             const imb_limits *lim, int is_free, imb_change_verdict *verdict) {
   int32_t day;
   if (!m || !p || !lim || !verdict || imb_instant_check(t) || imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
-  if (!edition || elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(edition, 0, elen)) return IMB_ERANGE;
+  if (!edition_id_ok(edition, elen)) return IMB_ERANGE;
   /* the bounds every event meets (imb_plan_build's order): a change dated far
    * after the clock or after everything counted is a sender's clock error,
    * which must not take the edition history out of reach of every real

@@ -38,6 +38,13 @@ static const char *check_id(lua_State *L, int idx, const char *fn, const char *f
   return s;
 }
 
+/* The edition id at idx, as the core takes one (1 .. IMB_EDITION_MAXLEN
+ * bytes, no NUL), so the error names the field. */
+static void check_edition_id(lua_State *L, int idx, const char *e, size_t elen, const char *fn) {
+  if (elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(e, 0, elen))
+    imbL_raise(L, fn, "edition", idx, "id of 1 to %d bytes without NUL expected", (int)IMB_EDITION_MAXLEN);
+}
+
 static int64_t check_time(lua_State *L, int idx, const char *fn, const char *field) {
   int64_t t;
   if (!imbL_toint64(L, idx, &t)) imbL_raise(L, fn, field, idx, "expected an instant in whole Unix seconds");
@@ -586,8 +593,7 @@ static int c_new(lua_State *L) {
   check_limits(L, 3, &lim, fn);
   int state = check_state(L, 5, fn);
   if (off <= -86400 || off >= 86400) imbL_raise(L, fn, "tz", 1, "offset out of range");
-  if (elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(e, 0, elen))
-    imbL_raise(L, fn, "edition", 2, "id of 1 to %d bytes without NUL expected", (int)IMB_EDITION_MAXLEN);
+  check_edition_id(L, 2, e, elen, fn);
   lmeter *lm = new_lm(L, state);
   imb_status st = imb_meter_new((int32_t)off, e, elen, &lim, lua_toboolean(L, 4), &lm->m);
   if (st) return status_error(L, st, fn);
@@ -682,8 +688,7 @@ static int c_change(lua_State *L) {
   const char *e = luaL_checklstring(L, 4, &elen);
   imb_limits lim;
   check_limits(L, 5, &lim, fn);
-  if (elen == 0 || elen > IMB_EDITION_MAXLEN || memchr(e, 0, elen))
-    imbL_raise(L, fn, "edition", 4, "id of 1 to %d bytes without NUL expected", (int)IMB_EDITION_MAXLEN);
+  check_edition_id(L, 4, e, elen, fn);
   if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
   imb_change_verdict v;
   imb_status st = imb_meter_change(lm->m, &p, t, e, elen, &lim, lua_toboolean(L, 6), &v);

@@ -275,7 +275,7 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
 #if LUA_VERSION_NUM >= 503
         lua_pushinteger(L, (lua_Integer)res[j]); /* direct: this loop is the hot path */
 #else
-        lua_pushnumber(L, (lua_Number)res[j]);
+        lua_pushnumber(L, (lua_Number)res[j]); /* at most IMB_MONEY_MAX_CENTS, below 2^53: exact */
 #endif
         lua_rawseti(L, out + e, (int)(base + (lua_Integer)j));
       }
