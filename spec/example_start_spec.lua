@@ -5,12 +5,8 @@
 -- touched and no nginx is started.)
 local H = require "helper"
 
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+-- a command's output and its exit status ("rc=N")
+local function sh(cmd) return H.sh(cmd .. ' 2>&1; echo "rc=$?"') .. "\n" end
 
 describe("examples/nginx/start.sh", function()
   local dir, other

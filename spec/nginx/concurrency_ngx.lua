@@ -23,29 +23,7 @@ describe("caps under concurrency (4 workers)", function()
     -- groups created today only: every earlier day of the month peaked at 0
     -- groups, and the month carries no count into it; a month read while
     -- other workers create groups between its reads came out negative
-    local EX = "1400000004" -- +08:00
-    local now = os.time() + 8 * 3600
-    local month, today = os.date("!%Y-%m", now), tonumber(os.date("!%d", now))
-    local path = "/imbill/usage?sdkappid=" .. EX .. "&month=" .. month
-    local seen, polls = {}, 0
-    for wave = 1, 6 do
-      local reqs = {}
-      for i = 1, 160 do
-        if i % 4 == 0 then
-          reqs[i] = { "GET", path }
-        else
-          reqs[i] = { "POST", h.http.rest_path("group_open_http_svc/create_group", EX),
-                      cjson.encode { Type = "Public", GroupId = "snap" .. wave .. "-" .. i, Owner_Account = "o" .. i } }
-        end
-      end
-      for i, r in ipairs(h.http.concurrent(reqs)) do
-        if i % 4 == 0 then
-          assert.are.equal(200, r.status, r.body)
-          polls = polls + 1
-          for _, torn in ipairs(h.http.torn_usage(r.body, today)) do seen[#seen + 1] = torn end
-        end
-      end
-    end
+    local polls, seen = h.http.usage_while_creating(h.http.concurrent, "1400000004", 160)
     assert.are.equal(240, polls)
     assert.are.same({}, seen)
   end)

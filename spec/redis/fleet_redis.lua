@@ -127,29 +127,10 @@ describe("a fleet of two nodes on one Redis", function()
     -- groups created today only: every earlier day of the month peaked at 0
     -- groups; a month read in pieces while creates land between them
     -- carries a count into the month that is not there (-1, -2 ...)
-    local EX = "1400000004" -- +08:00
-    local now = os.time() + 8 * 3600
-    local month, today = os.date("!%Y-%m", now), tonumber(os.date("!%d", now))
-    local path = "/imbill/usage?sdkappid=" .. EX .. "&month=" .. month
-    local seen, polls = {}, 0
-    for wave = 1, 6 do
-      local reqs = {}
-      for i = 1, 120 do
-        if i % 4 == 0 then
-          reqs[i] = { i % 8 < 4 and 1 or 2, "GET", path }
-        else
-          reqs[i] = { i % 2 + 1, "POST", h.rest_path("group_open_http_svc/create_group", EX),
-                      cjson.encode { Type = "Public", GroupId = "snap" .. wave .. "-" .. i, Owner_Account = "o" .. i } }
-        end
-      end
-      for i, r in ipairs(h.concurrent(reqs)) do
-        if i % 4 == 0 then
-          assert.are.equal(200, r.status, r.body)
-          polls = polls + 1
-          for _, torn in ipairs(h.http.torn_usage(r.body, today)) do seen[#seen + 1] = torn end
-        end
-      end
-    end
+    local polls, seen = h.http.usage_while_creating(h.concurrent, "1400000004", 120, function(i, poll)
+      if poll then return i % 8 < 4 and 1 or 2 end
+      return i % 2 + 1
+    end)
     assert.are.equal(180, polls)
     assert.are.same({}, seen)
   end)

@@ -155,4 +155,39 @@ function M.torn_usage(body, today)
   return torn
 end
 
+--- Polls the usage location of app `ex` (at +08:00) while its groups are
+-- created: six waves of `per_wave` requests at once, every 4th a poll, sent
+-- by send(reqs).  node(i, poll), when given, is the node request i goes to
+-- (a request is then { node, method, path, body }).  Returns how many polls
+-- there were and what they showed that no one snapshot of the month can
+-- (or, for a poll not answered 200, its status and body).
+function M.usage_while_creating(send, ex, per_wave, node)
+  local cjson = require "cjson"
+  local now = os.time() + 8 * 3600
+  local month, today = os.date("!%Y-%m", now), tonumber(os.date("!%d", now))
+  local path = "/imbill/usage?sdkappid=" .. ex .. "&month=" .. month
+  local seen, polls = {}, 0
+  for wave = 1, 6 do
+    local reqs = {}
+    for i = 1, per_wave do
+      local poll = i % 4 == 0
+      local r = poll and { "GET", path } or { "POST", M.rest_path("group_open_http_svc/create_group", ex),
+        cjson.encode { Type = "Public", GroupId = "snap" .. wave .. "-" .. i, Owner_Account = "o" .. i } }
+      if node then table.insert(r, 1, node(i, poll)) end
+      reqs[i] = r
+    end
+    for i, r in ipairs(send(reqs)) do
+      if i % 4 == 0 then
+        polls = polls + 1
+        if r.status ~= 200 then
+          seen[#seen + 1] = "HTTP " .. tostring(r.status) .. ": " .. tostring(r.body)
+        else
+          for _, torn in ipairs(M.torn_usage(r.body, today)) do seen[#seen + 1] = torn end
+        end
+      end
+    end
+  end
+  return polls, seen
+end
+
 return M
