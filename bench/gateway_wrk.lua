@@ -2,6 +2,7 @@
 -- wrk script for bench/gateway.sh: one mode per run (the first argument).
 --   plain  POST create_group through the plain proxy (no imbill)
 --   quota  POST create_group through the gateway (decided, reserved, settled)
+--   floor  POST create_group through the least exact check (examples/nginx/floor.lua)
 --   stub   POST create_group to the stub itself (what the stub costs)
 --   login  POST State.StateChange login callbacks, signed
 -- The second argument is the file of signatures (login).  With IMBILL_PACE=MS
@@ -55,7 +56,7 @@ function request()
       .. counter .. '"}'
     return wrk.format("POST", path, { ["Content-Type"] = "application/json" }, body)
   end
-  local prefix = mode == "plain" and "/plain/v4/" or "/v4/"
+  local prefix = mode == "plain" and "/plain/v4/" or mode == "floor" and "/floor/v4/" or "/v4/"
   local body = '{"Type":"Public","GroupId":"b' .. thread_id .. "-" .. counter .. "-" .. os.time()
     .. '","Owner_Account":"owner' .. math.random(1, 100000) .. '","Name":"bench"}'
   return wrk.format("POST", prefix .. "group_open_http_svc/create_group" .. REST_Q,
