@@ -187,7 +187,8 @@ AFTER["State.StateChange"] = function(app, b)
     metrics.inc("imbill_not_counted_total", { app = app.id, action = "login", reason = "unplanned" })
     return
   end
-  local res, r = state.store_for(app):login(app.id, login_plan, user)
+  -- within the callback's wait, as every other callback: Tencent waits 2 s
+  local res, r = state.store_for(app):login(app.id, login_plan, user, nil, state.cfg.callback_lock_wait)
   if res == "refused" then
     metrics.inc("imbill_not_counted_total", { app = app.id, action = "login", reason = core.names.limit[r.limit] })
   elseif not res then
