@@ -3,6 +3,7 @@
 -- format and reserve what they approve, "after" callbacks that count each
 -- event once.
 local h = require "ngx_helper"
+local cjson = require "cjson"
 
 local PRO, TRIAL, EX = "1400000001", "1400000002", "1400000004"
 local TOKENS = { [PRO] = "spec-token-pro", [TRIAL] = "spec-token-trial", [EX] = "xxxxyyyy" }
@@ -401,6 +402,28 @@ describe("callbacks", function()
       cb(TRIAL, "Group.CallbackAfterNewMemberJoin", body, { request_time = os.time() - 1 })
       assert.is_nil(h.keys(TRIAL)["gm:1:g#"])
       assert.are.equal(1, h.metric("imbill_duplicates_total", { app = TRIAL, action = "Group.CallbackAfterNewMemberJoin" }))
+    end)
+
+    it("count a member who left and joined again when EventTime is no time (0, null, text): no event id then",
+      function()
+      cb(TRIAL, "Group.CallbackAfterCreateGroup", { CallbackCommand = "Group.CallbackAfterCreateGroup",
+        GroupId = "g", Type = "Public", EventTime = os.time() * 1000 })
+      for _, t in ipairs { 0, cjson.null, "soon", "" } do
+        local join = { CallbackCommand = "Group.CallbackAfterNewMemberJoin", GroupId = "g", Type = "Public",
+                       JoinType = "Apply", EventTime = t, NewMemberList = { { Member_Account = "u" } } }
+        local exit = { CallbackCommand = "Group.CallbackAfterMemberExit", GroupId = "g", Type = "Public",
+                       ExitType = "Quit", EventTime = t, ExitMemberList = { { Member_Account = "u" } } }
+        local now = os.time()
+        cb(TRIAL, "Group.CallbackAfterNewMemberJoin", join, { request_time = now })
+        assert.are.equal(1, h.keys(TRIAL)["uj:1:u#"], tostring(t))
+        cb(TRIAL, "Group.CallbackAfterMemberExit", exit, { request_time = now })
+        assert.is_nil(h.keys(TRIAL)["uj:1:u#"], tostring(t))
+        -- joined again: a new event, not a retry of the first
+        cb(TRIAL, "Group.CallbackAfterNewMemberJoin", join, { request_time = now - 1 })
+        assert.are.equal(1, h.keys(TRIAL)["uj:1:u#"], tostring(t))
+        cb(TRIAL, "Group.CallbackAfterMemberExit", exit, { request_time = now - 1 })
+      end
+      assert.is_nil(h.metric("imbill_duplicates_total", { app = TRIAL, action = "Group.CallbackAfterNewMemberJoin" }))
     end)
 
     it("count an action once when both the REST answer and the callback report it", function()
