@@ -738,6 +738,14 @@ describe("REST calls through the gateway", function()
   it("refuses a body it cannot read: not JSON (60003), too large (60002)", function()
     local r, v = h.rest("im_open_login_svc/account_import", TRIAL, "{not json")
     assert.are.equal(60003, v.ErrorCode)
+    -- what the parser found, and where
+    assert.truthy(v.ErrorInfo:find("^imbill: the request body is not JSON %(.*at character 2%)$"), v.ErrorInfo)
+    -- a compressed body is said to be one
+    local gz = "\31\139\8\0\0\0\0\0\0\3\171\86\10\45\78\45\242\116\81\178\82\74\84\170\5\0"
+    local _, vz = h.rest("im_open_login_svc/account_import", TRIAL, gz, { ["Content-Encoding"] = "gzip" })
+    assert.are.equal(60003, vz.ErrorCode)
+    assert.truthy(vz.ErrorInfo:find('it is sent with Content-Encoding "gzip", which the gateway does not decode: send '
+      .. "it uncompressed", 1, true), vz.ErrorInfo)
     -- an array is JSON, not an object: said so, not "UserID: missing"
     for _, text in ipairs { ' [{"UserID":"a"}]', "[]", '"a"', "12" } do
       local _, va = h.rest("im_open_login_svc/account_import", TRIAL, text)
