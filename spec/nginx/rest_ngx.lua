@@ -526,7 +526,9 @@ describe("REST calls through the gateway", function()
     local twice = h.metric("imbill_rest_rejected_total", { reason = "twice" }) or 0
     local unreadable = h.metric("imbill_rest_rejected_total", { reason = "unreadable" }) or 0
     for _, q in ipairs { "sdkappid=" .. TRIAL .. "&sdkappid=" .. PRO, "sdkappid=" .. TRIAL .. "&SdkAppId=" .. TRIAL,
-                         "sdkappid=1999999999&sdk%61ppid=" .. TRIAL, "sdkappid&sdkappid=" .. TRIAL } do
+                         "sdkappid=1999999999&sdk%61ppid=" .. TRIAL, "sdkappid&sdkappid=" .. TRIAL,
+                         -- a server that parts a query by ";" too (as HTML 4 advised) reads two
+                         "x=1;sdkappid=" .. PRO .. "&sdkappid=" .. TRIAL } do
       local r = h.http.post("/pass" .. path .. q, body)
       local v = cjson.decode(r.body)
       assert.are.equal(200, r.status)
@@ -539,7 +541,11 @@ describe("REST calls through the gateway", function()
     assert.are.equal(calls, h.stub_count("account_import"))
     assert.are.equal(3, accounts(TRIAL))
     assert.are.equal(0, accounts(PRO))
-    assert.are.equal(twice + 4, h.metric("imbill_rest_rejected_total", { reason = "twice" }))
+    assert.are.equal(twice + 5, h.metric("imbill_rest_rejected_total", { reason = "twice" }))
+    -- named after a ";" alone: counted against that app, not passed as naming none
+    local semi = h.http.post("/pass" .. path .. "x=1;sdkappid=" .. TRIAL, '{"UserID":"semi"}')
+    assert.are.equal("OK", cjson.decode(semi.body).ActionStatus)
+    eventually(function() return accounts(TRIAL) == 4 end, "the account counted on the trial app")
     assert.are.equal(unreadable + 1, h.metric("imbill_rest_rejected_total", { reason = "unreadable" }))
     -- no sdkappid at all is an unknown app, said so
     local none = cjson.decode(h.http.post(path .. "contenttype=json", body).body)
