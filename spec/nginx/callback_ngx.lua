@@ -121,6 +121,34 @@ describe("callbacks", function()
       rejected("unknown_command", 400, cb(PRO, "C2C.CallbackBeforeSendMsg", { CallbackCommand = "C2C.CallbackBeforeSendMsg" }))
     end)
 
+    -- Tencent sends every callback of an app to the one URL its console
+    -- names: a location that shares it with the app's own callback server
+    -- (here the stub's /app/callback) sends the commands the gateway does
+    -- not count there, query and body as Tencent sent them
+    it("leaves the commands it does not count to the app's own callback server, where a location sends them on",
+      function()
+      local before = h.stub_count("callback")
+      local msg = '{"CallbackCommand":"C2C.CallbackBeforeSendMsg","From_Account":"a","To_Account":"b","MsgBody":[]}'
+      local path = h.http.callback_path(PRO, "C2C.CallbackBeforeSendMsg", TOKENS[PRO]):gsub("^/imbill/callback",
+        "/imbill/callback-shared")
+      local r = h.http.post(path, msg)
+      assert.are.equal(200, r.status)
+      assert.are.equal("OK", h.json(r).ActionStatus)
+      assert.are.equal(before + 1, h.stub_count("callback"))
+      local last = h.stub_last("callback")
+      assert.are.equal(msg, last.body)
+      assert.are.equal(path:match("%?(.*)$"), last.args)
+      -- a command it counts is the gateway's, and counted
+      local lpath = h.http.callback_path(PRO, "State.StateChange", TOKENS[PRO]):gsub("^/imbill/callback",
+        "/imbill/callback-shared")
+      local t = os.time()
+      local rl = h.http.post(lpath, require("cjson").encode { CallbackCommand = "State.StateChange", EventTime = t * 1000,
+        Info = { Action = "Login", To_Account = "shared" } })
+      assert.are.equal(200, rl.status)
+      assert.are.equal(before + 1, h.stub_count("callback"))
+      assert.are.equal(1, h.keys(PRO)["d:" .. day_of(t) .. ":dau"])
+    end)
+
     it("rejects a request for another app", function()
       rejected("wrong_app", 403, h.callback("1999999999", "State.StateChange", "x", body))
     end)

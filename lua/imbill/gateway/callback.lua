@@ -475,6 +475,13 @@ end
 
 local function configured(appid) return state.cfg.apps[appid] ~= nil end
 
+--- Whether the gateway counts the callback command `cmd` (a string): Tencent
+-- sends every callback of an app to one URL, so a location can send the
+-- others (messages, profiles, ...) on to the app's own callback server.
+function M.counts(cmd)
+  return AFTER[cmd] ~= nil or BEFORE[cmd] ~= nil
+end
+
 --- content_by_lua: gateway.callback([opts]); opts.app pins the location to
 -- one SDKAppID.
 function M.handle(opts)
