@@ -472,6 +472,19 @@ describe("REST calls through the gateway", function()
       assert.is_truthy(k["g:10:@TGS#real2"])
     end)
 
+    it("is matched to the callback by its operator written percent-encoded in the query (admin%40corp)", function()
+      local path = h.http.rest_path("group_open_http_svc/create_group", TRIAL):gsub("identifier=admin",
+        "identifier=ad%%6Din%%40corp")
+      h.http.post(path, cjson.encode { Type = "Public", Name = "encoded" },
+        { ["X-Stub-Body"] = '{"ActionStatus":"OK","ErrorCode":0}' })
+      eventually(function() return reservation(TRIAL) end, "the stand-in reserved")
+      after_create(TRIAL, "spec-token-trial", "@TGS#real3", { Type = "Public", Operator_Account = "admin@corp",
+        Name = "encoded" })
+      local k = h.keys(TRIAL)
+      assert.are.equal(1, k["c:groups"])
+      assert.are.equal(0, standins(k))
+    end)
+
     it("is taken back when no callback names it by reservation_ttl", function()
       create(TRIAL, { Type = "Public", Owner_Account = "o", Name = "ghost" }, { ["X-Stub-Body"] = "proxy: oops" })
       eventually(function() return reservation(TRIAL) end, "the stand-in reserved")

@@ -227,6 +227,14 @@ local function location_policy(opts)
   return nil
 end
 
+-- The admin account a call is made as, as Tencent reads the query's
+-- identifier: percent-decoded (a client library writes admin@corp as
+-- admin%40corp), and the callback names it decoded.
+local function admin_of(raw)
+  if raw == nil then return nil end
+  return ngx.unescape_uri((raw:gsub("+", " ")))
+end
+
 --- access_by_lua: gateway.rest([opts]); opts.unknown_app overrides the
 -- configuration's policy for this location.
 function M.access(opts)
@@ -299,7 +307,7 @@ function M.access(opts)
     -- were the answer lost, Tencent's after-create callback names the group:
     -- it is matched as that callback matches an approval (its owner, else
     -- its operator: the admin account this call is made as)
-    create_match = reserve.match("create", calls.id(b.Owner_Account) or calls.id(ngx.var.arg_identifier) or "",
+    create_match = reserve.match("create", calls.id(b.Owner_Account) or calls.id(admin_of(ngx.var.arg_identifier)) or "",
       b.Type, tostring(b.Name))
   end
   units_mod.build(app, units, now, now)
