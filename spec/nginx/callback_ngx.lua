@@ -3,6 +3,7 @@
 -- format and reserve what they approve, "after" callbacks that count each
 -- event once.
 local h = require "ngx_helper"
+local cjson = require "cjson"
 
 local PRO, TRIAL, EX = "1400000001", "1400000002", "1400000004"
 local TOKENS = { [PRO] = "spec-token-pro", [TRIAL] = "spec-token-trial", [EX] = "xxxxyyyy" }
@@ -118,6 +119,34 @@ describe("callbacks", function()
 
     it("rejects a command it does not count", function()
       rejected("unknown_command", 400, cb(PRO, "C2C.CallbackBeforeSendMsg", { CallbackCommand = "C2C.CallbackBeforeSendMsg" }))
+    end)
+
+    -- Tencent sends every callback of an app to the one URL its console
+    -- names: a location that shares it with the app's own callback server
+    -- (here the stub's /app/callback) sends the commands the gateway does
+    -- not count there, query and body as Tencent sent them
+    it("leaves the commands it does not count to the app's own callback server, where a location sends them on",
+      function()
+      local before = h.stub_count("callback")
+      local msg = '{"CallbackCommand":"C2C.CallbackBeforeSendMsg","From_Account":"a","To_Account":"b","MsgBody":[]}'
+      local path = h.http.callback_path(PRO, "C2C.CallbackBeforeSendMsg", TOKENS[PRO]):gsub("^/imbill/callback",
+        "/imbill/callback-shared")
+      local r = h.http.post(path, msg)
+      assert.are.equal(200, r.status)
+      assert.are.equal("OK", h.json(r).ActionStatus)
+      assert.are.equal(before + 1, h.stub_count("callback"))
+      local last = h.stub_last("callback")
+      assert.are.equal(msg, last.body)
+      assert.are.equal(path:match("%?(.*)$"), last.args)
+      -- a command it counts is the gateway's, and counted
+      local lpath = h.http.callback_path(PRO, "State.StateChange", TOKENS[PRO]):gsub("^/imbill/callback",
+        "/imbill/callback-shared")
+      local t = os.time()
+      local rl = h.http.post(lpath, require("cjson").encode { CallbackCommand = "State.StateChange", EventTime = t * 1000,
+        Info = { Action = "Login", To_Account = "shared" } })
+      assert.are.equal(200, rl.status)
+      assert.are.equal(before + 1, h.stub_count("callback"))
+      assert.are.equal(1, h.keys(PRO)["d:" .. day_of(t) .. ":dau"])
     end)
 
     it("rejects a request for another app", function()
@@ -401,6 +430,28 @@ describe("callbacks", function()
       cb(TRIAL, "Group.CallbackAfterNewMemberJoin", body, { request_time = os.time() - 1 })
       assert.is_nil(h.keys(TRIAL)["gm:1:g#"])
       assert.are.equal(1, h.metric("imbill_duplicates_total", { app = TRIAL, action = "Group.CallbackAfterNewMemberJoin" }))
+    end)
+
+    it("count a member who left and joined again when EventTime is no time (0, null, text): no event id then",
+      function()
+      cb(TRIAL, "Group.CallbackAfterCreateGroup", { CallbackCommand = "Group.CallbackAfterCreateGroup",
+        GroupId = "g", Type = "Public", EventTime = os.time() * 1000 })
+      for _, t in ipairs { 0, cjson.null, "soon", "" } do
+        local join = { CallbackCommand = "Group.CallbackAfterNewMemberJoin", GroupId = "g", Type = "Public",
+                       JoinType = "Apply", EventTime = t, NewMemberList = { { Member_Account = "u" } } }
+        local exit = { CallbackCommand = "Group.CallbackAfterMemberExit", GroupId = "g", Type = "Public",
+                       ExitType = "Quit", EventTime = t, ExitMemberList = { { Member_Account = "u" } } }
+        local now = os.time()
+        cb(TRIAL, "Group.CallbackAfterNewMemberJoin", join, { request_time = now })
+        assert.are.equal(1, h.keys(TRIAL)["uj:1:u#"], tostring(t))
+        cb(TRIAL, "Group.CallbackAfterMemberExit", exit, { request_time = now })
+        assert.is_nil(h.keys(TRIAL)["uj:1:u#"], tostring(t))
+        -- joined again: a new event, not a retry of the first
+        cb(TRIAL, "Group.CallbackAfterNewMemberJoin", join, { request_time = now - 1 })
+        assert.are.equal(1, h.keys(TRIAL)["uj:1:u#"], tostring(t))
+        cb(TRIAL, "Group.CallbackAfterMemberExit", exit, { request_time = now - 1 })
+      end
+      assert.is_nil(h.metric("imbill_duplicates_total", { app = TRIAL, action = "Group.CallbackAfterNewMemberJoin" }))
     end)
 
     it("count an action once when both the REST answer and the callback report it", function()

@@ -79,6 +79,31 @@ describe("a shared dict that runs out of memory", function()
     assert.are.equal(1, h.metric("imbill_store_damaged", { dict = "imbill_small" }))
   end)
 
+  -- The key of the write that failed holds the id a client chose: a newline
+  -- in it would start a forged line of the error log, an escape byte would
+  -- recolour the terminal of whoever reads it.  It is logged as a JSON string.
+  it("logs the key of the write that did not fit with the client's bytes escaped", function()
+    local forged = "\n2026/12/02 00:00:00 [emerg] 1#1: forged \27[31m"
+    local failed
+    for i = 1, 100 do
+      local _, v = h.rest("im_open_login_svc/account_import", SMALL, { UserID = "w" .. i .. forged .. string.rep("x", 900) })
+      if v.ActionStatus ~= "OK" then
+        failed = v
+        break
+      end
+    end
+    assert.truthy(failed, "the dict never filled up")
+    assert.are.equal(70500, failed.ErrorCode)
+    local f = assert(io.open(h.http.prefix .. "/logs/error.log"))
+    local log = f:read("*a")
+    f:close()
+    local line = log:match("[^\n]*failed a write %(no memory, key \"imb:{" .. SMALL .. "}:ua:w%d+\\n2026/12/02[^\n]*")
+    assert.truthy(line, "the line naming the key, its newline written \\n")
+    assert.truthy(line:find("forged \\u001b[31m", 1, true), line)
+    assert.falsy(log:find("\n2026/12/02 00:00:00 [emerg] 1#1: forged", 1, true))
+    assert.falsy(log:find("\27", 1, true))
+  end)
+
   it("counts a login it cannot store as a store error, and still answers Tencent OK", function()
     for i = 1, 200 do
       h.rest("im_open_login_svc/account_import", SMALL, { UserID = string.rep("y", 900) .. i })

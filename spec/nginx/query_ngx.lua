@@ -13,6 +13,9 @@ describe("query.app", function()
     assert.are.equal("2", query.app("x+sdkappid=1&sdkappid=2&y=a+b"))
     -- one naming it with a NUL or spaces around it, alone, is read as naming it
     assert.are.equal("1400000099", query.app("sdkappid%00=1400000099"))
+    -- after a ";", which servers following HTML 4 take for "&"
+    assert.are.equal("1400000099", query.app("x=1;sdkappid=1400000099"))
+    assert.are.equal("1400000099", query.app("sdkappid=1400000099;identifier=admin"))
   end)
 
   it("names no app for none, or an empty value", function()
@@ -24,7 +27,9 @@ describe("query.app", function()
                          "sdkappid&sdkappid=3",
                          -- names a server reading C strings, or trimming spaces, takes for sdkappid
                          "sdkappid%00=1&sdkappid=2", "sdkappid=2&sdkappid%00x=1", "%20sdkappid=1&sdkappid=2",
-                         "sdkappid+=1&sdkappid=2", "+SdkAppid=1&sdkappid=2", "sdkappid%09=1&sdkappid=2" } do
+                         "sdkappid+=1&sdkappid=2", "+SdkAppid=1&sdkappid=2", "sdkappid%09=1&sdkappid=2",
+                         -- parted by ";", as servers following HTML 4 part a query
+                         "x=1;sdkappid=2&sdkappid=1", "sdkappid=1;sdkappid=2", "a=b;SdkAppId=1;c=d&sdkappid=1" } do
       local app, why = query.app(q)
       assert.is_nil(app, q)
       assert.are.equal("twice", why, q)
@@ -46,5 +51,6 @@ describe("query.app", function()
     assert.is_nil(app)
     assert.are.equal("unreadable", why)
     assert.are.equal("1", query.app(string.rep("a=1&", query.MAX - 2) .. "x=%41&sdkappid=1"))
+    assert.are.equal("unreadable", select(2, query.app(string.rep("a=1;", query.MAX) .. "sdkappid=1")))
   end)
 end)

@@ -472,6 +472,19 @@ describe("REST calls through the gateway", function()
       assert.is_truthy(k["g:10:@TGS#real2"])
     end)
 
+    it("is matched to the callback by its operator written percent-encoded in the query (admin%40corp)", function()
+      local path = h.http.rest_path("group_open_http_svc/create_group", TRIAL):gsub("identifier=admin",
+        "identifier=ad%%6Din%%40corp")
+      h.http.post(path, cjson.encode { Type = "Public", Name = "encoded" },
+        { ["X-Stub-Body"] = '{"ActionStatus":"OK","ErrorCode":0}' })
+      eventually(function() return reservation(TRIAL) end, "the stand-in reserved")
+      after_create(TRIAL, "spec-token-trial", "@TGS#real3", { Type = "Public", Operator_Account = "admin@corp",
+        Name = "encoded" })
+      local k = h.keys(TRIAL)
+      assert.are.equal(1, k["c:groups"])
+      assert.are.equal(0, standins(k))
+    end)
+
     it("is taken back when no callback names it by reservation_ttl", function()
       create(TRIAL, { Type = "Public", Owner_Account = "o", Name = "ghost" }, { ["X-Stub-Body"] = "proxy: oops" })
       eventually(function() return reservation(TRIAL) end, "the stand-in reserved")
@@ -526,7 +539,9 @@ describe("REST calls through the gateway", function()
     local twice = h.metric("imbill_rest_rejected_total", { reason = "twice" }) or 0
     local unreadable = h.metric("imbill_rest_rejected_total", { reason = "unreadable" }) or 0
     for _, q in ipairs { "sdkappid=" .. TRIAL .. "&sdkappid=" .. PRO, "sdkappid=" .. TRIAL .. "&SdkAppId=" .. TRIAL,
-                         "sdkappid=1999999999&sdk%61ppid=" .. TRIAL, "sdkappid&sdkappid=" .. TRIAL } do
+                         "sdkappid=1999999999&sdk%61ppid=" .. TRIAL, "sdkappid&sdkappid=" .. TRIAL,
+                         -- a server that parts a query by ";" too (as HTML 4 advised) reads two
+                         "x=1;sdkappid=" .. PRO .. "&sdkappid=" .. TRIAL } do
       local r = h.http.post("/pass" .. path .. q, body)
       local v = cjson.decode(r.body)
       assert.are.equal(200, r.status)
@@ -539,7 +554,11 @@ describe("REST calls through the gateway", function()
     assert.are.equal(calls, h.stub_count("account_import"))
     assert.are.equal(3, accounts(TRIAL))
     assert.are.equal(0, accounts(PRO))
-    assert.are.equal(twice + 4, h.metric("imbill_rest_rejected_total", { reason = "twice" }))
+    assert.are.equal(twice + 5, h.metric("imbill_rest_rejected_total", { reason = "twice" }))
+    -- named after a ";" alone: counted against that app, not passed as naming none
+    local semi = h.http.post("/pass" .. path .. "x=1;sdkappid=" .. TRIAL, '{"UserID":"semi"}')
+    assert.are.equal("OK", cjson.decode(semi.body).ActionStatus)
+    eventually(function() return accounts(TRIAL) == 4 end, "the account counted on the trial app")
     assert.are.equal(unreadable + 1, h.metric("imbill_rest_rejected_total", { reason = "unreadable" }))
     -- no sdkappid at all is an unknown app, said so
     local none = cjson.decode(h.http.post(path .. "contenttype=json", body).body)
@@ -738,6 +757,14 @@ describe("REST calls through the gateway", function()
   it("refuses a body it cannot read: not JSON (60003), too large (60002)", function()
     local r, v = h.rest("im_open_login_svc/account_import", TRIAL, "{not json")
     assert.are.equal(60003, v.ErrorCode)
+    -- what the parser found, and where
+    assert.truthy(v.ErrorInfo:find("^imbill: the request body is not JSON %(.*at character 2%)$"), v.ErrorInfo)
+    -- a compressed body is said to be one
+    local gz = "\31\139\8\0\0\0\0\0\0\3\171\86\10\45\78\45\242\116\81\178\82\74\84\170\5\0"
+    local _, vz = h.rest("im_open_login_svc/account_import", TRIAL, gz, { ["Content-Encoding"] = "gzip" })
+    assert.are.equal(60003, vz.ErrorCode)
+    assert.truthy(vz.ErrorInfo:find('it is sent with Content-Encoding "gzip", which the gateway does not decode: send '
+      .. "it uncompressed", 1, true), vz.ErrorInfo)
     -- an array is JSON, not an object: said so, not "UserID: missing"
     for _, text in ipairs { ' [{"UserID":"a"}]', "[]", '"a"', "12" } do
       local _, va = h.rest("im_open_login_svc/account_import", TRIAL, text)

@@ -89,9 +89,13 @@ end
 
 -- The id of one event of an after callback: its command, its time and its
 -- subjects.  Without an EventTime there is no telling a retry from a new
--- event, so there is no id (the counts' own guards still hold).
-local function event_ids(app, cmd, t_ms)
-  if not t_ms then return nil end
+-- event, so there is no id (the counts' own guards still hold); nor with one
+-- that is no time (0, "", null, "soon"): every event of the same subjects
+-- would share it, and a member who left and joined again would be taken for
+-- a retry of the first join and not counted.
+local function event_ids(app, cmd, b)
+  if not event_time(b) then return nil end
+  local t_ms = b.EventTime
   return function(u, a, i)
     local s = a.subj
     return ngx.md5(table.concat({ app.id, cmd, tostring(t_ms), s.user or "", s.peer or "", s.group or "",
@@ -111,7 +115,7 @@ end
 local function count_after(app, cmd, units, t, b, confirm, arg)
   local store = state.store_for(app)
   local now = ngx.time()
-  units_mod.build(app, units, t, now, event_ids(app, cmd, b.EventTime))
+  units_mod.build(app, units, t, now, event_ids(app, cmd, b))
   local ok, err
   if store.count_after then
     ok, err = store:count_after(app, units, state.cfg.callback_lock_wait, arg)
@@ -187,7 +191,8 @@ AFTER["State.StateChange"] = function(app, b)
     metrics.inc("imbill_not_counted_total", { app = app.id, action = "login", reason = "unplanned" })
     return
   end
-  local res, r = state.store_for(app):login(app.id, login_plan, user)
+  -- within the callback's wait, as every other callback: Tencent waits 2 s
+  local res, r = state.store_for(app):login(app.id, login_plan, user, nil, state.cfg.callback_lock_wait)
   if res == "refused" then
     metrics.inc("imbill_not_counted_total", { app = app.id, action = "login", reason = core.names.limit[r.limit] })
   elseif not res then
@@ -469,6 +474,13 @@ local function replay_seen(cfg, body, rt)
 end
 
 local function configured(appid) return state.cfg.apps[appid] ~= nil end
+
+--- Whether the gateway counts the callback command `cmd` (a string): Tencent
+-- sends every callback of an app to one URL, so a location can send the
+-- others (messages, profiles, ...) on to the app's own callback server.
+function M.counts(cmd)
+  return AFTER[cmd] ~= nil or BEFORE[cmd] ~= nil
+end
 
 --- content_by_lua: gateway.callback([opts]); opts.app pins the location to
 -- one SDKAppID.

@@ -50,6 +50,7 @@ function M.setup(o)
   local rest = require "imbill.gateway.rest"
   M.rest, M.header_filter, M.body_filter, M.log = rest.access, rest.header_filter, rest.body_filter, rest.log
   M.callback = require("imbill.gateway.callback").handle
+  M.counts_callback = require("imbill.gateway.callback").counts
   return cfg
 end
 
@@ -84,6 +85,17 @@ M.log = lazy("imbill.gateway.rest", "log")
 -- @return nothing: the answer is sent
 -- @function callback
 M.callback = lazy("imbill.gateway.callback", "handle")
+
+--- Whether `callback()` counts a callback command.  Tencent sends every
+-- callback of an app to the one URL its console names; the commands the
+-- gateway does not count (messages, profiles, ...) are the app's own
+-- callback server's, and a location sends them on with `ngx.exec` to a
+-- location that proxies to it (docs/gateway.md, "Callbacks": "One URL for
+-- every callback").
+-- @tparam ?string cmd the query's `CallbackCommand`
+-- @treturn boolean
+-- @function counts_callback
+M.counts_callback = lazy("imbill.gateway.callback", "counts")
 
 --- Starts each worker's background work (`init_worker_by_lua`).
 --

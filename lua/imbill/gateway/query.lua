@@ -44,12 +44,19 @@ local function name_of(raw)
   return (match(n, "^%s*(.-)%s*$"))
 end
 
+-- The arguments of a query: parted by "&", and by ";" too, which servers
+-- that follow HTML 4's advice (PHP's arg_separator.input, Go before 1.17,
+-- Python before 3.9.2) take for one.  Read either way, "x=1;sdkappid=A&
+-- sdkappid=B" names sdkappid twice, and "x=1;sdkappid=A" names app A (a
+-- server parting by "&" alone finds no app in it and refuses the call).
+local ARG = "[^&;]+"
+
 --- The app the query `raw` (without its "?") names.
 -- Returns the SDKAppID (nil when none is named, or the value is empty), or
 -- nil and a key of M.WHY.
 function M.app(raw)
   if not raw or raw == "" then return nil end
-  if not find(raw, "[%%+]") then
+  if not find(raw, "[%%+;]") then
     -- the usual query: one plain sdkappid=DIGITS among other arguments
     local l = "&" .. lower(raw) .. "&"
     local i = find(l, "&sdkappid[=&]")
@@ -60,7 +67,7 @@ function M.app(raw)
     return plain(sub(raw, i + 9, i + 8 + #v))
   end
   local found, n = nil, 0
-  for pair in gmatch(raw, "[^&]+") do
+  for pair in gmatch(raw, ARG) do
     n = n + 1
     if n > M.MAX then return nil, "unreadable" end
     local name, v = match(pair, "^([^=]*)=?(.*)$")
@@ -77,7 +84,7 @@ end
 -- and "unreadable" past M.MAX arguments.
 function M.count(raw, name)
   local n, k = 0, 0
-  for pair in gmatch(raw or "", "[^&]+") do
+  for pair in gmatch(raw or "", ARG) do
     k = k + 1
     if k > M.MAX then return nil, "unreadable" end
     if name_of(match(pair, "^[^=]*")) == name then n = n + 1 end

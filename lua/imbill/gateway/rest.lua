@@ -179,8 +179,22 @@ end
 -- What the gateway cannot read, it cannot count: a body refused before
 -- anything is decided, as Tencent refuses one it cannot parse.  Returns
 -- nothing, or Tencent's code and the ErrorInfo.
+local function not_json(body)
+  local v, err = json.decode(body)
+  if v ~= nil or not err then return "imbill: the request body is not a JSON object" end
+  local why = "imbill: the request body is not JSON (" .. tostring(err) .. ")"
+  -- a compressed body (Go's and Python's clients can send one) reads as
+  -- garbage: say why, rather than leave the client to guess
+  local enc = ngx.var.http_content_encoding
+  if enc and enc ~= "identity" then
+    why = why .. "; it is sent with Content-Encoding " .. json.encode(enc:sub(1, 40))
+      .. ", which the gateway does not decode: send it uncompressed"
+  end
+  return why
+end
+
 local function unreadable(def, body, b, max_items)
-  if type(b) ~= "table" then return 60003, "imbill: the request body is not a JSON object" end
+  if type(b) ~= "table" then return 60003, not_json(body) end
   -- Tencent takes a few hundred items a call at most; a call of many
   -- thousands, refused by Tencent anyway, would hold the app's lock (or a
   -- Redis shared by every app) for as long as it takes to decide them all
@@ -211,6 +225,14 @@ local function location_policy(opts)
   if ok then return v or state.cfg.unknown_app end
   ngx.log(ngx.ERR, "imbill: this location's ", tostring(v), " (fix it in nginx.conf)")
   return nil
+end
+
+-- The admin account a call is made as, as Tencent reads the query's
+-- identifier: percent-decoded (a client library writes admin@corp as
+-- admin%40corp), and the callback names it decoded.
+local function admin_of(raw)
+  if raw == nil then return nil end
+  return ngx.unescape_uri((raw:gsub("+", " ")))
 end
 
 --- access_by_lua: gateway.rest([opts]); opts.unknown_app overrides the
@@ -285,7 +307,7 @@ function M.access(opts)
     -- were the answer lost, Tencent's after-create callback names the group:
     -- it is matched as that callback matches an approval (its owner, else
     -- its operator: the admin account this call is made as)
-    create_match = reserve.match("create", calls.id(b.Owner_Account) or calls.id(ngx.var.arg_identifier) or "",
+    create_match = reserve.match("create", calls.id(b.Owner_Account) or calls.id(admin_of(ngx.var.arg_identifier)) or "",
       b.Type, tostring(b.Name))
   end
   units_mod.build(app, units, now, now)

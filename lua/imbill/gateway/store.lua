@@ -1059,10 +1059,16 @@ local function stripe_key(self, app, user)
 end
 
 -- A login plan of another shape, under the app lock and the user's stripe:
--- what it writes reaches the dict before the stripe is let go.
-local function login_locked(B, self, app, plan, subj)
+-- what it writes reaches the dict before the stripe is let go.  deadline:
+-- when the login's wait for its locks ends (ngx.now() seconds).
+local function left(deadline)
+  local w = deadline - ngx_now()
+  return w > 0 and w or 0
+end
+
+local function login_locked(B, self, app, plan, subj, deadline)
   local lk = stripe_key(self, app, subj.user)
-  local tok, err = acquire(self.meta, lk, self.lock_ttl, self.lock_wait)
+  local tok, err = acquire(self.meta, lk, self.lock_ttl, left(deadline))
   if not tok then fail("login lock: " .. tostring(err)) end
   local ok, res, ref = pcall(apply_plan, B, plan, subj)
   if ok then
@@ -1086,11 +1092,15 @@ local function guard_ok(kind, v, arg)
   return v == NO_DAY or v >= arg
 end
 
---- A login plan for `user` (event: its id, or nil).  Returns "applied" |
--- "unchanged" | "duplicate" | "refused", refusal; or nil, reason.
-function Store:login(app, plan, user, event)
+--- A login plan for `user` (event: its id, or nil).  wait: the seconds the
+-- login may wait for its locks in all (default the store's lock_wait); a
+-- login callback passes callback_lock_wait, as Tencent waits 2 s for the
+-- answer.  Returns "applied" | "unchanged" | "duplicate" | "refused",
+-- refusal; or nil, reason.
+function Store:login(app, plan, user, event, wait)
+  local deadline = ngx_now() + (wait or self.lock_wait)
   if plan.refused ~= 0 or not login_shaped(plan) then
-    return self:run(app, nil, login_locked, self, app, plan, { user = user, event = event })
+    return self:run(app, left(deadline), login_locked, self, app, plan, { user = user, event = event }, deadline)
   end
   local d, meta = self.d, self.meta
   local P = app_names(app)
@@ -1135,7 +1145,7 @@ function Store:login(app, plan, user, event)
     end
   end
   local lk = stripe_key(self, app, user)
-  local tok, err = acquire(meta, lk, self.lock_ttl, self.lock_wait)
+  local tok, err = acquire(meta, lk, self.lock_ttl, left(deadline))
   if not tok then
     if evkey then d:delete(evkey) end
     if err ~= "busy" then self:error("login lock: " .. tostring(err)) end
@@ -1183,7 +1193,8 @@ function Store:login(app, plan, user, event)
   if raise_to then
     if last_day == nil then last_day = d:get(key_of(P, K.IMB_K_LAST_DAY)) or NO_DAY end
     if last_day == NO_DAY or raise_to > last_day then
-      self:run(app, nil, raise_last_day, key_of(P, K.IMB_K_LAST_DAY), raise_to)
+      -- not had in time: the login is counted, and a later one raises it
+      self:run(app, left(deadline), raise_last_day, key_of(P, K.IMB_K_LAST_DAY), raise_to)
     end
   end
   return "applied"
