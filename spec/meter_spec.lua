@@ -414,6 +414,40 @@ describe("meter event ids", function()
     m:delete_account("u1", NOON)
     assert.is_true(m:create_account("x", NOON, "e-x"))
   end)
+
+  it("counts an edition change's id once, like every event's (docs/meter.md, Event ids)", function()
+    local m = meter("2020", "trial")
+    -- trial to pro on 2021-03-20; the same id again, for another change, changes nothing
+    assert.is_true(m:change_edition("pro", T("2021-03-20T00:00:00Z"), "c1"))
+    assert.same({ true, "duplicate" }, { m:change_edition("flagship", T("2021-04-10T00:00:00Z"), "c1") })
+    assert.equal("pro", m:edition(T("2021-04-20T00:00:00Z")).id)
+    -- the ids are one set: an account's id is not a change's, nor the reverse
+    assert.same({ true, "duplicate" }, { m:create_account("u1", NOON, "c1") })
+    assert.is_true(m:create_account("u2", NOON, "e2"))
+    assert.same({ true, "duplicate" }, { m:change_edition("flagship", T("2021-04-10T00:00:00Z"), "e2") })
+    -- a change with an id counts its day as reached (the id is saved with it)
+    assert.equal("2021-03-20", m:last_day())
+    -- a new id applies; the file keeps the id, and the loaded meter answers the same
+    assert.is_true(m:change_edition("flagship", T("2021-04-10T00:00:00Z"), "c2"))
+    local path = os.tmpname()
+    m:save(path)
+    local l = imbill.meter.load(path)
+    os.remove(path)
+    assert.same({ true, "duplicate" }, { l:change_edition("trial", T("2021-05-10T00:00:00Z"), "c2") })
+    assert.equal("flagship", l:edition(T("2021-05-20T00:00:00Z")).id)
+  end)
+
+  it("does not remember a refused change's id, and checks it as every event id", function()
+    local m = meter("2021", "free")
+    assert.is_true(m:change_edition("pro", T("2022-11-10T00:00:00Z")))
+    -- a second change in November is refused; in December the same id applies
+    local ok, r = m:change_edition("ultimate", T("2022-11-20T00:00:00Z"), "c1")
+    assert.is_false(ok)
+    assert.equal("one_change_per_month", r.code)
+    assert.is_true(m:change_edition("ultimate", T("2022-12-01T00:00:00Z"), "c1"))
+    assert.equal('meter:change_edition: event id: expected a non-empty string id, got ""',
+      H.err(m.change_edition, m, "pro", T("2023-01-10T00:00:00Z"), ""))
+  end)
 end)
 
 describe("meter edition changes", function()

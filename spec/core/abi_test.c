@@ -52,6 +52,9 @@ static void null_pointers_the_meter_needs_are_refused(void) {
   CHECK_EQ(imb_meter_change(m, &p, T, "ult", 3, NULL, 0, &v), IMB_ERANGE);
   CHECK_EQ(imb_meter_change(m, &p, T, "ult", 3, &l, 0, NULL), IMB_ERANGE);
   CHECK_EQ(imb_meter_change(m, &p, T, NULL, 3, &l, 0, &v), IMB_ERANGE);
+  /* an event id is checked as every event's: 1 .. IMB_ID_MAX bytes */
+  CHECK_EQ(imb_meter_change_id(m, &p, T, "ult", 3, &l, 0, "c1", 0, &v), IMB_ERANGE);
+  CHECK_EQ(imb_meter_change_id(m, &p, T, "ult", 3, &l, 0, "c1", (size_t)IMB_ID_MAX + 1, &v), IMB_ERANGE);
   CHECK_EQ(imb_meter_set_limits(m, 0, NULL), IMB_ERANGE);
   CHECK_EQ(imb_meter_segments(m), 1); /* nothing above changed the history */
   /* queries: an id that cannot be held is unknown, whatever the pointer */

@@ -882,15 +882,27 @@ static int edition_number(const imb_meter *m, const char *e, size_t elen) {
 
 imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
                             const imb_limits *lim, int is_free, imb_change_verdict *verdict) {
+  return imb_meter_change_id(m, p, t, edition, elen, lim, is_free, NULL, 0, verdict);
+}
+
+imb_status imb_meter_change_id(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
+                               const imb_limits *lim, int is_free, const char *id, size_t idlen,
+                               imb_change_verdict *verdict) {
   int32_t day;
   if (!m || !p || !lim || !verdict || imb_instant_check(t) || imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
-  if (!edition_id_ok(edition, elen)) return IMB_ERANGE;
+  if (!edition_id_ok(edition, elen) || (id && check_id(id, idlen))) return IMB_ERANGE;
   /* the bounds every event meets (imb_plan_build's order): a change dated far
    * after the clock or after everything counted is a sender's clock error,
    * which must not take the edition history out of reach of every real
    * change; a change on a released day would rewrite a month that is final */
   if (m->clock != INT64_MIN && m->clock < t - IMB_CLOCK_AHEAD) { /* t is a calendar instant */
     *verdict = IMB_CH_FUTURE;
+    return IMB_OK;
+  }
+  /* an event id seen before is a duplicate, as for every other event (the
+   * ids are one set: a change cannot reuse an account's id, nor the reverse) */
+  if (id && seen(m, id, idlen)) {
+    *verdict = IMB_CH_DUPLICATE;
     return IMB_OK;
   }
   /* the same change again, however late it arrives, is a duplicate */
@@ -931,6 +943,20 @@ imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const 
   *verdict = imb_change_check(p, spans, n, m->activated, day, &to);
   if (*verdict) return IMB_OK;
   int was_free = last->free_edition; /* last moves when the segments grow */
+  /* room for the segment first, so that once the id is remembered adding it
+   * cannot fail: a change is applied with its id or not at all */
+  if (m->nsegs == m->segcap) {
+    uint32_t cap = (uint32_t)m->segcap;
+    if (grow((void **)&m->segs, &cap, (uint32_t)m->nsegs + 1, sizeof *m->segs)) return IMB_ENOMEM;
+    m->segcap = (int)cap;
+  }
+  if (id) {
+    imb_status st = imb_meter_remember(m, id, idlen, day);
+    if (st) return st;
+    /* a remembered id belongs to a day the meter has reached, as any
+     * counted event's does (a saved file holds no id after its last day) */
+    if (day > m->last_day) m->last_day = day;
+  }
   imb_status st = imb_meter_add_segment(m, t, edition, elen, lim, is_free);
   if (st) return st;
   /* the first change from a free edition to a paid one is the first paid

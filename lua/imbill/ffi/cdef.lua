@@ -607,6 +607,15 @@ imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t
  * released day (IMB_CH_CLOSED) is refused and changes nothing. */
 imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
                                     const imb_limits *lim, int is_free, imb_change_verdict *verdict);
+/* imb_meter_change with an event id (NULL: none; else 1 .. IMB_ID_MAX bytes, as
+ * every event's): an id already remembered, by a change or by any other
+ * event, is IMB_CH_DUPLICATE and changes nothing; a change applied
+ * remembers it for its day, which then counts as reached (the meter's last
+ * day moves up to it, as for every counted event).  A refused change does not
+ * remember it. */
+imb_status imb_meter_change_id(imb_meter *m, const imb_policy *p, int64_t t, const char *edition,
+                                       size_t elen, const imb_limits *lim, int is_free, const char *id,
+                                       size_t idlen, imb_change_verdict *verdict);
 int imb_meter_segments(const imb_meter *m);
 /* Segment i: from_t (INT64_MIN for the first), its billing day, edition id, limits.
  * Each output may be NULL; for i outside 0 .. imb_meter_segments() - 1 nothing is

@@ -486,7 +486,8 @@ function Meter:change_edition(id, t, event_id)
   for _, a in ipairs(st.addons[#segs] or {}) do
     if book:addon(a).fee[ed.id] then addons[#addons + 1] = a end
   end
-  local verdict = on(fn, impl.change, self, book.policy, t, ed.id, M.limits(book, ed, addons, st.same_day), ed.free)
+  local verdict = on(fn, impl.change, self, book.policy, t, ed.id, M.limits(book, ed, addons, st.same_day), ed.free,
+    event_id)
   if verdict == "ok" then
     st.addons[#segs + 1] = addons
     return true
