@@ -23,7 +23,8 @@
  *    functions that return a status (saves and loads included), the parsers
  *    (imb_*_parse), the batch pricing (imb_totals*), imb_rate_check,
  *    imb_month_fees and imb_activity_mark answer IMB_ERANGE (the parsers
- *    IMB_ESYNTAX) for a NULL they need rather than touch it, and the meter's
+ *    IMB_ESYNTAX) for a NULL they need rather than touch it (imb_change_check,
+ *    which returns a verdict, IMB_CH_INVALID, also for n < 1), and the meter's
  *    queries take a NULL id as an unknown one; elsewhere, and for the meter
  *    itself in a function that returns no status, a NULL is the caller's
  *    error;
@@ -581,12 +582,15 @@ typedef enum imb_change_verdict {
   IMB_CH_DUPLICATE, /* a store's answer: this very change was applied already */
   IMB_CH_FUTURE,    /* a meter's answer: dated more than IMB_FUTURE_DAYS after the latest counted day,
                        or more than IMB_CLOCK_AHEAD after its clock (a sender's clock error) */
-  IMB_CH_CLOSED     /* a meter's answer: dated on a day released by imb_meter_release */
+  IMB_CH_CLOSED,    /* a meter's answer: dated on a day released by imb_meter_release */
+  IMB_CH_INVALID    /* imb_change_check's answer to arguments that are no history: a NULL, n < 1,
+                       or a day outside IMB_DAY_MIN .. IMB_DAY_MAX (nothing is read) */
 } imb_change_verdict;
 
 /* May an app whose history is spans[0..n-1] (n >= 1: oldest first, the last one in
  * force now) and whose first paid activation was `activated` (IMB_NO_DAY:
- * none known) change to `to` on `day`?  One change per calendar month (the
+ * none known) change to `to` on `day`?  IMB_CH_INVALID, never IMB_CH_OK, when
+ * p, spans or to is NULL, n < 1 or day is outside the calendar.  One change per calendar month (the
  * first paid activation counts as that month's change); never backwards in
  * time; a free edition again only where the policy allows it. */
 IMB_API imb_change_verdict imb_change_check(const imb_policy *p, const imb_span *spans, int n, int32_t activated,

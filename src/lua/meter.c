@@ -696,7 +696,8 @@ static int c_change(lua_State *L) {
   imb_change_verdict v;
   imb_status st = imb_meter_change_id(lm->m, &p, t, e, elen, &lim, lua_toboolean(L, 6), id, idlen, &v);
   if (st) return status_error(L, st, fn);
-  static const char *const NAMES[] = {"ok", "same", "twice", "backwards", "no_return", "duplicate", "future", "closed"};
+  static const char *const NAMES[] = {"ok",        "same",   "twice",  "backwards", "no_return",
+                                      "duplicate", "future", "closed", "invalid"};
   lua_pushstring(L, NAMES[v]);
   return 1;
 }

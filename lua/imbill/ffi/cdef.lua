@@ -508,12 +508,15 @@ typedef enum imb_change_verdict {
   IMB_CH_DUPLICATE, /* a store's answer: this very change was applied already */
   IMB_CH_FUTURE,    /* a meter's answer: dated more than IMB_FUTURE_DAYS after the latest counted day,
                        or more than IMB_CLOCK_AHEAD after its clock (a sender's clock error) */
-  IMB_CH_CLOSED     /* a meter's answer: dated on a day released by imb_meter_release */
+  IMB_CH_CLOSED,    /* a meter's answer: dated on a day released by imb_meter_release */
+  IMB_CH_INVALID    /* imb_change_check's answer to arguments that are no history: a NULL, n < 1,
+                       or a day outside IMB_DAY_MIN .. IMB_DAY_MAX (nothing is read) */
 } imb_change_verdict;
 
 /* May an app whose history is spans[0..n-1] (n >= 1: oldest first, the last one in
  * force now) and whose first paid activation was `activated` (IMB_NO_DAY:
- * none known) change to `to` on `day`?  One change per calendar month (the
+ * none known) change to `to` on `day`?  IMB_CH_INVALID, never IMB_CH_OK, when
+ * p, spans or to is NULL, n < 1 or day is outside the calendar.  One change per calendar month (the
  * first paid activation counts as that month's change); never backwards in
  * time; a free edition again only where the policy allows it. */
 imb_change_verdict imb_change_check(const imb_policy *p, const imb_span *spans, int n, int32_t activated,
