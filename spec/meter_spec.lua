@@ -278,6 +278,29 @@ describe("meter counting rules", function()
     assert.same({ "av_unlimited", "members_per_group" }, m:usage("2021-03").addons)
   end)
 
+  it("bills an add-on that lapsed at a change to a free edition for its month, as by hand (docs/rules.md)", function()
+    -- 2020 pro with retention_30, back to trial on 2021-03-11: 10/31 of 149.99 + 79.99
+    local m = meter("2020", "pro", { addons = { "retention_30" } })
+    assert.is_true(m:change_edition("trial", T("2021-03-10T16:00:00Z")))
+    assert.same({}, m:addons())
+    assert.same({ "retention_30" }, m:usage("2021-03").addons)
+    assert.equal("128.37", tostring(m:invoice("2021-03").total))
+    assert.equal("128.37", tostring(imbill.invoice { book = "2020", edition = "pro", month = "2021-03",
+      change = { on = "2021-03-11", to = "trial" }, activated_before = true, addons = { "retention_30" } }.total))
+    -- April is all trial: no add-on, nothing billed
+    assert.is_nil(m:usage("2021-04").addons)
+    assert.equal("0.00", tostring(m:invoice("2021-04").total))
+  end)
+
+  it("leaves out an add-on the month's last paid edition does not sell (pro to flagship, av_unlimited)", function()
+    local m = meter("2020", "pro", { addons = { "av_unlimited", "members_per_group" } })
+    assert.is_true(m:change_edition("flagship", T("2021-03-20T16:00:00Z")))
+    assert.same({ "members_per_group" }, m:usage("2021-03").addons)
+    -- pro 20/31 of 149.99 + flagship 11/31 of 449.99 + members_per_group 79.99
+    assert.equal("336.43", tostring(m:invoice("2021-03").total))
+    assert.same({ "av_unlimited", "members_per_group" }, m:usage("2021-02").addons)
+  end)
+
   it("counts nothing for a refused action", function()
     local m = meter("2020", "trial")
     for i = 1, 10 do m:create_group("av" .. i, "AVChatRoom", NOON) end
