@@ -32,6 +32,11 @@ static void null_pointers_the_meter_needs_are_refused(void) {
   CHECK_EQ(imb_meter_new(0, NULL, 3, &l, 0, &m), IMB_ERANGE);
   CHECK_EQ(imb_meter_new(0, "pro", 3, NULL, 0, &m), IMB_ERANGE);
   CHECK_EQ(imb_meter_new(0, "pro", 3, &l, 0, NULL), IMB_ERANGE);
+  /* only the zones a saved file holds: whole minutes, -12:00 .. +14:00 */
+  CHECK_EQ(imb_meter_new(14 * 3600 + 60, "pro", 3, &l, 0, &m), IMB_ERANGE);
+  CHECK_EQ(imb_meter_new(-12 * 3600 - 60, "pro", 3, &l, 0, &m), IMB_ERANGE);
+  CHECK_EQ(imb_meter_new(8 * 3600 + 1, "pro", 3, &l, 0, &m), IMB_ERANGE);
+  CHECK_EQ(imb_meter_new(86399, "pro", 3, &l, 0, &m), IMB_ERANGE);
   CHECK(m == NULL);
   m = meter();
   CHECK(m != NULL);

@@ -150,7 +150,9 @@ imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *editi
 
 imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const imb_limits *lim,
                          int free_edition, imb_meter **out) {
-  if (!out || offset <= -86400 || offset >= 86400) return IMB_ERANGE;
+  /* the zones a saved file holds (its loader's rule): a meter at +15:00 or at
+   * a second past a minute would save a file that no load takes */
+  if (!out || !imb_tz_valid(offset)) return IMB_ERANGE;
   imb_meter *m = imb_meter_alloc(offset);
   if (!m) return IMB_ENOMEM;
   imb_status st = imb_meter_add_segment(m, INT64_MIN, edition, elen, lim, free_edition);

@@ -592,7 +592,8 @@ static int c_new(lua_State *L) {
   imb_limits lim;
   check_limits(L, 3, &lim, fn);
   int state = check_state(L, 5, fn);
-  if (off <= -86400 || off >= 86400) imbL_raise(L, fn, "tz", 1, "offset out of range");
+  if (!imb_tz_valid(off))
+    imbL_raise(L, fn, "tz", 1, "offset is out of range (whole minutes from -12:00 to +14:00, in seconds)");
   check_edition_id(L, 2, e, elen, fn);
   lmeter *lm = new_lm(L, state);
   imb_status st = imb_meter_new((int32_t)off, e, elen, &lim, lua_toboolean(L, 4), &lm->m);

@@ -577,8 +577,9 @@ enum {
 imb_status imb_instant_check(int64_t t);
 
 /* A new meter on an edition (1 .. IMB_EDITION_MAXLEN bytes without NUL,
- * the ids a saved file holds), with |offset| < 86400 seconds east of UTC:
- * IMB_ERANGE for anything else, and then *out is untouched. */
+ * the ids a saved file holds), at an offset imb_tz_valid takes (whole
+ * minutes from -12:00 to +14:00, the zones a saved file holds): IMB_ERANGE
+ * for anything else, and then *out is untouched. */
 imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const imb_limits *lim,
                                  int is_free, imb_meter **out);
 void imb_meter_free(imb_meter *m);
