@@ -702,10 +702,15 @@ IMB_API void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32
                                imb_limits *lim, int *is_free);
 /* The first paid activation day (IMB_NO_DAY: before the meter's life, or
  * none): set when the app starts on a paid edition, and by the first change
- * from a free edition to a paid one. */
+ * from a free edition to a paid one.  imb_meter_set_activated ignores a day
+ * outside IMB_DAY_MIN .. IMB_DAY_MAX other than IMB_NO_DAY (no saved file
+ * holds one). */
 IMB_API void imb_meter_set_activated(imb_meter *m, int32_t day);
 IMB_API int32_t imb_meter_activated(const imb_meter *m);
-/* Replace the limits of one segment (add-ons bought later). */
+/* Replace the limits of one segment (add-ons bought later).  Limits here, in
+ * imb_meter_new and in imb_meter_change are those a saved file holds: every
+ * bound IMB_UNLIMITED (-1) or more and no feature bit past IMB_F_COUNT;
+ * IMB_ERANGE for others, and nothing changes. */
 IMB_API imb_status imb_meter_set_limits(imb_meter *m, int i, const imb_limits *lim);
 
 /* Queries. */

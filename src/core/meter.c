@@ -128,9 +128,22 @@ static int edition_id_ok(const char *edition, size_t elen) {
   return edition && elen > 0 && elen <= IMB_EDITION_MAXLEN && !memchr(edition, 0, elen);
 }
 
+/* Limits as a saved file's loader takes them: every bound -1 (unlimited) or
+ * more, and only features that exist.  A meter holding others (-5 accounts,
+ * every feature bit) would save a file that no load takes. */
+static int limits_ok(const imb_limits *l) {
+  const int64_t flat[] = {l->accounts,      l->friends_per_user, l->groups_per_user, l->av_groups,
+                          l->non_av_groups, l->daily_net_groups, l->bchatroom_daily, l->bchatroom_total};
+  for (size_t i = 0; i < sizeof flat / sizeof flat[0]; i++)
+    if (flat[i] < IMB_UNLIMITED) return 0;
+  for (int i = 0; i < IMB_G_COUNT; i++)
+    if (l->members[i] < IMB_UNLIMITED) return 0;
+  return (l->features >> IMB_F_COUNT) == 0;
+}
+
 imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *edition, size_t elen,
                                  const imb_limits *lim, int free_edition) {
-  if (!lim || !edition_id_ok(edition, elen)) return IMB_ERANGE;
+  if (!lim || !limits_ok(lim) || !edition_id_ok(edition, elen)) return IMB_ERANGE;
   if (m->nsegs == m->segcap) {
     uint32_t cap = (uint32_t)m->segcap;
     if (grow((void **)&m->segs, &cap, (uint32_t)m->nsegs + 1, sizeof *m->segs)) return IMB_ENOMEM;
@@ -892,7 +905,7 @@ imb_status imb_meter_change_id(imb_meter *m, const imb_policy *p, int64_t t, con
                                imb_change_verdict *verdict) {
   int32_t day;
   if (!m || !p || !lim || !verdict || imb_instant_check(t) || imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
-  if (!edition_id_ok(edition, elen) || (id && check_id(id, idlen))) return IMB_ERANGE;
+  if (!edition_id_ok(edition, elen) || !limits_ok(lim) || (id && check_id(id, idlen))) return IMB_ERANGE;
   /* the bounds every event meets (imb_plan_build's order): a change dated far
    * after the clock or after everything counted is a sender's clock error,
    * which must not take the edition history out of reach of every real
@@ -983,12 +996,15 @@ void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32_t *day,
 }
 
 imb_status imb_meter_set_limits(imb_meter *m, int i, const imb_limits *lim) {
-  if (!m || !lim || i < 0 || i >= m->nsegs) return IMB_ERANGE;
+  if (!m || !lim || !limits_ok(lim) || i < 0 || i >= m->nsegs) return IMB_ERANGE;
   m->segs[i].lim = *lim;
   return IMB_OK;
 }
 
-void imb_meter_set_activated(imb_meter *m, int32_t day) { m->activated = day; }
+void imb_meter_set_activated(imb_meter *m, int32_t day) {
+  /* a day outside the calendar is no activation a saved file holds: ignored */
+  if (day == IMB_NO_DAY || (day >= IMB_DAY_MIN && day <= IMB_DAY_MAX)) m->activated = day;
+}
 int32_t imb_meter_activated(const imb_meter *m) { return m->activated; }
 
 /* ---- queries ----------------------------------------------------------- */
