@@ -23,7 +23,8 @@
  *    functions that return a status (saves and loads included), the parsers
  *    (imb_*_parse), the batch pricing (imb_totals*), imb_rate_check,
  *    imb_month_fees and imb_activity_mark answer IMB_ERANGE (the parsers
- *    IMB_ESYNTAX) for a NULL they need rather than touch it, and the meter's
+ *    IMB_ESYNTAX) for a NULL they need rather than touch it (imb_change_check,
+ *    which returns a verdict, IMB_CH_INVALID, also for n < 1), and the meter's
  *    queries take a NULL id as an unknown one; elsewhere, and for the meter
  *    itself in a function that returns no status, a NULL is the caller's
  *    error;
@@ -581,12 +582,15 @@ typedef enum imb_change_verdict {
   IMB_CH_DUPLICATE, /* a store's answer: this very change was applied already */
   IMB_CH_FUTURE,    /* a meter's answer: dated more than IMB_FUTURE_DAYS after the latest counted day,
                        or more than IMB_CLOCK_AHEAD after its clock (a sender's clock error) */
-  IMB_CH_CLOSED     /* a meter's answer: dated on a day released by imb_meter_release */
+  IMB_CH_CLOSED,    /* a meter's answer: dated on a day released by imb_meter_release */
+  IMB_CH_INVALID    /* imb_change_check's answer to arguments that are no history: a NULL, n < 1,
+                       or a day outside IMB_DAY_MIN .. IMB_DAY_MAX (nothing is read) */
 } imb_change_verdict;
 
 /* May an app whose history is spans[0..n-1] (n >= 1: oldest first, the last one in
  * force now) and whose first paid activation was `activated` (IMB_NO_DAY:
- * none known) change to `to` on `day`?  One change per calendar month (the
+ * none known) change to `to` on `day`?  IMB_CH_INVALID, never IMB_CH_OK, when
+ * p, spans or to is NULL, n < 1 or day is outside the calendar.  One change per calendar month (the
  * first paid activation counts as that month's change); never backwards in
  * time; a free edition again only where the policy allows it. */
 IMB_API imb_change_verdict imb_change_check(const imb_policy *p, const imb_span *spans, int n, int32_t activated,
@@ -647,8 +651,9 @@ enum {
 IMB_API imb_status imb_instant_check(int64_t t);
 
 /* A new meter on an edition (1 .. IMB_EDITION_MAXLEN bytes without NUL,
- * the ids a saved file holds), with |offset| < 86400 seconds east of UTC:
- * IMB_ERANGE for anything else, and then *out is untouched. */
+ * the ids a saved file holds), at an offset imb_tz_valid takes (whole
+ * minutes from -12:00 to +14:00, the zones a saved file holds): IMB_ERANGE
+ * for anything else, and then *out is untouched. */
 IMB_API imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const imb_limits *lim,
                                  int is_free, imb_meter **out);
 IMB_API void imb_meter_free(imb_meter *m);
@@ -680,6 +685,15 @@ IMB_API imb_status imb_meter_logins(imb_meter *m, const char *const *users, cons
  * released day (IMB_CH_CLOSED) is refused and changes nothing. */
 IMB_API imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
                                     const imb_limits *lim, int is_free, imb_change_verdict *verdict);
+/* imb_meter_change with an event id (NULL: none; else 1 .. IMB_ID_MAX bytes, as
+ * every event's): an id already remembered, by a change or by any other
+ * event, is IMB_CH_DUPLICATE and changes nothing; a change applied
+ * remembers it for its day, which then counts as reached (the meter's last
+ * day moves up to it, as for every counted event).  A refused change does not
+ * remember it. */
+IMB_API imb_status imb_meter_change_id(imb_meter *m, const imb_policy *p, int64_t t, const char *edition,
+                                       size_t elen, const imb_limits *lim, int is_free, const char *id,
+                                       size_t idlen, imb_change_verdict *verdict);
 IMB_API int imb_meter_segments(const imb_meter *m);
 /* Segment i: from_t (INT64_MIN for the first), its billing day, edition id, limits.
  * Each output may be NULL; for i outside 0 .. imb_meter_segments() - 1 nothing is
@@ -688,10 +702,15 @@ IMB_API void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32
                                imb_limits *lim, int *is_free);
 /* The first paid activation day (IMB_NO_DAY: before the meter's life, or
  * none): set when the app starts on a paid edition, and by the first change
- * from a free edition to a paid one. */
+ * from a free edition to a paid one.  imb_meter_set_activated ignores a day
+ * outside IMB_DAY_MIN .. IMB_DAY_MAX other than IMB_NO_DAY (no saved file
+ * holds one). */
 IMB_API void imb_meter_set_activated(imb_meter *m, int32_t day);
 IMB_API int32_t imb_meter_activated(const imb_meter *m);
-/* Replace the limits of one segment (add-ons bought later). */
+/* Replace the limits of one segment (add-ons bought later).  Limits here, in
+ * imb_meter_new and in imb_meter_change are those a saved file holds: every
+ * bound IMB_UNLIMITED (-1) or more and no feature bit past IMB_F_COUNT;
+ * IMB_ERANGE for others, and nothing changes. */
 IMB_API imb_status imb_meter_set_limits(imb_meter *m, int i, const imb_limits *lim);
 
 /* Queries. */

@@ -504,7 +504,7 @@ describe("scenario columns", function()
       end)
 
       it("refuse other cdata and lengths past the array", function()
-        assert.equal("imbill.column.view: cdata: expected int64_t[?] or int64_t * cdata, got cdata",
+        assert.equal("imbill.column.view: cdata: expected int64_t[?] or int64_t * cdata, got cdata<double [3]>",
           H.err(imbill.column.view, ffi.new("double[3]")))
         assert.equal("imbill.column.view: n: is required for a pointer",
           H.err(imbill.column.view, ffi.cast("int64_t *", ffi.new("int64_t[3]"))))
@@ -532,8 +532,10 @@ describe("scenario columns", function()
 
       it("refuse a NULL pointer, which has no values to read (it crashed the first get)", function()
         local null = ffi.cast("int64_t *", nil)
-        assert.equal("imbill.column.view: cdata: is a NULL pointer, got cdata", H.err(imbill.column.view, null, 3))
-        assert.equal("imbill.column.view: cdata: is a NULL pointer, got cdata", H.err(imbill.column.view, null, 0))
+        assert.equal("imbill.column.view: cdata: is a NULL pointer, got cdata<int64_t *>",
+          H.err(imbill.column.view, null, 3))
+        assert.equal("imbill.column.view: cdata: is a NULL pointer, got cdata<int64_t *>",
+          H.err(imbill.column.view, null, 0))
       end)
 
       it("view const memory read-only: nothing is written through a pointer declared const", function()

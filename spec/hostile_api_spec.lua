@@ -199,6 +199,14 @@ describe("hostile API input", function()
                                           editions = { "2021/pro" } }),
         tostring(imbill.grid(boom { start_dau = boom { from = 1000, to = 2000, step = 1000 }, months = 2,
                                     editions = { "2021/pro" } })))
+      -- a usage given as { csv = text }: the text it holds, never one its __index makes up
+      local csv = "date,dau,groups\n2021-09-01,100,1\n"
+      assert.equal(tostring(imbill.project { usage = { csv = csv }, books = { "2021" } }),
+        tostring(imbill.project { usage = boom { csv = csv }, books = { "2021" } }))
+      assert.matches("^imbill.project: usage: expected a series",
+        err(imbill.project, { usage = ghost({}, { csv = csv }), books = { "2021" } }))
+      assert.matches("^imbill.shadow: usage: expected a series",
+        err(imbill.shadow, { usage = boom {}, base = "2021", shadow = "2022" }))
     end)
 
     it("show a field made from the caller's data escaped (a log's name)", function()

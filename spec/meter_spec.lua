@@ -269,6 +269,30 @@ describe("meter counting rules", function()
     assert.equal(0, m:joined("u"))
   end)
 
+  it("counts a join by a deleted account as any id's; the id created again keeps only what came after", function()
+    local m = meter("2020", "trial")
+    m:create_account("u1", NOON)
+    m:create_account("u2", NOON)
+    m:create_group("g", "Private", NOON)
+    m:create_group("h", "Private", NOON)
+    m:join_group("g", "u1", NOON)
+    m:add_friend("u1", "u2", NOON)
+    assert.is_true(m:delete_account("u1", NOON + 1))
+    assert.equal(0, m:members("g"))
+    assert.equal(0, m:friends("u2"))
+    -- joins and friendships need no account (docs/rules.md, Accounts)
+    assert.is_true(m:join_group("h", "u1", NOON + 2))
+    assert.equal(1, m:accounts())
+    assert.is_false(m:has_account("u1"))
+    -- created again: one account more, against the cap, with h but not g
+    assert.is_true(m:create_account("u1", NOON + 3))
+    assert.equal(2, m:accounts())
+    assert.equal(0, m:members("g"))
+    assert.equal(1, m:members("h"))
+    assert.equal(1, m:joined("u1"))
+    assert.same({ true, "unchanged" }, { m:create_account("u1", NOON + 4) })
+  end)
+
   it("raises limits with add-ons", function()
     local m = meter("2020", "pro", { addons = { "av_unlimited", "members_per_group" } })
     for i = 1, 60 do assert.is_true(m:create_group("av" .. i, "AVChatRoom", NOON)) end
@@ -276,6 +300,29 @@ describe("meter counting rules", function()
     for i = 1, 2000 do assert.is_true(m:join_group("g", "u" .. i, NOON)) end
     assert.is_false((m:join_group("g", "u2001", NOON)))
     assert.same({ "av_unlimited", "members_per_group" }, m:usage("2021-03").addons)
+  end)
+
+  it("bills an add-on that lapsed at a change to a free edition for its month, as by hand (docs/rules.md)", function()
+    -- 2020 pro with retention_30, back to trial on 2021-03-11: 10/31 of 149.99 + 79.99
+    local m = meter("2020", "pro", { addons = { "retention_30" } })
+    assert.is_true(m:change_edition("trial", T("2021-03-10T16:00:00Z")))
+    assert.same({}, m:addons())
+    assert.same({ "retention_30" }, m:usage("2021-03").addons)
+    assert.equal("128.37", tostring(m:invoice("2021-03").total))
+    assert.equal("128.37", tostring(imbill.invoice { book = "2020", edition = "pro", month = "2021-03",
+      change = { on = "2021-03-11", to = "trial" }, activated_before = true, addons = { "retention_30" } }.total))
+    -- April is all trial: no add-on, nothing billed
+    assert.is_nil(m:usage("2021-04").addons)
+    assert.equal("0.00", tostring(m:invoice("2021-04").total))
+  end)
+
+  it("leaves out an add-on the month's last paid edition does not sell (pro to flagship, av_unlimited)", function()
+    local m = meter("2020", "pro", { addons = { "av_unlimited", "members_per_group" } })
+    assert.is_true(m:change_edition("flagship", T("2021-03-20T16:00:00Z")))
+    assert.same({ "members_per_group" }, m:usage("2021-03").addons)
+    -- pro 20/31 of 149.99 + flagship 11/31 of 449.99 + members_per_group 79.99
+    assert.equal("336.43", tostring(m:invoice("2021-03").total))
+    assert.same({ "av_unlimited", "members_per_group" }, m:usage("2021-02").addons)
   end)
 
   it("counts nothing for a refused action", function()
@@ -413,6 +460,40 @@ describe("meter event ids", function()
     assert.is_false((m:create_account("x", NOON, "e-x")))
     m:delete_account("u1", NOON)
     assert.is_true(m:create_account("x", NOON, "e-x"))
+  end)
+
+  it("counts an edition change's id once, like every event's (docs/meter.md, Event ids)", function()
+    local m = meter("2020", "trial")
+    -- trial to pro on 2021-03-20; the same id again, for another change, changes nothing
+    assert.is_true(m:change_edition("pro", T("2021-03-20T00:00:00Z"), "c1"))
+    assert.same({ true, "duplicate" }, { m:change_edition("flagship", T("2021-04-10T00:00:00Z"), "c1") })
+    assert.equal("pro", m:edition(T("2021-04-20T00:00:00Z")).id)
+    -- the ids are one set: an account's id is not a change's, nor the reverse
+    assert.same({ true, "duplicate" }, { m:create_account("u1", NOON, "c1") })
+    assert.is_true(m:create_account("u2", NOON, "e2"))
+    assert.same({ true, "duplicate" }, { m:change_edition("flagship", T("2021-04-10T00:00:00Z"), "e2") })
+    -- a change with an id counts its day as reached (the id is saved with it)
+    assert.equal("2021-03-20", m:last_day())
+    -- a new id applies; the file keeps the id, and the loaded meter answers the same
+    assert.is_true(m:change_edition("flagship", T("2021-04-10T00:00:00Z"), "c2"))
+    local path = os.tmpname()
+    m:save(path)
+    local l = imbill.meter.load(path)
+    os.remove(path)
+    assert.same({ true, "duplicate" }, { l:change_edition("trial", T("2021-05-10T00:00:00Z"), "c2") })
+    assert.equal("flagship", l:edition(T("2021-05-20T00:00:00Z")).id)
+  end)
+
+  it("does not remember a refused change's id, and checks it as every event id", function()
+    local m = meter("2021", "free")
+    assert.is_true(m:change_edition("pro", T("2022-11-10T00:00:00Z")))
+    -- a second change in November is refused; in December the same id applies
+    local ok, r = m:change_edition("ultimate", T("2022-11-20T00:00:00Z"), "c1")
+    assert.is_false(ok)
+    assert.equal("one_change_per_month", r.code)
+    assert.is_true(m:change_edition("ultimate", T("2022-12-01T00:00:00Z"), "c1"))
+    assert.equal('meter:change_edition: event id: expected a non-empty string id, got ""',
+      H.err(m.change_edition, m, "pro", T("2023-01-10T00:00:00Z"), ""))
   end)
 end)
 

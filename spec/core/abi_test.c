@@ -23,7 +23,7 @@ enum { T = 1700000000 }; /* 2023-11-14T22:13:20Z */
 
 static void null_pointers_the_meter_needs_are_refused(void) {
   imb_limits l;
-  imb_meter *m = NULL;
+  imb_meter *m = NULL, *m2 = NULL;
   imb_result res;
   imb_change_verdict v;
   imb_policy p = {1, IMB_NO_DAY};
@@ -32,6 +32,11 @@ static void null_pointers_the_meter_needs_are_refused(void) {
   CHECK_EQ(imb_meter_new(0, NULL, 3, &l, 0, &m), IMB_ERANGE);
   CHECK_EQ(imb_meter_new(0, "pro", 3, NULL, 0, &m), IMB_ERANGE);
   CHECK_EQ(imb_meter_new(0, "pro", 3, &l, 0, NULL), IMB_ERANGE);
+  /* only the zones a saved file holds: whole minutes, -12:00 .. +14:00 */
+  CHECK_EQ(imb_meter_new(14 * 3600 + 60, "pro", 3, &l, 0, &m), IMB_ERANGE);
+  CHECK_EQ(imb_meter_new(-12 * 3600 - 60, "pro", 3, &l, 0, &m), IMB_ERANGE);
+  CHECK_EQ(imb_meter_new(8 * 3600 + 1, "pro", 3, &l, 0, &m), IMB_ERANGE);
+  CHECK_EQ(imb_meter_new(86399, "pro", 3, &l, 0, &m), IMB_ERANGE);
   CHECK(m == NULL);
   m = meter();
   CHECK(m != NULL);
@@ -52,7 +57,28 @@ static void null_pointers_the_meter_needs_are_refused(void) {
   CHECK_EQ(imb_meter_change(m, &p, T, "ult", 3, NULL, 0, &v), IMB_ERANGE);
   CHECK_EQ(imb_meter_change(m, &p, T, "ult", 3, &l, 0, NULL), IMB_ERANGE);
   CHECK_EQ(imb_meter_change(m, &p, T, NULL, 3, &l, 0, &v), IMB_ERANGE);
+  /* an event id is checked as every event's: 1 .. IMB_ID_MAX bytes */
+  CHECK_EQ(imb_meter_change_id(m, &p, T, "ult", 3, &l, 0, "c1", 0, &v), IMB_ERANGE);
+  CHECK_EQ(imb_meter_change_id(m, &p, T, "ult", 3, &l, 0, "c1", (size_t)IMB_ID_MAX + 1, &v), IMB_ERANGE);
   CHECK_EQ(imb_meter_set_limits(m, 0, NULL), IMB_ERANGE);
+  /* limits and an activation no saved file holds are refused (ignored) */
+  imb_limits badl = l;
+  badl.accounts = -5;
+  CHECK_EQ(imb_meter_set_limits(m, 0, &badl), IMB_ERANGE);
+  CHECK_EQ(imb_meter_change_id(m, &p, T, "ult", 3, &badl, 0, "c-bad", 5, &v), IMB_ERANGE);
+  badl = l;
+  badl.members[IMB_G_COUNT - 1] = -2;
+  CHECK_EQ(imb_meter_set_limits(m, 0, &badl), IMB_ERANGE);
+  badl = l;
+  badl.features = UINT32_C(1) << IMB_F_COUNT;
+  CHECK_EQ(imb_meter_set_limits(m, 0, &badl), IMB_ERANGE);
+  CHECK_EQ(imb_meter_new(0, "pro", 3, &badl, 0, &m2), IMB_ERANGE);
+  CHECK(m2 == NULL);
+  imb_meter_set_activated(m, INT32_MAX);
+  CHECK_EQ(imb_meter_activated(m), IMB_NO_DAY);
+  imb_meter_set_activated(m, IMB_DAY_MAX);
+  CHECK_EQ(imb_meter_activated(m), IMB_DAY_MAX);
+  imb_meter_set_activated(m, IMB_NO_DAY);
   CHECK_EQ(imb_meter_segments(m), 1); /* nothing above changed the history */
   /* queries: an id that cannot be held is unknown, whatever the pointer */
   CHECK_EQ(imb_meter_user_friends(m, NULL, 5), -1);

@@ -249,7 +249,40 @@ static void features_survive_a_save(void) {
   rm_dir(path);
 }
 
+/* Every meter imb_meter_new makes saves a file its loader takes: the edge
+ * zones +14:00 and -12:00 round-trip (a zone the loader refuses, +15:00 or a
+ * second past a minute, is refused by imb_meter_new itself). */
+static void a_meter_at_each_edge_zone_saves_and_loads(void) {
+  const int32_t zones[2] = { 14 * 3600, -12 * 3600 };
+  imb_limits lim;
+  imb_limits_unlimited(&lim);
+  for (int i = 0; i < 2; i++) {
+    imb_meter *m = NULL, *back = NULL;
+    imb_result res;
+    CHECK_EQ(imb_meter_new(zones[i], "pro", 3, &lim, 0, &m), IMB_OK);
+    if (!m) return;
+    /* 2024-01-01T00:00:00Z: 14:00 on the 1st at +14:00, noon on 31 Dec at -12:00 */
+    CHECK_EQ(imb_meter_login(m, "u", 1, INT64_C(1704067200), &res, NULL), IMB_OK);
+    const char *path = in_dir("m.meter");
+    imb_file_error err;
+    imb_saved saved;
+    CHECK_EQ(imb_meter_save(m, path, strlen(path), NULL, 0, NULL, &err), IMB_OK);
+    CHECK_EQ(imb_meter_load(path, strlen(path), &back, &saved, &err), IMB_OK);
+    if (back) {
+      CHECK_EQ(imb_meter_offset(back), zones[i]);
+      CHECK_EQ(imb_meter_last_day(back), imb_meter_last_day(m));
+      CHECK_EQ(imb_meter_dau(back, imb_meter_last_day(m)), 1);
+      imb_saved_free(&saved);
+      imb_meter_free(back);
+    }
+    imb_meter_free(m);
+    rm_dir(path);
+  }
+}
+
 CTEST_SUITE(meter_file_tests) = {
+  { "meter file: a meter at +14:00 or -12:00 saves and loads; imb_meter_new takes no zone a file cannot hold",
+    a_meter_at_each_edge_zone_saves_and_loads },
   { "meter file: records round-trip as bytes (NUL, newline, empty key, INT64_MIN)", records_round_trip_as_bytes },
   { "meter file: bad records and paths refused before anything is written; errno kept",
     bad_records_and_paths_are_refused_before_anything_is_written },

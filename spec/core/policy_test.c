@@ -63,7 +63,28 @@ static void one_change_a_month_and_no_return_to_free_where_forbidden(void) {
   CHECK_EQ(imb_change_check(&P2022, hist, 2, day(2023, 3, 5), day(2023, 4, 2), &to_premium), IMB_CH_OK);
 }
 
+/* No history (n < 1), a NULL or a day outside the calendar is no question
+ * the policy can answer: IMB_CH_INVALID, and spans[-1] is never read. */
+static void a_change_check_without_a_history_is_invalid(void) {
+  imb_span hist[1] = { { IMB_NO_DAY, 0, 1, 0 } };
+  imb_span to = { day(2023, 4, 1), 1, 0, 399000000 };
+  CHECK_EQ(imb_change_check(&P2022, hist, 0, IMB_NO_DAY, day(2023, 4, 1), &to), IMB_CH_INVALID);
+  CHECK_EQ(imb_change_check(&P2022, NULL, 0, IMB_NO_DAY, day(2023, 4, 1), &to), IMB_CH_INVALID);
+  CHECK_EQ(imb_change_check(&P2022, hist, -1, IMB_NO_DAY, day(2023, 4, 1), &to), IMB_CH_INVALID);
+  CHECK_EQ(imb_change_check(&P2022, hist, INT32_MIN, IMB_NO_DAY, day(2023, 4, 1), &to), IMB_CH_INVALID);
+  CHECK_EQ(imb_change_check(NULL, hist, 1, IMB_NO_DAY, day(2023, 4, 1), &to), IMB_CH_INVALID);
+  CHECK_EQ(imb_change_check(&P2022, hist, 1, IMB_NO_DAY, day(2023, 4, 1), NULL), IMB_CH_INVALID);
+  CHECK_EQ(imb_change_check(&P2022, hist, 1, IMB_NO_DAY, IMB_DAY_MAX + 1, &to), IMB_CH_INVALID);
+  CHECK_EQ(imb_change_check(&P2022, hist, 1, IMB_NO_DAY, IMB_NO_DAY, &to), IMB_CH_INVALID);
+  /* the edges of the calendar are days like any other */
+  CHECK_EQ(imb_change_check(&P2022, hist, 1, IMB_NO_DAY, IMB_DAY_MAX, &to), IMB_CH_OK);
+  CHECK_EQ(imb_change_check(&P2022, hist, 1, IMB_NO_DAY, IMB_DAY_MIN, &to), IMB_CH_OK);
+  CHECK_EQ(imb_change_check(&P2022, hist, 1, IMB_NO_DAY, day(2023, 4, 1), &to), IMB_CH_OK);
+}
+
 CTEST_SUITE(policy_tests) = {
+  { "policy: a change check with no history, a NULL or a day outside the calendar is invalid",
+    a_change_check_without_a_history_is_invalid },
   { "policy: a re-upgrade in a later month than the first activation is charged by day (2020)",
     a_re_upgrade_is_charged_by_day },
   { "policy: the first paid activation's month has no plan fee in 2020", the_first_activation_month_is_free_in_2020 },

@@ -128,9 +128,22 @@ static int edition_id_ok(const char *edition, size_t elen) {
   return edition && elen > 0 && elen <= IMB_EDITION_MAXLEN && !memchr(edition, 0, elen);
 }
 
+/* Limits as a saved file's loader takes them: every bound -1 (unlimited) or
+ * more, and only features that exist.  A meter holding others (-5 accounts,
+ * every feature bit) would save a file that no load takes. */
+static int limits_ok(const imb_limits *l) {
+  const int64_t flat[] = {l->accounts,      l->friends_per_user, l->groups_per_user, l->av_groups,
+                          l->non_av_groups, l->daily_net_groups, l->bchatroom_daily, l->bchatroom_total};
+  for (size_t i = 0; i < sizeof flat / sizeof flat[0]; i++)
+    if (flat[i] < IMB_UNLIMITED) return 0;
+  for (int i = 0; i < IMB_G_COUNT; i++)
+    if (l->members[i] < IMB_UNLIMITED) return 0;
+  return (l->features >> IMB_F_COUNT) == 0;
+}
+
 imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *edition, size_t elen,
                                  const imb_limits *lim, int free_edition) {
-  if (!lim || !edition_id_ok(edition, elen)) return IMB_ERANGE;
+  if (!lim || !limits_ok(lim) || !edition_id_ok(edition, elen)) return IMB_ERANGE;
   if (m->nsegs == m->segcap) {
     uint32_t cap = (uint32_t)m->segcap;
     if (grow((void **)&m->segs, &cap, (uint32_t)m->nsegs + 1, sizeof *m->segs)) return IMB_ENOMEM;
@@ -150,7 +163,9 @@ imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *editi
 
 imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const imb_limits *lim,
                          int free_edition, imb_meter **out) {
-  if (!out || offset <= -86400 || offset >= 86400) return IMB_ERANGE;
+  /* the zones a saved file holds (its loader's rule): a meter at +15:00 or at
+   * a second past a minute would save a file that no load takes */
+  if (!out || !imb_tz_valid(offset)) return IMB_ERANGE;
   imb_meter *m = imb_meter_alloc(offset);
   if (!m) return IMB_ENOMEM;
   imb_status st = imb_meter_add_segment(m, INT64_MIN, edition, elen, lim, free_edition);
@@ -882,15 +897,27 @@ static int edition_number(const imb_meter *m, const char *e, size_t elen) {
 
 imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
                             const imb_limits *lim, int is_free, imb_change_verdict *verdict) {
+  return imb_meter_change_id(m, p, t, edition, elen, lim, is_free, NULL, 0, verdict);
+}
+
+imb_status imb_meter_change_id(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
+                               const imb_limits *lim, int is_free, const char *id, size_t idlen,
+                               imb_change_verdict *verdict) {
   int32_t day;
   if (!m || !p || !lim || !verdict || imb_instant_check(t) || imb_day_of(t, m->offset, &day)) return IMB_ERANGE;
-  if (!edition_id_ok(edition, elen)) return IMB_ERANGE;
+  if (!edition_id_ok(edition, elen) || !limits_ok(lim) || (id && check_id(id, idlen))) return IMB_ERANGE;
   /* the bounds every event meets (imb_plan_build's order): a change dated far
    * after the clock or after everything counted is a sender's clock error,
    * which must not take the edition history out of reach of every real
    * change; a change on a released day would rewrite a month that is final */
   if (m->clock != INT64_MIN && m->clock < t - IMB_CLOCK_AHEAD) { /* t is a calendar instant */
     *verdict = IMB_CH_FUTURE;
+    return IMB_OK;
+  }
+  /* an event id seen before is a duplicate, as for every other event (the
+   * ids are one set: a change cannot reuse an account's id, nor the reverse) */
+  if (id && seen(m, id, idlen)) {
+    *verdict = IMB_CH_DUPLICATE;
     return IMB_OK;
   }
   /* the same change again, however late it arrives, is a duplicate */
@@ -931,6 +958,20 @@ imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const 
   *verdict = imb_change_check(p, spans, n, m->activated, day, &to);
   if (*verdict) return IMB_OK;
   int was_free = last->free_edition; /* last moves when the segments grow */
+  /* room for the segment first, so that once the id is remembered adding it
+   * cannot fail: a change is applied with its id or not at all */
+  if (m->nsegs == m->segcap) {
+    uint32_t cap = (uint32_t)m->segcap;
+    if (grow((void **)&m->segs, &cap, (uint32_t)m->nsegs + 1, sizeof *m->segs)) return IMB_ENOMEM;
+    m->segcap = (int)cap;
+  }
+  if (id) {
+    imb_status st = imb_meter_remember(m, id, idlen, day);
+    if (st) return st;
+    /* a remembered id belongs to a day the meter has reached, as any
+     * counted event's does (a saved file holds no id after its last day) */
+    if (day > m->last_day) m->last_day = day;
+  }
   imb_status st = imb_meter_add_segment(m, t, edition, elen, lim, is_free);
   if (st) return st;
   /* the first change from a free edition to a paid one is the first paid
@@ -955,12 +996,15 @@ void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32_t *day,
 }
 
 imb_status imb_meter_set_limits(imb_meter *m, int i, const imb_limits *lim) {
-  if (!m || !lim || i < 0 || i >= m->nsegs) return IMB_ERANGE;
+  if (!m || !lim || !limits_ok(lim) || i < 0 || i >= m->nsegs) return IMB_ERANGE;
   m->segs[i].lim = *lim;
   return IMB_OK;
 }
 
-void imb_meter_set_activated(imb_meter *m, int32_t day) { m->activated = day; }
+void imb_meter_set_activated(imb_meter *m, int32_t day) {
+  /* a day outside the calendar is no activation a saved file holds: ignored */
+  if (day == IMB_NO_DAY || (day >= IMB_DAY_MIN && day <= IMB_DAY_MAX)) m->activated = day;
+}
 int32_t imb_meter_activated(const imb_meter *m) { return m->activated; }
 
 /* ---- queries ----------------------------------------------------------- */

@@ -9,6 +9,8 @@
 
 imb_change_verdict imb_change_check(const imb_policy *p, const imb_span *spans, int n, int32_t activated,
                                     int32_t day, const imb_span *to) {
+  /* no history to judge (spans[n - 1] would be read before the array): never "ok" */
+  if (!p || !spans || !to || n < 1 || day < IMB_DAY_MIN || day > IMB_DAY_MAX) return IMB_CH_INVALID;
   const imb_span *cur = &spans[n - 1];
   if (cur->edition == to->edition) return IMB_CH_SAME;
   if (cur->from != IMB_NO_DAY && day < cur->from) return IMB_CH_BACKWARDS;

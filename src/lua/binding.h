@@ -45,6 +45,10 @@ static inline int imbL_exact(int64_t v) { return v <= IMB_MAX_EXACT && v >= -IMB
 /* Numbers that must be whole: on 5.4 a true integer (or an integral number), on
  * 5.1/LuaJIT an integral lua_Number no larger than 2^53 so nothing was rounded. */
 int imbL_toint64(lua_State *L, int idx, int64_t *out);
+/* Whether the value is an FFI cdata (LuaJIT; never on Lua 5.4): where a
+ * number is one of several kinds of argument, a cdata is read as a number
+ * (imbL_toint64 takes a boxed 64-bit integer, and refuses the rest by name). */
+int imbL_iscdata(lua_State *L, int idx);
 int64_t imbL_checkint64(lua_State *L, int idx, const char *field);
 /* 1 when the value at idx is a float (a number, not a 5.4 integer) beyond
  * 2^53 in magnitude: whole, perhaps, but not exact. */

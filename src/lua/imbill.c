@@ -23,6 +23,63 @@ void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
  * float is a whole number only when it is integral and at most 2^53 in
  * magnitude, the last integers a double holds exactly; beyond that two
  * counts can be the same float.  Lua 5.4 integers are exact at any size. */
+#if LUA_VERSION_NUM < 503
+/* LuaJIT: an FFI value's lua_type (no LUA_T* name in its lua.h). */
+#define IMB_LUA_TCDATA 10
+#define CDATA_KIND "imbill.cdata_kind"
+
+/* A boxed 64-bit integer of the FFI (5LL, 5ULL, ffi.new("int64_t", x)) holds
+ * a whole number exactly, as a Lua 5.4 integer does: it is that number, up to
+ * the full 64 bits (a uint64_t only up to INT64_MAX).  Every other cdata
+ * (double, int32_t, pointers, structs) is no whole number.  Which ctype a
+ * cdata has is known only to the FFI: its ffi.istype, registered at open as
+ * CDATA_KIND, is asked on this slow path only; the value is then read from
+ * the cdata's own payload. */
+static int cdata_int64(lua_State *L, int idx, int64_t *out) {
+  if (lua_type(L, idx) != IMB_LUA_TCDATA) return 0;
+  if (idx < 0 && idx > LUA_REGISTRYINDEX) idx = lua_gettop(L) + idx + 1;
+  lua_getfield(L, LUA_REGISTRYINDEX, CDATA_KIND);
+  if (!lua_isfunction(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushvalue(L, idx);
+  lua_call(L, 1, 1);
+  int kind = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  const void *p = kind ? lua_topointer(L, idx) : NULL;
+  if (!p) return 0;
+  int64_t v;
+  memcpy(&v, p, sizeof v);
+  if (kind == 2 && v < 0) return 0; /* a uint64_t beyond INT64_MAX */
+  *out = v;
+  return 1;
+}
+
+static void open_cdata(lua_State *L) {
+  static const char src[] =
+    "local ok, ffi = pcall(require, 'ffi')\n"
+    "if not ok then return nil end\n"
+    "local istype, i64, u64 = ffi.istype, ffi.typeof('int64_t'), ffi.typeof('uint64_t')\n"
+    "return function(x) return istype(i64, x) and 1 or istype(u64, x) and 2 or 0 end\n";
+  if (luaL_loadbuffer(L, src, sizeof src - 1, "=imbill.core") == 0 && lua_pcall(L, 0, 1, 0) == 0) {
+    lua_setfield(L, LUA_REGISTRYINDEX, CDATA_KIND);
+  } else {
+    lua_pop(L, 1);
+  }
+}
+#endif
+
+int imbL_iscdata(lua_State *L, int idx) {
+#if LUA_VERSION_NUM < 503
+  return lua_type(L, idx) == IMB_LUA_TCDATA;
+#else
+  (void)L;
+  (void)idx;
+  return 0;
+#endif
+}
+
 int imbL_toint64(lua_State *L, int idx, int64_t *out) {
 #if LUA_VERSION_NUM >= 503
   int ok = 0;
@@ -32,7 +89,7 @@ int imbL_toint64(lua_State *L, int idx, int64_t *out) {
   *out = (int64_t)v;
   return 1;
 #else
-  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+  if (lua_type(L, idx) != LUA_TNUMBER) return cdata_int64(L, idx, out);
   lua_Number x = lua_tonumber(L, idx);
   if (!(x >= -(lua_Number)IMB_MAX_EXACT && x <= (lua_Number)IMB_MAX_EXACT)) return 0;
   int64_t v = (int64_t)x;
@@ -265,6 +322,9 @@ static void open_names(lua_State *L) {
 
 int luaopen_imbill_core(lua_State *L) {
   open_errors(L);
+#if LUA_VERSION_NUM < 503
+  open_cdata(L);
+#endif
   lua_newtable(L);
   imbL_open_money(L);
   imbL_open_calendar(L);

@@ -592,7 +592,8 @@ static int c_new(lua_State *L) {
   imb_limits lim;
   check_limits(L, 3, &lim, fn);
   int state = check_state(L, 5, fn);
-  if (off <= -86400 || off >= 86400) imbL_raise(L, fn, "tz", 1, "offset out of range");
+  if (!imb_tz_valid(off))
+    imbL_raise(L, fn, "tz", 1, "offset is out of range (whole minutes from -12:00 to +14:00, in seconds)");
   check_edition_id(L, 2, e, elen, fn);
   lmeter *lm = new_lm(L, state);
   imb_status st = imb_meter_new((int32_t)off, e, elen, &lim, lua_toboolean(L, 4), &lm->m);
@@ -671,7 +672,7 @@ static int c_state(lua_State *L) {
   return 1;
 }
 
-/* meter_impl.change(m, policy, t, edition, limits, is_free)
+/* meter_impl.change(m, policy, t, edition, limits, is_free [, event_id])
  *   -> "ok" | "same" | "twice" | "backwards" | "no_return" | "duplicate" | "future" | "closed" */
 static int c_change(lua_State *L) {
   lmeter *lm = impl_lm(L);
@@ -689,11 +690,15 @@ static int c_change(lua_State *L) {
   imb_limits lim;
   check_limits(L, 5, &lim, fn);
   check_edition_id(L, 4, e, elen, fn);
+  const char *id = NULL;
+  size_t idlen = 0;
+  if (!lua_isnoneornil(L, 7)) id = check_id(L, 7, fn, "event id", &idlen);
   if (!lm->m) return imbL_raise(L, NULL, "self", 0, "the meter was closed");
   imb_change_verdict v;
-  imb_status st = imb_meter_change(lm->m, &p, t, e, elen, &lim, lua_toboolean(L, 6), &v);
+  imb_status st = imb_meter_change_id(lm->m, &p, t, e, elen, &lim, lua_toboolean(L, 6), id, idlen, &v);
   if (st) return status_error(L, st, fn);
-  static const char *const NAMES[] = {"ok", "same", "twice", "backwards", "no_return", "duplicate", "future", "closed"};
+  static const char *const NAMES[] = {"ok",        "same",   "twice",  "backwards", "no_return",
+                                      "duplicate", "future", "closed", "invalid"};
   lua_pushstring(L, NAMES[v]);
   return 1;
 }

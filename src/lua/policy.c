@@ -7,7 +7,8 @@
 
 #include <limits.h>
 
-static const char *const VERDICTS[] = {"ok", "same", "twice", "backwards", "no_return", "duplicate", "future", "closed"};
+static const char *const VERDICTS[] = {"ok",        "same",   "twice",  "backwards", "no_return",
+                                       "duplicate", "future", "closed", "invalid"};
 static const char *const FEE_KINDS[] = {"full", "by_day", "activation", "free_edition"};
 
 static void check_policy(lua_State *L, int idx, imb_policy *p, const char *fn) {

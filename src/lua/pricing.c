@@ -155,7 +155,7 @@ static int64_t batch_scalar(lua_State *L, int idx, const char *field) {
 static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
   int t = lua_type(L, idx);
   if (t == LUA_TTABLE) return (lua_Integer)imbL_rawlen(L, idx);
-  if (t == LUA_TNUMBER) {
+  if (t == LUA_TNUMBER || imbL_iscdata(L, idx)) {
     batch_scalar(L, idx, field);
     return -1;
   }
@@ -235,7 +235,8 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
   for (int k = 0; k < 3; k++) {
     lua_Integer len = batch_len(L, 2 + k, fields[k]);
     is_array[k] = len >= 0;
-    if (lua_type(L, 2 + k) == LUA_TNUMBER) scalar[k] = batch_scalar(L, 2 + k, fields[k]);
+    if (lua_type(L, 2 + k) == LUA_TNUMBER || imbL_iscdata(L, 2 + k))
+      scalar[k] = batch_scalar(L, 2 + k, fields[k]);
     if (len < 0) continue;
     if (len > INT32_MAX)
       return imbL_raise(L, NULL, fields[k], 0, "has more than 2^31 scenarios, more than one call takes");
@@ -369,7 +370,7 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
       in[k] = c->v;
       step[k] = 1;
       is_col[k] = 1;
-    } else if (lua_type(L, idx) == LUA_TNUMBER) {
+    } else if (lua_type(L, idx) == LUA_TNUMBER || imbL_iscdata(L, idx)) {
       scalar[k] = batch_scalar(L, idx, usage_fields[k]);
     } else if (!lua_isnil(L, idx)) {
       return imbL_raise(L, NULL, usage_fields[k], idx, "expected a column, an array of whole numbers or a number");

@@ -508,12 +508,15 @@ typedef enum imb_change_verdict {
   IMB_CH_DUPLICATE, /* a store's answer: this very change was applied already */
   IMB_CH_FUTURE,    /* a meter's answer: dated more than IMB_FUTURE_DAYS after the latest counted day,
                        or more than IMB_CLOCK_AHEAD after its clock (a sender's clock error) */
-  IMB_CH_CLOSED     /* a meter's answer: dated on a day released by imb_meter_release */
+  IMB_CH_CLOSED,    /* a meter's answer: dated on a day released by imb_meter_release */
+  IMB_CH_INVALID    /* imb_change_check's answer to arguments that are no history: a NULL, n < 1,
+                       or a day outside IMB_DAY_MIN .. IMB_DAY_MAX (nothing is read) */
 } imb_change_verdict;
 
 /* May an app whose history is spans[0..n-1] (n >= 1: oldest first, the last one in
  * force now) and whose first paid activation was `activated` (IMB_NO_DAY:
- * none known) change to `to` on `day`?  One change per calendar month (the
+ * none known) change to `to` on `day`?  IMB_CH_INVALID, never IMB_CH_OK, when
+ * p, spans or to is NULL, n < 1 or day is outside the calendar.  One change per calendar month (the
  * first paid activation counts as that month's change); never backwards in
  * time; a free edition again only where the policy allows it. */
 imb_change_verdict imb_change_check(const imb_policy *p, const imb_span *spans, int n, int32_t activated,
@@ -574,8 +577,9 @@ enum {
 imb_status imb_instant_check(int64_t t);
 
 /* A new meter on an edition (1 .. IMB_EDITION_MAXLEN bytes without NUL,
- * the ids a saved file holds), with |offset| < 86400 seconds east of UTC:
- * IMB_ERANGE for anything else, and then *out is untouched. */
+ * the ids a saved file holds), at an offset imb_tz_valid takes (whole
+ * minutes from -12:00 to +14:00, the zones a saved file holds): IMB_ERANGE
+ * for anything else, and then *out is untouched. */
 imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const imb_limits *lim,
                                  int is_free, imb_meter **out);
 void imb_meter_free(imb_meter *m);
@@ -607,6 +611,15 @@ imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t
  * released day (IMB_CH_CLOSED) is refused and changes nothing. */
 imb_status imb_meter_change(imb_meter *m, const imb_policy *p, int64_t t, const char *edition, size_t elen,
                                     const imb_limits *lim, int is_free, imb_change_verdict *verdict);
+/* imb_meter_change with an event id (NULL: none; else 1 .. IMB_ID_MAX bytes, as
+ * every event's): an id already remembered, by a change or by any other
+ * event, is IMB_CH_DUPLICATE and changes nothing; a change applied
+ * remembers it for its day, which then counts as reached (the meter's last
+ * day moves up to it, as for every counted event).  A refused change does not
+ * remember it. */
+imb_status imb_meter_change_id(imb_meter *m, const imb_policy *p, int64_t t, const char *edition,
+                                       size_t elen, const imb_limits *lim, int is_free, const char *id,
+                                       size_t idlen, imb_change_verdict *verdict);
 int imb_meter_segments(const imb_meter *m);
 /* Segment i: from_t (INT64_MIN for the first), its billing day, edition id, limits.
  * Each output may be NULL; for i outside 0 .. imb_meter_segments() - 1 nothing is
@@ -615,10 +628,15 @@ void imb_meter_segment(const imb_meter *m, int i, int64_t *from_t, int32_t *day,
                                imb_limits *lim, int *is_free);
 /* The first paid activation day (IMB_NO_DAY: before the meter's life, or
  * none): set when the app starts on a paid edition, and by the first change
- * from a free edition to a paid one. */
+ * from a free edition to a paid one.  imb_meter_set_activated ignores a day
+ * outside IMB_DAY_MIN .. IMB_DAY_MAX other than IMB_NO_DAY (no saved file
+ * holds one). */
 void imb_meter_set_activated(imb_meter *m, int32_t day);
 int32_t imb_meter_activated(const imb_meter *m);
-/* Replace the limits of one segment (add-ons bought later). */
+/* Replace the limits of one segment (add-ons bought later).  Limits here, in
+ * imb_meter_new and in imb_meter_change are those a saved file holds: every
+ * bound IMB_UNLIMITED (-1) or more and no feature bit past IMB_F_COUNT;
+ * IMB_ERANGE for others, and nothing changes. */
 imb_status imb_meter_set_limits(imb_meter *m, int i, const imb_limits *lim);
 
 /* Queries. */

@@ -38,6 +38,7 @@ local function rate_of(rate)
 end
 
 local errors = require "imbill.internal.errors"
+local check = require "imbill.internal.check"
 local NOVALUE = errors.NOVALUE
 -- an error object naming the field; imbill.totals names itself
 local function fail(field, msg, v) errors.raise(nil, field, msg, v) end
@@ -78,7 +79,15 @@ local abs = math.abs
 local ok_tnew, tnew = pcall(require, "table.new")
 if not ok_tnew then tnew = function() return {} end end
 
+-- a boxed 64-bit integer (5LL, 5ULL) is the count it holds, exactly (the
+-- copy into an int64_t buffer keeps it); nil for any other value
+local cdata_number = check.cdata_number
+
 local function bad_value(v)
+  if type(v) == "cdata" then
+    local n = cdata_number(v)
+    return n == nil or n < 0
+  end
   return type(v) ~= "number" or not (v >= 0 and v <= EXACT) or v ~= floor(v)
 end
 
@@ -93,6 +102,9 @@ local function report(args, from, to)
         local at = FIELDS[k] .. "[" .. i .. "]"
         if type(v) == "number" and v > EXACT and v == floor(v) and v ~= math.huge then
           fail(at, tostring(v) .. " is beyond 2^53 and cannot be exact on this runtime", NOVALUE)
+        end
+        if type(v) == "cdata" and select(2, cdata_number(v)) then
+          fail(at, "is beyond 2^53, more than a count can be on this runtime", v)
         end
         fail(at, "expected a whole number >= 0", v)
       end
@@ -139,6 +151,7 @@ local function chunk_error(s, r, rate, args, at, on)
   for k = 1, 3 do
     local x = args[k]
     if type(x) == "table" then x = rawget(x, at) end
+    if type(x) == "cdata" then x = cdata_number(x) end -- checked whole and within 2^53 before
     v[k] = x or 0
     d[k - 1] = v[k]
   end
@@ -181,6 +194,12 @@ local function many(rates, dau, groups, mau, names)
       arrays = arrays + 1
     elseif t == "number" then
       scalar(v, FIELDS[k])
+    elseif t == "cdata" then
+      local x, why = cdata_number(v)
+      if why then fail(FIELDS[k], "is beyond 2^53, more than a count can be on this runtime", v) end
+      if x == nil then fail(FIELDS[k], "expected an array of whole numbers or a number", v) end
+      scalar(x, FIELDS[k])
+      args[k] = x
     elseif t ~= "nil" then
       fail(FIELDS[k], "expected an array of whole numbers or a number", v)
     end

@@ -12,10 +12,42 @@ M.show = errors.show
 M.NOVALUE = errors.NOVALUE
 M.fail = errors.raise
 
+--- LuaJIT: the number a boxed 64-bit FFI integer (`5LL`, `5ULL`,
+-- `ffi.new("int64_t", x)`) holds, which is exact; nil for any other value.
+-- Beyond 2^53 no Lua number holds it: nil and `"big"`.  (Lua 5.4 has no cdata:
+-- always nil.)
+M.cdata_number = function() return nil end
+do
+  local ok, ffi = pcall(require, "ffi")
+  if ok and type(ffi) == "table" and ffi.istype then
+    local istype, i64, u64, tonumber_ = ffi.istype, ffi.typeof("int64_t"), ffi.typeof("uint64_t"), tonumber
+    M.cdata_number = function(v)
+      if type(v) ~= "cdata" then return nil end
+      local signed = istype(i64, v)
+      if not signed and not istype(u64, v) then return nil end
+      if v > EXACT or (signed and v < -EXACT) then return nil, "big" end
+      return tonumber_(v)
+    end
+  end
+end
+local cdata_number = M.cdata_number
+
+-- A cdata where a whole number is expected: the number it holds, or the error.
+local function from_cdata(fn, field, v, expected)
+  local n, why = cdata_number(v)
+  if n == nil and why then
+    M.fail(fn, field, "is beyond 2^53, more than a count can be on this runtime", v)
+  end
+  if n == nil then M.fail(fn, field, expected, v) end
+  return n
+end
+M.from_cdata = from_cdata
+
 --- A whole number >= 0 (counts of users, groups, seconds...).  On every
 -- runtime a float is a count only when it is whole and at most 2^53, the
 -- last integer a double holds exactly (the rule imbill.totals follows too).
 function M.count(fn, field, v)
+  if type(v) == "cdata" then v = from_cdata(fn, field, v, "expected a whole number >= 0") end
   if type(v) ~= "number" then M.fail(fn, field, "expected a whole number >= 0", v) end
   if mtype and mtype(v) == "integer" then
     if v < 0 then M.fail(fn, field, "must not be negative", v) end

@@ -35,6 +35,17 @@ local function escape(s)
   end)))
 end
 
+-- LuaJIT: a cdata by its ctype (`cdata<double>`), a boxed 64-bit integer by its
+-- value (`-5LL`, `18446744073709551615ULL`).  Neither runs a metamethod of
+-- the value's: ffi.typeof and a ctype's own text are the FFI's.
+local function show_cdata(v)
+  local ok, ffi = pcall(require, "ffi")
+  if not ok or type(ffi) ~= "table" then return "cdata" end
+  if ffi.istype("int64_t", v) or ffi.istype("uint64_t", v) then return tostring(v) end
+  local name = tostring(ffi.typeof(v)):match("^ctype<(.*)>$")
+  return name and ("cdata<" .. name .. ">") or "cdata"
+end
+
 --- A value as an error message shows it: strings quoted with control bytes
 -- escaped and long ones shortened; numbers as numbers; other values by type
 -- (money by its amount).
@@ -57,6 +68,7 @@ function M.show(v)
   if t == "number" or t == "boolean" or t == "nil" then return tostring(v) end
   local mt = getmetatable(v)
   if t == "userdata" and type(mt) == "table" and rawget(mt, "__name") == "imbill.money" then return tostring(v) end
+  if t == "cdata" then return show_cdata(v) end
   return t
 end
 

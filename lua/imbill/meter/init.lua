@@ -486,7 +486,8 @@ function Meter:change_edition(id, t, event_id)
   for _, a in ipairs(st.addons[#segs] or {}) do
     if book:addon(a).fee[ed.id] then addons[#addons + 1] = a end
   end
-  local verdict = on(fn, impl.change, self, book.policy, t, ed.id, M.limits(book, ed, addons, st.same_day), ed.free)
+  local verdict = on(fn, impl.change, self, book.policy, t, ed.id, M.limits(book, ed, addons, st.same_day), ed.free,
+    event_id)
   if verdict == "ok" then
     st.addons[#segs + 1] = addons
     return true
@@ -534,13 +535,13 @@ function Meter:usage(month)
   local last = first + dates.month_length(mo) - 1
   local dau, groups, mau = on(fn, impl.month, self, month)
   local segs = on(fn, impl.segments, self)
-  local at_first, change, change_seg = 1, nil, nil
+  local at_first, change = 1, nil
   for i, s in ipairs(segs) do
     local d = s.day and dates.day(s.day) or nil
     if d == nil or d < first then
       at_first = i
     elseif d <= last then
-      change, change_seg = s, i
+      change = s
     end
   end
   local book = st.book
@@ -557,11 +558,22 @@ function Meter:usage(month)
     -- started on a paid edition: the first activation is older than the meter
     u.activated_before = true
   end
-  local addons = st.addons[change_seg or at_first]
-  if addons and #addons > 0 then
-    u.addons = {}
-    for i, a in ipairs(addons) do u.addons[i] = a end
+  -- the add-ons of the month: those in force on the 1st (a change carries
+  -- some over and lets the rest lapse, it adds none), each billed for the
+  -- month's last paid edition as an invoice bills them (docs/rules.md, "Add-ons
+  -- on the invoice"): one that lapsed at a change to a free edition ran this
+  -- month and is billed, as the same facts given by hand are; one that edition
+  -- does not sell cannot be priced for it and is left out
+  local ued
+  for _, s in ipairs { segs[at_first], change } do
+    local e = book:edition(s.edition)
+    if not e.free then ued = e end
   end
+  local addons = {}
+  for _, a in ipairs(ued and st.addons[at_first] or {}) do
+    if book:addon(a).fee[ued.id] then addons[#addons + 1] = a end
+  end
+  if #addons > 0 then u.addons = addons end
   return u
 end
 

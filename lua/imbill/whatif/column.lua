@@ -67,7 +67,8 @@ local RANGE = { from = true, to = true, step = true }
 -- @raise `imbill.column: values: ...` naming the index and the value that is not a whole number
 -- @usage print(#imbill.column{ from = 5000, to = 50000, step = 5000 })  --> 10
 function M.new(x, value)
-  if type(x) == "number" then
+  -- a count: a number, or on LuaJIT a boxed 64-bit integer (5LL), which the core reads exactly
+  if type(x) == "number" or (check.cdata_number(x) ~= nil or select(2, check.cdata_number(x))) then
     return core.column_new(x, value)
   end
   if is(x) then return core.column_copy(x) end

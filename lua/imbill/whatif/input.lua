@@ -17,7 +17,9 @@ local M = {}
 function M.usage_of(FN, u, opts)
   if series.is_series(u) then return u end
   if type(u) == "string" then return errors.call(FN, "usage", series.read_csv, u, opts) end
-  if type(u) == "table" and type(u.csv) == "string" then return errors.call(FN, "usage", series.parse_csv, u.csv, opts) end
+  -- read raw: an __index of the caller's neither runs nor makes up a csv field
+  local csv = type(u) == "table" and rawget(u, "csv") or nil
+  if type(csv) == "string" then return errors.call(FN, "usage", series.parse_csv, csv, opts) end
   check.fail(FN, "usage", "expected a series (imbill.series.build / read_csv) or a CSV path", u)
 end
 
