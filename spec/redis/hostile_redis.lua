@@ -93,6 +93,29 @@ describe("hostile inputs to the Redis store", function()
     assert.are.equal(1, h.metric(2, "imbill_not_counted_total", { app = PRO, action = "login", reason = "store" }))
   end)
 
+  it("drops a login batch the interpreter refuses (a day's DAU that is not a number) instead of holding the "
+    .. "journal behind it, so the app's later callbacks still count", function()
+    local t = os.time()
+    local day = math.floor((t + 8 * 3600) / 86400)
+    r("SET", h.key(PRO, "d:" .. day .. ":dau"), "12abc")
+    local _, v = h.callback(1, PRO, "State.StateChange", "spec-token-pro", { CallbackCommand = "State.StateChange",
+      EventTime = t * 1000, Info = { Action = "Login", To_Account = "u1" } })
+    assert.are.equal("OK", v.ActionStatus)
+    -- every program with this day's login refuses the whole batch, naming the
+    -- key: the batch is not counted (it was journaled and replayed forever,
+    -- and every later entry of the app waited behind it)
+    h.wait(function()
+      return h.metric(1, "imbill_not_counted_total", { app = PRO, action = "login", reason = "store" }) == 1
+    end, 5, "the login refused by the interpreter")
+    local _, g = h.callback(1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", {
+      CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "after", Type = "Public", EventTime = t * 1000 })
+    assert.are.equal("OK", g.ActionStatus)
+    h.settle(5)
+    assert.are.equal(1, h.count(nil, h.key(PRO, "c:groups")))
+    assert.are.equal("12abc", r("GET", h.key(PRO, "d:" .. day .. ":dau")))
+    assert.are.equal(0, #r("KEYS", h.key(PRO, "act:*")))
+  end)
+
   it("answers an after callback dated past the calendar as not counted", function()
     local _, v = h.callback(1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", {
       CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "huge", Type = "Public",
