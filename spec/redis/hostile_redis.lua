@@ -116,6 +116,25 @@ describe("hostile inputs to the Redis store", function()
     assert.are.equal(0, #r("KEYS", h.key(PRO, "act:*")))
   end)
 
+  it("settles a delete of all a user's friends whose key holds another type by saying so, and holds nothing "
+    .. "behind it", function()
+    r("SET", h.key(PRO, "uf:alice"), "not a set")
+    local _, v = h.rest(1, "sns/friend_delete_all", PRO, { From_Account = "alice" })
+    assert.are.equal("OK", v.ActionStatus)
+    -- Redis answered SMEMBERS with WRONGTYPE: an answer, not Redis away (the
+    -- settlement was journaled, replayed forever and held the app's later
+    -- work behind it, and Redis was reported unreachable)
+    h.sleep(0.3) -- the settlement runs after the answer, from the worker's queue
+    assert.are.equal(0, h.json(h.get(1, "/t/waiting")).journal)
+    local _, g = h.callback(1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", {
+      CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "after", Type = "Public",
+      EventTime = os.time() * 1000 })
+    assert.are.equal("OK", g.ActionStatus)
+    h.settle(5)
+    assert.are.equal(1, h.count(nil, h.key(PRO, "c:groups")))
+    assert.are.equal("not a set", r("GET", h.key(PRO, "uf:alice")))
+  end)
+
   it("answers an after callback dated past the calendar as not counted", function()
     local _, v = h.callback(1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", {
       CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "huge", Type = "Public",
