@@ -61,6 +61,34 @@ describe("hostile inputs to the Redis store", function()
     assert.are.equal(0, r("EXISTS", h.key(PRO, "g:past")))
   end)
 
+  it("reads no month whose counts in Redis are past 2^53, naming the key, instead of rounding them", function()
+    -- app 1400000004: 2021 pro, +08:00; December 2026 begins on day 20788
+    local APP, mo = "1400000004", "2026-12"
+    local dau = h.key(APP, "d:20788:dau")
+    r("SET", dau, "9007199254740993")
+    local resp = h.get(1, "/imbill/usage?sdkappid=" .. APP .. "&month=" .. mo)
+    assert.are.equal(503, resp.status, resp.body)
+    local want = 'Redis holds "9007199254740993" at ' .. dau .. ", beyond 2^53, which this store does not count to"
+    assert.truthy(h.json(resp).error:find(want, 1, true), resp.body)
+    -- the `imbill` command's path, outside nginx
+    local core = require "imbill.gateway.core"
+    core.init(os.getenv("IMBILL_TOP") .. "/build/jit/imbill/core.so")
+    local cfg = require("imbill.gateway.config").check { apps = { [APP] = { book = "2021", edition = "pro",
+                                                                            tz = "+08:00" } } }
+    local usage = require "imbill.gateway.usage"
+    local redis = { servers = { "127.0.0.1:" .. h.redis_port } }
+    local ok, err = pcall(usage.from_redis, redis, cfg.apps[APP], mo)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find(want, 1, true), tostring(err))
+    -- 2^53 - 1 is the last count read exactly; past it with more digits, the same refusal
+    r("SET", dau, "9007199254740991")
+    assert.are.equal(9007199254740991, usage.from_redis(redis, cfg.apps[APP], mo).dau[1])
+    r("SET", dau, "12345678901234567890")
+    ok, err = pcall(usage.from_redis, redis, cfg.apps[APP], mo)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("beyond 2^53", 1, true), tostring(err))
+  end)
+
   it("refuses a join when a key holds another type, and leaves the other keys as they were", function()
     h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g" })
     r("DEL", h.key(TRIAL, "gm:g"))
