@@ -816,6 +816,15 @@ local function fmt_int(v)
   return t
 end
 
+-- Writes made by commit() so far.  Redis refuses a script's write out of
+-- memory (OOM) only while the script has changed nothing, and every write on
+-- a read-only replica (READONLY): either error means nothing was written.
+local written
+local function write(...)
+  rcall(...)
+  written = written + 1
+end
+
 local function commit()
   -- as few commands as the changes allow: Redis logs and replicates each one
   local dels, mset, hsets, hdels = {}, {}, {}, {}
@@ -883,15 +892,15 @@ local function commit()
       for m, score in pairs(c.add) do later[#later + 1] = { "ZADD", c.k, fmt_int(score), m } end
     end
   end
-  if #dels > 0 then redis.call("DEL", unpack(dels)) end
-  if #mset > 0 then redis.call("MSET", unpack(mset)) end
+  if #dels > 0 then write("DEL", unpack(dels)) end
+  if #mset > 0 then write("MSET", unpack(mset)) end
   for _, k in ipairs(hset_order) do
     local d = hdels[k]
-    if d then redis.call(unpack(d)) end
+    if d then write(unpack(d)) end
     local l = hsets[k]
-    if l then redis.call(unpack(l)) end
+    if l then write(unpack(l)) end
   end
-  for _, cmd in ipairs(later) do redis.call(unpack(cmd)) end
+  for _, cmd in ipairs(later) do write(unpack(cmd)) end
 end
 
 --- Runs one program (keys, argv: FCALL's or EVALSHA's) and returns its
@@ -920,11 +929,25 @@ local function run(k, a)
     for i = 1, nmissing do out[i + 1] = missing[i] end
     return out
   end
+  written = 0
   local cok, cerr = pcall(commit)
   if not cok then
-    -- a write refused after others were made (out of memory): the caller must
-    -- know the counts may be partly written
-    return { "partial", type(cerr) == "table" and (cerr.err or cerr.imb) or tostring(cerr) }
+    -- Redis raises a refused command's error as a table or, for a command
+    -- it refuses to run (OOM, READONLY), as the text alone
+    local e = cerr
+    if type(e) == "table" then e = e.err or e.imb end
+    if type(e) == "string" then
+      e = e:gsub("^%-", ""):gsub("%s+$", "")
+      -- out of memory, a read-only replica: nothing is written, and the
+      -- answer is Redis' own error, as Redis gives it for a function it
+      -- refuses before it runs (the call may go again later)
+      if sfind(e, "^OOM") or sfind(e, "^READONLY") then return redis.error_reply(e) end
+      -- the first write refused: nothing is written either
+      if written == 0 then return { "fail", e } end
+    end
+    -- a write refused after others were made: the caller must know the
+    -- counts may be partly written
+    return { "partial", tostring(e) }
   end
   if pid ~= "" then
     redis.call("HSET", marker, pid, cjson.encode(results))
