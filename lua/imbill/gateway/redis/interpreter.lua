@@ -817,9 +817,12 @@ local function fmt_int(v)
 end
 
 -- Writes made by commit() so far.  Redis refuses a script's write out of
--- memory (OOM) only while the script has changed nothing, and every write on
--- a read-only replica (READONLY): either error means nothing was written.
+-- memory (OOM) only while the script has changed nothing, and every write
+-- on a read-only replica (READONLY), without enough replicas (NOREPLICAS)
+-- or when it cannot persist (MISCONF), states that do not change while a
+-- script runs: any of these errors means nothing was written.
 local written
+local NOTHING_WRITTEN = { OOM = true, READONLY = true, NOREPLICAS = true, MISCONF = true }
 local function write(...)
   rcall(...)
   written = written + 1
@@ -941,7 +944,7 @@ local function run(k, a)
       -- out of memory, a read-only replica: nothing is written, and the
       -- answer is Redis' own error, as Redis gives it for a function it
       -- refuses before it runs (the call may go again later)
-      if sfind(e, "^OOM") or sfind(e, "^READONLY") then return redis.error_reply(e) end
+      if NOTHING_WRITTEN[e:match("^%u+") or ""] then return redis.error_reply(e) end
       -- the first write refused: nothing is written either
       if written == 0 then return { "fail", e } end
     end
