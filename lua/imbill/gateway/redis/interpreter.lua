@@ -923,6 +923,14 @@ local function run(k, a)
   if not ok then
     local e = marker
     if type(e) == "table" and e.imb then return { "fail", e.imb } end
+    -- the one write before the commit (recording that a lost program never
+    -- ran) refused out of memory, on a replica...: Redis' own error, as for
+    -- the commit's writes below, so that it is asked again later
+    local text = type(e) == "table" and e.err or e
+    if type(text) == "string" then
+      text = text:gsub("^%-", ""):gsub("%s+$", "")
+      if NOTHING_WRITTEN[text:match("^%u+") or ""] then return redis.error_reply(text) end
+    end
     if type(e) == "table" and e.err then return { "fail", e.err } end
     return { "fail", "interpreter: " .. tostring(e) }
   end
