@@ -39,6 +39,32 @@ describe("imbill.gateway.redis.resp", function()
     end
   end)
 
+  it("refuses lengths below -1, arrays nested past 16 and integers past 2^53, which it cannot read as they are",
+    function()
+    -- only -1 is the null; -7 is no length
+    for _, text in ipairs { "$-7\r\n", "*-3\r\n", "$9007199254740993\r\n" } do
+      local v, err = reply_to(text)
+      assert.is_nil(v, text)
+      assert.truthy(tostring(err):find("not a Redis reply: \"", 1, true), text .. ": " .. tostring(err))
+    end
+    -- nested 16 deep is read; deeper is no reply to the store (200,000 deep
+    -- was a Lua stack overflow)
+    local v = reply_to(string.rep("*1\r\n", 16) .. ":1\r\n")
+    for _ = 1, 16 do v = v[1] end
+    assert.are.equal(1, v)
+    local deep, err = reply_to(string.rep("*1\r\n", 100) .. ":1\r\n")
+    assert.is_nil(deep)
+    assert.truthy(tostring(err):find("not a Redis reply: \"*1\"", 1, true), tostring(err))
+    -- 2^53 - 1 is the last integer read exactly; the next one was rounded
+    assert.are.equal(9007199254740991, reply_to(":9007199254740991\r\n"))
+    assert.are.equal(-9007199254740991, reply_to(":-9007199254740991\r\n"))
+    local big, berr = reply_to(":9007199254740993\r\n")
+    assert.is_nil(big)
+    assert.are.equal('an integer reply past 2^53, which a number here cannot hold exactly: ":9007199254740993"', berr)
+    local huge = reply_to(":-99999999999999999999\r\n")
+    assert.is_nil(huge)
+  end)
+
   it("gives the socket's error for a reply cut short", function()
     local v, err = reply_to("$5\r\nab")
     assert.is_nil(v)

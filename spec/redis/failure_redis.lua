@@ -180,6 +180,58 @@ describe("when Redis fails under the gateway", function()
     end
   end)
 
+  it("refuses, without marking the store damaged, calls a Redis at its maxmemory refuses to write (scripts)",
+    function()
+    -- a Redis user that may not call functions runs the interpreter as a
+    -- script, which Redis refuses out of memory at its first write, after the
+    -- program ran in the overlay: nothing is written (a function is refused
+    -- before it runs, with the same error)
+    h.rcall(nil, "ACL", "SETUSER", "default", "-fcall")
+    finally(function()
+      h.rcall(nil, "CONFIG", "SET", "maxmemory", "0")
+      h.rcall(nil, "ACL", "SETUSER", "default", "+@all")
+    end)
+    assert.are.equal("OK", select(2, h.rest(1, "im_open_login_svc/account_import", CLOSED_TRIAL,
+      { UserID = "before" })).ActionStatus)
+    h.rcall(nil, "CONFIG", "SET", "maxmemory", "1")
+    local _, v = h.rest(1, "im_open_login_svc/account_import", CLOSED_TRIAL, { UserID = "oom" })
+    assert.are.equal(70500, v.ErrorCode)
+    assert.truthy(v.ErrorInfo:find("OOM", 1, true), v.ErrorInfo)
+    assert.are.equal(1, h.count(nil, h.key(CLOSED_TRIAL, "c:accounts")))
+    -- memory back: the store was never damaged, so the calls count again
+    -- (it was marked damaged: every capped call refused until an operator
+    -- cleared it)
+    h.rcall(nil, "CONFIG", "SET", "maxmemory", "0")
+    assert.are.equal(0, h.metric(1, "imbill_store_damaged", { dict = "redis:main" }))
+    local _, after = h.rest(1, "im_open_login_svc/account_import", CLOSED_TRIAL, { UserID = "after" })
+    assert.are.equal("OK", after.ActionStatus, after.ErrorInfo)
+    h.settle()
+    assert.are.equal(2, h.count(nil, h.key(CLOSED_TRIAL, "c:accounts")))
+  end)
+
+  it("settles a call whose answer was lost once a Redis at its maxmemory can write again (scripts)", function()
+    -- the settlement asks Redis to record that the lost decision never ran:
+    -- a write, which a Redis out of memory refuses; the settlement waits in
+    -- the journal (it was dropped as unresolved, and the group Tencent
+    -- created was never counted)
+    h.rcall(nil, "ACL", "SETUSER", "default", "-fcall")
+    finally(function()
+      h.rcall(nil, "CONFIG", "SET", "maxmemory", "0")
+      h.rcall(nil, "ACL", "SETUSER", "default", "+@all")
+    end)
+    -- the interpreter loaded, and the layout written, before memory runs out
+    assert.are.equal("OK", select(2, h.rest(1, "im_open_login_svc/account_import", OPEN_PRO,
+      { UserID = "before" })).ActionStatus)
+    h.rcall(nil, "CONFIG", "SET", "maxmemory", "1")
+    local v = h.json(h.post(1, "/t/unknown?app=" .. OPEN_PRO .. "&group=lostmem", ""))
+    assert.are.equal(1, v.left, "the settlement left the journal while Redis could not write")
+    assert.are.equal(0, h.metric_sum("imbill_redis_unresolved_total", { app = OPEN_PRO }))
+    h.rcall(nil, "CONFIG", "SET", "maxmemory", "0")
+    h.settle(10)
+    assert.are.equal(1, h.count(nil, h.key(OPEN_PRO, "c:groups")))
+    assert.are.equal(1, h.rcall(nil, "EXISTS", h.key(OPEN_PRO, "g:lostmem")))
+  end)
+
   it("says so when Redis loses an app's counts under it (FLUSHALL): an error logged, a counter", function()
     local _, v = h.rest(1, "im_open_login_svc/account_import", CLOSED_TRIAL, { UserID = "before" })
     assert.are.equal("OK", v.ActionStatus)

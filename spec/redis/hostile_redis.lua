@@ -61,6 +61,34 @@ describe("hostile inputs to the Redis store", function()
     assert.are.equal(0, r("EXISTS", h.key(PRO, "g:past")))
   end)
 
+  it("reads no month whose counts in Redis are past 2^53, naming the key, instead of rounding them", function()
+    -- app 1400000004: 2021 pro, +08:00; December 2026 begins on day 20788
+    local APP, mo = "1400000004", "2026-12"
+    local dau = h.key(APP, "d:20788:dau")
+    r("SET", dau, "9007199254740993")
+    local resp = h.get(1, "/imbill/usage?sdkappid=" .. APP .. "&month=" .. mo)
+    assert.are.equal(503, resp.status, resp.body)
+    local want = 'Redis holds "9007199254740993" at ' .. dau .. ", beyond 2^53, which this store does not count to"
+    assert.truthy(h.json(resp).error:find(want, 1, true), resp.body)
+    -- the `imbill` command's path, outside nginx
+    local core = require "imbill.gateway.core"
+    core.init(os.getenv("IMBILL_TOP") .. "/build/jit/imbill/core.so")
+    local cfg = require("imbill.gateway.config").check { apps = { [APP] = { book = "2021", edition = "pro",
+                                                                            tz = "+08:00" } } }
+    local usage = require "imbill.gateway.usage"
+    local redis = { servers = { "127.0.0.1:" .. h.redis_port } }
+    local ok, err = pcall(usage.from_redis, redis, cfg.apps[APP], mo)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find(want, 1, true), tostring(err))
+    -- 2^53 - 1 is the last count read exactly; past it with more digits, the same refusal
+    r("SET", dau, "9007199254740991")
+    assert.are.equal(9007199254740991, usage.from_redis(redis, cfg.apps[APP], mo).dau[1])
+    r("SET", dau, "12345678901234567890")
+    ok, err = pcall(usage.from_redis, redis, cfg.apps[APP], mo)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("beyond 2^53", 1, true), tostring(err))
+  end)
+
   it("refuses a join when a key holds another type, and leaves the other keys as they were", function()
     h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g" })
     r("DEL", h.key(TRIAL, "gm:g"))
@@ -91,6 +119,48 @@ describe("hostile inputs to the Redis store", function()
     assert.are.equal(0, h.count(nil, h.key(PRO, "d:" .. (day + 1) .. ":dau")))
     assert.are.equal("short", r("HGET", bucket, "victim"))
     assert.are.equal(1, h.metric(2, "imbill_not_counted_total", { app = PRO, action = "login", reason = "store" }))
+  end)
+
+  it("drops a login batch the interpreter refuses (a day's DAU that is not a number) instead of holding the "
+    .. "journal behind it, so the app's later callbacks still count", function()
+    local t = os.time()
+    local day = math.floor((t + 8 * 3600) / 86400)
+    r("SET", h.key(PRO, "d:" .. day .. ":dau"), "12abc")
+    local _, v = h.callback(1, PRO, "State.StateChange", "spec-token-pro", { CallbackCommand = "State.StateChange",
+      EventTime = t * 1000, Info = { Action = "Login", To_Account = "u1" } })
+    assert.are.equal("OK", v.ActionStatus)
+    -- every program with this day's login refuses the whole batch, naming the
+    -- key: the batch is not counted (it was journaled and replayed forever,
+    -- and every later entry of the app waited behind it)
+    h.wait(function()
+      return h.metric(1, "imbill_not_counted_total", { app = PRO, action = "login", reason = "store" }) == 1
+    end, 5, "the login refused by the interpreter")
+    local _, g = h.callback(1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", {
+      CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "after", Type = "Public", EventTime = t * 1000 })
+    assert.are.equal("OK", g.ActionStatus)
+    h.settle(5)
+    assert.are.equal(1, h.count(nil, h.key(PRO, "c:groups")))
+    assert.are.equal("12abc", r("GET", h.key(PRO, "d:" .. day .. ":dau")))
+    assert.are.equal(0, #r("KEYS", h.key(PRO, "act:*")))
+  end)
+
+  it("settles a delete of all a user's friends whose key holds another type by saying so, and holds nothing "
+    .. "behind it", function()
+    r("SET", h.key(PRO, "uf:alice"), "not a set")
+    local _, v = h.rest(1, "sns/friend_delete_all", PRO, { From_Account = "alice" })
+    assert.are.equal("OK", v.ActionStatus)
+    -- Redis answered SMEMBERS with WRONGTYPE: an answer, not Redis away (the
+    -- settlement was journaled, replayed forever and held the app's later
+    -- work behind it, and Redis was reported unreachable)
+    h.sleep(0.3) -- the settlement runs after the answer, from the worker's queue
+    assert.are.equal(0, h.json(h.get(1, "/t/waiting")).journal)
+    local _, g = h.callback(1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", {
+      CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "after", Type = "Public",
+      EventTime = os.time() * 1000 })
+    assert.are.equal("OK", g.ActionStatus)
+    h.settle(5)
+    assert.are.equal(1, h.count(nil, h.key(PRO, "c:groups")))
+    assert.are.equal("not a set", r("GET", h.key(PRO, "uf:alice")))
   end)
 
   it("answers an after callback dated past the calendar as not counted", function()

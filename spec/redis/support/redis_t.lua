@@ -194,6 +194,30 @@ function H.lostreplay()
   return send(out)
 end
 
+-- A REST create_group (?app=, ?group=) an open app let through when Redis'
+-- answer to its decision was lost (state "unknown"), Tencent having done
+-- it, journaled for settling: its decision never reached Redis, so the
+-- settlement must record in Redis that it never will run, then count it.
+-- Replays once; answers what is left in the journal.
+function H.unknown()
+  local units_mod = require "imbill.gateway.units"
+  local calls = require "imbill.gateway.calls"
+  local journal = require "imbill.gateway.redis.journal"
+  local smod = require "imbill.gateway.redis.store"
+  local appid, group = ngx.var.arg_app, ngx.var.arg_group
+  local store, app = store_of(appid)
+  local u = calls.CALLS["group_open_http_svc/create_group"].units({ Type = "Public", GroupId = group,
+                                                                     Owner_Account = "o1" })
+  units_mod.build(app, u, ngx.time(), ngx.time())
+  local pid, w = smod.new_pid()
+  local descs = {}
+  for j, s in ipairs(u[1].steps) do descs[j] = smod.describe(s) end
+  local pend = { state = "unknown", pid = pid, w = w, units = { { key = u[1].key, descs = descs, pos = 1 } } }
+  assert(journal.append(store, { kind = "pending", app = appid, pending = pend, did = { true }, now = ngx.time() }))
+  journal.replay(store)
+  return send { left = journal.size(store) }
+end
+
 -- Fills this node's journal of the single Redis (?app=) until an entry is
 -- refused for want of room (?raw=1: entries without their program ids, as
 -- an earlier version wrote them, written straight to the dict) (no replay meanwhile: the lock is held), then

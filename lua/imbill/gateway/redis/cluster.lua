@@ -196,8 +196,9 @@ local RETRY = { TRYAGAIN = 0.02, CLUSTERDOWN = 0.05, LOADING = 0.05, MASTERDOWN 
 
 --- Sends one command (a list: { "EVALSHA", ... }) for `slot`, following
 -- the cluster until `deadline` (seconds, absolute).  Returns the reply, or
--- nil, the error and whether a copy of the command may have run ("unknown")
--- or surely did not ("unsent").  `on_missing(client, addr, deadline, err)`,
+-- nil (no answer in time) or false (Redis answered with an error), the
+-- error and whether a copy of the command may have run ("unknown") or
+-- surely did not ("unsent").  `on_missing(client, addr, deadline, err)`,
 -- when given, is asked first about each error reply: it returns false when
 -- the error is not that the node lacks the interpreter, true once it has
 -- loaded it (or changed the command) so the call goes again, or nil and
@@ -252,7 +253,9 @@ function Client:send(slot, cmd, deadline, on_missing)
             last = rerr
             pause(RETRY[word])
           else
-            return nil, "redis: " .. rerr, sent and "unknown" or "unsent"
+            -- Redis' own answer (WRONGTYPE, a script's error): false, as a
+            -- connection gives it, never nil, which means Redis was not reached
+            return false, "redis: " .. rerr, sent and "unknown" or "unsent"
           end
         end
       else
@@ -289,8 +292,8 @@ local function on_node(self, addr, deadline, ...)
 end
 
 --- Runs a program (keys, argv) for `slot`: by FCALL where the node has
--- functions, else by EVALSHA.  Returns the interpreter's reply, or nil,
--- error, "unknown" | "unsent".
+-- functions, else by EVALSHA.  Returns the interpreter's reply, or nil
+-- (false: an error reply), error, "unknown" | "unsent".
 function Client:run(slot, keys, argv, deadline)
   local fname, library = script.library()
   if self.functions == false then fname = nil end

@@ -129,7 +129,19 @@ local function flush_batch(store, appid, entries, deadline, states)
       pending = {}
       break
     end
-    local reply = store:exec(ctx, prog, deadline)
+    local reply, err, state = store:exec(ctx, prog, deadline)
+    if not reply and state == "failed" then
+      -- the interpreter refused the program (a value in Redis it cannot
+      -- trust: a counter that is not a number, another bucket layout; logged
+      -- by exec, naming the key): nothing of it was written, and sent again
+      -- it would be refused again, so it is not counted.  Kept, it would
+      -- come back from the journal forever and hold every later entry of the
+      -- journal behind it.
+      ngx.log(ngx.ERR, "imbill: app ", appid, ": ", #sent, " logins not counted: ", tostring(err))
+      not_counted(appid, "store", #sent)
+      if counted > 0 then metrics.inc("imbill_redis_logins_total", { app = appid }, counted) end
+      return true
+    end
     if not reply then
       local rest = {}
       for _, it in ipairs(pending) do rest[#rest + 1] = it.e end

@@ -816,6 +816,18 @@ local function fmt_int(v)
   return t
 end
 
+-- Writes made by commit() so far.  Redis refuses a script's write out of
+-- memory (OOM) only while the script has changed nothing, and every write
+-- on a read-only replica (READONLY), without enough replicas (NOREPLICAS)
+-- or when it cannot persist (MISCONF), states that do not change while a
+-- script runs: any of these errors means nothing was written.
+local written
+local NOTHING_WRITTEN = { OOM = true, READONLY = true, NOREPLICAS = true, MISCONF = true }
+local function write(...)
+  rcall(...)
+  written = written + 1
+end
+
 local function commit()
   -- as few commands as the changes allow: Redis logs and replicates each one
   local dels, mset, hsets, hdels = {}, {}, {}, {}
@@ -883,15 +895,15 @@ local function commit()
       for m, score in pairs(c.add) do later[#later + 1] = { "ZADD", c.k, fmt_int(score), m } end
     end
   end
-  if #dels > 0 then redis.call("DEL", unpack(dels)) end
-  if #mset > 0 then redis.call("MSET", unpack(mset)) end
+  if #dels > 0 then write("DEL", unpack(dels)) end
+  if #mset > 0 then write("MSET", unpack(mset)) end
   for _, k in ipairs(hset_order) do
     local d = hdels[k]
-    if d then redis.call(unpack(d)) end
+    if d then write(unpack(d)) end
     local l = hsets[k]
-    if l then redis.call(unpack(l)) end
+    if l then write(unpack(l)) end
   end
-  for _, cmd in ipairs(later) do redis.call(unpack(cmd)) end
+  for _, cmd in ipairs(later) do write(unpack(cmd)) end
 end
 
 --- Runs one program (keys, argv: FCALL's or EVALSHA's) and returns its
@@ -911,6 +923,14 @@ local function run(k, a)
   if not ok then
     local e = marker
     if type(e) == "table" and e.imb then return { "fail", e.imb } end
+    -- the one write before the commit (recording that a lost program never
+    -- ran) refused out of memory, on a replica...: Redis' own error, as for
+    -- the commit's writes below, so that it is asked again later
+    local text = type(e) == "table" and e.err or e
+    if type(text) == "string" then
+      text = text:gsub("^%-", ""):gsub("%s+$", "")
+      if NOTHING_WRITTEN[text:match("^%u+") or ""] then return redis.error_reply(text) end
+    end
     if type(e) == "table" and e.err then return { "fail", e.err } end
     return { "fail", "interpreter: " .. tostring(e) }
   end
@@ -920,11 +940,25 @@ local function run(k, a)
     for i = 1, nmissing do out[i + 1] = missing[i] end
     return out
   end
+  written = 0
   local cok, cerr = pcall(commit)
   if not cok then
-    -- a write refused after others were made (out of memory): the caller must
-    -- know the counts may be partly written
-    return { "partial", type(cerr) == "table" and (cerr.err or cerr.imb) or tostring(cerr) }
+    -- Redis raises a refused command's error as a table or, for a command
+    -- it refuses to run (OOM, READONLY), as the text alone
+    local e = cerr
+    if type(e) == "table" then e = e.err or e.imb end
+    if type(e) == "string" then
+      e = e:gsub("^%-", ""):gsub("%s+$", "")
+      -- out of memory, a read-only replica: nothing is written, and the
+      -- answer is Redis' own error, as Redis gives it for a function it
+      -- refuses before it runs (the call may go again later)
+      if NOTHING_WRITTEN[e:match("^%u+") or ""] then return redis.error_reply(e) end
+      -- the first write refused: nothing is written either
+      if written == 0 then return { "fail", e } end
+    end
+    -- a write refused after others were made: the caller must know the
+    -- counts may be partly written
+    return { "partial", tostring(e) }
   end
   if pid ~= "" then
     redis.call("HSET", marker, pid, cjson.encode(results))

@@ -16,11 +16,21 @@ local FN = "imbill.gateway.usage"
 
 local function is_null(v) return v == nil or (type(v) ~= "string" and type(v) ~= "number") end
 
+-- A count read as its decimal text, within the 2^53 a double holds exactly
+-- (the interpreter's own bound), compared as text: a count past it is
+-- refused, never rounded on its way through tonumber.
+local MAXI = "9007199254740991"
 local function int(v, key)
   if is_null(v) then return nil end
   local s = tostring(v)
-  if not s:match("^%-?%d+$") or #s > 16 then
+  local digits = s:match("^%-?(%d+)$")
+  if not digits then
     error(FN .. ": Redis holds " .. string.format("%q", s:sub(1, 40)) .. " at " .. key .. ", not a count", 0)
+  end
+  digits = digits:gsub("^0+(%d)", "%1")
+  if #digits > #MAXI or (#digits == #MAXI and digits > MAXI) then
+    error(FN .. ": Redis holds " .. string.format("%q", s:sub(1, 40)) .. " at " .. key
+      .. ", beyond 2^53, which this store does not count to", 0)
   end
   return tonumber(s)
 end

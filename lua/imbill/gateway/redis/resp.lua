@@ -37,7 +37,22 @@ local function garbled(line)
   return nil, "not a Redis reply: " .. string.format("%q", line:sub(1, 40))
 end
 
-local function read(s)
+-- An integer's text as a number, or nil past 2^53 (where a double would
+-- round it: 9007199254740993 read as ...992) or when it is not one.
+local MAXI = "9007199254740991"
+local function exact(text)
+  local digits = text:match("^%-?(%d+)$")
+  if not digits then return nil end
+  digits = digits:gsub("^0+(%d)", "%1")
+  if #digits > #MAXI or (#digits == #MAXI and digits > MAXI) then return nil end
+  return tonumber(text)
+end
+
+-- Arrays inside arrays: Redis' replies to the store nest three deep; a
+-- reply nested deeper is not one (it would end in a Lua stack overflow).
+local MAX_DEPTH = 16
+
+local function read(s, depth)
   local line, err = s:receive("*l")
   if not line then return nil, err end
   local p, rest = line:sub(1, 1), line:sub(2)
@@ -45,22 +60,28 @@ local function read(s)
   elseif p == "-" then return false, rest
   elseif p == ":" then
     if not rest:find("^%-?%d+$") then return garbled(line) end
-    return tonumber(rest)
+    local n = exact(rest)
+    if not n then
+      return nil, "an integer reply past 2^53, which a number here cannot hold exactly: " .. string.format("%q",
+        line:sub(1, 40))
+    end
+    return n
   elseif p == "$" then
-    if not rest:find("^%-?%d+$") then return garbled(line) end
-    local n = tonumber(rest)
+    -- a length: -1 is the null, any other below 0 is none
+    local n = exact(rest)
+    if not n or n < -1 then return garbled(line) end
     if n < 0 then return M.null end
     local data, derr = s:receive(n + 2)
     if not data then return nil, derr end
     if data:sub(-2) ~= "\r\n" then return garbled(line) end
     return data:sub(1, n)
   elseif p == "*" then
-    if not rest:find("^%-?%d+$") then return garbled(line) end
-    local n = tonumber(rest)
+    local n = exact(rest)
+    if not n or n < -1 or (n > 0 and (depth or 0) >= MAX_DEPTH) then return garbled(line) end
     if n < 0 then return M.null end
     local t = {}
     for i = 1, n do
-      local v, verr = read(s)
+      local v, verr = read(s, (depth or 0) + 1)
       if v == nil then return nil, verr end
       if v == false then v = { false, verr } end
       t[i] = v
