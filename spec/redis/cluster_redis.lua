@@ -128,6 +128,114 @@ describe("a fleet of two nodes on a 3-master Redis Cluster", function()
     assert.are.equal(#answers, t.ok + (t.codes[10036] or 0) + (t.codes[10002] or 0))
   end)
 
+  -- A slot half moved: the source answers ASK for a key it no longer has
+  -- (moved, or never written), and only the node named, after ASKING, has
+  -- it.  A pipeline of reads (the login flush's states, the epoch check,
+  -- the month's transaction) follows each ASK to that node, as one command
+  -- does; before, it sent every read to the source again until its deadline.
+  describe("a pipeline of reads while its slot migrates", function()
+    local cluster = require "imbill.gateway.redis.cluster"
+    local TAG = "askspec"
+    local slot = cluster.slot_of_tag(TAG)
+    local from, to, to_id, from_id
+    local function k(name) return "{" .. TAG .. "}:" .. name end
+    local function client()
+      local servers = {}
+      for i, p in ipairs(h.cluster_ports) do servers[i] = "127.0.0.1:" .. p end
+      return cluster.new { servers = servers, cluster = true, connect_timeout = 0.5, timeout = 0.5, pool_size = 4,
+                           backlog = 4, keepalive = 1 }
+    end
+    before_each(function()
+      from = h.cluster_node_of(TAG)
+      for _, p in ipairs(h.cluster_ports) do if p ~= from then to = p break end end
+      from_id, to_id = h.rcall(from, "CLUSTER", "MYID"), h.rcall(to, "CLUSTER", "MYID")
+      h.rcall(from, "HSET", k("moved"), "f", "on-target")
+      h.rcall(from, "HSET", k("stays"), "f", "on-source")
+      h.rcall(from, "SET", k("n1"), "1")
+      h.rcall(from, "SET", k("n2"), "2")
+      assert.are.equal("OK", h.rcall(to, "CLUSTER", "SETSLOT", slot, "IMPORTING", from_id))
+      assert.are.equal("OK", h.rcall(from, "CLUSTER", "SETSLOT", slot, "MIGRATING", to_id))
+    end)
+    after_each(function()
+      -- the migration ends (every key moved, the new owner told to every
+      -- master), so the specs after this one find a stable cluster
+      local keys = h.rcall(from, "CLUSTER", "GETKEYSINSLOT", slot, 100)
+      if type(keys) == "table" and #keys > 0 then
+        local cmd = { "MIGRATE", "127.0.0.1", tostring(to), "", "0", "5000", "KEYS" }
+        for _, key in ipairs(keys) do cmd[#cmd + 1] = key end
+        local rc = h.redis(from)
+        rc:call_args(cmd)
+        rc:close()
+      end
+      for _, p in ipairs(h.cluster_ports) do h.rcall(p, "CLUSTER", "SETSLOT", slot, "NODE", to_id) end
+      h.wait(function() return h.cluster_node_of(TAG) == to end, 10, "the slot's new owner to be known")
+      for _, name in ipairs { "moved", "stays", "n1", "n2" } do h.rcall(to, "DEL", k(name)) end
+    end)
+
+    it("reads each key where it is: moved, still on the source, never written", function()
+      assert.are.equal("OK", h.rcall(from, "MIGRATE", "127.0.0.1", to, "", 0, 5000, "KEYS", k("moved")))
+      -- the source names the target for the moved key and for one never written
+      local _, ask = h.rcall(from, "HMGET", k("moved"), "f")
+      assert.truthy(tostring(ask):find("^ASK " .. slot), tostring(ask))
+      local c = client()
+      local t0 = h.now()
+      local rs, err = c:pipeline(slot, { { "HMGET", k("moved"), "f" }, { "HMGET", k("stays"), "f" },
+                                         { "HMGET", k("none"), "f" }, { "GET", k("n1") } }, t0 + 2)
+      assert.truthy(rs, tostring(err))
+      assert.are.same({ "on-target" }, rs[1])
+      assert.are.same({ "on-source" }, rs[2])
+      assert.are.equal(require("imbill.gateway.redis.resp").null, rs[3][1])
+      assert.are.equal("1", rs[4])
+      assert.is_true(h.now() - t0 < 1, "answered within a round trip or two, not at the deadline")
+      -- the slot map is not changed by an ASK: the slot is still the source's
+      assert.are.equal("127.0.0.1:" .. from, c.slots[slot])
+    end)
+
+    it("sends a transaction whole to the target once all its keys have left, and waits while they are split", function()
+      local tx = { { "MULTI" }, { "GET", k("n1") }, { "GET", k("n2") }, { "EXEC" } }
+      assert.are.equal("OK", h.rcall(from, "MIGRATE", "127.0.0.1", to, "", 0, 5000, "KEYS", k("n1")))
+      -- split: n1 on the target, n2 on the source; no node can answer it
+      -- whole, so the call waits and fails at its deadline
+      local c = client()
+      local rs, err = c:pipeline(slot, tx, h.now() + 0.4)
+      assert.is_nil(rs)
+      assert.truthy(err)
+      assert.are.equal("OK", h.rcall(from, "MIGRATE", "127.0.0.1", to, "", 0, 5000, "KEYS", k("n2")))
+      local t0 = h.now()
+      rs, err = c:pipeline(slot, tx, t0 + 2)
+      assert.truthy(rs, tostring(err))
+      assert.are.same({ "1", "2" }, rs[4])
+      assert.is_true(h.now() - t0 < 1)
+      -- a transaction that reads a key written nowhere: the target refuses
+      -- it (TRYAGAIN: Redis cannot tell an absent key from one still to
+      -- come) until the migration ends; the call waits, bounded by its
+      -- deadline, and is answered once the slot is the target's
+      local with_none = { { "MULTI" }, { "GET", k("n1") }, { "HGETALL", k("none") }, { "EXEC" } }
+      rs, err = c:pipeline(slot, with_none, h.now() + 0.4)
+      assert.is_nil(rs)
+      assert.truthy(err)
+      local keys = h.rcall(from, "CLUSTER", "GETKEYSINSLOT", slot, 100)
+      h.rcall(from, "MIGRATE", "127.0.0.1", to, "", 0, 5000, "KEYS", keys[1], keys[2])
+      for _, p in ipairs(h.cluster_ports) do h.rcall(p, "CLUSTER", "SETSLOT", slot, "NODE", to_id) end
+      rs, err = c:pipeline(slot, with_none, h.now() + 2)
+      assert.truthy(rs, tostring(err))
+      assert.are.same({ "1", {} }, rs[4])
+    end)
+
+    it("follows MOVED once the migration has ended", function()
+      local c = client()
+      assert.truthy(c:pipeline(slot, { { "GET", k("n1") } }, h.now() + 2))
+      local keys = h.rcall(from, "CLUSTER", "GETKEYSINSLOT", slot, 100)
+      h.rcall(from, "MIGRATE", "127.0.0.1", to, "", 0, 5000, "KEYS", keys[1], keys[2], keys[3], keys[4])
+      for _, p in ipairs(h.cluster_ports) do h.rcall(p, "CLUSTER", "SETSLOT", slot, "NODE", to_id) end
+      local rs, err = c:pipeline(slot, { { "GET", k("n1") }, { "HMGET", k("stays"), "f" } }, h.now() + 2)
+      assert.truthy(rs, tostring(err))
+      assert.are.equal("1", rs[1])
+      assert.are.same({ "on-source" }, rs[2])
+      assert.are.equal("127.0.0.1:" .. to, c.slots[slot])
+    end)
+  end)
+
   h.lost_create_specs({ describe = describe, it = it, assert = assert }, "the cluster", PRO,
     function() return (h.cluster_node_of(PRO)) end)
 end)

@@ -331,39 +331,119 @@ function Client:run(slot, keys, argv, deadline)
   end)
 end
 
---- Several reads for `slot` in one round trip.  A redirection or an error
--- of any reply sends them all again (they are reads) until the deadline.
+--- Several reads for `slot` in one round trip, following the cluster as
+-- send does, until the deadline:
+--   ASK: the commands answered ASK go to the node named, each after ASKING
+--        (the slot map unchanged); the others keep the answers they got;
+--   MOVED: the slot map is corrected and the commands sent again;
+--   TRYAGAIN and the other waits: sent again after a pause.
+-- A transaction (MULTI ... EXEC) is answered whole by one node: by the node
+-- an ASK names when every command in it was answered ASK (all its keys
+-- have left), else it is sent again whole (its keys are split between the
+-- two nodes of a migration: it waits, as a program does on TRYAGAIN).
+-- Returns the replies ({ false, error } for an error reply), or nil and
+-- the error.
 function Client:pipeline(slot, cmds, deadline)
+  local n = #cmds
+  local tx = n >= 2 and cmds[1][1] == "MULTI" and cmds[n][1] == "EXEC"
+  local out, todo, asked = {}, {}, {}
+  for i = 1, n do todo[i] = i end
   local last = "no attempt"
   while true do
+    -- the commands an ASK sent elsewhere first, then the slot's master's
+    local addr, idx = next(asked)
+    if addr then
+      asked[addr] = nil
+    elseif #todo == 0 then
+      return out
+    else
+      idx, todo = todo, {}
+    end
     if now() >= deadline then return nil, "redis: " .. last end
-    local addr = self:addr_of(slot, deadline)
+    local asking = addr ~= nil
+    if not asking then addr = self:addr_of(slot, deadline) end
     local c, err = self:connect(addr, deadline)
+    local rs, rerr
     if not c then
       last = addr .. ": " .. tostring(err)
-      if self.cluster then self.stale = true end
-      pause(0.01)
     else
-      local rs, rerr = c:pipeline(cmds)
+      local send, at = {}, {}
+      for k, i in ipairs(idx) do
+        -- ASKING holds for the next command, or for a whole transaction
+        -- sent after it
+        if asking and not (tx and i > 1) then send[#send + 1] = { "ASKING" } end
+        send[#send + 1] = cmds[i]
+        at[k] = #send
+      end
+      rs, rerr = c:pipeline(send)
       if not rs then
         c:close()
         last = addr .. ": " .. tostring(rerr)
-        if self.cluster then self.stale = true end
       else
         c:keepalive()
-        local redo
-        for _, r in ipairs(rs) do
-          if type(r) == "table" and r[1] == false then
-            local word = tostring(r[2]):match("^(%u+)")
-            if word == "MOVED" or word == "ASK" or RETRY[word] then
-              redo, last = true, tostring(r[2])
-              self.stale = true
-            end
-          end
-        end
-        if not redo then return rs end
-        pause(0.02)
+        local got = {}
+        for k = 1, #idx do got[k] = rs[at[k]] end
+        rs = got
       end
+    end
+    if not rs then
+      if self.cluster then self.stale = true end
+      for _, i in ipairs(idx) do todo[#todo + 1] = i end
+      pause(0.01)
+    else
+      local wait, moved, asks = nil, false, {}
+      for k, i in ipairs(idx) do
+        local r = rs[k]
+        local text = type(r) == "table" and r[1] == false and tostring(r[2]) or nil
+        local word = text and text:match("^(%u+)")
+        local again = true
+        local to = word == "ASK" and redirected(text:match("^ASK %d+ (%S+)"), addr)
+        if to then
+          asks[k] = to
+          last, again = text, false
+          if not tx then
+            local l = asked[asks[k]]
+            if not l then
+              l = {}
+              asked[asks[k]] = l
+            end
+            l[#l + 1] = i
+          end
+        elseif word == "MOVED" then
+          local s, a = text:match("^MOVED (%d+) (%S+)")
+          if self.slots and s then self.slots[tonumber(s)] = redirected(a, addr) end
+          self.stale, moved, last = true, true, text
+        elseif word == "ASK" or (word and RETRY[word]) then
+          -- (an ASK that names no node: as a wait)
+          wait, last = RETRY[word] or 0.02, text
+          if word == "TRYAGAIN" then count_redirect("tryagain") end
+        else
+          again = false
+          if not tx then out[i] = r end
+        end
+        if again and not tx then todo[#todo + 1] = i end
+      end
+      if moved then count_redirect("moved") end
+      if next(asks) then count_redirect("ask") end
+      if tx then
+        -- every command queued in it answered ASK, to one node: it goes
+        -- there whole; any other redirection: again whole
+        local to, all = nil, not wait and not moved
+        for k = 2, n - 1 do
+          local a = asks[k]
+          if not a or (to and a ~= to) then all = false end
+          to = to or a
+        end
+        if all and to then
+          asked[to] = idx
+        elseif wait or moved or next(asks) then
+          todo = idx
+          wait = wait or 0.02
+        else
+          for k, i in ipairs(idx) do out[i] = rs[k] end
+        end
+      end
+      if wait then pause(wait) end
     end
   end
 end
