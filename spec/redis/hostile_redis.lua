@@ -254,4 +254,29 @@ describe("hostile inputs to the Redis store", function()
     assert.are.equal(2, h.count(nil, h.key(PRO, "d:" .. day_of(t) .. ":dau")))
     assert.are.equal(3, h.metric(2, "imbill_not_counted_total", { app = PRO, action = "login", reason = "day_open" }))
   end)
+
+  -- A user id is a client's text: a newline in it would start a forged
+  -- line of nginx's error log, an escape byte recolour the terminal of
+  -- whoever reads it.  Where the Redis store logs one, it writes it as a
+  -- JSON string.
+  it("logs the user whose friends it could not read with the client's bytes escaped", function()
+    local forged = "u\n2026/12/02 00:00:00 [emerg] 1#1: forged \27[31m"
+    -- the user's friends are not a set: SMEMBERS answers WRONGTYPE
+    r("SET", h.key(TRIAL, "uf:" .. forged), "not a set")
+    local _, v = h.rest(1, "sns/friend_delete_all", TRIAL, { From_Account = forged })
+    assert.are.equal("OK", v.ActionStatus)
+    local line
+    h.wait(function()
+      local f = assert(io.open(h.prefix .. "/ngx-a/logs/error.log"))
+      local log = f:read("*a")
+      f:close()
+      line = log:match("[^\n]*the friends of \"u\\n2026/12/02[^\n]*")
+      if line then
+        assert.truthy(line:find("forged \\u001b[31m\": redis: WRONGTYPE", 1, true), line)
+        assert.falsy(log:find("\n2026/12/02 00:00:00 [emerg] 1#1: forged", 1, true))
+        assert.falsy(log:find("\27", 1, true))
+      end
+      return line
+    end, 5, "the line naming the user")
+  end)
 end)

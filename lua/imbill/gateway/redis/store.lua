@@ -28,6 +28,16 @@ local ngx = ngx
 local A, K, OP, S, W = core.A, core.K, core.OP, core.S, core.W
 local UNLIMITED = core.UNLIMITED
 local cjson = require "cjson.safe"
+local json = require "imbill.gateway.json"
+
+-- An id a client chose, for the error log: a JSON string (at most 80 of its
+-- bytes), so a newline or a terminal escape in it cannot start a line of its
+-- own or recolour the operator's terminal.
+local function logged(id)
+  id = tostring(id)
+  local cut = #id > 80
+  return json.encode(cut and id:sub(1, 80) or id) .. (cut and "..." or "")
+end
 
 local M = {}
 local Store = {}
@@ -540,7 +550,7 @@ function Store:settle(job, jr)
     local peers, err = self.client:command(ctx.slot, deadline, "SMEMBERS", layout.friends(ctx.P, u))
     if peers == nil then return later(err) end
     if peers == false then
-      ngx.log(ngx.ERR, "imbill: Redis ", self.rname, ": the friends of ", u, ": ", tostring(err))
+      ngx.log(ngx.ERR, "imbill: Redis ", self.rname, ": the friends of ", logged(u), ": ", tostring(err))
     else
       for _, p in ipairs(peers) do
         local s = plans.step(app, A.IMB_A_REMOVE_FRIEND, now, { user = u, peer = p }, nil, now)
