@@ -180,6 +180,28 @@ describe("when Redis fails under the gateway", function()
     end
   end)
 
+  -- While an app has entries in the journal its after callbacks join the
+  -- journal behind them.  An entry the replay skips (lost for want of room,
+  -- or unreadable) no longer waits, so it no longer holds the app's
+  -- callbacks: before, the app's count of waiting entries never came down,
+  -- and every after callback of the app went through the journal for good.
+  for _, how in ipairs { "hole", "garbled" } do
+    it("counts an app's after callbacks at once again when its journal entry was " .. how .. " and skipped", function()
+      local v = h.json(h.post(1, "/t/jlost?app=" .. CLOSED_TRIAL .. "&how=" .. how, ""))
+      assert.is_true(v.waiting_before)
+      assert.are.equal(0, v.size)
+      assert.is_false(v.waiting)
+      local _, cb = h.callback(1, CLOSED_TRIAL, "Group.CallbackAfterCreateGroup", "spec-token-trial", {
+        CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "after-" .. how, Type = "Public",
+        Owner_Account = "o", EventTime = os.time() * 1000 })
+      assert.are.equal("OK", cb.ActionStatus)
+      -- counted by the callback itself, not by a replay later
+      assert.are.equal(1, h.count(nil, h.key(CLOSED_TRIAL, "c:groups")))
+      assert.are.equal(0, h.metric_sum("imbill_redis_journaled_total",
+        { redis = "main", app = CLOSED_TRIAL, kind = "after" }))
+    end)
+  end
+
   it("refuses, without marking the store damaged, calls a Redis at its maxmemory refuses to write (scripts)",
     function()
     -- a Redis user that may not call functions runs the interpreter as a

@@ -262,6 +262,34 @@ function H.jfull()
   return send(out)
 end
 
+-- One journal entry of app ?app= for the single Redis, then lost
+-- (?how=hole: its text gone, as when a rewrite found no room; ?how=garbled:
+-- its text unreadable), with the replay held off meanwhile; then replayed
+-- until the journal is empty.  Answers whether the app still counts as
+-- having entries waiting, and the journal's size.
+function H.jlost()
+  local journal = require "imbill.gateway.redis.journal"
+  local store = state.redis.main
+  local d, meta = store.jdict, store.meta
+  local lock = "jlock:" .. store.rname
+  assert(meta:safe_add(lock, "spec", 30), "another worker replays")
+  local ok, err = pcall(function()
+    assert(journal.append(store, { kind = "settle", app = ngx.var.arg_app, call = "spec" }))
+    local k = store.rname .. "|e:" .. d:get(store.rname .. "|tail")
+    if ngx.var.arg_how == "hole" then d:delete(k) else d:set(k, "{\"app\":\"" .. ngx.var.arg_app .. "\",") end
+  end)
+  meta:delete(lock)
+  if not ok then error(err, 0) end
+  local out = { waiting_before = journal.pending(store, ngx.var.arg_app) }
+  for _ = 1, 100 do
+    journal.replay(store)
+    if journal.size(store) == 0 then break end
+    ngx.sleep(0.1)
+  end
+  out.size, out.waiting = journal.size(store), journal.pending(store, ngx.var.arg_app)
+  return send(out)
+end
+
 function M.handle() return spec_t.serve(H) end
 
 return M

@@ -39,19 +39,19 @@ local function bump(d, key, delta)
   return d:incr(key, delta)
 end
 
--- Rewrites entry k (its text was `old`).  A dict replaces a value of another
--- size by freeing it first: when the new one finds no room, the old one is
--- written back, and false returned.
+-- Rewrites entry k (its text was `old`; nil: it is not in the dict any
+-- more).  A dict replaces a value of another size by freeing it first: when
+-- the new one finds no room, the old one is written back, and false
+-- returned; false, true when neither could be written (the entry is lost).
 local function rewrite(store, k, text, old)
   local d = d_of(store)
   local ok, err = d:safe_set(k, text)
   if ok then return true end
-  if old and not d:safe_set(k, old) then
-    ngx.log(ngx.ERR, "imbill: journal of Redis ", store.rname, " is full (", tostring(err), "): entry ", k,
-      " could not be written back, and is lost")
-    metrics.inc("imbill_store_errors_total", { dict = store.name, reason = "journal full" })
-  end
-  return false
+  if old and d:safe_set(k, old) then return false, false end
+  ngx.log(ngx.ERR, "imbill: journal of Redis ", store.rname, " is full (", tostring(err), "): entry ", k,
+    " could not be written back, and is lost")
+  metrics.inc("imbill_store_errors_total", { dict = store.name, reason = "journal full" })
+  return false, true
 end
 
 -- Kinds whose programs need an id before their first run.
@@ -73,13 +73,24 @@ local function give_ids(e)
   return false
 end
 
-function M.pending(store, appid)
-  return (d_of(store):get(K(store, "app:" .. appid)) or 0) > 0
-end
-
 function M.size(store)
   local d = d_of(store)
   return (d:get(K(store, "tail")) or 0) - (d:get(K(store, "head")) or 0)
+end
+
+-- Whether entries of the app wait.  Each entry the replay takes off lowers
+-- its app's count, and so does one lost or unreadable whose app is known;
+-- an entry that was never written (its worker gone between the two writes
+-- of append) cannot say whose it was, so an empty journal also means that
+-- nothing waits.
+function M.pending(store, appid)
+  return (d_of(store):get(K(store, "app:" .. appid)) or 0) > 0 and M.size(store) > 0
+end
+
+-- An entry that no longer waits (done, lost, unreadable): its app's count
+-- comes down.
+local function gone(store, appid)
+  if appid ~= nil then d_of(store):incr(K(store, "app:" .. tostring(appid)), -1) end
 end
 
 --- Appends an entry ({ kind =, app =, ... }).  Returns true, or false when
@@ -187,6 +198,8 @@ function M.replay(store)
         if not bump(d, K(store, "head"), 1) then break end
       elseif type(e) ~= "table" then
         ngx.log(ngx.ERR, "imbill: an unreadable journal entry dropped")
+        -- the app, when what is left of it names one
+        gone(store, type(text) == "string" and text:match('"app":"(%d+)"') or nil)
         d:delete(k)
         if not bump(d, K(store, "head"), 1) then break end
       else
@@ -194,19 +207,29 @@ function M.replay(store)
         -- gateway) takes them now; one that cannot keep them for want of
         -- room runs under them anyway, once more at most if its answer is
         -- lost
-        if give_ids(e) and not rewrite(store, k, cjson.encode(e), text) then
-          ngx.log(ngx.WARN, "imbill: journal of Redis ", store.rname, " is full: entry ", n,
-            " runs under an id it could not keep")
+        local lost = false
+        if give_ids(e) then
+          local kept
+          kept, lost = rewrite(store, k, cjson.encode(e), text)
+          if not kept and not lost then
+            ngx.log(ngx.WARN, "imbill: journal of Redis ", store.rname, " is full: entry ", n,
+              " runs under an id it could not keep")
+          end
         end
         local fine, changed = run_entry(store, e)
         if not fine then
           -- what is left of it (logins: the ones not written yet); kept
-          -- whole when there is no room for the rewrite
-          if changed then rewrite(store, k, cjson.encode(changed), text) end
+          -- whole when there is no room for the rewrite, written again
+          -- when the rewrite above lost it
+          if changed or lost then
+            local kept, now_lost = rewrite(store, k, cjson.encode(changed or e), not lost and text or nil)
+            -- not in the journal any more: it no longer holds its app's work
+            if not kept and (lost or now_lost) then gone(store, e.app) end
+          end
           break
         end
         d:delete(k)
-        d:incr(K(store, "app:" .. e.app), -1)
+        gone(store, e.app)
         if not bump(d, K(store, "head"), 1) then break end
         done = done + 1
         metrics.inc("imbill_redis_replayed_total", { kind = e.kind })
