@@ -202,6 +202,29 @@ describe("when Redis fails under the gateway", function()
     end)
   end
 
+  -- The replay of an after callback sends the program its first try sent,
+  -- under the same id, and reads the answer Redis kept of that first run.
+  -- It built another one: the reservation its first run had claimed was
+  -- gone when the replay looked for it, so the replay's program had no
+  -- claim, and the kept answer was read against the wrong instructions (the
+  -- confirmation not counted in the metrics).
+  it("reads the kept answer of a replayed after-create callback whose first answer was lost as the first program's",
+    function()
+      local r = h.post(1, h.rest_path("group_open_http_svc/create_group", CLOSED_PRO),
+        cjson.encode { Type = "Public", Owner_Account = "o", Name = "lostafter" }, { ["X-Stub-Status"] = "502" })
+      assert.are.equal(502, r.status)
+      h.wait(function() return h.rcall(nil, "HLEN", h.key(CLOSED_PRO, "rr")) == 1 end, 5, "the stand-in reserved")
+      local v = h.json(h.post(2, "/t/lostafter?app=" .. CLOSED_PRO .. "&group=" .. h.http.urlencode("@TGS#lost1")
+        .. "&owner=o&name=lostafter", ""))
+      assert.are.equal("journaled", v.status)
+      assert.are.equal(0, v.left)
+      -- counted once, under Tencent's id, the reservation taken
+      assert.are.equal(1, h.count(nil, h.key(CLOSED_PRO, "c:groups")))
+      assert.are.same({ "@TGS#lost1" }, h.rcall(nil, "SMEMBERS", h.key(CLOSED_PRO, "uj:o")))
+      assert.are.equal(0, h.rcall(nil, "HLEN", h.key(CLOSED_PRO, "rr")))
+      assert.are.equal(1, h.metric_sum("imbill_reservations_confirmed_total", { app = CLOSED_PRO }))
+    end)
+
   it("refuses, without marking the store damaged, calls a Redis at its maxmemory refuses to write (scripts)",
     function()
     -- a Redis user that may not call functions runs the interpreter as a

@@ -290,6 +290,46 @@ function H.jlost()
   return send(out)
 end
 
+-- Tencent's after-create callback of a group created without an id
+-- (?app=, ?group= its id, ?owner=, ?name=, a Public group), counted as
+-- callback.lua counts it, whose first answer from Redis is lost after the
+-- program ran (a timeout): journaled under the program's id, then
+-- replayed until the journal is empty.  Answers what is left in it.
+function H.lostafter()
+  local units_mod = require "imbill.gateway.units"
+  local reserve = require "imbill.gateway.reserve"
+  local journal = require "imbill.gateway.redis.journal"
+  local core = require "imbill.gateway.core"
+  local appid, g, owner = ngx.var.arg_app, ngx.unescape_uri(ngx.var.arg_group), ngx.var.arg_owner
+  local store, app = store_of(appid)
+  local units = { { key = g, acts = {
+    { kind = core.A.IMB_A_CREATE_GROUP, subj = { group = g }, gtype = require("imbill.gateway.calls").GTYPES.Public },
+    { kind = core.A.IMB_A_JOIN, subj = { group = g, user = owner } } } } }
+  units_mod.build(app, units, ngx.time(), ngx.time())
+  local spec = { app = appid, create = { match = reserve.match("create", owner, "Public", ngx.var.arg_name), group = g } }
+  local client, lose = store.client, 1
+  local had, real = rawget(client, "run"), client.run
+  client.run = function(self, slot, keys, argv, deadline)
+    local r, err, st = real(self, slot, keys, argv, deadline)
+    if lose > 0 and r then
+      lose = lose - 1
+      return nil, "timeout (an answer the spec lost)", "unknown"
+    end
+    return r, err, st
+  end
+  local ok, err = pcall(function() assert(store:count_after(app, units, nil, spec)) end)
+  client.run = had
+  if not ok then error(err, 0) end
+  local out = { status = units[1].status }
+  for _ = 1, 50 do
+    journal.replay(store)
+    if journal.size(store) == 0 then break end
+    ngx.sleep(0.05)
+  end
+  out.left = journal.size(store)
+  return send(out)
+end
+
 function M.handle() return spec_t.serve(H) end
 
 return M

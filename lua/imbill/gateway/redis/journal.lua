@@ -140,6 +140,7 @@ local function run_entry(store, e)
   end
   local jr = { pid = e.pid, w = e.w }
   if e.kind == "after" then
+    jr.rec = e.rec
     local units = smod.units_from_journal(app, e.units, e.now)
     local ok, err, state = store:count_after(app, units, nil, e.spec, jr)
     if ok then return true end

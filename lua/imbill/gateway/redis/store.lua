@@ -413,7 +413,11 @@ end
 -- match =, group = } } (an approved group takes its real id, or is taken
 -- back when the id is counted already; the units then count nothing).
 -- When Redis cannot be reached the units go to the journal (status
--- "journaled").  jr: a journal replay's { pid, w }.
+-- "journaled").  jr: a journal replay's { pid, w, rec }: rec, when its
+-- first try may have run, is the reservation that try found (false: none),
+-- so the replay sends the same program and reads the answer Redis kept of
+-- it right (that try may have claimed the reservation: looked for again,
+-- it is gone).
 function Store:count_after(app, units, _, spec, jr)
   if not jr and J().pending(self, app.id) then
     -- earlier work of the app waits in the journal: this comes after it
@@ -424,7 +428,10 @@ function Store:count_after(app, units, _, spec, jr)
   if jr then pid, w = jr.pid, jr.w else pid, w = M.new_pid() end
   local deadline = self:deadline(jr ~= nil)
   local rec
-  if spec and spec.create then
+  if spec and spec.create and jr and jr.rec ~= nil then
+    rec = jr.rec and parse_record(jr.rec.text)
+    if rec then rec.rid, rec.text = jr.rec.rid, jr.rec.text end
+  elseif spec and spec.create then
     local err
     rec, err = self:peek(ctx, spec.create.match, deadline)
     if rec == nil then
@@ -458,7 +465,10 @@ function Store:count_after(app, units, _, spec, jr)
   local reply, err, state = self:exec(ctx, prog, deadline)
   if not reply then
     if state == "failed" or jr then return nil, err, state end
-    return self:journal_after(app, units, spec, pid, w)
+    -- it may have run: the replay builds this same program
+    local found = nil
+    if spec and spec.create and state == "unknown" then found = rec and { rid = rec.rid, text = rec.text } or false end
+    return self:journal_after(app, units, spec, pid, w, found)
   end
   for _, c in ipairs(confirms) do
     local got = program.answer(reply, c.pos)
@@ -477,10 +487,10 @@ function Store:count_after(app, units, _, spec, jr)
   return true
 end
 
-function Store:journal_after(app, units, spec, pid, w)
+function Store:journal_after(app, units, spec, pid, w, rec)
   if not pid then pid, w = M.new_pid() end
   local ok = J().append(self, { kind = "after", app = app.id, pid = pid, w = w, units = units_journal(units),
-                                spec = spec, now = ngx.time() })
+                                spec = spec, rec = rec, now = ngx.time() })
   for _, u in ipairs(units) do
     if not u.unplanned then u.status = ok and "journaled" or "not_counted" end
   end
