@@ -277,6 +277,22 @@ describe("when Redis fails under the gateway", function()
     assert.are.equal(1, h.rcall(nil, "EXISTS", h.key(OPEN_PRO, "g:lostmem")))
   end)
 
+  -- Redis keeps a program's answer marker_ttl seconds (600 by default).  A
+  -- decision settled later than that after it was sent may have run and
+  -- had its answer expire: Redis says "never ran" of both, so the outcome is
+  -- not known, and the gateway says so (a counter, a warning).  Within
+  -- marker_ttl the same settlement is resolved and not counted unresolved.
+  it("counts a lost decision settled past marker_ttl as unresolved, and one settled within it as resolved", function()
+    local v = h.json(h.post(1, "/t/unknown?app=" .. OPEN_PRO .. "&group=recent&age=580", ""))
+    assert.are.equal(0, v.left)
+    assert.are.equal(0, h.metric_sum("imbill_redis_unresolved_total", { app = OPEN_PRO }))
+    v = h.json(h.post(1, "/t/unknown?app=" .. OPEN_PRO .. "&group=old&age=610", ""))
+    assert.are.equal(0, v.left)
+    assert.are.equal(1, h.metric_sum("imbill_redis_unresolved_total", { app = OPEN_PRO }))
+    -- Tencent created both: both counted, once
+    assert.are.equal(2, h.count(nil, h.key(OPEN_PRO, "c:groups")))
+  end)
+
   it("says so when Redis loses an app's counts under it (FLUSHALL): an error logged, a counter", function()
     local _, v = h.rest(1, "im_open_login_svc/account_import", CLOSED_TRIAL, { UserID = "before" })
     assert.are.equal("OK", v.ActionStatus)

@@ -198,7 +198,8 @@ end
 -- answer to its decision was lost (state "unknown"), Tencent having done
 -- it, journaled for settling: its decision never reached Redis, so the
 -- settlement must record in Redis that it never will run, then count it.
--- Replays once; answers what is left in the journal.
+-- ?age=: the decision was sent that many seconds ago.  Replays once;
+-- answers what is left in the journal.
 function H.unknown()
   local units_mod = require "imbill.gateway.units"
   local calls = require "imbill.gateway.calls"
@@ -210,6 +211,7 @@ function H.unknown()
                                                                      Owner_Account = "o1" })
   units_mod.build(app, u, ngx.time(), ngx.time())
   local pid, w = smod.new_pid()
+  w = w - math.ceil((tonumber(ngx.var.arg_age) or 0) / 10)
   local descs = {}
   for j, s in ipairs(u[1].steps) do descs[j] = smod.describe(s) end
   local pend = { state = "unknown", pid = pid, w = w, units = { { key = u[1].key, descs = descs, pos = 1 } } }

@@ -627,6 +627,17 @@ function Store:settle_pending(job, jr)
       return true
     end
     results = reply -- nil: cancelled, it never ran and never will
+    if not reply and ngx.now() - pend.w * 10 >= (ctx.marker_ttl or 600) then
+      -- its marker may have expired (it lives marker_ttl seconds from the
+      -- run, and the run came after the window began): "never ran" is also
+      -- what Redis says of a program that ran that long ago, so the outcome
+      -- is not known; the units Tencent did are counted, what the program
+      -- may have applied of the others stays
+      metrics.inc("imbill_redis_unresolved_total", { app = app.id })
+      ngx.log(ngx.WARN, "imbill: app ", app.id, ": a decision Redis could not answer in time is settled more than ",
+        "marker_ttl (", tostring(ctx.marker_ttl), " s) after it was sent: whether it ran can no longer be told ",
+        "(docs/fleet.md, \"Answers that get lost\")")
+    end
   end
   local now = entry.now
   local fix = { forced = {}, undo = {} }
