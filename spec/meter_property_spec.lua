@@ -94,10 +94,17 @@ local function step(M, e)
       unchanged()
     end
   elseif a == "delete_account" then
-    if not M.accounts[e.user] then unchanged() end
-    if M.accounts[e.user] then
-      M.accounts[e.user] = nil
-      M.naccounts = M.naccounts - 1
+    -- the id's memberships and friendships end with it, whether or not an
+    -- account was counted for it; the account count goes down only for one
+    -- counted; an id with nothing counted changes nothing
+    local had = M.accounts[e.user]
+    if not had and next(M.joined[e.user] or {}) == nil and next(M.friends[e.user] or {}) == nil then
+      unchanged()
+    else
+      if had then
+        M.accounts[e.user] = nil
+        M.naccounts = M.naccounts - 1
+      end
       for g in pairs(M.joined[e.user] or {}) do M.groups[g].members[e.user] = nil end
       M.joined[e.user] = nil
       for f in pairs(M.friends[e.user] or {}) do M.friends[f][e.user] = nil end

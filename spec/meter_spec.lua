@@ -293,6 +293,82 @@ describe("meter counting rules", function()
     assert.same({ true, "unchanged" }, { m:create_account("u1", NOON + 4) })
   end)
 
+  -- docs/rules.md, Accounts: a meter started on an app that already had
+  -- accounts counts joins and friendships by ids it never saw created; when
+  -- Tencent deletes such an id, its memberships and friendships go with it
+  describe("deleting an id the meter never saw created", function()
+    local function full_group(m)
+      -- trial: 20 members a group; old1 joined before the meter saw any account
+      assert.is_true(m:create_group("g", "Private", NOON))
+      assert.is_true(m:join_group("g", "old1", NOON))
+      for i = 1, 19 do assert.is_true(m:join_group("g", "u" .. i, NOON)) end
+      assert.is_true(m:add_friend("old1", "u1", NOON))
+    end
+
+    it("ends its memberships and friendships: the full group has room again", function()
+      local m = meter("2020", "trial")
+      full_group(m)
+      local ok, r = m:join_group("g", "new", NOON)
+      assert.is_false(ok)
+      assert.equal(10014, r.code)
+      -- Tencent deletes old1 and with it old1's membership of g
+      assert.same({ true }, { m:delete_account("old1", NOON + 1) })
+      assert.equal(19, m:members("g"))
+      assert.equal(0, m:joined("old1"))
+      assert.equal(0, m:friends("u1"))
+      assert.equal(0, m:friends("old1"))
+      assert.is_true(m:join_group("g", "new", NOON + 2))
+      assert.equal(20, m:members("g"))
+      -- no account was counted for old1: the account count stays where it was
+      assert.equal(0, m:accounts())
+      -- deleted again, it holds nothing: unchanged
+      assert.same({ true, "unchanged" }, { m:delete_account("old1", NOON + 3) })
+    end)
+
+    it("lowers the account count only for an account counted, never below it", function()
+      local m = meter("2020", "trial")
+      full_group(m)
+      assert.is_true(m:create_account("a", NOON))
+      assert.is_true(m:delete_account("old1", NOON + 1))
+      assert.equal(1, m:accounts())
+      -- an id with an account and memberships: both end
+      assert.is_true(m:join_group("g", "a", NOON + 1))
+      assert.is_true(m:delete_account("a", NOON + 2))
+      assert.equal(0, m:accounts())
+      assert.equal(19, m:members("g"))
+      assert.is_false(m:has_account("a"))
+    end)
+
+    it("changes nothing for an id with nothing counted", function()
+      local m = meter("2020", "trial")
+      full_group(m)
+      assert.same({ true, "unchanged" }, { m:delete_account("nobody", NOON + 1, "d1") })
+      assert.equal(20, m:members("g"))
+      assert.equal(0, m:accounts())
+      -- processed all the same: its id is remembered
+      assert.same({ true, "duplicate" }, { m:delete_account("old1", NOON + 1, "d1") })
+      assert.equal(20, m:members("g"))
+    end)
+
+    it("lets the id created again be a new account with none of it", function()
+      local m = meter("2020", "trial")
+      full_group(m)
+      assert.is_true(m:delete_account("old1", NOON + 1))
+      assert.is_true(m:create_account("old1", NOON + 2))
+      assert.equal(1, m:accounts())
+      assert.equal(0, m:joined("old1"))
+      assert.equal(19, m:members("g"))
+    end)
+
+    it("is written once, in the core's plan: the guard and the conditions", function()
+      local p = core.plan({}, "delete_account", nil, NOON, 8 * 3600)
+      local ops = {}
+      for _, o in ipairs(p.ops) do ops[#ops + 1] = o.op .. " " .. o.key .. (o.when and (" when " .. o.when) or "") end
+      assert.same({ "ge last_day", "counted account", "add accounts when user_account", "set account when user_account",
+                    "cascade_user joined", "max last_day" }, ops)
+    end)
+  end)
+
   it("raises limits with add-ons", function()
     local m = meter("2020", "pro", { addons = { "av_unlimited", "members_per_group" } })
     for i = 1, 60 do assert.is_true(m:create_group("av" .. i, "AVChatRoom", NOON)) end

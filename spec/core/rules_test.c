@@ -62,6 +62,29 @@ static void the_101st_account_is_refused_70398(void) {
   imb_meter_free(m);
 }
 
+/* A store started on an app with accounts counts joins by ids it never saw
+ * created: deleting such an id ends its memberships (the full group has room
+ * again) and leaves the account count as it was; an id with nothing counted
+ * is unchanged. */
+static void deleting_an_id_never_seen_created_ends_its_memberships(void) {
+  imb_limits l = trial();
+  imb_meter *m = meter(&l);
+  imb_refusal r;
+  CHECK_EQ(act(m, IMB_A_CREATE_GROUP, "g", NULL, IMB_G_PRIVATE, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_JOIN, "g", "old1", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_JOIN, "g", "b", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_JOIN, "g", "c", 0, T0, &r), IMB_REFUSED);
+  CHECK_EQ(act(m, IMB_A_CREATE_ACCOUNT, "a", NULL, 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_DELETE_ACCOUNT, "nobody", NULL, 0, T0 + 1, &r), IMB_UNCHANGED);
+  CHECK_EQ(act(m, IMB_A_DELETE_ACCOUNT, "old1", NULL, 0, T0 + 1, &r), IMB_APPLIED);
+  CHECK_EQ(imb_meter_accounts(m), 1);
+  CHECK_EQ(act(m, IMB_A_JOIN, "g", "c", 0, T0 + 2, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_DELETE_ACCOUNT, "old1", NULL, 0, T0 + 3, &r), IMB_UNCHANGED);
+  CHECK_EQ(act(m, IMB_A_DELETE_ACCOUNT, "a", NULL, 0, T0 + 3, &r), IMB_APPLIED);
+  CHECK_EQ(imb_meter_accounts(m), 0);
+  imb_meter_free(m);
+}
+
 static void a_full_group_answers_10014_and_the_other_sides_full_list_30014(void) {
   imb_limits l = trial();
   imb_meter *m = meter(&l);
@@ -176,6 +199,8 @@ static void a_reserved_plan_is_undone_exactly(void) {
 
 CTEST_SUITE(rules_tests) = {
   { "rules: the 101st account on a 100-account edition is refused with 70398", the_101st_account_is_refused_70398 },
+  { "rules: deleting an id never seen created ends its memberships; accounts go down only for one counted",
+    deleting_an_id_never_seen_created_ends_its_memberships },
   { "rules: a join to a full group is 10014; a friend whose list is full is 30014, one's own 30010",
     a_full_group_answers_10014_and_the_other_sides_full_list_30014 },
   { "rules: a Community group needs the community feature (10059)", a_community_group_needs_the_community_feature },

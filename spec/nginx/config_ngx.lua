@@ -24,54 +24,16 @@ local function checked_in_nginx(o)
   return h.json(h.http.post("/t/config", cjson.encode(o)))
 end
 
-local top, prefix = os.getenv("IMBILL_TOP"), os.getenv("IMBILL_NGX_PREFIX")
-
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local prefix = os.getenv("IMBILL_NGX_PREFIX")
 
 -- nginx started (in a directory of its own, no server) with setup(config
 -- text): what it printed, after stopping it if it did start
 local function start_with(text_of_config)
   local dir = prefix .. "/badstart"
-  sh("rm -rf '" .. dir .. "' && mkdir -p '" .. dir .. "/logs'")
-  local f = assert(io.open(dir .. "/nginx.conf", "w"))
-  local text = ([[
-load_module /usr/lib/nginx/modules/ndk_http_module.so;
-load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
-pid logs/nginx.pid;
-lock_file logs/nginx.lock;
-error_log logs/error.log notice;
-worker_processes 1;
-events { worker_connections 16; }
-http {
-  access_log off;
-  client_body_temp_path logs/body;
-  proxy_temp_path logs/proxy;
-  fastcgi_temp_path logs/fastcgi;
-  uwsgi_temp_path logs/uwsgi;
-  scgi_temp_path logs/scgi;
-  lua_package_path "@TOP@/lua/?.lua;@TOP@/lua/?/init.lua;;";
-  lua_package_cpath "@TOP@/build/jit/?.so;;";
-  lua_shared_dict imbill 1m;
-  lua_shared_dict imbill_meta 1m;
-  init_by_lua_block { require "resty.core"; require("imbill.gateway").setup(@CONFIG@) }
-}
-]]):gsub("@TOP@", top):gsub("@CONFIG@", function() return text_of_config end)
-  f:write(text)
-  f:close()
-  local user = sh("id -u"):match("^0\n") and " -g 'user root root;'" or ""
-  local out = sh("nginx -p '" .. dir .. "/' -c nginx.conf" .. user)
+  local out = h.own_nginx(dir, ('  init_by_lua_block { require "resty.core"; require("imbill.gateway").setup(@CONFIG@) }')
+    :gsub("@CONFIG@", function() return text_of_config end))
   -- it must not have started; if it did, it is stopped here
-  local pf = io.open(dir .. "/logs/nginx.pid")
-  if pf then
-    local pid = pf:read("*l")
-    pf:close()
-    if pid then sh("kill -QUIT " .. pid .. "; for i in $(seq 1 50); do kill -0 " .. pid .. " || break; sleep 0.1; done") end
-  end
+  h.stop_own(dir)
   return out
 end
 

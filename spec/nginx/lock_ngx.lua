@@ -122,16 +122,8 @@ end)
 -- Tencent waits 2 s for the answer, while a REST call may be let wait longer
 -- (lock_wait).  A gateway of its own, where the two differ.
 describe("a login callback behind a held app lock", function()
-  local top, prefix = os.getenv("IMBILL_TOP"), os.getenv("IMBILL_NGX_PREFIX")
-  local dir = prefix .. "/loginwait"
+  local dir = os.getenv("IMBILL_NGX_PREFIX") .. "/loginwait"
   local APP = "1400000021"
-
-  local function sh(cmd)
-    local p = io.popen(cmd .. " 2>&1")
-    local out = p:read("*a")
-    p:close()
-    return out
-  end
 
   local function free_port()
     local s = assert(socket.bind("127.0.0.1", 0))
@@ -142,27 +134,7 @@ describe("a login callback behind a held app lock", function()
 
   it("answers within callback_lock_wait (0.3 s) rather than lock_wait (1.5 s), the login counted", function()
     local port = free_port()
-    sh("rm -rf '" .. dir .. "' && mkdir -p '" .. dir .. "/logs'")
-    local f = assert(io.open(dir .. "/nginx.conf", "w"))
-    f:write((([[
-load_module /usr/lib/nginx/modules/ndk_http_module.so;
-load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
-pid logs/nginx.pid;
-lock_file logs/nginx.lock;
-error_log logs/error.log notice;
-worker_processes 1;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path logs/body;
-  proxy_temp_path logs/proxy;
-  fastcgi_temp_path logs/fastcgi;
-  uwsgi_temp_path logs/uwsgi;
-  scgi_temp_path logs/scgi;
-  lua_package_path "@TOP@/lua/?.lua;@TOP@/lua/?/init.lua;@TOP@/spec/nginx/support/?.lua;;";
-  lua_package_cpath "@TOP@/build/jit/?.so;;";
-  lua_shared_dict imbill 1m;
-  lua_shared_dict imbill_meta 1m;
+    local out = h.own_nginx(dir, ([[
   init_by_lua_block {
     require "resty.core"
     require("imbill.gateway").setup { lock_wait = 1.5, callback_lock_wait = 0.3,
@@ -172,12 +144,7 @@ http {
     listen 127.0.0.1:@PORT@;
     location = /imbill/callback { content_by_lua_block { require("imbill.gateway").callback() } }
     location /t/ { content_by_lua_block { require("spec_t").handle() } }
-  }
-}
-]]):gsub("@TOP@", top):gsub("@APP@", APP):gsub("@PORT@", tostring(port))))
-    f:close()
-    local user = sh("id -u"):match("^0\n") and " -g 'user root root;'" or ""
-    local out = sh("nginx -p '" .. dir .. "/' -c nginx.conf" .. user .. "; echo rc=$?")
+  }]]):gsub("@APP@", APP):gsub("@PORT@", tostring(port)))
     local ok, err = pcall(function()
       assert.truthy(out:find("rc=0", 1, true), out)
       for _ = 1, 50 do
@@ -208,12 +175,7 @@ http {
       local day = math.floor((os.time() + 8 * 3600) / 86400)
       assert.are.equal(1, k["d:" .. day .. ":dau"])
     end)
-    local pf = io.open(dir .. "/logs/nginx.pid")
-    if pf then
-      local pid = pf:read("*l")
-      pf:close()
-      if pid then sh("kill -QUIT " .. pid .. "; for i in $(seq 1 50); do kill -0 " .. pid .. " || break; sleep 0.1; done") end
-    end
+    h.stop_own(dir)
     assert(ok, err)
   end)
 end)

@@ -8,12 +8,7 @@ local h = require "ngx_helper"
 local APP = "1400000015" -- 2020 trial (100 accounts) on lua_shared_dict imbill_reload
 local prefix = os.getenv("IMBILL_NGX_PREFIX")
 
-local function sh(cmd)
-  local p = io.popen(cmd)
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local sh = h.sh
 
 local function master()
   local f = assert(io.open(prefix .. "/logs/nginx.pid"))

@@ -377,6 +377,43 @@ describe("REST calls through the gateway", function()
     assert.is_nil(h.keys(TRIAL)["uj:2:u1#"])
   end)
 
+  -- docs/rules.md, Accounts: a gateway started on an app that already had
+  -- accounts counts joins by ids it never saw created
+  it("ends the memberships and friendships of a deleted id it never saw created: the full group takes a join again",
+    function()
+    local list = { { Member_Account = "old1" } }
+    for i = 1, 19 do list[#list + 1] = { Member_Account = "m" .. i } end
+    create(TRIAL, { Type = "Public", GroupId = "g", MemberList = list })
+    h.rest("sns/friend_add", TRIAL, { From_Account = "old1", AddFriendItem = { { To_Account = "m1" } } })
+    eventually(function() return h.keys(TRIAL)["uf:4:old1#"] == 1 end, "the friendship counted")
+    assert.are.equal(20, h.keys(TRIAL)["gm:1:g#"])
+    local r, v = h.rest("group_open_http_svc/add_group_member", TRIAL,
+      { GroupId = "g", MemberList = { { Member_Account = "new" } } })
+    assert_refused(r, v, 10014, "members_per_group limit")
+    -- Tencent deletes old1, and with it old1's membership of g and its friendship
+    h.rest("im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "old1" } } })
+    eventually(function() return h.keys(TRIAL)["gm:1:g#"] == 19 end, "old1's membership ended")
+    local k = h.keys(TRIAL)
+    assert.is_nil(k["uj:4:old1#"])
+    assert.is_nil(k["uf:4:old1#"])
+    assert.is_nil(k["uf:2:m1#"])
+    assert.are.equal(0, accounts(TRIAL)) -- no account was counted for old1
+    local _, w = h.rest("group_open_http_svc/add_group_member", TRIAL,
+      { GroupId = "g", MemberList = { { Member_Account = "new" } } })
+    assert.are.same({ "OK", 1 }, { w.ActionStatus, w.MemberList[1].Result })
+    -- an id with an account and a membership: both end
+    import(TRIAL, "a")
+    create(TRIAL, { Type = "Public", GroupId = "h", MemberList = { { Member_Account = "a" } } })
+    eventually(function() return accounts(TRIAL) == 1 and h.keys(TRIAL)["gm:1:h#"] == 1 end, "a counted")
+    h.rest("im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "a" } } })
+    eventually(function() return accounts(TRIAL) == 0 and h.keys(TRIAL)["gm:1:h#"] == nil end, "a deleted")
+    -- an id with nothing counted: nothing changes
+    h.rest("im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "nobody" } } })
+    h.sleep(0.1)
+    assert.are.equal(20, h.keys(TRIAL)["gm:1:g#"])
+    assert.are.equal(0, accounts(TRIAL))
+  end)
+
   it("removes members and friends after Tencent's answer", function()
     create(TRIAL, { Type = "Public", GroupId = "g", MemberList = { { Member_Account = "a" }, { Member_Account = "b" } } })
     h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" }, { To_Account = "c" } } })

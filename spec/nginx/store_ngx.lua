@@ -198,6 +198,39 @@ describe("the shared-dict store, with hand-built plans", function()
     assert.is_nil(k["uj:1:a#"])
   end)
 
+  it("deletes an id: its memberships and friendships end with or without an account (COUNTED, USER_ACCOUNT)",
+    function()
+    local friend = plans.friend(3, true)
+    h.apply(APP, { { plan = create_account(5), user = "a" }, { plan = create_group("PUBLIC"), group = "g" },
+                   { plan = join(10, 10), group = "g", user = "a" }, { plan = join(10, 10), group = "g", user = "old1" },
+                   { plan = friend, user = "old1", peer = "b" } })
+    -- old1 has memberships and a friendship but no account: they end, the
+    -- account count stays; deleted again, or an id with nothing, is unchanged
+    local del = plans.delete_account()
+    local out = h.apply(APP, { { plan = del, user = "old1" }, { plan = del, user = "old1" },
+                               { plan = del, user = "nobody" } })
+    assert.are.same({ "applied", "unchanged", "unchanged" }, { out[1].result, out[2].result, out[3].result })
+    local k = h.keys(APP)
+    assert.are.equal(1, k["c:accounts"])
+    assert.are.equal(1, k["ua:a"])
+    assert.are.equal(1, k["gm:1:g#"])
+    assert.are.equal("a", k["gm:1:g@1"])
+    assert.is_nil(k["uj:4:old1#"])
+    assert.is_nil(k["uf:4:old1#"])
+    assert.is_nil(k["uf:1:b#"])
+    assert.is_nil(k["ua:old1"])
+    assert.is_nil(k["ua:nobody"])
+    -- a with an account and a membership: both end; the conditions are
+    -- judged before the plan, so a SET listed before the ADD still counts
+    -- the account down
+    assert.are.equal("applied", h.apply(APP, { { plan = plans.delete_account(true), user = "a" } })[1].result)
+    k = h.keys(APP)
+    assert.is_nil(k["c:accounts"])
+    assert.is_nil(k["ua:a"])
+    assert.is_nil(k["gm:1:g#"])
+    assert.is_nil(k["uj:1:a#"])
+  end)
+
   it("refuses the peer's side of a friendship as the peer's (peer = 1)", function()
     local friend = plans.friend(1)
     h.apply(APP, { { plan = friend, user = "a", peer = "b" } })

@@ -225,17 +225,23 @@ describe("when Redis fails under the gateway", function()
       assert.are.equal(1, h.metric_sum("imbill_reservations_confirmed_total", { app = CLOSED_PRO }))
     end)
 
+  -- Redis' default user may not call functions, so the gateway runs the
+  -- interpreter as a script; memory and rights are given back after the spec
+  local function scripts_only(finally)
+    h.rcall(nil, "ACL", "SETUSER", "default", "-fcall")
+    finally(function()
+      h.rcall(nil, "CONFIG", "SET", "maxmemory", "0")
+      h.rcall(nil, "ACL", "SETUSER", "default", "+@all")
+    end)
+  end
+
   it("refuses, without marking the store damaged, calls a Redis at its maxmemory refuses to write (scripts)",
     function()
     -- a Redis user that may not call functions runs the interpreter as a
     -- script, which Redis refuses out of memory at its first write, after the
     -- program ran in the overlay: nothing is written (a function is refused
     -- before it runs, with the same error)
-    h.rcall(nil, "ACL", "SETUSER", "default", "-fcall")
-    finally(function()
-      h.rcall(nil, "CONFIG", "SET", "maxmemory", "0")
-      h.rcall(nil, "ACL", "SETUSER", "default", "+@all")
-    end)
+    scripts_only(finally)
     assert.are.equal("OK", select(2, h.rest(1, "im_open_login_svc/account_import", CLOSED_TRIAL,
       { UserID = "before" })).ActionStatus)
     h.rcall(nil, "CONFIG", "SET", "maxmemory", "1")
@@ -259,11 +265,7 @@ describe("when Redis fails under the gateway", function()
     -- a write, which a Redis out of memory refuses; the settlement waits in
     -- the journal (it was dropped as unresolved, and the group Tencent
     -- created was never counted)
-    h.rcall(nil, "ACL", "SETUSER", "default", "-fcall")
-    finally(function()
-      h.rcall(nil, "CONFIG", "SET", "maxmemory", "0")
-      h.rcall(nil, "ACL", "SETUSER", "default", "+@all")
-    end)
+    scripts_only(finally)
     -- the interpreter loaded, and the layout written, before memory runs out
     assert.are.equal("OK", select(2, h.rest(1, "im_open_login_svc/account_import", OPEN_PRO,
       { UserID = "before" })).ActionStatus)

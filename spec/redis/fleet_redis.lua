@@ -78,6 +78,45 @@ describe("a fleet of two nodes on one Redis", function()
     end
   end)
 
+  -- docs/rules.md, Accounts: a gateway started on an app that already had
+  -- accounts counts joins by ids it never saw created
+  it("ends the memberships of a deleted id it never saw created: the full group takes a join again", function()
+    local list = { { Member_Account = "old1" } }
+    for i = 1, 19 do list[#list + 1] = { Member_Account = "m" .. i } end
+    local _, v = h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g", MemberList = list })
+    assert.are.equal("OK", v.ActionStatus)
+    h.rest(1, "sns/friend_add", TRIAL, { From_Account = "old1", AddFriendItem = { { To_Account = "m1" } } })
+    local gm = h.key(TRIAL, "gm:g")
+    h.wait(function() return h.rcall(nil, "SCARD", h.key(TRIAL, "uf:m1")) == 1 end, 5, "the friendship counted")
+    assert.are.equal(20, h.rcall(nil, "SCARD", gm))
+    local _, full = h.rest(2, "group_open_http_svc/add_group_member", TRIAL,
+      { GroupId = "g", MemberList = { { Member_Account = "new" } } })
+    assert.are.equal(10014, full.ErrorCode)
+    -- Tencent deletes old1, and with it old1's membership of g and its friendship
+    h.rest(2, "im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "old1" } } })
+    h.wait(function() return h.rcall(nil, "SCARD", gm) == 19 end, 5, "old1's membership ended")
+    for _, k in ipairs { "uj:old1", "uf:old1", "uf:m1" } do
+      assert.are.equal(0, h.rcall(nil, "EXISTS", h.key(TRIAL, k)), k)
+    end
+    assert.are.equal(0, h.count(nil, h.key(TRIAL, "c:accounts"))) -- no account was counted for old1
+    local _, w = h.rest(1, "group_open_http_svc/add_group_member", TRIAL,
+      { GroupId = "g", MemberList = { { Member_Account = "new" } } })
+    assert.are.same({ "OK", 1 }, { w.ActionStatus, w.MemberList[1].Result })
+    -- an id with an account and a membership: both end
+    h.rest(1, "im_open_login_svc/account_import", TRIAL, { UserID = "a" })
+    h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "h",
+                                                         MemberList = { { Member_Account = "a" } } })
+    h.rest(2, "im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "a" } } })
+    h.wait(function()
+      return h.count(nil, h.key(TRIAL, "c:accounts")) == 0 and h.rcall(nil, "EXISTS", h.key(TRIAL, "gm:h")) == 0
+    end, 5, "a deleted")
+    -- an id with nothing counted: nothing changes
+    h.rest(2, "im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "nobody" } } })
+    h.sleep(0.1)
+    assert.are.equal(20, h.rcall(nil, "SCARD", gm))
+    assert.are.equal(0, h.count(nil, h.key(TRIAL, "c:accounts")))
+  end)
+
   it("approves exactly the cap when before callbacks race on both nodes", function()
     for i = 1, 45 do
       h.callback(i % 2 + 1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", { CallbackCommand =

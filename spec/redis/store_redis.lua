@@ -193,6 +193,39 @@ describe("the Redis store, with hand-built plans", function()
     for _, k in ipairs { "uf:a", "uf:b", "uf:c", "uj:a" } do assert.are.equal(0, r("EXISTS", key(k)), k) end
   end)
 
+  it("deletes an id: its memberships and friendships end with or without an account (COUNTED, USER_ACCOUNT)",
+    function()
+    local friend = plans.friend(3, true)
+    apply { { plan = create_account(5), user = "a" }, { plan = create_group("PUBLIC"), group = "g" },
+            { plan = join(10, 10), group = "g", user = "a" }, { plan = join(10, 10), group = "g", user = "old1" },
+            { plan = friend, user = "old1", peer = "b" } }
+    local function account(u)
+      for _, k in ipairs(r("KEYS", "imb:{" .. APP .. "}:ua:*")) do
+        local v = r("HGET", k, u)
+        if type(v) == "string" then return v end
+      end
+      return nil
+    end
+    -- old1 has memberships and a friendship but no account: they end, the
+    -- account count stays; deleted again, or an id with nothing, is unchanged
+    local del = plans.delete_account()
+    local out = apply { { plan = del, user = "old1" }, { plan = del, user = "old1" }, { plan = del, user = "nobody" } }
+    assert.are.same({ "applied", "unchanged", "unchanged" }, { out[1].result, out[2].result, out[3].result })
+    assert.are.equal(1, count("c:accounts"))
+    assert.are.equal("1", account("a"))
+    assert.are.same({ "a" }, r("SMEMBERS", key("gm:g")))
+    for _, k in ipairs { "uj:old1", "uf:old1", "uf:b" } do assert.are.equal(0, r("EXISTS", key(k)), k) end
+    assert.is_nil(account("old1"))
+    assert.is_nil(account("nobody"))
+    -- a with an account and a membership: both end; the conditions are
+    -- judged before the plan, so a SET listed before the ADD still counts
+    -- the account down
+    assert.are.equal("applied", apply { { plan = plans.delete_account(true), user = "a" } }[1].result)
+    assert.are.equal(0, count("c:accounts"))
+    assert.is_nil(account("a"))
+    for _, k in ipairs { "gm:g", "uj:a" } do assert.are.equal(0, r("EXISTS", key(k)), k) end
+  end)
+
   it("refuses the peer's side of a friendship as the peer's (peer = 1)", function()
     local friend = plans.friend(1)
     apply { { plan = friend, user = "a", peer = "b" } }

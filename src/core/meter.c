@@ -407,6 +407,11 @@ static int fails(const imb_meter *m, const ctx *c, const imb_op *o, int64_t *cur
   case IMB_OP_HAS: return !imb_u32set_has(set_of(m, c, o), whose(c, o->member));
   case IMB_OP_LACKS: return imb_u32set_has(set_of(m, c, o), whose(c, o->member));
   case IMB_OP_FRESH: return c->id && seen(m, c->id, c->idlen);
+  case IMB_OP_COUNTED: {
+    const imb_user *u = &m->users[whose(c, o->subject)];
+    *cur = account_of(m, whose(c, o->subject));
+    return !*cur && pool_get(m, u->groups)->n == 0 && pool_get(m, u->friends)->n == 0;
+  }
   case IMB_OP_ADD:
     if (o->fail == IMB_FAIL_NONE || o->bound == IMB_UNLIMITED) return 0;
     v = *cur = value_of(m, c, o);
@@ -421,10 +426,11 @@ static int fails(const imb_meter *m, const ctx *c, const imb_op *o, int64_t *cur
   }
 }
 
-static int applies(const ctx *c, const imb_op *o) {
+static int applies(const imb_meter *m, const ctx *c, const imb_op *o) {
   switch (o->when) {
   case IMB_W_GROUP_NON_AV: return c->gtype >= 0 && !imb_gtype_is_av(c->gtype);
   case IMB_W_GROUP_TODAY: return c->gtype >= 0 && c->gt >= c->plan->day_start;
+  case IMB_W_USER_ACCOUNT: return account_of(m, c->u) != 0;
   default: return 1;
   }
 }
@@ -506,8 +512,8 @@ static void cascade_group(imb_meter *m, uint32_t gi) {
   imb_u32set_free(&g->members);
 }
 
-/* account deleted: its memberships and friendships end with it, so an id
- * created again starts as a new account */
+/* id deleted: its memberships and friendships end with it, whether or not
+ * its account was counted, so an id created again starts as a new account */
 static void cascade_user(imb_meter *m, uint32_t ui) {
   imb_user *u = &m->users[ui];
   if (u->groups) {
@@ -724,7 +730,7 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
       }
       return IMB_OK;
     }
-    on[i] = (unsigned char)applies(&c, o);
+    on[i] = (unsigned char)applies(m, &c, o);
   }
   if ((st = effects(m, &c, on))) return st;
   *res = IMB_APPLIED;

@@ -131,11 +131,15 @@ imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, in
     break;
 
   case IMB_A_DELETE_ACCOUNT:
-    /* deleted data cannot be recovered: the account's memberships and
-     * friendships end with it, so the id created again is a new account */
-    noop_unless(p, IMB_OP_EQ, IMB_K_ACCOUNT, IMB_S_USER, 1);
-    effect(p, IMB_OP_SET, IMB_K_ACCOUNT, IMB_S_USER, 0);
-    effect(p, IMB_OP_ADD, IMB_K_ACCOUNTS, IMB_S_APP, -1);
+    /* deleted data cannot be recovered: the id's memberships and
+     * friendships end with it, so the id created again is a new account.
+     * They end whether or not its account was counted (a store started on
+     * an app with accounts counts joins by ids it never saw created); the
+     * account count goes down only for an account counted.  An id with
+     * nothing counted changes nothing. */
+    noop_unless(p, IMB_OP_COUNTED, IMB_K_ACCOUNT, IMB_S_USER, 0);
+    effect(p, IMB_OP_ADD, IMB_K_ACCOUNTS, IMB_S_APP, -1)->when = IMB_W_USER_ACCOUNT;
+    effect(p, IMB_OP_SET, IMB_K_ACCOUNT, IMB_S_USER, 0)->when = IMB_W_USER_ACCOUNT;
     effect(p, IMB_OP_CASCADE_USER, IMB_K_JOINED, IMB_S_USER, 0);
     break;
 
@@ -263,6 +267,7 @@ imb_status imb_plan_undo(const imb_plan *p, imb_plan *out) {
     case IMB_OP_FRESH: case IMB_OP_MAX: continue; /* an id seen and a day reached stay so */
     case IMB_OP_MARK: case IMB_OP_CASCADE_USER: case IMB_OP_CASCADE_GROUP: case IMB_OP_SREM:
       return IMB_ESTATE;
+    case IMB_OP_COUNTED: continue; /* a guard */
     default: continue; /* guards */
     }
     out->op[out->nops++] = u;

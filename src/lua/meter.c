@@ -897,9 +897,9 @@ static int c_plan(lua_State *L) {
   if (st) return status_error(L, st, fn);
   static const char *const OPS[IMB_OP_COUNT] = {"eq", "ne", "le", "ge", "has", "lacks", "fresh", "add", "set",
                                                 "max", "sadd", "srem", "log", "mark", "cascade_user",
-                                                "cascade_group"};
+                                                "cascade_group", "counted"};
   static const char *const SUBJ[IMB_S_COUNT] = {"app", "user", "peer", "group", "day", "month", "event"};
-  static const char *const WHEN[] = {NULL, "group_non_av", "group_today"};
+  static const char *const WHEN[] = {NULL, "group_non_av", "group_today", "user_account"};
   static const char *const FAIL[] = {NULL, "refuse", "noop", "duplicate"};
   lua_createtable(L, 0, 8);
   lua_pushboolean(L, p.refused);

@@ -380,8 +380,10 @@ typedef enum imb_op_kind {
   IMB_OP_LOG,   /* append (plan.t, arg) to the log */
   IMB_OP_MARK,  /* imb_activity_mark(value, plan.day, plan.month): a counted login; a new day adds 1
                    to DAU[day], a new month 1 to MAU[month]; a closed day is refused IMB_R_CLOSED */
-  IMB_OP_CASCADE_USER,  /* the user's account ends: every membership and friendship of the user ends */
+  IMB_OP_CASCADE_USER,  /* the user's id is deleted: every membership and friendship of the user ends */
   IMB_OP_CASCADE_GROUP, /* the group ends: every membership in it ends */
+  IMB_OP_COUNTED,       /* guard: the user has something counted: an account (IMB_K_ACCOUNT != 0), a
+                           membership (IMB_K_JOINED not empty) or a friendship (IMB_K_FRIENDS not empty) */
   IMB_OP_COUNT
 } imb_op_kind;
 
@@ -389,7 +391,8 @@ typedef enum imb_op_kind {
 typedef enum imb_when {
   IMB_W_ALWAYS,
   IMB_W_GROUP_NON_AV,  /* the group's type (IMB_K_GROUP) is Private, Public, ChatRoom or Community */
-  IMB_W_GROUP_TODAY    /* the group was created on the plan's day: IMB_K_GROUP_T >= plan.day_start */
+  IMB_W_GROUP_TODAY,   /* the group was created on the plan's day: IMB_K_GROUP_T >= plan.day_start */
+  IMB_W_USER_ACCOUNT   /* the user has an account: IMB_K_ACCOUNT != 0 */
 } imb_when;
 
 /* What a failed guard means. */

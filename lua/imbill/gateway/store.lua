@@ -41,6 +41,7 @@ local O_ADD, O_SET, O_MAX, O_SADD, O_SREM = OP.IMB_OP_ADD, OP.IMB_OP_SET, OP.IMB
   OP.IMB_OP_SREM
 local O_LOG, O_MARK, O_CUSER, O_CGROUP = OP.IMB_OP_LOG, OP.IMB_OP_MARK, OP.IMB_OP_CASCADE_USER,
   OP.IMB_OP_CASCADE_GROUP
+local O_COUNTED, W_USER_ACCOUNT = OP.IMB_OP_COUNTED, W.IMB_W_USER_ACCOUNT
 
 local M = {}
 local Store = {}
@@ -516,8 +517,9 @@ local function group_state(B, P, subj)
   return v - 1, at
 end
 
-local function holds(when, gtype, gat, day_start)
+local function holds(when, gtype, gat, day_start, account)
   if when == W.IMB_W_ALWAYS then return true end
+  if when == W_USER_ACCOUNT then return account end
   if when == W.IMB_W_GROUP_NON_AV then
     return gtype ~= nil and gtype ~= core.G.IMB_G_AVCHATROOM and gtype ~= core.G.IMB_G_BCHATROOM
   end
@@ -628,12 +630,16 @@ local function apply_plan(B, plan, subj)
   local gtype, gat = group_state(B, P, subj)
   local day, day_start = plan.day, tonumber(plan.day_start)
   local mark_new, mark_day, mark_month, mark_old -- a login's new activity, computed by the guard pass
+  local account -- whether the user had an account before the plan, for a USER_ACCOUNT condition
 
   -- 1. guards, on the values before the plan (a condition only says
   -- whether an effect applies: every guard is checked)
   for i = 0, n - 1 do
     local op = plan.op[i]
     local kind = op.kind
+    if op.when == W_USER_ACCOUNT and account == nil then
+      account = value(B, key_of(P, K.IMB_K_ACCOUNT, subject_id(plan, subj, S.IMB_S_USER)), K.IMB_K_ACCOUNT) ~= 0
+    end
     do
       if kind <= O_GE then
         local key = okey(i, P, plan, subj, op, gtype)
@@ -648,6 +654,13 @@ local function apply_plan(B, plan, subj)
         local base, m = okey(i, P, plan, subj, op, gtype), subject_id(plan, subj, op.member)
         local present = shas(B, base, m)
         if present ~= (kind == O_HAS) then return outcome(B, plan, subj, op, UNLIMITED, 0) end
+      elseif kind == O_COUNTED then
+        -- an account, a membership or a friendship
+        local u = subject_id(plan, subj, op.subject)
+        local v = value(B, okey(i, P, plan, subj, op, gtype), K.IMB_K_ACCOUNT)
+        if v == 0 and ssize(B, key_of(P, K.IMB_K_JOINED, u)) == 0 and ssize(B, key_of(P, K.IMB_K_FRIENDS, u)) == 0 then
+          return outcome(B, plan, subj, op, UNLIMITED, 0)
+        end
       elseif kind == O_FRESH then
         -- an action without an id has nothing to be a duplicate of
         if subj.event ~= nil and rd(B, okey(i, P, plan, subj, op, gtype)) ~= nil then
@@ -688,7 +701,7 @@ local function apply_plan(B, plan, subj)
   for i = 0, n - 1 do
     local op = plan.op[i]
     local kind = op.kind
-    if kind >= O_FRESH and holds(op.when, gtype, gat, day_start) then
+    if kind >= O_FRESH and kind ~= O_COUNTED and holds(op.when, gtype, gat, day_start, account) then
       if kind == O_ADD then
         local key = okey(i, P, plan, subj, op, gtype)
         local arg = tonumber(op.arg)

@@ -201,13 +201,16 @@ setmetatable(M, { __call = function(_, o) return M.new(o) end })
 -- @raise `meter:create_account: user: expected a non-empty string id`, `t: ...`, `event id: ...`
 -- @function Meter:create_account
 
---- Deletes an account, ending its memberships and friendships; an id created
--- again is a new account with none.
+--- Deletes an account, ending its memberships and friendships, also those of
+-- an id whose account was never counted (a meter started on an app that had
+-- accounts); the account count goes down only for an account counted.  An
+-- id created again is a new account with none.
 -- @string user the user id
 -- @int t the instant, whole Unix seconds
 -- @string[opt] event_id the event's id
 -- @treturn boolean `true` (never refused for a quota)
--- @treturn[opt] string|table `"unchanged"` (no such account) or `"duplicate"`; a refusal
+-- @treturn[opt] string|table `"unchanged"` (nothing counted for the id: no account,
+-- membership or friendship) or `"duplicate"`; a refusal
 -- only for the day bounds (`"future"`)
 -- @raise `meter:delete_account: user: ...`, `t: ...`, `event id: ...`
 -- @function Meter:delete_account

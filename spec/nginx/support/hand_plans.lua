@@ -23,6 +23,24 @@ local function create_account(cap)
   } }
 end
 
+-- A delete's plan as the core writes it: the id's memberships and
+-- friendships end whether or not an account was counted for it; the
+-- account count goes down only for one counted (the conditions are judged
+-- before the plan, so `set_first` puts the SET ahead of the ADD to show it);
+-- an id with nothing counted changes nothing.
+local function delete_account(set_first)
+  local add = op("ADD", "ACCOUNTS", "APP", { arg = -1, when = "USER_ACCOUNT" })
+  local set = op("SET", "ACCOUNT", "USER", { arg = 0, when = "USER_ACCOUNT" })
+  if set_first then add, set = set, add end
+  return { day = DAY, ops = {
+    op("COUNTED", "ACCOUNT", "USER", { fail = "NOOP" }),
+    add, set,
+    op("CASCADE_USER", "JOINED", "USER"),
+    op("MAX", "LAST_DAY", "APP", { arg = DAY }),
+  } }
+end
+M.delete_account = delete_account
+
 local function create_group(gtype, cap)
   return { day = DAY, t = 1614560000, gtype = gtype, ops = {
     op("EQ", "GROUP", "GROUP", { arg = 0, fail = "REFUSE", code = 10021, limit = "GROUP_ID" }),

@@ -85,4 +85,57 @@ function M.stall(ms)
   return done
 end
 
+--- A shell command's output, standard error included.
+function M.sh(cmd)
+  local p = io.popen(cmd .. " 2>&1")
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+--- A gateway of its own, for the specs that need another configuration than
+-- the suite's nginx: nginx started in dir (emptied first) on loopback with
+-- one worker, imbill's dicts of 1 MiB and `http` inside its http block
+-- (@TOP@ there is the repository).  Returns what nginx printed, ending in
+-- "rc=N"; stop it with M.stop_own(dir), also when nginx refused to start.
+function M.own_nginx(dir, http_text)
+  local top = os.getenv("IMBILL_TOP")
+  M.sh("rm -rf '" .. dir .. "' && mkdir -p '" .. dir .. "/logs'")
+  local f = assert(io.open(dir .. "/nginx.conf", "w"))
+  f:write((([[
+load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+pid logs/nginx.pid;
+lock_file logs/nginx.lock;
+error_log logs/error.log notice;
+worker_processes 1;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path logs/body;
+  proxy_temp_path logs/proxy;
+  fastcgi_temp_path logs/fastcgi;
+  uwsgi_temp_path logs/uwsgi;
+  scgi_temp_path logs/scgi;
+  lua_package_path "@TOP@/lua/?.lua;@TOP@/lua/?/init.lua;@TOP@/spec/nginx/support/?.lua;;";
+  lua_package_cpath "@TOP@/build/jit/?.so;;";
+  lua_shared_dict imbill 1m;
+  lua_shared_dict imbill_meta 1m;
+@HTTP@
+}
+]]):gsub("@HTTP@", function() return http_text end):gsub("@TOP@", top)))
+  f:close()
+  local user = M.sh("id -u"):match("^0\n") and " -g 'user root root;'" or ""
+  return M.sh("nginx -p '" .. dir .. "/' -c nginx.conf" .. user .. " 2>&1; echo rc=$?")
+end
+
+--- Stops the nginx of M.own_nginx(dir), by its pid, if it runs.
+function M.stop_own(dir)
+  local pf = io.open(dir .. "/logs/nginx.pid")
+  if not pf then return end
+  local pid = pf:read("*l")
+  pf:close()
+  if pid then M.sh("kill -QUIT " .. pid .. "; for i in $(seq 1 50); do kill -0 " .. pid .. " || break; sleep 0.1; done") end
+end
+
 return M

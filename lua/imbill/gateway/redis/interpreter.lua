@@ -337,7 +337,7 @@ local function read_step()
   -- each field added later past that size rehashes the table
   local g = a[p + 3]
   local s = { t = arg_int(a[p + 1], "step instant"), ds = arg_int(a[p + 2], "step day start"),
-              gk = g ~= "0" and key_at(g) or nil, tb = false, gof = false, ops = false }
+              gk = g ~= "0" and key_at(g) or nil, tb = false, gof = false, ops = false, ak = false, af = false }
   if s.gk then GROUP_REC[s.gk] = true end
   local tb, gof = a[p + 4], a[p + 5]
   local n = arg_int(a[p + 6], "op count")
@@ -388,8 +388,18 @@ local function read_step()
       o.dk, o.mk = d ~= "0" and key_at(d) or nil, m ~= "0" and key_at(m) or nil
     elseif kind == "U" then
       o.arg, o.dk = key_at(arg), when
+    elseif kind == "k" then
+      -- a user counted for something: the account's field, then the sets of
+      -- its memberships and friendships
+      o.arg, o.dk = key_at(arg), key_at(b)
     elseif kind ~= "G" then
       o.cond, o.arg = when, arg_int(arg, "an op's argument")
+      if when ~= "" and sbyte(when, 1) == 65 then
+        -- "A<key>:<field>": the user's account, read before the step
+        local k, af = when:match("^A(%d+):(.*)$")
+        if not k then fail("an account condition: " .. show(when)) end
+        s.ak, s.af = key_at(k), af
+      end
     end
     ops[i] = o
   end
@@ -398,9 +408,10 @@ local function read_step()
   return s
 end
 
-local function holds(when, gtype, gat)
+local function holds(when, gtype, gat, account)
   if when == "" then return true end
   local w = ssub(when, 1, 1)
+  if w == "A" then return account end
   if w == "T" then return gtype ~= nil and sfind(when, tostring(gtype), 2, true) ~= nil end
   if w == "S" then return gtype ~= nil and gat >= int_of(ssub(when, 2), "condition instant") end
   fail("unknown condition " .. show(when))
@@ -504,6 +515,9 @@ local function run_step(s)
     local t = num("f", s.gk, "t")
     if t > 0 then gtype, gat = t - 1, num("f", s.gk, "at") end
   end
+  -- whether the user had an account before the step (an "A" condition)
+  local account = false
+  if s.ak then account = num("f", s.ak, s.af) ~= 0 end
   local ops = s.ops
   local failed, why
   for i = 1, #ops do
@@ -524,6 +538,8 @@ local function run_step(s)
       bad, held = present ~= (kind == "h"), 0
     elseif kind == "f" then
       bad, held = str(o.k, "r").cur ~= false, 0
+    elseif kind == "k" then
+      bad, held = num("f", o.k, o.f) == 0 and set(o.arg).card == 0 and set(o.dk).card == 0, 0
     elseif kind == "+" and o.fail ~= "-" then
       local b = bound_for(s, o, gtype)
       if b ~= nil then
@@ -568,8 +584,8 @@ local function run_step(s)
   for i = 1, #ops do
     local o = ops[i]
     local kind = o.kind
-    if not (kind == "=" or kind == "!" or kind == "<" or kind == ">" or kind == "h" or kind == "l")
-      and holds(o.cond, gtype, gat) then
+    if not (kind == "=" or kind == "!" or kind == "<" or kind == ">" or kind == "h" or kind == "l" or kind == "k")
+      and holds(o.cond, gtype, gat, account) then
       apply_effect(s, o, gtype, gat)
     end
   end

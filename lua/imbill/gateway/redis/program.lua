@@ -25,7 +25,7 @@ local KIND = {
   [OP.IMB_OP_HAS] = "h", [OP.IMB_OP_LACKS] = "l", [OP.IMB_OP_FRESH] = "f", [OP.IMB_OP_ADD] = "+",
   [OP.IMB_OP_SET] = "s", [OP.IMB_OP_MAX] = "m", [OP.IMB_OP_SADD] = "a", [OP.IMB_OP_SREM] = "r",
   [OP.IMB_OP_LOG] = "g", [OP.IMB_OP_MARK] = "c", [OP.IMB_OP_CASCADE_USER] = "U",
-  [OP.IMB_OP_CASCADE_GROUP] = "G",
+  [OP.IMB_OP_CASCADE_GROUP] = "G", [OP.IMB_OP_COUNTED] = "k",
 }
 local FAILC = { [FAIL.IMB_FAIL_NONE] = "-", [FAIL.IMB_FAIL_REFUSE] = "r", [FAIL.IMB_FAIL_NOOP] = "n",
                 [FAIL.IMB_FAIL_DUPLICATE] = "d" }
@@ -112,11 +112,22 @@ local function value_key(p, plan, subj, op)
   return layout.DAY_VALUED[k] and "d" or "c", p:key(key), ""
 end
 
-local function when_of(plan, op)
+-- The user's account (its key's index and field), for a USER_ACCOUNT
+-- condition and a COUNTED guard.
+local function account_of(p, plan, subj)
+  local key, f = layout.account(p.P, subject_id(plan, subj, S.IMB_S_USER), p.ctx.buckets)
+  return p:key(key), f
+end
+
+local function when_of(p, plan, subj, op)
   local w = op.when
   if w == W.IMB_W_ALWAYS then return "" end
   if w == W.IMB_W_GROUP_NON_AV then return nonav_types() end
   if w == W.IMB_W_GROUP_TODAY then return "S" .. i64(plan.day_start) end
+  if w == W.IMB_W_USER_ACCOUNT then
+    local kidx, f = account_of(p, plan, subj)
+    return "A" .. kidx .. ":" .. f
+  end
   error("imbill.gateway.redis: unknown condition " .. tostring(w), 0)
 end
 
@@ -169,7 +180,7 @@ function Program:step(plan, subj, opts)
     if kc then
       local fc = FAILC[op.fail] or "-"
       local st, kidx
-      local f, arg, bound, when = "", i64(op.arg), "", when_of(plan, op)
+      local f, arg, bound, when = "", i64(op.arg), "", when_of(self, plan, subj, op)
       if SET_OPS[kind] then
         st, kidx, f = "s", self:key(set_key(P, plan, subj, op)), subject_id(plan, subj, op.member)
         arg = "0"
@@ -189,6 +200,11 @@ function Program:step(plan, subj, opts)
         local u = subject_id(plan, subj, op.subject)
         st, kidx, f = "s", self:key(layout.joined(P, u)), u
         arg, bound, when = self:key(layout.friends(P, u)), P .. "gm:", P .. "uf:"
+      elseif kind == OP.IMB_OP_COUNTED then
+        -- the account's field, and the two sets whose members also count
+        local u = subject_id(plan, subj, op.subject)
+        st, kidx, f = value_key(self, plan, subj, op)
+        arg, bound = self:key(layout.joined(P, u)), self:key(layout.friends(P, u))
       elseif kind == OP.IMB_OP_CASCADE_GROUP then
         local g = subject_id(plan, subj, op.subject)
         st, kidx, f, arg, bound, when = "s", self:key(layout.members(P, g)), g, "0", P .. "uj:", ""
