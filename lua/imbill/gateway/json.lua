@@ -15,6 +15,8 @@ local M = {}
 local ARRAY = {}
 local concat, format, type, pairs, tostring = table.concat, string.format, type, pairs, tostring
 local floor = math.floor
+local byte, find = string.byte, string.find
+local B_LBRACE = 123
 
 function M.array(t) return setmetatable(t or {}, ARRAY) end
 function M.is_array(t) return getmetatable(t) == ARRAY end
@@ -26,7 +28,7 @@ M.null = cjson.null
 -- tables too, which an object's fields would then be looked up in.
 function M.decode_object(text)
   local v = cjson.decode(text)
-  if type(v) ~= "table" or not string.find(text, "^[ \t\r\n]*{") then return nil end
+  if type(v) ~= "table" or (byte(text, 1) ~= B_LBRACE and not find(text, "^[ \t\r\n]*{")) then return nil end
   return v
 end
 
@@ -39,7 +41,7 @@ for c = 0, 31 do
   if not ESC[ch] then ESC[ch] = format("\\u%04x", c) end
 end
 ESC["\127"] = "\\u007f"
-local find, gsub = string.find, string.gsub
+local gsub = string.gsub
 local function str(s)
   -- most strings need no escape: no copy then
   if not find(s, '[%c"\\]') then return '"' .. s .. '"' end
@@ -104,8 +106,8 @@ M.encode = encode
 ---------------------------------------------------------------------------
 -- splice
 
-local byte, sub = string.byte, string.sub
-local B_QUOTE, B_LBRACE, B_RBRACE, B_LBRACK, B_RBRACK, B_COLON, B_COMMA = 34, 123, 125, 91, 93, 58, 44
+local sub = string.sub
+local B_QUOTE, B_RBRACE, B_LBRACK, B_RBRACK, B_COLON, B_COMMA = 34, 125, 91, 93, 58, 44
 
 local function skip_ws(s, i)
   local j = find(s, "[^ \t\r\n]", i)

@@ -7,8 +7,8 @@
 -- unknown.  A query that names sdkappid more than once is refused whatever
 -- the values (the gateway cannot know which one Tencent reads), and so is
 -- one it cannot read whole.  No nginx needed: a string in, the app out.
-local find, match, gmatch, lower, sub, gsub, char = string.find, string.match, string.gmatch, string.lower,
-  string.sub, string.gsub, string.char
+local find, match, gmatch, lower, sub, gsub, char, byte = string.find, string.match, string.gmatch, string.lower,
+  string.sub, string.gsub, string.char, string.byte
 local tonumber = tonumber
 
 local M = {}
@@ -51,20 +51,33 @@ end
 -- server parting by "&" alone finds no app in it and refuses the call).
 local ARG = "[^&;]+"
 
+-- The first "&sdkappid=" or "&sdkappid&" in l from init, or nil.
+local EQ, AMP = 61, 38
+local function named(l, init)
+  local i = find(l, "&sdkappid", init, true)
+  while i do
+    local c = byte(l, i + 9)
+    if c == EQ or c == AMP then return i end
+    i = find(l, "&sdkappid", i + 1, true)
+  end
+  return nil
+end
+
 --- The app the query `raw` (without its "?") names.
 -- Returns the SDKAppID (nil when none is named, or the value is empty), or
 -- nil and a key of M.WHY.
 function M.app(raw)
   if not raw or raw == "" then return nil end
-  if not find(raw, "[%%+;]") then
+  if not (find(raw, "%", 1, true) or find(raw, "+", 1, true) or find(raw, ";", 1, true)) then
     -- the usual query: one plain sdkappid=DIGITS among other arguments
+    -- (plain finds, which LuaJIT compiles, where patterns are not)
     local l = "&" .. lower(raw) .. "&"
-    local i = find(l, "&sdkappid[=&]")
+    local i = named(l, 1)
     if not i then return nil end
-    if find(l, "&sdkappid[=&]", i + 9) then return nil, "twice" end
-    local v = match(l, "^=([^&]*)&", i + 9)
-    if not v then return nil end
-    return plain(sub(raw, i + 9, i + 8 + #v))
+    if named(l, i + 9) then return nil, "twice" end
+    if byte(l, i + 9) ~= EQ then return nil end
+    local e = find(l, "&", i + 10, true)
+    return plain(sub(raw, i + 9, e - 2))
   end
   local found, n = nil, 0
   for pair in gmatch(raw, ARG) do
