@@ -12,6 +12,49 @@ local send, store_of = spec_t.send, spec_t.store_of
 -- the one-node suite's locations (plan, sweep, ...), with these added
 local H = setmetatable({}, { __index = spec_t.H })
 
+-- Makes the store's next `n` answers from Redis lost after Redis ran the
+-- program (a timeout); returns the function that puts the client back.
+local function lose_answers(store, n)
+  local client, lose = store.client, n
+  local had, real = rawget(client, "run"), client.run
+  client.run = function(self, slot, keys, argv, deadline)
+    local r, err, st = real(self, slot, keys, argv, deadline)
+    if lose > 0 and r then
+      lose = lose - 1
+      return nil, "timeout (an answer the spec lost)", "unknown"
+    end
+    return r, err, st
+  end
+  return function() client.run = had end
+end
+
+-- Replays the journal until it is empty, at most `tries` times `nap` apart.
+local function drain(store, tries, nap)
+  local journal = require "imbill.gateway.redis.journal"
+  for _ = 1, tries do
+    journal.replay(store)
+    if journal.size(store) == 0 then return end
+    ngx.sleep(nap)
+  end
+end
+
+-- The pending settlement of a REST create_group of `group` (owner o1) in
+-- `state`, as the store journals one whose decision Redis never ran; the
+-- decision sent `age` seconds ago.
+local function pending_create(app, group, state_, age)
+  local units_mod = require "imbill.gateway.units"
+  local calls = require "imbill.gateway.calls"
+  local smod = require "imbill.gateway.redis.store"
+  local u = calls.CALLS["group_open_http_svc/create_group"].units({ Type = "Public", GroupId = group,
+                                                                     Owner_Account = "o1" })
+  units_mod.build(app, u, ngx.time(), ngx.time())
+  local pid, w = smod.new_pid()
+  w = w - math.ceil((age or 0) / 10)
+  local descs = {}
+  for j, st in ipairs(u[1].steps) do descs[j] = smod.describe(st) end
+  return { state = state_, pid = pid, w = w, units = { { key = u[1].key, descs = descs, pos = 1 } } }
+end
+
 -- Empties this node's dicts and counters (Redis is flushed by the spec).
 function H.flush()
   for _, rs in pairs(state.redis) do
@@ -145,29 +188,10 @@ function H.lostreplay()
   local units_mod = require "imbill.gateway.units"
   local calls = require "imbill.gateway.calls"
   local journal = require "imbill.gateway.redis.journal"
-  local smod = require "imbill.gateway.redis.store"
   local appid, group = ngx.var.arg_app, ngx.var.arg_group
   local store, app = store_of(appid)
-  local function units_of(call, body)
-    local u = calls.CALLS[call].units(body)
-    units_mod.build(app, u, ngx.time(), ngx.time())
-    return u
-  end
-  local u = units_of("group_open_http_svc/create_group", { Type = "Public", GroupId = group, Owner_Account = "o1" })
-  local pid, w = smod.new_pid()
-  local descs = {}
-  for j, s in ipairs(u[1].steps) do descs[j] = smod.describe(s) end
-  local pend = { state = "unsent", pid = pid, w = w, units = { { key = u[1].key, descs = descs, pos = 1 } } }
-  local client, lose = store.client, 1
-  local had, real = rawget(client, "run"), client.run
-  client.run = function(self, slot, keys, argv, deadline)
-    local r, err, st = real(self, slot, keys, argv, deadline)
-    if lose > 0 and r then
-      lose = lose - 1
-      return nil, "timeout (an answer the spec lost)", "unknown"
-    end
-    return r, err, st
-  end
+  local pend = pending_create(app, group, "unsent")
+  local restore = lose_answers(store, 1)
   local lock = "jlock:" .. store.rname
   local out = {}
   local ok, err = pcall(function()
@@ -177,18 +201,15 @@ function H.lostreplay()
     journal.replay(store)
     out.after_lost = journal.size(store)
     assert(store.meta:safe_add(lock, "spec", 30), "another worker replays")
-    local d = units_of("group_open_http_svc/destroy_group", { GroupId = group })
+    local d = calls.CALLS["group_open_http_svc/destroy_group"].units({ GroupId = group })
+    units_mod.build(app, d, ngx.time(), ngx.time())
     assert(store:apply_units(app, d))
     out.destroy = d[1].status
     store.meta:delete(lock)
-    for _ = 1, 50 do
-      journal.replay(store)
-      if journal.size(store) == 0 then break end
-      ngx.sleep(0.05)
-    end
+    drain(store, 50, 0.05)
     out.left = journal.size(store)
   end)
-  client.run = had
+  restore()
   store.meta:delete(lock)
   if not ok then error(err, 0) end
   return send(out)
@@ -201,20 +222,10 @@ end
 -- ?age=: the decision was sent that many seconds ago.  Replays once;
 -- answers what is left in the journal.
 function H.unknown()
-  local units_mod = require "imbill.gateway.units"
-  local calls = require "imbill.gateway.calls"
   local journal = require "imbill.gateway.redis.journal"
-  local smod = require "imbill.gateway.redis.store"
   local appid, group = ngx.var.arg_app, ngx.var.arg_group
   local store, app = store_of(appid)
-  local u = calls.CALLS["group_open_http_svc/create_group"].units({ Type = "Public", GroupId = group,
-                                                                     Owner_Account = "o1" })
-  units_mod.build(app, u, ngx.time(), ngx.time())
-  local pid, w = smod.new_pid()
-  w = w - math.ceil((tonumber(ngx.var.arg_age) or 0) / 10)
-  local descs = {}
-  for j, s in ipairs(u[1].steps) do descs[j] = smod.describe(s) end
-  local pend = { state = "unknown", pid = pid, w = w, units = { { key = u[1].key, descs = descs, pos = 1 } } }
+  local pend = pending_create(app, group, "unknown", tonumber(ngx.var.arg_age))
   assert(journal.append(store, { kind = "pending", app = appid, pending = pend, did = { true }, now = ngx.time() }))
   journal.replay(store)
   return send { left = journal.size(store) }
@@ -246,18 +257,17 @@ function H.jfull()
       end
       out.taken = out.taken + 1
     end
-    local head, tail = d:get(store.rname .. "|head") or 0, d:get(store.rname .. "|tail") or 0
-    out.readable = 0
-    for n = head + 1, tail do
-      if d:get(store.rname .. "|e:" .. n) then out.readable = out.readable + 1 end
+    local function readable()
+      local k = 0
+      for n = (d:get(store.rname .. "|head") or 0) + 1, d:get(store.rname .. "|tail") or 0 do
+        if d:get(store.rname .. "|e:" .. n) then k = k + 1 end
+      end
+      return k
     end
+    out.readable = readable()
     meta:delete(lock)
     out.replayed = journal.replay(store)
-    head, tail = d:get(store.rname .. "|head") or 0, d:get(store.rname .. "|tail") or 0
-    out.readable_after = 0
-    for n = head + 1, tail do
-      if d:get(store.rname .. "|e:" .. n) then out.readable_after = out.readable_after + 1 end
-    end
+    out.readable_after = readable()
   end)
   meta:delete(lock)
   if not ok then error(err, 0) end
@@ -283,11 +293,7 @@ function H.jlost()
   meta:delete(lock)
   if not ok then error(err, 0) end
   local out = { waiting_before = journal.pending(store, ngx.var.arg_app) }
-  for _ = 1, 100 do
-    journal.replay(store)
-    if journal.size(store) == 0 then break end
-    ngx.sleep(0.1)
-  end
+  drain(store, 100, 0.1)
   out.size, out.waiting = journal.size(store), journal.pending(store, ngx.var.arg_app)
   return send(out)
 end
@@ -309,25 +315,12 @@ function H.lostafter()
     { kind = core.A.IMB_A_JOIN, subj = { group = g, user = owner } } } } }
   units_mod.build(app, units, ngx.time(), ngx.time())
   local spec = { app = appid, create = { match = reserve.match("create", owner, "Public", ngx.var.arg_name), group = g } }
-  local client, lose = store.client, 1
-  local had, real = rawget(client, "run"), client.run
-  client.run = function(self, slot, keys, argv, deadline)
-    local r, err, st = real(self, slot, keys, argv, deadline)
-    if lose > 0 and r then
-      lose = lose - 1
-      return nil, "timeout (an answer the spec lost)", "unknown"
-    end
-    return r, err, st
-  end
+  local restore = lose_answers(store, 1)
   local ok, err = pcall(function() assert(store:count_after(app, units, nil, spec)) end)
-  client.run = had
+  restore()
   if not ok then error(err, 0) end
   local out = { status = units[1].status }
-  for _ = 1, 50 do
-    journal.replay(store)
-    if journal.size(store) == 0 then break end
-    ngx.sleep(0.05)
-  end
+  drain(store, 50, 0.05)
   out.left = journal.size(store)
   return send(out)
 end
