@@ -19,10 +19,6 @@ void imbL_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
 }
 #endif
 
-/* One rule on every runtime (the Lua layer's check.count follows it too): a
- * float is a whole number only when it is integral and at most 2^53 in
- * magnitude, the last integers a double holds exactly; beyond that two
- * counts can be the same float.  Lua 5.4 integers are exact at any size. */
 #if LUA_VERSION_NUM < 503
 /* LuaJIT: an FFI value's lua_type (no LUA_T* name in its lua.h). */
 #define IMB_LUA_TCDATA 10
@@ -80,6 +76,10 @@ int imbL_iscdata(lua_State *L, int idx) {
 #endif
 }
 
+/* One rule on every runtime (the Lua layer's check.count follows it too): a
+ * float is a whole number only when it is integral and at most 2^53 in
+ * magnitude, the last integers a double holds exactly; beyond that two
+ * counts can be the same float.  Lua 5.4 integers are exact at any size. */
 int imbL_toint64(lua_State *L, int idx, int64_t *out) {
 #if LUA_VERSION_NUM >= 503
   int ok = 0;

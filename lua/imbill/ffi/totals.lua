@@ -103,9 +103,7 @@ local function report(args, from, to)
         if type(v) == "number" and v > EXACT and v == floor(v) and v ~= math.huge then
           fail(at, tostring(v) .. " is beyond 2^53 and cannot be exact on this runtime", NOVALUE)
         end
-        if type(v) == "cdata" and select(2, cdata_number(v)) then
-          fail(at, "is beyond 2^53, more than a count can be on this runtime", v)
-        end
+        if type(v) == "cdata" then check.from_cdata(nil, at, v, "expected a whole number >= 0") end
         fail(at, "expected a whole number >= 0", v)
       end
     end
@@ -195,9 +193,7 @@ local function many(rates, dau, groups, mau, names)
     elseif t == "number" then
       scalar(v, FIELDS[k])
     elseif t == "cdata" then
-      local x, why = cdata_number(v)
-      if why then fail(FIELDS[k], "is beyond 2^53, more than a count can be on this runtime", v) end
-      if x == nil then fail(FIELDS[k], "expected an array of whole numbers or a number", v) end
+      local x = check.from_cdata(nil, FIELDS[k], v, "expected an array of whole numbers or a number")
       scalar(x, FIELDS[k])
       args[k] = x
     elseif t ~= "nil" then

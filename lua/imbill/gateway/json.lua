@@ -103,6 +103,15 @@ function encode(v)
 end
 M.encode = encode
 
+--- A text a client chose, for a log line: a JSON string of at most 80 of its
+-- bytes ("..." after it when cut), so a newline or a terminal escape in it
+-- cannot start a line of its own or recolour the operator's terminal.
+function M.logged(text)
+  text = tostring(text)
+  local cut = #text > 80
+  return encode(cut and text:sub(1, 80) or text) .. (cut and "..." or "")
+end
+
 ---------------------------------------------------------------------------
 -- splice
 

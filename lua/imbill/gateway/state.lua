@@ -35,13 +35,8 @@ local function on_error(store, reason, key)
   if reason:find("no memory", 1, true) or reason:find("rollback incomplete", 1, true)
     or reason:find("corrupt", 1, true) then
     if not store.meta:get(damaged_key(store)) then
-      -- the key holds ids a client chose: written as a JSON string, so a
-      -- newline or a terminal escape in one cannot start a line of its own
-      -- in the log or recolour the operator's terminal
-      key = tostring(key)
-      local cut = #key > 80
-      key = json.encode(cut and key:sub(1, 80) or key) .. (cut and "..." or "")
-      ngx.log(ngx.ERR, "imbill: lua_shared_dict ", store.name, " failed a write (", reason, ", key ", key,
+      -- the key holds ids a client chose
+      ngx.log(ngx.ERR, "imbill: lua_shared_dict ", store.name, " failed a write (", reason, ", key ", json.logged(key),
         "): capped actions now fail closed until an operator clears it (see docs/gateway.md)")
     end
     store.meta:safe_set(damaged_key(store), reason)

@@ -28,16 +28,7 @@ local ngx = ngx
 local A, K, OP, S, W = core.A, core.K, core.OP, core.S, core.W
 local UNLIMITED = core.UNLIMITED
 local cjson = require "cjson.safe"
-local json = require "imbill.gateway.json"
-
--- An id a client chose, for the error log: a JSON string (at most 80 of its
--- bytes), so a newline or a terminal escape in it cannot start a line of its
--- own or recolour the operator's terminal.
-local function logged(id)
-  id = tostring(id)
-  local cut = #id > 80
-  return json.encode(cut and id:sub(1, 80) or id) .. (cut and "..." or "")
-end
+local logged = require("imbill.gateway.json").logged
 
 local M = {}
 local Store = {}
