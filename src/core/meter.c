@@ -141,14 +141,19 @@ static int limits_ok(const imb_limits *l) {
   return (l->features >> IMB_F_COUNT) == 0;
 }
 
+/* Room for one more segment. */
+static imb_status segs_reserve(imb_meter *m) {
+  if (m->nsegs < m->segcap) return IMB_OK;
+  uint32_t cap = (uint32_t)m->segcap;
+  if (grow((void **)&m->segs, &cap, (uint32_t)m->nsegs + 1, sizeof *m->segs)) return IMB_ENOMEM;
+  m->segcap = (int)cap;
+  return IMB_OK;
+}
+
 imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *edition, size_t elen,
                                  const imb_limits *lim, int free_edition) {
   if (!lim || !limits_ok(lim) || !edition_id_ok(edition, elen)) return IMB_ERANGE;
-  if (m->nsegs == m->segcap) {
-    uint32_t cap = (uint32_t)m->segcap;
-    if (grow((void **)&m->segs, &cap, (uint32_t)m->nsegs + 1, sizeof *m->segs)) return IMB_ENOMEM;
-    m->segcap = (int)cap;
-  }
+  if (segs_reserve(m)) return IMB_ENOMEM;
   imb_segment *s = &m->segs[m->nsegs];
   memset(s, 0, sizeof *s);
   s->from_t = from_t;
@@ -966,11 +971,7 @@ imb_status imb_meter_change_id(imb_meter *m, const imb_policy *p, int64_t t, con
   int was_free = last->free_edition; /* last moves when the segments grow */
   /* room for the segment first, so that once the id is remembered adding it
    * cannot fail: a change is applied with its id or not at all */
-  if (m->nsegs == m->segcap) {
-    uint32_t cap = (uint32_t)m->segcap;
-    if (grow((void **)&m->segs, &cap, (uint32_t)m->nsegs + 1, sizeof *m->segs)) return IMB_ENOMEM;
-    m->segcap = (int)cap;
-  }
+  if (segs_reserve(m)) return IMB_ENOMEM;
   if (id) {
     imb_status st = imb_meter_remember(m, id, idlen, day);
     if (st) return st;

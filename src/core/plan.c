@@ -267,7 +267,6 @@ imb_status imb_plan_undo(const imb_plan *p, imb_plan *out) {
     case IMB_OP_FRESH: case IMB_OP_MAX: continue; /* an id seen and a day reached stay so */
     case IMB_OP_MARK: case IMB_OP_CASCADE_USER: case IMB_OP_CASCADE_GROUP: case IMB_OP_SREM:
       return IMB_ESTATE;
-    case IMB_OP_COUNTED: continue; /* a guard */
     default: continue; /* guards */
     }
     out->op[out->nops++] = u;
