@@ -518,8 +518,10 @@ IMB_API imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t g
 
 /* The plan that takes back what an applied plan did (a reservation that is
  * not confirmed): ADD by -arg, SET back, SADD by SREM, LOG by the opposite
- * entry at the same instant.  IMB_ESTATE for a plan with a cascade or a
- * login, which are never reserved. */
+ * entry at the same instant, guarded (IMB_FAIL_NOOP) by every value the plan
+ * SET still holding it, so an undo applied twice, or after the account was
+ * deleted or the group disbanded, changes nothing.  IMB_ESTATE for a plan
+ * with a cascade or a login, which are never reserved. */
 IMB_API imb_status imb_plan_undo(const imb_plan *p, imb_plan *out);
 
 /* A user's recent logins, as every store keeps it: the latest day with a

@@ -179,20 +179,43 @@ static void an_activity_state_counts_each_day_and_month_once(void) {
   CHECK_EQ(imb_activity_decode(buf, sizeof buf, &b), IMB_ECORRUPT);
 }
 
+/* The undo of a reserved create takes back every count it added, and only
+ * while the group (or account) it made is still there: the same undo again,
+ * or one after the group was disbanded, which counted it down already,
+ * changes nothing (its first op, a NOOP guard on the group's type). */
 static void a_reserved_plan_is_undone_exactly(void) {
   imb_limits l = trial();
   imb_plan p, u;
   CHECK_EQ(imb_plan_build(&l, IMB_A_CREATE_GROUP, IMB_G_AVCHATROOM, T0, UTC8, 0, INT64_MIN, &p), IMB_OK);
   CHECK_EQ(imb_plan_undo(&p, &u), IMB_OK);
-  int adds = 0;
+  CHECK_EQ(u.op[0].kind, IMB_OP_EQ);
+  CHECK_EQ(u.op[0].key, IMB_K_GROUP);
+  CHECK_EQ(u.op[0].subject, IMB_S_GROUP);
+  CHECK_EQ(u.op[0].arg, 1 + IMB_G_AVCHATROOM);
+  CHECK_EQ(u.op[0].fail, IMB_FAIL_NOOP);
+  int adds = 0, guards = 0;
   for (int i = 0; i < u.nops; i++) {
-    CHECK(u.op[i].fail == IMB_FAIL_NONE);
+    if (u.op[i].fail != IMB_FAIL_NONE) guards++;
     if (u.op[i].kind == IMB_OP_ADD) {
       CHECK_EQ(u.op[i].arg, -1);
+      CHECK_EQ(u.op[i].bound, IMB_UNLIMITED);
       adds++;
     }
   }
   CHECK(adds >= 3);
+  CHECK_EQ(guards, 1);
+  /* an import's undo: nothing once the account is gone */
+  CHECK_EQ(imb_plan_build(&l, IMB_A_CREATE_ACCOUNT, 0, T0, UTC8, 0, INT64_MIN, &p), IMB_OK);
+  CHECK_EQ(imb_plan_undo(&p, &u), IMB_OK);
+  CHECK_EQ(u.nops, 3);
+  CHECK_EQ(u.op[0].kind, IMB_OP_EQ);
+  CHECK_EQ(u.op[0].key, IMB_K_ACCOUNT);
+  CHECK_EQ(u.op[0].arg, 1);
+  CHECK_EQ(u.op[0].fail, IMB_FAIL_NOOP);
+  /* a join's undo needs no guard: removing an absent member is nothing */
+  CHECK_EQ(imb_plan_build(&l, IMB_A_JOIN, 0, T0, UTC8, 0, INT64_MIN, &p), IMB_OK);
+  CHECK_EQ(imb_plan_undo(&p, &u), IMB_OK);
+  for (int i = 0; i < u.nops; i++) CHECK(u.op[i].fail == IMB_FAIL_NONE);
   CHECK_EQ(imb_plan_build(&l, IMB_A_LOGIN, 0, T0, UTC8, 0, INT64_MIN, &p), IMB_OK);
   CHECK_EQ(imb_plan_undo(&p, &u), IMB_ESTATE);
 }
@@ -209,6 +232,7 @@ CTEST_SUITE(rules_tests) = {
     a_far_future_event_is_refused_and_counting_goes_on },
   { "rules: a user's activity state counts each day and month once, 63 days back",
     an_activity_state_counts_each_day_and_month_once },
-  { "rules: a reserved plan's undo takes back every count", a_reserved_plan_is_undone_exactly },
+  { "rules: a reserved plan's undo takes back every count, once, while what it made is there",
+    a_reserved_plan_is_undone_exactly },
   { NULL, NULL },
 };

@@ -158,6 +158,33 @@ describe("REST calls through the gateway", function()
     assert.are.equal(1, h.metric("imbill_reservations_released_total", { app = TRIAL, via = "rest" }))
   end)
 
+  it("counts an account down once when it is deleted while Tencent's failed import is on its way back", function()
+    import(TRIAL, "a")
+    eventually(function() return accounts(TRIAL) == 1 end, "a counted")
+    -- b's import is reserved and waits for Tencent; b is deleted meanwhile
+    -- (counted down), then Tencent answers the import FAIL: taking the
+    -- reservation back again would leave the app one account short
+    local path = h.http.rest_path("im_open_login_svc/account_import", TRIAL)
+    local out = h.http.concurrent({
+      { "POST", path, cjson.encode { UserID = "b" }, { ["X-Stub-Fail"] = "70169", ["X-Stub-Delay"] = "0.6" } },
+      { "POST", h.http.rest_path("im_open_login_svc/account_delete", TRIAL),
+        cjson.encode { DeleteItem = { { UserID = "b" } } }, { ["X-Stub-Delay"] = "0.1" } },
+    })
+    assert.are.equal("FAIL", cjson.decode(out[1].body).ActionStatus)
+    assert.are.equal("OK", cjson.decode(out[2].body).ActionStatus)
+    eventually(function()
+      return h.metric("imbill_reservations_released_total", { app = TRIAL, via = "rest" }) == 1
+    end, "the import settled")
+    h.sleep(0.1)
+    assert.are.equal(1, accounts(TRIAL))
+    assert.is_nil(h.keys(TRIAL)["ua:b"])
+    -- the 100-account cap still holds exactly
+    for i = 2, 99 do import(TRIAL, "u" .. i) end
+    assert.are.equal("OK", select(2, import(TRIAL, "last")).ActionStatus)
+    local r, v = import(TRIAL, "over")
+    assert_refused(r, v, 70398, "accounts limit")
+  end)
+
   it("releases the reservation of a call Tencent fails when nginx is reloaded while its settlement waits for the lock",
     function()
       -- the call goes to Tencent (slow to answer); meanwhile a stalled batch

@@ -117,6 +117,27 @@ describe("a fleet of two nodes on one Redis", function()
     assert.are.equal(0, h.count(nil, h.key(TRIAL, "c:accounts")))
   end)
 
+  it("counts an account down once when another node deletes it while Tencent's failed import is on its way back",
+    function()
+    h.rest(1, "im_open_login_svc/account_import", TRIAL, { UserID = "a" })
+    -- b's import is reserved on node 1 and waits for Tencent; node 2 deletes
+    -- b (counted down), then Tencent answers the import FAIL: taking the
+    -- reservation back again would leave the app one account short
+    local out = h.concurrent({
+      { 1, "POST", h.rest_path("im_open_login_svc/account_import", TRIAL), cjson.encode { UserID = "b" },
+        { ["X-Stub-Fail"] = "70169", ["X-Stub-Delay"] = "0.6" } },
+      { 2, "POST", h.rest_path("im_open_login_svc/account_delete", TRIAL),
+        cjson.encode { DeleteItem = { { UserID = "b" } } }, { ["X-Stub-Delay"] = "0.1" } },
+    })
+    assert.are.equal("FAIL", cjson.decode(out[1].body).ActionStatus)
+    assert.are.equal("OK", cjson.decode(out[2].body).ActionStatus)
+    h.wait(function()
+      return h.metric_sum("imbill_reservations_released_total", { app = TRIAL, via = "rest" }) == 1
+    end, 5, "the import settled")
+    h.settle()
+    assert.are.equal(1, h.count(nil, h.key(TRIAL, "c:accounts")))
+  end)
+
   it("approves exactly the cap when before callbacks race on both nodes", function()
     for i = 1, 45 do
       h.callback(i % 2 + 1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", { CallbackCommand =

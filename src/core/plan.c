@@ -249,6 +249,23 @@ imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, in
 imb_status imb_plan_undo(const imb_plan *p, imb_plan *out) {
   *out = *p;
   out->nops = 0;
+  /* an undo is right only while what the plan set is still there: once the
+   * account or group is gone (taken back already, by an undo replayed after
+   * its marker lapsed, or deleted or disbanded since, which counted it down
+   * itself) the undo changes nothing, so no count goes down twice.  Sets need
+   * no guard: removing an absent member is nothing already. */
+  for (int i = 0; i < p->nops; i++) {
+    const imb_op *o = &p->op[i];
+    if (o->kind != IMB_OP_SET || o->key == IMB_K_GROUP_T) continue;
+    imb_op g = *o;
+    g.kind = IMB_OP_EQ;
+    g.fail = IMB_FAIL_NOOP;
+    g.bound = IMB_UNLIMITED;
+    g.by_type = 0;
+    g.code = g.limit = 0;
+    if (out->nops == IMB_PLAN_MAX) return IMB_ESTATE;
+    out->op[out->nops++] = g;
+  }
   for (int i = 0; i < p->nops; i++) {
     const imb_op *o = &p->op[i];
     imb_op u = *o;
@@ -269,6 +286,7 @@ imb_status imb_plan_undo(const imb_plan *p, imb_plan *out) {
       return IMB_ESTATE;
     default: continue; /* guards */
     }
+    if (out->nops == IMB_PLAN_MAX) return IMB_ESTATE;
     out->op[out->nops++] = u;
   }
   return IMB_OK;

@@ -143,11 +143,12 @@ function M.callback(node, app, command, token, body, opts)
 end
 
 --- Many requests at once across the nodes: reqs = { { node, method, path,
--- body }, ... }; every connection opened and every request sent before any
--- answer is read.  Returns the answers with their time to answer (.took).
+-- body [, headers] }, ... }; every connection opened and every request sent
+-- before any answer is read.  Returns the answers with their time to answer
+-- (.took).
 function M.concurrent(reqs)
   local list = {}
-  for i, r in ipairs(reqs) do list[i] = { r[2], r[3], r[4], port = M.nodes[r[1]] } end
+  for i, r in ipairs(reqs) do list[i] = { r[2], r[3], r[4], r[5], port = M.nodes[r[1]] } end
   return http.concurrent(list)
 end
 
