@@ -2,10 +2,15 @@
 #include "threads.h"
 
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 struct imb_par {
   size_t first_bad; /* the lowest failing index reported so far (SIZE_MAX: none) */
+  int stopped;      /* the caller's stop said yes (atomic) */
+  const imb_stop *stop;
+  pthread_t caller;   /* the only thread that polls the stop */
+  int64_t next_poll;  /* CLOCK_MONOTONIC ns before which the caller is not asked again */
 };
 
 /* A job is cut into slices taken in index order from a shared counter, so a
@@ -40,8 +45,30 @@ int imb_cores(void) {
   return n > IMB_MAX_THREADS ? IMB_MAX_THREADS : (int)n;
 }
 
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* The caller's stop, asked on the caller's thread alone (its poll may call
+ * back into a language runtime that only that thread may enter), and at most
+ * every IMB_STOP_MS, so that a poll costs nothing next to the work between. */
+static int poll_stop(imb_par *par) {
+  if (!par->stop || !par->stop->poll || !pthread_equal(pthread_self(), par->caller)) return 0;
+  int64_t t = now_ns();
+  if (t < par->next_poll) return 0;
+  par->next_poll = t + (int64_t)IMB_STOP_MS * 1000000;
+  if (!par->stop->poll(par->stop->ctx)) return 0;
+  __atomic_store_n(&par->stopped, 1, __ATOMIC_RELAXED);
+  return 1;
+}
+
 int imb_par_stop(imb_par *par, size_t i) {
-  return par && __atomic_load_n(&par->first_bad, __ATOMIC_RELAXED) < i;
+  if (!par) return 0;
+  if (__atomic_load_n(&par->first_bad, __ATOMIC_RELAXED) < i) return 1;
+  if (__atomic_load_n(&par->stopped, __ATOMIC_RELAXED)) return 1;
+  return poll_stop(par);
 }
 
 /* Lowers the shared minimum so threads past it stop. */
@@ -84,7 +111,8 @@ static void *run_worker(void *arg) {
   return NULL;
 }
 
-imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void *ctx, size_t *bad, int *aux) {
+imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void *ctx, size_t *bad, int *aux,
+                        const imb_stop *stop) {
   worker ws[IMB_MAX_THREADS];
   size_t t = threads > 0 ? (size_t)threads : (size_t)imb_cores();
   if (t > IMB_MAX_THREADS) t = IMB_MAX_THREADS;
@@ -93,7 +121,9 @@ imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void
   if (t < 1) t = 1;
   /* a slice is a quarter of a thread's share of what is left */
   enum { SHARE = 4 };
-  job j = { fn, ctx, { (size_t)-1 }, n, grain, t * SHARE, 0 };
+  /* next_poll 0: asked at the first slice, so a stop already pending (an
+   * interrupt that came before the call) starts no work */
+  job j = { fn, ctx, { (size_t)-1, 0, stop, pthread_self(), 0 }, n, grain, t * SHARE, 0 };
   for (size_t k = 0; k < t; k++) {
     ws[k].j = &j;
     ws[k].s = IMB_OK;
@@ -105,6 +135,8 @@ imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void
   run_worker(&ws[0]);
   for (size_t k = 1; k < t; k++)
     if (ws[k].started) pthread_join(ws[k].tid, NULL);
+  /* a stopped job's slices did not all run: no failure found is the first */
+  if (j.par.stopped) return IMB_ESTOPPED;
   /* the shared minimum is the lowest failure; the thread that found it
    * holds its status and field */
   size_t low = j.par.first_bad;
