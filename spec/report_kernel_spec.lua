@@ -132,6 +132,13 @@ describe("notebook kernel session", function()
     assert.is_nil(require("imbill.core").set_stop(nil))
   end)
 
+  it("gives cells display.escape, for the data they put into display.html", function()
+    local s, log = session()
+    values(s.run([[display.html("<p>" .. display.escape("<script>x</script> & 'q'") .. "</p>")]]))
+    assert.same({ "display", "<script>x</script> & 'q'\n" }, log[#log])
+    assert.same({ "&lt;b&gt;&amp;" }, values(s.run([[display.escape("<b>&")]])))
+  end)
+
   it("completes names, fields and methods", function()
     local s = session()
     values(s.run("inv = imbill.invoice { book = '2020', edition = 'pro', month = '2021-03' }"))

@@ -90,6 +90,20 @@ class KernelSpec(unittest.TestCase):
         self.assertIn("4,467 DAU</text>", svg)
         self.assertEqual([svg], helpers.svg_from_html(data["text/html"]))
 
+    def test_data_is_never_markup(self):
+        """a string shaped like SVG is text/plain only; markup in a table's cells and keys is escaped"""
+        # a user id or a CSV cell "<svg onload=...>" was published as image/svg+xml
+        evil = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
+        cell = self.run_cell("user_id = %s\nuser_id" % json.dumps(evil))
+        self.assertEqual({"text/plain": evil}, cell.of("execute_result")[0]["data"])
+        cell = self.run_cell("display(user_id)\ndisplay({ { id = user_id, [user_id] = 1 } })")
+        shown = [d["data"] for d in cell.of("display_data")]
+        self.assertEqual({"text/plain": evil}, shown[0])
+        self.assertNotIn("image/svg+xml", shown[1])
+        self.assertNotIn("<svg", shown[1]["text/html"])
+        self.assertNotIn("<script", shown[1]["text/html"])
+        self.assertIn("&lt;svg xmlns=", shown[1]["text/html"])
+
     def test_interrupt_busy_loop(self):
         """an interrupt stops a busy Lua loop, and the kernel keeps its state"""
         self.run_cell("survivor = 7")

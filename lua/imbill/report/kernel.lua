@@ -104,6 +104,8 @@ function M.session(bridge, opts)
     text = function(s) show(display.text(s)) end,
     svg = function(s) show(display.svg(s)) end,
     bundle = display.bundle,
+    -- what a cell puts into display.html from its data goes through this
+    escape = display.escape,
   }, { __call = function(_, x, o) show(x, o) end })
 
   env.print = function(...)
