@@ -37,6 +37,7 @@ typedef struct worker {
   imb_status s;
   pthread_t tid;
   int started;
+  int done; /* run_worker has returned (atomic) */
 } worker;
 
 int imb_cores(void) {
@@ -83,14 +84,13 @@ static void lower_first_bad(imb_par *par, size_t bad) {
  * known.  Slices come in increasing order, so every slice below the lowest
  * failure is run to its end by some thread: the lowest failure any thread
  * reports is the first failure of the job. */
-static void *run_worker(void *arg) {
-  worker *w = (worker *)arg;
+static void take_slices(worker *w) {
   job *j = w->j;
   size_t lo = __atomic_load_n(&j->next, __ATOMIC_RELAXED), hi;
   for (;;) {
     /* claim [lo, hi): on a lost race lo is reloaded and the share taken again */
     do {
-      if (lo >= j->n) return NULL;
+      if (lo >= j->n) return;
       size_t left = j->n - lo, len = left / j->parts;
       if (len < j->grain) len = j->grain;
       hi = len >= left ? j->n : lo + len;
@@ -108,6 +108,12 @@ static void *run_worker(void *arg) {
     }
     lo = __atomic_load_n(&j->next, __ATOMIC_RELAXED);
   }
+}
+
+static void *run_worker(void *arg) {
+  worker *w = (worker *)arg;
+  take_slices(w);
+  __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
   return NULL;
 }
 
@@ -128,11 +134,20 @@ imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void
     ws[k].j = &j;
     ws[k].s = IMB_OK;
     ws[k].started = 0;
+    ws[k].done = 0;
   }
   for (size_t k = 1; k < t; k++) ws[k].started = pthread_create(&ws[k].tid, NULL, run_worker, &ws[k]) == 0;
   /* the caller's thread works too, and takes whatever a thread that could not
    * be started would have */
-  run_worker(&ws[0]);
+  take_slices(&ws[0]);
+  /* while the last slices end on the other threads the caller's stop is still
+   * asked, so that it is never a whole slice late */
+  if (stop && stop->poll)
+    for (size_t k = 1; k < t; k++)
+      while (ws[k].started && !__atomic_load_n(&ws[k].done, __ATOMIC_ACQUIRE) && !imb_par_stop(&j.par, 0)) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+      }
   for (size_t k = 1; k < t; k++)
     if (ws[k].started) pthread_join(ws[k].tid, NULL);
   /* a stopped job's slices did not all run: no failure found is the first */
