@@ -195,10 +195,11 @@ describe("display", function()
 
   it("charts: the SVG itself, and an <img> whose data URI decodes to the same SVG", function()
     local p = imbill.project { usage = history, books = { "2021" }, months = 2 }
+    -- a chart's file text is a string: a chart only when the cell says so (display.svg)
     for _, doc in ipairs { imbill.chart.projection_bars(p), imbill.chart.path_timeline(p),
-                           imbill.chart.projection_bars(p):file() } do
+                           D.svg(imbill.chart.projection_bars(p):file()) } do
       local b, kind = D.bundle(doc)
-      assert.equal("chart", kind)
+      assert.equal(getmetatable(doc) == getmetatable(D.svg("")) and "raw" or "chart", kind)
       local svg = b["image/svg+xml"]
       assert.matches("^<svg xmlns=", svg)
       assert.is_true(xml_ok(html(b)))
@@ -206,6 +207,70 @@ describe("display", function()
       assert.is_not_nil(data)
       assert.equal(svg, unbase64(data))
       assert.matches("^imbill chart: ", plain(b))
+    end
+  end)
+
+  it("data never becomes markup: a string shaped like SVG or HTML is text, a table that looks like a chart is a table",
+    function()
+    -- a user id or a CSV cell "<svg onload=...>...</svg>" was published as image/svg+xml
+    local evil = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
+    for _, s in ipairs { evil, "  " .. evil .. "\n", '<?xml version="1.0"?>\n' .. evil, "<script>alert(3)</script>",
+                         "<b>bold</b>" } do
+      local b, kind = D.bundle(s)
+      assert.equal("text", kind)
+      assert.same({ ["text/plain"] = s }, b)
+    end
+    -- an object shaped like a chart document, which is not one
+    local fake = { parts = {}, width = 10, height = 10, file = function() return evil end }
+    setmetatable(fake, { __tostring = function() return evil end })
+    local fb, fk = D.bundle(fake)
+    assert.equal("table", fk)
+    assert.is_nil(fb["image/svg+xml"])
+    assert.is_nil((fb["text/html"] or ""):find("<svg", 1, true))
+    -- the same string inside a list, a record or a key is escaped text
+    local lb = D.bundle { evil, { id = evil, [evil] = 1 } }
+    assert.is_nil(lb["image/svg+xml"])
+    assert.is_nil(lb["text/html"]:find("<svg", 1, true))
+    assert.is_nil(lb["text/html"]:find("<script", 1, true))
+    assert.is_true(xml_ok(lb["text/html"]))
+  end)
+
+  it("every rich output escapes the data it shows: table cells, column names, edition names, notes", function()
+    local bad = '<script>alert("x")</script>&'
+    -- records whose cells and column names are markup, and cells that are
+    -- tables shaped like display's own { html = } cells
+    local recs = { { [bad] = bad, plain = { html = bad }, n = 1 }, { [bad] = "b", plain = { html = "<i>" }, n = 2 } }
+    local b = D.bundle(recs)
+    assert.is_nil(b["text/html"]:find("<script", 1, true))
+    assert.is_nil(b["text/html"]:find("<i>", 1, true))
+    assert.is_true(xml_ok(b["text/html"]))
+    local cols = D.bundle(recs, { columns = { bad, "plain" } })
+    assert.is_nil(cols["text/html"]:find("<script", 1, true))
+    assert.is_true(xml_ok(cols["text/html"]))
+    -- table_html: only display's own cells carry markup
+    local t = D.table_html("x", { bad }, { { { html = bad } }, { D.cell { html = "<b>ok</b>" } } })
+    assert.is_nil(t:find("<script", 1, true))
+    assert.truthy(t:find("<b>ok</b>", 1, true))
+    -- a break-even shaped table from data (a JSON file): its points' cells are text
+    local be = { a = "x", b = "y", metric = "dau", from = 0, to = 10,
+                 points = { { at = 1, cheaper = { html = bad }, a_total = "1", b_total = "2" } } }
+    local bb = D.bundle(be)
+    assert.is_nil((bb["text/html"] or ""):find("<script", 1, true))
+    -- a user's price book named with markup (no "/": a name may not hold one), through every result that names it
+    local evil = "<img src=x onerror=alert(1)>&'\""
+    local book = imbill.book { base = "2021", name = evil, editions = { pro = { monthly_fee = "9.99" } } }
+    local usage = imbill.series.build { from = "2022-01", months = 2, dau = 5000 }
+    local outputs = {
+      D.bundle(imbill.compare { month = "2022-01", peak_dau = 5000, books = { book } }),
+      D.bundle(imbill.project { usage = usage, books = { book } }),
+      D.bundle(book),
+      D.bundle(imbill.invoice { book = book, edition = "pro", month = "2022-01", peak_dau = 5000 }),
+      D.bundle(imbill.breakeven_table { editions = { book:edition("pro"), "2021/ultimate" }, to = 30000 }),
+      (D.bundle(imbill.grid { editions = { book:edition("pro") }, start_dau = { 100, 20000 }, months = 2 })),
+    }
+    for i, o in ipairs(outputs) do
+      assert.is_nil(o["text/html"]:find("<img src", 1, true), i)
+      assert.is_true(xml_ok(o["text/html"]), i)
     end
   end)
 

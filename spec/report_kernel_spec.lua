@@ -101,6 +101,44 @@ describe("notebook kernel session", function()
     assert.equal("KeyboardInterrupt", r.ename)
   end)
 
+  it("stops a grid and the pricing of columns however the cell reached them, not only through the global", function()
+    -- the interrupt was a wrapper on the cell's `imbill` global alone: a cell
+    -- that did `local imbill = require "imbill"` ran its C work to the end
+    local stop = true
+    local s = session(function() return stop end)
+    -- every checkpoint asks the bridge: the projection is over in milliseconds
+    local cpu = K.POLL_CPU
+    K.POLL_CPU = 0
+    finally(function() K.POLL_CPU = cpu end)
+    for _, code in ipairs {
+      [[local grid = require "imbill.whatif.grid"
+        return grid.run { editions = { "2021/pro", "2021/ultimate" }, growth = { "0%", "1%" },
+                          start_dau = { from = 1, to = 1000000 }, months = 120, chunk = 10000000 }]],
+      [[local imbill = require "imbill"
+        local dau = imbill.column { from = 1, to = 4000000 }
+        return imbill.totals { editions = { "2021/pro", "2022/standard" }, peak_dau = dau, mau = dau * 3 }]],
+      [[local imbill = require "imbill"
+        return imbill.project { usage = imbill.series.build { from = "2022-01", months = 24, dau = 5000 },
+                                books = { "2021" } }]],
+    } do
+      local r = s.run(code)
+      assert.equal("KeyboardInterrupt", r.ename, code)
+    end
+    stop = false
+    assert.same({ "44997" }, values(s.run([[
+      local imbill = require "imbill"
+      return imbill.totals { book = "2020", edition = "pro", peak_dau = imbill.column { 25000 } }:get(1)]])))
+    -- after a cell the state's hook is its runner's again (here: none)
+    assert.is_nil(require("imbill.core").set_stop(nil))
+  end)
+
+  it("gives cells display.escape, for the data they put into display.html", function()
+    local s, log = session()
+    values(s.run([[display.html("<p>" .. display.escape("<script>x</script> & 'q'") .. "</p>")]]))
+    assert.same({ "display", "<script>x</script> & 'q'\n" }, log[#log])
+    assert.same({ "&lt;b&gt;&amp;" }, values(s.run([[display.escape("<b>&")]])))
+  end)
+
   it("completes names, fields and methods", function()
     local s = session()
     values(s.run("inv = imbill.invoice { book = '2020', edition = 'pro', month = '2021-03' }"))

@@ -8,7 +8,8 @@ code, give it three callbacks (write, publish, poll) and turn its answers
 into Jupyter replies.
 
 Interrupts: Jupyter sends SIGINT.  While a cell runs, our handler only sets a
-flag; the Lua session's debug hook asks for it through poll().  Python runs
+flag; the Lua session's debug hook, and the stop hook that imbill's C work
+calls between chunks (on this thread), ask for it through poll().  Python runs
 signal handlers between bytecodes, and poll() is Python code, so the flag is
 set by the time poll() reads it.
 """

@@ -4,7 +4,9 @@
 #include "ctest.h"
 #include "imbill.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define M(x) ((int64_t)(x) * 10000)
 
@@ -294,6 +296,80 @@ static void grid_threads_give_one_threads_results(void) {
   free(many);
 }
 
+/* A stop poll that says yes on its `yes`-th call and records whether every
+ * call came on the thread that started the run. */
+typedef struct poll_log {
+  int calls, yes, foreign;
+  pthread_t caller;
+} poll_log;
+
+static int poll_count(void *ctx) {
+  poll_log *p = (poll_log *)ctx;
+  if (!pthread_equal(pthread_self(), p->caller)) p->foreign++;
+  return ++p->calls >= p->yes;
+}
+
+/* A long grid or column pricing stops when the caller's poll says so (a
+ * notebook's interrupt): IMB_ESTOPPED, on any number of threads, with the
+ * poll only ever called on the caller's thread; a poll that never says yes,
+ * or no stop at all, changes no total. */
+static void a_stop_ends_a_long_call_on_the_callers_thread(void) {
+  static const int64_t growth[] = { 0, 1000 };
+  enum { NS = 100000 };
+  int64_t *start = malloc(NS * sizeof *start);
+  CHECK(start != NULL);
+  if (!start) return;
+  for (int i = 0; i < NS; i++) start[i] = (int64_t)i * 7;
+  imb_grid g = { RATES, NRATES, growth, 2, start, NS, 120, 0, 0, 3000000 };
+  size_t n, bad;
+  CHECK_EQ(imb_grid_check(&g, &n), IMB_OK);
+  int64_t *one = malloc(n * sizeof *one), *out = malloc(n * sizeof *out);
+  CHECK(one && out);
+  if (!one || !out) return;
+  CHECK_EQ(imb_grid_run_par(&g, 0, n, one, &bad, 0), IMB_OK);
+  for (int t = 1; t <= 2; t++) {
+    poll_log p = { 0, 1, 0, pthread_self() };
+    imb_stop stop = { poll_count, &p };
+    CHECK_EQ(imb_grid_run_stop(&g, 0, n, out, &bad, t, &stop), IMB_ESTOPPED);
+    CHECK_EQ(p.calls, 1);
+    CHECK_EQ(p.foreign, 0);
+    /* a poll that never says yes: the same totals as no stop */
+    poll_log never = { 0, 1 << 30, 0, pthread_self() };
+    imb_stop keep = { poll_count, &never };
+    CHECK_EQ(imb_grid_run_stop(&g, 0, n, out, &bad, t, &keep), IMB_OK);
+    CHECK_EQ(never.foreign, 0);
+    CHECK(memcmp(out, one, n * sizeof *out) == 0);
+    CHECK_EQ(imb_grid_run_stop(&g, 0, n, out, &bad, t, NULL), IMB_OK);
+    CHECK(memcmp(out, one, n * sizeof *out) == 0);
+  }
+  /* the pricing of columns: 3 editions of 2^24 scenarios */
+  size_t cn = (size_t)1 << 24;
+  int64_t *dau = malloc(cn * sizeof *dau), *o[3];
+  CHECK(dau != NULL);
+  if (!dau) return;
+  for (size_t i = 0; i < cn; i++) dau[i] = (int64_t)(i % 3000000);
+  for (int e = 0; e < 3; e++) o[e] = malloc(cn * sizeof *o[e]);
+  const imb_rate *rates[3] = { &RATES[0], &RATES[1], &RATES[2] };
+  size_t rb;
+  int field;
+  for (int t = 1; t <= 2; t++) {
+    poll_log p = { 0, 1, 0, pthread_self() };
+    imb_stop stop = { poll_count, &p };
+    CHECK_EQ(imb_totals_many_stop(rates, 3, cn, dau, 1, NULL, 0, dau, 1, INT64_MAX, o, &bad, &field, &rb, t, &stop),
+             IMB_ESTOPPED);
+    CHECK_EQ(p.calls, 1);
+    CHECK_EQ(p.foreign, 0);
+  }
+  CHECK_EQ(imb_totals_many_stop(rates, 3, 1000, dau, 1, NULL, 0, dau, 1, INT64_MAX, o, &bad, &field, &rb, 2, NULL),
+           IMB_OK);
+  CHECK_STR(imb_strerror(IMB_ESTOPPED), "stopped by the caller");
+  for (int e = 0; e < 3; e++) free(o[e]);
+  free(dau);
+  free(start);
+  free(one);
+  free(out);
+}
+
 /* On 1, 2 and 3 threads the editions fail with an overflow (not a bad field)
  * at scenario want_bad, on edition want_rate. */
 static void many_overflow_at(const imb_rate *const *rates, size_t n, const int64_t *d, const int64_t *g,
@@ -385,6 +461,8 @@ CTEST_SUITE(batch_tests) = {
   { "batch: threaded totals equal one thread's; the first failure by index wins", threads_give_one_threads_results },
   { "batch: a threaded grid equals one thread's and the month-by-month sum; the first failure wins",
     grid_threads_give_one_threads_results },
+  { "batch: a caller's stop ends a long grid or column pricing (IMB_ESTOPPED), polled on the caller's thread only",
+    a_stop_ends_a_long_call_on_the_callers_thread },
   { "batch: several editions priced together give each one's totals; the first failure and edition win",
     many_editions_give_each_editions_totals },
   { "stats: the mean rounds the exact sum once, half up; no values or a sum past 64 bits is refused",

@@ -53,7 +53,11 @@ class Cell:
 def run_cell(km, kc, code, timeout=60, interrupt_after=None):
     """Runs code, optionally interrupting the kernel after some seconds, and
     collects its outputs until the kernel is idle again."""
-    msg_id = kc.execute(code)
+    # stop_on_error=False: each cell is sent once the one before has replied,
+    # yet after an error ipykernel aborts the requests that reach it before
+    # its abort window closes (a scheduled callback), which on a loaded
+    # machine took the next cell of a spec ("aborted", no output)
+    msg_id = kc.execute(code, stop_on_error=False)
     cell = Cell()
     start = time.monotonic()
     interrupted = False

@@ -90,6 +90,20 @@ class KernelSpec(unittest.TestCase):
         self.assertIn("4,467 DAU</text>", svg)
         self.assertEqual([svg], helpers.svg_from_html(data["text/html"]))
 
+    def test_data_is_never_markup(self):
+        """a string shaped like SVG is text/plain only; markup in a table's cells and keys is escaped"""
+        # a user id or a CSV cell "<svg onload=...>" was published as image/svg+xml
+        evil = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
+        cell = self.run_cell("user_id = %s\nuser_id" % json.dumps(evil))
+        self.assertEqual({"text/plain": evil}, cell.of("execute_result")[0]["data"])
+        cell = self.run_cell("display(user_id)\ndisplay({ { id = user_id, [user_id] = 1 } })")
+        shown = [d["data"] for d in cell.of("display_data")]
+        self.assertEqual({"text/plain": evil}, shown[0])
+        self.assertNotIn("image/svg+xml", shown[1])
+        self.assertNotIn("<svg", shown[1]["text/html"])
+        self.assertNotIn("<script", shown[1]["text/html"])
+        self.assertIn("&lt;svg xmlns=", shown[1]["text/html"])
+
     def test_interrupt_busy_loop(self):
         """an interrupt stops a busy Lua loop, and the kernel keeps its state"""
         self.run_cell("survivor = 7")
@@ -109,6 +123,40 @@ class KernelSpec(unittest.TestCase):
         self.assertEqual("KeyboardInterrupt", cell.of("error")[0]["ename"])
         self.assertLess(cell.messages[-1][0], 10)
         self.assertEqual("ok", self.run_cell("x = 1").reply["status"])
+
+    THREADS = 'local f = io.open("/proc/self/stat")\nlocal st = f:read("*a")\nf:close()\n' \
+              'return tonumber(st:match("^%d+ %b() %S+" .. (" %S+"):rep(16) .. " (%d+)"))'
+
+    def interrupted(self, code, after):
+        cell = self.run_cell(code, interrupt_after=after, timeout=90)
+        self.assertEqual("error", cell.reply["status"], cell.messages)
+        self.assertEqual("KeyboardInterrupt", cell.reply["ename"], cell.reply)
+        # answered within a bounded time of the interrupt, not when the C work ends
+        self.assertLess(cell.messages[-1][0], after + 8, cell.messages)
+
+    def test_interrupt_through_require(self):
+        """an interrupt stops a grid and a column pricing reached through require, not only through the global"""
+        # the interrupt was a wrapper on the kernel's `imbill` global: a cell's
+        # own `local imbill = require "imbill"` ran the C work to its end
+        threads = self.run_cell(self.THREADS).of("execute_result")[0]["data"]["text/plain"]
+        self.interrupted('local grid = require "imbill.whatif.grid"\n'
+                         'return grid.run { editions = { "2021/pro", "2021/ultimate", "2022/standard",\n'
+                         '  "2022/premium" }, growth_bp = { from = -500, to = 1500, step = 20 },\n'
+                         '  start_dau = { from = 500, to = 2000000, step = 40 }, months = 24, mau_per_dau = 3,\n'
+                         '  chunk = 100000000 }', 1.5)
+        self.interrupted('local imbill = require "imbill"\n'
+                         'local dau = imbill.column { from = 1, to = 20000000 }\n'
+                         'return imbill.totals { editions = { "2020/pro", "2020/flagship", "2021/pro",\n'
+                         '  "2021/ultimate", "2022/standard", "2022/premium" }, peak_dau = dau, mau = dau * 3,\n'
+                         '  threads = 1 }', 2.0)
+        # no thread of the core left running, and the next cell's results are right
+        self.assertEqual(threads, self.run_cell(self.THREADS).of("execute_result")[0]["data"]["text/plain"])
+        cell = self.run_cell('local imbill = require "imbill"\n'
+                             'local g = imbill.grid { editions = { "2021/pro" }, growth = { "0%", "8%" },\n'
+                             '  start_dau = { 5000, 20000 }, months = 12 }\n'
+                             'return tostring(g:max()) .. " " .. imbill.totals { book = "2020", edition = "pro",\n'
+                             '  peak_dau = imbill.column { 25000 } }:get(1)')
+        self.assertEqual("19349.57 44997", cell.of("execute_result")[0]["data"]["text/plain"])
 
     def test_interrupt_value_tostring(self):
         """a cell's value or error whose __tostring loops is stopped by an interrupt, state kept"""

@@ -121,17 +121,24 @@ static imb_status grid_range(void *ctx, size_t a, size_t b, size_t *bad, int *au
 /* A 10,000-month pricing (a few hundred scenarios) outweighs a thread's start. */
 #define GRID_GRAIN 512
 
-imb_status imb_grid_run_par(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad, int threads) {
+imb_status imb_grid_run_stop(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad, int threads,
+                             const imb_stop *stop) {
   size_t n, at = 0;
   int aux;
   imb_status s = imb_grid_check(g, &n);
   if (s) return s;
   if (lo > hi || hi > n) return IMB_ERANGE;
   grid_job j = { g, lo, out, fast_below(g->groups_per_dau_ppm), fast_below(g->mau_per_dau_ppm) };
-  s = threads == 1 ? grid_range(&j, 0, hi - lo, &at, &aux, NULL)
-                   : imb_parallel(hi - lo, threads, GRID_GRAIN, grid_range, &j, &at, &aux);
-  if (s && bad) *bad = lo + at;
+  /* a run that may be stopped goes through imb_parallel even on one thread:
+   * that is where the stop is polled */
+  s = threads == 1 && !(stop && stop->poll) ? grid_range(&j, 0, hi - lo, &at, &aux, NULL)
+                                           : imb_parallel(hi - lo, threads, GRID_GRAIN, grid_range, &j, &at, &aux, stop);
+  if (s && s != IMB_ESTOPPED && bad) *bad = lo + at;
   return s;
+}
+
+imb_status imb_grid_run_par(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad, int threads) {
+  return imb_grid_run_stop(g, lo, hi, out, bad, threads, NULL);
 }
 
 imb_status imb_grid_run(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad) {

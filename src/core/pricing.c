@@ -201,7 +201,7 @@ static imb_status totals_range(void *ctx, size_t lo, size_t hi, size_t *bad, int
 static imb_status totals_run(const imb_rate *const *rates, size_t nr, size_t n, const int64_t *dau,
                              size_t dau_step, const int64_t *groups, size_t groups_step, const int64_t *mau,
                              size_t mau_step, int64_t limit, int64_t *const *out, size_t *bad, int *bad_field,
-                             size_t *bad_rate, int threads) {
+                             size_t *bad_rate, int threads, const imb_stop *stop) {
   static const int64_t zero = 0;
   batch one, *b = &one;
   totals_job j;
@@ -233,9 +233,10 @@ static imb_status totals_run(const imb_rate *const *rates, size_t nr, size_t n, 
     j.step[2] = mau ? mau_step : 0;
     j.limit = limit;
     j.out = out;
-    s = threads == 1 ? totals_range(&j, 0, n, bad, &aux, NULL)
-                     : imb_parallel(n, threads, TOTALS_GRAIN, totals_range, &j, bad, &aux);
-    if (s) {
+    /* one that may be stopped goes through imb_parallel, where the stop is polled */
+    s = threads == 1 && !(stop && stop->poll) ? totals_range(&j, 0, n, bad, &aux, NULL)
+                                             : imb_parallel(n, threads, TOTALS_GRAIN, totals_range, &j, bad, &aux, stop);
+    if (s && s != IMB_ESTOPPED) {
       *bad_field = aux % 4 - 1;
       if (bad_rate) *bad_rate = (size_t)(aux / 4);
     }
@@ -248,14 +249,15 @@ imb_status imb_totals_upto(const imb_rate *r, size_t n, const int64_t *dau, size
                            const int64_t *groups, size_t groups_step, const int64_t *mau,
                            size_t mau_step, int64_t limit, int64_t *out, size_t *bad,
                            int *bad_field) {
-  return totals_run(&r, 1, n, dau, dau_step, groups, groups_step, mau, mau_step, limit, &out, bad, bad_field, NULL, 1);
+  return totals_run(&r, 1, n, dau, dau_step, groups, groups_step, mau, mau_step, limit, &out, bad, bad_field, NULL, 1,
+                    NULL);
 }
 
 imb_status imb_totals_par(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,
                           const int64_t *groups, size_t groups_step, const int64_t *mau, size_t mau_step,
                           int64_t limit, int64_t *out, size_t *bad, int *bad_field, int threads) {
   return totals_run(&r, 1, n, dau, dau_step, groups, groups_step, mau, mau_step, limit, &out, bad, bad_field, NULL,
-                    threads);
+                    threads, NULL);
 }
 
 imb_status imb_totals_many(const imb_rate *const *rates, size_t n_rates, size_t n, const int64_t *dau,
@@ -263,7 +265,15 @@ imb_status imb_totals_many(const imb_rate *const *rates, size_t n_rates, size_t 
                            size_t mau_step, int64_t limit, int64_t *const *out, size_t *bad, int *bad_field,
                            size_t *bad_rate, int threads) {
   return totals_run(rates, n_rates, n, dau, dau_step, groups, groups_step, mau, mau_step, limit, out, bad, bad_field,
-                    bad_rate, threads);
+                    bad_rate, threads, NULL);
+}
+
+imb_status imb_totals_many_stop(const imb_rate *const *rates, size_t n_rates, size_t n, const int64_t *dau,
+                                size_t dau_step, const int64_t *groups, size_t groups_step, const int64_t *mau,
+                                size_t mau_step, int64_t limit, int64_t *const *out, size_t *bad, int *bad_field,
+                                size_t *bad_rate, int threads, const imb_stop *stop) {
+  return totals_run(rates, n_rates, n, dau, dau_step, groups, groups_step, mau, mau_step, limit, out, bad, bad_field,
+                    bad_rate, threads, stop);
 }
 
 imb_status imb_totals(const imb_rate *r, size_t n, const int64_t *dau, size_t dau_step,

@@ -11,6 +11,7 @@ const char *imb_strerror(imb_status s) {
   case IMB_EIO: return "input/output error";
   case IMB_ECORRUPT: return "corrupt or foreign file";
   case IMB_ESTATE: return "not allowed now";
+  case IMB_ESTOPPED: return "stopped by the caller";
   case IMB_STATUS_COUNT: break;
   }
   return "unknown status";

@@ -28,11 +28,17 @@ typedef imb_status (*imb_par_fn)(void *ctx, size_t lo, size_t hi, size_t *bad, i
  * fewer than `grain` but the last.  The result is the failure with the lowest
  * scenario index, whatever the timing; every thread has been joined when it
  * returns.  The caller's thread takes slices too, so a thread that cannot be
- * started only leaves more of them to the others. */
-imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void *ctx, size_t *bad, int *aux);
+ * started only leaves more of them to the others.  When the caller's stop
+ * (may be NULL) says so, every slice ends at its next imb_par_stop and the
+ * result is IMB_ESTOPPED. */
+imb_status imb_parallel(size_t n, int threads, size_t grain, imb_par_fn fn, void *ctx, size_t *bad, int *aux,
+                        const imb_stop *stop);
 
-/* 1 when a scenario before i is known to have failed: a slice past it can
- * stop, its result will not be used.  par may be NULL (no threads). */
+/* 1 when a slice may end here: a scenario before i is known to have failed
+ * (its result will not be used), or the caller asked to stop.  On the
+ * caller's thread it is also where the caller's stop is polled, so fn calls
+ * it between chunks of work a few milliseconds long.  par may be NULL (no
+ * threads, no stop). */
 int imb_par_stop(imb_par *par, size_t i);
 
 IMB_HIDDEN_END

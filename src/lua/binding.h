@@ -89,6 +89,18 @@ int32_t imbL_checkmonth(lua_State *L, int idx, const char *fn, const char *field
 void imbL_open_pricing(lua_State *L);
 void imbL_open_meter(lua_State *L);
 void imbL_open_grid(lua_State *L);
+
+/* The Lua state's stop hook for long calls (src/lua/stop.c): begin gives the
+ * imb_stop to pass to the core, or NULL when no hook is installed; after a
+ * call returned IMB_ESTOPPED, raise raises the hook's own error (or one
+ * naming fn when the hook only returned true). */
+typedef struct imbL_stop {
+  imb_stop s;
+  lua_State *L;
+} imbL_stop;
+const imb_stop *imbL_stop_begin(lua_State *L, imbL_stop *st);
+int imbL_stop_raise(lua_State *L, const char *fn);
+void imbL_open_stop(lua_State *L);
 void imbL_open_policy(lua_State *L);
 /* where a charge's line steps (pricing.c) */
 void imbL_open_steps(lua_State *L);

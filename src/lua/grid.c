@@ -129,7 +129,11 @@ static int g_run(lua_State *L) {
   }
   int threads = imbL_threads(L, 3);
   size_t bad = 0;
-  imb_status s = imb_grid_run_par(&u->g, u->done, u->done + count, u->out + u->done, &bad, threads);
+  imbL_stop st;
+  imb_status s = imb_grid_run_stop(&u->g, u->done, u->done + count, u->out + u->done, &bad, threads,
+                                   imbL_stop_begin(L, &st));
+  /* nothing counts as done: the next run starts the chunk again */
+  if (s == IMB_ESTOPPED) return imbL_stop_raise(L, NULL);
   if (s) {
     lua_pushnil(L);
     imbL_pushint64(L, (int64_t)(bad + 1));

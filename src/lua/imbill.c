@@ -331,6 +331,7 @@ int luaopen_imbill_core(lua_State *L) {
   imbL_open_pricing(L);
   imbL_open_meter(L);
   imbL_open_grid(L);
+  imbL_open_stop(L);
   imbL_open_policy(L);
   open_names(L);
   imbL_open_steps(L);

@@ -407,9 +407,11 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
     if (is_col[k]) in[k] = imbL_tocolumn(L, 2 + k)->v;
   size_t bad = 0, bad_rate = 0;
   int field = -1;
-  imb_status s = imb_totals_many(rates, (size_t)nr, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2],
-                                 INT64_MAX, out, &bad, &field, &bad_rate, threads);
+  imbL_stop st;
+  imb_status s = imb_totals_many_stop(rates, (size_t)nr, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2],
+                                      INT64_MAX, out, &bad, &field, &bad_rate, threads, imbL_stop_begin(L, &st));
   if (s && scratch) imbL_column_drop(L, scratch); /* its buffer to the cache now, not at its collection */
+  if (s == IMB_ESTOPPED) return imbL_stop_raise(L, NULL); /* `into` keeps its values, as on any failure */
   if (s == IMB_ENOMEM) return imbL_raise(L, NULL, "editions", 0, "no memory to prepare %d editions", nr);
   if (s) {
     int64_t v[3];

@@ -15,6 +15,7 @@ typedef enum imb_status {
   IMB_EIO,
   IMB_ECORRUPT,   /* a saved file failed its checks */
   IMB_ESTATE,     /* the call is not allowed in the object's current state */
+  IMB_ESTOPPED,   /* the caller's imb_stop asked a long call to stop */
   IMB_STATUS_COUNT
 } imb_status;
 
@@ -163,6 +164,26 @@ imb_status imb_totals_many(const imb_rate *const *rates, size_t n_rates, size_t 
                                    size_t mau_step, int64_t limit, int64_t *const *out, size_t *bad, int *bad_field,
                                    size_t *bad_rate, int threads);
 
+/* A caller's way to stop a long batch call (a notebook's interrupt): the
+ * core calls poll(ctx) on the caller's own thread only (never on one it
+ * started): before the first chunk of scenarios, then between chunks at most
+ * every IMB_STOP_MS milliseconds.  A nonzero answer stops the call: every thread stops at its
+ * next chunk and is joined, and the call returns IMB_ESTOPPED (what it wrote
+ * so far is not a result).  A NULL imb_stop, or a NULL poll, never stops. */
+enum { IMB_STOP_MS = 20 };
+typedef int (*imb_poll_fn)(void *ctx);
+typedef struct imb_stop {
+  imb_poll_fn poll;
+  void *ctx;
+} imb_stop;
+
+/* imb_totals_many that the caller can stop (imb_stop). */
+imb_status imb_totals_many_stop(const imb_rate *const *rates, size_t n_rates, size_t n, const int64_t *dau,
+                                        size_t dau_step, const int64_t *groups, size_t groups_step,
+                                        const int64_t *mau, size_t mau_step, int64_t limit, int64_t *const *out,
+                                        size_t *bad, int *bad_field, size_t *bad_rate, int threads,
+                                        const imb_stop *stop);
+
 /* TRTC call minutes: per tier ceil(seconds / 60), free minutes taken in tier
  * order, the sum priced exactly and rounded once. */
 imb_status imb_trtc_price(imb_trtc *t);
@@ -206,6 +227,9 @@ imb_status imb_grid_run(const imb_grid *g, size_t lo, size_t hi, int64_t *out, s
  * failure the same *bad (the first failing scenario by index). */
 imb_status imb_grid_run_par(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad,
                                     int threads);
+/* imb_grid_run_par that the caller can stop (imb_stop, above). */
+imb_status imb_grid_run_stop(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad,
+                                     int threads, const imb_stop *stop);
 /* For each (growth, start) pair, the edition with the lowest total (the first
  * on a tie) is counted in wins[edition] (n_rates entries). */
 void imb_grid_wins(const imb_grid *g, const int64_t *totals, uint64_t *wins);

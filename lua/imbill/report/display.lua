@@ -3,7 +3,13 @@
 -- Every bundle has text/plain (the result's own tostring, or readable lines
 -- for values that have none).  imbill's result types and plain Lua tables
 -- also get a text/html table; charts get image/svg+xml and, next to it, a
--- text/html <img> whose source is the SVG as a base64 data URI.  The <img>
+-- text/html <img> whose source is the SVG as a base64 data URI.
+--
+-- Data never becomes markup: a string (a user id, a CSV cell, text shaped
+-- like "<svg onload=...>") is text/plain only, and every text that goes into
+-- HTML is escaped.  Only imbill's own chart documents (imbill.report.svg
+-- new, by identity, not by shape) are SVG, and only display.html and
+-- display.svg, which a cell's code calls on purpose, pass markup as given.  The <img>
 -- is what a notebook exported by nbconvert keeps: nbconvert passes an
 -- image/svg+xml output through lxml's cleaner, which drops every element
 -- inside <svg> (docs/notebooks.md has the details).
@@ -21,6 +27,7 @@
 -- print(kind, bundle["text/html"] ~= nil)  --> invoice  true
 local imbill = require "imbill"
 local utf8 = require "imbill.internal.utf8"
+local svgdoc = require "imbill.report.svg"
 
 local M = {}
 
@@ -150,10 +157,23 @@ local NUM = "font-variant-numeric:tabular-nums;white-space:nowrap;"
 local TOTAL = "font-weight:bold;border-top:2px solid #666;"
 local BEST = "background:#eaf6ea;font-weight:bold;"
 
+-- A cell with more than its text (markup, a hover title, greyed): made by
+-- display's own code alone, so a table that arrives in a result's data is
+-- never taken for one and its html never reaches the page unescaped.
+local CELL = {}
+
+--- A cell of `table_html` with more than its text.
+-- @tab c `{ text =, html =, title =, muted = }`: `html` is used as given (the
+-- caller escapes what it puts in), else `text` is escaped
+-- @treturn table the cell
+function M.cell(c) return setmetatable(c, CELL) end
+local cell = M.cell
+
 --- An HTML table.  header: column titles; right: columns aligned right
--- (amounts, counts); rows: arrays of cells, each a text or { text =,
--- html =, title =, muted = }; a row with total = true is a total row, one
--- with sub = true a subtotal, one with best = true is highlighted.
+-- (amounts, counts); rows: arrays of cells, each a text or a `cell{...}`
+-- (any other value, a table included, is shown as escaped text); a row with
+-- total = true is a total row, one with sub = true a subtotal, one with
+-- best = true is highlighted.
 -- @string class the table's class, after `imbill-table`
 -- @tparam {string,...} header the column titles
 -- @tparam {table,...} rows the rows
@@ -176,7 +196,7 @@ function M.table_html(class, header, rows, right)
     for i = 1, #header do
       local c = r[i]
       if c == nil then c = "" end
-      if type(c) ~= "table" then c = { text = c } end
+      if getmetatable(c) ~= CELL then c = { text = c } end
       local al = right[i] and "right" or "left"
       local style = PAD .. "text-align:" .. al .. ";" .. rowstyle .. (right[i] and NUM or "")
         .. (c.muted and "color:#999;" or "")
@@ -243,20 +263,13 @@ local function is_summary(s)
     and is_money(get(s, "max")) and is_money(get(s, "mean")) and is_tbl(s, "percentiles")
 end
 
-local function is_svg_text(s)
-  return type(s) == "string" and (s:match("^%s*<svg[%s>]") or s:match("^%s*<%?xml[^>]*>%s*<svg[%s>]")) ~= nil
-    and s:match("</svg>%s*$") ~= nil
-end
-
 local Raw = {}
 Raw.__index = Raw
 
 -- Checked in order: the first match names the kind.
 local KINDS = {
   { "raw", function(x) return getmetatable(x) == Raw end },
-  { "chart", function(x)
-      return is_tbl(x, "parts") and get(x, "width") ~= nil and get(x, "height") ~= nil and is_fn(x, "file")
-    end },
+  { "chart", svgdoc.is_doc },
   { "invoice", function(x)
       return is_tbl(x, "lines") and is_money(get(x, "total")) and type(get(x, "due")) == "string"
         and get(x, "month") ~= nil and get(x, "edition") ~= nil
@@ -298,14 +311,15 @@ local KINDS = {
 }
 
 --- The kind of value x is: "invoice", "comparison", "chart", ... "table"
--- for any other table, "text" for a string, "value" for everything else.
--- Types are recognised by their shape; a field that raises when read counts as absent.
+-- for any other table, "text" for a string (whatever it looks like: text
+-- shaped like SVG or HTML is text), "value" for everything else.
+-- Results are recognised by their shape, a field that raises when read
+-- counting as absent; a chart by being an imbill chart document.
 -- @param x any value
 -- @treturn string `"raw"`, `"chart"`, `"invoice"`, `"comparison"`, `"compare_row"`, `"breakeven_table"`,
 -- `"cost_curve"`, `"breakeven"`, `"migration"`, `"projection"`, `"shadow"`, `"grid"`, `"grid_summary"`,
 -- `"grid_editions"`, `"series"`, `"book"`, `"edition"`, `"money"`, `"table"`, `"text"` or `"value"`
 function M.kind(x)
-  if is_svg_text(x) then return "chart" end
   if type(x) == "string" then return "text" end
   if is_money(x) then return "money" end
   if type(x) ~= "table" then return "value" end
@@ -469,7 +483,7 @@ local function plain_html(t, depth, seen, columns)
         local v = t[i][c]
         if type(v) == "number" or is_money(v) then right[j] = right[j] ~= false end
         if v ~= nil and type(v) ~= "number" and not is_money(v) then right[j] = false end
-        row[j] = { html = v == nil and "" or plain_html(v, depth + 1, seen) }
+        row[j] = cell { html = v == nil and "" or plain_html(v, depth + 1, seen) }
       end
       rows[#rows + 1] = row
     end
@@ -482,7 +496,7 @@ local function plain_html(t, depth, seen, columns)
     local rows = {}
     local keys, total = shown_keys(t, n)
     for _, k in ipairs(keys) do
-      rows[#rows + 1] = { n and tostring(k) or key_text(k), { html = plain_html(t[k], depth + 1, seen) } }
+      rows[#rows + 1] = { n and tostring(k) or key_text(k), cell { html = plain_html(t[k], depth + 1, seen) } }
     end
     html = html_table("imbill-plain", { n and "#" or "key", "value" }, rows, {})
     if total > #keys then html = html .. para(esc(format("... %d more rows", total - #keys))) end
@@ -560,7 +574,7 @@ function R.invoice(x)
   local d = data_of(x)
   local rows = {}
   for _, l in ipairs(d.lines) do
-    rows[#rows + 1] = { { html = "<code>" .. esc(l.code) .. "</code>" }, amount(l.amount), l.note or "" }
+    rows[#rows + 1] = { cell { html = "<code>" .. esc(l.code) .. "</code>" }, amount(l.amount), l.note or "" }
   end
   rows[#rows + 1] = { "total", amount(d.total), "USD", total = true }
   local parts = {
@@ -579,8 +593,8 @@ local function compare_rows(rows_data, best_index)
   for i, r in ipairs(rows_data) do
     local why = concat(r.reasons or {}, "; ")
     rows[#rows + 1] = { tostring(i), r.book, r.edition, amount(r.total),
-      { text = r.eligible and (i == best_index and "yes (cheapest)" or "yes") or "no" },
-      { text = why, muted = why ~= "" } }
+      r.eligible and (i == best_index and "yes (cheapest)" or "yes") or "no",
+      cell { text = why, muted = why ~= "" } }
     if i == best_index then rows[#rows].best = true end
   end
   return rows
@@ -734,8 +748,8 @@ function R.projection(x)
       local c = e.months[j]
       local why = concat(c.reasons or {}, "; ")
       if c.note then why = c.note .. (why ~= "" and ("; " .. why) or "") end
-      row[#row + 1] = { text = amount(c.total) .. (c.eligible and "" or "*"), muted = not c.eligible,
-                        title = why ~= "" and why or nil }
+      row[#row + 1] = cell { text = amount(c.total) .. (c.eligible and "" or "*"), muted = not c.eligible,
+                             title = why ~= "" and why or nil }
     end
     local b = d.best[j] or {}
     row[#row + 1] = b.edition and (b.edition .. " " .. amount(b.total)) or (b.note or "none")
@@ -746,8 +760,8 @@ function R.projection(x)
   local tot = { "total", "" }
   if has_mau then tot[#tot + 1] = "" end
   for _, e in ipairs(d.editions) do
-    tot[#tot + 1] = { text = amount(e.total) .. ((e.eligible and e.legal ~= false) and "" or "*"),
-                      muted = not (e.eligible and e.legal ~= false), title = e.note }
+    tot[#tot + 1] = cell { text = amount(e.total) .. ((e.eligible and e.legal ~= false) and "" or "*"),
+                           muted = not (e.eligible and e.legal ~= false), title = e.note }
   end
   tot[#tot + 1] = ""
   tot[#tot + 1] = d.path and amount(d.path.total) or ""
@@ -817,7 +831,7 @@ function R.shadow(x)
     local rows = {}
     for _, mo in ipairs(e.months) do
       for i, l in ipairs(mo.lines) do
-        rows[#rows + 1] = { i == 1 and mo.month or "", { html = "<code>" .. esc(l.code) .. "</code>" }, amount(l.base),
+        rows[#rows + 1] = { i == 1 and mo.month or "", cell { html = "<code>" .. esc(l.code) .. "</code>" }, amount(l.base),
                             amount(l.shadow), signed(l.difference) }
       end
       rows[#rows + 1] = { "", "month total", amount(mo.base), amount(mo.shadow), signed(mo.difference), sub = true }

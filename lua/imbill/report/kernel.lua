@@ -12,11 +12,12 @@
 -- at most every 50 ms of CPU time or 100,000 instructions, and each cell's
 -- own functions are kept out of the JIT (jit.off(chunk, true)), so a busy
 -- loop written in a cell reaches the hook.  imbill's own code stays compiled.
--- A grid works in C, a chunk of scenarios per call, so the cell's
--- imbill.grid, imbill.project and imbill.migration also check at each
--- progress report.  Once interrupted, every later instruction raises, so a
--- pcall in the cell cannot swallow the interrupt.
+-- A grid and the pricing of columns work in C, so during a cell the Lua
+-- state's stop hook (core.set_stop) checks too: the C work calls it between
+-- chunks, however the cell reached imbill.  Once interrupted, every later
+-- instruction raises, so a pcall in the cell cannot swallow the interrupt.
 local display = require "imbill.report.display"
+local core = require "imbill.core"
 
 local M = {}
 
@@ -103,6 +104,8 @@ function M.session(bridge, opts)
     text = function(s) show(display.text(s)) end,
     svg = function(s) show(display.svg(s)) end,
     bundle = display.bundle,
+    -- what a cell puts into display.html from its data goes through this
+    escape = display.escape,
   }, { __call = function(_, x, o) show(x, o) end })
 
   env.print = function(...)
@@ -158,24 +161,15 @@ function M.session(bridge, opts)
     end
   end
 
-  -- A grid spends its time in C, a chunk of scenarios per call, with too few
-  -- instructions in between for the count hook; its progress callback runs
-  -- after every chunk, so the cell's imbill.grid (and project, migration)
-  -- passes one that checks for an interrupt, then calls the cell's own.
-  local function with_checkpoints(f)
-    return function(p, ...)
-      if type(p) ~= "table" or (p.progress ~= nil and type(p.progress) ~= "function") then return f(p, ...) end
-      local q, user = {}, p.progress
-      for k, v in pairs(p) do q[k] = v end
-      q.progress = function(...)
-        checkpoint()
-        if user then return user(...) end
-      end
-      return f(q, ...)
-    end
-  end
-  env.imbill = setmetatable({ grid = with_checkpoints(lib.grid), project = with_checkpoints(lib.project),
-                              migration = with_checkpoints(lib.migration) }, { __index = lib, __newindex = lib })
+  -- The long calls work in C (a grid's chunks, the pricing of columns) with
+  -- no Lua instruction for the count hook, and a cell reaches them by any
+  -- route it likes: the global, `require "imbill"`, `require
+  -- "imbill.whatif.grid"`.  So while a cell runs, the Lua state's stop hook
+  -- (core.set_stop) is the checkpoint: the C work calls it on this thread
+  -- between chunks, and the interrupt it raises stops every thread of the
+  -- call before the error goes on.  The cell's imbill is the module itself.
+  local function stop_hook() checkpoint() end
+  env.imbill = lib
 
   -- The message first, then where it happened in the notebook's cells
   -- (frames inside imbill and the kernel are left out: the message already
@@ -204,9 +198,11 @@ function M.session(bridge, opts)
   end
   local function guarded(f, ...)
     last, hooks = clock(), 0
+    local outer = core.set_stop(stop_hook)
     debug.sethook(hook, "", M.HOOK_COUNT)
     local r = pack(xpcall(f, unhook, ...))
     debug.sethook()
+    core.set_stop(outer)
     return r
   end
 
@@ -248,9 +244,12 @@ function M.session(bridge, opts)
     if jit then jit.off(f, true) end
     S.interrupted = false
     last, hooks = clock(), 0
+    -- the hook of whoever runs this session (a spec) is theirs again after
+    local outer = core.set_stop(stop_hook)
     debug.sethook(hook, "", M.HOOK_COUNT)
     local packed = pack(xpcall(f, handler))
     debug.sethook()
+    core.set_stop(outer)
     pcall(function() iolib.stdout:flush() end)
     local function stopped(frames)
       S.interrupted = false

@@ -51,6 +51,10 @@ function M.new(width, height, title)
   return setmetatable({ width = width, height = height, title = title, parts = {} }, Doc)
 end
 
+--- Whether x is a document made by new (a chart of imbill.report.chart):
+-- what a notebook may show as SVG, where text shaped like SVG is only text.
+function M.is_doc(x) return getmetatable(x) == Doc end
+
 function Doc:raw(s) self.parts[#self.parts + 1] = s return self end
 
 function Doc:el(tag, a, text)

@@ -6,6 +6,7 @@
 -- `imbill.migration` is `migration` below.
 -- @usage local s = imbill.series.read_csv("examples/data/usage_2022.csv")
 -- print(imbill.migration{ usage = s, from = "2021/pro", to = "2022/standard" }:verdict())
+local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local methods = require "imbill.internal.methods"
 local money = require "imbill.internal.money"
@@ -128,6 +129,8 @@ function M.migration(p)
       row.serves[n] = #without(row.mau_reasons[n], before) == 0
     end
     per[j] = row
+    -- the state's stop hook (a notebook's interrupt), as a projection's months ask it
+    core.check_stop()
     if p.progress then p.progress(j, #months) end
   end
   -- the months that decide: those the MAU book is in force in (all of them,

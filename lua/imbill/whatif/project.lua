@@ -186,6 +186,9 @@ function M.run(p)
         act[j][c] = check.call(FN, invoice.invoice, base)
       end
     end
+    -- a month of invoices is Lua around C calls: the state's stop hook (a
+    -- notebook's interrupt) is asked here, whichever way the caller came
+    core.check_stop()
     if p.progress then p.progress(j, #months) end
   end
 

@@ -1,0 +1,66 @@
+-- The Lua state's stop hook (core.set_stop): how a notebook's interrupt
+-- reaches the C work of a grid and of the pricing of columns, whichever
+-- route the caller took to them.
+local core = require "imbill.core"
+local imbill = require "imbill"
+local grid = require "imbill.whatif.grid"
+
+local BIG = { editions = { "2021/pro", "2021/ultimate" }, growth = { "0%", "1%" },
+              start_dau = { from = 1, to = 1000000 }, months = 120, chunk = 10000000 }
+
+describe("the stop hook of long calls (core.set_stop)", function()
+  after_each(function() core.set_stop(nil) end)
+
+  it("stops one long grid chunk in C, saying the hook's error, every thread joined", function()
+    local mine = setmetatable({}, { __tostring = function() return "stop here" end })
+    local calls = 0
+    core.set_stop(function() calls = calls + 1 error(mine) end)
+    -- one chunk of 2 million scenarios over 120 months: no Lua between, only the C work's poll
+    local ok, e = pcall(grid.run, BIG)
+    assert.is_false(ok)
+    assert.equal(1, calls)
+    assert.equal("imbill.grid: stop here", tostring(e))
+    -- nothing left running or half done: the next grid is whole and right
+    core.set_stop(nil)
+    local small = { editions = { "2021/pro" }, growth = { "0%", "5%" }, start_dau = { 100, 20000 }, months = 12 }
+    local a, b = grid.run(small), grid.run(small)
+    assert.equal(4, a:size())
+    for i = 1, 4 do assert.equal(a:cents(i), b:cents(i)) end
+  end)
+
+  it("stops the pricing of columns, reached through require, and leaves `into` as it was", function()
+    local n = 4000000
+    local dau = imbill.column { from = 1, to = n }
+    local into = imbill.column(n, 7)
+    core.set_stop(function() return true end)
+    local ok, e = pcall(imbill.totals, { book = "2021", edition = "pro", peak_dau = dau, into = into, threads = 2 })
+    assert.is_false(ok)
+    assert.matches("imbill.totals: stopped", tostring(e))
+    assert.equal(7, into:get(1))
+    assert.equal(7, into:get(n))
+    ok = pcall(imbill.totals, { editions = { "2021/pro", "2022/standard" }, peak_dau = dau, mau = dau * 3 })
+    assert.is_false(ok)
+  end)
+
+  it("is asked between a projection's months and a migration's", function()
+    local calls = 0
+    core.set_stop(function() calls = calls + 1 return calls > 2 end)
+    local s = imbill.series.build { from = "2022-01", months = 12, dau = 5000 }
+    local ok, e = pcall(imbill.project, { usage = s, books = { "2021" } })
+    assert.is_false(ok)
+    assert.matches("stopped", tostring(e))
+    assert.equal(3, calls)
+  end)
+
+  it("costs nothing without a hook: the results are those of no hook at all, and set_stop names a bad hook", function()
+    assert.is_nil(core.set_stop(nil))
+    local f = function() return false end
+    core.set_stop(f)
+    assert.equal(f, core.set_stop(nil))
+    local g = grid.run { editions = { "2021/pro" }, growth = { "0%" }, start_dau = { 100, 20000 }, months = 12 }
+    core.set_stop(function() return false end)
+    local h = grid.run { editions = { "2021/pro" }, growth = { "0%" }, start_dau = { 100, 20000 }, months = 12 }
+    assert.equal(g:cents(2), h:cents(2))
+    assert.has_error(function() core.set_stop(42) end, "core.set_stop: hook: expected a function or nil, got 42")
+  end)
+end)
