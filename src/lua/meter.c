@@ -910,6 +910,10 @@ static int c_plan(lua_State *L) {
   imb_limits lim;
   check_limits(L, 1, &lim, fn);
   int32_t k = check_action(L, 2, fn);
+  int32_t parts[IMB_PARTS_MAX];
+  if (imb_action_parts(k, parts) > 1)
+    imbL_raise(L, fn, "action", 2, "a two-way action has no plan of its own: plan its parts, %s and %s",
+               imb_action_name(parts[0]), imb_action_name(parts[1]));
   int32_t gt = lua_isnil(L, 3) ? 0 : check_gtype(L, 3, fn);
   int64_t t = check_time(L, 4, fn, "t");
   int64_t off;

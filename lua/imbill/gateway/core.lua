@@ -132,14 +132,19 @@ function M.build(limits, kind, gtype, t, offset, has_id, now, out)
 end
 
 local parts_buf = ffi.new("int32_t[?]", tonumber(C_NS.IMB_PARTS_MAX))
+local parts_of = {} -- kind -> its parts, asked of the core once (every step asks)
 
 --- The kinds an action is applied as (imb_action_parts): a two-way friendship
 -- action's two one-way sides, each planned and judged on its own and applied
--- together, all or nothing; any other action, itself.  A list of kinds.
+-- together, all or nothing; any other action, itself.  A list of kinds,
+-- shared: not to be changed.
 function M.parts(kind)
+  local out = parts_of[kind]
+  if out then return out end
   local n = lib.imb_action_parts(kind, parts_buf)
-  local out = {}
+  out = {}
   for i = 0, n - 1 do out[i + 1] = tonumber(parts_buf[i]) end
+  parts_of[kind] = out
   return out
 end
 
