@@ -400,9 +400,18 @@ typedef struct imb_limits {
   int same_day_disbands;
 } imb_limits;
 
+/* Tencent keeps a friend list per user.  IMB_A_ADD_FRIEND and
+ * IMB_A_REMOVE_FRIEND are two-way (Add_Type_Both, Delete_Type_Both): each is
+ * applied as its two one-way sides (imb_action_parts), the user's list
+ * (_ONE_WAY: full is 30010) and the peer's (_BACK: full is 30014).  New kinds
+ * come last: stores keep kinds by number in what they write. */
 typedef enum imb_action_kind {
   IMB_A_CREATE_ACCOUNT, IMB_A_DELETE_ACCOUNT, IMB_A_LOGIN, IMB_A_CREATE_GROUP, IMB_A_DISBAND_GROUP,
   IMB_A_JOIN, IMB_A_LEAVE, IMB_A_ADD_FRIEND, IMB_A_REMOVE_FRIEND,
+  IMB_A_ADD_FRIEND_ONE_WAY,    /* the user's list gains the peer */
+  IMB_A_REMOVE_FRIEND_ONE_WAY, /* the user's list loses the peer */
+  IMB_A_ADD_FRIEND_BACK,       /* the peer's list gains the user */
+  IMB_A_REMOVE_FRIEND_BACK,    /* the peer's list loses the user */
   IMB_A_COUNT
 } imb_action_kind;
 
@@ -539,6 +548,18 @@ typedef enum imb_result { IMB_APPLIED, IMB_DUPLICATE, IMB_REFUSED, IMB_UNCHANGED
  * instant outside the calendar. */
 IMB_API imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, int64_t t, int32_t offset,
                                   int has_id, int64_t now, imb_plan *out);
+
+enum { IMB_PARTS_MAX = 2 };
+
+/* The actions a store applies for one action, in order and all or nothing:
+ * each is planned (imb_plan_build) and its guards decide for it alone; the
+ * action is refused or a duplicate when a part is (the first in order), and
+ * unchanged when every part is.  A two-way friendship action is its two
+ * one-way sides, so only a side that is not already as asked is changed and
+ * checked against its bound; every other action is its own one part (a
+ * two-way kind has no plan of its own: imb_plan_build answers IMB_ERANGE).
+ * Returns how many parts were written to parts[], 0 for an unknown kind. */
+IMB_API int imb_action_parts(int32_t kind, int32_t parts[IMB_PARTS_MAX]);
 
 /* The plan that takes back what an applied plan did (a reservation that is
  * not confirmed): ADD by -arg, SET back, SADD by SREM, LOG by the opposite
@@ -790,7 +811,7 @@ typedef struct imb_record {
 } imb_record;
 
 enum {
-  IMB_FILE_VERSION = 3,       /* written; versions 2 and 3 are read */
+  IMB_FILE_VERSION = 4,       /* written; versions 2 to 4 are read */
   IMB_RECORDS_MAX = 65536,
   IMB_RECORD_KEY_MAX = 4096,
   IMB_RECORD_BYTES_MAX = 1048576,

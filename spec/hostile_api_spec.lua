@@ -654,5 +654,16 @@ describe("hostile API input", function()
       assert.matches("^imbill.core.plan: offset: ", err(imbill.core.plan, lim, "login", nil, T0, "x"))
       assert.is_table(imbill.core.plan(lim, "login", nil, T0, 28800))
     end)
+
+    it("names a two-way friend action, which has no plan of its own, and its parts", function()
+      local b = imbill.book("2020")
+      local lim = imbill.meter.limits(b, b:edition("pro"))
+      assert.equals('imbill.core.plan: action: a two-way action has no plan of its own: plan its parts, '
+        .. 'add_friend_one_way and add_friend_back, got "add_friend"', err(imbill.core.plan, lim, "add_friend", nil, T0, 0))
+      local p = imbill.core.plan(lim, "add_friend_back", nil, T0, 0)
+      local sadd
+      for _, o in ipairs(p.ops) do if o.op == "sadd" then sadd = o end end
+      assert.same({ "friends", "peer", "user", 30014, 3000 }, { sadd.key, sadd.subject, sadd.member, sadd.code, sadd.bound })
+    end)
   end)
 end)

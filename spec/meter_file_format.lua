@@ -1,4 +1,4 @@
--- For the meter-file specs: reads a saved meter (format version 3) into its
+-- For the meter-file specs: reads a saved meter (format version 3 or 4) into its
 -- fields, each with its offset and width, so a spec can change one named
 -- field and recompute the checksum, as someone altering a file would.  Works
 -- on Lua 5.4 (64-bit integers) and LuaJIT (uint64_t cdata for the checksum).
@@ -66,7 +66,7 @@ function F.reseal(file)
   return file:sub(1, 16) .. F.le(#b, 8) .. fnv(b) .. b
 end
 
---- The fields of a version 3 file: list of { name, at, width, value } (at:
+--- The fields of a version 3 or 4 file: list of { name, at, width, value } (at:
 -- 1-based offset in the file) and a map name -> field.
 function F.fields(file)
   local list, by = {}, {}
@@ -122,6 +122,12 @@ function F.fields(file)
   for i = 1, field("friends.count", 8) do
     field("friends[" .. i .. "].user", 4)
     field("friends[" .. i .. "].peer", 4)
+  end
+  if le(file, 9, 4) >= 4 then
+    for i = 1, field("one_way_friends.count", 8) do
+      field("one_way_friends[" .. i .. "].user", 4)
+      field("one_way_friends[" .. i .. "].friend", 4)
+    end
   end
   for i = 1, field("groups.count", 4) do
     local p = "groups[" .. i .. "]"

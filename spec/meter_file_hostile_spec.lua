@@ -150,6 +150,8 @@ describe("a hostile meter file", function()
     { "groups[1].members[2]", 0, "groups%[1%]%.members: index 0 appears twice" },
     { "friends[1].user", 1, "friends%[1%]: %(1, 1%) is not a pair of users" },
     { "friends[2].peer", 9, "friends%[2%]: %(1, 9%) is not a pair of users" },
+    { "one_way_friends[1].friend", 3, "one_way_friends%[1%]: %(3, 3%) is not a user and another user" },
+    { "one_way_friends[1].user", 1, "one_way_friends%[1%]: user 1 is listed back by 0: a mutual friendship" },
     -- editions and limits
     { "offset", 86399, "offset: 86399 seconds is not a zone of whole minutes from %-12:00 to %+14:00" },
     { "offset", 52200, "offset: 52200 seconds is not a zone" },
@@ -164,6 +166,7 @@ describe("a hostile meter file", function()
     { "users.count", 2 ^ 32 - 1, "users: 4294967295 entries" },
     { "days.count", 2 ^ 32 - 1, "days: 4294967295 entries cannot fit" },
     { "friends.count", F.INT64_MAX, "friends: 9223372036854775807 entries" },
+    { "one_way_friends.count", F.INT64_MAX, "one_way_friends: 9223372036854775807 entries" },
     { "groups[1].members.count", 2 ^ 32 - 1, "groups%[1%]%.members: 4294967295 entries" },
     { "records.count", 2 ^ 32 - 1, "records: 4294967295 entries, more than 65536" },
     { "editions.count", 0, "editions: a meter has at least one edition" },
@@ -228,7 +231,7 @@ describe("a hostile meter file", function()
     assert.matches("truncated or extended: the header declares " .. (#file - 31) .. " bytes of body, the file has "
       .. (#file - 32), refused(hdr(17, F.le(#file - 31, 8)), "length + 1"))
     assert.matches("header length 31 is not 32", refused(hdr(13, F.le(31, 4)), "header"))
-    assert.matches("unsupported format version 4 ", refused(hdr(9, F.le(4, 4)), "version"))
+    assert.matches("unsupported format version 5 ", refused(hdr(9, F.le(5, 4)), "version"))
     assert.matches("format version 1 is not read", refused(hdr(9, F.le(1, 4)), "version 1"))
     assert.matches("checksum mismatch", refused(hdr(25, F.le(0, 8)), "checksum"))
   end)

@@ -200,9 +200,9 @@ describe("a version 2 meter file", function()
     assert.same({ "groups_per_user" }, m:addons())
     assert.same({ "av_unlimited", "groups_per_user" }, m:usage("2021-03").addons)
     assert.is_true(require("imbill.core").meter_impl.segments(m)[1].limits.same_day_disbands)
-    -- and saved again, it is a version 3 file with the same state
+    -- and saved again, it is a file of the current version (4) with the same state
     m:save(path)
-    assert.equal(3, F.read(path):byte(9))
+    assert.equal(4, F.read(path):byte(9))
     local m3 = imbill.meter.load(path)
     assert.same(m:usage("2021-03"), m3:usage("2021-03"))
     assert.same(m:usage("2021-04"), m3:usage("2021-04"))

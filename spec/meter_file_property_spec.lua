@@ -46,6 +46,8 @@ local function stream(seed, n)
       if r < 0.15 then e.t = t - math.random(0, 5 * DAY) -- late
       elseif r < 0.2 then e.t = t - math.random(50 * DAY, 70 * DAY) end -- near or past the login window
       if e.peer == e.user then e.peer = e.user .. "x" end
+      -- one-way friendships save as such (format version 4)
+      if (a == "add_friend" or a == "remove_friend") and math.random() < 0.4 then e.one_way = true end
       if math.random() < 0.3 then e.id = "e" .. i end
     end
     out[#out + 1] = e
@@ -60,7 +62,8 @@ local function step(m, e)
   if a == "create_group" then ok, r = m:create_group(e.group, e.type, e.t, e.id)
   elseif a == "disband_group" then ok, r = m:disband_group(e.group, e.t, e.id)
   elseif a == "join_group" or a == "leave_group" then ok, r = m[a](m, e.group, e.user, e.t, e.id)
-  elseif a == "add_friend" or a == "remove_friend" then ok, r = m[a](m, e.user, e.peer, e.t, e.id)
+  elseif a == "add_friend" or a == "remove_friend" then
+    ok, r = m[a](m, e.user, e.peer, e.t, e.id, e.one_way and { one_way = true } or nil)
   else ok, r = m[a](m, e.user, e.t, e.id) end
   return ok and (r or "ok") or r.code
 end

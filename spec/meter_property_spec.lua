@@ -107,7 +107,8 @@ local function step(M, e)
       end
       for g in pairs(M.joined[e.user] or {}) do M.groups[g].members[e.user] = nil end
       M.joined[e.user] = nil
-      for f in pairs(M.friends[e.user] or {}) do M.friends[f][e.user] = nil end
+      -- (a list per user: the friends in the user's list lose the user)
+      for f in pairs(M.friends[e.user] or {}) do set_of(M.friends, f)[e.user] = nil end
       M.friends[e.user] = nil
     end
   elseif a == "login" then
@@ -166,19 +167,24 @@ local function step(M, e)
       unchanged()
     end
   elseif a == "add_friend" then
+    -- a list per user: each list that lacks the other gains it, and only
+    -- those are checked; the requester's own full list is 30010, the other
+    -- user's 30014; a one-way add asks nothing of the other user's list
     local fu, fp = set_of(M.friends, e.user), set_of(M.friends, e.peer)
-    if not fu[e.peer] then
-      -- the requester's own full list is 30010, the other user's 30014
-      if over(L.friends_per_user, size(fu)) then return refuse(30010) end
-      if over(L.friends_per_user, size(fp)) then return refuse(30014) end
-      fu[e.peer], fp[e.user] = true, true
-    else
+    local need_u, need_p = not fu[e.peer], not e.one_way and not fp[e.user]
+    if not need_u and not need_p then
       unchanged()
+    else
+      if need_u and over(L.friends_per_user, size(fu)) then return refuse(30010) end
+      if need_p and over(L.friends_per_user, size(fp)) then return refuse(30014) end
+      if need_u then fu[e.peer] = true end
+      if need_p then fp[e.user] = true end
     end
   elseif a == "remove_friend" then
-    if not set_of(M.friends, e.user)[e.peer] then unchanged() end
-    set_of(M.friends, e.user)[e.peer] = nil
-    set_of(M.friends, e.peer)[e.user] = nil
+    local fu, fp = set_of(M.friends, e.user), set_of(M.friends, e.peer)
+    if not fu[e.peer] and (e.one_way or not fp[e.user]) then unchanged() end
+    fu[e.peer] = nil
+    if not e.one_way then fp[e.user] = nil end
   end
   if e.id then M.ids[e.id] = true end
   if not M.last or d > M.last then M.last = d end
@@ -240,6 +246,7 @@ local function stream(seed, n)
       if a == "login" and math.random() < 0.2 then e.t = t - math.random(0, 3 * DAY) end -- late
       if a == "login" and math.random() < 0.05 then e.t = t - math.random(55 * DAY, 70 * DAY) end -- near the window
       if e.peer == e.user then e.peer = e.user .. "x" end
+      if (a == "add_friend" or a == "remove_friend") and math.random() < 0.4 then e.one_way = true end
       if math.random() < 0.4 then e.id = "e" .. i end
     end
     events[#events + 1] = e
@@ -253,7 +260,9 @@ local function meter_step(m, e)
   if a == "create_group" then return m:create_group(e.group, e.type, e.t, e.id) end
   if a == "disband_group" then return m:disband_group(e.group, e.t, e.id) end
   if a == "join_group" or a == "leave_group" then return m[a](m, e.group, e.user, e.t, e.id) end
-  if a == "add_friend" or a == "remove_friend" then return m[a](m, e.user, e.peer, e.t, e.id) end
+  if a == "add_friend" or a == "remove_friend" then
+    return m[a](m, e.user, e.peer, e.t, e.id, e.one_way and { one_way = true } or nil)
+  end
   return m[a](m, e.user, e.t, e.id)
 end
 

@@ -257,6 +257,66 @@ describe("meter counting rules", function()
     assert.is_true(m:add_friend("u", "f21", NOON))
   end)
 
+  it("counts a one-way add on the adder's list only: a user followed one-way by 3,000 adds her own friends", function()
+    -- Tencent keeps a list per user: Add_Type_Single puts the peer in the
+    -- user's list only, so 3,000 fans fill their own lists, not hers (it was
+    -- refused 30010 on her own next add, her own list being empty)
+    local m = meter("2020", "pro") -- friends_per_user 3,000
+    for i = 1, 3000 do assert.is_true(m:add_friend("fan" .. i, "pop", NOON, nil, { one_way = true })) end
+    assert.equal(0, m:friends("pop"))
+    assert.equal(1, m:friends("fan1"))
+    assert.is_true(m:add_friend("pop", "x", NOON))
+    assert.equal(1, m:friends("pop"))
+    assert.equal(1, m:friends("x"))
+    -- the option also goes where the event id would
+    assert.is_true(m:add_friend("pop", "y", NOON, { one_way = true }))
+    assert.equal(0, m:friends("y"))
+  end)
+
+  it("answers 30014 only for a peer whose own list is full, and only when a two-way add must add to it", function()
+    local m = meter("2020", "trial") -- 20 friends
+    for i = 1, 20 do assert.is_true(m:add_friend("p", "f" .. i, NOON, nil, { one_way = true })) end
+    local ok, r = m:add_friend("u", "p", NOON)
+    assert.is_false(ok)
+    assert.same({ 30014, "p" }, { r.code, r.user })
+    assert.equal(0, m:friends("u")) -- the refused add changed neither list
+    -- a one-way add asks nothing of p's list, and p's own is 30010 by the method's name
+    assert.is_true(m:add_friend("u", "p", NOON, nil, { one_way = true }))
+    ok, r = m:add_friend("p", "z", NOON, nil, { one_way = true })
+    assert.is_false(ok)
+    assert.same({ 30010, "p", "add_friend" }, { r.code, r.user, r.action })
+    -- p lists f1 already: f1's two-way add of p adds f1's side only, past p's full list
+    assert.is_true(m:add_friend("f1", "p", NOON))
+    assert.equal(1, m:friends("f1"))
+    assert.equal(20, m:friends("p"))
+    local _, why = m:add_friend("f1", "p", NOON)
+    assert.equal("unchanged", why) -- nothing missing on either side
+  end)
+
+  it("deletes one way or both: a one-way delete keeps the other side; a two-way one takes what is there", function()
+    local m = meter("2020", "trial")
+    assert.is_true(m:add_friend("a", "b", NOON))
+    assert.is_true(m:remove_friend("a", "b", NOON, nil, { one_way = true }))
+    assert.same({ 0, 1 }, { m:friends("a"), m:friends("b") })
+    local _, why = m:remove_friend("a", "b", NOON, nil, { one_way = true })
+    assert.equal("unchanged", why)
+    -- only b lists a: the two-way delete takes b's side
+    assert.is_true(m:remove_friend("a", "b", NOON))
+    assert.same({ 0, 0 }, { m:friends("a"), m:friends("b") })
+    _, why = m:remove_friend("b", "a", NOON)
+    assert.equal("unchanged", why)
+  end)
+
+  it("refuses a friend option it does not know, naming the method and the field", function()
+    local m = meter("2020", "trial")
+    assert.has_error(function() m:add_friend("a", "b", NOON, nil, { one_way = "yes" }) end,
+      'meter:add_friend: opts.one_way: expected a boolean, got "yes"')
+    assert.has_error(function() m:remove_friend("a", "b", NOON, nil, { oneway = true }) end,
+      'meter:remove_friend: opts: unknown option (known: one_way), got "oneway"')
+    assert.has_error(function() m:add_friend("a", "b", NOON, "e1", 5) end,
+      "meter:add_friend: opts: expected a table ({ one_way = true }), got 5")
+  end)
+
   it("ends memberships and friendships when an account is deleted", function()
     local m = meter("2020", "trial")
     m:create_account("u", NOON)

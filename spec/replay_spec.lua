@@ -134,6 +134,31 @@ describe("replay of an event log", function()
     os.remove(path)
   end)
 
+  it("replays one_way friend events onto the user's own list only (CSV and JSON lines)", function()
+    local csv = write(table.concat({
+      "time,action,user,peer,one_way",
+      "2021-03-10T04:00:00Z,add_friend,fan,pop,true",
+      "2021-03-10T04:00:01Z,add_friend,pop,x,",
+      "2021-03-10T04:00:02Z,add_friend,pop,y,1",
+      "2021-03-10T04:00:03Z,remove_friend,x,pop,1",
+      "2021-03-10T04:00:04Z,add_friend,a,b,0",
+      "2021-03-10T04:00:05Z,login,a,,yes",
+      "2021-03-10T04:00:06Z,login,a,,true",
+    }, "\n") .. "\n")
+    local m, report = replay.run{ path = csv, book = "2020", edition = "trial" }
+    assert.same({ 2, 1, 0, 1, 1 }, { m:friends("pop"), m:friends("fan"), m:friends("x"), m:friends("a"),
+      m:friends("b") })
+    assert.equal(2, #report.errors)
+    assert.matches("one_way: expected true, false, 1, 0 or empty", report.errors[1].message)
+    assert.matches("one_way: only for add_friend and remove_friend", report.errors[2].message)
+    os.remove(csv)
+    local jl = write('{"time":1615348800,"action":"add_friend","user":"fan","peer":"pop","one_way":true}\n'
+      .. '{"time":1615348801,"action":"add_friend","user":"c","peer":"d","one_way":false}\n', ".jsonl")
+    m = replay.run{ path = jl, book = "2020", edition = "trial" }
+    assert.same({ 1, 0, 1, 1 }, { m:friends("fan"), m:friends("pop"), m:friends("c"), m:friends("d") })
+    os.remove(jl)
+  end)
+
   it("rejects bad options by name", function()
     assert.matches("format", H.err(replay.run, { path = "x.txt", book = "2020", edition = "pro" }))
     assert.matches("meter", H.err(replay.run, { path = "x.csv" }))

@@ -51,7 +51,7 @@ static void records_round_trip_as_bytes(void) {
   imb_meter *back = NULL;
   imb_saved saved;
   CHECK_EQ(imb_meter_load(path, strlen(path), &back, &saved, &err), IMB_OK);
-  CHECK_EQ(saved.version, 3);
+  CHECK_EQ(saved.version, IMB_FILE_VERSION);
   CHECK_EQ(saved.nrecs, 4);
   if (saved.nrecs == 4) {
     CHECK(saved.recs[0].blen == 14 && memcmp(saved.recs[0].bytes, "team\nbook=2020", 14) == 0);
@@ -249,6 +249,39 @@ static void features_survive_a_save(void) {
   rm_dir(path);
 }
 
+/* Tencent keeps a list per user: a one-way friendship saves as one-way and
+ * loads back as it was (the other user does not list the first). */
+static void one_way_friendships_survive_a_save(void) {
+  imb_meter *m = meter();
+  CHECK(m != NULL);
+  imb_event ev;
+  imb_result res;
+  memset(&ev, 0, sizeof ev);
+  ev.t = 1614556800;
+  ev.kind = IMB_A_ADD_FRIEND_ONE_WAY, ev.a = "fan", ev.alen = 3, ev.b = "alice", ev.blen = 5;
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, NULL), IMB_OK);
+  ev.kind = IMB_A_ADD_FRIEND, ev.a = "alice", ev.alen = 5, ev.b = "bob", ev.blen = 3;
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, NULL), IMB_OK);
+  const char *path = in_dir("o.meter");
+  CHECK(path != NULL);
+  imb_file_error err;
+  CHECK_EQ(imb_meter_save(m, path, strlen(path), NULL, 0, NULL, &err), IMB_OK);
+  imb_meter *back = NULL;
+  CHECK_EQ(imb_meter_load(path, strlen(path), &back, NULL, &err), IMB_OK);
+  if (back) {
+    CHECK_EQ(imb_meter_user_friends(back, "fan", 3), 1);
+    CHECK_EQ(imb_meter_user_friends(back, "alice", 5), 1);
+    CHECK_EQ(imb_meter_user_friends(back, "bob", 3), 1);
+    /* alice does not list the fan: taking the fan off her list changes nothing */
+    ev.kind = IMB_A_REMOVE_FRIEND_ONE_WAY, ev.a = "alice", ev.alen = 5, ev.b = "fan", ev.blen = 3;
+    CHECK_EQ(imb_meter_apply(back, &ev, &res, NULL), IMB_OK);
+    CHECK_EQ(res, IMB_UNCHANGED);
+    imb_meter_free(back);
+  }
+  imb_meter_free(m);
+  rm_dir(path);
+}
+
 /* Every meter imb_meter_new makes saves a file its loader takes: the edge
  * zones +14:00 and -12:00 round-trip (a zone the loader refuses, +15:00 or a
  * second past a minute, is refused by imb_meter_new itself). */
@@ -290,5 +323,6 @@ CTEST_SUITE(meter_file_tests) = {
   { "meter file: a day's disbands at INT64_MAX refused naming the field", absurd_day_counters_are_refused },
   { "meter file: a meter released before year 1 saves and loads (fuzzing)", a_meter_released_before_year_1_saves_and_loads },
   { "meter file: an edition's features survive a save", features_survive_a_save },
+  { "meter file: one-way friendships save as one-way (version 4)", one_way_friendships_survive_a_save },
   { NULL, NULL },
 };

@@ -220,12 +220,121 @@ static void a_reserved_plan_is_undone_exactly(void) {
   CHECK_EQ(imb_plan_undo(&p, &u), IMB_ESTATE);
 }
 
+static int64_t friends(imb_meter *m, const char *u) { return imb_meter_user_friends(m, u, strlen(u)); }
+
+/* Tencent keeps a list per user: three users adding a popular one one-way
+ * fill their own lists, not hers (friends_per_user 2 here, 3,000 in Tencent's
+ * editions), so her own next add is counted, not refused 30010. */
+static void a_user_followed_one_way_by_many_adds_her_own_friends(void) {
+  imb_limits l = trial();
+  imb_meter *m = meter(&l);
+  imb_refusal r;
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND_ONE_WAY, "f1", "pop", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND_ONE_WAY, "f2", "pop", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND_ONE_WAY, "f3", "pop", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(friends(m, "pop"), 0);
+  CHECK_EQ(friends(m, "f1"), 1);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND, "pop", "x", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND_ONE_WAY, "pop", "y", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(friends(m, "pop"), 2);
+  /* now her list is full: her own add is 30010, anyone's two-way add of her 30014 */
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND_ONE_WAY, "pop", "z", 0, T0, &r), IMB_REFUSED);
+  CHECK_EQ(r.code, 30010);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND, "z", "pop", 0, T0, &r), IMB_REFUSED);
+  CHECK_EQ(r.code, 30014);
+  CHECK_EQ(r.peer, 1);
+  CHECK_EQ(r.current, 2);
+  /* the refused add left z's own list as it was */
+  CHECK_EQ(friends(m, "z"), 0);
+  /* a one-way add of her asks nothing of her list */
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND_ONE_WAY, "z", "pop", 0, T0, &r), IMB_APPLIED);
+  imb_meter_free(m);
+}
+
+/* Mixed cases: a two-way add changes only the side that is missing and
+ * checks only its bound; a two-way delete takes off the sides that are there;
+ * a one-way delete leaves the other side. */
+static void two_way_actions_change_only_the_missing_side(void) {
+  imb_limits l = trial();
+  imb_meter *m = meter(&l);
+  imb_refusal r;
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND, "p", "a", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND_ONE_WAY, "p", "u", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(friends(m, "p"), 2); /* full, and it lists u */
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND, "u", "p", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(friends(m, "u"), 1);
+  CHECK_EQ(friends(m, "p"), 2);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND, "u", "p", 0, T0, &r), IMB_UNCHANGED);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND, "p", "u", 0, T0, &r), IMB_UNCHANGED);
+  CHECK_EQ(act(m, IMB_A_ADD_FRIEND_BACK, "p", "u", 0, T0, &r), IMB_UNCHANGED);
+  /* one-way delete of a mutual friendship: u still lists p */
+  CHECK_EQ(act(m, IMB_A_REMOVE_FRIEND_ONE_WAY, "p", "u", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(friends(m, "p"), 1);
+  CHECK_EQ(friends(m, "u"), 1);
+  CHECK_EQ(act(m, IMB_A_REMOVE_FRIEND_ONE_WAY, "p", "u", 0, T0, &r), IMB_UNCHANGED);
+  /* two-way delete where only u lists p: u's side goes */
+  CHECK_EQ(act(m, IMB_A_REMOVE_FRIEND, "p", "u", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(friends(m, "u"), 0);
+  CHECK_EQ(act(m, IMB_A_REMOVE_FRIEND, "u", "p", 0, T0, &r), IMB_UNCHANGED);
+  CHECK_EQ(act(m, IMB_A_REMOVE_FRIEND_BACK, "a", "p", 0, T0, &r), IMB_APPLIED);
+  CHECK_EQ(friends(m, "p"), 0);
+  CHECK_EQ(friends(m, "a"), 1);
+  imb_meter_free(m);
+}
+
+/* A two-way action has no plan of its own: every store applies its parts. */
+static void a_two_way_action_is_planned_as_its_parts(void) {
+  imb_limits l = trial();
+  imb_plan p;
+  int32_t parts[IMB_PARTS_MAX];
+  CHECK_EQ(imb_plan_build(&l, IMB_A_ADD_FRIEND, 0, T0, UTC8, 0, INT64_MIN, &p), IMB_ERANGE);
+  CHECK_EQ(imb_plan_build(&l, IMB_A_REMOVE_FRIEND, 0, T0, UTC8, 0, INT64_MIN, &p), IMB_ERANGE);
+  CHECK_EQ(imb_action_parts(IMB_A_ADD_FRIEND, parts), 2);
+  CHECK(parts[0] == IMB_A_ADD_FRIEND_ONE_WAY && parts[1] == IMB_A_ADD_FRIEND_BACK);
+  CHECK_EQ(imb_action_parts(IMB_A_REMOVE_FRIEND, parts), 2);
+  CHECK(parts[0] == IMB_A_REMOVE_FRIEND_ONE_WAY && parts[1] == IMB_A_REMOVE_FRIEND_BACK);
+  CHECK_EQ(imb_action_parts(IMB_A_JOIN, parts), 1);
+  CHECK_EQ(parts[0], IMB_A_JOIN);
+  CHECK_EQ(imb_action_parts(IMB_A_COUNT, parts), 0);
+  CHECK_EQ(imb_action_parts(-1, parts), 0);
+  CHECK_EQ(imb_plan_build(&l, IMB_A_ADD_FRIEND_BACK, 0, T0, UTC8, 0, INT64_MIN, &p), IMB_OK);
+  int sadds = 0;
+  for (int i = 0; i < p.nops; i++)
+    if (p.op[i].kind == IMB_OP_SADD) {
+      CHECK_EQ(p.op[i].subject, IMB_S_PEER);
+      CHECK_EQ(p.op[i].member, IMB_S_USER);
+      CHECK_EQ(p.op[i].code, 30014);
+      sadds++;
+    }
+  CHECK_EQ(sadds, 1);
+  /* an event id makes a two-way action a duplicate as a whole */
+  imb_meter *m = meter(&l);
+  imb_event ev;
+  imb_result res;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = IMB_A_ADD_FRIEND;
+  ev.a = "a", ev.alen = 1, ev.b = "b", ev.blen = 1, ev.t = T0, ev.id = "e1", ev.idlen = 2;
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, NULL), IMB_OK);
+  CHECK_EQ(res, IMB_APPLIED);
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, NULL), IMB_OK);
+  CHECK_EQ(res, IMB_DUPLICATE);
+  ev.kind = IMB_A_ADD_FRIEND_BACK; /* the same two users, not their own: a user is never her own friend */
+  ev.b = "a";
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, NULL), IMB_ERANGE);
+  imb_meter_free(m);
+}
+
 CTEST_SUITE(rules_tests) = {
   { "rules: the 101st account on a 100-account edition is refused with 70398", the_101st_account_is_refused_70398 },
   { "rules: deleting an id never seen created ends its memberships; accounts go down only for one counted",
     deleting_an_id_never_seen_created_ends_its_memberships },
   { "rules: a join to a full group is 10014; a friend whose list is full is 30014, one's own 30010",
     a_full_group_answers_10014_and_the_other_sides_full_list_30014 },
+  { "rules: a user followed one-way by many adds her own friends; her full list is 30010, 30014 to others",
+    a_user_followed_one_way_by_many_adds_her_own_friends },
+  { "rules: a two-way add or delete changes only the side not already as asked; a one-way delete keeps the other",
+    two_way_actions_change_only_the_missing_side },
+  { "rules: a two-way friendship action is planned as its two one-way parts", a_two_way_action_is_planned_as_its_parts },
   { "rules: a Community group needs the community feature (10059)", a_community_group_needs_the_community_feature },
   { "rules: the billed group peak follows time order, not arrival order", the_group_peak_follows_time_not_arrival },
   { "rules: an event far in the future is refused and counting goes on",

@@ -393,6 +393,11 @@ describe("callbacks", function()
       assert.are.equal(0, v.ResultItem[1].ResultCode)
       assert.are.equal(38002, v.ResultItem[2].ResultCode)
       assert.truthy(v.ResultItem[2].ResultInfo:find("Tencent's code 30014", 1, true))
+      -- one way (Add_Type_Single), a's full list is not asked
+      local _, single = cb(TRIAL, "Sns.CallbackPrevFriendAdd", { CallbackCommand = "Sns.CallbackPrevFriendAdd",
+        From_Account = "e", FriendItem = { { To_Account = "a" } }, AddType = "Add_Type_Single" })
+      assert.are.equal(0, single.ResultItem[1].ResultCode)
+      assert.are.same({ 1, 20 }, { h.keys(TRIAL)["uf:1:e#"], h.keys(TRIAL)["uf:1:a#"] })
       -- the requester's own full list: 30010
       local _, own = cb(TRIAL, "Sns.CallbackPrevFriendAdd", { CallbackCommand = "Sns.CallbackPrevFriendAdd",
         From_Account = "a", FriendItem = { { To_Account = "z" } } })
@@ -473,13 +478,25 @@ describe("callbacks", function()
       assert.are.equal(0, k2["d:" .. day_of(os.time()) .. ":day_net"] or 0)
     end)
 
-    it("count SDK friends and their removal", function()
+    it("count SDK friends and their removal, each pair one direction", function()
+      -- a pair is From_Account's list gaining (losing) To_Account; a two-way
+      -- change sends both pairs
       cb(TRIAL, "Sns.CallbackFriendAdd", { CallbackCommand = "Sns.CallbackFriendAdd",
         PairList = { { From_Account = "a", To_Account = "b", Initiator_Account = "a" } } })
-      assert.are.equal(1, h.keys(TRIAL)["uf:1:a#"])
+      local k = h.keys(TRIAL)
+      assert.are.same({ 1 }, { k["uf:1:a#"], k["uf:1:b#"] })
+      cb(TRIAL, "Sns.CallbackFriendAdd", { CallbackCommand = "Sns.CallbackFriendAdd",
+        PairList = { { From_Account = "c", To_Account = "d", Initiator_Account = "c" },
+                     { From_Account = "d", To_Account = "c", Initiator_Account = "c" } } })
+      k = h.keys(TRIAL)
+      assert.are.same({ 1, 1 }, { k["uf:1:c#"], k["uf:1:d#"] })
       cb(TRIAL, "Sns.CallbackFriendDelete", { CallbackCommand = "Sns.CallbackFriendDelete",
         PairList = { { From_Account = "b", To_Account = "a" } } })
-      assert.is_nil(h.keys(TRIAL)["uf:1:a#"])
+      assert.are.equal(1, h.keys(TRIAL)["uf:1:a#"]) -- b never listed a
+      cb(TRIAL, "Sns.CallbackFriendDelete", { CallbackCommand = "Sns.CallbackFriendDelete",
+        PairList = { { From_Account = "a", To_Account = "b" }, { From_Account = "d", To_Account = "c" } } })
+      k = h.keys(TRIAL)
+      assert.are.same({ nil, 1, nil }, { k["uf:1:a#"], k["uf:1:c#"], k["uf:1:d#"] }) -- c still lists d
     end)
   end)
 end)

@@ -375,8 +375,8 @@ describe("REST calls through the gateway", function()
     assert_refused(r, w, 30010, "friends_per_user limit")
     assert.are.equal(30010, w.ResultItem[1].ResultCode)
     assert.are.same({ "f21" }, w.Fail_Account)
-    -- f1 has one friend (a); b asks f1 and a: a's list is full
-    local _, x = h.rest("sns/friend_import", TRIAL, { From_Account = "b", AddFriendItem = {
+    -- f1 has one friend (a); b asks f1 and a (two-way): a's list is full
+    local _, x = h.rest("sns/friend_add", TRIAL, { From_Account = "b", AddFriendItem = {
       { To_Account = "f1" }, { To_Account = "a" } } })
     assert.are.equal("OK", x.ActionStatus)
     local codes = {}
@@ -384,6 +384,59 @@ describe("REST calls through the gateway", function()
     assert.are.same({ f1 = 0, a = 30014 }, codes)
     assert.are.same({ "a" }, x.Fail_Account)
     assert.truthy(x.ResultItem[2].ResultInfo:find("user a has 20", 1, true), x.ResultItem[2].ResultInfo)
+    -- friend_import and Add_Type_Single fill only the requester's list: a's full list is not asked
+    local _, y = h.rest("sns/friend_import", TRIAL, { From_Account = "c", AddFriendItem = { { To_Account = "a" } } })
+    assert.are.same({ "OK", 0 }, { y.ActionStatus, y.ResultItem[1].ResultCode })
+    local _, z = h.rest("sns/friend_add", TRIAL, { From_Account = "d", AddType = "Add_Type_Single",
+      AddFriendItem = { { To_Account = "a" } } })
+    assert.are.same({ "OK", 0 }, { z.ActionStatus, z.ResultItem[1].ResultCode })
+    local k = h.keys(TRIAL)
+    -- (b's refused add of a took nothing: b's own list holds f1 only)
+    assert.are.same({ 20, 1, 1, 1 }, { k["uf:1:a#"], k["uf:1:b#"], k["uf:1:c#"], k["uf:1:d#"] })
+  end)
+
+  it("counts one-way friends on the adder's list only: a user 3,000 follow adds her own friends", function()
+    -- a list per user, as Tencent keeps it: one-way adds fill the fans' lists,
+    -- not hers; her own next add was refused 30010 with her list empty in Tencent
+    local items = {}
+    for i = 1, 25 do
+      local _, v = h.rest("sns/friend_add", TRIAL, { From_Account = "fan" .. i, AddType = "Add_Type_Single",
+        AddFriendItem = { { To_Account = "pop" } } })
+      items[i] = v.ResultItem[1].ResultCode
+    end
+    assert.are.same({ 0 }, { math.max(unpack(items)) })
+    assert.is_nil(h.keys(TRIAL)["uf:3:pop#"])
+    local _, w = h.rest("sns/friend_add", TRIAL, { From_Account = "pop", AddFriendItem = { { To_Account = "x" } } })
+    assert.are.same({ "OK", 0 }, { w.ActionStatus, w.ResultItem[1].ResultCode })
+    local k = h.keys(TRIAL)
+    assert.are.same({ 1, 1, 1 }, { k["uf:3:pop#"], k["uf:1:x#"], k["uf:4:fan1#"] })
+    -- a fan's two-way add of pop now adds only what is missing: pop's side
+    local _, v = h.rest("sns/friend_add", TRIAL, { From_Account = "fan1", AddFriendItem = { { To_Account = "pop" } } })
+    assert.are.same({ "OK", 0 }, { v.ActionStatus, v.ResultItem[1].ResultCode })
+    assert.are.same({ 2, 1 }, { h.keys(TRIAL)["uf:3:pop#"], h.keys(TRIAL)["uf:4:fan1#"] })
+  end)
+
+  it("gives back only the side a two-way add changed when Tencent fails the item", function()
+    -- fail-d lists c already; c's two-way add of fail-d adds c's side only,
+    -- and Tencent's failure takes back that side, not fail-d's
+    h.rest("sns/friend_import", TRIAL, { From_Account = "fail-d", AddFriendItem = { { To_Account = "c" } } })
+    assert.are.equal(1, h.keys(TRIAL)["uf:6:fail-d#"])
+    local _, v = h.rest("sns/friend_add", TRIAL, { From_Account = "c", AddFriendItem = { { To_Account = "fail-d" } } })
+    assert.are.equal("OK", v.ActionStatus)
+    eventually(function() return h.keys(TRIAL)["uf:1:c#"] == nil end, "c's side given back")
+    assert.are.equal(1, h.keys(TRIAL)["uf:6:fail-d#"])
+  end)
+
+  it("refuses an AddType or DeleteType Tencent does not name, naming the field", function()
+    local r, v = h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddType = "Add_Type_Half",
+      AddFriendItem = { { To_Account = "b" } } })
+    assert.are.equal(30001, v.ErrorCode)
+    assert.truthy(v.ErrorInfo:find('AddType: "Add_Type_Half" is not a AddType Tencent names (Add_Type_Both, '
+      .. 'Add_Type_Single)', 1, true), v.ErrorInfo)
+    assert.are.equal(200, r.status)
+    local _, w = h.rest("sns/friend_delete", TRIAL, { From_Account = "a", To_Account = { "b" }, DeleteType = 5 })
+    assert.are.equal(30001, w.ErrorCode)
+    assert.truthy(w.ErrorInfo:find("DeleteType: 5 is not a DeleteType", 1, true), w.ErrorInfo)
   end)
 
   it("gives back friend requests Tencent left pending or failed", function()
@@ -450,8 +503,27 @@ describe("REST calls through the gateway", function()
       local k = h.keys(TRIAL)
       return k["gm:1:g#"] == 1 and k["uf:1:a#"] == 1
     end, "a left g and b")
+    -- friend_delete_all is Delete_Type_Single unless it says otherwise: a's
+    -- list empties, c still lists a
     h.rest("sns/friend_delete_all", TRIAL, { From_Account = "a" })
-    eventually(function() return h.keys(TRIAL)["uf:1:c#"] == nil end, "every friend of a removed")
+    eventually(function() return h.keys(TRIAL)["uf:1:a#"] == nil end, "a's own list emptied")
+    assert.are.equal(1, h.keys(TRIAL)["uf:1:c#"])
+  end)
+
+  it("deletes one way or both as DeleteType says (friend_delete Both by default, friend_delete_all Single)", function()
+    h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" }, { To_Account = "c" },
+      { To_Account = "d" } } })
+    h.rest("sns/friend_delete", TRIAL, { From_Account = "a", To_Account = { "b" }, DeleteType = "Delete_Type_Single" })
+    eventually(function() return h.keys(TRIAL)["uf:1:a#"] == 2 end, "b off a's list")
+    assert.are.equal(1, h.keys(TRIAL)["uf:1:b#"])
+    -- two-way, where only b lists a: b's side goes
+    h.rest("sns/friend_delete", TRIAL, { From_Account = "a", To_Account = { "b" } })
+    eventually(function() return h.keys(TRIAL)["uf:1:b#"] == nil end, "a off b's list")
+    h.rest("sns/friend_delete_all", TRIAL, { From_Account = "a", DeleteType = "Delete_Type_Both" })
+    eventually(function()
+      local k = h.keys(TRIAL)
+      return k["uf:1:a#"] == nil and k["uf:1:c#"] == nil and k["uf:1:d#"] == nil
+    end, "every friendship of a ended on both sides")
   end)
 
   it("counts a group Tencent named itself under the id Tencent gave", function()

@@ -214,3 +214,73 @@ describe("a fleet of two nodes on one Redis", function()
   h.lost_create_specs({ describe = describe, it = it, assert = assert }, "one Redis", PRO,
     function() return nil end)
 end)
+
+-- Tencent keeps a friend list per user: AddType, DeleteType, friend_import
+-- and each callback pair change the lists they name, whichever node the
+-- calls reach (the store applies the core's one-way parts, no rule of its own).
+describe("friends on one Redis, a list per user", function()
+  before_each(h.reset)
+
+  local function card(u) return h.rcall(nil, "SCARD", h.key(TRIAL, "uf:" .. u)) end
+
+  it("counts a one-way add on the adder's list only: a user 25 follow adds her own friends", function()
+    for i = 1, 25 do
+      local _, v = h.rest(i % 2 + 1, "sns/friend_add", TRIAL, { From_Account = "fan" .. i, AddType = "Add_Type_Single",
+        AddFriendItem = { { To_Account = "pop" } } })
+      assert.are.equal(0, v.ResultItem[1].ResultCode)
+    end
+    assert.are.equal(0, card("pop"))
+    local _, w = h.rest(1, "sns/friend_add", TRIAL, { From_Account = "pop", AddFriendItem = { { To_Account = "x" } } })
+    assert.are.same({ "OK", 0 }, { w.ActionStatus, w.ResultItem[1].ResultCode })
+    assert.are.same({ 1, 1, 1 }, { card("pop"), card("x"), card("fan1") })
+    -- fan1's two-way add adds only the side that is missing: pop's
+    h.rest(2, "sns/friend_add", TRIAL, { From_Account = "fan1", AddFriendItem = { { To_Account = "pop" } } })
+    assert.are.same({ 2, 1 }, { card("pop"), card("fan1") })
+    -- friend_import fills the requester's list only
+    h.rest(1, "sns/friend_import", TRIAL, { From_Account = "imp", AddFriendItem = { { To_Account = "x" } } })
+    assert.are.same({ 1, 1 }, { card("imp"), card("x") })
+  end)
+
+  it("answers 30014 only for a peer whose own list is full, and takes nothing then", function()
+    local items = {}
+    for i = 1, 20 do items[i] = { To_Account = "f" .. i } end
+    h.rest(1, "sns/friend_add", TRIAL, { From_Account = "p", AddType = "Add_Type_Single", AddFriendItem = items })
+    assert.are.same({ 20, 0 }, { card("p"), card("f1") })
+    local _, v = h.rest(2, "sns/friend_add", TRIAL, { From_Account = "u", AddFriendItem = { { To_Account = "p" } } })
+    assert.are.equal(30014, v.ResultItem[1].ResultCode)
+    assert.are.equal(0, card("u"))
+    -- f1 is in p's list: f1's two-way add of p adds f1's side, p's full list not asked
+    local _, w = h.rest(1, "sns/friend_add", TRIAL, { From_Account = "f1", AddFriendItem = { { To_Account = "p" } } })
+    assert.are.equal(0, w.ResultItem[1].ResultCode)
+    assert.are.same({ 20, 1 }, { card("p"), card("f1") })
+  end)
+
+  it("deletes as DeleteType says: friend_delete both ways by default, friend_delete_all one way", function()
+    h.rest(1, "sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" }, { To_Account = "c" },
+      { To_Account = "d" } } })
+    h.rest(2, "sns/friend_delete", TRIAL, { From_Account = "a", To_Account = { "b" }, DeleteType = "Delete_Type_Single" })
+    h.wait(function() return card("a") == 2 end, 5, "b off a's list")
+    assert.are.equal(1, card("b"))
+    h.rest(1, "sns/friend_delete", TRIAL, { From_Account = "a", To_Account = { "b" } })
+    h.wait(function() return card("b") == 0 end, 5, "a off b's list")
+    h.rest(2, "sns/friend_delete_all", TRIAL, { From_Account = "a" })
+    h.wait(function() return card("a") == 0 end, 5, "a's own list emptied")
+    assert.are.same({ 1, 1 }, { card("c"), card("d") })
+    h.rest(1, "sns/friend_add", TRIAL, { From_Account = "a", AddType = "Add_Type_Single",
+      AddFriendItem = { { To_Account = "c" } } })
+    h.rest(1, "sns/friend_delete_all", TRIAL, { From_Account = "c", DeleteType = "Delete_Type_Both" })
+    h.wait(function() return card("c") == 0 and card("a") == 0 end, 5, "c's friendships ended on both sides")
+    assert.are.equal(1, card("d")) -- d's own list, never named
+  end)
+
+  it("counts each callback pair as one direction", function()
+    h.callback(1, TRIAL, "Sns.CallbackFriendAdd", "spec-token-trial", { CallbackCommand = "Sns.CallbackFriendAdd",
+      PairList = { { From_Account = "a", To_Account = "b", Initiator_Account = "a" },
+                   { From_Account = "c", To_Account = "d", Initiator_Account = "c" },
+                   { From_Account = "d", To_Account = "c", Initiator_Account = "c" } } })
+    assert.are.same({ 1, 0, 1, 1 }, { card("a"), card("b"), card("c"), card("d") })
+    h.callback(2, TRIAL, "Sns.CallbackFriendDelete", "spec-token-trial", { CallbackCommand = "Sns.CallbackFriendDelete",
+      PairList = { { From_Account = "b", To_Account = "a" }, { From_Account = "d", To_Account = "c" } } })
+    assert.are.same({ 1, 1, 0 }, { card("a"), card("c"), card("d") })
+  end)
+end)

@@ -1,5 +1,5 @@
 --- A meter with some of every kind of state: two editions, accounts,
--- friendships, groups alive and disbanded with members, group activity on
+-- friendships (one of them one-way), groups alive and disbanded with members, group activity on
 -- several days, two months, event ids, released days.  The hostile-file
 -- specs and the fuzzers' seed corpus (fuzz/make_corpus.lua) start from it.
 local imbill = require "imbill"
@@ -16,6 +16,7 @@ function M.new()
   for i = 1, 6 do m:create_account("u" .. i, T0, "acc" .. i) end
   m:add_friend("u1", "u2", T0)
   m:add_friend("u2", "u3", T0)
+  m:add_friend("u4", "u1", T0, nil, { one_way = true })
   m:create_group("g1", "Public", T0)
   m:create_group("g2", "AVChatRoom", T0 + 60)
   m:create_group("g3", "BChatRoom", T0 + 120)

@@ -576,9 +576,13 @@ static imb_status effects(imb_meter *m, ctx *c, const unsigned char *on) {
       s = &m->pool[(o->key == IMB_K_JOINED ? u->groups : u->friends) - 1];
     }
     uint32_t v = whose(c, o->member);
-    if (imb_u32set_add(s, v) < 0) goto nomem;
-    added[nadded] = s;
-    addv[nadded++] = v;
+    int fresh = imb_u32set_add(s, v);
+    if (fresh < 0) goto nomem;
+    /* a member already there is not taken out again on failure */
+    if (fresh) {
+      added[nadded] = s;
+      addv[nadded++] = v;
+    }
   }
   /* a counted event always has its id remembered, and an id is remembered
    * only for an event counted */
@@ -665,31 +669,71 @@ static imb_status check_id(const char *s, size_t len) {
   return s && len >= 1 && len <= IMB_ID_MAX ? IMB_OK : IMB_ERANGE;
 }
 
+/* Judges one part's guards on the meter as it is: IMB_APPLIED with on[]
+ * marking the effects whose condition holds, or the outcome of its first
+ * failing guard (with *r filled for a refusal). */
+static imb_result judge(const imb_meter *m, const ctx *c, unsigned char *on, imb_refusal *r) {
+  const imb_plan *p = c->plan;
+  for (int i = 0; i < p->nops; i++) {
+    const imb_op *o = &p->op[i];
+    int64_t cur = 0, bound = IMB_UNLIMITED;
+    if (fails(m, c, o, &cur, &bound)) {
+      if (o->fail == IMB_FAIL_DUPLICATE) return IMB_DUPLICATE;
+      if (o->fail == IMB_FAIL_NOOP) return IMB_UNCHANGED;
+      if (r) {
+        memset(r, 0, sizeof *r);
+        r->code = o->code;
+        r->limit = o->limit;
+        r->max = bound;
+        r->current = cur;
+        r->peer = o->subject == IMB_S_PEER;
+        if (o->code == IMB_R_CLOSED || o->code == IMB_R_FUTURE || bound == IMB_UNLIMITED) r->max = IMB_UNLIMITED;
+      }
+      return IMB_REFUSED;
+    }
+    on[i] = (unsigned char)applies(m, c, o);
+  }
+  return IMB_APPLIED;
+}
+
+/* An action processed, changing nothing: a replay of it is a duplicate, and
+ * its day counts as reached. */
+static imb_status unchanged(imb_meter *m, const ctx *c) {
+  imb_status st;
+  if (c->id && (st = imb_meter_remember(m, c->id, c->idlen, c->plan->day))) return st;
+  if (c->plan->day > m->last_day) m->last_day = c->plan->day;
+  return IMB_OK;
+}
+
 imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, imb_refusal *r) {
-  imb_plan plan;
+  imb_plan plan[IMB_PARTS_MAX], all;
+  int32_t parts[IMB_PARTS_MAX];
   imb_status st;
   ctx c;
   memset(&c, 0, sizeof c);
   if (!m || !ev || !res || (unsigned)ev->kind >= IMB_A_COUNT) return IMB_ERANGE;
   int group_kind = ev->kind == IMB_A_CREATE_GROUP || ev->kind == IMB_A_DISBAND_GROUP || ev->kind == IMB_A_JOIN ||
                    ev->kind == IMB_A_LEAVE;
-  int two = ev->kind == IMB_A_JOIN || ev->kind == IMB_A_LEAVE || ev->kind == IMB_A_ADD_FRIEND ||
-            ev->kind == IMB_A_REMOVE_FRIEND;
+  int friend_kind = ev->kind == IMB_A_ADD_FRIEND || ev->kind == IMB_A_REMOVE_FRIEND ||
+                    ev->kind == IMB_A_ADD_FRIEND_ONE_WAY || ev->kind == IMB_A_REMOVE_FRIEND_ONE_WAY ||
+                    ev->kind == IMB_A_ADD_FRIEND_BACK || ev->kind == IMB_A_REMOVE_FRIEND_BACK;
+  int two = ev->kind == IMB_A_JOIN || ev->kind == IMB_A_LEAVE || friend_kind;
   if (check_id(ev->a, ev->alen) || (two && check_id(ev->b, ev->blen)) || (ev->id && check_id(ev->id, ev->idlen)))
     return IMB_ERANGE;
-  if ((ev->kind == IMB_A_ADD_FRIEND || ev->kind == IMB_A_REMOVE_FRIEND) && ev->alen == ev->blen &&
-      memcmp(ev->a, ev->b, ev->alen) == 0)
-    return IMB_ERANGE;
+  if (friend_kind && ev->alen == ev->blen && memcmp(ev->a, ev->b, ev->alen) == 0) return IMB_ERANGE;
   if ((st = imb_instant_check(ev->t))) return st;
-  st = imb_plan_build(&segment_at(m, ev->t)->lim, ev->kind, ev->gtype, ev->t, m->offset, ev->id != NULL, m->clock,
-                      &plan);
-  if (st) return st;
-  if (plan.refused) {
+  int np = imb_action_parts(ev->kind, parts);
+  for (int j = 0; j < np; j++) {
+    st = imb_plan_build(&segment_at(m, ev->t)->lim, parts[j], ev->gtype, ev->t, m->offset, ev->id != NULL, m->clock,
+                        &plan[j]);
+    if (st) return st;
+  }
+  /* a refusal before any count is read is the same for every part */
+  if (plan[0].refused) {
     *res = IMB_REFUSED;
-    if (r) *r = plan.refusal;
+    if (r) *r = plan[0].refusal;
     return IMB_OK;
   }
-  c.plan = &plan;
   c.id = ev->id;
   c.idlen = ev->idlen;
   c.gtype = -1;
@@ -707,36 +751,42 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
     if ((st = imb_meter_user(m, ev->a, ev->alen, &c.u))) return st;
     if (two && (st = imb_meter_user(m, ev->b, ev->blen, &c.p))) return st;
   }
-  unsigned char on[IMB_PLAN_MAX];
-  for (int i = 0; i < plan.nops; i++) {
-    const imb_op *o = &plan.op[i];
-    int64_t cur = 0, bound = IMB_UNLIMITED;
-    if (fails(m, &c, o, &cur, &bound)) {
-      if (o->fail == IMB_FAIL_DUPLICATE) {
-        *res = IMB_DUPLICATE;
-      } else if (o->fail == IMB_FAIL_NOOP) {
-        /* processed, changing nothing: a replay of it is a duplicate, and
-         * its day counts as reached */
-        if (c.id && (st = imb_meter_remember(m, c.id, c.idlen, plan.day))) return st;
-        if (plan.day > m->last_day) m->last_day = plan.day;
-        *res = IMB_UNCHANGED;
-      } else {
-        *res = IMB_REFUSED;
-        if (r) {
-          memset(r, 0, sizeof *r);
-          r->code = o->code;
-          r->limit = o->limit;
-          r->max = bound;
-          r->current = cur;
-          r->peer = o->subject == IMB_S_PEER;
-          if (o->code == IMB_R_CLOSED || o->code == IMB_R_FUTURE || bound == IMB_UNLIMITED)
-            r->max = IMB_UNLIMITED;
-        }
-      }
+  /* every part is judged on the meter before the action (the parts' sets
+   * are each other's only in their member), then the effects of those that
+   * change something are applied as one plan, so memory running out leaves
+   * the whole action undone */
+  unsigned char on[IMB_PLAN_MAX], part_on[IMB_PLAN_MAX];
+  if (np == 1) {
+    c.plan = &plan[0];
+    imb_result pr = judge(m, &c, on, r);
+    if (pr == IMB_APPLIED && (st = effects(m, &c, on))) return st;
+    if (pr == IMB_UNCHANGED && (st = unchanged(m, &c))) return st;
+    *res = pr;
+    return IMB_OK;
+  }
+  int changed = 0;
+  all = plan[0];
+  all.nops = 0;
+  for (int j = 0; j < np; j++) {
+    c.plan = &plan[j];
+    imb_result pr = judge(m, &c, part_on, r);
+    if (pr == IMB_DUPLICATE || pr == IMB_REFUSED) {
+      *res = pr;
       return IMB_OK;
     }
-    on[i] = (unsigned char)applies(m, &c, o);
+    if (pr == IMB_UNCHANGED) continue;
+    changed = 1;
+    for (int i = 0; i < plan[j].nops; i++) {
+      on[all.nops] = part_on[i];
+      all.op[all.nops++] = plan[j].op[i];
+    }
   }
+  if (!changed) {
+    if ((st = unchanged(m, &c))) return st;
+    *res = IMB_UNCHANGED;
+    return IMB_OK;
+  }
+  c.plan = &all;
   if ((st = effects(m, &c, on))) return st;
   *res = IMB_APPLIED;
   return IMB_OK;

@@ -2,7 +2,8 @@
  *
  * File: a 32-byte header, then the body.
  *   0  "IMBMETER"        magic, so a foreign file is told apart at once
- *   8  u32 version (3; 2 is still read, 1 kept a set of users per day)
+ *   8  u32 version (4; 2 and 3 are still read, 1 kept a set of users per day;
+ *                  4 adds one-way friendships after the mutual ones)
  *  12  u32 header length (32)
  *  16  u64 body length   (must be the file's size less the header)
  *  24  u64 FNV-1a 64 of the body (a flipped byte fails here)
@@ -41,6 +42,17 @@
 #define DAY_EVENTS_MAX ((int64_t)1 << 40)
 /* At most one edition change a month, over years 1..9999. */
 #define SEGMENTS_MAX (9999u * 12u + 1u)
+
+/* A user's friend list (NULL: none), and whether user a's lists user b. */
+static const imb_u32set *friends_of(const imb_meter *m, uint32_t a) {
+  uint32_t ref = m->users[a].friends;
+  return ref ? &m->pool[ref - 1] : NULL;
+}
+
+static int lists(const imb_meter *m, uint32_t a, uint32_t b) {
+  const imb_u32set *s = friends_of(m, a);
+  return s && imb_u32set_has(s, b);
+}
 
 /* ---- writing ----------------------------------------------------------- */
 
@@ -203,24 +215,38 @@ static void body(const imb_meter *m, buf *b) {
     put_u8(b, u.months);
     put_u8(b, (unsigned)u.account);
   }
-  /* each friendship once, as (lower, higher) */
-  uint64_t pairs = 0;
-  for (uint32_t i = 0; i < m->uix.n; i++) {
-    const uint32_t ref = m->users[i].friends;
-    if (!ref) continue;
-    const imb_u32set *s = &m->pool[ref - 1];
-    for (uint32_t k = 0; k < s->cap; k++)
-      if (s->slot[k] && s->slot[k] - 1 > i) pairs++;
+  /* each mutual friendship once, as (lower, higher); then (version 4) each
+   * one-way one as (the list's owner, the friend it lists) */
+  uint64_t pairs = 0, single = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) put_u64(b, pairs);
+    for (uint32_t i = 0; i < m->uix.n; i++) {
+      const imb_u32set *s = friends_of(m, i);
+      for (uint32_t k = 0; s && k < s->cap; k++) {
+        uint32_t f = s->slot[k];
+        if (!f || f - 1 < i || !lists(m, f - 1, i)) continue;
+        if (pass) {
+          put_u32(b, i);
+          put_u32(b, f - 1);
+        } else {
+          pairs++;
+        }
+      }
+    }
   }
-  put_u64(b, pairs);
-  for (uint32_t i = 0; i < m->uix.n; i++) {
-    const uint32_t ref = m->users[i].friends;
-    if (!ref) continue;
-    const imb_u32set *s = &m->pool[ref - 1];
-    for (uint32_t k = 0; k < s->cap; k++) {
-      if (s->slot[k] && s->slot[k] - 1 > i) {
-        put_u32(b, i);
-        put_u32(b, s->slot[k] - 1);
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) put_u64(b, single);
+    for (uint32_t i = 0; i < m->uix.n; i++) {
+      const imb_u32set *s = friends_of(m, i);
+      for (uint32_t k = 0; s && k < s->cap; k++) {
+        uint32_t f = s->slot[k];
+        if (!f || lists(m, f - 1, i)) continue;
+        if (pass) {
+          put_u32(b, i);
+          put_u32(b, f - 1);
+        } else {
+          single++;
+        }
       }
     }
   }
@@ -671,7 +697,7 @@ static void get_users(rd *r, imb_meter *m) {
   enter(r, NULL, 0);
 }
 
-static void get_friends(rd *r, imb_meter *m) {
+static void get_friends(rd *r, imb_meter *m, uint32_t version) {
   uint64_t n = get_count(r, 8, 8, UINT64_MAX, "friends");
   uint32_t nusers = m->uix.n;
   for (uint64_t i = 0; i < n && !r->bad; i++) {
@@ -688,6 +714,28 @@ static void get_friends(rd *r, imb_meter *m) {
     int rb = sb ? imb_u32set_add(sb, a) : -1;
     if (ra < 0 || (ra == 1 && rb < 0)) nomem(r);
     else if (ra == 0 || rb == 0) failf(r, NULL, "the pair appears twice");
+  }
+  enter(r, NULL, 0);
+  /* before version 4 every friendship was mutual */
+  if (version < 4 || r->bad) return;
+  n = get_count(r, 8, 8, UINT64_MAX, "one_way_friends");
+  for (uint64_t i = 0; i < n && !r->bad; i++) {
+    enter(r, "one_way_friends", i);
+    uint32_t a = get_u32(r, "user"), b = get_u32(r, "friend");
+    if (r->bad) break;
+    if (a == b || a >= nusers || b >= nusers) {
+      failf(r, NULL, "(%lu, %lu) is not a user and another user", (unsigned long)a, (unsigned long)b);
+      break;
+    }
+    if (lists(m, b, a)) {
+      failf(r, NULL, "user %lu is listed back by %lu: a mutual friendship belongs in friends", (unsigned long)a,
+            (unsigned long)b);
+      break;
+    }
+    imb_u32set *sa = imb_meter_pool_set(m, &m->users[a].friends);
+    int ra = sa ? imb_u32set_add(sa, b) : -1;
+    if (ra < 0) nomem(r);
+    else if (ra == 0) failf(r, NULL, "the entry appears twice");
   }
   enter(r, NULL, 0);
 }
@@ -996,7 +1044,7 @@ static imb_meter *parse(rd *r, uint32_t version, imb_saved *saved) {
       failf(r, "released_before", "is inside the %d days before the meter's last day", IMB_DEDUP_DAYS);
     get_segments(r, m, version);
     get_users(r, m);
-    get_friends(r, m);
+    get_friends(r, m, version);
     get_groups(r, m);
     get_days(r, m);
     get_months(r, m);
@@ -1046,12 +1094,12 @@ static imb_status check_header(const unsigned char *h, size_t have, uint64_t tot
   uint32_t v = le32(h + 8), hl = le32(h + 12);
   uint64_t bl = le64(h + 16);
   if (v == 1) {
-    imb_file_why(err, 0, "format version 1 is not read by this version of imbill (it reads versions 2 and 3, which "
+    imb_file_why(err, 0, "format version 1 is not read by this version of imbill (it reads versions 2 to 4, which "
             "keep per-user activity instead of per-day sets); replay the event log into a new meter");
     return IMB_ECORRUPT;
   }
-  if (v != 2 && v != 3) {
-    imb_file_why(err, 0, "unsupported format version %lu (this imbill reads versions 2 and 3)", (unsigned long)v);
+  if (v < 2 || v > 4) {
+    imb_file_why(err, 0, "unsupported format version %lu (this imbill reads versions 2 to 4)", (unsigned long)v);
     return IMB_ECORRUPT;
   }
   if (hl != HEADER) {

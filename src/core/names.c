@@ -10,7 +10,8 @@ static const char *const LIMIT_NAMES[IMB_L_COUNT] = {
 };
 static const char *const ACTION_NAMES[IMB_A_COUNT] = {
   "create_account", "delete_account", "login", "create_group", "disband_group", "join_group",
-  "leave_group", "add_friend", "remove_friend",
+  "leave_group", "add_friend", "remove_friend", "add_friend_one_way", "remove_friend_one_way",
+  "add_friend_back", "remove_friend_back",
 };
 static const char *const GTYPE_NAMES[IMB_G_COUNT] = {
   "Private", "Public", "ChatRoom", "AVChatRoom", "BChatRoom", "Community",

@@ -88,7 +88,8 @@ static void open_day_guards(imb_plan *p, int login) {
 imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, int64_t t, int32_t offset,
                           int has_id, int64_t now, imb_plan *p) {
   memset(p, 0, sizeof *p);
-  if (kind < 0 || kind >= IMB_A_COUNT) return IMB_ERANGE;
+  /* a two-way action is applied as its parts, never as one plan */
+  if (kind < 0 || kind >= IMB_A_COUNT || kind == IMB_A_ADD_FRIEND || kind == IMB_A_REMOVE_FRIEND) return IMB_ERANGE;
   if (kind == IMB_A_CREATE_GROUP && (gtype < 0 || gtype >= IMB_G_COUNT)) return IMB_ERANGE;
   if (imb_instant_check(t) || imb_day_of(t, offset, &p->day)) return IMB_ERANGE;
   p->action = kind;
@@ -221,29 +222,45 @@ imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, in
     break;
   }
 
-  case IMB_A_ADD_FRIEND:
-  case IMB_A_REMOVE_FRIEND: {
-    /* a friendship counts on both sides: the requester's own full list is
+  case IMB_A_ADD_FRIEND_ONE_WAY:
+  case IMB_A_ADD_FRIEND_BACK: {
+    /* one list gains a friend: a list that has it already changes nothing
+     * (so its bound is not asked either); the requester's own full list is
      * 30010, the other user's 30014 */
-    if (kind == IMB_A_REMOVE_FRIEND) {
-      set_op(p, IMB_OP_HAS, IMB_K_FRIENDS, IMB_S_USER, IMB_S_PEER)->fail = IMB_FAIL_NOOP;
-      set_op(p, IMB_OP_SREM, IMB_K_FRIENDS, IMB_S_USER, IMB_S_PEER);
-      set_op(p, IMB_OP_SREM, IMB_K_FRIENDS, IMB_S_PEER, IMB_S_USER);
-      break;
-    }
-    set_op(p, IMB_OP_LACKS, IMB_K_FRIENDS, IMB_S_USER, IMB_S_PEER)->fail = IMB_FAIL_NOOP;
-    imb_op *o = set_op(p, IMB_OP_SADD, IMB_K_FRIENDS, IMB_S_USER, IMB_S_PEER);
-    imb_op *q = set_op(p, IMB_OP_SADD, IMB_K_FRIENDS, IMB_S_PEER, IMB_S_USER);
+    int back = kind == IMB_A_ADD_FRIEND_BACK;
+    int32_t owner = back ? IMB_S_PEER : IMB_S_USER, friend = back ? IMB_S_USER : IMB_S_PEER;
+    set_op(p, IMB_OP_LACKS, IMB_K_FRIENDS, owner, friend)->fail = IMB_FAIL_NOOP;
+    imb_op *o = set_op(p, IMB_OP_SADD, IMB_K_FRIENDS, owner, friend);
     if (lim->friends_per_user != IMB_UNLIMITED) {
-      o->bound = q->bound = lim->friends_per_user;
-      refuse_on(o, 30010, IMB_L_FRIENDS_PER_USER);
-      refuse_on(q, 30014, IMB_L_FRIENDS_PER_USER);
+      o->bound = lim->friends_per_user;
+      refuse_on(o, back ? 30014 : 30010, IMB_L_FRIENDS_PER_USER);
     }
+    break;
+  }
+
+  case IMB_A_REMOVE_FRIEND_ONE_WAY:
+  case IMB_A_REMOVE_FRIEND_BACK: {
+    int back = kind == IMB_A_REMOVE_FRIEND_BACK;
+    int32_t owner = back ? IMB_S_PEER : IMB_S_USER, friend = back ? IMB_S_USER : IMB_S_PEER;
+    set_op(p, IMB_OP_HAS, IMB_K_FRIENDS, owner, friend)->fail = IMB_FAIL_NOOP;
+    set_op(p, IMB_OP_SREM, IMB_K_FRIENDS, owner, friend);
     break;
   }
   }
   effect(p, IMB_OP_MAX, IMB_K_LAST_DAY, IMB_S_APP, p->day);
   return IMB_OK;
+}
+
+int imb_action_parts(int32_t kind, int32_t parts[IMB_PARTS_MAX]) {
+  if (kind < 0 || kind >= IMB_A_COUNT) return 0;
+  if (kind == IMB_A_ADD_FRIEND || kind == IMB_A_REMOVE_FRIEND) {
+    int add = kind == IMB_A_ADD_FRIEND;
+    parts[0] = add ? IMB_A_ADD_FRIEND_ONE_WAY : IMB_A_REMOVE_FRIEND_ONE_WAY;
+    parts[1] = add ? IMB_A_ADD_FRIEND_BACK : IMB_A_REMOVE_FRIEND_BACK;
+    return 2;
+  }
+  parts[0] = kind;
+  return 1;
 }
 
 imb_status imb_plan_undo(const imb_plan *p, imb_plan *out) {

@@ -179,6 +179,9 @@ static void push_code(lua_State *L, int32_t code) {
 static void push_refusal(lua_State *L, const lmeter *lm, const imb_refusal *r, const imb_event *ev, int32_t gt,
                          const char *edition) {
   int32_t k = ev->kind;
+  /* the method's action: a one-way one is the same method with { one_way = true } */
+  if (k == IMB_A_ADD_FRIEND_ONE_WAY) k = IMB_A_ADD_FRIEND;
+  if (k == IMB_A_REMOVE_FRIEND_ONE_WAY) k = IMB_A_REMOVE_FRIEND;
   int64_t t = ev->t;
   int32_t day = 0;
   /* everything read from the meter is read (and its edition's name copied)
@@ -272,8 +275,29 @@ static int act(lua_State *L, int32_t k, int has_b, int has_type, const char *fn,
   if (has_type) ev.gtype = check_gtype(L, i++, fn);
   if (has_b) ev.b = check_id(L, i++, fn, fb, &ev.blen);
   ev.t = check_time(L, i++, fn, "t");
-  if (!lua_isnoneornil(L, i)) ev.id = check_id(L, i, fn, "event id", &ev.idlen);
-  if ((k == IMB_A_ADD_FRIEND || k == IMB_A_REMOVE_FRIEND) && ev.alen == ev.blen && memcmp(ev.a, ev.b, ev.alen) == 0)
+  int friend = k == IMB_A_ADD_FRIEND || k == IMB_A_REMOVE_FRIEND;
+  /* friends: (..., t [, event_id] [, opts]), the options also where the id goes */
+  int opts = friend && lua_istable(L, i) ? i : friend && lua_istable(L, i + 1) ? i + 1 : 0;
+  if (!lua_isnoneornil(L, i) && opts != i) ev.id = check_id(L, i, fn, "event id", &ev.idlen);
+  if (friend && !opts && !lua_isnoneornil(L, i + 1))
+    imbL_raise(L, fn, "opts", i + 1, "expected a table ({ one_way = true })");
+  if (opts) {
+    lua_pushnil(L);
+    while (lua_next(L, opts)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "one_way") != 0) {
+        lua_pushvalue(L, -1);
+        imbL_raise(L, fn, "opts", lua_gettop(L), "unknown option (known: one_way)");
+      }
+    }
+    lua_getfield(L, opts, "one_way");
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+      imbL_raise(L, fn, "opts.one_way", lua_gettop(L), "expected a boolean");
+    /* one way: only the user's own list changes (Add_Type_Single, Delete_Type_Single) */
+    if (lua_toboolean(L, -1)) ev.kind = k = k == IMB_A_ADD_FRIEND ? IMB_A_ADD_FRIEND_ONE_WAY : IMB_A_REMOVE_FRIEND_ONE_WAY;
+    lua_pop(L, 1);
+  }
+  if (friend && ev.alen == ev.blen && memcmp(ev.a, ev.b, ev.alen) == 0)
     imbL_raise(L, fn, "peer", 2 + 1, "a user cannot be their own friend");
   imb_result res;
   imb_refusal r;
@@ -886,6 +910,10 @@ static int c_plan(lua_State *L) {
   imb_limits lim;
   check_limits(L, 1, &lim, fn);
   int32_t k = check_action(L, 2, fn);
+  int32_t parts[IMB_PARTS_MAX];
+  if (imb_action_parts(k, parts) > 1)
+    imbL_raise(L, fn, "action", 2, "a two-way action has no plan of its own: plan its parts, %s and %s",
+               imb_action_name(parts[0]), imb_action_name(parts[1]));
   int32_t gt = lua_isnil(L, 3) ? 0 : check_gtype(L, 3, fn);
   int64_t t = check_time(L, 4, fn, "t");
   int64_t off;

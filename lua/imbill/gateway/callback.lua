@@ -248,6 +248,9 @@ AFTER["Group.CallbackAfterMemberExit"] = function(app, b, cmd)
   count_after(app, cmd, units, event_time(b) or ngx.time(), b)
 end
 
+-- Each pair is one direction: From_Account's list gained (or lost)
+-- To_Account; a two-way change sends both pairs.  A pair named twice counts
+-- once.
 local function pairs_of(b)
   local out, seen = {}, {}
   for _, p in ipairs(list(b.PairList) or {}) do
@@ -255,7 +258,7 @@ local function pairs_of(b)
     if a and c and a ~= c then
       local lo, hi = a, c
       if hi < lo then lo, hi = hi, lo end
-      local k = lo .. "\0" .. hi
+      local k = a .. "\0" .. c
       if not seen[k] then
         seen[k] = true
         out[#out + 1] = { a, c, lo, hi }
@@ -266,10 +269,16 @@ local function pairs_of(b)
 end
 
 AFTER["Sns.CallbackFriendAdd"] = function(app, b, cmd)
-  local units, matches = {}, {}
+  local units, matches, matched = {}, {}, {}
   for _, p in ipairs(pairs_of(b)) do
-    units[#units + 1] = { key = p[2], acts = { { kind = A.IMB_A_ADD_FRIEND, subj = { user = p[1], peer = p[2] } } } }
-    matches[#matches + 1] = reserve.match("friend", p[3], p[4])
+    units[#units + 1] = { key = p[2],
+                          acts = { { kind = A.IMB_A_ADD_FRIEND_ONE_WAY, subj = { user = p[1], peer = p[2] } } } }
+    -- an approval covers both directions of its pair: confirmed once
+    local m = reserve.match("friend", p[3], p[4])
+    if not matched[m] then
+      matched[m] = true
+      matches[#matches + 1] = m
+    end
   end
   count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_matches, { app = app.id, matches = matches })
 end
@@ -277,7 +286,8 @@ end
 AFTER["Sns.CallbackFriendDelete"] = function(app, b, cmd)
   local units = {}
   for _, p in ipairs(pairs_of(b)) do
-    units[#units + 1] = { key = p[2], acts = { { kind = A.IMB_A_REMOVE_FRIEND, subj = { user = p[1], peer = p[2] } } } }
+    units[#units + 1] = { key = p[2],
+                          acts = { { kind = A.IMB_A_REMOVE_FRIEND_ONE_WAY, subj = { user = p[1], peer = p[2] } } } }
   end
   count_after(app, cmd, units, event_time(b) or ngx.time(), b)
 end
@@ -428,13 +438,15 @@ BEFORE["Sns.CallbackPrevFriendAdd"] = function(app, b, cmd)
   local from = id(b.From_Account) or id(b.Requestor_Account)
   if not from then return "malformed" end
   local items = list(b.FriendItem) or list(b.AddFriendItem) or {}
+  -- Tencent's AddType: one-way asks nothing of the other user's list
+  local kind = b.AddType == "Add_Type_Single" and A.IMB_A_ADD_FRIEND_ONE_WAY or A.IMB_A_ADD_FRIEND
   local units, matches = {}, {}
   for _, e in ipairs(items) do
     local to = type(e) == "table" and id(e.To_Account)
     if to and to ~= from then
       local lo, hi = from, to
       if hi < lo then lo, hi = hi, lo end
-      units[#units + 1] = { key = to, acts = { { kind = A.IMB_A_ADD_FRIEND, subj = { user = from, peer = to } } } }
+      units[#units + 1] = { key = to, acts = { { kind = kind, subj = { user = from, peer = to } } } }
       matches[#matches + 1] = reserve.match("friend", lo, hi)
     end
   end

@@ -162,6 +162,20 @@ local function group_malformed(b)
   return f, why
 end
 
+-- Tencent keeps a friend list per user: AddType and DeleteType say whether
+-- the other user's list changes too (Both, the default) or not (Single).
+local ADD_TYPES = { Add_Type_Both = A.IMB_A_ADD_FRIEND, Add_Type_Single = A.IMB_A_ADD_FRIEND_ONE_WAY }
+local DELETE_TYPES = { Delete_Type_Both = A.IMB_A_REMOVE_FRIEND, Delete_Type_Single = A.IMB_A_REMOVE_FRIEND_ONE_WAY }
+
+local function type_malformed(v, name, known)
+  if given(v) and not known[v] then
+    local names = {}
+    for k in pairs(known) do names[#names + 1] = k end
+    table.sort(names)
+    return name, show(v) .. " is not a " .. name .. " Tencent names (" .. table.concat(names, ", ") .. ")"
+  end
+end
+
 local function friends_malformed(b)
   local f, why = need_id(b.From_Account, "From_Account")
   if f then return f, why end
@@ -391,54 +405,68 @@ M.CALLS = {
 
 -- Friends: both calls take From_Account and AddFriendItem; Tencent answers
 -- per item in ResultItem (and lists the failed ones in Fail_Account).
-local function friend_units(b)
-  local from = id(b.From_Account)
-  if not from then return nil end
-  local out = {}
-  for i, e in ipairs(list(b.AddFriendItem) or {}) do
-    local to = type(e) == "table" and id(e.To_Account)
-    if to and to ~= from then
-      out[#out + 1] = { key = to, index = i, acts = { act(A.IMB_A_ADD_FRIEND, { user = from, peer = to }) } }
+-- friend_add is two-way unless AddType says Add_Type_Single; friend_import
+-- only ever fills From_Account's own list.
+local function friend_units(kind_of)
+  return function(b)
+    local from = id(b.From_Account)
+    if not from then return nil end
+    local kind = kind_of(b)
+    local out = {}
+    for i, e in ipairs(list(b.AddFriendItem) or {}) do
+      local to = type(e) == "table" and id(e.To_Account)
+      if to and to ~= from then
+        out[#out + 1] = { key = to, index = i, acts = { act(kind, { user = from, peer = to }) } }
+      end
     end
+    return out
   end
-  return out
 end
 
-local friend_add = {
-  code_base = "sns",
-  malformed = friends_malformed,
-  items = function(b) return list(b.AddFriendItem) and "AddFriendItem" or nil end,
-  units = friend_units,
-  refused_items = function(refused, info)
-    local items, ids = {}, {}
-    for i, r in ipairs(refused) do
-      items[i] = json.encode { To_Account = r.key, ResultCode = r.code, ResultInfo = info(r) }
-      ids[i] = json.encode(r.key)
-    end
-    return { ResultItem = items, Fail_Account = ids }
-  end,
-  all_refused = function(refused, info)
-    local items, ids = {}, {}
-    for i, r in ipairs(refused) do
-      items[i] = { To_Account = r.key, ResultCode = r.code, ResultInfo = info(r) }
-      ids[i] = r.key
-    end
-    return { ResultItem = items, Fail_Account = ids, ErrorDisplay = "" }
-  end,
-  settle = results("ResultItem", "To_Account", "ResultCode", { [0] = true }),
-}
-M.CALLS["sns/friend_add"] = friend_add
-M.CALLS["sns/friend_import"] = friend_add
+local function friend_call(malformed, kind_of)
+  return {
+    code_base = "sns",
+    malformed = malformed,
+    items = function(b) return list(b.AddFriendItem) and "AddFriendItem" or nil end,
+    units = friend_units(kind_of),
+    refused_items = function(refused, info)
+      local items, ids = {}, {}
+      for i, r in ipairs(refused) do
+        items[i] = json.encode { To_Account = r.key, ResultCode = r.code, ResultInfo = info(r) }
+        ids[i] = json.encode(r.key)
+      end
+      return { ResultItem = items, Fail_Account = ids }
+    end,
+    all_refused = function(refused, info)
+      local items, ids = {}, {}
+      for i, r in ipairs(refused) do
+        items[i] = { To_Account = r.key, ResultCode = r.code, ResultInfo = info(r) }
+        ids[i] = r.key
+      end
+      return { ResultItem = items, Fail_Account = ids, ErrorDisplay = "" }
+    end,
+    settle = results("ResultItem", "To_Account", "ResultCode", { [0] = true }),
+  }
+end
+
+M.CALLS["sns/friend_add"] = friend_call(function(b)
+  local f, why = friends_malformed(b)
+  if f then return f, why end
+  return type_malformed(b.AddType, "AddType", ADD_TYPES)
+end, function(b) return given(b.AddType) and ADD_TYPES[b.AddType] or A.IMB_A_ADD_FRIEND end)
+M.CALLS["sns/friend_import"] = friend_call(friends_malformed, function() return A.IMB_A_ADD_FRIEND_ONE_WAY end)
 
 M.CALLS["sns/friend_delete"] = {
   code_base = "sns", shrink = true,
+  malformed = function(b) return type_malformed(b.DeleteType, "DeleteType", DELETE_TYPES) end,
   units = function(b)
     local from = id(b.From_Account)
     if not from then return nil end
+    local kind = given(b.DeleteType) and DELETE_TYPES[b.DeleteType] or A.IMB_A_REMOVE_FRIEND
     local out = {}
     for _, e in ipairs(list(b.To_Account) or {}) do
       local to = id(e)
-      if to then out[#out + 1] = { key = to, acts = { act(A.IMB_A_REMOVE_FRIEND, { user = from, peer = to }) } } end
+      if to then out[#out + 1] = { key = to, acts = { act(kind, { user = from, peer = to }) } } end
     end
     return out
   end,
@@ -446,12 +474,15 @@ M.CALLS["sns/friend_delete"] = {
   settle = results("ResultItem", "To_Account", "ResultCode", { [0] = true, [31704] = true }),
 }
 
+-- friend_delete_all empties From_Account's own list, and the others' lists
+-- of From_Account only when DeleteType says Delete_Type_Both.
 M.CALLS["sns/friend_delete_all"] = {
   code_base = "sns", shrink = true,
+  malformed = function(b) return type_malformed(b.DeleteType, "DeleteType", DELETE_TYPES) end,
   units = function(b)
     local from = id(b.From_Account)
     if not from then return nil end
-    return { { key = from, all_friends = from, acts = {} } }
+    return { { key = from, all_friends = from, both = b.DeleteType == "Delete_Type_Both", acts = {} } }
   end,
   settle = all_if_ok,
 }

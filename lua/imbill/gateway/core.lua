@@ -17,8 +17,8 @@ function M.load(path)
   if not path then error("imbill.gateway: imbill.core not found on lua_package_cpath", 0) end
   local ok, l = pcall(ffi.load, path)
   if not ok then error("imbill.gateway: cannot load the imbill core " .. path .. ": " .. tostring(l), 0) end
-  local has = pcall(function() return l.imb_plan_build end)
-  if not has then error("imbill.gateway: " .. path .. " has no imb_plan_build (an older core)", 0) end
+  local has = pcall(function() return l.imb_plan_build, l.imb_action_parts end)
+  if not has then error("imbill.gateway: " .. path .. " has no imb_action_parts (an older core)", 0) end
   lib = l
   M.C = l
   return l
@@ -42,7 +42,9 @@ M.S = enum { "IMB_S_APP", "IMB_S_USER", "IMB_S_PEER", "IMB_S_GROUP", "IMB_S_DAY"
 M.W = enum { "IMB_W_ALWAYS", "IMB_W_GROUP_NON_AV", "IMB_W_GROUP_TODAY", "IMB_W_USER_ACCOUNT" }
 M.FAIL = enum { "IMB_FAIL_NONE", "IMB_FAIL_REFUSE", "IMB_FAIL_NOOP", "IMB_FAIL_DUPLICATE" }
 M.A = enum { "IMB_A_CREATE_ACCOUNT", "IMB_A_DELETE_ACCOUNT", "IMB_A_LOGIN", "IMB_A_CREATE_GROUP",
-             "IMB_A_DISBAND_GROUP", "IMB_A_JOIN", "IMB_A_LEAVE", "IMB_A_ADD_FRIEND", "IMB_A_REMOVE_FRIEND" }
+             "IMB_A_DISBAND_GROUP", "IMB_A_JOIN", "IMB_A_LEAVE", "IMB_A_ADD_FRIEND", "IMB_A_REMOVE_FRIEND",
+             "IMB_A_ADD_FRIEND_ONE_WAY", "IMB_A_REMOVE_FRIEND_ONE_WAY", "IMB_A_ADD_FRIEND_BACK",
+             "IMB_A_REMOVE_FRIEND_BACK" }
 M.G = enum { "IMB_G_PRIVATE", "IMB_G_PUBLIC", "IMB_G_CHATROOM", "IMB_G_AVCHATROOM", "IMB_G_BCHATROOM",
              "IMB_G_COMMUNITY", "IMB_G_COUNT" }
 M.L = enum { "IMB_L_NONE", "IMB_L_ACCOUNTS", "IMB_L_FRIENDS_PER_USER", "IMB_L_GROUPS_PER_USER",
@@ -127,6 +129,23 @@ function M.build(limits, kind, gtype, t, offset, has_id, now, out)
   local st = lib.imb_plan_build(limits, kind, gtype or 0, t, offset, has_id and 1 or 0, now or M.INT64_MIN, out)
   if st ~= 0 then return nil, cstr(lib.imb_strerror(st)) end
   return true
+end
+
+local parts_buf = ffi.new("int32_t[?]", tonumber(C_NS.IMB_PARTS_MAX))
+local parts_of = {} -- kind -> its parts, asked of the core once (every step asks)
+
+--- The kinds an action is applied as (imb_action_parts): a two-way friendship
+-- action's two one-way sides, each planned and judged on its own and applied
+-- together, all or nothing; any other action, itself.  A list of kinds,
+-- shared: not to be changed.
+function M.parts(kind)
+  local out = parts_of[kind]
+  if out then return out end
+  local n = lib.imb_action_parts(kind, parts_buf)
+  out = {}
+  for i = 0, n - 1 do out[i + 1] = tonumber(parts_buf[i]) end
+  parts_of[kind] = out
+  return out
 end
 
 function M.undo(plan, out)

@@ -13,7 +13,8 @@ M.A = A
 -- them, never reserved: taking one back after others used the room it made
 -- could push a count over its cap.
 M.SHRINKS = { [A.IMB_A_DELETE_ACCOUNT] = true, [A.IMB_A_DISBAND_GROUP] = true, [A.IMB_A_LEAVE] = true,
-              [A.IMB_A_REMOVE_FRIEND] = true }
+              [A.IMB_A_REMOVE_FRIEND] = true, [A.IMB_A_REMOVE_FRIEND_ONE_WAY] = true,
+              [A.IMB_A_REMOVE_FRIEND_BACK] = true }
 
 -- Plans given back by requests that are done with them (imb_plan_build
 -- overwrites a plan whole): a request builds a few, each 1 KiB.
@@ -67,21 +68,79 @@ function M.subject_id(plan, subj, s)
   return id
 end
 
+local function give_back(plan)
+  if nspare < 256 then
+    nspare = nspare + 1
+    spare[nspare] = plan
+  end
+end
+
+-- The plans of a two-way action's parts one after the other, as one plan:
+-- only for a step remembered before actions had parts (a reservation or a
+-- journal entry written by an older gateway), when every friendship was
+-- mutual and this plan did what the two-way action's did.
+local function joined_plan(app, kinds, t, has_id, now)
+  local plan, part = new_plan(), new_plan()
+  local ok, err
+  for i, k in ipairs(kinds) do
+    ok, err = core.build(app.limits, k, 0, t, app.offset, has_id, now, i == 1 and plan or part)
+    if not ok then break end
+    if i > 1 then
+      for j = 0, part.nops - 1 do
+        plan.op[plan.nops] = part.op[j]
+        plan.nops = plan.nops + 1
+      end
+    end
+  end
+  give_back(part)
+  if not ok then
+    give_back(plan)
+    return nil, err
+  end
+  return plan
+end
+
 --- A step: kind (imb_action_kind), t (Unix seconds), subjects { user =,
 -- peer =, group =, event = }, gtype for a create.  Returns the step, or nil
--- and why the core cannot plan it (an instant outside the calendar).
+-- and why the core cannot plan it (an instant outside the calendar).  A
+-- two-way kind is planned by its parts (M.parts_steps); given one here (a
+-- step remembered by an older gateway), its parts' plans are joined.
 function M.step(app, kind, t, subj, gtype, now)
-  local plan = new_plan()
-  local ok, err = core.build(app.limits, kind, gtype, t, app.offset, subj.event ~= nil, now, plan)
-  if not ok then
-    if nspare < 256 then
-      nspare = nspare + 1
-      spare[nspare] = plan
+  local kinds = core.parts(kind)
+  local plan, err
+  if #kinds > 1 then
+    plan, err = joined_plan(app, kinds, t, subj.event ~= nil, now)
+    if not plan then return nil, err end
+  else
+    plan = new_plan()
+    local ok
+    ok, err = core.build(app.limits, kind, gtype, t, app.offset, subj.event ~= nil, now, plan)
+    if not ok then
+      give_back(plan)
+      return nil, err
     end
-    return nil, err
   end
   return { plan = plan, kind = kind, gtype = gtype, t = t, user = subj.user, peer = subj.peer, group = subj.group,
            event = subj.event }
+end
+
+--- The steps of one action: one per part (core.parts), applied together by
+-- the store as a unit's steps are, all or nothing.  A part after the first
+-- carries its own event id (the action's with "#<part>"), so each part is a
+-- duplicate of itself only.  Returns the list, or nil and the core's reason.
+function M.parts_steps(app, kind, t, subj, gtype, now)
+  local out = {}
+  for i, k in ipairs(core.parts(kind)) do
+    local ps = subj
+    if i > 1 then
+      ps = { user = subj.user, peer = subj.peer, group = subj.group,
+             event = subj.event and (subj.event .. "#" .. i) or nil }
+    end
+    local s, err = M.step(app, k, t, ps, gtype, now)
+    if not s then return nil, err end
+    out[i] = s
+  end
+  return out
 end
 
 --- What a step looks like once it is only remembered: enough to build it
@@ -92,9 +151,16 @@ end
 
 --- The step that takes back a described step (which was applied).
 function M.undo_of(app, d, group)
-  local plan = core.plan_t()
-  local ok, err = core.build(app.limits, d.k, d.g, d.t, app.offset, false, nil, plan)
-  if not ok then return nil, err end
+  local kinds = core.parts(d.k)
+  local plan, ok, err
+  if #kinds > 1 then
+    plan, err = joined_plan(app, kinds, d.t, false, nil)
+    if not plan then return nil, err end
+  else
+    plan = core.plan_t()
+    ok, err = core.build(app.limits, d.k, d.g, d.t, app.offset, false, nil, plan)
+    if not ok then return nil, err end
+  end
   local back = core.plan_t()
   ok, err = core.undo(plan, back)
   if not ok then return nil, err end

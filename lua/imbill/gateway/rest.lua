@@ -480,11 +480,12 @@ local function finish(c, text)
   local job = { app = c.app, store = c.store, call = c.cmd }
   local work = false
   if c.shrink then
-    job.shrink, job.all_friends = {}, {}
+    job.shrink, job.all_friends, job.all_friends_both = {}, {}, {}
     for _, u in ipairs(c.units) do
       if calls.done(settled, u.key) then
         if u.all_friends then
-          job.all_friends[#job.all_friends + 1] = u.all_friends
+          local l = u.both and job.all_friends_both or job.all_friends
+          l[#l + 1] = u.all_friends
           work = true
         elseif not u.unplanned then
           for _, s in ipairs(u.steps) do

@@ -53,10 +53,14 @@ function Job:run()
         if res == "applied" then counts.shrunk = counts.shrunk + 1 else counts.not_counted = counts.not_counted + 1 end
       end
     end
-    for _, u in ipairs(self.all_friends or {}) do
-      for _, p in ipairs(store_mod.smembers(B, keys.key(B.P, K.IMB_K_FRIENDS, u))) do
-        local s = plans.step(app, A.IMB_A_REMOVE_FRIEND, now, { user = u, peer = p }, nil, now)
-        if s then store_mod.apply_plan(B, s.plan, s) end
+    for _, l in ipairs { { self.all_friends, A.IMB_A_REMOVE_FRIEND_ONE_WAY },
+                         { self.all_friends_both, A.IMB_A_REMOVE_FRIEND } } do
+      for _, u in ipairs(l[1] or {}) do
+        for _, p in ipairs(store_mod.smembers(B, keys.key(B.P, K.IMB_K_FRIENDS, u))) do
+          for _, s in ipairs(plans.parts_steps(app, l[2], now, { user = u, peer = p }, nil, now) or {}) do
+            store_mod.apply_plan(B, s.plan, s)
+          end
+        end
       end
     end
     return true

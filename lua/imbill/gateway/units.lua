@@ -23,12 +23,13 @@ function M.build(app, units, t, now, event_of)
     for i, a in ipairs(u.acts) do
       local subj = a.subj
       if event_of then subj.event = event_of(u, a, i) end
-      local s = plans.step(app, a.kind, a.t or t, subj, a.gtype, now)
-      if not s then
+      -- an action of two parts (a two-way friendship) is two steps of the unit
+      local ps = plans.parts_steps(app, a.kind, a.t or t, subj, a.gtype, now)
+      if not ps then
         u.unplanned = true
         break
       end
-      steps[i] = s
+      for _, s in ipairs(ps) do steps[#steps + 1] = s end
     end
     u.steps = steps
   end

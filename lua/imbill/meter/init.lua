@@ -285,26 +285,33 @@ setmetatable(M, { __call = function(_, o) return M.new(o) end })
 -- @raise `meter:leave_group: group: ...`, `user: ...`, `t: ...`
 -- @function Meter:leave_group
 
---- Makes two users friends of each other; it counts against both lists.
+--- Adds a friend.  A friend list is per user, as in Tencent IM: two-way (the
+-- default, Tencent's `Add_Type_Both`) each user's list gains the other where it
+-- lacks it, and only a list that changes is checked against its limit; one
+-- way (`Add_Type_Single`) only the user's own list changes.
 -- @string user the user who asks
 -- @string peer the other user
 -- @int t the instant, whole Unix seconds
 -- @string[opt] event_id the event's id
+-- @tab[opt] opts `{ one_way = true }` (also in the event id's place)
 -- @treturn boolean `true` when counted or allowed, `false` when refused
--- @treturn[opt] string|table `"unchanged"` (friends already) or `"duplicate"`; the refusal:
--- 30010 (the user's list is full), 30014 (the peer's list is full; `refusal.user`
--- names them), `"future"`
--- @raise `meter:add_friend: peer: a user cannot be their own friend`, `user: ...`, `t: ...`
+-- @treturn[opt] string|table `"unchanged"` (every list to change holds the other already) or
+-- `"duplicate"`; the refusal: 30010 (the user's list is full), 30014 (the peer's list is full,
+-- two-way only; `refusal.user` names them), `"future"`
+-- @raise `meter:add_friend: peer: a user cannot be their own friend`, `opts.one_way: expected a boolean`,
+-- `user: ...`, `t: ...`
 -- @function Meter:add_friend
 
---- Ends a friendship, on both sides.
+--- Removes a friend: two-way (the default, `Delete_Type_Both`) off both lists
+-- where it is there; one way (`Delete_Type_Single`) off the user's own list only.
 -- @string user one user
 -- @string peer the other user
 -- @int t the instant, whole Unix seconds
 -- @string[opt] event_id the event's id
+-- @tab[opt] opts `{ one_way = true }` (also in the event id's place)
 -- @treturn boolean `true` (never refused for a quota)
--- @treturn[opt] string|table `"unchanged"` (not friends) or `"duplicate"`; a refusal only
--- for the day bounds (`"future"`)
+-- @treturn[opt] string|table `"unchanged"` (no list to change holds the other) or `"duplicate"`;
+-- a refusal only for the day bounds (`"future"`)
 -- @raise `meter:remove_friend: peer: a user cannot be their own friend`, `user: ...`, `t: ...`
 -- @function Meter:remove_friend
 

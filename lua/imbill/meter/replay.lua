@@ -15,6 +15,9 @@
 -- - `type`: `create_group`: Private (Work), Public, ChatRoom (Meeting), AVChatRoom,
 --   BChatRoom, Community
 -- - `edition`: `change_edition`: the new edition
+-- - `one_way`: optional, `add_friend`/`remove_friend` only: `true` (or `1`)
+--   changes only the user's own list (Tencent's `Add_Type_Single`,
+--   `Delete_Type_Single`); `false`, `0` or empty, the default, both lists
 -- - `id`: optional event id: a replayed id is counted once
 --
 -- Blank lines and lines starting with # are skipped (never inside a quoted
@@ -48,7 +51,10 @@ M.ACTIONS = ACTIONS
 local ACTION_NAMES = {}
 for a in next, ACTIONS do ACTION_NAMES[#ACTION_NAMES + 1] = a end
 table.sort(ACTION_NAMES)
-local COLUMN_NAMES = { "time", "action", "user", "group", "peer", "type", "edition", "id" }
+local COLUMN_NAMES = { "time", "action", "user", "group", "peer", "type", "edition", "id", "one_way" }
+-- the spellings of one_way: a JSON boolean, or CSV text
+local ONE_WAY = { [true] = true, [false] = false, ["true"] = true, ["false"] = false, ["1"] = true, ["0"] = false,
+                  [""] = false }
 local COLUMNS = {}
 for _, c in ipairs(COLUMN_NAMES) do COLUMNS[c] = true end
 
@@ -166,6 +172,14 @@ function M.event(e, m)
     ev.type = g
   end
   if ev.peer and ev.peer == ev.user then return nil, bad("peer", "a user cannot be their own friend", ev.peer) end
+  if e.one_way ~= nil then
+    local w = ONE_WAY[e.one_way]
+    if w == nil then return nil, bad("one_way", "expected true, false, 1, 0 or empty", e.one_way) end
+    if w then
+      if not ev.peer then return nil, bad("one_way", "only for add_friend and remove_friend", e.one_way) end
+      ev.one_way = true
+    end
+  end
   if e.id ~= nil and e.id ~= "" then
     if type(e.id) ~= "string" then return nil, bad("id", "expected a string", e.id) end
     local idv = check_id("id", e.id)
@@ -339,6 +353,8 @@ function M.events(path, format, m)
   end
 end
 
+local ONE_WAY_OPTS = { one_way = true }
+
 --- Applies one normalised event; returns the meter's answer.
 -- @tparam Meter m the meter
 -- @tab ev an event as `event` returns it
@@ -356,7 +372,9 @@ function M.apply(m, ev)
   if a == "create_group" then return m:create_group(ev.group, ev.type, ev.time, ev.id) end
   if a == "disband_group" then return m:disband_group(ev.group, ev.time, ev.id) end
   if a == "join_group" or a == "leave_group" then return m[a](m, ev.group, ev.user, ev.time, ev.id) end
-  if a == "add_friend" or a == "remove_friend" then return m[a](m, ev.user, ev.peer, ev.time, ev.id) end
+  if a == "add_friend" or a == "remove_friend" then
+    return m[a](m, ev.user, ev.peer, ev.time, ev.id, ev.one_way and ONE_WAY_OPTS or nil)
+  end
   return m:change_edition(ev.edition, ev.time, ev.id)
 end
 

@@ -152,7 +152,8 @@ local function run_entry(store, e)
     return false
   elseif e.kind == "settle" then
     local job = { app = app, store = store, call = e.call, rename = e.rename, undo = e.undo, shrink = e.shrink,
-                  all_friends = e.all_friends, reserve = e.reserve, now = e.now }
+                  all_friends = e.all_friends, all_friends_both = e.all_friends_both, reserve = e.reserve,
+                  now = e.now }
     return store:settle(job, jr)
   elseif e.kind == "pending" then
     return store:settle_pending({ app = app, store = store, pending = e.pending, did = e.did, standin = e.standin,

@@ -494,7 +494,8 @@ end
 
 local function job_entry(job)
   return { kind = "settle", app = job.app.id, call = job.call, rename = job.rename, undo = job.undo,
-           shrink = job.shrink, all_friends = job.all_friends, reserve = job.reserve, now = job.now or ngx.time() }
+           shrink = job.shrink, all_friends = job.all_friends, all_friends_both = job.all_friends_both,
+           reserve = job.reserve, now = job.now or ngx.time() }
 end
 
 --- A settle job (settle.lua): a provisional group renamed (or taken back),
@@ -547,15 +548,18 @@ function Store:settle(job, jr)
     local s = plans.rebuild(app, d, now)
     if s then shrinks[#shrinks + 1] = { h = prog:unit({ s }, true), pos = #prog.instr } end
   end
-  for _, u in ipairs(job.all_friends or {}) do
-    local peers, err = self.client:command(ctx.slot, deadline, "SMEMBERS", layout.friends(ctx.P, u))
-    if peers == nil then return later(err) end
-    if peers == false then
-      ngx.log(ngx.ERR, "imbill: Redis ", self.rname, ": the friends of ", logged(u), ": ", tostring(err))
-    else
-      for _, p in ipairs(peers) do
-        local s = plans.step(app, A.IMB_A_REMOVE_FRIEND, now, { user = u, peer = p }, nil, now)
-        if s then prog:unit({ s }, true) end
+  for _, l in ipairs { { job.all_friends, A.IMB_A_REMOVE_FRIEND_ONE_WAY },
+                       { job.all_friends_both, A.IMB_A_REMOVE_FRIEND } } do
+    for _, u in ipairs(l[1] or {}) do
+      local peers, err = self.client:command(ctx.slot, deadline, "SMEMBERS", layout.friends(ctx.P, u))
+      if peers == nil then return later(err) end
+      if peers == false then
+        ngx.log(ngx.ERR, "imbill: Redis ", self.rname, ": the friends of ", logged(u), ": ", tostring(err))
+      else
+        for _, p in ipairs(peers) do
+          local ss = plans.parts_steps(app, l[2], now, { user = u, peer = p }, nil, now)
+          if ss then prog:unit(ss, true) end
+        end
       end
     end
   end
