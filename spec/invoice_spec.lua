@@ -207,6 +207,30 @@ describe("invoice", function()
       assert.matches("^imbill.invoice: edition: price book 2021 does not allow going back to a free edition",
         H.err(imbill.invoice, { book = "2021", edition = "free", month = "2022-11", activated = "2022-01-10" }))
     end)
+    it("judges a change on the 1st from the edition it leaves, as on any other day", function()
+      -- the edition left runs no day of the month, but the change is still a
+      -- return to free: refused on the 1st as on the 2nd (it was a 0.00 bill)
+      for _, day in ipairs { "2022-11-01", "2022-11-02" } do
+        assert.matches("^imbill.invoice: change.to: price book 2021 does not allow going back to a free edition"
+          .. " after pro", H.err(imbill.invoice, { book = "2021", edition = "pro", month = "2022-11",
+            change = { on = day, to = "free" } }))
+      end
+      assert.matches("^imbill.invoice: change.to: price book 2022 does not allow going back to a free edition",
+        H.err(imbill.invoice, { book = "2022", edition = "standard", month = "2023-11",
+          change = { on = "2023-11-01", to = "developer" } }))
+      -- an app on free after an earlier paid activation went back to free
+      -- before this month: refused whatever day it leaves free again (it was
+      -- a 449.99 bill), and named by its month, the day not being known
+      assert.equal("imbill.invoice: edition: price book 2021 does not allow going back to a free edition after the"
+        .. " paid activation of a day before 2022-11, got \"free\"",
+        H.err(imbill.invoice, { book = "2021", edition = "free", month = "2022-11", activated_before = true,
+          change = { on = "2022-11-01", to = "pro" } }))
+      -- book 2020 allows both, on the 1st as on any day
+      assert.equal("0.00", total { book = "2020", edition = "pro", month = "2021-03", activated_before = true,
+                                   change = { on = "2021-03-01", to = "trial" } })
+      assert.equal("149.99", total { book = "2020", edition = "trial", month = "2021-03", activated_before = true,
+                                     change = { on = "2021-03-01", to = "pro" } })
+    end)
     it("allows going back to trial in 2020: pro for 10 of 31 days = 48.38", function()
       local inv = invoice { book = "2020", edition = "pro", month = "2021-03",
                             change = { on = "2021-03-11", to = "trial" } }

@@ -109,17 +109,12 @@ local function plan_lines(book, ed, month, u)
     on = dates.day(c.on, "change.on", FN)
     if on < first or on > last then fail("change.on", "is not in the invoice month " .. dates.format_month(month), c.on) end
     to = errors.call(FN, "change.to", book.edition, book, c.to)
-    if on > first then
-      eds[2] = to
-      -- editions are numbered by identity: a change to the edition in force
-      -- is the policy's "same"
-      spans[2] = { from = on, edition = to == ed and 1 or 2, free = to.free, fee = to.monthly_fee }
-    else
-      -- a change on the 1st: the new edition is the month's whole story
-      if to == ed then fail("change.to", "is the edition already in force", c.to) end
-      eds[1] = to
-      spans[1] = { edition = 1, free = to.free, fee = to.monthly_fee }
-    end
+    eds[2] = to
+    -- editions are numbered by identity: a change to the edition in force
+    -- is the policy's "same".  A change on the 1st is a span too: the
+    -- edition it leaves runs no day of the month, but the policy judges the
+    -- change from it (pro to free on the 1st is a return to free).
+    spans[2] = { from = on, edition = to == ed and 1 or 2, free = to.free, fee = to.monthly_fee }
   end
 
   local activated = u.activated
@@ -157,8 +152,10 @@ local function plan_lines(book, ed, month, u)
       fail("change.to", string.format("price book %s does not allow going back to a free edition after %s",
         book.name, ed.id), c.to)
     end
+    -- activated_before stands for a day not known: name the month, not that day
     fail("edition", string.format("price book %s does not allow going back to a free edition after the paid"
-      .. " activation of %s", book.name, activated), ed.id)
+      .. " activation of %s", book.name,
+      u.activated_before and ("a day before " .. dates.format_month(month)) or activated), ed.id)
   elseif verdict == "twice" then
     fail("change", string.format("one edition change per calendar month: activated on %s and changed on %s",
       activated, c and c.on or "?"))
