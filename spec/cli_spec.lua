@@ -251,6 +251,32 @@ describe("imbill CLI #cli", function()
     end
   end)
 
+  it("takes a negative value right after its option, and names the command, the option and the value", function()
+    -- argparse alone read "-5%" as short options: "unknown option '-5'", naming
+    -- neither the option nor the value, and `--growth -5%` could not be written
+    local c1, o1, e1 = run("project --dau 20000 --start 2023-01 --months 3 --growth -5% --editions 2022/standard"
+      .. " --mau-ratio 3 --csv")
+    local c2, o2 = run("project --dau 20000 --start 2023-01 --months 3 --growth=-5% --editions 2022/standard"
+      .. " --mau-ratio 3 --csv")
+    assert.equal(0, c1, e1)
+    assert.equal(0, c2)
+    assert.equal(o2, o1)
+    -- 20,000 DAU falling 5% a month, MAU 3 x DAU: 399.00 + 0.015 x (3 x 19,000 - 10,000) in February
+    assert.matches("2023%-02,[^\n]*1104%.00", o1)
+    for _, c in ipairs {
+      { "invoice --book 2020 --edition pro --month 2021-03 --peak-dau -5",
+        "imbill invoice: error: --peak-dau: expected a whole number >= 0, got \"-5\"\n" },
+      { "breakeven --from-value -1", "imbill breakeven: error: --from-value: expected a whole number >= 0, got \"-1\"\n" },
+      -- an option given too few values is named with its command too
+      { "invoice --peak-dau", "imbill invoice: error: option '--peak-dau' requires an argument\n" },
+    } do
+      local code, out, err = run(c[1])
+      assert.equal(2, code, c[1])
+      assert.equal("", out, c[1])
+      assert.equal(c[2], err:match("^[^\n]*\n"), c[1])
+    end
+  end)
+
   it("input imbill refuses: exit code 1, the message names the field and value", function()
     local code, _, err = run("invoice --book 2020 --edition gold --month 2021-03")
     assert.equal(1, code)
