@@ -347,6 +347,24 @@ describe("invoice", function()
         H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", activated = "2021-03-10",
                                 addons = { { id = "members_per_group", activated = "2021-03-05" } } }))
     end)
+    it("refuses an add-on bought on a day the app ran a free edition", function()
+      -- 2020 pro, back to trial on 03-11: retention bought on 03-20 cannot have
+      -- been (it was billed 79.99, 128.37 in all)
+      assert.equal("imbill.invoice: addons[1].activated: is a day on the free edition trial (2021-03-11..2021-03-31);"
+        .. ' an add-on needs a paid edition, got "2021-03-20"',
+        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", activated_before = true,
+          change = { on = "2021-03-11", to = "trial" }, addons = { { id = "retention_30", activated = "2021-03-20" } } }))
+      -- on trial until pro again on 04-16: not on 04-05 (it was billed 79.99), on 04-16 it is
+      local u = { book = "2020", edition = "trial", month = "2021-04", activated = "2021-03-10",
+                  change = { on = "2021-04-16", to = "pro" }, addons = { { id = "retention_30", activated = "2021-04-05" } } }
+      assert.matches("addons%[1%]%.activated: is a day on the free edition trial %(2021%-04%-01%.%.2021%-04%-15%)",
+        H.err(imbill.invoice, u))
+      u.addons[1].activated = "2021-04-16"
+      assert.equal("154.99", total(u)) -- 149.99 x 15/30 = 75.00, and retention from its activation month
+      -- the last day on the paid edition still has it
+      assert.equal("128.37", total { book = "2020", edition = "pro", month = "2021-03", activated_before = true,
+        change = { on = "2021-03-11", to = "trial" }, addons = { { id = "retention_30", activated = "2021-03-10" } } })
+    end)
     it("refuses add-ons given as named fields rather than a list", function()
       assert.equal('imbill.invoice: addons: expected a list of add-on ids (or { id =, activated = }), not named fields,'
         .. ' got "av_unlimited"',

@@ -250,7 +250,7 @@ end
 -- paid_from: the day of the app's first paid activation (nil when not known).
 -- An add-on needs a paid edition, so when that day is in this month, every
 -- add-on was activated in this month, on that day or later.
-local function addon_lines(book, ed, month, addons, paid_from)
+local function addon_lines(book, ed, month, addons, paid_from, segs)
   local lines = {}
   if addons == nil then return lines end
   check.list(FN, "addons", addons, "add-on ids (or { id =, activated = })")
@@ -283,6 +283,16 @@ local function addon_lines(book, ed, month, addons, paid_from)
           .. "); an add-on needs a paid edition", a.activated)
       end
       if not act then act, inferred = paid_from, true end
+    end
+    if act and act >= first then
+      -- bought on a day of the month: a paid edition must have run that day
+      -- (pro, then trial from the 11th: an add-on bought on the 20th cannot be)
+      for _, sg in ipairs(segs) do
+        if sg.from <= act and act <= sg.to and sg.ed.free then
+          fail(field .. ".activated", string.format("is a day on the free edition %s (%s..%s); an add-on needs a"
+            .. " paid edition", sg.ed.id, dates.format(sg.from), dates.format(sg.to)), a.activated)
+        end
+      end
     end
     local line = { code = "addon", addon = id, quantity = 1, unit_price = fee }
     if act and act >= first and addon.activation_month_free then
@@ -428,7 +438,7 @@ function M.invoice(u)
   local notes = usage_notes(book, ued or segs[#segs].ed or ed, month, u, first, dim)
   local ulines, usage = usage_lines(ued, u, segs, first, dim, month)
   for _, l in ipairs(ulines) do lines[#lines + 1] = l end
-  for _, l in ipairs(addon_lines(book, ued, month, u.addons, paid_from)) do lines[#lines + 1] = l end
+  for _, l in ipairs(addon_lines(book, ued, month, u.addons, paid_from, segs)) do lines[#lines + 1] = l end
   local tl = trtc_line(u.trtc)
   if tl then lines[#lines + 1] = tl end
 
