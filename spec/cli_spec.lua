@@ -208,6 +208,27 @@ describe("imbill CLI #cli", function()
       assert.matches("%-%-app: " .. c[2], out)
       assert.matches("rc=1", out)
     end
+    -- the file's libraries are its own: replacing string.gsub in it rewrote
+    -- the command's own message ("got \"HIJACKED\"")
+    f = assert(io.open(conf, "w"))
+    f:write('string.gsub = function() return "HIJACKED" end; string.find = string.gsub\n'
+      .. 'return { apps = { ["1400000001"] = { book = "2021", edition = "pro" } } }')
+    f:close()
+    p = io.popen("cd " .. H.top .. " && luajit bin/imbill gateway --config " .. conf
+      .. " --app 1400000002 --month 2026-12 2>&1; echo rc=$?")
+    out = p:read("*a")
+    p:close()
+    assert.equal("imbill gateway: error: --app: is not an app of " .. conf .. ', got "1400000002"\nrc=1\n', out)
+    -- a file that never ends is stopped, where the command hung
+    f = assert(io.open(conf, "w"))
+    f:write("local function spin() while true do end end spin()")
+    f:close()
+    p = io.popen("cd " .. H.top .. " && timeout 60 luajit bin/imbill gateway --config " .. conf
+      .. " --app 1400000001 --month 2026-12 2>&1; echo rc=$?")
+    out = p:read("*a")
+    p:close()
+    assert.matches("%-%-config: did not run as data: ran more than 10000000 steps %(a configuration is a table%)", out)
+    assert.matches("rc=1\n$", out)
     os.remove(conf)
   end)
 
