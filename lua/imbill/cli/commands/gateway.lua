@@ -56,12 +56,13 @@ local function config_file(path)
   local jit = rawget(_G, "jit")
   if jit then jit.off(chunk, true) end
   local too_long = false
+  local hook, mask, count = debug.gethook()
   debug.sethook(function()
     too_long = true
     error("ran more than " .. CONFIG_STEPS .. " steps", 0)
   end, "", CONFIG_STEPS)
   local ok, t = pcall(chunk)
-  debug.sethook()
+  if hook then debug.sethook(hook, mask, count) else debug.sethook() end
   if too_long then ok, t = false, "ran more than " .. CONFIG_STEPS .. " steps (a configuration is a table)" end
   if not ok then fail.input("--config", "did not run as data: " .. tostring(t), path) end
   if type(t) ~= "table" then fail.input("--config", "returns no table", path) end
