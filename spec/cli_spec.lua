@@ -272,6 +272,22 @@ describe("imbill CLI #cli", function()
     end
   end)
 
+  it("replay names its log as it is, and quoted when a line break in the name would forge a report line", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. sh_quote(dir)))
+    local name = dir .. "/ev\nInvoice 2021-03 total 0.00.csv"
+    local f = assert(io.open(name, "w"))
+    f:write("time,action,user\n2021-03-01T01:00:00Z,login,a\n")
+    f:close()
+    local code, out, err = run("replay --events " .. sh_quote(name) .. " --book 2020 --edition pro --month 2021-03")
+    assert.equal(0, code, err)
+    assert.equal('replayed "' .. dir .. '/ev\\nInvoice 2021-03 total 0.00.csv": 2 lines, 1 events, 0 duplicates,'
+      .. " 0 refused, 0 malformed\n", out:match("^[^\n]*\n"))
+    os.remove(name)
+    os.remove(dir)
+  end)
+
   it("takes a negative value right after its option, and names the command, the option and the value", function()
     -- argparse alone read "-5%" as short options: "unknown option '-5'", naming
     -- neither the option nor the value, and `--growth -5%` could not be written
