@@ -300,6 +300,12 @@ describe("imbill CLI #cli", function()
     assert.equal(o2, o1)
     -- 20,000 DAU falling 5% a month, MAU 3 x DAU: 399.00 + 0.015 x (3 x 19,000 - 10,000) in February
     assert.matches("2023%-02,[^\n]*1104%.00", o1)
+    -- a zone west of UTC is written the same way
+    local c3, o3, e3 = run("replay --events examples/events.csv --book 2020 --edition pro --month 2021-03 --tz -05:00")
+    local _, o4 = run("replay --events examples/events.csv --book 2020 --edition pro --month 2021-03 --tz=-05:00")
+    assert.equal(0, c3, e3)
+    assert.equal(o4, o3)
+    assert.matches("days in UTC%-05:00", o3)
     for _, c in ipairs {
       { "invoice --book 2020 --edition pro --month 2021-03 --peak-dau -5",
         "imbill invoice: error: --peak-dau: expected a whole number >= 0, got \"-5\"\n" },
