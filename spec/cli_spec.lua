@@ -272,6 +272,22 @@ describe("imbill CLI #cli", function()
     end
   end)
 
+  it("refuses an option given twice, where the last value was billed silently; repeatable ones repeat", function()
+    for _, args in ipairs {
+      "invoice --book 2020 --edition pro --month 2021-03 --peak-dau 5 --peak-dau 60000",
+      "invoice --book 2020 --book 2021 --edition pro --month 2021-03",
+      "project --dau 1000 --dau 2000 --start 2023-01 --months 1",
+    } do
+      local code, out, err = run(args)
+      assert.equal(2, code, args)
+      assert.equal("", out, args)
+      assert.matches("^imbill %a+: error: option '%-%-[%a-]+' must be used at most 1 time\n", err)
+    end
+    local code, out, err = run("replay --events examples/events.csv --month 2021-03 --month 2021-04")
+    assert.equal(0, code, err)
+    assert.matches("Invoice 2021%-03.*Invoice 2021%-04", out)
+  end)
+
   it("replay names its log as it is, and quoted when a line break in the name would forge a report line", function()
     local dir = os.tmpname()
     os.remove(dir)
