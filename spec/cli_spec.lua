@@ -208,6 +208,27 @@ describe("imbill CLI #cli", function()
       assert.matches("%-%-app: " .. c[2], out)
       assert.matches("rc=1", out)
     end
+    -- the file's libraries are its own: replacing string.gsub in it rewrote
+    -- the command's own message ("got \"HIJACKED\"")
+    f = assert(io.open(conf, "w"))
+    f:write('string.gsub = function() return "HIJACKED" end; string.find = string.gsub\n'
+      .. 'return { apps = { ["1400000001"] = { book = "2021", edition = "pro" } } }')
+    f:close()
+    p = io.popen("cd " .. H.top .. " && luajit bin/imbill gateway --config " .. conf
+      .. " --app 1400000002 --month 2026-12 2>&1; echo rc=$?")
+    out = p:read("*a")
+    p:close()
+    assert.equal("imbill gateway: error: --app: is not an app of " .. conf .. ', got "1400000002"\nrc=1\n', out)
+    -- a file that never ends is stopped, where the command hung
+    f = assert(io.open(conf, "w"))
+    f:write("local function spin() while true do end end spin()")
+    f:close()
+    p = io.popen("cd " .. H.top .. " && timeout 60 luajit bin/imbill gateway --config " .. conf
+      .. " --app 1400000001 --month 2026-12 2>&1; echo rc=$?")
+    out = p:read("*a")
+    p:close()
+    assert.matches("%-%-config: did not run as data: ran more than 10000000 steps %(a configuration is a table%)", out)
+    assert.matches("rc=1\n$", out)
     os.remove(conf)
   end)
 
@@ -248,6 +269,70 @@ describe("imbill CLI #cli", function()
       assert.equal("", out, c[1])
       assert.matches(c[2], err)
       assert.matches("help' for usage", err)
+    end
+  end)
+
+  it("refuses an option given twice, where the last value was billed silently; repeatable ones repeat", function()
+    for _, args in ipairs {
+      "invoice --book 2020 --edition pro --month 2021-03 --peak-dau 5 --peak-dau 60000",
+      "invoice --book 2020 --book 2021 --edition pro --month 2021-03",
+      "project --dau 1000 --dau 2000 --start 2023-01 --months 1",
+    } do
+      local code, out, err = run(args)
+      assert.equal(2, code, args)
+      assert.equal("", out, args)
+      assert.matches("^imbill %a+: error: option '%-%-[%a-]+' must be used at most 1 time\n", err)
+    end
+    local code, out, err = run("replay --events examples/events.csv --month 2021-03 --month 2021-04")
+    assert.equal(0, code, err)
+    assert.matches("Invoice 2021%-03.*Invoice 2021%-04", out)
+  end)
+
+  it("replay names its log as it is, and quoted when a line break in the name would forge a report line", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. sh_quote(dir)))
+    local name = dir .. "/ev\nInvoice 2021-03 total 0.00.csv"
+    local f = assert(io.open(name, "w"))
+    f:write("time,action,user\n2021-03-01T01:00:00Z,login,a\n")
+    f:close()
+    local code, out, err = run("replay --events " .. sh_quote(name) .. " --book 2020 --edition pro --month 2021-03")
+    assert.equal(0, code, err)
+    assert.equal('replayed "' .. dir .. '/ev\\nInvoice 2021-03 total 0.00.csv": 2 lines, 1 events, 0 duplicates,'
+      .. " 0 refused, 0 malformed\n", out:match("^[^\n]*\n"))
+    os.remove(name)
+    os.remove(dir)
+  end)
+
+  it("takes a negative value right after its option, and names the command, the option and the value", function()
+    -- argparse alone read "-5%" as short options: "unknown option '-5'", naming
+    -- neither the option nor the value, and `--growth -5%` could not be written
+    local c1, o1, e1 = run("project --dau 20000 --start 2023-01 --months 3 --growth -5% --editions 2022/standard"
+      .. " --mau-ratio 3 --csv")
+    local c2, o2 = run("project --dau 20000 --start 2023-01 --months 3 --growth=-5% --editions 2022/standard"
+      .. " --mau-ratio 3 --csv")
+    assert.equal(0, c1, e1)
+    assert.equal(0, c2)
+    assert.equal(o2, o1)
+    -- 20,000 DAU falling 5% a month, MAU 3 x DAU: 399.00 + 0.015 x (3 x 19,000 - 10,000) in February
+    assert.matches("2023%-02,[^\n]*1104%.00", o1)
+    -- a zone west of UTC is written the same way
+    local c3, o3, e3 = run("replay --events examples/events.csv --book 2020 --edition pro --month 2021-03 --tz -05:00")
+    local _, o4 = run("replay --events examples/events.csv --book 2020 --edition pro --month 2021-03 --tz=-05:00")
+    assert.equal(0, c3, e3)
+    assert.equal(o4, o3)
+    assert.matches("days in UTC%-05:00", o3)
+    for _, c in ipairs {
+      { "invoice --book 2020 --edition pro --month 2021-03 --peak-dau -5",
+        "imbill invoice: error: --peak-dau: expected a whole number >= 0, got \"-5\"\n" },
+      { "breakeven --from-value -1", "imbill breakeven: error: --from-value: expected a whole number >= 0, got \"-1\"\n" },
+      -- an option given too few values is named with its command too
+      { "invoice --peak-dau", "imbill invoice: error: option '--peak-dau' requires an argument\n" },
+    } do
+      local code, out, err = run(c[1])
+      assert.equal(2, code, c[1])
+      assert.equal("", out, c[1])
+      assert.equal(c[2], err:match("^[^\n]*\n"), c[1])
     end
   end)
 

@@ -56,6 +56,38 @@ describe("examples #examples", function()
     assert.matches("10,001 DAU</text>", text)
   end)
 
+  -- The README shows `make demo` (examples/compare_month.lua) abbreviated, so
+  -- no snippet check reads it: a line ending in "..." is the start of the
+  -- line printed, a line "..." stands for the lines up to the next shown,
+  -- and every other line is printed as it is.
+  it("the README's make demo block is what compare_month.lua prints, abbreviated", function()
+    local f = assert(io.open(H.top .. "/README.md"))
+    local readme = f:read("*a")
+    f:close()
+    local block = readme:match("`make demo` prints this[^\n]*\n\n```\n(.-)\n```\n")
+    assert.is_string(block, "the README's make demo block")
+    local out = {}
+    for line in run("compare_month.lua"):gmatch("([^\n]*)\n") do out[#out + 1] = line end
+    local j = 1
+    while out[j] and not out[j]:match("^#  book") do j = j + 1 end
+    local shown = {}
+    for line in (block .. "\n"):gmatch("([^\n]*)\n") do shown[#shown + 1] = line end
+    for i, b in ipairs(shown) do
+      if b == "..." then
+        local nxt = shown[i + 1]
+        while out[j] and out[j] ~= nxt do j = j + 1 end
+      else
+        local start = b:match("^(.-)%.%.%.$")
+        if start then
+          assert.equal(start, (out[j] or ""):sub(1, #start), "README make demo, line " .. i)
+        else
+          assert.equal(b, out[j], "README make demo, line " .. i)
+        end
+        j = j + 1
+      end
+    end
+  end)
+
   it("a grid summary of a third of a million scenarios", function()
     local out = run("grid_summary.lua")
     assert.matches("4 editions x 41 growth rates x 1996 starting DAU = 327344 scenarios", out)

@@ -207,6 +207,30 @@ describe("invoice", function()
       assert.matches("^imbill.invoice: edition: price book 2021 does not allow going back to a free edition",
         H.err(imbill.invoice, { book = "2021", edition = "free", month = "2022-11", activated = "2022-01-10" }))
     end)
+    it("judges a change on the 1st from the edition it leaves, as on any other day", function()
+      -- the edition left runs no day of the month, but the change is still a
+      -- return to free: refused on the 1st as on the 2nd (it was a 0.00 bill)
+      for _, day in ipairs { "2022-11-01", "2022-11-02" } do
+        assert.matches("^imbill.invoice: change.to: price book 2021 does not allow going back to a free edition"
+          .. " after pro", H.err(imbill.invoice, { book = "2021", edition = "pro", month = "2022-11",
+            change = { on = day, to = "free" } }))
+      end
+      assert.matches("^imbill.invoice: change.to: price book 2022 does not allow going back to a free edition",
+        H.err(imbill.invoice, { book = "2022", edition = "standard", month = "2023-11",
+          change = { on = "2023-11-01", to = "developer" } }))
+      -- an app on free after an earlier paid activation went back to free
+      -- before this month: refused whatever day it leaves free again (it was
+      -- a 449.99 bill), and named by its month, the day not being known
+      assert.equal("imbill.invoice: edition: price book 2021 does not allow going back to a free edition after the"
+        .. " paid activation of a day before 2022-11, got \"free\"",
+        H.err(imbill.invoice, { book = "2021", edition = "free", month = "2022-11", activated_before = true,
+          change = { on = "2022-11-01", to = "pro" } }))
+      -- book 2020 allows both, on the 1st as on any day
+      assert.equal("0.00", total { book = "2020", edition = "pro", month = "2021-03", activated_before = true,
+                                   change = { on = "2021-03-01", to = "trial" } })
+      assert.equal("149.99", total { book = "2020", edition = "trial", month = "2021-03", activated_before = true,
+                                     change = { on = "2021-03-01", to = "pro" } })
+    end)
     it("allows going back to trial in 2020: pro for 10 of 31 days = 48.38", function()
       local inv = invoice { book = "2020", edition = "pro", month = "2021-03",
                             change = { on = "2021-03-11", to = "trial" } }
@@ -322,6 +346,24 @@ describe("invoice", function()
         .. ' needs a paid edition, got "2021-03-05"',
         H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", activated = "2021-03-10",
                                 addons = { { id = "members_per_group", activated = "2021-03-05" } } }))
+    end)
+    it("refuses an add-on bought on a day the app ran a free edition", function()
+      -- 2020 pro, back to trial on 03-11: retention bought on 03-20 cannot have
+      -- been (it was billed 79.99, 128.37 in all)
+      assert.equal("imbill.invoice: addons[1].activated: is a day on the free edition trial (2021-03-11..2021-03-31);"
+        .. ' an add-on needs a paid edition, got "2021-03-20"',
+        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", activated_before = true,
+          change = { on = "2021-03-11", to = "trial" }, addons = { { id = "retention_30", activated = "2021-03-20" } } }))
+      -- on trial until pro again on 04-16: not on 04-05 (it was billed 79.99), on 04-16 it is
+      local u = { book = "2020", edition = "trial", month = "2021-04", activated = "2021-03-10",
+                  change = { on = "2021-04-16", to = "pro" }, addons = { { id = "retention_30", activated = "2021-04-05" } } }
+      assert.matches("addons%[1%]%.activated: is a day on the free edition trial %(2021%-04%-01%.%.2021%-04%-15%)",
+        H.err(imbill.invoice, u))
+      u.addons[1].activated = "2021-04-16"
+      assert.equal("154.99", total(u)) -- 149.99 x 15/30 = 75.00, and retention from its activation month
+      -- the last day on the paid edition still has it
+      assert.equal("128.37", total { book = "2020", edition = "pro", month = "2021-03", activated_before = true,
+        change = { on = "2021-03-11", to = "trial" }, addons = { { id = "retention_30", activated = "2021-03-10" } } })
     end)
     it("refuses add-ons given as named fields rather than a list", function()
       assert.equal('imbill.invoice: addons: expected a list of add-on ids (or { id =, activated = }), not named fields,'

@@ -132,6 +132,16 @@ describe("projection", function()
     assert.equal("4596.00", d.path.total)
   end)
 
+  it("explains the * mark under the table only when a cell carries it", function()
+    local key = "* cannot serve every month"
+    local usage = S.build { from = "2023-01", months = 2, dau = 25000, groups = 150000, mau = 60000 }
+    -- developer cannot serve 60,000 MAU: its cells are marked, and the key says why
+    assert.truthy(H.imbill.project({ usage = usage, books = { "2022" } }):table():find(key, 1, true))
+    -- standard alone serves every month: no mark, and no key to one (it was printed anyway)
+    local t = H.imbill.project({ usage = usage, editions = { "2022/standard" } }):table()
+    assert.is_nil(t:find("*", 1, true), t)
+  end)
+
   it("takes needs and editions as lists: a set such as { community = true } would need nothing", function()
     -- 2021 pro lacks community; read as no needs, the set made it the best edition
     local u = S.build { from = "2022-01", months = 1, dau = 5000, groups = 10 }

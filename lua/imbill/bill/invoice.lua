@@ -109,17 +109,12 @@ local function plan_lines(book, ed, month, u)
     on = dates.day(c.on, "change.on", FN)
     if on < first or on > last then fail("change.on", "is not in the invoice month " .. dates.format_month(month), c.on) end
     to = errors.call(FN, "change.to", book.edition, book, c.to)
-    if on > first then
-      eds[2] = to
-      -- editions are numbered by identity: a change to the edition in force
-      -- is the policy's "same"
-      spans[2] = { from = on, edition = to == ed and 1 or 2, free = to.free, fee = to.monthly_fee }
-    else
-      -- a change on the 1st: the new edition is the month's whole story
-      if to == ed then fail("change.to", "is the edition already in force", c.to) end
-      eds[1] = to
-      spans[1] = { edition = 1, free = to.free, fee = to.monthly_fee }
-    end
+    eds[2] = to
+    -- editions are numbered by identity: a change to the edition in force
+    -- is the policy's "same".  A change on the 1st is a span too: the
+    -- edition it leaves runs no day of the month, but the policy judges the
+    -- change from it (pro to free on the 1st is a return to free).
+    spans[2] = { from = on, edition = to == ed and 1 or 2, free = to.free, fee = to.monthly_fee }
   end
 
   local activated = u.activated
@@ -157,8 +152,10 @@ local function plan_lines(book, ed, month, u)
       fail("change.to", string.format("price book %s does not allow going back to a free edition after %s",
         book.name, ed.id), c.to)
     end
+    -- activated_before stands for a day not known: name the month, not that day
     fail("edition", string.format("price book %s does not allow going back to a free edition after the paid"
-      .. " activation of %s", book.name, activated), ed.id)
+      .. " activation of %s", book.name,
+      u.activated_before and ("a day before " .. dates.format_month(month)) or activated), ed.id)
   elseif verdict == "twice" then
     fail("change", string.format("one edition change per calendar month: activated on %s and changed on %s",
       activated, c and c.on or "?"))
@@ -253,7 +250,7 @@ end
 -- paid_from: the day of the app's first paid activation (nil when not known).
 -- An add-on needs a paid edition, so when that day is in this month, every
 -- add-on was activated in this month, on that day or later.
-local function addon_lines(book, ed, month, addons, paid_from)
+local function addon_lines(book, ed, month, addons, paid_from, segs)
   local lines = {}
   if addons == nil then return lines end
   check.list(FN, "addons", addons, "add-on ids (or { id =, activated = })")
@@ -286,6 +283,16 @@ local function addon_lines(book, ed, month, addons, paid_from)
           .. "); an add-on needs a paid edition", a.activated)
       end
       if not act then act, inferred = paid_from, true end
+    end
+    if act and act >= first then
+      -- bought on a day of the month: a paid edition must have run that day
+      -- (pro, then trial from the 11th: an add-on bought on the 20th cannot be)
+      for _, sg in ipairs(segs) do
+        if sg.from <= act and act <= sg.to and sg.ed.free then
+          fail(field .. ".activated", string.format("is a day on the free edition %s (%s..%s); an add-on needs a"
+            .. " paid edition", sg.ed.id, dates.format(sg.from), dates.format(sg.to)), a.activated)
+        end
+      end
     end
     local line = { code = "addon", addon = id, quantity = 1, unit_price = fee }
     if act and act >= first and addon.activation_month_free then
@@ -431,7 +438,7 @@ function M.invoice(u)
   local notes = usage_notes(book, ued or segs[#segs].ed or ed, month, u, first, dim)
   local ulines, usage = usage_lines(ued, u, segs, first, dim, month)
   for _, l in ipairs(ulines) do lines[#lines + 1] = l end
-  for _, l in ipairs(addon_lines(book, ued, month, u.addons, paid_from)) do lines[#lines + 1] = l end
+  for _, l in ipairs(addon_lines(book, ued, month, u.addons, paid_from, segs)) do lines[#lines + 1] = l end
   local tl = trtc_line(u.trtc)
   if tl then lines[#lines + 1] = tl end
 

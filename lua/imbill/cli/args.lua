@@ -168,6 +168,11 @@ Run 'imbill COMMAND --help' for a command's options.]])
     local mod = require("imbill.cli.commands." .. name)
     local c = p:command(name, mod.summary):epilog(mod.epilog)
     checked_help(c)
+    -- an option given twice is refused, where argparse kept the last value
+    -- (`--peak-dau 5 ... --peak-dau 6` billed 6 and said nothing); the
+    -- repeatable ones (count "*") still repeat
+    local option = c.option
+    c.option = function(self, ...) return option(self, ...):overwrite(false) end
     mod.define(c, M)
     modules[name] = mod
   end

@@ -41,7 +41,20 @@ end
 --- Runs one command line (an array of strings, as `arg`); returns the exit code.
 function M.main(argv)
   local args_in = {}
-  for i = 1, #(argv or {}) do args_in[i] = argv[i] end
+  for i = 1, #(argv or {}) do
+    local a = argv[i]
+    -- argparse reads "-5%" as short options, so `--growth -5%` said "unknown
+    -- option '-5'" and named neither the option nor the value.  No imbill
+    -- option starts with a digit: a negative number right after a long option
+    -- is that option's value, as `--growth=-5%` is.
+    local prev = args_in[#args_in]
+    if type(a) == "string" and a:match("^%-%.?%d") and type(prev) == "string"
+        and prev:match("^%-%-[%a][%w-]*$") then
+      args_in[#args_in] = prev .. "=" .. a
+    else
+      args_in[#args_in + 1] = a
+    end
+  end
   local okp, parser, commands = pcall(args_mod.parser)
   if not okp then
     say("imbill: error: " .. tostring(parser) .. "\n")
@@ -56,8 +69,10 @@ function M.main(argv)
         break
       end
     end
-    say("imbill: error: " .. bounded(tostring(args)) .. "\n")
-    say("Run 'imbill " .. (cmdname and commands[cmdname] and (cmdname .. " ") or "") .. "--help' for usage.\n")
+    local known = cmdname and commands[cmdname] and cmdname
+    -- named as the command's own errors are: "imbill invoice: error: ..."
+    say((known and ("imbill " .. known) or "imbill") .. ": error: " .. bounded(tostring(args)) .. "\n")
+    say("Run 'imbill " .. (known and (known .. " ") or "") .. "--help' for usage.\n")
     return M.EXIT.usage
   end
   if args.version then

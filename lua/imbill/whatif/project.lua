@@ -342,8 +342,15 @@ function Projection:table()
   tot[#tot + 1] = self.path and money.pretty(self.path.total) or ""
   rows[#rows + 1] = tot
   local out = { fmt.table(header, rows, right) }
-  out[#out + 1] = "* cannot serve every month (limits, features, caps, or a price book not yet in force) or not a"
-    .. " legal choice; see --json for reasons"
+  -- the key to the marks, when the table has one
+  local marked = false
+  for _, line in ipairs(rows) do
+    for k = 2, #self.rows + 1 do marked = marked or line[k]:sub(-1) == "*" end
+  end
+  if marked then
+    out[#out + 1] = "* cannot serve every month (limits, features, caps, or a price book not yet in force) or not a"
+      .. " legal choice; see --json for reasons"
+  end
   local ch = self:cheapest()
   if ch then
     out[#out + 1] = string.format("cheapest single edition: %s, %s USD", ch.name, money.pretty(ch.total))

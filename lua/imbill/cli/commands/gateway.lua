@@ -30,17 +30,40 @@ end
 -- What a configuration file may use: its own table and text, and the
 -- environment (a Redis password kept out of the file).  Nothing else of the
 -- machine: the command reads the file as data.
-local function config_env()
-  return { os = { getenv = os.getenv }, string = string, math = math, table = table, tonumber = tonumber,
-           tostring = tostring, pairs = pairs, ipairs = ipairs, type = type }
+-- The libraries are copies: the file gets their functions, never the tables
+-- the command itself calls through (`string.format = ...` in the file would
+-- otherwise rewrite the figures the command prints).
+local function copy(lib)
+  local t = {}
+  for k, v in pairs(lib) do t[k] = v end
+  return t
 end
+local function config_env()
+  return { os = { getenv = os.getenv }, string = copy(string), math = copy(math), table = copy(table),
+           tonumber = tonumber, tostring = tostring, pairs = pairs, ipairs = ipairs, type = type }
+end
+
+-- A configuration is a table written out: far fewer steps than this.  A
+-- file that loops is stopped, where it hung the command.
+local CONFIG_STEPS = 10000000
 
 -- The configuration file as data: a chunk that returns a table.
 local function config_file(path)
   local text = input.read("--config", path, input.MAX_JSON)
   local chunk, err = load(text, "=" .. path, "t", config_env())
   if not chunk then fail.input("--config", "not a Lua configuration: " .. tostring(err), path) end
+  -- compiled code runs no count hook: the file runs interpreted
+  local jit = rawget(_G, "jit")
+  if jit then jit.off(chunk, true) end
+  local too_long = false
+  local hook, mask, count = debug.gethook()
+  debug.sethook(function()
+    too_long = true
+    error("ran more than " .. CONFIG_STEPS .. " steps", 0)
+  end, "", CONFIG_STEPS)
   local ok, t = pcall(chunk)
+  if hook then debug.sethook(hook, mask, count) else debug.sethook() end
+  if too_long then ok, t = false, "ran more than " .. CONFIG_STEPS .. " steps (a configuration is a table)" end
   if not ok then fail.input("--config", "did not run as data: " .. tostring(t), path) end
   if type(t) ~= "table" then fail.input("--config", "returns no table", path) end
   return t

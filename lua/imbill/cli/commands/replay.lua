@@ -53,8 +53,11 @@ function M.run(args)
   local refusals = report.refusals or {}
   output.show(args, {
     text = function()
+      -- a file name is shown as it is, unless a control byte in it (a line
+      -- break) would make it a line of the report: then quoted and escaped
+      local name = args.events:find("[%c\127]") and require("imbill.internal.errors").show(args.events) or args.events
       local out = { string.format("replayed %s: %d lines, %d events, %d duplicates, %d refused, %d malformed",
-        args.events, report.lines or 0, report.events or 0, report.duplicates or 0, report.refused or 0, #errors) }
+        name, report.lines or 0, report.events or 0, report.duplicates or 0, report.refused or 0, #errors) }
       for _, e in ipairs(errors) do out[#out + 1] = string.format("  line %s: %s", tostring(e.line), e.message) end
       for _, r in ipairs(refusals) do
         out[#out + 1] = string.format("  line %s refused (%s): %s", tostring(r.line), tostring(r.code), r.message)
