@@ -54,16 +54,27 @@ function M.stub_last(cmd) return cjson.decode(http.get("/stub/last?cmd=" .. cmd)
 
 function M.sleep(s) require("socket").sleep(s) end
 
---- Starts holding an app's lock for ms milliseconds (as a worker the kernel
--- stopped mid-batch would); returns a function that waits for the hold to
--- end.
+--- Waits until f() is true, trying every 20 ms for at most `bound` seconds
+-- (default 10: a bound for a loaded machine, not a guess of how long it
+-- takes); fails naming `what`.
+function M.eventually(f, what, bound)
+  local socket = require "socket"
+  local stop = socket.gettime() + (bound or 10)
+  repeat
+    if f() then return end
+    socket.sleep(0.02)
+  until socket.gettime() > stop
+  if f() then return end
+  error("never happened: " .. what, 2)
+end
+
 -- Sends GET path and returns at once; the returned function waits for the
 -- answer and checks it holds `want`.
-local function started(path, want)
+local function started(path, want, port)
   local socket = require "socket"
   local s = assert(socket.tcp())
-  s:settimeout(10)
-  assert(s:connect("127.0.0.1", http.port))
+  s:settimeout(15)
+  assert(s:connect("127.0.0.1", port or http.port))
   assert(s:send("GET " .. path .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
   return function()
     local raw = s:receive("*a")
@@ -72,10 +83,24 @@ local function started(path, want)
   end
 end
 
-function M.hold(app, ms)
-  local done = started("/t/hold?app=" .. app .. "&ms=" .. ms, "\"held\":" .. ms)
-  require("socket").sleep(0.05) -- the hold has the lock before the others arrive
-  return done
+local holds = 0
+
+--- The app's lock and the hold `id` (h.hold's second result): { locked =,
+-- hold = "held" | "released" | "lapsed" | nil } (spec_t.lua's H.lock).
+function M.lock(app, id, port)
+  return M.json(http.get("/t/lock?app=" .. app .. (id and "&id=" .. id or ""), port))
+end
+
+--- Starts holding an app's lock for ms milliseconds (as a worker the kernel
+-- stopped mid-batch would) and returns once the lock is held (or the hold
+-- is already over): a function that waits for the hold to end, and the
+-- hold's id for M.lock.
+function M.hold(app, ms, port)
+  holds = holds + 1
+  local id = tostring(require("socket").gettime()):gsub("%.", "") .. "." .. holds
+  local done = started("/t/hold?app=" .. app .. "&ms=" .. ms .. "&id=" .. id, "\"held\":" .. ms, port)
+  M.eventually(function() return M.lock(app, id, port).hold ~= nil end, "the hold of " .. app .. "'s lock")
+  return done, id
 end
 
 -- A worker counts one series and is then busy for ms milliseconds (/t/stall).

@@ -152,17 +152,38 @@ end
 
 -- Holds an app's lock for ?ms= milliseconds, as a worker the kernel
 -- stopped in the middle of a batch would: every request of the app waits.
+-- The hold ?id= says where it is in the meta dict ("hold|<id>": the lock's
+-- token while held, "released" after) for /t/lock: a spec waits for the
+-- lock to be held, not for a time it guesses is enough.  A hold whose
+-- worker is killed leaves its lock to lapse a little after its end.
 function H.hold()
   local store_mod = require "imbill.gateway.store"
   local app = ngx.var.arg_app
   local store = store_of(app)
   local ms = tonumber(ngx.var.arg_ms) or 100
+  local id = ngx.var.arg_id
   local lk = store_mod.lock_key(app)
-  local tok, err = store_mod.acquire(store.meta, lk, 5, 2)
+  local ttl = math.max(5, ms / 1000 + 1)
+  local tok, err = store_mod.acquire(store.meta, lk, ttl, 2)
   if not tok then return send({ error = tostring(err) }, 500) end
+  if id then store.meta:set("hold|" .. id, tok, ttl + 60) end
   ngx.sleep(ms / 1000)
   store_mod.release(store.meta, lk, tok)
+  if id then store.meta:set("hold|" .. id, "released", 60) end
   return send { held = ms }
+end
+
+-- An app's lock and the hold ?id=: { locked = the lock is held, hold =
+-- "held" (the lock is that hold's), "released", "lapsed" (its worker died
+-- and the lock is another's or none) or null (not started) }.
+function H.lock()
+  local app = ngx.var.arg_app
+  local store = store_of(app)
+  local tok = store.meta:get(require("imbill.gateway.store").lock_key(app))
+  local h = ngx.var.arg_id and store.meta:get("hold|" .. ngx.var.arg_id)
+  local hold = h
+  if type(h) == "number" then hold = tok == h and "held" or "lapsed" end
+  return send { locked = tok ~= nil, hold = hold }
 end
 
 -- Counts one series, then keeps this worker busy for ?ms= milliseconds
