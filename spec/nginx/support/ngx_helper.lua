@@ -6,7 +6,12 @@ local assert = require "luassert"
 local M = {}
 M.http = http
 
-function M.flush() assert.are.equal(200, http.post("/t/flush", "").status) end
+--- Empties the counts, once the settlements an earlier spec's calls queued
+-- are done (one landing after the flush would count in the next spec).
+function M.flush()
+  M.settled()
+  assert.are.equal(200, http.post("/t/flush", "").status)
+end
 
 function M.json(r)
   local ok, v = pcall(cjson.decode, r.body)
@@ -66,6 +71,25 @@ function M.eventually(f, what, bound)
   until socket.gettime() > stop
   if f() then return end
   error("never happened: " .. what, 2)
+end
+
+--- Waits until every live worker has settled what it queued from Tencent's
+-- answers (the settlement runs after the answer, from a timer).  A
+-- settlement queued from the log phase may be queued just after the client
+-- read its answer: wait first for what that phase counts.
+function M.settled()
+  M.eventually(function()
+    for pid, n in pairs(M.json(http.get("/t/settling")).settling) do
+      if n > 0 then
+        local alive = io.open("/proc/" .. pid .. "/stat")
+        if alive then
+          alive:close()
+          return false
+        end
+      end
+    end
+    return true
+  end, "the settlements")
 end
 
 -- Sends GET path and returns at once; the returned function waits for the

@@ -384,6 +384,56 @@ function H.bench()
   return send(out)
 end
 
+-- Settlements a worker queued and has not finished, in the meta dict
+-- ("t|settling|<pid>"), so a spec can wait until Tencent's answer has been
+-- settled rather than for a time it guesses is enough.  A job counts as
+-- finished when it ran (true), failed, or was given up; a worker that dies
+-- leaves its count behind (the spec skips dead workers).
+local SETTLING = "t|settling|"
+
+function M.init_worker()
+  local queue = require "imbill.gateway.queue"
+  local meta = state.meta
+  if not meta then return end
+  local key = SETTLING .. ngx.worker.pid()
+  meta:set(key, 0)
+  local push = queue.push
+  queue.push = function(job)
+    local run, give_up = job.run, job.give_up
+    local open = true
+    local function finished()
+      if open then
+        open = false
+        meta:incr(key, -1, 0)
+      end
+    end
+    job.run = function(self)
+      local ok, done = pcall(run, self)
+      if not ok then
+        finished()
+        error(done, 0)
+      end
+      if done ~= false then finished() end
+      return done
+    end
+    job.give_up = function(self)
+      finished()
+      if give_up then return give_up(self) end
+    end
+    meta:incr(key, 1, 0)
+    return push(job)
+  end
+end
+
+-- The workers' unfinished settlements: { [pid] = n }.
+function H.settling()
+  local out = {}
+  for _, k in ipairs(state.meta:get_keys(0)) do
+    if k:sub(1, #SETTLING) == SETTLING then out[k:sub(#SETTLING + 1)] = state.meta:get(k) end
+  end
+  return send { settling = out }
+end
+
 --- Serves /t/NAME from a table of handlers (another suite's test
 -- locations extend H).
 function M.serve(handlers)
