@@ -18,13 +18,7 @@ local function login(app, user, t_ms, opts)
     Info = { Action = "Login", To_Account = user, Reason = "Register" } }, opts)
 end
 
-local function eventually(f, what)
-  for _ = 1, 150 do
-    if f() then return end
-    h.sleep(0.02)
-  end
-  error("never happened: " .. what, 2)
-end
+local eventually = h.eventually
 
 local function day_of(t) return math.floor((t + 8 * 3600) / 86400) end
 

@@ -127,10 +127,13 @@ function M.hold(app, ms, port)
   return done, id
 end
 
--- A worker counts one series and is then busy for ms milliseconds (/t/stall).
+-- A worker counts one series and is then busy for ms milliseconds
+-- (/t/stall); returns once it has counted and is busy.
 function M.stall(ms)
-  local done = started("/t/stall?ms=" .. ms, "\"stalled\":" .. ms)
-  require("socket").sleep(0.05) -- counted, and busy
+  holds = holds + 1
+  local id = tostring(require("socket").gettime()):gsub("%.", "") .. ".s" .. holds
+  local done = started("/t/stall?ms=" .. ms .. "&id=" .. id, "\"stalled\":" .. ms)
+  M.eventually(function() return M.json(http.get("/t/stalled?id=" .. id)).begun end, "the stall")
   return done
 end
 

@@ -189,13 +189,19 @@ end
 -- Counts one series, then keeps this worker busy for ?ms= milliseconds
 -- without yielding, as a loaded worker whose timers run late: its count
 -- waits to be published until the worker is free.
+-- ?id= marks the stall begun in the meta dict (/t/stalled).
 function H.stall()
   require("imbill.gateway.metrics").inc("imbill_callbacks_rejected_total", { reason = "spec_stall" })
+  if ngx.var.arg_id then state.meta:set("stall|" .. ngx.var.arg_id, true, 60) end
   local ms = tonumber(ngx.var.arg_ms) or 300
   ngx.update_time()
   local t0 = ngx.now()
   repeat ngx.update_time() until ngx.now() - t0 >= ms / 1000
   return send { stalled = ms }
+end
+
+function H.stalled()
+  return send { begun = state.meta:get("stall|" .. ngx.var.arg_id) == true }
 end
 
 -- A configuration (the JSON body) checked inside nginx, where the dicts
