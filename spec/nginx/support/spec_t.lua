@@ -166,10 +166,10 @@ function H.hold()
   local ttl = math.max(5, ms / 1000 + 1)
   local tok, err = store_mod.acquire(store.meta, lk, ttl, 2)
   if not tok then return send({ error = tostring(err) }, 500) end
-  if id then store.meta:set("hold|" .. id, tok, ttl + 60) end
+  if id then store.meta:safe_set("hold|" .. id, tok, ttl + 60) end
   ngx.sleep(ms / 1000)
   store_mod.release(store.meta, lk, tok)
-  if id then store.meta:set("hold|" .. id, "released", 60) end
+  if id then store.meta:safe_set("hold|" .. id, "released", 60) end
   return send { held = ms }
 end
 
@@ -192,7 +192,7 @@ end
 -- ?id= marks the stall begun in the meta dict (/t/stalled).
 function H.stall()
   require("imbill.gateway.metrics").inc("imbill_callbacks_rejected_total", { reason = "spec_stall" })
-  if ngx.var.arg_id then state.meta:set("stall|" .. ngx.var.arg_id, true, 60) end
+  if ngx.var.arg_id then state.meta:safe_set("stall|" .. ngx.var.arg_id, true, 60) end
   local ms = tonumber(ngx.var.arg_ms) or 300
   ngx.update_time()
   local t0 = ngx.now()
@@ -394,7 +394,8 @@ end
 -- ("t|settling|<pid>"), so a spec can wait until Tencent's answer has been
 -- settled rather than for a time it guesses is enough.  A job counts as
 -- finished when it ran (true), failed, or was given up; a worker that dies
--- leaves its count behind (the spec skips dead workers).
+-- leaves its count behind (the spec skips dead workers).  Never an eviction
+-- (safe_set, incr without init): the gateway's locks live in that dict.
 local SETTLING = "t|settling|"
 
 function M.init_worker()
@@ -402,7 +403,7 @@ function M.init_worker()
   local meta = state.meta
   if not meta then return end
   local key = SETTLING .. ngx.worker.pid()
-  meta:set(key, 0)
+  meta:safe_set(key, 0)
   local push = queue.push
   queue.push = function(job)
     local run, give_up = job.run, job.give_up
@@ -410,7 +411,7 @@ function M.init_worker()
     local function finished()
       if open then
         open = false
-        meta:incr(key, -1, 0)
+        meta:incr(key, -1)
       end
     end
     job.run = function(self)
@@ -426,7 +427,7 @@ function M.init_worker()
       finished()
       if give_up then return give_up(self) end
     end
-    meta:incr(key, 1, 0)
+    meta:incr(key, 1)
     return push(job)
   end
 end
