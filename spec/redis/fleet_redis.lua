@@ -158,7 +158,7 @@ describe("a fleet of two nodes on one Redis", function()
     assert.are.equal(1, h.rcall(nil, "SISMEMBER", h.key(PRO, "uj:bob"), "@TGS#real"))
     assert.are.equal(0, h.rcall(nil, "HLEN", h.key(PRO, "rr")))
     h.sleep(2.2)
-    h.post(1, "/t/sweep", "")
+    h.sweep(1)
     assert.are.equal("1", h.rcall(nil, "GET", h.key(PRO, "c:groups")))
   end)
 

@@ -50,6 +50,14 @@ function M.callback(app, command, token, body, opts)
   return r, ok and v or nil
 end
 
+--- A reservation sweep now, by this call (/t/sweep waits for another
+-- worker's to end): returns how many it took back.
+function M.sweep()
+  local v = M.json(http.post("/t/sweep", ""))
+  assert.is_true(v.swept, "no sweep had the turn")
+  return v.expired
+end
+
 --- The value of one counter on the status page (nil: absent).
 function M.metric(name, labels) return http.metric_in(http.get("/imbill/status").body, name, labels) end
 

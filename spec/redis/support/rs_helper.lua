@@ -90,6 +90,14 @@ function M.wait(fn, timeout, what)
 end
 
 function M.get(node, path) return http.request("GET", path, nil, nil, M.nodes[node]) end
+
+--- A reservation sweep on node n now, by this call (/t/sweep waits for
+-- another worker's to end): returns how many it took back.
+function M.sweep(n)
+  local v = cjson.decode(http.request("POST", "/t/sweep", "", nil, M.nodes[n]).body)
+  assert(v.swept, "no sweep had the turn")
+  return v.expired
+end
 function M.post(node, path, body, headers) return http.request("POST", path, body, headers, M.nodes[node]) end
 
 function M.json(r)
@@ -266,7 +274,7 @@ function M.lost_create_specs(b, where, PRO, node)
       assert.are.equal(0, r("HLEN", h.key(PRO, "rr")))
       assert.are.equal(1, h.metric_sum("imbill_reservations_confirmed_total", { app = PRO }))
       h.sleep(2.2)
-      h.post(1, "/t/sweep", "")
+      h.sweep(1)
       assert.are.equal("1", r("GET", h.key(PRO, "c:groups")))
     end)
 
