@@ -186,7 +186,19 @@ http {
 ]]):gsub("@HTTP@", function() return http_text end):gsub("@TOP@", top)))
   f:close()
   local user = M.sh("id -u"):match("^0\n") and " -g 'user root root;'" or ""
-  return M.sh("nginx -p '" .. dir .. "/' -c nginx.conf" .. user .. " 2>&1; echo rc=$?")
+  local out = M.sh("nginx -p '" .. dir .. "/' -c nginx.conf" .. user .. " 2>&1; echo rc=$?")
+  -- the daemon writes its pid file after the nginx command has exited: a
+  -- stop_own before it finds none and leaves nginx running
+  if out:match("rc=0\n$") then
+    M.eventually(function()
+      local pf = io.open(dir .. "/logs/nginx.pid")
+      if not pf then return false end
+      local pid = pf:read("*l")
+      pf:close()
+      return pid and pid:match("^%d+$") ~= nil
+    end, "the pid file of the nginx in " .. dir)
+  end
+  return out
 end
 
 --- Stops the nginx of M.own_nginx(dir), by its pid, if it runs.
