@@ -120,10 +120,7 @@ describe("the gateway and an in-process meter fed the same accepted events", fun
     local created = h.http.seconds()
     while h.http.seconds() <= created do h.sleep(0.05) end
     h.rest("group_open_http_svc/destroy_group", EX, { GroupId = "now5" })
-    for _ = 1, 100 do
-      if not h.keys(EX)["g:4:now5"] then break end
-      h.sleep(0.02)
-    end
+    h.eventually(function() return not h.keys(EX)["g:4:now5"] end, "the disband")
     m:disband_group("now5", h.http.seconds())
     for i = 1, 20 do
       local u = "acct" .. i

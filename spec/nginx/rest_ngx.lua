@@ -6,13 +6,7 @@ local cjson = require "cjson"
 
 local PRO, TRIAL, OPEN, DEV = "1400000001", "1400000002", "1400000003", "1400000005"
 
-local function eventually(f, what)
-  for _ = 1, 100 do
-    if f() then return end
-    h.sleep(0.02)
-  end
-  error("never happened: " .. what, 2)
-end
+local eventually = h.eventually
 
 local function import(app, user, headers) return h.rest("im_open_login_svc/account_import", app, { UserID = user }, headers) end
 
@@ -200,7 +194,9 @@ describe("REST calls through the gateway", function()
         .. "Content-Length: " .. #body .. "\r\n\r\n" .. body))
       eventually(function() return accounts(TRIAL) == 1 end, "the call reserved")
       local done = h.hold(TRIAL, 2500)
-      h.sleep(1)
+      -- Tencent answered and the settlement found the lock held
+      eventually(function() return (h.metric("imbill_lock_busy_total", { app = TRIAL }) or 0) >= 1 end,
+        "the settlement waiting for the lock")
       local pidfile = assert(io.open(os.getenv("IMBILL_NGX_PREFIX") .. "/logs/nginx.pid"))
       local master = pidfile:read("*l")
       pidfile:close()
@@ -224,7 +220,10 @@ describe("REST calls through the gateway", function()
   it("keeps a reservation whose outcome Tencent did not say (not HTTP 200)", function()
     local r = import(TRIAL, "b", { ["X-Stub-Status"] = "502" })
     assert.are.equal(502, r.status)
-    h.sleep(0.1)
+    -- counted where its settlement is queued, after the answer
+    eventually(function() return h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }) end,
+      "the unknown outcome counted")
+    h.settled()
     assert.are.equal(1, accounts(TRIAL))
     assert.are.equal(1, h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }))
   end)
@@ -236,7 +235,7 @@ describe("REST calls through the gateway", function()
     local _, v = import(TRIAL, "gz1", { ["Accept-Encoding"] = "gzip", ["X-Stub-Fail"] = "70169" })
     assert.are.equal(70169, v.ErrorCode)
     assert.is_nil(h.stub_last("account_import").headers["accept-encoding"])
-    h.sleep(0.1)
+    h.settled()
     assert.are.equal(0, accounts(TRIAL))
     assert.are.equal(1, h.metric("imbill_reservations_released_total", { app = TRIAL, via = "rest" }))
     local acc = {}
@@ -265,7 +264,10 @@ describe("REST calls through the gateway", function()
       assert.are.equal(200, r.status)
       assert.are.equal(text, r.body)
     end
-    h.sleep(0.1)
+    eventually(function()
+      return h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }) == #answers
+    end, "the unknown outcomes counted")
+    h.settled()
     assert.are.equal(#answers, accounts(TRIAL))
     assert.are.equal(#answers, h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }))
     -- a call that was going to merge refused items keeps them out of the
@@ -279,7 +281,10 @@ describe("REST calls through the gateway", function()
     local r = h.rest("im_open_login_svc/multiaccount_import", TRIAL, { Accounts = { "x1", "x2" } },
       { ["X-Stub-Body"] = '{"error":"upstream"}' })
     assert.are.equal('{"error":"upstream"}', r.body)
-    h.sleep(0.1)
+    eventually(function()
+      return h.metric("imbill_settle_unknown_total", { app = TRIAL, action = "multiaccount_import" }) == 1
+    end, "the unknown outcome counted")
+    h.settled()
     assert.are.equal(100, accounts(TRIAL))
   end)
 
@@ -489,7 +494,7 @@ describe("REST calls through the gateway", function()
     eventually(function() return accounts(TRIAL) == 0 and h.keys(TRIAL)["gm:1:h#"] == nil end, "a deleted")
     -- an id with nothing counted: nothing changes
     h.rest("im_open_login_svc/account_delete", TRIAL, { DeleteItem = { { UserID = "nobody" } } })
-    h.sleep(0.1)
+    h.settled()
     assert.are.equal(20, h.keys(TRIAL)["gm:1:g#"])
     assert.are.equal(0, accounts(TRIAL))
   end)
@@ -571,7 +576,7 @@ describe("REST calls through the gateway", function()
       assert.are.equal(1, h.metric("imbill_reservations_confirmed_total", { app = TRIAL }))
       -- confirmed once: the sweep finds nothing to take back
       h.sleep(2.2)
-      h.http.post("/t/sweep", "")
+      h.sweep()
       assert.are.equal(1, h.keys(TRIAL)["c:groups"])
       assert.is_nil(h.metric("imbill_reservations_expired_total", { app = TRIAL }))
     end)
@@ -642,10 +647,12 @@ describe("REST calls through the gateway", function()
     it("stays counted where the app takes no callbacks: nothing could confirm it", function()
       local r = create(OPEN, { Type = "Public", Owner_Account = "o", Name = "kept" }, { ["X-Stub-Status"] = "502" })
       assert.are.equal(502, r.status)
-      h.sleep(0.2)
+      eventually(function() return h.metric("imbill_settle_unknown_total", { app = OPEN, action = "create_group" }) end,
+        "the unknown outcome counted")
+      h.settled()
       assert.is_nil(reservation(OPEN))
       assert.are.equal(1, h.keys(OPEN)["c:groups"])
-      h.http.post("/t/sweep", "")
+      h.sweep()
       assert.are.equal(1, h.keys(OPEN)["c:groups"])
       assert.is_true(standins(h.keys(OPEN)) > 0)
       assert.is_nil(h.metric("imbill_reservations_total", { app = OPEN, via = "rest" }))

@@ -127,7 +127,7 @@ describe("the fleet and an in-process meter fed the same accepted events", funct
     local m = imbill.meter { book = "2021", edition = "pro", tz = "+08:00" }
     local months = stream(app, function(i) return i % 2 + 1 end, m)
     h.settle()
-    h.wait(function() return h.rcall(redis_cfg.port, "EXISTS", h.key(app, "g:now5")) == 0 end, 5, "the disband")
+    h.wait(function() return h.rcall(redis_cfg.port, "EXISTS", h.key(app, "g:now5")) == 0 end, 15, "the disband")
     for node = 1, 2 do
       check_usage(app, months, m, function(mo)
         local r = h.get(node, "/imbill/usage?sdkappid=" .. app .. "&month=" .. mo)

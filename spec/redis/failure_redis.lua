@@ -50,7 +50,6 @@ local function under_a_restart(app, cmd, body_of, waves, per_wave)
   h.wait(finished, 15, "Redis to restart")
   h.wait(function() return h.rcall(nil, "PING") == "PONG" end, 10, "Redis")
   -- every node's journal replayed, every settlement done
-  h.sleep(0.5)
   h.settle(30)
   return tally(answers)
 end
@@ -109,7 +108,7 @@ describe("when Redis fails under the gateway", function()
   it("answers before callbacks within 2 s while Redis sleeps, by each app's policy, and takes back late approvals",
     function()
       h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 3")
-      h.sleep(0.2)
+      h.asleep()
       local reqs = {}
       for i = 1, 40 do
         local app, token = CLOSED_PRO, "spec-token-pro"
@@ -142,7 +141,7 @@ describe("when Redis fails under the gateway", function()
   it("counts nothing for REST calls refused while Redis slept, even those Redis ran late", function()
     local before = h.stub_count("account_import")
     h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 2")
-    h.sleep(0.2)
+    h.asleep()
     local t = tally(wave(CLOSED_TRIAL, "im_open_login_svc/account_import", account, 30, "slow-"))
     io.stderr:write("closed, slow Redis: ", show(t), "\n")
     assert.are.equal(0, t.ok)
@@ -315,7 +314,7 @@ describe("when Redis fails under the gateway", function()
   describe("a group created without a GroupId while Redis slept (an app that fails open)", function()
     local function slept_create(name, headers)
       h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 2")
-      h.sleep(0.2)
+      h.asleep()
       local r = h.post(1, h.rest_path("group_open_http_svc/create_group", OPEN_PRO),
         cjson.encode { Type = "Public", Owner_Account = "o", Name = name }, headers)
       h.wait(function() return h.rcall(nil, "PING") == "PONG" end, 10, "Redis")
@@ -444,7 +443,10 @@ describe("when Redis fails under the gateway", function()
     -- dict, which a reload keeps)
     local pid = io.open(h.prefix .. "/ngx-a/logs/nginx.pid"):read("*l")
     os.execute("kill -HUP " .. pid)
-    h.sleep(1)
+    -- Redis comes back once no worker holds a login: the old workers put
+    -- theirs in the journal as they went
+    h.wait(function() return h.json(h.get(1, "/t/waiting?peek=1")).queue == 0 end, 15,
+      "the old workers' logins in the journal")
     h.ctl("start", "single")
     h.settle(30)
     local day = math.floor((t + 8 * 3600) / 86400)

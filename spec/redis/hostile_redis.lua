@@ -134,7 +134,7 @@ describe("hostile inputs to the Redis store", function()
     -- and every later entry of the app waited behind it)
     h.wait(function()
       return h.metric(1, "imbill_not_counted_total", { app = PRO, action = "login", reason = "store" }) == 1
-    end, 5, "the login refused by the interpreter")
+    end, 15, "the login refused by the interpreter")
     local _, g = h.callback(1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", {
       CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "after", Type = "Public", EventTime = t * 1000 })
     assert.are.equal("OK", g.ActionStatus)
@@ -152,7 +152,7 @@ describe("hostile inputs to the Redis store", function()
     -- Redis answered SMEMBERS with WRONGTYPE: an answer, not Redis away (the
     -- settlement was journaled, replayed forever and held the app's later
     -- work behind it, and Redis was reported unreachable)
-    h.sleep(0.3) -- the settlement runs after the answer, from the worker's queue
+    h.settled() -- the settlement runs after the answer, from the worker's queue
     assert.are.equal(0, h.json(h.get(1, "/t/waiting")).journal)
     local _, g = h.callback(1, PRO, "Group.CallbackAfterCreateGroup", "spec-token-pro", {
       CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "after", Type = "Public",
@@ -277,6 +277,6 @@ describe("hostile inputs to the Redis store", function()
         assert.falsy(log:find("\27", 1, true))
       end
       return line
-    end, 5, "the line naming the user")
+    end, 15, "the line naming the user")
   end)
 end)

@@ -6,7 +6,12 @@ local assert = require "luassert"
 local M = {}
 M.http = http
 
-function M.flush() assert.are.equal(200, http.post("/t/flush", "").status) end
+--- Empties the counts, once the settlements an earlier spec's calls queued
+-- are done (one landing after the flush would count in the next spec).
+function M.flush()
+  M.settled()
+  assert.are.equal(200, http.post("/t/flush", "").status)
+end
 
 function M.json(r)
   local ok, v = pcall(cjson.decode, r.body)
@@ -45,6 +50,14 @@ function M.callback(app, command, token, body, opts)
   return r, ok and v or nil
 end
 
+--- A reservation sweep now, by this call (/t/sweep waits for another
+-- worker's to end): returns how many it took back.
+function M.sweep()
+  local v = M.json(http.post("/t/sweep", ""))
+  assert.is_true(v.swept, "no sweep had the turn")
+  return v.expired
+end
+
 --- The value of one counter on the status page (nil: absent).
 function M.metric(name, labels) return http.metric_in(http.get("/imbill/status").body, name, labels) end
 
@@ -54,16 +67,46 @@ function M.stub_last(cmd) return cjson.decode(http.get("/stub/last?cmd=" .. cmd)
 
 function M.sleep(s) require("socket").sleep(s) end
 
---- Starts holding an app's lock for ms milliseconds (as a worker the kernel
--- stopped mid-batch would); returns a function that waits for the hold to
--- end.
+--- Waits until f() is true, trying every 20 ms for at most `bound` seconds
+-- (default 10: a bound for a loaded machine, not a guess of how long it
+-- takes); fails naming `what`.
+function M.eventually(f, what, bound)
+  local socket = require "socket"
+  local stop = socket.gettime() + (bound or 10)
+  repeat
+    if f() then return end
+    socket.sleep(0.02)
+  until socket.gettime() > stop
+  if f() then return end
+  error("never happened: " .. what, 2)
+end
+
+--- Waits until every live worker has settled what it queued from Tencent's
+-- answers (the settlement runs after the answer, from a timer).  A
+-- settlement queued from the log phase may be queued just after the client
+-- read its answer: wait first for what that phase counts.
+function M.settled()
+  M.eventually(function()
+    for pid, n in pairs(M.json(http.get("/t/settling")).settling) do
+      if n > 0 then
+        local alive = io.open("/proc/" .. pid .. "/stat")
+        if alive then
+          alive:close()
+          return false
+        end
+      end
+    end
+    return true
+  end, "the settlements")
+end
+
 -- Sends GET path and returns at once; the returned function waits for the
 -- answer and checks it holds `want`.
-local function started(path, want)
+local function started(path, want, port)
   local socket = require "socket"
   local s = assert(socket.tcp())
-  s:settimeout(10)
-  assert(s:connect("127.0.0.1", http.port))
+  s:settimeout(15)
+  assert(s:connect("127.0.0.1", port or http.port))
   assert(s:send("GET " .. path .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
   return function()
     local raw = s:receive("*a")
@@ -72,16 +115,33 @@ local function started(path, want)
   end
 end
 
-function M.hold(app, ms)
-  local done = started("/t/hold?app=" .. app .. "&ms=" .. ms, "\"held\":" .. ms)
-  require("socket").sleep(0.05) -- the hold has the lock before the others arrive
-  return done
+local holds = 0
+
+--- The app's lock and the hold `id` (h.hold's second result): { locked =,
+-- hold = "held" | "released" | "lapsed" | nil } (spec_t.lua's H.lock).
+function M.lock(app, id, port)
+  return M.json(http.get("/t/lock?app=" .. app .. (id and "&id=" .. id or ""), port))
 end
 
--- A worker counts one series and is then busy for ms milliseconds (/t/stall).
+--- Starts holding an app's lock for ms milliseconds (as a worker the kernel
+-- stopped mid-batch would) and returns once the lock is held (or the hold
+-- is already over): a function that waits for the hold to end, and the
+-- hold's id for M.lock.
+function M.hold(app, ms, port)
+  holds = holds + 1
+  local id = tostring(require("socket").gettime()):gsub("%.", "") .. "." .. holds
+  local done = started("/t/hold?app=" .. app .. "&ms=" .. ms .. "&id=" .. id, "\"held\":" .. ms, port)
+  M.eventually(function() return M.lock(app, id, port).hold ~= nil end, "the hold of " .. app .. "'s lock")
+  return done, id
+end
+
+-- A worker counts one series and is then busy for ms milliseconds
+-- (/t/stall); returns once it has counted and is busy.
 function M.stall(ms)
-  local done = started("/t/stall?ms=" .. ms, "\"stalled\":" .. ms)
-  require("socket").sleep(0.05) -- counted, and busy
+  holds = holds + 1
+  local id = tostring(require("socket").gettime()):gsub("%.", "") .. ".s" .. holds
+  local done = started("/t/stall?ms=" .. ms .. "&id=" .. id, "\"stalled\":" .. ms)
+  M.eventually(function() return M.json(http.get("/t/stalled?id=" .. id)).begun end, "the stall")
   return done
 end
 
@@ -126,7 +186,19 @@ http {
 ]]):gsub("@HTTP@", function() return http_text end):gsub("@TOP@", top)))
   f:close()
   local user = M.sh("id -u"):match("^0\n") and " -g 'user root root;'" or ""
-  return M.sh("nginx -p '" .. dir .. "/' -c nginx.conf" .. user .. " 2>&1; echo rc=$?")
+  local out = M.sh("nginx -p '" .. dir .. "/' -c nginx.conf" .. user .. " 2>&1; echo rc=$?")
+  -- the daemon writes its pid file after the nginx command has exited: a
+  -- stop_own before it finds none and leaves nginx running
+  if out:match("rc=0\n$") then
+    M.eventually(function()
+      local pf = io.open(dir .. "/logs/nginx.pid")
+      if not pf then return false end
+      local pid = pf:read("*l")
+      pf:close()
+      return pid and pid:match("^%d+$") ~= nil
+    end, "the pid file of the nginx in " .. dir)
+  end
+  return out
 end
 
 --- Stops the nginx of M.own_nginx(dir), by its pid, if it runs.

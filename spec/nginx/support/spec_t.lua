@@ -141,9 +141,20 @@ function H.flush()
   return send { ok = true }
 end
 
+-- A sweep now: while another worker's sweep has the turn, this one waits
+-- for it (a sweep skipped would let a spec assert after a deadline what no
+-- sweep had looked at).  { expired = n, swept = false } after 5 s without
+-- the turn.
 function H.sweep()
-  ngx.update_time()
-  return send { expired = require("imbill.gateway.reserve").sweep_all() }
+  local reserve = require "imbill.gateway.reserve"
+  local stop = ngx.now() + 5
+  repeat
+    ngx.update_time()
+    local n, swept = reserve.sweep_all()
+    if swept then return send { expired = n, swept = true } end
+    ngx.sleep(0.005)
+  until ngx.now() > stop
+  return send { expired = 0, swept = false }
 end
 
 function H.clear()
@@ -152,29 +163,56 @@ end
 
 -- Holds an app's lock for ?ms= milliseconds, as a worker the kernel
 -- stopped in the middle of a batch would: every request of the app waits.
+-- The hold ?id= says where it is in the meta dict ("hold|<id>": the lock's
+-- token while held, "released" after) for /t/lock: a spec waits for the
+-- lock to be held, not for a time it guesses is enough.  A hold whose
+-- worker is killed leaves its lock to lapse a little after its end.
 function H.hold()
   local store_mod = require "imbill.gateway.store"
   local app = ngx.var.arg_app
   local store = store_of(app)
   local ms = tonumber(ngx.var.arg_ms) or 100
+  local id = ngx.var.arg_id
   local lk = store_mod.lock_key(app)
-  local tok, err = store_mod.acquire(store.meta, lk, 5, 2)
+  local ttl = math.max(5, ms / 1000 + 1)
+  local tok, err = store_mod.acquire(store.meta, lk, ttl, 2)
   if not tok then return send({ error = tostring(err) }, 500) end
+  if id then store.meta:safe_set("hold|" .. id, tok, ttl + 60) end
   ngx.sleep(ms / 1000)
   store_mod.release(store.meta, lk, tok)
+  if id then store.meta:safe_set("hold|" .. id, "released", 60) end
   return send { held = ms }
+end
+
+-- An app's lock and the hold ?id=: { locked = the lock is held, hold =
+-- "held" (the lock is that hold's), "released", "lapsed" (its worker died
+-- and the lock is another's or none) or null (not started) }.
+function H.lock()
+  local app = ngx.var.arg_app
+  local store = store_of(app)
+  local tok = store.meta:get(require("imbill.gateway.store").lock_key(app))
+  local h = ngx.var.arg_id and store.meta:get("hold|" .. ngx.var.arg_id)
+  local hold = h
+  if type(h) == "number" then hold = tok == h and "held" or "lapsed" end
+  return send { locked = tok ~= nil, hold = hold }
 end
 
 -- Counts one series, then keeps this worker busy for ?ms= milliseconds
 -- without yielding, as a loaded worker whose timers run late: its count
 -- waits to be published until the worker is free.
+-- ?id= marks the stall begun in the meta dict (/t/stalled).
 function H.stall()
   require("imbill.gateway.metrics").inc("imbill_callbacks_rejected_total", { reason = "spec_stall" })
+  if ngx.var.arg_id then state.meta:safe_set("stall|" .. ngx.var.arg_id, true, 60) end
   local ms = tonumber(ngx.var.arg_ms) or 300
   ngx.update_time()
   local t0 = ngx.now()
   repeat ngx.update_time() until ngx.now() - t0 >= ms / 1000
   return send { stalled = ms }
+end
+
+function H.stalled()
+  return send { begun = state.meta:get("stall|" .. ngx.var.arg_id) == true }
 end
 
 -- A configuration (the JSON body) checked inside nginx, where the dicts
@@ -361,6 +399,57 @@ function H.bench()
   time("plan_build", function() core.build(app.limits, 3, 1, now, app.offset, false, now, p) end)
   time("plan_new", function() local _ = core.plan_t() end)
   return send(out)
+end
+
+-- Settlements a worker queued and has not finished, in the meta dict
+-- ("t|settling|<pid>"), so a spec can wait until Tencent's answer has been
+-- settled rather than for a time it guesses is enough.  A job counts as
+-- finished when it ran (true), failed, or was given up; a worker that dies
+-- leaves its count behind (the spec skips dead workers).  Never an eviction
+-- (safe_set, incr without init): the gateway's locks live in that dict.
+local SETTLING = "t|settling|"
+
+function M.init_worker()
+  local queue = require "imbill.gateway.queue"
+  local meta = state.meta
+  if not meta then return end
+  local key = SETTLING .. ngx.worker.pid()
+  meta:safe_set(key, 0)
+  local push = queue.push
+  queue.push = function(job)
+    local run, give_up = job.run, job.give_up
+    local open = true
+    local function finished()
+      if open then
+        open = false
+        meta:incr(key, -1)
+      end
+    end
+    job.run = function(self)
+      local ok, done = pcall(run, self)
+      if not ok then
+        finished()
+        error(done, 0)
+      end
+      if done ~= false then finished() end
+      return done
+    end
+    job.give_up = function(self)
+      finished()
+      if give_up then return give_up(self) end
+    end
+    meta:incr(key, 1)
+    return push(job)
+  end
+end
+
+-- The workers' unfinished settlements: { [pid] = n }.
+function H.settling()
+  local out = {}
+  for _, k in ipairs(state.meta:get_keys(0)) do
+    if k:sub(1, #SETTLING) == SETTLING then out[k:sub(#SETTLING + 1)] = state.meta:get(k) end
+  end
+  return send { settling = out }
 end
 
 --- Serves /t/NAME from a table of handlers (another suite's test

@@ -71,14 +71,14 @@ function H.flush()
   return spec_t.H.flush()
 end
 
--- What waits on this node: the journal, this worker's login queue (after
--- flushing it).
+-- What waits on this node: the journal, the logins its workers hold (after
+-- flushing this worker's, unless ?peek=).
 function H.waiting()
   local flush = require "imbill.gateway.redis.flush"
   local journal = require "imbill.gateway.redis.journal"
   local out = { journal = 0, queue = 0 }
   for _, rs in pairs(state.redis) do
-    flush.now(rs)
+    if not ngx.var.arg_peek then flush.now(rs) end
     out.queue = out.queue + flush.waiting(rs)
     out.journal = out.journal + journal.size(rs)
     if ngx.var.arg_replay then journal.replay(rs) end
@@ -171,8 +171,9 @@ function H.redirect()
   local reply = ngx.unescape_uri(ngx.var.arg_reply):gsub("@PORT@", port)
   local client = cluster.new(setmetatable({ cluster = false, servers = { ngx.var.arg_first } }, { __index = cfg }))
   local script = "if redis.call('EXISTS', KEYS[1]) == 1 then return 'ok' end return redis.error_reply(ARGV[1])"
+  -- a deadline for a loaded machine: two nodes, three round trips
   local ok, r, err, sent = pcall(client.send, client, 0, { "EVAL", script, "1", "{redirect}:target", reply },
-    cluster.now() + 0.4)
+    cluster.now() + 5)
   if not ok then return send({ thrown = tostring(r) }, 500) end
   return send { reply = r, err = err, sent = sent }
 end

@@ -90,6 +90,14 @@ function M.wait(fn, timeout, what)
 end
 
 function M.get(node, path) return http.request("GET", path, nil, nil, M.nodes[node]) end
+
+--- A reservation sweep on node n now, by this call (/t/sweep waits for
+-- another worker's to end): returns how many it took back.
+function M.sweep(n)
+  local v = cjson.decode(http.request("POST", "/t/sweep", "", nil, M.nodes[n]).body)
+  assert(v.swept, "no sweep had the turn")
+  return v.expired
+end
 function M.post(node, path, body, headers) return http.request("POST", path, body, headers, M.nodes[node]) end
 
 function M.json(r)
@@ -98,14 +106,55 @@ function M.json(r)
   return v
 end
 
---- Both nodes: login queues flushed and journals empty, twice in a row.
+local function alive(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if f then f:close() end
+  return f ~= nil
+end
+
+--- Whether node n's live workers have settled what they queued from
+-- Tencent's answers (spec_t.lua's /t/settling; a dead worker's count is
+-- left behind).
+function M.settled_on(n)
+  for pid, left in pairs(M.json(M.get(n, "/t/settling")).settling) do
+    if left > 0 and alive(pid) then return false end
+  end
+  return true
+end
+
+--- Waits until both nodes have settled Tencent's answers (the settlement
+-- runs after the answer, from a timer).
+function M.settled(timeout)
+  M.wait(function()
+    for n = 1, #M.nodes do
+      if not M.settled_on(n) then return false end
+    end
+    return true
+  end, timeout or 10, "the settlements")
+end
+
+--- Waits until the Redis at port (default: the single one) stops
+-- answering: a DEBUG SLEEP sent from the background has begun.
+function M.asleep(port)
+  M.wait(function()
+    local c = resp.connect("127.0.0.1", port or M.redis_port, 5)
+    if not c then return false end
+    c:settimeout(0.25)
+    local ok, r = pcall(c.call, c, "PING")
+    c:close()
+    return not (ok and r == "PONG")
+  end, 10, "Redis to fall asleep")
+end
+
+--- Both nodes: login queues flushed, journals empty and settlements done,
+-- twice in a row.
 function M.settle(timeout)
   local calm = 0
   M.wait(function()
     local busy = false
     for n = 1, #M.nodes do
       local v = M.json(M.get(n, "/t/waiting?replay=1"))
-      if v.journal > 0 or v.queue > 0 then busy = true end
+      if v.journal > 0 or v.queue > 0 or not M.settled_on(n) then busy = true end
     end
     if busy then calm = 0 else calm = calm + 1 end
     if calm < 2 then M.sleep(0.1) end
@@ -115,7 +164,15 @@ end
 
 --- Fresh state: every Redis emptied, both nodes' dicts and counters.
 function M.reset()
-  M.sleep(0.15) -- logins still queued in the workers go first
+  -- what the workers still hold from the spec before (logins queued,
+  -- settlements) goes first: landing after the flush, it would count in
+  -- this one.  Bounded: a spec that left Redis away leaves a queue.
+  pcall(M.wait, function()
+    for n = 1, #M.nodes do
+      if M.json(M.get(n, "/t/waiting")).queue > 0 or not M.settled_on(n) then return false end
+    end
+    return true
+  end, 5)
   for n = 1, #M.nodes do assert(M.post(n, "/t/flush", "").status == 200) end
   M.rcall(M.redis_port, "FLUSHALL")
   for _, p in ipairs(M.cluster_ports) do
@@ -200,7 +257,7 @@ function M.lost_create_specs(b, where, PRO, node)
       local answer = h.post(1, h.rest_path("group_open_http_svc/create_group", PRO),
         cjson.encode { Type = "Public", Owner_Account = "o", Name = name }, { ["X-Stub-Status"] = "502" })
       assert.are.equal(502, answer.status)
-      h.wait(function() return r("HLEN", h.key(PRO, "rr")) == 1 end, 5, "the stand-in reserved")
+      h.wait(function() return r("HLEN", h.key(PRO, "rr")) == 1 end, 15, "the stand-in reserved")
       assert.are.equal("1", r("GET", h.key(PRO, "c:groups")))
       assert.are.equal(1, h.metric_sum("imbill_reservations_total", { app = PRO, via = "rest" }))
     end
@@ -218,7 +275,7 @@ function M.lost_create_specs(b, where, PRO, node)
       assert.are.equal(0, r("HLEN", h.key(PRO, "rr")))
       assert.are.equal(1, h.metric_sum("imbill_reservations_confirmed_total", { app = PRO }))
       h.sleep(2.2)
-      h.post(1, "/t/sweep", "")
+      h.sweep(1)
       assert.are.equal("1", r("GET", h.key(PRO, "c:groups")))
     end)
 
