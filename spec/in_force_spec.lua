@@ -92,6 +92,45 @@ describe("a price book not yet in force", function()
     assert.equal("1901.92", tostring(m2.difference))
   end)
 
+  -- December 2022, the month book 2022 starts (on the 26th): in force, so
+  -- every entry point prices it as a full month of book 2022 and none calls it
+  -- a what-if. By hand, 35,000 DAU and 40,000 MAU all month:
+  --   2022/standard: 399.00 + (40,000 - 10,000) x 0.015 = 399.00 + 450.00 = 849.00
+  --   2021/pro: 449.99 + ceil(25,000 / 10,000) = 3 blocks x 449.99 = 1,799.96
+  --   saving 1,799.96 - 849.00 = 950.96
+  -- November 2022 is before the book: the same price, as a what-if.
+  it("December 2022 is priced alike by invoice, compare, project and migration", function()
+    local inv = imbill.invoice { book = "2022", edition = "standard", month = "2022-12", mau = 40000 }
+    assert.equal("849.00", tostring(inv.total))
+    assert.same({}, inv.notes)
+    local rows = imbill.compare { month = "2022-12", peak_dau = 35000, mau = 40000, books = { "2022" } }
+    for _, r in ipairs(rows) do
+      if r.edition == "standard" then
+        assert.equal("849.00", tostring(r.total))
+        assert.same({}, r.reasons)
+        assert.is_true(r.eligible)
+      end
+    end
+    local s = S.build { from = "2022-11", months = 3, dau = 35000, mau = 40000 }
+    local p = imbill.project { usage = s }
+    assert.equal("2022/standard", p.best[2].name)
+    assert.equal("849.00", tostring(p.best[2].total))
+    assert.matches("^2021/", p.best[1].name) -- not yet in force in November
+    local mig = imbill.migration { usage = s, from = "2021/pro", to = "2022/standard" }
+    assert.equal("2022-12", mig.migrate_from)
+    local nov, dec = mig.rows[1], mig.rows[2]
+    assert.is_true(nov.what_if)
+    assert.equal("849.00", tostring(nov.mau_plan))
+    assert.is_false(dec.what_if)
+    assert.same({}, dec.mau_reasons)
+    assert.equal("1799.96", tostring(dec.dau_plan))
+    assert.equal("849.00", tostring(dec.mau_plan))
+    assert.equal("950.96", tostring(dec.saving))
+    assert.equal("950.96", tostring(dec.cumulative))
+    assert.equal("1901.92", tostring(mig.difference)) -- December and January
+    assert.equal(2, mig.months_migrated)
+  end)
+
   it("shadow pricing carries the invoices' notes", function()
     local s = S.build { from = "2021-01", months = 1, dau = 5000 }
     local sh = imbill.shadow { usage = s, base = "2021", editions = { "pro" },

@@ -686,6 +686,39 @@ describe("meter edition changes", function()
     assert.equal("pro", dec.edition)
     assert.is_nil(dec.change)
   end)
+
+  -- SPEC.md section 4: the month a paid edition is first activated has no plan
+  -- fee (2020), and there is no plan fee before it. A meter started on pro
+  -- with activated = 2021-03-10 that is asked for February holds facts that
+  -- cannot have happened (pro in force on 2021-02-01, first paid activation
+  -- in March): imbill.invoice refuses the same facts given by hand, so the
+  -- meter's month is refused too, not billed 149.99.
+  it("refuses the invoice of a month before the meter's first paid activation, as imbill.invoice does", function()
+    local m = meter("2020", "pro", { activated = "2021-03-10" })
+    m:login("u1", T("2021-02-01T04:00:00Z"))
+    local want = "activated: is after the invoice month 2021-02, got \"2021-03-10\""
+    local ok, err = pcall(imbill.invoice, { book = "2020", edition = "pro", month = "2021-02", peak_dau = 1,
+                                            activated = "2021-03-10" })
+    assert.is_false(ok)
+    assert.equal("imbill.invoice: " .. want, tostring(err))
+    assert.equal("2021-03-10", m:usage("2021-02").activated)
+    ok, err = pcall(m.invoice, m, "2021-02")
+    assert.is_false(ok)
+    assert.equal("meter:invoice: " .. want, tostring(err))
+    -- the activation month and after are billed as before: 0.00 (2020), then a full month
+    assert.equal("0.00", tostring(m:invoice("2021-03").total))
+    assert.equal("149.99", tostring(m:invoice("2021-04").total))
+  end)
+
+  it("bills a free month before a later first paid activation as the free edition", function()
+    local m = meter("2020", "trial")
+    m:login("u1", T("2021-02-01T04:00:00Z"))
+    assert.is_true(m:change_edition("pro", NOON)) -- 2021-03-10
+    assert.is_nil(m:usage("2021-02").activated)
+    assert.equal("0.00", tostring(m:invoice("2021-02").total))
+    assert.equal("0.00", tostring(m:invoice("2021-03").total))
+    assert.equal("149.99", tostring(m:invoice("2021-04").total))
+  end)
 end)
 
 describe("meter usage", function()

@@ -26,6 +26,8 @@ return {
     ["1400000015"] = { book = "2020", edition = "trial", dict = "imbill_reload" },
     -- for measuring bytes per user, group, membership (a dict of its own)
     ["1400000008"] = { book = "2020", edition = "flagship", dict = "imbill_sizing" },
+    -- 2020 pro, first activated 2021-03-10: no month before it can be billed
+    ["1400000017"] = { book = "2020", edition = "pro", activated = "2021-03-10" },
     -- 2022 developer: daily net groups 100
     ["1400000005"] = { book = "2022", edition = "developer", token = "spec-token-dev" },
   },

@@ -791,6 +791,27 @@ describe("REST calls through the gateway", function()
     assert.truthy(e:find("month", 1, true) and e:find("2021-13", 1, true), e)
   end)
 
+  -- SPEC.md 4: no plan fee before the first paid activation, none in its month
+  -- (2020). An app on 2020 pro first activated 2021-03-10 cannot have run pro
+  -- in February: that month is refused (400, the invoice's error, as a meter's
+  -- m:invoice refuses it), not billed 149.99; March is 0.00, April 149.99.
+  it("refuses the usage of a month before the app's first paid activation, and bills the activation month free",
+    function()
+      local function get(mo)
+        local r = h.http.get("/imbill/usage?sdkappid=1400000017&month=" .. mo)
+        return r.status, cjson.decode(r.body)
+      end
+      local s, d = get("2021-02")
+      assert.are.equal(400, s)
+      assert.are.equal('imbill.invoice: activated: is after the invoice month 2021-02, got "2021-03-10"', d.error)
+      s, d = get("2021-03")
+      assert.are.equal(200, s)
+      assert.are.equal("0.00", d.invoice.total)
+      s, d = get("2021-04")
+      assert.are.equal(200, s)
+      assert.are.equal("149.99", d.invoice.total)
+    end)
+
   it("refuses a usage request naming sdkappid twice, as the REST path does (it answered for the first)", function()
     for _, q in ipairs { "sdkappid=" .. PRO .. "&sdkappid=1999999999&month=2021-03",
                          "SdkAppId=1999999999&sdkappid=" .. PRO .. "&month=2021-03",

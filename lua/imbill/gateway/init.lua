@@ -184,11 +184,17 @@ function M.usage()
   -- that cannot answer is the service's (503)
   ok, doc = pcall(require("imbill.internal.check").call, "imbill.gateway.usage", require("imbill.internal.dates").month,
     month or "", "month")
+  local u
   if ok then
     status = 503
-    ok, doc = pcall(function()
-      return usage.encode(store.usage and store:usage(app, month) or dict_month(store, app, month), app)
-    end)
+    ok, u = pcall(function() return store.usage and store:usage(app, month) or dict_month(store, app, month) end)
+    doc = u
+  end
+  if ok then
+    -- the counts were read: a month the invoice refuses (one before the
+    -- app's first paid activation) is the question's, not the service's
+    status = 400
+    ok, doc = pcall(usage.encode, u, app)
   end
   if not ok then
     ngx.status = status

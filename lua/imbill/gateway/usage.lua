@@ -76,8 +76,12 @@ function M.month_of(src, app, month)
     groups = groups, mau = count(K.IMB_K_MAU, mo) or 0, tz = app.tz,
   }
   if app.activated then
+    -- an app's activation is of its paid edition, in force from then on: a
+    -- month before it cannot have happened, and the invoice refuses it as
+    -- it refuses a meter's month before its activation (no plan fee before
+    -- the first paid activation), rather than bill the full fee
     local ad = dates.day(app.activated)
-    if ad >= first and ad < first + n then u.activated = app.activated end
+    if ad >= first then u.activated = app.activated end
   end
   if #app.addons > 0 then
     u.addons = {}

@@ -563,7 +563,10 @@ function Meter:usage(month)
   }
   if change then u.change = { on = change.day, to = change.edition } end
   local act = on(fn, impl.activated, self)
-  if act and dates.day(act) <= last then u.activated = act
+  -- a later activation is no fact of a month on a free edition; on a paid
+  -- one it says the month came before the app paid at all, and the invoice
+  -- refuses such a month as it refuses the same facts given by hand
+  if act and (dates.day(act) <= last or not book:edition(u.edition).free) then u.activated = act
   elseif not act and not segs[1].free then
     -- started on a paid edition: the first activation is older than the meter
     u.activated_before = true
