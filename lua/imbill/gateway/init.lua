@@ -191,9 +191,10 @@ function M.usage()
     doc = u
   end
   if ok then
-    -- the counts were read: a month the invoice refuses (one before the
-    -- app's first paid activation) is the question's, not the service's
-    status = 400
+    -- the counts were read: a month before the app's first paid activation,
+    -- which the invoice refuses, is the question's; any other refusal (counts
+    -- no invoice can hold) is the service's
+    status = app.activated and app.activated:sub(1, 7) > month and 400 or 503
     ok, doc = pcall(usage.encode, u, app)
   end
   if not ok then
