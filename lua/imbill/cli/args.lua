@@ -52,11 +52,23 @@ function M.ratio(name, signed)
   end
 end
 
---- "a,b c" -> { "a", "b", "c" }; nil stays nil.
-function M.list(s)
+--- "a,b c" -> { "a", "b", "c" }; nil stays nil.  option names the list in
+-- errors: an empty item (",,," or "a,,b" or "a,") is refused, where it read
+-- as fewer items and ",,," as none; "" (blank) is none only where none_ok
+-- says an empty list means something.
+function M.list(s, option, none_ok)
   if s == nil then return nil end
+  s = tostring(s)
+  if s:match("^%s*$") then
+    if none_ok then return {} end
+    fail.usage(option, "is empty (give comma-separated items)", s)
+  end
+  local t = s:match("^%s*(.-)%s*$")
+  if t:match("^,") or t:match(",$") or t:match(",%s*,") then
+    fail.usage(option, "has an empty item (items are comma-separated)", s)
+  end
   local out = {}
-  for x in tostring(s):gmatch("[^,%s]+") do out[#out + 1] = x end
+  for x in t:gmatch("[^,%s]+") do out[#out + 1] = x end
   return out
 end
 

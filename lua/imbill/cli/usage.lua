@@ -3,6 +3,7 @@
 local fail = require "imbill.cli.fail"
 local args_mod = require "imbill.cli.args"
 local progress = require "imbill.cli.progress"
+local fmt = require "imbill.internal.fmt"
 
 local M = {}
 
@@ -27,12 +28,12 @@ function M.check_horizon(args)
     local first = month_number("--start", args.start)
     local last = first + (args.months or 12) - 1
     if from and (from < first or from > last) then
-      fail.usage("--from", string.format("is outside the generated usage (%s for %d months)", args.start,
-        args.months or 12), args.from)
+      fail.usage("--from", string.format("is outside the generated usage (%s for %s)", args.start,
+        fmt.count(args.months or 12, "month")), args.from)
     end
     if to and (to < first or to > last) then
-      fail.usage("--to", string.format("is outside the generated usage (%s for %d months)", args.start,
-        args.months or 12), args.to)
+      fail.usage("--to", string.format("is outside the generated usage (%s for %s)", args.start,
+        fmt.count(args.months or 12, "month")), args.to)
     end
   end
 end
@@ -63,9 +64,9 @@ function M.projection(args)
   local s = M.series(args)
   local bar = progress.new("project", not args.no_progress)
   local p = imbill.project {
-    usage = s, books = list(args.books), editions = list(args.editions), from = args.from, to = args.to,
+    usage = s, books = list(args.books, "--books"), editions = list(args.editions, "--editions"), from = args.from, to = args.to,
     months = (args.usage and not args.to) and args.months or nil, current = args.current,
-    activated = args.activated, needs = list(args.needs),
+    activated = args.activated, needs = list(args.needs, "--needs", true),
     progress = function(d, t) bar.update(d, t) end,
   }
   bar.finish()

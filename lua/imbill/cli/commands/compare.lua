@@ -30,8 +30,8 @@ function M.run(args)
   local imbill = require "imbill"
   if not args.month then fail.usage(nil, "--month is required") end
   local p = { month = args.month, peak_dau = args.peak_dau, groups_peak = args.groups_peak, mau = args.mau,
-              needs = A.list(args.needs), books = A.list(args.books), accounts = args.accounts,
-              mau_per_dau = args.mau_per_dau }
+              needs = A.list(args.needs, "--needs", true), books = A.list(args.books, "--books"),
+              accounts = args.accounts, mau_per_dau = args.mau_per_dau }
   if args.usage then
     -- the series itself, so the comparison also sees which days it covers
     local s = usage.series(args)

@@ -25,7 +25,7 @@ function M.define(c)
   c:option("--activated", "First paid activation date."):convert(A.date("--activated"))
   c:option("--change-on", "Date of the month's edition change."):convert(A.date("--change-on"))
   c:option("--change-to", "Edition changed to.")
-  c:option("--addons", "Add-ons, comma-separated (e.g. av_unlimited).")
+  c:option("--addons", "Add-ons, comma-separated (e.g. av_unlimited); '' (empty) for none.")
   c:option("--input", "A JSON object with imbill.invoice's fields; '-' reads standard input.")
   A.add_usage(c)
   A.add_format(c)
@@ -57,7 +57,7 @@ function M.run(args)
     if not (args.change_on and args.change_to) then fail.usage(nil, "--change-on and --change-to go together") end
     u.change = { on = args.change_on, to = args.change_to }
   end
-  if args.addons then u.addons = A.list(args.addons) end
+  if args.addons then u.addons = A.list(args.addons, "--addons", true) end
   if u.month == nil then fail.usage(nil, "--month is required (or a \"month\" field in --input)") end
   if u.edition == nil then fail.usage(nil, "--edition is required (or an \"edition\" field in --input)") end
   M.show(args, imbill.invoice(u))

@@ -1,0 +1,85 @@
+-- The imbill command's review quirks: lists with empty items, usage options
+-- given with --usage, counts said in the singular, byte order marks inside a
+-- JSON lines log, and a gateway configuration that allocates without bound.
+local R = require "cli_run"
+
+local USAGE = R.top .. "/examples/data/usage_2021.csv"
+local INVOICE = "invoice --book 2020 --edition pro --month 2021-03 --peak-dau 25000"
+
+local function refused(args, pattern)
+  local code, out, err = R.run(args)
+  assert.equal(2, code, args .. ": " .. err)
+  assert.equal("", out, args)
+  assert.matches("^imbill %a+: error: " .. pattern, err)
+  assert.matches("help' for usage", err)
+end
+
+describe("imbill's review quirks #cli", function()
+  it("a list option with an empty item is refused; --addons '' alone means no add-ons", function()
+    for _, v in ipairs { ",,,", ",", "av_unlimited,", ",av_unlimited", "av_unlimited,,push_all", " , " } do
+      refused(INVOICE .. " --addons " .. R.quote(v),
+        '%-%-addons: has an empty item %(items are comma%-separated%), got "' .. v:gsub("%p", "%%%0") .. '"\n')
+    end
+    local c0, none = R.run(INVOICE)
+    local c1, empty = R.run(INVOICE .. " --addons ''")
+    assert.equal(0, c0)
+    assert.equal(0, c1)
+    assert.equal(none, empty)
+    local _, help = R.run("invoice --help")
+    assert.matches("%-%-addons[^\n]*'' %(empty%) for none", help)
+    -- a list that must name something says so, where "" read as none
+    refused("compare --month 2021-03 --peak-dau 5 --books ''", "%-%-books: is empty %(give comma%-separated items%)")
+    refused("compare --month 2021-03 --peak-dau 5 --books 2020,,2021", "%-%-books: has an empty item")
+    refused("grid --start-dau 1000,,2000", "%-%-start%-dau: has an empty item")
+    refused("grid --start-dau 1000 --editions 2021/pro,", "%-%-editions: has an empty item")
+  end)
+
+  it("grid says one edition, one growth rate, one scenario and one month in the singular", function()
+    local code, out, err = R.run("grid --editions 2021/pro --start-dau 1000 --months 1")
+    assert.equal(0, code, err)
+    assert.matches("^imbill grid: 1 edition x 1 growth rate x 1 starting DAU = 1 scenario over 1 month\n", out)
+    code, out, err = R.run("grid --editions 2021/pro,2022/standard --growth 0%,5% --start-dau 1000,2000 --months 2"
+      .. " --mau-per-dau 3")
+    assert.equal(0, code, err)
+    assert.matches("^imbill grid: 2 editions x 2 growth rates x 2 starting DAU = 8 scenarios over 2 months\n", out)
+    code, _, err = R.run("project --dau 1000 --start 2023-01 --months 1 --from 2023-02")
+    assert.equal(2, code)
+    assert.matches("is outside the generated usage %(2023%-01 for 1 month%)", err)
+    code, out = R.run("replay --events examples/events.jsonl --month 2021-03")
+    assert.equal(0, code)
+    assert.matches("^replayed examples/events.jsonl: 28 lines, 28 events, 1 duplicate, 0 refused, 0 malformed\n", out)
+  end)
+
+  it("a byte order mark is allowed only at a JSON lines log's first bytes", function()
+    local d = R.tmpdir()
+    local src = R.read(R.top .. "/examples/events.jsonl")
+    local first, rest = src:match("^([^\n]*\n)(.*)$")
+    local ok = R.write(d .. "/ok.jsonl", "\239\187\191" .. src)
+    local code, out, err = R.run("replay --events " .. R.quote(ok) .. " --month 2021-03")
+    assert.equal(0, code, err)
+    assert.matches(": 28 lines, 28 events, 1 duplicate, 0 refused, 0 malformed\n", out)
+    -- a mark opening line 2, a second mark on line 1, and one between a name and its value
+    for _, c in ipairs {
+      { first .. "\239\187\191" .. rest, 2, "a byte order mark %(only the file's first bytes may carry one%)" },
+      { "\239\187\191\239\187\191" .. src, 1, "a byte order mark %(only the file's first bytes may carry one%)" },
+      { first .. rest:gsub('^{"time":', '{"time":\239\187\191'), 2,
+        "malformed JSON: a byte order mark at byte 9 %(only the text's first bytes may carry one%)" },
+    } do
+      local path = R.write(d .. "/bad.jsonl", c[1])
+      code, out, err = R.run("replay --events " .. R.quote(path) .. " --month 2021-03 --strict")
+      assert.equal(1, code, err)
+      assert.matches("^replayed " .. path:gsub("%p", "%%%0") .. ": 28 lines, 0 events, 0 duplicates, 0 refused,"
+        .. " 1 malformed\n  line " .. c[2] .. ": " .. c[3] .. "\n", out)
+    end
+    R.rm(d)
+  end)
+
+  it("a byte order mark inside a JSON string is a character, not an error", function()
+    local json = require "imbill.internal.json"
+    local v = json.decode(require "dkjson", '\239\187\191{"a":"x\239\187\191y"}')
+    assert.equal("x\239\187\191y", v.a)
+    local none, why = json.decode(require "dkjson", '{"a":\239\187\1911}')
+    assert.is_nil(none)
+    assert.equal("malformed JSON: a byte order mark at byte 6 (only the text's first bytes may carry one)", why)
+  end)
+end)
