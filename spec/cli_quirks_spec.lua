@@ -34,6 +34,45 @@ describe("imbill's review quirks #cli", function()
     refused("grid --start-dau 1000 --editions 2021/pro,", "%-%-editions: has an empty item")
   end)
 
+  it("one source of usage: an option of generated usage or an invoice's usage given with --usage is refused", function()
+    local U = " --usage " .. R.quote(USAGE)
+    local I = "invoice --book 2020 --edition pro --month 2021-03"
+    for _, c in ipairs {
+      -- --mau silently won over the history's MAU, where --peak-dau was the library's exit 1
+      { I .. U .. " --mau 5", '%-%-mau: cannot be given with %-%-usage %(the history gives the usage%), got 5\n' },
+      { I .. U .. " --peak-dau 5", "%-%-peak%-dau: cannot be given with %-%-usage" },
+      { I .. U .. " --groups-peak 5", "%-%-groups%-peak: cannot be given with %-%-usage" },
+      -- compare dropped them without a word
+      { "compare --month 2021-03" .. U .. " --mau 5", "%-%-mau: cannot be given with %-%-usage" },
+      { "compare --month 2021-03" .. U .. " --peak-dau 5", "%-%-peak%-dau: cannot be given with %-%-usage" },
+      -- the generator's options were dropped without a word, defaults included
+      { "project" .. U .. " --dau 5", "%-%-dau: cannot be given with %-%-usage" },
+      { "project" .. U .. " --growth 5%", '%-%-growth: cannot be given with %-%-usage %(the history gives the usage%),'
+        .. ' got "5%%"' },
+      { "project" .. U .. " --groups 0", "%-%-groups: cannot be given with %-%-usage" },
+      { "project" .. U .. " --seed 1", "%-%-seed: cannot be given with %-%-usage" },
+      { "migrate" .. U .. " --start 2021-01", "%-%-start: cannot be given with %-%-usage" },
+      { I .. " --dau 1000 --start 2021-01 --peak-dau 5",
+        "%-%-peak%-dau: cannot be given with %-%-start %(generated usage gives the usage%), got 5" },
+    } do
+      refused(c[1], c[2])
+    end
+    -- an --input object's usage fields are the same rule's
+    local d = R.tmpdir()
+    local f = R.write(d .. "/u.json", '{"book":"2020","edition":"pro","month":"2021-03","mau":5}')
+    refused("invoice --input " .. R.quote(f) .. U, "%-%-input: gives mau, and %-%-usage gives the month's usage")
+    R.rm(d)
+    -- invoice bills generated usage, where --dau and --start were ignored
+    local code, out, err = R.run(I .. " --dau 25000 --start 2021-01 --json")
+    assert.equal(0, code, err)
+    local c2, out2 = R.run(I .. " --peak-dau 25000 --groups-peak 0 --json")
+    assert.equal(0, c2)
+    assert.equal(require("dkjson").decode(out2).total, require("dkjson").decode(out).total)
+    local _, help = R.run("invoice --help")
+    assert.matches("%-%-mau <mau>[^\n]*%(not with %-%-usage or generated usage%)", help)
+    assert.matches("%-%-growth <growth>[^\n]*%(default: 0%%%)", help)
+  end)
+
   it("grid says one edition, one growth rate, one scenario and one month in the singular", function()
     local code, out, err = R.run("grid --editions 2021/pro --start-dau 1000 --months 1")
     assert.equal(0, code, err)
