@@ -81,9 +81,9 @@ describe("imbill's review quirks #cli", function()
       .. " --mau-per-dau 3")
     assert.equal(0, code, err)
     assert.matches("^imbill grid: 2 editions x 2 growth rates x 2 starting DAU = 8 scenarios over 2 months\n", out)
-    code, _, err = R.run("project --dau 1000 --start 2023-01 --months 1 --from 2023-02")
-    assert.equal(2, code)
-    assert.matches("is outside the generated usage %(2023%-01 for 1 month%)", err)
+    local c3, _, e3 = R.run("project --dau 1000 --start 2023-01 --months 1 --from 2023-02")
+    assert.equal(2, c3)
+    assert.matches("is outside the generated usage %(2023%-01 for 1 month%)", e3)
     code, out = R.run("replay --events examples/events.jsonl --month 2021-03")
     assert.equal(0, code)
     assert.matches("^replayed examples/events.jsonl: 28 lines, 28 events, 1 duplicate, 0 refused, 0 malformed\n", out)
@@ -120,5 +120,42 @@ describe("imbill's review quirks #cli", function()
     local none, why = json.decode(require "dkjson", '{"a":\239\187\1911}')
     assert.is_nil(none)
     assert.equal("malformed JSON: a byte order mark at byte 6 (only the text's first bytes may carry one)", why)
+  end)
+
+  it("gateway --config stops a file that allocates more than a configuration needs, and writes nothing", function()
+    local d = R.tmpdir()
+    local conf = d .. "/conf.lua"
+    local function gw(body)
+      R.write(conf, body)
+      local p = io.popen("cd " .. R.quote(R.top) .. " && timeout 120 luajit bin/imbill gateway --config "
+        .. R.quote(conf) .. " --app 1400000001 --month 2026-12 -o " .. R.quote(d .. "/out.txt") .. " 2>&1; echo rc=$?")
+      local out = p:read("*a")
+      p:close()
+      return out
+    end
+    local APP = 'return { apps = { ["1400000001"] = { book = "2021", edition = "pro" } } }'
+    for _, body in ipairs {
+      -- one call: the step limit never saw it, and it took a gigabyte
+      'local s = string.rep("x", 2^30) ' .. APP,
+      -- the same through the strings' metatable
+      'local s = ("x"):rep(2^30) ' .. APP,
+      -- a string doubled in a loop, a list joined and a replacement from a table
+      'local s = "x" for i = 1, 40 do s = s .. s end ' .. APP,
+      'local s, t = ("x"):rep(2^20), {} for i = 1, 2000 do t[i] = s end local u = table.concat(t) ' .. APP,
+      'local s = ("x"):rep(2^20):gsub("x", { x = ("y"):rep(1000) }) ' .. APP,
+      'local s = ("x"):rep(2^20):gsub("x", ("y"):rep(1000)) ' .. APP,
+      -- many small tables
+      'local t = {} for i = 1, 1e7 do t[i] = { i } end ' .. APP,
+    } do
+      assert.equal("imbill gateway: error: --config: did not run as data: needed more than 64 MiB (a configuration is"
+        .. " a table), got " .. require("imbill.internal.errors").show(conf) .. "\nrc=1\n", gw(body), body)
+      assert.same({ "conf.lua" }, R.ls(d), body)
+    end
+    -- what a configuration does is still allowed, and the command's own strings are its own again
+    local out = gw('local n = table.concat({ ("1"):rep(1), (("4"):gsub("4", "%0")) }) .. ("0"):rep(7) .. "2" '
+      .. 'string.format = function() return "HIJACKED" end string.rep = string.format '
+      .. 'return { apps = { [n] = { book = "2021", edition = "pro" } } }')
+    assert.equal("imbill gateway: error: --app: is not an app of " .. conf .. ', got "1400000001"\nrc=1\n', out)
+    R.rm(d)
   end)
 end)
