@@ -261,7 +261,7 @@ describe("imbill and files #cli", function()
     local code, out, err = R.run("replay --events - --format csv --strict --book 2020 --edition trial",
       { stdin = R.top .. "/examples/events.csv" })
     assert.equal(0, code, err)
-    assert.matches("replayed %-: 33 lines, 28 events, 1 duplicates", out)
+    assert.matches("replayed %-: 33 lines, 28 events, 1 duplicate,", out)
     local d = R.tmpdir()
     local c2, e2 = R.run_py("replay --events - --format csv", "dir_stdin:" .. d)
     R.rm(d)

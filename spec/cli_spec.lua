@@ -298,7 +298,7 @@ describe("imbill CLI #cli", function()
     f:close()
     local code, out, err = run("replay --events " .. sh_quote(name) .. " --book 2020 --edition pro --month 2021-03")
     assert.equal(0, code, err)
-    assert.equal('replayed "' .. dir .. '/ev\\nInvoice 2021-03 total 0.00.csv": 2 lines, 1 events, 0 duplicates,'
+    assert.equal('replayed "' .. dir .. '/ev\\nInvoice 2021-03 total 0.00.csv": 2 lines, 1 event, 0 duplicates,'
       .. " 0 refused, 0 malformed\n", out:match("^[^\n]*\n"))
     os.remove(name)
     os.remove(dir)

@@ -45,7 +45,7 @@ describe("what-if grids", function()
     -- past 2^50 users the month's arithmetic still fits in 64 bits, but the
     -- total (50,668,869,807,893.16) is more than money holds: no grid answers it
     assert.equal(5066886980789316, H.imbill.core.month_total(ed.rate, 2 ^ 50, 10 ^ 12, 2 ^ 50))
-    assert.matches("scenario 1: 2021/pro at 0%% a month from 1,125,899,906,842,624 DAU over 1 months: the total is more "
+    assert.matches("scenario 1: 2021/pro at 0%% a month from 1,125,899,906,842,624 DAU over 1 month: the total is more "
       .. "than money holds",
       H.err(H.imbill.grid, { editions = { "2021/pro" }, growth = { 0 }, start_dau = { 2 ^ 50 }, months = 1,
                              groups = 10 ^ 12, mau_per_dau = 1 }))

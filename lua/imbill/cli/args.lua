@@ -52,11 +52,23 @@ function M.ratio(name, signed)
   end
 end
 
---- "a,b c" -> { "a", "b", "c" }; nil stays nil.
-function M.list(s)
+--- "a,b c" -> { "a", "b", "c" }; nil stays nil.  option names the list in
+-- errors: an empty item (",,," or "a,,b" or "a,") is refused, where it read
+-- as fewer items and ",,," as none; "" (blank) is none only where none_ok
+-- says an empty list means something.
+function M.list(s, option, none_ok)
   if s == nil then return nil end
+  s = tostring(s)
+  if s:match("^%s*$") then
+    if none_ok then return {} end
+    fail.usage(option, "is empty (give comma-separated items)", s)
+  end
+  local t = s:match("^%s*(.-)%s*$")
+  if t:match("^,") or t:match(",$") or t:match(",%s*,") then
+    fail.usage(option, "has an empty item (items are comma-separated)", s)
+  end
   local out = {}
-  for x in tostring(s):gmatch("[^,%s]+") do out[#out + 1] = x end
+  for x in t:gmatch("[^,%s]+") do out[#out + 1] = x end
   return out
 end
 
@@ -75,7 +87,7 @@ end
 
 function M.add_usage(cmd)
   cmd:option("--usage", "Usage history CSV (header: date,dau,groups[,mau,accounts,av_rooms,members,features]);"
-    .. " '-' reads standard input.")
+    .. " '-' reads standard input.  Not with the generated-usage options.")
   cmd:option("--missing", "Missing days in the history: error, zero or carry.", "error")
     :choices { "error", "zero", "carry" }
   cmd:option("--duplicates", "Duplicate days in the history: error, max or last.", "error")
@@ -88,14 +100,16 @@ function M.add_usage(cmd)
   cmd:option("--months", "Number of months (of the horizon, or of generated usage).")
     :convert(M.count("--months"))
   cmd:option("--dau", "Generated usage: DAU in the first month."):convert(M.count("--dau"))
-  cmd:option("--growth", "Generated usage: monthly compound DAU growth, e.g. 5% or 0.05.", "0%")
+  -- the generator's defaults are said, not set: an option given with --usage is refused, so an option
+  -- present is one the command line gave
+  cmd:option("--growth", "Generated usage: monthly compound DAU growth, e.g. 5% or 0.05. (default: 0%)")
     :convert(M.ratio("--growth", true))
-  cmd:option("--groups", "Generated usage: existing groups (constant).", "0"):convert(M.count("--groups"))
+  cmd:option("--groups", "Generated usage: existing groups (constant). (default: 0)"):convert(M.count("--groups"))
   cmd:option("--weekend", "Generated usage: Saturday and Sunday DAU factor, e.g. 1.2.")
     :convert(M.ratio("--weekend"))
   cmd:option("--noise", "Generated usage: relative daily noise, e.g. 3%.")
     :convert(M.ratio("--noise"))
-  cmd:option("--seed", "Generated usage: the noise seed.", "1"):convert(M.count("--seed"))
+  cmd:option("--seed", "Generated usage: the noise seed. (default: 1)"):convert(M.count("--seed"))
 end
 
 function M.add_plan(cmd)

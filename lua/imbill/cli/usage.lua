@@ -3,6 +3,7 @@
 local fail = require "imbill.cli.fail"
 local args_mod = require "imbill.cli.args"
 local progress = require "imbill.cli.progress"
+local fmt = require "imbill.internal.fmt"
 
 local M = {}
 
@@ -27,12 +28,45 @@ function M.check_horizon(args)
     local first = month_number("--start", args.start)
     local last = first + (args.months or 12) - 1
     if from and (from < first or from > last) then
-      fail.usage("--from", string.format("is outside the generated usage (%s for %d months)", args.start,
-        args.months or 12), args.from)
+      fail.usage("--from", string.format("is outside the generated usage (%s for %s)", args.start,
+        fmt.count(args.months or 12, "month")), args.from)
     end
     if to and (to < first or to > last) then
-      fail.usage("--to", string.format("is outside the generated usage (%s for %d months)", args.start,
-        args.months or 12), args.to)
+      fail.usage("--to", string.format("is outside the generated usage (%s for %s)", args.start,
+        fmt.count(args.months or 12, "month")), args.to)
+    end
+  end
+end
+
+--- The generator options, in the order help lists them.
+M.GENERATORS = { "start", "dau", "growth", "groups", "weekend", "noise", "seed" }
+
+local function option_name(k) return "--" .. k:gsub("_", "-") end
+
+--- The first generator option the command line gave, as "--name", or nil.
+function M.generated(args)
+  for _, k in ipairs(M.GENERATORS) do
+    if args[k] ~= nil then return option_name(k) end
+  end
+  return nil
+end
+
+--- One source of usage: a history (--usage), generated usage, or the
+-- command's own usage options (flags: argparse keys, e.g. "peak_dau").  An
+-- option of another source is refused, where one was silently dropped
+-- (--dau with --usage) or silently won (--mau with --usage).
+function M.one_source(args, flags)
+  local given = args.usage and "--usage" or M.generated(args)
+  if not given then return end
+  local others = {}
+  if args.usage then
+    for _, k in ipairs(M.GENERATORS) do others[#others + 1] = k end
+  end
+  for _, k in ipairs(flags or {}) do others[#others + 1] = k end
+  for _, k in ipairs(others) do
+    if args[k] ~= nil then
+      fail.usage(option_name(k), string.format("cannot be given with %s (%s gives the usage)", given,
+        given == "--usage" and "the history" or "generated usage"), args[k])
     end
   end
 end
@@ -40,6 +74,7 @@ end
 --- The usage series from --usage or the generator options.
 function M.series(args)
   local S = require "imbill.whatif.series"
+  M.one_source(args)
   if args.usage then
     local opts = { missing = args.missing, duplicates = args.duplicates, mau_ratio = args.mau_ratio }
     return fail.naming("--usage", S.read_csv, args.usage, opts)
@@ -51,7 +86,7 @@ function M.series(args)
   if not args.start then fail.usage(nil, "generated usage needs --start YYYY-MM") end
   local dau = S.compound { start = args.dau, rate = args.growth or "0%" }
   if args.weekend then dau = dau * S.weekly { sat = args.weekend, sun = args.weekend } end
-  if args.noise then dau = dau * S.noise { seed = args.seed, relative = args.noise } end
+  if args.noise then dau = dau * S.noise { seed = args.seed or 1, relative = args.noise } end
   return S.build { from = args.start, months = args.months or 12, dau = dau, groups = args.groups or 0,
                    mau_ratio = args.mau_ratio }
 end
@@ -63,9 +98,9 @@ function M.projection(args)
   local s = M.series(args)
   local bar = progress.new("project", not args.no_progress)
   local p = imbill.project {
-    usage = s, books = list(args.books), editions = list(args.editions), from = args.from, to = args.to,
+    usage = s, books = list(args.books, "--books"), editions = list(args.editions, "--editions"), from = args.from, to = args.to,
     months = (args.usage and not args.to) and args.months or nil, current = args.current,
-    activated = args.activated, needs = list(args.needs),
+    activated = args.activated, needs = list(args.needs, "--needs", true),
     progress = function(d, t) bar.update(d, t) end,
   }
   bar.finish()

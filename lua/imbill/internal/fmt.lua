@@ -49,4 +49,10 @@ function M.table(header, rows, right)
   return table.concat(out, "\n")
 end
 
+--- "1 month", "2 months": a count with its noun, singular for one.
+-- many defaults to one .. "s".
+function M.count(n, one, many)
+  return string.format("%d %s", n, n == 1 and one or (many or one .. "s"))
+end
+
 return M

@@ -124,6 +124,37 @@ function M.module(fn, field)
   return nil, e
 end
 
+local BOM = "\239\187\191"
+
+--- The byte where a UTF-8 byte order mark stands outside the strings of
+-- text, from byte `from` on (nil when none does).  dkjson skips one wherever
+-- it skips space, so a mark inside a text read as space; RFC 8259 lets a
+-- reader ignore one only at the text's start.
+function M.bom(text, from)
+  local i = from or 1
+  while true do
+    local j = find(text, '["\239]', i)
+    if not j then return nil end
+    if byte(text, j) == QUOTE then
+      local k = j + 1
+      while true do
+        local q = find(text, '["\\]', k)
+        if not q then return nil end
+        if byte(text, q) == BACKSLASH then
+          k = q + 2
+        else
+          k = q + 1
+          break
+        end
+      end
+      i = k
+    else
+      if sub(text, j, j + 2) == BOM then return j end
+      i = j + 1
+    end
+  end
+end
+
 --- Decodes text with dkjson (pass the module).  Returns the value and its
 -- kind ("object", "array", "string", "number", "boolean", "null"), or nil
 -- and a message saying what is wrong.
@@ -131,6 +162,11 @@ function M.decode(dkjson, text, max_depth)
   max_depth = max_depth or M.MAX_DEPTH
   local _, at = M.depth(text, max_depth)
   if at then return nil, string.format("nested deeper than %d levels (at byte %d)", max_depth, at) end
+  local bom = M.bom(text, 2)
+  if bom then
+    return nil, string.format("malformed JSON: a byte order mark at byte %d (only the text's first bytes may"
+      .. " carry one)", bom)
+  end
   local ok, v, pos, err = pcall(dkjson.decode, text, 1, nil)
   if not ok then return nil, "malformed JSON: " .. tostring(v) end
   if err then return nil, "malformed JSON: " .. tostring(err) end

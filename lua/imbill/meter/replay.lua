@@ -259,6 +259,11 @@ local function open_source(fn, path, format, m, name, limit)
         end
         n = n + 1
         if n == 1 then line = files.strip_bom(line) end
+        -- only the file's first bytes may carry a byte order mark: one opening a later line (or a second one on
+        -- the first) is not space, where json.decode let each line's own text start with one
+        if line:sub(1, 3) == "\239\187\191" then
+          return n, nil, "a byte order mark (only the file's first bytes may carry one)"
+        end
         if not line:match("^%s*$") and not line:match("^%s*#") then
           local v, kind = json.decode(dkjson, line)
           if v == nil then return n, nil, kind end

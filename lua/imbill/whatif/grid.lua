@@ -285,8 +285,8 @@ function M.run(p)
     if not done then
       -- the first scenario that cannot be priced, by index, named by its values
       local e, gi, si = g:coords(bad)
-      check.fail(FN, "scenario " .. bad, string.format("%s at %s a month from %s DAU over %d months: the total %s",
-        s.names[e], fmt_rate(s.growth[gi]), fmt.int(s.start[si]), s.months, why), check.NOVALUE)
+      check.fail(FN, "scenario " .. bad, string.format("%s at %s a month from %s DAU over %s: the total %s",
+        s.names[e], fmt_rate(s.growth[gi]), fmt.int(s.start[si]), fmt.count(s.months, "month"), why), check.NOVALUE)
     end
     if s.progress then s.progress(done, s.n) end
   end
@@ -457,8 +457,9 @@ function Grid:column()
 end
 
 function Grid:__tostring()
-  local out = string.format("imbill grid: %d editions x %d growth rates x %d starting DAU = %d scenarios over %d"
-    .. " months", #self.names, #self.spec.growth, #self.spec.start, self.n, self.spec.months)
+  local out = string.format("imbill grid: %s x %s x %d starting DAU = %s over %s", fmt.count(#self.names, "edition"),
+    fmt.count(#self.spec.growth, "growth rate"), #self.spec.start, fmt.count(self.n, "scenario"),
+    fmt.count(self.spec.months, "month"))
   for _, a in ipairs(self.spec.assumptions) do out = out .. "\nassumed: " .. a end
   return out
 end

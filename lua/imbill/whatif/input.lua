@@ -10,6 +10,7 @@ local books = require "imbill.book"
 local compare = require "imbill.bill.compare"
 local measure = require "imbill.bill.measure"
 local series = require "imbill.whatif.series"
+local fmt = require "imbill.internal.fmt"
 
 local M = {}
 
@@ -81,7 +82,8 @@ function M.horizon(FN, s, p, names)
     if n < 1 then check.fail(FN, "months", "must be at least 1", p.months) end
     -- checked before the last month is formatted: it may lie past year 9999
     if n > sm[#sm] - a + 1 then
-      check.fail(FN, "months", string.format("the usage covers %d months from %s (to %s)", math.max(0, sm[#sm] - a + 1),
+      check.fail(FN, "months", string.format("the usage covers %s from %s (to %s)",
+        fmt.count(math.max(0, sm[#sm] - a + 1), "month"),
         dates.format_month(a), s:months()[#sm]), p.months)
     end
     b = a + n - 1

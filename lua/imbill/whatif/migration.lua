@@ -241,19 +241,19 @@ function Migration:verdict()
   local when = self.migrate_from == first and "at the start" or ("in " .. (self.migrate_from or first))
   local n = self.months_migrated
   if self.difference > money.ZERO then
-    lines[#lines + 1] = string.format("Migrating to %s %s saves %s USD over %d months.", self.to, when,
-      money.pretty(self.difference), n)
+    lines[#lines + 1] = string.format("Migrating to %s %s saves %s USD over %s.", self.to, when,
+      money.pretty(self.difference), fmt.count(n, "month"))
     if when == "at the start" then
-      lines[#lines] = string.format("Migrating to %s at the start saves %s USD over %d months (%s on %s against %s on"
-        .. " %s).", self.to, money.pretty(self.difference), n, money.pretty(self.mau_total), self.to,
+      lines[#lines] = string.format("Migrating to %s at the start saves %s USD over %s (%s on %s against %s on"
+        .. " %s).", self.to, money.pretty(self.difference), fmt.count(n, "month"), money.pretty(self.mau_total), self.to,
         money.pretty(self.dau_total), self.from)
     end
   elseif self.difference < money.ZERO then
-    lines[#lines + 1] = string.format("Migrating to %s %s costs %s USD more over %d months.", self.to, when,
-      money.pretty(money.ZERO - self.difference), n)
+    lines[#lines + 1] = string.format("Migrating to %s %s costs %s USD more over %s.", self.to, when,
+      money.pretty(money.ZERO - self.difference), fmt.count(n, "month"))
     if when == "at the start" then
-      lines[#lines] = string.format("Migrating to %s at the start costs %s USD more over %d months (%s against %s on"
-        .. " %s).", self.to, money.pretty(money.ZERO - self.difference), n, money.pretty(self.mau_total),
+      lines[#lines] = string.format("Migrating to %s at the start costs %s USD more over %s (%s against %s on"
+        .. " %s).", self.to, money.pretty(money.ZERO - self.difference), fmt.count(n, "month"), money.pretty(self.mau_total),
         money.pretty(self.dau_total), self.from)
     end
   else

@@ -23,7 +23,7 @@ function M.params(args)
     follow = follow or {}
     follow.groups = args.groups_per_dau
   end
-  return { editions = A.list(args.editions), book = args.book, metric = args.metric, from = args.from_value,
+  return { editions = A.list(args.editions, "--editions"), book = args.book, metric = args.metric, from = args.from_value,
            to = args.to_value, follow = follow,
            usage = { peak_dau = args.peak_dau, groups_peak = args.groups_peak, mau = args.mau } }
 end

@@ -14,9 +14,9 @@ Example:
 
 function M.define(c)
   c:option("--month", "The month, YYYY-MM (required)."):convert(A.month("--month"))
-  c:option("--peak-dau", "Peak DAU."):convert(A.count("--peak-dau"))
-  c:option("--groups-peak", "Peak groups."):convert(A.count("--groups-peak"))
-  c:option("--mau", "MAU."):convert(A.count("--mau"))
+  c:option("--peak-dau", "Peak DAU (not with --usage or generated usage)."):convert(A.count("--peak-dau"))
+  c:option("--groups-peak", "Peak groups (not with --usage or generated usage)."):convert(A.count("--groups-peak"))
+  c:option("--mau", "MAU (not with --usage or generated usage)."):convert(A.count("--mau"))
   c:option("--accounts", "Registered accounts (a quota)."):convert(A.count("--accounts"))
   c:option("--needs", "Features needed, comma-separated.")
   c:option("--books", "Price books to try, comma-separated.")
@@ -30,9 +30,10 @@ function M.run(args)
   local imbill = require "imbill"
   if not args.month then fail.usage(nil, "--month is required") end
   local p = { month = args.month, peak_dau = args.peak_dau, groups_peak = args.groups_peak, mau = args.mau,
-              needs = A.list(args.needs), books = A.list(args.books), accounts = args.accounts,
-              mau_per_dau = args.mau_per_dau }
-  if args.usage then
+              needs = A.list(args.needs, "--needs", true), books = A.list(args.books, "--books"),
+              accounts = args.accounts, mau_per_dau = args.mau_per_dau }
+  if args.usage or usage.generated(args) then
+    usage.one_source(args, { "peak_dau", "groups_peak", "mau" })
     -- the series itself, so the comparison also sees which days it covers
     local s = usage.series(args)
     p.usage = s

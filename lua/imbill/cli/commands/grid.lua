@@ -54,7 +54,7 @@ local function range_or_list(s, name, signed)
     local function n(x) return math.tointeger and math.tointeger(tonumber(x)) or tonumber(x) end
     return { from = n(a), to = n(b), step = step ~= "" and n(step) or 1 }
   end
-  local l = A.list(s)
+  local l = A.list(s, "--" .. name)
   if not signed then
     for i, x in ipairs(l) do
       if not x:match("^%d+$") then fail.usage("--" .. name, "expected whole numbers", x) end
@@ -73,7 +73,7 @@ function M.run(args)
   if not start then fail.usage(nil, "--start-dau is required: a list (1000,5000) or a range (1000..100000:1000)") end
   local bar = progress.new("grid", not args.no_progress)
   local g = imbill.grid {
-    editions = A.list(args.editions), growth = not ppm and growth or nil, growth_ppm = ppm and growth or nil,
+    editions = A.list(args.editions, "--editions"), growth = not ppm and growth or nil, growth_ppm = ppm and growth or nil,
     start_dau = start, months = args.months or 12, groups = args.groups, mau_per_dau = args.mau_per_dau,
     progress = function(d, t) bar.update(d, t) end,
   }

@@ -19,17 +19,22 @@ function M.define(c)
   c:option("--book", "Price book: 2020, 2021 or 2022 (default: the one in force for the month).")
   c:option("--edition", "Edition id, e.g. pro.")
   c:option("--month", "The invoice month, YYYY-MM."):convert(A.month("--month"))
-  c:option("--peak-dau", "Peak DAU of the month."):convert(A.count("--peak-dau"))
-  c:option("--groups-peak", "Peak number of groups."):convert(A.count("--groups-peak"))
-  c:option("--mau", "Monthly active users (price book 2022)."):convert(A.count("--mau"))
+  c:option("--peak-dau", "Peak DAU of the month (not with --usage or generated usage)."):convert(A.count("--peak-dau"))
+  c:option("--groups-peak", "Peak number of groups (not with --usage or generated usage)."):convert(A.count("--groups-peak"))
+  c:option("--mau", "Monthly active users, price book 2022 (not with --usage or generated usage)."):convert(A.count("--mau"))
   c:option("--activated", "First paid activation date."):convert(A.date("--activated"))
   c:option("--change-on", "Date of the month's edition change."):convert(A.date("--change-on"))
   c:option("--change-to", "Edition changed to.")
-  c:option("--addons", "Add-ons, comma-separated (e.g. av_unlimited).")
+  c:option("--addons", "Add-ons, comma-separated (e.g. av_unlimited); '' (empty) for none.")
   c:option("--input", "A JSON object with imbill.invoice's fields; '-' reads standard input.")
   A.add_usage(c)
   A.add_format(c)
 end
+
+-- What a history or generated usage gives the invoice: the flags and the
+-- --input fields it would otherwise have overridden or been overridden by.
+local USAGE_FLAGS = { "peak_dau", "groups_peak", "mau" }
+local USAGE_FIELDS = { "dau", "groups", "peak_dau", "groups_peak", "mau", "covers" }
 
 function M.run(args)
   local imbill = require "imbill"
@@ -41,9 +46,16 @@ function M.run(args)
   set("edition", args.edition)
   set("month", args.month)
   set("activated", args.activated)
-  if args.usage then
+  local source = args.usage and "--usage" or usage.generated(args)
+  if source then
+    usage.one_source(args, USAGE_FLAGS)
+    for _, k in ipairs(USAGE_FIELDS) do
+      if u[k] ~= nil then
+        fail.usage("--input", string.format("gives %s, and %s gives the month's usage", k, source), args.input)
+      end
+    end
     local month = u.month
-    if month == nil then fail.usage(nil, "--month is required with --usage") end
+    if month == nil then fail.usage(nil, "--month is required with " .. source) end
     local s = usage.series(args)
     local m = s:usage(month)
     u.dau, u.groups, u.peak_dau, u.groups_peak, u.mau = m.dau, m.groups, m.peak_dau, m.groups_peak, m.mau
@@ -57,7 +69,7 @@ function M.run(args)
     if not (args.change_on and args.change_to) then fail.usage(nil, "--change-on and --change-to go together") end
     u.change = { on = args.change_on, to = args.change_to }
   end
-  if args.addons then u.addons = A.list(args.addons) end
+  if args.addons then u.addons = A.list(args.addons, "--addons", true) end
   if u.month == nil then fail.usage(nil, "--month is required (or a \"month\" field in --input)") end
   if u.edition == nil then fail.usage(nil, "--edition is required (or an \"edition\" field in --input)") end
   M.show(args, imbill.invoice(u))

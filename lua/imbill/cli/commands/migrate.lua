@@ -25,7 +25,7 @@ function M.run(args)
   usage.check_horizon(args)
   local s = usage.series(args)
   local mig = imbill.migration { usage = s, from = args.from_edition, to = args.to_edition, from_month = args.from,
-                                 to_month = args.to, needs = A.list(args.needs) }
+                                 to_month = args.to, needs = A.list(args.needs, "--needs", true) }
   output.show(args, output.view(mig))
   return 0
 end

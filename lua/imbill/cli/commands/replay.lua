@@ -4,6 +4,7 @@ local A = require "imbill.cli.args"
 local fail = require "imbill.cli.fail"
 local input = require "imbill.cli.input"
 local output = require "imbill.cli.output"
+local fmt = require "imbill.internal.fmt"
 
 local M = {}
 
@@ -56,8 +57,9 @@ function M.run(args)
       -- a file name is shown as it is, unless a control byte in it (a line
       -- break) would make it a line of the report: then quoted and escaped
       local name = args.events:find("[%c\127]") and require("imbill.internal.errors").show(args.events) or args.events
-      local out = { string.format("replayed %s: %d lines, %d events, %d duplicates, %d refused, %d malformed",
-        name, report.lines or 0, report.events or 0, report.duplicates or 0, report.refused or 0, #errors) }
+      local out = { string.format("replayed %s: %s, %s, %s, %d refused, %d malformed", name,
+        fmt.count(report.lines or 0, "line"), fmt.count(report.events or 0, "event"),
+        fmt.count(report.duplicates or 0, "duplicate"), report.refused or 0, #errors) }
       for _, e in ipairs(errors) do out[#out + 1] = string.format("  line %s: %s", tostring(e.line), e.message) end
       for _, r in ipairs(refusals) do
         out[#out + 1] = string.format("  line %s refused (%s): %s", tostring(r.line), tostring(r.code), r.message)

@@ -81,7 +81,7 @@ function M.run(args)
     shadow.editions[ed].monthly_fee = fee
   end
   local s = usage.series(args)
-  local sh = imbill.shadow { usage = s, base = args.base, shadow = shadow, editions = A.list(args.editions),
+  local sh = imbill.shadow { usage = s, base = args.base, shadow = shadow, editions = A.list(args.editions, "--editions"),
                              from = args.from, to = args.to }
   output.show(args, output.view(sh))
   return 0
