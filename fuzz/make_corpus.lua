@@ -61,16 +61,19 @@ late:login("a", T0 + 20 * DAY)
 late:login("a", T0 - 30 * DAY)
 meter_seed("late", late)
 
-local book = imbill.book{ base = "2021", name = "team\nbook=2020",
-                          addons = { ["x,y"] = { fee = { pro = "1.00" } } },
+-- (a book name with a line break and an add-on id with a comma, as the first
+-- corpus had, are no longer accepted)
+local book = imbill.book{ base = "2021", name = "team book=2020",
+                          addons = { ["x_y"] = { fee = { pro = "1.00" } } },
                           editions = { pro = { monthly_fee = "1.00" } } }
-local u = imbill.meter{ book = book, edition = "pro", addons = { "x,y" } }
+local u = imbill.meter{ book = book, edition = "pro", addons = { "x_y" } }
 u:login("a", T0)
 meter_seed("userbook", u)
 os.remove(tmp)
 
--- version 2 files, and things that are not meter files at all
+-- version 2 and 3 files, and things that are not meter files at all
 write("meter_file", "v2-builtin", read("spec/data/meter_v2_builtin.imbm"))
 write("meter_file", "v2-userbook", read("spec/data/meter_v2_userbook.imbm"))
+write("meter_file", "v3-rich", read("spec/data/meter_v3_rich.imbm"))
 write("meter_file", "csv", "time,action,user\n1,login,u\n")
 write("meter_file", "magic-only", "IMBMETER")

@@ -1,4 +1,6 @@
-/* The meter file loader past its checksum: the input is a version 3 body,
+/* The meter file loader past its checksum: the input is a body of the
+ * version written (IMB_FILE_VERSION: a body of an older one would never reach
+ * what that version added, such as version 4's one-way friendships),
  * given the header (length and FNV-1a 64) it needs, as someone altering a
  * file would recompute it.  Whatever the body, the loader refuses it naming
  * a field, or gives a meter that stands everything (meter_exercise.h). */
@@ -17,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t *file = malloc(size + 32);
   FUZZ_CHECK(file != NULL);
   memcpy(file, "IMBMETER", 8);
-  uint64_t fields[3] = {3 | (uint64_t)32 << 32, size, fnv1a(data, size)};
+  uint64_t fields[3] = {IMB_FILE_VERSION | (uint64_t)32 << 32, size, fnv1a(data, size)};
   for (int f = 0; f < 3; f++)
     for (int i = 0; i < 8; i++) file[8 + 8 * f + i] = (uint8_t)(fields[f] >> (8 * i));
   if (size) memcpy(file + 32, data, size);

@@ -86,6 +86,10 @@ static void exercise(imb_meter *m, const imb_saved *saved) {
     event(m, IMB_A_CREATE_GROUP, "fuzz-b", NULL, IMB_G_BCHATROOM, at, NULL);
     event(m, IMB_A_JOIN, "fuzz-g", "fuzz-user", IMB_G_PRIVATE, at, NULL);
     event(m, IMB_A_ADD_FRIEND, "fuzz-user", "fuzz-peer", IMB_G_PRIVATE, at, NULL);
+    /* one-way lists, which the delete below leaves in part */
+    event(m, IMB_A_ADD_FRIEND_ONE_WAY, "fuzz-fan", "fuzz-peer", IMB_G_PRIVATE, at, NULL);
+    event(m, IMB_A_ADD_FRIEND_ONE_WAY, "fuzz-fan", "fuzz-user", IMB_G_PRIVATE, at, NULL);
+    event(m, IMB_A_REMOVE_FRIEND_ONE_WAY, "fuzz-peer", "fuzz-user", IMB_G_PRIVATE, at, NULL);
     event(m, IMB_A_DISBAND_GROUP, "fuzz-g", NULL, IMB_G_PRIVATE, at + 60, NULL);
     event(m, IMB_A_DELETE_ACCOUNT, "fuzz-user", NULL, IMB_G_PRIVATE, at + 120, NULL);
   }
@@ -107,6 +111,11 @@ static void exercise(imb_meter *m, const imb_saved *saved) {
   if (st != IMB_OK) fprintf(stderr, "reload: %s\n", err.why);
   FUZZ_CHECK(st == IMB_OK && s2.nrecs == saved->nrecs);
   FUZZ_CHECK(imb_meter_accounts(again) == imb_meter_accounts(m));
+  /* each list as it was, one-way or not */
+  static const char *const listers[] = {"fuzz-user", "fuzz-peer", "fuzz-fan"};
+  for (int i = 0; i < 3; i++)
+    FUZZ_CHECK(imb_meter_user_friends(again, listers[i], strlen(listers[i])) ==
+               imb_meter_user_friends(m, listers[i], strlen(listers[i])));
   imb_saved_free(&s2);
   imb_meter_free(again);
 }

@@ -11,7 +11,7 @@ out="$top/build/results/valgrind.json"
 echo "== specs under valgrind (lua5.4)"
 valgrind -q --error-exitcode=9 --leak-check=no lua5.4 /usr/bin/busted -o "$top/scripts/busted_json.lua" \
   spec/money_spec.lua spec/calendar_spec.lua spec/invoice_spec.lua spec/totals_spec.lua spec/grid_spec.lua \
-  spec/meter_spec.lua spec/meter_file_spec.lua spec/column_spec.lua spec/totals_into_spec.lua > "$out" 2> "$top/build/results/valgrind.err"
+  spec/meter_spec.lua spec/meter_file_spec.lua spec/meter_file_friends_spec.lua spec/column_spec.lua spec/totals_into_spec.lua > "$out" 2> "$top/build/results/valgrind.err"
 rc=$?
 if [ $rc -eq 9 ]; then
   # memcheck found errors: count them as a failed check, whatever the specs said

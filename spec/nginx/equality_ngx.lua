@@ -183,4 +183,13 @@ describe("the gateway and an in-process meter fed the same accepted events", fun
       assert.are.same(normal(m:invoice(mo):data()), v, rt .. ": " .. out:sub(1, 300))
     end
   end)
+
+  it("keep the same friend lists and refusals for mixed one-way and two-way adds and deletes at full lists", function()
+    local APP = "1400000002" -- 2020 trial
+    require("friend_sequence").run({
+      rest = function(call, body) return select(2, h.rest(call, APP, body)) end,
+      size = function(u) return h.keys(APP)["uf:" .. #u .. ":" .. u .. "#"] or 0 end,
+      settled = h.settled,
+    }, 11)
+  end)
 end)

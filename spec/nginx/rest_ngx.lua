@@ -432,6 +432,29 @@ describe("REST calls through the gateway", function()
     assert.are.equal(1, h.keys(TRIAL)["uf:6:fail-d#"])
   end)
 
+  it("gives back only the side a two-way add changed when Tencent fails the call, leaves it pending or loses it",
+    function()
+    -- each peer lists c already: c's two-way add changes c's side only, and
+    -- whatever takes the add back takes that side, never the peer's
+    h.rest("sns/friend_import", TRIAL, { From_Account = "pending-p", AddFriendItem = { { To_Account = "c" } } })
+    h.rest("sns/friend_import", TRIAL, { From_Account = "whole", AddFriendItem = { { To_Account = "c" } } })
+    h.rest("sns/friend_import", TRIAL, { From_Account = "lost", AddFriendItem = { { To_Account = "c" } } })
+    h.rest("sns/friend_add", TRIAL, { From_Account = "c", AddFriendItem = { { To_Account = "pending-p" } } })
+    h.rest("sns/friend_add", TRIAL, { From_Account = "c", AddFriendItem = { { To_Account = "whole" } } },
+      { ["X-Stub-Fail"] = "30006" })
+    h.settled()
+    eventually(function() return h.keys(TRIAL)["uf:1:c#"] == nil end, "c's sides given back")
+    local k = h.keys(TRIAL)
+    assert.are.same({ 1, 1 }, { k["uf:9:pending-p#"], k["uf:5:whole#"] })
+    -- an answer lost on the way: the reservation is kept, both sides listed
+    local r = h.rest("sns/friend_add", TRIAL, { From_Account = "c", AddFriendItem = { { To_Account = "lost" } } },
+      { ["X-Stub-Status"] = "502" })
+    assert.are.equal(502, r.status)
+    h.settled()
+    k = h.keys(TRIAL)
+    assert.are.same({ 1, 1 }, { k["uf:1:c#"], k["uf:4:lost#"] })
+  end)
+
   it("refuses an AddType or DeleteType Tencent does not name, naming the field", function()
     local r, v = h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddType = "Add_Type_Half",
       AddFriendItem = { { To_Account = "b" } } })

@@ -176,4 +176,18 @@ describe("the fleet and an in-process meter fed the same accepted events", funct
     local m = run("1400000014", { redis = { servers = servers, cluster = true }, port = h.cluster_node_of("1400000014") })
     assert.are.equal(tostring(m:accounts()), h.cget("1400000014", "c:accounts"))
   end)
+  it("keep the same friend lists and refusals for mixed one-way and two-way adds and deletes at full lists",
+    function()
+    local TRIAL = "1400000002" -- 2020 trial
+    local calls = 0
+    require("friend_sequence").run({
+      -- the calls alternate between the nodes
+      rest = function(call, body)
+        calls = calls + 1
+        return select(2, h.rest(calls % 2 + 1, call, TRIAL, body))
+      end,
+      size = function(u) return h.rcall(nil, "SCARD", h.key(TRIAL, "uf:" .. u)) end,
+      settled = h.settle,
+    }, 11)
+  end)
 end)

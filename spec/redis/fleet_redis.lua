@@ -273,6 +273,28 @@ describe("friends on one Redis, a list per user", function()
     assert.are.equal(1, card("d")) -- d's own list, never named
   end)
 
+  it("gives back only the side a two-way add changed when Tencent fails it, leaves it pending or loses it",
+    function()
+    -- each peer lists c already: c's two-way add changes c's side only
+    for _, p in ipairs { "fail-f", "pending-p", "whole", "lost" } do
+      h.rest(1, "sns/friend_import", TRIAL, { From_Account = p, AddFriendItem = { { To_Account = "c" } } })
+    end
+    local function add(node, peer, headers)
+      return h.post(node, h.rest_path("sns/friend_add", TRIAL),
+        cjson.encode { From_Account = "c", AddFriendItem = { { To_Account = peer } } }, headers)
+    end
+    add(1, "fail-f")
+    add(2, "pending-p")
+    add(1, "whole", { ["X-Stub-Fail"] = "30006" })
+    h.settle()
+    h.wait(function() return card("c") == 0 end, 5, "c's sides given back")
+    assert.are.same({ 1, 1, 1 }, { card("fail-f"), card("pending-p"), card("whole") })
+    -- an answer lost on the way: the reservation is kept, both sides listed
+    assert.are.equal(502, add(2, "lost", { ["X-Stub-Status"] = "502" }).status)
+    h.settle()
+    assert.are.same({ 1, 1 }, { card("c"), card("lost") })
+  end)
+
   it("counts each callback pair as one direction", function()
     h.callback(1, TRIAL, "Sns.CallbackFriendAdd", "spec-token-trial", { CallbackCommand = "Sns.CallbackFriendAdd",
       PairList = { { From_Account = "a", To_Account = "b", Initiator_Account = "a" },
