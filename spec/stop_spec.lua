@@ -89,7 +89,7 @@ describe("the stop hook of long calls (core.set_stop)", function()
                  .. "it can change once that call returns", set_err)
     assert.matches("into: is being priced by the call that runs the stop hook", into_err, 1, true)
     assert.equal(1, dau:get(1))
-    for _, i in ipairs { 1, 2, n // 2, n } do assert.equal(want:get(i), got:get(i)) end
+    for _, i in ipairs { 1, 2, 2000000, n } do assert.equal(want:get(i), got:get(i)) end
     -- the call returned: the column is as writable as before
     dau:set(1, 5)
     assert.equal(5, dau:get(1))
