@@ -15,6 +15,8 @@ CPPFLAGS_X := -Iinclude -Isrc/core -D_POSIX_C_SOURCE=200809L
 # the batch pricing and the grid run on POSIX threads (src/core/threads.c)
 LIBS     := -pthread
 SANITIZE := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# ThreadSanitizer cannot be combined with ASan: its own build of the core and module
+TSAN     := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 
 CORE_SRC := $(sort $(wildcard src/core/*.c))
 BIND_SRC := $(sort $(wildcard src/lua/*.c))
@@ -24,7 +26,7 @@ LUA54_INC := /usr/include/lua5.4
 JIT_INC   := /usr/include/luajit-2.1
 LUA_PATH_X := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 
-.PHONY: all deps deps-min demo test test54 testjit testcore testredis testnotebooks asan valgrind lint bench clean \
+.PHONY: all deps deps-min demo test test54 testjit testcore testredis testnotebooks asan tsan valgrind lint bench clean \
         rock rock-install cdef fuzz fuzz-build fuzz-api notebook docs
 
 all: build/5.4/imbill/core.so build/jit/imbill/core.so
@@ -47,6 +49,7 @@ endef
 $(eval $(call flavour,5.4,$(LUA54_INC),$(OPT)))
 $(eval $(call flavour,jit,$(JIT_INC),$(OPT)))
 $(eval $(call flavour,asan,$(LUA54_INC),$(SANITIZE)))
+$(eval $(call flavour,tsan,$(LUA54_INC),$(TSAN)))
 
 # The core on its own: no Lua include path, so a stray lua.h is a build error.
 CORE_OBJ := $(patsubst src/core/%.c,build/core/obj/%.o,$(CORE_SRC))
@@ -60,6 +63,18 @@ build/core/libimbill.a: $(CORE_OBJ)
 
 build/core/tests: $(CTEST_SRC) spec/core/ctest.h build/core/libimbill.a
 	$(CC) $(WARN) $(OPT) $(CPPFLAGS_X) -Ispec/core -o $@ $(CTEST_SRC) build/core/libimbill.a $(LIBS)
+
+# The core and its tests again under ThreadSanitizer (make tsan).
+TSAN_CORE_OBJ := $(patsubst src/core/%.c,build/tsan/core/obj/%.o,$(CORE_SRC))
+build/tsan/core/obj/%.o: src/core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(TSAN) -fPIC $(CPPFLAGS_X) -MMD -MP -c -o $@ $<
+build/tsan/core/libimbill.a: $(TSAN_CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+-include $(TSAN_CORE_OBJ:.o=.d)
+build/tsan/core/tests: $(CTEST_SRC) spec/core/ctest.h build/tsan/core/libimbill.a
+	$(CC) $(WARN) $(TSAN) $(CPPFLAGS_X) -Ispec/core -o $@ $(CTEST_SRC) build/tsan/core/libimbill.a $(LIBS)
 
 deps:
 	@bash scripts/deps.sh
@@ -114,6 +129,19 @@ notebook:
 asan: deps build/asan/imbill/core.so
 	@mkdir -p build/results
 	@bash scripts/busted.sh asan lua5.4 build/asan
+
+# The threaded code under ThreadSanitizer: the core's tests, then the specs
+# that run threads (batch pricing, the grid, columns, the stop hook) on Lua 5.4
+# with libtsan preloaded (scripts/busted.sh).  Results: build/results/tsan-core
+# and build/results/tsan; a race fails the suite with TSan's report.
+TSAN_SPECS := spec/stop_spec.lua $(sort $(wildcard spec/*column*_spec.lua spec/*grid*_spec.lua spec/*totals*_spec.lua))
+tsan: build/tsan/core/tests build/tsan/imbill/core.so
+	@mkdir -p build/results
+	@echo "== the C core's own tests under ThreadSanitizer"
+	@TSAN_OPTIONS="halt_on_error=1:suppressions=$(CURDIR)/scripts/tsan.supp" build/tsan/core/tests \
+	  build/results/tsan-core.json 2> build/results/tsan-core.err; s=$$?; \
+	  lua5.4 scripts/tally.lua --one build/results/tsan-core.json build/results/tsan-core.err; \
+	  bash scripts/busted.sh tsan lua5.4 build/tsan $(TSAN_SPECS) || s=1; exit $$s
 
 lint:
 	@mkdir -p build/results; luacheck --no-color -q . > build/results/luacheck.txt 2>&1; \

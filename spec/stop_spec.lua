@@ -63,4 +63,57 @@ describe("the stop hook of long calls (core.set_stop)", function()
     assert.equal(g:cents(2), h:cents(2))
     assert.has_error(function() core.set_stop(42) end, "core.set_stop: hook: expected a function or nil, got 42")
   end)
+
+  -- The hook is Lua run on the caller's thread while the call's other threads
+  -- still read its columns: a write there raced with those reads (ThreadSanitizer
+  -- saw it) and could change totals half-way, so the call's columns refuse it.
+  it("refuses, from the hook, to change a column the call is pricing (col:set, into); it may once the call returns", function()
+    local n = 4000000
+    local dau = imbill.column { from = 1, to = n }
+    local want = imbill.totals { book = "2021", edition = "pro", peak_dau = dau, threads = 2 }
+    local set_err, into_err, calls = nil, nil, 0
+    core.set_stop(function()
+      calls = calls + 1
+      local ok, e = pcall(dau.set, dau, 1, 5)
+      if not ok then set_err = set_err or tostring(e) end
+      core.set_stop(nil) -- the nested call below asks no hook
+      ok, e = pcall(imbill.totals, { book = "2021", edition = "pro", peak_dau = { 1 }, into = imbill.column(1, 0) })
+      assert(ok, e)
+      ok, e = pcall(imbill.totals, { book = "2021", edition = "pro", peak_dau = dau, into = dau })
+      if not ok then into_err = into_err or tostring(e) end
+      return false
+    end)
+    local got = imbill.totals { book = "2021", edition = "pro", peak_dau = dau, threads = 2 }
+    assert.is_true(calls >= 1)
+    assert.equal("column:set: self: is being priced by the call that runs the stop hook (core.set_stop): "
+                 .. "it can change once that call returns", set_err)
+    assert.matches("into: is being priced by the call that runs the stop hook", into_err, 1, true)
+    assert.equal(1, dau:get(1))
+    for _, i in ipairs { 1, 2, 2000000, n } do assert.equal(want:get(i), got:get(i)) end
+    -- the call returned: the column is as writable as before
+    dau:set(1, 5)
+    assert.equal(5, dau:get(1))
+    assert.equal("imbill.column(" .. n .. ")", tostring(dau))
+  end)
+
+  it("refuses, from the hook, to run the grid whose run called it", function()
+    local rate = grid.spec({ editions = { "2021/pro" }, start_dau = { 1 } }).editions[1].rate
+    local starts = {}
+    for i = 1, 200000 do starts[i] = i end
+    local g = core.grid({ rate, rate }, { 0, 10000 }, starts, 120, 0, 0, 0)
+    local err, calls = nil, 0
+    core.set_stop(function()
+      calls = calls + 1
+      local ok, e = pcall(g.run, g, 10)
+      if not ok then err = err or tostring(e) end
+      return false
+    end)
+    assert.equal(800000, g:run(nil, 2))
+    assert.is_true(calls >= 1)
+    assert.matches("self: is running already %(g:run called from the stop hook, core.set_stop%)", err)
+    core.set_stop(nil)
+    local one = core.grid({ rate, rate }, { 0, 10000 }, starts, 120, 0, 0, 0)
+    one:run(nil, 1)
+    for _, i in ipairs { 1, 200000, 400001, 800000 } do assert.equal(one:get(i), g:get(i)) end
+  end)
 end)

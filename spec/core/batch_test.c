@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define M(x) ((int64_t)(x) * 10000)
 
@@ -370,6 +371,65 @@ static void a_stop_ends_a_long_call_on_the_callers_thread(void) {
   free(out);
 }
 
+/* The threads this process runs now (Linux: /proc/self/status), or -1 where
+ * that cannot be read, so a test can see that a call left none behind. */
+static int live_threads(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  int n = -1;
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "Threads:", 8) == 0) n = atoi(line + 8);
+  fclose(f);
+  return n;
+}
+
+/* A stop that comes in the middle of a long threaded grid (the poll says yes
+ * on its third call, some 40 ms in, while every thread is pricing): the call
+ * returns IMB_ESTOPPED, the poll was not asked again once it said yes and
+ * never off the caller's thread, no thread is left running, and the next run
+ * of the same grid gives one thread's totals exactly. */
+static void a_stop_mid_job_joins_every_thread_and_leaves_nothing_behind(void) {
+  static const int64_t growth[] = { 0, 1000 };
+  enum { NS = 100000 };
+  int64_t *start = malloc(NS * sizeof *start);
+  CHECK(start != NULL);
+  if (!start) return;
+  for (int i = 0; i < NS; i++) start[i] = (int64_t)i * 7;
+  imb_grid g = { RATES, NRATES, growth, 2, start, NS, 120, 0, 0, 3000000 };
+  size_t n, bad;
+  CHECK_EQ(imb_grid_check(&g, &n), IMB_OK);
+  int64_t *one = malloc(n * sizeof *one), *out = malloc(n * sizeof *out);
+  CHECK(one && out);
+  if (!one || !out) return;
+  CHECK_EQ(imb_grid_run_par(&g, 0, n, one, &bad, 1), IMB_OK);
+  int before = live_threads();
+  for (int t = 2; t <= 3; t++) {
+    poll_log p = { 0, 3, 0, pthread_self() };
+    imb_stop stop = { poll_count, &p };
+    memset(out, 0, n * sizeof *out);
+    CHECK_EQ(imb_grid_run_stop(&g, 0, n, out, &bad, t, &stop), IMB_ESTOPPED);
+    CHECK_EQ(p.calls, 3);
+    CHECK_EQ(p.foreign, 0);
+    CHECK_EQ(live_threads(), before);
+    /* a thread still pricing would go on writing totals: none does */
+    int64_t *seen = malloc(n * sizeof *seen);
+    CHECK(seen != NULL);
+    if (seen) {
+      memcpy(seen, out, n * sizeof *out);
+      struct timespec ms = { 0, 50000000 };
+      nanosleep(&ms, NULL);
+      CHECK(memcmp(seen, out, n * sizeof *out) == 0);
+      free(seen);
+    }
+    CHECK_EQ(imb_grid_run_par(&g, 0, n, out, &bad, t), IMB_OK);
+    CHECK(memcmp(out, one, n * sizeof *out) == 0);
+  }
+  free(start);
+  free(one);
+  free(out);
+}
+
 /* On 1, 2 and 3 threads the editions fail with an overflow (not a bad field)
  * at scenario want_bad, on edition want_rate. */
 static void many_overflow_at(const imb_rate *const *rates, size_t n, const int64_t *d, const int64_t *g,
@@ -463,6 +523,9 @@ CTEST_SUITE(batch_tests) = {
     grid_threads_give_one_threads_results },
   { "batch: a caller's stop ends a long grid or column pricing (IMB_ESTOPPED), polled on the caller's thread only",
     a_stop_ends_a_long_call_on_the_callers_thread },
+  { "batch: a stop in the middle of a threaded grid (the poll says yes on its 3rd call, 2 and 3 threads) joins "
+    "every thread, and the next run gives one thread's totals",
+    a_stop_mid_job_joins_every_thread_and_leaves_nothing_behind },
   { "batch: several editions priced together give each one's totals; the first failure and edition win",
     many_editions_give_each_editions_totals },
   { "stats: the mean rounds the exact sum once, half up; no values or a sum past 64 bits is refused",

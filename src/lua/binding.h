@@ -99,6 +99,11 @@ typedef struct imbL_stop {
   lua_State *L;
 } imbL_stop;
 const imb_stop *imbL_stop_begin(lua_State *L, imbL_stop *st);
+/* imb_column.readonly while a stoppable call's threads read the column: the
+ * hook runs Lua on the caller's thread meanwhile, and a write it made there
+ * (col:set, `into`) would race with the threads' reads and change totals
+ * half-way, so every writer refuses it as it refuses a read-only column. */
+#define IMBL_COL_BUSY 2
 int imbL_stop_raise(lua_State *L, const char *fn);
 void imbL_open_stop(lua_State *L);
 void imbL_open_policy(lua_State *L);

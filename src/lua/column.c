@@ -484,6 +484,9 @@ static int m_set(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:set");
   size_t i = pos_arg(L, 2, c, "column:set", "i");
   int64_t v = int_arg(L, 3, "column:set", "v");
+  if (c->readonly == IMBL_COL_BUSY)
+    imbL_raise(L, "column:set", "self", 0, "is being priced by the call that runs the stop hook (core.set_stop): "
+               "it can change once that call returns");
   if (c->readonly)
     imbL_raise(L, "column:set", "self", 0, "is read-only (a grid's results, or a view of const memory): col:copy() gives one to change");
   c->v[i] = v;

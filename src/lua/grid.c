@@ -16,6 +16,7 @@ typedef struct grid_ud {
   imb_rate *rates;
   int64_t *growth, *start, *out, *scratch;
   size_t n, done;
+  int running; /* g:run's threads are pricing into out (the stop hook runs meanwhile) */
 } grid_ud;
 
 /* A count as text for a message (the %d of lua_pushfstring is an int). */
@@ -129,9 +130,14 @@ static int g_run(lua_State *L) {
   }
   int threads = imbL_threads(L, 3);
   size_t bad = 0;
+  /* the stop hook runs Lua while the threads write out[done ..]: a run of
+   * this grid from there would write the same totals at the same time */
+  if (u->running) return imbL_raise(L, NULL, "self", 0, "is running already (g:run called from the stop hook, core.set_stop)");
   imbL_stop st;
+  u->running = 1;
   imb_status s = imb_grid_run_stop(&u->g, u->done, u->done + count, u->out + u->done, &bad, threads,
                                    imbL_stop_begin(L, &st));
+  u->running = 0;
   /* nothing counts as done: the next run starts the chunk again */
   if (s == IMB_ESTOPPED) return imbL_stop_raise(L, NULL);
   if (s) {

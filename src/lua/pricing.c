@@ -387,6 +387,8 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
     if ((int64_t)o->n != n)
       return imbL_raise(L, NULL, "into", 0, "has %s values where the scenarios are %s", imbL_i64str(L, (int64_t)o->n),
                         imbL_i64str(L, n));
+    if (o->readonly == IMBL_COL_BUSY)
+      return imbL_raise(L, NULL, "into", 0, "is being priced by the call that runs the stop hook (core.set_stop)");
     if (o->readonly) return imbL_raise(L, NULL, "into", 0, "is read-only (a grid's results, or a view of const memory)");
     for (int k = 0; k < 3; k++)
       if (is_col[k] && in[k] == o->v && o->n)
@@ -408,8 +410,22 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
   size_t bad = 0, bad_rate = 0;
   int field = -1;
   imbL_stop st;
+  const imb_stop *stop = imbL_stop_begin(L, &st);
+  /* the hook's Lua must not write the inputs the threads read (IMBL_COL_BUSY);
+   * restored in reverse, so a column passed twice gets back its own flag */
+  imb_column *busy[3] = {NULL, NULL, NULL};
+  int was[3] = {0, 0, 0};
+  if (stop)
+    for (int k = 0; k < 3; k++)
+      if (is_col[k]) {
+        busy[k] = imbL_tocolumn(L, 2 + k);
+        was[k] = busy[k]->readonly;
+        busy[k]->readonly = IMBL_COL_BUSY;
+      }
   imb_status s = imb_totals_many_stop(rates, (size_t)nr, (size_t)n, in[0], step[0], in[1], step[1], in[2], step[2],
-                                      INT64_MAX, out, &bad, &field, &bad_rate, threads, imbL_stop_begin(L, &st));
+                                      INT64_MAX, out, &bad, &field, &bad_rate, threads, stop);
+  for (int k = 2; k >= 0; k--)
+    if (busy[k]) busy[k]->readonly = was[k];
   if (s && scratch) imbL_column_drop(L, scratch); /* its buffer to the cache now, not at its collection */
   if (s == IMB_ESTOPPED) return imbL_stop_raise(L, NULL); /* `into` keeps its values, as on any failure */
   if (s == IMB_ENOMEM) return imbL_raise(L, NULL, "editions", 0, "no memory to prepare %d editions", nr);

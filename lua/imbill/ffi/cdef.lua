@@ -250,8 +250,9 @@ imb_status imb_stats_percentile(const int64_t *v, size_t n, int64_t p_ppm, int64
 /* A column: n int64 values in C memory (counts in, cents out), which
  * scenarios are built in and priced from without a Lua value each.  The Lua
  * binding owns the memory (or, for a view, keeps its owner alive) and sets
- * readonly for a view of a grid's results; the FFI binding reads and writes
- * v through this layout. */
+ * readonly for a view of a grid's results (1), or while a stoppable call's
+ * threads read the column (2: the stop hook's Lua may not write it); the FFI
+ * binding reads and writes v through this layout, only where readonly is 0. */
 typedef struct imb_column {
   int64_t *v;
   size_t n;
