@@ -310,44 +310,75 @@ static int poll_count(void *ctx) {
   return ++p->calls >= p->yes;
 }
 
+/* A grid long enough for a stop to come in its middle (100,000 starts and
+ * two growth rates over 120 months, on every rate), its totals on `threads`
+ * threads in `one` and room for another run in `out`.  0 when memory is
+ * short. */
+typedef struct long_grid {
+  imb_grid g;
+  int64_t *start, *one, *out;
+  size_t n;
+} long_grid;
+
+static int long_grid_new(long_grid *lg, int threads) {
+  static const int64_t growth[] = { 0, 1000 };
+  enum { NS = 100000 };
+  size_t bad;
+  memset(lg, 0, sizeof *lg);
+  lg->start = malloc(NS * sizeof *lg->start);
+  CHECK(lg->start != NULL);
+  if (!lg->start) return 0;
+  for (int i = 0; i < NS; i++) lg->start[i] = (int64_t)i * 7;
+  imb_grid g = { RATES, NRATES, growth, 2, lg->start, NS, 120, 0, 0, 3000000 };
+  lg->g = g;
+  CHECK_EQ(imb_grid_check(&lg->g, &lg->n), IMB_OK);
+  lg->one = malloc(lg->n * sizeof *lg->one);
+  lg->out = malloc(lg->n * sizeof *lg->out);
+  CHECK(lg->one && lg->out);
+  if (!lg->one || !lg->out) return 0;
+  CHECK_EQ(imb_grid_run_par(&lg->g, 0, lg->n, lg->one, &bad, threads), IMB_OK);
+  return 1;
+}
+
+static void long_grid_free(long_grid *lg) {
+  free(lg->start);
+  free(lg->one);
+  free(lg->out);
+}
+
 /* A long grid or column pricing stops when the caller's poll says so (a
  * notebook's interrupt): IMB_ESTOPPED, on any number of threads, with the
  * poll only ever called on the caller's thread; a poll that never says yes,
  * or no stop at all, changes no total. */
 static void a_stop_ends_a_long_call_on_the_callers_thread(void) {
-  static const int64_t growth[] = { 0, 1000 };
-  enum { NS = 100000 };
-  int64_t *start = malloc(NS * sizeof *start);
-  CHECK(start != NULL);
-  if (!start) return;
-  for (int i = 0; i < NS; i++) start[i] = (int64_t)i * 7;
-  imb_grid g = { RATES, NRATES, growth, 2, start, NS, 120, 0, 0, 3000000 };
-  size_t n, bad;
-  CHECK_EQ(imb_grid_check(&g, &n), IMB_OK);
-  int64_t *one = malloc(n * sizeof *one), *out = malloc(n * sizeof *out);
-  CHECK(one && out);
-  if (!one || !out) return;
-  CHECK_EQ(imb_grid_run_par(&g, 0, n, one, &bad, 0), IMB_OK);
+  long_grid lg;
+  if (!long_grid_new(&lg, 0)) return;
+  const imb_grid *g = &lg.g;
+  size_t n = lg.n, bad;
+  int64_t *one = lg.one, *out = lg.out;
   for (int t = 1; t <= 2; t++) {
     poll_log p = { 0, 1, 0, pthread_self() };
     imb_stop stop = { poll_count, &p };
-    CHECK_EQ(imb_grid_run_stop(&g, 0, n, out, &bad, t, &stop), IMB_ESTOPPED);
+    CHECK_EQ(imb_grid_run_stop(g, 0, n, out, &bad, t, &stop), IMB_ESTOPPED);
     CHECK_EQ(p.calls, 1);
     CHECK_EQ(p.foreign, 0);
     /* a poll that never says yes: the same totals as no stop */
     poll_log never = { 0, 1 << 30, 0, pthread_self() };
     imb_stop keep = { poll_count, &never };
-    CHECK_EQ(imb_grid_run_stop(&g, 0, n, out, &bad, t, &keep), IMB_OK);
+    CHECK_EQ(imb_grid_run_stop(g, 0, n, out, &bad, t, &keep), IMB_OK);
     CHECK_EQ(never.foreign, 0);
     CHECK(memcmp(out, one, n * sizeof *out) == 0);
-    CHECK_EQ(imb_grid_run_stop(&g, 0, n, out, &bad, t, NULL), IMB_OK);
+    CHECK_EQ(imb_grid_run_stop(g, 0, n, out, &bad, t, NULL), IMB_OK);
     CHECK(memcmp(out, one, n * sizeof *out) == 0);
   }
   /* the pricing of columns: 3 editions of 2^24 scenarios */
   size_t cn = (size_t)1 << 24;
   int64_t *dau = malloc(cn * sizeof *dau), *o[3];
   CHECK(dau != NULL);
-  if (!dau) return;
+  if (!dau) {
+    long_grid_free(&lg);
+    return;
+  }
   for (size_t i = 0; i < cn; i++) dau[i] = (int64_t)(i % 3000000);
   for (int e = 0; e < 3; e++) o[e] = malloc(cn * sizeof *o[e]);
   const imb_rate *rates[3] = { &RATES[0], &RATES[1], &RATES[2] };
@@ -366,9 +397,7 @@ static void a_stop_ends_a_long_call_on_the_callers_thread(void) {
   CHECK_STR(imb_strerror(IMB_ESTOPPED), "stopped by the caller");
   for (int e = 0; e < 3; e++) free(o[e]);
   free(dau);
-  free(start);
-  free(one);
-  free(out);
+  long_grid_free(&lg);
 }
 
 /* The threads this process runs now (Linux: /proc/self/status), or -1 where
@@ -390,25 +419,17 @@ static int live_threads(void) {
  * never off the caller's thread, no thread is left running, and the next run
  * of the same grid gives one thread's totals exactly. */
 static void a_stop_mid_job_joins_every_thread_and_leaves_nothing_behind(void) {
-  static const int64_t growth[] = { 0, 1000 };
-  enum { NS = 100000 };
-  int64_t *start = malloc(NS * sizeof *start);
-  CHECK(start != NULL);
-  if (!start) return;
-  for (int i = 0; i < NS; i++) start[i] = (int64_t)i * 7;
-  imb_grid g = { RATES, NRATES, growth, 2, start, NS, 120, 0, 0, 3000000 };
-  size_t n, bad;
-  CHECK_EQ(imb_grid_check(&g, &n), IMB_OK);
-  int64_t *one = malloc(n * sizeof *one), *out = malloc(n * sizeof *out);
-  CHECK(one && out);
-  if (!one || !out) return;
-  CHECK_EQ(imb_grid_run_par(&g, 0, n, one, &bad, 1), IMB_OK);
+  long_grid lg;
+  if (!long_grid_new(&lg, 1)) return;
+  const imb_grid *g = &lg.g;
+  size_t n = lg.n, bad;
+  int64_t *one = lg.one, *out = lg.out;
   int before = live_threads();
   for (int t = 2; t <= 3; t++) {
     poll_log p = { 0, 3, 0, pthread_self() };
     imb_stop stop = { poll_count, &p };
     memset(out, 0, n * sizeof *out);
-    CHECK_EQ(imb_grid_run_stop(&g, 0, n, out, &bad, t, &stop), IMB_ESTOPPED);
+    CHECK_EQ(imb_grid_run_stop(g, 0, n, out, &bad, t, &stop), IMB_ESTOPPED);
     CHECK_EQ(p.calls, 3);
     CHECK_EQ(p.foreign, 0);
     CHECK_EQ(live_threads(), before);
@@ -422,12 +443,10 @@ static void a_stop_mid_job_joins_every_thread_and_leaves_nothing_behind(void) {
       CHECK(memcmp(seen, out, n * sizeof *out) == 0);
       free(seen);
     }
-    CHECK_EQ(imb_grid_run_par(&g, 0, n, out, &bad, t), IMB_OK);
+    CHECK_EQ(imb_grid_run_par(g, 0, n, out, &bad, t), IMB_OK);
     CHECK(memcmp(out, one, n * sizeof *out) == 0);
   }
-  free(start);
-  free(one);
-  free(out);
+  long_grid_free(&lg);
 }
 
 /* On 1, 2 and 3 threads the editions fail with an overflow (not a bad field)

@@ -13,6 +13,18 @@ M.MAX_DEPTH = 32
 local find, byte = string.find, string.byte
 local QUOTE, BACKSLASH, LBRACKET, LBRACE = 34, 92, 91, 123
 
+-- The byte after the string that opens at byte j (a quote), its escapes
+-- skipped; nil when it never ends.
+local function string_end(text, j)
+  local k = j + 1
+  while true do
+    local q = find(text, '["\\]', k)
+    if not q then return nil end
+    if byte(text, q) ~= BACKSLASH then return q + 1 end
+    k = q + 2
+  end
+end
+
 --- The deepest nesting of arrays and objects in text, stopping once it is
 -- over max; strings (with their escapes) are skipped.  Returns the depth
 -- reached and the byte where it went over max (nil when it did not).
@@ -23,18 +35,8 @@ function M.depth(text, max)
     if not j then return deepest end
     local c = byte(text, j)
     if c == QUOTE then
-      local k = j + 1
-      while true do
-        local q = find(text, '["\\]', k)
-        if not q then return deepest end -- an unterminated string: the decoder says so
-        if byte(text, q) == BACKSLASH then
-          k = q + 2
-        else
-          k = q + 1
-          break
-        end
-      end
-      i = k
+      i = string_end(text, j)
+      if not i then return deepest end -- an unterminated string: the decoder says so
     else
       if c == LBRACKET or c == LBRACE then
         depth = depth + 1
@@ -136,18 +138,8 @@ function M.bom(text, from)
     local j = find(text, '["\239]', i)
     if not j then return nil end
     if byte(text, j) == QUOTE then
-      local k = j + 1
-      while true do
-        local q = find(text, '["\\]', k)
-        if not q then return nil end
-        if byte(text, q) == BACKSLASH then
-          k = q + 2
-        else
-          k = q + 1
-          break
-        end
-      end
-      i = k
+      i = string_end(text, j)
+      if not i then return nil end
     else
       if sub(text, j, j + 2) == BOM then return j end
       i = j + 1
