@@ -117,6 +117,28 @@ static void put_set(buf *b, const imb_u32set *s) {
     if (s->slot[i]) put_u32(b, s->slot[i] - 1);
 }
 
+/* The friendships of one kind, counted then written: mutual ones once each,
+ * as (lower, higher), or one-way ones as (the list's owner, its friend). */
+static void put_friendships(buf *b, const imb_meter *m, int mutual) {
+  uint64_t n = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) put_u64(b, n);
+    for (uint32_t i = 0; i < m->uix.n; i++) {
+      const imb_u32set *s = friends_of(m, i);
+      for (uint32_t k = 0; s && k < s->cap; k++) {
+        uint32_t f = s->slot[k];
+        if (!f || lists(m, f - 1, i) != mutual || (mutual && f - 1 < i)) continue;
+        if (pass) {
+          put_u32(b, i);
+          put_u32(b, f - 1);
+        } else {
+          n++;
+        }
+      }
+    }
+  }
+}
+
 static void put_limits(buf *b, const imb_limits *l) {
   put_i64(b, l->accounts);
   put_i64(b, l->friends_per_user);
@@ -217,39 +239,8 @@ static void body(const imb_meter *m, buf *b) {
   }
   /* each mutual friendship once, as (lower, higher); then (version 4) each
    * one-way one as (the list's owner, the friend it lists) */
-  uint64_t pairs = 0, single = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    if (pass) put_u64(b, pairs);
-    for (uint32_t i = 0; i < m->uix.n; i++) {
-      const imb_u32set *s = friends_of(m, i);
-      for (uint32_t k = 0; s && k < s->cap; k++) {
-        uint32_t f = s->slot[k];
-        if (!f || f - 1 < i || !lists(m, f - 1, i)) continue;
-        if (pass) {
-          put_u32(b, i);
-          put_u32(b, f - 1);
-        } else {
-          pairs++;
-        }
-      }
-    }
-  }
-  for (int pass = 0; pass < 2; pass++) {
-    if (pass) put_u64(b, single);
-    for (uint32_t i = 0; i < m->uix.n; i++) {
-      const imb_u32set *s = friends_of(m, i);
-      for (uint32_t k = 0; s && k < s->cap; k++) {
-        uint32_t f = s->slot[k];
-        if (!f || lists(m, f - 1, i)) continue;
-        if (pass) {
-          put_u32(b, i);
-          put_u32(b, f - 1);
-        } else {
-          single++;
-        }
-      }
-    }
-  }
+  put_friendships(b, m, 1);
+  put_friendships(b, m, 0);
   put_u32(b, m->gix.n);
   for (uint32_t i = 0; i < m->gix.n; i++) {
     size_t len;
