@@ -7,8 +7,9 @@ local replay = require "imbill.meter.replay"
 local path = arg and arg[1] or "examples/events.csv"
 local meter, report = replay.run{ path = path, book = "2020", edition = "trial" }
 
-print(string.format("%s: %d lines, %d events, %d duplicates, %d refused, %d malformed", path, report.lines,
-  report.events, report.duplicates, report.refused, #report.errors))
+local function count(n, noun) return string.format("%d %s%s", n, noun, n == 1 and "" or "s") end
+print(string.format("%s: %s, %s, %s, %d refused, %d malformed", path, count(report.lines, "line"),
+  count(report.events, "event"), count(report.duplicates, "duplicate"), report.refused, #report.errors))
 for _, e in ipairs(report.errors) do print(string.format("  line %d: %s", e.line, e.message)) end
 for _, r in ipairs(report.refusals) do print(string.format("  line %d refused: %s", r.line, r.message)) end
 

@@ -111,6 +111,23 @@ describe("callbacks", function()
       assert.are.equal(400, r2.status)
     end)
 
+    -- sns/friend_add refuses an AddType Tencent does not name (30001); the
+    -- callback must not guess two-way, which could refuse a request that
+    -- asks nothing of the other user's full list
+    it("rejects a friend request whose AddType Tencent does not name, counting nothing", function()
+      local r = cb(TRIAL, "Sns.CallbackPrevFriendAdd", { CallbackCommand = "Sns.CallbackPrevFriendAdd",
+        From_Account = "b", FriendItem = { { To_Account = "c" } }, AddType = "Add_Type_Mutual" })
+      rejected("malformed", 400, r)
+      assert.are.same({}, h.keys(TRIAL))
+      local r2 = cb(TRIAL, "Sns.CallbackPrevFriendAdd", { CallbackCommand = "Sns.CallbackPrevFriendAdd",
+        From_Account = "b", FriendItem = { { To_Account = "c" } }, AddType = 1 })
+      assert.are.equal(400, r2.status)
+      -- JSON null is an absent AddType: two-way, as Tencent's default
+      local _, v = cb(TRIAL, "Sns.CallbackPrevFriendAdd", '{"CallbackCommand":"Sns.CallbackPrevFriendAdd",'
+        .. '"From_Account":"b","FriendItem":[{"To_Account":"c"}],"AddType":null}')
+      assert.are.equal(0, v.ResultItem[1].ResultCode)
+    end)
+
     it("rejects a command it does not count", function()
       rejected("unknown_command", 400, cb(PRO, "C2C.CallbackBeforeSendMsg", { CallbackCommand = "C2C.CallbackBeforeSendMsg" }))
     end)

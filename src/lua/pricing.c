@@ -241,7 +241,8 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
     if (len > INT32_MAX)
       return imbL_raise(L, NULL, fields[k], 0, "has more than 2^31 scenarios, more than one call takes");
     if (n >= 0 && len != n)
-      return imbL_raise(L, NULL, fields[k], 0, "has %d scenarios where an earlier array has %d", (int)len, (int)n);
+      return imbL_raise(L, NULL, fields[k], 0, "has %d scenario%s where an earlier array has %d", (int)len,
+                        len == 1 ? "" : "s", (int)n);
     n = len;
   }
   if (n < 0) n = 1;
@@ -363,8 +364,9 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
     in[k] = &scalar[k];
     if (c) {
       if (n >= 0 && (int64_t)c->n != n)
-        return imbL_raise(L, NULL, usage_fields[k], 0, "has %s scenarios where %s has %s",
-                          imbL_i64str(L, (int64_t)c->n), usage_fields[first], imbL_i64str(L, n));
+        return imbL_raise(L, NULL, usage_fields[k], 0, "has %s scenario%s where %s has %s",
+                          imbL_i64str(L, (int64_t)c->n), c->n == 1 ? "" : "s", usage_fields[first],
+                          imbL_i64str(L, n));
       if (n < 0) first = k;
       n = (int64_t)c->n;
       in[k] = c->v;

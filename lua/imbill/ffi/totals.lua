@@ -186,7 +186,7 @@ local function many(rates, dau, groups, mau, names)
     if t == "table" then
       local len = #v
       if n >= 0 and len ~= n then
-        fail(FIELDS[k], string.format("has %d scenarios where an earlier array has %d", len, n), NOVALUE)
+        fail(FIELDS[k], string.format("has %d scenario%s where an earlier array has %d", len, len == 1 and "" or "s", n), NOVALUE)
       end
       n = len
       arrays = arrays + 1

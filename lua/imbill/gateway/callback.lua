@@ -30,6 +30,7 @@ local config = require "imbill.gateway.config"
 local ngx = ngx
 local A, L = core.A, core.L
 local id, gid, GTYPES = calls.id, calls.gid, calls.GTYPES
+local ADD_TYPES, show, given = calls.ADD_TYPES, calls.show, calls.given
 local type, ipairs, tonumber, floor = type, ipairs, tonumber, math.floor
 
 local M = {}
@@ -438,8 +439,13 @@ BEFORE["Sns.CallbackPrevFriendAdd"] = function(app, b, cmd)
   local from = id(b.From_Account) or id(b.Requestor_Account)
   if not from then return "malformed" end
   local items = list(b.FriendItem) or list(b.AddFriendItem) or {}
-  -- Tencent's AddType: one-way asks nothing of the other user's list
-  local kind = b.AddType == "Add_Type_Single" and A.IMB_A_ADD_FRIEND_ONE_WAY or A.IMB_A_ADD_FRIEND
+  -- Tencent's AddType: one-way asks nothing of the other user's list.  A
+  -- type Tencent does not name is refused, as sns/friend_add refuses it:
+  -- guessing two-way could refuse a request that asks nothing of the peer.
+  local kind = ADD_TYPES[given(b.AddType) and b.AddType or "Add_Type_Both"]
+  if not kind then
+    return "malformed", cmd .. ": AddType " .. show(b.AddType) .. " is not Add_Type_Both or Add_Type_Single"
+  end
   local units, matches = {}, {}
   for _, e in ipairs(items) do
     local to = type(e) == "table" and id(e.To_Account)
@@ -540,8 +546,8 @@ function M.handle(opts)
     return reject("replayed", 403, cmd, appid)
   end
   reserve.start()
-  local out = h(app, b, cmd)
-  if out == "malformed" then return reject("malformed", 400, cmd .. ": fields missing", appid) end
+  local out, detail = h(app, b, cmd)
+  if out == "malformed" then return reject("malformed", 400, detail or (cmd .. ": fields missing"), appid) end
   CALLBACKS:inc(1, appid, cmd)
   return send_raw(out or OK)
 end

@@ -166,6 +166,7 @@ end
 -- the other user's list changes too (Both, the default) or not (Single).
 local ADD_TYPES = { Add_Type_Both = A.IMB_A_ADD_FRIEND, Add_Type_Single = A.IMB_A_ADD_FRIEND_ONE_WAY }
 local DELETE_TYPES = { Delete_Type_Both = A.IMB_A_REMOVE_FRIEND, Delete_Type_Single = A.IMB_A_REMOVE_FRIEND_ONE_WAY }
+M.ADD_TYPES, M.show, M.given = ADD_TYPES, show, given
 
 local function type_malformed(v, name, known)
   if given(v) and not known[v] then
