@@ -144,11 +144,22 @@ class KernelSpec(unittest.TestCase):
                          '  "2022/premium" }, growth_bp = { from = -500, to = 1500, step = 20 },\n'
                          '  start_dau = { from = 500, to = 2000000, step = 40 }, months = 24, mau_per_dau = 3,\n'
                          '  chunk = 100000000 }', 1.5)
-        self.interrupted('local imbill = require "imbill"\n'
-                         'local dau = imbill.column { from = 1, to = 20000000 }\n'
-                         'return imbill.totals { editions = { "2020/pro", "2020/flagship", "2021/pro",\n'
-                         '  "2021/ultimate", "2022/standard", "2022/premium" }, peak_dau = dau, mau = dau * 3,\n'
-                         '  threads = 1 }', 2.0)
+        # the column pricing is one C call whose length depends on the machine
+        # (about 1 s on one, 9 s on another): it is timed once whole, then
+        # interrupted a third of the way in, and must answer well before the
+        # time it would have taken to finish
+        pricing = ('local imbill = require "imbill"\n'
+                   'local dau = imbill.column { from = 1, to = 20000000 }\n'
+                   'local t0 = os.clock()\n'
+                   'local r = imbill.totals { editions = { "2020/pro", "2020/flagship", "2021/pro",\n'
+                   '  "2021/ultimate", "2022/standard", "2022/premium" }, peak_dau = dau, mau = dau * 3,\n'
+                   '  threads = 1 }\n')
+        whole = float(self.run_cell(pricing + 'r = nil\ncollectgarbage()\nreturn os.clock() - t0')
+                      .of("execute_result")[0]["data"]["text/plain"])
+        after = max(0.2, whole / 3)
+        cell = self.run_cell(pricing + 'return r', interrupt_after=after, timeout=90)
+        self.assertEqual("KeyboardInterrupt", cell.reply.get("ename"), (whole, cell.reply))
+        self.assertLess(cell.messages[-1][0], after + max(0.4, whole / 2), (whole, cell.messages))
         # no thread of the core left running, and the next cell's results are right
         self.assertEqual(threads, self.run_cell(self.THREADS).of("execute_result")[0]["data"]["text/plain"])
         cell = self.run_cell('local imbill = require "imbill"\n'
