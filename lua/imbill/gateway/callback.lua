@@ -30,7 +30,6 @@ local config = require "imbill.gateway.config"
 local ngx = ngx
 local A, L = core.A, core.L
 local id, gid, GTYPES = calls.id, calls.gid, calls.GTYPES
-local ADD_TYPES, show, given = calls.ADD_TYPES, calls.show, calls.given
 local type, ipairs, tonumber, floor = type, ipairs, tonumber, math.floor
 
 local M = {}
@@ -442,10 +441,8 @@ BEFORE["Sns.CallbackPrevFriendAdd"] = function(app, b, cmd)
   -- Tencent's AddType: one-way asks nothing of the other user's list.  A
   -- type Tencent does not name is refused, as sns/friend_add refuses it:
   -- guessing two-way could refuse a request that asks nothing of the peer.
-  local kind = ADD_TYPES[given(b.AddType) and b.AddType or "Add_Type_Both"]
-  if not kind then
-    return "malformed", cmd .. ": AddType " .. show(b.AddType) .. " is not Add_Type_Both or Add_Type_Single"
-  end
+  local kind, why = calls.add_kind(b)
+  if not kind then return "malformed", cmd .. ": " .. why end
   local units, matches = {}, {}
   for _, e in ipairs(items) do
     local to = type(e) == "table" and id(e.To_Account)

@@ -166,7 +166,6 @@ end
 -- the other user's list changes too (Both, the default) or not (Single).
 local ADD_TYPES = { Add_Type_Both = A.IMB_A_ADD_FRIEND, Add_Type_Single = A.IMB_A_ADD_FRIEND_ONE_WAY }
 local DELETE_TYPES = { Delete_Type_Both = A.IMB_A_REMOVE_FRIEND, Delete_Type_Single = A.IMB_A_REMOVE_FRIEND_ONE_WAY }
-M.ADD_TYPES, M.show, M.given = ADD_TYPES, show, given
 
 local function type_malformed(v, name, known)
   if given(v) and not known[v] then
@@ -176,6 +175,16 @@ local function type_malformed(v, name, known)
     return name, show(v) .. " is not a " .. name .. " Tencent names (" .. table.concat(names, ", ") .. ")"
   end
 end
+
+-- The kind of add an AddType names (absent: Tencent's default, two-way), or
+-- nil and why for a type Tencent does not name.  sns/friend_add and
+-- Sns.CallbackPrevFriendAdd read the field through this one reader.
+local function add_kind(b)
+  local f, why = type_malformed(b.AddType, "AddType", ADD_TYPES)
+  if f then return nil, why end
+  return given(b.AddType) and ADD_TYPES[b.AddType] or A.IMB_A_ADD_FRIEND
+end
+M.add_kind = add_kind
 
 local function friends_malformed(b)
   local f, why = need_id(b.From_Account, "From_Account")
@@ -454,7 +463,7 @@ M.CALLS["sns/friend_add"] = friend_call(function(b)
   local f, why = friends_malformed(b)
   if f then return f, why end
   return type_malformed(b.AddType, "AddType", ADD_TYPES)
-end, function(b) return given(b.AddType) and ADD_TYPES[b.AddType] or A.IMB_A_ADD_FRIEND end)
+end, add_kind)
 M.CALLS["sns/friend_import"] = friend_call(friends_malformed, function() return A.IMB_A_ADD_FRIEND_ONE_WAY end)
 
 M.CALLS["sns/friend_delete"] = {
