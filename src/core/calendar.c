@@ -121,12 +121,8 @@ int32_t imb_month_of_day(int32_t day) {
 
 int imb_month_length(int32_t month) { return imb_days_in_month(month / 12, (int)(month % 12) + 1); }
 
-/* The binding's old bound, kept: UTC days -719161 .. 2932895, so that t plus
- * any offset under a day is still a calendar day. */
-imb_status imb_instant_check(int64_t t) {
-  if (t < (int64_t)(IMB_DAY_MIN + 1) * 86400 || t >= (int64_t)IMB_DAY_MAX * 86400) return IMB_ERANGE;
-  return IMB_OK;
-}
+/* The binding's old bound, kept (core.h). */
+imb_status imb_instant_check(int64_t t) { return imb_instant_in_calendar(t) ? IMB_OK : IMB_ERANGE; }
 
 /* One grammar for every zone imbill reads (book, meter and invoice `tz`,
  * event times, saved meters), so they can never disagree. */

@@ -25,5 +25,19 @@ static inline int imb_month_in_calendar(int32_t month) {
   return month >= IMB_MIN_YEAR * 12 && month <= IMB_MAX_YEAR * 12 + 11;
 }
 static inline int imb_day_in_calendar(int32_t day) { return day >= IMB_DAY_MIN && day <= IMB_DAY_MAX; }
+/* imb_instant_check's bound, inline for the login loop.  UTC days
+ * IMB_DAY_MIN + 1 .. IMB_DAY_MAX - 1, so that t plus any offset under a day is
+ * still a calendar day. */
+static inline int imb_instant_in_calendar(int64_t t) {
+  return t >= (int64_t)(IMB_DAY_MIN + 1) * 86400 && t < (int64_t)IMB_DAY_MAX * 86400;
+}
+
+/* For the few functions of a hot loop that the compiler's size heuristics
+ * would keep out of line (a call there costs a tenth of the loop). */
+#if defined(__GNUC__)
+#define IMB_INLINE static inline __attribute__((always_inline))
+#else
+#define IMB_INLINE static inline
+#endif
 
 #endif

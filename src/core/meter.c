@@ -266,8 +266,7 @@ static const imb_day *day_peek(const imb_meter *m, int32_t day) {
   return day_find(m, day, &pos);
 }
 
-imb_day *imb_meter_day(imb_meter *m, int32_t day) {
-  if (m->daycache < m->ndays && m->days[m->daycache].day == day) return &m->days[m->daycache];
+imb_day *imb_meter_day_slow(imb_meter *m, int32_t day) {
   uint32_t pos;
   imb_day *d = day_find(m, day, &pos);
   if (!d) {
@@ -293,8 +292,7 @@ static imb_month *month_find(const imb_meter *m, int32_t month, uint32_t *pos) {
   return lo < m->nmonths && m->months[lo].month == month ? &m->months[lo] : NULL;
 }
 
-imb_month *imb_meter_monthrec(imb_meter *m, int32_t month) {
-  if (m->monthcache < m->nmonths && m->months[m->monthcache].month == month) return &m->months[m->monthcache];
+imb_month *imb_meter_monthrec_slow(imb_meter *m, int32_t month) {
   uint32_t pos;
   imb_month *r = month_find(m, month, &pos);
   if (!r) {
@@ -824,7 +822,7 @@ static void refuse_login(imb_result *res, imb_refusal *r, int32_t code, int32_t 
  * one and free ones enforce only accounts), so no segment is looked up
  * either.  spec/meter_property_spec.lua checks this against the generic path
  * (a login with an event id goes through imb_meter_apply) on random streams. */
-static imb_status login_fast(imb_meter *m, uint32_t at, uint32_t w, uint64_t days, int32_t day, imb_result *res,
+IMB_INLINE imb_status login_fast(imb_meter *m, uint32_t at, uint32_t w, uint64_t days, int32_t day, imb_result *res,
                              imb_refusal *r) {
   if (m->clock == INT64_MIN && m->last_day != INT32_MIN && (int64_t)day - IMB_FUTURE_DAYS > m->last_day) {
     refuse_login(res, r, IMB_R_FUTURE, IMB_L_FUTURE);
@@ -862,13 +860,15 @@ static imb_status login_fast(imb_meter *m, uint32_t at, uint32_t w, uint64_t day
   return IMB_OK;
 }
 
-static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t h, int64_t t, imb_result *res,
+IMB_INLINE imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t h, int64_t t, imb_result *res,
                             imb_refusal *r) {
   int32_t day;
   uint32_t ix, at, w;
   uint64_t days;
-  if (imb_instant_check(t) || day_of_cached(m, t, &day)) return IMB_ERANGE;
-  if (m->clock != INT64_MIN && m->clock < t - IMB_CLOCK_AHEAD) { /* t is a calendar instant */
+  /* t is a calendar instant: both callers checked it (the batch in its first
+   * pass, so that a bad element counts nothing) */
+  if (day_of_cached(m, t, &day)) return IMB_ERANGE;
+  if (m->clock != INT64_MIN && m->clock < t - IMB_CLOCK_AHEAD) {
     refuse_login(res, r, IMB_R_FUTURE, IMB_L_FUTURE);
     return IMB_OK;
   }
@@ -895,7 +895,7 @@ static imb_status login_one(imb_meter *m, const char *user, size_t len, uint64_t
 
 imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,
                            imb_refusal *r) {
-  if (!m || !res || check_id(user, len)) return IMB_ERANGE;
+  if (!m || !res || check_id(user, len) || imb_instant_check(t)) return IMB_ERANGE;
   return login_one(m, user, len, imb_hash_i(user, len), t, res, r);
 }
 
@@ -915,7 +915,7 @@ imb_status imb_meter_logins(imb_meter *m, const char *const *users, const size_t
   /* every element first, in one sequential pass: a bad one anywhere counts
    * nothing, so a caller never has to know how much of a batch went in */
   for (size_t i = 0; i < n; i++) {
-    if (check_id(users[i], lens[i]) || imb_instant_check(ts[i])) {
+    if (check_id(users[i], lens[i]) || !imb_instant_in_calendar(ts[i])) {
       *bad = i;
       return IMB_ERANGE;
     }

@@ -110,8 +110,20 @@ imb_status imb_meter_add_segment(imb_meter *m, int64_t from_t, const char *editi
 imb_status imb_meter_user(imb_meter *m, const char *s, size_t len, uint32_t *idx);
 imb_status imb_meter_group(imb_meter *m, const char *s, size_t len, uint32_t *idx);
 imb_u32set *imb_meter_pool_set(imb_meter *m, uint32_t *ref);
-imb_day *imb_meter_day(imb_meter *m, int32_t day);
-imb_month *imb_meter_monthrec(imb_meter *m, int32_t month);
+/* The day's and the month's records, added when missing (NULL: no memory).
+ * The last one used is cached, and the cache test is inline: a run of logins
+ * meets the same day and month nearly every time, and a call each would be a
+ * tenth of a login's instructions. */
+imb_day *imb_meter_day_slow(imb_meter *m, int32_t day);
+imb_month *imb_meter_monthrec_slow(imb_meter *m, int32_t month);
+static inline imb_day *imb_meter_day(imb_meter *m, int32_t day) {
+  if (m->daycache < m->ndays && m->days[m->daycache].day == day) return &m->days[m->daycache];
+  return imb_meter_day_slow(m, day);
+}
+static inline imb_month *imb_meter_monthrec(imb_meter *m, int32_t month) {
+  if (m->monthcache < m->nmonths && m->months[m->monthcache].month == month) return &m->months[m->monthcache];
+  return imb_meter_monthrec_slow(m, month);
+}
 void imb_meter_ustate_get(const imb_meter *m, uint32_t ix, imb_ustate *u);
 void imb_meter_ustate_set(imb_meter *m, uint32_t ix, const imb_ustate *u);
 imb_status imb_meter_remember(imb_meter *m, const char *id, size_t len, int32_t day);
