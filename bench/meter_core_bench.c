@@ -2,22 +2,12 @@
  * meter holds per distinct user-day and per distinct user.  Built and run by
  * bench/meter.sh; the same event stream as bench/meter_bench.lua. */
 #include "imbill.h"
+#include "bench_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static uint64_t lcg(uint64_t *s) {
-  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-  return *s >> 33;
-}
-
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* The id of user k, written as a request would bring it: into a buffer that is
  * already in cache. */
