@@ -10,6 +10,7 @@
 -- device, a link), naming it.
 local core = require "imbill.core"
 local csv = require "imbill.internal.csv"
+local json = require "imbill.internal.json"
 local fail = require "imbill.cli.fail"
 
 local M = {}
@@ -22,10 +23,16 @@ local function key_less(a, b)
   return a < b
 end
 
--- A copy of v whose objects carry their keys in sorted order (dkjson writes
+-- A copy of v whose objects carry their keys in sorted order, and whose
+-- numbers are written exactly (json.number) (dkjson writes
 -- an object's keys in __jsonorder's order, and in pairs order otherwise,
 -- which changes from run to run).
 local function ordered(v)
+  -- dkjson writes a number with tostring(): on LuaJIT, 14 digits
+  if type(v) == "number" then
+    local text = json.number(v)
+    return setmetatable({}, { __tojson = function() return text end })
+  end
   if type(v) ~= "table" then return v end
   local mt = getmetatable(v)
   local out, keys = {}, {}

@@ -10,11 +10,11 @@
 -- wrote it, with only the gateway's refused items added.
 local cjson = require "cjson.safe"
 local shared = require "imbill.internal.json"
+local number = shared.number
 
 local M = {}
 local ARRAY = {}
 local concat, format, type, pairs, tostring = table.concat, string.format, type, pairs, tostring
-local floor = math.floor
 local byte, find = string.byte, string.find
 local B_LBRACE = 123
 
@@ -63,9 +63,7 @@ local function value(v, out)
   if t == "string" then
     out[#out + 1] = str(v)
   elseif t == "number" then
-    if v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then out[#out + 1] = format("%d", v)
-    elseif v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
-    else out[#out + 1] = format("%.17g", v) end
+    out[#out + 1] = number(v)
   elseif t == "boolean" then
     out[#out + 1] = v and "true" or "false"
   elseif t == "table" then
