@@ -1,6 +1,25 @@
 --- Small text helpers for readable output.
 local M = {}
 
+local format, floor = string.format, math.floor
+local mtype = math.type -- nil on LuaJIT
+
+--- The exact text of a number.  tostring() gives 14 significant digits on
+-- LuaJIT (and for any float on Lua 5.4), so 123456789012345 read
+-- 1.2345678901235e+14: an integer is written in full (a float one while it
+-- is exact, below 2^53), any other number in the fewest digits that read
+-- back as the same number; NaN and the infinities as tostring() says them.
+function M.number(v)
+  if mtype and mtype(v) == "integer" then return format("%d", v) end
+  if v ~= v or v == math.huge or v == -math.huge then return tostring(v) end
+  if v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then return format("%d", v) end
+  for digits = 15, 16 do
+    local s = format("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
+  end
+  return format("%.17g", v)
+end
+
 --- 25000 -> "25,000"
 function M.int(n)
   local s = string.format("%d", n)

@@ -50,24 +50,16 @@ function M.depth(text, max)
   end
 end
 
-local format, floor, huge = string.format, math.floor, math.huge
-local mtype = math.type -- nil on LuaJIT
+local number_text = require("imbill.internal.fmt").number
 
---- The JSON text of a Lua number, exact.  dkjson writes tostring(), and
--- cjson 14 significant digits, so on LuaJIT a count or a cent total past
--- 10^14 came out rounded (185172837851098 as 1.851728378511e+14); an integer
--- is written in full (a float one while it is exact, below 2^53), any other
--- number in the fewest digits that read back as the same number.  NaN and
--- the infinities have no JSON: null, as both libraries write them.
+--- The JSON text of a Lua number, exact (fmt.number).  dkjson writes
+-- tostring(), and cjson 14 significant digits, so on LuaJIT a count or a
+-- cent total past 10^14 came out rounded (185172837851098 as
+-- 1.851728378511e+14).  NaN and the infinities have no JSON: null, as both
+-- libraries write them.
 function M.number(v)
-  if mtype and mtype(v) == "integer" then return format("%d", v) end
-  if v ~= v or v == huge or v == -huge then return "null" end
-  if v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then return format("%d", v) end
-  for digits = 15, 16 do
-    local s = format("%." .. digits .. "g", v)
-    if tonumber(s) == v then return s end
-  end
-  return format("%.17g", v)
+  if v ~= v or v == math.huge or v == -math.huge then return "null" end
+  return number_text(v)
 end
 
 local sub = string.sub

@@ -27,6 +27,7 @@
 -- print(kind, bundle["text/html"] ~= nil)  --> invoice  true
 local imbill = require "imbill"
 local utf8 = require "imbill.internal.utf8"
+local fmt = require "imbill.internal.fmt"
 local svgdoc = require "imbill.report.svg"
 
 local M = {}
@@ -98,7 +99,7 @@ end
 -- @treturn string the text (`""` for nil)
 function M.count(n)
   if type(n) ~= "number" then return n == nil and "" or tostring(n) end
-  if n ~= floor(n) or n ~= n or math.abs(n) >= 2 ^ 53 then return tostring(n) end
+  if n ~= floor(n) or n ~= n or math.abs(n) >= 2 ^ 53 then return fmt.number(n) end
   local s = format("%.0f", n)
   local sign, digits = s:match("^(-?)(%d+)$")
   return sign .. group3(digits)
@@ -369,13 +370,14 @@ end
 local function scalar(v)
   if is_money(v) then return amount(v) end
   if type(v) == "string" then return v end
+  if type(v) == "number" then return fmt.number(v) end -- tostring: 14 digits on LuaJIT
   return tostring(v)
 end
 
 local function key_text(k)
   if type(k) == "string" and k:match(IDENT) then return k end
   if type(k) == "string" then return format("[%q]", k) end
-  return "[" .. tostring(k) .. "]"
+  return "[" .. (type(k) == "number" and fmt.number(k) or tostring(k)) .. "]"
 end
 
 -- Lua-like text for a value inside a table: strings quoted, short tables on
@@ -556,7 +558,7 @@ function R.text(x) return { text = x } end
 -- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
 -- @local
 function R.value(x)
-  if type(x) == "number" then return { text = tostring(x) } end
+  if type(x) == "number" then return { text = fmt.number(x) } end
   return { text = tostring(x) }
 end
 

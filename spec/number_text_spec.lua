@@ -1,10 +1,37 @@
--- Numbers in JSON are written exactly, on every runtime.  dkjson (the
--- command's --json) writes a number with tostring() and cjson with 14
--- significant digits, so on LuaJIT `imbill invoice --json` gave a total of
--- 185172837851098 cents as 1.851728378511e+14 and a peak DAU of
--- 123456789012345 as 1.2345678901235e+14.
+-- Numbers are written exactly, on every runtime: in JSON, in the command's
+-- output and in a notebook's display.  tostring() gives 14 significant
+-- digits on LuaJIT, as dkjson (the command's --json) and cjson write them,
+-- so on LuaJIT `imbill invoice --json` gave a total of 185172837851098 cents
+-- as 1.851728378511e+14, and a notebook cell's peak DAU of 123456789012345
+-- read 1.2345678901235e+14.
+local fmt = require "imbill.internal.fmt"
 local json = require "imbill.internal.json"
+local display = require "imbill.report.display"
 local R = require "cli_run"
+
+describe("fmt.number: the exact text of a number", function()
+  it("writes whole numbers in full, and any other number in the fewest digits that read back as it", function()
+    assert.equal("123456789012345", fmt.number(123456789012345))
+    assert.equal("-9007199254740991", fmt.number(-(2 ^ 53 - 1)))
+    assert.equal("0.1", fmt.number(0.1))
+    assert.equal(2 ^ 60, tonumber(fmt.number(2 ^ 60)))
+  end)
+
+  it("says NaN and the infinities as tostring does", function()
+    assert.equal(tostring(1 / 0), fmt.number(1 / 0))
+    assert.equal(tostring(-1 / 0), fmt.number(-1 / 0))
+  end)
+end)
+
+describe("a notebook's display of numbers", function()
+  it("shows a returned count in full, alone and in a table", function()
+    assert.equal("123456789012345", display.bundle(123456789012345)["text/plain"])
+    local b = display.bundle { { dau = 123456789012345 } }
+    assert.truthy(b["text/plain"]:find("123456789012345", 1, true), b["text/plain"])
+    assert.truthy(b["text/html"]:find("123456789012345", 1, true))
+    assert.is_nil(b["text/plain"]:find("e+14", 1, true))
+  end)
+end)
 
 describe("json.number: the exact JSON text of a number", function()
   it("writes whole numbers in full, up to 2^53 as floats and past it as integers", function()
