@@ -20,6 +20,7 @@ local measure = require "imbill.bill.measure"
 
 local M = {}
 local FN = "imbill.invoice"
+local CALENDAR_FIRST = dates.month("0001-01", "month", FN)
 
 local FIELDS = {
   book = true, edition = true, month = true, peak_dau = true, dau = true, groups_peak = true,
@@ -125,9 +126,15 @@ local function plan_lines(book, ed, month, u)
     fail("activated_before", "give activated or activated_before, not both", check.NOVALUE)
   end
   if u.activated_before then
-    -- any day before the month stands for it: the rules only ask whether
-    -- the activation falls in the month
-    activated = dates.format(first - 1)
+    -- a day before the previous month stands for it: the rules ask whether
+    -- the activation falls in the month, and whether it was the previous
+    -- month's one change (then a free edition on the 1st came back that day),
+    -- which a day not known does not say.  In 0001-02 it can only be 0001-01.
+    if first - 1 < dates.month_first(CALENDAR_FIRST) then
+      fail("activated_before", "there is no day before " .. dates.format_month(month) .. " in the calendar", true)
+    end
+    local prev = month - 1 > CALENDAR_FIRST and dates.month_first(month - 1) or first
+    activated = dates.format(prev - 1)
   elseif activated == nil and c and ed.free and not to.free then
     -- Leaving a free edition with no earlier paid activation given: this
     -- change is the first paid activation (in 2021 and 2022 it must be, as no
@@ -156,6 +163,16 @@ local function plan_lines(book, ed, month, u)
     fail("edition", string.format("price book %s does not allow going back to a free edition after the paid"
       .. " activation of %s", book.name,
       u.activated_before and ("a day before " .. dates.format_month(month)) or activated), ed.id)
+  elseif verdict == "twice" and act < first then
+    -- the policy's answer to a free edition on the 1st after last month's activation
+    local when = string.format("one edition change per calendar month: the first paid activation %s was the change"
+      .. " of %s, so ", u.activated_before and ("in " .. dates.format_month(month - 1)) or ("on " .. activated),
+      dates.format_month(month - 1))
+    if on == first then
+      fail("change", when .. string.format("%s cannot have been in force again by its end", ed.id))
+    end
+    fail("change", when .. string.format("%s came back on %s, the change of %s, and a change on %s would be a second",
+      ed.id, dates.format(first), dates.format_month(month), c.on))
   elseif verdict == "twice" then
     fail("change", string.format("one edition change per calendar month: activated on %s and changed on %s",
       activated, c and c.on or "?"))
