@@ -452,6 +452,12 @@ describe("invoice", function()
       assert.equal(0, l.tiers[1].billed)
       assert.equal(3000, l.tiers[2].billed)
     end)
+    it("counts one free minute in the singular: audio 1 min free, HD 1 min at 0.00399 -> 0.00", function()
+      local inv = invoice { book = "2020", edition = "pro", month = "2021-03", trtc = { audio = 1, hd = 1, free_minutes = 1 } }
+      assert.equal("TRTC audio 1 min, hd 1 min; 1 free minute: 0.00399 -> 0.00", line(inv, "trtc").note)
+      inv = invoice { book = "2020", edition = "pro", month = "2021-03", trtc = { hd = 120, free_minutes = 2 } }
+      assert.equal("TRTC hd 2 min; 2 free minutes: 0 -> 0.00", line(inv, "trtc").note)
+    end)
     it("is free within 10,000 minutes by default", function()
       local inv = invoice { book = "2020", edition = "pro", month = "2021-03", trtc = { ["4k"] = 10000 * 60 } }
       assert.equal("0.00", tostring(line(inv, "trtc").amount))

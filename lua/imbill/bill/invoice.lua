@@ -359,8 +359,8 @@ local function trtc_line(t)
   local frac = digits:sub(-9):gsub("0+$", "")
   local unrounded = whole .. (frac ~= "" and ("." .. frac) or "")
   return { code = "trtc", quantity = billed, cents = cents, tiers = tiers,
-           note = string.format("TRTC %s; %s free minutes: %s -> %s", #parts > 0 and table.concat(parts, ", ") or "no calls",
-             fmt.int(free), unrounded, tostring(money.from_cents(cents))) }
+           note = string.format("TRTC %s; %s free minute%s: %s -> %s", #parts > 0 and table.concat(parts, ", ") or "no calls",
+             fmt.int(free), free == 1 and "" or "s", unrounded, tostring(money.from_cents(cents))) }
 end
 
 -- The days a usage covers, when it covers part of the month: { from =, to = }
