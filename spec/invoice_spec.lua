@@ -384,6 +384,20 @@ describe("invoice", function()
         H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", activated = "2021-03-10",
                                 addons = { { id = "members_per_group", activated = "2021-03-05" } } }))
     end)
+    it("refuses an add-on activated before a first paid activation of an earlier month", function()
+      -- 2021 pro first activated 2022-10-20: an add-on bought on 10-05 had no
+      -- paid edition to be bought for (it was billed 449.99, 899.98 in all)
+      assert.equal("imbill.invoice: addons[1].activated: is before the first paid activation (2022-10-20); an add-on"
+        .. ' needs a paid edition, got "2022-10-05"',
+        H.err(imbill.invoice, { book = "2021", edition = "pro", month = "2022-11", activated = "2022-10-20",
+                                addons = { { id = "av_unlimited", activated = "2022-10-05" } } }))
+      -- the activation day itself is the first it can be; activated_before
+      -- names no day, so any earlier day passes
+      assert.equal("899.98", total { book = "2021", edition = "pro", month = "2022-11", activated = "2022-10-20",
+                                     addons = { { id = "av_unlimited", activated = "2022-10-20" } } })
+      assert.equal("899.98", total { book = "2021", edition = "pro", month = "2022-11", activated_before = true,
+                                     addons = { { id = "av_unlimited", activated = "2001-10-05" } } })
+    end)
     it("refuses an add-on bought on a day the app ran a free edition", function()
       -- 2020 pro, back to trial on 03-11: retention bought on 03-20 cannot have
       -- been (it was billed 79.99, 128.37 in all)

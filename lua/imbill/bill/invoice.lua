@@ -266,8 +266,9 @@ end
 
 -- paid_from: the day of the app's first paid activation (nil when not known).
 -- An add-on needs a paid edition, so when that day is in this month, every
--- add-on was activated in this month, on that day or later.
-local function addon_lines(book, ed, month, addons, paid_from, segs)
+-- add-on was activated in this month, on that day or later.  known_paid_from:
+-- the same day when it is known (not activated_before's stand-in).
+local function addon_lines(book, ed, month, addons, paid_from, known_paid_from, segs)
   local lines = {}
   if addons == nil then return lines end
   check.list(FN, "addons", addons, "add-on ids (or { id =, activated = })")
@@ -294,13 +295,13 @@ local function addon_lines(book, ed, month, addons, paid_from, segs)
       fail(field .. ".activated", "is after the invoice month", a.activated)
     end
     local inferred = false
-    if paid_from and paid_from >= first then
-      if act and act < paid_from then
-        fail(field .. ".activated", "is before the first paid activation (" .. dates.format(paid_from)
-          .. "); an add-on needs a paid edition", a.activated)
-      end
-      if not act then act, inferred = paid_from, true end
+    -- in any month, not only the activation's: the day before it had no
+    -- paid edition to buy the add-on for
+    if act and known_paid_from and act < known_paid_from then
+      fail(field .. ".activated", "is before the first paid activation (" .. dates.format(known_paid_from)
+        .. "); an add-on needs a paid edition", a.activated)
     end
+    if paid_from and paid_from >= first and not act then act, inferred = paid_from, true end
     if act and act >= first then
       -- bought on a day of the month: a paid edition must have run that day
       -- (pro, then trial from the 11th: an add-on bought on the 20th cannot be)
@@ -455,7 +456,10 @@ function M.invoice(u)
   local notes = usage_notes(book, ued or segs[#segs].ed or ed, month, u, first, dim)
   local ulines, usage = usage_lines(ued, u, segs, first, dim, month)
   for _, l in ipairs(ulines) do lines[#lines + 1] = l end
-  for _, l in ipairs(addon_lines(book, ued, month, u.addons, paid_from, segs)) do lines[#lines + 1] = l end
+  local known_from = not u.activated_before and paid_from or nil
+  for _, l in ipairs(addon_lines(book, ued, month, u.addons, paid_from, known_from, segs)) do
+    lines[#lines + 1] = l
+  end
   local tl = trtc_line(u.trtc)
   if tl then lines[#lines + 1] = tl end
 
