@@ -65,6 +65,18 @@ describe("compare", function()
     assert.is_true(has_reason(row(rows, "2022", "premium"), "the usage gives no MAU"))
   end)
 
+  it("refuses a MAU ratio of 0 under its own name, as breakeven's follow.mau, and takes the least one above", function()
+    -- it was "imbill.compare: ratio_ppm: must be at least 1, got 0", a field the caller never gave
+    for _, r in ipairs { 0, "0", "0%", "0.000000" } do
+      assert.equal('imbill.compare: mau_per_dau: must be above 0, got ' .. (type(r) == "string" and ("%q"):format(r)
+        or tostring(r)), H.err(imbill.compare, { month = "2023-03", peak_dau = 50000, books = { "2022" },
+                                                 mau_per_dau = r }))
+    end
+    -- 0.000001 x 50,000 = 0.05, rounded half-up to 0 MAU: standard at its monthly fee
+    local least = imbill.compare { month = "2023-03", peak_dau = 50000, books = { "2022" }, mau_per_dau = "0.000001" }
+    assert.equal("399.00", tostring(row(least, "2022", "standard").total))
+  end)
+
   it("marks accounts over 100, AV rooms over the cap and members per group over the limit", function()
     local r = imbill.compare { month = "2021-03", peak_dau = 5000, accounts = 500, av_groups = 60,
                                members_per_group = 300, books = { "2020" } }
