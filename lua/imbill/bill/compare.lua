@@ -263,11 +263,10 @@ function M.compare(p)
       check.fail(FN, "mau_per_dau", "MAU from a ratio needs peak_dau or dau", p.mau_per_dau)
     end
     local r = int.ppm(FN, "mau_per_dau", p.mau_per_dau)
-    -- as imbill.breakeven's follow.mau: a ratio of 0 is no MAU, which the
-    -- core's ratio refuses under its own name (ratio_ppm) and in ppm
-    if r < 1 then check.fail(FN, "mau_per_dau", "must be above 0", p.mau_per_dau) end
     local peak = peak_of(FN, p)
-    mau = check.call(FN, core.follow_value, peak, r)
+    -- a ratio of 0 is MAU 0, as imbill.grid's mau_per_dau and a series'
+    -- mau_ratio take it; the core's ratio starts at 1 ppm
+    mau = r == 0 and 0 or check.call(FN, core.follow_value, peak, r)
     assumptions[1] = string.format("MAU = round_half_up(%s x peak DAU %s) = %s", int.ratio_text(r), fmt.int(peak),
       fmt.int(mau))
   end
