@@ -221,3 +221,27 @@ describe("breakeven far up the range", function()
     assert.equal("a", r.points[1].cheaper)
   end)
 end)
+
+describe("breakeven at the largest integer", function()
+  -- LuaJIT refuses counts past 2^53 before searching (spec above)
+  if H.is_jit then return end
+  it("refuses to = math.maxinteger, whose walk one past the end wrapped to a negative usage", function()
+    -- 2022 bills no groups, so any groups count prices: the walk ended at
+    -- 2^63 - 1 + 1, which wraps, and the error named a groups_peak of
+    -- -9223372036854775808 that the caller never gave
+    local p = { a = "2022/standard", b = "2022/premium", metric = "groups", usage = { mau = 5 }, from = 0,
+                to = math.maxinteger }
+    local why = "to: is at most 9223372036854775806: a range is walked to one past its end, got 9223372036854775807"
+    assert.equal("imbill.breakeven: " .. why, H.err(imbill.breakeven, p))
+    assert.equal("imbill.cost_curve: " .. why, H.err(imbill.cost_curve, { edition = "2022/premium", metric = "groups",
+                                                                          usage = { mau = 5 }, to = math.maxinteger }))
+    -- one less is the last value a range can end on: standard is 300.00 cheaper all along
+    p.to = math.maxinteger - 1
+    local r = imbill.breakeven(p)
+    assert.equal(1, #r.points)
+    assert.equal("a", r.points[1].cheaper)
+    local c = imbill.cost_curve { edition = "2022/premium", metric = "groups", usage = { mau = 5 },
+                                  from = math.maxinteger - 1, to = math.maxinteger - 1 }
+    assert.equal("699.00", tostring(c.points[1].total))
+  end)
+end)

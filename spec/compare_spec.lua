@@ -65,6 +65,38 @@ describe("compare", function()
     assert.is_true(has_reason(row(rows, "2022", "premium"), "the usage gives no MAU"))
   end)
 
+  it("takes a MAU ratio of 0 as MAU 0, as imbill.grid's mau_per_dau and a series' mau_ratio do", function()
+    -- it raised "imbill.compare: ratio_ppm: must be at least 1, got 0", a field the caller never gave
+    for _, r in ipairs { 0, "0", "0%", "0.000000" } do
+      local zero = imbill.compare { month = "2023-03", peak_dau = 50000, books = { "2022" }, mau_per_dau = r }
+      assert.equal("399.00", tostring(row(zero, "2022", "standard").total))
+      assert.equal("MAU = round_half_up(0 x peak DAU 50,000) = 0", zero.assumptions[1])
+    end
+    -- the least ratio above: 0.000001 x 50,000 = 0.05, rounded half-up to 0; 0.00001 gives 0.5, so 1 MAU
+    local least = imbill.compare { month = "2023-03", peak_dau = 50000, books = { "2022" }, mau_per_dau = "0.000001" }
+    assert.equal("MAU = round_half_up(0.000001 x peak DAU 50,000) = 0", least.assumptions[1])
+    local half = imbill.compare { month = "2023-03", peak_dau = 50000, books = { "2022" }, mau_per_dau = "0.00001" }
+    assert.equal("MAU = round_half_up(0.00001 x peak DAU 50,000) = 1", half.assumptions[1])
+    assert.equal('imbill.compare: mau_per_dau: must not be negative, got "-1"',
+      H.err(imbill.compare, { month = "2023-03", peak_dau = 1, mau_per_dau = "-1" }))
+  end)
+
+  it("names mau_per_dau when the MAU it gives does not fit in 64 bits", function()
+    -- it was "imbill.compare: x: ... followed by 1000000000000 ppm does not fit", the core's own operands;
+    -- 1,000,000 x 9,223,372,036,854 fits (2021 prices it; the 2022 lines would not fit), one DAU more does not
+    -- (on LuaJIT the bound is 2^53, where its numbers stop being exact: 9,007,199,254 x 1,000,000 fits)
+    local over, fits = { 9223372036855, "9,223,372,036,855", "64 bits hold" },
+      { 9223372036854, "9,223,372,036,854", "9,223,372,036,854,000,000" }
+    if H.is_jit then
+      over, fits = { 9007199255, "9,007,199,255", "this runtime holds exactly (2^53)" },
+        { 9007199254, "9,007,199,254", "9,007,199,254,000,000" }
+    end
+    assert.equal("imbill.compare: mau_per_dau: 1000000 x peak DAU " .. over[2] .. " gives more MAU than " .. over[3]
+      .. ', got "1000000"', H.err(imbill.compare, { month = "2023-03", peak_dau = over[1], mau_per_dau = "1000000" }))
+    local big = imbill.compare { month = "2023-03", peak_dau = fits[1], mau_per_dau = "1000000", books = { "2021" } }
+    assert.equal("MAU = round_half_up(1000000 x peak DAU " .. fits[2] .. ") = " .. fits[3], big.assumptions[1])
+  end)
+
   it("marks accounts over 100, AV rooms over the cap and members per group over the limit", function()
     local r = imbill.compare { month = "2021-03", peak_dau = 5000, accounts = 500, av_groups = 60,
                                members_per_group = 300, books = { "2020" } }

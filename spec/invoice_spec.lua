@@ -231,6 +231,43 @@ describe("invoice", function()
       assert.equal("149.99", total { book = "2020", edition = "trial", month = "2021-03", activated_before = true,
                                      change = { on = "2021-03-01", to = "pro" } })
     end)
+    it("refuses a change after a free 1st that follows last month's first activation (2020)", function()
+      -- first activated 2021-03-10: that was March's one change, so trial on
+      -- 2021-04-01 came back on that very day, April's change; pro again on
+      -- 04-16 cannot have happened (the meter refuses it), and was billed 75.00
+      assert.equal("imbill.invoice: change: one edition change per calendar month: the first paid activation on"
+        .. " 2021-03-10 was the change of 2021-03, so trial came back on 2021-04-01, the change of 2021-04, and a"
+        .. " change on 2021-04-16 would be a second",
+        H.err(imbill.invoice, { book = "2020", edition = "trial", month = "2021-04", activated = "2021-03-10",
+          change = { on = "2021-04-16", to = "pro" } }))
+      -- the last day of April too; and on the 1st, trial is the edition the
+      -- change leaves, so it ran on 03-31, a second change in March
+      assert.matches("a change on 2021%-04%-30 would be a second",
+        H.err(imbill.invoice, { book = "2020", edition = "trial", month = "2021-04", activated = "2021-03-31",
+          change = { on = "2021-04-30", to = "flagship" } }))
+      assert.equal("imbill.invoice: change: one edition change per calendar month: the first paid activation on"
+        .. " 2021-03-10 was the change of 2021-03, so trial cannot have been in force again by its end",
+        H.err(imbill.invoice, { book = "2020", edition = "trial", month = "2021-04", activated = "2021-03-10",
+          change = { on = "2021-04-01", to = "pro" } }))
+      -- boundaries: trial all April is that return alone (0.00); an activation
+      -- in February leaves March for the return, and April's change is pro
+      -- again, 149.99 x 15/30 = 75.00; a paid edition on the 1st is not a return
+      assert.equal("0.00", total { book = "2020", edition = "trial", month = "2021-04", activated = "2021-03-10" })
+      assert.equal("75.00", total { book = "2020", edition = "trial", month = "2021-04", activated = "2021-02-28",
+                                    change = { on = "2021-04-16", to = "pro" } })
+      assert.equal("75.00", total { book = "2020", edition = "pro", month = "2021-04", activated = "2021-03-10",
+                                    change = { on = "2021-04-16", to = "trial" } })
+      -- activated_before is a day not known: it may be before March, so
+      -- March's change is allowed (16/31 of 149.99 = 77.41), and in 0001-02
+      -- the only month before is 0001-01
+      assert.equal("77.41", total { book = "2020", edition = "trial", month = "2021-03", activated_before = true,
+                                    change = { on = "2021-03-16", to = "pro" } })
+      assert.matches("the first paid activation in 0001%-01 was the change of 0001%-01",
+        H.err(imbill.invoice, { book = "2020", edition = "trial", month = "0001-02", activated_before = true,
+          change = { on = "0001-02-05", to = "pro" } }))
+      assert.equal("imbill.invoice: activated_before: there is no day before 0001-01 in the calendar, got true",
+        H.err(imbill.invoice, { book = "2020", edition = "pro", month = "0001-01", activated_before = true }))
+    end)
     it("allows going back to trial in 2020: pro for 10 of 31 days = 48.38", function()
       local inv = invoice { book = "2020", edition = "pro", month = "2021-03",
                             change = { on = "2021-03-11", to = "trial" } }
@@ -347,6 +384,20 @@ describe("invoice", function()
         H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", activated = "2021-03-10",
                                 addons = { { id = "members_per_group", activated = "2021-03-05" } } }))
     end)
+    it("refuses an add-on activated before a first paid activation of an earlier month", function()
+      -- 2021 pro first activated 2022-10-20: an add-on bought on 10-05 had no
+      -- paid edition to be bought for (it was billed 449.99, 899.98 in all)
+      assert.equal("imbill.invoice: addons[1].activated: is before the first paid activation (2022-10-20); an add-on"
+        .. ' needs a paid edition, got "2022-10-05"',
+        H.err(imbill.invoice, { book = "2021", edition = "pro", month = "2022-11", activated = "2022-10-20",
+                                addons = { { id = "av_unlimited", activated = "2022-10-05" } } }))
+      -- the activation day itself is the first it can be; activated_before
+      -- names no day, so any earlier day passes
+      assert.equal("899.98", total { book = "2021", edition = "pro", month = "2022-11", activated = "2022-10-20",
+                                     addons = { { id = "av_unlimited", activated = "2022-10-20" } } })
+      assert.equal("899.98", total { book = "2021", edition = "pro", month = "2022-11", activated_before = true,
+                                     addons = { { id = "av_unlimited", activated = "2001-10-05" } } })
+    end)
     it("refuses an add-on bought on a day the app ran a free edition", function()
       -- 2020 pro, back to trial on 03-11: retention bought on 03-20 cannot have
       -- been (it was billed 79.99, 128.37 in all)
@@ -355,7 +406,7 @@ describe("invoice", function()
         H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", activated_before = true,
           change = { on = "2021-03-11", to = "trial" }, addons = { { id = "retention_30", activated = "2021-03-20" } } }))
       -- on trial until pro again on 04-16: not on 04-05 (it was billed 79.99), on 04-16 it is
-      local u = { book = "2020", edition = "trial", month = "2021-04", activated = "2021-03-10",
+      local u = { book = "2020", edition = "trial", month = "2021-04", activated = "2021-02-10",
                   change = { on = "2021-04-16", to = "pro" }, addons = { { id = "retention_30", activated = "2021-04-05" } } }
       assert.matches("addons%[1%]%.activated: is a day on the free edition trial %(2021%-04%-01%.%.2021%-04%-15%)",
         H.err(imbill.invoice, u))
@@ -414,6 +465,12 @@ describe("invoice", function()
       assert.equal(3000, l.quantity)
       assert.equal(0, l.tiers[1].billed)
       assert.equal(3000, l.tiers[2].billed)
+    end)
+    it("counts one free minute in the singular: audio 1 min free, HD 1 min at 0.00399 -> 0.00", function()
+      local inv = invoice { book = "2020", edition = "pro", month = "2021-03", trtc = { audio = 1, hd = 1, free_minutes = 1 } }
+      assert.equal("TRTC audio 1 min, hd 1 min; 1 free minute: 0.00399 -> 0.00", line(inv, "trtc").note)
+      inv = invoice { book = "2020", edition = "pro", month = "2021-03", trtc = { hd = 120, free_minutes = 2 } }
+      assert.equal("TRTC hd 2 min; 2 free minutes: 0 -> 0.00", line(inv, "trtc").note)
     end)
     it("is free within 10,000 minutes by default", function()
       local inv = invoice { book = "2020", edition = "pro", month = "2021-03", trtc = { ["4k"] = 10000 * 60 } }

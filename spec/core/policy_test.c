@@ -12,19 +12,44 @@ static int32_t day(int y, int m, int d) {
 static const imb_policy P2020 = { 1, 2147483647 };
 static const imb_policy P2022 = { 0, IMB_NO_DAY };
 
-/* 2020 pro first activated 2021-03-10, back to trial, pro again 2021-04-16:
- * April is charged by day, 149.99 x 15 / 30 = 75.00. */
+/* 2020 pro first activated 2021-02-10, back to trial in March, pro again
+ * 2021-04-16: April is charged by day, 149.99 x 15 / 30 = 75.00. */
 static void a_re_upgrade_is_charged_by_day(void) {
   imb_span spans[2] = { { IMB_NO_DAY, 0, 1, 0 }, { day(2021, 4, 16), 1, 0, 149990000 } };
   imb_fee_line out[2];
   int n;
   imb_change_verdict v;
-  CHECK_EQ(imb_month_fees(&P2020, 2021 * 12 + 3, spans, 2, day(2021, 3, 10), out, &n, &v), IMB_OK);
+  CHECK_EQ(imb_month_fees(&P2020, 2021 * 12 + 3, spans, 2, day(2021, 2, 10), out, &n, &v), IMB_OK);
   CHECK_EQ(v, IMB_CH_OK);
   CHECK_EQ(n, 2);
   CHECK_EQ(out[0].kind, IMB_FEE_FREE_EDITION);
   CHECK_EQ(out[1].kind, IMB_FEE_BY_DAY);
   CHECK_EQ(out[1].days, 15);
+  CHECK_EQ(out[1].cents, 7500);
+}
+
+/* First activated 2021-03-10, the change of March: trial on 2021-04-01 came
+ * back on that very day, the change of April, so pro again on 04-16 (or any
+ * day of April) is a second change, as the meter refuses it.  Trial all April
+ * is fine, and so is an activation two months back (the day before 03-01). */
+static void after_last_months_activation_a_free_first_is_the_months_change(void) {
+  imb_span spans[2] = { { IMB_NO_DAY, 0, 1, 0 }, { day(2021, 4, 16), 1, 0, 149990000 } };
+  imb_fee_line out[2];
+  int n;
+  imb_change_verdict v;
+  CHECK_EQ(imb_month_fees(&P2020, 2021 * 12 + 3, spans, 2, day(2021, 3, 10), out, &n, &v), IMB_OK);
+  CHECK_EQ(v, IMB_CH_TWICE);
+  CHECK_EQ(n, 0);
+  spans[1].from = day(2021, 4, 1); /* the edition a change on the 1st leaves ran on 03-31 */
+  CHECK_EQ(imb_month_fees(&P2020, 2021 * 12 + 3, spans, 2, day(2021, 3, 31), out, &n, &v), IMB_OK);
+  CHECK_EQ(v, IMB_CH_TWICE);
+  CHECK_EQ(imb_month_fees(&P2020, 2021 * 12 + 3, spans, 1, day(2021, 3, 10), out, &n, &v), IMB_OK);
+  CHECK_EQ(v, IMB_CH_OK);
+  CHECK_EQ(n, 1);
+  CHECK_EQ(out[0].kind, IMB_FEE_FREE_EDITION);
+  spans[1].from = day(2021, 4, 16);
+  CHECK_EQ(imb_month_fees(&P2020, 2021 * 12 + 3, spans, 2, day(2021, 2, 28), out, &n, &v), IMB_OK);
+  CHECK_EQ(v, IMB_CH_OK);
   CHECK_EQ(out[1].cents, 7500);
 }
 
@@ -87,6 +112,8 @@ CTEST_SUITE(policy_tests) = {
     a_change_check_without_a_history_is_invalid },
   { "policy: a re-upgrade in a later month than the first activation is charged by day (2020)",
     a_re_upgrade_is_charged_by_day },
+  { "policy: after last month's activation, a free edition on the 1st is this month's change (2020)",
+    after_last_months_activation_a_free_first_is_the_months_change },
   { "policy: the first paid activation's month has no plan fee in 2020", the_first_activation_month_is_free_in_2020 },
   { "policy: from 2022-10-18 a 2021 activation is charged by day", from_the_switch_an_activation_is_charged_by_day },
   { "policy: one change a month; no return to a free edition in 2022; 2020 allows it",

@@ -50,6 +50,15 @@ imb_status imb_month_fees(const imb_policy *p, int32_t month, const imb_span *sp
     *verdict = IMB_CH_NO_RETURN;
     return IMB_OK;
   }
+  /* an activation last month was that month's one change, so a free edition
+   * on the 1st came back on the 1st itself (this month's change, or a second
+   * last month if it is the edition a change on the 1st leaves): another
+   * change this month cannot have happened */
+  if (activated != IMB_NO_DAY && activated < first && imb_month_of_day(activated) == month - 1 && spans[0].is_free &&
+      nspans > 1) {
+    *verdict = IMB_CH_TWICE;
+    return IMB_OK;
+  }
   /* each change within the month, judged on the history before it; a change
    * on the activation day is the activation itself */
   for (int i = 1; i < nspans; i++) {

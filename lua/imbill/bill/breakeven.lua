@@ -74,6 +74,12 @@ function M.axis(fn, p, default_to)
   end
   ax.from = check.count(fn, "from", p.from or 0)
   ax.to = check.count(fn, "to", p.to or default_to)
+  -- the walks look one value past the range (the next piece's start), which
+  -- past the largest integer would wrap to a negative usage value
+  if math.type and ax.to == math.maxinteger then
+    check.fail(fn, "to", "is at most " .. tostring(math.maxinteger - 1) .. ": a range is walked to one past its end",
+      p.to)
+  end
   if ax.to < ax.from then
     if p.to == nil then
       check.fail(fn, "from", "is above the default upper bound " .. fmt.int(default_to) .. "; give to as well", p.from)

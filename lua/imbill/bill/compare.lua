@@ -264,7 +264,20 @@ function M.compare(p)
     end
     local r = int.ppm(FN, "mau_per_dau", p.mau_per_dau)
     local peak = peak_of(FN, p)
-    mau = check.call(FN, core.follow_value, peak, r)
+    -- a ratio of 0 is MAU 0, as imbill.grid's mau_per_dau and a series'
+    -- mau_ratio take it; the core's ratio starts at 1 ppm
+    if r > 0 then
+      local ok, v = pcall(core.follow_value, peak, r)
+      if not ok then
+        -- the core names its own operands (x, ppm): say it in the caller's terms
+        local where = tostring(v):match("2%^53") and "this runtime holds exactly (2^53)" or "64 bits hold"
+        check.fail(FN, "mau_per_dau", string.format("%s x peak DAU %s gives more MAU than %s",
+          int.ratio_text(r), fmt.int(peak), where), p.mau_per_dau)
+      end
+      mau = v
+    else
+      mau = 0
+    end
     assumptions[1] = string.format("MAU = round_half_up(%s x peak DAU %s) = %s", int.ratio_text(r), fmt.int(peak),
       fmt.int(mau))
   end

@@ -20,6 +20,7 @@ local measure = require "imbill.bill.measure"
 
 local M = {}
 local FN = "imbill.invoice"
+local CALENDAR_FIRST = dates.month("0001-01", "month", FN)
 
 local FIELDS = {
   book = true, edition = true, month = true, peak_dau = true, dau = true, groups_peak = true,
@@ -125,9 +126,15 @@ local function plan_lines(book, ed, month, u)
     fail("activated_before", "give activated or activated_before, not both", check.NOVALUE)
   end
   if u.activated_before then
-    -- any day before the month stands for it: the rules only ask whether
-    -- the activation falls in the month
-    activated = dates.format(first - 1)
+    -- a day before the previous month stands for it: the rules ask whether
+    -- the activation falls in the month, and whether it was the previous
+    -- month's one change (then a free edition on the 1st came back that day),
+    -- which a day not known does not say.  In 0001-02 it can only be 0001-01.
+    if first - 1 < dates.month_first(CALENDAR_FIRST) then
+      fail("activated_before", "there is no day before " .. dates.format_month(month) .. " in the calendar", true)
+    end
+    local prev = month - 1 > CALENDAR_FIRST and dates.month_first(month - 1) or first
+    activated = dates.format(prev - 1)
   elseif activated == nil and c and ed.free and not to.free then
     -- Leaving a free edition with no earlier paid activation given: this
     -- change is the first paid activation (in 2021 and 2022 it must be, as no
@@ -156,6 +163,16 @@ local function plan_lines(book, ed, month, u)
     fail("edition", string.format("price book %s does not allow going back to a free edition after the paid"
       .. " activation of %s", book.name,
       u.activated_before and ("a day before " .. dates.format_month(month)) or activated), ed.id)
+  elseif verdict == "twice" and act < first then
+    -- the policy's answer to a free edition on the 1st after last month's activation
+    local when = string.format("one edition change per calendar month: the first paid activation %s was the change"
+      .. " of %s, so ", u.activated_before and ("in " .. dates.format_month(month - 1)) or ("on " .. activated),
+      dates.format_month(month - 1))
+    if on == first then
+      fail("change", when .. string.format("%s cannot have been in force again by its end", ed.id))
+    end
+    fail("change", when .. string.format("%s came back on %s, the change of %s, and a change on %s would be a second",
+      ed.id, dates.format(first), dates.format_month(month), c.on))
   elseif verdict == "twice" then
     fail("change", string.format("one edition change per calendar month: activated on %s and changed on %s",
       activated, c and c.on or "?"))
@@ -249,8 +266,9 @@ end
 
 -- paid_from: the day of the app's first paid activation (nil when not known).
 -- An add-on needs a paid edition, so when that day is in this month, every
--- add-on was activated in this month, on that day or later.
-local function addon_lines(book, ed, month, addons, paid_from, segs)
+-- add-on was activated in this month, on that day or later.  known_paid_from:
+-- the same day when it is known (not activated_before's stand-in).
+local function addon_lines(book, ed, month, addons, paid_from, known_paid_from, segs)
   local lines = {}
   if addons == nil then return lines end
   check.list(FN, "addons", addons, "add-on ids (or { id =, activated = })")
@@ -277,13 +295,13 @@ local function addon_lines(book, ed, month, addons, paid_from, segs)
       fail(field .. ".activated", "is after the invoice month", a.activated)
     end
     local inferred = false
-    if paid_from and paid_from >= first then
-      if act and act < paid_from then
-        fail(field .. ".activated", "is before the first paid activation (" .. dates.format(paid_from)
-          .. "); an add-on needs a paid edition", a.activated)
-      end
-      if not act then act, inferred = paid_from, true end
+    -- in any month, not only the activation's: the day before it had no
+    -- paid edition to buy the add-on for
+    if act and known_paid_from and act < known_paid_from then
+      fail(field .. ".activated", "is before the first paid activation (" .. dates.format(known_paid_from)
+        .. "); an add-on needs a paid edition", a.activated)
     end
+    if paid_from and paid_from >= first and not act then act, inferred = paid_from, true end
     if act and act >= first then
       -- bought on a day of the month: a paid edition must have run that day
       -- (pro, then trial from the 11th: an add-on bought on the 20th cannot be)
@@ -342,8 +360,8 @@ local function trtc_line(t)
   local frac = digits:sub(-9):gsub("0+$", "")
   local unrounded = whole .. (frac ~= "" and ("." .. frac) or "")
   return { code = "trtc", quantity = billed, cents = cents, tiers = tiers,
-           note = string.format("TRTC %s; %s free minutes: %s -> %s", #parts > 0 and table.concat(parts, ", ") or "no calls",
-             fmt.int(free), unrounded, tostring(money.from_cents(cents))) }
+           note = string.format("TRTC %s; %s free minute%s: %s -> %s", #parts > 0 and table.concat(parts, ", ") or "no calls",
+             fmt.int(free), free == 1 and "" or "s", unrounded, tostring(money.from_cents(cents))) }
 end
 
 -- The days a usage covers, when it covers part of the month: { from =, to = }
@@ -438,7 +456,10 @@ function M.invoice(u)
   local notes = usage_notes(book, ued or segs[#segs].ed or ed, month, u, first, dim)
   local ulines, usage = usage_lines(ued, u, segs, first, dim, month)
   for _, l in ipairs(ulines) do lines[#lines + 1] = l end
-  for _, l in ipairs(addon_lines(book, ued, month, u.addons, paid_from, segs)) do lines[#lines + 1] = l end
+  local known_from = not u.activated_before and paid_from or nil
+  for _, l in ipairs(addon_lines(book, ued, month, u.addons, paid_from, known_from, segs)) do
+    lines[#lines + 1] = l
+  end
   local tl = trtc_line(u.trtc)
   if tl then lines[#lines + 1] = tl end
 
