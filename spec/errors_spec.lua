@@ -330,4 +330,31 @@ describe("found by fuzzing: no hang, no undefined behaviour", function()
     assert.equal("imbill.cost_curve: to: the range has too many steps, got 999999999999999",
       H.err(imbill.cost_curve, { edition = "2021/pro", to = 999999999999999 }))
   end)
+
+  -- A float past 2^53 is still a whole number, only no longer exact: a message
+  -- names the value received, in full below 2^64 (at most 20 digits), and
+  -- past that in the shortest form that reads back as the same float.
+  -- %.14g named 2^53 + 2 as 9.007199254741e+15, a number the caller never gave.
+  it("show a whole float past 2^53 by its own digits, never rounded to 14", function()
+    local E = require "imbill.internal.errors"
+    assert.equal("9007199254740994", E.show(2 ^ 53 + 2))
+    assert.equal("1152921504606846976", E.show(2 ^ 60))
+    assert.equal("-9223372036854775808", E.show(-2 ^ 63))
+    assert.equal("18446744073709549568", E.show(2 ^ 64 - 2048)) -- the last float below 2^64
+    assert.equal("1.8446744073709552e+19", E.show(2 ^ 64))
+    assert.equal("1e+300", E.show(1e300))
+    assert.equal("inf", E.show(math.huge))
+    assert.equal("-inf", E.show(-math.huge))
+    if math.type then assert.equal("9223372036854775807", E.show(math.maxinteger)) end
+    -- the same in the messages the C binding writes (and, on LuaJIT, the FFI path)
+    assert.equal("imbill.totals: peak_dau[1]: 9007199254740994 is beyond 2^53 and cannot be exact on this runtime",
+      H.err(imbill.totals, { book = "2020", edition = "pro", peak_dau = { 2 ^ 53 + 2 } , groups_peak = 0 }))
+    assert.equal("imbill.column: values[1]: is beyond 2^53 and cannot be exact on this runtime, got 9007199254740994",
+      H.err(imbill.column, { 2 ^ 53 + 2 }))
+    assert.equal("imbill.money: amount: 1152921504606846976 has more than 6 decimals or is too large to be exact;"
+      .. " pass it as a string", H.err(imbill.money, 2 ^ 60))
+    assert.equal("imbill.money: amount: amount 1e+300 does not fit in 64 bits of micro-units", H.err(imbill.money, 1e300))
+    assert.equal("imbill.invoice: peak_dau: is too large to be exact (above 2^53), got 1e+300",
+      H.err(imbill.invoice, { book = "2020", edition = "pro", month = "2021-03", peak_dau = 1e300 }))
+  end)
 end)

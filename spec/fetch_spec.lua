@@ -105,4 +105,24 @@ describe("imbill.gateway.fetch", function()
       "http://127.0.0.1:1/u\r\nX-Evil: 1", APP, MONTH))
     assert.matches("url: expected a string", H.err(fetch.usage, nil, APP, MONTH))
   end)
+
+  -- opts = { timeout = seconds, max_bytes = } bounds the read; a bound that is
+  -- not one is refused naming it, before any connection is made (port 1: none
+  -- would be answered), never a bare Lua error nor a field silently unread
+  it("refuses options that are not bounds, naming them", function()
+    local u = "http://127.0.0.1:1/u"
+    assert.equal("imbill.gateway.fetch: opts: expected a table of named fields, got 5", H.err(fetch.usage, u, APP, MONTH, 5))
+    assert.matches("^imbill.gateway.fetch: opts.max_byte: unknown field %(known: max_bytes, timeout%)",
+      H.err(fetch.usage, u, APP, MONTH, { max_byte = 10 }))
+    assert.equal('imbill.gateway.fetch: opts.max_bytes: expected a whole number of bytes, at least 1, got "x"',
+      H.err(fetch.usage, u, APP, MONTH, { max_bytes = "x" }))
+    assert.equal("imbill.gateway.fetch: opts.max_bytes: expected a whole number of bytes, at least 1, got 0",
+      H.err(fetch.usage, u, APP, MONTH, { max_bytes = 0 }))
+    assert.equal("imbill.gateway.fetch: opts.timeout: expected a number of seconds above 0, got -1",
+      H.err(fetch.usage, u, APP, MONTH, { timeout = -1 }))
+    assert.equal("imbill.gateway.fetch: opts.timeout: expected a number of seconds above 0, got nan",
+      H.err(fetch.usage, u, APP, MONTH, { timeout = 0 / 0 }))
+    -- a bound given in range reaches the connection (refused here: nothing listens on port 1)
+    assert.matches("^imbill.gateway.fetch: url: no answer", H.err(fetch.usage, u, APP, MONTH, { timeout = 1, max_bytes = 100 }))
+  end)
 end)

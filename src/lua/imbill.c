@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if LUA_VERSION_NUM < 502
@@ -226,6 +227,30 @@ const char *imbL_show(lua_State *L, int idx) {
   int t = lua_type(L, idx);
   if (t == LUA_TSTRING) return imbL_bounded(L, idx);
   if (t == LUA_TNUMBER) {
+#if LUA_VERSION_NUM >= 503
+    int whole_float = !lua_isinteger(L, idx);
+#else
+    int whole_float = 1;
+#endif
+    lua_Number x = lua_tonumber(L, idx);
+    if (x != x) return lua_pushliteral(L, "nan"), lua_tostring(L, -1);
+    /* as imbill.internal.errors shows a value: a whole float in full, never
+     * 5.0 or 1e+15, and past 2^53 (whole, no longer exact) its own digits
+     * rather than %.14g's 9.007199254741e+15 for 2^53 + 2 */
+    if (whole_float && x == floor(x) && x - x == 0) {
+      char buf[40];
+      if (x > -18446744073709551616.0 && x < 18446744073709551616.0) {
+        snprintf(buf, sizeof buf, "%.0f", (double)x);
+      } else {
+        /* the shortest form that reads back as the same float */
+        for (int digits = 15; digits <= 17; digits++) {
+          snprintf(buf, sizeof buf, "%.*g", digits, (double)x);
+          if (strtod(buf, NULL) == (double)x) break;
+        }
+      }
+      lua_pushstring(L, buf);
+      return lua_tostring(L, -1);
+    }
     /* a copy: lua_tostring would turn the slot itself into a string (5.1) */
     lua_pushvalue(L, idx);
     return lua_tostring(L, -1);

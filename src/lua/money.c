@@ -1,5 +1,6 @@
 /* Money userdata: an int64 of micro-units behind a metatable, so amounts stay
  * exact on LuaJIT too, where a Lua number holds only 53 bits of precision. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +49,12 @@ static int64_t number_amount(lua_State *L, int idx, const char *fn, const char *
     if (back == n && imb_money_parse(buf, strlen(buf), &v) == IMB_OK) return v;
   }
   snprintf(buf, sizeof buf, "%.17g", n);
+  /* a whole number is shown as every message shows one (its digits, not a
+   * %.17g that reads 2^60 as 1.152921504606847e+18) */
+  const char *shown = n == floor(n) ? imbL_show(L, idx) : buf;
   if (n >= 9223372036854775808.0 || n <= -9223372036854775808.0) /* whole, beyond int64 */
-    imbL_raise(L, fn, field, 0, "amount %s does not fit in 64 bits of micro-units", buf);
-  imbL_raise(L, fn, field, 0, "%s has more than 6 decimals or is too large to be exact; pass it as a string", buf);
+    imbL_raise(L, fn, field, 0, "amount %s does not fit in 64 bits of micro-units", shown);
+  imbL_raise(L, fn, field, 0, "%s has more than 6 decimals or is too large to be exact; pass it as a string", shown);
   return 0;
 }
 

@@ -101,7 +101,7 @@ local function report(args, from, to)
         local v = rawget(t, i)
         local at = FIELDS[k] .. "[" .. i .. "]"
         if type(v) == "number" and v > EXACT and v == floor(v) and v ~= math.huge then
-          fail(at, tostring(v) .. " is beyond 2^53 and cannot be exact on this runtime", NOVALUE)
+          fail(at, errors.show(v) .. " is beyond 2^53 and cannot be exact on this runtime", NOVALUE)
         end
         if type(v) == "cdata" then check.from_cdata(nil, at, v, "expected a whole number >= 0") end
         fail(at, "expected a whole number >= 0", v)

@@ -37,9 +37,18 @@ function M.usage(url, app, month, opts)
   -- an SDKAppID is a plain whole number; anything else would change the query
   if not app:match("^[1-9]%d*$") or #app > 20 then fail("app", "expected an SDKAppID (digits)", app) end
   month = dates.format_month(check.call(FN, dates.month, month, "month"))
-  opts = opts or {}
+  -- the bounds are the caller's to lower or raise, never to lose: a wrong
+  -- one is an error before anything is sent (a string max_bytes used to stop
+  -- the read with a bare Lua error, and a misspelt field went unread)
+  opts = check.fields(FN, opts == nil and {} or opts, { timeout = true, max_bytes = true }, "opts")
   local max = opts.max_bytes or M.MAX_BYTES
   local timeout = opts.timeout or M.TIMEOUT
+  if type(max) ~= "number" or max ~= math.floor(max) or max < 1 or max > 2 ^ 53 then
+    fail("opts.max_bytes", "expected a whole number of bytes, at least 1", max)
+  end
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout <= 0 or timeout == math.huge then
+    fail("opts.timeout", "expected a number of seconds above 0", timeout)
+  end
   local http = require "socket.http"
   local dkjson = assert(json.module(FN, "answer"))
   local parts, size, too_big = {}, 0, false

@@ -60,10 +60,24 @@ function M.show(v)
   end
   -- NaN prints as "-nan" or "nan" by the C library and the runtime: one spelling
   if v ~= v then return "nan" end
-  -- a whole number within 2^53 in full, on every runtime: LuaJIT prints
-  -- 999999999999999 as 1e+15 and Lua 5.4 a float 5 as 5.0
-  if t == "number" and v == math.floor(v) and v >= -2 ^ 53 and v <= 2 ^ 53 then
+  -- an integer of Lua 5.4 is exact as tostring writes it; %.0f would go
+  -- through a double
+  if t == "number" and math.type and math.type(v) == "integer" then return tostring(v) end
+  -- a whole number in full, on every runtime: LuaJIT prints 999999999999999
+  -- as 1e+15 and Lua 5.4 a float 5 as 5.0.  Past 2^53 a float is still whole,
+  -- and %.14g would name a value the caller never gave (2^53 + 2 as
+  -- 9.007199254741e+15): its digits are written out below 2^64 (20 at most),
+  -- and beyond, the shortest %g that reads back as the same float
+  if t == "number" and v == math.floor(v) and v > -2 ^ 64 and v < 2 ^ 64 then
     return string.format("%.0f", v)
+  end
+  if t == "number" and v == math.floor(v) and v - v == 0 then
+    -- the shortest form that reads back as the same float: 1e+300, not 1.0000000000000001e+300
+    for digits = 15, 16 do
+      local s = string.format("%." .. digits .. "g", v)
+      if tonumber(s) == v then return s end
+    end
+    return string.format("%.17g", v)
   end
   if t == "number" or t == "boolean" or t == "nil" then return tostring(v) end
   local mt = getmetatable(v)
