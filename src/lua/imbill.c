@@ -228,21 +228,22 @@ const char *imbL_show(lua_State *L, int idx) {
   if (t == LUA_TSTRING) return imbL_bounded(L, idx);
   if (t == LUA_TNUMBER) {
 #if LUA_VERSION_NUM >= 503
-    int whole_float = !lua_isinteger(L, idx);
+    int is_float = !lua_isinteger(L, idx);
 #else
-    int whole_float = 1;
+    int is_float = 1;
 #endif
     lua_Number x = lua_tonumber(L, idx);
     if (x != x) return lua_pushliteral(L, "nan"), lua_tostring(L, -1);
-    /* as imbill.internal.errors shows a value: a whole float in full, never
-     * 5.0 or 1e+15, and past 2^53 (whole, no longer exact) its own digits
-     * rather than %.14g's 9.007199254741e+15 for 2^53 + 2 */
-    if (whole_float && x == floor(x) && x - x == 0) {
+    /* as imbill.internal.fmt.number writes a number: a whole float in full
+     * below 2^64 (never 5.0 or 1e+15, and past 2^53, no longer exact, its own
+     * digits rather than %.14g's 9.007199254741e+15 for 2^53 + 2), any other
+     * finite float in the fewest digits that read back as it (%.14g read
+     * 123456789012345.5 as 1.2345678901235e+14) */
+    if (is_float && x - x == 0) {
       char buf[40];
-      if (x > -18446744073709551616.0 && x < 18446744073709551616.0) {
+      if (x == floor(x) && x > -18446744073709551616.0 && x < 18446744073709551616.0) {
         snprintf(buf, sizeof buf, "%.0f", (double)x);
       } else {
-        /* the shortest form that reads back as the same float */
         for (int digits = 15; digits <= 17; digits++) {
           snprintf(buf, sizeof buf, "%.*g", digits, (double)x);
           if (strtod(buf, NULL) == (double)x) break;

@@ -14,6 +14,7 @@
 -- This module needs nothing else of imbill, so the C binding loads it too
 -- and raises the same objects.
 local u8 = require "imbill.internal.utf8" -- pure Lua, needing nothing else either
+local number_text = require("imbill.internal.fmt").number -- the same
 
 local M = {}
 
@@ -60,26 +61,11 @@ function M.show(v)
   end
   -- NaN prints as "-nan" or "nan" by the C library and the runtime: one spelling
   if v ~= v then return "nan" end
-  -- an integer of Lua 5.4 is exact as tostring writes it; %.0f would go
-  -- through a double
-  if t == "number" and math.type and math.type(v) == "integer" then return tostring(v) end
-  -- a whole number in full, on every runtime: LuaJIT prints 999999999999999
-  -- as 1e+15 and Lua 5.4 a float 5 as 5.0.  Past 2^53 a float is still whole,
-  -- and %.14g would name a value the caller never gave (2^53 + 2 as
-  -- 9.007199254741e+15): its digits are written out below 2^64 (20 at most),
-  -- and beyond, the shortest %g that reads back as the same float
-  if t == "number" and v == math.floor(v) and v > -2 ^ 64 and v < 2 ^ 64 then
-    return string.format("%.0f", v)
-  end
-  if t == "number" and v == math.floor(v) and v - v == 0 then
-    -- the shortest form that reads back as the same float: 1e+300, not 1.0000000000000001e+300
-    for digits = 15, 16 do
-      local s = string.format("%." .. digits .. "g", v)
-      if tonumber(s) == v then return s end
-    end
-    return string.format("%.17g", v)
-  end
-  if t == "number" or t == "boolean" or t == "nil" then return tostring(v) end
+  -- exact, on every runtime (fmt.number): LuaJIT prints 999999999999999 as
+  -- 1e+15, both print 2^53 + 2 as 9.007199254741e+15 and 123456789012345.5 as
+  -- 1.2345678901235e+14, and Lua 5.4 a float 5 as 5.0
+  if t == "number" then return number_text(v) end
+  if t == "boolean" or t == "nil" then return tostring(v) end
   local mt = getmetatable(v)
   if t == "userdata" and type(mt) == "table" and rawget(mt, "__name") == "imbill.money" then return tostring(v) end
   if t == "cdata" then return show_cdata(v) end

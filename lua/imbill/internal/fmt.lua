@@ -6,13 +6,16 @@ local mtype = math.type -- nil on LuaJIT
 
 --- The exact text of a number.  tostring() gives 14 significant digits on
 -- LuaJIT (and for any float on Lua 5.4), so 123456789012345 read
--- 1.2345678901235e+14: an integer is written in full (a float one while it
--- is exact, below 2^53), any other number in the fewest digits that read
--- back as the same number; NaN and the infinities as tostring() says them.
+-- 1.2345678901235e+14 and 2^53 + 2 read 9.007199254741e+15, numbers the
+-- caller never gave.  An integer is written in full, and so is a whole
+-- float below 2^64 (its own digits, 20 at most: 2^53 + 2 as
+-- 9007199254740994); any other number in the fewest digits that read back
+-- as the same number (0.1, 1e+300); NaN and the infinities as tostring()
+-- says them.
 function M.number(v)
   if mtype and mtype(v) == "integer" then return format("%d", v) end
   if v ~= v or v == math.huge or v == -math.huge then return tostring(v) end
-  if v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then return format("%d", v) end
+  if v == floor(v) and v > -2 ^ 64 and v < 2 ^ 64 then return format("%.0f", v) end
   for digits = 15, 16 do
     local s = format("%." .. digits .. "g", v)
     if tonumber(s) == v then return s end
