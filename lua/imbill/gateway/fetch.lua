@@ -70,7 +70,7 @@ function M.usage(url, app, month, opts)
     local said = kind == "object" and type(doc.error) == "string" and doc.error or text
     fail("url", "HTTP " .. tostring(code) .. ": " .. errors.show(said), url)
   end
-  if doc == nil then fail("url", "the answer is not JSON: " .. kind, url) end
+  if doc == nil and kind ~= "null" then fail("url", "the answer is not JSON: " .. kind, url) end
   if kind ~= "object" or type(doc.usage) ~= "table" or type(doc.invoice) ~= "table" then
     fail("url", "the answer is not a usage location's { app, usage, invoice }", url)
   end

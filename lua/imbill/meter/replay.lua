@@ -266,7 +266,8 @@ local function open_source(fn, path, format, m, name, limit)
         end
         if not line:match("^%s*$") and not line:match("^%s*#") then
           local v, kind = json.decode(dkjson, line)
-          if v == nil then return n, nil, kind end
+          -- a line "null" decodes to nil too: it is JSON, only not an event
+          if v == nil and kind ~= "null" then return n, nil, kind end
           if kind ~= "object" then return n, nil, "expected a JSON object, got a JSON " .. kind end
           if type(v.time) == "number" and math.type then v.time = math.tointeger(v.time) or v.time end
           return n, M.event(v, m)
