@@ -28,4 +28,18 @@ describe("imbill given hostile input #cli", function()
     assert.equal(1, report.events)
     assert.equal(1, m:usage("2021-03").mau)
   end)
+
+  it("a time past 2^53 seconds is out of range, not 'not whole seconds': 1e20 and 2^53 + 1 are whole", function()
+    assert.same({ nil, 'time: out of range, got 1e+20' }, { replay.time(1e20) })
+    assert.same({ nil, 'time: out of range, got inf' }, { replay.time(math.huge) })
+    -- the same as the digits in text were already told
+    assert.same({ nil, 'time: out of range, got "99999999999999999999"' }, { replay.time("99999999999999999999") })
+    -- the boundary: 2^53 itself is a number of seconds (the meter then says it is past year 9999)
+    assert.equal(2 ^ 53, (replay.time(2 ^ 53)))
+    assert.same({ nil, 'time: not whole seconds, got 1614560400.5' }, { replay.time(1614560400.5) })
+    local l = log('{"time":1e20,"action":"login","user":"a"}\n', ".jsonl")
+    local _, report = replay.run { path = l, book = "2020", edition = "pro" }
+    os.remove(l)
+    assert.same({ { line = 1, message = "time: out of range, got 1e+20" } }, report.errors)
+  end)
 end)

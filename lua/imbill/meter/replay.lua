@@ -82,7 +82,9 @@ end
 -- @usage replay.time("2021-03-01T00:00:00Z")  --> 1614556800
 function M.time(v)
   if type(v) == "number" then
-    if v ~= v or v ~= math.floor(v) or math.abs(v) > 2 ^ 53 then return nil, bad("time", "not whole seconds", v) end
+    if v ~= v or v ~= math.floor(v) then return nil, bad("time", "not whole seconds", v) end
+    -- 1e20 and 2^53 + 1 are whole: what they are is past any instant, as the same digits in text are
+    if math.abs(v) > 2 ^ 53 then return nil, bad("time", "out of range", v) end
     if math.type then v = math.tointeger(v) end
     return v
   end
