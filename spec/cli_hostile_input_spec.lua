@@ -42,4 +42,23 @@ describe("imbill given hostile input #cli", function()
     os.remove(l)
     assert.same({ { line = 1, message = "time: out of range, got 1e+20" } }, report.errors)
   end)
+
+  it("--text with --csv or --json is refused as --csv with --json is, where the other format was written", function()
+    for _, pair in ipairs { { "--csv", "--text" }, { "--json", "--text" }, { "--csv", "--json" } } do
+      local code, out, err = R.run(INVOICE .. " " .. pair[1] .. " " .. pair[2])
+      assert.equal(2, code, pair[1] .. pair[2])
+      assert.equal("", out)
+      assert.equal("imbill invoice: error: " .. pair[1] .. " and " .. pair[2] .. " cannot be used together\n"
+        .. "Run 'imbill invoice --help' for usage.\n", err)
+    end
+    local d = R.tmpdir()
+    local code = R.run(INVOICE .. " --csv --text -o " .. R.quote(d .. "/out.csv"))
+    assert.equal(2, code)
+    assert.same({}, R.ls(d))
+    R.rm(d)
+    local c1, text = R.run(INVOICE .. " --text")
+    local c2, default = R.run(INVOICE)
+    assert.same({ 0, 0 }, { c1, c2 })
+    assert.equal(default, text)
+  end)
 end)

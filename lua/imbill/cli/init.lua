@@ -89,8 +89,14 @@ function M.main(argv)
     return M.EXIT.usage
   end
   local name = args.command
-  if args.csv and args.json then
-    say("imbill " .. name .. ": error: --csv and --json cannot be used together\n"
+  -- one output a run: --text with --csv or --json wrote the other one and
+  -- said nothing, as if the command had ignored what was asked
+  local formats = {}
+  for _, f in ipairs { "csv", "json", "text" } do
+    if args[f] then formats[#formats + 1] = "--" .. f end
+  end
+  if #formats > 1 then
+    say("imbill " .. name .. ": error: " .. table.concat(formats, " and ") .. " cannot be used together\n"
       .. "Run 'imbill " .. name .. " --help' for usage.\n")
     return M.EXIT.usage
   end
