@@ -48,10 +48,15 @@ function M.run(args)
   if not args.shadow_book and #(args.fee or {}) == 0 then
     fail.usage(nil, "give the modified book: --fee pro=129.99 (repeatable) or --shadow-book book.json")
   end
-  local fees = {}
+  local fees, given_for = {}, {}
   for _, f in ipairs(args.fee or {}) do
     local ed, fee = f:match("^([%w_%-]+)=(%d+%.?%d*)$")
     if not ed then fail.usage("--fee", "expected EDITION=AMOUNT such as pro=129.99", f) end
+    -- a second fee for one edition was the one priced, the first dropped unsaid
+    if given_for[ed] then
+      fail.usage("--fee", string.format("gives edition %s a fee twice (also %s)", ed, given_for[ed]), f)
+    end
+    given_for[ed] = f
     fees[#fees + 1] = { ed, fee, f }
   end
   usage.check_horizon(args)
