@@ -71,7 +71,8 @@ function M.run(args)
   -- prices into every difference
   args.base = args.base or (type(shadow.base) == "string" and shadow.base) or "2020"
   shadow.base = shadow.base or args.base
-  shadow.name = shadow.name or args.shadow_name or "what-if"
+  -- the option is what was asked for this run: it names the book even when the file names it too
+  shadow.name = args.shadow_name or shadow.name or "what-if"
   shadow.editions = shadow.editions or {}
   if type(shadow.editions) ~= "table" then
     fail.input("--shadow-book", "editions: expected a JSON object of editions", args.shadow_book)
