@@ -86,4 +86,15 @@ describe("imbill given hostile input #cli", function()
     assert.matches("^month +edition +line +2020 +byflag +difference\n", flagged)
     assert.matches("^month +edition +line +2020 +fromfile +difference\n", plain)
   end)
+  it("a feature named twice in --needs is one need: each edition lacking it gives the reason once", function()
+    local imbill = require "imbill"
+    local once = imbill.compare { month = "2021-03", peak_dau = 25000, books = { "2020" }, needs = { "local_search" } }
+    local twice = imbill.compare { month = "2021-03", peak_dau = 25000, books = { "2020" },
+                                   needs = { "local_search", "local_search" } }
+    for i, row in ipairs(twice) do assert.same(once[i].reasons, row.reasons) end
+    local code, out = R.run("compare --month 2021-03 --peak-dau 25000 --books 2020 --needs local_search,local_search")
+    assert.equal(0, code)
+    assert.matches("\n2  2020  pro  +449%.97  no  +lacks local_search\n", out)
+    assert.not_matches("lacks local_search; lacks local_search", out)
+  end)
 end)
