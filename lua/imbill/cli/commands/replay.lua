@@ -32,6 +32,12 @@ end
 
 function M.run(args)
   if not args.events then fail.usage(nil, "--events is required (a file, or - for standard input)") end
+  -- a month given twice printed its invoice twice, as if two were due
+  local given = {}
+  for _, m in ipairs(args.month or {}) do
+    if given[m] then fail.usage("--month", "is given twice", m) end
+    given[m] = true
+  end
   local imbill = require "imbill"
   local meter, report
   if args.events == "-" then
