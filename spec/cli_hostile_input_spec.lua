@@ -110,4 +110,26 @@ describe("imbill given hostile input #cli", function()
     assert.equal(1, n)
     assert.matches("\n2021%-04,total,", two)
   end)
+  it("replay --csv tells on standard error the lines it did not count, where CSV left them untold", function()
+    local l = log("time,action,user\n2021-03-01T01:00:00Z,login,a\n2021-02-29T01:00:00Z,login,b\n", ".csv")
+    local code, out, err = R.run("replay --events " .. R.quote(l) .. " --csv")
+    assert.equal(0, code)
+    -- the CSV is the invoice lines, and only them
+    assert.equal("month,line,amount,note\n2021-03,plan_fee,0.00,trial (free edition) 2021-03-01..2021-03-31: no plan"
+      .. " fee; usage is never billed\n2021-03,total,0.00,due 2021-04-03\n", out)
+    assert.equal("imbill replay: replayed " .. l .. ": 3 lines, 1 event, 0 duplicates, 0 refused, 1 malformed\n"
+      .. '  line 3: time: no such date, got "2021-02-29"\n', err)
+    local c2, _, e2 = R.run("replay --events " .. R.quote(l) .. " --csv --strict")
+    assert.equal(1, c2)
+    assert.matches("\nstrict: nothing was counted\n$", e2)
+    os.remove(l)
+    -- a refusal is an answer, told the same way; a log all counted says nothing there
+    local ev = R.quote(R.top .. "/examples/events.csv")
+    local c3, _, e3 = R.run("replay --events " .. ev .. " --edition pro --csv")
+    assert.equal(0, c3)
+    assert.matches("^imbill replay: replayed [^\n]*: 33 lines, 28 events, 1 duplicate, 1 refused, 0 malformed\n"
+      .. "  line 30 refused %(same_edition%): ", e3)
+    local c4, _, e4 = R.run("replay --events " .. ev .. " --csv")
+    assert.same({ 0, "" }, { c4, e4 })
+  end)
 end)

@@ -58,19 +58,24 @@ function M.run(args)
   end
   local errors = report.errors or {}
   local refusals = report.refusals or {}
+  -- what the replay counted and what it did not, line by line
+  local function account()
+    -- a file name is shown as it is, unless a control byte in it (a line
+    -- break) would make it a line of the report: then quoted and escaped
+    local name = args.events:find("[%c\127]") and require("imbill.internal.errors").show(args.events) or args.events
+    local out = { string.format("replayed %s: %s, %s, %s, %d refused, %d malformed", name,
+      fmt.count(report.lines or 0, "line"), fmt.count(report.events or 0, "event"),
+      fmt.count(report.duplicates or 0, "duplicate"), report.refused or 0, #errors) }
+    for _, e in ipairs(errors) do out[#out + 1] = string.format("  line %s: %s", tostring(e.line), e.message) end
+    for _, r in ipairs(refusals) do
+      out[#out + 1] = string.format("  line %s refused (%s): %s", tostring(r.line), tostring(r.code), r.message)
+    end
+    if not meter then out[#out + 1] = "strict: nothing was counted" end
+    return out
+  end
   output.show(args, {
     text = function()
-      -- a file name is shown as it is, unless a control byte in it (a line
-      -- break) would make it a line of the report: then quoted and escaped
-      local name = args.events:find("[%c\127]") and require("imbill.internal.errors").show(args.events) or args.events
-      local out = { string.format("replayed %s: %s, %s, %s, %d refused, %d malformed", name,
-        fmt.count(report.lines or 0, "line"), fmt.count(report.events or 0, "event"),
-        fmt.count(report.duplicates or 0, "duplicate"), report.refused or 0, #errors) }
-      for _, e in ipairs(errors) do out[#out + 1] = string.format("  line %s: %s", tostring(e.line), e.message) end
-      for _, r in ipairs(refusals) do
-        out[#out + 1] = string.format("  line %s refused (%s): %s", tostring(r.line), tostring(r.code), r.message)
-      end
-      if not meter then out[#out + 1] = "strict: nothing was counted" end
+      local out = account()
       for _, inv in ipairs(invoices) do
         out[#out + 1] = ""
         out[#out + 1] = tostring(inv)
@@ -92,6 +97,11 @@ function M.run(args)
       return output.csv_rows({ "month", "line", "amount", "note" }, rows)
     end,
   })
+  -- CSV holds invoice lines only, so lines left uncounted were told nowhere:
+  -- they go to standard error, where the CSV stays clean for a spreadsheet
+  if args.csv and (#errors > 0 or #refusals > 0 or not meter) then
+    io.stderr:write("imbill replay: " .. table.concat(account(), "\n") .. "\n")
+  end
   if args.strict and #errors > 0 then return 1 end
   return 0
 end
