@@ -132,4 +132,30 @@ describe("imbill given hostile input #cli", function()
     local c4, _, e4 = R.run("replay --events " .. ev .. " --csv")
     assert.same({ 0, "" }, { c4, e4 })
   end)
+  it("a JSON line over 1 MiB is one malformed line and the lines after it count; in CSV it ends the log", function()
+    local ev = '{"time":"2021-03-01T01:00:00Z","action":"login","user":"%s"}\n'
+    local huge = string.rep("x", 10 * 1048576)
+    local l = log(ev:format("a") .. '{"time":"2021-03-01T01:00:00Z","action":"login","user":"' .. huge .. '"}\n'
+      .. ev:format("b") .. huge .. ev:format("c"), ".jsonl")
+    local m, report = replay.run { path = l, book = "2020", edition = "pro" }
+    assert.same({ { line = 2, message = "a line longer than 1048576 bytes" },
+                  { line = 4, message = "a line longer than 1048576 bytes" } }, report.errors)
+    -- b after the first; the second over-long line runs into c's, which goes with it
+    assert.equal(2, report.events)
+    assert.equal(2, m:usage("2021-03").mau)
+    -- strict: the over-long line is malformed, so nothing counts
+    local m2, r2 = replay.run { path = l, book = "2020", edition = "pro", strict = true }
+    os.remove(l)
+    assert.is_nil(m2)
+    assert.equal(2, #r2.errors)
+    assert.equal(0, r2.events)
+    -- CSV: a quoted field may hold line breaks, so past an over-long record nothing can be told apart
+    local c = log("time,action,user\n2021-03-01T01:00:00Z,login,a\n2021-03-01T01:00:00Z,login," .. huge
+      .. "\n2021-03-01T01:00:00Z,login,b\n", ".csv")
+    local m3, r3 = replay.run { path = c, book = "2020", edition = "pro" }
+    os.remove(c)
+    assert.equal(1, r3.events)
+    assert.equal(1, m3:usage("2021-03").mau)
+    assert.matches("the rest of the log is not read$", r3.errors[1].message)
+  end)
 end)

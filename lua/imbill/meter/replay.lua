@@ -204,7 +204,7 @@ end
 -- Sources ---------------------------------------------------------------------
 -- A source reads one log: src:next() -> line, event | line, nil, message |
 -- nil at the end.  A message with stop = true ends the log (broken CSV
--- quoting, an over-long line): nothing after it is read.  A failed read
+-- quoting, an over-long CSV line): nothing after it is read.  A failed read
 -- raises an error object of kind "io".  src:close() may be called at any time.
 
 --
@@ -242,17 +242,20 @@ local function open_source(fn, path, format, m, name, limit)
       src.close()
       error(jerr, 0)
     end
-    local lines = files.lines(f, csv.MAX_RECORD)
+    -- a JSON line ends at its line break, quoted or not: past an over-long
+    -- line the next one is still an event, so the log goes on (CSV cannot:
+    -- a quoted field may hold line breaks)
+    local lines = files.lines(f, csv.MAX_RECORD, true)
     local n = 0
     function src.next()
       while src.f do
         local line, code2 = lines()
         if line == false then
-          src.close()
           if code2 == false then
-            return n + 1, nil, string.format("a line longer than %d bytes; the rest of the log is not read",
-              csv.MAX_RECORD), true
+            n = n + 1
+            return n, nil, string.format("a line longer than %d bytes", csv.MAX_RECORD)
           end
+          src.close()
           error(read_error(n + 1, code2), 0)
         end
         if line == nil then
@@ -343,8 +346,8 @@ end
 --- Iterates the events of a file:
 -- `for line_no, event_or_nil, err in events(path [, format [, meter]])`.  With the meter, events are checked
 -- against it too (`replay.event`).  A line that cannot be read as an event
--- gives nil and the message; broken CSV quoting or an over-long line ends the
--- log with a last message.
+-- gives nil and the message; broken CSV quoting or an over-long CSV line ends the
+-- log with a last message (an over-long JSON line is one malformed line, and the log goes on).
 -- @string path the log file
 -- @string[opt] format `"csv"` or `"jsonl"` (default: from the file name: `.csv`; `.jsonl`, `.ndjson`, `.json`)
 -- @tparam[opt] Meter m the meter the events are for
