@@ -158,4 +158,33 @@ describe("imbill given hostile input #cli", function()
     assert.equal(1, m3:usage("2021-03").mau)
     assert.matches("the rest of the log is not read$", r3.errors[1].message)
   end)
+  it("strict replay of a pipe or a FIFO counts the log, where the second pass found it drained or waited for good",
+    function()
+      local ev = R.quote(R.top .. "/examples/events.csv")
+      -- <(cat log): before, "0 lines, 0 events" and exit 0
+      local p = io.popen("cd " .. R.quote(R.top) .. " && bash -c " .. R.quote("lua5.4 bin/imbill replay --events"
+        .. " <(cat " .. ev .. ") --format csv --strict --json"))
+      local out = p:read("a")
+      p:close()
+      local d = require("dkjson").decode(out)
+      assert.same({ 33, 28, 1 }, { d.lines, d.events, d.duplicates })
+      -- a FIFO: the second open waited for a writer that never came
+      local dir = R.tmpdir()
+      local fifo = dir .. "/log.csv"
+      assert(os.execute("mkfifo " .. R.quote(fifo)))
+      os.execute("(cat " .. ev .. " > " .. R.quote(fifo) .. ") &")
+      local code, text = R.run("replay --events " .. R.quote(fifo) .. " --strict", { env = "timeout 20" })
+      R.rm(dir)
+      assert.equal(0, code)
+      assert.matches(": 33 lines, 28 events, 1 duplicate, 0 refused, 0 malformed\n", text)
+      -- the library the same: a log that reads once only is kept for the passes after the check
+      local dir2 = R.tmpdir()
+      local fifo2 = dir2 .. "/log.csv"
+      assert(os.execute("mkfifo " .. R.quote(fifo2)))
+      os.execute("(cat " .. ev .. " > " .. R.quote(fifo2) .. ") &")
+      local m, report = replay.run { path = fifo2, book = "2020", edition = "pro", strict = true }
+      R.rm(dir2)
+      assert.same({ 28, 1, 1 }, { report.events, report.duplicates, report.refused })
+      assert.equal(4, m:usage("2021-03").mau)
+    end)
 end)

@@ -459,6 +459,47 @@ local function scratch_copy(m)
   return c
 end
 
+local strict_passes
+
+-- When path cannot be read from its start a second time (seek fails: a pipe
+-- or a FIFO), its bytes copied to a temporary file, whose path is returned;
+-- nil for a file that can be read again.  name is how errors call path.
+local function once_only(path, name)
+  -- a look, not a pass: what cannot be opened is the check pass's to report
+  -- (a directory opens, and seeks, here)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  if f:seek("cur") ~= nil then
+    f:close()
+    return nil
+  end
+  local tmp = os.tmpname()
+  local out, _, wcode = io.open(tmp, "wb")
+  local failed
+  if not out then failed = files.error(FN, "path", "cannot write the copy of the log", tmp, wcode) end
+  while not failed do
+    local chunk, err, rcode = f:read(files.CHUNK)
+    if chunk == nil then
+      if err ~= nil then failed = files.error(FN, "path", "cannot read", name, rcode or 0) end
+      break
+    end
+    local ok, _, c = out:write(chunk)
+    if not ok then failed = files.error(FN, "path", "cannot write the copy of the log", tmp, c or 0) end
+  end
+  f:close()
+  if out then
+    local closed, _, ccode = out:close()
+    if not closed and not failed then
+      failed = files.error(FN, "path", "cannot write the copy of the log", tmp, ccode)
+    end
+  end
+  if failed then
+    os.remove(tmp)
+    error(failed, 0)
+  end
+  return tmp
+end
+
 --- Replays a log of events into a meter.
 --
 -- `replay.run{ path =, format = "csv"|"jsonl"|nil, book =, edition =, tz =, strict =, meter =, name = }`
@@ -518,8 +559,26 @@ function M.run(o)
     return m, report
   end
 
+  -- a log that cannot be read twice (a pipe, a FIFO, <(command)) is copied
+  -- first: the second pass found a pipe drained and counted nothing, saying
+  -- 0 events, and waited on a FIFO for a writer that never came
+  local copy = once_only(o.path, opts.name)
+  if copy then
+    opts.path = copy
+    local done, a, b = pcall(strict_passes, m, own, opts, format)
+    os.remove(copy)
+    if not done then error(a, 0) end
+    return a, b
+  end
+  return strict_passes(m, own, opts, format)
+end
+
+-- The strict passes over opts.path: check, then apply (rehearsed on a copy
+-- of a meter passed in).
+function strict_passes(m, own, opts, format)
+  local report = new_report()
   -- check everything; report every malformed event
-  local src = open_source(FN, o.path, format, m, opts.name)
+  local src = open_source(FN, opts.path, format, m, opts.name)
   local ok, e = pcall(function()
     while true do
       local n, ev, msg = src.next()
