@@ -187,4 +187,33 @@ describe("imbill given hostile input #cli", function()
       assert.same({ 28, 1, 1 }, { report.events, report.duplicates, report.refused })
       assert.equal(4, m:usage("2021-03").mau)
     end)
+  it("-o naming a file the command reads is refused and the file kept, where the result replaced it", function()
+    local d = R.tmpdir()
+    local log_text = R.read(R.top .. "/examples/events.csv")
+    local usage_text = R.read(R.top .. "/examples/data/usage_2021.csv")
+    local ev = R.write(d .. "/ev.csv", log_text)
+    local us = R.write(d .. "/us.csv", usage_text)
+    assert(os.execute("ln -s ev.csv " .. R.quote(d .. "/link.csv") .. " && ln " .. R.quote(ev) .. " "
+      .. R.quote(d .. "/hard.csv")))
+    for _, case in ipairs {
+      { "replay --events " .. R.quote(ev), ev, "--events" },
+      -- the same file by another spelling, through a link, or a second name (a hard link)
+      { "replay --events " .. R.quote(d .. "/link.csv"), d .. "/./ev.csv", "--events" },
+      { "replay --events " .. R.quote(ev), d .. "/hard.csv", "--events" },
+      { "project --books 2020 --usage " .. R.quote(us), us, "--usage" },
+    } do
+      local code, out, err = R.run(case[1] .. " -o " .. R.quote(case[2]))
+      assert.equal(2, code, case[1])
+      assert.equal("", out)
+      assert.equal("imbill " .. case[1]:match("^%a+") .. ": error: -o: is the file " .. case[3] .. " reads (the result"
+        .. ' would replace it), got "' .. case[2] .. '"\n', err:match("^[^\n]*\n"))
+    end
+    assert.equal(log_text, R.read(ev))
+    assert.equal(usage_text, R.read(us))
+    -- another file is written as ever
+    local code = R.run("replay --events " .. R.quote(ev) .. " -o " .. R.quote(d .. "/out.txt"))
+    assert.equal(0, code)
+    assert.matches("^replayed ", R.read(d .. "/out.txt"))
+    R.rm(d)
+  end)
 end)

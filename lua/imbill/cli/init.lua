@@ -100,6 +100,19 @@ function M.main(argv)
       .. "Run 'imbill " .. name .. " --help' for usage.\n")
     return M.EXIT.usage
   end
+  -- -o naming a file the command reads replaced it with the result: a log,
+  -- a usage history or a book gone, with exit code 0
+  if args.out and args.out ~= "-" and args.out ~= "" then
+    local output = require "imbill.cli.output"
+    for _, opt in ipairs(args_mod.INPUTS) do
+      local given = args[opt:sub(3):gsub("-", "_")]
+      if type(given) == "string" and given ~= "-" and output.same_file(given, args.out) then
+        say("imbill " .. name .. ": error: -o: is the file " .. opt .. " reads (the result would replace it), got "
+          .. require("imbill.internal.errors").show(args.out) .. "\nRun 'imbill " .. name .. " --help' for usage.\n")
+        return M.EXIT.usage
+      end
+    end
+  end
   local ok2, code = pcall(commands[name].run, args)
   if ok2 then return code or M.EXIT.ok end
   local kind = fail.kind(code)
