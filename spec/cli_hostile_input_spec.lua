@@ -216,4 +216,22 @@ describe("imbill given hostile input #cli", function()
     assert.matches("^replayed ", R.read(d .. "/out.txt"))
     R.rm(d)
   end)
+  it("--from, --to, --start past 9999-08 say so, where they read 'no such month' of a month that is", function()
+    local U = R.quote(R.top .. "/examples/data/usage_2021.csv")
+    for _, case in ipairs {
+      { "project --usage " .. U .. " --from 9999-12", "project", "--from" },
+      { "shadow --usage " .. U .. " --fee pro=1 --to 9999-09", "shadow", "--to" },
+      { "project --dau 5 --start 9999-12", "project", "--start" },
+    } do
+      local code, out, err = R.run(case[1])
+      assert.equal(1, code, case[1])
+      assert.equal("", out)
+      assert.equal("imbill " .. case[2] .. ": error: " .. case[3] .. ": " .. case[1]:match("(9999%-%d%d)$")
+        .. " is after 9999-08, the last month whose due date and arrears fall within year 9999\n", err)
+    end
+    -- a month the calendar does not have is still that
+    local code, _, err = R.run("project --usage " .. U .. " --from 2021-13")
+    assert.equal(1, code)
+    assert.equal('imbill project: error: --from: no such month, got "2021-13"\n', err)
+  end)
 end)
