@@ -34,9 +34,12 @@ function M.run(args)
   if not args.events then fail.usage(nil, "--events is required (a file, or - for standard input)") end
   -- a month given twice printed its invoice twice, as if two were due
   local given = {}
+  local dates = require "imbill.internal.dates"
   for _, m in ipairs(args.month or {}) do
     if given[m] then fail.usage("--month", "is given twice", m) end
     given[m] = true
+    -- refused before the log is read, naming the option, where meter:usage refused it after the whole replay
+    dates.month(m, "--month")
   end
   local imbill = require "imbill"
   local meter, report
