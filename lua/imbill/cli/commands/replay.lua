@@ -61,6 +61,7 @@ function M.run(args)
   end
   local errors = report.errors or {}
   local refusals = report.refusals or {}
+  local malformed = report.malformed or #errors
   -- what the replay counted and what it did not, line by line
   local function account()
     -- a file name is shown as it is, unless a control byte in it (a line
@@ -68,10 +69,16 @@ function M.run(args)
     local name = args.events:find("[%c\127]") and require("imbill.internal.errors").show(args.events) or args.events
     local out = { string.format("replayed %s: %s, %s, %s, %d refused, %d malformed", name,
       fmt.count(report.lines or 0, "line"), fmt.count(report.events or 0, "event"),
-      fmt.count(report.duplicates or 0, "duplicate"), report.refused or 0, #errors) }
+      fmt.count(report.duplicates or 0, "duplicate"), report.refused or 0, malformed) }
     for _, e in ipairs(errors) do out[#out + 1] = string.format("  line %s: %s", tostring(e.line), e.message) end
+    if malformed > #errors then
+      out[#out + 1] = string.format("  (and %s not listed)", fmt.count(malformed - #errors, "malformed line"))
+    end
     for _, r in ipairs(refusals) do
       out[#out + 1] = string.format("  line %s refused (%s): %s", tostring(r.line), tostring(r.code), r.message)
+    end
+    if (report.refused or 0) > #refusals then
+      out[#out + 1] = string.format("  (and %s not listed)", fmt.count(report.refused - #refusals, "refusal"))
     end
     if not meter then out[#out + 1] = "strict: nothing was counted" end
     return out
@@ -87,7 +94,7 @@ function M.run(args)
     end,
     data = function()
       local d = { lines = report.lines, events = report.events, duplicates = report.duplicates, refused = report.refused,
-                  errors = errors, refusals = refusals, months = months, invoices = {} }
+                  malformed = malformed, errors = errors, refusals = refusals, months = months, invoices = {} }
       for i, inv in ipairs(invoices) do d.invoices[i] = inv:data() end
       return d
     end,
@@ -102,10 +109,10 @@ function M.run(args)
   })
   -- CSV holds invoice lines only, so lines left uncounted were told nowhere:
   -- they go to standard error, where the CSV stays clean for a spreadsheet
-  if args.csv and (#errors > 0 or #refusals > 0 or not meter) then
+  if args.csv and (malformed > 0 or #refusals > 0 or not meter) then
     io.stderr:write("imbill replay: " .. table.concat(account(), "\n") .. "\n")
   end
-  if args.strict and #errors > 0 then return 1 end
+  if args.strict and malformed > 0 then return 1 end
   return 0
 end
 
