@@ -276,4 +276,28 @@ describe("imbill given hostile input #cli", function()
     assert.equal(0, c3)
     assert.matches("\n  %(and 100 refusals not listed%)\n", out3)
   end)
+  it("replay bills no month for an event refused for its date, where a stray 1970 login billed 1970-01", function()
+    -- one login counted in March; two refused as too late (closed): 1970-01-01 and 2020-11-01
+    local l = log("time,action,user\n2021-03-01T01:00:00Z,login,a\n0,login,b\n2020-11-01T00:00:00Z,login,c\n", ".csv")
+    local _, report = replay.run { path = l, book = "2020", edition = "pro" }
+    assert.same({ "2021-03" }, report.months)
+    assert.same({ "closed", "closed" }, { report.refusals[1].code, report.refusals[2].code })
+    local code, out = R.run("replay --events " .. R.quote(l) .. " --edition pro --csv")
+    assert.equal(0, code)
+    -- one invoice, 149.99; it was three, 449.97, two of them for months nothing was counted in
+    local totals = {}
+    for month, amount in out:gmatch("\n(%d+%-%d+),total,([%d.]+),") do totals[#totals + 1] = month .. " " .. amount end
+    assert.same({ "2021-03 149.99" }, totals)
+    -- a month asked for is billed as asked
+    local _, asked = R.run("replay --events " .. R.quote(l) .. " --edition pro --csv --month 2020-11")
+    os.remove(l)
+    assert.matches("\n2020%-11,total,149%.99,", asked)
+    -- a refusal for a quota is in a month the meter counts: that month is listed
+    local q = log("time,action,group,type\n" .. string.rep("2021-03-01T01:00:00Z,create_group,g,Work\n", 1)
+      .. "2021-04-01T01:00:00Z,create_group,g,Work\n", ".csv")
+    local _, r2 = replay.run { path = q, book = "2020", edition = "pro" }
+    os.remove(q)
+    assert.equal(10021, r2.refusals[1].code)
+    assert.same({ "2021-03", "2021-04" }, r2.months)
+  end)
 end)

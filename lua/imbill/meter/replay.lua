@@ -443,8 +443,12 @@ local function apply_pass(m, o, report, stop_at_error)
               report.refusals[#report.refusals + 1] = { line = n, code = b.code, limit = b.limit, message = b.message }
             end
           end
+          -- an event refused for its date (closed: too late; future: too far
+          -- ahead) names a month the meter does not count: listed, a stray
+          -- 1970 login made the command bill 1970-01 a plan fee
+          local off_calendar = a == false and (b.code == "closed" or b.code == "future")
           local month = core.format_month(core.month_of_day(ev.day))
-          if not seen[month] then
+          if not off_calendar and not seen[month] then
             seen[month] = true
             report.months[#report.months + 1] = month
           end
@@ -521,7 +525,8 @@ end
 -- `-> meter, report`.  `report = { lines =, events =, duplicates =, refused =, malformed =,`
 -- `errors = { { line =, message = } }, refusals = { { line =, code =, limit =, message = } },`
 -- `months = { "YYYY-MM", ... } }`.  `errors` and `refusals` list the first `REPORT_MAX` (1000) of each;
--- `malformed` and `refused` count them all.
+-- `malformed` and `refused` count them all.  `months` are those of the events applied, sorted, but for
+-- an event refused for its date (`"closed"`, `"future"`): the meter counts nothing in its month.
 -- `name` is how messages call the file (default: `path`).
 --
 -- strict = true is all or nothing: when any event is malformed or raises an
