@@ -300,4 +300,23 @@ describe("imbill given hostile input #cli", function()
     assert.equal(10021, r2.refusals[1].code)
     assert.same({ "2021-03", "2021-04" }, r2.months)
   end)
+  it("a --shadow-book whose name is wrong says name:, where it read 'shadow: expected a string, got table'", function()
+    local imbill = require "imbill"
+    local U = R.top .. "/examples/data/usage_2021.csv"
+    local function err(shadow)
+      local ok, e = pcall(imbill.shadow, { usage = U, base = "2020", shadow = shadow, to = "2021-01" })
+      assert.is_false(ok)
+      return tostring(e)
+    end
+    assert.equal("imbill.shadow: shadow: name: expected a string, got table", err { base = "2020", name = { "x" } })
+    assert.equal('imbill.shadow: shadow: name: is the name of a built-in price book, got "2021"',
+      err { base = "2020", name = "2021" })
+    -- a book named by text is still told as the field it was given in
+    assert.equal('imbill.shadow: shadow: unknown price book (built-in: 2020, 2021, 2022), got "1999"', err "1999")
+    local b = R.write(os.tmpname(), '{"base":"2020","name":["x"]}')
+    local code, _, e = R.run("shadow --usage " .. R.quote(U) .. " --shadow-book " .. R.quote(b) .. " --to 2021-01")
+    os.remove(b)
+    assert.equal(1, code)
+    assert.equal("imbill shadow: error: imbill.shadow: shadow: name: expected a string, got table\n", e)
+  end)
 end)
