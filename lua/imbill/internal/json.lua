@@ -147,6 +147,53 @@ function M.bom(text, from)
   end
 end
 
+-- Whether s is a number as RFC 8259 writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+local function json_number(s)
+  local i = 1
+  if sub(s, i, i) == "-" then i = i + 1 end
+  local c = sub(s, i, i)
+  if c == "0" then
+    i = i + 1
+  elseif c:match("^[1-9]$") then
+    i = (find(s, "[^%d]", i) or #s + 1)
+  else
+    return false
+  end
+  if sub(s, i, i) == "." then
+    local e = find(s, "[^%d]", i + 1) or #s + 1
+    if e == i + 1 then return false end
+    i = e
+  end
+  if sub(s, i, i):match("^[eE]$") then
+    i = i + 1
+    if sub(s, i, i):match("^[+-]$") then i = i + 1 end
+    local e = find(s, "[^%d]", i) or #s + 1
+    if e == i then return false end
+    i = e
+  end
+  return i == #s + 1
+end
+
+--- The byte where a number that is not JSON's starts, outside the strings
+-- of text (nil when every number is JSON's).  dkjson reads 01614560400,
+-- 1614560400. and .5 as numbers; a JSON reader refuses them, so another
+-- tool would drop the line imbill counted.
+function M.bad_number(text)
+  local i = 1
+  while true do
+    local j = find(text, '["%-%.%d]', i)
+    if not j then return nil end
+    if byte(text, j) == QUOTE then
+      i = string_end(text, j)
+      if not i then return nil end
+    else
+      local tok = text:match("^[%-%+%.%deE]+", j)
+      if not json_number(tok) then return j, tok end
+      i = j + #tok
+    end
+  end
+end
+
 --- Decodes text with dkjson (pass the module).  Returns the value and its
 -- kind ("object", "array", "string", "number", "boolean", "null"), or nil
 -- and a message saying what is wrong.
@@ -162,6 +209,11 @@ function M.decode(dkjson, text, max_depth)
   local ok, v, pos, err = pcall(dkjson.decode, text, 1, nil)
   if not ok then return nil, "malformed JSON: " .. tostring(v) end
   if err then return nil, "malformed JSON: " .. tostring(err) end
+  local nat, tok = M.bad_number(text)
+  if nat then
+    local shown = #tok > 40 and (sub(tok, 1, 40) .. "...") or tok
+    return nil, string.format("malformed JSON: %s at byte %d is not a JSON number", shown, nat)
+  end
   -- dkjson stops after the first value: anything but space after it is an error
   if pos and find(text, "%S", pos) then return nil, string.format("malformed JSON: text after the value at byte %d",
     find(text, "%S", pos)) end
