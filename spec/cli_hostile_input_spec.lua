@@ -319,25 +319,38 @@ describe("imbill given hostile input #cli", function()
     assert.equal(1, code)
     assert.equal("imbill shadow: error: imbill.shadow: shadow: name: expected a string, got table\n", e)
   end)
-  it("a number JSON does not write (01614560400, 1614560400., .5) is malformed, as other JSON readers say", function()
+  it("JSON that dkjson takes and RFC 8259 does not is malformed, naming the byte, as other JSON readers say", function()
     local json = require "imbill.internal.json"
     local dkjson = require "dkjson"
     for _, case in ipairs {
-      { '{"t":01614560400}', "01614560400", 6 }, { '{"t":1614560400.}', "1614560400.", 6 },
-      { '[.5]', ".5", 2 }, { '[-01]', "-01", 2 }, { '[1.e5]', "1.e5", 2 },
+      -- numbers JSON does not write
+      { '{"t":01614560400}', "01614560400 is not a JSON number at byte 6" },
+      { '{"t":1614560400.}', "1614560400. is not a JSON number at byte 6" },
+      { '[.5]', ".5 is not a JSON number at byte 2" }, { '[-01]', "-01 is not a JSON number at byte 2" },
+      { '[1.e5]', "1.e5 is not a JSON number at byte 2" },
+      -- a trailing comma, a comment, a raw tab in a string, an escape JSON lacks, a short \u
+      { '{"a":1,}', "a comma before } at byte 8" }, { '[1,]', "a comma before ] at byte 4" },
+      { '{"a":1 /*c*/}', "expected , or } at byte 8" },
+      { '["a\tb"]', "a control character inside a string (write it as an escape) at byte 4" },
+      { '["a\0b"]', "a control character inside a string (write it as an escape) at byte 4" },
+      { '["\\x41"]', "an escape JSON does not have at byte 3" },
+      { '["\\u00"]', "\\u without 4 hex digits at byte 3" },
     } do
-      assert.same({ nil, string.format("malformed JSON: %s at byte %d is not a JSON number", case[2], case[3]) },
-        { json.decode(dkjson, case[1]) }, case[1])
+      assert.same({ nil, "malformed JSON: " .. case[2] }, { json.decode(dkjson, case[1]) }, case[1])
     end
-    -- JSON's own numbers, and digits inside strings, are read as ever
-    for _, text in ipairs { "[0]", "[-0]", "[1e3]", "[-1.5E-3]", "[10.25e+2]", '{"a":"01 .5 1."}', "[0.5]" } do
-      assert.is_table((json.decode(dkjson, text)), text)
+    -- JSON's own, and what strings hold, are read as ever
+    for _, text in ipairs { "[0]", "[-0]", "[1e3]", "[-1.5E-3]", "[10.25e+2]", '{"a":"01 .5 1. /* , ]"}', "[0.5]",
+                            ' { "a" : [ 1 , true , null , { } , [ ] ] } ', '["\\u00e9\\n\\/\127"]', "\239\187\191[1]" } do
+      assert.is_true((json.strict(text)), text)
+      assert.is_not_nil((json.decode(dkjson, text)), text)
     end
     local l = log('{"time":01614560400,"action":"login","user":"a"}\n'
-      .. '{"time":1614560400,"action":"login","user":"b"}\n', ".jsonl")
+      .. '{"time":1614560400,"action":"login","user":"b",}\n'
+      .. '{"time":1614560400,"action":"login","user":"c"}\n', ".jsonl")
     local _, report = replay.run { path = l, book = "2020", edition = "pro" }
     os.remove(l)
-    assert.same({ { line = 1, message = "malformed JSON: 01614560400 at byte 9 is not a JSON number" } }, report.errors)
+    assert.same({ { line = 1, message = "malformed JSON: 01614560400 is not a JSON number at byte 9" },
+                  { line = 2, message = "malformed JSON: a comma before } at byte 48" } }, report.errors)
     assert.equal(1, report.events)
   end)
 end)
