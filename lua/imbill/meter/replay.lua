@@ -83,8 +83,9 @@ end
 function M.time(v)
   if type(v) == "number" then
     if v ~= v or v ~= math.floor(v) then return nil, bad("time", "not whole seconds", v) end
-    -- 1e20 and 2^53 + 1 are whole: what they are is past any instant, as the same digits in text are
-    if math.abs(v) > 2 ^ 53 then return nil, bad("time", "out of range", v) end
+    -- 1e20 and 2^53 + 1 are whole: what they are is past any instant, as the same digits in text are.
+    -- 2^53 itself too: on LuaJIT 2^53 + 1 reads as 2^53, and both runtimes are to say the same
+    if math.abs(v) >= 2 ^ 53 then return nil, bad("time", "out of range", v) end
     if math.type then v = math.tointeger(v) end
     return v
   end
@@ -92,7 +93,7 @@ function M.time(v)
   if v:match("^%-?%d+$") then
     if #v > 17 then return nil, bad("time", "out of range", v) end
     local n = tonumber(v)
-    if math.abs(n) > 2 ^ 53 then return nil, bad("time", "out of range", v) end
+    if math.abs(n) >= 2 ^ 53 then return nil, bad("time", "out of range", v) end
     if math.type then n = math.tointeger(n) end
     return n
   end
