@@ -356,4 +356,54 @@ describe("imbill given hostile input #cli", function()
                   { line = 2, message = "malformed JSON: a comma before } at byte 48" } }, report.errors)
     assert.equal(1, report.events)
   end)
+  it("strict reads in every pass the file its check read: a log renamed over it or cut short meanwhile", function()
+    local imbill = require "imbill"
+    local d = R.tmpdir()
+    local path = d .. "/log.csv"
+    local checked = "time,action,user\n2021-03-10T04:00:00Z,create_account,a\n2021-03-10T04:00:01Z,login,a\n"
+    -- the change comes when the check has read the log to its end
+    local files = require "imbill.internal.files"
+    local real = files.lines
+    for _, case in ipairs {
+      -- a rotation renames a new log over the path: the passes after the check read the file checked
+      { change = function()
+          R.write(d .. "/new.csv", "time,action,user\n2021-03-10T04:00:00Z,create_account,b\n")
+          assert(os.rename(d .. "/new.csv", path))
+        end },
+      -- cut short: the apply pass would count less than was checked
+      { change = function() R.write(path, "time,action,user\n") end,
+        err = "the log is shorter than when it was checked %(84 bytes, now 17%): it changed during the replay" },
+    } do
+      for _, own in ipairs { true, false } do
+        R.write(path, checked)
+        local ends = 0
+        files.lines = function(...)
+          local next_line = real(...)
+          return function()
+            local line, e = next_line()
+            if line == nil then
+              ends = ends + 1
+              if ends == 1 then case.change() end
+            end
+            return line, e
+          end
+        end
+        local m0 = not own and imbill.meter { book = "2020", edition = "pro" } or nil
+        local ok, m, report = pcall(replay.run, { path = path, meter = m0, book = own and "2020" or nil,
+                                                  edition = own and "pro" or nil, strict = true })
+        files.lines = real
+        if case.err then
+          assert.is_false(ok)
+          assert.matches(case.err, tostring(m))
+          if m0 then assert.equal(0, m0:accounts()) end
+        else
+          assert.is_true(ok, tostring(m))
+          assert.same({ 2, 0 }, { report.events, #report.errors })
+          assert.is_true(m:has_account("a"))
+          assert.is_false(m:has_account("b"))
+        end
+      end
+    end
+    R.rm(d)
+  end)
 end)

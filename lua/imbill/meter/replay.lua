@@ -213,17 +213,27 @@ end
 -- later passes read what its first pass checked, never lines appended since
 -- (a log still being written).  src.bytes is how far the file was read when
 -- it was closed (nil when it cannot tell).
-local function open_source(fn, path, format, m, name, limit)
+--
+-- With handle (an open file), that file is read from its start and left open:
+-- a strict run's passes read the one file its check read, even when another
+-- is renamed over the path meanwhile (a log rotated).
+local function open_source(fn, path, format, m, name, limit, handle)
   local function read_error(line, errno)
     return files.error(fn, "path", "cannot read line " .. line, name, errno)
   end
-  local f, code = files.open(path)
-  if not f then error(files.error(fn, "path", "cannot open", path, code), 0) end
+  local f = handle
+  if f then
+    f:seek("set", 0)
+  else
+    local code
+    f, code = files.open(path)
+    if not f then error(files.error(fn, "path", "cannot open", path, code), 0) end
+  end
   local src = { f = f }
   function src.close()
     if src.f then
       src.bytes = src.f:seek("cur")
-      src.f:close()
+      if not handle then src.f:close() end
       src.f = nil
     end
   end
@@ -419,7 +429,7 @@ end
 -- One pass over the log applying each good event to m.  With stop_at_error
 -- the pass ends at the first error and returns false.
 local function apply_pass(m, o, report, stop_at_error)
-  local src = open_source(FN, o.path, o.format, m, o.name, o.limit)
+  local src = open_source(FN, o.path, o.format, m, o.name, o.limit, o.handle)
   local seen = {}
   local ok, result = pcall(function()
     while true do
@@ -459,6 +469,12 @@ local function apply_pass(m, o, report, stop_at_error)
   end)
   src.close()
   if not ok then error(result, 0) end
+  -- a log cut short after its check (truncated by a rotation) would count
+  -- less than was checked, and strict would say all of it counted
+  if result and o.limit and src.bytes and src.bytes < o.limit then
+    error(errors.new(FN, "path", string.format("the log is shorter than when it was checked (%d bytes, now %d):"
+      .. " it changed during the replay", o.limit, src.bytes), o.name), 0)
+  end
   table.sort(report.months)
   return result
 end
@@ -479,7 +495,7 @@ local function scratch_copy(m)
   return c
 end
 
-local strict_passes
+local strict_passes, strict_on
 
 -- When path cannot be read from its start a second time (seek fails: a pipe
 -- or a FIFO), its bytes copied to a temporary file, whose path is returned;
@@ -537,8 +553,10 @@ end
 -- where a failure leaves nothing behind: to the meter run makes, which is
 -- dropped on an error, or, for a meter passed in, to a copy of it first (a
 -- rehearsal), and only when the copy took the whole log, to the meter itself.
--- Each pass after the check reads only the bytes the check read: lines
--- appended to the log meanwhile (a logger still writing it) are left out.
+-- Each pass after the check reads only the bytes the check read, of the file
+-- the check opened: lines appended to the log meanwhile (a logger still
+-- writing it) are left out, a file renamed over the path is not read, and a
+-- log cut short is an error.
 --
 -- Without `strict`, a malformed line is reported in `report.errors` with its
 -- line number and the rest counts.  A refused event is an answer: it is in
@@ -599,9 +617,19 @@ end
 -- The strict passes over opts.path: check, then apply (rehearsed on a copy
 -- of a meter passed in).
 function strict_passes(m, own, opts, format)
+  local f, code = files.open(opts.path)
+  if not f then error(files.error(FN, "path", "cannot open", opts.path, code), 0) end
+  opts.handle = f
+  local done, a, b = pcall(strict_on, m, own, opts, format)
+  f:close()
+  if not done then error(a, 0) end
+  return a, b
+end
+
+function strict_on(m, own, opts, format)
   local report = new_report()
   -- check everything; report every malformed event
-  local src = open_source(FN, opts.path, format, m, opts.name)
+  local src = open_source(FN, opts.path, format, m, opts.name, nil, opts.handle)
   local ok, e = pcall(function()
     while true do
       local n, ev, msg = src.next()
