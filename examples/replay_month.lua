@@ -9,7 +9,7 @@ local meter, report = replay.run{ path = path, book = "2020", edition = "trial" 
 
 local function count(n, noun) return string.format("%d %s%s", n, noun, n == 1 and "" or "s") end
 print(string.format("%s: %s, %s, %s, %d refused, %d malformed", path, count(report.lines, "line"),
-  count(report.events, "event"), count(report.duplicates, "duplicate"), report.refused, #report.errors))
+  count(report.events, "event"), count(report.duplicates, "duplicate"), report.refused, report.malformed))
 for _, e in ipairs(report.errors) do print(string.format("  line %d: %s", e.line, e.message)) end
 for _, r in ipairs(report.refusals) do print(string.format("  line %d refused: %s", r.line, r.message)) end
 

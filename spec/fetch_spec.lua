@@ -30,6 +30,13 @@ local BODY = {
   not_doc = function() return "200 OK", "[1,2]" end,
   error = function() return "404 Not Found", '{"error":"imbill.gateway.usage: no such app"}' end,
   redirect = function() return "302 Found", "" end,
+  number_app = function()
+    return "200 OK", '{"app":1400000001,"usage":{"month":"2026-12"},"invoice":{"kind":"invoice"}}'
+  end,
+  no_app = function() return "200 OK", '{"usage":{"month":"2026-12"},"invoice":{"kind":"invoice"}}' end,
+  number_month = function()
+    return "200 OK", '{"app":"1400000001","usage":{"month":202612},"invoice":{"kind":"invoice"}}'
+  end,
 }
 for i = 1, #arg do
   local c = s:accept()
@@ -88,6 +95,17 @@ describe("imbill.gateway.fetch", function()
     assert.matches("url: HTTP 302", err())
     done()
   end)
+
+  it("says an app or month that is not text is not text, where it read 'about app 1400000001, not 1400000001'",
+    function()
+      local url, done = serve("number_app", "no_app", "number_month")
+      local function err() return H.err(fetch.usage, url, APP, MONTH) end
+      assert.equal('imbill.gateway.fetch: url: the answer\'s app is a JSON number 1400000001, not the text'
+        .. ' "1400000001", got "' .. url .. '"', err())
+      assert.matches('url: the answer\'s app is missing, not the text "1400000001"', err())
+      assert.matches('url: the answer\'s usage.month is a JSON number 202612, not the text "2026%-12"', err())
+      done()
+    end)
 
   it("gives up on a server that does not answer in time", function()
     local url, done = serve("silent")

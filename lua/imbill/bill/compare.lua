@@ -81,8 +81,14 @@ function M.reasons(book, ed, month, profile, usage, opts)
         fmt.int(max))
     end
   end
+  -- needs are a set, as a usage history's features are: a feature named
+  -- twice is one reason, where "lacks local_search; lacks local_search" was told
+  local told = {}
   for _, f in check.items(profile.needs or {}) do
-    if not ed:supports(f) then r[#r + 1] = "lacks " .. f end
+    if not ed:supports(f) and not told[f] then
+      told[f] = true
+      r[#r + 1] = "lacks " .. f
+    end
   end
   for _, x in ipairs(caps.reasons(ed, usage)) do r[#r + 1] = x end
   table.sort(r)

@@ -74,6 +74,9 @@ end
 
 -- Option groups ------------------------------------------------------------------
 
+--- The options that name a file a command reads.
+M.INPUTS = { "--events", "--usage", "--input", "--shadow-book", "--config" }
+
 function M.add_format(cmd)
   cmd:flag("--csv", "Write comma-separated values.")
   cmd:flag("--json", "Write JSON (amounts as exact decimal strings).")

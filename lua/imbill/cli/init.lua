@@ -89,10 +89,29 @@ function M.main(argv)
     return M.EXIT.usage
   end
   local name = args.command
-  if args.csv and args.json then
-    say("imbill " .. name .. ": error: --csv and --json cannot be used together\n"
+  -- one output a run: --text with --csv or --json wrote the other one and
+  -- said nothing, as if the command had ignored what was asked
+  local formats = {}
+  for _, f in ipairs { "csv", "json", "text" } do
+    if args[f] then formats[#formats + 1] = "--" .. f end
+  end
+  if #formats > 1 then
+    say("imbill " .. name .. ": error: " .. table.concat(formats, " and ") .. " cannot be used together\n"
       .. "Run 'imbill " .. name .. " --help' for usage.\n")
     return M.EXIT.usage
+  end
+  -- -o naming a file the command reads replaced it with the result: a log,
+  -- a usage history or a book gone, with exit code 0
+  if args.out and args.out ~= "-" and args.out ~= "" then
+    local output = require "imbill.cli.output"
+    for _, opt in ipairs(args_mod.INPUTS) do
+      local given = args[opt:sub(3):gsub("-", "_")]
+      if type(given) == "string" and given ~= "-" and output.same_file(given, args.out) then
+        say("imbill " .. name .. ": error: -o: is the file " .. opt .. " reads (the result would replace it), got "
+          .. require("imbill.internal.errors").show(args.out) .. "\nRun 'imbill " .. name .. " --help' for usage.\n")
+        return M.EXIT.usage
+      end
+    end
   end
   local ok2, code = pcall(commands[name].run, args)
   if ok2 then return code or M.EXIT.ok end

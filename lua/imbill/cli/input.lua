@@ -33,7 +33,8 @@ function M.json_object(option, path, what)
   local dkjson = fail.need "dkjson"
   local text = M.read(option, path, M.MAX_JSON)
   local v, kind = json.decode(dkjson, text)
-  if v == nil then fail.input(option, "not JSON: " .. kind, path) end
+  -- decode gives nil for the JSON null too: that is JSON, only not an object
+  if v == nil and kind ~= "null" then fail.input(option, "not JSON: " .. kind, path) end
   if kind ~= "object" then
     fail.input(option, string.format("holds a JSON %s, not an object with %s", kind, what), path)
   end

@@ -71,6 +71,16 @@ function M.kind(path)
   return answer or "none"
 end
 
+--- Whether paths a and b name one file (test(1)'s -ef: the same device and
+-- inode, through links and other spellings of the path).
+function M.same_file(a, b)
+  local p = io.popen(string.format("if [ %s -ef %s ]; then echo same; fi", quote(a), quote(b)), "r")
+  if not p then return false end
+  local answer = p:read("*l")
+  p:close()
+  return answer == "same"
+end
+
 local function write_stdout(text)
   local ok, _, code = io.stdout:write(text)
   if ok and text:sub(-1) ~= "\n" then ok, _, code = io.stdout:write("\n") end

@@ -12,7 +12,12 @@ local list = args_mod.list
 local function month_number(option, s)
   local dates = require "imbill.internal.dates"
   local ok, m = pcall(dates.month, s, option)
-  if not ok then fail.input(option, "no such month", s) end
+  -- the calendar's own reason, naming the option: 9999-12 is a month, only
+  -- past the last one billable, where every refusal read "no such month"
+  if not ok then
+    if require("imbill.internal.errors").is(m) then error(m, 0) end
+    fail.input(option, "no such month", s)
+  end
   return m
 end
 

@@ -79,9 +79,18 @@ function M.usage(url, app, month, opts)
     local said = kind == "object" and type(doc.error) == "string" and doc.error or text
     fail("url", "HTTP " .. tostring(code) .. ": " .. errors.show(said), url)
   end
-  if doc == nil then fail("url", "the answer is not JSON: " .. kind, url) end
+  if doc == nil and kind ~= "null" then fail("url", "the answer is not JSON: " .. kind, url) end
   if kind ~= "object" or type(doc.usage) ~= "table" or type(doc.invoice) ~= "table" then
     fail("url", "the answer is not a usage location's { app, usage, invoice }", url)
+  end
+  -- an app written as a JSON number read "about app 1400000001, not 1400000001"
+  if type(doc.app) ~= "string" then
+    fail("url", "the answer's app is " .. (doc.app == nil and "missing" or "a JSON " .. type(doc.app) .. " "
+      .. errors.show(doc.app)) .. ", not the text \"" .. app .. "\"", url)
+  end
+  if type(doc.usage.month) ~= "string" then
+    fail("url", "the answer's usage.month is " .. (doc.usage.month == nil and "missing" or "a JSON "
+      .. type(doc.usage.month) .. " " .. errors.show(doc.usage.month)) .. ", not the text \"" .. month .. "\"", url)
   end
   if doc.app ~= app then fail("url", "the answer is about app " .. errors.show(doc.app) .. ", not " .. app, url) end
   if doc.usage.month ~= month then

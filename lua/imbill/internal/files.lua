@@ -96,41 +96,56 @@ local function string_lines(text)
   end
 end
 
-local function file_lines(f, max)
-  local buf, pos, eof = "", 1, false
+local function file_lines(f, max, skip_long)
+  local buf, pos, eof, skipping = "", 1, false, false
   return function()
     while true do
       local nl = find(buf, "\n", pos, true)
       if nl then
         local line = sub(buf, pos, nl - 1)
         pos = nl + 1
-        return line
-      end
-      if eof then
-        if pos > #buf then return nil end
+        if not skipping then return line end
+        skipping = false
+      elseif eof then
+        if pos > #buf or skipping then
+          pos = #buf + 1
+          return nil
+        end
         local line = sub(buf, pos)
         pos = #buf + 1
         return line
-      end
-      if #buf - pos + 1 > max then return false, false end
-      local chunk, err, code = f:read(M.CHUNK)
-      if chunk == nil then
-        if err ~= nil then return false, code or 0 end
-        eof = true
       else
-        buf, pos = sub(buf, pos) .. chunk, 1
+        if skipping then
+          -- the rest of an over-long line is dropped as it is read, never held
+          buf, pos = "", 1
+        elseif #buf - pos + 1 > max then
+          if not skip_long then return false, false end
+          skipping, buf, pos = true, "", 1
+          return false, false
+        end
+        local chunk, err, code = f:read(M.CHUNK)
+        if chunk == nil then
+          if err ~= nil then return false, code or 0 end
+          eof = true
+        else
+          buf, pos = sub(buf, pos) .. chunk, 1
+        end
       end
     end
   end
 end
 
---- files.lines(source, max): a function returning the next physical line of
--- source (a string, or an open handle read in chunks) without its "\n"; nil
--- at the end; false, errno when a read fails; false, false when a line of a
--- file runs over max bytes (no more than max + one chunk is held).
-function M.lines(source, max)
+--- files.lines(source, max [, skip_long]): a function returning the next
+-- physical line of source (a string, or an open handle read in chunks)
+-- without its "\n"; nil at the end; false, errno when a read fails; false,
+-- false when a line of a file runs over max bytes (no more than max + one
+-- chunk is held).  Callers stop there, unless skip_long: then
+-- the next call goes on after the over-long line's end, what is left of it
+-- read and dropped (a log of one event a line need not lose the lines after
+-- one that is too long).
+function M.lines(source, max, skip_long)
   if type(source) == "string" then return string_lines(source) end
-  return file_lines(source, max)
+  return file_lines(source, max, skip_long)
 end
 
 --- A first line without its UTF-8 byte order mark.

@@ -159,6 +159,126 @@ function M.bom(text, from)
   end
 end
 
+-- Whether s is a number as RFC 8259 writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+local function json_number(s)
+  local i = 1
+  if sub(s, i, i) == "-" then i = i + 1 end
+  local c = sub(s, i, i)
+  if c == "0" then
+    i = i + 1
+  elseif c:match("^[1-9]$") then
+    i = (find(s, "[^%d]", i) or #s + 1)
+  else
+    return false
+  end
+  if sub(s, i, i) == "." then
+    local e = find(s, "[^%d]", i + 1) or #s + 1
+    if e == i + 1 then return false end
+    i = e
+  end
+  if sub(s, i, i):match("^[eE]$") then
+    i = i + 1
+    if sub(s, i, i):match("^[+-]$") then i = i + 1 end
+    local e = find(s, "[^%d]", i) or #s + 1
+    if e == i then return false end
+    i = e
+  end
+  return i == #s + 1
+end
+
+-- RFC 8259's grammar, checked over a text dkjson has read: dkjson also
+-- takes a trailing comma, /* comments */, a raw tab or line break inside a
+-- string, "\x41", numbers such as 01 and .5.  Another JSON reader refuses
+-- those lines, so the same log would count differently in another tool.
+-- Each returns the byte after what it read, or nil, the byte where the text
+-- stops being JSON and what is wrong there.  Nesting is bounded before
+-- (decode checks the depth first), so the recursion is too.
+local WS = { [32] = true, [9] = true, [10] = true, [13] = true }
+local ESCAPES = { [34] = true, [92] = true, [47] = true, [98] = true, [102] = true, [110] = true, [114] = true,
+                  [116] = true }
+local grammar_value
+
+local function skip_ws(text, i)
+  while WS[byte(text, i)] do i = i + 1 end
+  return i
+end
+
+local function grammar_string(text, i)
+  local k = i + 1
+  while true do
+    local q = find(text, '[%z\1-\31"\\]', k)
+    if not q then return nil, i, "a string that never ends" end
+    local c = byte(text, q)
+    if c == QUOTE then return q + 1 end
+    if c < 32 then return nil, q, "a control character inside a string (write it as an escape)" end
+    local e = byte(text, q + 1)
+    if e == 117 then
+      if not find(sub(text, q + 2, q + 5), "^%x%x%x%x$") then return nil, q, "\\u without 4 hex digits" end
+      k = q + 6
+    elseif ESCAPES[e] then
+      k = q + 2
+    else
+      return nil, q, "an escape JSON does not have"
+    end
+  end
+end
+
+local function grammar_number(text, i)
+  local tok = text:match("^[%-%+%.%deE]+", i)
+  if not tok or not json_number(tok) then
+    local shown = tok and (#tok > 40 and (sub(tok, 1, 40) .. "...") or tok) or sub(text, i, i)
+    return nil, i, shown .. " is not a JSON number"
+  end
+  return i + #tok
+end
+
+local function grammar_list(text, i, close, member)
+  i = skip_ws(text, i + 1)
+  if byte(text, i) == close then return i + 1 end
+  while true do
+    local j, at, why = member(text, i)
+    if not j then return nil, at, why end
+    i = skip_ws(text, j)
+    local c = byte(text, i)
+    if c == close then return i + 1 end
+    if c ~= 44 then return nil, i, "expected , or " .. string.char(close) end
+    i = skip_ws(text, i + 1)
+    if byte(text, i) == close then return nil, i, "a comma before " .. string.char(close) end
+  end
+end
+
+local function grammar_member(text, i)
+  if byte(text, i) ~= QUOTE then return nil, i, "expected a name in quotes" end
+  local j, at, why = grammar_string(text, i)
+  if not j then return nil, at, why end
+  j = skip_ws(text, j)
+  if byte(text, j) ~= COLON then return nil, j, "expected : after a name" end
+  return grammar_value(text, skip_ws(text, j + 1))
+end
+
+function grammar_value(text, i)
+  local c = byte(text, i)
+  if c == LBRACE then return grammar_list(text, i, RBRACE, grammar_member) end
+  if c == LBRACKET then return grammar_list(text, i, RBRACKET, grammar_value) end
+  if c == QUOTE then return grammar_string(text, i) end
+  for _, word in ipairs { "true", "false", "null" } do
+    if sub(text, i, i + #word - 1) == word then return i + #word end
+  end
+  return grammar_number(text, i)
+end
+
+--- Whether text is JSON as RFC 8259 writes it (one value, space around it, a
+-- byte order mark first allowed).  Returns true, or false, the byte where it
+-- stops being JSON and what is wrong there ("01614560400 is not a JSON number").
+function M.strict(text)
+  local i = sub(text, 1, 3) == "\239\187\191" and 4 or 1
+  local j, at, why = grammar_value(text, skip_ws(text, i))
+  if not j then return false, at, why end
+  j = skip_ws(text, j)
+  if j <= #text then return false, j, "text after the value" end
+  return true
+end
+
 --- Decodes text with dkjson (pass the module).  Returns the value and its
 -- kind ("object", "array", "string", "number", "boolean", "null"), or nil
 -- and a message saying what is wrong.
@@ -174,6 +294,8 @@ function M.decode(dkjson, text, max_depth)
   local ok, v, pos, err = pcall(dkjson.decode, text, 1, nil)
   if not ok then return nil, "malformed JSON: " .. tostring(v) end
   if err then return nil, "malformed JSON: " .. tostring(err) end
+  local strict, nat, why = M.strict(text)
+  if not strict then return nil, string.format("malformed JSON: %s at byte %d", why, nat) end
   -- dkjson stops after the first value: anything but space after it is an error
   if pos and find(text, "%S", pos) then return nil, string.format("malformed JSON: text after the value at byte %d",
     find(text, "%S", pos)) end

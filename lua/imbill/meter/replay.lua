@@ -82,7 +82,10 @@ end
 -- @usage replay.time("2021-03-01T00:00:00Z")  --> 1614556800
 function M.time(v)
   if type(v) == "number" then
-    if v ~= v or v ~= math.floor(v) or math.abs(v) > 2 ^ 53 then return nil, bad("time", "not whole seconds", v) end
+    if v ~= v or v ~= math.floor(v) then return nil, bad("time", "not whole seconds", v) end
+    -- 1e20 and 2^53 + 1 are whole: what they are is past any instant, as the same digits in text are.
+    -- 2^53 itself too: on LuaJIT 2^53 + 1 reads as 2^53, and both runtimes are to say the same
+    if math.abs(v) >= 2 ^ 53 then return nil, bad("time", "out of range", v) end
     if math.type then v = math.tointeger(v) end
     return v
   end
@@ -90,7 +93,7 @@ function M.time(v)
   if v:match("^%-?%d+$") then
     if #v > 17 then return nil, bad("time", "out of range", v) end
     local n = tonumber(v)
-    if math.abs(n) > 2 ^ 53 then return nil, bad("time", "out of range", v) end
+    if math.abs(n) >= 2 ^ 53 then return nil, bad("time", "out of range", v) end
     if math.type then n = math.tointeger(n) end
     return n
   end
@@ -202,7 +205,7 @@ end
 -- Sources ---------------------------------------------------------------------
 -- A source reads one log: src:next() -> line, event | line, nil, message |
 -- nil at the end.  A message with stop = true ends the log (broken CSV
--- quoting, an over-long line): nothing after it is read.  A failed read
+-- quoting, an over-long CSV line): nothing after it is read.  A failed read
 -- raises an error object of kind "io".  src:close() may be called at any time.
 
 --
@@ -210,17 +213,27 @@ end
 -- later passes read what its first pass checked, never lines appended since
 -- (a log still being written).  src.bytes is how far the file was read when
 -- it was closed (nil when it cannot tell).
-local function open_source(fn, path, format, m, name, limit)
+--
+-- With handle (an open file), that file is read from its start and left open:
+-- a strict run's passes read the one file its check read, even when another
+-- is renamed over the path meanwhile (a log rotated).
+local function open_source(fn, path, format, m, name, limit, handle)
   local function read_error(line, errno)
     return files.error(fn, "path", "cannot read line " .. line, name, errno)
   end
-  local f, code = files.open(path)
-  if not f then error(files.error(fn, "path", "cannot open", path, code), 0) end
+  local f = handle
+  if f then
+    f:seek("set", 0)
+  else
+    local code
+    f, code = files.open(path)
+    if not f then error(files.error(fn, "path", "cannot open", path, code), 0) end
+  end
   local src = { f = f }
   function src.close()
     if src.f then
       src.bytes = src.f:seek("cur")
-      src.f:close()
+      if not handle then src.f:close() end
       src.f = nil
     end
   end
@@ -240,17 +253,20 @@ local function open_source(fn, path, format, m, name, limit)
       src.close()
       error(jerr, 0)
     end
-    local lines = files.lines(f, csv.MAX_RECORD)
+    -- a JSON line ends at its line break, quoted or not: past an over-long
+    -- line the next one is still an event, so the log goes on (CSV cannot:
+    -- a quoted field may hold line breaks)
+    local lines = files.lines(f, csv.MAX_RECORD, true)
     local n = 0
     function src.next()
       while src.f do
         local line, code2 = lines()
         if line == false then
-          src.close()
           if code2 == false then
-            return n + 1, nil, string.format("a line longer than %d bytes; the rest of the log is not read",
-              csv.MAX_RECORD), true
+            n = n + 1
+            return n, nil, string.format("a line longer than %d bytes", csv.MAX_RECORD)
           end
+          src.close()
           error(read_error(n + 1, code2), 0)
         end
         if line == nil then
@@ -266,7 +282,8 @@ local function open_source(fn, path, format, m, name, limit)
         end
         if not line:match("^%s*$") and not line:match("^%s*#") then
           local v, kind = json.decode(dkjson, line)
-          if v == nil then return n, nil, kind end
+          -- a line "null" decodes to nil too: it is JSON, only not an event
+          if v == nil and kind ~= "null" then return n, nil, kind end
           if kind ~= "object" then return n, nil, "expected a JSON object, got a JSON " .. kind end
           if type(v.time) == "number" and math.type then v.time = math.tointeger(v.time) or v.time end
           return n, M.event(v, m)
@@ -340,8 +357,8 @@ end
 --- Iterates the events of a file:
 -- `for line_no, event_or_nil, err in events(path [, format [, meter]])`.  With the meter, events are checked
 -- against it too (`replay.event`).  A line that cannot be read as an event
--- gives nil and the message; broken CSV quoting or an over-long line ends the
--- log with a last message.
+-- gives nil and the message; broken CSV quoting or an over-long CSV line ends the
+-- log with a last message (an over-long JSON line is one malformed line, and the log goes on).
 -- @string path the log file
 -- @string[opt] format `"csv"` or `"jsonl"` (default: from the file name: `.csv`; `.jsonl`, `.ndjson`, `.json`)
 -- @tparam[opt] Meter m the meter the events are for
@@ -386,8 +403,21 @@ end
 local OPTS = { path = true, format = true, book = true, edition = true, tz = true, strict = true, meter = true,
                addons = true, same_day_disbands = true, name = true }
 
+--- The most malformed lines, and the most refusals, a report lists (1000 of
+-- each); `report.malformed` and `report.refused` count them all.  A log of
+-- a few million garbage lines held a message for each, and a replay of 6 MB
+-- took 1.7 GB.
+M.REPORT_MAX = 1000
+local REPORT_MAX = M.REPORT_MAX
+
 local function new_report()
-  return { lines = 0, events = 0, duplicates = 0, refused = 0, errors = {}, refusals = {}, months = {} }
+  return { lines = 0, events = 0, duplicates = 0, refused = 0, malformed = 0, errors = {}, refusals = {},
+           months = {} }
+end
+
+local function add_error(report, line, message)
+  report.malformed = report.malformed + 1
+  if #report.errors < REPORT_MAX then report.errors[#report.errors + 1] = { line = line, message = message } end
 end
 
 -- Nothing counted: the counts of a strict run that found an error.
@@ -399,7 +429,7 @@ end
 -- One pass over the log applying each good event to m.  With stop_at_error
 -- the pass ends at the first error and returns false.
 local function apply_pass(m, o, report, stop_at_error)
-  local src = open_source(FN, o.path, o.format, m, o.name, o.limit)
+  local src = open_source(FN, o.path, o.format, m, o.name, o.limit, o.handle)
   local seen = {}
   local ok, result = pcall(function()
     while true do
@@ -407,12 +437,12 @@ local function apply_pass(m, o, report, stop_at_error)
       if n == nil then return true end
       report.lines = n
       if not ev then
-        report.errors[#report.errors + 1] = { line = n, message = e }
+        add_error(report, n, e)
         if stop_at_error then return false end
       else
         local applied, a, b = pcall(M.apply, m, ev)
         if not applied then
-          report.errors[#report.errors + 1] = { line = n, message = tostring(a) }
+          add_error(report, n, tostring(a))
           if stop_at_error then return false end
         else
           report.events = report.events + 1
@@ -420,10 +450,16 @@ local function apply_pass(m, o, report, stop_at_error)
             report.duplicates = report.duplicates + 1
           elseif a == false then
             report.refused = report.refused + 1
-            report.refusals[#report.refusals + 1] = { line = n, code = b.code, limit = b.limit, message = b.message }
+            if #report.refusals < REPORT_MAX then
+              report.refusals[#report.refusals + 1] = { line = n, code = b.code, limit = b.limit, message = b.message }
+            end
           end
+          -- an event refused for its date (closed: too late; future: too far
+          -- ahead) names a month the meter does not count: listed, a stray
+          -- 1970 login made the command bill 1970-01 a plan fee
+          local off_calendar = a == false and (b.code == "closed" or b.code == "future")
           local month = core.format_month(core.month_of_day(ev.day))
-          if not seen[month] then
+          if not off_calendar and not seen[month] then
             seen[month] = true
             report.months[#report.months + 1] = month
           end
@@ -433,6 +469,12 @@ local function apply_pass(m, o, report, stop_at_error)
   end)
   src.close()
   if not ok then error(result, 0) end
+  -- a log cut short after its check (truncated by a rotation) would count
+  -- less than was checked, and strict would say all of it counted
+  if result and o.limit and src.bytes and src.bytes < o.limit then
+    error(errors.new(FN, "path", string.format("the log is shorter than when it was checked (%d bytes, now %d):"
+      .. " it changed during the replay", o.limit, src.bytes), o.name), 0)
+  end
   table.sort(report.months)
   return result
 end
@@ -453,11 +495,55 @@ local function scratch_copy(m)
   return c
 end
 
+local strict_passes, strict_on
+
+-- When path cannot be read from its start a second time (seek fails: a pipe
+-- or a FIFO), its bytes copied to a temporary file, whose path is returned;
+-- nil for a file that can be read again.  name is how errors call path.
+local function once_only(path, name)
+  -- a look, not a pass: what cannot be opened is the check pass's to report
+  -- (a directory opens, and seeks, here)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  if f:seek("cur") ~= nil then
+    f:close()
+    return nil
+  end
+  local tmp = os.tmpname()
+  local out, _, wcode = io.open(tmp, "wb")
+  local failed
+  if not out then failed = files.error(FN, "path", "cannot write the copy of the log", tmp, wcode) end
+  while not failed do
+    local chunk, err, rcode = f:read(files.CHUNK)
+    if chunk == nil then
+      if err ~= nil then failed = files.error(FN, "path", "cannot read", name, rcode or 0) end
+      break
+    end
+    local ok, _, c = out:write(chunk)
+    if not ok then failed = files.error(FN, "path", "cannot write the copy of the log", tmp, c or 0) end
+  end
+  f:close()
+  if out then
+    local closed, _, ccode = out:close()
+    if not closed and not failed then
+      failed = files.error(FN, "path", "cannot write the copy of the log", tmp, ccode)
+    end
+  end
+  if failed then
+    os.remove(tmp)
+    error(failed, 0)
+  end
+  return tmp
+end
+
 --- Replays a log of events into a meter.
 --
 -- `replay.run{ path =, format = "csv"|"jsonl"|nil, book =, edition =, tz =, strict =, meter =, name = }`
--- `-> meter, report`.  `report = { lines =, events =, duplicates =, refused =, errors = { { line =, message = } },`
--- `refusals = { { line =, code =, limit =, message = } }, months = { "YYYY-MM", ... } }`.
+-- `-> meter, report`.  `report = { lines =, events =, duplicates =, refused =, malformed =,`
+-- `errors = { { line =, message = } }, refusals = { { line =, code =, limit =, message = } },`
+-- `months = { "YYYY-MM", ... } }`.  `errors` and `refusals` list the first `REPORT_MAX` (1000) of each;
+-- `malformed` and `refused` count them all.  `months` are those of the events applied, sorted, but for
+-- an event refused for its date (`"closed"`, `"future"`): the meter counts nothing in its month.
 -- `name` is how messages call the file (default: `path`).
 --
 -- strict = true is all or nothing: when any event is malformed or raises an
@@ -467,8 +553,10 @@ end
 -- where a failure leaves nothing behind: to the meter run makes, which is
 -- dropped on an error, or, for a meter passed in, to a copy of it first (a
 -- rehearsal), and only when the copy took the whole log, to the meter itself.
--- Each pass after the check reads only the bytes the check read: lines
--- appended to the log meanwhile (a logger still writing it) are left out.
+-- Each pass after the check reads only the bytes the check read, of the file
+-- the check opened: lines appended to the log meanwhile (a logger still
+-- writing it) are left out, a file renamed over the path is not read, and a
+-- log cut short is an error.
 --
 -- Without `strict`, a malformed line is reported in `report.errors` with its
 -- line number and the rest counts.  A refused event is an answer: it is in
@@ -512,14 +600,42 @@ function M.run(o)
     return m, report
   end
 
+  -- a log that cannot be read twice (a pipe, a FIFO, <(command)) is copied
+  -- first: the second pass found a pipe drained and counted nothing, saying
+  -- 0 events, and waited on a FIFO for a writer that never came
+  local copy = once_only(o.path, opts.name)
+  if copy then
+    opts.path = copy
+    local done, a, b = pcall(strict_passes, m, own, opts, format)
+    os.remove(copy)
+    if not done then error(a, 0) end
+    return a, b
+  end
+  return strict_passes(m, own, opts, format)
+end
+
+-- The strict passes over opts.path: check, then apply (rehearsed on a copy
+-- of a meter passed in).
+function strict_passes(m, own, opts, format)
+  local f, code = files.open(opts.path)
+  if not f then error(files.error(FN, "path", "cannot open", opts.path, code), 0) end
+  opts.handle = f
+  local done, a, b = pcall(strict_on, m, own, opts, format)
+  f:close()
+  if not done then error(a, 0) end
+  return a, b
+end
+
+function strict_on(m, own, opts, format)
+  local report = new_report()
   -- check everything; report every malformed event
-  local src = open_source(FN, o.path, format, m, opts.name)
+  local src = open_source(FN, opts.path, format, m, opts.name, nil, opts.handle)
   local ok, e = pcall(function()
     while true do
       local n, ev, msg = src.next()
       if n == nil then return end
       report.lines = n
-      if not ev then report.errors[#report.errors + 1] = { line = n, message = msg } end
+      if not ev then add_error(report, n, msg) end
     end
   end)
   src.close()

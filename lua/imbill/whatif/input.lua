@@ -55,7 +55,12 @@ function M.book(FN, field, b)
   if ok then return book end
   local e = errors.rename(book, FN, field)
   local inner = errors.of(book).field
-  if inner and inner ~= "" and inner ~= "name" and inner ~= "book" then e.msg = inner .. ": " .. e.msg end
+  -- "name" and "book" are the book's name given as text, which the field
+  -- already is; in a table deriving a book, "name" is one of its fields and
+  -- is kept ("shadow: name: expected a string", where it read "shadow:
+  -- expected a string, got table")
+  local own_name = type(b) ~= "table" and (inner == "name" or inner == "book")
+  if inner and inner ~= "" and not own_name then e.msg = inner .. ": " .. e.msg end
   error(e, 0)
 end
 

@@ -32,6 +32,15 @@ end
 
 function M.run(args)
   if not args.events then fail.usage(nil, "--events is required (a file, or - for standard input)") end
+  -- a month given twice printed its invoice twice, as if two were due
+  local given = {}
+  local dates = require "imbill.internal.dates"
+  for _, m in ipairs(args.month or {}) do
+    if given[m] then fail.usage("--month", "is given twice", m) end
+    given[m] = true
+    -- refused before the log is read, naming the option, where meter:usage refused it after the whole replay
+    dates.month(m, "--month")
+  end
   local imbill = require "imbill"
   local meter, report
   if args.events == "-" then
@@ -52,19 +61,31 @@ function M.run(args)
   end
   local errors = report.errors or {}
   local refusals = report.refusals or {}
+  local malformed = report.malformed or #errors
+  -- what the replay counted and what it did not, line by line
+  local function account()
+    -- a file name is shown as it is, unless a control byte in it (a line
+    -- break) would make it a line of the report: then quoted and escaped
+    local name = args.events:find("[%c\127]") and require("imbill.internal.errors").show(args.events) or args.events
+    local out = { string.format("replayed %s: %s, %s, %s, %d refused, %d malformed", name,
+      fmt.count(report.lines or 0, "line"), fmt.count(report.events or 0, "event"),
+      fmt.count(report.duplicates or 0, "duplicate"), report.refused or 0, malformed) }
+    for _, e in ipairs(errors) do out[#out + 1] = string.format("  line %s: %s", tostring(e.line), e.message) end
+    if malformed > #errors then
+      out[#out + 1] = string.format("  (and %s not listed)", fmt.count(malformed - #errors, "malformed line"))
+    end
+    for _, r in ipairs(refusals) do
+      out[#out + 1] = string.format("  line %s refused (%s): %s", tostring(r.line), tostring(r.code), r.message)
+    end
+    if (report.refused or 0) > #refusals then
+      out[#out + 1] = string.format("  (and %s not listed)", fmt.count(report.refused - #refusals, "refusal"))
+    end
+    if not meter then out[#out + 1] = "strict: nothing was counted" end
+    return out
+  end
   output.show(args, {
     text = function()
-      -- a file name is shown as it is, unless a control byte in it (a line
-      -- break) would make it a line of the report: then quoted and escaped
-      local name = args.events:find("[%c\127]") and require("imbill.internal.errors").show(args.events) or args.events
-      local out = { string.format("replayed %s: %s, %s, %s, %d refused, %d malformed", name,
-        fmt.count(report.lines or 0, "line"), fmt.count(report.events or 0, "event"),
-        fmt.count(report.duplicates or 0, "duplicate"), report.refused or 0, #errors) }
-      for _, e in ipairs(errors) do out[#out + 1] = string.format("  line %s: %s", tostring(e.line), e.message) end
-      for _, r in ipairs(refusals) do
-        out[#out + 1] = string.format("  line %s refused (%s): %s", tostring(r.line), tostring(r.code), r.message)
-      end
-      if not meter then out[#out + 1] = "strict: nothing was counted" end
+      local out = account()
       for _, inv in ipairs(invoices) do
         out[#out + 1] = ""
         out[#out + 1] = tostring(inv)
@@ -73,7 +94,7 @@ function M.run(args)
     end,
     data = function()
       local d = { lines = report.lines, events = report.events, duplicates = report.duplicates, refused = report.refused,
-                  errors = errors, refusals = refusals, months = months, invoices = {} }
+                  malformed = malformed, errors = errors, refusals = refusals, months = months, invoices = {} }
       for i, inv in ipairs(invoices) do d.invoices[i] = inv:data() end
       return d
     end,
@@ -86,7 +107,12 @@ function M.run(args)
       return output.csv_rows({ "month", "line", "amount", "note" }, rows)
     end,
   })
-  if args.strict and #errors > 0 then return 1 end
+  -- CSV holds invoice lines only, so lines left uncounted were told nowhere:
+  -- they go to standard error, where the CSV stays clean for a spreadsheet
+  if args.csv and (malformed > 0 or #refusals > 0 or not meter) then
+    io.stderr:write("imbill replay: " .. table.concat(account(), "\n") .. "\n")
+  end
+  if args.strict and malformed > 0 then return 1 end
   return 0
 end
 

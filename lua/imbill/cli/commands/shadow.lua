@@ -48,10 +48,15 @@ function M.run(args)
   if not args.shadow_book and #(args.fee or {}) == 0 then
     fail.usage(nil, "give the modified book: --fee pro=129.99 (repeatable) or --shadow-book book.json")
   end
-  local fees = {}
+  local fees, given_for = {}, {}
   for _, f in ipairs(args.fee or {}) do
     local ed, fee = f:match("^([%w_%-]+)=(%d+%.?%d*)$")
     if not ed then fail.usage("--fee", "expected EDITION=AMOUNT such as pro=129.99", f) end
+    -- a second fee for one edition was the one priced, the first dropped unsaid
+    if given_for[ed] then
+      fail.usage("--fee", string.format("gives edition %s a fee twice (also %s)", ed, given_for[ed]), f)
+    end
+    given_for[ed] = f
     fees[#fees + 1] = { ed, fee, f }
   end
   usage.check_horizon(args)
@@ -66,7 +71,8 @@ function M.run(args)
   -- prices into every difference
   args.base = args.base or (type(shadow.base) == "string" and shadow.base) or "2020"
   shadow.base = shadow.base or args.base
-  shadow.name = shadow.name or args.shadow_name or "what-if"
+  -- the option is what was asked for this run: it names the book even when the file names it too
+  shadow.name = args.shadow_name or shadow.name or "what-if"
   shadow.editions = shadow.editions or {}
   if type(shadow.editions) ~= "table" then
     fail.input("--shadow-book", "editions: expected a JSON object of editions", args.shadow_book)
