@@ -76,7 +76,7 @@ local function read_rows(reader, name, dups)
       end
     else
       if #fields ~= #header then
-        bad(name, lineno, string.format("has %d columns, the header has %d", #fields, #header))
+        bad(name, lineno, string.format("has %s, the header has %d", fmt.count(#fields, "column"), #header))
       end
       local row = { line = lineno }
       for i, c in ipairs(header) do
