@@ -191,6 +191,22 @@ describe("what-if grids", function()
   -- 11 months are 9218000000000.00; 10^11 DAU add 49,498,900,000.00 more,
   -- past what money holds: the grid refuses that scenario when it is priced,
   -- naming it, instead of answering a total no amount can hold.
+  -- A range is counted, not stepped: on LuaJIT 2^53 + 1 is 2^53 again, so a
+  -- range ending at 2^53 never ended there (a bare "table overflow").
+  it("takes a start_dau range up to 2^53 on both runtimes, as many values as it names", function()
+    -- the checked parameters (the grid would price them, past what money holds)
+    local spec = require("imbill.whatif.grid").spec
+    local function start(r) return spec { editions = { "2021/pro" }, start_dau = r, months = 1 }.start end
+    assert.same({ 2 ^ 53 }, start { from = 2 ^ 53, to = 2 ^ 53 })
+    assert.same({ 2 ^ 53 - 4, 2 ^ 53 - 2, 2 ^ 53 }, start { from = 2 ^ 53 - 4, to = 2 ^ 53, step = 2 })
+    assert.same({ 2 ^ 53 - 5, 2 ^ 53 - 2 }, start { from = 2 ^ 53 - 5, to = 2 ^ 53, step = 3 })
+    assert.same({ 5000, 6000 }, start { from = 5000, to = 6999, step = 1000 })
+    -- the grid prices the scenario or refuses it; it never loops
+    assert.equal("imbill.grid: scenario 1: 2021/pro at 8% a month from 9,007,199,254,740,992 DAU over 2 months: the"
+      .. " total is more than money holds (at most 9223372036854.775807)", H.err(H.imbill.grid, { editions = { "2021/pro" },
+        growth = { "8%" }, start_dau = { from = 2 ^ 53, to = 2 ^ 53 }, months = 2 }))
+  end)
+
   it("refuses a scenario whose total is more than money holds, naming it", function()
     local b = H.imbill.book { name = "grid-huge", base = "2021", editions = { pro = { monthly_fee = "838000000000.00" } } }
     local fits = H.imbill.grid { editions = { b:edition("pro") }, growth = { "0%" }, start_dau = { 10 }, months = 11 }

@@ -23,7 +23,7 @@ local M = {}
 local FN = "imbill.grid"
 local PPM = 1000000
 
-local toint = int.toint
+local toint, idiv = int.toint, int.idiv
 
 
 -- A list of whole numbers, or a range { from =, to =, step = }.
@@ -42,7 +42,9 @@ local function counts(field, v, signed)
     if s < 1 then check.fail(FN, field .. ".step", "must be at least 1", v.step) end
     if b < a then check.fail(FN, field .. ".to", "is below from", v.to) end
     if (b - a) / s >= 1e8 then check.fail(FN, field, "more than 10^8 values", v.to) end
-    for x = a, b, s do out[#out + 1] = x end
+    -- counted, not stepped: on LuaJIT 2^53 + 1 is 2^53 again, and a loop
+    -- stepping from 2^53 to 2^53 never ended
+    for k = 0, idiv(b - a, s) do out[k + 1] = a + k * s end
     return out
   end
   check.list(FN, field, v, "whole numbers")
