@@ -225,6 +225,22 @@ describe("the CSV usage history reader", function()
       H.err(S.from_table, { from = "2021-03-01", dau = { 10, 50 }, mau = { 10, 40 } }))
   end)
 
+  -- The rule holds for what an empty cell carries too: carried from a day
+  -- with fewer users, or from no day at all (the first day read as 0), it
+  -- gave a month's MAU below its own peak DAU (MAU 10 for a month of 20 DAU).
+  it("refuses an empty MAU cell whose carried value is below the day's DAU, and an empty first-day cell", function()
+    assert.equal("imbill.series.parse_csv: usage.csv:3: column 4 (mau): is empty, and the MAU it would carry from the"
+      .. " day before, 10, is below the day's DAU 20 (column 2): give the day's month-to-date MAU, got \"\"",
+      H.err(S.parse_csv, csv { "date,dau,groups,mau", "2021-03-01,5,1,10", "2021-03-02,20,1," }, { name = "usage.csv" }))
+    assert.equal("imbill.series.parse_csv: usage.csv:2: column 4 (mau): is empty on the first day, which has no day"
+      .. " before to carry from, and the day's DAU is 5 (column 2): give the day's month-to-date MAU, got \"\"",
+      H.err(S.parse_csv, csv { "date,dau,groups,mau", "2021-03-01,5,1,", "2021-03-02,20,1,30" }, { name = "usage.csv" }))
+    -- the boundaries: carried equal to the day's DAU, and an empty first day of no users, are whole
+    assert.equal(20, S.parse_csv(csv { "date,dau,groups,mau", "2021-03-01,5,1,20", "2021-03-02,20,1," })
+      :month("2021-03").mau)
+    assert.same({ 0, 9 }, S.parse_csv(csv { "date,dau,groups,mau", "2021-03-01,0,1,", "2021-03-02,7,1,9" }).mau)
+  end)
+
   it("names the line and column of a malformed row", function()
     assert.equal('imbill.series.parse_csv: usage.csv:3: column 2 (dau): expected a whole number >= 0, got "12.5"',
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-03-01,1,1", "2021-03-02,12.5,1" }, { name = "usage.csv" }))
@@ -232,6 +248,11 @@ describe("the CSV usage history reader", function()
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-30,1,1" }))
     assert.matches("input:2: column 3 %(groups%): expected a whole number >= 0, got \"%-4\"",
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,-4" }))
+    assert.matches("input:3: has 4 columns, the header has 3",
+      H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,4", "2021-02-04,1,4,5" }))
+    -- one field in the singular (it said "has 1 columns")
+    assert.matches("input:3: has 1 column, the header has 3",
+      H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,4", "2021-02-04" }))
     assert.matches("input:3: has 2 columns, the header has 3",
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,4", "2021-02-04,1" }))
     assert.matches("input:2: column 4 %(features%): unknown feature \"teleport\"",
