@@ -330,6 +330,32 @@ describe("scenario columns", function()
         H.err(function() return big * 2 end))
     end)
 
+    -- The mean of values that fit in 64 bits fits too, whatever their sum:
+    -- it was "the sum does not fit in 64 bits" for two values of 2^62.
+    it("give the mean of values near 2^63 whose sum passes 64 bits, exactly, on both runtimes", function()
+      local function text_of(f, col)
+        local ok, v = pcall(f, col)
+        if ok then return string.format("%d", v) end
+        return tostring(v):match('got "(%-?%d+)"') or tostring(v)
+      end
+      -- 2^62 as 2^52 x 1024: a float past 2^53 is no count
+      local two62 = imbill.column(2, 2 ^ 52) * 1024
+      assert.equal("column:sum: self: the sum does not fit in 64 bits", H.err(two62.sum, two62))
+      assert.equal("4611686018427387904", text_of(two62.mean, two62))
+      -- 2^62 three times and 1: (3 x 2^62 + 1) / 4 = 3458764513820540928.25 -> ...928
+      local three = (imbill.column(4, 2 ^ 52) * 1024):set(4, 1)
+      assert.equal("3458764513820540928", text_of(three.mean, three))
+      -- 2^62 twice and 2^62 - 1: (3 x 2^62 - 1) / 3 = 2^62 - 1/3 -> 2^62
+      local below = (imbill.column(3, 2 ^ 52) * 1024) + imbill.column { 0, 0, -1 }
+      assert.equal("4611686018427387904", text_of(below.mean, below))
+      -- negative: -2^62 four times, mean -2^62
+      local neg = imbill.column(4, -(2 ^ 52)) * 1024
+      assert.equal("-4611686018427387904", text_of(neg.mean, neg))
+      -- and half away from zero: (3 x -2^62 - 2) / 4 = -3458764513820540928.5 -> ...929
+      local half = (imbill.column(4, -(2 ^ 52)) * 1024):set(4, -2)
+      assert.equal("-3458764513820540929", text_of(half.mean, half))
+    end)
+
     it("on LuaJIT refuse to give back a value beyond 2^53 as a number", function()
       if not H.is_jit then return end
       local big = imbill.column { 2 ^ 52 } * 4

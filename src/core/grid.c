@@ -175,12 +175,23 @@ imb_status imb_stats_sum(const int64_t *v, size_t n, int64_t *sum) {
   return IMB_OK;
 }
 
+/* The mean of int64 values always fits in 64 bits though their sum may not
+ * (two of INT64_MAX): past 64 bits the sum is taken again in 128, where n
+ * values below 2^63 in magnitude cannot overflow, and divided there. */
 imb_status imb_stats_mean(const int64_t *v, size_t n, int64_t *mean) {
+  __extension__ typedef __int128 i128;
+  __extension__ typedef unsigned __int128 u128;
   int64_t sum;
-  imb_status s;
   if (n == 0 || n > (size_t)INT64_MAX) return IMB_ERANGE;
-  if ((s = imb_stats_sum(v, n, &sum))) return s;
-  return imb_muldiv(sum, 1, (int64_t)n, mean);
+  if (imb_stats_sum(v, n, &sum) == IMB_OK) return imb_muldiv(sum, 1, (int64_t)n, mean);
+  i128 wide = 0;
+  for (size_t i = 0; i < n; i++) wide += v[i];
+  /* half away from zero, as imb_muldiv: the magnitude rounded half up */
+  u128 mag = wide < 0 ? -(u128)wide : (u128)wide;
+  u128 q = (mag + (u128)n / 2) / (u128)n;
+  /* q is at most 2^63, reached only by a mean of INT64_MIN */
+  *mean = wide < 0 ? -(int64_t)(q - 1) - 1 : (int64_t)q;
+  return IMB_OK;
 }
 
 static void swap64(int64_t *a, int64_t *b) {
