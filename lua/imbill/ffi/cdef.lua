@@ -237,8 +237,9 @@ void imb_grid_wins(const imb_grid *g, const int64_t *totals, uint64_t *wins);
 /* Summaries of an array of integers. */
 void imb_stats_minmax(const int64_t *v, size_t n, size_t *imin, size_t *imax);
 imb_status imb_stats_sum(const int64_t *v, size_t n, int64_t *sum);
-/* round_half_up(sum / n), exact: IMB_EOVERFLOW when the sum does not fit in
- * 64 bits, IMB_ERANGE for n = 0. */
+/* round_half_up(sum / n), exact (half away from zero for a negative mean),
+ * for any n >= 1 values: a sum past 64 bits is taken in 128; IMB_ERANGE for
+ * n = 0. */
 imb_status imb_stats_mean(const int64_t *v, size_t n, int64_t *mean);
 /* Nearest-rank percentile, p_ppm in 0 .. 10^6: the value of rank
  * max(1, ceil(p * n / 10^6)) in sorted order.  scratch holds n values. */
