@@ -41,6 +41,41 @@ describe("series generators", function()
     assert.same(s.dau, p.dau)
   end)
 
+  -- "What if DAU grows 8% a month for 24 months": each month's DAU is the
+  -- last one's times 1.08, rounded half-up to whole users, the rounding
+  -- carried forward (never 10000 x 1.08^k rounded once), as the grid and
+  -- col:grow compound it.
+  it("compound growth of 8% a month for 24 months rounds every month, as the grid and col:grow do", function()
+    local s = S.build { from = "2023-01", months = 24, dau = S.compound { start = 10000, rate = "8%" } }
+    local peaks = {}
+    for _, m in ipairs(s:monthly()) do peaks[#peaks + 1] = m.peak_dau end
+    assert.same({ 10000, 10800, 11664, 12597, 13605, 14693, 15868, 17137, 18508, 19989, 21588, 23315, 25180, 27194,
+                  29370, 31720, 34258, 36999, 39959, 43156, 46608, 50337, 54364, 58713 }, peaks)
+    -- 12597 x 1.08 = 13604.76 -> 13605, as 10000 x 1.08^4 = 13604.89 rounded once, but by month 24
+    -- the rounding carried forward gives 58713 where 10000 x 1.08^23 = 58714.64 rounded once is 58715
+    local col = H.imbill.column { 10000 }
+    for k = 0, 23 do assert.equal(peaks[k + 1], col:grow("8%", k):get(1)) end
+  end)
+
+  -- The product of a count and a ratio may pass 2^53 where the count does
+  -- not: it is taken in 128 bits, so a series grows as far as a grid does
+  -- (a level of 590,490,000 at 800% a month was "too large to compute
+  -- exactly"), and only a count past 2^53 is refused, the same on both runtimes.
+  it("compound growth is exact up to 2^53 whatever the product, and refuses a count past it", function()
+    local s = S.build { from = "2023-01", months = 13, dau = S.compound { start = 10000, rate = 8 } }
+    local v = 10000
+    for k, m in ipairs(s:monthly()) do
+      assert.equal(v, m.peak_dau, "month " .. k)
+      if k < 13 then v = H.imbill.core.grid_grow(v, 8000000) end
+    end
+    assert.equal(2824295364810000, s:monthly()[13].peak_dau) -- 9^12 x 10000
+    local big = S.build { from = "2023-01", months = 3,
+                          dau = S.compound { start = 10 ^ 12, rate = "8%" } * S.weekly { sat = "1.2" } }
+    assert.equal(1296000000000, big:monthly()[2].peak_dau) -- 1.08 x 10^12 on a Saturday, x 1.2
+    assert.equal("imbill.series.build: dau: 2824295364810000 x 9000000 / 1000000 is beyond 2^53, more than a count"
+      .. " can be exactly", H.err(S.build, { from = "2023-01", months = 14, dau = S.compound { start = 10000, rate = 8 } }))
+  end)
+
   it("compound daily growth compounds from day to day", function()
     local s = S.build { from = "2021-01-01", days = 5, dau = S.compound { start = 100, rate = 0.01, per = "day" } }
     assert.same({ 100, 101, 102, 103, 104 }, days(s))

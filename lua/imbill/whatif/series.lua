@@ -48,7 +48,7 @@ for _, k in ipairs { "idiv", "muldiv", "ppm", "rate", "toint" } do M[k] = int[k]
 -- @int d the divisor
 -- @string[opt="value"] what the field an error names
 -- @treturn int the rounded result
--- @raise `what: A x B is too large to compute exactly` when `a * b` would pass 2^53
+-- @raise `what: A x B / D is beyond 2^53, more than a count can be exactly` when the result would pass 2^53
 -- @usage S.muldiv(21000, 3100000, 1000000)  --> 65100
 -- @function muldiv
 
