@@ -231,7 +231,7 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
   const char *const *fields = usage_fields;
   lua_Integer n = -1;
   int64_t in[3][CHUNK], scalar[3] = {0, 0, 0}, res[CHUNK];
-  int is_array[3];
+  int is_array[3], sized = 0; /* sized: the field whose array gave n */
   for (int k = 0; k < 3; k++) {
     lua_Integer len = batch_len(L, 2 + k, fields[k]);
     is_array[k] = len >= 0;
@@ -241,8 +241,9 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
     if (len > INT32_MAX)
       return imbL_raise(L, NULL, fields[k], 0, "has more than 2^31 scenarios, more than one call takes");
     if (n >= 0 && len != n)
-      return imbL_raise(L, NULL, fields[k], 0, "has %d scenario%s where an earlier array has %d", (int)len,
-                        len == 1 ? "" : "s", (int)n);
+      return imbL_raise(L, NULL, fields[k], 0, "has %d scenario%s where %s has %d", (int)len, len == 1 ? "" : "s",
+                        fields[sized], (int)n);
+    if (n < 0) sized = k;
     n = len;
   }
   if (n < 0) n = 1;

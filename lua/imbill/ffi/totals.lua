@@ -180,14 +180,16 @@ local function many(rates, dau, groups, mau, names)
   local args = { dau, groups, mau }
   local n = -1
   local arrays = 0
+  local sized -- the field whose array gave n
   for k = 1, 3 do
     local v = args[k]
     local t = type(v)
     if t == "table" then
       local len = #v
       if n >= 0 and len ~= n then
-        fail(FIELDS[k], string.format("has %d scenario%s where an earlier array has %d", len, len == 1 and "" or "s", n), NOVALUE)
+        fail(FIELDS[k], string.format("has %d scenario%s where %s has %d", len, len == 1 and "" or "s", sized, n), NOVALUE)
       end
+      if n < 0 then sized = FIELDS[k] end
       n = len
       arrays = arrays + 1
     elseif t == "number" then
