@@ -298,6 +298,11 @@ describe("scenario columns", function()
       assert.is_nil(imbill.column(0):min())
       assert.is_nil(imbill.column(0):percentile(50))
       assert.equal(0, imbill.column(0):sum())
+      -- the summary of no values says the same: n 0, sum 0, and nothing else (its sum was missing)
+      assert.same({ n = 0, sum = 0 }, imbill.column(0):summary())
+      -- one value is every statistic of itself
+      assert.same({ n = 1, min = 7, argmin = 1, max = 7, argmax = 1, sum = 7, mean = 7, p5 = 7, p25 = 7, p50 = 7, p75 = 7,
+                    p95 = 7 }, imbill.column { 7 }:summary())
       assert.equal("column:percentile: p: expected 0 .. 100, got 101", H.err(c.percentile, c, 101))
       assert.equal("column:percentile: p: at most 4 decimals, got \"1.00001\"", H.err(c.percentile, c, "1.00001"))
     end)
