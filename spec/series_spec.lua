@@ -22,6 +22,12 @@ describe("series generators", function()
     assert.same({ 100, 103, 105, 108 }, days(s))
   end)
 
+  -- round_half_up of a negative product is half away from zero, as cents (docs/whatif.md)
+  it("linear decline rounds a half away from zero: 100 - 0.5 is 99", function()
+    local s = S.build { from = "2021-03-01", days = 6, dau = S.linear { start = 100, per_day = "-0.5" } }
+    assert.same({ 100, 99, 99, 98, 98, 97 }, days(s))
+  end)
+
   it("linear growth per month steps on the 1st of each month, and never goes below 0", function()
     local s = S.build { from = "2021-01-30", days = 4, dau = S.linear { start = 100, per_month = 1000 } }
     assert.same({ 100, 100, 1100, 1100 }, days(s))
