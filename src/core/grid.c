@@ -145,14 +145,38 @@ imb_status imb_grid_run(const imb_grid *g, size_t lo, size_t hi, int64_t *out, s
   return imb_grid_run_par(g, lo, hi, out, bad, 1);
 }
 
+/* The lowest total of pair j and how many editions have it. */
+static int64_t lowest(const imb_grid *g, const int64_t *totals, size_t per, size_t j, size_t *count) {
+  int64_t low = totals[j];
+  size_t c = 1;
+  for (size_t r = 1; r < g->n_rates; r++) {
+    int64_t v = totals[r * per + j];
+    if (v < low) low = v, c = 1;
+    else if (v == low) c++;
+  }
+  *count = c;
+  return low;
+}
+
 void imb_grid_wins(const imb_grid *g, const int64_t *totals, uint64_t *wins) {
-  size_t per = g->n_growth * g->n_start;
+  size_t per = g->n_growth * g->n_start, count;
   memset(wins, 0, g->n_rates * sizeof *wins);
   for (size_t j = 0; j < per; j++) {
-    size_t best = 0;
-    for (size_t r = 1; r < g->n_rates; r++)
-      if (totals[r * per + j] < totals[best * per + j]) best = r;
-    wins[best]++;
+    int64_t low = lowest(g, totals, per, j, &count);
+    if (count != 1) continue;
+    for (size_t r = 0; r < g->n_rates; r++)
+      if (totals[r * per + j] == low) wins[r]++;
+  }
+}
+
+void imb_grid_ties(const imb_grid *g, const int64_t *totals, uint64_t *ties) {
+  size_t per = g->n_growth * g->n_start, count;
+  memset(ties, 0, g->n_rates * sizeof *ties);
+  for (size_t j = 0; j < per; j++) {
+    int64_t low = lowest(g, totals, per, j, &count);
+    if (count < 2) continue;
+    for (size_t r = 0; r < g->n_rates; r++)
+      if (totals[r * per + j] == low) ties[r]++;
   }
 }
 

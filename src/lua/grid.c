@@ -262,19 +262,24 @@ static int g_percentile(lua_State *L) {
   return 1;
 }
 
+/* g:wins() -> { wins, ... }, { ties, ... } by edition (imb_grid_wins) */
 static int g_wins(lua_State *L) {
   grid_ud *u = checkgrid(L);
   if (u->done < u->n) return imbL_raise(L, NULL, NULL, 0, "not all scenarios are computed yet; call run()");
-  uint64_t *wins = (uint64_t *)malloc(u->g.n_rates * sizeof *wins);
+  uint64_t *wins = (uint64_t *)malloc(2 * u->g.n_rates * sizeof *wins);
   if (!wins) return imbL_raise(L, NULL, NULL, 0, "out of memory");
+  uint64_t *ties = wins + u->g.n_rates;
   imb_grid_wins(&u->g, u->out, wins);
-  lua_createtable(L, (int)u->g.n_rates, 0);
-  for (size_t r = 0; r < u->g.n_rates; r++) {
-    imbL_pushint64(L, (int64_t)wins[r]);
-    lua_rawseti(L, -2, (int)(r + 1));
+  imb_grid_ties(&u->g, u->out, ties);
+  for (int t = 0; t < 2; t++) {
+    lua_createtable(L, (int)u->g.n_rates, 0);
+    for (size_t r = 0; r < u->g.n_rates; r++) {
+      imbL_pushint64(L, (int64_t)(t ? ties : wins)[r]);
+      lua_rawseti(L, -2, (int)(r + 1));
+    }
   }
   free(wins);
-  return 1;
+  return 2;
 }
 
 /* g:totals([from, to]) -> Lua array of cents */

@@ -399,13 +399,24 @@ function Grid:percentile(p, edition)
   return money.from_cents(self.core:percentile(pp, lo, hi))
 end
 
---- How many (growth, starting DAU) pairs each edition is the cheapest for.
--- @treturn table `{ { edition =, wins = }, ... }` in the grid's order
+--- How many (growth, starting DAU) pairs each edition alone is the cheapest
+-- for (`wins`), and how many it shares the lowest total of with another
+-- edition (`ties`: a win for none of them, whatever order they are listed in).
+-- @treturn table `{ { edition =, wins =, ties = }, ... }` in the grid's order
 function Grid:wins()
-  local w = self.core:wins()
+  local w, t = self.core:wins()
   local out = {}
-  for i, n in ipairs(w) do out[i] = { edition = self.names[i], wins = n } end
+  for i, n in ipairs(w) do out[i] = { edition = self.names[i], wins = n, ties = t[i] } end
   return out
+end
+
+--- How many (growth, starting DAU) pairs have more than one cheapest edition.
+-- @treturn int the pairs that are a tie
+function Grid:tied()
+  local w = self.core:wins()
+  local won = 0
+  for _, n in ipairs(w) do won = won + n end
+  return #self.spec.growth * #self.spec.start - won
 end
 
 M.PERCENTILES = { 5, 25, 50, 75, 95 }
@@ -434,10 +445,11 @@ end
 -- @tparam[opt] {number,...} percentiles default `{ 5, 25, 50, 75, 95 }`
 -- @treturn table the summaries in the grid's order, each with `edition` and `wins`
 function Grid:by_edition(percentiles)
-  local out, wins = {}, self.core:wins()
+  local out = {}
+  local wins, ties = self.core:wins()
   for i, nm in ipairs(self.names) do
     local s = self:summary(i, percentiles)
-    s.edition, s.wins = nm, wins[i]
+    s.edition, s.wins, s.ties = nm, wins[i], ties[i]
     out[i] = s
   end
   return out
@@ -486,7 +498,7 @@ function Grid:data()
   local eds = result.array()
   for i, s in ipairs(self:by_edition()) do
     eds[i] = summary_data(s)
-    eds[i].edition, eds[i].wins = s.edition, s.wins
+    eds[i].edition, eds[i].wins, eds[i].ties = s.edition, s.wins, s.ties
   end
   local all = self:summary()
   local growth = result.array()
@@ -502,14 +514,16 @@ end
 -- @treturn string RFC 4180 text with a header line
 function Grid:csv()
   local rows = {}
-  local function row(name, s, wins)
-    local r = { name, s.n, wins }
-    for _, k in ipairs(STATS) do r[#r + 1] = tostring(s[k]) end
+  -- by position: the all row has no wins, and appending after a nil put its
+  -- min under "cheapest" and left "mean" empty
+  local function row(name, s, wins, ties)
+    local r = { name, s.n, wins, ties }
+    for j, k in ipairs(STATS) do r[4 + j] = tostring(s[k]) end
     rows[#rows + 1] = r
   end
-  for _, s in ipairs(self:by_edition()) do row(s.edition, s, s.wins) end
-  row("all", self:summary(), nil)
-  local header = { "edition", "scenarios", "cheapest" }
+  for _, s in ipairs(self:by_edition()) do row(s.edition, s, s.wins, s.ties) end
+  row("all", self:summary(), nil, nil)
+  local header = { "edition", "scenarios", "cheapest", "tied" }
   for _, k in ipairs(STATS) do header[#header + 1] = k end
   return result.csv(header, rows)
 end
