@@ -191,6 +191,24 @@ describe("series generators", function()
     assert.same({ 2000, 2000, 2000 }, h.dau)
   end)
 
+  -- A history's month-to-date MAU is at least the day's DAU (the reader
+  -- refuses less); scaling DAU past it gave a month of 30,465 peak DAU with
+  -- 28,434 MAU, and a MAU plan billed for fewer users than were active.
+  it("refuses factors that carry a day's DAU above its month-to-date MAU; scaling both keeps them whole", function()
+    local s = S.from_table { from = "2021-03-01", dau = { 10, 20 }, mau = { 30, 40 } }
+    assert.equal("series:times: dau: on 2021-03-02 the day's DAU 60 is above its month-to-date MAU 40 (the series' mau"
+      .. " column): every user active on a day is active in its month; scale mau too (mau = a factor)",
+      H.err(s.times, s, { dau = 3 }))
+    assert.matches("^series:times: mau: on 2021%-03%-02 the day's DAU 20 is above its month%-to%-date MAU 16",
+      H.err(s.times, s, { mau = "0.4" }))
+    -- the boundary: DAU equal to MAU is every user of the month active that day
+    assert.same({ 30, 60 }, s:times { dau = 3, mau = "1.5" }.dau)
+    assert.same({ 45, 60 }, s:times { dau = 3, mau = "1.5" }.mau)
+    assert.same({ 20, 40 }, s:times { dau = 2 }.dau)
+    -- a series without a mau column (or with a ratio) has nothing to contradict
+    assert.same({ 30, 60 }, S.from_table { from = "2021-03-01", dau = { 10, 20 } }:times { dau = 3 }.dau)
+  end)
+
   it("rejects bad generator arguments, naming the field and value", function()
     assert.matches("imbill.series.compound: rate: must be above %-100%%", H.err(S.compound, { start = 1, rate = "-100%" }))
     assert.matches("start: must not be negative, got %-1", H.err(S.compound, { start = -1, rate = "1%" }))

@@ -18,6 +18,7 @@ local methods = require "imbill.internal.methods"
 local DAY_MAX = require("imbill.core").DAY_MAX
 local errors = require "imbill.internal.errors"
 local dates = require "imbill.internal.dates"
+local fmt = require "imbill.internal.fmt"
 local books = require "imbill.book"
 local int = require "imbill.internal.integer"
 local generators = require "imbill.whatif.generators"
@@ -481,6 +482,19 @@ function Series:times(p)
       new[i] = muldiv(self[col][i], x, PPM, col)
     end
     out[col] = new
+  end
+  -- every user active on a day is active in its month, as a history is read
+  -- (parse_csv, from_table): DAU scaled past the day's month-to-date MAU would
+  -- bill a MAU plan for fewer users than were active that day
+  if out.mau and (rawget(p, "dau") ~= nil or rawget(p, "mau") ~= nil) then
+    for i = 1, out.n do
+      if out.mau[i] < out.dau[i] then
+        local field = rawget(p, "dau") ~= nil and "dau" or "mau"
+        check.fail(FN, field, string.format("on %s the day's DAU %s is above its month-to-date MAU %s (the series'"
+          .. " mau column): every user active on a day is active in its month; scale mau too (mau = a factor)",
+          dates.format(out.first + i - 1), fmt.int(out.dau[i]), fmt.int(out.mau[i])), check.NOVALUE)
+      end
+    end
   end
   return out
 end
