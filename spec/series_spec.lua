@@ -205,6 +205,11 @@ describe("series generators", function()
     assert.same({ 30, 60 }, s:times { dau = 3, mau = "1.5" }.dau)
     assert.same({ 45, 60 }, s:times { dau = 3, mau = "1.5" }.mau)
     assert.same({ 20, 40 }, s:times { dau = 2 }.dau)
+    -- build holds the same rule for generated columns (it kept MAU 40 for a month of 50 DAU)
+    assert.equal("imbill.series.build: mau: on 2021-03-02 the month-to-date MAU 40 is below the day's DAU 50: every"
+      .. " user active on a day is active in its month",
+      H.err(S.build, { from = "2021-03-01", days = 3, dau = S.linear { start = 30, per_day = 20 }, mau = 40 }))
+    assert.equal(40, S.build { from = "2021-03-01", days = 3, dau = 40, mau = 40 }:month("2021-03").mau)
     -- a series without a mau column (or with a ratio) has nothing to contradict
     assert.same({ 30, 60 }, S.from_table { from = "2021-03-01", dau = { 10, 20 } }:times { dau = 3 }.dau)
   end)

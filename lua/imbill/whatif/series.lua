@@ -196,6 +196,17 @@ function M.build(p)
     end
     s[name] = out
   end
+  -- a month-to-date MAU counts every user active on the day, as a history
+  -- read from CSV must (a month of 50 DAU billed as 40 MAU cannot be)
+  if s.mau then
+    for i = 1, s.n do
+      if s.mau[i] < s.dau[i] then
+        check.fail(FN, "mau", string.format("on %s the month-to-date MAU %s is below the day's DAU %s: every user"
+          .. " active on a day is active in its month", dates.format(first + i - 1), fmt.int(s.mau[i]),
+          fmt.int(s.dau[i])), check.NOVALUE)
+      end
+    end
+  end
   if p.mau_ratio ~= nil then
     if p.mau ~= nil then check.fail(FN, "mau_ratio", "give mau or mau_ratio, not both", p.mau_ratio) end
     s.mau_ratio = int.ppm(FN, "mau_ratio", p.mau_ratio)
