@@ -214,6 +214,32 @@ describe("series generators", function()
     assert.same({ 30, 60 }, S.from_table { from = "2021-03-01", dau = { 10, 20 } }:times { dau = 3 }.dau)
   end)
 
+  -- A month's active users include every user of its busiest day: MAU is at
+  -- least the peak DAU, so a ratio below 1 states an impossible month (0.5 x
+  -- 100 DAU billed a MAU plan for 50 users). 1 is the boundary. One rule for
+  -- every place a ratio makes MAU from DAU.
+  it("refuses an MAU-per-DAU ratio below 1 wherever one makes MAU from DAU, and takes 1", function()
+    local why = "must be at least 1: a month's active users include every user of its busiest day"
+    local im = H.imbill
+    assert.equal("imbill.series.build: mau_ratio: " .. why .. ', got "0.5"',
+      H.err(S.build, { from = "2023-01-01", days = 3, dau = 100, mau_ratio = "0.5" }))
+    assert.equal("imbill.series.parse_csv: mau_ratio: " .. why .. ", got 0.99",
+      H.err(S.parse_csv, "date,dau,groups\n2023-01-05,100,5\n", { mau_ratio = 0.99 }))
+    local plain = S.parse_csv "date,dau,groups\n2023-01-05,100,5\n"
+    assert.equal("series:with_mau_ratio: ratio: " .. why .. ', got "90%"', H.err(plain.with_mau_ratio, plain, "90%"))
+    assert.equal("imbill.grid: mau_per_dau: " .. why .. ', got "0.5"',
+      H.err(im.grid, { editions = { "2022/standard" }, start_dau = { 100 }, mau_per_dau = "0.5", months = 1 }))
+    assert.equal("imbill.project: mau_per_dau: " .. why .. ', got "0.5"',
+      H.err(im.project, { usage = plain, books = { "2022" }, mau_per_dau = "0.5" }))
+    assert.equal("imbill.breakeven_table: follow.mau: " .. why .. ', got "0.5"',
+      H.err(im.breakeven_table, { editions = { "2021/pro", "2022/standard" }, follow = { mau = "0.5" }, to = 100 }))
+    assert.matches("mau_per_dau: " .. why:gsub("%p", "%%%0"),
+      H.err(im.compare, { month = "2023-01", peak_dau = 100, groups_peak = 0, mau_per_dau = "0.5" }))
+    -- 1: every user of the month active on its busiest day
+    assert.equal(100, S.build { from = "2023-01-01", days = 3, dau = 100, mau_ratio = 1 }:month("2023-01").mau)
+    assert.equal(100, plain:with_mau_ratio("100%"):month("2023-01").mau)
+  end)
+
   it("rejects bad generator arguments, naming the field and value", function()
     assert.matches("imbill.series.compound: rate: must be above %-100%%", H.err(S.compound, { start = 1, rate = "-100%" }))
     assert.matches("start: must not be negative, got %-1", H.err(S.compound, { start = -1, rate = "1%" }))

@@ -262,7 +262,7 @@ function M.compare(p)
     if p.peak_dau == nil and p.dau == nil then
       check.fail(FN, "mau_per_dau", "MAU from a ratio needs peak_dau or dau", p.mau_per_dau)
     end
-    local r = int.ppm(FN, "mau_per_dau", p.mau_per_dau)
+    local r = int.mau_ratio(FN, "mau_per_dau", p.mau_per_dau)
     local peak = peak_of(FN, p)
     mau = check.call(FN, core.follow_value, peak, r)
     assumptions[1] = string.format("MAU = round_half_up(%s x peak DAU %s) = %s", int.ratio_text(r), fmt.int(peak),

@@ -45,6 +45,17 @@ function M.muldiv(a, b, d, what)
   return idiv(2 * a * b + d, 2 * d)
 end
 
+--- A ratio of MAU to peak DAU in parts per million: at least 1, since a
+-- month's active users include every user of its busiest day (MAU 0.5 x DAU
+-- billed a MAU plan for half the users active on one day).
+function M.mau_ratio(fn, field, v)
+  local r = M.ppm(fn, field, v)
+  if r < PPM then
+    check.fail(fn, field, "must be at least 1: a month's active users include every user of its busiest day", v)
+  end
+  return r
+end
+
 --- A decimal ratio as parts per million: "1.5" -> 1500000, "5%" -> 50000,
 -- 2 -> 2000000, 0.05 -> 50000.  Must be exact in millionths; may be negative
 -- only when `signed`.

@@ -176,7 +176,7 @@ function M.spec(p)
   if s.months < 1 or s.months > 1200 then check.fail(FN, "months", "expected 1 .. 1200", p.months) end
   s.groups = check.count(FN, "groups", p.groups or 0)
   s.groups_ppm = p.groups_per_dau ~= nil and int.ppm(FN, "groups_per_dau", p.groups_per_dau) or 0
-  s.mau_ppm = p.mau_per_dau ~= nil and int.ppm(FN, "mau_per_dau", p.mau_per_dau) or 0
+  s.mau_ppm = p.mau_per_dau ~= nil and int.mau_ratio(FN, "mau_per_dau", p.mau_per_dau) or 0
   s.n = #s.editions * #s.growth * #s.start
   if p.progress ~= nil and type(p.progress) ~= "function" then
     check.fail(FN, "progress", "expected a function(done, total)", p.progress)

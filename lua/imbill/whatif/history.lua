@@ -204,7 +204,7 @@ local function series(reader, name, opts, missing, dups)
   end
   if opts.mau_ratio ~= nil then
     if s.mau then check.fail(FN, "mau_ratio", "the history has a mau column already", opts.mau_ratio) end
-    s.mau_ratio = S.ppm(FN, "mau_ratio", opts.mau_ratio)
+    s.mau_ratio = require("imbill.internal.integer").mau_ratio(FN, "mau_ratio", opts.mau_ratio)
   end
   return s
 end

@@ -209,7 +209,7 @@ function M.build(p)
   end
   if p.mau_ratio ~= nil then
     if p.mau ~= nil then check.fail(FN, "mau_ratio", "give mau or mau_ratio, not both", p.mau_ratio) end
-    s.mau_ratio = int.ppm(FN, "mau_ratio", p.mau_ratio)
+    s.mau_ratio = int.mau_ratio(FN, "mau_ratio", p.mau_ratio)
   end
   if p.features ~= nil then
     local set = M.feature_set(FN, "features", p.features)
@@ -288,7 +288,7 @@ function M.from_table(p)
       end
     end
   end
-  if p.mau_ratio ~= nil then s.mau_ratio = int.ppm(FN, "mau_ratio", p.mau_ratio) end
+  if p.mau_ratio ~= nil then s.mau_ratio = int.mau_ratio(FN, "mau_ratio", p.mau_ratio) end
   return s
 end
 
@@ -331,7 +331,7 @@ function Series:with_mau_ratio(ratio, fn, field)
   if self.mau then check.fail(fn, field, "the usage has MAU already (a mau column)", ratio) end
   local out = methods.new(Series, {})
   for k, v in pairs(self) do out[k] = v end
-  out.mau_ratio = int.ppm(fn, field, ratio)
+  out.mau_ratio = int.mau_ratio(fn, field, ratio)
   return out
 end
 
