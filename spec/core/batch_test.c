@@ -512,6 +512,30 @@ static void many_editions_give_each_editions_totals(void) {
   for (size_t e = 0; e < NRATES; e++) free(outs[e]);
 }
 
+/* A pair where editions share the lowest total is a tie for each of them
+ * and a win for none, whatever their order: 3 editions x 4 pairs, where pair
+ * 0 is won by edition 2, pair 1 tied by editions 0 and 1, pair 2 tied by all
+ * three, pair 3 won by edition 0. */
+static void grid_ties_are_nobodys_win(void) {
+  const int64_t totals[] = { 500, 100, 7, 1,    /* edition 0 */
+                             400, 100, 7, 2,    /* edition 1 */
+                             300, 200, 7, 3 };  /* edition 2 */
+  imb_grid g;
+  uint64_t wins[3], ties[3];
+  memset(&g, 0, sizeof g);
+  g.n_rates = 3;
+  g.n_growth = 2;
+  g.n_start = 2;
+  imb_grid_wins(&g, totals, wins);
+  imb_grid_ties(&g, totals, ties);
+  CHECK_EQ(wins[0], 1);
+  CHECK_EQ(wins[1], 0);
+  CHECK_EQ(wins[2], 1);
+  CHECK_EQ(ties[0], 2);
+  CHECK_EQ(ties[1], 2);
+  CHECK_EQ(ties[2], 1);
+}
+
 /* The mean of a grid or a column: the exact sum divided once, half up
  * (1, 2 -> 2; 1, 2, 2 -> 2; 1, 1, 2 -> 1; -1, -2 -> -2, away from zero); no
  * values is no mean.  A sum past 64 bits is neither wrapped nor refused: the
@@ -565,6 +589,8 @@ CTEST_SUITE(batch_tests) = {
     a_stop_mid_job_joins_every_thread_and_leaves_nothing_behind },
   { "batch: several editions priced together give each one's totals; the first failure and edition win",
     many_editions_give_each_editions_totals },
+  { "stats: a grid pair that editions share the lowest total of is a tie for each and a win for none",
+    grid_ties_are_nobodys_win },
   { "stats: the mean rounds the exact sum once, half up; no values is refused, a sum past 64 bits is taken in 128",
     the_mean_rounds_the_exact_sum_once },
   { NULL, NULL },
