@@ -13,10 +13,10 @@ local g = imbill.grid { editions = { "2021/pro", "2021/ultimate", "2022/standard
                         months = 12, groups = 0, mau_per_dau = "3.1" }
 print(g)
 print()
-print("edition        cheapest for   min          median       p95          max")
+print("edition        cheapest for  tied   min          median       p95          max")
 for _, s in ipairs(g:by_edition { 50, 95 }) do
-  print(string.format("%-14s %12d   %-12s %-12s %-12s %s", s.edition, s.wins, money.pretty(s.min), money.pretty(s.p50),
-    money.pretty(s.p95), money.pretty(s.max)))
+  print(string.format("%-14s %12d  %4d   %-12s %-12s %-12s %s", s.edition, s.wins, s.ties, money.pretty(s.min),
+    money.pretty(s.p50), money.pretty(s.p95), money.pretty(s.max)))
 end
 local all = g:summary()
 print()
@@ -24,5 +24,6 @@ print(string.format("all scenarios: min %s, median %s, p95 %s, max %s USD a year
   money.pretty(all.p50), money.pretty(all.p95), money.pretty(all.max)))
 local top = g:wins()
 table.sort(top, function(a, b) return a.wins > b.wins end)
-print(string.format("Answer: %s is the cheapest edition in %d of %d (growth, start) cases.", top[1].edition, top[1].wins,
-  math.floor(g:size() / #g.names)))
+-- a case two editions price the same is a win for neither: said apart
+print(string.format("Answer: %s is the cheapest edition in %d of %d (growth, start) cases (%d tied).", top[1].edition,
+  top[1].wins, math.floor(g:size() / #g.names), g:tied()))

@@ -304,15 +304,20 @@ IMB_API imb_status imb_grid_run_par(const imb_grid *g, size_t lo, size_t hi, int
 /* imb_grid_run_par that the caller can stop (imb_stop, above). */
 IMB_API imb_status imb_grid_run_stop(const imb_grid *g, size_t lo, size_t hi, int64_t *out, size_t *bad,
                                      int threads, const imb_stop *stop);
-/* For each (growth, start) pair, the edition with the lowest total (the first
- * on a tie) is counted in wins[edition] (n_rates entries). */
+/* For each (growth, start) pair, the edition whose total alone is the lowest
+ * is counted in wins[edition] (n_rates entries).  A pair where several
+ * editions share the lowest total is a win for none of them: it counts in
+ * ties[edition] for each of them (imb_grid_ties), so the order the editions
+ * are listed in never decides which one a shared price counts for. */
 IMB_API void imb_grid_wins(const imb_grid *g, const int64_t *totals, uint64_t *wins);
+IMB_API void imb_grid_ties(const imb_grid *g, const int64_t *totals, uint64_t *ties);
 
 /* Summaries of an array of integers. */
 IMB_API void imb_stats_minmax(const int64_t *v, size_t n, size_t *imin, size_t *imax);
 IMB_API imb_status imb_stats_sum(const int64_t *v, size_t n, int64_t *sum);
-/* round_half_up(sum / n), exact: IMB_EOVERFLOW when the sum does not fit in
- * 64 bits, IMB_ERANGE for n = 0. */
+/* round_half_up(sum / n), exact (half away from zero for a negative mean),
+ * for any n >= 1 values: a sum past 64 bits is taken in 128; IMB_ERANGE for
+ * n = 0. */
 IMB_API imb_status imb_stats_mean(const int64_t *v, size_t n, int64_t *mean);
 /* Nearest-rank percentile, p_ppm in 0 .. 10^6: the value of rank
  * max(1, ceil(p * n / 10^6)) in sorted order.  scratch holds n values. */

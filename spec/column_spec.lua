@@ -137,7 +137,8 @@ describe("scenario columns", function()
       f = assert(io.open(path, "wb"))
       f:write("dau,groups\n5,6\n-3,1\n7\n")
       f:close()
-      assert.equal("imbill.column.from_csv: " .. name .. ":4: has 1 columns, the header has 2",
+      -- one column in the singular (it said "has 1 columns")
+      assert.equal("imbill.column.from_csv: " .. name .. ":4: has 1 column, the header has 2",
         H.err(imbill.column.from_csv, path, "dau"))
       f = assert(io.open(path, "wb"))
       f:write("dau\n5\n-3\n2.5\n")
@@ -159,25 +160,64 @@ describe("scenario columns", function()
       assert.equal("io", e.kind)
     end)
 
-    -- A count is judged on its digits: on LuaJIT 9007199254740993 reads as the
-    -- double 2^53, which must not pass for the count it is not.
-    it("from a CSV: a count past 2^53 is exact on Lua 5.4 and refused on LuaJIT, never rounded", function()
+    -- A column holds int64_t on both runtimes, so a file reads the same on
+    -- both: on LuaJIT 9007199254740993 reads as the double 2^53, so the digits
+    -- are read as an int64_t there, exactly, never rounded (the column used to
+    -- refuse them on LuaJIT while Lua 5.4 read them).
+    it("from a CSV: a count past 2^53 is exact on both runtimes, never rounded; past 64 bits it is refused", function()
       local path = os.tmpname()
       local f = assert(io.open(path, "wb"))
-      f:write("dau\n9007199254740992\n9007199254740993\n-9007199254740993\n")
+      f:write("dau\n9007199254740992\n9007199254740993\n-9007199254740993\n9223372036854775807\n",
+        "-9223372036854775808\n00000000000000000000009007199254740995\n")
       f:close()
       local name = path:match("[^/]*$")
-      if H.is_jit then
-        assert.equal("imbill.column.from_csv: " .. name .. ":3: column 1 (dau): is beyond 2^53 and cannot be exact on"
-          .. ' this runtime, got "9007199254740993"', H.err(imbill.column.from_csv, path, "dau"))
-      else
-        local c = imbill.column.from_csv(path, "dau")
-        assert.same({ 9007199254740992, 9007199254740993, -9007199254740993 }, c:totable())
+      local c = imbill.column.from_csv(path, "dau")
+      assert.equal(6, #c)
+      -- a value as decimal text: on LuaJIT one past 2^53 cannot leave as a
+      -- number, and the error that says so shows it whole
+      local function text_of(i)
+        local ok, v = pcall(c.get, c, i)
+        if ok then return string.format("%d", v) end
+        return tostring(v):match('got "(%-?%d+)"')
+      end
+      assert.same({ "9007199254740992", "9007199254740993", "-9007199254740993", "9223372036854775807",
+                    "-9223372036854775808", "9007199254740995" },
+        { text_of(1), text_of(2), text_of(3), text_of(4), text_of(5), text_of(6) })
+      -- 2^53 + 1 - 2^53 is 1 only if the value was read exactly
+      local near = c:copy():set(4, 0):set(5, 0)
+      local back = near + (-(2 ^ 53))
+      assert.same({ 0, 1, 3 }, { back:get(1), back:get(2), back:get(6) })
+      assert.equal(-1, (near + 2 ^ 53):get(3))
+      f = assert(io.open(path, "wb"))
+      f:write("dau\n1\n-9007199254740993\n")
+      f:close()
+      assert.equal("imbill.column.from_csv: " .. name .. ":3: column 1 (dau): must not be negative, got -9007199254740993",
+        H.err(imbill.column.from_csv, path, "dau", { counts = true }))
+      for _, text in ipairs { "9223372036854775808", "-9223372036854775809", "99999999999999999999" } do
+        f = assert(io.open(path, "wb"))
+        f:write("dau\n", text, "\n")
+        f:close()
+        assert.equal("imbill.column.from_csv: " .. name .. ":2: column 1 (dau): is beyond 64 bits, got \"" .. text .. "\"",
+          H.err(imbill.column.from_csv, path, "dau"))
       end
       f = assert(io.open(path, "wb"))
       f:write("dau\n0009007199254740992\n")
       f:close()
       assert.equal(2 ^ 53, imbill.column.from_csv(path, "dau"):get(1))
+      os.remove(path)
+    end)
+
+    -- Two header fields of one name: either could be the column meant, so
+    -- neither is guessed (the first used to be taken silently).
+    it("from a CSV: a name the header has twice is refused, naming both columns", function()
+      local path = os.tmpname()
+      local f = assert(io.open(path, "wb"))
+      f:write("# two exports pasted side by side\nid,dau,groups, DAU \n1,5,6,7\n")
+      f:close()
+      local name = path:match("[^/]*$")
+      assert.equal("imbill.column.from_csv: " .. name .. ":2: column 4: \"dau\" appears twice in the header (also column 2)",
+        H.err(imbill.column.from_csv, path, "dau"))
+      assert.same({ 6 }, imbill.column.from_csv(path, "groups"):totable())
       os.remove(path)
     end)
 
@@ -258,6 +298,11 @@ describe("scenario columns", function()
       assert.is_nil(imbill.column(0):min())
       assert.is_nil(imbill.column(0):percentile(50))
       assert.equal(0, imbill.column(0):sum())
+      -- the summary of no values says the same: n 0, sum 0, and nothing else (its sum was missing)
+      assert.same({ n = 0, sum = 0 }, imbill.column(0):summary())
+      -- one value is every statistic of itself
+      assert.same({ n = 1, min = 7, argmin = 1, max = 7, argmax = 1, sum = 7, mean = 7, p5 = 7, p25 = 7, p50 = 7, p75 = 7,
+                    p95 = 7 }, imbill.column { 7 }:summary())
       assert.equal("column:percentile: p: expected 0 .. 100, got 101", H.err(c.percentile, c, 101))
       assert.equal("column:percentile: p: at most 4 decimals, got \"1.00001\"", H.err(c.percentile, c, "1.00001"))
     end)
@@ -288,6 +333,32 @@ describe("scenario columns", function()
       end))
       assert.equal("imbill.column: values[1]: times the ratio does not fit in 64 bits, got 9223372036854775807",
         H.err(function() return big * 2 end))
+    end)
+
+    -- The mean of values that fit in 64 bits fits too, whatever their sum:
+    -- it was "the sum does not fit in 64 bits" for two values of 2^62.
+    it("give the mean of values near 2^63 whose sum passes 64 bits, exactly, on both runtimes", function()
+      local function text_of(f, col)
+        local ok, v = pcall(f, col)
+        if ok then return string.format("%d", v) end
+        return tostring(v):match('got "(%-?%d+)"') or tostring(v)
+      end
+      -- 2^62 as 2^52 x 1024: a float past 2^53 is no count
+      local two62 = imbill.column(2, 2 ^ 52) * 1024
+      assert.equal("column:sum: self: the sum does not fit in 64 bits", H.err(two62.sum, two62))
+      assert.equal("4611686018427387904", text_of(two62.mean, two62))
+      -- 2^62 three times and 1: (3 x 2^62 + 1) / 4 = 3458764513820540928.25 -> ...928
+      local three = (imbill.column(4, 2 ^ 52) * 1024):set(4, 1)
+      assert.equal("3458764513820540928", text_of(three.mean, three))
+      -- 2^62 twice and 2^62 - 1: (3 x 2^62 - 1) / 3 = 2^62 - 1/3 -> 2^62
+      local below = (imbill.column(3, 2 ^ 52) * 1024) + imbill.column { 0, 0, -1 }
+      assert.equal("4611686018427387904", text_of(below.mean, below))
+      -- negative: -2^62 four times, mean -2^62
+      local neg = imbill.column(4, -(2 ^ 52)) * 1024
+      assert.equal("-4611686018427387904", text_of(neg.mean, neg))
+      -- and half away from zero: (3 x -2^62 - 2) / 4 = -3458764513820540928.5 -> ...929
+      local half = (imbill.column(4, -(2 ^ 52)) * 1024):set(4, -2)
+      assert.equal("-3458764513820540929", text_of(half.mean, half))
     end)
 
     it("on LuaJIT refuse to give back a value beyond 2^53 as a number", function()

@@ -234,7 +234,7 @@ local cases = {
     "^imbill.breakeven: a.edition: is required %(one of: trial, pro, flagship%)$" },
   { "totals: unknown book", imbill.totals, { book = "x", edition = "pro" }, "^imbill.totals: book: unknown price book" },
   { "totals: unequal arrays", imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, 2 }, groups_peak = { 1 } },
-    "^imbill.totals: groups_peak: has 1 scenario where an earlier array has 2" },
+    "^imbill.totals: groups_peak: has 1 scenario where peak_dau has 2" },
   { "totals: float in an array", imbill.totals, { book = "2020", edition = "pro", peak_dau = { 1, 2.5 } },
     "^imbill.totals: peak_dau%[2%]: expected a whole number >= 0, got 2.5" },
   { "totals: string in an array", imbill.totals, { book = "2020", edition = "pro", groups_peak = { "1" } },

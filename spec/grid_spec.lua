@@ -91,8 +91,8 @@ describe("what-if grids", function()
   it("summarises per edition and counts which edition wins each scenario", function()
     local g = H.imbill.grid { editions = { "2021/pro", "2021/ultimate" }, growth = { 0 }, start_dau = { 5000, 50000 } }
     local w = g:wins()
-    assert.same({ edition = "2021/pro", wins = 2 }, w[1])
-    assert.same({ edition = "2021/ultimate", wins = 0 }, w[2])
+    assert.same({ edition = "2021/pro", wins = 2, ties = 0 }, w[1])
+    assert.same({ edition = "2021/ultimate", wins = 0, ties = 0 }, w[2])
     local by = g:by_edition { 50 }
     assert.equal("2021/ultimate", by[2].edition)
     assert.equal(tostring(H.imbill.money("899.99") * 12), tostring(by[2].min))
@@ -126,6 +126,33 @@ describe("what-if grids", function()
     assert.same({ "MAU = round_half_up(3 x DAU)" }, g:data().assumptions)
   end)
 
+  -- 2020 flagship and 2021 pro both cost 449.99 up to 10,000 DAU: such a case
+  -- was counted as the first listed edition's win, so listing them the other
+  -- way round turned "flagship cheapest in 2" into "pro cheapest in 2".
+  it("counts a case two editions share the lowest total of as a tie for both, a win for neither, in any order", function()
+    for _, eds in ipairs { { "2020/flagship", "2021/pro" }, { "2021/pro", "2020/flagship" } } do
+      local g = H.imbill.grid { editions = eds, growth = { "0%" }, start_dau = { 5000, 10000, 15000 }, months = 1 }
+      local by = {}
+      for _, w in ipairs(g:wins()) do by[w.edition] = w end
+      -- 5,000 and 10,000 DAU: 449.99 on both; 15,000: flagship 599.98, pro 899.98
+      assert.same({ edition = "2020/flagship", wins = 1, ties = 2 }, by["2020/flagship"])
+      assert.same({ edition = "2021/pro", wins = 0, ties = 2 }, by["2021/pro"])
+      assert.equal(2, g:tied())
+      for _, s in ipairs(g:by_edition()) do assert.equal(by[s.edition].ties, s.ties) end
+      -- the CSV's all row keeps its columns (its min was under "cheapest" and its mean missing)
+      local lines = {}
+      for l in g:csv():gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.equal("edition,scenarios,cheapest,tied,min,p5,p25,p50,p75,p95,max,mean", lines[1])
+      assert.equal("all,6,,,449.99,449.99,449.99,449.99,599.98,899.98,899.98,549.99", lines[4])
+      assert.matches("tied: 2 %(growth, starting DAU%) cases have more than one cheapest edition",
+        require("imbill.report.display").bundle(g)["text/plain"])
+    end
+    local three = H.imbill.grid { editions = { "2020/flagship", "2021/pro", "2021/ultimate" }, start_dau = { 5000 },
+                                  months = 1 }
+    assert.same({ 0, 0, 0 }, { three:wins()[1].wins, three:wins()[2].wins, three:wins()[3].wins })
+    assert.same({ 1, 1, 0 }, { three:wins()[1].ties, three:wins()[2].ties, three:wins()[3].ties })
+  end)
+
   it("refuses a free edition whose scenarios climb past 2^53 by its cap, the same on both runtimes", function()
     -- 100% a month for 100 months passes 64 bits: the climb stops at 2^53, and the cap is what is said
     -- (Lua 5.4 said "growth: does not fit in 64 bits (got 1000000)", LuaJIT "value ... exceeds 2^53")
@@ -148,7 +175,7 @@ describe("what-if grids", function()
     assert.matches("reach 102:", H.err(H.imbill.grid, { editions = { "2021/free" }, start_dau = { 60 },
                                                         growth = { "5%" } }))
     local g = H.imbill.grid { editions = { "2021/free", "2021/pro" }, start_dau = { 10, 100 }, growth = { "0%" } }
-    assert.same({ edition = "2021/free", wins = 2 }, g:wins()[1])
+    assert.same({ edition = "2021/free", wins = 2, ties = 0 }, g:wins()[1])
   end)
 
   it("gives the mean however large the sum of the totals (past 2^52 cents it failed: 'value: ... x 1 is too large')", function()
@@ -191,6 +218,22 @@ describe("what-if grids", function()
   -- 11 months are 9218000000000.00; 10^11 DAU add 49,498,900,000.00 more,
   -- past what money holds: the grid refuses that scenario when it is priced,
   -- naming it, instead of answering a total no amount can hold.
+  -- A range is counted, not stepped: on LuaJIT 2^53 + 1 is 2^53 again, so a
+  -- range ending at 2^53 never ended there (a bare "table overflow").
+  it("takes a start_dau range up to 2^53 on both runtimes, as many values as it names", function()
+    -- the checked parameters (the grid would price them, past what money holds)
+    local spec = require("imbill.whatif.grid").spec
+    local function start(r) return spec { editions = { "2021/pro" }, start_dau = r, months = 1 }.start end
+    assert.same({ 2 ^ 53 }, start { from = 2 ^ 53, to = 2 ^ 53 })
+    assert.same({ 2 ^ 53 - 4, 2 ^ 53 - 2, 2 ^ 53 }, start { from = 2 ^ 53 - 4, to = 2 ^ 53, step = 2 })
+    assert.same({ 2 ^ 53 - 5, 2 ^ 53 - 2 }, start { from = 2 ^ 53 - 5, to = 2 ^ 53, step = 3 })
+    assert.same({ 5000, 6000 }, start { from = 5000, to = 6999, step = 1000 })
+    -- the grid prices the scenario or refuses it; it never loops
+    assert.equal("imbill.grid: scenario 1: 2021/pro at 8% a month from 9,007,199,254,740,992 DAU over 2 months: the"
+      .. " total is more than money holds (at most 9223372036854.775807)", H.err(H.imbill.grid, { editions = { "2021/pro" },
+        growth = { "8%" }, start_dau = { from = 2 ^ 53, to = 2 ^ 53 }, months = 2 }))
+  end)
+
   it("refuses a scenario whose total is more than money holds, naming it", function()
     local b = H.imbill.book { name = "grid-huge", base = "2021", editions = { pro = { monthly_fee = "838000000000.00" } } }
     local fits = H.imbill.grid { editions = { b:edition("pro") }, growth = { "0%" }, start_dau = { 10 }, months = 11 }

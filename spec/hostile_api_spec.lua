@@ -479,7 +479,7 @@ describe("hostile API input", function()
       grid = { imbill.grid { editions = { "2021/pro", "2022/standard" }, growth = { "0%", "5%" },
                              start_dau = { 1000, 5000 }, months = 2, mau_per_dau = 3 }, "a grid (imbill.grid)", "g",
                { "size", "get", "cents", "scenario", "index", "range", "min", "max", "mean", "percentile", "wins",
-                 "summary", "by_edition", "totals", "column", "data", "csv" } },
+                 "tied", "summary", "by_edition", "totals", "column", "data", "csv" } },
       series = { s, "a series (imbill.series.build, read_csv, ...)", "s",
                  { "from", "to", "months", "month", "usage", "at", "slice", "csv" } },
     }

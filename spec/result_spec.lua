@@ -136,7 +136,7 @@ describe("result objects", function()
     check_data(d, { "assumptions" })
     assert.equal("449.99", d.all.min)
     assert.equal(4, d.scenarios)
-    check_csv(g:csv(), "edition,scenarios,cheapest,min,p5,p25,p50,p75,p95,max,mean")
+    check_csv(g:csv(), "edition,scenarios,cheapest,tied,min,p5,p25,p50,p75,p95,max,mean")
   end)
 
   it("one marker for arrays, honoured by dkjson (and by OpenResty's cjson, whose array_mt it is)", function()

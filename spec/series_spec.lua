@@ -22,6 +22,12 @@ describe("series generators", function()
     assert.same({ 100, 103, 105, 108 }, days(s))
   end)
 
+  -- round_half_up of a negative product is half away from zero, as cents (docs/whatif.md)
+  it("linear decline rounds a half away from zero: 100 - 0.5 is 99", function()
+    local s = S.build { from = "2021-03-01", days = 6, dau = S.linear { start = 100, per_day = "-0.5" } }
+    assert.same({ 100, 99, 99, 98, 98, 97 }, days(s))
+  end)
+
   it("linear growth per month steps on the 1st of each month, and never goes below 0", function()
     local s = S.build { from = "2021-01-30", days = 4, dau = S.linear { start = 100, per_month = 1000 } }
     assert.same({ 100, 100, 1100, 1100 }, days(s))
@@ -39,6 +45,41 @@ describe("series generators", function()
     local p = S.build { from = "2021-01", months = 7, dau = S.compound { start = 10000, rate_ppm = 100000 } }
     assert.same(s.dau, b.dau)
     assert.same(s.dau, p.dau)
+  end)
+
+  -- "What if DAU grows 8% a month for 24 months": each month's DAU is the
+  -- last one's times 1.08, rounded half-up to whole users, the rounding
+  -- carried forward (never 10000 x 1.08^k rounded once), as the grid and
+  -- col:grow compound it.
+  it("compound growth of 8% a month for 24 months rounds every month, as the grid and col:grow do", function()
+    local s = S.build { from = "2023-01", months = 24, dau = S.compound { start = 10000, rate = "8%" } }
+    local peaks = {}
+    for _, m in ipairs(s:monthly()) do peaks[#peaks + 1] = m.peak_dau end
+    assert.same({ 10000, 10800, 11664, 12597, 13605, 14693, 15868, 17137, 18508, 19989, 21588, 23315, 25180, 27194,
+                  29370, 31720, 34258, 36999, 39959, 43156, 46608, 50337, 54364, 58713 }, peaks)
+    -- 12597 x 1.08 = 13604.76 -> 13605, as 10000 x 1.08^4 = 13604.89 rounded once, but by month 24
+    -- the rounding carried forward gives 58713 where 10000 x 1.08^23 = 58714.64 rounded once is 58715
+    local col = H.imbill.column { 10000 }
+    for k = 0, 23 do assert.equal(peaks[k + 1], col:grow("8%", k):get(1)) end
+  end)
+
+  -- The product of a count and a ratio may pass 2^53 where the count does
+  -- not: it is taken in 128 bits, so a series grows as far as a grid does
+  -- (a level of 590,490,000 at 800% a month was "too large to compute
+  -- exactly"), and only a count past 2^53 is refused, the same on both runtimes.
+  it("compound growth is exact up to 2^53 whatever the product, and refuses a count past it", function()
+    local s = S.build { from = "2023-01", months = 13, dau = S.compound { start = 10000, rate = 8 } }
+    local v = 10000
+    for k, m in ipairs(s:monthly()) do
+      assert.equal(v, m.peak_dau, "month " .. k)
+      if k < 13 then v = H.imbill.core.grid_grow(v, 8000000) end
+    end
+    assert.equal(2824295364810000, s:monthly()[13].peak_dau) -- 9^12 x 10000
+    local big = S.build { from = "2023-01", months = 3,
+                          dau = S.compound { start = 10 ^ 12, rate = "8%" } * S.weekly { sat = "1.2" } }
+    assert.equal(1296000000000, big:monthly()[2].peak_dau) -- 1.08 x 10^12 on a Saturday, x 1.2
+    assert.equal("imbill.series.build: dau: 2824295364810000 x 9000000 / 1000000 is beyond 2^53, more than a count"
+      .. " can be exactly", H.err(S.build, { from = "2023-01", months = 14, dau = S.compound { start = 10000, rate = 8 } }))
   end)
 
   it("compound daily growth compounds from day to day", function()
@@ -150,6 +191,55 @@ describe("series generators", function()
     assert.same({ 2000, 2000, 2000 }, h.dau)
   end)
 
+  -- A history's month-to-date MAU is at least the day's DAU (the reader
+  -- refuses less); scaling DAU past it gave a month of 30,465 peak DAU with
+  -- 28,434 MAU, and a MAU plan billed for fewer users than were active.
+  it("refuses factors that carry a day's DAU above its month-to-date MAU; scaling both keeps them whole", function()
+    local s = S.from_table { from = "2021-03-01", dau = { 10, 20 }, mau = { 30, 40 } }
+    assert.equal("series:times: dau: on 2021-03-02 the day's DAU 60 is above its month-to-date MAU 40 (the series' mau"
+      .. " column): every user active on a day is active in its month; scale mau too (mau = a factor)",
+      H.err(s.times, s, { dau = 3 }))
+    assert.matches("^series:times: mau: on 2021%-03%-02 the day's DAU 20 is above its month%-to%-date MAU 16",
+      H.err(s.times, s, { mau = "0.4" }))
+    -- the boundary: DAU equal to MAU is every user of the month active that day
+    assert.same({ 30, 60 }, s:times { dau = 3, mau = "1.5" }.dau)
+    assert.same({ 45, 60 }, s:times { dau = 3, mau = "1.5" }.mau)
+    assert.same({ 20, 40 }, s:times { dau = 2 }.dau)
+    -- build holds the same rule for generated columns (it kept MAU 40 for a month of 50 DAU)
+    assert.equal("imbill.series.build: mau: on 2021-03-02 the month-to-date MAU 40 is below the day's DAU 50: every"
+      .. " user active on a day is active in its month",
+      H.err(S.build, { from = "2021-03-01", days = 3, dau = S.linear { start = 30, per_day = 20 }, mau = 40 }))
+    assert.equal(40, S.build { from = "2021-03-01", days = 3, dau = 40, mau = 40 }:month("2021-03").mau)
+    -- a series without a mau column (or with a ratio) has nothing to contradict
+    assert.same({ 30, 60 }, S.from_table { from = "2021-03-01", dau = { 10, 20 } }:times { dau = 3 }.dau)
+  end)
+
+  -- A month's active users include every user of its busiest day: MAU is at
+  -- least the peak DAU, so a ratio below 1 states an impossible month (0.5 x
+  -- 100 DAU billed a MAU plan for 50 users). 1 is the boundary. One rule for
+  -- every place a ratio makes MAU from DAU.
+  it("refuses an MAU-per-DAU ratio below 1 wherever one makes MAU from DAU, and takes 1", function()
+    local why = "must be at least 1: a month's active users include every user of its busiest day"
+    local im = H.imbill
+    assert.equal("imbill.series.build: mau_ratio: " .. why .. ', got "0.5"',
+      H.err(S.build, { from = "2023-01-01", days = 3, dau = 100, mau_ratio = "0.5" }))
+    assert.equal("imbill.series.parse_csv: mau_ratio: " .. why .. ", got 0.99",
+      H.err(S.parse_csv, "date,dau,groups\n2023-01-05,100,5\n", { mau_ratio = 0.99 }))
+    local plain = S.parse_csv "date,dau,groups\n2023-01-05,100,5\n"
+    assert.equal("series:with_mau_ratio: ratio: " .. why .. ', got "90%"', H.err(plain.with_mau_ratio, plain, "90%"))
+    assert.equal("imbill.grid: mau_per_dau: " .. why .. ', got "0.5"',
+      H.err(im.grid, { editions = { "2022/standard" }, start_dau = { 100 }, mau_per_dau = "0.5", months = 1 }))
+    assert.equal("imbill.project: mau_per_dau: " .. why .. ', got "0.5"',
+      H.err(im.project, { usage = plain, books = { "2022" }, mau_per_dau = "0.5" }))
+    assert.equal("imbill.breakeven_table: follow.mau: " .. why .. ', got "0.5"',
+      H.err(im.breakeven_table, { editions = { "2021/pro", "2022/standard" }, follow = { mau = "0.5" }, to = 100 }))
+    assert.matches("mau_per_dau: " .. why:gsub("%p", "%%%0"),
+      H.err(im.compare, { month = "2023-01", peak_dau = 100, groups_peak = 0, mau_per_dau = "0.5" }))
+    -- 1: every user of the month active on its busiest day
+    assert.equal(100, S.build { from = "2023-01-01", days = 3, dau = 100, mau_ratio = 1 }:month("2023-01").mau)
+    assert.equal(100, plain:with_mau_ratio("100%"):month("2023-01").mau)
+  end)
+
   it("rejects bad generator arguments, naming the field and value", function()
     assert.matches("imbill.series.compound: rate: must be above %-100%%", H.err(S.compound, { start = 1, rate = "-100%" }))
     assert.matches("start: must not be negative, got %-1", H.err(S.compound, { start = -1, rate = "1%" }))
@@ -225,6 +315,22 @@ describe("the CSV usage history reader", function()
       H.err(S.from_table, { from = "2021-03-01", dau = { 10, 50 }, mau = { 10, 40 } }))
   end)
 
+  -- The rule holds for what an empty cell carries too: carried from a day
+  -- with fewer users, or from no day at all (the first day read as 0), it
+  -- gave a month's MAU below its own peak DAU (MAU 10 for a month of 20 DAU).
+  it("refuses an empty MAU cell whose carried value is below the day's DAU, and an empty first-day cell", function()
+    assert.equal("imbill.series.parse_csv: usage.csv:3: column 4 (mau): is empty, and the MAU it would carry from the"
+      .. " day before, 10, is below the day's DAU 20 (column 2): give the day's month-to-date MAU, got \"\"",
+      H.err(S.parse_csv, csv { "date,dau,groups,mau", "2021-03-01,5,1,10", "2021-03-02,20,1," }, { name = "usage.csv" }))
+    assert.equal("imbill.series.parse_csv: usage.csv:2: column 4 (mau): is empty on the first day, which has no day"
+      .. " before to carry from, and the day's DAU is 5 (column 2): give the day's month-to-date MAU, got \"\"",
+      H.err(S.parse_csv, csv { "date,dau,groups,mau", "2021-03-01,5,1,", "2021-03-02,20,1,30" }, { name = "usage.csv" }))
+    -- the boundaries: carried equal to the day's DAU, and an empty first day of no users, are whole
+    assert.equal(20, S.parse_csv(csv { "date,dau,groups,mau", "2021-03-01,5,1,20", "2021-03-02,20,1," })
+      :month("2021-03").mau)
+    assert.same({ 0, 9 }, S.parse_csv(csv { "date,dau,groups,mau", "2021-03-01,0,1,", "2021-03-02,7,1,9" }).mau)
+  end)
+
   it("names the line and column of a malformed row", function()
     assert.equal('imbill.series.parse_csv: usage.csv:3: column 2 (dau): expected a whole number >= 0, got "12.5"',
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-03-01,1,1", "2021-03-02,12.5,1" }, { name = "usage.csv" }))
@@ -232,6 +338,11 @@ describe("the CSV usage history reader", function()
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-30,1,1" }))
     assert.matches("input:2: column 3 %(groups%): expected a whole number >= 0, got \"%-4\"",
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,-4" }))
+    assert.matches("input:3: has 4 columns, the header has 3",
+      H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,4", "2021-02-04,1,4,5" }))
+    -- one field in the singular (it said "has 1 columns")
+    assert.matches("input:3: has 1 column, the header has 3",
+      H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,4", "2021-02-04" }))
     assert.matches("input:3: has 2 columns, the header has 3",
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-02-03,1,4", "2021-02-04,1" }))
     assert.matches("input:2: column 4 %(features%): unknown feature \"teleport\"",

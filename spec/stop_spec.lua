@@ -42,6 +42,46 @@ describe("the stop hook of long calls (core.set_stop)", function()
     assert.is_false(ok)
   end)
 
+  -- Over Lua arrays the work is a loop in C (Lua 5.4) or a compiled FFI
+  -- loop (LuaJIT), which a notebook's count hook never reaches: the stop
+  -- hook is polled every 65,536 scenarios (it was never asked, and a cell
+  -- pricing 50 million array scenarios could not be interrupted).
+  it("is asked while imbill.totals reads Lua arrays, one edition or several", function()
+    local n = 300000
+    local dau, groups = {}, {}
+    for i = 1, n do dau[i], groups[i] = i % 40000, i % 300000 end
+    for _, p in ipairs {
+      { book = "2020", edition = "pro", peak_dau = dau, groups_peak = groups },
+      { book = "2020", edition = "pro", peak_dau = dau },
+      { editions = { "2020/pro", "2021/pro" }, peak_dau = dau, groups_peak = groups },
+    } do
+      local calls = 0
+      core.set_stop(function() calls = calls + 1 return calls == 2 end)
+      local ok, e = pcall(imbill.totals, p)
+      assert.is_false(ok)
+      assert.matches("stopped by the stop hook", tostring(e))
+      assert.equal(2, calls)
+      -- the hook's own error is what is raised
+      core.set_stop(function() error("interrupted") end)
+      ok, e = pcall(imbill.totals, p)
+      assert.is_false(ok)
+      assert.matches("interrupted", tostring(e))
+      -- a hook that never stops changes nothing: the same cents as without one
+      core.set_stop(function() return false end)
+      local with = imbill.totals(p)
+      core.set_stop(nil)
+      local without = imbill.totals(p)
+      assert.same(without, with)
+    end
+    -- a batch smaller than one poll's worth is never asked
+    local calls = 0
+    core.set_stop(function() calls = calls + 1 return true end)
+    local small = {}
+    for i = 1, 65536 do small[i] = i end
+    assert.equal(65536, #imbill.totals { book = "2020", edition = "pro", peak_dau = small })
+    assert.equal(0, calls)
+  end)
+
   it("is asked between a projection's months and a migration's", function()
     local calls = 0
     core.set_stop(function() calls = calls + 1 return calls > 2 end)

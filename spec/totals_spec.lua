@@ -250,7 +250,9 @@ describe("totals (the batch path)", function()
         assert.equal("mau: expected an array of whole numbers or a number, got true", H.err(f, rate, 1, 1, true))
         assert.equal("peak_dau: must not be negative, got -1", H.err(f, rate, -1))
         assert.equal("peak_dau: expected a whole number, got 2.5", H.err(f, rate, 2.5))
-        assert.equal("groups_peak: has 1 scenario where an earlier array has 2", H.err(f, rate, { 1, 2 }, { 1 }))
+        -- the array the count came from is named (it was "where an earlier array has 2")
+        assert.equal("groups_peak: has 1 scenario where peak_dau has 2", H.err(f, rate, { 1, 2 }, { 1 }))
+        assert.equal("mau: has 3 scenarios where groups_peak has 2", H.err(f, rate, 5, { 1, 2 }, { 1, 2, 3 }))
       end)
       -- A total is an invoice's: at most what money holds (9223372036854.775807,
       -- 922337203685477 cents), on both runtimes, as imbill.invoice says it:

@@ -512,11 +512,39 @@ static void many_editions_give_each_editions_totals(void) {
   for (size_t e = 0; e < NRATES; e++) free(outs[e]);
 }
 
+/* A pair where editions share the lowest total is a tie for each of them
+ * and a win for none, whatever their order: 3 editions x 4 pairs, where pair
+ * 0 is won by edition 2, pair 1 tied by editions 0 and 1, pair 2 tied by all
+ * three, pair 3 won by edition 0. */
+static void grid_ties_are_nobodys_win(void) {
+  const int64_t totals[] = { 500, 100, 7, 1,    /* edition 0 */
+                             400, 100, 7, 2,    /* edition 1 */
+                             300, 200, 7, 3 };  /* edition 2 */
+  imb_grid g;
+  uint64_t wins[3], ties[3];
+  memset(&g, 0, sizeof g);
+  g.n_rates = 3;
+  g.n_growth = 2;
+  g.n_start = 2;
+  imb_grid_wins(&g, totals, wins);
+  imb_grid_ties(&g, totals, ties);
+  CHECK_EQ(wins[0], 1);
+  CHECK_EQ(wins[1], 0);
+  CHECK_EQ(wins[2], 1);
+  CHECK_EQ(ties[0], 2);
+  CHECK_EQ(ties[1], 2);
+  CHECK_EQ(ties[2], 1);
+}
+
 /* The mean of a grid or a column: the exact sum divided once, half up
- * (1, 2 -> 2; 1, 2, 2 -> 2; 1, 1, 2 -> 1); no values is no mean, and a sum
- * past 64 bits is an overflow, not a wrapped mean. */
+ * (1, 2 -> 2; 1, 2, 2 -> 2; 1, 1, 2 -> 1; -1, -2 -> -2, away from zero); no
+ * values is no mean.  A sum past 64 bits is neither wrapped nor refused: the
+ * mean of values that fit fits (it was IMB_EOVERFLOW for two of INT64_MAX,
+ * whose mean is INT64_MAX). */
 static void the_mean_rounds_the_exact_sum_once(void) {
   const int64_t a[] = { 1, 2 }, b[] = { 1, 2, 2 }, c[] = { 1, 1, 2 }, big[] = { INT64_MAX, INT64_MAX };
+  const int64_t near[] = { INT64_MAX, INT64_MAX - 1 }, low[] = { INT64_MIN, INT64_MIN, INT64_MIN };
+  const int64_t lowhalf[] = { INT64_MIN, INT64_MIN + 1 }, odd[] = { INT64_MAX, INT64_MAX, 1 }, neg[] = { -1, -2 };
   int64_t m = -7;
   CHECK_EQ(imb_stats_mean(a, 2, &m), IMB_OK);
   CHECK_EQ(m, 2);
@@ -526,7 +554,21 @@ static void the_mean_rounds_the_exact_sum_once(void) {
   CHECK_EQ(m, 1);
   CHECK_EQ(imb_stats_mean(big, 1, &m), IMB_OK);
   CHECK_EQ(m, INT64_MAX);
-  CHECK_EQ(imb_stats_mean(big, 2, &m), IMB_EOVERFLOW);
+  CHECK_EQ(imb_stats_mean(big, 2, &m), IMB_OK);
+  CHECK_EQ(m, INT64_MAX);
+  /* (2^64 - 3) / 2 = 2^63 - 1.5, half up to 2^63 - 1 */
+  CHECK_EQ(imb_stats_mean(near, 2, &m), IMB_OK);
+  CHECK_EQ(m, INT64_MAX);
+  CHECK_EQ(imb_stats_mean(low, 3, &m), IMB_OK);
+  CHECK_EQ(m, INT64_MIN);
+  /* -2^63 + 0.5: away from zero, -2^63 */
+  CHECK_EQ(imb_stats_mean(lowhalf, 2, &m), IMB_OK);
+  CHECK_EQ(m, INT64_MIN);
+  /* (2^64 - 1) / 3 = 6148914691236517205 exactly */
+  CHECK_EQ(imb_stats_mean(odd, 3, &m), IMB_OK);
+  CHECK_EQ(m, INT64_C(6148914691236517205));
+  CHECK_EQ(imb_stats_mean(neg, 2, &m), IMB_OK);
+  CHECK_EQ(m, -2);
   CHECK_EQ(imb_stats_mean(a, 0, &m), IMB_ERANGE);
 }
 
@@ -547,7 +589,9 @@ CTEST_SUITE(batch_tests) = {
     a_stop_mid_job_joins_every_thread_and_leaves_nothing_behind },
   { "batch: several editions priced together give each one's totals; the first failure and edition win",
     many_editions_give_each_editions_totals },
-  { "stats: the mean rounds the exact sum once, half up; no values or a sum past 64 bits is refused",
+  { "stats: a grid pair that editions share the lowest total of is a tie for each and a win for none",
+    grid_ties_are_nobodys_win },
+  { "stats: the mean rounds the exact sum once, half up; no values is refused, a sum past 64 bits is taken in 128",
     the_mean_rounds_the_exact_sum_once },
   { NULL, NULL },
 };

@@ -173,6 +173,24 @@ class KernelSpec(unittest.TestCase):
                              '  peak_dau = imbill.column { 25000 } }:get(1)')
         self.assertEqual("19349.57 44997", cell.of("execute_result")[0]["data"]["text/plain"])
 
+    def test_interrupt_array_pricing(self):
+        """an interrupt stops imbill.totals over Lua arrays (a C loop on 5.4, a compiled FFI loop on LuaJIT)"""
+        # it was never asked: the count hook does not run in C or in compiled
+        # code, so a cell pricing millions of array scenarios ran to its end.
+        # Timed once whole, then interrupted a third of the way in.
+        pricing = ('local imbill = require "imbill"\n'
+                   'local dau = imbill.column { from = 1, to = 6000000 }:totable()\n'
+                   'local t0 = os.clock()\n'
+                   'local r = imbill.totals { editions = { "2020/pro", "2020/flagship", "2021/pro",\n'
+                   '  "2021/ultimate", "2022/standard", "2022/premium" }, peak_dau = dau, mau = dau }\n')
+        whole = float(self.run_cell(pricing + 'r = nil\ndau = nil\ncollectgarbage()\nreturn os.clock() - t0')
+                      .of("execute_result")[0]["data"]["text/plain"])
+        after = max(0.2, whole / 3)
+        cell = self.run_cell(pricing + 'return #r[1]', interrupt_after=after, timeout=90)
+        self.assertEqual("KeyboardInterrupt", cell.reply.get("ename"), (whole, cell.reply))
+        self.assertLess(cell.messages[-1][0], after + max(0.4, whole / 2), (whole, cell.messages))
+        self.assertEqual("ok", self.run_cell("collectgarbage()\nx = 1").reply["status"])
+
     def test_interrupt_value_tostring(self):
         """a cell's value or error whose __tostring loops is stopped by an interrupt, state kept"""
         self.run_cell("kept = 8")

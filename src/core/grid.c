@@ -145,14 +145,38 @@ imb_status imb_grid_run(const imb_grid *g, size_t lo, size_t hi, int64_t *out, s
   return imb_grid_run_par(g, lo, hi, out, bad, 1);
 }
 
+/* The lowest total of pair j and how many editions have it. */
+static int64_t lowest(const imb_grid *g, const int64_t *totals, size_t per, size_t j, size_t *count) {
+  int64_t low = totals[j];
+  size_t c = 1;
+  for (size_t r = 1; r < g->n_rates; r++) {
+    int64_t v = totals[r * per + j];
+    if (v < low) low = v, c = 1;
+    else if (v == low) c++;
+  }
+  *count = c;
+  return low;
+}
+
 void imb_grid_wins(const imb_grid *g, const int64_t *totals, uint64_t *wins) {
-  size_t per = g->n_growth * g->n_start;
+  size_t per = g->n_growth * g->n_start, count;
   memset(wins, 0, g->n_rates * sizeof *wins);
   for (size_t j = 0; j < per; j++) {
-    size_t best = 0;
-    for (size_t r = 1; r < g->n_rates; r++)
-      if (totals[r * per + j] < totals[best * per + j]) best = r;
-    wins[best]++;
+    int64_t low = lowest(g, totals, per, j, &count);
+    if (count != 1) continue;
+    for (size_t r = 0; r < g->n_rates; r++)
+      if (totals[r * per + j] == low) wins[r]++;
+  }
+}
+
+void imb_grid_ties(const imb_grid *g, const int64_t *totals, uint64_t *ties) {
+  size_t per = g->n_growth * g->n_start, count;
+  memset(ties, 0, g->n_rates * sizeof *ties);
+  for (size_t j = 0; j < per; j++) {
+    int64_t low = lowest(g, totals, per, j, &count);
+    if (count < 2) continue;
+    for (size_t r = 0; r < g->n_rates; r++)
+      if (totals[r * per + j] == low) ties[r]++;
   }
 }
 
@@ -175,12 +199,23 @@ imb_status imb_stats_sum(const int64_t *v, size_t n, int64_t *sum) {
   return IMB_OK;
 }
 
+/* The mean of int64 values always fits in 64 bits though their sum may not
+ * (two of INT64_MAX): past 64 bits the sum is taken again in 128, where n
+ * values below 2^63 in magnitude cannot overflow, and divided there. */
 imb_status imb_stats_mean(const int64_t *v, size_t n, int64_t *mean) {
+  __extension__ typedef __int128 i128;
+  __extension__ typedef unsigned __int128 u128;
   int64_t sum;
-  imb_status s;
   if (n == 0 || n > (size_t)INT64_MAX) return IMB_ERANGE;
-  if ((s = imb_stats_sum(v, n, &sum))) return s;
-  return imb_muldiv(sum, 1, (int64_t)n, mean);
+  if (imb_stats_sum(v, n, &sum) == IMB_OK) return imb_muldiv(sum, 1, (int64_t)n, mean);
+  i128 wide = 0;
+  for (size_t i = 0; i < n; i++) wide += v[i];
+  /* half away from zero, as imb_muldiv: the magnitude rounded half up */
+  u128 mag = wide < 0 ? -(u128)wide : (u128)wide;
+  u128 q = (mag + (u128)n / 2) / (u128)n;
+  /* q is at most 2^63, reached only by a mean of INT64_MIN */
+  *mean = wide < 0 ? -(int64_t)(q - 1) - 1 : (int64_t)q;
+  return IMB_OK;
 }
 
 static void swap64(int64_t *a, int64_t *b) {

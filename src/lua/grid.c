@@ -262,19 +262,24 @@ static int g_percentile(lua_State *L) {
   return 1;
 }
 
+/* g:wins() -> { wins, ... }, { ties, ... } by edition (imb_grid_wins) */
 static int g_wins(lua_State *L) {
   grid_ud *u = checkgrid(L);
   if (u->done < u->n) return imbL_raise(L, NULL, NULL, 0, "not all scenarios are computed yet; call run()");
-  uint64_t *wins = (uint64_t *)malloc(u->g.n_rates * sizeof *wins);
+  uint64_t *wins = (uint64_t *)malloc(2 * u->g.n_rates * sizeof *wins);
   if (!wins) return imbL_raise(L, NULL, NULL, 0, "out of memory");
+  uint64_t *ties = wins + u->g.n_rates;
   imb_grid_wins(&u->g, u->out, wins);
-  lua_createtable(L, (int)u->g.n_rates, 0);
-  for (size_t r = 0; r < u->g.n_rates; r++) {
-    imbL_pushint64(L, (int64_t)wins[r]);
-    lua_rawseti(L, -2, (int)(r + 1));
+  imb_grid_ties(&u->g, u->out, ties);
+  for (int t = 0; t < 2; t++) {
+    lua_createtable(L, (int)u->g.n_rates, 0);
+    for (size_t r = 0; r < u->g.n_rates; r++) {
+      imbL_pushint64(L, (int64_t)(t ? ties : wins)[r]);
+      lua_rawseti(L, -2, (int)(r + 1));
+    }
   }
   free(wins);
-  return 1;
+  return 2;
 }
 
 /* g:totals([from, to]) -> Lua array of cents */
@@ -301,13 +306,30 @@ static int g_grow(lua_State *L) {
   return 1;
 }
 
+/* core.muldiv(a, b, d) -> round_half_up(a x b / d) for whole a, b >= 0 and
+ * d > 0, in 128 bits, or nil when the result passes 64 bits: what-if counts
+ * (imbill.internal.integer) whose product passes 2^53 where the count does
+ * not, as the grid's own growth (imb_grid_grow). */
+static int g_muldiv(lua_State *L) {
+  int64_t a = imbL_checkint64(L, 1, "a"), b = imbL_checkint64(L, 2, "b"), d = imbL_checkint64(L, 3, "d"), q;
+  if (a < 0 || b < 0 || d <= 0) return imbL_raise(L, NULL, NULL, 0, "core.muldiv: expected a, b >= 0 and d > 0");
+  if (imb_muldiv(a, b, d, &q)) return 0;
+  /* a result past 2^53 is the caller's to refuse, by its own bound */
+#if LUA_VERSION_NUM >= 503
+  lua_pushinteger(L, (lua_Integer)q);
+#else
+  lua_pushnumber(L, (lua_Number)q);
+#endif
+  return 1;
+}
+
 static const luaL_Reg grid_meta[] = {{"__gc", grid_gc}, {NULL, NULL}};
 static const luaL_Reg grid_methods[] = {
     {"run", g_run},         {"size", g_size}, {"done", g_done}, {"get", g_get},
     {"coords", g_coords},   {"min", g_min},   {"max", g_max},   {"sum", g_sum}, {"mean", g_mean},
     {"percentile", g_percentile}, {"wins", g_wins}, {"totals", g_totals}, {"column", g_column},
     {NULL, NULL}};
-static const luaL_Reg grid_funcs[] = {{"grid", g_new}, {"grid_grow", g_grow}, {NULL, NULL}};
+static const luaL_Reg grid_funcs[] = {{"grid", g_new}, {"grid_grow", g_grow}, {"muldiv", g_muldiv}, {NULL, NULL}};
 
 void imbL_open_grid(lua_State *L) {
   imbL_newclass(L, GRID_MT, grid_meta, grid_methods);

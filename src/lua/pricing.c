@@ -167,6 +167,7 @@ static lua_Integer batch_len(lua_State *L, int idx, const char *field) {
  * the buffers stay in cache, the core's batch loop runs at full speed, and no
  * Lua table is built per scenario. */
 #define CHUNK 256
+#define STOP_CHUNKS 256
 
 /* The error for a batch value at the top of the stack that is not a count. */
 static void batch_bad(lua_State *L, lua_Integer i, const char *field) {
@@ -231,7 +232,7 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
   const char *const *fields = usage_fields;
   lua_Integer n = -1;
   int64_t in[3][CHUNK], scalar[3] = {0, 0, 0}, res[CHUNK];
-  int is_array[3];
+  int is_array[3], sized = 0; /* sized: the field whose array gave n */
   for (int k = 0; k < 3; k++) {
     lua_Integer len = batch_len(L, 2 + k, fields[k]);
     is_array[k] = len >= 0;
@@ -241,8 +242,9 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
     if (len > INT32_MAX)
       return imbL_raise(L, NULL, fields[k], 0, "has more than 2^31 scenarios, more than one call takes");
     if (n >= 0 && len != n)
-      return imbL_raise(L, NULL, fields[k], 0, "has %d scenario%s where an earlier array has %d", (int)len,
-                        len == 1 ? "" : "s", (int)n);
+      return imbL_raise(L, NULL, fields[k], 0, "has %d scenario%s where %s has %d", (int)len, len == 1 ? "" : "s",
+                        fields[sized], (int)n);
+    if (n < 0) sized = k;
     n = len;
   }
   if (n < 0) n = 1;
@@ -252,7 +254,14 @@ static int totals_arrays(lua_State *L, int nr, imb_rate *const *rates, const cha
   int top = lua_gettop(L);
   const int64_t *src[3];
   for (int k = 0; k < 3; k++) src[k] = is_array[k] ? in[k] : &scalar[k];
+  /* Lua arrays are read here, in C, where the count hook of a notebook's
+   * interrupt never runs: the state's stop hook is polled every STOP_CHUNKS
+   * chunks (65,536 scenarios, a few ms), as the column and grid kernels poll it */
+  imbL_stop st;
+  const imb_stop *stop = imbL_stop_begin(L, &st);
   for (lua_Integer base = 1; base <= n; base += CHUNK) {
+    if (stop && base > 1 && (base - 1) / CHUNK % STOP_CHUNKS == 0 && stop->poll(stop->ctx))
+      return imbL_stop_raise(L, NULL);
     size_t len = (size_t)(n - base + 1 < CHUNK ? n - base + 1 : CHUNK), first_bad = 0;
     int first_e = -1;
     imb_status first_s = IMB_OK;

@@ -68,7 +68,9 @@ function M.axis(fn, p, default_to)
     if ax.base[k] ~= nil then
       check.fail(fn, "follow." .. k, "give usage." .. FIELD[k] .. " or follow." .. k .. ", not both", r)
     end
-    local ppm = int.ppm(fn, "follow." .. k, r)
+    -- MAU follows DAU by at least 1: a month's users include its busiest day's
+    local ppm = (k == "mau" and metric == "dau") and int.mau_ratio(fn, "follow." .. k, r)
+      or int.ppm(fn, "follow." .. k, r)
     if ppm < 1 then check.fail(fn, "follow." .. k, "must be above 0", r) end
     ax.follow[k], ax.follow_text[k] = ppm, int.ratio_text(ppm)
   end

@@ -268,7 +268,7 @@ function M.compare(p)
     if p.peak_dau == nil and p.dau == nil then
       check.fail(FN, "mau_per_dau", "MAU from a ratio needs peak_dau or dau", p.mau_per_dau)
     end
-    local r = int.ppm(FN, "mau_per_dau", p.mau_per_dau)
+    local r = int.mau_ratio(FN, "mau_per_dau", p.mau_per_dau)
     local peak = peak_of(FN, p)
     -- a ratio of 0 is MAU 0, as imbill.grid's mau_per_dau and a series'
     -- mau_ratio take it; the core's ratio starts at 1 ppm

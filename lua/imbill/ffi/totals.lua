@@ -69,6 +69,8 @@ end
 -- Whole numbers out of range (negative, or beyond 2^53 where numbers are no
 -- longer exact) convert to int64_t values the core refuses by its bound.
 local CHUNK = 512
+local STOP_CHUNKS = 128
+local check_stop = core.check_stop
 local buf = { int64_arr(CHUNK), int64_arr(CHUNK), int64_arr(CHUNK) }
 local outbuf = int64_arr(CHUNK)
 local one = { int64_arr(1), int64_arr(1), int64_arr(1) }
@@ -180,14 +182,16 @@ local function many(rates, dau, groups, mau, names)
   local args = { dau, groups, mau }
   local n = -1
   local arrays = 0
+  local sized -- the field whose array gave n
   for k = 1, 3 do
     local v = args[k]
     local t = type(v)
     if t == "table" then
       local len = #v
       if n >= 0 and len ~= n then
-        fail(FIELDS[k], string.format("has %d scenario%s where an earlier array has %d", len, len == 1 and "" or "s", n), NOVALUE)
+        fail(FIELDS[k], string.format("has %d scenario%s where %s has %d", len, len == 1 and "" or "s", sized, n), NOVALUE)
       end
+      if n < 0 then sized = FIELDS[k] end
       n = len
       arrays = arrays + 1
     elseif t == "number" then
@@ -216,9 +220,19 @@ local function many(rates, dau, groups, mau, names)
   local res = {}
   for e = 1, nr do res[e] = tnew(n, 0) end
   local from = 1
+  local chunks = 0
   while from <= n do
     local len = n - from + 1
     if len > CHUNK then len = CHUNK end
+    -- a compiled loop never reaches a notebook's count hook: the state's stop
+    -- hook is polled every STOP_CHUNKS chunks (65,536 scenarios), as the C kernels poll it
+    if from > 1 then
+      chunks = chunks + 1
+      if chunks == STOP_CHUNKS then
+        chunks = 0
+        check_stop()
+      end
+    end
     if arrays == 3 then
       fill3(args, from, len)
     else

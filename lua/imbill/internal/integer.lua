@@ -4,6 +4,7 @@
 -- on both runtimes, on every machine.
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 
 local M = {}
 
@@ -27,14 +28,32 @@ function M.idiv(a, b)
 end
 local idiv = M.idiv
 
---- round_half_up(a * b / d) for whole a, b >= 0 and d > 0; errors when a * b
--- would not be exact.
+--- round_half_up(a * b / d) for whole a, b >= 0 and d > 0; errors when the
+-- result passes 2^53 (the bound of every count, on both runtimes).
 function M.muldiv(a, b, d, what)
   if a ~= 0 and b > (EXACT - d) / a / 2 then
-    check.fail(nil, what or "value", string.format("%s x %s is too large to compute exactly", tostring(a),
-      tostring(b)), check.NOVALUE)
+    -- the product passes 2^53, the result may not: taken in 128 bits in C
+    -- (LuaJIT's doubles, Lua 5.4's integers would wrap), as the grid grows its DAU
+    local q = core.muldiv(a, b, d)
+    if q == nil or q > EXACT then
+      -- shown whole on both runtimes (LuaJIT's tostring gives 9.007199254741e+15)
+      check.fail(nil, what or "value", string.format("%s x %s / %s is beyond 2^53, more than a count can be exactly",
+        errors.show(a), errors.show(b), errors.show(d)), check.NOVALUE)
+    end
+    return q
   end
   return idiv(2 * a * b + d, 2 * d)
+end
+
+--- A ratio of MAU to peak DAU in parts per million: at least 1, since a
+-- month's active users include every user of its busiest day (MAU 0.5 x DAU
+-- billed a MAU plan for half the users active on one day).
+function M.mau_ratio(fn, field, v)
+  local r = M.ppm(fn, field, v)
+  if r < PPM then
+    check.fail(fn, field, "must be at least 1: a month's active users include every user of its busiest day", v)
+  end
+  return r
 end
 
 --- A decimal ratio as parts per million: "1.5" -> 1500000, "5%" -> 50000,

@@ -903,13 +903,21 @@ function R.grid(x, opts)
   local pcs = opts.percentiles or M.GRID_PERCENTILES
   local list, all = x:by_edition(pcs), x:summary(nil, pcs)
   local html, text = summaries(list, all, "imbill-grid")
-  local parts = {
-    heading(tostring(x), "(totals over the months, USD)"), html,
-    para(esc("cheapest scenario: " .. scenario_text(all.argmin))),
-    para(esc("dearest scenario: " .. scenario_text(all.argmax))),
-  }
-  return { text = tostring(x) .. "\n" .. text .. "\ncheapest scenario: " .. scenario_text(all.argmin)
-    .. "\ndearest scenario: " .. scenario_text(all.argmax), html = section("grid", parts) }
+  local parts = { heading(tostring(x), "(totals over the months, USD)"), html }
+  -- a case editions share the lowest total of is nobody's win: said, not hidden in the counts
+  local tied, lines = x:tied(), {}
+  if tied > 0 then
+    local who = {}
+    for _, s in ipairs(list) do
+      if s.ties > 0 then who[#who + 1] = s.edition .. " " .. count(s.ties) end
+    end
+    lines[#lines + 1] = format("tied: %s (growth, starting DAU) cases have more than one cheapest edition (%s); "
+      .. "\"cheapest in\" counts an edition only where it alone is cheapest", count(tied), concat(who, ", "))
+  end
+  lines[#lines + 1] = "cheapest scenario: " .. scenario_text(all.argmin)
+  lines[#lines + 1] = "dearest scenario: " .. scenario_text(all.argmax)
+  for _, l in ipairs(lines) do parts[#parts + 1] = para(esc(l)) end
+  return { text = tostring(x) .. "\n" .. text .. "\n" .. concat(lines, "\n"), html = section("grid", parts) }
 end
 
 --- Renders a grid's summaries by edition.
@@ -932,6 +940,7 @@ function R.grid_summary(x)
   rows[#rows + 1] = { "mean", amount(x.mean) }
   if x.edition then table.insert(rows, 1, { "edition", x.edition }) end
   if x.wins then rows[#rows + 1] = { "cheapest in", count(x.wins) } end
+  if x.ties and x.ties > 0 then rows[#rows + 1] = { "tied for cheapest in", count(x.ties) } end
   local lines = {}
   if x.argmin then lines[#lines + 1] = "cheapest scenario: " .. scenario_text(x.argmin) end
   if x.argmax then lines[#lines + 1] = "dearest scenario: " .. scenario_text(x.argmax) end

@@ -189,7 +189,8 @@ function methods:summary(list)
   list = list or { 5, 25, 50, 75, 95 }
   check.table(fn, "list", list)
   local n = #self
-  local r = { n = n }
+  -- no values sum to 0, as col:sum() says; they have no min, max, mean or percentile
+  local r = { n = n, sum = 0 }
   if n == 0 then return r end
   r.min, r.argmin = self:min()
   r.max, r.argmax = self:max()

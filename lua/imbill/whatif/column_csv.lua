@@ -14,23 +14,39 @@ local FN = "imbill.column.from_csv"
 local find = string.find
 local mtype = math.type
 
--- The whole number a field holds, or nil (and why, when it is whole but not
--- exact on this runtime).
-local function whole(s)
-  if not find(s, "^%-?%d+$") then return nil end
-  local v = tonumber(s)
-  if mtype then
-    -- beyond 64 bits tonumber gives a float
-    if mtype(v) ~= "integer" then return nil, "is beyond 64 bits" end
-  else
-    -- judged on the digits: tonumber rounds 9007199254740993 to 2^53, which
-    -- a test of the double would let through as another count
-    local digits = s:match("^%-?0*(%d+)$")
-    if #digits > 16 or (#digits == 16 and digits > "9007199254740992") then
-      return nil, "is beyond 2^53 and cannot be exact on this runtime"
-    end
+-- LuaJIT's numbers stop being exact at 2^53, but a column holds int64_t:
+-- a count past 2^53 is built digit by digit as a boxed int64_t, which the
+-- core copies exactly, so the file reads the same on both runtimes.
+local ffi = not mtype and rawget(_G, "jit") and require "ffi"
+
+local function int64_of(digits, neg)
+  local v = ffi.new("int64_t", 0)
+  for i = 1, #digits do
+    local d = digits:byte(i) - 48
+    v = v * 10 + (neg and -d or d)
   end
   return v
+end
+
+-- The whole number a field holds, or nil (and why, when it is whole but
+-- beyond 64 bits).
+local function whole(s)
+  if not find(s, "^%-?%d+$") then return nil end
+  if mtype then
+    local v = tonumber(s)
+    -- beyond 64 bits tonumber gives a float
+    if mtype(v) ~= "integer" then return nil, "is beyond 64 bits" end
+    return v
+  end
+  -- judged on the digits: tonumber rounds 9007199254740993 to 2^53, which
+  -- a test of the double would let through as another count
+  local neg = s:sub(1, 1) == "-"
+  local digits = s:match("^%-?0*(%d+)$")
+  if #digits < 16 or (#digits == 16 and digits <= "9007199254740992") then return tonumber(s) end
+  if #digits > 19 or (#digits == 19 and digits > (neg and "9223372036854775808" or "9223372036854775807")) then
+    return nil, "is beyond 64 bits"
+  end
+  return int64_of(digits, neg)
 end
 
 -- The values of column `want` from a csv.reader, as a Lua array.
@@ -51,7 +67,14 @@ local function values_of(reader, label, want, name, counts)
       local names = {}
       for i, h in ipairs(fields) do
         names[i] = fmt.trim(h):lower()
-        if names[i] == want and not col then col = i end
+        if names[i] == want then
+          -- two columns of one name: either could be the one meant
+          if col then
+            check.fail(FN, label .. ":" .. line, string.format("column %d: %s appears twice in the header (also column %d)",
+              i, errors.show(want), col), check.NOVALUE)
+          end
+          col = i
+        end
       end
       if not col then
         -- the header is the file's text: a name that is not a plain word is shown quoted, bounded and escaped
@@ -64,14 +87,19 @@ local function values_of(reader, label, want, name, counts)
       ncols = #fields
     else
       if #fields ~= ncols then
-        check.fail(FN, label .. ":" .. line, string.format("has %d columns, the header has %d", #fields, ncols),
-          check.NOVALUE)
+        check.fail(FN, label .. ":" .. line, string.format("has %s, the header has %d", fmt.count(#fields, "column"),
+          ncols), check.NOVALUE)
       end
       local field = fmt.trim(fields[col])
       local v, why = whole(field)
       local where = string.format("column %d (%s)", col, want)
       if not v then check.fail(FN, label .. ":" .. line, where .. ": " .. (why or "expected a whole number"), field) end
-      if counts and v < 0 then check.fail(FN, label .. ":" .. line, where .. ": must not be negative", v) end
+      if counts and v < 0 then
+        -- shown as Lua 5.4 shows the integer, not as LuaJIT's boxed -9007199254740993LL
+        local msg = where .. ": must not be negative"
+        if type(v) == "cdata" then check.fail(FN, label .. ":" .. line, msg .. ", got " .. field, check.NOVALUE) end
+        check.fail(FN, label .. ":" .. line, msg, v)
+      end
       n = n + 1
       values[n] = v
     end

@@ -23,7 +23,7 @@ local M = {}
 local FN = "imbill.grid"
 local PPM = 1000000
 
-local toint = int.toint
+local toint, idiv = int.toint, int.idiv
 
 
 -- A list of whole numbers, or a range { from =, to =, step = }.
@@ -42,7 +42,9 @@ local function counts(field, v, signed)
     if s < 1 then check.fail(FN, field .. ".step", "must be at least 1", v.step) end
     if b < a then check.fail(FN, field .. ".to", "is below from", v.to) end
     if (b - a) / s >= 1e8 then check.fail(FN, field, "more than 10^8 values", v.to) end
-    for x = a, b, s do out[#out + 1] = x end
+    -- counted, not stepped: on LuaJIT 2^53 + 1 is 2^53 again, and a loop
+    -- stepping from 2^53 to 2^53 never ended
+    for k = 0, idiv(b - a, s) do out[k + 1] = a + k * s end
     return out
   end
   check.list(FN, field, v, "whole numbers")
@@ -174,7 +176,7 @@ function M.spec(p)
   if s.months < 1 or s.months > 1200 then check.fail(FN, "months", "expected 1 .. 1200", p.months) end
   s.groups = check.count(FN, "groups", p.groups or 0)
   s.groups_ppm = p.groups_per_dau ~= nil and int.ppm(FN, "groups_per_dau", p.groups_per_dau) or 0
-  s.mau_ppm = p.mau_per_dau ~= nil and int.ppm(FN, "mau_per_dau", p.mau_per_dau) or 0
+  s.mau_ppm = p.mau_per_dau ~= nil and int.mau_ratio(FN, "mau_per_dau", p.mau_per_dau) or 0
   s.n = #s.editions * #s.growth * #s.start
   if p.progress ~= nil and type(p.progress) ~= "function" then
     check.fail(FN, "progress", "expected a function(done, total)", p.progress)
@@ -397,13 +399,24 @@ function Grid:percentile(p, edition)
   return money.from_cents(self.core:percentile(pp, lo, hi))
 end
 
---- How many (growth, starting DAU) pairs each edition is the cheapest for.
--- @treturn table `{ { edition =, wins = }, ... }` in the grid's order
+--- How many (growth, starting DAU) pairs each edition alone is the cheapest
+-- for (`wins`), and how many it shares the lowest total of with another
+-- edition (`ties`: a win for none of them, whatever order they are listed in).
+-- @treturn table `{ { edition =, wins =, ties = }, ... }` in the grid's order
 function Grid:wins()
-  local w = self.core:wins()
+  local w, t = self.core:wins()
   local out = {}
-  for i, n in ipairs(w) do out[i] = { edition = self.names[i], wins = n } end
+  for i, n in ipairs(w) do out[i] = { edition = self.names[i], wins = n, ties = t[i] } end
   return out
+end
+
+--- How many (growth, starting DAU) pairs have more than one cheapest edition.
+-- @treturn int the pairs that are a tie
+function Grid:tied()
+  local w = self.core:wins()
+  local won = 0
+  for _, n in ipairs(w) do won = won + n end
+  return #self.spec.growth * #self.spec.start - won
 end
 
 M.PERCENTILES = { 5, 25, 50, 75, 95 }
@@ -432,10 +445,11 @@ end
 -- @tparam[opt] {number,...} percentiles default `{ 5, 25, 50, 75, 95 }`
 -- @treturn table the summaries in the grid's order, each with `edition` and `wins`
 function Grid:by_edition(percentiles)
-  local out, wins = {}, self.core:wins()
+  local out = {}
+  local wins, ties = self.core:wins()
   for i, nm in ipairs(self.names) do
     local s = self:summary(i, percentiles)
-    s.edition, s.wins = nm, wins[i]
+    s.edition, s.wins, s.ties = nm, wins[i], ties[i]
     out[i] = s
   end
   return out
@@ -484,7 +498,7 @@ function Grid:data()
   local eds = result.array()
   for i, s in ipairs(self:by_edition()) do
     eds[i] = summary_data(s)
-    eds[i].edition, eds[i].wins = s.edition, s.wins
+    eds[i].edition, eds[i].wins, eds[i].ties = s.edition, s.wins, s.ties
   end
   local all = self:summary()
   local growth = result.array()
@@ -500,14 +514,16 @@ end
 -- @treturn string RFC 4180 text with a header line
 function Grid:csv()
   local rows = {}
-  local function row(name, s, wins)
-    local r = { name, s.n, wins }
-    for _, k in ipairs(STATS) do r[#r + 1] = tostring(s[k]) end
+  -- by position: the all row has no wins, and appending after a nil put its
+  -- min under "cheapest" and left "mean" empty
+  local function row(name, s, wins, ties)
+    local r = { name, s.n, wins, ties }
+    for j, k in ipairs(STATS) do r[4 + j] = tostring(s[k]) end
     rows[#rows + 1] = r
   end
-  for _, s in ipairs(self:by_edition()) do row(s.edition, s, s.wins) end
-  row("all", self:summary(), nil)
-  local header = { "edition", "scenarios", "cheapest" }
+  for _, s in ipairs(self:by_edition()) do row(s.edition, s, s.wins, s.ties) end
+  row("all", self:summary(), nil, nil)
+  local header = { "edition", "scenarios", "cheapest", "tied" }
   for _, k in ipairs(STATS) do header[#header + 1] = k end
   return result.csv(header, rows)
 end

@@ -76,7 +76,7 @@ local function read_rows(reader, name, dups)
       end
     else
       if #fields ~= #header then
-        bad(name, lineno, string.format("has %d columns, the header has %d", #fields, #header))
+        bad(name, lineno, string.format("has %s, the header has %d", fmt.count(#fields, "column"), #header))
       end
       local row = { line = lineno }
       for i, c in ipairs(header) do
@@ -186,6 +186,17 @@ local function series(reader, name, opts, missing, dups)
     for _, c in ipairs(present) do
       local v = row[c]
       if v == nil then v = (i > 1 and s[c][i - 1]) or 0 end
+      -- an empty MAU cell carries the day before, and the rule above holds for
+      -- what it carries too: a month's MAU below its own peak DAU would bill a
+      -- MAU plan for fewer users than were active (the first day has no day
+      -- before: it carried 0)
+      if c == "mau" and row.mau == nil and v < row.dau then
+        local why = i > 1 and string.format("is empty, and the MAU it would carry from the day before, %s, is below the"
+          .. " day's DAU %s (column %d)", errors.show(v), errors.show(row.dau), index.dau)
+          or string.format("is empty on the first day, which has no day before to carry from, and the day's DAU is %s"
+          .. " (column %d)", errors.show(row.dau), index.dau)
+        bad(name, row.line, string.format("column %d (mau): %s: give the day's month-to-date MAU", index.mau, why), "")
+      end
       s[c][i] = v
     end
     if s.features then s.features[i] = row.features or {} end
@@ -193,7 +204,7 @@ local function series(reader, name, opts, missing, dups)
   end
   if opts.mau_ratio ~= nil then
     if s.mau then check.fail(FN, "mau_ratio", "the history has a mau column already", opts.mau_ratio) end
-    s.mau_ratio = S.ppm(FN, "mau_ratio", opts.mau_ratio)
+    s.mau_ratio = require("imbill.internal.integer").mau_ratio(FN, "mau_ratio", opts.mau_ratio)
   end
   return s
 end

@@ -18,6 +18,7 @@ local methods = require "imbill.internal.methods"
 local DAY_MAX = require("imbill.core").DAY_MAX
 local errors = require "imbill.internal.errors"
 local dates = require "imbill.internal.dates"
+local fmt = require "imbill.internal.fmt"
 local books = require "imbill.book"
 local int = require "imbill.internal.integer"
 local generators = require "imbill.whatif.generators"
@@ -48,7 +49,7 @@ for _, k in ipairs { "idiv", "muldiv", "ppm", "rate", "toint" } do M[k] = int[k]
 -- @int d the divisor
 -- @string[opt="value"] what the field an error names
 -- @treturn int the rounded result
--- @raise `what: A x B is too large to compute exactly` when `a * b` would pass 2^53
+-- @raise `what: A x B / D is beyond 2^53, more than a count can be exactly` when the result would pass 2^53
 -- @usage S.muldiv(21000, 3100000, 1000000)  --> 65100
 -- @function muldiv
 
@@ -195,9 +196,20 @@ function M.build(p)
     end
     s[name] = out
   end
+  -- a month-to-date MAU counts every user active on the day, as a history
+  -- read from CSV must (a month of 50 DAU billed as 40 MAU cannot be)
+  if s.mau then
+    for i = 1, s.n do
+      if s.mau[i] < s.dau[i] then
+        check.fail(FN, "mau", string.format("on %s the month-to-date MAU %s is below the day's DAU %s: every user"
+          .. " active on a day is active in its month", dates.format(first + i - 1), fmt.int(s.mau[i]),
+          fmt.int(s.dau[i])), check.NOVALUE)
+      end
+    end
+  end
   if p.mau_ratio ~= nil then
     if p.mau ~= nil then check.fail(FN, "mau_ratio", "give mau or mau_ratio, not both", p.mau_ratio) end
-    s.mau_ratio = int.ppm(FN, "mau_ratio", p.mau_ratio)
+    s.mau_ratio = int.mau_ratio(FN, "mau_ratio", p.mau_ratio)
   end
   if p.features ~= nil then
     local set = M.feature_set(FN, "features", p.features)
@@ -276,7 +288,7 @@ function M.from_table(p)
       end
     end
   end
-  if p.mau_ratio ~= nil then s.mau_ratio = int.ppm(FN, "mau_ratio", p.mau_ratio) end
+  if p.mau_ratio ~= nil then s.mau_ratio = int.mau_ratio(FN, "mau_ratio", p.mau_ratio) end
   return s
 end
 
@@ -319,7 +331,7 @@ function Series:with_mau_ratio(ratio, fn, field)
   if self.mau then check.fail(fn, field, "the usage has MAU already (a mau column)", ratio) end
   local out = methods.new(Series, {})
   for k, v in pairs(self) do out[k] = v end
-  out.mau_ratio = int.ppm(fn, field, ratio)
+  out.mau_ratio = int.mau_ratio(fn, field, ratio)
   return out
 end
 
@@ -481,6 +493,19 @@ function Series:times(p)
       new[i] = muldiv(self[col][i], x, PPM, col)
     end
     out[col] = new
+  end
+  -- every user active on a day is active in its month, as a history is read
+  -- (parse_csv, from_table): DAU scaled past the day's month-to-date MAU would
+  -- bill a MAU plan for fewer users than were active that day
+  if out.mau and (rawget(p, "dau") ~= nil or rawget(p, "mau") ~= nil) then
+    for i = 1, out.n do
+      if out.mau[i] < out.dau[i] then
+        local field = rawget(p, "dau") ~= nil and "dau" or "mau"
+        check.fail(FN, field, string.format("on %s the day's DAU %s is above its month-to-date MAU %s (the series'"
+          .. " mau column): every user active on a day is active in its month; scale mau too (mau = a factor)",
+          dates.format(out.first + i - 1), fmt.int(out.dau[i]), fmt.int(out.mau[i])), check.NOVALUE)
+      end
+    end
   end
   return out
 end

@@ -80,6 +80,19 @@ function M.run(args)
   bar.finish()
   local by = g:by_edition()
   local all = g:summary()
+  -- a case where editions share the lowest total is nobody's win: said under the table
+  local function tied_line()
+    local tied = g:tied()
+    if tied == 0 then return "" end
+    local fmt = require "imbill.internal.fmt"
+    local who = {}
+    for _, s in ipairs(by) do
+      if s.ties > 0 then who[#who + 1] = s.edition .. " " .. fmt.int(s.ties) end
+    end
+    return string.format("\ntied: %s of %s (growth, starting DAU) cases have more than one cheapest edition (%s);"
+      .. " \"cheapest\" counts an edition only where it alone is cheapest", fmt.int(tied),
+      fmt.int(#g.spec.growth * #g.spec.start), table.concat(who, ", "))
+  end
   output.show(args, {
     text = function()
       local fmt = require "imbill.internal.fmt"
@@ -95,7 +108,8 @@ function M.run(args)
       rows[#rows + 1] = r
       local right = { false, true, true, true, true, true, true, true, true, true, true }
       return tostring(g) .. "\n" .. fmt.table({ "edition", "scenarios", "cheapest", "min", "p5", "p25", "median", "p75",
-        "p95", "max", "mean" }, rows, right) .. string.format("\ncheapest scenario: %s, %s a month growth, %s DAU: %s"
+        "p95", "max", "mean" }, rows, right) .. tied_line()
+        .. string.format("\ncheapest scenario: %s, %s a month growth, %s DAU: %s"
         .. "\ndearest scenario: %s, %s a month growth, %s DAU: %s", all.argmin.edition, all.argmin.growth,
         fmt.int(all.argmin.start_dau), money.pretty(all.argmin.total), all.argmax.edition, all.argmax.growth,
         fmt.int(all.argmax.start_dau), money.pretty(all.argmax.total))
@@ -103,7 +117,7 @@ function M.run(args)
     data = function()
       local d = { scenarios = g:size(), months = g.spec.months, editions = {} }
       local function sd(s)
-        local o = { n = s.n, wins = s.wins }
+        local o = { n = s.n, wins = s.wins, ties = s.ties }
         for _, k in ipairs(P) do o[k] = tostring(s[k]) end
         return o
       end
@@ -121,14 +135,14 @@ function M.run(args)
     csv = function()
       local rows = {}
       for _, s in ipairs(by) do
-        local r = { s.edition, s.n, s.wins }
+        local r = { s.edition, s.n, s.wins, s.ties }
         for _, k in ipairs(P) do r[#r + 1] = tostring(s[k]) end
         rows[#rows + 1] = r
       end
-      local r = { "all", all.n, "" }
+      local r = { "all", all.n, "", "" }
       for _, k in ipairs(P) do r[#r + 1] = tostring(all[k]) end
       rows[#rows + 1] = r
-      return output.csv_rows({ "edition", "scenarios", "wins", "min", "p5", "p25", "p50", "p75", "p95", "max", "mean" },
+      return output.csv_rows({ "edition", "scenarios", "wins", "ties", "min", "p5", "p25", "p50", "p75", "p95", "max", "mean" },
         rows)
     end,
   })
