@@ -65,18 +65,16 @@ describe("compare", function()
     assert.is_true(has_reason(row(rows, "2022", "premium"), "the usage gives no MAU"))
   end)
 
-  it("takes a MAU ratio of 0 as MAU 0, as imbill.grid's mau_per_dau and a series' mau_ratio do", function()
-    -- it raised "imbill.compare: ratio_ppm: must be at least 1, got 0", a field the caller never gave
-    for _, r in ipairs { 0, "0", "0%", "0.000000" } do
-      local zero = imbill.compare { month = "2023-03", peak_dau = 50000, books = { "2022" }, mau_per_dau = r }
-      assert.equal("399.00", tostring(row(zero, "2022", "standard").total))
-      assert.equal("MAU = round_half_up(0 x peak DAU 50,000) = 0", zero.assumptions[1])
+  it("refuses a MAU ratio below 1, naming mau_per_dau, as imbill.grid and a series' mau_ratio do", function()
+    -- it raised "imbill.compare: ratio_ppm: must be at least 1, got 0", a field the caller never gave;
+    -- a month's active users include every user of its busiest day, so MAU is at least the peak DAU
+    for _, r in ipairs { 0, "0", "0%", "0.000000", "0.000001", "0.5" } do
+      local msg = H.err(imbill.compare, { month = "2023-03", peak_dau = 50000, books = { "2022" }, mau_per_dau = r })
+      assert.truthy(msg:find("^imbill.compare: mau_per_dau: must be at least 1"), msg)
     end
-    -- the least ratio above: 0.000001 x 50,000 = 0.05, rounded half-up to 0; 0.00001 gives 0.5, so 1 MAU
-    local least = imbill.compare { month = "2023-03", peak_dau = 50000, books = { "2022" }, mau_per_dau = "0.000001" }
-    assert.equal("MAU = round_half_up(0.000001 x peak DAU 50,000) = 0", least.assumptions[1])
-    local half = imbill.compare { month = "2023-03", peak_dau = 50000, books = { "2022" }, mau_per_dau = "0.00001" }
-    assert.equal("MAU = round_half_up(0.00001 x peak DAU 50,000) = 1", half.assumptions[1])
+    -- the least ratio taken: 1, MAU = the peak DAU
+    local one = imbill.compare { month = "2023-03", peak_dau = 50000, books = { "2022" }, mau_per_dau = "1" }
+    assert.equal("MAU = round_half_up(1 x peak DAU 50,000) = 50,000", one.assumptions[1])
     assert.equal('imbill.compare: mau_per_dau: must not be negative, got "-1"',
       H.err(imbill.compare, { month = "2023-03", peak_dau = 1, mau_per_dau = "-1" }))
   end)
