@@ -39,6 +39,24 @@ describe("notebook kernel session", function()
       "imbill.invoice { book = '2020', edition = 'pro', month = '2021-03', peak_dau = 25000 }"))[1])
   end)
 
+  it("runs a last line as written when Lua reads it as the end of the line before", function()
+    -- `a = b` then `- 3` is a = b - 3 in Lua; the kernel set a = 10 and
+    -- showed -3, and `inv = f` then `{ ... }` left inv the function itself
+    local s, _, env = session()
+    assert.same({}, values(s.run("b = 10\na = b\n- 3")))
+    assert.equal(7, env.a)
+    values(s.run("function f(t) return 'called with ' .. tostring(t.book or t) end"))
+    assert.same({}, values(s.run("inv = f\n{ book = '2021' }")))
+    assert.equal("called with 2021", env.inv)
+    assert.same({}, values(s.run("s = f\n'x' .. 'y'")))
+    assert.equal("called with xy", env.s)
+    -- a last line that stands on its own is still shown, and so is one that
+    -- makes the cell compile at all
+    assert.same({ "2" }, values(s.run("print(1)\nmath.max(1, 2)")))
+    assert.same({ "14" }, values(s.run("c = 7\nc * 2")))
+    assert.same({ "{ 1, 2 }" }, values(s.run("c = 7\n{ 1, 2 }")))
+  end)
+
   it("keeps globals across cells; a local lives in its cell, and the error says so", function()
     local s = session()
     values(s.run("kept = 41\nlocal gone = 1"))
