@@ -150,6 +150,43 @@ describe("notebook kernel session", function()
     assert.is_nil(require("imbill.core").set_stop(nil))
   end)
 
+  it("stops imbill.totals given Lua arrays, whose loop on LuaJIT is compiled where no count hook runs", function()
+    -- both paths (LuaJIT's FFI loop, the C API's on 5.4) priced 20 million
+    -- scenarios to the end (7 s) after the interrupt; they now ask the stop
+    -- hook between chunks
+    local stop = false
+    local s = session(function() return stop end)
+    values(s.run("arr = {} for i = 1, 3000000 do arr[i] = i % 50000 end"))
+    local code = [[return imbill.totals { editions = { "2021/pro", "2022/standard" }, peak_dau = arr, mau = arr }]]
+    local cpu, count = K.POLL_CPU, K.HOOK_COUNT
+    -- no count hook in the cell: only the stop hook, asked at every call, can
+    -- see the interrupt
+    K.POLL_CPU, K.HOOK_COUNT = 0, 2 ^ 30
+    finally(function() K.POLL_CPU, K.HOOK_COUNT = cpu, count end)
+    stop = true
+    local r = s.run(code)
+    assert.equal("KeyboardInterrupt", r.ename)
+    stop = false
+    -- a stop hook that itself prices (core.set_stop is anyone's) leaves the
+    -- call's own scenarios and its one-value fields as they were
+    local core = require "imbill.core"
+    local imbill = require "imbill"
+    local inside = false
+    local outer = core.set_stop(function()
+      if inside then return end
+      inside = true
+      imbill.totals { book = "2021", edition = "pro", peak_dau = { 123456 }, groups_peak = 5000000, mau = { 99 } }
+      inside = false
+    end)
+    finally(function() core.set_stop(outer) end)
+    local t = {}
+    for i = 1, 20000 do t[i] = 20000 + i end
+    local with = imbill.totals { book = "2021", edition = "pro", peak_dau = t, groups_peak = 3 }
+    core.set_stop(outer)
+    local without = imbill.totals { book = "2021", edition = "pro", peak_dau = t, groups_peak = 3 }
+    assert.same(without, with)
+  end)
+
   it("gives cells display.escape, for the data they put into display.html", function()
     local s, log = session()
     values(s.run([[display.html("<p>" .. display.escape("<script>x</script> & 'q'") .. "</p>")]]))

@@ -74,6 +74,9 @@ local outbuf = int64_arr(CHUNK)
 local one = { int64_arr(1), int64_arr(1), int64_arr(1) }
 local bad, bad_field = size_1(), ffi.new("int[1]")
 local MAGIC = 2 ^ 52 + 2 ^ 51
+-- chunks between two calls of the stop hook: 8,192 scenarios, a few ms
+local POLL_EVERY = 16
+local check_stop = core.check_stop
 local abs = math.abs
 
 local ok_tnew, tnew = pcall(require, "table.new")
@@ -216,7 +219,20 @@ local function many(rates, dau, groups, mau, names)
   local res = {}
   for e = 1, nr do res[e] = tnew(n, 0) end
   local from = 1
+  local polls = POLL_EVERY - 1
   while from <= n do
+    -- The stop hook (core.set_stop, the notebook's interrupt) between chunks:
+    -- this loop is compiled, where no debug hook runs.  The hook may run Lua
+    -- that prices, so it comes before the buffers are filled, and the one
+    -- value a field gives every scenario is written again after it.
+    polls = polls + 1
+    if polls == POLL_EVERY then
+      polls = 0
+      check_stop()
+      for k = 1, 3 do
+        if step[k] == 0 and args[k] ~= nil then one[k][0] = args[k] end
+      end
+    end
     local len = n - from + 1
     if len > CHUNK then len = CHUNK end
     if arrays == 3 then
