@@ -159,17 +159,20 @@ class KernelSpec(unittest.TestCase):
                          '  start_dau = { from = 500, to = 2000000, step = 40 }, months = 24, mau_per_dau = 3,\n'
                          '  chunk = 100000000 }', 1.5)
         # the column pricing is one C call whose length depends on the machine
-        # (about 1 s on one, 9 s on another): it is timed once whole, then
+        # (about 1 s on one, 9 s on another): it is timed whole, then
         # interrupted a third of the way in, and must answer well before the
-        # time it would have taken to finish
+        # time it would have taken to finish.  Timed twice, the faster kept:
+        # the first run also pays for faulting in 1.3 GB of fresh columns
+        # (5.3 s here where later runs take 0.5 s), and a third of it came
+        # after the interrupted run had ended
         pricing = ('local imbill = require "imbill"\n'
                    'local dau = imbill.column { from = 1, to = 20000000 }\n'
                    'local t0 = os.clock()\n'
                    'local r = imbill.totals { editions = { "2020/pro", "2020/flagship", "2021/pro",\n'
                    '  "2021/ultimate", "2022/standard", "2022/premium" }, peak_dau = dau, mau = dau * 3,\n'
                    '  threads = 1 }\n')
-        whole = float(self.run_cell(pricing + 'r = nil\ncollectgarbage()\nreturn os.clock() - t0')
-                      .of("execute_result")[0]["data"]["text/plain"])
+        whole = min(float(self.run_cell(pricing + 'r = nil\ncollectgarbage()\nreturn os.clock() - t0')
+                          .of("execute_result")[0]["data"]["text/plain"]) for _ in range(2))
         after = max(0.2, whole / 3)
         cell = self.run_cell(pricing + 'return r', interrupt_after=after, timeout=90)
         self.assertEqual("KeyboardInterrupt", cell.reply.get("ename"), (whole, cell.reply))
