@@ -363,8 +363,8 @@ local function sequence_length(t)
   -- without t[1] only an empty table is one: a table of a million keys is
   -- not counted, once per part of its display
   if t[1] == nil then
-    for _ in pairs(t) do return nil end
-    return 0
+    local f, s, k = pairs(t)
+    return f(s, k) == nil and 0 or nil
   end
   local n = 0
   for _ in pairs(t) do n = n + 1 end
