@@ -361,6 +361,13 @@ describe("display", function()
     assert.matches("^{\n  %[1%.5%] = 1,\n  %[2%.5%] = 2,\n", plain(D.bundle(mixed)))
     assert.matches("  %[500%.5%] = 500,\n  %.%.%. 103 more,\n}$", plain(D.bundle(mixed)))
     assert.matches("  %[497%.5%] = 497,\n  a = 2,\n  %[true%] = 3,\n  z = 1,\n}$", plain(D.bundle(few)))
+    -- whatever order the keys were put in: a boolean and a string were taken
+    -- as equal, and true came before or after "a" by the hash's order
+    for _, order in ipairs { { true, "z", "a", "true", 2 }, { "a", 2, "true", true, "z" }, { "z", "true", true, 2, "a" } } do
+      local t = {}
+      for i, k in ipairs(order) do t[k] = i end
+      assert.matches("^{ %[2%] = %d, a = %d, %[true%] = %d, true = %d, z = %d }$", plain(D.bundle(t)))
+    end
   end)
 
   it("a list of results shows each result", function()

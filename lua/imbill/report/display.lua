@@ -341,11 +341,21 @@ end
 -- Plain tables -----------------------------------------------------------------
 
 local IDENT = "^[%a_][%w_]*$"
+-- Numbers first, by value; then every other key by its text, and by its
+-- type's name where two texts are the same.  A total order: with "a
+-- boolean and a string are equal" a table of true, "a" and "z" came out in
+-- whichever order its keys were met (and 5.4's sort may refuse such an
+-- order outright).
 local function key_less(a, b)
   local ta, tb = type(a), type(b)
-  if ta ~= tb then return ta == "number" end
-  if ta == "number" or ta == "string" then return a < b end
-  return tostring(a) < tostring(b)
+  if ta == "number" or tb == "number" then
+    if ta ~= tb then return ta == "number" end
+    return a < b
+  end
+  if ta == "string" and tb == "string" then return a < b end
+  local sa, sb = tostring(a), tostring(b)
+  if sa ~= sb then return sa < sb end
+  return ta < tb
 end
 local function sorted_keys(t)
   local keys, kind = {}, nil
