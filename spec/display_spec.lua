@@ -333,6 +333,23 @@ describe("display", function()
     assert.is_nil(plain(D.bundle({ x = five })):find("more", 1, true))
   end)
 
+  it("a whole number is shown with every digit, where Lua would write an exponent", function()
+    -- LuaJIT writes 14 significant digits: 123456789012345 read
+    -- 1.2345678901235e+14, which is 123456789012350
+    assert.equal("123456789012345", plain(D.bundle(123456789012345)))
+    assert.equal("9007199254740992", plain(D.bundle(2 ^ 53)))
+    assert.equal("-450000015000000", plain(D.bundle(-450000015000000)))
+    assert.equal("{ [100000000000001] = 1, a = 123456789012345 }",
+      plain(D.bundle({ a = 123456789012345, [100000000000001] = 1 })))
+    assert.matches("<td[^>]*>123456789012345</td>", html(D.bundle({ { id = 1, n = 123456789012345 } })))
+    -- the rest as Lua writes it: fractions, small numbers, the very large and the special
+    assert.equal("0.1", plain(D.bundle(0.1)))
+    assert.equal("42", plain(D.bundle(42)))
+    assert.equal(tostring(1e300), plain(D.bundle(1e300)))
+    assert.equal(tostring(1 / 0), plain(D.bundle(1 / 0)))
+    assert.equal(tostring(1.5e15 + 0.5), plain(D.bundle(1.5e15 + 0.5)))
+  end)
+
   it("a table of keys shows its 500 smallest keys in order, without sorting them all", function()
     -- every key was sorted to show 500: two million keys took 2.6 s in a C
     -- sort that no interrupt reaches (twice: the text and the HTML)

@@ -382,15 +382,27 @@ local function sequence_length(t)
   return n
 end
 
+-- A number as Lua writes it, except a whole one that Lua writes with an
+-- exponent: its 14 significant digits made 123456789012345 read
+-- 1.2345678901235e+14 and 2^53 9.007199254741e+15, other numbers.  Every
+-- whole double below 2^63 is written exactly by %.0f.
+local function number_text(v)
+  local s = tostring(v)
+  if s:find("e", 1, true) and v == floor(v) and v > -2 ^ 63 and v < 2 ^ 63 then return format("%.0f", v) end
+  return s
+end
+
 local function scalar(v)
   if is_money(v) then return amount(v) end
   if type(v) == "string" then return v end
+  if type(v) == "number" then return number_text(v) end
   return tostring(v)
 end
 
 local function key_text(k)
   if type(k) == "string" and k:match(IDENT) then return k end
   if type(k) == "string" then return format("[%q]", k) end
+  if type(k) == "number" then return "[" .. number_text(k) .. "]" end
   return "[" .. tostring(k) .. "]"
 end
 
@@ -602,7 +614,7 @@ function R.text(x) return { text = x } end
 -- @treturn table `{ text =, html =, svg =, markdown = }`, the parts that apply
 -- @local
 function R.value(x)
-  if type(x) == "number" then return { text = tostring(x) } end
+  if type(x) == "number" then return { text = number_text(x) } end
   return { text = tostring(x) }
 end
 
