@@ -39,6 +39,24 @@ describe("notebook kernel session", function()
       "imbill.invoice { book = '2020', edition = 'pro', month = '2021-03', peak_dau = 25000 }"))[1])
   end)
 
+  it("runs a last line as written when Lua reads it as the end of the line before", function()
+    -- `a = b` then `- 3` is a = b - 3 in Lua; the kernel set a = 10 and
+    -- showed -3, and `inv = f` then `{ ... }` left inv the function itself
+    local s, _, env = session()
+    assert.same({}, values(s.run("b = 10\na = b\n- 3")))
+    assert.equal(7, env.a)
+    values(s.run("function f(t) return 'called with ' .. tostring(t.book or t) end"))
+    assert.same({}, values(s.run("inv = f\n{ book = '2021' }")))
+    assert.equal("called with 2021", env.inv)
+    assert.same({}, values(s.run("s = f\n'x' .. 'y'")))
+    assert.equal("called with xy", env.s)
+    -- a last line that stands on its own is still shown, and so is one that
+    -- makes the cell compile at all
+    assert.same({ "2" }, values(s.run("print(1)\nmath.max(1, 2)")))
+    assert.same({ "14" }, values(s.run("c = 7\nc * 2")))
+    assert.same({ "{ 1, 2 }" }, values(s.run("c = 7\n{ 1, 2 }")))
+  end)
+
   it("keeps globals across cells; a local lives in its cell, and the error says so", function()
     local s = session()
     values(s.run("kept = 41\nlocal gone = 1"))
@@ -130,6 +148,43 @@ describe("notebook kernel session", function()
       return imbill.totals { book = "2020", edition = "pro", peak_dau = imbill.column { 25000 } }:get(1)]])))
     -- after a cell the state's hook is its runner's again (here: none)
     assert.is_nil(require("imbill.core").set_stop(nil))
+  end)
+
+  it("stops imbill.totals given Lua arrays, whose loop on LuaJIT is compiled where no count hook runs", function()
+    -- both paths (LuaJIT's FFI loop, the C API's on 5.4) priced 20 million
+    -- scenarios to the end (7 s) after the interrupt; they now ask the stop
+    -- hook between chunks
+    local stop = false
+    local s = session(function() return stop end)
+    values(s.run("arr = {} for i = 1, 3000000 do arr[i] = i % 50000 end"))
+    local code = [[return imbill.totals { editions = { "2021/pro", "2022/standard" }, peak_dau = arr, mau = arr }]]
+    local cpu, count = K.POLL_CPU, K.HOOK_COUNT
+    -- no count hook in the cell: only the stop hook, asked at every call, can
+    -- see the interrupt
+    K.POLL_CPU, K.HOOK_COUNT = 0, 2 ^ 30
+    finally(function() K.POLL_CPU, K.HOOK_COUNT = cpu, count end)
+    stop = true
+    local r = s.run(code)
+    assert.equal("KeyboardInterrupt", r.ename)
+    stop = false
+    -- a stop hook that itself prices (core.set_stop is anyone's) leaves the
+    -- call's own scenarios and its one-value fields as they were
+    local core = require "imbill.core"
+    local imbill = require "imbill"
+    local inside = false
+    local outer = core.set_stop(function()
+      if inside then return end
+      inside = true
+      imbill.totals { book = "2021", edition = "pro", peak_dau = { 123456 }, groups_peak = 5000000, mau = { 99 } }
+      inside = false
+    end)
+    finally(function() core.set_stop(outer) end)
+    local t = {}
+    for i = 1, 20000 do t[i] = 20000 + i end
+    local with = imbill.totals { book = "2021", edition = "pro", peak_dau = t, groups_peak = 3 }
+    core.set_stop(outer)
+    local without = imbill.totals { book = "2021", edition = "pro", peak_dau = t, groups_peak = 3 }
+    assert.same(without, with)
   end)
 
   it("gives cells display.escape, for the data they put into display.html", function()

@@ -126,6 +126,20 @@ class ImbillKernel(Kernel):
                 if hasattr(stream, "set_parent"):
                     stream.set_parent(parent)
 
+    def pre_handler_hook(self):
+        # ipykernel puts Python's default handler in for each request, which
+        # raises KeyboardInterrupt wherever the request is: an interrupt that
+        # came before do_execute ran, or after it returned and before the reply
+        # went out, left the request without a reply (the notebook waits for
+        # it forever).  Ours only sets the flag, for the whole request; the flag
+        # is cleared here, once the request is ours, so an interrupt that comes
+        # between now and the cell's first poll still stops the cell.
+        self._interrupted = False
+        self.saved_sigint_handler = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def post_handler_hook(self):
+        signal.signal(signal.SIGINT, self.saved_sigint_handler)
+
     def _error(self, ename, evalue, traceback):
         if not self._silent:
             self.send_response(self.iopub_socket, "error",
@@ -134,21 +148,13 @@ class ImbillKernel(Kernel):
                 "ename": ename, "evalue": evalue, "traceback": traceback}
 
     def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False):
-        # Our SIGINT handler stays for the whole request: an interrupt that
-        # comes after the Lua code has finished is ignored, where ipykernel's
-        # default handler would raise and leave the request without a reply.
-        # The flag is cleared before the handler goes in: an interrupt that
-        # arrives once the handler is in is never cleared away.
-        self._interrupted = False
-        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        # SIGINT only sets the flag for the whole request (pre_handler_hook)
         try:
             return self._execute(code, silent)
         except Exception as e:  # a bridge failure: the message, never a Python traceback
             self.log.exception("imbill kernel: the cell failed in the bridge")
             msg = "imbill kernel: %s" % _text(e.args[0] if getattr(e, "args", None) else e)
             return self._error("KernelError", msg, [msg])
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
     def _execute(self, code, silent):
         self._silent = silent

@@ -114,6 +114,20 @@ class KernelSpec(unittest.TestCase):
         after = self.run_cell("survivor")
         self.assertEqual("7", after.of("execute_result")[0]["data"]["text/plain"])
 
+    def test_interrupt_as_a_cell_starts(self):
+        """an interrupt the moment a cell starts, or as it ends, still gets the cell its reply"""
+        # ipykernel's own handler raised KeyboardInterrupt before do_execute
+        # ran (or after it returned): the request had no reply, and a
+        # notebook waited on the cell for ever (about 1 try in 4 here)
+        self.run_cell("kept_too = 9")
+        for i in range(20):
+            cell = self.run_cell("1 + 1", interrupt_after=0, timeout=20)
+            self.assertIsNotNone(cell.reply, i)
+            self.assertIn(cell.reply["status"], ("ok", "error"), (i, cell.reply))
+            if cell.reply["status"] == "error":
+                self.assertEqual("KeyboardInterrupt", cell.reply["ename"], (i, cell.reply))
+        self.assertEqual("9", self.run_cell("kept_too").of("execute_result")[0]["data"]["text/plain"])
+
     def test_interrupt_big_grid(self):
         """an interrupt stops a grid of 20 million scenarios between chunks"""
         cell = self.run_cell('g = imbill.grid { editions = { "2021/pro", "2021/ultimate", "2022/standard",\n'

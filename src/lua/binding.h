@@ -105,6 +105,10 @@ const imb_stop *imbL_stop_begin(lua_State *L, imbL_stop *st);
  * half-way, so every writer refuses it as it refuses a read-only column. */
 #define IMBL_COL_BUSY 2
 int imbL_stop_raise(lua_State *L, const char *fn);
+/* For a loop in the binding that runs on the caller's thread alone (Lua
+ * arrays read through the API): asks the hook once, and raises as
+ * imbL_stop_raise when it says stop; nothing without a hook. */
+void imbL_stop_check(lua_State *L);
 void imbL_open_stop(lua_State *L);
 void imbL_open_policy(lua_State *L);
 /* where a charge's line steps (pricing.c) */

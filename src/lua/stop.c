@@ -65,12 +65,15 @@ static int s_set_stop(lua_State *L) {
   return 1;
 }
 
+void imbL_stop_check(lua_State *L) {
+  imbL_stop st;
+  if (imbL_stop_begin(L, &st) && poll_hook(&st)) imbL_stop_raise(L, NULL);
+}
+
 /* core.check_stop() -> nothing: for the Lua loops around C calls (a
  * projection's months), the hook called once; nothing to do without one. */
 static int s_check_stop(lua_State *L) {
-  imbL_stop st;
-  if (!imbL_stop_begin(L, &st)) return 0;
-  if (poll_hook(&st)) return imbL_stop_raise(L, NULL);
+  imbL_stop_check(L);
   return 0;
 }
 

@@ -69,13 +69,14 @@ end
 -- Whole numbers out of range (negative, or beyond 2^53 where numbers are no
 -- longer exact) convert to int64_t values the core refuses by its bound.
 local CHUNK = 512
-local STOP_CHUNKS = 128
-local check_stop = core.check_stop
 local buf = { int64_arr(CHUNK), int64_arr(CHUNK), int64_arr(CHUNK) }
 local outbuf = int64_arr(CHUNK)
 local one = { int64_arr(1), int64_arr(1), int64_arr(1) }
 local bad, bad_field = size_1(), ffi.new("int[1]")
 local MAGIC = 2 ^ 52 + 2 ^ 51
+-- chunks between two calls of the stop hook: 8,192 scenarios, a few ms
+local POLL_EVERY = 16
+local check_stop = core.check_stop
 local abs = math.abs
 
 local ok_tnew, tnew = pcall(require, "table.new")
@@ -220,19 +221,22 @@ local function many(rates, dau, groups, mau, names)
   local res = {}
   for e = 1, nr do res[e] = tnew(n, 0) end
   local from = 1
-  local chunks = 0
+  local polls = POLL_EVERY - 1
   while from <= n do
-    local len = n - from + 1
-    if len > CHUNK then len = CHUNK end
-    -- a compiled loop never reaches a notebook's count hook: the state's stop
-    -- hook is polled every STOP_CHUNKS chunks (65,536 scenarios), as the C kernels poll it
-    if from > 1 then
-      chunks = chunks + 1
-      if chunks == STOP_CHUNKS then
-        chunks = 0
-        check_stop()
+    -- The stop hook (core.set_stop, the notebook's interrupt) between chunks:
+    -- this loop is compiled, where no debug hook runs.  The hook may run Lua
+    -- that prices, so it comes before the buffers are filled, and the one
+    -- value a field gives every scenario is written again after it.
+    polls = polls + 1
+    if polls == POLL_EVERY then
+      polls = 0
+      check_stop()
+      for k = 1, 3 do
+        if step[k] == 0 and args[k] ~= nil then one[k][0] = args[k] end
       end
     end
+    local len = n - from + 1
+    if len > CHUNK then len = CHUNK end
     if arrays == 3 then
       fill3(args, from, len)
     else

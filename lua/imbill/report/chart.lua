@@ -604,6 +604,9 @@ function M.cost_curves(t, opts)
       else
         placer.left_out = placer.left_out + 1
       end
+      -- the first pass only asks whether a label is left out: the second,
+      -- with room for the footnote, places them all again
+      if note_lines == 0 and placer.left_out > 0 then return doc, true end
     end
     for _, e in ipairs(ends) do
       wanted = wanted + 1

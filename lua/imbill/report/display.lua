@@ -342,11 +342,21 @@ end
 -- Plain tables -----------------------------------------------------------------
 
 local IDENT = "^[%a_][%w_]*$"
+-- Numbers first, by value; then every other key by its text, and by its
+-- type's name where two texts are the same.  A total order: with "a
+-- boolean and a string are equal" a table of true, "a" and "z" came out in
+-- whichever order its keys were met (and 5.4's sort may refuse such an
+-- order outright).
 local function key_less(a, b)
   local ta, tb = type(a), type(b)
-  if ta ~= tb then return ta == "number" end
-  if ta == "number" or ta == "string" then return a < b end
-  return tostring(a) < tostring(b)
+  if ta == "number" or tb == "number" then
+    if ta ~= tb then return ta == "number" end
+    return a < b
+  end
+  if ta == "string" and tb == "string" then return a < b end
+  local sa, sb = tostring(a), tostring(b)
+  if sa ~= sb then return sa < sb end
+  return ta < tb
 end
 local function sorted_keys(t)
   local keys, kind = {}, nil
@@ -361,6 +371,12 @@ local function sorted_keys(t)
 end
 
 local function sequence_length(t)
+  -- without t[1] only an empty table is one: a table of a million keys is
+  -- not counted, once per part of its display
+  if t[1] == nil then
+    local f, s, k = pairs(t)
+    return f(s, k) == nil and 0 or nil
+  end
   local n = 0
   for _ in pairs(t) do n = n + 1 end
   for i = 1, n do if t[i] == nil then return nil end end
@@ -387,15 +403,45 @@ end
 -- are, never megabytes of output (kept in the notebook file).
 local MAX_ROWS = 500
 
--- The keys shown of t (a sequence of n values: 1 .. n, unsorted work spared;
--- else sorted_keys), at most MAX_ROWS, and how many keys t has.
-local function shown_keys(t, n)
-  if not n then
-    local keys = sorted_keys(t)
-    local total = #keys
-    for i = total, MAX_ROWS + 1, -1 do keys[i] = nil end
-    return keys, total
+-- The first `limit` keys of t in sorted_keys' order, and how many keys t
+-- has.  A max-heap of the `limit` smallest seen so far: a table of two
+-- million keys costs one compare for most keys, where sorting them all took
+-- seconds in C that no interrupt could stop, to show the first 500.
+local function smallest_keys(t, limit)
+  local heap, total = {}, 0
+  local function down(i, size)
+    while true do
+      local l, big = 2 * i, i
+      if l <= size and key_less(heap[big], heap[l]) then big = l end
+      if l + 1 <= size and key_less(heap[big], heap[l + 1]) then big = l + 1 end
+      if big == i then return end
+      heap[i], heap[big] = heap[big], heap[i]
+      i = big
+    end
   end
+  for k in pairs(t) do
+    total = total + 1
+    if total <= limit then
+      local i = total
+      heap[i] = k
+      while i > 1 and key_less(heap[floor(i / 2)], heap[i]) do
+        local up = floor(i / 2)
+        heap[i], heap[up] = heap[up], heap[i]
+        i = up
+      end
+    elseif key_less(k, heap[1]) then
+      heap[1] = k
+      down(1, limit)
+    end
+  end
+  table.sort(heap, key_less)
+  return heap, total
+end
+
+-- The keys shown of t (a sequence of n values: 1 .. n, unsorted work spared;
+-- else in sorted_keys' order), at most MAX_ROWS, and how many keys t has.
+local function shown_keys(t, n)
+  if not n then return smallest_keys(t, MAX_ROWS) end
   local keys = {}
   for i = 1, math.min(n, MAX_ROWS) do keys[i] = i end
   return keys, n

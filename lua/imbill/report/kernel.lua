@@ -41,14 +41,19 @@ end
 -- How a cell runs: as an expression list (its values are shown), as
 -- statements followed by a last line that is an expression (that line's
 -- values are shown), or as plain statements.  The last line only counts
--- when the lines before it compile on their own and it does not start with
--- "(" or "[" (which could continue the line before it).
+-- when the lines before it compile on their own, it does not start with
+-- "(" or "[", and Lua would not read it as the end of the line before: the
+-- cell as written does not compile, or the last line also stands alone
+-- after a ";".  So `a = b` then `- 3` sets a to b - 3, and `inv = f` then
+-- `{ ... }` calls f, as Lua has it, where showing -3 or the table would
+-- leave a and inv other than the cell says.
 function M.chunk(code, name, env)
   local f = compile("return " .. code, name, env)
   if f then return f end
   local body, last = code:match("^(.*\n)([^\n]*%S[^\n]*)%s*$")
   if body and not last:match("^%s*[%(%[]") and not last:match("^%s*%-%-") and compile(body, name, env)
-    and compile("return " .. last, name, env) then
+    and compile("return " .. last, name, env)
+    and (not compile(code, name, env) or compile(body .. ";" .. last, name, env)) then
     f = compile(body .. "return " .. last, name, env)
     if f then return f end
   end

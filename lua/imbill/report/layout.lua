@@ -147,28 +147,106 @@ end
 
 --- A placer over `bounds` { x0, y0, x1, y1 }: boxes and segments taken, and
 -- candidate labels tried in order.
+--
+-- What is taken is filed by the squares of a grid it touches, so a test
+-- reads only what lies near the box tested.  Every box and segment was
+-- tested against every label candidate: a break-even table of 2,221
+-- crossings (DAU to 10 million) took 9 s to chart, and one to 100 million
+-- did not finish; the answers are the same, found among fewer.
 local Placer = {}
 Placer.__index = Placer
 
+local GRID = 32
+local floor, min, max = math.floor, math.min, math.max
+
 function M.placer(bounds)
-  return setmetatable({ bounds = bounds, boxes = {}, segs = {}, left_out = 0 }, Placer)
+  local p = setmetatable({ bounds = bounds, boxes = {}, segs = {}, grid = {}, seen = {}, stamp = 0, left_out = 0 },
+    Placer)
+  -- squares beyond the bounds (and a square of margin) are one square:
+  -- nothing out there is ever tested apart from what is near the edge
+  p.c0x, p.c1x = floor(bounds[1] / GRID) - 1, floor(bounds[3] / GRID) + 1
+  p.c0y, p.c1y = floor(bounds[2] / GRID) - 1, floor(bounds[4] / GRID) + 1
+  return p
 end
 
-function Placer:take(box) self.boxes[#self.boxes + 1] = box end
+-- The squares from (x0, y0) to (x1, y1), clamped to the placer's.
+function Placer:squares(x0, y0, x1, y1)
+  local a0 = min(max(floor(min(x0, x1) / GRID), self.c0x), self.c1x)
+  local a1 = min(max(floor(max(x0, x1) / GRID), self.c0x), self.c1x)
+  local b0 = min(max(floor(min(y0, y1) / GRID), self.c0y), self.c1y)
+  local b1 = min(max(floor(max(y0, y1) / GRID), self.c0y), self.c1y)
+  return a0, a1, b0, b1
+end
 
-function Placer:segment(x1, y1, x2, y2) self.segs[#self.segs + 1] = { x1, y1, x2, y2 } end
+function Placer:file(item, x0, y0, x1, y1)
+  local a0, a1, b0, b1 = self:squares(x0, y0, x1, y1)
+  local width = self.c1x - self.c0x + 1
+  for cy = b0, b1 do
+    for cx = a0, a1 do
+      local k = (cy - self.c0y) * width + (cx - self.c0x)
+      local list = self.grid[k]
+      if not list then list = {} self.grid[k] = list end
+      list[#list + 1] = item
+    end
+  end
+end
+
+-- Calls test(item) for each item filed near the box, each once; true as
+-- soon as one test is.
+function Placer:near(x0, y0, x1, y1, test)
+  self.stamp = self.stamp + 1
+  local stamp, seen = self.stamp, self.seen
+  local a0, a1, b0, b1 = self:squares(x0, y0, x1, y1)
+  local width = self.c1x - self.c0x + 1
+  for cy = b0, b1 do
+    for cx = a0, a1 do
+      local list = self.grid[(cy - self.c0y) * width + (cx - self.c0x)]
+      if list then
+        for i = 1, #list do
+          local it = list[i]
+          if seen[it] ~= stamp then
+            seen[it] = stamp
+            if test(it) then return true end
+          end
+        end
+      end
+    end
+  end
+  return false
+end
+
+function Placer:take(box)
+  self.boxes[#self.boxes + 1] = box
+  self:file(box, box[1], box[2], box[3], box[4])
+end
+
+function Placer:segment(x1, y1, x2, y2)
+  local s = { x1, y1, x2, y2, segment = true }
+  self.segs[#self.segs + 1] = s
+  self:file(s, x1, y1, x2, y2)
+end
 
 function Placer:polyline(pts)
   for i = 2, #pts do self:segment(pts[i - 1][1], pts[i - 1][2], pts[i][1], pts[i][2]) end
 end
 
+local function hits(box, it)
+  if it.segment then return M.segment_hits(box, it[1], it[2], it[3], it[4]) end
+  return M.overlap(box, it)
+end
+
 function Placer:free(box)
   if not M.inside(box, self.bounds) then return false end
-  for _, b in ipairs(self.boxes) do if M.overlap(box, b) then return false end end
-  for _, s in ipairs(self.segs) do
-    if M.segment_hits(box, s[1], s[2], s[3], s[4]) then return false end
-  end
-  return true
+  -- the candidates of one label mostly run into the same thing: it first
+  local last = self.last_hit
+  if last and hits(box, last) then return false end
+  return not self:near(box[1], box[2], box[3], box[4], function(it)
+    if hits(box, it) then
+      self.last_hit = it
+      return true
+    end
+    return false
+  end)
 end
 
 --- Tries each candidate (a list of boxes, the parts of one label, with an
@@ -184,9 +262,9 @@ function Placer:place(candidates)
     local l = parts.leader
     if ok and l then
       -- a leader line crosses no label or marker, and no part of its own label
-      for _, b in ipairs(self.boxes) do
-        if M.segment_hits(b, l[1], l[2], l[3], l[4]) then ok = false break end
-      end
+      if self:near(l[1], l[2], l[3], l[4], function(it)
+        return not it.segment and M.segment_hits(it, l[1], l[2], l[3], l[4])
+      end) then ok = false end
       for _, b in ipairs(parts) do
         if ok and M.segment_hits(b, l[1], l[2], l[3], l[4]) then ok = false end
       end
