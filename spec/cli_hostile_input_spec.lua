@@ -161,6 +161,18 @@ describe("imbill given hostile input #cli", function()
     assert.equal(1, m3:usage("2021-03").mau)
     assert.matches("the rest of the log is not read$", r3.errors[1].message)
   end)
+  it("a JSON log whose line never ends (/dev/zero) is refused after 64 MiB of it, where the skip read it for ever",
+    function()
+      -- the skip of an over-long line is bounded (files.SKIP_MAX): the API fuzzer's replay of /dev/zero hung
+      assert.equal(64 * 1048576, require("imbill.internal.files").SKIP_MAX)
+      local ok, e = pcall(replay.run, { path = "/dev/zero", format = "jsonl", book = "2020", edition = "pro" })
+      assert.is_false(ok)
+      assert.equal('imbill.replay.run: path: line 1 runs on past 67108864 bytes without a line break: not a log of'
+        .. ' lines, got "/dev/zero"', tostring(e))
+      local code, _, err = R.run("replay --events /dev/zero --format jsonl --edition pro")
+      assert.equal(1, code)
+      assert.matches("line 1 runs on past 67108864 bytes without a line break", err)
+    end)
   it("strict replay of a pipe or a FIFO counts the log, where the second pass found it drained or waited for good",
     function()
       local ev = R.quote(R.top .. "/examples/events.csv")

@@ -96,8 +96,13 @@ local function string_lines(text)
   end
 end
 
+--- How much of one over-long line files.lines skips before it gives up: a
+-- source that never breaks its line (/dev/zero, a binary file) would
+-- otherwise be read for ever.
+M.SKIP_MAX = 64 * 1048576
+
 local function file_lines(f, max, skip_long)
-  local buf, pos, eof, skipping = "", 1, false, false
+  local buf, pos, eof, skipping, skipped = "", 1, false, false, 0
   return function()
     while true do
       local nl = find(buf, "\n", pos, true)
@@ -117,10 +122,12 @@ local function file_lines(f, max, skip_long)
       else
         if skipping then
           -- the rest of an over-long line is dropped as it is read, never held
+          skipped = skipped + #buf - pos + 1
           buf, pos = "", 1
+          if skipped > M.SKIP_MAX then return false, "endless" end
         elseif #buf - pos + 1 > max then
           if not skip_long then return false, false end
-          skipping, buf, pos = true, "", 1
+          skipping, skipped, buf, pos = true, #buf - pos + 1, "", 1
           return false, false
         end
         local chunk, err, code = f:read(M.CHUNK)
@@ -142,7 +149,8 @@ end
 -- chunk is held).  Callers stop there, unless skip_long: then
 -- the next call goes on after the over-long line's end, what is left of it
 -- read and dropped (a log of one event a line need not lose the lines after
--- one that is too long).
+-- one that is too long), up to SKIP_MAX bytes of the line: past them, false,
+-- "endless", and the caller stops.
 function M.lines(source, max, skip_long)
   if type(source) == "string" then return string_lines(source) end
   return file_lines(source, max, skip_long)

@@ -267,6 +267,10 @@ local function open_source(fn, path, format, m, name, limit, handle)
             return n, nil, string.format("a line longer than %d bytes", csv.MAX_RECORD)
           end
           src.close()
+          if code2 == "endless" then
+            error(errors.new(fn, "path", string.format("line %d runs on past %d bytes without a line break: not a"
+              .. " log of lines", n, files.SKIP_MAX), name), 0)
+          end
           error(read_error(n + 1, code2), 0)
         end
         if line == nil then
