@@ -122,6 +122,10 @@ describe("the status page", function()
     h.callback(PRO, "State.StateChange", "spec-token-pro", cjson.encode { CallbackCommand = "State.StateChange",
       Info = { Action = "Login", To_Account = "u" } })
     h.callback(PRO, "State.StateChange", "spec-token-pro", "{}", { sign = string.rep("0", 64) })
+    -- a join to a group the store never saw: Tencent did it, nothing counted
+    h.callback(PRO, "Group.CallbackAfterNewMemberJoin", "spec-token-pro", cjson.encode {
+      CallbackCommand = "Group.CallbackAfterNewMemberJoin", GroupId = "unseen", Type = "Public", JoinType = "Apply",
+      NewMemberList = { { Member_Account = "u" } } })
     h.settled()
     local series, help = check_page(h.http.get("/imbill/status").body)
     for fam in pairs(LABELS) do assert.is_true(help[fam], fam .. " has no HELP line") end
@@ -130,6 +134,11 @@ describe("the status page", function()
     -- each HELP line names the labels its family's samples carry (it said
     -- "by app" of a family labelled by app and action, "path" for via)
     local page = h.http.get("/imbill/status").body
+    -- and the reason values it does not spell out in prose
+    assert.are.equal(1, h.metric("imbill_not_counted_total", { app = PRO, action = "Group.CallbackAfterNewMemberJoin",
+      reason = "group_exists" }))
+    assert.truthy(page:match("# HELP imbill_not_counted_total ([^\n]*)"):find("group_exists: a group it never saw", 1,
+      true))
     for fam, labels in pairs(LABELS) do
       local text = page:match("# HELP " .. fam .. " ([^\n]*)")
       for label in labels:gmatch("[^,]+") do

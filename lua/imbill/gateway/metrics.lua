@@ -23,7 +23,9 @@ local FAMILIES = {
     "Actions that changed nothing (an existing account, a repeated join), by app, action and via." },
   imbill_duplicates_total = { "counter", "Callback events seen before (same event id), counted once, by app and action." },
   imbill_not_counted_total = { "counter",
-    "Events Tencent did but the store did not count, by app, action and reason (closed day, unknown group)." },
+    "Events Tencent did but the store did not count, by app, action and reason (day_open: a closed day; group_exists: "
+    .. "a group it never saw; group_id: an id it holds as taken; future: dated too far ahead; store: the store failed; "
+    .. "unplanned: an instant outside the calendar; or the name of the limit the store holds full)." },
   imbill_passed_total = { "counter",
     "REST calls passed on without a decision, by app and reason (app empty for unknown_app: an SDKAppID not "
     .. "configured, or none, passed as unknown_app = \"pass\" says)." },
