@@ -28,6 +28,8 @@ return {
     ["1400000008"] = { book = "2020", edition = "flagship", dict = "imbill_sizing" },
     -- 2020 pro, first activated 2021-03-10: no month before it can be billed
     ["1400000017"] = { book = "2020", edition = "pro", activated = "2021-03-10" },
+    -- 2020 flagship: 200 members in a Private (Work) group, 2,000 in a Public or ChatRoom (member_caps_ngx.lua)
+    ["1400000019"] = { book = "2020", edition = "flagship", token = "spec-token-flagship" },
     -- 2022 developer: daily net groups 100
     ["1400000005"] = { book = "2022", edition = "developer", token = "spec-token-dev" },
   },

@@ -331,6 +331,7 @@ local function approve(app, cmd, units, matches)
   if not ok then return nil, err end
   for _, u in ipairs(units) do
     if u.status == "refused" then
+      u.who = reply.who(store, app, u)
       metrics.inc("imbill_refused_total", { app = app.id, action = cmd, code = tostring(u.refusal.code),
                                             via = "callback" })
     elseif u.status == "applied" then
@@ -345,9 +346,7 @@ local function approve(app, cmd, units, matches)
 end
 
 local function who(u)
-  local s = u.refused_step
-  if not s then return {} end
-  return { user = s.user, peer = s.peer, group = calls.group_shown(s.group) }
+  return u.who or {}
 end
 
 -- When the store cannot decide: refuse (failure "closed") or allow.

@@ -16,12 +16,16 @@ M.PUBLISH = PUBLISH
 
 -- Families: name -> { type, help }.
 local FAMILIES = {
-  imbill_allowed_total = { "counter", "Actions counted or reserved, by app, action and path (rest, callback)." },
-  imbill_refused_total = { "counter", "Actions refused, by app, action, path and Tencent's code." },
-  imbill_unchanged_total = { "counter", "Actions that changed nothing (an existing account, a repeated join)." },
-  imbill_duplicates_total = { "counter", "Callback events seen before (same event id), counted once." },
+  imbill_allowed_total = { "counter", "Actions counted or reserved, by app, action and via (rest, callback)." },
+  imbill_refused_total = { "counter",
+    "Actions refused, by app, action, code (Tencent's) and via (rest, callback)." },
+  imbill_unchanged_total = { "counter",
+    "Actions that changed nothing (an existing account, a repeated join), by app, action and via." },
+  imbill_duplicates_total = { "counter", "Callback events seen before (same event id), counted once, by app and action." },
   imbill_not_counted_total = { "counter",
-    "Events Tencent did but the store did not count, by app, action and reason (closed day, unknown group)." },
+    "Events Tencent did but the store did not count, by app, action and reason (day_open: a closed day; group_exists: "
+    .. "a group it never saw; group_id: an id it holds as taken; future: dated too far ahead; store: the store failed; "
+    .. "unplanned: an instant outside the calendar; or the name of the limit the store holds full)." },
   imbill_passed_total = { "counter",
     "REST calls passed on without a decision, by app and reason (app empty for unknown_app: an SDKAppID not "
     .. "configured, or none, passed as unknown_app = \"pass\" says)." },
@@ -39,23 +43,23 @@ local FAMILIES = {
     .. "approval; rest: a group created without a GroupId whose answer did not say the id Tencent chose)." },
   imbill_reservations_confirmed_total = { "counter", "Reservations confirmed by an after callback, by app." },
   imbill_reservations_released_total = { "counter",
-    "Reservations given back because Tencent refused or failed the call, by app." },
+    "Reservations given back because Tencent refused or failed the call, by app and via (rest)." },
   imbill_reservations_expired_total = { "counter",
     "Reservations no after callback confirmed in time, taken back, by app." },
   imbill_settle_unknown_total = { "counter",
     "REST calls whose outcome Tencent did not say (no answer, not HTTP 200, not JSON): counts kept (a new group's "
-    .. "reserved until its after callback), by app." },
-  imbill_store_errors_total = { "counter", "Store failures, by reason (no memory, busy, ...)." },
+    .. "reserved until its after callback), by app and action." },
+  imbill_store_errors_total = { "counter", "Store failures, by dict and reason (no memory, busy, ...)." },
   imbill_lock_busy_total = { "counter",
     "Requests that found their app's lock held by another worker and waited for it, by app." },
   imbill_lock_queued_total = { "counter",
     "Requests that waited behind another request of their worker for their app's lock, by app." },
-  imbill_evictions_total = { "counter", "Entries the dict evicted to make room (never expected: writes are safe)." },
+  imbill_evictions_total = { "counter", "Entries the dict evicted to make room (never expected: writes are safe), by dict." },
   imbill_store_damaged = { "gauge",
     "1 after the dict lost writes (it ran out of memory, or a reload emptied it): capped actions fail closed until "
-    .. "cleared." },
-  imbill_dict_capacity_bytes = { "gauge", "Size of each lua_shared_dict." },
-  imbill_dict_free_bytes = { "gauge", "Free pages of each lua_shared_dict." },
+    .. "cleared, by dict." },
+  imbill_dict_capacity_bytes = { "gauge", "Size of each lua_shared_dict, by dict." },
+  imbill_dict_free_bytes = { "gauge", "Free pages of each lua_shared_dict, by dict." },
 }
 M.FAMILIES = FAMILIES
 

@@ -2,11 +2,41 @@
 -- limit a refusal is about.
 local json = require "imbill.gateway.json"
 local core = require "imbill.gateway.core"
+local keys = require "imbill.gateway.keys"
+local calls = require "imbill.gateway.calls"
 
 local ngx = ngx
 local M = {}
 
-local L = core.L
+local L, K, A = core.L, core.K, core.A
+
+--- Who a refused unit's ErrorInfo names: { user =, peer =, group =, gtype = }.
+-- For a group over its member cap, the group's type, which the cap depends
+-- on: as the store answered it (Redis), else as the store keeps the group,
+-- else (a group created in the same unit, not kept since the unit was
+-- refused) as the unit's create names it.  A join's plan carries no type
+-- (it reads as 0, Private), so a Public group created with too many members
+-- was said to be a Private one.
+function M.who(store, app, u)
+  local s = u.refused_step
+  if not s then return {} end
+  local w = { user = s.user, peer = s.peer, group = calls.group_shown(s.group) }
+  local r = u.refusal
+  if r and r.limit == L.IMB_L_MEMBERS_PER_GROUP and s.group then
+    local g = r.gtype
+    if g == nil then
+      local t = keys.group_fields(store:get(keys.key(keys.prefix(app.id), K.IMB_K_GROUP, s.group)))
+      if t > 0 then g = t - 1 end
+    end
+    if g == nil then
+      for _, a in ipairs(u.acts or {}) do
+        if a.kind == A.IMB_A_CREATE_GROUP and a.subj and a.subj.group == s.group then g = a.gtype end
+      end
+    end
+    w.gtype = g and core.names.gtype[g] or nil
+  end
+  return w
+end
 
 --- A refusal as a sentence: the limit, its value, what the app has, and
 -- Tencent's code.  r = { code, limit, max, current, peer, feature };
@@ -35,7 +65,7 @@ function M.info(app, r, who, tencent_code)
       .. "minus disbanded), and today's is %d", ed, max, cur)
   elseif lim == L.IMB_L_MEMBERS_PER_GROUP then
     text = string.format("members_per_group limit: %s allows at most %d members in a %s group, and group %s has %d",
-      ed, max, who.gtype or "group of this type", who.group or "?", cur)
+      ed, max, who.gtype or "group of its type", who.group or "?", cur)
   elseif lim == L.IMB_L_GROUPS_PER_USER then
     text = string.format("groups_per_user limit: %s allows a user at most %d groups, and user %s has %d",
       ed, max, who.user or "?", cur)

@@ -15,13 +15,11 @@ local settle = require "imbill.gateway.settle"
 local queue = require "imbill.gateway.queue"
 local metrics = require "imbill.gateway.metrics"
 local state = require "imbill.gateway.state"
-local keys = require "imbill.gateway.keys"
 local plans = require "imbill.gateway.plans"
 local reserve = require "imbill.gateway.reserve"
 local config = require "imbill.gateway.config"
 
 local ngx = ngx
-local K, L = core.K, core.L
 local match, find, concat = string.match, string.find, table.concat
 local M = {}
 
@@ -124,19 +122,6 @@ local function plain_answer()
   if ngx.var.http_accept_encoding then ngx.req.clear_header("Accept-Encoding") end
 end
 
-
-local function who_of(store, app, u)
-  local s = u.refused_step
-  local w = { user = s and s.user, peer = s and s.peer, group = s and calls.group_shown(s.group) }
-  if u.refusal.limit == L.IMB_L_MEMBERS_PER_GROUP and s and s.group then
-    -- a store that answers with the group's type (Redis) saves a read
-    local v = u.refusal.gtype and u.refusal.gtype + 1
-      or keys.group_fields(store:get(keys.key(keys.prefix(app.id), K.IMB_K_GROUP, s.group)))
-    w.gtype = v > 0 and core.names.gtype[v - 1] or nil
-    if not w.gtype and s.plan then w.gtype = core.names.gtype[s.plan.gtype] end
-  end
-  return w
-end
 
 -- A refused item's ErrorInfo.  A module-level function, not a closure made
 -- where it is used: a function that makes a closure closes upvalues at each
@@ -339,7 +324,7 @@ function M.access(opts)
       if not refused then refused = {} end
       nrefused = nrefused + 1
       refused[nrefused] = { key = u.key, index = u.index, code = code, unit = u,
-                            info = reply.info(app, u.refusal, who_of(store, app, u), code) }
+                            info = reply.info(app, u.refusal, reply.who(store, app, u), code) }
       REFUSED:inc(1, app.id, cmd, tostring(code), "rest")
     elseif st == "not_counted" then
       metrics.inc("imbill_not_counted_total", { app = app.id, action = cmd,

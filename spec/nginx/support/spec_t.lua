@@ -211,6 +211,15 @@ function H.stall()
   return send { stalled = ms }
 end
 
+-- Counts one series whose reason is ?reason= as it is (the status page's
+-- escaping of a label value no call site makes).
+function H.label()
+  local metrics = require "imbill.gateway.metrics"
+  metrics.inc("imbill_callbacks_rejected_total", { reason = ngx.unescape_uri(ngx.var.arg_reason) })
+  metrics.publish()
+  return send { counted = true }
+end
+
 function H.stalled()
   return send { begun = state.meta:get("stall|" .. ngx.var.arg_id) == true }
 end
