@@ -326,6 +326,20 @@ function H.lostafter()
   return send(out)
 end
 
+-- ?app= ?n=: n logins of distinct users (b1 ... bn) queued in this worker
+-- today and flushed as one batch (the app's Redis entry takes batches that
+-- large); answers what waits afterwards and whether the store is damaged.
+function H.bulklogins()
+  local flush = require "imbill.gateway.redis.flush"
+  local journal = require "imbill.gateway.redis.journal"
+  local store = store_of(ngx.var.arg_app)
+  local now = ngx.time()
+  for i = 1, tonumber(ngx.var.arg_n) do flush.add(store, ngx.var.arg_app, "b" .. i, now, now) end
+  flush.now(store)
+  return send({ queue = flush.waiting(store), journal = journal.size(store),
+                damaged = store.meta:get("damaged:" .. store.name) or false })
+end
+
 function M.handle() return spec_t.serve(H) end
 
 return M
