@@ -115,6 +115,30 @@ describe("hostile inputs to the Redis store", function()
       .. "server Redis?", err)
   end)
 
+  it("takes a reply nginx.redis cannot read (a length that is not a number) as a failed connection, not a Lua "
+    .. "error", function()
+    local socket = require "socket"
+    local probe = socket.bind("127.0.0.1", 0)
+    local _, port = probe:getsockname()
+    probe:close()
+    h.background("luajit " .. os.getenv("IMBILL_TOP") .. "/spec/redis/support/bogus_server.lua " .. port
+      .. " '$x\\r\\n' 8")
+    h.wait(function()
+      local c = socket.tcp()
+      c:settimeout(0.1)
+      local ok = c:connect("127.0.0.1", port)
+      c:close()
+      return ok
+    end, 5, "the bogus server")
+    local resp = h.get(1, "/t/redirect?deadline=1&first=127.0.0.1:" .. port .. "&reply=x")
+    local v = h.json(resp)
+    assert.are.equal(200, resp.status, v.thrown)
+    assert.is_nil(v.reply)
+    assert.truthy(v.err:find("127.0.0.1:" .. port .. ": not a Redis reply (", 1, true), v.err)
+    -- it may have run (the command was sent): the outcome is not known
+    assert.are.equal("unknown", v.sent)
+  end)
+
   it("refuses a join when a key holds another type, and leaves the other keys as they were", function()
     h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g" })
     r("DEL", h.key(TRIAL, "gm:g"))

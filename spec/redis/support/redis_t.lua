@@ -173,7 +173,7 @@ function H.redirect()
   local script = "if redis.call('EXISTS', KEYS[1]) == 1 then return 'ok' end return redis.error_reply(ARGV[1])"
   -- a deadline for a loaded machine: two nodes, three round trips
   local ok, r, err, sent = pcall(client.send, client, 0, { "EVAL", script, "1", "{redirect}:target", reply },
-    cluster.now() + 5)
+    cluster.now() + (tonumber(ngx.var.arg_deadline) or 5))
   if not ok then return send({ thrown = tostring(r) }, 500) end
   return send { reply = r, err = err, sent = sent }
 end
