@@ -7,6 +7,8 @@ return {
   redis = {
     main = { servers = { "127.0.0.1:@REDIS@" }, timeout = 0.3, deadline = 1.0, flush_interval = 0.05 },
     cluster = { servers = { "@C1@", "@C2@", "@C3@" }, cluster = true, timeout = 0.3, deadline = 1.2 },
+    -- the same Redis, with login batches as large as the configuration allows
+    bulk = { servers = { "127.0.0.1:@REDIS@" }, flush_batch = 100000, flush_interval = 3600 },
   },
   apps = {
     -- 2020 pro: at most 50 AVChatRoom groups
@@ -23,6 +25,8 @@ return {
     ["1400000004"] = { book = "2021", edition = "pro", tz = "+08:00", token = "xxxxyyyy", redis = "main" },
     -- hand-built plans
     ["1400000006"] = { book = "2020", edition = "pro", redis = "main", buckets = 16 },
+    -- one bucket, on the Redis entry with large login batches
+    ["1400000007"] = { book = "2020", edition = "pro", tz = "+00:00", redis = "bulk", buckets = 1 },
     -- on the cluster
     ["1400000011"] = { book = "2020", edition = "pro", token = "spec-token-pro", redis = "cluster",
                        reservation_ttl = 2 },

@@ -89,6 +89,56 @@ describe("hostile inputs to the Redis store", function()
     assert.truthy(tostring(err):find("beyond 2^53", 1, true), tostring(err))
   end)
 
+  it("reads no month from a server whose answers are not Redis' (an integer to MGET), naming the command", function()
+    local socket = require "socket"
+    local probe = socket.bind("127.0.0.1", 0)
+    local _, port = probe:getsockname()
+    probe:close()
+    local top = os.getenv("IMBILL_TOP")
+    h.background("luajit " .. top .. "/spec/redis/support/bogus_server.lua " .. port .. " ':5\\r\\n' 8")
+    h.wait(function()
+      local c = socket.tcp()
+      c:settimeout(0.1)
+      local ok = c:connect("127.0.0.1", port)
+      c:close()
+      return ok
+    end, 5, "the fake server")
+    local core = require "imbill.gateway.core"
+    core.init(top .. "/build/jit/imbill/core.so")
+    local APP = "1400000004"
+    local cfg = require("imbill.gateway.config").check { apps = { [APP] = { book = "2021", edition = "pro",
+                                                                            tz = "+08:00" } } }
+    local ok, err = pcall(require("imbill.gateway.usage").from_redis, { servers = { "127.0.0.1:" .. port } },
+      cfg.apps[APP], "2026-12")
+    assert.is_false(ok)
+    assert.are.equal("imbill.gateway.usage: MGET imb:{1400000004}:c:last_day was answered 5, not a list: is this "
+      .. "server Redis?", err)
+  end)
+
+  it("takes a reply nginx.redis cannot read (a length that is not a number) as a failed connection, not a Lua "
+    .. "error", function()
+    local socket = require "socket"
+    local probe = socket.bind("127.0.0.1", 0)
+    local _, port = probe:getsockname()
+    probe:close()
+    h.background("luajit " .. os.getenv("IMBILL_TOP") .. "/spec/redis/support/bogus_server.lua " .. port
+      .. " '$x\\r\\n' 8")
+    h.wait(function()
+      local c = socket.tcp()
+      c:settimeout(0.1)
+      local ok = c:connect("127.0.0.1", port)
+      c:close()
+      return ok
+    end, 5, "the bogus server")
+    local resp = h.get(1, "/t/redirect?deadline=1&first=127.0.0.1:" .. port .. "&reply=x")
+    local v = h.json(resp)
+    assert.are.equal(200, resp.status, v.thrown)
+    assert.is_nil(v.reply)
+    assert.truthy(v.err:find("127.0.0.1:" .. port .. ": not a Redis reply (", 1, true), v.err)
+    -- it may have run (the command was sent): the outcome is not known
+    assert.are.equal("unknown", v.sent)
+  end)
+
   it("refuses a join when a key holds another type, and leaves the other keys as they were", function()
     h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g" })
     r("DEL", h.key(TRIAL, "gm:g"))

@@ -173,7 +173,7 @@ function H.redirect()
   local script = "if redis.call('EXISTS', KEYS[1]) == 1 then return 'ok' end return redis.error_reply(ARGV[1])"
   -- a deadline for a loaded machine: two nodes, three round trips
   local ok, r, err, sent = pcall(client.send, client, 0, { "EVAL", script, "1", "{redirect}:target", reply },
-    cluster.now() + 5)
+    cluster.now() + (tonumber(ngx.var.arg_deadline) or 5))
   if not ok then return send({ thrown = tostring(r) }, 500) end
   return send { reply = r, err = err, sent = sent }
 end
@@ -324,6 +324,20 @@ function H.lostafter()
   drain(store, 50, 0.05)
   out.left = journal.size(store)
   return send(out)
+end
+
+-- ?app= ?n=: n logins of distinct users (b1 ... bn) queued in this worker
+-- today and flushed as one batch (the app's Redis entry takes batches that
+-- large); answers what waits afterwards and whether the store is damaged.
+function H.bulklogins()
+  local flush = require "imbill.gateway.redis.flush"
+  local journal = require "imbill.gateway.redis.journal"
+  local store = store_of(ngx.var.arg_app)
+  local now = ngx.time()
+  for i = 1, tonumber(ngx.var.arg_n) do flush.add(store, ngx.var.arg_app, "b" .. i, now, now) end
+  flush.now(store)
+  return send({ queue = flush.waiting(store), journal = journal.size(store),
+                damaged = store.meta:get("damaged:" .. store.name) or false })
 end
 
 function M.handle() return spec_t.serve(H) end

@@ -93,11 +93,21 @@ M.encode = encode
 
 -- Commands go through nginx.redis's pipeline with their requests written
 -- here: a program may have more arguments than a Lua call can take.
+-- A reply nginx.redis cannot read (a length that is not a number: a server
+-- that is not Redis, a reply garbled on its way) raises a Lua error inside
+-- it; it is nil and what it was, as for a connection that failed, so the
+-- call meets its app's failure policy instead of ending the request in a
+-- Lua error (HTTP 500, the call's outcome lost).
 function Conn:pipeline(cmds)
   local r = self.r
   r:init_pipeline(#cmds)
   for i, c in ipairs(cmds) do r._reqs[i] = c.encoded or encode(c) end
-  return r:commit_pipeline()
+  local ok, res, err = pcall(r.commit_pipeline, r)
+  if not ok then
+    r:close()
+    return nil, "not a Redis reply (" .. tostring(res):gsub("^.-:%d+: ", "") .. ")"
+  end
+  return res, err
 end
 
 --- One command from a list of its words (or { encoded = its RESP }): a value,

@@ -844,6 +844,20 @@ local function write(...)
   written = written + 1
 end
 
+-- Redis' Lua hands at most about 8,000 values to one call (unpack's
+-- limit): a command given more words after its key (a login batch's new
+-- states in one bucket, the keys of a large cleanup) is written as several,
+-- CHUNK words each (even, so a field stays with its value).
+local CHUNK = 1000
+local function write_in_pieces(cmd, k, words)
+  local n = #words
+  for i = 1, n, CHUNK do
+    local j = i + CHUNK - 1
+    if j > n then j = n end
+    if k then write(cmd, k, unpack(words, i, j)) else write(cmd, unpack(words, i, j)) end
+  end
+end
+
 local function commit()
   -- as few commands as the changes allow: Redis logs and replicates each one
   local dels, mset, hsets, hdels = {}, {}, {}, {}
@@ -878,17 +892,17 @@ local function commit()
         if v == false or (c.kind == "i" and v == 0) then
           local l = hdels[c.k]
           if not l then
-            l = { "HDEL", c.k }
+            l = {}
             hdels[c.k] = l
-            hset_order[#hset_order + 1] = c.k
+            if not hsets[c.k] then hset_order[#hset_order + 1] = c.k end
           end
           l[#l + 1] = c.f
         else
           local l = hsets[c.k]
           if not l then
-            l = { "HSET", c.k }
+            l = {}
             hsets[c.k] = l
-            hset_order[#hset_order + 1] = c.k
+            if not hdels[c.k] then hset_order[#hset_order + 1] = c.k end
           end
           l[#l + 1] = c.f
           l[#l + 1] = c.kind == "i" and fmt_int(v) or v
@@ -911,13 +925,13 @@ local function commit()
       for m, score in pairs(c.add) do later[#later + 1] = { "ZADD", c.k, fmt_int(score), m } end
     end
   end
-  if #dels > 0 then write("DEL", unpack(dels)) end
-  if #mset > 0 then write("MSET", unpack(mset)) end
+  write_in_pieces("DEL", nil, dels)
+  write_in_pieces("MSET", nil, mset)
   for _, k in ipairs(hset_order) do
     local d = hdels[k]
-    if d then write(unpack(d)) end
+    if d then write_in_pieces("HDEL", k, d) end
     local l = hsets[k]
-    if l then write(unpack(l)) end
+    if l then write_in_pieces("HSET", k, l) end
   end
   for _, cmd in ipairs(later) do write(unpack(cmd)) end
 end

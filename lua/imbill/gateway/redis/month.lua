@@ -35,6 +35,18 @@ local function int(v, key)
   return tonumber(s)
 end
 
+-- A reply that must be a list (MGET's, HGETALL's): anything else (a server
+-- that is not Redis, a proxy answering for it) is refused naming the
+-- command, never indexed as if it were one.
+local function listed(v, what)
+  if type(v) == "table" and v[1] == false then error(FN .. ": " .. what .. ": " .. tostring(v[2]), 0) end
+  if type(v) ~= "table" then
+    local shown = type(v) == "string" and string.format("%q", v:sub(1, 40)) or tostring(v)
+    error(FN .. ": " .. what .. " was answered " .. shown .. ", not a list: is this server Redis?", 0)
+  end
+  return v
+end
+
 --- The month's usage.  client: a cluster.lua client; app: the checked app
 -- configuration; deadline: absolute seconds.
 function M.read(client, app, month, deadline)
@@ -49,7 +61,7 @@ function M.read(client, app, month, deadline)
     return r
   end
   local last_key, groups_key = layout.counter(P, K.IMB_K_LAST_DAY), layout.counter(P, K.IMB_K_GROUPS)
-  local head = cmd("MGET", last_key, groups_key)
+  local head = listed(cmd("MGET", last_key, groups_key), "MGET " .. last_key)
   local last_day = int(head[1], last_key) or core.NO_DAY
   -- Everything the month needs is read in one transaction (MULTI ... EXEC:
   -- no program runs between its reads), so the count carried into the
@@ -86,8 +98,7 @@ function M.read(client, app, month, deadline)
     if type(tx) ~= "table" or tx[1] == false then
       error(FN .. ": " .. tostring(type(tx) == "table" and tx[2] or "the month's transaction was not run"), 0)
     end
-    local snap = tx[1]
-    if type(snap) ~= "table" or snap[1] == false then error(FN .. ": " .. tostring(snap and snap[2]), 0) end
+    local snap = listed(tx[1], "MGET " .. last_key)
     local ld = int(snap[1], last_key) or core.NO_DAY
     groups_now = int(snap[2], groups_key)
     if ld <= hi then
@@ -97,25 +108,21 @@ function M.read(client, app, month, deadline)
     last_day, tx = ld, nil
   end
   if not tx then error(FN .. ": the app's latest counted day kept moving while the month was read", 0) end
-  local vals = tx[2]
-  if type(vals) ~= "table" or vals[1] == false then
-    error(FN .. ": " .. tostring(type(vals) == "table" and vals[2] or "no counters"), 0)
-  end
+  local vals = listed(tx[2], "MGET of the month's counters")
   local values = { [last_key] = last_day ~= core.NO_DAY and last_day or nil, [groups_key] = groups_now }
   for i, k in ipairs(names) do values[k] = int(vals[i], k) end
   local logs = {}
   for d = first, first + n - 1 do
     local k = layout.group_log(P, d)
-    local flat = tx[2 + d - first + 1]
-    if type(flat) == "table" and flat[1] == false then error(FN .. ": " .. k .. ": " .. tostring(flat[2]), 0) end
-    if type(flat) ~= "table" then error(FN .. ": " .. k .. ": not a hash", 0) end
+    local flat = listed(tx[2 + d - first + 1], "HGETALL " .. k)
     local ts, ds = {}, {}
     -- per instant its disbands, then its creates
     local by = {}
     local order = {}
     for i = 1, #flat, 2 do
       local f, v = flat[i], int(flat[i + 1], k .. " " .. tostring(flat[i]))
-      local sign, t = f:match("^([%+%-])(%-?%d+)$")
+      local sign, t
+      if type(f) == "string" then sign, t = f:match("^([%+%-])(%-?%d+)$") else f = tostring(f) end
       if not sign then error(FN .. ": Redis holds a field " .. string.format("%q", f:sub(1, 40)) .. " in " .. k, 0) end
       t = tonumber(t)
       if not by[t] then
