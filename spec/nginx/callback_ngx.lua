@@ -308,6 +308,19 @@ describe("callbacks", function()
       assert.are.equal(1, h.metric("imbill_reservations_confirmed_total", { app = TRIAL }))
     end)
 
+    it("confirm an approval only by the same owner, type and name, whatever bytes the ids hold", function()
+      -- the match joined its parts with NUL: owner "x\0Public" with Name "n" and owner "x" with
+      -- Name "Public\0n" were one match, so this after callback confirmed the other's approval
+      local _, v = create_before(TRIAL, { Type = "Public", Owner_Account = "x\0Public", Name = "n" })
+      assert.are.equal(0, v.ErrorCode)
+      local before = h.metric("imbill_reservations_confirmed_total", { app = TRIAL }) or 0
+      create_after(TRIAL, "@TGS#other", { Type = "Public", Owner_Account = "x", Name = "Public\0n" },
+        os.time() * 1000)
+      assert.are.equal(before, h.metric("imbill_reservations_confirmed_total", { app = TRIAL }) or 0)
+      -- the approval is still reserved, and the other group counted on its own
+      assert.are.equal(2, h.keys(TRIAL)["c:groups"])
+    end)
+
     it("take back an approval nobody confirmed in time", function()
       create_before(TRIAL, { Type = "Public", Owner_Account = "o", Name = "ghost" })
       local _, v = cb(TRIAL, "Group.CallbackBeforeApplyJoinGroup", { CallbackCommand = "Group.CallbackBeforeApplyJoinGroup",

@@ -27,9 +27,17 @@ function M.new_id()
 end
 
 -- The match of an approval with its after callback: the same action on the
--- same subjects.
+-- same subjects.  Each part goes in with its length: ids may hold any byte,
+-- and parts joined with NUL were ambiguous (owner "x\0Public" with Type
+-- Public and Name "n" matched owner "x" with Name "Public\0n", so one
+-- group's after-create callback could confirm another's approval).
 function M.match(kind, ...)
-  return ngx.md5(table.concat({ kind, ... }, "\0"))
+  local parts = { kind }
+  for i = 1, select("#", ...) do
+    local v = tostring((select(i, ...)))
+    parts[#parts + 1] = #v .. ":" .. v
+  end
+  return ngx.md5(table.concat(parts, ","))
 end
 
 --- Inside a locked batch: records unit u (applied) as reserved until
