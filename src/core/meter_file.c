@@ -1150,6 +1150,12 @@ imb_status imb_meter_load_bytes(const void *bytes, size_t len, imb_meter **out, 
                                 imb_file_error *err) {
   clear(out, saved, err);
   if (!out) return IMB_ERANGE;
+  /* a NULL with a length is refused as every NULL a loader needs, before a
+   * byte of it is read */
+  if (!bytes && len) {
+    imb_file_why(err, 0, "bytes: NULL with a length of %zu", len);
+    return IMB_ERANGE;
+  }
   const unsigned char *p = bytes;
   uint32_t version;
   uint64_t blen;
