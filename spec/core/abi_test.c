@@ -348,6 +348,71 @@ static void the_plan_functions_and_the_loader_refuse_null(void) {
   CHECK_EQ(imb_meter_load_bytes(NULL, 0, &m, &saved, &err), IMB_ECORRUPT);
 }
 
+
+/* A refused or unchanged action, and a call that fails, keep nothing: the
+ * ids it named for the first time are not kept (before, each refused login
+ * or join of a new id kept the id for good, so a stream of refused events
+ * grew the meter without bound and every save carried those ids). */
+static void a_refused_action_keeps_no_id(void) {
+  imb_limits l;
+  imb_limits_unlimited(&l);
+  l.members[IMB_G_PRIVATE] = 1;
+  imb_meter *m = NULL;
+  CHECK_EQ(imb_meter_new(0, "pro", 3, &l, 0, &m), IMB_OK);
+  if (!m) return;
+  imb_result res;
+  imb_refusal r;
+  imb_event ev = {IMB_A_CREATE_GROUP, "g", 1, NULL, 0, IMB_G_PRIVATE, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  ev = (imb_event){IMB_A_JOIN, "g", 1, "a", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_APPLIED);
+  imb_meter_mem before, after;
+  imb_meter_memory(m, &before);
+  /* the group is full (10014), h does not exist (10010), b leaves a group
+   * it is not in and c, never counted, is deleted (unchanged), d and e log
+   * in far in the future (refused) */
+  ev = (imb_event){IMB_A_JOIN, "g", 1, "b", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  CHECK_EQ(r.code, 10014);
+  ev = (imb_event){IMB_A_JOIN, "h", 1, "b", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  CHECK_EQ(r.code, 10010);
+  ev = (imb_event){IMB_A_LEAVE, "g", 1, "b", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_UNCHANGED);
+  ev = (imb_event){IMB_A_DELETE_ACCOUNT, "c", 1, NULL, 0, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_UNCHANGED);
+  CHECK_EQ(imb_meter_login(m, "d", 1, T + 400 * 86400, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  CHECK_EQ(r.code, IMB_R_FUTURE);
+  ev = (imb_event){IMB_A_LOGIN, "e", 1, NULL, 0, 0, T + 400 * 86400, "ev", 2};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  imb_meter_memory(m, &after);
+  CHECK_EQ(after.users, before.users);
+  CHECK_EQ(after.groups, before.groups);
+  CHECK_EQ(after.event_ids, before.event_ids);
+  CHECK_EQ(imb_meter_user_groups(m, "b", 1), -1);
+  CHECK_EQ(imb_meter_group_members(m, "h", 1, NULL), -1);
+  CHECK_EQ(imb_meter_user_groups(m, "a", 1), 1);
+  /* the meter goes on as before: b joins once a leaves */
+  ev = (imb_event){IMB_A_LEAVE, "g", 1, "a", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  ev = (imb_event){IMB_A_JOIN, "g", 1, "b", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_APPLIED);
+  CHECK_EQ(imb_meter_group_members(m, "g", 1, NULL), 1);
+  CHECK_EQ(imb_meter_login(m, "d", 1, T, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_APPLIED);
+  CHECK_EQ(imb_meter_has_account(m, "d", 1), 0);
+  CHECK_EQ(imb_meter_user_groups(m, "d", 1), 0);
+  imb_meter_free(m);
+}
+
 CTEST_SUITE(abi_tests) = {
     {"abi: NULL where the meter needs a pointer is IMB_ERANGE, never a crash", null_pointers_the_meter_needs_are_refused},
     {"abi: an id past IMB_ID_MAX is unknown and never read; NUL and non-UTF-8 ids count", an_id_longer_than_the_limit_is_unknown_and_never_read},
@@ -358,4 +423,5 @@ CTEST_SUITE(abi_tests) = {
     {"abi: parsers and batch pricing refuse NULL; imb_strerror names unknown codes", the_parsers_and_the_batch_refuse_null},
     {"abi: scaling a column by INT64_MIN ppm is exact or EOVERFLOW", scaling_by_int64_min_is_exact_or_an_overflow},
     {"abi: plan build/undo, day peak, activity decode and load_bytes refuse NULL and a plan past op[]", the_plan_functions_and_the_loader_refuse_null},
+    {"abi: a refused, duplicate or unchanged action keeps no id it named first (memory and queries as before)", a_refused_action_keeps_no_id},
     {NULL, NULL}};

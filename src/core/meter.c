@@ -794,8 +794,10 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
   c.id = ev->id;
   c.idlen = ev->idlen;
   c.gtype = -1;
-  /* ids are interned even for an action then refused: an index is forever.
-   * A call that fails (out of memory) takes back the ids it added. */
+  /* the ids an action names are interned to judge it; a call that counts
+   * nothing for them (refused, a duplicate, unchanged, or out of memory)
+   * takes back the ones it added, so events that are refused, however many,
+   * hold no memory (an index is forever once something refers to it) */
   made_ids made = {0, 0, 0};
   if (group_kind) {
     if ((st = group_ix(m, ev->a, ev->alen, &c.g, &made.g))) return st;
@@ -821,7 +823,7 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
     if (pr == IMB_APPLIED && (st = effects(m, &c, on))) return unmake(m, &made, st);
     if (pr == IMB_UNCHANGED && (st = unchanged(m, &c))) return unmake(m, &made, st);
     *res = pr;
-    return IMB_OK;
+    return pr == IMB_APPLIED ? IMB_OK : unmake(m, &made, IMB_OK);
   }
   int changed = 0;
   all = plan[0];
@@ -831,7 +833,7 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
     imb_result pr = judge(m, &c, part_on, r);
     if (pr == IMB_DUPLICATE || pr == IMB_REFUSED) {
       *res = pr;
-      return IMB_OK;
+      return unmake(m, &made, IMB_OK);
     }
     if (pr == IMB_UNCHANGED) continue;
     changed = 1;
@@ -843,7 +845,7 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
   if (!changed) {
     if ((st = unchanged(m, &c))) return unmake(m, &made, st);
     *res = IMB_UNCHANGED;
-    return IMB_OK;
+    return unmake(m, &made, IMB_OK);
   }
   c.plan = &all;
   if ((st = effects(m, &c, on))) return unmake(m, &made, st);
@@ -956,7 +958,8 @@ IMB_INLINE imb_status login_one(imb_meter *m, const char *user, size_t len, uint
   if (st) return st;
   memset(&m->users[ix], 0, sizeof *m->users);
   st = login_fast(m, at, 0, 0, day, res, r);
-  if (st) imb_intern_pop(&m->uix); /* a failed login adds no user */
+  /* a login that failed or was refused adds no user */
+  if (st || *res != IMB_APPLIED) imb_intern_pop(&m->uix);
   return st;
 }
 

@@ -646,7 +646,10 @@ int32_t imb_meter_offset(const imb_meter *m);
 void imb_meter_set_clock(imb_meter *m, int64_t now);
 
 /* Applies one action: the plan of imb_plan_build against this meter's
- * counts.  *r is filled when *res is IMB_REFUSED. */
+ * counts.  *r is filled when *res is IMB_REFUSED.  Only an action applied
+ * keeps the user and group ids it names: refused, a duplicate, unchanged or
+ * failed (any status but IMB_OK), it leaves the meter's ids and counts as
+ * they were (a query then finds an id only such actions named unknown). */
 imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, imb_refusal *r);
 /* The hot path: imb_meter_apply for a login without an event id. */
 imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,
