@@ -39,7 +39,6 @@ void *malloc(size_t n) { return failing() ? NULL : __libc_malloc(n); }
 void *realloc(void *p, size_t n) { return failing() ? NULL : __libc_realloc(p, n); }
 void *calloc(size_t a, size_t b) { return failing() ? NULL : __libc_calloc(a, b); }
 void free(void *p) { __libc_free(p); }
-#endif
 
 static char dir[64], path[96];
 
@@ -107,7 +106,6 @@ static imb_status run(imb_meter *m, const step *s, int k, char *idbuf) {
 }
 
 static void a_call_out_of_memory_changes_nothing(void) {
-#ifdef OOM_HOOK
   snprintf(dir, sizeof dir, "/tmp/imbill-ctest-XXXXXX");
   CHECK(mkdtemp(dir) != NULL);
   snprintf(path, sizeof path, "%s/m.imb", dir);
@@ -170,8 +168,11 @@ static void a_call_out_of_memory_changes_nothing(void) {
   imb_meter_free(ref);
   unlink(path);
   rmdir(dir);
-#endif
 }
+#else
+/* a sanitizer's allocator is in place: nothing to make fail */
+static void a_call_out_of_memory_changes_nothing(void) {}
+#endif
 
 CTEST_SUITE(oom_tests) = {
     {"meter: a call out of memory leaves the meter as it was (saved bytes equal, the file loads); a retry counts once",
