@@ -22,7 +22,8 @@
  *    with a count of 0 is never read, so it may be NULL.  The meter's
  *    functions that return a status (saves and loads included), the parsers
  *    (imb_*_parse), the batch pricing (imb_totals*), imb_rate_check,
- *    imb_month_fees and imb_activity_mark answer IMB_ERANGE (the parsers
+ *    imb_month_fees, imb_plan_build, imb_plan_undo, imb_day_peak,
+ *    imb_activity_mark and imb_activity_decode answer IMB_ERANGE (the parsers
  *    IMB_ESYNTAX) for a NULL they need rather than touch it (imb_change_check,
  *    which returns a verdict, IMB_CH_INVALID, also for n < 1), and the meter's
  *    queries take a NULL id as an unknown one; elsewhere, and for the meter
@@ -550,8 +551,8 @@ typedef enum imb_result { IMB_APPLIED, IMB_DUPLICATE, IMB_REFUSED, IMB_UNCHANGED
 
 /* The plan of one action at instant t in the billing offset.  has_id: the
  * action carries an event id (a FRESH guard comes first).  now: the store's
- * clock (INT64_MIN: none).  IMB_ERANGE for an unknown kind or type, or an
- * instant outside the calendar. */
+ * clock (INT64_MIN: none).  IMB_ERANGE for an unknown kind or type, an
+ * instant outside the calendar, or a NULL lim or out. */
 IMB_API imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, int64_t t, int32_t offset,
                                   int has_id, int64_t now, imb_plan *out);
 
@@ -572,7 +573,8 @@ IMB_API int imb_action_parts(int32_t kind, int32_t parts[IMB_PARTS_MAX]);
  * entry at the same instant, guarded (IMB_FAIL_NOOP) by every value the plan
  * SET still holding it, so an undo applied twice, or after the account was
  * deleted or the group disbanded, changes nothing.  IMB_ESTATE for a plan
- * with a cascade or a login, which are never reserved. */
+ * with a cascade or a login, which are never reserved; IMB_ERANGE for a NULL
+ * or a plan whose nops is outside 0 .. IMB_PLAN_MAX (nothing is read). */
 IMB_API imb_status imb_plan_undo(const imb_plan *p, imb_plan *out);
 
 /* A user's recent logins, as every store keeps it: the latest day with a
@@ -719,7 +721,10 @@ IMB_API int32_t imb_meter_offset(const imb_meter *m);
 IMB_API void imb_meter_set_clock(imb_meter *m, int64_t now);
 
 /* Applies one action: the plan of imb_plan_build against this meter's
- * counts.  *r is filled when *res is IMB_REFUSED. */
+ * counts.  *r is filled when *res is IMB_REFUSED.  Only an action applied
+ * keeps the user and group ids it names: refused, a duplicate, unchanged or
+ * failed (any status but IMB_OK), it leaves the meter's ids and counts as
+ * they were (a query then finds an id only such actions named unknown). */
 IMB_API imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, imb_refusal *r);
 /* The hot path: imb_meter_apply for a login without an event id. */
 IMB_API imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,

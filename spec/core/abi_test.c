@@ -307,6 +307,112 @@ static void scaling_by_int64_min_is_exact_or_an_overflow(void) {
   CHECK_EQ(bad, 2);
 }
 
+
+/* The store-neutral functions a gateway calls with what it marshalled, and
+ * the loader from memory, refuse a NULL they need and a plan whose count of
+ * operations is past op[] (IMB_PLAN_MAX): before, a NULL limits was
+ * dereferenced, imb_plan_undo of a plan claiming 17 operations read past the
+ * struct, and imb_meter_load_bytes(NULL, 10) read address 0. */
+static void the_plan_functions_and_the_loader_refuse_null(void) {
+  imb_limits l;
+  imb_plan p, u;
+  imb_limits_unlimited(&l);
+  CHECK_EQ(imb_plan_build(NULL, IMB_A_LOGIN, 0, T, 0, 0, INT64_MIN, &p), IMB_ERANGE);
+  CHECK_EQ(imb_plan_build(&l, IMB_A_LOGIN, 0, T, 0, 0, INT64_MIN, NULL), IMB_ERANGE);
+  CHECK_EQ(imb_plan_build(&l, IMB_A_CREATE_ACCOUNT, 0, T, 0, 0, INT64_MIN, &p), IMB_OK);
+  CHECK_EQ(imb_plan_undo(&p, &u), IMB_OK);
+  CHECK_EQ(imb_plan_undo(NULL, &u), IMB_ERANGE);
+  CHECK_EQ(imb_plan_undo(&p, NULL), IMB_ERANGE);
+  p.nops = IMB_PLAN_MAX + 1;
+  CHECK_EQ(imb_plan_undo(&p, &u), IMB_ERANGE);
+  p.nops = -1;
+  CHECK_EQ(imb_plan_undo(&p, &u), IMB_ERANGE);
+  imb_activity a;
+  CHECK_EQ(imb_activity_decode(NULL, IMB_ACTIVITY_BYTES, &a), IMB_ERANGE);
+  unsigned char bytes[IMB_ACTIVITY_BYTES] = {0};
+  CHECK_EQ(imb_activity_decode(bytes, sizeof bytes, NULL), IMB_ERANGE);
+  int64_t ts[1] = {T}, deltas[1] = {1}, peak = -7, close = -7;
+  CHECK_EQ(imb_day_peak(0, NULL, deltas, 1, &peak, &close), IMB_ERANGE);
+  CHECK_EQ(imb_day_peak(0, ts, NULL, 1, &peak, &close), IMB_ERANGE);
+  CHECK_EQ(imb_day_peak(0, ts, deltas, 1, NULL, &close), IMB_ERANGE);
+  CHECK_EQ(imb_day_peak(0, ts, deltas, 1, &peak, NULL), IMB_ERANGE);
+  CHECK_EQ(peak, -7);
+  CHECK_EQ(imb_day_peak(5, NULL, NULL, 0, &peak, &close), IMB_OK);
+  CHECK_EQ(peak, 5);
+  imb_meter *m = (imb_meter *)&a; /* a load that fails sets *out to NULL */
+  imb_saved saved;
+  imb_file_error err;
+  CHECK_EQ(imb_meter_load_bytes(NULL, 10, &m, &saved, &err), IMB_ERANGE);
+  CHECK(m == NULL);
+  CHECK(strstr(err.why, "bytes: NULL") != NULL);
+  CHECK_EQ(imb_meter_load_bytes(NULL, 0, &m, &saved, &err), IMB_ECORRUPT);
+}
+
+
+/* A refused or unchanged action, and a call that fails, keep nothing: the
+ * ids it named for the first time are not kept (before, each refused login
+ * or join of a new id kept the id for good, so a stream of refused events
+ * grew the meter without bound and every save carried those ids). */
+static void a_refused_action_keeps_no_id(void) {
+  imb_limits l;
+  imb_limits_unlimited(&l);
+  l.members[IMB_G_PRIVATE] = 1;
+  imb_meter *m = NULL;
+  CHECK_EQ(imb_meter_new(0, "pro", 3, &l, 0, &m), IMB_OK);
+  if (!m) return;
+  imb_result res;
+  imb_refusal r;
+  imb_event ev = {IMB_A_CREATE_GROUP, "g", 1, NULL, 0, IMB_G_PRIVATE, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  ev = (imb_event){IMB_A_JOIN, "g", 1, "a", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_APPLIED);
+  imb_meter_mem before, after;
+  imb_meter_memory(m, &before);
+  /* the group is full (10014), h does not exist (10010), b leaves a group
+   * it is not in and c, never counted, is deleted (unchanged), d and e log
+   * in far in the future (refused) */
+  ev = (imb_event){IMB_A_JOIN, "g", 1, "b", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  CHECK_EQ(r.code, 10014);
+  ev = (imb_event){IMB_A_JOIN, "h", 1, "b", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  CHECK_EQ(r.code, 10010);
+  ev = (imb_event){IMB_A_LEAVE, "g", 1, "b", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_UNCHANGED);
+  ev = (imb_event){IMB_A_DELETE_ACCOUNT, "c", 1, NULL, 0, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_UNCHANGED);
+  CHECK_EQ(imb_meter_login(m, "d", 1, T + 400 * 86400, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  CHECK_EQ(r.code, IMB_R_FUTURE);
+  ev = (imb_event){IMB_A_LOGIN, "e", 1, NULL, 0, 0, T + 400 * 86400, "ev", 2};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_REFUSED);
+  imb_meter_memory(m, &after);
+  CHECK_EQ(after.users, before.users);
+  CHECK_EQ(after.groups, before.groups);
+  CHECK_EQ(after.event_ids, before.event_ids);
+  CHECK_EQ(imb_meter_user_groups(m, "b", 1), -1);
+  CHECK_EQ(imb_meter_group_members(m, "h", 1, NULL), -1);
+  CHECK_EQ(imb_meter_user_groups(m, "a", 1), 1);
+  /* the meter goes on as before: b joins once a leaves */
+  ev = (imb_event){IMB_A_LEAVE, "g", 1, "a", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  ev = (imb_event){IMB_A_JOIN, "g", 1, "b", 1, 0, T, NULL, 0};
+  CHECK_EQ(imb_meter_apply(m, &ev, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_APPLIED);
+  CHECK_EQ(imb_meter_group_members(m, "g", 1, NULL), 1);
+  CHECK_EQ(imb_meter_login(m, "d", 1, T, &res, &r), IMB_OK);
+  CHECK_EQ(res, IMB_APPLIED);
+  CHECK_EQ(imb_meter_has_account(m, "d", 1), 0);
+  CHECK_EQ(imb_meter_user_groups(m, "d", 1), 0);
+  imb_meter_free(m);
+}
+
 CTEST_SUITE(abi_tests) = {
     {"abi: NULL where the meter needs a pointer is IMB_ERANGE, never a crash", null_pointers_the_meter_needs_are_refused},
     {"abi: an id past IMB_ID_MAX is unknown and never read; NUL and non-UTF-8 ids count", an_id_longer_than_the_limit_is_unknown_and_never_read},
@@ -316,4 +422,6 @@ CTEST_SUITE(abi_tests) = {
     {"abi: a clock at INT64_MIN+1 refuses every event as future (no overflow)", a_clock_at_the_bottom_of_int64_refuses_as_future},
     {"abi: parsers and batch pricing refuse NULL; imb_strerror names unknown codes", the_parsers_and_the_batch_refuse_null},
     {"abi: scaling a column by INT64_MIN ppm is exact or EOVERFLOW", scaling_by_int64_min_is_exact_or_an_overflow},
+    {"abi: plan build/undo, day peak, activity decode and load_bytes refuse NULL and a plan past op[]", the_plan_functions_and_the_loader_refuse_null},
+    {"abi: a refused, duplicate or unchanged action keeps no id it named first (memory and queries as before)", a_refused_action_keeps_no_id},
     {NULL, NULL}};

@@ -81,6 +81,17 @@ static void bad_records_and_paths_are_refused_before_anything_is_written(void) {
   CHECK(strstr(err.why, "records[1].type: unknown record type 9") != NULL);
   r.type = IMB_REC_BYTES, r.bytes = "x", r.blen = (size_t)IMB_RECORD_BYTES_MAX + 1;
   CHECK_EQ(imb_meter_save(m, path, strlen(path), &r, 1, NULL, &err), IMB_ERANGE);
+  /* a NULL with a length is said as such (it was "longer than 4096 bytes"
+   * for a key of 5) */
+  r.bytes = NULL, r.blen = 3;
+  CHECK_EQ(imb_meter_save(m, path, strlen(path), &r, 1, NULL, &err), IMB_ERANGE);
+  CHECK_STR(err.why, "records[1].value: NULL with a length of 3");
+  r.key = NULL, r.klen = 5, r.blen = 0;
+  CHECK_EQ(imb_meter_save(m, path, strlen(path), &r, 1, NULL, &err), IMB_ERANGE);
+  CHECK_STR(err.why, "records[1].key: NULL with a length of 5");
+  r.key = "b", r.klen = (size_t)IMB_RECORD_KEY_MAX + 1;
+  CHECK_EQ(imb_meter_save(m, path, strlen(path), &r, 1, NULL, &err), IMB_ERANGE);
+  CHECK_STR(err.why, "records[1].key: longer than 4096 bytes");
   /* a NUL inside the path: refused, not cut short */
   CHECK_EQ(imb_meter_save(m, path, strlen(path) + 1, NULL, 0, NULL, &err), IMB_ERANGE);
   CHECK(strcmp(err.why, "the path contains a NUL byte") == 0);

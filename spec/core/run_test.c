@@ -7,9 +7,9 @@ int ctest_failed;
 char ctest_msg[512];
 
 extern const ctest_case money_tests[], calendar_tests[], pricing_tests[], rules_tests[], policy_tests[],
-    steps_tests[], tz_tests[], meter_file_tests[], batch_tests[], abi_tests[];
+    steps_tests[], tz_tests[], meter_file_tests[], batch_tests[], abi_tests[], oom_tests[];
 static const ctest_case *const SUITES[] = { money_tests, calendar_tests, pricing_tests, rules_tests, policy_tests,
-                                            steps_tests, tz_tests, meter_file_tests, batch_tests, abi_tests };
+                                            steps_tests, tz_tests, meter_file_tests, batch_tests, abi_tests, oom_tests };
 
 /* JSON string escaping for test names and messages (ASCII text here). */
 static void json_str(FILE *f, const char *s) {

@@ -30,6 +30,7 @@ void imb_activity_encode(const imb_activity *a, unsigned char *out) {
 /* Bytes from a store are untrusted: a state that no sequence of logins could
  * make (a day outside the calendar, bits outside the window) is refused. */
 imb_status imb_activity_decode(const unsigned char *in, size_t len, imb_activity *a) {
+  if (!in || !a) return IMB_ERANGE;
   if (len != IMB_ACTIVITY_BYTES) return IMB_ECORRUPT;
   a->last = (int32_t)get32(in);
   a->months = get32(in + 4);
@@ -54,6 +55,7 @@ static int by_time(const void *x, const void *y) {
 
 imb_status imb_day_peak(int64_t open, int64_t *ts, int64_t *deltas, size_t n, int64_t *peak, int64_t *close) {
   entry small[64], *e = small;
+  if (!peak || !close || (n && (!ts || !deltas))) return IMB_ERANGE;
   if (n > 64) {
     if (n > SIZE_MAX / sizeof *e || !(e = malloc(n * sizeof *e))) return IMB_ENOMEM;
   }

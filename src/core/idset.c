@@ -286,6 +286,27 @@ imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *id
   return st;
 }
 
+/* Linear probing without tombstones: the slots after the freed one that
+ * would no longer be reached from their home move back into the gap. */
+void imb_intern_pop(imb_intern *t) {
+  if (!t->n) return;
+  uint32_t at = t->off[t->n - 1], mask = t->cap - 1;
+  const unsigned char *p = entry(t, at);
+  size_t len = (size_t)p[0] | ((size_t)p[1] << 8);
+  uint32_t j = slot_home(imb_hash_bytes(p + t->head, len), mask);
+  while ((uint32_t)t->slot[j] != at + 1u) j = (j + 1) & mask;
+  for (uint32_t k = (j + 1) & mask; t->slot[k]; k = (k + 1) & mask) {
+    uint32_t home = (uint32_t)(t->slot[k] >> 32) & mask;
+    if (((k - home) & mask) >= ((k - j) & mask)) {
+      t->slot[j] = t->slot[k];
+      j = k;
+    }
+  }
+  t->slot[j] = 0;
+  t->n--;
+  t->next = at;
+}
+
 const char *imb_intern_str(const imb_intern *t, uint32_t idx, size_t *len) {
   const unsigned char *p = entry(t, t->off[idx]);
   *len = (size_t)p[0] | ((size_t)p[1] << 8);

@@ -72,6 +72,9 @@ imb_status imb_intern_get(imb_intern *t, const char *s, size_t len, uint32_t *id
  * a new user is hashed and looked up once, not twice.  *at: its entry. */
 imb_status imb_intern_add(imb_intern *t, const char *s, size_t len, uint64_t h, uint32_t *idx,
                                   uint32_t *at);
+/* Takes back the id added last (a call that failed after interning it): its
+ * index and its bytes are free again, as if it had never been added. */
+void imb_intern_pop(imb_intern *t);
 const char *imb_intern_str(const imb_intern *t, uint32_t idx, size_t *len);
 /* The entry offset of an index, and the extra bytes of the entry at an offset. */
 uint32_t imb_intern_at(const imb_intern *t, uint32_t idx);

@@ -184,25 +184,36 @@ imb_status imb_meter_new(int32_t offset, const char *edition, size_t elen, const
 
 /* ---- lookups ----------------------------------------------------------- */
 
-imb_status imb_meter_user(imb_meter *m, const char *s, size_t len, uint32_t *idx) {
-  int created;
-  imb_status st = imb_intern_get(&m->uix, s, len, idx, &created);
-  if (st || !created) return st;
-  if (grow((void **)&m->users, &m->ucap, m->uix.n, sizeof *m->users)) return IMB_ENOMEM;
+/* The record arrays grow before an id is interned: an id interned without its
+ * record would be an index past the array, read by every later call (and a
+ * retry of the failed call would find the id and skip making the record). */
+static imb_status user_ix(imb_meter *m, const char *s, size_t len, uint32_t *idx, int *created) {
+  if (grow((void **)&m->users, &m->ucap, m->uix.n + 1, sizeof *m->users)) return IMB_ENOMEM;
+  imb_status st = imb_intern_get(&m->uix, s, len, idx, created);
+  if (st || !*created) return st;
   imb_user *u = &m->users[*idx];
   memset(u, 0, sizeof *u);
   return IMB_OK;
 }
 
-imb_status imb_meter_group(imb_meter *m, const char *s, size_t len, uint32_t *idx) {
-  int created;
-  imb_status st = imb_intern_get(&m->gix, s, len, idx, &created);
-  if (st || !created) return st;
-  if (grow((void **)&m->groups, &m->gcap, m->gix.n, sizeof *m->groups)) return IMB_ENOMEM;
+static imb_status group_ix(imb_meter *m, const char *s, size_t len, uint32_t *idx, int *created) {
+  if (grow((void **)&m->groups, &m->gcap, m->gix.n + 1, sizeof *m->groups)) return IMB_ENOMEM;
+  imb_status st = imb_intern_get(&m->gix, s, len, idx, created);
+  if (st || !*created) return st;
   imb_group *g = &m->groups[*idx];
   memset(g, 0, sizeof *g);
   imb_u32set_init(&g->members);
   return IMB_OK;
+}
+
+imb_status imb_meter_user(imb_meter *m, const char *s, size_t len, uint32_t *idx) {
+  int created;
+  return user_ix(m, s, len, idx, &created);
+}
+
+imb_status imb_meter_group(imb_meter *m, const char *s, size_t len, uint32_t *idx) {
+  int created;
+  return group_ix(m, s, len, idx, &created);
 }
 
 static imb_status check_id(const char *s, size_t len);
@@ -323,9 +334,11 @@ static int seen(const imb_meter *m, const char *id, size_t len) {
 imb_status imb_meter_remember(imb_meter *m, const char *id, size_t len, int32_t day) {
   uint32_t ix;
   int created;
+  /* room for its day first: an id interned without one would count as seen,
+   * so the event's retry would be taken for a duplicate and never counted */
+  if (grow((void **)&m->evday, &m->evcap, m->eix.n + 1, sizeof *m->evday)) return IMB_ENOMEM;
   imb_status st = imb_intern_get(&m->eix, id, len, &ix, &created);
   if (st) return st;
-  if (grow((void **)&m->evday, &m->evcap, m->eix.n, sizeof *m->evday)) return IMB_ENOMEM;
   m->evday[ix] = day;
   return IMB_OK;
 }
@@ -541,6 +554,25 @@ static int day_key(int32_t key) {
          key == IMB_K_GROUPS || key == IMB_K_GROUP_LOG || key == IMB_K_ACTIVITY;
 }
 
+/* A call that fails takes back the day and month records it added, still
+ * empty: a failed call leaves the meter as it was. */
+static void records_unmade(imb_meter *m, int32_t day, int32_t month, uint32_t ndays0, uint32_t nmonths0) {
+  uint32_t pos;
+  imb_day *d;
+  imb_month *r;
+  if (m->ndays > ndays0 && (d = day_find(m, day, &pos))) {
+    free(d->log);
+    memmove(d, d + 1, (size_t)(m->ndays - pos - 1) * sizeof *d);
+    m->ndays--;
+    m->daycache = 0;
+  }
+  if (m->nmonths > nmonths0 && (r = month_find(m, month, &pos))) {
+    memmove(r, r + 1, (size_t)(m->nmonths - pos - 1) * sizeof *r);
+    m->nmonths--;
+    m->monthcache = 0;
+  }
+}
+
 /* The effects of a plan whose guards passed, in two phases so that running
  * out of memory leaves the meter as it was: first everything that allocates
  * (records, set insertions, room in the day's log, the event id), undone on
@@ -548,37 +580,45 @@ static int day_key(int32_t key) {
  * condition held before the plan. */
 static imb_status effects(imb_meter *m, ctx *c, const unsigned char *on) {
   const imb_plan *p = c->plan;
-  imb_u32set *added[4];
+  /* the sets added to, by pool ref (0: the group's members), not by pointer:
+   * a later set's creation may move the pool, and a pointer kept from before
+   * would take the member out of a freed copy, leaving the set's count one
+   * above its members */
+  uint32_t added[4];
   uint32_t addv[4];
   int nadded = 0;
   imb_day *d = NULL;
   imb_month *mo = NULL;
+  uint32_t ndays0 = m->ndays, nmonths0 = m->nmonths;
   for (int i = 0; i < p->nops; i++) {
     const imb_op *o = &p->op[i];
     if (!on[i]) continue;
     if (day_key(o->key) && !d && !(d = imb_meter_day(m, p->day))) goto nomem;
     if (o->kind == IMB_OP_MARK && !(mo = imb_meter_monthrec(m, p->month))) goto nomem;
-    if (o->kind == IMB_OP_LOG) {
-      day_groups_open(m, d);
-      if (!d->legacy && d->nlog == d->logcap && grow((void **)&d->log, &d->logcap, d->nlog + 1, sizeof *d->log))
-        goto nomem;
-    }
+    /* only room here: the day opens its group counts in the second phase, so
+     * a failure leaves no day marked with group activity it never had (a
+     * file no load would take) */
+    if (o->kind == IMB_OP_LOG && !d->legacy && d->nlog == d->logcap &&
+        grow((void **)&d->log, &d->logcap, d->nlog + 1, sizeof *d->log))
+      goto nomem;
     if (o->kind != IMB_OP_SADD) continue;
     imb_u32set *s;
+    uint32_t ref = 0;
     if (o->key == IMB_K_MEMBERS) {
       s = &m->groups[c->g].members;
     } else {
       /* the pool may move when a set is created: take the pointer after */
       imb_user *u = &m->users[whose(c, o->subject)];
       if (!imb_meter_pool_set(m, o->key == IMB_K_JOINED ? &u->groups : &u->friends)) goto nomem;
-      s = &m->pool[(o->key == IMB_K_JOINED ? u->groups : u->friends) - 1];
+      ref = o->key == IMB_K_JOINED ? u->groups : u->friends;
+      s = &m->pool[ref - 1];
     }
     uint32_t v = whose(c, o->member);
     int fresh = imb_u32set_add(s, v);
     if (fresh < 0) goto nomem;
     /* a member already there is not taken out again on failure */
     if (fresh) {
-      added[nadded] = s;
+      added[nadded] = ref;
       addv[nadded++] = v;
     }
   }
@@ -628,6 +668,7 @@ static imb_status effects(imb_meter *m, ctx *c, const unsigned char *on) {
     case IMB_OP_LOG:
       /* the day's creates and disbands, as the file keeps them: a disband of
        * a group created that day also counts as a same-day one */
+      day_groups_open(m, d);
       if (a > 0) d->created += a;
       else {
         d->disbanded -= a;
@@ -659,7 +700,9 @@ static imb_status effects(imb_meter *m, ctx *c, const unsigned char *on) {
   }
   return IMB_OK;
 nomem:
-  while (nadded--) imb_u32set_del(added[nadded], addv[nadded]);
+  while (nadded--)
+    imb_u32set_del(added[nadded] ? &m->pool[added[nadded] - 1] : &m->groups[c->g].members, addv[nadded]);
+  records_unmade(m, p->day, p->month, ndays0, nmonths0);
   return IMB_ENOMEM;
 }
 
@@ -703,6 +746,22 @@ static imb_status unchanged(imb_meter *m, const ctx *c) {
   return IMB_OK;
 }
 
+/* The ids one call interned, taken back when it fails: the users (the peer
+ * after the user) and the group. */
+typedef struct made_ids {
+  int u, p, g;
+} made_ids;
+
+static imb_status unmake(imb_meter *m, const made_ids *k, imb_status st) {
+  if (k->p) imb_intern_pop(&m->uix);
+  if (k->u) imb_intern_pop(&m->uix);
+  if (k->g) {
+    imb_u32set_free(&m->groups[m->gix.n - 1].members);
+    imb_intern_pop(&m->gix);
+  }
+  return st;
+}
+
 imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, imb_refusal *r) {
   imb_plan plan[IMB_PARTS_MAX], all;
   int32_t parts[IMB_PARTS_MAX];
@@ -735,19 +794,23 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
   c.id = ev->id;
   c.idlen = ev->idlen;
   c.gtype = -1;
-  /* ids are interned even for an action then refused: an index is forever */
+  /* the ids an action names are interned to judge it; a call that counts
+   * nothing for them (refused, a duplicate, unchanged, or out of memory)
+   * takes back the ones it added, so events that are refused, however many,
+   * hold no memory (an index is forever once something refers to it) */
+  made_ids made = {0, 0, 0};
   if (group_kind) {
-    if ((st = imb_meter_group(m, ev->a, ev->alen, &c.g))) return st;
+    if ((st = group_ix(m, ev->a, ev->alen, &c.g, &made.g))) return st;
     c.has_g = 1;
     if (m->groups[c.g].alive) {
       c.gtype = m->groups[c.g].type;
       c.gday = m->groups[c.g].created_day;
       c.gt = m->groups[c.g].created_t;
     }
-    if (two && (st = imb_meter_user(m, ev->b, ev->blen, &c.u))) return st;
+    if (two && (st = user_ix(m, ev->b, ev->blen, &c.u, &made.u))) return unmake(m, &made, st);
   } else {
-    if ((st = imb_meter_user(m, ev->a, ev->alen, &c.u))) return st;
-    if (two && (st = imb_meter_user(m, ev->b, ev->blen, &c.p))) return st;
+    if ((st = user_ix(m, ev->a, ev->alen, &c.u, &made.u))) return st;
+    if (two && (st = user_ix(m, ev->b, ev->blen, &c.p, &made.p))) return unmake(m, &made, st);
   }
   /* every part is judged on the meter before the action (the parts' sets
    * are each other's only in their member), then the effects of those that
@@ -757,10 +820,10 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
   if (np == 1) {
     c.plan = &plan[0];
     imb_result pr = judge(m, &c, on, r);
-    if (pr == IMB_APPLIED && (st = effects(m, &c, on))) return st;
-    if (pr == IMB_UNCHANGED && (st = unchanged(m, &c))) return st;
+    if (pr == IMB_APPLIED && (st = effects(m, &c, on))) return unmake(m, &made, st);
+    if (pr == IMB_UNCHANGED && (st = unchanged(m, &c))) return unmake(m, &made, st);
     *res = pr;
-    return IMB_OK;
+    return pr == IMB_APPLIED ? IMB_OK : unmake(m, &made, IMB_OK);
   }
   int changed = 0;
   all = plan[0];
@@ -770,7 +833,7 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
     imb_result pr = judge(m, &c, part_on, r);
     if (pr == IMB_DUPLICATE || pr == IMB_REFUSED) {
       *res = pr;
-      return IMB_OK;
+      return unmake(m, &made, IMB_OK);
     }
     if (pr == IMB_UNCHANGED) continue;
     changed = 1;
@@ -780,12 +843,12 @@ imb_status imb_meter_apply(imb_meter *m, const imb_event *ev, imb_result *res, i
     }
   }
   if (!changed) {
-    if ((st = unchanged(m, &c))) return st;
+    if ((st = unchanged(m, &c))) return unmake(m, &made, st);
     *res = IMB_UNCHANGED;
-    return IMB_OK;
+    return unmake(m, &made, IMB_OK);
   }
   c.plan = &all;
-  if ((st = effects(m, &c, on))) return st;
+  if ((st = effects(m, &c, on))) return unmake(m, &made, st);
   *res = IMB_APPLIED;
   return IMB_OK;
 }
@@ -848,6 +911,10 @@ IMB_INLINE imb_status login_fast(imb_meter *m, uint32_t at, uint32_t w, uint64_t
   }
   /* a user active on the day and in the month has both records already */
   if (dnew || mnew) {
+    /* room for both records before either is added: a failure adds neither */
+    if (grow((void **)&m->days, &m->daycap, m->ndays + 1, sizeof *m->days) ||
+        grow((void **)&m->months, &m->monthcap, m->nmonths + 1, sizeof *m->months))
+      return IMB_ENOMEM;
     imb_day *d = imb_meter_day(m, day);
     imb_month *mo = d ? imb_meter_monthrec(m, m->lcache_month) : NULL;
     if (!mo) return IMB_ENOMEM;
@@ -886,11 +953,14 @@ IMB_INLINE imb_status login_one(imb_meter *m, const char *user, size_t len, uint
   }
   /* a new user: added with the hash already taken (as imb_meter_apply would
    * add it, even for a login then refused), then the same rule */
+  if (grow((void **)&m->users, &m->ucap, m->uix.n + 1, sizeof *m->users)) return IMB_ENOMEM;
   imb_status st = imb_intern_add(&m->uix, user, len, h, &ix, &at);
   if (st) return st;
-  if (grow((void **)&m->users, &m->ucap, m->uix.n, sizeof *m->users)) return IMB_ENOMEM;
   memset(&m->users[ix], 0, sizeof *m->users);
-  return login_fast(m, at, 0, 0, day, res, r);
+  st = login_fast(m, at, 0, 0, day, res, r);
+  /* a login that failed or was refused adds no user */
+  if (st || *res != IMB_APPLIED) imb_intern_pop(&m->uix);
+  return st;
 }
 
 imb_status imb_meter_login(imb_meter *m, const char *user, size_t len, int64_t t, imb_result *res,

@@ -174,14 +174,23 @@ static imb_status check_records(const imb_record *recs, size_t n, imb_file_error
   }
   for (size_t i = 0; i < n; i++) {
     const imb_record *r = &recs[i];
-    if (r->klen > IMB_RECORD_KEY_MAX || (r->klen && !r->key)) {
+    if (r->klen > IMB_RECORD_KEY_MAX) {
       imb_file_why(err, 0, "records[%zu].key: longer than %d bytes", i + 1, IMB_RECORD_KEY_MAX);
+      return IMB_ERANGE;
+    }
+    /* said as it is: a NULL key is no long key */
+    if (r->klen && !r->key) {
+      imb_file_why(err, 0, "records[%zu].key: NULL with a length of %zu", i + 1, r->klen);
       return IMB_ERANGE;
     }
     switch (r->type) {
     case IMB_REC_BYTES:
-      if (r->blen > IMB_RECORD_BYTES_MAX || (r->blen && !r->bytes)) {
+      if (r->blen > IMB_RECORD_BYTES_MAX) {
         imb_file_why(err, 0, "records[%zu].value: longer than %d bytes", i + 1, IMB_RECORD_BYTES_MAX);
+        return IMB_ERANGE;
+      }
+      if (r->blen && !r->bytes) {
+        imb_file_why(err, 0, "records[%zu].value: NULL with a length of %zu", i + 1, r->blen);
         return IMB_ERANGE;
       }
       break;
@@ -1150,6 +1159,12 @@ imb_status imb_meter_load_bytes(const void *bytes, size_t len, imb_meter **out, 
                                 imb_file_error *err) {
   clear(out, saved, err);
   if (!out) return IMB_ERANGE;
+  /* a NULL with a length is refused as every NULL a loader needs, before a
+   * byte of it is read */
+  if (!bytes && len) {
+    imb_file_why(err, 0, "bytes: NULL with a length of %zu", len);
+    return IMB_ERANGE;
+  }
   const unsigned char *p = bytes;
   uint32_t version;
   uint64_t blen;

@@ -87,6 +87,9 @@ static void open_day_guards(imb_plan *p, int login) {
 
 imb_status imb_plan_build(const imb_limits *lim, int32_t kind, int32_t gtype, int64_t t, int32_t offset,
                           int has_id, int64_t now, imb_plan *p) {
+  /* the stores call this with what a binding marshalled: a NULL is refused,
+   * never read or written */
+  if (!lim || !p) return IMB_ERANGE;
   memset(p, 0, sizeof *p);
   /* a two-way action is applied as its parts, never as one plan */
   if (kind < 0 || kind >= IMB_A_COUNT || kind == IMB_A_ADD_FRIEND || kind == IMB_A_REMOVE_FRIEND) return IMB_ERANGE;
@@ -264,6 +267,8 @@ int imb_action_parts(int32_t kind, int32_t parts[IMB_PARTS_MAX]) {
 }
 
 imb_status imb_plan_undo(const imb_plan *p, imb_plan *out) {
+  /* a plan is a caller's struct: a count past op[] would read beyond it */
+  if (!p || !out || p->nops < 0 || p->nops > IMB_PLAN_MAX) return IMB_ERANGE;
   *out = *p;
   out->nops = 0;
   /* an undo is right only while what the plan set is still there: once the

@@ -417,12 +417,18 @@ end
 --- The edition in force at instant t (now: the latest).
 -- @int[opt] t an instant, whole Unix seconds (default: the latest edition)
 -- @treturn Edition the edition
--- @raise `meter:edition: t: expected an instant in whole Unix seconds`
+-- @raise `meter:edition: t: expected an instant in whole Unix seconds`, `t: instant is outside years 1..9999 ...`
 function Meter:edition(t)
   local fn = "meter:edition"
   local st = state(self, fn)
   if t ~= nil and (type(t) ~= "number" or t ~= math.floor(t)) then
     check.fail(fn, "t", "expected an instant in whole Unix seconds", t)
+  end
+  -- the instants every action takes: an edition "in force" in year 10000
+  -- or at 2^1000 is no answer
+  if t ~= nil and (t < core.INSTANT_MIN or t >= core.INSTANT_END) then
+    check.fail(fn, "t", "instant is outside years 1..9999 in every time zone (0001-01-02T00:00:00Z to "
+      .. "9999-12-30T23:59:59Z)", t)
   end
   local segs = on(fn, impl.segments, self)
   local s = segs[#segs]
