@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
-  if (need <= *cap) return 0;
+static int grow_slow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
   uint64_t nc = *cap ? *cap : 8;
   while (nc < need) nc *= 2;
   if (nc > 0xFFFFFFFFu || nc * elem > (uint64_t)SIZE_MAX / 2) return -1;
@@ -19,6 +18,13 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
   *p = np;
   *cap = (uint32_t)nc;
   return 0;
+}
+
+/* Room for need elements.  The test is inline: the login loop asks for room
+ * before every new day's record (a failure must add nothing), and nearly
+ * always there is room. */
+IMB_INLINE int grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
+  return need <= *cap ? 0 : grow_slow(p, cap, need, elem);
 }
 
 /* USTATE: the 12 bytes beside each user id in the intern table, read by the

@@ -116,11 +116,11 @@ imb_u32set *imb_meter_pool_set(imb_meter *m, uint32_t *ref);
  * tenth of a login's instructions. */
 imb_day *imb_meter_day_slow(imb_meter *m, int32_t day);
 imb_month *imb_meter_monthrec_slow(imb_meter *m, int32_t month);
-static inline imb_day *imb_meter_day(imb_meter *m, int32_t day) {
+IMB_INLINE imb_day *imb_meter_day(imb_meter *m, int32_t day) {
   if (m->daycache < m->ndays && m->days[m->daycache].day == day) return &m->days[m->daycache];
   return imb_meter_day_slow(m, day);
 }
-static inline imb_month *imb_meter_monthrec(imb_meter *m, int32_t month) {
+IMB_INLINE imb_month *imb_meter_monthrec(imb_meter *m, int32_t month) {
   if (m->monthcache < m->nmonths && m->months[m->monthcache].month == month) return &m->months[m->monthcache];
   return imb_meter_monthrec_slow(m, month);
 }
