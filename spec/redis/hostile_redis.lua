@@ -8,6 +8,26 @@ local PRO, TRIAL, CTRIAL = "1400000001", "1400000002", "1400000012"
 
 local function r(...) return h.rcall(nil, ...) end
 
+-- A stand-in server on a free loopback port (spec/redis/support/bogus_server.lua)
+-- answering every request with reply (shell-quoted RESP text), for 8 s at most;
+-- returns its port once it takes connections.
+local function bogus_server(reply)
+  local socket = require "socket"
+  local probe = socket.bind("127.0.0.1", 0)
+  local _, port = probe:getsockname()
+  probe:close()
+  h.background("luajit " .. os.getenv("IMBILL_TOP") .. "/spec/redis/support/bogus_server.lua " .. port .. " "
+    .. reply .. " 8")
+  h.wait(function()
+    local c = socket.tcp()
+    c:settimeout(0.1)
+    local ok = c:connect("127.0.0.1", port)
+    c:close()
+    return ok
+  end, 5, "the stand-in server")
+  return port
+end
+
 describe("hostile inputs to the Redis store", function()
   before_each(h.reset)
 
@@ -90,19 +110,8 @@ describe("hostile inputs to the Redis store", function()
   end)
 
   it("reads no month from a server whose answers are not Redis' (an integer to MGET), naming the command", function()
-    local socket = require "socket"
-    local probe = socket.bind("127.0.0.1", 0)
-    local _, port = probe:getsockname()
-    probe:close()
     local top = os.getenv("IMBILL_TOP")
-    h.background("luajit " .. top .. "/spec/redis/support/bogus_server.lua " .. port .. " ':5\\r\\n' 8")
-    h.wait(function()
-      local c = socket.tcp()
-      c:settimeout(0.1)
-      local ok = c:connect("127.0.0.1", port)
-      c:close()
-      return ok
-    end, 5, "the fake server")
+    local port = bogus_server("':5\\r\\n'")
     local core = require "imbill.gateway.core"
     core.init(top .. "/build/jit/imbill/core.so")
     local APP = "1400000004"
@@ -117,19 +126,7 @@ describe("hostile inputs to the Redis store", function()
 
   it("takes a reply nginx.redis cannot read (a length that is not a number) as a failed connection, not a Lua "
     .. "error", function()
-    local socket = require "socket"
-    local probe = socket.bind("127.0.0.1", 0)
-    local _, port = probe:getsockname()
-    probe:close()
-    h.background("luajit " .. os.getenv("IMBILL_TOP") .. "/spec/redis/support/bogus_server.lua " .. port
-      .. " '$x\\r\\n' 8")
-    h.wait(function()
-      local c = socket.tcp()
-      c:settimeout(0.1)
-      local ok = c:connect("127.0.0.1", port)
-      c:close()
-      return ok
-    end, 5, "the bogus server")
+    local port = bogus_server("'$x\\r\\n'")
     local resp = h.get(1, "/t/redirect?deadline=1&first=127.0.0.1:" .. port .. "&reply=x")
     local v = h.json(resp)
     assert.are.equal(200, resp.status, v.thrown)
