@@ -196,6 +196,7 @@ end
 local WS = { [32] = true, [9] = true, [10] = true, [13] = true }
 local ESCAPES = { [34] = true, [92] = true, [47] = true, [98] = true, [102] = true, [110] = true, [114] = true,
                   [116] = true }
+local WORDS = { "true", "false", "null" } -- one table, not one per value read
 local grammar_value
 
 local function skip_ws(text, i)
@@ -261,7 +262,7 @@ function grammar_value(text, i)
   if c == LBRACE then return grammar_list(text, i, RBRACE, grammar_member) end
   if c == LBRACKET then return grammar_list(text, i, RBRACKET, grammar_value) end
   if c == QUOTE then return grammar_string(text, i) end
-  for _, word in ipairs { "true", "false", "null" } do
+  for _, word in ipairs(WORDS) do
     if sub(text, i, i + #word - 1) == word then return i + #word end
   end
   return grammar_number(text, i)
@@ -291,14 +292,12 @@ function M.decode(dkjson, text, max_depth)
     return nil, string.format("malformed JSON: a byte order mark at byte %d (only the text's first bytes may"
       .. " carry one)", bom)
   end
-  local ok, v, pos, err = pcall(dkjson.decode, text, 1, nil)
+  local ok, v, _, err = pcall(dkjson.decode, text, 1, nil)
   if not ok then return nil, "malformed JSON: " .. tostring(v) end
   if err then return nil, "malformed JSON: " .. tostring(err) end
   local strict, nat, why = M.strict(text)
   if not strict then return nil, string.format("malformed JSON: %s at byte %d", why, nat) end
-  -- dkjson stops after the first value: anything but space after it is an error
-  if pos and find(text, "%S", pos) then return nil, string.format("malformed JSON: text after the value at byte %d",
-    find(text, "%S", pos)) end
+  -- dkjson stops after the first value; M.strict has refused anything but space after it
   local unique, twice = M.unique_names(text, dkjson.decode)
   if not unique then
     return nil, "an object names " .. errors.show(twice) .. " twice (which one counts is up to each reader)"
