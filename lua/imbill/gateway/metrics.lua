@@ -46,6 +46,9 @@ local FAMILIES = {
     "Reservations given back because Tencent refused or failed the call, by app and via (rest)." },
   imbill_reservations_expired_total = { "counter",
     "Reservations no after callback confirmed in time, taken back, by app." },
+  imbill_settlements_deferred_total = { "counter",
+    "REST settlements that found their app's lock busy as Tencent's answer passed, kept in the meta dict and "
+    .. "applied by the lock's next holder before anything else, by app." },
   imbill_settle_unknown_total = { "counter",
     "REST calls whose outcome Tencent did not say (no answer, not HTTP 200, not JSON): counts kept (a new group's "
     .. "reserved until its after callback), by app and action." },

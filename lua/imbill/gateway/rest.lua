@@ -12,7 +12,6 @@ local query = require "imbill.gateway.query"
 local reply = require "imbill.gateway.reply"
 local units_mod = require "imbill.gateway.units"
 local settle = require "imbill.gateway.settle"
-local queue = require "imbill.gateway.queue"
 local metrics = require "imbill.gateway.metrics"
 local state = require "imbill.gateway.state"
 local plans = require "imbill.gateway.plans"
@@ -149,7 +148,7 @@ local function store_failed(def, app, cmd, why, pending)
   end
   if pending then
     -- refused here, so Tencent does nothing: whatever the store did is taken back
-    queue.push(settle.job({ app = app, store = pending.store, call = cmd, pending = pending.pending }))
+    settle.submit({ app = app, store = pending.store, call = cmd, pending = pending.pending })
   end
   return reply.send(reply.fail(calls.STORE_ERROR_CODE[def.code_base] or 10002,
     "imbill: the quota store could not decide (" .. why .. "); capped calls are refused until it can. Try again."))
@@ -391,8 +390,8 @@ local function hold_standin(c)
       .. "no after-create callback can name it)"
     return c.standin
   end
-  queue.push(settle.job({ app = app, store = c.store, call = c.cmd,
-    reserve = { rid = reserve.new_id(), match = c.create_match, group = c.provisional, descs = u.applied } }))
+  settle.submit({ app = app, store = c.store, call = c.cmd,
+    reserve = { rid = reserve.new_id(), match = c.create_match, group = c.provisional, descs = u.applied } })
   c.standin = "the new group is reserved as " .. c.provisional .. " until Tencent's after-create callback names it, "
     .. "or for " .. app.reservation_ttl .. " s"
   return c.standin
@@ -417,8 +416,8 @@ function M.header_filter()
     if c.pending then
       -- what Tencent did is unknown: counted, as a reservation would stay
       c.settled = true
-      queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL,
-                              standin = pending_standin(c) }))
+      settle.submit({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL,
+                     standin = pending_standin(c) })
     end
     hold_standin(c)
     return
@@ -441,8 +440,8 @@ local function finish(c, text)
     local resp = tencent_answer(text)
     c.settled = true
     local gid = resp and resp.ActionStatus == "OK" and calls.gid(resp.GroupId) or nil
-    queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending,
-                            done = resp and c.def.settle(resp) or calls.ALL, standin = pending_standin(c, gid) }))
+    settle.submit({ app = c.app, store = c.store, call = c.cmd, pending = c.pending,
+                   done = resp and c.def.settle(resp) or calls.ALL, standin = pending_standin(c, gid) })
     return text
   end
   -- the usual answer to a call that only grows: OK, nothing to settle
@@ -505,7 +504,7 @@ local function finish(c, text)
       metrics.inc("imbill_reservations_released_total", { app = c.app.id, via = "rest" }, released)
     end
   end
-  if work then queue.push(settle.job(job)) end
+  if work then settle.submit(job) end
   if c.merge then
     local fields = c.def.refused_items(c.merge, info_of)
     for field, items in pairs(fields) do
@@ -569,8 +568,8 @@ function M.log()
   -- applied.
   metrics.inc("imbill_settle_unknown_total", { app = c.app.id, action = c.cmd })
   if c.pending then
-    queue.push(settle.job({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL,
-                            standin = pending_standin(c) }))
+    settle.submit({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL,
+                   standin = pending_standin(c) })
   end
   local group = hold_standin(c)
   ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, c.unshaped

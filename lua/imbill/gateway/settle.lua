@@ -9,6 +9,8 @@ local keys = require "imbill.gateway.keys"
 local plans = require "imbill.gateway.plans"
 local store_mod = require "imbill.gateway.store"
 local metrics = require "imbill.gateway.metrics"
+local queue = require "imbill.gateway.queue"
+local cjson = require "cjson.safe"
 
 local ngx = ngx
 local A, K = core.A, core.K
@@ -25,56 +27,62 @@ local function undo_all(B, app, descs, group)
 end
 M.undo_all = undo_all
 
+-- The settlement's writes, inside a locked batch of the app's lock.
+local function apply(B, app, job, now, counts)
+  if job.rename then
+    local r = job.rename
+    if not store_mod.rename_group(B, r.from, r.to) then
+      -- Tencent's id is counted already (its after callback came first)
+      undo_all(B, app, r.descs)
+    end
+  end
+  if job.reserve then
+    -- the group is counted as it was; the record says how to take it back
+    local r = job.reserve
+    require("imbill.gateway.reserve").record(B, { applied = r.descs, provisional = r.group }, r.rid, r.match,
+      app.reservation_ttl)
+  end
+  for _, descs in ipairs(job.undo or {}) do undo_all(B, app, descs) end
+  for _, d in ipairs(job.shrink or {}) do
+    local s = plans.rebuild(app, d, now)
+    if s then
+      local res = store_mod.apply_plan(B, s.plan, s)
+      if res == "applied" then counts.shrunk = counts.shrunk + 1 else counts.not_counted = counts.not_counted + 1 end
+    end
+  end
+  for _, l in ipairs { { job.all_friends, A.IMB_A_REMOVE_FRIEND_ONE_WAY },
+                       { job.all_friends_both, A.IMB_A_REMOVE_FRIEND } } do
+    for _, u in ipairs(l[1] or {}) do
+      for _, p in ipairs(store_mod.smembers(B, keys.key(B.P, K.IMB_K_FRIENDS, u))) do
+        for _, s in ipairs(plans.parts_steps(app, l[2], now, { user = u, peer = p }, nil, now) or {}) do
+          store_mod.apply_plan(B, s.plan, s)
+        end
+      end
+    end
+  end
+  return true
+end
+
+local function applied(app, call, job, counts)
+  if counts.not_counted > 0 then
+    metrics.inc("imbill_not_counted_total", { app = app.id, action = call, reason = "store" }, counts.not_counted)
+  end
+  if job.reserve then M.reserved(app) end
+end
+
 function Job:run()
   local app, store = self.app, self.store
   -- a store that applies programs (Redis) settles the job whole
   if store.settle then return store:settle(self) end
-  local now = ngx.time()
+  local now = self.now or ngx.time()
   local counts = { shrunk = 0, not_counted = 0 }
-  local ok, err = store:run(app.id, 0.2, function(B)
-    if self.rename then
-      local r = self.rename
-      if not store_mod.rename_group(B, r.from, r.to) then
-        -- Tencent's id is counted already (its after callback came first)
-        undo_all(B, app, r.descs)
-      end
-    end
-    if self.reserve then
-      -- the group is counted as it was; the record says how to take it back
-      local r = self.reserve
-      require("imbill.gateway.reserve").record(B, { applied = r.descs, provisional = r.group }, r.rid, r.match,
-        app.reservation_ttl)
-    end
-    for _, descs in ipairs(self.undo or {}) do undo_all(B, app, descs) end
-    for _, d in ipairs(self.shrink or {}) do
-      local s = plans.rebuild(app, d, now)
-      if s then
-        local res = store_mod.apply_plan(B, s.plan, s)
-        if res == "applied" then counts.shrunk = counts.shrunk + 1 else counts.not_counted = counts.not_counted + 1 end
-      end
-    end
-    for _, l in ipairs { { self.all_friends, A.IMB_A_REMOVE_FRIEND_ONE_WAY },
-                         { self.all_friends_both, A.IMB_A_REMOVE_FRIEND } } do
-      for _, u in ipairs(l[1] or {}) do
-        for _, p in ipairs(store_mod.smembers(B, keys.key(B.P, K.IMB_K_FRIENDS, u))) do
-          for _, s in ipairs(plans.parts_steps(app, l[2], now, { user = u, peer = p }, nil, now) or {}) do
-            store_mod.apply_plan(B, s.plan, s)
-          end
-        end
-      end
-    end
-    return true
-  end)
+  local ok, err = store:run(app.id, 0.2, apply, app, self, now, counts)
   if not ok then
     if err == "busy" then return false end
     ngx.log(ngx.ERR, "imbill: app ", app.id, ": settling ", self.call, " failed: ", tostring(err))
     return true
   end
-  if counts.not_counted > 0 then
-    metrics.inc("imbill_not_counted_total", { app = app.id, action = self.call, reason = "store" },
-      counts.not_counted)
-  end
-  if self.reserve then M.reserved(app) end
+  applied(app, self.call, self, counts)
   return true
 end
 
@@ -93,6 +101,79 @@ end
 
 function M.job(t)
   return setmetatable(t, Job)
+end
+
+---------------------------------------------------------------------------
+-- Order.  A client that reads Tencent's answer and sends its next call (a
+-- friend deleted, then added again) must find the first call settled: were
+-- the delete still waiting, the add would find the pair friends, count
+-- nothing, and the delete, applied after it, would leave the pair counted
+-- as strangers while Tencent has them as friends.  So a shared-dict store
+-- settles in the response phase itself, before the answer is sent, when
+-- the app's lock comes free within the short spin those phases allow; when
+-- it does not, the settlement joins the app's list of deferred settlements
+-- in the meta dict, which whoever holds the lock next applies before its
+-- own batch (store.lua).  Either way every decision made after the answer
+-- left the gateway sees what the answer settled, on every worker, and a
+-- worker that dies leaves its deferred settlements to the others.
+
+-- What a deferred settlement keeps: the job without its app and store.
+local function entry(job)
+  return { call = job.call, rename = job.rename, reserve = job.reserve, undo = job.undo, shrink = job.shrink,
+           all_friends = job.all_friends, all_friends_both = job.all_friends_both, now = job.now }
+end
+
+--- Applies a deferred settlement (the store calls it inside a locked
+-- batch of app `appid`, before that batch's own work).
+function M.deferred(B, appid, text)
+  local e = cjson.decode(text)
+  local app = require("imbill.gateway.state").cfg.apps[appid]
+  if type(e) ~= "table" or not app then
+    ngx.log(ngx.ERR, "imbill: app ", tostring(appid), ": a deferred settlement cannot be read, and is dropped")
+    return true
+  end
+  local counts = { shrunk = 0, not_counted = 0 }
+  apply(B, app, e, e.now or ngx.time(), counts)
+  applied(app, e.call, e, counts)
+  return true
+end
+
+-- A queued job that takes the app's lock once, so the deferred settlements
+-- are applied soon even when no other call of the app comes.
+local Drain = {}
+Drain.__index = Drain
+
+function Drain:run()
+  local ok, err = self.store:run(self.app.id, 0.2, function() return true end)
+  if not ok and err == "busy" then return false end
+  return true
+end
+
+function Drain:give_up()
+  -- nothing is lost: the next holder of the lock applies them
+  ngx.log(ngx.WARN, "imbill: app ", self.app.id, ": deferred settlements wait for the next call of the app ",
+    "(the lock stayed busy)")
+end
+
+--- Settles a REST call's job (the fields M.job takes) from a response
+-- phase, in order (above).  A store that applies programs (Redis) is not
+-- reachable from these phases: its job goes to the worker's queue.
+function M.submit(t)
+  local job = setmetatable(t, Job)
+  local store = job.store
+  if store.settle then return queue.push(job) end
+  job.now = job.now or ngx.time()
+  if job:run() ~= false then return true end
+  local ok, err = store:defer(job.app.id, cjson.encode(entry(job)))
+  if not ok then
+    -- no room in the meta dict: settled later by this worker, out of order
+    ngx.log(ngx.ERR, "imbill: app ", job.app.id, ": cannot defer the settlement of ", tostring(job.call), " (",
+      tostring(err), "); it is queued in the worker, and a call made meanwhile may not see it")
+    metrics.inc("imbill_store_errors_total", { dict = store.name, reason = "defer" })
+    return queue.push(job)
+  end
+  metrics.inc("imbill_settlements_deferred_total", { app = job.app.id })
+  return queue.push(setmetatable({ app = job.app, store = store }, Drain))
 end
 
 return M

@@ -97,7 +97,8 @@ function M.init(cfg)
   local names = { [cfg.dict] = true }
   for _, a in pairs(cfg.apps) do names[a.dict] = true end
   for name in pairs(names) do
-    M.stores[name] = store_mod.new { dict = name, meta = cfg.meta, lock_wait = cfg.lock_wait, on_error = on_error }
+    M.stores[name] = store_mod.new { dict = name, meta = cfg.meta, lock_wait = cfg.lock_wait, on_error = on_error,
+                                     deferred = require("imbill.gateway.settle").deferred }
   end
   -- apps whose counts live in Redis: one store per Redis entry, shared by
   -- its apps

@@ -787,7 +787,7 @@ end
 ---------------------------------------------------------------------------
 -- The store
 
---- M.new{ dict =, meta =, lock_ttl = 2, lock_wait = 0.5, stripes = 1024 }
+--- M.new{ dict =, meta =, lock_ttl = 2, lock_wait = 0.5, stripes = 1024, on_error =, deferred = }
 function M.new(o)
   local d = ngx.shared[o.dict]
   if not d then error("imbill.gateway: no lua_shared_dict named " .. tostring(o.dict), 0) end
@@ -797,6 +797,7 @@ function M.new(o)
     name = o.dict, d = d, meta = meta, lock_ttl = o.lock_ttl or 2, lock_wait = o.lock_wait or 0.5,
     stripes = o.stripes or 1024, dedup_ttl = core.DEDUP_DAYS * 86400,
     on_error = o.on_error, -- function(store, reason, key): logs, counts, marks
+    deferred = o.deferred, -- function(B, app, text): applies a deferred settlement (settle.lua)
   }, Store)
 end
 
@@ -862,6 +863,48 @@ local function locked(store, app, lk, tok, fn, ...)
 end
 
 ---------------------------------------------------------------------------
+-- Deferred settlements.  A settlement that found the app's lock busy in a
+-- phase that cannot wait (settle.lua, "Order") is kept in a list of the
+-- meta dict, one per app, and whoever holds the lock next applies the list
+-- in order, each entry its own batch, before its own batch.  An entry taken
+-- from the list is applied in the same hold of the lock, so a batch that
+-- follows in any worker sees it.
+
+local DEFERRED = {} -- lock key -> the key of the app's list
+local function deferred_key(lk)
+  local k = DEFERRED[lk]
+  if not k then
+    k = "st" .. lk
+    DEFERRED[lk] = k
+  end
+  return k
+end
+
+--- Keeps a settlement (text, settle.lua's) for the next holder of the
+-- app's lock.  Returns true, or nil and the dict's error.
+function Store:defer(app, text)
+  local _, lk = app_names(app)
+  local n, err = self.meta:rpush(deferred_key(lk), text)
+  if not n then return nil, err end
+  return true
+end
+
+local function run_deferred(store, app, lk, tok)
+  local key = deferred_key(lk)
+  local meta = store.meta
+  local text = meta:lpop(key)
+  while text do
+    locked(store, app, lk, tok, store.deferred, app, text)
+    text = meta:lpop(key)
+  end
+end
+
+local function batch(store, app, lk, tok, fn, ...)
+  if store.deferred then run_deferred(store, app, lk, tok) end
+  return locked(store, app, lk, tok, fn, ...)
+end
+
+---------------------------------------------------------------------------
 -- Turns.  While a request of this worker takes or holds an app's lock, the
 -- worker's other requests for that app wait in a queue of the worker rather
 -- than try for the lock themselves, and the request that gets the lock runs
@@ -920,14 +963,14 @@ local function serve(q, lk, store, app, wait, fn, ...)
     if err ~= "busy" then store:error("lock: " .. tostring(err)) end
     return nil, err
   end
-  local a, b, c = locked(store, app, lk, tok, fn, ...)
+  local a, b, c = batch(store, app, lk, tok, fn, ...)
   local served = 1
   while q.head <= q.tail and served < GROUP_MAX do
     local job = q[q.head]
     q[q.head] = nil
     q.head = q.head + 1
     if not job.gone then
-      job.r1, job.r2, job.r3 = locked(job.store, app, lk, tok, job.fn, unpack(job.args, 1, job.nargs))
+      job.r1, job.r2, job.r3 = batch(job.store, app, lk, tok, job.fn, unpack(job.args, 1, job.nargs))
       job.done = true
       job.sema:post(1)
       served = served + 1

@@ -67,6 +67,14 @@ function M.request(method, path, body, headers, port)
   return assert(parse(raw))
 end
 
+--- Sends one request and returns at once: a function that waits for the
+-- answer and returns it as M.request does.
+function M.started(method, path, body, headers, port)
+  local s = open(port)
+  assert(s:send(request_text(method, path, body, headers)))
+  return function() return assert(parse(read_all(s))) end
+end
+
 function M.get(path, port) return M.request("GET", path, nil, nil, port) end
 function M.post(path, body, headers, port) return M.request("POST", path, body, headers, port) end
 

@@ -1,0 +1,67 @@
+-- A client reads Tencent's answer and sends its next call at once.  What
+-- the first answer settles (a shrink Tencent did, a reservation Tencent
+-- failed) must be counted before the next call is decided, on whichever
+-- worker it lands, even when the settlement found the app's lock busy and
+-- had to wait: otherwise the next call is decided against counts Tencent
+-- no longer has, and the late settlement leaves them wrong for good.
+local h = require "ngx_helper"
+local cjson = require "cjson"
+
+local TRIAL = "1400000002"
+
+local function friends(u) return h.keys(TRIAL)["uf:" .. #u .. ":" .. u .. "#"] or 0 end
+local function accounts() return h.keys(TRIAL)["c:accounts"] or 0 end
+local function deferred() return h.metric("imbill_settlements_deferred_total", { app = TRIAL }) or 0 end
+
+describe("a call made right after Tencent's answer", function()
+  before_each(h.flush)
+
+  it("finds a friend delete settled: deleted and added again, the pair counts as friends", function()
+    local _, v = h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" } } })
+    assert.are.equal(0, v.ResultItem[1].ResultCode)
+    h.settled()
+    assert.are.equal(1, friends("a"))
+    -- the lock is busy while the delete's answer passes: its settlement waits
+    local done = h.hold(TRIAL, 400)
+    local _, d = h.rest("sns/friend_delete", TRIAL, { From_Account = "a", To_Account = { "b" },
+                                                      DeleteType = "Delete_Type_Both" })
+    assert.are.equal(0, d.ResultItem[1].ResultCode)
+    -- decided once the lock is free, after the delete it must see
+    local _, w = h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" } } })
+    assert.are.equal(0, w.ResultItem[1].ResultCode)
+    done()
+    h.settled()
+    assert.are.equal(1, friends("a"))
+    assert.are.equal(1, friends("b"))
+    assert.are.equal(1, deferred())
+  end)
+
+  it("finds a failed import's reservation given back: the import tried again is counted", function()
+    -- b's import is reserved, and Tencent's FAIL comes back while the lock is busy
+    local answer = h.http.started("POST", h.http.rest_path("im_open_login_svc/account_import", TRIAL),
+      cjson.encode { UserID = "b" }, { ["X-Stub-Fail"] = "70169", ["X-Stub-Delay"] = "0.3" })
+    h.eventually(function() return accounts() == 1 end, "b's import reserved")
+    local done = h.hold(TRIAL, 400)
+    assert.are.equal("FAIL", cjson.decode(answer().body).ActionStatus)
+    local _, v = h.rest("im_open_login_svc/account_import", TRIAL, { UserID = "b" })
+    assert.are.equal("OK", v.ActionStatus)
+    done()
+    h.settled()
+    assert.are.equal(1, accounts())
+    assert.are.equal(1, deferred())
+    assert.are.equal(1, h.metric("imbill_reservations_released_total", { app = TRIAL, via = "rest" }))
+  end)
+
+  it("is applied by the next holder of the lock even when no other call of the app comes", function()
+    h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" } } })
+    h.settled()
+    local done = h.hold(TRIAL, 300)
+    h.rest("sns/friend_delete", TRIAL, { From_Account = "a", To_Account = { "b" }, DeleteType = "Delete_Type_Both" })
+    assert.are.equal(1, friends("a"))
+    done()
+    h.settled()
+    assert.are.equal(0, friends("a"))
+    assert.are.equal(0, friends("b"))
+    assert.are.equal(1, deferred())
+  end)
+end)
