@@ -9,6 +9,12 @@ return {
     cluster = { servers = { "@C1@", "@C2@", "@C3@" }, cluster = true, timeout = 0.3, deadline = 1.2 },
     -- the same Redis, with login batches as large as the configuration allows
     bulk = { servers = { "127.0.0.1:@REDIS@" }, flush_batch = 100000, flush_interval = 3600 },
+    -- the same Redis as two ACL users (acl_redis.lua makes them): one that
+    -- may use only its app's keys, one that may only read
+    own_user = { servers = { "127.0.0.1:@REDIS@" }, username = "imbill_own", password = "own-secret",
+                 timeout = 0.3, deadline = 1.0 },
+    read_only = { servers = { "127.0.0.1:@REDIS@" }, username = "imbill_ro", password = "ro-secret",
+                  timeout = 0.3, deadline = 1.0 },
   },
   apps = {
     -- 2020 pro: at most 50 AVChatRoom groups
@@ -33,6 +39,9 @@ return {
     ["1400000012"] = { book = "2020", edition = "trial", redis = "cluster" },
     -- one more on the cluster (another slot)
     ["1400000014"] = { book = "2021", edition = "pro", tz = "+08:00", token = "xxxxyyyy", redis = "cluster" },
+    -- as the ACL users above
+    ["1400000016"] = { book = "2020", edition = "trial", redis = "own_user" },
+    ["1400000017"] = { book = "2020", edition = "trial", redis = "read_only" },
     -- on the node's own dict, as before
     ["1400000021"] = { book = "2020", edition = "pro" },
   },

@@ -89,7 +89,7 @@ local function codes_for(fn, field, given, range, base)
 end
 
 -- A Redis (one server or a cluster) the counts of some apps live in.
-local REDIS = { servers = true, server = true, cluster = true, password = true, connect_timeout = true,
+local REDIS = { servers = true, server = true, cluster = true, username = true, password = true, connect_timeout = true,
                 timeout = true, deadline = true, background_deadline = true, pool_size = true, backlog = true,
                 keepalive = true, marker_ttl = true, flush_interval = true, flush_batch = true, flush_max = true }
 
@@ -130,8 +130,16 @@ function M.redis_config(field, r, fn)
   if r.password ~= nil and (type(r.password) ~= "string" or r.password == "") then
     check.fail(fn, field .. ".password", "expected a string", "(hidden)")
   end
+  if r.username ~= nil then
+    if type(r.username) ~= "string" or r.username == "" or r.username:find("[%s%c]") then
+      check.fail(fn, field .. ".username", "expected a Redis ACL user name (no spaces)", r.username)
+    end
+    if r.password == nil then
+      check.fail(fn, field .. ".password", "is required with username (AUTH username password)", check.NOVALUE)
+    end
+  end
   local c = {
-    servers = list, cluster = r.cluster == true, password = r.password,
+    servers = list, cluster = r.cluster == true, username = r.username, password = r.password,
     connect_timeout = positive(fn, field .. ".connect_timeout", r.connect_timeout, 0.1),
     timeout = positive(fn, field .. ".timeout", r.timeout, 0.5),
     deadline = positive(fn, field .. ".deadline", r.deadline, 1.0),

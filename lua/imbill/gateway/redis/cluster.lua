@@ -103,7 +103,7 @@ end
 M.redirected = redirected
 
 --- cfg: { servers = { "host:port", ... }, cluster = bool, connect_timeout,
--- timeout, pool_size, backlog, keepalive, password }
+-- timeout, pool_size, backlog, keepalive, username, password }
 function M.new(cfg)
   return setmetatable({ cfg = cfg, servers = cfg.servers, cluster = cfg.cluster, slots = nil, map_at = 0,
                         sha = nil, next_seed = 1 }, Client)
@@ -124,7 +124,8 @@ function Client:connect(addr, deadline)
   -- limit then
   local o = { connect_timeout = math.min(math.max(cfg.connect_timeout, left / 2), left),
               timeout = math.min(cfg.timeout, left),
-              pool_size = cfg.pool_size, backlog = cfg.backlog, keepalive = cfg.keepalive, password = cfg.password }
+              pool_size = cfg.pool_size, backlog = cfg.backlog, keepalive = cfg.keepalive, username = cfg.username,
+              password = cfg.password }
   return conn.connect(h, p, o)
 end
 

@@ -16,16 +16,46 @@ Conn.__index = Conn
 
 local function ms(s) return math.max(1, math.floor(s * 1000)) end
 
+-- The AUTH of a connection: the password alone is the default user's; with
+-- a username, an ACL user's.
+local function auth_args(o)
+  if o.username then return { "AUTH", o.username, o.password } end
+  return { "AUTH", o.password }
+end
+
+-- A connection is pooled with the credentials it was authenticated with:
+-- two entries on one server as different ACL users (or one without a
+-- password) must never be handed each other's connections, which would let
+-- an app's programs run with another user's rights.  The pool name carries
+-- a digest of the credentials, never the password.
+local TAGS = {} -- username or "" -> password -> ":" .. digest
+local function pool_tag(o)
+  local pw = o.password
+  if not pw then return "" end
+  local user = o.username or ""
+  local by = TAGS[user]
+  if not by then
+    by = {}
+    TAGS[user] = by
+  end
+  local tag = by[pw]
+  if not tag then
+    tag = ":" .. ngx.md5(user .. "\0" .. pw)
+    by[pw] = tag
+  end
+  return tag
+end
+
 --- host: a name or an address, IPv6 without brackets ("::1"); opts:
 -- connect_timeout, timeout (seconds), pool_size, backlog, keepalive (idle
--- seconds), password.
+-- seconds), username (an ACL user, with password), password.
 function M.connect(host, port, o)
   if not in_nginx or ngx.get_phase() == "init" then
     local resp = require "imbill.gateway.redis.resp"
     local c, err = resp.connect(host, port, o.timeout)
     if not c then return nil, err end
     if o.password then
-      local ok, aerr = c:call("AUTH", o.password)
+      local ok, aerr = c:call_args(auth_args(o))
       if not ok then
         c:close()
         return nil, "AUTH: " .. tostring(aerr)
@@ -42,11 +72,12 @@ function M.connect(host, port, o)
   -- ":" and an invalid port); LuaSocket above only without them
   local at = host
   if host:find(":", 1, true) and host:sub(1, 1) ~= "[" then at = "[" .. host .. "]" end
-  local ok, cerr = r:connect(at, port, { pool = "imbill-redis:" .. host .. ":" .. port, pool_size = o.pool_size,
-                                            backlog = o.backlog })
+  local ok, cerr = r:connect(at, port, { pool = "imbill-redis:" .. host .. ":" .. port .. pool_tag(o),
+                                            pool_size = o.pool_size, backlog = o.backlog })
   if not ok then return nil, cerr end
   if o.password and r:get_reused_times() == 0 then
-    local a, aerr = r:auth(o.password)
+    local a, aerr
+    if o.username then a, aerr = r:auth(o.username, o.password) else a, aerr = r:auth(o.password) end
     if not a then
       r:close()
       return nil, "AUTH: " .. tostring(aerr)
