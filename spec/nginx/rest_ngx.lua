@@ -376,10 +376,17 @@ describe("REST calls through the gateway", function()
     for i = 1, 20 do items[i] = { To_Account = "f" .. i, AddSource = "AddSource_Type_x" } end
     local _, v = h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = items })
     assert.are.equal("OK", v.ActionStatus)
+    -- every item refused: answered OK, ErrorCode 0, as Tencent answers a friend
+    -- call whose items all failed, the code and the limit in the item
+    local before = h.stub_count("friend_add")
     local r, w = h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "f21" } } })
-    assert_refused(r, w, 30010, "friends_per_user limit")
+    assert.are.equal(200, r.status)
+    assert.are.same({ "OK", 0 }, { w.ActionStatus, w.ErrorCode })
     assert.are.equal(30010, w.ResultItem[1].ResultCode)
+    assert.truthy(w.ResultItem[1].ResultInfo:find("friends_per_user limit", 1, true), w.ResultItem[1].ResultInfo)
+    assert.truthy(w.ResultItem[1].ResultInfo:find("Tencent's code 30010", 1, true), w.ResultItem[1].ResultInfo)
     assert.are.same({ "f21" }, w.Fail_Account)
+    assert.are.equal(before, h.stub_count("friend_add"))
     -- f1 has one friend (a); b asks f1 and a (two-way): a's list is full
     local _, x = h.rest("sns/friend_add", TRIAL, { From_Account = "b", AddFriendItem = {
       { To_Account = "f1" }, { To_Account = "a" } } })

@@ -438,6 +438,10 @@ local function friend_call(malformed, kind_of)
     code_base = "sns",
     malformed = malformed,
     items = function(b) return list(b.AddFriendItem) and "AddFriendItem" or nil end,
+    -- Tencent answers a friend call whose items all fail OK, ErrorCode 0,
+    -- each item's code in ResultItem: only a call it cannot take at all
+    -- (30001, a bad parameter) is FAIL
+    all_refused_ok = true,
     units = friend_units(kind_of),
     refused_items = function(refused, info)
       local items, ids = {}, {}

@@ -107,4 +107,12 @@ function M.fail(code, info, extra)
   return t
 end
 
+--- Tencent's answer to a call it took whose items may each have failed:
+-- ActionStatus OK, ErrorCode 0, plus the call's own fields (extra).
+function M.ok(extra)
+  local t = { ActionStatus = "OK", ErrorCode = 0, ErrorInfo = "" }
+  if extra then for k, v in pairs(extra) do t[k] = v end end
+  return t
+end
+
 return M

@@ -353,6 +353,7 @@ function M.access(opts)
     local arr = b[field]
     if nrefused == #arr then
       local extra = def.all_refused(refused, info_of)
+      if def.all_refused_ok then return reply.send(reply.ok(extra)) end
       return reply.send(reply.fail(refused[1].code, refused[1].info, extra))
     end
     local drop = {}
