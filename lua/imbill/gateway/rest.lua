@@ -128,6 +128,9 @@ end
 -- request's access and answer would end there.
 local function info_of(r) return r.info end
 
+-- A Redis app's counted call goes to Tencent as a subrequest (below)
+local relayed
+
 local function code_of(def, r)
   return def.codes and def.codes[r.limit] or r.code
 end
@@ -284,7 +287,9 @@ function M.access(opts)
     units_mod.build(app, units, now, now)
     plans.release(units)
     ngx.ctx.imbill = { app = app, def = def, cmd = cmd, store = store, units = units, size = 0, shrink = true }
-    return plain_answer()
+    plain_answer()
+    if store.settle then return relayed(ngx.ctx.imbill, body) end
+    return
   end
 
   local provisional, create_match
@@ -359,11 +364,13 @@ function M.access(opts)
     local drop = {}
     for _, r in ipairs(refused) do drop[r.index] = true end
     -- b is this text read as an object naming each field once, and b[field] an array
-    ngx.req.set_body_data(assert(json.without(body, field, drop)))
+    body = assert(json.without(body, field, drop))
+    ngx.req.set_body_data(body)
     ctx.merge = refused
   end
   ngx.ctx.imbill = ctx
-  return plain_answer()
+  plain_answer()
+  if store.settle then return relayed(ctx, body) end
 end
 
 -- A group created without an id whose id no answer said (no whole answer,
@@ -408,21 +415,23 @@ local function pending_standin(c, gid)
   return { group = c.provisional, rid = reserve.new_id(), match = c.create_match }
 end
 
+-- An answer that does not say what Tencent did (not HTTP 200, compressed).
+local function unknown_answer(c)
+  c.unknown = true
+  if c.pending then
+    -- what Tencent did is unknown: counted, as a reservation would stay
+    c.settled = true
+    settle.submit({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL,
+                   standin = pending_standin(c) })
+  end
+  hold_standin(c)
+end
+
 function M.header_filter()
   local c = ngx.ctx.imbill
   if not c then return end
   c.status = ngx.status
-  if c.status ~= 200 or ngx.header.content_encoding then
-    c.unknown = true
-    if c.pending then
-      -- what Tencent did is unknown: counted, as a reservation would stay
-      c.settled = true
-      settle.submit({ app = c.app, store = c.store, call = c.cmd, pending = c.pending, done = calls.ALL,
-                     standin = pending_standin(c) })
-    end
-    hold_standin(c)
-    return
-  end
+  if c.status ~= 200 or ngx.header.content_encoding then return unknown_answer(c) end
   if c.merge then ngx.header.content_length = nil end
 end
 
@@ -560,10 +569,9 @@ function M.body_filter()
   if c.merge then arg[1] = text end
 end
 
-function M.log()
-  local c = ngx.ctx.imbill
-  if not c or c.settled then return end
-  -- no whole answer from Tencent: its outcome is unknown.  Reservations
+-- No whole answer from Tencent: its outcome is unknown.
+local function unsettled(c)
+  -- Reservations
   -- stay counted (a cap is never exceeded by a guess), a new group's as a
   -- reservation its after callback confirms (hold_standin); shrinks are not
   -- applied.
@@ -577,6 +585,58 @@ function M.log()
     and " got an answer that is not Tencent's (a JSON object with ActionStatus OK or FAIL)"
     or " got no whole answer", " (HTTP ", tostring(c.status), "); its reservations stay counted",
     group and ("; " .. group) or "")
+end
+
+function M.log()
+  local c = ngx.ctx.imbill
+  if not c or c.settled then return end
+  return unsettled(c)
+end
+
+---------------------------------------------------------------------------
+-- A Redis app's counted calls.  nginx's response phases cannot reach
+-- Redis, so an answer proxied the usual way would be settled from a timer
+-- after the client had it: a call the client sends at once (a friend
+-- deleted, then added again; a failed import tried again) could be decided
+-- before, on any node, and the late settlement would then leave the counts
+-- away from Tencent's.  So the call goes to Tencent as a subrequest of the
+-- same location (nginx runs no access phase for a subrequest: it is
+-- proxied as it is), its answer is settled here, where Redis can be
+-- reached, and only then sent on.  The subrequest carries the request's
+-- method, query, headers and body.
+
+local METHOD = { GET = ngx.HTTP_GET, POST = ngx.HTTP_POST, PUT = ngx.HTTP_PUT, DELETE = ngx.HTTP_DELETE,
+                 PATCH = ngx.HTTP_PATCH, OPTIONS = ngx.HTTP_OPTIONS }
+-- the answer's own framing, which nginx writes again for the client
+local FRAMING = { ["content-length"] = true, ["transfer-encoding"] = true, connection = true,
+                  ["keep-alive"] = true }
+
+function relayed(c, body)
+  local method = METHOD[ngx.req.get_method()]
+  -- (another method: proxied, and settled from a timer)
+  if not method then return end
+  local res = ngx.location.capture(ngx.var.uri, { method = method, args = ngx.var.args, body = body })
+  local text = res.body or ""
+  c.status = res.status
+  local header = res.header
+  if res.status ~= 200 or header["Content-Encoding"] then
+    unknown_answer(c)
+  elseif res.truncated or #text > state.cfg.rest_max_body then
+    c.unknown = true
+    hold_standin(c)
+  else
+    text = finish(c, text)
+  end
+  if not c.settled then unsettled(c) end
+  -- settled: the filters and the log phase leave the answer as it is
+  ngx.ctx.imbill = nil
+  ngx.status = res.status
+  for k, v in pairs(header) do
+    if not FRAMING[lower(k)] then ngx.header[k] = v end
+  end
+  ngx.header.content_length = #text
+  ngx.print(text)
+  return ngx.exit(ngx.HTTP_OK)
 end
 
 return M

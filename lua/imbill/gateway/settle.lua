@@ -155,13 +155,26 @@ function Drain:give_up()
     "(the lock stayed busy)")
 end
 
---- Settles a REST call's job (the fields M.job takes) from a response
--- phase, in order (above).  A store that applies programs (Redis) is not
--- reachable from these phases: its job goes to the worker's queue.
+--- Settles a REST call's job (the fields M.job takes), in order (above).
 function M.submit(t)
   local job = setmetatable(t, Job)
   local store = job.store
-  if store.settle then return queue.push(job) end
+  if store.settle then
+    -- a Redis app's answer relayed from the access phase (rest.lua) is
+    -- settled before it is sent on, within a call's deadline (or journaled);
+    -- a call decided while Redis could not answer is settled later, in the
+    -- journal's order
+    if not job.pending and store_mod.YIELDABLE[ngx.get_phase()] then
+      job.foreground = true
+      local ok, err = pcall(store.settle, store, job)
+      if ok then return true end
+      ngx.log(ngx.ERR, "imbill: app ", job.app.id, ": settling ", tostring(job.call), " failed (", tostring(err),
+        "); it is tried again from the worker's queue")
+      job.foreground = nil
+      return queue.push(job)
+    end
+    return queue.push(job)
+  end
   job.now = job.now or ngx.time()
   if job:run() ~= false then return true end
   local ok, err = store:defer(job.app.id, cjson.encode(entry(job)))

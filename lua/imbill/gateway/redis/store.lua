@@ -513,7 +513,8 @@ function Store:settle(job, jr)
   local ctx = self:ctx(app.id)
   local pid, w
   if jr then pid, w = jr.pid, jr.w else pid, w = M.new_pid() end
-  local deadline = self:deadline(true)
+  -- (a client waits for a job settled from the access phase: rest.lua)
+  local deadline = self:deadline(not job.foreground)
   local now = job.now or ngx.time()
   job.now = now
   local function later(err)
