@@ -45,6 +45,14 @@ for i = 1, #arg do
   repeat local line = c:receive("*l") until not line or line == ""
   if arg[i] == "silent" then
     socket.sleep(2)
+  elseif arg[i] == "trickle" then
+    -- headers at once, then a byte of the body every 0.1 s: no wait is long
+    local body = string.rep(" ", 60) .. '{}'
+    pcall(c.send, c, "HTTP/1.1 200 OK\r\nContent-Length: " .. #body .. "\r\n\r\n")
+    for j = 1, #body do
+      if not c:send(body:sub(j, j)) then break end
+      socket.sleep(0.1)
+    end
   else
     local status, body = BODY[arg[i]]()
     local head = "HTTP/1.1 " .. status .. "\r\nContent-Type: application/json\r\nContent-Length: " .. #body
@@ -113,6 +121,18 @@ describe("imbill.gateway.fetch", function()
     done()
   end)
 
+  it("gives up on a server that trickles its answer, each wait short, past the request's deadline", function()
+    local url, done = serve("trickle")
+    local t0 = require("socket").gettime()
+    local e = H.err(fetch.usage, url, APP, MONTH, { timeout = 0.5, deadline = 0.8 })
+    local took = require("socket").gettime() - t0
+    done()
+    assert.matches("url: no whole answer within 0.8 s %(opts.deadline; the server sent %d+ bytes of it%)", e)
+    assert.is_true(took < 3, "took " .. took .. " s")
+    assert.matches("opts.deadline: expected a number of seconds above 0",
+      H.err(fetch.usage, url, APP, MONTH, { deadline = 0 }))
+  end)
+
   it("refuses what would change the request: an app that is not digits, a URL that is not plain HTTP", function()
     assert.equal('imbill.gateway.fetch: app: expected an SDKAppID (digits), got "1400000001&month=2020-01"',
       H.err(fetch.usage, "http://127.0.0.1:1/u", "1400000001&month=2020-01", MONTH))
@@ -130,7 +150,7 @@ describe("imbill.gateway.fetch", function()
   it("refuses options that are not bounds, naming them", function()
     local u = "http://127.0.0.1:1/u"
     assert.equal("imbill.gateway.fetch: opts: expected a table of named fields, got 5", H.err(fetch.usage, u, APP, MONTH, 5))
-    assert.matches("^imbill.gateway.fetch: opts.max_byte: unknown field %(known: max_bytes, timeout%)",
+    assert.matches("^imbill.gateway.fetch: opts.max_byte: unknown field %(known: deadline, max_bytes, timeout%)",
       H.err(fetch.usage, u, APP, MONTH, { max_byte = 10 }))
     assert.equal('imbill.gateway.fetch: opts.max_bytes: expected a whole number of bytes, at least 1, got "x"',
       H.err(fetch.usage, u, APP, MONTH, { max_bytes = "x" }))
