@@ -208,6 +208,30 @@ describe("replay of hostile and broken logs", function()
     assert.equal(2, accounts_of(m))
   end)
 
+  -- A CSV value is read byte for byte: " alice" would be a user apart from
+  -- "alice", a DAU of three where one user logged in.  An unquoted value
+  -- with a space at either end is a slip and malformed; quoted, it is meant.
+  it("reports an unquoted value with a space at either end as malformed; a quoted one is taken as written", function()
+    local path = write(table.concat({
+      "time,action,user",
+      "2021-03-10T04:00:00Z,login,alice",
+      "2021-03-10T05:00:00Z,login, alice",     -- 3: a space after the comma
+      "2021-03-10T06:00:00Z,login,alice\t",    -- 4: a tab at the end
+      '2021-03-10T07:00:00Z,login," bob"',     -- quoted: the space is the id's
+      "2021-03-10T08:00:00Z ,login,carol",     -- 6: the time too
+    }, "\n"))
+    local m, report = replay.run{ path = path, book = "2020", edition = "pro" }
+    os.remove(path)
+    local lines = {}
+    for _, e in ipairs(report.errors) do lines[#lines + 1] = e.line end
+    assert.same({ 3, 4, 6 }, lines)
+    assert.equal('user: has a space at its start or end; values are read byte for byte: write it without, or quote '
+      .. 'the field to keep it, got " alice"', report.errors[1].message)
+    assert.matches("^time: has a space at its start or end", report.errors[3].message)
+    assert.equal(2, m:dau("2021-03-10"))
+    assert.equal(2, report.events)
+  end)
+
   it("refuses a header that names a column twice", function()
     local path = write("time,action,user,user\n2021-03-01T00:00:00Z,login,a,b\n")
     local e = H.err(replay.run, { path = path, book = "2020", edition = "pro" })

@@ -60,7 +60,8 @@ function Reader:_next_line()
   return s
 end
 
---- r:read() -> fields, line (the line the record starts on); nil at the end;
+--- r:read() -> fields, line (the line the record starts on), quoted (a set
+-- of the columns that were quoted, or nil when none was); nil at the end;
 -- or false, err with err = { line =, column =, message = } for broken
 -- quoting (size = true when a line or a record is over max_record bytes),
 -- { line =, errno = } for a failed read.  After an error, nil.
@@ -79,7 +80,7 @@ end
 
 function Reader:_record(s)
   local start = self.line
-  local fields, parts, opened = {}, nil, nil
+  local fields, parts, opened, quoted = {}, nil, nil, nil
   local size = #s
   local i = 1
   while true do
@@ -94,7 +95,7 @@ function Reader:_record(s)
           local last = sub(s, i)
           if byte(last, -1) == CR then last = sub(last, 1, -2) end
           fields[#fields + 1] = last
-          return fields, start
+          return fields, start, quoted
         end
         if byte(s, j) == QUOTE then
           return self:_stop({ line = self.line, column = #fields + 1,
@@ -130,7 +131,9 @@ function Reader:_record(s)
         else
           fields[#fields + 1] = concat(parts)
           parts = nil
-          if c == nil or (c == CR and q + 1 == #s) then return fields, start end
+          if not quoted then quoted = {} end
+          quoted[#fields] = true
+          if c == nil or (c == CR and q + 1 == #s) then return fields, start, quoted end
           if c ~= COMMA then
             return self:_stop({ line = self.line, column = #fields, message = "text after the closing quote" })
           end

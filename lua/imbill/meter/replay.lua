@@ -28,6 +28,7 @@ local core = require "imbill.core"
 local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"
 local csv = require "imbill.internal.csv"
+local find = string.find
 local files = require "imbill.internal.files"
 local json = require "imbill.internal.json"
 local fmt = require "imbill.internal.fmt"
@@ -302,7 +303,7 @@ local function open_source(fn, path, format, m, name, limit, handle)
   local header
   function src.next()
     while src.f do
-      local fields, n = reader:read()
+      local fields, n, quoted = reader:read()
       if fields == false then
         src.close()
         if n.errno then error(read_error(n.line, n.errno), 0) end
@@ -338,7 +339,15 @@ local function open_source(fn, path, format, m, name, limit, handle)
         end
         local e = {}
         for i, c in ipairs(header) do
-          if fields[i] ~= "" then e[c] = fields[i] end
+          local v = fields[i]
+          -- a value is read byte for byte, so " alice" would be a user of
+          -- her own: a space at either end of an unquoted value is taken
+          -- for a slip (a space after a comma), and a quoted one as meant
+          if v ~= "" and not (quoted and quoted[i]) and (find(v, "^%s") or find(v, "%s$")) then
+            return n, nil, bad(c, "has a space at its start or end; values are read byte for byte: write it "
+              .. "without, or quote the field to keep it", v)
+          end
+          if v ~= "" then e[c] = v end
         end
         return n, M.event(e, m)
       end
