@@ -82,7 +82,8 @@ function M.eventually(f, what, bound)
 end
 
 --- Waits until every live worker has settled what it queued from Tencent's
--- answers (the settlement runs after the answer, from a timer).  A
+-- answers (a settlement that found the app's lock busy is applied after
+-- the answer, by the lock's next holder or a timer).  A
 -- settlement queued from the log phase may be queued just after the client
 -- read its answer: wait first for what that phase counts.
 function M.settled()
