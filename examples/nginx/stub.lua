@@ -5,6 +5,7 @@
 --   - header X-Stub-Fail: <code>    the whole call answers ActionStatus FAIL with that ErrorCode
 --   - header X-Stub-Status: <n>     answers HTTP n with a plain body (a network error)
 --   - header X-Stub-Body: <text>    answers HTTP 200 with that body (an answer not Tencent's)
+--   - header X-Stub-Delay: <s>      answers (whichever way) after s seconds
 --   - an item whose id starts with "fail-" fails on its own (FailAccounts,
 --     Result 0, ResultCode 30001); "invite-" members are only invited
 --     (Result 3); "pending-" friends wait for approval (ResultCode 30539)
@@ -114,6 +115,8 @@ function M.handle()
     d:set("last:" .. cmd, cjson.encode { body = body, args = ngx.var.args or "", headers = ngx.req.get_headers(100),
                                           method = ngx.req.get_method(), uri = uri })
   end
+  local delay = tonumber(ngx.var.http_x_stub_delay)
+  if delay then ngx.sleep(delay) end
   local status = tonumber(ngx.var.http_x_stub_status)
   if status then
     ngx.status = status
@@ -126,8 +129,6 @@ function M.handle()
     ngx.print(raw)
     return
   end
-  local delay = tonumber(ngx.var.http_x_stub_delay)
-  if delay then ngx.sleep(delay) end
   ngx.header.content_type = "application/json"
   local fail = tonumber(ngx.var.http_x_stub_fail)
   if fail then

@@ -53,6 +53,32 @@ describe("a call made right after Tencent's answer", function()
     assert.are.equal(1, h.metric("imbill_reservations_released_total", { app = TRIAL, via = "rest" }))
   end)
 
+  -- A group created without a GroupId whose answer names none is reserved
+  -- for Tencent's after-create callback to name it; the settlement that
+  -- writes its record (the applied steps, the match the callback must meet)
+  -- goes through the deferred list whole.
+  it("keeps a new group's reservation deferred behind a busy lock, and its after-create callback confirms it",
+    function()
+    local answer = h.http.started("POST", h.http.rest_path("group_open_http_svc/create_group", TRIAL),
+      cjson.encode { Type = "Public", Owner_Account = "o", Name = "late" },
+      { ["X-Stub-Body"] = '{"ActionStatus":"OK","ErrorCode":0}', ["X-Stub-Delay"] = "0.3" })
+    h.eventually(function() return h.keys(TRIAL)["c:groups"] == 1 end, "the group reserved")
+    local done = h.hold(TRIAL, 400)
+    assert.are.equal(200, answer().status)
+    done()
+    h.settled()
+    assert.are.equal(1, deferred())
+    assert.are.equal(1, h.metric("imbill_reservations_total", { app = TRIAL, via = "rest" }))
+    local _, v = h.callback(TRIAL, "Group.CallbackAfterCreateGroup", "spec-token-trial", {
+      CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "@TGS#late", EventTime = os.time() * 1000,
+      Type = "Public", Owner_Account = "o", Operator_Account = "admin", Name = "late" })
+    assert.are.equal(0, v.ErrorCode)
+    local k = h.keys(TRIAL)
+    assert.are.equal(1, k["c:groups"])
+    assert.are.equal("@TGS#late", k["uj:1:o@1"])
+    assert.are.equal(1, h.metric("imbill_reservations_confirmed_total", { app = TRIAL }))
+  end)
+
   it("is applied by the next holder of the lock even when no other call of the app comes", function()
     h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" } } })
     h.settled()
