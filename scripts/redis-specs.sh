@@ -73,6 +73,10 @@ start() {
   # the single one on IPv6 loopback too, where there is one (the "-")
   local bind=(127.0.0.1)
   [ "\$1" = single ] && bind=(127.0.0.1 -::1)
+  # the single one has the ACL users of spec/redis/acl_redis.lua (the
+  # configuration's own_user and read_only entries), so a restart keeps them
+  [ "\$1" = single ] && extra=(--user imbill_own on '>own-secret' '~imb:{1400000016}:*' '+@all'
+    --user imbill_ro on '>ro-secret' '~*' '+@read' '+ping' '+hello' '+auth')
   (cd "\$d" && redis-server --port "\$p" --bind "\${bind[@]}" --dir "\$d" --pidfile "\$d/redis.pid" --daemonize yes \\
     --logfile "\$d/redis.log" --save "" --appendonly yes --appendfsync always --enable-debug-command local \\
     --protected-mode yes "\${extra[@]}")

@@ -9,12 +9,13 @@ return {
     cluster = { servers = { "@C1@", "@C2@", "@C3@" }, cluster = true, timeout = 0.3, deadline = 1.2 },
     -- the same Redis, with login batches as large as the configuration allows
     bulk = { servers = { "127.0.0.1:@REDIS@" }, flush_batch = 100000, flush_interval = 3600 },
-    -- the same Redis as two ACL users (acl_redis.lua makes them): one that
-    -- may use only its app's keys, one that may only read
+    -- the same Redis as two ACL users (scripts/redis-specs.sh starts it with
+    -- them; acl_redis.lua): one that may use only its app's keys, one that
+    -- may only read.  Short deadlines: every node's sweep visits them too.
     own_user = { servers = { "127.0.0.1:@REDIS@" }, username = "imbill_own", password = "own-secret",
-                 timeout = 0.3, deadline = 1.0 },
+                 timeout = 0.3, deadline = 1.0, background_deadline = 1.0 },
     read_only = { servers = { "127.0.0.1:@REDIS@" }, username = "imbill_ro", password = "ro-secret",
-                  timeout = 0.3, deadline = 1.0 },
+                  timeout = 0.3, deadline = 1.0, background_deadline = 1.0 },
   },
   apps = {
     -- 2020 pro: at most 50 AVChatRoom groups
