@@ -117,8 +117,10 @@ end
 -- left the gateway sees what the answer settled, on every worker, and a
 -- worker that dies leaves its deferred settlements to the others.
 
--- What a deferred settlement keeps: the job without its app and store.
-local function entry(job)
+--- What a settlement is once only remembered (a deferred one here, a
+-- journal entry of a Redis store): the job without its app and store, data
+-- JSON carries.
+function M.entry(job)
   return { call = job.call, rename = job.rename, reserve = job.reserve, undo = job.undo, shrink = job.shrink,
            all_friends = job.all_friends, all_friends_both = job.all_friends_both, now = job.now }
 end
@@ -143,8 +145,11 @@ end
 local Drain = {}
 Drain.__index = Drain
 
+-- (the lock's holder applies the list before its batch: this one is empty)
+local function nothing() return true end
+
 function Drain:run()
-  local ok, err = self.store:run(self.app.id, 0.2, function() return true end)
+  local ok, err = self.store:run(self.app.id, 0.2, nothing)
   if not ok and err == "busy" then return false end
   return true
 end
@@ -177,7 +182,7 @@ function M.submit(t)
   end
   job.now = job.now or ngx.time()
   if job:run() ~= false then return true end
-  local ok, err = store:defer(job.app.id, cjson.encode(entry(job)))
+  local ok, err = store:defer(job.app.id, cjson.encode(M.entry(job)))
   if not ok then
     -- no room in the meta dict: settled later by this worker, out of order
     ngx.log(ngx.ERR, "imbill: app ", job.app.id, ": cannot defer the settlement of ", tostring(job.call), " (",

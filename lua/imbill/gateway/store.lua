@@ -815,13 +815,15 @@ function Store:error(reason, key)
   if self.on_error then self.on_error(self, reason, key) end
 end
 
--- Names made once per app.
-local PREFIX, LOCK = {}, {}
+-- Names made once per app: its keys' prefix, its lock, and its list of
+-- deferred settlements ("Deferred settlements" below), all in the meta dict
+-- but the prefix.
+local PREFIX, LOCK, DEFERRED = {}, {}, {}
 local function app_names(app)
   local P = PREFIX[app]
   if not P then
     P = keys.prefix(app)
-    PREFIX[app], LOCK[app] = P, "lk:" .. app
+    PREFIX[app], LOCK[app], DEFERRED[app] = P, "lk:" .. app, "stlk:" .. app
   end
   return P, LOCK[app]
 end
@@ -870,27 +872,17 @@ end
 -- from the list is applied in the same hold of the lock, so a batch that
 -- follows in any worker sees it.
 
-local DEFERRED = {} -- lock key -> the key of the app's list
-local function deferred_key(lk)
-  local k = DEFERRED[lk]
-  if not k then
-    k = "st" .. lk
-    DEFERRED[lk] = k
-  end
-  return k
-end
-
 --- Keeps a settlement (text, settle.lua's) for the next holder of the
 -- app's lock.  Returns true, or nil and the dict's error.
 function Store:defer(app, text)
-  local _, lk = app_names(app)
-  local n, err = self.meta:rpush(deferred_key(lk), text)
+  app_names(app)
+  local n, err = self.meta:rpush(DEFERRED[app], text)
   if not n then return nil, err end
   return true
 end
 
 local function run_deferred(store, app, lk, tok)
-  local key = deferred_key(lk)
+  local key = DEFERRED[app]
   local meta = store.meta
   local text = meta:lpop(key)
   while text do

@@ -122,10 +122,11 @@ function Client:connect(addr, deadline)
   -- the connect timeout also bounds the wait for a pooled connection when
   -- all of them are busy: the call's deadline, not the TCP connect's, is the
   -- limit then
+  if not self.pool_tag and conn.in_nginx then self.pool_tag = conn.pool_tag(cfg) end
   local o = { connect_timeout = math.min(math.max(cfg.connect_timeout, left / 2), left),
               timeout = math.min(cfg.timeout, left),
               pool_size = cfg.pool_size, backlog = cfg.backlog, keepalive = cfg.keepalive, username = cfg.username,
-              password = cfg.password }
+              password = cfg.password, pool_tag = self.pool_tag }
   return conn.connect(h, p, o)
 end
 

@@ -23,32 +23,21 @@ local function auth_args(o)
   return { "AUTH", o.password }
 end
 
--- A connection is pooled with the credentials it was authenticated with:
+--- The part of a pool's name that says whose connections it holds.  A
+-- connection is pooled with the credentials it was authenticated with:
 -- two entries on one server as different ACL users (or one without a
 -- password) must never be handed each other's connections, which would let
--- an app's programs run with another user's rights.  The pool name carries
--- a digest of the credentials, never the password.
-local TAGS = {} -- username or "" -> password -> ":" .. digest
-local function pool_tag(o)
-  local pw = o.password
-  if not pw then return "" end
-  local user = o.username or ""
-  local by = TAGS[user]
-  if not by then
-    by = {}
-    TAGS[user] = by
-  end
-  local tag = by[pw]
-  if not tag then
-    tag = ":" .. ngx.md5(user .. "\0" .. pw)
-    by[pw] = tag
-  end
-  return tag
+-- an app's programs run with another user's rights.  The name carries a
+-- digest of the credentials, never the password.  Inside nginx only.
+function M.pool_tag(o)
+  if not o.password then return "" end
+  return ":" .. ngx.md5((o.username or "") .. "\0" .. o.password)
 end
 
 --- host: a name or an address, IPv6 without brackets ("::1"); opts:
 -- connect_timeout, timeout (seconds), pool_size, backlog, keepalive (idle
--- seconds), username (an ACL user, with password), password.
+-- seconds), username (an ACL user, with password), password, pool_tag
+-- (M.pool_tag of the same credentials, made once by the caller).
 function M.connect(host, port, o)
   if not in_nginx or ngx.get_phase() == "init" then
     local resp = require "imbill.gateway.redis.resp"
@@ -72,7 +61,7 @@ function M.connect(host, port, o)
   -- ":" and an invalid port); LuaSocket above only without them
   local at = host
   if host:find(":", 1, true) and host:sub(1, 1) ~= "[" then at = "[" .. host .. "]" end
-  local ok, cerr = r:connect(at, port, { pool = "imbill-redis:" .. host .. ":" .. port .. pool_tag(o),
+  local ok, cerr = r:connect(at, port, { pool = "imbill-redis:" .. host .. ":" .. port .. (o.pool_tag or ""),
                                             pool_size = o.pool_size, backlog = o.backlog })
   if not ok then return nil, cerr end
   if o.password and r:get_reused_times() == 0 then

@@ -493,9 +493,9 @@ end
 -- Settling REST calls (settle.lua's jobs)
 
 local function job_entry(job)
-  return { kind = "settle", app = job.app.id, call = job.call, rename = job.rename, undo = job.undo,
-           shrink = job.shrink, all_friends = job.all_friends, all_friends_both = job.all_friends_both,
-           reserve = job.reserve, now = job.now or ngx.time() }
+  local e = require("imbill.gateway.settle").entry(job)
+  e.kind, e.app, e.now = "settle", job.app.id, e.now or ngx.time()
+  return e
 end
 
 --- A settle job (settle.lua): a provisional group renamed (or taken back),
