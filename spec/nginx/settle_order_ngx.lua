@@ -91,4 +91,38 @@ describe("a call made right after Tencent's answer", function()
     assert.are.equal(0, friends("b"))
     assert.are.equal(1, deferred())
   end)
+
+  -- Each batch looks at a flag, not at the list itself (store.lua); a
+  -- settlement deferred without its flag (a full meta dict) is still applied
+  -- by the drain job its deferral queued.
+  local function flag(clear)
+    return h.json(h.http.get("/t/deferflag?app=" .. TRIAL .. (clear and "&clear=1" or ""))).flagged
+  end
+
+  it("flags the list for the next holder, who clears the flag as it applies the list", function()
+    h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" } } })
+    h.settled()
+    assert.is_false(flag())
+    local done = h.hold(TRIAL, 300)
+    h.rest("sns/friend_delete", TRIAL, { From_Account = "a", To_Account = { "b" }, DeleteType = "Delete_Type_Both" })
+    assert.is_true(flag())
+    done()
+    h.settled()
+    assert.is_false(flag())
+    assert.are.equal(0, friends("a"))
+  end)
+
+  it("applies a deferred settlement whose flag is gone: the drain its deferral queued looks at the list", function()
+    h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" } } })
+    h.settled()
+    local done = h.hold(TRIAL, 300)
+    h.rest("sns/friend_delete", TRIAL, { From_Account = "a", To_Account = { "b" }, DeleteType = "Delete_Type_Both" })
+    assert.is_true(flag(true))
+    assert.is_false(flag())
+    done()
+    h.settled()
+    assert.are.equal(0, friends("a"))
+    assert.are.equal(0, friends("b"))
+    assert.are.equal(1, deferred())
+  end)
 end)

@@ -79,7 +79,7 @@ M.YIELDABLE = YIELDABLE
 -- for it; see "Turns" below).  The holder is another worker in the middle of
 -- a batch, tens of microseconds, so the waiter first tries again at once, for
 -- about twice as many tries as a busy lock took to come free lately (between
--- SPIN_MIN and SPIN_MAX, about 10 us to 0.5 ms: the spin follows how long
+-- SPIN_MIN and SPIN_MAX, about 5 us to 0.5 ms: the spin follows how long
 -- batches take, as an adaptive mutex's does; batches are slower when the
 -- machine is lightly loaded and its caches cold).  A holder still there is
 -- one the kernel preempted on a busy machine: the waiter then naps a
@@ -88,19 +88,23 @@ M.YIELDABLE = YIELDABLE
 -- cannot yield only get the first tries.
 --
 -- When waits are few, each may spin longer: up to SPIN_RARE tries (about
--- 0.3 ms), as many as a budget of SPIN_BUDGET tries a second spread over
--- the waits of the last second allows (about 5% of a core).  On a lightly
--- loaded machine a cold batch outlasts the short spin its last quick waits
--- taught, and the nap that followed was the whole tail of the latency (p99
--- of the access phase 1.6 ms, against 0.25 ms with the longer spin); under
--- load the waits are many, the budget gives each little, and the spin
--- follows the batches as above (a long spin there took the holder's core).
+-- 0.5 ms), as many as a budget of SPIN_BUDGET tries a second spread over
+-- the waits of the last second allows (at most about 4% of a core).  On a
+-- lightly loaded machine a cold batch outlasts the short spin its last
+-- quick waits taught, and the nap that followed was the whole tail of the
+-- latency: with 8 connections pausing 4 ms, one call in a hundred spent a
+-- millisecond or more in the access phase with up to 1,000 tries and a
+-- budget of 150,000, against one in 2,000 with these (p99 of the whole call
+-- 1.45-1.60 ms against 1.14-1.40 ms, bench/gateway.sh); under load the waits
+-- are many, the budget gives each little, and the spin follows the batches
+-- as above (a long spin there took the holder's core; the longer limits
+-- changed nothing there).
 --
 -- The wait never yields with ngx.sleep(0): without OpenResty's
 -- delayed-events patch (Debian's nginx has none) each one logs a warning,
 -- thousands a second under load, and against the naps alone those turns
 -- bought no throughput.
-local SPIN_MIN, SPIN_MAX, NAP, SPIN_RARE, SPIN_BUDGET = 50, 2000, 0.001, 1000, 150000
+local SPIN_MIN, SPIN_MAX, NAP, SPIN_RARE, SPIN_BUDGET = 50, 4000, 0.001, 4000, 600000
 M.WAIT = { spin_min = SPIN_MIN, spin_max = SPIN_MAX, nap = NAP, spin_rare = SPIN_RARE, spin_budget = SPIN_BUDGET }
 local spin_avg = SPIN_MIN -- tries a busy lock took to come free, lately (this worker)
 -- waits of this worker: counted since busy_since, and their rate a second
@@ -815,15 +819,15 @@ function Store:error(reason, key)
   if self.on_error then self.on_error(self, reason, key) end
 end
 
--- Names made once per app: its keys' prefix, its lock, and its list of
--- deferred settlements ("Deferred settlements" below), all in the meta dict
--- but the prefix.
-local PREFIX, LOCK, DEFERRED = {}, {}, {}
+-- Names made once per app: its keys' prefix, its lock, its list of
+-- deferred settlements and that list's flag ("Deferred settlements" below),
+-- all in the meta dict but the prefix.
+local PREFIX, LOCK, DEFERRED, DEFERRED_FLAG = {}, {}, {}, {}
 local function app_names(app)
   local P = PREFIX[app]
   if not P then
     P = keys.prefix(app)
-    PREFIX[app], LOCK[app], DEFERRED[app] = P, "lk:" .. app, "stlk:" .. app
+    PREFIX[app], LOCK[app], DEFERRED[app], DEFERRED_FLAG[app] = P, "lk:" .. app, "stlk:" .. app, "stfl:" .. app
   end
   return P, LOCK[app]
 end
@@ -871,19 +875,46 @@ end
 -- in order, each entry its own batch, before its own batch.  An entry taken
 -- from the list is applied in the same hold of the lock, so a batch that
 -- follows in any worker sees it.
+--
+-- Every batch looks at the list, so the look must cost little: a list
+-- operation of the dict is a C function LuaJIT does not compile (an lpop
+-- on the empty list ended each batch's trace, and took a third of a
+-- create_group's decision), so each batch reads a flag (a compiled get)
+-- and goes to the list only when it is set.  The flag is set after the
+-- push and cleared by the holder before it empties the list, so an entry
+-- pushed after the holder's last pop leaves the flag set for the next
+-- holder: a set flag over an empty list costs one pop, and no entry waits
+-- behind a clear one.  A drain (M.drain) looks at the list whatever the
+-- flag says, so an entry whose flag could not be set is applied all the
+-- same, by the drain its settlement queued.
 
 --- Keeps a settlement (text, settle.lua's) for the next holder of the
 -- app's lock.  Returns true, or nil and the dict's error.
 function Store:defer(app, text)
   app_names(app)
-  local n, err = self.meta:rpush(DEFERRED[app], text)
+  local meta = self.meta
+  local n, err = meta:rpush(DEFERRED[app], text)
   if not n then return nil, err end
+  -- safe_set: no other app's lock is evicted for the flag (the drain
+  -- queued with the entry finds it without)
+  local ok, ferr = meta:safe_set(DEFERRED_FLAG[app], true)
+  if not ok then
+    ngx.log(ngx.WARN, "imbill: app ", app, ": a deferred settlement's flag cannot be set (", tostring(ferr),
+      "); the drain queued with it applies it")
+  end
   return true
 end
 
-local function run_deferred(store, app, lk, tok)
-  local key = DEFERRED[app]
+--- A batch that does nothing but look at the app's deferred settlements,
+-- whatever their flag says (settle.lua's drain job).
+function M.drain() return true end
+
+local function run_deferred(store, app, lk, tok, force)
   local meta = store.meta
+  local flag = DEFERRED_FLAG[app]
+  if not force and not meta:get(flag) then return end
+  meta:delete(flag)
+  local key = DEFERRED[app]
   local text = meta:lpop(key)
   while text do
     locked(store, app, lk, tok, store.deferred, app, text)
@@ -892,7 +923,7 @@ local function run_deferred(store, app, lk, tok)
 end
 
 local function batch(store, app, lk, tok, fn, ...)
-  if store.deferred then run_deferred(store, app, lk, tok) end
+  if store.deferred then run_deferred(store, app, lk, tok, fn == M.drain) end
   return locked(store, app, lk, tok, fn, ...)
 end
 

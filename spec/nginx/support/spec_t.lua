@@ -184,6 +184,18 @@ function H.hold()
   return send { held = ms }
 end
 
+-- The flag that tells the app's lock holders its list of deferred
+-- settlements may hold some (store.lua): { flagged = it was set }, and with
+-- ?clear=1 cleared, as a flag that could not be set would be.
+function H.deferflag()
+  local app = ngx.var.arg_app
+  local store = store_of(app)
+  local key = "stfl:" .. app
+  local flagged = store.meta:get(key) ~= nil
+  if ngx.var.arg_clear then store.meta:delete(key) end
+  return send { flagged = flagged }
+end
+
 -- An app's lock and the hold ?id=: { locked = the lock is held, hold =
 -- "held" (the lock is that hold's), "released", "lapsed" (its worker died
 -- and the lock is another's or none) or null (not started) }.
