@@ -337,10 +337,10 @@ describe("imbill CLI #cli", function()
     end
   end)
 
-  it("input imbill refuses: exit code 1, the message names the field and value", function()
+  it("input imbill refuses: exit code 1, the message names the option and value", function()
     local code, _, err = run("invoice --book 2020 --edition gold --month 2021-03")
     assert.equal(1, code)
-    assert.matches("imbill%.invoice: edition: price book 2020 has no such edition.*got \"gold\"", err)
+    assert.matches("^imbill invoice: error: %-%-edition: price book 2020 has no such edition.*got \"gold\"", err)
     local bad = os.tmpname()
     local f = io.open(bad, "w")
     f:write("date,dau,groups\n2021-03-01,12,1\n2021-03-02,x,1\n")
@@ -381,6 +381,61 @@ describe("imbill CLI #cli", function()
       assert.equal(0, c2)
       assert.matches("grid %[#", e2)
     end
+  end)
+end)
+
+-- A value the library refuses is named as the user gave it: the option typed
+-- (and the item of a list option), or the --input file and the field in it.
+describe("imbill CLI errors about a value #cli", function()
+  local function first_line(args, opts)
+    local code, out, err = run(args, opts)
+    assert.equal(1, code, err)
+    assert.equal("", out)
+    return err:match("^[^\n]*")
+  end
+
+  it("name the option it came from", function()
+    assert.equal('imbill invoice: error: --month: no such month, got "2021-13"',
+      first_line("invoice --edition pro --month 2021-13"))
+    assert.equal('imbill invoice: error: --activated: no such date, got "2021-02-30"',
+      first_line("invoice --edition pro --month 2021-03 --activated 2021-02-30"))
+    assert.equal('imbill invoice: error: --change-on: is not in the invoice month 2021-03, got "2021-04-05"',
+      first_line("invoice --edition pro --month 2021-03 --change-on 2021-04-05 --change-to flagship"))
+    assert.matches('^imbill invoice: error: %-%-change%-to: price book 2020 has no such edition .*got "gold"$',
+      first_line("invoice --edition pro --month 2021-03 --change-on 2021-03-05 --change-to gold"))
+    assert.equal('imbill compare: error: --month: no such month, got "2021-13"', first_line("compare --month 2021-13"))
+    assert.equal('imbill breakeven: error: --to-value: is below from (20), got 10',
+      first_line("breakeven --editions 2021/pro,2022/standard --from-value 20 --to-value 10"))
+  end)
+
+  it("name a list option's item by its place", function()
+    assert.matches('^imbill invoice: error: %-%-addons%[2%]: price book 2020 has no such add%-on .*got "zz"$',
+      first_line("invoice --edition pro --month 2021-03 --addons av_unlimited,zz"))
+    assert.equal('imbill compare: error: --books[2]: unknown price book (built-in: 2020, 2021, 2022), got "1999"',
+      first_line("compare --month 2021-03 --books 2020,1999"))
+    assert.matches('^imbill breakeven: error: %-%-editions%[2%]: price book 2021 has no such edition .*got "zzz"$',
+      first_line("breakeven --editions 2021/pro,2021/zzz"))
+    assert.matches('^imbill project: error: %-%-editions%[1%]: price book 2021 has no such edition .*got "zzz"$',
+      first_line("project --editions 2021/zzz --start 2021-01 --months 3 --dau 100"))
+    local html = os.tmpname()
+    assert.matches('^imbill report: error: %-%-breakeven%[2%]: price book 2021 has no such edition .*got "zz"$',
+      first_line("report --editions 2021/pro --start 2021-01 --months 3 --dau 100 --breakeven 2021/pro,2021/zz -o "
+        .. sh_quote(html)))
+    os.remove(html)
+  end)
+
+  it("name the --input file and the field in it, and an option given over the file by the option", function()
+    local f = os.tmpname()
+    local h = io.open(f, "w")
+    h:write('{"edition":"gold","month":"2021-03","change":{"on":"2021-03-05","to":"zz"}}')
+    h:close()
+    assert.matches('^imbill invoice: error: %-%-input: edition: price book 2020 has no such edition .*got "gold"$',
+      first_line("invoice --input -", { stdin = f }))
+    assert.matches('^imbill invoice: error: %-%-input: change%.to: price book 2020 has no such edition .*got "zz"$',
+      first_line("invoice --input - --edition pro", { stdin = f }))
+    assert.matches('^imbill invoice: error: %-%-edition: price book 2020 has no such edition .*got "silver"$',
+      first_line("invoice --input - --edition silver", { stdin = f }))
+    os.remove(f)
   end)
 end)
 

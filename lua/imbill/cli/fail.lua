@@ -57,6 +57,64 @@ function M.naming(option, f, ...)
   return reattribute(option, pcall(f, ...))
 end
 
+-- The entry of `names` for a field: the longest key that is the whole field
+-- or its start up to a "." or "[" ("change" for "change.to", "addons" for
+-- "addons[2]"), and the rest of the field after it.
+local function named(names, field)
+  if names[field] then return names[field], "" end
+  for i = #field, 1, -1 do
+    local c = field:sub(i, i)
+    if c == "." or c == "[" then
+      local head = field:sub(1, i - 1)
+      if names[head] then return names[head], field:sub(i) end
+    end
+  end
+  return nil
+end
+
+local function renamed(fn, names, ok, ...)
+  if ok then return ... end
+  local e = ...
+  if errors.is(e) and e.fn == fn and type(e.field) == "string" then
+    local as, rest = named(names, e.field)
+    if as then e = errors.rename(e, "", as .. rest) end
+  end
+  error(e, 0)
+end
+
+--- Calls f(...), the library's function fn ("imbill.invoice"); an error it
+-- raises about a field the command filled is raised again naming what the
+-- user typed: names maps a field to its option ({ month = "--month",
+-- ["change.to"] = "--change-to" }) or, for a field read from a file, to the
+-- option and the field ("--input: month").  A field inside one is named
+-- after it ("--addons[2]").  Other errors pass unchanged.
+function M.calling(fn, names, f, ...)
+  return renamed(fn, names, pcall(f, ...))
+end
+
+--- The names for M.calling of the fields of t (a table read from the file
+-- option `option`): each as "OPTION: FIELD".
+function M.from_file(option, t, names)
+  names = names or {}
+  for k in pairs(t) do
+    if type(k) == "string" then names[k] = option .. ": " .. errors.field_name(k) end
+  end
+  return names
+end
+
+--- The names for M.calling of the fields set from options: for each
+-- field = option pair of `fields` (an option written "--peak-dau" for the
+-- field peak_dau when the pair's value is true) whose argument was given.
+function M.flag_names(args, fields, names)
+  names = names or {}
+  for field, option in pairs(fields) do
+    if option == true then option = "--" .. field:gsub("_", "-") end
+    local key = option:sub(3):gsub("%-", "_")
+    if args[key] ~= nil then names[field] = option end
+  end
+  return names
+end
+
 -- The command's Lua dependencies are not the library's (the rockspec does
 -- not list them, so it builds offline): a missing one is exit code 4.
 local PACKAGES = { argparse = "lua-argparse", dkjson = "lua-dkjson", socket = "lua-socket" }

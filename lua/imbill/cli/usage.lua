@@ -102,12 +102,15 @@ function M.projection(args)
   M.check_horizon(args)
   local s = M.series(args)
   local bar = progress.new("project", not args.no_progress)
-  local p = imbill.project {
+  local names = fail.flag_names(args, { books = true, editions = true, from = true, to = true, current = true,
+                                        activated = true, needs = true })
+  if args.usage and not args.to then names.months = fail.flag_names(args, { months = true }).months end
+  local p = fail.calling("imbill.project", names, imbill.project, {
     usage = s, books = list(args.books, "--books"), editions = list(args.editions, "--editions"), from = args.from, to = args.to,
     months = (args.usage and not args.to) and args.months or nil, current = args.current,
     activated = args.activated, needs = list(args.needs, "--needs", true),
     progress = function(d, t) bar.update(d, t) end,
-  }
+  })
   bar.finish()
   return p, s
 end

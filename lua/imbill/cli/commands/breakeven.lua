@@ -1,5 +1,6 @@
 --- imbill breakeven: exact break-even points between editions, and their cost curves.
 local A = require "imbill.cli.args"
+local fail = require "imbill.cli.fail"
 local output = require "imbill.cli.output"
 
 local M = {}
@@ -28,9 +29,22 @@ function M.params(args)
            usage = { peak_dau = args.peak_dau, groups_peak = args.groups_peak, mau = args.mau } }
 end
 
-function M.run(args)
+--- The options M.params reads, by the field each fills (for fail.calling).
+function M.names(args)
+  return fail.flag_names(args, { editions = true, book = true, metric = true, from = "--from-value",
+                                 to = "--to-value", ["follow.mau"] = "--mau-per-dau",
+                                 ["follow.groups"] = "--groups-per-dau", ["usage.peak_dau"] = "--peak-dau",
+                                 ["usage.groups_peak"] = "--groups-peak", ["usage.mau"] = "--mau" })
+end
+
+--- imbill.breakeven_table over the break-even options, its errors naming them.
+function M.table(args)
   local imbill = require "imbill"
-  output.show(args, output.view(imbill.breakeven_table(M.params(args))))
+  return fail.calling("imbill.breakeven_table", M.names(args), imbill.breakeven_table, M.params(args))
+end
+
+function M.run(args)
+  output.show(args, output.view(M.table(args)))
   return 0
 end
 

@@ -53,7 +53,7 @@ function M.run(args)
   local doc
   local o = chart_options(args)
   if args.kind == "curves" then
-    doc = imbill.chart.cost_curves(imbill.breakeven_table(breakeven.params(args)), o)
+    doc = imbill.chart.cost_curves(breakeven.table(args), o)
   else
     local p = usage.projection(args)
     doc = args.kind == "bars" and imbill.chart.projection_bars(p, o) or imbill.chart.path_timeline(p, o)

@@ -40,7 +40,9 @@ function M.run(args)
     if p.accounts == nil then p.accounts = s:month(args.month).accounts end
     p.peak_dau, p.groups_peak, p.mau = nil, nil, nil
   end
-  local rows = imbill.compare(p)
+  local names = fail.flag_names(args, { month = true, peak_dau = true, groups_peak = true, mau = true, needs = true,
+                                        books = true, accounts = true, mau_per_dau = true })
+  local rows = fail.calling("imbill.compare", names, imbill.compare, p)
   output.show(args, {
     text = function() return tostring(rows) end,
     data = function() return rows:data() end,

@@ -72,11 +72,13 @@ function M.run(args)
   local start = range_or_list(args.start_dau, "start-dau")
   if not start then fail.usage(nil, "--start-dau is required: a list (1000,5000) or a range (1000..100000:1000)") end
   local bar = progress.new("grid", not args.no_progress)
-  local g = imbill.grid {
+  local names = fail.flag_names(args, { editions = true, growth = true, growth_ppm = "--growth", start_dau = true,
+                                        months = true, groups = true, mau_per_dau = true })
+  local g = fail.calling("imbill.grid", names, imbill.grid, {
     editions = A.list(args.editions, "--editions"), growth = not ppm and growth or nil, growth_ppm = ppm and growth or nil,
     start_dau = start, months = args.months or 12, groups = args.groups, mau_per_dau = args.mau_per_dau,
     progress = function(d, t) bar.update(d, t) end,
-  }
+  })
   bar.finish()
   local by = g:by_edition()
   local all = g:summary()

@@ -1,5 +1,6 @@
 --- imbill migrate: the 2021 DAU plan against the 2022 MAU plan, month by month.
 local A = require "imbill.cli.args"
+local fail = require "imbill.cli.fail"
 local output = require "imbill.cli.output"
 local usage = require "imbill.cli.usage"
 
@@ -24,8 +25,11 @@ function M.run(args)
   local imbill = require "imbill"
   usage.check_horizon(args)
   local s = usage.series(args)
-  local mig = imbill.migration { usage = s, from = args.from_edition, to = args.to_edition, from_month = args.from,
-                                 to_month = args.to, needs = A.list(args.needs, "--needs", true) }
+  local mig = fail.calling("imbill.migration",
+    fail.flag_names(args, { from = "--from-edition", to = "--to-edition", from_month = "--from", to_month = "--to",
+                            needs = true }),
+    imbill.migration, { usage = s, from = args.from_edition, to = args.to_edition, from_month = args.from,
+                        to_month = args.to, needs = A.list(args.needs, "--needs", true) })
   output.show(args, output.view(mig))
   return 0
 end

@@ -1,6 +1,7 @@
 --- imbill report: one self-contained HTML page with a projection's tables
 -- and charts.
 local A = require "imbill.cli.args"
+local fail = require "imbill.cli.fail"
 local output = require "imbill.cli.output"
 local usage = require "imbill.cli.usage"
 local breakeven = require "imbill.cli.commands.breakeven"
@@ -38,12 +39,16 @@ function M.run(args)
   if eds then
     local params = breakeven.params(args)
     params.editions = eds
-    bt = imbill.breakeven_table(params)
+    local names = breakeven.names(args)
+    names.editions = "--breakeven"
+    bt = fail.calling("imbill.breakeven_table", names, imbill.breakeven_table, params)
   end
   local mig
   if args.migration then
-    mig = imbill.migration { usage = s, from = args.from_edition, to = args.to_edition, from_month = args.from,
-                             to_month = args.to }
+    mig = fail.calling("imbill.migration",
+      fail.flag_names(args, { from = "--from-edition", to = "--to-edition", from_month = "--from", to_month = "--to" }),
+      imbill.migration, { usage = s, from = args.from_edition, to = args.to_edition, from_month = args.from,
+                          to_month = args.to })
   end
   output.emit(args, imbill.report { projection = p, breakeven = bt, migration = mig, title = args.title,
                                  subtitle = args.subtitle })
