@@ -87,9 +87,9 @@ function M.run(args)
     shadow.editions[ed].monthly_fee = fee
   end
   local s = usage.series(args)
-  local sh = fail.calling("imbill.shadow", fail.flag_names(args, { base = true, shadow = "--shadow-book", editions = true, from = true, to = true }),
-    imbill.shadow, { usage = s, base = args.base, shadow = shadow, editions = A.list(args.editions, "--editions"),
-                     from = args.from, to = args.to })
+  local names = fail.flag_names(args, { base = true, shadow = "--shadow-book", editions = true, from = true, to = true })
+  local sh = fail.calling("imbill.shadow", names, imbill.shadow, { usage = s, base = args.base, shadow = shadow,
+    editions = A.list(args.editions, "--editions"), from = args.from, to = args.to })
   output.show(args, output.view(sh))
   return 0
 end
