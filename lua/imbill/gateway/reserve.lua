@@ -156,21 +156,62 @@ function M.sweep(app, now)
   return total
 end
 
+-- The apps of one store, swept one after another.  Returns how many were
+-- taken back; an error is logged, and the store's other apps are still swept.
+local function sweep_apps(apps, now)
+  local total = 0
+  for _, app in ipairs(apps) do
+    local ok, n = pcall(M.sweep, app, now)
+    if ok then
+      total = total + n
+    else
+      ngx.log(ngx.ERR, "imbill: app ", app.id, ": reservation sweep failed: ", tostring(n))
+    end
+  end
+  return total
+end
+
 --- Every app, by one worker at a time.  Returns how many were taken back,
 -- and whether this call swept (false: another worker's sweep had the turn),
 -- which a test needs to know that a sweep ran after a deadline.
+--
+-- Each store is swept in a light thread of its own, so a Redis that does
+-- not answer holds up only its own apps: swept one store after another, the
+-- apps of every other store waited out its deadline each second, and their
+-- reservations expired that much later.
 function M.sweep_all()
   local meta = state.meta
   if not meta then return 0, false end
   local ok = meta:safe_add("sweeper", ngx.worker.pid(), 10)
   if not ok then return 0, false end
-  local total = 0
-  local done, err = pcall(function()
-    local now = ngx.now()
-    for _, app in pairs(state.cfg.apps) do total = total + M.sweep(app, now) end
-  end)
+  local now = ngx.now()
+  local groups, order = {}, {}
+  for _, app in pairs(state.cfg.apps) do
+    local store = state.store_for(app)
+    local g = groups[store]
+    if not g then
+      g = {}
+      groups[store] = g
+      order[#order + 1] = g
+    end
+    g[#g + 1] = app
+  end
+  local total, threads = 0, {}
+  for _, g in ipairs(order) do
+    local th, err = ngx.thread.spawn(sweep_apps, g, now)
+    if th then
+      threads[#threads + 1] = th
+    else
+      -- no thread (out of memory): swept here, as before
+      ngx.log(ngx.WARN, "imbill: reservation sweep without a thread: ", tostring(err))
+      total = total + sweep_apps(g, now)
+    end
+  end
+  for _, th in ipairs(threads) do
+    local done, n = ngx.thread.wait(th)
+    if done then total = total + n else ngx.log(ngx.ERR, "imbill: reservation sweep failed: ", tostring(n)) end
+  end
   meta:delete("sweeper")
-  if not done then ngx.log(ngx.ERR, "imbill: reservation sweep failed: ", tostring(err)) end
   return total, true
 end
 

@@ -143,15 +143,17 @@ end
 
 -- A sweep now: while another worker's sweep has the turn, this one waits
 -- for it (a sweep skipped would let a spec assert after a deadline what no
--- sweep had looked at).  { expired = n, swept = false } after 5 s without
--- the turn.
+-- sweep had looked at).  { expired = n, swept = true, took = seconds the
+-- sweep took }, or { expired = 0, swept = false } after 5 s without the turn.
 function H.sweep()
   local reserve = require "imbill.gateway.reserve"
   local stop = ngx.now() + 5
   repeat
     ngx.update_time()
+    local t0 = ngx.now()
     local n, swept = reserve.sweep_all()
-    if swept then return send { expired = n, swept = true } end
+    ngx.update_time()
+    if swept then return send { expired = n, swept = true, took = ngx.now() - t0 } end
     ngx.sleep(0.005)
   until ngx.now() > stop
   return send { expired = 0, swept = false }
