@@ -132,15 +132,8 @@ describe("a login callback behind a held app lock", function()
   local dir = os.getenv("IMBILL_NGX_PREFIX") .. "/loginwait"
   local APP = "1400000021"
 
-  local function free_port()
-    local s = assert(socket.bind("127.0.0.1", 0))
-    local _, port = s:getsockname()
-    s:close()
-    return tonumber(port)
-  end
-
   it("answers within callback_lock_wait (0.3 s) rather than lock_wait (3 s), the login counted", function()
-    local port = free_port()
+    local port = h.free_port()
     local out = h.own_nginx(dir, ([[
   init_by_lua_block {
     require "resty.core"

@@ -13,13 +13,6 @@ describe("the reservation sweep", function()
   local DICT, SILENT1, SILENT2 = "1400000031", "1400000032", "1400000033"
   local silent
 
-  local function free_port()
-    local s = assert(socket.bind("127.0.0.1", 0))
-    local _, port = s:getsockname()
-    s:close()
-    return tonumber(port)
-  end
-
   after_each(function()
     h.stop_own(dir)
     if silent then silent:close() end
@@ -31,7 +24,7 @@ describe("the reservation sweep", function()
     -- connections are taken by the kernel (a backlog) and never read
     silent = assert(socket.bind("127.0.0.1", 0))
     local _, sport = silent:getsockname()
-    local port = free_port()
+    local port = h.free_port()
     local out = h.own_nginx(dir, ([[
   lua_shared_dict imbill_replay 1m;
   lua_shared_dict imbill_journal 1m;

@@ -154,6 +154,15 @@ function M.sh(cmd)
   return out
 end
 
+--- A free TCP port on 127.0.0.1 (for a gateway of a spec's own).
+function M.free_port()
+  local socket = require "socket"
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return tonumber(port)
+end
+
 --- A gateway of its own, for the specs that need another configuration than
 -- the suite's nginx: nginx started in dir (emptied first) on loopback with
 -- one worker, imbill's dicts of 1 MiB and `http` inside its http block
