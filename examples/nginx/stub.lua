@@ -6,6 +6,7 @@
 --   - header X-Stub-Status: <n>     answers HTTP n with a plain body (a network error)
 --   - header X-Stub-Body: <text>    answers HTTP 200 with that body (an answer not Tencent's)
 --   - header X-Stub-Delay: <s>      answers (whichever way) after s seconds
+--   - header X-Stub-Pad: <n>        an OK answer carries a field "Pad" of n bytes (at most 64 MiB)
 --   - an item whose id starts with "fail-" fails on its own (FailAccounts,
 --     Result 0, ResultCode 30001); "invite-" members are only invited
 --     (Result 3); "pending-" friends wait for approval (ResultCode 30539)
@@ -143,6 +144,8 @@ function M.handle()
   local r = { ActionStatus = "OK", ErrorCode = 0, ErrorInfo = "" }
   local f = ANSWERS[cmd]
   if f then f(b, r) end
+  local pad = tonumber(ngx.var.http_x_stub_pad)
+  if pad and pad >= 0 and pad <= 67108864 then r.Pad = string.rep("x", math.floor(pad)) end
   ngx.print(encode(r))
 end
 

@@ -67,4 +67,25 @@ describe("a call made right after Tencent's answer, with the counts in Redis", f
     h.settle()
     assert.are.equal(10, accounts())
   end)
+
+  -- A relayed answer is held in memory until it is settled: no more of it
+  -- than rest_max_body (1 MiB here), however much Tencent sends.
+  it("holds no more of an answer than rest_max_body: a longer one is answered 502, and its call stays counted",
+    function()
+    local before = h.metric(1, "imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }) or 0
+    local r = h.post(1, h.rest_path("im_open_login_svc/account_import", TRIAL), cjson.encode { UserID = "big" },
+      { ["X-Stub-Pad"] = tostring(8 * 1048576) })
+    assert.are.equal(502, r.status)
+    assert.truthy(r.body:find("is over 1048576 bytes (rest_max_body)", 1, true), r.body)
+    assert.are.equal(1, accounts())
+    assert.are.equal(before + 1, h.metric(1, "imbill_settle_unknown_total", { app = TRIAL, action = "account_import" }))
+    -- an answer just under the bound is relayed whole, and settled
+    local ok = h.post(2, h.rest_path("im_open_login_svc/account_import", TRIAL), cjson.encode { UserID = "near" },
+      { ["X-Stub-Pad"] = tostring(1048576 - 200) })
+    assert.are.equal(200, ok.status)
+    local v = cjson.decode(ok.body)
+    assert.are.equal("OK", v.ActionStatus)
+    assert.are.equal(1048576 - 200, #v.Pad)
+    assert.are.equal(2, accounts())
+  end)
 end)

@@ -541,8 +541,31 @@ local function hold(c, chunk)
   end
 end
 
+-- The answer of a relayed call's subrequest (below), in its body filter:
+-- passed on to the capture up to relay.max bytes, and none of it past them,
+-- so a worker never holds more of an answer than a settled call may have.
+local function relay_bound(relay)
+  local arg = ngx.arg
+  if relay.over then
+    arg[1] = ""
+    return
+  end
+  local chunk = arg[1]
+  if not chunk or chunk == "" then return end
+  local size = relay.size + #chunk
+  if size > relay.max then
+    relay.over = true
+    arg[1] = ""
+    return
+  end
+  relay.size = size
+end
+
 function M.body_filter()
-  local c = ngx.ctx.imbill
+  local ctx = ngx.ctx
+  local relay = ctx.imbill_relay
+  if relay then return relay_bound(relay) end
+  local c = ctx.imbill
   if not c or c.unknown or c.settled then return end
   local arg = ngx.arg
   local chunk, eof = arg[1], arg[2]
@@ -551,7 +574,7 @@ function M.body_filter()
     c.size = size
     if size > state.cfg.rest_max_body then
       -- too big to be one of these answers: pass it on, settle nothing
-      c.unknown = true
+      c.unknown, c.oversized = true, true
       hold_standin(c)
       if c.merge then
         hold(c, chunk)
@@ -581,10 +604,14 @@ local function unsettled(c)
                    standin = pending_standin(c) })
   end
   local group = hold_standin(c)
-  ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, c.unshaped
-    and " got an answer that is not Tencent's (a JSON object with ActionStatus OK or FAIL)"
-    or " got no whole answer", " (HTTP ", tostring(c.status), "); its reservations stay counted",
-    group and ("; " .. group) or "")
+  local what = " got no whole answer"
+  if c.unshaped then
+    what = " got an answer that is not Tencent's (a JSON object with ActionStatus OK or FAIL)"
+  elseif c.oversized then
+    what = " got an answer over " .. state.cfg.rest_max_body .. " bytes (rest_max_body)"
+  end
+  ngx.log(ngx.WARN, "imbill: app ", c.app.id, ": ", c.cmd, what, " (HTTP ", tostring(c.status),
+    "); its reservations stay counted", group and ("; " .. group) or "")
 end
 
 function M.log()
@@ -603,7 +630,10 @@ end
 -- same location (nginx runs no access phase for a subrequest: it is
 -- proxied as it is), its answer is settled here, where Redis can be
 -- reached, and only then sent on.  The subrequest carries the request's
--- method, query, headers and body.
+-- method, query, headers and body.  Its answer is held in memory, so no more
+-- of it than rest_max_body: past that (no answer of a counted call is that
+-- long) its body filter drops the rest, and the client is answered 502, its
+-- reservations kept as for an answer that never came.
 
 local METHOD = { GET = ngx.HTTP_GET, POST = ngx.HTTP_POST, PUT = ngx.HTTP_PUT, DELETE = ngx.HTTP_DELETE,
                  PATCH = ngx.HTTP_PATCH, OPTIONS = ngx.HTTP_OPTIONS }
@@ -615,9 +645,22 @@ function relayed(c, body)
   local method = METHOD[ngx.req.get_method()]
   -- (another method: proxied, and settled from a timer)
   if not method then return end
-  local res = ngx.location.capture(ngx.var.uri, { method = method, args = ngx.var.args, body = body })
-  local text = res.body or ""
+  local max = state.cfg.rest_max_body
+  local relay = { max = max, size = 0, over = false }
+  local res = ngx.location.capture(ngx.var.uri, { method = method, args = ngx.var.args, body = body,
+                                                  ctx = { imbill_relay = relay } })
   c.status = res.status
+  if relay.over then
+    c.unknown, c.oversized = true, true
+    unsettled(c)
+    ngx.ctx.imbill = nil
+    ngx.status = ngx.HTTP_BAD_GATEWAY
+    ngx.header.content_type = "text/plain"
+    ngx.say("imbill: Tencent's answer to ", c.cmd, " is over ", max, " bytes (rest_max_body), more than the ",
+      "gateway holds of an answer it settles; what Tencent did is not known here, and the call stays counted")
+    return ngx.exit(ngx.HTTP_OK)
+  end
+  local text = res.body or ""
   local header = res.header
   if res.status ~= 200 or header["Content-Encoding"] then
     unknown_answer(c)
