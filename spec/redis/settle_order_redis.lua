@@ -68,6 +68,17 @@ describe("a call made right after Tencent's answer, with the counts in Redis", f
     assert.are.equal(10, accounts())
   end)
 
+  -- While earlier work of the app waits in the journal (Redis was away), a
+  -- settlement joins it rather than overtake it; but a client waits for
+  -- this one, so the journal is replayed first, and the settlement lands
+  -- before the answer instead of with a timer's replay after it.
+  it("replays the app's journal first when a settlement finds it waiting, and lands before the answer", function()
+    local v = h.json(h.post(1, "/t/jorder?app=" .. TRIAL, ""))
+    assert.is_true(v.waiting_before)
+    assert.are.equal(0, v.size)
+    assert.is_false(v.waiting)
+  end)
+
   -- A relayed answer is held in memory until it is settled: no more of it
   -- than rest_max_body (1 MiB here), however much Tencent sends.
   it("holds no more of an answer than rest_max_body: a longer one is answered 502, and its call stays counted",

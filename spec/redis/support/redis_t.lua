@@ -299,6 +299,30 @@ function H.jlost()
   return send(out)
 end
 
+-- ?app=: a settlement of the app waits in the journal (written with the
+-- replay held off, so no timer replays it first), then a REST call's
+-- settlement comes from the access phase, as rest.lua submits one while its
+-- client waits.  Answers what waits in the journal right after, before any
+-- replay of a timer: the earlier settlement must have been replayed first
+-- and this one applied, not both left waiting.
+function H.jorder()
+  local journal = require "imbill.gateway.redis.journal"
+  local appid = ngx.var.arg_app
+  local store, app = store_of(appid)
+  local meta = store.meta
+  local lock = "jlock:" .. store.rname
+  assert(meta:safe_add(lock, "spec", 30), "another worker replays")
+  local ok, err = pcall(function()
+    assert(journal.append(store, { kind = "settle", app = appid, call = "spec-earlier" }))
+  end)
+  meta:delete(lock)
+  if not ok then error(err, 0) end
+  local out = { waiting_before = journal.pending(store, appid) }
+  assert(store:settle({ app = app, store = store, call = "spec-now", foreground = true }))
+  out.size, out.waiting = journal.size(store), journal.pending(store, appid)
+  return send(out)
+end
+
 -- Tencent's after-create callback of a group created without an id
 -- (?app=, ?group= its id, ?owner=, ?name=, a Public group), counted as
 -- callback.lua counts it, whose first answer from Redis is lost after the

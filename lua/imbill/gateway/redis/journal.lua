@@ -171,15 +171,20 @@ local function run_entry(store, e)
   return true
 end
 
---- Replays what waits, in order, until an entry cannot be done yet.
+--- Replays what waits, in order, until an entry cannot be done yet, or
+-- (with `until_t`, an ngx.now() instant) until that instant has passed.
 -- Returns how many entries were done.
-function M.replay(store)
+function M.replay(store, until_t)
   local d, meta = d_of(store), store.meta
   local lock = "jlock:" .. store.rname
   if not meta:safe_add(lock, ngx.worker.pid(), 30) then return 0 end
   local done = 0
   local ok, err = pcall(function()
     while true do
+      if until_t then
+        ngx.update_time()
+        if ngx.now() >= until_t then break end
+      end
       local head, tail = d:get(K(store, "head")) or 0, d:get(K(store, "tail")) or 0
       if head >= tail then break end
       local n = head + 1

@@ -507,8 +507,21 @@ function Store:settle(job, jr)
   if job.pending then return self:settle_pending(job, jr) end
   local app = job.app
   if not jr and J().pending(self, app.id) then
-    J().append(self, job_entry(job))
-    return true
+    -- earlier work of the app waits in the journal, and this comes after
+    -- it.  A client waits for this answer and may send its next call as
+    -- soon as it has it: the journal is replayed here first, within the
+    -- first half of the call's deadline (the settlement has its own), so
+    -- that the settlement lands before the answer (the replay's lock keeps
+    -- it to one worker at a time; when another has it, or the journal is
+    -- not through in time, this joins its end)
+    if job.foreground then
+      ngx.update_time()
+      J().replay(self, ngx.now() + self.cfg.deadline / 2)
+    end
+    if J().pending(self, app.id) then
+      J().append(self, job_entry(job))
+      return true
+    end
   end
   local ctx = self:ctx(app.id)
   local pid, w
