@@ -293,6 +293,34 @@ describe("scenario columns", function()
       assert.equal("column:get: self: expected a column (call it as col:method(...)), got 1", H.err(d.get, 1, 1))
     end)
 
+    it("read and write like the array they stand for: col[i] for 1 .. #col, nil outside", function()
+      local d = imbill.column(c)
+      local sum = 0
+      for i = 1, #d do sum = sum + d[i] end
+      assert.equal(27, sum)
+      assert.equal(9, d[3])
+      for _, k in ipairs { 0, 6, -1, 1.5, 0 / 0, math.huge, -math.huge, 2 ^ 63 } do
+        assert.is_nil(d[k], tostring(k))
+      end
+      d[3] = 11
+      assert.equal(11, d:get(3))
+      assert.equal(11, d[3])
+      -- a column does not grow, and takes only whole numbers
+      assert.equal("column:set: i: expected a position in the column (1 .. 5), got 6",
+        H.err(function() d[6] = 1 end))
+      assert.equal("column:set: v: expected a whole number, got 2.5", H.err(function() d[1] = 2.5 end))
+      assert.equal("column: size: is not a value's place: a column's values are col[1] .. col[#col]",
+        H.err(function() d.size = 1 end))
+      -- a result column is read-only, by index as by set
+      local cents = imbill.totals { book = "2020", edition = "pro", peak_dau = d }
+      assert.equal(cents:get(1), cents[1])
+      local g = imbill.grid { editions = { "2020/pro" }, start_dau = { 100 }, months = 2 }:column()
+      assert.matches("is read%-only", H.err(function() g[1] = 0 end))
+      -- the methods are still found by name
+      assert.equal(d.sum, d.sum)
+      assert.equal(29, d:sum())
+    end)
+
     it("summarise in C: sum, min and max with their position, mean, percentiles", function()
       assert.equal(27, c:sum())
       assert.same({ 3, 2 }, { c:min() })

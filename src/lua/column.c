@@ -589,6 +589,24 @@ static int m_totable(lua_State *L) {
   return 1;
 }
 
+/* col[k]: a whole number 1 .. #col reads that value (as col:get), any other
+ * number nil, as an array reads; another key is a method's name, looked up
+ * in the methods table (upvalue 1).  In C, so that a method call costs no
+ * Lua call more than it did when __index was the methods table itself. */
+static int m_index(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    imb_column *c = imbL_tocolumn(L, 1);
+    int isint = 0;
+    lua_Integer i = lua_tointegerx(L, 2, &isint);
+    if (!c || !isint || i < 1 || (uint64_t)i > (uint64_t)c->n) return 0;
+    lua_settop(L, 2);
+    return m_get(L);
+  }
+  lua_settop(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  return 1;
+}
+
 static const luaL_Reg column_meta[] = {{"__len", m_len}, {"__tostring", m_tostring}, {"__gc", m_gc}, {NULL, NULL}};
 static const luaL_Reg column_methods[] = {
     {"get", m_get}, {"set", m_set},   {"sum", m_sum},         {"min", m_min},   {"max", m_max},
@@ -603,5 +621,14 @@ static const luaL_Reg column_funcs[] = {
 
 void imbL_open_column(lua_State *L) {
   imbL_newclass(L, COLUMN_MT, column_meta, column_methods);
+  /* __index becomes m_index over the methods table, which stays reachable
+   * as the metatable's "methods" (Lua adds methods to it) */
+  luaL_getmetatable(L, COLUMN_MT);
+  lua_getfield(L, -1, "__index");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "methods");
+  lua_pushcclosure(L, m_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
   imbL_setfuncs(L, column_funcs, 0);
 }

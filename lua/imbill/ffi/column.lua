@@ -53,6 +53,17 @@ local function get(self, i)
   return cget(self, i)
 end
 
+-- Value i, or nil where i is not a position of the column (col[i]).
+function M.peek(self, i)
+  local h = hdrs[self] or hdr(self, "column")
+  if i >= 1 and i <= tonumber(h.n) and floor(i) == i then
+    local x = h.v[i - 1]
+    if x <= BIG and x >= -BIG then return tonumber(x) end
+    return cget(self, i)
+  end
+  return nil
+end
+
 local function set(self, i, v)
   local h = hdrs[self] or hdr(self, "column:set")
   if h.readonly == 0 and type(i) == "number" and i >= 1 and i <= tonumber(h.n) and floor(i) == i

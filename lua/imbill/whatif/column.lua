@@ -12,6 +12,7 @@
 -- element-by-element methods run through the FFI (imbill.ffi.column).
 local core = require "imbill.core"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 local int = require "imbill.internal.integer"
 
 local M = {}
@@ -19,7 +20,7 @@ local FN = "imbill.column"
 local EXACT = 2 ^ 53
 
 local meta = core.column_meta()
-local methods = meta.__index
+local methods = meta.methods
 local is = core.is_column
 --- Whether x is a column (`imbill.column`, a grid's `g:column()`, a result of `imbill.totals`).
 -- @param x any value
@@ -217,6 +218,27 @@ end
 
 -- The C methods and the FFI ones (LuaJIT) -----------------------------------------
 if ffi_column then ffi_column.install(methods) end
+
+-- col[i] reads value i as col:get(i) does (src/lua/column.c's __index; on
+-- LuaJIT through the FFI, as get), and col[i] = v writes it as col:set(i, v):
+-- with #col, a column reads like the array it stands for.  A key that is
+-- not a whole number from 1 to #col reads nil, as in an array; a write there
+-- is refused (a column does not grow).  Any other key is a method's name.
+local set, type_ = methods.set, type
+if ffi_column then
+  local peek = ffi_column.peek
+  meta.__index = function(col, k)
+    if type_(k) == "number" then return peek(col, k) end
+    return methods[k]
+  end
+end
+meta.__newindex = function(col, k, v)
+  if type_(k) ~= "number" then
+    check.fail("column", errors.field_name(k), "is not a value's place: a column's values are col[1] .. col[#col]",
+      errors.NOVALUE)
+  end
+  set(col, k, v)
+end
 
 M.EXACT = EXACT
 return setmetatable(M, { __call = function(_, ...) return M.new(...) end })
