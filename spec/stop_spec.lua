@@ -88,6 +88,34 @@ describe("the stop hook of long calls (core.set_stop)", function()
       { book = "2020", edition = "pro", peak_dau = small })))
   end)
 
+  it("is asked while a column is built from a Lua array, on both runtimes", function()
+    local n = 100000
+    local t = {}
+    for i = 1, n do t[i] = i end
+    local calls = 0
+    core.set_stop(function() calls = calls + 1 return calls == 3 end)
+    local ok, e = pcall(imbill.column, t)
+    assert.is_false(ok)
+    assert.matches("stopped by the stop hook", tostring(e))
+    assert.equal(3, calls)
+    core.set_stop(function() error("interrupted") end)
+    ok, e = pcall(imbill.column, t)
+    assert.is_false(ok)
+    assert.matches("interrupted", tostring(e))
+    -- a hook that never stops changes nothing
+    core.set_stop(function() return false end)
+    local col = imbill.column(t)
+    core.set_stop(nil)
+    assert.equal(n, #col)
+    assert.equal(n * (n + 1) / 2, col:sum())
+    -- the same copy when imbill.totals takes an array beside a column
+    calls = 0
+    core.set_stop(function() calls = calls + 1 return false end)
+    imbill.totals { book = "2020", edition = "pro", peak_dau = imbill.column(n, 5), groups_peak = t }
+    core.set_stop(nil)
+    assert.is_true(calls >= 2)
+  end)
+
   it("is asked between a projection's months and a migration's", function()
     local calls = 0
     core.set_stop(function() calls = calls + 1 return calls > 2 end)

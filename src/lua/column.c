@@ -281,6 +281,12 @@ static size_t pos_arg(lua_State *L, int idx, const imb_column *c, const char *fn
 
 /* ---- filling from Lua arrays -------------------------------------------- */
 
+/* values copied from a Lua array between two calls of the stop hook
+ * (core.set_stop): a notebook's interrupt stops a copy of millions, which
+ * runs in C where its debug hook never does (16,384 values: well under a
+ * millisecond) */
+#define ARRAY_POLL 16384
+
 imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *fn, const char *field, int counts) {
   if (idx < 0) idx = lua_gettop(L) + 1 + idx;
   size_t n = (size_t)imbL_rawlen(L, idx);
@@ -288,6 +294,9 @@ imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *fn, const char *
   int64_t *v = c->v;
   for (size_t i = 0; i < n; i++) {
     int64_t x;
+    /* the new column is only on the stack: a hook that raises leaves it to
+     * the collector */
+    if (i % ARRAY_POLL == 0) imbL_stop_check(L);
 #if LUA_VERSION_NUM >= 503
     int isint = 0;
     int t = lua_rawgeti(L, idx, (lua_Integer)(i + 1));
