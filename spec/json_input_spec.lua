@@ -58,4 +58,63 @@ describe("JSON input", function()
     local _, msg = json.decode(dkjson, '{"' .. long .. '":1,"' .. long .. '":2}')
     assert.matches('^an object names "n+%.%.%." %(101 bytes%) twice', msg)
   end)
+
+  -- A well-formed text is checked in one walk (json.lua, fast_check); any
+  -- other goes through each check in turn.  Either way decode answers what
+  -- the checks one by one answer: the same value and kind, or the same
+  -- message, on texts of every kind, random ones included.
+  it("answers in one walk exactly what its checks one by one answer", function()
+    local errors = require "imbill.internal.errors"
+    local function one_by_one(text, max)
+      max = max or json.MAX_DEPTH
+      local _, at = json.depth(text, max)
+      if at then return nil, string.format("nested deeper than %d levels (at byte %d)", max, at) end
+      local bom = json.bom(text, 2)
+      if bom then
+        return nil, string.format("malformed JSON: a byte order mark at byte %d (only the text's first bytes may"
+          .. " carry one)", bom)
+      end
+      local ok, v, _, err = pcall(dkjson.decode, text, 1, nil)
+      if not ok then return nil, "malformed JSON: " .. tostring(v) end
+      if err then return nil, "malformed JSON: " .. tostring(err) end
+      local strict, nat, why = json.strict(text)
+      if not strict then return nil, string.format("malformed JSON: %s at byte %d", why, nat) end
+      local unique, twice = json.unique_names(text, dkjson.decode)
+      if not unique then
+        return nil, "an object names " .. errors.show(twice) .. " twice (which one counts is up to each reader)"
+      end
+      return v, select(2, json.decode(dkjson, text))
+    end
+    local texts = {
+      '{"time":"2021-03-01T10:00:00+08:00","event":"login","user":"u1"}', "[]", "{}", '""', "0", "-1.5e3", "true",
+      "\239\187\191{\"a\":1}", '{"a":1}\239\187\191', '{"a":"\239\187\191"}', '{"a":1,}', "[1,]", "[01]", "[.5]",
+      '{"a":1 "b":2}', '{"a" 1}', '{a:1}', '["\\x41"]', '["a\tb"]', '{"a":"b', "[1] x", "", " ", "nul", "[nul]",
+      '{"a":{"b":1,"b":2},"a":3}', '{"a":1,"a":{"b":1,"b":2}}', '[{"x":[{"y":1,"y":2}]},{"x":1,"x":2}]',
+      '{"\\u0061":1,"a":2}', '{"\\u0061":{"\\u0062":1,"b":2}}', '{"a":[1,2,{"a":1}],"a":0}',
+      string.rep("[", 32) .. string.rep("]", 32), string.rep("[", 33) .. string.rep("]", 33),
+      string.rep("[", 40) .. "1,", '{"a":' .. string.rep("[", 31) .. string.rep("]", 31) .. ',"a":1}',
+      '["\\ud800"]', '["\\u12"]', "[1e5,-0,0.0e-0,1E+2]", "[1e]", "[-]", "[+1]",
+    }
+    -- and random texts made of JSON's own pieces, from a fixed seed
+    local pieces = { "{", "}", "[", "]", ",", ":", '"a"', '"b"', '"\\u0061"', "1", "-0.5", "true", "null", " ",
+                     '"x', "\239\187\191", "01", "\t" }
+    local seed = 12345
+    for _ = 1, 3000 do
+      local t = {}
+      for k = 1, 1 + seed % 14 do
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        t[k] = pieces[1 + seed % #pieces]
+      end
+      texts[#texts + 1] = table.concat(t)
+    end
+    for _, text in ipairs(texts) do
+      local a, ak = json.decode(dkjson, text)
+      local b, bk = one_by_one(text)
+      assert.same({ b, bk }, { a, ak }, text)
+    end
+    -- a shallower bound, where the one walk stops before the checks do
+    for _, text in ipairs { "[[[1]]]", '{"a":{"b":{"c":1}}}', '[[["\\u0061"]],[[1,1]]]' } do
+      assert.same({ one_by_one(text, 2) }, { json.decode(dkjson, text, 2) }, text)
+    end
+  end)
 end)

@@ -280,11 +280,124 @@ function M.strict(text)
   return true
 end
 
+-- One walk for a text that is well formed, the usual case (an event log is
+-- millions of lines): the grammar above, with the nesting bounded by `max`
+-- as it goes and each object's names kept to find one named twice, where
+-- decode would otherwise scan the text three times more (depth, byte order
+-- marks, names: 8.6 of the 19.9 us a typical event line took on Lua 5.4).
+-- Returns true and the first name an object has twice (nil: none), or
+-- false when the text is not such JSON or nests deeper than max: decode
+-- then runs its checks one by one, so every message is the one it gives.
+local fast_value
+
+local function fast_string(text, i)
+  -- the byte after the string, and whether it has an escape
+  local k, escaped = i + 1, false
+  while true do
+    local q = find(text, '[%z\1-\31"\\]', k)
+    if not q then return nil end
+    local c = byte(text, q)
+    if c == QUOTE then return q + 1, escaped end
+    if c < 32 then return nil end
+    escaped = true
+    local e = byte(text, q + 1)
+    if e == 117 then
+      if not find(sub(text, q + 2, q + 5), "^%x%x%x%x$") then return nil end
+      k = q + 6
+    elseif ESCAPES[e] then
+      k = q + 2
+    else
+      return nil
+    end
+  end
+end
+
+-- The byte after the array or object that opens at i; the first name found
+-- twice in it (or below it) as a second result.
+local function fast_list(text, i, close, depth, max, decode_name)
+  if depth > max then return nil end
+  i = skip_ws(text, i + 1)
+  if byte(text, i) == close then return i + 1 end
+  local names = close == RBRACE and {} or nil
+  local twice
+  while true do
+    local j, dup
+    if names then
+      if byte(text, i) ~= QUOTE then return nil end
+      local e, escaped = fast_string(text, i)
+      if not e then return nil end
+      local name = escaped and decode_name(sub(text, i, e - 1)) or sub(text, i + 1, e - 2)
+      if names[name] then
+        twice = twice or name
+      else
+        names[name] = true
+      end
+      e = skip_ws(text, e)
+      if byte(text, e) ~= COLON then return nil end
+      j, dup = fast_value(text, skip_ws(text, e + 1), depth, max, decode_name)
+    else
+      j, dup = fast_value(text, i, depth, max, decode_name)
+    end
+    if not j then return nil end
+    -- the first name found twice in the text's order: one inside this
+    -- member comes after the names before it
+    if dup and not twice then twice = dup end
+    i = skip_ws(text, j)
+    local c = byte(text, i)
+    if c == close then return i + 1, twice end
+    if c ~= 44 then return nil end
+    i = skip_ws(text, i + 1)
+    if byte(text, i) == close then return nil end
+  end
+end
+
+function fast_value(text, i, depth, max, decode_name)
+  local c = byte(text, i)
+  if c == LBRACE then return fast_list(text, i, RBRACE, depth + 1, max, decode_name) end
+  if c == LBRACKET then return fast_list(text, i, RBRACKET, depth + 1, max, decode_name) end
+  if c == QUOTE then return (fast_string(text, i)) end
+  for _, word in ipairs(WORDS) do
+    if sub(text, i, i + #word - 1) == word then return i + #word end
+  end
+  return (grammar_number(text, i))
+end
+
+local function fast_check(text, max, decode_name)
+  local i = sub(text, 1, 3) == "\239\187\191" and 4 or 1
+  local j, twice = fast_value(text, skip_ws(text, i), 0, max, decode_name)
+  if not j or skip_ws(text, j) <= #text then return false end
+  return true, twice
+end
+
 --- Decodes text with dkjson (pass the module).  Returns the value and its
 -- kind ("object", "array", "string", "number", "boolean", "null"), or nil
 -- and a message saying what is wrong.
+-- The value dkjson reads from text, and its kind, or nil and the message.
+local function kind_of(v)
+  if v == nil then return "null" end
+  if type(v) == "table" then
+    local mt = getmetatable(v)
+    return (mt and mt.__jsontype == "array") and "array" or "object"
+  end
+  return type(v)
+end
+
+local function twice_message(twice)
+  return "an object names " .. errors.show(twice) .. " twice (which one counts is up to each reader)"
+end
+
 function M.decode(dkjson, text, max_depth)
   max_depth = max_depth or M.MAX_DEPTH
+  local good, twice = fast_check(text, max_depth, dkjson.decode)
+  if good then
+    -- well formed, no deeper than max, no mark but at its start: what is
+    -- left is what dkjson makes of it, and a name given twice
+    local ok, v, _, err = pcall(dkjson.decode, text, 1, nil)
+    if not ok then return nil, "malformed JSON: " .. tostring(v) end
+    if err then return nil, "malformed JSON: " .. tostring(err) end
+    if twice ~= nil then return nil, twice_message(twice) end
+    return v, kind_of(v)
+  end
   local _, at = M.depth(text, max_depth)
   if at then return nil, string.format("nested deeper than %d levels (at byte %d)", max_depth, at) end
   local bom = M.bom(text, 2)
@@ -298,17 +411,9 @@ function M.decode(dkjson, text, max_depth)
   local strict, nat, why = M.strict(text)
   if not strict then return nil, string.format("malformed JSON: %s at byte %d", why, nat) end
   -- dkjson stops after the first value; M.strict has refused anything but space after it
-  local unique, twice = M.unique_names(text, dkjson.decode)
-  if not unique then
-    return nil, "an object names " .. errors.show(twice) .. " twice (which one counts is up to each reader)"
-  end
-  local kind
-  if v == nil then kind = "null"
-  elseif type(v) == "table" then
-    local mt = getmetatable(v)
-    kind = (mt and mt.__jsontype == "array") and "array" or "object"
-  else kind = type(v) end
-  return v, kind
+  local unique, dup = M.unique_names(text, dkjson.decode)
+  if not unique then return nil, twice_message(dup) end
+  return v, kind_of(v)
 end
 
 return M
