@@ -60,31 +60,11 @@ describe("JSON input", function()
   end)
 
   -- A well-formed text is checked in one walk (json.lua, fast_check); any
-  -- other goes through each check in turn.  Either way decode answers what
-  -- the checks one by one answer: the same value and kind, or the same
-  -- message, on texts of every kind, random ones included.
+  -- other goes through each check in turn (json.decode_checked).  Either way
+  -- decode answers what the checks one by one answer: the same value and
+  -- kind, or the same message, on texts of every kind, random ones included.
   it("answers in one walk exactly what its checks one by one answer", function()
-    local errors = require "imbill.internal.errors"
-    local function one_by_one(text, max)
-      max = max or json.MAX_DEPTH
-      local _, at = json.depth(text, max)
-      if at then return nil, string.format("nested deeper than %d levels (at byte %d)", max, at) end
-      local bom = json.bom(text, 2)
-      if bom then
-        return nil, string.format("malformed JSON: a byte order mark at byte %d (only the text's first bytes may"
-          .. " carry one)", bom)
-      end
-      local ok, v, _, err = pcall(dkjson.decode, text, 1, nil)
-      if not ok then return nil, "malformed JSON: " .. tostring(v) end
-      if err then return nil, "malformed JSON: " .. tostring(err) end
-      local strict, nat, why = json.strict(text)
-      if not strict then return nil, string.format("malformed JSON: %s at byte %d", why, nat) end
-      local unique, twice = json.unique_names(text, dkjson.decode)
-      if not unique then
-        return nil, "an object names " .. errors.show(twice) .. " twice (which one counts is up to each reader)"
-      end
-      return v, select(2, json.decode(dkjson, text))
-    end
+    local function one_by_one(text, max) return json.decode_checked(dkjson, text, max) end
     local texts = {
       '{"time":"2021-03-01T10:00:00+08:00","event":"login","user":"u1"}', "[]", "{}", '""', "0", "-1.5e3", "true",
       "\239\187\191{\"a\":1}", '{"a":1}\239\187\191', '{"a":"\239\187\191"}', '{"a":1,}', "[1,]", "[01]", "[.5]",

@@ -386,18 +386,20 @@ local function twice_message(twice)
   return "an object names " .. errors.show(twice) .. " twice (which one counts is up to each reader)"
 end
 
-function M.decode(dkjson, text, max_depth)
+-- dkjson's value of text: true and the value, or false and the message.
+local function dk_decode(dkjson, text)
+  local ok, v, _, err = pcall(dkjson.decode, text, 1, nil)
+  if not ok then return false, "malformed JSON: " .. tostring(v) end
+  if err then return false, "malformed JSON: " .. tostring(err) end
+  return true, v
+end
+
+--- decode with its checks one after another, each over the whole text, in
+-- the order their messages take: nesting, byte order marks, dkjson's
+-- reading, RFC 8259's grammar, names given twice.  decode takes this way for
+-- any text its one walk does not pass (json_input_spec.lua compares the two).
+function M.decode_checked(dkjson, text, max_depth)
   max_depth = max_depth or M.MAX_DEPTH
-  local good, twice = fast_check(text, max_depth, dkjson.decode)
-  if good then
-    -- well formed, no deeper than max, no mark but at its start: what is
-    -- left is what dkjson makes of it, and a name given twice
-    local ok, v, _, err = pcall(dkjson.decode, text, 1, nil)
-    if not ok then return nil, "malformed JSON: " .. tostring(v) end
-    if err then return nil, "malformed JSON: " .. tostring(err) end
-    if twice ~= nil then return nil, twice_message(twice) end
-    return v, kind_of(v)
-  end
   local _, at = M.depth(text, max_depth)
   if at then return nil, string.format("nested deeper than %d levels (at byte %d)", max_depth, at) end
   local bom = M.bom(text, 2)
@@ -405,14 +407,25 @@ function M.decode(dkjson, text, max_depth)
     return nil, string.format("malformed JSON: a byte order mark at byte %d (only the text's first bytes may"
       .. " carry one)", bom)
   end
-  local ok, v, _, err = pcall(dkjson.decode, text, 1, nil)
-  if not ok then return nil, "malformed JSON: " .. tostring(v) end
-  if err then return nil, "malformed JSON: " .. tostring(err) end
+  local ok, v = dk_decode(dkjson, text)
+  if not ok then return nil, v end
   local strict, nat, why = M.strict(text)
   if not strict then return nil, string.format("malformed JSON: %s at byte %d", why, nat) end
   -- dkjson stops after the first value; M.strict has refused anything but space after it
   local unique, dup = M.unique_names(text, dkjson.decode)
   if not unique then return nil, twice_message(dup) end
+  return v, kind_of(v)
+end
+
+function M.decode(dkjson, text, max_depth)
+  max_depth = max_depth or M.MAX_DEPTH
+  local good, twice = fast_check(text, max_depth, dkjson.decode)
+  if not good then return M.decode_checked(dkjson, text, max_depth) end
+  -- well formed, no deeper than max, no mark but at its start: what is left
+  -- is what dkjson makes of it, and a name given twice
+  local ok, v = dk_decode(dkjson, text)
+  if not ok then return nil, v end
+  if twice ~= nil then return nil, twice_message(twice) end
   return v, kind_of(v)
 end
 
