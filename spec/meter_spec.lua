@@ -862,6 +862,20 @@ describe("meter bad input", function()
     assert.equal("meter:logins: times[2]: " .. want .. "253402214400",
       H.err(mm.logins, mm, { "u", "v" }, { LAST, LAST + 1 }))
   end)
+
+  -- A meter begun on a paid edition stands for an activation before its
+  -- history: its invoice of 0001-01 has no such day, and says so of the month
+  -- asked, not of a field the caller never gave.
+  it("refuses the invoice of 0001-01 of a meter begun on a paid edition, naming the month", function()
+    local mm = meter("2020", "pro")
+    assert.equal('meter:invoice: month: the meter began on a paid edition, so its first paid activation came '
+      .. 'before its history; no day comes before 0001-01, the calendar\'s first month, to stand for it, '
+      .. 'got "0001-01"', H.err(mm.invoice, mm, "0001-01"))
+    -- the next month has a day before it, and invoices
+    assert.is_true(mm:invoice("0001-02").total ~= nil)
+    -- other refusals of the invoice keep their field
+    assert.equal('meter:invoice: month: no such month, got "2021-13"', H.err(mm.invoice, mm, "2021-13"))
+  end)
 end)
 
 describe("the store-neutral plan (docs/store.md)", function()

@@ -603,7 +603,16 @@ end
 function Meter:invoice(month)
   state(self, "meter:invoice")
   local u = errors.call("meter:invoice", nil, Meter.usage, self, month)
-  return errors.call("meter:invoice", nil, require("imbill.bill.invoice").invoice, u)
+  local ok, inv = pcall(require("imbill.bill.invoice").invoice, u)
+  if ok then return inv end
+  local e = errors.of(inv)
+  if u.activated_before and e.field == "activated_before" then
+    -- a field the meter filled, not the caller: say what it stands for
+    errors.raise("meter:invoice", "month", "the meter began on a paid edition, so its first paid activation came "
+      .. "before its history; no day comes before " .. u.month .. ", the calendar's first month, to stand for it",
+      u.month)
+  end
+  error(errors.rename(e, "meter:invoice"), 0)
 end
 
 -- Saving and loading -----------------------------------------------------
