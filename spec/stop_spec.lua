@@ -8,6 +8,29 @@ local grid = require "imbill.whatif.grid"
 local BIG = { editions = { "2021/pro", "2021/ultimate" }, growth = { "0%", "1%" },
               start_dau = { from = 1, to = 1000000 }, months = 120, chunk = 10000000 }
 
+-- f(arg) is stopped by a hook that says yes on its nth call (after asking
+-- it n times), and by a hook that raises, with the hook's error; a hook that
+-- always says no gives what no hook gives (compared as view(result), when
+-- given).  Returns that result.
+local function stoppable(f, arg, n, view)
+  view = view or function(x) return x end
+  local calls = 0
+  core.set_stop(function() calls = calls + 1 return calls == n end)
+  local ok, e = pcall(f, arg)
+  assert.is_false(ok)
+  assert.matches("stopped by the stop hook", tostring(e))
+  assert.equal(n, calls)
+  core.set_stop(function() error("interrupted") end)
+  ok, e = pcall(f, arg)
+  assert.is_false(ok)
+  assert.matches("interrupted", tostring(e))
+  core.set_stop(function() return false end)
+  local with = f(arg)
+  core.set_stop(nil)
+  assert.same(view(f(arg)), view(with))
+  return with
+end
+
 describe("the stop hook of long calls (core.set_stop)", function()
   after_each(function() core.set_stop(nil) end)
 
@@ -55,23 +78,9 @@ describe("the stop hook of long calls (core.set_stop)", function()
       { book = "2020", edition = "pro", peak_dau = dau },
       { editions = { "2020/pro", "2021/pro" }, peak_dau = dau, groups_peak = groups },
     } do
-      local calls = 0
-      core.set_stop(function() calls = calls + 1 return calls == 2 end)
-      local ok, e = pcall(imbill.totals, p)
-      assert.is_false(ok)
-      assert.matches("stopped by the stop hook", tostring(e))
-      assert.equal(2, calls)
-      -- the hook's own error is what is raised
-      core.set_stop(function() error("interrupted") end)
-      ok, e = pcall(imbill.totals, p)
-      assert.is_false(ok)
-      assert.matches("interrupted", tostring(e))
-      -- a hook that never stops changes nothing: the same cents as without one
-      core.set_stop(function() return false end)
-      local with = imbill.totals(p)
-      core.set_stop(nil)
-      local without = imbill.totals(p)
-      assert.same(without, with)
+      -- the hook's own error is what is raised; a hook that never stops
+      -- changes nothing: the same cents as without one
+      stoppable(imbill.totals, p, 2)
     end
     -- a batch smaller than one poll's worth (8,192 scenarios on LuaJIT,
     -- 16,384 through the C API) is asked once, at its start, as the column
@@ -92,24 +101,12 @@ describe("the stop hook of long calls (core.set_stop)", function()
     local n = 100000
     local t = {}
     for i = 1, n do t[i] = i end
-    local calls = 0
-    core.set_stop(function() calls = calls + 1 return calls == 3 end)
-    local ok, e = pcall(imbill.column, t)
-    assert.is_false(ok)
-    assert.matches("stopped by the stop hook", tostring(e))
-    assert.equal(3, calls)
-    core.set_stop(function() error("interrupted") end)
-    ok, e = pcall(imbill.column, t)
-    assert.is_false(ok)
-    assert.matches("interrupted", tostring(e))
     -- a hook that never stops changes nothing
-    core.set_stop(function() return false end)
-    local col = imbill.column(t)
-    core.set_stop(nil)
+    local col = stoppable(imbill.column, t, 3, function(c) return c:totable() end)
     assert.equal(n, #col)
     assert.equal(n * (n + 1) / 2, col:sum())
     -- the same copy when imbill.totals takes an array beside a column
-    calls = 0
+    local calls = 0
     core.set_stop(function() calls = calls + 1 return false end)
     imbill.totals { book = "2020", edition = "pro", peak_dau = imbill.column(n, 5), groups_peak = t }
     core.set_stop(nil)

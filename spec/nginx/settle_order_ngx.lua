@@ -13,6 +13,16 @@ local function friends(u) return h.keys(TRIAL)["uf:" .. #u .. ":" .. u .. "#"] o
 local function accounts() return h.keys(TRIAL)["c:accounts"] or 0 end
 local function deferred() return h.metric("imbill_settlements_deferred_total", { app = TRIAL }) or 0 end
 
+-- The hold ended (done, h.hold's) and every settlement run: a and b each
+-- count `n` friends, and one settlement went through the deferred list.
+local function settled_after_hold(done, n)
+  done()
+  h.settled()
+  assert.are.equal(n, friends("a"))
+  assert.are.equal(n, friends("b"))
+  assert.are.equal(1, deferred())
+end
+
 describe("a call made right after Tencent's answer", function()
   before_each(h.flush)
 
@@ -30,11 +40,7 @@ describe("a call made right after Tencent's answer", function()
     -- decided once the lock is free, after the delete it must see
     local _, w = h.rest("sns/friend_add", TRIAL, { From_Account = "a", AddFriendItem = { { To_Account = "b" } } })
     assert.are.equal(0, w.ResultItem[1].ResultCode)
-    done()
-    h.settled()
-    assert.are.equal(1, friends("a"))
-    assert.are.equal(1, friends("b"))
-    assert.are.equal(1, deferred())
+    settled_after_hold(done, 1)
   end)
 
   it("finds a failed import's reservation given back: the import tried again is counted", function()
@@ -93,11 +99,7 @@ describe("a call made right after Tencent's answer", function()
   it("is applied by the next holder of the lock even when no other call of the app comes", function()
     local done = delete_behind_a_hold()
     assert.are.equal(1, friends("a"))
-    done()
-    h.settled()
-    assert.are.equal(0, friends("a"))
-    assert.are.equal(0, friends("b"))
-    assert.are.equal(1, deferred())
+    settled_after_hold(done, 0)
   end)
 
   -- Each batch looks at a flag, not at the list itself (store.lua); a
@@ -121,10 +123,6 @@ describe("a call made right after Tencent's answer", function()
     local done = delete_behind_a_hold()
     assert.is_true(flag(true))
     assert.is_false(flag())
-    done()
-    h.settled()
-    assert.are.equal(0, friends("a"))
-    assert.are.equal(0, friends("b"))
-    assert.are.equal(1, deferred())
+    settled_after_hold(done, 0)
   end)
 end)

@@ -103,8 +103,7 @@ function M.projection(args)
   local s = M.series(args)
   local bar = progress.new("project", not args.no_progress)
   local names = fail.flag_names(args, { books = true, editions = true, from = true, to = true, current = true,
-                                        activated = true, needs = true })
-  if args.usage and not args.to then names.months = fail.flag_names(args, { months = true }).months end
+                                        activated = true, needs = true, months = (args.usage and not args.to) or nil })
   local p = fail.calling("imbill.project", names, imbill.project, {
     usage = s, books = list(args.books, "--books"), editions = list(args.editions, "--editions"), from = args.from, to = args.to,
     months = (args.usage and not args.to) and args.months or nil, current = args.current,

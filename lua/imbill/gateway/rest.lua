@@ -664,7 +664,7 @@ function relayed(c, body)
   local header = res.header
   if res.status ~= 200 or header["Content-Encoding"] then
     unknown_answer(c)
-  elseif res.truncated or #text > state.cfg.rest_max_body then
+  elseif res.truncated then
     c.unknown = true
     hold_standin(c)
   else

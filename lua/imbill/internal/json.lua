@@ -210,7 +210,7 @@ local function grammar_string(text, i)
     local q = find(text, '[%z\1-\31"\\]', k)
     if not q then return nil, i, "a string that never ends" end
     local c = byte(text, q)
-    if c == QUOTE then return q + 1 end
+    if c == QUOTE then return q + 1, k > i + 1 end
     if c < 32 then return nil, q, "a control character inside a string (write it as an escape)" end
     local e = byte(text, q + 1)
     if e == 117 then
@@ -257,15 +257,20 @@ local function grammar_member(text, i)
   return grammar_value(text, skip_ws(text, j + 1))
 end
 
-function grammar_value(text, i)
-  local c = byte(text, i)
-  if c == LBRACE then return grammar_list(text, i, RBRACE, grammar_member) end
-  if c == LBRACKET then return grammar_list(text, i, RBRACKET, grammar_value) end
-  if c == QUOTE then return grammar_string(text, i) end
+-- A string (the byte after it, and whether it has an escape), a word or a number.
+local function grammar_scalar(text, i)
+  if byte(text, i) == QUOTE then return grammar_string(text, i) end
   for _, word in ipairs(WORDS) do
     if sub(text, i, i + #word - 1) == word then return i + #word end
   end
   return grammar_number(text, i)
+end
+
+function grammar_value(text, i)
+  local c = byte(text, i)
+  if c == LBRACE then return grammar_list(text, i, RBRACE, grammar_member) end
+  if c == LBRACKET then return grammar_list(text, i, RBRACKET, grammar_value) end
+  return grammar_scalar(text, i)
 end
 
 --- Whether text is JSON as RFC 8259 writes it (one value, space around it, a
@@ -290,28 +295,6 @@ end
 -- then runs its checks one by one, so every message is the one it gives.
 local fast_value
 
-local function fast_string(text, i)
-  -- the byte after the string, and whether it has an escape
-  local k, escaped = i + 1, false
-  while true do
-    local q = find(text, '[%z\1-\31"\\]', k)
-    if not q then return nil end
-    local c = byte(text, q)
-    if c == QUOTE then return q + 1, escaped end
-    if c < 32 then return nil end
-    escaped = true
-    local e = byte(text, q + 1)
-    if e == 117 then
-      if not find(sub(text, q + 2, q + 5), "^%x%x%x%x$") then return nil end
-      k = q + 6
-    elseif ESCAPES[e] then
-      k = q + 2
-    else
-      return nil
-    end
-  end
-end
-
 -- The byte after the array or object that opens at i; the first name found
 -- twice in it (or below it) as a second result.
 local function fast_list(text, i, close, depth, max, decode_name)
@@ -324,7 +307,7 @@ local function fast_list(text, i, close, depth, max, decode_name)
     local j, dup
     if names then
       if byte(text, i) ~= QUOTE then return nil end
-      local e, escaped = fast_string(text, i)
+      local e, escaped = grammar_string(text, i)
       if not e then return nil end
       local name = escaped and decode_name(sub(text, i, e - 1)) or sub(text, i + 1, e - 2)
       if names[name] then
@@ -355,11 +338,7 @@ function fast_value(text, i, depth, max, decode_name)
   local c = byte(text, i)
   if c == LBRACE then return fast_list(text, i, RBRACE, depth + 1, max, decode_name) end
   if c == LBRACKET then return fast_list(text, i, RBRACKET, depth + 1, max, decode_name) end
-  if c == QUOTE then return (fast_string(text, i)) end
-  for _, word in ipairs(WORDS) do
-    if sub(text, i, i + #word - 1) == word then return i + #word end
-  end
-  return (grammar_number(text, i))
+  return (grammar_scalar(text, i))
 end
 
 local function fast_check(text, max, decode_name)

@@ -41,14 +41,7 @@ function M.run(args)
   if args.input == "-" and args.usage == "-" then fail.usage("--input", "and --usage cannot both be '-'") end
   local u = {}
   if args.input then u = input.json_object("--input", args.input, "imbill.invoice's fields") end
-  -- what the library's errors name: the option or the --input field each value came from
-  local names = args.input and fail.from_file("--input", u) or {}
-  local function set(k, v)
-    if v ~= nil then
-      u[k] = v
-      names[k] = "--" .. k:gsub("_", "-")
-    end
-  end
+  local function set(k, v) if v ~= nil then u[k] = v end end
   set("book", args.book)
   set("edition", args.edition)
   set("month", args.month)
@@ -75,14 +68,17 @@ function M.run(args)
   if args.change_on or args.change_to then
     if not (args.change_on and args.change_to) then fail.usage(nil, "--change-on and --change-to go together") end
     u.change = { on = args.change_on, to = args.change_to }
-    names.change, names["change.on"], names["change.to"] = "--change-on/--change-to", "--change-on", "--change-to"
   end
-  if args.addons then
-    u.addons = A.list(args.addons, "--addons", true)
-    names.addons = "--addons"
-  end
+  if args.addons then u.addons = A.list(args.addons, "--addons", true) end
   if u.month == nil then fail.usage(nil, "--month is required (or a \"month\" field in --input)") end
   if u.edition == nil then fail.usage(nil, "--edition is required (or an \"edition\" field in --input)") end
+  -- what the library's errors name: the option each value came from, or the
+  -- --input field for the rest
+  local names = fail.flag_names(args, { book = true, edition = true, month = true, activated = true,
+                                        peak_dau = true, groups_peak = true, mau = true, addons = true,
+                                        ["change.on"] = "--change-on", ["change.to"] = "--change-to" },
+                                args.input and fail.from_file("--input", u) or nil)
+  if args.change_on then names.change = "--change-on/--change-to" end
   M.show(args, fail.calling("imbill.invoice", names, imbill.invoice, u))
   return 0
 end

@@ -21,15 +21,18 @@ function M.define(c)
   A.add_format(c)
 end
 
+--- The options imbill.migration's fields come from (for fail.calling; report uses them too).
+function M.names(args)
+  return fail.flag_names(args, { from = "--from-edition", to = "--to-edition", from_month = "--from",
+                                 to_month = "--to", needs = true })
+end
+
 function M.run(args)
   local imbill = require "imbill"
   usage.check_horizon(args)
   local s = usage.series(args)
-  local mig = fail.calling("imbill.migration",
-    fail.flag_names(args, { from = "--from-edition", to = "--to-edition", from_month = "--from", to_month = "--to",
-                            needs = true }),
-    imbill.migration, { usage = s, from = args.from_edition, to = args.to_edition, from_month = args.from,
-                        to_month = args.to, needs = A.list(args.needs, "--needs", true) })
+  local mig = fail.calling("imbill.migration", M.names(args), imbill.migration, { usage = s, from = args.from_edition,
+    to = args.to_edition, from_month = args.from, to_month = args.to, needs = A.list(args.needs, "--needs", true) })
   output.show(args, output.view(mig))
   return 0
 end

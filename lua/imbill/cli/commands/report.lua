@@ -5,6 +5,7 @@ local fail = require "imbill.cli.fail"
 local output = require "imbill.cli.output"
 local usage = require "imbill.cli.usage"
 local breakeven = require "imbill.cli.commands.breakeven"
+local migrate = require "imbill.cli.commands.migrate"
 
 local M = {}
 
@@ -45,10 +46,8 @@ function M.run(args)
   end
   local mig
   if args.migration then
-    mig = fail.calling("imbill.migration",
-      fail.flag_names(args, { from = "--from-edition", to = "--to-edition", from_month = "--from", to_month = "--to" }),
-      imbill.migration, { usage = s, from = args.from_edition, to = args.to_edition, from_month = args.from,
-                          to_month = args.to })
+    mig = fail.calling("imbill.migration", migrate.names(args), imbill.migration, { usage = s,
+      from = args.from_edition, to = args.to_edition, from_month = args.from, to_month = args.to })
   end
   output.emit(args, imbill.report { projection = p, breakeven = bt, migration = mig, title = args.title,
                                  subtitle = args.subtitle })
