@@ -79,6 +79,23 @@ describe("a call made right after Tencent's answer, with the counts in Redis", f
     assert.is_false(v.waiting)
   end)
 
+  -- The replay a waiting client's settlement runs first is bounded by half
+  -- the call's deadline (1 s here), every call to Redis inside it too: an
+  -- entry it starts does not run on to the background deadline (3 s) while
+  -- the client waits.  What it could not do stays in the journal, in order.
+  it("bounds that replay by the call's deadline when Redis does not answer, and keeps both in the journal", function()
+    h.background("redis-cli -p " .. h.redis_port .. " DEBUG SLEEP 4")
+    h.asleep()
+    local v = h.json(h.post(1, "/t/jorder?friends=1&app=" .. TRIAL, ""))
+    assert.is_true(v.waiting_before)
+    -- half the deadline, and slack for a loaded machine; 3 s and more before
+    assert.is_true(v.took < 1.5, string.format("the settlement took %.2f s", v.took))
+    assert.are.equal(2, v.size)
+    assert.is_true(v.waiting)
+    h.wait(function() return h.rcall(nil, "PING") == "PONG" end, 10, "Redis")
+    h.settle(30)
+  end)
+
   -- A relayed answer is held in memory until it is settled: no more of it
   -- than rest_max_body (1 MiB here), however much Tencent sends.
   it("holds no more of an answer than rest_max_body: a longer one is answered 502, and its call stays counted",

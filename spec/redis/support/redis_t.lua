@@ -304,7 +304,9 @@ end
 -- settlement comes from the access phase, as rest.lua submits one while its
 -- client waits.  Answers what waits in the journal right after, before any
 -- replay of a timer: the earlier settlement must have been replayed first
--- and this one applied, not both left waiting.
+-- and this one applied, not both left waiting.  ?friends=1: the earlier
+-- settlement reads Redis (a user's friends, as friend_delete_all's does),
+-- for a Redis that does not answer; `took` is how long the settlement took.
 function H.jorder()
   local journal = require "imbill.gateway.redis.journal"
   local appid = ngx.var.arg_app
@@ -313,12 +315,17 @@ function H.jorder()
   local lock = "jlock:" .. store.rname
   assert(meta:safe_add(lock, "spec", 30), "another worker replays")
   local ok, err = pcall(function()
-    assert(journal.append(store, { kind = "settle", app = appid, call = "spec-earlier" }))
+    assert(journal.append(store, { kind = "settle", app = appid, call = "spec-earlier",
+                                   all_friends = ngx.var.arg_friends and { "jorder-u" } or nil }))
   end)
   meta:delete(lock)
   if not ok then error(err, 0) end
   local out = { waiting_before = journal.pending(store, appid) }
+  ngx.update_time()
+  local t0 = ngx.now()
   assert(store:settle({ app = app, store = store, call = "spec-now", foreground = true }))
+  ngx.update_time()
+  out.took = ngx.now() - t0
   out.size, out.waiting = journal.size(store), journal.pending(store, appid)
   return send(out)
 end

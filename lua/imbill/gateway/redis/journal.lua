@@ -130,7 +130,9 @@ function M.append(store, entry)
   return true
 end
 
-local function run_entry(store, e)
+-- until_t: the instant a replay run while a client waits ends by (nil:
+-- none); each entry's calls to Redis end by it too.
+local function run_entry(store, e, until_t)
   local smod = require "imbill.gateway.redis.store"
   local app = store.apps[e.app]
   if not app then
@@ -138,7 +140,7 @@ local function run_entry(store, e)
       " no longer serves, dropped")
     return true
   end
-  local jr = { pid = e.pid, w = e.w }
+  local jr = { pid = e.pid, w = e.w, until_t = until_t }
   if e.kind == "after" then
     jr.rec = e.rec
     local units = smod.units_from_journal(app, e.units, e.now)
@@ -157,12 +159,12 @@ local function run_entry(store, e)
     return store:settle(job, jr)
   elseif e.kind == "pending" then
     return store:settle_pending({ app = app, store = store, pending = e.pending, did = e.did, standin = e.standin,
-                                  now = e.now, cpid = e.cpid, cw = e.cw }, true)
+                                  now = e.now, cpid = e.cpid, cw = e.cw }, jr)
   elseif e.kind == "compensate" then
-    return store:compensate(e, true)
+    return store:compensate(e, jr)
   elseif e.kind == "logins" then
     local flush = require "imbill.gateway.redis.flush"
-    local ok, rest = flush.flush_logins(store, e.app, e.entries, store:deadline(true))
+    local ok, rest = flush.flush_logins(store, e.app, e.entries, store:deadline(true, jr))
     if ok then return true end
     e.entries = rest
     return false, e
@@ -223,7 +225,7 @@ function M.replay(store, until_t)
               " runs under an id it could not keep")
           end
         end
-        local fine, changed = run_entry(store, e)
+        local fine, changed = run_entry(store, e, until_t)
         if not fine then
           -- what is left of it (logins: the ones not written yet); kept
           -- whole when there is no room for the rewrite, written again

@@ -110,8 +110,14 @@ function M.new_pid()
   return token .. "." .. seq, math.floor(ngx.now() / 10)
 end
 
-function Store:deadline(background)
-  return cluster.now() + (background and self.cfg.background_deadline or self.cfg.deadline)
+-- jr: a journal replay's record; a replay run while a client waits
+-- (journal.replay's until_t) ends each entry by that instant too, not after
+-- a background deadline of its own.
+function Store:deadline(background, jr)
+  local d = cluster.now() + (background and self.cfg.background_deadline or self.cfg.deadline)
+  local cap = type(jr) == "table" and jr.until_t
+  if cap and cap < d then return cap end
+  return d
 end
 
 -- Whether this node reaches Redis: a log line on each change, a gauge.
@@ -417,7 +423,7 @@ function Store:count_after(app, units, _, spec, jr)
   local ctx = self:ctx(app.id)
   local pid, w
   if jr then pid, w = jr.pid, jr.w else pid, w = M.new_pid() end
-  local deadline = self:deadline(jr ~= nil)
+  local deadline = self:deadline(jr ~= nil, jr)
   local rec
   if spec and spec.create and jr and jr.rec ~= nil then
     rec = jr.rec and parse_record(jr.rec.text)
@@ -527,7 +533,7 @@ function Store:settle(job, jr)
   local pid, w
   if jr then pid, w = jr.pid, jr.w else pid, w = M.new_pid() end
   -- (a client waits for a job settled from the access phase: rest.lua)
-  local deadline = self:deadline(not job.foreground)
+  local deadline = self:deadline(not job.foreground, jr)
   local now = job.now or ngx.time()
   job.now = now
   local function later(err)
@@ -621,7 +627,7 @@ function Store:settle_pending(job, jr)
   end
   local sd = job.standin
   local entry = { kind = "pending", app = app.id, pending = pend, did = did, standin = sd, now = job.now or ngx.time() }
-  local deadline = self:deadline(true)
+  local deadline = self:deadline(true, jr)
   local results
   if pend.state ~= "unsent" then
     local prog = program.new(ctx, pend.pid, pend.w, "t")
@@ -728,7 +734,7 @@ function Store:compensate(e, jr)
     if #back > 0 then prog:unit(back, false) end
   end
   if prog:empty() then return true end
-  local reply, err, state = self:exec(ctx, prog, self:deadline(true))
+  local reply, err, state = self:exec(ctx, prog, self:deadline(true, jr))
   if reply and held and program.answer(reply, held) == "1" then require("imbill.gateway.settle").reserved(app) end
   if reply or state == "failed" then return true end
   self:reached(false, err)
