@@ -331,6 +331,39 @@ describe("the CSV usage history reader", function()
     assert.same({ 0, 9 }, S.parse_csv(csv { "date,dau,groups,mau", "2021-03-01,0,1,", "2021-03-02,7,1,9" }).mau)
   end)
 
+  -- A month-to-date MAU starts again on the 1st.  An empty cell there, or a
+  -- missing day filled by carrying, took the last month's count: 60,000 on
+  -- 03-31 became April's MAU, and 2022 standard billed 1,149.00 for a month
+  -- of 150 users instead of 399.00.
+  it("carries no month-to-date MAU into a new month", function()
+    assert.equal("imbill.series.parse_csv: usage.csv:3: column 4 (mau): is empty on the 1st of a month, where a"
+      .. " month-to-date count starts again and carries nothing from the month before, and the day's DAU is 100"
+      .. " (column 2): give the day's month-to-date MAU, got \"\"",
+      H.err(S.parse_csv, csv { "date,dau,groups,mau", "2023-03-31,100,5,60000", "2023-04-01,100,5,",
+                               "2023-04-02,100,5,150" }, { name = "usage.csv" }))
+    -- the boundaries: a 1st of no users carries 0, and the 2nd carries the 1st
+    assert.same({ 60000, 0, 0, 150 }, S.parse_csv(csv { "date,dau,groups,mau", "2023-03-31,100,5,60000",
+      "2023-04-01,0,5,", "2023-04-02,0,5,", "2023-04-03,100,5,150" }).mau)
+    -- missing days carried across the month's end: from the 1st, the day's users
+    local c = S.parse_csv(csv { "date,dau,groups,mau", "2023-03-30,100,5,59000", "2023-04-03,120,5,150" },
+      { missing = "carry" })
+    assert.same({ 100, 100, 100, 100, 120 }, c.dau)
+    assert.same({ 59000, 59000, 100, 100, 150 }, c.mau)
+    assert.equal(59000, c:month("2023-03").mau)
+    assert.equal(150, c:month("2023-04").mau)
+    assert.equal("days 2023-03-31..2023-04-02 missing, filled with the previous day's values (from the 1st of a"
+      .. " month, the month-to-date MAU the day's DAU: it starts again)", c.notes[1])
+    local u = c:usage("2023-04")
+    local inv = H.imbill.invoice { book = "2022", edition = "standard", month = "2023-04", dau = u.dau,
+                                   groups = u.groups, mau = c:month("2023-04").mau }
+    assert.equal("399.00", tostring(inv.total))
+    -- within a month a carried MAU is the day before's, as it was
+    local w = S.parse_csv(csv { "date,dau,groups,mau", "2023-04-01,10,5,10", "2023-04-04,12,5,30" },
+      { missing = "carry" })
+    assert.same({ 10, 10, 10, 30 }, w.mau)
+    assert.equal("days 2023-04-02..2023-04-03 missing, filled with the previous day's values", w.notes[1])
+  end)
+
   it("names the line and column of a malformed row", function()
     assert.equal('imbill.series.parse_csv: usage.csv:3: column 2 (dau): expected a whole number >= 0, got "12.5"',
       H.err(S.parse_csv, csv { "date,dau,groups", "2021-03-01,1,1", "2021-03-02,12.5,1" }, { name = "usage.csv" }))
@@ -378,6 +411,13 @@ describe("the CSV usage history reader", function()
     assert.same({ 9 }, m.groups)
     local l = S.parse_csv(text, { duplicates = "last" })
     assert.same({ 8 }, l.dau)
+    -- the last row as written: its empty cell carries the day before, not
+    -- the earlier row's value (it kept MAU 500 with the last row's DAU 200)
+    local e = S.parse_csv(csv { "date,dau,groups,mau", "2023-03-04,100,5,300", "2023-03-05,100,5,500",
+                                "2023-03-05,200,5," }, { duplicates = "last" })
+    assert.same({ 100, 200 }, e.dau)
+    assert.same({ 300, 300 }, e.mau)
+    assert.equal(300, e:month("2023-03").mau)
   end)
 
   it("reads a file and writes the same series back as CSV", function()

@@ -110,7 +110,10 @@ local function read_rows(reader, name, dups)
         if dups == "error" then
           bad(name, lineno, string.format("duplicate day %s (also on line %d)", dates.format(row.day), prev.line))
         elseif dups == "last" then
-          for k, v in pairs(row) do prev[k] = v end
+          -- the last row as written: an empty cell of it carries the day
+          -- before, as any empty cell does, not the earlier row's value
+          for _, c in ipairs(COUNT_COLUMNS) do prev[c] = row[c] end
+          prev.features, prev.line = row.features, row.line
         else
           for _, c in ipairs(COUNT_COLUMNS) do
             if row[c] and (prev[c] == nil or row[c] > prev[c]) then prev[c] = row[c] end
@@ -174,27 +177,42 @@ local function series(reader, name, opts, missing, dups)
         bad(name, row.line, string.format("missing days %s (between line %d and line %d); pass missing = \"zero\" or"
           .. " \"carry\" to fill them", gap, prev.line, row.line))
       end
-      s.notes[#s.notes + 1] = string.format("days %s missing, filled with %s", gap,
-        missing == "zero" and "zeros" or "the previous day's values")
+      -- A month-to-date MAU starts again on the 1st: carried days of a new
+      -- month repeat the day before's users, so their month's MAU so far is
+      -- that day's DAU, not the last month's count.
+      local restarts = s.mau and missing == "carry" and dates.month_of(row.day - 1) ~= dates.month_of(prev.day)
+      s.notes[#s.notes + 1] = string.format("days %s missing, filled with %s%s", gap,
+        missing == "zero" and "zeros" or "the previous day's values",
+        restarts and " (from the 1st of a month, the month-to-date MAU the day's DAU: it starts again)" or "")
       for d = prev.day + 1, row.day - 1 do
         local i = d - first + 1
-        for _, c in ipairs(present) do s[c][i] = missing == "zero" and 0 or s[c][prev.day - first + 1] end
+        for _, c in ipairs(present) do s[c][i] = missing == "zero" and 0 or s[c][i - 1] end
+        if s.mau and missing == "carry" and dates.month_of(d) ~= dates.month_of(d - 1) then s.mau[i] = s.dau[i] end
         if s.features then s.features[i] = missing == "zero" and {} or s.features[prev.day - first + 1] end
       end
     end
     local i = row.day - first + 1
+    -- the 1st of a month: a month-to-date count has no day before to carry
+    local month_starts = i > 1 and dates.month_of(row.day) ~= dates.month_of(row.day - 1)
     for _, c in ipairs(present) do
       local v = row[c]
-      if v == nil then v = (i > 1 and s[c][i - 1]) or 0 end
+      if v == nil then v = (i > 1 and not (c == "mau" and month_starts) and s[c][i - 1]) or 0 end
       -- an empty MAU cell carries the day before, and the rule above holds for
       -- what it carries too: a month's MAU below its own peak DAU would bill a
-      -- MAU plan for fewer users than were active (the first day has no day
-      -- before: it carried 0)
+      -- MAU plan for fewer users than were active (the first day, and the 1st
+      -- of a month, carry nothing: 0)
       if c == "mau" and row.mau == nil and v < row.dau then
-        local why = i > 1 and string.format("is empty, and the MAU it would carry from the day before, %s, is below the"
-          .. " day's DAU %s (column %d)", errors.show(v), errors.show(row.dau), index.dau)
-          or string.format("is empty on the first day, which has no day before to carry from, and the day's DAU is %s"
-          .. " (column %d)", errors.show(row.dau), index.dau)
+        local why
+        if i == 1 then
+          why = string.format("is empty on the first day, which has no day before to carry from, and the day's DAU is"
+            .. " %s (column %d)", errors.show(row.dau), index.dau)
+        elseif month_starts then
+          why = string.format("is empty on the 1st of a month, where a month-to-date count starts again and carries"
+            .. " nothing from the month before, and the day's DAU is %s (column %d)", errors.show(row.dau), index.dau)
+        else
+          why = string.format("is empty, and the MAU it would carry from the day before, %s, is below the day's DAU %s"
+            .. " (column %d)", errors.show(v), errors.show(row.dau), index.dau)
+        end
         bad(name, row.line, string.format("column %d (mau): %s: give the day's month-to-date MAU", index.mau, why), "")
       end
       s[c][i] = v
