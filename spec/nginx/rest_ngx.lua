@@ -65,6 +65,40 @@ describe("REST calls through the gateway", function()
     end
   end)
 
+  -- nginx normalizes the path it decides on, but Tencent receives it as the
+  -- client wrote it: account_import%2F.. was / for the gateway (passed,
+  -- uncounted, at the cap) and the call for Tencent.
+  it("refuses a path that names a counted call only as it was written, and a counted call not sent plain", function()
+    for i = 1, 100 do import(TRIAL, "u" .. i) end
+    local calls, groups = h.stub_count("account_import"), h.stub_count("create_group")
+    local before = h.metric("imbill_rest_rejected_total", { reason = "path" }) or 0
+    local paths = { "im_open_login_svc/account_import%2F..", "im_open_login_svc/account_import/..",
+                    "im_open_login_svc/account_import/%2e%2e", "im_open_login_svc/account_import%2f%2e%2e%2f",
+                    "group_open_http_svc/create_group%2F..",
+                    -- the call, for nginx, but not as written
+                    "x/../im_open_login_svc/account_import", "im_open_login_svc//account_import",
+                    "im_open_login_svc/./account_import" }
+    for _, p in ipairs(paths) do
+      local r = h.http.post("/v4/" .. p .. "?sdkappid=" .. TRIAL .. "&contenttype=json", '{"UserID":"dots"}')
+      assert.are.equal(200, r.status, p)
+      local v = cjson.decode(r.body)
+      assert.are.equal(60002, v.ErrorCode, p)
+      assert.truthy(v.ErrorInfo:find("is not the plain path of a call the gateway counts", 1, true), v.ErrorInfo)
+    end
+    assert.are.equal(calls, h.stub_count("account_import"))
+    assert.are.equal(groups, h.stub_count("create_group"))
+    assert.are.equal(before + #paths, h.metric("imbill_rest_rejected_total", { reason = "path" }))
+    -- an escape that decodes to the plain path is the call, and counted (here: refused at the cap)
+    local r = h.http.post("/v4/im_open_login_svc/account%5Fimport?sdkappid=" .. TRIAL .. "&contenttype=json",
+      '{"UserID":"u101"}')
+    assert.are.equal(70398, cjson.decode(r.body).ErrorCode)
+    -- a path naming no counted call passes untouched, dots and all
+    for _, p in ipairs { "openim/x/../sendmsg", "openim//sendmsg", "openim/sendmsg%2F.." } do
+      local ok = h.http.post("/v4/" .. p .. "?sdkappid=" .. TRIAL .. "&contenttype=json", "{}")
+      assert.are.equal("OK", cjson.decode(ok.body).ActionStatus, p)
+    end
+  end)
+
   it("reads the call's path in any case", function()
     -- the stub answers it OK, as a router that ignored case would: counted
     local r = h.http.post("/v4/IM_Open_Login_Svc/Account_Import?sdkappid=" .. TRIAL .. "&contenttype=json",

@@ -20,6 +20,7 @@ local config = require "imbill.gateway.config"
 
 local ngx = ngx
 local match, find, concat = string.match, string.find, table.concat
+local unescape_uri = ngx.unescape_uri
 local M = {}
 
 local CALLS = calls.CALLS
@@ -245,6 +246,25 @@ function M.access(opts)
   end
   local uri = ngx.var.uri
   local def, cmd = call_of(uri)
+  -- nginx decides on the path it normalized (escapes decoded, dot segments
+  -- and doubled slashes resolved), but proxy_pass sends Tencent the path as
+  -- the client wrote it: account_import%2F.. is / here and the call there.
+  -- A counted call must come plain, and a path that names one only as it
+  -- was written is refused with the decorated ones.
+  if cmd ~= "decorated" then
+    local raw = match(ngx.var.request_uri, "^[^?]*")
+    if raw ~= uri then
+      local written = unescape_uri(raw)
+      if written ~= uri then
+        local wdef, wcmd = call_of(written)
+        if def or wdef or wcmd == "decorated" then
+          return rejected("path", "imbill: the path " .. json.encode(raw:sub(-80)) .. " is not the plain path of a "
+            .. "call the gateway counts (escapes, dot segments or doubled slashes, which Tencent receives as they "
+            .. "are); send the call's plain path")
+        end
+      end
+    end
+  end
   if not def then
     if cmd ~= "decorated" then return end
     return rejected("path", "imbill: the path " .. json.encode(uri:sub(-80)) .. " names a call the gateway "
