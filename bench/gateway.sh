@@ -62,25 +62,26 @@ run() {
 
 gw=http://127.0.0.1:18480
 stub=http://127.0.0.1:18481
+yard=http://127.0.0.1:18482 # the proxies without imbill's check (nginx.conf)
 row() { printf '%-36s %9s %8s %8s %7s %10s\n' "$@"; }
 
 echo "imbill gateway benchmark: wrk -t2 -c$conns -d${secs}s, $rounds rounds; nginx with" \
   "$(awk '/^worker_processes/ { print $2 + 0 }' "$ex/nginx.conf") workers; $(nproc) cores, shared with wrk"
 # a short warm-up so every worker has loaded and compiled its code
 wrk -t2 -c10 -d2s -s "$top/bench/gateway_wrk.lua" "$gw" -- quota >/dev/null
-wrk -t2 -c10 -d2s -s "$top/bench/gateway_wrk.lua" "$gw" -- floor >/dev/null
+wrk -t2 -c10 -d2s -s "$top/bench/gateway_wrk.lua" "$yard" -- floor >/dev/null
 wrk -t2 -c10 -d2s -s "$top/bench/gateway_wrk.lua" "$gw" -- login "$out/signs.txt" >/dev/null
 
 summary="$out/gateway_rounds.txt"
 : > "$summary"
 for r in $(seq 1 "$rounds"); do
   load0=$(cut -d' ' -f1 /proc/loadavg)
-  plain=$(run plain "$gw" "$conns")
+  plain=$(run plain "$yard" "$conns")
   quota=$(run quota "$gw" "$conns")
-  floor=$(run floor "$gw" "$conns")
+  floor=$(run floor "$yard" "$conns")
   login=$(run login "$gw" "$conns")
   stubr=$(run stub "$stub" "$conns")
-  lplain=$(run plain "$gw" 8 4)
+  lplain=$(run plain "$yard" 8 4)
   lquota=$(run quota "$gw" 8 4)
   load1=$(cut -d' ' -f1 /proc/loadavg)
   echo

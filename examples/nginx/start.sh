@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # examples/nginx/start.sh [start|stop|restart|status]: the example gateway on
-# 127.0.0.1:18480 (and the stub standing in for Tencent on :18481), with this
+# 127.0.0.1:18480 (the stub standing in for Tencent on :18481, the benchmark's
+# proxies without the check on :18482), with this
 # directory as nginx's prefix.  Builds imbill's LuaJIT module first if needed.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
