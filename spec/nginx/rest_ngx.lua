@@ -5,6 +5,7 @@ local h = require "ngx_helper"
 local cjson = require "cjson"
 
 local PRO, TRIAL, OPEN, DEV = "1400000001", "1400000002", "1400000003", "1400000005"
+local socket = require "socket"
 
 local eventually = h.eventually
 
@@ -218,7 +219,6 @@ describe("REST calls through the gateway", function()
       -- the call goes to Tencent (slow to answer); meanwhile a stalled batch
       -- holds the app's lock, so the settlement waits for it; nginx is
       -- reloaded (the worker exits) before the lock is free
-      local socket = require "socket"
       local body = cjson.encode { UserID = "reloaded" }
       local s = assert(socket.tcp())
       s:settimeout(10)
@@ -853,6 +853,21 @@ describe("REST calls through the gateway", function()
     s, e = err("sdkappid=" .. PRO .. "&month=2021-13")
     assert.are.equal(400, s)
     assert.truthy(e:find("month", 1, true) and e:find("2021-13", 1, true), e)
+  end)
+
+  -- The count carried into a month is read back day by day from the latest
+  -- counted day, under the app's lock: 0001-01 took 740,000 reads and 0.7 s,
+  -- and the app's decisions waited that long (refused "busy" past 0.5 s).
+  it("refuses a month more than 4,000 days before the app's latest counted day, at once", function()
+    local _, v = h.rest("im_open_login_svc/account_import", PRO, { UserID = "today" })
+    assert.are.equal("OK", v.ActionStatus)
+    local t0 = socket.gettime()
+    local r = h.http.get("/imbill/usage?sdkappid=" .. PRO .. "&month=0001-01")
+    local took = socket.gettime() - t0
+    assert.are.equal(400, r.status)
+    assert.matches('^imbill%.gateway%.usage: month: is more than 4,000 days before the app\'s latest counted day, '
+      .. '%d%d%d%d%-%d%d%-%d%d: too far back to read, got "0001%-01"$', cjson.decode(r.body).error)
+    assert.is_true(took < 0.3, string.format("answered in %.2f s", took))
   end)
 
   -- SPEC.md 4: no plan fee before the first paid activation, none in its month

@@ -81,6 +81,16 @@ describe("hostile inputs to the Redis store", function()
     assert.are.equal(0, r("EXISTS", h.key(PRO, "g:past")))
   end)
 
+  it("refuses a month more than 4,000 days before the app's latest counted day (400), as the shared dict does",
+    function()
+    local APP = "1400000004"
+    r("SET", h.key(APP, "c:last_day"), "20788")
+    local resp = h.get(1, "/imbill/usage?sdkappid=" .. APP .. "&month=0001-01")
+    assert.are.equal(400, resp.status, resp.body)
+    assert.are.equal('imbill.gateway.usage: month: is more than 4,000 days before the app\'s latest counted day, '
+      .. '2026-12-01: too far back to read, got "0001-01"', h.json(resp).error)
+  end)
+
   it("reads no month whose counts in Redis are past 2^53, naming the key, instead of rounding them", function()
     -- app 1400000004: 2021 pro, +08:00; December 2026 begins on day 20788
     local APP, mo = "1400000004", "2026-12"

@@ -178,6 +178,7 @@ function M.usage()
   end
   local store = state.store_for(app)
   local usage = require "imbill.gateway.usage"
+  local errors = require "imbill.internal.errors"
   local ok, doc
   local status = 400
   -- a month the gateway cannot read is the caller's mistake (400); a store
@@ -189,6 +190,8 @@ function M.usage()
     status = 503
     ok, u = pcall(function() return store.usage and store:usage(app, month) or dict_month(store, app, month) end)
     doc = u
+    -- a month too far back to read (usage.reach) is the question's
+    if not ok and errors.is(u) and u.field == "month" then status = 400 end
   end
   if ok then
     -- the counts were read: a month before the app's first paid activation,

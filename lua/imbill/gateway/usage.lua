@@ -18,6 +18,7 @@ local json = require "imbill.gateway.json"
 local books = require "imbill.book"
 local dates = require "imbill.internal.dates"
 local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
 
 local K = core.K
 local M = {}
@@ -48,6 +49,24 @@ local function day_log(read, base)
   return ts, ds
 end
 
+-- The most days the read of a month runs over.  The count carried into a
+-- month is the app's count now less every day's net change since the
+-- month's first day, one read a day under the app's lock: 4,000 days (some
+-- 11 years) are a few milliseconds of it; 0001-01 was 740,000 reads and
+-- 0.7 s, with every decision of the app and every callback of the worker
+-- waiting.  A month further back than that is refused.
+M.REACH = 4000
+
+--- Raises when month `mo` (its text: `month`) is too far before the app's
+-- latest counted day to be read (M.REACH).
+function M.reach(mo, month, last_day)
+  local first, n = core.month_first_day(mo), core.month_length(mo)
+  if math.max(last_day, first + n - 1) - first > M.REACH then
+    errors.raise(FN, "month", string.format("is more than %s days before the app's latest counted day, %s: too far "
+      .. "back to read", "4,000", dates.format(last_day)), month)
+  end
+end
+
 --- The month's usage from any store: src.count(k, id) is the value of a
 -- counter key (the app's, a day's, a month's; nil when none), and
 -- src.day_log(day) the day's group log as instants and deltas, per instant
@@ -57,6 +76,7 @@ function M.month_of(src, app, month)
   local first, n = core.month_first_day(mo), core.month_length(mo)
   local count = src.count
   local last_day = count(K.IMB_K_LAST_DAY) or core.NO_DAY
+  M.reach(mo, month, last_day)
   -- the count carried into the month: today's count less every day's net
   -- change from the month's first day on
   local open = count(K.IMB_K_GROUPS) or 0

@@ -71,10 +71,8 @@ function M.read(client, app, month, deadline)
   -- when the snapshot's latest day is later, it is read again with it.
   local names, tx, groups_now
   for _ = 1, 5 do
+    usage.reach(mo, month, last_day)
     local hi = math.max(last_day, first + n - 1)
-    if hi - first > 4000 then
-      error(FN .. ": the app's latest counted day is " .. dates.format(last_day) .. ", too far after the month", 0)
-    end
     -- DAU and the net group change of every day from the month's first to
     -- the latest counted, and the month's MAU
     names = {}
