@@ -1,6 +1,8 @@
 -- Which edition for next quarter?  Reads a year of usage history, projects the
 -- next three months at the growth the last quarter showed, and prices them on
--- every edition of the 2021 price book (the one an app created in 2021 keeps).
+-- every edition of the app's price book: the one in force when it began (an
+-- app keeps the book it was sold on; this history begins 2021-01-01, under
+-- the 2020 book).
 --
 --   lua5.4 examples/next_quarter.lua [history.csv]
 local imbill = require "imbill"
@@ -24,7 +26,8 @@ local forecast = S.build {
   dau = S.compound { start = last.peak_dau, rate_ppm = rate } * S.weekly { sat = "1.1", sun = "1.1" },
   groups = S.linear { start = last.groups_peak, per_day = 150 },
 }
-local p = imbill.project { usage = forecast, books = { "2021" }, current = "2021/pro" }
+local book = imbill.book_at(history:from()).name
+local p = imbill.project { usage = forecast, books = { book }, current = book .. "/pro" }
 print()
 print(p:table())
 local best = p:cheapest()
