@@ -398,8 +398,14 @@ describe("hostile API input", function()
       local b = imbill.book("2020")
       assert.matches("^imbill.meter.limits: addons%[1%]: price book 2020 has no such add%-on.*got \"nope\"$",
         err(imbill.meter.limits, b, b:edition("pro"), { "nope" }))
-      assert.equals("imbill.meter.limits: book: expected a price book (imbill.book), got nil",
+      assert.equals("imbill.meter.limits: book: expected a price book (imbill.book) or its name, got nil",
         (err(imbill.meter.limits, nil)))
+      -- names, as the rest of the API takes them, and the same refusals for names it does not know
+      assert.same(imbill.meter.limits(b, b:edition("pro"), { "members_per_group" }),
+        imbill.meter.limits("2020", "pro", { "members_per_group" }))
+      assert.matches("^imbill.meter.limits: book: .*got \"2019\"$", err(imbill.meter.limits, "2019", "pro"))
+      assert.matches("^imbill.meter.limits: edition: price book 2020 has no such edition.*got \"ultimate\"$",
+        err(imbill.meter.limits, "2020", "ultimate"))
     end)
 
     it("keeps a NUL in the id a refusal names", function()

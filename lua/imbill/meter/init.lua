@@ -59,7 +59,10 @@ local FLAT_LIMITS = { "accounts", "friends_per_user", "groups_per_user", "av_gro
 -- @raise `imbill.meter.limits: book: ...`, `edition: ...` or `addons[i]: ...`
 function M.limits(book, ed, addons, same_day)
   local fn = "imbill.meter.limits"
-  if not books.is_book(book) then check.fail(fn, "book", "expected a price book (imbill.book)", book) end
+  -- a book's name and an edition's id, as the rest of the API takes them
+  if type(book) == "string" then book = errors.call(fn, "book", books.get, book) end
+  if not books.is_book(book) then check.fail(fn, "book", "expected a price book (imbill.book) or its name", book) end
+  if type(ed) == "string" then ed = errors.call(fn, "edition", book.edition, book, ed) end
   if not books.is_edition(ed) or ed.book ~= book.name or not book:has_edition(ed.id) then
     check.fail(fn, "edition", "expected an edition of price book " .. book.name, ed)
   end
