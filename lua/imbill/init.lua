@@ -190,8 +190,9 @@ do
   local function lazy(mod, fn)
     return function(...) return require(mod)[fn](...) end
   end
+  -- (__imbill_module: what a notebook's completion reads the names from)
   local function proxy(mod)
-    return setmetatable({}, { __index = function(_, k) return require(mod)[k] end })
+    return setmetatable({}, { __index = function(_, k) return require(mod)[k] end, __imbill_module = mod })
   end
   --- Usage series and their generators: the module `imbill.whatif.series`
   -- (`build`, `read_csv`, `constant`, `compound`, `weekly`, ...), loaded on first use.
@@ -254,6 +255,7 @@ do
   -- `imbill.whatif.column`.
   -- @field column
   imbill.column = setmetatable({}, {
+    __imbill_module = "imbill.whatif.column",
     __index = function(_, k) return require("imbill.whatif.column")[k] end,
     __call = function(_, ...) return require("imbill.whatif.column").new(...) end,
   })

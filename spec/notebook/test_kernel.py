@@ -56,6 +56,8 @@ class KernelSpec(unittest.TestCase):
         err = cell.of("error")[0]
         self.assertEqual('imbill.invoice: month: no such month, got "2021-13"', err["traceback"][0])
         self.assertEqual(err["traceback"][0], err["evalue"])
+        # then where it happened, though the failing call is the cell's value
+        self.assertRegex(err["traceback"][1], r"^  at cell\[\d+\]:1:")
         for line in err["traceback"]:
             self.assertNotIn("Traceback (most recent call last)", line)
             self.assertNotIn('File "', line)

@@ -47,14 +47,23 @@ end
 -- after a ";".  So `a = b` then `- 3` sets a to b - 3, and `inv = f` then
 -- `{ ... }` calls f, as Lua has it, where showing -3 or the table would
 -- leave a and inv other than the cell says.
+--
+-- The values shown are handed to the chunk's `...` (M.values, which returns
+-- its arguments) rather than returned: `return f(x)` is a tail call, which
+-- drops the cell's frame, and an error inside f then had no cell[N] line
+-- to show.  The prefix stays on the code's first line, so line numbers hold.
+local VALUES = "local __imbill_cell_values = ...; "
+function M.values(...) return ... end
 function M.chunk(code, name, env)
-  local f = compile("return " .. code, name, env)
-  if f then return f end
+  if compile("return " .. code, name, env) then
+    local f = compile(VALUES .. "return __imbill_cell_values(" .. code .. "\n)", name, env)
+    if f then return f end
+  end
   local body, last = code:match("^(.*\n)([^\n]*%S[^\n]*)%s*$")
   if body and not last:match("^%s*[%(%[]") and not last:match("^%s*%-%-") and compile(body, name, env)
     and compile("return " .. last, name, env)
     and (not compile(code, name, env) or compile(body .. ";" .. last, name, env)) then
-    f = compile(body .. "return " .. last, name, env)
+    local f = compile(VALUES .. body .. "return __imbill_cell_values(" .. last .. "\n)", name, env)
     if f then return f end
   end
   return compile(code, name, env)
@@ -252,7 +261,7 @@ function M.session(bridge, opts)
     -- the hook of whoever runs this session (a spec) is theirs again after
     local outer = core.set_stop(stop_hook)
     debug.sethook(hook, "", M.HOOK_COUNT)
-    local packed = pack(xpcall(f, handler))
+    local packed = pack(xpcall(f, handler, M.values))
     debug.sethook()
     core.set_stop(outer)
     pcall(function() iolib.stdout:flush() end)
@@ -293,11 +302,28 @@ function M.session(bridge, opts)
   -- function written in a cell is never called (its fields are not
   -- offered).  Only tables are read, raw, with the __index tables of their
   -- metatables, which is how imbill's objects and modules hold their names.
+  -- imbill's modules loaded on first use (imbill.series, imbill.chart,
+  -- imbill.column) are tables whose __index is a function; the module each
+  -- stands for is read from its metatable now, before any cell runs (a cell
+  -- that rewrote the field later must not make a tab press load another).
   local INDEX_DEPTH = 8
+  local LAZY = {}
+  for _, v in next, lib do
+    local mt = type(v) == "table" and getmetatable(v)
+    if type(mt) == "table" and type(rawget(mt, "__imbill_module")) == "string" then
+      LAZY[mt] = rawget(mt, "__imbill_module")
+    end
+  end
   local function index_of(v)
     local mt = getmetatable(v)
     local idx = type(mt) == "table" and rawget(mt, "__index") or nil
-    return type(idx) == "table" and idx or nil
+    if type(idx) == "table" then return idx end
+    local mod = LAZY[mt]
+    if mod then
+      local ok, m = pcall(require, mod)
+      if ok and type(m) == "table" then return m end
+    end
+    return nil
   end
   local function peek(base, k)
     local t = base
