@@ -65,6 +65,22 @@ describe("a price book not yet in force", function()
     assert.matches("^2020/", p:cheapest().name)
   end)
 
+  -- A new app cannot start on a book no longer sold to new apps: each month
+  -- can be served, so no cell is marked, but the row is no legal choice,
+  -- and the table says why (it showed 149.99 unmarked with "best: none").
+  it("project's table says why a book no longer sold to new apps is no legal choice", function()
+    local s = S.build { from = "2023-01", months = 2, dau = 20000, groups = 5 }
+    local p = imbill.project { usage = s, books = { "2020" } }
+    assert.is_false(p:row("2020/pro").legal)
+    assert.matches("\n2023%-01 +0%.00%* +149%.99 +149%.99 +none", p:table())
+    assert.matches("\nnot a legal choice %(2020/trial, 2020/pro, 2020/flagship%): price book 2020 was sold to new"
+      .. " apps until 2021%-08%-05: a new app cannot start on it in 2023%-01\n", p:table())
+    -- an app already on the book may stay: no such line
+    local q = imbill.project { usage = s, books = { "2020" }, current = "2020/pro" }
+    assert.is_true(q:row("2020/pro").legal)
+    assert.falsy(q:table():find("not a legal choice (", 1, true))
+  end)
+
   it("migration never recommends a month before the MAU book; its prices then are what-ifs", function()
     -- 2021: busy enough that the MAU plan would have been cheaper
     local s = S.build { from = "2021-01", months = 3, dau = 35000, mau = 40000 }

@@ -351,6 +351,19 @@ function Projection:table()
     out[#out + 1] = "* cannot serve every month (limits, features, caps, or a price book not yet in force) or not a"
       .. " legal choice; see --json for reasons"
   end
+  -- why a row is no legal choice: a whole-horizon reason its month cells,
+  -- which can each be served, do not show (one line per reason)
+  local why, order = {}, {}
+  for _, r in ipairs(self.rows) do
+    if not r.legal and r.note then
+      if not why[r.note] then why[r.note] = {} order[#order + 1] = r.note end
+      local names = why[r.note]
+      names[#names + 1] = r.name
+    end
+  end
+  for _, note in ipairs(order) do
+    out[#out + 1] = string.format("not a legal choice (%s): %s", table.concat(why[note], ", "), note)
+  end
   local ch = self:cheapest()
   if ch then
     out[#out + 1] = string.format("cheapest single edition: %s, %s USD", ch.name, money.pretty(ch.total))
