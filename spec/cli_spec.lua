@@ -112,6 +112,31 @@ describe("imbill CLI #cli", function()
     })
   end)
 
+  -- The library's advice for a usage without MAU names its own inputs
+  -- (mau_per_dau, mau_ratio); the command has options instead, and names them.
+  it("advises the command's MAU option, not the library's field, when the usage has no MAU", function()
+    local csv = os.tmpname()
+    local f = assert(io.open(csv, "w"))
+    f:write("date,dau,groups\n2023-01-01,100,5\n2023-01-02,120,5\n")
+    f:close()
+    local ratio = "give %-%-mau%-ratio %(MAU = ratio x the month's peak DAU%), or a usage history with a mau column"
+    for _, c in ipairs { { "project --usage " .. csv .. " --books 2022", "2022/developer is capped at 100 MAU" },
+                         { "chart bars --usage " .. csv .. " --books 2022 -o " .. csv .. ".svg",
+                           "2022/developer is capped at 100 MAU" },
+                         { "migrate --usage " .. csv, "the MAU plan bills monthly active users" } } do
+      local code, out, err = run(c[1])
+      assert.equal(1, code, c[1])
+      assert.equal("", out)
+      assert.matches("^imbill %a+: error: %-%-mau%-ratio: [^\n]*" .. c[2]:gsub("%p", "%%%0") .. ": " .. ratio, err)
+      assert.falsy(err:find("mau_per_dau", 1, true), err)
+    end
+    local code, _, err = run("grid --editions 2022/standard --start-dau 1000 --months 1")
+    assert.equal(1, code)
+    assert.equal("imbill grid: error: --mau-per-dau: the usage gives no MAU, and 2022/standard bills MAU: give"
+      .. " --mau-per-dau (MAU = ratio x DAU), or leave the edition out (--editions)\n", err)
+    os.remove(csv)
+  end)
+
   it("breakeven: exact crossing points", function()
     all_formats("breakeven --editions 2021/pro,2022/standard --mau-per-dau 3 --to-value 12000", {
       text = function(t) assert.matches("4,467 +2021/pro +449%.99 +450%.02", t) end,

@@ -6,6 +6,8 @@
 -- assumption, and a single invoice prices it with a note.
 local fmt = require "imbill.internal.fmt"
 
+local errors = require "imbill.internal.errors"
+
 local M = {}
 
 M.LABEL = { dau = "peak DAU", mau = "MAU" }
@@ -39,6 +41,16 @@ function M.missing(ed, has, name)
     end
   end
   return nil
+end
+
+--- Raises fn's error for a usage that lacks `measure` ("mau") where `why`
+-- says what needs it: the message is why .. ": " .. advice, and the error
+-- object carries `missing` (the measure) and `why`, so that a caller with
+-- inputs of its own (the command line's options) can give its own advice.
+function M.raise_missing(fn, field, measure, why, advice)
+  local e = errors.new(fn, field, why .. ": " .. advice, errors.NOVALUE)
+  e.missing, e.why = measure, why
+  error(e, 0)
 end
 
 --- The note for a usage that covers part of a month (dates as text): the

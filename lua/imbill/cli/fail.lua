@@ -72,9 +72,19 @@ local function named(names, field)
   return nil
 end
 
+--- The key of a names table (M.calling) whose value is the command's
+-- option stating MAU and the advice to give with it ({ "--mau-ratio",
+-- "give --mau-ratio (...) ..." }): an error the library raises for a usage
+-- without MAU (e.missing, measure.raise_missing) is raised again naming the
+-- option, where the library's advice names its own inputs.
+M.MAU = setmetatable({}, { __tostring = function() return "the MAU option" end })
+
 local function renamed(fn, names, ok, ...)
   if ok then return ... end
   local e = ...
+  if errors.is(e) and e.missing == "mau" and names[M.MAU] then
+    error(errors.new(nil, names[M.MAU][1], e.why .. ": " .. names[M.MAU][2], errors.NOVALUE), 0)
+  end
   if errors.is(e) and e.fn == fn and type(e.field) == "string" then
     local as, rest = named(names, e.field)
     if as then e = errors.rename(e, "", as .. rest) end

@@ -76,6 +76,11 @@ function M.one_source(args, flags)
   end
 end
 
+--- What a command reading a usage (--usage or generated) advises when the
+-- usage has no MAU and an edition needs it (fail.MAU).
+M.MAU_RATIO = { "--mau-ratio", "give --mau-ratio (MAU = ratio x the month's peak DAU), or a usage history with a mau"
+  .. " column, or leave out the editions billed by MAU (--books, --editions)" }
+
 --- The usage series from --usage or the generator options.
 function M.series(args)
   local S = require "imbill.whatif.series"
@@ -104,6 +109,7 @@ function M.projection(args)
   local bar = progress.new("project", not args.no_progress)
   local names = fail.flag_names(args, { books = true, editions = true, from = true, to = true, current = true,
                                         activated = true, needs = true, months = (args.usage and not args.to) or nil })
+  names[fail.MAU] = M.MAU_RATIO
   local p = fail.calling("imbill.project", names, imbill.project, {
     usage = s, books = list(args.books, "--books"), editions = list(args.editions, "--editions"), from = args.from, to = args.to,
     months = (args.usage and not args.to) and args.months or nil, current = args.current,

@@ -205,8 +205,8 @@ function M.can_price(s, p)
   for i, ed in ipairs(s.editions) do
     local k, why = measure.missing(ed, { dau = true, mau = p.mau_per_dau ~= nil }, s.names[i])
     if k then
-      check.fail(FN, "mau_per_dau", why .. ": give mau_per_dau (MAU = ratio x DAU), or leave "
-        .. s.names[i] .. " out", check.NOVALUE)
+      measure.raise_missing(FN, "mau_per_dau", k, why, "give mau_per_dau (MAU = ratio x DAU), or leave "
+        .. s.names[i] .. " out")
     end
   end
   if p.mau_per_dau ~= nil then

@@ -39,8 +39,8 @@ function M.mau(FN, s, mau_per_dau, editions)
     for _, e in ipairs(editions) do
       local k, why = measure.missing(e.ed, { dau = true, mau = false }, e.name)
       if k then
-        check.fail(FN, "usage", why .. ": give mau_per_dau (MAU = ratio x peak DAU), a mau column or mau_ratio"
-          .. " in the usage, or leave out the editions billed by MAU", check.NOVALUE)
+        measure.raise_missing(FN, "usage", k, why, "give mau_per_dau (MAU = ratio x peak DAU), a mau column or"
+          .. " mau_ratio in the usage, or leave out the editions billed by MAU")
       end
     end
   end

@@ -16,6 +16,7 @@ local result = require "imbill.internal.result"
 local books = require "imbill.book"
 local invoice = require "imbill.bill.invoice"
 local in_force = require "imbill.bill.in_force"
+local measure = require "imbill.bill.measure"
 local input = require "imbill.whatif.input"
 
 local M = {}
@@ -68,8 +69,8 @@ function M.migration(p)
                         needs = true, csv = true, progress = true, mau_per_dau = true })
   local s = input.usage_of(FN, p.usage, p.csv)
   if not s:has_mau() and p.mau_per_dau == nil then
-    check.fail(FN, "usage", "the MAU plan bills monthly active users: the history needs a mau column"
-      .. " (or give mau_per_dau here, or mau_ratio when reading or building it)", check.NOVALUE)
+    measure.raise_missing(FN, "usage", "mau", "the MAU plan bills monthly active users", "the history needs a mau"
+      .. " column (or give mau_per_dau here, or mau_ratio when reading or building it)")
   end
   local months = input.horizon(FN, s, { from = p.from_month, to = p.to_month, months = p.months },
     { from = "from_month", to = "to_month" })

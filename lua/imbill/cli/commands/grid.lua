@@ -74,6 +74,7 @@ function M.run(args)
   local bar = progress.new("grid", not args.no_progress)
   local names = fail.flag_names(args, { editions = true, growth = true, growth_ppm = "--growth", start_dau = true,
                                         months = true, groups = true, mau_per_dau = true })
+  names[fail.MAU] = { "--mau-per-dau", "give --mau-per-dau (MAU = ratio x DAU), or leave the edition out (--editions)" }
   local g = fail.calling("imbill.grid", names, imbill.grid, {
     editions = A.list(args.editions, "--editions"), growth = not ppm and growth or nil, growth_ppm = ppm and growth or nil,
     start_dau = start, months = args.months or 12, groups = args.groups, mau_per_dau = args.mau_per_dau,

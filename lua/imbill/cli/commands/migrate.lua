@@ -23,8 +23,11 @@ end
 
 --- The options imbill.migration's fields come from (for fail.calling; report uses them too).
 function M.names(args)
-  return fail.flag_names(args, { from = "--from-edition", to = "--to-edition", from_month = "--from",
-                                 to_month = "--to", needs = true })
+  local names = fail.flag_names(args, { from = "--from-edition", to = "--to-edition", from_month = "--from",
+                                        to_month = "--to", needs = true })
+  names[fail.MAU] = { "--mau-ratio", "give --mau-ratio (MAU = ratio x the month's peak DAU), or a usage history"
+    .. " with a mau column" }
+  return names
 end
 
 function M.run(args)
