@@ -50,6 +50,11 @@ int imbL_toint64(lua_State *L, int idx, int64_t *out);
  * (imbL_toint64 takes a boxed 64-bit integer, and refuses the rest by name). */
 int imbL_iscdata(lua_State *L, int idx);
 int64_t imbL_checkint64(lua_State *L, int idx, const char *field);
+/* What a float past 2^53 given as a whole number is told, the same on
+ * every runtime (on Lua 5.4 an integer would have done; on LuaJIT no count
+ * is past 2^53). */
+#define IMBL_BIGFLOAT "is a float beyond 2^53, which cannot be exact"
+
 /* 1 when the value at idx is a float (a number, not a 5.4 integer) beyond
  * 2^53 in magnitude: whole, perhaps, but not exact. */
 int imbL_isbigfloat(lua_State *L, int idx);

@@ -263,7 +263,7 @@ static imb_column *checkcol(lua_State *L, int idx, const char *fn) {
 static int64_t int_arg(lua_State *L, int idx, const char *fn, const char *field) {
   int64_t v;
   if (!imbL_toint64(L, idx, &v)) {
-    if (imbL_isbigfloat(L, idx)) imbL_raise(L, fn, field, idx, "is beyond 2^53 and cannot be exact on this runtime");
+    if (imbL_isbigfloat(L, idx)) imbL_raise(L, fn, field, idx, IMBL_BIGFLOAT);
     imbL_raise(L, fn, field, idx, "expected a whole number");
   }
   return v;
@@ -318,9 +318,9 @@ imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *fn, const char *
     const char *shown = imbL_show(L, vi);
     lua_pushfstring(L, "%s[%d]", field, (int)(i + 1));
     if (big && counts)
-      imbL_raise(L, fn, lua_tostring(L, -1), 0, "%s is beyond 2^53 and cannot be exact on this runtime", shown);
+      imbL_raise(L, fn, lua_tostring(L, -1), 0, "%s " IMBL_BIGFLOAT, shown);
     imbL_raise(L, fn, lua_tostring(L, -1), vi, "%s",
-               big ? "is beyond 2^53 and cannot be exact on this runtime"
+               big ? IMBL_BIGFLOAT
                    : counts ? "expected a whole number >= 0" : "expected a whole number");
   }
   return c;

@@ -263,7 +263,7 @@ int64_t imbL_checkint64(lua_State *L, int idx, const char *field) {
   int64_t v = 0;
   if (!imbL_toint64(L, idx, &v)) {
     if (imbL_isbigfloat(L, idx))
-      imbL_raise(L, NULL, field, 0, "%s is beyond 2^53 and cannot be exact on this runtime", imbL_show(L, idx));
+      imbL_raise(L, NULL, field, 0, "%s " IMBL_BIGFLOAT, imbL_show(L, idx));
     imbL_raise(L, NULL, field, idx, "expected a whole number");
   }
   return v;

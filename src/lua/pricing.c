@@ -145,7 +145,7 @@ static int64_t batch_scalar(lua_State *L, int idx, const char *field) {
   int64_t v;
   if (!imbL_toint64(L, idx, &v))
     imbL_raise(L, NULL, field, idx, "%s", imbL_isbigfloat(L, idx)
-               ? "is beyond 2^53 and cannot be exact on this runtime" : "expected a whole number");
+               ? IMBL_BIGFLOAT : "expected a whole number");
   if (v < 0) imbL_raise(L, NULL, field, idx, "must not be negative");
   return v;
 }
@@ -176,7 +176,7 @@ static void batch_bad(lua_State *L, lua_Integer i, const char *field) {
   int vi = lua_gettop(L), big = imbL_isbigfloat(L, vi);
   const char *shown = imbL_show(L, vi);
   const char *at = lua_pushfstring(L, "%s[%d]", field, (int)i);
-  if (big) imbL_raise(L, NULL, at, 0, "%s is beyond 2^53 and cannot be exact on this runtime", shown);
+  if (big) imbL_raise(L, NULL, at, 0, "%s " IMBL_BIGFLOAT, shown);
   imbL_raise(L, NULL, at, vi, "expected a whole number >= 0");
 }
 

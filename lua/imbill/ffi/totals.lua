@@ -49,7 +49,7 @@ local function scalar(v, field)
   if v ~= v or v ~= floor(v) or v > EXACT or v < -EXACT then
     -- worded as core.totals words it (batch_scalar); an infinity is no whole number
     if v == v and v == floor(v) and v ~= math.huge and v ~= -math.huge then
-      fail(field, "is beyond 2^53 and cannot be exact on this runtime", v)
+      fail(field, "is a float beyond 2^53, which cannot be exact", v)
     end
     fail(field, "expected a whole number", v)
   end
@@ -104,7 +104,7 @@ local function report(args, from, to)
         local v = rawget(t, i)
         local at = FIELDS[k] .. "[" .. i .. "]"
         if type(v) == "number" and v > EXACT and v == floor(v) and v ~= math.huge then
-          fail(at, errors.show(v) .. " is beyond 2^53 and cannot be exact on this runtime", NOVALUE)
+          fail(at, errors.show(v) .. " is a float beyond 2^53, which cannot be exact", NOVALUE)
         end
         if type(v) == "cdata" then check.from_cdata(nil, at, v, "expected a whole number >= 0") end
         fail(at, "expected a whole number >= 0", v)
