@@ -320,6 +320,15 @@ describe("scenario columns", function()
       -- the methods are still found by name
       assert.equal(d.sum, d.sum)
       assert.equal(29, d:sum())
+      -- on LuaJIT a boxed 64-bit integer is the position it holds, as for get and set (col[1LL] read nil)
+      if H.is_jit then
+        local one, two, six, minus = load("return 1LL, 2ULL, 6LL, -1LL")()
+        assert.same({ d:get(1), d:get(2), nil, nil }, { d[one], d[two], d[six], d[minus] })
+        d[one] = 4
+        assert.equal(4, d:get(1))
+        assert.equal("column:set: i: expected a position in the column (1 .. 5), got 6LL",
+          H.err(function() d[six] = 1 end))
+      end
     end)
 
     it("summarise in C: sum, min and max with their position, mean, percentiles", function()
@@ -347,6 +356,18 @@ describe("scenario columns", function()
                     p95 = 7 }, imbill.column { 7 }:summary())
       assert.equal("column:percentile: p: expected 0 .. 100, got 101", H.err(c.percentile, c, 101))
       assert.equal("column:percentile: p: at most 4 decimals, got \"1.00001\"", H.err(c.percentile, c, "1.00001"))
+      -- one "%" ends a percentile: a second was read as a percentage of it ("95%%" as 0.95)
+      assert.equal(9, c:percentile("95%"))
+      assert.equal('column:percentile: p: expected 0 .. 100, a number or a percentage such as "95%", got "95%%"',
+        H.err(c.percentile, c, "95%%"))
+      -- the summary's keys are the percentile read, the same on both runtimes (5.4 made 50.0 p50.0)
+      assert.same({ "argmax", "argmin", "max", "mean", "min", "n", "p50", "p97.5", "sum" },
+        (function()
+          local keys = {}
+          for k in pairs(c:summary { 50.0, "97.5%" }) do keys[#keys + 1] = k end
+          table.sort(keys)
+          return keys
+        end)())
     end)
 
     it("read p as a percentage, \"95%\" included: \"50%\" is the median, not the 0.5th percentile", function()

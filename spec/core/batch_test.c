@@ -585,6 +585,26 @@ static void the_mean_rounds_the_exact_sum_once(void) {
   CHECK_EQ(imb_stats_mean(a, 0, &m), IMB_ERANGE);
 }
 
+/* A rate past what a grid takes made 10^6 + growth_ppm overflow: a negative
+ * DAU answered IMB_OK. */
+static void growth_outside_the_grids_range_is_refused(void) {
+  int64_t next = 0, in[1] = {5}, out[1] = {0};
+  size_t bad = 0;
+  CHECK_EQ(imb_grid_grow(5, INT64_MAX, &next), IMB_ERANGE);
+  CHECK_EQ(imb_grid_grow(1000000, INT64_MAX - 10, &next), IMB_ERANGE);
+  CHECK_EQ(imb_grid_grow(5, -1000000, &next), IMB_ERANGE);
+  CHECK_EQ(imb_grid_grow(5, 0, NULL), IMB_ERANGE);
+  CHECK_EQ(imb_col_grow(out, in, 1, INT64_MAX, 1, &bad), IMB_ERANGE);
+  /* the boundaries: +10,000% a month and just above -100% */
+  CHECK_EQ(imb_grid_grow(5, 100000000, &next), IMB_OK);
+  CHECK_EQ(next, 505);
+  CHECK_EQ(imb_grid_grow(5, 100000001, &next), IMB_ERANGE);
+  CHECK_EQ(imb_grid_grow(1000000, -999999, &next), IMB_OK);
+  CHECK_EQ(next, 1);
+  CHECK_EQ(imb_col_grow(out, in, 1, 100000000, 2, &bad), IMB_OK);
+  CHECK_EQ(out[0], 51005);
+}
+
 CTEST_SUITE(batch_tests) = {
   { "batch: the column kernel gives the month total on random inputs and boundaries",
     batch_equals_month_total_on_random_inputs },
@@ -606,5 +626,7 @@ CTEST_SUITE(batch_tests) = {
     grid_ties_are_nobodys_win },
   { "stats: the mean rounds the exact sum once, half up; no values is refused, a sum past 64 bits is taken in 128",
     the_mean_rounds_the_exact_sum_once },
+  { "grid: a growth rate outside the grid's (-100%, +10,000%] is refused by imb_grid_grow and imb_col_grow, never "
+    "overflowed", growth_outside_the_grids_range_is_refused },
   { NULL, NULL },
 };

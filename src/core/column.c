@@ -51,7 +51,9 @@ imb_status imb_col_add(int64_t *out, const int64_t *a, const int64_t *b, size_t 
 
 imb_status imb_col_grow(int64_t *out, const int64_t *in, size_t n, int64_t growth_ppm, int32_t months, size_t *bad) {
   imb_status s;
-  if (months < 0 || growth_ppm <= -PPM) return IMB_ERANGE;
+  /* the rates imb_grid_grow takes: past +10,000% a month 10^6 + growth_ppm
+   * could overflow */
+  if (months < 0 || growth_ppm <= -PPM || growth_ppm > (int64_t)100 * PPM) return IMB_ERANGE;
   for (size_t i = 0; i < n; i++) {
     int64_t v = in[i];
     for (int32_t k = 0; k < months && growth_ppm != 0; k++)

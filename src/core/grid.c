@@ -7,6 +7,10 @@
 
 #define PPM 1000000
 
+/* The growth rates a grid takes, as imb_grid_check has them: above -100%,
+ * at most +10,000% a month (10^6 + growth_ppm then never overflows). */
+#define GROWTH_OK(ppm) ((ppm) > -PPM && (ppm) <= (int64_t)100 * PPM)
+
 imb_status imb_grid_check(const imb_grid *g, size_t *n) {
   imb_status s;
   if (!g || !n) return IMB_ERANGE;
@@ -17,7 +21,7 @@ imb_status imb_grid_check(const imb_grid *g, size_t *n) {
   for (size_t i = 0; i < g->n_rates; i++)
     if ((s = imb_rate_check(&g->rates[i])) != IMB_OK) return s;
   for (size_t i = 0; i < g->n_growth; i++)
-    if (g->growth_ppm[i] <= -PPM || g->growth_ppm[i] > (int64_t)100 * PPM) return IMB_ERANGE;
+    if (!GROWTH_OK(g->growth_ppm[i])) return IMB_ERANGE;
   for (size_t i = 0; i < g->n_start; i++)
     if (g->start_dau[i] < 0) return IMB_ERANGE;
   size_t per = g->n_growth * g->n_start;
@@ -29,7 +33,7 @@ imb_status imb_grid_check(const imb_grid *g, size_t *n) {
 }
 
 imb_status imb_grid_grow(int64_t dau, int64_t growth_ppm, int64_t *next) {
-  if (dau < 0 || growth_ppm <= -PPM) return IMB_ERANGE;
+  if (!next || dau < 0 || !GROWTH_OK(growth_ppm)) return IMB_ERANGE;
   return imb_muldiv(dau, PPM + growth_ppm, PPM, next);
 }
 

@@ -204,7 +204,7 @@ enum { IMB_GRID_MAX_MONTHS = 1200 };
 typedef struct imb_grid {
   const imb_rate *rates;
   size_t n_rates;
-  const int64_t *growth_ppm; /* each > -10^6 (above -100%) */
+  const int64_t *growth_ppm; /* each in (-10^6, 100 x 10^6]: above -100%, at most +10,000% */
   size_t n_growth;
   const int64_t *start_dau; /* each >= 0 */
   size_t n_start;
@@ -216,7 +216,9 @@ typedef struct imb_grid {
 
 /* Checks the parameters; *n is the number of scenarios. */
 imb_status imb_grid_check(const imb_grid *g, size_t *n);
-/* The next month's DAU: round_half_up(dau * (10^6 + growth_ppm) / 10^6). */
+/* The next month's DAU: round_half_up(dau * (10^6 + growth_ppm) / 10^6);
+ * IMB_ERANGE for dau < 0 or growth_ppm outside (-10^6, 100 x 10^6], the
+ * rates a grid takes. */
 imb_status imb_grid_grow(int64_t dau, int64_t growth_ppm, int64_t *next);
 /* Totals in cents of scenarios lo .. hi-1 into out[0 .. hi-lo-1]; on failure
  * *bad is the failing scenario: IMB_ERANGE for a total beyond what money
@@ -273,7 +275,8 @@ imb_status imb_col_scale(int64_t *out, const int64_t *in, size_t n, int64_t ppm,
 imb_status imb_col_add(int64_t *out, const int64_t *a, const int64_t *b, size_t b_step, size_t n,
                                size_t *bad);
 /* out[i] = in[i] after `months` months of growth at growth_ppm a month, each
- * month rounded half-up as the grid does (imb_grid_grow). */
+ * month rounded half-up as the grid does (imb_grid_grow, and its range of
+ * growth_ppm). */
 imb_status imb_col_grow(int64_t *out, const int64_t *in, size_t n, int64_t growth_ppm, int32_t months,
                                 size_t *bad);
 /* Uniform whole numbers in lo .. hi (lo <= hi): out[i] is a function of

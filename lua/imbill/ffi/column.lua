@@ -64,6 +64,18 @@ function M.peek(self, i)
   return nil
 end
 
+-- A boxed 64-bit integer, which a column takes as the whole number it holds
+-- (col[1LL] is col[1]).
+local int64_t, uint64_t = ffi.typeof("int64_t"), ffi.typeof("uint64_t")
+function M.int_key(k) return ffi.istype(int64_t, k) or ffi.istype(uint64_t, k) end
+
+-- Value i (a boxed integer), or nil where it is not a position (col[i]).
+function M.peek_int(self, i)
+  local h = hdrs[self] or hdr(self, "column")
+  if i >= 1 and i <= h.n then return cget(self, i) end
+  return nil
+end
+
 local function set(self, i, v)
   local h = hdrs[self] or hdr(self, "column:set")
   if h.readonly == 0 and type(i) == "number" and i >= 1 and i <= tonumber(h.n) and floor(i) == i

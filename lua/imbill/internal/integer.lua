@@ -110,6 +110,11 @@ function M.percentile(fn, p)
   if type(v) == "string" then
     local bare = v:match("^%s*(.-)%s*%%%s*$")
     if bare then v = bare end
+    -- one "%" ends a percentile; another would be read as a percentage of it
+    -- ("95%%" as 0.95)
+    if v:find("%", 1, true) then
+      check.fail(fn, "p", "expected 0 .. 100, a number or a percentage such as \"95%\"", p)
+    end
   end
   local micros = M.ppm(fn, "p", v)
   if micros % 100 ~= 0 then check.fail(fn, "p", "at most 4 decimals", p) end

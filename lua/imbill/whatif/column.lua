@@ -197,7 +197,9 @@ function methods:summary(list)
   r.max, r.argmax = self:max()
   r.sum, r.mean = self:sum(), self:mean()
   local ps = check.call(fn, self.percentiles, self, list)
-  for i, p in check.items(list) do r["p" .. tostring(p)] = ps[i] end
+  -- each key from the percentile read, so that 50, 50.0 and "50%" are p50
+  -- on every runtime (tostring gave p50.0 on Lua 5.4 only)
+  for i, p in check.items(list) do r["p" .. int.ratio_text(int.percentile(fn, p) * 100)] = ps[i] end
   return r
 end
 
@@ -225,15 +227,18 @@ if ffi_column then ffi_column.install(methods) end
 -- not a whole number from 1 to #col reads nil, as in an array; a write there
 -- is refused (a column does not grow).  Any other key is a method's name.
 local set, type_ = methods.set, type
+local int_key = ffi_column and ffi_column.int_key or function() return false end
 if ffi_column then
-  local peek = ffi_column.peek
+  local peek, peek_int = ffi_column.peek, ffi_column.peek_int
   meta.__index = function(col, k)
-    if type_(k) == "number" then return peek(col, k) end
+    local t = type_(k)
+    if t == "number" then return peek(col, k) end
+    if t == "cdata" and int_key(k) then return peek_int(col, k) end
     return methods[k]
   end
 end
 meta.__newindex = function(col, k, v)
-  if type_(k) ~= "number" then
+  if type_(k) ~= "number" and not (type_(k) == "cdata" and int_key(k)) then
     check.fail("column", errors.field_name(k), "is not a value's place: a column's values are col[1] .. col[#col]",
       errors.NOVALUE)
   end
