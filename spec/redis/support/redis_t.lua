@@ -169,7 +169,10 @@ function H.redirect()
   local cfg = state.redis.main.cfg
   local port = cfg.servers[1]:match(":(%d+)$")
   local reply = ngx.unescape_uri(ngx.var.arg_reply):gsub("@PORT@", port)
-  local client = cluster.new(setmetatable({ cluster = false, servers = { ngx.var.arg_first } }, { __index = cfg }))
+  -- ?timeout=: each read's, for a stand-in server on a loaded machine (the
+  -- entry's own otherwise)
+  local client = cluster.new(setmetatable({ cluster = false, servers = { ngx.var.arg_first },
+                                            timeout = tonumber(ngx.var.arg_timeout) }, { __index = cfg }))
   local script = "if redis.call('EXISTS', KEYS[1]) == 1 then return 'ok' end return redis.error_reply(ARGV[1])"
   -- a deadline for a loaded machine: two nodes, three round trips
   local ok, r, err, sent = pcall(client.send, client, 0, { "EVAL", script, "1", "{redirect}:target", reply },
