@@ -224,6 +224,9 @@ function M.status()
     extra[#extra + 1] = { "imbill_store_damaged", { dict = rs.name }, state.damaged(rs) and 1 or 0 }
     extra[#extra + 1] = { "imbill_redis_up", { redis = name }, rs:up() and 1 or 0 }
     extra[#extra + 1] = { "imbill_redis_journal_entries", { redis = name }, journal.size(rs) }
+    for appid in pairs(rs.apps) do
+      extra[#extra + 1] = { "imbill_redis_evicting", { redis = name, app = appid }, rs:evicting(appid) and 1 or 0 }
+    end
   end
   local dicts = { [state.cfg.meta] = true }
   if state.cfg.replay then dicts[state.cfg.replay] = true end

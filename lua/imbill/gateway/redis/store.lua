@@ -44,6 +44,8 @@ FAMILIES.imbill_redis_journaled_total = { "counter",
   "Work kept in the journal until Redis answers again, by redis, app and kind." }
 FAMILIES.imbill_redis_replayed_total = { "counter", "Journal entries applied when Redis answered again, by kind." }
 FAMILIES.imbill_redis_journal_entries = { "gauge", "Entries waiting in this node's journal, by redis." }
+FAMILIES.imbill_redis_evicting = { "gauge",
+  "1 while the app's Redis node may evict keys at its maxmemory (a policy but noeviction): counts can be lost." }
 FAMILIES.imbill_redis_logins_total = { "counter", "Logins written to Redis by the flush, by app." }
 FAMILIES.imbill_redis_redirects_total = { "counter",
   "Redis Cluster redirections followed (moved, ask) and calls sent again during a slot migration (tryagain)." }
@@ -172,8 +174,37 @@ function Store:check_epochs()
       end
       if seen ~= v then meta:safe_set(mk, v) end
     end
+    self:check_eviction(ctx, appid, deadline)
   end
 end
+
+-- A Redis that may evict keys at its maxmemory (any maxmemory-policy but
+-- noeviction) drops counts without an error: the counters of an app, the
+-- states that make each login count once.  Each look reads INFO memory on
+-- the app's node; a change to or from such a policy is logged, and
+-- imbill_redis_evicting{redis,app} (status) is 1 while it lasts.
+function Store:check_eviction(ctx, appid, deadline)
+  local info = self.client:command(ctx.slot, deadline, "INFO", "memory")
+  if type(info) ~= "string" then return end
+  local max, policy = info:match("\nmaxmemory:(%d+)"), info:match("\nmaxmemory_policy:([%w%-]+)")
+  if not max or not policy then return end
+  local evicting = max ~= "0" and policy ~= "noeviction"
+  local key = "evicting:" .. self.rname .. ":" .. appid
+  local was = self.meta:get(key)
+  if evicting and was ~= policy then
+    ngx.log(ngx.ERR, "imbill: Redis ", self.rname, " (app ", appid, ") evicts keys at its maxmemory (",
+      "maxmemory-policy ", policy, "): counts it drops are lost without an error, logins may count twice; set ",
+      "maxmemory-policy noeviction (docs/fleet.md, \"Redis' memory\")")
+    self.meta:safe_set(key, policy)
+  elseif not evicting and was then
+    ngx.log(ngx.WARN, "imbill: Redis ", self.rname, " (app ", appid, ") no longer evicts keys (maxmemory-policy ",
+      policy, ", maxmemory ", max, ")")
+    self.meta:delete(key)
+  end
+end
+
+--- Whether the app's Redis node was last seen evicting keys (check_eviction).
+function Store:evicting(appid) return self.meta:get("evicting:" .. self.rname .. ":" .. appid) ~= nil end
 
 local function decode_stored(text)
   local t = cjson.decode(text)
@@ -292,6 +323,19 @@ end
 -- the caller must settle later ({ state, pid, window, units }: nil when
 -- nothing can have been written).
 function Store:apply_units(app, units, _, reserve)
+  -- Earlier work of the app waits in this node's journal (Redis was away):
+  -- decided against Redis now, this would come before it (a group destroyed
+  -- while Redis was away and created again, then destroyed by the replay,
+  -- ended uncounted while Tencent had it).  The journal is replayed first,
+  -- within half the call's deadline; when it is not through by then, the
+  -- store cannot decide in order, and the call meets the failure policy as
+  -- when Redis cannot be reached (what is let through joins the journal's end).
+  local waiting = J().pending(self, app.id)
+  if waiting then
+    ngx.update_time()
+    J().replay(self, ngx.now() + self.cfg.deadline / 2)
+    waiting = J().pending(self, app.id)
+  end
   local ctx = self:ctx(app.id)
   local pid, w = M.new_pid()
   local prog = program.new(ctx, pid, w)
@@ -309,7 +353,12 @@ function Store:apply_units(app, units, _, reserve)
     end
   end
   if #sent == 0 then return true end
-  local reply, err, state = self:exec(ctx, prog, self:deadline())
+  local reply, err, state
+  if waiting then
+    err, state = "earlier work of the app waits in this node's journal, which Redis has not taken yet", "unsent"
+  else
+    reply, err, state = self:exec(ctx, prog, self:deadline())
+  end
   if not reply then
     metrics.inc("imbill_redis_failures_total", { app = app.id, policy = app.failure })
     if state == "failed" then return nil, err end
@@ -509,9 +558,21 @@ end
 -- writes, its deadline reservation_ttl from when it is written), reservations
 -- Tencent did not use given back, shrinks Tencent did applied, every
 -- friendship of a user ended.  Always done or journaled: returns true.
+-- The journal entry of a pending call's settlement (settle_pending).
+local function pending_entry(job)
+  local pend = job.pending
+  local did = {}
+  for i, u in ipairs(pend.units) do
+    if job.did then did[i] = job.did[i] else did[i] = job.done ~= nil and calls.done(job.done, u.key) end
+  end
+  return { kind = "pending", app = job.app.id, pending = pend, did = did, standin = job.standin,
+           now = job.now or ngx.time() }
+end
+
 function Store:settle(job, jr)
-  if job.pending then return self:settle_pending(job, jr) end
   local app = job.app
+  -- a pending call's settlement (what Tencent did of a call decided while
+  -- Redis could not answer) keeps the journal's order too
   if not jr and J().pending(self, app.id) then
     -- earlier work of the app waits in the journal, and this comes after
     -- it.  A client waits for this answer and may send its next call as
@@ -525,10 +586,11 @@ function Store:settle(job, jr)
       J().replay(self, ngx.now() + self.cfg.deadline / 2)
     end
     if J().pending(self, app.id) then
-      J().append(self, job_entry(job))
+      J().append(self, job.pending and pending_entry(job) or job_entry(job))
       return true
     end
   end
+  if job.pending then return self:settle_pending(job, jr) end
   local ctx = self:ctx(app.id)
   local pid, w
   if jr then pid, w = jr.pid, jr.w else pid, w = M.new_pid() end
@@ -621,12 +683,8 @@ end
 function Store:settle_pending(job, jr)
   local app, pend = job.app, job.pending
   local ctx = self:ctx(app.id)
-  local did = {}
-  for i, u in ipairs(pend.units) do
-    if job.did then did[i] = job.did[i] else did[i] = job.done ~= nil and calls.done(job.done, u.key) end
-  end
-  local sd = job.standin
-  local entry = { kind = "pending", app = app.id, pending = pend, did = did, standin = sd, now = job.now or ngx.time() }
+  local entry = pending_entry(job)
+  local did, sd = entry.did, job.standin
   local deadline = self:deadline(true, jr)
   local results
   if pend.state ~= "unsent" then
