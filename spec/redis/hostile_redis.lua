@@ -148,6 +148,20 @@ describe("hostile inputs to the Redis store", function()
     assert.are.equal("unknown", v.sent)
   end)
 
+  -- A group's type is a number Redis holds: one no group has (written by
+  -- hand) found no members cap, and 25 joins passed the trial's 20.
+  it("refuses a join to a group whose type in Redis is no group type, naming the group", function()
+    h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "gx" })
+    for _, t in ipairs { "99", "-3" } do
+      r("HSET", h.key(TRIAL, "g:gx"), "t", t)
+      local _, v = h.rest(1, "group_open_http_svc/add_group_member", TRIAL, { GroupId = "gx",
+        MemberList = { { Member_Account = "m1" } } })
+      assert.are.equal(10002, v.ErrorCode, t)
+      assert.truthy(v.ErrorInfo:find("type " .. t .. " is no group type", 1, true), v.ErrorInfo)
+      assert.are.equal(0, r("EXISTS", h.key(TRIAL, "uj:m1")))
+    end
+  end)
+
   it("refuses a join when a key holds another type, and leaves the other keys as they were", function()
     h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g" })
     r("DEL", h.key(TRIAL, "gm:g"))

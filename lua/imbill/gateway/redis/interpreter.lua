@@ -514,6 +514,11 @@ local function run_step(s)
   if s.gk then
     local t = num("f", s.gk, "t")
     if t > 0 then gtype, gat = t - 1, num("f", s.gk, "at") end
+    -- a type no group has (a record written by hand) would find no cap for
+    -- its members: 25 joins passed a cap of 20
+    if t < 0 or (gtype and s.tb and s.tb[gtype] == nil) then
+      fail("group " .. show(s.gk) .. ": type " .. sfmt("%d", t) .. " is no group type")
+    end
   end
   -- whether the user had an account before the step (an "A" condition)
   local account = false
