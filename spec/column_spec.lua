@@ -253,6 +253,18 @@ describe("scenario columns", function()
       if not os.getenv("ASAN_OPTIONS") then
         assert.equal("imbill.column: to: the range has 9007199254740993 values (8 bytes each), more than memory holds,"
           .. " got 9007199254740992", H.err(imbill.column, { from = 0, to = 2 ^ 53 }))
+        -- a column a call makes for its result names the call when memory cannot
+        -- hold it (it said "imbill.column: n: values do not fit in memory"), in a
+        -- child process given 1.5 GB of address space for 100,000,000 values
+        local code = "local imbill = require 'imbill' local c = imbill.column { from = 1, to = 100000000 } "
+          .. "for _, f in ipairs { function() return c:copy() end, function() return c:percentile(50) end, "
+          .. "function() return imbill.totals { book = '2020', edition = 'pro', peak_dau = c, threads = 1 } end } do "
+          .. "print(select(2, pcall(f))) end"
+        local out = H.sh(string.format("cd %s && ulimit -v 1500000 && LUA_PATH='lua/?.lua;lua/?/init.lua;;' "
+          .. "LUA_CPATH=%s %s -e %s", H.q(H.top), H.q(H.cpath .. "/?.so;;"), H.lua, H.q(code)))
+        assert.equal("column:copy: a column of 100000000 values (8 bytes each) does not fit in memory\n"
+          .. "column:percentile: a column of 100000000 values (8 bytes each) does not fit in memory\n"
+          .. "imbill.totals: a column of 100000000 values (8 bytes each) does not fit in memory", out)
       end
       assert.matches("^imbill.column: colour: unknown field", H.err(imbill.column, { from = 1, to = 2, colour = 3 }))
       assert.matches("^imbill.column: values: expected a count, an array", H.err(imbill.column, "x"))

@@ -160,7 +160,12 @@ static col_ud *new_ud_for(lua_State *L, size_t n, const char *fn, const char *fi
         snprintf(count, sizeof count, "%llu", (unsigned long long)n);
         imbL_raise(L, fn, field, vidx, "the range has %s values (8 bytes each), more than memory holds", count);
       }
-      if (!u->heap) imbL_raise_int(L, "imbill.column", "n", (int64_t)n, "values do not fit in memory");
+      if (!u->heap) {
+        char count[24];
+        snprintf(count, sizeof count, "%llu", (unsigned long long)n);
+        imbL_raise(L, fn ? fn : "imbill.column", NULL, 0, "a column of %s values (8 bytes each) does not fit in memory",
+                   count);
+      }
       u->cap = n;
       u->c.v = u->heap;
       u->c.n = n;
@@ -176,7 +181,7 @@ static col_ud *new_ud_for(lua_State *L, size_t n, const char *fn, const char *fi
   return u;
 }
 
-static col_ud *new_ud(lua_State *L, size_t n) { return new_ud_for(L, n, NULL, NULL, 0); }
+static col_ud *new_ud(lua_State *L, size_t n, const char *fn) { return new_ud_for(L, n, fn, NULL, 0); }
 
 static int m_gc(lua_State *L) {
   col_ud *u = (col_ud *)imbL_testudata(L, 1, COLUMN_MT);
@@ -229,14 +234,14 @@ static void check_size(lua_State *L, const char *fn, const char *field, int64_t 
   if ((uint64_t)n > (uint64_t)COL_MAX_N) imbL_raise(L, fn, field, vidx, "is more values than a column holds");
 }
 
-imb_column *imbL_newcolumn(lua_State *L, size_t n) {
-  if (n > COL_MAX_N) imbL_raise_int(L, "imbill.column", "n", (int64_t)n, "is more values than a column holds");
-  return &new_ud(L, n)->c;
+imb_column *imbL_newcolumn(lua_State *L, size_t n, const char *fn) {
+  if (n > COL_MAX_N) imbL_raise_int(L, fn, "n", (int64_t)n, "is more values than a column holds");
+  return &new_ud(L, n, fn)->c;
 }
 
 imb_column *imbL_viewcolumn(lua_State *L, int owner_idx, int64_t *v, size_t n, int readonly) {
   if (owner_idx < 0) owner_idx = lua_gettop(L) + 1 + owner_idx;
-  col_ud *u = new_ud(L, 0);
+  col_ud *u = new_ud(L, 0, NULL);
   u->c.v = v;
   u->c.n = n;
   u->c.readonly = readonly;
@@ -290,7 +295,7 @@ static size_t pos_arg(lua_State *L, int idx, const imb_column *c, const char *fn
 imb_column *imbL_arraycolumn(lua_State *L, int idx, const char *fn, const char *field, int counts) {
   if (idx < 0) idx = lua_gettop(L) + 1 + idx;
   size_t n = (size_t)imbL_rawlen(L, idx);
-  imb_column *c = imbL_newcolumn(L, n);
+  imb_column *c = imbL_newcolumn(L, n, fn);
   int64_t *v = c->v;
   for (size_t i = 0; i < n; i++) {
     int64_t x;
@@ -333,7 +338,7 @@ static int c_new(lua_State *L) {
   int64_t n = int_arg(L, 1, "imbill.column", "n");
   int64_t fill = lua_isnoneornil(L, 2) ? 0 : int_arg(L, 2, "imbill.column", "value");
   check_size(L, "imbill.column", "n", n, 1);
-  imb_column *c = imbL_newcolumn(L, (size_t)n);
+  imb_column *c = imbL_newcolumn(L, (size_t)n, "imbill.column");
   if (fill == 0) memset(c->v, 0, c->n * sizeof *c->v);
   else
     for (size_t i = 0; i < c->n; i++) c->v[i] = fill;
@@ -353,7 +358,7 @@ static int c_from(lua_State *L) {
 /* core.column_copy(col) */
 static int c_copy(lua_State *L) {
   imb_column *c = checkcol(L, 1, "column:copy");
-  imb_column *o = imbL_newcolumn(L, c->n);
+  imb_column *o = imbL_newcolumn(L, c->n, "column:copy");
   if (c->n) memcpy(o->v, c->v, c->n * sizeof *c->v);
   return 1;
 }
@@ -380,7 +385,7 @@ static int c_random(lua_State *L) {
   int64_t seed = int_arg(L, 4, fn, "seed");
   check_size(L, fn, "n", n, 1);
   if (hi < lo) imbL_raise(L, fn, "max", 3, "is below min");
-  imb_column *c = imbL_newcolumn(L, (size_t)n);
+  imb_column *c = imbL_newcolumn(L, (size_t)n, "imbill.column.random");
   imb_col_random(c->v, c->n, (uint64_t)seed, lo, hi);
   return 1;
 }
@@ -390,7 +395,7 @@ static int c_scale(lua_State *L) {
   imb_column *c = checkcol(L, 1, "imbill.column");
   int64_t ppm = int_arg(L, 2, "imbill.column", "ratio");
   size_t bad = 0;
-  imb_column *o = imbL_newcolumn(L, c->n);
+  imb_column *o = imbL_newcolumn(L, c->n, "imbill.column");
   if (imb_col_scale(o->v, c->v, c->n, ppm, &bad)) {
     lua_pushfstring(L, "values[%d]", (int)(bad + 1));
     imbL_raise_int(L, "imbill.column", lua_tostring(L, -1), c->v[bad], "times the ratio does not fit in 64 bits");
@@ -410,7 +415,7 @@ static int c_add(lua_State *L) {
                     imbL_i64str(L, (int64_t)a->n));
     imbL_raise(L, "imbill.column", "right operand", 0, "%s", lua_tostring(L, -1));
   }
-  imb_column *o = imbL_newcolumn(L, a->n);
+  imb_column *o = imbL_newcolumn(L, a->n, "imbill.column");
   if (imb_col_add(o->v, a->v, b ? b->v : &k, b ? 1 : 0, a->n, &bad)) {
     lua_pushfstring(L, "values[%d]", (int)(bad + 1));
     imbL_raise_int(L, "imbill.column", lua_tostring(L, -1), a->v[bad], "the sum does not fit in 64 bits");
@@ -426,7 +431,7 @@ static int c_grow(lua_State *L) {
   if (months < 0 || months > IMB_GRID_MAX_MONTHS) imbL_raise(L, "column:grow", "months", 3, "expected 0 .. 1200");
   if (g <= -1000000 || g > 100000000)
     imbL_raise(L, "column:grow", "rate", 2, "must be above -100%% and at most 10000%% (in ppm)");
-  imb_column *o = imbL_newcolumn(L, c->n);
+  imb_column *o = imbL_newcolumn(L, c->n, "column:grow");
   imb_status s = imb_col_grow(o->v, c->v, c->n, g, (int32_t)months, &bad);
   if (s) {
     lua_pushfstring(L, "values[%d]", (int)(bad + 1));
@@ -548,7 +553,7 @@ static int c_percentiles(lua_State *L) {
   /* the copy quickselect reorders: a column of ours, so an error cannot leak
    * it and its memory goes back to the cache (a plain userdata of it stops at
    * 2 GiB on LuaJIT, with a bare "userdata length overflow") */
-  imb_column *sc = imbL_newcolumn(L, c->n);
+  imb_column *sc = imbL_newcolumn(L, c->n, "column:percentile");
   int64_t *scratch = sc->v;
   lua_createtable(L, k, 0);
   for (int j = 1; j <= k; j++) {

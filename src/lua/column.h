@@ -14,7 +14,7 @@
 /* The column at idx, or NULL. */
 imb_column *imbL_tocolumn(lua_State *L, int idx);
 /* A new column of n values (not initialised) pushed on the stack. */
-imb_column *imbL_newcolumn(lua_State *L, size_t n);
+imb_column *imbL_newcolumn(lua_State *L, size_t n, const char *fn);
 /* A new column viewing n values owned by the object at owner_idx, which the
  * column keeps alive; readonly forbids col:set. */
 imb_column *imbL_viewcolumn(lua_State *L, int owner_idx, int64_t *v, size_t n, int readonly);

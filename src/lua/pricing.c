@@ -408,11 +408,11 @@ static int totals_columns(lua_State *L, int nr, const imb_rate *const *rates, co
      * scenario is priced, so a call that raises leaves its values as they
      * were; the hand-over moves a buffer, not the values (imbL_column_take) */
     dest = o;
-    scratch = imbL_newcolumn(L, (size_t)n);
+    scratch = imbL_newcolumn(L, (size_t)n, "imbill.totals");
     out[0] = scratch->v;
   } else {
     luaL_checkstack(L, nr + 4, "totals: no stack space for the results");
-    for (int e = 0; e < nr; e++) out[e] = imbL_newcolumn(L, (size_t)n)->v;
+    for (int e = 0; e < nr; e++) out[e] = imbL_newcolumn(L, (size_t)n, "imbill.totals")->v;
   }
   /* a new column's collector step may run finalizers, and one pricing into
    * an input column hands that column another buffer: read them again */
