@@ -13,7 +13,8 @@
 
 /* The column at idx, or NULL. */
 imb_column *imbL_tocolumn(lua_State *L, int idx);
-/* A new column of n values (not initialised) pushed on the stack. */
+/* A new column of n values (not initialised) pushed on the stack; fn, the
+ * call it is made for, is what an error names when memory cannot hold it. */
 imb_column *imbL_newcolumn(lua_State *L, size_t n, const char *fn);
 /* A new column viewing n values owned by the object at owner_idx, which the
  * column keeps alive; readonly forbids col:set. */
