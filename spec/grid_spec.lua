@@ -232,6 +232,16 @@ describe("what-if grids", function()
     assert.equal("imbill.grid: scenario 1: 2021/pro at 8% a month from 9,007,199,254,740,992 DAU over 2 months: the"
       .. " total is more than money holds (at most 9223372036854.775807)", H.err(H.imbill.grid, { editions = { "2021/pro" },
         growth = { "8%" }, start_dau = { from = 2 ^ 53, to = 2 ^ 53 }, months = 2 }))
+    -- a range memory cannot hold is an error naming it, where Lua's own bare
+    -- "not enough memory" came out (a child given 1 GB of address space for
+    -- 99,999,999 values; ASan aborts on such a request instead of failing it)
+    if not os.getenv("ASAN_OPTIONS") then
+      local code = "local imbill = require 'imbill' print(select(2, pcall(imbill.grid, { editions = { '2020/pro' }, "
+        .. "start_dau = { from = 1, to = 99999999 }, months = 1 })))"
+      assert.equal("imbill.grid: start_dau.to: the range has 99999999 values, more than memory holds, got 99999999",
+        H.sh(string.format("cd %s && ulimit -v 1000000 && LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH=%s %s -e %s",
+          H.q(H.top), H.q(H.cpath .. "/?.so;;"), H.lua, H.q(code))))
+    end
   end)
 
   it("refuses a scenario whose total is more than money holds, naming it", function()

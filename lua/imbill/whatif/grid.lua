@@ -44,7 +44,17 @@ local function counts(field, v, signed)
     if (b - a) / s >= 1e8 then check.fail(FN, field, "more than 10^8 values", v.to) end
     -- counted, not stepped: on LuaJIT 2^53 + 1 is 2^53 again, and a loop
     -- stepping from 2^53 to 2^53 never ended
-    for k = 0, idiv(b - a, s) do out[k + 1] = a + k * s end
+    local last = idiv(b - a, s)
+    local filled, err = pcall(function() for k = 0, last do out[k + 1] = a + k * s end end)
+    if not filled then
+      -- Lua's own error for an allocation it could not make is a bare string
+      if err == "not enough memory" then
+        out = nil
+        check.fail(FN, field .. ".to", string.format("the range has %.0f values, more than memory holds", last + 1),
+          v.to)
+      end
+      error(err, 0)
+    end
     return out
   end
   check.list(FN, field, v, "whole numbers")
