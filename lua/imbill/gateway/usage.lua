@@ -19,6 +19,7 @@ local books = require "imbill.book"
 local dates = require "imbill.internal.dates"
 local check = require "imbill.internal.check"
 local errors = require "imbill.internal.errors"
+local fmt = require "imbill.internal.fmt"
 
 local K = core.K
 local M = {}
@@ -63,7 +64,7 @@ function M.reach(mo, month, last_day)
   local first, n = core.month_first_day(mo), core.month_length(mo)
   if math.max(last_day, first + n - 1) - first > M.REACH then
     errors.raise(FN, "month", string.format("is more than %s days before the app's latest counted day, %s: too far "
-      .. "back to read", "4,000", dates.format(last_day)), month)
+      .. "back to read", fmt.int(M.REACH), dates.format(last_day)), month)
   end
 end
 

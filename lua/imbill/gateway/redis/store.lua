@@ -157,6 +157,7 @@ function Store:check_epochs()
   local meta = self.meta
   if not meta:safe_add("epoch_check:" .. self.rname, ngx.worker.pid(), EPOCH_EVERY) then return end
   local deadline = self:deadline(true)
+  local infos = {} -- INFO memory by node, read once a look
   for appid in pairs(self.apps) do
     local ctx = self:ctx(appid)
     local k = ctx.P .. "c:epoch"
@@ -174,7 +175,7 @@ function Store:check_epochs()
       end
       if seen ~= v then meta:safe_set(mk, v) end
     end
-    self:check_eviction(ctx, appid, deadline)
+    self:check_eviction(ctx, appid, deadline, infos)
   end
 end
 
@@ -183,8 +184,13 @@ end
 -- states that make each login count once.  Each look reads INFO memory on
 -- the app's node; a change to or from such a policy is logged, and
 -- imbill_redis_evicting{redis,app} (status) is 1 while it lasts.
-function Store:check_eviction(ctx, appid, deadline)
-  local info = self.client:command(ctx.slot, deadline, "INFO", "memory")
+function Store:check_eviction(ctx, appid, deadline, infos)
+  local addr = self.client:addr_of(ctx.slot, deadline)
+  local info = infos[addr]
+  if info == nil then
+    info = self.client:command(ctx.slot, deadline, "INFO", "memory")
+    infos[addr] = info or false
+  end
   if type(info) ~= "string" then return end
   local max, policy = info:match("\nmaxmemory:(%d+)"), info:match("\nmaxmemory_policy:([%w%-]+)")
   if not max or not policy then return end
@@ -330,12 +336,7 @@ function Store:apply_units(app, units, _, reserve)
   -- within half the call's deadline; when it is not through by then, the
   -- store cannot decide in order, and the call meets the failure policy as
   -- when Redis cannot be reached (what is let through joins the journal's end).
-  local waiting = J().pending(self, app.id)
-  if waiting then
-    ngx.update_time()
-    J().replay(self, ngx.now() + self.cfg.deadline / 2)
-    waiting = J().pending(self, app.id)
-  end
+  local waiting = J().pending(self, app.id) and self:replay_first(app.id)
   local ctx = self:ctx(app.id)
   local pid, w = M.new_pid()
   local prog = program.new(ctx, pid, w)
@@ -375,6 +376,15 @@ function Store:apply_units(app, units, _, reserve)
     classify(e.u, res, bad)
   end
   return true
+end
+
+--- Replays the journal while a caller waits, for at most half of a call's
+-- deadline (the caller's own call has the other half).  Returns whether
+-- work of the app still waits in it.
+function Store:replay_first(appid)
+  ngx.update_time()
+  J().replay(self, ngx.now() + self.cfg.deadline / 2)
+  return J().pending(self, appid)
 end
 
 --- A "before" callback's approval: the units, and a reservation record for
@@ -553,11 +563,6 @@ local function job_entry(job)
   return e
 end
 
---- A settle job (settle.lua): a provisional group renamed (or taken back),
--- or left counted as a reservation (job.reserve: the record an approval
--- writes, its deadline reservation_ttl from when it is written), reservations
--- Tencent did not use given back, shrinks Tencent did applied, every
--- friendship of a user ended.  Always done or journaled: returns true.
 -- The journal entry of a pending call's settlement (settle_pending).
 local function pending_entry(job)
   local pend = job.pending
@@ -569,6 +574,11 @@ local function pending_entry(job)
            now = job.now or ngx.time() }
 end
 
+--- A settle job (settle.lua): a provisional group renamed (or taken back),
+-- or left counted as a reservation (job.reserve: the record an approval
+-- writes, its deadline reservation_ttl from when it is written), reservations
+-- Tencent did not use given back, shrinks Tencent did applied, every
+-- friendship of a user ended.  Always done or journaled: returns true.
 function Store:settle(job, jr)
   local app = job.app
   -- a pending call's settlement (what Tencent did of a call decided while
@@ -581,11 +591,7 @@ function Store:settle(job, jr)
     -- that the settlement lands before the answer (the replay's lock keeps
     -- it to one worker at a time; when another has it, or the journal is
     -- not through in time, this joins its end)
-    if job.foreground then
-      ngx.update_time()
-      J().replay(self, ngx.now() + self.cfg.deadline / 2)
-    end
-    if J().pending(self, app.id) then
+    if not job.foreground or self:replay_first(app.id) then
       J().append(self, job.pending and pending_entry(job) or job_entry(job))
       return true
     end
