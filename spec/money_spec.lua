@@ -79,6 +79,16 @@ describe("money", function()
     assert.equal("total 5.00", "total " .. money("5"))
   end)
 
+  it("takes one leading sign, as Lua's own numbers do", function()
+    assert.equal("5.00", tostring(money("+5")))
+    assert.equal("0.50", tostring(money("+0.5")))
+    assert.equal("-5.00", tostring(money("-5")))
+    assert.equal("0.00", tostring(money("-0")))
+    for _, bad in ipairs { "++5", "+-5", "-+5", "--5", "+ 5", "5+" } do
+      assert.matches("^imbill.money: amount: not an amount", H.err(money, bad))
+    end
+  end)
+
   describe("rejects what is not an amount, naming the field", function()
     for _, bad in ipairs { "1e5", " 1", "1 ", "1,000", "", ".5", "1.", "-", "+", "0x10", "1.2.3", "abc", "١" } do
       it(string.format("%q", bad), function()
