@@ -1,10 +1,19 @@
---- luajit bogus_server.lua PORT REPLY SECONDS: a server that is not Redis, on
--- 127.0.0.1:PORT, answering every command it reads with REPLY (Lua string
+--- luajit bogus_server.lua PORTFILE REPLY SECONDS: a server that is not Redis,
+-- on a loopback port of its own choosing (written to PORTFILE once it takes
+-- connections), answering every command it reads with REPLY (Lua string
 -- escapes read as such: "\r\n") for SECONDS, one connection at a time.
+-- It binds port 0 itself: a port found free and bound later could be taken in
+-- between by another suite's server (one that never answers gave a timeout).
 local socket = require "socket"
-local port, reply, secs = tonumber(arg[1]), arg[2], tonumber(arg[3]) or 5
+local portfile, reply, secs = arg[1], arg[2], tonumber(arg[3]) or 5
 reply = reply:gsub("\\r", "\r"):gsub("\\n", "\n")
-local srv = assert(socket.bind("127.0.0.1", port))
+local srv = assert(socket.bind("127.0.0.1", 0))
+local _, port = srv:getsockname()
+local tmp = portfile .. ".tmp"
+local f = assert(io.open(tmp, "w"))
+f:write(port, "\n")
+f:close()
+assert(os.rename(tmp, portfile))
 srv:settimeout(0.1)
 local t0 = socket.gettime()
 while socket.gettime() - t0 < secs do
