@@ -645,6 +645,25 @@ describe("REST calls through the gateway", function()
       assert.is_nil(h.metric("imbill_reservations_expired_total", { app = TRIAL }))
     end)
 
+    -- Private and Work are one type under two names (ChatRoom and Meeting
+    -- too): the callback may name it the other way than the call did
+    it("is confirmed by an after-create callback that names its type by the other name", function()
+      for _, names in ipairs { { "Private", "Work", "o2" }, { "Meeting", "ChatRoom", "o3" } } do
+        local r = create(TRIAL, { Type = names[1], Owner_Account = names[3], Name = "lost" },
+          { ["X-Stub-Status"] = "502" })
+        assert.are.equal(502, r.status)
+        eventually(function() return reservation(TRIAL) end, "the stand-in reserved")
+        local _, v = after_create(TRIAL, "spec-token-trial", "@TGS#" .. names[2], { Type = names[2],
+          Owner_Account = names[3], Operator_Account = "admin", Name = "lost" })
+        assert.are.equal(0, v.ErrorCode)
+        assert.is_nil(reservation(TRIAL), names[1] .. " then " .. names[2])
+      end
+      local k = h.keys(TRIAL)
+      assert.are.equal(2, k["c:groups"])
+      assert.are.equal(0, standins(k))
+      assert.are.equal(2, h.metric("imbill_reservations_confirmed_total", { app = TRIAL }))
+    end)
+
     -- Tencent lets a custom GroupId start with "~", as the gateway's stand-ins
     -- do: a client naming its group exactly as a pending stand-in must get a
     -- group of its own, and the stand-in keep its members

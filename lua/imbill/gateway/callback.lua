@@ -221,7 +221,7 @@ AFTER["Group.CallbackAfterCreateGroup"] = function(app, b, cmd)
   if id(b.Owner_Account) and not owner_joined then
     table.insert(acts, 2, { kind = A.IMB_A_JOIN, subj = { group = g, user = owner } })
   end
-  local match = reserve.match("create", owner, b.Type, tostring(b.Name))
+  local match = reserve.match("create", owner, calls.type_key(b.Type), tostring(b.Name))
   count_after(app, cmd, units, event_time(b) or ngx.time(), b, confirm_create,
     { app = app.id, create = { match = match, group = g } })
 end
@@ -385,7 +385,7 @@ BEFORE["Group.CallbackBeforeCreateGroup"] = function(app, b, cmd)
     end
   end
   local units = { { key = p, acts = acts, provisional = p } }
-  local ok, err = approve(app, cmd, units, { reserve.match("create", owner, b.Type, tostring(b.Name)) })
+  local ok, err = approve(app, cmd, units, { reserve.match("create", owner, calls.type_key(b.Type), tostring(b.Name)) })
   if not ok then return undecided(app, cmd, err, app.group_codes.none) end
   local u = units[1]
   if u.status == "refused" then

@@ -50,6 +50,13 @@ M.GTYPES = { Private = G.IMB_G_PRIVATE, Work = G.IMB_G_PRIVATE, Public = G.IMB_G
              ChatRoom = G.IMB_G_CHATROOM, Meeting = G.IMB_G_CHATROOM, AVChatRoom = G.IMB_G_AVCHATROOM,
              BChatRoom = G.IMB_G_BCHATROOM, Community = G.IMB_G_COMMUNITY }
 
+--- A group type as part of a match key: Tencent's two names of one type
+-- (Private and Work, ChatRoom and Meeting) are one type, so an after-create
+-- callback naming it the other way than the call or the approval did still
+-- finds its reservation (it counted the group twice until the reservation
+-- expired).  Text that is no type stays itself.
+function M.type_key(t) return M.GTYPES[t] or t end
+
 local function list(v)
   if type(v) == "table" and (v[1] ~= nil or next(v) == nil) then return v end
   return nil

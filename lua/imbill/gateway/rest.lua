@@ -323,7 +323,7 @@ function M.access(opts)
     -- it is matched as that callback matches an approval (its owner, else
     -- its operator: the admin account this call is made as)
     create_match = reserve.match("create", calls.id(b.Owner_Account) or calls.id(admin_of(ngx.var.arg_identifier)) or "",
-      b.Type, tostring(b.Name))
+      calls.type_key(b.Type), tostring(b.Name))
   end
   units_mod.build(app, units, now, now)
 
