@@ -354,7 +354,8 @@ function H.lostafter()
     { kind = core.A.IMB_A_CREATE_GROUP, subj = { group = g }, gtype = require("imbill.gateway.calls").GTYPES.Public },
     { kind = core.A.IMB_A_JOIN, subj = { group = g, user = owner } } } } }
   units_mod.build(app, units, ngx.time(), ngx.time())
-  local spec = { app = appid, create = { match = reserve.match("create", owner, "Public", ngx.var.arg_name), group = g } }
+  local match = reserve.match("create", owner, require("imbill.gateway.calls").type_key("Public"), ngx.var.arg_name)
+  local spec = { app = appid, create = { match = match, group = g } }
   local restore = lose_answers(store, 1)
   local ok, err = pcall(function() assert(store:count_after(app, units, nil, spec)) end)
   restore()

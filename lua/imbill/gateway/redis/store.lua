@@ -513,9 +513,7 @@ function Store:count_after(app, units, _, spec, jr)
     if u.unplanned then
       u.status = "not_counted"
     elseif #u.steps > 0 and not refused_by_plan(u) then
-      -- after a claim too: the group is in place then and the units change
-      -- nothing, but remember their event ids (plans.reported)
-      local h = prog:unit(u.steps, true, "")
+      local h = prog:unit(u.steps, true, claim and (claim.reg .. "=0") or "")
       sent[#sent + 1] = { u = u, h = h, pos = #prog.instr }
     end
   end
@@ -535,9 +533,12 @@ function Store:count_after(app, units, _, spec, jr)
   local claimed = claim and program.answer(reply, 1) == "1"
   if claimed then metrics.inc("imbill_reservations_confirmed_total", { app = app.id }) end
   for _, e in ipairs(sent) do
-    local res, bad = program.unit_result(e.h, program.answer(reply, e.pos))
-    classify(e.u, res, bad)
-    if claimed and e.u.status ~= "applied" then e.u.status = "confirmed" end
+    if claimed then
+      e.u.steps, e.u.status = {}, "confirmed"
+    else
+      local res, bad = program.unit_result(e.h, program.answer(reply, e.pos))
+      classify(e.u, res, bad)
+    end
   end
   return true
 end
