@@ -481,6 +481,40 @@ describe("callbacks", function()
       assert.are.equal(1, h.metric("imbill_duplicates_total", { app = TRIAL, action = "Group.CallbackAfterNewMemberJoin" }))
     end)
 
+    -- Tencent retries an after callback whose answer it did not get in time:
+    -- the retry of a create the store had in place already (counted through
+    -- REST, or an approval the first delivery confirmed) must not create the
+    -- group again once it is disbanded
+    it("count a retried create once when the group was in place, even after it was disbanded", function()
+      local function retried(ev, between)
+        local sent = os.time()
+        cb(TRIAL, "Group.CallbackAfterCreateGroup", ev, { request_time = sent })
+        between()
+        local r = cb(TRIAL, "Group.CallbackAfterCreateGroup", ev, { request_time = sent - 1 })
+        assert.are.equal(200, r.status)
+        local k = h.keys(TRIAL)
+        assert.is_nil(k["c:groups"], ev.GroupId)
+        assert.is_nil(k["uj:1:o#"], ev.GroupId)
+      end
+      -- counted through REST, disbanded through REST
+      h.rest("group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g1", Owner_Account = "o" })
+      retried({ CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "g1", Type = "Public",
+                Owner_Account = "o", EventTime = os.time() * 1000 }, function()
+        h.rest("group_open_http_svc/destroy_group", TRIAL, { GroupId = "g1" })
+        eventually(function() return h.keys(TRIAL)["c:groups"] == nil end, "g1 disbanded")
+      end)
+      -- approved by the before callback, confirmed by the first delivery
+      cb(TRIAL, "Group.CallbackBeforeCreateGroup", { CallbackCommand = "Group.CallbackBeforeCreateGroup",
+        Type = "Public", Name = "sdk", Owner_Account = "o", Operator_Account = "o" })
+      retried({ CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "g2", Type = "Public", Name = "sdk",
+                Owner_Account = "o", Operator_Account = "o", EventTime = os.time() * 1000 + 1 }, function()
+        assert.are.equal(1, h.keys(TRIAL)["c:groups"])
+        cb(TRIAL, "Group.CallbackAfterGroupDestroyed", { CallbackCommand = "Group.CallbackAfterGroupDestroyed",
+          GroupId = "g2", Type = "Public", EventTime = os.time() * 1000 + 2 })
+      end)
+      assert.are.equal(2, h.metric("imbill_duplicates_total", { app = TRIAL, action = "Group.CallbackAfterCreateGroup" }))
+    end)
+
     it("count a member who left and joined again when EventTime is no time (0, null, text): no event id then",
       function()
       cb(TRIAL, "Group.CallbackAfterCreateGroup", { CallbackCommand = "Group.CallbackAfterCreateGroup",

@@ -345,6 +345,39 @@ describe("when Redis fails under the gateway", function()
     end
   end)
 
+  -- An after callback journaled while Redis was away is replayed from its
+  -- description, which builds its plans again: they are still a report of
+  -- what Tencent did.  Replayed as an ask, the create of a group counted
+  -- through REST was refused "id in use" and its event id not kept, and
+  -- Tencent's retry after the group was disbanded created it again.
+  it("keeps the event id of a journaled after-create callback whose group was in place: its retry is a duplicate",
+    function()
+    h.reset()
+    local function groups() return h.count(nil, h.key(OPEN_PRO, "c:groups")) end
+    assert.are.equal("OK", select(2, h.rest(1, "group_open_http_svc/create_group", OPEN_PRO,
+      { Type = "Public", GroupId = "gj", Owner_Account = "o" })).ActionStatus)
+    h.settle()
+    local ev = { CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "gj", Type = "Public",
+                 Owner_Account = "o", EventTime = os.time() * 1000 }
+    local sent = os.time()
+    h.ctl("kill", "single")
+    assert.are.equal(200, h.callback(1, OPEN_PRO, "Group.CallbackAfterCreateGroup", "spec-token-open", ev,
+      { request_time = sent }).status)
+    assert.is_true(h.json(h.get(1, "/t/waiting?peek=1")).journal > 0)
+    h.ctl("start", "single")
+    h.settle(30)
+    assert.are.equal(1, groups())
+    assert.are.equal("OK", select(2, h.rest(2, "group_open_http_svc/destroy_group", OPEN_PRO, { GroupId = "gj" }))
+      .ActionStatus)
+    h.settle()
+    assert.are.equal(0, groups())
+    assert.are.equal(200, h.callback(2, OPEN_PRO, "Group.CallbackAfterCreateGroup", "spec-token-open", ev,
+      { request_time = sent }).status)
+    h.settle()
+    assert.are.equal(0, groups())
+    assert.are.equal(0, h.rcall(nil, "EXISTS", h.key(OPEN_PRO, "uj:o")))
+  end)
+
   -- A Redis that evicts keys at its maxmemory drops counts without an error
   -- (a probe with allkeys-lru: 596 of 2,400 users' logins counted twice,
   -- accounts answered OK and gone).  Nothing can make that exact, but the

@@ -78,6 +78,37 @@ describe("a fleet of two nodes on one Redis", function()
     end
   end)
 
+  -- Tencent retries an after callback whose answer it did not get in time:
+  -- a create in place already (through REST, or an approval the first
+  -- delivery confirmed) is not created again by the retry once disbanded
+  it("counts a retried create once when the group was in place, even after it was disbanded", function()
+    local TOKEN = "spec-token-trial"
+    local function groups() return h.count(nil, h.key(TRIAL, "c:groups")) end
+    local function retried(ev, between)
+      local sent = os.time()
+      h.callback(1, TRIAL, "Group.CallbackAfterCreateGroup", TOKEN, ev, { request_time = sent })
+      between()
+      local r = h.callback(2, TRIAL, "Group.CallbackAfterCreateGroup", TOKEN, ev, { request_time = sent - 1 })
+      assert.are.equal(200, r.status)
+      assert.are.equal(0, groups(), ev.GroupId)
+      assert.are.equal(0, h.rcall(nil, "EXISTS", h.key(TRIAL, "uj:o")), ev.GroupId)
+    end
+    h.rest(1, "group_open_http_svc/create_group", TRIAL, { Type = "Public", GroupId = "g1", Owner_Account = "o" })
+    retried({ CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "g1", Type = "Public",
+              Owner_Account = "o", EventTime = os.time() * 1000 }, function()
+      h.rest(2, "group_open_http_svc/destroy_group", TRIAL, { GroupId = "g1" })
+      h.wait(function() return groups() == 0 end, 15, "g1 disbanded")
+    end)
+    h.callback(1, TRIAL, "Group.CallbackBeforeCreateGroup", TOKEN, { CallbackCommand = "Group.CallbackBeforeCreateGroup",
+      Type = "Public", Name = "sdk", Owner_Account = "o", Operator_Account = "o" })
+    retried({ CallbackCommand = "Group.CallbackAfterCreateGroup", GroupId = "g2", Type = "Public", Name = "sdk",
+              Owner_Account = "o", Operator_Account = "o", EventTime = os.time() * 1000 + 1 }, function()
+      assert.are.equal(1, groups())
+      h.callback(1, TRIAL, "Group.CallbackAfterGroupDestroyed", TOKEN, { CallbackCommand =
+        "Group.CallbackAfterGroupDestroyed", GroupId = "g2", Type = "Public", EventTime = os.time() * 1000 + 2 })
+    end)
+  end)
+
   -- docs/rules.md, Accounts: a gateway started on an app that already had
   -- accounts counts joins by ids it never saw created
   it("ends the memberships of a deleted id it never saw created: the full group takes a join again", function()

@@ -106,6 +106,9 @@ end
 local function counted(B, units, confirm, arg)
   if confirm then confirm(B, units, arg) end
   units_mod.apply_all(B, units)
+  for _, u in ipairs(units) do
+    if u.confirmed and u.status ~= "applied" then u.status = "confirmed" end
+  end
   return true
 end
 
@@ -116,6 +119,7 @@ local function count_after(app, cmd, units, t, b, confirm, arg)
   local store = state.store_for(app)
   local now = ngx.time()
   units_mod.build(app, units, t, now, event_ids(app, cmd, b))
+  plans.reported(units)
   local ok, err
   if store.count_after then
     ok, err = store:count_after(app, units, state.cfg.callback_lock_wait, arg)
@@ -161,7 +165,9 @@ end
 -- Confirms a group's approval (arg = { app = id, create = { match =, group
 -- = } }): the approved group takes its real id; if that id is counted
 -- already, the approval is taken back instead.  The group and its members
--- are in place then: the units count nothing more.
+-- are in place then: the units still run, and change nothing (a create of
+-- a group in place is a report of it, plans.reported), so their event ids
+-- are remembered and a retry of the callback is a duplicate.
 local function confirm_create(B, us, arg)
   local c = arg.create
   local rec = reserve.confirm(B, c.match)
@@ -170,7 +176,7 @@ local function confirm_create(B, us, arg)
   if not rec.g or not store_mod.rename_group(B, rec.g, c.group) then
     if rec.g then require("imbill.gateway.settle").undo_all(B, state.cfg.apps[arg.app], rec.d) end
   end
-  for _, u in ipairs(us) do u.steps, u.status = {}, "confirmed" end
+  for _, u in ipairs(us) do u.confirmed = true end
 end
 
 local login_plan = nil

@@ -149,6 +149,29 @@ function M.describe(s)
   return { k = s.kind, g = s.gtype, t = s.t, u = s.user, p = s.peer, grp = s.group }
 end
 
+--- Marks the steps of an after callback's units as reports of what Tencent
+-- did.  A create whose group id the store holds already is then that group,
+-- counted before (through the REST path, or an approval the callback has
+-- just confirmed), and changes nothing, as a join finding its member in
+-- place does: its event id is remembered with it.  Refused instead (the
+-- core's reading for an action asked for, 10021), the event was not
+-- remembered, and a retry of the callback after the group was disbanded
+-- counted a group Tencent no longer had, for good.
+local L, FAIL = core.L, core.FAIL
+function M.reported(units)
+  for _, u in ipairs(units) do
+    for _, s in ipairs(u.steps or {}) do
+      local plan = s.plan
+      if plan and s.kind == A.IMB_A_CREATE_GROUP then
+        for i = 0, plan.nops - 1 do
+          local op = plan.op[i]
+          if op.limit == L.IMB_L_GROUP_ID and op.fail == FAIL.IMB_FAIL_REFUSE then op.fail = FAIL.IMB_FAIL_NOOP end
+        end
+      end
+    end
+  end
+end
+
 --- The step that takes back a described step (which was applied).
 function M.undo_of(app, d, group)
   local kinds = core.parts(d.k)

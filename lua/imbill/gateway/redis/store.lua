@@ -461,6 +461,9 @@ local function units_from_journal(app, list, now)
     end
     units[i] = { key = e.key, steps = steps, unplanned = unplanned }
   end
+  -- rebuilt plans are asks again: the callback reported these, as its first
+  -- try did (a create in place refused instead would not keep its event id)
+  plans.reported(units)
   return units
 end
 
@@ -513,7 +516,9 @@ function Store:count_after(app, units, _, spec, jr)
     if u.unplanned then
       u.status = "not_counted"
     elseif #u.steps > 0 and not refused_by_plan(u) then
-      local h = prog:unit(u.steps, true, claim and (claim.reg .. "=0") or "")
+      -- after a claim too: the group is in place then and the units change
+      -- nothing, but remember their event ids (plans.reported)
+      local h = prog:unit(u.steps, true, "")
       sent[#sent + 1] = { u = u, h = h, pos = #prog.instr }
     end
   end
@@ -533,12 +538,9 @@ function Store:count_after(app, units, _, spec, jr)
   local claimed = claim and program.answer(reply, 1) == "1"
   if claimed then metrics.inc("imbill_reservations_confirmed_total", { app = app.id }) end
   for _, e in ipairs(sent) do
-    if claimed then
-      e.u.steps, e.u.status = {}, "confirmed"
-    else
-      local res, bad = program.unit_result(e.h, program.answer(reply, e.pos))
-      classify(e.u, res, bad)
-    end
+    local res, bad = program.unit_result(e.h, program.answer(reply, e.pos))
+    classify(e.u, res, bad)
+    if claimed and e.u.status ~= "applied" then e.u.status = "confirmed" end
   end
   return true
 end
