@@ -187,6 +187,9 @@ typedef struct imb_trtc {
   int64_t minutes[IMB_TRTC_TIERS]; /* ceil(seconds / 60) */
   int64_t billed[IMB_TRTC_TIERS];  /* after free minutes */
   int64_t cents;
+  /* the amount before rounding, whole units and billionths: every digit of
+   * sum(billed x price_per_1000) / 1,000, for a line's note */
+  int64_t exact_units, exact_nanos;
 } imb_trtc;
 
 IMB_API imb_status imb_rate_check(const imb_rate *r);

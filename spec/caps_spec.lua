@@ -16,6 +16,24 @@ local function points(r)
 end
 
 describe("a free edition past its cap", function()
+  it("a free edition's group cap is its three kinds together: 100 non-AV, 10 AVChatRoom, 5 BChatRoom", function()
+    -- the usage the meter itself lets a trial app reach is one the trial serves
+    local T0 = 1614528000 -- 2021-03-01 00:00 +08:00
+    local m = imbill.meter { book = "2020", edition = "trial" }
+    for i = 1, 100 do assert(m:create_group("p" .. i, "Private", T0 + i)) end
+    for i = 1, 10 do assert(m:create_group("a" .. i, "AVChatRoom", T0 + 200 + i)) end
+    for i = 1, 5 do assert(m:create_group("b" .. i, "BChatRoom", T0 + 300 + i)) end
+    assert.equal(115, m:peak_groups("2021-03"))
+    local function row(groups)
+      return imbill.compare { month = "2021-03", peak_dau = 0, groups_peak = groups, books = { "2020" },
+                              editions = { "trial" } }[1]
+    end
+    assert.is_true(row(115).eligible)
+    -- its boundary: 116 groups cannot exist on trial
+    assert.is_false(row(116).eligible)
+    assert.same({ "groups 116 over the free edition's cap of 115" }, row(116).reasons)
+  end)
+
   it("breakeven: from the cap on, the other edition alone serves: a cap point, not a break-even", function()
     local r = imbill.breakeven { a = "2021/free", b = "2021/pro", to = 100000 }
     assert.same({ "0:a:start", "101:b:cap" }, points(r))
@@ -40,7 +58,7 @@ describe("a free edition past its cap", function()
   it("breakeven: a fixed usage past the cap means it serves nowhere; neither, when neither serves", function()
     local r = imbill.breakeven { a = "2021/free", b = "2021/pro", to = 1000, usage = { groups_peak = 200 } }
     assert.same({ "0:b:start" }, points(r))
-    assert.equal("2021/free serves at most 110 groups", r.points[1].note)
+    assert.equal("2021/free serves at most 115 groups", r.points[1].note)
     local n = imbill.breakeven { a = "2021/free", b = "2020/trial", to = 1000, usage = { groups_peak = 200 } }
     assert.same({ "0:neither:start" }, points(n))
   end)

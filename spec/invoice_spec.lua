@@ -476,6 +476,31 @@ describe("invoice", function()
       local inv = invoice { book = "2020", edition = "pro", month = "2021-03", trtc = { ["4k"] = 10000 * 60 } }
       assert.equal("0.00", tostring(line(inv, "trtc").amount))
     end)
+    it("prices a line up to what money holds, summed exactly past 9.2 billion", function()
+      -- 256,275,966,571 4K minutes x 35.99 / 1,000 = 9,223,372,036.89029: a
+      -- 64-bit sum of billionths ended a cent below it (the line was refused)
+      local inv = invoice { book = "2020", edition = "trial", month = "2021-03",
+                            trtc = { ["4k"] = 256275966571 * 60, free_minutes = 0 } }
+      assert.equal("9223372036.89", tostring(inv.total))
+      assert.equal("TRTC 4k 256,275,966,571 min; 0 free minutes: 9223372036.89029 -> 9223372036.89",
+        line(inv, "trtc").note)
+      -- 150 million million minutes, 5,398.5 billion, is still money
+      inv = invoice { book = "2020", edition = "trial", month = "2021-03",
+                      trtc = { ["4k"] = 150000000000000 * 60, free_minutes = 0 } }
+      assert.equal("5398500000000.00", tostring(inv.total))
+    end)
+    it("refuses a line past what money holds, naming the tier, or the line when only the sum is", function()
+      -- four tiers of 9e15 seconds: each within money, their 9,744 billion is not
+      assert.equal("imbill.invoice: trtc: the amount of these seconds is more than money holds"
+        .. " (at most 9223372036854.775807)",
+        H.err(invoice, { book = "2020", edition = "pro", month = "2021-03",
+                         trtc = { ["4k"] = 9e15, ["2k"] = 9e15, fhd = 9e15, hd = 9e15 } }))
+      if math.maxinteger then -- Lua 5.4: seconds past 2^53 are whole numbers
+        assert.equal("imbill.invoice: trtc.audio: 9223372036854775807 seconds cost more than money holds"
+          .. " (at most 9223372036854.775807)",
+          H.err(invoice, { book = "2020", edition = "pro", month = "2021-03", trtc = { audio = math.maxinteger } }))
+      end
+    end)
   end)
 
   describe("due date and arrears", function()

@@ -49,7 +49,7 @@ describe("shadow pricing", function()
     assert.is_false(jan.base_serves)
     assert.is_true(jan.shadow_serves)
     assert.equal("2020/trial cannot serve this usage (peak DAU 25,000 over the free edition's 100; groups 250,000"
-      .. " over the free edition's cap of 110): its 0.00 is no price", jan.notes[1])
+      .. " over the free edition's cap of 115): its 0.00 is no price", jan.notes[1])
     assert.matches("\nnote: 2021%-01: 2020/trial cannot serve this usage", sh:table())
     assert.equal(jan.notes[1], sh:data().editions[1].months[1].notes[1])
     -- a paid edition serves any usage: no note

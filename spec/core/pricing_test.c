@@ -43,6 +43,24 @@ static void trtc_sums_exactly_and_rounds_once(void) {
   t.seconds[3] = 14400;
   CHECK_EQ(imb_trtc_price(&t), IMB_OK);
   CHECK_EQ(t.cents, 414);
+  CHECK_EQ(t.exact_units, 4);
+  CHECK_EQ(t.exact_nanos, 136400000);
+  /* past 9.2 billion units the sum of billionths leaves 64 bits; the line
+   * goes on to what money holds: 256,275,966,571 4K minutes, 9,223,372,036.89029 */
+  memset(t.seconds, 0, sizeof t.seconds);
+  t.seconds[4] = 256275966571LL * 60;
+  CHECK_EQ(imb_trtc_price(&t), IMB_OK);
+  CHECK_EQ(t.cents, 922337203689LL);
+  CHECK_EQ(t.exact_units, 9223372036LL);
+  CHECK_EQ(t.exact_nanos, 890290000);
+  /* the most money holds, and a minute more */
+  memset(t.seconds, 0, sizeof t.seconds);
+  t.price_per_1000[0] = 1000000; /* 1.00 per 1,000 minutes: a minute is a tenth of a cent */
+  t.seconds[0] = (IMB_MONEY_MAX_CENTS * 10 + 4) * 60; /* rounds down to the last cent */
+  CHECK_EQ(imb_trtc_price(&t), IMB_OK);
+  CHECK_EQ(t.cents, IMB_MONEY_MAX_CENTS);
+  t.seconds[0] += 60;
+  CHECK_EQ(imb_trtc_price(&t), IMB_EOVERFLOW);
 }
 
 static void batch_totals_equal_single_totals(void) {

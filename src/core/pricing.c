@@ -285,8 +285,11 @@ imb_status imb_totals(const imb_rate *r, size_t n, const int64_t *dau, size_t da
 }
 
 imb_status imb_trtc_price(imb_trtc *t) {
-  int64_t left = t->free_minutes, sum = 0, term;
-  imb_status s;
+  int64_t left = t->free_minutes;
+  /* summed in billionths of a unit (micro-units per 1,000 minutes times
+   * minutes), in 128 bits: in 64 the sum would end at about 9.2 billion units,
+   * a thousandth of what money holds */
+  imb_u128 sum = 0;
   if (left < 0) return IMB_ERANGE;
   for (int i = 0; i < IMB_TRTC_TIERS; i++) {
     if (t->seconds[i] < 0 || t->price_per_1000[i] < 0) return IMB_ERANGE;
@@ -294,11 +297,18 @@ imb_status imb_trtc_price(imb_trtc *t) {
     int64_t used = t->minutes[i] < left ? t->minutes[i] : left;
     left -= used;
     t->billed[i] = t->minutes[i] - used;
-    /* sum in micro-units per 1,000 minutes: exact, divided once at the end */
-    if ((s = imb_mul(t->billed[i], t->price_per_1000[i], &term)) || (s = imb_add(sum, term, &sum)))
-      return s;
+    /* each term below 2^63 x 2^63, five of them below 2^128 */
+    sum += (imb_u128)t->billed[i] * (imb_u128)t->price_per_1000[i];
   }
-  return imb_muldiv(sum, 1, (int64_t)1000 * IMB_MICROS_PER_CENT, &t->cents);
+  const imb_u128 per_cent = (imb_u128)1000 * IMB_MICROS_PER_CENT, per_unit = (imb_u128)1000 * IMB_MICROS_PER_UNIT;
+  imb_u128 q = sum / per_cent;
+  if (2 * (sum % per_cent) >= per_cent) q++; /* half away from zero, once */
+  /* an amount is money: at most IMB_MONEY_MAX_CENTS */
+  if (q > (imb_u128)IMB_MONEY_MAX_CENTS) return IMB_EOVERFLOW;
+  t->cents = (int64_t)q;
+  t->exact_units = (int64_t)(sum / per_unit);
+  t->exact_nanos = (int64_t)(sum % per_unit);
+  return IMB_OK;
 }
 
 /* ---- where a charge's line steps ------------------------------------------ */

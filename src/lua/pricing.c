@@ -498,8 +498,25 @@ static int p_clock(lua_State *L) {
 
 static const char *const trtc_tiers[IMB_TRTC_TIERS] = {"audio", "hd", "fhd", "2k", "4k"};
 
+/* The error for TRTC seconds whose amount is more than money holds: the tier
+ * whose minutes alone are too many, else the line's total. */
+static int trtc_too_much(lua_State *L, const imb_trtc *t) {
+  for (int i = 0; i < IMB_TRTC_TIERS; i++) {
+    imb_trtc one = *t;
+    /* seconds of exactly the billed minutes: ceil(INT64_MAX / 60) past 2^63 / 60 */
+    int64_t secs = t->billed[i] > INT64_MAX / 60 ? INT64_MAX : t->billed[i] * 60;
+    for (int k = 0; k < IMB_TRTC_TIERS; k++) one.seconds[k] = k == i ? secs : 0;
+    one.free_minutes = 0;
+    if (imb_trtc_price(&one) == IMB_OK) continue;
+    const char *field = lua_pushfstring(L, "trtc.%s", trtc_tiers[i]);
+    return imbL_raise(L, NULL, field, 0, "%s seconds cost more than money holds (at most 9223372036854.775807)",
+                      imbL_i64str(L, t->seconds[i]));
+  }
+  return imbL_raise(L, NULL, "trtc", 0, "the amount of these seconds is more than money holds (at most 9223372036854.775807)");
+}
+
 /* core.trtc(seconds{audio=..}, prices{audio=money..}, free_minutes) ->
- * cents, { {tier=, minutes=, billed=}, ... } */
+ * cents, { {tier=, minutes=, billed=}, ... }, the unrounded amount as text */
 static int p_trtc(lua_State *L) {
   imb_trtc t;
   memset(&t, 0, sizeof t);
@@ -520,8 +537,8 @@ static int p_trtc(lua_State *L) {
   t.free_minutes = imbL_checkint64(L, 3, "trtc.free_minutes");
   if (t.free_minutes < 0) return imbL_raise(L, NULL, "trtc.free_minutes", 0, "must not be negative");
   imb_status s = imb_trtc_price(&t);
-  if (s || t.cents > INT64_MAX / IMB_MICROS_PER_CENT)
-    return imbL_raise(L, NULL, "trtc", 0, "the amount for these seconds does not fit in 64 bits");
+  if (s == IMB_EOVERFLOW) return trtc_too_much(L, &t);
+  if (s) return imbL_raise(L, NULL, "trtc", 0, "%s", imb_strerror(s));
   imbL_pushint64(L, t.cents);
   lua_createtable(L, IMB_TRTC_TIERS, 0);
   for (int i = 0; i < IMB_TRTC_TIERS; i++) {
@@ -534,7 +551,19 @@ static int p_trtc(lua_State *L) {
     lua_setfield(L, -2, "billed");
     lua_rawseti(L, -2, i + 1);
   }
-  return 2;
+  /* the unrounded amount, every digit: units, then the billionths without
+   * their trailing zeros */
+  const char *units = imbL_i64str(L, t.exact_units);
+  if (t.exact_nanos == 0) return 3;
+  char frac[16];
+  int64_t f = t.exact_nanos;
+  int w = 9;
+  while (f % 10 == 0) f /= 10, w--;
+  for (int i = w - 1; i >= 0; i--, f /= 10) frac[i] = (char)('0' + f % 10);
+  frac[w] = '\0';
+  lua_pushfstring(L, "%s.%s", units, frac);
+  lua_remove(L, -2);
+  return 3;
 }
 
 static const luaL_Reg rate_meta[] = {{"__tostring", rate_tostring}, {NULL, NULL}};

@@ -1,6 +1,8 @@
 --- What a free edition can serve.  A free edition is never billed for usage,
 -- but it serves only up to hard caps: its free DAU or MAU, and its groups (the
--- non-AV and AV group caps together where it has them, else its free groups).
+-- caps of the three kinds together where it has all three: non-AV, AVChatRoom
+-- and BChatRoom, each of which the meter lets exist beside the others; else
+-- its free groups).
 -- Past a cap the edition cannot serve the app at any price: comparisons mark
 -- it, break-even tables and cost curves end there, projections and grids do
 -- not count it.  Paid editions have no such cap on the billed measures.
@@ -13,7 +15,10 @@ local M = {}
 function M.of(ed)
   if not ed.free then return nil end
   local l = ed.limits
-  local groups = (l.non_av_groups and l.av_groups) and (l.non_av_groups + l.av_groups) or l.free_groups
+  local groups = l.free_groups
+  if l.non_av_groups and l.av_groups and l.bchatroom_total then
+    groups = l.non_av_groups + l.av_groups + l.bchatroom_total
+  end
   return { dau = l.free_dau, mau = l.free_mau, groups = groups }
 end
 

@@ -344,21 +344,14 @@ local function trtc_line(t)
     prices[tier] = money.new(T.price_per_1000[tier])
   end
   local free = check.count(FN, "trtc.free_minutes", t.free_minutes == nil and T.free_minutes or t.free_minutes)
-  local cents, tiers = check.call(FN, core.trtc, secs, prices, free)
-  local parts, billed, exact = {}, 0, money.ZERO
+  -- the core sums the line exactly, rounds it once, and gives the unrounded
+  -- amount with all its digits for the note
+  local cents, tiers, unrounded = check.call(FN, core.trtc, secs, prices, free)
+  local parts, billed = {}, 0
   for _, r in ipairs(tiers) do
     if r.minutes > 0 then parts[#parts + 1] = string.format("%s %s min", r.tier, fmt.int(r.minutes)) end
     billed = billed + r.billed
-    exact = exact + prices[r.tier] * r.billed
   end
-  -- exact = 1000 x the unrounded amount; show it with all its digits
-  -- (through its text: micros() is not exact above 2^53 on LuaJIT)
-  local w, f = exact:format(6):match("^(%d+)%.(%d+)$")
-  local digits = w .. f
-  digits = string.rep("0", 10 - #digits) .. digits
-  local whole = digits:sub(1, -10):gsub("^0+(%d)", "%1")
-  local frac = digits:sub(-9):gsub("0+$", "")
-  local unrounded = whole .. (frac ~= "" and ("." .. frac) or "")
   return { code = "trtc", quantity = billed, cents = cents, tiers = tiers,
            note = string.format("TRTC %s; %s free minute%s: %s -> %s", #parts > 0 and table.concat(parts, ", ") or "no calls",
              fmt.int(free), free == 1 and "" or "s", unrounded, tostring(money.from_cents(cents))) }
