@@ -317,6 +317,36 @@ describe("price books", function()
       local inv = imbill.invoice { book = b, edition = "pro", month = "2022-03", peak_dau = 20001 }
       assert.equal("749.99", tostring(inv.total))
     end)
+    it("hold a paid edition's free DAU, groups and MAU once: limits.free_dau is dau.free", function()
+      -- either field sets the number the invoice bills and limits shows
+      local by_limit = imbill.book { base = "2020", name = "by-limit", editions = { pro = { limits = { free_dau = 2 } } } }
+      local by_charge = imbill.book { base = "2020", name = "by-charge", editions = { pro = { dau = { free = 2 } } } }
+      for _, b in ipairs { by_limit, by_charge } do
+        local pro = b:edition("pro")
+        assert.equal(2, pro.limits.free_dau)
+        assert.equal(2, pro.charges.dau.free)
+        -- 3 DAU: one block of 10,000 over 2 free
+        assert.equal("299.98", tostring(imbill.invoice { book = b, edition = "pro", month = "2021-03", peak_dau = 3 }.total))
+      end
+      -- the built-in editions show their charges' quotas
+      assert.equal(10000, imbill.book("2021"):edition("pro").limits.free_dau)
+      assert.equal(100000, imbill.book("2021"):edition("pro").limits.free_groups)
+      assert.equal(10000, imbill.book("2022"):edition("premium").limits.free_mau)
+      -- on a free edition, which bills nothing, limits.free_dau is the cap
+      assert.equal(100, imbill.book("2020"):edition("trial").limits.free_dau)
+      -- a MAU quota set through limits on an edition like standard is billed
+      local n = imbill.book { base = "2022", name = "n", editions = { biz = { like = "standard", limits = { free_mau = 50 } } } }
+      assert.equal("399.15", tostring(imbill.invoice { book = n, edition = "biz", month = "2023-03", mau = 60, peak_dau = 1 }.total))
+      -- two different numbers for the one quota, or a quota that is no count, are refused
+      assert.equal("imbill.book: editions.pro.limits.free_dau: is the free quota of the dau charge, given as 2 in"
+        .. " editions.pro.dau.free: set one, got 3",
+        H.err(imbill.book, { base = "2020", name = "w", editions = { pro = { dau = { free = 2 }, limits = { free_dau = 3 } } } }))
+      assert.equal("imbill.book: editions.pro.limits.free_dau: is the free quota of the dau charge: a whole number >= 0,"
+        .. " got \"unlimited\"",
+        H.err(imbill.book, { base = "2020", name = "w", editions = { pro = { limits = { free_dau = "unlimited" } } } }))
+      assert.equal("imbill.book: editions.pro.limits.free_dau: must not be negative, got -1",
+        H.err(imbill.book, { base = "2020", name = "w", editions = { pro = { limits = { free_dau = -1 } } } }))
+    end)
     it("add editions, from scratch or like an existing one", function()
       local b = imbill.book { base = "2022", editions = {
         lite = { monthly_fee = "99", mau = { free = 1000, block = 1, price = "0.02" }, limits = { accounts = 5000 } },

@@ -32,7 +32,6 @@ local function paid_limits(t)
   local l = {
     accounts = UNLIMITED, friends_per_user = 3000, non_av_groups = UNLIMITED,
     daily_net_groups = 10000, bchatroom_daily = 5, bchatroom_total = 5,
-    free_dau = 10000, free_groups = 100000,
   }
   for k, v in pairs(t) do l[k] = v end
   return l
@@ -155,7 +154,6 @@ return {
           accounts = UNLIMITED, friends_per_user = 3000, groups_per_user = 500,
           members_per_group = 200, non_av_groups = UNLIMITED, av_groups = 50,
           daily_net_groups = 10000, bchatroom_daily = 5, bchatroom_total = 5, history_days = 7,
-          free_mau = 10000,
         },
         mau = { free = 10000, block = 1, price = "0.015" },
       },
@@ -165,7 +163,6 @@ return {
           accounts = UNLIMITED, friends_per_user = 3000, groups_per_user = 1000,
           members_per_group = 2000, non_av_groups = UNLIMITED, av_groups = UNLIMITED,
           daily_net_groups = 10000, bchatroom_daily = 5, bchatroom_total = 5, history_days = 30,
-          free_mau = 10000,
         },
         mau = { free = 10000, block = 1, price = "0.015" },
       },

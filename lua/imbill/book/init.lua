@@ -311,6 +311,8 @@ local function check_limit(fn, path, v)
 end
 
 local CHARGE_KEYS = { free = true, block = true, price = true }
+-- the billed measures: a charge each, and a free quota `limits.free_<measure>`
+local MEASURES = { "dau", "groups", "mau" }
 
 local function build_charge(fn, path, c)
   if c == nil then return nil end
@@ -383,6 +385,24 @@ local function build_edition(fn, bookname, id, d)
     groups = build_charge(fn, path .. ".groups", d.groups),
     mau = build_charge(fn, path .. ".mau", d.mau),
   }
+  -- A paid edition's free DAU (groups, MAU) is the free quota of its charge:
+  -- one number, shown in limits, which never differs from what invoices bill
+  if not e.free then
+    for _, m in ipairs(MEASURES) do
+      local ch, lk = e.charges[m], "free_" .. m
+      if ch then
+        if d.limits and d.limits[lk] ~= nil and e.limits[lk] == nil then
+          check.fail(fn, path .. ".limits." .. lk, "is the free quota of the " .. m .. " charge: a whole number >= 0",
+            d.limits[lk])
+        end
+        if e.limits[lk] ~= nil and e.limits[lk] ~= ch.free then
+          check.fail(fn, path .. ".limits." .. lk, "is the free quota of the " .. m .. " charge, which is "
+            .. ch.free .. " (" .. path .. "." .. m .. ".free): set one of the two", e.limits[lk])
+        end
+        e.limits[lk] = ch.free
+      end
+    end
+  end
   e.rate = core.rate {
     monthly_fee = e.monthly_fee, free = e.free,
     dau = e.charges.dau, groups = e.charges.groups, mau = e.charges.mau,
@@ -587,6 +607,28 @@ local function derive(spec)
         for ck, cv in next, v do target[k][ck] = cv end
       elseif k ~= "like" then
         target[k] = v
+      end
+    end
+    -- On a paid edition `limits.free_dau` and `dau.free` are one number: an
+    -- edit of either sets it (both, given different, is an error)
+    if target.free ~= true then
+      for _, m in ipairs(MEASURES) do
+        local lk = "free_" .. m
+        -- raw: the caller's tables are read as they hold (hostile_api_spec)
+        local el, em = rawget(edits, "limits"), rawget(edits, m)
+        local lim = type(el) == "table" and rawget(el, lk) or nil
+        local fr = type(em) == "table" and rawget(em, "free") or nil
+        if target[m] ~= nil and (lim ~= nil or fr ~= nil) then
+          if lim ~= nil and fr ~= nil and lim ~= fr then
+            check.fail(FN, "editions." .. id .. ".limits." .. lk, "is the free quota of the " .. m
+              .. " charge, given as " .. tostring(fr) .. " in editions." .. id .. "." .. m .. ".free: set one", lim)
+          end
+          -- the charge holds the number, and limits shows it (build_edition);
+          -- a limit that is no count stays where it was given, to be refused there
+          local count = type(lim) == "number" and lim >= 0 and lim == math.floor(lim)
+          if count then target[m].free = lim end
+          if target.limits and (count or lim == nil) then target.limits[lk] = nil end
+        end
       end
     end
   end
