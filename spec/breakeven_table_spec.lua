@@ -20,6 +20,19 @@ describe("break-even tables", function()
     assert.same({ "10001:2020/flagship" }, crossings(t.pairs[3]))
   end)
 
+  it("compares every edition of a user book given as book =, a book or a table deriving one", function()
+    -- 2021 with pro at 129.99: pro is cheaper than ultimate everywhere, and
+    -- free serves up to its 100 DAU
+    local w = H.imbill.book { base = "2021", name = "what-if", editions = { pro = { monthly_fee = "129.99" } } }
+    for _, book in ipairs { w, { base = "2021", name = "what-if", editions = { pro = { monthly_fee = "129.99" } } } } do
+      local t = H.imbill.breakeven_table { book = book, to = 30000 }
+      assert.same({ "what-if/free", "what-if/pro", "what-if/ultimate" }, t.editions)
+      assert.equal("what-if/pro", t.pairs[3].cheaper_at_start)
+      assert.equal("129.99", tostring(t.curves[2].points[1].total))
+      assert.equal(101, t.pairs[1].caps[1].at)
+    end
+  end)
+
   it("compares a DAU edition with an MAU edition when MAU follows DAU", function()
     -- MAU = 3 x DAU.  2022 standard: 399 + 0.015 x (3 DAU - 10,000) against 2021 pro
     -- 449.99: 399 + 0.015 x 3,400 = 450.00 is above 449.99 at DAU 4,467 (MAU 13,401

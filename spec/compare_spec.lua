@@ -150,6 +150,14 @@ describe("compare", function()
         dau = imbill.series.constant(5), groups = imbill.series.constant(0) }, books = { "2021", "2020", "2021" } }))
   end)
 
+  it("refuses an empty list of books, which would answer with no row (books = { a_nil_variable } is one)", function()
+    assert.equal("imbill.compare: books: needs at least one price book",
+      H.err(imbill.compare, { month = "2021-03", peak_dau = 100, books = {} }))
+    local unset = rawget(_G, "a_variable_never_set")
+    assert.equal("imbill.compare: books: needs at least one price book",
+      H.err(imbill.compare, { month = "2021-03", peak_dau = 100, books = { unset } }))
+  end)
+
   it("best() of its reference example (the doc comment's @usage) is 2020/flagship", function()
     -- in 2021-03 only book 2020 is sold, and only its flagship has local_search;
     -- read_receipts came with book 2021, so with it no row is eligible and best() is nil

@@ -97,6 +97,15 @@ describe("a price book not yet in force", function()
     assert.matches("Price book 2022 is not in force in any month of this horizon %(it starts 2022%-12%-26%)",
       mig:verdict())
     assert.is_nil(mig:verdict():match("Best month to migrate"))
+    -- its difference is what the MAU plan would have cost, never a saving to make:
+    -- 3 x (1,799.96 on 2021 pro against 399.00 + 450.00 MAU overage) = 2,852.88
+    assert.equal("2852.88", tostring(mig.difference))
+    assert.truthy(mig:verdict():find("At these what-if prices, 2022/standard would have cost 2,852.88 USD less than"
+      .. " 2021/pro over 3 months.", 1, true))
+    assert.is_nil(mig:verdict():find("saves", 1, true))
+    local html = imbill.report { migration = mig }
+    assert.truthy(html:find('<span class="v">what-if only: 2,852.88 USD less</span>', 1, true))
+    assert.is_nil(html:find('<span class="v">saves', 1, true))
     -- across the start: migration from 2022-12 on, the saving counted from then
     local across = S.build { from = "2022-10", months = 4, dau = 35000, mau = 40000 }
     local m2 = imbill.migration { usage = across, to = "2022/standard" }

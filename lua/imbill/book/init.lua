@@ -716,7 +716,9 @@ end
 -- @tab list names, books or tables deriving books
 -- @func[opt] get how one is made: get(fn, field, b) returns the book
 -- @treturn {Book,...} the books, in order
--- @raise `fn: books[i]: price book NAME is listed twice (also books[j])`
+-- @raise `fn: books[i]: price book NAME is listed twice (also books[j])`;
+-- `fn: books: needs at least one price book` (an empty list answers nothing,
+-- and `{ a_nil_variable }` is one)
 function M.list_as(fn, list, get)
   get = get or M.get_as
   local out, listed = {}, {}
@@ -729,6 +731,7 @@ function M.list_as(fn, list, get)
     listed[book.name] = i
     out[i] = book
   end
+  if #out == 0 then check.fail(fn, "books", "needs at least one price book", check.NOVALUE) end
   return out
 end
 

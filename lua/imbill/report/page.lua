@@ -285,9 +285,15 @@ local function migration(mig, h, figs, note)
   h[#h + 1] = "<h2>Migration: " .. esc(mig.from) .. " against " .. esc(mig.to) .. "</h2>"
   note(mig.warning, true)
   local d = mig.difference
-  figs[#figs + 1] = key("Migrating to " .. mig.to, (d < money.ZERO and "costs " or "saves ")
-    .. money.pretty(d < money.ZERO and (money.ZERO - d) or d) .. " USD",
-    mig.pays_off_from and ("pays off from " .. mig.pays_off_from) or "does not pay off within the horizon")
+  local abs = money.pretty(d < money.ZERO and (money.ZERO - d) or d) .. " USD"
+  if mig.what_if then
+    -- the book is in force in no month: a what-if figure, no saving to make
+    figs[#figs + 1] = key("Migrating to " .. mig.to, "what-if only: " .. abs .. (d < money.ZERO and " more" or " less"),
+      "price book " .. mig.book .. " is not in force in this horizon (it starts " .. mig.book_from .. ")")
+  else
+    figs[#figs + 1] = key("Migrating to " .. mig.to, (d < money.ZERO and "costs " or "saves ") .. abs,
+      mig.pays_off_from and ("pays off from " .. mig.pays_off_from) or "does not pay off within the horizon")
+  end
   local rows, crows = {}, {}
   for _, r in ipairs(mig.rows) do
     rows[#rows + 1] = { r.month, money.pretty(r.dau_plan), money.pretty(r.mau_plan), money.pretty(r.saving),

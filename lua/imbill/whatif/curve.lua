@@ -224,7 +224,8 @@ function M.breakeven_table(p)
   if eds == nil then
     local book = books.get_as(FN, "book", p.book or "2021")
     eds = {}
-    for _, id in ipairs(book:editions()) do eds[#eds + 1] = book.name .. "/" .. id end
+    -- the editions themselves: a user book's name resolves to no built-in
+    for _, id in ipairs(book:editions()) do eds[#eds + 1] = book:edition(id) end
   end
   check.table(FN, "editions", eds)
   if check.len(eds) < 2 then check.fail(FN, "editions", "needs at least two editions", check.len(eds)) end

@@ -65,9 +65,7 @@ function M.book(FN, field, b)
 end
 
 function M.book_list(FN, list)
-  local out = books.list_as(FN, list or books.BUILTIN, M.book)
-  if #out == 0 then check.fail(FN, "books", "needs at least one price book", check.NOVALUE) end
-  return out
+  return books.list_as(FN, list or books.BUILTIN, M.book)
 end
 
 --- The horizon: month numbers from `from` (default the series' first month)

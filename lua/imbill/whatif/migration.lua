@@ -241,7 +241,19 @@ function Migration:verdict()
   end
   local when = self.migrate_from == first and "at the start" or ("in " .. (self.migrate_from or first))
   local n = self.months_migrated
-  if self.difference > money.ZERO then
+  if self.what_if then
+    -- no month can be migrated: the difference is what the MAU plan would
+    -- have cost, not a saving anyone can make
+    local d = self.difference
+    if d == money.ZERO then
+      lines[#lines + 1] = string.format("At these what-if prices, %s would have cost the same as %s over %s.", self.to,
+        self.from, fmt.count(n, "month"))
+    else
+      lines[#lines + 1] = string.format("At these what-if prices, %s would have cost %s USD %s than %s over %s.",
+        self.to, money.pretty(d > money.ZERO and d or (money.ZERO - d)), d > money.ZERO and "less" or "more", self.from,
+        fmt.count(n, "month"))
+    end
+  elseif self.difference > money.ZERO then
     lines[#lines + 1] = string.format("Migrating to %s %s saves %s USD over %s.", self.to, when,
       money.pretty(self.difference), fmt.count(n, "month"))
     if when == "at the start" then
