@@ -433,6 +433,30 @@ describe("imbill CLI errors about a value #cli", function()
       first_line("breakeven --editions 2021/pro,2022/standard --from-value 20 --to-value 10"))
   end)
 
+  it("name the option in replay, chart and gateway too, never the library's field", function()
+    local events = "replay --events examples/events.csv"
+    assert.matches('^imbill replay: error: %-%-edition: price book 2020 has no such edition .*got "gold"$',
+      first_line(events .. " --edition gold"))
+    assert.equal('imbill replay: error: --book: unknown price book (built-in: 2020, 2021, 2022), got "1999"',
+      first_line(events .. " --book 1999"))
+    assert.matches('^imbill replay: error: %-%-tz: offset is out of range .*got "%+25:00"$',
+      first_line(events .. " --tz +25:00"))
+    assert.equal("imbill chart: error: --width: expected a whole number of pixels from 320 to 4096, got 99999",
+      first_line("chart curves --editions 2021/pro,2021/ultimate --width 99999"))
+    assert.equal("imbill chart: error: --max-labels: expected a whole number from 0 to 1000, got 1001",
+      first_line("chart curves --editions 2021/pro,2021/ultimate --max-labels 1001"))
+    local svg = os.tmpname()
+    assert.equal("imbill chart: error: --height: expected a whole number of pixels from 200 to 4096, got 9",
+      first_line("chart bars --usage " .. USAGE .. " --height 9 -o " .. sh_quote(svg)))
+    assert.equal("imbill chart: error: --width: expected a whole number of pixels from 320 to 4096, got 9",
+      first_line("chart path --usage " .. USAGE .. " --width 9 -o " .. sh_quote(svg)))
+    os.remove(svg)
+    assert.matches('^imbill gateway: error: %-%-url: expected http://host:port/path .*got "notaurl"$',
+      first_line("gateway --url notaurl --app 1400000001 --month 2026-12"))
+    assert.equal('imbill gateway: error: --app: expected an SDKAppID (digits), got "01"',
+      first_line("gateway --url http://127.0.0.1:9/imbill/usage --app 01 --month 2026-12"))
+  end)
+
   it("name a list option's item by its place", function()
     assert.matches('^imbill invoice: error: %-%-addons%[2%]: price book 2020 has no such add%-on .*got "zz"$',
       first_line("invoice --edition pro --month 2021-03 --addons av_unlimited,zz"))

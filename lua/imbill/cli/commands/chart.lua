@@ -1,6 +1,7 @@
 --- imbill chart: an SVG chart of cost curves, projection bars or the
 -- cheapest-path timeline.
 local A = require "imbill.cli.args"
+local fail = require "imbill.cli.fail"
 local output = require "imbill.cli.output"
 local usage = require "imbill.cli.usage"
 local breakeven = require "imbill.cli.commands.breakeven"
@@ -48,16 +49,17 @@ local function chart_options(args)
   return o
 end
 
+-- The chart functions' option fields, by the option each comes from (for fail.calling).
+local CHART_OPTIONS = { width = true, height = true, title = true, subtitle = true, legend = true,
+                        max_labels = true, all = true }
+local DRAW = { curves = "cost_curves", bars = "projection_bars", path = "path_timeline" }
+
 function M.run(args)
   local imbill = require "imbill"
-  local doc
   local o = chart_options(args)
-  if args.kind == "curves" then
-    doc = imbill.chart.cost_curves(breakeven.table(args), o)
-  else
-    local p = usage.projection(args)
-    doc = args.kind == "bars" and imbill.chart.projection_bars(p, o) or imbill.chart.path_timeline(p, o)
-  end
+  local data = args.kind == "curves" and breakeven.table(args) or usage.projection(args)
+  local draw = DRAW[args.kind]
+  local doc = fail.calling("imbill.chart." .. draw, fail.flag_names(args, CHART_OPTIONS), imbill.chart[draw], data, o)
   output.emit(args, doc:file())
   return 0
 end

@@ -174,7 +174,8 @@ function M.run(args)
   if args.url then
     fail.need "socket"
     fail.need "dkjson"
-    u = require("imbill.gateway.fetch").usage(args.url, args.app, args.month)
+    u = fail.calling("imbill.gateway.fetch", fail.flag_names(args, { url = true, app = true, month = true }),
+      require("imbill.gateway.fetch").usage, args.url, args.app, args.month)
   else
     u = from_redis(args.config, args.app, args.month)
   end

@@ -26,8 +26,9 @@ end
 
 local function run_replay(args, path, name)
   local replay = require "imbill.meter.replay"
-  return fail.naming("--events", replay.run, { path = path, name = name, format = args.format, book = args.book,
-                                               edition = args.edition, tz = args.tz, strict = args.strict })
+  local names = fail.flag_names(args, { book = true, edition = true, tz = true })
+  return fail.naming("--events", fail.calling, "imbill.replay.run", names, replay.run, { path = path, name = name,
+    format = args.format, book = args.book, edition = args.edition, tz = args.tz, strict = args.strict })
 end
 
 function M.run(args)
