@@ -31,6 +31,29 @@ describe("imbill and files #cli", function()
     R.rm(d)
   end)
 
+  it("replay tells a log's own problem (a directory, no file) before guessing its format from the name", function()
+    local d = R.tmpdir()
+    assert(os.execute("mkdir " .. R.quote(d .. "/logs")))
+    local is_dir = ': error: %-%-events: is a directory, got ".*/logs"\n$'
+    for _, c in ipairs {
+      { "replay --events " .. R.quote(d .. "/logs"), is_dir },
+      { "replay --events " .. R.quote(d .. "/logs") .. " --format csv", is_dir },
+      { "replay --events " .. R.quote(d .. "/gone"), ': error: %-%-events: cannot open: no such file or directory,'
+        .. ' got ".*/gone"\n$' },
+    } do
+      local code, out, err = R.run(c[1])
+      assert.equal(3, code, c[1] .. ": " .. err)
+      assert.equal("", out, c[1])
+      assert.is_truthy(err:match(c[2]), c[1] .. ": " .. err)
+    end
+    -- a file that is there and has a name that says no format still asks for --format
+    R.write(d .. "/log.txt", "")
+    local code, _, err = R.run("replay --events " .. R.quote(d .. "/log.txt"))
+    assert.equal(1, code, err)
+    assert.matches("format: cannot tell from the file name", err, 1, true)
+    R.rm(d)
+  end)
+
   it("-o refuses anything that exists and is not a regular file, naming it, and writes nothing", function()
     local d = R.tmpdir()
     local target = R.write(d .. "/real.txt", "keep me\n")

@@ -4,6 +4,7 @@ local A = require "imbill.cli.args"
 local fail = require "imbill.cli.fail"
 local input = require "imbill.cli.input"
 local output = require "imbill.cli.output"
+local files = require "imbill.internal.files"
 local fmt = require "imbill.internal.fmt"
 
 local M = {}
@@ -27,8 +28,20 @@ end
 local function run_replay(args, path, name)
   local replay = require "imbill.meter.replay"
   local names = fail.flag_names(args, { book = true, edition = true, tz = true })
-  return fail.naming("--events", fail.calling, "imbill.replay.run", names, replay.run, { path = path, name = name,
-    format = args.format, book = args.book, edition = args.edition, tz = args.tz, strict = args.strict })
+  local ok, m, r = pcall(fail.naming, "--events", fail.calling, "imbill.replay.run", names, replay.run, { path = path,
+    name = name, format = args.format, book = args.book, edition = args.edition, tz = args.tz, strict = args.strict })
+  if ok then return m, r end
+  -- the library guesses the format from the name before it opens the file, so
+  -- a directory or a missing file was told "cannot tell from the file name"
+  -- (exit 1): the file's own problem comes first.  Only what cannot block is
+  -- opened here (a regular file, a directory, nothing), never a FIFO or a device.
+  if require("imbill.internal.errors").is(m) and m.field == "format" and args.format == nil
+      and ({ file = true, directory = true, none = true })[output.kind(path)] then
+    local f, code = files.open(path)
+    if not f then fail.io("--events", "cannot open", path, code) end
+    f:close()
+  end
+  error(m, 0)
 end
 
 function M.run(args)
