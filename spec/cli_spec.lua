@@ -207,6 +207,24 @@ describe("imbill CLI #cli", function()
     assert.matches("Exit codes:", out)
   end)
 
+  it("chart --help: each example draws a chart with something in it, never the empty timeline", function()
+    local _, help = run("chart --help")
+    local kinds = {}
+    for kind, rest in help:gmatch("\n +imbill chart (%a+) ([^\n]-) %-o %S+") do
+      local svg = os.tmpname()
+      local code, _, err = run("chart " .. kind .. " " .. rest .. " -o " .. sh_quote(svg))
+      assert.equal(0, code, kind .. ": " .. err)
+      local f = assert(io.open(svg))
+      local text = f:read("*a")
+      f:close()
+      os.remove(svg)
+      assert.matches("^<%?xml", text)
+      assert.is_nil(text:find("No legal sequence", 1, true), kind .. " " .. rest)
+      kinds[#kinds + 1] = kind
+    end
+    assert.same({ "curves", "bars", "path" }, kinds)
+  end)
+
   it("gateway --config reads the file as data, and needs LuaJIT for Redis", function()
     local conf = os.tmpname()
     local f = assert(io.open(conf, "w"))

@@ -13,7 +13,7 @@ M.epilog = [[
 Examples:
   imbill chart curves --editions 2021/pro,2021/ultimate,2022/standard --mau-per-dau 3 --to-value 60000 -o curves.svg
   imbill chart bars --usage examples/data/usage_2021.csv --books 2020 -o bars.svg
-  imbill chart path --usage examples/data/usage_2021.csv --books 2021 -o path.svg]]
+  imbill chart path --usage examples/data/usage_2021.csv --books 2020 -o path.svg]]
 
 function M.define(c)
   c:argument("kind", "curves, bars or path."):choices { "curves", "bars", "path" }
