@@ -158,4 +158,78 @@ describe("imbill's review quirks #cli", function()
     assert.equal("imbill gateway: error: --app: is not an app of " .. conf .. ', got "1400000001"\nrc=1\n', out)
     R.rm(d)
   end)
+
+  -- a mistake in a range or a list the command parses is a command-line
+  -- mistake: exit 2, said in the option's own terms
+  local function said(args, line)
+    local code, out, err = R.run(args)
+    assert.equal(2, code, args .. ": " .. err)
+    assert.equal("", out, args)
+    assert.equal(line, err:match("^[^\n]*"), args)
+    assert.matches("help' for usage", err)
+  end
+
+  it("grid: a reversed range or a step that is not above 0 is exit 2 for counts as for rates, and says so", function()
+    local reversed = "the range ends below where it starts (FROM..TO:STEP, FROM <= TO)"
+    said("grid --start-dau 100..1:1", 'imbill grid: error: --start-dau: ' .. reversed .. ', got "100..1:1"')
+    said("grid --growth 5%..1%:1% --start-dau 1000", 'imbill grid: error: --growth: ' .. reversed .. ', got "5%..1%:1%"')
+    said("grid --start-dau 1..100:-1", 'imbill grid: error: --start-dau: the step must be above 0, got "1..100:-1"')
+    said("grid --start-dau 1..100:0", 'imbill grid: error: --start-dau: the step must be above 0, got "1..100:0"')
+    said("grid --growth 1%..5%:-1% --start-dau 1", 'imbill grid: error: --growth: the step must be above 0, got "1%..5%:-1%"')
+    said("grid --start-dau 1..100:x",
+      'imbill grid: error: --start-dau: expected a number as the step after the colon (FROM..TO:STEP), got "1..100:x"')
+    said("grid --start-dau 1..100x", 'imbill grid: error: --start-dau: expected FROM..TO:STEP (a step after a colon), got'
+      .. ' "1..100x"')
+  end)
+
+  it("an item listed twice names both places by the option, as typed", function()
+    said("grid --start-dau 1,2,01", "imbill grid: error: --start-dau[3]: is listed twice (also --start-dau[1]), got 1")
+    said("grid --growth 5%,0.05 --start-dau 1", 'imbill grid: error: --growth[2]: is listed twice (also --growth[1]), got'
+      .. ' "0.05"')
+    said("grid --start-dau 1 --editions 2021/pro,2021/pro",
+      'imbill grid: error: --editions[2]: is listed twice (also --editions[1]), got "2021/pro"')
+    said("breakeven --editions 2021/pro,2021/ultimate,2021/pro",
+      'imbill breakeven: error: --editions[3]: is listed twice (also --editions[1]), got "2021/pro"')
+    said("compare --month 2021-03 --peak-dau 5 --books 2020,2020",
+      'imbill compare: error: --books[2]: is listed twice (also --books[1]), got "2020"')
+    said("project --usage " .. R.quote(USAGE) .. " --books 2021,2020,2021",
+      'imbill project: error: --books[3]: is listed twice (also --books[1]), got "2021"')
+  end)
+
+  it("two options that cannot go together are named as options, and said not to go together", function()
+    said("gateway --url http://127.0.0.1:9/imbill/usage --config gw.lua --app 1400000001 --month 2026-12",
+      "imbill gateway: error: --url and --config cannot be used together: give --url (a gateway's usage location)"
+      .. " or --config (its configuration, to read Redis), not both")
+    said("compare --month 2021-03 --mau 100 --mau-per-dau 0.5", "imbill compare: error: --mau-per-dau: cannot be given"
+      .. ' with --mau (give the MAU, or price it as a ratio of peak DAU), got "0.5"')
+    said("breakeven --editions 2021/pro,2022/standard --mau 5 --mau-per-dau 3", "imbill breakeven: error:"
+      .. ' --mau-per-dau: cannot be given with --mau (give the MAU, or let it follow DAU), got "3"')
+    said("breakeven --editions 2021/pro,2021/ultimate --groups-peak 5 --groups-per-dau 3", "imbill breakeven: error:"
+      .. ' --groups-per-dau: cannot be given with --groups-peak (give the groups, or let them follow DAU), got "3"')
+  end)
+
+  it("chart refuses an option of another kind of chart, where it was dropped unsaid", function()
+    local svg = os.tmpname()
+    said("chart path --usage " .. R.quote(USAGE) .. " --books 2020 --all -o " .. R.quote(svg),
+      "imbill chart: error: --all: is for chart bars only, not chart path")
+    said("chart curves --editions 2021/pro,2021/ultimate --all -o " .. R.quote(svg),
+      "imbill chart: error: --all: is for chart bars only, not chart curves")
+    said("chart bars --usage " .. R.quote(USAGE) .. " --books 2020 --max-labels 3 -o " .. R.quote(svg),
+      "imbill chart: error: --max-labels: is for chart curves only, not chart bars")
+    local code, _, err = R.run("chart bars --usage " .. R.quote(USAGE) .. " --books 2020 --all -o " .. R.quote(svg))
+    os.remove(svg)
+    assert.equal(0, code, err)
+  end)
+
+  it("shadow: --fee for an edition whose fee the --shadow-book gives is refused, where --fee won unsaid", function()
+    local book = R.write(os.tmpname(), '{"base":"2020","editions":{"pro":{"monthly_fee":"5"}}}')
+    said("shadow --usage " .. R.quote(USAGE) .. " --shadow-book " .. R.quote(book) .. " --fee pro=1",
+      "imbill shadow: error: --fee: gives edition pro a fee, and --shadow-book gives it one (editions.pro.monthly_fee):"
+      .. ' give it in one place, got "pro=1"')
+    -- a fee the book leaves to its base is --fee's to give
+    local c2, _, e2 = R.run("shadow --usage " .. R.quote(USAGE) .. " --shadow-book " .. R.quote(book)
+      .. " --fee flagship=1 --from 2021-12")
+    os.remove(book)
+    assert.equal(0, c2, e2)
+  end)
 end)

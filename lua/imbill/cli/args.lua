@@ -72,6 +72,24 @@ function M.list(s, option, none_ok)
   return out
 end
 
+--- items (a list option's, from M.list), each once: an item given again
+-- would count its scenarios, rows or editions twice, and the library's
+-- refusal names its own field for the first place ("also start_dau[1]"), so
+-- both places are named here by the option.  key(item) says when two
+-- spellings are one value (1 and 01); by default the item itself.
+function M.once(option, items, key)
+  if items == nil then return nil end
+  local at = {}
+  for i, x in ipairs(items) do
+    local k = x
+    if key then k = key(x) end
+    if at[k] then fail.usage(string.format("%s[%d]", option, i), string.format("is listed twice (also %s[%d])",
+      option, at[k]), x) end
+    at[k] = i
+  end
+  return items
+end
+
 -- Option groups ------------------------------------------------------------------
 
 --- The options that name a file a command reads.

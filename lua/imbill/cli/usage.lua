@@ -111,7 +111,8 @@ function M.projection(args)
                                         activated = true, needs = true, months = (args.usage and not args.to) or nil })
   names[fail.MAU] = M.MAU_RATIO
   local p = fail.calling("imbill.project", names, imbill.project, {
-    usage = s, books = list(args.books, "--books"), editions = list(args.editions, "--editions"), from = args.from, to = args.to,
+    usage = s, books = args_mod.once("--books", list(args.books, "--books")), editions = list(args.editions, "--editions"),
+    from = args.from, to = args.to,
     months = (args.usage and not args.to) and args.months or nil, current = args.current,
     activated = args.activated, needs = list(args.needs, "--needs", true),
     progress = function(d, t) bar.update(d, t) end,

@@ -18,6 +18,14 @@ end
 
 --- imbill.breakeven_table's parameters from the break-even options (chart and report use them too).
 function M.params(args)
+  -- the library's refusal names usage.mau and follow.mau, neither of them typed
+  if args.mau ~= nil and args.mau_per_dau ~= nil then
+    fail.usage("--mau-per-dau", "cannot be given with --mau (give the MAU, or let it follow DAU)", args.mau_per_dau)
+  end
+  if args.groups_peak ~= nil and args.groups_per_dau ~= nil then
+    fail.usage("--groups-per-dau", "cannot be given with --groups-peak (give the groups, or let them follow DAU)",
+      args.groups_per_dau)
+  end
   local follow
   if args.mau_per_dau then follow = { mau = args.mau_per_dau } end
   if args.groups_per_dau then
@@ -31,16 +39,19 @@ end
 
 --- The options M.params reads, by the field each fills (for fail.calling).
 function M.names(args)
-  return fail.flag_names(args, { editions = true, book = true, metric = true, from = "--from-value",
+  local names = fail.flag_names(args, { editions = true, book = true, metric = true, from = "--from-value",
                                  to = "--to-value", ["follow.mau"] = "--mau-per-dau",
                                  ["follow.groups"] = "--groups-per-dau", ["usage.peak_dau"] = "--peak-dau",
                                  ["usage.groups_peak"] = "--groups-peak", ["usage.mau"] = "--mau" })
+  return names
 end
 
 --- imbill.breakeven_table over the break-even options, its errors naming them.
 function M.table(args)
   local imbill = require "imbill"
-  return fail.calling("imbill.breakeven_table", M.names(args), imbill.breakeven_table, M.params(args))
+  local p = M.params(args)
+  A.once("--editions", p.editions)
+  return fail.calling("imbill.breakeven_table", M.names(args), imbill.breakeven_table, p)
 end
 
 function M.run(args)

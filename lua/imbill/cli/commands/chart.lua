@@ -54,8 +54,17 @@ local CHART_OPTIONS = { width = true, height = true, title = true, subtitle = tr
                         max_labels = true, all = true }
 local DRAW = { curves = "cost_curves", bars = "projection_bars", path = "path_timeline" }
 
+-- The options that draw on one kind of chart only: given with another kind
+-- they were dropped unsaid.
+local ONLY = { all = { "--all", "bars" }, max_labels = { "--max-labels", "curves" } }
+
 function M.run(args)
   local imbill = require "imbill"
+  for key, only in pairs(ONLY) do
+    if args[key] and args.kind ~= only[2] then
+      fail.usage(only[1], string.format("is for chart %s only, not chart %s", only[2], args.kind))
+    end
+  end
   local o = chart_options(args)
   local data = args.kind == "curves" and breakeven.table(args) or usage.projection(args)
   local draw = DRAW[args.kind]

@@ -29,8 +29,13 @@ end
 function M.run(args)
   local imbill = require "imbill"
   if not args.month then fail.usage(nil, "--month is required") end
+  -- the library's refusal names its fields mau and mau_per_dau
+  if args.mau ~= nil and args.mau_per_dau ~= nil then
+    fail.usage("--mau-per-dau", "cannot be given with --mau (give the MAU, or price it as a ratio of peak DAU)",
+      args.mau_per_dau)
+  end
   local p = { month = args.month, peak_dau = args.peak_dau, groups_peak = args.groups_peak, mau = args.mau,
-              needs = A.list(args.needs, "--needs", true), books = A.list(args.books, "--books"),
+              needs = A.list(args.needs, "--needs", true), books = A.once("--books", A.list(args.books, "--books")),
               accounts = args.accounts, mau_per_dau = args.mau_per_dau }
   if args.usage or usage.generated(args) then
     usage.one_source(args, { "peak_dau", "groups_peak", "mau" })

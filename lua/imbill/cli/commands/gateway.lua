@@ -165,7 +165,11 @@ local function from_redis(path, app, month)
 end
 
 function M.run(args)
-  if (args.url == nil) == (args.config == nil) then
+  if args.url ~= nil and args.config ~= nil then
+    fail.usage(nil, "--url and --config cannot be used together: give --url (a gateway's usage location) or --config"
+      .. " (its configuration, to read Redis), not both")
+  end
+  if args.url == nil and args.config == nil then
     fail.usage(nil, "give --url (a gateway's usage location) or --config (its configuration, to read Redis)")
   end
   if args.app == nil then fail.usage(nil, "--app is required") end

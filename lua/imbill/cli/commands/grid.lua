@@ -26,20 +26,43 @@ end
 
 -- A list or a FROM..TO:STEP range of growth rates (as parts per million) or
 -- of whole numbers.
+-- What is wrong with a range, said alike for rates and counts (imbill.grid
+-- would name its own fields and, for rates, show parts per million).
+local STEP_ABOVE_0 = "the step must be above 0"
+local REVERSED = "the range ends below where it starts (FROM..TO:STEP, FROM <= TO)"
+
+-- Two spellings of one rate (5% and 0.05) are one value; a rate that does
+-- not read is left to imbill.grid to refuse.
+local function rate_key(x)
+  local ok, ppm = pcall(require("imbill.whatif.series").ppm, "--growth", "growth", x, true)
+  return ok and ppm or x
+end
+
 local function range_or_list(s, name, signed)
   if not s then return nil end
+  local option = "--" .. name
   -- FROM..TO or FROM..TO:STEP; a step must follow a colon
   local a, b, rest = s:match("^(%-?[%d%.]+%%?)%.%.(%-?[%d%.]+%%?)(.*)$")
-  local step = rest and ((rest == "" or rest == ":") and "" or rest:match("^:([%d%.]+%%?)$"))
-  if a and not step then fail.usage("--" .. name, "expected FROM..TO:STEP (a step after a colon)", s) end
+  local step
+  if a then
+    if rest == "" or rest == ":" then
+      step = ""
+    elseif rest:match("^:%-") then
+      fail.usage(option, STEP_ABOVE_0, s)
+    elseif rest:match("^:") then
+      step = rest:match("^:([%d%.]+%%?)$")
+      if not step then fail.usage(option, "expected a number as the step after the colon (FROM..TO:STEP)", s) end
+    else
+      fail.usage(option, "expected FROM..TO:STEP (a step after a colon)", s)
+    end
+  end
   if a then
     if name == "growth" then
       local S = require "imbill.whatif.series"
       local pa, pb = S.ppm("--growth", "from", a, true), S.ppm("--growth", "to", b, true)
       local ps = step ~= "" and S.ppm("--growth", "step", step) or 10000
-      if ps <= 0 then fail.usage("--growth", "the step must be above 0", s) end
-      -- said here, as written: imbill.grid would name growth_ppm and show parts per million
-      if pb < pa then fail.usage("--growth", "the range ends below where it starts (FROM..TO:STEP, FROM <= TO)", s) end
+      if ps <= 0 then fail.usage("--growth", STEP_ABOVE_0, s) end
+      if pb < pa then fail.usage("--growth", REVERSED, s) end
       for _, r in ipairs { { pa, a }, { pb, b } } do
         if r[1] <= -1000000 or r[1] > 100000000 then
           fail.usage("--growth", "a rate must be above -100% and at most 10000%", r[2])
@@ -52,16 +75,19 @@ local function range_or_list(s, name, signed)
       if not x:match("^%d+$") then fail.usage("--" .. name, "expected whole numbers (FROM..TO:STEP)", s) end
     end
     local function n(x) return math.tointeger and math.tointeger(tonumber(x)) or tonumber(x) end
-    return { from = n(a), to = n(b), step = step ~= "" and n(step) or 1 }
+    local r = { from = n(a), to = n(b), step = step ~= "" and n(step) or 1 }
+    if r.step <= 0 then fail.usage(option, STEP_ABOVE_0, s) end
+    if r.to < r.from then fail.usage(option, REVERSED, s) end
+    return r
   end
-  local l = A.list(s, "--" .. name)
+  local l = A.list(s, option)
   if not signed then
     for i, x in ipairs(l) do
-      if not x:match("^%d+$") then fail.usage("--" .. name, "expected whole numbers", x) end
+      if not x:match("^%d+$") then fail.usage(option, "expected whole numbers", x) end
       l[i] = math.tointeger and math.tointeger(tonumber(x)) or tonumber(x)
     end
   end
-  return l
+  return A.once(option, l, signed and rate_key or nil)
 end
 
 local P = { "min", "p5", "p25", "p50", "p75", "p95", "max", "mean" }
@@ -76,7 +102,8 @@ function M.run(args)
                                         months = true, groups = true, mau_per_dau = true })
   names[fail.MAU] = { "--mau-per-dau", "give --mau-per-dau (MAU = ratio x DAU), or leave the edition out (--editions)" }
   local g = fail.calling("imbill.grid", names, imbill.grid, {
-    editions = A.list(args.editions, "--editions"), growth = not ppm and growth or nil, growth_ppm = ppm and growth or nil,
+    editions = A.once("--editions", A.list(args.editions, "--editions")), growth = not ppm and growth or nil,
+    growth_ppm = ppm and growth or nil,
     start_dau = start, months = args.months or 12, groups = args.groups, mau_per_dau = args.mau_per_dau,
     progress = function(d, t) bar.update(d, t) end,
   })

@@ -36,7 +36,7 @@ function M.run(args)
   local imbill = require "imbill"
   local p, s = usage.projection(args)
   local bt
-  local eds = A.list(args.breakeven, "--breakeven")
+  local eds = A.once("--breakeven", A.list(args.breakeven, "--breakeven"))
   if eds then
     local params = breakeven.params(args)
     params.editions = eds

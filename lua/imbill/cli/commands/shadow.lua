@@ -82,6 +82,12 @@ function M.run(args)
     if shadow.editions[ed] ~= nil and type(shadow.editions[ed]) ~= "table" then
       fail.input("--shadow-book", "editions." .. ed .. ": expected a JSON object", args.shadow_book)
     end
+    -- the book's own fee was replaced unsaid; a fee for an edition the book
+    -- leaves at its base's (or adds, "like" another) is what --fee is for
+    if type(shadow.editions[ed]) == "table" and shadow.editions[ed].monthly_fee ~= nil then
+      fail.usage("--fee", string.format("gives edition %s a fee, and --shadow-book gives it one (editions.%s.monthly_fee):"
+        .. " give it in one place", ed, ed), given)
+    end
     check_fee_edition(args.base, shadow, ed, given)
     shadow.editions[ed] = shadow.editions[ed] or {}
     shadow.editions[ed].monthly_fee = fee
