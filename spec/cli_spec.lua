@@ -451,6 +451,17 @@ describe("imbill CLI errors about a value #cli", function()
       first_line("breakeven --editions 2021/pro,2022/standard --from-value 20 --to-value 10"))
   end)
 
+  it("advise the MAU options where an edition needs MAU: breakeven, chart curves", function()
+    -- the library's advice names usage.mau and follow.mau, which no one types here
+    local code, _, err = run("breakeven --editions 2021/pro,2022/standard")
+    assert.equal(1, code)
+    assert.equal("imbill breakeven: error: --mau-per-dau: the usage gives no MAU, and 2022/standard bills MAU: give"
+      .. " --mau-per-dau (MAU = ratio x DAU) or --mau, or leave the edition out (--editions)\n", err)
+    assert.equal("imbill chart: error: --mau-per-dau: the usage gives no MAU, and 2022/standard bills MAU: give"
+      .. " --mau-per-dau (MAU = ratio x DAU) or --mau, or leave the edition out (--editions)",
+      first_line("chart curves --editions 2021/pro,2022/standard"))
+  end)
+
   it("name the option in replay, chart and gateway too, never the library's field", function()
     local events = "replay --events examples/events.csv"
     assert.matches('^imbill replay: error: %-%-edition: price book 2020 has no such edition .*got "gold"$',

@@ -131,7 +131,9 @@ function M.need_measures(fn, ax, ed, name, field)
   if k then
     local hint = k == "mau" and "give usage.mau, or follow = { mau = RATIO } for MAU = RATIO x " .. UNIT[ax.metric]
       or "give usage.peak_dau, or follow = { dau = RATIO } for DAU = RATIO x " .. UNIT[ax.metric]
-    check.fail(fn, field, why .. ": " .. hint, name)
+    -- the error says which measure is missing, so that a caller with inputs
+    -- of its own (the command's options) can give its own advice
+    measure.raise_missing(fn, field, k, why, hint)
   end
 end
 

@@ -43,6 +43,9 @@ function M.names(args)
                                  to = "--to-value", ["follow.mau"] = "--mau-per-dau",
                                  ["follow.groups"] = "--groups-per-dau", ["usage.peak_dau"] = "--peak-dau",
                                  ["usage.groups_peak"] = "--groups-peak", ["usage.mau"] = "--mau" })
+  -- the library's advice for a missing MAU names usage.mau and follow.mau
+  names[fail.MAU] = { "--mau-per-dau", "give --mau-per-dau (MAU = ratio x DAU) or --mau, or leave the edition out"
+    .. " (--editions)" }
   return names
 end
 
