@@ -54,6 +54,8 @@ int64_t imbL_checkint64(lua_State *L, int idx, const char *field);
  * every runtime (on Lua 5.4 an integer would have done; on LuaJIT no count
  * is past 2^53). */
 #define IMBL_BIGFLOAT "is a float beyond 2^53, which cannot be exact"
+/* the words of every error for an amount past money's range */
+#define IMBL_TOO_MUCH "more than money holds (at most 9223372036854.775807)"
 
 /* 1 when the value at idx is a float (a number, not a 5.4 integer) beyond
  * 2^53 in magnitude: whole, perhaps, but not exact. */

@@ -144,7 +144,7 @@ static int g_run(lua_State *L) {
     lua_pushnil(L);
     imbL_pushint64(L, (int64_t)(bad + 1));
     /* IMB_ERANGE: a total past what money holds (the horizon's total is money) */
-    lua_pushstring(L, s == IMB_ERANGE ? "is more than money holds (at most 9223372036854.775807)" : imb_strerror(s));
+    lua_pushstring(L, s == IMB_ERANGE ? "is " IMBL_TOO_MUCH : imb_strerror(s));
     return 3;
   }
   u->done += count;

@@ -218,7 +218,7 @@ static int raise_unpriced(lua_State *L, const imb_rate *r, const char *name, con
   const char *field = lua_pushfstring(L, "scenario %s", imbL_i64str(L, pos));
   int64_t total;
   if (s == IMB_ERANGE && imb_month_total(r, v[0], v[1], v[2], &total) == IMB_OK)
-    return imbL_raise(L, NULL, field, 0, "%sthe total %s cents is more than money holds (at most 9223372036854.775807)", on,
+    return imbL_raise(L, NULL, field, 0, "%sthe total %s cents is " IMBL_TOO_MUCH, on,
                       imbL_i64str(L, total));
   return imbL_raise(L, NULL, field, 0, "%sthe total %s (peak_dau, groups_peak or mau too large)", on, imb_strerror(s));
 }
@@ -509,10 +509,10 @@ static int trtc_too_much(lua_State *L, const imb_trtc *t) {
     one.free_minutes = 0;
     if (imb_trtc_price(&one) == IMB_OK) continue;
     const char *field = lua_pushfstring(L, "trtc.%s", trtc_tiers[i]);
-    return imbL_raise(L, NULL, field, 0, "%s seconds cost more than money holds (at most 9223372036854.775807)",
+    return imbL_raise(L, NULL, field, 0, "%s seconds cost " IMBL_TOO_MUCH,
                       imbL_i64str(L, t->seconds[i]));
   }
-  return imbL_raise(L, NULL, "trtc", 0, "the amount of these seconds is more than money holds (at most 9223372036854.775807)");
+  return imbL_raise(L, NULL, "trtc", 0, "the amount of these seconds is " IMBL_TOO_MUCH);
 }
 
 /* core.trtc(seconds{audio=..}, prices{audio=money..}, free_minutes) ->
