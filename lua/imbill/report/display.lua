@@ -1131,10 +1131,174 @@ end
 -- @treturn table raw content: `bundle` shows it as text/html, its text without tags as text/plain
 function M.html(s) return raw { html = tostring(s), text = strip_tags(tostring(s)) } end
 
---- Markdown, rendered by the notebook.
+-- Markdown ---------------------------------------------------------------------
+
+-- Markdown lets raw HTML through, and nbconvert's HTML export renders it
+-- unsanitised, so a book name in a notebook's answer would become a live tag.
+-- display.markdown therefore escapes & < > everywhere except inside code,
+-- where markdown already shows text as it is (an entity there would show as
+-- "&lt;").  Text counts as code only where every renderer that matters
+-- agrees: CommonMark (Jupyter's front ends) and the mistune 0.8 that
+-- nbconvert 6 uses, which has no code-span precedence (an emphasis or a link
+-- that starts before a span can end inside it) and closes a fence at any
+-- line ending in its fence.  Anything less certain is escaped: a loss of
+-- looks (an "&lt;" in code), never raw HTML.
+
+-- Blank lines end a paragraph; a fence only counts after one (or at the start).
+local function blank(line) return not line:find("%S") end
+
+-- A fenced block from lines[i]: the index of its closing line, or nil when the
+-- block is not certain to be code for every renderer.  The info string must
+-- be one plain word (mistune takes no other), the block must close (mistune
+-- has no unclosed fences), and no line inside may hold three fence
+-- characters in a row (mistune would close there).
+local function fence_end(lines, i)
+  local fence, info = lines[i]:match("^ ? ? ?(`+)[ ]*(.-)[ ]*$")
+  if not fence then fence, info = lines[i]:match("^ ? ? ?(~+)[ ]*(.-)[ ]*$") end
+  if not fence or #fence < 3 or not info:match("^[%w_%+%-%.#]*$") then return nil end
+  local c, n = fence:sub(1, 1), #fence
+  local run = c:rep(3)
+  for j = i + 1, #lines do
+    local close = lines[j]:match("^ ? ? ?(" .. (c == "`" and "`" or "~") .. "+)[ ]*$")
+    if close and #close >= n then return j > i + 1 and j or nil end
+    if lines[j]:find(run, 1, true) then return nil end
+  end
+  return nil
+end
+
+local MD_ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;" }
+
+-- One line of a paragraph, its & < > escaped outside the code spans that are
+-- certain.  `state` is what the paragraph so far leaves open: whether a
+-- backtick has been left unpaired or unsure (a later span could then pair
+-- differently), and whether an emphasis, strikethrough or link could be
+-- open (its end inside a span would cut the span).
+local function md_line(line, state)
+  local out, i, n = {}, 1, #line
+  -- blockquote markers are markdown, not HTML
+  local quote = line:match("^ ? ? ?>[> ]*")
+  if quote then out[1] = quote i = #quote + 1 end
+  while i <= n do
+    local c = line:sub(i, i)
+    if c == "\\" then
+      local nx = line:sub(i + 1, i + 1)
+      if nx:match("^%p$") then
+        -- "\<" means a literal "<": the entity says the same to every renderer
+        out[#out + 1] = MD_ESC[nx] or ("\\" .. nx)
+        i = i + 2
+      else
+        out[#out + 1] = "\\"
+        i = i + 1
+      end
+    elseif c == "`" then
+      local run = line:match("^`+", i)
+      local k, j, close = #run, i + #run, nil
+      while true do
+        local a, b = line:find("`+", j)
+        if not a then break end
+        if b - a + 1 == k then close = a break end
+        j = b + 1
+      end
+      if not close then
+        state.unsure = true
+        out[#out + 1] = run
+        i = i + k
+      else
+        local body = line:sub(i + k, close - 1)
+        local sure = not state.unsure and (i == 1 or line:sub(i - 1, i - 1):match("%s") ~= nil)
+          and body:find("[^`]") ~= nil and not body:find("|", 1, true)
+          and not (state.open and body:find("[%*_~%]%)]"))
+        if not sure then
+          state.unsure = true
+          if body:find("[%*_~%[]") then state.open = true end
+        end
+        out[#out + 1] = run .. (sure and body or body:gsub("[&<>]", MD_ESC)) .. run
+        i = close + k
+      end
+    else
+      local stop = line:find("[\\`]", i) or n + 1
+      local text = line:sub(i, stop - 1)
+      if text:find("[%*_~%[]") then state.open = true end
+      out[#out + 1] = (text:gsub("[&<>]", MD_ESC))
+      i = stop
+    end
+  end
+  return concat(out)
+end
+
+--- Markdown made safe: `&`, `<` and `>` escaped everywhere except in code
+-- spans and fenced code blocks, so no HTML in s reaches the page.  Leading
+-- `>` (a blockquote) stays markdown.  A `\\<` becomes `&lt;`.
+-- @param s the markdown (`tostring` is applied)
+-- @treturn string the markdown without raw HTML
+function M.markdown_safe(s)
+  s = utf8.clean(tostring(s)):gsub("\r\n?", "\n"):gsub("[%z\1-\8\11\12\14-\31\127]", "")
+  local lines = {}
+  for line in (s .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  lines[#lines] = lines[#lines] ~= "" and lines[#lines] or nil
+  local out, state, i, after_blank = {}, {}, 1, true
+  while i <= #lines do
+    local line = lines[i]
+    local last = after_blank and fence_end(lines, i)
+    if last then
+      for j = i, last do out[#out + 1] = lines[j] end
+      i, state, after_blank = last + 1, {}, false
+    elseif blank(line) then
+      out[#out + 1] = line
+      i, state, after_blank = i + 1, {}, true
+    else
+      out[#out + 1] = md_line(line, state)
+      i, after_blank = i + 1, false
+    end
+  end
+  return concat(out, "\n") .. (s:sub(-1) == "\n" and "\n" or "")
+end
+
+-- What the punctuation of a value would start in markdown.  Only the
+-- characters both CommonMark and mistune 0.8 unescape (mistune shows any
+-- other backslash); & < > are left for markdown_safe, which escapes them.
+local MD_PUNCT = "[\\`%*{}%[%]%(%)#%+%-%.!_>~|]"
+
+-- A bare http(s) address is made a link by both renderers, and a backslash
+-- inside it would become part of the address; so there only what could
+-- build a link, an image, a table or code is escaped.  Punctuation that ends
+-- the address is not part of the link (GFM), so it is escaped in full.
+local URL_PUNCT = "[\\`%[%]%(%)|]"
+local function url_at(s, i)
+  local a, b = s:find("[Hh][Tt][Tt][Pp][Ss]?://[^%s<]+", i)
+  if not a then return nil end
+  local trail = s:sub(a, b):match("[%*_~%.,:;!%?'\"%)%]]*$")
+  b = b - #trail
+  if b - a < 8 then return url_at(s, b + #trail + 1) end
+  return a, b
+end
+
+--- A value as markdown text that shows as itself: its markdown punctuation
+-- backslash-escaped, line breaks made spaces.  Data put into
+-- `display.markdown` through it can start no emphasis, heading, list, table,
+-- link or image (no `[x](javascript:...)`), and its `& < >` are escaped by
+-- `display.markdown`.  For text, not for the inside of a code span (which
+-- would show the backslashes).
+-- @param v a value (`tostring` is applied)
+-- @treturn string the escaped text
+function M.markdown_text(v)
+  local s = utf8.clean(tostring(v)):gsub("[\r\n]+", " ")
+  local out, i = {}, 1
+  while i <= #s do
+    local a, b = url_at(s, i)
+    out[#out + 1] = s:sub(i, (a or #s + 1) - 1):gsub(MD_PUNCT, "\\%0")
+    if not a then break end
+    out[#out + 1] = s:sub(a, b):gsub(URL_PUNCT, "\\%0")
+    i = b + 1
+  end
+  return concat(out)
+end
+
+--- Markdown, rendered by the notebook, with no HTML let through
+-- (`markdown_safe`): data in it is shown as text, never as markup.
 -- @param s the markdown text
 -- @treturn table raw content: text/markdown and text/plain
-function M.markdown(s) return raw { markdown = tostring(s), text = tostring(s) } end
+function M.markdown(s) return raw { markdown = M.markdown_safe(s), text = tostring(s) } end
 
 --- Text shown as it is, never as a table.
 -- @param s the text
