@@ -29,6 +29,9 @@ local imbill = require "imbill"
 local utf8 = require "imbill.internal.utf8"
 local fmt = require "imbill.internal.fmt"
 local svgdoc = require "imbill.report.svg"
+local check = require "imbill.internal.check"
+local errors = require "imbill.internal.errors"
+local integer = require "imbill.internal.integer"
 
 local M = {}
 
@@ -1091,11 +1094,60 @@ function R.table(x, opts)
            html = section("plain", { plain_html(x, 0, {}, opts.columns) }) }
 end
 
+-- Options ----------------------------------------------------------------------
+
+-- The kinds each option changes.  An option that changes nothing for the
+-- value is as much a mistake as a misspelt one: both are errors, like a
+-- chart's, where before the first was ignored and a bad value (a percentile
+-- of 101) made the table fall back to its title line without a word.
+local OPTION_KINDS = {
+  chart = { breakeven_table = true, cost_curve = true },
+  columns = { table = true },
+  percentiles = { grid = true },
+}
+local OPTION_FOR = {
+  chart = "a break-even table or a cost curve", columns = "a list of records", percentiles = "a grid",
+}
+
+local function options(opts, kind)
+  local FN = "display"
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then check.fail(FN, "opts", "expected a table of options", opts) end
+  for k, v in next, opts do
+    if type(k) ~= "string" or not OPTION_KINDS[k] then
+      check.fail(FN, errors.field_name(k), "unknown option (known: chart, columns, percentiles)", v)
+    end
+    if not OPTION_KINDS[k][kind] then
+      check.fail(FN, k, "is an option for " .. OPTION_FOR[k] .. ", not for a value of kind " .. kind, v)
+    end
+  end
+  opts = check.raw(opts)
+  if opts.chart ~= nil and type(opts.chart) ~= "boolean" then
+    check.fail(FN, "chart", "expected true or false", opts.chart)
+  end
+  if opts.columns ~= nil then
+    check.list(FN, "columns", opts.columns, "column names")
+    for i, c in check.items(opts.columns) do
+      if type(c) ~= "string" then check.fail(FN, "columns[" .. i .. "]", "expected a column name (a string)", c) end
+    end
+  end
+  if opts.percentiles ~= nil then
+    check.list(FN, "percentiles", opts.percentiles, "percentages 0 .. 100")
+    for i, p in check.items(opts.percentiles) do
+      local ok, e = pcall(integer.percentile, FN, p)
+      if not ok then error(errors.rename(e, FN, "percentiles[" .. i .. "]"), 0) end
+    end
+  end
+  return opts
+end
+
 --- x as a MIME bundle: { ["text/plain"] = ..., ["text/html"] = ...,
 -- ["image/svg+xml"] = ... } (the last two where they apply), and its kind.
 -- opts.chart = false leaves the chart out of break-even tables and cost
 -- curves; opts.columns names (and orders) the columns of a list of records;
 -- opts.percentiles chooses a grid's percentiles (default 5, 50, 95).
+-- An unknown option, one that does not apply to x's kind, or a bad value is
+-- an error naming the option and the value (`display: percentiles[1]: ...`).
 -- A result that cannot be drawn as a table falls back to its text (the error
 -- is kept in `display.last_error`).
 -- @param x any value
@@ -1103,8 +1155,8 @@ end
 -- @treturn table the bundle, by MIME type
 -- @treturn string the kind (`kind`; `"value"` after a fall back)
 function M.bundle(x, opts)
-  opts = opts or {}
   local kind = M.kind(x)
+  opts = options(opts, kind)
   local ok, r = pcall(R[kind], x, opts)
   if not ok or type(r) ~= "table" then
     M.last_error = r
