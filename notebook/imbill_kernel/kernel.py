@@ -32,6 +32,107 @@ def _text(v):
     return "" if v is None else str(v)
 
 
+# A cell may set its own debug hook (a profiler, a step counter, or
+# debug.sethook() to clear hooks), and LuaJIT holds one hook for the whole
+# state: the cell's would replace the count hook that stops it on an
+# interrupt, and a cell that cleared it and looped could never be stopped.
+# So the debug.sethook cells see keeps the kernel's hook: calls from the
+# kernel's session (imbill/report/kernel.lua, known by its source) set the
+# kernel's hook, any other call sets the cell's, and while both are set one
+# hook runs each at its own events and counts.  The cell's hook lasts until
+# the kernel clears its own at the end of the cell, as before.  The cell's
+# hook is called by a tail call, so its debug.getinfo(2) is the function that
+# was running.  While interrupted, the kernel's hook runs alone on every
+# instruction, so nothing of the cell's runs after the stop.
+_HOOKS = b"""
+local kernel_source = ...
+local real_sethook, real_gethook, getinfo = debug.sethook, debug.gethook, debug.getinfo
+local kernel, user = nil, nil     -- each { f =, mask =, count = }
+local ku, kk                      -- instructions left before the cell's and the kernel's next count
+local function step()
+  if user.count > 0 then return math.min(ku, kk) end
+  return kk
+end
+-- The functions below are Lua, where Lua's debug.sethook is C: the cell's
+-- hook is not told of their instructions, calls and lines.
+local own = {}
+local function ours()
+  local i = getinfo(3, "fS")
+  if not i then return false end
+  if own[i.func] then return true end
+  local j = i.what == "C" and getinfo(4, "f")
+  return j and own[j.func] or false
+end
+local combined
+combined = function(ev, line)
+  if not (user and kernel) then return end
+  if ev ~= "count" then
+    if ours() then return end
+    return user.f(ev, line)
+  end
+  local n = step()
+  kk = kk - n
+  local mine = false
+  if user.count > 0 then
+    ku = ku - n
+    if ku <= 0 then ku, mine = user.count, true end
+  end
+  if kk <= 0 then
+    kk = kernel.count
+    kernel.f(ev, line)
+    -- the kernel's hook may have taken over (an interrupt)
+    if real_gethook() ~= combined then return end
+  end
+  if step() ~= n then real_sethook(combined, user.mask, step()) end
+  if mine and not ours() then return user.f(ev, line) end
+end
+local function install()
+  if not kernel then
+    if user then real_sethook(user.f, user.mask, user.count) else real_sethook() end
+  elseif not user or kernel.count == 1 then
+    real_sethook(kernel.f, kernel.mask, kernel.count)
+  else
+    ku, kk = user.count, kernel.count
+    real_sethook(combined, user.mask, step())
+  end
+end
+-- a cell's call; a thread argument counts for nothing, LuaJIT's hook being global
+local function noop() end
+local function set_user(...)
+  local first = type((...)) == "thread" and 2 or 1
+  local f, mask, count = select(first, ...)
+  if f == nil then user = nil return end
+  -- Lua's own checks and messages for the arguments; a hook that does
+  -- nothing is what they install meanwhile, so the cell's is not told of this
+  if type(f) ~= "function" then real_sethook(f, mask, count) end
+  real_sethook(noop, mask, count)
+  real_sethook()
+  mask = type(mask) == "string" and mask:gsub("[^crl]", "") or ""
+  count = tonumber(count) or 0
+  user = (mask ~= "" or count > 0) and { f = f, mask = mask, count = count } or nil
+end
+function debug.sethook(...)
+  -- no hook runs while the hooks change (one would see them half set)
+  real_sethook()
+  local from = getinfo(2, "S")
+  if from and from.source == kernel_source then
+    local f, mask, count = ...
+    if f == nil then kernel, user = nil, nil else kernel = { f = f, mask = mask or "", count = count or 0 } end
+    return install()
+  end
+  local ok, e = pcall(set_user, ...)
+  install()
+  if not ok then error(e, 2) end
+end
+function debug.gethook()
+  if user then return user.f, user.mask, user.count end
+  if not kernel then return real_gethook() end
+  return nil, "", 0
+end
+own[debug.sethook], own[debug.gethook], own[set_user], own[install], own[step] = true, true, true, true, true
+"""
+
+
 def _seq(t):
     """A Lua sequence as a Python list, in order."""
     return [t[i] for i in range(1, len(t) + 1)] if t is not None else []
@@ -86,11 +187,15 @@ class ImbillKernel(Kernel):
         )
         paths(os.path.join(self.top, "lua").encode(), os.path.join(self.top, "build", "jit").encode())
         start = self._lua.eval(
-            b"function(w, p, q)"
-            b"  return require('imbill.report.kernel').session({ write = w, publish = p, poll = q })"
+            b"function(w, p, q, hooks)"
+            b"  local kernel = require('imbill.report.kernel')"
+            b"  hooks(debug.getinfo(kernel.session, 'S').source)"
+            b"  local cells = kernel.session({ write = w, publish = p, poll = q })"
+            b"  return cells"
             b" end"
         )
-        self._cells = start(self._write, self._publish, self._poll)
+        hooks = self._lua.execute(b"return function(...) " + _HOOKS + b" end")
+        self._cells = start(self._write, self._publish, self._poll, hooks)
 
     # callbacks from Lua -------------------------------------------------------
 

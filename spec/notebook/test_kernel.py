@@ -234,6 +234,77 @@ class KernelSpec(unittest.TestCase):
         self.assertEqual(7, reply["cursor_start"])
 
 
+class CellHooks(unittest.TestCase):
+    """A cell's own debug hook, or debug.sethook() clearing every hook, leaves
+    the interrupt working: LuaJIT has one hook, and the kernel's interrupt is
+    a count hook.  Its own kernel, so a cell that could not be stopped would
+    not take the other specs' kernel with it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.km = KernelManager(kernel_name="imbill")
+        cls.km.start_kernel()
+        cls.addClassCleanup(cls.km.shutdown_kernel, now=True)
+        cls.kc = cls.km.client()
+        cls.kc.start_channels()
+        cls.addClassCleanup(cls.kc.stop_channels)
+        cls.kc.wait_for_ready(timeout=60)
+
+    def run_cell(self, code, **kw):
+        return helpers.run_cell(self.km, self.kc, code, **kw)
+
+    def value(self, code):
+        cell = self.run_cell(code)
+        self.assertEqual("ok", cell.reply["status"], (code, cell.reply))
+        return cell.of("execute_result")[0]["data"]["text/plain"]
+
+    def assert_stopped(self, cell):
+        self.assertEqual("error", cell.reply["status"], cell.reply)
+        self.assertEqual("KeyboardInterrupt", cell.reply["ename"], cell.reply)
+        self.assertLess(cell.messages[-1][0], 10, cell.messages)
+
+    def test_a_cell_that_clears_the_hooks_is_still_interrupted(self):
+        """debug.sethook() then a busy loop: the interrupt stops it, the state is kept"""
+        self.run_cell("kept_here = 5")
+        self.assert_stopped(self.run_cell("debug.sethook()\nwhile true do end", interrupt_after=1.0, timeout=30))
+        self.assertEqual("5", self.value("kept_here"))
+
+    def test_a_cells_own_hook_runs_and_the_interrupt_still_works(self):
+        """a cell's line hook is called, and the cell is still interrupted"""
+        cell = self.run_cell("lines = 0\ndebug.sethook(function() lines = lines + 1 end, \"l\")\n"
+                             "while true do\nend", interrupt_after=1.0, timeout=30)
+        self.assert_stopped(cell)
+        self.assertEqual("true", self.value("lines > 1000"))
+        self.assert_stopped(self.run_cell("debug.sethook(function() end, \"\", 1500)\nwhile true do end",
+                                          interrupt_after=1.0, timeout=30))
+
+    def test_a_cells_count_hook_keeps_its_count(self):
+        """a count hook is called every `count` instructions, as outside the notebook"""
+        code = ("local n, inside = 0, 0\n"
+                "local function f() local x = 0 for i = 1, 30000 do x = x + i end return x end\n"
+                "debug.sethook(function()\n"
+                "  n = n + 1\n"
+                "  if debug.getinfo(2, 'f').func == f then inside = inside + 1 end\n"
+                "end, '', %d)\n"
+                "f()\ndebug.sethook()\nreturn n .. ' ' .. inside")
+        runs = {}
+        for count in (1, 7, 1000, 1500, 4096):
+            n, inside = map(int, self.value(code % count).split())
+            runs[count] = n
+            # the hook sees the function that was running (f, and the few
+            # instructions of the cell around the call), not the kernel's
+            self.assertLessEqual(n - inside, 8, (count, n, inside))
+        self.assertGreater(runs[1], 30000)
+        for count in (7, 1000, 1500, 4096):
+            self.assertLessEqual(abs(runs[count] - runs[1] // count), 2, (count, runs))
+
+    def test_gethook_is_the_cells_own(self):
+        """debug.gethook gives the cell's hook, or none: the kernel's stays out of sight"""
+        self.assertEqual("true", self.value("local h = function() end\ndebug.sethook(h, 'c', 3)\n"
+                                            "local f, m, c = debug.gethook()\nreturn f == h and m == 'c' and c == 3"))
+        self.assertEqual("nil", self.value("return tostring(debug.gethook())"))
+
+
 class KernelWithoutImbill(unittest.TestCase):
     """A kernelspec whose IMBILL_TOP has no imbill: the kernel starts and says why."""
 
