@@ -138,6 +138,10 @@ def _seq(t):
     return [t[i] for i in range(1, len(t) + 1)] if t is not None else []
 
 
+def _no_attributes(obj, name, is_setting):
+    raise AttributeError("imbill kernel: Lua cells do not reach Python")
+
+
 class ImbillKernel(Kernel):
     implementation = "imbill"
     implementation_version = __version__
@@ -177,12 +181,20 @@ class ImbillKernel(Kernel):
     def _start_lua(self):
         import lupa
 
-        self._lua = lupa.LuaRuntime(encoding=None, register_eval=False, register_builtins=False)
+        # Lua reaches no Python attribute: the only Python objects it holds are
+        # the three callbacks, which it calls, and a cell that dug them out of
+        # the session (debug.getupvalue) would otherwise have Python itself
+        # through their __self__ and __class__.
+        self._lua = lupa.LuaRuntime(encoding=None, register_eval=False, register_builtins=False,
+                                    attribute_filter=_no_attributes)
         paths = self._lua.eval(
             b"function(lua, c)"
             b"  package.path = lua .. '/?.lua;' .. lua .. '/?/init.lua;' .. package.path"
             b"  package.cpath = c .. '/?.so;' .. package.cpath"
-            b"  python = nil"  # cells see plain LuaJIT plus imbill, not lupa's bridge
+            # cells see plain LuaJIT plus imbill, not lupa's bridge, which
+            # require('python') would hand back too; the kernel never uses it
+            b"  python = nil"
+            b"  package.loaded.python = nil"
             b" end"
         )
         paths(os.path.join(self.top, "lua").encode(), os.path.join(self.top, "build", "jit").encode())

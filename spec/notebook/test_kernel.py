@@ -305,6 +305,52 @@ class CellHooks(unittest.TestCase):
         self.assertEqual("nil", self.value("return tostring(debug.gethook())"))
 
 
+class NoPython(unittest.TestCase):
+    """docs/notebooks.md: a cell sees plain LuaJIT plus imbill, and no way to Python."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.km = KernelManager(kernel_name="imbill")
+        cls.km.start_kernel()
+        cls.addClassCleanup(cls.km.shutdown_kernel, now=True)
+        cls.kc = cls.km.client()
+        cls.kc.start_channels()
+        cls.addClassCleanup(cls.kc.stop_channels)
+        cls.kc.wait_for_ready(timeout=60)
+
+    def value(self, code):
+        cell = helpers.run_cell(self.km, self.kc, code)
+        self.assertEqual("ok", cell.reply["status"], (code, cell.reply))
+        return cell.of("execute_result")[0]["data"]["text/plain"]
+
+    def test_no_python_module(self):
+        """neither the python global nor package.loaded.python nor require('python') exists"""
+        self.assertEqual("nil nil", self.value("return tostring(python) .. ' ' .. tostring(package.loaded.python)"))
+        self.assertEqual("false", self.value("return (pcall(require, 'python'))"))
+
+    def test_the_callbacks_give_no_python_attribute(self):
+        """the Python callbacks a cell can dig out of the session are only callable"""
+        code = ("local found, reached = 0, {}\n"
+                "local function walk(f, depth)\n"
+                "  if depth > 4 or type(f) ~= 'function' then return end\n"
+                "  for i = 1, 60 do\n"
+                "    local name, v = debug.getupvalue(f, i)\n"
+                "    if not name then break end\n"
+                "    if type(v) == 'table' and rawget(v, 'poll') then\n"
+                "      found = found + 1\n"
+                "      for _, k in ipairs { 'write', 'publish', 'poll' } do\n"
+                "        local ok, x = pcall(function() return v[k].__self__ end)\n"
+                "        if ok and x ~= nil then reached[#reached + 1] = k end\n"
+                "      end\n"
+                "    end\n"
+                "    walk(v, depth + 1)\n"
+                "  end\n"
+                "end\n"
+                "walk(getmetatable(display).__call, 0)\n"
+                "return found > 0 and #reached == 0")
+        self.assertEqual("true", self.value(code))
+
+
 class KernelWithoutImbill(unittest.TestCase):
     """A kernelspec whose IMBILL_TOP has no imbill: the kernel starts and says why."""
 
