@@ -162,5 +162,127 @@ class WhatExportDoesToSvg(unittest.TestCase):
         self.assertIn('<img class="imbill-chart-img" alt="probe" src="">', html)
 
 
+# what a script from data would do, seen in the DOM Chromium dumps (a book's name
+# holds at most 64 bytes)
+XSS = "document.body.id='xssran'"
+
+MARKDOWN_CELL = """\
+bad = imbill.book { base = "2021", name = "<img src=x onerror=%(xss)s>",
+                    editions = { pro = { monthly_fee = "1" } } }
+display.markdown("The cheapest book is **" .. bad.name .. "**.")
+local data = "[click](javascript:%(xss)s) ![i](javascript:y) <b>b</b>"
+display.markdown("Named **" .. display.markdown_text(data) .. "**")
+display.markdown("Code: `<kept>` and\\n\\n```\\nif a < b then\\n```\\n")
+""" % {"xss": XSS}
+
+CLICK_PROBE = """
+<script>
+// written by spec/notebook/test_export.py: follow every link an answer has
+window.addEventListener('load', function () {
+  document.querySelectorAll('.jp-RenderedMarkdown a').forEach(function (a) { a.click(); });
+  document.body.setAttribute('data-imbill-links', String(document.querySelectorAll('.jp-RenderedMarkdown a').length));
+});
+</script>
+"""
+
+
+class MarkdownAnswerExport(unittest.TestCase):
+    """An answer written with display.markdown from data holding markup,
+    executed and exported to HTML: the markup is text in the page, and
+    nothing of it runs in Chromium."""
+
+    @classmethod
+    def setUpClass(cls):
+        os.makedirs(helpers.BUILD, exist_ok=True)
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "imbill", "display_name": "imbill", "language": "lua"}
+        nb.cells.append(nbformat.v4.new_code_cell(MARKDOWN_CELL))
+        src = os.path.join(helpers.BUILD, "markdown_probe.ipynb")
+        nbformat.write(nb, src)
+        rc, log = helpers.nbconvert(["--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=imbill",
+                                     "--ExecutePreprocessor.timeout=60", "--output-dir", helpers.BUILD,
+                                     "--output", "markdown_probe.executed", src], timeout=180)
+        if rc != 0:
+            raise AssertionError(log[-3000:])
+        cls.path, cls.html = export(os.path.join(helpers.BUILD, "markdown_probe.executed.ipynb"), "markdown_probe")
+        cls.markdown = outputs_of(cls.html, "text/markdown")
+
+    def test_markup_from_data_is_text(self):
+        """a book named <img onerror=...> is its name in the page, not an image"""
+        self.assertEqual(3, len(self.markdown), self.html[-3000:])
+        self.assertIn("The cheapest book is <strong>&lt;img src=x onerror=", self.markdown[0])
+        for out in self.markdown:
+            self.assertNotRegex(out, r"<img\b|<b>|<a\b")
+        self.assertIn("[click](javascript:", self.markdown[1])
+        self.assertIn("<code>&lt;kept&gt;</code>", self.markdown[2])
+        self.assertIn("if a &lt; b then", self.markdown[2])
+
+    def test_nothing_runs_in_chromium(self):
+        """headless Chromium loads the page and follows its links: no script from data runs"""
+        chromium = helpers.chromium()
+        self.assertIsNotNone(chromium, "chromium is not installed")
+        probe = os.path.join(helpers.BUILD, "markdown_probe.probe.html")
+        with open(probe, "w", encoding="utf-8") as f:
+            f.write(self.html.replace("</body>", CLICK_PROBE + "</body>"))
+        profile = os.path.join(helpers.BUILD, "chromium-profile")
+        flags = helpers.CHROMIUM_FLAGS + ["--user-data-dir=" + profile, "--host-resolver-rules=MAP * ~NOTFOUND",
+                                          "--virtual-time-budget=5000"]
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        dom = subprocess.run(["timeout", "90", chromium] + flags + ["--dump-dom", "file://" + probe],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, timeout=120,
+                             text=True).stdout
+        self.assertRegex(dom, r'<body[^>]*data-imbill-links="0"', dom[:2000])
+        self.assertNotRegex(dom, r'<body[^>]*id="xssran"')
+        self.assertIn("The cheapest book is", dom)
+
+
+class MarkdownThroughNbconvert(unittest.TestCase):
+    """display.markdown's output rendered by nbconvert's own markdown filter
+    (mistune 0.8, which reads code otherwise than CommonMark): no tag from
+    the text, for tricky strings and for many random ones."""
+
+    TRICKY = [
+        "<img src=x onerror=alert(1)>", "*a `b* <img>`", "_a `b_ <img>`", "[a `b](x) <img>`",
+        "http://x`<img>`", "x`a `<img>`", "x`a\n`<img>`", "| a |\n|---|\n| `<img>|` |",
+        "```\nx```\n<img>\n```", "```\n<img>", "``` a b\n<img>\n```", "text\n```\n<img>\n```",
+        "`a\r# <img>`", "> `<img>`\n> <img>", "~~~\n<img>\n~~~~\n<img>", "<!-- x --><img>",
+        "\\<img>", "&lt;img&gt;<img>", "    <img>", "- `<img>`\n- <img>",
+    ]
+
+    @classmethod
+    def setUpClass(cls):
+        import lupa
+        from nbconvert.filters.markdown_mistune import markdown2html_mistune
+        lua = lupa.LuaRuntime(encoding=None)
+        lua.execute(("package.path = '%s/lua/?.lua;%s/lua/?/init.lua;' .. package.path;"
+                     "package.cpath = '%s/build/jit/?.so;' .. package.cpath" % (helpers.TOP, helpers.TOP, helpers.TOP))
+                    .encode())
+        cls.safe = lua.eval(b"require('imbill.report.display').markdown_safe")
+        cls.render = staticmethod(markdown2html_mistune)
+
+    def tags(self, text):
+        out = self.render(self.safe(text.encode()).decode())
+        return out, re.findall(r"<(img|b|script|svg|!--)\b", out)
+
+    def test_tricky(self):
+        """each string that once got HTML through a renderer is text"""
+        for text in self.TRICKY:
+            out, tags = self.tags(text)
+            self.assertEqual([], tags, (text, out))
+
+    def test_random(self):
+        """random strings of markdown's special characters and tags are text"""
+        import random
+        rnd = random.Random(7)
+        pieces = ["`", "``", "```", "~~~", "\n", "\n\n", " ", "    ", "*", "_", "[", "]", "(", ")", "|", "\\", ">",
+                  "<", "&", "<img src=x onerror=alert(1)>", "<b>", "</b>", "x", "lua", "#", "-", "!", "~~",
+                  "http://a", "\t", "\r", "$", "1."]
+        for _ in range(3000):
+            text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 14)))
+            out, tags = self.tags(text)
+            self.assertEqual([], tags, (text, out))
+
+
 if __name__ == "__main__":
     unittest.main()

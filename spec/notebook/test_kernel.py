@@ -350,6 +350,13 @@ class NoPython(unittest.TestCase):
                 "return found > 0 and #reached == 0")
         self.assertEqual("true", self.value(code))
 
+    def test_markdown_helpers(self):
+        """display.markdown escapes HTML and display.markdown_text is there for data"""
+        code = 'display.markdown("**" .. display.markdown_text("<b>[x](javascript:y)") .. "** `<kept>`")'
+        cell = helpers.run_cell(self.km, self.kc, code)
+        md = cell.of("display_data")[0]["data"]["text/markdown"]
+        self.assertEqual("**&lt;b&gt;\\[x\\]\\(javascript:y\\)** `<kept>`", md)
+
 
 class KernelWithoutImbill(unittest.TestCase):
     """A kernelspec whose IMBILL_TOP has no imbill: the kernel starts and says why."""
