@@ -3,6 +3,9 @@ errors, rich display, charts, interrupts, completion."""
 
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import unittest
 
@@ -386,6 +389,64 @@ class KernelWithoutImbill(unittest.TestCase):
         self.assertEqual("imbill kernel: imbill did not load from %s: module 'imbill.report.kernel' not found:"
                          % nowhere, tb[0])
         self.assertIn("run `make all` in %s" % nowhere, tb[1])
+
+
+class Installer(unittest.TestCase):
+    """imbill_kernel.install refuses a kernel name that is not one and a Python
+    that cannot run, in one line, writing nothing."""
+
+    def setUp(self):
+        self.root = os.path.join(helpers.BUILD, "installer")
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.kdir = os.path.join(self.root, "a", "b", "kdir")
+        os.makedirs(self.kdir)
+        self.data = os.path.join(self.root, "data")
+
+    def install(self, *args):
+        env = dict(os.environ, PYTHONPATH=os.path.join(helpers.TOP, "notebook"), JUPYTER_DATA_DIR=self.data)
+        p = subprocess.run([helpers.PYTHON, "-m", "imbill_kernel.install"] + list(args), env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+
+    def written(self):
+        return sorted(os.path.relpath(os.path.join(d, f), self.root)
+                      for d, _, files in os.walk(self.root) for f in files)
+
+    def assert_refused(self, args, says):
+        rc, out, err = self.install(*args)
+        self.assertNotEqual(0, rc, (args, out, err))
+        self.assertEqual("", out, args)
+        self.assertEqual(1, len(err.splitlines()), (args, err))
+        self.assertIn(says, err, args)
+        self.assertNotIn("Traceback", err, args)
+        self.assertEqual([], self.written(), args)
+
+    def test_a_name_that_is_not_a_kernel_name(self):
+        """a name with a space, a slash or only dots is refused, in --dir and --user alike"""
+        for name in ("bad name/../x", "../x", "..", ".", "a/b", "", "x\ny"):
+            self.assert_refused(["--dir", self.kdir, "--name", name], "--name: expected a kernel name")
+        self.assert_refused(["--user", "--name", "../../escaped"], "--name: expected a kernel name")
+
+    def test_a_python_that_cannot_run(self):
+        """a --python that does not exist, or is not executable, is refused"""
+        self.assert_refused(["--dir", self.kdir, "--python", "/nonexistent/python"],
+                            "--python: no such file, got '/nonexistent/python'")
+        plain = os.path.join(self.root, "not-executable")
+        with open(plain, "w") as f:
+            f.write("")
+        os.chmod(plain, 0o644)
+        rc, out, err = self.install("--dir", self.kdir, "--python", plain)
+        self.assertEqual(2, rc, err)
+        self.assertEqual(["--python: not executable"], re.findall(r"--python: not executable", err))
+        self.assertEqual(["not-executable"], self.written())
+
+    def test_good_arguments_still_install(self):
+        """a plain name and a real Python give DIR/NAME/kernel.json naming that Python"""
+        rc, out, err = self.install("--dir", self.kdir, "--name", "imbill-2.x_test", "--python", helpers.PYTHON)
+        self.assertEqual(0, rc, err)
+        path = os.path.join(self.kdir, "imbill-2.x_test", "kernel.json")
+        self.assertEqual(os.path.dirname(path), out.strip())
+        self.assertEqual(helpers.PYTHON, helpers.load(path)["argv"][0])
 
 
 if __name__ == "__main__":
