@@ -43,7 +43,8 @@ def _text(v):
 # the kernel clears its own at the end of the cell, as before.  The cell's
 # hook is called by a tail call, so its debug.getinfo(2) is the function that
 # was running.  While interrupted, the kernel's hook runs alone on every
-# instruction, so nothing of the cell's runs after the stop.
+# instruction, so nothing of the cell's runs after the stop.  The wrapper is
+# Lua where Lua's debug.sethook is C, so neither hook is called inside it.
 _HOOKS = b"""
 local kernel_source = ...
 local real_sethook, real_gethook, getinfo = debug.sethook, debug.gethook, debug.getinfo
@@ -63,13 +64,19 @@ local function ours()
   local j = i.what == "C" and getinfo(4, "f")
   return j and own[j.func] or false
 end
+-- The kernel's hook alone.  It stops a cell by raising from the running
+-- function, and lets its own error handler run by looking at debug.getinfo(2);
+-- so it must not fire inside these functions (an interrupt raised from them
+-- would escape the kernel's pcall, or stop its error handler), and it is
+-- called by a tail call, so its level 2 is the function that was running.
+local function kernel_only(ev, line)
+  if not kernel or ours() then return end
+  return kernel.f(ev, line)
+end
 local combined
 combined = function(ev, line)
-  if not (user and kernel) then return end
-  if ev ~= "count" then
-    if ours() then return end
-    return user.f(ev, line)
-  end
+  if not (user and kernel) or ours() then return end
+  if ev ~= "count" then return user.f(ev, line) end
   local n = step()
   kk = kk - n
   local mine = false
@@ -84,13 +91,13 @@ combined = function(ev, line)
     if real_gethook() ~= combined then return end
   end
   if step() ~= n then real_sethook(combined, user.mask, step()) end
-  if mine and not ours() then return user.f(ev, line) end
+  if mine then return user.f(ev, line) end
 end
 local function install()
   if not kernel then
     if user then real_sethook(user.f, user.mask, user.count) else real_sethook() end
   elseif not user or kernel.count == 1 then
-    real_sethook(kernel.f, kernel.mask, kernel.count)
+    real_sethook(kernel_only, kernel.mask, kernel.count)
   else
     ku, kk = user.count, kernel.count
     real_sethook(combined, user.mask, step())
@@ -129,7 +136,7 @@ function debug.gethook()
   if not kernel then return real_gethook() end
   return nil, "", 0
 end
-own[debug.sethook], own[debug.gethook], own[set_user], own[install], own[step] = true, true, true, true, true
+for _, f in ipairs { debug.sethook, debug.gethook, set_user, install, step } do own[f] = true end
 """
 
 

@@ -265,6 +265,8 @@ class CellHooks(unittest.TestCase):
         self.assertEqual("error", cell.reply["status"], cell.reply)
         self.assertEqual("KeyboardInterrupt", cell.reply["ename"], cell.reply)
         self.assertLess(cell.messages[-1][0], 10, cell.messages)
+        # the kernel's error handler ran to its end: it says where the cell was
+        self.assertRegex("\n".join(cell.reply["traceback"]), r"\n  at cell\[\d+\]:\d+:", cell.reply)
 
     def test_a_cell_that_clears_the_hooks_is_still_interrupted(self):
         """debug.sethook() then a busy loop: the interrupt stops it, the state is kept"""
