@@ -206,6 +206,13 @@ describe("notebook kernel session", function()
     assert.same({ "&lt;b&gt;&amp;" }, values(s.run([[display.escape("<b>&")]])))
   end)
 
+  it("gives cells display.markdown_text, for the data they put into display.markdown", function()
+    local s = session()
+    -- the same function display_markdown_spec.lua states the rules of
+    assert.same({ "\\*\\*bold\\*\\* \\[x\\]\\(javascript:y\\)" },
+      values(s.run([[display.markdown_text("**bold** [x](javascript:y)")]])))
+  end)
+
   it("completes names, fields and methods", function()
     local s = session()
     values(s.run("inv = imbill.invoice { book = '2020', edition = 'pro', month = '2021-03' }"))

@@ -209,10 +209,7 @@ class ImbillKernel(Kernel):
             b"function(w, p, q, hooks)"
             b"  local kernel = require('imbill.report.kernel')"
             b"  hooks(debug.getinfo(kernel.session, 'S').source)"
-            b"  local cells = kernel.session({ write = w, publish = p, poll = q })"
-            # for data in a markdown answer (docs/notebooks.md)
-            b"  display.markdown_text = require('imbill.report.display').markdown_text"
-            b"  return cells"
+            b"  return kernel.session({ write = w, publish = p, poll = q })"
             b" end"
         )
         hooks = self._lua.execute(b"return function(...) " + _HOOKS + b" end")

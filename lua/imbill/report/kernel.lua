@@ -118,8 +118,10 @@ function M.session(bridge, opts)
     text = function(s) show(display.text(s)) end,
     svg = function(s) show(display.svg(s)) end,
     bundle = display.bundle,
-    -- what a cell puts into display.html from its data goes through this
+    -- what a cell puts into display.html from its data goes through this,
+    -- and into display.markdown through markdown_text
     escape = display.escape,
+    markdown_text = display.markdown_text,
   }, { __call = function(_, x, o) show(x, o) end })
 
   env.print = function(...)
