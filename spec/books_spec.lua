@@ -347,6 +347,22 @@ describe("price books", function()
         H.err(imbill.book, { base = "2020", name = "w", editions = { pro = { limits = { free_dau = "unlimited" } } } }))
       assert.equal("imbill.book: editions.pro.limits.free_dau: must not be negative, got -1",
         H.err(imbill.book, { base = "2020", name = "w", editions = { pro = { limits = { free_dau = -1 } } } }))
+      -- pro made free keeps its 10,000 free DAU as the cap it serves up to
+      local f = imbill.book { base = "2020", name = "f", editions = { pro = { free = true, monthly_fee = "0" } } }
+      assert.equal(10000, f:edition("pro").limits.free_dau)
+      local row = imbill.compare { month = "2021-03", peak_dau = 10001, books = { f }, editions = { "pro" } }[1]
+      assert.is_false(row.eligible)
+      -- trial made paid with a DAU charge bills above its 100 free DAU: 150 is 5
+      -- blocks of 10 at 1.00, with the 10.00 fee
+      local p = imbill.book { base = "2020", name = "p", editions = { trial = { free = false, monthly_fee = "10",
+                                                                              dau = { block = 10, price = "1" } } } }
+      assert.equal(100, p:edition("trial").charges.dau.free)
+      assert.equal("15.00", tostring(imbill.invoice { book = p, edition = "trial", month = "2021-03", peak_dau = 150 }.total))
+      -- an add-on cannot raise a free quota, which only the charge holds
+      assert.equal('imbill.book: addons.more.raises: is a free quota, which the edition\'s charge holds: an add-on'
+        .. ' cannot raise it, got "free_dau"',
+        H.err(imbill.book, { base = "2020", name = "a", addons = { more = { fee = { pro = "1" },
+                                                                          raises = { free_dau = { pro = 20000 } } } } }))
     end)
     it("add editions, from scratch or like an existing one", function()
       local b = imbill.book { base = "2022", editions = {

@@ -50,7 +50,7 @@ describe("imbill and files #cli", function()
     R.write(d .. "/log.txt", "")
     local code, _, err = R.run("replay --events " .. R.quote(d .. "/log.txt"))
     assert.equal(1, code, err)
-    assert.matches("format: cannot tell from the file name", err, 1, true)
+    assert.matches("imbill replay: error: --format: cannot tell from the file name", err, 1, true)
     R.rm(d)
   end)
 

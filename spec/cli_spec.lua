@@ -460,6 +460,16 @@ describe("imbill CLI errors about a value #cli", function()
     assert.equal("imbill chart: error: --mau-per-dau: the usage gives no MAU, and 2022/standard bills MAU: give"
       .. " --mau-per-dau (MAU = ratio x DAU) or --mau, or leave the edition out (--editions)",
       first_line("chart curves --editions 2021/pro,2022/standard"))
+    -- a break-even by MAU over an edition that bills DAU: the fixed DAU's option
+    assert.equal("imbill breakeven: error: --peak-dau: the usage gives no peak DAU, and 2021/pro bills peak DAU: give"
+      .. " --peak-dau (a fixed peak DAU), or leave the edition out (--editions)",
+      first_line("breakeven --editions 2021/pro,2021/ultimate --metric mau"))
+    -- a report has --mau-per-dau but no --mau, and its break-even editions come from --breakeven
+    local html = os.tmpname()
+    assert.equal("imbill report: error: --mau-per-dau: the usage gives no MAU, and 2022/standard bills MAU: give"
+      .. " --mau-per-dau (MAU = ratio x DAU), or leave the edition out of --breakeven",
+      first_line("report --usage " .. USAGE .. " --books 2020 --breakeven 2022/standard,2022/premium -o " .. sh_quote(html)))
+    os.remove(html)
   end)
 
   it("name the option in replay, chart and gateway too, never the library's field", function()

@@ -48,6 +48,10 @@ describe("display.markdown", function()
     assert.equal("``` a b\n&lt;img&gt;\n```", md("``` a b\n<img>\n```"))
     -- a fence right after a paragraph line
     assert.equal("text\n```\n&lt;img&gt;\n```", md("text\n```\n<img>\n```"))
+    -- an indented fence may be a list item's, which a line not indented ends
+    -- (CommonMark: that line is then an HTML block)
+    assert.equal("- a\n\n  ```\n&lt;img src=x onerror=alert(1)&gt;\n  ```",
+      md("- a\n\n  ```\n<img src=x onerror=alert(1)>\n  ```"))
   end)
 
   it("reads a backslash-escaped < > & as the character itself", function()

@@ -313,6 +313,7 @@ end
 local CHARGE_KEYS = { free = true, block = true, price = true }
 -- the billed measures: a charge each, and a free quota `limits.free_<measure>`
 local MEASURES = { "dau", "groups", "mau" }
+local function is_count(v) return type(v) == "number" and v >= 0 and v == math.floor(v) and v < math.huge end
 
 local function build_charge(fn, path, c)
   if c == nil then return nil end
@@ -385,22 +386,22 @@ local function build_edition(fn, bookname, id, d)
     groups = build_charge(fn, path .. ".groups", d.groups),
     mau = build_charge(fn, path .. ".mau", d.mau),
   }
-  -- A paid edition's free DAU (groups, MAU) is the free quota of its charge:
-  -- one number, shown in limits, which never differs from what invoices bill
-  if not e.free then
-    for _, m in ipairs(MEASURES) do
-      local ch, lk = e.charges[m], "free_" .. m
-      if ch then
-        if d.limits and d.limits[lk] ~= nil and e.limits[lk] == nil then
-          check.fail(fn, path .. ".limits." .. lk, "is the free quota of the " .. m .. " charge: a whole number >= 0",
-            d.limits[lk])
-        end
-        if e.limits[lk] ~= nil and e.limits[lk] ~= ch.free then
-          check.fail(fn, path .. ".limits." .. lk, "is the free quota of the " .. m .. " charge, which is "
-            .. ch.free .. " (" .. path .. "." .. m .. ".free): set one of the two", e.limits[lk])
-        end
-        e.limits[lk] = ch.free
+  -- The free DAU (groups, MAU) of an edition with a charge is the charge's
+  -- free quota: one number, shown in limits, which never differs from what
+  -- invoices bill, and which a free edition made from a paid one keeps as its
+  -- cap (caps.lua)
+  for _, m in ipairs(MEASURES) do
+    local ch, lk = e.charges[m], "free_" .. m
+    if ch then
+      if d.limits and d.limits[lk] ~= nil and e.limits[lk] == nil then
+        check.fail(fn, path .. ".limits." .. lk, "is the free quota of the " .. m .. " charge: a whole number >= 0",
+          d.limits[lk])
       end
+      if e.limits[lk] ~= nil and e.limits[lk] ~= ch.free then
+        check.fail(fn, path .. ".limits." .. lk, "is the free quota of the " .. m .. " charge, which is "
+          .. ch.free .. " (" .. path .. "." .. m .. ".free): set one of the two", e.limits[lk])
+      end
+      e.limits[lk] = ch.free
     end
   end
   e.rate = core.rate {
@@ -436,6 +437,12 @@ local function build_addons(fn, book, addons)
     local raises = {}
     for limit, per in next, check.table(fn, path .. ".raises", a.raises or {}) do
       if not LIMIT_SET[limit] then check.fail(fn, path .. ".raises", "unknown limit", limit) end
+      -- a free quota is the charge's, which no add-on changes: raised here it
+      -- would be a second number that invoices never bill
+      if limit:match("^free_") then
+        check.fail(fn, path .. ".raises", "is a free quota, which the edition's charge holds: an add-on cannot raise it",
+          limit)
+      end
       raises[limit] = {}
       -- false marks "unlimited": nil could not be told from "not raised"
       for ed, v in next, check.table(fn, path .. ".raises." .. limit, per) do
@@ -609,26 +616,28 @@ local function derive(spec)
         target[k] = v
       end
     end
-    -- On a paid edition `limits.free_dau` and `dau.free` are one number: an
-    -- edit of either sets it (both, given different, is an error)
-    if target.free ~= true then
-      for _, m in ipairs(MEASURES) do
-        local lk = "free_" .. m
-        -- raw: the caller's tables are read as they hold (hostile_api_spec)
-        local el, em = rawget(edits, "limits"), rawget(edits, m)
-        local lim = type(el) == "table" and rawget(el, lk) or nil
-        local fr = type(em) == "table" and rawget(em, "free") or nil
-        if target[m] ~= nil and (lim ~= nil or fr ~= nil) then
-          if lim ~= nil and fr ~= nil and lim ~= fr then
-            check.fail(FN, "editions." .. id .. ".limits." .. lk, "is the free quota of the " .. m
-              .. " charge, given as " .. tostring(fr) .. " in editions." .. id .. "." .. m .. ".free: set one", lim)
-          end
-          -- the charge holds the number, and limits shows it (build_edition);
-          -- a limit that is no count stays where it was given, to be refused there
-          local count = type(lim) == "number" and lim >= 0 and lim == math.floor(lim)
-          if count then target[m].free = lim end
-          if target.limits and (count or lim == nil) then target.limits[lk] = nil end
+    -- Where an edition has a charge, `limits.free_dau` and `dau.free` are
+    -- one number: an edit of either sets it (both, given different, is an
+    -- error), and a charge given without its free quota takes the limit the
+    -- edition had (a trial made paid bills above its 100 free DAU)
+    for _, m in ipairs(MEASURES) do
+      local lk = "free_" .. m
+      -- raw: the caller's tables are read as they hold (hostile_api_spec)
+      local el, em = rawget(edits, "limits"), rawget(edits, m)
+      local lim = type(el) == "table" and rawget(el, lk) or nil
+      local fr = type(em) == "table" and rawget(em, "free") or nil
+      local ch = target[m]
+      if type(ch) == "table" then
+        if lim ~= nil and fr ~= nil and lim ~= fr then
+          check.fail(FN, "editions." .. id .. ".limits." .. lk, "is the free quota of the " .. m
+            .. " charge, given as " .. tostring(fr) .. " in editions." .. id .. "." .. m .. ".free: set one", lim)
         end
+        local had = target.limits and target.limits[lk]
+        if lim == nil and ch.free == nil and is_count(had) then lim = had end
+        -- the charge holds the number, and limits shows it (build_edition);
+        -- a limit that is no count stays where it was given, to be refused there
+        if is_count(lim) then ch.free = lim end
+        if target.limits and (is_count(lim) or lim == nil) then target.limits[lk] = nil end
       end
     end
   end

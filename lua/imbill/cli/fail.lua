@@ -78,13 +78,16 @@ end
 -- without MAU (e.missing, measure.raise_missing) is raised again naming the
 -- option, where the library's advice names its own inputs.
 M.MAU = setmetatable({}, { __tostring = function() return "the MAU option" end })
+--- The same for a usage without peak DAU (a break-even by MAU over an edition
+-- that bills DAU).
+M.DAU = setmetatable({}, { __tostring = function() return "the DAU option" end })
+local MISSING = { mau = M.MAU, dau = M.DAU }
 
 local function renamed(fn, names, ok, ...)
   if ok then return ... end
   local e = ...
-  if errors.is(e) and e.missing == "mau" and names[M.MAU] then
-    error(errors.new(nil, names[M.MAU][1], e.why .. ": " .. names[M.MAU][2], errors.NOVALUE), 0)
-  end
+  local advice = errors.is(e) and MISSING[e.missing] and names[MISSING[e.missing]]
+  if advice then error(errors.new(nil, advice[1], e.why .. ": " .. advice[2], errors.NOVALUE), 0) end
   if errors.is(e) and e.fn == fn and type(e.field) == "string" then
     local as, rest = named(names, e.field)
     if as then e = errors.rename(e, "", as .. rest) end

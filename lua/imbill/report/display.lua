@@ -1200,18 +1200,20 @@ function M.html(s) return raw { html = tostring(s), text = strip_tags(tostring(s
 local function blank(line) return not line:find("%S") end
 
 -- A fenced block from lines[i]: the index of its closing line, or nil when the
--- block is not certain to be code for every renderer.  The info string must
--- be one plain word (mistune takes no other), the block must close (mistune
--- has no unclosed fences), and no line inside may hold three fence
--- characters in a row (mistune would close there).
+-- block is not certain to be code for every renderer.  The fences must start
+-- their lines (an indented fence may belong to a list item, which a line
+-- inside that is not indented ends, in CommonMark: that line is then HTML),
+-- the info string must be one plain word (mistune takes no other), the block
+-- must close (mistune has no unclosed fences), and no line inside may hold
+-- three fence characters in a row (mistune would close there).
 local function fence_end(lines, i)
-  local fence, info = lines[i]:match("^ ? ? ?(`+)[ ]*(.-)[ ]*$")
-  if not fence then fence, info = lines[i]:match("^ ? ? ?(~+)[ ]*(.-)[ ]*$") end
+  local fence, info = lines[i]:match("^(`+)[ ]*(.-)[ ]*$")
+  if not fence then fence, info = lines[i]:match("^(~+)[ ]*(.-)[ ]*$") end
   if not fence or #fence < 3 or not info:match("^[%w_%+%-%.#]*$") then return nil end
   local c, n = fence:sub(1, 1), #fence
   local run = c:rep(3)
   for j = i + 1, #lines do
-    local close = lines[j]:match("^ ? ? ?(" .. (c == "`" and "`" or "~") .. "+)[ ]*$")
+    local close = lines[j]:match("^(" .. (c == "`" and "`" or "~") .. "+)[ ]*$")
     if close and #close >= n then return j > i + 1 and j or nil end
     if lines[j]:find(run, 1, true) then return nil end
   end

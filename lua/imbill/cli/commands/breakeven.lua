@@ -43,9 +43,11 @@ function M.names(args)
                                  to = "--to-value", ["follow.mau"] = "--mau-per-dau",
                                  ["follow.groups"] = "--groups-per-dau", ["usage.peak_dau"] = "--peak-dau",
                                  ["usage.groups_peak"] = "--groups-peak", ["usage.mau"] = "--mau" })
-  -- the library's advice for a missing MAU names usage.mau and follow.mau
+  -- the library's advice for a missing MAU or DAU names usage.mau,
+  -- follow.mau and usage.peak_dau, which no one types here
   names[fail.MAU] = { "--mau-per-dau", "give --mau-per-dau (MAU = ratio x DAU) or --mau, or leave the edition out"
     .. " (--editions)" }
+  names[fail.DAU] = { "--peak-dau", "give --peak-dau (a fixed peak DAU), or leave the edition out (--editions)" }
   return names
 end
 

@@ -35,12 +35,16 @@ local function run_replay(args, path, name)
   -- a directory or a missing file was told "cannot tell from the file name"
   -- (exit 1): the file's own problem comes first.  Only what cannot block is
   -- opened here (a regular file, a directory, nothing), never a FIFO or a device.
-  if require("imbill.internal.errors").is(m) and m.field == "format" and args.format == nil
-      and ({ file = true, directory = true, none = true })[output.kind(path)] then
+  local errors = require "imbill.internal.errors"
+  local untold = errors.is(m) and m.field == "format" and args.format == nil
+    and tostring(m.msg):find("cannot tell from the file name", 1, true)
+  if untold and ({ file = true, directory = true, none = true })[output.kind(path)] then
     local f, code = files.open(path)
     if not f then fail.io("--events", "cannot open", path, code) end
     f:close()
   end
+  -- a format the name does not tell is --format's to give
+  if untold then error(errors.rename(m, "", "--format"), 0) end
   error(m, 0)
 end
 

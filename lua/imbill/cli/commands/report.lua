@@ -42,6 +42,10 @@ function M.run(args)
     params.editions = eds
     local names = breakeven.names(args)
     names.editions = "--breakeven"
+    -- a report's break-even takes MAU only through --mau-per-dau, and no fixed DAU
+    names[fail.MAU] = { "--mau-per-dau", "give --mau-per-dau (MAU = ratio x DAU), or leave the edition out of"
+      .. " --breakeven" }
+    names[fail.DAU] = { "--breakeven", "leave the edition out of --breakeven, or break even by DAU (--metric dau)" }
     bt = fail.calling("imbill.breakeven_table", names, imbill.breakeven_table, params)
   end
   local mig
