@@ -196,6 +196,24 @@ end
 -- commands cannot be called
 local rcall
 
+-- A read of key k that finds another kind of value there (a set where a
+-- count belongs) refuses the program naming the key, as a value it cannot
+-- trust does: Redis' own WRONGTYPE names no key.  Every key is read before
+-- anything is written, so nothing is written either.
+local pcall_redis
+local function read(cmd, k, ...)
+  local r = pcall_redis(cmd, k, ...)
+  if type(r) == "table" and r.err then
+    if tostring(r.err):find("WRONGTYPE", 1, true) then
+      local ty = rcall("TYPE", k)
+      ty = type(ty) == "table" and ty.ok or ty
+      fail("key " .. show(k) .. " holds a " .. tostring(ty) .. ", which " .. cmd .. " cannot read")
+    end
+    error(r, 0)
+  end
+  return r
+end
+
 local order        -- cells in the order first touched (commit order)
 local STR, HASH, SETS, ZS
 local GROUP_REC    -- hashes that are a group's record: gone when its type is 0
@@ -204,7 +222,7 @@ local GROUP_REC    -- hashes that are a group's record: gone when its type is 0
 local function str(k, kind)
   local c = STR[k]
   if c then return c end
-  local v = rcall("GET", k)
+  local v = read("GET", k)
   if v ~= false and kind == "i" then v = int_of(v, "value at", k) end
   c = { t = "s", k = k, base = v, cur = v, kind = kind }
   STR[k] = c
@@ -220,7 +238,7 @@ local function field(k, f, kind)
   end
   local c = h[f]
   if c then return c end
-  local v = rcall("HGET", k, f)
+  local v = read("HGET", k, f)
   if v ~= false and kind == "i" then v = int_of(v, "field", k, f) end
   c = { t = "h", k = k, f = f, base = v, cur = v, kind = kind }
   h[f] = c
@@ -231,7 +249,7 @@ end
 local function set(k)
   local c = SETS[k]
   if c then return c end
-  local n = rcall("SCARD", k)
+  local n = read("SCARD", k)
   c = { t = "set", k = k, base = n, card = n, add = {}, rem = {}, mem = {}, cleared = false }
   SETS[k] = c
   order[#order + 1] = c
@@ -255,7 +273,7 @@ local function has(c, m)
   if c.rem[m] or c.cleared or c.base == 0 then return false end
   local v = c.mem[m]
   if v == nil then
-    v = rcall("SISMEMBER", c.k, m) == 1
+    v = read("SISMEMBER", c.k, m) == 1
     c.mem[m] = v
   end
   return v
@@ -278,7 +296,7 @@ end
 local function smembers(c)
   local out = {}
   if not c.cleared and c.base > 0 then
-    for _, m in ipairs(rcall("SMEMBERS", c.k)) do
+    for _, m in ipairs(read("SMEMBERS", c.k)) do
       if not c.rem[m] then out[#out + 1] = m end
     end
   end
@@ -950,7 +968,7 @@ local function run(k, a)
   for i = 1, #k do declared[k[i]] = true end
   missing, nmissing = {}, 0
   ut, uk, uv, nundo = {}, {}, {}, 0
-  rcall = redis.call
+  rcall, pcall_redis = redis.call, redis.pcall
   order, STR, HASH, SETS, ZS, GROUP_REC = {}, {}, {}, {}, {}, {}
   REG, UNITRES = {}, {}
   results, template = {}, nil
