@@ -161,6 +161,33 @@ describe("imbill given hostile input #cli", function()
     assert.equal(1, m3:usage("2021-03").mau)
     assert.matches("the rest of the log is not read$", r3.errors[1].message)
   end)
+  it("1 MiB is the limit to the byte, wherever the line ends against the reads of 64 KiB", function()
+    -- a line whose end came with the read after its start was taken whole, up to
+    -- 1 MiB + 64 KiB: 1,048,576 bytes is a line, 1,048,577 is malformed
+    local head = '{"time":"2021-03-01T01:00:00Z","action":"login","user":"big"'
+    for _, n in ipairs { 1048576, 1048577, 1100000 } do
+      local l = log(head .. string.rep(" ", n - #head - 1) .. "}\n"
+        .. '{"time":"2021-03-01T01:00:00Z","action":"login","user":"after"}\n', ".jsonl")
+      local m, report = replay.run { path = l, book = "2020", edition = "pro" }
+      os.remove(l)
+      if n == 1048576 then
+        assert.equal(2, report.events)
+        assert.same({}, report.errors)
+      else
+        assert.same({ { line = 1, message = "a line longer than 1048576 bytes" } }, report.errors)
+        assert.equal(1, report.events)
+        assert.equal(1, m:usage("2021-03").mau)
+      end
+    end
+    -- in CSV such a record ends the log there, and the line after it does not count
+    local c = log("time,action,user\n2021-03-01T01:00:00Z,login,\"big" .. string.rep(" ", 1100000) .. "\"\n"
+      .. "2021-03-01T01:00:00Z,login,after\n", ".csv")
+    local m, r = replay.run { path = c, book = "2020", edition = "pro" }
+    os.remove(c)
+    assert.equal(0, r.events)
+    assert.equal(0, m:usage("2021-03").mau)
+    assert.matches("the rest of the log is not read$", r.errors[1].message)
+  end)
   it("a JSON log whose line never ends (/dev/zero) is refused after 64 MiB of it, where the skip read it for ever",
     function()
       -- the skip of an over-long line is bounded (files.SKIP_MAX): the API fuzzer's replay of /dev/zero hung

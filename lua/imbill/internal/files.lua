@@ -107,14 +107,22 @@ local function file_lines(f, max, skip_long)
     while true do
       local nl = find(buf, "\n", pos, true)
       if nl then
-        local line = sub(buf, pos, nl - 1)
+        local long = nl - pos > max
+        local line = not long and not skipping and sub(buf, pos, nl - 1)
         pos = nl + 1
-        if not skipping then return line end
+        -- a line whose end came with the chunk after its start is measured
+        -- here: the check below sees only a line still without its end
+        if long and not skipping then return false, false end
+        if line then return line end
         skipping = false
       elseif eof then
         if pos > #buf or skipping then
           pos = #buf + 1
           return nil
+        end
+        if #buf - pos + 1 > max then
+          pos = #buf + 1
+          return false, false
         end
         local line = sub(buf, pos)
         pos = #buf + 1
