@@ -15,7 +15,9 @@ import helpers  # noqa: E402
 from jupyter_client.manager import KernelManager  # noqa: E402
 
 
-class KernelSpec(unittest.TestCase):
+class KernelCase(unittest.TestCase):
+    """Specs that run cells on a kernel of their class's own."""
+
     @classmethod
     def setUpClass(cls):
         cls.km = KernelManager(kernel_name="imbill")
@@ -29,6 +31,15 @@ class KernelSpec(unittest.TestCase):
 
     def run_cell(self, code, **kw):
         return helpers.run_cell(self.km, self.kc, code, **kw)
+
+    def value(self, code):
+        """the text of a cell's value; the cell must succeed"""
+        cell = self.run_cell(code)
+        self.assertEqual("ok", cell.reply["status"], (code, cell.reply))
+        return cell.of("execute_result")[0]["data"]["text/plain"]
+
+
+class KernelSpec(KernelCase):
 
     def test_a_cell_value(self):
         """a cell's value is its execute_result"""
@@ -237,29 +248,11 @@ class KernelSpec(unittest.TestCase):
         self.assertEqual(7, reply["cursor_start"])
 
 
-class CellHooks(unittest.TestCase):
+class CellHooks(KernelCase):
     """A cell's own debug hook, or debug.sethook() clearing every hook, leaves
     the interrupt working: LuaJIT has one hook, and the kernel's interrupt is
     a count hook.  Its own kernel, so a cell that could not be stopped would
     not take the other specs' kernel with it."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.km = KernelManager(kernel_name="imbill")
-        cls.km.start_kernel()
-        cls.addClassCleanup(cls.km.shutdown_kernel, now=True)
-        cls.kc = cls.km.client()
-        cls.kc.start_channels()
-        cls.addClassCleanup(cls.kc.stop_channels)
-        cls.kc.wait_for_ready(timeout=60)
-
-    def run_cell(self, code, **kw):
-        return helpers.run_cell(self.km, self.kc, code, **kw)
-
-    def value(self, code):
-        cell = self.run_cell(code)
-        self.assertEqual("ok", cell.reply["status"], (code, cell.reply))
-        return cell.of("execute_result")[0]["data"]["text/plain"]
 
     def assert_stopped(self, cell):
         self.assertEqual("error", cell.reply["status"], cell.reply)
@@ -310,23 +303,8 @@ class CellHooks(unittest.TestCase):
         self.assertEqual("nil", self.value("return tostring(debug.gethook())"))
 
 
-class NoPython(unittest.TestCase):
+class NoPython(KernelCase):
     """docs/notebooks.md: a cell sees plain LuaJIT plus imbill, and no way to Python."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.km = KernelManager(kernel_name="imbill")
-        cls.km.start_kernel()
-        cls.addClassCleanup(cls.km.shutdown_kernel, now=True)
-        cls.kc = cls.km.client()
-        cls.kc.start_channels()
-        cls.addClassCleanup(cls.kc.stop_channels)
-        cls.kc.wait_for_ready(timeout=60)
-
-    def value(self, code):
-        cell = helpers.run_cell(self.km, self.kc, code)
-        self.assertEqual("ok", cell.reply["status"], (code, cell.reply))
-        return cell.of("execute_result")[0]["data"]["text/plain"]
 
     def test_no_python_module(self):
         """neither the python global nor package.loaded.python nor require('python') exists"""
