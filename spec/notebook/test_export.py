@@ -5,7 +5,6 @@ to each form of SVG output, which is why imbill's charts carry an <img>."""
 import base64
 import os
 import re
-import subprocess
 import sys
 import unittest
 
@@ -83,14 +82,7 @@ class Export(unittest.TestCase):
         probe = os.path.join(helpers.BUILD, NAME + ".probe.html")
         with open(probe, "w", encoding="utf-8") as f:
             f.write(self.html.replace("</body>", PROBE + "</body>"))
-        profile = os.path.join(helpers.BUILD, "chromium-profile")
-        flags = helpers.CHROMIUM_FLAGS + ["--user-data-dir=" + profile, "--host-resolver-rules=MAP * ~NOTFOUND",
-                                          "--virtual-time-budget=10000"]
-        env = dict(os.environ)
-        env.pop("LD_PRELOAD", None)
-        dom = subprocess.run(["timeout", "90", chromium] + flags + ["--dump-dom", "file://" + probe],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, timeout=120,
-                             text=True).stdout
+        dom = helpers.run_chromium(chromium, 10000, ["file://" + probe], dom=True)
         body = re.search(r"<body[^>]*>", dom)
         self.assertIsNotNone(body, dom[:2000])
         attrs = dict(re.findall(r'(data-imbill-[a-z]+)="([^"]*)"', body.group(0)))
@@ -102,9 +94,8 @@ class Export(unittest.TestCase):
         self.assertEqual(want, attrs.get("data-imbill-charts"), attrs)
         self.assertEqual("answer", attrs.get("data-imbill-text"), attrs)
         shot = os.path.join(helpers.BUILD, NAME + ".png")
-        subprocess.run(["timeout", "90", chromium] + flags + ["--window-size=1200,4000", "--screenshot=" + shot,
-                        "file://" + self.path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                       timeout=120)
+        helpers.run_chromium(chromium, 10000,
+                             ["--window-size=1200,4000", "--screenshot=" + shot, "file://" + self.path])
         self.assertGreater(os.path.getsize(shot), 50000, "the screenshot looks blank")
 
 
@@ -224,14 +215,7 @@ class MarkdownAnswerExport(unittest.TestCase):
         probe = os.path.join(helpers.BUILD, "markdown_probe.probe.html")
         with open(probe, "w", encoding="utf-8") as f:
             f.write(self.html.replace("</body>", CLICK_PROBE + "</body>"))
-        profile = os.path.join(helpers.BUILD, "chromium-profile")
-        flags = helpers.CHROMIUM_FLAGS + ["--user-data-dir=" + profile, "--host-resolver-rules=MAP * ~NOTFOUND",
-                                          "--virtual-time-budget=5000"]
-        env = dict(os.environ)
-        env.pop("LD_PRELOAD", None)
-        dom = subprocess.run(["timeout", "90", chromium] + flags + ["--dump-dom", "file://" + probe],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, timeout=120,
-                             text=True).stdout
+        dom = helpers.run_chromium(chromium, 5000, ["file://" + probe], dom=True)
         self.assertRegex(dom, r'<body[^>]*data-imbill-links="0"', dom[:2000])
         self.assertNotRegex(dom, r'<body[^>]*id="xssran"')
         self.assertIn("The cheapest book is", dom)

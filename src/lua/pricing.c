@@ -556,11 +556,8 @@ static int p_trtc(lua_State *L) {
   const char *units = imbL_i64str(L, t.exact_units);
   if (t.exact_nanos == 0) return 3;
   char frac[16];
-  int64_t f = t.exact_nanos;
-  int w = 9;
-  while (f % 10 == 0) f /= 10, w--;
-  for (int i = w - 1; i >= 0; i--, f /= 10) frac[i] = (char)('0' + f % 10);
-  frac[w] = '\0';
+  int w = snprintf(frac, sizeof frac, "%09lld", (long long)t.exact_nanos);
+  while (frac[w - 1] == '0') frac[--w] = '\0';
   lua_pushfstring(L, "%s.%s", units, frac);
   lua_remove(L, -2);
   return 3;

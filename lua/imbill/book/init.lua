@@ -398,8 +398,8 @@ local function build_edition(fn, bookname, id, d)
           d.limits[lk])
       end
       if e.limits[lk] ~= nil and e.limits[lk] ~= ch.free then
-        check.fail(fn, path .. ".limits." .. lk, "is the free quota of the " .. m .. " charge, which is "
-          .. ch.free .. " (" .. path .. "." .. m .. ".free): set one of the two", e.limits[lk])
+        check.fail(fn, path .. ".limits." .. lk, "is the free quota of the " .. m .. " charge, given as "
+          .. ch.free .. " in " .. path .. "." .. m .. ".free: set one", e.limits[lk])
       end
       e.limits[lk] = ch.free
     end
@@ -617,27 +617,25 @@ local function derive(spec)
       end
     end
     -- Where an edition has a charge, `limits.free_dau` and `dau.free` are
-    -- one number: an edit of either sets it (both, given different, is an
-    -- error), and a charge given without its free quota takes the limit the
-    -- edition had (a trial made paid bills above its 100 free DAU)
+    -- one number, which the charge holds (build_edition shows it in limits):
+    -- an edit of the limit sets it, and so does the edition's limit for a
+    -- charge given without one (a trial made paid bills above its 100 free
+    -- DAU); an edit of the charge's own drops the limit it had.  Both edited
+    -- are left for build_edition to compare, and a limit that is no count is
+    -- left to be refused there.
     for _, m in ipairs(MEASURES) do
       local lk = "free_" .. m
       -- raw: the caller's tables are read as they hold (hostile_api_spec)
       local el, em = rawget(edits, "limits"), rawget(edits, m)
       local lim = type(el) == "table" and rawget(el, lk) or nil
       local fr = type(em) == "table" and rawget(em, "free") or nil
-      local ch = target[m]
-      if type(ch) == "table" then
-        if lim ~= nil and fr ~= nil and lim ~= fr then
-          check.fail(FN, "editions." .. id .. ".limits." .. lk, "is the free quota of the " .. m
-            .. " charge, given as " .. tostring(fr) .. " in editions." .. id .. "." .. m .. ".free: set one", lim)
+      local ch, had = target[m], target.limits and target.limits[lk]
+      if type(ch) == "table" and had ~= nil and (lim == nil or fr == nil) then
+        if lim == nil and ch.free ~= nil then
+          target.limits[lk] = nil
+        elseif is_count(had) then
+          ch.free, target.limits[lk] = had, nil
         end
-        local had = target.limits and target.limits[lk]
-        if lim == nil and ch.free == nil and is_count(had) then lim = had end
-        -- the charge holds the number, and limits shows it (build_edition);
-        -- a limit that is no count stays where it was given, to be refused there
-        if is_count(lim) then ch.free = lim end
-        if target.limits and (is_count(lim) or lim == nil) then target.limits[lk] = nil end
       end
     end
   end

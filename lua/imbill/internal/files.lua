@@ -107,13 +107,14 @@ local function file_lines(f, max, skip_long)
     while true do
       local nl = find(buf, "\n", pos, true)
       if nl then
-        local long = nl - pos > max
-        local line = not long and not skipping and sub(buf, pos, nl - 1)
+        local start = pos
         pos = nl + 1
-        -- a line whose end came with the chunk after its start is measured
-        -- here: the check below sees only a line still without its end
-        if long and not skipping then return false, false end
-        if line then return line end
+        if not skipping then
+          -- a line whose end came with the chunk after its start is measured
+          -- here: the check below sees only a line still without its end
+          if nl - start > max then return false, false end
+          return sub(buf, start, nl - 1)
+        end
         skipping = false
       elseif eof then
         if pos > #buf or skipping then
